@@ -1,0 +1,80 @@
+using System;
+
+namespace NetGen;
+
+/// <summary>
+/// Declares a neural network: the class is <c>partial</c>, and its layer attributes, in source order,
+/// are the layers of an <c>nn.Sequential</c>. NetGen's source generator writes the forward pass, the
+/// backward pass, the optimizer step, initialisation, save/load, a summary and a gradient check.
+/// </summary>
+/// <example>
+/// <code>
+/// [Network(InputSize = 2, Loss = Loss.SoftmaxCrossEntropy, Optimizer = Optimizer.Sgd,
+///          LearningRate = 1.0, WeightDecay = 1e-3, BatchSize = 300)]
+/// [Dense(100), ReLU]
+/// [Dense(3)]
+/// public partial class SpiralNet { }
+/// </code>
+/// </example>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class NetworkAttribute : Attribute
+{
+    /// <summary>Number of input features per sample. Required, &gt; 0.</summary>
+    public int InputSize { get; set; }
+
+    /// <summary>The training loss. Default: softmax cross-entropy.</summary>
+    public Loss Loss { get; set; } = Loss.SoftmaxCrossEntropy;
+
+    /// <summary>The optimizer used by <c>TrainStep</c>. Default: plain SGD.</summary>
+    public Optimizer Optimizer { get; set; } = Optimizer.Sgd;
+
+    /// <summary>Learning rate, &gt; 0. Default 0.01.</summary>
+    public double LearningRate { get; set; } = 0.01;
+
+    /// <summary>Momentum μ for <see cref="Optimizer.Momentum"/> and <see cref="Optimizer.Nesterov"/>, in [0, 1). Default 0.9.</summary>
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>Adam β1, in [0, 1). Default 0.9.</summary>
+    public double Beta1 { get; set; } = 0.9;
+
+    /// <summary>Adam β2, in [0, 1). Default 0.999 (the Adam paper and PyTorch; one seed note says 0.99).</summary>
+    public double Beta2 { get; set; } = 0.999;
+
+    /// <summary>Adam ε, added to √v̂ as in PyTorch, &gt; 0. Default 1e-8.</summary>
+    public double Epsilon { get; set; } = 1e-8;
+
+    /// <summary>
+    /// L2 regularisation strength λ ≥ 0: the loss gains ½·λ·Σw² over every Dense weight matrix (not biases, not PReLU
+    /// slopes), and the gradient gains λ·w. This equals PyTorch's <c>weight_decay</c> on the weight parameter group.
+    /// </summary>
+    public double WeightDecay { get; set; }
+
+    /// <summary>The largest batch one call accepts; the activation arena is sized for it. Default 64.</summary>
+    public int BatchSize { get; set; } = 64;
+}
+
+/// <summary>The training loss of a network.</summary>
+public enum Loss
+{
+    /// <summary>Softmax cross-entropy: L = −log(e^{f_y} / Σ_j e^{f_j}), computed with the maximum subtracted.</summary>
+    SoftmaxCrossEntropy = 0,
+
+    /// <summary>Multiclass SVM hinge loss (Weston–Watkins): L = Σ_{j≠y} max(0, f_j − f_y + 1).</summary>
+    MulticlassHinge = 1,
+}
+
+/// <summary>The optimizer of a network. Update rules follow PyTorch's <c>torch.optim</c>.</summary>
+public enum Optimizer
+{
+    /// <summary>p ← p − lr·g.</summary>
+    Sgd = 0,
+
+    /// <summary>v ← μ·v + g; p ← p − lr·v (PyTorch SGD with momentum, dampening 0).</summary>
+    Momentum = 1,
+
+    /// <summary>v ← μ·v + g; p ← p − lr·(g + μ·v) (PyTorch SGD with <c>nesterov=True</c>).</summary>
+    Nesterov = 2,
+
+    /// <summary>Adam with bias correction: p ← p − lr·m̂ / (√v̂ + ε).</summary>
+    Adam = 3,
+}
