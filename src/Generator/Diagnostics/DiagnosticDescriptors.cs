@@ -1,0 +1,100 @@
+using Microsoft.CodeAnalysis;
+
+namespace NetGen.Generator.Diagnostics;
+
+/// <summary>
+/// The one registry of NetGen diagnostics. Ranges: NG00xx declaration, NG01xx shapes and wiring,
+/// NG02xx hyper-parameter values, NG03xx advice, NG9xxx internal. Each message names the thing, says what is
+/// wrong, the consequence and the fix. docs/diagnostics.md lists every id.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Declaration = "NetGen.Declaration";
+    private const string Shapes = "NetGen.Shapes";
+    private const string Values = "NetGen.Values";
+    private const string Advice = "NetGen.Advice";
+    private const string Internal = "NetGen.Internal";
+
+    public static readonly DiagnosticDescriptor NotPartial = Error(
+        "NG0001", Declaration, "Network class must be partial",
+        "Network class '{0}' is not partial; no code is generated for it. Add the 'partial' modifier to every declaration of '{0}'.");
+
+    public static readonly DiagnosticDescriptor GenericNotSupported = Error(
+        "NG0002", Declaration, "Generic network classes are not supported",
+        "Network class '{0}' is generic; no code is generated for it. Remove the type parameters: a network's shapes and types are fixed at compile time.");
+
+    public static readonly DiagnosticDescriptor NestedNotSupported = Error(
+        "NG0003", Declaration, "Nested network classes are not supported",
+        "Network class '{0}' is nested in '{1}'; no code is generated for it. Declare '{0}' directly in a namespace.");
+
+    public static readonly DiagnosticDescriptor DuplicateLayerName = Error(
+        "NG0004", Declaration, "Duplicate layer name",
+        "Layer name '{0}' is used by layers {1} and {2} of network '{3}'; names identify layers in summaries and errors. Give each layer a unique Name.");
+
+    public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
+        "NG0005", Declaration, "Unknown enum value",
+        "{0} value {1} of network '{2}' is not a defined member of NetGen.{0}; no code is generated. Use one of: {3}.");
+
+    public static readonly DiagnosticDescriptor NoLayers = Error(
+        "NG0101", Shapes, "Network has no layers",
+        "Network '{0}' declares no layers; no code is generated. Add layer attributes such as [Dense(10)] after [Network].");
+
+    public static readonly DiagnosticDescriptor MissingInputSize = Error(
+        "NG0102", Shapes, "Input size missing or not positive",
+        "Network '{0}' has InputSize {1}; the first layer's shape cannot be computed and no code is generated. Set InputSize to the number of input features (> 0).");
+
+    public static readonly DiagnosticDescriptor TooFewClasses = Error(
+        "NG0103", Shapes, "Classification loss needs at least two outputs",
+        "Network '{0}' ends with {1} output(s) but loss '{2}' classifies among at least 2 classes; no code is generated. End the network with a Dense layer of 2 or more units.");
+
+    public static readonly DiagnosticDescriptor UnitsNotPositive = Error(
+        "NG0201", Values, "Dense units must be positive",
+        "Dense layer '{0}' of network '{1}' has {2} units; no code is generated. Use a unit count > 0.");
+
+    public static readonly DiagnosticDescriptor DropoutOutOfRange = Error(
+        "NG0202", Values, "Dropout probability out of range",
+        "Dropout layer '{0}' of network '{1}' has p = {2}; p is the probability of dropping a value (PyTorch's convention) and must be in [0, 1). No code is generated. Use e.g. 0.5.");
+
+    public static readonly DiagnosticDescriptor LearningRateNotPositive = Error(
+        "NG0203", Values, "Learning rate must be positive",
+        "LearningRate of network '{0}' is {1}; training would not move or would diverge. No code is generated. Use a learning rate > 0, e.g. 0.01.");
+
+    public static readonly DiagnosticDescriptor NegativeWeightDecay = Error(
+        "NG0204", Values, "Weight decay must not be negative",
+        "WeightDecay of network '{0}' is {1}; a negative L2 strength rewards large weights. No code is generated. Use 0 (off) or a positive value such as 1e-4.");
+
+    public static readonly DiagnosticDescriptor MomentumOutOfRange = Error(
+        "NG0205", Values, "Momentum out of range",
+        "Momentum of network '{0}' is {1}; it must be in [0, 1) or the velocity grows without bound. No code is generated. Use e.g. 0.9.");
+
+    public static readonly DiagnosticDescriptor BetaOutOfRange = Error(
+        "NG0206", Values, "Adam beta out of range",
+        "{1} of network '{0}' is {2}; Adam's moment decay rates must be in [0, 1). No code is generated. Use the defaults Beta1 = 0.9, Beta2 = 0.999.");
+
+    public static readonly DiagnosticDescriptor EpsilonNotPositive = Error(
+        "NG0207", Values, "Adam epsilon must be positive",
+        "Epsilon of network '{0}' is {1}; Adam divides by √v̂ + ε, which can be 0. No code is generated. Use e.g. 1e-8.");
+
+    public static readonly DiagnosticDescriptor BatchSizeNotPositive = Error(
+        "NG0208", Values, "Batch size must be positive",
+        "BatchSize of network '{0}' is {1}; the activation arena is sized for it. No code is generated. Use the largest batch you will pass, e.g. 64.");
+
+    public static readonly DiagnosticDescriptor ActivationArgumentOutOfRange = Error(
+        "NG0209", Values, "Activation parameter out of range",
+        "{0} layer '{1}' of network '{2}' has {3} = {4}; {5}. No code is generated.");
+
+    public static readonly DiagnosticDescriptor SettingIgnored = Warning(
+        "NG0301", Advice, "Optimizer setting has no effect",
+        "{0} is set on network '{1}' but optimizer '{2}' does not use it; remove it or choose an optimizer that does ({3}).");
+
+    public static readonly DiagnosticDescriptor InternalError = new(
+        "NG9001", "NetGen internal error",
+        "NetGen failed while generating '{0}': {1}. Please report this with the declaration that caused it.",
+        Internal, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static DiagnosticDescriptor Warning(string id, string category, string title, string message) =>
+        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+}

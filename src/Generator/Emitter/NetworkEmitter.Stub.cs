@@ -1,0 +1,73 @@
+using NetGen.Generator.Planner;
+
+namespace NetGen.Generator.Emitter;
+
+internal static partial class NetworkEmitter
+{
+    /// <summary>
+    /// A network with errors still gets its public members, each throwing with the diagnostics' text, so the user sees
+    /// the NG diagnostic on the attribute and not a cascade of "member not found" errors at every call site.
+    /// </summary>
+    private static void EmitStub(SourceWriter w, Plan plan)
+    {
+        string name = plan.ClassName;
+        string message = Literal($"NetGen generated no code for '{name}' because its declaration has errors: " + string.Join(" ", plan.Errors));
+        w.WriteLine($"// '{name}' has errors (see the NG diagnostics); every member below throws.");
+        foreach (string error in plan.Errors)
+        {
+            w.WriteLine("// " + error);
+        }
+
+        w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetGen\", \"{Version}\")]");
+        w.WriteLine($"partial class {name} : global::NetGen.INeuralNetwork");
+        w.OpenBrace();
+        w.WriteLine($"private const string ErrorMessage = {message};");
+        w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
+        w.WriteLine($"public const int InputSize = {I(System.Math.Max(plan.InputSize, 0))};");
+        w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
+        w.WriteLine($"public const int OutputSize = {I(plan.OutputSize)};");
+        w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
+        w.WriteLine($"public const int MaxBatch = {I(plan.MaxBatch)};");
+        w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
+        w.WriteLine("public const int ParameterCount = 0;");
+        w.WriteLine("/// <summary>Throws: the declaration has errors.</summary>");
+        w.WriteLine($"public {name}(ulong seed) => throw new global::System.InvalidOperationException(ErrorMessage);");
+        string[] members =
+        {
+            "public ulong Seed => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public long Step => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> ParameterTable => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::System.Span<float> Parameters => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::System.ReadOnlySpan<float> Gradients => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::System.Span<float> GetParameter(int index) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::System.Span<float> GetParameter(string key) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::System.ReadOnlySpan<float> GetGradient(int index) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::System.ReadOnlySpan<float> GetGradient(string key) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> scores) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void Save(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void Save(string path) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void Load(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void Load(string path) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public string Summary() => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "string global::NetGen.INeuralNetwork.Name => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "int global::NetGen.INeuralNetwork.InputSize => InputSize;",
+            "int global::NetGen.INeuralNetwork.OutputSize => OutputSize;",
+            "int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;",
+            "global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => throw new global::System.InvalidOperationException(ErrorMessage);",
+        };
+        foreach (string member in members)
+        {
+            if (member.StartsWith("public", System.StringComparison.Ordinal))
+            {
+                w.WriteLine("/// <summary>Throws: the declaration has errors.</summary>");
+            }
+
+            w.WriteLine(member);
+        }
+
+        w.CloseBrace();
+    }
+}

@@ -1,0 +1,104 @@
+namespace NetGen.Generator.Model;
+
+/// <summary>The kinds of layer NetGen knows. Each has one entry in <see cref="Catalog.LayerCatalog"/>.</summary>
+internal enum LayerKind
+{
+    Dense,
+    ReLU,
+    LeakyReLU,
+    PReLU,
+    Sigmoid,
+    Tanh,
+    Elu,
+    Identity,
+    Dropout,
+}
+
+/// <summary>Mirrors <c>NetGen.Loss</c> (same values).</summary>
+internal enum LossKind
+{
+    SoftmaxCrossEntropy = 0,
+    MulticlassHinge = 1,
+}
+
+/// <summary>Mirrors <c>NetGen.Optimizer</c> (same values).</summary>
+internal enum OptimizerKind
+{
+    Sgd = 0,
+    Momentum = 1,
+    Nesterov = 2,
+    Adam = 3,
+}
+
+/// <summary>Mirrors <c>NetGen.Init</c> (same values).</summary>
+internal enum InitKind
+{
+    Auto = 0,
+    HeNormal = 1,
+    HeUniform = 2,
+    GlorotNormal = 3,
+    GlorotUniform = 4,
+    SmallNormal = 5,
+    PyTorchDefault = 6,
+}
+
+/// <summary>
+/// One layer attribute, as read from source. <see cref="Argument"/> is the kind's number argument: units (Dense),
+/// slope (LeakyReLU), initial slope (PReLU), α (ELU) or drop probability (Dropout).
+/// </summary>
+internal sealed record LayerSpec(
+    LayerKind Kind,
+    string? Name,
+    int Units,
+    double Argument,
+    bool Bias,
+    InitKind Init,
+    double BiasInit,
+    LocationInfo? Location,
+    LocationInfo? ArgumentLocation,
+    LocationInfo? NameLocation);
+
+/// <summary>A named attribute argument's location, so a diagnostic can point at exactly that argument.</summary>
+internal sealed record NamedLocation(string Name, LocationInfo Location);
+
+/// <summary>Training settings from the <c>[Network]</c> attribute.</summary>
+internal sealed record TrainingSpec(
+    LossKind Loss,
+    OptimizerKind Optimizer,
+    double LearningRate,
+    double Momentum,
+    double Beta1,
+    double Beta2,
+    double Epsilon,
+    double WeightDecay);
+
+/// <summary>
+/// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn
+/// except plain locations.
+/// </summary>
+internal sealed record NetworkSpec(
+    string? Namespace,
+    string ClassName,
+    int InputSize,
+    int BatchSize,
+    TrainingSpec Training,
+    EquatableArray<LayerSpec> Layers,
+    LocationInfo? AttributeLocation,
+    EquatableArray<NamedLocation> ArgumentLocations)
+{
+    public LocationInfo? LocationOf(string argumentName)
+    {
+        foreach (NamedLocation named in ArgumentLocations)
+        {
+            if (named.Name == argumentName)
+            {
+                return named.Location;
+            }
+        }
+
+        return AttributeLocation;
+    }
+}
+
+/// <summary>What the Parser produced for one class: a spec (null when nothing can be generated) and diagnostics.</summary>
+internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using NetGen.Generator.Diagnostics;
+using NetGen.Generator.Emitter;
+using NetGen.Generator.Model;
+using NetGen.Generator.Planner;
+
+namespace NetGen.Generator;
+
+/// <summary>
+/// NetGen's incremental generator: for each <c>[Network]</c> partial class, Parser → Planner → Emitter writes one file,
+/// <c>{Namespace}.{Class}.NetGen.g.cs</c>. This file is the pipeline only; each stage lives in its own file.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class NetGenGenerator : IIncrementalGenerator
+{
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // 1. Parse: ForAttributeWithMetadataName is the cheap, syntax-filtered entry: only classes carrying [Network] are
+        //    looked at, and the result is a plain equatable model (no symbols, no syntax), so unchanged classes stay cached.
+        IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownTypeNames.NetworkAttribute,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                transform: static (ctx, ct) => Parser.Parse(ctx, ct))
+            .WithTrackingName(TrackingNames.Parse);
+
+        // 2. Plan: shapes, arenas, counts and wiring checks. The result pairs a Plan (no locations, so moving code around
+        //    does not change it) with the diagnostics of both stages.
+        IncrementalValuesProvider<PlanResult> planned = parsed
+            .Select(static (result, _) => PlanSafely(result))
+            .WithTrackingName(TrackingNames.Plan);
+
+        // 3. Diagnostics are reported from their own branch, so a diagnostic that only moved does not re-emit source.
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = planned
+            .Select(static (result, _) => result.Diagnostics)
+            .WithTrackingName(TrackingNames.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (spc, items) =>
+        {
+            foreach (DiagnosticInfo info in items)
+            {
+                spc.ReportDiagnostic(info.ToDiagnostic());
+            }
+        });
+
+        // 4. Emit: one file per network from the Plan alone; equal plans give identical text and are not re-emitted.
+        IncrementalValuesProvider<Plan> plans = planned
+            .Where(static result => result.Plan is not null)
+            .Select(static (result, _) => result.Plan!)
+            .WithTrackingName(TrackingNames.Source);
+        context.RegisterSourceOutput(plans, static (spc, plan) =>
+        {
+            string source;
+            try
+            {
+                source = NetworkEmitter.Emit(plan);
+            }
+            catch (Exception ex)
+            {
+                // The generator never throws (that would surface as CS8785 with no output): report NG9001 instead.
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, plan.ClassName, ex.GetType().Name + ": " + ex.Message));
+                return;
+            }
+
+            spc.AddSource(NetworkEmitter.HintName(plan), source);
+        });
+    }
+
+    private static PlanResult PlanSafely(ParseResult result)
+    {
+        if (result.Spec is null)
+        {
+            return new PlanResult(null, result.Diagnostics);
+        }
+
+        try
+        {
+            (Plan plan, EquatableArray<DiagnosticInfo> diagnostics) = NetworkPlanner.CreatePlan(result.Spec, result.Diagnostics);
+            return new PlanResult(plan, diagnostics);
+        }
+        catch (Exception ex)
+        {
+            return new PlanResult(null, result.Diagnostics.Concat(ImmutableArray.Create(DiagnosticInfo.Create(
+                DiagnosticDescriptors.InternalError, result.Spec.AttributeLocation, result.Spec.ClassName, ex.GetType().Name + ": " + ex.Message))).ToEquatableArray());
+        }
+    }
+
+    /// <summary>The Planner's output: the plan (null when nothing can be emitted) and all diagnostics so far.</summary>
+    internal sealed record PlanResult(Plan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
+}

@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using NetGen.Generator.Catalog;
+using NetGen.Generator.Diagnostics;
+using NetGen.Generator.Model;
+
+namespace NetGen.Generator.Planner;
+
+/// <summary>
+/// NetworkSpec in, Plan out. Walks the layers once, asking each catalog entry for its output shape and its
+/// parameters; checks wiring (NG01xx). Pure C#: unit-testable without Roslyn.
+/// </summary>
+internal static class NetworkPlanner
+{
+    public static (Plan Plan, EquatableArray<DiagnosticInfo> Diagnostics) CreatePlan(NetworkSpec spec, EquatableArray<DiagnosticInfo> parseDiagnostics)
+    {
+        var diagnostics = new List<DiagnosticInfo>(parseDiagnostics);
+
+        if (spec.Layers.Count == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, spec.AttributeLocation, spec.ClassName));
+        }
+
+        if (spec.InputSize <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInputSize, spec.LocationOf("InputSize"), spec.ClassName, spec.InputSize));
+        }
+
+        var layers = new List<LayerPlan>();
+        var parameters = new List<ParamPlan>();
+        int parameterOffset = 0;
+        int arenaOffset = 0;
+        int widest = 0;
+        long flops = 0;
+        bool shapesKnown = spec.InputSize > 0;
+        var shape = new EquatableArray<int>(new[] { Math.Max(spec.InputSize, 0) });
+        int batch = Math.Max(spec.BatchSize, 1);
+
+        for (int i = 0; i < spec.Layers.Count && shapesKnown; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            ILayerEntry entry = LayerCatalog.Get(layer.Kind);
+            EquatableArray<int> output = entry.OutputShape(layer, shape);
+            int inSize = Product(shape);
+            int outSize = Product(output);
+            if (outSize <= 0)
+            {
+                shapesKnown = false; // NG0201 was already reported on the attribute
+                break;
+            }
+
+            string name = layer.Name ?? entry.DefaultName + "_" + i.ToString(CultureInfo.InvariantCulture);
+            int weight = -1, bias = -1;
+            foreach (ParameterShape p in entry.Parameters(layer, shape, output))
+            {
+                int length = Product(p.Shape);
+                InitRule init = p.Init ?? ResolveWeightInit(layer, spec, i, inSize, outSize);
+                parameters.Add(new ParamPlan(parameters.Count, i.ToString(CultureInfo.InvariantCulture) + "." + p.Suffix, name, p.Shape, parameterOffset, length, p.WeightDecay, init));
+                if (p.IsBias)
+                {
+                    bias = parameters.Count - 1;
+                }
+                else
+                {
+                    weight = parameters.Count - 1;
+                }
+
+                parameterOffset = checked(parameterOffset + length);
+            }
+
+            int outputOffset = arenaOffset;
+            arenaOffset = checked(arenaOffset + checked(batch * outSize));
+            int maskOffset = -1;
+            if (layer.Kind == LayerKind.Dropout)
+            {
+                maskOffset = arenaOffset;
+                arenaOffset = checked(arenaOffset + checked(batch * outSize));
+            }
+
+            long layerFlops = entry.FlopsPerSample(inSize, outSize, layer);
+            flops += layerFlops;
+            widest = Math.Max(widest, outSize);
+            layers.Add(new LayerPlan(i, layer.Kind, name, shape, output, inSize, outSize, outputOffset, maskOffset, weight, bias, layer.Argument, layerFlops));
+            shape = output;
+        }
+
+        int outputSize = layers.Count > 0 ? layers[layers.Count - 1].OutputSize : 0;
+        if (layers.Count > 0 && outputSize < 2)
+        {
+            LayerSpec last = LastDense(spec) ?? spec.Layers[spec.Layers.Count - 1];
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooFewClasses, last.ArgumentLocation ?? last.Location, spec.ClassName, outputSize, spec.Training.Loss));
+        }
+
+        var errors = new List<string>();
+        foreach (DiagnosticInfo diagnostic in diagnostics)
+        {
+            if (diagnostic.IsError)
+            {
+                errors.Add(diagnostic.Message);
+            }
+        }
+
+        var plan = new Plan(
+            spec.Namespace,
+            spec.ClassName,
+            spec.InputSize,
+            outputSize,
+            batch,
+            spec.Training,
+            layers.ToEquatableArray(),
+            parameters.ToEquatableArray(),
+            parameterOffset,
+            arenaOffset,
+            checked(batch * Math.Max(widest, 1)),
+            flops,
+            errors.ToEquatableArray());
+        return (plan, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>He for the ReLU family that follows the layer (dropout in between is looked through), Glorot otherwise.</summary>
+    private static InitRule ResolveWeightInit(LayerSpec layer, NetworkSpec spec, int index, int fanIn, int fanOut)
+    {
+        InitKind kind = layer.Init;
+        if (kind == InitKind.Auto)
+        {
+            kind = InitKind.GlorotUniform;
+            for (int j = index + 1; j < spec.Layers.Count; j++)
+            {
+                LayerKind next = spec.Layers[j].Kind;
+                if (next is LayerKind.Dropout or LayerKind.Identity)
+                {
+                    continue;
+                }
+
+                if (next is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.PReLU or LayerKind.Elu)
+                {
+                    kind = InitKind.HeNormal;
+                }
+
+                break;
+            }
+        }
+
+        string fi = fanIn.ToString(CultureInfo.InvariantCulture), fo = fanOut.ToString(CultureInfo.InvariantCulture);
+        return kind switch
+        {
+            InitKind.HeNormal => new InitRule(InitDistribution.Normal, Math.Sqrt(2.0 / fanIn), $"He normal: N(0, 2/n_in), std = √(2/{fi})"),
+            InitKind.HeUniform => new InitRule(InitDistribution.Uniform, Math.Sqrt(6.0 / fanIn), $"He uniform: U(±√(6/n_in)) = U(±√(6/{fi}))"),
+            InitKind.GlorotNormal => new InitRule(InitDistribution.Normal, Math.Sqrt(2.0 / (fanIn + fanOut)), $"Glorot normal: N(0, 2/(n_in+n_out)), std = √(2/({fi}+{fo}))"),
+            InitKind.SmallNormal => new InitRule(InitDistribution.Normal, 0.01, "small normal: 0.01·N(0, 1)"),
+            InitKind.PyTorchDefault => new InitRule(InitDistribution.Uniform, 1.0 / Math.Sqrt(fanIn), $"PyTorch default: U(±1/√n_in) = U(±1/√{fi})"),
+            _ => new InitRule(InitDistribution.Uniform, Math.Sqrt(6.0 / (fanIn + fanOut)), $"Glorot uniform: U(±√(6/(n_in+n_out))) = U(±√(6/({fi}+{fo})))"),
+        };
+    }
+
+    private static LayerSpec? LastDense(NetworkSpec spec)
+    {
+        for (int i = spec.Layers.Count - 1; i >= 0; i--)
+        {
+            if (spec.Layers[i].Kind == LayerKind.Dense)
+            {
+                return spec.Layers[i];
+            }
+        }
+
+        return null;
+    }
+
+    internal static int Product(EquatableArray<int> shape)
+    {
+        int product = 1;
+        foreach (int d in shape)
+        {
+            product = checked(product * d);
+        }
+
+        return product;
+    }
+}

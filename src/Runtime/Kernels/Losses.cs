@@ -1,0 +1,153 @@
+using System;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NetGen.Kernels;
+
+/// <summary>
+/// Classification losses over a batch of score rows <c>f = logits[B, C]</c> with integer labels <c>y</c>.
+/// </summary>
+/// <remarks>
+/// Each loss returns the <b>sum</b> over the batch of the per-example data loss, in <see langword="double"/>, and
+/// writes <c>dlogits = ∂(mean loss)/∂logits</c>, i.e. already divided by the batch size. <c>dlogits</c> may be
+/// <c>logits</c> itself. Labels are validated by the caller; an out-of-range label still throws here rather
+/// than read another row.
+/// </remarks>
+public static class Losses
+{
+    /// <summary>L_i = log Σ_j e^(f_j − max f) − (f_y − max f); dlogits = (softmax(f) − onehot(y)) / B</summary>
+    /// <param name="logits">Scores, [batch, classes].</param>
+    /// <param name="labels">Class of each row, [batch], each in [0, classes).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, classes] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <returns>Σ_i L_i.</returns>
+    public static double SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Validate(logits.Length, labels.Length, dlogits.Length, batch, classes, nameof(dlogits));
+        if (batch == 0)
+        {
+            return 0.0;
+        }
+
+        T invBatch = T.One / T.CreateTruncating(batch);
+        double loss = 0.0;
+        for (int r = 0; r < batch; r++)
+        {
+            ReadOnlySpan<T> f = logits.Slice(r * classes, classes);
+            Span<T> d = dlogits.Slice(r * classes, classes);
+            int y = Label(labels, r, classes);
+
+            // The maximum is subtracted before exponentiating so that e^(f_j − max) ≤ 1 never overflows;
+            // log Σ e^(f_j − max) + max is the log-sum-exp of f.
+            T max = TensorPrimitives.Max(f);
+            T shiftedY = f[y] - max;
+            TensorPrimitives.Subtract(f, max, d);
+            TensorPrimitives.Exp(d, d);
+            T sum = TensorPrimitives.Sum<T>(d);
+            loss += Math.Log(double.CreateTruncating(sum)) - double.CreateTruncating(shiftedY);
+
+            // d = e^(f − max) / Σ · 1/B − onehot(y) / B
+            TensorPrimitives.Multiply(d, invBatch / sum, d);
+            d[y] -= invBatch;
+        }
+        return loss;
+    }
+
+    /// <summary>L_i = Σ_{j≠y} max(0, f_j − f_y + 1); ∂/∂f_j = 1(margin_j &gt; 0)/B, ∂/∂f_y = −Σ_j 1(margin_j &gt; 0)/B</summary>
+    /// <param name="logits">Scores, [batch, classes].</param>
+    /// <param name="labels">Class of each row, [batch], each in [0, classes).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, classes] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <returns>Σ_i L_i (the Weston–Watkins multiclass SVM loss with margin Δ = 1).</returns>
+    public static double MulticlassHinge<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Validate(logits.Length, labels.Length, dlogits.Length, batch, classes, nameof(dlogits));
+        if (batch == 0)
+        {
+            return 0.0;
+        }
+
+        T invBatch = T.One / T.CreateTruncating(batch);
+        double loss = 0.0;
+        for (int r = 0; r < batch; r++)
+        {
+            ReadOnlySpan<T> f = logits.Slice(r * classes, classes);
+            Span<T> d = dlogits.Slice(r * classes, classes);
+            int y = Label(labels, r, classes);
+            T fy = f[y];
+            int violated = 0;
+            for (int j = 0; j < classes; j++)
+            {
+                T margin = f[j] - fy + T.One;
+                if (j != y && margin > T.Zero)
+                {
+                    loss += double.CreateTruncating(margin);
+                    d[j] = invBatch;
+                    violated++;
+                }
+                else
+                {
+                    d[j] = T.Zero;
+                }
+            }
+            d[y] = -T.CreateTruncating(violated) * invBatch;
+        }
+        return loss;
+    }
+
+    /// <summary>p_ij = e^(f_ij − max_j f_i) / Σ_k e^(f_ik − max_j f_i), row by row</summary>
+    /// <param name="logits">Scores, [batch, classes].</param>
+    /// <param name="probabilities">Output, [batch, classes] (may be <paramref name="logits"/> itself).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <remarks>Written here rather than with <c>TensorPrimitives.SoftMax</c>, which does not subtract the maximum
+    /// and overflows to ∞/∞ = NaN for scores above ~88 (float).</remarks>
+    public static void Softmax<T>(ReadOnlySpan<T> logits, Span<T> probabilities, int batch, int classes)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        ThrowHelper.RequireNonNegative(classes, nameof(classes));
+        ThrowHelper.RequireLength(logits.Length, (long)batch * classes, nameof(logits));
+        ThrowHelper.RequireLength(probabilities.Length, (long)batch * classes, nameof(probabilities));
+        if (classes == 0)
+        {
+            return;
+        }
+
+        for (int r = 0; r < batch; r++)
+        {
+            ReadOnlySpan<T> f = logits.Slice(r * classes, classes);
+            Span<T> p = probabilities.Slice(r * classes, classes);
+            T max = TensorPrimitives.Max(f);
+            TensorPrimitives.Subtract(f, max, p);
+            TensorPrimitives.Exp(p, p);
+            TensorPrimitives.Multiply(p, T.One / TensorPrimitives.Sum<T>(p), p);
+        }
+    }
+
+    private static void Validate(int logitsLength, int labelsLength, int dlogitsLength, int batch, int classes, string dlogitsName)
+    {
+        ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        if (classes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "A classification loss needs at least one class.");
+        }
+        ThrowHelper.RequireLength(logitsLength, (long)batch * classes, "logits");
+        ThrowHelper.RequireLength(labelsLength, batch, "labels");
+        ThrowHelper.RequireLength(dlogitsLength, (long)batch * classes, dlogitsName);
+    }
+
+    private static int Label(ReadOnlySpan<int> labels, int row, int classes)
+    {
+        int y = labels[row];
+        if ((uint)y >= (uint)classes)
+        {
+            ThrowHelper.ThrowLabel(y, row, classes);
+        }
+        return y;
+    }
+}

@@ -1,0 +1,165 @@
+using System;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace NetGen.Kernels;
+
+/// <summary>
+/// Parameter updates with PyTorch <c>torch.optim</c> semantics (dampening 0; L2 already folded into the
+/// gradient), applied to a contiguous span of parameters and its state.
+/// </summary>
+/// <remarks>
+/// The state buffers (<c>v</c>, <c>m</c>) start at zero, which reproduces PyTorch's first step (its momentum
+/// buffer starts as a copy of the gradient: μ·0 + g). Operations are evaluated in PyTorch's order.
+/// </remarks>
+public static class Optimizers
+{
+    /// <summary>p −= lr · g</summary>
+    /// <param name="p">Parameters (updated).</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="lr">Learning rate.</param>
+    public static void Sgd<T>(Span<T> p, ReadOnlySpan<T> g, T lr)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireSameLength(g.Length, p.Length, nameof(g));
+        TensorPrimitives.MultiplyAdd(g, -lr, p, p);
+    }
+
+    /// <summary>v = μ·v + g; p −= lr · v</summary>
+    /// <param name="p">Parameters (updated).</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="v">Velocity (momentum buffer), starts at zero (updated).</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="mu">Momentum μ.</param>
+    public static void Momentum<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, T lr, T mu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(p.Length, g.Length, v.Length, nameof(v));
+        T negLr = -lr;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
+            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
+            Span<Vector<T>> vv = MemoryMarshal.Cast<T, Vector<T>>(v);
+            Vector<T> vmu = new(mu), vlr = new(negLr);
+            for (int j = 0; j < pv.Length; j++)
+            {
+                Vector<T> velocity = (vv[j] * vmu) + gv[j];
+                vv[j] = velocity;
+                pv[j] += vlr * velocity;
+            }
+            i = pv.Length * Vector<T>.Count;
+        }
+        for (; i < p.Length; i++)
+        {
+            T velocity = (v[i] * mu) + g[i];
+            v[i] = velocity;
+            p[i] += negLr * velocity;
+        }
+    }
+
+    /// <summary>v = μ·v + g; p −= lr · (g + μ·v)</summary>
+    /// <param name="p">Parameters (updated).</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="v">Velocity (momentum buffer), starts at zero (updated).</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="mu">Momentum μ.</param>
+    public static void Nesterov<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, T lr, T mu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(p.Length, g.Length, v.Length, nameof(v));
+        T negLr = -lr;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
+            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
+            Span<Vector<T>> vv = MemoryMarshal.Cast<T, Vector<T>>(v);
+            Vector<T> vmu = new(mu), vlr = new(negLr);
+            for (int j = 0; j < pv.Length; j++)
+            {
+                Vector<T> gradient = gv[j];
+                Vector<T> velocity = (vv[j] * vmu) + gradient;
+                vv[j] = velocity;
+                pv[j] += vlr * (gradient + (vmu * velocity));
+            }
+            i = pv.Length * Vector<T>.Count;
+        }
+        for (; i < p.Length; i++)
+        {
+            T gradient = g[i];
+            T velocity = (v[i] * mu) + gradient;
+            v[i] = velocity;
+            p[i] += negLr * (gradient + (mu * velocity));
+        }
+    }
+
+    /// <summary>m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= (lr/(1−β1^t)) · m / (√v/√(1−β2^t) + ε)</summary>
+    /// <param name="p">Parameters (updated).</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="m">First-moment estimate, starts at zero (updated).</param>
+    /// <param name="v">Second-moment estimate, starts at zero (updated).</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="beta1">β1, decay of the first moment.</param>
+    /// <param name="beta2">β2, decay of the second moment.</param>
+    /// <param name="eps">ε, added to the bias-corrected √v.</param>
+    /// <param name="step">t, the number of this step, 1-based.</param>
+    public static void Adam<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T lr, T beta1, T beta2, T eps, long step)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(p.Length, g.Length, m.Length, nameof(m));
+        ThrowHelper.RequireSameLength(v.Length, p.Length, nameof(v));
+        if (step < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, "Adam's step counter is 1-based.");
+        }
+
+        // Scalars in double, as PyTorch computes them in Python before handing them to the tensor ops.
+        double b1 = double.CreateTruncating(beta1);
+        double b2 = double.CreateTruncating(beta2);
+        T oneMinusB1 = T.CreateTruncating(1.0 - b1);
+        T oneMinusB2 = T.CreateTruncating(1.0 - b2);
+        T negStepSize = T.CreateTruncating(-(double.CreateTruncating(lr) / (1.0 - Math.Pow(b1, step))));
+        T biasCorrection2Sqrt = T.CreateTruncating(Math.Sqrt(1.0 - Math.Pow(b2, step)));
+
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
+            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
+            Span<Vector<T>> mv = MemoryMarshal.Cast<T, Vector<T>>(m);
+            Span<Vector<T>> vv = MemoryMarshal.Cast<T, Vector<T>>(v);
+            Vector<T> vb1 = new(beta1), vb2 = new(beta2), v1b1 = new(oneMinusB1), v1b2 = new(oneMinusB2);
+            Vector<T> vstep = new(negStepSize), vbc2 = new(biasCorrection2Sqrt), veps = new(eps);
+            for (int j = 0; j < pv.Length; j++)
+            {
+                Vector<T> gradient = gv[j];
+                Vector<T> m1 = (mv[j] * vb1) + (v1b1 * gradient);
+                Vector<T> v1 = (vv[j] * vb2) + (v1b2 * gradient * gradient);
+                mv[j] = m1;
+                vv[j] = v1;
+                Vector<T> denom = (Vector.SquareRoot(v1) / vbc2) + veps;
+                pv[j] += vstep * m1 / denom;
+            }
+            i = pv.Length * Vector<T>.Count;
+        }
+        for (; i < p.Length; i++)
+        {
+            T gradient = g[i];
+            T m1 = (m[i] * beta1) + (oneMinusB1 * gradient);
+            T v1 = (v[i] * beta2) + (oneMinusB2 * gradient * gradient);
+            m[i] = m1;
+            v[i] = v1;
+            T denom = (T.Sqrt(v1) / biasCorrection2Sqrt) + eps;
+            p[i] += negStepSize * m1 / denom;
+        }
+    }
+
+    private static void Check(int p, int g, int state, string stateName)
+    {
+        ThrowHelper.RequireSameLength(g, p, "g");
+        ThrowHelper.RequireSameLength(state, p, stateName);
+    }
+}

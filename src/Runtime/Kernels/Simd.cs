@@ -1,0 +1,180 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+[assembly: InternalsVisibleTo("NetGen.Runtime.Tests")]
+
+namespace NetGen.Kernels;
+
+// The handful of vector operations the register-blocked kernels need, behind one static interface, so that
+// a kernel is written once and instantiated for Vector512, Vector256, Vector128 and plain scalars (width 1).
+// The scalar instantiation doubles as the tail handler for columns that do not fill a vector. Every member
+// is a static call on a struct type argument, so the JIT specialises and inlines it: no virtual dispatch.
+
+/// <summary>A SIMD register of <typeparamref name="T"/> lanes: the operations the GEMM micro-kernels use.</summary>
+internal interface ISimd<TVec, T>
+    where TVec : struct
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>Lanes per register.</summary>
+    static abstract int Count { get; }
+
+    /// <summary>All lanes zero.</summary>
+    static abstract TVec Zero { get; }
+
+    /// <summary>Loads <see cref="Count"/> elements starting at <paramref name="source"/>.</summary>
+    static abstract TVec Load(ref T source);
+
+    /// <summary>Stores <see cref="Count"/> elements starting at <paramref name="destination"/>.</summary>
+    static abstract void Store(TVec value, ref T destination);
+
+    /// <summary>Every lane = <paramref name="value"/>.</summary>
+    static abstract TVec Broadcast(T value);
+
+    /// <summary>a·b + c (fused where the hardware has FMA).</summary>
+    static abstract TVec MultiplyAdd(TVec a, TVec b, TVec c);
+
+    /// <summary>Σ lanes.</summary>
+    static abstract T Sum(TVec value);
+}
+
+/// <summary>512-bit registers (AVX-512).</summary>
+internal readonly struct Simd512<T> : ISimd<Vector512<T>, T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public static bool IsAccelerated => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
+    public static int Count => Vector512<T>.Count;
+    public static Vector512<T> Zero => Vector512<T>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Load(ref T source) => Vector512.LoadUnsafe(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<T> value, ref T destination) => value.StoreUnsafe(ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Broadcast(T value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        if (Avx512F.IsSupported)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+            }
+            if (typeof(T) == typeof(double))
+            {
+                return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+            }
+        }
+        return (a * b) + c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Vector512<T> value) => Vector512.Sum(value);
+}
+
+/// <summary>256-bit registers (AVX2).</summary>
+internal readonly struct Simd256<T> : ISimd<Vector256<T>, T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public static bool IsAccelerated => Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
+    public static int Count => Vector256<T>.Count;
+    public static Vector256<T> Zero => Vector256<T>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Load(ref T source) => Vector256.LoadUnsafe(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<T> value, ref T destination) => value.StoreUnsafe(ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Broadcast(T value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+    {
+        // Without hardware FMA, Vector256.FusedMultiplyAdd is emulated (slowly); a·b + c is what we want then.
+        if (Fma.IsSupported)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+            }
+            if (typeof(T) == typeof(double))
+            {
+                return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+            }
+        }
+        return (a * b) + c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Vector256<T> value) => Vector256.Sum(value);
+}
+
+/// <summary>128-bit registers (SSE, Arm64 AdvSIMD).</summary>
+internal readonly struct Simd128<T> : ISimd<Vector128<T>, T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public static bool IsAccelerated => Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported;
+    public static int Count => Vector128<T>.Count;
+    public static Vector128<T> Zero => Vector128<T>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Load(ref T source) => Vector128.LoadUnsafe(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector128<T> value, ref T destination) => value.StoreUnsafe(ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Broadcast(T value) => Vector128.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> MultiplyAdd(Vector128<T> a, Vector128<T> b, Vector128<T> c)
+    {
+        if (Fma.IsSupported || AdvSimd.Arm64.IsSupported)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                return Vector128.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+            }
+            if (typeof(T) == typeof(double))
+            {
+                return Vector128.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+            }
+        }
+        return (a * b) + c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Vector128<T> value) => Vector128.Sum(value);
+}
+
+/// <summary>A "register" of one lane: the portable fallback and the tail handler.</summary>
+internal readonly struct Scalar<T> : ISimd<T, T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public static int Count => 1;
+    public static T Zero => T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Load(ref T source) => source;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(T value, ref T destination) => destination = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Broadcast(T value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MultiplyAdd(T a, T b, T c) => (a * b) + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(T value) => value;
+}

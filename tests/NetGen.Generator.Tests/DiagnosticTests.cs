@@ -1,0 +1,160 @@
+using Microsoft.CodeAnalysis;
+
+namespace NetGen.Generator.Tests;
+
+/// <summary>
+/// One test per NG id: the id, the severity, the exact source text the diagnostic points at, and that the user's
+/// compilation shows that one error and no cascade (the generator emits throwing members for invalid networks).
+/// </summary>
+public sealed class DiagnosticTests
+{
+    private static Diagnostic Single(string source, string id, DiagnosticSeverity severity, string spanText, bool expectSource = true)
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\nnamespace Demo;\n" + source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(severity, diagnostic.Severity);
+        Assert.Equal(spanText, SpanText(result, diagnostic));
+        Assert.Equal(expectSource, result.Sources.Length == 1);
+
+        // No cascade: apart from the NG diagnostic, the compilation (user code calling the network included) is clean.
+        Assert.Empty(result.CompilationProblems);
+        return diagnostic;
+    }
+
+    /// <summary>The source text under a diagnostic (generator diagnostics carry a file path and span, not a tree).</summary>
+    private static string SpanText(GeneratorHarness.Result result, Diagnostic diagnostic)
+    {
+        FileLinePositionSpan position = diagnostic.Location.GetLineSpan();
+        SyntaxTree tree = result.Output.SyntaxTrees.Single(t => t.FilePath == position.Path);
+        Assert.Equal(position.StartLinePosition, tree.GetLineSpan(diagnostic.Location.SourceSpan).StartLinePosition);
+        return tree.GetText().ToString(diagnostic.Location.SourceSpan);
+    }
+
+    [Fact]
+    public void NG0001_ClassNotPartial()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\n[Network(InputSize = 2)]\n[Dense(2)]\npublic class Net { }");
+        Diagnostic d = Assert.Single(result.Diagnostics);
+        Assert.Equal("NG0001", d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Net", SpanText(result, d));
+        Assert.Contains("partial", d.GetMessage());
+        Assert.Empty(result.Sources);
+    }
+
+    [Fact]
+    public void NG0002_GenericClass() =>
+        Assert.Contains("generic", Single("[Network(InputSize = 2)][Dense(2)] public partial class Net<T> { }", "NG0002", DiagnosticSeverity.Error, "Net", expectSource: false).GetMessage());
+
+    [Fact]
+    public void NG0003_NestedClass() =>
+        Assert.Contains("'Outer'", Single("public partial class Outer { [Network(InputSize = 2)][Dense(2)] public partial class Net { } }", "NG0003", DiagnosticSeverity.Error, "Net", expectSource: false).GetMessage());
+
+    [Fact]
+    public void NG0004_DuplicateLayerName() =>
+        Assert.Contains("'h'", Single("[Network(InputSize = 2)][Dense(4, Name = \"h\"), ReLU(Name = \"h\"), Dense(2)] public partial class Net { }", "NG0004", DiagnosticSeverity.Error, "Name = \"h\"").GetMessage());
+
+    [Fact]
+    public void NG0005_UnknownEnumValue() =>
+        Single("[Network(InputSize = 2, Loss = (Loss)7)][Dense(2)] public partial class Net { }", "NG0005", DiagnosticSeverity.Error, "Loss = (Loss)7");
+
+    [Fact]
+    public void NG0101_NoLayers() =>
+        Single("[Network(InputSize = 2)] public partial class Net { }", "NG0101", DiagnosticSeverity.Error, "Network(InputSize = 2)");
+
+    [Fact]
+    public void NG0102_MissingInputSize() =>
+        Single("[Network(LearningRate = 0.1)][Dense(2)] public partial class Net { }", "NG0102", DiagnosticSeverity.Error, "Network(LearningRate = 0.1)");
+
+    [Fact]
+    public void NG0102_NonPositiveInputSizeIsReportedOnTheArgument() =>
+        Single("[Network(InputSize = -3)][Dense(2)] public partial class Net { }", "NG0102", DiagnosticSeverity.Error, "InputSize = -3");
+
+    [Fact]
+    public void NG0103_ClassificationOnOneOutput() =>
+        Assert.Contains("1 output", Single("[Network(InputSize = 2)][Dense(4), ReLU, Dense(1)] public partial class Net { }", "NG0103", DiagnosticSeverity.Error, "1").GetMessage());
+
+    [Fact]
+    public void NG0201_UnitsNotPositive() =>
+        Single("[Network(InputSize = 2)][Dense(-5), Dense(2)] public partial class Net { }", "NG0201", DiagnosticSeverity.Error, "-5");
+
+    [Theory]
+    [InlineData("1.0")]
+    [InlineData("-0.1")]
+    public void NG0202_DropoutOutOfRange(string p) =>
+        Assert.Contains("drop", Single($"[Network(InputSize = 2)][Dense(4), Dropout({p}), Dense(2)] public partial class Net {{ }}", "NG0202", DiagnosticSeverity.Error, p).GetMessage());
+
+    [Fact]
+    public void NG0203_LearningRateNotPositive() =>
+        Single("[Network(InputSize = 2, LearningRate = 0)][Dense(2)] public partial class Net { }", "NG0203", DiagnosticSeverity.Error, "LearningRate = 0");
+
+    [Fact]
+    public void NG0204_NegativeWeightDecay() =>
+        Single("[Network(InputSize = 2, WeightDecay = -1e-4)][Dense(2)] public partial class Net { }", "NG0204", DiagnosticSeverity.Error, "WeightDecay = -1e-4");
+
+    [Fact]
+    public void NG0205_MomentumOutOfRange() =>
+        Single("[Network(InputSize = 2, Optimizer = Optimizer.Momentum, Momentum = 1.0)][Dense(2)] public partial class Net { }", "NG0205", DiagnosticSeverity.Error, "Momentum = 1.0");
+
+    [Fact]
+    public void NG0206_BetaOutOfRange() =>
+        Single("[Network(InputSize = 2, Optimizer = Optimizer.Adam, Beta2 = 1.5)][Dense(2)] public partial class Net { }", "NG0206", DiagnosticSeverity.Error, "Beta2 = 1.5");
+
+    [Fact]
+    public void NG0207_EpsilonNotPositive() =>
+        Single("[Network(InputSize = 2, Optimizer = Optimizer.Adam, Epsilon = 0)][Dense(2)] public partial class Net { }", "NG0207", DiagnosticSeverity.Error, "Epsilon = 0");
+
+    [Fact]
+    public void NG0208_BatchSizeNotPositive() =>
+        Single("[Network(InputSize = 2, BatchSize = 0)][Dense(2)] public partial class Net { }", "NG0208", DiagnosticSeverity.Error, "BatchSize = 0");
+
+    [Fact]
+    public void NG0209_ActivationArgumentOutOfRange() =>
+        Assert.Contains("Slope", Single("[Network(InputSize = 2)][Dense(4), LeakyReLU(Slope = -0.1), Dense(2)] public partial class Net { }", "NG0209", DiagnosticSeverity.Error, "Slope = -0.1").GetMessage());
+
+    [Fact]
+    public void NG0301_SettingIgnoredIsAWarningAndCodeIsStillGenerated()
+    {
+        Diagnostic d = Single("[Network(InputSize = 2, Optimizer = Optimizer.Adam, Momentum = 0.5)][Dense(2)] public partial class Net { }", "NG0301", DiagnosticSeverity.Warning, "Momentum = 0.5");
+        Assert.Contains("Adam", d.GetMessage());
+    }
+
+    [Fact]
+    public void NG9001_InternalErrorBecomesADiagnosticNotACrash()
+    {
+        // 50000 × 50000 weights overflow the int32 parameter arena: the planner's checked arithmetic throws, and the
+        // generator reports NG9001 with the exception's message instead of failing the build with CS8785.
+        GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\n[Network(InputSize = 50000)][Dense(50000), Dense(2)] public partial class Huge { }");
+        Diagnostic d = Assert.Single(result.Diagnostics);
+        Assert.Equal("NG9001", d.Id);
+        Assert.Contains("overflow", d.GetMessage(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void InvalidNetworkStillCompilesForItsCallersAndThrowsAtRunTime()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using NetGen;
+            namespace Demo;
+            [Network(InputSize = 2, LearningRate = -1)]
+            [Dense(2)]
+            public partial class Net { }
+            public static class Caller
+            {
+                public static float Use()
+                {
+                    var net = new Net(1);
+                    var scores = new float[Net.OutputSize];
+                    net.Predict(new float[Net.InputSize], scores);
+                    INeuralNetwork general = net;
+                    return net.TrainStep(new float[2], new int[1]) + general.Summary().Length + net.Gradients.Length;
+                }
+            }
+            """);
+        Assert.Equal("NG0203", Assert.Single(result.Diagnostics).Id);
+        Assert.Empty(result.CompilationProblems);
+        Assert.Contains("throw new global::System.InvalidOperationException(ErrorMessage)", result.Source());
+        Assert.Contains("LearningRate of network 'Net' is -1", result.Source());
+    }
+}

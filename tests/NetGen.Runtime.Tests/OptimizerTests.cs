@@ -1,0 +1,137 @@
+using System.Numerics;
+using NetGen.Kernels;
+
+namespace NetGen.Runtime.Tests;
+
+public class OptimizerTests
+{
+    [Fact]
+    public void Sgd_HandValue()
+    {
+        double[] p = [1.0, -2.0];
+        Optimizers.Sgd<double>(p, [0.5, 1.0], 0.1);
+        Assert.Equal([0.95, -2.1], p);
+    }
+
+    [Fact]
+    public void Momentum_HandValues()
+    {
+        // v₁ = g = 0.5, p₁ = 1 − 0.1·0.5 = 0.95; v₂ = 0.9·0.5 + 0.5 = 0.95, p₂ = 0.95 − 0.095 = 0.855
+        double[] p = [1.0], v = [0.0];
+        Optimizers.Momentum<double>(p, [0.5], v, 0.1, 0.9);
+        Assert.Equal(0.5, v[0], 15);
+        Assert.Equal(0.95, p[0], 15);
+        Optimizers.Momentum<double>(p, [0.5], v, 0.1, 0.9);
+        Assert.Equal(0.95, v[0], 15);
+        Assert.Equal(0.855, p[0], 15);
+    }
+
+    [Fact]
+    public void Nesterov_HandValues()
+    {
+        // v₁ = 0.5, p₁ = 1 − 0.1·(0.5 + 0.9·0.5) = 0.905; v₂ = 0.95, p₂ = 0.905 − 0.1·(0.5 + 0.855) = 0.7695
+        double[] p = [1.0], v = [0.0];
+        Optimizers.Nesterov<double>(p, [0.5], v, 0.1, 0.9);
+        Assert.Equal(0.5, v[0], 15);
+        Assert.Equal(0.905, p[0], 15);
+        Optimizers.Nesterov<double>(p, [0.5], v, 0.1, 0.9);
+        Assert.Equal(0.95, v[0], 15);
+        Assert.Equal(0.7695, p[0], 15);
+    }
+
+    [Fact]
+    public void Adam_HandValues_PyTorchFormula()
+    {
+        // Three steps with g = 0.5, −0.25, 2 (lr 1e-3, β 0.9/0.999, ε 1e-8), from Python in PyTorch's order.
+        double[] expectedP = [0.99900000002, 0.9987336629870784, 0.9980630153452915];
+        double[] expectedM = [0.04999999999999999, 0.019999999999999997, 0.21799999999999994];
+        double[] expectedV = [0.0002500000000000002, 0.0003122500000000003, 0.004311937750000004];
+        double[] gradients = [0.5, -0.25, 2.0];
+        double[] p = [1.0], m = [0.0], v = [0.0];
+        for (int t = 1; t <= 3; t++)
+        {
+            Optimizers.Adam<double>(p, [gradients[t - 1]], m, v, 1e-3, 0.9, 0.999, 1e-8, t);
+            Assert.Equal(expectedP[t - 1], p[0], 1e-15);
+            Assert.Equal(expectedM[t - 1], m[0], 1e-16);
+            Assert.Equal(expectedV[t - 1], v[0], 1e-18);
+        }
+
+        // The first step moves each parameter by ≈ lr·sign(g), whatever the gradient's size (bias correction).
+        float[] pf = [0f, 0f, 0f];
+        float[] mf = new float[3], vf = new float[3];
+        Optimizers.Adam<float>(pf, [1e-3f, -5f, 300f], mf, vf, 0.01f, 0.9f, 0.999f, 1e-8f, 1);
+        Assert.Equal(-0.01f, pf[0], 1e-6f);
+        Assert.Equal(0.01f, pf[1], 1e-6f);
+        Assert.Equal(-0.01f, pf[2], 1e-6f);
+    }
+
+    [Fact]
+    public void Adam_StepIsOneBased()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Optimizers.Adam<float>(new float[1], new float[1], new float[1], new float[1], 0.1f, 0.9f, 0.999f, 1e-8f, 0));
+    }
+
+    [Fact]
+    public void MismatchedState_Throws()
+    {
+        Assert.Equal("v", Assert.Throws<ArgumentException>(() => Optimizers.Momentum<float>(new float[3], new float[3], new float[2], 0.1f, 0.9f)).ParamName);
+        Assert.Equal("g", Assert.Throws<ArgumentException>(() => Optimizers.Sgd<float>(new float[3], new float[4], 0.1f)).ParamName);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(1000)]
+    public void VectorAndTail_MatchScalarReference(int length)
+    {
+        Check<float>(length, 1e-6);
+        Check<double>(length, 1e-14);
+    }
+
+    private static void Check<T>(int length, double tolerance)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        const double Lr = 0.05, Mu = 0.9, B1 = 0.8, B2 = 0.99, Eps = 1e-6;
+        T lr = T.CreateTruncating(Lr), mu = T.CreateTruncating(Mu);
+        double lrD = double.CreateTruncating(lr), muD = double.CreateTruncating(mu);
+        T[] p0 = TestUtil.Random<T>(length, 1);
+
+        T[] pSgd = (T[])p0.Clone(), pMom = (T[])p0.Clone(), pNes = (T[])p0.Clone(), pAdam = (T[])p0.Clone();
+        T[] vMom = new T[length], vNes = new T[length], mAdam = new T[length], vAdam = new T[length];
+        double[] rSgd = TestUtil.ToDouble<T>(p0), rMom = TestUtil.ToDouble<T>(p0), rNes = TestUtil.ToDouble<T>(p0), rAdam = TestUtil.ToDouble<T>(p0);
+        double[] rvMom = new double[length], rvNes = new double[length], rmAdam = new double[length], rvAdam = new double[length];
+        double b1 = double.CreateTruncating(T.CreateTruncating(B1)), b2 = double.CreateTruncating(T.CreateTruncating(B2));
+        double eps = double.CreateTruncating(T.CreateTruncating(Eps));
+
+        for (int step = 1; step <= 4; step++)
+        {
+            T[] g = TestUtil.Random<T>(length, 100 + step);
+            double[] gd = TestUtil.ToDouble<T>(g);
+            Optimizers.Sgd<T>(pSgd, g, lr);
+            Optimizers.Momentum<T>(pMom, g, vMom, lr, mu);
+            Optimizers.Nesterov<T>(pNes, g, vNes, lr, mu);
+            Optimizers.Adam<T>(pAdam, g, mAdam, vAdam, lr, T.CreateTruncating(B1), T.CreateTruncating(B2), T.CreateTruncating(Eps), step);
+            for (int i = 0; i < length; i++)
+            {
+                rSgd[i] -= lrD * gd[i];
+                rvMom[i] = (muD * rvMom[i]) + gd[i];
+                rMom[i] -= lrD * rvMom[i];
+                rvNes[i] = (muD * rvNes[i]) + gd[i];
+                rNes[i] -= lrD * (gd[i] + (muD * rvNes[i]));
+                rmAdam[i] = (b1 * rmAdam[i]) + ((1 - b1) * gd[i]);
+                rvAdam[i] = (b2 * rvAdam[i]) + ((1 - b2) * gd[i] * gd[i]);
+                double mHat = rmAdam[i] / (1 - Math.Pow(b1, step));
+                double denominator = (Math.Sqrt(rvAdam[i]) / Math.Sqrt(1 - Math.Pow(b2, step))) + eps;
+                rAdam[i] -= lrD * mHat / denominator;
+            }
+        }
+
+        TestUtil.AssertClose<T>(rSgd, pSgd, tolerance, 0, "sgd");
+        TestUtil.AssertClose<T>(rMom, pMom, tolerance, 0, "momentum");
+        TestUtil.AssertClose<T>(rvMom, vMom, tolerance, 0, "momentum v");
+        TestUtil.AssertClose<T>(rNes, pNes, tolerance, 0, "nesterov");
+        TestUtil.AssertClose<T>(rAdam, pAdam, tolerance, 0, "adam");
+        TestUtil.AssertClose<T>(rmAdam, mAdam, tolerance, 0, "adam m");
+        TestUtil.AssertClose<T>(rvAdam, vAdam, tolerance, 0, "adam v");
+    }
+}

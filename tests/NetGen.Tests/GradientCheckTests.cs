@@ -1,0 +1,109 @@
+using NetGen.Tests.Networks;
+
+namespace NetGen.Tests;
+
+/// <summary>
+/// The generated gradient check (float64 twin, centered differences, h = 1e-5) for every activation, both losses,
+/// dropout and L2: the largest relative error of every parameter tensor must be below 1e-7 ("good" in the notes).
+/// </summary>
+public sealed class GradientCheckTests
+{
+    public static TheoryData<string> Networks => new()
+    {
+        nameof(GcReLU), nameof(GcLeakyReLU), nameof(GcPReLU), nameof(GcSigmoid), nameof(GcTanh), nameof(GcElu),
+        nameof(GcIdentity), nameof(GcDropout), nameof(GcHinge), nameof(GcWeightDecay), nameof(GcInputActivation),
+        nameof(ActsSgd), nameof(HingeSgd),
+    };
+
+    private static INeuralNetwork Create(string name) => name switch
+    {
+        nameof(GcReLU) => new GcReLU(7),
+        nameof(GcLeakyReLU) => new GcLeakyReLU(7),
+        nameof(GcPReLU) => new GcPReLU(7),
+        nameof(GcSigmoid) => new GcSigmoid(7),
+        nameof(GcTanh) => new GcTanh(7),
+        nameof(GcElu) => new GcElu(7),
+        nameof(GcIdentity) => new GcIdentity(7),
+        nameof(GcDropout) => new GcDropout(7),
+        nameof(GcHinge) => new GcHinge(7),
+        nameof(GcWeightDecay) => new GcWeightDecay(7),
+        nameof(GcInputActivation) => new GcInputActivation(7),
+        nameof(ActsSgd) => new ActsSgd(7),
+        nameof(HingeSgd) => new HingeSgd(7),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    /// <summary>Inputs of unit scale from a fixed stream, labels cycling through the classes.</summary>
+    internal static (float[] X, int[] Labels) Batch(INeuralNetwork net, int rows, ulong seed)
+    {
+        var x = new float[rows * net.InputSize];
+        ulong key = CounterRng.Key(seed, 99, 0, 0);
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)(1.5 * CounterRng.Normal(key, (ulong)i));
+        }
+
+        int[] labels = Enumerable.Range(0, rows).Select(i => i % net.OutputSize).ToArray();
+        return (x, labels);
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void AnalyticGradientsMatchCenteredDifferences(string name)
+    {
+        INeuralNetwork net = Create(name);
+        (float[] x, int[] labels) = Batch(net, 3, 11);
+        // "Burn-in" (CS231n notes): a few steps first, so the check runs at a characteristic point, not at the init.
+        for (int i = 0; i < 3; i++)
+        {
+            net.TrainStep(x, labels);
+        }
+
+        float[] before = net.Parameters.ToArray();
+        GradCheckResult result = net.GradCheck(x, labels);
+
+        Assert.Equal(net.ParameterTable.Count, result.Tensors.Count);
+        foreach (GradCheckEntry entry in result.Tensors)
+        {
+            Assert.True(entry.MaxRelativeError < 1e-7, $"{name} '{entry.Key}': relative error {entry.MaxRelativeError:E3}\n{result}");
+            Assert.True(entry.Checked > 0);
+        }
+
+        Assert.Equal(before, net.Parameters.ToArray()); // the check leaves the network as it was
+    }
+
+    [Fact]
+    public void GradientCheckDetectsAWrongGradient()
+    {
+        // The check must be able to fail: compare analytic gradients of one network with the loss of a perturbed copy.
+        var net = new GcTanh(3);
+        (float[] x, int[] labels) = Batch(net, 3, 5);
+        double[] parameters = GradCheck.Widen(net.Parameters);
+        net.ComputeGradients(x, labels);
+        double[] analytic = GradCheck.Widen(net.Gradients);
+        analytic[0] *= 1.01; // a 1 % error in one element
+
+        var probe = new GcTanh(3);
+        GradCheckResult result = GradCheck.Run(GcTanh.ParameterTable, parameters, analytic, () =>
+        {
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                probe.Parameters[i] = (float)parameters[i];
+            }
+
+            return probe.ComputeGradients(x, labels);
+        }, 1e-2, 0);
+
+        Assert.True(result.Tensors[0].MaxRelativeError > 5e-3, result.ToString());
+    }
+
+    [Fact]
+    public void SampledCheckVisitsFirstAndLastElements()
+    {
+        var net = new MnistMlp(1);
+        (float[] x, int[] labels) = Batch(net, 2, 3);
+        GradCheckResult result = net.GradCheck(x, labels, maxChecksPerTensor: 4);
+        Assert.All(result.Tensors, e => Assert.Equal(4, e.Checked));
+        Assert.True(result.MaxRelativeError < 1e-6, result.ToString());
+    }
+}

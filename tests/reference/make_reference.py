@@ -1,0 +1,718 @@
+#!/usr/bin/python3
+"""PyTorch reference values for NetGen's tests.
+
+Run from the repository root (needs PyTorch; CI never runs this, it only reads
+the committed outputs):
+
+    /usr/bin/python3 tests/reference/make_reference.py            # write everything
+    /usr/bin/python3 tests/reference/make_reference.py --check-netgen FILE.safetensors
+
+Outputs go to tests/NetGen.Tests/Reference/ (or --out-dir DIR). The script is
+deterministic: two runs give byte-identical files.
+
+Conventions (NetGen's; the C# tests rely on them)
+-------------------------------------------------
+
+Precision
+    Every reference value is computed in float64. Initial weights and inputs
+    are nevertheless *generated* in float32 (PyTorch default nn.Linear init,
+    PReLU init 0.25, inputs torch.randn in float32) and only then converted to
+    float64, so the float32 safetensors file and the float64 JSON hold
+    identical values. All JSON numbers are written with repr(float), i.e. the
+    shortest string that round-trips the float64 exactly.
+
+Layout
+    All tensors are flattened row-major ("x" is [batch, input_size], outputs
+    are [batch, classes], "weight" is [out, in] as in PyTorch). Parameter keys
+    are PyTorch state_dict keys ("<module index>.weight" / ".bias") in
+    state_dict order, also listed in "param_order".
+
+Loss
+    total_loss = mean over the batch of the per-example data loss
+                 + 0.5 * weight_decay * sum of squares of every nn.Linear
+                   *weight* (not biases, not PReLU).
+    "grads" are the gradients of total_loss.
+    softmax_cross_entropy = F.cross_entropy (mean reduction).
+    multiclass_hinge (Weston-Watkins, margin 1)
+        = mean over batch of sum_{j != y} max(0, f_j - f_y + 1).
+      This is NOT nn.MultiMarginLoss, which additionally divides by the class
+      count C; the script asserts loss == MultiMarginLoss * C. The max is
+      taken with relu, so the derivative at a margin of exactly 0 is 0, as in
+      NetGen's kernel (1(margin > 0)).
+
+Optimizers
+    torch.optim: SGD; SGD(momentum=0.9, dampening=0); SGD(momentum=0.9,
+    nesterov=True); Adam(betas=(0.9, 0.999), eps=1e-8). Steps use two param
+    groups: nn.Linear weights with weight_decay=wd, everything else with
+    weight_decay=0, and the loss *without* the explicit regularisation term.
+    The script asserts that this gives the same gradient as the explicit
+    0.5*wd*sum(W^2) term (both conventions agree), and it also checks every
+    torch.optim update against a direct implementation of the update formulas
+    in docs/internals.md (NetGen.Kernels.Optimizers).
+
+Dropout and NetGen's CounterRng
+    Dropout is NOT PyTorch's random dropout. The mask is NetGen's:
+        mask[i] = 1/(1-p) if Uniform(key, i) >= p else 0
+        i runs over the flattened row-major [batch, features] activation of
+          the dropout layer,
+        key = Key(seed, DropoutStream = 1, layer_index, step)
+            = Derive(Derive(Derive(seed, 1), layer_index), step),
+        layer_index = the Dropout module's index in the nn.Sequential,
+        step = 0 for the first training step, 1 for the second, ...
+    with CounterRng (SplitMix64 finaliser, all arithmetic mod 2^64):
+        mix(z) = z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27;
+                 z *= 0x94D049BB133111EB; z ^ (z >> 31)
+        Derive(a, b)   = mix(a + 0x9E3779B97F4A7C15 * (b + 1))
+        Bits(key, i)   = Derive(key, i)
+        Uniform(key,i) = (Bits(key, i) >> 40) * 2^-24
+    The dropout module stays at its index in the nn.Sequential (so state_dict
+    keys match NetGen's) but is a subclass of nn.Dropout whose forward is
+    x * mask in train mode and the identity in eval mode.
+    rng_vectors.json holds Key(42, 1, 14, 0), Bits and Uniform for cross-checks.
+
+One training step
+    forward in train mode (dropout mask for that step), loss, backward,
+    optimizer.step(). In "steps", total_loss is the loss computed in that step
+    before the update, params are the values AFTER that step's update.
+    "Inference" is eval mode (dropout = identity).
+    "train_output", "data_loss", "total_loss", "grads" are those of step 0.
+
+Files written
+    acts_sgd.json, acts_momentum.json, acts_nesterov.json, acts_adam.json,
+    hinge_sgd.json, mlp_ce_adam.json          one per case (layout below)
+    acts.pytorch.safetensors                  case A initial state_dict, F32
+    acts.pytorch.f32.json                     case A eval output of the float32 model
+    rng_vectors.json                          CounterRng test vectors
+  --check-netgen FILE writes netgen_roundtrip.json: FILE (written by NetGen,
+  same network as case A) loaded into the float32 model with
+  load_state_dict(strict=True), eval-mode forward on case A's x, compared with
+  the float64 reference inference_output.
+
+Case JSON layout: case, description, torch_version, input_size, classes,
+batch, seed, loss, optimizer {kind, lr, momentum, dampening, nesterov, beta1,
+beta2, eps} (null where not applicable), weight_decay, architecture, x, labels,
+param_order, params {key: {shape, data}}, inference_output, train_output,
+data_loss, total_loss, grads, dropout_masks (only with dropout; one flattened
+mask per step), steps [{step, data_loss, total_loss, params}].
+"""
+
+import argparse
+import copy
+import hashlib
+import json
+import math
+import os
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_OUT = REPO_ROOT / "tests" / "NetGen.Tests" / "Reference"
+NUM_STEPS = 3
+
+# ---------------------------------------------------------------------------
+# NetGen.CounterRng
+# ---------------------------------------------------------------------------
+M64 = 0xFFFFFFFFFFFFFFFF
+GOLDEN = 0x9E3779B97F4A7C15
+INIT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM = 0, 1, 2
+
+
+def rng_mix(z):
+    z &= M64
+    z ^= z >> 30
+    z = (z * 0xBF58476D1CE4E5B9) & M64
+    z ^= z >> 27
+    z = (z * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def rng_derive(a, b):
+    return rng_mix((a + GOLDEN * (b + 1)) & M64)
+
+
+def rng_key(seed, stream, a, b):
+    return rng_derive(rng_derive(rng_derive(seed, stream), a), b)
+
+
+def rng_bits(key, i):
+    return rng_derive(key, i)
+
+
+def rng_uniform(key, i):
+    return (rng_bits(key, i) >> 40) * 2.0 ** -24
+
+
+def rng_uniform_double(key, i):
+    return (rng_bits(key, i) >> 11) * 2.0 ** -53
+
+
+def rng_normal(key, i):
+    u1 = rng_uniform_double(key, 2 * i)
+    u2 = rng_uniform_double(key, 2 * i + 1)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+# Plain SplitMix64 seeded with 0 yields 0xE220A8397B1DCDAF first.
+assert rng_derive(0, 0) == 0xE220A8397B1DCDAF
+
+
+def netgen_dropout_mask(seed, layer_index, step, numel, p):
+    """Flattened float64 mask, NetGen.Kernels.Dropout.Forward."""
+    key = rng_key(seed, DROPOUT_STREAM, layer_index, step)
+    keep = 1.0 / (1.0 - p)
+    return [keep if rng_uniform(key, i) >= p else 0.0 for i in range(numel)]
+
+
+class NetGenDropout(nn.Dropout):
+    """nn.Dropout (same place in the Sequential, no parameters) whose train-mode
+    forward multiplies by the externally set NetGen mask."""
+
+    def __init__(self, p):
+        super().__init__(p)
+        self.mask = None
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        if self.mask is None or self.mask.shape != x.shape:
+            raise RuntimeError("NetGenDropout: mask not set for this input shape")
+        return x * self.mask.to(x.dtype)
+
+
+# ---------------------------------------------------------------------------
+# safetensors (own implementation; no safetensors package needed)
+# ---------------------------------------------------------------------------
+_ST_DTYPES = {"F32": ("<f4", torch.float32), "F64": ("<f8", torch.float64)}
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: ordered dict name -> torch tensor (float32/float64)."""
+    header = {}
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        t = t.detach().cpu().contiguous()
+        if t.dtype == torch.float32:
+            dtype, npdt = "F32", "<f4"
+        elif t.dtype == torch.float64:
+            dtype, npdt = "F64", "<f8"
+        else:
+            raise ValueError(f"unsupported dtype {t.dtype}")
+        raw = t.numpy().astype(npdt, copy=False).tobytes(order="C")
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = dict(metadata)
+    hbytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hbytes += b" " * ((-len(hbytes)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hbytes)))
+        f.write(hbytes)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(data):
+    """bytes -> (ordered dict name -> torch tensor, metadata). Validates strictly."""
+    if len(data) < 8:
+        raise ValueError("file shorter than 8 bytes")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > len(data) - 8:
+        raise ValueError(f"header length {n} exceeds file size {len(data)}")
+    try:
+        header = json.loads(data[8:8 + n].decode("utf-8"))
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(f"header is not UTF-8 JSON: {e}") from e
+    if not isinstance(header, dict):
+        raise ValueError("header is not a JSON object")
+    body = data[8 + n:]
+    metadata = header.pop("__metadata__", None)
+    tensors = {}
+    spans = []
+    for name, info in header.items():
+        dtype = info.get("dtype")
+        shape = info.get("shape")
+        offs = info.get("data_offsets")
+        if dtype not in _ST_DTYPES:
+            raise ValueError(f"{name}: unsupported dtype {dtype!r}")
+        if (not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape)):
+            raise ValueError(f"{name}: bad shape {shape!r}")
+        if (not isinstance(offs, list) or len(offs) != 2 or not all(isinstance(o, int) for o in offs)
+                or not 0 <= offs[0] <= offs[1] <= len(body)):
+            raise ValueError(f"{name}: bad data_offsets {offs!r}")
+        npdt, tdt = _ST_DTYPES[dtype]
+        count = math.prod(shape)
+        if offs[1] - offs[0] != count * np.dtype(npdt).itemsize:
+            raise ValueError(f"{name}: data_offsets size does not match shape {shape} {dtype}")
+        arr = np.frombuffer(body, dtype=npdt, count=count, offset=offs[0]).astype(npdt.replace("<", "="))
+        tensors[name] = torch.from_numpy(arr.copy()).reshape(shape).to(tdt)
+        spans.append((offs[0], offs[1], name))
+    spans.sort()
+    pos = 0
+    for b, e, name in spans:
+        if b != pos:
+            raise ValueError(f"{name}: data section has a gap or overlap at byte {pos}")
+        pos = e
+    if pos != len(body):
+        raise ValueError(f"data section has {len(body) - pos} trailing bytes")
+    return tensors, metadata
+
+
+# ---------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------
+def softmax_cross_entropy(logits, labels):
+    return F.cross_entropy(logits, labels)
+
+
+def multiclass_hinge(logits, labels):
+    """Weston-Watkins, margin 1: mean_b sum_{j != y} max(0, f_j - f_y + 1)."""
+    fy = logits.gather(1, labels.view(-1, 1))
+    not_y = 1.0 - F.one_hot(labels, logits.shape[1]).to(logits.dtype)
+    per_example = (F.relu(logits - fy + 1.0) * not_y).sum(dim=1)
+    loss = per_example.mean()
+    ref = nn.MultiMarginLoss(p=1, margin=1.0)(logits, labels) * logits.shape[1]
+    assert torch.allclose(loss, ref, rtol=1e-14, atol=1e-15), (loss.item(), ref.item())
+    return loss
+
+
+LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "multiclass_hinge": multiclass_hinge}
+
+
+# ---------------------------------------------------------------------------
+# Models and cases
+# ---------------------------------------------------------------------------
+def build_acts():
+    return nn.Sequential(
+        nn.Linear(5, 6), nn.ReLU(),
+        nn.Linear(6, 6), nn.LeakyReLU(0.01),
+        nn.Linear(6, 6), nn.PReLU(),
+        nn.Linear(6, 6), nn.Sigmoid(),
+        nn.Linear(6, 6), nn.Tanh(),
+        nn.Linear(6, 6), nn.ELU(1.0),
+        nn.Linear(6, 6), nn.Identity(),
+        NetGenDropout(0.25),
+        nn.Linear(6, 3),
+    )
+
+
+def build_hinge():
+    return nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 4, bias=False))
+
+
+def build_mlp():
+    return nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
+ACTS_DESC = ("Every activation NetGen supports (ReLU, LeakyReLU 0.01, PReLU, Sigmoid, Tanh, ELU 1.0, "
+             "Identity) plus Dropout(0.25) at index 14 with NetGen's CounterRng mask; softmax cross-entropy, "
+             "L2 weight decay 1e-3 on Linear weights; weights/inputs from torch.manual_seed(0). ")
+
+CASES = [
+    dict(case="acts_sgd", build=build_acts, torch_seed=0, input_size=5, classes=3, batch=4, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-3, opt=dict(kind="sgd", lr=0.1),
+         description=ACTS_DESC + "Optimizer: plain SGD lr 0.1."),
+    dict(case="acts_momentum", build=build_acts, torch_seed=0, input_size=5, classes=3, batch=4, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-3, opt=dict(kind="momentum", lr=0.1, momentum=0.9),
+         description=ACTS_DESC + "Optimizer: SGD momentum 0.9 (dampening 0) lr 0.1."),
+    dict(case="acts_nesterov", build=build_acts, torch_seed=0, input_size=5, classes=3, batch=4, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-3, opt=dict(kind="nesterov", lr=0.1, momentum=0.9),
+         description=ACTS_DESC + "Optimizer: SGD Nesterov momentum 0.9 lr 0.1."),
+    dict(case="acts_adam", build=build_acts, torch_seed=0, input_size=5, classes=3, batch=4, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-3,
+         opt=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
+         description=ACTS_DESC + "Optimizer: Adam lr 0.01 betas (0.9, 0.999) eps 1e-8 (L2 folded into the gradient)."),
+    dict(case="hinge_sgd", build=build_hinge, torch_seed=1, input_size=5, classes=4, batch=6, seed=42,
+         loss="multiclass_hinge", weight_decay=0.0, opt=dict(kind="sgd", lr=0.1),
+         description="Linear(5,7)-ReLU-Linear(7,4,bias=False), multiclass hinge (Weston-Watkins, margin 1, "
+                     "mean over batch, not divided by the class count), no weight decay, SGD lr 0.1; "
+                     "torch.manual_seed(1)."),
+    dict(case="mlp_ce_adam", build=build_mlp, torch_seed=2, input_size=8, classes=4, batch=5, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-2,
+         opt=dict(kind="adam", lr=0.005, beta1=0.9, beta2=0.999, eps=1e-8),
+         description="Linear(8,16)-Tanh-Linear(16,16)-ReLU-Linear(16,4), softmax cross-entropy, L2 weight "
+                     "decay 1e-2 on Linear weights, Adam lr 0.005; no dropout (seed unused); "
+                     "torch.manual_seed(2)."),
+]
+
+
+def make_case_data(case):
+    """Float32 model + float32 inputs from the case's torch seed (model first, then x, then labels)."""
+    torch.manual_seed(case["torch_seed"])
+    model32 = case["build"]()
+    x32 = torch.randn(case["batch"], case["input_size"], dtype=torch.float32)
+    labels = torch.randint(0, case["classes"], (case["batch"],), dtype=torch.int64)
+    while bool((labels == labels[0]).all()):  # deterministic redraw, never taken for the shipped cases
+        labels = torch.randint(0, case["classes"], (case["batch"],), dtype=torch.int64)
+    return model32, x32, labels
+
+
+def dropout_modules(model):
+    return [(i, m) for i, m in enumerate(model) if isinstance(m, NetGenDropout)]
+
+
+def set_masks(model, seed, step, batch):
+    """Sets each dropout layer's mask for `step`; returns {layer_index: flattened mask}."""
+    masks = {}
+    for idx, m in dropout_modules(model):
+        feats = _features_before(model, idx)
+        flat = netgen_dropout_mask(seed, idx, step, batch * feats, m.p)
+        m.mask = torch.tensor(flat, dtype=torch.float64).view(batch, feats)
+        masks[idx] = flat
+    return masks
+
+
+def _features_before(model, idx):
+    for j in range(idx - 1, -1, -1):
+        if isinstance(model[j], nn.Linear):
+            return model[j].out_features
+    raise ValueError("no Linear before dropout")
+
+
+def linear_weight_names(model):
+    return [f"{i}.weight" for i, m in enumerate(model) if isinstance(m, nn.Linear)]
+
+
+def architecture(model):
+    out = []
+    for i, m in enumerate(model):
+        if isinstance(m, nn.Linear):
+            out.append({"index": i, "type": "Linear", "in": m.in_features, "out": m.out_features,
+                        "bias": m.bias is not None})
+        elif isinstance(m, nn.LeakyReLU):
+            out.append({"index": i, "type": "LeakyReLU", "negative_slope": m.negative_slope})
+        elif isinstance(m, nn.PReLU):
+            out.append({"index": i, "type": "PReLU", "num_parameters": m.num_parameters, "init": 0.25})
+        elif isinstance(m, nn.ELU):
+            out.append({"index": i, "type": "ELU", "alpha": m.alpha})
+        elif isinstance(m, nn.Dropout):
+            out.append({"index": i, "type": "Dropout", "p": m.p})
+        else:
+            out.append({"index": i, "type": type(m).__name__})
+    return out
+
+
+def flat(t):
+    vals = t.detach().to(torch.float64).reshape(-1).tolist()
+    for v in vals:
+        assert math.isfinite(v)
+    return vals
+
+
+def tensor_dict(named):
+    return {k: {"shape": list(v.shape), "data": flat(v)} for k, v in named.items()}
+
+
+def total_loss_of(model, logits, labels, loss_name, wd):
+    data = LOSSES[loss_name](logits, labels)
+    sd = dict(model.named_parameters())
+    reg = sum((sd[n] * sd[n]).sum() for n in linear_weight_names(model))
+    return data, data + 0.5 * wd * reg
+
+
+class ManualOptimizer:
+    """docs/internals.md NetGen.Kernels.Optimizers formulas, used only to check torch.optim."""
+
+    def __init__(self, opt):
+        self.o = opt
+        self.state = {}
+        self.t = 0
+
+    def step(self, params, grads):
+        self.t += 1
+        o = self.o
+        new = {}
+        for name, p in params.items():
+            g = grads[name]
+            if o["kind"] == "sgd":
+                new[name] = p - o["lr"] * g
+            elif o["kind"] in ("momentum", "nesterov"):
+                v = self.state.get(name, torch.zeros_like(p))
+                v = o["momentum"] * v + g
+                self.state[name] = v
+                upd = v if o["kind"] == "momentum" else g + o["momentum"] * v
+                new[name] = p - o["lr"] * upd
+            else:
+                m, v = self.state.get(name, (torch.zeros_like(p), torch.zeros_like(p)))
+                b1, b2, eps, t = o["beta1"], o["beta2"], o["eps"], self.t
+                m = b1 * m + (1 - b1) * g
+                v = b2 * v + (1 - b2) * g * g
+                self.state[name] = (m, v)
+                new[name] = p - (o["lr"] / (1 - b1 ** t)) * m / (v.sqrt() / math.sqrt(1 - b2 ** t) + eps)
+        return new
+
+
+def make_optimizer(model, opt, wd):
+    wnames = set(linear_weight_names(model))
+    decay = [p for n, p in model.named_parameters() if n in wnames]
+    rest = [p for n, p in model.named_parameters() if n not in wnames]
+    groups = [{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
+    if opt["kind"] == "sgd":
+        return torch.optim.SGD(groups, lr=opt["lr"])
+    if opt["kind"] == "momentum":
+        return torch.optim.SGD(groups, lr=opt["lr"], momentum=opt["momentum"], dampening=0)
+    if opt["kind"] == "nesterov":
+        return torch.optim.SGD(groups, lr=opt["lr"], momentum=opt["momentum"], dampening=0, nesterov=True)
+    if opt["kind"] == "adam":
+        return torch.optim.Adam(groups, lr=opt["lr"], betas=(opt["beta1"], opt["beta2"]), eps=opt["eps"])
+    raise ValueError(opt["kind"])
+
+
+def optimizer_json(opt):
+    kind = opt["kind"]
+    return {
+        "kind": kind,
+        "lr": opt["lr"],
+        "momentum": opt.get("momentum", 0.0) if kind != "adam" else None,
+        "dampening": 0.0 if kind != "adam" else None,
+        "nesterov": kind == "nesterov",
+        "beta1": opt.get("beta1"),
+        "beta2": opt.get("beta2"),
+        "eps": opt.get("eps"),
+    }
+
+
+def assert_close(a, b, what, rtol=1e-12, atol=1e-15):
+    if not torch.allclose(a, b, rtol=rtol, atol=atol):
+        raise AssertionError(f"{what}: max abs diff {(a - b).abs().max().item()}")
+
+
+def run_case(case):
+    model32, x32, labels = make_case_data(case)
+    for k, v in model32.state_dict().items():
+        assert v.dtype == torch.float32, k
+    model = copy.deepcopy(model32).double()
+    x = x32.double()
+    wd, loss_name, seed, batch = case["weight_decay"], case["loss"], case["seed"], case["batch"]
+
+    params0 = {k: v.clone() for k, v in model.state_dict().items()}
+    for k, v in params0.items():
+        assert torch.equal(v.float().double(), v), k  # exactly float32 values
+
+    model.eval()
+    with torch.no_grad():
+        inference = model(x)
+
+    has_dropout = bool(dropout_modules(model))
+    optimizer = make_optimizer(model, case["opt"], wd)
+    manual = ManualOptimizer(case["opt"])
+    names = [n for n, _ in model.named_parameters()]
+    assert names == list(params0.keys()), "state_dict has buffers or a different order"
+    wnames = set(linear_weight_names(model))
+
+    out = {
+        "case": case["case"],
+        "description": case["description"],
+        "torch_version": torch.__version__,
+        "input_size": case["input_size"],
+        "classes": case["classes"],
+        "batch": batch,
+        "seed": seed,
+        "loss": loss_name,
+        "optimizer": optimizer_json(case["opt"]),
+        "weight_decay": wd,
+        "architecture": architecture(model),
+        "x": flat(x),
+        "labels": labels.tolist(),
+        "param_order": names,
+        "params": tensor_dict(params0),
+        "inference_output": flat(inference),
+    }
+    masks_per_step = []
+    steps = []
+    for step in range(NUM_STEPS):
+        masks = set_masks(model, seed, step, batch)
+        if has_dropout:
+            assert len(masks) == 1
+            masks_per_step.append(next(iter(masks.values())))
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(x)
+        data, total = total_loss_of(model, logits, labels, loss_name, wd)
+        params = [p for _, p in model.named_parameters()]
+        explicit = dict(zip(names, torch.autograd.grad(total, params, retain_graph=True)))
+        data.backward()  # loss WITHOUT the reg term; torch.optim adds wd*W for the decay group
+        for n, p in model.named_parameters():
+            folded = p.grad + (wd * p.detach() if n in wnames else 0.0)
+            assert_close(folded, explicit[n], f"{case['case']} step {step} {n}: param-group wd vs explicit reg")
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        expected = manual.step(before, explicit)
+        optimizer.step()
+        after = {k: v.clone() for k, v in model.state_dict().items()}
+        for n in names:
+            assert_close(after[n], expected[n], f"{case['case']} step {step} {n}: torch.optim vs formula")
+        if step == 0:
+            out["train_output"] = flat(logits)
+            out["data_loss"] = data.item()
+            out["total_loss"] = total.item()
+            out["grads"] = tensor_dict(explicit)
+        steps.append({"step": step, "data_loss": data.item(), "total_loss": total.item(),
+                      "params": tensor_dict(after)})
+    if has_dropout:
+        out["dropout_masks"] = masks_per_step
+    out["steps"] = steps
+    return out, model32, x32
+
+
+# ---------------------------------------------------------------------------
+# JSON writer: objects indented, lists of scalars on one line; repr(float)
+# ---------------------------------------------------------------------------
+def _scalar(v):
+    if isinstance(v, float):
+        assert math.isfinite(v)
+    return json.dumps(v)
+
+
+def to_json(obj, indent=0):
+    pad = "  " * indent
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f'{pad}  {json.dumps(k)}: {to_json(v, indent + 1)}' for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list):
+        if all(not isinstance(v, (dict, list)) for v in obj):
+            return "[" + ", ".join(_scalar(v) for v in obj) + "]"
+        items = [f"{pad}  {to_json(v, indent + 1)}" for v in obj]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return _scalar(obj)
+
+
+def write_json(path, obj):
+    text = to_json(obj) + "\n"
+    assert json.loads(text) == obj
+    Path(path).write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def rng_vectors():
+    seed, stream, layer, step = 42, DROPOUT_STREAM, 14, 0
+    d1 = rng_derive(seed, stream)
+    d2 = rng_derive(d1, layer)
+    key = rng_derive(d2, step)
+    assert key == rng_key(seed, stream, layer, step)
+    idx = [0, 1, 2, 3]
+    bits = [rng_bits(key, i) for i in idx]
+    return {
+        "description": "NetGen.CounterRng test vectors (docs/internals.md). u64 values as exact JSON integers "
+                       "and as hex strings. key = Key(seed, stream, layer_index, step) = "
+                       "Derive(Derive(Derive(seed, stream), layer_index), step). uniform = (bits >> 40) * 2^-24, "
+                       "uniform_double = (bits >> 11) * 2^-53 (both exact); normal uses libm log/cos, compare "
+                       "with a ~1e-15 relative tolerance.",
+        "splitmix64_derive_0_0": rng_derive(0, 0),
+        "splitmix64_derive_0_0_hex": f"0x{rng_derive(0, 0):016x}",
+        "seed": seed, "stream": stream, "layer_index": layer, "step": step,
+        "derive_seed_stream": d1, "derive_seed_stream_hex": f"0x{d1:016x}",
+        "derive_seed_stream_layer": d2, "derive_seed_stream_layer_hex": f"0x{d2:016x}",
+        "key": key, "key_hex": f"0x{key:016x}",
+        "indices": idx,
+        "bits": bits, "bits_hex": [f"0x{b:016x}" for b in bits],
+        "uniform": [rng_uniform(key, i) for i in idx],
+        "uniform_double": [rng_uniform_double(key, i) for i in idx],
+        "normal": [rng_normal(key, i) for i in idx],
+        "dropout_keys_steps_0_1_2": [rng_key(seed, stream, layer, s) for s in range(3)],
+        "dropout_keys_steps_0_1_2_hex": [f"0x{rng_key(seed, stream, layer, s):016x}" for s in range(3)],
+    }
+
+
+def generate(out_dir):
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    acts_params = None
+    for case in CASES:
+        data, model32, x32 = run_case(case)
+        if case["case"].startswith("acts_"):
+            if acts_params is None:
+                acts_params = (data["params"], data["x"], data["labels"], data["inference_output"])
+                # float32 artefacts for case A
+                sd32 = model32.state_dict()
+                p = out_dir / "acts.pytorch.safetensors"
+                write_safetensors(p, sd32, metadata={"format": "pt"})
+                written.append(p)
+                back, _ = read_safetensors(p.read_bytes())
+                assert list(back) == list(sd32) and all(torch.equal(back[k], sd32[k]) for k in sd32)
+                assert all(back[k].double().reshape(-1).tolist() == data["params"][k]["data"] for k in sd32)
+                model32.eval()
+                with torch.no_grad():
+                    y32 = model32(x32)
+                written.append(write_json(out_dir / "acts.pytorch.f32.json", {
+                    "description": "Case A (acts_*) initial float32 model (acts.pytorch.safetensors) in eval "
+                                   "mode on the float32 x of acts_sgd.json; flattened [batch, classes].",
+                    "torch_version": torch.__version__,
+                    "inference_output_f32": flat(y32),
+                }))
+            else:
+                # all four acts_* cases share weights, inputs, labels and inference output
+                assert acts_params == (data["params"], data["x"], data["labels"], data["inference_output"])
+        written.append(write_json(out_dir / f"{case['case']}.json", data))
+    written.append(write_json(out_dir / "rng_vectors.json", rng_vectors()))
+    return written
+
+
+def check_netgen(file, out_dir):
+    case = CASES[0]
+    ref, _, x32 = run_case(case)
+    raw = Path(file).read_bytes()
+    result = {
+        "file": os.path.basename(file),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "strict_load": False,
+        "error": None,
+        "max_abs_diff_vs_reference": None,
+        "max_abs_diff_vs_pytorch_f32": None,
+        "torch_version": torch.__version__,
+    }
+    torch.manual_seed(case["torch_seed"])
+    model = build_acts()
+    try:
+        tensors, _ = read_safetensors(raw)
+        for k, v in tensors.items():
+            if v.dtype != torch.float32:
+                raise ValueError(f"{k}: expected F32, got {v.dtype}")
+        model.load_state_dict(tensors, strict=True)
+        result["strict_load"] = True
+    except Exception as e:  # noqa: BLE001
+        result["error"] = f"{type(e).__name__}: {e}"
+    if result["strict_load"]:
+        model.eval()
+        with torch.no_grad():
+            y = model(x32).double().reshape(-1)
+        ref64 = torch.tensor(ref["inference_output"], dtype=torch.float64)
+        result["max_abs_diff_vs_reference"] = (y - ref64).abs().max().item()
+        torch.manual_seed(case["torch_seed"])
+        m32 = build_acts().eval()
+        with torch.no_grad():
+            y32 = m32(x32).double().reshape(-1)
+        result["max_abs_diff_vs_pytorch_f32"] = (y - y32).abs().max().item()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_json(out_dir / "netgen_roundtrip.json", result), result
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--check-netgen", metavar="FILE",
+                    help="load a NetGen-written safetensors (case A network) and write netgen_roundtrip.json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.set_default_dtype(torch.float32)
+    if args.check_netgen:
+        path, result = check_netgen(args.check_netgen, args.out_dir)
+        print(f"{path}: {json.dumps(result)}")
+        return 0 if result["strict_load"] else 1
+    for p in generate(args.out_dir):
+        print(f"{p.stat().st_size:8d}  {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
