@@ -21,7 +21,7 @@ public sealed class GeneratedApiTests
     [Fact]
     public void SequentialIndicesCountActivationAndDropoutModules()
     {
-        Assert.Equal(new[] { "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "5.weight", "6.weight", "6.bias", "8.weight", "8.bias", "10.weight", "10.bias", "12.weight", "12.bias", "15.weight", "15.bias" },
+        Assert.Equal(new[] { "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias", "5.weight", "6.weight", "6.bias", "8.weight", "8.bias", "10.weight", "10.bias", "12.weight", "12.bias", "15.weight", "15.bias" },
             ActsSgd.ParameterTable.Select(p => p.Key));
         Assert.Equal(new[] { 1 }, ActsSgd.ParameterTable.Single(p => p.Key == "5.weight").Shape);
     }
