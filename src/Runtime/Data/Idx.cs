@@ -96,7 +96,7 @@ public static class Idx
     private static IdxArray ReadIdx(Stream source, string name)
     {
         Span<byte> header = stackalloc byte[4];
-        ReadExactly(source, header, name, "the magic number");
+        ReadExactly(source, header, name, "the 4-byte magic number");
         if (header[0] != 0 || header[1] != 0)
         {
             throw new InvalidDataException($"IDX file '{name}' starts with 0x{header[0]:X2}{header[1]:X2}, not 0x0000: not an IDX file.");

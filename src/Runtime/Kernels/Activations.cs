@@ -122,7 +122,10 @@ public static class Activations
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ThrowHelper.RequireSameLength(y.Length, x.Length, nameof(y));
-        TensorPrimitives.Sigmoid(x, y);
+        if (!x.IsEmpty) // TensorPrimitives.Sigmoid rejects empty spans
+        {
+            TensorPrimitives.Sigmoid(x, y);
+        }
     }
 
     /// <summary>dx = dy · y · (1 − y)</summary>

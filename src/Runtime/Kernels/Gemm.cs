@@ -43,6 +43,14 @@ public static class Gemm
             return;
         }
 
+        if (PackMode == 1 || (PackMode == 0 && m > k))
+        {
+            Span<T> bt = Scratch<T>.Get(n * k);
+            Transpose(b, bt, n, k);
+            Broadcast(a, bt, c, m, n, k, rowStride: k, depthStride: 1, accumulate);
+            return;
+        }
+
         ref T ra = ref MemoryMarshal.GetReference(a);
         ref T rb = ref MemoryMarshal.GetReference(b);
         ref T rc = ref MemoryMarshal.GetReference(c);
@@ -94,6 +102,21 @@ public static class Gemm
         Validate(a.Length, b.Length, c.Length, m, n, k, (long)k * n);
         // A(i, p) = a[p·m + i]
         Broadcast(a, b, c, m, n, k, rowStride: 1, depthStride: m, accumulate);
+    }
+
+    private static readonly int PackMode = int.Parse(System.Environment.GetEnvironmentVariable("PACKMODE") ?? "0");
+
+    /// <summary>destination[p, j] = source[j, p] for a row-major source [rows, columns].</summary>
+    private static void Transpose<T>(ReadOnlySpan<T> source, Span<T> destination, int rows, int columns)
+    {
+        for (int j = 0; j < rows; j++)
+        {
+            ReadOnlySpan<T> row = source.Slice(j * columns, columns);
+            for (int p = 0; p < row.Length; p++)
+            {
+                destination[(p * rows) + j] = row[p];
+            }
+        }
     }
 
     private static void Validate(int aLength, int bLength, int cLength, int m, int n, int k, long bRequired)
@@ -507,5 +530,22 @@ public static class Gemm
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         c = accumulate ? c + value : value;
+    }
+
+    /// <summary>A per-thread buffer, grown when a larger one is needed and then reused.</summary>
+    private static class Scratch<T>
+    {
+        [ThreadStatic]
+        private static T[]? t_buffer;
+
+        public static Span<T> Get(int length)
+        {
+            T[]? buffer = t_buffer;
+            if (buffer is null || buffer.Length < length)
+            {
+                t_buffer = buffer = new T[length];
+            }
+            return buffer.AsSpan(0, length);
+        }
     }
 }

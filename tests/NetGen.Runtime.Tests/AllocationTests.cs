@@ -1,0 +1,63 @@
+using NetGen.Data;
+using NetGen.Kernels;
+
+namespace NetGen.Runtime.Tests;
+
+/// <summary>The kernels a generated training step calls must not allocate.</summary>
+public class AllocationTests
+{
+    [Fact]
+    public void TrainingStepKernels_DoNotAllocate()
+    {
+        const int B = 16, I = 37, H = 20, C = 10;
+        float[] x = TestUtil.Random<float>(B * I, 1), w1 = TestUtil.Random<float>(H * I, 2), b1 = new float[H];
+        float[] w2 = TestUtil.Random<float>(C * H, 3), b2 = new float[C];
+        float[] h = new float[B * H], a = new float[B * H], mask = new float[B * H], logits = new float[B * C];
+        float[] dlogits = new float[B * C], da = new float[B * H], dh = new float[B * H];
+        float[] dw1 = new float[H * I], db1 = new float[H], dw2 = new float[C * H], db2 = new float[C];
+        float[] m = new float[H * I], v = new float[H * I], velocity = new float[C * H];
+        int[] labels = new int[B];
+        var batches = new Batches(B * 4, B, 1);
+        float[] data = new float[B * 4 * I];
+        int[] allLabels = new int[B * 4];
+
+        void Step(long step)
+        {
+            batches.Shuffle(step);
+            batches.Gather<float>(0, data, I, x);
+            batches.GatherLabels(0, allLabels, labels);
+            Dense.Forward<float>(x, w1, b1, h, B, I, H);
+            Activations.EluForward<float>(h, a, 1f);
+            Dropout.Forward<float>(a, a, mask, 0.2, CounterRng.Key(1, CounterRng.DropoutStream, 2, (ulong)step));
+            Dense.Forward<float>(a, w2, b2, logits, B, H, C);
+            double loss = Losses.SoftmaxCrossEntropy<float>(logits, labels, dlogits, B, C);
+            loss += Losses.MulticlassHinge<float>(logits, labels, dlogits, B, C);
+            loss += Regularization.SumOfSquares<float>(w1);
+            Dense.Backward<float>(dlogits, a, w2, da, dw2, db2, B, H, C);
+            Dropout.Backward<float>(da, mask, da);
+            Activations.EluBackward<float>(da, h, a, dh, 1f);
+            Activations.ReLUForward<float>(h, a);
+            Activations.ReLUBackward<float>(da, a, dh);
+            Activations.TanhForward<float>(h, a);
+            Activations.SigmoidForward<float>(h, a);
+            Dense.Backward<float>(dh, x, w1, default, dw1, db1, B, I, H);
+            Regularization.AddL2Gradient<float>(w1, dw1, 1e-4f);
+            Optimizers.Adam<float>(w1, dw1, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, step + 1);
+            Optimizers.Momentum<float>(w2, dw2, velocity, 1e-3f, 0.9f);
+            Optimizers.Sgd<float>(b1, db1, 1e-3f);
+            Assert.True(double.IsFinite(loss));
+        }
+
+        for (int warm = 0; warm < 50; warm++)
+        {
+            Step(warm);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 50; step < 60; step++)
+        {
+            Step(step);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+}
