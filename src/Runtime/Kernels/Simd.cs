@@ -39,6 +39,9 @@ internal interface ISimd<TVec, T>
 
     /// <summary>Σ lanes.</summary>
     static abstract T Sum(TVec value);
+
+    /// <summary>destination[r] (+)= Σ lanes of s_r for r = 0..3 (four dot products finished at once).</summary>
+    static abstract void StoreSums(ref T destination, TVec s0, TVec s1, TVec s2, TVec s3, bool accumulate);
 }
 
 /// <summary>512-bit registers (AVX-512).</summary>
@@ -77,6 +80,12 @@ internal readonly struct Simd512<T> : ISimd<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector512<T> value) => Vector512.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(ref T destination, Vector512<T> s0, Vector512<T> s1, Vector512<T> s2, Vector512<T> s3, bool accumulate) =>
+        Simd256<T>.StoreSums(ref destination,
+            s0.GetLower() + s0.GetUpper(), s1.GetLower() + s1.GetUpper(),
+            s2.GetLower() + s2.GetUpper(), s3.GetLower() + s3.GetUpper(), accumulate);
 }
 
 /// <summary>256-bit registers (AVX2).</summary>
@@ -116,6 +125,12 @@ internal readonly struct Simd256<T> : ISimd<Vector256<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector256<T> value) => Vector256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(ref T destination, Vector256<T> s0, Vector256<T> s1, Vector256<T> s2, Vector256<T> s3, bool accumulate) =>
+        Simd128<T>.StoreSums(ref destination,
+            s0.GetLower() + s0.GetUpper(), s1.GetLower() + s1.GetUpper(),
+            s2.GetLower() + s2.GetUpper(), s3.GetLower() + s3.GetUpper(), accumulate);
 }
 
 /// <summary>128-bit registers (SSE, Arm64 AdvSIMD).</summary>
@@ -154,6 +169,51 @@ internal readonly struct Simd128<T> : ISimd<Vector128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector128<T> value) => Vector128.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(ref T destination, Vector128<T> s0, Vector128<T> s1, Vector128<T> s2, Vector128<T> s3, bool accumulate)
+    {
+        // Pairwise adds transpose-and-reduce four registers in three (float) or two (double) instructions,
+        // instead of four separate horizontal sums.
+        if (typeof(T) == typeof(float) && (Sse3.IsSupported || AdvSimd.Arm64.IsSupported))
+        {
+            Vector128<float> sums = PairwiseAdd(
+                PairwiseAdd(s0.AsSingle(), s1.AsSingle()),
+                PairwiseAdd(s2.AsSingle(), s3.AsSingle()));
+            ref float d = ref Unsafe.As<T, float>(ref destination);
+            if (accumulate)
+            {
+                sums += Vector128.LoadUnsafe(ref d);
+            }
+            sums.StoreUnsafe(ref d);
+            return;
+        }
+        if (typeof(T) == typeof(double) && (Sse3.IsSupported || AdvSimd.Arm64.IsSupported))
+        {
+            Vector128<double> sums01 = PairwiseAdd(s0.AsDouble(), s1.AsDouble());
+            Vector128<double> sums23 = PairwiseAdd(s2.AsDouble(), s3.AsDouble());
+            ref double d = ref Unsafe.As<T, double>(ref destination);
+            if (accumulate)
+            {
+                sums01 += Vector128.LoadUnsafe(ref d);
+                sums23 += Vector128.LoadUnsafe(ref Unsafe.Add(ref d, 2));
+            }
+            sums01.StoreUnsafe(ref d);
+            sums23.StoreUnsafe(ref Unsafe.Add(ref d, 2));
+            return;
+        }
+        Scalar<T>.StoreSums(ref destination, Vector128.Sum(s0), Vector128.Sum(s1), Vector128.Sum(s2), Vector128.Sum(s3), accumulate);
+    }
+
+    /// <summary>[a0+a1, a2+a3, b0+b1, b2+b3] (SSE3 haddps, Arm64 faddp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> PairwiseAdd(Vector128<float> a, Vector128<float> b) =>
+        Sse3.IsSupported ? Sse3.HorizontalAdd(a, b) : AdvSimd.Arm64.AddPairwise(a, b);
+
+    /// <summary>[a0+a1, b0+b1] (SSE3 haddpd, Arm64 faddp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<double> PairwiseAdd(Vector128<double> a, Vector128<double> b) =>
+        Sse3.IsSupported ? Sse3.HorizontalAdd(a, b) : AdvSimd.Arm64.AddPairwise(a, b);
 }
 
 /// <summary>A "register" of one lane: the portable fallback and the tail handler.</summary>
@@ -177,4 +237,21 @@ internal readonly struct Scalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(T value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(ref T destination, T s0, T s1, T s2, T s3, bool accumulate)
+    {
+        ref T d0 = ref destination;
+        ref T d1 = ref Unsafe.Add(ref destination, 1);
+        ref T d2 = ref Unsafe.Add(ref destination, 2);
+        ref T d3 = ref Unsafe.Add(ref destination, 3);
+        if (accumulate)
+        {
+            d0 += s0; d1 += s1; d2 += s2; d3 += s3;
+        }
+        else
+        {
+            d0 = s0; d1 = s1; d2 = s2; d3 = s3;
+        }
+    }
 }
