@@ -37,10 +37,16 @@ public class DenseTests
     }
 
     [Fact]
-    public void Forward_WrongBiasLength_Throws()
+    public void WrongLengths_ThrowNamingTheArgument()
     {
         var e = Assert.Throws<ArgumentException>(() => Dense.Forward<float>(new float[2], new float[6], new float[2], new float[3], 1, 2, 3));
         Assert.Equal("bias", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => Dense.Forward<float>(new float[2], new float[5], new float[3], new float[3], 1, 2, 3));
+        Assert.Equal("w", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => Dense.Backward<float>(new float[3], new float[1], new float[6], default, new float[6], default, 1, 2, 3));
+        Assert.Equal("x", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => Dense.Backward<float>(new float[3], new float[2], new float[6], new float[1], new float[6], default, 1, 2, 3));
+        Assert.Equal("dx", e.ParamName);
     }
 
     private static void Run<T>(int batch, int inputs, int outputs, bool withBias)

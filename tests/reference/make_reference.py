@@ -305,7 +305,13 @@ def build_acts():
 
 
 def build_hinge():
-    return nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 4, bias=False))
+    m = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 4, bias=False))
+    # Scale the default init by powers of two (exact in float32) so the scores spread beyond the margin of 1:
+    # then some hinge terms are inactive (margin <= 0) and both branches of the derivative are exercised.
+    with torch.no_grad():
+        m[0].weight.mul_(4.0)
+        m[2].weight.mul_(8.0)
+    return m
 
 
 def build_mlp():

@@ -22,7 +22,10 @@ public static class Dense
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        ThrowHelper.RequireNonNegative(inputs, nameof(inputs));
         ThrowHelper.RequireNonNegative(outputs, nameof(outputs));
+        ThrowHelper.RequireLength(x.Length, (long)batch * inputs, nameof(x));
+        ThrowHelper.RequireLength(w.Length, (long)outputs * inputs, nameof(w));
         ThrowHelper.RequireLength(y.Length, (long)batch * outputs, nameof(y));
         if (bias.IsEmpty)
         {
@@ -52,6 +55,18 @@ public static class Dense
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> dx, Span<T> dw, Span<T> dbias, int batch, int inputs, int outputs)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        ThrowHelper.RequireNonNegative(inputs, nameof(inputs));
+        ThrowHelper.RequireNonNegative(outputs, nameof(outputs));
+        ThrowHelper.RequireLength(dy.Length, (long)batch * outputs, nameof(dy));
+        ThrowHelper.RequireLength(x.Length, (long)batch * inputs, nameof(x));
+        ThrowHelper.RequireLength(w.Length, (long)outputs * inputs, nameof(w));
+        ThrowHelper.RequireLength(dw.Length, (long)outputs * inputs, nameof(dw));
+        if (!dx.IsEmpty)
+        {
+            ThrowHelper.RequireLength(dx.Length, (long)batch * inputs, nameof(dx));
+        }
+
         // dx = dy[B,O] · W[O,I]
         if (!dx.IsEmpty)
         {
