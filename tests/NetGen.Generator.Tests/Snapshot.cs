@@ -51,7 +51,7 @@ internal static class Snapshot
             DiffPiece line = model.Lines[i];
             if (line.Type is ChangeType.Inserted or ChangeType.Deleted)
             {
-                builder.Append(line.Type == ChangeType.Inserted ? "+ " : "- ").Append(line.Position).Append(": ").AppendLine(line.Text);
+                builder.Append(line.Type == ChangeType.Inserted ? $"+ {line.Position}: " : "- ").AppendLine(line.Text);
                 shown++;
             }
         }
