@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# NetGen vs PyTorch on the workloads of the performance issue, in the same run, plus this core's FMA peak.
+#
+#   bench/compare.sh [--passes N] [--reps N]        (defaults: 3 passes, 31 repetitions; about 3-5 minutes)
+#
+# Writes bench/results/latest.json (array: workload, unit, netgen, pytorch, ratio, percent_of_peak for GEMM),
+# bench/results/latest.machine.json and bench/results/latest.md. See bench/README.md for what the numbers mean.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+passes=3
+reps=31
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --passes) passes="$2"; shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    *) echo "usage: bench/compare.sh [--passes N] [--reps N]" >&2; exit 2 ;;
+  esac
+done
+
+py=/usr/bin/python3
+out=bench/results
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+start=$SECONDS
+
+echo "== build (Release)"
+dotnet build bench/NetGen.Bench/NetGen.Bench.csproj -c Release -nologo -v quiet
+
+stat_before=$(head -n1 /proc/stat)
+load_before=$(cat /proc/loadavg)
+for p in $(seq 1 "$passes"); do
+  echo "== pass $p/$passes: NetGen"
+  # Each side gets a hard limit so a hung process cannot hold the run past the issue's 30 minutes.
+  timeout 300 dotnet run -c Release --no-build --project bench/NetGen.Bench -- \
+    --compare "$tmp/netgen-$p.json" --reps "$reps"
+  echo "== pass $p/$passes: PyTorch (one thread, OPENBLAS_CORETYPE unset)"
+  timeout 450 env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=1 "$py" bench/peers/pytorch_peer.py \
+    --out "$tmp/pytorch-$p.json" --reps "$reps"
+done
+stat_after=$(head -n1 /proc/stat)
+load_after=$(cat /proc/loadavg)
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- src bench 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+
+"$py" bench/merge_results.py \
+  --netgen "$tmp"/netgen-*.json --pytorch "$tmp"/pytorch-*.json --out-dir "$out" \
+  --stat-before "$stat_before" --stat-after "$stat_after" \
+  --loadavg-before "$load_before" --loadavg-after "$load_after" \
+  --seconds $((SECONDS - start)) --commit "$commit" --date "$(date -u +%Y-%m-%dT%H:%MZ)"
+
+cat "$out/latest.md"

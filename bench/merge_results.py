@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""Merges the per-pass outputs of NetGen's compare mode and of bench/peers/pytorch_peer.py (called by compare.sh).
+
+Writes
+    OUT_DIR/latest.json          JSON array, one object per workload:
+                                 workload, unit, netgen, pytorch, ratio, [percent_of_peak], and details
+    OUT_DIR/latest.machine.json  the machine and run facts (CPU, flags, FMA peak, PyTorch configuration, noise)
+    OUT_DIR/latest.md            the same as a markdown table plus the machine facts
+
+Across passes each side keeps its best pass per workload (highest throughput, lowest latency), and for PyTorch
+each configuration's best pass, then the best configuration: noise on a shared machine only ever makes a figure
+worse, so the best pass is the least disturbed one. Every pass is kept in the JSON (`netgen_passes`, and
+`pytorch_passes` with the best configuration of each pass).
+"""
+
+import argparse
+import json
+import os
+
+
+def load(paths):
+    return [json.load(open(p)) for p in paths]
+
+
+def cpu_times(line):
+    # "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+    v = [int(x) for x in line.split()[1:]]
+    total = sum(v[:8])  # guest time is already counted in user
+    return total, v[7] if len(v) > 7 else 0
+
+
+def fmt(v):
+    if v is None:
+        return "–"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--netgen", nargs="+", required=True)
+    ap.add_argument("--pytorch", nargs="+", required=True)
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--stat-before", help="first line of /proc/stat at the start of the run")
+    ap.add_argument("--stat-after", help="first line of /proc/stat at the end of the run")
+    ap.add_argument("--loadavg-before")
+    ap.add_argument("--loadavg-after")
+    ap.add_argument("--seconds", type=float, help="wall time of compare.sh")
+    ap.add_argument("--commit", default="")
+    ap.add_argument("--date", default="")
+    args = ap.parse_args()
+
+    ng_runs, pt_runs = load(args.netgen), load(args.pytorch)
+    peak = max(r["fma_peak"]["gflops"] for r in ng_runs)
+    peak_isa = ng_runs[0]["fma_peak"]["isa"]
+
+    def per_workload(runs):
+        out = {}
+        for r in runs:
+            for row in r["results"]:
+                out.setdefault(row["workload"], []).append(row)
+        return out
+
+    ng, pt = per_workload(ng_runs), per_workload(pt_runs)
+    rows = []
+    for workload, ng_rows in ng.items():
+        unit = ng_rows[0]["unit"]
+        higher_better = unit != "us"
+        pick = max if higher_better else min
+        ng_best = pick(r["value"] for r in ng_rows)
+        pt_rows = pt[workload]
+        assert all(r["unit"] == unit for r in pt_rows), workload
+        # each configuration's best pass, then the best configuration
+        pt_configs = {c: pick(r["configs"][c] for r in pt_rows) for c in pt_rows[0]["configs"]}
+        pt_config = pick(pt_configs, key=pt_configs.get)
+        pt_best = pt_configs[pt_config]
+        ratio = ng_best / pt_best if higher_better else pt_best / ng_best
+        row = {
+            "workload": workload,
+            "unit": unit,
+            "netgen": round(ng_best, 3),
+            "pytorch": round(pt_best, 3),
+            "ratio": round(ratio, 3),
+        }
+        if workload.startswith("gemm_"):
+            row["percent_of_peak"] = round(100 * ng_best / peak, 1)
+            row["pytorch_percent_of_peak"] = round(100 * pt_best / peak, 1)
+        row["pytorch_config"] = pt_config
+        row["pytorch_configs"] = pt_configs
+        row["netgen_passes"] = [r["value"] for r in ng_rows]
+        row["pytorch_passes"] = [r["value"] for r in pt_rows]
+        row["what"] = ng_rows[0]["what"]
+        rows.append(row)
+
+    machine = dict(ng_runs[0]["machine"])
+    pt0 = pt_runs[0]
+    machine.update({
+        "fma_peak_gflops": peak,
+        "fma_peak_isa": peak_isa,
+        "fma_peak_passes": [r["fma_peak"]["gflops"] for r in ng_runs],
+        "torch": pt0["torch"],
+        "torch_threads": pt0["threads"],
+        "torch_blas_library": pt0["blas_library"],
+        "torch_cpu_capability": pt0["cpu_capability"],
+        "openblas_coretype": pt0["openblas_coretype"],
+        "passes": len(ng_runs),
+        "netgen_method": ng_runs[0]["method"],
+        "pytorch_method": pt0["method"],
+        "commit": args.commit,
+        "date": args.date,
+    })
+    if args.stat_before and args.stat_after:
+        t0, s0 = cpu_times(args.stat_before)
+        t1, s1 = cpu_times(args.stat_after)
+        machine["steal_percent_during_run"] = round(100 * (s1 - s0) / max(1, t1 - t0), 1)
+    if args.loadavg_before:
+        machine["loadavg_before"] = args.loadavg_before.split()[:3]
+    if args.loadavg_after:
+        machine["loadavg_after"] = args.loadavg_after.split()[:3]
+    if args.seconds is not None:
+        machine["compare_sh_seconds"] = round(args.seconds)
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "latest.json"), "w") as f:
+        json.dump(rows, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    with open(os.path.join(args.out_dir, "latest.machine.json"), "w") as f:
+        json.dump(machine, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+    m = machine
+    blas = ", ".join(m["torch_blas_library"]) or "none found"
+    lines = [
+        f"# NetGen vs PyTorch, same run ({m['date']}, commit {m['commit']})",
+        "",
+        "Written by `bench/compare.sh`; the numbers are in `latest.json`, the machine facts in `latest.machine.json`.",
+        "`ratio` is NetGen's advantage: above 1 means NetGen is better (throughput higher, or latency lower).",
+        "",
+        "| workload | unit | NetGen | PyTorch | ratio | NetGen % of peak | PyTorch % of peak | PyTorch configuration |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| `{r['workload']}` | {r['unit']} | {fmt(r['netgen'])} | {fmt(r['pytorch'])} | {r['ratio']:.2f} | "
+            f"{fmt(r.get('percent_of_peak'))} | {fmt(r.get('pytorch_percent_of_peak'))} | `{r['pytorch_config']}` |")
+    lines += [
+        "",
+        "Every PyTorch configuration that was measured (each one's best pass):",
+        "",
+        "| workload | configuration: value |",
+        "|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| `{r['workload']}` | " + ", ".join(
+            f"`{c}` {fmt(v)}" for c, v in r["pytorch_configs"].items()) + " |")
+    steal = m.get("steal_percent_during_run")
+    lines += [
+        "",
+        "## Machine and run",
+        "",
+        f"- CPU: {m['cpu_model']} (cpu family {m.get('cpu_family', '?')}, model {m.get('cpu_model_number', '?')}), "
+        f"{m['logical_cpus']} logical CPUs; `/proc/cpuinfo`: avx2 {yn(m['cpuinfo_avx2'])}, "
+        f"fma {yn(m['cpuinfo_fma'])}, avx512f {yn(m['cpuinfo_avx512f'])}. "
+        f"The .NET JIT: Vector512 accelerated {yn(m['jit_vector512_accelerated'])}, Vector256 accelerated "
+        f"{yn(m['jit_vector256_accelerated'])}.",
+        f"- FMA peak, one core: **{m['fma_peak_gflops']} GFLOP/s** ({m['fma_peak_isa']}, {chains(ng_runs)} independent "
+        f"chains; passes: {', '.join(str(x) for x in m['fma_peak_passes'])}). `% of peak` divides by this figure.",
+        f"- NetGen: {m['runtime']}, one thread. {m['netgen_method']}.",
+        f"- PyTorch {m['torch']} (Debian), {m['torch_threads']} thread (`torch.set_num_threads(1)`), "
+        f"`OPENBLAS_CORETYPE` {'unset' if m['openblas_coretype'] is None else '= ' + m['openblas_coretype']}, "
+        f"CPU capability {m['torch_cpu_capability']}, BLAS mapped into the process: `{blas}`. {m['pytorch_method']}.",
+        f"- Best configuration per workload: the column above. Each configuration is checked against eager PyTorch "
+        f"before it is timed (see `bench/peers/pytorch_peer.py`).",
+        f"- {m['passes']} passes, NetGen and PyTorch alternating; each side keeps its best pass per workload "
+        f"(all passes are in `latest.json`).",
+        f"- Noise: hypervisor steal {steal if steal is not None else '?'} % of CPU time during the run; load average "
+        f"{' '.join(m.get('loadavg_before', []))} before, {' '.join(m.get('loadavg_after', []))} after. "
+        f"`compare.sh` took {m.get('compare_sh_seconds', '?')} s.",
+        "",
+    ]
+    with open(os.path.join(args.out_dir, "latest.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def yn(b):
+    return "yes" if b else "no"
+
+
+def chains(runs):
+    return runs[0]["fma_peak"].get("chains", "?")
+
+
+if __name__ == "__main__":
+    main()
