@@ -17,10 +17,10 @@ internal static class LayerCatalog
     private static readonly Dictionary<LayerKind, ILayerEntry> Entries = new()
     {
         [LayerKind.Dense] = new DenseEntry(),
-        [LayerKind.ReLU] = new ElementwiseEntry(LayerKind.ReLU, "ReLU", "relu", "nn.ReLU()", "ReLU", "y = max(0, x)", "dx = dy ⊙ 1(y > 0)", usesInput: false),
-        [LayerKind.Sigmoid] = new ElementwiseEntry(LayerKind.Sigmoid, "Sigmoid", "sigmoid", "nn.Sigmoid()", "Sigmoid", "y = 1 / (1 + e^(−x))", "dx = dy ⊙ y ⊙ (1 − y)", usesInput: false),
-        [LayerKind.Tanh] = new ElementwiseEntry(LayerKind.Tanh, "Tanh", "tanh", "nn.Tanh()", "Tanh", "y = tanh(x)", "dx = dy ⊙ (1 − y²)", usesInput: false),
-        [LayerKind.Identity] = new ElementwiseEntry(LayerKind.Identity, "Identity", "identity", "nn.Identity()", "Identity", "y = x", "dx = dy", usesInput: false),
+        [LayerKind.ReLU] = new ElementwiseEntry(LayerKind.ReLU, "ReLU", "relu", "nn.ReLU()", "ReLU", "y = max(0, x)", "dx = dy ⊙ 1(y > 0)"),
+        [LayerKind.Sigmoid] = new ElementwiseEntry(LayerKind.Sigmoid, "Sigmoid", "sigmoid", "nn.Sigmoid()", "Sigmoid", "y = 1 / (1 + e^(−x))", "dx = dy ⊙ y ⊙ (1 − y)"),
+        [LayerKind.Tanh] = new ElementwiseEntry(LayerKind.Tanh, "Tanh", "tanh", "nn.Tanh()", "Tanh", "y = tanh(x)", "dx = dy ⊙ (1 − y²)"),
+        [LayerKind.Identity] = new ElementwiseEntry(LayerKind.Identity, "Identity", "identity", "nn.Identity()", "Identity", "y = x", "dx = dy"),
         [LayerKind.LeakyReLU] = new LeakyReLUEntry(),
         [LayerKind.PReLU] = new PReLUEntry(),
         [LayerKind.Elu] = new EluEntry(),
@@ -196,7 +196,7 @@ internal sealed class ElementwiseEntry : ElementwiseBase
     private readonly string _backward;
     private readonly string _torch;
 
-    public ElementwiseEntry(LayerKind kind, string typeName, string defaultName, string torch, string kernel, string forward, string backward, bool usesInput)
+    public ElementwiseEntry(LayerKind kind, string typeName, string defaultName, string torch, string kernel, string forward, string backward)
     {
         Kind = kind;
         TypeName = typeName;
@@ -205,7 +205,6 @@ internal sealed class ElementwiseEntry : ElementwiseBase
         _kernel = kernel;
         _forward = forward;
         _backward = backward;
-        _ = usesInput;
     }
 
     public override LayerKind Kind { get; }
