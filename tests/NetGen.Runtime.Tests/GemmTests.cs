@@ -16,14 +16,20 @@ public class GemmTests
         { 64, 10, 128 }, { 9, 40, 1 }, { 2, 3, 0 }, { 0, 3, 4 }, { 3, 0, 4 }, { 31, 47, 257 }, { 8, 32, 16 },
     };
 
+    /// <summary>Every kernel is checked at every size, whatever <see cref="Gemm.Choose"/> would pick.</summary>
+    public static readonly GemmMode[] Modes = [GemmMode.Auto, GemmMode.Direct, GemmMode.Packed, GemmMode.PackedParallel];
+
     [Theory]
     [MemberData(nameof(Sizes))]
     public void MatMul_Float_MatchesReference(int m, int n, int k)
     {
         foreach (Layout layout in Enum.GetValues<Layout>())
         {
-            Check<float>(layout, m, n, k, accumulate: false);
-            Check<float>(layout, m, n, k, accumulate: true);
+            foreach (GemmMode mode in Modes)
+            {
+                Check<float>(layout, m, n, k, accumulate: false, mode);
+                Check<float>(layout, m, n, k, accumulate: true, mode);
+            }
         }
     }
 
@@ -33,8 +39,11 @@ public class GemmTests
     {
         foreach (Layout layout in Enum.GetValues<Layout>())
         {
-            Check<double>(layout, m, n, k, accumulate: false);
-            Check<double>(layout, m, n, k, accumulate: true);
+            foreach (GemmMode mode in Modes)
+            {
+                Check<double>(layout, m, n, k, accumulate: false, mode);
+                Check<double>(layout, m, n, k, accumulate: true, mode);
+            }
         }
     }
 
@@ -47,8 +56,9 @@ public class GemmTests
             int m = random.Next(1, 40), n = random.Next(1, 70), k = random.Next(0, 90);
             var layout = (Layout)random.Next(3);
             bool accumulate = random.Next(2) == 1;
-            Check<float>(layout, m, n, k, accumulate);
-            Check<double>(layout, m, n, k, accumulate);
+            var mode = Modes[random.Next(Modes.Length)];
+            Check<float>(layout, m, n, k, accumulate, mode);
+            Check<double>(layout, m, n, k, accumulate, mode);
         }
     }
 
@@ -125,7 +135,7 @@ public class GemmTests
         AssertGemm(expected, magnitude, c0, c, tolerance, $"NN {typeof(TV).Name}");
     }
 
-    private static void Check<T>(Layout layout, int m, int n, int k, bool accumulate)
+    internal static void Check<T>(Layout layout, int m, int n, int k, bool accumulate, GemmMode mode)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         T[] a = TestUtil.Random<T>(m * k, m + (7 * n) + (13 * k));
@@ -145,15 +155,15 @@ public class GemmTests
 
         switch (layout)
         {
-            case Layout.NN: Gemm.MatMulNN<T>(a, b, c, m, n, k, accumulate); break;
-            case Layout.NT: Gemm.MatMulNT<T>(a, b, c, m, n, k, accumulate); break;
-            default: Gemm.MatMulTN<T>(a, b, c, m, n, k, accumulate); break;
+            case Layout.NN: Gemm.MatMulNN<T>(a, b, c, m, n, k, accumulate, mode); break;
+            case Layout.NT: Gemm.MatMulNT<T>(a, b, c, m, n, k, accumulate, mode); break;
+            default: Gemm.MatMulTN<T>(a, b, c, m, n, k, accumulate, mode); break;
         }
 
-        AssertGemm(expected, magnitude, accumulate ? c0 : null, c, 4 * (k + 2) * TestUtil.Epsilon<T>(), $"{layout} {typeof(T).Name} m={m} n={n} k={k} accumulate={accumulate}");
+        AssertGemm(expected, magnitude, accumulate ? c0 : null, c, 4 * (k + 2) * TestUtil.Epsilon<T>(), $"{layout} {mode} {typeof(T).Name} m={m} n={n} k={k} accumulate={accumulate}");
     }
 
-    private static void AssertGemm<T>(double[] expected, double[] magnitude, double[]? initial, T[] actual, double relative, string what)
+    internal static void AssertGemm<T>(double[] expected, double[] magnitude, double[]? initial, T[] actual, double relative, string what)
         where T : IBinaryFloatingPointIeee754<T>
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -34,12 +34,20 @@ public static class Gemm
     /// <param name="n">Rows of B, columns of C.</param>
     /// <param name="k">Columns of A and B (the reduced dimension).</param>
     /// <param name="accumulate"><see langword="true"/>: add to C; <see langword="false"/>: overwrite C.</param>
-    public static void MatMulNT<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate)
+    /// <param name="mode">Which kernel: <see cref="GemmMode.Auto"/> picks by <see cref="Choose"/>.</param>
+    public static void MatMulNT<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate, GemmMode mode = GemmMode.Auto)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, (long)n * k);
         if (m == 0 || n == 0)
         {
+            return;
+        }
+        mode = Resolve(mode, m, n, k);
+        if (mode != GemmMode.Direct)
+        {
+            // B(p, j) = b[j·k + p]
+            Packed(a, k, 1, b, 1, k, c, m, n, k, accumulate, default, false, mode);
             return;
         }
 
@@ -72,10 +80,17 @@ public static class Gemm
     /// <param name="n">Columns of B and C.</param>
     /// <param name="k">Columns of A, rows of B (the reduced dimension).</param>
     /// <param name="accumulate"><see langword="true"/>: add to C; <see langword="false"/>: overwrite C.</param>
-    public static void MatMulNN<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate)
+    /// <param name="mode">Which kernel: <see cref="GemmMode.Auto"/> picks by <see cref="Choose"/>.</param>
+    public static void MatMulNN<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate, GemmMode mode = GemmMode.Auto)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, (long)k * n);
+        mode = Resolve(mode, m, n, k);
+        if (mode != GemmMode.Direct)
+        {
+            Packed(a, k, 1, b, n, 1, c, m, n, k, accumulate, default, false, mode);
+            return;
+        }
         // A(i, p) = a[i·k + p]
         Broadcast(a, b, c, m, n, k, rowStride: k, depthStride: 1, accumulate);
     }
@@ -88,12 +103,75 @@ public static class Gemm
     /// <param name="n">Columns of B and C.</param>
     /// <param name="k">Rows of A and B (the reduced dimension).</param>
     /// <param name="accumulate"><see langword="true"/>: add to C; <see langword="false"/>: overwrite C.</param>
-    public static void MatMulTN<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate)
+    /// <param name="mode">Which kernel: <see cref="GemmMode.Auto"/> picks by <see cref="Choose"/>.</param>
+    public static void MatMulTN<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate, GemmMode mode = GemmMode.Auto)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, (long)k * n);
+        mode = Resolve(mode, m, n, k);
+        if (mode != GemmMode.Direct)
+        {
+            Packed(a, 1, m, b, n, 1, c, m, n, k, accumulate, default, false, mode);
+            return;
+        }
         // A(i, p) = a[p·m + i]
         Broadcast(a, b, c, m, n, k, rowStride: 1, depthStride: m, accumulate);
+    }
+
+    /// <summary>
+    /// The kernel the generator plans for a product of this shape (the same rule, <c>NetworkPlanner.ChooseGemm</c>, runs at
+    /// compile time; a test keeps the two equal).
+    /// </summary>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item><see cref="GemmMode.Direct"/> when packing cannot pay: fewer than <see cref="PackedGemm.MR"/> rows (a
+    /// batch-1 inference reads each weight once anyway), or under 2¹⁵ multiply-adds, or a dimension under 4.</item>
+    /// <item><see cref="GemmMode.PackedParallel"/> from 2²⁰ multiply-adds (about 10 µs on one core: the hand-off to the
+    /// other core costs about 1 µs).</item>
+    /// <item><see cref="GemmMode.Packed"/> in between.</item>
+    /// </list>
+    /// </remarks>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The reduced dimension.</param>
+    /// <returns>Never <see cref="GemmMode.Auto"/>.</returns>
+    public static GemmMode Choose(int m, int n, int k)
+    {
+        long work = (long)m * n * k;
+        if (m < PackedGemm.MR || n < 4 || k < 4 || work < (1L << 15))
+        {
+            return GemmMode.Direct;
+        }
+        return work >= (1L << 20) ? GemmMode.PackedParallel : GemmMode.Packed;
+    }
+
+    private static GemmMode Resolve(GemmMode mode, int m, int n, int k) =>
+        mode == GemmMode.Auto ? Choose(m, n, k) : mode;
+
+    /// <summary>The packed kernel over pinned operands: A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·brs + j·bcs].</summary>
+    internal static unsafe void Packed<T>(ReadOnlySpan<T> a, nint ars, nint acs, ReadOnlySpan<T> b, nint brs, nint bcs, Span<T> c, int m, int n, int k, bool accumulate, ReadOnlySpan<T> bias, bool relu, GemmMode mode)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+        fixed (T* pa = a)
+        fixed (T* pb = b)
+        fixed (T* pc = c)
+        fixed (T* pbias = bias)
+        {
+            var o = new PackedGemm.Operands<T>
+            {
+                A = pa, Ars = ars, Acs = acs,
+                B = pb, Brs = brs, Bcs = bcs,
+                C = pc, Ldc = n,
+                Bias = bias.IsEmpty ? null : pbias,
+                M = m, N = n, K = k,
+                Accumulate = accumulate, Relu = relu,
+            };
+            PackedGemm.Run(o, mode == GemmMode.PackedParallel);
+        }
     }
 
     private static void Validate(int aLength, int bLength, int cLength, int m, int n, int k, long bRequired)

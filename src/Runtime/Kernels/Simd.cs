@@ -37,6 +37,12 @@ internal interface ISimd<TVec, T>
     /// <summary>a·b + c (fused where the hardware has FMA).</summary>
     static abstract TVec MultiplyAdd(TVec a, TVec b, TVec c);
 
+    /// <summary>a + b.</summary>
+    static abstract TVec Add(TVec a, TVec b);
+
+    /// <summary>IEEE 754 maximum per lane (NaN propagates, +0 &gt; −0), as <c>TensorPrimitives.Max</c>.</summary>
+    static abstract TVec Max(TVec a, TVec b);
+
     /// <summary>Σ lanes.</summary>
     static abstract T Sum(TVec value);
 
@@ -77,6 +83,12 @@ internal readonly struct Simd512<T> : ISimd<Vector512<T>, T>
         }
         return (a * b) + c;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Max(Vector512<T> a, Vector512<T> b) => Vector512.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector512<T> value) => Vector512.Sum(value);
@@ -124,6 +136,12 @@ internal readonly struct Simd256<T> : ISimd<Vector256<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Max(Vector256<T> a, Vector256<T> b) => Vector256.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector256<T> value) => Vector256.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -166,6 +184,12 @@ internal readonly struct Simd128<T> : ISimd<Vector128<T>, T>
         }
         return (a * b) + c;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Add(Vector128<T> a, Vector128<T> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Max(Vector128<T> a, Vector128<T> b) => Vector128.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector128<T> value) => Vector128.Sum(value);
@@ -234,6 +258,12 @@ internal readonly struct Scalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MultiplyAdd(T a, T b, T c) => (a * b) + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Add(T a, T b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Max(T a, T b) => T.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(T value) => value;
