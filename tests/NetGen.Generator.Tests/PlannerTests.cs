@@ -16,6 +16,24 @@ public sealed class PlannerTests
             EquatableArray<DiagnosticInfo>.Empty).Plan;
 
     [Fact]
+    public void ChooseGemm_IsTheRuntimesRule()
+    {
+        // The generator picks each layer's GEMM kernel at compile time; the runtime resolves GemmMode.Auto with its own
+        // copy of the rule (the generator cannot reference the runtime). Every shape on this grid must agree.
+        int[] sizes = [1, 2, 3, 4, 5, 6, 7, 10, 16, 31, 64, 100, 128, 256, 300, 512, 784, 1024, 4096];
+        foreach (int m in sizes)
+        {
+            foreach (int n in sizes)
+            {
+                foreach (int k in sizes)
+                {
+                    Assert.Equal(global::NetGen.Kernels.Gemm.Choose(m, n, k).ToString(), NetworkPlanner.ChooseGemm(m, n, k));
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void NetworkA_3_4_2_Has26Parameters()
     {
         // CS231n notes test vector: 3 → 4 → 2 has 20 weights + 6 biases = 26 learnable parameters.

@@ -327,16 +327,17 @@ namespace Demo.Activations
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 // ── [0] dense_0: Dense 5 → 6 ─────────────────────────────────────────────────────────────────────
-                // y[B,6] = x[B,5] · W[6,5]ᵀ + b[6]
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 30), P(L0_Bias, 6), A(L0_Y, B * 6), B, 5, 6);
+                // y[B,6] = x[B,5] · W[6,5]ᵀ + b[6], then max(0, ·) → output of [1]
+                // GEMM x·Wᵀ: [8×5]·[5×6], 240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 30), P(L0_Bias, 6), A(L1_Y, B * 6), B, 5, 6, global::NetGen.Kernels.GemmMode.Direct, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [6] ─────────────────────────────────────────────────────────────────────────
-                // y = max(0, x)
-                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L0_Y, B * 6), A(L1_Y, B * 6));
+                // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2] dense_2: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 6), P(L2_Weight, 36), P(L2_Bias, 6), A(L2_Y, B * 6), B, 6, 6);
+                // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 6), P(L2_Weight, 36), P(L2_Bias, 6), A(L2_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [3] leaky_relu_3: LeakyReLU [6] ──────────────────────────────────────────────────────────────
                 // y = x > 0 ? x : 0.01·x
@@ -344,7 +345,8 @@ namespace Demo.Activations
 
                 // ── [4] dense_4: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L3_Y, B * 6), P(L4_Weight, 36), P(L4_Bias, 6), A(L4_Y, B * 6), B, 6, 6);
+                // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L3_Y, B * 6), P(L4_Weight, 36), P(L4_Bias, 6), A(L4_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [5] prelu_5: PReLU [6] ───────────────────────────────────────────────────────────────────────
                 // y = x > 0 ? x : a·x   (a learnable, shape [1])
@@ -352,7 +354,8 @@ namespace Demo.Activations
 
                 // ── [6] dense_6: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 6), P(L6_Weight, 36), P(L6_Bias, 6), A(L6_Y, B * 6), B, 6, 6);
+                // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 6), P(L6_Weight, 36), P(L6_Bias, 6), A(L6_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [7] sigmoid_7: Sigmoid [6] ───────────────────────────────────────────────────────────────────
                 // y = 1 / (1 + e^(−x))
@@ -360,7 +363,8 @@ namespace Demo.Activations
 
                 // ── [8] dense_8: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L7_Y, B * 6), P(L8_Weight, 36), P(L8_Bias, 6), A(L8_Y, B * 6), B, 6, 6);
+                // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L7_Y, B * 6), P(L8_Weight, 36), P(L8_Bias, 6), A(L8_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [9] tanh_9: Tanh [6] ─────────────────────────────────────────────────────────────────────────
                 // y = tanh(x)
@@ -368,7 +372,8 @@ namespace Demo.Activations
 
                 // ── [10] dense_10: Dense 6 → 6 ───────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L9_Y, B * 6), P(L10_Weight, 36), P(L10_Bias, 6), A(L10_Y, B * 6), B, 6, 6);
+                // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L9_Y, B * 6), P(L10_Weight, 36), P(L10_Bias, 6), A(L10_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [11] elu_11: ELU [6] ─────────────────────────────────────────────────────────────────────────
                 // y = x > 0 ? x : 0.5·(e^x − 1)
@@ -376,7 +381,8 @@ namespace Demo.Activations
 
                 // ── [12] dense_12: Dense 6 → 6 ───────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L11_Y, B * 6), P(L12_Weight, 36), P(L12_Bias, 6), A(L12_Y, B * 6), B, 6, 6);
+                // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L11_Y, B * 6), P(L12_Weight, 36), P(L12_Bias, 6), A(L12_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [13] identity_13: Identity [6] ───────────────────────────────────────────────────────────────
                 // y = x
@@ -395,7 +401,8 @@ namespace Demo.Activations
 
                 // ── [15] dense_15: Dense 6 → 3 ───────────────────────────────────────────────────────────────────
                 // y[B,3] = x[B,6] · W[3,6]ᵀ + b[3]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L14_Y, B * 6), P(L15_Weight, 18), P(L15_Bias, 3), A(L15_Y, B * 3), B, 6, 3);
+                // GEMM x·Wᵀ: [8×6]·[6×3], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L14_Y, B * 6), P(L15_Weight, 18), P(L15_Bias, 3), A(L15_Y, B * 3), B, 6, 3, global::NetGen.Kernels.GemmMode.Direct);
 
                 return A(L15_Y, B * 3);
             }
@@ -430,7 +437,9 @@ namespace Demo.Activations
 
                 // ── [15] dense_15: Dense 6 → 3 · backward ────────────────────────────────────────────────────────
                 // dx[B,6] = dy[B,3] · W[3,6];  dW[3,6] += dyᵀ · x;  db[3] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L14_Y, B * 6), P(L15_Weight, 18), D1(B * 6), G(L15_Weight, 18), G(L15_Bias, 3), B, 6, 3);
+                // GEMM dy·W: [8×3]·[3×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [3×8]·[8×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L14_Y, B * 6), P(L15_Weight, 18), D1(B * 6), G(L15_Weight, 18), G(L15_Bias, 3), B, 6, 3, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [14] dropout_14: Dropout p = 0.25 [6] · backward ─────────────────────────────────────────────
                 // dx = dy ⊙ m
@@ -442,7 +451,9 @@ namespace Demo.Activations
 
                 // ── [12] dense_12: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L11_Y, B * 6), P(L12_Weight, 36), D0(B * 6), G(L12_Weight, 36), G(L12_Bias, 6), B, 6, 6);
+                // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L11_Y, B * 6), P(L12_Weight, 36), D0(B * 6), G(L12_Weight, 36), G(L12_Bias, 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [11] elu_11: ELU [6] · backward ──────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (x > 0 ? 1 : y + 0.5)
@@ -450,7 +461,9 @@ namespace Demo.Activations
 
                 // ── [10] dense_10: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L9_Y, B * 6), P(L10_Weight, 36), D0(B * 6), G(L10_Weight, 36), G(L10_Bias, 6), B, 6, 6);
+                // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L9_Y, B * 6), P(L10_Weight, 36), D0(B * 6), G(L10_Weight, 36), G(L10_Bias, 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [9] tanh_9: Tanh [6] · backward ──────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (1 − y²)
@@ -458,7 +471,9 @@ namespace Demo.Activations
 
                 // ── [8] dense_8: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L7_Y, B * 6), P(L8_Weight, 36), D0(B * 6), G(L8_Weight, 36), G(L8_Bias, 6), B, 6, 6);
+                // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L7_Y, B * 6), P(L8_Weight, 36), D0(B * 6), G(L8_Weight, 36), G(L8_Bias, 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [7] sigmoid_7: Sigmoid [6] · backward ────────────────────────────────────────────────────────
                 // dx = dy ⊙ y ⊙ (1 − y)
@@ -466,7 +481,9 @@ namespace Demo.Activations
 
                 // ── [6] dense_6: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L5_Y, B * 6), P(L6_Weight, 36), D0(B * 6), G(L6_Weight, 36), G(L6_Bias, 6), B, 6, 6);
+                // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L5_Y, B * 6), P(L6_Weight, 36), D0(B * 6), G(L6_Weight, 36), G(L6_Bias, 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [5] prelu_5: PReLU [6] · backward ────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (x > 0 ? 1 : a);  da += Σ dy ⊙ x ⊙ 1(x ≤ 0)
@@ -474,7 +491,9 @@ namespace Demo.Activations
 
                 // ── [4] dense_4: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L3_Y, B * 6), P(L4_Weight, 36), D0(B * 6), G(L4_Weight, 36), G(L4_Bias, 6), B, 6, 6);
+                // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L3_Y, B * 6), P(L4_Weight, 36), D0(B * 6), G(L4_Weight, 36), G(L4_Bias, 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [3] leaky_relu_3: LeakyReLU [6] · backward ───────────────────────────────────────────────────
                 // dx = dy ⊙ (x > 0 ? 1 : 0.01)
@@ -482,7 +501,9 @@ namespace Demo.Activations
 
                 // ── [2] dense_2: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L1_Y, B * 6), P(L2_Weight, 36), D0(B * 6), G(L2_Weight, 36), G(L2_Bias, 6), B, 6, 6);
+                // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L1_Y, B * 6), P(L2_Weight, 36), D0(B * 6), G(L2_Weight, 36), G(L2_Bias, 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [1] relu_1: ReLU [6] · backward ──────────────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0)
@@ -490,7 +511,8 @@ namespace Demo.Activations
 
                 // ── [0] dense_0: Dense 5 → 6 · backward ──────────────────────────────────────────────────────────
                 // dW[6,5] += dyᵀ · x;  db[6] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), x, P(L0_Weight, 30), default, G(L0_Weight, 30), G(L0_Bias, 6), B, 5, 6);
+                // GEMM dyᵀ·x: [6×8]·[8×5], 240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), x, P(L0_Weight, 30), default, G(L0_Weight, 30), G(L0_Bias, 6), B, 5, 6, global::NetGen.Kernels.GemmMode.Auto, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── L2 regularisation · backward: dW += λ·W, λ = 0.001
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 30), G(L0_Weight, 30), C(0.001));

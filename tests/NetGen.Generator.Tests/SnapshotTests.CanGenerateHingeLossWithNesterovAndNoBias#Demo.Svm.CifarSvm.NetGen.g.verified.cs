@@ -232,7 +232,8 @@ namespace Demo.Svm
                 _ = training; _ = seed; _ = step; // no dropout layer in this network
                 // ── [0] hidden: Dense 3072 → 100 ─────────────────────────────────────────────────────────────────
                 // y[B,100] = x[B,3072] · W[100,3072]ᵀ + b[100]
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 307200), P(L0_Bias, 100), A(L0_Y, B * 100), B, 3072, 100);
+                // GEMM x·Wᵀ: [128×3072]·[3072×100], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 307200), P(L0_Bias, 100), A(L0_Y, B * 100), B, 3072, 100, global::NetGen.Kernels.GemmMode.PackedParallel);
 
                 // ── [1] tanh_1: Tanh [100] ───────────────────────────────────────────────────────────────────────
                 // y = tanh(x)
@@ -240,7 +241,8 @@ namespace Demo.Svm
 
                 // ── [2] scores: Dense 100 → 10 ───────────────────────────────────────────────────────────────────
                 // y[B,10] = x[B,100] · W[10,100]ᵀ
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 1000), default, A(L2_Y, B * 10), B, 100, 10);
+                // GEMM x·Wᵀ: [128×100]·[100×10], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 1000), default, A(L2_Y, B * 10), B, 100, 10, global::NetGen.Kernels.GemmMode.Packed);
 
                 return A(L2_Y, B * 10);
             }
@@ -263,7 +265,9 @@ namespace Demo.Svm
 
                 // ── [2] scores: Dense 100 → 10 · backward ────────────────────────────────────────────────────────
                 // dx[B,100] = dy[B,10] · W[10,100];  dW[10,100] += dyᵀ · x
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10);
+                // GEMM dy·W: [128×10]·[10×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [10×128]·[128×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, global::NetGen.Kernels.GemmMode.Packed, global::NetGen.Kernels.GemmMode.Packed);
 
                 // ── [1] tanh_1: Tanh [100] · backward ────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (1 − y²)
@@ -271,7 +275,8 @@ namespace Demo.Svm
 
                 // ── [0] hidden: Dense 3072 → 100 · backward ──────────────────────────────────────────────────────
                 // dW[100,3072] += dyᵀ · x;  db[100] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100);
+                // GEMM dyᵀ·x: [100×128]·[128×3072], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, global::NetGen.Kernels.GemmMode.Auto, global::NetGen.Kernels.GemmMode.PackedParallel);
 
                 // no L2 regularisation (WeightDecay = 0)
             }

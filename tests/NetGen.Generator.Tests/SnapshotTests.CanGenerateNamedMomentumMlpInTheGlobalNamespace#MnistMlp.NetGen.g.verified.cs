@@ -250,12 +250,12 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
         public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
         {
             // ── [0] fc1: Dense 784 → 256 ─────────────────────────────────────────────────────────────────────
-            // y[B,256] = x[B,784] · W[256,784]ᵀ + b[256]
-            global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200704), P(L0_Bias, 256), A(L0_Y, B * 256), B, 784, 256);
+            // y[B,256] = x[B,784] · W[256,784]ᵀ + b[256], then max(0, ·) → output of [1]
+            // GEMM x·Wᵀ: [64×784]·[784×256], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+            global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200704), P(L0_Bias, 256), A(L1_Y, B * 256), B, 784, 256, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true);
 
             // ── [1] act1: ReLU [256] ─────────────────────────────────────────────────────────────────────────
-            // y = max(0, x)
-            global::NetGen.Kernels.Activations.ReLUForward<T>(A(L0_Y, B * 256), A(L1_Y, B * 256));
+            // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
             // ── [2] drop1: Dropout p = 0.5 [256] ─────────────────────────────────────────────────────────────
             // training: m = 1(u ≥ 0.5) / (1 − 0.5), u ~ U[0,1) keyed by (seed, layer 2, step);  y = x ⊙ m.   inference: y = x
@@ -269,16 +269,17 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             }
 
             // ── [3] fc2: Dense 256 → 128 ─────────────────────────────────────────────────────────────────────
-            // y[B,128] = x[B,256] · W[128,256]ᵀ + b[128]
-            global::NetGen.Kernels.Dense.Forward<T>(A(L2_Y, B * 256), P(L3_Weight, 32768), P(L3_Bias, 128), A(L3_Y, B * 128), B, 256, 128);
+            // y[B,128] = x[B,256] · W[128,256]ᵀ + b[128], then max(0, ·) → output of [4]
+            // GEMM x·Wᵀ: [64×256]·[256×128], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+            global::NetGen.Kernels.Dense.Forward<T>(A(L2_Y, B * 256), P(L3_Weight, 32768), P(L3_Bias, 128), A(L4_Y, B * 128), B, 256, 128, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true);
 
             // ── [4] act2: ReLU [128] ─────────────────────────────────────────────────────────────────────────
-            // y = max(0, x)
-            global::NetGen.Kernels.Activations.ReLUForward<T>(A(L3_Y, B * 128), A(L4_Y, B * 128));
+            // y = max(0, x): applied by [3] as it stores its output here (fused epilogue)
 
             // ── [5] out: Dense 128 → 10 ──────────────────────────────────────────────────────────────────────
             // y[B,10] = x[B,128] · W[10,128]ᵀ + b[10]
-            global::NetGen.Kernels.Dense.Forward<T>(A(L4_Y, B * 128), P(L5_Weight, 1280), P(L5_Bias, 10), A(L5_Y, B * 10), B, 128, 10);
+            // GEMM x·Wᵀ: [64×128]·[128×10], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
+            global::NetGen.Kernels.Dense.Forward<T>(A(L4_Y, B * 128), P(L5_Weight, 1280), P(L5_Bias, 10), A(L5_Y, B * 10), B, 128, 10, global::NetGen.Kernels.GemmMode.Packed);
 
             return A(L5_Y, B * 10);
         }
@@ -308,7 +309,9 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
 
             // ── [5] out: Dense 128 → 10 · backward ───────────────────────────────────────────────────────────
             // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] += dyᵀ · x;  db[10] += Σ_B dy
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10);
+            // GEMM dy·W: [64×10]·[10×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
+            // GEMM dyᵀ·x: [10×64]·[64×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, global::NetGen.Kernels.GemmMode.Packed, global::NetGen.Kernels.GemmMode.Packed);
 
             // ── [4] act2: ReLU [128] · backward ──────────────────────────────────────────────────────────────
             // dx = dy ⊙ 1(y > 0)
@@ -316,7 +319,9 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
 
             // ── [3] fc2: Dense 256 → 128 · backward ──────────────────────────────────────────────────────────
             // dx[B,256] = dy[B,128] · W[128,256];  dW[128,256] += dyᵀ · x;  db[128] += Σ_B dy
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128);
+            // GEMM dy·W: [64×128]·[128×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+            // GEMM dyᵀ·x: [128×64]·[64×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, global::NetGen.Kernels.GemmMode.PackedParallel, global::NetGen.Kernels.GemmMode.PackedParallel);
 
             // ── [2] drop1: Dropout p = 0.5 [256] · backward ──────────────────────────────────────────────────
             // dx = dy ⊙ m
@@ -328,7 +333,8 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
 
             // ── [0] fc1: Dense 784 → 256 · backward ──────────────────────────────────────────────────────────
             // dW[256,784] += dyᵀ · x;  db[256] += Σ_B dy
-            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256);
+            // GEMM dyᵀ·x: [256×64]·[64×784], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256, global::NetGen.Kernels.GemmMode.Auto, global::NetGen.Kernels.GemmMode.PackedParallel);
 
             // ── L2 regularisation · backward: dW += λ·W, λ = 0.0005
             global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200704), G(L0_Weight, 200704), C(0.0005));

@@ -234,16 +234,17 @@ namespace Samples.Spiral
             {
                 _ = training; _ = seed; _ = step; // no dropout layer in this network
                 // ── [0] dense_0: Dense 2 → 100 ───────────────────────────────────────────────────────────────────
-                // y[B,100] = x[B,2] · W[100,2]ᵀ + b[100]
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200), P(L0_Bias, 100), A(L0_Y, B * 100), B, 2, 100);
+                // y[B,100] = x[B,2] · W[100,2]ᵀ + b[100], then max(0, ·) → output of [1]
+                // GEMM x·Wᵀ: [300×2]·[2×100], 60,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200), P(L0_Bias, 100), A(L1_Y, B * 100), B, 2, 100, global::NetGen.Kernels.GemmMode.Direct, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [100] ───────────────────────────────────────────────────────────────────────
-                // y = max(0, x)
-                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L0_Y, B * 100), A(L1_Y, B * 100));
+                // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2] dense_2: Dense 100 → 3 ───────────────────────────────────────────────────────────────────
                 // y[B,3] = x[B,100] · W[3,100]ᵀ + b[3]
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 300), P(L2_Bias, 3), A(L2_Y, B * 3), B, 100, 3);
+                // GEMM x·Wᵀ: [300×100]·[100×3], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 300), P(L2_Bias, 3), A(L2_Y, B * 3), B, 100, 3, global::NetGen.Kernels.GemmMode.Direct);
 
                 return A(L2_Y, B * 3);
             }
@@ -272,7 +273,9 @@ namespace Samples.Spiral
 
                 // ── [2] dense_2: Dense 100 → 3 · backward ────────────────────────────────────────────────────────
                 // dx[B,100] = dy[B,3] · W[3,100];  dW[3,100] += dyᵀ · x;  db[3] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 100), P(L2_Weight, 300), D1(B * 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 100, 3);
+                // GEMM dy·W: [300×3]·[3×100], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                // GEMM dyᵀ·x: [3×300]·[300×100], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 100), P(L2_Weight, 300), D1(B * 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 100, 3, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [1] relu_1: ReLU [100] · backward ────────────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0)
@@ -280,7 +283,8 @@ namespace Samples.Spiral
 
                 // ── [0] dense_0: Dense 2 → 100 · backward ────────────────────────────────────────────────────────
                 // dW[100,2] += dyᵀ · x;  db[100] += Σ_B dy
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 200), default, G(L0_Weight, 200), G(L0_Bias, 100), B, 2, 100);
+                // GEMM dyᵀ·x: [100×300]·[300×2], 60,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 200), default, G(L0_Weight, 200), G(L0_Bias, 100), B, 2, 100, global::NetGen.Kernels.GemmMode.Auto, global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── L2 regularisation · backward: dW += λ·W, λ = 0.001
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200), G(L0_Weight, 200), C(0.001));

@@ -75,6 +75,10 @@ internal sealed class LayerEmitContext
     public string Grad(int index) => $"G({ParamConst(index)}, {LayerCatalog.I(Plan.Parameters[index].Length)})";
 
     public string ParamConst(int index) => EmitNames.ParameterOffset(Plan.Parameters[index]);
+
+    /// <summary>Forward only: the next layer is a ReLU whose max(0, ·) this layer applies as it stores <see cref="Y"/>
+    /// (which is then the ReLU's output).</summary>
+    public bool FuseReLU { get; set; }
 }
 
 internal interface ILayerEntry
@@ -150,13 +154,26 @@ internal sealed class DenseEntry : ILayerEntry
     public void EmitForward(SourceWriter w, LayerEmitContext c)
     {
         string bias = c.Layer.BiasParameter >= 0 ? c.Param(c.Layer.BiasParameter) : "default";
-        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.Param(c.Layer.WeightParameter)}, {bias}, {c.Y}, B, {c.In}, {c.Out});");
+        string mode = Gemm(w, c.Plan.MaxBatch, c.Layer.OutputSize, c.Layer.InputSize, "x·Wᵀ");
+        string relu = c.FuseReLU ? ", fuseReLU: true" : string.Empty;
+        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.Param(c.Layer.WeightParameter)}, {bias}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu});");
     }
 
     public void EmitBackward(SourceWriter w, LayerEmitContext c)
     {
         string bias = c.Layer.BiasParameter >= 0 ? c.Grad(c.Layer.BiasParameter) : "default";
-        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.Param(c.Layer.WeightParameter)}, {c.Dx ?? "default"}, {c.Grad(c.Layer.WeightParameter)}, {bias}, B, {c.In}, {c.Out});");
+        string dxMode = c.Dx is null ? "global::NetGen.Kernels.GemmMode.Auto" : Gemm(w, c.Plan.MaxBatch, c.Layer.InputSize, c.Layer.OutputSize, "dy·W");
+        string dwMode = Gemm(w, c.Layer.OutputSize, c.Layer.InputSize, c.Plan.MaxBatch, "dyᵀ·x");
+        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.Param(c.Layer.WeightParameter)}, {c.Dx ?? "default"}, {c.Grad(c.Layer.WeightParameter)}, {bias}, B, {c.In}, {c.Out}, {dxMode}, {dwMode});");
+    }
+
+    /// <summary>Picks the GEMM kernel for C[m,n] = A[m,k]·B[k,n] at the planned batch and writes the choice as a comment.</summary>
+    private static string Gemm(SourceWriter w, int m, int n, int k, string what)
+    {
+        string mode = NetworkPlanner.ChooseGemm(m, n, k);
+        string work = ((long)m * n * k).ToString("N0", CultureInfo.InvariantCulture);
+        w.WriteLine($"// GEMM {what}: [{LayerCatalog.I(m)}×{LayerCatalog.I(k)}]·[{LayerCatalog.I(k)}×{LayerCatalog.I(n)}], {work} multiply-adds at the planned batch → {mode} (rule: docs/performance.md)");
+        return "global::NetGen.Kernels.GemmMode." + mode;
     }
 }
 

@@ -65,12 +65,24 @@ internal static partial class NetworkEmitter
             w.WriteLine("_ = training; _ = seed; _ = step; // no dropout layer in this network");
         }
 
-        foreach (LayerPlan layer in plan.Layers)
+        for (int i = 0; i < plan.Layers.Count; i++)
         {
-            var c = new LayerEmitContext(plan, layer, InputOf(plan, layer.Index), OutputOf(layer), string.Empty, null);
+            LayerPlan layer = plan.Layers[i];
             ILayerEntry entry = LayerCatalog.Get(layer.Kind);
             LayerHeader(w, layer, string.Empty);
-            w.WriteLine("// " + entry.ForwardFormula(c));
+            if (FusedIntoPrevious(plan, i))
+            {
+                w.WriteLine($"// y = max(0, x): applied by [{I(i - 1)}] as it stores its output here (fused epilogue)");
+                w.WriteLine();
+                continue;
+            }
+
+            bool fuse = FusedIntoPrevious(plan, i + 1);
+            var c = new LayerEmitContext(plan, layer, InputOf(plan, layer.Index), OutputOf(fuse ? plan.Layers[i + 1] : layer), string.Empty, null)
+            {
+                FuseReLU = fuse,
+            };
+            w.WriteLine("// " + entry.ForwardFormula(c) + (fuse ? $", then max(0, ·) → output of [{I(i + 1)}]" : string.Empty));
             entry.EmitForward(w, c);
             w.WriteLine();
         }
@@ -78,6 +90,12 @@ internal static partial class NetworkEmitter
         w.WriteLine($"return {OutputOf(plan.Layers[plan.Layers.Count - 1])};");
         w.CloseBrace();
     }
+
+    /// <summary>A ReLU right after a Dense is applied in the Dense's GEMM epilogue: its forward emits nothing. (Its
+    /// backward needs only its own output, which the fused store writes.)</summary>
+    private static bool FusedIntoPrevious(Plan plan, int index) =>
+        index > 0 && index < plan.Layers.Count &&
+        plan.Layers[index].Kind == LayerKind.ReLU && plan.Layers[index - 1].Kind == LayerKind.Dense;
 
     private static void EmitLoss(SourceWriter w, Plan plan)
     {

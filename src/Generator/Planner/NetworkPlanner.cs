@@ -167,6 +167,22 @@ internal static class NetworkPlanner
         return null;
     }
 
+    /// <summary>
+    /// The GEMM kernel for C[m,n] = A[m,k]·B[k,n], by the rule of <c>NetGen.Kernels.Gemm.Choose</c> (a test keeps the two
+    /// equal): "Direct" under 6 rows, under 4 columns or depth, or under 2¹⁵ multiply-adds; "PackedParallel" from 2²⁰;
+    /// "Packed" in between. The batch is the planned one (BatchSize); see docs/performance.md.
+    /// </summary>
+    internal static string ChooseGemm(int m, int n, int k)
+    {
+        long work = (long)m * n * k;
+        if (m < 6 || n < 4 || k < 4 || work < (1L << 15))
+        {
+            return "Direct";
+        }
+
+        return work >= (1L << 20) ? "PackedParallel" : "Packed";
+    }
+
     internal static int Product(EquatableArray<int> shape)
     {
         int product = 1;

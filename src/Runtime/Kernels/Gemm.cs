@@ -145,8 +145,12 @@ public static class Gemm
         return work >= (1L << 20) ? GemmMode.PackedParallel : GemmMode.Packed;
     }
 
-    private static GemmMode Resolve(GemmMode mode, int m, int n, int k) =>
-        mode == GemmMode.Auto ? Choose(m, n, k) : mode;
+    /// <summary><see cref="GemmMode.Auto"/> → <see cref="Choose"/>; a packed mode planned for the full batch falls back to
+    /// <see cref="GemmMode.Direct"/> when this call has fewer rows than the micro-kernel (a one-sample Predict).</summary>
+    internal static GemmMode Resolve(GemmMode mode, int m, int n, int k) =>
+        mode == GemmMode.Auto ? Choose(m, n, k)
+        : mode != GemmMode.Direct && m < PackedGemm.MR ? GemmMode.Direct
+        : mode;
 
     /// <summary>The packed kernel over pinned operands: A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·brs + j·bcs].</summary>
     internal static unsafe void Packed<T>(ReadOnlySpan<T> a, nint ars, nint acs, ReadOnlySpan<T> b, nint brs, nint bcs, Span<T> c, int m, int n, int k, bool accumulate, ReadOnlySpan<T> bias, bool relu, GemmMode mode)

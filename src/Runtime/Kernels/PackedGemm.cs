@@ -60,14 +60,12 @@ internal static class PackedGemm
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int parts = parallel ? Parts(o.M, o.N, o.K) : 1;
-        if (parts > 1)
+        if (parts > 1 && Workers.TryAcquire())
         {
             Job<T> job = Job<T>.Instance;
             job.Operands = o;
-            if (Workers.TryRun(job, parts))
-            {
-                return;
-            }
+            Workers.RunAndRelease(job, parts);
+            return;
         }
         Range(o, 0, o.M, 0, o.N);
     }
@@ -164,9 +162,10 @@ internal static class PackedGemm
             return;
         }
 
-        int ncMax = Math.Min(NC, RoundUp(j1 - j0, nr));
-        T[] packB = Buffers<T>.B(Math.Min(KC, k) * ncMax);
-        T[] packA = Buffers<T>.A(Math.Min(KC, k) * RoundUp(Math.Min(MC, i1 - i0), MR));
+        // Sized for the whole product, not this part: a thread that once ran part 0 can later run all of it (when the
+        // workers are busy elsewhere) without growing its buffers, so steady state never allocates.
+        T[] packB = Buffers<T>.B(Math.Min(KC, k) * Math.Min(NC, RoundUp(o.N, nr)));
+        T[] packA = Buffers<T>.A(Math.Min(KC, k) * RoundUp(Math.Min(MC, o.M), MR));
         ref T pb = ref MemoryMarshal.GetArrayDataReference(packB);
         ref T pa = ref MemoryMarshal.GetArrayDataReference(packA);
         bool aRowsContiguous = o.Acs == 1;

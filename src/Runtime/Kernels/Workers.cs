@@ -19,7 +19,7 @@ internal abstract class ParallelJob
 /// spins for <see cref="SpinMicroseconds"/> before it blocks, so the next GEMM of the same training step finds it
 /// awake (waking a blocked thread costs tens of microseconds, as much as a small GEMM).</para>
 /// <para>One job runs at a time. A caller that finds the workers busy (two networks trained on two threads) is told so
-/// by <see cref="TryRun"/> and runs the work itself: splitting never changes results (see <c>PackedGemm</c>), so
+/// by <see cref="TryAcquire"/> and runs the work itself: splitting never changes results (see <c>PackedGemm</c>), so
 /// this only costs time.</para>
 /// </remarks>
 internal static class Workers
@@ -31,7 +31,7 @@ internal static class Workers
     public static readonly int MaxParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
 
     private static readonly object s_gate = new();
-    private static Thread[]? s_threads;
+    private static readonly Thread[] s_threads;
     private static ParallelJob? s_job;
     private static int s_parts;
     private static long s_generation;
@@ -40,23 +40,22 @@ internal static class Workers
     private static int s_busy;
     private static Exception? s_failure;
 
-    /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts on as many cores; <see langword="false"/>
-    /// (and nothing run) when another caller holds the workers.</summary>
-    public static bool TryRun(ParallelJob job, int parts)
-    {
-        if (parts <= 1)
-        {
-            job.Run(0, 1);
-            return true;
-        }
-        if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
-        {
-            return false;
-        }
+    /// <summary>Takes the workers for one job; <see langword="false"/> when another caller holds them. A caller that gets
+    /// them fills in its job and then calls <see cref="RunAndRelease"/> (the job object may be shared, so it must not be
+    /// touched before this returns <see langword="true"/>).</summary>
+    public static bool TryAcquire() => Interlocked.CompareExchange(ref s_busy, 1, 0) == 0;
 
+    /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts, part 0 on this thread, then releases the
+    /// workers taken by <see cref="TryAcquire"/>.</summary>
+    public static void RunAndRelease(ParallelJob job, int parts)
+    {
         try
         {
-            EnsureStarted();
+            if (parts <= 1)
+            {
+                job.Run(0, 1);
+                return;
+            }
             s_job = job;
             s_parts = parts;
             s_failure = null;
@@ -81,7 +80,6 @@ internal static class Workers
             {
                 throw new InvalidOperationException("A worker thread failed while running a parallel kernel.", failure);
             }
-            return true;
         }
         finally
         {
@@ -89,25 +87,21 @@ internal static class Workers
         }
     }
 
-    private static void EnsureStarted()
+    /// <summary>The workers start with the first use of this class (the warm-up call), so that no later call allocates.</summary>
+    static Workers()
     {
-        if (s_threads is not null)
-        {
-            return;
-        }
         var threads = new Thread[MaxParts - 1];
         for (int i = 0; i < threads.Length; i++)
         {
             int part = i + 1;
-            threads[i] = new Thread(() => Loop(part)) { IsBackground = true, Name = $"NetGen worker {part}" };
+            threads[i] = new Thread(() => Loop(part, 0)) { IsBackground = true, Name = $"NetGen worker {part}" };
             threads[i].Start();
         }
         s_threads = threads;
     }
 
-    private static void Loop(int part)
+    private static void Loop(int part, long seen)
     {
-        long seen = Volatile.Read(ref s_generation);
         while (true)
         {
             seen = WaitForNext(seen);
@@ -143,7 +137,7 @@ internal static class Workers
 
         lock (s_gate)
         {
-            Interlocked.Increment(ref s_sleeping); // full fence: either TryRun sees us sleeping, or we see its job
+            Interlocked.Increment(ref s_sleeping); // full fence: either RunAndRelease sees us sleeping, or we see its job
             try
             {
                 long now;
