@@ -56,6 +56,10 @@ public class GemmBenchmarks
     [Params("64x784x256", "64x256x128", "512x512x512")]
     public string Shape { get; set; } = "64x784x256";
 
+    /// <summary>Direct (unpacked), Packed (one core) or PackedParallel (every core).</summary>
+    [Params(GemmMode.Direct, GemmMode.Packed, GemmMode.PackedParallel)]
+    public GemmMode Mode { get; set; } = GemmMode.Packed;
+
     private int _m, _n, _k;
 
     [GlobalSetup]
@@ -70,5 +74,5 @@ public class GemmBenchmarks
 
     /// <summary>C[m,n] = A[m,k]·B[n,k]ᵀ (2·m·n·k FLOPs).</summary>
     [Benchmark]
-    public void MatMulNT() => Gemm.MatMulNT<float>(_a, _b, _c, _m, _n, _k, accumulate: false);
+    public void MatMulNT() => Gemm.MatMulNT<float>(_a, _b, _c, _m, _n, _k, accumulate: false, Mode);
 }

@@ -10,12 +10,26 @@ public class DenseTests
     [InlineData(3, 5, 7)]
     [InlineData(16, 33, 10)]
     [InlineData(5, 784, 17)]
+    // The small-shape kernels: I ≤ 4 (outer-product forward, fused dW + db), O ≤ 4 (dW along the inputs), odd tails.
+    [InlineData(300, 2, 100)]
+    [InlineData(300, 100, 3)]
+    [InlineData(7, 1, 33)]
+    [InlineData(9, 4, 17)]
+    [InlineData(10, 37, 1)]
+    [InlineData(11, 3, 2)]
+    [InlineData(64, 70, 40)]
     public void ForwardAndBackward_MatchReference(int batch, int inputs, int outputs)
     {
-        Run<float>(batch, inputs, outputs, withBias: true);
-        Run<float>(batch, inputs, outputs, withBias: false);
-        Run<double>(batch, inputs, outputs, withBias: true);
-        Run<double>(batch, inputs, outputs, withBias: false);
+        foreach (GemmMode mode in GemmTests.Modes)
+        {
+            foreach (bool relu in new[] { false, true })
+            {
+                Run<float>(batch, inputs, outputs, withBias: true, mode, relu);
+                Run<float>(batch, inputs, outputs, withBias: false, mode, relu);
+                Run<double>(batch, inputs, outputs, withBias: true, mode, relu);
+                Run<double>(batch, inputs, outputs, withBias: false, mode, relu);
+            }
+        }
     }
 
     [Fact]
@@ -49,7 +63,7 @@ public class DenseTests
         Assert.Equal("dx", e.ParamName);
     }
 
-    private static void Run<T>(int batch, int inputs, int outputs, bool withBias)
+    private static void Run<T>(int batch, int inputs, int outputs, bool withBias, GemmMode mode, bool relu)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         T[] x = TestUtil.Random<T>(batch * inputs, 1);
@@ -59,9 +73,11 @@ public class DenseTests
         double[] xd = TestUtil.ToDouble<T>(x), wd = TestUtil.ToDouble<T>(w), bd = TestUtil.ToDouble<T>(b), dyd = TestUtil.ToDouble<T>(dy);
         double tolerance = 8 * (inputs + outputs + batch) * TestUtil.Epsilon<T>();
 
-        // y = x·Wᵀ + b
+        string what = $"{typeof(T).Name} {batch}×{inputs}→{outputs} bias={withBias} {mode} relu={relu}";
+
+        // y = x·Wᵀ + b (then max(0, ·) when fused)
         T[] y = new T[batch * outputs];
-        Dense.Forward<T>(x, w, b, y, batch, inputs, outputs);
+        Dense.Forward<T>(x, w, b, y, batch, inputs, outputs, mode, relu);
         var expectedY = new double[batch * outputs];
         for (int r = 0; r < batch; r++)
         {
@@ -72,17 +88,17 @@ public class DenseTests
                 {
                     s += xd[r * inputs + i] * wd[o * inputs + i];
                 }
-                expectedY[r * outputs + o] = s;
+                expectedY[r * outputs + o] = relu ? Math.Max(s, 0) : s;
             }
         }
-        TestUtil.AssertClose<T>(expectedY, y, tolerance, tolerance, "y");
+        TestUtil.AssertClose<T>(expectedY, y, tolerance, tolerance, "y " + what);
 
         // dx = dy·W (overwrites), dW += dyᵀ·x, db += Σ dy (accumulate onto existing values)
         T[] dx = TestUtil.Random<T>(batch * inputs, 5);
         T[] dw = TestUtil.Random<T>(outputs * inputs, 6);
         T[] db = withBias ? TestUtil.Random<T>(outputs, 7) : [];
         double[] dw0 = TestUtil.ToDouble<T>(dw), db0 = TestUtil.ToDouble<T>(db);
-        Dense.Backward<T>(dy, x, w, dx, dw, db, batch, inputs, outputs);
+        Dense.Backward<T>(dy, x, w, dx, dw, db, batch, inputs, outputs, mode, mode);
 
         var expectedDx = new double[batch * inputs];
         for (int r = 0; r < batch; r++)
@@ -97,7 +113,7 @@ public class DenseTests
                 expectedDx[r * inputs + i] = s;
             }
         }
-        TestUtil.AssertClose<T>(expectedDx, dx, tolerance, tolerance, "dx");
+        TestUtil.AssertClose<T>(expectedDx, dx, tolerance, tolerance, "dx " + what);
 
         var expectedDw = new double[outputs * inputs];
         for (int o = 0; o < outputs; o++)
@@ -112,7 +128,7 @@ public class DenseTests
                 expectedDw[o * inputs + i] = s;
             }
         }
-        TestUtil.AssertClose<T>(expectedDw, dw, tolerance, tolerance, "dW");
+        TestUtil.AssertClose<T>(expectedDw, dw, tolerance, tolerance, "dW " + what);
 
         if (withBias)
         {
@@ -126,7 +142,7 @@ public class DenseTests
                 }
                 expectedDb[o] = s;
             }
-            TestUtil.AssertClose<T>(expectedDb, db, tolerance, tolerance, "db");
+            TestUtil.AssertClose<T>(expectedDb, db, tolerance, tolerance, "db " + what);
         }
     }
 }

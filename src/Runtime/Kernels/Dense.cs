@@ -1,6 +1,9 @@
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NetGen.Kernels;
 
@@ -46,7 +49,7 @@ public static class Dense
             return;
         }
 
-        if (inputs <= SmallInputs && (long)inputs * outputs <= SmallTransposed)
+        if (inputs is > 0 and <= SmallInputs && (long)inputs * outputs <= SmallTransposed)
         {
             SmallInputForward(x, w, bias, y.Slice(0, batch * outputs), batch, inputs, outputs, fuseReLU);
             return;
@@ -80,6 +83,7 @@ public static class Dense
 
     /// <summary>y[r, :] = b + Σ_p x[r, p] · Wᵀ[p, :], vectorised along the outputs: for I ≤ 4 a dot product along I
     /// would not fill a register, so each output row is built from I broadcasts instead.</summary>
+    [SkipLocalsInit]
     private static void SmallInputForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int batch, int inputs, int outputs, bool relu)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -92,36 +96,69 @@ public static class Dense
             }
         }
 
-        int width = Vector<T>.Count;
-        int vectorEnd = Vector.IsHardwareAccelerated ? outputs / width * width : 0;
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        ref T rwt = ref MemoryMarshal.GetReference(wt);
+        ref T rb = ref MemoryMarshal.GetReference(bias);
+        ref T ry = ref MemoryMarshal.GetReference(y);
+        bool hasBias = !bias.IsEmpty;
+        int done = 0;
+        if (Simd512<T>.IsAccelerated)
+        {
+            done = SmallInputForward<T, Simd512<T>, Vector512<T>>(ref rx, ref rwt, ref rb, hasBias, ref ry, batch, inputs, outputs, 0, relu);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            done = SmallInputForward<T, Simd256<T>, Vector256<T>>(ref rx, ref rwt, ref rb, hasBias, ref ry, batch, inputs, outputs, 0, relu);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            done = SmallInputForward<T, Simd128<T>, Vector128<T>>(ref rx, ref rwt, ref rb, hasBias, ref ry, batch, inputs, outputs, 0, relu);
+        }
+        SmallInputForward<T, Scalar<T>, T>(ref rx, ref rwt, ref rb, hasBias, ref ry, batch, inputs, outputs, done, relu);
+    }
+
+    /// <summary>Outputs [oStart, returned) of every row: as many as fill whole registers of <typeparamref name="TS"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with long loops: skip tier 0 / OSR
+    private static int SmallInputForward<T, TS, TV>(ref T x, ref T wt, ref T bias, bool hasBias, ref T y, int batch, int inputs, int outputs, int oStart, bool relu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int w = TS.Count;
+        int oEnd = oStart + ((outputs - oStart) / w * w);
+        // Rows p of Wᵀ; the ones past I are never read (their broadcasts stay unused).
+        ref T w0 = ref wt;
+        ref T w1 = ref Unsafe.Add(ref wt, inputs > 1 ? outputs : 0);
+        ref T w2 = ref Unsafe.Add(ref wt, inputs > 2 ? 2 * outputs : 0);
+        ref T w3 = ref Unsafe.Add(ref wt, inputs > 3 ? 3 * outputs : 0);
         for (int r = 0; r < batch; r++)
         {
-            ReadOnlySpan<T> xr = x.Slice(r * inputs, inputs);
-            Span<T> yr = y.Slice(r * outputs, outputs);
-            int o = 0;
-            for (; o < vectorEnd; o += width)
+            ref T xr = ref Unsafe.Add(ref x, r * inputs);
+            TV x0 = TS.Broadcast(xr);
+            TV x1 = inputs > 1 ? TS.Broadcast(Unsafe.Add(ref xr, 1)) : TS.Zero;
+            TV x2 = inputs > 2 ? TS.Broadcast(Unsafe.Add(ref xr, 2)) : TS.Zero;
+            TV x3 = inputs > 3 ? TS.Broadcast(Unsafe.Add(ref xr, 3)) : TS.Zero;
+            ref T yr = ref Unsafe.Add(ref y, r * outputs);
+            for (int o = oStart; o < oEnd; o += w)
             {
-                Vector<T> acc = bias.IsEmpty ? Vector<T>.Zero : new Vector<T>(bias.Slice(o, width));
-                for (int p = 0; p < inputs; p++)
+                TV acc = hasBias ? TS.Load(ref Unsafe.Add(ref bias, o)) : TS.Zero;
+                acc = TS.MultiplyAdd(x0, TS.Load(ref Unsafe.Add(ref w0, o)), acc);
+                if (inputs > 1)
                 {
-                    acc += new Vector<T>(xr[p]) * new Vector<T>(wt.Slice((p * outputs) + o, width));
+                    acc = TS.MultiplyAdd(x1, TS.Load(ref Unsafe.Add(ref w1, o)), acc);
                 }
-                if (relu)
+                if (inputs > 2)
                 {
-                    acc = Vector.Max(acc, Vector<T>.Zero);
+                    acc = TS.MultiplyAdd(x2, TS.Load(ref Unsafe.Add(ref w2, o)), acc);
                 }
-                acc.CopyTo(yr.Slice(o, width));
-            }
-            for (; o < outputs; o++)
-            {
-                T acc = bias.IsEmpty ? T.Zero : bias[o];
-                for (int p = 0; p < inputs; p++)
+                if (inputs > 3)
                 {
-                    acc += xr[p] * wt[(p * outputs) + o];
+                    acc = TS.MultiplyAdd(x3, TS.Load(ref Unsafe.Add(ref w3, o)), acc);
                 }
-                yr[o] = relu ? T.Max(acc, T.Zero) : acc;
+                TS.Store(relu ? TS.Max(acc, TS.Zero) : acc, ref Unsafe.Add(ref yr, o));
             }
         }
+        return oEnd;
     }
 
     /// <summary>dx[B,I] = dy · W (overwrites); dW[O,I] += dyᵀ · x; db[O] += Σ_B dy</summary>
@@ -162,7 +199,7 @@ public static class Dense
         }
 
         dwMode = Gemm.Resolve(dwMode, outputs, inputs, batch);
-        if (dwMode == GemmMode.Direct && batch > 0 && (inputs <= SmallInputs || outputs <= SmallInputs))
+        if (dwMode == GemmMode.Direct && batch > 0 && inputs > 0 && outputs > 0 && (inputs <= SmallInputs || outputs <= SmallInputs))
         {
             // dW += dyᵀ·x and db += Σ dy in one pass over the batch, vectorised along the long side.
             if (inputs <= SmallInputs)
@@ -189,105 +226,132 @@ public static class Dense
         }
     }
 
-    /// <summary>I ≤ 4: dW[o, i] += Σ_b dy[b, o]·x[b, i] and db[o] += Σ_b dy[b, o], with (I + 1) accumulators per
-    /// register of outputs; each batch row is one load of dy and I broadcasts of x.</summary>
+    /// <summary>I ≤ 4: dW[o, i] += Σ_b dy[b, o]·x[b, i] and db[o] += Σ_b dy[b, o] in one pass over dy, vectorised along
+    /// the outputs: per two registers of outputs, 2·(I + 1) accumulators stay in registers for the whole batch.</summary>
     private static void SmallInputWeightGradient<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> dw, Span<T> dbias, int batch, int inputs, int outputs)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        int width = Vector<T>.Count;
-        int vectorEnd = Vector.IsHardwareAccelerated ? outputs / width * width : 0;
-        Span<Vector<T>> acc = stackalloc Vector<T>[SmallInputs + 1];
-        Span<T> lanes = stackalloc T[width];
-        int o = 0;
-        for (; o < vectorEnd; o += width)
+        ref T rdy = ref MemoryMarshal.GetReference(dy);
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        ref T rdw = ref MemoryMarshal.GetReference(dw);
+        ref T rdb = ref MemoryMarshal.GetReference(dbias);
+        bool hasBias = !dbias.IsEmpty;
+        int done = 0;
+        if (Simd512<T>.IsAccelerated)
         {
-            acc.Clear();
-            for (int b = 0; b < batch; b++)
-            {
-                var d = new Vector<T>(dy.Slice((b * outputs) + o, width));
-                ReadOnlySpan<T> xb = x.Slice(b * inputs, inputs);
-                for (int i = 0; i < inputs; i++)
-                {
-                    acc[i] += d * new Vector<T>(xb[i]);
-                }
-                acc[inputs] += d;
-            }
-            for (int i = 0; i < inputs; i++)
-            {
-                acc[i].CopyTo(lanes);
-                for (int l = 0; l < width; l++)
-                {
-                    dw[((o + l) * inputs) + i] += lanes[l];
-                }
-            }
-            if (!dbias.IsEmpty)
-            {
-                Span<T> db = dbias.Slice(o, width);
-                (new Vector<T>(db) + acc[inputs]).CopyTo(db);
-            }
+            done = SmallInputWeightGradient<T, Simd512<T>, Vector512<T>>(ref rdy, ref rx, ref rdw, ref rdb, hasBias, batch, inputs, outputs, 0);
         }
-        for (; o < outputs; o++)
+        else if (Simd256<T>.IsAccelerated)
         {
-            T sum = T.Zero;
-            for (int b = 0; b < batch; b++)
-            {
-                T d = dy[(b * outputs) + o];
-                for (int i = 0; i < inputs; i++)
-                {
-                    dw[(o * inputs) + i] += d * x[(b * inputs) + i];
-                }
-                sum += d;
-            }
-            if (!dbias.IsEmpty)
-            {
-                dbias[o] += sum;
-            }
+            done = SmallInputWeightGradient<T, Simd256<T>, Vector256<T>>(ref rdy, ref rx, ref rdw, ref rdb, hasBias, batch, inputs, outputs, 0);
         }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            done = SmallInputWeightGradient<T, Simd128<T>, Vector128<T>>(ref rdy, ref rx, ref rdw, ref rdb, hasBias, batch, inputs, outputs, 0);
+        }
+        SmallInputWeightGradient<T, Scalar<T>, T>(ref rdy, ref rx, ref rdw, ref rdb, hasBias, batch, inputs, outputs, done);
     }
 
-    /// <summary>O ≤ 4: dW[o, :] += Σ_b dy[b, o]·x[b, :], O accumulators per register of inputs (each x load feeds O
-    /// multiply-adds), and db[o] += Σ_b dy[b, o] alongside.</summary>
+    /// <summary>Outputs [oStart, returned): whole pairs of registers (and then single registers) of <typeparamref name="TS"/>.</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with long loops: skip tier 0 / OSR
+    private static unsafe int SmallInputWeightGradient<T, TS, TV>(ref T dy, ref T x, ref T dw, ref T db, bool hasBias, int batch, int inputs, int outputs, int oStart)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int w = TS.Count;
+        T* lanes = stackalloc T[2 * 32 * (SmallInputs + 1)];
+        int o = oStart;
+        for (; o + w <= outputs; o += w)
+        {
+            // a_i: Σ dy·x_i for inputs i = 0..3 (unused ones stay zero), s: Σ dy. Two batch rows per step, in two sets
+            // of accumulators, so twice as many independent FMA chains.
+            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, s = TS.Zero;
+            TV e0 = TS.Zero, e1 = TS.Zero, e2 = TS.Zero, e3 = TS.Zero, t = TS.Zero;
+            int b = 0;
+            for (; b + 2 <= batch; b += 2)
+            {
+                TV v = TS.Load(ref Unsafe.Add(ref dy, (b * outputs) + o));
+                TV u = TS.Load(ref Unsafe.Add(ref dy, ((b + 1) * outputs) + o));
+                ref T xb = ref Unsafe.Add(ref x, b * inputs);
+                ref T xc = ref Unsafe.Add(ref xb, inputs);
+                s = TS.Add(s, v);
+                t = TS.Add(t, u);
+                a0 = TS.MultiplyAdd(TS.Broadcast(xb), v, a0);
+                e0 = TS.MultiplyAdd(TS.Broadcast(xc), u, e0);
+                if (inputs > 1)
+                {
+                    a1 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xb, 1)), v, a1);
+                    e1 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xc, 1)), u, e1);
+                }
+                if (inputs > 2)
+                {
+                    a2 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xb, 2)), v, a2);
+                    e2 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xc, 2)), u, e2);
+                }
+                if (inputs > 3)
+                {
+                    a3 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xb, 3)), v, a3);
+                    e3 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xc, 3)), u, e3);
+                }
+            }
+            if (b < batch)
+            {
+                TV v = TS.Load(ref Unsafe.Add(ref dy, (b * outputs) + o));
+                ref T xb = ref Unsafe.Add(ref x, b * inputs);
+                s = TS.Add(s, v);
+                a0 = TS.MultiplyAdd(TS.Broadcast(xb), v, a0);
+                a1 = inputs > 1 ? TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xb, 1)), v, a1) : a1;
+                a2 = inputs > 2 ? TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xb, 2)), v, a2) : a2;
+                a3 = inputs > 3 ? TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref xb, 3)), v, a3) : a3;
+            }
+
+            // dW is [O, I]: lane l of a_i belongs at dw[(o + l)·I + i].
+            ref T tile = ref Unsafe.AsRef<T>(lanes);
+            TS.Store(TS.Add(a0, e0), ref tile);
+            TS.Store(TS.Add(a1, e1), ref Unsafe.Add(ref tile, w));
+            TS.Store(TS.Add(a2, e2), ref Unsafe.Add(ref tile, 2 * w));
+            TS.Store(TS.Add(a3, e3), ref Unsafe.Add(ref tile, 3 * w));
+            for (int l = 0; l < w; l++)
+            {
+                for (int i = 0; i < inputs; i++)
+                {
+                    Unsafe.Add(ref dw, ((o + l) * inputs) + i) += Unsafe.Add(ref tile, (i * w) + l);
+                }
+            }
+            if (hasBias)
+            {
+                ref T dbo = ref Unsafe.Add(ref db, o);
+                TS.Store(TS.Add(TS.Load(ref dbo), TS.Add(s, t)), ref dbo);
+            }
+        }
+        return o;
+    }
+
+    /// <summary>O ≤ 4: dW[o, :] += Σ_b dy[b, o]·x[b, :], vectorised along the inputs with O accumulators per register
+    /// (each load of x feeds O multiply-adds); db[o] += Σ_b dy[b, o] alongside.</summary>
     private static void SmallOutputWeightGradient<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> dw, Span<T> dbias, int batch, int inputs, int outputs)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        int width = Vector<T>.Count;
-        int vectorEnd = Vector.IsHardwareAccelerated ? inputs / (2 * width) * (2 * width) : 0;
-        Span<Vector<T>> acc = stackalloc Vector<T>[2 * SmallInputs];
-        int i = 0;
-        for (; i < vectorEnd; i += 2 * width)
+        ref T rdy = ref MemoryMarshal.GetReference(dy);
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        ref T rdw = ref MemoryMarshal.GetReference(dw);
+        int done = 0;
+        if (Simd512<T>.IsAccelerated)
         {
-            acc.Clear();
-            for (int b = 0; b < batch; b++)
-            {
-                var x0 = new Vector<T>(x.Slice((b * inputs) + i, width));
-                var x1 = new Vector<T>(x.Slice((b * inputs) + i + width, width));
-                ReadOnlySpan<T> dyb = dy.Slice(b * outputs, outputs);
-                for (int o = 0; o < outputs; o++)
-                {
-                    var d = new Vector<T>(dyb[o]);
-                    acc[2 * o] += d * x0;
-                    acc[(2 * o) + 1] += d * x1;
-                }
-            }
-            for (int o = 0; o < outputs; o++)
-            {
-                Span<T> row = dw.Slice((o * inputs) + i, 2 * width);
-                (new Vector<T>(row) + acc[2 * o]).CopyTo(row);
-                (new Vector<T>(row.Slice(width)) + acc[(2 * o) + 1]).CopyTo(row.Slice(width));
-            }
+            done = SmallOutputWeightGradient<T, Simd512<T>, Vector512<T>>(ref rdy, ref rx, ref rdw, batch, inputs, outputs, 0);
         }
-        for (; i < inputs; i++)
+        else if (Simd256<T>.IsAccelerated)
         {
-            for (int o = 0; o < outputs; o++)
-            {
-                T sum = T.Zero;
-                for (int b = 0; b < batch; b++)
-                {
-                    sum += dy[(b * outputs) + o] * x[(b * inputs) + i];
-                }
-                dw[(o * inputs) + i] += sum;
-            }
+            done = SmallOutputWeightGradient<T, Simd256<T>, Vector256<T>>(ref rdy, ref rx, ref rdw, batch, inputs, outputs, 0);
         }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            done = SmallOutputWeightGradient<T, Simd128<T>, Vector128<T>>(ref rdy, ref rx, ref rdw, batch, inputs, outputs, 0);
+        }
+        SmallOutputWeightGradient<T, Scalar<T>, T>(ref rdy, ref rx, ref rdw, batch, inputs, outputs, done);
+
         if (!dbias.IsEmpty)
         {
             for (int o = 0; o < outputs; o++)
@@ -295,10 +359,83 @@ public static class Dense
                 T sum = T.Zero;
                 for (int b = 0; b < batch; b++)
                 {
-                    sum += dy[(b * outputs) + o];
+                    sum += Unsafe.Add(ref rdy, (b * outputs) + o);
                 }
                 dbias[o] += sum;
             }
         }
     }
+
+    /// <summary>Inputs [iStart, returned): whole registers of <typeparamref name="TS"/>, two at a time where they fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with long loops: skip tier 0 / OSR
+    private static int SmallOutputWeightGradient<T, TS, TV>(ref T dy, ref T x, ref T dw, int batch, int inputs, int outputs, int iStart)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int w = TS.Count;
+        int i = iStart;
+        for (; i + w <= inputs; i += w)
+        {
+            // c_o: Σ_b dy[b, o]·x[b, i..i+w] for outputs o = 0..3 (unused ones stay zero); two batch rows per step.
+            TV c0 = TS.Zero, c1 = TS.Zero, c2 = TS.Zero, c3 = TS.Zero;
+            TV d0 = TS.Zero, d1 = TS.Zero, d2 = TS.Zero, d3 = TS.Zero;
+            int b = 0;
+            for (; b + 2 <= batch; b += 2)
+            {
+                TV v = TS.Load(ref Unsafe.Add(ref x, (b * inputs) + i));
+                TV u = TS.Load(ref Unsafe.Add(ref x, ((b + 1) * inputs) + i));
+                ref T g = ref Unsafe.Add(ref dy, b * outputs);
+                ref T h = ref Unsafe.Add(ref g, outputs);
+                c0 = TS.MultiplyAdd(TS.Broadcast(g), v, c0);
+                d0 = TS.MultiplyAdd(TS.Broadcast(h), u, d0);
+                if (outputs > 1)
+                {
+                    c1 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref g, 1)), v, c1);
+                    d1 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref h, 1)), u, d1);
+                }
+                if (outputs > 2)
+                {
+                    c2 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref g, 2)), v, c2);
+                    d2 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref h, 2)), u, d2);
+                }
+                if (outputs > 3)
+                {
+                    c3 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref g, 3)), v, c3);
+                    d3 = TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref h, 3)), u, d3);
+                }
+            }
+            if (b < batch)
+            {
+                TV v = TS.Load(ref Unsafe.Add(ref x, (b * inputs) + i));
+                ref T g = ref Unsafe.Add(ref dy, b * outputs);
+                c0 = TS.MultiplyAdd(TS.Broadcast(g), v, c0);
+                c1 = outputs > 1 ? TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref g, 1)), v, c1) : c1;
+                c2 = outputs > 2 ? TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref g, 2)), v, c2) : c2;
+                c3 = outputs > 3 ? TS.MultiplyAdd(TS.Broadcast(Unsafe.Add(ref g, 3)), v, c3) : c3;
+            }
+
+            AddRow<T, TS, TV>(ref Unsafe.Add(ref dw, i), TS.Add(c0, d0));
+            if (outputs > 1)
+            {
+                AddRow<T, TS, TV>(ref Unsafe.Add(ref dw, inputs + i), TS.Add(c1, d1));
+            }
+            if (outputs > 2)
+            {
+                AddRow<T, TS, TV>(ref Unsafe.Add(ref dw, (2 * inputs) + i), TS.Add(c2, d2));
+            }
+            if (outputs > 3)
+            {
+                AddRow<T, TS, TV>(ref Unsafe.Add(ref dw, (3 * inputs) + i), TS.Add(c3, d3));
+            }
+        }
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow<T, TS, TV>(ref T destination, TV value)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct =>
+        TS.Store(TS.Add(TS.Load(ref destination), value), ref destination);
 }

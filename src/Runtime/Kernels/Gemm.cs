@@ -418,26 +418,24 @@ public static class Gemm
             for (; j <= n - 4; j += 4)
             {
                 ref T bj = ref Unsafe.Add(ref b, (nint)j * k);
-                Dot2x4<T, TS, TV>(ref ai, ref bj, ref Unsafe.Add(ref ci, j), k, n, kv, accumulate);
+                if (kv > 0 || !tail)
+                {
+                    Dot2x4<T, TS, TV>(ref ai, ref bj, ref Unsafe.Add(ref ci, j), k, n, kv, accumulate);
+                }
                 if (tail)
                 {
-                    Dot2x4<T, Scalar<T>, T>(ref Unsafe.Add(ref ai, kv), ref Unsafe.Add(ref bj, kv), ref Unsafe.Add(ref ci, j), k, n, k - kv, true);
+                    Dot2x4<T, Scalar<T>, T>(ref Unsafe.Add(ref ai, kv), ref Unsafe.Add(ref bj, kv), ref Unsafe.Add(ref ci, j), k, n, k - kv, accumulate || kv > 0);
                 }
             }
-            for (; j < n; j++)
+            if (j < n)
             {
+                // The last 1-3 columns: one 2×(n−j) block, so the rows of A are read once for all of them.
                 ref T bj = ref Unsafe.Add(ref b, (nint)j * k);
-                ref T c0 = ref Unsafe.Add(ref ci, j);
-                ref T c1 = ref Unsafe.Add(ref c0, n);
-                T s0 = Dot<T, TS, TV>(ref ai, ref bj, kv);
-                T s1 = Dot<T, TS, TV>(ref Unsafe.Add(ref ai, k), ref bj, kv);
+                Dot2xR<T, TS, TV>(ref ai, ref bj, ref Unsafe.Add(ref ci, j), k, n, kv, n - j, accumulate);
                 if (tail)
                 {
-                    s0 += Dot<T, Scalar<T>, T>(ref Unsafe.Add(ref ai, kv), ref Unsafe.Add(ref bj, kv), k - kv);
-                    s1 += Dot<T, Scalar<T>, T>(ref Unsafe.Add(ref ai, k + kv), ref Unsafe.Add(ref bj, kv), k - kv);
+                    Dot2xR<T, Scalar<T>, T>(ref Unsafe.Add(ref ai, kv), ref Unsafe.Add(ref bj, kv), ref Unsafe.Add(ref ci, j), k, n, k - kv, n - j, true);
                 }
-                c0 = accumulate ? c0 + s0 : s0;
-                c1 = accumulate ? c1 + s1 : s1;
             }
         }
         if (i < m)
@@ -503,6 +501,49 @@ public static class Gemm
 
         TS.StoreSums(ref c, s00, s01, s02, s03, accumulate);
         TS.StoreSums(ref Unsafe.Add(ref c, ldc), s10, s11, s12, s13, accumulate);
+    }
+
+    /// <summary>C[r, c] (+)= Σ_{p&lt;length} A[r, p] · B[c, p] for r in 0..2, c in 0..<paramref name="cols"/> (1 to 3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot2xR<T, TS, TV>(ref T a, ref T b, ref T c, nint ld, nint ldc, int length, int cols, bool accumulate)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TV s00 = TS.Zero, s01 = TS.Zero, s02 = TS.Zero, s10 = TS.Zero, s11 = TS.Zero, s12 = TS.Zero;
+        ref T a0 = ref a;
+        ref T a1 = ref Unsafe.Add(ref a0, ld);
+        ref T b0 = ref b;
+        ref T b1 = ref Unsafe.Add(ref b0, cols > 1 ? ld : 0);
+        ref T b2 = ref Unsafe.Add(ref b0, cols > 2 ? 2 * ld : 0);
+        nint w = TS.Count;
+        for (nint p = 0; p < length; p += w)
+        {
+            TV x0 = TS.Load(ref Unsafe.Add(ref a0, p));
+            TV x1 = TS.Load(ref Unsafe.Add(ref a1, p));
+            TV y = TS.Load(ref Unsafe.Add(ref b0, p));
+            s00 = TS.MultiplyAdd(x0, y, s00); s10 = TS.MultiplyAdd(x1, y, s10);
+            y = TS.Load(ref Unsafe.Add(ref b1, p));
+            s01 = TS.MultiplyAdd(x0, y, s01); s11 = TS.MultiplyAdd(x1, y, s11);
+            y = TS.Load(ref Unsafe.Add(ref b2, p));
+            s02 = TS.MultiplyAdd(x0, y, s02); s12 = TS.MultiplyAdd(x1, y, s12);
+        }
+
+        // Columns past cols read B's first row again (harmless) and are not stored.
+        ref T c0 = ref c;
+        ref T c1 = ref Unsafe.Add(ref c, ldc);
+        c0 = accumulate ? c0 + TS.Sum(s00) : TS.Sum(s00);
+        c1 = accumulate ? c1 + TS.Sum(s10) : TS.Sum(s10);
+        if (cols > 1)
+        {
+            Unsafe.Add(ref c0, 1) = accumulate ? Unsafe.Add(ref c0, 1) + TS.Sum(s01) : TS.Sum(s01);
+            Unsafe.Add(ref c1, 1) = accumulate ? Unsafe.Add(ref c1, 1) + TS.Sum(s11) : TS.Sum(s11);
+        }
+        if (cols > 2)
+        {
+            Unsafe.Add(ref c0, 2) = accumulate ? Unsafe.Add(ref c0, 2) + TS.Sum(s02) : TS.Sum(s02);
+            Unsafe.Add(ref c1, 2) = accumulate ? Unsafe.Add(ref c1, 2) + TS.Sum(s12) : TS.Sum(s12);
+        }
     }
 
     /// <summary>C[0, c] (+)= Σ_{p&lt;length} A[0, p] · B[c, p] for c in 0..4.</summary>

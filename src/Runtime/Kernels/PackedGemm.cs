@@ -149,6 +149,7 @@ internal static class PackedGemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Range<T, TS, TV>(in Operands<T> o, int i0, int i1, int j0, int j1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
@@ -240,6 +241,7 @@ internal static class PackedGemm
 
     /// <summary>B[pc..pc+kc, jc..jc+nc] → micro-panels of NR columns: panel q holds, for each p, NR consecutive values
     /// (zero past the last column), at <c>dst + q·NR·kc + p·NR</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackB<T, TS, TV>(in Operands<T> o, int pc, int kc, int jc, int nc, ref T dst)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
@@ -296,6 +298,7 @@ internal static class PackedGemm
 
     /// <summary>The transpose of <see cref="PackB"/> for float with AVX: 8×8 blocks through registers (unpack, shuffle,
     /// permute: 24 shuffles per 64 values) instead of one strided scalar store per value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackTransposedAvx(float* src, nint ld, int kc, int cols, int nr, ref float d)
     {
         int c = 0;
@@ -361,6 +364,7 @@ internal static class PackedGemm
 
     /// <summary>Rows i..i+rows of A, depth pc..pc+kc → one MR-row panel: value (r, p) at <c>dst + p·MR + r</c>,
     /// rows past <paramref name="rows"/> zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackA<T>(in Operands<T> o, int i, int rows, int pc, int kc, ref T dst)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
