@@ -274,7 +274,7 @@ internal static class Compare
             ["jit_avx512f"] = Avx512F.IsSupported,
             ["jit_avx2"] = Avx2.IsSupported,
             ["jit_fma"] = Fma.IsSupported,
-            ["threads_used"] = 1,
+            ["threads_used"] = $"1 for gemm_* (Packed), {Environment.ProcessorCount} for gemm_*_2t and for the layers the generator planned as PackedParallel",
         };
     }
 }
