@@ -267,7 +267,7 @@ namespace Demo.Svm
                 // dx[B,100] = dy[B,10] · W[10,100];  dW[10,100] += dyᵀ · x
                 // GEMM dy·W: [128×10]·[10×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×128]·[128×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, global::NetGen.Kernels.GemmMode.Packed, global::NetGen.Kernels.GemmMode.Packed);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed);
 
                 // ── [1] tanh_1: Tanh [100] · backward ────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (1 − y²)
@@ -276,7 +276,7 @@ namespace Demo.Svm
                 // ── [0] hidden: Dense 3072 → 100 · backward ──────────────────────────────────────────────────────
                 // dW[100,3072] += dyᵀ · x;  db[100] += Σ_B dy
                 // GEMM dyᵀ·x: [100×128]·[128×3072], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, global::NetGen.Kernels.GemmMode.Auto, global::NetGen.Kernels.GemmMode.PackedParallel);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel);
 
                 // no L2 regularisation (WeightDecay = 0)
             }

@@ -311,7 +311,7 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] += dyᵀ · x;  db[10] += Σ_B dy
             // GEMM dy·W: [64×10]·[10×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
             // GEMM dyᵀ·x: [10×64]·[64×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, global::NetGen.Kernels.GemmMode.Packed, global::NetGen.Kernels.GemmMode.Packed);
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed);
 
             // ── [4] act2: ReLU [128] · backward ──────────────────────────────────────────────────────────────
             // dx = dy ⊙ 1(y > 0)
@@ -321,7 +321,7 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             // dx[B,256] = dy[B,128] · W[128,256];  dW[128,256] += dyᵀ · x;  db[128] += Σ_B dy
             // GEMM dy·W: [64×128]·[128×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
             // GEMM dyᵀ·x: [128×64]·[64×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, global::NetGen.Kernels.GemmMode.PackedParallel, global::NetGen.Kernels.GemmMode.PackedParallel);
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel);
 
             // ── [2] drop1: Dropout p = 0.5 [256] · backward ──────────────────────────────────────────────────
             // dx = dy ⊙ m
@@ -334,7 +334,7 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             // ── [0] fc1: Dense 784 → 256 · backward ──────────────────────────────────────────────────────────
             // dW[256,784] += dyᵀ · x;  db[256] += Σ_B dy
             // GEMM dyᵀ·x: [256×64]·[64×784], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256, global::NetGen.Kernels.GemmMode.Auto, global::NetGen.Kernels.GemmMode.PackedParallel);
+            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel);
 
             // ── L2 regularisation · backward: dW += λ·W, λ = 0.0005
             global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200704), G(L0_Weight, 200704), C(0.0005));

@@ -275,7 +275,7 @@ namespace Samples.Spiral
                 // dx[B,100] = dy[B,3] · W[3,100];  dW[3,100] += dyᵀ · x;  db[3] += Σ_B dy
                 // GEMM dy·W: [300×3]·[3×100], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×300]·[300×100], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 100), P(L2_Weight, 300), D1(B * 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 100, 3, global::NetGen.Kernels.GemmMode.Direct, global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 100), P(L2_Weight, 300), D1(B * 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 100, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── [1] relu_1: ReLU [100] · backward ────────────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0)
@@ -284,7 +284,7 @@ namespace Samples.Spiral
                 // ── [0] dense_0: Dense 2 → 100 · backward ────────────────────────────────────────────────────────
                 // dW[100,2] += dyᵀ · x;  db[100] += Σ_B dy
                 // GEMM dyᵀ·x: [100×300]·[300×2], 60,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 200), default, G(L0_Weight, 200), G(L0_Bias, 100), B, 2, 100, global::NetGen.Kernels.GemmMode.Auto, global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 200), default, G(L0_Weight, 200), G(L0_Bias, 100), B, 2, 100, dwMode: global::NetGen.Kernels.GemmMode.Direct);
 
                 // ── L2 regularisation · backward: dW += λ·W, λ = 0.001
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200), G(L0_Weight, 200), C(0.001));

@@ -162,9 +162,10 @@ internal sealed class DenseEntry : ILayerEntry
     public void EmitBackward(SourceWriter w, LayerEmitContext c)
     {
         string bias = c.Layer.BiasParameter >= 0 ? c.Grad(c.Layer.BiasParameter) : "default";
-        string dxMode = c.Dx is null ? "global::NetGen.Kernels.GemmMode.Auto" : Gemm(w, c.Plan.MaxBatch, c.Layer.InputSize, c.Layer.OutputSize, "dy·W");
+        // No dx (first layer): no dy·W product, so only dwMode is passed.
+        string dxMode = c.Dx is null ? string.Empty : "dxMode: " + Gemm(w, c.Plan.MaxBatch, c.Layer.InputSize, c.Layer.OutputSize, "dy·W") + ", ";
         string dwMode = Gemm(w, c.Layer.OutputSize, c.Layer.InputSize, c.Plan.MaxBatch, "dyᵀ·x");
-        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.Param(c.Layer.WeightParameter)}, {c.Dx ?? "default"}, {c.Grad(c.Layer.WeightParameter)}, {bias}, B, {c.In}, {c.Out}, {dxMode}, {dwMode});");
+        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.Param(c.Layer.WeightParameter)}, {c.Dx ?? "default"}, {c.Grad(c.Layer.WeightParameter)}, {bias}, B, {c.In}, {c.Out}, {dxMode}dwMode: {dwMode});");
     }
 
     /// <summary>Picks the GEMM kernel for C[m,n] = A[m,k]·B[k,n] at the planned batch and writes the choice as a comment.</summary>

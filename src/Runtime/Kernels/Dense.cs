@@ -261,7 +261,7 @@ public static class Dense
         where TV : struct
     {
         int w = TS.Count;
-        T* lanes = stackalloc T[2 * 32 * (SmallInputs + 1)];
+        T* lanes = stackalloc T[SmallInputs * w]; // one register of lanes per input, for the scatter into dW
         int o = oStart;
         for (; o + w <= outputs; o += w)
         {

@@ -74,8 +74,7 @@ internal static class PackedGemm
     internal static int Parts(int m, int n, int k)
     {
         long work = (long)m * n * Math.Max(k, 1);
-        int byWork = (int)Math.Clamp(work >> 16, 1, Workers.MaxParts);
-        return Math.Max(1, byWork);
+        return (int)Math.Clamp(work >> 16, 1, Workers.MaxParts);
     }
 
     /// <summary>Splits C for part <paramref name="part"/> of <paramref name="parts"/>: by whole NR-column panels when C is

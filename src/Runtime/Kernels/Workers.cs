@@ -31,7 +31,6 @@ internal static class Workers
     public static readonly int MaxParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
 
     private static readonly object s_gate = new();
-    private static readonly Thread[] s_threads;
     private static ParallelJob? s_job;
     private static int s_parts;
     private static long s_generation;
@@ -90,14 +89,11 @@ internal static class Workers
     /// <summary>The workers start with the first use of this class (the warm-up call), so that no later call allocates.</summary>
     static Workers()
     {
-        var threads = new Thread[MaxParts - 1];
-        for (int i = 0; i < threads.Length; i++)
+        for (int part = 1; part < MaxParts; part++)
         {
-            int part = i + 1;
-            threads[i] = new Thread(() => Loop(part, 0)) { IsBackground = true, Name = $"NetGen worker {part}" };
-            threads[i].Start();
+            int p = part;
+            new Thread(() => Loop(p, 0)) { IsBackground = true, Name = $"NetGen worker {p}" }.Start();
         }
-        s_threads = threads;
     }
 
     private static void Loop(int part, long seen)
