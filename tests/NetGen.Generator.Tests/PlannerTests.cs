@@ -34,6 +34,27 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void NarrowPair_IsDenseReLUDenseAtTheStart_WithAtMostFourInputsAndOutputs()
+    {
+        Assert.True(NetworkPlanner.IsNarrowPair(PlanOf(2, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 3)).Layers));
+        Assert.True(NetworkPlanner.IsNarrowPair(PlanOf(4, Layer(LayerKind.Dense, 7, bias: false), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 4), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 9)).Layers));
+        Assert.True(NetworkPlanner.IsNarrowPair(PlanOf(1, Layer(LayerKind.Dense, 1), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 1)).Layers));
+
+        Assert.False(NetworkPlanner.IsNarrowPair(PlanOf(5, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 3)).Layers)); // 5 inputs
+        Assert.False(NetworkPlanner.IsNarrowPair(PlanOf(2, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 5)).Layers)); // 5 outputs
+        Assert.False(NetworkPlanner.IsNarrowPair(PlanOf(2, Layer(LayerKind.Dense, 100), Layer(LayerKind.Tanh), Layer(LayerKind.Dense, 3)).Layers)); // not ReLU
+        Assert.False(NetworkPlanner.IsNarrowPair(PlanOf(2, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU)).Layers)); // no second Dense
+        Assert.False(NetworkPlanner.IsNarrowPair(PlanOf(2, Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 3)).Layers)); // not at the start
+    }
+
+    [Fact]
+    public void NarrowPairLimit_IsTheRuntimes()
+    {
+        Assert.Equal(global::NetGen.Kernels.DenseReLUDense.MaxInputs, NetworkPlanner.NarrowPairLimit);
+        Assert.Equal(global::NetGen.Kernels.DenseReLUDense.MaxOutputs, NetworkPlanner.NarrowPairLimit);
+    }
+
+    [Fact]
     public void NetworkA_3_4_2_Has26Parameters()
     {
         // CS231n notes test vector: 3 → 4 → 2 has 20 weights + 6 biases = 26 learnable parameters.

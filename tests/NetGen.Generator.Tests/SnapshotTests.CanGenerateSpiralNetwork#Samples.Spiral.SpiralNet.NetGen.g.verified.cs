@@ -221,6 +221,7 @@ namespace Samples.Spiral
             private readonly T[] _acts = new T[ActivationArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
+            private readonly T[] _pair = new T[global::NetGen.Kernels.DenseReLUDense.ScratchLength(2, 100, 3)]; // padded weights and gradient sums of the fused [0]–[2]
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -234,17 +235,15 @@ namespace Samples.Spiral
             {
                 _ = training; _ = seed; _ = step; // no dropout layer in this network
                 // ── [0] dense_0: Dense 2 → 100 ───────────────────────────────────────────────────────────────────
-                // y[B,100] = x[B,2] · W[100,2]ᵀ + b[100], then max(0, ·) → output of [1]
-                // GEMM x·Wᵀ: [300×2]·[2×100], 60,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200), P(L0_Bias, 100), A(L1_Y, B * 100), B, 2, 100, global::NetGen.Kernels.GemmMode.Direct, fuseReLU: true);
+                // y[B,3] = max(0, x[B,2] · W0[100,2]ᵀ + b0[100]) · W2[3,100]ᵀ + b2[3]: layers [0], [1] and [2] in one pass
+                // narrow pair (2 inputs, 3 outputs): the hidden [B,100] stays in registers and is never stored; backward recomputes it (rule: docs/performance.md)
+                global::NetGen.Kernels.DenseReLUDense.Forward<T>(x, P(L0_Weight, 200), P(L0_Bias, 100), P(L2_Weight, 300), P(L2_Bias, 3), A(L2_Y, B * 3), B, 2, 100, 3, _pair);
 
                 // ── [1] relu_1: ReLU [100] ───────────────────────────────────────────────────────────────────────
-                // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
+                // y = max(0, x): inside [0]'s fused pass, in registers only
 
                 // ── [2] dense_2: Dense 100 → 3 ───────────────────────────────────────────────────────────────────
-                // y[B,3] = x[B,100] · W[3,100]ᵀ + b[3]
-                // GEMM x·Wᵀ: [300×100]·[100×3], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 300), P(L2_Bias, 3), A(L2_Y, B * 3), B, 100, 3, global::NetGen.Kernels.GemmMode.Direct);
+                // y[B,3] = x[B,100] · W[3,100]ᵀ + b[3]: inside [0]'s fused pass, which stores it here
 
                 return A(L2_Y, B * 3);
             }
@@ -272,19 +271,15 @@ namespace Samples.Spiral
                 global::System.Array.Clear(Grads);
 
                 // ── [2] dense_2: Dense 100 → 3 · backward ────────────────────────────────────────────────────────
-                // dx[B,100] = dy[B,3] · W[3,100];  dW[3,100] += dyᵀ · x;  db[3] += Σ_B dy
-                // GEMM dy·W: [300×3]·[3×100], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                // GEMM dyᵀ·x: [3×300]·[300×100], 90,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 100), P(L2_Weight, 300), D1(B * 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 100, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                // dW2[3,100] += dyᵀ · h;  db2[3] += Σ_B dy;  then [1] and [0] in the same pass:
+                // h = max(0, z), z = x · W0ᵀ + b0 recomputed;  dh[B,100] = (dy · W2) ⊙ 1(z > 0);  dW0[100,2] += dhᵀ · x;  db0[100] += Σ_B dh
+                global::NetGen.Kernels.DenseReLUDense.Backward<T>(D0(B * 3), x, P(L0_Weight, 200), P(L0_Bias, 100), P(L2_Weight, 300), G(L0_Weight, 200), G(L0_Bias, 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 2, 100, 3, _pair);
 
                 // ── [1] relu_1: ReLU [100] · backward ────────────────────────────────────────────────────────────
-                // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 100), A(L1_Y, B * 100), D0(B * 100));
+                // dx = dy ⊙ 1(y > 0): inside [2]'s fused backward
 
                 // ── [0] dense_0: Dense 2 → 100 · backward ────────────────────────────────────────────────────────
-                // dW[100,2] += dyᵀ · x;  db[100] += Σ_B dy
-                // GEMM dyᵀ·x: [100×300]·[300×2], 60,000 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 200), default, G(L0_Weight, 200), G(L0_Bias, 100), B, 2, 100, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                // dW[100,2] += dyᵀ · x;  db[100] += Σ_B dy: inside [2]'s fused backward
 
                 // ── L2 regularisation · backward: dW += λ·W, λ = 0.001
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200), G(L0_Weight, 200), C(0.001));

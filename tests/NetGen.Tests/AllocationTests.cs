@@ -40,4 +40,22 @@ public sealed class AllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public void SpiralShapedTrainStepWithTheFusedPairAllocatesNothing()
+    {
+        var net = new SpiralSgd(1);
+        (float[] x, int[] labels) = GradientCheckTests.Batch(net, 300, 3);
+        var scores = new float[300 * SpiralSgd.OutputSize];
+        net.TrainStep(x, labels);
+        net.Predict(x, scores);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            net.TrainStep(x, labels);
+            net.Predict(x, scores);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
 }

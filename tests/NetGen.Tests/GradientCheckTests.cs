@@ -12,7 +12,7 @@ public sealed class GradientCheckTests
     {
         nameof(GcReLU), nameof(GcLeakyReLU), nameof(GcPReLU), nameof(GcSigmoid), nameof(GcTanh), nameof(GcElu),
         nameof(GcIdentity), nameof(GcDropout), nameof(GcHinge), nameof(GcWeightDecay), nameof(GcInputActivation),
-        nameof(HingeSgd),
+        nameof(HingeSgd), nameof(GcReLUUnfused), nameof(GcNarrowPair),
     };
 
     private static INeuralNetwork Create(string name) => name switch
@@ -30,6 +30,8 @@ public sealed class GradientCheckTests
         nameof(GcInputActivation) => new GcInputActivation(7),
         nameof(ActsSgd) => new ActsSgd(7),
         nameof(HingeSgd) => new HingeSgd(7),
+        nameof(GcReLUUnfused) => new GcReLUUnfused(7),
+        nameof(GcNarrowPair) => new GcNarrowPair(7),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

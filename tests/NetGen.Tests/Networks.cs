@@ -30,10 +30,25 @@ public partial class HingeSgd { }
 [Dense(16), Tanh, Dense(16), ReLU, Dense(4)]
 public partial class MlpCeAdam { }
 
+// The spiral shape (2 inputs, 3 outputs): the generator fuses [0]-[2] into one DenseReLUDense call per direction.
+[Network(InputSize = 2, BatchSize = 300, Loss = Loss.SoftmaxCrossEntropy, Optimizer = Optimizer.Sgd, LearningRate = 1.0, WeightDecay = 1e-3)]
+[Dense(100), ReLU, Dense(3)]
+public partial class SpiralSgd { }
+
 // ── Gradient-check networks: one per activation, loss and regulariser ─────────────────────────────────────────────
 [Network(InputSize = 4, BatchSize = 3)]
 [Dense(5), ReLU, Dense(3)]
 public partial class GcReLU { }
+
+// Five inputs: too wide for the narrow pair, so this checks the unfused Dense + ReLU epilogue and ReLU backward.
+[Network(InputSize = 5, BatchSize = 3)]
+[Dense(5), ReLU, Dense(3)]
+public partial class GcReLUUnfused { }
+
+// A narrow pair without biases, followed by a ReLU that must not be fused into the pair's second Dense.
+[Network(InputSize = 3, BatchSize = 3)]
+[Dense(6, Bias = false), ReLU, Dense(4, Bias = false), ReLU, Dense(3)]
+public partial class GcNarrowPair { }
 
 [Network(InputSize = 4, BatchSize = 3)]
 [Dense(5), LeakyReLU(Slope = 0.1), Dense(3)]

@@ -10,7 +10,7 @@ public sealed class PyTorchReferenceTests
 {
     private const double Tolerance = 1e-5;
 
-    public static TheoryData<string> Cases => new() { "acts_sgd", "acts_momentum", "acts_nesterov", "acts_adam", "hinge_sgd", "mlp_ce_adam" };
+    public static TheoryData<string> Cases => new() { "acts_sgd", "acts_momentum", "acts_nesterov", "acts_adam", "hinge_sgd", "mlp_ce_adam", "spiral_sgd" };
 
     private static INeuralNetwork Create(string name, ulong seed) => name switch
     {
@@ -20,6 +20,7 @@ public sealed class PyTorchReferenceTests
         "acts_adam" => new ActsAdam(seed),
         "hinge_sgd" => new HingeSgd(seed),
         "mlp_ce_adam" => new MlpCeAdam(seed),
+        "spiral_sgd" => new SpiralSgd(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

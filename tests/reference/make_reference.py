@@ -79,7 +79,7 @@ One training step
 
 Files written
     acts_sgd.json, acts_momentum.json, acts_nesterov.json, acts_adam.json,
-    hinge_sgd.json, mlp_ce_adam.json          one per case (layout below)
+    hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json       one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
     rng_vectors.json                          CounterRng test vectors
@@ -318,6 +318,10 @@ def build_mlp():
     return nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
 
 
+def build_spiral():
+    return nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 3))
+
+
 ACTS_DESC = ("Every activation NetGen supports (ReLU, LeakyReLU 0.01, PReLU, Sigmoid, Tanh, ELU 1.0, "
              "Identity) plus Dropout(0.25) at index 14 with NetGen's CounterRng mask; softmax cross-entropy, "
              "L2 weight decay 1e-3 on Linear weights; weights/inputs from torch.manual_seed(0). ")
@@ -347,6 +351,12 @@ CASES = [
          description="Linear(8,16)-Tanh-Linear(16,16)-ReLU-Linear(16,4), softmax cross-entropy, L2 weight "
                      "decay 1e-2 on Linear weights, Adam lr 0.005; no dropout (seed unused); "
                      "torch.manual_seed(2)."),
+    dict(case="spiral_sgd", build=build_spiral, torch_seed=3, input_size=2, classes=3, batch=300, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-3, opt=dict(kind="sgd", lr=1.0),
+         description="The CS231n spiral shape, Linear(2,100)-ReLU-Linear(100,3), which NetGen runs as one fused "
+                     "narrow-pair kernel per direction (hidden activations recomputed, never stored); softmax "
+                     "cross-entropy, L2 weight decay 1e-3 on Linear weights, SGD lr 1.0, batch 300; "
+                     "torch.manual_seed(3)."),
 ]
 
 

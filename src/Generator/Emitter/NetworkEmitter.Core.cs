@@ -26,6 +26,11 @@ internal static partial class NetworkEmitter
             w.WriteLine($"private readonly T[] {state} = new T[ParameterCount];");
         }
 
+        if (NetworkPlanner.IsNarrowPair(plan.Layers))
+        {
+            w.WriteLine($"private readonly T[] _pair = new T[global::NetGen.Kernels.DenseReLUDense.ScratchLength({I(plan.Layers[0].InputSize)}, {I(plan.Layers[0].OutputSize)}, {I(plan.Layers[2].OutputSize)})]; // padded weights and gradient sums of the fused [0]–[2]");
+        }
+
         w.WriteLine();
         w.WriteLine("private static T C(double value) => T.CreateTruncating(value);");
         w.WriteLine("private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);");
@@ -70,6 +75,13 @@ internal static partial class NetworkEmitter
             LayerPlan layer = plan.Layers[i];
             ILayerEntry entry = LayerCatalog.Get(layer.Kind);
             LayerHeader(w, layer, string.Empty);
+            if (i < 3 && NetworkPlanner.IsNarrowPair(plan.Layers))
+            {
+                NarrowPair.EmitForward(w, plan, i);
+                w.WriteLine();
+                continue;
+            }
+
             if (FusedIntoPrevious(plan, i))
             {
                 w.WriteLine($"// y = max(0, x): applied by [{I(i - 1)}] as it stores its output here (fused epilogue)");
@@ -95,7 +107,8 @@ internal static partial class NetworkEmitter
     /// backward needs only its own output, which the fused store writes.)</summary>
     private static bool FusedIntoPrevious(Plan plan, int index) =>
         index > 0 && index < plan.Layers.Count &&
-        plan.Layers[index].Kind == LayerKind.ReLU && plan.Layers[index - 1].Kind == LayerKind.Dense;
+        plan.Layers[index].Kind == LayerKind.ReLU && plan.Layers[index - 1].Kind == LayerKind.Dense &&
+        !(index <= 3 && NetworkPlanner.IsNarrowPair(plan.Layers)); // a narrow pair's Dense layers store plain outputs
 
     private static void EmitLoss(SourceWriter w, Plan plan)
     {
@@ -145,6 +158,14 @@ internal static partial class NetworkEmitter
             bool hasParameters = layer.WeightParameter >= 0 || layer.BiasParameter >= 0;
             string? dx = i == 0 ? null : $"{(inD0 ? "D1" : "D0")}(B * {I(layer.InputSize)})";
             LayerHeader(w, layer, " · backward");
+            if (i < 3 && NetworkPlanner.IsNarrowPair(plan.Layers))
+            {
+                NarrowPair.EmitBackward(w, plan, i, dy);
+                w.WriteLine();
+                inD0 = !inD0;
+                continue;
+            }
+
             if (dx is null && !hasParameters)
             {
                 w.WriteLine("// first layer, no parameters: nothing needs its input gradient");

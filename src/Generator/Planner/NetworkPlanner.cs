@@ -183,6 +183,20 @@ internal static class NetworkPlanner
         return work >= (1L << 20) ? "PackedParallel" : "Packed";
     }
 
+    /// <summary>Largest input count and output count of a fused narrow pair (the runtime's DenseReLUDense.MaxInputs/MaxOutputs).</summary>
+    internal const int NarrowPairLimit = 4;
+
+    /// <summary>
+    /// Whether layers 0, 1, 2 form a narrow pair that runs as one fused kernel (<c>DenseReLUDense</c>): Dense with at
+    /// most 4 inputs, ReLU, Dense with at most 4 outputs, at the start of the network (the input needs no gradient).
+    /// Its hidden activations are recomputed in the backward pass instead of stored: see docs/performance.md.
+    /// </summary>
+    internal static bool IsNarrowPair(IReadOnlyList<LayerPlan> layers) =>
+        layers.Count >= 3 &&
+        layers[0].Kind == LayerKind.Dense && layers[1].Kind == LayerKind.ReLU && layers[2].Kind == LayerKind.Dense &&
+        layers[0].InputSize >= 1 && layers[0].InputSize <= NarrowPairLimit &&
+        layers[2].OutputSize >= 1 && layers[2].OutputSize <= NarrowPairLimit;
+
     internal static int Product(EquatableArray<int> shape)
     {
         int product = 1;

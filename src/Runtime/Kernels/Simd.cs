@@ -43,6 +43,16 @@ internal interface ISimd<TVec, T>
     /// <summary>IEEE 754 maximum per lane (NaN propagates, +0 &gt; −0), as <c>TensorPrimitives.Max</c>.</summary>
     static abstract TVec Max(TVec a, TVec b);
 
+    /// <summary>max(v, 0) per lane, NaN propagating (one max instruction on x86: −0 stays −0, unlike <see cref="Max"/>).</summary>
+    static abstract TVec ReLU(TVec v);
+
+    /// <summary>a · b.</summary>
+    static abstract TVec Multiply(TVec a, TVec b);
+
+    /// <summary>Per lane: <paramref name="value"/> where <paramref name="key"/> &gt; 0, else 0 (NaN keys give 0): the ReLU
+    /// derivative applied to a gradient.</summary>
+    static abstract TVec KeepWherePositive(TVec value, TVec key);
+
     /// <summary>Σ lanes.</summary>
     static abstract T Sum(TVec value);
 
@@ -89,6 +99,28 @@ internal readonly struct Simd512<T> : ISimd<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Max(Vector512<T> a, Vector512<T> b) => Vector512.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> ReLU(Vector512<T> v)
+    {
+        // x86 max returns its second operand when either is NaN: max(0, v) keeps a NaN v.
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            return Avx512F.Max(Vector512<float>.Zero, v.AsSingle()).As<float, T>();
+        }
+        if (typeof(T) == typeof(double) && Avx512F.IsSupported)
+        {
+            return Avx512F.Max(Vector512<double>.Zero, v.AsDouble()).As<double, T>();
+        }
+        return Vector512.Max(v, Vector512<T>.Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Multiply(Vector512<T> a, Vector512<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> KeepWherePositive(Vector512<T> value, Vector512<T> key) =>
+        Vector512.BitwiseAnd(value, Vector512.GreaterThan(key, Vector512<T>.Zero));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector512<T> value) => Vector512.Sum(value);
@@ -142,6 +174,28 @@ internal readonly struct Simd256<T> : ISimd<Vector256<T>, T>
     public static Vector256<T> Max(Vector256<T> a, Vector256<T> b) => Vector256.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> ReLU(Vector256<T> v)
+    {
+        // x86 max returns its second operand when either is NaN: max(0, v) keeps a NaN v.
+        if (typeof(T) == typeof(float) && Avx.IsSupported)
+        {
+            return Avx.Max(Vector256<float>.Zero, v.AsSingle()).As<float, T>();
+        }
+        if (typeof(T) == typeof(double) && Avx.IsSupported)
+        {
+            return Avx.Max(Vector256<double>.Zero, v.AsDouble()).As<double, T>();
+        }
+        return Vector256.Max(v, Vector256<T>.Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Multiply(Vector256<T> a, Vector256<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> KeepWherePositive(Vector256<T> value, Vector256<T> key) =>
+        Vector256.BitwiseAnd(value, Vector256.GreaterThan(key, Vector256<T>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector256<T> value) => Vector256.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -190,6 +244,28 @@ internal readonly struct Simd128<T> : ISimd<Vector128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Max(Vector128<T> a, Vector128<T> b) => Vector128.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> ReLU(Vector128<T> v)
+    {
+        // x86 max returns its second operand when either is NaN: max(0, v) keeps a NaN v.
+        if (typeof(T) == typeof(float) && Sse.IsSupported)
+        {
+            return Sse.Max(Vector128<float>.Zero, v.AsSingle()).As<float, T>();
+        }
+        if (typeof(T) == typeof(double) && Sse2.IsSupported)
+        {
+            return Sse2.Max(Vector128<double>.Zero, v.AsDouble()).As<double, T>();
+        }
+        return Vector128.Max(v, Vector128<T>.Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Multiply(Vector128<T> a, Vector128<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> KeepWherePositive(Vector128<T> value, Vector128<T> key) =>
+        Vector128.BitwiseAnd(value, Vector128.GreaterThan(key, Vector128<T>.Zero));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector128<T> value) => Vector128.Sum(value);
@@ -264,6 +340,15 @@ internal readonly struct Scalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Max(T a, T b) => T.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T ReLU(T v) => T.Zero > v ? T.Zero : v; // as x86 max(0, v): NaN and −0 pass through
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Multiply(T a, T b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T KeepWherePositive(T value, T key) => key > T.Zero ? value : T.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(T value) => value;

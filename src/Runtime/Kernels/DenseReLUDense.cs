@@ -1,0 +1,530 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NetGen.Kernels;
+
+/// <summary>
+/// A narrow Dense → ReLU → Dense pair in one pass per direction, its hidden activations recomputed instead of stored:
+/// <c>y[B,O] = max(0, x[B,I]·W0[H,I]ᵀ + b0)·W1[O,H]ᵀ + b1</c> with I ≤ <see cref="MaxInputs"/> and O ≤ <see cref="MaxOutputs"/>.
+/// </summary>
+/// <remarks>
+/// <para>With 2 inputs and 3 outputs around 100 hidden units (the CS231n spiral), the two GEMMs are 2 and 3 multiply-adds
+/// per hidden value, while storing the hidden [B, H] tensor, reading it back, writing its gradient and reading that
+/// again moves 4·B·H values through the cache: the memory traffic, not the arithmetic, was the cost. Here the hidden
+/// values live in registers only. The forward keeps O running sums per row; the backward recomputes
+/// <c>z = x·W0ᵀ + b0</c> (I multiply-adds per value, the same operations in the same order as the forward, so the same
+/// bits and the same ReLU mask) and keeps every gradient sum of a block of hidden units in registers for the whole batch.</para>
+/// <para>The generator emits this for the layers [Dense(I ≤ 4), ReLU, Dense(O ≤ 4)] at the start of a network (the
+/// input needs no gradient). Results equal the unfused layers up to float rounding (different summation order).</para>
+/// <para>Hidden units are padded to a multiple of 16 (the widest register of float) in <c>scratch</c>: padded units have
+/// zero weights and bias, so they add nothing and get no gradient, and no scalar tail loop is needed.</para>
+/// </remarks>
+public static class DenseReLUDense
+{
+    /// <summary>Largest I the pair accepts.</summary>
+    public const int MaxInputs = 4;
+
+    /// <summary>Largest O the pair accepts.</summary>
+    public const int MaxOutputs = 4;
+
+    /// <summary>Hidden units are padded to a multiple of this (16 floats = one Vector512).</summary>
+    private const int Pad = 16;
+
+    /// <summary>Elements of the scratch buffer Forward and Backward need: the padded copies of
+    /// W0ᵀ, b0 and W1, and the backward's gradient sums, (I + 1 + O) rows of the padded hidden width each.</summary>
+    public static int ScratchLength(int inputs, int hidden, int outputs)
+    {
+        CheckShape(inputs, hidden, outputs);
+        return 2 * (inputs + 1 + outputs) * Padded(hidden);
+    }
+
+    /// <summary>y[B,O] = max(0, x[B,I]·W0[H,I]ᵀ + b0[H])·W1[O,H]ᵀ + b1[O]; the hidden [B,H] is never stored.</summary>
+    /// <param name="x">Input, [batch, inputs].</param>
+    /// <param name="w0">First weight, [hidden, inputs].</param>
+    /// <param name="b0">First bias, [hidden]; empty = none.</param>
+    /// <param name="w1">Second weight, [outputs, hidden].</param>
+    /// <param name="b1">Second bias, [outputs]; empty = none.</param>
+    /// <param name="y">Output, [batch, outputs] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="inputs">I (1 to <see cref="MaxInputs"/>).</param>
+    /// <param name="hidden">H.</param>
+    /// <param name="outputs">O (1 to <see cref="MaxOutputs"/>).</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/> elements; contents on entry do not matter.</param>
+    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, ReadOnlySpan<T> b1, Span<T> y, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(x, w0, b0, w1, b1, batch, inputs, hidden, outputs, scratch);
+        ThrowHelper.RequireLength(y.Length, (long)batch * outputs, nameof(y));
+        if (Simd512<T>.IsAccelerated)
+        {
+            Forward<T, Simd512<T>, Vector512<T>>(x, w0, b0, w1, b1, y, batch, inputs, hidden, outputs, scratch);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            Forward<T, Simd256<T>, Vector256<T>>(x, w0, b0, w1, b1, y, batch, inputs, hidden, outputs, scratch);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            Forward<T, Simd128<T>, Vector128<T>>(x, w0, b0, w1, b1, y, batch, inputs, hidden, outputs, scratch);
+        }
+        else
+        {
+            Forward<T, Scalar<T>, T>(x, w0, b0, w1, b1, y, batch, inputs, hidden, outputs, scratch);
+        }
+    }
+
+    /// <summary>The forward in registers of <typeparamref name="TS"/> (tests run every width); arguments already checked.</summary>
+    internal static void Forward<T, TS, TV>(ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, ReadOnlySpan<T> b1, Span<T> y, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int hp = Padded(hidden);
+        Stage(w0, b0, w1, inputs, hidden, outputs, hp, scratch);
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        ref T ry = ref MemoryMarshal.GetReference(y);
+        ref T rs = ref MemoryMarshal.GetReference(scratch);
+        switch (inputs)
+        {
+            case 1: Forward<T, TS, TV, N1>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
+            case 2: Forward<T, TS, TV, N2>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
+            case 3: Forward<T, TS, TV, N3>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
+            default: Forward<T, TS, TV, N4>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
+        }
+    }
+
+    /// <summary>From dy[B,O]: dW1 += dyᵀ·h, db1 += Σ_B dy, dh = (dy·W1) ⊙ 1(z &gt; 0), dW0 += dhᵀ·x, db0 += Σ_B dh, where
+    /// z = x·W0ᵀ + b0 and h = max(0, z) are recomputed. No gradient for x (the pair starts the network).</summary>
+    /// <param name="dy">Gradient of the output, [batch, outputs].</param>
+    /// <param name="x">Input, [batch, inputs].</param>
+    /// <param name="w0">First weight, [hidden, inputs].</param>
+    /// <param name="b0">First bias, [hidden]; empty = none.</param>
+    /// <param name="w1">Second weight, [outputs, hidden].</param>
+    /// <param name="dw0">Gradient of <paramref name="w0"/> (accumulated).</param>
+    /// <param name="db0">Gradient of <paramref name="b0"/> (accumulated); empty = none.</param>
+    /// <param name="dw1">Gradient of <paramref name="w1"/> (accumulated).</param>
+    /// <param name="db1">Gradient of the second bias (accumulated); empty = none.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="inputs">I (1 to <see cref="MaxInputs"/>).</param>
+    /// <param name="hidden">H.</param>
+    /// <param name="outputs">O (1 to <see cref="MaxOutputs"/>).</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/> elements; contents on entry do not matter.</param>
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(x, w0, b0, w1, default, batch, inputs, hidden, outputs, scratch);
+        ThrowHelper.RequireLength(dy.Length, (long)batch * outputs, nameof(dy));
+        ThrowHelper.RequireLength(dw0.Length, (long)hidden * inputs, nameof(dw0));
+        ThrowHelper.RequireLength(dw1.Length, (long)outputs * hidden, nameof(dw1));
+        if (!db0.IsEmpty)
+        {
+            ThrowHelper.RequireSameLength(db0.Length, hidden, nameof(db0));
+        }
+        if (!db1.IsEmpty)
+        {
+            ThrowHelper.RequireSameLength(db1.Length, outputs, nameof(db1));
+        }
+
+        if (Simd512<T>.IsAccelerated)
+        {
+            Backward<T, Simd512<T>, Vector512<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            Backward<T, Simd256<T>, Vector256<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            Backward<T, Simd128<T>, Vector128<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+        }
+        else
+        {
+            Backward<T, Scalar<T>, T>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+        }
+    }
+
+    /// <summary>The backward in registers of <typeparamref name="TS"/> (tests run every width); arguments already checked.</summary>
+    internal static void Backward<T, TS, TV>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int hp = Padded(hidden);
+        Stage(w0, b0, w1, inputs, hidden, outputs, hp, scratch);
+        ref T rdy = ref MemoryMarshal.GetReference(dy);
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        ref T rs = ref MemoryMarshal.GetReference(scratch);
+        switch (inputs)
+        {
+            case 1: Backward<T, TS, TV, N1>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
+            case 2: Backward<T, TS, TV, N2>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
+            case 3: Backward<T, TS, TV, N3>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
+            default: Backward<T, TS, TV, N4>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
+        }
+
+        // The sums sit in the second half of scratch, rows of the padded width: dW1 rows o, then dW0 columns i, then db0.
+        Span<T> sums = scratch.Slice((inputs + 1 + outputs) * hp);
+        for (int o = 0; o < outputs; o++)
+        {
+            Span<T> row = dw1.Slice(o * hidden, hidden);
+            ReadOnlySpan<T> sum = sums.Slice(o * hp, hidden);
+            for (int j = 0; j < hidden; j++)
+            {
+                row[j] += sum[j];
+            }
+        }
+        for (int i = 0; i < inputs; i++)
+        {
+            ReadOnlySpan<T> sum = sums.Slice((outputs + i) * hp, hidden);
+            for (int j = 0; j < hidden; j++)
+            {
+                dw0[(j * inputs) + i] += sum[j];
+            }
+        }
+        if (!db0.IsEmpty)
+        {
+            ReadOnlySpan<T> sum = sums.Slice((outputs + inputs) * hp, hidden);
+            for (int j = 0; j < hidden; j++)
+            {
+                db0[j] += sum[j];
+            }
+        }
+        if (!db1.IsEmpty)
+        {
+            for (int o = 0; o < outputs; o++)
+            {
+                T s = T.Zero;
+                for (int b = 0; b < batch; b++)
+                {
+                    s += dy[(b * outputs) + o];
+                }
+                db1[o] += s;
+            }
+        }
+    }
+
+    private static int Padded(int hidden) => (hidden + Pad - 1) / Pad * Pad;
+
+    private static void CheckShape(int inputs, int hidden, int outputs)
+    {
+        if (inputs is < 1 or > MaxInputs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputs), inputs, $"The fused Dense → ReLU → Dense pair takes 1 to {MaxInputs} inputs.");
+        }
+        if (outputs is < 1 or > MaxOutputs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outputs), outputs, $"The fused Dense → ReLU → Dense pair has 1 to {MaxOutputs} outputs.");
+        }
+        ThrowHelper.RequireNonNegative(hidden, nameof(hidden));
+    }
+
+    private static void Check<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, ReadOnlySpan<T> b1, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+    {
+        ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        CheckShape(inputs, hidden, outputs);
+        ThrowHelper.RequireLength(x.Length, (long)batch * inputs, nameof(x));
+        ThrowHelper.RequireLength(w0.Length, (long)hidden * inputs, nameof(w0));
+        ThrowHelper.RequireLength(w1.Length, (long)outputs * hidden, nameof(w1));
+        if (!b0.IsEmpty)
+        {
+            ThrowHelper.RequireSameLength(b0.Length, hidden, nameof(b0));
+        }
+        if (!b1.IsEmpty)
+        {
+            ThrowHelper.RequireSameLength(b1.Length, outputs, nameof(b1));
+        }
+        ThrowHelper.RequireLength(scratch.Length, 2L * (inputs + 1 + outputs) * Padded(hidden), nameof(scratch));
+    }
+
+    /// <summary>First half of scratch, rows of the padded width hp, zero past H: W0ᵀ rows i (I of them), b0, W1 rows o.</summary>
+    private static void Stage<T>(ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, int inputs, int hidden, int outputs, int hp, Span<T> scratch)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        scratch.Slice(0, (inputs + 1 + outputs) * hp).Clear();
+        for (int j = 0; j < hidden; j++)
+        {
+            for (int i = 0; i < inputs; i++)
+            {
+                scratch[(i * hp) + j] = w0[(j * inputs) + i];
+            }
+        }
+        if (!b0.IsEmpty)
+        {
+            b0.Slice(0, hidden).CopyTo(scratch.Slice(inputs * hp));
+        }
+        for (int o = 0; o < outputs; o++)
+        {
+            w1.Slice(o * hidden, hidden).CopyTo(scratch.Slice((inputs + 1 + o) * hp));
+        }
+    }
+
+    private static void Forward<T, TS, TV, TI>(ref T x, ref T s, ReadOnlySpan<T> b1, ref T y, int batch, int hp, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+        where TI : struct, INumber
+    {
+        switch (outputs)
+        {
+            case 1: Forward<T, TS, TV, TI, N1>(ref x, ref s, b1, ref y, batch, hp); break;
+            case 2: Forward<T, TS, TV, TI, N2>(ref x, ref s, b1, ref y, batch, hp); break;
+            case 3: Forward<T, TS, TV, TI, N3>(ref x, ref s, b1, ref y, batch, hp); break;
+            default: Forward<T, TS, TV, TI, N4>(ref x, ref s, b1, ref y, batch, hp); break;
+        }
+    }
+
+    /// <summary>The forward for I = <typeparamref name="TI"/> and O = <typeparamref name="TO"/>: constants to the JIT, so
+    /// the branches on them vanish and only the registers in use exist.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with long loops: skip tier 0 / OSR
+    private static void Forward<T, TS, TV, TI, TO>(ref T x, ref T s, ReadOnlySpan<T> b1, ref T y, int batch, int hp)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+        where TI : struct, INumber
+        where TO : struct, INumber
+    {
+        int inputs = TI.Value;
+        int outputs = TO.Value;
+        nint w = TS.Count;
+        // Rows of the staged copy; rows past I or O alias row 0 and are never used.
+        nint h = hp;
+        nint t1 = inputs > 1 ? h : 0, t2 = inputs > 2 ? 2 * h : 0, t3 = inputs > 3 ? 3 * h : 0;
+        nint tb = inputs * h;
+        nint v0 = (inputs + 1) * h;
+        nint v1 = outputs > 1 ? v0 + h : v0, v2 = outputs > 2 ? v0 + (2 * h) : v0, v3 = outputs > 3 ? v0 + (3 * h) : v0;
+        T c0 = b1.IsEmpty ? T.Zero : b1[0];
+        T c1 = b1.IsEmpty || outputs < 2 ? T.Zero : b1[1];
+        T c2 = b1.IsEmpty || outputs < 3 ? T.Zero : b1[2];
+        T c3 = b1.IsEmpty || outputs < 4 ? T.Zero : b1[3];
+        for (int r = 0; r < batch; r++)
+        {
+            ref T xr = ref Unsafe.Add(ref x, r * inputs);
+            TV x0 = TS.Broadcast(xr);
+            TV x1 = inputs > 1 ? TS.Broadcast(Unsafe.Add(ref xr, 1)) : TS.Zero;
+            TV x2 = inputs > 2 ? TS.Broadcast(Unsafe.Add(ref xr, 2)) : TS.Zero;
+            TV x3 = inputs > 3 ? TS.Broadcast(Unsafe.Add(ref xr, 3)) : TS.Zero;
+            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
+            for (nint j = 0; j < h; j += w)
+            {
+                ref T p = ref Unsafe.Add(ref s, j);
+                // z = b0 + Σ_i x_i·W0ᵀ[i]   (the order Backward repeats)
+                TV z = TS.MultiplyAdd(x0, TS.Load(ref p), TS.Load(ref Unsafe.Add(ref p, tb)));
+                if (inputs > 1)
+                {
+                    z = TS.MultiplyAdd(x1, TS.Load(ref Unsafe.Add(ref p, t1)), z);
+                }
+                if (inputs > 2)
+                {
+                    z = TS.MultiplyAdd(x2, TS.Load(ref Unsafe.Add(ref p, t2)), z);
+                }
+                if (inputs > 3)
+                {
+                    z = TS.MultiplyAdd(x3, TS.Load(ref Unsafe.Add(ref p, t3)), z);
+                }
+                TV hv = TS.ReLU(z);
+                // a_o += h·W1[o]
+                a0 = TS.MultiplyAdd(hv, TS.Load(ref Unsafe.Add(ref p, v0)), a0);
+                if (outputs > 1)
+                {
+                    a1 = TS.MultiplyAdd(hv, TS.Load(ref Unsafe.Add(ref p, v1)), a1);
+                }
+                if (outputs > 2)
+                {
+                    a2 = TS.MultiplyAdd(hv, TS.Load(ref Unsafe.Add(ref p, v2)), a2);
+                }
+                if (outputs > 3)
+                {
+                    a3 = TS.MultiplyAdd(hv, TS.Load(ref Unsafe.Add(ref p, v3)), a3);
+                }
+            }
+            ref T yr = ref Unsafe.Add(ref y, r * outputs);
+            yr = TS.Sum(a0) + c0;
+            if (outputs > 1)
+            {
+                Unsafe.Add(ref yr, 1) = TS.Sum(a1) + c1;
+            }
+            if (outputs > 2)
+            {
+                Unsafe.Add(ref yr, 2) = TS.Sum(a2) + c2;
+            }
+            if (outputs > 3)
+            {
+                Unsafe.Add(ref yr, 3) = TS.Sum(a3) + c3;
+            }
+        }
+    }
+
+    private static void Backward<T, TS, TV, TI>(ref T dy, ref T x, ref T s, int batch, int hp, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+        where TI : struct, INumber
+    {
+        switch (outputs)
+        {
+            case 1: Backward<T, TS, TV, TI, N1>(ref dy, ref x, ref s, batch, hp); break;
+            case 2: Backward<T, TS, TV, TI, N2>(ref dy, ref x, ref s, batch, hp); break;
+            case 3: Backward<T, TS, TV, TI, N3>(ref dy, ref x, ref s, batch, hp); break;
+            default: Backward<T, TS, TV, TI, N4>(ref dy, ref x, ref s, batch, hp); break;
+        }
+    }
+
+    /// <summary>One register of hidden units at a time, the whole batch inside: every sum of that block stays in a
+    /// register. I = <typeparamref name="TI"/> and O = <typeparamref name="TO"/> are constants to the JIT.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with long loops: skip tier 0 / OSR
+    private static void Backward<T, TS, TV, TI, TO>(ref T dy, ref T x, ref T s, int batch, int hp)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+        where TI : struct, INumber
+        where TO : struct, INumber
+    {
+        int inputs = TI.Value;
+        int outputs = TO.Value;
+        nint w = TS.Count;
+        nint h = hp;
+        nint rowsStaged = inputs + 1 + outputs;
+        ref T sums = ref Unsafe.Add(ref s, rowsStaged * h);
+        for (nint j = 0; j < h; j += w)
+        {
+            ref T p = ref Unsafe.Add(ref s, j);
+            TV t0 = TS.Load(ref p);
+            TV t1 = inputs > 1 ? TS.Load(ref Unsafe.Add(ref p, h)) : TS.Zero;
+            TV t2 = inputs > 2 ? TS.Load(ref Unsafe.Add(ref p, 2 * h)) : TS.Zero;
+            TV t3 = inputs > 3 ? TS.Load(ref Unsafe.Add(ref p, 3 * h)) : TS.Zero;
+            TV bb = TS.Load(ref Unsafe.Add(ref p, inputs * h));
+            ref T pv = ref Unsafe.Add(ref p, (inputs + 1) * h);
+            TV u0 = TS.Load(ref pv);
+            TV u1 = outputs > 1 ? TS.Load(ref Unsafe.Add(ref pv, h)) : TS.Zero;
+            TV u2 = outputs > 2 ? TS.Load(ref Unsafe.Add(ref pv, 2 * h)) : TS.Zero;
+            TV u3 = outputs > 3 ? TS.Load(ref Unsafe.Add(ref pv, 3 * h)) : TS.Zero;
+            TV g0 = TS.Zero, g1 = TS.Zero, g2 = TS.Zero, g3 = TS.Zero; // Σ dy_o·h      → dW1[o, block]
+            TV e0 = TS.Zero, e1 = TS.Zero, e2 = TS.Zero, e3 = TS.Zero; // Σ dh·x_i      → dW0[block, i]
+            TV d = TS.Zero;                                            // Σ dh          → db0[block]
+            for (int r = 0; r < batch; r++)
+            {
+                ref T xr = ref Unsafe.Add(ref x, r * inputs);
+                ref T gr = ref Unsafe.Add(ref dy, r * outputs);
+                TV x0 = TS.Broadcast(xr);
+                TV x1 = inputs > 1 ? TS.Broadcast(Unsafe.Add(ref xr, 1)) : TS.Zero;
+                TV x2 = inputs > 2 ? TS.Broadcast(Unsafe.Add(ref xr, 2)) : TS.Zero;
+                TV x3 = inputs > 3 ? TS.Broadcast(Unsafe.Add(ref xr, 3)) : TS.Zero;
+
+                // z and h exactly as Forward computed them
+                TV z = TS.MultiplyAdd(x0, t0, bb);
+                if (inputs > 1)
+                {
+                    z = TS.MultiplyAdd(x1, t1, z);
+                }
+                if (inputs > 2)
+                {
+                    z = TS.MultiplyAdd(x2, t2, z);
+                }
+                if (inputs > 3)
+                {
+                    z = TS.MultiplyAdd(x3, t3, z);
+                }
+                TV hv = TS.ReLU(z);
+
+                // dW1 += dyᵀ·h;  dh = Σ_o dy_o·W1[o]
+                TV y0 = TS.Broadcast(gr);
+                g0 = TS.MultiplyAdd(y0, hv, g0);
+                TV dh = TS.Multiply(y0, u0);
+                if (outputs > 1)
+                {
+                    TV y1 = TS.Broadcast(Unsafe.Add(ref gr, 1));
+                    g1 = TS.MultiplyAdd(y1, hv, g1);
+                    dh = TS.MultiplyAdd(y1, u1, dh);
+                }
+                if (outputs > 2)
+                {
+                    TV y2 = TS.Broadcast(Unsafe.Add(ref gr, 2));
+                    g2 = TS.MultiplyAdd(y2, hv, g2);
+                    dh = TS.MultiplyAdd(y2, u2, dh);
+                }
+                if (outputs > 3)
+                {
+                    TV y3 = TS.Broadcast(Unsafe.Add(ref gr, 3));
+                    g3 = TS.MultiplyAdd(y3, hv, g3);
+                    dh = TS.MultiplyAdd(y3, u3, dh);
+                }
+
+                // ReLU backward, then dW0 += dhᵀ·x and db0 += Σ dh
+                dh = TS.KeepWherePositive(dh, z);
+                e0 = TS.MultiplyAdd(dh, x0, e0);
+                if (inputs > 1)
+                {
+                    e1 = TS.MultiplyAdd(dh, x1, e1);
+                }
+                if (inputs > 2)
+                {
+                    e2 = TS.MultiplyAdd(dh, x2, e2);
+                }
+                if (inputs > 3)
+                {
+                    e3 = TS.MultiplyAdd(dh, x3, e3);
+                }
+                d = TS.Add(d, dh);
+            }
+
+            ref T q = ref Unsafe.Add(ref sums, j);
+            TS.Store(g0, ref q);
+            if (outputs > 1)
+            {
+                TS.Store(g1, ref Unsafe.Add(ref q, h));
+            }
+            if (outputs > 2)
+            {
+                TS.Store(g2, ref Unsafe.Add(ref q, 2 * h));
+            }
+            if (outputs > 3)
+            {
+                TS.Store(g3, ref Unsafe.Add(ref q, 3 * h));
+            }
+            ref T qe = ref Unsafe.Add(ref q, outputs * h);
+            TS.Store(e0, ref qe);
+            if (inputs > 1)
+            {
+                TS.Store(e1, ref Unsafe.Add(ref qe, h));
+            }
+            if (inputs > 2)
+            {
+                TS.Store(e2, ref Unsafe.Add(ref qe, 2 * h));
+            }
+            if (inputs > 3)
+            {
+                TS.Store(e3, ref Unsafe.Add(ref qe, 3 * h));
+            }
+            TS.Store(d, ref Unsafe.Add(ref qe, inputs * h));
+        }
+    }
+
+    /// <summary>A count known to the JIT: I or O as a type argument.</summary>
+    private interface INumber
+    {
+        static abstract int Value { get; }
+    }
+
+    private readonly struct N1 : INumber
+    {
+        public static int Value => 1;
+    }
+
+    private readonly struct N2 : INumber
+    {
+        public static int Value => 2;
+    }
+
+    private readonly struct N3 : INumber
+    {
+        public static int Value => 3;
+    }
+
+    private readonly struct N4 : INumber
+    {
+        public static int Value => 4;
+    }
+}
