@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -22,6 +23,7 @@ public static class Losses
     /// <param name="batch">B.</param>
     /// <param name="classes">C.</param>
     /// <returns>Σ_i L_i.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with loops over the batch: skip tier 0 / OSR
     public static double SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -44,7 +46,17 @@ public static class Losses
             // log Σ e^(f_j − max) + max is the log-sum-exp of f. (d may be f: f is read before d is written.)
             T max = classes < 16 ? ScalarMax(f) : TensorPrimitives.Max(f);
             loss -= double.CreateTruncating(f[y] - max);
-            TensorPrimitives.Subtract(f, max, d);
+            if (classes < 16)
+            {
+                for (int j = 0; j < f.Length; j++)
+                {
+                    d[j] = f[j] - max;
+                }
+            }
+            else
+            {
+                TensorPrimitives.Subtract(f, max, d);
+            }
         }
 
         Span<T> all = dlogits.Slice(0, batch * classes);
@@ -82,6 +94,7 @@ public static class Losses
         return loss + Math.Log(product);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T ScalarMax<T>(ReadOnlySpan<T> f)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -93,6 +106,7 @@ public static class Losses
         return max;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T ScalarSum<T>(ReadOnlySpan<T> d)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
