@@ -150,17 +150,26 @@ namespace Demo.Activations
         /// <summary>Every parameter tensor: state_dict key, layer, shape and place in <see cref="Parameters"/>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> ParameterTable => s_parameters;
 
-        /// <summary>All parameters, one contiguous arena in state_dict order. Writable.</summary>
-        public global::System.Span<float> Parameters => _core.Params;
+        /// <summary>All parameters, one contiguous arena in state_dict order. Writable: writes take effect at the next call. Take
+        /// a new span after each Predict or TrainStep rather than writing through one taken before it (pre-packed weights are
+        /// refreshed when the span is taken).</summary>
+        public global::System.Span<float> Parameters => WritableParameters();
 
         /// <summary>Gradients of the last <see cref="TrainStep"/> or <see cref="ComputeGradients"/>, laid out like <see cref="Parameters"/>.</summary>
         public global::System.ReadOnlySpan<float> Gradients => _core.Grads;
 
-        /// <summary>The values of parameter tensor <paramref name="index"/> (see <see cref="ParameterTable"/>).</summary>
-        public global::System.Span<float> GetParameter(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, _core.Params);
+        /// <summary>The values of parameter tensor <paramref name="index"/> (see <see cref="ParameterTable"/>); writable as <see cref="Parameters"/>.</summary>
+        public global::System.Span<float> GetParameter(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, WritableParameters());
 
-        /// <summary>The values of the parameter tensor with state_dict key <paramref name="key"/>, e.g. "0.weight".</summary>
-        public global::System.Span<float> GetParameter(string key) => global::NetGen.ParameterInfo.Slice(s_parameters, key, _core.Params, "EveryActivation");
+        /// <summary>The values of the parameter tensor with state_dict key <paramref name="key"/>, e.g. "0.weight"; writable as <see cref="Parameters"/>.</summary>
+        public global::System.Span<float> GetParameter(string key) => global::NetGen.ParameterInfo.Slice(s_parameters, key, WritableParameters(), "EveryActivation");
+
+        /// <summary>The parameter arena, about to be handed out writable: the pre-packed weights are marked stale.</summary>
+        private float[] WritableParameters()
+        {
+            _core.WeightsChanged();
+            return _core.Params;
+        }
 
         /// <summary>The gradient of parameter tensor <paramref name="index"/>.</summary>
         public global::System.ReadOnlySpan<float> GetGradient(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, _core.Grads);
@@ -223,6 +232,7 @@ namespace Demo.Activations
             core.Backward(x, B);
             return global::NetGen.GradCheck.Run(s_parameters, core.Params, core.Grads, () =>
             {
+                core.WeightsChanged(); // Run has just nudged one parameter
                 core.Forward(x, B, training: true, seed, step);
                 return core.Loss(y, B);
             }, h, maxChecksPerTensor);
@@ -246,6 +256,7 @@ namespace Demo.Activations
         {
             float[] staged = global::NetGen.Checkpoint.Read(stream, s_parameters, ParameterCount, "EveryActivation");
             staged.CopyTo(_core.Params, 0);
+            _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
         }
@@ -537,6 +548,13 @@ namespace Demo.Activations
             {
                 global::System.Array.Clear(_m);
                 global::System.Array.Clear(_v);
+            }
+
+            /// <summary>The weights may have changed (update, load, a writable view handed out): pre-packed Wᵀ are rebuilt by the next
+            /// forward that uses them.</summary>
+            public void WeightsChanged()
+            {
+                // no pre-packed weights: every forward GEMM of this network runs the direct kernel (rule: docs/performance.md)
             }
         }
     }

@@ -82,17 +82,26 @@ namespace Demo.Svm
         /// <summary>Every parameter tensor: state_dict key, layer, shape and place in <see cref="Parameters"/>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> ParameterTable => s_parameters;
 
-        /// <summary>All parameters, one contiguous arena in state_dict order. Writable.</summary>
-        public global::System.Span<float> Parameters => _core.Params;
+        /// <summary>All parameters, one contiguous arena in state_dict order. Writable: writes take effect at the next call. Take
+        /// a new span after each Predict or TrainStep rather than writing through one taken before it (pre-packed weights are
+        /// refreshed when the span is taken).</summary>
+        public global::System.Span<float> Parameters => WritableParameters();
 
         /// <summary>Gradients of the last <see cref="TrainStep"/> or <see cref="ComputeGradients"/>, laid out like <see cref="Parameters"/>.</summary>
         public global::System.ReadOnlySpan<float> Gradients => _core.Grads;
 
-        /// <summary>The values of parameter tensor <paramref name="index"/> (see <see cref="ParameterTable"/>).</summary>
-        public global::System.Span<float> GetParameter(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, _core.Params);
+        /// <summary>The values of parameter tensor <paramref name="index"/> (see <see cref="ParameterTable"/>); writable as <see cref="Parameters"/>.</summary>
+        public global::System.Span<float> GetParameter(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, WritableParameters());
 
-        /// <summary>The values of the parameter tensor with state_dict key <paramref name="key"/>, e.g. "0.weight".</summary>
-        public global::System.Span<float> GetParameter(string key) => global::NetGen.ParameterInfo.Slice(s_parameters, key, _core.Params, "CifarSvm");
+        /// <summary>The values of the parameter tensor with state_dict key <paramref name="key"/>, e.g. "0.weight"; writable as <see cref="Parameters"/>.</summary>
+        public global::System.Span<float> GetParameter(string key) => global::NetGen.ParameterInfo.Slice(s_parameters, key, WritableParameters(), "CifarSvm");
+
+        /// <summary>The parameter arena, about to be handed out writable: the pre-packed weights are marked stale.</summary>
+        private float[] WritableParameters()
+        {
+            _core.WeightsChanged();
+            return _core.Params;
+        }
 
         /// <summary>The gradient of parameter tensor <paramref name="index"/>.</summary>
         public global::System.ReadOnlySpan<float> GetGradient(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, _core.Grads);
@@ -155,6 +164,7 @@ namespace Demo.Svm
             core.Backward(x, B);
             return global::NetGen.GradCheck.Run(s_parameters, core.Params, core.Grads, () =>
             {
+                core.WeightsChanged(); // Run has just nudged one parameter
                 core.Forward(x, B, training: true, seed, step);
                 return core.Loss(y, B);
             }, h, maxChecksPerTensor);
@@ -178,6 +188,7 @@ namespace Demo.Svm
         {
             float[] staged = global::NetGen.Checkpoint.Read(stream, s_parameters, ParameterCount, "CifarSvm");
             staged.CopyTo(_core.Params, 0);
+            _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
         }
@@ -218,6 +229,8 @@ namespace Demo.Svm
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _velocity = new T[ParameterCount];
+            private readonly global::NetGen.Kernels.PackedWeights<T> _packedW0 = new global::NetGen.Kernels.PackedWeights<T>(3072, 100); // [0] hidden: Wᵀ in GEMM panels, kept between calls
+            private readonly global::NetGen.Kernels.PackedWeights<T> _packedW2 = new global::NetGen.Kernels.PackedWeights<T>(100, 10); // [2] scores: Wᵀ in GEMM panels, kept between calls
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -233,7 +246,8 @@ namespace Demo.Svm
                 // ── [0] hidden: Dense 3072 → 100 ─────────────────────────────────────────────────────────────────
                 // y[B,100] = x[B,3072] · W[100,3072]ᵀ + b[100]
                 // GEMM x·Wᵀ: [128×3072]·[3072×100], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 307200), P(L0_Bias, 100), A(L0_Y, B * 100), B, 3072, 100, global::NetGen.Kernels.GemmMode.PackedParallel);
+                // Wᵀ pre-packed in _packedW0: packed by the first forward after the weights change, then reused
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 307200), P(L0_Bias, 100), A(L0_Y, B * 100), B, 3072, 100, global::NetGen.Kernels.GemmMode.PackedParallel, packed: _packedW0);
 
                 // ── [1] tanh_1: Tanh [100] ───────────────────────────────────────────────────────────────────────
                 // y = tanh(x)
@@ -242,7 +256,8 @@ namespace Demo.Svm
                 // ── [2] scores: Dense 100 → 10 ───────────────────────────────────────────────────────────────────
                 // y[B,10] = x[B,100] · W[10,100]ᵀ
                 // GEMM x·Wᵀ: [128×100]·[100×10], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 1000), default, A(L2_Y, B * 10), B, 100, 10, global::NetGen.Kernels.GemmMode.Packed);
+                // Wᵀ pre-packed in _packedW2: packed by the first forward after the weights change, then reused
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 1000), default, A(L2_Y, B * 10), B, 100, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW2);
 
                 return A(L2_Y, B * 10);
             }
@@ -287,12 +302,21 @@ namespace Demo.Svm
                 _ = step;
                 // SGD with Nesterov momentum (lr 0.001, μ 0.95): v ← μ·v + g;  p ← p − lr·(g + μ·v)
                 global::NetGen.Kernels.Optimizers.Nesterov<T>(Params, Grads, _velocity, C(0.001), C(0.95));
+                WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM
             }
 
             /// <summary>Zeroes the optimizer state (velocity or moments).</summary>
             public void ResetOptimizerState()
             {
                 global::System.Array.Clear(_velocity);
+            }
+
+            /// <summary>The weights may have changed (update, load, a writable view handed out): pre-packed Wᵀ are rebuilt by the next
+            /// forward that uses them.</summary>
+            public void WeightsChanged()
+            {
+                _packedW0.Invalidate();
+                _packedW2.Invalidate();
             }
         }
     }

@@ -96,17 +96,26 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
     /// <summary>Every parameter tensor: state_dict key, layer, shape and place in <see cref="Parameters"/>.</summary>
     public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> ParameterTable => s_parameters;
 
-    /// <summary>All parameters, one contiguous arena in state_dict order. Writable.</summary>
-    public global::System.Span<float> Parameters => _core.Params;
+    /// <summary>All parameters, one contiguous arena in state_dict order. Writable: writes take effect at the next call. Take
+    /// a new span after each Predict or TrainStep rather than writing through one taken before it (pre-packed weights are
+    /// refreshed when the span is taken).</summary>
+    public global::System.Span<float> Parameters => WritableParameters();
 
     /// <summary>Gradients of the last <see cref="TrainStep"/> or <see cref="ComputeGradients"/>, laid out like <see cref="Parameters"/>.</summary>
     public global::System.ReadOnlySpan<float> Gradients => _core.Grads;
 
-    /// <summary>The values of parameter tensor <paramref name="index"/> (see <see cref="ParameterTable"/>).</summary>
-    public global::System.Span<float> GetParameter(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, _core.Params);
+    /// <summary>The values of parameter tensor <paramref name="index"/> (see <see cref="ParameterTable"/>); writable as <see cref="Parameters"/>.</summary>
+    public global::System.Span<float> GetParameter(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, WritableParameters());
 
-    /// <summary>The values of the parameter tensor with state_dict key <paramref name="key"/>, e.g. "0.weight".</summary>
-    public global::System.Span<float> GetParameter(string key) => global::NetGen.ParameterInfo.Slice(s_parameters, key, _core.Params, "MnistMlp");
+    /// <summary>The values of the parameter tensor with state_dict key <paramref name="key"/>, e.g. "0.weight"; writable as <see cref="Parameters"/>.</summary>
+    public global::System.Span<float> GetParameter(string key) => global::NetGen.ParameterInfo.Slice(s_parameters, key, WritableParameters(), "MnistMlp");
+
+    /// <summary>The parameter arena, about to be handed out writable: the pre-packed weights are marked stale.</summary>
+    private float[] WritableParameters()
+    {
+        _core.WeightsChanged();
+        return _core.Params;
+    }
 
     /// <summary>The gradient of parameter tensor <paramref name="index"/>.</summary>
     public global::System.ReadOnlySpan<float> GetGradient(int index) => global::NetGen.ParameterInfo.Slice(s_parameters, index, _core.Grads);
@@ -169,6 +178,7 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
         core.Backward(x, B);
         return global::NetGen.GradCheck.Run(s_parameters, core.Params, core.Grads, () =>
         {
+            core.WeightsChanged(); // Run has just nudged one parameter
             core.Forward(x, B, training: true, seed, step);
             return core.Loss(y, B);
         }, h, maxChecksPerTensor);
@@ -192,6 +202,7 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
     {
         float[] staged = global::NetGen.Checkpoint.Read(stream, s_parameters, ParameterCount, "MnistMlp");
         staged.CopyTo(_core.Params, 0);
+        _core.WeightsChanged();
         _core.ResetOptimizerState();
         _step = 0;
     }
@@ -238,6 +249,9 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
         private readonly T[] _d0 = new T[GradientBufferSize];
         private readonly T[] _d1 = new T[GradientBufferSize];
         private readonly T[] _velocity = new T[ParameterCount];
+        private readonly global::NetGen.Kernels.PackedWeights<T> _packedW0 = new global::NetGen.Kernels.PackedWeights<T>(784, 256); // [0] fc1: Wᵀ in GEMM panels, kept between calls
+        private readonly global::NetGen.Kernels.PackedWeights<T> _packedW3 = new global::NetGen.Kernels.PackedWeights<T>(256, 128); // [3] fc2: Wᵀ in GEMM panels, kept between calls
+        private readonly global::NetGen.Kernels.PackedWeights<T> _packedW5 = new global::NetGen.Kernels.PackedWeights<T>(128, 10); // [5] out: Wᵀ in GEMM panels, kept between calls
 
         private static T C(double value) => T.CreateTruncating(value);
         private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -252,7 +266,8 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             // ── [0] fc1: Dense 784 → 256 ─────────────────────────────────────────────────────────────────────
             // y[B,256] = x[B,784] · W[256,784]ᵀ + b[256], then max(0, ·) → output of [1]
             // GEMM x·Wᵀ: [64×784]·[784×256], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200704), P(L0_Bias, 256), A(L1_Y, B * 256), B, 784, 256, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true);
+            // Wᵀ pre-packed in _packedW0: packed by the first forward after the weights change, then reused
+            global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200704), P(L0_Bias, 256), A(L1_Y, B * 256), B, 784, 256, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true, packed: _packedW0);
 
             // ── [1] act1: ReLU [256] ─────────────────────────────────────────────────────────────────────────
             // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
@@ -271,7 +286,8 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             // ── [3] fc2: Dense 256 → 128 ─────────────────────────────────────────────────────────────────────
             // y[B,128] = x[B,256] · W[128,256]ᵀ + b[128], then max(0, ·) → output of [4]
             // GEMM x·Wᵀ: [64×256]·[256×128], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Forward<T>(A(L2_Y, B * 256), P(L3_Weight, 32768), P(L3_Bias, 128), A(L4_Y, B * 128), B, 256, 128, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true);
+            // Wᵀ pre-packed in _packedW3: packed by the first forward after the weights change, then reused
+            global::NetGen.Kernels.Dense.Forward<T>(A(L2_Y, B * 256), P(L3_Weight, 32768), P(L3_Bias, 128), A(L4_Y, B * 128), B, 256, 128, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true, packed: _packedW3);
 
             // ── [4] act2: ReLU [128] ─────────────────────────────────────────────────────────────────────────
             // y = max(0, x): applied by [3] as it stores its output here (fused epilogue)
@@ -279,7 +295,8 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             // ── [5] out: Dense 128 → 10 ──────────────────────────────────────────────────────────────────────
             // y[B,10] = x[B,128] · W[10,128]ᵀ + b[10]
             // GEMM x·Wᵀ: [64×128]·[128×10], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Forward<T>(A(L4_Y, B * 128), P(L5_Weight, 1280), P(L5_Bias, 10), A(L5_Y, B * 10), B, 128, 10, global::NetGen.Kernels.GemmMode.Packed);
+            // Wᵀ pre-packed in _packedW5: packed by the first forward after the weights change, then reused
+            global::NetGen.Kernels.Dense.Forward<T>(A(L4_Y, B * 128), P(L5_Weight, 1280), P(L5_Bias, 10), A(L5_Y, B * 10), B, 128, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW5);
 
             return A(L5_Y, B * 10);
         }
@@ -348,12 +365,22 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             _ = step;
             // SGD with momentum (lr 0.01, μ 0.9): v ← μ·v + g;  p ← p − lr·v
             global::NetGen.Kernels.Optimizers.Momentum<T>(Params, Grads, _velocity, C(0.01), C(0.9));
+            WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM
         }
 
         /// <summary>Zeroes the optimizer state (velocity or moments).</summary>
         public void ResetOptimizerState()
         {
             global::System.Array.Clear(_velocity);
+        }
+
+        /// <summary>The weights may have changed (update, load, a writable view handed out): pre-packed Wᵀ are rebuilt by the next
+        /// forward that uses them.</summary>
+        public void WeightsChanged()
+        {
+            _packedW0.Invalidate();
+            _packedW3.Invalidate();
+            _packedW5.Invalidate();
         }
     }
 }

@@ -19,6 +19,50 @@ public sealed class GeneratedApiTests
     }
 
     [Fact]
+    public void PrePackedWeightsFollowEveryWayTheWeightsChange()
+    {
+        // MnistMlp's three forward GEMMs are planned packed at batch 64, so it keeps Wᵀ pre-packed between calls. After
+        // each kind of change, its predictions must equal those of a fresh network holding the same parameters (copied
+        // through Save/Load, which reads the arena without touching the packed copies).
+        var net = new MnistMlp(1);
+        (float[] x, int[] labels) = GradientCheckTests.Batch(net, 64, 5);
+        var scores = new float[64 * MnistMlp.OutputSize];
+        var expected = new float[64 * MnistMlp.OutputSize];
+        void AssertCurrent(string after)
+        {
+            var stream = new MemoryStream();
+            net.Save(stream);
+            stream.Position = 0;
+            var fresh = new MnistMlp(2);
+            fresh.Load(stream);
+            fresh.Predict(x, expected);
+            net.Predict(x, scores);
+            Assert.True(expected.AsSpan().SequenceEqual(scores), $"stale pre-packed weights after {after}");
+        }
+
+        net.Predict(x, scores); // packs
+        AssertCurrent("the first Predict");
+
+        Span<float> w = net.GetParameter("0.weight");
+        w[5] += 0.5f;
+        w[784 * 200] -= 0.25f;
+        AssertCurrent("a write through GetParameter");
+
+        net.Parameters[MnistMlp.ParameterTable[2].Offset + 7] += 1f; // "2.weight"
+        AssertCurrent("a write through Parameters");
+
+        net.TrainStep(x, labels);
+        AssertCurrent("a training step");
+
+        var other = new MnistMlp(3);
+        var file = new MemoryStream();
+        other.Save(file);
+        file.Position = 0;
+        net.Load(file);
+        AssertCurrent("Load");
+    }
+
+    [Fact]
     public void SequentialIndicesCountActivationAndDropoutModules()
     {
         Assert.Equal(new[] { "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias", "5.weight", "6.weight", "6.bias", "8.weight", "8.bias", "10.weight", "10.bias", "12.weight", "12.bias", "15.weight", "15.bias" },

@@ -156,8 +156,24 @@ internal sealed class DenseEntry : ILayerEntry
         string bias = c.Layer.BiasParameter >= 0 ? c.Param(c.Layer.BiasParameter) : "default";
         string mode = Gemm(w, c.Plan.MaxBatch, c.Layer.OutputSize, c.Layer.InputSize, "x·Wᵀ");
         string relu = c.FuseReLU ? ", fuseReLU: true" : string.Empty;
-        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.Param(c.Layer.WeightParameter)}, {bias}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu});");
+        string packed = UsesPackedWeights(c.Plan, c.Layer) ? ", packed: " + PackedField(c.Layer) : string.Empty;
+        if (packed.Length > 0)
+        {
+            w.WriteLine($"// Wᵀ pre-packed in {PackedField(c.Layer)}: packed by the first forward after the weights change, then reused");
+        }
+
+        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.Param(c.Layer.WeightParameter)}, {bias}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu}{packed});");
     }
+
+    /// <summary>Whether the layer keeps its Wᵀ pre-packed between calls: a Dense whose forward GEMM is planned packed at
+    /// the planned batch (and that is not inside a fused narrow pair).</summary>
+    public static bool UsesPackedWeights(Plan plan, LayerPlan layer) =>
+        layer.Kind == LayerKind.Dense &&
+        !(layer.Index < 3 && NetworkPlanner.IsNarrowPair(plan.Layers)) &&
+        NetworkPlanner.ChooseGemm(plan.MaxBatch, layer.OutputSize, layer.InputSize) != "Direct";
+
+    /// <summary>The Core field holding the layer's pre-packed Wᵀ.</summary>
+    public static string PackedField(LayerPlan layer) => "_packedW" + LayerCatalog.I(layer.Index);
 
     public void EmitBackward(SourceWriter w, LayerEmitContext c)
     {

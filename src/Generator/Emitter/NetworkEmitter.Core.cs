@@ -26,6 +26,14 @@ internal static partial class NetworkEmitter
             w.WriteLine($"private readonly T[] {state} = new T[ParameterCount];");
         }
 
+        foreach (LayerPlan layer in plan.Layers)
+        {
+            if (DenseEntry.UsesPackedWeights(plan, layer))
+            {
+                w.WriteLine($"private readonly global::NetGen.Kernels.PackedWeights<T> {DenseEntry.PackedField(layer)} = new global::NetGen.Kernels.PackedWeights<T>({I(layer.InputSize)}, {I(layer.OutputSize)}); // [{I(layer.Index)}] {layer.Name}: Wᵀ in GEMM panels, kept between calls");
+            }
+        }
+
         if (NetworkPlanner.IsNarrowPair(plan.Layers))
         {
             w.WriteLine($"private readonly T[] _pair = new T[global::NetGen.Kernels.DenseReLUDense.ScratchLength({I(plan.Layers[0].InputSize)}, {I(plan.Layers[0].OutputSize)}, {I(plan.Layers[2].OutputSize)})]; // padded weights and gradient sums of the fused [0]–[2]");
@@ -46,6 +54,32 @@ internal static partial class NetworkEmitter
         EmitBackward(w, plan);
         w.WriteLine();
         EmitUpdate(w, plan);
+        w.WriteLine();
+        EmitWeightsChanged(w, plan);
+        w.CloseBrace();
+    }
+
+    private static void EmitWeightsChanged(SourceWriter w, Plan plan)
+    {
+        w.WriteLine("/// <summary>The weights may have changed (update, load, a writable view handed out): pre-packed Wᵀ are rebuilt by the next");
+        w.WriteLine("/// forward that uses them.</summary>");
+        w.WriteLine("public void WeightsChanged()");
+        w.OpenBrace();
+        bool any = false;
+        foreach (LayerPlan layer in plan.Layers)
+        {
+            if (DenseEntry.UsesPackedWeights(plan, layer))
+            {
+                w.WriteLine($"{DenseEntry.PackedField(layer)}.Invalidate();");
+                any = true;
+            }
+        }
+
+        if (!any)
+        {
+            w.WriteLine("// no pre-packed weights: every forward GEMM of this network runs the direct kernel (rule: docs/performance.md)");
+        }
+
         w.CloseBrace();
     }
 
@@ -215,6 +249,15 @@ internal static partial class NetworkEmitter
 
         w.WriteLine($"// {OptimizerCatalog.Title(plan.Training)}: {OptimizerCatalog.Formula(plan.Training.Optimizer)}");
         OptimizerCatalog.EmitUpdate(w, plan.Training);
+        foreach (LayerPlan layer in plan.Layers)
+        {
+            if (DenseEntry.UsesPackedWeights(plan, layer))
+            {
+                w.WriteLine("WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM");
+                break;
+            }
+        }
+
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Zeroes the optimizer state (velocity or moments).</summary>");

@@ -23,9 +23,15 @@ public static class Dense
     /// <param name="outputs">O.</param>
     /// <param name="mode">GEMM kernel (the generator's per-layer choice); <see cref="GemmMode.Auto"/> = <see cref="Gemm.Choose"/>.</param>
     /// <param name="fuseReLU">Apply ReLU as y is stored (the Dense + ReLU pair in one pass).</param>
-    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int batch, int inputs, int outputs, GemmMode mode = GemmMode.Auto, bool fuseReLU = false)
+    /// <param name="packed">Pre-packed Wᵀ of this layer, used when the packed kernel runs (repacked first if not current);
+    /// null = pack inside the GEMM. Ignored by the direct kernel (fewer than 6 rows, or <see cref="GemmMode.Direct"/>).</param>
+    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int batch, int inputs, int outputs, GemmMode mode = GemmMode.Auto, bool fuseReLU = false, PackedWeights<T>? packed = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        if (packed is not null && (packed.Inputs != inputs || packed.Outputs != outputs))
+        {
+            throw new ArgumentException($"Packed weights are for {packed.Inputs} inputs and {packed.Outputs} outputs, not {inputs} and {outputs}.", nameof(packed));
+        }
         ThrowHelper.RequireNonNegative(batch, nameof(batch));
         ThrowHelper.RequireNonNegative(inputs, nameof(inputs));
         ThrowHelper.RequireNonNegative(outputs, nameof(outputs));
@@ -45,7 +51,7 @@ public static class Dense
         if (mode != GemmMode.Direct)
         {
             // B(p, j) = W[j, p]: the packed kernel transposes W as it packs; bias and ReLU ride in its epilogue.
-            Gemm.Packed(x, inputs, 1, w, 1, inputs, y, batch, outputs, inputs, false, bias, fuseReLU, mode);
+            Gemm.Packed(x, inputs, 1, w, 1, inputs, y, batch, outputs, inputs, false, bias, fuseReLU, mode, packed);
             return;
         }
 

@@ -153,7 +153,7 @@ public static class Gemm
         : mode;
 
     /// <summary>The packed kernel over pinned operands: A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·brs + j·bcs].</summary>
-    internal static unsafe void Packed<T>(ReadOnlySpan<T> a, nint ars, nint acs, ReadOnlySpan<T> b, nint brs, nint bcs, Span<T> c, int m, int n, int k, bool accumulate, ReadOnlySpan<T> bias, bool relu, GemmMode mode)
+    internal static unsafe void Packed<T>(ReadOnlySpan<T> a, nint ars, nint acs, ReadOnlySpan<T> b, nint brs, nint bcs, Span<T> c, int m, int n, int k, bool accumulate, ReadOnlySpan<T> bias, bool relu, GemmMode mode, PackedWeights<T>? packedB = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (m == 0 || n == 0)
@@ -164,6 +164,7 @@ public static class Gemm
         fixed (T* pb = b)
         fixed (T* pc = c)
         fixed (T* pbias = bias)
+        fixed (T* pp = packedB is null ? default : packedB.Buffer.AsSpan())
         {
             var o = new PackedGemm.Operands<T>
             {
@@ -173,8 +174,14 @@ public static class Gemm
                 Bias = bias.IsEmpty ? null : pbias,
                 M = m, N = n, K = k,
                 Accumulate = accumulate, Relu = relu,
+                PackedB = packedB is null || packedB.Buffer.Length == 0 ? null : pp,
+                PackNow = packedB is { IsCurrent: false },
             };
             PackedGemm.Run(o, mode == GemmMode.PackedParallel);
+            if (packedB is not null)
+            {
+                packedB.IsCurrent = true;
+            }
         }
     }
 

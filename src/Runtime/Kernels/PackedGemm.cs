@@ -53,6 +53,56 @@ internal static class PackedGemm
         public T* Bias; // null = none; one value per column of C
         public int M, N, K;
         public bool Accumulate, Relu;
+
+        /// <summary>Persistent packed copy of the whole of B (<see cref="PackedLength"/> elements), or null to pack into
+        /// per-thread buffers. With <see cref="PackNow"/> the run writes it (each thread its own columns) as it goes;
+        /// without, it is read as it is.</summary>
+        public T* PackedB;
+        public bool PackNow;
+    }
+
+    /// <summary>Elements of a persistent packed copy of a K×N matrix B: every depth block's panels, N rounded up to NR.</summary>
+    public static int PackedLength<T>(int k, int n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        checked(RoundUp(n, NR<T>()) * k);
+
+    /// <summary>Packs all of B into <see cref="Operands{T}.PackedB"/> on this thread: depth block pc starts at
+    /// pc·RoundUp(N, NR), and within it column block jc at jc·kc, the layout <see cref="Range{T, TS, TV}"/> reads.</summary>
+    internal static unsafe void PackAll<T>(in Operands<T> o)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Simd512<T>.IsAccelerated)
+        {
+            PackAll<T, Simd512<T>, Vector512<T>>(o);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            PackAll<T, Simd256<T>, Vector256<T>>(o);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            PackAll<T, Simd128<T>, Vector128<T>>(o);
+        }
+        else
+        {
+            PackAll<T, Scalar<T>, T>(o);
+        }
+    }
+
+    private static unsafe void PackAll<T, TS, TV>(in Operands<T> o)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        nint npad = RoundUp(o.N, 2 * TS.Count);
+        for (int jc = 0; jc < o.N; jc += NC)
+        {
+            for (int pc = 0; pc < o.K; pc += KC)
+            {
+                int kc = Math.Min(KC, o.K - pc);
+                PackB<T, TS, TV>(o, pc, kc, jc, Math.Min(NC, o.N - jc), ref Unsafe.AsRef<T>(o.PackedB + (pc * npad) + ((nint)jc * kc)));
+            }
+        }
     }
 
     /// <summary>Runs the GEMM on this thread, or on every core when <paramref name="parallel"/> (same bits either way).</summary>
@@ -64,6 +114,12 @@ internal static class PackedGemm
         {
             Job<T> job = Job<T>.Instance;
             job.Operands = o;
+            if (o.PackNow && !SplitsColumns(o.M, o.N, NR<T>(), parts))
+            {
+                // Parts that split rows would all pack the same panels while others read them: pack once, first.
+                PackAll(o);
+                job.Operands.PackNow = false;
+            }
             Workers.RunAndRelease(job, parts);
             return;
         }
@@ -81,18 +137,24 @@ internal static class PackedGemm
     /// wide enough, otherwise by whole MR-row panels; returns an empty range for a part that gets nothing.</summary>
     internal static void Split(int m, int n, int nr, int part, int parts, out int i0, out int i1, out int j0, out int j1)
     {
-        int colPanels = (n + nr - 1) / nr;
-        int rowPanels = (m + MR - 1) / MR;
-        if (colPanels >= parts || colPanels >= rowPanels)
+        if (SplitsColumns(m, n, nr, parts))
         {
+            int colPanels = (n + nr - 1) / nr;
             (int p0, int p1) = Share(colPanels, part, parts);
             (i0, i1, j0, j1) = (0, m, Math.Min(n, p0 * nr), Math.Min(n, p1 * nr));
         }
         else
         {
-            (int p0, int p1) = Share(rowPanels, part, parts);
+            (int p0, int p1) = Share((m + MR - 1) / MR, part, parts);
             (i0, i1, j0, j1) = (Math.Min(m, p0 * MR), Math.Min(m, p1 * MR), 0, n);
         }
+    }
+
+    /// <summary>Whether <see cref="Split"/> gives each part whole column panels (else whole row panels).</summary>
+    private static bool SplitsColumns(int m, int n, int nr, int parts)
+    {
+        int colPanels = (n + nr - 1) / nr;
+        return colPanels >= parts || colPanels >= (m + MR - 1) / MR;
     }
 
     private static (int Start, int End) Share(int panels, int part, int parts)
@@ -164,10 +226,11 @@ internal static class PackedGemm
 
         // Sized for the whole product, not this part: a thread that once ran part 0 can later run all of it (when the
         // workers are busy elsewhere) without growing its buffers, so steady state never allocates.
-        T[] packB = Buffers<T>.B(Math.Min(KC, k) * Math.Min(NC, RoundUp(o.N, nr)));
+        bool persistent = o.PackedB != null;
+        nint npad = RoundUp(o.N, nr);
         T[] packA = Buffers<T>.A(Math.Min(KC, k) * RoundUp(Math.Min(MC, o.M), MR));
-        ref T pb = ref MemoryMarshal.GetArrayDataReference(packB);
         ref T pa = ref MemoryMarshal.GetArrayDataReference(packA);
+        ref T buffer = ref persistent ? ref Unsafe.NullRef<T>() : ref MemoryMarshal.GetArrayDataReference(Buffers<T>.B(Math.Min(KC, k) * Math.Min(NC, RoundUp(o.N, nr))));
         bool aRowsContiguous = o.Acs == 1;
 
         for (int jc = j0; jc < j1; jc += NC)
@@ -178,7 +241,13 @@ internal static class PackedGemm
                 int kc = Math.Min(KC, k - pc);
                 bool addC = pc > 0 || o.Accumulate;
                 bool last = pc + kc == k;
-                PackB<T, TS, TV>(o, pc, kc, jc, nc, ref pb);
+                // B's block: the persistent copy (written now by this part, for its own columns, or already there),
+                // or this thread's buffer.
+                ref T pb = ref persistent ? ref Unsafe.AsRef<T>(o.PackedB + (pc * npad) + ((nint)jc * kc)) : ref buffer;
+                if (!persistent || o.PackNow)
+                {
+                    PackB<T, TS, TV>(o, pc, kc, jc, nc, ref pb);
+                }
 
                 for (int ic = i0; ic < i1; ic += MC)
                 {

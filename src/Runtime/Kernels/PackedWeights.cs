@@ -1,0 +1,47 @@
+using System;
+using System.Numerics;
+
+namespace NetGen.Kernels;
+
+/// <summary>
+/// A Dense layer's <c>Wᵀ</c> kept between calls in the panel layout of the packed GEMM, so a forward pass <c>x·Wᵀ</c>
+/// that finds it current skips packing the weights: the pre-packed weights of a generated network.
+/// </summary>
+/// <remarks>
+/// <para>The generated network owns one per Dense layer whose forward GEMM is planned Packed or PackedParallel (the sizes
+/// are compile-time constants) and calls <see cref="Invalidate"/> whenever the weights may change: after every optimizer
+/// update, after Load, and when it hands out a writable view of the parameters. The next packed forward then repacks
+/// as part of its GEMM (each thread packing the columns it computes), which costs what packing inside the GEMM always
+/// cost; calls after that, until the weights change again, do not pack at all (inference, evaluation, Predict over
+/// many MaxBatch chunks).</para>
+/// <para>The layout depends on this machine's register width (NR = 2 registers), so it is built at run time and never
+/// saved. It is bound to one weight tensor by its owner: the kernels only check its shape.</para>
+/// </remarks>
+public sealed class PackedWeights<T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>Room for <c>Wᵀ</c> of a Dense layer with <paramref name="inputs"/> inputs and <paramref name="outputs"/> outputs.</summary>
+    public PackedWeights(int inputs, int outputs)
+    {
+        ThrowHelper.RequireNonNegative(inputs, nameof(inputs));
+        ThrowHelper.RequireNonNegative(outputs, nameof(outputs));
+        Inputs = inputs;
+        Outputs = outputs;
+        Buffer = new T[PackedGemm.PackedLength<T>(inputs, outputs)];
+    }
+
+    /// <summary>I of the layer.</summary>
+    public int Inputs { get; }
+
+    /// <summary>O of the layer.</summary>
+    public int Outputs { get; }
+
+    /// <summary>Whether the panels hold the current weights (set by the forward pass that packed them).</summary>
+    public bool IsCurrent { get; internal set; }
+
+    /// <summary>The panels, <c>RoundUp(O, NR) · I</c> elements.</summary>
+    internal T[] Buffer { get; }
+
+    /// <summary>The weights may have changed: the next packed forward repacks.</summary>
+    public void Invalidate() => IsCurrent = false;
+}
