@@ -3,6 +3,8 @@
 #
 #   bench/compare.sh [--passes N] [--reps N]        (defaults: 3 passes, 31 repetitions; about 3-5 minutes)
 #
+# Needs python3-torch and OpenBLAS (apt-get install -y python3-torch libopenblas0-pthread): see bench/README.md.
+#
 # Writes bench/results/latest.json (array: workload, unit, netgen, pytorch, ratio, percent_of_peak for GEMM),
 # bench/results/latest.machine.json and bench/results/latest.md. See bench/README.md for what the numbers mean.
 set -euo pipefail
@@ -10,15 +12,30 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 passes=3
 reps=31
+allow_reference_blas=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --passes) passes="$2"; shift 2 ;;
     --reps) reps="$2"; shift 2 ;;
-    *) echo "usage: bench/compare.sh [--passes N] [--reps N]" >&2; exit 2 ;;
+    --allow-reference-blas) allow_reference_blas=1; shift ;;
+    *) echo "usage: bench/compare.sh [--passes N] [--reps N] [--allow-reference-blas]" >&2; exit 2 ;;
   esac
 done
 
 py=/usr/bin/python3
+
+# PyTorch's best configuration here runs its BLAS calls (torch.mm, nn.Linear's addmm) on OpenBLAS. Debian's
+# python3-torch alone resolves libblas.so.3 to the netlib reference BLAS (about 2 GFLOP/s): a handicapped peer.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
+case "$blas" in
+  *openblas*) ;;
+  *)
+    if [ "$allow_reference_blas" = 0 ]; then
+      echo "libblas.so.3 resolves to '${blas:-nothing}', not OpenBLAS: PyTorch would be measured with a slow BLAS." >&2
+      echo "Install it first:  apt-get install -y libopenblas0-pthread   (or pass --allow-reference-blas)" >&2
+      exit 3
+    fi ;;
+esac
 out=bench/results
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

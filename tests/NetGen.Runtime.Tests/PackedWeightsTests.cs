@@ -9,7 +9,7 @@ public class PackedWeightsTests
     [InlineData(64, 784, 256, GemmMode.Packed)]
     [InlineData(64, 784, 256, GemmMode.PackedParallel)] // parts split columns: each packs its own panels
     [InlineData(512, 40, 16, GemmMode.PackedParallel)]  // one column panel: parts split rows, so it is packed first
-    [InlineData(37, 300, 33, GemmMode.Packed)]          // edge panels, two depth blocks
+    [InlineData(37, 600, 33, GemmMode.Packed)]          // edge panels, two depth blocks (KC = 512)
     [InlineData(7, 5, 3, GemmMode.PackedParallel)]
     public void PrePackedForward_IsBitIdentical_AndReusedUntilInvalidated(int batch, int inputs, int outputs, GemmMode mode)
     {
