@@ -441,16 +441,15 @@ namespace Demo.Activations
             }
 
             /// <summary>Backward: the same layers in reverse order, from ∂L/∂scores (left by Loss) to every parameter gradient.
-            /// Parameter gradients are zeroed first and then accumulated (+=); activation gradients ping-pong between two buffers.</summary>
+            /// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;
+            /// activation gradients ping-pong between two buffers.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
-                global::System.Array.Clear(Grads);
-
                 // ── [15] dense_15: Dense 6 → 3 · backward ────────────────────────────────────────────────────────
-                // dx[B,6] = dy[B,3] · W[3,6];  dW[3,6] += dyᵀ · x;  db[3] += Σ_B dy
+                // dx[B,6] = dy[B,3] · W[3,6];  dW[3,6] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [8×3]·[3×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×8]·[8×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L14_Y, B * 6), P(L15_Weight, 18), D1(B * 6), G(L15_Weight, 18), G(L15_Bias, 3), B, 6, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L14_Y, B * 6), P(L15_Weight, 18), D1(B * 6), G(L15_Weight, 18), G(L15_Bias, 3), B, 6, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [14] dropout_14: Dropout p = 0.25 [6] · backward ─────────────────────────────────────────────
                 // dx = dy ⊙ m
@@ -461,69 +460,69 @@ namespace Demo.Activations
                 global::NetGen.Kernels.Activations.IdentityBackward<T>(D0(B * 6), D1(B * 6));
 
                 // ── [12] dense_12: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
-                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L11_Y, B * 6), P(L12_Weight, 36), D0(B * 6), G(L12_Weight, 36), G(L12_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L11_Y, B * 6), P(L12_Weight, 36), D0(B * 6), G(L12_Weight, 36), G(L12_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [11] elu_11: ELU [6] · backward ──────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (x > 0 ? 1 : y + 0.5)
                 global::NetGen.Kernels.Activations.EluBackward<T>(D0(B * 6), A(L10_Y, B * 6), A(L11_Y, B * 6), D1(B * 6), C(0.5));
 
                 // ── [10] dense_10: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
-                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L9_Y, B * 6), P(L10_Weight, 36), D0(B * 6), G(L10_Weight, 36), G(L10_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L9_Y, B * 6), P(L10_Weight, 36), D0(B * 6), G(L10_Weight, 36), G(L10_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [9] tanh_9: Tanh [6] · backward ──────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (1 − y²)
                 global::NetGen.Kernels.Activations.TanhBackward<T>(D0(B * 6), A(L9_Y, B * 6), D1(B * 6));
 
                 // ── [8] dense_8: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
-                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L7_Y, B * 6), P(L8_Weight, 36), D0(B * 6), G(L8_Weight, 36), G(L8_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L7_Y, B * 6), P(L8_Weight, 36), D0(B * 6), G(L8_Weight, 36), G(L8_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [7] sigmoid_7: Sigmoid [6] · backward ────────────────────────────────────────────────────────
                 // dx = dy ⊙ y ⊙ (1 − y)
                 global::NetGen.Kernels.Activations.SigmoidBackward<T>(D0(B * 6), A(L7_Y, B * 6), D1(B * 6));
 
                 // ── [6] dense_6: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
-                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L5_Y, B * 6), P(L6_Weight, 36), D0(B * 6), G(L6_Weight, 36), G(L6_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L5_Y, B * 6), P(L6_Weight, 36), D0(B * 6), G(L6_Weight, 36), G(L6_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [5] prelu_5: PReLU [6] · backward ────────────────────────────────────────────────────────────
-                // dx = dy ⊙ (x > 0 ? 1 : a);  da += Σ dy ⊙ x ⊙ 1(x ≤ 0)
-                Grads[L5_Weight] += global::NetGen.Kernels.Activations.PReLUBackward<T>(D0(B * 6), A(L4_Y, B * 6), D1(B * 6), Params[L5_Weight]);
+                // dx = dy ⊙ (x > 0 ? 1 : a);  da = Σ dy ⊙ x ⊙ 1(x ≤ 0)
+                Grads[L5_Weight] = global::NetGen.Kernels.Activations.PReLUBackward<T>(D0(B * 6), A(L4_Y, B * 6), D1(B * 6), Params[L5_Weight]);
 
                 // ── [4] dense_4: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
-                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L3_Y, B * 6), P(L4_Weight, 36), D0(B * 6), G(L4_Weight, 36), G(L4_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L3_Y, B * 6), P(L4_Weight, 36), D0(B * 6), G(L4_Weight, 36), G(L4_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [3] leaky_relu_3: LeakyReLU [6] · backward ───────────────────────────────────────────────────
                 // dx = dy ⊙ (x > 0 ? 1 : 0.01)
                 global::NetGen.Kernels.Activations.LeakyReLUBackward<T>(D0(B * 6), A(L2_Y, B * 6), D1(B * 6), C(0.01));
 
                 // ── [2] dense_2: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
-                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] += dyᵀ · x;  db[6] += Σ_B dy
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L1_Y, B * 6), P(L2_Weight, 36), D0(B * 6), G(L2_Weight, 36), G(L2_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L1_Y, B * 6), P(L2_Weight, 36), D0(B * 6), G(L2_Weight, 36), G(L2_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [1] relu_1: ReLU [6] · backward ──────────────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 6), A(L1_Y, B * 6), D1(B * 6));
 
                 // ── [0] dense_0: Dense 5 → 6 · backward ──────────────────────────────────────────────────────────
-                // dW[6,5] += dyᵀ · x;  db[6] += Σ_B dy
+                // dW[6,5] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dyᵀ·x: [6×8]·[8×5], 240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), x, P(L0_Weight, 30), default, G(L0_Weight, 30), G(L0_Bias, 6), B, 5, 6, dwMode: global::NetGen.Kernels.GemmMode.Direct);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), x, P(L0_Weight, 30), default, G(L0_Weight, 30), G(L0_Bias, 6), B, 5, 6, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── L2 regularisation · backward: dW += λ·W, λ = 0.001
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 30), G(L0_Weight, 30), C(0.001));

@@ -273,25 +273,24 @@ namespace Demo.Svm
             }
 
             /// <summary>Backward: the same layers in reverse order, from ∂L/∂scores (left by Loss) to every parameter gradient.
-            /// Parameter gradients are zeroed first and then accumulated (+=); activation gradients ping-pong between two buffers.</summary>
+            /// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;
+            /// activation gradients ping-pong between two buffers.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
-                global::System.Array.Clear(Grads);
-
                 // ── [2] scores: Dense 100 → 10 · backward ────────────────────────────────────────────────────────
-                // dx[B,100] = dy[B,10] · W[10,100];  dW[10,100] += dyᵀ · x
+                // dx[B,100] = dy[B,10] · W[10,100];  dW[10,100] = dyᵀ · x
                 // GEMM dy·W: [128×10]·[10×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×128]·[128×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
 
                 // ── [1] tanh_1: Tanh [100] · backward ────────────────────────────────────────────────────────────
                 // dx = dy ⊙ (1 − y²)
                 global::NetGen.Kernels.Activations.TanhBackward<T>(D1(B * 100), A(L1_Y, B * 100), D0(B * 100));
 
                 // ── [0] hidden: Dense 3072 → 100 · backward ──────────────────────────────────────────────────────
-                // dW[100,3072] += dyᵀ · x;  db[100] += Σ_B dy
+                // dW[100,3072] = dyᵀ · x;  db[100] = Σ_B dy
                 // GEMM dyᵀ·x: [100×128]·[128×3072], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
 
                 // no L2 regularisation (WeightDecay = 0)
             }

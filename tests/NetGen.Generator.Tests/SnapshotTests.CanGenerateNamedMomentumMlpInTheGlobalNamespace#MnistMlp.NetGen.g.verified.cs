@@ -319,26 +319,25 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
         }
 
         /// <summary>Backward: the same layers in reverse order, from ∂L/∂scores (left by Loss) to every parameter gradient.
-        /// Parameter gradients are zeroed first and then accumulated (+=); activation gradients ping-pong between two buffers.</summary>
+        /// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;
+        /// activation gradients ping-pong between two buffers.</summary>
         public void Backward(global::System.ReadOnlySpan<T> x, int B)
         {
-            global::System.Array.Clear(Grads);
-
             // ── [5] out: Dense 128 → 10 · backward ───────────────────────────────────────────────────────────
-            // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] += dyᵀ · x;  db[10] += Σ_B dy
+            // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] = dyᵀ · x;  db[10] = Σ_B dy
             // GEMM dy·W: [64×10]·[10×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
             // GEMM dyᵀ·x: [10×64]·[64×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed);
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
 
             // ── [4] act2: ReLU [128] · backward ──────────────────────────────────────────────────────────────
             // dx = dy ⊙ 1(y > 0)
             global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 128), A(L4_Y, B * 128), D0(B * 128));
 
             // ── [3] fc2: Dense 256 → 128 · backward ──────────────────────────────────────────────────────────
-            // dx[B,256] = dy[B,128] · W[128,256];  dW[128,256] += dyᵀ · x;  db[128] += Σ_B dy
+            // dx[B,256] = dy[B,128] · W[128,256];  dW[128,256] = dyᵀ · x;  db[128] = Σ_B dy
             // GEMM dy·W: [64×128]·[128×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
             // GEMM dyᵀ·x: [128×64]·[64×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel);
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
 
             // ── [2] drop1: Dropout p = 0.5 [256] · backward ──────────────────────────────────────────────────
             // dx = dy ⊙ m
@@ -349,9 +348,9 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 256), A(L1_Y, B * 256), D1(B * 256));
 
             // ── [0] fc1: Dense 784 → 256 · backward ──────────────────────────────────────────────────────────
-            // dW[256,784] += dyᵀ · x;  db[256] += Σ_B dy
+            // dW[256,784] = dyᵀ · x;  db[256] = Σ_B dy
             // GEMM dyᵀ·x: [256×64]·[64×784], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel);
+            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
 
             // ── L2 regularisation · backward: dW += λ·W, λ = 0.0005
             global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200704), G(L0_Weight, 200704), C(0.0005));

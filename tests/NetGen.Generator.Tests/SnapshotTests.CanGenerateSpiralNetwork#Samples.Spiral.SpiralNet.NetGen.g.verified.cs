@@ -276,21 +276,20 @@ namespace Samples.Spiral
             }
 
             /// <summary>Backward: the same layers in reverse order, from ∂L/∂scores (left by Loss) to every parameter gradient.
-            /// Parameter gradients are zeroed first and then accumulated (+=); activation gradients ping-pong between two buffers.</summary>
+            /// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;
+            /// activation gradients ping-pong between two buffers.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
-                global::System.Array.Clear(Grads);
-
                 // ── [2] dense_2: Dense 100 → 3 · backward ────────────────────────────────────────────────────────
-                // dW2[3,100] += dyᵀ · h;  db2[3] += Σ_B dy;  then [1] and [0] in the same pass:
-                // h = max(0, z), z = x · W0ᵀ + b0 recomputed;  dh[B,100] = (dy · W2) ⊙ 1(z > 0);  dW0[100,2] += dhᵀ · x;  db0[100] += Σ_B dh
-                global::NetGen.Kernels.DenseReLUDense.Backward<T>(D0(B * 3), x, P(L0_Weight, 200), P(L0_Bias, 100), P(L2_Weight, 300), G(L0_Weight, 200), G(L0_Bias, 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 2, 100, 3, _pair);
+                // dW2[3,100] = dyᵀ · h;  db2[3] = Σ_B dy;  then [1] and [0] in the same pass:
+                // h = max(0, z), z = x · W0ᵀ + b0 recomputed;  dh[B,100] = (dy · W2) ⊙ 1(z > 0);  dW0[100,2] = dhᵀ · x;  db0[100] = Σ_B dh
+                global::NetGen.Kernels.DenseReLUDense.Backward<T>(D0(B * 3), x, P(L0_Weight, 200), P(L0_Bias, 100), P(L2_Weight, 300), G(L0_Weight, 200), G(L0_Bias, 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 2, 100, 3, _pair, accumulate: false);
 
                 // ── [1] relu_1: ReLU [100] · backward ────────────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0): inside [2]'s fused backward
 
                 // ── [0] dense_0: Dense 2 → 100 · backward ────────────────────────────────────────────────────────
-                // dW[100,2] += dyᵀ · x;  db[100] += Σ_B dy: inside [2]'s fused backward
+                // dW[100,2] = dyᵀ · x;  db[100] = Σ_B dy: inside [2]'s fused backward
 
                 // ── L2 regularisation · backward: dW += λ·W, λ = 0.001
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200), G(L0_Weight, 200), C(0.001));

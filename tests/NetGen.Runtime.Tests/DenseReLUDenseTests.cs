@@ -57,6 +57,23 @@ public class DenseReLUDenseTests
     }
 
     [Fact]
+    public void BackwardWithoutAccumulate_OverwritesWhatWasThere()
+    {
+        float[] x = TestUtil.Random<float>(30 * 2, 1), w0 = TestUtil.Random<float>(20 * 2, 2), b0 = TestUtil.Random<float>(20, 3);
+        float[] w1 = TestUtil.Random<float>(3 * 20, 4), dy = TestUtil.Random<float>(30 * 3, 5);
+        var scratch = new float[DenseReLUDense.ScratchLength(2, 20, 3)];
+        float[] dw0 = new float[40], db0 = new float[20], dw1 = new float[60], db1 = new float[3];
+        DenseReLUDense.Backward<float>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, 30, 2, 20, 3, scratch, accumulate: true);
+
+        float[] ow0 = TestUtil.Random<float>(40, 6), ob0 = TestUtil.Random<float>(20, 7), ow1 = TestUtil.Random<float>(60, 8), ob1 = TestUtil.Random<float>(3, 9);
+        DenseReLUDense.Backward<float>(dy, x, w0, b0, w1, ow0, ob0, ow1, ob1, 30, 2, 20, 3, scratch, accumulate: false);
+        Assert.Equal(dw0, ow0);
+        Assert.Equal(db0, ob0);
+        Assert.Equal(dw1, ow1);
+        Assert.Equal(db1, ob1);
+    }
+
+    [Fact]
     public void NaNInputPropagatesToTheOutput()
     {
         float[] x = [float.NaN, 1];

@@ -32,6 +32,29 @@ public class DenseTests
         }
     }
 
+    [Theory]
+    [InlineData(64, 784, 256)]
+    [InlineData(300, 2, 100)]
+    [InlineData(300, 100, 3)]
+    [InlineData(7, 5, 3)]
+    [InlineData(0, 4, 3)]
+    public void Backward_WithoutAccumulate_OverwritesWhatWasThere(int batch, int inputs, int outputs)
+    {
+        // accumulate: false (what generated networks pass) must equal accumulating into zeros, whatever dW and db held.
+        float[] dy = TestUtil.Random<float>(batch * outputs, 1), x = TestUtil.Random<float>(batch * inputs, 2), w = TestUtil.Random<float>(outputs * inputs, 3);
+        foreach (GemmMode mode in GemmTests.Modes)
+        {
+            var dwExpected = new float[outputs * inputs];
+            var dbExpected = new float[outputs];
+            Dense.Backward<float>(dy, x, w, default, dwExpected, dbExpected, batch, inputs, outputs, mode, mode, accumulate: true);
+
+            float[] dw = TestUtil.Random<float>(outputs * inputs, 4), db = TestUtil.Random<float>(outputs, 5);
+            Dense.Backward<float>(dy, x, w, default, dw, db, batch, inputs, outputs, mode, mode, accumulate: false);
+            Assert.Equal(dwExpected, dw);
+            Assert.Equal(dbExpected, db);
+        }
+    }
+
     [Fact]
     public void Forward_HandExample()
     {

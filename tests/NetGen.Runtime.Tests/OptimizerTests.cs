@@ -134,4 +134,49 @@ public class OptimizerTests
         TestUtil.AssertClose<T>(rmAdam, mAdam, tolerance, 0, "adam m");
         TestUtil.AssertClose<T>(rvAdam, vAdam, tolerance, 0, "adam v");
     }
+
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("momentum")]
+    [InlineData("nesterov")]
+    [InlineData("adam")]
+    public void LargeArenas_SplitOverCores_GiveTheBitsOfSmallSerialCalls(string rule)
+    {
+        // 200,003 elements: above Optimizers.ParallelThreshold, so one call runs on every core. The same update applied
+        // to 64-aligned slices below the threshold runs serially; both must agree bit for bit.
+        const int n = 200_003;
+        Assert.True(n >= Optimizers.ParallelThreshold);
+        float[] p0 = TestUtil.Random<float>(n, 1), g = TestUtil.Random<float>(n, 2), m0 = TestUtil.Random<float>(n, 3), v0 = TestUtil.Random<float>(n, 4);
+        for (int i = 0; i < n; i++)
+        {
+            v0[i] = Math.Abs(v0[i]); // a second moment is never negative
+        }
+
+        float[] p1 = (float[])p0.Clone(), m1 = (float[])m0.Clone(), v1 = (float[])v0.Clone();
+        Apply(rule, p1, g, m1, v1);
+
+        float[] p2 = (float[])p0.Clone(), m2 = (float[])m0.Clone(), v2 = (float[])v0.Clone();
+        const int slice = 64 * 500;
+        for (int start = 0; start < n; start += slice)
+        {
+            int len = Math.Min(slice, n - start);
+            Apply(rule, p2.AsSpan(start, len), g.AsSpan(start, len), m2.AsSpan(start, len), v2.AsSpan(start, len));
+        }
+
+        Assert.Equal(p2, p1);
+        Assert.Equal(m2, m1);
+        Assert.Equal(v2, v1);
+        Assert.NotEqual(p0, p1);
+    }
+
+    private static void Apply(string rule, Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v)
+    {
+        switch (rule)
+        {
+            case "sgd": Optimizers.Sgd(p, g, 0.1f); break;
+            case "momentum": Optimizers.Momentum(p, g, v, 0.1f, 0.9f); break;
+            case "nesterov": Optimizers.Nesterov(p, g, v, 0.1f, 0.9f); break;
+            default: Optimizers.Adam(p, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, 7); break;
+        }
+    }
 }

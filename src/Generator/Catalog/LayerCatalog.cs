@@ -149,7 +149,7 @@ internal sealed class DenseEntry : ILayerEntry
 
     public string BackwardFormula(LayerEmitContext c) =>
         (c.Dx is null ? string.Empty : $"dx[B,{c.In}] = dy[B,{c.Out}] · W[{c.Out},{c.In}];  ") +
-        $"dW[{c.Out},{c.In}] += dyᵀ · x" + (c.Layer.BiasParameter >= 0 ? $";  db[{c.Out}] += Σ_B dy" : string.Empty);
+        $"dW[{c.Out},{c.In}] = dyᵀ · x" + (c.Layer.BiasParameter >= 0 ? $";  db[{c.Out}] = Σ_B dy" : string.Empty);
 
     public void EmitForward(SourceWriter w, LayerEmitContext c)
     {
@@ -181,7 +181,7 @@ internal sealed class DenseEntry : ILayerEntry
         // No dx (first layer): no dy·W product, so only dwMode is passed.
         string dxMode = c.Dx is null ? string.Empty : "dxMode: " + Gemm(w, c.Plan.MaxBatch, c.Layer.InputSize, c.Layer.OutputSize, "dy·W") + ", ";
         string dwMode = Gemm(w, c.Layer.OutputSize, c.Layer.InputSize, c.Plan.MaxBatch, "dyᵀ·x");
-        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.Param(c.Layer.WeightParameter)}, {c.Dx ?? "default"}, {c.Grad(c.Layer.WeightParameter)}, {bias}, B, {c.In}, {c.Out}, {dxMode}dwMode: {dwMode});");
+        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.Param(c.Layer.WeightParameter)}, {c.Dx ?? "default"}, {c.Grad(c.Layer.WeightParameter)}, {bias}, B, {c.In}, {c.Out}, {dxMode}dwMode: {dwMode}, accumulate: false);");
     }
 
     /// <summary>Picks the GEMM kernel for C[m,n] = A[m,k]·B[k,n] at the planned batch and writes the choice as a comment.</summary>
@@ -303,13 +303,13 @@ internal sealed class PReLUEntry : ElementwiseBase
 
     public override string ForwardFormula(LayerEmitContext c) => "y = x > 0 ? x : a·x   (a learnable, shape [1])";
 
-    public override string BackwardFormula(LayerEmitContext c) => "dx = dy ⊙ (x > 0 ? 1 : a);  da += Σ dy ⊙ x ⊙ 1(x ≤ 0)";
+    public override string BackwardFormula(LayerEmitContext c) => "dx = dy ⊙ (x > 0 ? 1 : a);  da = Σ dy ⊙ x ⊙ 1(x ≤ 0)";
 
     public override void EmitForward(SourceWriter w, LayerEmitContext c) =>
         w.WriteLine($"global::NetGen.Kernels.Activations.PReLUForward<T>({c.X}, {c.Y}, Params[{c.ParamConst(c.Layer.WeightParameter)}]);");
 
     public override void EmitBackward(SourceWriter w, LayerEmitContext c) =>
-        w.WriteLine($"Grads[{c.ParamConst(c.Layer.WeightParameter)}] += global::NetGen.Kernels.Activations.PReLUBackward<T>({c.Dy}, {c.X}, {c.Dx}, Params[{c.ParamConst(c.Layer.WeightParameter)}]);");
+        w.WriteLine($"Grads[{c.ParamConst(c.Layer.WeightParameter)}] = global::NetGen.Kernels.Activations.PReLUBackward<T>({c.Dy}, {c.X}, {c.Dx}, Params[{c.ParamConst(c.Layer.WeightParameter)}]);");
 }
 
 /// <summary>ELU with α (default 1).</summary>

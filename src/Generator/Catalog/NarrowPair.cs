@@ -37,15 +37,15 @@ internal static class NarrowPair
         switch (index)
         {
             case 2:
-                w.WriteLine($"// dW2[{o},{h}] += dyᵀ · h{(second.BiasParameter >= 0 ? $";  db2[{o}] += Σ_B dy" : string.Empty)};  then [1] and [0] in the same pass:");
-                w.WriteLine($"// h = max(0, z), z = x · W0ᵀ{Bias(first, "b0", null)} recomputed;  dh[B,{h}] = (dy · W2) ⊙ 1(z > 0);  dW0[{h},{i}] += dhᵀ · x{(first.BiasParameter >= 0 ? $";  db0[{h}] += Σ_B dh" : string.Empty)}");
-                w.WriteLine($"global::NetGen.Kernels.DenseReLUDense.Backward<T>({dy}, x, {Param(plan, first.WeightParameter)}, {Param(plan, first.BiasParameter)}, {Param(plan, second.WeightParameter)}, {Grad(plan, first.WeightParameter)}, {Grad(plan, first.BiasParameter)}, {Grad(plan, second.WeightParameter)}, {Grad(plan, second.BiasParameter)}, B, {i}, {h}, {o}, _pair);");
+                w.WriteLine($"// dW2[{o},{h}] = dyᵀ · h{(second.BiasParameter >= 0 ? $";  db2[{o}] = Σ_B dy" : string.Empty)};  then [1] and [0] in the same pass:");
+                w.WriteLine($"// h = max(0, z), z = x · W0ᵀ{Bias(first, "b0", null)} recomputed;  dh[B,{h}] = (dy · W2) ⊙ 1(z > 0);  dW0[{h},{i}] = dhᵀ · x{(first.BiasParameter >= 0 ? $";  db0[{h}] = Σ_B dh" : string.Empty)}");
+                w.WriteLine($"global::NetGen.Kernels.DenseReLUDense.Backward<T>({dy}, x, {Param(plan, first.WeightParameter)}, {Param(plan, first.BiasParameter)}, {Param(plan, second.WeightParameter)}, {Grad(plan, first.WeightParameter)}, {Grad(plan, first.BiasParameter)}, {Grad(plan, second.WeightParameter)}, {Grad(plan, second.BiasParameter)}, B, {i}, {h}, {o}, _pair, accumulate: false);");
                 break;
             case 1:
                 w.WriteLine("// dx = dy ⊙ 1(y > 0): inside [2]'s fused backward");
                 break;
             default:
-                w.WriteLine($"// dW[{h},{i}] += dyᵀ · x{(first.BiasParameter >= 0 ? $";  db[{h}] += Σ_B dy" : string.Empty)}: inside [2]'s fused backward");
+                w.WriteLine($"// dW[{h},{i}] = dyᵀ · x{(first.BiasParameter >= 0 ? $";  db[{h}] = Σ_B dy" : string.Empty)}: inside [2]'s fused backward");
                 break;
         }
     }

@@ -178,11 +178,10 @@ internal static partial class NetworkEmitter
     private static void EmitBackward(SourceWriter w, Plan plan)
     {
         w.WriteLine("/// <summary>Backward: the same layers in reverse order, from ∂L/∂scores (left by Loss) to every parameter gradient.");
-        w.WriteLine("/// Parameter gradients are zeroed first and then accumulated (+=); activation gradients ping-pong between two buffers.</summary>");
+        w.WriteLine("/// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;");
+        w.WriteLine("/// activation gradients ping-pong between two buffers.</summary>");
         w.WriteLine("public void Backward(global::System.ReadOnlySpan<T> x, int B)");
         w.OpenBrace();
-        w.WriteLine("global::System.Array.Clear(Grads);");
-        w.WriteLine();
         bool inD0 = true;
         for (int i = plan.Layers.Count - 1; i >= 0; i--)
         {

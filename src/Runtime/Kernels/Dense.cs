@@ -167,19 +167,22 @@ public static class Dense
         return oEnd;
     }
 
-    /// <summary>dx[B,I] = dy · W (overwrites); dW[O,I] += dyᵀ · x; db[O] += Σ_B dy</summary>
+    /// <summary>dx[B,I] = dy · W (overwrites); dW[O,I] (+)= dyᵀ · x; db[O] (+)= Σ_B dy</summary>
     /// <param name="dy">Gradient of the output, [batch, outputs].</param>
     /// <param name="x">Input saved by the forward pass, [batch, inputs].</param>
     /// <param name="w">Weight, [outputs, inputs].</param>
     /// <param name="dx">Gradient of the input, [batch, inputs] (overwritten); empty = skip (first layer).</param>
-    /// <param name="dw">Gradient of the weight, [outputs, inputs] (accumulated).</param>
-    /// <param name="dbias">Gradient of the bias, [outputs] (accumulated); empty = skip.</param>
+    /// <param name="dw">Gradient of the weight, [outputs, inputs] (accumulated, or overwritten: see <paramref name="accumulate"/>).</param>
+    /// <param name="dbias">Gradient of the bias, [outputs] (likewise); empty = skip.</param>
     /// <param name="batch">B.</param>
     /// <param name="inputs">I.</param>
     /// <param name="outputs">O.</param>
     /// <param name="dxMode">GEMM kernel for dy·W.</param>
     /// <param name="dwMode">GEMM kernel for dyᵀ·x.</param>
-    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> dx, Span<T> dw, Span<T> dbias, int batch, int inputs, int outputs, GemmMode dxMode = GemmMode.Auto, GemmMode dwMode = GemmMode.Auto)
+    /// <param name="accumulate">Add to <paramref name="dw"/> and <paramref name="dbias"/> (true) or overwrite them (false:
+    /// what a generated network uses, each parameter gradient having one writer, so it never clears them first and the
+    /// GEMM never reads them).</param>
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> dx, Span<T> dw, Span<T> dbias, int batch, int inputs, int outputs, GemmMode dxMode = GemmMode.Auto, GemmMode dwMode = GemmMode.Auto, bool accumulate = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ThrowHelper.RequireNonNegative(batch, nameof(batch));
@@ -207,6 +210,12 @@ public static class Dense
         dwMode = Gemm.Resolve(dwMode, outputs, inputs, batch);
         if (dwMode == GemmMode.Direct && batch > 0 && inputs > 0 && outputs > 0 && (inputs <= SmallInputs || outputs <= SmallInputs))
         {
+            if (!accumulate)
+            {
+                dw.Slice(0, outputs * inputs).Clear();
+                dbias.Clear();
+            }
+
             // dW += dyᵀ·x and db += Σ dy in one pass over the batch, vectorised along the long side.
             if (inputs <= SmallInputs)
             {
@@ -219,12 +228,17 @@ public static class Dense
             return;
         }
 
-        // dW += dy[B,O]ᵀ · x[B,I]
-        Gemm.MatMulTN(dy, x, dw, outputs, inputs, batch, accumulate: true, dwMode);
+        // dW (+)= dy[B,O]ᵀ · x[B,I]
+        Gemm.MatMulTN(dy, x, dw, outputs, inputs, batch, accumulate, dwMode);
 
-        // db += Σ over rows of dy
+        // db (+)= Σ over rows of dy
         if (!dbias.IsEmpty)
         {
+            if (!accumulate)
+            {
+                dbias.Clear();
+            }
+
             for (int r = 0; r < batch; r++)
             {
                 TensorPrimitives.Add(dbias, dy.Slice(r * outputs, outputs), dbias);

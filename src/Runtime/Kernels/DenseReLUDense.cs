@@ -103,16 +103,17 @@ public static class DenseReLUDense
     /// <param name="w0">First weight, [hidden, inputs].</param>
     /// <param name="b0">First bias, [hidden]; empty = none.</param>
     /// <param name="w1">Second weight, [outputs, hidden].</param>
-    /// <param name="dw0">Gradient of <paramref name="w0"/> (accumulated).</param>
-    /// <param name="db0">Gradient of <paramref name="b0"/> (accumulated); empty = none.</param>
-    /// <param name="dw1">Gradient of <paramref name="w1"/> (accumulated).</param>
-    /// <param name="db1">Gradient of the second bias (accumulated); empty = none.</param>
+    /// <param name="dw0">Gradient of <paramref name="w0"/> (accumulated unless <paramref name="accumulate"/> is false).</param>
+    /// <param name="db0">Gradient of <paramref name="b0"/> (likewise); empty = none.</param>
+    /// <param name="dw1">Gradient of <paramref name="w1"/> (accumulated unless <paramref name="accumulate"/> is false).</param>
+    /// <param name="db1">Gradient of the second bias (likewise); empty = none.</param>
     /// <param name="batch">B.</param>
     /// <param name="inputs">I (1 to <see cref="MaxInputs"/>).</param>
     /// <param name="hidden">H.</param>
     /// <param name="outputs">O (1 to <see cref="MaxOutputs"/>).</param>
     /// <param name="scratch">At least <see cref="ScratchLength"/> elements; contents on entry do not matter.</param>
-    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+    /// <param name="accumulate">Add to the four gradients (true) or overwrite them (false, as generated networks do).</param>
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch, bool accumulate = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(x, w0, b0, w1, default, batch, inputs, hidden, outputs, scratch);
@@ -130,24 +131,24 @@ public static class DenseReLUDense
 
         if (Simd512<T>.IsAccelerated)
         {
-            Backward<T, Simd512<T>, Vector512<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+            Backward<T, Simd512<T>, Vector512<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch, accumulate);
         }
         else if (Simd256<T>.IsAccelerated)
         {
-            Backward<T, Simd256<T>, Vector256<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+            Backward<T, Simd256<T>, Vector256<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch, accumulate);
         }
         else if (Simd128<T>.IsAccelerated)
         {
-            Backward<T, Simd128<T>, Vector128<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+            Backward<T, Simd128<T>, Vector128<T>>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch, accumulate);
         }
         else
         {
-            Backward<T, Scalar<T>, T>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch);
+            Backward<T, Scalar<T>, T>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, inputs, hidden, outputs, scratch, accumulate);
         }
     }
 
     /// <summary>The backward in registers of <typeparamref name="TS"/> (tests run every width); arguments already checked.</summary>
-    internal static void Backward<T, TS, TV>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+    internal static void Backward<T, TS, TV>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch, bool accumulate = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -167,6 +168,13 @@ public static class DenseReLUDense
 
         // The sums sit in the second half of scratch, rows of the padded width: dW1 rows o, then dW0 columns i, then db0.
         Span<T> sums = scratch.Slice((inputs + 1 + outputs) * hp);
+        if (!accumulate)
+        {
+            dw1.Slice(0, outputs * hidden).Clear();
+            dw0.Slice(0, hidden * inputs).Clear();
+            db0.Clear();
+            db1.Clear();
+        }
         for (int o = 0; o < outputs; o++)
         {
             Span<T> row = dw1.Slice(o * hidden, hidden);

@@ -23,8 +23,12 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ThrowHelper.RequireSameLength(g.Length, p.Length, nameof(g));
-        TensorPrimitives.MultiplyAdd(g, -lr, p, p);
+        Update(Rule.Sgd, p, g, default, default, lr, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
     }
+
+    private static void SgdCore<T>(Span<T> p, ReadOnlySpan<T> g, T lr)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        TensorPrimitives.MultiplyAdd(g, -lr, p, p);
 
     /// <summary>v = μ·v + g; p −= lr · v</summary>
     /// <param name="p">Parameters (updated).</param>
@@ -36,6 +40,12 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, v.Length, nameof(v));
+        Update(Rule.Momentum, p, g, default, v, lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
+    }
+
+    private static void MomentumCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, T lr, T mu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         T negLr = -lr;
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
@@ -70,6 +80,12 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, v.Length, nameof(v));
+        Update(Rule.Nesterov, p, g, default, v, lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
+    }
+
+    private static void NesterovCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, T lr, T mu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         T negLr = -lr;
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
@@ -123,7 +139,12 @@ public static class Optimizers
         T oneMinusB2 = T.CreateTruncating(1.0 - b2);
         T negStepSize = T.CreateTruncating(-(double.CreateTruncating(lr) / (1.0 - Math.Pow(b1, step))));
         T biasCorrection2Sqrt = T.CreateTruncating(Math.Sqrt(1.0 - Math.Pow(b2, step)));
+        Update(Rule.Adam, p, g, m, v, beta1, beta2, oneMinusB1, oneMinusB2, negStepSize, biasCorrection2Sqrt, eps);
+    }
 
+    private static void AdamCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T beta1, T beta2, T oneMinusB1, T oneMinusB2, T negStepSize, T biasCorrection2Sqrt, T eps)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
@@ -154,6 +175,78 @@ public static class Optimizers
             v[i] = v1;
             T denom = (T.Sqrt(v1) / biasCorrection2Sqrt) + eps;
             p[i] += negStepSize * m1 / denom;
+        }
+    }
+
+    /// <summary>Arenas from this many elements are updated on every core: each part a contiguous range starting at a
+    /// multiple of 64 elements. The update is element-wise and every element takes the same (vector or scalar) path as in
+    /// a one-thread run, so the bits do not depend on the split.</summary>
+    internal const int ParallelThreshold = 1 << 16;
+
+    private enum Rule
+    {
+        Sgd,
+        Momentum,
+        Nesterov,
+        Adam,
+    }
+
+    private static unsafe void Update<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int parts = p.Length >= ParallelThreshold ? Math.Min(Workers.MaxParts, p.Length / (ParallelThreshold / 2)) : 1;
+        if (parts > 1 && Workers.TryAcquire())
+        {
+            fixed (T* pp = p)
+            fixed (T* pg = g)
+            fixed (T* pm = m)
+            fixed (T* pv = v)
+            {
+                UpdateJob<T> job = UpdateJob<T>.Instance;
+                job.Rule = rule;
+                job.P = pp;
+                job.G = pg;
+                job.M = m.IsEmpty ? null : pm;
+                job.V = v.IsEmpty ? null : pv;
+                job.Length = p.Length;
+                (job.A0, job.A1, job.A2, job.A3, job.A4, job.A5, job.A6) = (a0, a1, a2, a3, a4, a5, a6);
+                Workers.RunAndRelease(job, parts);
+            }
+            return;
+        }
+        Apply(rule, p, g, m, v, a0, a1, a2, a3, a4, a5, a6);
+    }
+
+    private static void Apply<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        switch (rule)
+        {
+            case Rule.Sgd: SgdCore(p, g, a0); break;
+            case Rule.Momentum: MomentumCore(p, g, v, a0, a1); break;
+            case Rule.Nesterov: NesterovCore(p, g, v, a0, a1); break;
+            default: AdamCore(p, g, m, v, a0, a1, a2, a3, a4, a5, a6); break;
+        }
+    }
+
+    /// <summary>One part of a parallel update: elements [start, end) of every array.</summary>
+    private sealed unsafe class UpdateJob<T> : ParallelJob
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public static readonly UpdateJob<T> Instance = new();
+        public Rule Rule;
+        public T* P, G, M, V;
+        public int Length;
+        public T A0, A1, A2, A3, A4, A5, A6;
+
+        public override void Run(int part, int parts)
+        {
+            int blocks = (Length + 63) / 64;
+            int start = Math.Min(Length, (int)((long)blocks * part / parts) * 64);
+            int end = Math.Min(Length, (int)((long)blocks * (part + 1) / parts) * 64);
+            int n = end - start;
+            Span<T> Slice(T* a) => a == null ? default : new Span<T>(a + start, n);
+            Apply(Rule, Slice(P), Slice(G), Slice(M), Slice(V), A0, A1, A2, A3, A4, A5, A6);
         }
     }
 
