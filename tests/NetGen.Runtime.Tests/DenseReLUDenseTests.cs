@@ -74,6 +74,48 @@ public class DenseReLUDenseTests
     }
 
     [Fact]
+    public void OneThreadAndEveryCore_GiveTheSameBits()
+    {
+        // The spiral's shape is large enough to be split (rows forward, hidden blocks backward). Holding the worker
+        // pool forces the one-thread path; releasing it lets the same call split.
+        const int batch = 300, hidden = 100;
+        float[] x = TestUtil.Random<float>(batch * 2, 1), w0 = TestUtil.Random<float>(hidden * 2, 2), b0 = TestUtil.Random<float>(hidden, 3);
+        float[] w1 = TestUtil.Random<float>(3 * hidden, 4), b1 = TestUtil.Random<float>(3, 5), dy = TestUtil.Random<float>(batch * 3, 6);
+        var scratch = new float[DenseReLUDense.ScratchLength(2, hidden, 3)];
+        (float[] Y, float[] Dw0, float[] Db0, float[] Dw1, float[] Db1) Run()
+        {
+            var y = new float[batch * 3];
+            float[] dw0 = new float[hidden * 2], db0 = new float[hidden], dw1 = new float[3 * hidden], db1 = new float[3];
+            DenseReLUDense.Forward<float>(x, w0, b0, w1, b1, y, batch, 2, hidden, 3, scratch);
+            DenseReLUDense.Backward<float>(dy, x, w0, b0, w1, dw0, db0, dw1, db1, batch, 2, hidden, 3, scratch, accumulate: false);
+            return (y, dw0, db0, dw1, db1);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Workers.TryAcquire())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker pool stayed busy");
+            Thread.Sleep(1);
+        }
+        var serial = Run();
+        Workers.RunAndRelease(new Nothing(), 1);
+        var parallel = Run();
+
+        Assert.Equal(serial.Y, parallel.Y);
+        Assert.Equal(serial.Dw0, parallel.Dw0);
+        Assert.Equal(serial.Db0, parallel.Db0);
+        Assert.Equal(serial.Dw1, parallel.Dw1);
+        Assert.Equal(serial.Db1, parallel.Db1);
+    }
+
+    private sealed class Nothing : ParallelJob
+    {
+        public override void Run(int part, int parts)
+        {
+        }
+    }
+
+    [Fact]
     public void NaNInputPropagatesToTheOutput()
     {
         float[] x = [float.NaN, 1];

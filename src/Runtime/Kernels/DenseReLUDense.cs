@@ -77,22 +77,29 @@ public static class DenseReLUDense
     }
 
     /// <summary>The forward in registers of <typeparamref name="TS"/> (tests run every width); arguments already checked.</summary>
-    internal static void Forward<T, TS, TV>(ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, ReadOnlySpan<T> b1, Span<T> y, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
+    internal static unsafe void Forward<T, TS, TV>(ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, ReadOnlySpan<T> b1, Span<T> y, int batch, int inputs, int hidden, int outputs, Span<T> scratch)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
     {
         int hp = Padded(hidden);
         Stage(w0, b0, w1, inputs, hidden, outputs, hp, scratch);
-        ref T rx = ref MemoryMarshal.GetReference(x);
-        ref T ry = ref MemoryMarshal.GetReference(y);
-        ref T rs = ref MemoryMarshal.GetReference(scratch);
-        switch (inputs)
+        var c = new Bias4<T>(b1, outputs);
+        fixed (T* px = x)
+        fixed (T* ps = scratch)
+        fixed (T* py = y)
         {
-            case 1: Forward<T, TS, TV, N1>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
-            case 2: Forward<T, TS, TV, N2>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
-            case 3: Forward<T, TS, TV, N3>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
-            default: Forward<T, TS, TV, N4>(ref rx, ref rs, b1, ref ry, batch, hp, outputs); break;
+            int parts = Parts(batch, hp, inputs + outputs + 1, batch);
+            if (parts > 1 && Workers.TryAcquire())
+            {
+                PairJob<T, TS, TV> job = PairJob<T, TS, TV>.Instance;
+                job.Set(forward: true, null, px, ps, py, c, batch, inputs, hp, outputs);
+                Workers.RunAndRelease(job, parts);
+            }
+            else
+            {
+                ForwardRows<T, TS, TV>(px, ps, c, py, 0, batch, inputs, hp, outputs);
+            }
         }
     }
 
@@ -148,22 +155,29 @@ public static class DenseReLUDense
     }
 
     /// <summary>The backward in registers of <typeparamref name="TS"/> (tests run every width); arguments already checked.</summary>
-    internal static void Backward<T, TS, TV>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch, bool accumulate = true)
+    internal static unsafe void Backward<T, TS, TV>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w0, ReadOnlySpan<T> b0, ReadOnlySpan<T> w1, Span<T> dw0, Span<T> db0, Span<T> dw1, Span<T> db1, int batch, int inputs, int hidden, int outputs, Span<T> scratch, bool accumulate = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
     {
         int hp = Padded(hidden);
         Stage(w0, b0, w1, inputs, hidden, outputs, hp, scratch);
-        ref T rdy = ref MemoryMarshal.GetReference(dy);
-        ref T rx = ref MemoryMarshal.GetReference(x);
-        ref T rs = ref MemoryMarshal.GetReference(scratch);
-        switch (inputs)
+        fixed (T* pdy = dy)
+        fixed (T* px = x)
+        fixed (T* ps = scratch)
         {
-            case 1: Backward<T, TS, TV, N1>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
-            case 2: Backward<T, TS, TV, N2>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
-            case 3: Backward<T, TS, TV, N3>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
-            default: Backward<T, TS, TV, N4>(ref rdy, ref rx, ref rs, batch, hp, outputs); break;
+            int blocks = hp / TS.Count;
+            int parts = Parts(batch, hp, inputs + outputs + 1, blocks);
+            if (parts > 1 && Workers.TryAcquire())
+            {
+                PairJob<T, TS, TV> job = PairJob<T, TS, TV>.Instance;
+                job.Set(forward: false, pdy, px, ps, null, default, batch, inputs, hp, outputs);
+                Workers.RunAndRelease(job, parts);
+            }
+            else
+            {
+                BackwardBlocks<T, TS, TV>(pdy, px, ps, batch, inputs, hp, outputs, 0, blocks);
+            }
         }
 
         // The sums sit in the second half of scratch, rows of the padded width: dW1 rows o, then dW0 columns i, then db0.
@@ -215,6 +229,104 @@ public static class DenseReLUDense
     }
 
     private static int Padded(int hidden) => (hidden + Pad - 1) / Pad * Pad;
+
+    /// <summary>Parts of a parallel run: one per core, each at least ~64k multiply-adds, never more than the units
+    /// (rows forward, register blocks of hidden units backward) there are to share.</summary>
+    private static int Parts(int batch, int hp, int perUnit, int units)
+    {
+        long work = (long)batch * hp * perUnit;
+        return (int)Math.Clamp(Math.Min(work >> 16, units), 1, Workers.MaxParts);
+    }
+
+    /// <summary>The second bias as four scalars (zero past O, or when there is none).</summary>
+    private readonly struct Bias4<T>
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public readonly T C0, C1, C2, C3;
+
+        public Bias4(ReadOnlySpan<T> b, int outputs)
+        {
+            C0 = b.IsEmpty ? T.Zero : b[0];
+            C1 = b.IsEmpty || outputs < 2 ? T.Zero : b[1];
+            C2 = b.IsEmpty || outputs < 3 ? T.Zero : b[2];
+            C3 = b.IsEmpty || outputs < 4 ? T.Zero : b[3];
+        }
+    }
+
+    /// <summary>A parallel run: forward parts take whole rows, backward parts whole register blocks of hidden units (each
+    /// writes only its own gradient sums). Every value is computed by the same operations as in a one-thread run, so the
+    /// bits do not depend on the split.</summary>
+    private sealed unsafe class PairJob<T, TS, TV> : ParallelJob
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        public static readonly PairJob<T, TS, TV> Instance = new();
+        private bool _forward;
+        private T* _dy, _x, _s, _y;
+        private Bias4<T> _c;
+        private int _batch, _inputs, _hp, _outputs;
+
+        public void Set(bool forward, T* dy, T* x, T* s, T* y, Bias4<T> c, int batch, int inputs, int hp, int outputs)
+        {
+            _forward = forward;
+            _dy = dy;
+            _x = x;
+            _s = s;
+            _y = y;
+            _c = c;
+            (_batch, _inputs, _hp, _outputs) = (batch, inputs, hp, outputs);
+        }
+
+        public override void Run(int part, int parts)
+        {
+            int units = _forward ? _batch : _hp / TS.Count;
+            int start = (int)((long)units * part / parts), end = (int)((long)units * (part + 1) / parts);
+            if (_forward)
+            {
+                ForwardRows<T, TS, TV>(_x, _s, _c, _y, start, end, _inputs, _hp, _outputs);
+            }
+            else
+            {
+                BackwardBlocks<T, TS, TV>(_dy, _x, _s, _batch, _inputs, _hp, _outputs, start, end);
+            }
+        }
+    }
+
+    private static unsafe void ForwardRows<T, TS, TV>(T* x, T* s, Bias4<T> c, T* y, int r0, int r1, int inputs, int hp, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        ref T rx = ref Unsafe.AsRef<T>(x + ((nint)r0 * inputs));
+        ref T ry = ref Unsafe.AsRef<T>(y + ((nint)r0 * outputs));
+        ref T rs = ref Unsafe.AsRef<T>(s);
+        switch (inputs)
+        {
+            case 1: Forward<T, TS, TV, N1>(ref rx, ref rs, c, ref ry, r1 - r0, hp, outputs); break;
+            case 2: Forward<T, TS, TV, N2>(ref rx, ref rs, c, ref ry, r1 - r0, hp, outputs); break;
+            case 3: Forward<T, TS, TV, N3>(ref rx, ref rs, c, ref ry, r1 - r0, hp, outputs); break;
+            default: Forward<T, TS, TV, N4>(ref rx, ref rs, c, ref ry, r1 - r0, hp, outputs); break;
+        }
+    }
+
+    private static unsafe void BackwardBlocks<T, TS, TV>(T* dy, T* x, T* s, int batch, int inputs, int hp, int outputs, int block0, int block1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        ref T rdy = ref Unsafe.AsRef<T>(dy);
+        ref T rx = ref Unsafe.AsRef<T>(x);
+        ref T rs = ref Unsafe.AsRef<T>(s);
+        int j0 = block0 * TS.Count, j1 = block1 * TS.Count;
+        switch (inputs)
+        {
+            case 1: Backward<T, TS, TV, N1>(ref rdy, ref rx, ref rs, batch, hp, outputs, j0, j1); break;
+            case 2: Backward<T, TS, TV, N2>(ref rdy, ref rx, ref rs, batch, hp, outputs, j0, j1); break;
+            case 3: Backward<T, TS, TV, N3>(ref rdy, ref rx, ref rs, batch, hp, outputs, j0, j1); break;
+            default: Backward<T, TS, TV, N4>(ref rdy, ref rx, ref rs, batch, hp, outputs, j0, j1); break;
+        }
+    }
 
     private static void CheckShape(int inputs, int hidden, int outputs)
     {
@@ -269,7 +381,7 @@ public static class DenseReLUDense
         }
     }
 
-    private static void Forward<T, TS, TV, TI>(ref T x, ref T s, ReadOnlySpan<T> b1, ref T y, int batch, int hp, int outputs)
+    private static void Forward<T, TS, TV, TI>(ref T x, ref T s, Bias4<T> b1, ref T y, int batch, int hp, int outputs)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -287,7 +399,7 @@ public static class DenseReLUDense
     /// <summary>The forward for I = <typeparamref name="TI"/> and O = <typeparamref name="TO"/>: constants to the JIT, so
     /// the branches on them vanish and only the registers in use exist.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with long loops: skip tier 0 / OSR
-    private static void Forward<T, TS, TV, TI, TO>(ref T x, ref T s, ReadOnlySpan<T> b1, ref T y, int batch, int hp)
+    private static void Forward<T, TS, TV, TI, TO>(ref T x, ref T s, Bias4<T> b1, ref T y, int batch, int hp)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -303,10 +415,7 @@ public static class DenseReLUDense
         nint tb = inputs * h;
         nint v0 = (inputs + 1) * h;
         nint v1 = outputs > 1 ? v0 + h : v0, v2 = outputs > 2 ? v0 + (2 * h) : v0, v3 = outputs > 3 ? v0 + (3 * h) : v0;
-        T c0 = b1.IsEmpty ? T.Zero : b1[0];
-        T c1 = b1.IsEmpty || outputs < 2 ? T.Zero : b1[1];
-        T c2 = b1.IsEmpty || outputs < 3 ? T.Zero : b1[2];
-        T c3 = b1.IsEmpty || outputs < 4 ? T.Zero : b1[3];
+        T c0 = b1.C0, c1 = b1.C1, c2 = b1.C2, c3 = b1.C3;
         for (int r = 0; r < batch; r++)
         {
             ref T xr = ref Unsafe.Add(ref x, r * inputs);
@@ -365,7 +474,7 @@ public static class DenseReLUDense
         }
     }
 
-    private static void Backward<T, TS, TV, TI>(ref T dy, ref T x, ref T s, int batch, int hp, int outputs)
+    private static void Backward<T, TS, TV, TI>(ref T dy, ref T x, ref T s, int batch, int hp, int outputs, int j0, int j1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -373,17 +482,17 @@ public static class DenseReLUDense
     {
         switch (outputs)
         {
-            case 1: Backward<T, TS, TV, TI, N1>(ref dy, ref x, ref s, batch, hp); break;
-            case 2: Backward<T, TS, TV, TI, N2>(ref dy, ref x, ref s, batch, hp); break;
-            case 3: Backward<T, TS, TV, TI, N3>(ref dy, ref x, ref s, batch, hp); break;
-            default: Backward<T, TS, TV, TI, N4>(ref dy, ref x, ref s, batch, hp); break;
+            case 1: Backward<T, TS, TV, TI, N1>(ref dy, ref x, ref s, batch, hp, j0, j1); break;
+            case 2: Backward<T, TS, TV, TI, N2>(ref dy, ref x, ref s, batch, hp, j0, j1); break;
+            case 3: Backward<T, TS, TV, TI, N3>(ref dy, ref x, ref s, batch, hp, j0, j1); break;
+            default: Backward<T, TS, TV, TI, N4>(ref dy, ref x, ref s, batch, hp, j0, j1); break;
         }
     }
 
-    /// <summary>One register of hidden units at a time, the whole batch inside: every sum of that block stays in a
+    /// <summary>Hidden units [j0, j1), one register at a time, the whole batch inside: every sum of that block stays in a
     /// register. I = <typeparamref name="TI"/> and O = <typeparamref name="TO"/> are constants to the JIT.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with long loops: skip tier 0 / OSR
-    private static void Backward<T, TS, TV, TI, TO>(ref T dy, ref T x, ref T s, int batch, int hp)
+    private static void Backward<T, TS, TV, TI, TO>(ref T dy, ref T x, ref T s, int batch, int hp, nint j0, nint j1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -396,7 +505,7 @@ public static class DenseReLUDense
         nint h = hp;
         nint rowsStaged = inputs + 1 + outputs;
         ref T sums = ref Unsafe.Add(ref s, rowsStaged * h);
-        for (nint j = 0; j < h; j += w)
+        for (nint j = j0; j < j1; j += w)
         {
             ref T p = ref Unsafe.Add(ref s, j);
             TV t0 = TS.Load(ref p);
