@@ -230,12 +230,11 @@ public static class DenseReLUDense
 
     private static int Padded(int hidden) => (hidden + Pad - 1) / Pad * Pad;
 
-    /// <summary>Parts of a parallel run: one per core, each at least ~64k multiply-adds, never more than the units
-    /// (rows forward, register blocks of hidden units backward) there are to share.</summary>
+    /// <summary>Parts of a parallel run (claimed one at a time by the cores), each at least ~32k multiply-adds, never more
+    /// than the units (rows forward, register blocks of hidden units backward) there are to share.</summary>
     private static int Parts(int batch, int hp, int perUnit, int units)
     {
-        long work = (long)batch * hp * perUnit;
-        return (int)Math.Clamp(Math.Min(work >> 16, units), 1, Workers.MaxParts);
+        return Workers.PartsFor((long)batch * hp * perUnit, 1 << 15, units);
     }
 
     /// <summary>The second bias as four scalars (zero past O, or when there is none).</summary>

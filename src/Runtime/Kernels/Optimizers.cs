@@ -194,7 +194,7 @@ public static class Optimizers
     private static unsafe void Update<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        int parts = p.Length >= ParallelThreshold ? Math.Min(Workers.MaxParts, p.Length / (ParallelThreshold / 2)) : 1;
+        int parts = p.Length >= ParallelThreshold ? Workers.PartsFor(p.Length, ParallelThreshold / 4, (p.Length + 63) / 64) : 1;
         if (parts > 1 && Workers.TryAcquire())
         {
             fixed (T* pp = p)

@@ -129,11 +129,13 @@ internal static class PackedGemm
         Range(o, 0, o.M, 0, o.N);
     }
 
-    /// <summary>How many parts a parallel run uses: one per core, but each part at least ~64k FMAs.</summary>
+    /// <summary>How many parts a parallel run uses: up to <see cref="Workers.PartsPerThread"/> per core (claimed one at a
+    /// time), each at least ~64k FMAs, never more than the panels <see cref="Split"/> can hand out.</summary>
     internal static int Parts(int m, int n, int k)
     {
         long work = (long)m * n * Math.Max(k, 1);
-        return (int)Math.Clamp(work >> 16, 1, Workers.MaxParts);
+        long panels = Math.Max((n + 15) / 16, (m + MR - 1) / MR);
+        return Workers.PartsFor(work, 1 << 16, panels);
     }
 
     /// <summary>Splits C for part <paramref name="part"/> of <paramref name="parts"/>: by whole NR-column panels when C is

@@ -4,7 +4,7 @@ using System.Threading;
 
 namespace NetGen.Kernels;
 
-/// <summary>A piece of work split into parts that run at the same time, one per core.</summary>
+/// <summary>A piece of work split into parts that may run at the same time, in any order, on any thread.</summary>
 internal abstract class ParallelJob
 {
     /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>. Must not throw for validated input.</summary>
@@ -15,7 +15,8 @@ internal abstract class ParallelJob
 /// The cores beyond the caller's: dedicated background threads that run one <see cref="ParallelJob"/> at a time.
 /// </summary>
 /// <remarks>
-/// <para>The caller runs part 0 itself and waits for the others; nothing is allocated per job. After a job a worker
+/// <para>The caller and the workers claim parts one at a time from a shared counter (a slow core simply claims fewer), and
+/// the caller returns when all are done; nothing is allocated per job. After a job a worker
 /// spins for <see cref="SpinMicroseconds"/> before it blocks, so the next GEMM of the same training step finds it
 /// awake (waking a blocked thread costs tens of microseconds, as much as a small GEMM).</para>
 /// <para>One job runs at a time. A caller that finds the workers busy (two networks trained on two threads) is told so
@@ -27,25 +28,44 @@ internal static class Workers
     /// <summary>How long an idle worker spins before it blocks.</summary>
     private const int SpinMicroseconds = 200;
 
-    /// <summary>Parts a job may be split into: this machine's logical cores, at most 8 (the caller counts as one).</summary>
+    /// <summary>Threads that run parts of a job: this machine's logical cores, at most 8 (the caller counts as one).</summary>
     public static readonly int MaxParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
+    /// <summary>Parts per thread a job is cut into, at most: threads claim parts one at a time, so a core that runs slow
+    /// (a busy hyperthread sibling, a hypervisor taking it away) ends up with fewer parts instead of holding the others.</summary>
+    public const int PartsPerThread = 4;
+
+    /// <summary>Closes a finished job's claim counter: no part index reaches it.</summary>
+    private const long Closed = int.MaxValue;
 
     private static readonly object s_gate = new();
     private static ParallelJob? s_job;
     private static int s_parts;
     private static long s_generation;
-    private static int s_pending;
+    private static long s_claim; // (generation << 32) | next unclaimed part of that generation's job
+    private static int s_remaining;
     private static int s_sleeping;
     private static int s_busy;
     private static Exception? s_failure;
+
+    /// <summary>How many parts to cut <paramref name="work"/> into, each at least <paramref name="minWorkPerPart"/> and
+    /// at most <paramref name="units"/> (the indivisible pieces there are); 1 on a one-core machine.</summary>
+    public static int PartsFor(long work, long minWorkPerPart, long units)
+    {
+        if (MaxParts == 1)
+        {
+            return 1;
+        }
+        return (int)Math.Clamp(Math.Min(work / minWorkPerPart, units), 1, MaxParts * PartsPerThread);
+    }
 
     /// <summary>Takes the workers for one job; <see langword="false"/> when another caller holds them. A caller that gets
     /// them fills in its job and then calls <see cref="RunAndRelease"/> (the job object may be shared, so it must not be
     /// touched before this returns <see langword="true"/>).</summary>
     public static bool TryAcquire() => Interlocked.CompareExchange(ref s_busy, 1, 0) == 0;
 
-    /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts, part 0 on this thread, then releases the
-    /// workers taken by <see cref="TryAcquire"/>.</summary>
+    /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts, which this thread and the workers claim one
+    /// at a time, then releases the workers taken by <see cref="TryAcquire"/>.</summary>
     public static void RunAndRelease(ParallelJob job, int parts)
     {
         try
@@ -55,11 +75,13 @@ internal static class Workers
                 job.Run(0, 1);
                 return;
             }
+            long generation = s_generation + 1;
             s_job = job;
             s_parts = parts;
             s_failure = null;
-            Volatile.Write(ref s_pending, parts - 1);
-            Interlocked.Increment(ref s_generation); // full fence: publishes the job before the workers look
+            Volatile.Write(ref s_remaining, parts);
+            Volatile.Write(ref s_claim, generation << 32);
+            Interlocked.Exchange(ref s_generation, generation); // full fence: publishes the job before the workers look
             if (Volatile.Read(ref s_sleeping) != 0)
             {
                 lock (s_gate)
@@ -68,16 +90,20 @@ internal static class Workers
                 }
             }
 
-            job.Run(0, parts);
+            RunParts(job, parts, generation);
             var spin = new SpinWait();
-            while (Volatile.Read(ref s_pending) != 0)
+            while (Volatile.Read(ref s_remaining) != 0)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
+
+            // A worker that saw this generation late must find nothing left to claim, even once the next job has
+            // replaced s_job and s_parts: close the counter before anything else changes.
+            Volatile.Write(ref s_claim, (generation << 32) | Closed);
             s_job = null;
             if (s_failure is { } failure)
             {
-                throw new InvalidOperationException("A worker thread failed while running a parallel kernel.", failure);
+                throw new InvalidOperationException("A thread failed while running a parallel kernel.", failure);
             }
         }
         finally
@@ -86,33 +112,52 @@ internal static class Workers
         }
     }
 
-    /// <summary>The workers start with the first use of this class (the warm-up call), so that no later call allocates.</summary>
-    static Workers()
+    /// <summary>Claims and runs parts of the job of <paramref name="generation"/> until none are left.</summary>
+    private static void RunParts(ParallelJob job, int parts, long generation)
     {
-        for (int part = 1; part < MaxParts; part++)
+        while (true)
         {
-            int p = part;
-            new Thread(() => Loop(p, 0)) { IsBackground = true, Name = $"NetGen worker {p}" }.Start();
+            long claim = Volatile.Read(ref s_claim);
+            long next = claim & 0xFFFF_FFFF;
+            if ((claim >> 32) != generation || next >= parts)
+            {
+                return;
+            }
+            if (Interlocked.CompareExchange(ref s_claim, claim + 1, claim) != claim)
+            {
+                continue;
+            }
+            try
+            {
+                job.Run((int)next, parts);
+            }
+            catch (Exception e)
+            {
+                s_failure = e;
+            }
+            Interlocked.Decrement(ref s_remaining);
         }
     }
 
-    private static void Loop(int part, long seen)
+    static Workers()
     {
+        for (int worker = 1; worker < MaxParts; worker++)
+        {
+            new Thread(Loop) { IsBackground = true, Name = $"NetGen worker {worker}" }.Start();
+        }
+    }
+
+    private static void Loop()
+    {
+        long seen = 0;
         while (true)
         {
             seen = WaitForNext(seen);
             ParallelJob? job = s_job;
-            if (job is not null && part < s_parts)
+            int parts = s_parts;
+            if (job is not null)
             {
-                try
-                {
-                    job.Run(part, s_parts);
-                }
-                catch (Exception e)
-                {
-                    s_failure = e;
-                }
-                Interlocked.Decrement(ref s_pending);
+                RunParts(job, parts, seen);
             }
         }
     }
