@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # NetGen vs PyTorch on the workloads of the performance issue, in the same run, plus this core's FMA peak.
 #
-#   bench/compare.sh [--passes N] [--reps N]        (defaults: 3 passes, 31 repetitions; about 3-5 minutes)
+#   bench/compare.sh [--passes N] [--reps N]        (defaults: 5 passes, 21 repetitions; about 4-6 minutes)
 #
 # Needs python3-torch and OpenBLAS (apt-get install -y python3-torch libopenblas0-pthread): see bench/README.md.
 #
@@ -10,8 +10,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-passes=3
-reps=31
+passes=5
+reps=21
 allow_reference_blas=0
 while [ $# -gt 0 ]; do
   case "$1" in
