@@ -87,12 +87,25 @@ public sealed class PlannerTests
     [Fact]
     public void ShapesAndFlopsPerSample()
     {
-        Plan plan = PlanOf(2, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 3));
+        Plan plan = PlanOf(5, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 3));
         Assert.Equal(new[] { 100 }, plan.Layers[1].OutputShape);
         Assert.Equal(3, plan.OutputSize);
-        Assert.Equal((2 * 2 * 100) + 100 + 100 + (2 * 100 * 3) + 3, plan.FlopsPerSample);
+        Assert.Equal((2 * 5 * 100) + 100 + 100 + (2 * 100 * 3) + 3, plan.FlopsPerSample);
         Assert.Equal(16 * 100, plan.GradientBufferSize);
         Assert.Equal((16 * 100) + (16 * 100) + (16 * 3), plan.ActivationArenaSize);
+    }
+
+    [Fact]
+    public void NarrowPair_StoresNoHiddenActivations()
+    {
+        // 2 → 100 → ReLU → 3 → ReLU → 8: the pair's [0] and [1] get no arena room and no gradient buffer is 100 wide.
+        Plan plan = PlanOf(2, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 3), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 8));
+        Assert.Equal(-1, plan.Layers[0].OutputOffset);
+        Assert.Equal(-1, plan.Layers[1].OutputOffset);
+        Assert.Equal(0, plan.Layers[2].OutputOffset);
+        Assert.Equal(16 * 3, plan.Layers[3].OutputOffset);
+        Assert.Equal((16 * 3) + (16 * 3) + (16 * 8), plan.ActivationArenaSize);
+        Assert.Equal(16 * 8, plan.GradientBufferSize);
     }
 
     [Fact]

@@ -7,7 +7,7 @@
 // 0  dense_0 (Dense)  [100]            300           500  nn.Linear(2, 100)
 // 1  relu_1 (ReLU)    [100]              0           100  nn.ReLU()
 // 2  dense_2 (Dense)  [3]              303           603  nn.Linear(100, 3)
-// Parameters: 603 (2,412 bytes float32) · activations at batch 300: 483,600 bytes · forward FLOPs/sample: 1,203
+// Parameters: 603 (2,412 bytes float32) · activations at batch 300: 10,800 bytes · forward FLOPs/sample: 1,203
 // Loss: softmax cross-entropy + ½·λ·Σ‖W‖² (λ = 0.001, Dense weights only) · optimizer: SGD (lr 1)
 //
 // Dimension legend: B = rows in this call (1 ≤ B ≤ MaxBatch); every tensor is row-major, activations [B, features],
@@ -39,11 +39,11 @@ namespace Samples.Spiral
         private const int L2_Bias = 600; // "2.bias" [3]
 
         // Activation arena: each layer's output [MaxBatch, n], and each dropout layer's mask.
-        private const int L0_Y = 0; // dense_0 output [B, 100]
-        private const int L1_Y = 30000; // relu_1 output [B, 100]
-        private const int L2_Y = 60000; // dense_2 output [B, 3]
-        private const int ActivationArenaSize = 60900;
-        private const int GradientBufferSize = 30000; // MaxBatch × widest layer, two of them (ping-pong)
+        // L0_Y: dense_0 output [B, 100] is never stored (fused narrow pair, recomputed in backward)
+        // L1_Y: relu_1 output [B, 100] is never stored (fused narrow pair, recomputed in backward)
+        private const int L2_Y = 0; // dense_2 output [B, 3]
+        private const int ActivationArenaSize = 900;
+        private const int GradientBufferSize = 900; // MaxBatch × widest layer, two of them (ping-pong)
 
         private static readonly global::NetGen.ParameterInfo[] s_parameters = new global::NetGen.ParameterInfo[]
         {
@@ -60,7 +60,7 @@ namespace Samples.Spiral
             "0  dense_0 (Dense)  [100]            300           500  nn.Linear(2, 100)\n" +
             "1  relu_1 (ReLU)    [100]              0           100  nn.ReLU()\n" +
             "2  dense_2 (Dense)  [3]              303           603  nn.Linear(100, 3)\n" +
-            "Parameters: 603 (2,412 bytes float32) · activations at batch 300: 483,600 bytes · forward FLOPs/sample: 1,203\n" +
+            "Parameters: 603 (2,412 bytes float32) · activations at batch 300: 10,800 bytes · forward FLOPs/sample: 1,203\n" +
             "Loss: softmax cross-entropy + ½·λ·Σ‖W‖² (λ = 0.001, Dense weights only) · optimizer: SGD (lr 1)\n";
 
         private readonly Core<float> _core = new Core<float>();

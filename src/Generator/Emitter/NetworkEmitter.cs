@@ -148,6 +148,12 @@ internal static partial class NetworkEmitter
         w.WriteLine("// Activation arena: each layer's output [MaxBatch, n], and each dropout layer's mask.");
         foreach (LayerPlan layer in plan.Layers)
         {
+            if (layer.OutputOffset < 0)
+            {
+                w.WriteLine($"// {EmitNames.OutputOffset(layer)}: {layer.Name} output [B, {I(layer.OutputSize)}] is never stored (fused narrow pair, recomputed in backward)");
+                continue;
+            }
+
             w.WriteLine($"private const int {EmitNames.OutputOffset(layer)} = {I(layer.OutputOffset)}; // {layer.Name} output [B, {I(layer.OutputSize)}]");
             if (layer.MaskOffset >= 0)
             {

@@ -85,6 +85,28 @@ internal static class NetworkPlanner
             shape = output;
         }
 
+        if (IsNarrowPair(layers))
+        {
+            // The fused pair never stores the outputs of [0] and [1]: they get no room in the activation arena.
+            int unstored = checked(2 * batch * layers[0].OutputSize);
+            for (int i = 0; i < layers.Count; i++)
+            {
+                LayerPlan l = layers[i];
+                layers[i] = i < 2
+                    ? l with { OutputOffset = -1 }
+                    : l with { OutputOffset = l.OutputOffset - unstored, MaskOffset = l.MaskOffset >= 0 ? l.MaskOffset - unstored : -1 };
+            }
+
+            arenaOffset -= unstored;
+
+            // Nor does any gradient buffer hold a [B, hidden] tensor: the widest is now among the later layers.
+            widest = 0;
+            for (int i = 2; i < layers.Count; i++)
+            {
+                widest = Math.Max(widest, layers[i].OutputSize);
+            }
+        }
+
         int outputSize = layers.Count > 0 ? layers[layers.Count - 1].OutputSize : 0;
         if (layers.Count > 0 && outputSize < 2)
         {
