@@ -169,8 +169,22 @@ internal sealed class DenseEntry : ILayerEntry
     /// the planned batch (and that is not inside a fused narrow pair).</summary>
     public static bool UsesPackedWeights(Plan plan, LayerPlan layer) =>
         layer.Kind == LayerKind.Dense &&
-        !(layer.Index < 3 && NetworkPlanner.IsNarrowPair(plan.Layers)) &&
+        !NetworkPlanner.InNarrowPair(plan.Layers, layer.Index) &&
         NetworkPlanner.ChooseGemm(plan.MaxBatch, layer.OutputSize, layer.InputSize) != "Direct";
+
+    /// <summary>Whether any layer of the network keeps pre-packed weights.</summary>
+    public static bool AnyPackedWeights(Plan plan)
+    {
+        foreach (LayerPlan layer in plan.Layers)
+        {
+            if (UsesPackedWeights(plan, layer))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The Core field holding the layer's pre-packed Wᵀ.</summary>
     public static string PackedField(LayerPlan layer) => "_packedW" + LayerCatalog.I(layer.Index);

@@ -65,17 +65,15 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// forward that uses them.</summary>");
         w.WriteLine("public void WeightsChanged()");
         w.OpenBrace();
-        bool any = false;
         foreach (LayerPlan layer in plan.Layers)
         {
             if (DenseEntry.UsesPackedWeights(plan, layer))
             {
                 w.WriteLine($"{DenseEntry.PackedField(layer)}.Invalidate();");
-                any = true;
             }
         }
 
-        if (!any)
+        if (!DenseEntry.AnyPackedWeights(plan))
         {
             w.WriteLine("// no pre-packed weights: every forward GEMM of this network runs the direct kernel (rule: docs/performance.md)");
         }
@@ -109,7 +107,7 @@ internal static partial class NetworkEmitter
             LayerPlan layer = plan.Layers[i];
             ILayerEntry entry = LayerCatalog.Get(layer.Kind);
             LayerHeader(w, layer, string.Empty);
-            if (i < 3 && NetworkPlanner.IsNarrowPair(plan.Layers))
+            if (NetworkPlanner.InNarrowPair(plan.Layers, i))
             {
                 NarrowPair.EmitForward(w, plan, i);
                 w.WriteLine();
@@ -142,7 +140,7 @@ internal static partial class NetworkEmitter
     private static bool FusedIntoPrevious(Plan plan, int index) =>
         index > 0 && index < plan.Layers.Count &&
         plan.Layers[index].Kind == LayerKind.ReLU && plan.Layers[index - 1].Kind == LayerKind.Dense &&
-        !(index <= 3 && NetworkPlanner.IsNarrowPair(plan.Layers)); // a narrow pair's Dense layers store plain outputs
+        !NetworkPlanner.InNarrowPair(plan.Layers, index - 1); // a narrow pair's Dense layers store plain outputs
 
     private static void EmitLoss(SourceWriter w, Plan plan)
     {
@@ -191,7 +189,7 @@ internal static partial class NetworkEmitter
             bool hasParameters = layer.WeightParameter >= 0 || layer.BiasParameter >= 0;
             string? dx = i == 0 ? null : $"{(inD0 ? "D1" : "D0")}(B * {I(layer.InputSize)})";
             LayerHeader(w, layer, " · backward");
-            if (i < 3 && NetworkPlanner.IsNarrowPair(plan.Layers))
+            if (NetworkPlanner.InNarrowPair(plan.Layers, i))
             {
                 NarrowPair.EmitBackward(w, plan, i, dy);
                 w.WriteLine();
@@ -248,13 +246,9 @@ internal static partial class NetworkEmitter
 
         w.WriteLine($"// {OptimizerCatalog.Title(plan.Training)}: {OptimizerCatalog.Formula(plan.Training.Optimizer)}");
         OptimizerCatalog.EmitUpdate(w, plan.Training);
-        foreach (LayerPlan layer in plan.Layers)
+        if (DenseEntry.AnyPackedWeights(plan))
         {
-            if (DenseEntry.UsesPackedWeights(plan, layer))
-            {
-                w.WriteLine("WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM");
-                break;
-            }
+            w.WriteLine("WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM");
         }
 
         w.CloseBrace();

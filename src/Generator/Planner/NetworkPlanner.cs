@@ -219,6 +219,10 @@ internal static class NetworkPlanner
         layers[0].InputSize >= 1 && layers[0].InputSize <= NarrowPairLimit &&
         layers[2].OutputSize >= 1 && layers[2].OutputSize <= NarrowPairLimit;
 
+    /// <summary>Whether layer <paramref name="index"/> is one of the three a fused narrow pair runs.</summary>
+    internal static bool InNarrowPair(IReadOnlyList<LayerPlan> layers, int index) =>
+        index >= 0 && index < 3 && IsNarrowPair(layers);
+
     internal static int Product(EquatableArray<int> shape)
     {
         int product = 1;

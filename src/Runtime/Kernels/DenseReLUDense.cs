@@ -587,34 +587,33 @@ public static class DenseReLUDense
             }
 
             ref T q = ref Unsafe.Add(ref sums, j);
-            TS.Store(g0, ref q);
-            if (outputs > 1)
-            {
-                TS.Store(g1, ref Unsafe.Add(ref q, h));
-            }
-            if (outputs > 2)
-            {
-                TS.Store(g2, ref Unsafe.Add(ref q, 2 * h));
-            }
-            if (outputs > 3)
-            {
-                TS.Store(g3, ref Unsafe.Add(ref q, 3 * h));
-            }
+            StoreRows<T, TS, TV>(ref q, h, outputs, g0, g1, g2, g3);
             ref T qe = ref Unsafe.Add(ref q, outputs * h);
-            TS.Store(e0, ref qe);
-            if (inputs > 1)
-            {
-                TS.Store(e1, ref Unsafe.Add(ref qe, h));
-            }
-            if (inputs > 2)
-            {
-                TS.Store(e2, ref Unsafe.Add(ref qe, 2 * h));
-            }
-            if (inputs > 3)
-            {
-                TS.Store(e3, ref Unsafe.Add(ref qe, 3 * h));
-            }
+            StoreRows<T, TS, TV>(ref qe, h, inputs, e0, e1, e2, e3);
             TS.Store(d, ref Unsafe.Add(ref qe, inputs * h));
+        }
+    }
+
+    /// <summary>The first <paramref name="count"/> of four registers at rows 0, 1, … of stride <paramref name="stride"/>
+    /// (count is a JIT constant where this inlines, so the branches fold).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows<T, TS, TV>(ref T destination, nint stride, int count, TV v0, TV v1, TV v2, TV v3)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TS.Store(v0, ref destination);
+        if (count > 1)
+        {
+            TS.Store(v1, ref Unsafe.Add(ref destination, stride));
+        }
+        if (count > 2)
+        {
+            TS.Store(v2, ref Unsafe.Add(ref destination, 2 * stride));
+        }
+        if (count > 3)
+        {
+            TS.Store(v3, ref Unsafe.Add(ref destination, 3 * stride));
         }
     }
 

@@ -112,7 +112,7 @@ internal static class PackedGemm
     public static unsafe void Run<T>(in Operands<T> o, bool parallel)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        int parts = parallel ? Parts(o.M, o.N, o.K) : 1;
+        int parts = parallel ? Parts(o.M, o.N, o.K, NR<T>()) : 1;
         if (parts > 1 && Workers.TryAcquire())
         {
             Job<T> job = Job<T>.Instance;
@@ -131,10 +131,10 @@ internal static class PackedGemm
 
     /// <summary>How many parts a parallel run uses: up to <see cref="Workers.PartsPerThread"/> per core (claimed one at a
     /// time), each at least ~64k FMAs, never more than the panels <see cref="Split"/> can hand out.</summary>
-    internal static int Parts(int m, int n, int k)
+    internal static int Parts(int m, int n, int k, int nr)
     {
         long work = (long)m * n * Math.Max(k, 1);
-        long panels = Math.Max((n + 15) / 16, (m + MR - 1) / MR);
+        long panels = Math.Max((n + nr - 1) / nr, (m + MR - 1) / MR);
         return Workers.PartsFor(work, 1 << 16, panels);
     }
 
