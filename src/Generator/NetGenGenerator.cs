@@ -68,7 +68,7 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
         });
     }
 
-    private static PlanResult PlanSafely(ParseResult result)
+    internal static PlanResult PlanSafely(ParseResult result)
     {
         if (result.Spec is null)
         {

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using NetGen.Generator.Model;
 
 namespace NetGen.Generator.Tests;
 
@@ -76,6 +77,40 @@ public sealed class DiagnosticTests
         Assert.Contains("1 output", Single("[Network(InputSize = 2)][Dense(4), ReLU, Dense(1)] public partial class Net { }", "NG0103", DiagnosticSeverity.Error, "1").GetMessage());
 
     [Fact]
+    public void NG0104_TooManyParametersIsReportedOnTheUnitsThatPassTheLimit()
+    {
+        // 50,000 inputs × 60,000 units + 60,000 biases: more than one .NET array holds.
+        string message = Single("[Network(InputSize = 50000)][Dense(60000), ReLU, Dense(2)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "60000").GetMessage();
+        Assert.Contains("the parameters up to layer 'Dense #0' would take 3,000,060,000 elements", message);
+        Assert.Contains("2,147,483,591", message);
+    }
+
+    [Fact]
+    public void NG0104_TooManyActivationsIsReportedOnBatchSizeWhenItIsWritten() =>
+        Assert.Contains(
+            "the activations of a batch of 1,000,000 rows up to layer 'Dense #0' would take 3,000,000,000 elements",
+            Single("[Network(InputSize = 8, BatchSize = 1000000)][Dense(3000), ReLU, Dense(2)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "BatchSize = 1000000").GetMessage());
+
+    [Fact]
+    public void NG0104_TooManyActivationsAtTheDefaultBatchIsReportedOnTheUnits() =>
+        Assert.Contains(
+            "a batch of 64 rows up to layer 'wide' would take 2,560,000,000 elements",
+            Single("[Network(InputSize = 1)][Dense(40000000, Name = \"wide\"), Dense(2)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "40000000").GetMessage());
+
+    [Fact]
+    public void NG0104_PrePackedWeightsTooLarge() =>
+        // 800,000,008 parameters fit, but the forward GEMM is planned packed and Wᵀ rounded up to 32 columns does not.
+        Assert.Contains(
+            "the pre-packed weights of layer 'Dense #0' would take 3,200,000,000 elements",
+            Single("[Network(InputSize = 100000000)][Dense(8), Dense(2)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "8").GetMessage());
+
+    [Fact]
+    public void NG0104_NarrowPairScratchTooLarge() =>
+        Assert.Contains(
+            "the scratch of the fused layers 'Dense #0' to 'Dense #2' would take 2,340,000,000 elements",
+            Single("[Network(InputSize = 4, BatchSize = 1)][Dense(130000000), ReLU, Dense(4)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "130000000").GetMessage());
+
+    [Fact]
     public void NG0201_UnitsNotPositive() =>
         Single("[Network(InputSize = 2)][Dense(-5), Dense(2)] public partial class Net { }", "NG0201", DiagnosticSeverity.Error, "-5");
 
@@ -123,12 +158,16 @@ public sealed class DiagnosticTests
     [Fact]
     public void NG9001_InternalErrorBecomesADiagnosticNotACrash()
     {
-        // 50000 × 50000 weights overflow the int32 parameter arena: the planner's checked arithmetic throws, and the
-        // generator reports NG9001 with the exception's message instead of failing the build with CS8785.
-        GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\n[Network(InputSize = 50000)][Dense(50000), Dense(2)] public partial class Huge { }");
-        Diagnostic d = Assert.Single(result.Diagnostics);
-        Assert.Equal("NG9001", d.Id);
-        Assert.Contains("overflow", d.GetMessage(), StringComparison.OrdinalIgnoreCase);
+        // Every declaration the Parser accepts plans without throwing (sizes too large for an array are NG0104), so the
+        // failure is provoked with a spec the Parser never produces: a layer kind the catalog does not know. The
+        // Planner's exception becomes NG9001 with its type and message instead of failing the build with CS8785.
+        var spec = new NetworkSpec("Demo", "Net", 2, 16, new TrainingSpec(LossKind.SoftmaxCrossEntropy, OptimizerKind.Sgd, 0.1, 0.9, 0.9, 0.999, 1e-8, 0),
+            new[] { new LayerSpec((LayerKind)99, null, 2, 0, true, InitKind.Auto, 0, null, null, null) }.ToEquatableArray(), null, EquatableArray<NamedLocation>.Empty);
+        NetGenGenerator.PlanResult result = NetGenGenerator.PlanSafely(new ParseResult(spec, EquatableArray<DiagnosticInfo>.Empty));
+        Assert.Null(result.Plan);
+        DiagnosticInfo d = Assert.Single(result.Diagnostics);
+        Assert.Equal("NG9001", d.Descriptor.Id);
+        Assert.Contains("KeyNotFoundException", d.Message);
     }
 
     [Fact]

@@ -34,6 +34,28 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void ANetworkJustUnderTheArrayLimitIsPlanned()
+    {
+        // 46,000² weights + biases + a 46,000 → 2 layer: 2,116,138,002 parameters, under the 2,147,483,591 limit (NG0104).
+        Plan plan = PlanOf(46000, Layer(LayerKind.Dense, 46000), Layer(LayerKind.Dense, 2));
+        Assert.Empty(plan.Errors);
+        Assert.Equal(2_116_138_002, plan.ParameterCount);
+        Assert.Equal(8_464_552_008, plan.ParameterBytes);
+    }
+
+    [Fact]
+    public void SizeLimits_AreTheRuntimes()
+    {
+        // NG0104 checks sizes against copies of runtime facts (the generator targets netstandard2.0 and cannot reference
+        // the runtime): the largest array, and the narrow pair's scratch length.
+        Assert.Equal(NetworkPlanner.MaxArrayLength, Array.MaxLength);
+        foreach ((int i, int h, int o) in new[] { (1, 1, 1), (2, 100, 3), (4, 17, 4), (3, 1000, 2) })
+        {
+            Assert.Equal(global::NetGen.Kernels.DenseReLUDense.ScratchLength(i, h, o), NetworkPlanner.PairScratchLength(i, h, o));
+        }
+    }
+
+    [Fact]
     public void NarrowPair_IsDenseReLUDenseAtTheStart_WithAtMostFourInputsAndOutputs()
     {
         Assert.True(NetworkPlanner.IsNarrowPair(PlanOf(2, Layer(LayerKind.Dense, 100), Layer(LayerKind.ReLU), Layer(LayerKind.Dense, 3)).Layers));

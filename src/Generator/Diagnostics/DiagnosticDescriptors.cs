@@ -47,6 +47,10 @@ internal static class DiagnosticDescriptors
         "NG0103", Shapes, "Classification loss needs at least two outputs",
         "Network '{0}' ends with {1} output(s) but loss '{2}' classifies among at least 2 classes; no code is generated. End the network with a Dense layer of 2 or more units.");
 
+    public static readonly DiagnosticDescriptor NetworkTooLarge = Error(
+        "NG0104", Shapes, "Network too large",
+        "Network '{0}' is too large: {1} would take {2} elements in one array, more than the {3} a .NET array holds; no code is generated. {4}");
+
     public static readonly DiagnosticDescriptor UnitsNotPositive = Error(
         "NG0201", Values, "Dense units must be positive",
         "Dense layer '{0}' of network '{1}' has {2} units; no code is generated. Use a unit count > 0.");

@@ -86,7 +86,11 @@ internal sealed record NetworkSpec(
     LocationInfo? AttributeLocation,
     EquatableArray<NamedLocation> ArgumentLocations)
 {
-    public LocationInfo? LocationOf(string argumentName)
+    /// <summary>The location of a named <c>[Network]</c> argument, or the attribute's when the declaration does not write it.</summary>
+    public LocationInfo? LocationOf(string argumentName) => WrittenLocationOf(argumentName) ?? AttributeLocation;
+
+    /// <summary>The location of a named <c>[Network]</c> argument, or null when the declaration does not write it.</summary>
+    public LocationInfo? WrittenLocationOf(string argumentName)
     {
         foreach (NamedLocation named in ArgumentLocations)
         {
@@ -96,7 +100,7 @@ internal sealed record NetworkSpec(
             }
         }
 
-        return AttributeLocation;
+        return null;
     }
 }
 

@@ -34,6 +34,7 @@ internal static class NetworkPlanner
         int widest = 0;
         long flops = 0;
         bool shapesKnown = spec.InputSize > 0;
+        DiagnosticInfo? tooLarge = null;
         var shape = new EquatableArray<int>(new[] { Math.Max(spec.InputSize, 0) });
         int batch = Math.Max(spec.BatchSize, 1);
 
@@ -47,6 +48,31 @@ internal static class NetworkPlanner
             if (outSize <= 0)
             {
                 shapesKnown = false; // NG0201 was already reported on the attribute
+                break;
+            }
+
+            // NG0104: the parameters and the activations each live in one array; sizes are checked in long here, before
+            // the int arithmetic below (and in the generated code) could overflow.
+            long layerParameters = 0;
+            foreach (ParameterShape p in entry.Parameters(layer, shape, output))
+            {
+                layerParameters += ProductLong(p.Shape);
+            }
+
+            long layerActivations = (long)batch * outSize * (layer.Kind == LayerKind.Dropout ? 2 : 1);
+            if (parameterOffset + layerParameters > MaxArrayLength)
+            {
+                tooLarge = TooLarge(spec, layer.ArgumentLocation ?? layer.Location, $"the parameters up to layer '{Display(layer, i)}'", parameterOffset + layerParameters, "Use fewer units or a smaller InputSize.");
+            }
+            else if (arenaOffset + layerActivations > MaxArrayLength)
+            {
+                tooLarge = TooLarge(spec, spec.WrittenLocationOf("BatchSize") ?? layer.ArgumentLocation ?? layer.Location, $"the activations of a batch of {Format(batch)} rows up to layer '{Display(layer, i)}'", arenaOffset + layerActivations, "Use a smaller BatchSize (Predict splits larger inputs into batches of BatchSize rows) or fewer units.");
+            }
+
+            if (tooLarge is not null)
+            {
+                diagnostics.Add(tooLarge);
+                shapesKnown = false;
                 break;
             }
 
@@ -107,8 +133,17 @@ internal static class NetworkPlanner
             }
         }
 
+        if (tooLarge is null && shapesKnown)
+        {
+            tooLarge = CheckRuntimeBuffers(spec, layers, batch);
+            if (tooLarge is not null)
+            {
+                diagnostics.Add(tooLarge);
+            }
+        }
+
         int outputSize = layers.Count > 0 ? layers[layers.Count - 1].OutputSize : 0;
-        if (layers.Count > 0 && outputSize < 2)
+        if (layers.Count > 0 && outputSize < 2 && tooLarge is null)
         {
             LayerSpec last = LastDense(spec) ?? spec.Layers[spec.Layers.Count - 1];
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooFewClasses, last.ArgumentLocation ?? last.Location, spec.ClassName, outputSize, spec.Training.Loss));
@@ -222,6 +257,72 @@ internal static class NetworkPlanner
     /// <summary>Whether layer <paramref name="index"/> is one of the three a fused narrow pair runs.</summary>
     internal static bool InNarrowPair(IReadOnlyList<LayerPlan> layers, int index) =>
         index >= 0 && index < 3 && IsNarrowPair(layers);
+
+    /// <summary>The most elements one .NET array holds (<c>Array.MaxLength</c>, which netstandard2.0 lacks). The parameter
+    /// arena, the activation arena, each pre-packed weight matrix and the narrow pair's scratch are one array each.</summary>
+    internal const long MaxArrayLength = 0x7FFFFFC7;
+
+    /// <summary>The widest GEMM panel of any machine (NR for float with Vector512): pre-packed Wᵀ rounds its columns up
+    /// to it (<c>PackedGemm.PackedLength</c>).</summary>
+    private const int WidestPanel = 32;
+
+    /// <summary>NG0104 for the buffers the runtime kernels allocate beside the arenas: each pre-packed Wᵀ (columns rounded
+    /// up to <see cref="WidestPanel"/>) and the fused narrow pair's scratch (<c>DenseReLUDense.ScratchLength</c>).</summary>
+    private static DiagnosticInfo? CheckRuntimeBuffers(NetworkSpec spec, List<LayerPlan> layers, int batch)
+    {
+        bool pair = IsNarrowPair(layers);
+        if (pair)
+        {
+            long scratch = PairScratchLength(layers[0].InputSize, layers[0].OutputSize, layers[2].OutputSize);
+            if (scratch > MaxArrayLength)
+            {
+                LayerSpec hidden = spec.Layers[0];
+                return TooLarge(spec, hidden.ArgumentLocation ?? hidden.Location, $"the scratch of the fused layers '{Display(hidden, 0)}' to '{Display(spec.Layers[2], 2)}'", scratch, "Use fewer units.");
+            }
+        }
+
+        foreach (LayerPlan layer in layers)
+        {
+            if (layer.Kind != LayerKind.Dense || (pair && layer.Index < 3) || ChooseGemm(batch, layer.OutputSize, layer.InputSize) == "Direct")
+            {
+                continue;
+            }
+
+            long packed = RoundUp(layer.OutputSize, WidestPanel) * layer.InputSize;
+            if (packed > MaxArrayLength)
+            {
+                LayerSpec dense = spec.Layers[layer.Index];
+                return TooLarge(spec, dense.ArgumentLocation ?? dense.Location, $"the pre-packed weights of layer '{Display(dense, layer.Index)}'", packed, "Use fewer units or a smaller InputSize.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Elements of the fused narrow pair's scratch, <c>DenseReLUDense.ScratchLength</c> in long (a test keeps the two
+    /// equal): (I + 1 + O) rows of the hidden width padded to 16, twice.</summary>
+    internal static long PairScratchLength(int inputs, int hidden, int outputs) =>
+        2L * (inputs + 1 + outputs) * RoundUp(hidden, 16);
+
+    private static DiagnosticInfo TooLarge(NetworkSpec spec, LocationInfo? location, string what, long needed, string fix) =>
+        DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, what, Format(needed), Format(MaxArrayLength), fix);
+
+    private static string Display(LayerSpec layer, int index) => layer.Name ?? $"{layer.Kind} #{index.ToString(CultureInfo.InvariantCulture)}";
+
+    private static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    internal static long ProductLong(EquatableArray<int> shape)
+    {
+        long product = 1;
+        foreach (int d in shape)
+        {
+            product *= d;
+        }
+
+        return product;
+    }
 
     internal static int Product(EquatableArray<int> shape)
     {

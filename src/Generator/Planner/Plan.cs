@@ -23,7 +23,7 @@ internal sealed record Plan(
 {
     public bool HasErrors => Errors.Count > 0;
 
-    public int ParameterBytes => ParameterCount * 4;
+    public long ParameterBytes => ParameterCount * 4L;
 
     /// <summary>Float32 bytes of the activation arena, dropout masks and the two gradient buffers at MaxBatch rows.</summary>
     public long ActivationBytes => ((long)ActivationArenaSize + (2L * GradientBufferSize)) * 4;

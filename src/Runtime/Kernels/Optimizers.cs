@@ -194,7 +194,7 @@ public static class Optimizers
     private static unsafe void Update<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        int parts = p.Length >= ParallelThreshold ? Workers.PartsFor(p.Length, ParallelThreshold / 4, (p.Length + 63) / 64) : 1;
+        int parts = p.Length >= ParallelThreshold ? Workers.PartsFor(p.Length, ParallelThreshold / 4, (p.Length + 63L) / 64) : 1;
         if (parts > 1 && Workers.TryAcquire())
         {
             fixed (T* pp = p)
@@ -241,9 +241,9 @@ public static class Optimizers
 
         public override void Run(int part, int parts)
         {
-            int blocks = (Length + 63) / 64;
-            int start = Math.Min(Length, (int)((long)blocks * part / parts) * 64);
-            int end = Math.Min(Length, (int)((long)blocks * (part + 1) / parts) * 64);
+            long blocks = (Length + 63L) / 64; // long: an arena near Array.MaxLength would overflow int here
+            int start = (int)Math.Min(Length, blocks * part / parts * 64);
+            int end = (int)Math.Min(Length, blocks * (part + 1) / parts * 64);
             int n = end - start;
             Span<T> Slice(T* a) => a == null ? default : new Span<T>(a + start, n);
             Apply(Rule, Slice(P), Slice(G), Slice(M), Slice(V), A0, A1, A2, A3, A4, A5, A6);
