@@ -62,7 +62,7 @@ namespace Demo.Svm
             "Loss: multiclass SVM hinge (Weston–Watkins, Δ = 1) · optimizer: SGD with Nesterov momentum (lr 0.001, μ 0.95)\n";
 
         private readonly Core<float> _core = new Core<float>();
-        private readonly ulong _seed;
+        private ulong _seed; // set by the constructor and by LoadTrainingState
         private long _step;
 
         /// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by
@@ -200,6 +200,45 @@ namespace Demo.Svm
             Load(stream);
         }
 
+        // Training state: the parameters, the optimizer state (PyTorch's names: momentum_buffer), the step counter and the seed.
+        private static readonly string[] s_optimizerState = new string[] { "momentum_buffer" };
+
+        /// <summary>Writes a training state as safetensors: the parameters (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
+        /// state (tensors <c>optimizer.{key}.momentum_buffer</c>, laid out like the weights) and, as metadata, the step counter, the seed and the optimizer.
+        /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
+        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_optimizerState, _core.OptimizerState(), _step, _seed, "CifarSvm", "SGD with Nesterov momentum (lr 0.001, μ 0.95)");
+
+        /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
+        public void SaveTrainingState(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            SaveTrainingState(stream);
+        }
+
+        /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, optimizer state,
+        /// <see cref="Step"/> and <see cref="Seed"/> (which keys the dropout masks). Every key, dtype, shape and the metadata are checked before
+        /// anything is copied: on error an exception names the tensor or metadata key and the network is unchanged.</summary>
+        public void LoadTrainingState(global::System.IO.Stream stream)
+        {
+            global::NetGen.Checkpoint.TrainingState state = global::NetGen.Checkpoint.ReadTrainingState(stream, s_parameters, ParameterCount, s_optimizerState, "CifarSvm");
+            state.Parameters.CopyTo(_core.Params, 0);
+            float[][] optimizerState = _core.OptimizerState();
+            for (int i = 0; i < optimizerState.Length; i++)
+            {
+                state.OptimizerState[i].CopyTo(optimizerState[i], 0);
+            }
+            _core.WeightsChanged();
+            _step = state.Step;
+            _seed = state.Seed;
+        }
+
+        /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
+        public void LoadTrainingState(string path)
+        {
+            using var stream = global::System.IO.File.OpenRead(path);
+            LoadTrainingState(stream);
+        }
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -309,6 +348,9 @@ namespace Demo.Svm
             {
                 global::System.Array.Clear(_velocity);
             }
+
+            /// <summary>The optimizer state arrays, each laid out like Params, in the order of s_optimizerState (momentum_buffer).</summary>
+            public T[][] OptimizerState() => new T[][] { _velocity };
 
             /// <summary>The weights may have changed (update, load, a writable view handed out): pre-packed Wᵀ are rebuilt by the next
             /// forward that uses them.</summary>

@@ -64,7 +64,7 @@ namespace Samples.Spiral
             "Loss: softmax cross-entropy + ½·λ·Σ‖W‖² (λ = 0.001, Dense weights only) · optimizer: SGD (lr 1)\n";
 
         private readonly Core<float> _core = new Core<float>();
-        private readonly ulong _seed;
+        private ulong _seed; // set by the constructor and by LoadTrainingState
         private long _step;
 
         /// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by
@@ -202,6 +202,45 @@ namespace Samples.Spiral
             Load(stream);
         }
 
+        // Training state: the parameters, the optimizer state (none for plain SGD), the step counter and the seed.
+        private static readonly string[] s_optimizerState = new string[] {};
+
+        /// <summary>Writes a training state as safetensors: the parameters (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
+        /// state (plain SGD keeps none, laid out like the weights) and, as metadata, the step counter, the seed and the optimizer.
+        /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
+        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_optimizerState, _core.OptimizerState(), _step, _seed, "SpiralNet", "SGD (lr 1)");
+
+        /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
+        public void SaveTrainingState(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            SaveTrainingState(stream);
+        }
+
+        /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, optimizer state,
+        /// <see cref="Step"/> and <see cref="Seed"/> (which keys the dropout masks). Every key, dtype, shape and the metadata are checked before
+        /// anything is copied: on error an exception names the tensor or metadata key and the network is unchanged.</summary>
+        public void LoadTrainingState(global::System.IO.Stream stream)
+        {
+            global::NetGen.Checkpoint.TrainingState state = global::NetGen.Checkpoint.ReadTrainingState(stream, s_parameters, ParameterCount, s_optimizerState, "SpiralNet");
+            state.Parameters.CopyTo(_core.Params, 0);
+            float[][] optimizerState = _core.OptimizerState();
+            for (int i = 0; i < optimizerState.Length; i++)
+            {
+                state.OptimizerState[i].CopyTo(optimizerState[i], 0);
+            }
+            _core.WeightsChanged();
+            _step = state.Step;
+            _seed = state.Seed;
+        }
+
+        /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
+        public void LoadTrainingState(string path)
+        {
+            using var stream = global::System.IO.File.OpenRead(path);
+            LoadTrainingState(stream);
+        }
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -309,6 +348,9 @@ namespace Samples.Spiral
             {
                 // plain SGD keeps no state
             }
+
+            /// <summary>The optimizer state arrays: none for plain SGD.</summary>
+            public T[][] OptimizerState() => global::System.Array.Empty<T[]>();
 
             /// <summary>The weights may have changed (update, load, a writable view handed out): pre-packed Wᵀ are rebuilt by the next
             /// forward that uses them.</summary>

@@ -55,6 +55,14 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public void Load(string path) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
+        public void SaveTrainingState(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public void SaveTrainingState(string path) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public void LoadTrainingState(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public void LoadTrainingState(string path) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
         public string Summary() => throw new global::System.InvalidOperationException(ErrorMessage);
         string global::NetGen.INeuralNetwork.Name => throw new global::System.InvalidOperationException(ErrorMessage);
         int global::NetGen.INeuralNetwork.InputSize => InputSize;

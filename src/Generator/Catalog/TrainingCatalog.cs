@@ -49,6 +49,15 @@ internal static class OptimizerCatalog
         _ => System.Array.Empty<string>(),
     };
 
+    /// <summary>PyTorch's torch.optim state name of each array of <see cref="State"/>, in the same order: the keys of a
+    /// training state (<c>optimizer.{parameter key}.{name}</c>).</summary>
+    public static IReadOnlyList<string> StateKeys(OptimizerKind kind) => kind switch
+    {
+        OptimizerKind.Momentum or OptimizerKind.Nesterov => new[] { "momentum_buffer" },
+        OptimizerKind.Adam => new[] { "exp_avg", "exp_avg_sq" },
+        _ => System.Array.Empty<string>(),
+    };
+
     public static string Formula(OptimizerKind kind) => kind switch
     {
         OptimizerKind.Momentum => "v ← μ·v + g;  p ← p − lr·v",

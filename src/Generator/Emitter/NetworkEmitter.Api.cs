@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using System.Linq;
 using NetGen.Generator.Catalog;
 using NetGen.Generator.Planner;
 
@@ -10,7 +12,7 @@ internal static partial class NetworkEmitter
     {
         string name = plan.ClassName;
         w.WriteLine("private readonly Core<float> _core = new Core<float>();");
-        w.WriteLine("private readonly ulong _seed;");
+        w.WriteLine("private ulong _seed; // set by the constructor and by LoadTrainingState");
         w.WriteLine("private long _step;");
         w.WriteLine();
         w.WriteLine("/// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by");
@@ -156,6 +158,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("Load(stream);");
         w.CloseBrace();
         w.WriteLine();
+        EmitTrainingState(w, plan);
         w.WriteLine("/// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>");
         w.WriteLine("public string Summary() => SummaryText;");
         w.WriteLine();
@@ -166,6 +169,55 @@ internal static partial class NetworkEmitter
         w.WriteLine("global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;");
         w.WriteLine();
         EmitInitialize(w, plan);
+    }
+
+    /// <summary>SaveTrainingState / LoadTrainingState: parameters, optimizer state, step and seed, so training resumes with
+    /// the same bits (docs/adr/0011-training-state.md).</summary>
+    private static void EmitTrainingState(SourceWriter w, Plan plan)
+    {
+        string name = plan.ClassName;
+        IReadOnlyList<string> keys = OptimizerCatalog.StateKeys(plan.Training.Optimizer);
+        string quoted = keys.Count == 0 ? string.Empty : " \"" + string.Join("\", \"", keys) + "\" ";
+        string stateText = keys.Count == 0 ? "plain SGD keeps none" : "tensors " + string.Join(", ", keys.Select(k => "<c>optimizer.{key}." + k + "</c>"));
+        w.WriteLine($"// Training state: the parameters, the optimizer state ({(keys.Count == 0 ? "none for plain SGD" : "PyTorch's names: " + string.Join(", ", keys))}), the step counter and the seed.");
+        w.WriteLine($"private static readonly string[] s_optimizerState = new string[] {{{quoted}}};");
+        w.WriteLine();
+        w.WriteLine("/// <summary>Writes a training state as safetensors: the parameters (keys as in <see cref=\"Save(global::System.IO.Stream)\"/>), the optimizer");
+        w.WriteLine($"/// state ({stateText}, laid out like the weights) and, as metadata, the step counter, the seed and the optimizer.");
+        w.WriteLine("/// <see cref=\"LoadTrainingState(global::System.IO.Stream)\"/> resumes from it with the same bits as if training had not stopped.</summary>");
+        w.WriteLine($"public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_optimizerState, _core.OptimizerState(), _step, _seed, \"{name}\", \"{OptimizerCatalog.Title(plan.Training)}\");");
+        w.WriteLine();
+        w.WriteLine("/// <summary>Writes a training state to a file (see <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>).</summary>");
+        w.WriteLine("public void SaveTrainingState(string path)");
+        w.OpenBrace();
+        w.WriteLine("using var stream = global::System.IO.File.Create(path);");
+        w.WriteLine("SaveTrainingState(stream);");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>Resumes from a training state written by <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>: parameters, optimizer state,");
+        w.WriteLine("/// <see cref=\"Step\"/> and <see cref=\"Seed\"/> (which keys the dropout masks). Every key, dtype, shape and the metadata are checked before");
+        w.WriteLine("/// anything is copied: on error an exception names the tensor or metadata key and the network is unchanged.</summary>");
+        w.WriteLine("public void LoadTrainingState(global::System.IO.Stream stream)");
+        w.OpenBrace();
+        w.WriteLine($"global::NetGen.Checkpoint.TrainingState state = global::NetGen.Checkpoint.ReadTrainingState(stream, s_parameters, ParameterCount, s_optimizerState, \"{name}\");");
+        w.WriteLine("state.Parameters.CopyTo(_core.Params, 0);");
+        w.WriteLine("float[][] optimizerState = _core.OptimizerState();");
+        w.WriteLine("for (int i = 0; i < optimizerState.Length; i++)");
+        w.OpenBrace();
+        w.WriteLine("state.OptimizerState[i].CopyTo(optimizerState[i], 0);");
+        w.CloseBrace();
+        w.WriteLine("_core.WeightsChanged();");
+        w.WriteLine("_step = state.Step;");
+        w.WriteLine("_seed = state.Seed;");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>Resumes from a training state file (see <see cref=\"LoadTrainingState(global::System.IO.Stream)\"/>).</summary>");
+        w.WriteLine("public void LoadTrainingState(string path)");
+        w.OpenBrace();
+        w.WriteLine("using var stream = global::System.IO.File.OpenRead(path);");
+        w.WriteLine("LoadTrainingState(stream);");
+        w.CloseBrace();
+        w.WriteLine();
     }
 
     private static void EmitInitialize(SourceWriter w, Plan plan)

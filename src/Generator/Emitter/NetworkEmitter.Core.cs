@@ -268,6 +268,14 @@ internal static partial class NetworkEmitter
         }
 
         w.CloseBrace();
+        w.WriteLine();
+        IReadOnlyList<string> keys = OptimizerCatalog.StateKeys(plan.Training.Optimizer);
+        w.WriteLine(states.Count == 0
+            ? "/// <summary>The optimizer state arrays: none for plain SGD.</summary>"
+            : $"/// <summary>The optimizer state arrays, each laid out like Params, in the order of s_optimizerState ({string.Join(", ", keys)}).</summary>");
+        w.WriteLine(states.Count == 0
+            ? "public T[][] OptimizerState() => global::System.Array.Empty<T[]>();"
+            : $"public T[][] OptimizerState() => new T[][] {{ {string.Join(", ", states)} }};");
     }
 
     private static List<ParamPlan> Decayed(Plan plan)

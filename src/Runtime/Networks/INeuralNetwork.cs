@@ -52,6 +52,12 @@ public interface INeuralNetwork
     /// <summary>Reads parameters from safetensors; the network is unchanged on error.</summary>
     void Load(Stream stream);
 
+    /// <summary>Writes parameters, optimizer state, step and seed as safetensors, to resume training later.</summary>
+    void SaveTrainingState(Stream stream);
+
+    /// <summary>Resumes from a training state; the network is unchanged on error.</summary>
+    void LoadTrainingState(Stream stream);
+
     /// <summary>A Keras-like summary.</summary>
     string Summary();
 }
