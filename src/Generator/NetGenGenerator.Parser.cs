@@ -35,6 +35,16 @@ public sealed partial class NetGenGenerator
             }
         }
 
+        /// <summary>The optimizer settings of <c>[Network]</c> and the optimizers that read each (NG0301 when written for another).</summary>
+        private static readonly (string Setting, OptimizerKind[] Users)[] OptimizerSettings =
+        {
+            ("Momentum", new[] { OptimizerKind.Momentum, OptimizerKind.Nesterov }),
+            ("Beta1", new[] { OptimizerKind.Adam }),
+            ("Beta2", new[] { OptimizerKind.Adam }),
+            ("Epsilon", new[] { OptimizerKind.Adam, OptimizerKind.AdaGrad, OptimizerKind.RmsProp }),
+            ("Alpha", new[] { OptimizerKind.RmsProp }),
+        };
+
         private static ParseResult ParseCore(ClassDeclarationSyntax classSyntax, INamedTypeSymbol symbol, AttributeData networkAttribute, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
@@ -81,7 +91,7 @@ public sealed partial class NetGenGenerator
 
             int inputSize = 0, batchSize = 64;
             int loss = 0, optimizer = 0;
-            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0;
+            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
             {
@@ -103,6 +113,7 @@ public sealed partial class NetGenGenerator
                     case "Beta1": beta1 = Convert.ToDouble(value); break;
                     case "Beta2": beta2 = Convert.ToDouble(value); break;
                     case "Epsilon": epsilon = Convert.ToDouble(value); break;
+                    case "Alpha": alpha = Convert.ToDouble(value); break;
                     case "WeightDecay": weightDecay = Convert.ToDouble(value); break;
                 }
             }
@@ -127,7 +138,7 @@ public sealed partial class NetGenGenerator
 
             if (!Enum.IsDefined(typeof(OptimizerKind), optimizer))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Optimizer"), "Optimizer", optimizer, name, "Sgd, Momentum, Nesterov, Adam"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Optimizer"), "Optimizer", optimizer, name, "Sgd, Momentum, Nesterov, Adam, AdaGrad, RmsProp"));
             }
 
             // Hyper-parameter values (NG02xx), each reported on its own argument.
@@ -161,6 +172,11 @@ public sealed partial class NetGenGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EpsilonNotPositive, At("Epsilon"), name, epsilon));
             }
 
+            if (!(alpha >= 0 && alpha < 1))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AlphaOutOfRange, At("Alpha"), name, alpha));
+            }
+
             if (batchSize <= 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchSizeNotPositive, At("BatchSize"), name, batchSize));
@@ -168,17 +184,18 @@ public sealed partial class NetGenGenerator
 
             // Advice: settings the chosen optimizer ignores (NG0301, a warning).
             var optimizerKind = (OptimizerKind)optimizer;
-            if (explicitlySet.Contains("Momentum") && optimizerKind is OptimizerKind.Sgd or OptimizerKind.Adam)
+            foreach ((string setting, OptimizerKind[] users) in OptimizerSettings)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At("Momentum"), "Momentum", name, optimizerKind, "Momentum, Nesterov"));
+                if (explicitlySet.Contains(setting) && Array.IndexOf(users, optimizerKind) < 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(setting), setting, name, optimizerKind, string.Join(", ", users)));
+                }
             }
 
-            foreach (string adamOnly in new[] { "Beta1", "Beta2", "Epsilon" })
+            // ε defaults to PyTorch's value for the optimizer: 1e-10 for Adagrad, 1e-8 for Adam and RMSprop.
+            if (!explicitlySet.Contains("Epsilon") && optimizerKind == OptimizerKind.AdaGrad)
             {
-                if (explicitlySet.Contains(adamOnly) && optimizerKind != OptimizerKind.Adam)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(adamOnly), adamOnly, name, optimizerKind, "Adam"));
-                }
+                epsilon = 1e-10;
             }
 
             // Layers: every attribute deriving from NetGen.LayerAttribute, in source order.
@@ -215,7 +232,7 @@ public sealed partial class NetGenGenerator
                 name,
                 inputSize,
                 batchSize,
-                new TrainingSpec((LossKind)loss, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay),
+                new TrainingSpec((LossKind)loss, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha),
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());

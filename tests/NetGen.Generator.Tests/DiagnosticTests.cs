@@ -148,11 +148,44 @@ public sealed class DiagnosticTests
     public void NG0209_ActivationArgumentOutOfRange() =>
         Assert.Contains("Slope", Single("[Network(InputSize = 2)][Dense(4), LeakyReLU(Slope = -0.1), Dense(2)] public partial class Net { }", "NG0209", DiagnosticSeverity.Error, "Slope = -0.1").GetMessage());
 
+    [Theory]
+    [InlineData("Optimizer.RmsProp")]
+    [InlineData("Optimizer.AdaGrad")]
+    public void NG0207_EpsilonNotPositiveForEveryOptimizerThatReadsIt(string optimizer) =>
+        Single($"[Network(InputSize = 2, Optimizer = {optimizer}, Epsilon = -1e-8)][Dense(2)] public partial class Net {{ }}", "NG0207", DiagnosticSeverity.Error, "Epsilon = -1e-8");
+
+    [Theory]
+    [InlineData("1.0")]
+    [InlineData("-0.5")]
+    public void NG0210_AlphaOutOfRange(string alpha) =>
+        Assert.Contains("[0, 1)", Single($"[Network(InputSize = 2, Optimizer = Optimizer.RmsProp, Alpha = {alpha})][Dense(2)] public partial class Net {{ }}", "NG0210", DiagnosticSeverity.Error, $"Alpha = {alpha}").GetMessage());
+
     [Fact]
     public void NG0301_SettingIgnoredIsAWarningAndCodeIsStillGenerated()
     {
         Diagnostic d = Single("[Network(InputSize = 2, Optimizer = Optimizer.Adam, Momentum = 0.5)][Dense(2)] public partial class Net { }", "NG0301", DiagnosticSeverity.Warning, "Momentum = 0.5");
         Assert.Contains("Adam", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("Optimizer.Adam", "Alpha = 0.9", "RmsProp")]
+    [InlineData("Optimizer.Sgd", "Epsilon = 1e-6", "Adam, AdaGrad, RmsProp")]
+    [InlineData("Optimizer.RmsProp", "Beta1 = 0.8", "Adam")]
+    [InlineData("Optimizer.AdaGrad", "Momentum = 0.5", "Momentum, Nesterov")]
+    public void NG0301_NamesTheOptimizersThatReadTheSetting(string optimizer, string setting, string readers) =>
+        Assert.EndsWith($"({readers}).", Single($"[Network(InputSize = 2, Optimizer = {optimizer}, {setting})][Dense(2)] public partial class Net {{ }}", "NG0301", DiagnosticSeverity.Warning, setting).GetMessage());
+
+    [Theory]
+    [InlineData("Optimizer.AdaGrad", "", "C(1E-10)")]        // PyTorch's Adagrad default
+    [InlineData("Optimizer.AdaGrad", ", Epsilon = 1e-6", "C(1E-06)")]
+    [InlineData("Optimizer.RmsProp", "", "C(1E-08)")]        // PyTorch's RMSprop default
+    [InlineData("Optimizer.Adam", "", "C(1E-08)")]
+    public void EpsilonDefaultsToPyTorchsValueForTheOptimizer(string optimizer, string epsilon, string expected)
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run($"using NetGen;\n[Network(InputSize = 2, Optimizer = {optimizer}{epsilon})][Dense(2)] public partial class Net {{ }}");
+        Assert.Empty(result.Diagnostics);
+        string update = result.Source().Split('\n').Single(line => line.Contains("global::NetGen.Kernels.Optimizers."));
+        Assert.Contains(expected, update);
     }
 
     [Fact]

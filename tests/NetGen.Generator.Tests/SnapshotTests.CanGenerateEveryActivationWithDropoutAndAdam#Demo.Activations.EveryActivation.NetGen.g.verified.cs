@@ -581,7 +581,7 @@ namespace Demo.Activations
                 global::NetGen.Kernels.Optimizers.Adam<T>(Params, Grads, _m, _v, C(0.01), C(0.9), C(0.999), C(1E-08), step);
             }
 
-            /// <summary>Zeroes the optimizer state (velocity or moments).</summary>
+            /// <summary>Zeroes the optimizer state (velocity, moments or squared-gradient accumulators).</summary>
             public void ResetOptimizerState()
             {
                 global::System.Array.Clear(_m);

@@ -406,7 +406,7 @@ partial class MnistMlp : global::NetGen.INeuralNetwork
             WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM
         }
 
-        /// <summary>Zeroes the optimizer state (velocity or moments).</summary>
+        /// <summary>Zeroes the optimizer state (velocity, moments or squared-gradient accumulators).</summary>
         public void ResetOptimizerState()
         {
             global::System.Array.Clear(_velocity);

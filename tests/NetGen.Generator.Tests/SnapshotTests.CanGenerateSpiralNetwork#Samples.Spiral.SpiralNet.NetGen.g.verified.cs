@@ -343,7 +343,7 @@ namespace Samples.Spiral
                 global::NetGen.Kernels.Optimizers.Sgd<T>(Params, Grads, C(1));
             }
 
-            /// <summary>Zeroes the optimizer state (velocity or moments).</summary>
+            /// <summary>Zeroes the optimizer state (velocity, moments or squared-gradient accumulators).</summary>
             public void ResetOptimizerState()
             {
                 // plain SGD keeps no state

@@ -54,6 +54,17 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void CanGenerateRmsProp() => VerifyNetwork("""
+        using NetGen;
+
+        namespace Demo.Adaptive;
+
+        [Network(InputSize = 8, BatchSize = 16, Optimizer = Optimizer.RmsProp, LearningRate = 1e-3, Alpha = 0.9)]
+        [Dense(12), Sigmoid, Dense(3)]
+        public partial class RmsPropNet { }
+        """);
+
+    [Fact]
     public void CanGenerateNamedMomentumMlpInTheGlobalNamespace() => VerifyNetwork("""
         using NetGen;
 

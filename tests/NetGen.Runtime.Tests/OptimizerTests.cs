@@ -66,6 +66,38 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void AdaGrad_ThreeSteps_ValuesFromTorchOptim()
+    {
+        // torch.optim.Adagrad(lr=0.1, eps=1e-10) in float64, gradients 0.5, −0.25, 2 (values printed by PyTorch 1.13).
+        double[] expectedP = [0.90000000002, 0.9447213595619958, 0.848412677098018];
+        double[] expectedSum = [0.25, 0.3125, 4.3125];
+        double[] gradients = [0.5, -0.25, 2.0];
+        double[] p = [1.0], sum = [0.0];
+        for (int t = 0; t < 3; t++)
+        {
+            Optimizers.AdaGrad<double>(p, [gradients[t]], sum, 0.1, 1e-10);
+            Assert.Equal(expectedP[t], p[0], 1e-15);
+            Assert.Equal(expectedSum[t], sum[0], 1e-15);
+        }
+    }
+
+    [Fact]
+    public void RmsProp_ThreeSteps_ValuesFromTorchOptim()
+    {
+        // torch.optim.RMSprop(lr=0.01, alpha=0.9, eps=1e-8) in float64, gradients 0.5, −0.25, 2 (PyTorch 1.13).
+        double[] expectedP = [0.968377225398316, 0.9831214201442406, 0.9524743532901446];
+        double[] expectedAvg = [0.024999999999999994, 0.028749999999999994, 0.4258749999999999];
+        double[] gradients = [0.5, -0.25, 2.0];
+        double[] p = [1.0], avg = [0.0];
+        for (int t = 0; t < 3; t++)
+        {
+            Optimizers.RmsProp<double>(p, [gradients[t]], avg, 0.01, 0.9, 1e-8);
+            Assert.Equal(expectedP[t], p[0], 1e-15);
+            Assert.Equal(expectedAvg[t], avg[0], 1e-17);
+        }
+    }
+
+    [Fact]
     public void Adam_StepIsOneBased()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Optimizers.Adam<float>(new float[1], new float[1], new float[1], new float[1], 0.1f, 0.9f, 0.999f, 1e-8f, 0));
@@ -76,6 +108,8 @@ public class OptimizerTests
     {
         Assert.Equal("v", Assert.Throws<ArgumentException>(() => Optimizers.Momentum<float>(new float[3], new float[3], new float[2], 0.1f, 0.9f)).ParamName);
         Assert.Equal("g", Assert.Throws<ArgumentException>(() => Optimizers.Sgd<float>(new float[3], new float[4], 0.1f)).ParamName);
+        Assert.Equal("sum", Assert.Throws<ArgumentException>(() => Optimizers.AdaGrad<float>(new float[3], new float[3], new float[4], 0.1f, 1e-10f)).ParamName);
+        Assert.Equal("squareAvg", Assert.Throws<ArgumentException>(() => Optimizers.RmsProp<float>(new float[3], new float[3], new float[1], 0.1f, 0.99f, 1e-8f)).ParamName);
     }
 
     [Theory]
@@ -96,6 +130,11 @@ public class OptimizerTests
         double lrD = double.CreateTruncating(lr), muD = double.CreateTruncating(mu);
         T[] p0 = TestUtil.Random<T>(length, 1);
 
+        const double Alpha = 0.9;
+        T alpha = T.CreateTruncating(Alpha);
+        double alphaD = double.CreateTruncating(alpha);
+        T[] pAda = (T[])p0.Clone(), pRms = (T[])p0.Clone(), sAda = new T[length], aRms = new T[length];
+        double[] rAda = TestUtil.ToDouble<T>(p0), rRms = TestUtil.ToDouble<T>(p0), rsAda = new double[length], raRms = new double[length];
         T[] pSgd = (T[])p0.Clone(), pMom = (T[])p0.Clone(), pNes = (T[])p0.Clone(), pAdam = (T[])p0.Clone();
         T[] vMom = new T[length], vNes = new T[length], mAdam = new T[length], vAdam = new T[length];
         double[] rSgd = TestUtil.ToDouble<T>(p0), rMom = TestUtil.ToDouble<T>(p0), rNes = TestUtil.ToDouble<T>(p0), rAdam = TestUtil.ToDouble<T>(p0);
@@ -111,8 +150,14 @@ public class OptimizerTests
             Optimizers.Momentum<T>(pMom, g, vMom, lr, mu);
             Optimizers.Nesterov<T>(pNes, g, vNes, lr, mu);
             Optimizers.Adam<T>(pAdam, g, mAdam, vAdam, lr, T.CreateTruncating(B1), T.CreateTruncating(B2), T.CreateTruncating(Eps), step);
+            Optimizers.AdaGrad<T>(pAda, g, sAda, lr, T.CreateTruncating(Eps));
+            Optimizers.RmsProp<T>(pRms, g, aRms, lr, alpha, T.CreateTruncating(Eps));
             for (int i = 0; i < length; i++)
             {
+                rsAda[i] += gd[i] * gd[i];
+                rAda[i] -= lrD * gd[i] / (Math.Sqrt(rsAda[i]) + eps);
+                raRms[i] = (alphaD * raRms[i]) + ((1 - alphaD) * gd[i] * gd[i]);
+                rRms[i] -= lrD * gd[i] / (Math.Sqrt(raRms[i]) + eps);
                 rSgd[i] -= lrD * gd[i];
                 rvMom[i] = (muD * rvMom[i]) + gd[i];
                 rMom[i] -= lrD * rvMom[i];
@@ -133,6 +178,10 @@ public class OptimizerTests
         TestUtil.AssertClose<T>(rAdam, pAdam, tolerance, 0, "adam");
         TestUtil.AssertClose<T>(rmAdam, mAdam, tolerance, 0, "adam m");
         TestUtil.AssertClose<T>(rvAdam, vAdam, tolerance, 0, "adam v");
+        TestUtil.AssertClose<T>(rAda, pAda, tolerance, 0, "adagrad");
+        TestUtil.AssertClose<T>(rsAda, sAda, tolerance, 0, "adagrad sum");
+        TestUtil.AssertClose<T>(rRms, pRms, tolerance, 0, "rmsprop");
+        TestUtil.AssertClose<T>(raRms, aRms, tolerance, 0, "rmsprop square_avg");
     }
 
     [Theory]
@@ -140,6 +189,8 @@ public class OptimizerTests
     [InlineData("momentum")]
     [InlineData("nesterov")]
     [InlineData("adam")]
+    [InlineData("adagrad")]
+    [InlineData("rmsprop")]
     public void LargeArenas_SplitOverCores_GiveTheBitsOfSmallSerialCalls(string rule)
     {
         // 200,003 elements: above Optimizers.ParallelThreshold, so one call runs on every core. The same update applied
@@ -176,6 +227,8 @@ public class OptimizerTests
             case "sgd": Optimizers.Sgd(p, g, 0.1f); break;
             case "momentum": Optimizers.Momentum(p, g, v, 0.1f, 0.9f); break;
             case "nesterov": Optimizers.Nesterov(p, g, v, 0.1f, 0.9f); break;
+            case "adagrad": Optimizers.AdaGrad(p, g, v, 0.1f, 1e-10f); break;
+            case "rmsprop": Optimizers.RmsProp(p, g, v, 0.01f, 0.99f, 1e-8f); break;
             default: Optimizers.Adam(p, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, 7); break;
         }
     }

@@ -22,6 +22,14 @@ public partial class ActsNesterov { }
 [Dense(6), ReLU, Dense(6), LeakyReLU, Dense(6), PReLU, Dense(6), Sigmoid, Dense(6), Tanh, Dense(6), ELU, Dense(6), Identity, Dropout(0.25), Dense(3)]
 public partial class ActsAdam { }
 
+[Network(InputSize = 5, BatchSize = 8, Loss = Loss.SoftmaxCrossEntropy, Optimizer = Optimizer.AdaGrad, LearningRate = 0.05, WeightDecay = 1e-3)]
+[Dense(6), ReLU, Dense(6), LeakyReLU, Dense(6), PReLU, Dense(6), Sigmoid, Dense(6), Tanh, Dense(6), ELU, Dense(6), Identity, Dropout(0.25), Dense(3)]
+public partial class ActsAdaGrad { }
+
+[Network(InputSize = 5, BatchSize = 8, Loss = Loss.SoftmaxCrossEntropy, Optimizer = Optimizer.RmsProp, LearningRate = 0.01, Alpha = 0.9, WeightDecay = 1e-3)]
+[Dense(6), ReLU, Dense(6), LeakyReLU, Dense(6), PReLU, Dense(6), Sigmoid, Dense(6), Tanh, Dense(6), ELU, Dense(6), Identity, Dropout(0.25), Dense(3)]
+public partial class ActsRmsProp { }
+
 [Network(InputSize = 5, BatchSize = 8, Loss = Loss.MulticlassHinge, Optimizer = Optimizer.Sgd, LearningRate = 0.1)]
 [Dense(7), ReLU, Dense(4, Bias = false)]
 public partial class HingeSgd { }

@@ -10,7 +10,7 @@ public sealed class PyTorchReferenceTests
 {
     private const double Tolerance = 1e-5;
 
-    public static TheoryData<string> Cases => new() { "acts_sgd", "acts_momentum", "acts_nesterov", "acts_adam", "hinge_sgd", "mlp_ce_adam", "spiral_sgd" };
+    public static TheoryData<string> Cases => new() { "acts_sgd", "acts_momentum", "acts_nesterov", "acts_adam", "acts_adagrad", "acts_rmsprop", "hinge_sgd", "mlp_ce_adam", "spiral_sgd" };
 
     private static INeuralNetwork Create(string name, ulong seed) => name switch
     {
@@ -18,6 +18,8 @@ public sealed class PyTorchReferenceTests
         "acts_momentum" => new ActsMomentum(seed),
         "acts_nesterov" => new ActsNesterov(seed),
         "acts_adam" => new ActsAdam(seed),
+        "acts_adagrad" => new ActsAdaGrad(seed),
+        "acts_rmsprop" => new ActsRmsProp(seed),
         "hinge_sgd" => new HingeSgd(seed),
         "mlp_ce_adam" => new MlpCeAdam(seed),
         "spiral_sgd" => new SpiralSgd(seed),

@@ -23,6 +23,12 @@ public sealed class TrainingStateTests
     public void NesterovResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsNesterov(seed), n => ((ActsNesterov)n).Seed, ["momentum_buffer"]);
 
     [Fact]
+    public void AdaGradResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsAdaGrad(seed), n => ((ActsAdaGrad)n).Seed, ["sum"]);
+
+    [Fact]
+    public void RmsPropResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsRmsProp(seed), n => ((ActsRmsProp)n).Seed, ["square_avg"]);
+
+    [Fact]
     public void AdamResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsAdam(seed), n => ((ActsAdam)n).Seed, ["exp_avg", "exp_avg_sq"]);
 
     /// <summary>The networks have dropout, so the masks (keyed by seed and step) must continue too.</summary>

@@ -8,7 +8,10 @@ the committed outputs):
     /usr/bin/python3 tests/reference/make_reference.py --check-netgen FILE.safetensors
 
 Outputs go to tests/NetGen.Tests/Reference/ (or --out-dir DIR). The script is
-deterministic: two runs give byte-identical files.
+deterministic: two runs with the same PyTorch and BLAS give byte-identical
+files. Another BLAS changes the last digit of some float64 values (about 1e-16
+relative); the committed files were written with PyTorch 1.13 on OpenBLAS
+0.3.21 (libopenblas0-pthread).
 
 Conventions (NetGen's; the C# tests rely on them)
 -------------------------------------------------
@@ -42,7 +45,9 @@ Loss
 
 Optimizers
     torch.optim: SGD; SGD(momentum=0.9, dampening=0); SGD(momentum=0.9,
-    nesterov=True); Adam(betas=(0.9, 0.999), eps=1e-8). Steps use two param
+    nesterov=True); Adam(betas=(0.9, 0.999), eps=1e-8); Adagrad(eps=1e-10,
+    lr_decay=0, initial_accumulator_value=0); RMSprop(alpha=0.99, eps=1e-8,
+    momentum=0, centered=False). Steps use two param
     groups: nn.Linear weights with weight_decay=wd, everything else with
     weight_decay=0, and the loss *without* the explicit regularisation term.
     The script asserts that this gives the same gradient as the explicit
@@ -79,6 +84,7 @@ One training step
 
 Files written
     acts_sgd.json, acts_momentum.json, acts_nesterov.json, acts_adam.json,
+    acts_adagrad.json, acts_rmsprop.json,
     hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json       one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
@@ -90,7 +96,7 @@ Files written
 
 Case JSON layout: case, description, torch_version, input_size, classes,
 batch, seed, loss, optimizer {kind, lr, momentum, dampening, nesterov, beta1,
-beta2, eps} (null where not applicable), weight_decay, architecture, x, labels,
+beta2, eps, alpha} (null where not applicable), weight_decay, architecture, x, labels,
 param_order, params {key: {shape, data}}, inference_output, train_output,
 data_loss, total_loss, grads, dropout_masks (only with dropout; one flattened
 mask per step), steps [{step, data_loss, total_loss, params}].
@@ -340,6 +346,14 @@ CASES = [
          loss="softmax_cross_entropy", weight_decay=1e-3,
          opt=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
          description=ACTS_DESC + "Optimizer: Adam lr 0.01 betas (0.9, 0.999) eps 1e-8 (L2 folded into the gradient)."),
+    dict(case="acts_adagrad", build=build_acts, torch_seed=0, input_size=5, classes=3, batch=4, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-3, opt=dict(kind="adagrad", lr=0.05, eps=1e-10),
+         description=ACTS_DESC + "Optimizer: Adagrad lr 0.05 eps 1e-10 (PyTorch's default), lr_decay 0, "
+                                 "initial accumulator 0 (L2 folded into the gradient)."),
+    dict(case="acts_rmsprop", build=build_acts, torch_seed=0, input_size=5, classes=3, batch=4, seed=42,
+         loss="softmax_cross_entropy", weight_decay=1e-3, opt=dict(kind="rmsprop", lr=0.01, alpha=0.9, eps=1e-8),
+         description=ACTS_DESC + "Optimizer: RMSprop lr 0.01 alpha 0.9 eps 1e-8, not centered, no momentum "
+                                 "(L2 folded into the gradient)."),
     dict(case="hinge_sgd", build=build_hinge, torch_seed=1, input_size=5, classes=4, batch=6, seed=42,
          loss="multiclass_hinge", weight_decay=0.0, opt=dict(kind="sgd", lr=0.1),
          description="Linear(5,7)-ReLU-Linear(7,4,bias=False), multiclass hinge (Weston-Watkins, margin 1, "
@@ -456,6 +470,14 @@ class ManualOptimizer:
                 self.state[name] = v
                 upd = v if o["kind"] == "momentum" else g + o["momentum"] * v
                 new[name] = p - o["lr"] * upd
+            elif o["kind"] == "adagrad":
+                s = self.state.get(name, torch.zeros_like(p)) + g * g
+                self.state[name] = s
+                new[name] = p - o["lr"] * g / (s.sqrt() + o["eps"])
+            elif o["kind"] == "rmsprop":
+                a = o["alpha"] * self.state.get(name, torch.zeros_like(p)) + (1 - o["alpha"]) * g * g
+                self.state[name] = a
+                new[name] = p - o["lr"] * g / (a.sqrt() + o["eps"])
             else:
                 m, v = self.state.get(name, (torch.zeros_like(p), torch.zeros_like(p)))
                 b1, b2, eps, t = o["beta1"], o["beta2"], o["eps"], self.t
@@ -479,21 +501,29 @@ def make_optimizer(model, opt, wd):
         return torch.optim.SGD(groups, lr=opt["lr"], momentum=opt["momentum"], dampening=0, nesterov=True)
     if opt["kind"] == "adam":
         return torch.optim.Adam(groups, lr=opt["lr"], betas=(opt["beta1"], opt["beta2"]), eps=opt["eps"])
+    if opt["kind"] == "adagrad":
+        return torch.optim.Adagrad(groups, lr=opt["lr"], eps=opt["eps"], lr_decay=0, initial_accumulator_value=0)
+    if opt["kind"] == "rmsprop":
+        return torch.optim.RMSprop(groups, lr=opt["lr"], alpha=opt["alpha"], eps=opt["eps"], momentum=0, centered=False)
     raise ValueError(opt["kind"])
 
 
 def optimizer_json(opt):
     kind = opt["kind"]
-    return {
+    sgd_family = kind in ("sgd", "momentum", "nesterov")
+    result = {
         "kind": kind,
         "lr": opt["lr"],
-        "momentum": opt.get("momentum", 0.0) if kind != "adam" else None,
-        "dampening": 0.0 if kind != "adam" else None,
+        "momentum": opt.get("momentum", 0.0) if sgd_family else None,
+        "dampening": 0.0 if sgd_family else None,
         "nesterov": kind == "nesterov",
         "beta1": opt.get("beta1"),
         "beta2": opt.get("beta2"),
         "eps": opt.get("eps"),
     }
+    if kind == "rmsprop":
+        result["alpha"] = opt["alpha"]  # only here, so the files of the other cases stay as they were
+    return result
 
 
 def assert_close(a, b, what, rtol=1e-12, atol=1e-15):
@@ -666,7 +696,7 @@ def generate(out_dir):
                     "inference_output_f32": flat(y32),
                 }))
             else:
-                # all four acts_* cases share weights, inputs, labels and inference output
+                # all acts_* cases share weights, inputs, labels and inference output
                 assert acts_params == (data["params"], data["x"], data["labels"], data["inference_output"])
         written.append(write_json(out_dir / f"{case['case']}.json", data))
     written.append(write_json(out_dir / "rng_vectors.json", rng_vectors()))

@@ -38,6 +38,8 @@ internal static class OptimizerCatalog
         OptimizerKind.Momentum => $"SGD with momentum (lr {LayerCatalog.F(t.LearningRate)}, μ {LayerCatalog.F(t.Momentum)})",
         OptimizerKind.Nesterov => $"SGD with Nesterov momentum (lr {LayerCatalog.F(t.LearningRate)}, μ {LayerCatalog.F(t.Momentum)})",
         OptimizerKind.Adam => $"Adam (lr {LayerCatalog.F(t.LearningRate)}, β1 {LayerCatalog.F(t.Beta1)}, β2 {LayerCatalog.F(t.Beta2)}, ε {LayerCatalog.F(t.Epsilon)})",
+        OptimizerKind.AdaGrad => $"AdaGrad (lr {LayerCatalog.F(t.LearningRate)}, ε {LayerCatalog.F(t.Epsilon)})",
+        OptimizerKind.RmsProp => $"RMSProp (lr {LayerCatalog.F(t.LearningRate)}, α {LayerCatalog.F(t.Alpha)}, ε {LayerCatalog.F(t.Epsilon)})",
         _ => $"SGD (lr {LayerCatalog.F(t.LearningRate)})",
     };
 
@@ -46,6 +48,8 @@ internal static class OptimizerCatalog
     {
         OptimizerKind.Momentum or OptimizerKind.Nesterov => new[] { "_velocity" },
         OptimizerKind.Adam => new[] { "_m", "_v" },
+        OptimizerKind.AdaGrad => new[] { "_sum" },
+        OptimizerKind.RmsProp => new[] { "_squareAvg" },
         _ => System.Array.Empty<string>(),
     };
 
@@ -55,6 +59,8 @@ internal static class OptimizerCatalog
     {
         OptimizerKind.Momentum or OptimizerKind.Nesterov => new[] { "momentum_buffer" },
         OptimizerKind.Adam => new[] { "exp_avg", "exp_avg_sq" },
+        OptimizerKind.AdaGrad => new[] { "sum" },
+        OptimizerKind.RmsProp => new[] { "square_avg" },
         _ => System.Array.Empty<string>(),
     };
 
@@ -63,6 +69,8 @@ internal static class OptimizerCatalog
         OptimizerKind.Momentum => "v ← μ·v + g;  p ← p − lr·v",
         OptimizerKind.Nesterov => "v ← μ·v + g;  p ← p − lr·(g + μ·v)",
         OptimizerKind.Adam => "m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)",
+        OptimizerKind.AdaGrad => "s ← s + g²;  p ← p − lr · g / (√s + ε)",
+        OptimizerKind.RmsProp => "a ← α·a + (1−α)·g²;  p ← p − lr · g / (√a + ε)",
         _ => "p ← p − lr·g",
     };
 
@@ -74,6 +82,8 @@ internal static class OptimizerCatalog
             OptimizerKind.Momentum => $"global::NetGen.Kernels.Optimizers.Momentum<T>(Params, Grads, _velocity, {lr}, C({LayerCatalog.F(t.Momentum)}));",
             OptimizerKind.Nesterov => $"global::NetGen.Kernels.Optimizers.Nesterov<T>(Params, Grads, _velocity, {lr}, C({LayerCatalog.F(t.Momentum)}));",
             OptimizerKind.Adam => $"global::NetGen.Kernels.Optimizers.Adam<T>(Params, Grads, _m, _v, {lr}, C({LayerCatalog.F(t.Beta1)}), C({LayerCatalog.F(t.Beta2)}), C({LayerCatalog.F(t.Epsilon)}), step);",
+            OptimizerKind.AdaGrad => $"global::NetGen.Kernels.Optimizers.AdaGrad<T>(Params, Grads, _sum, {lr}, C({LayerCatalog.F(t.Epsilon)}));",
+            OptimizerKind.RmsProp => $"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {lr}, C({LayerCatalog.F(t.Alpha)}), C({LayerCatalog.F(t.Epsilon)}));",
             _ => $"global::NetGen.Kernels.Optimizers.Sgd<T>(Params, Grads, {lr});",
         });
     }

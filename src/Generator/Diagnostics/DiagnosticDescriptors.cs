@@ -76,8 +76,12 @@ internal static class DiagnosticDescriptors
         "{1} of network '{0}' is {2}; Adam's moment decay rates must be in [0, 1). No code is generated. Use the defaults Beta1 = 0.9, Beta2 = 0.999.");
 
     public static readonly DiagnosticDescriptor EpsilonNotPositive = Error(
-        "NG0207", Values, "Adam epsilon must be positive",
-        "Epsilon of network '{0}' is {1}; Adam divides by √v̂ + ε, which can be 0. No code is generated. Use e.g. 1e-8.");
+        "NG0207", Values, "Epsilon must be positive",
+        "Epsilon of network '{0}' is {1}; Adam, RMSProp and AdaGrad divide by a square root + ε, which can be 0. No code is generated. Use e.g. 1e-8.");
+
+    public static readonly DiagnosticDescriptor AlphaOutOfRange = Error(
+        "NG0210", Values, "RMSProp alpha out of range",
+        "Alpha of network '{0}' is {1}; RMSProp's smoothing constant must be in [0, 1) (at 1 the average never moves from 0). No code is generated. Use the default 0.99.");
 
     public static readonly DiagnosticDescriptor BatchSizeNotPositive = Error(
         "NG0208", Values, "Batch size must be positive",

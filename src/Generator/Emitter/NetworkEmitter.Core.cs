@@ -253,7 +253,7 @@ internal static partial class NetworkEmitter
 
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Zeroes the optimizer state (velocity or moments).</summary>");
+        w.WriteLine("/// <summary>Zeroes the optimizer state (velocity, moments or squared-gradient accumulators).</summary>");
         w.WriteLine("public void ResetOptimizerState()");
         w.OpenBrace();
         IReadOnlyList<string> states = OptimizerCatalog.State(plan.Training.Optimizer);

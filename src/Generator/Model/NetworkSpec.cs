@@ -28,6 +28,8 @@ internal enum OptimizerKind
     Momentum = 1,
     Nesterov = 2,
     Adam = 3,
+    AdaGrad = 4,
+    RmsProp = 5,
 }
 
 /// <summary>Mirrors <c>NetGen.Init</c> (same values).</summary>
@@ -70,7 +72,8 @@ internal sealed record TrainingSpec(
     double Beta1,
     double Beta2,
     double Epsilon,
-    double WeightDecay);
+    double WeightDecay,
+    double Alpha = 0.99);
 
 /// <summary>
 /// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn

@@ -40,8 +40,12 @@ public sealed class NetworkAttribute : Attribute
     /// <summary>Adam β2, in [0, 1). Default 0.999 (the Adam paper and PyTorch; one seed note says 0.99).</summary>
     public double Beta2 { get; set; } = 0.999;
 
-    /// <summary>Adam ε, added to √v̂ as in PyTorch, &gt; 0. Default 1e-8.</summary>
+    /// <summary>ε of Adam, RMSProp and AdaGrad, added to the square root in the denominator as in PyTorch, &gt; 0. Default
+    /// PyTorch's: 1e-8 for Adam and RMSProp, 1e-10 for AdaGrad when not written.</summary>
     public double Epsilon { get; set; } = 1e-8;
+
+    /// <summary>RMSProp's smoothing constant α (PyTorch's <c>alpha</c>; the CS231n notes' decay_rate), in [0, 1). Default 0.99.</summary>
+    public double Alpha { get; set; } = 0.99;
 
     /// <summary>
     /// L2 regularisation strength λ ≥ 0: the loss gains ½·λ·Σw² over every Dense weight matrix (not biases, not PReLU
@@ -77,4 +81,10 @@ public enum Optimizer
 
     /// <summary>Adam with bias correction: p ← p − lr·m̂ / (√v̂ + ε).</summary>
     Adam = 3,
+
+    /// <summary>s ← s + g²; p ← p − lr·g / (√s + ε) (PyTorch Adagrad, lr_decay 0, initial accumulator 0; ε default 1e-10).</summary>
+    AdaGrad = 4,
+
+    /// <summary>a ← α·a + (1−α)·g²; p ← p − lr·g / (√a + ε) (PyTorch RMSprop, not centered, no momentum).</summary>
+    RmsProp = 5,
 }

@@ -178,6 +178,93 @@ public static class Optimizers
         }
     }
 
+    /// <summary>s = s + g²; p −= lr · g / (√s + ε)   (PyTorch <c>Adagrad</c> with lr_decay 0 and initial accumulator 0)</summary>
+    /// <param name="p">Parameters (updated).</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="sum">Sum of squared gradients (PyTorch's <c>sum</c>), starts at zero (updated).</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="eps">ε, added to √s.</param>
+    public static void AdaGrad<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> sum, T lr, T eps)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(p.Length, g.Length, sum.Length, nameof(sum));
+        Update(Rule.AdaGrad, p, g, default, sum, lr, eps, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
+    }
+
+    private static void AdaGradCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> sum, T lr, T eps)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T negLr = -lr;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
+            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
+            Span<Vector<T>> sv = MemoryMarshal.Cast<T, Vector<T>>(sum);
+            Vector<T> vlr = new(negLr), veps = new(eps);
+            for (int j = 0; j < pv.Length; j++)
+            {
+                Vector<T> gradient = gv[j];
+                Vector<T> s1 = sv[j] + (gradient * gradient);
+                sv[j] = s1;
+                pv[j] += vlr * (gradient / (Vector.SquareRoot(s1) + veps)); // PyTorch: p.addcdiv_(g, √s + ε, value=−lr)
+            }
+            i = pv.Length * Vector<T>.Count;
+        }
+        for (; i < p.Length; i++)
+        {
+            T gradient = g[i];
+            T s1 = sum[i] + (gradient * gradient);
+            sum[i] = s1;
+            p[i] += negLr * (gradient / (T.Sqrt(s1) + eps));
+        }
+    }
+
+    /// <summary>a = α·a + (1−α)·g²; p −= lr · g / (√a + ε)   (PyTorch <c>RMSprop</c>, not centered, momentum 0)</summary>
+    /// <param name="p">Parameters (updated).</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="squareAvg">Running average of squared gradients (PyTorch's <c>square_avg</c>), starts at zero (updated).</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="alpha">α, the smoothing constant (the CS231n notes' decay_rate).</param>
+    /// <param name="eps">ε, added to √a.</param>
+    public static void RmsProp<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> squareAvg, T lr, T alpha, T eps)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(p.Length, g.Length, squareAvg.Length, nameof(squareAvg));
+        // 1 − α in double, as PyTorch computes it in Python before handing it to the tensor op.
+        T oneMinusAlpha = T.CreateTruncating(1.0 - double.CreateTruncating(alpha));
+        Update(Rule.RmsProp, p, g, default, squareAvg, lr, alpha, oneMinusAlpha, eps, T.Zero, T.Zero, T.Zero);
+    }
+
+    private static void RmsPropCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> squareAvg, T lr, T alpha, T oneMinusAlpha, T eps)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T negLr = -lr;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
+            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
+            Span<Vector<T>> av = MemoryMarshal.Cast<T, Vector<T>>(squareAvg);
+            Vector<T> vlr = new(negLr), valpha = new(alpha), v1a = new(oneMinusAlpha), veps = new(eps);
+            for (int j = 0; j < pv.Length; j++)
+            {
+                Vector<T> gradient = gv[j];
+                Vector<T> a1 = (av[j] * valpha) + (v1a * gradient * gradient);
+                av[j] = a1;
+                pv[j] += vlr * (gradient / (Vector.SquareRoot(a1) + veps)); // PyTorch: p.addcdiv_(g, √a + ε, value=−lr)
+            }
+            i = pv.Length * Vector<T>.Count;
+        }
+        for (; i < p.Length; i++)
+        {
+            T gradient = g[i];
+            T a1 = (squareAvg[i] * alpha) + (oneMinusAlpha * gradient * gradient);
+            squareAvg[i] = a1;
+            p[i] += negLr * (gradient / (T.Sqrt(a1) + eps));
+        }
+    }
+
     /// <summary>Arenas from this many elements are updated on every core: each part a contiguous range starting at a
     /// multiple of 64 elements. The update is element-wise and every element takes the same (vector or scalar) path as in
     /// a one-thread run, so the bits do not depend on the split.</summary>
@@ -189,6 +276,8 @@ public static class Optimizers
         Momentum,
         Nesterov,
         Adam,
+        AdaGrad,
+        RmsProp,
     }
 
     private static unsafe void Update<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
@@ -225,6 +314,8 @@ public static class Optimizers
             case Rule.Sgd: SgdCore(p, g, a0); break;
             case Rule.Momentum: MomentumCore(p, g, v, a0, a1); break;
             case Rule.Nesterov: NesterovCore(p, g, v, a0, a1); break;
+            case Rule.AdaGrad: AdaGradCore(p, g, v, a0, a1); break;
+            case Rule.RmsProp: RmsPropCore(p, g, v, a0, a1, a2, a3); break;
             default: AdamCore(p, g, m, v, a0, a1, a2, a3, a4, a5, a6); break;
         }
     }
