@@ -98,6 +98,13 @@ public sealed class DiagnosticTests
             Single("[Network(InputSize = 1)][Dense(40000000, Name = \"wide\"), Dense(2)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "40000000").GetMessage());
 
     [Fact]
+    public void NG0104_TooManyActivationsAtADropoutIsReportedOnTheUnitsThatSetItsWidth() =>
+        // The Dropout's output and mask pass the limit, but its own argument (p) is not what makes them large.
+        Assert.Contains(
+            "up to layer 'Dropout #2' would take 2,560,000,000 elements",
+            Single("[Network(InputSize = 1)][Dense(10000000), ReLU, Dropout(0.5), Dense(2)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "10000000").GetMessage());
+
+    [Fact]
     public void NG0104_PrePackedWeightsTooLarge() =>
         // 800,000,008 parameters fit, but the forward GEMM is planned packed and Wᵀ rounded up to 32 columns does not.
         Assert.Contains(

@@ -44,8 +44,23 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void AParameterArenaOfExactlyTheArrayLimitIsPlannedAndOneMoreRowIsNot()
+    {
+        // 317,159 × (6,768 + 1) + 2 × 317,159 + 2 = 2,147,483,591 = Array.MaxLength exactly (and the pre-packed Wᵀ,
+        // 317,184 × 6,768, fits too). One more input adds 317,159 parameters.
+        Plan atLimit = PlanOf(6768, Layer(LayerKind.Dense, 317159), Layer(LayerKind.Dense, 2));
+        Assert.Empty(atLimit.Errors);
+        Assert.Equal(NetworkPlanner.MaxArrayLength, atLimit.ParameterCount);
+
+        Plan over = PlanOf(6769, Layer(LayerKind.Dense, 317159), Layer(LayerKind.Dense, 2));
+        Assert.Contains("NG0104", Assert.Single(over.Errors));
+    }
+
+    [Fact]
     public void SizeLimits_AreTheRuntimes()
     {
+        // The widest GEMM panel: NR = 2 registers of float on Vector512 (PackedGemm.NR), whatever this machine has.
+        Assert.Equal(NetworkPlanner.WidestPanel, 2 * System.Runtime.Intrinsics.Vector512<float>.Count);
         // NG0104 checks sizes against copies of runtime facts (the generator targets netstandard2.0 and cannot reference
         // the runtime): the largest array, and the narrow pair's scratch length.
         Assert.Equal(NetworkPlanner.MaxArrayLength, Array.MaxLength);

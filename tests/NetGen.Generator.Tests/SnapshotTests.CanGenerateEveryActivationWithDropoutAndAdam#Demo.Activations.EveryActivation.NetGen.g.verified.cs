@@ -284,7 +284,7 @@ namespace Demo.Activations
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, optimizer state,
-        /// <see cref="Step"/> and <see cref="Seed"/> (which keys the dropout masks). Every key, dtype, shape and the metadata are checked before
+        /// <see cref="Step"/> and <see cref="Seed"/> (which keys the dropout masks). Every key, dtype, shape, the step and the seed are checked before
         /// anything is copied: on error an exception names the tensor or metadata key and the network is unchanged.</summary>
         public void LoadTrainingState(global::System.IO.Stream stream)
         {

@@ -78,6 +78,39 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void RoundTrip_TensorsLongerThanTheWritersChunk()
+    {
+        // The writer streams each tensor in chunks of 2^20 elements (a tensor's bytes may exceed what one span addresses);
+        // tensors of 2^20 + 3 floats and doubles cross a chunk boundary and must come back element for element.
+        const int n = (1 << 20) + 3;
+        float[] singles = TestUtil.Random<float>(n, 7);
+        double[] doubles = TestUtil.Random<double>(n, 8);
+        var writer = new SafeTensorsWriter();
+        writer.Add("s", [n], singles);
+        writer.Add("d", [n], doubles);
+        var stream = new MemoryStream();
+        writer.WriteTo(stream);
+
+        SafeTensorsFile file = SafeTensorsFile.Read(new MemoryStream(stream.ToArray()));
+        Assert.Equal(singles, file.ReadSingles("s"));
+        double[] back = new double[n];
+        file.ReadInto("d", [n], back);
+        Assert.Equal(doubles, back);
+    }
+
+    [Fact]
+    public void Checkpoint_RefusesBeforeWritingAFileTooLargeToLoadBack()
+    {
+        // 300M parameters: the parameters alone (1.2 GB) load back; with Adam's two moments (3.6 GB) they would not, so
+        // SaveTrainingState refuses before writing anything rather than leave a checkpoint LoadTrainingState rejects.
+        NetGen.Checkpoint.RequireReadable(300_000_000, 1, "Big");
+        var ex = Assert.Throws<InvalidOperationException>(() => NetGen.Checkpoint.RequireReadable(300_000_000, 3, "Big"));
+        Assert.Contains("'Big' has 300,000,000 parameters", ex.Message);
+        Assert.Contains("3,600,000,000 bytes", ex.Message);
+        Assert.Contains("Nothing was written", ex.Message);
+    }
+
+    [Fact]
     public void RoundTrip_ThroughAFile_AndDoubles()
     {
         string path = Path.Combine(Path.GetTempPath(), $"netgen-{Guid.NewGuid():N}.safetensors");

@@ -60,6 +60,12 @@ public sealed class GeneratedApiTests
         file.Position = 0;
         net.Load(file);
         AssertCurrent("Load");
+
+        var state = new MemoryStream();
+        new MnistMlp(4).SaveTrainingState(state);
+        state.Position = 0;
+        net.LoadTrainingState(state);
+        AssertCurrent("LoadTrainingState");
     }
 
     [Fact]

@@ -14,25 +14,25 @@ public sealed class TrainingStateTests
     private const int StepsAfter = 5;
 
     [Fact]
-    public void SgdResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsSgd(seed), n => ((ActsSgd)n).Seed, Array.Empty<string>());
+    public void SgdResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsSgd(seed), Array.Empty<string>());
 
     [Fact]
-    public void MomentumResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsMomentum(seed), n => ((ActsMomentum)n).Seed, ["momentum_buffer"]);
+    public void MomentumResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsMomentum(seed), ["momentum_buffer"]);
 
     [Fact]
-    public void NesterovResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsNesterov(seed), n => ((ActsNesterov)n).Seed, ["momentum_buffer"]);
+    public void NesterovResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsNesterov(seed), ["momentum_buffer"]);
 
     [Fact]
-    public void AdaGradResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsAdaGrad(seed), n => ((ActsAdaGrad)n).Seed, ["sum"]);
+    public void AdaGradResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsAdaGrad(seed), ["sum"]);
 
     [Fact]
-    public void RmsPropResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsRmsProp(seed), n => ((ActsRmsProp)n).Seed, ["square_avg"]);
+    public void RmsPropResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsRmsProp(seed), ["square_avg"]);
 
     [Fact]
-    public void AdamResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsAdam(seed), n => ((ActsAdam)n).Seed, ["exp_avg", "exp_avg_sq"]);
+    public void AdamResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsAdam(seed), ["exp_avg", "exp_avg_sq"]);
 
     /// <summary>The networks have dropout, so the masks (keyed by seed and step) must continue too.</summary>
-    private static void ResumesWithTheSameBits(Func<ulong, INeuralNetwork> create, Func<INeuralNetwork, ulong> seedOf, string[] stateNames)
+    private static void ResumesWithTheSameBits(Func<ulong, INeuralNetwork> create, string[] stateNames)
     {
         INeuralNetwork straight = create(7);
         (float[] x, int[] labels) = GradientCheckTests.Batch(straight, straight.MaxBatch, 3);
@@ -66,7 +66,7 @@ public sealed class TrainingStateTests
         INeuralNetwork resumed = create(1234);
         resumed.LoadTrainingState(new MemoryStream(file));
         Assert.Equal(StepsBefore, resumed.Step);
-        Assert.Equal(7UL, seedOf(resumed));
+        Assert.Equal(7UL, resumed.Seed);
         var resumedLosses = new float[StepsAfter];
         for (int i = 0; i < StepsAfter; i++)
         {
@@ -79,10 +79,10 @@ public sealed class TrainingStateTests
     }
 
     [Fact]
-    public void ParametersAloneDoNotResumeAdam()
+    public void AdamsMomentsAreWhatMakesTheResumedRunEqual()
     {
-        // The control for the tests above: with the parameters alone (Save/Load, which resets the moments and the step),
-        // Adam's next steps differ; so the equality above is owed to the optimizer state in the file.
+        // The control for the tests above: the same training state with Adam's moments zeroed (parameters, step and seed
+        // kept, so the dropout masks and the bias correction are those of the uninterrupted run) resumes differently.
         var straight = new ActsAdam(7);
         (float[] x, int[] labels) = GradientCheckTests.Batch(straight, ActsAdam.MaxBatch, 3);
         for (int i = 0; i < StepsBefore; i++)
@@ -91,16 +91,57 @@ public sealed class TrainingStateTests
         }
 
         var saved = new MemoryStream();
-        straight.Save(saved);
-        var reloaded = new ActsAdam(7);
-        reloaded.Load(new MemoryStream(saved.ToArray()));
+        straight.SaveTrainingState(saved);
+        byte[] zeroedMoments = Rewrite(saved.ToArray(), (name, data) => name.StartsWith("optimizer.", StringComparison.Ordinal) ? new float[data.Length] : data);
+        var exact = new ActsAdam(1);
+        exact.LoadTrainingState(new MemoryStream(saved.ToArray()));
+        var withoutMoments = new ActsAdam(1);
+        withoutMoments.LoadTrainingState(new MemoryStream(zeroedMoments));
+        Assert.Equal(StepsBefore, withoutMoments.Step);
+        Assert.Equal(7UL, withoutMoments.Seed);
         for (int i = 0; i < StepsAfter; i++)
         {
             straight.TrainStep(x, labels);
-            reloaded.TrainStep(x, labels);
+            exact.TrainStep(x, labels);
+            withoutMoments.TrainStep(x, labels);
         }
 
-        Assert.False(straight.Parameters.SequenceEqual(reloaded.Parameters));
+        Assert.True(straight.Parameters.SequenceEqual(exact.Parameters));
+        Assert.False(straight.Parameters.SequenceEqual(withoutMoments.Parameters));
+    }
+
+    [Fact]
+    public void ALateTensorWithTheWrongShapeIsNamedAndChangesNothing()
+    {
+        // Every key is right, so the load gets past the key check and reads tensors; the last one read (Adam's second
+        // moment of the last layer's bias) has the wrong shape. Nothing read before it may reach the network.
+        var net = Trained(new ActsAdam(5));
+        var state = new MemoryStream();
+        Trained(new ActsAdam(6)).SaveTrainingState(state);
+        string last = Checkpoint.StateKey(ActsAdam.ParameterTable[^1].Key, "exp_avg_sq");
+        byte[] file = Rewrite(state.ToArray(), (name, data) => data, reshape: name => name == last ? [1, 3] : null);
+        AssertRejected(net, () => net.LoadTrainingState(new MemoryStream(file)), $"'{last}'");
+    }
+
+    /// <summary>A copy of a safetensors file (F32 tensors and metadata) with each tensor's data passed through
+    /// <paramref name="data"/> and, where <paramref name="reshape"/> says so, another shape.</summary>
+    private static byte[] Rewrite(byte[] file, Func<string, float[], float[]> data, Func<string, int[]?>? reshape = null)
+    {
+        SafeTensorsFile read = SafeTensorsFile.Read(new MemoryStream(file));
+        var writer = new SafeTensorsWriter();
+        foreach (KeyValuePair<string, string> pair in read.Metadata)
+        {
+            writer.AddMetadata(pair.Key, pair.Value);
+        }
+
+        foreach (string name in read.Names)
+        {
+            writer.Add(name, reshape?.Invoke(name) ?? read.GetShape(name), data(name, read.ReadSingles(name)));
+        }
+
+        var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        return stream.ToArray();
     }
 
     [Fact]

@@ -195,7 +195,7 @@ internal static partial class NetworkEmitter
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Resumes from a training state written by <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>: parameters, optimizer state,");
-        w.WriteLine("/// <see cref=\"Step\"/> and <see cref=\"Seed\"/> (which keys the dropout masks). Every key, dtype, shape and the metadata are checked before");
+        w.WriteLine("/// <see cref=\"Step\"/> and <see cref=\"Seed\"/> (which keys the dropout masks). Every key, dtype, shape, the step and the seed are checked before");
         w.WriteLine("/// anything is copied: on error an exception names the tensor or metadata key and the network is unchanged.</summary>");
         w.WriteLine("public void LoadTrainingState(global::System.IO.Stream stream)");
         w.OpenBrace();

@@ -35,6 +35,7 @@ internal static class NetworkPlanner
         long flops = 0;
         bool shapesKnown = spec.InputSize > 0;
         DiagnosticInfo? tooLarge = null;
+        LocationInfo? widthSetBy = spec.LocationOf("InputSize"); // where the current activation width was declared
         var shape = new EquatableArray<int>(new[] { Math.Max(spec.InputSize, 0) });
         int batch = Math.Max(spec.BatchSize, 1);
 
@@ -59,6 +60,11 @@ internal static class NetworkPlanner
                 layerParameters += ProductLong(p.Shape);
             }
 
+            if (layer.Kind == LayerKind.Dense)
+            {
+                widthSetBy = layer.ArgumentLocation ?? layer.Location;
+            }
+
             long layerActivations = (long)batch * outSize * (layer.Kind == LayerKind.Dropout ? 2 : 1);
             if (parameterOffset + layerParameters > MaxArrayLength)
             {
@@ -66,7 +72,7 @@ internal static class NetworkPlanner
             }
             else if (arenaOffset + layerActivations > MaxArrayLength)
             {
-                tooLarge = TooLarge(spec, spec.WrittenLocationOf("BatchSize") ?? layer.ArgumentLocation ?? layer.Location, $"the activations of a batch of {Format(batch)} rows up to layer '{Display(layer, i)}'", arenaOffset + layerActivations, "Use a smaller BatchSize (Predict splits larger inputs into batches of BatchSize rows) or fewer units.");
+                tooLarge = TooLarge(spec, spec.WrittenLocationOf("BatchSize") ?? widthSetBy, $"the activations of a batch of {Format(batch)} rows up to layer '{Display(layer, i)}'", arenaOffset + layerActivations, "Use a smaller BatchSize (Predict splits larger inputs into batches of BatchSize rows) or fewer units.");
             }
 
             if (tooLarge is not null)
@@ -264,7 +270,7 @@ internal static class NetworkPlanner
 
     /// <summary>The widest GEMM panel of any machine (NR for float with Vector512): pre-packed Wᵀ rounds its columns up
     /// to it (<c>PackedGemm.PackedLength</c>).</summary>
-    private const int WidestPanel = 32;
+    internal const int WidestPanel = 32;
 
     /// <summary>NG0104 for the buffers the runtime kernels allocate beside the arenas: each pre-packed Wᵀ (columns rounded
     /// up to <see cref="WidestPanel"/>) and the fused narrow pair's scratch (<c>DenseReLUDense.ScratchLength</c>).</summary>

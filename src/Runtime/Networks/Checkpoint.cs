@@ -17,6 +17,7 @@ public static class Checkpoint
     /// <summary>Writes every tensor of <paramref name="table"/> from <paramref name="parameters"/>.</summary>
     public static void Save(Stream stream, IReadOnlyList<ParameterInfo> table, float[] parameters, string network)
     {
+        RequireReadable(parameters.Length, 1, network);
         var writer = new SafeTensorsWriter();
         writer.AddMetadata("format", "pt");
         writer.AddMetadata("netgen.network", network);
@@ -71,6 +72,7 @@ public static class Checkpoint
             throw new ArgumentException($"{stateNames.Count} optimizer state names for {state.Count} state arrays.", nameof(state));
         }
 
+        RequireReadable(parameters.Length, 1 + state.Count, network);
         var writer = new SafeTensorsWriter();
         writer.AddMetadata("format", "pt");
         writer.AddMetadata("netgen.network", network);
@@ -115,6 +117,18 @@ public static class Checkpoint
         }
 
         return new TrainingState(parameters, optimizerState, step, seed);
+    }
+
+    /// <summary>Refuses, before anything is written, a file that Load or LoadTrainingState could not read back (its data
+    /// section above <see cref="SafeTensorsFile.MaxDataLength"/>), so a save never leaves a checkpoint that cannot be loaded.</summary>
+    internal static void RequireReadable(int parameterCount, int arenas, string network)
+    {
+        long bytes = (long)parameterCount * arenas * sizeof(float);
+        if (bytes > SafeTensorsFile.MaxDataLength)
+        {
+            throw new InvalidOperationException(FormattableString.Invariant(
+                $"'{network}' has {parameterCount:N0} parameters: {arenas} arena(s) of them take {bytes:N0} bytes, more than NetGen's safetensors reader loads ({SafeTensorsFile.MaxDataLength:N0} bytes), so the file could not be loaded back. Nothing was written."));
+        }
     }
 
     /// <summary>The key of each tensor of an arena: the parameter key, or its <see cref="StateKey"/> for a state array.</summary>

@@ -25,6 +25,9 @@ public interface INeuralNetwork
     /// <summary>Optimizer steps taken so far.</summary>
     long Step { get; }
 
+    /// <summary>The seed the network was created with, or the one LoadTrainingState restored; it keys the dropout masks.</summary>
+    ulong Seed { get; }
+
     /// <summary>Every parameter tensor: state_dict key, layer, shape and place in <see cref="Parameters"/>.</summary>
     IReadOnlyList<ParameterInfo> ParameterTable { get; }
 

@@ -33,7 +33,7 @@ public static class NetworkExtensions
             throw new ArgumentException($"Argument 'labels' has {labels.Length} values; expected one per input row ({rows}).", nameof(labels));
         }
 
-        var scores = new float[rows * network.OutputSize];
+        var scores = new float[checked(rows * network.OutputSize)];
         var predictions = new int[rows];
         network.Predict(inputs, scores);
         ArgMax(scores, network.OutputSize, predictions);

@@ -29,6 +29,9 @@ public sealed class SafeTensorsFile
     /// <summary>Largest header accepted, as the Python library (100 MB).</summary>
     public const long MaxHeaderLength = 100_000_000;
 
+    /// <summary>The largest data section this reader loads: it reads the section into one byte array.</summary>
+    public static readonly long MaxDataLength = Array.MaxLength;
+
     private readonly Dictionary<string, Entry> _tensors;
     private readonly List<string> _names;
     private readonly byte[] _data;
@@ -261,9 +264,9 @@ public sealed class SafeTensorsFile
         if (stream.CanSeek)
         {
             long remaining = stream.Length - stream.Position;
-            if (remaining > Array.MaxLength)
+            if (remaining > MaxDataLength)
             {
-                throw new InvalidDataException($"header: the data section has {remaining} bytes, more than this reader supports ({Array.MaxLength}).");
+                throw new InvalidDataException($"header: the data section has {remaining} bytes, more than this reader supports ({MaxDataLength}).");
             }
             byte[] data = new byte[remaining];
             int got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -33,19 +34,7 @@ public sealed class SafeTensorsWriter
     public void Add(string name, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
     {
         Check(name, shape, data.Length);
-        byte[] bytes = new byte[data.Length * sizeof(float)];
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(data).CopyTo(bytes);
-        }
-        else
-        {
-            for (int i = 0; i < data.Length; i++)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), data[i]);
-            }
-        }
-        _tensors.Add(new Entry(name, SafeTensorsDtype.F32, shape.ToArray(), bytes));
+        _tensors.Add(new Entry(name, SafeTensorsDtype.F32, shape.ToArray(), data.ToArray(), null, (long)data.Length * sizeof(float)));
     }
 
     /// <summary>Adds a float64 tensor (dtype F64) of the given shape; <paramref name="data"/> is copied.</summary>
@@ -55,19 +44,7 @@ public sealed class SafeTensorsWriter
     public void Add(string name, ReadOnlySpan<int> shape, ReadOnlySpan<double> data)
     {
         Check(name, shape, data.Length);
-        byte[] bytes = new byte[data.Length * sizeof(double)];
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(data).CopyTo(bytes);
-        }
-        else
-        {
-            for (int i = 0; i < data.Length; i++)
-            {
-                BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * sizeof(double)), data[i]);
-            }
-        }
-        _tensors.Add(new Entry(name, SafeTensorsDtype.F64, shape.ToArray(), bytes));
+        _tensors.Add(new Entry(name, SafeTensorsDtype.F64, shape.ToArray(), null, data.ToArray(), (long)data.Length * sizeof(double)));
     }
 
     /// <summary>Adds (or replaces) a <c>__metadata__</c> entry; safetensors metadata is string → string.</summary>
@@ -121,7 +98,7 @@ public sealed class SafeTensorsWriter
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                offset += tensor.Data.Length;
+                offset += tensor.ByteLength;
                 json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();
@@ -141,7 +118,14 @@ public sealed class SafeTensorsWriter
         }
         foreach (Entry tensor in ordered)
         {
-            stream.Write(tensor.Data);
+            if (tensor.Singles is { } singles)
+            {
+                WriteLittleEndian<float>(stream, singles, static (d, v) => BinaryPrimitives.WriteSingleLittleEndian(d, v));
+            }
+            else
+            {
+                WriteLittleEndian<double>(stream, tensor.Doubles!, static (d, v) => BinaryPrimitives.WriteDoubleLittleEndian(d, v));
+            }
         }
         stream.Flush();
     }
@@ -185,5 +169,33 @@ public sealed class SafeTensorsWriter
         }
     }
 
-    private sealed record Entry(string Name, string Dtype, int[] Shape, byte[] Data);
+    /// <summary>Writes the elements little-endian, at most <see cref="ChunkElements"/> at a time: a tensor's byte count may
+    /// exceed what one span can address (over 2³¹ bytes), its element count never does.</summary>
+    private static void WriteLittleEndian<T>(Stream stream, T[] values, SpanAction<byte, T> write)
+        where T : unmanaged
+    {
+        int size = Unsafe.SizeOf<T>();
+        byte[]? swapped = BitConverter.IsLittleEndian ? null : new byte[Math.Min(values.Length, ChunkElements) * size];
+        for (int start = 0; start < values.Length; start += ChunkElements)
+        {
+            ReadOnlySpan<T> chunk = values.AsSpan(start, Math.Min(ChunkElements, values.Length - start));
+            if (swapped is null)
+            {
+                stream.Write(MemoryMarshal.AsBytes(chunk));
+                continue;
+            }
+
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                write(swapped.AsSpan(i * size, size), chunk[i]);
+            }
+
+            stream.Write(swapped, 0, chunk.Length * size);
+        }
+    }
+
+    private const int ChunkElements = 1 << 20;
+
+    /// <summary>A tensor to write: its elements (one of <paramref name="Singles"/> or <paramref name="Doubles"/>) and their size in bytes.</summary>
+    private sealed record Entry(string Name, string Dtype, int[] Shape, float[]? Singles, double[]? Doubles, long ByteLength);
 }
