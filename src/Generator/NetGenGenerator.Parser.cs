@@ -186,7 +186,7 @@ public sealed partial class NetGenGenerator
             var optimizerKind = (OptimizerKind)optimizer;
             foreach ((string setting, OptimizerKind[] users) in OptimizerSettings)
             {
-                if (explicitlySet.Contains(setting) && Array.IndexOf(users, optimizerKind) < 0)
+                if (explicitlySet.Contains(setting) && Enum.IsDefined(typeof(OptimizerKind), optimizerKind) && Array.IndexOf(users, optimizerKind) < 0)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(setting), setting, name, optimizerKind, string.Join(", ", users)));
                 }

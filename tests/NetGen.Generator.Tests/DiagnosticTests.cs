@@ -174,6 +174,10 @@ public sealed class DiagnosticTests
         Assert.Contains("Adam", d.GetMessage());
     }
 
+    [Fact]
+    public void NG0005_AnUnknownOptimizerGetsNoNG0301ForItsSettings() =>
+        Single("[Network(InputSize = 2, Optimizer = (Optimizer)9, Momentum = 0.5)][Dense(2)] public partial class Net { }", "NG0005", DiagnosticSeverity.Error, "Optimizer = (Optimizer)9");
+
     [Theory]
     [InlineData("Optimizer.Adam", "Alpha = 0.9", "RmsProp")]
     [InlineData("Optimizer.Sgd", "Epsilon = 1e-6", "Adam, AdaGrad, RmsProp")]
