@@ -80,7 +80,10 @@ internal static class Workers
             s_parts = parts;
             s_failure = null;
             Volatile.Write(ref s_remaining, parts);
-            Volatile.Write(ref s_claim, generation << 32);
+            // Part 0 is the caller's before anyone can claim: the caller runs at least one part of every job, so the
+            // per-thread state it needs (packing buffers sized for the whole product) exists after the first call of
+            // each kind, whichever thread is faster; a later call then allocates nothing on the caller's thread.
+            Volatile.Write(ref s_claim, (generation << 32) | 1);
             Interlocked.Exchange(ref s_generation, generation); // full fence: publishes the job before the workers look
             if (Volatile.Read(ref s_sleeping) != 0)
             {
@@ -90,6 +93,7 @@ internal static class Workers
                 }
             }
 
+            RunPart(job, 0, parts);
             RunParts(job, parts, generation);
             var spin = new SpinWait();
             while (Volatile.Read(ref s_remaining) != 0)
@@ -127,16 +131,22 @@ internal static class Workers
             {
                 continue;
             }
-            try
-            {
-                job.Run((int)next, parts);
-            }
-            catch (Exception e)
-            {
-                s_failure = e;
-            }
-            Interlocked.Decrement(ref s_remaining);
+            RunPart(job, (int)next, parts);
         }
+    }
+
+    /// <summary>Runs one part, keeps its exception for the caller, and counts it done.</summary>
+    private static void RunPart(ParallelJob job, int part, int parts)
+    {
+        try
+        {
+            job.Run(part, parts);
+        }
+        catch (Exception e)
+        {
+            s_failure = e;
+        }
+        Interlocked.Decrement(ref s_remaining);
     }
 
     static Workers()
