@@ -118,18 +118,7 @@ public sealed partial class NetGenGenerator
                 }
             }
 
-            LocationInfo? At(string argument)
-            {
-                foreach (NamedLocation named in argumentLocations)
-                {
-                    if (named.Name == argument)
-                    {
-                        return named.Location;
-                    }
-                }
-
-                return attributeLocation;
-            }
+            LocationInfo? At(string argument) => NamedLocation.Find(argumentLocations, argument) ?? attributeLocation;
 
             if (!Enum.IsDefined(typeof(LossKind), loss))
             {

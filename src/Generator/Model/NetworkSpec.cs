@@ -61,7 +61,22 @@ internal sealed record LayerSpec(
     LocationInfo? NameLocation);
 
 /// <summary>A named attribute argument's location, so a diagnostic can point at exactly that argument.</summary>
-internal sealed record NamedLocation(string Name, LocationInfo Location);
+internal sealed record NamedLocation(string Name, LocationInfo Location)
+{
+    /// <summary>The location of the argument named <paramref name="argumentName"/>, or null when it is not written.</summary>
+    public static LocationInfo? Find(System.Collections.Generic.IEnumerable<NamedLocation> arguments, string argumentName)
+    {
+        foreach (NamedLocation named in arguments)
+        {
+            if (named.Name == argumentName)
+            {
+                return named.Location;
+            }
+        }
+
+        return null;
+    }
+}
 
 /// <summary>Training settings from the <c>[Network]</c> attribute.</summary>
 internal sealed record TrainingSpec(
@@ -93,18 +108,7 @@ internal sealed record NetworkSpec(
     public LocationInfo? LocationOf(string argumentName) => WrittenLocationOf(argumentName) ?? AttributeLocation;
 
     /// <summary>The location of a named <c>[Network]</c> argument, or null when the declaration does not write it.</summary>
-    public LocationInfo? WrittenLocationOf(string argumentName)
-    {
-        foreach (NamedLocation named in ArgumentLocations)
-        {
-            if (named.Name == argumentName)
-            {
-                return named.Location;
-            }
-        }
-
-        return null;
-    }
+    public LocationInfo? WrittenLocationOf(string argumentName) => NamedLocation.Find(ArgumentLocations, argumentName);
 }
 
 /// <summary>What the Parser produced for one class: a spec (null when nothing can be generated) and diagnostics.</summary>
