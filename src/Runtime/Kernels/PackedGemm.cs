@@ -129,13 +129,20 @@ internal static class PackedGemm
         Range(o, 0, o.M, 0, o.N);
     }
 
-    /// <summary>How many parts a parallel run uses: up to <see cref="Workers.PartsPerThread"/> per core (claimed one at a
+    /// <summary>Parts per core of a parallel GEMM, at most (other jobs use <see cref="Workers.PartsPerThread"/>). Every
+    /// part reads all of A (a column split) or packs all of B (a row split), so each extra part costs another pass over
+    /// that operand. On the 2-core Zen 3 VM (medians, in-process, interleaved): 4 parts ran 5–15 % faster than 8 at each
+    /// GEMM shape of the performance issue, and the MLP training step 6–8 % faster. 2 parts were about 4 % faster still,
+    /// but leave no part for the fast core to take over when the other one stalls (ADR 0010).</summary>
+    internal const int PartsPerThread = 2;
+
+    /// <summary>How many parts a parallel run uses: up to <see cref="PartsPerThread"/> per core (claimed one at a
     /// time), each at least ~64k FMAs, never more than the panels <see cref="Split"/> can hand out.</summary>
     internal static int Parts(int m, int n, int k, int nr)
     {
         long work = (long)m * n * Math.Max(k, 1);
         long panels = Math.Max((n + nr - 1) / nr, (m + MR - 1) / MR);
-        return Workers.PartsFor(work, 1 << 16, panels);
+        return Workers.PartsFor(work, 1 << 16, panels, PartsPerThread);
     }
 
     /// <summary>Splits C for part <paramref name="part"/> of <paramref name="parts"/>: by whole NR-column panels when C is

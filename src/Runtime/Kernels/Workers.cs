@@ -32,7 +32,8 @@ internal static class Workers
     public static readonly int MaxParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
 
     /// <summary>Parts per thread a job is cut into, at most: threads claim parts one at a time, so a core that runs slow
-    /// (a busy hyperthread sibling, a hypervisor taking it away) ends up with fewer parts instead of holding the others.</summary>
+    /// (a busy hyperthread sibling, a hypervisor taking it away) ends up with fewer parts instead of holding the others.
+    /// A kernel whose parts each re-read a shared operand asks for fewer (see <see cref="PackedGemm.PartsPerThread"/>).</summary>
     public const int PartsPerThread = 4;
 
     /// <summary>Closes a finished job's claim counter: no part index reaches it.</summary>
@@ -48,15 +49,16 @@ internal static class Workers
     private static int s_busy;
     private static Exception? s_failure;
 
-    /// <summary>How many parts to cut <paramref name="work"/> into, each at least <paramref name="minWorkPerPart"/> and
-    /// at most <paramref name="units"/> (the indivisible pieces there are); 1 on a one-core machine.</summary>
-    public static int PartsFor(long work, long minWorkPerPart, long units)
+    /// <summary>How many parts to cut <paramref name="work"/> into, each at least <paramref name="minWorkPerPart"/>, at
+    /// most <paramref name="units"/> (the indivisible pieces there are) and at most <paramref name="partsPerThread"/> per
+    /// thread; 1 on a one-core machine.</summary>
+    public static int PartsFor(long work, long minWorkPerPart, long units, int partsPerThread = PartsPerThread)
     {
         if (MaxParts == 1)
         {
             return 1;
         }
-        return (int)Math.Clamp(Math.Min(work / minWorkPerPart, units), 1, MaxParts * PartsPerThread);
+        return (int)Math.Clamp(Math.Min(work / minWorkPerPart, units), 1, MaxParts * partsPerThread);
     }
 
     /// <summary>Takes the workers for one job; <see langword="false"/> when another caller holds them. A caller that gets
