@@ -108,6 +108,39 @@ public class DenseReLUDenseTests
         Assert.Equal(serial.Db1, parallel.Db1);
     }
 
+    [Theory]
+    [InlineData(2, 3)] // the spiral: rows run two at a time
+    [InlineData(3, 3)] // I + O = 6, the largest that pairs rows
+    [InlineData(4, 3)] // I + O = 7: one row at a time
+    public void RowsRunTogether_GiveTheBitsOfEachRowAlone(int inputs, int outputs)
+    {
+        // The forward runs two rows per pass when I + O ≤ 6; each row's sums must be the same operations in the same
+        // order as a row run alone (batch 1), or a split over cores, and the backward's recomputed mask, could differ.
+        RowsAlone<float, Simd512<float>, Vector512<float>>(inputs, outputs);
+        RowsAlone<float, Simd256<float>, Vector256<float>>(inputs, outputs);
+        RowsAlone<float, Simd128<float>, Vector128<float>>(inputs, outputs);
+        RowsAlone<double, Simd256<double>, Vector256<double>>(inputs, outputs);
+    }
+
+    private static void RowsAlone<T, TS, TV>(int inputs, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        const int batch = 9, hidden = 37;
+        T[] x = TestUtil.Random<T>(batch * inputs, 11), w0 = TestUtil.Random<T>(hidden * inputs, 12), b0 = TestUtil.Random<T>(hidden, 13);
+        T[] w1 = TestUtil.Random<T>(outputs * hidden, 14), b1 = TestUtil.Random<T>(outputs, 15);
+        var scratch = new T[DenseReLUDense.ScratchLength(inputs, hidden, outputs)];
+        var all = new T[batch * outputs];
+        DenseReLUDense.Forward<T, TS, TV>(x, w0, b0, w1, b1, all, batch, inputs, hidden, outputs, scratch);
+        for (int r = 0; r < batch; r++)
+        {
+            var one = new T[outputs];
+            DenseReLUDense.Forward<T, TS, TV>(x.AsSpan(r * inputs, inputs), w0, b0, w1, b1, one, 1, inputs, hidden, outputs, scratch);
+            Assert.Equal(one, all.AsSpan(r * outputs, outputs).ToArray());
+        }
+    }
+
     private sealed class Nothing : ParallelJob
     {
         public override void Run(int part, int parts)

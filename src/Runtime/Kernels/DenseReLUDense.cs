@@ -414,8 +414,78 @@ public static class DenseReLUDense
         nint tb = inputs * h;
         nint v0 = (inputs + 1) * h;
         nint v1 = outputs > 1 ? v0 + h : v0, v2 = outputs > 2 ? v0 + (2 * h) : v0, v3 = outputs > 3 ? v0 + (3 * h) : v0;
-        T c0 = b1.C0, c1 = b1.C1, c2 = b1.C2, c3 = b1.C3;
-        for (int r = 0; r < batch; r++)
+        int r = 0;
+        if (inputs + outputs <= 6)
+        {
+            // Two rows per pass. Each row's sums are the same operations in the same order as in the one-row loop below
+            // (same bits), but the a_o chains of two rows interleave: one row alone waits on FMA latency (13 dependent
+            // FMAs per a_o for H = 100), two rows fill the FMA units, and each weight load serves both. I + O ≤ 6 keeps
+            // the 2·(I + O) broadcasts and sums and 3 temporaries within AVX2's 16 registers.
+            for (; r + 2 <= batch; r += 2)
+            {
+                ref T xa = ref Unsafe.Add(ref x, r * inputs);
+                ref T xb = ref Unsafe.Add(ref xa, inputs);
+                TV x0 = TS.Broadcast(xa), q0 = TS.Broadcast(xb);
+                TV x1 = inputs > 1 ? TS.Broadcast(Unsafe.Add(ref xa, 1)) : TS.Zero, q1 = inputs > 1 ? TS.Broadcast(Unsafe.Add(ref xb, 1)) : TS.Zero;
+                TV x2 = inputs > 2 ? TS.Broadcast(Unsafe.Add(ref xa, 2)) : TS.Zero, q2 = inputs > 2 ? TS.Broadcast(Unsafe.Add(ref xb, 2)) : TS.Zero;
+                TV x3 = inputs > 3 ? TS.Broadcast(Unsafe.Add(ref xa, 3)) : TS.Zero, q3 = inputs > 3 ? TS.Broadcast(Unsafe.Add(ref xb, 3)) : TS.Zero;
+                TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero; // row r
+                TV e0 = TS.Zero, e1 = TS.Zero, e2 = TS.Zero, e3 = TS.Zero; // row r + 1
+                for (nint j = 0; j < h; j += w)
+                {
+                    ref T p = ref Unsafe.Add(ref s, j);
+                    TV wt = TS.Load(ref p);
+                    TV bias = TS.Load(ref Unsafe.Add(ref p, tb));
+                    TV z = TS.MultiplyAdd(x0, wt, bias), zb = TS.MultiplyAdd(q0, wt, bias);
+                    if (inputs > 1)
+                    {
+                        wt = TS.Load(ref Unsafe.Add(ref p, t1));
+                        z = TS.MultiplyAdd(x1, wt, z);
+                        zb = TS.MultiplyAdd(q1, wt, zb);
+                    }
+                    if (inputs > 2)
+                    {
+                        wt = TS.Load(ref Unsafe.Add(ref p, t2));
+                        z = TS.MultiplyAdd(x2, wt, z);
+                        zb = TS.MultiplyAdd(q2, wt, zb);
+                    }
+                    if (inputs > 3)
+                    {
+                        wt = TS.Load(ref Unsafe.Add(ref p, t3));
+                        z = TS.MultiplyAdd(x3, wt, z);
+                        zb = TS.MultiplyAdd(q3, wt, zb);
+                    }
+                    z = TS.ReLU(z);
+                    zb = TS.ReLU(zb);
+                    wt = TS.Load(ref Unsafe.Add(ref p, v0));
+                    a0 = TS.MultiplyAdd(z, wt, a0);
+                    e0 = TS.MultiplyAdd(zb, wt, e0);
+                    if (outputs > 1)
+                    {
+                        wt = TS.Load(ref Unsafe.Add(ref p, v1));
+                        a1 = TS.MultiplyAdd(z, wt, a1);
+                        e1 = TS.MultiplyAdd(zb, wt, e1);
+                    }
+                    if (outputs > 2)
+                    {
+                        wt = TS.Load(ref Unsafe.Add(ref p, v2));
+                        a2 = TS.MultiplyAdd(z, wt, a2);
+                        e2 = TS.MultiplyAdd(zb, wt, e2);
+                    }
+                    if (outputs > 3)
+                    {
+                        wt = TS.Load(ref Unsafe.Add(ref p, v3));
+                        a3 = TS.MultiplyAdd(z, wt, a3);
+                        e3 = TS.MultiplyAdd(zb, wt, e3);
+                    }
+                }
+                ref T ya = ref Unsafe.Add(ref y, r * outputs);
+                StoreOutputs<T, TS, TV>(ref ya, outputs, b1, a0, a1, a2, a3);
+                StoreOutputs<T, TS, TV>(ref Unsafe.Add(ref ya, outputs), outputs, b1, e0, e1, e2, e3);
+            }
+        }
+
+        for (; r < batch; r++)
         {
             ref T xr = ref Unsafe.Add(ref x, r * inputs);
             TV x0 = TS.Broadcast(xr);
@@ -456,20 +526,29 @@ public static class DenseReLUDense
                     a3 = TS.MultiplyAdd(hv, TS.Load(ref Unsafe.Add(ref p, v3)), a3);
                 }
             }
-            ref T yr = ref Unsafe.Add(ref y, r * outputs);
-            yr = TS.Sum(a0) + c0;
-            if (outputs > 1)
-            {
-                Unsafe.Add(ref yr, 1) = TS.Sum(a1) + c1;
-            }
-            if (outputs > 2)
-            {
-                Unsafe.Add(ref yr, 2) = TS.Sum(a2) + c2;
-            }
-            if (outputs > 3)
-            {
-                Unsafe.Add(ref yr, 3) = TS.Sum(a3) + c3;
-            }
+            StoreOutputs<T, TS, TV>(ref Unsafe.Add(ref y, r * outputs), outputs, b1, a0, a1, a2, a3);
+        }
+    }
+
+    /// <summary>y_o = Σ lanes of a_o + c_o for the first <paramref name="outputs"/> outputs of one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOutputs<T, TS, TV>(ref T yr, int outputs, Bias4<T> c, TV a0, TV a1, TV a2, TV a3)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        yr = TS.Sum(a0) + c.C0;
+        if (outputs > 1)
+        {
+            Unsafe.Add(ref yr, 1) = TS.Sum(a1) + c.C1;
+        }
+        if (outputs > 2)
+        {
+            Unsafe.Add(ref yr, 2) = TS.Sum(a2) + c.C2;
+        }
+        if (outputs > 3)
+        {
+            Unsafe.Add(ref yr, 3) = TS.Sum(a3) + c.C3;
         }
     }
 
