@@ -599,10 +599,10 @@ public static class DenseReLUDense
             TV g0 = TS.Zero, g1 = TS.Zero, g2 = TS.Zero, g3 = TS.Zero; // Σ dy_o·h      → dW1[o, block]
             TV e0 = TS.Zero, e1 = TS.Zero, e2 = TS.Zero, e3 = TS.Zero; // Σ dh·x_i      → dW0[block, i]
             TV d = TS.Zero;                                            // Σ dh          → db0[block]
+            ref T xr = ref x;
+            ref T gr = ref dy;
             for (int r = 0; r < batch; r++)
             {
-                ref T xr = ref Unsafe.Add(ref x, r * inputs);
-                ref T gr = ref Unsafe.Add(ref dy, r * outputs);
                 TV x0 = TS.Broadcast(xr);
                 TV x1 = inputs > 1 ? TS.Broadcast(Unsafe.Add(ref xr, 1)) : TS.Zero;
                 TV x2 = inputs > 2 ? TS.Broadcast(Unsafe.Add(ref xr, 2)) : TS.Zero;
@@ -663,6 +663,8 @@ public static class DenseReLUDense
                     e3 = TS.MultiplyAdd(dh, x3, e3);
                 }
                 d = TS.Add(d, dh);
+                xr = ref Unsafe.Add(ref xr, inputs);
+                gr = ref Unsafe.Add(ref gr, outputs);
             }
 
             ref T q = ref Unsafe.Add(ref sums, j);
