@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -35,6 +36,11 @@ public static class Losses
 
         // Three passes over the whole batch rather than five vector calls per row: with few classes (3 for the
         // spiral, 10 for MNIST) per-row calls cost more than the arithmetic. One Exp call covers every row.
+        if (classes < 16)
+        {
+            return SmallClasses(logits, labels, dlogits, batch, classes);
+        }
+
         double loss = 0.0;
         for (int r = 0; r < batch; r++)
         {
@@ -44,19 +50,9 @@ public static class Losses
 
             // The maximum is subtracted before exponentiating so that e^(f_j − max) ≤ 1 never overflows;
             // log Σ e^(f_j − max) + max is the log-sum-exp of f. (d may be f: f is read before d is written.)
-            T max = classes < 16 ? ScalarMax(f) : TensorPrimitives.Max(f);
+            T max = TensorPrimitives.Max(f);
             loss -= double.CreateTruncating(f[y] - max);
-            if (classes < 16)
-            {
-                for (int j = 0; j < f.Length; j++)
-                {
-                    d[j] = f[j] - max;
-                }
-            }
-            else
-            {
-                TensorPrimitives.Subtract(f, max, d);
-            }
+            TensorPrimitives.Subtract(f, max, d);
         }
 
         Span<T> all = dlogits.Slice(0, batch * classes);
@@ -69,7 +65,62 @@ public static class Losses
         for (int r = 0; r < batch; r++)
         {
             Span<T> d = dlogits.Slice(r * classes, classes);
-            T sum = classes < 16 ? ScalarSum(d) : TensorPrimitives.Sum<T>(d);
+            T sum = TensorPrimitives.Sum<T>(d);
+            product *= double.CreateTruncating(sum);
+            if (product > 1e250)
+            {
+                loss += Math.Log(product);
+                product = 1.0;
+            }
+
+            TensorPrimitives.Multiply(d, invBatch / sum, d);
+            d[labels[r]] -= invBatch;
+        }
+        return loss + Math.Log(product);
+    }
+
+    /// <summary><see cref="SoftmaxCrossEntropy"/> for fewer than 16 classes: the same three passes and the same
+    /// arithmetic, per row in scalar code over references (lengths checked once by the caller), since a row is shorter
+    /// than one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SmallClasses<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ref T f0 = ref MemoryMarshal.GetReference(logits);
+        ref T d0 = ref MemoryMarshal.GetReference(dlogits);
+        double loss = 0.0;
+        ref T f = ref f0;
+        ref T d = ref d0;
+        for (int r = 0; r < batch; r++)
+        {
+            int y = Label(labels, r, classes);
+            T max = f;
+            for (int j = 1; j < classes; j++)
+            {
+                max = T.Max(max, Unsafe.Add(ref f, j));
+            }
+            loss -= double.CreateTruncating(Unsafe.Add(ref f, y) - max);
+            for (int j = 0; j < classes; j++)
+            {
+                Unsafe.Add(ref d, j) = Unsafe.Add(ref f, j) - max; // d may be f: f[j] is read before d[j] is written
+            }
+            f = ref Unsafe.Add(ref f, classes);
+            d = ref Unsafe.Add(ref d, classes);
+        }
+
+        Span<T> all = dlogits.Slice(0, batch * classes);
+        TensorPrimitives.Exp(all, all);
+
+        T invBatch = T.One / T.CreateTruncating(batch);
+        double product = 1.0;
+        d = ref d0;
+        for (int r = 0; r < batch; r++)
+        {
+            T sum = d;
+            for (int j = 1; j < classes; j++)
+            {
+                sum += Unsafe.Add(ref d, j);
+            }
             product *= double.CreateTruncating(sum);
             if (product > 1e250)
             {
@@ -78,44 +129,14 @@ public static class Losses
             }
 
             T scale = invBatch / sum;
-            if (classes < 16)
+            for (int j = 0; j < classes; j++)
             {
-                for (int j = 0; j < d.Length; j++)
-                {
-                    d[j] *= scale;
-                }
+                Unsafe.Add(ref d, j) *= scale;
             }
-            else
-            {
-                TensorPrimitives.Multiply(d, scale, d);
-            }
-            d[labels[r]] -= invBatch;
+            Unsafe.Add(ref d, labels[r]) -= invBatch;
+            d = ref Unsafe.Add(ref d, classes);
         }
         return loss + Math.Log(product);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T ScalarMax<T>(ReadOnlySpan<T> f)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T max = f[0];
-        for (int j = 1; j < f.Length; j++)
-        {
-            max = T.Max(max, f[j]);
-        }
-        return max;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T ScalarSum<T>(ReadOnlySpan<T> d)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T sum = d[0];
-        for (int j = 1; j < d.Length; j++)
-        {
-            sum += d[j];
-        }
-        return sum;
     }
 
     /// <summary>L_i = Σ_{j≠y} max(0, f_j − f_y + 1); ∂/∂f_j = 1(margin_j &gt; 0)/B, ∂/∂f_y = −Σ_j 1(margin_j &gt; 0)/B</summary>
