@@ -90,9 +90,8 @@ public static class DenseReLUDense
         fixed (T* py = y)
         {
             int parts = Parts(batch, hp, inputs + outputs + 1, batch);
-            if (parts > 1 && Workers.TryAcquire())
+            if (parts > 1 && JobObject<PairJob<T, TS, TV>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
             {
-                PairJob<T, TS, TV> job = PairJob<T, TS, TV>.Instance;
                 job.Set(forward: true, null, px, ps, py, c, batch, inputs, hp, outputs);
                 Workers.RunAndRelease(job, parts);
             }
@@ -168,9 +167,8 @@ public static class DenseReLUDense
         {
             int blocks = hp / TS.Count;
             int parts = Parts(batch, hp, inputs + outputs + 1, blocks);
-            if (parts > 1 && Workers.TryAcquire())
+            if (parts > 1 && JobObject<PairJob<T, TS, TV>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
             {
-                PairJob<T, TS, TV> job = PairJob<T, TS, TV>.Instance;
                 job.Set(forward: false, pdy, px, ps, null, default, batch, inputs, hp, outputs);
                 Workers.RunAndRelease(job, parts);
             }
@@ -260,7 +258,6 @@ public static class DenseReLUDense
         where TS : ISimd<TV, T>
         where TV : struct
     {
-        public static readonly PairJob<T, TS, TV> Instance = new();
         private bool _forward;
         private T* _dy, _x, _s, _y;
         private Bias4<T> _c;

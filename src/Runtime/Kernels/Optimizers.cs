@@ -284,14 +284,13 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int parts = p.Length >= ParallelThreshold ? Workers.PartsFor(p.Length, ParallelThreshold / 4, (p.Length + 63L) / 64) : 1;
-        if (parts > 1 && Workers.TryAcquire())
+        if (parts > 1 && JobObject<UpdateJob<T>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
         {
             fixed (T* pp = p)
             fixed (T* pg = g)
             fixed (T* pm = m)
             fixed (T* pv = v)
             {
-                UpdateJob<T> job = UpdateJob<T>.Instance;
                 job.Rule = rule;
                 job.P = pp;
                 job.G = pg;
@@ -324,7 +323,6 @@ public static class Optimizers
     private sealed unsafe class UpdateJob<T> : ParallelJob
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public static readonly UpdateJob<T> Instance = new();
         public Rule Rule;
         public T* P, G, M, V;
         public int Length;

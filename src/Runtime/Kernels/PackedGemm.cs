@@ -113,9 +113,8 @@ internal static class PackedGemm
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int parts = parallel ? Parts(o.M, o.N, o.K, NR<T>()) : 1;
-        if (parts > 1 && Workers.TryAcquire())
+        if (parts > 1 && JobObject<Job<T>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
         {
-            Job<T> job = Job<T>.Instance;
             job.Operands = o;
             if (o.PackNow && !SplitsColumns(o.M, o.N, NR<T>(), parts))
             {
@@ -179,7 +178,6 @@ internal static class PackedGemm
     private sealed class Job<T> : ParallelJob
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public static readonly Job<T> Instance = new();
         public Operands<T> Operands;
 
         public override void Run(int part, int parts)

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace NetGen.Kernels;
@@ -9,6 +11,32 @@ internal abstract class ParallelJob
 {
     /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>. Must not throw for validated input.</summary>
     public abstract void Run(int part, int parts);
+}
+
+/// <summary>
+/// The one object of a job type that every caller fills in: one job runs at a time (<see cref="Workers.TryAcquire"/>), so
+/// one object per type serves them all.
+/// </summary>
+/// <remarks>Callers fetch it <i>before</i> asking for the workers, on every call, split or not. The first call then creates
+/// it even when it runs on one thread (another caller holds the workers, or there is too little work), and a later call
+/// that does split allocates nothing: fetched only once the workers were taken, it was created (88 bytes) inside an
+/// allocation test's measured window whenever that test's warm-up had found the workers busy.</remarks>
+internal static class JobObject<TJob>
+    where TJob : ParallelJob, new()
+{
+    private static TJob? s_shared;
+
+    /// <summary>The shared object, created on first use.</summary>
+    public static TJob Shared => s_shared ?? Create();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TJob Create()
+    {
+        var job = new TJob();
+        Workers.OnJobObjectCreated(static () => s_shared = null);
+        s_shared = job;
+        return job;
+    }
 }
 
 /// <summary>
@@ -48,6 +76,7 @@ internal static class Workers
     private static int s_sleeping;
     private static int s_busy;
     private static Exception? s_failure;
+    private static readonly List<Action> s_forgetJobObjects = new();
 
     /// <summary>How many parts to cut <paramref name="work"/> into, each at least <paramref name="minWorkPerPart"/>, at
     /// most <paramref name="units"/> (the indivisible pieces there are) and at most <paramref name="partsPerThread"/> per
@@ -59,6 +88,28 @@ internal static class Workers
             return 1;
         }
         return (int)Math.Clamp(Math.Min(work / minWorkPerPart, units), 1, MaxParts * partsPerThread);
+    }
+
+    /// <summary>Records how to forget a <see cref="JobObject{TJob}"/> (see <see cref="ForgetJobObjects"/>).</summary>
+    internal static void OnJobObjectCreated(Action forget)
+    {
+        lock (s_forgetJobObjects)
+        {
+            s_forgetJobObjects.Add(forget);
+        }
+    }
+
+    /// <summary>Tests only: forgets every shared job object, so the next call of each kernel is a first call again.</summary>
+    internal static void ForgetJobObjects()
+    {
+        lock (s_forgetJobObjects)
+        {
+            foreach (Action forget in s_forgetJobObjects)
+            {
+                forget();
+            }
+            s_forgetJobObjects.Clear();
+        }
     }
 
     /// <summary>Takes the workers for one job; <see langword="false"/> when another caller holds them. A caller that gets
