@@ -90,7 +90,7 @@ public static class DenseReLUDense
         fixed (T* py = y)
         {
             int parts = Parts(batch, hp, inputs + outputs + 1, batch);
-            if (parts > 1 && JobObject<PairJob<T, TS, TV>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
+            if (parts > 1 && Workers.TryAcquire(out PairJob<T, TS, TV> job))
             {
                 job.Set(forward: true, null, px, ps, py, c, batch, inputs, hp, outputs);
                 Workers.RunAndRelease(job, parts);
@@ -167,7 +167,7 @@ public static class DenseReLUDense
         {
             int blocks = hp / TS.Count;
             int parts = Parts(batch, hp, inputs + outputs + 1, blocks);
-            if (parts > 1 && JobObject<PairJob<T, TS, TV>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
+            if (parts > 1 && Workers.TryAcquire(out PairJob<T, TS, TV> job))
             {
                 job.Set(forward: false, pdy, px, ps, null, default, batch, inputs, hp, outputs);
                 Workers.RunAndRelease(job, parts);

@@ -284,7 +284,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int parts = p.Length >= ParallelThreshold ? Workers.PartsFor(p.Length, ParallelThreshold / 4, (p.Length + 63L) / 64) : 1;
-        if (parts > 1 && JobObject<UpdateJob<T>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
+        if (parts > 1 && Workers.TryAcquire(out UpdateJob<T> job))
         {
             fixed (T* pp = p)
             fixed (T* pg = g)

@@ -113,7 +113,7 @@ internal static class PackedGemm
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int parts = parallel ? Parts(o.M, o.N, o.K, NR<T>()) : 1;
-        if (parts > 1 && JobObject<Job<T>>.Shared is { } job && Workers.TryAcquire()) // the job object first: see JobObject
+        if (parts > 1 && Workers.TryAcquire(out Job<T> job))
         {
             job.Operands = o;
             if (o.PackNow && !SplitsColumns(o.M, o.N, NR<T>(), parts))

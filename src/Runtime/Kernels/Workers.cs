@@ -14,32 +14,6 @@ internal abstract class ParallelJob
 }
 
 /// <summary>
-/// The one object of a job type that every caller fills in: one job runs at a time (<see cref="Workers.TryAcquire"/>), so
-/// one object per type serves them all.
-/// </summary>
-/// <remarks>Callers fetch it <i>before</i> asking for the workers, on every call, split or not. The first call then creates
-/// it even when it runs on one thread (another caller holds the workers, or there is too little work), and a later call
-/// that does split allocates nothing: fetched only once the workers were taken, it was created (88 bytes) inside an
-/// allocation test's measured window whenever that test's warm-up had found the workers busy.</remarks>
-internal static class JobObject<TJob>
-    where TJob : ParallelJob, new()
-{
-    private static TJob? s_shared;
-
-    /// <summary>The shared object, created on first use.</summary>
-    public static TJob Shared => s_shared ?? Create();
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TJob Create()
-    {
-        var job = new TJob();
-        Workers.OnJobObjectCreated(static () => s_shared = null);
-        s_shared = job;
-        return job;
-    }
-}
-
-/// <summary>
 /// The cores beyond the caller's: dedicated background threads that run one <see cref="ParallelJob"/> at a time.
 /// </summary>
 /// <remarks>
@@ -90,15 +64,6 @@ internal static class Workers
         return (int)Math.Clamp(Math.Min(work / minWorkPerPart, units), 1, MaxParts * partsPerThread);
     }
 
-    /// <summary>Records how to forget a <see cref="JobObject{TJob}"/> (see <see cref="ForgetJobObjects"/>).</summary>
-    internal static void OnJobObjectCreated(Action forget)
-    {
-        lock (s_forgetJobObjects)
-        {
-            s_forgetJobObjects.Add(forget);
-        }
-    }
-
     /// <summary>Tests only: forgets every shared job object, so the next call of each kernel is a first call again.</summary>
     internal static void ForgetJobObjects()
     {
@@ -116,6 +81,40 @@ internal static class Workers
     /// them fills in its job and then calls <see cref="RunAndRelease"/> (the job object may be shared, so it must not be
     /// touched before this returns <see langword="true"/>).</summary>
     public static bool TryAcquire() => Interlocked.CompareExchange(ref s_busy, 1, 0) == 0;
+
+    /// <summary><see cref="TryAcquire()"/> for a job of type <typeparamref name="TJob"/>, handing out the one object of
+    /// that type that every caller fills in (one job runs at a time, so one per type serves them all).</summary>
+    /// <remarks>The object is fetched <i>before</i> the workers are asked for, so the first call creates it even when it
+    /// finds them busy and runs on one thread; a later call that does split then allocates nothing. Fetched only once
+    /// the workers were taken, it was created (88 bytes) inside an allocation test's measured window whenever that
+    /// test's warm-up had found the workers held by a test running in parallel.</remarks>
+    public static bool TryAcquire<TJob>(out TJob job)
+        where TJob : ParallelJob, new()
+    {
+        job = JobObject<TJob>.Shared;
+        return TryAcquire();
+    }
+
+    /// <summary>The shared object of one job type, created on first use.</summary>
+    private static class JobObject<TJob>
+        where TJob : ParallelJob, new()
+    {
+        private static TJob? s_shared;
+
+        public static TJob Shared => s_shared ?? Create();
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static TJob Create()
+        {
+            var job = new TJob();
+            lock (s_forgetJobObjects)
+            {
+                s_forgetJobObjects.Add(static () => s_shared = null);
+            }
+            s_shared = job;
+            return job;
+        }
+    }
 
     /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts, which this thread and the workers claim one
     /// at a time, then releases the workers taken by <see cref="TryAcquire"/>.</summary>
