@@ -17,7 +17,10 @@ namespace NetGen.Bench;
 /// <para>Method, per workload: warm up (at least <see cref="WarmupCalls"/> calls and <see cref="WarmupSeconds"/>
 /// seconds, so the JIT has promoted everything to tier 1), choose an inner count so that one repetition lasts at
 /// least <see cref="RepetitionSeconds"/>, then time <c>reps</c> repetitions and report the median time per call.
-/// The PyTorch peer uses the same constants. Everything runs on one thread; NetGen's kernels are single-threaded.</para>
+/// The PyTorch peer uses the same constants. The one-core GEMM rows run on this thread alone; <c>gemm_*_2t</c> and the
+/// layers the generator planned as PackedParallel also use the worker thread of the second core. At 512³ the one-core,
+/// two-core and two-independent-products measurements take turns repetition by repetition (<see cref="TimeInterleaved"/>),
+/// so their ratios are taken under the same conditions.</para>
 /// <para>BenchmarkDotNet (the rest of this project) remains the reference for careful single-workload figures; this
 /// mode exists because <c>compare.sh</c> must finish in minutes and measure both libraries in the same run.</para>
 /// </remarks>
@@ -53,17 +56,35 @@ internal static class Compare
         foreach ((int m, int k, int n) in new[] { (64, 784, 256), (64, 256, 128), (512, 512, 512) })
         {
             float[] a = NetworkBenchmarks.Fill(m * k, 3), b = NetworkBenchmarks.Fill(n * k, 4), c = new float[m * n];
-            // One core: the packed kernel on this thread (percent of the one-core FMA peak).
-            double s = Time(() => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed), reps);
-            double gflops = 2.0 * m * n * k / s / 1e9;
-            results.Add(Result($"gemm_{m}x{k}x{n}", "GFLOP/s", gflops, s,
-                $"C[{m},{n}] = A[{m},{k}]·B[{n},{k}]ᵀ, Gemm.MatMulNT<float>, GemmMode.Packed (one thread)"));
-            if (m == 512)
+            double flops = 2.0 * m * n * k;
+            string what = $"C[{m},{n}] = A[{m},{k}]·B[{n},{k}]ᵀ, Gemm.MatMulNT<float>, GemmMode.Packed (one thread)";
+            if (m != 512)
             {
-                double s2 = Time(() => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.PackedParallel), reps);
-                results.Add(Result($"gemm_{m}x{k}x{n}_2t", "GFLOP/s", 2.0 * m * n * k / s2 / 1e9, s2,
-                    $"the same, GemmMode.PackedParallel on {Environment.ProcessorCount} cores (same bits as one thread)"));
+                // One core: the packed kernel on this thread (percent of the one-core FMA peak).
+                double s = Time(() => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed), reps);
+                results.Add(Result($"gemm_{m}x{k}x{n}", "GFLOP/s", flops / s / 1e9, s, what));
+                continue;
             }
+
+            // 512³ on one core, on both cores, and as two independent one-core products at once (the second on its own
+            // thread, on its own matrices): the last is what this machine gives two cores on this workload, however
+            // the work is split. The three alternate repetition by repetition, so the ratios compare like with like.
+            float[] a2 = NetworkBenchmarks.Fill(m * k, 5), b2 = NetworkBenchmarks.Fill(n * k, 6), c2 = new float[m * n];
+            using var partner = new Partner(() => Gemm.MatMulNT<float>(a2, b2, c2, m, n, k, accumulate: false, GemmMode.Packed));
+            double[][] samples = TimeInterleaved(reps,
+                inner => Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed)),
+                inner => Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.PackedParallel)),
+                inner => { partner.Start(inner); Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed)); partner.Wait(); });
+            double one = Median(samples[0]), two = Median(samples[1]), pair = Median(samples[2]);
+            results.Add(Result($"gemm_{m}x{k}x{n}", "GFLOP/s", flops / one / 1e9, one, what));
+            JsonObject row = Result($"gemm_{m}x{k}x{n}_2t", "GFLOP/s", flops / two / 1e9, two,
+                $"the same, GemmMode.PackedParallel on {Environment.ProcessorCount} cores (same bits as one thread)");
+            // Per repetition: one-core time / two-core time, and the two-core product against two independent ones.
+            row["speedup_vs_one_core"] = Math.Round(Median(samples[0].Zip(samples[1], (x, y) => x / y)), 3);
+            row["two_independent_gflops"] = Math.Round(2 * flops / pair / 1e9, 2);
+            row["fraction_of_two_independent"] = Math.Round(Median(samples[2].Zip(samples[1], (x, y) => x / (2 * y))), 3);
+            Console.WriteLine($"    two cores: {row["speedup_vs_one_core"]}× one core (median of paired repetitions); two independent one-core products: {row["two_independent_gflops"]} GFLOP/s together, the split reaches {row["fraction_of_two_independent"]} of that");
+            results.Add(row);
         }
 
         var mlp = new BenchMlp(1);
@@ -97,7 +118,7 @@ internal static class Compare
 
     private static JsonObject Result(string workload, string unit, double value, double secondsPerCall, string what)
     {
-        Console.WriteLine($"  {workload,-18} {value,12:F2} {unit,-10} ({secondsPerCall * 1e6:F2} us/call)");
+        Console.WriteLine($"  {workload,-22} {value,12:F2} {unit,-10} ({secondsPerCall * 1e6:F2} us/call)");
         return new JsonObject
         {
             ["workload"] = workload,
@@ -135,6 +156,111 @@ internal static class Compare
 
         Array.Sort(samples);
         return samples[reps / 2];
+    }
+
+    /// <summary>
+    /// Median seconds per call of each body, measured like <see cref="Time"/> but with the bodies taking turns, one
+    /// repetition each: noise that comes and goes on this machine then falls on all of them alike. A body runs
+    /// <c>inner</c> calls. Returns the per-repetition seconds per call of each body, in repetition order.
+    /// </summary>
+    private static double[][] TimeInterleaved(int reps, params Action<int>[] bodies)
+    {
+        var inners = new int[bodies.Length];
+        for (int b = 0; b < bodies.Length; b++)
+        {
+            var sw = Stopwatch.StartNew();
+            int calls = 0;
+            while (calls < WarmupCalls || sw.Elapsed.TotalSeconds < WarmupSeconds)
+            {
+                bodies[b](1);
+                calls++;
+            }
+
+            inners[b] = Math.Max(1, (int)Math.Ceiling(RepetitionSeconds / (sw.Elapsed.TotalSeconds / calls)));
+        }
+
+        var samples = new double[bodies.Length][];
+        for (int b = 0; b < bodies.Length; b++)
+        {
+            samples[b] = new double[reps];
+        }
+
+        for (int r = 0; r < reps; r++)
+        {
+            for (int b = 0; b < bodies.Length; b++)
+            {
+                // The worker threads spin for a while after a job; let them settle so they do not take time from the
+                // next body's first calls.
+                Thread.Sleep(2);
+                long t0 = Stopwatch.GetTimestamp();
+                bodies[b](inners[b]);
+                samples[b][r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / inners[b];
+            }
+        }
+
+        return samples;
+    }
+
+    private static void Repeat(int count, Action body)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            body();
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    /// <summary>A dedicated thread that runs a body a given number of times when started, for two independent products
+    /// at once. (Not the thread pool: its threads come and go, and may share a core with the caller.)</summary>
+    private sealed class Partner : IDisposable
+    {
+        private readonly Action _body;
+        private readonly Thread _thread;
+        private readonly SemaphoreSlim _go = new(0), _done = new(0);
+        private int _count;
+        private bool _stop;
+
+        public Partner(Action body)
+        {
+            _body = body;
+            _thread = new Thread(Loop) { IsBackground = true, Name = "compare partner" };
+            _thread.Start();
+        }
+
+        public void Start(int count)
+        {
+            _count = count;
+            _go.Release();
+        }
+
+        public void Wait() => _done.Wait();
+
+        public void Dispose()
+        {
+            _stop = true;
+            _go.Release();
+            _thread.Join();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                _go.Wait();
+                if (_stop)
+                {
+                    return;
+                }
+
+                Repeat(_count, _body);
+                _done.Release();
+            }
+        }
     }
 
     /// <summary>
