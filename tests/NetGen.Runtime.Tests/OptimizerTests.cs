@@ -185,6 +185,80 @@ public class OptimizerTests
     }
 
     [Theory]
+    [InlineData(3)]
+    [InlineData(1003)]
+    public void EveryElement_HasTheBitsOfTheScalarFormulaInPyTorchsOrder(int length)
+    {
+        // Vector lanes and the scalar tail must both compute exactly the formula below, operation by operation in T
+        // (no fused multiply-add, no reassociation): then a parameter's update does not depend on where it falls.
+        Bits<float>(length);
+        Bits<double>(length);
+    }
+
+    private static void Bits<T>(int length)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T lr = T.CreateTruncating(0.05), mu = T.CreateTruncating(0.9), b1 = T.CreateTruncating(0.8), b2 = T.CreateTruncating(0.99);
+        T eps = T.CreateTruncating(1e-6), alpha = T.CreateTruncating(0.9);
+        T oneMinusB1 = T.CreateTruncating(1.0 - double.CreateTruncating(b1)), oneMinusB2 = T.CreateTruncating(1.0 - double.CreateTruncating(b2));
+        T oneMinusAlpha = T.CreateTruncating(1.0 - double.CreateTruncating(alpha));
+        T[] p0 = TestUtil.Random<T>(length, 1);
+        foreach (string rule in new[] { "momentum", "nesterov", "adam", "adagrad", "rmsprop" })
+        {
+            T[] p = (T[])p0.Clone(), m = new T[length], v = new T[length];
+            T[] rp = (T[])p0.Clone(), rm = new T[length], rv = new T[length];
+            for (int step = 1; step <= 3; step++)
+            {
+                T[] g = TestUtil.Random<T>(length, 100 + step);
+                T negStep = T.CreateTruncating(-(double.CreateTruncating(lr) / (1.0 - Math.Pow(double.CreateTruncating(b1), step))));
+                T bc2 = T.CreateTruncating(Math.Sqrt(1.0 - Math.Pow(double.CreateTruncating(b2), step)));
+                switch (rule)
+                {
+                    case "momentum": Optimizers.Momentum<T>(p, g, v, lr, mu); break;
+                    case "nesterov": Optimizers.Nesterov<T>(p, g, v, lr, mu); break;
+                    case "adam": Optimizers.Adam<T>(p, g, m, v, lr, b1, b2, eps, step); break;
+                    case "adagrad": Optimizers.AdaGrad<T>(p, g, v, lr, eps); break;
+                    default: Optimizers.RmsProp<T>(p, g, v, lr, alpha, eps); break;
+                }
+
+                for (int i = 0; i < length; i++)
+                {
+                    T gi = g[i];
+                    switch (rule)
+                    {
+                        case "momentum":
+                            rv[i] = (rv[i] * mu) + gi;
+                            rp[i] += -lr * rv[i];
+                            break;
+                        case "nesterov":
+                            rv[i] = (rv[i] * mu) + gi;
+                            rp[i] += -lr * (gi + (mu * rv[i]));
+                            break;
+                        case "adam":
+                            rm[i] = (rm[i] * b1) + (oneMinusB1 * gi);
+                            rv[i] = (rv[i] * b2) + (oneMinusB2 * gi * gi);
+                            rp[i] += negStep * rm[i] / ((T.Sqrt(rv[i]) / bc2) + eps);
+                            break;
+                        case "adagrad":
+                            rv[i] += gi * gi;
+                            rp[i] += -lr * (gi / (T.Sqrt(rv[i]) + eps));
+                            break;
+                        default:
+                            rv[i] = (rv[i] * alpha) + (oneMinusAlpha * gi * gi);
+                            rp[i] += -lr * (gi / (T.Sqrt(rv[i]) + eps));
+                            break;
+                    }
+                }
+            }
+
+            Assert.True(rp.AsSpan().SequenceEqual(p), $"{rule} ({typeof(T).Name}): p differs from the scalar formula");
+            Assert.True(rv.AsSpan().SequenceEqual(v), $"{rule} ({typeof(T).Name}): state differs from the scalar formula");
+            Assert.True(rm.AsSpan().SequenceEqual(m), $"{rule} ({typeof(T).Name}): m differs from the scalar formula");
+            Assert.False(p0.AsSpan().SequenceEqual(p), $"{rule}: nothing was updated");
+        }
+    }
+
+    [Theory]
     [InlineData("sgd")]
     [InlineData("momentum")]
     [InlineData("nesterov")]
