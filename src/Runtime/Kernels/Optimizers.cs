@@ -1,7 +1,9 @@
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NetGen.Kernels;
 
@@ -40,34 +42,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, v.Length, nameof(v));
-        Update(Rule.Momentum, p, g, default, v, lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
-    }
-
-    private static void MomentumCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, T lr, T mu)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T negLr = -lr;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
-            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
-            Span<Vector<T>> vv = MemoryMarshal.Cast<T, Vector<T>>(v);
-            Vector<T> vmu = new(mu), vlr = new(negLr);
-            for (int j = 0; j < pv.Length; j++)
-            {
-                Vector<T> velocity = (vv[j] * vmu) + gv[j];
-                vv[j] = velocity;
-                pv[j] += vlr * velocity;
-            }
-            i = pv.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            T velocity = (v[i] * mu) + g[i];
-            v[i] = velocity;
-            p[i] += negLr * velocity;
-        }
+        Update(Rule.Momentum, p, g, default, v, -lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
     }
 
     /// <summary>v = μ·v + g; p −= lr · (g + μ·v)</summary>
@@ -80,36 +55,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, v.Length, nameof(v));
-        Update(Rule.Nesterov, p, g, default, v, lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
-    }
-
-    private static void NesterovCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, T lr, T mu)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T negLr = -lr;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
-            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
-            Span<Vector<T>> vv = MemoryMarshal.Cast<T, Vector<T>>(v);
-            Vector<T> vmu = new(mu), vlr = new(negLr);
-            for (int j = 0; j < pv.Length; j++)
-            {
-                Vector<T> gradient = gv[j];
-                Vector<T> velocity = (vv[j] * vmu) + gradient;
-                vv[j] = velocity;
-                pv[j] += vlr * (gradient + (vmu * velocity));
-            }
-            i = pv.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            T gradient = g[i];
-            T velocity = (v[i] * mu) + gradient;
-            v[i] = velocity;
-            p[i] += negLr * (gradient + (mu * velocity));
-        }
+        Update(Rule.Nesterov, p, g, default, v, -lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
     }
 
     /// <summary>m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= (lr/(1−β1^t)) · m / (√v/√(1−β2^t) + ε)</summary>
@@ -142,42 +88,6 @@ public static class Optimizers
         Update(Rule.Adam, p, g, m, v, beta1, beta2, oneMinusB1, oneMinusB2, negStepSize, biasCorrection2Sqrt, eps);
     }
 
-    private static void AdamCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T beta1, T beta2, T oneMinusB1, T oneMinusB2, T negStepSize, T biasCorrection2Sqrt, T eps)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
-            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
-            Span<Vector<T>> mv = MemoryMarshal.Cast<T, Vector<T>>(m);
-            Span<Vector<T>> vv = MemoryMarshal.Cast<T, Vector<T>>(v);
-            Vector<T> vb1 = new(beta1), vb2 = new(beta2), v1b1 = new(oneMinusB1), v1b2 = new(oneMinusB2);
-            Vector<T> vstep = new(negStepSize), vbc2 = new(biasCorrection2Sqrt), veps = new(eps);
-            for (int j = 0; j < pv.Length; j++)
-            {
-                Vector<T> gradient = gv[j];
-                Vector<T> m1 = (mv[j] * vb1) + (v1b1 * gradient);
-                Vector<T> v1 = (vv[j] * vb2) + (v1b2 * gradient * gradient);
-                mv[j] = m1;
-                vv[j] = v1;
-                Vector<T> denom = (Vector.SquareRoot(v1) / vbc2) + veps;
-                pv[j] += vstep * m1 / denom;
-            }
-            i = pv.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            T gradient = g[i];
-            T m1 = (m[i] * beta1) + (oneMinusB1 * gradient);
-            T v1 = (v[i] * beta2) + (oneMinusB2 * gradient * gradient);
-            m[i] = m1;
-            v[i] = v1;
-            T denom = (T.Sqrt(v1) / biasCorrection2Sqrt) + eps;
-            p[i] += negStepSize * m1 / denom;
-        }
-    }
-
     /// <summary>s = s + g²; p −= lr · g / (√s + ε)   (PyTorch <c>Adagrad</c> with lr_decay 0 and initial accumulator 0)</summary>
     /// <param name="p">Parameters (updated).</param>
     /// <param name="g">Gradient.</param>
@@ -188,36 +98,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, sum.Length, nameof(sum));
-        Update(Rule.AdaGrad, p, g, default, sum, lr, eps, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
-    }
-
-    private static void AdaGradCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> sum, T lr, T eps)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T negLr = -lr;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
-            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
-            Span<Vector<T>> sv = MemoryMarshal.Cast<T, Vector<T>>(sum);
-            Vector<T> vlr = new(negLr), veps = new(eps);
-            for (int j = 0; j < pv.Length; j++)
-            {
-                Vector<T> gradient = gv[j];
-                Vector<T> s1 = sv[j] + (gradient * gradient);
-                sv[j] = s1;
-                pv[j] += vlr * (gradient / (Vector.SquareRoot(s1) + veps)); // PyTorch: p.addcdiv_(g, √s + ε, value=−lr)
-            }
-            i = pv.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            T gradient = g[i];
-            T s1 = sum[i] + (gradient * gradient);
-            sum[i] = s1;
-            p[i] += negLr * (gradient / (T.Sqrt(s1) + eps));
-        }
+        Update(Rule.AdaGrad, p, g, default, sum, -lr, eps, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
     }
 
     /// <summary>a = α·a + (1−α)·g²; p −= lr · g / (√a + ε)   (PyTorch <c>RMSprop</c>, not centered, momentum 0)</summary>
@@ -233,36 +114,7 @@ public static class Optimizers
         Check(p.Length, g.Length, squareAvg.Length, nameof(squareAvg));
         // 1 − α in double, as PyTorch computes it in Python before handing it to the tensor op.
         T oneMinusAlpha = T.CreateTruncating(1.0 - double.CreateTruncating(alpha));
-        Update(Rule.RmsProp, p, g, default, squareAvg, lr, alpha, oneMinusAlpha, eps, T.Zero, T.Zero, T.Zero);
-    }
-
-    private static void RmsPropCore<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> squareAvg, T lr, T alpha, T oneMinusAlpha, T eps)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T negLr = -lr;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            Span<Vector<T>> pv = MemoryMarshal.Cast<T, Vector<T>>(p);
-            ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g);
-            Span<Vector<T>> av = MemoryMarshal.Cast<T, Vector<T>>(squareAvg);
-            Vector<T> vlr = new(negLr), valpha = new(alpha), v1a = new(oneMinusAlpha), veps = new(eps);
-            for (int j = 0; j < pv.Length; j++)
-            {
-                Vector<T> gradient = gv[j];
-                Vector<T> a1 = (av[j] * valpha) + (v1a * gradient * gradient);
-                av[j] = a1;
-                pv[j] += vlr * (gradient / (Vector.SquareRoot(a1) + veps)); // PyTorch: p.addcdiv_(g, √a + ε, value=−lr)
-            }
-            i = pv.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            T gradient = g[i];
-            T a1 = (squareAvg[i] * alpha) + (oneMinusAlpha * gradient * gradient);
-            squareAvg[i] = a1;
-            p[i] += negLr * (gradient / (T.Sqrt(a1) + eps));
-        }
+        Update(Rule.RmsProp, p, g, default, squareAvg, -lr, alpha, oneMinusAlpha, eps, T.Zero, T.Zero, T.Zero);
     }
 
     /// <summary>Arenas from this many elements are updated on every core: each part a contiguous range starting at a
@@ -308,16 +160,132 @@ public static class Optimizers
     private static void Apply<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        var c = new Coefficients<T>(a0, a1, a2, a3, a4, a5, a6);
         switch (rule)
         {
             case Rule.Sgd: SgdCore(p, g, a0); break;
-            case Rule.Momentum: MomentumCore(p, g, v, a0, a1); break;
-            case Rule.Nesterov: NesterovCore(p, g, v, a0, a1); break;
-            case Rule.AdaGrad: AdaGradCore(p, g, v, a0, a1); break;
-            case Rule.RmsProp: RmsPropCore(p, g, v, a0, a1, a2, a3); break;
-            default: AdamCore(p, g, m, v, a0, a1, a2, a3, a4, a5, a6); break;
+            // The one-state rules keep their state in v; m is handed v too and never touched.
+            case Rule.Momentum: Run<T, MomentumRule>(p, g, v, v, c); break;
+            case Rule.Nesterov: Run<T, NesterovRule>(p, g, v, v, c); break;
+            case Rule.AdaGrad: Run<T, AdaGradRule>(p, g, v, v, c); break;
+            case Rule.RmsProp: Run<T, RmsPropRule>(p, g, v, v, c); break;
+            default: Run<T, AdamRule>(p, g, m, v, c); break;
         }
     }
+
+    /// <summary>Applies <typeparamref name="TRule"/> to every element: whole registers of the widest accelerated width,
+    /// then the tail one element at a time. Both go through the same <see cref="Step"/>, so every element gets the
+    /// same operations in the same order wherever it falls (and on whichever core).</summary>
+    private static void Run<T, TRule>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in Coefficients<T> c)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TRule : struct
+    {
+        ref T rp = ref MemoryMarshal.GetReference(p);
+        ref T rg = ref MemoryMarshal.GetReference(g);
+        ref T rm = ref MemoryMarshal.GetReference(m);
+        ref T rv = ref MemoryMarshal.GetReference(v);
+        int done = 0;
+        if (Simd512<T>.IsAccelerated)
+        {
+            done = Run<T, TRule, Simd512<T>, Vector512<T>>(ref rp, ref rg, ref rm, ref rv, 0, p.Length, c);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            done = Run<T, TRule, Simd256<T>, Vector256<T>>(ref rp, ref rg, ref rm, ref rv, 0, p.Length, c);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            done = Run<T, TRule, Simd128<T>, Vector128<T>>(ref rp, ref rg, ref rm, ref rv, 0, p.Length, c);
+        }
+        Run<T, TRule, Scalar<T>, T>(ref rp, ref rg, ref rm, ref rv, done, p.Length, c);
+    }
+
+    /// <summary>Elements [start, returned) of [start, length): as many as fill whole registers of <typeparamref name="TS"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per step with a long loop: skip tier 0 / OSR
+    private static int Run<T, TRule, TS, TV>(ref T p, ref T g, ref T m, ref T v, int start, int length, in Coefficients<T> c)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TRule : struct
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        // Broadcast once, outside the loop; a rule's unused coefficients are dead code after inlining.
+        var cv = new Coefficients<TV>(TS.Broadcast(c.A0), TS.Broadcast(c.A1), TS.Broadcast(c.A2), TS.Broadcast(c.A3),
+            TS.Broadcast(c.A4), TS.Broadcast(c.A5), TS.Broadcast(c.A6));
+        nint i = start;
+        for (; i <= length - TS.Count; i += TS.Count)
+        {
+            Step<T, TRule, TS, TV>(ref Unsafe.Add(ref p, i), ref Unsafe.Add(ref g, i), ref Unsafe.Add(ref m, i), ref Unsafe.Add(ref v, i), cv);
+        }
+        return (int)i;
+    }
+
+    /// <summary>A rule's constants (what each one is belongs to the rule), as scalars or broadcast to registers.</summary>
+    private readonly struct Coefficients<TV>(TV a0, TV a1, TV a2, TV a3, TV a4, TV a5, TV a6)
+    {
+        public readonly TV A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5, A6 = a6;
+    }
+
+    /// <summary>One element (or, with a vector <typeparamref name="TS"/>, one register of elements) of rule
+    /// <typeparamref name="TRule"/>, in place. Written once over <see cref="ISimd{TVec, T}"/> for the vector body and the
+    /// scalar tail alike; only multiplications, additions, divisions and square roots, each rounded (never fused), in
+    /// PyTorch's order. The rule is a type argument, so the JIT keeps only its branch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<T, TRule, TS, TV>(ref T p, ref T g, ref T m, ref T v, in Coefficients<TV> c)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TRule : struct
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TV gradient = TS.Load(ref g);
+        TV update;
+        if (typeof(TRule) == typeof(MomentumRule))
+        {
+            // v = μ·v + g; p += (−lr)·v.   A0 = −lr, A1 = μ.
+            TV velocity = TS.Add(TS.Multiply(TS.Load(ref v), c.A1), gradient);
+            TS.Store(velocity, ref v);
+            update = TS.Multiply(c.A0, velocity);
+        }
+        else if (typeof(TRule) == typeof(NesterovRule))
+        {
+            // v = μ·v + g; p += (−lr)·(g + μ·v).   A0 = −lr, A1 = μ.
+            TV velocity = TS.Add(TS.Multiply(TS.Load(ref v), c.A1), gradient);
+            TS.Store(velocity, ref v);
+            update = TS.Multiply(c.A0, TS.Add(gradient, TS.Multiply(c.A1, velocity)));
+        }
+        else if (typeof(TRule) == typeof(AdaGradRule))
+        {
+            // s = s + g·g; p += (−lr)·(g / (√s + ε)), PyTorch's p.addcdiv_(g, √s + ε, value=−lr).   A0 = −lr, A1 = ε.
+            TV sum = TS.Add(TS.Load(ref v), TS.Multiply(gradient, gradient));
+            TS.Store(sum, ref v);
+            update = TS.Multiply(c.A0, TS.Divide(gradient, TS.Add(TS.Sqrt(sum), c.A1)));
+        }
+        else if (typeof(TRule) == typeof(RmsPropRule))
+        {
+            // a = α·a + (1−α)·g·g; p += (−lr)·(g / (√a + ε)), as AdaGrad.   A0 = −lr, A1 = α, A2 = 1−α, A3 = ε.
+            TV average = TS.Add(TS.Multiply(TS.Load(ref v), c.A1), TS.Multiply(TS.Multiply(c.A2, gradient), gradient));
+            TS.Store(average, ref v);
+            update = TS.Multiply(c.A0, TS.Divide(gradient, TS.Add(TS.Sqrt(average), c.A3)));
+        }
+        else
+        {
+            // Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g·g; p += (−step)·m / (√v / √(1−β2^t) + ε).
+            // A0 = β1, A1 = β2, A2 = 1−β1, A3 = 1−β2, A4 = −step = −lr/(1−β1^t), A5 = √(1−β2^t), A6 = ε.
+            TV m1 = TS.Add(TS.Multiply(TS.Load(ref m), c.A0), TS.Multiply(c.A2, gradient));
+            TV v1 = TS.Add(TS.Multiply(TS.Load(ref v), c.A1), TS.Multiply(TS.Multiply(c.A3, gradient), gradient));
+            TS.Store(m1, ref m);
+            TS.Store(v1, ref v);
+            update = TS.Divide(TS.Multiply(c.A4, m1), TS.Add(TS.Divide(TS.Sqrt(v1), c.A5), c.A6));
+        }
+
+        TS.Store(TS.Add(TS.Load(ref p), update), ref p);
+    }
+
+    // The rules, as type arguments of Step.
+    private struct MomentumRule;
+    private struct NesterovRule;
+    private struct AdaGradRule;
+    private struct RmsPropRule;
+    private struct AdamRule;
 
     /// <summary>One part of a parallel update: elements [start, end) of every array.</summary>
     private sealed unsafe class UpdateJob<T> : ParallelJob

@@ -49,6 +49,12 @@ internal interface ISimd<TVec, T>
     /// <summary>a · b.</summary>
     static abstract TVec Multiply(TVec a, TVec b);
 
+    /// <summary>a / b (IEEE 754 division, per lane).</summary>
+    static abstract TVec Divide(TVec a, TVec b);
+
+    /// <summary>√v (IEEE 754 square root, per lane).</summary>
+    static abstract TVec Sqrt(TVec v);
+
     /// <summary>Per lane: <paramref name="value"/> where <paramref name="key"/> &gt; 0, else 0 (NaN keys give 0): the ReLU
     /// derivative applied to a gradient.</summary>
     static abstract TVec KeepWherePositive(TVec value, TVec key);
@@ -117,6 +123,12 @@ internal readonly struct Simd512<T> : ISimd<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Multiply(Vector512<T> a, Vector512<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Divide(Vector512<T> a, Vector512<T> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Sqrt(Vector512<T> v) => Vector512.Sqrt(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> KeepWherePositive(Vector512<T> value, Vector512<T> key) =>
@@ -192,6 +204,12 @@ internal readonly struct Simd256<T> : ISimd<Vector256<T>, T>
     public static Vector256<T> Multiply(Vector256<T> a, Vector256<T> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Divide(Vector256<T> a, Vector256<T> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Sqrt(Vector256<T> v) => Vector256.Sqrt(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> KeepWherePositive(Vector256<T> value, Vector256<T> key) =>
         Vector256.BitwiseAnd(value, Vector256.GreaterThan(key, Vector256<T>.Zero));
 
@@ -262,6 +280,12 @@ internal readonly struct Simd128<T> : ISimd<Vector128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Multiply(Vector128<T> a, Vector128<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Divide(Vector128<T> a, Vector128<T> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Sqrt(Vector128<T> v) => Vector128.Sqrt(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> KeepWherePositive(Vector128<T> value, Vector128<T> key) =>
@@ -346,6 +370,12 @@ internal readonly struct Scalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Multiply(T a, T b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Divide(T a, T b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sqrt(T v) => T.Sqrt(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T KeepWherePositive(T value, T key) => key > T.Zero ? value : T.Zero;
