@@ -49,8 +49,12 @@ load_before=$(cat /proc/loadavg)
 for p in $(seq 1 "$passes"); do
   echo "== pass $p/$passes: NetGen"
   # Each side gets a hard limit so a hung process cannot hold the run past the 30 minutes.
-  timeout 300 dotnet run -c Release --no-build --project bench/NetGen.Bench -- \
-    --compare "$tmp/netgen-$p.json" --reps "$reps"
+  # OpenBLAS (PyTorch's BLAS here) is also loaded into this process, one thread, in its best configuration, and
+  # takes turns with NetGen's GEMM: a ratio taken under the same conditions (see bench/README.md).
+  openblas_args=()
+  case "$blas" in *openblas*) openblas_args=(--openblas "$blas") ;; esac
+  timeout 300 env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 dotnet run -c Release --no-build --project bench/NetGen.Bench -- \
+    --compare "$tmp/netgen-$p.json" --reps "$reps" "${openblas_args[@]}"
   echo "== pass $p/$passes: PyTorch (one thread, OPENBLAS_CORETYPE unset)"
   timeout 450 env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=1 "$py" bench/peers/pytorch_peer.py \
     --out "$tmp/pytorch-$p.json" --reps "$reps"

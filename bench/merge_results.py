@@ -99,6 +99,11 @@ def main():
             if cores == 2 and all_cores > 0:
                 # Against what both cores delivered together in this run (the probe on both at once).
                 row["percent_of_measured_two_core_peak"] = round(100 * ng_best / all_cores, 1)
+            if all("ratio_vs_openblas_in_process" in r for r in ng_rows):
+                # OpenBLAS in NetGen's process, taking turns with it: the median pass of the paired ratio.
+                row["ratio_vs_openblas_in_process"] = median([r["ratio_vs_openblas_in_process"] for r in ng_rows])
+                row["ratio_vs_openblas_in_process_passes"] = [r["ratio_vs_openblas_in_process"] for r in ng_rows]
+                row["openblas_in_process_gflops"] = max(r["openblas_in_process_gflops"] for r in ng_rows)
             if cores == 2 and all("speedup_vs_one_core" in r for r in ng_rows):
                 # Ratios measured within a pass, repetition by repetition (one core, two cores and two independent
                 # one-core products taking turns): the median pass, since the best of noisy ratios overstates.
@@ -194,6 +199,13 @@ def main():
         f"{', '.join(str(x) for x in m['fma_peak_all_cores_passes'])}). This bounds the two-core rows of the same run: "
         f"on this VM the vCPUs share physical cores with other guests, so it is often well below 2×.",
     ]
+    paired = [r for r in rows if "ratio_vs_openblas_in_process" in r]
+    if paired:
+        lines.append(
+            "- OpenBLAS in NetGen's process (the library `torch.mm` runs on), one thread, taking turns with NetGen's GEMM "
+            "repetition by repetition: NetGen / OpenBLAS (median pass of the median paired ratio; passes) " + "; ".join(
+                f"`{r['workload']}` **{r['ratio_vs_openblas_in_process']:.2f}×** "
+                f"({', '.join(f'{x:.2f}' for x in r['ratio_vs_openblas_in_process_passes'])})" for r in paired) + ".")
     two = next((r for r in rows if "speedup_vs_one_core" in r), None)
     if two is not None:
         lines.append(

@@ -33,6 +33,7 @@ internal static class Compare
     public static int Run(string[] args)
     {
         string outPath = "netgen.json";
+        string? openBlasPath = null;
         int reps = 31;
         for (int i = 0; i < args.Length; i++)
         {
@@ -40,8 +41,9 @@ internal static class Compare
             {
                 case "--compare" when i + 1 < args.Length: outPath = args[++i]; break;
                 case "--reps" when i + 1 < args.Length: reps = int.Parse(args[++i]); break;
+                case "--openblas" when i + 1 < args.Length: openBlasPath = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"usage: NetGen.Bench --compare OUT.json [--reps N]   (unknown: {args[i]})");
+                    Console.Error.WriteLine($"usage: NetGen.Bench --compare OUT.json [--reps N] [--openblas LIB.so]   (unknown: {args[i]})");
                     return 2;
             }
         }
@@ -53,40 +55,62 @@ internal static class Compare
         var peak = FmaPeak(reps);
         Console.WriteLine($"  fma_peak: {peak["gflops"]} GFLOP/s ({peak["isa"]})");
 
+        // OpenBLAS in this process (the library PyTorch's torch.mm runs on), when compare.sh names it: its sgemm then
+        // takes turns with ours, repetition by repetition, for a ratio taken under the same conditions.
+        OpenBlas? openBlas = OpenBlas.Load(openBlasPath);
         foreach ((int m, int k, int n) in new[] { (64, 784, 256), (64, 256, 128), (512, 512, 512) })
         {
             float[] a = NetworkBenchmarks.Fill(m * k, 3), b = NetworkBenchmarks.Fill(n * k, 4), c = new float[m * n];
             double flops = 2.0 * m * n * k;
-            string what = $"C[{m},{n}] = A[{m},{k}]·B[{n},{k}]ᵀ, Gemm.MatMulNT<float>, GemmMode.Packed (one thread)";
-            if (m != 512)
+            var bodies = new List<Action<int>>
             {
                 // One core: the packed kernel on this thread (percent of the one-core FMA peak).
-                double s = Time(() => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed), reps);
-                results.Add(Result($"gemm_{m}x{k}x{n}", "GFLOP/s", flops / s / 1e9, s, what));
-                continue;
+                inner => Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed)),
+            };
+            if (openBlas != null)
+            {
+                bodies.Add(inner => Repeat(inner, () => openBlas.MatMulNT(a, b, c, m, n, k)));
             }
 
-            // 512³ on one core, on both cores, and as two independent one-core products at once (the second on its own
-            // thread, on its own matrices): the last is what this machine gives two cores on this workload, however
-            // the work is split. The three alternate repetition by repetition, so the ratios compare like with like.
-            float[] a2 = NetworkBenchmarks.Fill(m * k, 5), b2 = NetworkBenchmarks.Fill(n * k, 6), c2 = new float[m * n];
-            using var partner = new Partner(() => Gemm.MatMulNT<float>(a2, b2, c2, m, n, k, accumulate: false, GemmMode.Packed));
-            // Two independent products follow the one-core run, not the two-core one: the worker thread spins for a
-            // while after a job and would compete with the partner for the second core.
-            double[][] samples = TimeInterleaved(reps,
-                inner => Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed)),
-                inner => { partner.Start(inner); Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed)); partner.Wait(); },
-                inner => Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.PackedParallel)));
-            double one = Median(samples[0]), pair = Median(samples[1]), two = Median(samples[2]);
-            results.Add(Result($"gemm_{m}x{k}x{n}", "GFLOP/s", flops / one / 1e9, one, what));
-            JsonObject row = Result($"gemm_{m}x{k}x{n}_2t", "GFLOP/s", flops / two / 1e9, two,
-                $"the same, GemmMode.PackedParallel on {Environment.ProcessorCount} cores (same bits as one thread)");
-            // Per repetition: one-core time / two-core time, and the two-core product against two independent ones.
-            row["speedup_vs_one_core"] = Math.Round(Median(samples[0].Zip(samples[2], (x, y) => x / y)), 3);
-            row["two_independent_gflops"] = Math.Round(2 * flops / pair / 1e9, 2);
-            row["fraction_of_two_independent"] = Math.Round(Median(samples[1].Zip(samples[2], (x, y) => x / (2 * y))), 3);
-            Console.WriteLine($"    two cores: {row["speedup_vs_one_core"]}× one core (median of paired repetitions); two independent one-core products: {row["two_independent_gflops"]} GFLOP/s together, the split reaches {row["fraction_of_two_independent"]} of that");
+            // At 512³ also two independent one-core products at once (the second on its own thread, on its own
+            // matrices): what this machine gives two cores on this workload, however the work is split; then both
+            // cores. The independent pair follows a one-core body, not the two-core one: the worker thread spins for
+            // a while after a job and would compete with the partner for the second core.
+            Partner? partner = null;
+            if (m == 512)
+            {
+                float[] a2 = NetworkBenchmarks.Fill(m * k, 5), b2 = NetworkBenchmarks.Fill(n * k, 6), c2 = new float[m * n];
+                Partner p = partner = new Partner(() => Gemm.MatMulNT<float>(a2, b2, c2, m, n, k, accumulate: false, GemmMode.Packed));
+                bodies.Add(inner => { p.Start(inner); Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.Packed)); p.Wait(); });
+                bodies.Add(inner => Repeat(inner, () => Gemm.MatMulNT<float>(a, b, c, m, n, k, accumulate: false, GemmMode.PackedParallel)));
+            }
+
+            double[][] samples = TimeInterleaved(reps, [.. bodies]);
+            partner?.Dispose();
+            double one = Median(samples[0]);
+            JsonObject row = Result($"gemm_{m}x{k}x{n}", "GFLOP/s", flops / one / 1e9, one,
+                $"C[{m},{n}] = A[{m},{k}]·B[{n},{k}]ᵀ, Gemm.MatMulNT<float>, GemmMode.Packed (one thread)");
             results.Add(row);
+            if (openBlas != null)
+            {
+                // Per repetition: OpenBLAS time / NetGen time (> 1: NetGen faster).
+                row["openblas_in_process_gflops"] = Math.Round(flops / Median(samples[1]) / 1e9, 2);
+                row["ratio_vs_openblas_in_process"] = Math.Round(Median(samples[1].Zip(samples[0], (x, y) => x / y)), 3);
+                Console.WriteLine($"    OpenBLAS in this process, taking turns: {row["openblas_in_process_gflops"]} GFLOP/s; NetGen {row["ratio_vs_openblas_in_process"]}× (median of paired repetitions)");
+            }
+
+            if (m == 512)
+            {
+                double[] pair = samples[^2], two = samples[^1];
+                JsonObject row2 = Result($"gemm_{m}x{k}x{n}_2t", "GFLOP/s", flops / Median(two) / 1e9, Median(two),
+                    $"the same, GemmMode.PackedParallel on {Environment.ProcessorCount} cores (same bits as one thread)");
+                // Per repetition: one-core time / two-core time, and the two-core product against two independent ones.
+                row2["speedup_vs_one_core"] = Math.Round(Median(samples[0].Zip(two, (x, y) => x / y)), 3);
+                row2["two_independent_gflops"] = Math.Round(2 * flops / Median(pair) / 1e9, 2);
+                row2["fraction_of_two_independent"] = Math.Round(Median(pair.Zip(two, (x, y) => x / (2 * y))), 3);
+                Console.WriteLine($"    two cores: {row2["speedup_vs_one_core"]}× one core (median of paired repetitions); two independent one-core products: {row2["two_independent_gflops"]} GFLOP/s together, the split reaches {row2["fraction_of_two_independent"]} of that");
+                results.Add(row2);
+            }
         }
 
         var mlp = new BenchMlp(1);
@@ -212,6 +236,44 @@ internal static class Compare
     {
         double[] sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
+    }
+
+    /// <summary>OpenBLAS's <c>cblas_sgemm</c>, loaded into this process (one thread: <c>compare.sh</c> sets
+    /// <c>OPENBLAS_NUM_THREADS=1</c>, and <c>openblas_set_num_threads(1)</c> is called where the library exports it).</summary>
+    private sealed unsafe class OpenBlas
+    {
+        private const int RowMajor = 101, NoTrans = 111, Trans = 112;
+        private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
+
+        private OpenBlas(nint sgemm)
+        {
+            _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
+        }
+
+        public static OpenBlas? Load(string? path)
+        {
+            if (path == null)
+            {
+                return null;
+            }
+
+            nint handle = NativeLibrary.Load(path);
+            if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out nint setThreads))
+            {
+                ((delegate* unmanaged<int, void>)setThreads)(1);
+            }
+
+            return new OpenBlas(NativeLibrary.GetExport(handle, "cblas_sgemm")); // never freed: OpenBLAS keeps threads
+        }
+
+        /// <summary>C[m,n] = A[m,k]·B[n,k]ᵀ, row-major: the layout of <c>Gemm.MatMulNT</c>.</summary>
+        public void MatMulNT(float[] a, float[] b, float[] c, int m, int n, int k)
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                _sgemm(RowMajor, NoTrans, Trans, m, n, k, 1f, pa, k, pb, k, 0f, pc, n);
+            }
+        }
     }
 
     /// <summary>A dedicated thread that runs a body a given number of times when started, for two independent products
