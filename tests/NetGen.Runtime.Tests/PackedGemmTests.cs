@@ -67,6 +67,28 @@ public class PackedGemmTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void RowsOfThePartialLastPanel_HaveTheBitsOfAFullPanel(int edge)
+    {
+        // 6 + edge rows: the last `edge` rows form a partial panel (the 4-row kernel for 1–4, the 6-row one for 5). With
+        // 12 rows the same rows sit in a full panel. Every column width of the tile is crossed (n = 40).
+        const int n = 40, k = 300, full = 2 * PackedGemm.MR;
+        int m = PackedGemm.MR + edge;
+        float[] a = TestUtil.Random<float>(full * k, 1), b = TestUtil.Random<float>(n * k, 2), initial = TestUtil.Random<float>(full * n, 3);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] part = initial[..(m * n)], whole = (float[])initial.Clone();
+            Gemm.MatMulNT<float>(a.AsSpan(0, m * k), b, part, m, n, k, accumulate, GemmMode.Packed);
+            Gemm.MatMulNT<float>(a, b, whole, full, n, k, accumulate, GemmMode.Packed);
+            AssertSameBits(whole[..(m * n)], part, $"{edge} edge rows, accumulate {accumulate}");
+        }
+    }
+
+    [Theory]
     [InlineData(1, 1, 1)]
     [InlineData(13, 33, 257)]
     [InlineData(300, 100, 2)]

@@ -284,6 +284,11 @@ internal static class PackedGemm
                                 ref T a = ref Unsafe.AsRef<T>(o.A + ((ic + ir) * o.Ars) + pc);
                                 Kernel<T, TS, TV>(kc, ref a, o.Ars, 1, ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu);
                             }
+                            else if (rows <= 4)
+                            {
+                                // The last, partial panel (packed): a 4-row kernel, no FMAs for the zero rows.
+                                Kernel4<T, TS, TV>(kc, ref Unsafe.Add(ref pa, (nint)ir * kc), ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu);
+                            }
                             else
                             {
                                 // Packed A: value (r, p) at panel + p·MR + r.
@@ -582,6 +587,64 @@ internal static class PackedGemm
         TS.Store(c30, ref Unsafe.Add(ref t, 3 * nr)); TS.Store(c31, ref Unsafe.Add(ref t, (3 * nr) + w));
         TS.Store(c40, ref Unsafe.Add(ref t, 4 * nr)); TS.Store(c41, ref Unsafe.Add(ref t, (4 * nr) + w));
         TS.Store(c50, ref Unsafe.Add(ref t, 5 * nr)); TS.Store(c51, ref Unsafe.Add(ref t, (5 * nr) + w));
+        StoreTile(tile, nr, c, ldc, rows, cols, addC, bias, relu);
+    }
+
+    /// <summary><see cref="Kernel"/> for a packed panel of at most 4 valid rows (the last panel when M mod 6 is 1–4):
+    /// 8 accumulators, so the zero rows of the panel cost no FMAs (about 3 % of a 64-row product). Every element is the
+    /// same FMA chain over p as in <see cref="Kernel"/>: the same bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel4<T, TS, TV>(int kc, ref T a, ref T b, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        nint w = TS.Count;
+        TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero;
+        TV c20 = TS.Zero, c21 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero;
+        ref T bp = ref b;
+        ref T bEnd = ref Unsafe.Add(ref b, kc * 2 * w);
+        ref T ap = ref a;
+        while (Unsafe.IsAddressLessThan(ref bp, ref bEnd))
+        {
+            TV b0 = TS.Load(ref bp);
+            TV b1 = TS.Load(ref Unsafe.Add(ref bp, w));
+            TV x = TS.Broadcast(ap);
+            c00 = TS.MultiplyAdd(x, b0, c00); c01 = TS.MultiplyAdd(x, b1, c01);
+            x = TS.Broadcast(Unsafe.Add(ref ap, 1));
+            c10 = TS.MultiplyAdd(x, b0, c10); c11 = TS.MultiplyAdd(x, b1, c11);
+            x = TS.Broadcast(Unsafe.Add(ref ap, 2));
+            c20 = TS.MultiplyAdd(x, b0, c20); c21 = TS.MultiplyAdd(x, b1, c21);
+            x = TS.Broadcast(Unsafe.Add(ref ap, 3));
+            c30 = TS.MultiplyAdd(x, b0, c30); c31 = TS.MultiplyAdd(x, b1, c31);
+            bp = ref Unsafe.Add(ref bp, 2 * w);
+            ap = ref Unsafe.Add(ref ap, MR);
+        }
+
+        if (rows == 4 && cols == 2 * w)
+        {
+            StoreRow<T, TS, TV>(c, c00, c01, addC, bias, relu);
+            StoreRow<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu);
+            StoreRow<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu);
+            StoreRow<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu);
+            return;
+        }
+
+        T* tile = stackalloc T[MaxTile];
+        ref T t = ref Unsafe.AsRef<T>(tile);
+        nint nr = 2 * w;
+        TS.Store(c00, ref t); TS.Store(c01, ref Unsafe.Add(ref t, w));
+        TS.Store(c10, ref Unsafe.Add(ref t, nr)); TS.Store(c11, ref Unsafe.Add(ref t, nr + w));
+        TS.Store(c20, ref Unsafe.Add(ref t, 2 * nr)); TS.Store(c21, ref Unsafe.Add(ref t, (2 * nr) + w));
+        TS.Store(c30, ref Unsafe.Add(ref t, 3 * nr)); TS.Store(c31, ref Unsafe.Add(ref t, (3 * nr) + w));
+        StoreTile(tile, nr, c, ldc, rows, cols, addC, bias, relu);
+    }
+
+    /// <summary>The epilogue of an edge tile, element by element: rows × cols of <paramref name="tile"/> (row stride
+    /// <paramref name="nr"/>) into C.</summary>
+    private static unsafe void StoreTile<T>(T* tile, nint nr, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < cols; j++)
