@@ -156,38 +156,12 @@ internal static class Compare
     }
 
     /// <summary>Median seconds per call of <paramref name="body"/>, measured as described on the class.</summary>
-    private static double Time(Action body, int reps)
-    {
-        var sw = Stopwatch.StartNew();
-        int calls = 0;
-        while (calls < WarmupCalls || sw.Elapsed.TotalSeconds < WarmupSeconds)
-        {
-            body();
-            calls++;
-        }
-
-        double perCall = sw.Elapsed.TotalSeconds / calls;
-        int inner = Math.Max(1, (int)Math.Ceiling(RepetitionSeconds / perCall));
-        var samples = new double[reps];
-        for (int r = 0; r < reps; r++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < inner; i++)
-            {
-                body();
-            }
-
-            samples[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / inner;
-        }
-
-        Array.Sort(samples);
-        return samples[reps / 2];
-    }
+    private static double Time(Action body, int reps) => Median(TimeInterleaved(reps, inner => Repeat(inner, body))[0]);
 
     /// <summary>
-    /// Median seconds per call of each body, measured like <see cref="Time"/> but with the bodies taking turns, one
-    /// repetition each: noise that comes and goes on this machine then falls on all of them alike. A body runs
-    /// <c>inner</c> calls. Returns the per-repetition seconds per call of each body, in repetition order.
+    /// Seconds per call of each body, per repetition (in repetition order), measured as described on the class with
+    /// the bodies taking turns, one repetition each: noise that comes and goes on this machine then falls on all of
+    /// them alike. A body runs <c>inner</c> calls.
     /// </summary>
     private static double[][] TimeInterleaved(int reps, params Action<int>[] bodies)
     {

@@ -25,7 +25,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ThrowHelper.RequireSameLength(g.Length, p.Length, nameof(g));
-        Update(Rule.Sgd, p, g, default, default, lr, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
+        Update(Rule.Sgd, p, g, default, default, new Coefficients<T>(lr));
     }
 
     private static void SgdCore<T>(Span<T> p, ReadOnlySpan<T> g, T lr)
@@ -42,7 +42,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, v.Length, nameof(v));
-        Update(Rule.Momentum, p, g, default, v, -lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
+        Update(Rule.Momentum, p, g, default, v, new Coefficients<T>(-lr, mu));
     }
 
     /// <summary>v = μ·v + g; p −= lr · (g + μ·v)</summary>
@@ -55,7 +55,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, v.Length, nameof(v));
-        Update(Rule.Nesterov, p, g, default, v, -lr, mu, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
+        Update(Rule.Nesterov, p, g, default, v, new Coefficients<T>(-lr, mu));
     }
 
     /// <summary>m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= (lr/(1−β1^t)) · m / (√v/√(1−β2^t) + ε)</summary>
@@ -85,7 +85,7 @@ public static class Optimizers
         T oneMinusB2 = T.CreateTruncating(1.0 - b2);
         T negStepSize = T.CreateTruncating(-(double.CreateTruncating(lr) / (1.0 - Math.Pow(b1, step))));
         T biasCorrection2Sqrt = T.CreateTruncating(Math.Sqrt(1.0 - Math.Pow(b2, step)));
-        Update(Rule.Adam, p, g, m, v, beta1, beta2, oneMinusB1, oneMinusB2, negStepSize, biasCorrection2Sqrt, eps);
+        Update(Rule.Adam, p, g, m, v, new Coefficients<T>(beta1, beta2, oneMinusB1, oneMinusB2, negStepSize, biasCorrection2Sqrt, eps));
     }
 
     /// <summary>s = s + g²; p −= lr · g / (√s + ε)   (PyTorch <c>Adagrad</c> with lr_decay 0 and initial accumulator 0)</summary>
@@ -98,7 +98,7 @@ public static class Optimizers
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Check(p.Length, g.Length, sum.Length, nameof(sum));
-        Update(Rule.AdaGrad, p, g, default, sum, -lr, eps, T.Zero, T.Zero, T.Zero, T.Zero, T.Zero);
+        Update(Rule.AdaGrad, p, g, default, sum, new Coefficients<T>(-lr, eps));
     }
 
     /// <summary>a = α·a + (1−α)·g²; p −= lr · g / (√a + ε)   (PyTorch <c>RMSprop</c>, not centered, momentum 0)</summary>
@@ -114,7 +114,7 @@ public static class Optimizers
         Check(p.Length, g.Length, squareAvg.Length, nameof(squareAvg));
         // 1 − α in double, as PyTorch computes it in Python before handing it to the tensor op.
         T oneMinusAlpha = T.CreateTruncating(1.0 - double.CreateTruncating(alpha));
-        Update(Rule.RmsProp, p, g, default, squareAvg, -lr, alpha, oneMinusAlpha, eps, T.Zero, T.Zero, T.Zero);
+        Update(Rule.RmsProp, p, g, default, squareAvg, new Coefficients<T>(-lr, alpha, oneMinusAlpha, eps));
     }
 
     /// <summary>Arenas from this many elements are updated on every core: each part a contiguous range starting at a
@@ -132,7 +132,7 @@ public static class Optimizers
         RmsProp,
     }
 
-    private static unsafe void Update<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
+    private static unsafe void Update<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in Coefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int parts = p.Length >= ParallelThreshold ? Workers.PartsFor(p.Length, ParallelThreshold / 4, (p.Length + 63L) / 64) : 1;
@@ -149,21 +149,20 @@ public static class Optimizers
                 job.M = m.IsEmpty ? null : pm;
                 job.V = v.IsEmpty ? null : pv;
                 job.Length = p.Length;
-                (job.A0, job.A1, job.A2, job.A3, job.A4, job.A5, job.A6) = (a0, a1, a2, a3, a4, a5, a6);
+                job.C = c;
                 Workers.RunAndRelease(job, parts);
             }
             return;
         }
-        Apply(rule, p, g, m, v, a0, a1, a2, a3, a4, a5, a6);
+        Apply(rule, p, g, m, v, c);
     }
 
-    private static void Apply<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T a0, T a1, T a2, T a3, T a4, T a5, T a6)
+    private static void Apply<T>(Rule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in Coefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        var c = new Coefficients<T>(a0, a1, a2, a3, a4, a5, a6);
         switch (rule)
         {
-            case Rule.Sgd: SgdCore(p, g, a0); break;
+            case Rule.Sgd: SgdCore(p, g, c.A0); break;
             // The one-state rules keep their state in v; m is handed v too and never touched.
             case Rule.Momentum: Run<T, MomentumRule>(p, g, v, v, c); break;
             case Rule.Nesterov: Run<T, NesterovRule>(p, g, v, v, c); break;
@@ -219,8 +218,10 @@ public static class Optimizers
         return (int)i;
     }
 
-    /// <summary>A rule's constants (what each one is belongs to the rule), as scalars or broadcast to registers.</summary>
-    private readonly struct Coefficients<TV>(TV a0, TV a1, TV a2, TV a3, TV a4, TV a5, TV a6)
+    /// <summary>A rule's constants (what each one is belongs to the rule; unused ones zero), as scalars or broadcast to
+    /// registers.</summary>
+    private readonly struct Coefficients<TV>(TV a0, TV a1 = default, TV a2 = default, TV a3 = default, TV a4 = default, TV a5 = default, TV a6 = default)
+        where TV : struct
     {
         public readonly TV A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5, A6 = a6;
     }
@@ -294,7 +295,7 @@ public static class Optimizers
         public Rule Rule;
         public T* P, G, M, V;
         public int Length;
-        public T A0, A1, A2, A3, A4, A5, A6;
+        public Coefficients<T> C;
 
         public override void Run(int part, int parts)
         {
@@ -303,7 +304,7 @@ public static class Optimizers
             int end = (int)Math.Min(Length, blocks * (part + 1) / parts * 64);
             int n = end - start;
             Span<T> Slice(T* a) => a == null ? default : new Span<T>(a + start, n);
-            Apply(Rule, Slice(P), Slice(G), Slice(M), Slice(V), A0, A1, A2, A3, A4, A5, A6);
+            Apply(Rule, Slice(P), Slice(G), Slice(M), Slice(V), C);
         }
     }
 
