@@ -238,7 +238,7 @@ internal static class PackedGemm
         // workers are busy elsewhere) without growing its buffers, so steady state never allocates.
         bool persistent = o.PackedB != null;
         nint npad = RoundUp(o.N, nr);
-        T[] packA = Buffers<T>.A(Math.Min(KC, k) * RoundUp(Math.Min(MC, o.M), MR));
+        T[] packA = Buffers<T>.A((Math.Min(KC, k) * RoundUp(Math.Min(MC, o.M), MR)) + PackASlack);
         ref T pa = ref MemoryMarshal.GetArrayDataReference(packA);
         ref T buffer = ref persistent ? ref Unsafe.NullRef<T>() : ref MemoryMarshal.GetArrayDataReference(Buffers<T>.B(Math.Min(KC, k) * Math.Min(NC, RoundUp(o.N, nr))));
         bool aRowsContiguous = o.Acs == 1;
@@ -265,7 +265,7 @@ internal static class PackedGemm
                     int fullPanels = aRowsContiguous ? mc / MR : 0;
                     for (int ir = fullPanels * MR; ir < mc; ir += MR)
                     {
-                        PackA(o, ic + ir, Math.Min(MR, mc - ir), pc, kc, ref Unsafe.Add(ref pa, (nint)ir * kc));
+                        PackA<T, TS, TV>(o, ic + ir, Math.Min(MR, mc - ir), pc, kc, ref Unsafe.Add(ref pa, (nint)ir * kc));
                     }
 
                     for (int jr = 0; jr < nc; jr += nr)
@@ -445,13 +445,40 @@ internal static class PackedGemm
         }
     }
 
+    /// <summary>Elements after the packed A block that <see cref="PackA"/>'s whole-register copies may write: at most one
+    /// Vector512 of float minus the MR values it carries.</summary>
+    private const int PackASlack = 16;
+
     /// <summary>Rows i..i+rows of A, depth pc..pc+kc → one MR-row panel: value (r, p) at <c>dst + p·MR + r</c>,
     /// rows past <paramref name="rows"/> zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackA<T>(in Operands<T> o, int i, int rows, int pc, int kc, ref T dst)
+    private static unsafe void PackA<T, TS, TV>(in Operands<T> o, int i, int rows, int pc, int kc, ref T dst)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
     {
         T* src = o.A + (i * o.Ars) + (pc * o.Acs);
+        int w = TS.Count;
+        int vectors = (MR + w - 1) / w;
+        if (o.Ars == 1 && rows == MR && w > 1 && i + (vectors * w) <= o.M)
+        {
+            // Columns of A contiguous (A = dyᵀ in dW = dyᵀ·x): the MR values of step p are adjacent, so copy them with
+            // whole registers, reading only rows below M. The values past the MR land where step p + 1 writes next, or,
+            // after the panel's last step, in the next panel (packed after this one) or in the buffer's PackASlack.
+            // Measured on the 2-core Zen 3 VM (in-process, interleaved medians, both cores): dW of 128×256 from a batch of
+            // 64, 88 → 100 GFLOP/s; 256×784, 105 → 112.
+            for (int p = 0; p < kc; p++)
+            {
+                ref T s = ref Unsafe.AsRef<T>(src + (p * o.Acs));
+                ref T d = ref Unsafe.Add(ref dst, p * MR);
+                for (int v = 0; v < vectors; v++)
+                {
+                    TS.Store(TS.Load(ref Unsafe.Add(ref s, v * w)), ref Unsafe.Add(ref d, v * w));
+                }
+            }
+            return;
+        }
+
         if (o.Ars == 1 && rows == MR)
         {
             // Columns of A contiguous (A = dyᵀ): MR consecutive values per p.
