@@ -479,23 +479,7 @@ internal static class PackedGemm
             return;
         }
 
-        if (o.Ars == 1 && rows == MR)
-        {
-            // Columns of A contiguous (A = dyᵀ): MR consecutive values per p.
-            for (int p = 0; p < kc; p++)
-            {
-                T* s = src + (p * o.Acs);
-                ref T d = ref Unsafe.Add(ref dst, p * MR);
-                d = s[0];
-                Unsafe.Add(ref d, 1) = s[1];
-                Unsafe.Add(ref d, 2) = s[2];
-                Unsafe.Add(ref d, 3) = s[3];
-                Unsafe.Add(ref d, 4) = s[4];
-                Unsafe.Add(ref d, 5) = s[5];
-            }
-            return;
-        }
-
+        // Any other panel (rows in place, a partial panel, the last rows of a column-contiguous A): value by value.
         for (int p = 0; p < kc; p++)
         {
             ref T d = ref Unsafe.Add(ref dst, p * MR);
