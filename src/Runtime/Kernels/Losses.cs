@@ -7,7 +7,8 @@ using System.Numerics.Tensors;
 namespace NetGen.Kernels;
 
 /// <summary>
-/// Classification losses over a batch of score rows <c>f = logits[B, C]</c> with integer labels <c>y</c>.
+/// Classification losses over a batch of score rows <c>f = logits[B, C]</c> with integer labels <c>y</c>, and the
+/// mean squared error against real-valued targets.
 /// </summary>
 /// <remarks>
 /// Each loss returns the <b>sum</b> over the batch of the per-example data loss, in <see langword="double"/>, and
@@ -181,6 +182,87 @@ public static class Losses
             d[y] = -T.CreateTruncating(violated) * invBatch;
         }
         return loss;
+    }
+
+    /// <summary>L_i = (1/O) Σ_j (p_ij − t_ij)²; dpredictions = 2(p − t)/(B·O)</summary>
+    /// <param name="predictions">Network outputs, [batch, outputs].</param>
+    /// <param name="targets">Regression targets, [batch, outputs]. Not validated: a non-finite target gives a non-finite
+    /// loss (the generated API checks targets).</param>
+    /// <param name="dpredictions">Gradient of the mean loss, [batch, outputs] (overwritten); may be
+    /// <paramref name="predictions"/> (or <paramref name="targets"/>) itself.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="outputs">O.</param>
+    /// <returns>Σ_i L_i, so Σ_i L_i / B is PyTorch's <c>nn.MSELoss(reduction='mean')</c> over all B·O elements.</returns>
+    /// <remarks>The squares are summed in double (a float register is widened to two double registers); the gradient is
+    /// <c>(p − t)·(2/(B·O))</c> in <typeparamref name="T"/>, the factor rounded once, as PyTorch's <c>mse_loss_backward</c>.</remarks>
+    public static double MeanSquaredError<T>(ReadOnlySpan<T> predictions, ReadOnlySpan<T> targets, Span<T> dpredictions, int batch, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        if (outputs <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outputs), outputs, "A regression loss needs at least one output.");
+        }
+        long count = (long)batch * outputs;
+        ThrowHelper.RequireLength(predictions.Length, count, nameof(predictions));
+        ThrowHelper.RequireLength(targets.Length, count, nameof(targets));
+        ThrowHelper.RequireLength(dpredictions.Length, count, nameof(dpredictions));
+        if (batch == 0)
+        {
+            return 0.0;
+        }
+
+        ref T rp = ref MemoryMarshal.GetReference(predictions);
+        ref T rt = ref MemoryMarshal.GetReference(targets);
+        ref T rd = ref MemoryMarshal.GetReference(dpredictions);
+        T scale = T.CreateTruncating(2.0 / count);
+        nint length = (nint)count, i = 0;
+        double sum = 0.0;
+        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+        {
+            // Each register: the difference in float for the gradient, and again in double (exact) for the square.
+            ref float p = ref Unsafe.As<T, float>(ref rp);
+            ref float t = ref Unsafe.As<T, float>(ref rt);
+            ref float d = ref Unsafe.As<T, float>(ref rd);
+            Vector<float> s = new(float.CreateTruncating(scale));
+            Vector<double> acc0 = Vector<double>.Zero, acc1 = Vector<double>.Zero;
+            for (; i <= length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> vp = Vector.LoadUnsafe(ref p, (nuint)i);
+                Vector<float> vt = Vector.LoadUnsafe(ref t, (nuint)i);
+                Vector.Widen(vp, out Vector<double> plo, out Vector<double> phi);
+                Vector.Widen(vt, out Vector<double> tlo, out Vector<double> thi);
+                plo -= tlo;
+                phi -= thi;
+                acc0 += plo * plo;
+                acc1 += phi * phi;
+                ((vp - vt) * s).StoreUnsafe(ref d, (nuint)i);
+            }
+            sum = Vector.Sum(acc0 + acc1);
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+        {
+            ref double p = ref Unsafe.As<T, double>(ref rp);
+            ref double t = ref Unsafe.As<T, double>(ref rt);
+            ref double d = ref Unsafe.As<T, double>(ref rd);
+            Vector<double> s = new(double.CreateTruncating(scale));
+            Vector<double> acc = Vector<double>.Zero;
+            for (; i <= length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                Vector<double> e = Vector.LoadUnsafe(ref p, (nuint)i) - Vector.LoadUnsafe(ref t, (nuint)i);
+                acc += e * e;
+                (e * s).StoreUnsafe(ref d, (nuint)i);
+            }
+            sum = Vector.Sum(acc);
+        }
+        for (; i < length; i++)
+        {
+            T pi = Unsafe.Add(ref rp, i), ti = Unsafe.Add(ref rt, i);
+            double e = double.CreateTruncating(pi) - double.CreateTruncating(ti);
+            sum += e * e;
+            Unsafe.Add(ref rd, i) = (pi - ti) * scale; // d may be p or t: both are read first
+        }
+        return sum / outputs;
     }
 
     /// <summary>p_ij = e^(f_ij − max_j f_i) / Σ_k e^(f_ik − max_j f_i), row by row</summary>
