@@ -11,6 +11,10 @@ public static class SafeTensorsDtype
     /// <summary>IEEE 754 binary64, little-endian.</summary>
     public const string F64 = "F64";
 
+    /// <summary>Two's-complement signed 64-bit integer, little-endian (PyTorch's <c>torch.int64</c>, e.g. a BatchNorm
+    /// layer's <c>num_batches_tracked</c>, a 0-dimensional tensor).</summary>
+    public const string I64 = "I64";
+
     /// <summary>Bytes per element of <paramref name="dtype"/>, or 0 when the format does not define it.</summary>
     /// <param name="dtype">A dtype string as written in a header, e.g. "F32".</param>
     /// <returns>The element size in bytes; 0 for an unknown dtype.</returns>
@@ -19,7 +23,7 @@ public static class SafeTensorsDtype
         "BOOL" or "U8" or "I8" or "F8_E5M2" or "F8_E4M3" or "F8_E8M0" => 1,
         "I16" or "U16" or "F16" or "BF16" => 2,
         "I32" or "U32" or F32 => 4,
-        "I64" or "U64" or F64 => 8,
+        I64 or "U64" or F64 => 8,
         _ => 0,
     };
 
@@ -43,7 +47,7 @@ public static class SafeTensorsDtype
         "U32" => 14,
         F32 => 15,
         F64 => 16,
-        "I64" => 17,
+        I64 => 17,
         "U64" => 18,
         _ => -1,
     };

@@ -108,6 +108,38 @@ public sealed class SafeTensorsFile
         }
     }
 
+    /// <summary>Copies an I64 tensor into <paramref name="destination"/> after checking its dtype and shape.</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="expectedShape">The shape the caller expects (empty for a 0-dimensional tensor, one element).</param>
+    /// <param name="destination">Where the elements go; exactly the number of elements of <paramref name="expectedShape"/>.</param>
+    /// <exception cref="InvalidDataException">The tensor is missing, is not I64, or has another shape.</exception>
+    public void ReadInto(string name, ReadOnlySpan<int> expectedShape, Span<long> destination)
+    {
+        ReadOnlySpan<byte> bytes = Checked(name, SafeTensorsDtype.I64, expectedShape, destination.Length);
+        if (BitConverter.IsLittleEndian)
+        {
+            bytes.CopyTo(MemoryMarshal.AsBytes(destination));
+        }
+        else
+        {
+            for (int i = 0; i < destination.Length; i++)
+            {
+                destination[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(i * sizeof(long)));
+            }
+        }
+    }
+
+    /// <summary>The value of a 0-dimensional I64 tensor (shape <c>[]</c>), such as PyTorch's <c>num_batches_tracked</c>.</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <returns>The one element.</returns>
+    /// <exception cref="InvalidDataException">The tensor is missing, is not I64, or is not 0-dimensional.</exception>
+    public long ReadInt64Scalar(string name)
+    {
+        Span<long> value = stackalloc long[1];
+        ReadInto(name, [], value);
+        return value[0];
+    }
+
     /// <summary>The elements of an F32 tensor, whatever its shape (see <see cref="GetShape"/>).</summary>
     /// <param name="name">Tensor name.</param>
     /// <returns>A new array with the elements in row-major order.</returns>

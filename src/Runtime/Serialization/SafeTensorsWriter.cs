@@ -34,7 +34,7 @@ public sealed class SafeTensorsWriter
     public void Add(string name, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
     {
         Check(name, shape, data.Length);
-        _tensors.Add(new Entry(name, SafeTensorsDtype.F32, shape.ToArray(), data.ToArray(), null, (long)data.Length * sizeof(float)));
+        _tensors.Add(new Entry(name, SafeTensorsDtype.F32, shape.ToArray(), data.ToArray(), (long)data.Length * sizeof(float)));
     }
 
     /// <summary>Adds a float64 tensor (dtype F64) of the given shape; <paramref name="data"/> is copied.</summary>
@@ -44,7 +44,18 @@ public sealed class SafeTensorsWriter
     public void Add(string name, ReadOnlySpan<int> shape, ReadOnlySpan<double> data)
     {
         Check(name, shape, data.Length);
-        _tensors.Add(new Entry(name, SafeTensorsDtype.F64, shape.ToArray(), null, data.ToArray(), (long)data.Length * sizeof(double)));
+        _tensors.Add(new Entry(name, SafeTensorsDtype.F64, shape.ToArray(), data.ToArray(), (long)data.Length * sizeof(double)));
+    }
+
+    /// <summary>Adds a signed 64-bit integer tensor (dtype I64) of the given shape; <paramref name="data"/> is copied.</summary>
+    /// <param name="name">Unique tensor name, e.g. "1.num_batches_tracked".</param>
+    /// <param name="shape">Dimensions, each ≥ 0; their product must be <c>data.Length</c> (an empty shape is a scalar, one
+    /// element: PyTorch stores a BatchNorm layer's <c>num_batches_tracked</c> so).</param>
+    /// <param name="data">Elements in row-major order.</param>
+    public void Add(string name, ReadOnlySpan<int> shape, ReadOnlySpan<long> data)
+    {
+        Check(name, shape, data.Length);
+        _tensors.Add(new Entry(name, SafeTensorsDtype.I64, shape.ToArray(), data.ToArray(), (long)data.Length * sizeof(long)));
     }
 
     /// <summary>Adds (or replaces) a <c>__metadata__</c> entry; safetensors metadata is string → string.</summary>
@@ -118,13 +129,17 @@ public sealed class SafeTensorsWriter
         }
         foreach (Entry tensor in ordered)
         {
-            if (tensor.Singles is { } singles)
+            switch (tensor.Data)
             {
-                WriteLittleEndian<float>(stream, singles, static (d, v) => BinaryPrimitives.WriteSingleLittleEndian(d, v));
-            }
-            else
-            {
-                WriteLittleEndian<double>(stream, tensor.Doubles!, static (d, v) => BinaryPrimitives.WriteDoubleLittleEndian(d, v));
+                case float[] singles:
+                    WriteLittleEndian<float>(stream, singles, static (d, v) => BinaryPrimitives.WriteSingleLittleEndian(d, v));
+                    break;
+                case double[] doubles:
+                    WriteLittleEndian<double>(stream, doubles, static (d, v) => BinaryPrimitives.WriteDoubleLittleEndian(d, v));
+                    break;
+                default:
+                    WriteLittleEndian<long>(stream, (long[])tensor.Data, static (d, v) => BinaryPrimitives.WriteInt64LittleEndian(d, v));
+                    break;
             }
         }
         stream.Flush();
@@ -196,6 +211,7 @@ public sealed class SafeTensorsWriter
 
     private const int ChunkElements = 1 << 20;
 
-    /// <summary>A tensor to write: its elements (one of <paramref name="Singles"/> or <paramref name="Doubles"/>) and their size in bytes.</summary>
-    private sealed record Entry(string Name, string Dtype, int[] Shape, float[]? Singles, double[]? Doubles, long ByteLength);
+    /// <summary>A tensor to write: its elements (a <c>float[]</c>, <c>double[]</c> or <c>long[]</c>, as its dtype says) and
+    /// their size in bytes.</summary>
+    private sealed record Entry(string Name, string Dtype, int[] Shape, Array Data, long ByteLength);
 }
