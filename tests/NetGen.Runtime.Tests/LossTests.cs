@@ -125,6 +125,85 @@ public class LossTests
         Assert.Equal(d, f);
     }
 
+    [Fact]
+    public void MeanSquaredError_HandValues()
+    {
+        // Row 0: errors [1, −2] → L_0 = (1 + 4)/2 = 2.5; row 1: errors [0.5, 0] → L_1 = 0.125. Σ L_i = 2.625, and
+        // Σ L_i / B = 1.3125 = nn.MSELoss()(p, t) over the four elements. dp = 2(p − t)/(B·O) = (p − t)/2.
+        float[] p = [1f, 0f, 2.5f, -1f];
+        float[] t = [0f, 2f, 2f, -1f];
+        float[] d = new float[4];
+        double loss = Losses.MeanSquaredError<float>(p, t, d, 2, 2);
+        Assert.Equal(2.625, loss);
+        Assert.Equal([0.5f, -1f, 0.25f, 0f], d);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 5)]
+    [InlineData(17, 10)]
+    [InlineData(64, 37)]
+    public void MeanSquaredError_MatchesReference(int batch, int outputs)
+    {
+        CheckMeanSquaredError<float>(batch, outputs, 1e-6);
+        CheckMeanSquaredError<double>(batch, outputs, 1e-14);
+    }
+
+    [Fact]
+    public void MeanSquaredError_InPlace_AndNonFiniteTargets()
+    {
+        float[] p = TestUtil.Random<float>(70, 5), t = TestUtil.Random<float>(70, 6);
+        float[] d = new float[70];
+        double expected = Losses.MeanSquaredError<float>(p, t, d, 7, 10);
+        double inPlace = Losses.MeanSquaredError<float>(p, t, p, 7, 10);
+        Assert.Equal(expected, inPlace);
+        Assert.Equal(d, p);
+
+        // The generated API validates targets; the kernel just lets a non-finite one through to the loss.
+        t[3] = float.NaN;
+        Assert.True(double.IsNaN(Losses.MeanSquaredError<float>(t, t, d, 7, 10)));
+        t[3] = float.PositiveInfinity;
+        Assert.Equal(double.PositiveInfinity, Losses.MeanSquaredError<float>(new float[70], t, d, 7, 10));
+        t[3] = 0;
+        t[65] = float.NegativeInfinity; // in the scalar tail of the vector loop
+        Assert.Equal(double.PositiveInfinity, Losses.MeanSquaredError<float>(new float[70], t, d, 7, 10));
+    }
+
+    [Fact]
+    public void MeanSquaredError_ChecksSizes()
+    {
+        Assert.Equal(0.0, Losses.MeanSquaredError<float>([], [], [], 0, 3));
+        Assert.Equal("outputs", Assert.Throws<ArgumentOutOfRangeException>(() => Losses.MeanSquaredError<float>(new float[4], new float[4], new float[4], 2, 0)).ParamName);
+        Assert.Equal("predictions", Assert.Throws<ArgumentException>(() => Losses.MeanSquaredError<float>(new float[3], new float[4], new float[4], 2, 2)).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => Losses.MeanSquaredError<float>(new float[4], new float[3], new float[4], 2, 2)).ParamName);
+        Assert.Equal("dpredictions", Assert.Throws<ArgumentException>(() => Losses.MeanSquaredError<float>(new float[4], new float[4], new float[3], 2, 2)).ParamName);
+    }
+
+    private static void CheckMeanSquaredError<T>(int batch, int outputs, double tolerance)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T[] p = TestUtil.Random<T>(batch * outputs, batch), t = TestUtil.Random<T>(batch * outputs, outputs + 100);
+        double[] pd = TestUtil.ToDouble<T>(p), td = TestUtil.ToDouble<T>(t);
+        double expected = 0;
+        var grad = new double[p.Length];
+        for (int r = 0; r < batch; r++)
+        {
+            double row = 0;
+            for (int j = 0; j < outputs; j++)
+            {
+                double e = pd[(r * outputs) + j] - td[(r * outputs) + j];
+                row += e * e;
+                grad[(r * outputs) + j] = 2 * e / (batch * outputs);
+            }
+            expected += row / outputs;
+        }
+
+        T[] d = new T[p.Length];
+        double loss = Losses.MeanSquaredError<T>(p, t, d, batch, outputs);
+        Assert.Equal(expected, loss, 1e-12 * batch);
+        TestUtil.AssertClose<T>(grad, d, 0, tolerance, "dMSE");
+    }
+
     private static void CheckRandom<T>(int batch, int classes, double tolerance)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

@@ -266,6 +266,97 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void Int64_ZeroDimensional_IsLaidOutAsTheSpecSays()
+    {
+        // PyTorch stores BatchNorm's num_batches_tracked as a 0-d int64 tensor: dtype "I64", shape [], 8 bytes of
+        // little-endian two's complement (torch.tensor(7).numpy().tobytes() = 07 00 00 00 00 00 00 00).
+        var writer = new SafeTensorsWriter();
+        writer.Add("1.num_batches_tracked", [], [7L]);
+        var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        byte[] file = stream.ToArray();
+
+        string header = Header(file);
+        Assert.Equal("{\"1.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}", header.TrimEnd(' '));
+        Assert.Equal(0, header.Length % 8);
+        Assert.Equal(8 + header.Length + 8, file.Length);
+        Assert.Equal<byte>([7, 0, 0, 0, 0, 0, 0, 0], file.AsSpan(8 + header.Length).ToArray());
+        Assert.Equal<byte>([(byte)header.Length, 0, 0, 0, 0, 0, 0, 0], file.AsSpan(0, 8).ToArray());
+    }
+
+    [Fact]
+    public void RoundTrip_Int64_ZeroAndOneDimensional_BesideFloats()
+    {
+        var writer = new SafeTensorsWriter();
+        writer.Add("1.weight", [2], [0.5f, -2f]);
+        writer.Add("1.num_batches_tracked", [], [123_456_789_012L]);
+        writer.Add("ids", [4], [-1L, 0L, long.MaxValue, long.MinValue]);
+        writer.Add("mean", [1], [Math.E]);
+        var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        byte[] bytes = stream.ToArray();
+
+        // Wider dtypes first as the Python library sorts them (I64 after F64 in its enum): I64, then F64, then F32.
+        Assert.StartsWith("{\"1.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}," +
+            "\"ids\":{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":[8,40]},\"mean\":{\"dtype\":\"F64\"", Header(bytes));
+
+        SafeTensorsFile file = SafeTensorsFile.Read(new MemoryStream(bytes));
+        Assert.Equal(SafeTensorsDtype.I64, file.GetDtype("1.num_batches_tracked"));
+        Assert.Empty(file.GetShape("1.num_batches_tracked"));
+        Assert.Equal(123_456_789_012L, file.ReadInt64Scalar("1.num_batches_tracked"));
+        long[] scalar = new long[1];
+        file.ReadInto("1.num_batches_tracked", [], scalar);
+        Assert.Equal([123_456_789_012L], scalar);
+        long[] ids = new long[4];
+        file.ReadInto("ids", [4], ids);
+        Assert.Equal([-1L, 0L, long.MaxValue, long.MinValue], ids);
+        Assert.Equal([0.5f, -2f], file.ReadSingles("1.weight"));
+        Assert.Equal(8, SafeTensorsDtype.SizeOf(SafeTensorsDtype.I64));
+    }
+
+    [Fact]
+    public void Int64_DtypeAndShapeMismatches_NameTheTensorAndBothDtypes()
+    {
+        var writer = new SafeTensorsWriter();
+        writer.Add("n", [], [3L]);
+        writer.Add("v", [1], [3L]);
+        writer.Add("w", [2], [1f, 2f]);
+        writer.Add("d", [], [1.0]);
+        var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        SafeTensorsFile file = SafeTensorsFile.Read(new MemoryStream(stream.ToArray()));
+
+        Assert.Equal("tensor 'n' has dtype I64, expected F32.", Assert.Throws<InvalidDataException>(() => file.ReadInto("n", [], new float[1])).Message);
+        Assert.Equal("tensor 'n' has dtype I64, expected F64.", Assert.Throws<InvalidDataException>(() => file.ReadInto("n", [], new double[1])).Message);
+        Assert.Equal("tensor 'n' has dtype I64, expected F32.", Assert.Throws<InvalidDataException>(() => file.ReadSingles("n")).Message);
+        Assert.Equal("tensor 'w' has dtype F32, expected I64.", Assert.Throws<InvalidDataException>(() => file.ReadInto("w", [2], new long[2])).Message);
+        Assert.Equal("tensor 'd' has dtype F64, expected I64.", Assert.Throws<InvalidDataException>(() => file.ReadInt64Scalar("d")).Message);
+        Assert.Equal("tensor 'v' has shape [1], expected [].", Assert.Throws<InvalidDataException>(() => file.ReadInt64Scalar("v")).Message);
+        Assert.Equal("tensor 'n' has shape [], expected [1].", Assert.Throws<InvalidDataException>(() => file.ReadInto("n", [1], new long[1])).Message);
+        Assert.Contains("'missing' is not in the file", Assert.Throws<InvalidDataException>(() => file.ReadInt64Scalar("missing")).Message);
+        Assert.Throws<ArgumentException>(() => file.ReadInto("v", [1], new long[2]));
+    }
+
+    [Theory]
+    [InlineData("{\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,4]}}", 4, "tensor 'n': data_offsets [0, 4] hold 4 bytes but dtype I64 with shape [] needs 8.")]
+    [InlineData("{\"n\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "tensor 'n': data_offsets [0, 8] hold 8 bytes but dtype I64 with shape [2] needs 16.")]
+    [InlineData("{\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,16]}}", 16, "tensor 'n': data_offsets [0, 16] hold 16 bytes but dtype I64 with shape [] needs 8.")]
+    public void Int64_WithTheWrongByteLength_IsRejected(string header, int dataBytes, string expected)
+    {
+        Assert.Equal(expected, ReadError(Build(header, new byte[dataBytes])));
+    }
+
+    [Fact]
+    public void Writer_RejectsInt64DataThatDoesNotFitTheShape()
+    {
+        var writer = new SafeTensorsWriter();
+        Assert.Equal("data", Assert.Throws<ArgumentException>(() => writer.Add("n", [], ReadOnlySpan<long>.Empty)).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentException>(() => writer.Add("n", [], [1L, 2L])).ParamName);
+        writer.Add("n", [], [1L]);
+        Assert.Equal(1, writer.Count);
+    }
+
+    [Fact]
     public void Writer_RejectsBadInput()
     {
         var writer = new SafeTensorsWriter();
