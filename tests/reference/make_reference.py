@@ -5,6 +5,7 @@ Run from the repository root (needs PyTorch; CI never runs this, it only reads
 the committed outputs):
 
     /usr/bin/python3 tests/reference/make_reference.py            # write everything
+    /usr/bin/python3 tests/reference/make_reference.py --only bn_adam,mse_sgd   # just these cases
     /usr/bin/python3 tests/reference/make_reference.py --check-netgen FILE.safetensors
 
 Outputs go to tests/NetGen.Tests/Reference/ (or --out-dir DIR). The script is
@@ -18,22 +19,62 @@ Conventions (NetGen's; the C# tests rely on them)
 
 Precision
     Every reference value is computed in float64. Initial weights and inputs
-    are nevertheless *generated* in float32 (PyTorch default nn.Linear init,
-    PReLU init 0.25, inputs torch.randn in float32) and only then converted to
-    float64, so the float32 safetensors file and the float64 JSON hold
-    identical values. All JSON numbers are written with repr(float), i.e. the
-    shortest string that round-trips the float64 exactly.
+    are nevertheless *generated* in float32 (PyTorch default nn.Linear /
+    nn.Conv2d init, PReLU init 0.25, BatchNorm gamma = 1 + 0.1*randn and
+    beta = 0.1*randn in float32, inputs and regression targets torch.randn in
+    float32) and only then converted to float64, so the float32 safetensors
+    files and the float64 JSON hold identical initial values. All JSON numbers
+    are written with repr(float), i.e. the shortest string that round-trips
+    the float64 exactly.
 
 Layout
-    All tensors are flattened row-major ("x" is [batch, input_size], outputs
-    are [batch, classes], "weight" is [out, in] as in PyTorch). Parameter keys
-    are PyTorch state_dict keys ("<module index>.weight" / ".bias") in
-    state_dict order, also listed in "param_order".
+    All tensors are flattened row-major ("x" is [batch, *input_shape], i.e.
+    [batch, input_size] for vectors and NCHW [batch, C, H, W] for images;
+    outputs are [batch, classes], "weight" is [out, in] for nn.Linear and
+    [out_channels, in_channels, kh, kw] for nn.Conv2d, as in PyTorch).
+    nn.Flatten flattens C*H*W in that (row-major) order. MaxPool2d's stride
+    is its kernel size. Parameter keys are PyTorch state_dict keys
+    ("<module index>.weight" / ".bias"; nested ones such as
+    "2.branch.0.weight" for Residual blocks) in named_parameters order (=
+    state_dict order without the buffers), also listed in "param_order".
+    Buffers (BatchNorm running_mean, running_var, num_batches_tracked) are
+    never in "params"; they have their own "buffer_order" / "buffers".
+
+Residual (resnet_sgd)
+    NetGen's Residual(typeof(Block)) is the module Residual below:
+    y = branch(x) + shortcut(x), branch = nn.Sequential of the block's
+    layers, shortcut = identity (no attribute, no parameters) when the branch
+    keeps the per-example shape, else nn.Sequential(nn.Conv2d(C_in, C_out, 1,
+    stride=s, bias=False)) with s = product of the branch's conv strides
+    (torchvision's downsample without BatchNorm). Keys: "<i>.branch.<j>.*",
+    then "<i>.shortcut.0.weight". The activation after the sum is a separate
+    layer of the outer Sequential.
+
+BatchNorm (bn_adam)
+    nn.BatchNorm1d / nn.BatchNorm2d defaults: eps 1e-5, momentum 0.1, affine,
+    track_running_stats. Train mode normalises with the batch mean and the
+    BIASED batch variance (over batch for 1d, over batch*H*W per channel for
+    2d) and updates running_mean = 0.9*running_mean + 0.1*mean, running_var
+    = 0.9*running_var + 0.1*UNBIASED variance (n/(n-1)), num_batches_tracked
+    += 1; eval mode uses the running statistics. Initial buffers are
+    PyTorch's (0, 1, 0). The script re-derives the train-mode output and both
+    running-statistic updates by hand at every step. gamma/beta are
+    parameters (trained, never weight-decayed).
+    Caution: bn_adam's 5.bias (the Linear bias right before BatchNorm1d) has
+    an identically zero gradient (BatchNorm cancels any batch-uniform shift);
+    its float64 grads are ~1e-17 noise and Adam leaves it unchanged to ~1e-11,
+    but float32 noise (~1e-9, near Adam's eps) can move it by up to lr per
+    step, and 6.running_mean and the eval outputs follow it. The float32
+    model of bn.pytorch.* differs from the float64 reference by 0.021 on
+    5.bias and 0.007 on the eval output, by < 2e-7 everywhere else. Compare
+    those with a tolerance of about num_steps * lr. torch seed 17 was chosen
+    so that no other parameter has a vanishing gradient in the 3 steps.
 
 Loss
     total_loss = mean over the batch of the per-example data loss
                  + 0.5 * weight_decay * sum of squares of every nn.Linear
-                   *weight* (not biases, not PReLU).
+                   and nn.Conv2d *weight*, at any depth (not biases, not
+                   PReLU, not BatchNorm gamma/beta).
     "grads" are the gradients of total_loss.
     softmax_cross_entropy = F.cross_entropy (mean reduction).
     multiclass_hinge (Weston-Watkins, margin 1)
@@ -42,13 +83,17 @@ Loss
       count C; the script asserts loss == MultiMarginLoss * C. The max is
       taken with relu, so the derivative at a margin of exactly 0 is 0, as in
       NetGen's kernel (1(margin > 0)).
+    mean_squared_error = nn.MSELoss() (mean over ALL batch*outputs
+      elements, no factor 1/2), so the "mean over the batch" above is here a
+      mean over batch and outputs; the script asserts it equals
+      sum((y - t)^2) / numel. These cases have "targets" instead of "labels".
 
 Optimizers
     torch.optim: SGD; SGD(momentum=0.9, dampening=0); SGD(momentum=0.9,
     nesterov=True); Adam(betas=(0.9, 0.999), eps=1e-8); Adagrad(eps=1e-10,
     lr_decay=0, initial_accumulator_value=0); RMSprop(alpha=0.99, eps=1e-8,
     momentum=0, centered=False). Steps use two param
-    groups: nn.Linear weights with weight_decay=wd, everything else with
+    groups: nn.Linear/nn.Conv2d weights with weight_decay=wd, everything else with
     weight_decay=0, and the loss *without* the explicit regularisation term.
     The script asserts that this gives the same gradient as the explicit
     0.5*wd*sum(W^2) term (both conventions agree), and it also checks every
@@ -81,14 +126,36 @@ One training step
     before the update, params are the values AFTER that step's update.
     "Inference" is eval mode (dropout = identity).
     "train_output", "data_loss", "total_loss", "grads" are those of step 0.
+    NUM_STEPS = 3 steps, except where a case sets num_steps (steplr_momentum:
+    10).
+
+Learning-rate schedule (steplr_momentum)
+    torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma), with
+    scheduler.step() called after every optimizer.step(): step k (0-based)
+    uses lr = base_lr * gamma ** (k // step_size). "lr_per_step" lists the lr
+    each step used (read from the optimizer before the step; asserted equal to
+    that formula); the momentum buffer is NOT rescaled when the lr changes
+    (p -= lr_k * v_k, v_k = mu * v_{k-1} + g_k).
 
 Files written
     acts_sgd.json, acts_momentum.json, acts_nesterov.json, acts_adam.json,
     acts_adagrad.json, acts_rmsprop.json,
-    hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json       one per case (layout below)
+    hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json,
+    cnn_momentum.json, bn_adam.json, resnet_sgd.json, mse_sgd.json,
+    mse_multi_adam.json, steplr_momentum.json  one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
+    bn.pytorch.safetensors                    bn_adam's float32 model after 3 float32
+                                              training steps: full state_dict
+                                              (parameters AND buffers, state_dict
+                                              order), F32 + I64 num_batches_tracked
+    bn.pytorch.f32.json                       that model's eval output on x (and x,
+                                              labels, float32 losses, its distance
+                                              from the float64 reference)
     rng_vectors.json                          CounterRng test vectors
+  --only NAME[,NAME] writes only those cases (with their .pytorch.* files when
+  they have any; "rng_vectors" is also a name), so new cases can be written
+  without touching the others.
   --check-netgen FILE writes netgen_roundtrip.json: FILE (written by NetGen,
   same network as case A) loaded into the float32 model with
   load_state_dict(strict=True), eval-mode forward on case A's x, compared with
@@ -100,6 +167,39 @@ beta2, eps, alpha} (null where not applicable), weight_decay, architecture, x, l
 param_order, params {key: {shape, data}}, inference_output, train_output,
 data_loss, total_loss, grads, dropout_masks (only with dropout; one flattened
 mask per step), steps [{step, data_loss, total_loss, params}].
+
+The cases with an input shape (cnn_momentum, bn_adam, resnet_sgd, mse_sgd,
+mse_multi_adam, steplr_momentum) use the same layout (same key order) with:
+  input_shape   per-example shape, e.g. [2, 8, 8] or [4]; input_size is its
+                product. Written right after input_size.
+  classes       the output width (for MSE cases: number of regression outputs).
+  targets       (MSE cases, instead of labels) flattened [batch, classes]
+                float32-generated randn values as float64; loss is
+                "mean_squared_error".
+  architecture  entries also for Conv2d {in_channels, out_channels,
+                kernel_size [kh,kw], stride, padding, bias}, MaxPool2d
+                {kernel_size, stride, padding}, BatchNorm1d/BatchNorm2d
+                {num_features, eps, momentum, affine, track_running_stats},
+                Flatten {start_dim, end_dim}, Residual {block, branch [...],
+                shortcut [...] or null}; every entry (nested ones too) has
+                output_shape, the per-example shape after that module.
+  schedule      {kind: "StepLR", step_size, gamma} (after optimizer; only with a
+                schedule); optimizer.lr is then the base lr.
+  buffer_order  (only with buffers, after params) named_buffers order, e.g.
+                "1.running_mean", "1.running_var", "1.num_batches_tracked",
+                "6.running_mean", ...
+  buffers       {key: {shape, dtype, data}} initial values; dtype "F32" for
+                running_mean/var (values of the float64 reference; NetGen
+                stores them in float32), "I64" for num_batches_tracked (shape
+                [], data a list with one integer).
+  lr_per_step   (only with a schedule, before steps) the lr each step used.
+  steps[i].buffers  (only with buffers) every buffer after step i, same
+                layout as buffers (num_batches_tracked = i + 1).
+  eval_output_after_steps  (only with buffers, last field) eval-mode forward
+                on x after the last step (running statistics), flattened
+                [batch, classes].
+safetensors: dtypes F32, F64 and I64 (little-endian int64; 0-d tensors have
+shape [] and 8 bytes); header keys in state_dict order, then __metadata__.
 """
 
 import argparse
