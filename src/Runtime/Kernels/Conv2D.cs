@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace NetGen.Kernels;
@@ -305,6 +306,7 @@ public static class Conv2D
     }
 
     /// <summary>col[(c·Kh + i)·Kw + j, ho·Wo + wo] = x[c, ho·Sh − Ph + i, wo·Sw − Pw + j], 0 where that is padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops, called once per plane or sample: skip tier 0 / OSR
     internal static unsafe void Im2Col<T>(T* x, T* col, in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -348,6 +350,7 @@ public static class Conv2D
 
     /// <summary>The transpose of <see cref="Im2Col"/>: dx = 0, then dx[c, ho·Sh − Ph + i, wo·Sw − Pw + j] += dcol[row, col]
     /// for every element inside the input, rows in order (a fixed order of the sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops, called once per plane or sample: skip tier 0 / OSR
     internal static unsafe void Col2Im<T>(T* dcol, T* dx, in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
