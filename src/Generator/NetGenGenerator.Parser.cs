@@ -5,6 +5,7 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using NetGen.Generator.Catalog;
 using NetGen.Generator.Diagnostics;
 using NetGen.Generator.Model;
 
@@ -13,8 +14,9 @@ namespace NetGen.Generator;
 public sealed partial class NetGenGenerator
 {
     /// <summary>
-    /// Attributes in, model out: reads the [Network] class and its layer attributes (in source order) into a
-    /// <see cref="NetworkSpec"/>, and checks everything that one attribute can get wrong on its own (NG00xx, NG02xx).
+    /// Attributes in, model out: reads the [Network] class (or a [Block] class) and its layer attributes, in source order,
+    /// into a <see cref="NetworkSpec"/> (or <see cref="BlockSpec"/>), and checks everything that one attribute can get
+    /// wrong on its own (NG00xx, NG02xx). Layer arguments are read generically, by name; each catalog entry checks its own.
     /// Nothing Roslyn survives this stage except plain <see cref="LocationInfo"/>s.
     /// </summary>
     internal static class Parser
@@ -35,15 +37,25 @@ public sealed partial class NetGenGenerator
             }
         }
 
-        /// <summary>The optimizer settings of <c>[Network]</c> and the optimizers that read each (NG0301 when written for another).</summary>
-        private static readonly (string Setting, OptimizerKind[] Users)[] OptimizerSettings =
+        /// <summary>A [Block] class: its layers, read as a network's are, keyed by the fully qualified type name that
+        /// <c>typeof</c> arguments carry.</summary>
+        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
-            ("Momentum", new[] { OptimizerKind.Momentum, OptimizerKind.Nesterov }),
-            ("Beta1", new[] { OptimizerKind.Adam }),
-            ("Beta2", new[] { OptimizerKind.Adam }),
-            ("Epsilon", new[] { OptimizerKind.Adam, OptimizerKind.AdaGrad, OptimizerKind.RmsProp }),
-            ("Alpha", new[] { OptimizerKind.RmsProp }),
-        };
+            var classSyntax = (ClassDeclarationSyntax)context.TargetNode;
+            var symbol = (INamedTypeSymbol)context.TargetSymbol;
+            LocationInfo? location = LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken)) ?? LocationInfo.From(classSyntax.Identifier.GetLocation());
+            var diagnostics = new List<DiagnosticInfo>();
+            try
+            {
+                List<LayerSpec> layers = ReadLayers(symbol, symbol.Name, diagnostics, cancellationToken);
+                return new BlockSpec(symbol.ToDisplayString(), symbol.Name, layers.ToEquatableArray(), location, diagnostics.ToEquatableArray());
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, location, symbol.Name, ex.GetType().Name + ": " + ex.Message));
+                return new BlockSpec(symbol.ToDisplayString(), symbol.Name, EquatableArray<LayerSpec>.Empty, location, diagnostics.ToEquatableArray());
+            }
+        }
 
         private static ParseResult ParseCore(ClassDeclarationSyntax classSyntax, INamedTypeSymbol symbol, AttributeData networkAttribute, CancellationToken cancellationToken)
         {
@@ -90,21 +102,23 @@ public sealed partial class NetGenGenerator
             }
 
             int inputSize = 0, batchSize = 64;
+            int[]? inputShape = null;
             int loss = 0, optimizer = 0;
             double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
             {
-                if (pair.Value.Kind == TypedConstantKind.Error || pair.Value.Value is null)
+                if (pair.Value.Kind == TypedConstantKind.Error || (pair.Value.Kind != TypedConstantKind.Array && pair.Value.Value is null))
                 {
                     continue;
                 }
 
                 explicitlySet.Add(pair.Key);
-                object value = pair.Value.Value;
+                object? value = pair.Value.Kind == TypedConstantKind.Array ? null : pair.Value.Value;
                 switch (pair.Key)
                 {
                     case "InputSize": inputSize = Convert.ToInt32(value); break;
+                    case "InputShape" when !pair.Value.IsNull: inputShape = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(pair.Value.Values, v => v.Value is null ? 0 : Convert.ToInt32(v.Value))); break;
                     case "BatchSize": batchSize = Convert.ToInt32(value); break;
                     case "Loss": loss = Convert.ToInt32(value); break;
                     case "Optimizer": optimizer = Convert.ToInt32(value); break;
@@ -122,12 +136,12 @@ public sealed partial class NetGenGenerator
 
             if (!Enum.IsDefined(typeof(LossKind), loss))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Loss"), "Loss", loss, name, "SoftmaxCrossEntropy, MulticlassHinge"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Loss"), "Loss", loss, name, string.Join(", ", Enum.GetNames(typeof(LossKind)))));
             }
 
             if (!Enum.IsDefined(typeof(OptimizerKind), optimizer))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Optimizer"), "Optimizer", optimizer, name, "Sgd, Momentum, Nesterov, Adam, AdaGrad, RmsProp"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Optimizer"), "Optimizer", optimizer, name, string.Join(", ", Enum.GetNames(typeof(OptimizerKind)))));
             }
 
             // Hyper-parameter values (NG02xx), each reported on its own argument.
@@ -171,23 +185,58 @@ public sealed partial class NetGenGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchSizeNotPositive, At("BatchSize"), name, batchSize));
             }
 
-            // Advice: settings the chosen optimizer ignores (NG0301, a warning).
+            // Advice: settings the chosen optimizer ignores (NG0301, a warning). Each optimizer entry lists what it reads.
             var optimizerKind = (OptimizerKind)optimizer;
-            foreach ((string setting, OptimizerKind[] users) in OptimizerSettings)
+            if (OptimizerCatalog.TryGet(optimizerKind) is { } optimizerEntry)
             {
-                if (explicitlySet.Contains(setting) && Enum.IsDefined(typeof(OptimizerKind), optimizerKind) && Array.IndexOf(users, optimizerKind) < 0)
+                foreach (string setting in OptimizerCatalog.Settings)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(setting), setting, name, optimizerKind, string.Join(", ", users)));
+                    if (explicitlySet.Contains(setting) && !optimizerEntry.Reads(setting))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(setting), setting, name, optimizerKind, string.Join(", ", OptimizerCatalog.ReadersOf(setting))));
+                    }
+                }
+
+                // ε defaults to PyTorch's value for the optimizer (1e-10 for Adagrad, 1e-8 for Adam and RMSprop).
+                if (!explicitlySet.Contains("Epsilon"))
+                {
+                    epsilon = optimizerEntry.DefaultEpsilon;
                 }
             }
 
-            // ε defaults to PyTorch's value for the optimizer: 1e-10 for Adagrad, 1e-8 for Adam and RMSprop.
-            if (!explicitlySet.Contains("Epsilon") && optimizerKind == OptimizerKind.AdaGrad)
+            // The input: InputShape ([features] or [C, H, W]) or InputSize (shorthand for [InputSize]); the Planner checks
+            // the dimensions. Both written: they must describe the same number of features (NG0109).
+            EquatableArray<int> shape = (inputShape ?? new[] { inputSize }).ToEquatableArray();
+            if (inputShape is not null && explicitlySet.Contains("InputSize"))
             {
-                epsilon = 1e-10;
+                long product = 1;
+                foreach (int d in inputShape)
+                {
+                    product *= d;
+                }
+
+                if (product != inputSize)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InputShapeConflict, At("InputSize"), name, inputSize, "[" + string.Join(", ", inputShape) + "]", product));
+                }
             }
 
-            // Layers: every attribute deriving from NetGen.LayerAttribute, in source order.
+            List<LayerSpec> layers = ReadLayers(symbol, name, diagnostics, cancellationToken);
+            var spec = new NetworkSpec(
+                symbol.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
+                name,
+                shape,
+                batchSize,
+                new TrainingSpec((LossKind)loss, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha),
+                layers.ToEquatableArray(),
+                attributeLocation,
+                argumentLocations.ToEquatableArray());
+            return new ParseResult(spec, diagnostics.ToEquatableArray());
+        }
+
+        /// <summary>Every attribute of a catalog layer kind, in source order, with NG0004 for a repeated name.</summary>
+        private static List<LayerSpec> ReadLayers(INamedTypeSymbol symbol, string owner, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+        {
             var layers = new List<LayerSpec>();
             foreach (AttributeData attribute in symbol.GetAttributes())
             {
@@ -197,8 +246,10 @@ public sealed partial class NetGenGenerator
                     continue; // the compiler reports attributes that do not bind
                 }
 
-                if (ReadLayer(attribute, attributeClass, name, layers.Count, diagnostics, cancellationToken) is { } layer)
+                if (LayerCatalog.ForAttribute(attributeClass.ToDisplayString()) is { } entry)
                 {
+                    LayerSpec layer = ReadLayer(attribute, entry, cancellationToken);
+                    entry.Validate(layer, layer.Display(layers.Count), owner, diagnostics);
                     layers.Add(layer);
                 }
             }
@@ -210,151 +261,94 @@ public sealed partial class NetGenGenerator
                 {
                     if (layers[i].Name is { } layerName && layerName == layers[j].Name)
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLayerName, layers[i].NameLocation ?? layers[i].Location, layerName, j, i, name));
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLayerName, layers[i].LocationOf("Name"), layerName, j, i, owner));
                         break;
                     }
                 }
             }
 
-            var spec = new NetworkSpec(
-                symbol.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
-                name,
-                inputSize,
-                batchSize,
-                new TrainingSpec((LossKind)loss, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha),
-                layers.ToEquatableArray(),
-                attributeLocation,
-                argumentLocations.ToEquatableArray());
-            return new ParseResult(spec, diagnostics.ToEquatableArray());
+            return layers;
         }
 
-        private static LayerSpec? ReadLayer(AttributeData attribute, INamedTypeSymbol attributeClass, string network, int index, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+        /// <summary>One layer attribute, read generically: constructor arguments under their parameter's name in
+        /// PascalCase, named arguments under their property's name, each with the location where it is written.</summary>
+        private static LayerSpec ReadLayer(AttributeData attribute, LayerEntry entry, CancellationToken cancellationToken)
         {
-            LayerKind? kind = attributeClass.ToDisplayString() switch
+            var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            var values = new List<ArgumentValue>();
+            var locations = new List<NamedLocation>();
+            ImmutableArray<IParameterSymbol> parameters = attribute.AttributeConstructor!.Parameters;
+            for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
             {
-                KnownTypeNames.Dense => LayerKind.Dense,
-                KnownTypeNames.ReLU => LayerKind.ReLU,
-                KnownTypeNames.LeakyReLU => LayerKind.LeakyReLU,
-                KnownTypeNames.PReLU => LayerKind.PReLU,
-                KnownTypeNames.Sigmoid => LayerKind.Sigmoid,
-                KnownTypeNames.Tanh => LayerKind.Tanh,
-                KnownTypeNames.Elu => LayerKind.Elu,
-                KnownTypeNames.Identity => LayerKind.Identity,
-                KnownTypeNames.Dropout => LayerKind.Dropout,
-                _ => null,
-            };
-            if (kind is not { } layerKind)
-            {
-                return null;
+                if (ToValue(Pascal(parameters[i].Name), attribute.ConstructorArguments[i]) is { } value)
+                {
+                    values.Add(value);
+                }
             }
 
-            var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-            LocationInfo? location = LocationInfo.From(syntax);
-            LocationInfo? positional = null;
-            var named = new Dictionary<string, LocationInfo>();
+            foreach (KeyValuePair<string, TypedConstant> pair in attribute.NamedArguments)
+            {
+                if (ToValue(pair.Key, pair.Value) is { } value)
+                {
+                    values.RemoveAll(v => v.Name == pair.Key);
+                    values.Add(value);
+                }
+            }
+
             if (syntax?.ArgumentList is { } list)
             {
+                int positional = 0;
                 foreach (AttributeArgumentSyntax argument in list.Arguments)
                 {
-                    LocationInfo? at = LocationInfo.From(argument);
-                    if (at is null)
+                    if (LocationInfo.From(argument) is not { } at)
                     {
                         continue;
                     }
 
                     if (argument.NameEquals is { } nameEquals)
                     {
-                        named[nameEquals.Name.Identifier.ValueText] = at;
+                        locations.Add(new NamedLocation(nameEquals.Name.Identifier.ValueText, at));
                     }
-                    else
+                    else if (argument.NameColon is { } nameColon)
                     {
-                        positional ??= at;
+                        locations.Add(new NamedLocation(Pascal(nameColon.Name.Identifier.ValueText), at));
+                    }
+                    else if (positional < parameters.Length)
+                    {
+                        locations.Add(new NamedLocation(Pascal(parameters[positional++].Name), at));
                     }
                 }
             }
 
-            string? layerName = null;
-            int units = 0;
-            double argument0 = layerKind switch
+            string? name = null;
+            foreach (ArgumentValue value in values)
             {
-                LayerKind.LeakyReLU => 0.01,
-                LayerKind.PReLU => 0.25,
-                LayerKind.Elu => 1.0,
-                _ => 0.0,
-            };
-            bool bias = true;
-            int init = 0;
-            double biasInit = 0;
-            string? argumentName = layerKind switch
-            {
-                LayerKind.LeakyReLU => "Slope",
-                LayerKind.PReLU => "Init",
-                LayerKind.Elu => "Alpha",
-                _ => null,
-            };
-
-            if (attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is { } ctorValue)
-            {
-                if (layerKind == LayerKind.Dense)
+                if (value.Name == "Name")
                 {
-                    units = Convert.ToInt32(ctorValue);
-                }
-                else
-                {
-                    argument0 = Convert.ToDouble(ctorValue);
+                    name = value.Text;
                 }
             }
 
-            foreach (KeyValuePair<string, TypedConstant> pair in attribute.NamedArguments)
-            {
-                if (pair.Value.Kind == TypedConstantKind.Error)
-                {
-                    continue;
-                }
-
-                object? value = pair.Value.Value;
-                switch (pair.Key)
-                {
-                    case "Name": layerName = value as string; break;
-                    case "Bias" when value is bool b: bias = b; break;
-                    case "Init" when layerKind == LayerKind.Dense && value is not null: init = Convert.ToInt32(value); break;
-                    case "BiasInit" when value is not null: biasInit = Convert.ToDouble(value); break;
-                    default:
-                        if (pair.Key == argumentName && value is not null)
-                        {
-                            argument0 = Convert.ToDouble(value);
-                            positional = named.TryGetValue(pair.Key, out LocationInfo? at) ? at : positional;
-                        }
-
-                        break;
-                }
-            }
-
-            string display = layerName ?? $"{layerKind} #{index}";
-            LocationInfo? argumentLocation = positional ?? location;
-            switch (layerKind)
-            {
-                case LayerKind.Dense when units <= 0:
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnitsNotPositive, argumentLocation, display, network, units));
-                    break;
-                case LayerKind.Dense when !Enum.IsDefined(typeof(InitKind), init):
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, named.TryGetValue("Init", out LocationInfo? initAt) ? initAt : location, "Init", init, network, string.Join(", ", Enum.GetNames(typeof(InitKind)))));
-                    break;
-                case LayerKind.Dropout when !(argument0 >= 0 && argument0 < 1):
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutOutOfRange, argumentLocation, display, network, argument0));
-                    break;
-                case LayerKind.LeakyReLU when !(argument0 >= 0) || double.IsInfinity(argument0):
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ActivationArgumentOutOfRange, argumentLocation, "LeakyReLU", display, network, "Slope", argument0, "the negative slope must be a finite value ≥ 0, e.g. 0.01"));
-                    break;
-                case LayerKind.Elu when !(argument0 > 0) || double.IsInfinity(argument0):
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ActivationArgumentOutOfRange, argumentLocation, "ELU", display, network, "Alpha", argument0, "α must be a finite value > 0, e.g. 1.0"));
-                    break;
-                case LayerKind.PReLU when double.IsNaN(argument0) || double.IsInfinity(argument0):
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ActivationArgumentOutOfRange, argumentLocation, "PReLU", display, network, "Init", argument0, "the initial slope must be finite, e.g. 0.25"));
-                    break;
-            }
-
-            return new LayerSpec(layerKind, layerName, units, argument0, bias, (InitKind)init, biasInit, location, argumentLocation, named.TryGetValue("Name", out LocationInfo? nameAt) ? nameAt : null);
+            return new LayerSpec(entry.Kind, name, values.ToEquatableArray(), LocationInfo.From(syntax), locations.ToEquatableArray());
         }
+
+        private static ArgumentValue? ToValue(string name, TypedConstant constant)
+        {
+            if (constant.Kind == TypedConstantKind.Error || constant.IsNull)
+            {
+                return null;
+            }
+
+            return constant.Value switch
+            {
+                ITypeSymbol type => new ArgumentValue(name, 0, type.ToDisplayString()),
+                string text => new ArgumentValue(name, 0, text),
+                bool flag => new ArgumentValue(name, flag ? 1 : 0, null),
+                null => null,
+                object number => new ArgumentValue(name, Convert.ToDouble(number, System.Globalization.CultureInfo.InvariantCulture), null),
+            };
+        }
+
+        private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
     }
 }

@@ -27,13 +27,36 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
                 transform: static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Parse);
 
-        // 2. Plan: shapes, arenas, counts and wiring checks. The result pairs a Plan (no locations, so moving code around
-        //    does not change it) with the diagnostics of both stages.
+        // 2. Blocks: every [Block] class, parsed the same way, then collected into one sorted array. A network that uses a
+        //    block by type (Residual) is planned against this collection, so an edit to a block in another file re-plans the
+        //    networks (ForAttributeWithMetadataName alone re-runs only for the edited tree); equal plans still emit nothing.
+        IncrementalValuesProvider<BlockSpec> blockSpecs = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownTypeNames.BlockAttribute,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                transform: static (ctx, ct) => Parser.ParseBlock(ctx, ct))
+            .WithTrackingName(TrackingNames.Blocks);
+        IncrementalValueProvider<EquatableArray<BlockSpec>> blocks = blockSpecs
+            .Collect()
+            .Select(static (items, _) => items.OrderBy(b => b.TypeName, StringComparer.Ordinal).ToEquatableArray());
+
+        // A block's own diagnostics (a bad layer argument inside it) are reported once, from the block, not per network.
+        context.RegisterSourceOutput(blockSpecs.Select(static (block, _) => block.Diagnostics), static (spc, items) =>
+        {
+            foreach (DiagnosticInfo info in items)
+            {
+                spc.ReportDiagnostic(info.ToDiagnostic());
+            }
+        });
+
+        // 3. Plan: graph, shapes, state, liveness and wiring checks. The result pairs a Plan (no locations, so moving code
+        //    around does not change it) with the diagnostics of both stages.
         IncrementalValuesProvider<PlanResult> planned = parsed
-            .Select(static (result, _) => PlanSafely(result))
+            .Combine(blocks)
+            .Select(static (pair, _) => PlanSafely(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Plan);
 
-        // 3. Diagnostics are reported from their own branch, so a diagnostic that only moved does not re-emit source.
+        // 4. Diagnostics are reported from their own branch, so a diagnostic that only moved does not re-emit source.
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = planned
             .Select(static (result, _) => result.Diagnostics)
             .WithTrackingName(TrackingNames.Diagnostics);
@@ -45,7 +68,7 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
             }
         });
 
-        // 4. Emit: one file per network from the Plan alone; equal plans give identical text and are not re-emitted.
+        // 5. Emit: one file per network from the Plan alone; equal plans give identical text and are not re-emitted.
         IncrementalValuesProvider<Plan> plans = planned
             .Where(static result => result.Plan is not null)
             .Select(static (result, _) => result.Plan!)
@@ -68,7 +91,9 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
         });
     }
 
-    internal static PlanResult PlanSafely(ParseResult result)
+    internal static PlanResult PlanSafely(ParseResult result) => PlanSafely(result, EquatableArray<BlockSpec>.Empty);
+
+    internal static PlanResult PlanSafely(ParseResult result, EquatableArray<BlockSpec> blocks)
     {
         if (result.Spec is null)
         {
@@ -77,7 +102,7 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
 
         try
         {
-            (Plan plan, EquatableArray<DiagnosticInfo> diagnostics) = NetworkPlanner.CreatePlan(result.Spec, result.Diagnostics);
+            (Plan plan, EquatableArray<DiagnosticInfo> diagnostics) = NetworkPlanner.CreatePlan(result.Spec, blocks, result.Diagnostics);
             return new PlanResult(plan, diagnostics);
         }
         catch (Exception ex)

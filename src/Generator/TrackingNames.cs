@@ -4,6 +4,7 @@ namespace NetGen.Generator;
 public static class TrackingNames
 {
     public const string Parse = nameof(Parse);
+    public const string Blocks = nameof(Blocks);
     public const string Plan = nameof(Plan);
     public const string Source = nameof(Source);
     public const string Diagnostics = nameof(Diagnostics);

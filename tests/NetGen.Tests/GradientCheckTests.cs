@@ -15,7 +15,7 @@ public sealed class GradientCheckTests
         nameof(HingeSgd), nameof(GcReLUUnfused), nameof(GcNarrowPair),
     };
 
-    private static INeuralNetwork Create(string name) => name switch
+    private static INeuralNetwork<int> Create(string name) => name switch
     {
         nameof(GcReLU) => new GcReLU(7),
         nameof(GcLeakyReLU) => new GcLeakyReLU(7),
@@ -53,7 +53,7 @@ public sealed class GradientCheckTests
     [MemberData(nameof(Networks))]
     public void AnalyticGradientsMatchCenteredDifferences(string name)
     {
-        INeuralNetwork net = Create(name);
+        INeuralNetwork<int> net = Create(name);
         (float[] x, int[] labels) = Batch(net, 3, 11);
         // "Burn-in" (CS231n notes): a few steps first, so the check runs at a characteristic point, not at the init.
         for (int i = 0; i < 3; i++)

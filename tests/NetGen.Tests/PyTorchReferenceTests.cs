@@ -12,7 +12,7 @@ public sealed class PyTorchReferenceTests
 
     public static TheoryData<string> Cases => new() { "acts_sgd", "acts_momentum", "acts_nesterov", "acts_adam", "acts_adagrad", "acts_rmsprop", "hinge_sgd", "mlp_ce_adam", "spiral_sgd" };
 
-    private static INeuralNetwork Create(string name, ulong seed) => name switch
+    private static INeuralNetwork<int> Create(string name, ulong seed) => name switch
     {
         "acts_sgd" => new ActsSgd(seed),
         "acts_momentum" => new ActsMomentum(seed),
@@ -31,7 +31,7 @@ public sealed class PyTorchReferenceTests
     public void InferenceMatchesPyTorch(string name)
     {
         var reference = ReferenceCase.Load(name);
-        INeuralNetwork net = Create(name, reference.Seed);
+        INeuralNetwork<int> net = Create(name, reference.Seed);
         reference.CopyParametersInto(net);
         float[] x = reference.X;
         var scores = new float[reference.Labels.Length * net.OutputSize];
@@ -46,7 +46,7 @@ public sealed class PyTorchReferenceTests
     public void LossAndEveryGradientMatchPyTorch(string name)
     {
         var reference = ReferenceCase.Load(name);
-        INeuralNetwork net = Create(name, reference.Seed);
+        INeuralNetwork<int> net = Create(name, reference.Seed);
         reference.CopyParametersInto(net);
 
         float loss = net.ComputeGradients(reference.X, reference.Labels);
@@ -63,7 +63,7 @@ public sealed class PyTorchReferenceTests
     public void ThreeOptimizerStepsMatchPyTorch(string name)
     {
         var reference = ReferenceCase.Load(name);
-        INeuralNetwork net = Create(name, reference.Seed);
+        INeuralNetwork<int> net = Create(name, reference.Seed);
         reference.CopyParametersInto(net);
         Assert.Equal(3, reference.StepCount);
 

@@ -32,9 +32,9 @@ public sealed class TrainingStateTests
     public void AdamResumesWithTheSameBits() => ResumesWithTheSameBits(seed => new ActsAdam(seed), ["exp_avg", "exp_avg_sq"]);
 
     /// <summary>The networks have dropout, so the masks (keyed by seed and step) must continue too.</summary>
-    private static void ResumesWithTheSameBits(Func<ulong, INeuralNetwork> create, string[] stateNames)
+    private static void ResumesWithTheSameBits(Func<ulong, INeuralNetwork<int>> create, string[] stateNames)
     {
-        INeuralNetwork straight = create(7);
+        INeuralNetwork<int> straight = create(7);
         (float[] x, int[] labels) = GradientCheckTests.Batch(straight, straight.MaxBatch, 3);
         for (int i = 0; i < StepsBefore; i++)
         {
@@ -63,7 +63,7 @@ public sealed class TrainingStateTests
         }
 
         // Another seed: other initial weights and, until the state is loaded, other dropout masks.
-        INeuralNetwork resumed = create(1234);
+        INeuralNetwork<int> resumed = create(1234);
         resumed.LoadTrainingState(new MemoryStream(file));
         Assert.Equal(StepsBefore, resumed.Step);
         Assert.Equal(7UL, resumed.Seed);
@@ -201,7 +201,7 @@ public sealed class TrainingStateTests
     }
 
     private static T Trained<T>(T net)
-        where T : INeuralNetwork
+        where T : INeuralNetwork<int>
     {
         (float[] x, int[] labels) = GradientCheckTests.Batch(net, net.MaxBatch, 3);
         net.TrainStep(x, labels);

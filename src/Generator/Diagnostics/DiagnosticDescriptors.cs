@@ -35,13 +35,21 @@ internal static class DiagnosticDescriptors
         "NG0005", Declaration, "Unknown enum value",
         "{0} value {1} of network '{2}' is not a defined member of NetGen.{0}; no code is generated. Use one of: {3}.");
 
+    public static readonly DiagnosticDescriptor UnknownBlock = Error(
+        "NG0006", Declaration, "Residual block type is not a [Block]",
+        "Residual layer '{0}' of network '{1}' uses '{2}', which is not a class marked [Block]; no code is generated. Add [Block] and the block's layer attributes to '{2}'.");
+
+    public static readonly DiagnosticDescriptor BlockCycle = Error(
+        "NG0007", Declaration, "Block contains itself",
+        "Block '{0}' used by network '{1}' contains itself ({2}); no code is generated. Remove the Residual layer that closes the cycle.");
+
     public static readonly DiagnosticDescriptor NoLayers = Error(
         "NG0101", Shapes, "Network has no layers",
         "Network '{0}' declares no layers; no code is generated. Add layer attributes such as [Dense(10)] after [Network].");
 
     public static readonly DiagnosticDescriptor MissingInputSize = Error(
-        "NG0102", Shapes, "Input size missing or not positive",
-        "Network '{0}' has InputSize {1}; the first layer's shape cannot be computed and no code is generated. Set InputSize to the number of input features (> 0).");
+        "NG0102", Shapes, "Input shape missing or not positive",
+        "Network '{0}' has input shape {1}; the first layer's shape cannot be computed and no code is generated. Set InputSize to the number of input features (> 0), or InputShape to C×H×W for images (e.g. new[] { 1, 28, 28 }), every dimension > 0.");
 
     public static readonly DiagnosticDescriptor TooFewClasses = Error(
         "NG0103", Shapes, "Classification loss needs at least two outputs",
@@ -50,6 +58,26 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NetworkTooLarge = Error(
         "NG0104", Shapes, "Network too large",
         "Network '{0}' is too large: {1} would take {2} elements in one array, more than the {3} a .NET array holds; no code is generated. {4}");
+
+    public static readonly DiagnosticDescriptor OutputSizeNotWhole = Error(
+        "NG0105", Shapes, "Window does not tile the input",
+        "{0} layer '{1}' of network '{2}': output {3} = {4}; no code is generated. {5}");
+
+    public static readonly DiagnosticDescriptor WrongInputRank = Error(
+        "NG0106", Shapes, "Layer receives a tensor of the wrong rank",
+        "{0} layer '{1}' of network '{2}' receives a {3} tensor but takes {4}; no code is generated. {5}");
+
+    public static readonly DiagnosticDescriptor ResidualCannotProject = Error(
+        "NG0107", Shapes, "Residual block changes the shape in a way no shortcut can follow",
+        "Residual layer '{0}' of network '{1}': block '{2}' maps {3} to {4}, which no 1×1 convolution shortcut can produce ({5}); no code is generated. Make the block keep its input's shape, or change only its channels and divide its height and width by a whole stride.");
+
+    public static readonly DiagnosticDescriptor BlockHasNoLayers = Error(
+        "NG0108", Shapes, "Block has no layers",
+        "Block '{0}' used by network '{1}' declares no layers; no code is generated. Add layer attributes such as [Conv2D(16, 3, Padding = 1)] to '{0}'.");
+
+    public static readonly DiagnosticDescriptor InputShapeConflict = Error(
+        "NG0109", Shapes, "InputSize and InputShape disagree",
+        "Network '{0}' sets InputSize = {1} and InputShape = {2} ({3} features); no code is generated. Set only one of them.");
 
     public static readonly DiagnosticDescriptor UnitsNotPositive = Error(
         "NG0201", Values, "Dense units must be positive",
@@ -89,6 +117,10 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ActivationArgumentOutOfRange = Error(
         "NG0209", Values, "Activation parameter out of range",
+        "{0} layer '{1}' of network '{2}' has {3} = {4}; {5}. No code is generated.");
+
+    public static readonly DiagnosticDescriptor LayerArgumentOutOfRange = Error(
+        "NG0211", Values, "Layer argument out of range",
         "{0} layer '{1}' of network '{2}' has {3} = {4}; {5}. No code is generated.");
 
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(

@@ -1,19 +1,53 @@
+using System.Text;
 using NetGen.Generator.Planner;
 
 namespace NetGen.Generator.Emitter;
 
-/// <summary>Names of the constants the generated code uses for arena offsets, in one place.</summary>
+/// <summary>Names of the constants the generated code uses for arena offsets, in one place. A node's prefix is "L" + its
+/// path with dots as underscores and names in PascalCase: "3" → L3, "3.branch.0" → L3_Branch_0.</summary>
 internal static class EmitNames
 {
-    /// <summary>"0.weight" → L0_Weight, "5.weight" of a PReLU → L5_Weight, "0.bias" → L0_Bias.</summary>
-    public static string ParameterOffset(ParamPlan p)
+    /// <summary>"0.weight" → L0_Weight, "1.running_mean" → L1_RunningMean, "4.shortcut.0.weight" → L4_Shortcut_0_Weight.</summary>
+    public static string StateConst(StatePlan s) => Prefix(s.Key.Substring(0, s.Key.Length - s.Local.Length - 1)) + "_" + Pascal(s.Local);
+
+    /// <summary>The offset of a node's output in the activation arena: L3_Y.</summary>
+    public static string TensorConst(NodePlan node) => Prefix(node.Path) + "_Y";
+
+    /// <summary>The offset of a node's cache: L3_Mask, L2_Argmax.</summary>
+    public static string CacheConst(NodePlan node, string local) => Prefix(node.Path) + "_" + Pascal(local);
+
+    /// <summary>A per-node field of the generated Core: _packedW3, s_geometry3_Branch_0.</summary>
+    public static string Suffix(NodePlan node) => node.Path.Replace('.', '_');
+
+    public static string Prefix(string path) => "L" + Pascal(path.Replace('.', '_'));
+
+    /// <summary>snake_case or dotted parts → PascalCase parts: "running_mean" → RunningMean, "3_branch_0" → 3_Branch_0.</summary>
+    public static string Pascal(string text)
     {
-        int dot = p.Key.IndexOf('.');
-        string suffix = p.Key.Substring(dot + 1);
-        return "L" + p.Key.Substring(0, dot) + "_" + char.ToUpperInvariant(suffix[0]) + suffix.Substring(1);
+        var sb = new StringBuilder(text.Length);
+        bool upper = true;
+        foreach (char ch in text)
+        {
+            if (ch == '_')
+            {
+                upper = true;
+                if (sb.Length > 0 && char.IsDigit(sb[sb.Length - 1]))
+                {
+                    sb.Append('_');
+                }
+
+                continue;
+            }
+
+            if (upper && sb.Length > 0 && char.IsDigit(ch) && !char.IsDigit(sb[sb.Length - 1]))
+            {
+                sb.Append('_');
+            }
+
+            sb.Append(upper ? char.ToUpperInvariant(ch) : ch);
+            upper = false;
+        }
+
+        return sb.ToString();
     }
-
-    public static string OutputOffset(LayerPlan layer) => "L" + layer.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_Y";
-
-    public static string MaskOffset(LayerPlan layer) => "L" + layer.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_Mask";
 }

@@ -1,19 +1,38 @@
-using System.Collections.Generic;
 using System.Linq;
 using NetGen.Generator.Catalog;
+using NetGen.Generator.Lowering;
 using NetGen.Generator.Planner;
 
 namespace NetGen.Generator.Emitter;
 
 internal static partial class NetworkEmitter
 {
-    /// <summary>The public surface: constructor, inference, training, gradients, parameters, save/load, summary, grad check.</summary>
-    private static void EmitApi(SourceWriter w, Plan plan)
+    /// <summary>The public surface: constructor, inference, training, gradients, parameters, buffers, save/load, summary,
+    /// grad check. The training members take the loss's target kind: class indices (int) or dense float targets.</summary>
+    private static void EmitApi(SourceWriter w, CpuPlan cpu)
     {
+        Plan plan = cpu.Plan;
         string name = plan.ClassName;
+        LossEntry loss = LossCatalog.Get(plan.Training.Loss);
+        bool classes = loss.Target == TargetKind.ClassIndex;
+        string targetType = classes ? "int" : "float";
+        string targets = classes ? "labels" : "targets";
+        bool buffers = plan.BufferCount + plan.CounterCount > 0;
+        int minimumBatch = 1;
+        foreach (NodePlan node in plan.Nodes)
+        {
+            minimumBatch = System.Math.Max(minimumBatch, LayerCatalog.Get(node.Kind).MinimumTrainingBatch(new NodeContext(cpu, node)));
+        }
+
+        string guard = classes
+            ? $"int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, \"{name}\");"
+            : $"int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, \"{name}\");";
+        string trainingGuard = minimumBatch > 1 ? $"global::NetGen.Guard.MinimumTrainingBatch(B, {I(minimumBatch)}, \"{name}\", \"batch normalisation needs at least {I(minimumBatch)} rows to compute a variance\");" : string.Empty;
+
         w.WriteLine("private readonly Core<float> _core = new Core<float>();");
         w.WriteLine("private ulong _seed; // set by the constructor and by LoadTrainingState");
         w.WriteLine("private long _step;");
+        w.WriteLine($"private double _learningRate = {LayerCatalog.F(plan.Training.LearningRate)}; // the declared LearningRate; schedules change it");
         w.WriteLine();
         w.WriteLine("/// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by");
         w.WriteLine("/// (<paramref name=\"seed\"/>, tensor index), so the same seed gives the same network on any machine.</summary>");
@@ -21,6 +40,11 @@ internal static partial class NetworkEmitter
         w.OpenBrace();
         w.WriteLine("_seed = seed;");
         w.WriteLine("Initialize(_core.Params, seed);");
+        if (buffers)
+        {
+            w.WriteLine("InitializeBuffers(_core.Buffers, _core.Counters);");
+        }
+
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>The seed the network was created with (it also keys the dropout masks).</summary>");
@@ -29,8 +53,22 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Optimizer steps taken so far.</summary>");
         w.WriteLine("public long Step => _step;");
         w.WriteLine();
+        w.WriteLine($"/// <summary>The learning rate the next optimizer step uses: {LayerCatalog.F(plan.Training.LearningRate)} as declared, until a schedule (e.g.");
+        w.WriteLine("/// <see cref=\"global::NetGen.StepLR\"/>) or the caller sets it. Must be finite and &gt; 0.</summary>");
+        w.WriteLine("public double LearningRate");
+        w.OpenBrace();
+        w.WriteLine("get => _learningRate;");
+        w.WriteLine($"set => _learningRate = global::NetGen.Guard.LearningRate(value, \"{name}\");");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>The input shape per sample: [features] or [C, H, W].</summary>");
+        w.WriteLine("public static global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShape;");
+        w.WriteLine();
         w.WriteLine("/// <summary>Every parameter tensor: state_dict key, layer, shape and place in <see cref=\"Parameters\"/>.</summary>");
         w.WriteLine("public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> ParameterTable => s_parameters;");
+        w.WriteLine();
+        w.WriteLine("/// <summary>Every buffer (state saved and loaded but not trained, e.g. BatchNorm's running statistics): key, shape, dtype.</summary>");
+        w.WriteLine("public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> BufferTable => s_buffers;");
         w.WriteLine();
         w.WriteLine("/// <summary>All parameters, one contiguous arena in state_dict order. Writable: writes take effect at the next call. Take");
         w.WriteLine("/// a new span after each Predict or TrainStep rather than writing through one taken before it (pre-packed weights are");
@@ -59,60 +97,93 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>The gradient of the parameter tensor with state_dict key <paramref name=\"key\"/>.</summary>");
         w.WriteLine("public global::System.ReadOnlySpan<float> GetGradient(string key) => global::NetGen.ParameterInfo.Slice(s_parameters, key, _core.Grads, \"" + name + "\");");
         w.WriteLine();
+        w.WriteLine("/// <summary>The values of the float32 buffer with state_dict key <paramref name=\"key\"/>, e.g. \"1.running_mean\" (an int64 counter");
+        w.WriteLine("/// such as \"1.num_batches_tracked\" is read with <see cref=\"GetCounter\"/>). Writable: writes take effect at the next call.</summary>");
+        w.WriteLine(buffers
+            ? $"public global::System.Span<float> GetBuffer(string key) => global::NetGen.BufferInfo.Slice(s_buffers, key, _core.Buffers, \"{name}\");"
+            : $"public global::System.Span<float> GetBuffer(string key) => global::NetGen.BufferInfo.Slice(s_buffers, key, global::System.Array.Empty<float>(), \"{name}\");");
+        w.WriteLine();
+        w.WriteLine("/// <summary>The value of the int64 buffer with state_dict key <paramref name=\"key\"/>, e.g. \"1.num_batches_tracked\".</summary>");
+        w.WriteLine(buffers
+            ? $"public long GetCounter(string key) => global::NetGen.BufferInfo.Counter(s_buffers, key, _core.Counters, \"{name}\");"
+            : $"public long GetCounter(string key) => global::NetGen.BufferInfo.Counter(s_buffers, key, global::System.Array.Empty<long>(), \"{name}\");");
+        w.WriteLine();
 
         // Inference.
-        w.WriteLine("/// <summary>Inference (dropout off): <paramref name=\"scores\"/>[rows, OutputSize] from <paramref name=\"inputs\"/>[rows, InputSize],");
-        w.WriteLine("/// any number of rows, computed MaxBatch rows at a time. Allocates nothing.</summary>");
-        w.WriteLine("public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> scores)");
+        w.WriteLine("/// <summary>Inference (dropout off, batch normalisation on its running statistics): <paramref name=\"outputs\"/>[rows, OutputSize]");
+        w.WriteLine("/// from <paramref name=\"inputs\"/>[rows, InputSize], any number of rows, computed MaxBatch rows at a time. Allocates nothing.</summary>");
+        w.WriteLine("public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)");
         w.OpenBrace();
         w.WriteLine($"int rows = global::NetGen.Guard.Rows(inputs, InputSize, \"{name}\");");
-        w.WriteLine($"global::NetGen.Guard.Output(scores, rows * OutputSize, \"{name}\");");
+        w.WriteLine($"global::NetGen.Guard.Output(outputs, rows * OutputSize, \"{name}\");");
         w.WriteLine("for (int start = 0; start < rows; start += MaxBatch)");
         w.OpenBrace();
         w.WriteLine("int B = global::System.Math.Min(MaxBatch, rows - start);");
-        w.WriteLine("_core.Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, _seed, _step).CopyTo(scores.Slice(start * OutputSize, B * OutputSize));");
+        w.WriteLine("_core.Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, _seed, _step).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
         w.CloseBrace();
         w.CloseBrace();
         w.WriteLine();
 
         // Training.
-        w.WriteLine("/// <summary>One training step on a batch of at most MaxBatch rows: forward (dropout on), loss, backward, optimizer update.");
-        w.WriteLine("/// Returns the mean loss before the update (data loss + L2 term). Invalid arguments throw before anything changes.</summary>");
-        w.WriteLine("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)");
+        string targetDoc = classes ? "<paramref name=\"labels\"/>: the class of each row" : "<paramref name=\"targets\"/>: [rows, OutputSize] float values";
+        w.WriteLine($"/// <summary>One training step on a batch of at most MaxBatch rows ({targetDoc}): forward (dropout on, batch statistics),");
+        w.WriteLine("/// loss, backward, optimizer update at <see cref=\"LearningRate\"/>. Returns the mean loss before the update (data loss + L2 term).");
+        w.WriteLine("/// Invalid arguments throw before anything changes.</summary>");
+        w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         w.OpenBrace();
-        w.WriteLine($"int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, \"{name}\");");
+        w.WriteLine(guard);
+        if (trainingGuard.Length > 0)
+        {
+            w.WriteLine(trainingGuard);
+        }
+
         w.WriteLine("_core.Forward(inputs, B, training: true, _seed, _step);");
-        w.WriteLine("double loss = _core.Loss(labels, B);");
+        w.WriteLine($"double loss = _core.Loss({targets}, B);");
         w.WriteLine("_core.Backward(inputs, B);");
         w.WriteLine("_step++;");
-        w.WriteLine("_core.Update(_step);");
+        w.WriteLine("_core.Update(_step, _learningRate);");
         w.WriteLine("return (float)loss;");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Forward (dropout on, masks of the current step) and backward without an update: fills <see cref=\"Gradients\"/>");
-        w.WriteLine("/// and returns the mean loss (data loss + L2 term).</summary>");
-        w.WriteLine("public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)");
+        w.WriteLine("/// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)");
+        w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + L2 term).</summary>");
+        w.WriteLine($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         w.OpenBrace();
-        w.WriteLine($"int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, \"{name}\");");
+        w.WriteLine(guard);
+        if (trainingGuard.Length > 0)
+        {
+            w.WriteLine(trainingGuard);
+        }
+
         w.WriteLine("_core.Forward(inputs, B, training: true, _seed, _step);");
-        w.WriteLine("double loss = _core.Loss(labels, B);");
+        w.WriteLine($"double loss = _core.Loss({targets}, B);");
         w.WriteLine("_core.Backward(inputs, B);");
         w.WriteLine("return (float)loss;");
         w.CloseBrace();
         w.WriteLine();
 
         // Gradient check.
-        w.WriteLine("/// <summary>Gradient check in float64 (the same Core instantiated for double, on a copy of the parameters): compares");
+        w.WriteLine("/// <summary>Gradient check in float64 (the same Core instantiated for double, on a copy of the parameters and buffers): compares");
         w.WriteLine("/// analytic gradients with centered differences (f(p+h) − f(p−h)) / 2h and reports, per parameter tensor, the largest");
-        w.WriteLine("/// relative error |a − n| / max(|a|, |n|). Dropout masks are those of the current step, so they cancel out.");
-        w.WriteLine("/// <paramref name=\"maxChecksPerTensor\"/> = 0 checks every element. The network is not changed.</summary>");
-        w.WriteLine("public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)");
+        w.WriteLine("/// relative error |a − n| / max(|a|, |n|). Dropout masks are those of the current step, so they cancel out; batch");
+        w.WriteLine("/// normalisation uses the batch's statistics. <paramref name=\"maxChecksPerTensor\"/> = 0 checks every element. The network is not changed.</summary>");
+        w.WriteLine($"public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets}, double h = 1e-5, int maxChecksPerTensor = 0)");
         w.OpenBrace();
-        w.WriteLine($"int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, \"{name}\");");
+        w.WriteLine(guard);
+        if (trainingGuard.Length > 0)
+        {
+            w.WriteLine(trainingGuard);
+        }
+
         w.WriteLine("var core = new Core<double>();");
         w.WriteLine("global::NetGen.GradCheck.Widen(_core.Params, core.Params);");
+        if (buffers)
+        {
+            w.WriteLine("global::NetGen.GradCheck.Widen(_core.Buffers, core.Buffers);");
+        }
+
         w.WriteLine("double[] x = global::NetGen.GradCheck.Widen(inputs);");
-        w.WriteLine("int[] y = labels.ToArray();");
+        w.WriteLine(classes ? "int[] y = labels.ToArray();" : "double[] y = global::NetGen.GradCheck.Widen(targets);");
         w.WriteLine("ulong seed = _seed;");
         w.WriteLine("long step = _step;");
         w.WriteLine("core.Forward(x, B, training: true, seed, step);");
@@ -128,37 +199,44 @@ internal static partial class NetworkEmitter
         w.WriteLine();
 
         // Serialization.
-        w.WriteLine("/// <summary>Writes the parameters as safetensors (float32) with the keys and layouts of the equivalent PyTorch");
-        w.WriteLine("/// nn.Sequential state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>");
-        w.WriteLine($"public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, \"{name}\");");
+        string bufferArgs = buffers ? "s_buffers, _core.Buffers, _core.Counters" : "s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>()";
+        w.WriteLine("/// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the");
+        w.WriteLine("/// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>");
+        w.WriteLine($"public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, {bufferArgs}, \"{name}\");");
         w.WriteLine();
-        w.WriteLine("/// <summary>Writes the parameters to a safetensors file.</summary>");
+        w.WriteLine("/// <summary>Writes the parameters and buffers to a safetensors file.</summary>");
         w.WriteLine("public void Save(string path)");
         w.OpenBrace();
         w.WriteLine("using var stream = global::System.IO.File.Create(path);");
         w.WriteLine("Save(stream);");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Reads parameters from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked before");
-        w.WriteLine("/// anything is copied: on error an exception names the tensor and the network is unchanged. On success the optimizer");
+        w.WriteLine("/// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked");
+        w.WriteLine("/// before anything is copied: on error an exception names the tensor and the network is unchanged. On success the optimizer");
         w.WriteLine("/// state and the step counter are reset.</summary>");
         w.WriteLine("public void Load(global::System.IO.Stream stream)");
         w.OpenBrace();
-        w.WriteLine($"float[] staged = global::NetGen.Checkpoint.Read(stream, s_parameters, ParameterCount, \"{name}\");");
-        w.WriteLine("staged.CopyTo(_core.Params, 0);");
+        w.WriteLine($"global::NetGen.Checkpoint.ModelState staged = global::NetGen.Checkpoint.Read(stream, s_parameters, ParameterCount, s_buffers, {(buffers ? "BufferCount" : "0")}, \"{name}\");");
+        w.WriteLine("staged.Parameters.CopyTo(_core.Params, 0);");
+        if (buffers)
+        {
+            w.WriteLine("staged.Buffers.CopyTo(_core.Buffers, 0);");
+            w.WriteLine("staged.Counters.CopyTo(_core.Counters, 0);");
+        }
+
         w.WriteLine("_core.WeightsChanged();");
         w.WriteLine("_core.ResetOptimizerState();");
         w.WriteLine("_step = 0;");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Reads parameters from a safetensors file (see <see cref=\"Load(global::System.IO.Stream)\"/>).</summary>");
+        w.WriteLine("/// <summary>Reads parameters and buffers from a safetensors file (see <see cref=\"Load(global::System.IO.Stream)\"/>).</summary>");
         w.WriteLine("public void Load(string path)");
         w.OpenBrace();
         w.WriteLine("using var stream = global::System.IO.File.OpenRead(path);");
         w.WriteLine("Load(stream);");
         w.CloseBrace();
         w.WriteLine();
-        EmitTrainingState(w, plan);
+        EmitTrainingState(w, cpu, bufferArgs, buffers);
         w.WriteLine("/// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>");
         w.WriteLine("public string Summary() => SummaryText;");
         w.WriteLine();
@@ -166,26 +244,30 @@ internal static partial class NetworkEmitter
         w.WriteLine("int global::NetGen.INeuralNetwork.InputSize => InputSize;");
         w.WriteLine("int global::NetGen.INeuralNetwork.OutputSize => OutputSize;");
         w.WriteLine("int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;");
+        w.WriteLine("global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;");
         w.WriteLine("global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;");
+        w.WriteLine("global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;");
         w.WriteLine();
         EmitInitialize(w, plan);
     }
 
-    /// <summary>SaveTrainingState / LoadTrainingState: parameters, optimizer state, step and seed, so training resumes with
-    /// the same bits (docs/adr/0011-training-state.md).</summary>
-    private static void EmitTrainingState(SourceWriter w, Plan plan)
+    /// <summary>SaveTrainingState / LoadTrainingState: parameters, buffers, optimizer state, step, seed and learning rate, so
+    /// training resumes with the same bits (docs/adr/0011-training-state.md).</summary>
+    private static void EmitTrainingState(SourceWriter w, CpuPlan cpu, string bufferArgs, bool buffers)
     {
+        Plan plan = cpu.Plan;
         string name = plan.ClassName;
-        IReadOnlyList<string> keys = OptimizerCatalog.StateKeys(plan.Training.Optimizer);
+        OptimizerEntry optimizer = OptimizerCatalog.Get(plan.Training.Optimizer);
+        var keys = optimizer.State.Select(s => s.TorchName).ToList();
         string quoted = keys.Count == 0 ? string.Empty : " \"" + string.Join("\", \"", keys) + "\" ";
         string stateText = keys.Count == 0 ? "plain SGD keeps none" : "tensors " + string.Join(", ", keys.Select(k => "<c>optimizer.{key}." + k + "</c>"));
-        w.WriteLine($"// Training state: the parameters, the optimizer state ({(keys.Count == 0 ? "none for plain SGD" : "PyTorch's names: " + string.Join(", ", keys))}), the step counter and the seed.");
+        w.WriteLine($"// Training state: the parameters and buffers, the optimizer state ({(keys.Count == 0 ? "none for plain SGD" : "PyTorch's names: " + string.Join(", ", keys))}), the step counter, the seed and the learning rate.");
         w.WriteLine($"private static readonly string[] s_optimizerState = new string[] {{{quoted}}};");
         w.WriteLine();
-        w.WriteLine("/// <summary>Writes a training state as safetensors: the parameters (keys as in <see cref=\"Save(global::System.IO.Stream)\"/>), the optimizer");
-        w.WriteLine($"/// state ({stateText}, laid out like the weights) and, as metadata, the step counter, the seed and the optimizer.");
+        w.WriteLine("/// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref=\"Save(global::System.IO.Stream)\"/>), the optimizer");
+        w.WriteLine($"/// state ({stateText}, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.");
         w.WriteLine("/// <see cref=\"LoadTrainingState(global::System.IO.Stream)\"/> resumes from it with the same bits as if training had not stopped.</summary>");
-        w.WriteLine($"public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_optimizerState, _core.OptimizerState(), _step, _seed, \"{name}\", \"{OptimizerCatalog.Title(plan.Training)}\");");
+        w.WriteLine($"public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, {bufferArgs}, s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, \"{name}\", \"{optimizer.Title(plan.Training)}\");");
         w.WriteLine();
         w.WriteLine("/// <summary>Writes a training state to a file (see <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>).</summary>");
         w.WriteLine("public void SaveTrainingState(string path)");
@@ -194,13 +276,20 @@ internal static partial class NetworkEmitter
         w.WriteLine("SaveTrainingState(stream);");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Resumes from a training state written by <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>: parameters, optimizer state,");
-        w.WriteLine("/// <see cref=\"Step\"/> and <see cref=\"Seed\"/> (which keys the dropout masks). Every key, dtype, shape, the step and the seed are checked before");
-        w.WriteLine("/// anything is copied: on error an exception names the tensor or metadata key and the network is unchanged.</summary>");
+        w.WriteLine("/// <summary>Resumes from a training state written by <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>: parameters, buffers, optimizer state,");
+        w.WriteLine("/// <see cref=\"Step\"/>, <see cref=\"Seed\"/> (which keys the dropout masks) and <see cref=\"LearningRate\"/> (kept as it is when the file has none).");
+        w.WriteLine("/// Every key, dtype, shape, the step and the seed are checked before anything is copied: on error an exception names the");
+        w.WriteLine("/// tensor or metadata key and the network is unchanged.</summary>");
         w.WriteLine("public void LoadTrainingState(global::System.IO.Stream stream)");
         w.OpenBrace();
-        w.WriteLine($"global::NetGen.Checkpoint.TrainingState state = global::NetGen.Checkpoint.ReadTrainingState(stream, s_parameters, ParameterCount, s_optimizerState, \"{name}\");");
+        w.WriteLine($"global::NetGen.Checkpoint.TrainingState state = global::NetGen.Checkpoint.ReadTrainingState(stream, s_parameters, ParameterCount, s_buffers, {(buffers ? "BufferCount" : "0")}, s_optimizerState, \"{name}\");");
         w.WriteLine("state.Parameters.CopyTo(_core.Params, 0);");
+        if (buffers)
+        {
+            w.WriteLine("state.Buffers.CopyTo(_core.Buffers, 0);");
+            w.WriteLine("state.Counters.CopyTo(_core.Counters, 0);");
+        }
+
         w.WriteLine("float[][] optimizerState = _core.OptimizerState();");
         w.WriteLine("for (int i = 0; i < optimizerState.Length; i++)");
         w.OpenBrace();
@@ -209,6 +298,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("_core.WeightsChanged();");
         w.WriteLine("_step = state.Step;");
         w.WriteLine("_seed = state.Seed;");
+        w.WriteLine("_learningRate = state.LearningRate ?? _learningRate;");
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Resumes from a training state file (see <see cref=\"LoadTrainingState(global::System.IO.Stream)\"/>).</summary>");
@@ -222,20 +312,48 @@ internal static partial class NetworkEmitter
 
     private static void EmitInitialize(SourceWriter w, Plan plan)
     {
-        w.WriteLine("// Initialisation: tensor t draws from the counter-based stream (seed, InitStream, t), element by element.");
+        w.WriteLine("// Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.");
         w.WriteLine("private static void Initialize(global::System.Span<float> p, ulong seed)");
         w.OpenBrace();
-        foreach (ParamPlan p in plan.Parameters)
+        int index = 0;
+        foreach (StatePlan s in plan.State)
         {
-            string span = $"p.Slice({EmitNames.ParameterOffset(p)}, {I(p.Length)})";
-            w.WriteLine($"// \"{p.Key}\" {Shape(p.Shape)}: {p.Init.Description}");
-            string key = $"global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, {I(p.Index)}, 0)";
-            w.WriteLine(p.Init.Distribution switch
+            if (s.Role != StateRole.Parameter)
             {
-                InitDistribution.Normal => $"global::NetGen.Initializers.Normal({span}, {LayerCatalog.F(p.Init.Scale)}, {key});",
-                InitDistribution.Uniform => $"global::NetGen.Initializers.Uniform({span}, {LayerCatalog.F(p.Init.Scale)}, {key});",
-                _ => $"{span}.Fill({FloatLiteral(p.Init.Scale)});",
+                continue;
+            }
+
+            string span = $"p.Slice({EmitNames.StateConst(s)}, {I(s.Length)})";
+            w.WriteLine($"// \"{s.Key}\" {Shape(s.Shape)}: {s.Init.Description}");
+            string key = $"global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, {I(index++)}, 0)";
+            w.WriteLine(s.Init.Distribution switch
+            {
+                InitDistribution.Normal => $"global::NetGen.Initializers.Normal({span}, {LayerCatalog.F(s.Init.Scale)}, {key});",
+                InitDistribution.Uniform => $"global::NetGen.Initializers.Uniform({span}, {LayerCatalog.F(s.Init.Scale)}, {key});",
+                _ => $"{span}.Fill({FloatLiteral(s.Init.Scale)});",
             });
+        }
+
+        w.CloseBrace();
+        if (plan.BufferCount + plan.CounterCount == 0)
+        {
+            return;
+        }
+
+        w.WriteLine();
+        w.WriteLine("// Buffers start as PyTorch's do: running_mean 0, running_var 1, num_batches_tracked 0.");
+        w.WriteLine("private static void InitializeBuffers(global::System.Span<float> buffers, global::System.Span<long> counters)");
+        w.OpenBrace();
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Role != StateRole.Buffer)
+            {
+                continue;
+            }
+
+            w.WriteLine(s.Dtype == StateDtype.F32
+                ? $"buffers.Slice({EmitNames.StateConst(s)}, {I(s.Length)}).Fill({FloatLiteral(s.Init.Scale)}); // \"{s.Key}\""
+                : $"counters[{EmitNames.StateConst(s)}] = {I((long)s.Init.Scale)}; // \"{s.Key}\"");
         }
 
         w.CloseBrace();

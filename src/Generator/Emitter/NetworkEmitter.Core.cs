@@ -1,5 +1,7 @@
 using System.Collections.Generic;
 using NetGen.Generator.Catalog;
+using NetGen.Generator.Catalog.Layers;
+using NetGen.Generator.Lowering;
 using NetGen.Generator.Model;
 using NetGen.Generator.Planner;
 
@@ -8,162 +10,184 @@ namespace NetGen.Generator.Emitter;
 internal static partial class NetworkEmitter
 {
     /// <summary>
-    /// Core&lt;T&gt;: arenas, Forward, Loss, Backward (the same layers in reverse order), Update. Each layer block opens
+    /// Core&lt;T&gt;: arenas, Forward, Loss, Backward (the same nodes in reverse order), Update. Each node's block opens
     /// with the same header in forward and backward, followed by its formula and shapes.
     /// </summary>
-    private static void EmitCore(SourceWriter w, Plan plan)
+    private static void EmitCore(SourceWriter w, CpuPlan cpu)
     {
+        Plan plan = cpu.Plan;
+        OptimizerEntry optimizer = OptimizerCatalog.Get(plan.Training.Optimizer);
         w.WriteLine("/// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>");
         w.WriteLine("private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>");
         w.OpenBrace();
         w.WriteLine("public readonly T[] Params = new T[ParameterCount];");
         w.WriteLine("public readonly T[] Grads = new T[ParameterCount];");
+        if (plan.BufferCount + plan.CounterCount > 0)
+        {
+            w.WriteLine("public readonly T[] Buffers = new T[BufferCount];");
+            w.WriteLine($"public readonly long[] Counters = new long[{I(plan.CounterCount)}];");
+        }
+
         w.WriteLine("private readonly T[] _acts = new T[ActivationArenaSize];");
-        w.WriteLine("private readonly T[] _d0 = new T[GradientBufferSize];");
-        w.WriteLine("private readonly T[] _d1 = new T[GradientBufferSize];");
-        foreach (string state in OptimizerCatalog.State(plan.Training.Optimizer))
+        if (cpu.IndexArenaSize > 0)
         {
-            w.WriteLine($"private readonly T[] {state} = new T[ParameterCount];");
+            w.WriteLine("private readonly int[] _indices = new int[IndexArenaSize];");
         }
 
-        foreach (LayerPlan layer in plan.Layers)
+        for (int s = 0; s < plan.GradientSlots; s++)
         {
-            if (DenseEntry.UsesPackedWeights(plan, layer))
-            {
-                w.WriteLine($"private readonly global::NetGen.Kernels.PackedWeights<T> {DenseEntry.PackedField(layer)} = new global::NetGen.Kernels.PackedWeights<T>({I(layer.InputSize)}, {I(layer.OutputSize)}); // [{I(layer.Index)}] {layer.Name}: Wᵀ in GEMM panels, kept between calls");
-            }
+            w.WriteLine($"private readonly T[] _d{I(s)} = new T[GradientBufferSize];");
         }
 
-        if (NetworkPlanner.IsNarrowPair(plan.Layers))
+        foreach ((string field, _) in optimizer.State)
         {
-            w.WriteLine($"private readonly T[] _pair = new T[global::NetGen.Kernels.DenseReLUDense.ScratchLength({I(plan.Layers[0].InputSize)}, {I(plan.Layers[0].OutputSize)}, {I(plan.Layers[2].OutputSize)})]; // padded weights and gradient sums of the fused [0]–[2]");
+            w.WriteLine($"private readonly T[] {field} = new T[ParameterCount];");
+        }
+
+        foreach (NodePlan node in plan.Nodes)
+        {
+            LayerCatalog.Get(node.Kind).EmitFields(w, new NodeContext(cpu, node));
+        }
+
+        if (cpu.NarrowPair)
+        {
+            w.WriteLine($"private readonly T[] _pair = new T[global::NetGen.Kernels.DenseReLUDense.ScratchLength({I(plan.InputSize)}, {I(plan.Tensors[plan.Nodes[0].Output].Length)}, {I(plan.Tensors[plan.Nodes[2].Output].Length)})]; // padded weights and gradient sums of the fused [0]–[2]");
         }
 
         w.WriteLine();
         w.WriteLine("private static T C(double value) => T.CreateTruncating(value);");
         w.WriteLine("private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);");
         w.WriteLine("private global::System.Span<T> G(int offset, int length) => new global::System.Span<T>(Grads, offset, length);");
+        if (plan.BufferCount > 0)
+        {
+            w.WriteLine("private global::System.Span<T> Bf(int offset, int length) => new global::System.Span<T>(Buffers, offset, length);");
+        }
+
         w.WriteLine("private global::System.Span<T> A(int offset, int length) => new global::System.Span<T>(_acts, offset, length);");
-        w.WriteLine("private global::System.Span<T> D0(int length) => new global::System.Span<T>(_d0, 0, length);");
-        w.WriteLine("private global::System.Span<T> D1(int length) => new global::System.Span<T>(_d1, 0, length);");
+        if (cpu.IndexArenaSize > 0)
+        {
+            w.WriteLine("private global::System.Span<int> Ix(int offset, int length) => new global::System.Span<int>(_indices, offset, length);");
+        }
+
+        for (int s = 0; s < plan.GradientSlots; s++)
+        {
+            w.WriteLine($"private global::System.Span<T> D{I(s)}(int length) => new global::System.Span<T>(_d{I(s)}, 0, length);");
+        }
+
         w.WriteLine();
-        EmitForward(w, plan);
+        EmitForward(w, cpu);
         w.WriteLine();
-        EmitLoss(w, plan);
+        EmitLoss(w, cpu);
         w.WriteLine();
-        EmitBackward(w, plan);
+        EmitBackward(w, cpu);
         w.WriteLine();
-        EmitUpdate(w, plan);
+        EmitUpdate(w, cpu);
         w.WriteLine();
-        EmitWeightsChanged(w, plan);
+        EmitWeightsChanged(w, cpu);
         w.CloseBrace();
     }
 
-    private static void EmitWeightsChanged(SourceWriter w, Plan plan)
+    private static void EmitWeightsChanged(SourceWriter w, CpuPlan cpu)
     {
         w.WriteLine("/// <summary>The weights may have changed (update, load, a writable view handed out): pre-packed Wᵀ are rebuilt by the next");
         w.WriteLine("/// forward that uses them.</summary>");
         w.WriteLine("public void WeightsChanged()");
         w.OpenBrace();
-        foreach (LayerPlan layer in plan.Layers)
+        foreach (NodePlan node in cpu.Plan.Nodes)
         {
-            if (DenseEntry.UsesPackedWeights(plan, layer))
+            if (cpu.Nodes[node.Ordinal].PackedWeights)
             {
-                w.WriteLine($"{DenseEntry.PackedField(layer)}.Invalidate();");
+                w.WriteLine($"{DenseEntry.PackedField(node)}.Invalidate();");
             }
         }
 
-        if (!DenseEntry.AnyPackedWeights(plan))
+        if (!cpu.AnyPackedWeights)
         {
-            w.WriteLine("// no pre-packed weights: every forward GEMM of this network runs the direct kernel (rule: docs/performance.md)");
+            w.WriteLine("// no pre-packed weights: every Dense forward GEMM of this network runs the direct kernel (rule: docs/performance.md)");
         }
 
         w.CloseBrace();
     }
 
-    private static string InputOf(Plan plan, int index) =>
-        index == 0 ? "x" : $"A({EmitNames.OutputOffset(plan.Layers[index - 1])}, B * {I(plan.Layers[index].InputSize)})";
-
-    private static string OutputOf(LayerPlan layer) => $"A({EmitNames.OutputOffset(layer)}, B * {I(layer.OutputSize)})";
-
-    private static void LayerHeader(SourceWriter w, LayerPlan layer, string direction)
+    private static void NodeHeader(SourceWriter w, NodeContext c, string direction)
     {
-        string title = $"// ── [{I(layer.Index)}] {layer.Name}: {LayerCatalog.Get(layer.Kind).Title(layer)}{direction} ";
+        string title = $"// ── [{c.Node.Label}] {c.Node.Name}: {LayerCatalog.Get(c.Node.Kind).Title(c)}{direction} ";
         w.WriteLine(title + new string('─', System.Math.Max(4, 100 - title.Length)));
     }
 
-    private static void EmitForward(SourceWriter w, Plan plan)
+    private static void EmitForward(SourceWriter w, CpuPlan cpu)
     {
-        w.WriteLine($"/// <summary>Forward: x[B, {I(plan.InputSize)}] → scores[B, {I(plan.OutputSize)}]. <paramref name=\"training\"/> turns dropout on, with masks keyed by (seed, layer, step).</summary>");
+        Plan plan = cpu.Plan;
+        w.WriteLine($"/// <summary>Forward: x[B, {Shapes.Cross(plan.InputShape).Replace("×", ", ")}] → output[B, {I(plan.OutputSize)}]. <paramref name=\"training\"/> turns on dropout (masks keyed by");
+        w.WriteLine("/// (seed, node, step)) and batch statistics in batch normalisation.</summary>");
         w.WriteLine("public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)");
         w.OpenBrace();
-        if (!plan.UsesDropout)
+        bool usesTraining = plan.HasNode("Dropout") || plan.HasNode("BatchNorm1D") || plan.HasNode("BatchNorm2D") || plan.HasNode("MaxPool2D");
+        if (!usesTraining)
         {
-            w.WriteLine("_ = training; _ = seed; _ = step; // no dropout layer in this network");
+            w.WriteLine("_ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network");
+        }
+        else if (!plan.HasNode("Dropout"))
+        {
+            w.WriteLine("_ = seed; _ = step; // no dropout in this network");
         }
 
-        for (int i = 0; i < plan.Layers.Count; i++)
+        foreach (NodePlan node in plan.Nodes)
         {
-            LayerPlan layer = plan.Layers[i];
-            ILayerEntry entry = LayerCatalog.Get(layer.Kind);
-            LayerHeader(w, layer, string.Empty);
-            if (NetworkPlanner.InNarrowPair(plan.Layers, i))
+            var c = new NodeContext(cpu, node);
+            LayerEntry entry = LayerCatalog.Get(node.Kind);
+            CpuNode lowered = cpu.Nodes[node.Ordinal];
+            NodeHeader(w, c, string.Empty);
+            if (lowered.Pair != PairRole.None)
             {
-                NarrowPair.EmitForward(w, plan, i);
+                NarrowPair.EmitForward(w, cpu, lowered.Pair);
                 w.WriteLine();
                 continue;
             }
 
-            if (FusedIntoPrevious(plan, i))
+            if (lowered.FusedIntoPrevious)
             {
-                w.WriteLine($"// y = max(0, x): applied by [{I(i - 1)}] as it stores its output here (fused epilogue)");
+                w.WriteLine($"// y = max(0, x): applied by [{plan.Nodes[node.Ordinal - 1].Label}] as it stores its output here (fused epilogue)");
                 w.WriteLine();
                 continue;
             }
 
-            bool fuse = FusedIntoPrevious(plan, i + 1);
-            var c = new LayerEmitContext(plan, layer, InputOf(plan, layer.Index), OutputOf(fuse ? plan.Layers[i + 1] : layer), string.Empty, null)
-            {
-                FuseReLU = fuse,
-            };
-            w.WriteLine("// " + entry.ForwardFormula(c) + (fuse ? $", then max(0, ·) → output of [{I(i + 1)}]" : string.Empty));
+            w.WriteLine("// " + entry.ForwardFormula(c) + (lowered.FusesNextReLU ? $", then max(0, ·) → output of [{plan.Nodes[node.Ordinal + 1].Label}]" : string.Empty));
             entry.EmitForward(w, c);
             w.WriteLine();
         }
 
-        w.WriteLine($"return {OutputOf(plan.Layers[plan.Layers.Count - 1])};");
+        w.WriteLine($"return {new NodeContext(cpu, plan.Nodes[plan.Nodes.Count - 1]).TensorSpan(plan.Nodes[plan.Nodes.Count - 1].Output)};");
         w.CloseBrace();
     }
 
-    /// <summary>A ReLU right after a Dense is applied in the Dense's GEMM epilogue: its forward emits nothing. (Its
-    /// backward needs only its own output, which the fused store writes.)</summary>
-    private static bool FusedIntoPrevious(Plan plan, int index) =>
-        index > 0 && index < plan.Layers.Count &&
-        plan.Layers[index].Kind == LayerKind.ReLU && plan.Layers[index - 1].Kind == LayerKind.Dense &&
-        !NetworkPlanner.InNarrowPair(plan.Layers, index - 1); // a narrow pair's Dense layers store plain outputs
-
-    private static void EmitLoss(SourceWriter w, Plan plan)
+    private static void EmitLoss(SourceWriter w, CpuPlan cpu)
     {
-        LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-        w.WriteLine("/// <summary>Mean loss of the last Forward: data loss + L2 term. Writes ∂L/∂scores into the first gradient buffer.</summary>");
-        w.WriteLine("public double Loss(global::System.ReadOnlySpan<int> labels, int B)");
+        Plan plan = cpu.Plan;
+        LossEntry loss = LossCatalog.Get(plan.Training.Loss);
+        NodePlan last = plan.Nodes[plan.Nodes.Count - 1];
+        bool classes = loss.Target == TargetKind.ClassIndex;
+        w.WriteLine($"/// <summary>Mean loss of the last Forward: data loss + L2 term. Writes ∂L/∂output into gradient slot 0.</summary>");
+        w.WriteLine(classes
+            ? "public double Loss(global::System.ReadOnlySpan<int> labels, int B)"
+            : "public double Loss(global::System.ReadOnlySpan<T> targets, int B)");
         w.OpenBrace();
-        w.WriteLine($"// ── loss: {LossCatalog.Title(plan.Training.Loss)} over scores[B, {I(plan.OutputSize)}]");
-        foreach (string line in LossCatalog.Formula(plan.Training.Loss))
+        w.WriteLine($"// ── loss: {loss.Title} over output[B, {I(plan.OutputSize)}] (PyTorch: {loss.TorchEquivalent})");
+        foreach (string line in loss.Formula)
         {
             w.WriteLine("// " + line);
         }
 
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.{LossCatalog.Kernel(plan.Training.Loss)}<T>({OutputOf(last)}, labels, D0(B * {I(plan.OutputSize)}), B, {I(plan.OutputSize)}) / B;");
-        List<ParamPlan> decayed = Decayed(plan);
+        loss.EmitLoss(w, new NodeContext(cpu, last).TensorSpan(last.Output), classes ? "labels" : "targets", NodeContext.Slot(0, plan.OutputSize), I(plan.OutputSize));
+        List<StatePlan> decayed = Decayed(plan);
         if (decayed.Count > 0)
         {
             w.WriteLine();
-            w.WriteLine($"// ── L2 regularisation: + ½·λ·Σ W², λ = {LayerCatalog.F(plan.Training.WeightDecay)}, over every Dense weight (not biases)");
+            w.WriteLine($"// ── L2 regularisation: + ½·λ·Σ W², λ = {LayerCatalog.F(plan.Training.WeightDecay)}, over every Dense and Conv2D weight (not biases)");
             w.WriteLine("double sumOfSquares = 0;");
-            foreach (ParamPlan p in decayed)
+            foreach (StatePlan p in decayed)
             {
-                w.WriteLine($"sumOfSquares += global::NetGen.Kernels.Regularization.SumOfSquares<T>(P({EmitNames.ParameterOffset(p)}, {I(p.Length)})); // \"{p.Key}\"");
+                w.WriteLine($"sumOfSquares += global::NetGen.Kernels.Regularization.SumOfSquares<T>(P({EmitNames.StateConst(p)}, {I(p.Length)})); // \"{p.Key}\"");
             }
 
             w.WriteLine($"loss += 0.5 * {LayerCatalog.F(plan.Training.WeightDecay)} * sumOfSquares;");
@@ -173,57 +197,62 @@ internal static partial class NetworkEmitter
         w.CloseBrace();
     }
 
-    private static void EmitBackward(SourceWriter w, Plan plan)
+    private static void EmitBackward(SourceWriter w, CpuPlan cpu)
     {
-        w.WriteLine("/// <summary>Backward: the same layers in reverse order, from ∂L/∂scores (left by Loss) to every parameter gradient.");
+        Plan plan = cpu.Plan;
+        w.WriteLine("/// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss in slot 0) to every parameter gradient.");
         w.WriteLine("/// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;");
-        w.WriteLine("/// activation gradients ping-pong between two buffers.</summary>");
+        w.WriteLine($"/// activation gradients live in {I(plan.GradientSlots)} slot{(plan.GradientSlots == 1 ? string.Empty : "s")}, reused as soon as a gradient is consumed.</summary>");
         w.WriteLine("public void Backward(global::System.ReadOnlySpan<T> x, int B)");
         w.OpenBrace();
-        bool inD0 = true;
-        for (int i = plan.Layers.Count - 1; i >= 0; i--)
+        bool usesX = false;
+        for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
-            LayerPlan layer = plan.Layers[i];
-            ILayerEntry entry = LayerCatalog.Get(layer.Kind);
-            string dy = $"{(inD0 ? "D0" : "D1")}(B * {I(layer.OutputSize)})";
-            bool hasParameters = layer.WeightParameter >= 0 || layer.BiasParameter >= 0;
-            string? dx = i == 0 ? null : $"{(inD0 ? "D1" : "D0")}(B * {I(layer.InputSize)})";
-            LayerHeader(w, layer, " · backward");
-            if (NetworkPlanner.InNarrowPair(plan.Layers, i))
+            NodePlan node = plan.Nodes[i];
+            var c = new NodeContext(cpu, node);
+            LayerEntry entry = LayerCatalog.Get(node.Kind);
+            CpuNode lowered = cpu.Nodes[i];
+            NodeHeader(w, c, " · backward");
+            if (lowered.Pair != PairRole.None)
             {
-                NarrowPair.EmitBackward(w, plan, i, dy);
-                w.WriteLine();
-                inD0 = !inD0;
-                continue;
-            }
-
-            if (dx is null && !hasParameters)
-            {
-                w.WriteLine("// first layer, no parameters: nothing needs its input gradient");
+                NarrowPair.EmitBackward(w, cpu, lowered.Pair, c.Dy);
+                usesX = true;
                 w.WriteLine();
                 continue;
             }
 
-            if (dx is null && layer.Kind != LayerKind.Dense)
+            if (!entry.HasBackward(c))
             {
-                // A parameterised element-wise layer first (e.g. PReLU on the input): its dx is computed and discarded.
-                dx = $"{(inD0 ? "D1" : "D0")}(B * {I(layer.InputSize)})";
+                w.WriteLine(entry.PassesGradientThrough ? "// " + entry.BackwardFormula(c) : "// no parameters, and nothing before needs ∂L/∂x");
+            }
+            else
+            {
+                w.WriteLine("// " + entry.BackwardFormula(c));
+                entry.EmitBackward(w, c);
+                usesX |= c.X == "x";
             }
 
-            var c = new LayerEmitContext(plan, layer, InputOf(plan, i), OutputOf(layer), dy, dx);
-            w.WriteLine("// " + entry.BackwardFormula(c));
-            entry.EmitBackward(w, c);
+            for (int k = 0; k < node.Inputs.Count; k++)
+            {
+                InputGradient g = node.InputGradients[k];
+                int length = plan.Tensors[node.Inputs[k]].Length;
+                if (g.Route == GradientRoute.Accumulate)
+                {
+                    string from = entry.PassesGradientThrough ? c.Dy : NodeContext.Slot(g.TempSlot, length);
+                    w.WriteLine($"global::NetGen.Kernels.Residual.Accumulate<T>({NodeContext.Slot(g.Slot, length)}, {from}); // ∂L/∂x has a second consumer: add its contribution");
+                }
+            }
+
             w.WriteLine();
-            inD0 = !inD0;
         }
 
-        List<ParamPlan> decayed = Decayed(plan);
+        List<StatePlan> decayed = Decayed(plan);
         if (decayed.Count > 0)
         {
             w.WriteLine($"// ── L2 regularisation · backward: dW += λ·W, λ = {LayerCatalog.F(plan.Training.WeightDecay)}");
-            foreach (ParamPlan p in decayed)
+            foreach (StatePlan p in decayed)
             {
-                w.WriteLine($"global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P({EmitNames.ParameterOffset(p)}, {I(p.Length)}), G({EmitNames.ParameterOffset(p)}, {I(p.Length)}), C({LayerCatalog.F(plan.Training.WeightDecay)}));");
+                w.WriteLine($"global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P({EmitNames.StateConst(p)}, {I(p.Length)}), G({EmitNames.StateConst(p)}, {I(p.Length)}), C({LayerCatalog.F(plan.Training.WeightDecay)}));");
             }
         }
         else
@@ -231,22 +260,30 @@ internal static partial class NetworkEmitter
             w.WriteLine("// no L2 regularisation (WeightDecay = 0)");
         }
 
+        if (!usesX)
+        {
+            w.WriteLine("_ = x; // no node reads the input in backward");
+        }
+
         w.CloseBrace();
     }
 
-    private static void EmitUpdate(SourceWriter w, Plan plan)
+    private static void EmitUpdate(SourceWriter w, CpuPlan cpu)
     {
-        w.WriteLine("/// <summary>Optimizer step over the whole parameter arena; <paramref name=\"step\"/> counts updates from 1.</summary>");
-        w.WriteLine("public void Update(long step)");
+        Plan plan = cpu.Plan;
+        OptimizerEntry optimizer = OptimizerCatalog.Get(plan.Training.Optimizer);
+        w.WriteLine("/// <summary>Optimizer step over the whole parameter arena (buffers are not trained); <paramref name=\"step\"/> counts updates");
+        w.WriteLine("/// from 1; <paramref name=\"learningRate\"/> is the network's LearningRate at this step.</summary>");
+        w.WriteLine("public void Update(long step, double learningRate)");
         w.OpenBrace();
-        if (plan.Training.Optimizer != OptimizerKind.Adam)
+        if (!optimizer.ReadsStep)
         {
             w.WriteLine("_ = step;");
         }
 
-        w.WriteLine($"// {OptimizerCatalog.Title(plan.Training)}: {OptimizerCatalog.Formula(plan.Training.Optimizer)}");
-        OptimizerCatalog.EmitUpdate(w, plan.Training);
-        if (DenseEntry.AnyPackedWeights(plan))
+        w.WriteLine($"// {optimizer.Title(plan.Training)}: {optimizer.Formula}   (lr read at run time: the declared value is its start)");
+        optimizer.EmitUpdate(w, plan.Training, "C(learningRate)");
+        if (cpu.AnyPackedWeights)
         {
             w.WriteLine("WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM");
         }
@@ -256,36 +293,42 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Zeroes the optimizer state (velocity, moments or squared-gradient accumulators).</summary>");
         w.WriteLine("public void ResetOptimizerState()");
         w.OpenBrace();
-        IReadOnlyList<string> states = OptimizerCatalog.State(plan.Training.Optimizer);
-        if (states.Count == 0)
+        if (optimizer.State.Count == 0)
         {
             w.WriteLine("// plain SGD keeps no state");
         }
 
-        foreach (string state in states)
+        foreach ((string field, _) in optimizer.State)
         {
-            w.WriteLine($"global::System.Array.Clear({state});");
+            w.WriteLine($"global::System.Array.Clear({field});");
         }
 
         w.CloseBrace();
         w.WriteLine();
-        IReadOnlyList<string> keys = OptimizerCatalog.StateKeys(plan.Training.Optimizer);
-        w.WriteLine(states.Count == 0
+        var fields = new List<string>();
+        var keys = new List<string>();
+        foreach ((string field, string key) in optimizer.State)
+        {
+            fields.Add(field);
+            keys.Add(key);
+        }
+
+        w.WriteLine(fields.Count == 0
             ? "/// <summary>The optimizer state arrays: none for plain SGD.</summary>"
             : $"/// <summary>The optimizer state arrays, each laid out like Params, in the order of s_optimizerState ({string.Join(", ", keys)}).</summary>");
-        w.WriteLine(states.Count == 0
+        w.WriteLine(fields.Count == 0
             ? "public T[][] OptimizerState() => global::System.Array.Empty<T[]>();"
-            : $"public T[][] OptimizerState() => new T[][] {{ {string.Join(", ", states)} }};");
+            : $"public T[][] OptimizerState() => new T[][] {{ {string.Join(", ", fields)} }};");
     }
 
-    private static List<ParamPlan> Decayed(Plan plan)
+    private static List<StatePlan> Decayed(Plan plan)
     {
-        var list = new List<ParamPlan>();
+        var list = new List<StatePlan>();
         if (plan.Training.WeightDecay > 0)
         {
-            foreach (ParamPlan p in plan.Parameters)
+            foreach (StatePlan p in plan.State)
             {
-                if (p.WeightDecay)
+                if (p.Role == StateRole.Parameter && p.WeightDecay)
                 {
                     list.Add(p);
                 }

@@ -11,6 +11,8 @@ internal static partial class NetworkEmitter
     private static void EmitStub(SourceWriter w, Plan plan)
     {
         string name = plan.ClassName;
+        string target = Catalog.LossCatalog.TryGet(plan.Training.Loss) is { Target: Catalog.TargetKind.Dense } ? "float" : "int";
+        string targets = target == "int" ? "labels" : "targets";
         string message = Literal($"NetGen generated no code for '{name}' because its declaration has errors: " + string.Join(" ", plan.Errors));
         w.WriteLine($"// '{name}' has errors (see the NG diagnostics); every member below throws.");
         foreach (string error in plan.Errors)
@@ -19,13 +21,13 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetGen\", \"{Version}\")]");
-        w.WriteLine($"partial class {name} : global::NetGen.INeuralNetwork");
+        w.WriteLine($"partial class {name} : global::NetGen.INeuralNetwork<{target}>");
         w.OpenBrace();
         w.WriteLine($"private const string ErrorMessage = {message};");
         w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
-        w.WriteLine($"public const int InputSize = {I(System.Math.Max(plan.InputSize, 0))};");
+        w.WriteLine($"public const int InputSize = {I(System.Math.Max(SafeInputSize(plan), 0))};");
         w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
-        w.WriteLine($"public const int OutputSize = {I(plan.OutputSize)};");
+        w.WriteLine("public const int OutputSize = 0;");
         w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
         w.WriteLine($"public const int MaxBatch = {I(plan.MaxBatch)};");
         w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
@@ -36,6 +38,11 @@ internal static partial class NetworkEmitter
         {
             "public ulong Seed => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public long Step => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public double LearningRate { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
+            "public static global::System.Collections.Generic.IReadOnlyList<int> InputShape => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> BufferTable => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::System.Span<float> GetBuffer(string key) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public long GetCounter(string key) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> ParameterTable => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public global::System.Span<float> Parameters => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public global::System.ReadOnlySpan<float> Gradients => throw new global::System.InvalidOperationException(ErrorMessage);",
@@ -43,10 +50,10 @@ internal static partial class NetworkEmitter
             "public global::System.Span<float> GetParameter(string key) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public global::System.ReadOnlySpan<float> GetGradient(int index) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public global::System.ReadOnlySpan<float> GetGradient(string key) => throw new global::System.InvalidOperationException(ErrorMessage);",
-            "public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> scores) => throw new global::System.InvalidOperationException(ErrorMessage);",
-            "public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) => throw new global::System.InvalidOperationException(ErrorMessage);",
-            "public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) => throw new global::System.InvalidOperationException(ErrorMessage);",
-            "public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<" + target + "> " + targets + ") => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<" + target + "> " + targets + ") => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<" + target + "> " + targets + ", double h = 1e-5, int maxChecksPerTensor = 0) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void Save(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void Save(string path) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void Load(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",
@@ -61,6 +68,8 @@ internal static partial class NetworkEmitter
             "int global::NetGen.INeuralNetwork.OutputSize => OutputSize;",
             "int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;",
             "global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => throw new global::System.InvalidOperationException(ErrorMessage);",
         };
         foreach (string member in members)
         {
@@ -73,5 +82,16 @@ internal static partial class NetworkEmitter
         }
 
         w.CloseBrace();
+    }
+
+    private static long SafeInputSize(Plan plan)
+    {
+        long product = 1;
+        foreach (int d in plan.InputShape)
+        {
+            product *= d;
+        }
+
+        return product > int.MaxValue ? 0 : product;
     }
 }

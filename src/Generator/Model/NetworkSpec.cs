@@ -1,27 +1,17 @@
+using System.Collections.Generic;
+using System.Globalization;
+
 namespace NetGen.Generator.Model;
 
-/// <summary>The kinds of layer NetGen knows. Each has one entry in <see cref="Catalog.LayerCatalog"/>.</summary>
-internal enum LayerKind
-{
-    Dense,
-    ReLU,
-    LeakyReLU,
-    PReLU,
-    Sigmoid,
-    Tanh,
-    Elu,
-    Identity,
-    Dropout,
-}
-
-/// <summary>Mirrors <c>NetGen.Loss</c> (same values).</summary>
+/// <summary>Mirrors <c>NetGen.Loss</c> (same values). Each has one entry in <see cref="Catalog.LossCatalog"/>.</summary>
 internal enum LossKind
 {
     SoftmaxCrossEntropy = 0,
     MulticlassHinge = 1,
+    MeanSquaredError = 2,
 }
 
-/// <summary>Mirrors <c>NetGen.Optimizer</c> (same values).</summary>
+/// <summary>Mirrors <c>NetGen.Optimizer</c> (same values). Each has one entry in <see cref="Catalog.OptimizerCatalog"/>.</summary>
 internal enum OptimizerKind
 {
     Sgd = 0,
@@ -45,26 +35,79 @@ internal enum InitKind
 }
 
 /// <summary>
-/// One layer attribute, as read from source. <see cref="Argument"/> is the kind's number argument: units (Dense),
-/// slope (LeakyReLU), initial slope (PReLU), α (ELU) or drop probability (Dropout).
+/// One attribute argument as written: constructor arguments under their parameter name in PascalCase ("units" →
+/// "Units"), named arguments under their property name. Numbers (int, double, enum values, bool as 0/1) are kept in
+/// <see cref="Number"/>; strings and type names (fully qualified) in <see cref="Text"/>.
+/// </summary>
+internal sealed record ArgumentValue(string Name, double Number, string? Text);
+
+/// <summary>Typed reads of an attribute's arguments: each catalog entry reads its own, with its own defaults.</summary>
+internal static class Arguments
+{
+    public static bool Has(this EquatableArray<ArgumentValue> arguments, string name) => Find(arguments, name) is not null;
+
+    public static double Number(this EquatableArray<ArgumentValue> arguments, string name, double fallback) =>
+        Find(arguments, name) is { } value ? value.Number : fallback;
+
+    public static int Int(this EquatableArray<ArgumentValue> arguments, string name, int fallback) =>
+        Find(arguments, name) is { } value ? (int)value.Number : fallback;
+
+    public static bool Bool(this EquatableArray<ArgumentValue> arguments, string name, bool fallback) =>
+        Find(arguments, name) is { } value ? value.Number != 0 : fallback;
+
+    public static string? Text(this EquatableArray<ArgumentValue> arguments, string name) => Find(arguments, name)?.Text;
+
+    private static ArgumentValue? Find(EquatableArray<ArgumentValue> arguments, string name)
+    {
+        foreach (ArgumentValue value in arguments)
+        {
+            if (value.Name == name)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>
+/// One layer attribute, as read from source: the catalog entry it names (<see cref="Kind"/>, the attribute's type name
+/// without "Attribute"), its optional name, its arguments and where each was written.
 /// </summary>
 internal sealed record LayerSpec(
-    LayerKind Kind,
+    string Kind,
     string? Name,
-    int Units,
-    double Argument,
-    bool Bias,
-    InitKind Init,
-    double BiasInit,
+    EquatableArray<ArgumentValue> Arguments,
     LocationInfo? Location,
-    LocationInfo? ArgumentLocation,
-    LocationInfo? NameLocation);
+    EquatableArray<NamedLocation> ArgumentLocations)
+{
+    /// <summary>Where argument <paramref name="argument"/> was written, or the attribute's location when it was not.</summary>
+    public LocationInfo? LocationOf(string argument) => NamedLocation.Find(ArgumentLocations, argument) ?? Location;
+
+    /// <summary>Where the first of <paramref name="arguments"/> that was written is, else the attribute's location.</summary>
+    public LocationInfo? LocationOfAny(params string[] arguments)
+    {
+        foreach (string argument in arguments)
+        {
+            if (NamedLocation.Find(ArgumentLocations, argument) is { } at)
+            {
+                return at;
+            }
+        }
+
+        return Location;
+    }
+
+    /// <summary>The name shown in messages: the declared Name, else "Kind #index".</summary>
+    public string Display(int index) => Name ?? Kind + " #" + index.ToString(CultureInfo.InvariantCulture);
+}
 
 /// <summary>A named attribute argument's location, so a diagnostic can point at exactly that argument.</summary>
 internal sealed record NamedLocation(string Name, LocationInfo Location)
 {
     /// <summary>The location of the argument named <paramref name="argumentName"/>, or null when it is not written.</summary>
-    public static LocationInfo? Find(System.Collections.Generic.IEnumerable<NamedLocation> arguments, string argumentName)
+    public static LocationInfo? Find(IEnumerable<NamedLocation> arguments, string argumentName)
     {
         foreach (NamedLocation named in arguments)
         {
@@ -92,12 +135,12 @@ internal sealed record TrainingSpec(
 
 /// <summary>
 /// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn
-/// except plain locations.
+/// except plain locations. <see cref="InputShape"/> is per sample: [features] or [C, H, W].
 /// </summary>
 internal sealed record NetworkSpec(
     string? Namespace,
     string ClassName,
-    int InputSize,
+    EquatableArray<int> InputShape,
     int BatchSize,
     TrainingSpec Training,
     EquatableArray<LayerSpec> Layers,
@@ -110,6 +153,12 @@ internal sealed record NetworkSpec(
     /// <summary>The location of a named <c>[Network]</c> argument, or null when the declaration does not write it.</summary>
     public LocationInfo? WrittenLocationOf(string argumentName) => NamedLocation.Find(ArgumentLocations, argumentName);
 }
+
+/// <summary>
+/// A block class (<c>[Block]</c>): a sequence of layers used by type, e.g. by <c>[Residual(typeof(BasicBlock))]</c>.
+/// <see cref="TypeName"/> is fully qualified, as <c>typeof</c> arguments are recorded.
+/// </summary>
+internal sealed record BlockSpec(string TypeName, string Name, EquatableArray<LayerSpec> Layers, LocationInfo? Location, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>What the Parser produced for one class: a spec (null when nothing can be generated) and diagnostics.</summary>
 internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);

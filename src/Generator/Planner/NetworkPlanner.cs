@@ -8,154 +8,57 @@ using NetGen.Generator.Model;
 namespace NetGen.Generator.Planner;
 
 /// <summary>
-/// NetworkSpec in, Plan out. Walks the layers once, asking each catalog entry for its output shape and its
-/// parameters; checks wiring (NG01xx). Pure C#: unit-testable without Roslyn.
+/// NetworkSpec in, Plan out: builds the graph (each layer asks its catalog entry for its output shape, state and caches;
+/// a Residual entry plans its block's layers as a nested sequence), resolves initialisation, and routes the activation
+/// gradients through slots by liveness over the reverse order. Checks wiring (NG01xx). Pure C#: unit-testable without Roslyn.
 /// </summary>
 internal static class NetworkPlanner
 {
-    public static (Plan Plan, EquatableArray<DiagnosticInfo> Diagnostics) CreatePlan(NetworkSpec spec, EquatableArray<DiagnosticInfo> parseDiagnostics)
+    public static (Plan Plan, EquatableArray<DiagnosticInfo> Diagnostics) CreatePlan(NetworkSpec spec, EquatableArray<DiagnosticInfo> parseDiagnostics) =>
+        CreatePlan(spec, EquatableArray<BlockSpec>.Empty, parseDiagnostics);
+
+    public static (Plan Plan, EquatableArray<DiagnosticInfo> Diagnostics) CreatePlan(NetworkSpec spec, EquatableArray<BlockSpec> blocks, EquatableArray<DiagnosticInfo> parseDiagnostics)
     {
         var diagnostics = new List<DiagnosticInfo>(parseDiagnostics);
+        var context = new PlanContext(spec, blocks, diagnostics);
 
         if (spec.Layers.Count == 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, spec.AttributeLocation, spec.ClassName));
         }
 
-        if (spec.InputSize <= 0)
+        bool inputValid = spec.InputShape.Count is 1 or 3;
+        foreach (int d in spec.InputShape)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInputSize, spec.LocationOf("InputSize"), spec.ClassName, spec.InputSize));
+            inputValid &= d > 0;
         }
 
-        var layers = new List<LayerPlan>();
-        var parameters = new List<ParamPlan>();
-        int parameterOffset = 0;
-        int arenaOffset = 0;
-        int widest = 0;
-        long flops = 0;
-        bool shapesKnown = spec.InputSize > 0;
-        DiagnosticInfo? tooLarge = null;
-        LocationInfo? widthSetBy = spec.LocationOf("InputSize"); // where the current activation width was declared
-        var shape = new EquatableArray<int>(new[] { Math.Max(spec.InputSize, 0) });
-        int batch = Math.Max(spec.BatchSize, 1);
-
-        for (int i = 0; i < spec.Layers.Count && shapesKnown; i++)
+        if (!inputValid)
         {
-            LayerSpec layer = spec.Layers[i];
-            ILayerEntry entry = LayerCatalog.Get(layer.Kind);
-            EquatableArray<int> output = entry.OutputShape(layer, shape);
-            int inSize = Product(shape);
-            int outSize = Product(output);
-            if (outSize <= 0)
-            {
-                shapesKnown = false; // NG0201 was already reported on the attribute
-                break;
-            }
-
-            // NG0104: the parameters and the activations each live in one array; sizes are checked in long here, before
-            // the int arithmetic below (and in the generated code) could overflow.
-            long layerParameters = 0;
-            foreach (ParameterShape p in entry.Parameters(layer, shape, output))
-            {
-                layerParameters += ProductLong(p.Shape);
-            }
-
-            if (layer.Kind == LayerKind.Dense)
-            {
-                widthSetBy = layer.ArgumentLocation ?? layer.Location;
-            }
-
-            long layerActivations = (long)batch * outSize * (layer.Kind == LayerKind.Dropout ? 2 : 1);
-            if (parameterOffset + layerParameters > MaxArrayLength)
-            {
-                tooLarge = TooLarge(spec, layer.ArgumentLocation ?? layer.Location, $"the parameters up to layer '{Display(layer, i)}'", parameterOffset + layerParameters, "Use fewer units or a smaller InputSize.");
-            }
-            else if (arenaOffset + layerActivations > MaxArrayLength)
-            {
-                tooLarge = TooLarge(spec, spec.WrittenLocationOf("BatchSize") ?? widthSetBy, $"the activations of a batch of {Format(batch)} rows up to layer '{Display(layer, i)}'", arenaOffset + layerActivations, "Use a smaller BatchSize (Predict splits larger inputs into batches of BatchSize rows) or fewer units.");
-            }
-
-            if (tooLarge is not null)
-            {
-                diagnostics.Add(tooLarge);
-                shapesKnown = false;
-                break;
-            }
-
-            string name = layer.Name ?? entry.DefaultName + "_" + i.ToString(CultureInfo.InvariantCulture);
-            int weight = -1, bias = -1;
-            foreach (ParameterShape p in entry.Parameters(layer, shape, output))
-            {
-                int length = Product(p.Shape);
-                InitRule init = p.Init ?? ResolveWeightInit(layer, spec, i, inSize, outSize);
-                parameters.Add(new ParamPlan(parameters.Count, i.ToString(CultureInfo.InvariantCulture) + "." + p.Suffix, name, p.Shape, parameterOffset, length, p.WeightDecay, init));
-                if (p.IsBias)
-                {
-                    bias = parameters.Count - 1;
-                }
-                else
-                {
-                    weight = parameters.Count - 1;
-                }
-
-                parameterOffset = checked(parameterOffset + length);
-            }
-
-            int outputOffset = arenaOffset;
-            arenaOffset = checked(arenaOffset + checked(batch * outSize));
-            int maskOffset = -1;
-            if (layer.Kind == LayerKind.Dropout)
-            {
-                maskOffset = arenaOffset;
-                arenaOffset = checked(arenaOffset + checked(batch * outSize));
-            }
-
-            long layerFlops = entry.FlopsPerSample(inSize, outSize, layer);
-            flops += layerFlops;
-            widest = Math.Max(widest, outSize);
-            layers.Add(new LayerPlan(i, layer.Kind, name, shape, output, inSize, outSize, outputOffset, maskOffset, weight, bias, layer.Argument, layerFlops));
-            shape = output;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInputSize, spec.WrittenLocationOf("InputShape") ?? spec.LocationOf("InputSize"), spec.ClassName, Shapes.Text(spec.InputShape)));
         }
 
-        if (IsNarrowPair(layers))
+        bool planned = false;
+        if (inputValid && spec.Layers.Count > 0)
         {
-            // The fused pair never stores the outputs of [0] and [1]: they get no room in the activation arena.
-            int unstored = checked(2 * batch * layers[0].OutputSize);
-            for (int i = 0; i < layers.Count; i++)
-            {
-                LayerPlan l = layers[i];
-                layers[i] = i < 2
-                    ? l with { OutputOffset = -1 }
-                    : l with { OutputOffset = l.OutputOffset - unstored, MaskOffset = l.MaskOffset >= 0 ? l.MaskOffset - unstored : -1 };
-            }
-
-            arenaOffset -= unstored;
-
-            // Nor does any gradient buffer hold a [B, hidden] tensor: the widest is now among the later layers.
-            widest = 0;
-            for (int i = 2; i < layers.Count; i++)
-            {
-                widest = Math.Max(widest, layers[i].OutputSize);
-            }
+            planned = context.PlanSequence(spec.Layers, 0, string.Empty, null) >= 0 && !context.TooLarge;
         }
 
-        if (tooLarge is null && shapesKnown)
+        if (planned)
         {
-            tooLarge = CheckRuntimeBuffers(spec, layers, batch);
-            if (tooLarge is not null)
-            {
-                diagnostics.Add(tooLarge);
-            }
+            context.ResolveInitialisation();
+            context.RouteGradients();
+            Lowering.CpuLowering.CheckSizes(context, spec);
         }
 
-        int outputSize = layers.Count > 0 ? layers[layers.Count - 1].OutputSize : 0;
-        if (layers.Count > 0 && outputSize < 2 && tooLarge is null)
+        LossEntry? loss = LossCatalog.TryGet(spec.Training.Loss);
+        if (planned && !context.TooLarge && loss is not null && context.OutputLength < loss.MinOutputs)
         {
-            LayerSpec last = LastDense(spec) ?? spec.Layers[spec.Layers.Count - 1];
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooFewClasses, last.ArgumentLocation ?? last.Location, spec.ClassName, outputSize, spec.Training.Loss));
+            LayerSpec last = context.LastShapeSetter ?? spec.Layers[spec.Layers.Count - 1];
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooFewClasses, LayerCatalog.Get(last.Kind).ShapeLocation(last), spec.ClassName, context.OutputLength, spec.Training.Loss));
         }
 
-        var errors = new List<string>();
+        var errors = new List<string>(context.ExtraErrors);
         foreach (DiagnosticInfo diagnostic in diagnostics)
         {
             if (diagnostic.IsError)
@@ -164,45 +67,22 @@ internal static class NetworkPlanner
             }
         }
 
-        var plan = new Plan(
-            spec.Namespace,
-            spec.ClassName,
-            spec.InputSize,
-            outputSize,
-            batch,
-            spec.Training,
-            layers.ToEquatableArray(),
-            parameters.ToEquatableArray(),
-            parameterOffset,
-            arenaOffset,
-            checked(batch * Math.Max(widest, 1)),
-            flops,
-            errors.ToEquatableArray());
+        if (!planned && errors.Count == 0)
+        {
+            errors.Add("NG9001: the network could not be planned."); // a shape rule returned no shape without saying why
+        }
+
+        Plan plan = context.ToPlan(errors);
         return (plan, diagnostics.ToEquatableArray());
     }
 
-    /// <summary>He for the ReLU family that follows the layer (dropout in between is looked through), Glorot otherwise.</summary>
-    private static InitRule ResolveWeightInit(LayerSpec layer, NetworkSpec spec, int index, int fanIn, int fanOut)
+    /// <summary>He for the ReLU family that follows the weight (layers transparent for initialisation are looked through),
+    /// Glorot otherwise.</summary>
+    internal static InitRule ResolveWeightInit(InitKind kind, bool followedByReLUFamily, long fanIn, long fanOut)
     {
-        InitKind kind = layer.Init;
         if (kind == InitKind.Auto)
         {
-            kind = InitKind.GlorotUniform;
-            for (int j = index + 1; j < spec.Layers.Count; j++)
-            {
-                LayerKind next = spec.Layers[j].Kind;
-                if (next is LayerKind.Dropout or LayerKind.Identity)
-                {
-                    continue;
-                }
-
-                if (next is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.PReLU or LayerKind.Elu)
-                {
-                    kind = InitKind.HeNormal;
-                }
-
-                break;
-            }
+            kind = followedByReLUFamily ? InitKind.HeNormal : InitKind.GlorotUniform;
         }
 
         string fi = fanIn.ToString(CultureInfo.InvariantCulture), fo = fanOut.ToString(CultureInfo.InvariantCulture);
@@ -217,107 +97,11 @@ internal static class NetworkPlanner
         };
     }
 
-    private static LayerSpec? LastDense(NetworkSpec spec)
-    {
-        for (int i = spec.Layers.Count - 1; i >= 0; i--)
-        {
-            if (spec.Layers[i].Kind == LayerKind.Dense)
-            {
-                return spec.Layers[i];
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// The GEMM kernel for C[m,n] = A[m,k]·B[k,n], by the rule of <c>NetGen.Kernels.Gemm.Choose</c> (a test keeps the two
-    /// equal): "Direct" under 6 rows, under 4 columns or depth, or under 2¹⁵ multiply-adds; "PackedParallel" from 2²⁰;
-    /// "Packed" in between. The batch is the planned one (BatchSize); see docs/performance.md.
-    /// </summary>
-    internal static string ChooseGemm(int m, int n, int k)
-    {
-        long work = (long)m * n * k;
-        if (m < 6 || n < 4 || k < 4 || work < (1L << 15))
-        {
-            return "Direct";
-        }
-
-        return work >= (1L << 20) ? "PackedParallel" : "Packed";
-    }
-
-    /// <summary>Largest input count and output count of a fused narrow pair (the runtime's DenseReLUDense.MaxInputs/MaxOutputs).</summary>
-    internal const int NarrowPairLimit = 4;
-
-    /// <summary>
-    /// Whether layers 0, 1, 2 form a narrow pair that runs as one fused kernel (<c>DenseReLUDense</c>): Dense with at
-    /// most 4 inputs, ReLU, Dense with at most 4 outputs, at the start of the network (the input needs no gradient).
-    /// Its hidden activations are recomputed in the backward pass instead of stored: see docs/performance.md.
-    /// </summary>
-    internal static bool IsNarrowPair(IReadOnlyList<LayerPlan> layers) =>
-        layers.Count >= 3 &&
-        layers[0].Kind == LayerKind.Dense && layers[1].Kind == LayerKind.ReLU && layers[2].Kind == LayerKind.Dense &&
-        layers[0].InputSize >= 1 && layers[0].InputSize <= NarrowPairLimit &&
-        layers[2].OutputSize >= 1 && layers[2].OutputSize <= NarrowPairLimit;
-
-    /// <summary>Whether layer <paramref name="index"/> is one of the three a fused narrow pair runs.</summary>
-    internal static bool InNarrowPair(IReadOnlyList<LayerPlan> layers, int index) =>
-        index >= 0 && index < 3 && IsNarrowPair(layers);
-
     /// <summary>The most elements one .NET array holds (<c>Array.MaxLength</c>, which netstandard2.0 lacks). The parameter
     /// arena, the activation arena, each pre-packed weight matrix and the narrow pair's scratch are one array each.</summary>
     internal const long MaxArrayLength = 0x7FFFFFC7;
 
-    /// <summary>The widest GEMM panel of any machine (NR for float with Vector512): pre-packed Wᵀ rounds its columns up
-    /// to it (<c>PackedGemm.PackedLength</c>).</summary>
-    internal const int WidestPanel = 32;
-
-    /// <summary>NG0104 for the buffers the runtime kernels allocate beside the arenas: each pre-packed Wᵀ (columns rounded
-    /// up to <see cref="WidestPanel"/>) and the fused narrow pair's scratch (<c>DenseReLUDense.ScratchLength</c>).</summary>
-    private static DiagnosticInfo? CheckRuntimeBuffers(NetworkSpec spec, List<LayerPlan> layers, int batch)
-    {
-        bool pair = IsNarrowPair(layers);
-        if (pair)
-        {
-            long scratch = PairScratchLength(layers[0].InputSize, layers[0].OutputSize, layers[2].OutputSize);
-            if (scratch > MaxArrayLength)
-            {
-                LayerSpec hidden = spec.Layers[0];
-                return TooLarge(spec, hidden.ArgumentLocation ?? hidden.Location, $"the scratch of the fused layers '{Display(hidden, 0)}' to '{Display(spec.Layers[2], 2)}'", scratch, "Use fewer units.");
-            }
-        }
-
-        foreach (LayerPlan layer in layers)
-        {
-            if (layer.Kind != LayerKind.Dense || (pair && layer.Index < 3) || ChooseGemm(batch, layer.OutputSize, layer.InputSize) == "Direct")
-            {
-                continue;
-            }
-
-            long packed = RoundUp(layer.OutputSize, WidestPanel) * layer.InputSize;
-            if (packed > MaxArrayLength)
-            {
-                LayerSpec dense = spec.Layers[layer.Index];
-                return TooLarge(spec, dense.ArgumentLocation ?? dense.Location, $"the pre-packed weights of layer '{Display(dense, layer.Index)}'", packed, "Use fewer units or a smaller InputSize.");
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Elements of the fused narrow pair's scratch, <c>DenseReLUDense.ScratchLength</c> in long (a test keeps the two
-    /// equal): (I + 1 + O) rows of the hidden width padded to 16, twice.</summary>
-    internal static long PairScratchLength(int inputs, int hidden, int outputs) =>
-        2L * (inputs + 1 + outputs) * RoundUp(hidden, 16);
-
-    private static DiagnosticInfo TooLarge(NetworkSpec spec, LocationInfo? location, string what, long needed, string fix) =>
-        DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, what, Format(needed), Format(MaxArrayLength), fix);
-
-    private static string Display(LayerSpec layer, int index) => layer.Name ?? $"{layer.Kind} #{index.ToString(CultureInfo.InvariantCulture)}";
-
-    private static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
-
-    private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    internal static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     internal static long ProductLong(EquatableArray<int> shape)
     {
@@ -340,4 +124,502 @@ internal static class NetworkPlanner
 
         return product;
     }
+}
+
+/// <summary>
+/// The Planner's working state while it walks the layers, and the API a composite entry (Residual) plans through:
+/// <see cref="PlanSequence"/> for a nested block, <see cref="AddNode"/> for a layer, <see cref="AddComputed"/> for a node
+/// with several inputs.
+/// </summary>
+internal sealed class PlanContext
+{
+    private readonly NetworkSpec _spec;
+    private readonly Dictionary<string, BlockSpec> _blocks = new();
+    private readonly List<DiagnosticInfo> _diagnostics;
+    private readonly List<NodeBuilder> _nodes = new();
+    private readonly List<TensorPlan> _tensors = new();
+    private readonly List<StatePlan> _state = new();
+    private readonly List<CachePlan> _caches = new();
+    private readonly List<string> _blockStack = new();
+    private readonly int _batch;
+    private long _parameters, _buffers, _activations;
+    private int _counters;
+    private long _flops;
+    private LocationInfo? _widthSetBy;
+    private int _gradientSlots = 1;
+
+    public PlanContext(NetworkSpec spec, EquatableArray<BlockSpec> blocks, List<DiagnosticInfo> diagnostics)
+    {
+        _spec = spec;
+        _diagnostics = diagnostics;
+        _batch = Math.Max(spec.BatchSize, 1);
+        foreach (BlockSpec block in blocks)
+        {
+            _blocks[block.TypeName] = block;
+        }
+
+        _widthSetBy = spec.LocationOf(spec.WrittenLocationOf("InputShape") is null ? "InputSize" : "InputShape");
+        _tensors.Add(new TensorPlan(0, spec.InputShape, Math.Max(1, SafeProduct(spec.InputShape)), -1, -1, false));
+    }
+
+    public string Network => _spec.ClassName;
+
+    public int Batch => _batch;
+
+    /// <summary>An NG0104 was reported: nothing more is planned.</summary>
+    public bool TooLarge { get; private set; }
+
+    /// <summary>Errors that are not this network's diagnostics (a block's own errors, reported once on the block).</summary>
+    public List<string> ExtraErrors { get; } = new();
+
+    /// <summary>The last layer that set the width (Dense units, Conv2D channels): NG0103 points at it.</summary>
+    public LayerSpec? LastShapeSetter { get; private set; }
+
+    public int OutputLength => _tensors[_tensors.Count - 1].Length;
+
+    public IReadOnlyList<TensorPlan> Tensors => _tensors;
+
+    public IReadOnlyList<NodeBuilder> Nodes => _nodes;
+
+    public EquatableArray<int> ShapeOf(int tensor) => _tensors[tensor].Shape;
+
+    public void Report(DiagnosticInfo diagnostic) => _diagnostics.Add(diagnostic);
+
+    /// <summary>Plans <paramref name="layers"/> one after the other from tensor <paramref name="input"/>; each layer's path is
+    /// <paramref name="prefix"/> + its index. Returns the last output, or −1.</summary>
+    public int PlanSequence(EquatableArray<LayerSpec> layers, int input, string prefix, string? block)
+    {
+        int current = input;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            LayerSpec layer = layers[i];
+            string path = prefix.Length == 0 ? I(i) : prefix + "." + I(i);
+            current = LayerCatalog.Get(layer.Kind).Plan(this, block is null ? layer : layer, current, path, i);
+            if (current < 0 || TooLarge)
+            {
+                return -1;
+            }
+        }
+
+        return current;
+    }
+
+    /// <summary>The block named by a Residual's typeof argument, or null.</summary>
+    public BlockSpec? Block(string? typeName) => typeName is not null && _blocks.TryGetValue(typeName, out BlockSpec? block) ? block : null;
+
+    /// <summary>Enters a block; false (after NG0007) when it is already being planned, i.e. the blocks form a cycle.</summary>
+    public bool EnterBlock(BlockSpec block, LocationInfo? at)
+    {
+        if (_blockStack.Contains(block.TypeName))
+        {
+            var chain = new List<string>();
+            for (int i = _blockStack.IndexOf(block.TypeName); i < _blockStack.Count; i++)
+            {
+                chain.Add(Short(_blockStack[i]));
+            }
+
+            chain.Add(block.Name);
+            Report(DiagnosticInfo.Create(DiagnosticDescriptors.BlockCycle, at, block.Name, Network, string.Join(" → ", chain)));
+            return false;
+        }
+
+        foreach (DiagnosticInfo d in block.Diagnostics)
+        {
+            if (d.IsError)
+            {
+                ExtraErrors.Add(d.Message);
+            }
+        }
+
+        _blockStack.Add(block.TypeName);
+        return true;
+    }
+
+    public void LeaveBlock() => _blockStack.RemoveAt(_blockStack.Count - 1);
+
+    /// <summary>The owner shown in messages: the network, or "block 'B' of network 'N'" inside a block.</summary>
+    public string Owner => _blockStack.Count == 0 ? Network : $"{Network}' (block '{Short(_blockStack[_blockStack.Count - 1])}";
+
+    /// <summary>Plans one layer with one input: its shape rule, state and caches.</summary>
+    public int AddNode(LayerEntry entry, LayerSpec spec, int input, string path, int index)
+    {
+        EquatableArray<int> inputShape = _tensors[input].Shape;
+        EquatableArray<int>? output = entry.OutputShape(spec, inputShape, new ShapeContext(Owner, spec.Display(index), _diagnostics));
+        if (output is not { } shape || SafeProduct(shape) <= 0)
+        {
+            return -1;
+        }
+
+        return AddComputed(entry, spec, new[] { input }, shape, path, index);
+    }
+
+    /// <summary>Adds a node with the given inputs and output shape.</summary>
+    public int AddComputed(LayerEntry entry, LayerSpec spec, int[] inputs, EquatableArray<int> output, string path, int index)
+    {
+        int ordinal = _nodes.Count;
+        EquatableArray<int> inputShape = _tensors[inputs[0]].Shape;
+        string display = spec.Display(index);
+        string name = spec.Name ?? entry.DefaultName + "_" + path.Replace('.', '_');
+        LocationInfo? shapeAt = entry.ShapeLocation(spec);
+        if (entry.SetsShape)
+        {
+            _widthSetBy = shapeAt;
+            LastShapeSetter = spec;
+        }
+
+        // NG0104: the parameters and the activations each live in one array; sizes are checked in long here, before the
+        // int arithmetic below (and in the generated code) could overflow.
+        var decls = new List<StateDecl>(entry.State(spec, inputShape, output));
+        long layerParameters = 0, layerBuffers = 0;
+        foreach (StateDecl d in decls)
+        {
+            if (d.Role == StateRole.Parameter)
+            {
+                layerParameters += NetworkPlanner.ProductLong(d.Shape);
+            }
+            else if (d.Dtype == StateDtype.F32)
+            {
+                layerBuffers += NetworkPlanner.ProductLong(d.Shape);
+            }
+        }
+
+        var caches = new List<CacheDecl>(entry.Caches(spec, inputShape, output));
+        long outputLength = NetworkPlanner.ProductLong(output);
+        long layerActivations = entry.IsView ? 0 : (long)_batch * outputLength;
+        foreach (CacheDecl c in caches)
+        {
+            layerActivations += c.PerSample ? (long)_batch * c.Length : c.Length;
+        }
+
+        if (_parameters + layerParameters > NetworkPlanner.MaxArrayLength)
+        {
+            return TooLargeAt(shapeAt ?? spec.Location, $"the parameters up to layer '{display}'", _parameters + layerParameters, "Use fewer units or a smaller InputSize.");
+        }
+
+        if (_activations + layerActivations > NetworkPlanner.MaxArrayLength)
+        {
+            return TooLargeAt(_spec.WrittenLocationOf("BatchSize") ?? _widthSetBy, $"the activations of a batch of {NetworkPlanner.Format(_batch)} rows up to layer '{display}'", _activations + layerActivations, "Use a smaller BatchSize (Predict splits larger inputs into batches of BatchSize rows) or fewer units.");
+        }
+
+        if (_buffers + layerBuffers > NetworkPlanner.MaxArrayLength)
+        {
+            return TooLargeAt(shapeAt ?? spec.Location, $"the buffers up to layer '{display}'", _buffers + layerBuffers, "Use fewer channels.");
+        }
+
+        _activations += layerActivations;
+        foreach (StateDecl d in decls)
+        {
+            int length = NetworkPlanner.Product(d.Shape);
+            int offset;
+            if (d.Role == StateRole.Parameter)
+            {
+                offset = (int)_parameters;
+                _parameters += length;
+            }
+            else if (d.Dtype == StateDtype.F32)
+            {
+                offset = (int)_buffers;
+                _buffers += length;
+            }
+            else
+            {
+                offset = _counters++;
+                length = 1;
+            }
+
+            _state.Add(new StatePlan(_state.Count, path + "." + d.Local, d.Local, ordinal, name, d.Role, d.Dtype, d.Shape, offset, length, d.WeightDecay, d.Init ?? PendingInit));
+        }
+
+        foreach (CacheDecl c in caches)
+        {
+            _caches.Add(new CachePlan(ordinal, c.Local, c.IsInt, c.PerSample, c.Length));
+        }
+
+        int id = _tensors.Count;
+        int viewOf = -1;
+        if (entry.IsView)
+        {
+            TensorPlan source = _tensors[inputs[0]];
+            viewOf = source.ViewOf >= 0 ? source.ViewOf : source.Id;
+        }
+
+        _tensors.Add(new TensorPlan(id, output, (int)outputLength, ordinal, viewOf, false));
+        long flops = entry.Flops(spec, inputShape, output);
+        _flops += flops;
+        _nodes.Add(new NodeBuilder(entry, spec, ordinal, name, path, inputs, id, flops));
+        return id;
+    }
+
+    /// <summary>Resolves every weight initialisation left to the fan rule: the following activation (looked up along the
+    /// first consumer of each output, through layers transparent for initialisation) picks He or Glorot.</summary>
+    public void ResolveInitialisation()
+    {
+        for (int i = 0; i < _state.Count; i++)
+        {
+            StatePlan s = _state[i];
+            if (!ReferenceEquals(s.Init, PendingInit))
+            {
+                continue;
+            }
+
+            NodeBuilder node = _nodes[s.Node];
+            (long fanIn, long fanOut) = node.Entry.Fans(node.Spec, _tensors[node.Inputs[0]].Shape, _tensors[node.Output].Shape);
+            InitKind kind = (InitKind)node.Spec.Arguments.Int("Init", 0);
+            _state[i] = s with { Init = NetworkPlanner.ResolveWeightInit(kind, FollowedByReLUFamily(node), fanIn, fanOut) };
+        }
+    }
+
+    private bool FollowedByReLUFamily(NodeBuilder node)
+    {
+        int tensor = node.Output;
+        while (FirstConsumer(tensor) is { } next)
+        {
+            if (next.Entry.IsReLUFamily)
+            {
+                return true;
+            }
+
+            if (!next.Entry.TransparentForInit)
+            {
+                return false;
+            }
+
+            tensor = next.Output;
+        }
+
+        return false;
+    }
+
+    private NodeBuilder? FirstConsumer(int tensor)
+    {
+        foreach (NodeBuilder n in _nodes)
+        {
+            if (Array.IndexOf(n.Inputs, tensor) >= 0)
+            {
+                return n;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Which tensors need a gradient (those with a parameter upstream), then the backward routing: nodes in reverse order;
+    /// the gradient of each tensor lives in a slot from the backward of its first consumer (in reverse order) to the
+    /// backward of its producer; slots are reused as soon as they are dead (a chain ping-pongs between two). A tensor with
+    /// two consumers gets the sum of both gradients: the second adds into the slot the first wrote (or aliased).
+    /// </summary>
+    public void RouteGradients()
+    {
+        var needs = new bool[_tensors.Count];
+        foreach (NodeBuilder n in _nodes)
+        {
+            bool upstream = HasParameters(n.Ordinal);
+            foreach (int input in n.Inputs)
+            {
+                upstream |= needs[input];
+            }
+
+            needs[n.Output] = upstream;
+        }
+
+        for (int t = 0; t < _tensors.Count; t++)
+        {
+            _tensors[t] = _tensors[t] with { NeedsGradient = needs[t] };
+        }
+
+        var slotOf = new int[_tensors.Count];
+        for (int t = 0; t < slotOf.Length; t++)
+        {
+            slotOf[t] = -1;
+        }
+
+        var references = new List<int> { 1 }; // slot 0 holds ∂L/∂output, written by the loss
+        slotOf[_nodes[_nodes.Count - 1].Output] = 0;
+
+        int Allocate()
+        {
+            for (int s = 0; s < references.Count; s++)
+            {
+                if (references[s] == 0)
+                {
+                    references[s] = 1;
+                    return s;
+                }
+            }
+
+            references.Add(1);
+            return references.Count - 1;
+        }
+
+        for (int i = _nodes.Count - 1; i >= 0; i--)
+        {
+            NodeBuilder n = _nodes[i];
+            int dy = needs[n.Output] || i == _nodes.Count - 1 ? slotOf[n.Output] : -1;
+            var routes = new InputGradient[n.Inputs.Length];
+            var temporaries = new List<int>();
+            bool runs = dy >= 0 && (HasParameters(n.Ordinal) || AnyNeeds(n, needs));
+            for (int k = 0; k < n.Inputs.Length; k++)
+            {
+                int input = n.Inputs[k];
+                if (!runs || !needs[input])
+                {
+                    if (runs && n.Entry.WritesInputGradient && !n.Entry.PassesGradientThrough && HasParameters(n.Ordinal))
+                    {
+                        int scratch = Allocate();
+                        temporaries.Add(scratch);
+                        routes[k] = new InputGradient(GradientRoute.Discard, -1, scratch);
+                    }
+                    else
+                    {
+                        routes[k] = new InputGradient(GradientRoute.None, -1, -1);
+                    }
+
+                    continue;
+                }
+
+                if (n.Entry.PassesGradientThrough)
+                {
+                    if (slotOf[input] < 0)
+                    {
+                        slotOf[input] = dy;
+                        references[dy]++;
+                        routes[k] = new InputGradient(GradientRoute.Alias, dy, -1);
+                    }
+                    else
+                    {
+                        routes[k] = new InputGradient(GradientRoute.Accumulate, slotOf[input], -1);
+                    }
+                }
+                else if (slotOf[input] < 0)
+                {
+                    slotOf[input] = Allocate();
+                    routes[k] = new InputGradient(GradientRoute.Write, slotOf[input], -1);
+                }
+                else
+                {
+                    int temporary = Allocate();
+                    temporaries.Add(temporary);
+                    routes[k] = new InputGradient(GradientRoute.Accumulate, slotOf[input], temporary);
+                }
+            }
+
+            if (dy >= 0)
+            {
+                references[dy]--;
+            }
+
+            foreach (int temporary in temporaries)
+            {
+                references[temporary]--;
+            }
+
+            n.Routes = routes;
+            n.OutputSlot = dy;
+        }
+
+        _gradientSlots = references.Count;
+    }
+
+    private static bool AnyNeeds(NodeBuilder n, bool[] needs)
+    {
+        foreach (int input in n.Inputs)
+        {
+            if (needs[input])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool HasParameters(int ordinal)
+    {
+        foreach (StatePlan s in _state)
+        {
+            if (s.Node == ordinal && s.Role == StateRole.Parameter)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>NG0104 for a size found by a lowering (pre-packed weights, scratch).</summary>
+    public void ReportTooLarge(LocationInfo? at, string what, long needed, string fix) => TooLargeAt(at, what, needed, fix);
+
+    public Plan ToPlan(List<string> errors)
+    {
+        var nodes = new List<NodePlan>();
+        foreach (NodeBuilder n in _nodes)
+        {
+            var arguments = new List<ArgumentValue>(n.Spec.Arguments);
+            nodes.Add(new NodePlan(n.Ordinal, n.Entry.Kind, n.Name, n.Path, arguments.ToEquatableArray(), n.Inputs.ToEquatableArray(), n.Output, n.Flops,
+                (n.Routes ?? Array.Empty<InputGradient>()).ToEquatableArray(), n.OutputSlot));
+        }
+
+        return new Plan(_spec.Namespace, _spec.ClassName, _spec.InputShape, _batch, _spec.Training, nodes.ToEquatableArray(), _tensors.ToEquatableArray(),
+            _state.ToEquatableArray(), _caches.ToEquatableArray(), _gradientSlots, _flops, errors.ToEquatableArray());
+    }
+
+    private int TooLargeAt(LocationInfo? at, string what, long needed, string fix)
+    {
+        if (!TooLarge)
+        {
+            Report(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, at, _spec.ClassName, what, NetworkPlanner.Format(needed), NetworkPlanner.Format(NetworkPlanner.MaxArrayLength), fix));
+        }
+
+        TooLarge = true;
+        return -1;
+    }
+
+    private static readonly InitRule PendingInit = new(InitDistribution.Constant, double.NaN, "resolved by the planner");
+
+    private static string Short(string typeName) => typeName.Substring(typeName.LastIndexOf('.') + 1);
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static int SafeProduct(EquatableArray<int> shape)
+    {
+        long product = NetworkPlanner.ProductLong(shape);
+        return product > int.MaxValue ? int.MaxValue : (int)product;
+    }
+}
+
+/// <summary>A node while the graph is built (the Plan's <see cref="NodePlan"/> once routed).</summary>
+internal sealed class NodeBuilder
+{
+    public NodeBuilder(LayerEntry entry, LayerSpec spec, int ordinal, string name, string path, int[] inputs, int output, long flops)
+    {
+        Entry = entry;
+        Spec = spec;
+        Ordinal = ordinal;
+        Name = name;
+        Path = path;
+        Inputs = inputs;
+        Output = output;
+        Flops = flops;
+    }
+
+    public LayerEntry Entry { get; }
+
+    public LayerSpec Spec { get; }
+
+    public int Ordinal { get; }
+
+    public string Name { get; }
+
+    public string Path { get; }
+
+    public int[] Inputs { get; }
+
+    public int Output { get; }
+
+    public long Flops { get; }
+
+    public InputGradient[]? Routes { get; set; }
+
+    public int OutputSlot { get; set; } = -1;
 }

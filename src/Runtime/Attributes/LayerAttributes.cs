@@ -103,3 +103,117 @@ public sealed class DropoutAttribute : LayerAttribute
     /// <summary>Drop probability, in [0, 1).</summary>
     public double P { get; }
 }
+
+/// <summary>
+/// 2-D convolution, PyTorch's <c>nn.Conv2d(C, outChannels, kernel, stride, padding)</c>: input [C, H, W] → output
+/// [outChannels, Ho, Wo] with Ho = (H − kernel + 2·Padding)/Stride + 1, which must be a whole number ≥ 1 (NG0105).
+/// Weight [outChannels, C, kernel, kernel], bias [outChannels].
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv2DAttribute : LayerAttribute
+{
+    /// <summary>Creates a convolution with <paramref name="outChannels"/> filters of <paramref name="kernel"/>×<paramref name="kernel"/>.</summary>
+    public Conv2DAttribute(int outChannels, int kernel)
+    {
+        OutChannels = outChannels;
+        Kernel = kernel;
+    }
+
+    /// <summary>Number of filters (output channels), ≥ 1.</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Filter height and width, ≥ 1.</summary>
+    public int Kernel { get; }
+
+    /// <summary>Step between windows, ≥ 1. Default 1.</summary>
+    public int Stride { get; set; } = 1;
+
+    /// <summary>Zeros added on each side, ≥ 0. Default 0; (Kernel − 1)/2 keeps the size at stride 1 ("same").</summary>
+    public int Padding { get; set; }
+
+    /// <summary>Whether the layer has a bias per filter. Default true.</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Weight initialisation (fan-in C·k·k, fan-out O·k·k). <see cref="Init.Auto"/>: He when a ReLU-family activation follows.</summary>
+    public Init Init { get; set; } = Init.Auto;
+
+    /// <summary>Constant the bias starts at. Default 0.</summary>
+    public double BiasInit { get; set; }
+}
+
+/// <summary>Max pooling, PyTorch's <c>nn.MaxPool2d(kernel, stride, padding)</c>: the maximum of each window, per channel.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxPool2DAttribute : LayerAttribute
+{
+    /// <summary>Creates a <paramref name="kernel"/>×<paramref name="kernel"/> max pooling (stride = kernel unless set).</summary>
+    public MaxPool2DAttribute(int kernel) => Kernel = kernel;
+
+    /// <summary>Window height and width, ≥ 1.</summary>
+    public int Kernel { get; }
+
+    /// <summary>Step between windows. Default: the kernel (windows do not overlap), as in PyTorch.</summary>
+    public int Stride { get; set; }
+
+    /// <summary>Implicit −∞ padding on each side, at most Kernel/2. Default 0.</summary>
+    public int Padding { get; set; }
+}
+
+/// <summary>Flatten, PyTorch's <c>nn.Flatten()</c>: [C, H, W] becomes C·H·W features (channel-major). No copy is made.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class FlattenAttribute : LayerAttribute { }
+
+/// <summary>
+/// Batch normalisation over features, PyTorch's <c>nn.BatchNorm1d(C)</c> after a Dense layer: training normalises with the
+/// batch's mean and (biased) variance and updates running statistics (unbiased variance); inference uses the running ones.
+/// γ (<c>weight</c>) and β (<c>bias</c>) are learned; running_mean, running_var and num_batches_tracked are buffers.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNorm1DAttribute : LayerAttribute
+{
+    /// <summary>Weight of the new batch in the running statistics, in [0, 1]. Default 0.1 (PyTorch's convention).</summary>
+    public double Momentum { get; set; } = 0.1;
+
+    /// <summary>ε added to the variance, &gt; 0. Default 1e-5.</summary>
+    public double Epsilon { get; set; } = 1e-5;
+
+    /// <summary>Whether γ and β are learned. Default true.</summary>
+    public bool Affine { get; set; } = true;
+}
+
+/// <summary>Batch normalisation per channel over B·H·W values, PyTorch's <c>nn.BatchNorm2d(C)</c> after a convolution
+/// (see <see cref="BatchNorm1DAttribute"/> for the semantics).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNorm2DAttribute : LayerAttribute
+{
+    /// <summary>Weight of the new batch in the running statistics, in [0, 1]. Default 0.1 (PyTorch's convention).</summary>
+    public double Momentum { get; set; } = 0.1;
+
+    /// <summary>ε added to the variance, &gt; 0. Default 1e-5.</summary>
+    public double Epsilon { get; set; } = 1e-5;
+
+    /// <summary>Whether γ and β are learned. Default true.</summary>
+    public bool Affine { get; set; } = true;
+}
+
+/// <summary>
+/// A residual connection: y = branch(x) + shortcut(x), where the branch is the layers of the <c>[Block]</c> class
+/// <see cref="Block"/>. The shortcut is the identity when the branch keeps the shape; otherwise NetGen inserts a 1×1
+/// convolution (no bias) with the stride that maps the input's height and width to the branch's. State-dict keys nest as
+/// PyTorch modules would: <c>3.branch.0.weight</c>, <c>3.shortcut.0.weight</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ResidualAttribute : LayerAttribute
+{
+    /// <summary>Creates a residual connection around the layers of <paramref name="block"/>.</summary>
+    public ResidualAttribute(Type block) => Block = block;
+
+    /// <summary>A class marked <c>[Block]</c> whose layer attributes form the branch.</summary>
+    public Type Block { get; }
+}
+
+/// <summary>
+/// Marks a class whose layer attributes form a reusable block, used by type (e.g. <c>[Residual(typeof(BasicBlock))]</c>).
+/// The class needs no body and need not be partial; NetGen generates nothing for it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class BlockAttribute : Attribute { }

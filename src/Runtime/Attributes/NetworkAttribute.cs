@@ -19,8 +19,13 @@ namespace NetGen;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class NetworkAttribute : Attribute
 {
-    /// <summary>Number of input features per sample. Required, &gt; 0.</summary>
+    /// <summary>Number of input features per sample, &gt; 0: shorthand for <c>InputShape = new[] { InputSize }</c>. Set this or
+    /// <see cref="InputShape"/>.</summary>
     public int InputSize { get; set; }
+
+    /// <summary>The input's shape per sample: <c>new[] { features }</c>, or <c>new[] { C, H, W }</c> for images (NCHW, as in
+    /// PyTorch), every dimension &gt; 0. Inputs are passed flattened, row-major.</summary>
+    public int[]? InputShape { get; set; }
 
     /// <summary>The training loss. Default: softmax cross-entropy.</summary>
     public Loss Loss { get; set; } = Loss.SoftmaxCrossEntropy;
@@ -28,7 +33,8 @@ public sealed class NetworkAttribute : Attribute
     /// <summary>The optimizer used by <c>TrainStep</c>. Default: plain SGD.</summary>
     public Optimizer Optimizer { get; set; } = Optimizer.Sgd;
 
-    /// <summary>Learning rate, &gt; 0. Default 0.01.</summary>
+    /// <summary>The initial learning rate, &gt; 0. Default 0.01. The generated class's <c>LearningRate</c> property starts here and
+    /// may be changed at run time (e.g. by <see cref="StepLR"/>).</summary>
     public double LearningRate { get; set; } = 0.01;
 
     /// <summary>Momentum μ for <see cref="Optimizer.Momentum"/> and <see cref="Optimizer.Nesterov"/>, in [0, 1). Default 0.9.</summary>
@@ -65,6 +71,10 @@ public enum Loss
 
     /// <summary>Multiclass SVM hinge loss (Weston–Watkins): L = Σ_{j≠y} max(0, f_j − f_y + 1).</summary>
     MulticlassHinge = 1,
+
+    /// <summary>Mean squared error over every output, for regression with float targets [B, OutputSize]:
+    /// L = (1/(B·O)) Σ (f − t)², PyTorch's <c>nn.MSELoss()</c>.</summary>
+    MeanSquaredError = 2,
 }
 
 /// <summary>The optimizer of a network. Update rules follow PyTorch's <c>torch.optim</c>.</summary>

@@ -20,14 +20,67 @@ public static class Guard
         return inputs.Length / inputSize;
     }
 
-    /// <summary>Checks that <paramref name="scores"/> holds exactly <paramref name="length"/> values.</summary>
-    public static void Output(Span<float> scores, int length, string network)
+    /// <summary>Checks that <paramref name="outputs"/> holds exactly <paramref name="length"/> values.</summary>
+    public static void Output(Span<float> outputs, int length, string network)
     {
-        if (scores.Length != length)
+        if (outputs.Length != length)
         {
             throw new ArgumentException(
-                $"Argument 'scores' of network '{network}' has {scores.Length} values; expected {length} (rows × OutputSize).", "scores");
+                $"Argument 'outputs' of network '{network}' has {outputs.Length} values; expected {length} (rows × OutputSize).", "outputs");
         }
+    }
+
+    /// <summary>
+    /// A regression batch: 1 to <paramref name="maxBatch"/> rows of <paramref name="inputSize"/> values and
+    /// <paramref name="outputs"/> finite float targets per row. Returns the row count.
+    /// </summary>
+    public static int Targets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int inputSize, int outputs, int maxBatch, string network)
+    {
+        int rows = Rows(inputs, inputSize, network);
+        if (rows > maxBatch)
+        {
+            throw new ArgumentException(
+                $"Argument 'inputs' of network '{network}' has {rows} rows; a training call takes at most MaxBatch = {maxBatch} (BatchSize in [Network]). Split the batch or raise BatchSize.", "inputs");
+        }
+
+        if (targets.Length != (long)rows * outputs)
+        {
+            throw new ArgumentException(
+                $"Argument 'targets' of network '{network}' has {targets.Length} values; expected rows × OutputSize = {rows} × {outputs}.", "targets");
+        }
+
+        for (int i = 0; i < targets.Length; i++)
+        {
+            if (!float.IsFinite(targets[i]))
+            {
+                throw new ArgumentOutOfRangeException(
+                    "targets", targets[i], $"targets[{i}] = {targets[i]} of network '{network}' is not a finite number.");
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Training on fewer than <paramref name="minimum"/> rows is refused, with <paramref name="why"/>.</summary>
+    public static void MinimumTrainingBatch(int rows, int minimum, string network, string why)
+    {
+        if (rows < minimum)
+        {
+            throw new ArgumentException(
+                $"Argument 'inputs' of network '{network}' has {rows} row(s); a training call needs at least {minimum}: {why}.", "inputs");
+        }
+    }
+
+    /// <summary>A learning rate must be finite and &gt; 0; returns it.</summary>
+    public static double LearningRate(double value, string network)
+    {
+        if (!(value > 0) || double.IsInfinity(value))
+        {
+            throw new ArgumentOutOfRangeException(
+                "value", value, $"The learning rate of network '{network}' must be a finite value > 0; it is unchanged.");
+        }
+
+        return value;
     }
 
     /// <summary>

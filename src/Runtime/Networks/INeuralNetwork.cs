@@ -6,17 +6,21 @@ namespace NetGen;
 
 /// <summary>
 /// What every generated network offers, for code that works with any of them (training loops, metrics). Generated
-/// classes also expose the same members directly, with their shapes as constants.
+/// classes also expose the same members directly, with their shapes as constants. The training members, whose target
+/// type depends on the loss, are on <see cref="INeuralNetwork{TTarget}"/>.
 /// </summary>
 public interface INeuralNetwork
 {
     /// <summary>The network class's name.</summary>
     string Name { get; }
 
-    /// <summary>Input features per sample.</summary>
+    /// <summary>Input values per sample (the product of <see cref="InputShape"/>).</summary>
     int InputSize { get; }
 
-    /// <summary>Scores (classes) per sample.</summary>
+    /// <summary>The input's shape per sample: [features] or [C, H, W].</summary>
+    IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>Outputs (scores or predicted values) per sample.</summary>
     int OutputSize { get; }
 
     /// <summary>The most rows one training call accepts.</summary>
@@ -25,37 +29,40 @@ public interface INeuralNetwork
     /// <summary>Optimizer steps taken so far.</summary>
     long Step { get; }
 
+    /// <summary>The learning rate of the next optimizer step (the declared one until changed, e.g. by a schedule).</summary>
+    double LearningRate { get; set; }
+
     /// <summary>The seed the network was created with, or the one LoadTrainingState restored; it keys the dropout masks.</summary>
     ulong Seed { get; }
 
     /// <summary>Every parameter tensor: state_dict key, layer, shape and place in <see cref="Parameters"/>.</summary>
     IReadOnlyList<ParameterInfo> ParameterTable { get; }
 
+    /// <summary>Every buffer (saved and loaded, not trained), e.g. BatchNorm's running statistics.</summary>
+    IReadOnlyList<BufferInfo> BufferTable { get; }
+
     /// <summary>All parameters, one contiguous arena in state_dict order.</summary>
     Span<float> Parameters { get; }
 
-    /// <summary>Gradients of the last training step or <see cref="ComputeGradients"/>.</summary>
+    /// <summary>Gradients of the last training step or ComputeGradients.</summary>
     ReadOnlySpan<float> Gradients { get; }
 
-    /// <summary>Inference (dropout off) on any number of rows.</summary>
-    void Predict(ReadOnlySpan<float> inputs, Span<float> scores);
+    /// <summary>The values of a float32 buffer by state_dict key.</summary>
+    Span<float> GetBuffer(string key);
 
-    /// <summary>One training step; returns the mean loss before the update.</summary>
-    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+    /// <summary>The value of an int64 buffer (a counter such as num_batches_tracked) by state_dict key.</summary>
+    long GetCounter(string key);
 
-    /// <summary>Forward and backward without an update; returns the mean loss.</summary>
-    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+    /// <summary>Inference (dropout off, running statistics) on any number of rows.</summary>
+    void Predict(ReadOnlySpan<float> inputs, Span<float> outputs);
 
-    /// <summary>Gradient check in float64 against centered differences.</summary>
-    GradCheckResult GradCheck(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0);
-
-    /// <summary>Writes the parameters as safetensors with PyTorch state_dict keys.</summary>
+    /// <summary>Writes the parameters and buffers as safetensors with PyTorch state_dict keys.</summary>
     void Save(Stream stream);
 
-    /// <summary>Reads parameters from safetensors; the network is unchanged on error.</summary>
+    /// <summary>Reads parameters and buffers from safetensors; the network is unchanged on error.</summary>
     void Load(Stream stream);
 
-    /// <summary>Writes parameters, optimizer state, step and seed as safetensors, to resume training later.</summary>
+    /// <summary>Writes parameters, buffers, optimizer state, step, seed and learning rate as safetensors, to resume training later.</summary>
     void SaveTrainingState(Stream stream);
 
     /// <summary>Resumes from a training state; the network is unchanged on error.</summary>
@@ -63,4 +70,22 @@ public interface INeuralNetwork
 
     /// <summary>A Keras-like summary.</summary>
     string Summary();
+}
+
+/// <summary>
+/// A network's training members, typed by what its loss compares the output with: <c>int</c> class indices (softmax
+/// cross-entropy, hinge) or <c>float</c> targets shaped like the output (mean squared error).
+/// </summary>
+/// <typeparam name="TTarget"><c>int</c> or <c>float</c>.</typeparam>
+public interface INeuralNetwork<TTarget> : INeuralNetwork
+    where TTarget : unmanaged
+{
+    /// <summary>One training step; returns the mean loss before the update.</summary>
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<TTarget> targets);
+
+    /// <summary>Forward and backward without an update; returns the mean loss.</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<TTarget> targets);
+
+    /// <summary>Gradient check in float64 against centered differences.</summary>
+    GradCheckResult GradCheck(ReadOnlySpan<float> inputs, ReadOnlySpan<TTarget> targets, double h = 1e-5, int maxChecksPerTensor = 0);
 }

@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using NetGen.Generator.Diagnostics;
+using NetGen.Generator.Emitter;
+using NetGen.Generator.Lowering;
+using NetGen.Generator.Model;
+using NetGen.Generator.Planner;
+
+namespace NetGen.Generator.Catalog.Layers;
+
+/// <summary>Fully connected: y[B,O] = x[B,I] · W[O,I]ᵀ + b[O] (nn.Linear layout). Takes a vector: a C×H×W tensor needs
+/// [Flatten] first (NG0106).</summary>
+internal sealed class DenseEntry : LayerEntry
+{
+    public override string Kind => "Dense";
+
+    public override string? ShapeArgument => "Units";
+
+    public override bool WritesInputGradient => false;
+
+    public override bool FusesReLUEpilogue => true;
+
+    public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
+    {
+        int units = spec.Arguments.Int("Units", 0);
+        int init = spec.Arguments.Int("Init", 0);
+        if (units <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnitsNotPositive, spec.LocationOf("Units"), display, owner, units));
+        }
+        else if (!Enum.IsDefined(typeof(InitKind), init))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, spec.LocationOf("Init"), "Init", init, owner, string.Join(", ", Enum.GetNames(typeof(InitKind)))));
+        }
+    }
+
+    public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
+    {
+        int units = spec.Arguments.Int("Units", 0);
+        if (units <= 0)
+        {
+            return null; // NG0201 was reported by the Parser
+        }
+
+        if (input.Count != 1)
+        {
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, "Dense", shapes.Display, shapes.Network, Shapes.Text(input) + " (C×H×W)", "a vector of features",
+                $"Insert [Flatten] before it to see the {Shapes.Cross(input)} values as {LayerCatalog.I(NetworkPlanner.ProductLong(input))} features, as nn.Flatten does."));
+            return null;
+        }
+
+        return new[] { units }.ToEquatableArray();
+    }
+
+    public override IEnumerable<StateDecl> State(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output)
+    {
+        int units = output[0], fanIn = input[0];
+        yield return StateDecl.Parameter("weight", new[] { units, fanIn }, weightDecay: true, init: null);
+        if (spec.Arguments.Bool("Bias", true))
+        {
+            double biasInit = spec.Arguments.Number("BiasInit", 0);
+            InitRule rule = (InitKind)spec.Arguments.Int("Init", 0) == InitKind.PyTorchDefault
+                ? new InitRule(InitDistribution.Uniform, 1.0 / Math.Sqrt(fanIn), $"PyTorch default: U(±1/√n_in) = U(±1/√{LayerCatalog.I(fanIn)})")
+                : InitRule.Constant(biasInit);
+            yield return StateDecl.Parameter("bias", new[] { units }, weightDecay: false, rule);
+        }
+    }
+
+    public override long Flops(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output) =>
+        (2L * input[0] * output[0]) + (spec.Arguments.Bool("Bias", true) ? output[0] : 0);
+
+    public override string TorchModule(NodeContext c) =>
+        $"nn.Linear({c.In}, {c.Out}{(c.HasState("bias") ? string.Empty : ", bias=False")})";
+
+    public override string Title(NodeContext c) => $"Dense {c.In} → {c.Out}";
+
+    public override string ForwardFormula(NodeContext c) =>
+        $"y[B,{c.Out}] = x[B,{c.In}] · W[{c.Out},{c.In}]ᵀ" + (c.HasState("bias") ? $" + b[{c.Out}]" : string.Empty);
+
+    public override string BackwardFormula(NodeContext c) =>
+        (c.Dx is null ? string.Empty : $"dx[B,{c.In}] = dy[B,{c.Out}] · W[{c.Out},{c.In}];  ") +
+        $"dW[{c.Out},{c.In}] = dyᵀ · x" + (c.HasState("bias") ? $";  db[{c.Out}] = Σ_B dy" : string.Empty);
+
+    public override void EmitFields(SourceWriter w, NodeContext c)
+    {
+        if (c.Lowered.PackedWeights)
+        {
+            w.WriteLine($"private readonly global::NetGen.Kernels.PackedWeights<T> {PackedField(c.Node)} = new global::NetGen.Kernels.PackedWeights<T>({c.In}, {c.Out}); // [{c.Node.Label}] {c.Node.Name}: Wᵀ in GEMM panels, kept between calls");
+        }
+    }
+
+    public override void EmitForward(SourceWriter w, NodeContext c)
+    {
+        string mode = Gemm(w, c.Lowered.Forward!, "x·Wᵀ");
+        string relu = c.Lowered.FusesNextReLU ? ", fuseReLU: true" : string.Empty;
+        string packed = c.Lowered.PackedWeights ? ", packed: " + PackedField(c.Node) : string.Empty;
+        if (packed.Length > 0)
+        {
+            w.WriteLine($"// Wᵀ pre-packed in {PackedField(c.Node)}: packed by the first forward after the weights change, then reused");
+        }
+
+        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu}{packed});");
+    }
+
+    public override void EmitBackward(SourceWriter w, NodeContext c)
+    {
+        // No dx (first layer): no dy·W product, so only dwMode is passed.
+        string dxMode = c.Dx is null ? string.Empty : "dxMode: " + Gemm(w, c.Lowered.BackwardData!, "dy·W") + ", ";
+        string dwMode = Gemm(w, c.Lowered.BackwardWeights!, "dyᵀ·x");
+        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, {c.In}, {c.Out}, {dxMode}dwMode: {dwMode}, accumulate: false);");
+    }
+
+    /// <summary>The Core field holding the layer's pre-packed Wᵀ.</summary>
+    public static string PackedField(NodePlan node) => "_packedW" + EmitNames.Suffix(node);
+
+    /// <summary>Writes the lowering's GEMM choice as a comment and returns the kernel's enum name.</summary>
+    private static string Gemm(SourceWriter w, GemmChoice g, string what)
+    {
+        string work = ((long)g.M * g.N * g.K).ToString("N0", CultureInfo.InvariantCulture);
+        w.WriteLine($"// GEMM {what}: [{LayerCatalog.I(g.M)}×{LayerCatalog.I(g.K)}]·[{LayerCatalog.I(g.K)}×{LayerCatalog.I(g.N)}], {work} multiply-adds at the planned batch → {g.Mode} (rule: docs/performance.md)");
+        return "global::NetGen.Kernels.GemmMode." + g.Mode;
+    }
+}

@@ -1,0 +1,122 @@
+using NetGen.Generator.Diagnostics;
+using NetGen.Generator.Emitter;
+using NetGen.Generator.Model;
+using NetGen.Generator.Planner;
+
+namespace NetGen.Generator.Catalog.Layers;
+
+/// <summary>
+/// A residual connection (He et al., 2016): y = branch(x) + shortcut(x), the branch being the layers of a [Block] class
+/// (<c>[Residual(typeof(BasicBlock))]</c>). The shortcut is the identity when the branch keeps the shape, else a 1×1
+/// convolution without bias and with the stride that maps H×W to the branch's (torchvision's downsample, without its
+/// BatchNorm). As PyTorch modules: <c>Residual(branch=nn.Sequential(...), shortcut=nn.Sequential(nn.Conv2d(C, C', 1,
+/// stride=s, bias=False)))</c>, so keys read "3.branch.0.weight", "3.shortcut.0.weight". The addition's backward passes
+/// ∂L/∂y to both inputs: the planner aliases it and adds the two contributions to ∂L/∂x.
+/// </summary>
+internal sealed class ResidualEntry : LayerEntry
+{
+    public override string Kind => "Residual";
+
+    public override bool PassesGradientThrough => true;
+
+    public override int Plan(PlanContext context, LayerSpec spec, int input, string path, int index)
+    {
+        string? typeName = spec.Arguments.Text("Block");
+        BlockSpec? block = context.Block(typeName);
+        if (block is null)
+        {
+            context.Report(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownBlock, spec.LocationOf("Block"), spec.Display(index), context.Owner, typeName ?? "null"));
+            return -1;
+        }
+
+        if (block.Layers.Count == 0)
+        {
+            context.Report(DiagnosticInfo.Create(DiagnosticDescriptors.BlockHasNoLayers, spec.LocationOf("Block"), block.Name, context.Network));
+            return -1;
+        }
+
+        if (!context.EnterBlock(block, spec.LocationOf("Block")))
+        {
+            return -1;
+        }
+
+        int branch = context.PlanSequence(block.Layers, input, path + ".branch", block.Name);
+        context.LeaveBlock();
+        if (branch < 0)
+        {
+            return -1;
+        }
+
+        EquatableArray<int> from = context.ShapeOf(input), to = context.ShapeOf(branch);
+        int shortcut = input;
+        if (!from.Equals(to))
+        {
+            int stride = ProjectionStride(from, to);
+            if (stride < 1)
+            {
+                string why = from.Count != 3 || to.Count != 3 ? "both must be C×H×W" : $"no stride s gives ⌊({LayerCatalog.I(from[1])} − 1)/s⌋ + 1 = {LayerCatalog.I(to[1])} and ⌊({LayerCatalog.I(from[2])} − 1)/s⌋ + 1 = {LayerCatalog.I(to[2])}";
+                context.Report(DiagnosticInfo.Create(DiagnosticDescriptors.ResidualCannotProject, spec.LocationOf("Block"), spec.Display(index), context.Owner, block.Name, Shapes.Text(from), Shapes.Text(to), why));
+                return -1;
+            }
+
+            var projection = new LayerSpec("Conv2D", null,
+                new[] { new ArgumentValue("OutChannels", to[0], null), new ArgumentValue("Kernel", 1, null), new ArgumentValue("Stride", stride, null), new ArgumentValue("Bias", 0, null) }.ToEquatableArray(),
+                spec.Location, spec.ArgumentLocations);
+            shortcut = LayerCatalog.Get("Conv2D").Plan(context, projection, input, path + ".shortcut.0", 0);
+            if (shortcut < 0)
+            {
+                return -1;
+            }
+        }
+
+        return context.AddComputed(this, spec, new[] { branch, shortcut }, to, path, index);
+    }
+
+    /// <summary>The stride s of a 1×1 convolution that maps [C, H, W] to [C', H', W']: ⌊(H − 1)/s⌋ + 1 = H' and the same
+    /// for W; −1 when there is none.</summary>
+    private static int ProjectionStride(EquatableArray<int> from, EquatableArray<int> to)
+    {
+        if (from.Count != 3 || to.Count != 3)
+        {
+            return -1;
+        }
+
+        for (int s = 1; s <= from[1] && s <= from[2]; s++)
+        {
+            if (((from[1] - 1) / s) + 1 == to[1] && ((from[2] - 1) / s) + 1 == to[2])
+            {
+                return s;
+            }
+        }
+
+        return -1;
+    }
+
+    public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes) => input;
+
+    public override string TorchModule(NodeContext c) => IsProjected(c) ? "Residual(branch, shortcut)" : "Residual(branch)";
+
+    public override string Title(NodeContext c) => $"Residual {BlockName(c)}: y = branch(x) + {(IsProjected(c) ? "shortcut(x)" : "x")} {Shapes.Text(c.OutputShape)}";
+
+    public override string ForwardFormula(NodeContext c) =>
+        $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}] = branch(x) + {(IsProjected(c) ? "shortcut(x) (1×1 projection)" : "x (identity shortcut)")}";
+
+    public override string BackwardFormula(NodeContext c) => "d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)";
+
+    public override bool HasBackward(NodeContext c) => false;
+
+    public override void EmitForward(SourceWriter w, NodeContext c) =>
+        w.WriteLine($"global::NetGen.Kernels.Residual.Add<T>({c.Xi(0)}, {c.Xi(1)}, {c.Y});");
+
+    public override void EmitBackward(SourceWriter w, NodeContext c)
+    {
+    }
+
+    private static bool IsProjected(NodeContext c) => c.Plan.Tensors[c.Node.Inputs[1]].Producer >= 0 && c.Plan.Nodes[c.Plan.Tensors[c.Node.Inputs[1]].Producer].Path.StartsWith(c.Node.Path + ".shortcut", System.StringComparison.Ordinal);
+
+    private static string BlockName(NodeContext c)
+    {
+        string name = c.Args.Text("Block") ?? "?";
+        return name.Substring(name.LastIndexOf('.') + 1);
+    }
+}

@@ -1,0 +1,296 @@
+using System.Collections.Generic;
+using NetGen.Generator.Catalog;
+using NetGen.Generator.Model;
+using NetGen.Generator.Planner;
+
+namespace NetGen.Generator.Lowering;
+
+/// <summary>The CPU GEMM kernel of a product (mirrors <c>NetGen.Kernels.GemmMode</c>, whose names the emitter writes).</summary>
+internal enum GemmMode
+{
+    Direct,
+    Packed,
+    PackedParallel,
+}
+
+/// <summary>Where a node stands in the fused narrow pair (Dense ≤ 4 inputs → ReLU → Dense ≤ 4 outputs at the start).</summary>
+internal enum PairRole
+{
+    None,
+    First,
+    Activation,
+    Second,
+}
+
+/// <summary>One GEMM C[m,n] = A[m,k]·B[k,n] at the planned batch, and the kernel chosen for it.</summary>
+internal sealed record GemmChoice(int M, int N, int K, GemmMode Mode);
+
+/// <summary>The CPU's decisions for one node: fusions, the narrow pair, pre-packed weights and its GEMM kernels
+/// (forward x·Wᵀ, backward dy·W and dyᵀ·x), or null where the node has none.</summary>
+internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights);
+
+/// <summary>
+/// The Plan lowered for the CPU: the activation arena (offset of every stored tensor and float cache, in execution order;
+/// views share their source's storage; the narrow pair's hidden tensors are never stored), the int arena of index
+/// caches, the size of a gradient slot, and each node's <see cref="CpuNode"/>.
+/// </summary>
+internal sealed record CpuPlan(
+    Plan Plan,
+    EquatableArray<CpuNode> Nodes,
+    EquatableArray<int> TensorOffsets,
+    EquatableArray<int> CacheOffsets,
+    int ActivationArenaSize,
+    int IndexArenaSize,
+    int GradientSlotSize,
+    bool NarrowPair)
+{
+    public long ActivationBytes => ((long)ActivationArenaSize + ((long)Plan.GradientSlots * GradientSlotSize)) * 4 + (long)IndexArenaSize * 4;
+
+    public bool AnyPackedWeights
+    {
+        get
+        {
+            foreach (CpuNode node in Nodes)
+            {
+                if (node.PackedWeights)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}
+
+/// <summary>
+/// Plan → CPU choices. Everything here is specific to NetGen's CPU kernels: the GEMM kernel per product (the rule of
+/// <c>NetGen.Kernels.Gemm.Choose</c>), pre-packed Wᵀ for Dense layers whose forward GEMM is packed, ReLU fused into the
+/// store of the Dense or Conv2D before it, and the fused narrow pair. A CUDA backend lowers the same Plan its own way.
+/// </summary>
+internal static class CpuLowering
+{
+    /// <summary>Largest input count and output count of a fused narrow pair (the runtime's DenseReLUDense.MaxInputs/MaxOutputs).</summary>
+    internal const int NarrowPairLimit = 4;
+
+    /// <summary>The widest GEMM panel of any machine (NR for float with Vector512): pre-packed Wᵀ rounds its columns up to
+    /// it (<c>PackedGemm.PackedLength</c>).</summary>
+    internal const int WidestPanel = 32;
+
+    public static CpuPlan Lower(Plan plan)
+    {
+        bool pair = IsNarrowPair(plan.Nodes, plan.Tensors);
+        int batch = plan.MaxBatch;
+        var nodes = new List<CpuNode>();
+        for (int i = 0; i < plan.Nodes.Count; i++)
+        {
+            NodePlan node = plan.Nodes[i];
+            PairRole role = pair && i < 3 ? (PairRole)(i + 1) : PairRole.None;
+            bool fusedIntoPrevious = role == PairRole.None && IsFusedReLU(plan, i);
+            bool fusesNext = role == PairRole.None && i + 1 < plan.Nodes.Count && IsFusedReLU(plan, i + 1);
+            GemmChoice? forward = null, data = null, weights = null;
+            bool packed = false;
+            if (node.Kind == "Dense" && role == PairRole.None)
+            {
+                int inputs = plan.Tensors[node.Inputs[0]].Length, outputs = plan.Tensors[node.Output].Length;
+                forward = Choose(batch, outputs, inputs);
+                data = node.InputGradients[0].Route == GradientRoute.None ? null : Choose(batch, inputs, outputs);
+                weights = Choose(outputs, inputs, batch);
+                packed = forward.Mode != GemmMode.Direct;
+            }
+
+            nodes.Add(new CpuNode(i, fusedIntoPrevious, fusesNext, role, packed, forward, data, weights));
+        }
+
+        // The activation arena: each stored output, then the node's float caches, in execution order.
+        var tensorOffsets = new int[plan.Tensors.Count];
+        var cacheOffsets = new int[plan.Caches.Count];
+        for (int t = 0; t < tensorOffsets.Length; t++)
+        {
+            tensorOffsets[t] = -1;
+        }
+
+        int arena = 0, indices = 0;
+        foreach (NodePlan node in plan.Nodes)
+        {
+            TensorPlan output = plan.Tensors[node.Output];
+            if (output.ViewOf >= 0)
+            {
+                tensorOffsets[node.Output] = tensorOffsets[output.ViewOf];
+            }
+            else if (!(pair && node.Ordinal < 2))
+            {
+                tensorOffsets[node.Output] = arena;
+                arena = checked(arena + checked(batch * output.Length));
+            }
+
+            for (int c = 0; c < plan.Caches.Count; c++)
+            {
+                CachePlan cache = plan.Caches[c];
+                if (cache.Node != node.Ordinal)
+                {
+                    continue;
+                }
+
+                int length = cache.PerSample ? checked(batch * cache.Length) : cache.Length;
+                if (cache.IsInt)
+                {
+                    cacheOffsets[c] = indices;
+                    indices = checked(indices + length);
+                }
+                else
+                {
+                    cacheOffsets[c] = arena;
+                    arena = checked(arena + length);
+                }
+            }
+        }
+
+        // A gradient slot holds the widest tensor whose gradient exists (the narrow pair's hidden ones never do), or the
+        // widest input a kernel writes a discarded gradient for.
+        int widest = 1;
+        foreach (TensorPlan t in plan.Tensors)
+        {
+            if (t.NeedsGradient && !(pair && (t.Producer == 0 || t.Producer == 1)))
+            {
+                widest = System.Math.Max(widest, t.Length);
+            }
+        }
+
+        widest = System.Math.Max(widest, plan.OutputSize);
+        foreach (NodePlan node in plan.Nodes)
+        {
+            for (int k = 0; k < node.Inputs.Count; k++)
+            {
+                if (node.InputGradients.Count > k && node.InputGradients[k].Route == GradientRoute.Discard)
+                {
+                    widest = System.Math.Max(widest, plan.Tensors[node.Inputs[k]].Length);
+                }
+            }
+        }
+
+        return new CpuPlan(plan, nodes.ToEquatableArray(), tensorOffsets.ToEquatableArray(), cacheOffsets.ToEquatableArray(), arena, indices, checked(batch * widest), pair);
+    }
+
+    /// <summary>A ReLU whose only input is the output of a Dense or Conv2D that nothing else reads: the kernel before it
+    /// applies max(0, ·) as it stores (its backward needs only its own output, which the fused store writes).</summary>
+    private static bool IsFusedReLU(Plan plan, int index)
+    {
+        if (index <= 0 || plan.Nodes[index].Kind != "ReLU")
+        {
+            return false;
+        }
+
+        NodePlan relu = plan.Nodes[index], previous = plan.Nodes[index - 1];
+        if (relu.Inputs[0] != previous.Output || !LayerCatalog.Get(previous.Kind).FusesReLUEpilogue)
+        {
+            return false;
+        }
+
+        int consumers = 0;
+        foreach (NodePlan n in plan.Nodes)
+        {
+            foreach (int input in n.Inputs)
+            {
+                consumers += input == previous.Output ? 1 : 0;
+            }
+        }
+
+        return consumers == 1 && !(IsNarrowPair(plan.Nodes, plan.Tensors) && index - 1 < 3);
+    }
+
+    /// <summary>
+    /// Whether nodes 0, 1, 2 form a narrow pair that runs as one fused kernel (<c>DenseReLUDense</c>): Dense with at most
+    /// 4 inputs, ReLU, Dense with at most 4 outputs, at the start of the network (the input needs no gradient), each
+    /// reading the previous one's output. Its hidden activations are recomputed in the backward pass instead of stored.
+    /// </summary>
+    internal static bool IsNarrowPair(EquatableArray<NodePlan> nodes, EquatableArray<TensorPlan> tensors) =>
+        nodes.Count >= 3 &&
+        nodes[0].Kind == "Dense" && nodes[1].Kind == "ReLU" && nodes[2].Kind == "Dense" &&
+        nodes[0].Inputs[0] == 0 && nodes[1].Inputs[0] == nodes[0].Output && nodes[2].Inputs[0] == nodes[1].Output &&
+        OnlyConsumer(nodes, nodes[0].Output, 1) && OnlyConsumer(nodes, nodes[1].Output, 2) &&
+        tensors[0].Length is >= 1 and <= NarrowPairLimit &&
+        tensors[nodes[2].Output].Length is >= 1 and <= NarrowPairLimit;
+
+    private static bool OnlyConsumer(EquatableArray<NodePlan> nodes, int tensor, int consumer)
+    {
+        foreach (NodePlan n in nodes)
+        {
+            foreach (int input in n.Inputs)
+            {
+                if (input == tensor && n.Ordinal != consumer)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The GEMM kernel for C[m,n] = A[m,k]·B[k,n], by the rule of <c>NetGen.Kernels.Gemm.Choose</c> (a test keeps the two
+    /// equal): Direct under 6 rows, under 4 columns or depth, or under 2¹⁵ multiply-adds; PackedParallel from 2²⁰; Packed
+    /// in between. The batch is the planned one (BatchSize); see docs/performance.md.
+    /// </summary>
+    internal static GemmChoice Choose(int m, int n, int k) => new(m, n, k, ChooseMode(m, n, k));
+
+    internal static GemmMode ChooseMode(int m, int n, int k)
+    {
+        long work = (long)m * n * k;
+        if (m < 6 || n < 4 || k < 4 || work < (1L << 15))
+        {
+            return GemmMode.Direct;
+        }
+
+        return work >= (1L << 20) ? GemmMode.PackedParallel : GemmMode.Packed;
+    }
+
+    /// <summary>Elements of the fused narrow pair's scratch, <c>DenseReLUDense.ScratchLength</c> in long (a test keeps the two
+    /// equal): (I + 1 + O) rows of the hidden width padded to 16, twice.</summary>
+    internal static long PairScratchLength(int inputs, int hidden, int outputs) =>
+        2L * (inputs + 1 + outputs) * RoundUp(hidden, 16);
+
+    /// <summary>NG0104 for the buffers the CPU kernels allocate beside the arenas: each pre-packed Wᵀ (columns rounded up to
+    /// <see cref="WidestPanel"/>) and the fused narrow pair's scratch.</summary>
+    internal static void CheckSizes(PlanContext context, NetworkSpec spec)
+    {
+        if (context.TooLarge)
+        {
+            return;
+        }
+
+        IReadOnlyList<NodeBuilder> nodes = context.Nodes;
+        IReadOnlyList<TensorPlan> tensors = context.Tensors;
+        bool pair = nodes.Count >= 3 && nodes[0].Entry.Kind == "Dense" && nodes[1].Entry.Kind == "ReLU" && nodes[2].Entry.Kind == "Dense" &&
+            nodes[0].Inputs[0] == 0 && tensors[0].Length <= NarrowPairLimit && tensors[nodes[2].Output].Length <= NarrowPairLimit;
+        if (pair)
+        {
+            long scratch = PairScratchLength(tensors[0].Length, tensors[nodes[0].Output].Length, tensors[nodes[2].Output].Length);
+            if (scratch > NetworkPlanner.MaxArrayLength)
+            {
+                context.ReportTooLarge(nodes[0].Entry.ShapeLocation(nodes[0].Spec), $"the scratch of the fused layers '{nodes[0].Spec.Display(0)}' to '{nodes[2].Spec.Display(2)}'", scratch, "Use fewer units.");
+                return;
+            }
+        }
+
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            NodeBuilder node = nodes[i];
+            int inputs = tensors[node.Inputs[0]].Length, outputs = tensors[node.Output].Length;
+            if (node.Entry.Kind != "Dense" || (pair && i < 3) || ChooseMode(context.Batch, outputs, inputs) == GemmMode.Direct)
+            {
+                continue;
+            }
+
+            long packed = RoundUp(outputs, WidestPanel) * inputs;
+            if (packed > NetworkPlanner.MaxArrayLength)
+            {
+                context.ReportTooLarge(node.Entry.ShapeLocation(node.Spec), $"the pre-packed weights of layer '{node.Spec.Display(i)}'", packed, "Use fewer units or a smaller InputSize.");
+                return;
+            }
+        }
+    }
+
+    private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}
