@@ -45,6 +45,9 @@ internal sealed class Conv2DEntry : LayerEntry
         }
     }
 
+    /// <summary>Set (by the Residual entry, never by an attribute) on the 1×1 projection of a shortcut.</summary>
+    internal const string ProjectionArgument = "Projection";
+
     private static (int O, int K, int S, int P) Args(EquatableArray<ArgumentValue> a) =>
         (a.Int("OutChannels", 0), a.Int("Kernel", 0), a.Int("Stride", 1), a.Int("Padding", 0));
 
@@ -61,6 +64,12 @@ internal sealed class Conv2DEntry : LayerEntry
             shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Network, Shapes.Text(input), "an image C×H×W",
                 "Declare the network's input as InputShape = new[] { C, H, W }, or use Dense layers on vectors."));
             return null;
+        }
+
+        if (spec.Arguments.Bool(ProjectionArgument, false))
+        {
+            // A residual's 1×1 projection shortcut: it samples every S-th position by design (torchvision's downsample).
+            return new[] { o, ((input[1] - 1) / s) + 1, ((input[2] - 1) / s) + 1 }.ToEquatableArray();
         }
 
         int? h = Window2D.Output(input[1], k, p, s, "height", spec, Kind, shapes);

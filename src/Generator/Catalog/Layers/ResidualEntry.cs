@@ -60,7 +60,7 @@ internal sealed class ResidualEntry : LayerEntry
             }
 
             var projection = new LayerSpec("Conv2D", null,
-                new[] { new ArgumentValue("OutChannels", to[0], null), new ArgumentValue("Kernel", 1, null), new ArgumentValue("Stride", stride, null), new ArgumentValue("Bias", 0, null) }.ToEquatableArray(),
+                new[] { new ArgumentValue("OutChannels", to[0], null), new ArgumentValue("Kernel", 1, null), new ArgumentValue("Stride", stride, null), new ArgumentValue("Bias", 0, null), new ArgumentValue(Conv2DEntry.ProjectionArgument, 1, null) }.ToEquatableArray(),
                 spec.Location, spec.ArgumentLocations);
             shortcut = LayerCatalog.Get("Conv2D").Plan(context, projection, input, path + ".shortcut.0", 0);
             if (shortcut < 0)

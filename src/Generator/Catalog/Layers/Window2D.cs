@@ -5,15 +5,18 @@ using NetGen.Generator.Model;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>
-/// The output size of a window sliding over one spatial dimension, out = (N − F + 2P)/S + 1, checked as the CS231n notes
-/// ask: it must be a whole number ≥ 1 (PyTorch would silently drop the last rows). NG0105 shows the arithmetic and a fix.
+/// The output size of a window sliding over one spatial dimension, out = ⌊(N − F + 2P)/S⌋ + 1, checked as the CS231n notes
+/// ask: it must be ≥ 1, and the windows must tile the input, i.e. (N − F + 2P)/S must be a whole number, except that
+/// the remainder may fall in the trailing padding (ResNet's 3×3 stride-2 padding-1 convolution on an even size drops
+/// only a padding row, as PyTorch's floor does). A remainder that would leave real input rows unread is NG0105, which
+/// shows the arithmetic and a fix.
 /// </summary>
 internal static class Window2D
 {
     public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes)
     {
         int span = n - f + (2 * p);
-        string arithmetic = $"({I(n)} − {I(f)} + 2·{I(p)})/{I(s)} + 1";
+        string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1";
         if (span < 0)
         {
             shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Kernel", "Padding"), kind, shapes.Display, shapes.Network, dimension,
@@ -22,16 +25,20 @@ internal static class Window2D
             return null;
         }
 
-        if (span % s != 0)
+        if (!Tiles(n, f, p, s))
         {
+            int ignored = (span % s) - p;
             string fix = "Use " + Alternatives(n, f, p, s);
             shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Stride", "Kernel"), kind, shapes.Display, shapes.Network, dimension,
-                $"{arithmetic} = {Number((double)span / s + 1)} is not a whole number", fix + "."));
+                $"{arithmetic} = {Number((double)span / s + 1)} is not a whole number (the last {I(ignored)} input {(ignored == 1 ? "row" : "rows")} would never be read)", fix + "."));
             return null;
         }
 
         return (span / s) + 1;
     }
+
+    /// <summary>Whether the windows read every input row: the remainder of (N − F + 2P)/S lies within the trailing padding.</summary>
+    public static bool Tiles(int n, int f, int p, int s) => n - f + (2 * p) >= 0 && (n - f + (2 * p)) % s <= p;
 
     /// <summary>"Stride = 2 or Padding = 1": the nearest stride below (else above) and the smallest larger padding that tile.</summary>
     private static string Alternatives(int n, int f, int p, int s)
@@ -40,18 +47,18 @@ internal static class Window2D
         int? stride = null;
         for (int candidate = s - 1; candidate >= 1 && stride is null; candidate--)
         {
-            stride = span % candidate == 0 ? candidate : null;
+            stride = Tiles(n, f, p, candidate) ? candidate : null;
         }
 
         for (int candidate = s + 1; candidate <= span && stride is null; candidate++)
         {
-            stride = span % candidate == 0 ? candidate : null;
+            stride = Tiles(n, f, p, candidate) ? candidate : null;
         }
 
         int? padding = null;
         for (int candidate = p + 1; candidate <= p + s && padding is null; candidate++)
         {
-            padding = (n - f + (2 * candidate)) % s == 0 ? candidate : null;
+            padding = Tiles(n, f, candidate, s) ? candidate : null;
         }
 
         return (stride, padding) switch
