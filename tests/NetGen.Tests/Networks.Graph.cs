@@ -49,7 +49,7 @@ public partial class GcConv { }
 [Conv2D(3, 3, Stride = 2, Padding = 1), Sigmoid, MaxPool2D(3, Stride = 1, Padding = 1), Flatten, Dense(3)]
 public partial class GcConvStridePool { }
 
-[Network(InputShape = new[] { 3, 4, 4 }, BatchSize = 3)]
+[Network(InputShape = new[] { 3, 4, 4 }, BatchSize = 8)]
 [Conv2D(4, 3, Padding = 1, Bias = false), BatchNorm2D, Tanh, Flatten, Dense(6), BatchNorm1D, Tanh, Dense(3)]
 public partial class GcBatchNorm { }
 

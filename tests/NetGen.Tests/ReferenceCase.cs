@@ -19,6 +19,23 @@ internal sealed class ReferenceCase
 
     public int[] Labels => _root.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
+    /// <summary>Regression targets [batch, outputs], flattened (cases with loss mean_squared_error).</summary>
+    public float[] Targets => Floats(_root.GetProperty("targets"));
+
+    public int Batch => _root.GetProperty("batch").GetInt32();
+
+    public int[] InputShape => _root.GetProperty("input_shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+
+    public string[] BufferOrder => _root.TryGetProperty("buffer_order", out JsonElement order) ? order.EnumerateArray().Select(e => e.GetString()!).ToArray() : Array.Empty<string>();
+
+    /// <summary>A buffer's values after step <paramref name="step"/> (float32 buffers; a counter as one value).</summary>
+    public double[] BufferAfterStep(int step, string key) =>
+        Doubles(_root.GetProperty("steps")[step].GetProperty("buffers").GetProperty(key).GetProperty("data"));
+
+    public double[] EvalOutputAfterSteps => Doubles(_root.GetProperty("eval_output_after_steps"));
+
+    public double[] LearningRatePerStep => Doubles(_root.GetProperty("lr_per_step"));
+
     public ulong Seed => _root.GetProperty("seed").GetUInt64();
 
     public string[] ParameterOrder => _root.GetProperty("param_order").EnumerateArray().Select(e => e.GetString()!).ToArray();
