@@ -205,8 +205,8 @@ public sealed class DiagnosticTests
         // Every declaration the Parser accepts plans without throwing (sizes too large for an array are NG0104), so the
         // failure is provoked with a spec the Parser never produces: a layer kind the catalog does not know. The
         // Planner's exception becomes NG9001 with its type and message instead of failing the build with CS8785.
-        var spec = new NetworkSpec("Demo", "Net", 2, 16, new TrainingSpec(LossKind.SoftmaxCrossEntropy, OptimizerKind.Sgd, 0.1, 0.9, 0.9, 0.999, 1e-8, 0),
-            new[] { new LayerSpec((LayerKind)99, null, 2, 0, true, InitKind.Auto, 0, null, null, null) }.ToEquatableArray(), null, EquatableArray<NamedLocation>.Empty);
+        var spec = new NetworkSpec("Demo", "Net", new[] { 2 }.ToEquatableArray(), 16, new TrainingSpec(LossKind.SoftmaxCrossEntropy, OptimizerKind.Sgd, 0.1, 0.9, 0.9, 0.999, 1e-8, 0),
+            new[] { new LayerSpec("NoSuchLayer", null, EquatableArray<ArgumentValue>.Empty, null, EquatableArray<NamedLocation>.Empty) }.ToEquatableArray(), null, EquatableArray<NamedLocation>.Empty);
         NetGenGenerator.PlanResult result = NetGenGenerator.PlanSafely(new ParseResult(spec, EquatableArray<DiagnosticInfo>.Empty));
         Assert.Null(result.Plan);
         DiagnosticInfo d = Assert.Single(result.Diagnostics);

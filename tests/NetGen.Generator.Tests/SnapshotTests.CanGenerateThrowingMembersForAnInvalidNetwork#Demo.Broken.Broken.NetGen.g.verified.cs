@@ -7,7 +7,7 @@ namespace Demo.Broken
     // 'Broken' has errors (see the NG diagnostics); every member below throws.
     // NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; no code is generated. Use a unit count > 0.
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "{version}")]
-    partial class Broken : global::NetGen.INeuralNetwork
+    partial class Broken : global::NetGen.INeuralNetwork<int>
     {
         private const string ErrorMessage = "NetGen generated no code for 'Broken' because its declaration has errors: NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; no code is generated. Use a unit count > 0.";
         /// <summary>Not available: the declaration has errors.</summary>
@@ -25,6 +25,16 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public long Step => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
+        public double LearningRate { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
+        /// <summary>Throws: the declaration has errors.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<int> InputShape => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> BufferTable => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public global::System.Span<float> GetBuffer(string key) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public long GetCounter(string key) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> ParameterTable => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public global::System.Span<float> Parameters => throw new global::System.InvalidOperationException(ErrorMessage);
@@ -39,7 +49,7 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public global::System.ReadOnlySpan<float> GetGradient(string key) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
-        public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> scores) => throw new global::System.InvalidOperationException(ErrorMessage);
+        public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
@@ -69,5 +79,7 @@ namespace Demo.Broken
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => throw new global::System.InvalidOperationException(ErrorMessage);
+        global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => throw new global::System.InvalidOperationException(ErrorMessage);
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => throw new global::System.InvalidOperationException(ErrorMessage);
     }
 }

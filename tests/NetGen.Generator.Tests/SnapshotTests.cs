@@ -76,6 +76,50 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void CanGenerateLeNetWithBatchNorm() => VerifyNetwork("""
+        using NetGen;
+
+        namespace Demo.Vision;
+
+        [Network(InputShape = new[] { 1, 28, 28 }, Optimizer = Optimizer.Adam, LearningRate = 1e-3, WeightDecay = 1e-4)]
+        [Conv2D(20, 5, Name = "conv1", Bias = false), BatchNorm2D(Name = "bn1"), ReLU, MaxPool2D(2)]
+        [Conv2D(50, 5, Name = "conv2"), ReLU, MaxPool2D(2), Flatten]
+        [Dense(500, Name = "fc1"), BatchNorm1D, ReLU, Dense(10, Name = "out")]
+        public partial class LeNet { }
+        """);
+
+    [Fact]
+    public void CanGenerateResidualBlocksDeclaredInAnotherClass() => VerifyNetwork("""
+        using NetGen;
+
+        namespace Demo.Residual;
+
+        [Block]
+        [Conv2D(8, 3, Padding = 1), ReLU, Conv2D(8, 3, Padding = 1)]
+        public class BasicBlock { }
+
+        [Block]
+        [Conv2D(16, 3, Stride = 2, Padding = 1), ReLU, Conv2D(16, 3, Padding = 1)]
+        public class DownBlock { }
+
+        [Network(InputShape = new[] { 3, 16, 16 }, BatchSize = 32, Optimizer = Optimizer.Momentum, LearningRate = 0.1)]
+        [Conv2D(8, 3, Padding = 1), ReLU, Residual(typeof(BasicBlock)), ReLU, Residual(typeof(DownBlock)), ReLU]
+        [Flatten, Dense(10)]
+        public partial class TinyResNet { }
+        """);
+
+    [Fact]
+    public void CanGenerateRegressionWithFloatTargets() => VerifyNetwork("""
+        using NetGen;
+
+        namespace Demo.Regression;
+
+        [Network(InputSize = 13, BatchSize = 32, Loss = Loss.MeanSquaredError, Optimizer = Optimizer.Sgd, LearningRate = 0.01)]
+        [Dense(32), Tanh, Dense(1)]
+        public partial class HousePrice { }
+        """);
+
+    [Fact]
     public void CanGenerateThrowingMembersForAnInvalidNetwork()
     {
         GeneratorHarness.Result result = GeneratorHarness.Run("""

@@ -49,7 +49,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor MissingInputSize = Error(
         "NG0102", Shapes, "Input shape missing or not positive",
-        "Network '{0}' has input shape {1}; the first layer's shape cannot be computed and no code is generated. Set InputSize to the number of input features (> 0), or InputShape to C×H×W for images (e.g. new[] { 1, 28, 28 }), every dimension > 0.");
+        "Network '{0}' has input shape {1}; the first layer's shape cannot be computed and no code is generated. Set InputSize to the number of input features (> 0), or InputShape to C×H×W for images (e.g. new[] {{ 1, 28, 28 }}), every dimension > 0.");
 
     public static readonly DiagnosticDescriptor TooFewClasses = Error(
         "NG0103", Shapes, "Classification loss needs at least two outputs",

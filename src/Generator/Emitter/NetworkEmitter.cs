@@ -228,18 +228,26 @@ internal static partial class NetworkEmitter
 
         w.CloseBrace(";");
         w.WriteLine();
-        w.WriteLine("private static readonly global::NetGen.BufferInfo[] s_buffers = new global::NetGen.BufferInfo[]");
-        w.OpenBrace();
-        foreach (StatePlan s in plan.State)
+        if (plan.BufferCount + plan.CounterCount == 0)
         {
-            if (s.Role == StateRole.Buffer)
+            w.WriteLine("private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers");
+        }
+        else
+        {
+            w.WriteLine("private static readonly global::NetGen.BufferInfo[] s_buffers = new global::NetGen.BufferInfo[]");
+            w.OpenBrace();
+            foreach (StatePlan s in plan.State)
             {
-                string shape = s.Shape.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", s.Shape.Select(d => I(d)))} }}";
-                w.WriteLine($"new global::NetGen.BufferInfo(\"{s.Key}\", \"{s.Layer}\", {shape}, global::NetGen.BufferDtype.{s.Dtype}, {EmitNames.StateConst(s)}, {I(s.Length)}),");
+                if (s.Role == StateRole.Buffer)
+                {
+                    string shape = s.Shape.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", s.Shape.Select(d => I(d)))} }}";
+                    w.WriteLine($"new global::NetGen.BufferInfo(\"{s.Key}\", \"{s.Layer}\", {shape}, global::NetGen.BufferDtype.{s.Dtype}, {EmitNames.StateConst(s)}, {I(s.Length)}),");
+                }
             }
+
+            w.CloseBrace(";");
         }
 
-        w.CloseBrace(";");
         w.WriteLine();
         w.WriteLine("private const string SummaryText =");
         w.Indentation++;

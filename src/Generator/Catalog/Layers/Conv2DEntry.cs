@@ -123,7 +123,7 @@ internal sealed class Conv2DEntry : LayerEntry
     {
         (int o, int k, int s, int p) = Args(c.Args);
         string ci = LayerCatalog.I(c.InputShape[0]);
-        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = Σ_c,u,v W[{LayerCatalog.I(o)},{ci},{LayerCatalog.I(k)},{LayerCatalog.I(k)}][o,c,u,v] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][c, {LayerCatalog.I(s)}i−{LayerCatalog.I(p)}+u, {LayerCatalog.I(s)}j−{LayerCatalog.I(p)}+v]" +
+        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = Σ_c,u,v W[{LayerCatalog.I(o)},{ci},{LayerCatalog.I(k)},{LayerCatalog.I(k)}][o,c,u,v] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][c, {Window2D.Index("i", s, p, "u")}, {Window2D.Index("j", s, p, "v")}]" +
             (c.HasState("bias") ? " + b[o]" : string.Empty) + " (zero padding; im2col + GEMM)";
     }
 

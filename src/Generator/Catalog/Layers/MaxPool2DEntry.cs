@@ -83,7 +83,7 @@ internal sealed class MaxPool2DEntry : LayerEntry
     public override string ForwardFormula(NodeContext c)
     {
         (int k, int s, int p) = Args(c.Args);
-        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][c,i,j] = max_{{u,v < {LayerCatalog.I(k)}}} x[c, {LayerCatalog.I(s)}i−{LayerCatalog.I(p)}+u, {LayerCatalog.I(s)}j−{LayerCatalog.I(p)}+v];  argmax kept for backward (training)";
+        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][c,i,j] = max_{{u,v < {LayerCatalog.I(k)}}} x[c, {Window2D.Index("i", s, p, "u")}, {Window2D.Index("j", s, p, "v")}];  argmax kept for backward (training)";
     }
 
     public override string BackwardFormula(NodeContext c) => "dx = 0;  dx[argmax] += dy";

@@ -70,6 +70,10 @@ internal static class Window2D
         };
     }
 
+    /// <summary>The input index a window reads, for formulas: "i + u", "2i + u", "2i − 1 + u".</summary>
+    public static string Index(string output, int stride, int padding, string offset) =>
+        (stride == 1 ? output : I(stride) + output) + (padding == 0 ? string.Empty : " − " + I(padding)) + " + " + offset;
+
     private static string Number(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
