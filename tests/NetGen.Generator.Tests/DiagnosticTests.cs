@@ -118,6 +118,91 @@ public sealed class DiagnosticTests
             Single("[Network(InputSize = 4, BatchSize = 1)][Dense(130000000), ReLU, Dense(4)] public partial class Net { }", "NG0104", DiagnosticSeverity.Error, "130000000").GetMessage());
 
     [Fact]
+    public void NG0006_ResidualOfAClassThatIsNotABlock() =>
+        Assert.Contains("'Demo.Plain'", Single("public class Plain { } [Network(InputSize = 4)][Residual(typeof(Plain)), Dense(2)] public partial class Net { }", "NG0006", DiagnosticSeverity.Error, "typeof(Plain)").GetMessage());
+
+    [Fact]
+    public void NG0007_BlocksThatContainEachOther() =>
+        Assert.Contains("A → B → A", Single("[Block][Residual(typeof(B))] public class A { } [Block][Residual(typeof(A))] public class B { } [Network(InputSize = 4)][Residual(typeof(A)), Dense(2)] public partial class Net { }", "NG0007", DiagnosticSeverity.Error, "typeof(A)").GetMessage());
+
+    [Fact]
+    public void NG0105_ConvolutionThatDoesNotTileTheInput()
+    {
+        string message = Single("[Network(InputShape = new[] { 1, 7, 7 })][Conv2D(2, 3, Stride = 3), Flatten, Dense(2)] public partial class Net { }", "NG0105", DiagnosticSeverity.Error, "Stride = 3").GetMessage();
+        Assert.Contains("(7 − 3 + 0)/3 + 1 = 2.33 is not a whole number", message);
+        Assert.Contains("Use Stride = 2 or Padding = 1.", message);
+    }
+
+    [Fact]
+    public void NG0105_PoolingWindowLargerThanTheInput() =>
+        Assert.Contains("is less than 1", Single("[Network(InputShape = new[] { 2, 4, 4 })][MaxPool2D(5), Flatten, Dense(2)] public partial class Net { }", "NG0105", DiagnosticSeverity.Error, "5").GetMessage());
+
+    [Fact]
+    public void NG0106_DenseAfterAnImageWithoutFlatten() =>
+        Assert.Contains("[Flatten]", Single("[Network(InputShape = new[] { 1, 6, 6 })][Conv2D(4, 3), Dense(2)] public partial class Net { }", "NG0106", DiagnosticSeverity.Error, "Dense(2)").GetMessage());
+
+    [Fact]
+    public void NG0106_ConvolutionOnAVector() =>
+        Single("[Network(InputSize = 36)][Conv2D(4, 3), Flatten, Dense(2)] public partial class Net { }", "NG0106", DiagnosticSeverity.Error, "Conv2D(4, 3)");
+
+    [Fact]
+    public void NG0106_BatchNorm2DAfterADenseLayer() =>
+        Assert.Contains("BatchNorm1D", Single("[Network(InputSize = 8)][Dense(4), BatchNorm2D, Dense(2)] public partial class Net { }", "NG0106", DiagnosticSeverity.Error, "BatchNorm2D").GetMessage());
+
+    [Fact]
+    public void NG0107_ResidualBlockWhoseShapeNoShortcutCanFollow() =>
+        Assert.Contains("maps [4] to [5]", Single("[Block][Dense(5)] public class Widen { } [Network(InputSize = 4)][Residual(typeof(Widen)), Dense(2)] public partial class Net { }", "NG0107", DiagnosticSeverity.Error, "typeof(Widen)").GetMessage());
+
+    [Fact]
+    public void NG0108_EmptyBlock() =>
+        Single("[Block] public class Empty { } [Network(InputSize = 4)][Residual(typeof(Empty)), Dense(2)] public partial class Net { }", "NG0108", DiagnosticSeverity.Error, "typeof(Empty)");
+
+    [Fact]
+    public void NG0109_InputSizeAndInputShapeDisagree() =>
+        Assert.Contains("(4 features)", Single("[Network(InputSize = 10, InputShape = new[] { 1, 2, 2 })][Flatten, Dense(2)] public partial class Net { }", "NG0109", DiagnosticSeverity.Error, "InputSize = 10").GetMessage());
+
+    [Fact]
+    public void NG0102_InputShapeOfRankTwo() =>
+        Single("[Network(InputShape = new[] { 3, 2 })][Dense(2)] public partial class Net { }", "NG0102", DiagnosticSeverity.Error, "InputShape = new[] { 3, 2 }");
+
+    [Fact]
+    public void NG0103_DoesNotApplyToRegression()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\n[Network(InputSize = 3, Loss = Loss.MeanSquaredError)][Dense(4), Tanh, Dense(1)] public partial class Net { }");
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.CompilationProblems);
+        Assert.Contains("INeuralNetwork<float>", result.Source());
+    }
+
+    [Theory]
+    [InlineData("Conv2D(0, 3)", "0", "OutChannels")]
+    [InlineData("Conv2D(4, 3, Stride = 0)", "Stride = 0", "Stride")]
+    [InlineData("Conv2D(4, 3, Padding = -1)", "Padding = -1", "Padding")]
+    [InlineData("MaxPool2D(2, Padding = 2)", "Padding = 2", "Padding")]
+    [InlineData("BatchNorm2D(Momentum = 1.5)", "Momentum = 1.5", "Momentum")]
+    [InlineData("BatchNorm2D(Epsilon = 0)", "Epsilon = 0", "Epsilon")]
+    public void NG0211_LayerArgumentOutOfRange(string layer, string span, string argument) =>
+        Assert.Contains(argument + " = ", Single($"[Network(InputShape = new[] {{ 2, 8, 8 }})][{layer}, Flatten, Dense(2)] public partial class Net {{ }}", "NG0211", DiagnosticSeverity.Error, span).GetMessage());
+
+    [Fact]
+    public void ABlocksOwnErrorIsReportedOnceOnTheBlockAndEveryNetworkUsingItThrows()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using NetGen;
+            namespace Demo;
+            [Block][Conv2D(0, 3)] public class Bad { }
+            [Network(InputShape = new[] { 2, 8, 8 })][Residual(typeof(Bad)), Flatten, Dense(2)] public partial class One { }
+            [Network(InputShape = new[] { 2, 8, 8 })][Residual(typeof(Bad)), Flatten, Dense(2)] public partial class Two { }
+            """);
+        Diagnostic d = Assert.Single(result.Diagnostics);
+        Assert.Equal("NG0211", d.Id);
+        Assert.Equal("0", SpanText(result, d));
+        Assert.Equal(2, result.Sources.Length);
+        Assert.All(result.Sources, s => Assert.Contains("throw new global::System.InvalidOperationException(ErrorMessage)", s.SourceText.ToString()));
+        Assert.Empty(result.CompilationProblems);
+    }
+
+    [Fact]
     public void NG0201_UnitsNotPositive() =>
         Single("[Network(InputSize = 2)][Dense(-5), Dense(2)] public partial class Net { }", "NG0201", DiagnosticSeverity.Error, "-5");
 

@@ -25,12 +25,29 @@ public sealed class IncrementalityTests
         public static class Helper { public static int Value => 1; }
         """;
 
-    private static readonly string[] TrackedSteps = { TrackingNames.Parse, TrackingNames.Plan, TrackingNames.Source, TrackingNames.Diagnostics };
+    private const string ResidualNetwork = """
+        using NetGen;
+        namespace Demo;
+        [Network(InputShape = new[] { 2, 6, 6 }, LearningRate = 0.1)]
+        [Conv2D(4, 3, Padding = 1), ReLU, Residual(typeof(Block)), Flatten, Dense(3)]
+        public partial class ResNet { }
+        """;
+
+    // The block lives in a file of its own: an edit there changes no syntax tree of the network.
+    private const string BlockFile = """
+        using NetGen;
+        namespace Demo;
+        [Block]
+        [Conv2D(4, 3, Padding = 1), ReLU, Conv2D(4, 3, Padding = 1)]
+        public class Block { }
+        """;
+
+    private static readonly string[] TrackedSteps = { TrackingNames.Parse, TrackingNames.Blocks, TrackingNames.Plan, TrackingNames.Source, TrackingNames.Diagnostics };
 
     [Fact]
     public void SecondRunOnClonedCompilationIsFullyCached()
     {
-        CSharpCompilation compilation = GeneratorHarness.Compilation(Network, Other);
+        CSharpCompilation compilation = GeneratorHarness.Compilation(Network, Other, ResidualNetwork, BlockFile);
         GeneratorDriver driver = GeneratorHarness.Driver().RunGenerators(compilation);
         GeneratorRunResult first = driver.GetRunResult().Results.Single();
 
@@ -102,6 +119,43 @@ public sealed class IncrementalityTests
         string after = result.GeneratedSources.Single().SourceText.ToString();
         Assert.NotEqual(before, after);
         Assert.Contains("Dense 4 → 9", after);
+    }
+
+    [Fact]
+    public void EditingABlockInAnotherFile_RegeneratesTheNetworksThatUseIt()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compilation(ResidualNetwork, BlockFile, Network);
+        GeneratorDriver driver = GeneratorHarness.Driver().RunGenerators(compilation);
+        GeneratorRunResult first = driver.GetRunResult().Results.Single();
+        Assert.Empty(first.Diagnostics);
+        string before = first.GeneratedSources.Single(s => s.HintName.Contains("ResNet")).SourceText.ToString();
+        Assert.Contains("nn.Conv2d(4, 4, 3, padding=1)", before);
+
+        SyntaxTree blockTree = compilation.SyntaxTrees.ElementAt(1);
+        CSharpCompilation edited = compilation.ReplaceSyntaxTree(blockTree, CSharpSyntaxTree.ParseText(BlockFile.Replace("[Conv2D(4, 3, Padding = 1), ReLU, Conv2D(4, 3, Padding = 1)]", "[Conv2D(6, 3, Padding = 1), Tanh, Conv2D(4, 3, Padding = 1)]"), (CSharpParseOptions)blockTree.Options, blockTree.FilePath));
+        driver = driver.RunGenerators(edited);
+
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        string after = result.GeneratedSources.Single(s => s.HintName.Contains("ResNet")).SourceText.ToString();
+        Assert.NotEqual(before, after);
+        Assert.Contains("nn.Conv2d(4, 6, 3, padding=1)", after);
+        Assert.Contains("2.branch.1", after);
+        Assert.Contains("Tanh", after);
+        // The network that uses no block is planned again (blocks are one collection) but gives the same plan: its source
+        // is not emitted again.
+        Assert.Contains(result.TrackedSteps[TrackingNames.Source].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains(result.TrackedSteps[TrackingNames.Source].SelectMany(s => s.Outputs), o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+    }
+
+    [Fact]
+    public void AnUnrelatedEditNextToABlock_DoesNotRegenerate()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compilation(ResidualNetwork, BlockFile, Other);
+        GeneratorDriver driver = GeneratorHarness.Driver().RunGenerators(compilation);
+        SyntaxTree otherTree = compilation.SyntaxTrees.Last();
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(otherTree, CSharpSyntaxTree.ParseText(Other.Replace("=> 1", "=> 2"), (CSharpParseOptions)otherTree.Options, otherTree.FilePath)));
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        Assert.All(result.TrackedSteps[TrackingNames.Source].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
     }
 
     private static void AssertNoRoslynObjects(object? value, string step, HashSet<object> seen)
