@@ -47,7 +47,7 @@ public sealed partial class NetGenGenerator
             var diagnostics = new List<DiagnosticInfo>();
             try
             {
-                List<LayerSpec> layers = ReadLayers(symbol, symbol.Name, diagnostics, cancellationToken);
+                List<LayerSpec> layers = ReadLayers(symbol, "block '" + symbol.Name + "'", diagnostics, cancellationToken);
                 return new BlockSpec(symbol.ToDisplayString(), symbol.Name, layers.ToEquatableArray(), location, diagnostics.ToEquatableArray());
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -136,12 +136,12 @@ public sealed partial class NetGenGenerator
 
             if (!Enum.IsDefined(typeof(LossKind), loss))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Loss"), "Loss", loss, name, string.Join(", ", Enum.GetNames(typeof(LossKind)))));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Loss"), "Loss", loss, "network '" + name + "'", string.Join(", ", Enum.GetNames(typeof(LossKind)))));
             }
 
             if (!Enum.IsDefined(typeof(OptimizerKind), optimizer))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Optimizer"), "Optimizer", optimizer, name, string.Join(", ", Enum.GetNames(typeof(OptimizerKind)))));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, At("Optimizer"), "Optimizer", optimizer, "network '" + name + "'", string.Join(", ", Enum.GetNames(typeof(OptimizerKind)))));
             }
 
             // Hyper-parameter values (NG02xx), each reported on its own argument.
@@ -221,7 +221,7 @@ public sealed partial class NetGenGenerator
                 }
             }
 
-            List<LayerSpec> layers = ReadLayers(symbol, name, diagnostics, cancellationToken);
+            List<LayerSpec> layers = ReadLayers(symbol, "network '" + name + "'", diagnostics, cancellationToken);
             var spec = new NetworkSpec(
                 symbol.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
                 name,
@@ -234,7 +234,8 @@ public sealed partial class NetGenGenerator
             return new ParseResult(spec, diagnostics.ToEquatableArray());
         }
 
-        /// <summary>Every attribute of a catalog layer kind, in source order, with NG0004 for a repeated name.</summary>
+        /// <summary>Every attribute of a catalog layer kind, in source order, with NG0004 for a repeated name. <paramref name="owner"/>
+        /// names the declaration in messages: "network 'Net'" or "block 'Basic'".</summary>
         private static List<LayerSpec> ReadLayers(INamedTypeSymbol symbol, string owner, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
         {
             var layers = new List<LayerSpec>();

@@ -119,7 +119,7 @@ public sealed class DiagnosticTests
 
     [Fact]
     public void NG0006_ResidualOfAClassThatIsNotABlock() =>
-        Assert.Contains("'Demo.Plain'", Single("public class Plain { } [Network(InputSize = 4)][Residual(typeof(Plain)), Dense(2)] public partial class Net { }", "NG0006", DiagnosticSeverity.Error, "typeof(Plain)").GetMessage());
+        Assert.Contains("of network 'Net' uses 'Demo.Plain'", Single("public class Plain { } [Network(InputSize = 4)][Residual(typeof(Plain)), Dense(2)] public partial class Net { }", "NG0006", DiagnosticSeverity.Error, "typeof(Plain)").GetMessage());
 
     [Fact]
     public void NG0007_BlocksThatContainEachOther() =>
@@ -197,6 +197,7 @@ public sealed class DiagnosticTests
         Diagnostic d = Assert.Single(result.Diagnostics);
         Assert.Equal("NG0211", d.Id);
         Assert.Equal("0", SpanText(result, d));
+        Assert.Contains("Conv2D layer 'Conv2D #0' of block 'Bad' has OutChannels = 0", d.GetMessage());
         Assert.Equal(2, result.Sources.Length);
         Assert.All(result.Sources, s => Assert.Contains("throw new global::System.InvalidOperationException(ErrorMessage)", s.SourceText.ToString()));
         Assert.Empty(result.CompilationProblems);

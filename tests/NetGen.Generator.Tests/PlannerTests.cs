@@ -359,6 +359,10 @@ public sealed class PlannerTests
         Assert.StartsWith("NG0007", cycle);
         Assert.Contains("A → B → A", cycle);
 
+        BlockSpec bad = Block("Bad", Conv(4, 3, stride: 3));
+        string inBlock = Assert.Single(Create(new[] { 1, 7, 7 }, new[] { bad }, Residual("Demo.Bad"), Layer("Flatten"), Dense(2)).Plan.Errors);
+        Assert.Contains("Conv2D layer 'Conv2D #0' of network 'Net' (block 'Bad'): output height", inBlock);
+
         BlockSpec toVector = Block("V", Dense(5));
         string projection = Assert.Single(Create(new[] { 4 }, new[] { toVector }, Residual("Demo.V"), Dense(2)).Plan.Errors);
         Assert.StartsWith("NG0107", projection);

@@ -128,14 +128,15 @@ internal sealed class ShapeContext
 {
     private readonly List<DiagnosticInfo> _diagnostics;
 
-    public ShapeContext(string network, string display, List<DiagnosticInfo> diagnostics)
+    public ShapeContext(string owner, string display, List<DiagnosticInfo> diagnostics)
     {
-        Network = network;
+        Owner = owner;
         Display = display;
         _diagnostics = diagnostics;
     }
 
-    public string Network { get; }
+    /// <summary>The declaration in messages: "network 'Net'" or "network 'Net' (block 'Basic')".</summary>
+    public string Owner { get; }
 
     /// <summary>The layer's name in messages.</summary>
     public string Display { get; }

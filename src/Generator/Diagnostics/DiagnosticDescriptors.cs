@@ -29,15 +29,15 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DuplicateLayerName = Error(
         "NG0004", Declaration, "Duplicate layer name",
-        "Layer name '{0}' is used by layers {1} and {2} of network '{3}'; names identify layers in summaries and errors. Give each layer a unique Name.");
+        "Layer name '{0}' is used by layers {1} and {2} of {3}; names identify layers in summaries and errors. Give each layer a unique Name.");
 
     public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
         "NG0005", Declaration, "Unknown enum value",
-        "{0} value {1} of network '{2}' is not a defined member of NetGen.{0}; no code is generated. Use one of: {3}.");
+        "{0} value {1} of {2} is not a defined member of NetGen.{0}; no code is generated. Use one of: {3}.");
 
     public static readonly DiagnosticDescriptor UnknownBlock = Error(
         "NG0006", Declaration, "Residual block type is not a [Block]",
-        "Residual layer '{0}' of network '{1}' uses '{2}', which is not a class marked [Block]; no code is generated. Add [Block] and the block's layer attributes to '{2}'.");
+        "Residual layer '{0}' of {1} uses '{2}', which is not a class marked [Block]; no code is generated. Add [Block] and the block's layer attributes to '{2}'.");
 
     public static readonly DiagnosticDescriptor BlockCycle = Error(
         "NG0007", Declaration, "Block contains itself",
@@ -61,15 +61,15 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor OutputSizeNotWhole = Error(
         "NG0105", Shapes, "Window does not tile the input",
-        "{0} layer '{1}' of network '{2}': output {3} = {4}; no code is generated. {5}");
+        "{0} layer '{1}' of {2}: output {3} = {4}; no code is generated. {5}");
 
     public static readonly DiagnosticDescriptor WrongInputRank = Error(
         "NG0106", Shapes, "Layer receives a tensor of the wrong rank",
-        "{0} layer '{1}' of network '{2}' receives a {3} tensor but takes {4}; no code is generated. {5}");
+        "{0} layer '{1}' of {2} receives a {3} tensor but takes {4}; no code is generated. {5}");
 
     public static readonly DiagnosticDescriptor ResidualCannotProject = Error(
         "NG0107", Shapes, "Residual block changes the shape in a way no shortcut can follow",
-        "Residual layer '{0}' of network '{1}': block '{2}' maps {3} to {4}, which no 1×1 convolution shortcut can produce ({5}); no code is generated. Make the block keep its input's shape, or change only its channels and divide its height and width by a whole stride.");
+        "Residual layer '{0}' of {1}: block '{2}' maps {3} to {4}, which no 1×1 convolution shortcut can produce ({5}); no code is generated. Make the block keep its input's shape, or change only its channels and divide its height and width by a whole stride.");
 
     public static readonly DiagnosticDescriptor BlockHasNoLayers = Error(
         "NG0108", Shapes, "Block has no layers",
@@ -81,11 +81,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnitsNotPositive = Error(
         "NG0201", Values, "Dense units must be positive",
-        "Dense layer '{0}' of network '{1}' has {2} units; no code is generated. Use a unit count > 0.");
+        "Dense layer '{0}' of {1} has {2} units; no code is generated. Use a unit count > 0.");
 
     public static readonly DiagnosticDescriptor DropoutOutOfRange = Error(
         "NG0202", Values, "Dropout probability out of range",
-        "Dropout layer '{0}' of network '{1}' has p = {2}; p is the probability of dropping a value (PyTorch's convention) and must be in [0, 1). No code is generated. Use e.g. 0.5.");
+        "Dropout layer '{0}' of {1} has p = {2}; p is the probability of dropping a value (PyTorch's convention) and must be in [0, 1). No code is generated. Use e.g. 0.5.");
 
     public static readonly DiagnosticDescriptor LearningRateNotPositive = Error(
         "NG0203", Values, "Learning rate must be positive",
@@ -117,11 +117,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ActivationArgumentOutOfRange = Error(
         "NG0209", Values, "Activation parameter out of range",
-        "{0} layer '{1}' of network '{2}' has {3} = {4}; {5}. No code is generated.");
+        "{0} layer '{1}' of {2} has {3} = {4}; {5}. No code is generated.");
 
     public static readonly DiagnosticDescriptor LayerArgumentOutOfRange = Error(
         "NG0211", Values, "Layer argument out of range",
-        "{0} layer '{1}' of network '{2}' has {3} = {4}; {5}. No code is generated.");
+        "{0} layer '{1}' of {2} has {3} = {4}; {5}. No code is generated.");
 
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Optimizer setting has no effect",

@@ -194,7 +194,7 @@ internal sealed class PlanContext
         {
             LayerSpec layer = layers[i];
             string path = prefix.Length == 0 ? I(i) : prefix + "." + I(i);
-            current = LayerCatalog.Get(layer.Kind).Plan(this, block is null ? layer : layer, current, path, i);
+            current = LayerCatalog.Get(layer.Kind).Plan(this, layer, current, path, i);
             if (current < 0 || TooLarge)
             {
                 return -1;
@@ -237,8 +237,8 @@ internal sealed class PlanContext
 
     public void LeaveBlock() => _blockStack.RemoveAt(_blockStack.Count - 1);
 
-    /// <summary>The owner shown in messages: the network, or "block 'B' of network 'N'" inside a block.</summary>
-    public string Owner => _blockStack.Count == 0 ? Network : $"{Network}' (block '{Short(_blockStack[_blockStack.Count - 1])}";
+    /// <summary>The owner shown in messages: "network 'N'", or "network 'N' (block 'B')" inside a block.</summary>
+    public string Owner => _blockStack.Count == 0 ? $"network '{Network}'" : $"network '{Network}' (block '{Short(_blockStack[_blockStack.Count - 1])}')";
 
     /// <summary>Plans one layer with one input: its shape rule, state and caches.</summary>
     public int AddNode(LayerEntry entry, LayerSpec spec, int input, string path, int index)

@@ -45,7 +45,7 @@ internal abstract class BatchNormEntry : LayerEntry
     {
         if (input.Count != Rank)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Network, Shapes.Text(input), Rank == 1 ? "a vector of features" : "an image C×H×W",
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Owner, Shapes.Text(input), Rank == 1 ? "a vector of features" : "an image C×H×W",
                 Rank == 1 ? "Use [BatchNorm2D] after a convolution, or [Flatten] then [BatchNorm1D]." : "Use [BatchNorm1D] after a Dense layer."));
             return null;
         }

@@ -61,7 +61,7 @@ internal sealed class Conv2DEntry : LayerEntry
 
         if (input.Count != 3)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Network, Shapes.Text(input), "an image C×H×W",
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Owner, Shapes.Text(input), "an image C×H×W",
                 "Declare the network's input as InputShape = new[] { C, H, W }, or use Dense layers on vectors."));
             return null;
         }

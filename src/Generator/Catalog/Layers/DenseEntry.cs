@@ -45,7 +45,7 @@ internal sealed class DenseEntry : LayerEntry
 
         if (input.Count != 1)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, "Dense", shapes.Display, shapes.Network, Shapes.Text(input) + " (C×H×W)", "a vector of features",
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, "Dense", shapes.Display, shapes.Owner, Shapes.Text(input) + " (C×H×W)", "a vector of features",
                 $"Insert [Flatten] before it to see the {Shapes.Cross(input)} values as {LayerCatalog.I(NetworkPlanner.ProductLong(input))} features, as nn.Flatten does."));
             return null;
         }

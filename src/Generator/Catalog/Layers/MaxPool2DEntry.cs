@@ -47,7 +47,7 @@ internal sealed class MaxPool2DEntry : LayerEntry
 
         if (input.Count != 3)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Network, Shapes.Text(input), "an image C×H×W",
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Owner, Shapes.Text(input), "an image C×H×W",
                 "Pool the output of a Conv2D layer, before any Flatten."));
             return null;
         }

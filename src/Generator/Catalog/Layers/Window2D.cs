@@ -19,7 +19,7 @@ internal static class Window2D
         string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1";
         if (span < 0)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Kernel", "Padding"), kind, shapes.Display, shapes.Network, dimension,
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Kernel", "Padding"), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is less than 1 (the {I(f)}-wide window is larger than the padded input of {I(n + (2 * p))})",
                 $"Use a kernel of at most {I(n + (2 * p))} or Padding = {I((f - n + 1) / 2)}."));
             return null;
@@ -29,7 +29,7 @@ internal static class Window2D
         {
             int ignored = (span % s) - p;
             string fix = "Use " + Alternatives(n, f, p, s);
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Stride", "Kernel"), kind, shapes.Display, shapes.Network, dimension,
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Stride", "Kernel"), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is not a whole number (the last {I(ignored)} input {(ignored == 1 ? "row" : "rows")} would never be read)", fix + "."));
             return null;
         }
