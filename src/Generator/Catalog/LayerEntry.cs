@@ -99,6 +99,12 @@ internal abstract class LayerEntry
 
     public abstract void EmitBackward(SourceWriter w, NodeContext c);
 
+    /// <summary>The forward differs between training and inference (dropout, batch statistics, a pooling argmax kept).</summary>
+    public virtual bool ReadsTrainingFlag => false;
+
+    /// <summary>The forward draws random numbers keyed by (seed, node, step) (dropout masks).</summary>
+    public virtual bool ReadsRandomStream => false;
+
     /// <summary>The smallest batch a training step accepts (BatchNorm1D needs 2 rows for a variance).</summary>
     public virtual int MinimumTrainingBatch(NodeContext c) => 1;
 

@@ -122,12 +122,18 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// (seed, node, step)) and batch statistics in batch normalisation.</summary>");
         w.WriteLine("public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)");
         w.OpenBrace();
-        bool usesTraining = plan.HasNode("Dropout") || plan.HasNode("BatchNorm1D") || plan.HasNode("BatchNorm2D") || plan.HasNode("MaxPool2D");
+        bool usesTraining = false, usesRandom = false;
+        foreach (NodePlan node in plan.Nodes)
+        {
+            usesTraining |= LayerCatalog.Get(node.Kind).ReadsTrainingFlag;
+            usesRandom |= LayerCatalog.Get(node.Kind).ReadsRandomStream;
+        }
+
         if (!usesTraining)
         {
             w.WriteLine("_ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network");
         }
-        else if (!plan.HasNode("Dropout"))
+        else if (!usesRandom)
         {
             w.WriteLine("_ = seed; _ = step; // no dropout in this network");
         }

@@ -45,19 +45,6 @@ internal sealed record Plan(
 
     public long ParameterBytes => ParameterCount * 4L;
 
-    public bool HasNode(string kind)
-    {
-        foreach (NodePlan node in Nodes)
-        {
-            if (node.Kind == kind)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private int CountOf(StateRole role, StateDtype dtype)
     {
         int count = 0;

@@ -24,6 +24,8 @@ internal abstract class BatchNormEntry : LayerEntry
 
     public override bool TransparentForInit => true;
 
+    public override bool ReadsTrainingFlag => true;
+
     private static (double Momentum, double Epsilon, bool Affine) Args(EquatableArray<ArgumentValue> a) =>
         (a.Number("Momentum", 0.1), a.Number("Epsilon", 1e-5), a.Bool("Affine", true));
 

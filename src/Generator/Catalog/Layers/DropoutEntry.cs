@@ -14,6 +14,10 @@ internal sealed class DropoutEntry : ElementwiseEntry
 
     public override bool TransparentForInit => true;
 
+    public override bool ReadsTrainingFlag => true;
+
+    public override bool ReadsRandomStream => true;
+
     private static double P(EquatableArray<ArgumentValue> args) => args.Number("P", 0);
 
     public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)

@@ -19,6 +19,8 @@ internal sealed class MaxPool2DEntry : LayerEntry
 
     public override bool TransparentForInit => true;
 
+    public override bool ReadsTrainingFlag => true;
+
     private static (int K, int S, int P) Args(EquatableArray<ArgumentValue> a)
     {
         int k = a.Int("Kernel", 0);
