@@ -12,29 +12,35 @@ string model = "cnn";
 string? dataDirectory = null;
 int? epochsOption = null;
 ulong seed = 1;
-for (int i = 0; i < args.Length; i++)
+for (int i = 0; i + 1 < args.Length; i += 2)
 {
-    string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"Option '{args[i]}' needs a value.");
+    string value = args[i + 1];
     switch (args[i])
     {
         case "--model": model = value; break;
         case "--data": dataDirectory = value; break;
         case "--epochs": epochsOption = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--seed": seed = ulong.Parse(value, CultureInfo.InvariantCulture); break;
-        default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --model cnn|mlp, --epochs N, --seed S, --data DIR.");
+        default: return Usage($"unknown option '{args[i]}'");
     }
-    i++;
+}
+if (args.Length % 2 != 0)
+{
+    return Usage($"option '{args[^1]}' needs a value");
 }
 
-INeuralNetwork<int> net = model switch
+INeuralNetwork<int> net;
+switch (model)
 {
-    "cnn" => new MnistCnn(seed),
-    "mlp" => new MnistMlp(seed),
-    _ => throw new ArgumentException($"Unknown model '{model}': use cnn or mlp."),
-};
+    case "cnn": net = new MnistCnn(seed); break;
+    case "mlp": net = new MnistMlp(seed); break;
+    default: return Usage($"unknown model '{model}'");
+}
 
-// Epochs that reach the goal (CNN ≥ 99.0 %, MLP ≥ 98.0 % test accuracy) with margin; see samples/Mnist/README.md.
-int epochs = epochsOption ?? (model == "cnn" ? 4 : 8);
+// Defaults that reach the goal reliably (measured with seeds 1–3 on 2 cores): the CNN first passes 99.0 % test accuracy
+// after 3–5 epochs and ends at 99.17–99.24 % after 6 (10–15 s an epoch); the MLP passes 98.0 % after 5 and ends at
+// 98.23–98.36 % after 10 (under a second an epoch).
+int epochs = epochsOption ?? (model == "cnn" ? 6 : 10);
 dataDirectory ??= DefaultDataDirectory();
 MnistDataset data = LoadOrSynthesize(dataDirectory, seed);
 
@@ -76,6 +82,13 @@ for (int epoch = 0; epoch < epochs; epoch++)
 Console.WriteLine($"{epochs} epochs in {total.Elapsed.TotalSeconds:F1} s");
 Console.WriteLine($"test accuracy: {accuracy:F4}");
 return 0;
+
+static int Usage(string error)
+{
+    Console.Error.WriteLine($"error: {error}");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|mlp] [--epochs N] [--seed S] [--data DIR]");
+    return 2;
+}
 
 // Fraction of test images whose highest score is the label: inference mode, into preallocated buffers.
 static double TestAccuracy(INeuralNetwork net, InMemoryDataset test, float[] scores, int[] predictions)
