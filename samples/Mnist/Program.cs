@@ -38,7 +38,7 @@ switch (model)
 }
 
 // Defaults that reach the goal reliably (measured with seeds 1–3 on 2 cores): the CNN first passes 99.0 % test accuracy
-// after 3–5 epochs and ends at 99.17–99.24 % after 6 (10–15 s an epoch); the MLP passes 98.0 % after 5 and ends at
+// after 3–5 epochs and ends at 99.17–99.24 % after 6 (about 10 s an epoch); the MLP passes 98.0 % after 5 and ends at
 // 98.23–98.36 % after 10 (under a second an epoch).
 int epochs = epochsOption ?? (model == "cnn" ? 6 : 10);
 dataDirectory ??= DefaultDataDirectory();
