@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetGen;
+using NetGen.Data;
+using Samples.Mnist;
+
+// MNIST with a NetGen network: a LeNet-style CNN (--model cnn, the default) or an MLP (--model mlp).
+//   dotnet run -c Release --project samples/Mnist -- [--model cnn|mlp] [--epochs N] [--seed S] [--data DIR]
+// Data: --data DIR, else $NETGEN_MNIST_DIR, else ../shared/data/mnist beside the repository root (the folder holding
+// NetGen.sln). Without the files it says where to put them and trains on a small synthetic set instead.
+string model = "cnn";
+string? dataDirectory = null;
+int? epochsOption = null;
+ulong seed = 1;
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    string value = args[i + 1];
+    switch (args[i])
+    {
+        case "--model": model = value; break;
+        case "--data": dataDirectory = value; break;
+        case "--epochs": epochsOption = int.Parse(value, CultureInfo.InvariantCulture); break;
+        case "--seed": seed = ulong.Parse(value, CultureInfo.InvariantCulture); break;
+        default: return Usage($"unknown option '{args[i]}'");
+    }
+}
+if (args.Length % 2 != 0)
+{
+    return Usage($"option '{args[^1]}' needs a value");
+}
+
+INeuralNetwork<int> net;
+switch (model)
+{
+    case "cnn": net = new MnistCnn(seed); break;
+    case "mlp": net = new MnistMlp(seed); break;
+    default: return Usage($"unknown model '{model}'");
+}
+
+// Defaults that reach the goal reliably (measured with seeds 1–3 on 2 cores): the CNN first passes 99.0 % test accuracy
+// after 3–5 epochs and ends at 99.17–99.24 % after 6 (about 10 s an epoch); the MLP passes 98.0 % after 5 and ends at
+// 98.23–98.36 % after 10 (under a second an epoch).
+int epochs = epochsOption ?? (model == "cnn" ? 6 : 10);
+dataDirectory ??= DefaultDataDirectory();
+MnistDataset data = LoadOrSynthesize(dataDirectory, seed);
+
+// Pixels are in [0, 1]; normalise with the training set's mean and standard deviation (0.1307 and 0.3081 for MNIST).
+(double mean, double std) = MeanAndStd(data.TrainImages);
+Normalize(data.TrainImages, mean, std);
+Normalize(data.TestImages, mean, std);
+Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; pixel mean {mean:F4}, std {std:F4}");
+Console.WriteLine(net.Summary());
+
+// Adam 1e-3, then halved after every other epoch (PyTorch's StepLR(step_size=2, gamma=0.5), stepped once per epoch).
+var schedule = new StepLR(net, stepSize: 2, gamma: 0.5);
+var batches = new Batches(data.TrainCount, net.MaxBatch, seed);
+var x = new float[net.MaxBatch * net.InputSize];
+var y = new int[net.MaxBatch];
+var scores = new float[data.TestCount * net.OutputSize];
+var predictions = new int[data.TestCount];
+double accuracy = 0;
+var total = Stopwatch.StartNew();
+for (int epoch = 0; epoch < epochs; epoch++)
+{
+    var clock = Stopwatch.StartNew();
+    double learningRate = net.LearningRate;
+    batches.Shuffle(epoch);
+    double lossSum = 0;
+    for (int b = 0; b < batches.BatchCount; b++)
+    {
+        int rows = batches.CopyBatch(b, data.Train, x, y);
+        lossSum += net.TrainStep(x.AsSpan(0, rows * net.InputSize), y.AsSpan(0, rows));
+    }
+    double trainSeconds = clock.Elapsed.TotalSeconds;
+    schedule.Step();
+
+    accuracy = TestAccuracy(net, data.Test, scores, predictions);
+    Console.WriteLine($"epoch {epoch + 1,2}/{epochs}: lr {learningRate:G3}, training loss {lossSum / batches.BatchCount:F4}, " +
+                      $"test accuracy {accuracy:F4}, {trainSeconds:F1} s training + {clock.Elapsed.TotalSeconds - trainSeconds:F1} s test");
+}
+
+Console.WriteLine($"{epochs} epochs in {total.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"test accuracy: {accuracy:F4}");
+return 0;
+
+static int Usage(string error)
+{
+    Console.Error.WriteLine($"error: {error}");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|mlp] [--epochs N] [--seed S] [--data DIR]");
+    return 2;
+}
+
+// Fraction of test images whose highest score is the label: inference mode, into preallocated buffers.
+static double TestAccuracy(INeuralNetwork net, InMemoryDataset test, float[] scores, int[] predictions)
+{
+    net.Predict(test.Features, scores);
+    NetworkExtensions.ArgMax(scores, net.OutputSize, predictions);
+    int correct = 0;
+    for (int i = 0; i < test.Count; i++)
+    {
+        correct += predictions[i] == test.Labels[i] ? 1 : 0;
+    }
+    return (double)correct / test.Count;
+}
+
+// $NETGEN_MNIST_DIR, else ../shared/data/mnist relative to the nearest folder above the working directory or the
+// program that holds NetGen.sln, else ../shared/data/mnist relative to the working directory.
+static string DefaultDataDirectory()
+{
+    string? fromEnvironment = Environment.GetEnvironmentVariable(Mnist.EnvironmentVariable);
+    if (!string.IsNullOrEmpty(fromEnvironment))
+    {
+        return fromEnvironment;
+    }
+
+    foreach (string start in (ReadOnlySpan<string>)[Environment.CurrentDirectory, AppContext.BaseDirectory])
+    {
+        for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "NetGen.sln")))
+            {
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "mnist"));
+            }
+        }
+    }
+    return Path.GetFullPath(Path.Combine("..", "shared", "data", "mnist"));
+}
+
+static MnistDataset LoadOrSynthesize(string directory, ulong seed)
+{
+    try
+    {
+        Console.WriteLine($"MNIST from {directory}");
+        return Mnist.Load(directory);
+    }
+    catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+    {
+        Console.WriteLine($"MNIST not found: {e.Message}");
+        Console.WriteLine($"Put the four original IDX files (gzip-compressed or not) in {directory}, or pass --data DIR, or set {Mnist.EnvironmentVariable}:");
+        Console.WriteLine("  train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz  t10k-images-idx3-ubyte.gz  t10k-labels-idx1-ubyte.gz");
+        Console.WriteLine("Training on a small synthetic set instead (accuracy on it says nothing about MNIST).");
+        return Synthetic(trainCount: 2000, testCount: 500, seed);
+    }
+}
+
+// Digit k is a bright 6×6 square at cell (k mod 5, k div 5) of a 5×2 grid, jittered by up to 2 pixels, on noise.
+static MnistDataset Synthetic(int trainCount, int testCount, ulong seed)
+{
+    (float[] trainImages, int[] trainLabels) = Make(trainCount, stream: 0);
+    (float[] testImages, int[] testLabels) = Make(testCount, stream: 1);
+    return new MnistDataset(trainImages, trainLabels, testImages, testLabels);
+
+    (float[] Images, int[] Labels) Make(int count, ulong stream)
+    {
+        var images = new float[count * Mnist.ImageSize];
+        var labels = new int[count];
+        ulong key = CounterRng.Key(seed, 1000 + stream, 0, 0);
+        for (int n = 0; n < count; n++)
+        {
+            int label = n % Mnist.Classes;
+            labels[n] = label;
+            int top = 4 + (12 * (label / 5)) + (int)(CounterRng.Bits(key, (ulong)(2 * n)) % 5) - 2;
+            int left = 1 + (5 * (label % 5)) + (int)(CounterRng.Bits(key, (ulong)((2 * n) + 1)) % 3) - 1;
+            Span<float> image = images.AsSpan(n * Mnist.ImageSize, Mnist.ImageSize);
+            for (int p = 0; p < Mnist.ImageSize; p++)
+            {
+                int r = p / Mnist.Columns, c = p % Mnist.Columns;
+                bool inSquare = r >= top && r < top + 6 && c >= left && c < left + 6 && r < Mnist.Rows && c < Mnist.Columns;
+                double noise = 0.15 * Math.Abs(CounterRng.Normal(key, (ulong)((2 * count) + (n * Mnist.ImageSize) + p)));
+                image[p] = (float)Math.Clamp((inSquare ? 0.9 : 0.0) + noise, 0.0, 1.0);
+            }
+        }
+        return (images, labels);
+    }
+}
+
+static (double Mean, double Std) MeanAndStd(ReadOnlySpan<float> values)
+{
+    double sum = 0, sumOfSquares = 0;
+    foreach (float v in values)
+    {
+        sum += v;
+        sumOfSquares += (double)v * v;
+    }
+    double mean = sum / values.Length;
+    return (mean, Math.Sqrt(Math.Max((sumOfSquares / values.Length) - (mean * mean), 1e-12)));
+}
+
+static void Normalize(Span<float> values, double mean, double std)
+{
+    float shift = (float)mean, scale = (float)(1 / std);
+    for (int i = 0; i < values.Length; i++)
+    {
+        values[i] = (values[i] - shift) * scale;
+    }
+}
