@@ -179,6 +179,7 @@ public sealed class DiagnosticTests
     [InlineData("Conv2D(4, 3, Stride = 0)", "Stride = 0", "Stride")]
     [InlineData("Conv2D(4, 3, Padding = -1)", "Padding = -1", "Padding")]
     [InlineData("MaxPool2D(2, Padding = 2)", "Padding = 2", "Padding")]
+    [InlineData("MaxPool2D(0)", "0", "Kernel")]
     [InlineData("BatchNorm2D(Momentum = 1.5)", "Momentum = 1.5", "Momentum")]
     [InlineData("BatchNorm2D(Epsilon = 0)", "Epsilon = 0", "Epsilon")]
     public void NG0211_LayerArgumentOutOfRange(string layer, string span, string argument) =>

@@ -349,6 +349,25 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void TheProjectionTakesTheBranchsStrideWhenItFits()
+    {
+        // 4×4 → 2×2 through a 1×1 stride-3 convolution: strides 2 and 3 both give ⌊(4 − 1)/s⌋ + 1 = 2; the branch's is taken.
+        BlockSpec block = Block("S3", Conv(4, 1, stride: 3));
+        Plan plan = Create(new[] { 2, 4, 4 }, new[] { block }, Residual("Demo.S3"), Layer("Flatten"), Dense(2)).Plan;
+        Assert.Empty(plan.Errors);
+        Assert.Equal(3, plan.Nodes.Single(n => n.Path == "0.shortcut.0").Arguments.Int("Stride", 0));
+    }
+
+    [Fact]
+    public void InitialisationLooksThroughTheResidualAdditionToTheReLUAfterIt()
+    {
+        BlockSpec block = Block("B", Conv(2, 3, padding: 1), Layer("Tanh"), Conv(2, 3, padding: 1));
+        Plan plan = Create(new[] { 2, 4, 4 }, new[] { block }, Residual("Demo.B"), Layer("ReLU"), Layer("Flatten"), Dense(2)).Plan;
+        Assert.Equal(InitDistribution.Uniform, plan.State.Single(s => s.Key == "0.branch.0.weight").Init.Distribution); // Tanh follows
+        Assert.Equal(InitDistribution.Normal, plan.State.Single(s => s.Key == "0.branch.2.weight").Init.Distribution); // ReLU after the sum
+    }
+
+    [Fact]
     public void ResidualErrors_UnknownBlock_Cycle_NoProjection_Empty()
     {
         Assert.StartsWith("NG0006", Assert.Single(Create(new[] { 4 }, Array.Empty<BlockSpec>(), Residual("Demo.Missing"), Dense(2)).Plan.Errors));

@@ -223,7 +223,7 @@ namespace Demo.Vision
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
-            global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "batch normalisation needs at least 2 rows to compute a variance");
+            global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
@@ -237,7 +237,7 @@ namespace Demo.Vision
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
-            global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "batch normalisation needs at least 2 rows to compute a variance");
+            global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
@@ -251,7 +251,7 @@ namespace Demo.Vision
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
-            global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "batch normalisation needs at least 2 rows to compute a variance");
+            global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             global::NetGen.GradCheck.Widen(_core.Buffers, core.Buffers);

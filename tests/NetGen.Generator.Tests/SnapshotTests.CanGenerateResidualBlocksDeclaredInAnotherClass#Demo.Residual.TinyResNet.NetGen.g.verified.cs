@@ -346,20 +346,20 @@ namespace Demo.Residual
             global::NetGen.Initializers.Normal(p.Slice(L2_Branch_0_Weight, 576), 0.16666666666666666, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 2, 0));
             // "2.branch.0.bias" [8]: constant 0
             p.Slice(L2_Branch_0_Bias, 8).Fill((float)0);
-            // "2.branch.2.weight" [8, 8, 3, 3]: Glorot uniform: U(±√(6/(n_in+n_out))) = U(±√(6/(72+72)))
-            global::NetGen.Initializers.Uniform(p.Slice(L2_Branch_2_Weight, 576), 0.2041241452319315, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 4, 0));
+            // "2.branch.2.weight" [8, 8, 3, 3]: He normal: N(0, 2/n_in), std = √(2/72)
+            global::NetGen.Initializers.Normal(p.Slice(L2_Branch_2_Weight, 576), 0.16666666666666666, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 4, 0));
             // "2.branch.2.bias" [8]: constant 0
             p.Slice(L2_Branch_2_Bias, 8).Fill((float)0);
             // "4.branch.0.weight" [16, 8, 3, 3]: He normal: N(0, 2/n_in), std = √(2/72)
             global::NetGen.Initializers.Normal(p.Slice(L4_Branch_0_Weight, 1152), 0.16666666666666666, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 6, 0));
             // "4.branch.0.bias" [16]: constant 0
             p.Slice(L4_Branch_0_Bias, 16).Fill((float)0);
-            // "4.branch.2.weight" [16, 16, 3, 3]: Glorot uniform: U(±√(6/(n_in+n_out))) = U(±√(6/(144+144)))
-            global::NetGen.Initializers.Uniform(p.Slice(L4_Branch_2_Weight, 2304), 0.14433756729740643, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 8, 0));
+            // "4.branch.2.weight" [16, 16, 3, 3]: He normal: N(0, 2/n_in), std = √(2/144)
+            global::NetGen.Initializers.Normal(p.Slice(L4_Branch_2_Weight, 2304), 0.11785113019775792, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 8, 0));
             // "4.branch.2.bias" [16]: constant 0
             p.Slice(L4_Branch_2_Bias, 16).Fill((float)0);
-            // "4.shortcut.0.weight" [16, 8, 1, 1]: Glorot uniform: U(±√(6/(n_in+n_out))) = U(±√(6/(8+16)))
-            global::NetGen.Initializers.Uniform(p.Slice(L4_Shortcut_0_Weight, 128), 0.5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 10, 0));
+            // "4.shortcut.0.weight" [16, 8, 1, 1]: He normal: N(0, 2/n_in), std = √(2/8)
+            global::NetGen.Initializers.Normal(p.Slice(L4_Shortcut_0_Weight, 128), 0.5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 10, 0));
             // "7.weight" [10, 1024]: Glorot uniform: U(±√(6/(n_in+n_out))) = U(±√(6/(1024+10)))
             global::NetGen.Initializers.Uniform(p.Slice(L7_Weight, 10240), 0.07617550741785384, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 11, 0));
             // "7.bias" [10]: constant 0

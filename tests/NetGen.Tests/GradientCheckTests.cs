@@ -14,7 +14,7 @@ public sealed class GradientCheckTests
         nameof(GcIdentity), nameof(GcDropout), nameof(GcHinge), nameof(GcWeightDecay), nameof(GcInputActivation),
         nameof(HingeSgd), nameof(GcReLUUnfused), nameof(GcNarrowPair),
         nameof(GcConv), nameof(GcConvStridePool), nameof(GcBatchNorm), nameof(GcResidual), nameof(GcDenseResidual),
-        nameof(CnnMomentum), nameof(BnAdam), nameof(ResnetSgd),
+        nameof(CnnMomentum), nameof(BnAdam),
     };
 
     private static INeuralNetwork<int> Create(string name) => name switch
@@ -41,18 +41,19 @@ public sealed class GradientCheckTests
         nameof(GcDenseResidual) => new GcDenseResidual(7),
         nameof(CnnMomentum) => new CnnMomentum(7),
         nameof(BnAdam) => new BnAdam(7),
-        nameof(ResnetSgd) => new ResnetSgd(7),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
     /// <summary>
     /// 1e-7 ("good" in the notes), except where some elements' gradients are ~1e-7 themselves, so the float64 centered
     /// difference's round-off (≈ ε·L/h ≈ 1e-11 absolute) is 1e-5 relative: weights feeding a BatchNorm (which divides
-    /// out their scale) and the deep residual stacks (the notes: deeper nets accumulate error).
+    /// out their scale) and the residual stack (the notes: deeper nets accumulate error). The residual stack is checked
+    /// with Tanh (GcResidual): with ReLUs (ResnetSgd, PyTorch-referenced instead) an element whose gradient is ~1e-8 can
+    /// sit within h of a kink, where a centered difference is not the derivative.
     /// </summary>
     private static double Threshold(string name) => name switch
     {
-        nameof(GcBatchNorm) or nameof(BnAdam) or nameof(GcResidual) or nameof(ResnetSgd) => 1e-5,
+        nameof(GcBatchNorm) or nameof(BnAdam) or nameof(GcResidual) => 1e-5,
         _ => 1e-7,
     };
 

@@ -131,11 +131,43 @@ public sealed class GraphNetworkTests
         var net = new BnAdam(1);
         (float[] x, int[] labels) = GradientCheckTests.Batch(net, 1, 4);
         float[] before = net.Parameters.ToArray();
-        Assert.Contains("at least 2", Assert.Throws<ArgumentException>(() => net.TrainStep(x, labels)).Message);
+        string message = Assert.Throws<ArgumentException>(() => net.TrainStep(x, labels)).Message;
+        Assert.Contains("at least 2", message);
+        Assert.Contains("(BatchNorm1D)", message);
         Assert.Equal(before, net.Parameters.ToArray());
         Assert.Equal(0, net.GetCounter("1.num_batches_tracked"));
         var outputs = new float[BnAdam.OutputSize];
         net.Predict(x, outputs); // inference on one row is fine: it uses the running statistics
+    }
+
+    [Fact]
+    public void AStepLRResumedAfterLoadTrainingStateContinuesTheSchedule()
+    {
+        (float[] x, int[] labels) = GradientCheckTests.Batch(new StepLrMomentum(1), 8, 3);
+        var straight = new StepLrMomentum(5);
+        var schedule = new StepLR(straight, stepSize: 3, gamma: 0.5);
+        for (int i = 0; i < 4; i++)
+        {
+            straight.TrainStep(x, labels);
+            schedule.Step();
+        }
+
+        var saved = new MemoryStream();
+        straight.SaveTrainingState(saved);
+        var resumed = new StepLrMomentum(9);
+        resumed.LoadTrainingState(new MemoryStream(saved.ToArray()));
+        var resumedSchedule = new StepLR(resumed, stepSize: 3, gamma: 0.5, epoch: schedule.Epoch);
+        Assert.Equal(schedule.BaseLearningRate, resumedSchedule.BaseLearningRate);
+        for (int i = 0; i < 4; i++)
+        {
+            straight.TrainStep(x, labels);
+            schedule.Step();
+            resumed.TrainStep(x, labels);
+            resumedSchedule.Step();
+        }
+
+        Assert.Equal(0.025, resumed.LearningRate);
+        Assert.Equal(straight.Parameters.ToArray(), resumed.Parameters.ToArray());
     }
 
     [Fact]

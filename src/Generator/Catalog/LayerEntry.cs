@@ -105,6 +105,13 @@ internal abstract class LayerEntry
     /// <summary>The forward draws random numbers keyed by (seed, node, step) (dropout masks).</summary>
     public virtual bool ReadsRandomStream => false;
 
+    /// <summary>How many input positions one output position steps over in each spatial dimension (Conv2D's and
+    /// MaxPool2D's stride): a residual's projection shortcut takes the product over its branch.</summary>
+    public virtual int SpatialStride(EquatableArray<ArgumentValue> arguments) => 1;
+
+    /// <summary>Why a training batch needs <see cref="MinimumTrainingBatch"/> rows, for the run-time message.</summary>
+    public virtual string MinimumTrainingBatchReason => "it needs more than one row";
+
     /// <summary>The smallest batch a training step accepts (BatchNorm1D needs 2 rows for a variance).</summary>
     public virtual int MinimumTrainingBatch(NodeContext c) => 1;
 

@@ -19,15 +19,22 @@ internal static partial class NetworkEmitter
         string targets = classes ? "labels" : "targets";
         bool buffers = plan.BufferCount + plan.CounterCount > 0;
         int minimumBatch = 1;
+        string minimumReason = string.Empty;
         foreach (NodePlan node in plan.Nodes)
         {
-            minimumBatch = System.Math.Max(minimumBatch, LayerCatalog.Get(node.Kind).MinimumTrainingBatch(new NodeContext(cpu, node)));
+            LayerEntry entry = LayerCatalog.Get(node.Kind);
+            int minimum = entry.MinimumTrainingBatch(new NodeContext(cpu, node));
+            if (minimum > minimumBatch)
+            {
+                minimumBatch = minimum;
+                minimumReason = $"layer '{node.Name}' ({entry.Kind}): {entry.MinimumTrainingBatchReason}";
+            }
         }
 
         string guard = classes
             ? $"int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, \"{name}\");"
             : $"int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, \"{name}\");";
-        string trainingGuard = minimumBatch > 1 ? $"global::NetGen.Guard.MinimumTrainingBatch(B, {I(minimumBatch)}, \"{name}\", \"batch normalisation needs at least {I(minimumBatch)} rows to compute a variance\");" : string.Empty;
+        string trainingGuard = minimumBatch > 1 ? $"global::NetGen.Guard.MinimumTrainingBatch(B, {I(minimumBatch)}, \"{name}\", \"{minimumReason}\");" : string.Empty;
 
         w.WriteLine("private readonly Core<float> _core = new Core<float>();");
         w.WriteLine("private ulong _seed; // set by the constructor and by LoadTrainingState");

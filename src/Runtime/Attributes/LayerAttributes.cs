@@ -106,7 +106,8 @@ public sealed class DropoutAttribute : LayerAttribute
 
 /// <summary>
 /// 2-D convolution, PyTorch's <c>nn.Conv2d(C, outChannels, kernel, stride, padding)</c>: input [C, H, W] → output
-/// [outChannels, Ho, Wo] with Ho = (H − kernel + 2·Padding)/Stride + 1, which must be a whole number ≥ 1 (NG0105).
+/// [outChannels, Ho, Wo] with Ho = ⌊(H − kernel + 2·Padding)/Stride⌋ + 1 ≥ 1, where the windows must read every input
+/// row: the remainder of the division may only fall in the trailing padding (NG0105).
 /// Weight [outChannels, C, kernel, kernel], bias [outChannels].
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]

@@ -54,8 +54,9 @@ public sealed class NetworkAttribute : Attribute
     public double Alpha { get; set; } = 0.99;
 
     /// <summary>
-    /// L2 regularisation strength λ ≥ 0: the loss gains ½·λ·Σw² over every Dense weight matrix (not biases, not PReLU
-    /// slopes), and the gradient gains λ·w. This equals PyTorch's <c>weight_decay</c> on the weight parameter group.
+    /// L2 regularisation strength λ ≥ 0: the loss gains ½·λ·Σw² over every Dense and Conv2D weight (not biases, PReLU
+    /// slopes or BatchNorm γ/β), and the gradient gains λ·w. This equals PyTorch's <c>weight_decay</c> of SGD and Adam on
+    /// the weight parameter group. (Decoupled decay, as AdamW's, is a different setting of that optimizer.)
     /// </summary>
     public double WeightDecay { get; set; }
 

@@ -22,7 +22,7 @@ public static class Checkpoint
     /// <paramref name="bufferValues"/>, int64 counters from <paramref name="counters"/>, as PyTorch stores num_batches_tracked).</summary>
     public static void Save(Stream stream, IReadOnlyList<ParameterInfo> table, float[] parameters, IReadOnlyList<BufferInfo> buffers, float[] bufferValues, long[] counters, string network)
     {
-        RequireReadable(parameters.Length + bufferValues.Length, 1, network);
+        RequireReadable((long)parameters.Length + bufferValues.Length + counters.Length, network);
         var writer = new SafeTensorsWriter();
         writer.AddMetadata("format", "pt");
         writer.AddMetadata("netgen.network", network);
@@ -120,7 +120,7 @@ public static class Checkpoint
             throw new ArgumentException($"{stateNames.Count} optimizer state names for {state.Count} state arrays.", nameof(state));
         }
 
-        RequireReadable(parameters.Length + (bufferValues.Length / Math.Max(1, 1 + state.Count)), 1 + state.Count, network);
+        RequireReadable(((long)parameters.Length * (1 + state.Count)) + bufferValues.Length + counters.Length, network);
         var writer = new SafeTensorsWriter();
         writer.AddMetadata("format", "pt");
         writer.AddMetadata("netgen.network", network);
@@ -193,13 +193,13 @@ public static class Checkpoint
 
     /// <summary>Refuses, before anything is written, a file that Load or LoadTrainingState could not read back (its data
     /// section above <see cref="SafeTensorsFile.MaxDataLength"/>), so a save never leaves a checkpoint that cannot be loaded.</summary>
-    internal static void RequireReadable(int parameterCount, int arenas, string network)
+    internal static void RequireReadable(long elements, string network)
     {
-        long bytes = (long)parameterCount * arenas * sizeof(float);
-        if (bytes > SafeTensorsFile.MaxDataLength)
+        // Float32 values, 4 bytes each (a BatchNorm counter takes 8, a few bytes this bound ignores).
+        if (elements * sizeof(float) > SafeTensorsFile.MaxDataLength)
         {
             throw new InvalidOperationException(FormattableString.Invariant(
-                $"'{network}' has {parameterCount:N0} parameters: {arenas} arena(s) of them take {bytes:N0} bytes, more than NetGen's safetensors reader loads ({SafeTensorsFile.MaxDataLength:N0} bytes), so the file could not be loaded back. Nothing was written."));
+                $"'{network}' would write {elements:N0} values ({elements * sizeof(float):N0} bytes), more than NetGen's safetensors reader loads ({SafeTensorsFile.MaxDataLength:N0} bytes), so the file could not be loaded back. Nothing was written."));
         }
     }
 

@@ -16,7 +16,11 @@ public sealed class StepLR
     /// <param name="network">The network whose <see cref="INeuralNetwork.LearningRate"/> the schedule sets.</param>
     /// <param name="stepSize">Calls of <see cref="Step"/> between decays, ≥ 1.</param>
     /// <param name="gamma">The factor of each decay, in (0, 1]. Default 0.1, as PyTorch.</param>
-    public StepLR(INeuralNetwork network, int stepSize, double gamma = 0.1)
+    /// <param name="epoch">Calls of <see cref="Step"/> already made (PyTorch's <c>last_epoch</c>), to resume a schedule after
+    /// <c>LoadTrainingState</c>, which restores the network's current learning rate: the schedule then continues from it.</param>
+    /// <param name="baseLearningRate">lr₀ for <see cref="LearningRateAt"/>; default: the network's learning rate when
+    /// <paramref name="epoch"/> is 0, else lr / γ^⌊epoch / stepSize⌋.</param>
+    public StepLR(INeuralNetwork network, int stepSize, double gamma = 0.1, int epoch = 0, double? baseLearningRate = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         if (stepSize < 1)
@@ -29,10 +33,16 @@ public sealed class StepLR
             throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "StepLR's gamma must be in (0, 1].");
         }
 
+        if (epoch < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "StepLR's epoch must be ≥ 0.");
+        }
+
         _network = network;
         StepSize = stepSize;
         Gamma = gamma;
-        BaseLearningRate = network.LearningRate;
+        Epoch = epoch;
+        BaseLearningRate = baseLearningRate ?? network.LearningRate / Math.Pow(gamma, epoch / stepSize);
     }
 
     /// <summary>Calls of <see cref="Step"/> between decays.</summary>

@@ -80,6 +80,8 @@ internal abstract class BatchNormEntry : LayerEntry
     /// <summary>B·S values per channel are needed in training: BatchNorm1D (S = 1) needs batches of at least 2 rows.</summary>
     public override int MinimumTrainingBatch(NodeContext c) => Spatial(c) == 1 ? 2 : 1;
 
+    public override string MinimumTrainingBatchReason => "batch normalisation over features needs at least 2 rows to compute a variance";
+
     private static int Spatial(NodeContext c) => c.InputLength / c.InputShape[0];
 
     public override string TorchModule(NodeContext c)

@@ -45,6 +45,8 @@ internal sealed class Conv2DEntry : LayerEntry
         }
     }
 
+    public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => arguments.Int("Stride", 1);
+
     /// <summary>Set (by the Residual entry, never by an attribute) on the 1×1 projection of a shortcut.</summary>
     internal const string ProjectionArgument = "Projection";
 

@@ -27,11 +27,16 @@ internal sealed class MaxPool2DEntry : LayerEntry
         return (k, a.Int("Stride", k), a.Int("Padding", 0));
     }
 
+    public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => Args(arguments).S;
+
     public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
         (int k, int s, int p) = Args(spec.Arguments);
         Conv2DEntry.Check(spec, display, owner, diagnostics, "Kernel", k, 1, "the window size must be ≥ 1, e.g. 2");
-        Conv2DEntry.Check(spec, display, owner, diagnostics, "Stride", s, 1, "the stride must be ≥ 1 (it defaults to the kernel)");
+        if (spec.Arguments.Has("Stride"))
+        {
+            Conv2DEntry.Check(spec, display, owner, diagnostics, "Stride", s, 1, "the stride must be ≥ 1 (it defaults to the kernel)");
+        }
         Conv2DEntry.Check(spec, display, owner, diagnostics, "Padding", p, 0, "the padding must be ≥ 0");
         if (k >= 1 && p > k / 2)
         {

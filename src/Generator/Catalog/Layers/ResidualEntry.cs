@@ -19,6 +19,9 @@ internal sealed class ResidualEntry : LayerEntry
 
     public override bool PassesGradientThrough => true;
 
+    /// <summary>Initialisation looks through the addition: a branch's last weight followed (after the sum) by a ReLU starts He.</summary>
+    public override bool TransparentForInit => true;
+
     public override int Plan(PlanContext context, LayerSpec spec, int input, string path, int index)
     {
         string? typeName = spec.Arguments.Text("Block");
@@ -51,7 +54,16 @@ internal sealed class ResidualEntry : LayerEntry
         int shortcut = input;
         if (!from.Equals(to))
         {
-            int stride = ProjectionStride(from, to);
+            int branchStride = 1;
+            foreach (NodeBuilder node in context.Nodes)
+            {
+                if (node.Path.StartsWith(path + ".branch.", System.StringComparison.Ordinal) && !node.Path.Contains(".shortcut."))
+                {
+                    branchStride *= node.Entry.SpatialStride(node.Spec.Arguments);
+                }
+            }
+
+            int stride = ProjectionStride(from, to, branchStride);
             if (stride < 1)
             {
                 string why = from.Count != 3 || to.Count != 3 ? "both must be C×H×W" : $"no stride s gives ⌊({LayerCatalog.I(from[1])} − 1)/s⌋ + 1 = {LayerCatalog.I(to[1])} and ⌊({LayerCatalog.I(from[2])} − 1)/s⌋ + 1 = {LayerCatalog.I(to[2])}";
@@ -73,12 +85,18 @@ internal sealed class ResidualEntry : LayerEntry
     }
 
     /// <summary>The stride s of a 1×1 convolution that maps [C, H, W] to [C', H', W']: ⌊(H − 1)/s⌋ + 1 = H' and the same
-    /// for W; −1 when there is none.</summary>
-    private static int ProjectionStride(EquatableArray<int> from, EquatableArray<int> to)
+    /// for W. The product of the branch's strides when it fits (torchvision's downsample uses the block's stride), else
+    /// the smallest that does; −1 when there is none.</summary>
+    private static int ProjectionStride(EquatableArray<int> from, EquatableArray<int> to, int branchStride)
     {
         if (from.Count != 3 || to.Count != 3)
         {
             return -1;
+        }
+
+        if (((from[1] - 1) / branchStride) + 1 == to[1] && ((from[2] - 1) / branchStride) + 1 == to[2])
+        {
+            return branchStride;
         }
 
         for (int s = 1; s <= from[1] && s <= from[2]; s++)
