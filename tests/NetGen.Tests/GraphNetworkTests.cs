@@ -181,7 +181,8 @@ public sealed class GraphNetworkTests
         a.TrainStep(x, labels);
         b.TrainStep(x, labels);
         Assert.NotEqual(a.Parameters.ToArray(), b.Parameters.ToArray());
-        Assert.Throws<ArgumentOutOfRangeException>(() => a.LearningRate = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.LearningRate = -0.1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.LearningRate = double.PositiveInfinity);
         Assert.Throws<ArgumentOutOfRangeException>(() => a.LearningRate = double.NaN);
         Assert.Equal(0.1, a.LearningRate);
     }

@@ -61,7 +61,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("public long Step => _step;");
         w.WriteLine();
         w.WriteLine($"/// <summary>The learning rate the next optimizer step uses: {LayerCatalog.F(plan.Training.LearningRate)} as declared, until a schedule (e.g.");
-        w.WriteLine("/// <see cref=\"global::NetGen.StepLR\"/>) or the caller sets it. Must be finite and &gt; 0.</summary>");
+        w.WriteLine("/// <see cref=\"global::NetGen.StepLR\"/>) or the caller sets it. Must be finite and ≥ 0.</summary>");
         w.WriteLine("public double LearningRate");
         w.OpenBrace();
         w.WriteLine("get => _learningRate;");

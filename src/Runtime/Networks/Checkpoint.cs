@@ -175,9 +175,9 @@ public static class Checkpoint
         double? learningRate = null;
         if (Metadata(file, LearningRateMetadata) is { } lrText)
         {
-            learningRate = double.TryParse(lrText, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr) && lr > 0 && !double.IsInfinity(lr)
+            learningRate = double.TryParse(lrText, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr) && lr >= 0 && !double.IsInfinity(lr)
                 ? lr
-                : throw BadMetadata(file, LearningRateMetadata, network, "a finite number > 0");
+                : throw BadMetadata(file, LearningRateMetadata, network, "a finite number ≥ 0");
         }
 
         float[] parameters = ReadArena(file, table, parameterCount, null);

@@ -71,13 +71,13 @@ public static class Guard
         }
     }
 
-    /// <summary>A learning rate must be finite and &gt; 0; returns it.</summary>
+    /// <summary>A learning rate must be finite and ≥ 0 (a schedule may reach 0, as cosine annealing does); returns it.</summary>
     public static double LearningRate(double value, string network)
     {
-        if (!(value > 0) || double.IsInfinity(value))
+        if (!(value >= 0) || double.IsInfinity(value))
         {
             throw new ArgumentOutOfRangeException(
-                "value", value, $"The learning rate of network '{network}' must be a finite value > 0; it is unchanged.");
+                "value", value, $"The learning rate of network '{network}' must be a finite value ≥ 0; it is unchanged.");
         }
 
         return value;

@@ -1,0 +1,271 @@
+using System;
+
+namespace NetGen;
+
+/// <summary>
+/// A learning-rate schedule that sets a network's <see cref="INeuralNetwork.LearningRate"/> each time
+/// <see cref="Step"/> is called, as PyTorch's <c>torch.optim.lr_scheduler</c> classes set the optimizer's: call it where
+/// PyTorch calls <c>scheduler.step()</c> (after each optimizer step, or after each epoch). The subclasses follow PyTorch
+/// 1.13's formulas, in its recursive ("chainable") form where PyTorch uses it, so the rates have PyTorch's bits
+/// (tests/reference/make_schedule_reference.py).
+/// </summary>
+public abstract class LearningRateSchedule
+{
+    /// <summary>Starts the schedule from the network's current learning rate.</summary>
+    protected LearningRateSchedule(INeuralNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Network = network;
+        BaseLearningRate = network.LearningRate;
+    }
+
+    /// <summary>The network whose learning rate the schedule sets.</summary>
+    public INeuralNetwork Network { get; }
+
+    /// <summary>The learning rate when the schedule was created (PyTorch's <c>base_lr</c>).</summary>
+    public double BaseLearningRate { get; }
+
+    /// <summary>Calls of <see cref="Step"/> so far (PyTorch's <c>last_epoch</c>).</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>Advances the schedule by one and sets the network's learning rate.</summary>
+    public void Step()
+    {
+        Epoch++;
+        Network.LearningRate = Next(Network.LearningRate, Epoch);
+    }
+
+    /// <summary>The learning rate at <paramref name="epoch"/> from the current one.</summary>
+    protected abstract double Next(double current, int epoch);
+
+    /// <summary>Throws unless <paramref name="value"/> is finite and in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    protected static double Require(double value, double min, double max, string name, string rule) =>
+        value >= min && value <= max && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(name, value, rule);
+}
+
+/// <summary>Exponential decay, PyTorch's <c>ExponentialLR(gamma)</c>: lr ← lr·γ at every step (lr = lr₀·γ^t).</summary>
+public sealed class ExponentialLR : LearningRateSchedule
+{
+    /// <summary>Creates the schedule; <paramref name="gamma"/> in (0, 1].</summary>
+    public ExponentialLR(INeuralNetwork network, double gamma)
+        : base(network) => Gamma = Require(gamma, double.Epsilon, 1, nameof(gamma), "ExponentialLR's gamma must be in (0, 1].");
+
+    /// <summary>The factor of each step.</summary>
+    public double Gamma { get; }
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch) => current * Gamma;
+}
+
+/// <summary>1/t decay: lr = lr₀ / (1 + k·t) after t steps (PyTorch: <c>LambdaLR(lambda t: 1 / (1 + k·t))</c>).</summary>
+public sealed class InverseTimeLR : LearningRateSchedule
+{
+    /// <summary>Creates the schedule; <paramref name="k"/> ≥ 0.</summary>
+    public InverseTimeLR(INeuralNetwork network, double k)
+        : base(network) => K = Require(k, 0, double.MaxValue, nameof(k), "InverseTimeLR's k must be a finite value ≥ 0.");
+
+    /// <summary>The decay constant k.</summary>
+    public double K { get; }
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch) => BaseLearningRate * (1.0 / (1.0 + (K * epoch)));
+}
+
+/// <summary>
+/// Cosine annealing without restarts (Loshchilov and Hutter, 2017), PyTorch's <c>CosineAnnealingLR(T_max, eta_min)</c>:
+/// lr_t = η_min + (lr₀ − η_min)·(1 + cos(π·t/T_max))/2, computed in PyTorch's recursive form; past T_max it rises again
+/// (period 2·T_max), as PyTorch's does.
+/// </summary>
+public sealed class CosineAnnealingLR : LearningRateSchedule
+{
+    /// <summary>Creates the schedule; <paramref name="tMax"/> ≥ 1 steps, <paramref name="etaMin"/> ≥ 0.</summary>
+    public CosineAnnealingLR(INeuralNetwork network, int tMax, double etaMin = 0)
+        : base(network)
+    {
+        TMax = tMax >= 1 ? tMax : throw new ArgumentOutOfRangeException(nameof(tMax), tMax, "CosineAnnealingLR's tMax must be ≥ 1.");
+        EtaMin = Require(etaMin, 0, double.MaxValue, nameof(etaMin), "CosineAnnealingLR's etaMin must be a finite value ≥ 0.");
+    }
+
+    /// <summary>Steps from lr₀ down to η_min.</summary>
+    public int TMax { get; }
+
+    /// <summary>The smallest learning rate.</summary>
+    public double EtaMin { get; }
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch)
+    {
+        if ((epoch - 1 - TMax) % (2 * TMax) == 0)
+        {
+            return current + ((BaseLearningRate - EtaMin) * (1 - Math.Cos(Math.PI / TMax)) / 2);
+        }
+
+        return ((1 + Math.Cos(Math.PI * epoch / TMax)) / (1 + Math.Cos(Math.PI * (epoch - 1) / TMax)) * (current - EtaMin)) + EtaMin;
+    }
+}
+
+/// <summary>
+/// Linear warm-up, PyTorch's <c>LinearLR(start_factor, end_factor, total_iters)</c>: the rate starts at
+/// lr₀·startFactor when the schedule is created and moves linearly to lr₀·endFactor over <c>totalIters</c> steps, then
+/// stays there.
+/// </summary>
+public sealed class LinearLR : LearningRateSchedule
+{
+    /// <summary>Creates the schedule and sets the starting rate; factors in (0, 1], <paramref name="totalIters"/> ≥ 1.</summary>
+    public LinearLR(INeuralNetwork network, double startFactor = 1.0 / 3, double endFactor = 1.0, int totalIters = 5)
+        : base(network)
+    {
+        StartFactor = Require(startFactor, double.Epsilon, 1, nameof(startFactor), "LinearLR's startFactor must be in (0, 1].");
+        EndFactor = Require(endFactor, 0, 1, nameof(endFactor), "LinearLR's endFactor must be in [0, 1].");
+        TotalIters = totalIters >= 1 ? totalIters : throw new ArgumentOutOfRangeException(nameof(totalIters), totalIters, "LinearLR's totalIters must be ≥ 1.");
+        network.LearningRate = network.LearningRate * StartFactor;
+    }
+
+    /// <summary>The factor of the first step.</summary>
+    public double StartFactor { get; }
+
+    /// <summary>The factor after <see cref="TotalIters"/> steps.</summary>
+    public double EndFactor { get; }
+
+    /// <summary>Steps of the warm-up.</summary>
+    public int TotalIters { get; }
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch) => epoch > TotalIters
+        ? current
+        : current * (1.0 + ((EndFactor - StartFactor) / ((TotalIters * StartFactor) + ((epoch - 1) * (EndFactor - StartFactor)))));
+}
+
+/// <summary>Whether a smaller or a larger monitored value is better (<see cref="ReduceLROnPlateau"/>).</summary>
+public enum PlateauMode
+{
+    /// <summary>A loss: smaller is better.</summary>
+    Min,
+
+    /// <summary>An accuracy: larger is better.</summary>
+    Max,
+}
+
+/// <summary>
+/// Lower the learning rate when a monitored value stops improving (the CS231n notes' advice), PyTorch's
+/// <c>ReduceLROnPlateau</c>: after more than <c>patience</c> steps without an improvement by more than
+/// <c>threshold</c> (relative: best·(1 ∓ threshold); absolute: best ∓ threshold), lr ← max(lr·factor, minLr) (when that
+/// changes it by more than <c>eps</c>), then <c>cooldown</c> steps during which bad steps are not counted.
+/// </summary>
+public sealed class ReduceLROnPlateau
+{
+    private readonly INeuralNetwork _network;
+    private int _cooldownCounter;
+
+    /// <summary>Creates the schedule with PyTorch's defaults.</summary>
+    public ReduceLROnPlateau(INeuralNetwork network, PlateauMode mode = PlateauMode.Min, double factor = 0.1, int patience = 10,
+        double threshold = 1e-4, bool relativeThreshold = true, int cooldown = 0, double minLearningRate = 0, double eps = 1e-8)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (!(factor > 0 && factor < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "ReduceLROnPlateau's factor must be in (0, 1).");
+        }
+
+        if (patience < 0 || cooldown < 0)
+        {
+            throw new ArgumentOutOfRangeException(patience < 0 ? nameof(patience) : nameof(cooldown), "ReduceLROnPlateau's patience and cooldown must be ≥ 0.");
+        }
+
+        if (!(threshold >= 0) || !(minLearningRate >= 0) || !(eps >= 0))
+        {
+            throw new ArgumentOutOfRangeException(!(threshold >= 0) ? nameof(threshold) : !(minLearningRate >= 0) ? nameof(minLearningRate) : nameof(eps), "ReduceLROnPlateau's threshold, minLearningRate and eps must be ≥ 0.");
+        }
+
+        _network = network;
+        Mode = mode;
+        Factor = factor;
+        Patience = patience;
+        Threshold = threshold;
+        RelativeThreshold = relativeThreshold;
+        Cooldown = cooldown;
+        MinLearningRate = minLearningRate;
+        Eps = eps;
+        Best = mode == PlateauMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+    }
+
+    /// <summary>Smaller or larger is better.</summary>
+    public PlateauMode Mode { get; }
+
+    /// <summary>The factor of a reduction.</summary>
+    public double Factor { get; }
+
+    /// <summary>Steps without improvement tolerated before a reduction.</summary>
+    public int Patience { get; }
+
+    /// <summary>The least improvement that counts.</summary>
+    public double Threshold { get; }
+
+    /// <summary>Whether <see cref="Threshold"/> is relative to the best value (PyTorch's "rel") or absolute ("abs").</summary>
+    public bool RelativeThreshold { get; }
+
+    /// <summary>Steps after a reduction during which bad steps are not counted.</summary>
+    public int Cooldown { get; }
+
+    /// <summary>The learning rate is never reduced below this.</summary>
+    public double MinLearningRate { get; }
+
+    /// <summary>A reduction smaller than this is skipped.</summary>
+    public double Eps { get; }
+
+    /// <summary>The best monitored value so far.</summary>
+    public double Best { get; private set; }
+
+    /// <summary>Consecutive steps without improvement.</summary>
+    public int BadSteps { get; private set; }
+
+    /// <summary>Calls of <see cref="Step"/> so far.</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>Records <paramref name="metric"/> (e.g. the validation loss) and lowers the rate on a plateau.</summary>
+    public void Step(double metric)
+    {
+        if (double.IsNaN(metric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "ReduceLROnPlateau's metric is NaN; the schedule is unchanged.");
+        }
+
+        Epoch++;
+        if (IsBetter(metric))
+        {
+            Best = metric;
+            BadSteps = 0;
+        }
+        else
+        {
+            BadSteps++;
+        }
+
+        if (_cooldownCounter > 0)
+        {
+            _cooldownCounter--;
+            BadSteps = 0;
+        }
+
+        if (BadSteps > Patience)
+        {
+            double old = _network.LearningRate;
+            double lowered = Math.Max(old * Factor, MinLearningRate);
+            if (old - lowered > Eps)
+            {
+                _network.LearningRate = lowered;
+            }
+
+            _cooldownCounter = Cooldown;
+            BadSteps = 0;
+        }
+    }
+
+    private bool IsBetter(double value) => (Mode, RelativeThreshold) switch
+    {
+        (PlateauMode.Min, true) => value < Best * (1.0 - Threshold),
+        (PlateauMode.Min, false) => value < Best - Threshold,
+        (PlateauMode.Max, true) => value > Best * (Threshold + 1.0),
+        _ => value > Best + Threshold,
+    };
+}
