@@ -99,7 +99,7 @@ partial class MnistMlp : global::NetGen.INeuralNetwork<int>
     public long Step => _step;
 
     /// <summary>The learning rate the next optimizer step uses: 0.01 as declared, until a schedule (e.g.
-    /// <see cref="global::NetGen.StepLR"/>) or the caller sets it. Must be finite and &gt; 0.</summary>
+    /// <see cref="global::NetGen.StepLR"/>) or the caller sets it. Must be finite and ≥ 0.</summary>
     public double LearningRate
     {
         get => _learningRate;
