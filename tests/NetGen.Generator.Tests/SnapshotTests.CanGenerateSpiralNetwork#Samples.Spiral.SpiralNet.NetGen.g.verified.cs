@@ -71,6 +71,9 @@ namespace Samples.Spiral
         private ulong _seed; // set by the constructor and by LoadTrainingState
         private long _step;
         private double _learningRate = 1; // the declared LearningRate; schedules change it
+        private double? _clipGradientValue;
+        private double? _clipGradientNorm;
+        private double _lastGradientNorm = double.NaN;
 
         /// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by
         /// (<paramref name="seed"/>, tensor index), so the same seed gives the same network on any machine.</summary>
@@ -92,6 +95,37 @@ namespace Samples.Spiral
         {
             get => _learningRate;
             set => _learningRate = global::NetGen.Guard.LearningRate(value, "SpiralNet");
+        }
+
+        /// <summary>Gradient clipping by value in TrainStep, PyTorch's <c>clip_grad_value_</c>: each gradient element of the data loss
+        /// clamped to ±value before the L2 term and the update; null (the default) = off. Must be finite and &gt; 0.</summary>
+        public double? ClipGradientValue
+        {
+            get => _clipGradientValue;
+            set => _clipGradientValue = global::NetGen.Guard.ClipSetting(value, "ClipGradientValue", "SpiralNet");
+        }
+
+        /// <summary>Gradient clipping by global norm in TrainStep, PyTorch's <c>clip_grad_norm_</c>: one L2 norm n over every parameter's
+        /// data-loss gradient, scaled by min(1, max / (n + 1e-6)) before the L2 term and the update; null (the default) = off.
+        /// Must be finite and &gt; 0. The norm before clipping of the last step is <see cref="LastGradientNorm"/>.</summary>
+        public double? ClipGradientNorm
+        {
+            get => _clipGradientNorm;
+            set => _clipGradientNorm = global::NetGen.Guard.ClipSetting(value, "ClipGradientNorm", "SpiralNet");
+        }
+
+        /// <summary>The global norm of the last TrainStep's data-loss gradient before clipping (NaN when ClipGradientNorm is off).</summary>
+        public double LastGradientNorm => _lastGradientNorm;
+
+        /// <summary>Clipping by value, then by global norm, of the data loss's gradient, as set by the two properties.</summary>
+        private void ClipGradients()
+        {
+            if (_clipGradientValue is double value)
+            {
+                global::NetGen.Kernels.Clipping.ByValue<float>(_core.Grads, value);
+            }
+
+            _lastGradientNorm = _clipGradientNorm is double maxNorm ? global::NetGen.Kernels.Clipping.ByGlobalNorm<float>(_core.Grads, maxNorm) : double.NaN;
         }
 
         /// <summary>The input shape per sample: [features] or [C, H, W].</summary>
@@ -151,7 +185,8 @@ namespace Samples.Spiral
         }
 
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
-        /// loss, backward, optimizer update at <see cref="LearningRate"/>. Returns the mean loss before the update (data loss + L2 term).
+        /// loss, backward, gradient clipping (when set), the L2 term's gradient, optimizer update at <see cref="LearningRate"/>.
+        /// Returns the mean loss before the update (data loss + L2 term).
         /// Invalid arguments throw before anything changes.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
@@ -159,6 +194,8 @@ namespace Samples.Spiral
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
+            ClipGradients();
+            _core.RegularizationBackward();
             _step++;
             _core.Update(_step, _learningRate);
             return (float)loss;
@@ -172,6 +209,7 @@ namespace Samples.Spiral
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
+            _core.RegularizationBackward();
             return (float)loss;
         }
 
@@ -191,6 +229,7 @@ namespace Samples.Spiral
             core.Forward(x, B, training: true, seed, step);
             core.Loss(y, B);
             core.Backward(x, B);
+            core.RegularizationBackward();
             return global::NetGen.GradCheck.Run(s_parameters, core.Params, core.Grads, () =>
             {
                 core.WeightsChanged(); // Run has just nudged one parameter
@@ -346,7 +385,7 @@ namespace Samples.Spiral
                 return loss;
             }
 
-            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss in slot 0) to every parameter gradient.
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss in slot 0) to every parameter gradient of the data loss.
             /// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
@@ -362,6 +401,12 @@ namespace Samples.Spiral
                 // ── [0] dense_0: Dense 2 → 100 · backward ────────────────────────────────────────────────────────
                 // dW[100,2] = dyᵀ · x;  db[100] = Σ_B dy: inside [2]'s fused backward
 
+            }
+
+            /// <summary>The L2 term's gradient, dW += λ·W, added after Backward (and after gradient clipping, which applies to the data
+            /// loss's gradient only, as PyTorch's optimizers add weight_decay inside step()).</summary>
+            public void RegularizationBackward()
+            {
                 // ── L2 regularisation · backward: dW += λ·W, λ = 0.001
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L0_Weight, 200), G(L0_Weight, 200), C(0.001));
                 global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P(L2_Weight, 300), G(L2_Weight, 300), C(0.001));

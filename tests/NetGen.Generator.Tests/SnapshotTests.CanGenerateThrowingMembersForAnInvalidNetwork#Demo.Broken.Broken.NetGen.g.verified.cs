@@ -27,6 +27,12 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public double LearningRate { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
         /// <summary>Throws: the declaration has errors.</summary>
+        public double? ClipGradientValue { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
+        /// <summary>Throws: the declaration has errors.</summary>
+        public double? ClipGradientNorm { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
+        /// <summary>Throws: the declaration has errors.</summary>
+        public double LastGradientNorm => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<int> InputShape => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> BufferTable => throw new global::System.InvalidOperationException(ErrorMessage);

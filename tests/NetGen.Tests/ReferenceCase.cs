@@ -36,6 +36,9 @@ internal sealed class ReferenceCase
 
     public double[] LearningRatePerStep => Doubles(_root.GetProperty("lr_per_step"));
 
+    /// <summary>Any array of numbers of the case by its JSON name.</summary>
+    public double[] Doubles(string property) => Doubles(_root.GetProperty(property));
+
     public ulong Seed => _root.GetProperty("seed").GetUInt64();
 
     public string[] ParameterOrder => _root.GetProperty("param_order").EnumerateArray().Select(e => e.GetString()!).ToArray();

@@ -206,7 +206,7 @@ internal static partial class NetworkEmitter
     private static void EmitBackward(SourceWriter w, CpuPlan cpu)
     {
         Plan plan = cpu.Plan;
-        w.WriteLine("/// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss in slot 0) to every parameter gradient.");
+        w.WriteLine("/// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss in slot 0) to every parameter gradient of the data loss.");
         w.WriteLine("/// Each parameter gradient has exactly one writer, which overwrites it (=, not +=), so nothing is cleared first;");
         w.WriteLine($"/// activation gradients live in {I(plan.GradientSlots)} slot{(plan.GradientSlots == 1 ? string.Empty : "s")}, reused as soon as a gradient is consumed.</summary>");
         w.WriteLine("public void Backward(global::System.ReadOnlySpan<T> x, int B)");
@@ -252,6 +252,17 @@ internal static partial class NetworkEmitter
             w.WriteLine();
         }
 
+        if (!usesX)
+        {
+            w.WriteLine("_ = x; // no node reads the input in backward");
+        }
+
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>The L2 term's gradient, dW += λ·W, added after Backward (and after gradient clipping, which applies to the data");
+        w.WriteLine("/// loss's gradient only, as PyTorch's optimizers add weight_decay inside step()).</summary>");
+        w.WriteLine("public void RegularizationBackward()");
+        w.OpenBrace();
         List<StatePlan> decayed = Decayed(plan);
         if (decayed.Count > 0)
         {
@@ -264,11 +275,6 @@ internal static partial class NetworkEmitter
         else
         {
             w.WriteLine("// no L2 regularisation (WeightDecay = 0)");
-        }
-
-        if (!usesX)
-        {
-            w.WriteLine("_ = x; // no node reads the input in backward");
         }
 
         w.CloseBrace();

@@ -113,4 +113,16 @@ public static class Guard
 
         return rows;
     }
+
+    /// <summary>A clipping setting is null (off) or finite and &gt; 0; returns it.</summary>
+    public static double? ClipSetting(double? value, string setting, string network)
+    {
+        if (value is double v && (!(v > 0) || double.IsInfinity(v)))
+        {
+            throw new ArgumentOutOfRangeException(
+                setting, v, $"{setting} of network '{network}' must be null (off) or a finite value > 0; it is unchanged.");
+        }
+
+        return value;
+    }
 }

@@ -32,6 +32,12 @@ public interface INeuralNetwork
     /// <summary>The learning rate of the next optimizer step (the declared one until changed, e.g. by a schedule).</summary>
     double LearningRate { get; set; }
 
+    /// <summary>Gradient clipping by value in training (PyTorch's clip_grad_value_); null = off.</summary>
+    double? ClipGradientValue { get; set; }
+
+    /// <summary>Gradient clipping by global L2 norm in training (PyTorch's clip_grad_norm_); null = off.</summary>
+    double? ClipGradientNorm { get; set; }
+
     /// <summary>The seed the network was created with, or the one LoadTrainingState restored; it keys the dropout masks.</summary>
     ulong Seed { get; }
 
