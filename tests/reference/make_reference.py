@@ -83,6 +83,13 @@ Loss
       elements, no factor 1/2), so the "mean over the batch" above is here a
       mean over batch and outputs; the script asserts it equals
       sum((y - t)^2) / numel. These cases have "targets" instead of "labels".
+    multiclass_squared_hinge (L2-SVM, field "margin")
+        = mean over batch of sum_{j != y} max(0, f_j - f_y + margin)^2
+        = nn.MultiMarginLoss(p=2, margin) * C (asserted).
+    l1 = nn.L1Loss(); huber = nn.HuberLoss(delta) (field "delta");
+    bce_with_logits = nn.BCEWithLogitsLoss(), targets 0/1 (bernoulli) and,
+      in the last column, probabilities. All three are means over ALL
+      elements, asserted against their explicit formulas, with "targets".
 
 Optimizers
     torch.optim: SGD; SGD(momentum=0.9, dampening=0); SGD(momentum=0.9,
@@ -138,7 +145,8 @@ Files written
     acts_adagrad.json, acts_rmsprop.json,
     hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json,
     cnn_momentum.json, bn_adam.json, resnet_sgd.json, mse_sgd.json,
-    mse_multi_adam.json, steplr_momentum.json  one per case (layout below)
+    mse_multi_adam.json, steplr_momentum.json, squared_hinge_sgd.json,
+    l1_sgd.json, huber_adam.json, bce_momentum.json  one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
     bn.pytorch.safetensors                    bn_adam's float32 model after 3 float32
