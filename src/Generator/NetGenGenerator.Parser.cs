@@ -104,7 +104,7 @@ public sealed partial class NetGenGenerator
             int inputSize = 0, batchSize = 64;
             int[]? inputShape = null;
             int loss = 0, optimizer = 0;
-            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99;
+            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
             {
@@ -129,6 +129,8 @@ public sealed partial class NetGenGenerator
                     case "Epsilon": epsilon = Convert.ToDouble(value); break;
                     case "Alpha": alpha = Convert.ToDouble(value); break;
                     case "WeightDecay": weightDecay = Convert.ToDouble(value); break;
+                    case "Margin": margin = Convert.ToDouble(value); break;
+                    case "Delta": delta = Convert.ToDouble(value); break;
                 }
             }
 
@@ -180,12 +182,34 @@ public sealed partial class NetGenGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AlphaOutOfRange, At("Alpha"), name, alpha));
             }
 
+            if (!(margin > 0) || double.IsInfinity(margin))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MarginNotPositive, At("Margin"), name, margin));
+            }
+
+            if (!(delta > 0) || double.IsInfinity(delta))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DeltaNotPositive, At("Delta"), name, delta));
+            }
+
             if (batchSize <= 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchSizeNotPositive, At("BatchSize"), name, batchSize));
             }
 
-            // Advice: settings the chosen optimizer ignores (NG0301, a warning). Each optimizer entry lists what it reads.
+            // Advice: settings the chosen loss or optimizer ignores (NG0301, a warning). Each entry lists what it reads.
+            var lossKind = (LossKind)loss;
+            if (LossCatalog.TryGet(lossKind) is { } lossEntry)
+            {
+                foreach (string setting in LossCatalog.Settings)
+                {
+                    if (explicitlySet.Contains(setting) && !lossEntry.Reads(setting))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(setting), setting, name, "loss '" + lossKind + "'", string.Join(", ", LossCatalog.ReadersOf(setting))));
+                    }
+                }
+            }
+
             var optimizerKind = (OptimizerKind)optimizer;
             if (OptimizerCatalog.TryGet(optimizerKind) is { } optimizerEntry)
             {
@@ -193,7 +217,7 @@ public sealed partial class NetGenGenerator
                 {
                     if (explicitlySet.Contains(setting) && !optimizerEntry.Reads(setting))
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(setting), setting, name, optimizerKind, string.Join(", ", OptimizerCatalog.ReadersOf(setting))));
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SettingIgnored, At(setting), setting, name, "optimizer '" + optimizerKind + "'", string.Join(", ", OptimizerCatalog.ReadersOf(setting))));
                     }
                 }
 
@@ -227,7 +251,7 @@ public sealed partial class NetGenGenerator
                 name,
                 shape,
                 batchSize,
-                new TrainingSpec((LossKind)loss, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha),
+                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta),
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());

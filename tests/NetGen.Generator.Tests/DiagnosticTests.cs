@@ -254,6 +254,47 @@ public sealed class DiagnosticTests
     public void NG0210_AlphaOutOfRange(string alpha) =>
         Assert.Contains("[0, 1)", Single($"[Network(InputSize = 2, Optimizer = Optimizer.RmsProp, Alpha = {alpha})][Dense(2)] public partial class Net {{ }}", "NG0210", DiagnosticSeverity.Error, $"Alpha = {alpha}").GetMessage());
 
+    [Theory]
+    [InlineData("Loss.MulticlassHinge", "0")]
+    [InlineData("Loss.MulticlassSquaredHinge", "-1")]
+    [InlineData("Loss.MulticlassSquaredHinge", "double.NaN")]
+    [InlineData("Loss.MulticlassHinge", "double.PositiveInfinity")]
+    public void NG0212_MarginNotPositive(string loss, string margin) =>
+        Assert.Contains("Δ > 0", Single($"[Network(InputSize = 2, Loss = {loss}, Margin = {margin})][Dense(3)] public partial class Net {{ }}", "NG0212", DiagnosticSeverity.Error, $"Margin = {margin}").GetMessage());
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-0.5")]
+    public void NG0213_DeltaNotPositive(string delta) =>
+        Assert.Contains("δ > 0", Single($"[Network(InputSize = 2, Loss = Loss.Huber, Delta = {delta})][Dense(1)] public partial class Net {{ }}", "NG0213", DiagnosticSeverity.Error, $"Delta = {delta}").GetMessage());
+
+    [Theory]
+    [InlineData("Loss.SoftmaxCrossEntropy", "Margin = 2", "loss 'SoftmaxCrossEntropy'", "MulticlassHinge, MulticlassSquaredHinge")]
+    [InlineData("Loss.Huber", "Margin = 1", "loss 'Huber'", "MulticlassHinge, MulticlassSquaredHinge")]
+    [InlineData("Loss.MeanSquaredError", "Delta = 0.5", "loss 'MeanSquaredError'", "Huber")]
+    [InlineData("Loss.MulticlassSquaredHinge", "Delta = 2", "loss 'MulticlassSquaredHinge'", "Huber")]
+    public void NG0301_ALossSettingTheLossDoesNotReadIsIgnored(string loss, string setting, string owner, string readers)
+    {
+        string message = Single($"[Network(InputSize = 2, Loss = {loss}, {setting})][Dense(3)] public partial class Net {{ }}", "NG0301", DiagnosticSeverity.Warning, setting).GetMessage();
+        Assert.Contains(owner, message);
+        Assert.EndsWith($"({readers}).", message);
+    }
+
+    [Theory]
+    [InlineData("Loss.MulticlassHinge", "", "MulticlassHinge<T>(", ", 3) / B;")]               // the default margin: the call of old
+    [InlineData("Loss.MulticlassHinge", ", Margin = 0.5", "MulticlassHinge<T>(", ", 3, 0.5) / B;")]
+    [InlineData("Loss.MulticlassSquaredHinge", "", "MulticlassSquaredHinge<T>(", ", 3, 1) / B;")]
+    [InlineData("Loss.MulticlassSquaredHinge", ", Margin = 2", "MulticlassSquaredHinge<T>(", ", 3, 2) / B;")]
+    [InlineData("Loss.Huber", ", Delta = 0.25", "Huber<T>(", ", 3, 0.25) / B;")]
+    public void TheLossSettingsReachTheKernelCall(string loss, string setting, string kernel, string tail)
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run($"using NetGen;\n[Network(InputSize = 2, Loss = {loss}{setting})][Dense(3)] public partial class Net {{ }}");
+        Assert.Empty(result.Diagnostics);
+        string call = result.Source().Split('\n').Single(line => line.Contains("global::NetGen.Kernels.Losses."));
+        Assert.Contains(kernel, call);
+        Assert.EndsWith(tail, call.TrimEnd());
+    }
+
     [Fact]
     public void NG0301_SettingIgnoredIsAWarningAndCodeIsStillGenerated()
     {

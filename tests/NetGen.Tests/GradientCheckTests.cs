@@ -14,7 +14,7 @@ public sealed class GradientCheckTests
         nameof(GcIdentity), nameof(GcDropout), nameof(GcHinge), nameof(GcWeightDecay), nameof(GcInputActivation),
         nameof(HingeSgd), nameof(GcReLUUnfused), nameof(GcNarrowPair),
         nameof(GcConv), nameof(GcConvStridePool), nameof(GcBatchNorm), nameof(GcResidual), nameof(GcDenseResidual),
-        nameof(CnnMomentum), nameof(BnAdam),
+        nameof(CnnMomentum), nameof(BnAdam), nameof(GcSquaredHinge), nameof(GcHingeMargin3),
     };
 
     private static INeuralNetwork<int> Create(string name) => name switch
@@ -41,6 +41,8 @@ public sealed class GradientCheckTests
         nameof(GcDenseResidual) => new GcDenseResidual(7),
         nameof(CnnMomentum) => new CnnMomentum(7),
         nameof(BnAdam) => new BnAdam(7),
+        nameof(GcSquaredHinge) => new GcSquaredHinge(7),
+        nameof(GcHingeMargin3) => new GcHingeMargin3(7),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -111,6 +113,38 @@ public sealed class GradientCheckTests
 
         GradCheckResult result = net.GradCheck(x, targets);
         Assert.Equal(GcMse.ParameterTable.Count, result.Tensors.Count);
+        Assert.True(result.MaxRelativeError < 1e-7, result.ToString());
+    }
+
+    /// <summary>The dense-target losses beyond the MSE: L1 and Huber against targets 2·sin(i) (errors on both sides of
+    /// δ = 0.5), binary cross-entropy against 0/1 labels and probabilities.</summary>
+    [Theory]
+    [InlineData(nameof(GcL1))]
+    [InlineData(nameof(GcHuber))]
+    [InlineData(nameof(GcBce))]
+    [InlineData(nameof(BceMomentum))]
+    public void DenseTargetLossGradientsMatchCenteredDifferences(string name)
+    {
+        INeuralNetwork<float> net = name switch
+        {
+            nameof(GcL1) => new GcL1(7),
+            nameof(GcHuber) => new GcHuber(7),
+            nameof(GcBce) => new GcBce(7),
+            nameof(BceMomentum) => new BceMomentum(7),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+        (float[] x, _) = Batch(net, 3, 11);
+        bool binary = name is nameof(GcBce) or nameof(BceMomentum);
+        float[] targets = Enumerable.Range(0, 3 * net.OutputSize)
+            .Select(i => binary ? (i % 3 == 2 ? (float)((Math.Sin(i) + 1) / 2) : i % 2) : (float)(2 * Math.Sin(i)))
+            .ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            net.TrainStep(x, targets);
+        }
+
+        GradCheckResult result = net.GradCheck(x, targets);
+        Assert.Equal(net.ParameterTable.Count, result.Tensors.Count);
         Assert.True(result.MaxRelativeError < 1e-7, result.ToString());
     }
 

@@ -3,7 +3,8 @@ using NetGen.Tests.Networks;
 namespace NetGen.Tests;
 
 /// <summary>
-/// Convolution, pooling, flatten, batch normalisation, residual blocks, mean squared error and StepLR against PyTorch 1.13
+/// Convolution, pooling, flatten, batch normalisation, residual blocks, the losses beyond softmax cross-entropy (mean
+/// squared error, squared hinge with margin 2, L1, Huber with δ 0.5, binary cross-entropy on logits) and StepLR against PyTorch 1.13
 /// in float64 (tests/reference/make_reference.py wrote the files): outputs, loss, every gradient, the parameters (and
 /// BatchNorm's running statistics and counters) after each of 3 optimizer steps. Tolerance: 1e-5 relative to each
 /// tensor's scale.
@@ -12,15 +13,16 @@ public sealed class PyTorchGraphReferenceTests
 {
     private const double Tolerance = 1e-5;
 
-    public static TheoryData<string> ClassificationCases => new() { "cnn_momentum", "bn_adam", "resnet_sgd" };
+    public static TheoryData<string> ClassificationCases => new() { "cnn_momentum", "bn_adam", "resnet_sgd", "squared_hinge_sgd" };
 
-    public static TheoryData<string> RegressionCases => new() { "mse_sgd", "mse_multi_adam" };
+    public static TheoryData<string> RegressionCases => new() { "mse_sgd", "mse_multi_adam", "l1_sgd", "huber_adam", "bce_momentum" };
 
     private static INeuralNetwork<int> Classifier(string name, ulong seed) => name switch
     {
         "cnn_momentum" => new CnnMomentum(seed),
         "bn_adam" => new BnAdam(seed),
         "resnet_sgd" => new ResnetSgd(seed),
+        "squared_hinge_sgd" => new SquaredHingeSgd(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -28,6 +30,9 @@ public sealed class PyTorchGraphReferenceTests
     {
         "mse_sgd" => new MseSgd(seed),
         "mse_multi_adam" => new MseMultiAdam(seed),
+        "l1_sgd" => new L1Sgd(seed),
+        "huber_adam" => new HuberAdam(seed),
+        "bce_momentum" => new BceMomentum(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -83,6 +83,13 @@ Loss
       elements, no factor 1/2), so the "mean over the batch" above is here a
       mean over batch and outputs; the script asserts it equals
       sum((y - t)^2) / numel. These cases have "targets" instead of "labels".
+    multiclass_squared_hinge (L2-SVM, field "margin")
+        = mean over batch of sum_{j != y} max(0, f_j - f_y + margin)^2
+        = nn.MultiMarginLoss(p=2, margin) * C (asserted).
+    l1 = nn.L1Loss(); huber = nn.HuberLoss(delta) (field "delta");
+    bce_with_logits = nn.BCEWithLogitsLoss(), targets 0/1 (bernoulli) and,
+      in the last column, probabilities. All three are means over ALL
+      elements, asserted against their explicit formulas, with "targets".
 
 Optimizers
     torch.optim: SGD; SGD(momentum=0.9, dampening=0); SGD(momentum=0.9,
@@ -138,7 +145,8 @@ Files written
     acts_adagrad.json, acts_rmsprop.json,
     hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json,
     cnn_momentum.json, bn_adam.json, resnet_sgd.json, mse_sgd.json,
-    mse_multi_adam.json, steplr_momentum.json  one per case (layout below)
+    mse_multi_adam.json, steplr_momentum.json, squared_hinge_sgd.json,
+    l1_sgd.json, huber_adam.json, bce_momentum.json  one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
     bn.pytorch.safetensors                    bn_adam's float32 model after 3 float32
@@ -397,9 +405,44 @@ def mean_squared_error(outputs, targets):
     return loss
 
 
+def multiclass_squared_hinge(logits, labels, margin=1.0):
+    """L2-SVM: mean_b sum_{j != y} max(0, f_j - f_y + margin)^2 = C * nn.MultiMarginLoss(p=2, margin)."""
+    fy = logits.gather(1, labels.view(-1, 1))
+    not_y = 1.0 - F.one_hot(labels, logits.shape[1]).to(logits.dtype)
+    loss = ((F.relu(logits - fy + margin) ** 2) * not_y).sum(dim=1).mean()
+    ref = nn.MultiMarginLoss(p=2, margin=margin)(logits, labels) * logits.shape[1]
+    assert torch.allclose(loss, ref, rtol=1e-14, atol=1e-15), (loss.item(), ref.item())
+    return loss
+
+
+def l1(outputs, targets):
+    """nn.L1Loss(): mean over ALL elements of |y - t|."""
+    loss = nn.L1Loss()(outputs, targets)
+    assert torch.allclose(loss, (outputs - targets).abs().sum() / outputs.numel(), rtol=1e-14, atol=0.0)
+    return loss
+
+
+def huber(outputs, targets, delta=1.0):
+    """nn.HuberLoss(delta): mean over ALL elements of 0.5 e^2 (|e| <= delta) or delta (|e| - 0.5 delta)."""
+    loss = nn.HuberLoss(delta=delta)(outputs, targets)
+    e = (outputs - targets).abs()
+    explicit = torch.where(e <= delta, 0.5 * e * e, delta * (e - 0.5 * delta)).sum() / outputs.numel()
+    assert torch.allclose(loss, explicit, rtol=1e-14, atol=0.0), (loss.item(), explicit.item())
+    return loss
+
+
+def bce_with_logits(outputs, targets):
+    """nn.BCEWithLogitsLoss(): mean over ALL elements of max(f, 0) - f t + log(1 + e^-|f|)."""
+    loss = nn.BCEWithLogitsLoss()(outputs, targets)
+    explicit = (outputs.clamp(min=0) - outputs * targets + torch.log1p(torch.exp(-outputs.abs()))).sum() / outputs.numel()
+    assert torch.allclose(loss, explicit, rtol=1e-13, atol=0.0), (loss.item(), explicit.item())
+    return loss
+
+
 LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "multiclass_hinge": multiclass_hinge,
-          "mean_squared_error": mean_squared_error}
-REGRESSION_LOSSES = {"mean_squared_error"}
+          "mean_squared_error": mean_squared_error, "multiclass_squared_hinge": multiclass_squared_hinge,
+          "l1": l1, "huber": huber, "bce_with_logits": bce_with_logits}
+REGRESSION_LOSSES = {"mean_squared_error", "l1", "huber", "bce_with_logits"}
 
 
 # ---------------------------------------------------------------------------
@@ -510,6 +553,27 @@ def build_mse_3():
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
 
 
+def build_squared_hinge():
+    m = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 4))
+    # As build_hinge: scores spread beyond the margin, so some terms are inactive.
+    with torch.no_grad():
+        m[0].weight.mul_(4.0)
+        m[2].weight.mul_(4.0)
+    return m
+
+
+def build_l1():
+    return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+
+
+def build_huber():
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+def build_bce():
+    return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 4))
+
+
 def build_steplr():
     return nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3))
 
@@ -601,6 +665,29 @@ CASES = [
                      "(dampening 0) with base lr 0.1 and torch.optim.lr_scheduler.StepLR(step_size=3, gamma=0.5), "
                      "scheduler.step() after every optimizer.step(); 10 steps (lr 0.1 x3, 0.05 x3, 0.025 x3, "
                      "0.0125); torch.manual_seed(9)."),
+    # ---- more losses (loss_args become JSON fields after "loss"; bernoulli targets for binary cross-entropy) ----
+    dict(case="squared_hinge_sgd", build=build_squared_hinge, torch_seed=10, input_shape=[5], input_size=5, classes=4,
+         batch=6, seed=42, loss="multiclass_squared_hinge", loss_args=dict(margin=2.0), weight_decay=1e-3,
+         opt=dict(kind="sgd", lr=0.02),
+         description="Linear(5,7)-ReLU-Linear(7,4) (weights x4), squared multiclass hinge (L2-SVM) with margin 2: "
+                     "mean over batch of sum_{j != y} max(0, f_j - f_y + 2)^2 = 4 * nn.MultiMarginLoss(p=2, margin=2), "
+                     "L2 weight decay 1e-3, SGD lr 0.02; torch.manual_seed(10)."),
+    dict(case="l1_sgd", build=build_l1, torch_seed=11, input_shape=[4], input_size=4, classes=2, batch=8,
+         seed=42, loss="l1", weight_decay=0.0, opt=dict(kind="sgd", lr=0.05),
+         description="Linear(4,8)-Tanh-Linear(8,2), nn.L1Loss() (mean over all 16 elements), targets = randn(8,2) "
+                     "float32, no weight decay, SGD lr 0.05; torch.manual_seed(11)."),
+    dict(case="huber_adam", build=build_huber, torch_seed=12, input_shape=[4], input_size=4, classes=3, batch=8,
+         seed=42, loss="huber", loss_args=dict(delta=0.5), weight_decay=0.0,
+         opt=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
+         description="Linear(4,8)-ReLU-Linear(8,3), nn.HuberLoss(delta=0.5) (mean over all 24 elements, errors on "
+                     "both sides of delta), targets = randn(8,3) float32, no weight decay, Adam lr 0.01; "
+                     "torch.manual_seed(12)."),
+    dict(case="bce_momentum", build=build_bce, torch_seed=13, input_shape=[5], input_size=5, classes=4, batch=6,
+         seed=42, loss="bce_with_logits", targets="bernoulli", weight_decay=1e-3,
+         opt=dict(kind="momentum", lr=0.1, momentum=0.9),
+         description="Linear(5,8)-Tanh-Linear(8,4), nn.BCEWithLogitsLoss() (mean over all 24 elements), multi-label "
+                     "targets: bernoulli(0.5) 0/1 in the first 3 columns and a probability rand() in the last, "
+                     "L2 weight decay 1e-3, SGD momentum 0.9 lr 0.1; torch.manual_seed(13)."),
 ]
 
 
@@ -614,6 +701,10 @@ def make_case_data(case):
     shape = case.get("input_shape", [case["input_size"]])
     assert math.prod(shape) == case["input_size"], case["case"]
     x32 = torch.randn(case["batch"], *shape, dtype=torch.float32)
+    if case.get("targets") == "bernoulli":
+        t = torch.bernoulli(torch.full((case["batch"], case["classes"]), 0.5, dtype=torch.float32))
+        t[:, -1] = torch.rand(case["batch"], dtype=torch.float32)
+        return model32, x32, t
     if case["loss"] in REGRESSION_LOSSES:
         return model32, x32, torch.randn(case["batch"], case["classes"], dtype=torch.float32)
     labels = torch.randint(0, case["classes"], (case["batch"],), dtype=torch.int64)
@@ -705,8 +796,8 @@ def tensor_dict(named):
     return {k: {"shape": list(v.shape), "data": flat(v)} for k, v in named.items()}
 
 
-def total_loss_of(model, logits, labels, loss_name, wd):
-    data = LOSSES[loss_name](logits, labels)
+def total_loss_of(model, logits, labels, loss_name, wd, loss_args=None):
+    data = LOSSES[loss_name](logits, labels, **(loss_args or {}))
     sd = dict(model.named_parameters())
     reg = sum((sd[n] * sd[n]).sum() for n in decayed_weight_names(model))
     return data, data + 0.5 * wd * reg
@@ -915,6 +1006,7 @@ def run_case(case):
         "batch": batch,
         "seed": seed,
         "loss": loss_name,
+        **case.get("loss_args", {}),
         "optimizer": optimizer_json(case["opt"]),
     })
     if schedule is not None:
@@ -957,7 +1049,7 @@ def run_case(case):
         for h in bn_hooks:
             h.remove()
         check_batchnorm_step(model, captured, buffers_before, f"{case['case']} step {step}")
-        data, total = total_loss_of(model, logits, target, loss_name, wd)
+        data, total = total_loss_of(model, logits, target, loss_name, wd, case.get("loss_args"))
         params = [p for _, p in model.named_parameters()]
         explicit = dict(zip(names, torch.autograd.grad(total, params, retain_graph=True)))
         data.backward()  # loss WITHOUT the reg term; torch.optim adds wd*W for the decay group
@@ -1005,7 +1097,7 @@ def train_f32(case, model32, x32, target32, num_steps):
     for _ in range(num_steps):
         m.train()
         optimizer.zero_grad(set_to_none=True)
-        loss = LOSSES[case["loss"]](m(x32), target32)
+        loss = LOSSES[case["loss"]](m(x32), target32, **case.get("loss_args", {}))
         loss.backward()
         optimizer.step()
         if scheduler is not None:

@@ -14,26 +14,44 @@ internal enum TargetKind
 
 /// <summary>
 /// One loss: its formula (shown in the generated file), its target kind, the fewest outputs it makes sense on, the
-/// PyTorch equivalent, and the kernel call. The kernel returns the sum over the batch of the per-example loss and writes
-/// ∂(mean loss)/∂output into the first gradient slot.
+/// PyTorch equivalent, the <c>[Network]</c> settings it reads, and the kernel call. The kernel returns the sum over the
+/// batch of the per-example loss and writes ∂(mean loss)/∂output into the first gradient slot.
 /// </summary>
 internal abstract class LossEntry
 {
     public abstract LossKind Kind { get; }
 
-    public abstract string Title { get; }
+    public abstract string Title(TrainingSpec t);
 
-    public abstract IReadOnlyList<string> Formula { get; }
+    public abstract IReadOnlyList<string> Formula(TrainingSpec t);
 
     public abstract TargetKind Target { get; }
 
     /// <summary>NG0103 below this many outputs (2 for classification; regression works on one).</summary>
     public virtual int MinOutputs => Target == TargetKind.ClassIndex ? 2 : 1;
 
-    public abstract string TorchEquivalent { get; }
+    public abstract string TorchEquivalent(TrainingSpec t);
+
+    /// <summary>The loss settings of [Network] this loss reads (of <see cref="LossCatalog.Settings"/>); writing another is NG0301.</summary>
+    public virtual IReadOnlyList<string> ReadSettings => System.Array.Empty<string>();
+
+    public bool Reads(string setting)
+    {
+        foreach (string s in ReadSettings)
+        {
+            if (s == setting)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Writes <c>double loss = Σ_i L_i / B;</c> from the scores span, the targets and the gradient slot.</summary>
-    public abstract void EmitLoss(SourceWriter w, string scores, string targets, string gradient, string outputs);
+    public abstract void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs);
+
+    protected static string F(double value) => LayerCatalog.F(value);
 }
 
 /// <summary>Softmax cross-entropy (multinomial logistic regression), with the maximum subtracted (nn.CrossEntropyLoss).</summary>
@@ -41,9 +59,9 @@ internal sealed class SoftmaxCrossEntropyEntry : LossEntry
 {
     public override LossKind Kind => LossKind.SoftmaxCrossEntropy;
 
-    public override string Title => "softmax cross-entropy";
+    public override string Title(TrainingSpec t) => "softmax cross-entropy";
 
-    public override IReadOnlyList<string> Formula { get; } = new[]
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
     {
         "L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)",
         "fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B",
@@ -51,31 +69,59 @@ internal sealed class SoftmaxCrossEntropyEntry : LossEntry
 
     public override TargetKind Target => TargetKind.ClassIndex;
 
-    public override string TorchEquivalent => "nn.CrossEntropyLoss()";
+    public override string TorchEquivalent(TrainingSpec t) => "nn.CrossEntropyLoss()";
 
-    public override void EmitLoss(SourceWriter w, string scores, string targets, string gradient, string outputs) =>
+    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
         w.WriteLine($"double loss = global::NetGen.Kernels.Losses.SoftmaxCrossEntropy<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
 }
 
-/// <summary>The multiclass SVM hinge loss (Weston–Watkins, Δ = 1).</summary>
+/// <summary>The multiclass SVM hinge loss (Weston–Watkins, margin Δ).</summary>
 internal sealed class MulticlassHingeEntry : LossEntry
 {
     public override LossKind Kind => LossKind.MulticlassHinge;
 
-    public override string Title => "multiclass SVM hinge (Weston–Watkins, Δ = 1)";
+    public override string Title(TrainingSpec t) => $"multiclass SVM hinge (Weston–Watkins, Δ = {F(t.Margin)})";
 
-    public override IReadOnlyList<string> Formula { get; } = new[]
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
     {
-        "L = (1/B) Σ_i Σ_{j≠y_i} max(0, f_ij − f_iy_i + 1)",
+        $"L = (1/B) Σ_i Σ_{{j≠y_i}} max(0, f_ij − f_iy_i + {F(t.Margin)})",
         "∂L/∂f_ij = 1(margin_ij > 0)/B for j ≠ y_i;  ∂L/∂f_iy_i = −(number of positive margins)/B",
     };
 
     public override TargetKind Target => TargetKind.ClassIndex;
 
-    public override string TorchEquivalent => "C · nn.MultiMarginLoss()";
+    public override string TorchEquivalent(TrainingSpec t) => t.Margin == 1.0 ? "C · nn.MultiMarginLoss()" : $"C · nn.MultiMarginLoss(margin={F(t.Margin)})";
 
-    public override void EmitLoss(SourceWriter w, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.MulticlassHinge<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Margin" };
+
+    // The default margin calls the five-argument kernel, so that declarations written before Margin existed generate the same code.
+    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
+        w.WriteLine(t.Margin == 1.0
+            ? $"double loss = global::NetGen.Kernels.Losses.MulticlassHinge<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;"
+            : $"double loss = global::NetGen.Kernels.Losses.MulticlassHinge<T>({scores}, {targets}, {gradient}, B, {outputs}, {F(t.Margin)}) / B;");
+}
+
+/// <summary>The squared multiclass hinge loss (L2-SVM, margin Δ).</summary>
+internal sealed class MulticlassSquaredHingeEntry : LossEntry
+{
+    public override LossKind Kind => LossKind.MulticlassSquaredHinge;
+
+    public override string Title(TrainingSpec t) => $"squared multiclass SVM hinge (L2-SVM, Δ = {F(t.Margin)})";
+
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
+    {
+        $"L = (1/B) Σ_i Σ_{{j≠y_i}} max(0, m_ij)²,  m_ij = f_ij − f_iy_i + {F(t.Margin)}",
+        "∂L/∂f_ij = 2·max(0, m_ij)/B for j ≠ y_i;  ∂L/∂f_iy_i = −Σ_{j≠y_i} 2·max(0, m_ij)/B",
+    };
+
+    public override TargetKind Target => TargetKind.ClassIndex;
+
+    public override string TorchEquivalent(TrainingSpec t) => $"C · nn.MultiMarginLoss(p=2, margin={F(t.Margin)})";
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Margin" };
+
+    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
+        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.MulticlassSquaredHinge<T>({scores}, {targets}, {gradient}, B, {outputs}, {F(t.Margin)}) / B;");
 }
 
 /// <summary>Mean squared error over all B·O elements (nn.MSELoss), for regression with float targets.</summary>
@@ -83,9 +129,9 @@ internal sealed class MeanSquaredErrorEntry : LossEntry
 {
     public override LossKind Kind => LossKind.MeanSquaredError;
 
-    public override string Title => "mean squared error";
+    public override string Title(TrainingSpec t) => "mean squared error";
 
-    public override IReadOnlyList<string> Formula { get; } = new[]
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
     {
         "L = (1/(B·O)) Σ_i Σ_j (f_ij − t_ij)²   (the mean over every element, as nn.MSELoss)",
         "∂L/∂f = 2(f − t) / (B·O)",
@@ -93,16 +139,88 @@ internal sealed class MeanSquaredErrorEntry : LossEntry
 
     public override TargetKind Target => TargetKind.Dense;
 
-    public override string TorchEquivalent => "nn.MSELoss()";
+    public override string TorchEquivalent(TrainingSpec t) => "nn.MSELoss()";
 
-    public override void EmitLoss(SourceWriter w, string scores, string targets, string gradient, string outputs) =>
+    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
         w.WriteLine($"double loss = global::NetGen.Kernels.Losses.MeanSquaredError<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
+}
+
+/// <summary>Mean absolute error (L1 loss) over all B·O elements (nn.L1Loss), for regression with float targets.</summary>
+internal sealed class MeanAbsoluteErrorEntry : LossEntry
+{
+    public override LossKind Kind => LossKind.MeanAbsoluteError;
+
+    public override string Title(TrainingSpec t) => "mean absolute error (L1)";
+
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
+    {
+        "L = (1/(B·O)) Σ_i Σ_j |f_ij − t_ij|   (the mean over every element, as nn.L1Loss)",
+        "∂L/∂f = sign(f − t) / (B·O), 0 where f = t",
+    };
+
+    public override TargetKind Target => TargetKind.Dense;
+
+    public override string TorchEquivalent(TrainingSpec t) => "nn.L1Loss()";
+
+    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
+        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.MeanAbsoluteError<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
+}
+
+/// <summary>The Huber loss with threshold δ over all B·O elements (nn.HuberLoss), for regression with float targets.</summary>
+internal sealed class HuberEntry : LossEntry
+{
+    public override LossKind Kind => LossKind.Huber;
+
+    public override string Title(TrainingSpec t) => $"Huber (δ = {F(t.Delta)})";
+
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
+    {
+        $"L = (1/(B·O)) Σ_i Σ_j h(f_ij − t_ij),  h(e) = ½e² if |e| ≤ δ else δ(|e| − ½δ),  δ = {F(t.Delta)}",
+        "∂L/∂f = clamp(f − t, −δ, δ) / (B·O)",
+    };
+
+    public override TargetKind Target => TargetKind.Dense;
+
+    public override string TorchEquivalent(TrainingSpec t) => $"nn.HuberLoss(delta={F(t.Delta)})";
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Delta" };
+
+    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
+        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.Huber<T>({scores}, {targets}, {gradient}, B, {outputs}, {F(t.Delta)}) / B;");
+}
+
+/// <summary>Binary cross-entropy on logits over all B·O elements (nn.BCEWithLogitsLoss), for multi-label targets in [0, 1].</summary>
+internal sealed class BinaryCrossEntropyWithLogitsEntry : LossEntry
+{
+    public override LossKind Kind => LossKind.BinaryCrossEntropyWithLogits;
+
+    public override string Title(TrainingSpec t) => "binary cross-entropy on logits";
+
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
+    {
+        "L = (1/(B·O)) Σ_i Σ_j [max(f_ij, 0) − f_ij·t_ij + log(1 + e^(−|f_ij|))]   (= −t·log σ(f) − (1 − t)·log(1 − σ(f)); e^(−|f|) ≤ 1 never overflows)",
+        "∂L/∂f = (σ(f) − t) / (B·O)",
+    };
+
+    public override TargetKind Target => TargetKind.Dense;
+
+    public override string TorchEquivalent(TrainingSpec t) => "nn.BCEWithLogitsLoss()";
+
+    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
+        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.BinaryCrossEntropyWithLogits<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
 }
 
 /// <summary>The registry of losses, by <see cref="LossKind"/>.</summary>
 internal static class LossCatalog
 {
-    private static readonly LossEntry[] All = { new SoftmaxCrossEntropyEntry(), new MulticlassHingeEntry(), new MeanSquaredErrorEntry() };
+    /// <summary>The loss settings of [Network] (each read by some losses; NG0301 when written for another).</summary>
+    public static readonly string[] Settings = { "Margin", "Delta" };
+
+    private static readonly LossEntry[] All =
+    {
+        new SoftmaxCrossEntropyEntry(), new MulticlassHingeEntry(), new MeanSquaredErrorEntry(), new MulticlassSquaredHingeEntry(),
+        new MeanAbsoluteErrorEntry(), new HuberEntry(), new BinaryCrossEntropyWithLogitsEntry(),
+    };
 
     public static LossEntry? TryGet(LossKind kind)
     {
@@ -118,4 +236,16 @@ internal static class LossCatalog
     }
 
     public static LossEntry Get(LossKind kind) => TryGet(kind) ?? throw new KeyNotFoundException($"No loss entry for {kind}.");
+
+    /// <summary>The losses that read <paramref name="setting"/>, for NG0301's message.</summary>
+    public static IEnumerable<LossKind> ReadersOf(string setting)
+    {
+        foreach (LossEntry entry in All)
+        {
+            if (entry.Reads(setting))
+            {
+                yield return entry.Kind;
+            }
+        }
+    }
 }

@@ -123,9 +123,17 @@ internal static class DiagnosticDescriptors
         "NG0211", Values, "Layer argument out of range",
         "{0} layer '{1}' of {2} has {3} = {4}; {5}. No code is generated.");
 
+    public static readonly DiagnosticDescriptor MarginNotPositive = Error(
+        "NG0212", Values, "Hinge margin must be positive",
+        "Margin of network '{0}' is {1}; the hinge losses ask the correct class to beat every other by Δ > 0 (at 0 a constant output costs nothing). No code is generated. Use e.g. 1 (the default).");
+
+    public static readonly DiagnosticDescriptor DeltaNotPositive = Error(
+        "NG0213", Values, "Huber delta must be positive",
+        "Delta of network '{0}' is {1}; the Huber loss is quadratic within δ and linear beyond, and needs δ > 0. No code is generated. Use e.g. 1 (the default, PyTorch's).");
+
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
-        "NG0301", Advice, "Optimizer setting has no effect",
-        "{0} is set on network '{1}' but optimizer '{2}' does not use it; remove it or choose an optimizer that does ({3}).");
+        "NG0301", Advice, "Setting has no effect",
+        "{0} is set on network '{1}' but {2} does not use it; remove it or choose one that does ({3}).");
 
     public static readonly DiagnosticDescriptor InternalError = new(
         "NG9001", "NetGen internal error",

@@ -178,13 +178,13 @@ internal static partial class NetworkEmitter
             ? "public double Loss(global::System.ReadOnlySpan<int> labels, int B)"
             : "public double Loss(global::System.ReadOnlySpan<T> targets, int B)");
         w.OpenBrace();
-        w.WriteLine($"// ── loss: {loss.Title} over output[B, {I(plan.OutputSize)}] (PyTorch: {loss.TorchEquivalent})");
-        foreach (string line in loss.Formula)
+        w.WriteLine($"// ── loss: {loss.Title(plan.Training)} over output[B, {I(plan.OutputSize)}] (PyTorch: {loss.TorchEquivalent(plan.Training)})");
+        foreach (string line in loss.Formula(plan.Training))
         {
             w.WriteLine("// " + line);
         }
 
-        loss.EmitLoss(w, new NodeContext(cpu, last).TensorSpan(last.Output), classes ? "labels" : "targets", NodeContext.Slot(0, plan.OutputSize), I(plan.OutputSize));
+        loss.EmitLoss(w, plan.Training, new NodeContext(cpu, last).TensorSpan(last.Output), classes ? "labels" : "targets", NodeContext.Slot(0, plan.OutputSize), I(plan.OutputSize));
         List<StatePlan> decayed = Decayed(plan);
         if (decayed.Count > 0)
         {

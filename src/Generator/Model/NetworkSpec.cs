@@ -9,6 +9,10 @@ internal enum LossKind
     SoftmaxCrossEntropy = 0,
     MulticlassHinge = 1,
     MeanSquaredError = 2,
+    MulticlassSquaredHinge = 3,
+    MeanAbsoluteError = 4,
+    Huber = 5,
+    BinaryCrossEntropyWithLogits = 6,
 }
 
 /// <summary>Mirrors <c>NetGen.Optimizer</c> (same values). Each has one entry in <see cref="Catalog.OptimizerCatalog"/>.</summary>
@@ -131,7 +135,9 @@ internal sealed record TrainingSpec(
     double Beta2,
     double Epsilon,
     double WeightDecay,
-    double Alpha = 0.99);
+    double Alpha = 0.99,
+    double Margin = 1.0,
+    double Delta = 1.0);
 
 /// <summary>
 /// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn

@@ -60,6 +60,14 @@ public sealed class NetworkAttribute : Attribute
     /// </summary>
     public double WeightDecay { get; set; }
 
+    /// <summary>The margin Δ of <see cref="Loss.MulticlassHinge"/> and <see cref="Loss.MulticlassSquaredHinge"/>, &gt; 0. Default 1
+    /// (with small random weights the initial hinge loss is then about (C − 1)·Δ, the squared one (C − 1)·Δ²).</summary>
+    public double Margin { get; set; } = 1.0;
+
+    /// <summary>δ of <see cref="Loss.Huber"/>, &gt; 0: errors within δ are squared, larger ones count linearly. Default 1
+    /// (PyTorch's).</summary>
+    public double Delta { get; set; } = 1.0;
+
     /// <summary>The largest batch one call accepts; the activation arena is sized for it. Default 64.</summary>
     public int BatchSize { get; set; } = 64;
 }
@@ -70,12 +78,30 @@ public enum Loss
     /// <summary>Softmax cross-entropy: L = −log(e^{f_y} / Σ_j e^{f_j}), computed with the maximum subtracted.</summary>
     SoftmaxCrossEntropy = 0,
 
-    /// <summary>Multiclass SVM hinge loss (Weston–Watkins): L = Σ_{j≠y} max(0, f_j − f_y + 1).</summary>
+    /// <summary>Multiclass SVM hinge loss (Weston–Watkins): L = Σ_{j≠y} max(0, f_j − f_y + Δ), Δ =
+    /// <see cref="NetworkAttribute.Margin"/>; C · PyTorch's <c>nn.MultiMarginLoss(margin=Δ)</c>.</summary>
     MulticlassHinge = 1,
 
     /// <summary>Mean squared error over every output, for regression with float targets [B, OutputSize]:
     /// L = (1/(B·O)) Σ (f − t)², PyTorch's <c>nn.MSELoss()</c>.</summary>
     MeanSquaredError = 2,
+
+    /// <summary>Squared multiclass hinge (L2-SVM): L = Σ_{j≠y} max(0, f_j − f_y + Δ)², Δ = <see cref="NetworkAttribute.Margin"/>;
+    /// C · PyTorch's <c>nn.MultiMarginLoss(p=2, margin=Δ)</c>.</summary>
+    MulticlassSquaredHinge = 3,
+
+    /// <summary>L1 loss, the mean absolute error over every output, for regression with float targets [B, OutputSize]:
+    /// L = (1/(B·O)) Σ |f − t|, PyTorch's <c>nn.L1Loss()</c>. The subgradient at f = t is 0.</summary>
+    MeanAbsoluteError = 4,
+
+    /// <summary>Huber loss over every output, for regression with float targets [B, OutputSize]: ½e² for |e| ≤ δ, δ(|e| − ½δ)
+    /// beyond, e = f − t, δ = <see cref="NetworkAttribute.Delta"/>, averaged over B·O; PyTorch's <c>nn.HuberLoss(delta=δ)</c>
+    /// (<c>nn.SmoothL1Loss()</c> for δ = 1).</summary>
+    Huber = 5,
+
+    /// <summary>Binary cross-entropy on logits, one independent yes/no per output (multi-label), targets [B, OutputSize] in
+    /// [0, 1]: L = (1/(B·O)) Σ [max(f, 0) − f·t + log(1 + e^(−|f|))], PyTorch's <c>nn.BCEWithLogitsLoss()</c>.</summary>
+    BinaryCrossEntropyWithLogits = 6,
 }
 
 /// <summary>The optimizer of a network. Update rules follow PyTorch's <c>torch.optim</c>.</summary>

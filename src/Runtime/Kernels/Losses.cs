@@ -148,15 +148,51 @@ public static class Losses
     /// <param name="classes">C.</param>
     /// <returns>Σ_i L_i (the Weston–Watkins multiclass SVM loss with margin Δ = 1).</returns>
     public static double MulticlassHinge<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        MulticlassHinge(logits, labels, dlogits, batch, classes, 1.0);
+
+    /// <summary>L_i = Σ_{j≠y} max(0, f_j − f_y + Δ); ∂/∂f_j = 1(margin_j &gt; 0)/B, ∂/∂f_y = −Σ_j 1(margin_j &gt; 0)/B</summary>
+    /// <param name="logits">Scores, [batch, classes].</param>
+    /// <param name="labels">Class of each row, [batch], each in [0, classes).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, classes] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="margin">Δ &gt; 0.</param>
+    /// <returns>Σ_i L_i (the Weston–Watkins multiclass SVM loss), so Σ_i L_i / B is C · PyTorch's
+    /// <c>nn.MultiMarginLoss(p=1, margin=Δ)</c>.</returns>
+    public static double MulticlassHinge<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes, double margin)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        Hinge(logits, labels, dlogits, batch, classes, margin, squared: false);
+
+    /// <summary>L_i = Σ_{j≠y} max(0, f_j − f_y + Δ)²; ∂/∂f_j = 2·max(0, margin_j)/B, ∂/∂f_y = −Σ_{j≠y} 2·max(0, margin_j)/B</summary>
+    /// <param name="logits">Scores, [batch, classes].</param>
+    /// <param name="labels">Class of each row, [batch], each in [0, classes).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, classes] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="margin">Δ &gt; 0.</param>
+    /// <returns>Σ_i L_i (the L2-SVM, squared Weston–Watkins hinge), so Σ_i L_i / B is C · PyTorch's
+    /// <c>nn.MultiMarginLoss(p=2, margin=Δ)</c>.</returns>
+    public static double MulticlassSquaredHinge<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes, double margin)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        Hinge(logits, labels, dlogits, batch, classes, margin, squared: true);
+
+    private static double Hinge<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes, double margin, bool squared)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Validate(logits.Length, labels.Length, dlogits.Length, batch, classes, nameof(dlogits));
+        if (!(margin > 0) || double.IsInfinity(margin))
+        {
+            throw new ArgumentOutOfRangeException(nameof(margin), margin, "The hinge margin must be finite and > 0.");
+        }
         if (batch == 0)
         {
             return 0.0;
         }
 
         T invBatch = T.One / T.CreateTruncating(batch);
+        T twoOverBatch = T.CreateTruncating(2.0) * invBatch;
+        T delta = T.CreateTruncating(margin);
         double loss = 0.0;
         for (int r = 0; r < batch; r++)
         {
@@ -164,14 +200,18 @@ public static class Losses
             Span<T> d = dlogits.Slice(r * classes, classes);
             int y = Label(labels, r, classes);
             T fy = f[y];
+            T dy = T.Zero; // squared: −Σ 2·m_j/B
             int violated = 0;
             for (int j = 0; j < classes; j++)
             {
-                T margin = f[j] - fy + T.One;
-                if (j != y && margin > T.Zero)
+                T m = f[j] - fy + delta; // d may be f: f[y] was read first, and f[j] is read before d[j] is written
+                if (j != y && m > T.Zero)
                 {
-                    loss += double.CreateTruncating(margin);
-                    d[j] = invBatch;
+                    double md = double.CreateTruncating(m);
+                    loss += squared ? md * md : md;
+                    T g = squared ? m * twoOverBatch : invBatch;
+                    d[j] = g;
+                    dy -= g;
                     violated++;
                 }
                 else
@@ -179,7 +219,7 @@ public static class Losses
                     d[j] = T.Zero;
                 }
             }
-            d[y] = -T.CreateTruncating(violated) * invBatch;
+            d[y] = squared ? dy : -T.CreateTruncating(violated) * invBatch;
         }
         return loss;
     }
@@ -263,6 +303,107 @@ public static class Losses
             Unsafe.Add(ref rd, i) = (pi - ti) * scale; // d may be p or t: both are read first
         }
         return sum / outputs;
+    }
+
+    /// <summary>L_i = (1/O) Σ_j |p_ij − t_ij|; dpredictions = sign(p − t)/(B·O), 0 where p = t</summary>
+    /// <param name="predictions">Network outputs, [batch, outputs].</param>
+    /// <param name="targets">Regression targets, [batch, outputs] (not validated, as for <see cref="MeanSquaredError"/>).</param>
+    /// <param name="dpredictions">Gradient of the mean loss, [batch, outputs] (overwritten); may be
+    /// <paramref name="predictions"/> (or <paramref name="targets"/>) itself.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="outputs">O.</param>
+    /// <returns>Σ_i L_i, so Σ_i L_i / B is PyTorch's <c>nn.L1Loss()</c> over all B·O elements.</returns>
+    /// <remarks>The subgradient at p = t is 0, as PyTorch's <c>sign</c>.</remarks>
+    public static double MeanAbsoluteError<T>(ReadOnlySpan<T> predictions, ReadOnlySpan<T> targets, Span<T> dpredictions, int batch, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        long count = ValidateDense(predictions.Length, targets.Length, dpredictions.Length, batch, outputs);
+        T scale = T.CreateTruncating(1.0 / count);
+        double sum = 0.0;
+        for (int i = 0; i < count; i++)
+        {
+            T e = predictions[i] - targets[i];
+            sum += Math.Abs(double.CreateTruncating(predictions[i]) - double.CreateTruncating(targets[i]));
+            dpredictions[i] = e > T.Zero ? scale : e < T.Zero ? -scale : T.Zero;
+        }
+        return sum / outputs;
+    }
+
+    /// <summary>L_i = (1/O) Σ_j h(p_ij − t_ij), h(e) = ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond; dpredictions = clamp(p − t, −δ, δ)/(B·O)</summary>
+    /// <param name="predictions">Network outputs, [batch, outputs].</param>
+    /// <param name="targets">Regression targets, [batch, outputs] (not validated, as for <see cref="MeanSquaredError"/>).</param>
+    /// <param name="dpredictions">Gradient of the mean loss, [batch, outputs] (overwritten); may be
+    /// <paramref name="predictions"/> (or <paramref name="targets"/>) itself.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="outputs">O.</param>
+    /// <param name="delta">δ &gt; 0: quadratic within it, linear beyond.</param>
+    /// <returns>Σ_i L_i, so Σ_i L_i / B is PyTorch's <c>nn.HuberLoss(delta=δ)</c> over all B·O elements (and, for δ = 1,
+    /// <c>nn.SmoothL1Loss()</c>).</returns>
+    public static double Huber<T>(ReadOnlySpan<T> predictions, ReadOnlySpan<T> targets, Span<T> dpredictions, int batch, int outputs, double delta)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        long count = ValidateDense(predictions.Length, targets.Length, dpredictions.Length, batch, outputs);
+        if (!(delta > 0) || double.IsInfinity(delta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "The Huber δ must be finite and > 0.");
+        }
+        T scale = T.CreateTruncating(1.0 / count);
+        T d = T.CreateTruncating(delta);
+        double sum = 0.0;
+        for (int i = 0; i < count; i++)
+        {
+            T e = predictions[i] - targets[i];
+            double ed = double.CreateTruncating(predictions[i]) - double.CreateTruncating(targets[i]);
+            double a = Math.Abs(ed);
+            sum += a <= delta ? 0.5 * ed * ed : delta * (a - 0.5 * delta);
+            dpredictions[i] = T.Clamp(e, -d, d) * scale;
+        }
+        return sum / outputs;
+    }
+
+    /// <summary>L_i = (1/O) Σ_j [max(f_ij, 0) − f_ij·t_ij + log(1 + e^(−|f_ij|))]; dlogits = (σ(f) − t)/(B·O)</summary>
+    /// <param name="logits">Scores, [batch, outputs], one independent binary logit per output.</param>
+    /// <param name="targets">Targets, [batch, outputs]: 0/1 labels or probabilities in [0, 1] (not validated, as for
+    /// <see cref="MeanSquaredError"/>).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, outputs] (overwritten); may be <paramref name="logits"/>
+    /// (or <paramref name="targets"/>) itself.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="outputs">O.</param>
+    /// <returns>Σ_i L_i, so Σ_i L_i / B is PyTorch's <c>nn.BCEWithLogitsLoss()</c> over all B·O elements.</returns>
+    /// <remarks>−t·log σ(f) − (1 − t)·log(1 − σ(f)) is rewritten as max(f, 0) − f·t + log(1 + e^(−|f|)): e^(−|f|) ≤ 1 never
+    /// overflows and no log of a rounded-to-0 probability is taken. σ(f) is computed from e^(−|f|) too.</remarks>
+    public static double BinaryCrossEntropyWithLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> dlogits, int batch, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        long count = ValidateDense(logits.Length, targets.Length, dlogits.Length, batch, outputs);
+        T scale = T.CreateTruncating(1.0 / count);
+        double sum = 0.0;
+        for (int i = 0; i < count; i++)
+        {
+            T f = logits[i], t = targets[i];
+            double fd = double.CreateTruncating(f), td = double.CreateTruncating(t);
+            double z = Math.Exp(-Math.Abs(fd)); // in (0, 1]
+            sum += Math.Max(fd, 0.0) - fd * td + Math.Log(1.0 + z);
+            T e = T.CreateTruncating(z);
+            T sigma = f >= T.Zero ? T.One / (T.One + e) : e / (T.One + e);
+            dlogits[i] = (sigma - t) * scale;
+        }
+        return sum / outputs;
+    }
+
+    /// <summary>The checks of a dense-target loss; returns B·O.</summary>
+    private static long ValidateDense(int predictionsLength, int targetsLength, int gradientLength, int batch, int outputs)
+    {
+        ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        if (outputs <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outputs), outputs, "A regression loss needs at least one output.");
+        }
+        long count = (long)batch * outputs;
+        ThrowHelper.RequireLength(predictionsLength, count, "predictions");
+        ThrowHelper.RequireLength(targetsLength, count, "targets");
+        ThrowHelper.RequireLength(gradientLength, count, "dpredictions");
+        return count;
     }
 
     /// <summary>p_ij = e^(f_ij − max_j f_i) / Σ_k e^(f_ik − max_j f_i), row by row</summary>
