@@ -38,6 +38,10 @@ public partial class MseMultiAdam { }
 [Dense(6), ReLU, Dense(3)]
 public partial class StepLrMomentum { }
 
+[Network(InputShape = new[] { 2, 8, 8 }, BatchSize = 4, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 1e-3)]
+[Conv2D(4, 3, Padding = 1), ReLU, AvgPool2D(2), Conv2D(6, 3, Padding = 1), Tanh, AvgPool2D(3, Stride = 1, Padding = 1), GlobalAvgPool2D, Dense(3)]
+public partial class AvgPoolMomentum { }
+
 // ── Gradient-check networks ────────────────────────────────────────────────────────────────────────────────────
 // Padding 1, pooling, a convolution without padding, flatten.
 [Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 3)]
@@ -78,3 +82,9 @@ public partial class GcDenseResidual { }
 [Network(InputSize = 4, BatchSize = 3, Loss = Loss.MeanSquaredError)]
 [Dense(5), Tanh, Dense(2)]
 public partial class GcMse { }
+
+// Average pooling with non-overlapping windows, overlapping windows with zero padding (counted in the divisor), a
+// stride that drops nothing, then global average pooling straight into a Dense.
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 3)]
+[Conv2D(3, 3, Padding = 1), Tanh, AvgPool2D(2), Conv2D(4, 3, Padding = 1), Sigmoid, AvgPool2D(3, Stride = 1, Padding = 1), GlobalAvgPool2D, Dense(3)]
+public partial class GcAvgPool { }

@@ -138,7 +138,8 @@ Files written
     acts_adagrad.json, acts_rmsprop.json,
     hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json,
     cnn_momentum.json, bn_adam.json, resnet_sgd.json, mse_sgd.json,
-    mse_multi_adam.json, steplr_momentum.json  one per case (layout below)
+    mse_multi_adam.json, steplr_momentum.json,
+    avgpool_momentum.json                     one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
     bn.pytorch.safetensors                    bn_adam's float32 model after 3 float32
@@ -502,6 +503,28 @@ def build_resnet():
     return nn.Sequential(conv, relu1, res1, relu2, res2, nn.ReLU(), nn.Flatten(), nn.Linear(72, 3))
 
 
+class GlobalAvgPool(nn.Module):
+    """NetGen's GlobalAvgPool2D: nn.AdaptiveAvgPool2d(1) then nn.Flatten(), [C, H, W] -> [C], as one module so that
+    the state_dict indices of the modules after it stay NetGen's layer indices (two modules in the nn.Sequential
+    would shift them by one). No parameters, no buffers."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+
+    def forward(self, x):
+        return self.flatten(self.pool(x))
+
+
+def build_avgpool():
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Conv2d(4, 6, 3, padding=1), nn.Tanh(), nn.AvgPool2d(3, stride=1, padding=1),
+        GlobalAvgPool(), nn.Linear(6, 3),
+    )
+
+
 def build_mse_1():
     return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
 
@@ -601,6 +624,15 @@ CASES = [
                      "(dampening 0) with base lr 0.1 and torch.optim.lr_scheduler.StepLR(step_size=3, gamma=0.5), "
                      "scheduler.step() after every optimizer.step(); 10 steps (lr 0.1 x3, 0.05 x3, 0.025 x3, "
                      "0.0125); torch.manual_seed(9)."),
+    dict(case="avgpool_momentum", build=build_avgpool, torch_seed=10, input_shape=[2, 8, 8], input_size=128,
+         classes=3, batch=4, seed=42, loss="softmax_cross_entropy", weight_decay=1e-3,
+         opt=dict(kind="momentum", lr=0.05, momentum=0.9),
+         description="Conv2d(2,4,3,padding=1)-ReLU-AvgPool2d(2)-Conv2d(4,6,3,padding=1)-Tanh-"
+                     "AvgPool2d(3,stride=1,padding=1)-GlobalAvgPool-Linear(6,3) on [2,8,8] inputs; AvgPool2d with "
+                     "PyTorch's defaults (count_include_pad=True: the zero padding counts in the divisor, "
+                     "ceil_mode=False); GlobalAvgPool = AdaptiveAvgPool2d(1) then Flatten as one module (index 6), "
+                     "so the Linear is 7.weight as in NetGen; softmax cross-entropy, L2 weight decay 1e-3 on "
+                     "Conv2d and Linear weights, SGD momentum 0.9 (dampening 0) lr 0.05; torch.manual_seed(10)."),
 ]
 
 
@@ -666,6 +698,12 @@ def architecture(model, shapes=None):
         elif isinstance(m, nn.MaxPool2d):
             out.append({"index": i, "type": "MaxPool2d", "kernel_size": _pair(m.kernel_size),
                         "stride": _pair(m.stride), "padding": _pair(m.padding)})
+        elif isinstance(m, nn.AvgPool2d):
+            out.append({"index": i, "type": "AvgPool2d", "kernel_size": _pair(m.kernel_size),
+                        "stride": _pair(m.stride), "padding": _pair(m.padding),
+                        "count_include_pad": m.count_include_pad, "ceil_mode": m.ceil_mode})
+        elif isinstance(m, GlobalAvgPool):
+            out.append({"index": i, "type": "GlobalAvgPool", "modules": ["AdaptiveAvgPool2d(1)", "Flatten"]})
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             out.append({"index": i, "type": type(m).__name__, "num_features": m.num_features, "eps": m.eps,
                         "momentum": m.momentum, "affine": m.affine,
