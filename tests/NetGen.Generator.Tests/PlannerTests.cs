@@ -315,6 +315,44 @@ public sealed class PlannerTests
         Assert.Equal(new[] { false, false }, plan.State.Where(s => s.Node == 1 && s.Role == StateRole.Parameter).Select(s => s.WeightDecay));
     }
 
+    [Fact]
+    public void AvgPoolFollowsTheWindowRuleAndKeepsNothingForBackward()
+    {
+        // 2×8×8: AvgPool2D(2) → 2×4×4; AvgPool2D(3, Stride = 1, Padding = 1) keeps 4×4; no state, no cache.
+        Plan plan = PlanOf(new[] { 2, 8, 8 }, Layer("AvgPool2D", ("Kernel", 2)), Layer("AvgPool2D", ("Kernel", 3), ("Stride", 1), ("Padding", 1)), Layer("Flatten"), Dense(2));
+        Assert.Empty(plan.Errors);
+        Assert.Equal(new[] { 2, 4, 4 }, plan.Tensors[plan.Nodes[0].Output].Shape);
+        Assert.Equal(new[] { 2, 4, 4 }, plan.Tensors[plan.Nodes[1].Output].Shape);
+        Assert.Empty(plan.Caches);
+        Assert.Equal(new[] { "3.weight", "3.bias" }, plan.State.Select(s => s.Key));
+        Assert.Equal((32L * 4) + (32 * 9) + (2 * 32 * 2) + 2, plan.FlopsPerSample);
+
+        // 5×5 with a 2×2 window at stride 2 leaves the last row unread: NG0105, the arithmetic and a fix, as for MaxPool2D.
+        string error = Assert.Single(PlanOf(new[] { 1, 5, 5 }, Layer("AvgPool2D", ("Kernel", 2)), Layer("Flatten"), Dense(2)).Errors);
+        Assert.StartsWith("NG0105", error);
+        Assert.Contains("(5 − 2 + 0)/2 + 1 = 2.5 is not a whole number", error);
+        Assert.Contains("AvgPool2D", error);
+
+        // On a vector: NG0106.
+        Assert.StartsWith("NG0106", Assert.Single(PlanOf(8, Layer("AvgPool2D", ("Kernel", 2)), Dense(2)).Errors));
+    }
+
+    [Fact]
+    public void GlobalAvgPoolGivesAVectorADenseCanRead()
+    {
+        // [6, 4, 4] → [6]: the Dense after it needs no Flatten and reads 6 features.
+        Plan plan = PlanOf(new[] { 2, 4, 4 }, Conv(6, 3, padding: 1), Layer("ReLU"), Layer("GlobalAvgPool2D"), Dense(3));
+        Assert.Empty(plan.Errors);
+        Assert.Equal(new[] { 6 }, plan.Tensors[plan.Nodes[2].Output].Shape);
+        Assert.Equal(new[] { 3, 6 }, Parameters(plan).Single(s => s.Key == "3.weight").Shape);
+        Assert.Empty(plan.Caches);
+
+        // On a vector: NG0106.
+        string error = Assert.Single(PlanOf(8, Dense(4), Layer("GlobalAvgPool2D"), Dense(2)).Errors);
+        Assert.StartsWith("NG0106", error);
+        Assert.Contains("an image C×H×W", error);
+    }
+
     // ── Residual blocks and gradient routing ────────────────────────────────────────────────────────────────────────
     [Fact]
     public void AnIdentityResidualAliasesTheGradientAndAddsTheBranchContribution()
