@@ -28,6 +28,7 @@ internal static class LayerCatalog
         new FlattenEntry(),
         new BatchNorm1DEntry(),
         new BatchNorm2DEntry(),
+        new LayerNormEntry(),
         new ResidualEntry(),
     };
 

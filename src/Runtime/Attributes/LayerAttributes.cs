@@ -188,6 +188,22 @@ public sealed class AvgPool2DAttribute : LayerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class GlobalAvgPool2DAttribute : LayerAttribute { }
 
+/// <summary>
+/// Layer normalisation (Ba, Kiros and Hinton, 2016), PyTorch's <c>nn.LayerNorm(shape)</c> with <c>shape</c> the input's
+/// whole per-sample shape: per sample, over all its n values, μ = Σ x/n and σ² = Σ (x − μ)²/n (biased);
+/// y = γ ⊙ (x − μ)/√(σ² + ε) + β. γ (<c>weight</c>, starts at 1) and β (<c>bias</c>, starts at 0) have the input's
+/// per-sample shape and are not weight-decayed. The same in training and inference; no buffers.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LayerNormAttribute : LayerAttribute
+{
+    /// <summary>ε added to the variance, &gt; 0 and finite. Default 1e-5.</summary>
+    public double Epsilon { get; set; } = 1e-5;
+
+    /// <summary>Whether γ and β are learned (PyTorch's <c>elementwise_affine</c>). Default true.</summary>
+    public bool Affine { get; set; } = true;
+}
+
 /// <summary>Flatten, PyTorch's <c>nn.Flatten()</c>: [C, H, W] becomes C·H·W features (channel-major). No copy is made.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class FlattenAttribute : LayerAttribute { }
