@@ -15,6 +15,7 @@ public sealed class GradientCheckTests
         nameof(HingeSgd), nameof(GcReLUUnfused), nameof(GcNarrowPair),
         nameof(GcConv), nameof(GcConvStridePool), nameof(GcBatchNorm), nameof(GcResidual), nameof(GcDenseResidual),
         nameof(CnnMomentum), nameof(BnAdam), nameof(GcAvgPool), nameof(AvgPoolMomentum),
+        nameof(GcLayerNorm), nameof(LayerNormAdam),
     };
 
     private static INeuralNetwork<int> Create(string name) => name switch
@@ -43,6 +44,8 @@ public sealed class GradientCheckTests
         nameof(BnAdam) => new BnAdam(7),
         nameof(GcAvgPool) => new GcAvgPool(7),
         nameof(AvgPoolMomentum) => new AvgPoolMomentum(7),
+        nameof(GcLayerNorm) => new GcLayerNorm(7),
+        nameof(LayerNormAdam) => new LayerNormAdam(7),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -53,11 +56,12 @@ public sealed class GradientCheckTests
     /// with Tanh (GcResidual): with ReLUs (ResnetSgd, PyTorch-referenced instead) an element whose gradient is ~1e-8 can
     /// sit within h of a kink, where a centered difference is not the derivative. Average pooling divides every gradient
     /// by its window (4, 9, then 16 or 64 for the global mean), so the first convolution's weights get gradients of
-    /// ~1e-5 and the same ~1e-11 round-off is ~1e-6 relative (GcAvgPool, AvgPoolMomentum).
+    /// ~1e-5 and the same ~1e-11 round-off is ~1e-6 relative (GcAvgPool, AvgPoolMomentum). Layer normalisation's γ has
+    /// one element per value of the sample, each summed over 3 rows only, and some are ~1e-5 (GcLayerNorm).
     /// </summary>
     private static double Threshold(string name) => name switch
     {
-        nameof(GcBatchNorm) or nameof(BnAdam) or nameof(GcResidual) or nameof(GcAvgPool) or nameof(AvgPoolMomentum) => 1e-5,
+        nameof(GcBatchNorm) or nameof(BnAdam) or nameof(GcResidual) or nameof(GcAvgPool) or nameof(AvgPoolMomentum) or nameof(GcLayerNorm) => 1e-5,
         _ => 1e-7,
     };
 

@@ -3,7 +3,7 @@ using NetGen.Tests.Networks;
 namespace NetGen.Tests;
 
 /// <summary>
-/// Convolution, max and average pooling, global average pooling, flatten, batch normalisation, residual blocks, mean squared error and StepLR against PyTorch 1.13
+/// Convolution, max and average pooling, global average pooling, flatten, batch and layer normalisation, residual blocks, mean squared error and StepLR against PyTorch 1.13
 /// in float64 (tests/reference/make_reference.py wrote the files): outputs, loss, every gradient, the parameters (and
 /// BatchNorm's running statistics and counters) after each of 3 optimizer steps. Tolerance: 1e-5 relative to each
 /// tensor's scale.
@@ -12,7 +12,7 @@ public sealed class PyTorchGraphReferenceTests
 {
     private const double Tolerance = 1e-5;
 
-    public static TheoryData<string> ClassificationCases => new() { "cnn_momentum", "bn_adam", "resnet_sgd", "avgpool_momentum" };
+    public static TheoryData<string> ClassificationCases => new() { "cnn_momentum", "bn_adam", "resnet_sgd", "avgpool_momentum", "layernorm_adam" };
 
     public static TheoryData<string> RegressionCases => new() { "mse_sgd", "mse_multi_adam" };
 
@@ -22,6 +22,7 @@ public sealed class PyTorchGraphReferenceTests
         "bn_adam" => new BnAdam(seed),
         "resnet_sgd" => new ResnetSgd(seed),
         "avgpool_momentum" => new AvgPoolMomentum(seed),
+        "layernorm_adam" => new LayerNormAdam(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -139,7 +139,8 @@ Files written
     hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json,
     cnn_momentum.json, bn_adam.json, resnet_sgd.json, mse_sgd.json,
     mse_multi_adam.json, steplr_momentum.json,
-    avgpool_momentum.json                     one per case (layout below)
+    avgpool_momentum.json, layernorm_adam.json
+                                              one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
     bn.pytorch.safetensors                    bn_adam's float32 model after 3 float32
@@ -525,6 +526,21 @@ def build_avgpool():
     )
 
 
+def build_layernorm():
+    m = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.LayerNorm([4, 6, 6]), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(36, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3),
+    )
+    # Non-trivial affine parameters, generated in float32 right after the default init (weight then bias, layer 1
+    # then layer 6), as for BatchNorm in build_bn.
+    with torch.no_grad():
+        for i in (1, 6):
+            ln = m[i]
+            ln.weight.copy_(1.0 + 0.1 * torch.randn(ln.normalized_shape, dtype=torch.float32))
+            ln.bias.copy_(0.1 * torch.randn(ln.normalized_shape, dtype=torch.float32))
+    return m
+
+
 def build_mse_1():
     return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
 
@@ -633,6 +649,15 @@ CASES = [
                      "ceil_mode=False); GlobalAvgPool = AdaptiveAvgPool2d(1) then Flatten as one module (index 6), "
                      "so the Linear is 7.weight as in NetGen; softmax cross-entropy, L2 weight decay 1e-3 on "
                      "Conv2d and Linear weights, SGD momentum 0.9 (dampening 0) lr 0.05; torch.manual_seed(10)."),
+    dict(case="layernorm_adam", build=build_layernorm, torch_seed=11, input_shape=[2, 6, 6], input_size=72,
+         classes=3, batch=5, seed=42, loss="softmax_cross_entropy", weight_decay=1e-3,
+         opt=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
+         description="Conv2d(2,4,3,padding=1)-LayerNorm([4,6,6])-ReLU-MaxPool2d(2)-Flatten-Linear(36,8)-LayerNorm(8)-"
+                     "Tanh-Linear(8,3) on [2,6,6] inputs; LayerNorm over each sample's whole shape, eps 1e-5, "
+                     "elementwise affine with weight = 1 + 0.1*randn and bias = 0.1*randn (float32, of the "
+                     "normalized shape), no buffers, the same in train and eval mode; softmax cross-entropy, L2 "
+                     "weight decay 1e-3 on Conv2d and Linear weights (not LayerNorm's), Adam lr 0.01 betas "
+                     "(0.9, 0.999) eps 1e-8 (L2 folded into the gradient); torch.manual_seed(11)."),
 ]
 
 
@@ -704,6 +729,9 @@ def architecture(model, shapes=None):
                         "count_include_pad": m.count_include_pad, "ceil_mode": m.ceil_mode})
         elif isinstance(m, GlobalAvgPool):
             out.append({"index": i, "type": "GlobalAvgPool", "modules": ["AdaptiveAvgPool2d(1)", "Flatten"]})
+        elif isinstance(m, nn.LayerNorm):
+            out.append({"index": i, "type": "LayerNorm", "normalized_shape": list(m.normalized_shape), "eps": m.eps,
+                        "elementwise_affine": m.elementwise_affine})
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             out.append({"index": i, "type": type(m).__name__, "num_features": m.num_features, "eps": m.eps,
                         "momentum": m.momentum, "affine": m.affine,
