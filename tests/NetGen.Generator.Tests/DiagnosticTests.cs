@@ -196,6 +196,7 @@ public sealed class DiagnosticTests
     [InlineData("AvgPool2D(2, Stride = 0)", "Stride = 0", "Stride")]
     [InlineData("BatchNorm2D(Momentum = 1.5)", "Momentum = 1.5", "Momentum")]
     [InlineData("BatchNorm2D(Epsilon = 0)", "Epsilon = 0", "Epsilon")]
+    [InlineData("LayerNorm(Epsilon = -1e-5)", "Epsilon = -1e-5", "Epsilon")]
     public void NG0211_LayerArgumentOutOfRange(string layer, string span, string argument) =>
         Assert.Contains(argument + " = ", Single($"[Network(InputShape = new[] {{ 2, 8, 8 }})][{layer}, Flatten, Dense(2)] public partial class Net {{ }}", "NG0211", DiagnosticSeverity.Error, span).GetMessage());
 

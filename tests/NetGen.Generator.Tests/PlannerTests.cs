@@ -353,6 +353,27 @@ public sealed class PlannerTests
         Assert.Contains("an image C×H×W", error);
     }
 
+    [Fact]
+    public void LayerNormKeepsTheShapeAndOwnsGammaAndBetaOfThatShape()
+    {
+        // Over an image: γ and β are [4, 6, 6], as nn.LayerNorm([4, 6, 6]); over a vector: [8]; Affine = false: none.
+        // The per-sample mean and 1/σ are cached (one value per row); no buffers; γ and β are not weight-decayed.
+        Plan plan = PlanOf(new[] { 2, 6, 6 }, Conv(4, 3, padding: 1), Layer("LayerNorm"), Layer("ReLU"), Layer("Flatten"), Dense(8), Layer("LayerNorm", ("Affine", 0)), Dense(3));
+        Assert.Empty(plan.Errors);
+        Assert.Equal(new[] { 4, 6, 6 }, plan.Tensors[plan.Nodes[1].Output].Shape);
+        StatePlan gamma = Parameters(plan).Single(s => s.Key == "1.weight");
+        Assert.Equal(new[] { 4, 6, 6 }, gamma.Shape);
+        Assert.Equal(new[] { 4, 6, 6 }, Parameters(plan).Single(s => s.Key == "1.bias").Shape);
+        Assert.False(gamma.WeightDecay);
+        Assert.DoesNotContain(plan.State, s => s.Key.StartsWith("5.", StringComparison.Ordinal));
+        Assert.Equal(0, plan.BufferCount);
+        Assert.Contains(plan.Caches, c => c.Local == "mean" && c.PerSample && c.Length == 1 && !c.IsInt);
+        Assert.Contains(plan.Caches, c => c.Local == "inv_std" && c.PerSample && c.Length == 1);
+
+        Plan vector = PlanOf(5, Dense(8), Layer("LayerNorm"), Dense(2));
+        Assert.Equal(new[] { 8 }, Parameters(vector).Single(s => s.Key == "1.weight").Shape);
+    }
+
     // ── Residual blocks and gradient routing ────────────────────────────────────────────────────────────────────────
     [Fact]
     public void AnIdentityResidualAliasesTheGradientAndAddsTheBranchContribution()
