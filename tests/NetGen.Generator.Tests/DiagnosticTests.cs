@@ -138,6 +138,18 @@ public sealed class DiagnosticTests
         Assert.Contains("is less than 1", Single("[Network(InputShape = new[] { 2, 4, 4 })][MaxPool2D(5), Flatten, Dense(2)] public partial class Net { }", "NG0105", DiagnosticSeverity.Error, "5").GetMessage());
 
     [Fact]
+    public void NG0105_AveragePoolingThatDoesNotTileTheInput()
+    {
+        string message = Single("[Network(InputShape = new[] { 2, 5, 5 })][AvgPool2D(2), Flatten, Dense(2)] public partial class Net { }", "NG0105", DiagnosticSeverity.Error, "2").GetMessage();
+        Assert.Contains("AvgPool2D", message);
+        Assert.Contains("Use Stride = 1 or Padding = 1.", message);
+    }
+
+    [Fact]
+    public void NG0106_GlobalAveragePoolingOnAVector() =>
+        Single("[Network(InputSize = 8)][Dense(4), GlobalAvgPool2D, Dense(2)] public partial class Net { }", "NG0106", DiagnosticSeverity.Error, "GlobalAvgPool2D");
+
+    [Fact]
     public void NG0106_DenseAfterAnImageWithoutFlatten() =>
         Assert.Contains("[Flatten]", Single("[Network(InputShape = new[] { 1, 6, 6 })][Conv2D(4, 3), Dense(2)] public partial class Net { }", "NG0106", DiagnosticSeverity.Error, "Dense(2)").GetMessage());
 
@@ -180,8 +192,11 @@ public sealed class DiagnosticTests
     [InlineData("Conv2D(4, 3, Padding = -1)", "Padding = -1", "Padding")]
     [InlineData("MaxPool2D(2, Padding = 2)", "Padding = 2", "Padding")]
     [InlineData("MaxPool2D(0)", "0", "Kernel")]
+    [InlineData("AvgPool2D(3, Padding = 2)", "Padding = 2", "Padding")]
+    [InlineData("AvgPool2D(2, Stride = 0)", "Stride = 0", "Stride")]
     [InlineData("BatchNorm2D(Momentum = 1.5)", "Momentum = 1.5", "Momentum")]
     [InlineData("BatchNorm2D(Epsilon = 0)", "Epsilon = 0", "Epsilon")]
+    [InlineData("LayerNorm(Epsilon = -1e-5)", "Epsilon = -1e-5", "Epsilon")]
     public void NG0211_LayerArgumentOutOfRange(string layer, string span, string argument) =>
         Assert.Contains(argument + " = ", Single($"[Network(InputShape = new[] {{ 2, 8, 8 }})][{layer}, Flatten, Dense(2)] public partial class Net {{ }}", "NG0211", DiagnosticSeverity.Error, span).GetMessage());
 

@@ -315,6 +315,65 @@ public sealed class PlannerTests
         Assert.Equal(new[] { false, false }, plan.State.Where(s => s.Node == 1 && s.Role == StateRole.Parameter).Select(s => s.WeightDecay));
     }
 
+    [Fact]
+    public void AvgPoolFollowsTheWindowRuleAndKeepsNothingForBackward()
+    {
+        // 2×8×8: AvgPool2D(2) → 2×4×4; AvgPool2D(3, Stride = 1, Padding = 1) keeps 4×4; no state, no cache.
+        Plan plan = PlanOf(new[] { 2, 8, 8 }, Layer("AvgPool2D", ("Kernel", 2)), Layer("AvgPool2D", ("Kernel", 3), ("Stride", 1), ("Padding", 1)), Layer("Flatten"), Dense(2));
+        Assert.Empty(plan.Errors);
+        Assert.Equal(new[] { 2, 4, 4 }, plan.Tensors[plan.Nodes[0].Output].Shape);
+        Assert.Equal(new[] { 2, 4, 4 }, plan.Tensors[plan.Nodes[1].Output].Shape);
+        Assert.Empty(plan.Caches);
+        Assert.Equal(new[] { "3.weight", "3.bias" }, plan.State.Select(s => s.Key));
+        Assert.Equal((32L * 4) + (32 * 9) + (2 * 32 * 2) + 2, plan.FlopsPerSample);
+
+        // 5×5 with a 2×2 window at stride 2 leaves the last row unread: NG0105, the arithmetic and a fix, as for MaxPool2D.
+        string error = Assert.Single(PlanOf(new[] { 1, 5, 5 }, Layer("AvgPool2D", ("Kernel", 2)), Layer("Flatten"), Dense(2)).Errors);
+        Assert.StartsWith("NG0105", error);
+        Assert.Contains("(5 − 2 + 0)/2 + 1 = 2.5 is not a whole number", error);
+        Assert.Contains("AvgPool2D", error);
+
+        // On a vector: NG0106.
+        Assert.StartsWith("NG0106", Assert.Single(PlanOf(8, Layer("AvgPool2D", ("Kernel", 2)), Dense(2)).Errors));
+    }
+
+    [Fact]
+    public void GlobalAvgPoolGivesAVectorADenseCanRead()
+    {
+        // [6, 4, 4] → [6]: the Dense after it needs no Flatten and reads 6 features.
+        Plan plan = PlanOf(new[] { 2, 4, 4 }, Conv(6, 3, padding: 1), Layer("ReLU"), Layer("GlobalAvgPool2D"), Dense(3));
+        Assert.Empty(plan.Errors);
+        Assert.Equal(new[] { 6 }, plan.Tensors[plan.Nodes[2].Output].Shape);
+        Assert.Equal(new[] { 3, 6 }, Parameters(plan).Single(s => s.Key == "3.weight").Shape);
+        Assert.Empty(plan.Caches);
+
+        // On a vector: NG0106.
+        string error = Assert.Single(PlanOf(8, Dense(4), Layer("GlobalAvgPool2D"), Dense(2)).Errors);
+        Assert.StartsWith("NG0106", error);
+        Assert.Contains("an image C×H×W", error);
+    }
+
+    [Fact]
+    public void LayerNormKeepsTheShapeAndOwnsGammaAndBetaOfThatShape()
+    {
+        // Over an image: γ and β are [4, 6, 6], as nn.LayerNorm([4, 6, 6]); over a vector: [8]; Affine = false: none.
+        // The per-sample mean and 1/σ are cached (one value per row); no buffers; γ and β are not weight-decayed.
+        Plan plan = PlanOf(new[] { 2, 6, 6 }, Conv(4, 3, padding: 1), Layer("LayerNorm"), Layer("ReLU"), Layer("Flatten"), Dense(8), Layer("LayerNorm", ("Affine", 0)), Dense(3));
+        Assert.Empty(plan.Errors);
+        Assert.Equal(new[] { 4, 6, 6 }, plan.Tensors[plan.Nodes[1].Output].Shape);
+        StatePlan gamma = Parameters(plan).Single(s => s.Key == "1.weight");
+        Assert.Equal(new[] { 4, 6, 6 }, gamma.Shape);
+        Assert.Equal(new[] { 4, 6, 6 }, Parameters(plan).Single(s => s.Key == "1.bias").Shape);
+        Assert.False(gamma.WeightDecay);
+        Assert.DoesNotContain(plan.State, s => s.Key.StartsWith("5.", StringComparison.Ordinal));
+        Assert.Equal(0, plan.BufferCount);
+        Assert.Contains(plan.Caches, c => c.Local == "mean" && c.PerSample && c.Length == 1 && !c.IsInt);
+        Assert.Contains(plan.Caches, c => c.Local == "inv_std" && c.PerSample && c.Length == 1);
+
+        Plan vector = PlanOf(5, Dense(8), Layer("LayerNorm"), Dense(2));
+        Assert.Equal(new[] { 8 }, Parameters(vector).Single(s => s.Key == "1.weight").Shape);
+    }
+
     // ── Residual blocks and gradient routing ────────────────────────────────────────────────────────────────────────
     [Fact]
     public void AnIdentityResidualAliasesTheGradientAndAddsTheBranchContribution()

@@ -14,7 +14,8 @@ public sealed class GradientCheckTests
         nameof(GcIdentity), nameof(GcDropout), nameof(GcHinge), nameof(GcWeightDecay), nameof(GcInputActivation),
         nameof(HingeSgd), nameof(GcReLUUnfused), nameof(GcNarrowPair),
         nameof(GcConv), nameof(GcConvStridePool), nameof(GcBatchNorm), nameof(GcResidual), nameof(GcDenseResidual),
-        nameof(CnnMomentum), nameof(BnAdam), nameof(GcSquaredHinge), nameof(GcHingeMargin3),
+        nameof(CnnMomentum), nameof(BnAdam), nameof(GcSquaredHinge), nameof(GcHingeMargin3), nameof(GcAvgPool), nameof(AvgPoolMomentum),
+        nameof(GcLayerNorm), nameof(LayerNormAdam),
     };
 
     private static INeuralNetwork<int> Create(string name) => name switch
@@ -43,6 +44,10 @@ public sealed class GradientCheckTests
         nameof(BnAdam) => new BnAdam(7),
         nameof(GcSquaredHinge) => new GcSquaredHinge(7),
         nameof(GcHingeMargin3) => new GcHingeMargin3(7),
+        nameof(GcAvgPool) => new GcAvgPool(7),
+        nameof(AvgPoolMomentum) => new AvgPoolMomentum(7),
+        nameof(GcLayerNorm) => new GcLayerNorm(7),
+        nameof(LayerNormAdam) => new LayerNormAdam(7),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -51,11 +56,14 @@ public sealed class GradientCheckTests
     /// difference's round-off (≈ ε·L/h ≈ 1e-11 absolute) is 1e-5 relative: weights feeding a BatchNorm (which divides
     /// out their scale) and the residual stack (the notes: deeper nets accumulate error). The residual stack is checked
     /// with Tanh (GcResidual): with ReLUs (ResnetSgd, PyTorch-referenced instead) an element whose gradient is ~1e-8 can
-    /// sit within h of a kink, where a centered difference is not the derivative.
+    /// sit within h of a kink, where a centered difference is not the derivative. Average pooling divides every gradient
+    /// by its window (4, 9, then 16 or 64 for the global mean), so the first convolution's weights get gradients of
+    /// ~1e-5 and the same ~1e-11 round-off is ~1e-6 relative (GcAvgPool, AvgPoolMomentum). Layer normalisation's γ has
+    /// one element per value of the sample, each summed over 3 rows only, and some are ~1e-5 (GcLayerNorm).
     /// </summary>
     private static double Threshold(string name) => name switch
     {
-        nameof(GcBatchNorm) or nameof(BnAdam) or nameof(GcResidual) => 1e-5,
+        nameof(GcBatchNorm) or nameof(BnAdam) or nameof(GcResidual) or nameof(GcAvgPool) or nameof(AvgPoolMomentum) or nameof(GcLayerNorm) => 1e-5,
         _ => 1e-7,
     };
 

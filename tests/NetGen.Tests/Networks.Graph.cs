@@ -38,6 +38,14 @@ public partial class MseMultiAdam { }
 [Dense(6), ReLU, Dense(3)]
 public partial class StepLrMomentum { }
 
+[Network(InputShape = new[] { 2, 8, 8 }, BatchSize = 4, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 1e-3)]
+[Conv2D(4, 3, Padding = 1), ReLU, AvgPool2D(2), Conv2D(6, 3, Padding = 1), Tanh, AvgPool2D(3, Stride = 1, Padding = 1), GlobalAvgPool2D, Dense(3)]
+public partial class AvgPoolMomentum { }
+
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 5, Optimizer = Optimizer.Adam, LearningRate = 0.01, WeightDecay = 1e-3)]
+[Conv2D(4, 3, Padding = 1), LayerNorm, ReLU, MaxPool2D(2), Flatten, Dense(8), LayerNorm, Tanh, Dense(3)]
+public partial class LayerNormAdam { }
+
 // ── Gradient-check networks ────────────────────────────────────────────────────────────────────────────────────
 // Padding 1, pooling, a convolution without padding, flatten.
 [Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 3)]
@@ -78,3 +86,15 @@ public partial class GcDenseResidual { }
 [Network(InputSize = 4, BatchSize = 3, Loss = Loss.MeanSquaredError)]
 [Dense(5), Tanh, Dense(2)]
 public partial class GcMse { }
+
+// Average pooling with non-overlapping windows, overlapping windows with zero padding (counted in the divisor), a
+// stride that drops nothing, then global average pooling straight into a Dense.
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 3)]
+[Conv2D(3, 3, Padding = 1), Tanh, AvgPool2D(2), Conv2D(4, 3, Padding = 1), Sigmoid, AvgPool2D(3, Stride = 1, Padding = 1), GlobalAvgPool2D, Dense(3)]
+public partial class GcAvgPool { }
+
+// Layer normalisation over an image's whole [C, H, W] (γ and β of that shape) and over a vector, one without affine
+// parameters, one with another ε.
+[Network(InputShape = new[] { 2, 4, 4 }, BatchSize = 3)]
+[Conv2D(3, 3, Padding = 1), LayerNorm, Tanh, Flatten, Dense(6), LayerNorm(Affine = false), Tanh, Dense(5), LayerNorm(Epsilon = 1e-3), Dense(3)]
+public partial class GcLayerNorm { }

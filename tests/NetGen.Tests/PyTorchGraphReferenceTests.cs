@@ -3,8 +3,9 @@ using NetGen.Tests.Networks;
 namespace NetGen.Tests;
 
 /// <summary>
-/// Convolution, pooling, flatten, batch normalisation, residual blocks, the losses beyond softmax cross-entropy (mean
-/// squared error, squared hinge with margin 2, L1, Huber with δ 0.5, binary cross-entropy on logits) and StepLR against PyTorch 1.13
+/// Convolution, max and average pooling, global average pooling, flatten, batch and layer normalisation, residual blocks,
+/// the losses beyond softmax cross-entropy (mean squared error, squared hinge with margin 2, L1, Huber with δ 0.5, binary
+/// cross-entropy on logits) and StepLR against PyTorch 1.13
 /// in float64 (tests/reference/make_reference.py wrote the files): outputs, loss, every gradient, the parameters (and
 /// BatchNorm's running statistics and counters) after each of 3 optimizer steps. Tolerance: 1e-5 relative to each
 /// tensor's scale.
@@ -13,7 +14,7 @@ public sealed class PyTorchGraphReferenceTests
 {
     private const double Tolerance = 1e-5;
 
-    public static TheoryData<string> ClassificationCases => new() { "cnn_momentum", "bn_adam", "resnet_sgd", "squared_hinge_sgd" };
+    public static TheoryData<string> ClassificationCases => new() { "cnn_momentum", "bn_adam", "resnet_sgd", "squared_hinge_sgd", "avgpool_momentum", "layernorm_adam" };
 
     public static TheoryData<string> RegressionCases => new() { "mse_sgd", "mse_multi_adam", "l1_sgd", "huber_adam", "bce_momentum" };
 
@@ -23,6 +24,8 @@ public sealed class PyTorchGraphReferenceTests
         "bn_adam" => new BnAdam(seed),
         "resnet_sgd" => new ResnetSgd(seed),
         "squared_hinge_sgd" => new SquaredHingeSgd(seed),
+        "avgpool_momentum" => new AvgPoolMomentum(seed),
+        "layernorm_adam" => new LayerNormAdam(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

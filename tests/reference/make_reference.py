@@ -146,7 +146,8 @@ Files written
     hinge_sgd.json, mlp_ce_adam.json, spiral_sgd.json,
     cnn_momentum.json, bn_adam.json, resnet_sgd.json, mse_sgd.json,
     mse_multi_adam.json, steplr_momentum.json, squared_hinge_sgd.json,
-    l1_sgd.json, huber_adam.json, bce_momentum.json  one per case (layout below)
+    l1_sgd.json, huber_adam.json, bce_momentum.json,
+    avgpool_momentum.json, layernorm_adam.json      one per case (layout below)
     acts.pytorch.safetensors                  case A initial state_dict, F32
     acts.pytorch.f32.json                     case A eval output of the float32 model
     bn.pytorch.safetensors                    bn_adam's float32 model after 3 float32
@@ -545,6 +546,43 @@ def build_resnet():
     return nn.Sequential(conv, relu1, res1, relu2, res2, nn.ReLU(), nn.Flatten(), nn.Linear(72, 3))
 
 
+class GlobalAvgPool(nn.Module):
+    """NetGen's GlobalAvgPool2D: nn.AdaptiveAvgPool2d(1) then nn.Flatten(), [C, H, W] -> [C], as one module so that
+    the state_dict indices of the modules after it stay NetGen's layer indices (two modules in the nn.Sequential
+    would shift them by one). No parameters, no buffers."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+
+    def forward(self, x):
+        return self.flatten(self.pool(x))
+
+
+def build_avgpool():
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Conv2d(4, 6, 3, padding=1), nn.Tanh(), nn.AvgPool2d(3, stride=1, padding=1),
+        GlobalAvgPool(), nn.Linear(6, 3),
+    )
+
+
+def build_layernorm():
+    m = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.LayerNorm([4, 6, 6]), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(36, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3),
+    )
+    # Non-trivial affine parameters, generated in float32 right after the default init (weight then bias, layer 1
+    # then layer 6), as for BatchNorm in build_bn.
+    with torch.no_grad():
+        for i in (1, 6):
+            ln = m[i]
+            ln.weight.copy_(1.0 + 0.1 * torch.randn(ln.normalized_shape, dtype=torch.float32))
+            ln.bias.copy_(0.1 * torch.randn(ln.normalized_shape, dtype=torch.float32))
+    return m
+
+
 def build_mse_1():
     return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
 
@@ -688,6 +726,24 @@ CASES = [
          description="Linear(5,8)-Tanh-Linear(8,4), nn.BCEWithLogitsLoss() (mean over all 24 elements), multi-label "
                      "targets: bernoulli(0.5) 0/1 in the first 3 columns and a probability rand() in the last, "
                      "L2 weight decay 1e-3, SGD momentum 0.9 lr 0.1; torch.manual_seed(13)."),
+    dict(case="avgpool_momentum", build=build_avgpool, torch_seed=10, input_shape=[2, 8, 8], input_size=128,
+         classes=3, batch=4, seed=42, loss="softmax_cross_entropy", weight_decay=1e-3,
+         opt=dict(kind="momentum", lr=0.05, momentum=0.9),
+         description="Conv2d(2,4,3,padding=1)-ReLU-AvgPool2d(2)-Conv2d(4,6,3,padding=1)-Tanh-"
+                     "AvgPool2d(3,stride=1,padding=1)-GlobalAvgPool-Linear(6,3) on [2,8,8] inputs; AvgPool2d with "
+                     "PyTorch's defaults (count_include_pad=True: the zero padding counts in the divisor, "
+                     "ceil_mode=False); GlobalAvgPool = AdaptiveAvgPool2d(1) then Flatten as one module (index 6), "
+                     "so the Linear is 7.weight as in NetGen; softmax cross-entropy, L2 weight decay 1e-3 on "
+                     "Conv2d and Linear weights, SGD momentum 0.9 (dampening 0) lr 0.05; torch.manual_seed(10)."),
+    dict(case="layernorm_adam", build=build_layernorm, torch_seed=11, input_shape=[2, 6, 6], input_size=72,
+         classes=3, batch=5, seed=42, loss="softmax_cross_entropy", weight_decay=1e-3,
+         opt=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
+         description="Conv2d(2,4,3,padding=1)-LayerNorm([4,6,6])-ReLU-MaxPool2d(2)-Flatten-Linear(36,8)-LayerNorm(8)-"
+                     "Tanh-Linear(8,3) on [2,6,6] inputs; LayerNorm over each sample's whole shape, eps 1e-5, "
+                     "elementwise affine with weight = 1 + 0.1*randn and bias = 0.1*randn (float32, of the "
+                     "normalized shape), no buffers, the same in train and eval mode; softmax cross-entropy, L2 "
+                     "weight decay 1e-3 on Conv2d and Linear weights (not LayerNorm's), Adam lr 0.01 betas "
+                     "(0.9, 0.999) eps 1e-8 (L2 folded into the gradient); torch.manual_seed(11)."),
 ]
 
 
@@ -757,6 +813,15 @@ def architecture(model, shapes=None):
         elif isinstance(m, nn.MaxPool2d):
             out.append({"index": i, "type": "MaxPool2d", "kernel_size": _pair(m.kernel_size),
                         "stride": _pair(m.stride), "padding": _pair(m.padding)})
+        elif isinstance(m, nn.AvgPool2d):
+            out.append({"index": i, "type": "AvgPool2d", "kernel_size": _pair(m.kernel_size),
+                        "stride": _pair(m.stride), "padding": _pair(m.padding),
+                        "count_include_pad": m.count_include_pad, "ceil_mode": m.ceil_mode})
+        elif isinstance(m, GlobalAvgPool):
+            out.append({"index": i, "type": "GlobalAvgPool", "modules": ["AdaptiveAvgPool2d(1)", "Flatten"]})
+        elif isinstance(m, nn.LayerNorm):
+            out.append({"index": i, "type": "LayerNorm", "normalized_shape": list(m.normalized_shape), "eps": m.eps,
+                        "elementwise_affine": m.elementwise_affine})
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             out.append({"index": i, "type": type(m).__name__, "num_features": m.num_features, "eps": m.eps,
                         "momentum": m.momentum, "affine": m.affine,

@@ -23,9 +23,12 @@ internal static class LayerCatalog
         new DropoutEntry(),
         new Conv2DEntry(),
         new MaxPool2DEntry(),
+        new AvgPool2DEntry(),
+        new GlobalAvgPool2DEntry(),
         new FlattenEntry(),
         new BatchNorm1DEntry(),
         new BatchNorm2DEntry(),
+        new LayerNormEntry(),
         new ResidualEntry(),
     };
 

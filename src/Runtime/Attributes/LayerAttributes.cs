@@ -159,6 +159,51 @@ public sealed class MaxPool2DAttribute : LayerAttribute
     public int Padding { get; set; }
 }
 
+/// <summary>
+/// Average pooling, PyTorch's <c>nn.AvgPool2d(kernel, stride, padding)</c> with <c>count_include_pad=True</c> and
+/// <c>ceil_mode=False</c>: y[c, i, j] = (1/k²)·Σ_{u,v &lt; k} x[c, i·S − P + u, j·S − P + v], the zero padding counted in
+/// the k² divisor. Backward: each window's dy/k² is added to its input elements (overlapping windows add).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AvgPool2DAttribute : LayerAttribute
+{
+    /// <summary>Creates a <paramref name="kernel"/>×<paramref name="kernel"/> average pooling (stride = kernel unless set).</summary>
+    public AvgPool2DAttribute(int kernel) => Kernel = kernel;
+
+    /// <summary>Window height and width, ≥ 1.</summary>
+    public int Kernel { get; }
+
+    /// <summary>Step between windows. Default: the kernel (windows do not overlap), as in PyTorch. The window rule applies.</summary>
+    public int Stride { get; set; }
+
+    /// <summary>Implicit zero padding on each side, at most Kernel/2 (PyTorch's limit); counted in the divisor. Default 0.</summary>
+    public int Padding { get; set; }
+}
+
+/// <summary>
+/// Global average pooling, PyTorch's <c>nn.AdaptiveAvgPool2d(1)</c> followed by <c>nn.Flatten()</c>: an image [C, H, W]
+/// becomes the vector [C] of its channel means, y[c] = (1/(H·W))·Σ_{h,w} x[c, h, w], so a Dense can follow directly.
+/// Backward: dx[c, h, w] = dy[c]/(H·W).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAvgPool2DAttribute : LayerAttribute { }
+
+/// <summary>
+/// Layer normalisation (Ba, Kiros and Hinton, 2016), PyTorch's <c>nn.LayerNorm(shape)</c> with <c>shape</c> the input's
+/// whole per-sample shape: per sample, over all its n values, μ = Σ x/n and σ² = Σ (x − μ)²/n (biased);
+/// y = γ ⊙ (x − μ)/√(σ² + ε) + β. γ (<c>weight</c>, starts at 1) and β (<c>bias</c>, starts at 0) have the input's
+/// per-sample shape and are not weight-decayed. The same in training and inference; no buffers.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LayerNormAttribute : LayerAttribute
+{
+    /// <summary>ε added to the variance, &gt; 0 and finite. Default 1e-5.</summary>
+    public double Epsilon { get; set; } = 1e-5;
+
+    /// <summary>Whether γ and β are learned (PyTorch's <c>elementwise_affine</c>). Default true.</summary>
+    public bool Affine { get; set; } = true;
+}
+
 /// <summary>Flatten, PyTorch's <c>nn.Flatten()</c>: [C, H, W] becomes C·H·W features (channel-major). No copy is made.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class FlattenAttribute : LayerAttribute { }

@@ -21,7 +21,7 @@ internal sealed class MaxPool2DEntry : LayerEntry
 
     public override bool ReadsTrainingFlag => true;
 
-    private static (int K, int S, int P) Args(EquatableArray<ArgumentValue> a)
+    internal static (int K, int S, int P) Args(EquatableArray<ArgumentValue> a)
     {
         int k = a.Int("Kernel", 0);
         return (k, a.Int("Stride", k), a.Int("Padding", 0));
@@ -29,7 +29,15 @@ internal sealed class MaxPool2DEntry : LayerEntry
 
     public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => Args(arguments).S;
 
-    public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
+    public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics) =>
+        ValidateWindow(spec, display, owner, diagnostics);
+
+    public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes) =>
+        WindowOutputShape(spec, input, shapes);
+
+    /// <summary>The checks of a pooling window's Kernel, Stride (default: the kernel) and Padding (at most Kernel/2, as
+    /// PyTorch requires), shared with AvgPool2D.</summary>
+    internal static void ValidateWindow(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
         (int k, int s, int p) = Args(spec.Arguments);
         Conv2DEntry.Check(spec, display, owner, diagnostics, "Kernel", k, 1, "the window size must be ≥ 1, e.g. 2");
@@ -40,11 +48,12 @@ internal sealed class MaxPool2DEntry : LayerEntry
         Conv2DEntry.Check(spec, display, owner, diagnostics, "Padding", p, 0, "the padding must be ≥ 0");
         if (k >= 1 && p > k / 2)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerArgumentOutOfRange, spec.LocationOf("Padding"), Kind, display, owner, "Padding", p, $"the padding must be at most half the kernel ({LayerCatalog.I(k / 2)}), as in PyTorch, or a window could see only padding"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerArgumentOutOfRange, spec.LocationOf("Padding"), spec.Kind, display, owner, "Padding", p, $"the padding must be at most half the kernel ({LayerCatalog.I(k / 2)}), as in PyTorch, or a window could see only padding"));
         }
     }
 
-    public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
+    /// <summary>A pooling window's output shape [C, Ho, Wo] under the window rule (NG0105), or NG0106 on a vector.</summary>
+    internal static EquatableArray<int>? WindowOutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
     {
         (int k, int s, int p) = Args(spec.Arguments);
         if (k < 1 || s < 1 || p < 0 || p > k / 2)
@@ -54,13 +63,13 @@ internal sealed class MaxPool2DEntry : LayerEntry
 
         if (input.Count != 3)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, Kind, shapes.Display, shapes.Owner, Shapes.Text(input), "an image C×H×W",
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.WrongInputRank, spec.Location, spec.Kind, shapes.Display, shapes.Owner, Shapes.Text(input), "an image C×H×W",
                 "Pool the output of a Conv2D layer, before any Flatten."));
             return null;
         }
 
-        int? h = Window2D.Output(input[1], k, p, s, "height", spec, Kind, shapes);
-        int? w = h is null ? null : Window2D.Output(input[2], k, p, s, "width", spec, Kind, shapes);
+        int? h = Window2D.Output(input[1], k, p, s, "height", spec, spec.Kind, shapes);
+        int? w = h is null ? null : Window2D.Output(input[2], k, p, s, "width", spec, spec.Kind, shapes);
         return h is null || w is null ? null : new[] { input[0], h.Value, w.Value }.ToEquatableArray();
     }
 
