@@ -48,8 +48,15 @@ internal abstract class LossEntry
         return false;
     }
 
+    /// <summary>The kernel in <c>NetGen.Kernels.Losses</c>, e.g. "SoftmaxCrossEntropy".</summary>
+    protected abstract string Kernel { get; }
+
+    /// <summary>The kernel's arguments after (output, targets, gradient, B, O), e.g. ", 2" for a margin; none by default.</summary>
+    protected virtual string ExtraArguments(TrainingSpec t) => string.Empty;
+
     /// <summary>Writes <c>double loss = Σ_i L_i / B;</c> from the scores span, the targets and the gradient slot.</summary>
-    public abstract void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs);
+    public void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
+        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.{Kernel}<T>({scores}, {targets}, {gradient}, B, {outputs}{ExtraArguments(t)}) / B;");
 
     protected static string F(double value) => LayerCatalog.F(value);
 }
@@ -71,8 +78,7 @@ internal sealed class SoftmaxCrossEntropyEntry : LossEntry
 
     public override string TorchEquivalent(TrainingSpec t) => "nn.CrossEntropyLoss()";
 
-    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.SoftmaxCrossEntropy<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
+    protected override string Kernel => "SoftmaxCrossEntropy";
 }
 
 /// <summary>The multiclass SVM hinge loss (Weston–Watkins, margin Δ).</summary>
@@ -94,11 +100,10 @@ internal sealed class MulticlassHingeEntry : LossEntry
 
     public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Margin" };
 
+    protected override string Kernel => "MulticlassHinge";
+
     // The default margin calls the five-argument kernel, so that declarations written before Margin existed generate the same code.
-    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine(t.Margin == 1.0
-            ? $"double loss = global::NetGen.Kernels.Losses.MulticlassHinge<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;"
-            : $"double loss = global::NetGen.Kernels.Losses.MulticlassHinge<T>({scores}, {targets}, {gradient}, B, {outputs}, {F(t.Margin)}) / B;");
+    protected override string ExtraArguments(TrainingSpec t) => t.Margin == 1.0 ? string.Empty : ", " + F(t.Margin);
 }
 
 /// <summary>The squared multiclass hinge loss (L2-SVM, margin Δ).</summary>
@@ -120,8 +125,9 @@ internal sealed class MulticlassSquaredHingeEntry : LossEntry
 
     public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Margin" };
 
-    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.MulticlassSquaredHinge<T>({scores}, {targets}, {gradient}, B, {outputs}, {F(t.Margin)}) / B;");
+    protected override string Kernel => "MulticlassSquaredHinge";
+
+    protected override string ExtraArguments(TrainingSpec t) => ", " + F(t.Margin);
 }
 
 /// <summary>Mean squared error over all B·O elements (nn.MSELoss), for regression with float targets.</summary>
@@ -141,8 +147,7 @@ internal sealed class MeanSquaredErrorEntry : LossEntry
 
     public override string TorchEquivalent(TrainingSpec t) => "nn.MSELoss()";
 
-    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.MeanSquaredError<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
+    protected override string Kernel => "MeanSquaredError";
 }
 
 /// <summary>Mean absolute error (L1 loss) over all B·O elements (nn.L1Loss), for regression with float targets.</summary>
@@ -162,8 +167,7 @@ internal sealed class MeanAbsoluteErrorEntry : LossEntry
 
     public override string TorchEquivalent(TrainingSpec t) => "nn.L1Loss()";
 
-    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.MeanAbsoluteError<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
+    protected override string Kernel => "MeanAbsoluteError";
 }
 
 /// <summary>The Huber loss with threshold δ over all B·O elements (nn.HuberLoss), for regression with float targets.</summary>
@@ -185,8 +189,9 @@ internal sealed class HuberEntry : LossEntry
 
     public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Delta" };
 
-    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.Huber<T>({scores}, {targets}, {gradient}, B, {outputs}, {F(t.Delta)}) / B;");
+    protected override string Kernel => "Huber";
+
+    protected override string ExtraArguments(TrainingSpec t) => ", " + F(t.Delta);
 }
 
 /// <summary>Binary cross-entropy on logits over all B·O elements (nn.BCEWithLogitsLoss), for multi-label targets in [0, 1].</summary>
@@ -206,8 +211,7 @@ internal sealed class BinaryCrossEntropyWithLogitsEntry : LossEntry
 
     public override string TorchEquivalent(TrainingSpec t) => "nn.BCEWithLogitsLoss()";
 
-    public override void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
-        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.BinaryCrossEntropyWithLogits<T>({scores}, {targets}, {gradient}, B, {outputs}) / B;");
+    protected override string Kernel => "BinaryCrossEntropyWithLogits";
 }
 
 /// <summary>The registry of losses, by <see cref="LossKind"/>.</summary>
