@@ -43,6 +43,12 @@ internal static partial class NetworkEmitter
         w.WriteLine("private double? _clipGradientValue;");
         w.WriteLine("private double? _clipGradientNorm;");
         w.WriteLine("private double _lastGradientNorm = double.NaN;");
+        if (buffers)
+        {
+            w.WriteLine("// Buffers and counters as they were before the forward pass of the current training call, put back if the step is refused.");
+            w.WriteLine("private readonly float[] _buffersBefore = new float[BufferCount];");
+            w.WriteLine($"private readonly long[] _countersBefore = new long[{I(plan.CounterCount)}];");
+        }
         w.WriteLine();
         w.WriteLine("/// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by");
         w.WriteLine("/// (<paramref name=\"seed\"/>, tensor index), so the same seed gives the same network on any machine.</summary>");
@@ -170,7 +176,8 @@ internal static partial class NetworkEmitter
         w.WriteLine($"/// <summary>One training step on a batch of at most MaxBatch rows ({targetDoc}): forward (dropout on, batch statistics),");
         w.WriteLine("/// loss, backward, gradient clipping (when set), the L2 term's gradient, optimizer update at <see cref=\"LearningRate\"/>.");
         w.WriteLine("/// Returns the mean loss before the update (data loss + L2 term).");
-        w.WriteLine("/// Invalid arguments throw before anything changes.</summary>");
+        w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient");
+        w.WriteLine("/// is not finite throws <see cref=\"global::System.ArithmeticException\"/> and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
         w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         w.OpenBrace();
         w.WriteLine(guard);
@@ -179,18 +186,15 @@ internal static partial class NetworkEmitter
             w.WriteLine(trainingGuard);
         }
 
-        w.WriteLine("_core.Forward(inputs, B, training: true, _seed, _step);");
-        w.WriteLine($"double loss = _core.Loss({targets}, B);");
-        w.WriteLine("_core.Backward(inputs, B);");
-        w.WriteLine("ClipGradients();");
-        w.WriteLine("_core.RegularizationBackward();");
+        TrainingCall(w, targets, buffers, name, "TrainStep", clip: true);
         w.WriteLine("_step++;");
         w.WriteLine("_core.Update(_step, _learningRate);");
         w.WriteLine("return (float)loss;");
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)");
-        w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + L2 term).</summary>");
+        w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + L2 term). Refuses non-finite");
+        w.WriteLine("/// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref=\"TrainStep\"/> does.</summary>");
         w.WriteLine($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         w.OpenBrace();
         w.WriteLine(guard);
@@ -199,10 +203,7 @@ internal static partial class NetworkEmitter
             w.WriteLine(trainingGuard);
         }
 
-        w.WriteLine("_core.Forward(inputs, B, training: true, _seed, _step);");
-        w.WriteLine($"double loss = _core.Loss({targets}, B);");
-        w.WriteLine("_core.Backward(inputs, B);");
-        w.WriteLine("_core.RegularizationBackward();");
+        TrainingCall(w, targets, buffers, name, "ComputeGradients", clip: false);
         w.WriteLine("return (float)loss;");
         w.CloseBrace();
         w.WriteLine();
@@ -403,6 +404,44 @@ internal static partial class NetworkEmitter
         }
 
         w.CloseBrace();
+    }
+
+    /// <summary>
+    /// The body shared by TrainStep and ComputeGradients, from the forward pass to the finiteness check of the loss and
+    /// gradient; leaves <c>loss</c> declared. The inputs and targets were checked by the guard before it.
+    /// </summary>
+    private static void TrainingCall(SourceWriter w, string targets, bool buffers, string name, string call, bool clip)
+    {
+        w.WriteLine("// NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:");
+        w.WriteLine("// the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.");
+        if (buffers)
+        {
+            w.WriteLine("_core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step");
+            w.WriteLine("_core.Counters.CopyTo(_countersBefore, 0);");
+        }
+
+        w.WriteLine("_core.Forward(inputs, B, training: true, _seed, _step);");
+        w.WriteLine($"double loss = _core.Loss({targets}, B);");
+        w.WriteLine("_core.Backward(inputs, B);");
+        if (clip)
+        {
+            w.WriteLine("ClipGradients();");
+        }
+
+        w.WriteLine("_core.RegularizationBackward();");
+        w.WriteLine("// An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the");
+        w.WriteLine("// gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.");
+        w.WriteLine("if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))");
+        w.OpenBrace();
+        if (buffers)
+        {
+            w.WriteLine("_buffersBefore.CopyTo(_core.Buffers, 0);");
+            w.WriteLine("_countersBefore.CopyTo(_core.Counters, 0);");
+        }
+
+        w.WriteLine($"global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, \"{call}\", \"{name}\");");
+        w.CloseBrace();
+        w.WriteLine();
     }
 
     private static string FloatLiteral(double value) => "(float)" + LayerCatalog.F(value);

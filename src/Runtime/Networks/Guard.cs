@@ -1,4 +1,5 @@
 using System;
+using System.Numerics.Tensors;
 
 namespace NetGen;
 
@@ -49,15 +50,8 @@ public static class Guard
                 $"Argument 'targets' of network '{network}' has {targets.Length} values; expected rows × OutputSize = {rows} × {outputs}.", "targets");
         }
 
-        for (int i = 0; i < targets.Length; i++)
-        {
-            if (!float.IsFinite(targets[i]))
-            {
-                throw new ArgumentOutOfRangeException(
-                    "targets", targets[i], $"targets[{i}] = {targets[i]} of network '{network}' is not a finite number.");
-            }
-        }
-
+        Finite(inputs, "inputs", network);
+        Finite(targets, "targets", network);
         return rows;
     }
 
@@ -111,7 +105,79 @@ public static class Guard
             }
         }
 
+        Finite(inputs, "inputs", network);
         return rows;
+    }
+
+    /// <summary>
+    /// Refuses a training argument holding NaN or ±∞, naming the argument and its first bad index. One vectorised read of
+    /// the values (the maximum magnitude is NaN or ∞ exactly when a value is not finite); the index is searched for only
+    /// when the check fails. It runs before the forward pass because the forward pass already changes state (batch
+    /// normalisation's running statistics), so a check folded into it would come too late.
+    /// </summary>
+    public static void Finite(ReadOnlySpan<float> values, string argument, string network)
+    {
+        if (values.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(values)))
+        {
+            return;
+        }
+
+        int i = FirstNonFinite(values);
+        throw new ArgumentOutOfRangeException(
+            argument, values[i], $"{argument}[{i}] = {values[i]} of network '{network}' is not a finite number; nothing was changed.");
+    }
+
+    /// <summary>
+    /// True when a training step's <paramref name="loss"/> and every element of its <paramref name="gradients"/> are
+    /// finite: one vectorised read of the gradient arena (its maximum magnitude), less than the optimizer's own pass reads.
+    /// </summary>
+    public static bool IsFiniteStep(double loss, ReadOnlySpan<float> gradients) =>
+        double.IsFinite(loss) && (gradients.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(gradients)));
+
+    /// <summary>
+    /// Throws the exception of a refused step (see <see cref="IsFiniteStep"/>): it says whether the loss or a gradient is
+    /// not finite and names the first parameter tensor (state_dict key) and element whose gradient is not finite.
+    /// </summary>
+    public static void ThrowNonFiniteStep(double loss, ReadOnlySpan<float> gradients, ParameterInfo[] parameters, string call, string network)
+    {
+        string what;
+        if (!double.IsFinite(loss))
+        {
+            what = $"the loss is {loss}";
+        }
+        else
+        {
+            int i = FirstNonFinite(gradients);
+            ParameterInfo tensor = parameters[0];
+            foreach (ParameterInfo p in parameters)
+            {
+                if (i >= p.Offset && i < p.Offset + p.Length)
+                {
+                    tensor = p;
+                    break;
+                }
+            }
+
+            what = $"the loss is {loss} but the gradient of '{tensor.Key}' (layer '{tensor.Layer}') is {gradients[i]} at element {i - tensor.Offset}";
+        }
+
+        throw new ArithmeticException(
+            $"{call} of network '{network}' was refused: {what} (an overflow, or a NaN reached through the parameters). " +
+            "The parameters, buffers, optimizer state and step counter are unchanged; Gradients holds the refused gradient. " +
+            "Lower the learning rate, clip gradients or check the data.");
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>A clipping setting is null (off) or finite and &gt; 0; returns it.</summary>
