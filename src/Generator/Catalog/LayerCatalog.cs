@@ -30,6 +30,7 @@ internal static class LayerCatalog
         new BatchNorm2DEntry(),
         new LayerNormEntry(),
         new ResidualEntry(),
+        new StochasticDepthEntry(), // planned by ResidualEntry; no attribute of its own
     };
 
     private static readonly Dictionary<string, LayerEntry> ByKind = Index(e => e.Kind);

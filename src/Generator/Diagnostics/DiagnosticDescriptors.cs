@@ -131,6 +131,14 @@ internal static class DiagnosticDescriptors
         "NG0213", Values, "Huber delta must be positive",
         "Delta of network '{0}' is {1}; the Huber loss is quadratic within δ and linear beyond, and needs δ > 0. No code is generated. Use e.g. 1 (the default, PyTorch's).");
 
+    public static readonly DiagnosticDescriptor StochasticDepthOutOfRange = Error(
+        "NG0250", Values, "Stochastic depth out of range",
+        "StochasticDepth of network '{0}' is {1}; it is the drop probability p_L of the last residual block (block l of L drops its branch with l/L · p_L) and must be in [0, 1) (at 1 the last block would never train). No code is generated. Use e.g. 0.2, or 0.5 as Huang et al. for a 110-layer ResNet.");
+
+    public static readonly DiagnosticDescriptor DropProbabilityOutOfRange = Error(
+        "NG0251", Values, "Residual drop probability out of range",
+        "Residual layer '{0}' of {1} has DropProbability = {2}; it is the probability of dropping the block's branch for a sample during training (stochastic depth) and must be in [0, 1) (at 1 the branch would never train). No code is generated. Use e.g. 0.1, or 0 to turn stochastic depth off for this block.");
+
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",
         "{0} is set on network '{1}' but {2} does not use it; remove it or choose one that does ({3}).");

@@ -255,6 +255,15 @@ public sealed class ResidualAttribute : LayerAttribute
 
     /// <summary>A class marked <c>[Block]</c> whose layer attributes form the branch.</summary>
     public Type Block { get; }
+
+    /// <summary>
+    /// Stochastic depth (Huang et al., 2016), the probability p in [0, 1) of dropping the residual branch of a sample
+    /// during training: y = shortcut(x) + m·branch(x), with m = 0 with probability p, else 1/(1 − p), drawn once per sample
+    /// and step (torchvision's <c>StochasticDepth(p, mode="row")</c>). At inference y = shortcut(x) + branch(x). When not
+    /// written, the network's <see cref="NetworkAttribute.StochasticDepth"/> linear rule gives this block's p; 0 turns it off
+    /// for this block.
+    /// </summary>
+    public double DropProbability { get; set; }
 }
 
 /// <summary>
