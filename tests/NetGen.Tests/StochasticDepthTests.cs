@@ -130,7 +130,7 @@ public sealed class StochasticDepthTests
     public void TheLinearRuleGivesBlockLOfLTheShareLOverLAndAnOwnValueWins()
     {
         string summary = new SdMomentum(1).Summary();
-        Assert.Contains("StochasticDepth(0.16666666666666666, \"row\")", summary);
+        Assert.Contains("StochasticDepth(0.166666666666667, \"row\")", summary);
         Assert.Contains("StochasticDepth(0.3, \"row\")", summary);
         Assert.Contains("StochasticDepth(0.5, \"row\")", summary);
 

@@ -79,7 +79,7 @@ internal sealed class ResidualEntry : LayerEntry
 
         if (drop.Count > 0 && drop[0].Number > 0)
         {
-            var stochastic = new LayerSpec("StochasticDepth", spec.Name is null ? null : spec.Name + "_drop_path", drop.ToEquatableArray(), spec.LocationOf("DropProbability"), spec.ArgumentLocations);
+            var stochastic = new LayerSpec("StochasticDepth", (spec.Name ?? DefaultName + "_" + path.Replace('.', '_')) + "_drop_path", drop.ToEquatableArray(), spec.LocationOf("DropProbability"), spec.ArgumentLocations);
             branch = context.AddNode(LayerCatalog.Get("StochasticDepth"), stochastic, branch, path + ".drop_path", index);
             if (branch < 0)
             {

@@ -17,8 +17,6 @@ internal sealed class StochasticDepthEntry : ElementwiseEntry
 {
     public override string Kind => "StochasticDepth";
 
-    public override string DefaultName => "drop_path";
-
     public override bool TransparentForInit => true;
 
     public override bool ReadsTrainingFlag => true;
@@ -27,22 +25,25 @@ internal sealed class StochasticDepthEntry : ElementwiseEntry
 
     internal static double P(EquatableArray<ArgumentValue> args) => args.Number("P", 0);
 
+    /// <summary>p for reading (15 significant digits: the linear rule's 0.3/3 shows as 0.1); the kernel call gets it exactly.</summary>
+    private static string Shown(double p) => p.ToString("G15", System.Globalization.CultureInfo.InvariantCulture);
+
     public override IEnumerable<CacheDecl> Caches(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output)
     {
         yield return new CacheDecl("mask", 1, PerSample: true, IsInt: false);
     }
 
-    public override string TorchModule(NodeContext c) => $"StochasticDepth({LayerCatalog.F(P(c.Args))}, \"row\")";
+    public override string TorchModule(NodeContext c) => $"StochasticDepth({Shown(P(c.Args))}, \"row\")";
 
     public override string Title(NodeContext c)
     {
         int depth = c.Args.Int("Depth", 0), of = c.Args.Int("Of", 0);
         string rule = depth > 0 ? $" (block {LayerCatalog.I(depth)} of {LayerCatalog.I(of)}: p = {LayerCatalog.I(depth)}/{LayerCatalog.I(of)} · {LayerCatalog.F(c.Args.Number("Last", 0))})" : string.Empty;
-        return $"Stochastic depth p = {LayerCatalog.F(P(c.Args))}{rule} {Shapes.Text(c.OutputShape)}";
+        return $"Stochastic depth p = {Shown(P(c.Args))}{rule} {Shapes.Text(c.OutputShape)}";
     }
 
     public override string ForwardFormula(NodeContext c) =>
-        $"training: m[b] = 1(u_b ≥ {LayerCatalog.F(P(c.Args))}) / (1 − {LayerCatalog.F(P(c.Args))}) per sample, u_b ~ U[0,1) keyed by (seed, node {LayerCatalog.I(c.Node.Ordinal)}, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)";
+        $"training: m[b] = 1(u_b ≥ p) / (1 − p) per sample, u_b ~ U[0,1) keyed by (seed, node {LayerCatalog.I(c.Node.Ordinal)}, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)";
 
     public override string BackwardFormula(NodeContext c) => "d branch(x)[b,:] = m[b]·dy[b,:]";
 
