@@ -22,3 +22,13 @@ public partial class GcStochasticDepth { }
 [Network(InputSize = 4, BatchSize = 6)]
 [Dense(6), Residual(typeof(GcDenseBlock), DropProbability = 0.5), Residual(typeof(GcDenseBlock), DropProbability = 0), Residual(typeof(GcDenseBlock), DropProbability = 0.25), Dense(3)]
 public partial class GcDenseStochasticDepth { }
+
+// Fractional max pooling by ratio (8×8 → 5×5, overlapping windows) and by size (3×3 → 2×2).
+[Network(InputShape = new[] { 2, 8, 8 }, BatchSize = 4, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 1e-3)]
+[Conv2D(4, 3, Padding = 1), ReLU, FractionalMaxPool2D(2, OutputRatio = 0.7), Conv2D(6, 3), Tanh, FractionalMaxPool2D(2, OutputSize = 2), Flatten, Dense(3)]
+public partial class FractionalPoolMomentum { }
+
+// Gradient check: a 2×2 and a 3×3 fractional pooling after a Tanh (7×7 → 4×4 → 2×2).
+[Network(InputShape = new[] { 2, 7, 7 }, BatchSize = 3)]
+[Conv2D(3, 3, Padding = 1), Tanh, FractionalMaxPool2D(2, OutputRatio = 0.6), FractionalMaxPool2D(3, OutputSize = 2), Flatten, Dense(3)]
+public partial class GcFractionalPool { }

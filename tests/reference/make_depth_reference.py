@@ -22,6 +22,18 @@ Stochastic depth (stochastic_depth_momentum)
     Train mode multiplies each sample's branch by noise_b, eval mode is the identity (torchvision's convention; Huang
     et al. scale the branch by 1 - p at test time instead: the same expected output). "stochastic_depth" lists, per
     block, its state_dict prefix, p, the node ordinal, and the per-sample noise of every step.
+
+Fractional max pooling (fractional_pool_momentum)
+    NetGen's [FractionalMaxPool2D(k, OutputRatio = r)] / [FractionalMaxPool2D(k, OutputSize = n)] is
+    F.fractional_max_pool2d(x, k, output_ratio=r or output_size=n, _random_samples=S) (nn.FractionalMaxPool2d's
+    function) with NetGen's samples S [B, C, 2] (S[..., 0] for the width, S[..., 1] for the height, PyTorch's order):
+        training: S[b, c, d] = Uniform(Key(seed, 1, node, step), 2*(b*C + c) + d)
+        eval:     S[b, c, d] = Uniform(Key(seed, 1, node, 2^64 - 1), 2*c + d)   (the same for every row b)
+    node is the layer's index in the Sequential (no residual blocks here). PyTorch's module draws fresh samples in eval
+    mode too; NetGen fixes them from the seed, so the eval reference passes them explicitly. The script checks
+    PyTorch's window starts against floor((i + u)*alpha) - floor(u*alpha), alpha = (N - k)/(n - 1), last N - k, in
+    float64 (fractional_samples_check). "fractional_samples" lists, per layer, the node and the samples of every
+    training step and of eval.
 """
 
 import argparse
@@ -31,6 +43,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_reference as mr  # noqa: E402
@@ -146,6 +159,78 @@ def build_stochastic_depth():
     return m
 
 
+INFERENCE_STEP = 2 ** 64 - 1
+
+
+def netgen_fractional_samples(seed, node, step, batch, channels, per_row):
+    """[batch, channels, 2] float64: NetGen.Kernels.FractionalMaxPool2D's uniforms (see the module docstring)."""
+    key = mr.rng_key(seed, mr.DROPOUT_STREAM, node, step)
+    return torch.tensor([[[mr.rng_uniform(key, 2 * ((b * channels + c) if per_row else c) + d) for d in range(2)]
+                          for c in range(channels)] for b in range(batch)], dtype=torch.float64)
+
+
+class NetGenFractionalMaxPool2d(nn.Module):
+    """nn.FractionalMaxPool2d(k, output_ratio or output_size) with NetGen's samples: set per step in training
+    (set_masks), derived from the seed in eval."""
+
+    def __init__(self, kernel, node, seed, channels, output_ratio=None, output_size=None):
+        super().__init__()
+        self.kernel, self.node, self.seed, self.channels = kernel, node, seed, channels
+        self.output_ratio, self.output_size = output_ratio, output_size
+        self.samples = None
+
+    def forward(self, x):
+        if self.training:
+            samples = self.samples
+            assert samples is not None and samples.shape == (x.shape[0], x.shape[1], 2), "samples not set"
+        else:
+            samples = netgen_fractional_samples(self.seed, self.node, INFERENCE_STEP, x.shape[0], x.shape[1], False)
+        return F.fractional_max_pool2d(x, self.kernel, output_size=self.output_size, output_ratio=self.output_ratio,
+                                       _random_samples=samples.to(x.dtype))
+
+
+def intervals(u, n_in, n_out, k):
+    """PyTorch's fractional_max_pool2d_generate_intervals in float64."""
+    seq = [0] * n_out
+    if n_out > 1:
+        alpha = float(n_in - k) / float(n_out - 1)
+        for i in range(n_out - 1):
+            seq[i] = int((i + u) * alpha) - int(u * alpha)
+    seq[n_out - 1] = n_in - k
+    return seq
+
+
+def fractional_samples_check():
+    """The windows PyTorch takes for given samples are those of intervals(): sample 0 for the width, 1 for the height."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 9, 8, dtype=torch.float64)
+    s = torch.rand(2, 3, 2, dtype=torch.float64)
+    y, idx = F.fractional_max_pool2d(x, 2, output_size=(5, 4), _random_samples=s, return_indices=True)
+    for b in range(2):
+        for c in range(3):
+            rows = intervals(s[b, c, 1].item(), 9, 5, 2)
+            cols = intervals(s[b, c, 0].item(), 8, 4, 2)
+            for i in range(5):
+                for j in range(4):
+                    win = x[b, c, rows[i]:rows[i] + 2, cols[j]:cols[j] + 2]
+                    assert y[b, c, i, j].item() == win.max().item()
+                    h, w = divmod(idx[b, c, i, j].item(), 8)
+                    assert rows[i] <= h < rows[i] + 2 and cols[j] <= w < cols[j] + 2
+
+
+def build_fractional_pool():
+    seed = 42
+    m = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(),
+        NetGenFractionalMaxPool2d(2, 2, seed, 4, output_ratio=0.7),
+        nn.Conv2d(4, 6, 3), nn.Tanh(),
+        NetGenFractionalMaxPool2d(2, 5, seed, 6, output_size=2),
+        nn.Flatten(), nn.Linear(24, 3),
+    )
+    assert [i for i, mod in enumerate(m) if isinstance(mod, NetGenFractionalMaxPool2d)] == [2, 5]
+    return m
+
+
 CASES = [
     dict(case="stochastic_depth_momentum", build=build_stochastic_depth, torch_seed=19, input_shape=[2, 6, 6],
          input_size=72, classes=3, batch=8, seed=42, loss="softmax_cross_entropy", weight_decay=1e-3,
@@ -159,6 +244,15 @@ CASES = [
                      "NetGen's per-sample noise (see make_depth_reference.py); eval mode: identity. Softmax "
                      "cross-entropy, L2 weight decay 1e-3 on Conv2d and Linear weights, SGD momentum 0.9 lr 0.05, "
                      "batch 8; torch.manual_seed(19)."),
+    dict(case="fractional_pool_momentum", build=build_fractional_pool, torch_seed=20, input_shape=[2, 8, 8],
+         input_size=128, classes=3, batch=4, seed=42, loss="softmax_cross_entropy", weight_decay=1e-3,
+         opt=dict(kind="momentum", lr=0.05, momentum=0.9),
+         description="Conv2d(2,4,3,padding=1)-ReLU-FractionalMaxPool2d(2, output_ratio=0.7)-Conv2d(4,6,3)-Tanh-"
+                     "FractionalMaxPool2d(2, output_size=2)-Flatten-Linear(24,3) on [2,8,8] inputs ([4,8,8] -> "
+                     "[4,5,5] -> [6,3,3] -> [6,2,2]); F.fractional_max_pool2d with NetGen's _random_samples (per "
+                     "sample and channel from (seed, layer, step) in training, per channel from (seed, layer) in "
+                     "eval; see make_depth_reference.py). Softmax cross-entropy, L2 weight decay 1e-3 on Conv2d and "
+                     "Linear weights, SGD momentum 0.9 lr 0.05; torch.manual_seed(20)."),
 ]
 
 
@@ -169,6 +263,10 @@ def run(case):
     def set_masks(model, seed, step, batch):
         netgen_node_ordinals(model)
         entry = {}
+        for name, m in model.named_modules():
+            if isinstance(m, NetGenFractionalMaxPool2d):
+                m.samples = netgen_fractional_samples(seed, m.node, step, batch, m.channels, True)
+                entry[name] = m.samples.reshape(-1).tolist()
         for name, m in stochastic_depth_modules(model):
             keep = netgen_keep(seed, m.node, step, batch, m.p)
             m.keep = torch.tensor(keep, dtype=torch.float64)
@@ -185,6 +283,10 @@ def run(case):
 
     probe, _, _ = mr.make_case_data(case)
     netgen_node_ordinals(probe)
+    pools = [{"module": name, "node": m.node, "samples_per_step": [step[name] for step in record],
+              "eval_samples": netgen_fractional_samples(case["seed"], m.node, INFERENCE_STEP, 1, m.channels, False)
+              .reshape(-1).tolist()}
+             for name, m in probe.named_modules() if isinstance(m, NetGenFractionalMaxPool2d)]
     blocks = []
     for name, m in stochastic_depth_modules(probe):
         keeps = [step[name] for step in record]
@@ -198,7 +300,10 @@ def run(case):
         m.keep = torch.zeros(case["batch"], dtype=torch.float64)
     with torch.no_grad():
         assert torch.equal(model(x32.double()).reshape(-1), torch.tensor(data["inference_output"], dtype=torch.float64))
-    data["stochastic_depth"] = blocks
+    if blocks:
+        data["stochastic_depth"] = blocks
+    if pools:
+        data["fractional_samples"] = pools
     return data
 
 
@@ -212,6 +317,7 @@ def main(argv=None):
     torch.use_deterministic_algorithms(True)
     torch.set_default_dtype(torch.float32)
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    fractional_samples_check()
     for case in CASES:
         if only is not None and case["case"] not in only:
             continue

@@ -23,6 +23,7 @@ internal static class LayerCatalog
         new DropoutEntry(),
         new Conv2DEntry(),
         new MaxPool2DEntry(),
+        new FractionalMaxPool2DEntry(),
         new AvgPool2DEntry(),
         new GlobalAvgPool2DEntry(),
         new FlattenEntry(),
