@@ -104,7 +104,7 @@ public sealed partial class NetGenGenerator
             int inputSize = 0, batchSize = 64;
             int[]? inputShape = null;
             int loss = 0, optimizer = 0;
-            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0;
+            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0, stochasticDepth = 0;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
             {
@@ -131,6 +131,7 @@ public sealed partial class NetGenGenerator
                     case "WeightDecay": weightDecay = Convert.ToDouble(value); break;
                     case "Margin": margin = Convert.ToDouble(value); break;
                     case "Delta": delta = Convert.ToDouble(value); break;
+                    case "StochasticDepth": stochasticDepth = Convert.ToDouble(value); break;
                 }
             }
 
@@ -192,6 +193,11 @@ public sealed partial class NetGenGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DeltaNotPositive, At("Delta"), name, delta));
             }
 
+            if (!(stochasticDepth >= 0 && stochasticDepth < 1))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StochasticDepthOutOfRange, At("StochasticDepth"), name, stochasticDepth));
+            }
+
             if (batchSize <= 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchSizeNotPositive, At("BatchSize"), name, batchSize));
@@ -251,7 +257,7 @@ public sealed partial class NetGenGenerator
                 name,
                 shape,
                 batchSize,
-                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta),
+                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, stochasticDepth),
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());

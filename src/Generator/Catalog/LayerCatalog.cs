@@ -23,6 +23,7 @@ internal static class LayerCatalog
         new DropoutEntry(),
         new Conv2DEntry(),
         new MaxPool2DEntry(),
+        new FractionalMaxPool2DEntry(),
         new AvgPool2DEntry(),
         new GlobalAvgPool2DEntry(),
         new FlattenEntry(),
@@ -30,6 +31,7 @@ internal static class LayerCatalog
         new BatchNorm2DEntry(),
         new LayerNormEntry(),
         new ResidualEntry(),
+        new StochasticDepthEntry(), // planned by ResidualEntry; no attribute of its own
     };
 
     private static readonly Dictionary<string, LayerEntry> ByKind = Index(e => e.Kind);

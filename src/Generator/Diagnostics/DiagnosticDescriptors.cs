@@ -75,6 +75,10 @@ internal static class DiagnosticDescriptors
         "NG0108", Shapes, "Block has no layers",
         "Block '{0}' used by network '{1}' declares no layers; no code is generated. Add layer attributes such as [Conv2D(16, 3, Padding = 1)] to '{0}'.");
 
+    public static readonly DiagnosticDescriptor FractionalPoolTooLarge = Error(
+        "NG0120", Shapes, "Fractional pooling output does not fit its input",
+        "FractionalMaxPool2D layer '{0}' of {1}: {2}; no code is generated. {3}");
+
     public static readonly DiagnosticDescriptor InputShapeConflict = Error(
         "NG0109", Shapes, "InputSize and InputShape disagree",
         "Network '{0}' sets InputSize = {1} and InputShape = {2} ({3} features); no code is generated. Set only one of them.");
@@ -130,6 +134,22 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DeltaNotPositive = Error(
         "NG0213", Values, "Huber delta must be positive",
         "Delta of network '{0}' is {1}; the Huber loss is quadratic within δ and linear beyond, and needs δ > 0. No code is generated. Use e.g. 1 (the default, PyTorch's).");
+
+    public static readonly DiagnosticDescriptor StochasticDepthOutOfRange = Error(
+        "NG0250", Values, "Stochastic depth out of range",
+        "StochasticDepth of network '{0}' is {1}; it is the drop probability p_L of the last residual block (block l of L drops its branch with l/L · p_L) and must be in [0, 1) (at 1 the last block would never train). No code is generated. Use e.g. 0.2, or 0.5 as Huang et al. for a 110-layer ResNet.");
+
+    public static readonly DiagnosticDescriptor DropProbabilityOutOfRange = Error(
+        "NG0251", Values, "Residual drop probability out of range",
+        "Residual layer '{0}' of {1} has DropProbability = {2}; it is the probability of dropping the block's branch for a sample during training (stochastic depth) and must be in [0, 1) (at 1 the branch would never train). No code is generated. Use e.g. 0.1, or 0 to turn stochastic depth off for this block.");
+
+    public static readonly DiagnosticDescriptor FractionalPoolArgumentOutOfRange = Error(
+        "NG0252", Values, "Fractional pooling argument out of range",
+        "FractionalMaxPool2D layer '{0}' of {1} has {2} = {3}; {4}. No code is generated.");
+
+    public static readonly DiagnosticDescriptor FractionalPoolOutputUnspecified = Error(
+        "NG0253", Values, "Fractional pooling needs exactly one output argument",
+        "FractionalMaxPool2D layer '{0}' of {1} {2}; the output is set by exactly one of OutputRatio (a fraction of the input in (0, 1), e.g. 0.7) and OutputSize (rows and columns, e.g. 5), as PyTorch's output_ratio and output_size. No code is generated.");
 
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",

@@ -141,6 +141,7 @@ internal sealed class PlanContext
     private readonly List<StatePlan> _state = new();
     private readonly List<CachePlan> _caches = new();
     private readonly List<string> _blockStack = new();
+    private readonly Dictionary<string, int> _ordinals = new();
     private readonly int _batch;
     private long _parameters, _buffers, _activations;
     private int _counters;
@@ -163,6 +164,40 @@ internal sealed class PlanContext
     }
 
     public string Network => _spec.ClassName;
+
+    /// <summary>The network's training settings (a composite entry reads network-wide rules such as stochastic depth).</summary>
+    public TrainingSpec Training => _spec.Training;
+
+    /// <summary>1 for the first layer of <paramref name="kind"/> planned, 2 for the next, …: a layer's position among those
+    /// of its kind in execution order (a block used twice counts twice).</summary>
+    public int NextOrdinalOf(string kind)
+    {
+        _ordinals.TryGetValue(kind, out int count);
+        _ordinals[kind] = ++count;
+        return count;
+    }
+
+    /// <summary>How many layers of <paramref name="kind"/> the network plans, counting through every layer that names a
+    /// [Block] (its "Block" argument) as often as the block is used; a block cycle (NG0007, reported when planned) counts
+    /// once.</summary>
+    public int CountLayers(string kind) => CountLayers(kind, _spec.Layers, new List<string>());
+
+    private int CountLayers(string kind, EquatableArray<LayerSpec> layers, List<string> open)
+    {
+        int count = 0;
+        foreach (LayerSpec layer in layers)
+        {
+            count += layer.Kind == kind ? 1 : 0;
+            if (Block(layer.Arguments.Text("Block")) is { } block && !open.Contains(block.TypeName))
+            {
+                open.Add(block.TypeName);
+                count += CountLayers(kind, block.Layers, open);
+                open.RemoveAt(open.Count - 1);
+            }
+        }
+
+        return count;
+    }
 
     public int Batch => _batch;
 

@@ -160,6 +160,31 @@ public sealed class MaxPool2DAttribute : LayerAttribute
 }
 
 /// <summary>
+/// Fractional max pooling (Graham, 2014), PyTorch's <c>nn.FractionalMaxPool2d(kernel, output_ratio=r)</c> or
+/// <c>(kernel, output_size=n)</c>: the maximum over k×k windows whose starts are pseudo-random, overlapping, increasing
+/// sequences that reduce H×W by a non-integer factor. Write exactly one of <see cref="OutputRatio"/> and
+/// <see cref="OutputSize"/>. In training the windows are drawn anew for every sample, channel and step from NetGen's
+/// counter-based stream keyed by (seed, layer, step), so a run is reproducible; at inference they are fixed per channel,
+/// derived from the seed alone, so <c>Predict</c> is deterministic.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class FractionalMaxPool2DAttribute : LayerAttribute
+{
+    /// <summary>Creates a <paramref name="kernel"/>×<paramref name="kernel"/> fractional max pooling.</summary>
+    public FractionalMaxPool2DAttribute(int kernel) => Kernel = kernel;
+
+    /// <summary>Window height and width, ≥ 1 (Graham uses 2).</summary>
+    public int Kernel { get; }
+
+    /// <summary>Output size as a fraction of the input, in (0, 1): Ho = ⌊H·r⌋, Wo = ⌊W·r⌋, as PyTorch's output_ratio.
+    /// Graham's α = 1/r is between 1 and 2 (e.g. r = 0.7 ≈ 1/√2).</summary>
+    public double OutputRatio { get; set; }
+
+    /// <summary>Output height and width, ≥ 1, as PyTorch's output_size. Ho + Kernel − 1 ≤ H.</summary>
+    public int OutputSize { get; set; }
+}
+
+/// <summary>
 /// Average pooling, PyTorch's <c>nn.AvgPool2d(kernel, stride, padding)</c> with <c>count_include_pad=True</c> and
 /// <c>ceil_mode=False</c>: y[c, i, j] = (1/k²)·Σ_{u,v &lt; k} x[c, i·S − P + u, j·S − P + v], the zero padding counted in
 /// the k² divisor. Backward: each window's dy/k² is added to its input elements (overlapping windows add).
@@ -255,6 +280,15 @@ public sealed class ResidualAttribute : LayerAttribute
 
     /// <summary>A class marked <c>[Block]</c> whose layer attributes form the branch.</summary>
     public Type Block { get; }
+
+    /// <summary>
+    /// Stochastic depth (Huang et al., 2016), the probability p in [0, 1) of dropping the residual branch of a sample
+    /// during training: y = shortcut(x) + m·branch(x), with m = 0 with probability p, else 1/(1 − p), drawn once per sample
+    /// and step (torchvision's <c>StochasticDepth(p, mode="row")</c>). At inference y = shortcut(x) + branch(x). When not
+    /// written, the network's <see cref="NetworkAttribute.StochasticDepth"/> linear rule gives this block's p; 0 turns it off
+    /// for this block.
+    /// </summary>
+    public double DropProbability { get; set; }
 }
 
 /// <summary>

@@ -68,6 +68,14 @@ public sealed class NetworkAttribute : Attribute
     /// (PyTorch's).</summary>
     public double Delta { get; set; } = 1.0;
 
+    /// <summary>
+    /// Stochastic depth over the whole network (Huang et al., 2016), p_L in [0, 1): the drop probability of the last
+    /// residual block. Block l of L (every <c>[Residual]</c> in execution order, nested ones included) drops its branch
+    /// with p_l = l/L · p_L (Huang's linear decay rule), unless it writes its own
+    /// <see cref="ResidualAttribute.DropProbability"/>. Default 0: no stochastic depth.
+    /// </summary>
+    public double StochasticDepth { get; set; }
+
     /// <summary>The largest batch one call accepts; the activation arena is sized for it. Default 64.</summary>
     public int BatchSize { get; set; } = 64;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using NetGen.Generator.Diagnostics;
 using NetGen.Generator.Emitter;
 using NetGen.Generator.Model;
@@ -19,6 +20,15 @@ internal sealed class ResidualEntry : LayerEntry
 
     public override bool PassesGradientThrough => true;
 
+    public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
+    {
+        double p = spec.Arguments.Number("DropProbability", 0);
+        if (!(p >= 0 && p < 1))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropProbabilityOutOfRange, spec.LocationOf("DropProbability"), display, owner, p));
+        }
+    }
+
     /// <summary>Initialisation looks through the addition: a branch's last weight followed (after the sum) by a ReLU starts He.</summary>
     public override bool TransparentForInit => true;
 
@@ -38,6 +48,23 @@ internal sealed class ResidualEntry : LayerEntry
             return -1;
         }
 
+        // Stochastic depth: this block's own DropProbability, else Huang's linear rule p_l = l/L · p_L over the network's
+        // residual blocks in execution order (l counted before the branch's own blocks, so an outer block comes first).
+        int depth = context.NextOrdinalOf(Kind);
+        var drop = new List<ArgumentValue>();
+        if (spec.Arguments.Has("DropProbability"))
+        {
+            drop.Add(new ArgumentValue("P", spec.Arguments.Number("DropProbability", 0), null));
+        }
+        else if (context.Training.StochasticDepth > 0)
+        {
+            int of = context.CountLayers(Kind);
+            drop.Add(new ArgumentValue("P", depth * context.Training.StochasticDepth / of, null));
+            drop.Add(new ArgumentValue("Depth", depth, null));
+            drop.Add(new ArgumentValue("Of", of, null));
+            drop.Add(new ArgumentValue("Last", context.Training.StochasticDepth, null));
+        }
+
         if (!context.EnterBlock(block, spec.LocationOf("Block")))
         {
             return -1;
@@ -48,6 +75,16 @@ internal sealed class ResidualEntry : LayerEntry
         if (branch < 0)
         {
             return -1;
+        }
+
+        if (drop.Count > 0 && drop[0].Number > 0)
+        {
+            var stochastic = new LayerSpec("StochasticDepth", (spec.Name ?? DefaultName + "_" + path.Replace('.', '_')) + "_drop_path", drop.ToEquatableArray(), spec.LocationOf("DropProbability"), spec.ArgumentLocations);
+            branch = context.AddNode(LayerCatalog.Get("StochasticDepth"), stochastic, branch, path + ".drop_path", index);
+            if (branch < 0)
+            {
+                return -1;
+            }
         }
 
         EquatableArray<int> from = context.ShapeOf(input), to = context.ShapeOf(branch);
