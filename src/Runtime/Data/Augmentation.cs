@@ -17,8 +17,9 @@ namespace NetGen.Data;
 /// y[c, i, j] = x[c, i + dy − P, j' + dx − P]   (0 outside the image),  j' = W − 1 − j when flip, else j
 /// </code>
 /// <para>That is torchvision's <c>RandomCrop(H, padding=P)</c> (pad every side with P zeros, cut an H×W window at
-/// offset (dy, dx)) followed by <c>RandomHorizontalFlip(p)</c>. The zeros are zeros of the data as given: on
-/// standardized data they are the channel mean. The modulo bias of the offsets is below (2P + 1)/2⁶⁴.</para>
+/// offset (dy, dx)) followed by <c>RandomHorizontalFlip(p)</c>. The zeros are zeros of the data as given: augment raw
+/// pixels and standardize the batch afterwards (torchvision's order) for black borders; on data standardized beforehand
+/// they are the channel mean. The modulo bias of the offsets is below (2P + 1)/2⁶⁴.</para>
 /// <para>Mixup (Zhang, Cisse, Dauphin and Lopez-Paz, "mixup: Beyond Empirical Risk Minimization", ICLR 2018): one
 /// λ ~ Beta(α, α) per batch (as the authors' code), <c>λ = RandomVariates.Beta(α, α, CounterRng.Key(seed, MixupStream,
 /// epoch, step))</c>, and each row mixed with the row at the mirrored position of the (already shuffled) batch, as in
