@@ -334,6 +334,31 @@ public class AugmentationTests
     }
 
     [Fact]
+    public void ApplyDoesNotAllocate()
+    {
+        var augmentation = new Augmentation(3, 8, 8, seed: 4) { CropPadding = 2, FlipProbability = 0.5, MixupAlpha = 0.3 };
+        float[] images = Images(16, 3 * 8 * 8);
+        var output = new float[images.Length];
+        var targets = new float[16 * 10];
+        int[] labels = Enumerable.Range(0, 16).Select(i => i % 10).ToArray();
+        var geometry = new Augmentation(3, 8, 8, seed: 4) { CropPadding = 2, FlipProbability = 0.5 };
+
+        void Run(long step)
+        {
+            augmentation.Apply(images, labels, 10, output, targets, epoch: 1, step);
+            geometry.Apply(output, output, epoch: 1, step);
+        }
+
+        Run(0); // warm up (JIT)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (long step = 1; step <= 20; step++)
+        {
+            Run(step);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void BadArgumentsThrowNamingTheArgument()
     {
         var augmentation = new Augmentation(1, 4, 4, seed: 0) { CropPadding = 1 };
