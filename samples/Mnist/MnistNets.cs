@@ -13,6 +13,16 @@ namespace Samples.Mnist;
 [Flatten, Dense(500, Name = "fc1"), ReLU, Dense(10, Name = "fc2")]
 public partial class MnistCnn { }
 
+/// <summary>
+/// The same CNN with batch normalisation (Ioffe and Szegedy, 2015) after each convolution, whose bias it makes redundant:
+/// conv → BatchNorm2D → ReLU → pool, twice, then 800 → 500 ReLU → 10. Softmax cross-entropy, Adam 1e-3, batches of 64.
+/// </summary>
+[Network(InputShape = new[] { 1, 28, 28 }, BatchSize = 64, Optimizer = Optimizer.Adam, LearningRate = 1e-3)]
+[Conv2D(20, 5, Name = "conv1", Bias = false), BatchNorm2D(Name = "bn1"), ReLU, MaxPool2D(2)]
+[Conv2D(50, 5, Name = "conv2", Bias = false), BatchNorm2D(Name = "bn2"), ReLU, MaxPool2D(2)]
+[Flatten, Dense(500, Name = "fc1"), ReLU, Dense(10, Name = "fc2")]
+public partial class MnistCnnBn { }
+
 /// <summary>The MLP 784 → 256 ReLU → 128 ReLU → 10, softmax cross-entropy, Adam 1e-3, batches of 64.</summary>
 [Network(InputSize = 784, BatchSize = 64, Optimizer = Optimizer.Adam, LearningRate = 1e-3)]
 [Dense(256, Name = "fc1"), ReLU, Dense(128, Name = "fc2"), ReLU, Dense(10, Name = "out")]

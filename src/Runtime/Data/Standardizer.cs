@@ -57,6 +57,18 @@ public sealed class Standardizer
     public static Standardizer Fit(ReadOnlySpan<float> rows, int channels, int height, int width) =>
         Fit(rows, Preprocessing.ImageShape(channels, height, width));
 
+    /// <summary>Fits on a training dataset of <c>[C, H, W]</c> images (per channel).</summary>
+    /// <param name="training">The training set, C·H·W features per row.</param>
+    /// <param name="channels">C, &gt; 0.</param>
+    /// <param name="height">H, &gt; 0.</param>
+    /// <param name="width">W, &gt; 0.</param>
+    /// <returns>The fitted transform, one mean and σ per channel.</returns>
+    public static Standardizer Fit(InMemoryDataset training, int channels, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        return Fit(training.Features, channels, height, width);
+    }
+
     /// <summary>Fits on a training dataset's features (per feature).</summary>
     /// <param name="training">The training set.</param>
     /// <returns>The fitted transform.</returns>
