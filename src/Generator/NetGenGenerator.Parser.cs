@@ -104,7 +104,8 @@ public sealed partial class NetGenGenerator
             int inputSize = 0, batchSize = 64;
             int[]? inputShape = null;
             int loss = 0, optimizer = 0;
-            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0, stochasticDepth = 0;
+            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0, stochasticDepth = 0, decoupledWeightDecay = 0.01, rho = 0.9;
+            bool amsgrad = false, centered = false;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
             {
@@ -132,6 +133,10 @@ public sealed partial class NetGenGenerator
                     case "Margin": margin = Convert.ToDouble(value); break;
                     case "Delta": delta = Convert.ToDouble(value); break;
                     case "StochasticDepth": stochasticDepth = Convert.ToDouble(value); break;
+                    case "DecoupledWeightDecay": decoupledWeightDecay = Convert.ToDouble(value); break;
+                    case "Rho": rho = Convert.ToDouble(value); break;
+                    case "Amsgrad": amsgrad = Convert.ToBoolean(value); break;
+                    case "Centered": centered = Convert.ToBoolean(value); break;
                 }
             }
 
@@ -183,6 +188,16 @@ public sealed partial class NetGenGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AlphaOutOfRange, At("Alpha"), name, alpha));
             }
 
+            if (!(decoupledWeightDecay >= 0) || double.IsInfinity(decoupledWeightDecay))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoupledWeightDecayOutOfRange, At("DecoupledWeightDecay"), name, decoupledWeightDecay));
+            }
+
+            if (!(rho >= 0 && rho < 1))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RhoOutOfRange, At("Rho"), name, rho));
+            }
+
             if (!(margin > 0) || double.IsInfinity(margin))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MarginNotPositive, At("Margin"), name, margin));
@@ -227,10 +242,28 @@ public sealed partial class NetGenGenerator
                     }
                 }
 
-                // ε defaults to PyTorch's value for the optimizer (1e-10 for Adagrad, 1e-8 for Adam and RMSprop).
+                // ε defaults to PyTorch's value for the optimizer (1e-10 for Adagrad, 1e-6 for Adadelta, 1e-8 for the others),
+                // the momentum to 0 for RMSprop (PyTorch's) and 0.9 for the momentum optimizers, the learning rate to 1 for
+                // Adadelta (PyTorch's; the paper has none) and 0.01 for the others.
                 if (!explicitlySet.Contains("Epsilon"))
                 {
                     epsilon = optimizerEntry.DefaultEpsilon;
+                }
+
+                if (!explicitlySet.Contains("Momentum"))
+                {
+                    momentum = optimizerEntry.DefaultMomentum;
+                }
+
+                if (!explicitlySet.Contains("LearningRate"))
+                {
+                    learningRate = optimizerEntry.DefaultLearningRate;
+                }
+
+                // A learning rate and decoupled decay whose product reaches 1 zero or flip every decayed weight at each step.
+                if (optimizerEntry.Reads("DecoupledWeightDecay") && learningRate * decoupledWeightDecay >= 1 && !double.IsInfinity(decoupledWeightDecay))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoupledDecayFlipsWeights, At("DecoupledWeightDecay"), name, decoupledWeightDecay, learningRate, 1 - (learningRate * decoupledWeightDecay)));
                 }
             }
 
@@ -257,7 +290,7 @@ public sealed partial class NetGenGenerator
                 name,
                 shape,
                 batchSize,
-                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, stochasticDepth),
+                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, stochasticDepth, decoupledWeightDecay, amsgrad, centered, rho),
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());

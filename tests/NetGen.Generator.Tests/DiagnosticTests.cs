@@ -323,9 +323,9 @@ public sealed class DiagnosticTests
 
     [Theory]
     [InlineData("Optimizer.Adam", "Alpha = 0.9", "RmsProp")]
-    [InlineData("Optimizer.Sgd", "Epsilon = 1e-6", "Adam, AdaGrad, RmsProp")]
-    [InlineData("Optimizer.RmsProp", "Beta1 = 0.8", "Adam")]
-    [InlineData("Optimizer.AdaGrad", "Momentum = 0.5", "Momentum, Nesterov")]
+    [InlineData("Optimizer.Sgd", "Epsilon = 1e-6", "Adam, AdaGrad, RmsProp, AdamW, AdaDelta")]
+    [InlineData("Optimizer.RmsProp", "Beta1 = 0.8", "Adam, AdamW")]
+    [InlineData("Optimizer.AdaGrad", "Momentum = 0.5", "Momentum, Nesterov, RmsProp")]
     public void NG0301_NamesTheOptimizersThatReadTheSetting(string optimizer, string setting, string readers) =>
         Assert.EndsWith($"({readers}).", Single($"[Network(InputSize = 2, Optimizer = {optimizer}, {setting})][Dense(2)] public partial class Net {{ }}", "NG0301", DiagnosticSeverity.Warning, setting).GetMessage());
 

@@ -16,10 +16,12 @@ internal abstract class OptimizerEntry
 
     public abstract string Title(TrainingSpec t);
 
-    public abstract string Formula { get; }
+    /// <summary>The update rule for these settings, one line (shown before the kernel call).</summary>
+    public abstract string Formula(TrainingSpec t);
 
-    /// <summary>(Core field, PyTorch state name) of each state array.</summary>
-    public virtual IReadOnlyList<(string Field, string TorchName)> State => System.Array.Empty<(string, string)>();
+    /// <summary>(Core field, PyTorch state name) of each state array the settings call for (PyTorch creates, e.g., RMSprop's
+    /// momentum_buffer only when momentum &gt; 0).</summary>
+    public virtual IReadOnlyList<(string Field, string TorchName)> State(TrainingSpec t) => System.Array.Empty<(string, string)>();
 
     /// <summary>The optimizer settings of [Network] this optimizer reads (of <see cref="OptimizerCatalog.Settings"/>).</summary>
     public virtual IReadOnlyList<string> ReadSettings => System.Array.Empty<string>();
@@ -40,8 +42,18 @@ internal abstract class OptimizerEntry
     /// <summary>PyTorch's default ε for this optimizer, used when [Network] does not set Epsilon.</summary>
     public virtual double DefaultEpsilon => 1e-8;
 
+    /// <summary>PyTorch's default momentum for this optimizer (0.9 for the momentum optimizers, the notes' typical value), used
+    /// when [Network] does not set Momentum.</summary>
+    public virtual double DefaultMomentum => 0.9;
+
+    /// <summary>The learning rate used when [Network] does not set LearningRate.</summary>
+    public virtual double DefaultLearningRate => 0.01;
+
     /// <summary>Whether the update reads the step counter (Adam's bias correction).</summary>
     public virtual bool ReadsStep => false;
+
+    /// <summary>Whether the step starts with AdamW's decoupled weight decay, W ← W·(1 − lr·λ), over the decayed weights.</summary>
+    public virtual bool DecouplesWeightDecay => false;
 
     public abstract void EmitUpdate(SourceWriter w, TrainingSpec t, string lr);
 
@@ -57,7 +69,7 @@ internal sealed class SgdEntry : OptimizerEntry
 
     public override string Title(TrainingSpec t) => $"SGD (lr {F(t.LearningRate)})";
 
-    public override string Formula => "p ← p − lr·g";
+    public override string Formula(TrainingSpec t) => "p ← p − lr·g";
 
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
         w.WriteLine($"global::NetGen.Kernels.Optimizers.Sgd<T>(Params, Grads, {lr});");
@@ -70,9 +82,9 @@ internal sealed class MomentumEntry : OptimizerEntry
 
     public override string Title(TrainingSpec t) => $"SGD with momentum (lr {F(t.LearningRate)}, μ {F(t.Momentum)})";
 
-    public override string Formula => "v ← μ·v + g;  p ← p − lr·v";
+    public override string Formula(TrainingSpec t) => "v ← μ·v + g;  p ← p − lr·v";
 
-    public override IReadOnlyList<(string Field, string TorchName)> State { get; } = new[] { ("_velocity", "momentum_buffer") };
+    public override IReadOnlyList<(string Field, string TorchName)> State(TrainingSpec t) => new[] { ("_velocity", "momentum_buffer") };
 
     public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Momentum" };
 
@@ -87,9 +99,9 @@ internal sealed class NesterovEntry : OptimizerEntry
 
     public override string Title(TrainingSpec t) => $"SGD with Nesterov momentum (lr {F(t.LearningRate)}, μ {F(t.Momentum)})";
 
-    public override string Formula => "v ← μ·v + g;  p ← p − lr·(g + μ·v)";
+    public override string Formula(TrainingSpec t) => "v ← μ·v + g;  p ← p − lr·(g + μ·v)";
 
-    public override IReadOnlyList<(string Field, string TorchName)> State { get; } = new[] { ("_velocity", "momentum_buffer") };
+    public override IReadOnlyList<(string Field, string TorchName)> State(TrainingSpec t) => new[] { ("_velocity", "momentum_buffer") };
 
     public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Momentum" };
 
@@ -97,23 +109,51 @@ internal sealed class NesterovEntry : OptimizerEntry
         w.WriteLine($"global::NetGen.Kernels.Optimizers.Nesterov<T>(Params, Grads, _velocity, {lr}, {C(t.Momentum)});");
 }
 
-/// <summary>Adam with bias correction (Kingma and Ba, 2015), PyTorch's order of operations.</summary>
-internal sealed class AdamEntry : OptimizerEntry
+/// <summary>Adam with bias correction (Kingma and Ba, 2015), PyTorch's order of operations; with Amsgrad the denominator
+/// uses the largest second moment so far (Reddi et al., 2018).</summary>
+internal class AdamEntry : OptimizerEntry
 {
     public override OptimizerKind Kind => OptimizerKind.Adam;
 
-    public override string Title(TrainingSpec t) => $"Adam (lr {F(t.LearningRate)}, β1 {F(t.Beta1)}, β2 {F(t.Beta2)}, ε {F(t.Epsilon)})";
+    protected virtual string Name => "Adam";
 
-    public override string Formula => "m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)";
+    public override string Title(TrainingSpec t) =>
+        $"{Name}{(t.Amsgrad ? " (AMSGrad)" : string.Empty)} (lr {F(t.LearningRate)}, β1 {F(t.Beta1)}, β2 {F(t.Beta2)}, ε {F(t.Epsilon)}{Extra(t)})";
 
-    public override IReadOnlyList<(string Field, string TorchName)> State { get; } = new[] { ("_m", "exp_avg"), ("_v", "exp_avg_sq") };
+    protected virtual string Extra(TrainingSpec t) => string.Empty;
 
-    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Beta1", "Beta2", "Epsilon" };
+    public override string Formula(TrainingSpec t) => t.Amsgrad
+        ? "m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  v̂ ← max(v̂, v);  p ← p − lr/(1−β1^t) · m / (√v̂/√(1−β2^t) + ε)"
+        : "m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)";
+
+    public override IReadOnlyList<(string Field, string TorchName)> State(TrainingSpec t) => t.Amsgrad
+        ? new[] { ("_m", "exp_avg"), ("_v", "exp_avg_sq"), ("_vMax", "max_exp_avg_sq") }
+        : new[] { ("_m", "exp_avg"), ("_v", "exp_avg_sq") };
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Beta1", "Beta2", "Epsilon", "Amsgrad" };
 
     public override bool ReadsStep => true;
 
-    public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
-        w.WriteLine($"global::NetGen.Kernels.Optimizers.Adam<T>(Params, Grads, _m, _v, {lr}, {C(t.Beta1)}, {C(t.Beta2)}, {C(t.Epsilon)}, step);");
+    public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) => w.WriteLine(t.Amsgrad
+        ? $"global::NetGen.Kernels.Optimizers.AmsGrad<T>(Params, Grads, _m, _v, _vMax, {lr}, {C(t.Beta1)}, {C(t.Beta2)}, {C(t.Epsilon)}, step);"
+        : $"global::NetGen.Kernels.Optimizers.Adam<T>(Params, Grads, _m, _v, {lr}, {C(t.Beta1)}, {C(t.Beta2)}, {C(t.Epsilon)}, step);");
+}
+
+/// <summary>AdamW (Loshchilov and Hutter, 2019; PyTorch AdamW): the emitter first multiplies the decayed weights by
+/// 1 − lr·λ, then this is Adam's step.</summary>
+internal sealed class AdamWEntry : AdamEntry
+{
+    public override OptimizerKind Kind => OptimizerKind.AdamW;
+
+    protected override string Name => "AdamW";
+
+    protected override string Extra(TrainingSpec t) => $", decoupled weight decay {F(t.DecoupledWeightDecay)}";
+
+    public override string Formula(TrainingSpec t) => "W ← W·(1 − lr·λ);  then " + base.Formula(t);
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Beta1", "Beta2", "Epsilon", "Amsgrad", "DecoupledWeightDecay" };
+
+    public override bool DecouplesWeightDecay => true;
 }
 
 /// <summary>AdaGrad (PyTorch Adagrad: lr_decay 0, initial accumulator 0, ε 1e-10).</summary>
@@ -123,9 +163,9 @@ internal sealed class AdaGradEntry : OptimizerEntry
 
     public override string Title(TrainingSpec t) => $"AdaGrad (lr {F(t.LearningRate)}, ε {F(t.Epsilon)})";
 
-    public override string Formula => "s ← s + g²;  p ← p − lr · g / (√s + ε)";
+    public override string Formula(TrainingSpec t) => "s ← s + g²;  p ← p − lr · g / (√s + ε)";
 
-    public override IReadOnlyList<(string Field, string TorchName)> State { get; } = new[] { ("_sum", "sum") };
+    public override IReadOnlyList<(string Field, string TorchName)> State(TrainingSpec t) => new[] { ("_sum", "sum") };
 
     public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Epsilon" };
 
@@ -135,30 +175,75 @@ internal sealed class AdaGradEntry : OptimizerEntry
         w.WriteLine($"global::NetGen.Kernels.Optimizers.AdaGrad<T>(Params, Grads, _sum, {lr}, {C(t.Epsilon)});");
 }
 
-/// <summary>RMSProp (PyTorch RMSprop: not centered, no momentum).</summary>
+/// <summary>RMSProp (PyTorch RMSprop), optionally with momentum (its buffer accumulates g / (√a + ε)) and centered.</summary>
 internal sealed class RmsPropEntry : OptimizerEntry
 {
     public override OptimizerKind Kind => OptimizerKind.RmsProp;
 
-    public override string Title(TrainingSpec t) => $"RMSProp (lr {F(t.LearningRate)}, α {F(t.Alpha)}, ε {F(t.Epsilon)})";
+    public override string Title(TrainingSpec t) =>
+        $"RMSProp{(t.Centered ? " (centered)" : string.Empty)} (lr {F(t.LearningRate)}, α {F(t.Alpha)}, ε {F(t.Epsilon)}{(t.Momentum > 0 ? ", μ " + F(t.Momentum) : string.Empty)})";
 
-    public override string Formula => "a ← α·a + (1−α)·g²;  p ← p − lr · g / (√a + ε)";
+    public override string Formula(TrainingSpec t) => (t.Momentum > 0, t.Centered) switch
+    {
+        (false, false) => "a ← α·a + (1−α)·g²;  p ← p − lr · g / (√a + ε)",
+        (true, false) => "a ← α·a + (1−α)·g²;  b ← μ·b + g / (√a + ε);  p ← p − lr·b",
+        (false, true) => "a ← α·a + (1−α)·g²;  ḡ ← α·ḡ + (1−α)·g;  p ← p − lr · g / (√(a − ḡ²) + ε)",
+        _ => "a ← α·a + (1−α)·g²;  ḡ ← α·ḡ + (1−α)·g;  b ← μ·b + g / (√(a − ḡ²) + ε);  p ← p − lr·b",
+    };
 
-    public override IReadOnlyList<(string Field, string TorchName)> State { get; } = new[] { ("_squareAvg", "square_avg") };
+    public override IReadOnlyList<(string Field, string TorchName)> State(TrainingSpec t)
+    {
+        var state = new List<(string, string)> { ("_squareAvg", "square_avg") };
+        if (t.Momentum > 0)
+        {
+            state.Add(("_momentumBuffer", "momentum_buffer"));
+        }
 
-    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Alpha", "Epsilon" };
+        if (t.Centered)
+        {
+            state.Add(("_gradAvg", "grad_avg"));
+        }
+
+        return state;
+    }
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Alpha", "Epsilon", "Momentum", "Centered" };
+
+    public override double DefaultMomentum => 0.0;
+
+    public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) => w.WriteLine(t.Momentum > 0 || t.Centered
+        ? $"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {(t.Momentum > 0 ? "_momentumBuffer" : "default")}, {(t.Centered ? "_gradAvg" : "default")}, {lr}, {C(t.Alpha)}, {C(t.Epsilon)}, {C(t.Momentum)});"
+        : $"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {lr}, {C(t.Alpha)}, {C(t.Epsilon)});");
+}
+
+/// <summary>AdaDelta (Zeiler, 2012; PyTorch Adadelta, lr default 1).</summary>
+internal sealed class AdaDeltaEntry : OptimizerEntry
+{
+    public override OptimizerKind Kind => OptimizerKind.AdaDelta;
+
+    public override string Title(TrainingSpec t) => $"AdaDelta (lr {F(t.LearningRate)}, ρ {F(t.Rho)}, ε {F(t.Epsilon)})";
+
+    public override string Formula(TrainingSpec t) => "s ← ρ·s + (1−ρ)·g²;  d = √(u + ε)/√(s + ε) · g;  u ← ρ·u + (1−ρ)·d²;  p ← p − lr·d";
+
+    public override IReadOnlyList<(string Field, string TorchName)> State(TrainingSpec t) => new[] { ("_squareAvg", "square_avg"), ("_accDelta", "acc_delta") };
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Rho", "Epsilon" };
+
+    public override double DefaultEpsilon => 1e-6;
+
+    public override double DefaultLearningRate => 1.0;
 
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
-        w.WriteLine($"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {lr}, {C(t.Alpha)}, {C(t.Epsilon)});");
+        w.WriteLine($"global::NetGen.Kernels.Optimizers.AdaDelta<T>(Params, Grads, _squareAvg, _accDelta, {lr}, {C(t.Rho)}, {C(t.Epsilon)});");
 }
 
 /// <summary>The registry of optimizers, by <see cref="OptimizerKind"/>.</summary>
 internal static class OptimizerCatalog
 {
-    private static readonly OptimizerEntry[] All = { new SgdEntry(), new MomentumEntry(), new NesterovEntry(), new AdamEntry(), new AdaGradEntry(), new RmsPropEntry() };
+    private static readonly OptimizerEntry[] All = { new SgdEntry(), new MomentumEntry(), new NesterovEntry(), new AdamEntry(), new AdaGradEntry(), new RmsPropEntry(), new AdamWEntry(), new AdaDeltaEntry() };
 
     /// <summary>The [Network] settings that belong to some optimizer (NG0301 names their readers).</summary>
-    public static readonly string[] Settings = { "Momentum", "Beta1", "Beta2", "Epsilon", "Alpha" };
+    public static readonly string[] Settings = { "Momentum", "Beta1", "Beta2", "Epsilon", "Alpha", "Amsgrad", "DecoupledWeightDecay", "Centered", "Rho" };
 
     public static OptimizerEntry? TryGet(OptimizerKind kind)
     {

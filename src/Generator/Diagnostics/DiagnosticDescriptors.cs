@@ -131,6 +131,14 @@ internal static class DiagnosticDescriptors
         "NG0212", Values, "Hinge margin must be positive",
         "Margin of network '{0}' is {1}; the hinge losses ask the correct class to beat every other by Δ > 0 (at 0 a constant output costs nothing). No code is generated. Use e.g. 1 (the default).");
 
+    public static readonly DiagnosticDescriptor DecoupledWeightDecayOutOfRange = Error(
+        "NG0214", Values, "Decoupled weight decay must not be negative",
+        "DecoupledWeightDecay of network '{0}' is {1}; AdamW multiplies the weights by 1 − lr·λ, and a negative or infinite λ makes them grow or vanish. No code is generated. Use 0 (off) or a positive value such as 0.01 (the default).");
+
+    public static readonly DiagnosticDescriptor RhoOutOfRange = Error(
+        "NG0215", Values, "AdaDelta rho out of range",
+        "Rho of network '{0}' is {1}; AdaDelta's decay of its running averages must be in [0, 1) (at 1 they never move from 0). No code is generated. Use the default 0.9.");
+
     public static readonly DiagnosticDescriptor DeltaNotPositive = Error(
         "NG0213", Values, "Huber delta must be positive",
         "Delta of network '{0}' is {1}; the Huber loss is quadratic within δ and linear beyond, and needs δ > 0. No code is generated. Use e.g. 1 (the default, PyTorch's).");
@@ -154,6 +162,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",
         "{0} is set on network '{1}' but {2} does not use it; remove it or choose one that does ({3}).");
+
+    public static readonly DiagnosticDescriptor DecoupledDecayFlipsWeights = Warning(
+        "NG0302", Advice, "Decoupled weight decay zeroes or flips the weights",
+        "DecoupledWeightDecay of network '{0}' is {1} with LearningRate {2}: each AdamW step multiplies every decayed weight by 1 − lr·λ = {3} ≤ 0, which zeroes or flips it. Use lr·λ well below 1 (PyTorch's defaults give 1e-5).");
 
     public static readonly DiagnosticDescriptor InternalError = new(
         "NG9001", "NetGen internal error",

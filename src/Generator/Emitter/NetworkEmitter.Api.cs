@@ -305,7 +305,7 @@ internal static partial class NetworkEmitter
         Plan plan = cpu.Plan;
         string name = plan.ClassName;
         OptimizerEntry optimizer = OptimizerCatalog.Get(plan.Training.Optimizer);
-        var keys = optimizer.State.Select(s => s.TorchName).ToList();
+        var keys = optimizer.State(plan.Training).Select(s => s.TorchName).ToList();
         string quoted = keys.Count == 0 ? string.Empty : " \"" + string.Join("\", \"", keys) + "\" ";
         string stateText = keys.Count == 0 ? "plain SGD keeps none" : "tensors " + string.Join(", ", keys.Select(k => "<c>optimizer.{key}." + k + "</c>"));
         w.WriteLine($"// Training state: the parameters and buffers, the optimizer state ({(keys.Count == 0 ? "none for plain SGD" : "PyTorch's names: " + string.Join(", ", keys))}), the step counter, the seed and the learning rate.");

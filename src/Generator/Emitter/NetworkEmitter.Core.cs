@@ -39,7 +39,7 @@ internal static partial class NetworkEmitter
             w.WriteLine($"private readonly T[] _d{I(s)} = new T[GradientBufferSize];");
         }
 
-        foreach ((string field, _) in optimizer.State)
+        foreach ((string field, _) in optimizer.State(plan.Training))
         {
             w.WriteLine($"private readonly T[] {field} = new T[ParameterCount];");
         }
@@ -293,7 +293,20 @@ internal static partial class NetworkEmitter
             w.WriteLine("_ = step;");
         }
 
-        w.WriteLine($"// {optimizer.Title(plan.Training)}: {optimizer.Formula}   (lr read at run time: the declared value is its start)");
+        w.WriteLine($"// {optimizer.Title(plan.Training)}: {optimizer.Formula(plan.Training)}   (lr read at run time: the declared value is its start)");
+        if (optimizer.DecouplesWeightDecay && plan.Training.DecoupledWeightDecay > 0)
+        {
+            double lambda = plan.Training.DecoupledWeightDecay;
+            w.WriteLine($"// decoupled weight decay first, W ← W·(1 − lr·λ), λ = {LayerCatalog.F(lambda)}, over every Dense and Conv2D weight (not biases)");
+            foreach (StatePlan p in plan.State)
+            {
+                if (p.Role == StateRole.Parameter && p.WeightDecay)
+                {
+                    w.WriteLine($"global::NetGen.Kernels.Optimizers.DecoupledWeightDecay<T>(P({EmitNames.StateConst(p)}, {I(p.Length)}), learningRate, {LayerCatalog.F(lambda)}); // \"{p.Key}\"");
+                }
+            }
+        }
+
         optimizer.EmitUpdate(w, plan.Training, "C(learningRate)");
         if (cpu.AnyPackedWeights)
         {
@@ -305,12 +318,12 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Zeroes the optimizer state (velocity, moments or squared-gradient accumulators).</summary>");
         w.WriteLine("public void ResetOptimizerState()");
         w.OpenBrace();
-        if (optimizer.State.Count == 0)
+        if (optimizer.State(plan.Training).Count == 0)
         {
             w.WriteLine("// plain SGD keeps no state");
         }
 
-        foreach ((string field, _) in optimizer.State)
+        foreach ((string field, _) in optimizer.State(plan.Training))
         {
             w.WriteLine($"global::System.Array.Clear({field});");
         }
@@ -319,7 +332,7 @@ internal static partial class NetworkEmitter
         w.WriteLine();
         var fields = new List<string>();
         var keys = new List<string>();
-        foreach ((string field, string key) in optimizer.State)
+        foreach ((string field, string key) in optimizer.State(plan.Training))
         {
             fields.Add(field);
             keys.Add(key);

@@ -24,6 +24,8 @@ internal enum OptimizerKind
     Adam = 3,
     AdaGrad = 4,
     RmsProp = 5,
+    AdamW = 6,
+    AdaDelta = 7,
 }
 
 /// <summary>Mirrors <c>NetGen.Init</c> (same values).</summary>
@@ -138,7 +140,11 @@ internal sealed record TrainingSpec(
     double Alpha = 0.99,
     double Margin = 1.0,
     double Delta = 1.0,
-    double StochasticDepth = 0);
+    double StochasticDepth = 0,
+    double DecoupledWeightDecay = 0.01,
+    bool Amsgrad = false,
+    bool Centered = false,
+    double Rho = 0.9);
 
 /// <summary>
 /// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn

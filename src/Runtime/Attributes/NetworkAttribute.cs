@@ -33,21 +33,41 @@ public sealed class NetworkAttribute : Attribute
     /// <summary>The optimizer used by <c>TrainStep</c>. Default: plain SGD.</summary>
     public Optimizer Optimizer { get; set; } = Optimizer.Sgd;
 
-    /// <summary>The initial learning rate, &gt; 0. Default 0.01. The generated class's <c>LearningRate</c> property starts here and
+    /// <summary>The initial learning rate, &gt; 0. Default 0.01; 1.0 for <see cref="Optimizer.AdaDelta"/> (PyTorch's default and the
+    /// paper's method, which has no learning rate: lr only scales AdaDelta's update). The generated class's <c>LearningRate</c> property starts here and
     /// may be changed at run time (e.g. by <see cref="StepLR"/>).</summary>
     public double LearningRate { get; set; } = 0.01;
 
-    /// <summary>Momentum μ for <see cref="Optimizer.Momentum"/> and <see cref="Optimizer.Nesterov"/>, in [0, 1). Default 0.9.</summary>
+    /// <summary>Momentum μ, in [0, 1): of <see cref="Optimizer.Momentum"/> and <see cref="Optimizer.Nesterov"/> (default 0.9, the notes'
+    /// typical value) and of <see cref="Optimizer.RmsProp"/> (default 0, PyTorch's RMSprop: no momentum buffer). The default
+    /// depends on the optimizer when this is not written, as <see cref="Epsilon"/>'s does.</summary>
     public double Momentum { get; set; } = 0.9;
 
-    /// <summary>Adam β1, in [0, 1). Default 0.9.</summary>
+    /// <summary>Adam's and AdamW's AMSGrad variant (Reddi et al., 2018; PyTorch's <c>amsgrad</c>): the denominator uses the largest
+    /// second-moment estimate so far, kept as <c>max_exp_avg_sq</c>. Default false.</summary>
+    public bool Amsgrad { get; set; }
+
+    /// <summary>The decoupled weight decay λ ≥ 0 of <see cref="Optimizer.AdamW"/> (PyTorch's AdamW <c>weight_decay</c>): before each
+    /// Adam step every Dense and Conv2D weight is multiplied by 1 − lr·λ (biases, PReLU slopes and BatchNorm γ/β are not).
+    /// Default 0.01, PyTorch's. Independent of <see cref="WeightDecay"/>, the L2 term of the loss.</summary>
+    public double DecoupledWeightDecay { get; set; } = 0.01;
+
+    /// <summary>RMSProp's centered variant (PyTorch's <c>centered</c>): the squared-gradient average minus the squared gradient
+    /// average, an estimate of the variance, keeps <c>grad_avg</c>. Default false.</summary>
+    public bool Centered { get; set; }
+
+    /// <summary>AdaDelta's decay ρ of both running averages, in [0, 1). Default 0.9, PyTorch's.</summary>
+    public double Rho { get; set; } = 0.9;
+
+    /// <summary>Adam's and AdamW's β1, in [0, 1). Default 0.9.</summary>
     public double Beta1 { get; set; } = 0.9;
 
     /// <summary>Adam β2, in [0, 1). Default 0.999 (the Adam paper and PyTorch; one seed note says 0.99).</summary>
     public double Beta2 { get; set; } = 0.999;
 
-    /// <summary>ε of Adam, RMSProp and AdaGrad, added to the square root in the denominator as in PyTorch, &gt; 0. Default
-    /// PyTorch's: 1e-8 for Adam and RMSProp, 1e-10 for AdaGrad when not written.</summary>
+    /// <summary>ε of Adam, AdamW, RMSProp and AdaGrad, added to the square root in the denominator as in PyTorch, and of AdaDelta,
+    /// inside both square roots, &gt; 0. Default PyTorch's: 1e-8 for Adam, AdamW and RMSProp, 1e-10 for AdaGrad, 1e-6 for
+    /// AdaDelta when not written.</summary>
     public double Epsilon { get; set; } = 1e-8;
 
     /// <summary>RMSProp's smoothing constant α (PyTorch's <c>alpha</c>; the CS231n notes' decay_rate), in [0, 1). Default 0.99.</summary>
@@ -130,6 +150,16 @@ public enum Optimizer
     /// <summary>s ← s + g²; p ← p − lr·g / (√s + ε) (PyTorch Adagrad, lr_decay 0, initial accumulator 0; ε default 1e-10).</summary>
     AdaGrad = 4,
 
-    /// <summary>a ← α·a + (1−α)·g²; p ← p − lr·g / (√a + ε) (PyTorch RMSprop, not centered, no momentum).</summary>
+    /// <summary>a ← α·a + (1−α)·g²; p ← p − lr·g / (√a + ε) (PyTorch RMSprop); with <see cref="NetworkAttribute.Momentum"/> &gt; 0
+    /// b ← μ·b + g / (√a + ε), p ← p − lr·b; <see cref="NetworkAttribute.Centered"/> subtracts the squared running mean of g
+    /// under the root.</summary>
     RmsProp = 5,
+
+    /// <summary>Adam with decoupled weight decay (Loshchilov and Hutter, 2019; PyTorch AdamW): W ← W·(1 − lr·λ), then the Adam
+    /// step; λ = <see cref="NetworkAttribute.DecoupledWeightDecay"/>.</summary>
+    AdamW = 6,
+
+    /// <summary>AdaDelta (Zeiler, 2012; PyTorch Adadelta): s ← ρ·s + (1−ρ)·g²; d ← √(u + ε)/√(s + ε)·g; u ← ρ·u + (1−ρ)·d²;
+    /// p ← p − lr·d, lr default 1.</summary>
+    AdaDelta = 7,
 }
