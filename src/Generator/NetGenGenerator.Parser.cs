@@ -104,7 +104,7 @@ public sealed partial class NetGenGenerator
             int inputSize = 0, batchSize = 64;
             int[]? inputShape = null;
             int loss = 0, optimizer = 0;
-            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0;
+            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0, l1 = 0, maxNorm = 0, labelSmoothing = 0;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
             {
@@ -131,6 +131,9 @@ public sealed partial class NetGenGenerator
                     case "WeightDecay": weightDecay = Convert.ToDouble(value); break;
                     case "Margin": margin = Convert.ToDouble(value); break;
                     case "Delta": delta = Convert.ToDouble(value); break;
+                    case "L1": l1 = Convert.ToDouble(value); break;
+                    case "MaxNorm": maxNorm = Convert.ToDouble(value); break;
+                    case "LabelSmoothing": labelSmoothing = Convert.ToDouble(value); break;
                 }
             }
 
@@ -192,6 +195,21 @@ public sealed partial class NetGenGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DeltaNotPositive, At("Delta"), name, delta));
             }
 
+            if (!(l1 >= 0) || double.IsInfinity(l1))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RegularizationNegative, At("L1"), "L1", "network '" + name + "'", l1));
+            }
+
+            if (!(maxNorm >= 0) || double.IsInfinity(maxNorm))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaxNormNegative, At("MaxNorm"), "network '" + name + "'", maxNorm));
+            }
+
+            if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LabelSmoothingOutOfRange, At("LabelSmoothing"), name, labelSmoothing));
+            }
+
             if (batchSize <= 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchSizeNotPositive, At("BatchSize"), name, batchSize));
@@ -251,7 +269,7 @@ public sealed partial class NetGenGenerator
                 name,
                 shape,
                 batchSize,
-                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta),
+                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, l1, maxNorm, labelSmoothing),
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());

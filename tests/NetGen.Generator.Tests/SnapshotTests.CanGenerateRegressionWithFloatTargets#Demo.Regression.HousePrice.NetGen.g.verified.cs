@@ -185,8 +185,8 @@ namespace Demo.Regression
         }
 
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="targets"/>: [rows, OutputSize] float values): forward (dropout on, batch statistics),
-        /// loss, backward, gradient clipping (when set), the L2 term's gradient, optimizer update at <see cref="LearningRate"/>.
-        /// Returns the mean loss before the update (data loss + L2 term).
+        /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
+        /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments throw before anything changes.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
@@ -202,7 +202,7 @@ namespace Demo.Regression
         }
 
         /// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)
-        /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + L2 term).</summary>
+        /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms).</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice");
@@ -371,7 +371,7 @@ namespace Demo.Regression
                 return A(L2_Y, B * 1);
             }
 
-            /// <summary>Mean loss of the last Forward: data loss + L2 term. Writes ∂L/∂output into gradient slot 0.</summary>
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output into gradient slot 0.</summary>
             public double Loss(global::System.ReadOnlySpan<T> targets, int B)
             {
                 // ── loss: mean squared error over output[B, 1] (PyTorch: nn.MSELoss())
@@ -403,11 +403,11 @@ namespace Demo.Regression
 
             }
 
-            /// <summary>The L2 term's gradient, dW += λ·W, added after Backward (and after gradient clipping, which applies to the data
-            /// loss's gradient only, as PyTorch's optimizers add weight_decay inside step()).</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W)), added after Backward (and after gradient
+            /// clipping, which applies to the data loss's gradient only, as PyTorch's optimizers add weight_decay inside step()).</summary>
             public void RegularizationBackward()
             {
-                // no L2 regularisation (WeightDecay = 0)
+                // no regularisation (WeightDecay = 0 and L1 = 0)
             }
 
             /// <summary>Optimizer step over the whole parameter arena (buffers are not trained); <paramref name="step"/> counts updates

@@ -137,7 +137,10 @@ internal sealed record TrainingSpec(
     double WeightDecay,
     double Alpha = 0.99,
     double Margin = 1.0,
-    double Delta = 1.0);
+    double Delta = 1.0,
+    double L1 = 0.0,
+    double MaxNorm = 0.0,
+    double LabelSmoothing = 0.0);
 
 /// <summary>
 /// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn
