@@ -104,7 +104,7 @@ public sealed partial class NetGenGenerator
             int inputSize = 0, batchSize = 64;
             int[]? inputShape = null;
             int loss = 0, optimizer = 0;
-            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0, stochasticDepth = 0, decoupledWeightDecay = 0.01, rho = 0.9;
+            double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0, stochasticDepth = 0, decoupledWeightDecay = 0.01, rho = 0.9, l1 = 0, maxNorm = 0, labelSmoothing = 0;
             bool amsgrad = false, centered = false;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
@@ -137,6 +137,9 @@ public sealed partial class NetGenGenerator
                     case "Rho": rho = Convert.ToDouble(value); break;
                     case "Amsgrad": amsgrad = Convert.ToBoolean(value); break;
                     case "Centered": centered = Convert.ToBoolean(value); break;
+                    case "L1": l1 = Convert.ToDouble(value); break;
+                    case "MaxNorm": maxNorm = Convert.ToDouble(value); break;
+                    case "LabelSmoothing": labelSmoothing = Convert.ToDouble(value); break;
                 }
             }
 
@@ -211,6 +214,21 @@ public sealed partial class NetGenGenerator
             if (!(stochasticDepth >= 0 && stochasticDepth < 1))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StochasticDepthOutOfRange, At("StochasticDepth"), name, stochasticDepth));
+            }
+
+            if (!(l1 >= 0) || double.IsInfinity(l1))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RegularizationNegative, At("L1"), "L1", "network '" + name + "'", l1));
+            }
+
+            if (!(maxNorm >= 0) || double.IsInfinity(maxNorm))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaxNormNegative, At("MaxNorm"), "network '" + name + "'", maxNorm));
+            }
+
+            if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LabelSmoothingOutOfRange, At("LabelSmoothing"), name, labelSmoothing));
             }
 
             if (batchSize <= 0)
@@ -290,7 +308,7 @@ public sealed partial class NetGenGenerator
                 name,
                 shape,
                 batchSize,
-                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, stochasticDepth, decoupledWeightDecay, amsgrad, centered, rho),
+                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, stochasticDepth, decoupledWeightDecay, amsgrad, centered, rho, l1, maxNorm, labelSmoothing),
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());

@@ -58,27 +58,62 @@ internal abstract class LossEntry
     public void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
         w.WriteLine($"double loss = global::NetGen.Kernels.Losses.{Kernel}<T>({scores}, {targets}, {gradient}, B, {outputs}{ExtraArguments(t)}) / B;");
 
+    /// <summary>Whether the generated class also takes target distributions [B, C] (<c>targetProbabilities</c>) besides labels.</summary>
+    public virtual bool AcceptsProbabilities => false;
+
+    public virtual string TorchEquivalentForProbabilities(TrainingSpec t) => TorchEquivalent(t);
+
+    public virtual IReadOnlyList<string> ProbabilityFormula(TrainingSpec t) => Formula(t);
+
+    /// <summary>Writes <c>double loss = Σ_i L_i / B;</c> against probability rows (only when <see cref="AcceptsProbabilities"/>).</summary>
+    public void EmitProbabilityLoss(SourceWriter w, TrainingSpec t, string scores, string targetProbabilities, string gradient, string outputs) =>
+        w.WriteLine($"double loss = global::NetGen.Kernels.Losses.{Kernel}<T>({scores}, {targetProbabilities}, {gradient}, B, {outputs}{ExtraArguments(t)}) / B;");
+
     protected static string F(double value) => LayerCatalog.F(value);
 }
 
-/// <summary>Softmax cross-entropy (multinomial logistic regression), with the maximum subtracted (nn.CrossEntropyLoss).</summary>
+/// <summary>Softmax cross-entropy (multinomial logistic regression), with the maximum subtracted (nn.CrossEntropyLoss), optional
+/// label smoothing ε, and probability targets.</summary>
 internal sealed class SoftmaxCrossEntropyEntry : LossEntry
 {
     public override LossKind Kind => LossKind.SoftmaxCrossEntropy;
 
-    public override string Title(TrainingSpec t) => "softmax cross-entropy";
+    public override string Title(TrainingSpec t) => t.LabelSmoothing > 0 ? $"softmax cross-entropy with label smoothing ε = {F(t.LabelSmoothing)}" : "softmax cross-entropy";
 
-    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
-    {
-        "L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)",
-        "fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B",
-    };
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => t.LabelSmoothing > 0
+        ? new[]
+        {
+            $"L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = (1 − ε)·onehot(y_i) + ε/C,  ε = {F(t.LabelSmoothing)},  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij",
+            "fused backward: ∂L/∂f = (softmax(f) − q) / B",
+        }
+        : new[]
+        {
+            "L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)",
+            "fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B",
+        };
 
     public override TargetKind Target => TargetKind.ClassIndex;
 
-    public override string TorchEquivalent(TrainingSpec t) => "nn.CrossEntropyLoss()";
+    public override string TorchEquivalent(TrainingSpec t) => t.LabelSmoothing > 0 ? $"nn.CrossEntropyLoss(label_smoothing={F(t.LabelSmoothing)})" : "nn.CrossEntropyLoss()";
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "LabelSmoothing" };
+
+    public override bool AcceptsProbabilities => true;
+
+    public override string TorchEquivalentForProbabilities(TrainingSpec t) => TorchEquivalent(t) + " with probability targets";
+
+    public override IReadOnlyList<string> ProbabilityFormula(TrainingSpec t) => new[]
+    {
+        t.LabelSmoothing > 0
+            ? $"L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = (1 − ε)·t_i + ε/C,  ε = {F(t.LabelSmoothing)},  lse_i = m_i + log Σ_j e^(f_ij − m_i)"
+            : "L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij",
+        "rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B",
+    };
 
     protected override string Kernel => "SoftmaxCrossEntropy";
+
+    // ε = 0 calls the five-argument kernel with labels, so declarations without LabelSmoothing generate the same code.
+    protected override string ExtraArguments(TrainingSpec t) => t.LabelSmoothing > 0 ? ", " + F(t.LabelSmoothing) : string.Empty;
 }
 
 /// <summary>The multiclass SVM hinge loss (Weston–Watkins, margin Δ).</summary>
@@ -218,7 +253,7 @@ internal sealed class BinaryCrossEntropyWithLogitsEntry : LossEntry
 internal static class LossCatalog
 {
     /// <summary>The loss settings of [Network] (each read by some losses; NG0301 when written for another).</summary>
-    public static readonly string[] Settings = { "Margin", "Delta" };
+    public static readonly string[] Settings = { "Margin", "Delta", "LabelSmoothing" };
 
     private static readonly LossEntry[] All =
     {

@@ -159,6 +159,22 @@ internal static class DiagnosticDescriptors
         "NG0253", Values, "Fractional pooling needs exactly one output argument",
         "FractionalMaxPool2D layer '{0}' of {1} {2}; the output is set by exactly one of OutputRatio (a fraction of the input in (0, 1), e.g. 0.7) and OutputSize (rows and columns, e.g. 5), as PyTorch's output_ratio and output_size. No code is generated.");
 
+    public static readonly DiagnosticDescriptor LabelSmoothingOutOfRange = Error(
+        "NG0220", Values, "Label smoothing out of range",
+        "LabelSmoothing of network '{0}' is {1}; ε must lie in [0, 1) (the target is (1 − ε)·onehot + ε/C, and at ε = 1 it no longer depends on the label). No code is generated. Use e.g. 0.1.");
+
+    public static readonly DiagnosticDescriptor RegularizationNegative = Error(
+        "NG0221", Values, "Regularisation strength must be finite and non-negative",
+        "{0} of {1} is {2}; a negative strength rewards large weights. No code is generated. Use 0 (off) or a positive value such as 1e-4.");
+
+    public static readonly DiagnosticDescriptor MaxNormNegative = Error(
+        "NG0222", Values, "Max-norm must be finite and non-negative",
+        "MaxNorm of {0} is {1}; the constraint ‖w‖₂ ≤ c needs c > 0 (0 turns it off). No code is generated. Use e.g. 3 or 4.");
+
+    public static readonly DiagnosticDescriptor RegularizeBiasWithoutBias = Warning(
+        "NG0304", Advice, "RegularizeBias on a layer without a bias",
+        "{0} layer '{1}' of {2} sets RegularizeBias = true but has Bias = false, so there is no bias to regularise; remove RegularizeBias or the Bias = false.");
+
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",
         "{0} is set on network '{1}' but {2} does not use it; remove it or choose one that does ({3}).");

@@ -174,8 +174,8 @@ internal static partial class NetworkEmitter
         // Training.
         string targetDoc = classes ? "<paramref name=\"labels\"/>: the class of each row" : "<paramref name=\"targets\"/>: [rows, OutputSize] float values";
         w.WriteLine($"/// <summary>One training step on a batch of at most MaxBatch rows ({targetDoc}): forward (dropout on, batch statistics),");
-        w.WriteLine("/// loss, backward, gradient clipping (when set), the L2 term's gradient, optimizer update at <see cref=\"LearningRate\"/>.");
-        w.WriteLine("/// Returns the mean loss before the update (data loss + L2 term).");
+        w.WriteLine("/// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref=\"LearningRate\"/>");
+        w.WriteLine("/// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).");
         w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient");
         w.WriteLine("/// is not finite throws <see cref=\"global::System.ArithmeticException\"/> and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
         w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
@@ -193,7 +193,7 @@ internal static partial class NetworkEmitter
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)");
-        w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + L2 term). Refuses non-finite");
+        w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite");
         w.WriteLine("/// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref=\"TrainStep\"/> does.</summary>");
         w.WriteLine($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         w.OpenBrace();
@@ -207,6 +207,10 @@ internal static partial class NetworkEmitter
         w.WriteLine("return (float)loss;");
         w.CloseBrace();
         w.WriteLine();
+        if (loss.AcceptsProbabilities)
+        {
+            EmitProbabilityTraining(w, name, trainingGuard);
+        }
 
         // Gradient check.
         w.WriteLine("/// <summary>Gradient check in float64 (the same Core instantiated for double, on a copy of the parameters and buffers): compares");
@@ -244,6 +248,11 @@ internal static partial class NetworkEmitter
         w.CloseBrace(", h, maxChecksPerTensor);");
         w.CloseBrace();
         w.WriteLine();
+        if (loss.AcceptsProbabilities)
+        {
+            EmitProbabilityGradCheck(w, name, trainingGuard, buffers);
+        }
+
 
         // Serialization.
         string bufferArgs = buffers ? "s_buffers, _core.Buffers, _core.Counters" : "s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>()";
@@ -296,6 +305,88 @@ internal static partial class NetworkEmitter
         w.WriteLine("global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;");
         w.WriteLine();
         EmitInitialize(w, plan);
+    }
+
+    private static string ProbabilityGuard(string name) =>
+        $"int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, \"{name}\");";
+
+    /// <summary>TrainStep and ComputeGradients against target distributions (soft targets, e.g. Mixup's), for the losses
+    /// that accept them: the same steps as with labels, the rows checked first.</summary>
+    private static void EmitProbabilityTraining(SourceWriter w, string name, string trainingGuard)
+    {
+        const string doc = "<paramref name=\"targetProbabilities\"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;";
+        const string doc2 = "rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s)";
+        foreach (bool update in new[] { true, false })
+        {
+            w.WriteLine(update
+                ? "/// <summary>One training step against target distributions (soft targets) on a batch of at most MaxBatch rows:"
+                : "/// <summary>Forward and backward against target distributions (soft targets) without an update: fills <see cref=\"Gradients\"/>;");
+            w.WriteLine("/// " + doc);
+            w.WriteLine("/// " + doc2 + ".");
+            w.WriteLine("/// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments throw before anything changes.</summary>");
+            w.WriteLine($"public float {(update ? "TrainStep" : "ComputeGradients")}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)");
+            w.OpenBrace();
+            w.WriteLine(ProbabilityGuard(name));
+            if (trainingGuard.Length > 0)
+            {
+                w.WriteLine(trainingGuard);
+            }
+
+            w.WriteLine("_core.Forward(inputs, B, training: true, _seed, _step);");
+            w.WriteLine("double loss = _core.Loss(targetProbabilities, B);");
+            w.WriteLine("_core.Backward(inputs, B);");
+            if (update)
+            {
+                w.WriteLine("ClipGradients();");
+            }
+
+            w.WriteLine("_core.RegularizationBackward();");
+            if (update)
+            {
+                w.WriteLine("_step++;");
+                w.WriteLine("_core.Update(_step, _learningRate);");
+            }
+
+            w.WriteLine("return (float)loss;");
+            w.CloseBrace();
+            w.WriteLine();
+        }
+    }
+
+    private static void EmitProbabilityGradCheck(SourceWriter w, string name, string trainingGuard, bool buffers)
+    {
+        w.WriteLine("/// <summary>Gradient check in float64 against target distributions (see the overload with labels). The network is not changed.</summary>");
+        w.WriteLine("public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)");
+        w.OpenBrace();
+        w.WriteLine(ProbabilityGuard(name));
+        if (trainingGuard.Length > 0)
+        {
+            w.WriteLine(trainingGuard);
+        }
+
+        w.WriteLine("var core = new Core<double>();");
+        w.WriteLine("global::NetGen.GradCheck.Widen(_core.Params, core.Params);");
+        if (buffers)
+        {
+            w.WriteLine("global::NetGen.GradCheck.Widen(_core.Buffers, core.Buffers);");
+        }
+
+        w.WriteLine("double[] x = global::NetGen.GradCheck.Widen(inputs);");
+        w.WriteLine("double[] t = global::NetGen.GradCheck.Widen(targetProbabilities);");
+        w.WriteLine("ulong seed = _seed;");
+        w.WriteLine("long step = _step;");
+        w.WriteLine("core.Forward(x, B, training: true, seed, step);");
+        w.WriteLine("core.Loss(t, B);");
+        w.WriteLine("core.Backward(x, B);");
+        w.WriteLine("core.RegularizationBackward();");
+        w.WriteLine("return global::NetGen.GradCheck.Run(s_parameters, core.Params, core.Grads, () =>");
+        w.OpenBrace();
+        w.WriteLine("core.WeightsChanged(); // Run has just nudged one parameter");
+        w.WriteLine("core.Forward(x, B, training: true, seed, step);");
+        w.WriteLine("return core.Loss(t, B);");
+        w.CloseBrace(", h, maxChecksPerTensor);");
+        w.CloseBrace();
+        w.WriteLine();
     }
 
     /// <summary>SaveTrainingState / LoadTrainingState: parameters, buffers, optimizer state, step, seed and learning rate, so

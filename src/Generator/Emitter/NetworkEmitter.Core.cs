@@ -173,7 +173,8 @@ internal static partial class NetworkEmitter
         LossEntry loss = LossCatalog.Get(plan.Training.Loss);
         NodePlan last = plan.Nodes[plan.Nodes.Count - 1];
         bool classes = loss.Target == TargetKind.ClassIndex;
-        w.WriteLine($"/// <summary>Mean loss of the last Forward: data loss + L2 term. Writes ∂L/∂output into gradient slot 0.</summary>");
+        string scores = new NodeContext(cpu, last).TensorSpan(last.Output);
+        w.WriteLine($"/// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output into gradient slot 0.</summary>");
         w.WriteLine(classes
             ? "public double Loss(global::System.ReadOnlySpan<int> labels, int B)"
             : "public double Loss(global::System.ReadOnlySpan<T> targets, int B)");
@@ -184,22 +185,54 @@ internal static partial class NetworkEmitter
             w.WriteLine("// " + line);
         }
 
-        loss.EmitLoss(w, plan.Training, new NodeContext(cpu, last).TensorSpan(last.Output), classes ? "labels" : "targets", NodeContext.Slot(0, plan.OutputSize), I(plan.OutputSize));
-        List<StatePlan> decayed = Decayed(plan);
-        if (decayed.Count > 0)
+        loss.EmitLoss(w, plan.Training, scores, classes ? "labels" : "targets", NodeContext.Slot(0, plan.OutputSize), I(plan.OutputSize));
+        w.WriteLine(Regularized(plan).Count > 0 ? "return loss + Penalty();" : "return loss;");
+        w.CloseBrace();
+        if (loss.AcceptsProbabilities)
         {
             w.WriteLine();
-            w.WriteLine($"// ── L2 regularisation: + ½·λ·Σ W², λ = {LayerCatalog.F(plan.Training.WeightDecay)}, over every Dense and Conv2D weight (not biases)");
-            w.WriteLine("double sumOfSquares = 0;");
-            foreach (StatePlan p in decayed)
+            w.WriteLine("/// <summary>Mean loss of the last Forward against target distributions [B, C] (soft targets): data loss + regularisation terms.");
+            w.WriteLine("/// Writes ∂L/∂output into gradient slot 0.</summary>");
+            w.WriteLine("public double Loss(global::System.ReadOnlySpan<T> targetProbabilities, int B)");
+            w.OpenBrace();
+            w.WriteLine($"// ── loss: {loss.Title(plan.Training)} against probability rows t over output[B, {I(plan.OutputSize)}] (PyTorch: {loss.TorchEquivalentForProbabilities(plan.Training)})");
+            foreach (string line in loss.ProbabilityFormula(plan.Training))
             {
-                w.WriteLine($"sumOfSquares += global::NetGen.Kernels.Regularization.SumOfSquares<T>(P({EmitNames.StateConst(p)}, {I(p.Length)})); // \"{p.Key}\"");
+                w.WriteLine("// " + line);
             }
 
-            w.WriteLine($"loss += 0.5 * {LayerCatalog.F(plan.Training.WeightDecay)} * sumOfSquares;");
+            loss.EmitProbabilityLoss(w, plan.Training, scores, "targetProbabilities", NodeContext.Slot(0, plan.OutputSize), I(plan.OutputSize));
+            w.WriteLine(Regularized(plan).Count > 0 ? "return loss + Penalty();" : "return loss;");
+            w.CloseBrace();
         }
 
-        w.WriteLine("return loss;");
+        List<StatePlan> regularized = Regularized(plan);
+        if (regularized.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteLine();
+        w.WriteLine("/// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² + λ₁·Σ|w|.</summary>");
+        w.WriteLine("private double Penalty()");
+        w.OpenBrace();
+        w.WriteLine("// ── regularisation: ½·λ₂·Σw² (WeightDecay, gradient λ₂·w as PyTorch's weight_decay) + λ₁·Σ|w| (L1), per tensor");
+        w.WriteLine("double penalty = 0;");
+        foreach (StatePlan p in regularized)
+        {
+            string span = $"P({EmitNames.StateConst(p)}, {I(p.Length)})";
+            if (p.L2 > 0)
+            {
+                w.WriteLine($"penalty += 0.5 * {LayerCatalog.F(p.L2)} * global::NetGen.Kernels.Regularization.SumOfSquares<T>({span}); // L2 on \"{p.Key}\": ½·λ₂·Σw²");
+            }
+
+            if (p.L1 > 0)
+            {
+                w.WriteLine($"penalty += {LayerCatalog.F(p.L1)} * global::NetGen.Kernels.Regularization.SumOfAbsolutes<T>({span}); // L1 on \"{p.Key}\": λ₁·Σ|w|");
+            }
+        }
+
+        w.WriteLine("return penalty;");
         w.CloseBrace();
     }
 
@@ -259,22 +292,33 @@ internal static partial class NetworkEmitter
 
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>The L2 term's gradient, dW += λ·W, added after Backward (and after gradient clipping, which applies to the data");
-        w.WriteLine("/// loss's gradient only, as PyTorch's optimizers add weight_decay inside step()).</summary>");
+        w.WriteLine("/// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W)), added after Backward (and after gradient");
+        w.WriteLine("/// clipping, which applies to the data loss's gradient only, as PyTorch's optimizers add weight_decay inside step()).</summary>");
         w.WriteLine("public void RegularizationBackward()");
         w.OpenBrace();
-        List<StatePlan> decayed = Decayed(plan);
-        if (decayed.Count > 0)
+        List<StatePlan> regularized = Regularized(plan);
+        if (regularized.Count == 0)
         {
-            w.WriteLine($"// ── L2 regularisation · backward: dW += λ·W, λ = {LayerCatalog.F(plan.Training.WeightDecay)}");
-            foreach (StatePlan p in decayed)
-            {
-                w.WriteLine($"global::NetGen.Kernels.Regularization.AddL2Gradient<T>(P({EmitNames.StateConst(p)}, {I(p.Length)}), G({EmitNames.StateConst(p)}, {I(p.Length)}), C({LayerCatalog.F(plan.Training.WeightDecay)}));");
-            }
+            w.WriteLine("// no regularisation (WeightDecay = 0 and L1 = 0)");
         }
+
         else
         {
-            w.WriteLine("// no L2 regularisation (WeightDecay = 0)");
+            w.WriteLine("// ── regularisation · backward: dW += λ₂·W (L2), dW += λ₁·sign(W) (L1)");
+        }
+
+        foreach (StatePlan p in regularized)
+        {
+            string args = $"P({EmitNames.StateConst(p)}, {I(p.Length)}), G({EmitNames.StateConst(p)}, {I(p.Length)})";
+            if (p.L2 > 0)
+            {
+                w.WriteLine($"global::NetGen.Kernels.Regularization.AddL2Gradient<T>({args}, C({LayerCatalog.F(p.L2)})); // \"{p.Key}\": dW += λ₂·W");
+            }
+
+            if (p.L1 > 0)
+            {
+                w.WriteLine($"global::NetGen.Kernels.Regularization.AddL1Gradient<T>({args}, C({LayerCatalog.F(p.L1)})); // \"{p.Key}\": dW += λ₁·sign(W), sign(0) = 0");
+            }
         }
 
         w.CloseBrace();
@@ -308,6 +352,14 @@ internal static partial class NetworkEmitter
         }
 
         optimizer.EmitUpdate(w, plan.Training, "C(learningRate)");
+        foreach (StatePlan p in plan.State)
+        {
+            if (p.Role == StateRole.Parameter && p.MaxNorm > 0)
+            {
+                w.WriteLine($"global::NetGen.Kernels.Regularization.MaxNorm<T>(P({EmitNames.StateConst(p)}, {I(p.Length)}), {I(p.Shape[0])}, {LayerCatalog.F(p.MaxNorm)}); // max-norm on \"{p.Key}\": each of its {I(p.Shape[0])} rows to ‖w‖₂ ≤ {LayerCatalog.F(p.MaxNorm)} (torch.renorm)");
+            }
+        }
+
         if (cpu.AnyPackedWeights)
         {
             w.WriteLine("WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM");
@@ -346,17 +398,15 @@ internal static partial class NetworkEmitter
             : $"public T[][] OptimizerState() => new T[][] {{ {string.Join(", ", fields)} }};");
     }
 
-    private static List<StatePlan> Decayed(Plan plan)
+    /// <summary>The parameter tensors with an L2 or L1 term.</summary>
+    internal static List<StatePlan> Regularized(Plan plan)
     {
         var list = new List<StatePlan>();
-        if (plan.Training.WeightDecay > 0)
+        foreach (StatePlan p in plan.State)
         {
-            foreach (StatePlan p in plan.State)
+            if (p.Role == StateRole.Parameter && (p.L2 > 0 || p.L1 > 0))
             {
-                if (p.Role == StateRole.Parameter && p.WeightDecay)
-                {
-                    list.Add(p);
-                }
+                list.Add(p);
             }
         }
 

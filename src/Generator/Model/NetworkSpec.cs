@@ -144,7 +144,10 @@ internal sealed record TrainingSpec(
     double DecoupledWeightDecay = 0.01,
     bool Amsgrad = false,
     bool Centered = false,
-    double Rho = 0.9);
+    double Rho = 0.9,
+    double L1 = 0.0,
+    double MaxNorm = 0.0,
+    double LabelSmoothing = 0.0);
 
 /// <summary>
 /// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn

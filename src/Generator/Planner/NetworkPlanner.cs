@@ -362,7 +362,8 @@ internal sealed class PlanContext
                 length = 1;
             }
 
-            _state.Add(new StatePlan(_state.Count, path + "." + d.Local, d.Local, ordinal, name, d.Role, d.Dtype, d.Shape, offset, length, d.WeightDecay, d.Init ?? PendingInit));
+            (bool regularized, double l2, double l1, double maxNorm) = RegularizationRule.Resolve(d, spec, _spec.Training);
+            _state.Add(new StatePlan(_state.Count, path + "." + d.Local, d.Local, ordinal, name, d.Role, d.Dtype, d.Shape, offset, length, regularized, d.Init ?? PendingInit, l2, l1, maxNorm));
         }
 
         foreach (CacheDecl c in caches)

@@ -118,8 +118,10 @@ internal enum StateDtype
 
 /// <summary>
 /// A state tensor: its state_dict key (the node's path + the local name, exactly as PyTorch module nesting gives it), its
-/// role (parameters are trained, weight-decayed and gradient-checked; buffers are saved and loaded), dtype, shape, place
-/// in its arena (parameters, float buffers or I64 counters) and initialisation.
+/// role (parameters are trained and gradient-checked; buffers are saved and loaded), dtype, shape, place in its arena
+/// (parameters, float buffers or I64 counters), initialisation, and its regularisation: <see cref="WeightDecay"/> says
+/// whether any applies, <see cref="L2"/>, <see cref="L1"/> and <see cref="MaxNorm"/> are the resolved strengths
+/// (0 = off; see <see cref="Catalog.RegularizationRule"/>).
 /// </summary>
 internal sealed record StatePlan(
     int Index,
@@ -133,7 +135,10 @@ internal sealed record StatePlan(
     int Offset,
     int Length,
     bool WeightDecay,
-    InitRule Init);
+    InitRule Init,
+    double L2 = 0,
+    double L1 = 0,
+    double MaxNorm = 0);
 
 /// <summary>A tensor a node keeps from forward for its backward (a dropout mask, a pooling argmax, BatchNorm's mean and
 /// inverse std): per sample (<see cref="PerSample"/>, times the batch) or fixed; float (T) or int.</summary>

@@ -28,6 +28,22 @@ public sealed class DenseAttribute : LayerAttribute
 
     /// <summary>Constant the bias starts at. Default 0.</summary>
     public double BiasInit { get; set; }
+
+    /// <summary>This layer's L2 strength λ ≥ 0 (gradient λ·w, loss ½·λ·Σw²), replacing the network's
+    /// <see cref="NetworkAttribute.WeightDecay"/> for this layer; 0 turns it off here. Not written: the network's.</summary>
+    public double WeightDecay { get; set; }
+
+    /// <summary>This layer's L1 strength λ₁ ≥ 0 (gradient λ₁·sign(w), loss λ₁·Σ|w|), replacing the network's
+    /// <see cref="NetworkAttribute.L1"/> for this layer; 0 turns it off here. Not written: the network's.</summary>
+    public double L1 { get; set; }
+
+    /// <summary>This layer's max-norm c ≥ 0 on each unit's incoming weights, replacing the network's
+    /// <see cref="NetworkAttribute.MaxNorm"/>; 0 turns it off here. Not written: the network's.</summary>
+    public double MaxNorm { get; set; }
+
+    /// <summary>Whether the L2 and L1 terms also apply to this layer's bias. Default false: biases are not regularised
+    /// (they do not multiply the data). Max-norm never applies to a bias.</summary>
+    public bool RegularizeBias { get; set; }
 }
 
 /// <summary>Weight initialisation schemes (n_in = fan-in, n_out = fan-out).</summary>
@@ -140,6 +156,21 @@ public sealed class Conv2DAttribute : LayerAttribute
 
     /// <summary>Constant the bias starts at. Default 0.</summary>
     public double BiasInit { get; set; }
+
+    /// <summary>This layer's L2 strength λ ≥ 0 (gradient λ·w, loss ½·λ·Σw²), replacing the network's
+    /// <see cref="NetworkAttribute.WeightDecay"/> for this layer; 0 turns it off here. Not written: the network's.</summary>
+    public double WeightDecay { get; set; }
+
+    /// <summary>This layer's L1 strength λ₁ ≥ 0 (gradient λ₁·sign(w), loss λ₁·Σ|w|), replacing the network's
+    /// <see cref="NetworkAttribute.L1"/> for this layer; 0 turns it off here. Not written: the network's.</summary>
+    public double L1 { get; set; }
+
+    /// <summary>This layer's max-norm c ≥ 0 on each filter's weights [in, k, k], replacing the network's
+    /// <see cref="NetworkAttribute.MaxNorm"/>; 0 turns it off here. Not written: the network's.</summary>
+    public double MaxNorm { get; set; }
+
+    /// <summary>Whether the L2 and L1 terms also apply to this layer's bias. Default false. Max-norm never applies to a bias.</summary>
+    public bool RegularizeBias { get; set; }
 }
 
 /// <summary>Max pooling, PyTorch's <c>nn.MaxPool2d(kernel, stride, padding)</c>: the maximum of each window, per channel.</summary>

@@ -74,11 +74,35 @@ public sealed class NetworkAttribute : Attribute
     public double Alpha { get; set; } = 0.99;
 
     /// <summary>
-    /// L2 regularisation strength λ ≥ 0: the loss gains ½·λ·Σw² over every Dense and Conv2D weight (not biases, PReLU
-    /// slopes or BatchNorm γ/β), and the gradient gains λ·w. This equals PyTorch's <c>weight_decay</c> of SGD and Adam on
-    /// the weight parameter group. (Decoupled decay, as AdamW's, is a different setting of that optimizer.)
+    /// L2 regularisation strength λ ≥ 0: the gradient gains λ·w over every Dense and Conv2D weight (not biases unless a
+    /// layer sets <c>RegularizeBias</c>, never PReLU slopes or BatchNorm γ/β), which is exactly PyTorch's
+    /// <c>weight_decay = λ</c> of SGD and Adam on the weight parameter group; the loss that TrainStep reports gains the
+    /// matching term ½·λ·Σw² (PyTorch's criterion reports the data loss alone). A <c>[Dense]</c> or <c>[Conv2D]</c> may
+    /// set its own <c>WeightDecay</c>. (Decoupled decay, as AdamW's, is a different setting of that optimizer.)
     /// </summary>
     public double WeightDecay { get; set; }
+
+    /// <summary>
+    /// L1 regularisation strength λ₁ ≥ 0: the loss gains λ₁·Σ|w| over the same tensors as <see cref="WeightDecay"/>, and
+    /// the gradient gains λ₁·sign(w), with sign(0) = 0 (a weight at exactly 0 is not pushed). Default 0 (off). With
+    /// <see cref="WeightDecay"/> also set this is the elastic net, λ₁·Σ|w| + ½·λ₂·Σw². A <c>[Dense]</c> or <c>[Conv2D]</c>
+    /// may set its own <c>L1</c>. PyTorch has no optimizer option for it: add <c>λ₁ * w.abs().sum()</c> to the loss.
+    /// </summary>
+    public double L1 { get; set; }
+
+    /// <summary>
+    /// Max-norm constraint c ≥ 0: after every optimizer step each unit's incoming weight vector (a row of a Dense weight,
+    /// one filter [in, k, k] of a Conv2D weight) is rescaled to ‖w‖₂ ≤ c, as <c>torch.renorm(w, 2, 0, c)</c> does (w ·
+    /// c/(‖w‖ + 1e-7) where ‖w‖ &gt; c). Biases are never constrained. Default 0 (off); 3 or 4 are typical. A
+    /// <c>[Dense]</c> or <c>[Conv2D]</c> may set its own <c>MaxNorm</c>.
+    /// </summary>
+    public double MaxNorm { get; set; }
+
+    /// <summary>
+    /// Label smoothing ε of <see cref="Loss.SoftmaxCrossEntropy"/>, in [0, 1): the target of each row becomes
+    /// (1 − ε)·onehot(y) + ε/C (PyTorch's <c>label_smoothing</c>; with probability targets q, (1 − ε)·q + ε/C). Default 0.
+    /// </summary>
+    public double LabelSmoothing { get; set; }
 
     /// <summary>The margin Δ of <see cref="Loss.MulticlassHinge"/> and <see cref="Loss.MulticlassSquaredHinge"/>, &gt; 0. Default 1
     /// (with small random weights the initial hinge loss is then about (C − 1)·Δ, the squared one (C − 1)·Δ²).</summary>

@@ -80,7 +80,104 @@ public static class Losses
         return loss + Math.Log(product);
     }
 
-    /// <summary><see cref="SoftmaxCrossEntropy"/> for fewer than 16 classes: the same three passes and the same
+    /// <summary>L_i = −Σ_j q_ij log softmax(f_i)_j with q = (1 − ε)·onehot(y) + ε/C; dlogits = (softmax(f) − q) / B</summary>
+    /// <param name="logits">Scores, [batch, classes].</param>
+    /// <param name="labels">Class of each row, [batch], each in [0, classes).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, classes] (overwritten); may be <paramref name="logits"/>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="labelSmoothing">ε in [0, 1); 0 is the plain loss (and runs <see cref="SoftmaxCrossEntropy{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, int)"/>).</param>
+    /// <returns>Σ_i L_i, so Σ_i L_i / B is PyTorch's <c>F.cross_entropy(f, y, label_smoothing=ε)</c>.</returns>
+    public static double SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> dlogits, int batch, int classes, double labelSmoothing)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        CheckLabelSmoothing(labelSmoothing);
+        if (labelSmoothing == 0)
+        {
+            return SoftmaxCrossEntropy(logits, labels, dlogits, batch, classes);
+        }
+
+        Validate(logits.Length, labels.Length, dlogits.Length, batch, classes, nameof(dlogits));
+        for (int r = 0; r < batch; r++)
+        {
+            Label(labels, r, classes);
+        }
+
+        return SoftTargets(logits, labels, ReadOnlySpan<T>.Empty, dlogits, batch, classes, labelSmoothing);
+    }
+
+    /// <summary>L_i = −Σ_j q_ij log softmax(f_i)_j with q = (1 − ε)·t + ε/C; dlogits = (s_i·softmax(f) − q) / B, s_i = Σ_j q_ij</summary>
+    /// <param name="logits">Scores, [batch, classes].</param>
+    /// <param name="targetProbabilities">Target distribution of each row, [batch, classes], every value finite and ≥ 0 (checked by
+    /// the generated API, not here). Rows are used as given, not renormalised, as PyTorch does: a row summing to s weighs its
+    /// example by s (the gradient is s·softmax(f) − q).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, classes] (overwritten); may be <paramref name="logits"/>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="labelSmoothing">ε in [0, 1).</param>
+    /// <returns>Σ_i L_i, so Σ_i L_i / B is PyTorch's <c>F.cross_entropy(f, t, label_smoothing=ε)</c> with probability targets.</returns>
+    public static double SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targetProbabilities, Span<T> dlogits, int batch, int classes, double labelSmoothing = 0)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        CheckLabelSmoothing(labelSmoothing);
+        ThrowHelper.RequireNonNegative(batch, nameof(batch));
+        if (classes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "A classification loss needs at least one class.");
+        }
+        ThrowHelper.RequireLength(logits.Length, (long)batch * classes, nameof(logits));
+        ThrowHelper.RequireLength(targetProbabilities.Length, (long)batch * classes, nameof(targetProbabilities));
+        ThrowHelper.RequireLength(dlogits.Length, (long)batch * classes, nameof(dlogits));
+        return SoftTargets(logits, ReadOnlySpan<int>.Empty, targetProbabilities, dlogits, batch, classes, labelSmoothing);
+    }
+
+    private static void CheckLabelSmoothing(double labelSmoothing)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing ε must lie in [0, 1).");
+        }
+    }
+
+    /// <summary>The cross-entropy against a target row q (from a label, or a probability row), ε-smoothed:
+    /// L_i = Σ_j q_j·(lse_i − f_j) = s_i·lse_i − Σ_j q_j f_j, lse = m + log Σ e^(f − m); d = (s_i·p − q)/B.</summary>
+    private static double SoftTargets<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, ReadOnlySpan<T> probabilities, Span<T> dlogits, int batch, int classes, double epsilon)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        bool fromLabels = probabilities.IsEmpty;
+        double keep = 1.0 - epsilon, spread = epsilon / classes;
+        double invBatch = 1.0 / batch;
+        double loss = 0.0;
+        for (int r = 0; r < batch; r++)
+        {
+            ReadOnlySpan<T> f = logits.Slice(r * classes, classes);
+            Span<T> d = dlogits.Slice(r * classes, classes);
+            int y = fromLabels ? labels[r] : -1;
+            double max = double.CreateTruncating(TensorPrimitives.Max(f));
+            double sumExp = 0.0, s = 0.0, qf = 0.0;
+            for (int j = 0; j < classes; j++)
+            {
+                double fj = double.CreateTruncating(f[j]);
+                double q = fromLabels ? (j == y ? keep : 0.0) + spread : (keep * double.CreateTruncating(probabilities[r * classes + j])) + spread;
+                sumExp += Math.Exp(fj - max);
+                s += q;
+                qf += q * fj;
+            }
+
+            double lse = max + Math.Log(sumExp);
+            loss += (s * lse) - qf;
+            for (int j = 0; j < classes; j++)
+            {
+                double fj = double.CreateTruncating(f[j]); // d may be f: f[j] is read before d[j] is written
+                double q = fromLabels ? (j == y ? keep : 0.0) + spread : (keep * double.CreateTruncating(probabilities[r * classes + j])) + spread;
+                d[j] = T.CreateTruncating(((s * Math.Exp(fj - lse)) - q) * invBatch);
+            }
+        }
+
+        return loss;
+    }
+
+    /// <summary><see cref="SoftmaxCrossEntropy{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, int)"/> for fewer than 16 classes: the same three passes and the same
     /// arithmetic, per row in scalar code over references (lengths checked once by the caller), since a row is shorter
     /// than one vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

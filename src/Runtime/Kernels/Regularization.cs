@@ -6,8 +6,9 @@ using System.Runtime.InteropServices;
 namespace NetGen.Kernels;
 
 /// <summary>
-/// L2 regularisation: <c>Σ w²</c> for reporting the penalty, and the gradient <c>λw</c> (that of <c>½λ Σ w²</c>,
-/// which is what PyTorch's <c>weight_decay = λ</c> adds to the gradient).
+/// Regularisation: L2, <c>Σ w²</c> for reporting the penalty ½λΣw² and the gradient <c>λw</c> (what PyTorch's
+/// <c>weight_decay = λ</c> adds to the gradient); L1, <c>Σ|w|</c> and the subgradient <c>λ₁·sign(w)</c> with sign(0) = 0;
+/// and the max-norm projection of each unit's incoming weights after an update (<c>torch.renorm</c>).
 /// </summary>
 public static class Regularization
 {
@@ -58,5 +59,76 @@ public static class Regularization
     {
         ThrowHelper.RequireSameLength(dw.Length, w.Length, nameof(dw));
         TensorPrimitives.MultiplyAdd(w, lambda, dw, dw);
+    }
+
+    /// <summary>Σ |w|, accumulated in double</summary>
+    /// <param name="w">Weights.</param>
+    /// <returns>The sum of absolute values, in double whatever <typeparamref name="T"/> is.</returns>
+    public static double SumOfAbsolutes<T>(ReadOnlySpan<T> w)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        double sum = 0.0;
+        foreach (T v in w)
+        {
+            sum += Math.Abs(double.CreateTruncating(v));
+        }
+        return sum;
+    }
+
+    /// <summary>dw += λ₁ · sign(w), sign(0) = 0 (PyTorch's <c>abs</c> backward: a weight at exactly 0 is not pushed)</summary>
+    /// <param name="w">Weights.</param>
+    /// <param name="dw">Their gradient (accumulated).</param>
+    /// <param name="lambda">λ₁, the L1 strength.</param>
+    public static void AddL1Gradient<T>(ReadOnlySpan<T> w, Span<T> dw, T lambda)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireSameLength(dw.Length, w.Length, nameof(dw));
+        for (int i = 0; i < w.Length; i++)
+        {
+            T v = w[i];
+            if (v > T.Zero)
+            {
+                dw[i] += lambda;
+            }
+            else if (v < T.Zero)
+            {
+                dw[i] -= lambda;
+            }
+        }
+    }
+
+    /// <summary>For each of the <paramref name="units"/> rows w_u of <paramref name="w"/>: if ‖w_u‖₂ &gt; c, w_u ← w_u · c/(‖w_u‖₂ + 1e-7)</summary>
+    /// <param name="w">Weights [units, fanIn] (a Dense weight; a Conv2D weight [O, C, k, k] is [O, C·k·k]), changed in place.</param>
+    /// <param name="units">Rows: output units or filters.</param>
+    /// <param name="maxNorm">c &gt; 0.</param>
+    /// <returns>How many rows were rescaled.</returns>
+    /// <remarks>The same arithmetic as <c>torch.renorm(w, p=2, dim=0, maxnorm=c)</c>, including its 1e-7 guard, so a rescaled
+    /// row ends just under c (by about 1e-7·c/‖w‖). The norm is taken in double and the factor rounded once to
+    /// <typeparamref name="T"/>.</remarks>
+    public static int MaxNorm<T>(Span<T> w, int units, double maxNorm)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (units <= 0 || w.Length % units != 0)
+        {
+            throw new ArgumentException($"{w.Length} weights do not split into {units} rows.", nameof(units));
+        }
+        if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The max-norm c must be finite and > 0.");
+        }
+
+        int fanIn = w.Length / units;
+        int rescaled = 0;
+        for (int u = 0; u < units; u++)
+        {
+            Span<T> row = w.Slice(u * fanIn, fanIn);
+            double norm = Math.Sqrt(SumOfSquares<T>(row));
+            if (norm > maxNorm)
+            {
+                TensorPrimitives.Multiply(row, T.CreateTruncating(maxNorm / (norm + 1e-7)), row);
+                rescaled++;
+            }
+        }
+        return rescaled;
     }
 }

@@ -55,6 +55,40 @@ public static class Guard
         return rows;
     }
 
+    /// <summary>
+    /// A batch with target distributions (soft targets): 1 to <paramref name="maxBatch"/> rows of <paramref name="inputSize"/>
+    /// values and <paramref name="classes"/> probabilities per row, each finite and ≥ 0. Rows need not sum to 1: as in
+    /// PyTorch's <c>F.cross_entropy</c> with probability targets they are used as given (a row summing to s weighs its
+    /// example by s). Returns the row count.
+    /// </summary>
+    public static int Probabilities(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targetProbabilities, int inputSize, int classes, int maxBatch, string network)
+    {
+        int rows = Rows(inputs, inputSize, network);
+        if (rows > maxBatch)
+        {
+            throw new ArgumentException(
+                $"Argument 'inputs' of network '{network}' has {rows} rows; a training call takes at most MaxBatch = {maxBatch} (BatchSize in [Network]). Split the batch or raise BatchSize.", "inputs");
+        }
+
+        if (targetProbabilities.Length != (long)rows * classes)
+        {
+            throw new ArgumentException(
+                $"Argument 'targetProbabilities' of network '{network}' has {targetProbabilities.Length} values; expected rows × OutputSize = {rows} × {classes}, one distribution per input row.", "targetProbabilities");
+        }
+
+        for (int i = 0; i < targetProbabilities.Length; i++)
+        {
+            float p = targetProbabilities[i];
+            if (!float.IsFinite(p) || p < 0)
+            {
+                throw new ArgumentOutOfRangeException(
+                    "targetProbabilities", p, $"targetProbabilities[{i}] (row {i / classes}, class {i % classes}) = {p} of network '{network}' is not a finite probability ≥ 0.");
+            }
+        }
+
+        return rows;
+    }
+
     /// <summary>Training on fewer than <paramref name="minimum"/> rows is refused, with <paramref name="why"/>.</summary>
     public static void MinimumTrainingBatch(int rows, int minimum, string network, string why)
     {

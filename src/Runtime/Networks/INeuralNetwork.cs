@@ -95,3 +95,21 @@ public interface INeuralNetwork<TTarget> : INeuralNetwork
     /// <summary>Gradient check in float64 against centered differences.</summary>
     GradCheckResult GradCheck(ReadOnlySpan<float> inputs, ReadOnlySpan<TTarget> targets, double h = 1e-5, int maxChecksPerTensor = 0);
 }
+
+/// <summary>
+/// A classifier that also trains against target distributions (soft targets): softmax cross-entropy networks, as PyTorch's
+/// <c>F.cross_entropy</c> with probability targets. Each row of <c>targetProbabilities</c> ([rows, OutputSize]) must be
+/// finite and ≥ 0; rows are used as given, not renormalised (a row summing to s weighs its example by s). Label smoothing ε
+/// applies to them too: (1 − ε)·t + ε/C. Mixup and similar techniques train through this interface.
+/// </summary>
+public interface ISoftTargetNetwork : INeuralNetwork<int>
+{
+    /// <summary>One training step against target distributions; returns the mean loss before the update.</summary>
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targetProbabilities);
+
+    /// <summary>Forward and backward against target distributions without an update; returns the mean loss.</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targetProbabilities);
+
+    /// <summary>Gradient check in float64 against target distributions.</summary>
+    GradCheckResult GradCheck(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0);
+}

@@ -35,6 +35,7 @@ internal sealed class Conv2DEntry : LayerEntry
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, spec.LocationOf("Init"), "Init", init, owner, string.Join(", ", Enum.GetNames(typeof(InitKind)))));
         }
+        RegularizationRule.Validate(spec, display, owner, diagnostics);
     }
 
     internal static void Check(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics, string argument, int value, int minimum, string rule)

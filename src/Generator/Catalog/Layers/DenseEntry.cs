@@ -33,6 +33,7 @@ internal sealed class DenseEntry : LayerEntry
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, spec.LocationOf("Init"), "Init", init, owner, string.Join(", ", Enum.GetNames(typeof(InitKind)))));
         }
+        RegularizationRule.Validate(spec, display, owner, diagnostics);
     }
 
     public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)

@@ -1,0 +1,41 @@
+using NetGen;
+
+// Networks of label smoothing, probability (soft) targets, L1 / elastic-net / per-layer regularisation and the max-norm
+// constraint. The Reference* ones mirror the cases of tests/reference/make_loss_reference.py (ls_sgd, soft_momentum,
+// elastic_sgd, maxnorm_sgd); the Gc* ones are gradient-checked.
+namespace NetGen.Tests.Networks;
+
+// ── PyTorch reference networks ──────────────────────────────────────────────────────────────────────────────────
+[Network(InputSize = 5, BatchSize = 6, LabelSmoothing = 0.1, WeightDecay = 1e-3, Optimizer = Optimizer.Sgd, LearningRate = 0.1)]
+[Dense(8), Tanh, Dense(4)]
+public partial class LabelSmoothingSgd { }
+
+[Network(InputSize = 5, BatchSize = 6, LabelSmoothing = 0.05, Optimizer = Optimizer.Momentum, LearningRate = 0.1, Momentum = 0.9)]
+[Dense(8), Tanh, Dense(4)]
+public partial class SoftTargetsMomentum { }
+
+[Network(InputSize = 4, BatchSize = 8, WeightDecay = 1e-2, L1 = 2e-2, Optimizer = Optimizer.Momentum, LearningRate = 0.1, Momentum = 0.9)]
+[Dense(6, RegularizeBias = true), ReLU, Dense(3, WeightDecay = 5e-2, L1 = 0)]
+public partial class ElasticNetMomentum { }
+
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 4, WeightDecay = 1e-3, MaxNorm = 0.6, Optimizer = Optimizer.Sgd, LearningRate = 0.2)]
+[Conv2D(4, 3, Padding = 1, L1 = 1e-3, MaxNorm = 0.57), ReLU, MaxPool2D(2), Flatten, Dense(3)]
+public partial class MaxNormSgd { }
+
+// ── Gradient-check networks ────────────────────────────────────────────────────────────────────────────────────
+[Network(InputSize = 4, BatchSize = 3, LabelSmoothing = 0.2)]
+[Dense(5), Tanh, Dense(3)]
+public partial class GcLabelSmoothing { }
+
+[Network(InputSize = 4, BatchSize = 3, WeightDecay = 1e-2, L1 = 3e-2)]
+[Dense(5, RegularizeBias = true, BiasInit = 0.1), Tanh, Dense(3, L1 = 1e-1, WeightDecay = 0)]
+public partial class GcElasticNet { }
+
+[Network(InputShape = new[] { 2, 5, 5 }, BatchSize = 3, L1 = 1e-2)]
+[Conv2D(3, 3, WeightDecay = 2e-2, RegularizeBias = true, BiasInit = 0.1), Tanh, Flatten, Dense(3)]
+public partial class GcConvElasticNet { }
+
+// maxnorm_sgd without the constraint, to show that the constraint test can fail.
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 4, WeightDecay = 1e-3, Optimizer = Optimizer.Sgd, LearningRate = 0.2)]
+[Conv2D(4, 3, Padding = 1, L1 = 1e-3), ReLU, MaxPool2D(2), Flatten, Dense(3)]
+public partial class MaxNormFree { }
