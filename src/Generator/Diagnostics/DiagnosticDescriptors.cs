@@ -183,6 +183,14 @@ internal static class DiagnosticDescriptors
         "NG0302", Advice, "Decoupled weight decay zeroes or flips the weights",
         "DecoupledWeightDecay of network '{0}' is {1} with LearningRate {2}: each AdamW step multiplies every decayed weight by 1 − lr·λ = {3} ≤ 0, which zeroes or flips it. Use lr·λ well below 1 (PyTorch's defaults give 1e-5).");
 
+    public static readonly DiagnosticDescriptor ConstantInit = Warning(
+        "NG0306", Advice, "Constant weight initialisation does not break symmetry",
+        "Init.{0} on {1} layer '{2}' of {3} starts every weight at {4}: every unit then computes the same output and receives the same gradient and update, so the units stay identical (and with all-zero weights and biases nothing is learned). Use a random Init (Auto, HeNormal, GlorotUniform), or keep it only where the units need not differ.");
+
+    public static readonly DiagnosticDescriptor InitOptionIgnored = Warning(
+        "NG0307", Advice, "Initialisation option has no effect",
+        "{0} is set on {1} layer '{2}' of {3} but Init.{4} does not read it; remove it or use {5}.");
+
     public static readonly DiagnosticDescriptor InternalError = new(
         "NG9001", "NetGen internal error",
         "NetGen failed while generating '{0}': {1}. Please report this with the declaration that caused it.",

@@ -468,6 +468,8 @@ internal static partial class NetworkEmitter
             {
                 InitDistribution.Normal => $"global::NetGen.Initializers.Normal({span}, {LayerCatalog.F(s.Init.Scale)}, {key});",
                 InitDistribution.Uniform => $"global::NetGen.Initializers.Uniform({span}, {LayerCatalog.F(s.Init.Scale)}, {key});",
+                InitDistribution.Sparse => $"global::NetGen.Initializers.Sparse({span}, rows: {I(s.Shape[0])}, count: {I(s.Init.Count)}, std: {LayerCatalog.F(s.Init.Scale)}, {key});",
+                InitDistribution.Orthogonal => $"global::NetGen.Initializers.Orthogonal({span}, rows: {I(s.Shape[0])}, gain: {LayerCatalog.F(s.Init.Scale)}, {key});",
                 _ => $"{span}.Fill({FloatLiteral(s.Init.Scale)});",
             });
         }

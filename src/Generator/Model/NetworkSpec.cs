@@ -38,6 +38,18 @@ internal enum InitKind
     GlorotUniform = 4,
     SmallNormal = 5,
     PyTorchDefault = 6,
+    Zeros = 7,
+    Constant = 8,
+    LeCunNormal = 9,
+    Sparse = 10,
+    Orthogonal = 11,
+}
+
+/// <summary>Mirrors <c>NetGen.FanMode</c> (same values).</summary>
+internal enum FanModeKind
+{
+    FanIn = 0,
+    FanOut = 1,
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using NetGen.Generator.Catalog;
+using NetGen.Generator.Catalog.Layers;
 using NetGen.Generator.Diagnostics;
 using NetGen.Generator.Model;
 
@@ -74,27 +75,6 @@ internal static class NetworkPlanner
 
         Plan plan = context.ToPlan(errors);
         return (plan, diagnostics.ToEquatableArray());
-    }
-
-    /// <summary>He for the ReLU family that follows the weight (layers transparent for initialisation are looked through),
-    /// Glorot otherwise.</summary>
-    internal static InitRule ResolveWeightInit(InitKind kind, bool followedByReLUFamily, long fanIn, long fanOut)
-    {
-        if (kind == InitKind.Auto)
-        {
-            kind = followedByReLUFamily ? InitKind.HeNormal : InitKind.GlorotUniform;
-        }
-
-        string fi = fanIn.ToString(CultureInfo.InvariantCulture), fo = fanOut.ToString(CultureInfo.InvariantCulture);
-        return kind switch
-        {
-            InitKind.HeNormal => new InitRule(InitDistribution.Normal, Math.Sqrt(2.0 / fanIn), $"He normal: N(0, 2/n_in), std = √(2/{fi})"),
-            InitKind.HeUniform => new InitRule(InitDistribution.Uniform, Math.Sqrt(6.0 / fanIn), $"He uniform: U(±√(6/n_in)) = U(±√(6/{fi}))"),
-            InitKind.GlorotNormal => new InitRule(InitDistribution.Normal, Math.Sqrt(2.0 / (fanIn + fanOut)), $"Glorot normal: N(0, 2/(n_in+n_out)), std = √(2/({fi}+{fo}))"),
-            InitKind.SmallNormal => new InitRule(InitDistribution.Normal, 0.01, "small normal: 0.01·N(0, 1)"),
-            InitKind.PyTorchDefault => new InitRule(InitDistribution.Uniform, 1.0 / Math.Sqrt(fanIn), $"PyTorch default: U(±1/√n_in) = U(±1/√{fi})"),
-            _ => new InitRule(InitDistribution.Uniform, Math.Sqrt(6.0 / (fanIn + fanOut)), $"Glorot uniform: U(±√(6/(n_in+n_out))) = U(±√(6/({fi}+{fo})))"),
-        };
     }
 
     /// <summary>The most elements one .NET array holds (<c>Array.MaxLength</c>, which netstandard2.0 lacks). The parameter
@@ -400,8 +380,7 @@ internal sealed class PlanContext
 
             NodeBuilder node = _nodes[s.Node];
             (long fanIn, long fanOut) = node.Entry.Fans(node.Spec, _tensors[node.Inputs[0]].Shape, _tensors[node.Output].Shape);
-            InitKind kind = (InitKind)node.Spec.Arguments.Int("Init", 0);
-            _state[i] = s with { Init = NetworkPlanner.ResolveWeightInit(kind, FollowedByReLUFamily(node), fanIn, fanOut) };
+            _state[i] = s with { Init = WeightInit.Resolve(node.Spec.Arguments, FollowedByReLUFamily(node), fanIn, fanOut) };
         }
     }
 

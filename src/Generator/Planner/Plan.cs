@@ -144,8 +144,9 @@ internal sealed record StatePlan(
 /// inverse std): per sample (<see cref="PerSample"/>, times the batch) or fixed; float (T) or int.</summary>
 internal sealed record CachePlan(int Node, string Local, bool IsInt, bool PerSample, int Length);
 
-/// <summary>How a state tensor starts: a normal (scale = std), a uniform (scale = limit) or a constant.</summary>
-internal sealed record InitRule(InitDistribution Distribution, double Scale, string Description)
+/// <summary>How a state tensor starts: a normal (scale = std), a uniform (scale = limit), a constant, a sparse matrix
+/// (scale = std of the <see cref="Count"/> non-zero weights per row) or an orthogonal matrix (scale = gain).</summary>
+internal sealed record InitRule(InitDistribution Distribution, double Scale, string Description, int Count = 0)
 {
     public static InitRule Constant(double value) => new(InitDistribution.Constant, value, "constant " + Catalog.LayerCatalog.F(value));
 }
@@ -155,4 +156,6 @@ internal enum InitDistribution
     Normal,
     Uniform,
     Constant,
+    Sparse,
+    Orthogonal,
 }

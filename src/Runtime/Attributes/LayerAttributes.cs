@@ -44,6 +44,22 @@ public sealed class DenseAttribute : LayerAttribute
     /// <summary>Whether the L2 and L1 terms also apply to this layer's bias. Default false: biases are not regularised
     /// (they do not multiply the data). Max-norm never applies to a bias.</summary>
     public bool RegularizeBias { get; set; }
+
+    /// <summary>Which fan <see cref="Init.HeNormal"/>, <see cref="Init.HeUniform"/> and <see cref="Init.LeCunNormal"/>
+    /// (and <see cref="Init.Auto"/> when it picks He) divide by, as PyTorch's <c>mode</c>. Default <see cref="FanMode.FanIn"/>.</summary>
+    public FanMode FanMode { get; set; }
+
+    /// <summary>The value every weight starts at with <see cref="Init.Constant"/>. Default 0.</summary>
+    public double InitValue { get; set; }
+
+    /// <summary>Non-zero incoming weights per unit with <see cref="Init.Sparse"/>, ≥ 1. Default 10 (the CS231n notes).</summary>
+    public int SparseCount { get; set; } = 10;
+
+    /// <summary>Standard deviation of the non-zero weights of <see cref="Init.Sparse"/>, &gt; 0. Default 0.01 (PyTorch's <c>sparse_</c>).</summary>
+    public double SparseStd { get; set; } = 0.01;
+
+    /// <summary>Scale of the orthogonal matrix with <see cref="Init.Orthogonal"/> (PyTorch's <c>gain</c>), &gt; 0. Default 1.</summary>
+    public double InitGain { get; set; } = 1.0;
 }
 
 /// <summary>Weight initialisation schemes (n_in = fan-in, n_out = fan-out).</summary>
@@ -63,6 +79,26 @@ public enum Init
     SmallNormal = 5,
     /// <summary>w ~ U[−1/√n_in, 1/√n_in] (PyTorch's <c>nn.Linear</c> default).</summary>
     PyTorchDefault = 6,
+    /// <summary>w = 0. Every unit computes the same output and gets the same update, so units never differ (NG0306).</summary>
+    Zeros = 7,
+    /// <summary>w = InitValue. Same symmetry problem as <see cref="Zeros"/> (NG0306).</summary>
+    Constant = 8,
+    /// <summary>w ~ N(0, 1/n) with n = n_in (or n_out with <see cref="FanMode.FanOut"/>): the "calibrated" 1/√n of the
+    /// CS231n notes (LeCun et al. 1998), keeping the output variance equal to the input variance.</summary>
+    LeCunNormal = 9,
+    /// <summary>Each unit has exactly SparseCount non-zero incoming weights ~ N(0, SparseStd²) at random inputs (Martens 2010).</summary>
+    Sparse = 10,
+    /// <summary>W = InitGain · Q, Q orthogonal from the QR factorisation of a Gaussian matrix (Saxe et al. 2014; PyTorch's <c>orthogonal_</c>).</summary>
+    Orthogonal = 11,
+}
+
+/// <summary>The fan an initialisation divides by (PyTorch's <c>mode</c> of <c>kaiming_normal_</c>).</summary>
+public enum FanMode
+{
+    /// <summary>n_in: keeps the variance of the activations in the forward pass.</summary>
+    FanIn = 0,
+    /// <summary>n_out: keeps the variance of the gradients in the backward pass.</summary>
+    FanOut = 1,
 }
 
 /// <summary>ReLU: f(x) = max(0, x); f'(x) = 1(x &gt; 0).</summary>
@@ -171,6 +207,22 @@ public sealed class Conv2DAttribute : LayerAttribute
 
     /// <summary>Whether the L2 and L1 terms also apply to this layer's bias. Default false. Max-norm never applies to a bias.</summary>
     public bool RegularizeBias { get; set; }
+
+    /// <summary>Which fan <see cref="Init.HeNormal"/>, <see cref="Init.HeUniform"/> and <see cref="Init.LeCunNormal"/>
+    /// (and <see cref="Init.Auto"/> when it picks He) divide by, as PyTorch's <c>mode</c>. Default <see cref="FanMode.FanIn"/>.</summary>
+    public FanMode FanMode { get; set; }
+
+    /// <summary>The value every weight starts at with <see cref="Init.Constant"/>. Default 0.</summary>
+    public double InitValue { get; set; }
+
+    /// <summary>Non-zero incoming weights per unit with <see cref="Init.Sparse"/>, ≥ 1. Default 10 (the CS231n notes).</summary>
+    public int SparseCount { get; set; } = 10;
+
+    /// <summary>Standard deviation of the non-zero weights of <see cref="Init.Sparse"/>, &gt; 0. Default 0.01 (PyTorch's <c>sparse_</c>).</summary>
+    public double SparseStd { get; set; } = 0.01;
+
+    /// <summary>Scale of the orthogonal matrix with <see cref="Init.Orthogonal"/> (PyTorch's <c>gain</c>), &gt; 0. Default 1.</summary>
+    public double InitGain { get; set; } = 1.0;
 }
 
 /// <summary>Max pooling, PyTorch's <c>nn.MaxPool2d(kernel, stride, padding)</c>: the maximum of each window, per channel.</summary>

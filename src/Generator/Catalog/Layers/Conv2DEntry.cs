@@ -30,11 +30,7 @@ internal sealed class Conv2DEntry : LayerEntry
         Check(spec, display, owner, diagnostics, "Kernel", spec.Arguments.Int("Kernel", 0), 1, "the filter size must be ≥ 1, e.g. 3");
         Check(spec, display, owner, diagnostics, "Stride", spec.Arguments.Int("Stride", 1), 1, "the stride must be ≥ 1");
         Check(spec, display, owner, diagnostics, "Padding", spec.Arguments.Int("Padding", 0), 0, "the zero padding must be ≥ 0 (P = (k − 1)/2 keeps the size at stride 1)");
-        int init = spec.Arguments.Int("Init", 0);
-        if (!Enum.IsDefined(typeof(InitKind), init))
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, spec.LocationOf("Init"), "Init", init, owner, string.Join(", ", Enum.GetNames(typeof(InitKind)))));
-        }
+        WeightInit.Validate(spec, display, owner, diagnostics);
         RegularizationRule.Validate(spec, display, owner, diagnostics);
     }
 

@@ -24,14 +24,13 @@ internal sealed class DenseEntry : LayerEntry
     public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
         int units = spec.Arguments.Int("Units", 0);
-        int init = spec.Arguments.Int("Init", 0);
         if (units <= 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnitsNotPositive, spec.LocationOf("Units"), display, owner, units));
         }
-        else if (!Enum.IsDefined(typeof(InitKind), init))
+        else
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, spec.LocationOf("Init"), "Init", init, owner, string.Join(", ", Enum.GetNames(typeof(InitKind)))));
+            WeightInit.Validate(spec, display, owner, diagnostics);
         }
         RegularizationRule.Validate(spec, display, owner, diagnostics);
     }
