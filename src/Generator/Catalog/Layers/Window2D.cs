@@ -13,13 +13,17 @@ namespace NetGen.Generator.Catalog.Layers;
 /// </summary>
 internal static class Window2D
 {
-    public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes)
+    /// <param name="dilation">D: a kernel of <paramref name="f"/> taps D apart spans D·(f − 1) + 1 positions, the F of
+    /// the rule (the message says so).</param>
+    public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes, int dilation = 1)
     {
+        int taps = f;
+        f = (dilation * (f - 1)) + 1;
         int span = n - f + (2 * p);
-        string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1";
+        string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1" + (dilation == 1 ? string.Empty : $" with the dilated window {I(f)} = {I(dilation)}·({I(taps)} − 1) + 1");
         if (span < 0)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Kernel", "Padding"), kind, shapes.Display, shapes.Owner, dimension,
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Kernel", "KernelHeight", "Dilation", "Padding"), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is less than 1 (the {I(f)}-wide window is larger than the padded input of {I(n + (2 * p))})",
                 $"Use a kernel of at most {I(n + (2 * p))} or Padding = {I((f - n + 1) / 2)}."));
             return null;
@@ -29,7 +33,7 @@ internal static class Window2D
         {
             int ignored = (span % s) - p;
             string fix = "Use " + Alternatives(n, f, p, s);
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Stride", "Kernel"), kind, shapes.Display, shapes.Owner, dimension,
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Stride", "StrideHeight", "StrideWidth", "Kernel", "KernelHeight", "Dilation"), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is not a whole number (the last {I(ignored)} input {(ignored == 1 ? "row" : "rows")} would never be read)", fix + "."));
             return null;
         }
