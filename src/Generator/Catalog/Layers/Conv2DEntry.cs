@@ -159,8 +159,11 @@ internal sealed class Conv2DEntry : LayerEntry
             return new[] { a.O, ((input[1] - 1) / a.Sh) + 1, ((input[2] - 1) / a.Sw) + 1 }.ToEquatableArray();
         }
 
-        int? h = Window2D.Output(input[1], a.Kh, a.Ph, a.Sh, "height", spec, Kind, shapes, a.D);
-        int? w = h is null ? null : Window2D.Output(input[2], a.Kw, a.Pw, a.Sw, "width", spec, Kind, shapes, a.D);
+        EquatableArray<ArgumentValue> args = spec.Arguments;
+        int? h = Window2D.Output(input[1], a.Kh, a.Ph, a.Sh, "height", spec, Kind, shapes, a.D,
+            args.Has("StrideHeight") ? "StrideHeight" : "Stride", args.Has("PaddingHeight") ? "PaddingHeight" : "Padding");
+        int? w = h is null ? null : Window2D.Output(input[2], a.Kw, a.Pw, a.Sw, "width", spec, Kind, shapes, a.D,
+            args.Has("StrideWidth") ? "StrideWidth" : "Stride", args.Has("PaddingWidth") ? "PaddingWidth" : "Padding");
         return h is null || w is null ? null : new[] { a.O, h.Value, w.Value }.ToEquatableArray();
     }
 
@@ -233,13 +236,18 @@ internal sealed class Conv2DEntry : LayerEntry
     public override string ForwardFormula(NodeContext c)
     {
         ConvArgs a = Args(c.Args);
-        string ci = a.G == 1 ? I(c.InputShape[0]) : I(c.InputShape[0] / a.G);
-        string channel = a.G == 1 ? "c" : $"g·{ci} + c";
+        int cg = c.InputShape[0] / a.G, og = a.O / a.G;
+        string ci = I(cg);
+        // Group g = o / (O/G) reads input channels g·C/G + c; one channel per group (depthwise) needs no sum over c.
+        string group = og == 1 ? "o" : "g";
+        string channel = a.G == 1 ? "c" : cg == 1 ? group : $"{group}·{ci} + c";
+        string sum = a.G != 1 && cg == 1 ? "Σ_u,v" : "Σ_c,u,v";
+        string weightIndex = a.G != 1 && cg == 1 ? "o,0,u,v" : "o,c,u,v";
         string tap = a.D == 1 ? string.Empty : I(a.D);
         string kernel = a.FastPath
             ? " (zero padding; im2col + GEMM)"
-            : $" (zero padding{(a.G != 1 ? $"; g = o / {I(a.O / a.G)}" : string.Empty)}; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since {Reason(a)} rules out Conv2D's fast path)";
-        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = Σ_c,u,v W[{I(a.O)},{ci},{I(a.Kh)},{I(a.Kw)}][o,c,u,v] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][{channel}, {Window2D.Index("i", a.Sh, a.Ph, tap + "u")}, {Window2D.Index("j", a.Sw, a.Pw, tap + "v")}]" +
+            : $" (zero padding{(a.G != 1 && og != 1 ? $"; g = o / {I(og)}" : string.Empty)}; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since {Reason(a)} rules out Conv2D's fast path)";
+        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = {sum} W[{I(a.O)},{ci},{I(a.Kh)},{I(a.Kw)}][{weightIndex}] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][{channel}, {Window2D.Index("i", a.Sh, a.Ph, tap + "u")}, {Window2D.Index("j", a.Sw, a.Pw, tap + "v")}]" +
             (c.HasState("bias") ? " + b[o]" : string.Empty) + kernel;
     }
 
