@@ -746,6 +746,8 @@ CASES = [
                      "(0.9, 0.999) eps 1e-8 (L2 folded into the gradient); torch.manual_seed(11)."),
 ]
 
+CASES += __import__("cases_conv").CASES  # convolution completeness: tests/reference/cases_conv.py
+
 
 def make_case_data(case):
     """Float32 model + float32 inputs from the case's torch seed (model first, then x, then labels or targets).
@@ -809,7 +811,10 @@ def architecture(model, shapes=None):
         if isinstance(m, nn.Conv2d):
             out.append({"index": i, "type": "Conv2d", "in_channels": m.in_channels, "out_channels": m.out_channels,
                         "kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride),
-                        "padding": _pair(m.padding), "bias": m.bias is not None})
+                        "padding": m.padding if isinstance(m.padding, str) else _pair(m.padding),
+                        "bias": m.bias is not None,
+                        **({"dilation": _pair(m.dilation)} if _pair(m.dilation) != [1, 1] else {}),
+                        **({"groups": m.groups} if m.groups != 1 else {})})
         elif isinstance(m, nn.MaxPool2d):
             out.append({"index": i, "type": "MaxPool2d", "kernel_size": _pair(m.kernel_size),
                         "stride": _pair(m.stride), "padding": _pair(m.padding)})

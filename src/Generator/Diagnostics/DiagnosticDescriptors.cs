@@ -83,6 +83,14 @@ internal static class DiagnosticDescriptors
         "NG0109", Shapes, "InputSize and InputShape disagree",
         "Network '{0}' sets InputSize = {1} and InputShape = {2} ({3} features); no code is generated. Set only one of them.");
 
+    public static readonly DiagnosticDescriptor ChannelsNotDivisibleByGroups = Error(
+        "NG0110", Shapes, "Convolution groups do not divide the input channels",
+        "Conv2D layer '{0}' of {1} receives {2} channels, which do not split into Groups = {3} equal groups; no code is generated. Use Groups = {4}, or change the channels of the layer before.");
+
+    public static readonly DiagnosticDescriptor PReLUParametersDoNotMatch = Error(
+        "NG0111", Shapes, "PReLU slopes do not match the channels",
+        "PReLU layer '{0}' of {1} has NumParameters = {2} but receives {3}, whose {4} is {5}; no code is generated. Use NumParameters = 1 (one shared slope) or {5} (one per {4}), as nn.PReLU(num_parameters).");
+
     public static readonly DiagnosticDescriptor UnitsNotPositive = Error(
         "NG0201", Values, "Dense units must be positive",
         "Dense layer '{0}' of {1} has {2} units; no code is generated. Use a unit count > 0.");
@@ -174,6 +182,14 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor RegularizeBiasWithoutBias = Warning(
         "NG0304", Advice, "RegularizeBias on a layer without a bias",
         "{0} layer '{1}' of {2} sets RegularizeBias = true but has Bias = false, so there is no bias to regularise; remove RegularizeBias or the Bias = false.");
+
+    public static readonly DiagnosticDescriptor SamePaddingNotPossible = Error(
+        "NG0240", Values, "Same padding is not possible",
+        "Conv2D layer '{0}' of {1} has Padding = Conv2DAttribute.Same but {2}. No code is generated. Use an odd kernel (3, 5, 7) at stride 1, or write the padding as a number.");
+
+    public static readonly DiagnosticDescriptor OutChannelsNotDivisibleByGroups = Error(
+        "NG0241", Values, "Convolution groups do not divide the output channels",
+        "Conv2D layer '{0}' of {1} has {2} output channels, which do not split into Groups = {3} equal groups (each group has as many filters); no code is generated. Use a multiple of {3} output channels, or other Groups.");
 
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",

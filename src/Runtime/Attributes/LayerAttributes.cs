@@ -113,10 +113,17 @@ public sealed class LeakyReLUAttribute : LayerAttribute
     public double Slope { get; set; } = 0.01;
 }
 
-/// <summary>PReLU: f(x) = x if x &gt; 0 else a·x, with one learnable slope a (PyTorch <c>nn.PReLU()</c>).</summary>
+/// <summary>
+/// PReLU (He et al. 2015): f(x) = x if x &gt; 0 else a_c·x, with learnable slopes, PyTorch <c>nn.PReLU(num_parameters,
+/// init)</c>: one slope shared by every value (<see cref="NumParameters"/> = 1), or one per channel c (the first
+/// dimension of a sample: the channel of a C×H×W image, the feature of a vector), as PyTorch's dimension 1.
+/// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class PReLUAttribute : LayerAttribute
 {
+    /// <summary>Number of slopes: 1 (default, shared) or the channels C of the input (its first dimension) (NG0111).</summary>
+    public int NumParameters { get; set; } = 1;
+
     /// <summary>Initial slope. Default 0.25 (as PyTorch).</summary>
     public double Init { get; set; } = 0.25;
 }
@@ -157,37 +164,83 @@ public sealed class DropoutAttribute : LayerAttribute
 }
 
 /// <summary>
-/// 2-D convolution, PyTorch's <c>nn.Conv2d(C, outChannels, kernel, stride, padding)</c>: input [C, H, W] → output
-/// [outChannels, Ho, Wo] with Ho = ⌊(H − kernel + 2·Padding)/Stride⌋ + 1 ≥ 1, where the windows must read every input
-/// row: the remainder of the division may only fall in the trailing padding (NG0105).
-/// Weight [outChannels, C, kernel, kernel], bias [outChannels].
+/// 2-D convolution, PyTorch's <c>nn.Conv2d(C, outChannels, (kh, kw), stride, padding, dilation, groups, bias)</c>:
+/// input [C, H, W] → output [outChannels, Ho, Wo],
+/// y[o, i, j] = Σ_{c,u,v} W[o, c, u, v]·x[g·C/G + c, i·Sh − Ph + u·D, j·Sw − Pw + v·D] + b[o] with g = o/(outChannels/G),
+/// Ho = ⌊(H + 2·Ph − D·(kh − 1) − 1)/Sh⌋ + 1 ≥ 1 (likewise Wo), where the windows must read every input row: the
+/// remainder of the division may only fall in the trailing padding (NG0105).
+/// Weight [outChannels, C/Groups, kh, kw], bias [outChannels].
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class Conv2DAttribute : LayerAttribute
 {
+    /// <summary>The <see cref="Padding"/> that keeps the size at stride 1, PyTorch's <c>padding='same'</c>:
+    /// P = D·(k − 1)/2 on each axis. Needs an odd dilated kernel D·(k − 1) + 1 and stride 1 (NG0240). Its value is
+    /// <see cref="int.MinValue"/>, so that a mistyped negative padding such as −1 stays an error (NG0211).</summary>
+    public const int Same = int.MinValue;
+
     /// <summary>Creates a convolution with <paramref name="outChannels"/> filters of <paramref name="kernel"/>×<paramref name="kernel"/>.</summary>
     public Conv2DAttribute(int outChannels, int kernel)
     {
         OutChannels = outChannels;
         Kernel = kernel;
+        KernelHeight = kernel;
+        KernelWidth = kernel;
     }
 
-    /// <summary>Number of filters (output channels), ≥ 1.</summary>
+    /// <summary>Creates a convolution with <paramref name="outChannels"/> filters of
+    /// <paramref name="kernelHeight"/>×<paramref name="kernelWidth"/> (PyTorch's <c>kernel_size=(kh, kw)</c>).</summary>
+    public Conv2DAttribute(int outChannels, int kernelHeight, int kernelWidth)
+    {
+        OutChannels = outChannels;
+        KernelHeight = kernelHeight;
+        KernelWidth = kernelWidth;
+        Kernel = kernelHeight == kernelWidth ? kernelHeight : 0;
+    }
+
+    /// <summary>Number of filters (output channels), ≥ 1 and a multiple of <see cref="Groups"/>.</summary>
     public int OutChannels { get; }
 
-    /// <summary>Filter height and width, ≥ 1.</summary>
+    /// <summary>Filter height and width, ≥ 1 (0 for a rectangular filter).</summary>
     public int Kernel { get; }
 
-    /// <summary>Step between windows, ≥ 1. Default 1.</summary>
+    /// <summary>Filter height kh, ≥ 1.</summary>
+    public int KernelHeight { get; }
+
+    /// <summary>Filter width kw, ≥ 1.</summary>
+    public int KernelWidth { get; }
+
+    /// <summary>Step between windows on both axes, ≥ 1. Default 1.</summary>
     public int Stride { get; set; } = 1;
 
-    /// <summary>Zeros added on each side, ≥ 0. Default 0; (Kernel − 1)/2 keeps the size at stride 1 ("same").</summary>
+    /// <summary>Vertical step Sh, ≥ 1, when it differs from <see cref="Stride"/>. Default (0): <see cref="Stride"/>.</summary>
+    public int StrideHeight { get; set; }
+
+    /// <summary>Horizontal step Sw, ≥ 1, when it differs from <see cref="Stride"/>. Default (0): <see cref="Stride"/>.</summary>
+    public int StrideWidth { get; set; }
+
+    /// <summary>Zeros added on each side of both axes, ≥ 0, or <see cref="Same"/>. Default 0; (k − 1)/2 (or
+    /// <see cref="Same"/>) keeps the size at stride 1.</summary>
     public int Padding { get; set; }
+
+    /// <summary>Zero rows Ph above and below, ≥ 0, when they differ from <see cref="Padding"/>. Default (unset): <see cref="Padding"/>.</summary>
+    public int PaddingHeight { get; set; }
+
+    /// <summary>Zero columns Pw left and right, ≥ 0, when they differ from <see cref="Padding"/>. Default (unset): <see cref="Padding"/>.</summary>
+    public int PaddingWidth { get; set; }
+
+    /// <summary>Spacing D between the kernel's taps on both axes (à trous / atrous convolution), ≥ 1. Default 1; the
+    /// window spans D·(k − 1) + 1 input positions.</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>Channel groups G, ≥ 1, dividing both the input channels and <see cref="OutChannels"/>: group g's filters
+    /// see only the input channels [g·C/G, (g + 1)·C/G). Default 1; G = C is a depthwise convolution.</summary>
+    public int Groups { get; set; } = 1;
 
     /// <summary>Whether the layer has a bias per filter. Default true.</summary>
     public bool Bias { get; set; } = true;
 
-    /// <summary>Weight initialisation (fan-in C·k·k, fan-out O·k·k). <see cref="Init.Auto"/>: He when a ReLU-family activation follows.</summary>
+    /// <summary>Weight initialisation (fan-in (C/G)·kh·kw, fan-out O·kh·kw, as PyTorch). <see cref="Init.Auto"/>: He when a ReLU-family activation follows.</summary>
     public Init Init { get; set; } = Init.Auto;
 
     /// <summary>Constant the bias starts at. Default 0.</summary>

@@ -8,9 +8,11 @@ using NetGen.Generator.Planner;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>
-/// 2-D convolution, nn.Conv2d layout: x [C, H, W] → y [O, Ho, Wo], W [O, C, k, k], b [O];
-/// y[o, i, j] = Σ_{c,u,v} W[o,c,u,v]·x[c, i·S − P + u, j·S − P + v] + b[o] (zero padding); Ho = (H − k + 2P)/S + 1.
-/// Fan-in C·k·k and fan-out O·k·k, as PyTorch computes them for initialisation.
+/// 2-D convolution, nn.Conv2d layout: x [C, H, W] → y [O, Ho, Wo], W [O, C/G, kh, kw], b [O];
+/// y[o, i, j] = Σ_{c,u,v} W[o,c,u,v]·x[g·C/G + c, i·Sh − Ph + u·D, j·Sw − Pw + v·D] + b[o] (zero padding, g = o/(O/G));
+/// Ho = (H − D·(kh − 1) − 1 + 2Ph)/Sh + 1. Fan-in (C/G)·kh·kw and fan-out O·kh·kw, as PyTorch computes them for
+/// initialisation. Groups 1 and dilation 1 run on <c>Kernels.Conv2D</c> (the fast path); anything else on
+/// <c>Kernels.Conv2DGeneral</c>: the choice is made here, at compile time, and written in the generated comment.
 /// </summary>
 internal sealed class Conv2DEntry : LayerEntry
 {
@@ -24,14 +26,63 @@ internal sealed class Conv2DEntry : LayerEntry
 
     public override bool FusesReLUEpilogue => true;
 
+    /// <summary>Conv2DAttribute.Same: Padding that keeps the size at stride 1. int.MinValue, not −1, so that a mistyped
+    /// negative padding stays an error (NG0211).</summary>
+    internal const int SamePadding = int.MinValue;
+
     public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
-        Check(spec, display, owner, diagnostics, "OutChannels", spec.Arguments.Int("OutChannels", 0), 1, "the number of filters must be ≥ 1, e.g. 16");
-        Check(spec, display, owner, diagnostics, "Kernel", spec.Arguments.Int("Kernel", 0), 1, "the filter size must be ≥ 1, e.g. 3");
-        Check(spec, display, owner, diagnostics, "Stride", spec.Arguments.Int("Stride", 1), 1, "the stride must be ≥ 1");
-        Check(spec, display, owner, diagnostics, "Padding", spec.Arguments.Int("Padding", 0), 0, "the zero padding must be ≥ 0 (P = (k − 1)/2 keeps the size at stride 1)");
+        EquatableArray<ArgumentValue> a = spec.Arguments;
+        Check(spec, display, owner, diagnostics, "OutChannels", a.Int("OutChannels", 0), 1, "the number of filters must be ≥ 1, e.g. 16");
+        if (a.Has("KernelHeight"))
+        {
+            Check(spec, display, owner, diagnostics, "KernelHeight", a.Int("KernelHeight", 0), 1, "the filter height must be ≥ 1, e.g. 3");
+            Check(spec, display, owner, diagnostics, "KernelWidth", a.Int("KernelWidth", 0), 1, "the filter width must be ≥ 1, e.g. 3");
+        }
+        else
+        {
+            Check(spec, display, owner, diagnostics, "Kernel", a.Int("Kernel", 0), 1, "the filter size must be ≥ 1, e.g. 3");
+        }
+
+        Check(spec, display, owner, diagnostics, "Stride", a.Int("Stride", 1), 1, "the stride must be ≥ 1");
+        CheckWritten(spec, display, owner, diagnostics, "StrideHeight", 1, "the vertical stride must be ≥ 1");
+        CheckWritten(spec, display, owner, diagnostics, "StrideWidth", 1, "the horizontal stride must be ≥ 1");
+        if (a.Int("Padding", 0) != SamePadding)
+        {
+            Check(spec, display, owner, diagnostics, "Padding", a.Int("Padding", 0), 0, "the zero padding must be ≥ 0 (P = (k − 1)/2, or Conv2DAttribute.Same, keeps the size at stride 1)");
+        }
+        CheckWritten(spec, display, owner, diagnostics, "PaddingHeight", 0, "the zero rows above and below must be ≥ 0");
+        CheckWritten(spec, display, owner, diagnostics, "PaddingWidth", 0, "the zero columns left and right must be ≥ 0");
+        Check(spec, display, owner, diagnostics, "Dilation", a.Int("Dilation", 1), 1, "the dilation (spacing of the kernel's taps) must be ≥ 1; 1 is an ordinary convolution");
+        Check(spec, display, owner, diagnostics, "Groups", a.Int("Groups", 1), 1, "the number of channel groups must be ≥ 1; 1 is an ordinary convolution");
         WeightInit.Validate(spec, display, owner, diagnostics);
         RegularizationRule.Validate(spec, display, owner, diagnostics);
+
+        ConvArgs c = Args(a);
+        if (!c.InRange)
+        {
+            return; // NG0211 above
+        }
+
+        if (c.O % c.G != 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutChannelsNotDivisibleByGroups, spec.LocationOf("Groups"), display, owner, c.O, c.G));
+        }
+
+        if (c.Same)
+        {
+            // PyTorch's padding='same' pads D·(k − 1) in total; split evenly only when that is even (an odd window).
+            int eh = Effective(c.Kh, c.D), ew = Effective(c.Kw, c.D);
+            string? why = c.Sh != 1 || c.Sw != 1
+                ? $"the stride is {I(c.Sh)}" + (c.Sw != c.Sh ? $"×{I(c.Sw)}" : string.Empty) + ", and 'same' keeps the size only at stride 1 (PyTorch rejects it too)"
+                : eh % 2 == 0 || ew % 2 == 0
+                    ? $"the {(c.D > 1 ? "dilated " : string.Empty)}window is {I(eh)}×{I(ew)}" + (c.D > 1 ? $" (D·(k − 1) + 1 with D = {I(c.D)})" : string.Empty) + ", and an even window cannot be padded equally on both sides"
+                    : null;
+            if (why is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SamePaddingNotPossible, spec.LocationOf("Padding"), display, owner, why));
+            }
+        }
     }
 
     internal static void Check(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics, string argument, int value, int minimum, string rule)
@@ -42,20 +93,48 @@ internal sealed class Conv2DEntry : LayerEntry
         }
     }
 
-    public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => arguments.Int("Stride", 1);
+    private static void CheckWritten(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics, string argument, int minimum, string rule)
+    {
+        if (spec.Arguments.Has(argument))
+        {
+            Check(spec, display, owner, diagnostics, argument, spec.Arguments.Int(argument, minimum), minimum, rule);
+        }
+    }
+
+    public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => Args(arguments).Sh;
 
     /// <summary>Set (by the Residual entry, never by an attribute) on the 1×1 projection of a shortcut.</summary>
     internal const string ProjectionArgument = "Projection";
 
-    private static (int O, int K, int S, int P) Args(EquatableArray<ArgumentValue> a) =>
-        (a.Int("OutChannels", 0), a.Int("Kernel", 0), a.Int("Stride", 1), a.Int("Padding", 0));
+    /// <summary>The arguments with every default and override applied: per-axis kernel, stride and padding ("same"
+    /// resolved to D·(k − 1)/2), dilation D and groups G.</summary>
+    internal readonly record struct ConvArgs(int O, int Kh, int Kw, int Sh, int Sw, int Ph, int Pw, int D, int G, bool Same)
+    {
+        public bool InRange => O >= 1 && Kh >= 1 && Kw >= 1 && Sh >= 1 && Sw >= 1 && Ph >= 0 && Pw >= 0 && D >= 1 && G >= 1;
+
+        /// <summary>Groups 1 and dilation 1: the fast Conv2D kernel applies.</summary>
+        public bool FastPath => D == 1 && G == 1;
+    }
+
+    internal static ConvArgs Args(EquatableArray<ArgumentValue> a)
+    {
+        int kh = a.Has("KernelHeight") ? a.Int("KernelHeight", 0) : a.Int("Kernel", 0);
+        int kw = a.Has("KernelWidth") ? a.Int("KernelWidth", 0) : a.Int("Kernel", 0);
+        int s = a.Int("Stride", 1), p = a.Int("Padding", 0), d = a.Int("Dilation", 1);
+        bool same = p == SamePadding;
+        int ph = a.Has("PaddingHeight") ? a.Int("PaddingHeight", 0) : same ? d * (kh - 1) / 2 : p;
+        int pw = a.Has("PaddingWidth") ? a.Int("PaddingWidth", 0) : same ? d * (kw - 1) / 2 : p;
+        return new ConvArgs(a.Int("OutChannels", 0), kh, kw, a.Int("StrideHeight", s), a.Int("StrideWidth", s), ph, pw, d, a.Int("Groups", 1), same && !a.Has("PaddingHeight") && !a.Has("PaddingWidth"));
+    }
+
+    private static int Effective(int k, int d) => (d * (k - 1)) + 1;
 
     public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
     {
-        (int o, int k, int s, int p) = Args(spec.Arguments);
-        if (o < 1 || k < 1 || s < 1 || p < 0)
+        ConvArgs a = Args(spec.Arguments);
+        if (!a.InRange || a.O % a.G != 0)
         {
-            return null; // NG0211 was reported by the Parser
+            return null; // NG0211 or NG0241 was reported by the Parser
         }
 
         if (input.Count != 3)
@@ -65,85 +144,143 @@ internal sealed class Conv2DEntry : LayerEntry
             return null;
         }
 
+        if (input[0] % a.G != 0)
+        {
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.ChannelsNotDivisibleByGroups, spec.LocationOf("Groups"), shapes.Display, shapes.Owner, input[0], a.G, Divisors(input[0], a.O)));
+            return null;
+        }
+
         if (spec.Arguments.Bool(ProjectionArgument, false))
         {
             // A residual's 1×1 projection shortcut: it samples every S-th position by design (torchvision's downsample).
-            return new[] { o, ((input[1] - 1) / s) + 1, ((input[2] - 1) / s) + 1 }.ToEquatableArray();
+            return new[] { a.O, ((input[1] - 1) / a.Sh) + 1, ((input[2] - 1) / a.Sw) + 1 }.ToEquatableArray();
         }
 
-        int? h = Window2D.Output(input[1], k, p, s, "height", spec, Kind, shapes);
-        int? w = h is null ? null : Window2D.Output(input[2], k, p, s, "width", spec, Kind, shapes);
-        return h is null || w is null ? null : new[] { o, h.Value, w.Value }.ToEquatableArray();
+        EquatableArray<ArgumentValue> args = spec.Arguments;
+        int? h = Window2D.Output(input[1], a.Kh, a.Ph, a.Sh, "height", spec, Kind, shapes, a.D,
+            args.Has("StrideHeight") ? "StrideHeight" : "Stride", args.Has("PaddingHeight") ? "PaddingHeight" : "Padding");
+        int? w = h is null ? null : Window2D.Output(input[2], a.Kw, a.Pw, a.Sw, "width", spec, Kind, shapes, a.D,
+            args.Has("StrideWidth") ? "StrideWidth" : "Stride", args.Has("PaddingWidth") ? "PaddingWidth" : "Padding");
+        return h is null || w is null ? null : new[] { a.O, h.Value, w.Value }.ToEquatableArray();
+    }
+
+    /// <summary>"1, 2 or 4": the group counts that divide both the input and the output channels.</summary>
+    private static string Divisors(int c, int o)
+    {
+        var list = new List<string>();
+        for (int g = 1; g <= c; g++)
+        {
+            if (c % g == 0 && o % g == 0)
+            {
+                list.Add(I(g));
+            }
+        }
+
+        return list.Count == 1 ? list[0] : string.Join(", ", list.GetRange(0, list.Count - 1)) + " or " + list[list.Count - 1];
     }
 
     public override IEnumerable<StateDecl> State(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output)
     {
-        (int o, int k, _, _) = Args(spec.Arguments);
-        int c = input[0];
-        yield return StateDecl.Parameter("weight", new[] { o, c, k, k }, weightDecay: true, init: null);
+        ConvArgs a = Args(spec.Arguments);
+        int c = input[0] / a.G;
+        yield return StateDecl.Parameter("weight", new[] { a.O, c, a.Kh, a.Kw }, weightDecay: true, init: null);
         if (spec.Arguments.Bool("Bias", true))
         {
             InitRule rule = (InitKind)spec.Arguments.Int("Init", 0) == InitKind.PyTorchDefault
-                ? new InitRule(InitDistribution.Uniform, 1.0 / Math.Sqrt(c * k * k), $"PyTorch default: U(±1/√n_in) = U(±1/√{LayerCatalog.I(c * k * k)})")
+                ? new InitRule(InitDistribution.Uniform, 1.0 / Math.Sqrt(c * a.Kh * a.Kw), $"PyTorch default: U(±1/√n_in) = U(±1/√{LayerCatalog.I(c * a.Kh * a.Kw)})")
                 : InitRule.Constant(spec.Arguments.Number("BiasInit", 0));
-            yield return StateDecl.Parameter("bias", new[] { o }, weightDecay: false, rule);
+            yield return StateDecl.Parameter("bias", new[] { a.O }, weightDecay: false, rule);
         }
     }
 
     public override (long FanIn, long FanOut) Fans(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output)
     {
-        (int o, int k, _, _) = Args(spec.Arguments);
-        return ((long)input[0] * k * k, (long)o * k * k);
+        ConvArgs a = Args(spec.Arguments);
+        return ((long)(input[0] / a.G) * a.Kh * a.Kw, (long)a.O * a.Kh * a.Kw);
     }
 
     public override long Flops(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output)
     {
-        (_, int k, _, _) = Args(spec.Arguments);
+        ConvArgs a = Args(spec.Arguments);
         long positions = NetworkPlanner.ProductLong(output);
-        return (2L * input[0] * k * k * positions) + (spec.Arguments.Bool("Bias", true) ? positions : 0);
+        return (2L * (input[0] / a.G) * a.Kh * a.Kw * positions) + (spec.Arguments.Bool("Bias", true) ? positions : 0);
     }
 
     public override string TorchModule(NodeContext c)
     {
-        (int o, int k, int s, int p) = Args(c.Args);
-        return $"nn.Conv2d({LayerCatalog.I(c.InputShape[0])}, {LayerCatalog.I(o)}, {LayerCatalog.I(k)}" +
-            (s != 1 ? $", stride={LayerCatalog.I(s)}" : string.Empty) + (p != 0 ? $", padding={LayerCatalog.I(p)}" : string.Empty) +
+        ConvArgs a = Args(c.Args);
+        string padding = a.Same ? ", padding='same'" : Pair("padding", a.Ph, a.Pw, 0);
+        return $"nn.Conv2d({I(c.InputShape[0])}, {I(a.O)}, {(a.Kh == a.Kw ? I(a.Kh) : $"({I(a.Kh)}, {I(a.Kw)})")}" +
+            Pair("stride", a.Sh, a.Sw, 1) + padding + (a.D != 1 ? $", dilation={I(a.D)}" : string.Empty) + (a.G != 1 ? $", groups={I(a.G)}" : string.Empty) +
             (c.HasState("bias") ? string.Empty : ", bias=False") + ")";
     }
 
+    private static string Pair(string name, int h, int w, int fallback) =>
+        h == w ? (h != fallback ? $", {name}={I(h)}" : string.Empty) : $", {name}=({I(h)}, {I(w)})";
+
     public override string Title(NodeContext c)
     {
-        (_, int k, int s, int p) = Args(c.Args);
-        return $"Conv2D {LayerCatalog.I(k)}×{LayerCatalog.I(k)}" + (s != 1 ? $" stride {LayerCatalog.I(s)}" : string.Empty) + (p != 0 ? $" pad {LayerCatalog.I(p)}" : string.Empty) +
+        ConvArgs a = Args(c.Args);
+        return $"Conv2D {I(a.Kh)}×{I(a.Kw)}" + Axes(" stride", a.Sh, a.Sw, 1) + Axes(" pad", a.Ph, a.Pw, 0) +
+            (a.D != 1 ? $" dilation {I(a.D)}" : string.Empty) +
+            (a.G != 1 ? (a.G == c.InputShape[0] ? $" depthwise (groups {I(a.G)})" : $" groups {I(a.G)}") : string.Empty) +
             $" {Shapes.Cross(c.InputShape)} → {Shapes.Cross(c.OutputShape)}";
     }
 
+    private static string Axes(string label, int h, int w, int fallback) =>
+        h == w ? (h != fallback ? $"{label} {I(h)}" : string.Empty) : $"{label} {I(h)}×{I(w)}";
+
     public override string ForwardFormula(NodeContext c)
     {
-        (int o, int k, int s, int p) = Args(c.Args);
-        string ci = LayerCatalog.I(c.InputShape[0]);
-        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = Σ_c,u,v W[{LayerCatalog.I(o)},{ci},{LayerCatalog.I(k)},{LayerCatalog.I(k)}][o,c,u,v] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][c, {Window2D.Index("i", s, p, "u")}, {Window2D.Index("j", s, p, "v")}]" +
-            (c.HasState("bias") ? " + b[o]" : string.Empty) + " (zero padding; im2col + GEMM)";
+        ConvArgs a = Args(c.Args);
+        int cg = c.InputShape[0] / a.G, og = a.O / a.G;
+        string ci = I(cg);
+        // Group g = o / (O/G) reads input channels g·C/G + c; one channel per group (depthwise) needs no sum over c.
+        string group = og == 1 ? "o" : "g";
+        string channel = a.G == 1 ? "c" : cg == 1 ? group : $"{group}·{ci} + c";
+        string sum = a.G != 1 && cg == 1 ? "Σ_u,v" : "Σ_c,u,v";
+        string weightIndex = a.G != 1 && cg == 1 ? "o,0,u,v" : "o,c,u,v";
+        string tap = a.D == 1 ? string.Empty : I(a.D);
+        string kernel = a.FastPath
+            ? " (zero padding; im2col + GEMM)"
+            : $" (zero padding{(a.G != 1 && og != 1 ? $"; g = o / {I(og)}" : string.Empty)}; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since {Reason(a)} rules out Conv2D's fast path)";
+        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = {sum} W[{I(a.O)},{ci},{I(a.Kh)},{I(a.Kw)}][{weightIndex}] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][{channel}, {Window2D.Index("i", a.Sh, a.Ph, tap + "u")}, {Window2D.Index("j", a.Sw, a.Pw, tap + "v")}]" +
+            (c.HasState("bias") ? " + b[o]" : string.Empty) + kernel;
     }
 
+    private static string Reason(ConvArgs a) =>
+        a.G != 1 && a.D != 1 ? $"groups {I(a.G)} and dilation {I(a.D)}" : a.G != 1 ? $"groups {I(a.G)}" : $"dilation {I(a.D)}";
+
     public override string BackwardFormula(NodeContext c) =>
-        (c.Dx is null ? string.Empty : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty);
+        (c.Dx is null ? string.Empty : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
+        (Args(c.Args).G != 1 ? " (each group on its own channels)" : string.Empty);
 
     public override void EmitFields(SourceWriter w, NodeContext c)
     {
-        (int o, int k, int s, int p) = Args(c.Args);
+        ConvArgs a = Args(c.Args);
         EquatableArray<int> x = c.InputShape;
-        w.WriteLine($"private static readonly global::NetGen.Kernels.Conv2DGeometry {Geometry(c.Node)} = new global::NetGen.Kernels.Conv2DGeometry({LayerCatalog.I(x[0])}, {LayerCatalog.I(x[1])}, {LayerCatalog.I(x[2])}, {LayerCatalog.I(o)}, {LayerCatalog.I(k)}, {LayerCatalog.I(k)}, {LayerCatalog.I(s)}, {LayerCatalog.I(s)}, {LayerCatalog.I(p)}, {LayerCatalog.I(p)}); // [{c.Node.Label}] {c.Node.Name}: C, H, W, O, kh, kw, stride, padding");
+        if (a.FastPath)
+        {
+            w.WriteLine($"private static readonly global::NetGen.Kernels.Conv2DGeometry {Geometry(c.Node)} = new global::NetGen.Kernels.Conv2DGeometry({I(x[0])}, {I(x[1])}, {I(x[2])}, {I(a.O)}, {I(a.Kh)}, {I(a.Kw)}, {I(a.Sh)}, {I(a.Sw)}, {I(a.Ph)}, {I(a.Pw)}); // [{c.Node.Label}] {c.Node.Name}: C, H, W, O, kh, kw, stride, padding");
+        }
+        else
+        {
+            w.WriteLine($"private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry {Geometry(c.Node)} = new global::NetGen.Kernels.Conv2DGeneralGeometry({I(x[0])}, {I(x[1])}, {I(x[2])}, {I(a.O)}, {I(a.Kh)}, {I(a.Kw)}, {I(a.Sh)}, {I(a.Sw)}, {I(a.Ph)}, {I(a.Pw)}, {I(a.D)}, {I(a.D)}, {I(a.G)}); // [{c.Node.Label}] {c.Node.Name}: C, H, W, O, kh, kw, stride, padding, dilation, groups");
+        }
     }
+
+    private static string KernelClass(NodeContext c) => Args(c.Args).FastPath ? "Conv2D" : "Conv2DGeneral";
 
     public override void EmitForward(SourceWriter w, NodeContext c)
     {
         string relu = c.Lowered.FusesNextReLU ? ", fuseReLU: true" : string.Empty;
-        w.WriteLine($"global::NetGen.Kernels.Conv2D.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, in {Geometry(c.Node)}{relu});");
+        w.WriteLine($"global::NetGen.Kernels.{KernelClass(c)}.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, in {Geometry(c.Node)}{relu});");
     }
 
     public override void EmitBackward(SourceWriter w, NodeContext c) =>
-        w.WriteLine($"global::NetGen.Kernels.Conv2D.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, in {Geometry(c.Node)});");
+        w.WriteLine($"global::NetGen.Kernels.{KernelClass(c)}.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, in {Geometry(c.Node)});");
 
     internal static string Geometry(NodePlan node) => "s_geometry" + EmitNames.Suffix(node);
+
+    private static string I(long value) => LayerCatalog.I(value);
 }

@@ -13,23 +13,29 @@ namespace NetGen.Generator.Catalog.Layers;
 /// </summary>
 internal static class Window2D
 {
-    public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes)
+    /// <param name="dilation">D: a kernel of <paramref name="f"/> taps D apart spans D·(f − 1) + 1 positions, the F of
+    /// the rule (the message says so).</param>
+    /// <param name="strideName">The argument the fix names for the stride ("StrideHeight" when the layer wrote it).</param>
+    /// <param name="paddingName">The argument the fix names for the padding.</param>
+    public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes, int dilation = 1, string strideName = "Stride", string paddingName = "Padding")
     {
+        int taps = f;
+        f = (dilation * (f - 1)) + 1;
         int span = n - f + (2 * p);
-        string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1";
+        string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1" + (dilation == 1 ? string.Empty : $" with the dilated window {I(f)} = {I(dilation)}·({I(taps)} − 1) + 1");
         if (span < 0)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Kernel", "Padding"), kind, shapes.Display, shapes.Owner, dimension,
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, (dilation > 1 ? spec.LocationOfAny("Dilation") : spec.LocationOfAny("Kernel", "KernelHeight", "Padding")), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is less than 1 (the {I(f)}-wide window is larger than the padded input of {I(n + (2 * p))})",
-                $"Use a kernel of at most {I(n + (2 * p))} or Padding = {I((f - n + 1) / 2)}."));
+                $"Use a {(dilation > 1 ? "dilated window" : "kernel")} of at most {I(n + (2 * p))} or {paddingName} = {I((f - n + 1) / 2)}."));
             return null;
         }
 
         if (!Tiles(n, f, p, s))
         {
             int ignored = (span % s) - p;
-            string fix = "Use " + Alternatives(n, f, p, s);
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny("Stride", "Kernel"), kind, shapes.Display, shapes.Owner, dimension,
+            string fix = "Use " + Alternatives(n, f, p, s, strideName, paddingName);
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny(strideName, "Stride", "Kernel", "KernelHeight", "Dilation"), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is not a whole number (the last {I(ignored)} input {(ignored == 1 ? "row" : "rows")} would never be read)", fix + "."));
             return null;
         }
@@ -41,7 +47,7 @@ internal static class Window2D
     public static bool Tiles(int n, int f, int p, int s) => n - f + (2 * p) >= 0 && (n - f + (2 * p)) % s <= p;
 
     /// <summary>"Stride = 2 or Padding = 1": the nearest stride below (else above) and the smallest larger padding that tile.</summary>
-    private static string Alternatives(int n, int f, int p, int s)
+    private static string Alternatives(int n, int f, int p, int s, string strideName, string paddingName)
     {
         int span = n - f + (2 * p);
         int? stride = null;
@@ -63,9 +69,9 @@ internal static class Window2D
 
         return (stride, padding) switch
         {
-            ({ } a, { } b) => $"Stride = {I(a)} or Padding = {I(b)}",
-            ({ } a, null) => $"Stride = {I(a)}",
-            (null, { } b) => $"Padding = {I(b)}",
+            ({ } a, { } b) => $"{strideName} = {I(a)} or {paddingName} = {I(b)}",
+            ({ } a, null) => $"{strideName} = {I(a)}",
+            (null, { } b) => $"{paddingName} = {I(b)}",
             _ => "another kernel size",
         };
     }
