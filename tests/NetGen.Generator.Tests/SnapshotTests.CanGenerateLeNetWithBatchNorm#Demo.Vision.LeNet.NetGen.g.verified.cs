@@ -140,6 +140,9 @@ namespace Demo.Vision
         private double? _clipGradientValue;
         private double? _clipGradientNorm;
         private double _lastGradientNorm = double.NaN;
+        // Buffers and counters as they were before the forward pass of the current training call, put back if the step is refused.
+        private readonly float[] _buffersBefore = new float[BufferCount];
+        private readonly long[] _countersBefore = new long[2];
 
         /// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by
         /// (<paramref name="seed"/>, tensor index), so the same seed gives the same network on any machine.</summary>
@@ -254,31 +257,59 @@ namespace Demo.Vision
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-        /// Invalid arguments throw before anything changes.</summary>
+        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
+        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
+            _core.Counters.CopyTo(_countersBefore, 0);
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
+            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            {
+                _buffersBefore.CopyTo(_core.Buffers, 0);
+                _countersBefore.CopyTo(_core.Counters, 0);
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "LeNet");
+            }
+
             _step++;
             _core.Update(_step, _learningRate);
             return (float)loss;
         }
 
         /// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)
-        /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms).</summary>
+        /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite
+        /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
+            _core.Counters.CopyTo(_countersBefore, 0);
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
+            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            {
+                _buffersBefore.CopyTo(_core.Buffers, 0);
+                _countersBefore.CopyTo(_core.Counters, 0);
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "LeNet");
+            }
+
             return (float)loss;
         }
 

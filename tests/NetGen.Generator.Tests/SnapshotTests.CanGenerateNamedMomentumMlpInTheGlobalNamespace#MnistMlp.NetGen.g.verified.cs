@@ -199,29 +199,49 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
     /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
     /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-    /// Invalid arguments throw before anything changes.</summary>
+    /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
+    /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp");
+        // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+        // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
         _core.Forward(inputs, B, training: true, _seed, _step);
         double loss = _core.Loss(labels, B);
         _core.Backward(inputs, B);
         ClipGradients();
         _core.RegularizationBackward();
+        // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+        // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+        if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+        {
+            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "MnistMlp");
+        }
+
         _step++;
         _core.Update(_step, _learningRate);
         return (float)loss;
     }
 
     /// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)
-    /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms).</summary>
+    /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite
+    /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep"/> does.</summary>
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp");
+        // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+        // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
         _core.Forward(inputs, B, training: true, _seed, _step);
         double loss = _core.Loss(labels, B);
         _core.Backward(inputs, B);
         _core.RegularizationBackward();
+        // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+        // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+        if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+        {
+            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "MnistMlp");
+        }
+
         return (float)loss;
     }
 
