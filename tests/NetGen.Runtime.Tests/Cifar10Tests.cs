@@ -197,6 +197,7 @@ public sealed class Cifar10Tests : IDisposable
             }
             Assert.Equal(sum / (12 * 1024), s.Mean[c], 12);
         }
+        Assert.Equal(s.Mean.ToArray(), MeanSubtraction.Fit(data.Train, Cifar10.Channels, Cifar10.Height, Cifar10.Width).Mean.ToArray());
         InMemoryDataset test = s.Apply(data.Test);
         Assert.Equal(data.TestLabels, test.Labels);
         Assert.Equal((data.TestImages[1024 + 5] - s.Mean[1]) / s.Std[1], test.Features[1024 + 5], 5);
