@@ -74,3 +74,12 @@ public partial class WarmMomentum { }
 [Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.Adam, LearningRate = 0.05)]
 [Dense(7), Tanh, Dense(3)]
 public partial class WarmAdam { }
+
+// Parameter averaging and ensembles (tests/reference/make_averaging_reference.py).
+[Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.Momentum, LearningRate = 0.1)]
+[Dense(7), Tanh, Dense(3)]
+public partial class AvgMlp { }
+
+[Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.Adam, LearningRate = 0.01)]
+[Dense(7, Bias = false), BatchNorm1D, Tanh, Dense(3)]
+public partial class AvgBn { }
