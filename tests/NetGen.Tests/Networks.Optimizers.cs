@@ -61,3 +61,25 @@ public partial class OptAdaDelta { }
 [Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.AdaDelta, LearningRate = 0.5, Rho = 0.8, Epsilon = 1e-5)]
 [Dense(7), Tanh, Dense(3)]
 public partial class OptAdaDeltaLr { }
+
+// Warm-up schedules (optim_warmup_*.json).
+[Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.AdamW, LearningRate = 0.05)]
+[Dense(7), Tanh, Dense(3)]
+public partial class WarmAdamW { }
+
+[Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.Momentum, LearningRate = 0.1)]
+[Dense(7), Tanh, Dense(3)]
+public partial class WarmMomentum { }
+
+[Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.Adam, LearningRate = 0.05)]
+[Dense(7), Tanh, Dense(3)]
+public partial class WarmAdam { }
+
+// Parameter averaging and ensembles (tests/reference/make_averaging_reference.py).
+[Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.Momentum, LearningRate = 0.1)]
+[Dense(7), Tanh, Dense(3)]
+public partial class AvgMlp { }
+
+[Network(InputSize = 5, BatchSize = 8, Optimizer = Optimizer.Adam, LearningRate = 0.01)]
+[Dense(7, Bias = false), BatchNorm1D, Tanh, Dense(3)]
+public partial class AvgBn { }

@@ -16,11 +16,14 @@ L2 WeightDecay (NetGen's term of the loss, on the Linear weights only) is PyTorc
 holding the weights; AdamW's decoupled weight_decay is likewise given to the weight group only (NetGen decays Dense and
 Conv2D weights, not biases). total_loss is the data loss plus 0.5·wd·Σ W² (NetGen's convention).
 
-The warm-up cases add a scheduler stepped after each optimizer step (per batch):
+The warm-up cases add a scheduler stepped after each optimizer step (per batch) unless said otherwise:
   warmup_cosine_adamw   SequentialLR([LinearLR(start_factor=0.1, total_iters=4), CosineAnnealingLR(T_max=6)],
                         milestones=[4]) with AdamW and clip_grad_norm_(max_norm=0.5) after backward.
   warmup_step_momentum  SequentialLR([LinearLR(start_factor=0.25, total_iters=3), StepLR(step_size=2, gamma=0.5)],
                         milestones=[3]) with SGD momentum.
+  warmup_epoch_adam     SequentialLR([LinearLR(start_factor=0.2, total_iters=2), ExponentialLR(gamma=0.7)],
+                        milestones=[2]) with Adam, stepped per epoch: an epoch is two batches of 4 rows (x[0:4] then
+                        x[4:8]), "batches_per_epoch": 2, so the rate changes every second optimizer step.
 schedules_warmup.json holds learning-rate sequences over 30 scheduler steps (SGD on one parameter, only the rates
 recorded, repr floats), for SequentialLR with LinearLR followed by each schedule, and for LinearLR and a second
 scheduler both stepped (chained) in the same loop.
@@ -77,6 +80,8 @@ SOURCE = {
                            "SequentialLR([LinearLR(start_factor=0.1, total_iters=4), CosineAnnealingLR(T_max=6)], milestones=[4])",
     "warmup_step_momentum": "SGD(lr=0.1, momentum=0.9), "
                             "SequentialLR([LinearLR(start_factor=0.25, total_iters=3), StepLR(step_size=2, gamma=0.5)], milestones=[3])",
+    "warmup_epoch_adam": "Adam(lr=0.05), SequentialLR([LinearLR(start_factor=0.2, total_iters=2), ExponentialLR(gamma=0.7)], "
+                         "milestones=[2]) stepped once per epoch of two batches of 4 rows (x[0:4], then x[4:8])",
 }
 
 
@@ -88,7 +93,7 @@ def build():
     return model.double(), x.double(), labels
 
 
-def trajectory(name, make_opt, wd, make_sched=None, clip=None):
+def trajectory(name, make_opt, wd, make_sched=None, clip=None, batches_per_epoch=1):
     model, x, labels = build()
     decayed = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
     others = [p for p in model.parameters() if not any(p is d for d in decayed)]
@@ -105,14 +110,17 @@ def trajectory(name, make_opt, wd, make_sched=None, clip=None):
     for step in range(STEPS):
         lrs.append(opt.param_groups[0]["lr"])
         opt.zero_grad()
-        data_loss = torch.nn.functional.cross_entropy(model(x), labels)
+        rows = x.shape[0] // batches_per_epoch
+        first = (step % batches_per_epoch) * rows
+        xb, yb = x[first:first + rows], labels[first:first + rows]
+        data_loss = torch.nn.functional.cross_entropy(model(xb), yb)
         total = data_loss + 0.5 * wd * sum((w * w).sum() for w in decayed)
         data_loss.backward()
         norms.append(torch.norm(torch.stack([p.grad.norm(2) for p in model.parameters()]), 2).item())
         if clip:
             clip(model.parameters())
         opt.step()
-        if sched:
+        if sched and (step + 1) % batches_per_epoch == 0:
             sched.step()
         steps.append(dict(step=step, data_loss=data_loss.item(), total_loss=total.item(), params=snapshot()))
         states.append({names[id(p)]: {k: v.detach().clone() for k, v in s.items() if k != "step" and v is not None} for p, s in opt.state.items()})
@@ -120,7 +128,7 @@ def trajectory(name, make_opt, wd, make_sched=None, clip=None):
     doc = dict(case=name, optimizer=SOURCE[name], torch_version=torch.__version__, seed=SEED, batch=8, input_size=5,
                input_shape=[5], classes=3, x=x.reshape(-1).tolist(), labels=labels.tolist(),
                param_order=[k for k, _ in model.named_parameters()], params=initial, lr_per_step=lrs,
-               grad_norm_per_step=norms, steps=steps, final_state=final)
+               grad_norm_per_step=norms, batches_per_epoch=batches_per_epoch, steps=steps, final_state=final)
     return doc, states
 
 
@@ -182,6 +190,10 @@ def main():
         trajectory("warmup_step_momentum", lambda g: torch.optim.SGD(g, lr=0.1, momentum=0.9), 0.0,
                    lambda o: sched.SequentialLR(o, [sched.LinearLR(o, start_factor=0.25, total_iters=3),
                                                     sched.StepLR(o, step_size=2, gamma=0.5)], milestones=[3]))[0],
+        trajectory("warmup_epoch_adam", lambda g: torch.optim.Adam(g, lr=0.05), 0.0,
+                   lambda o: sched.SequentialLR(o, [sched.LinearLR(o, start_factor=0.2, total_iters=2),
+                                                    sched.ExponentialLR(o, gamma=0.7)], milestones=[2]),
+                   batches_per_epoch=2)[0],
     ]
     norms = warm[0]["grad_norm_per_step"]
     assert any(n > 0.5 for n in norms), "the norm clip must bite in some step"

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace NetGen;
 
@@ -19,14 +20,40 @@ public abstract class LearningRateSchedule
         BaseLearningRate = network.LearningRate;
     }
 
+    /// <summary>Resumes a schedule: <paramref name="epoch"/> calls of <see cref="Step"/> already made, from
+    /// <paramref name="baseLearningRate"/>.</summary>
+    protected LearningRateSchedule(INeuralNetwork network, int epoch, double baseLearningRate)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Network = network;
+        Epoch = epoch;
+        BaseLearningRate = baseLearningRate;
+    }
+
     /// <summary>The network whose learning rate the schedule sets.</summary>
     public INeuralNetwork Network { get; }
 
-    /// <summary>The learning rate when the schedule was created (PyTorch's <c>base_lr</c>).</summary>
-    public double BaseLearningRate { get; }
+    /// <summary>The learning rate when the schedule was created (PyTorch's <c>base_lr</c>); inside a
+    /// <see cref="SequentialLR"/>, the rate the sequence started from.</summary>
+    public double BaseLearningRate { get; private set; }
 
-    /// <summary>Calls of <see cref="Step"/> so far (PyTorch's <c>last_epoch</c>).</summary>
+    /// <summary>Calls of <see cref="Step"/> so far (PyTorch's <c>last_epoch</c>); inside a <see cref="SequentialLR"/>,
+    /// counted from the schedule's milestone.</summary>
     public int Epoch { get; private set; }
+
+    /// <summary>The rate at epoch 0 from <paramref name="baseLearningRate"/> (PyTorch's closed form at 0): the base itself
+    /// for every schedule but <see cref="LinearLR"/>, which starts at base·startFactor.</summary>
+    protected virtual double InitialLearningRate(double baseLearningRate) => baseLearningRate;
+
+    /// <summary>Starts the schedule again at epoch 0 from <paramref name="baseLearningRate"/> and sets the network's rate
+    /// to its first value: what PyTorch's <c>SequentialLR</c> does to a scheduler at its milestone
+    /// (<c>scheduler.step(0)</c>, the closed form at epoch 0, with the base rate every scheduler of the optimizer shares).</summary>
+    internal void Restart(double baseLearningRate)
+    {
+        BaseLearningRate = baseLearningRate;
+        Epoch = 0;
+        Network.LearningRate = InitialLearningRate(baseLearningRate);
+    }
 
     /// <summary>Advances the schedule by one and sets the network's learning rate.</summary>
     public void Step()
@@ -124,6 +151,9 @@ public sealed class LinearLR : LearningRateSchedule
     /// <summary>The factor of the first step.</summary>
     public double StartFactor { get; }
 
+    /// <inheritdoc/>
+    protected override double InitialLearningRate(double baseLearningRate) => baseLearningRate * StartFactor;
+
     /// <summary>The factor after <see cref="TotalIters"/> steps.</summary>
     public double EndFactor { get; }
 
@@ -134,6 +164,134 @@ public sealed class LinearLR : LearningRateSchedule
     protected override double Next(double current, int epoch) => epoch > TotalIters
         ? current
         : current * (1.0 + ((EndFactor - StartFactor) / ((TotalIters * StartFactor) + ((epoch - 1) * (EndFactor - StartFactor)))));
+}
+
+/// <summary>
+/// Schedules one after another, PyTorch's <c>SequentialLR(optimizer, schedulers, milestones)</c>: schedule i runs from
+/// step milestones[i−1] (0 for the first) until milestones[i]; at its milestone it starts again from the rate the sequence
+/// started from (PyTorch calls <c>scheduler.step(0)</c>, the closed form at epoch 0: the base rate, base·startFactor for a
+/// <see cref="LinearLR"/>). The usual use is a linear warm-up followed by another schedule:
+/// <code>
+/// var warmup = new LinearLR(net, startFactor: 0.1, totalIters: 5);
+/// var cosine = new CosineAnnealingLR(net, tMax: 95);
+/// var schedule = new SequentialLR(net, new LearningRateSchedule[] { warmup, cosine }, milestones: new[] { 5 });
+/// </code>
+/// Create the schedules, then the sequence, in that order and before training, as in PyTorch: the sequence resets the
+/// network's rate to the first schedule's base rate and starts that schedule again (so the rate is base·0.1 above).
+/// Then call only the sequence's <see cref="LearningRateSchedule.Step"/>, once per batch or once per epoch, wherever
+/// PyTorch calls <c>scheduler.step()</c>; the milestones count those calls.
+/// </summary>
+public sealed class SequentialLR : LearningRateSchedule
+{
+    private readonly LearningRateSchedule[] _schedules;
+    private readonly int[] _milestones;
+
+    /// <summary>Creates the sequence; <paramref name="milestones"/> has one element fewer than <paramref name="schedules"/>,
+    /// each ≥ 1 and larger than the one before; every schedule belongs to <paramref name="network"/>, once.</summary>
+    public SequentialLR(INeuralNetwork network, IReadOnlyList<LearningRateSchedule> schedules, IReadOnlyList<int> milestones)
+        : base(network, 0, Validate(network, schedules, milestones))
+    {
+        _schedules = new LearningRateSchedule[schedules.Count];
+        for (int i = 0; i < _schedules.Length; i++)
+        {
+            _schedules[i] = schedules[i];
+        }
+
+        _milestones = new int[milestones.Count];
+        for (int i = 0; i < _milestones.Length; i++)
+        {
+            _milestones[i] = milestones[i];
+        }
+
+        _schedules[0].Restart(BaseLearningRate);
+    }
+
+    /// <summary>The schedules, in order.</summary>
+    public IReadOnlyList<LearningRateSchedule> Schedules => _schedules;
+
+    /// <summary>The step at which each schedule after the first takes over.</summary>
+    public IReadOnlyList<int> Milestones => _milestones;
+
+    /// <summary>The schedule that set the current rate.</summary>
+    public LearningRateSchedule Current => _schedules[Index(Epoch)];
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch)
+    {
+        int index = Index(epoch);
+        LearningRateSchedule schedule = _schedules[index];
+        if (index > 0 && _milestones[index - 1] == epoch)
+        {
+            schedule.Restart(BaseLearningRate);
+        }
+        else
+        {
+            schedule.Step();
+        }
+
+        return Network.LearningRate;
+    }
+
+    /// <summary>PyTorch's <c>bisect_right(milestones, epoch)</c>: how many milestones are ≤ epoch.</summary>
+    private int Index(int epoch)
+    {
+        int index = 0;
+        while (index < _milestones.Length && _milestones[index] <= epoch)
+        {
+            index++;
+        }
+
+        return index;
+    }
+
+    /// <summary>The base rate of the sequence (the first schedule's), after checking every argument.</summary>
+    private static double Validate(INeuralNetwork network, IReadOnlyList<LearningRateSchedule> schedules, IReadOnlyList<int> milestones)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(schedules);
+        ArgumentNullException.ThrowIfNull(milestones);
+        if (schedules.Count == 0)
+        {
+            throw new ArgumentException("SequentialLR needs at least one schedule.", nameof(schedules));
+        }
+
+        if (milestones.Count != schedules.Count - 1)
+        {
+            throw new ArgumentException($"SequentialLR needs one milestone fewer than schedules: {schedules.Count} schedules, {milestones.Count} milestones.", nameof(milestones));
+        }
+
+        for (int i = 0; i < schedules.Count; i++)
+        {
+            LearningRateSchedule schedule = schedules[i] ?? throw new ArgumentNullException(nameof(schedules), $"SequentialLR's schedule {i} is null.");
+            if (!ReferenceEquals(schedule.Network, network))
+            {
+                throw new ArgumentException($"SequentialLR's schedule {i} ({schedule.GetType().Name}) sets another network's learning rate.", nameof(schedules));
+            }
+
+            if (schedule is SequentialLR)
+            {
+                throw new ArgumentException($"SequentialLR's schedule {i} is itself a SequentialLR; list its schedules instead.", nameof(schedules));
+            }
+
+            for (int j = 0; j < i; j++)
+            {
+                if (ReferenceEquals(schedules[j], schedule))
+                {
+                    throw new ArgumentException($"SequentialLR's schedules {j} and {i} are the same object.", nameof(schedules));
+                }
+            }
+        }
+
+        for (int i = 0; i < milestones.Count; i++)
+        {
+            if (milestones[i] < 1 || (i > 0 && milestones[i] <= milestones[i - 1]))
+            {
+                throw new ArgumentOutOfRangeException(nameof(milestones), milestones[i], $"SequentialLR's milestone {i} must be ≥ 1 and larger than the one before.");
+            }
+        }
+
+        return schedules[0].BaseLearningRate;
+    }
 }
 
 /// <summary>Whether a smaller or a larger monitored value is better (<see cref="ReduceLROnPlateau"/>).</summary>
