@@ -39,3 +39,12 @@ public partial class GcConvElasticNet { }
 [Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 4, WeightDecay = 1e-3, Optimizer = Optimizer.Sgd, LearningRate = 0.2)]
 [Conv2D(4, 3, Padding = 1, L1 = 1e-3), ReLU, MaxPool2D(2), Flatten, Dense(3)]
 public partial class MaxNormFree { }
+
+// ── Binary (per-attribute) hinge ────────────────────────────────────────────────────────────────────────────────
+[Network(InputSize = 5, BatchSize = 6, Loss = Loss.BinaryHinge, WeightDecay = 1e-3, Optimizer = Optimizer.Sgd, LearningRate = 0.1)]
+[Dense(7), Tanh, Dense(4)]
+public partial class BinaryHingeSgd { }
+
+[Network(InputSize = 4, BatchSize = 3, Loss = Loss.BinaryHinge, Margin = 0.5)]
+[Dense(5), Tanh, Dense(3)]
+public partial class GcBinaryHinge { }
