@@ -58,7 +58,7 @@ public sealed class DiagnosticTests
 
     [Fact]
     public void NG0005_UnknownEnumValue() =>
-        Single("[Network(InputSize = 2, Loss = (Loss)7)][Dense(2)] public partial class Net { }", "NG0005", DiagnosticSeverity.Error, "Loss = (Loss)7");
+        Single("[Network(InputSize = 2, Loss = (Loss)99)][Dense(2)] public partial class Net { }", "NG0005", DiagnosticSeverity.Error, "Loss = (Loss)99");
 
     [Fact]
     public void NG0101_NoLayers() =>
@@ -284,8 +284,8 @@ public sealed class DiagnosticTests
         Assert.Contains("δ > 0", Single($"[Network(InputSize = 2, Loss = Loss.Huber, Delta = {delta})][Dense(1)] public partial class Net {{ }}", "NG0213", DiagnosticSeverity.Error, $"Delta = {delta}").GetMessage());
 
     [Theory]
-    [InlineData("Loss.SoftmaxCrossEntropy", "Margin = 2", "loss 'SoftmaxCrossEntropy'", "MulticlassHinge, MulticlassSquaredHinge")]
-    [InlineData("Loss.Huber", "Margin = 1", "loss 'Huber'", "MulticlassHinge, MulticlassSquaredHinge")]
+    [InlineData("Loss.SoftmaxCrossEntropy", "Margin = 2", "loss 'SoftmaxCrossEntropy'", "MulticlassHinge, MulticlassSquaredHinge, BinaryHinge")]
+    [InlineData("Loss.Huber", "Margin = 1", "loss 'Huber'", "MulticlassHinge, MulticlassSquaredHinge, BinaryHinge")]
     [InlineData("Loss.MeanSquaredError", "Delta = 0.5", "loss 'MeanSquaredError'", "Huber")]
     [InlineData("Loss.MulticlassSquaredHinge", "Delta = 2", "loss 'MulticlassSquaredHinge'", "Huber")]
     public void NG0301_ALossSettingTheLossDoesNotReadIsIgnored(string loss, string setting, string owner, string readers)

@@ -81,5 +81,19 @@ public sealed class LossRegularizationDiagnosticTests
         Assert.Equal(2, lines.Count(l => l.Contains("global::NetGen.Kernels.Losses.SoftmaxCrossEntropy<T>(") && l.Contains(", 3, 0.1) / B;")));
     }
 
+    [Fact]
+    public void BinaryHingeReadsTheMarginChecksItsTargetsAndTakesOneOutput()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\n[Network(InputSize = 2, Loss = Loss.BinaryHinge, Margin = 0.5)][Dense(1)] public partial class Net { }");
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.CompilationProblems);
+        string[] lines = result.Source().Split('\n');
+        string call = lines.Single(l => l.Contains("global::NetGen.Kernels.Losses."));
+        Assert.Contains("BinaryHinge<T>(", call);
+        Assert.EndsWith(", 1, 0.5) / B;", call.TrimEnd());
+        Assert.Equal(3, lines.Count(l => l.Contains("global::NetGen.Guard.BinaryTargets(inputs, targets,")));
+        Assert.Contains("partial class Net : global::NetGen.INeuralNetwork<float>", result.Source());
+    }
+
     private static string Key(string call) => call.Substring(call.IndexOf("// \"", StringComparison.Ordinal) + 4).Split('"')[0];
 }

@@ -68,3 +68,21 @@ public sealed class LossRegularizationKernelTests
         Assert.Equal((0.5 * Math.Exp(-lse)) - 0.25, d[1], 12);
     }
 }
+
+/// <summary>The binary hinge kernel against its formula.</summary>
+public sealed class BinaryHingeKernelTests
+{
+    [Fact]
+    public void EachOutputIsAnIndependentHingeSummedOverOutputsAndAveragedOverRows()
+    {
+        // Row 0: t = (1, 0), f = (0.25, 2): terms max(0, 1 − 0.25) = 0.75 and max(0, 1 + 2) = 3.
+        // Row 1: t = (0, 1), f = (−3, 1): terms 0 (met) and exactly 0 at the margin (derivative 0).
+        double[] f = { 0.25, 2, -3, 1 };
+        double[] t = { 1, 0, 0, 1 };
+        var d = new double[4];
+        double sum = Losses.BinaryHinge<double>(f, t, d, 2, 2, 1.0);
+        Assert.Equal(3.75, sum, 12);
+        Assert.Equal(new[] { -0.5, 0.5, 0, 0 }, d);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Losses.BinaryHinge<double>(f, t, d, 2, 2, 0));
+    }
+}

@@ -168,6 +168,30 @@ public sealed class LossRegularizationReferenceTests
         AssertGood(net.GradCheck(x, labels), net);
     }
 
+    [Fact]
+    public void SoftTargetStepsL1AndMaxNormAllocateNothingAfterWarmUp()
+    {
+        var soft = new LabelSmoothingSgd(1);
+        var reference = ReferenceCase.Load("soft_momentum");
+        float[] x = reference.X, t = reference.Targets;
+        var constrained = new MaxNormSgd(1);
+        var maxNormCase = ReferenceCase.Load("maxnorm_sgd");
+        float[] cx = maxNormCase.X;
+        int[] cy = maxNormCase.Labels;
+        soft.TrainStep(x, t);
+        constrained.TrainStep(cx, cy);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            soft.TrainStep(x, t);
+            soft.ComputeGradients(x, t);
+            constrained.TrainStep(cx, cy);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static void AssertGood(GradCheckResult result, INeuralNetwork net)
     {
         Assert.Equal(net.ParameterTable.Count, result.Tensors.Count);

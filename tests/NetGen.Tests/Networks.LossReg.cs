@@ -39,3 +39,45 @@ public partial class GcConvElasticNet { }
 [Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 4, WeightDecay = 1e-3, Optimizer = Optimizer.Sgd, LearningRate = 0.2)]
 [Conv2D(4, 3, Padding = 1, L1 = 1e-3), ReLU, MaxPool2D(2), Flatten, Dense(3)]
 public partial class MaxNormFree { }
+
+// ── Binary (per-attribute) hinge ────────────────────────────────────────────────────────────────────────────────
+[Network(InputSize = 5, BatchSize = 6, Loss = Loss.BinaryHinge, WeightDecay = 1e-3, Optimizer = Optimizer.Sgd, LearningRate = 0.1)]
+[Dense(7), Tanh, Dense(4)]
+public partial class BinaryHingeSgd { }
+
+[Network(InputSize = 4, BatchSize = 3, Loss = Loss.BinaryHinge, Margin = 0.5)]
+[Dense(5), Tanh, Dense(3)]
+public partial class GcBinaryHinge { }
+
+// ── Initial loss with small random weights (Init.SmallNormal: w ~ 0.01·N(0, 1), biases 0), 10 outputs ─────────────
+[Network(InputSize = 20, BatchSize = 32)]
+[Dense(50, Init = Init.SmallNormal), ReLU, Dense(10, Init = Init.SmallNormal)]
+public partial class InitSoftmax { }
+
+[Network(InputSize = 20, BatchSize = 32, LabelSmoothing = 0.1)]
+[Dense(50, Init = Init.SmallNormal), ReLU, Dense(10, Init = Init.SmallNormal)]
+public partial class InitSmoothedSoftmax { }
+
+[Network(InputSize = 20, BatchSize = 32, Loss = Loss.MulticlassHinge)]
+[Dense(50, Init = Init.SmallNormal), ReLU, Dense(10, Init = Init.SmallNormal)]
+public partial class InitHinge { }
+
+[Network(InputSize = 20, BatchSize = 32, Loss = Loss.MulticlassHinge, Margin = 2)]
+[Dense(50, Init = Init.SmallNormal), ReLU, Dense(10, Init = Init.SmallNormal)]
+public partial class InitHingeMargin2 { }
+
+[Network(InputSize = 20, BatchSize = 32, Loss = Loss.MulticlassSquaredHinge, Margin = 2)]
+[Dense(50, Init = Init.SmallNormal), ReLU, Dense(10, Init = Init.SmallNormal)]
+public partial class InitSquaredHinge { }
+
+[Network(InputSize = 20, BatchSize = 32, Loss = Loss.BinaryCrossEntropyWithLogits)]
+[Dense(50, Init = Init.SmallNormal), ReLU, Dense(10, Init = Init.SmallNormal)]
+public partial class InitBce { }
+
+[Network(InputSize = 20, BatchSize = 32, Loss = Loss.BinaryHinge)]
+[Dense(50, Init = Init.SmallNormal), ReLU, Dense(10, Init = Init.SmallNormal)]
+public partial class InitBinaryHinge { }
+
+[Network(InputSize = 20, BatchSize = 32)]
+[Dense(50), ReLU, Dense(10)]
+public partial class InitSoftmaxDefaultInit { }

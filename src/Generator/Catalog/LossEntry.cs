@@ -58,6 +58,9 @@ internal abstract class LossEntry
     public void EmitLoss(SourceWriter w, TrainingSpec t, string scores, string targets, string gradient, string outputs) =>
         w.WriteLine($"double loss = global::NetGen.Kernels.Losses.{Kernel}<T>({scores}, {targets}, {gradient}, B, {outputs}{ExtraArguments(t)}) / B;");
 
+    /// <summary>The <c>NetGen.Guard</c> method that checks dense targets: finite values ("Targets"), or exactly 0 or 1.</summary>
+    public virtual string TargetGuard => "Targets";
+
     /// <summary>Whether the generated class also takes target distributions [B, C] (<c>targetProbabilities</c>) besides labels.</summary>
     public virtual bool AcceptsProbabilities => false;
 
@@ -249,6 +252,32 @@ internal sealed class BinaryCrossEntropyWithLogitsEntry : LossEntry
     protected override string Kernel => "BinaryCrossEntropyWithLogits";
 }
 
+/// <summary>The binary (per-attribute) hinge over 0/1 targets: an independent linear SVM per output (multi-label).</summary>
+internal sealed class BinaryHingeEntry : LossEntry
+{
+    public override LossKind Kind => LossKind.BinaryHinge;
+
+    public override string Title(TrainingSpec t) => $"binary (per-attribute) hinge (Δ = {F(t.Margin)})";
+
+    public override IReadOnlyList<string> Formula(TrainingSpec t) => new[]
+    {
+        $"L = (1/B) Σ_i Σ_j max(0, {F(t.Margin)} − y'_ij·f_ij),  y' = 2t − 1 ∈ {{−1, +1}}   (summed over the outputs, averaged over the rows)",
+        $"∂L/∂f_ij = −y'_ij·1({F(t.Margin)} − y'_ij·f_ij > 0)/B",
+    };
+
+    public override TargetKind Target => TargetKind.Dense;
+
+    public override string TorchEquivalent(TrainingSpec t) => $"F.relu({F(t.Margin)} - (2*t - 1)*f).sum(1).mean()";
+
+    public override IReadOnlyList<string> ReadSettings { get; } = new[] { "Margin" };
+
+    public override string TargetGuard => "BinaryTargets";
+
+    protected override string Kernel => "BinaryHinge";
+
+    protected override string ExtraArguments(TrainingSpec t) => ", " + F(t.Margin);
+}
+
 /// <summary>The registry of losses, by <see cref="LossKind"/>.</summary>
 internal static class LossCatalog
 {
@@ -258,7 +287,7 @@ internal static class LossCatalog
     private static readonly LossEntry[] All =
     {
         new SoftmaxCrossEntropyEntry(), new MulticlassHingeEntry(), new MeanSquaredErrorEntry(), new MulticlassSquaredHingeEntry(),
-        new MeanAbsoluteErrorEntry(), new HuberEntry(), new BinaryCrossEntropyWithLogitsEntry(),
+        new MeanAbsoluteErrorEntry(), new HuberEntry(), new BinaryCrossEntropyWithLogitsEntry(), new BinaryHingeEntry(),
     };
 
     public static LossEntry? TryGet(LossKind kind)

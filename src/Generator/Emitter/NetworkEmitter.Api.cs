@@ -33,7 +33,7 @@ internal static partial class NetworkEmitter
 
         string guard = classes
             ? $"int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, \"{name}\");"
-            : $"int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, \"{name}\");";
+            : $"int B = global::NetGen.Guard.{loss.TargetGuard}(inputs, targets, InputSize, OutputSize, MaxBatch, \"{name}\");";
         string trainingGuard = minimumBatch > 1 ? $"global::NetGen.Guard.MinimumTrainingBatch(B, {I(minimumBatch)}, \"{name}\", \"{minimumReason}\");" : string.Empty;
 
         w.WriteLine("private readonly Core<float> _core = new Core<float>();");

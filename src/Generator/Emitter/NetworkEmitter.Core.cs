@@ -352,10 +352,18 @@ internal static partial class NetworkEmitter
         }
 
         optimizer.EmitUpdate(w, plan.Training, "C(learningRate)");
+        bool anyMaxNorm = false;
         foreach (StatePlan p in plan.State)
         {
             if (p.Role == StateRole.Parameter && p.MaxNorm > 0)
             {
+                if (!anyMaxNorm)
+                {
+                    w.WriteLine("// ── max-norm constraint (projected gradient descent): after the update, each unit's incoming weights w_u with ‖w_u‖₂ > c");
+                    w.WriteLine("// become w_u · c/(‖w_u‖₂ + 1e-7), as torch.renorm(w, 2, 0, c); biases are never constrained");
+                    anyMaxNorm = true;
+                }
+
                 w.WriteLine($"global::NetGen.Kernels.Regularization.MaxNorm<T>(P({EmitNames.StateConst(p)}, {I(p.Length)}), {I(p.Shape[0])}, {LayerCatalog.F(p.MaxNorm)}); // max-norm on \"{p.Key}\": each of its {I(p.Shape[0])} rows to ‖w‖₂ ≤ {LayerCatalog.F(p.MaxNorm)} (torch.renorm)");
             }
         }

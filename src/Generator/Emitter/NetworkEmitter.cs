@@ -130,7 +130,9 @@ internal static partial class NetworkEmitter
         string text = string.Empty;
         if (t.WeightDecay > 0)
         {
-            text += $" + ½·λ·Σ‖W‖² (λ = {LayerCatalog.F(t.WeightDecay)}, Dense and Conv2D weights only)";
+            text += perLayer
+                ? $" + ½·λ·Σ‖W‖² (λ = {LayerCatalog.F(t.WeightDecay)} by default)"
+                : $" + ½·λ·Σ‖W‖² (λ = {LayerCatalog.F(t.WeightDecay)}, Dense and Conv2D weights only)";
         }
 
         if (t.L1 > 0)

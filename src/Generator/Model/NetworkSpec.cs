@@ -13,6 +13,7 @@ internal enum LossKind
     MeanAbsoluteError = 4,
     Huber = 5,
     BinaryCrossEntropyWithLogits = 6,
+    BinaryHinge = 7,
 }
 
 /// <summary>Mirrors <c>NetGen.Optimizer</c> (same values). Each has one entry in <see cref="Catalog.OptimizerCatalog"/>.</summary>

@@ -104,8 +104,9 @@ public sealed class NetworkAttribute : Attribute
     /// </summary>
     public double LabelSmoothing { get; set; }
 
-    /// <summary>The margin Δ of <see cref="Loss.MulticlassHinge"/> and <see cref="Loss.MulticlassSquaredHinge"/>, &gt; 0. Default 1
-    /// (with small random weights the initial hinge loss is then about (C − 1)·Δ, the squared one (C − 1)·Δ²).</summary>
+    /// <summary>The margin Δ of <see cref="Loss.MulticlassHinge"/>, <see cref="Loss.MulticlassSquaredHinge"/> and
+    /// <see cref="Loss.BinaryHinge"/>, &gt; 0. Default 1 (with small random weights the initial hinge loss is then about
+    /// (C − 1)·Δ, the squared one (C − 1)·Δ², the binary one O·Δ).</summary>
     public double Margin { get; set; } = 1.0;
 
     /// <summary>δ of <see cref="Loss.Huber"/>, &gt; 0: errors within δ are squared, larger ones count linearly. Default 1
@@ -154,6 +155,12 @@ public enum Loss
     /// <summary>Binary cross-entropy on logits, one independent yes/no per output (multi-label), targets [B, OutputSize] in
     /// [0, 1]: L = (1/(B·O)) Σ [max(f, 0) − f·t + log(1 + e^(−|f|))], PyTorch's <c>nn.BCEWithLogitsLoss()</c>.</summary>
     BinaryCrossEntropyWithLogits = 6,
+
+    /// <summary>Binary (per-attribute) hinge, one independent yes/no per output (multi-label), targets [B, OutputSize] of 0 or
+    /// 1: L = (1/B) Σ_i Σ_j max(0, Δ − y'_ij·f_ij), y' = 2t − 1 ∈ {−1, +1}, Δ = <see cref="NetworkAttribute.Margin"/> (default
+    /// 1): summed over the outputs, averaged over the rows. PyTorch has no module for it (O · <c>nn.MultiLabelMarginLoss</c> is
+    /// another loss); see docs/catalog.md.</summary>
+    BinaryHinge = 7,
 }
 
 /// <summary>The optimizer of a network. Update rules follow PyTorch's <c>torch.optim</c>.</summary>

@@ -488,6 +488,49 @@ public static class Losses
         return sum / outputs;
     }
 
+    /// <summary>L_i = Σ_j max(0, Δ − y'_ij·f_ij), y' = 2t − 1; dlogits = −y'·1(Δ − y'·f &gt; 0)/B</summary>
+    /// <param name="logits">Scores, [batch, outputs], one independent binary score per output.</param>
+    /// <param name="targets">0/1 labels, [batch, outputs] (the generated API checks them; any other value is used as y' = 2t − 1).</param>
+    /// <param name="dlogits">Gradient of the mean loss, [batch, outputs] (overwritten); may be <paramref name="logits"/>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="outputs">O.</param>
+    /// <param name="margin">Δ &gt; 0.</param>
+    /// <returns>Σ_i L_i: summed over the outputs (each an independent SVM), so Σ_i L_i / B is the mean over the rows.</returns>
+    /// <remarks>At a margin of exactly 0 the derivative is 0, as the other hinges.</remarks>
+    public static double BinaryHinge<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> dlogits, int batch, int outputs, double margin)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        long count = ValidateDense(logits.Length, targets.Length, dlogits.Length, batch, outputs);
+        if (!(margin > 0) || double.IsInfinity(margin))
+        {
+            throw new ArgumentOutOfRangeException(nameof(margin), margin, "The hinge margin must be finite and > 0.");
+        }
+        if (batch == 0)
+        {
+            return 0.0;
+        }
+
+        T invBatch = T.One / T.CreateTruncating(batch);
+        T delta = T.CreateTruncating(margin);
+        T two = T.CreateTruncating(2.0);
+        double sum = 0.0;
+        for (int i = 0; i < count; i++)
+        {
+            T y = (two * targets[i]) - T.One;
+            T m = delta - (y * logits[i]); // d may be f: f[i] is read before d[i] is written
+            if (m > T.Zero)
+            {
+                sum += double.CreateTruncating(m);
+                dlogits[i] = -y * invBatch;
+            }
+            else
+            {
+                dlogits[i] = T.Zero;
+            }
+        }
+        return sum;
+    }
+
     /// <summary>The checks of a dense-target loss; returns B·O.</summary>
     private static long ValidateDense(int predictionsLength, int targetsLength, int gradientLength, int batch, int outputs)
     {

@@ -56,6 +56,25 @@ public static class Guard
     }
 
     /// <summary>
+    /// A multi-label batch for the binary hinge: as <see cref="Targets"/>, and every target exactly 0 or 1 (the loss maps it
+    /// to y' = 2t − 1 ∈ {−1, +1}). Returns the row count.
+    /// </summary>
+    public static int BinaryTargets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int inputSize, int outputs, int maxBatch, string network)
+    {
+        int rows = Targets(inputs, targets, inputSize, outputs, maxBatch, network);
+        for (int i = 0; i < targets.Length; i++)
+        {
+            if (targets[i] != 0 && targets[i] != 1)
+            {
+                throw new ArgumentOutOfRangeException(
+                    "targets", targets[i], $"targets[{i}] (row {i / outputs}, output {i % outputs}) = {targets[i]} of network '{network}' is not 0 or 1; the binary hinge takes 0/1 labels per output.");
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>
     /// A batch with target distributions (soft targets): 1 to <paramref name="maxBatch"/> rows of <paramref name="inputSize"/>
     /// values and <paramref name="classes"/> probabilities per row, each finite and ≥ 0. Rows need not sum to 1: as in
     /// PyTorch's <c>F.cross_entropy</c> with probability targets they are used as given (a row summing to s weighs its

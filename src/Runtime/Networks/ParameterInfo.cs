@@ -40,7 +40,7 @@ public sealed class ParameterInfo
     /// <summary>Number of elements.</summary>
     public int Length { get; }
 
-    /// <summary>Whether L2 regularisation (WeightDecay) applies to this tensor.</summary>
+    /// <summary>Whether the regularisation settings (WeightDecay, L1) apply to this tensor: every Dense and Conv2D weight, and a bias whose layer sets RegularizeBias.</summary>
     public bool WeightDecay { get; }
 
     /// <inheritdoc/>
