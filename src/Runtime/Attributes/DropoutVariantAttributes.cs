@@ -1,0 +1,50 @@
+using System;
+
+namespace NetGen;
+
+/// <summary>
+/// Vanilla dropout (Srivastava et al. 2014), <b>drop</b> probability <see cref="P"/>: in training each value is zeroed
+/// with probability p and the survivors are <b>not</b> scaled; at inference every value is scaled by the keep probability
+/// 1 − p, so the expected output is the same. PyTorch has no such module (its <c>nn.Dropout</c> is inverted dropout,
+/// <see cref="DropoutAttribute"/>); the CS231n notes advise the inverted form, which leaves inference untouched.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class VanillaDropoutAttribute : LayerAttribute
+{
+    /// <summary>Creates a vanilla dropout layer dropping each value with probability <paramref name="p"/> ∈ [0, 1).</summary>
+    public VanillaDropoutAttribute(double p) => P = p;
+
+    /// <summary>Drop probability, in [0, 1).</summary>
+    public double P { get; }
+}
+
+/// <summary>
+/// Gaussian dropout (Srivastava et al. 2014, §10): in training each value is multiplied by m ~ N(1, p/(1 − p)), noise
+/// with the mean and variance of inverted dropout's mask at drop probability <see cref="P"/>; at inference the identity.
+/// PyTorch has no such module (Keras' <c>GaussianDropout(rate)</c> is the same).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GaussianDropoutAttribute : LayerAttribute
+{
+    /// <summary>Creates a Gaussian dropout layer with noise variance <paramref name="p"/>/(1 − <paramref name="p"/>), p ∈ [0, 1).</summary>
+    public GaussianDropoutAttribute(double p) => P = p;
+
+    /// <summary>The drop rate whose variance the noise matches, in [0, 1).</summary>
+    public double P { get; }
+}
+
+/// <summary>
+/// Channel dropout, PyTorch's <c>nn.Dropout2d(p)</c>: in training each channel of each sample is zeroed as a whole with
+/// probability <see cref="P"/> and the kept channels are scaled by 1/(1 − p); at inference the identity. Takes an image
+/// [C, H, W]. Neighbouring pixels of a feature map are strongly correlated, so dropping single values barely regularises a
+/// convolution (Tompson et al. 2015).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Dropout2DAttribute : LayerAttribute
+{
+    /// <summary>Creates a channel dropout layer dropping each channel with probability <paramref name="p"/> ∈ [0, 1).</summary>
+    public Dropout2DAttribute(double p) => P = p;
+
+    /// <summary>Drop probability of a channel, in [0, 1).</summary>
+    public double P { get; }
+}

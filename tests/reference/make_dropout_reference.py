@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""Reference values for NetGen's dropout variants (VanillaDropout, GaussianDropout, Dropout2D, Standout, DropConnect)
+at the kernel level: forward in training and inference, and the input (and weight) gradients.
+
+Run from the repository root (needs PyTorch 1.13; CI never runs this, it only reads the output):
+
+    /usr/bin/python3 tests/reference/make_dropout_reference.py
+
+Writes tests/NetGen.Runtime.Tests/Reference/dropout_variants.json. PyTorch's generator differs from NetGen's, so the
+masks are NetGen's (NetGen.CounterRng, re-implemented in make_reference.py) and are fed into the PyTorch computation,
+as make_reference.py does for nn.Dropout:
+
+  key            = Key(SEED, DropoutStream = 1, LAYER, STEP), u_i = Uniform(key, i), z_i = Normal(key, i)
+  Dropout2D      mask[b, c] = 1/(1 - p) if u_{b*C + c} >= p else 0; y = x * mask[:, :, None, None]. The script first
+                 checks on PyTorch's own draws that F.dropout2d (nn.Dropout2d) zeroes whole channels and scales the
+                 others by 1/(1 - p), so this is nn.Dropout2d with NetGen's mask.
+  VanillaDropout mask_i = 1 if u_i >= p else 0; y = x * mask (training), y = (1 - p) * x (inference). PyTorch has no
+                 such module (nn.Dropout is the inverted form).
+  GaussianDropout mask_i = 1 + sqrt(p / (1 - p)) * z_i; y = x * mask (training), y = x (inference). No PyTorch module.
+Every gradient is torch.autograd's in float64 for the given dy (the mask is a constant, as in NetGen's backward).
+x and dy are float32 values from torch.manual_seed(SEED), written as float64. Deterministic.
+"""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_reference import DROPOUT_STREAM, rng_key, rng_normal, rng_uniform  # noqa: E402
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "NetGen.Runtime.Tests" / "Reference" / "dropout_variants.json"
+SEED, LAYER, STEP = 42, 3, 1
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def inputs(shape, salt):
+    torch.manual_seed(SEED + salt)
+    x = torch.randn(*shape, dtype=torch.float32).to(torch.float64)
+    dy = torch.randn(*shape, dtype=torch.float32).to(torch.float64)
+    return x, dy
+
+
+def backward(fn, x, dy):
+    x = x.clone().requires_grad_(True)
+    y = fn(x)
+    y.backward(dy)
+    return y, x.grad
+
+
+def check_dropout2d_semantics(p):
+    """nn.Dropout2d on PyTorch's own draws: each (sample, channel) plane is all 0 or all x / (1 - p)."""
+    torch.manual_seed(0)
+    x = torch.rand(4, 6, 3, 5, dtype=torch.float64) + 1.0
+    y = F.dropout2d(x, p, training=True)
+    ratio = (y / x).reshape(4, 6, -1)
+    for plane in ratio.reshape(-1, 15):
+        assert torch.allclose(plane, torch.full_like(plane, 0.0)) or torch.allclose(plane, torch.full_like(plane, 1 / (1 - p)))
+    assert torch.equal(F.dropout2d(x, p, training=False), x)
+
+
+def dropout2d_case():
+    p, shape = 0.4, (3, 5, 2, 3)
+    check_dropout2d_semantics(p)
+    key = rng_key(SEED, DROPOUT_STREAM, LAYER, STEP)
+    b, c = shape[0], shape[1]
+    mask = torch.tensor([1 / (1 - p) if rng_uniform(key, n) >= p else 0.0 for n in range(b * c)], dtype=torch.float64)
+    x, dy = inputs(shape, 1)
+    y, dx = backward(lambda t: t * mask.view(b, c, 1, 1), x, dy)
+    return {"p": p, "shape": list(shape), "x": flat(x), "dy": flat(dy), "mask": flat(mask),
+            "y_train": flat(y), "y_eval": flat(x), "dx": flat(dx)}
+
+
+def vanilla_case():
+    p, shape = 0.3, (4, 7)
+    key = rng_key(SEED, DROPOUT_STREAM, LAYER, STEP)
+    n = math.prod(shape)
+    mask = torch.tensor([1.0 if rng_uniform(key, i) >= p else 0.0 for i in range(n)], dtype=torch.float64).view(shape)
+    x, dy = inputs(shape, 2)
+    y, dx = backward(lambda t: t * mask, x, dy)
+    return {"p": p, "shape": list(shape), "x": flat(x), "dy": flat(dy), "mask": flat(mask),
+            "y_train": flat(y), "y_eval": flat((1 - p) * x), "dx": flat(dx)}
+
+
+def gaussian_case():
+    p, shape = 0.25, (4, 7)
+    key = rng_key(SEED, DROPOUT_STREAM, LAYER, STEP)
+    n = math.prod(shape)
+    sigma = math.sqrt(p / (1 - p))
+    mask = torch.tensor([1.0 + sigma * rng_normal(key, i) for i in range(n)], dtype=torch.float64).view(shape)
+    x, dy = inputs(shape, 3)
+    y, dx = backward(lambda t: t * mask, x, dy)
+    return {"p": p, "shape": list(shape), "x": flat(x), "dy": flat(dy), "mask": flat(mask),
+            "y_train": flat(y), "y_eval": flat(x), "dx": flat(dx)}
+
+
+def main():
+    out = {
+        "description": "NetGen's masks (CounterRng) fed into PyTorch float64 computations; see make_dropout_reference.py",
+        "torch_version": torch.__version__,
+        "seed": SEED, "layer": LAYER, "step": STEP,
+        "dropout2d": dropout2d_case(),
+        "vanilla_dropout": vanilla_case(),
+        "gaussian_dropout": gaussian_case(),
+    }
+    OUT.write_text(json.dumps(out, indent=1) + "\n")
+    print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()
