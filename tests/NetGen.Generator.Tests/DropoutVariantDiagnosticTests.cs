@@ -30,12 +30,19 @@ public sealed class DropoutVariantDiagnosticTests
     public void NG0211_Dropout2DProbabilityOutOfRange() =>
         Single("[Network(InputShape = new[] { 2, 4, 4 })][Dropout2D(1.5), Flatten, Dense(2)] public partial class Net { }", "NG0211", "1.5");
 
+    [Theory]
+    [InlineData("Standout(Alpha = double.PositiveInfinity)", "Alpha = double.PositiveInfinity")]
+    [InlineData("Standout(Beta = double.NaN)", "Beta = double.NaN")]
+    public void NG0211_StandoutArgumentsMustBeFinite(string layer, string span) =>
+        Assert.Contains("σ(α·z + β)", Single($"[Network(InputSize = 3)][Dense(4), {layer}, ReLU, Dense(2)] public partial class Net {{ }}", "NG0211", span).GetMessage());
+
     [Fact]
     public void NG0106_Dropout2DOnAVector() =>
         Assert.Contains("[Dropout]", Single("[Network(InputSize = 3)][Dense(4), Dropout2D(0.5), Dense(2)] public partial class Net { }", "NG0106", "Dropout2D(0.5)").GetMessage());
 
     [Theory]
     [InlineData("[Network(InputSize = 3)][Dense(4), ReLU, VanillaDropout(0.5), GaussianDropout(0.2), Dense(2)]")]
+    [InlineData("[Network(InputSize = 3)][Dense(4), Standout, ReLU, Dense(4), Standout(Alpha = 0.5, Beta = 1), Tanh, Dense(2)]")]
     [InlineData("[Network(InputShape = new[] { 2, 4, 4 })][Conv2D(3, 3), Dropout2D(0.25), Flatten, Dense(2)]")]
     public void ValidDeclarationsAreClean(string attributes)
     {

@@ -89,6 +89,38 @@ public sealed class DropoutVariantTests
         Close(D(c, "dx"), dx, "dx");
     }
 
+    [Fact]
+    public void StandoutMatchesTheReferenceInTrainingAndInference()
+    {
+        JsonElement c = Case("standout");
+        double alpha = c.GetProperty("alpha").GetDouble(), beta = c.GetProperty("beta").GetDouble();
+        double[] x = D(c, "x"), dy = D(c, "dy"), y = new double[x.Length], dx = new double[x.Length], mask = new double[x.Length], eval = new double[x.Length];
+        Standout.Forward<double>(x, y, mask, alpha, beta, ReferenceKey());
+        Dropout.Backward<double>(dy, mask, dx);
+        Standout.Inference<double>(x, eval, alpha, beta);
+        Close(D(c, "keep_probability"), x.Select(v => Standout.KeepProbability(v, alpha, beta)).ToArray(), "π");
+        Close(D(c, "mask"), mask, "mask");
+        Close(D(c, "y_train"), y, "y");
+        Close(D(c, "dx"), dx, "dx");
+        Close(D(c, "y_eval"), eval, "inference y");
+    }
+
+    [Fact]
+    public void StandoutKeepsEachUnitWithItsProbabilityAndItsTrainingMeanIsTheInferenceOutput()
+    {
+        // Two pre-activation values, N each: the kept fraction of each is a Bernoulli(π) mean, sd √(π(1 − π)/N).
+        const int n = 100_000;
+        double[] x = Enumerable.Range(0, 2 * n).Select(i => i % 2 == 0 ? -1.0 : 2.0).ToArray(), y = new double[x.Length], mask = new double[x.Length], eval = new double[x.Length];
+        Standout.Forward<double>(x, y, mask, 1.5, -0.5, Key);
+        Standout.Inference<double>(x, eval, 1.5, -0.5);
+        foreach (int parity in new[] { 0, 1 })
+        {
+            double pi = Standout.KeepProbability(x[parity], 1.5, -0.5);
+            AssertMean(mask.Where((_, i) => i % 2 == parity).ToArray(), pi, pi * (1 - pi), $"kept fraction at z = {x[parity]}");
+            AssertMean(y.Where((_, i) => i % 2 == parity).Select(v => v / x[parity]).ToArray(), eval[parity] / x[parity], pi * (1 - pi), $"mean output at z = {x[parity]}");
+        }
+    }
+
     private static void AssertMean(double[] values, double mean, double variance, string what)
     {
         double actual = values.Average();

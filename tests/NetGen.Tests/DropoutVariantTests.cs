@@ -10,13 +10,14 @@ namespace NetGen.Tests;
 /// </summary>
 public sealed class DropoutVariantTests
 {
-    public static TheoryData<string> Networks => new() { nameof(GcVanillaDropout), nameof(GcGaussianDropout), nameof(GcDropout2D) };
+    public static TheoryData<string> Networks => new() { nameof(GcVanillaDropout), nameof(GcGaussianDropout), nameof(GcDropout2D), nameof(GcStandout) };
 
     private static INeuralNetwork<int> Create(string name, ulong seed) => name switch
     {
         nameof(GcVanillaDropout) => new GcVanillaDropout(seed),
         nameof(GcGaussianDropout) => new GcGaussianDropout(seed),
         nameof(GcDropout2D) => new GcDropout2D(seed),
+        nameof(GcStandout) => new GcStandout(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -80,5 +81,38 @@ public sealed class DropoutVariantTests
         plain.Predict(x, expected);
         gaussian.Predict(x, actual);
         Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void StandoutScalesEachPreActivationByItsKeepProbabilityAtInference()
+    {
+        // Dense → Standout → ReLU → Dense without bias: the hidden value is ReLU(z)·σ(1.5·z − 0.5), computed here from
+        // the plain network's hidden layer (same parameters) and the last weight.
+        var plain = new PlainReLUNet(3);
+        var standout = new StandoutNet(3);
+        Assert.Equal(plain.Parameters.ToArray(), standout.Parameters.ToArray());
+        (float[] x, _) = GradientCheckTests.Batch(plain, 4, 5);
+        float[] w0 = plain.GetParameter("0.weight").ToArray(), b0 = plain.GetParameter("0.bias").ToArray(), w3 = plain.GetParameter("3.weight").ToArray();
+        float[] actual = new float[4 * 3];
+        standout.Predict(x, actual);
+        for (int r = 0; r < 4; r++)
+        {
+            for (int o = 0; o < 3; o++)
+            {
+                double expected = 0;
+                for (int h = 0; h < 6; h++)
+                {
+                    double z = b0[h];
+                    for (int i = 0; i < 5; i++)
+                    {
+                        z += (double)w0[(h * 5) + i] * x[(r * 5) + i];
+                    }
+
+                    expected += w3[(o * 6) + h] * Math.Max(0, z) * global::NetGen.Kernels.Standout.KeepProbability(z, 1.5, -0.5);
+                }
+
+                Assert.Equal(expected, actual[(r * 3) + o], 1e-5);
+            }
+        }
     }
 }

@@ -28,3 +28,15 @@ public partial class VanillaDropoutNet { }
 [Network(InputSize = 5, BatchSize = 4)]
 [Dense(6), Tanh, GaussianDropout(0.25), Dense(3, Bias = false)]
 public partial class GaussianDropoutNet { }
+
+[Network(InputSize = 4, BatchSize = 3)]
+[Dense(8), Standout(Alpha = 2, Beta = 0.5), Tanh, Dense(3)]
+public partial class GcStandout { }
+
+[Network(InputSize = 5, BatchSize = 4)]
+[Dense(6), Identity, ReLU, Dense(3, Bias = false)]
+public partial class PlainReLUNet { }
+
+[Network(InputSize = 5, BatchSize = 4)]
+[Dense(6), Standout(Alpha = 1.5, Beta = -0.5), ReLU, Dense(3, Bias = false)]
+public partial class StandoutNet { }

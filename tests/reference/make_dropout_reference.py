@@ -17,6 +17,8 @@ as make_reference.py does for nn.Dropout:
   VanillaDropout mask_i = 1 if u_i >= p else 0; y = x * mask (training), y = (1 - p) * x (inference). PyTorch has no
                  such module (nn.Dropout is the inverted form).
   GaussianDropout mask_i = 1 + sqrt(p / (1 - p)) * z_i; y = x * mask (training), y = x (inference). No PyTorch module.
+  Standout       pi_i = sigmoid(alpha * x_i + beta) in float64, mask_i = 1 if u_i < pi_i else 0; y = x * mask
+                 (training), y = x * pi (inference). No PyTorch module (Ba and Frey 2013).
 Every gradient is torch.autograd's in float64 for the given dy (the mask is a constant, as in NetGen's backward).
 x and dy are float32 values from torch.manual_seed(SEED), written as float64. Deterministic.
 """
@@ -100,6 +102,19 @@ def gaussian_case():
             "y_train": flat(y), "y_eval": flat(x), "dx": flat(dx)}
 
 
+def standout_case():
+    alpha, beta, shape = 2.0, -0.5, (4, 7)
+    key = rng_key(SEED, DROPOUT_STREAM, LAYER, STEP)
+    x, dy = inputs(shape, 4)
+    pi = torch.sigmoid(alpha * x + beta)
+    flat_pi = pi.reshape(-1).tolist()
+    mask = torch.tensor([1.0 if rng_uniform(key, i) < flat_pi[i] else 0.0 for i in range(len(flat_pi))],
+                        dtype=torch.float64).view(shape)
+    y, dx = backward(lambda t: t * mask, x, dy)
+    return {"alpha": alpha, "beta": beta, "shape": list(shape), "x": flat(x), "dy": flat(dy), "keep_probability": flat(pi),
+            "mask": flat(mask), "y_train": flat(y), "y_eval": flat(x * pi), "dx": flat(dx)}
+
+
 def main():
     out = {
         "description": "NetGen's masks (CounterRng) fed into PyTorch float64 computations; see make_dropout_reference.py",
@@ -108,6 +123,7 @@ def main():
         "dropout2d": dropout2d_case(),
         "vanilla_dropout": vanilla_case(),
         "gaussian_dropout": gaussian_case(),
+        "standout": standout_case(),
     }
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print("wrote", OUT)

@@ -24,6 +24,7 @@ internal static class LayerCatalog
         new VanillaDropoutEntry(),
         new GaussianDropoutEntry(),
         new Dropout2DEntry(),
+        new StandoutEntry(),
         new Conv2DEntry(),
         new MaxPool2DEntry(),
         new AvgPool2DEntry(),

@@ -48,3 +48,22 @@ public sealed class Dropout2DAttribute : LayerAttribute
     /// <summary>Drop probability of a channel, in [0, 1).</summary>
     public double P { get; }
 }
+
+/// <summary>
+/// Standout (Ba and Frey 2013, "Adaptive dropout for training deep neural networks"): dropout whose keep probability
+/// depends on the unit, computed by a standout network that shares the layer's weights. Place it right after a
+/// <see cref="DenseAttribute"/> or <see cref="Conv2DAttribute"/> and before its activation, so that its input is the
+/// pre-activation z = W·x + b: in training y = z ⊙ m with m_i ~ Bernoulli(π_i), π_i = σ(<see cref="Alpha"/>·z_i +
+/// <see cref="Beta"/>); at inference y = z ⊙ π. With an activation f(0) = 0 after it (ReLU, Tanh, …) the training output
+/// is f(z) ⊙ m, the paper's; with a ReLU-family activation the inference output is f(z) ⊙ π, the paper's too. PyTorch has
+/// no such module.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class StandoutAttribute : LayerAttribute
+{
+    /// <summary>Scale α of the pre-activation in the keep probability σ(α·z + β), finite. Default 1.</summary>
+    public double Alpha { get; set; } = 1.0;
+
+    /// <summary>Offset β of the keep probability's logit, finite. Default 0.</summary>
+    public double Beta { get; set; }
+}

@@ -133,3 +133,56 @@ internal static class DropoutVariants
         }
     }
 }
+
+/// <summary>
+/// Standout (Ba and Frey 2013, "Adaptive dropout for training deep neural networks"), with the standout network's
+/// weights tied to the layer's: for a pre-activation z (the output of the Dense or Conv2D before it), the keep
+/// probability is π_i = σ(α·z_i + β), the mask m_i = 1(u_i &lt; π_i) with u_i = CounterRng.Uniform(key, i), and y = z ⊙ m in
+/// training; y = z ⊙ π at inference. The backward treats the sampled mask as a constant (dx = dy ⊙ m,
+/// <see cref="Dropout.Backward"/>): the gradient does not flow through π.
+/// </summary>
+public static class Standout
+{
+    /// <summary>π_i = 1/(1 + e^{−(α·x_i + β)}) in double; mask[i] = u_i &lt; π_i ? 1 : 0; y = x ⊙ mask</summary>
+    /// <param name="x">Input: the pre-activation z.</param>
+    /// <param name="y">Output (may be <paramref name="x"/> itself).</param>
+    /// <param name="mask">The mask, kept for the backward pass.</param>
+    /// <param name="alpha">Scale α of the pre-activation in the keep probability.</param>
+    /// <param name="beta">Offset β of the keep probability's logit.</param>
+    /// <param name="key">The mask's key.</param>
+    public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> mask, double alpha, double beta, ulong key)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireSameLength(y.Length, x.Length, nameof(y));
+        ThrowHelper.RequireSameLength(mask.Length, x.Length, nameof(mask));
+        for (int i = 0; i < mask.Length; i++)
+        {
+            mask[i] = CounterRng.Uniform(key, (ulong)i) < KeepProbability(double.CreateTruncating(x[i]), alpha, beta) ? T.One : T.Zero;
+        }
+
+        TensorPrimitives.Multiply(x, mask, y);
+    }
+
+    /// <summary>y_i = x_i · σ(α·x_i + β): the expectation of the training output.</summary>
+    /// <param name="x">Input: the pre-activation z.</param>
+    /// <param name="y">Output (may be <paramref name="x"/> itself).</param>
+    /// <param name="alpha">Scale α.</param>
+    /// <param name="beta">Offset β.</param>
+    public static void Inference<T>(ReadOnlySpan<T> x, Span<T> y, double alpha, double beta)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireSameLength(y.Length, x.Length, nameof(y));
+        for (int i = 0; i < x.Length; i++)
+        {
+            double z = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(z * KeepProbability(z, alpha, beta));
+        }
+    }
+
+    /// <summary>σ(α·z + β) = 1/(1 + e^{−(α·z + β)})</summary>
+    /// <param name="z">Pre-activation.</param>
+    /// <param name="alpha">Scale α.</param>
+    /// <param name="beta">Offset β.</param>
+    /// <returns>The keep probability.</returns>
+    public static double KeepProbability(double z, double alpha, double beta) => 1.0 / (1.0 + Math.Exp(-((alpha * z) + beta)));
+}
