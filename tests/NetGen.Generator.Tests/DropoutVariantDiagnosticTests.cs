@@ -36,6 +36,17 @@ public sealed class DropoutVariantDiagnosticTests
     public void NG0211_StandoutArgumentsMustBeFinite(string layer, string span) =>
         Assert.Contains("σ(α·z + β)", Single($"[Network(InputSize = 3)][Dense(4), {layer}, ReLU, Dense(2)] public partial class Net {{ }}", "NG0211", span).GetMessage());
 
+    [Theory]
+    [InlineData("DropConnect(4, 1.0)", "1.0")]
+    [InlineData("DropConnect(0, 0.5)", "0")]
+    [InlineData("DropConnect(4, 0.5, SparseCount = 0, Init = Init.Sparse)", "SparseCount = 0")]
+    public void NG0211_DropConnectArgumentsOutOfRange(string layer, string span) =>
+        Single($"[Network(InputSize = 3)][{layer}, Dense(2)] public partial class Net {{ }}", "NG0211", span);
+
+    [Fact]
+    public void NG0106_DropConnectOnAnImage() =>
+        Assert.Contains("[Flatten]", Single("[Network(InputShape = new[] { 2, 4, 4 })][DropConnect(4, 0.5), Dense(2)] public partial class Net { }", "NG0106", "DropConnect(4, 0.5)").GetMessage());
+
     [Fact]
     public void NG0106_Dropout2DOnAVector() =>
         Assert.Contains("[Dropout]", Single("[Network(InputSize = 3)][Dense(4), Dropout2D(0.5), Dense(2)] public partial class Net { }", "NG0106", "Dropout2D(0.5)").GetMessage());
@@ -44,6 +55,7 @@ public sealed class DropoutVariantDiagnosticTests
     [InlineData("[Network(InputSize = 3)][Dense(4), ReLU, VanillaDropout(0.5), GaussianDropout(0.2), Dense(2)]")]
     [InlineData("[Network(InputSize = 3)][Dense(4), Standout, ReLU, Dense(4), Standout(Alpha = 0.5, Beta = 1), Tanh, Dense(2)]")]
     [InlineData("[Network(InputShape = new[] { 2, 4, 4 })][Conv2D(3, 3), Dropout2D(0.25), Flatten, Dense(2)]")]
+    [InlineData("[Network(InputSize = 3)][DropConnect(4, 0.5, Init = Init.HeNormal, FanMode = FanMode.FanOut), ReLU, DropConnect(3, 0.2, Bias = false), Dense(2)]")]
     public void ValidDeclarationsAreClean(string attributes)
     {
         GeneratorHarness.Result result = GeneratorHarness.Run($"using NetGen;\nnamespace Demo;\n{attributes} public partial class Net {{ }}");

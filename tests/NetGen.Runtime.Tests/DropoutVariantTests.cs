@@ -121,6 +121,49 @@ public sealed class DropoutVariantTests
         }
     }
 
+    [Fact]
+    public void DropConnectMatchesNnLinearWithPerSampleWeightMasks()
+    {
+        JsonElement c = Case("dropconnect");
+        double p = c.GetProperty("p").GetDouble();
+        int batch = c.GetProperty("batch").GetInt32(), inputs = c.GetProperty("inputs").GetInt32(), outputs = c.GetProperty("outputs").GetInt32();
+        double[] x = D(c, "x"), w = D(c, "weight"), bias = D(c, "bias"), dy = D(c, "dy");
+        double[] y = new double[batch * outputs], eval = new double[batch * outputs], dx = new double[x.Length], dw = new double[w.Length], db = new double[outputs];
+        DropConnect.Forward<double>(x, w, bias, y, batch, inputs, outputs, p, ReferenceKey());
+        DropConnect.Backward<double>(dy, x, w, dx, dw, db, batch, inputs, outputs, p, ReferenceKey());
+        Dense.Forward<double>(x, w, bias, eval, batch, inputs, outputs);
+        Close(D(c, "y_train"), y, "y");
+        Close(D(c, "dx"), dx, "dx");
+        Close(D(c, "dweight"), dw, "dW");
+        Close(D(c, "dbias"), db, "db");
+        Close(D(c, "y_eval"), eval, "inference y");
+
+        // Without dx (a first layer): the weight gradient is the same.
+        var dw2 = new double[w.Length];
+        DropConnect.Backward<double>(dy, x, w, default, dw2, default, batch, inputs, outputs, p, ReferenceKey());
+        Assert.Equal(dw, dw2);
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.2)]
+    public void DropConnectKeepsOneMinusPOfTheWeightsPerSampleAndKeepsTheMean(double p)
+    {
+        // W = 1, x = 1, no bias: y[b, o] = Σ_i M_b[o, i], a sum of `inputs` mask values. Over all outputs the mean of
+        // y / inputs is the mean of N = batch·outputs·inputs mask values (E = 1, Var = p/(1 − p)), and y·(1 − p) counts
+        // the kept weights (a Bernoulli(1 − p) mean over N).
+        const int batch = 2000, inputs = 10, outputs = 10;
+        double[] x = Enumerable.Repeat(1.0, batch * inputs).ToArray(), w = Enumerable.Repeat(1.0, outputs * inputs).ToArray(), y = new double[batch * outputs];
+        DropConnect.Forward<double>(x, w, default, y, batch, inputs, outputs, p, Key);
+        double[] perValue = y.Select(v => v / inputs).ToArray();
+        var n = batch * outputs * inputs;
+        Assert.True(Math.Abs(perValue.Average() - 1) <= Z * Math.Sqrt(p / (1 - p) / n), $"mean {perValue.Average()}");
+        double kept = y.Sum(v => v * (1 - p)) / n;
+        Assert.True(Math.Abs(kept - (1 - p)) <= Z * Math.Sqrt(p * (1 - p) / n), $"kept fraction {kept}");
+        // Per-sample masks: identical rows give different outputs.
+        Assert.True(Enumerable.Range(1, batch - 1).Count(b => y[b * outputs] != y[0]) > batch / 2);
+    }
+
     private static void AssertMean(double[] values, double mean, double variance, string what)
     {
         double actual = values.Average();

@@ -10,7 +10,7 @@ namespace NetGen.Tests;
 /// </summary>
 public sealed class DropoutVariantTests
 {
-    public static TheoryData<string> Networks => new() { nameof(GcVanillaDropout), nameof(GcGaussianDropout), nameof(GcDropout2D), nameof(GcStandout) };
+    public static TheoryData<string> Networks => new() { nameof(GcVanillaDropout), nameof(GcGaussianDropout), nameof(GcDropout2D), nameof(GcStandout), nameof(GcDropConnect) };
 
     private static INeuralNetwork<int> Create(string name, ulong seed) => name switch
     {
@@ -18,6 +18,7 @@ public sealed class DropoutVariantTests
         nameof(GcGaussianDropout) => new GcGaussianDropout(seed),
         nameof(GcDropout2D) => new GcDropout2D(seed),
         nameof(GcStandout) => new GcStandout(seed),
+        nameof(GcDropConnect) => new GcDropConnect(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -113,6 +114,23 @@ public sealed class DropoutVariantTests
 
                 Assert.Equal(expected, actual[(r * 3) + o], 1e-5);
             }
+        }
+    }
+
+    [Fact]
+    public void DropConnectIsThePlainDenseAtInferenceAndKeepsNnLinearKeys()
+    {
+        var plain = new PlainDenseNet(3);
+        var dropConnect = new DropConnectNet(3);
+        Assert.Equal(PlainDenseNet.ParameterTable.Select(p => p.Key), DropConnectNet.ParameterTable.Select(p => p.Key));
+        Assert.Equal(plain.Parameters.ToArray(), dropConnect.Parameters.ToArray());
+        (float[] x, _) = GradientCheckTests.Batch(plain, 4, 5);
+        float[] expected = new float[4 * 3], actual = new float[4 * 3];
+        plain.Predict(x, expected);
+        dropConnect.Predict(x, actual);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i], 1e-6);
         }
     }
 }

@@ -40,3 +40,16 @@ public partial class PlainReLUNet { }
 [Network(InputSize = 5, BatchSize = 4)]
 [Dense(6), Standout(Alpha = 1.5, Beta = -0.5), ReLU, Dense(3, Bias = false)]
 public partial class StandoutNet { }
+
+// DropConnect first (no input gradient) and in the middle (input gradient through the masked weights).
+[Network(InputSize = 4, BatchSize = 3)]
+[DropConnect(6, 0.5), Tanh, DropConnect(5, 0.3, Bias = false), Tanh, Dense(3)]
+public partial class GcDropConnect { }
+
+[Network(InputSize = 5, BatchSize = 4)]
+[Dense(6), Tanh, Dense(3, Bias = false)]
+public partial class PlainDenseNet { }
+
+[Network(InputSize = 5, BatchSize = 4)]
+[Dense(6), Tanh, DropConnect(3, 0.5, Bias = false)]
+public partial class DropConnectNet { }

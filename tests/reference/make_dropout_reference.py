@@ -19,6 +19,10 @@ as make_reference.py does for nn.Dropout:
   GaussianDropout mask_i = 1 + sqrt(p / (1 - p)) * z_i; y = x * mask (training), y = x (inference). No PyTorch module.
   Standout       pi_i = sigmoid(alpha * x_i + beta) in float64, mask_i = 1 if u_i < pi_i else 0; y = x * mask
                  (training), y = x * pi (inference). No PyTorch module (Ba and Frey 2013).
+  DropConnect    per-sample weight masks M[b, o, i] = 1/(1 - p) if u_{(b*O + o)*I + i} >= p else 0;
+                 y[b] = F.linear(x[b], W * M[b], bias) (training), F.linear(x, W, bias) (inference): nn.Linear's
+                 functional form with NetGen's masks (Wan et al. 2013; PyTorch has no DropConnect module). Gradients
+                 of x, W and bias from torch.autograd.
 Every gradient is torch.autograd's in float64 for the given dy (the mask is a constant, as in NetGen's backward).
 x and dy are float32 values from torch.manual_seed(SEED), written as float64. Deterministic.
 """
@@ -115,6 +119,25 @@ def standout_case():
             "mask": flat(mask), "y_train": flat(y), "y_eval": flat(x * pi), "dx": flat(dx)}
 
 
+def dropconnect_case():
+    p, batch, inputs_, outputs = 0.4, 3, 5, 4
+    key = rng_key(SEED, DROPOUT_STREAM, LAYER, STEP)
+    n = batch * outputs * inputs_
+    mask = torch.tensor([1 / (1 - p) if rng_uniform(key, j) >= p else 0.0 for j in range(n)],
+                        dtype=torch.float64).view(batch, outputs, inputs_)
+    torch.manual_seed(SEED + 5)
+    linear = torch.nn.Linear(inputs_, outputs)
+    w = linear.weight.detach().to(torch.float64).clone().requires_grad_(True)
+    b = linear.bias.detach().to(torch.float64).clone().requires_grad_(True)
+    x = torch.randn(batch, inputs_, dtype=torch.float32).to(torch.float64).requires_grad_(True)
+    dy = torch.randn(batch, outputs, dtype=torch.float32).to(torch.float64)
+    y = torch.stack([F.linear(x[r], w * mask[r], b) for r in range(batch)])
+    y.backward(dy)
+    return {"p": p, "batch": batch, "inputs": inputs_, "outputs": outputs, "x": flat(x), "weight": flat(w),
+            "bias": flat(b), "dy": flat(dy), "mask": flat(mask), "y_train": flat(y),
+            "y_eval": flat(F.linear(x, w, b)), "dx": flat(x.grad), "dweight": flat(w.grad), "dbias": flat(b.grad)}
+
+
 def main():
     out = {
         "description": "NetGen's masks (CounterRng) fed into PyTorch float64 computations; see make_dropout_reference.py",
@@ -124,6 +147,7 @@ def main():
         "vanilla_dropout": vanilla_case(),
         "gaussian_dropout": gaussian_case(),
         "standout": standout_case(),
+        "dropconnect": dropconnect_case(),
     }
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print("wrote", OUT)

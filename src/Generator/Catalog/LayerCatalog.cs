@@ -25,6 +25,7 @@ internal static class LayerCatalog
         new GaussianDropoutEntry(),
         new Dropout2DEntry(),
         new StandoutEntry(),
+        new DropConnectEntry(),
         new Conv2DEntry(),
         new MaxPool2DEntry(),
         new AvgPool2DEntry(),

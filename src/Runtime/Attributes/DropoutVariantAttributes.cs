@@ -67,3 +67,52 @@ public sealed class StandoutAttribute : LayerAttribute
     /// <summary>Offset β of the keep probability's logit, finite. Default 0.</summary>
     public double Beta { get; set; }
 }
+
+/// <summary>
+/// A fully connected layer with DropConnect (Wan et al. 2013): <see cref="DenseAttribute"/>'s y = x·Wᵀ + b and its
+/// parameters (state_dict keys N.weight, N.bias as <c>nn.Linear</c>), but in training every sample draws its own mask
+/// over the <b>weights</b>: each weight is dropped with probability <see cref="P"/> and the kept ones are scaled by
+/// 1/(1 − p), y_b = (W ⊙ M_b)·x_b + b. At inference the layer is the plain Dense. The per-sample masks cost
+/// batch·units·inputs random draws per pass and rule out the GEMM, so it is much slower than [Dense]; they are recomputed
+/// in the backward pass, not stored.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DropConnectAttribute : LayerAttribute
+{
+    /// <summary>Creates a DropConnect layer with <paramref name="units"/> outputs dropping each weight with probability <paramref name="p"/>.</summary>
+    public DropConnectAttribute(int units, double p)
+    {
+        Units = units;
+        P = p;
+    }
+
+    /// <summary>Number of outputs, &gt; 0.</summary>
+    public int Units { get; }
+
+    /// <summary>Probability of dropping a weight, in [0, 1).</summary>
+    public double P { get; }
+
+    /// <summary>Whether the layer has a bias vector (never dropped). Default true.</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Weight initialisation, as <see cref="DenseAttribute.Init"/>.</summary>
+    public Init Init { get; set; } = Init.Auto;
+
+    /// <summary>Constant the bias starts at. Default 0.</summary>
+    public double BiasInit { get; set; }
+
+    /// <summary>As <see cref="DenseAttribute.FanMode"/>.</summary>
+    public FanMode FanMode { get; set; }
+
+    /// <summary>As <see cref="DenseAttribute.InitValue"/>.</summary>
+    public double InitValue { get; set; }
+
+    /// <summary>As <see cref="DenseAttribute.SparseCount"/>.</summary>
+    public int SparseCount { get; set; } = 10;
+
+    /// <summary>As <see cref="DenseAttribute.SparseStd"/>.</summary>
+    public double SparseStd { get; set; } = 0.01;
+
+    /// <summary>As <see cref="DenseAttribute.InitGain"/>.</summary>
+    public double InitGain { get; set; } = 1.0;
+}
