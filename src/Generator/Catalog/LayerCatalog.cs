@@ -29,6 +29,8 @@ internal static class LayerCatalog
         new BatchNorm1DEntry(),
         new BatchNorm2DEntry(),
         new LayerNormEntry(),
+        new LocalResponseNormEntry(),
+        new MaxoutEntry(),
         new ResidualEntry(),
     };
 
