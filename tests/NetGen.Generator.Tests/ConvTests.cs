@@ -111,6 +111,10 @@ public sealed class ConvTests
     }
 
     [Fact]
+    public void AHugeDilationIsAWindowErrorNotAnOverflow() =>
+        Assert.Contains("is less than 1", Single(Net("Conv2D(4, 3, Dilation = int.MaxValue)"), "NG0105", DiagnosticSeverity.Error, "Dilation = int.MaxValue").GetMessage());
+
+    [Fact]
     public void NG0105_PerAxisStrideThatDoesNotTile()
     {
         string message = Single(Net("Conv2D(4, 3, StrideWidth = 2)"), "NG0105", DiagnosticSeverity.Error, "StrideWidth = 2").GetMessage();
