@@ -111,10 +111,75 @@ public sealed class ConvTests
     }
 
     [Fact]
+    public void AHugeDilationIsAWindowErrorNotAnOverflow() =>
+        Assert.Contains("is less than 1", Single(Net("Conv2D(4, 3, Dilation = int.MaxValue)"), "NG0105", DiagnosticSeverity.Error, "Dilation = int.MaxValue").GetMessage());
+
+    [Fact]
     public void NG0105_PerAxisStrideThatDoesNotTile()
     {
         string message = Single(Net("Conv2D(4, 3, StrideWidth = 2)"), "NG0105", DiagnosticSeverity.Error, "StrideWidth = 2").GetMessage();
         Assert.Contains("output width = (8 − 3 + 0)/2 + 1 = 3.5", message);
         Assert.Contains("Use StrideWidth = 1 or Padding = 1.", message);
+    }
+}
+
+/// <summary>Local response normalisation and maxout: their diagnostics and the comments they generate.</summary>
+public sealed class LrnMaxoutTests
+{
+    private static Diagnostic Single(string source, string id, string spanText)
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\nnamespace Demo;\n" + source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        FileLinePositionSpan position = diagnostic.Location.GetLineSpan();
+        SyntaxTree tree = result.Output.SyntaxTrees.Single(t => t.FilePath == position.Path);
+        Assert.Equal(spanText, tree.GetText().ToString(diagnostic.Location.SourceSpan));
+        Assert.Single(result.Sources);
+        Assert.Empty(result.CompilationProblems);
+        return diagnostic;
+    }
+
+    [Fact]
+    public void NG0112_MaxoutPiecesThatDoNotDivideTheChannels()
+    {
+        string message = Single("[Network(InputShape = new[] { 2, 6, 6 })][Conv2D(5, 3), Maxout(2), Flatten, Dense(2)] public partial class Net { }", "NG0112", "2").GetMessage();
+        Assert.Contains("receives [5, 4, 4], whose channel count 5 is not a multiple of 2", message);
+        Assert.Contains("e.g. [Conv2D(4, …), Maxout(2)]", message);
+        Assert.Contains("feature count 7", Single("[Network(InputSize = 3)][Dense(7), Maxout(3), Dense(2)] public partial class Net { }", "NG0112", "3").GetMessage());
+    }
+
+    [Theory]
+    [InlineData("Maxout(1)", "1", "Pieces")]
+    [InlineData("LocalResponseNorm(0)", "0", "Size")]
+    [InlineData("LocalResponseNorm(Alpha = -1)", "Alpha = -1", "Alpha")]
+    [InlineData("LocalResponseNorm(Beta = double.NaN)", "Beta = double.NaN", "Beta")]
+    [InlineData("LocalResponseNorm(K = 0)", "K = 0", "K")]
+    public void NG0211_ArgumentsOutOfRange(string layer, string span, string argument) =>
+        Assert.Contains(argument + " = ", Single($"[Network(InputShape = new[] {{ 4, 6, 6 }})][Conv2D(4, 3), {layer}, Flatten, Dense(2)] public partial class Net {{ }}", "NG0211", span).GetMessage());
+
+    [Fact]
+    public void NG0106_LocalResponseNormOnAVector() =>
+        Assert.Contains("Put it after a Conv2D", Single("[Network(InputSize = 4)][Dense(4), LocalResponseNorm, Dense(2)] public partial class Net { }", "NG0106", "LocalResponseNorm").GetMessage());
+
+    [Fact]
+    public void TheSummaryNamesThePyTorchEquivalents()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using NetGen;
+            namespace Demo;
+            [Network(InputShape = new[] { 2, 6, 6 })]
+            [Conv2D(8, 3, Padding = 1), LocalResponseNorm, LocalResponseNorm(4, Alpha = 0.5, Beta = 0.6, K = 2), Maxout(2), Flatten, Dense(12), Maxout(3), Dense(2)]
+            public partial class Net { }
+            """);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.CompilationProblems);
+        string source = result.Source();
+        Assert.Contains("nn.LocalResponseNorm(5)", source);
+        Assert.Contains("nn.LocalResponseNorm(4, alpha=0.5, beta=0.6, k=2)", source);
+        Assert.Contains("x.view(B, 4, 2, 6, 6).max(dim=2).values", source);
+        Assert.Contains("x.view(B, 4, 3).max(dim=2).values", source);
+        Assert.Contains("global::NetGen.Kernels.Maxout.Backward<T>(", source);
+        Assert.Contains("global::NetGen.Kernels.LocalResponseNorm.Backward<T>(", source);
     }
 }

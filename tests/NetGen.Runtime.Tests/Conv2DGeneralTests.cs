@@ -92,6 +92,44 @@ public class Conv2DGeneralTests
         Assert.Equal("g", e.ParamName);
     }
 
+    [Theory]
+    [InlineData(32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32, 4)] // depthwise, large planes: the GEMMs split
+    [InlineData(16, 12, 12, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 3)]  // grouped and dilated
+    public void Results_DoNotDependOnTheThreadCount(int c, int h, int w, int o, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups, int batch)
+    {
+        // Holding the worker pool forces every GEMM onto this thread; releasing it lets them split. Bit for bit.
+        var g = new Conv2DGeneralGeometry(c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups);
+        float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
+        float[] b = TestUtil.Random<float>(o, 3), dy = TestUtil.Random<float>(batch * g.OutputLength, 4);
+        (float[] Y, float[] Dx, float[] Dw, float[] Db) Run()
+        {
+            float[] y = new float[batch * g.OutputLength], dx = new float[x.Length], dwt = new float[wt.Length], db = new float[o];
+            Conv2DGeneral.Forward<float>(x, wt, b, y, batch, g, fuseReLU: true);
+            Conv2DGeneral.Backward<float>(dy, x, wt, dx, dwt, db, batch, g);
+            return (y, dx, dwt, db);
+        }
+
+        Conv2DTests.HoldWorkers();
+        (float[] Y, float[] Dx, float[] Dw, float[] Db) serial;
+        try
+        {
+            serial = Run();
+        }
+        finally
+        {
+            Workers.RunAndRelease(new Conv2DTests.Nothing(), 1);
+        }
+
+        for (int repeat = 0; repeat < 3; repeat++)
+        {
+            var parallel = Run();
+            Assert.Equal(serial.Y, parallel.Y);
+            Assert.Equal(serial.Dx, parallel.Dx);
+            Assert.Equal(serial.Dw, parallel.Dw);
+            Assert.Equal(serial.Db, parallel.Db);
+        }
+    }
+
     [Fact]
     public void ForwardAndBackward_DoNotAllocate()
     {

@@ -12,7 +12,7 @@ public sealed class ConvReferenceTests
 {
     private const double Tolerance = 1e-5;
 
-    public static TheoryData<string> Cases => new() { "conv_general_adam", "chw_acts_momentum" };
+    public static TheoryData<string> Cases => new() { "conv_general_adam", "chw_acts_momentum", "lrn_momentum", "maxout_adam" };
 
     private static INeuralNetwork<int> Create(string name, ulong seed) => name switch
     {
@@ -20,6 +20,10 @@ public sealed class ConvReferenceTests
         "chw_acts_momentum" => new ChwActsMomentum(seed),
         nameof(GcConvGeneral) => new GcConvGeneral(seed),
         nameof(GcPReLUChannels) => new GcPReLUChannels(seed),
+        "lrn_momentum" => new LrnMomentum(seed),
+        "maxout_adam" => new MaxoutAdam(seed),
+        nameof(GcLocalResponseNorm) => new GcLocalResponseNorm(seed),
+        nameof(GcMaxout) => new GcMaxout(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -69,6 +73,9 @@ public sealed class ConvReferenceTests
         Assert.Equal(new[] { 8, 4, 3, 2 }, ConvGeneralAdam.ParameterTable.Single(p => p.Key == "0.weight").Shape.ToArray());
         Assert.Equal(new[] { 3 }, ChwActsMomentum.ParameterTable.Single(p => p.Key == "5.weight").Shape.ToArray());
         Assert.Equal(new[] { 1 }, ChwActsMomentum.ParameterTable.Single(p => p.Key == "7.weight").Shape.ToArray());
+        // Maxout has no parameters and keeps its index: Linear(36, 18) is 4.*, Linear(6, 3) is 6.*.
+        Assert.Equal(new[] { "0.weight", "0.bias", "4.weight", "4.bias", "6.weight", "6.bias" }, MaxoutAdam.ParameterTable.Select(p => p.Key).ToArray());
+        Assert.Equal(new[] { 18, 36 }, MaxoutAdam.ParameterTable.Single(p => p.Key == "4.weight").Shape.ToArray());
     }
 
     /// <summary>1e-7, except for the 10-layer stack of every activation, held to the deep-network threshold 1e-5 (as
@@ -80,6 +87,9 @@ public sealed class ConvReferenceTests
     [Theory]
     [InlineData(nameof(GcConvGeneral))]
     [InlineData(nameof(GcPReLUChannels))]
+    [InlineData(nameof(GcLocalResponseNorm))]
+    [InlineData(nameof(GcMaxout))]
+    [InlineData("lrn_momentum")]
     [InlineData("conv_general_adam")]
     [InlineData("chw_acts_momentum")]
     public void AnalyticGradientsMatchCenteredDifferences(string name)

@@ -21,6 +21,15 @@ public partial class ConvGeneralAdam { }
 [Flatten, Dense(5), PReLU(NumParameters = 5), Dense(3)]
 public partial class ChwActsMomentum { }
 
+[Network(InputShape = new[] { 3, 5, 5 }, BatchSize = 4, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 1e-3)]
+[Conv2D(6, 3, Padding = 1), ReLU, LocalResponseNorm]
+[Conv2D(4, 3, Padding = 1), LocalResponseNorm(4, Alpha = 0.5, Beta = 0.6, K = 2), Tanh, Flatten, Dense(3)]
+public partial class LrnMomentum { }
+
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 4, Optimizer = Optimizer.Adam, LearningRate = 0.01, WeightDecay = 1e-3)]
+[Conv2D(8, 3, Padding = 1), Maxout(2), MaxPool2D(2), Flatten, Dense(18), Maxout(3), Dense(3)]
+public partial class MaxoutAdam { }
+
 // ── Gradient-check networks ────────────────────────────────────────────────────────────────────────────────────
 // Smooth activations only (no kink within h of a checked point): depthwise with 'same' padding, a grouped dilated
 // convolution without bias, a rectangular kernel with per-axis stride and padding.
@@ -34,3 +43,14 @@ public partial class GcConvGeneral { }
 [Network(InputShape = new[] { 2, 4, 4 }, BatchSize = 3)]
 [Conv2D(3, 3, Padding = 1), PReLU(NumParameters = 3), Flatten, Dense(4), PReLU(NumParameters = 4), Dense(3)]
 public partial class GcPReLUChannels { }
+
+// Local response normalisation with an odd and an even window, strong enough (α = 0.5 and 1) to matter.
+[Network(InputShape = new[] { 5, 4, 4 }, BatchSize = 3)]
+[Conv2D(6, 3, Padding = 1), Tanh, LocalResponseNorm(3, Alpha = 0.5, Beta = 0.75, K = 1.5)]
+[Conv2D(4, 3, Padding = 1), LocalResponseNorm(4, Alpha = 1, Beta = 0.5, K = 2), Flatten, Dense(3)]
+public partial class GcLocalResponseNorm { }
+
+// Maxout after a convolution (2 pieces per channel) and after a Dense (3 pieces per unit).
+[Network(InputShape = new[] { 2, 4, 4 }, BatchSize = 3)]
+[Conv2D(6, 3, Padding = 1), Maxout(2), Flatten, Dense(12), Maxout(3), Dense(3)]
+public partial class GcMaxout { }

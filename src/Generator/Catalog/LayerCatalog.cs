@@ -35,6 +35,8 @@ internal static class LayerCatalog
         new BatchNorm1DEntry(),
         new BatchNorm2DEntry(),
         new LayerNormEntry(),
+        new LocalResponseNormEntry(),
+        new MaxoutEntry(),
         new ResidualEntry(),
         new StochasticDepthEntry(), // planned by ResidualEntry; no attribute of its own
     };

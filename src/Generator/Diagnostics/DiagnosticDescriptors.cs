@@ -91,6 +91,10 @@ internal static class DiagnosticDescriptors
         "NG0111", Shapes, "PReLU slopes do not match the channels",
         "PReLU layer '{0}' of {1} has NumParameters = {2} but receives {3}, whose {4} is {5}; no code is generated. Use NumParameters = 1 (one shared slope) or {5} (one per {4}), as nn.PReLU(num_parameters).");
 
+    public static readonly DiagnosticDescriptor MaxoutPiecesDoNotDivide = Error(
+        "NG0112", Shapes, "Maxout pieces do not divide the input",
+        "Maxout layer '{0}' of {1} takes the maximum over groups of Pieces = {2} but receives {3}, whose {4} {5} is not a multiple of {2}; no code is generated. Make the layer before produce k × units, e.g. {6}.");
+
     public static readonly DiagnosticDescriptor UnitsNotPositive = Error(
         "NG0201", Values, "Dense units must be positive",
         "Dense layer '{0}' of {1} has {2} units; no code is generated. Use a unit count > 0.");

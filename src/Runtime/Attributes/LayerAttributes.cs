@@ -365,6 +365,52 @@ public sealed class LayerNormAttribute : LayerAttribute
     public bool Affine { get; set; } = true;
 }
 
+/// <summary>
+/// Local response normalisation across channels (Krizhevsky, Sutskever and Hinton, 2012), PyTorch's
+/// <c>nn.LocalResponseNorm(size, alpha, beta, k)</c> on an image [C, H, W]: at each position,
+/// y_c = x_c / (k + (α/n)·Σ_{c' = c − ⌊n/2⌋}^{c + ⌊(n − 1)/2⌋} x_{c'}²)^β with n = <see cref="Size"/> and the channels
+/// outside [0, C) counted as 0. No parameters, the same in training and inference.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LocalResponseNormAttribute : LayerAttribute
+{
+    /// <summary>Creates a local response normalisation over 5 neighbouring channels.</summary>
+    public LocalResponseNormAttribute() { }
+
+    /// <summary>Creates a local response normalisation over <paramref name="size"/> neighbouring channels.</summary>
+    public LocalResponseNormAttribute(int size) => Size = size;
+
+    /// <summary>n, the channels each sum covers (the channel itself included), ≥ 1. Default 5.</summary>
+    public int Size { get; } = 5;
+
+    /// <summary>α, the scale of the sum of squares (divided by n, as PyTorch), finite ≥ 0. Default 1e-4.</summary>
+    public double Alpha { get; set; } = 1e-4;
+
+    /// <summary>β, the exponent, finite ≥ 0. Default 0.75.</summary>
+    public double Beta { get; set; } = 0.75;
+
+    /// <summary>k, the additive constant, finite &gt; 0. Default 1 (AlexNet used 2).</summary>
+    public double K { get; set; } = 1.0;
+}
+
+/// <summary>
+/// Maxout (Goodfellow et al., 2013): the layer before produces <see cref="Pieces"/> = k values per unit and Maxout keeps
+/// their maximum, y[u, …] = max_{j &lt; k} x[u·k + j, …] over the first dimension of a sample (the features of a vector,
+/// the channels of a C×H×W image, at each position). So <c>[Dense(k·units), Maxout(k)]</c> is
+/// f(x) = max_j (w_jᵀx + b_j) per unit, and <c>[Conv2D(k·O, …), Maxout(k)]</c> keeps O channels. PyTorch:
+/// <c>x.view(B, C/k, k, …).max(dim=2).values</c> after the <c>nn.Linear</c> or <c>nn.Conv2d</c>; no parameters, so the
+/// <c>state_dict</c> is that of the layers around it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxoutAttribute : LayerAttribute
+{
+    /// <summary>Creates a maxout over groups of <paramref name="pieces"/> consecutive values.</summary>
+    public MaxoutAttribute(int pieces) => Pieces = pieces;
+
+    /// <summary>k, the linear pieces per unit, ≥ 2, dividing the first dimension of the input (NG0112).</summary>
+    public int Pieces { get; }
+}
+
 /// <summary>Flatten, PyTorch's <c>nn.Flatten()</c>: [C, H, W] becomes C·H·W features (channel-major). No copy is made.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class FlattenAttribute : LayerAttribute { }

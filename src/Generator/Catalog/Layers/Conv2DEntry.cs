@@ -122,12 +122,15 @@ internal sealed class Conv2DEntry : LayerEntry
         int kw = a.Has("KernelWidth") ? a.Int("KernelWidth", 0) : a.Int("Kernel", 0);
         int s = a.Int("Stride", 1), p = a.Int("Padding", 0), d = a.Int("Dilation", 1);
         bool same = p == SamePadding;
-        int ph = a.Has("PaddingHeight") ? a.Int("PaddingHeight", 0) : same ? d * (kh - 1) / 2 : p;
-        int pw = a.Has("PaddingWidth") ? a.Int("PaddingWidth", 0) : same ? d * (kw - 1) / 2 : p;
+        int ph = a.Has("PaddingHeight") ? a.Int("PaddingHeight", 0) : same ? SamePad(kh, d) : p;
+        int pw = a.Has("PaddingWidth") ? a.Int("PaddingWidth", 0) : same ? SamePad(kw, d) : p;
         return new ConvArgs(a.Int("OutChannels", 0), kh, kw, a.Int("StrideHeight", s), a.Int("StrideWidth", s), ph, pw, d, a.Int("Groups", 1), same && !a.Has("PaddingHeight") && !a.Has("PaddingWidth"));
     }
 
-    private static int Effective(int k, int d) => (d * (k - 1)) + 1;
+    /// <summary>D·(k − 1)/2, 0 for arguments NG0211 rejects, never overflowing.</summary>
+    private static int SamePad(int k, int d) => k < 1 || d < 1 ? 0 : (int)Math.Min((long)d * (k - 1) / 2, int.MaxValue / 4);
+
+    private static int Effective(int k, int d) => (int)Math.Min(((long)d * (k - 1)) + 1, int.MaxValue / 4);
 
     public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
     {

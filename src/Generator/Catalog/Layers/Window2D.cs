@@ -20,7 +20,7 @@ internal static class Window2D
     public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes, int dilation = 1, string strideName = "Stride", string paddingName = "Padding")
     {
         int taps = f;
-        f = (dilation * (f - 1)) + 1;
+        f = (int)System.Math.Min(((long)dilation * (f - 1)) + 1, int.MaxValue / 4); // a huge dilation cannot overflow
         int span = n - f + (2 * p);
         string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1" + (dilation == 1 ? string.Empty : $" with the dilated window {I(f)} = {I(dilation)}·({I(taps)} − 1) + 1");
         if (span < 0)
