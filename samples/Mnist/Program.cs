@@ -8,8 +8,9 @@ using Samples.Mnist;
 // (--model cnn-bn) or an MLP (--model mlp). --augment trains on random crops (zero padding 2, no flip: a mirrored digit
 // is another symbol); the test set is never augmented.
 //   dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--seed S] [--data DIR]
-// Data: --data DIR, else $NETGEN_MNIST_DIR, else ../shared/data/mnist beside the repository root (the folder holding
-// NetGen.sln). Without the files it says where to put them and trains on a small synthetic set instead.
+// Data: --data DIR, else $NETGEN_MNIST_DIR, else data/mnist in or above the working directory or the program, or in a
+// folder beside one of those (Mnist.TryFindDirectory). Without the files it says where to put them and trains on a
+// small synthetic set instead.
 string model = "cnn";
 string? dataDirectory = null;
 int? epochsOption = null;
@@ -133,28 +134,12 @@ static double TestAccuracy(INeuralNetwork net, InMemoryDataset test, float[] sco
     return (double)correct / test.Count;
 }
 
-// $NETGEN_MNIST_DIR, else ../shared/data/mnist relative to the nearest folder above the working directory or the
-// program that holds NetGen.sln, else ../shared/data/mnist relative to the working directory.
-static string DefaultDataDirectory()
-{
-    string? fromEnvironment = Environment.GetEnvironmentVariable(Mnist.EnvironmentVariable);
-    if (!string.IsNullOrEmpty(fromEnvironment))
-    {
-        return fromEnvironment;
-    }
-
-    foreach (string start in (ReadOnlySpan<string>)[Environment.CurrentDirectory, AppContext.BaseDirectory])
-    {
-        for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "NetGen.sln")))
-            {
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "mnist"));
-            }
-        }
-    }
-    return Path.GetFullPath(Path.Combine("..", "shared", "data", "mnist"));
-}
+// $NETGEN_MNIST_DIR, else data/mnist found from the working directory, else from the program (Mnist.TryFindDirectory);
+// else data/mnist under the working directory, which is where the message then asks for the files.
+static string DefaultDataDirectory() =>
+    Mnist.TryFindDirectory(out string? found, Environment.CurrentDirectory) || Mnist.TryFindDirectory(out found)
+        ? found
+        : Path.GetFullPath(Path.Combine("data", "mnist"));
 
 static MnistDataset LoadOrSynthesize(string directory, ulong seed)
 {

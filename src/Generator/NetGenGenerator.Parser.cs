@@ -37,6 +37,87 @@ public sealed partial class NetGenGenerator
             }
         }
 
+        /// <summary>Syntax only: a class with an attribute whose name is written like a layer attribute's.</summary>
+        public static bool MayCarryLayers(SyntaxNode node)
+        {
+            if (node is not ClassDeclarationSyntax { AttributeLists.Count: > 0 } declaration)
+            {
+                return false;
+            }
+
+            foreach (AttributeListSyntax list in declaration.AttributeLists)
+            {
+                foreach (AttributeSyntax attribute in list.Attributes)
+                {
+                    string simple = attribute.Name switch
+                    {
+                        QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+                        AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+                        SimpleNameSyntax n => n.Identifier.ValueText,
+                        _ => string.Empty,
+                    };
+                    if (LayerCatalog.MayBeLayerAttribute(simple))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// NG0008: this declaration of a class carries a layer attribute, and no declaration of the class carries
+        /// [Network] or [Block]. Reported once per declaration, on its first layer attribute. Null when all is well (or
+        /// on an internal failure: this check must never stop the generator).
+        /// </summary>
+        public static DiagnosticInfo? LayersWithoutNetwork(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var declaration = (ClassDeclarationSyntax)context.Node;
+                if (context.SemanticModel.GetDeclaredSymbol(declaration, cancellationToken) is not INamedTypeSymbol symbol)
+                {
+                    return null;
+                }
+
+                AttributeData? first = null;
+                foreach (AttributeData attribute in symbol.GetAttributes())
+                {
+                    if (attribute.AttributeClass is not { TypeKind: not TypeKind.Error } attributeClass)
+                    {
+                        continue;
+                    }
+
+                    string name = attributeClass.ToDisplayString();
+                    if (name == KnownTypeNames.NetworkAttribute || name == KnownTypeNames.BlockAttribute)
+                    {
+                        return null;
+                    }
+
+                    if (first is null && LayerCatalog.ForAttribute(name) is not null &&
+                        attribute.ApplicationSyntaxReference is { } reference &&
+                        reference.SyntaxTree == declaration.SyntaxTree && declaration.Span.Contains(reference.Span))
+                    {
+                        first = attribute;
+                    }
+                }
+
+                if (first is null)
+                {
+                    return null;
+                }
+
+                string shown = first.AttributeClass!.Name;
+                shown = shown.EndsWith("Attribute", StringComparison.Ordinal) ? shown.Substring(0, shown.Length - "Attribute".Length) : shown;
+                return DiagnosticInfo.Create(DiagnosticDescriptors.LayersWithoutNetwork, LocationInfo.From(first.ApplicationSyntaxReference!.GetSyntax(cancellationToken)), symbol.Name, shown);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
         /// <summary>A [Block] class: its layers, read as a network's are, keyed by the fully qualified type name that
         /// <c>typeof</c> arguments carry.</summary>
         public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

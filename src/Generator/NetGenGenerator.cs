@@ -49,6 +49,18 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
             }
         });
 
+        // Layer attributes on a class with neither [Network] nor [Block] (NG0008): otherwise ignored in silence, leaving the
+        // user with compiler errors at the call sites. Only classes with attribute lists reach the semantic check, and the
+        // result is a plain equatable value.
+        IncrementalValuesProvider<DiagnosticInfo> orphanLayers = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                predicate: static (node, _) => Parser.MayCarryLayers(node),
+                transform: static (ctx, ct) => Parser.LayersWithoutNetwork(ctx, ct))
+            .Where(static info => info is not null)
+            .Select(static (info, _) => info!)
+            .WithTrackingName(TrackingNames.OrphanLayers);
+        context.RegisterSourceOutput(orphanLayers, static (spc, info) => spc.ReportDiagnostic(info.ToDiagnostic()));
+
         // 3. Plan: graph, shapes, state, liveness and wiring checks. The result pairs a Plan (no locations, so moving code
         //    around does not change it) with the diagnostics of both stages.
         IncrementalValuesProvider<PlanResult> planned = parsed

@@ -8,4 +8,5 @@ public static class TrackingNames
     public const string Plan = nameof(Plan);
     public const string Source = nameof(Source);
     public const string Diagnostics = nameof(Diagnostics);
+    public const string OrphanLayers = nameof(OrphanLayers);
 }

@@ -126,6 +126,26 @@ public sealed class DiagnosticTests
         Assert.Contains("A → B → A", Single("[Block][Residual(typeof(B))] public class A { } [Block][Residual(typeof(A))] public class B { } [Network(InputSize = 4)][Residual(typeof(A)), Dense(2)] public partial class Net { }", "NG0007", DiagnosticSeverity.Error, "typeof(A)").GetMessage());
 
     [Fact]
+    public void NG0008_LayerAttributesOnAClassWithoutNetwork()
+    {
+        string message = Single("[Dense(10), ReLU]\n[Dense(2)] public partial class Net { }", "NG0008", DiagnosticSeverity.Error, "Dense(10)", expectSource: false).GetMessage();
+        Assert.Contains("'Net'", message);
+        Assert.Contains("[Dense]", message);
+        Assert.Contains("nothing is generated", message);
+        Assert.Contains("Add [Network(", message);
+    }
+
+    [Fact]
+    public void NG0008_IsNotReportedForABlockNorForLayersOnAnotherDeclarationOfANetwork()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(
+            "using NetGen;\nnamespace Demo;\n[Block][Dense(4), ReLU] public class B { }\n[Network(InputSize = 4)] public partial class Net { }\n[Residual(typeof(B)), Dense(2)] public partial class Net { }\n[System.Serializable] public class Plain { }");
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.Sources);
+        Assert.Empty(result.CompilationProblems);
+    }
+
+    [Fact]
     public void NG0105_ConvolutionThatDoesNotTileTheInput()
     {
         string message = Single("[Network(InputShape = new[] { 1, 7, 7 })][Conv2D(2, 3, Stride = 3), Flatten, Dense(2)] public partial class Net { }", "NG0105", DiagnosticSeverity.Error, "Stride = 3").GetMessage();

@@ -5,11 +5,11 @@
 namespace Demo.Broken
 {
     // 'Broken' has errors (see the NG diagnostics); every member below throws.
-    // NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; no code is generated. Use a unit count > 0.
+    // NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; the network's generated members throw until this is fixed. Use a unit count > 0.
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "{version}")]
     partial class Broken : global::NetGen.INeuralNetwork<int>
     {
-        private const string ErrorMessage = "NetGen generated no code for 'Broken' because its declaration has errors: NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; no code is generated. Use a unit count > 0.";
+        private const string ErrorMessage = "NetGen generated only members that throw for 'Broken' because its declaration has errors: NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; the network's generated members throw until this is fixed. Use a unit count > 0.";
         /// <summary>Not available: the declaration has errors.</summary>
         public const int InputSize = 4;
         /// <summary>Not available: the declaration has errors.</summary>

@@ -4,40 +4,24 @@ using NetGen.Data;
 
 namespace NetGen.Runtime.Tests;
 
-/// <summary>A fact that runs only when the MNIST files can be found.</summary>
+/// <summary>A fact that runs only when the MNIST files can be found; otherwise the runner reports it skipped, with why (in
+/// the display name too: <c>dotnet test</c> at its default verbosity prints the names of skipped tests, not the reasons).</summary>
 public sealed class MnistFactAttribute : FactAttribute
 {
-    public MnistFactAttribute()
+    public MnistFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         if (MnistLocator.Directory is null)
         {
-            Skip = $"MNIST not found: set {Mnist.EnvironmentVariable} or put the four IDX files in ../shared/data/mnist next to the folder holding NetGen.sln.";
+            Skip = $"MNIST not found: set {Mnist.EnvironmentVariable} to a folder holding the four IDX files, or put them in data/mnist inside the clone or in a folder beside it.";
+            DisplayName = test + " (skipped: " + Skip + ")";
         }
     }
 }
 
 internal static class MnistLocator
 {
-    /// <summary>$NETGEN_MNIST_DIR, else ../shared/data/mnist beside the folder that holds NetGen.sln.</summary>
-    public static string? Directory { get; } = Find();
-
-    private static string? Find()
-    {
-        string? fromEnvironment = Environment.GetEnvironmentVariable(Mnist.EnvironmentVariable);
-        if (!string.IsNullOrEmpty(fromEnvironment))
-        {
-            return System.IO.Directory.Exists(fromEnvironment) ? fromEnvironment : null;
-        }
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "NetGen.sln")))
-            {
-                string candidate = Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "data", "mnist"));
-                return System.IO.Directory.Exists(candidate) ? candidate : null;
-            }
-        }
-        return null;
-    }
+    /// <summary>As <see cref="Mnist.TryFindDirectory"/> finds it from the test binaries.</summary>
+    public static string? Directory { get; } = Mnist.TryFindDirectory(out string? directory) ? directory : null;
 }
 
 public sealed class DataTests : IDisposable
@@ -183,24 +167,32 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
-    public void Mnist_TryFindDirectory_WalksUpToSharedDataMnist()
+    public void Mnist_TryFindDirectory_FindsDataMnistInAnAncestorOrInAFolderBesideOne()
     {
         if (Environment.GetEnvironmentVariable(Mnist.EnvironmentVariable) is not null)
         {
             return; // the environment variable takes precedence over the upward search
         }
 
+        // A data folder beside the clone: root/store/data/mnist, searched from root/clone/tests/bin.
         string root = Path.Combine(_directory, "root");
-        string mnist = Path.Combine(root, "shared", "data", "mnist");
-        string deep = Path.Combine(root, "main", "tests", "bin");
-        Directory.CreateDirectory(mnist);
+        string beside = Path.Combine(root, "store", "data", "mnist");
+        string deep = Path.Combine(root, "clone", "tests", "bin");
+        Directory.CreateDirectory(beside);
         Directory.CreateDirectory(deep);
         Mnist.TryFindDirectory(out string? before, deep);
-        Assert.NotEqual(mnist, before); // the folder exists but holds no training images yet
+        Assert.NotEqual(beside, before); // the folder exists but holds no training images yet
 
-        File.WriteAllBytes(Path.Combine(mnist, "train-images-idx3-ubyte.gz"), []);
+        File.WriteAllBytes(Path.Combine(beside, "train-images-idx3-ubyte.gz"), []);
         Assert.True(Mnist.TryFindDirectory(out string? found, deep));
-        Assert.Equal(mnist, found);
+        Assert.Equal(beside, found);
+
+        // data/mnist in an ancestor (inside the clone) comes first.
+        string inside = Path.Combine(root, "clone", "data", "mnist");
+        Directory.CreateDirectory(inside);
+        File.WriteAllBytes(Path.Combine(inside, "train-images-idx3-ubyte"), []);
+        Assert.True(Mnist.TryFindDirectory(out found, deep));
+        Assert.Equal(inside, found);
     }
 
     [MnistFact]

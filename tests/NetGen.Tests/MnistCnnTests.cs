@@ -30,16 +30,10 @@ namespace NetGen.Tests
 
         public MnistCnnTests(ITestOutputHelper output) => _output = output;
 
-        [Fact]
+        [MnistFact]
         public void SmallCnnLearnsFromThirtyThousandImagesInOneEpoch()
         {
-            string? directory = TestPaths.Mnist();
-            if (directory is null)
-            {
-                // xunit 2 has no dynamic skip: say why in the output and return.
-                _output.WriteLine("SKIPPED: MNIST not found (set NETGEN_MNIST_DIR or put the IDX files in ../shared/data/mnist).");
-                return;
-            }
+            string directory = TestPaths.Mnist()!;
 
             MnistDataset mnist = Mnist.Load(directory);
             var train = new InMemoryDataset(Normalized(mnist.TrainImages, TrainRows), mnist.TrainLabels[..TrainRows], Mnist.ImageSize);

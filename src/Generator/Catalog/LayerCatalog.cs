@@ -52,6 +52,28 @@ internal static class LayerCatalog
 
     public static LayerEntry? ForAttribute(string attributeName) => ByAttribute.TryGetValue(attributeName, out LayerEntry? entry) ? entry : null;
 
+    /// <summary>The names a layer attribute can be written with in source ("Dense", "DenseAttribute"): a syntax-only
+    /// filter, before any binding, for the check of layer attributes on a class without [Network] (NG0008).</summary>
+    private static readonly HashSet<string> SimpleNames = SimpleNamesOf(All);
+
+    public static bool MayBeLayerAttribute(string simpleName) => SimpleNames.Contains(simpleName);
+
+    private static HashSet<string> SimpleNamesOf(LayerEntry[] entries)
+    {
+        var names = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (LayerEntry e in entries)
+        {
+            string full = e.AttributeName.Substring(e.AttributeName.LastIndexOf('.') + 1);
+            names.Add(full);
+            if (full.EndsWith("Attribute", System.StringComparison.Ordinal))
+            {
+                names.Add(full.Substring(0, full.Length - "Attribute".Length));
+            }
+        }
+
+        return names;
+    }
+
     internal static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     internal static string I(long value) => value.ToString(CultureInfo.InvariantCulture);

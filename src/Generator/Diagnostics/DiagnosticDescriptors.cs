@@ -29,159 +29,163 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DuplicateLayerName = Error(
         "NG0004", Declaration, "Duplicate layer name",
-        "Layer name '{0}' is used by layers {1} and {2} of {3}; names identify layers in summaries and errors. Give each layer a unique Name.");
+        "Layer name '{0}' is used by layers {1} and {2} of {3}; names identify layers in summaries and errors, so the network's generated members throw until this is fixed. Give each layer a unique Name.");
 
     public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
         "NG0005", Declaration, "Unknown enum value",
-        "{0} value {1} of {2} is not a defined member of NetGen.{0}; no code is generated. Use one of: {3}.");
+        "{0} value {1} of {2} is not a defined member of NetGen.{0}; the network's generated members throw until this is fixed. Use one of: {3}.");
 
     public static readonly DiagnosticDescriptor UnknownBlock = Error(
         "NG0006", Declaration, "Residual block type is not a [Block]",
-        "Residual layer '{0}' of {1} uses '{2}', which is not a class marked [Block]; no code is generated. Add [Block] and the block's layer attributes to '{2}'.");
+        "Residual layer '{0}' of {1} uses '{2}', which is not a class marked [Block]; the network's generated members throw until this is fixed. Add [Block] and the block's layer attributes to '{2}'.");
 
     public static readonly DiagnosticDescriptor BlockCycle = Error(
         "NG0007", Declaration, "Block contains itself",
-        "Block '{0}' used by network '{1}' contains itself ({2}); no code is generated. Remove the Residual layer that closes the cycle.");
+        "Block '{0}' used by network '{1}' contains itself ({2}); the network's generated members throw until this is fixed. Remove the Residual layer that closes the cycle.");
+
+    public static readonly DiagnosticDescriptor LayersWithoutNetwork = Error(
+        "NG0008", Declaration, "Layer attributes on a class without [Network]",
+        "Class '{0}' carries the layer attribute [{1}] but neither [Network] nor [Block], so nothing is generated for it (calls to its constructor, Predict or TrainStep fail with compiler errors). Add [Network(InputSize = …)] to '{0}', or [Block] if it is a residual block used by another network.");
 
     public static readonly DiagnosticDescriptor NoLayers = Error(
         "NG0101", Shapes, "Network has no layers",
-        "Network '{0}' declares no layers; no code is generated. Add layer attributes such as [Dense(10)] after [Network].");
+        "Network '{0}' declares no layers; the network's generated members throw until this is fixed. Add layer attributes such as [Dense(10)] after [Network].");
 
     public static readonly DiagnosticDescriptor MissingInputSize = Error(
         "NG0102", Shapes, "Input shape missing or not positive",
-        "Network '{0}' has input shape {1}; the first layer's shape cannot be computed and no code is generated. Set InputSize to the number of input features (> 0), or InputShape to C×H×W for images (e.g. new[] {{ 1, 28, 28 }}), every dimension > 0.");
+        "Network '{0}' has input shape {1}; the first layer's shape cannot be computed, so the network's generated members throw until this is fixed. Set InputSize to the number of input features (> 0), or InputShape to C×H×W for images (e.g. new[] {{ 1, 28, 28 }}), every dimension > 0.");
 
     public static readonly DiagnosticDescriptor TooFewClasses = Error(
         "NG0103", Shapes, "Classification loss needs at least two outputs",
-        "Network '{0}' ends with {1} output(s) but loss '{2}' classifies among at least 2 classes; no code is generated. End the network with a Dense layer of 2 or more units.");
+        "Network '{0}' ends with {1} output(s) but loss '{2}' classifies among at least 2 classes; the network's generated members throw until this is fixed. End the network with a Dense layer of 2 or more units.");
 
     public static readonly DiagnosticDescriptor NetworkTooLarge = Error(
         "NG0104", Shapes, "Network too large",
-        "Network '{0}' is too large: {1} would take {2} elements in one array, more than the {3} a .NET array holds; no code is generated. {4}");
+        "Network '{0}' is too large: {1} would take {2} elements in one array, more than the {3} a .NET array holds; the network's generated members throw until this is fixed. {4}");
 
     public static readonly DiagnosticDescriptor OutputSizeNotWhole = Error(
         "NG0105", Shapes, "Window does not tile the input",
-        "{0} layer '{1}' of {2}: output {3} = {4}; no code is generated. {5}");
+        "{0} layer '{1}' of {2}: output {3} = {4}; the network's generated members throw until this is fixed. {5}");
 
     public static readonly DiagnosticDescriptor WrongInputRank = Error(
         "NG0106", Shapes, "Layer receives a tensor of the wrong rank",
-        "{0} layer '{1}' of {2} receives a {3} tensor but takes {4}; no code is generated. {5}");
+        "{0} layer '{1}' of {2} receives a {3} tensor but takes {4}; the network's generated members throw until this is fixed. {5}");
 
     public static readonly DiagnosticDescriptor ResidualCannotProject = Error(
         "NG0107", Shapes, "Residual block changes the shape in a way no shortcut can follow",
-        "Residual layer '{0}' of {1}: block '{2}' maps {3} to {4}, which no 1×1 convolution shortcut can produce ({5}); no code is generated. Make the block keep its input's shape, or change only its channels and divide its height and width by a whole stride.");
+        "Residual layer '{0}' of {1}: block '{2}' maps {3} to {4}, which no 1×1 convolution shortcut can produce ({5}); the network's generated members throw until this is fixed. Make the block keep its input's shape, or change only its channels and divide its height and width by a whole stride.");
 
     public static readonly DiagnosticDescriptor BlockHasNoLayers = Error(
         "NG0108", Shapes, "Block has no layers",
-        "Block '{0}' used by network '{1}' declares no layers; no code is generated. Add layer attributes such as [Conv2D(16, 3, Padding = 1)] to '{0}'.");
+        "Block '{0}' used by network '{1}' declares no layers; the network's generated members throw until this is fixed. Add layer attributes such as [Conv2D(16, 3, Padding = 1)] to '{0}'.");
 
     public static readonly DiagnosticDescriptor FractionalPoolTooLarge = Error(
         "NG0120", Shapes, "Fractional pooling output does not fit its input",
-        "FractionalMaxPool2D layer '{0}' of {1}: {2}; no code is generated. {3}");
+        "FractionalMaxPool2D layer '{0}' of {1}: {2}; the network's generated members throw until this is fixed. {3}");
 
     public static readonly DiagnosticDescriptor InputShapeConflict = Error(
         "NG0109", Shapes, "InputSize and InputShape disagree",
-        "Network '{0}' sets InputSize = {1} and InputShape = {2} ({3} features); no code is generated. Set only one of them.");
+        "Network '{0}' sets InputSize = {1} and InputShape = {2} ({3} features); the network's generated members throw until this is fixed. Set only one of them.");
 
     public static readonly DiagnosticDescriptor ChannelsNotDivisibleByGroups = Error(
         "NG0110", Shapes, "Convolution groups do not divide the input channels",
-        "Conv2D layer '{0}' of {1} receives {2} channels, which do not split into Groups = {3} equal groups; no code is generated. Use Groups = {4}, or change the channels of the layer before.");
+        "Conv2D layer '{0}' of {1} receives {2} channels, which do not split into Groups = {3} equal groups; the network's generated members throw until this is fixed. Use Groups = {4}, or change the channels of the layer before.");
 
     public static readonly DiagnosticDescriptor PReLUParametersDoNotMatch = Error(
         "NG0111", Shapes, "PReLU slopes do not match the channels",
-        "PReLU layer '{0}' of {1} has NumParameters = {2} but receives {3}, whose {4} is {5}; no code is generated. Use NumParameters = 1 (one shared slope) or {5} (one per {4}), as nn.PReLU(num_parameters).");
+        "PReLU layer '{0}' of {1} has NumParameters = {2} but receives {3}, whose {4} is {5}; the network's generated members throw until this is fixed. Use NumParameters = 1 (one shared slope) or {5} (one per {4}), as nn.PReLU(num_parameters).");
 
     public static readonly DiagnosticDescriptor MaxoutPiecesDoNotDivide = Error(
         "NG0112", Shapes, "Maxout pieces do not divide the input",
-        "Maxout layer '{0}' of {1} takes the maximum over groups of Pieces = {2} but receives {3}, whose {4} {5} is not a multiple of {2}; no code is generated. Make the layer before produce k × units, e.g. {6}.");
+        "Maxout layer '{0}' of {1} takes the maximum over groups of Pieces = {2} but receives {3}, whose {4} {5} is not a multiple of {2}; the network's generated members throw until this is fixed. Make the layer before produce k × units, e.g. {6}.");
 
     public static readonly DiagnosticDescriptor UnitsNotPositive = Error(
         "NG0201", Values, "Dense units must be positive",
-        "Dense layer '{0}' of {1} has {2} units; no code is generated. Use a unit count > 0.");
+        "Dense layer '{0}' of {1} has {2} units; the network's generated members throw until this is fixed. Use a unit count > 0.");
 
     public static readonly DiagnosticDescriptor DropoutOutOfRange = Error(
         "NG0202", Values, "Dropout probability out of range",
-        "Dropout layer '{0}' of {1} has p = {2}; p is the probability of dropping a value (PyTorch's convention) and must be in [0, 1). No code is generated. Use e.g. 0.5.");
+        "Dropout layer '{0}' of {1} has p = {2}; p is the probability of dropping a value (PyTorch's convention) and must be in [0, 1). The network's generated members throw until this is fixed. Use e.g. 0.5.");
 
     public static readonly DiagnosticDescriptor LearningRateNotPositive = Error(
         "NG0203", Values, "Learning rate must be positive",
-        "LearningRate of network '{0}' is {1}; training would not move or would diverge. No code is generated. Use a learning rate > 0, e.g. 0.01.");
+        "LearningRate of network '{0}' is {1}; training would not move or would diverge. The network's generated members throw until this is fixed. Use a learning rate > 0, e.g. 0.01.");
 
     public static readonly DiagnosticDescriptor NegativeWeightDecay = Error(
         "NG0204", Values, "Weight decay must not be negative",
-        "WeightDecay of network '{0}' is {1}; a negative L2 strength rewards large weights. No code is generated. Use 0 (off) or a positive value such as 1e-4.");
+        "WeightDecay of network '{0}' is {1}; a negative L2 strength rewards large weights. The network's generated members throw until this is fixed. Use 0 (off) or a positive value such as 1e-4.");
 
     public static readonly DiagnosticDescriptor MomentumOutOfRange = Error(
         "NG0205", Values, "Momentum out of range",
-        "Momentum of network '{0}' is {1}; it must be in [0, 1) or the velocity grows without bound. No code is generated. Use e.g. 0.9.");
+        "Momentum of network '{0}' is {1}; it must be in [0, 1) or the velocity grows without bound. The network's generated members throw until this is fixed. Use e.g. 0.9.");
 
     public static readonly DiagnosticDescriptor BetaOutOfRange = Error(
         "NG0206", Values, "Adam beta out of range",
-        "{1} of network '{0}' is {2}; Adam's moment decay rates must be in [0, 1). No code is generated. Use the defaults Beta1 = 0.9, Beta2 = 0.999.");
+        "{1} of network '{0}' is {2}; Adam's moment decay rates must be in [0, 1). The network's generated members throw until this is fixed. Use the defaults Beta1 = 0.9, Beta2 = 0.999.");
 
     public static readonly DiagnosticDescriptor EpsilonNotPositive = Error(
         "NG0207", Values, "Epsilon must be positive",
-        "Epsilon of network '{0}' is {1}; Adam, RMSProp and AdaGrad divide by a square root + ε, which can be 0. No code is generated. Use e.g. 1e-8.");
+        "Epsilon of network '{0}' is {1}; Adam, RMSProp and AdaGrad divide by a square root + ε, which can be 0. The network's generated members throw until this is fixed. Use e.g. 1e-8.");
 
     public static readonly DiagnosticDescriptor AlphaOutOfRange = Error(
         "NG0210", Values, "RMSProp alpha out of range",
-        "Alpha of network '{0}' is {1}; RMSProp's smoothing constant must be in [0, 1) (at 1 the average never moves from 0). No code is generated. Use the default 0.99.");
+        "Alpha of network '{0}' is {1}; RMSProp's smoothing constant must be in [0, 1) (at 1 the average never moves from 0). The network's generated members throw until this is fixed. Use the default 0.99.");
 
     public static readonly DiagnosticDescriptor BatchSizeNotPositive = Error(
         "NG0208", Values, "Batch size must be positive",
-        "BatchSize of network '{0}' is {1}; the activation arena is sized for it. No code is generated. Use the largest batch you will pass, e.g. 64.");
+        "BatchSize of network '{0}' is {1}; the activation arena is sized for it. The network's generated members throw until this is fixed. Use the largest batch you will pass, e.g. 64.");
 
     public static readonly DiagnosticDescriptor ActivationArgumentOutOfRange = Error(
         "NG0209", Values, "Activation parameter out of range",
-        "{0} layer '{1}' of {2} has {3} = {4}; {5}. No code is generated.");
+        "{0} layer '{1}' of {2} has {3} = {4}; {5}. The network's generated members throw until this is fixed.");
 
     public static readonly DiagnosticDescriptor LayerArgumentOutOfRange = Error(
         "NG0211", Values, "Layer argument out of range",
-        "{0} layer '{1}' of {2} has {3} = {4}; {5}. No code is generated.");
+        "{0} layer '{1}' of {2} has {3} = {4}; {5}. The network's generated members throw until this is fixed.");
 
     public static readonly DiagnosticDescriptor MarginNotPositive = Error(
         "NG0212", Values, "Hinge margin must be positive",
-        "Margin of network '{0}' is {1}; the hinge losses ask the correct class to beat every other by Δ > 0 (at 0 a constant output costs nothing). No code is generated. Use e.g. 1 (the default).");
+        "Margin of network '{0}' is {1}; the hinge losses ask the correct class to beat every other by Δ > 0 (at 0 a constant output costs nothing). The network's generated members throw until this is fixed. Use e.g. 1 (the default).");
 
     public static readonly DiagnosticDescriptor DecoupledWeightDecayOutOfRange = Error(
         "NG0214", Values, "Decoupled weight decay must not be negative",
-        "DecoupledWeightDecay of network '{0}' is {1}; AdamW multiplies the weights by 1 − lr·λ, and a negative or infinite λ makes them grow or vanish. No code is generated. Use 0 (off) or a positive value such as 0.01 (the default).");
+        "DecoupledWeightDecay of network '{0}' is {1}; AdamW multiplies the weights by 1 − lr·λ, and a negative or infinite λ makes them grow or vanish. The network's generated members throw until this is fixed. Use 0 (off) or a positive value such as 0.01 (the default).");
 
     public static readonly DiagnosticDescriptor RhoOutOfRange = Error(
         "NG0215", Values, "AdaDelta rho out of range",
-        "Rho of network '{0}' is {1}; AdaDelta's decay of its running averages must be in [0, 1) (at 1 they never move from 0). No code is generated. Use the default 0.9.");
+        "Rho of network '{0}' is {1}; AdaDelta's decay of its running averages must be in [0, 1) (at 1 they never move from 0). The network's generated members throw until this is fixed. Use the default 0.9.");
 
     public static readonly DiagnosticDescriptor DeltaNotPositive = Error(
         "NG0213", Values, "Huber delta must be positive",
-        "Delta of network '{0}' is {1}; the Huber loss is quadratic within δ and linear beyond, and needs δ > 0. No code is generated. Use e.g. 1 (the default, PyTorch's).");
+        "Delta of network '{0}' is {1}; the Huber loss is quadratic within δ and linear beyond, and needs δ > 0. The network's generated members throw until this is fixed. Use e.g. 1 (the default, PyTorch's).");
 
     public static readonly DiagnosticDescriptor StochasticDepthOutOfRange = Error(
         "NG0250", Values, "Stochastic depth out of range",
-        "StochasticDepth of network '{0}' is {1}; it is the drop probability p_L of the last residual block (block l of L drops its branch with l/L · p_L) and must be in [0, 1) (at 1 the last block would never train). No code is generated. Use e.g. 0.2, or 0.5 as Huang et al. for a 110-layer ResNet.");
+        "StochasticDepth of network '{0}' is {1}; it is the drop probability p_L of the last residual block (block l of L drops its branch with l/L · p_L) and must be in [0, 1) (at 1 the last block would never train). The network's generated members throw until this is fixed. Use e.g. 0.2, or 0.5 as Huang et al. for a 110-layer ResNet.");
 
     public static readonly DiagnosticDescriptor DropProbabilityOutOfRange = Error(
         "NG0251", Values, "Residual drop probability out of range",
-        "Residual layer '{0}' of {1} has DropProbability = {2}; it is the probability of dropping the block's branch for a sample during training (stochastic depth) and must be in [0, 1) (at 1 the branch would never train). No code is generated. Use e.g. 0.1, or 0 to turn stochastic depth off for this block.");
+        "Residual layer '{0}' of {1} has DropProbability = {2}; it is the probability of dropping the block's branch for a sample during training (stochastic depth) and must be in [0, 1) (at 1 the branch would never train). The network's generated members throw until this is fixed. Use e.g. 0.1, or 0 to turn stochastic depth off for this block.");
 
     public static readonly DiagnosticDescriptor FractionalPoolArgumentOutOfRange = Error(
         "NG0252", Values, "Fractional pooling argument out of range",
-        "FractionalMaxPool2D layer '{0}' of {1} has {2} = {3}; {4}. No code is generated.");
+        "FractionalMaxPool2D layer '{0}' of {1} has {2} = {3}; {4}. The network's generated members throw until this is fixed.");
 
     public static readonly DiagnosticDescriptor FractionalPoolOutputUnspecified = Error(
         "NG0253", Values, "Fractional pooling needs exactly one output argument",
-        "FractionalMaxPool2D layer '{0}' of {1} {2}; the output is set by exactly one of OutputRatio (a fraction of the input in (0, 1), e.g. 0.7) and OutputSize (rows and columns, e.g. 5), as PyTorch's output_ratio and output_size. No code is generated.");
+        "FractionalMaxPool2D layer '{0}' of {1} {2}; the output is set by exactly one of OutputRatio (a fraction of the input in (0, 1), e.g. 0.7) and OutputSize (rows and columns, e.g. 5), as PyTorch's output_ratio and output_size. The network's generated members throw until this is fixed.");
 
     public static readonly DiagnosticDescriptor LabelSmoothingOutOfRange = Error(
         "NG0220", Values, "Label smoothing out of range",
-        "LabelSmoothing of network '{0}' is {1}; ε must lie in [0, 1) (the target is (1 − ε)·onehot + ε/C, and at ε = 1 it no longer depends on the label). No code is generated. Use e.g. 0.1.");
+        "LabelSmoothing of network '{0}' is {1}; ε must lie in [0, 1) (the target is (1 − ε)·onehot + ε/C, and at ε = 1 it no longer depends on the label). The network's generated members throw until this is fixed. Use e.g. 0.1.");
 
     public static readonly DiagnosticDescriptor RegularizationNegative = Error(
         "NG0221", Values, "Regularisation strength must be finite and non-negative",
-        "{0} of {1} is {2}; a negative strength rewards large weights. No code is generated. Use 0 (off) or a positive value such as 1e-4.");
+        "{0} of {1} is {2}; a negative strength rewards large weights. The network's generated members throw until this is fixed. Use 0 (off) or a positive value such as 1e-4.");
 
     public static readonly DiagnosticDescriptor MaxNormNegative = Error(
         "NG0222", Values, "Max-norm must be finite and non-negative",
-        "MaxNorm of {0} is {1}; the constraint ‖w‖₂ ≤ c needs c > 0 (0 turns it off). No code is generated. Use e.g. 3 or 4.");
+        "MaxNorm of {0} is {1}; the constraint ‖w‖₂ ≤ c needs c > 0 (0 turns it off). The network's generated members throw until this is fixed. Use e.g. 3 or 4.");
 
     public static readonly DiagnosticDescriptor RegularizeBiasWithoutBias = Warning(
         "NG0304", Advice, "RegularizeBias on a layer without a bias",
@@ -189,11 +193,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor SamePaddingNotPossible = Error(
         "NG0240", Values, "Same padding is not possible",
-        "Conv2D layer '{0}' of {1} has Padding = Conv2DAttribute.Same but {2}. No code is generated. Use an odd kernel (3, 5, 7) at stride 1, or write the padding as a number.");
+        "Conv2D layer '{0}' of {1} has Padding = Conv2DAttribute.Same but {2}. The network's generated members throw until this is fixed. Use an odd kernel (3, 5, 7) at stride 1, or write the padding as a number.");
 
     public static readonly DiagnosticDescriptor OutChannelsNotDivisibleByGroups = Error(
         "NG0241", Values, "Convolution groups do not divide the output channels",
-        "Conv2D layer '{0}' of {1} has {2} output channels, which do not split into Groups = {3} equal groups (each group has as many filters); no code is generated. Use a multiple of {3} output channels, or other Groups.");
+        "Conv2D layer '{0}' of {1} has {2} output channels, which do not split into Groups = {3} equal groups (each group has as many filters); the network's generated members throw until this is fixed. Use a multiple of {3} output channels, or other Groups.");
 
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",
@@ -213,7 +217,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InternalError = new(
         "NG9001", "NetGen internal error",
-        "NetGen failed while generating '{0}': {1}. Please report this with the declaration that caused it.",
+        "NetGen failed while generating '{0}': {1}. Nothing is generated for it. Please report this with the declaration that caused it.",
         Internal, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>

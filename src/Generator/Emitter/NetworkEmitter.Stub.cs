@@ -13,7 +13,7 @@ internal static partial class NetworkEmitter
         string name = plan.ClassName;
         string target = Catalog.LossCatalog.TryGet(plan.Training.Loss) is { Target: Catalog.TargetKind.Dense } ? "float" : "int";
         string targets = target == "int" ? "labels" : "targets";
-        string message = Literal($"NetGen generated no code for '{name}' because its declaration has errors: " + string.Join(" ", plan.Errors));
+        string message = Literal($"NetGen generated only members that throw for '{name}' because its declaration has errors: " + string.Join(" ", plan.Errors));
         w.WriteLine($"// '{name}' has errors (see the NG diagnostics); every member below throws.");
         foreach (string error in plan.Errors)
         {

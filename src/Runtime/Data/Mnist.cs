@@ -84,8 +84,9 @@ public static class Mnist
 
     /// <summary>
     /// Looks for a directory with the MNIST files: first <c>$NETGEN_MNIST_DIR</c>, then, walking up from
-    /// <paramref name="startDirectory"/> (default: <see cref="AppContext.BaseDirectory"/>), <c>shared/data/mnist</c>
-    /// and <c>data/mnist</c> under each ancestor.
+    /// <paramref name="startDirectory"/> (default: <see cref="AppContext.BaseDirectory"/>), <c>data/mnist</c> under each
+    /// ancestor, then <c>data/mnist</c> under each ancestor's subfolders (a data folder kept beside a clone rather than
+    /// in it), in ordinal order. The file-system root's subfolders are not searched.
     /// </summary>
     /// <param name="directory">The directory found, or <see langword="null"/>.</param>
     /// <param name="startDirectory">Where the upward search starts.</param>
@@ -101,9 +102,21 @@ public static class Mnist
 
         for (DirectoryInfo? current = new(startDirectory ?? AppContext.BaseDirectory); current is not null; current = current.Parent)
         {
-            foreach (string relative in (ReadOnlySpan<string>)["shared/data/mnist", "data/mnist"])
+            string candidate = Path.Combine(current.FullName, "data", "mnist");
+            if (HasFiles(candidate))
             {
-                string candidate = Path.Combine(current.FullName, relative);
+                directory = candidate;
+                return true;
+            }
+
+            if (current.Parent is null)
+            {
+                break;
+            }
+
+            foreach (string sibling in Subfolders(current.FullName))
+            {
+                candidate = Path.Combine(sibling, "data", "mnist");
                 if (HasFiles(candidate))
                 {
                     directory = candidate;
@@ -114,6 +127,20 @@ public static class Mnist
 
         directory = null;
         return false;
+    }
+
+    private static string[] Subfolders(string directory)
+    {
+        try
+        {
+            string[] folders = Directory.GetDirectories(directory);
+            Array.Sort(folders, StringComparer.Ordinal);
+            return folders;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
     }
 
     private static bool HasFiles(string directory) =>
