@@ -162,6 +162,7 @@ internal static partial class NetworkEmitter
         EmitConstants(w, cpu);
         w.WriteLine();
         EmitApi(w, cpu);
+        EmitOnnxExport(w, cpu);
         w.WriteLine();
         EmitCore(w, cpu);
         w.CloseBrace();
