@@ -447,6 +447,54 @@ namespace Demo.Mobile
             p.Slice(L9_Bias, 10).Fill((float)0);
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 8, 16, 16], output "output" float32
+        /// [batch, 10] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("SeparableNet", "0.1.0", new int[] { 8, 16, 16 }, new int[] { 10 });
+            // [0] dw: Conv2D 3×3 pad 1 depthwise (groups 8) 8×16×16 → 8×16×16
+            g.Initializer("0.weight", new long[] { 8, 1, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 72)); // 0.weight [8, 1, 3, 3]
+            g.Node("Conv", "/0/Conv", new string[] { "input", "0.weight" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 8));
+            // [1] relu_1: ReLU [8, 16, 16]
+            g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+            // [2] pw: Conv2D 1×1 8×16×16 → 16×16×16
+            g.Initializer("2.weight", new long[] { 16, 8, 1, 1 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Weight, 128)); // 2.weight [16, 8, 1, 1]
+            g.Initializer("2.bias", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Bias, 16)); // 2.bias [16]
+            g.Node("Conv", "/2/Conv", new string[] { "/1/output", "2.weight", "2.bias" }, "/2/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [3] relu_3: ReLU [16, 16, 16]
+            g.Node("Relu", "/3/Relu", new string[] { "/2/output" }, "/3/output");
+            // [4] atrous: Conv2D 3×3 pad 2 dilation 2 16×16×16 → 16×16×16
+            g.Initializer("4.weight", new long[] { 16, 16, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Weight, 2304)); // 4.weight [16, 16, 3, 3]
+            g.Initializer("4.bias", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Bias, 16)); // 4.bias [16]
+            g.Node("Conv", "/4/Conv", new string[] { "/3/output", "4.weight", "4.bias" }, "/4/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 2, 2, 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 2, 2), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [5] relu_5: ReLU [16, 16, 16]
+            g.Node("Relu", "/5/Relu", new string[] { "/4/output" }, "/5/output");
+            // [6] tall: Conv2D 3×1 stride 2×1 pad 1×0 16×16×16 → 4×8×16
+            g.Initializer("6.weight", new long[] { 4, 16, 3, 1 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Weight, 192)); // 6.weight [4, 16, 3, 1]
+            g.Initializer("6.bias", new long[] { 4 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Bias, 4)); // 6.bias [4]
+            g.Node("Conv", "/6/Conv", new string[] { "/5/output", "6.weight", "6.bias" }, "/6/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 1), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 0, 1, 0), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [7] tanh_7: Tanh [4, 8, 16]
+            g.Node("Tanh", "/7/Tanh", new string[] { "/6/output" }, "/7/output");
+            // [8] gap_8: GlobalAvgPool2D 4×8×16 → 4
+            g.Node("GlobalAveragePool", "/8/GlobalAveragePool", new string[] { "/7/output" }, "/8/GlobalAveragePool_output_0");
+            g.Node("Flatten", "/8/Flatten_1", new string[] { "/8/GlobalAveragePool_output_0" }, "/8/output", global::NetGen.Onnx.OnnxAttribute.Int("axis", 1));
+            // [9] dense_9: Dense 4 → 10
+            g.Initializer("9.weight", new long[] { 10, 4 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Weight, 40)); // 9.weight [10, 4]
+            g.Initializer("9.bias", new long[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Bias, 10)); // 9.bias [10]
+            g.Node("Gemm", "/9/Gemm", new string[] { "/8/output", "9.weight", "9.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {

@@ -498,6 +498,73 @@ namespace Demo.Activations
             p.Slice(L15_Bias, 3).Fill((float)0);
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 5], output "output" float32
+        /// [batch, 3] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("EveryActivation", "0.1.0", new int[] { 5 }, new int[] { 3 });
+            // [0] dense_0: Dense 5 → 6
+            g.Initializer("0.weight", new long[] { 6, 5 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 30)); // 0.weight [6, 5]
+            g.Initializer("0.bias", new long[] { 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 6)); // 0.bias [6]
+            g.Node("Gemm", "/0/Gemm", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [1] relu_1: ReLU [6]
+            g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+            // [2] dense_2: Dense 6 → 6
+            g.Initializer("2.weight", new long[] { 6, 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Weight, 36)); // 2.weight [6, 6]
+            g.Initializer("2.bias", new long[] { 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Bias, 6)); // 2.bias [6]
+            g.Node("Gemm", "/2/Gemm", new string[] { "/1/output", "2.weight", "2.bias" }, "/2/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [3] leaky_relu_3: LeakyReLU [6]
+            g.Node("LeakyRelu", "/3/LeakyRelu", new string[] { "/2/output" }, "/3/output", global::NetGen.Onnx.OnnxAttribute.Float("alpha", 0.01f));
+            // [4] dense_4: Dense 6 → 6
+            g.Initializer("4.weight", new long[] { 6, 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Weight, 36)); // 4.weight [6, 6]
+            g.Initializer("4.bias", new long[] { 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Bias, 6)); // 4.bias [6]
+            g.Node("Gemm", "/4/Gemm", new string[] { "/3/output", "4.weight", "4.bias" }, "/4/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [5] prelu_5: PReLU [6]
+            g.Initializer("5.weight", new long[] { 1 }, new global::System.ReadOnlySpan<float>(_core.Params, L5_Weight, 1)); // 5.weight [1]
+            g.Node("PRelu", "/5/PRelu", new string[] { "/4/output", "5.weight" }, "/5/output");
+            // [6] dense_6: Dense 6 → 6
+            g.Initializer("6.weight", new long[] { 6, 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Weight, 36)); // 6.weight [6, 6]
+            g.Initializer("6.bias", new long[] { 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Bias, 6)); // 6.bias [6]
+            g.Node("Gemm", "/6/Gemm", new string[] { "/5/output", "6.weight", "6.bias" }, "/6/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [7] sigmoid_7: Sigmoid [6]
+            g.Node("Sigmoid", "/7/Sigmoid", new string[] { "/6/output" }, "/7/output");
+            // [8] dense_8: Dense 6 → 6
+            g.Initializer("8.weight", new long[] { 6, 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L8_Weight, 36)); // 8.weight [6, 6]
+            g.Initializer("8.bias", new long[] { 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L8_Bias, 6)); // 8.bias [6]
+            g.Node("Gemm", "/8/Gemm", new string[] { "/7/output", "8.weight", "8.bias" }, "/8/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [9] tanh_9: Tanh [6]
+            g.Node("Tanh", "/9/Tanh", new string[] { "/8/output" }, "/9/output");
+            // [10] dense_10: Dense 6 → 6
+            g.Initializer("10.weight", new long[] { 6, 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L10_Weight, 36)); // 10.weight [6, 6]
+            g.Initializer("10.bias", new long[] { 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L10_Bias, 6)); // 10.bias [6]
+            g.Node("Gemm", "/10/Gemm", new string[] { "/9/output", "10.weight", "10.bias" }, "/10/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [11] elu_11: ELU [6]
+            g.Node("Elu", "/11/Elu", new string[] { "/10/output" }, "/11/output", global::NetGen.Onnx.OnnxAttribute.Float("alpha", 0.5f));
+            // [12] dense_12: Dense 6 → 6
+            g.Initializer("12.weight", new long[] { 6, 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L12_Weight, 36)); // 12.weight [6, 6]
+            g.Initializer("12.bias", new long[] { 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L12_Bias, 6)); // 12.bias [6]
+            g.Node("Gemm", "/12/Gemm", new string[] { "/11/output", "12.weight", "12.bias" }, "/12/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [13] identity_13: Identity [6]
+            g.Node("Identity", "/13/Identity", new string[] { "/12/output" }, "/13/output");
+            // [14] dropout_14: Dropout p = 0.25 [6]
+            g.Node("Identity", "/14/Identity", new string[] { "/13/output" }, "/14/output");
+            // [15] dense_15: Dense 6 → 3
+            g.Initializer("15.weight", new long[] { 3, 6 }, new global::System.ReadOnlySpan<float>(_core.Params, L15_Weight, 18)); // 15.weight [3, 6]
+            g.Initializer("15.bias", new long[] { 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L15_Bias, 3)); // 15.bias [3]
+            g.Node("Gemm", "/15/Gemm", new string[] { "/14/output", "15.weight", "15.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {

@@ -349,6 +349,33 @@ namespace Demo.Svm
             global::NetGen.Initializers.Uniform(p.Slice(L2_Weight, 1000), 0.23354968324845687, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 2, 0));
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 3072], output "output" float32
+        /// [batch, 10] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("CifarSvm", "0.1.0", new int[] { 3072 }, new int[] { 10 });
+            // [0] hidden: Dense 3072 → 100
+            g.Initializer("0.weight", new long[] { 100, 3072 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 307200)); // 0.weight [100, 3072]
+            g.Initializer("0.bias", new long[] { 100 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 100)); // 0.bias [100]
+            g.Node("Gemm", "/0/Gemm", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [1] tanh_1: Tanh [100]
+            g.Node("Tanh", "/1/Tanh", new string[] { "/0/output" }, "/1/output");
+            // [2] scores: Dense 100 → 10
+            g.Initializer("2.weight", new long[] { 10, 100 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Weight, 1000)); // 2.weight [10, 100]
+            g.Node("Gemm", "/2/Gemm", new string[] { "/1/output", "2.weight" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {

@@ -422,6 +422,42 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         p.Slice(L5_Bias, 10).Fill((float)0);
     }
 
+    /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+    /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 784], output "output" float32
+    /// [batch, 10] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+    /// named by their state_dict keys. The same network writes the same bytes.
+    /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+    public void ExportOnnx(global::System.IO.Stream stream)
+    {
+        var g = new global::NetGen.Onnx.OnnxGraphBuilder("MnistMlp", "0.1.0", new int[] { 784 }, new int[] { 10 });
+        // [0] fc1: Dense 784 → 256
+        g.Initializer("0.weight", new long[] { 256, 784 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 200704)); // 0.weight [256, 784]
+        g.Initializer("0.bias", new long[] { 256 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 256)); // 0.bias [256]
+        g.Node("Gemm", "/0/Gemm", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+        // [1] act1: ReLU [256]
+        g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+        // [2] drop1: Dropout p = 0.5 [256]
+        g.Node("Identity", "/2/Identity", new string[] { "/1/output" }, "/2/output");
+        // [3] fc2: Dense 256 → 128
+        g.Initializer("3.weight", new long[] { 128, 256 }, new global::System.ReadOnlySpan<float>(_core.Params, L3_Weight, 32768)); // 3.weight [128, 256]
+        g.Initializer("3.bias", new long[] { 128 }, new global::System.ReadOnlySpan<float>(_core.Params, L3_Bias, 128)); // 3.bias [128]
+        g.Node("Gemm", "/3/Gemm", new string[] { "/2/output", "3.weight", "3.bias" }, "/3/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+        // [4] act2: ReLU [128]
+        g.Node("Relu", "/4/Relu", new string[] { "/3/output" }, "/4/output");
+        // [5] out: Dense 128 → 10
+        g.Initializer("5.weight", new long[] { 10, 128 }, new global::System.ReadOnlySpan<float>(_core.Params, L5_Weight, 1280)); // 5.weight [10, 128]
+        g.Initializer("5.bias", new long[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L5_Bias, 10)); // 5.bias [10]
+        g.Node("Gemm", "/5/Gemm", new string[] { "/4/output", "5.weight", "5.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+        g.WriteTo(stream);
+    }
+
+    /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+    public void ExportOnnx(string path)
+    {
+        using var stream = global::System.IO.File.Create(path);
+        ExportOnnx(stream);
+    }
+
     /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
     private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
     {

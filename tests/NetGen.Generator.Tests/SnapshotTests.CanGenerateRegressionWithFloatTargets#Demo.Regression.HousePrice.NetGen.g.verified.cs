@@ -353,6 +353,34 @@ namespace Demo.Regression
             p.Slice(L2_Bias, 1).Fill((float)0);
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 13], output "output" float32
+        /// [batch, 1] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("HousePrice", "0.1.0", new int[] { 13 }, new int[] { 1 });
+            // [0] dense_0: Dense 13 → 32
+            g.Initializer("0.weight", new long[] { 32, 13 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 416)); // 0.weight [32, 13]
+            g.Initializer("0.bias", new long[] { 32 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 32)); // 0.bias [32]
+            g.Node("Gemm", "/0/Gemm", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [1] tanh_1: Tanh [32]
+            g.Node("Tanh", "/1/Tanh", new string[] { "/0/output" }, "/1/output");
+            // [2] dense_2: Dense 32 → 1
+            g.Initializer("2.weight", new long[] { 1, 32 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Weight, 32)); // 2.weight [1, 32]
+            g.Initializer("2.bias", new long[] { 1 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Bias, 1)); // 2.bias [1]
+            g.Node("Gemm", "/2/Gemm", new string[] { "/1/output", "2.weight", "2.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {

@@ -478,6 +478,67 @@ namespace Demo.Residual
             p.Slice(L7_Bias, 10).Fill((float)0);
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 3, 16, 16], output "output" float32
+        /// [batch, 10] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("TinyResNet", "0.1.0", new int[] { 3, 16, 16 }, new int[] { 10 });
+            // [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16
+            g.Initializer("0.weight", new long[] { 8, 3, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 216)); // 0.weight [8, 3, 3, 3]
+            g.Initializer("0.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 8)); // 0.bias [8]
+            g.Node("Conv", "/0/Conv", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [1] relu_1: ReLU [8, 16, 16]
+            g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+            // [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16
+            g.Initializer("2.branch.0.weight", new long[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_0_Weight, 576)); // 2.branch.0.weight [8, 8, 3, 3]
+            g.Initializer("2.branch.0.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_0_Bias, 8)); // 2.branch.0.bias [8]
+            g.Node("Conv", "/2/branch/0/Conv", new string[] { "/1/output", "2.branch.0.weight", "2.branch.0.bias" }, "/2/branch/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [2.branch.1] relu_2_branch_1: ReLU [8, 16, 16]
+            g.Node("Relu", "/2/branch/1/Relu", new string[] { "/2/branch/0/output" }, "/2/branch/1/output");
+            // [2.branch.2] conv_2_branch_2: Conv2D 3×3 pad 1 8×16×16 → 8×16×16
+            g.Initializer("2.branch.2.weight", new long[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_2_Weight, 576)); // 2.branch.2.weight [8, 8, 3, 3]
+            g.Initializer("2.branch.2.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_2_Bias, 8)); // 2.branch.2.bias [8]
+            g.Node("Conv", "/2/branch/2/Conv", new string[] { "/2/branch/1/output", "2.branch.2.weight", "2.branch.2.bias" }, "/2/branch/2/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16]
+            g.Node("Add", "/2/Add", new string[] { "/2/branch/2/output", "/1/output" }, "/2/output");
+            // [3] relu_3: ReLU [8, 16, 16]
+            g.Node("Relu", "/3/Relu", new string[] { "/2/output" }, "/3/output");
+            // [4.branch.0] conv_4_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8
+            g.Initializer("4.branch.0.weight", new long[] { 16, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_0_Weight, 1152)); // 4.branch.0.weight [16, 8, 3, 3]
+            g.Initializer("4.branch.0.bias", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_0_Bias, 16)); // 4.branch.0.bias [16]
+            g.Node("Conv", "/4/branch/0/Conv", new string[] { "/3/output", "4.branch.0.weight", "4.branch.0.bias" }, "/4/branch/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [4.branch.1] relu_4_branch_1: ReLU [16, 8, 8]
+            g.Node("Relu", "/4/branch/1/Relu", new string[] { "/4/branch/0/output" }, "/4/branch/1/output");
+            // [4.branch.2] conv_4_branch_2: Conv2D 3×3 pad 1 16×8×8 → 16×8×8
+            g.Initializer("4.branch.2.weight", new long[] { 16, 16, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_2_Weight, 2304)); // 4.branch.2.weight [16, 16, 3, 3]
+            g.Initializer("4.branch.2.bias", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_2_Bias, 16)); // 4.branch.2.bias [16]
+            g.Node("Conv", "/4/branch/2/Conv", new string[] { "/4/branch/1/output", "4.branch.2.weight", "4.branch.2.bias" }, "/4/branch/2/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [4.shortcut.0] conv_4_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8
+            g.Initializer("4.shortcut.0.weight", new long[] { 16, 8, 1, 1 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Shortcut_0_Weight, 128)); // 4.shortcut.0.weight [16, 8, 1, 1]
+            g.Node("Conv", "/4/shortcut/0/Conv", new string[] { "/3/output", "4.shortcut.0.weight" }, "/4/shortcut/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [4] residual_4: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8]
+            g.Node("Add", "/4/Add", new string[] { "/4/branch/2/output", "/4/shortcut/0/output" }, "/4/output");
+            // [5] relu_5: ReLU [16, 8, 8]
+            g.Node("Relu", "/5/Relu", new string[] { "/4/output" }, "/5/output");
+            // [6] flatten_6: Flatten 16×8×8 → 1024
+            g.Node("Flatten", "/6/Flatten", new string[] { "/5/output" }, "/6/output", global::NetGen.Onnx.OnnxAttribute.Int("axis", 1));
+            // [7] dense_7: Dense 1024 → 10
+            g.Initializer("7.weight", new long[] { 10, 1024 }, new global::System.ReadOnlySpan<float>(_core.Params, L7_Weight, 10240)); // 7.weight [10, 1024]
+            g.Initializer("7.bias", new long[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L7_Bias, 10)); // 7.bias [10]
+            g.Node("Gemm", "/7/Gemm", new string[] { "/6/output", "7.weight", "7.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {

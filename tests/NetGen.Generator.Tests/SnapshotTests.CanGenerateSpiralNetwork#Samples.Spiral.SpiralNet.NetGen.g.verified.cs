@@ -406,6 +406,34 @@ namespace Samples.Spiral
             p.Slice(L2_Bias, 3).Fill((float)0);
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 2], output "output" float32
+        /// [batch, 3] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("SpiralNet", "0.1.0", new int[] { 2 }, new int[] { 3 });
+            // [0] dense_0: Dense 2 → 100
+            g.Initializer("0.weight", new long[] { 100, 2 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 200)); // 0.weight [100, 2]
+            g.Initializer("0.bias", new long[] { 100 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 100)); // 0.bias [100]
+            g.Node("Gemm", "/0/Gemm", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [1] relu_1: ReLU [100]
+            g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+            // [2] dense_2: Dense 100 → 3
+            g.Initializer("2.weight", new long[] { 3, 100 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Weight, 300)); // 2.weight [3, 100]
+            g.Initializer("2.bias", new long[] { 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Bias, 3)); // 2.bias [3]
+            g.Node("Gemm", "/2/Gemm", new string[] { "/1/output", "2.weight", "2.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {

@@ -83,6 +83,15 @@ internal abstract class LayerEntry
     /// <summary>The equivalent PyTorch module (its state_dict keys are ours).</summary>
     public abstract string TorchModule(NodeContext c);
 
+    /// <summary>Maps the node to ONNX nodes of the inference graph that <c>ExportOnnx</c> writes (evaluation mode) through
+    /// <paramref name="c"/>, and returns true; the default, false, means the kind has no mapping: ExportOnnx then throws
+    /// NotSupportedException naming the layer, its kind and <see cref="OnnxUnsupportedReason"/>. The mappings of the
+    /// built-in kinds are in Layers/OnnxMappings.cs; a new kind writes its own beside its other members.</summary>
+    public virtual bool EmitOnnx(OnnxContext c) => false;
+
+    /// <summary>Why the kind does not export to ONNX, for the NotSupportedException of ExportOnnx.</summary>
+    public virtual string OnnxUnsupportedReason => "NetGen has no ONNX mapping for this kind yet";
+
     /// <summary>The layer in words, e.g. "Dense 2 → 100".</summary>
     public abstract string Title(NodeContext c);
 

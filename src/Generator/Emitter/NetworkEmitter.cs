@@ -165,6 +165,7 @@ internal static partial class NetworkEmitter
         w.WriteLine();
         EmitApi(w, cpu);
         EmitFoldedApi(w, cpu);
+        EmitOnnxExport(w, cpu);
         w.WriteLine();
         EmitCore(w, cpu);
         w.CloseBrace();

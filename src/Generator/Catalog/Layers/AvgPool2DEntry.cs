@@ -11,7 +11,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// spreads dy/k² over each window, adding where windows overlap. No cache: the backward needs only dy and the geometry.
 /// The arguments, their checks and the window rule are MaxPool2D's.
 /// </summary>
-internal sealed class AvgPool2DEntry : LayerEntry
+internal sealed partial class AvgPool2DEntry : LayerEntry
 {
     public override string Kind => "AvgPool2D";
 

@@ -14,7 +14,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// Evaluation: the running statistics instead of the batch's. γ, β are parameters (not weight-decayed); the running
 /// statistics and the counter are buffers (saved and loaded, never trained).
 /// </summary>
-internal abstract class BatchNormEntry : LayerEntry
+internal abstract partial class BatchNormEntry : LayerEntry
 {
     /// <summary>The input's rank: 1 for BatchNorm1D ([C]), 3 for BatchNorm2D ([C, H, W]).</summary>
     protected abstract int Rank { get; }

@@ -14,7 +14,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// initialisation. Groups 1 and dilation 1 run on <c>Kernels.Conv2D</c> (the fast path); anything else on
 /// <c>Kernels.Conv2DGeneral</c>: the choice is made here, at compile time, and written in the generated comment.
 /// </summary>
-internal sealed class Conv2DEntry : LayerEntry
+internal sealed partial class Conv2DEntry : LayerEntry
 {
     public override string Kind => "Conv2D";
 

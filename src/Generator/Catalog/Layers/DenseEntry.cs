@@ -11,7 +11,7 @@ namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Fully connected: y[B,O] = x[B,I] · W[O,I]ᵀ + b[O] (nn.Linear layout). Takes a vector: a C×H×W tensor needs
 /// [Flatten] first (NG0106).</summary>
-internal sealed class DenseEntry : LayerEntry
+internal sealed partial class DenseEntry : LayerEntry
 {
     public override string Kind => "Dense";
 

@@ -8,7 +8,7 @@ namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Inverted dropout, p = drop probability (PyTorch). Masks keyed by (seed, node ordinal, step); the mask is
 /// cached for backward.</summary>
-internal sealed class DropoutEntry : ElementwiseEntry
+internal sealed partial class DropoutEntry : ElementwiseEntry
 {
     public override string Kind => "Dropout";
 

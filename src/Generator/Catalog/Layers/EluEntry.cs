@@ -6,7 +6,7 @@ using NetGen.Generator.Model;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>ELU with α (default 1, as nn.ELU).</summary>
-internal sealed class EluEntry : ElementwiseEntry
+internal sealed partial class EluEntry : ElementwiseEntry
 {
     public override string Kind => "ELU";
 

@@ -6,7 +6,7 @@ namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Flatten (nn.Flatten): [C, H, W] seen as C·H·W features in C-major order. Row-major NCHW storage already is that
 /// order, so the output is a view of the input (no copy) and the gradient passes through unchanged.</summary>
-internal sealed class FlattenEntry : LayerEntry
+internal sealed partial class FlattenEntry : LayerEntry
 {
     public override string Kind => "Flatten";
 

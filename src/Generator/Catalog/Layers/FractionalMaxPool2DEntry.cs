@@ -13,7 +13,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// node, step); inference uses fixed per-channel u keyed by (seed, node) only. The argmax is cached for backward, which
 /// routes dy to it: dx[argmax] += dy.
 /// </summary>
-internal sealed class FractionalMaxPool2DEntry : LayerEntry
+internal sealed partial class FractionalMaxPool2DEntry : LayerEntry
 {
     public override string Kind => "FractionalMaxPool2D";
 

@@ -11,7 +11,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// 1, no padding), so it runs on the AvgPool2D kernel: the output [B, C, 1, 1] is [B, C] in memory. The backward
 /// spreads dy[c]/(H·W) over the plane.
 /// </summary>
-internal sealed class GlobalAvgPool2DEntry : LayerEntry
+internal sealed partial class GlobalAvgPool2DEntry : LayerEntry
 {
     public override string Kind => "GlobalAvgPool2D";
 

@@ -3,7 +3,7 @@ using NetGen.Generator.Emitter;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Identity: y = x; dx = dy (nn.Identity).</summary>
-internal sealed class IdentityEntry : ElementwiseEntry
+internal sealed partial class IdentityEntry : ElementwiseEntry
 {
     public override string Kind => "Identity";
 

@@ -12,7 +12,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// shape, not weight-decayed. The same in training and inference, no buffers; μ and 1/√(σ² + ε) of each sample are
 /// cached for the backward in training.
 /// </summary>
-internal sealed class LayerNormEntry : LayerEntry
+internal sealed partial class LayerNormEntry : LayerEntry
 {
     public override string Kind => "LayerNorm";
 

@@ -6,7 +6,7 @@ using NetGen.Generator.Model;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Leaky ReLU with a fixed negative slope (default 0.01, as nn.LeakyReLU).</summary>
-internal sealed class LeakyReLUEntry : ElementwiseEntry
+internal sealed partial class LeakyReLUEntry : ElementwiseEntry
 {
     public override string Kind => "LeakyReLU";
 

@@ -11,7 +11,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// the stride defaults to the kernel (non-overlapping windows). The argmax of each window is cached for backward, which
 /// routes dy to it: dx[argmax] += dy.
 /// </summary>
-internal sealed class MaxPool2DEntry : LayerEntry
+internal sealed partial class MaxPool2DEntry : LayerEntry
 {
     public override string Kind => "MaxPool2D";
 

@@ -9,7 +9,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// <summary>PReLU with learnable slopes, nn.PReLU(num_parameters, init): key "N.weight", shape [NumParameters], init
 /// 0.25. One slope shared by every value (NumParameters 1), or one per channel: the first dimension of a sample (C of
 /// C×H×W, the feature of a vector), which is PyTorch's dimension 1 of the batch.</summary>
-internal sealed class PReLUEntry : ElementwiseEntry
+internal sealed partial class PReLUEntry : ElementwiseEntry
 {
     public override string Kind => "PReLU";
 

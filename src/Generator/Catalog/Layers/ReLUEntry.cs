@@ -1,7 +1,7 @@
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>ReLU: y = max(0, x); dx = dy ⊙ 1(y &gt; 0). On the CPU it is fused into the store of a Dense or Conv2D before it.</summary>
-internal sealed class ReLUEntry : SimpleActivationEntry
+internal sealed partial class ReLUEntry : SimpleActivationEntry
 {
     public override string Kind => "ReLU";
 

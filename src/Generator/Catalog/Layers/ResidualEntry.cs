@@ -14,7 +14,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// stride=s, bias=False)))</c>, so keys read "3.branch.0.weight", "3.shortcut.0.weight". The addition's backward passes
 /// ∂L/∂y to both inputs: the planner aliases it and adds the two contributions to ∂L/∂x.
 /// </summary>
-internal sealed class ResidualEntry : LayerEntry
+internal sealed partial class ResidualEntry : LayerEntry
 {
     public override string Kind => "Residual";
 

@@ -1,7 +1,7 @@
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Sigmoid: y = 1 / (1 + e^(−x)); dx = dy ⊙ y ⊙ (1 − y).</summary>
-internal sealed class SigmoidEntry : SimpleActivationEntry
+internal sealed partial class SigmoidEntry : SimpleActivationEntry
 {
     public override string Kind => "Sigmoid";
 

@@ -13,7 +13,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// Arguments: "P" (this block's drop probability), "Depth" and "Of" (l and L of the linear rule, 0 when the block wrote
 /// its own p).
 /// </summary>
-internal sealed class StochasticDepthEntry : ElementwiseEntry
+internal sealed partial class StochasticDepthEntry : ElementwiseEntry
 {
     public override string Kind => "StochasticDepth";
 

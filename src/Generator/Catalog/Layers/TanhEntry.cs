@@ -1,7 +1,7 @@
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Tanh: y = tanh(x); dx = dy ⊙ (1 − y²).</summary>
-internal sealed class TanhEntry : SimpleActivationEntry
+internal sealed partial class TanhEntry : SimpleActivationEntry
 {
     public override string Kind => "Tanh";
 
