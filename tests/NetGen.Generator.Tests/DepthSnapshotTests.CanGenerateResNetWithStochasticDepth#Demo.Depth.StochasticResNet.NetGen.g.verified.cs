@@ -760,6 +760,118 @@ namespace Demo.Depth
             }
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 3, 16, 16], output "output" float32
+        /// [batch, 10] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("StochasticResNet", "0.1.0", new int[] { 3, 16, 16 }, new int[] { 10 });
+            // [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16
+            g.Initializer("0.weight", new long[] { 8, 3, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 216)); // 0.weight [8, 3, 3, 3]
+            g.Initializer("0.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 8)); // 0.bias [8]
+            g.Node("Conv", "/0/Conv", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [1] relu_1: ReLU [8, 16, 16]
+            g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+            // [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16
+            g.Initializer("2.branch.0.weight", new long[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_0_Weight, 576)); // 2.branch.0.weight [8, 8, 3, 3]
+            g.Node("Conv", "/2/branch/0/Conv", new string[] { "/1/output", "2.branch.0.weight" }, "/2/branch/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [2.branch.1] bn_2_branch_1: BatchNorm2D [8, 16, 16]
+            g.Initializer("2.branch.1.weight", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_1_Weight, 8)); // 2.branch.1.weight [8]
+            g.Initializer("2.branch.1.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_1_Bias, 8)); // 2.branch.1.bias [8]
+            g.Initializer("2.branch.1.running_mean", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L2_Branch_1_RunningMean, 8)); // 2.branch.1.running_mean [8]
+            g.Initializer("2.branch.1.running_var", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L2_Branch_1_RunningVar, 8)); // 2.branch.1.running_var [8]
+            g.Node("BatchNormalization", "/2/branch/1/BatchNormalization", new string[] { "/2/branch/0/output", "2.branch.1.weight", "2.branch.1.bias", "2.branch.1.running_mean", "2.branch.1.running_var" }, "/2/branch/1/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [2.branch.2] relu_2_branch_2: ReLU [8, 16, 16]
+            g.Node("Relu", "/2/branch/2/Relu", new string[] { "/2/branch/1/output" }, "/2/branch/2/output");
+            // [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16
+            g.Initializer("2.branch.3.weight", new long[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_3_Weight, 576)); // 2.branch.3.weight [8, 8, 3, 3]
+            g.Node("Conv", "/2/branch/3/Conv", new string[] { "/2/branch/2/output", "2.branch.3.weight" }, "/2/branch/3/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [2.branch.4] bn_2_branch_4: BatchNorm2D [8, 16, 16]
+            g.Initializer("2.branch.4.weight", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_4_Weight, 8)); // 2.branch.4.weight [8]
+            g.Initializer("2.branch.4.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L2_Branch_4_Bias, 8)); // 2.branch.4.bias [8]
+            g.Initializer("2.branch.4.running_mean", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L2_Branch_4_RunningMean, 8)); // 2.branch.4.running_mean [8]
+            g.Initializer("2.branch.4.running_var", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L2_Branch_4_RunningVar, 8)); // 2.branch.4.running_var [8]
+            g.Node("BatchNormalization", "/2/branch/4/BatchNormalization", new string[] { "/2/branch/3/output", "2.branch.4.weight", "2.branch.4.bias", "2.branch.4.running_mean", "2.branch.4.running_var" }, "/2/branch/4/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [2.drop_path] residual_2_drop_path: Stochastic depth p = 0.1 (block 1 of 3: p = 1/3 · 0.3) [8, 16, 16]
+            g.Node("Identity", "/2/drop_path/Identity", new string[] { "/2/branch/4/output" }, "/2/drop_path/output");
+            // [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16]
+            g.Node("Add", "/2/Add", new string[] { "/2/drop_path/output", "/1/output" }, "/2/output");
+            // [3] relu_3: ReLU [8, 16, 16]
+            g.Node("Relu", "/3/Relu", new string[] { "/2/output" }, "/3/output");
+            // [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16
+            g.Initializer("4.branch.0.weight", new long[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_0_Weight, 576)); // 4.branch.0.weight [8, 8, 3, 3]
+            g.Node("Conv", "/4/branch/0/Conv", new string[] { "/3/output", "4.branch.0.weight" }, "/4/branch/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [4.branch.1] bn_4_branch_1: BatchNorm2D [8, 16, 16]
+            g.Initializer("4.branch.1.weight", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_1_Weight, 8)); // 4.branch.1.weight [8]
+            g.Initializer("4.branch.1.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_1_Bias, 8)); // 4.branch.1.bias [8]
+            g.Initializer("4.branch.1.running_mean", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L4_Branch_1_RunningMean, 8)); // 4.branch.1.running_mean [8]
+            g.Initializer("4.branch.1.running_var", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L4_Branch_1_RunningVar, 8)); // 4.branch.1.running_var [8]
+            g.Node("BatchNormalization", "/4/branch/1/BatchNormalization", new string[] { "/4/branch/0/output", "4.branch.1.weight", "4.branch.1.bias", "4.branch.1.running_mean", "4.branch.1.running_var" }, "/4/branch/1/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [4.branch.2] relu_4_branch_2: ReLU [8, 16, 16]
+            g.Node("Relu", "/4/branch/2/Relu", new string[] { "/4/branch/1/output" }, "/4/branch/2/output");
+            // [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16
+            g.Initializer("4.branch.3.weight", new long[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_3_Weight, 576)); // 4.branch.3.weight [8, 8, 3, 3]
+            g.Node("Conv", "/4/branch/3/Conv", new string[] { "/4/branch/2/output", "4.branch.3.weight" }, "/4/branch/3/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [4.branch.4] bn_4_branch_4: BatchNorm2D [8, 16, 16]
+            g.Initializer("4.branch.4.weight", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_4_Weight, 8)); // 4.branch.4.weight [8]
+            g.Initializer("4.branch.4.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Branch_4_Bias, 8)); // 4.branch.4.bias [8]
+            g.Initializer("4.branch.4.running_mean", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L4_Branch_4_RunningMean, 8)); // 4.branch.4.running_mean [8]
+            g.Initializer("4.branch.4.running_var", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L4_Branch_4_RunningVar, 8)); // 4.branch.4.running_var [8]
+            g.Node("BatchNormalization", "/4/branch/4/BatchNormalization", new string[] { "/4/branch/3/output", "4.branch.4.weight", "4.branch.4.bias", "4.branch.4.running_mean", "4.branch.4.running_var" }, "/4/branch/4/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [4.drop_path] residual_4_drop_path: Stochastic depth p = 0.05 [8, 16, 16]
+            g.Node("Identity", "/4/drop_path/Identity", new string[] { "/4/branch/4/output" }, "/4/drop_path/output");
+            // [4] residual_4: Residual BasicBlock: y = branch(x) + x [8, 16, 16]
+            g.Node("Add", "/4/Add", new string[] { "/4/drop_path/output", "/3/output" }, "/4/output");
+            // [5] relu_5: ReLU [8, 16, 16]
+            g.Node("Relu", "/5/Relu", new string[] { "/4/output" }, "/5/output");
+            // [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8
+            g.Initializer("6.branch.0.weight", new long[] { 16, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Branch_0_Weight, 1152)); // 6.branch.0.weight [16, 8, 3, 3]
+            g.Node("Conv", "/6/branch/0/Conv", new string[] { "/5/output", "6.branch.0.weight" }, "/6/branch/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [6.branch.1] bn_6_branch_1: BatchNorm2D [16, 8, 8]
+            g.Initializer("6.branch.1.weight", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Branch_1_Weight, 16)); // 6.branch.1.weight [16]
+            g.Initializer("6.branch.1.bias", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Branch_1_Bias, 16)); // 6.branch.1.bias [16]
+            g.Initializer("6.branch.1.running_mean", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L6_Branch_1_RunningMean, 16)); // 6.branch.1.running_mean [16]
+            g.Initializer("6.branch.1.running_var", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L6_Branch_1_RunningVar, 16)); // 6.branch.1.running_var [16]
+            g.Node("BatchNormalization", "/6/branch/1/BatchNormalization", new string[] { "/6/branch/0/output", "6.branch.1.weight", "6.branch.1.bias", "6.branch.1.running_mean", "6.branch.1.running_var" }, "/6/branch/1/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [6.branch.2] relu_6_branch_2: ReLU [16, 8, 8]
+            g.Node("Relu", "/6/branch/2/Relu", new string[] { "/6/branch/1/output" }, "/6/branch/2/output");
+            // [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8
+            g.Initializer("6.branch.3.weight", new long[] { 16, 16, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Branch_3_Weight, 2304)); // 6.branch.3.weight [16, 16, 3, 3]
+            g.Node("Conv", "/6/branch/3/Conv", new string[] { "/6/branch/2/output", "6.branch.3.weight" }, "/6/branch/3/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [6.branch.4] bn_6_branch_4: BatchNorm2D [16, 8, 8]
+            g.Initializer("6.branch.4.weight", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Branch_4_Weight, 16)); // 6.branch.4.weight [16]
+            g.Initializer("6.branch.4.bias", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Branch_4_Bias, 16)); // 6.branch.4.bias [16]
+            g.Initializer("6.branch.4.running_mean", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L6_Branch_4_RunningMean, 16)); // 6.branch.4.running_mean [16]
+            g.Initializer("6.branch.4.running_var", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L6_Branch_4_RunningVar, 16)); // 6.branch.4.running_var [16]
+            g.Node("BatchNormalization", "/6/branch/4/BatchNormalization", new string[] { "/6/branch/3/output", "6.branch.4.weight", "6.branch.4.bias", "6.branch.4.running_mean", "6.branch.4.running_var" }, "/6/branch/4/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [6.drop_path] residual_6_drop_path: Stochastic depth p = 0.3 (block 3 of 3: p = 3/3 · 0.3) [16, 8, 8]
+            g.Node("Identity", "/6/drop_path/Identity", new string[] { "/6/branch/4/output" }, "/6/drop_path/output");
+            // [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8
+            g.Initializer("6.shortcut.0.weight", new long[] { 16, 8, 1, 1 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Shortcut_0_Weight, 128)); // 6.shortcut.0.weight [16, 8, 1, 1]
+            g.Node("Conv", "/6/shortcut/0/Conv", new string[] { "/5/output", "6.shortcut.0.weight" }, "/6/shortcut/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [6] residual_6: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8]
+            g.Node("Add", "/6/Add", new string[] { "/6/drop_path/output", "/6/shortcut/0/output" }, "/6/output");
+            // [7] relu_7: ReLU [16, 8, 8]
+            g.Node("Relu", "/7/Relu", new string[] { "/6/output" }, "/7/output");
+            // [8] gap_8: GlobalAvgPool2D 16×8×8 → 16
+            g.Node("GlobalAveragePool", "/8/GlobalAveragePool", new string[] { "/7/output" }, "/8/GlobalAveragePool_output_0");
+            g.Node("Flatten", "/8/Flatten_1", new string[] { "/8/GlobalAveragePool_output_0" }, "/8/output", global::NetGen.Onnx.OnnxAttribute.Int("axis", 1));
+            // [9] dense_9: Dense 16 → 10
+            g.Initializer("9.weight", new long[] { 10, 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Weight, 160)); // 9.weight [10, 16]
+            g.Initializer("9.bias", new long[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Bias, 10)); // 9.bias [10]
+            g.Node("Gemm", "/9/Gemm", new string[] { "/8/output", "9.weight", "9.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {

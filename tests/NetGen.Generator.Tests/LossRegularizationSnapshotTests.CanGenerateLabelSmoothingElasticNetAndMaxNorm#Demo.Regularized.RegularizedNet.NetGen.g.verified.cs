@@ -195,29 +195,49 @@ namespace Demo.Regularized
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-        /// Invalid arguments throw before anything changes.</summary>
+        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
+        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
+            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            {
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "RegularizedNet");
+            }
+
             _step++;
             _core.Update(_step, _learningRate);
             return (float)loss;
         }
 
         /// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)
-        /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms).</summary>
+        /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite
+        /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
+            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            {
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "RegularizedNet");
+            }
+
             return (float)loss;
         }
 
@@ -392,6 +412,38 @@ namespace Demo.Regularized
             global::NetGen.Initializers.Uniform(p.Slice(L4_Weight, 640), 0.2847473987257497, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.InitStream, 2, 0));
             // "4.bias" [10]: constant 0
             p.Slice(L4_Bias, 10).Fill((float)0);
+        }
+
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 1, 8, 8], output "output" float32
+        /// [batch, 10] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("RegularizedNet", "0.1.0", new int[] { 1, 8, 8 }, new int[] { 10 });
+            // [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8
+            g.Initializer("0.weight", new long[] { 4, 1, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 36)); // 0.weight [4, 1, 3, 3]
+            g.Initializer("0.bias", new long[] { 4 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 4)); // 0.bias [4]
+            g.Node("Conv", "/0/Conv", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [1] relu_1: ReLU [4, 8, 8]
+            g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+            // [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4
+            g.Node("MaxPool", "/2/MaxPool", new string[] { "/1/output" }, "/2/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0));
+            // [3] flatten_3: Flatten 4×4×4 → 64
+            g.Node("Flatten", "/3/Flatten", new string[] { "/2/output" }, "/3/output", global::NetGen.Onnx.OnnxAttribute.Int("axis", 1));
+            // [4] scores: Dense 64 → 10
+            g.Initializer("4.weight", new long[] { 10, 64 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Weight, 640)); // 4.weight [10, 64]
+            g.Initializer("4.bias", new long[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Bias, 10)); // 4.bias [10]
+            g.Node("Gemm", "/4/Gemm", new string[] { "/3/output", "4.weight", "4.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

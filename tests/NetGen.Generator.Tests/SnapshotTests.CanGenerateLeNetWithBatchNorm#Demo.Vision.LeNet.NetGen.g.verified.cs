@@ -615,6 +615,63 @@ namespace Demo.Vision
             }
         }
 
+        /// <summary>Writes the inference graph (evaluation mode: dropout and stochastic depth are the identity, batch normalisation
+        /// uses its running statistics) as an ONNX model, opset 17: input "input" float32 [batch, 1, 28, 28], output "output" float32
+        /// [batch, 10] (what <see cref="Predict"/> returns), batch any size; the current weights and buffers as initializers
+        /// named by their state_dict keys. The same network writes the same bytes.
+        /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
+        public void ExportOnnx(global::System.IO.Stream stream)
+        {
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("LeNet", "0.1.0", new int[] { 1, 28, 28 }, new int[] { 10 });
+            // [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24
+            g.Initializer("0.weight", new long[] { 20, 1, 5, 5 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 500)); // 0.weight [20, 1, 5, 5]
+            g.Node("Conv", "/0/Conv", new string[] { "input", "0.weight" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 5, 5), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [1] bn1: BatchNorm2D [20, 24, 24]
+            g.Initializer("1.weight", new long[] { 20 }, new global::System.ReadOnlySpan<float>(_core.Params, L1_Weight, 20)); // 1.weight [20]
+            g.Initializer("1.bias", new long[] { 20 }, new global::System.ReadOnlySpan<float>(_core.Params, L1_Bias, 20)); // 1.bias [20]
+            g.Initializer("1.running_mean", new long[] { 20 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L1_RunningMean, 20)); // 1.running_mean [20]
+            g.Initializer("1.running_var", new long[] { 20 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L1_RunningVar, 20)); // 1.running_var [20]
+            g.Node("BatchNormalization", "/1/BatchNormalization", new string[] { "/0/output", "1.weight", "1.bias", "1.running_mean", "1.running_var" }, "/1/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [2] relu_2: ReLU [20, 24, 24]
+            g.Node("Relu", "/2/Relu", new string[] { "/1/output" }, "/2/output");
+            // [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12
+            g.Node("MaxPool", "/3/MaxPool", new string[] { "/2/output" }, "/3/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0));
+            // [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8
+            g.Initializer("4.weight", new long[] { 50, 20, 5, 5 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Weight, 25000)); // 4.weight [50, 20, 5, 5]
+            g.Initializer("4.bias", new long[] { 50 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Bias, 50)); // 4.bias [50]
+            g.Node("Conv", "/4/Conv", new string[] { "/3/output", "4.weight", "4.bias" }, "/4/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 5, 5), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [5] relu_5: ReLU [50, 8, 8]
+            g.Node("Relu", "/5/Relu", new string[] { "/4/output" }, "/5/output");
+            // [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4
+            g.Node("MaxPool", "/6/MaxPool", new string[] { "/5/output" }, "/6/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 2, 2), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 0, 0, 0, 0));
+            // [7] flatten_7: Flatten 50×4×4 → 800
+            g.Node("Flatten", "/7/Flatten", new string[] { "/6/output" }, "/7/output", global::NetGen.Onnx.OnnxAttribute.Int("axis", 1));
+            // [8] fc1: Dense 800 → 500
+            g.Initializer("8.weight", new long[] { 500, 800 }, new global::System.ReadOnlySpan<float>(_core.Params, L8_Weight, 400000)); // 8.weight [500, 800]
+            g.Initializer("8.bias", new long[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L8_Bias, 500)); // 8.bias [500]
+            g.Node("Gemm", "/8/Gemm", new string[] { "/7/output", "8.weight", "8.bias" }, "/8/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [9] bn_9: BatchNorm1D [500]
+            g.Initializer("9.weight", new long[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Weight, 500)); // 9.weight [500]
+            g.Initializer("9.bias", new long[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Bias, 500)); // 9.bias [500]
+            g.Initializer("9.running_mean", new long[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L9_RunningMean, 500)); // 9.running_mean [500]
+            g.Initializer("9.running_var", new long[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L9_RunningVar, 500)); // 9.running_var [500]
+            g.Node("BatchNormalization", "/9/BatchNormalization", new string[] { "/8/output", "9.weight", "9.bias", "9.running_mean", "9.running_var" }, "/9/output", global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f));
+            // [10] relu_10: ReLU [500]
+            g.Node("Relu", "/10/Relu", new string[] { "/9/output" }, "/10/output");
+            // [11] out: Dense 500 → 10
+            g.Initializer("11.weight", new long[] { 10, 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L11_Weight, 5000)); // 11.weight [10, 500]
+            g.Initializer("11.bias", new long[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L11_Bias, 10)); // 11.bias [10]
+            g.Node("Gemm", "/11/Gemm", new string[] { "/10/output", "11.weight", "11.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
+        }
+
+        /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
+        public void ExportOnnx(string path)
+        {
+            using var stream = global::System.IO.File.Create(path);
+            ExportOnnx(stream);
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {
