@@ -8,7 +8,7 @@ namespace NetGen;
 /// e calls lr = lr₀ · γ^⌊e / StepSize⌋, lr₀ being the network's learning rate when the schedule was created. Call
 /// <see cref="Step"/> where PyTorch calls <c>scheduler.step()</c> (after each epoch, or after each optimizer step).
 /// </summary>
-public sealed class StepLR
+public sealed class StepLR : ITrainingSchedule
 {
     private readonly INeuralNetwork _network;
 
@@ -70,4 +70,10 @@ public sealed class StepLR
             _network.LearningRate *= Gamma;
         }
     }
+
+    void ITrainingSchedule.Step(double monitored) => Step();
+
+    double[] ITrainingSchedule.SaveState() => [Epoch];
+
+    void ITrainingSchedule.RestoreState(ReadOnlySpan<double> state) => Epoch = (int)TrainingScheduleState.Require(state, 1, nameof(StepLR))[0];
 }
