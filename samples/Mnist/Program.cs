@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using NetGen;
-using NetGen.Console;
 using NetGen.Data;
 using Samples.Mnist;
 

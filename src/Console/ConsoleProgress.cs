@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Threading;
 using Spectre.Console;
 
-namespace NetGen.Console;
+namespace NetGen;
 
 /// <summary>
 /// Picks the progress output of a training run from where standard output goes: a live bar (<see cref="LiveProgress"/>)

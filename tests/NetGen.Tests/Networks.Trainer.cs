@@ -14,3 +14,8 @@ public partial class TrainerBatchNorm { }
 [Network(InputSize = 3, BatchSize = 16, Loss = Loss.Huber, Delta = 0.5, Optimizer = Optimizer.Adam, LearningRate = 0.01)]
 [Dense(16), Tanh, Dense(2)]
 public partial class TrainerRegression { }
+
+/// <summary>No weight decay and no dropout: the sanity checks' network.</summary>
+[Network(InputSize = 6, BatchSize = 32, Optimizer = Optimizer.Adam, LearningRate = 0.01)]
+[Dense(32), ReLU, Dense(4)]
+public partial class TrainerPlain { }

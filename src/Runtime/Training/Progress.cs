@@ -112,7 +112,7 @@ public static class TrainingProgress
             StopReason.EarlyStopped => FormattableString.Invariant($"stopped early after epoch {history.Last?.Epoch}: no improvement since epoch {history.BestEpoch}"),
             StopReason.Cancelled => FormattableString.Invariant($"cancelled after epoch {history.Last?.Epoch ?? 0} (the model is as after its last step)"),
             StopReason.NonFiniteLoss => "stopped: a training step returned a NaN or infinite loss",
-            _ => FormattableString.Invariant($"{history.Count} epochs done"),
+            _ => FormattableString.Invariant($"{history.Count} epoch{(history.Count == 1 ? "" : "s")} done"),
         };
         if (history.RestoredBest)
         {
