@@ -66,7 +66,7 @@ TrainingHistory history = net.Fit(data.Train, new FitOptions
 });
 
 Evaluation test = net.Evaluate(data.Test);
-Console.WriteLine($"{history.Count} epochs in {total.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"{history.Count} epoch{(history.Count == 1 ? "" : "s")} in {total.Elapsed.TotalSeconds:F1} s");
 Console.WriteLine("test confusion matrix (rows: label, columns: prediction, last: per-class accuracy):");
 Console.Write(test.ConfusionText());
 Console.WriteLine($"test accuracy: {test.Accuracy:F4}");

@@ -80,7 +80,7 @@ public sealed class LiveProgress : ITrainingProgress, IDisposable
         _started.Reset();
         _finish.Reset();
         string from = plan.FirstEpoch > 1 ? FormattableString.Invariant($", resuming at epoch {plan.FirstEpoch}") : "";
-        _console.MarkupLine(Markup.Escape(FormattableString.Invariant($"training {plan.Network}: {plan.Epochs} epochs of {plan.BatchesPerEpoch} batches ({plan.TrainingRows} rows){from}")));
+        _console.MarkupLine(Markup.Escape(FormattableString.Invariant($"training {plan.Network}: {plan.Epochs} epoch{(plan.Epochs == 1 ? "" : "s")} of {plan.BatchesPerEpoch} batches ({plan.TrainingRows} rows){from}")));
         _thread = new Thread(() => _console.Progress()
             .AutoClear(false)
             .HideCompleted(false)

@@ -176,7 +176,7 @@ public sealed class PlainProgress : ITrainingProgress
         _epochsTimed = 0;
         string validation = plan.ValidationRows > 0 ? FormattableString.Invariant($", {plan.ValidationRows} validation rows") : "";
         string from = plan.FirstEpoch > 1 ? FormattableString.Invariant($", resuming at epoch {plan.FirstEpoch}") : "";
-        _writer.WriteLine(FormattableString.Invariant($"training {plan.Network}: {plan.Epochs} epochs of {plan.BatchesPerEpoch} batches ({plan.TrainingRows} rows){validation}{from}"));
+        _writer.WriteLine(FormattableString.Invariant($"training {plan.Network}: {plan.Epochs} epoch{(plan.Epochs == 1 ? "" : "s")} of {plan.BatchesPerEpoch} batches ({plan.TrainingRows} rows){validation}{from}"));
     }
 
     /// <inheritdoc/>
