@@ -191,11 +191,50 @@ public class AugmentationTests
         Assert.True(sawFlip && sawNoFlip && sawShift, "the batch should exercise flips, non-flips and shifts");
     }
 
+    [Fact]
+    public void FillValueIsWhatThePaddingReads_SoStandardisingThenCroppingEqualsCroppingThenStandardising()
+    {
+        (int c, int h, int w, int p, int rows) = (1, 6, 6, 2, 30);
+        float[] images = Images(rows, c * h * w);
+        const float mean = 0.25f, std = 0.5f;
+        var plain = new Augmentation(c, h, w, seed: 5) { CropPadding = p, FlipProbability = 0.5 };
+        var filled = new Augmentation(c, h, w, seed: 5) { CropPadding = p, FlipProbability = 0.5, FillValue = (0f - mean) / std };
+
+        // Crop first (zero padding), then standardise ...
+        var cropThenStandardise = new float[images.Length];
+        plain.Apply(images, cropThenStandardise, epoch: 1, step: 2);
+        for (int i = 0; i < cropThenStandardise.Length; i++)
+        {
+            cropThenStandardise[i] = (cropThenStandardise[i] - mean) / std;
+        }
+
+        // ... equals standardise first, then crop with the standardised black as the padding.
+        float[] standardised = images.Select(v => (v - mean) / std).ToArray();
+        var standardiseThenCrop = new float[images.Length];
+        filled.Apply(standardised, standardiseThenCrop, epoch: 1, step: 2);
+        bool sawPadding = false;
+        for (int r = 0; r < rows; r++)
+        {
+            Augmentation.RowTransform t = filled.TransformOf(1, 2, r);
+            sawPadding |= t.OffsetY != p || t.OffsetX != p;
+            Assert.Equal(PadCropFlip(standardised.AsSpan(r * h * w, h * w), c, h, w, p, t, fill: -0.5f), standardiseThenCrop.AsSpan(r * h * w, h * w).ToArray());
+        }
+
+        Assert.True(sawPadding, "no row read the padding");
+        for (int i = 0; i < images.Length; i++)
+        {
+            Assert.Equal(cropThenStandardise[i], standardiseThenCrop[i], 6);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Augmentation(c, h, w, seed: 5) { FillValue = float.NaN });
+    }
+
     /// <summary>torchvision's order, spelled out: pad every side with P zeros, cut H×W at (dy, dx), then mirror.</summary>
-    private static float[] PadCropFlip(ReadOnlySpan<float> image, int c, int h, int w, int p, Augmentation.RowTransform t)
+    private static float[] PadCropFlip(ReadOnlySpan<float> image, int c, int h, int w, int p, Augmentation.RowTransform t, float fill = 0f)
     {
         int ph = h + (2 * p), pw = w + (2 * p);
         var padded = new float[c * ph * pw];
+        padded.AsSpan().Fill(fill);
         for (int k = 0; k < c; k++)
         {
             for (int i = 0; i < h; i++)

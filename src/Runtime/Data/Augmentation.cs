@@ -41,6 +41,8 @@ public sealed class Augmentation
     /// <summary>The <see cref="CounterRng"/> stream of Mixup's λ: <c>Key(seed, MixupStream, epoch, step)</c>.</summary>
     public const ulong MixupStream = 0x4E47_4155_4701;
 
+    private float _fillValue;
+
     private readonly float[] _image;
     private readonly double _flipProbability;
     private readonly int _cropPadding;
@@ -104,6 +106,22 @@ public sealed class Augmentation
                 throw new ArgumentOutOfRangeException(nameof(CropPadding), value, $"The crop padding is in [0, {Math.Min(Height, Width)}] (at most the image's smaller side).");
             }
             _cropPadding = value;
+        }
+    }
+
+    /// <summary>The value the crop's padding reads, default 0 (black for pixels in [0, 1], as torchvision's <c>RandomCrop</c>).
+    /// For images standardised before they are cropped, use the standardised black, (0 − mean)/std, so that the result is
+    /// that of cropping first and standardising after. Must be finite.</summary>
+    public float FillValue
+    {
+        get => _fillValue;
+        set
+        {
+            if (!float.IsFinite(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(FillValue), value, "FillValue must be finite.");
+            }
+            _fillValue = value;
         }
     }
 
@@ -243,7 +261,7 @@ public sealed class Augmentation
         return new RowTransform(flip, (int)(CounterRng.Bits(key, i + 1) % span), (int)(CounterRng.Bits(key, i + 2) % span));
     }
 
-    // y[c, i, j] = x[c, i + dy − P, j' + dx − P] (0 outside), j' = W − 1 − j when flipped; each image through _image.
+    // y[c, i, j] = x[c, i + dy − P, j' + dx − P] (FillValue outside), j' = W − 1 − j when flipped; each image through _image.
     private void ApplyGeometry(ReadOnlySpan<float> images, Span<float> output, ulong key)
     {
         int n = ImageSize, rows = images.Length / n, p = _cropPadding, h = Height, w = Width;
@@ -270,15 +288,15 @@ public sealed class Augmentation
                     int si = i + shiftY;
                     if (si < 0 || si >= h || j0 >= j1)
                     {
-                        line.Clear();
+                        line.Fill(_fillValue);
                         continue;
                     }
                     ReadOnlySpan<float> sourceLine = _image.AsSpan((c * h * w) + (si * w), w);
                     if (!t.Flip)
                     {
-                        line.Slice(0, j0).Clear();
+                        line.Slice(0, j0).Fill(_fillValue);
                         sourceLine.Slice(j0 + shiftX, j1 - j0).CopyTo(line.Slice(j0, j1 - j0));
-                        line.Slice(j1).Clear();
+                        line.Slice(j1).Fill(_fillValue);
                     }
                     else
                     {
@@ -286,7 +304,7 @@ public sealed class Augmentation
                         for (int j = 0; j < w; j++)
                         {
                             int k = w - 1 - j;
-                            line[j] = k >= j0 && k < j1 ? sourceLine[k + shiftX] : 0f;
+                            line[j] = k >= j0 && k < j1 ? sourceLine[k + shiftX] : _fillValue;
                         }
                     }
                 }

@@ -10,7 +10,7 @@ namespace NetGen;
 /// 1.13's formulas, in its recursive ("chainable") form where PyTorch uses it, so the rates have PyTorch's bits
 /// (tests/reference/make_schedule_reference.py).
 /// </summary>
-public abstract class LearningRateSchedule
+public abstract class LearningRateSchedule : ITrainingSchedule
 {
     /// <summary>Starts the schedule from the network's current learning rate.</summary>
     protected LearningRateSchedule(INeuralNetwork network)
@@ -64,6 +64,12 @@ public abstract class LearningRateSchedule
 
     /// <summary>The learning rate at <paramref name="epoch"/> from the current one.</summary>
     protected abstract double Next(double current, int epoch);
+
+    void ITrainingSchedule.Step(double monitored) => Step();
+
+    double[] ITrainingSchedule.SaveState() => [Epoch];
+
+    void ITrainingSchedule.RestoreState(ReadOnlySpan<double> state) => Epoch = (int)TrainingScheduleState.Require(state, 1, GetType().Name)[0];
 
     /// <summary>Throws unless <paramref name="value"/> is finite and in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     protected static double Require(double value, double min, double max, string name, string rule) =>
@@ -310,7 +316,7 @@ public enum PlateauMode
 /// <c>threshold</c> (relative: best·(1 ∓ threshold); absolute: best ∓ threshold), lr ← max(lr·factor, minLr) (when that
 /// changes it by more than <c>eps</c>), then <c>cooldown</c> steps during which bad steps are not counted.
 /// </summary>
-public sealed class ReduceLROnPlateau
+public sealed class ReduceLROnPlateau : ITrainingSchedule
 {
     private readonly INeuralNetwork _network;
     private int _cooldownCounter;
@@ -419,6 +425,16 @@ public sealed class ReduceLROnPlateau
         }
     }
 
+    void ITrainingSchedule.Step(double monitored) => Step(monitored);
+
+    double[] ITrainingSchedule.SaveState() => [Epoch, Best, BadSteps, _cooldownCounter];
+
+    void ITrainingSchedule.RestoreState(ReadOnlySpan<double> state)
+    {
+        TrainingScheduleState.Require(state, 4, nameof(ReduceLROnPlateau));
+        (Epoch, Best, BadSteps, _cooldownCounter) = ((int)state[0], state[1], (int)state[2], (int)state[3]);
+    }
+
     private bool IsBetter(double value) => (Mode, RelativeThreshold) switch
     {
         (PlateauMode.Min, true) => value < Best * (1.0 - Threshold),
@@ -426,4 +442,13 @@ public sealed class ReduceLROnPlateau
         (PlateauMode.Max, true) => value > Best * (Threshold + 1.0),
         _ => value > Best + Threshold,
     };
+}
+
+/// <summary>Checks of <see cref="ITrainingSchedule.RestoreState"/>.</summary>
+internal static class TrainingScheduleState
+{
+    /// <summary>Throws unless <paramref name="state"/> holds <paramref name="length"/> values; returns it.</summary>
+    public static ReadOnlySpan<double> Require(ReadOnlySpan<double> state, int length, string schedule) => state.Length == length
+        ? state
+        : throw new ArgumentException($"The saved state of a {schedule} schedule has {state.Length} values; expected {length}: the checkpoint was written with another schedule.", nameof(state));
 }
