@@ -64,6 +64,22 @@ public sealed class InitializationTests
         AssertNormal(Tensor(new InitStats(5), "4.weight"), 1 / Math.Sqrt(500), "LeCun normal, fan-in 500 ([300, 500])");
 
     [Fact]
+    public void GlorotNormalAndSmallNormalHaveTheirVariances()
+    {
+        var net = new InitMoreStats(5);
+        AssertNormal(Tensor(net, "0.weight"), Math.Sqrt(2.0 / (300 + 400)), "Glorot normal [400, 300]");
+        AssertNormal(Tensor(net, "2.weight"), 0.01, "small normal 0.01·N(0, 1) [300, 400]");
+    }
+
+    [Fact]
+    public void AutoLooksThroughGaussianDropoutAndStandoutToTheReLU()
+    {
+        // He normal (variance 2/300) rather than Glorot uniform (variance 2/(300 + 200)): 5/3 of it, far outside the
+        // tolerance of the moments test.
+        AssertNormal(Tensor(new InitMoreStats(5), "4.weight"), Math.Sqrt(2.0 / 300), "Auto before GaussianDropout, Standout, ReLU [200, 300]");
+    }
+
+    [Fact]
     public void FanModeChangesTheScaleByTheRatioOfTheFans()
     {
         // The same draws with fan-in instead of fan-out would have variance 2/300, not 2/400: 4/3 of it, far outside

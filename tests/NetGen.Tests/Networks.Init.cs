@@ -34,3 +34,8 @@ public partial class InitDenseReference { }
 [Conv2D(3, 3, Init = Init.Orthogonal), ReLU, Conv2D(4, 2, Init = Init.HeUniform, FanMode = FanMode.FanOut), Flatten,
  Dense(3, Init = Init.Sparse, SparseCount = 2, SparseStd = 0.05)]
 public partial class InitConvReference { }
+
+// Glorot normal, the notes' small random numbers, and Auto looking through GaussianDropout and Standout to the ReLU.
+[Network(InputSize = 300, BatchSize = 2)]
+[Dense(400, Init = Init.GlorotNormal), Tanh, Dense(300, Init = Init.SmallNormal), Tanh, Dense(200), GaussianDropout(0.2), Standout, ReLU, Dense(3)]
+public partial class InitMoreStats { }
