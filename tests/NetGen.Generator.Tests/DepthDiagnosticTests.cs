@@ -78,6 +78,14 @@ public sealed class DepthDiagnosticTests
         Single("[Network(InputSize = 8)][FractionalMaxPool2D(2, OutputSize = 3), Dense(2)] public partial class Net { }", "NG0106", DiagnosticSeverity.Error, "FractionalMaxPool2D(2, OutputSize = 3)");
 
     [Fact]
+    public void NG0254_StochasticDepthWithoutAResidualIsAWarning() =>
+        Assert.Contains("no [Residual] layer takes it", Single("[Network(InputSize = 4, StochasticDepth = 0.2)][Dense(4), Dense(2)] public partial class Net { }", "NG0254", DiagnosticSeverity.Warning, "StochasticDepth = 0.2").GetMessage());
+
+    [Fact]
+    public void NG0254_WhenEveryResidualWritesItsOwnProbability() =>
+        Single(Blocks + "[Network(InputShape = new[] { 2, 4, 4 }, StochasticDepth = 0.2)][Residual(typeof(B), DropProbability = 0.1), Flatten, Dense(2)] public partial class Net { }", "NG0254", DiagnosticSeverity.Warning, "StochasticDepth = 0.2");
+
+    [Fact]
     public void ValidStochasticDepthGeneratesCleanCode()
     {
         GeneratorHarness.Result result = GeneratorHarness.Run("using NetGen;\nnamespace Demo;\n" + Blocks +
