@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# NetGen vs PyTorch on the workloads of the performance issue, in the same run, plus this core's FMA peak.
+# NetGen vs PyTorch on the workloads of the performance issue, in the same run, plus this core's FMA peak; NetGen's
+# pass also runs ONNX Runtime (the inference peer) on the exported MLP in its own process (bench/README.md).
 #
 #   bench/compare.sh [--passes N] [--reps N]        (defaults: 5 passes, 21 repetitions; about 4-6 minutes)
 #

@@ -149,6 +149,10 @@ def main():
     if args.seconds is not None:
         machine["compare_sh_seconds"] = round(args.seconds)
 
+    ort = onnxruntime_rows(ng_runs)
+    if ort:
+        machine["onnxruntime"] = ort
+
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "latest.json"), "w") as f:
         json.dump(rows, f, indent=2, ensure_ascii=False)
@@ -182,6 +186,20 @@ def main():
     for r in rows:
         lines.append(f"| `{r['workload']}` | " + ", ".join(
             f"`{c}` {fmt(v)}" for c, v in r["pytorch_configs"].items()) + " |")
+    if ort:
+        lines += [
+            "",
+            "## NetGen vs ONNX Runtime (inference peer), same process",
+            "",
+            f"The benchmark MLP exported with `ExportOnnx`, run by {ort['version']} ({ort['graph_optimization']}), 1 and 2 "
+            "intra-op threads, the best kept; each checked against NetGen's `Predict` before it is timed. Each side keeps "
+            "its best pass. `ratio` is NetGen's advantage (above 1: NetGen faster).",
+            "",
+            "| workload | NetGen µs/call | ORT 1 thread µs/call | ORT 2 threads µs/call | ratio (best ORT / NetGen) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, r in ort["workloads"].items():
+            lines.append(f"| `{name}` | {fmt(r['netgen_us'])} | {fmt(r['ort_1t_us'])} | {fmt(r['ort_2t_us'])} | {r['ratio']:.2f} |")
     steal = m.get("steal_percent_during_run")
     lines += [
         "",
@@ -232,6 +250,24 @@ def main():
     ]
     with open(os.path.join(args.out_dir, "latest.md"), "w") as f:
         f.write("\n".join(lines))
+
+
+def onnxruntime_rows(runs):
+    """ONNX Runtime figures of the NetGen passes (compare mode's "onnxruntime" object): per workload, each side's best
+    pass (lowest time), ORT's best over its thread counts, and the ratio of the two bests."""
+    passes = [r["onnxruntime"] for r in runs if "onnxruntime" in r]
+    if not passes:
+        return None
+    out = {"version": passes[0]["version"], "graph_optimization": passes[0]["graph_optimization"], "workloads": {}}
+    for name in ("mlp_latency_b1", "mlp_infer_b64"):
+        rows = [p[name] for p in passes if name in p]
+        if not rows:
+            continue
+        best = {k: min(r[k] for r in rows) for k in ("netgen_us", "ort_1t_us", "ort_2t_us")}
+        best["ratio"] = round(min(best["ort_1t_us"], best["ort_2t_us"]) / best["netgen_us"], 3)
+        best["rows"] = rows[0]["rows"]
+        out["workloads"][name] = best
+    return out
 
 
 def yn(b):

@@ -123,6 +123,9 @@ internal static class Compare
         double latency = Time(() => mlp.Predict(mlpX.AsSpan(0, 784), scores), reps);
         results.Add(Result("mlp_latency_b1", "us", latency * 1e6, latency, "the same MLP, Predict of one row"));
 
+        // ONNX Runtime, the inference peer, on the same MLP exported with ExportOnnx (bench/README.md).
+        JsonObject onnxRuntime = OnnxRuntimePeer.Run(mlp, mlpX, reps, TimeInterleaved);
+
         var spiral = new BenchSpiral(1);
         float[] spiralX = NetworkBenchmarks.Fill(300 * 2, 2);
         int[] spiralY = Enumerable.Range(0, 300).Select(i => i / 100).ToArray();
@@ -136,6 +139,7 @@ internal static class Compare
             ["fma_peak"] = peak,
             ["method"] = $"median of {reps} repetitions, each >= {RepetitionSeconds * 1e3} ms of back-to-back calls, after >= {WarmupCalls} calls and {WarmupSeconds} s of warm-up",
             ["results"] = results,
+            ["onnxruntime"] = onnxRuntime,
         };
         File.WriteAllText(outPath, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"wrote {outPath}");
