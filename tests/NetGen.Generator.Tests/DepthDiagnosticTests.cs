@@ -51,6 +51,40 @@ public sealed class DepthDiagnosticTests
         Assert.Contains("of block 'Outer'", d.GetMessage());
     }
 
+    [Theory]
+    [InlineData("FractionalMaxPool2D(0, OutputRatio = 0.7)", "0", "Kernel")]
+    [InlineData("FractionalMaxPool2D(2, OutputRatio = 1.0)", "OutputRatio = 1.0", "OutputRatio")]
+    [InlineData("FractionalMaxPool2D(2, OutputRatio = 0)", "OutputRatio = 0", "OutputRatio")]
+    [InlineData("FractionalMaxPool2D(2, OutputRatio = double.NaN)", "OutputRatio = double.NaN", "OutputRatio")]
+    [InlineData("FractionalMaxPool2D(2, OutputSize = 0)", "OutputSize = 0", "OutputSize")]
+    public void NG0252_FractionalPoolArgumentOutOfRange(string layer, string span, string argument) =>
+        Assert.Contains($"has {argument} = ", Single($"[Network(InputShape = new[] {{ 2, 8, 8 }})][{layer}, Flatten, Dense(2)] public partial class Net {{ }}", "NG0252", DiagnosticSeverity.Error, span).GetMessage());
+
+    [Theory]
+    [InlineData("FractionalMaxPool2D(2)", "FractionalMaxPool2D(2)", "writes neither")]
+    [InlineData("FractionalMaxPool2D(2, OutputRatio = 0.5, OutputSize = 3)", "OutputSize = 3", "writes both")]
+    public void NG0253_FractionalPoolNeedsExactlyOneOutputArgument(string layer, string span, string what) =>
+        Assert.Contains(what, Single($"[Network(InputShape = new[] {{ 2, 8, 8 }})][{layer}, Flatten, Dense(2)] public partial class Net {{ }}", "NG0253", DiagnosticSeverity.Error, span).GetMessage());
+
+    [Theory]
+    [InlineData("FractionalMaxPool2D(2, OutputSize = 8)", "OutputSize = 8", "output height 8 + kernel 2 − 1 = 9 exceeds the input height 8")]
+    [InlineData("FractionalMaxPool2D(3, OutputRatio = 0.9)", "OutputRatio = 0.9", "output height 7 (⌊8 · 0.9⌋) + kernel 3 − 1 = 9 exceeds the input height 8")]
+    [InlineData("FractionalMaxPool2D(2, OutputRatio = 0.1)", "OutputRatio = 0.1", "output height = ⌊8 · 0.1⌋ = 0")]
+    public void NG0120_FractionalPoolOutputDoesNotFit(string layer, string span, string arithmetic) =>
+        Assert.Contains(arithmetic, Single($"[Network(InputShape = new[] {{ 2, 8, 8 }})][{layer}, Flatten, Dense(2)] public partial class Net {{ }}", "NG0120", DiagnosticSeverity.Error, span).GetMessage());
+
+    [Fact]
+    public void FractionalPoolOnAVectorIsNG0106() =>
+        Single("[Network(InputSize = 8)][FractionalMaxPool2D(2, OutputSize = 3), Dense(2)] public partial class Net { }", "NG0106", DiagnosticSeverity.Error, "FractionalMaxPool2D(2, OutputSize = 3)");
+
+    [Fact]
+    public void NG0254_StochasticDepthWithoutAResidualIsAWarning() =>
+        Assert.Contains("no [Residual] layer takes it", Single("[Network(InputSize = 4, StochasticDepth = 0.2)][Dense(4), Dense(2)] public partial class Net { }", "NG0254", DiagnosticSeverity.Warning, "StochasticDepth = 0.2").GetMessage());
+
+    [Fact]
+    public void NG0254_WhenEveryResidualWritesItsOwnProbability() =>
+        Single(Blocks + "[Network(InputShape = new[] { 2, 4, 4 }, StochasticDepth = 0.2)][Residual(typeof(B), DropProbability = 0.1), Flatten, Dense(2)] public partial class Net { }", "NG0254", DiagnosticSeverity.Warning, "StochasticDepth = 0.2");
+
     [Fact]
     public void ValidStochasticDepthGeneratesCleanCode()
     {

@@ -658,6 +658,108 @@ namespace Demo.Depth
             counters[L6_Branch_4_NumBatchesTracked] = 0; // "6.branch.4.num_batches_tracked"
         }
 
+        /// <summary>An inference-only copy of this network with each BatchNorm2D folded into the Conv2D before it ('bn_2_branch_1' into 'conv_2_branch_0', 'bn_2_branch_4' into 'conv_2_branch_3', 'bn_4_branch_1' into 'conv_4_branch_0', 'bn_4_branch_4' into 'conv_4_branch_3', 'bn_6_branch_1' into 'conv_6_branch_0', 'bn_6_branch_4' into 'conv_6_branch_3'):
+        /// W' = W·γ/√(running_var + ε), b' = (b − running_mean)·γ/√(running_var + ε) + β, from the current weights and running
+        /// statistics. Its Predict equals this network's Predict (eval mode) up to float rounding; it has no training members, and
+        /// later changes to this network do not reach it.</summary>
+        public Folded FoldBatchNorm() => new Folded(_core.Params, _core.Buffers, _core.Counters, _seed, _step);
+
+        /// <summary>Writes the folded inference weights (<c>FoldBatchNorm().Save</c>): a PyTorch state_dict in which each folded Conv2D has
+        /// the folded weight and a bias, and the folded BatchNorm2D layers have no keys (nn.Identity in their place).</summary>
+        public void SaveInference(string path) => FoldBatchNorm().Save(path);
+
+        /// <inheritdoc cref="SaveInference(string)"/>
+        public void SaveInference(global::System.IO.Stream stream) => FoldBatchNorm().Save(stream);
+
+        /// <summary>'StochasticResNet' for inference only, with BatchNorm folded into the convolutions ('bn_2_branch_1' into 'conv_2_branch_0', 'bn_2_branch_4' into 'conv_2_branch_3', 'bn_4_branch_1' into 'conv_4_branch_0', 'bn_4_branch_4' into 'conv_4_branch_3', 'bn_6_branch_1' into 'conv_6_branch_0', 'bn_6_branch_4' into 'conv_6_branch_3'); made by FoldBatchNorm().</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "{version}")]
+        public sealed class Folded
+        {
+            private readonly Core<float> _core = new Core<float>();
+            private readonly ulong _seed;
+            private readonly long _step;
+
+            internal Folded(float[] parameters, float[] buffers, long[] counters, ulong seed, long step)
+            {
+                parameters.CopyTo(_core.Params, 0);
+                buffers.CopyTo(_core.Buffers, 0);
+                counters.CopyTo(_core.Counters, 0);
+                _seed = seed;
+                _step = step;
+                _core.Fold();
+            }
+
+            /// <summary>The state_dict keys of <see cref="Save(global::System.IO.Stream)"/>, in order.</summary>
+            public static global::System.Collections.Generic.IReadOnlyList<string> Keys { get; } = new string[]
+            {
+                "0.weight",
+                "0.bias",
+                "2.branch.0.weight",
+                "2.branch.0.bias",
+                "2.branch.3.weight",
+                "2.branch.3.bias",
+                "4.branch.0.weight",
+                "4.branch.0.bias",
+                "4.branch.3.weight",
+                "4.branch.3.bias",
+                "6.branch.0.weight",
+                "6.branch.0.bias",
+                "6.branch.3.weight",
+                "6.branch.3.bias",
+                "6.shortcut.0.weight",
+                "9.weight",
+                "9.bias",
+            };
+
+            /// <summary>Inference with the folded weights: <paramref name="outputs"/>[rows, OutputSize] from <paramref name="inputs"/>[rows, InputSize],
+            /// MaxBatch rows at a time. Allocates nothing.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
+            {
+                int rows = global::NetGen.Guard.Rows(inputs, InputSize, "StochasticResNet");
+                global::NetGen.Guard.Output(outputs, rows * OutputSize, "StochasticResNet");
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    _core.ForwardFolded(inputs.Slice(start * InputSize, B * InputSize), B, _seed, _step).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Writes the folded state_dict as safetensors (keys: <see cref="Keys"/>), loadable with load_state_dict(strict=True) into the
+            /// PyTorch model with bias=True on each folded Conv2d and nn.Identity() in place of each folded BatchNorm2d.</summary>
+            public void Save(global::System.IO.Stream stream)
+            {
+                var writer = new global::NetGen.Serialization.SafeTensorsWriter();
+                writer.AddMetadata("format", "pt");
+                writer.AddMetadata("netgen.network", "StochasticResNet");
+                writer.AddMetadata("netgen.folded", "2.branch.1->2.branch.0 2.branch.4->2.branch.3 4.branch.1->4.branch.0 4.branch.4->4.branch.3 6.branch.1->6.branch.0 6.branch.4->6.branch.3");
+                writer.Add("0.weight", new int[] { 8, 3, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 216));
+                writer.Add("0.bias", new int[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 8));
+                writer.Add("2.branch.0.weight", new int[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Folded, 0, 576));
+                writer.Add("2.branch.0.bias", new int[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Folded, 576, 8));
+                writer.Add("2.branch.3.weight", new int[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Folded, 584, 576));
+                writer.Add("2.branch.3.bias", new int[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Folded, 1160, 8));
+                writer.Add("4.branch.0.weight", new int[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Folded, 1168, 576));
+                writer.Add("4.branch.0.bias", new int[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Folded, 1744, 8));
+                writer.Add("4.branch.3.weight", new int[] { 8, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Folded, 1752, 576));
+                writer.Add("4.branch.3.bias", new int[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Folded, 2328, 8));
+                writer.Add("6.branch.0.weight", new int[] { 16, 8, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Folded, 2336, 1152));
+                writer.Add("6.branch.0.bias", new int[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Folded, 3488, 16));
+                writer.Add("6.branch.3.weight", new int[] { 16, 16, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Folded, 3504, 2304));
+                writer.Add("6.branch.3.bias", new int[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Folded, 5808, 16));
+                writer.Add("6.shortcut.0.weight", new int[] { 16, 8, 1, 1 }, new global::System.ReadOnlySpan<float>(_core.Params, L6_Shortcut_0_Weight, 128));
+                writer.Add("9.weight", new int[] { 10, 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Weight, 160));
+                writer.Add("9.bias", new int[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Bias, 10));
+                writer.WriteTo(stream);
+            }
+
+            /// <inheritdoc cref="Save(global::System.IO.Stream)"/>
+            public void Save(string path)
+            {
+                using var stream = global::System.IO.File.Create(path);
+                Save(stream);
+            }
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {
@@ -1057,6 +1159,170 @@ namespace Demo.Depth
             public void WeightsChanged()
             {
                 // no pre-packed weights: every Dense forward GEMM of this network runs the direct kernel (rule: docs/performance.md)
+            }
+
+            /// <summary>W' and b' of every Conv2D with its BatchNorm2D folded in (5824 values), written by Fold; null until then.</summary>
+            public T[]? Folded;
+            private global::System.Span<T> Fd(int offset, int length) => new global::System.Span<T>(Folded!, offset, length);
+
+            /// <summary>Folds each BatchNorm2D into the Conv2D before it, from the current weights and running statistics:
+            /// s = γ/√(running_var + ε), W' = s·W per output channel, b' = (b − running_mean)·s + β.</summary>
+            public void Fold()
+            {
+                Folded ??= new T[5824];
+                // [2.branch.0] conv_2_branch_0 ← [2.branch.1] bn_2_branch_1: W' [8×8×3×3], b' [8]
+                global::NetGen.Kernels.BatchNormFolding.Fold<T>(P(L2_Branch_0_Weight, 576), default, P(L2_Branch_1_Weight, 8), P(L2_Branch_1_Bias, 8), Bf(L2_Branch_1_RunningMean, 8), Bf(L2_Branch_1_RunningVar, 8), 1E-05, Fd(0, 576), Fd(576, 8));
+                // [2.branch.3] conv_2_branch_3 ← [2.branch.4] bn_2_branch_4: W' [8×8×3×3], b' [8]
+                global::NetGen.Kernels.BatchNormFolding.Fold<T>(P(L2_Branch_3_Weight, 576), default, P(L2_Branch_4_Weight, 8), P(L2_Branch_4_Bias, 8), Bf(L2_Branch_4_RunningMean, 8), Bf(L2_Branch_4_RunningVar, 8), 1E-05, Fd(584, 576), Fd(1160, 8));
+                // [4.branch.0] conv_4_branch_0 ← [4.branch.1] bn_4_branch_1: W' [8×8×3×3], b' [8]
+                global::NetGen.Kernels.BatchNormFolding.Fold<T>(P(L4_Branch_0_Weight, 576), default, P(L4_Branch_1_Weight, 8), P(L4_Branch_1_Bias, 8), Bf(L4_Branch_1_RunningMean, 8), Bf(L4_Branch_1_RunningVar, 8), 1E-05, Fd(1168, 576), Fd(1744, 8));
+                // [4.branch.3] conv_4_branch_3 ← [4.branch.4] bn_4_branch_4: W' [8×8×3×3], b' [8]
+                global::NetGen.Kernels.BatchNormFolding.Fold<T>(P(L4_Branch_3_Weight, 576), default, P(L4_Branch_4_Weight, 8), P(L4_Branch_4_Bias, 8), Bf(L4_Branch_4_RunningMean, 8), Bf(L4_Branch_4_RunningVar, 8), 1E-05, Fd(1752, 576), Fd(2328, 8));
+                // [6.branch.0] conv_6_branch_0 ← [6.branch.1] bn_6_branch_1: W' [16×8×3×3], b' [16]
+                global::NetGen.Kernels.BatchNormFolding.Fold<T>(P(L6_Branch_0_Weight, 1152), default, P(L6_Branch_1_Weight, 16), P(L6_Branch_1_Bias, 16), Bf(L6_Branch_1_RunningMean, 16), Bf(L6_Branch_1_RunningVar, 16), 1E-05, Fd(2336, 1152), Fd(3488, 16));
+                // [6.branch.3] conv_6_branch_3 ← [6.branch.4] bn_6_branch_4: W' [16×16×3×3], b' [16]
+                global::NetGen.Kernels.BatchNormFolding.Fold<T>(P(L6_Branch_3_Weight, 2304), default, P(L6_Branch_4_Weight, 16), P(L6_Branch_4_Bias, 16), Bf(L6_Branch_4_RunningMean, 16), Bf(L6_Branch_4_RunningVar, 16), 1E-05, Fd(3504, 2304), Fd(5808, 16));
+            }
+
+            /// <summary>Inference with the folded weights: the same nodes as Forward (training off), except that each folded Conv2D runs
+            /// with W' and b' and writes straight into its BatchNorm2D's output, and that BatchNorm is skipped.</summary>
+            public global::System.ReadOnlySpan<T> ForwardFolded(global::System.ReadOnlySpan<T> x, int B, ulong seed, long step)
+            {
+                bool training = false; // inference only: dropout off, BatchNorm on its running statistics
+                _ = training; _ = seed; _ = step;
+
+                // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
+                global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 216), P(L0_Bias, 8), A(L1_Y, B * 2048), B, in s_geometry0, fuseReLU: true);
+
+                // ── [1] relu_1: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
+
+                // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [2.branch.1] bn_2_branch_1 → its output
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L1_Y, B * 2048), Fd(0, 576), Fd(576, 8), A(L2_Branch_1_Y, B * 2048), B, in s_geometry2_branch_0);
+
+                // ── [2.branch.1] bn_2_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // folded into [2.branch.0], which wrote this output
+
+                // ── [2.branch.2] relu_2_branch_2: ReLU [8, 16, 16] ───────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L2_Branch_1_Y, B * 2048), A(L2_Branch_2_Y, B * 2048));
+
+                // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [2.branch.4] bn_2_branch_4 → its output
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L2_Branch_2_Y, B * 2048), Fd(584, 576), Fd(1160, 8), A(L2_Branch_4_Y, B * 2048), B, in s_geometry2_branch_3);
+
+                // ── [2.branch.4] bn_2_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // folded into [2.branch.3], which wrote this output
+
+                // ── [2.drop_path] residual_2_drop_path: Stochastic depth p = 0.1 (block 1 of 3: p = 1/3 · 0.3) [8, 16, 16] ────
+                // training: m[b] = 1(u_b ≥ p) / (1 − p) per sample, u_b ~ U[0,1) keyed by (seed, node 7, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)
+                if (training)
+                {
+                    global::NetGen.Kernels.StochasticDepth.Forward<T>(A(L2_Branch_4_Y, B * 2048), A(L2_DropPath_Y, B * 2048), A(L2_DropPath_Mask, B * 1), 0.09999999999999999, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 7, (ulong)step));
+                }
+                else
+                {
+                    A(L2_Branch_4_Y, B * 2048).CopyTo(A(L2_DropPath_Y, B * 2048));
+                }
+
+                // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] ───────────────────────────
+                // y[B,8,16,16] = branch(x) + x (identity shortcut)
+                global::NetGen.Kernels.Residual.Add<T>(A(L2_DropPath_Y, B * 2048), A(L1_Y, B * 2048), A(L2_Y, B * 2048));
+
+                // ── [3] relu_3: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L2_Y, B * 2048), A(L3_Y, B * 2048));
+
+                // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [4.branch.1] bn_4_branch_1 → its output
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2048), Fd(1168, 576), Fd(1744, 8), A(L4_Branch_1_Y, B * 2048), B, in s_geometry4_branch_0);
+
+                // ── [4.branch.1] bn_4_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // folded into [4.branch.0], which wrote this output
+
+                // ── [4.branch.2] relu_4_branch_2: ReLU [8, 16, 16] ───────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L4_Branch_1_Y, B * 2048), A(L4_Branch_2_Y, B * 2048));
+
+                // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [4.branch.4] bn_4_branch_4 → its output
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L4_Branch_2_Y, B * 2048), Fd(1752, 576), Fd(2328, 8), A(L4_Branch_4_Y, B * 2048), B, in s_geometry4_branch_3);
+
+                // ── [4.branch.4] bn_4_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // folded into [4.branch.3], which wrote this output
+
+                // ── [4.drop_path] residual_4_drop_path: Stochastic depth p = 0.05 [8, 16, 16] ────────────────────
+                // training: m[b] = 1(u_b ≥ p) / (1 − p) per sample, u_b ~ U[0,1) keyed by (seed, node 15, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)
+                if (training)
+                {
+                    global::NetGen.Kernels.StochasticDepth.Forward<T>(A(L4_Branch_4_Y, B * 2048), A(L4_DropPath_Y, B * 2048), A(L4_DropPath_Mask, B * 1), 0.05, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 15, (ulong)step));
+                }
+                else
+                {
+                    A(L4_Branch_4_Y, B * 2048).CopyTo(A(L4_DropPath_Y, B * 2048));
+                }
+
+                // ── [4] residual_4: Residual BasicBlock: y = branch(x) + x [8, 16, 16] ───────────────────────────
+                // y[B,8,16,16] = branch(x) + x (identity shortcut)
+                global::NetGen.Kernels.Residual.Add<T>(A(L4_DropPath_Y, B * 2048), A(L3_Y, B * 2048), A(L4_Y, B * 2048));
+
+                // ── [5] relu_5: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L4_Y, B * 2048), A(L5_Y, B * 2048));
+
+                // ── [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [6.branch.1] bn_6_branch_1 → its output
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L5_Y, B * 2048), Fd(2336, 1152), Fd(3488, 16), A(L6_Branch_1_Y, B * 1024), B, in s_geometry6_branch_0);
+
+                // ── [6.branch.1] bn_6_branch_1: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
+                // folded into [6.branch.0], which wrote this output
+
+                // ── [6.branch.2] relu_6_branch_2: ReLU [16, 8, 8] ────────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L6_Branch_1_Y, B * 1024), A(L6_Branch_2_Y, B * 1024));
+
+                // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [6.branch.4] bn_6_branch_4 → its output
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L6_Branch_2_Y, B * 1024), Fd(3504, 2304), Fd(5808, 16), A(L6_Branch_4_Y, B * 1024), B, in s_geometry6_branch_3);
+
+                // ── [6.branch.4] bn_6_branch_4: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
+                // folded into [6.branch.3], which wrote this output
+
+                // ── [6.drop_path] residual_6_drop_path: Stochastic depth p = 0.3 (block 3 of 3: p = 3/3 · 0.3) [16, 8, 8] ────
+                // training: m[b] = 1(u_b ≥ p) / (1 − p) per sample, u_b ~ U[0,1) keyed by (seed, node 23, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)
+                if (training)
+                {
+                    global::NetGen.Kernels.StochasticDepth.Forward<T>(A(L6_Branch_4_Y, B * 1024), A(L6_DropPath_Y, B * 1024), A(L6_DropPath_Mask, B * 1), 0.3, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 23, (ulong)step));
+                }
+                else
+                {
+                    A(L6_Branch_4_Y, B * 1024).CopyTo(A(L6_DropPath_Y, B * 1024));
+                }
+
+                // ── [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; im2col + GEMM)
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L5_Y, B * 2048), P(L6_Shortcut_0_Weight, 128), default, A(L6_Shortcut_0_Y, B * 1024), B, in s_geometry6_shortcut_0);
+
+                // ── [6] residual_6: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] ───────────────────
+                // y[B,16,8,8] = branch(x) + shortcut(x) (1×1 projection)
+                global::NetGen.Kernels.Residual.Add<T>(A(L6_DropPath_Y, B * 1024), A(L6_Shortcut_0_Y, B * 1024), A(L6_Y, B * 1024));
+
+                // ── [7] relu_7: ReLU [16, 8, 8] ──────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L6_Y, B * 1024), A(L7_Y, B * 1024));
+
+                // ── [8] gap_8: GlobalAvgPool2D 16×8×8 → 16 ───────────────────────────────────────────────────────
+                // y[B,16][c] = (1/64)·Σ_{h,w} x[c, h, w]: the mean of each 8×8 plane, a vector
+                global::NetGen.Kernels.AvgPool2D.Forward<T>(A(L7_Y, B * 1024), A(L8_Y, B * 16), B, in s_geometry8);
+
+                // ── [9] dense_9: Dense 16 → 10 ───────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,16] · W[10,16]ᵀ + b[10]
+                // GEMM x·Wᵀ: [32×16]·[16×10], 5,120 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L8_Y, B * 16), P(L9_Weight, 160), P(L9_Bias, 10), A(L9_Y, B * 10), B, 16, 10, global::NetGen.Kernels.GemmMode.Direct);
+
+                return A(L9_Y, B * 10);
             }
         }
     }

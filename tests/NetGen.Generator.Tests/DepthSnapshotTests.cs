@@ -29,4 +29,23 @@ public sealed class DepthSnapshotTests
         Assert.Empty(result.CompilationProblems);
         Snapshot.Verify(result.Source(), result.HintName());
     }
+
+    [Fact]
+    public void CanGenerateFractionalMaxPooling()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using NetGen;
+
+            namespace Demo.Depth;
+
+            // Graham's fractional max pooling twice (α = 1/0.7 ≈ √2, then a fixed output size) between convolutions.
+            [Network(InputShape = new[] { 1, 28, 28 }, BatchSize = 32, Optimizer = Optimizer.Adam, LearningRate = 1e-3)]
+            [Conv2D(16, 3, Padding = 1), ReLU, FractionalMaxPool2D(2, OutputRatio = 0.7)]
+            [Conv2D(32, 3, Padding = 1), ReLU, FractionalMaxPool2D(2, OutputSize = 10), Flatten, Dense(10)]
+            public partial class FractionalNet { }
+            """);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.CompilationProblems);
+        Snapshot.Verify(result.Source(), result.HintName());
+    }
 }

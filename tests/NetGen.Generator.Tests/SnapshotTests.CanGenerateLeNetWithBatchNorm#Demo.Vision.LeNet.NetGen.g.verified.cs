@@ -521,6 +521,100 @@ namespace Demo.Vision
             counters[L9_NumBatchesTracked] = 0; // "9.num_batches_tracked"
         }
 
+        /// <summary>An inference-only copy of this network with each BatchNorm2D folded into the Conv2D before it ('bn1' into 'conv1'):
+        /// W' = W·γ/√(running_var + ε), b' = (b − running_mean)·γ/√(running_var + ε) + β, from the current weights and running
+        /// statistics. Its Predict equals this network's Predict (eval mode) up to float rounding; it has no training members, and
+        /// later changes to this network do not reach it.</summary>
+        public Folded FoldBatchNorm() => new Folded(_core.Params, _core.Buffers, _core.Counters, _seed, _step);
+
+        /// <summary>Writes the folded inference weights (<c>FoldBatchNorm().Save</c>): a PyTorch state_dict in which each folded Conv2D has
+        /// the folded weight and a bias, and the folded BatchNorm2D layers have no keys (nn.Identity in their place).</summary>
+        public void SaveInference(string path) => FoldBatchNorm().Save(path);
+
+        /// <inheritdoc cref="SaveInference(string)"/>
+        public void SaveInference(global::System.IO.Stream stream) => FoldBatchNorm().Save(stream);
+
+        /// <summary>'LeNet' for inference only, with BatchNorm folded into the convolutions ('bn1' into 'conv1'); made by FoldBatchNorm().</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "{version}")]
+        public sealed class Folded
+        {
+            private readonly Core<float> _core = new Core<float>();
+            private readonly ulong _seed;
+            private readonly long _step;
+
+            internal Folded(float[] parameters, float[] buffers, long[] counters, ulong seed, long step)
+            {
+                parameters.CopyTo(_core.Params, 0);
+                buffers.CopyTo(_core.Buffers, 0);
+                counters.CopyTo(_core.Counters, 0);
+                _seed = seed;
+                _step = step;
+                _core.Fold();
+            }
+
+            /// <summary>The state_dict keys of <see cref="Save(global::System.IO.Stream)"/>, in order.</summary>
+            public static global::System.Collections.Generic.IReadOnlyList<string> Keys { get; } = new string[]
+            {
+                "0.weight",
+                "0.bias",
+                "4.weight",
+                "4.bias",
+                "8.weight",
+                "8.bias",
+                "9.weight",
+                "9.bias",
+                "9.running_mean",
+                "9.running_var",
+                "9.num_batches_tracked",
+                "11.weight",
+                "11.bias",
+            };
+
+            /// <summary>Inference with the folded weights: <paramref name="outputs"/>[rows, OutputSize] from <paramref name="inputs"/>[rows, InputSize],
+            /// MaxBatch rows at a time. Allocates nothing.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
+            {
+                int rows = global::NetGen.Guard.Rows(inputs, InputSize, "LeNet");
+                global::NetGen.Guard.Output(outputs, rows * OutputSize, "LeNet");
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    _core.ForwardFolded(inputs.Slice(start * InputSize, B * InputSize), B, _seed, _step).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Writes the folded state_dict as safetensors (keys: <see cref="Keys"/>), loadable with load_state_dict(strict=True) into the
+            /// PyTorch model with bias=True on each folded Conv2d and nn.Identity() in place of each folded BatchNorm2d.</summary>
+            public void Save(global::System.IO.Stream stream)
+            {
+                var writer = new global::NetGen.Serialization.SafeTensorsWriter();
+                writer.AddMetadata("format", "pt");
+                writer.AddMetadata("netgen.network", "LeNet");
+                writer.AddMetadata("netgen.folded", "1->0");
+                writer.Add("0.weight", new int[] { 20, 1, 5, 5 }, new global::System.ReadOnlySpan<float>(_core.Folded, 0, 500));
+                writer.Add("0.bias", new int[] { 20 }, new global::System.ReadOnlySpan<float>(_core.Folded, 500, 20));
+                writer.Add("4.weight", new int[] { 50, 20, 5, 5 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Weight, 25000));
+                writer.Add("4.bias", new int[] { 50 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Bias, 50));
+                writer.Add("8.weight", new int[] { 500, 800 }, new global::System.ReadOnlySpan<float>(_core.Params, L8_Weight, 400000));
+                writer.Add("8.bias", new int[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L8_Bias, 500));
+                writer.Add("9.weight", new int[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Weight, 500));
+                writer.Add("9.bias", new int[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L9_Bias, 500));
+                writer.Add("9.running_mean", new int[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L9_RunningMean, 500));
+                writer.Add("9.running_var", new int[] { 500 }, new global::System.ReadOnlySpan<float>(_core.Buffers, L9_RunningVar, 500));
+                writer.Add("9.num_batches_tracked", global::System.ReadOnlySpan<int>.Empty, new global::System.ReadOnlySpan<long>(_core.Counters, L9_NumBatchesTracked, 1));
+                writer.Add("11.weight", new int[] { 10, 500 }, new global::System.ReadOnlySpan<float>(_core.Params, L11_Weight, 5000));
+                writer.Add("11.bias", new int[] { 10 }, new global::System.ReadOnlySpan<float>(_core.Params, L11_Bias, 10));
+                writer.WriteTo(stream);
+            }
+
+            /// <inheritdoc cref="Save(global::System.IO.Stream)"/>
+            public void Save(string path)
+            {
+                using var stream = global::System.IO.File.Create(path);
+                Save(stream);
+            }
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {
@@ -751,6 +845,86 @@ namespace Demo.Vision
             {
                 _packedW8.Invalidate();
                 _packedW11.Invalidate();
+            }
+
+            /// <summary>W' and b' of every Conv2D with its BatchNorm2D folded in (520 values), written by Fold; null until then.</summary>
+            public T[]? Folded;
+            private global::System.Span<T> Fd(int offset, int length) => new global::System.Span<T>(Folded!, offset, length);
+
+            /// <summary>Folds each BatchNorm2D into the Conv2D before it, from the current weights and running statistics:
+            /// s = γ/√(running_var + ε), W' = s·W per output channel, b' = (b − running_mean)·s + β.</summary>
+            public void Fold()
+            {
+                Folded ??= new T[520];
+                // [0] conv1 ← [1] bn1: W' [20×1×5×5], b' [20]
+                global::NetGen.Kernels.BatchNormFolding.Fold<T>(P(L0_Weight, 500), default, P(L1_Weight, 20), P(L1_Bias, 20), Bf(L1_RunningMean, 20), Bf(L1_RunningVar, 20), 1E-05, Fd(0, 500), Fd(500, 20));
+            }
+
+            /// <summary>Inference with the folded weights: the same nodes as Forward (training off), except that each folded Conv2D runs
+            /// with W' and b' and writes straight into its BatchNorm2D's output, and that BatchNorm is skipped.</summary>
+            public global::System.ReadOnlySpan<T> ForwardFolded(global::System.ReadOnlySpan<T> x, int B, ulong seed, long step)
+            {
+                bool training = false; // inference only: dropout off, BatchNorm on its running statistics
+                _ = training; _ = seed; _ = step;
+
+                // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 ─────────────────────────────────────────────────────
+                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [1] bn1 → its output
+                global::NetGen.Kernels.Conv2D.Forward<T>(x, Fd(0, 500), Fd(500, 20), A(L1_Y, B * 11520), B, in s_geometry0);
+
+                // ── [1] bn1: BatchNorm2D [20, 24, 24] ────────────────────────────────────────────────────────────
+                // folded into [0], which wrote this output
+
+                // ── [2] relu_2: ReLU [20, 24, 24] ────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L1_Y, B * 11520), A(L2_Y, B * 11520));
+
+                // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 ────────────────────────────────────────────────
+                // y[B,20,12,12][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
+                global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L2_Y, B * 11520), A(L3_Y, B * 2880), training ? Ix(L3_Argmax, B * 2880) : default, B, in s_geometry3);
+
+                // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [5]
+                global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2880), P(L4_Weight, 25000), P(L4_Bias, 50), A(L5_Y, B * 3200), B, in s_geometry4, fuseReLU: true);
+
+                // ── [5] relu_5: ReLU [50, 8, 8] ──────────────────────────────────────────────────────────────────
+                // y = max(0, x): applied by [4] as it stores its output here (fused epilogue)
+
+                // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 ────────────────────────────────────────────────────
+                // y[B,50,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
+                global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L5_Y, B * 3200), A(L6_Y, B * 800), training ? Ix(L6_Argmax, B * 800) : default, B, in s_geometry6);
+
+                // ── [7] flatten_7: Flatten 50×4×4 → 800 ──────────────────────────────────────────────────────────
+                // y[B,800] = x[B,50,4,4] in C-major order: the same memory, no code
+
+                // ── [8] fc1: Dense 800 → 500 ─────────────────────────────────────────────────────────────────────
+                // y[B,500] = x[B,800] · W[500,800]ᵀ + b[500]
+                // GEMM x·Wᵀ: [64×800]·[800×500], 25,600,000 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
+                // Wᵀ pre-packed in _packedW8: packed by the first forward after the weights change, then reused
+                global::NetGen.Kernels.Dense.Forward<T>(A(L6_Y, B * 800), P(L8_Weight, 400000), P(L8_Bias, 500), A(L8_Y, B * 500), B, 800, 500, global::NetGen.Kernels.GemmMode.PackedParallel, packed: _packedW8);
+
+                // ── [9] bn_9: BatchNorm1D [500] ──────────────────────────────────────────────────────────────────
+                // training: μ, σ² over the B·1 values of each of 500 channels; y = γ[500]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    global::NetGen.Kernels.BatchNorm.ForwardTraining<T>(A(L8_Y, B * 500), P(L9_Weight, 500), P(L9_Bias, 500), A(L9_Y, B * 500), A(L9_Mean, 500), A(L9_InvStd, 500), Bf(L9_RunningMean, 500), Bf(L9_RunningVar, 500), B, 500, 1, C(0.1), C(1E-05));
+                    Counters[L9_NumBatchesTracked]++;
+                }
+                else
+                {
+                    global::NetGen.Kernels.BatchNorm.ForwardInference<T>(A(L8_Y, B * 500), P(L9_Weight, 500), P(L9_Bias, 500), Bf(L9_RunningMean, 500), Bf(L9_RunningVar, 500), A(L9_Y, B * 500), B, 500, 1, C(1E-05));
+                }
+
+                // ── [10] relu_10: ReLU [500] ─────────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                global::NetGen.Kernels.Activations.ReLUForward<T>(A(L9_Y, B * 500), A(L10_Y, B * 500));
+
+                // ── [11] out: Dense 500 → 10 ─────────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,500] · W[10,500]ᵀ + b[10]
+                // GEMM x·Wᵀ: [64×500]·[500×10], 320,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
+                // Wᵀ pre-packed in _packedW11: packed by the first forward after the weights change, then reused
+                global::NetGen.Kernels.Dense.Forward<T>(A(L10_Y, B * 500), P(L11_Weight, 5000), P(L11_Bias, 10), A(L11_Y, B * 10), B, 500, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW11);
+
+                return A(L11_Y, B * 10);
             }
         }
     }

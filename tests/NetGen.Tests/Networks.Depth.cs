@@ -32,3 +32,9 @@ public partial class FractionalPoolMomentum { }
 [Network(InputShape = new[] { 2, 7, 7 }, BatchSize = 3)]
 [Conv2D(3, 3, Padding = 1), Tanh, FractionalMaxPool2D(2, OutputRatio = 0.6), FractionalMaxPool2D(3, OutputSize = 2), Flatten, Dense(3)]
 public partial class GcFractionalPool { }
+
+// BatchNorm folding: a Conv2D with bias before a BatchNorm2D with ε = 1e-3, a Conv2D without bias before a non-affine
+// BatchNorm2D, and a BatchNorm2D after pooling (nothing to fold it into: it stays).
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 8, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9)]
+[Conv2D(4, 3, Padding = 1), BatchNorm2D(Epsilon = 1e-3), ReLU, MaxPool2D(2), BatchNorm2D, Conv2D(5, 3, Padding = 1, Bias = false), BatchNorm2D(Affine = false), Tanh, Flatten, Dense(3)]
+public partial class FoldMix { }

@@ -34,9 +34,21 @@ Fractional max pooling (fractional_pool_momentum)
     PyTorch's window starts against floor((i + u)*alpha) - floor(u*alpha), alpha = (N - k)/(n - 1), last N - k, in
     float64 (fractional_samples_check). "fractional_samples" lists, per layer, the node and the samples of every
     training step and of eval.
+
+BatchNorm folding (bn_adam_folded.json, netgen_folded_roundtrip.json)
+    bn_adam (make_reference.py) after its 3 steps, rebuilt in float64 from bn_adam.json, in eval mode; its
+    Conv2d(3,4,3,bias=False) and BatchNorm2d(4) are fused by torch.nn.utils.fusion.fuse_conv_bn_eval into a
+    Conv2d with bias, the BatchNorm replaced by nn.Identity() (so the other indices, and keys, stay). The file holds
+    the folded model's state_dict ("keys" in order, "state_dict" as make_reference's buffer_dict) and its eval output
+    on bn_adam's x, which the script asserts equals the unfolded eval output.
+    --check-netgen-folded FILE loads a NetGen-written SaveInference file into the float32 folded model with
+    load_state_dict(strict=True) and compares its eval output with the folded reference (netgen_folded_roundtrip.json).
 """
 
 import argparse
+import hashlib
+import json
+import os
 import math
 import sys
 from pathlib import Path
@@ -256,6 +268,70 @@ CASES = [
 ]
 
 
+def bn_folded_model(out_dir, dtype):
+    """bn_adam's model after its 3 reference steps (float64 values from bn_adam.json), folded, in eval mode; also the
+    unfolded one and x."""
+    data = json.loads((out_dir / "bn_adam.json").read_text(encoding="utf-8"))
+    final = {**data["steps"][-1]["params"], **data["steps"][-1]["buffers"]}
+    model = mr.build_bn().to(torch.float64)
+    sd = {}
+    for key, t in final.items():
+        if t.get("dtype") == "I64":
+            sd[key] = torch.tensor(t["data"][0], dtype=torch.int64)
+        else:
+            sd[key] = torch.tensor(t["data"], dtype=torch.float64).reshape(t["shape"])
+    model.load_state_dict(sd, strict=True)
+    model.eval()
+    fused = torch.nn.utils.fusion.fuse_conv_bn_eval(model[0], model[1])
+    folded = nn.Sequential(fused, nn.Identity(), *[m for m in list(model)[2:]])
+    x = torch.tensor(data["x"], dtype=torch.float64).reshape(data["batch"], *data["input_shape"])
+    return model.to(dtype), folded.to(dtype).eval(), x.to(dtype), data
+
+
+def write_bn_folded(out_dir):
+    model, folded, x, data = bn_folded_model(out_dir, torch.float64)
+    with torch.no_grad():
+        y = model(x)
+        yf = folded(x)
+    mr.assert_close(y.reshape(-1), torch.tensor(data["eval_output_after_steps"], dtype=torch.float64), "unfolded eval")
+    mr.assert_close(yf, y, "folded vs unfolded eval", rtol=1e-10, atol=1e-12)
+    state = folded.state_dict()
+    assert "0.bias" in state and not any(k.startswith("1.") for k in state), list(state)
+    return mr.write_json(out_dir / "bn_adam_folded.json", {
+        "description": "bn_adam after its 3 reference steps (float64, bn_adam.json), eval mode, with Conv2d(3,4,3,bias=False) "
+                       "and BatchNorm2d(4) fused by torch.nn.utils.fusion.fuse_conv_bn_eval (W' = W*gamma/sqrt(var+eps), "
+                       "b' = (b - mean)*gamma/sqrt(var+eps) + beta) and nn.Identity() at index 1: the folded state_dict "
+                       "and its eval output on bn_adam's x (equal to the unfolded eval output).",
+        "torch_version": torch.__version__,
+        "keys": list(state),
+        "state_dict": mr.buffer_dict(state),
+        "folded_eval_output": mr.flat(yf),
+    })
+
+
+def check_netgen_folded(file, out_dir):
+    _, folded64, x64, _ = bn_folded_model(out_dir, torch.float64)
+    with torch.no_grad():
+        reference = folded64(x64).reshape(-1)
+    raw = Path(file).read_bytes()
+    result = {"file": os.path.basename(file), "sha256": hashlib.sha256(raw).hexdigest(), "strict_load": False,
+              "error": None, "max_abs_diff_vs_folded_reference": None, "torch_version": torch.__version__}
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, bias=True), nn.Identity(), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(16, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    try:
+        tensors, _ = mr.read_safetensors(raw)
+        model.load_state_dict(tensors, strict=True)
+        result["strict_load"] = True
+    except Exception as e:  # noqa: BLE001
+        result["error"] = f"{type(e).__name__}: {e}"
+    if result["strict_load"]:
+        model.eval()
+        with torch.no_grad():
+            y = model(x64.float()).double().reshape(-1)
+        result["max_abs_diff_vs_folded_reference"] = (y - reference).abs().max().item()
+    return mr.write_json(out_dir / "netgen_folded_roundtrip.json", result), result
+
+
 def run(case):
     """make_reference.run_case with NetGen's stochastic-depth noise set before every training forward."""
     record = []
@@ -310,7 +386,9 @@ def run(case):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out-dir", type=Path, default=mr.DEFAULT_OUT)
-    ap.add_argument("--only", metavar="NAME[,NAME]")
+    ap.add_argument("--only", metavar="NAME[,NAME]", help="cases of this file, or bn_adam_folded")
+    ap.add_argument("--check-netgen-folded", metavar="FILE",
+                    help="load a NetGen SaveInference file of bn_adam into the folded PyTorch model")
     args = ap.parse_args(argv)
     only = None if not args.only else {n.strip() for n in args.only.split(",") if n.strip()}
     torch.set_num_threads(1)
@@ -318,6 +396,13 @@ def main(argv=None):
     torch.set_default_dtype(torch.float32)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     fractional_samples_check()
+    if args.check_netgen_folded:
+        path, result = check_netgen_folded(args.check_netgen_folded, args.out_dir)
+        print(f"{path}: {json.dumps(result)}")
+        return 0 if result["strict_load"] else 1
+    if only is None or "bn_adam_folded" in only:
+        path = write_bn_folded(args.out_dir)
+        print(f"{path.stat().st_size:8d}  {path}")
     for case in CASES:
         if only is not None and case["case"] not in only:
             continue

@@ -19,6 +19,18 @@ internal sealed class NodeContext
         Node = node;
     }
 
+    /// <summary>A context whose state spans and output are replaced (a Conv2D run with BatchNorm folded into its weights,
+    /// writing straight into the BatchNorm's output).</summary>
+    public NodeContext(CpuPlan cpu, NodePlan node, System.Collections.Generic.IReadOnlyDictionary<string, string> state, string output)
+        : this(cpu, node)
+    {
+        _state = state;
+        _output = output;
+    }
+
+    private readonly System.Collections.Generic.IReadOnlyDictionary<string, string>? _state;
+    private readonly string? _output;
+
     public CpuPlan Cpu { get; }
 
     public Plan Plan => Cpu.Plan;
@@ -50,7 +62,7 @@ internal sealed class NodeContext
     public string Xi(int i) => TensorSpan(Node.Inputs[i]);
 
     /// <summary>The output span, [B, out] (with a fused ReLU: the ReLU's output, where the store lands).</summary>
-    public string Y => TensorSpan(Cpu.Nodes[Node.Ordinal].FusesNextReLU ? Plan.Nodes[Node.Ordinal + 1].Output : Node.Output);
+    public string Y => _output ?? TensorSpan(Cpu.Nodes[Node.Ordinal].FusesNextReLU ? Plan.Nodes[Node.Ordinal + 1].Output : Node.Output);
 
     /// <summary>∂L/∂y, [B, out].</summary>
     public string Dy => Slot(Node.OutputGradientSlot, OutputLength);
@@ -110,7 +122,7 @@ internal sealed class NodeContext
     public StatePlan State(string local) => FindState(local) ?? throw new System.InvalidOperationException($"Node {Node.Path} has no state '{local}'.");
 
     /// <summary>A parameter's values: <c>P(L0_Weight, 600)</c>; "default" (an empty span) when the layer lacks it.</summary>
-    public string P(string local) => FindState(local) is { } s ? $"P({EmitNames.StateConst(s)}, {I(s.Length)})" : "default";
+    public string P(string local) => _state is not null && _state.TryGetValue(local, out string? span) ? span : FindState(local) is { } s ? $"P({EmitNames.StateConst(s)}, {I(s.Length)})" : "default";
 
     /// <summary>A parameter's gradient: <c>G(L0_Weight, 600)</c>; "default" when the layer lacks it.</summary>
     public string G(string local) => FindState(local) is { } s ? $"G({EmitNames.StateConst(s)}, {I(s.Length)})" : "default";

@@ -159,6 +159,10 @@ internal static class DiagnosticDescriptors
         "NG0251", Values, "Residual drop probability out of range",
         "Residual layer '{0}' of {1} has DropProbability = {2}; it is the probability of dropping the block's branch for a sample during training (stochastic depth) and must be in [0, 1) (at 1 the branch would never train). No code is generated. Use e.g. 0.1, or 0 to turn stochastic depth off for this block.");
 
+    public static readonly DiagnosticDescriptor StochasticDepthUnused = Warning(
+        "NG0254", Values, "Stochastic depth has no effect",
+        "StochasticDepth = {1} is set on network '{0}' but no [Residual] layer takes it: the network has none, or every one writes its own DropProbability. Remove it, or drop DropProbability from the blocks that should follow the linear rule.");
+
     public static readonly DiagnosticDescriptor FractionalPoolArgumentOutOfRange = Error(
         "NG0252", Values, "Fractional pooling argument out of range",
         "FractionalMaxPool2D layer '{0}' of {1} has {2} = {3}; {4}. No code is generated.");

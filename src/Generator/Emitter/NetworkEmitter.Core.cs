@@ -84,6 +84,7 @@ internal static partial class NetworkEmitter
         EmitUpdate(w, cpu);
         w.WriteLine();
         EmitWeightsChanged(w, cpu);
+        EmitFoldedCore(w, cpu);
         w.CloseBrace();
     }
 

@@ -162,6 +162,7 @@ internal static partial class NetworkEmitter
         EmitConstants(w, cpu);
         w.WriteLine();
         EmitApi(w, cpu);
+        EmitFoldedApi(w, cpu);
         w.WriteLine();
         EmitCore(w, cpu);
         w.CloseBrace();

@@ -52,6 +52,12 @@ internal static class NetworkPlanner
             Lowering.CpuLowering.CheckSizes(context, spec);
         }
 
+        // A network-wide layer rule that no layer took (NG0254, a warning): StochasticDepth without a [Residual] that uses it.
+        if (planned && spec.Training.StochasticDepth > 0 && !context.AppliedSettings.Contains("StochasticDepth"))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StochasticDepthUnused, spec.LocationOf("StochasticDepth"), spec.ClassName, LayerCatalog.F(spec.Training.StochasticDepth)));
+        }
+
         LossEntry? loss = LossCatalog.TryGet(spec.Training.Loss);
         if (planned && !context.TooLarge && loss is not null && context.OutputLength < loss.MinOutputs)
         {
@@ -147,6 +153,9 @@ internal sealed class PlanContext
 
     /// <summary>The network's training settings (a composite entry reads network-wide rules such as stochastic depth).</summary>
     public TrainingSpec Training => _spec.Training;
+
+    /// <summary>The [Network] settings a layer entry applied (e.g. "StochasticDepth"): a written one that none applied is NG0254.</summary>
+    public HashSet<string> AppliedSettings { get; } = new();
 
     /// <summary>1 for the first layer of <paramref name="kind"/> planned, 2 for the next, …: a layer's position among those
     /// of its kind in execution order (a block used twice counts twice).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using NetGen.Generator.Diagnostics;
 using NetGen.Generator.Emitter;
+using NetGen.Generator.Lowering;
 using NetGen.Generator.Model;
 using NetGen.Generator.Planner;
 
@@ -137,6 +138,32 @@ internal sealed class BatchNorm1DEntry : BatchNormEntry
 /// <summary>BatchNorm2D over [B, C, H, W] (nn.BatchNorm2d), statistics per channel over B·H·W, e.g. after a Conv2D.</summary>
 internal sealed class BatchNorm2DEntry : BatchNormEntry
 {
+    /// <summary>The Conv2D this BatchNorm folds into for inference (FoldBatchNorm), or null: the input must be the output of a
+    /// Conv2D that nothing else reads, and that is not part of a fused kernel.</summary>
+    internal static NodePlan? FoldTarget(CpuPlan cpu, NodePlan bn)
+    {
+        int producer = cpu.Plan.Tensors[bn.Inputs[0]].Producer;
+        if (bn.Kind != "BatchNorm2D" || producer < 0 || cpu.Plan.Nodes[producer].Kind != "Conv2D" || cpu.Nodes[producer].Pair != PairRole.None || cpu.Nodes[producer].FusesNextReLU)
+        {
+            return null;
+        }
+
+        foreach (NodePlan other in cpu.Plan.Nodes)
+        {
+            foreach (int input in other.Inputs)
+            {
+                if (other.Ordinal != bn.Ordinal && input == bn.Inputs[0])
+                {
+                    return null;
+                }
+            }
+        }
+
+        return cpu.Plan.Nodes[producer];
+    }
+
+    internal static double Epsilon(NodePlan bn) => bn.Arguments.Number("Epsilon", 1e-5);
+
     public override string Kind => "BatchNorm2D";
 
     protected override int Rank => 3;

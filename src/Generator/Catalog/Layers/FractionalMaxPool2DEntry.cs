@@ -127,7 +127,10 @@ internal sealed class FractionalMaxPool2DEntry : LayerEntry
     {
         int k = Kernel(c.Args);
         EquatableArray<int> x = c.InputShape, y = c.OutputShape;
-        return $"y[c,i,j] = max_{{u,v < {LayerCatalog.I(k)}}} x[c, r_i + u, s_j + v];  r_i = ⌊(i + u_H)·α_H⌋ − ⌊u_H·α_H⌋, α_H = ({LayerCatalog.I(x[1])} − {LayerCatalog.I(k)})/({LayerCatalog.I(y[1])} − 1), r_last = {LayerCatalog.I(x[1] - k)} (s_j alike over the width);"
+        string rows = y[1] == 1
+            ? $"r_0 = {LayerCatalog.I(x[1] - k)}"
+            : $"r_i = ⌊(i + u_H)·α_H⌋ − ⌊u_H·α_H⌋, α_H = ({LayerCatalog.I(x[1])} − {LayerCatalog.I(k)})/({LayerCatalog.I(y[1])} − 1), r_last = {LayerCatalog.I(x[1] - k)}";
+        return $"y[c,i,j] = max_{{p,q < {LayerCatalog.I(k)}}} x[c, r_i + p, s_j + q];  {rows} (s_j alike over the width);"
             + $" training: u_W, u_H ~ U[0,1) per (sample, channel), keyed by (seed, node {LayerCatalog.I(c.Node.Ordinal)}, step), argmax kept; inference: per channel, keyed by (seed, node {LayerCatalog.I(c.Node.Ordinal)}) only";
     }
 

@@ -59,6 +59,7 @@ internal sealed class ResidualEntry : LayerEntry
         else if (context.Training.StochasticDepth > 0)
         {
             int of = context.CountLayers(Kind);
+            context.AppliedSettings.Add("StochasticDepth");
             drop.Add(new ArgumentValue("P", depth * context.Training.StochasticDepth / of, null));
             drop.Add(new ArgumentValue("Depth", depth, null));
             drop.Add(new ArgumentValue("Of", of, null));
