@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using NetGen.Analyzers;
@@ -49,8 +50,8 @@ public sealed class AdviceDiagnosticTests
         """);
 
     [Fact]
-    public Task NG0321_NotForHeNorBeforeTanhNorThroughABatchNorm() => AdviceTest.Diagnostics(
-        "[Network(InputSize = 4)][Dense(8, Init = Init.HeNormal), ReLU, Dense(8, Init = Init.GlorotUniform), Tanh, Dense(8, Init = Init.GlorotUniform, Bias = false), BatchNorm1D, ReLU, Dense(2)] public partial class Net { }",
+    public Task NG0321_NotForHeNorPyTorchDefaultNorBeforeTanhNorThroughABatchNorm() => AdviceTest.Diagnostics(
+        "[Network(InputSize = 4)][Dense(8, Init = Init.HeNormal), ReLU, Dense(8, Init = Init.PyTorchDefault), ReLU, Dense(8, Init = Init.GlorotUniform), Tanh, Dense(8, Init = Init.GlorotUniform, Bias = false), BatchNorm1D, ReLU, Dense(2)] public partial class Net { }",
         "dotnet_diagnostic.NG0320.severity = none");
 
     // NG0322 ----------------------------------------------------------------------------------------------------------
@@ -122,9 +123,17 @@ public sealed class AdviceDiagnosticTests
 
     // .editorconfig ---------------------------------------------------------------------------------------------------
 
+    /// <summary>One declaration with all six advice diagnostics, marked.</summary>
+    private const string EveryAdvice =
+        "[Network(InputSize = 4, Optimizer = Optimizer.Adam, {|NG0324:LearningRate = 0.5|}, WeightDecay = 1e-3, {|NG0325:MaxNorm = 1|})]" +
+        "[Dense(8, {|NG0321:Init = Init.GlorotUniform|}), ReLU, {|NG0322:Dense(8)|}, BatchNorm1D, {|NG0320:Sigmoid|}, Dense(2), {|NG0323:Dropout(0.5)|}] public partial class Net { }";
+
+    [Fact]
+    public Task WithoutEditorConfigEveryAdviceIsReported() => AdviceTest.Diagnostics(EveryAdvice);
+
     [Fact]
     public Task EditorConfigSilencesEachAdvice() => AdviceTest.Diagnostics(
-        "[Network(InputSize = 4, Optimizer = Optimizer.Adam, LearningRate = 0.5, WeightDecay = 1e-3, MaxNorm = 1)][Dense(8, Init = Init.GlorotUniform), ReLU, Dense(8), BatchNorm1D, Sigmoid, Dense(2), Dropout(0.5)] public partial class Net { }",
+        Regex.Replace(EveryAdvice, @"\{\|NG03\d\d:|\|\}", string.Empty),
         string.Join("\n", new[] { "NG0320", "NG0321", "NG0322", "NG0323", "NG0324", "NG0325" }.Select(id => $"dotnet_diagnostic.{id}.severity = none")));
 
     [Fact]
