@@ -202,7 +202,8 @@ public sealed class AdviceAnalyzer : DiagnosticAnalyzer
         return layer.Index;
     }
 
-    /// <summary>NG0324: a written learning rate outside the optimizer's usual range (≤ 0, NaN and ∞ are NG0203's).</summary>
+    /// <summary>NG0324: a written learning rate more than 10 times outside the optimizer's usual range (≤ 0, NaN and ∞
+    /// are NG0203's).</summary>
     private static void ReportLearningRate(SymbolAnalysisContext context, AttributeData network, string owner)
     {
         if (Named(network, "LearningRate") is not double rate || !(rate > 0) || double.IsInfinity(rate))
@@ -216,12 +217,13 @@ public sealed class AdviceAnalyzer : DiagnosticAnalyzer
             optimizer = EnumMemberName(enumType, raw) ?? string.Empty;
         }
 
-        if (!LearningRateRanges.TryGetValue(optimizer, out (double Low, double High, string Source) range) || (rate >= range.Low && rate <= range.High))
+        // "Far outside": more than a decade beyond the usual range, where the usual value is almost surely not meant.
+        if (!LearningRateRanges.TryGetValue(optimizer, out (double Low, double High, string Source) range) || (rate >= range.Low / 10 && rate <= range.High * 10))
         {
             return;
         }
 
-        bool below = rate < range.Low;
+        bool below = rate < range.Low / 10;
         string consequence = below
             ? "steps this small barely move the weights, and the loss seems stuck"
             : "steps this large make the loss oscillate or diverge, and can leave many ReLU units dead for good (the CS231n notes: up to 40 %)";

@@ -35,7 +35,7 @@ public static class AdviceDescriptors
 
     public static readonly DiagnosticDescriptor LearningRateOutOfRange = new(
         "NG0324", "Learning rate far outside the usual range for the optimizer",
-        "LearningRate = {0} of {1} is {2} the usual range of optimizer '{3}', {4} to {5} ({6}): {7}. Check the value, then tune it on a validation set, searching on a log scale.",
+        "LearningRate = {0} of {1} is more than 10 times {2} the usual range of optimizer '{3}', {4} to {5} ({6}): {7}. Check the value, then tune it on a validation set, searching on a log scale.",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor L2WithTightMaxNorm = new(

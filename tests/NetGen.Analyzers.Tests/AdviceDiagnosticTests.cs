@@ -93,13 +93,18 @@ public sealed class AdviceDiagnosticTests
             "steps this large make the loss oscillate or diverge, and can leave many ReLU units dead for good (the CS231n notes: up to 40 %)"));
 
     [Theory]
-    [InlineData("LearningRate = 1e-6", true)] // SGD, the default optimizer, below 1e-4
-    [InlineData("LearningRate = 5", true)]
-    [InlineData("LearningRate = 0.5", false)] // fine for SGD
+    [InlineData("LearningRate = 1e-6", true)] // SGD, the default optimizer: usual 1e-4 to 1, reported below 1e-5
+    [InlineData("LearningRate = 9e-6", true)]
+    [InlineData("LearningRate = 1.1e-5", false)]
+    [InlineData("LearningRate = 11", true)]
+    [InlineData("LearningRate = 9", false)]
     [InlineData("Optimizer = Optimizer.Adam, LearningRate = 0.001", false)]
+    [InlineData("Optimizer = Optimizer.Adam, LearningRate = 0.02", false)] // above 1e-2, but not far above
+    [InlineData("Optimizer = Optimizer.Adam, LearningRate = 5e-6", true)]
     [InlineData("Optimizer = Optimizer.AdaDelta, LearningRate = 1", false)]
     [InlineData("Optimizer = Optimizer.AdaDelta, LearningRate = 0.001", true)]
-    [InlineData("Optimizer = Optimizer.RmsProp, LearningRate = 1", true)]
+    [InlineData("Optimizer = Optimizer.RmsProp, LearningRate = 2", true)]
+    [InlineData("Optimizer = Optimizer.AdaGrad, LearningRate = 0.5", false)]
     [InlineData("LearningRate = 0", false)] // NG0203's, an error of the generator
     public Task NG0324_PerOptimizer(string arguments, bool fires)
     {
