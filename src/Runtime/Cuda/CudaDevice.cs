@@ -236,6 +236,18 @@ public abstract class CudaResource : SafeHandle
 
     private protected PrimaryContext Context => _context;
 
+    /// <summary>In a constructor, before the handle is set: on failure lets the context go (ReleaseHandle never runs
+    /// for a handle that was never set) and throws.</summary>
+    private protected void ThrowIfCreateFailed(int result, string call)
+    {
+        if (result != 0)
+        {
+            _context.DangerousRelease();
+            GC.SuppressFinalize(this);
+            CudaDriver.ThrowIfFailed(result, call);
+        }
+    }
+
     /// <summary>Frees the resource with its context current, then lets the context go.</summary>
     /// <returns>Whether the driver freed it.</returns>
     protected override bool ReleaseHandle()

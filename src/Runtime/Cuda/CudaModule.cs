@@ -37,13 +37,8 @@ public sealed unsafe class CudaModule : CudaResource
         var module = new CudaModule(context);
         fixed (byte* image = ptx)
         {
-            int result = CudaDriver.cuModuleLoadData(out nint handle, image);
-            if (result != 0)
-            {
-                module.Dispose();
-                // CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222) means a driver older than the PTX ISA 7.0 of the module.
-                CudaDriver.ThrowIfFailed(result, "cuModuleLoadData(NetGen kernels, PTX ISA 7.0, sm_80)");
-            }
+            // CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222) means a driver older than the PTX ISA 7.0 of the module.
+            module.ThrowIfCreateFailed(CudaDriver.cuModuleLoadData(out nint handle, image), "cuModuleLoadData(NetGen kernels, PTX ISA 7.0, sm_80)");
             module.SetHandle(handle);
         }
         return module;
@@ -151,7 +146,7 @@ public sealed class CudaStream : CudaResource
     internal CudaStream(PrimaryContext context)
         : base(context)
     {
-        CudaDriver.ThrowIfFailed(CudaDriver.cuStreamCreate(out nint stream, 1), "cuStreamCreate(CU_STREAM_NON_BLOCKING)");
+        ThrowIfCreateFailed(CudaDriver.cuStreamCreate(out nint stream, 1), "cuStreamCreate(CU_STREAM_NON_BLOCKING)");
         SetHandle(stream);
     }
 
@@ -167,7 +162,7 @@ public sealed class CudaEvent : CudaResource
     internal CudaEvent(PrimaryContext context)
         : base(context)
     {
-        CudaDriver.ThrowIfFailed(CudaDriver.cuEventCreate(out nint cudaEvent, 0), "cuEventCreate");
+        ThrowIfCreateFailed(CudaDriver.cuEventCreate(out nint cudaEvent, 0), "cuEventCreate");
         SetHandle(cudaEvent);
     }
 

@@ -13,7 +13,7 @@ public sealed unsafe class DeviceBuffer<T> : CudaResource
     {
         Length = length;
         nuint bytes = (nuint)Math.Max(1L, (long)length * sizeof(T)); // cuMemAlloc rejects 0 bytes
-        CudaDriver.ThrowIfFailed(CudaDriver.cuMemAlloc_v2(out ulong pointer, bytes), $"cuMemAlloc({bytes} bytes)");
+        ThrowIfCreateFailed(CudaDriver.cuMemAlloc_v2(out ulong pointer, bytes), $"cuMemAlloc({bytes} bytes)");
         SetHandle((nint)pointer);
     }
 
