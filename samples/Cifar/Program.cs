@@ -5,9 +5,9 @@ using NetGen.Data;
 using Samples.Cifar;
 
 // CIFAR-10 with a small NetGen ResNet (residual blocks with batch normalisation, global average pooling), trained on
-// random 32×32 crops of the images padded by 4 zeros, mirrored left–right with probability 1/2; the test set is never
-// augmented.
-//   dotnet run -c Release --project samples/Cifar -- [--data DIR] [--epochs N] [--seed S] [--no-augment]
+// random 32×32 crops of the images padded by 4 zeros, mirrored left–right with probability 1/2, and optionally Mixup
+// (--mixup ALPHA, the paper uses 1 on CIFAR-10); the test set is never augmented. Trainer.Fit runs the loop.
+//   dotnet run -c Release --project samples/Cifar -- [--data DIR] [--epochs N] [--seed S] [--no-augment] [--mixup ALPHA]
 // Data: --data DIR (the binary version, cifar-10-binary.tar.gz, unpacked: data_batch_1.bin … data_batch_5.bin,
 // test_batch.bin, batches.meta.txt, or the cifar-10-batches-bin folder holding them), else $NETGEN_CIFAR10_DIR. Without
 // them it says so and trains on a small synthetic set instead.
@@ -15,6 +15,7 @@ string? dataDirectory = null;
 int epochs = 30;
 ulong seed = 1;
 bool augment = true;
+double mixupAlpha = 0;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--no-augment")
@@ -32,12 +33,17 @@ for (int i = 0; i < args.Length; i++)
         case "--data": dataDirectory = value; break;
         case "--epochs": epochs = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--seed": seed = ulong.Parse(value, CultureInfo.InvariantCulture); break;
+        case "--mixup": mixupAlpha = double.Parse(value, CultureInfo.InvariantCulture); break;
         default: return Usage($"unknown option '{args[i - 1]}'");
     }
 }
 if (epochs < 1)
 {
     return Usage("--epochs must be at least 1");
+}
+if (!(mixupAlpha >= 0 && double.IsFinite(mixupAlpha)))
+{
+    return Usage("--mixup must be a finite α ≥ 0 (0 = off)");
 }
 
 INeuralNetwork<int> net = new SmallResNet(seed);
@@ -53,51 +59,44 @@ var augmentation = new Augmentation(Cifar10.Channels, Cifar10.Height, Cifar10.Wi
     CropPadding = augment ? 4 : 0,
     FlipProbability = augment ? 0.5 : 0,
 };
+// Mixup (Zhang et al., ICLR 2018) after the crops, flips and standardisation: one λ ~ Beta(α, α) per batch, each row
+// mixed with its mirror in the batch, trained against the mixed class probabilities (soft targets).
+Augmentation? mixup = mixupAlpha > 0 ? new Augmentation(Cifar10.Channels, Cifar10.Height, Cifar10.Width, seed) { MixupAlpha = mixupAlpha } : null;
 Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; channel means {Format(standardize.Mean)}, " +
-                  $"standard deviations {Format(standardize.Std)}; {(augment ? "augmented: random crops (padding 4) and horizontal flips" : "not augmented")}");
+                  $"standard deviations {Format(standardize.Std)}; {(augment ? "augmented: random crops (padding 4) and horizontal flips" : "not augmented")}" +
+                  (mixup is null ? "" : $", Mixup α = {mixupAlpha.ToString(CultureInfo.InvariantCulture)}"));
 Console.WriteLine(net.Summary());
 
 // Nesterov SGD 0.05 annealed to 0 over the epochs by a cosine (PyTorch's CosineAnnealingLR, stepped once per epoch).
-var schedule = new CosineAnnealingLR(net, tMax: epochs);
-var batches = new Batches(data.TrainCount, net.MaxBatch, seed);
-var x = new float[net.MaxBatch * net.InputSize];
-var y = new int[net.MaxBatch];
-var scores = new float[data.TestCount * net.OutputSize];
-var predictions = new int[data.TestCount];
-double accuracy = 0;
-var total = Stopwatch.StartNew();
-for (int epoch = 0; epoch < epochs; epoch++)
+// Fit prints one line per epoch: the training loss (against the mixed targets with --mixup), the test ("val") loss and
+// accuracy, the learning rate and the throughput.
+var options = new FitOptions
 {
-    var clock = Stopwatch.StartNew();
-    double learningRate = net.LearningRate;
-    batches.Shuffle(epoch);
-    double lossSum = 0;
-    int steps = 0;
-    // Full batches only (PyTorch's drop_last=True): batch normalisation of a 1-row remainder has no variance.
-    for (int b = 0; b < batches.FullBatchCount; b++, steps++)
+    Epochs = epochs,
+    Seed = seed,
+    DropLast = true, // full batches only (PyTorch's drop_last=True): batch normalisation of a 1-row remainder has no variance
+    TrainingEvaluationRows = 0, // no extra pass over the training images per epoch
+    Schedule = new CosineAnnealingLR(net, tMax: epochs),
+    // In place on the raw pixels; row r's crop and flip come from (seed, epoch, batch, r); then standardised.
+    TransformBatch = (x, rows, epoch, batch) =>
     {
-        int rows = batches.CopyBatch(b, data.Train, x, y);
-        Span<float> batch = x.AsSpan(0, rows * net.InputSize);
-        augmentation.Apply(batch, batch, epoch, b); // in place; row r's crop and flip come from (seed, epoch, b, r)
-        standardize.Apply(batch, batch);
-        lossSum += net.TrainStep(batch, y.AsSpan(0, rows));
-    }
-    double trainSeconds = clock.Elapsed.TotalSeconds;
-    schedule.Step();
+        augmentation.Apply(x, x, epoch, batch);
+        standardize.Apply(x, x);
+    },
+    Mixup = mixup,
+};
+var total = Stopwatch.StartNew();
+TrainingHistory history = net.Fit(data.Train, options, validation: data.Test);
 
-    accuracy = TestAccuracy(net, data.Test, scores, predictions);
-    Console.WriteLine($"epoch {epoch + 1,2}/{epochs}: lr {learningRate:G3}, training loss {lossSum / Math.Max(steps, 1):F4}, " +
-                      $"test accuracy {accuracy:F4}, {trainSeconds:F1} s training + {clock.Elapsed.TotalSeconds - trainSeconds:F1} s test");
-}
-
-Console.WriteLine($"{epochs} epochs in {total.Elapsed.TotalSeconds:F1} s ({total.Elapsed.TotalSeconds / epochs:F1} s per epoch)");
-Console.WriteLine($"test accuracy: {accuracy:F4}");
+int epochsRun = history.Count;
+Console.WriteLine($"{epochsRun} epoch{(epochsRun == 1 ? "" : "s")} in {total.Elapsed.TotalSeconds:F1} s ({total.Elapsed.TotalSeconds / Math.Max(epochsRun, 1):F1} s per epoch)");
+Console.WriteLine($"test accuracy: {history.Final?.Accuracy ?? double.NaN:F4}");
 return 0;
 
 static int Usage(string error)
 {
     Console.Error.WriteLine($"error: {error}");
-    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Cifar -- [--data DIR] [--epochs N] [--seed S] [--no-augment]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Cifar -- [--data DIR] [--epochs N] [--seed S] [--no-augment] [--mixup ALPHA]");
     return 2;
 }
 
@@ -109,19 +108,6 @@ static string Format(ReadOnlySpan<double> values)
         parts[i] = values[i].ToString("F3", CultureInfo.InvariantCulture);
     }
     return "[" + string.Join(", ", parts) + "]";
-}
-
-// Fraction of test images whose highest score is the label: inference mode (running BatchNorm statistics), no augmentation.
-static double TestAccuracy(INeuralNetwork net, InMemoryDataset test, float[] scores, int[] predictions)
-{
-    net.Predict(test.Features, scores);
-    NetworkExtensions.ArgMax(scores, net.OutputSize, predictions);
-    int correct = 0;
-    for (int i = 0; i < test.Count; i++)
-    {
-        correct += predictions[i] == test.Labels[i] ? 1 : 0;
-    }
-    return (double)correct / test.Count;
 }
 
 static Cifar10Dataset LoadOrSynthesize(string? directory, ulong seed)

@@ -152,6 +152,16 @@ public sealed class FitOptions
     /// stay allocation-free.</summary>
     public BatchTransform? TransformBatch { get; init; }
 
+    /// <summary>Mixup (Zhang et al., "mixup: Beyond Empirical Risk Minimization", ICLR 2018) of every training batch: an
+    /// <see cref="Data.Augmentation"/> with <see cref="Data.Augmentation.MixupAlpha"/> &gt; 0 and the network's input shape,
+    /// for a classifier that trains on soft targets (<see cref="ISoftTargetNetwork"/>, softmax cross-entropy). After
+    /// <see cref="TransformBatch"/>, each batch goes through <c>Mixup.Apply(x, labels, classes, x, probabilities, epoch,
+    /// batch)</c> (which also crops and flips if that augmentation is set to) into target-probability rows allocated once,
+    /// and is trained with the soft-target <c>TrainStep</c>. The epoch's training loss is then the loss against the mixed
+    /// targets; validation and evaluation use the unmixed rows and labels. λ depends only on (the augmentation's seed,
+    /// epoch, batch), so a resumed run mixes the same batches. null = off.</summary>
+    public Data.Augmentation? Mixup { get; init; }
+
     /// <summary>Called after each training step, on the training thread. It must not allocate if the step is to stay
     /// allocation-free.</summary>
     public Action<BatchProgress>? OnBatchEnd { get; init; }

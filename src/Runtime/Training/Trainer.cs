@@ -9,14 +9,17 @@ namespace NetGen;
 /// The training loop every user would otherwise write: epochs of shuffled mini-batches, validation, metrics, a
 /// learning-rate schedule, early stopping, atomic checkpoints that resume with the same bits, callbacks, progress and
 /// cancellation. The loop only gathers rows into buffers allocated before the first epoch and calls
-/// <see cref="INeuralNetwork{TTarget}.TrainStep"/>: a step allocates nothing (<c>TrainerTests</c> checks it).
+/// <see cref="INeuralNetwork{TTarget}.TrainStep"/> (the soft-target one with <see cref="FitOptions.Mixup"/>): a step allocates nothing (<c>TrainerTests</c> checks it).
 /// </summary>
 /// <remarks>
 /// Each epoch <c>e</c> (0-based):
 /// <code>
 /// order = Fisher–Yates permutation keyed by (seed, e)            (identity without shuffling; see Batches.FillPermutation)
 /// for each batch b: rows order[b·B .. b·B + B) (the last one partial unless DropLast)
-///     x_b = TransformBatch(x_b, e, b) when set (augmentation);  loss_b = TrainStep(x_b, y_b);  schedule.Step() when stepped per batch
+///     x_b = TransformBatch(x_b, e, b) when set (augmentation)
+///     with Mixup: (x_b, p_b) = Mixup.Apply(x_b, y_b, e, b);  loss_b = TrainStep(x_b, p_b)   (soft targets [B, classes])
+///     else:       loss_b = TrainStep(x_b, y_b)
+///     schedule.Step() when stepped per batch
 /// evaluate (inference mode) the training rows kept for evaluation and the validation rows
 /// schedule.Step(monitored) when stepped per epoch;  early stopping;  checkpoint every N epochs
 /// </code>
@@ -175,6 +178,10 @@ internal sealed class FitRun<TTarget>
     private readonly float[] _x;
     private readonly TTarget[] _y;
     private readonly int[] _batchRows;
+    private readonly Augmentation? _mixup;
+    private readonly ISoftTargetNetwork? _softTargetNetwork;
+    private readonly int[]? _labels;
+    private readonly float[]? _probabilities;
     private readonly float[] _validationFeatures;
     private readonly TTarget[] _validationTargets;
     private readonly int[]? _validationRows;
@@ -270,6 +277,14 @@ internal sealed class FitRun<TTarget>
         _x = new float[_batchSize * _inputs];
         _y = new TTarget[_batchSize * _targetsPerRow];
         _batchRows = new int[_batchSize];
+        if (options.Mixup is { } mixup)
+        {
+            // Checked in Check: TTarget is int and the network trains on soft targets.
+            _mixup = mixup;
+            _softTargetNetwork = (ISoftTargetNetwork)network;
+            _labels = (int[])(object)_y;
+            _probabilities = new float[_batchSize * network.OutputSize];
+        }
         if (_early is { RestoreBest: true })
         {
             _bestParameters = new float[network.Parameters.Length];
@@ -391,7 +406,19 @@ internal sealed class FitRun<TTarget>
             Trainer.GatherRows<TTarget>(_targets, _targetsPerRow, batchRows, _y);
             _options.TransformBatch?.Invoke(_x.AsSpan(0, n * _inputs), n, epoch, b);
             double stepLearningRate = _network.LearningRate;
-            float batchLoss = _network.TrainStep(_x.AsSpan(0, n * _inputs), _y.AsSpan(0, n * _targetsPerRow));
+            float batchLoss;
+            if (_mixup is not null)
+            {
+                // x̃ = λ·x[r] + (1 − λ)·x[B − 1 − r] in place, ỹ = the matching class probabilities [n, classes].
+                Span<float> x = _x.AsSpan(0, n * _inputs);
+                Span<float> probabilities = _probabilities.AsSpan(0, n * _network.OutputSize);
+                _mixup.Apply(x, _labels.AsSpan(0, n), _network.OutputSize, x, probabilities, epoch, b);
+                batchLoss = _softTargetNetwork!.TrainStep(x, probabilities);
+            }
+            else
+            {
+                batchLoss = _network.TrainStep(_x.AsSpan(0, n * _inputs), _y.AsSpan(0, n * _targetsPerRow));
+            }
             if (!float.IsFinite(batchLoss) && _options.StopOnNonFiniteLoss)
             {
                 return StopReason.NonFiniteLoss;
@@ -500,6 +527,25 @@ internal sealed class FitRun<TTarget>
         if (count < 1)
         {
             throw new ArgumentException($"The training set of '{network.Name}' is empty.", "train");
+        }
+
+        if (o.Mixup is { } mixup)
+        {
+            if (network is not ISoftTargetNetwork || typeof(TTarget) != typeof(int))
+            {
+                throw new ArgumentException(
+                    $"FitOptions.Mixup trains on mixed class probabilities, so it needs a classifier with soft targets (ISoftTargetNetwork: softmax cross-entropy trained on class labels); '{network.Name}' is not one.", nameof(o.Mixup));
+            }
+
+            if (!(mixup.MixupAlpha > 0))
+            {
+                throw new ArgumentException("FitOptions.Mixup is an Augmentation with MixupAlpha = 0, which mixes nothing; set MixupAlpha > 0 (1 for CIFAR-10 in the paper), or use TransformBatch for crops and flips alone.", nameof(o.Mixup));
+            }
+
+            if (mixup.ImageSize != network.InputSize)
+            {
+                throw new ArgumentException($"FitOptions.Mixup augments images of [{mixup.Channels}, {mixup.Height}, {mixup.Width}] ({mixup.ImageSize} values); '{network.Name}' takes InputSize = {network.InputSize}.", nameof(o.Mixup));
+            }
         }
 
         if (o.Schedule is LearningRateSchedule s && !ReferenceEquals(s.Network, network))
