@@ -7,13 +7,14 @@ using Samples.Mnist;
 // MNIST with a NetGen network: a LeNet-style CNN (--model cnn, the default), the same CNN with batch normalisation
 // (--model cnn-bn) or an MLP (--model mlp). --augment trains on random crops (zero padding 2, no flip: a mirrored digit
 // is another symbol); the test set is never augmented.
-//   dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--seed S] [--data DIR]
+//   dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR]
 // Data: --data DIR, else $NETGEN_MNIST_DIR, else data/mnist in or above the working directory or the program, or in a
 // folder beside one of those (Mnist.TryFindDirectory). Without the files it says where to put them and trains on a
 // small synthetic set instead.
 string model = "cnn";
 string? dataDirectory = null;
 int? epochsOption = null;
+int? patienceOption = null;
 ulong seed = 1;
 bool augment = false;
 for (int i = 0; i < args.Length; i++)
@@ -34,6 +35,7 @@ for (int i = 0; i < args.Length; i++)
         case "--data": dataDirectory = value; break;
         case "--epochs": epochsOption = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--seed": seed = ulong.Parse(value, CultureInfo.InvariantCulture); break;
+        case "--patience": patienceOption = int.Parse(value, CultureInfo.InvariantCulture); break;
         default: return Usage($"unknown option '{args[i - 1]}'");
     }
 }
@@ -72,8 +74,8 @@ Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images;
 Console.WriteLine(net.Summary());
 
 // Adam 1e-3, then halved after every other epoch (PyTorch's StepLR(step_size=2, gamma=0.5), stepped once per epoch).
-// 5,000 training images are held out to watch for overfitting: early stopping after 2 epochs without a lower
-// validation loss, keeping the best epoch's parameters. The test set is used once, at the end.
+// 5,000 training images are held out to watch for overfitting: early stopping after 2 epochs (3 with --augment, whose
+// validation loss is noisier) without a lower validation loss (--patience P; 0 turns it off), keeping the best epoch's parameters. The test set is used once, at the end.
 var total = Stopwatch.StartNew();
 TrainingHistory history = net.Fit(data.Train, new FitOptions
 {
@@ -81,7 +83,7 @@ TrainingHistory history = net.Fit(data.Train, new FitOptions
     Seed = seed,
     ValidationSplit = 1.0 / 12,
     Schedule = new StepLR(net, stepSize: 2, gamma: 0.5),
-    EarlyStopping = new EarlyStopping(patience: 2),
+    EarlyStopping = patienceOption == 0 ? null : new EarlyStopping(patience: patienceOption ?? (augment ? 3 : 2)),
     TransformBatch = augmentation is null ? null : (x, rows, epoch, batch) => augmentation.Apply(x, x, epoch, batch),
     Progress = ConsoleProgress.Create(), // a live bar on a terminal, a line per epoch in a pipe or on CI
 });
@@ -96,7 +98,7 @@ return 0;
 static int Usage(string error)
 {
     Console.Error.WriteLine($"error: {error}");
-    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--seed S] [--data DIR]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR]");
     return 2;
 }
 
