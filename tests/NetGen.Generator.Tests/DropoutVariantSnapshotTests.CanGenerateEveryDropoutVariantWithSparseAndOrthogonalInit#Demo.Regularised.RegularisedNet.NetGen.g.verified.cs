@@ -496,8 +496,52 @@ namespace Demo.Regularised
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
-            global::System.ArgumentNullException.ThrowIfNull(stream);
-            throw new global::System.NotSupportedException("Network 'RegularisedNet' cannot be exported to ONNX: layer 'dropout2d_2' (Dropout2D, at 2) has no ONNX mapping: NetGen has no ONNX mapping for this kind yet.");
+            var g = new global::NetGen.Onnx.OnnxGraphBuilder("RegularisedNet", "0.1.0", new int[] { 2, 6, 6 }, new int[] { 3 });
+            // [0] conv_0: Conv2D 3×3 pad 1 2×6×6 → 4×6×6
+            g.Initializer("0.weight", new long[] { 4, 2, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 72)); // 0.weight [4, 2, 3, 3]
+            g.Initializer("0.bias", new long[] { 4 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Bias, 4)); // 0.bias [4]
+            g.Node("Conv", "/0/Conv", new string[] { "input", "0.weight", "0.bias" }, "/0/output", global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", 3, 3), global::NetGen.Onnx.OnnxAttribute.Ints("strides", 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("pads", 1, 1, 1, 1), global::NetGen.Onnx.OnnxAttribute.Ints("dilations", 1, 1), global::NetGen.Onnx.OnnxAttribute.Int("group", 1));
+            // [1] relu_1: ReLU [4, 6, 6]
+            g.Node("Relu", "/1/Relu", new string[] { "/0/output" }, "/1/output");
+            // [2] dropout2d_2: Dropout2D p = 0.2 [4, 6, 6]
+            g.Node("Identity", "/2/Identity", new string[] { "/1/output" }, "/2/output");
+            // [3] flatten_3: Flatten 4×6×6 → 144
+            g.Node("Flatten", "/3/Flatten", new string[] { "/2/output" }, "/3/output", global::NetGen.Onnx.OnnxAttribute.Int("axis", 1));
+            // [4] dropconnect_4: DropConnect 144 → 16, p = 0.5
+            g.Initializer("4.weight", new long[] { 16, 144 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Weight, 2304)); // 4.weight [16, 144]
+            g.Initializer("4.bias", new long[] { 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L4_Bias, 16)); // 4.bias [16]
+            g.Node("Gemm", "/4/Gemm", new string[] { "/3/output", "4.weight", "4.bias" }, "/4/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [5] standout_5: Standout α = 1, β = 0.5 [16]
+            g.Constant("5.onnx_alpha", global::System.Array.Empty<long>(), 1f);
+            g.Node("Mul", "/5/Mul", new string[] { "/4/output", "5.onnx_alpha" }, "/5/Mul_output_0");
+            g.Constant("5.onnx_beta", global::System.Array.Empty<long>(), 0.5f);
+            g.Node("Add", "/5/Add_1", new string[] { "/5/Mul_output_0", "5.onnx_beta" }, "/5/Add_output_1");
+            g.Node("Sigmoid", "/5/Sigmoid_2", new string[] { "/5/Add_output_1" }, "/5/Sigmoid_output_2");
+            g.Node("Mul", "/5/Mul_3", new string[] { "/4/output", "/5/Sigmoid_output_2" }, "/5/output");
+            // [6] relu_6: ReLU [16]
+            g.Node("Relu", "/6/Relu", new string[] { "/5/output" }, "/6/output");
+            // [7] dense_7: Dense 16 → 12
+            g.Initializer("7.weight", new long[] { 12, 16 }, new global::System.ReadOnlySpan<float>(_core.Params, L7_Weight, 192)); // 7.weight [12, 16]
+            g.Initializer("7.bias", new long[] { 12 }, new global::System.ReadOnlySpan<float>(_core.Params, L7_Bias, 12)); // 7.bias [12]
+            g.Node("Gemm", "/7/Gemm", new string[] { "/6/output", "7.weight", "7.bias" }, "/7/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [8] tanh_8: Tanh [12]
+            g.Node("Tanh", "/8/Tanh", new string[] { "/7/output" }, "/8/output");
+            // [9] gaussiandropout_9: GaussianDropout p = 0.3 [12]
+            g.Node("Identity", "/9/Identity", new string[] { "/8/output" }, "/9/output");
+            // [10] dense_10: Dense 12 → 8
+            g.Initializer("10.weight", new long[] { 8, 12 }, new global::System.ReadOnlySpan<float>(_core.Params, L10_Weight, 96)); // 10.weight [8, 12]
+            g.Initializer("10.bias", new long[] { 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L10_Bias, 8)); // 10.bias [8]
+            g.Node("Gemm", "/10/Gemm", new string[] { "/9/output", "10.weight", "10.bias" }, "/10/output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            // [11] tanh_11: Tanh [8]
+            g.Node("Tanh", "/11/Tanh", new string[] { "/10/output" }, "/11/output");
+            // [12] vanilladropout_12: VanillaDropout p = 0.5 [8]
+            g.Constant("12.onnx_keep", global::System.Array.Empty<long>(), 0.5f);
+            g.Node("Mul", "/12/Mul", new string[] { "/11/output", "12.onnx_keep" }, "/12/output");
+            // [13] dense_13: Dense 8 → 3
+            g.Initializer("13.weight", new long[] { 3, 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L13_Weight, 24)); // 13.weight [3, 8]
+            g.Initializer("13.bias", new long[] { 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L13_Bias, 3)); // 13.bias [3]
+            g.Node("Gemm", "/13/Gemm", new string[] { "/12/output", "13.weight", "13.bias" }, "output", global::NetGen.Onnx.OnnxAttribute.Int("transB", 1));
+            g.WriteTo(stream);
         }
 
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>

@@ -67,6 +67,10 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public void Save(string path) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
+        public void ExportOnnx(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public void ExportOnnx(string path) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
         public void Load(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public void Load(string path) => throw new global::System.InvalidOperationException(ErrorMessage);

@@ -30,3 +30,18 @@ public partial class OnnxResNet { }
 [Dense(6), LeakyReLU(Slope = 0.2), Dense(6), PReLU(NumParameters = 6), Dense(6), PReLU, Dense(6), Sigmoid]
 [Dense(6), Tanh, Dense(6), ELU(Alpha = 0.7), Dense(6), Identity, Dense(6, Bias = false), ReLU, Dense(3)]
 public partial class OnnxActivations { }
+
+// Local response normalisation with an odd window (ONNX's LRN) and an even one (composed: ONNX centres an even window
+// one channel later than PyTorch), Maxout after a Conv2D and after a Dense, and channel dropout (identity).
+[Network(InputShape = new[] { 2, 6, 6 }, BatchSize = 8)]
+[Conv2D(6, 3, Padding = 1), Tanh, LocalResponseNorm(3, Alpha = 0.5, Beta = 0.75, K = 1.5), Dropout2D(0.3)]
+[Conv2D(8, 3, Padding = 1), LocalResponseNorm(4, Alpha = 1, Beta = 0.6, K = 2), Maxout(2), MaxPool2D(2)]
+[Flatten, Dense(12), Maxout(3), Dense(3)]
+public partial class OnnxNormMaxout { }
+
+// The dropout variants at inference: vanilla (scaled by 1 − p), Gaussian (identity), standout (z·σ(α·z + β)) and
+// DropConnect (a Dense), with and without bias.
+[Network(InputSize = 5, BatchSize = 8)]
+[Dense(8), Tanh, VanillaDropout(0.25), Dense(8), GaussianDropout(0.3), Standout(Alpha = 1.5, Beta = -0.5), ReLU]
+[DropConnect(6, 0.5), Tanh, DropConnect(5, 0.3, Bias = false), Standout, Dense(3)]
+public partial class OnnxDropoutVariants { }

@@ -82,6 +82,22 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
+    public void LocalResponseNormMaxoutAndChannelDropoutMatchOnnxRuntime()
+    {
+        var net = new OnnxNormMaxout(31);
+        Randomize(net, 31);
+        Check(net, net.ExportOnnx, net.Predict, "OnnxNormMaxout");
+    }
+
+    [Fact]
+    public void DropoutVariantsAtInferenceMatchOnnxRuntime()
+    {
+        var net = new OnnxDropoutVariants(32);
+        Randomize(net, 32);
+        Check(net, net.ExportOnnx, net.Predict, "OnnxDropoutVariants");
+    }
+
+    [Fact]
     public void ExportIsDeterministic()
     {
         var a = new OnnxResNet(21);
@@ -241,6 +257,8 @@ public sealed class OnnxExportTests
         ConvGeneralAdam n => n.Parameters,
         GcDenseResidual n => n.Parameters,
         AvgPoolMomentum n => n.Parameters,
+        OnnxNormMaxout n => n.Parameters,
+        OnnxDropoutVariants n => n.Parameters,
         _ => throw new ArgumentException(net.Name),
     };
 

@@ -68,6 +68,15 @@ internal sealed class OnnxContext
         return name;
     }
 
+    /// <summary>Adds a constant int64 initializer "{path}.{local}" holding <paramref name="values"/> as a vector (a shape
+    /// for Reshape, pads for Pad, axes for Unsqueeze and Squeeze) and returns its name.</summary>
+    public string Int64s(string local, params long[] values)
+    {
+        string name = Node.Node.Path + "." + local;
+        _lines.Add($"g.Int64Initializer(\"{name}\", new long[] {{ {NodeContext.I(values.Length)} }}, {Longs(values)});");
+        return name;
+    }
+
     /// <summary>Adds the node that computes the layer's output: <paramref name="op"/> on <paramref name="inputs"/>.</summary>
     public void Op(string op, string[] inputs, params string[] attributes) => Op(op, inputs, Output, attributes);
 

@@ -59,6 +59,8 @@ internal static partial class NetworkEmitter
             "public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<" + target + "> " + targets + ", double h = 1e-5, int maxChecksPerTensor = 0) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void Save(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void Save(string path) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void ExportOnnx(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void ExportOnnx(string path) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void Load(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void Load(string path) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void SaveTrainingState(global::System.IO.Stream stream) => throw new global::System.InvalidOperationException(ErrorMessage);",

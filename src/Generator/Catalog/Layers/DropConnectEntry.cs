@@ -10,7 +10,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// <summary>DropConnect (Wan et al. 2013): a Dense layer (nn.Linear layout) whose weights get a per-sample inverted
 /// dropout mask in training; the plain Dense at inference. A separate kind, not an option of [Dense], so that Dense's
 /// GEMM lowering (pre-packed weights, fused ReLU, the narrow pair) never sees a per-sample weight matrix.</summary>
-internal sealed class DropConnectEntry : LayerEntry
+internal sealed partial class DropConnectEntry : LayerEntry
 {
     public override string Kind => "DropConnect";
 

@@ -6,7 +6,7 @@ namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Channel dropout, PyTorch's nn.Dropout2d: one inverted-dropout mask value per (sample, channel), applied to the
 /// whole H×W plane. Takes an image [C, H, W] (NG0106 otherwise).</summary>
-internal sealed class Dropout2DEntry : DropoutVariantEntry
+internal sealed partial class Dropout2DEntry : DropoutVariantEntry
 {
     public override string Kind => "Dropout2D";
 

@@ -4,7 +4,7 @@ using NetGen.Generator.Emitter;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Gaussian dropout (Srivastava et al. 2014, §10): m ~ N(1, p/(1 − p)) in training, identity at inference.</summary>
-internal sealed class GaussianDropoutEntry : DropoutVariantEntry
+internal sealed partial class GaussianDropoutEntry : DropoutVariantEntry
 {
     public override string Kind => "GaussianDropout";
 

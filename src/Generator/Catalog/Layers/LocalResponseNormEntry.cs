@@ -12,7 +12,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// Defaults n = 5, α = 1e-4, β = 0.75, k = 1 (PyTorch's). No parameters, no caches: the backward recomputes the sum
 /// from the input.
 /// </summary>
-internal sealed class LocalResponseNormEntry : LayerEntry
+internal sealed partial class LocalResponseNormEntry : LayerEntry
 {
     public override string Kind => "LocalResponseNorm";
 

@@ -13,7 +13,7 @@ namespace NetGen.Generator.Catalog.Layers;
 /// (the state_dict is that of nn.Linear/nn.Conv2d followed by view(B, U, k, …).max(2)); the backward finds the maximum
 /// again from the input, so nothing is cached.
 /// </summary>
-internal sealed class MaxoutEntry : LayerEntry
+internal sealed partial class MaxoutEntry : LayerEntry
 {
     public override string Kind => "Maxout";
 

@@ -219,3 +219,111 @@ internal sealed partial class FractionalMaxPool2DEntry
     public override string OnnxUnsupportedReason =>
         "ONNX has no fractional max-pooling operator; declare MaxPool2D in its place to export the network";
 }
+
+/// <summary>VanillaDropout: Mul(x, 1 − p) (inference scales by the keep probability, the mask's mean; the scalar
+/// constant "N.onnx_keep").</summary>
+internal sealed partial class VanillaDropoutEntry
+{
+    public override bool EmitOnnx(OnnxContext c)
+    {
+        c.Op("Mul", new[] { c.Input(), c.Constant("onnx_keep", System.Array.Empty<long>(), 1 - P(c.Args)) });
+        return true;
+    }
+}
+
+/// <summary>GaussianDropout: Identity (the noise has mean 1 and is not drawn at inference).</summary>
+internal sealed partial class GaussianDropoutEntry
+{
+    public override bool EmitOnnx(OnnxContext c)
+    {
+        c.Op("Identity", new[] { c.Input() });
+        return true;
+    }
+}
+
+/// <summary>Dropout2D: Identity (inverted channel dropout: nothing dropped or rescaled at inference).</summary>
+internal sealed partial class Dropout2DEntry
+{
+    public override bool EmitOnnx(OnnxContext c)
+    {
+        c.Op("Identity", new[] { c.Input() });
+        return true;
+    }
+}
+
+/// <summary>Standout: y = z ⊙ σ(α·z + β) as Mul(z, α) → Add(β) → Sigmoid → Mul(z, ·), α and β the scalar constants
+/// "N.onnx_alpha", "N.onnx_beta" (inference scales by the keep probability instead of sampling the mask).</summary>
+internal sealed partial class StandoutEntry
+{
+    public override bool EmitOnnx(OnnxContext c)
+    {
+        (double alpha, double beta) = AB(c.Args);
+        string scaled = c.Intermediate("Mul", new[] { c.Input(), c.Constant("onnx_alpha", System.Array.Empty<long>(), alpha) });
+        string shifted = c.Intermediate("Add", new[] { scaled, c.Constant("onnx_beta", System.Array.Empty<long>(), beta) });
+        string keep = c.Intermediate("Sigmoid", new[] { shifted });
+        c.Op("Mul", new[] { c.Input(), keep });
+        return true;
+    }
+}
+
+/// <summary>DropConnect: Gemm(x, W, b, transB = 1), the plain Dense it is at inference (the masks are mean-one).</summary>
+internal sealed partial class DropConnectEntry
+{
+    public override bool EmitOnnx(OnnxContext c)
+    {
+        string w = c.State("weight");
+        string[] inputs = c.Node.HasState("bias") ? new[] { c.Input(), w, c.State("bias") } : new[] { c.Input(), w };
+        c.Op("Gemm", inputs, OnnxContext.Int("transB", 1));
+        return true;
+    }
+}
+
+/// <summary>Maxout(k): Reshape [B, U·k, …] → [B, U, k, …] (shape "N.onnx_shape", 0 copying the batch) then
+/// ReduceMax(axes = [2], keepdims = 0) → [B, U, …], as x.view(B, U, k, …).max(2). Opset 17 takes the axes as an
+/// attribute (an input from opset 18).</summary>
+internal sealed partial class MaxoutEntry
+{
+    public override bool EmitOnnx(OnnxContext c)
+    {
+        var shape = new System.Collections.Generic.List<long> { 0, c.Node.OutputShape[0], Pieces(c.Args) };
+        for (int i = 1; i < c.Node.InputShape.Count; i++)
+        {
+            shape.Add(c.Node.InputShape[i]);
+        }
+
+        string grouped = c.Intermediate("Reshape", new[] { c.Input(), c.Int64s("onnx_shape", shape.ToArray()) });
+        c.Op("ReduceMax", new[] { grouped }, OnnxContext.Ints("axes", 2), OnnxContext.Int("keepdims", 0));
+        return true;
+    }
+}
+
+/// <summary>LocalResponseNorm(n, α, β, k): for an odd n, LRN(size = n, alpha = α, beta = β, bias = k); ONNX divides α
+/// by n as PyTorch does, and its window c − ⌊(n − 1)/2⌋ … c + ⌈(n − 1)/2⌉ is PyTorch's when n is odd. For an even n the
+/// windows differ (PyTorch's reaches one channel further back), so the layer is composed as PyTorch computes it:
+/// Mul(x, x) → Pad the channels with ⌊n/2⌋ zeros before and ⌊(n − 1)/2⌋ after → Unsqueeze(1) → AveragePool(kernel
+/// [n, 1, 1]) → Squeeze(1) = (1/n)·Σ x² → s = k + α·that → y = x / Pow(s, β).</summary>
+internal sealed partial class LocalResponseNormEntry
+{
+    public override bool EmitOnnx(OnnxContext c)
+    {
+        (int size, double alpha, double beta, double k) = Args(c.Args);
+        if (size % 2 == 1)
+        {
+            c.Op("LRN", new[] { c.Input() }, OnnxContext.Float("alpha", alpha), OnnxContext.Float("beta", beta), OnnxContext.Float("bias", k), OnnxContext.Int("size", size));
+            return true;
+        }
+
+        long[] none = System.Array.Empty<long>();
+        string squares = c.Intermediate("Mul", new[] { c.Input(), c.Input() });
+        string padded = c.Intermediate("Pad", new[] { squares, c.Int64s("onnx_pads", 0, size / 2, 0, 0, 0, (size - 1) / 2, 0, 0) });
+        string axis = c.Int64s("onnx_axes", 1);
+        string volume = c.Intermediate("Unsqueeze", new[] { padded, axis });
+        string mean = c.Intermediate("AveragePool", new[] { volume }, OnnxContext.Ints("kernel_shape", size, 1, 1));
+        string window = c.Intermediate("Squeeze", new[] { mean, axis });
+        string scaled = c.Intermediate("Mul", new[] { window, c.Constant("onnx_alpha", none, alpha) });
+        string s = c.Intermediate("Add", new[] { scaled, c.Constant("onnx_k", none, k) });
+        string power = c.Intermediate("Pow", new[] { s, c.Constant("onnx_beta", none, beta) });
+        c.Op("Div", new[] { c.Input(), power });
+        return true;
+    }
+}

@@ -7,7 +7,7 @@ namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Standout (Ba and Frey 2013) on the pre-activation z it receives: keep probability π = σ(α·z + β) from the
 /// layer's own weights, m ~ Bernoulli(π), y = z ⊙ m in training, y = z ⊙ π at inference; dx = dy ⊙ m.</summary>
-internal sealed class StandoutEntry : DropoutVariantEntry
+internal sealed partial class StandoutEntry : DropoutVariantEntry
 {
     public override string Kind => "Standout";
 

@@ -3,7 +3,7 @@ using NetGen.Generator.Emitter;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>Vanilla dropout (Srivastava et al. 2014): m = 1(u ≥ p) unscaled in training, y = (1 − p)·x at inference.</summary>
-internal sealed class VanillaDropoutEntry : DropoutVariantEntry
+internal sealed partial class VanillaDropoutEntry : DropoutVariantEntry
 {
     public override string Kind => "VanillaDropout";
 

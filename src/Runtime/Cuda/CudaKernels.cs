@@ -1,0 +1,324 @@
+using System;
+using System.Collections.Generic;
+
+namespace NetGen.Cuda;
+
+/// <summary>Activation codes of the fused GEMM epilogue (<c>ng_activate</c> in kernels.cu).</summary>
+public enum CudaActivation
+{
+    /// <summary>y = x.</summary>
+    Identity = 0,
+
+    /// <summary>y = max(0, x).</summary>
+    ReLU = 1,
+
+    /// <summary>y = x &gt; 0 ? x : α·x (LeakyReLU, and PReLU with its slope).</summary>
+    LeakyReLU = 2,
+
+    /// <summary>y = 1 / (1 + e^(−x)).</summary>
+    Sigmoid = 3,
+
+    /// <summary>y = tanh x.</summary>
+    Tanh = 4,
+
+    /// <summary>y = x &gt; 0 ? x : α·(e^x − 1).</summary>
+    Elu = 5,
+}
+
+/// <summary>
+/// NetGen's CUDA kernels (src/Runtime/Cuda/kernels.cu), loaded from the embedded PTX, with one typed launch method per
+/// kernel: the launch configuration and the argument order live here, once. Launches are asynchronous on
+/// <see cref="Stream"/>; a copy back to the host (<see cref="DeviceBuffer{T}.CopyTo"/>) waits for them.
+/// </summary>
+public sealed class CudaKernels : IDisposable
+{
+    /// <summary>Threads per block of the element-wise kernels.</summary>
+    public const int Threads = 256;
+
+    /// <summary>Threads of the one-block deterministic reductions (NG_REDUCE_THREADS).</summary>
+    public const int ReduceThreads = 256;
+
+    /// <summary>The GEMM tile (NG_TILE): blocks of Tile × Tile threads.</summary>
+    public const int Tile = 16;
+
+    /// <summary>Every kernel and its PTX parameter types in order (u64 = pointer or 64-bit integer, u32 = int, f32 = float,
+    /// f64 = double): what the launches below pass. A test checks the embedded PTX against this table.</summary>
+    public static IReadOnlyList<(string Name, string Parameters)> Signatures { get; } =
+    [
+        ("ng_rng_uniform", "u64 u32 u64"),
+        ("ng_relu_forward", "u64 u64 u32"),
+        ("ng_relu_backward", "u64 u64 u64 u32"),
+        ("ng_leaky_relu_forward", "u64 u64 u32 f32"),
+        ("ng_leaky_relu_backward", "u64 u64 u64 u32 f32"),
+        ("ng_prelu_forward", "u64 u64 u32 u64"),
+        ("ng_prelu_backward", "u64 u64 u64 u32 u64 u64"),
+        ("ng_sigmoid_forward", "u64 u64 u32"),
+        ("ng_sigmoid_backward", "u64 u64 u64 u32"),
+        ("ng_tanh_forward", "u64 u64 u32"),
+        ("ng_tanh_backward", "u64 u64 u64 u32"),
+        ("ng_elu_forward", "u64 u64 u32 f32"),
+        ("ng_elu_backward", "u64 u64 u64 u64 u32 f32"),
+        ("ng_bias_activation", "u64 u64 u32 u32 u32 f32"),
+        ("ng_multiply", "u64 u64 u64 u32"),
+        ("ng_sgemm", "u32 u32 u32 u32 u32 u64 u32 u64 u32 u64 u32 f32 u64 u32 f32"),
+        ("ng_column_sums", "u64 u64 u32 u32 u32"),
+        ("ng_reduce_sum_f64", "u64 u32 u64"),
+        ("ng_softmax_cross_entropy", "u64 u64 u64 u64 u32 u32"),
+        ("ng_mse", "u64 u64 u64 u64 u32 f32"),
+        ("ng_dropout_forward", "u64 u64 u64 u32 u64 f64 f32"),
+        ("ng_sgd", "u64 u64 u32 f32"),
+        ("ng_momentum", "u64 u64 u64 u32 f32 f32"),
+        ("ng_nesterov", "u64 u64 u64 u32 f32 f32"),
+        ("ng_adam", "u64 u64 u64 u64 u32 f32 f32 f32 f32 f32 f32 f32"),
+        ("ng_adagrad", "u64 u64 u64 u32 f32 f32"),
+        ("ng_rmsprop", "u64 u64 u64 u32 f32 f32 f32 f32"),
+    ];
+
+    private readonly CudaModule _module;
+    private readonly Dictionary<string, CudaFunction> _functions = [];
+
+    /// <summary>Loads the kernels on <paramref name="device"/>.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="stream">The stream the launches go to (null = the default stream).</param>
+    public CudaKernels(CudaDevice device, CudaStream? stream = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        _module = device.LoadKernels();
+        foreach ((string name, _) in Signatures)
+        {
+            _functions[name] = _module.GetFunction(name);
+        }
+        Stream = stream;
+    }
+
+    /// <summary>The stream the launches go to (null = the default stream).</summary>
+    public CudaStream? Stream { get; set; }
+
+    /// <summary>out[i] = CounterRng.Uniform(key, i).</summary>
+    /// <param name="output">n floats.</param>
+    /// <param name="key">The key.</param>
+    public void Uniform(DeviceBuffer<float> output, ulong key) =>
+        ElementWise("ng_rng_uniform", output.Length, output, output.Length, key);
+
+    /// <summary>An element-wise activation forward: y = f(x) (ReLU, Sigmoid, Tanh: no α; LeakyReLU, ELU: α).</summary>
+    /// <param name="activation">The activation.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="alpha">Slope (LeakyReLU) or α (ELU); ignored otherwise.</param>
+    public void ActivationForward(CudaActivation activation, DeviceBuffer<float> x, DeviceBuffer<float> y, float alpha = 0)
+    {
+        int n = x.Length;
+        switch (activation)
+        {
+            case CudaActivation.ReLU: ElementWise("ng_relu_forward", n, x, y, n); break;
+            case CudaActivation.LeakyReLU: ElementWise("ng_leaky_relu_forward", n, x, y, n, alpha); break;
+            case CudaActivation.Sigmoid: ElementWise("ng_sigmoid_forward", n, x, y, n); break;
+            case CudaActivation.Tanh: ElementWise("ng_tanh_forward", n, x, y, n); break;
+            case CudaActivation.Elu: ElementWise("ng_elu_forward", n, x, y, n, alpha); break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+    }
+
+    /// <summary>An element-wise activation backward. ReLU, Sigmoid, Tanh read the forward output <paramref name="y"/>;
+    /// LeakyReLU reads the input <paramref name="x"/>; ELU reads both.</summary>
+    /// <param name="activation">The activation.</param>
+    /// <param name="dy">Gradient of the output.</param>
+    /// <param name="x">Forward input.</param>
+    /// <param name="y">Forward output.</param>
+    /// <param name="dx">Gradient of the input (overwritten).</param>
+    /// <param name="alpha">Slope (LeakyReLU) or α (ELU).</param>
+    public void ActivationBackward(CudaActivation activation, DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dx, float alpha = 0)
+    {
+        int n = dy.Length;
+        switch (activation)
+        {
+            case CudaActivation.ReLU: ElementWise("ng_relu_backward", n, dy, y, dx, n); break;
+            case CudaActivation.LeakyReLU: ElementWise("ng_leaky_relu_backward", n, dy, x, dx, n, alpha); break;
+            case CudaActivation.Sigmoid: ElementWise("ng_sigmoid_backward", n, dy, y, dx, n); break;
+            case CudaActivation.Tanh: ElementWise("ng_tanh_backward", n, dy, y, dx, n); break;
+            case CudaActivation.Elu: ElementWise("ng_elu_backward", n, dy, x, y, dx, n, alpha); break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+    }
+
+    /// <summary>y = x &gt; 0 ? x : a·x with the learned slope a = <paramref name="a"/>[0].</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="a">The slope (one element).</param>
+    public void PReLUForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> a) =>
+        ElementWise("ng_prelu_forward", x.Length, x, y, x.Length, a);
+
+    /// <summary>dx = x &gt; 0 ? dy : a·dy; da[0] += Σ dy·x·1(x ≤ 0) (one block, deterministic).</summary>
+    /// <param name="dy">Gradient of the output.</param>
+    /// <param name="x">Forward input.</param>
+    /// <param name="dx">Gradient of the input (overwritten).</param>
+    /// <param name="a">The slope (one element).</param>
+    /// <param name="da">Gradient of the slope (one element, accumulated).</param>
+    public void PReLUBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dx, DeviceBuffer<float> a, DeviceBuffer<float> da) =>
+        Function("ng_prelu_backward").Launch((1, 1), (ReduceThreads, 1), Stream, dy, x, dx, dy.Length, a, da);
+
+    /// <summary>y[r, c] = act(y[r, c] + bias[c]).</summary>
+    /// <param name="y">[rows, cols], in place.</param>
+    /// <param name="bias">[cols], or null for none.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    /// <param name="activation">The activation.</param>
+    /// <param name="alpha">Its α.</param>
+    public void BiasActivation(DeviceBuffer<float> y, DeviceBuffer<float>? bias, int rows, int cols, CudaActivation activation, float alpha = 0) =>
+        ElementWise("ng_bias_activation", rows * cols, y, bias?.Pointer ?? 0UL, rows, cols, (int)activation, alpha);
+
+    /// <summary>out = a ⊙ b.</summary>
+    /// <param name="a">First factor.</param>
+    /// <param name="b">Second factor.</param>
+    /// <param name="output">Product.</param>
+    public void Multiply(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> output) =>
+        ElementWise("ng_multiply", a.Length, a, b, output, a.Length);
+
+    /// <summary>C[M,N] = op(A)·op(B) (+ β·C) (+ bias[n]), then the activation; row-major with leading dimensions.</summary>
+    /// <param name="transA">op(A) = Aᵀ.</param>
+    /// <param name="transB">op(B) = Bᵀ.</param>
+    /// <param name="m">M.</param>
+    /// <param name="n">N.</param>
+    /// <param name="k">K.</param>
+    /// <param name="a">A.</param>
+    /// <param name="lda">Row stride of A as stored.</param>
+    /// <param name="b">B.</param>
+    /// <param name="ldb">Row stride of B as stored.</param>
+    /// <param name="c">C.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="beta">β (0 = overwrite, C not read).</param>
+    /// <param name="bias">[N] or null.</param>
+    /// <param name="activation">The epilogue's activation.</param>
+    /// <param name="alpha">Its α.</param>
+    public void Sgemm(bool transA, bool transB, int m, int n, int k, DeviceBuffer<float> a, int lda, DeviceBuffer<float> b, int ldb,
+        DeviceBuffer<float> c, int ldc, float beta = 0, DeviceBuffer<float>? bias = null, CudaActivation activation = CudaActivation.Identity, float alpha = 0)
+    {
+        var grid = ((uint)((n + Tile - 1) / Tile), (uint)((m + Tile - 1) / Tile));
+        if (grid.Item1 == 0 || grid.Item2 == 0)
+        {
+            return;
+        }
+        Function("ng_sgemm").Launch(grid, (Tile, Tile), Stream, transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta,
+            bias?.Pointer ?? 0UL, (int)activation, alpha);
+    }
+
+    /// <summary>db[c] (+)= Σ_r dy[r, c].</summary>
+    /// <param name="dy">[rows, cols].</param>
+    /// <param name="db">[cols].</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    /// <param name="accumulate">Add to db (true) or overwrite it.</param>
+    public void ColumnSums(DeviceBuffer<float> dy, DeviceBuffer<float> db, int rows, int cols, bool accumulate) =>
+        ElementWise("ng_column_sums", cols, dy, db, rows, cols, accumulate ? 1 : 0);
+
+    /// <summary>output[0] = Σ x (one block, deterministic).</summary>
+    /// <param name="x">The values.</param>
+    /// <param name="count">How many of them.</param>
+    /// <param name="output">One double.</param>
+    public void Sum(DeviceBuffer<double> x, int count, DeviceBuffer<double> output) =>
+        Function("ng_reduce_sum_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, count, output);
+
+    /// <summary>Softmax cross-entropy: loss[r] per row (double), dlogits = (softmax − onehot)/B.</summary>
+    /// <param name="logits">[batch, classes].</param>
+    /// <param name="labels">[batch].</param>
+    /// <param name="dlogits">[batch, classes] (may be <paramref name="logits"/>).</param>
+    /// <param name="loss">[batch] doubles.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes) =>
+        ElementWise("ng_softmax_cross_entropy", batch, logits, labels, dlogits, loss, batch, classes);
+
+    /// <summary>Mean squared error: dpred = (p − t)·(2/n); sq[i] = (p − t)² (double).</summary>
+    /// <param name="predictions">n values.</param>
+    /// <param name="targets">n values.</param>
+    /// <param name="dpredictions">n values (overwritten).</param>
+    /// <param name="squares">n doubles.</param>
+    public void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> squares)
+    {
+        int n = predictions.Length;
+        ElementWise("ng_mse", n, predictions, targets, dpredictions, squares, n, (float)(2.0 / n));
+    }
+
+    /// <summary>Dropout: mask[i] = Uniform(key, i) ≥ p ? 1/(1−p) : 0; y = x ⊙ mask (the CPU's masks for the same key).</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="mask">The mask (overwritten).</param>
+    /// <param name="p">Drop probability in [0, 1].</param>
+    /// <param name="key">CounterRng.Key(seed, DropoutStream, layer, step).</param>
+    public void DropoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, double p, ulong key)
+    {
+        float keep = p < 1.0 ? 1f / (float)(1.0 - p) : 0f;
+        ElementWise("ng_dropout_forward", x.Length, x, y, mask, x.Length, key, p, keep);
+    }
+
+    /// <summary>p += (−lr)·g.</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="lr">Learning rate.</param>
+    public void Sgd(DeviceBuffer<float> p, DeviceBuffer<float> g, float lr) => ElementWise("ng_sgd", p.Length, p, g, p.Length, -lr);
+
+    /// <summary>v = μ·v + g; p += (−lr)·v (<paramref name="nesterov"/>: p += (−lr)·(g + μ·v)).</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="v">Velocity.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="mu">Momentum.</param>
+    /// <param name="nesterov">Nesterov's variant.</param>
+    public void Momentum(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> v, float lr, float mu, bool nesterov) =>
+        ElementWise(nesterov ? "ng_nesterov" : "ng_momentum", p.Length, p, g, v, p.Length, -lr, mu);
+
+    /// <summary>Adam step <paramref name="step"/> (1-based), coefficients computed in double as on the CPU.</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="m">First moment.</param>
+    /// <param name="v">Second moment.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="beta1">β1.</param>
+    /// <param name="beta2">β2.</param>
+    /// <param name="eps">ε.</param>
+    /// <param name="step">t ≥ 1.</param>
+    public void Adam(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> m, DeviceBuffer<float> v, float lr, float beta1, float beta2, float eps, long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
+        double b1 = beta1, b2 = beta2;
+        float negStep = (float)(-(lr / (1.0 - Math.Pow(b1, step))));
+        float bc2 = (float)Math.Sqrt(1.0 - Math.Pow(b2, step));
+        ElementWise("ng_adam", p.Length, p, g, m, v, p.Length, beta1, beta2, (float)(1.0 - b1), (float)(1.0 - b2), negStep, bc2, eps);
+    }
+
+    /// <summary>AdaGrad: s += g²; p += (−lr)·g/(√s + ε).</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="sum">Sum of squares.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="eps">ε.</param>
+    public void AdaGrad(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> sum, float lr, float eps) =>
+        ElementWise("ng_adagrad", p.Length, p, g, sum, p.Length, -lr, eps);
+
+    /// <summary>RMSProp: a = α·a + (1−α)·g²; p += (−lr)·g/(√a + ε).</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="squareAvg">Running average of squares.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="eps">ε.</param>
+    public void RmsProp(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, float lr, float alpha, float eps) =>
+        ElementWise("ng_rmsprop", p.Length, p, g, squareAvg, p.Length, -lr, alpha, (float)(1.0 - (double)alpha), eps);
+
+    /// <summary>Unloads the module.</summary>
+    public void Dispose() => _module.Dispose();
+
+    private CudaFunction Function(string name) => _functions[name];
+
+    /// <summary>A grid-stride kernel over <paramref name="count"/> items: enough blocks of <see cref="Threads"/> for one
+    /// item per thread, at most 65535.</summary>
+    private void ElementWise(string name, int count, params ReadOnlySpan<KernelArg> args)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+        uint blocks = (uint)Math.Min(65535, (count + Threads - 1) / Threads);
+        Function(name).Launch((blocks, 1), (Threads, 1), Stream, args);
+    }
+}

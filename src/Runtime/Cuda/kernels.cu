@@ -1,0 +1,436 @@
+// NetGen's CUDA kernels (float32, row-major). Compiled to PTX by build-ptx.sh with prelude.h; the PTX (kernels.ptx) is
+// committed and embedded in NetGen.Runtime, and the driver JIT-compiles it for the GPU it runs on. The same file compiles
+// for the host with tests/cuda-host/emulate.h (g++), where tests compare every kernel with the CPU kernels.
+//
+// Conventions: every kernel is extern "C" (its PTX .entry name is its C name); sizes are int; pointers are device
+// addresses (CUdeviceptr); element-wise kernels use a grid-stride loop, so any grid covers any length. The CPU rounds
+// every multiplication and addition on its own (never fused): build-ptx.sh passes -ffp-contract=off so the GPU does too.
+
+#define NG_KERNEL extern "C" __global__ void
+
+// ---------------------------------------------------------------------------------------------------- counter RNG
+// The same SplitMix64 counter RNG as src/Runtime/CounterRng.cs (all arithmetic modulo 2^64):
+//   mix(z) = z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27; z *= 0x94D049BB133111EB; z ^ (z >> 31)
+//   Derive(a, b) = mix(a + 0x9E3779B97F4A7C15 · (b + 1)); Bits(key, i) = Derive(key, i)
+//   Uniform(key, i) = (Bits(key, i) >> 40) · 2^-24, a float in [0, 1)
+
+typedef unsigned long long ng_u64;
+
+__device__ static inline ng_u64 ng_mix(ng_u64 z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+__device__ static inline ng_u64 ng_derive(ng_u64 a, ng_u64 b) { return ng_mix(a + 0x9E3779B97F4A7C15ull * (b + 1)); }
+
+__device__ static inline float ng_uniform(ng_u64 key, ng_u64 i)
+{
+    return (float)(ng_derive(key, i) >> 40) * (1.0f / 16777216.0f);
+}
+
+// out[i] = Uniform(key, i): the RNG on its own, for the parity checks.
+NG_KERNEL ng_rng_uniform(float* out, int n, ng_u64 key)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        out[i] = ng_uniform(key, (ng_u64)i);
+}
+
+// ---------------------------------------------------------------------------------------------------- math
+// e^x = 2^(x·log2 e), ln x = log2 x · ln 2 (prelude.h: ex2/lg2). tanh and e^x − 1 near 0 use their Taylor series,
+// where 1 − 2/(e^2x + 1) and e^x − 1 would cancel.
+
+__device__ static inline float ng_exp(float x) { return ng_exp2(x * 1.4426950408889634f); }
+__device__ static inline float ng_log(float x) { return ng_log2(x) * 0.6931471805599453f; }
+
+__device__ static inline float ng_expm1(float x)
+{
+    if (x > -0.5f && x < 0.5f)
+    {
+        // x + x²/2! + … + x⁹/9!; the first omitted term is below 2.7e-10 for |x| < 0.5.
+        float p = 1.0f / 362880.0f;
+        p = p * x + 1.0f / 40320.0f;
+        p = p * x + 1.0f / 5040.0f;
+        p = p * x + 1.0f / 720.0f;
+        p = p * x + 1.0f / 120.0f;
+        p = p * x + 1.0f / 24.0f;
+        p = p * x + 1.0f / 6.0f;
+        p = p * x + 0.5f;
+        p = p * x + 1.0f;
+        return p * x;
+    }
+    return ng_exp(x) - 1.0f;
+}
+
+__device__ static inline float ng_tanh(float x)
+{
+    float a = x < 0.0f ? -x : x;
+    if (a < 0.55f)
+    {
+        // x − x³/3 + 2x⁵/15 − 17x⁷/315 + 62x⁹/2835 − 1382x¹¹/155925 + 21844x¹³/6081075 − 929569x¹⁵/638512875
+        float x2 = x * x;
+        float p = -929569.0f / 638512875.0f;
+        p = p * x2 + 21844.0f / 6081075.0f;
+        p = p * x2 - 1382.0f / 155925.0f;
+        p = p * x2 + 62.0f / 2835.0f;
+        p = p * x2 - 17.0f / 315.0f;
+        p = p * x2 + 2.0f / 15.0f;
+        p = p * x2 - 1.0f / 3.0f;
+        return x + x * x2 * p;
+    }
+    float t = 1.0f - 2.0f / (ng_exp(2.0f * a) + 1.0f);
+    return x < 0.0f ? -t : t;
+}
+
+__device__ static inline float ng_sigmoid(float x) { return 1.0f / (1.0f + ng_exp(-x)); }
+
+// ---------------------------------------------------------------------------------------------------- activations
+// Codes of the fused epilogue (NgActivation in CudaKernels.cs): 0 identity, 1 ReLU, 2 LeakyReLU/PReLU (slope α),
+// 3 Sigmoid, 4 Tanh, 5 ELU (α).
+
+__device__ static inline float ng_activate(float x, int act, float alpha)
+{
+    switch (act)
+    {
+        case 1: return x > 0.0f ? x : 0.0f;
+        case 2: return x > 0.0f ? x : alpha * x;
+        case 3: return ng_sigmoid(x);
+        case 4: return ng_tanh(x);
+        case 5: return x > 0.0f ? x : alpha * ng_expm1(x);
+        default: return x;
+    }
+}
+
+// y = relu(x) = max(0, x)
+NG_KERNEL ng_relu_forward(const float* x, float* y, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+// dx = y > 0 ? dy : 0
+NG_KERNEL ng_relu_backward(const float* dy, const float* y, float* dx, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+// y = x > 0 ? x : slope · x
+NG_KERNEL ng_leaky_relu_forward(const float* x, float* y, int n, float slope)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+}
+
+// dx = x > 0 ? dy : slope · dy
+NG_KERNEL ng_leaky_relu_backward(const float* dy, const float* x, float* dx, int n, float slope)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
+}
+
+// y = x > 0 ? x : a · x, the slope a read from device memory (a learned parameter).
+NG_KERNEL ng_prelu_forward(const float* x, float* y, int n, const float* a)
+{
+    float s = a[0];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = x[i] > 0.0f ? x[i] : s * x[i];
+}
+
+#define NG_REDUCE_THREADS 256
+
+// dx = x > 0 ? dy : a · dy; da[0] += Σ dy · x · 1(x ≤ 0). Launch with ONE block of NG_REDUCE_THREADS threads: the sum is
+// a fixed tree over the block (deterministic), not atomics.
+NG_KERNEL ng_prelu_backward(const float* dy, const float* x, float* dx, int n, const float* a, float* da)
+{
+    __shared__ float partial[NG_REDUCE_THREADS];
+    float s = a[0];
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+    {
+        float g = dy[i], v = x[i];
+        if (v > 0.0f)
+            dx[i] = g;
+        else
+        {
+            sum += g * v;
+            dx[i] = g * s;
+        }
+    }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int stride = NG_REDUCE_THREADS / 2; stride > 0; stride /= 2)
+    {
+        if ((int)threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        da[0] += partial[0];
+}
+
+// y = 1 / (1 + e^(−x))
+NG_KERNEL ng_sigmoid_forward(const float* x, float* y, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = ng_sigmoid(x[i]);
+}
+
+// dx = dy · (1 − y) · y
+NG_KERNEL ng_sigmoid_backward(const float* dy, const float* y, float* dx, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        dx[i] = dy[i] * (1.0f - y[i]) * y[i];
+}
+
+// y = tanh(x)
+NG_KERNEL ng_tanh_forward(const float* x, float* y, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = ng_tanh(x[i]);
+}
+
+// dx = dy · (1 − y²)
+NG_KERNEL ng_tanh_backward(const float* dy, const float* y, float* dx, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+// y = x > 0 ? x : α · (e^x − 1)
+NG_KERNEL ng_elu_forward(const float* x, float* y, int n, float alpha)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = x[i] > 0.0f ? x[i] : alpha * ng_expm1(x[i]);
+}
+
+// dx = x > 0 ? dy : dy · (y + α)
+NG_KERNEL ng_elu_backward(const float* dy, const float* x, const float* y, float* dx, int n, float alpha)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + alpha);
+}
+
+// y[r, c] = act(y[r, c] + bias[c]) (bias may be null): the epilogue of an unfused GEMM.
+NG_KERNEL ng_bias_activation(float* y, const float* bias, int rows, int cols, int act, float alpha)
+{
+    int n = rows * cols;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float v = y[i];
+        if (bias)
+            v += bias[i % cols];
+        y[i] = ng_activate(v, act, alpha);
+    }
+}
+
+// out = a ⊙ b (the dropout backward pass: dx = dy ⊙ mask)
+NG_KERNEL ng_multiply(const float* a, const float* b, float* out, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        out[i] = a[i] * b[i];
+}
+
+// ---------------------------------------------------------------------------------------------------- GEMM
+// C[M,N] = op(A)[M,K] · op(B)[K,N] (+ beta · C), then + bias[n] and the activation (bias null = none; act 0 = identity).
+// Row-major: op(A)(m,k) = transA ? A[k·lda + m] : A[m·lda + k]; op(B)(k,n) = transB ? B[n·ldb + k] : B[k·ldb + n].
+// Dense forward y = x·Wᵀ + b: transB = 1. Backward dx = dy·W: no transpose; dW = dyᵀ·x: transA = 1.
+// Tiles of NG_TILE × NG_TILE through shared memory; block (NG_TILE, NG_TILE), grid (⌈N/NG_TILE⌉, ⌈M/NG_TILE⌉). beta = 0
+// never reads C (it may hold anything). Each output sums k in order 0..K−1.
+
+#define NG_TILE 16
+
+NG_KERNEL ng_sgemm(int transA, int transB, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                   float* C, int ldc, float beta, const float* bias, int act, float alpha)
+{
+    __shared__ float As[NG_TILE][NG_TILE];
+    __shared__ float Bs[NG_TILE][NG_TILE + 1];
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int row = blockIdx.y * NG_TILE + ty;
+    int col = blockIdx.x * NG_TILE + tx;
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += NG_TILE)
+    {
+        int ka = k0 + tx; // A tile: row `row`, column ka
+        As[ty][tx] = row < M && ka < K ? (transA ? A[ka * lda + row] : A[row * lda + ka]) : 0.0f;
+        int kb = k0 + ty; // B tile: row kb, column `col`
+        Bs[ty][tx] = kb < K && col < N ? (transB ? B[col * ldb + kb] : B[kb * ldb + col]) : 0.0f;
+        __syncthreads();
+        int kn = K - k0 < NG_TILE ? K - k0 : NG_TILE;
+        for (int k = 0; k < kn; k++)
+            acc += As[ty][k] * Bs[k][tx];
+        __syncthreads();
+    }
+    if (row < M && col < N)
+    {
+        float v = beta != 0.0f ? acc + beta * C[row * ldc + col] : acc;
+        if (bias)
+            v += bias[col];
+        C[row * ldc + col] = ng_activate(v, act, alpha);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------- reductions
+// db[c] (+)= Σ_r dy[r, c]: the bias gradient of Dense, one thread per column, rows in order (deterministic).
+NG_KERNEL ng_column_sums(const float* dy, float* db, int rows, int cols, int accumulate)
+{
+    for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < cols; c += gridDim.x * blockDim.x)
+    {
+        float s = 0.0f;
+        for (int r = 0; r < rows; r++)
+            s += dy[r * cols + c];
+        db[c] = accumulate ? db[c] + s : s;
+    }
+}
+
+// out[0] = Σ x (double), ONE block of NG_REDUCE_THREADS threads, a fixed tree (deterministic): the loss total.
+NG_KERNEL ng_reduce_sum_f64(const double* x, int n, double* out)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+        sum += x[i];
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int stride = NG_REDUCE_THREADS / 2; stride > 0; stride /= 2)
+    {
+        if ((int)threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        out[0] = partial[0];
+}
+
+// ---------------------------------------------------------------------------------------------------- losses
+// Softmax cross-entropy, one thread per row r (labels y_r in [0, C)):
+//   loss[r] = ln Σ_j e^(f_j − max f) − (f_y − max f)   (double; the mean loss is Σ_r loss[r] / B)
+//   d[r, j] = e^(f_j − max f) · ((1/B) / Σ) − (j == y ? 1/B : 0)
+// dlogits may be logits itself (each row is read before it is written).
+NG_KERNEL ng_softmax_cross_entropy(const float* logits, const int* labels, float* dlogits, double* loss, int batch,
+                                   int classes)
+{
+    float invBatch = 1.0f / (float)batch;
+    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < batch; r += gridDim.x * blockDim.x)
+    {
+        const float* f = logits + (long)r * classes;
+        float* d = dlogits + (long)r * classes;
+        int y = labels[r];
+        float max = f[0];
+        for (int j = 1; j < classes; j++)
+            max = f[j] > max ? f[j] : max;
+        float fy = f[y];
+        float sum = 0.0f;
+        for (int j = 0; j < classes; j++)
+        {
+            float e = ng_exp(f[j] - max);
+            d[j] = e;
+            sum += e;
+        }
+        float scale = invBatch / sum;
+        for (int j = 0; j < classes; j++)
+            d[j] = d[j] * scale;
+        d[y] -= invBatch;
+        loss[r] = (double)ng_log(sum) - (double)(fy - max);
+    }
+}
+
+// Mean squared error over n = B·O elements: dpred = (p − t) · scale with scale = 2/n (rounded once, in float);
+// sq[i] = (p − t)² in double (the loss is Σ sq / n).
+NG_KERNEL ng_mse(const float* pred, const float* target, float* dpred, double* sq, int n, float scale)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float p = pred[i], t = target[i];
+        double d = (double)p - (double)t;
+        sq[i] = d * d;
+        dpred[i] = (p - t) * scale;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------- dropout
+// mask[i] = Uniform(key, i) ≥ p ? keep : 0 with keep = 1/(1 − p) (float, from the host); y = x ⊙ mask. The uniform is
+// compared with p in double, as on the CPU: a seed gives the same mask on both.
+NG_KERNEL ng_dropout_forward(const float* x, float* y, float* mask, int n, ng_u64 key, double p, float keep)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float m = (double)ng_uniform(key, (ng_u64)i) >= p ? keep : 0.0f;
+        mask[i] = m;
+        y[i] = x[i] * m;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------- optimizers
+// In place, one element per thread, the CPU's operations in the CPU's order (src/Runtime/Kernels/Optimizers.cs); the
+// host computes the scalar coefficients in double, as the CPU does, and passes them rounded to float.
+
+// p += (−lr) · g
+NG_KERNEL ng_sgd(float* p, const float* g, int n, float negLr)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        p[i] = g[i] * negLr + p[i];
+}
+
+// v = μ·v + g; p += (−lr)·v
+NG_KERNEL ng_momentum(float* p, const float* g, float* v, int n, float negLr, float mu)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float velocity = v[i] * mu + g[i];
+        v[i] = velocity;
+        p[i] = p[i] + negLr * velocity;
+    }
+}
+
+// v = μ·v + g; p += (−lr)·(g + μ·v)
+NG_KERNEL ng_nesterov(float* p, const float* g, float* v, int n, float negLr, float mu)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float gradient = g[i];
+        float velocity = v[i] * mu + gradient;
+        v[i] = velocity;
+        p[i] = p[i] + negLr * (gradient + mu * velocity);
+    }
+}
+
+// m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g·g; p += (−step)·m / (√v / √(1−β2^t) + ε), step = lr/(1−β1^t)
+NG_KERNEL ng_adam(float* p, const float* g, float* m, float* v, int n, float beta1, float beta2, float oneMinusBeta1,
+                  float oneMinusBeta2, float negStep, float biasCorrection2Sqrt, float eps)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float gradient = g[i];
+        float m1 = m[i] * beta1 + oneMinusBeta1 * gradient;
+        float v1 = v[i] * beta2 + oneMinusBeta2 * gradient * gradient;
+        m[i] = m1;
+        v[i] = v1;
+        p[i] = p[i] + negStep * m1 / (ng_sqrt(v1) / biasCorrection2Sqrt + eps);
+    }
+}
+
+// s = s + g·g; p += (−lr)·(g / (√s + ε))
+NG_KERNEL ng_adagrad(float* p, const float* g, float* s, int n, float negLr, float eps)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float gradient = g[i];
+        float sum = s[i] + gradient * gradient;
+        s[i] = sum;
+        p[i] = p[i] + negLr * (gradient / (ng_sqrt(sum) + eps));
+    }
+}
+
+// a = α·a + (1−α)·g·g; p += (−lr)·(g / (√a + ε))
+NG_KERNEL ng_rmsprop(float* p, const float* g, float* a, int n, float negLr, float alpha, float oneMinusAlpha, float eps)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float gradient = g[i];
+        float average = a[i] * alpha + oneMinusAlpha * gradient * gradient;
+        a[i] = average;
+        p[i] = p[i] + negLr * (gradient / (ng_sqrt(average) + eps));
+    }
+}
