@@ -2,8 +2,9 @@ using System.Text.RegularExpressions;
 
 namespace NetGen.Generator.Tests;
 
-/// <summary>The three lists of diagnostics agree: every descriptor in DiagnosticDescriptors.cs has exactly one row in
-/// docs/diagnostics.md and exactly one line in AnalyzerReleases.Unshipped.md, and neither lists an id the generator does not
+/// <summary>The lists of diagnostics agree: every descriptor in DiagnosticDescriptors.cs (the generator) and AdviceDescriptors.cs
+/// (the advice analyzers) has exactly one row in docs/diagnostics.md and exactly one line in its assembly's
+/// AnalyzerReleases.Unshipped.md, and neither lists an id the generator does not
 /// report (docs/diagnostics.md may also list NG0009, which the package's build check reports, not the generator). Only
 /// NG0001–NG0003 say "no code is generated": for every other error the network's generated members throw instead.</summary>
 public sealed class DiagnosticTableTests
@@ -28,11 +29,14 @@ public sealed class DiagnosticTableTests
 
     private static readonly string Descriptors = Read("src", "Generator", "Diagnostics", "DiagnosticDescriptors.cs");
 
-    private static List<string> DescriptorIds() => Ids(Descriptors, "\"(NG\\d{4})\"\\s*,");
+    private static List<string> DescriptorIds(string text) => Ids(text, "\"(NG\\d{4})\"\\s*,");
 
-    private static void AssertOncePerDescriptor(List<string> listed, string where, params string[] extra)
+    private static List<string> GeneratorIds() => DescriptorIds(Descriptors);
+
+    private static List<string> AdviceIds() => DescriptorIds(Read("src", "Analyzers", "AdviceDescriptors.cs"));
+
+    private static void AssertOncePerDescriptor(List<string> ids, List<string> listed, string where, params string[] extra)
     {
-        List<string> ids = DescriptorIds();
         Assert.NotEmpty(ids);
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Empty(listed.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => $"{g.Key} twice in {where}"));
@@ -42,11 +46,14 @@ public sealed class DiagnosticTableTests
 
     [Fact]
     public void DiagnosticsMd_HasOneRowPerDescriptor() =>
-        AssertOncePerDescriptor(Ids(Read("docs", "diagnostics.md"), @"^\|\s*`?(NG\d{4})`?\s*\|"), "docs/diagnostics.md", "NG0009");
+        AssertOncePerDescriptor([.. GeneratorIds(), .. AdviceIds()], Ids(Read("docs", "diagnostics.md"), @"^\|\s*`?(NG\d{4})`?\s*\|"), "docs/diagnostics.md", "NG0009");
 
     [Fact]
-    public void UnshippedReleases_ListEachDescriptorOnce() =>
-        AssertOncePerDescriptor(Ids(Read("src", "Generator", "Diagnostics", "AnalyzerReleases.Unshipped.md"), @"^\s*(NG\d{4})\s*\|"), "AnalyzerReleases.Unshipped.md");
+    public void UnshippedReleases_ListEachDescriptorOnce()
+    {
+        AssertOncePerDescriptor(GeneratorIds(), Ids(Read("src", "Generator", "Diagnostics", "AnalyzerReleases.Unshipped.md"), @"^\s*(NG\d{4})\s*\|"), "src/Generator/Diagnostics/AnalyzerReleases.Unshipped.md");
+        AssertOncePerDescriptor(AdviceIds(), Ids(Read("src", "Analyzers", "AnalyzerReleases.Unshipped.md"), @"^\s*(NG\d{4})\s*\|"), "src/Analyzers/AnalyzerReleases.Unshipped.md");
+    }
 
     [Fact]
     public void OnlyTheDeclarationErrorsSayNoCodeIsGenerated()
