@@ -267,15 +267,26 @@ namespace Demo.Mobile
         /// <summary>One training step against target distributions (soft targets) on a batch of at most MaxBatch rows:
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
-        /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments throw before anything changes.</summary>
+        /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
+            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            {
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "SeparableNet");
+            }
+
             _step++;
             _core.Update(_step, _learningRate);
             return (float)loss;
@@ -284,14 +295,25 @@ namespace Demo.Mobile
         /// <summary>Forward and backward against target distributions (soft targets) without an update: fills <see cref="Gradients"/>;
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
-        /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments throw before anything changes.</summary>
+        /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
+            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
+            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
+            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
+            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            {
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "SeparableNet");
+            }
+
             return (float)loss;
         }
 

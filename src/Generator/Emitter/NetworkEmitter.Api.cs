@@ -179,37 +179,17 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient");
         w.WriteLine("/// is not finite throws <see cref=\"global::System.ArithmeticException\"/> and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
         w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
-        w.OpenBrace();
-        w.WriteLine(guard);
-        if (trainingGuard.Length > 0)
-        {
-            w.WriteLine(trainingGuard);
-        }
-
-        TrainingCall(w, targets, buffers, name, "TrainStep", clip: true);
-        w.WriteLine("_step++;");
-        w.WriteLine("_core.Update(_step, _learningRate);");
-        w.WriteLine("return (float)loss;");
-        w.CloseBrace();
+        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: true);
         w.WriteLine();
         w.WriteLine("/// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)");
         w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite");
         w.WriteLine("/// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref=\"TrainStep\"/> does.</summary>");
         w.WriteLine($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
-        w.OpenBrace();
-        w.WriteLine(guard);
-        if (trainingGuard.Length > 0)
-        {
-            w.WriteLine(trainingGuard);
-        }
-
-        TrainingCall(w, targets, buffers, name, "ComputeGradients", clip: false);
-        w.WriteLine("return (float)loss;");
-        w.CloseBrace();
+        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: false);
         w.WriteLine();
         if (loss.AcceptsProbabilities)
         {
-            EmitProbabilityTraining(w, name, trainingGuard);
+            EmitProbabilityTraining(w, name, trainingGuard, buffers);
         }
 
         // Gradient check.
@@ -311,8 +291,8 @@ internal static partial class NetworkEmitter
         $"int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, \"{name}\");";
 
     /// <summary>TrainStep and ComputeGradients against target distributions (soft targets, e.g. Mixup's), for the losses
-    /// that accept them: the same steps as with labels, the rows checked first.</summary>
-    private static void EmitProbabilityTraining(SourceWriter w, string name, string trainingGuard)
+    /// that accept them: the same body as with labels (<see cref="TrainingBody"/>), only the guard differs.</summary>
+    private static void EmitProbabilityTraining(SourceWriter w, string name, string trainingGuard, bool buffers)
     {
         const string doc = "<paramref name=\"targetProbabilities\"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;";
         const string doc2 = "rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s)";
@@ -323,32 +303,11 @@ internal static partial class NetworkEmitter
                 : "/// <summary>Forward and backward against target distributions (soft targets) without an update: fills <see cref=\"Gradients\"/>;");
             w.WriteLine("/// " + doc);
             w.WriteLine("/// " + doc2 + ".");
-            w.WriteLine("/// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments throw before anything changes.</summary>");
+            w.WriteLine("/// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or");
+            w.WriteLine("/// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref=\"global::System.ArithmeticException\"/>");
+            w.WriteLine("/// and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged, as with labels.</summary>");
             w.WriteLine($"public float {(update ? "TrainStep" : "ComputeGradients")}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)");
-            w.OpenBrace();
-            w.WriteLine(ProbabilityGuard(name));
-            if (trainingGuard.Length > 0)
-            {
-                w.WriteLine(trainingGuard);
-            }
-
-            w.WriteLine("_core.Forward(inputs, B, training: true, _seed, _step);");
-            w.WriteLine("double loss = _core.Loss(targetProbabilities, B);");
-            w.WriteLine("_core.Backward(inputs, B);");
-            if (update)
-            {
-                w.WriteLine("ClipGradients();");
-            }
-
-            w.WriteLine("_core.RegularizationBackward();");
-            if (update)
-            {
-                w.WriteLine("_step++;");
-                w.WriteLine("_core.Update(_step, _learningRate);");
-            }
-
-            w.WriteLine("return (float)loss;");
-            w.CloseBrace();
+            TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update);
             w.WriteLine();
         }
     }
@@ -496,6 +455,31 @@ internal static partial class NetworkEmitter
                 : $"counters[{EmitNames.StateConst(s)}] = {I((long)s.Init.Scale)}; // \"{s.Key}\"");
         }
 
+        w.CloseBrace();
+    }
+
+    /// <summary>
+    /// The whole body of TrainStep (<paramref name="update"/>) or ComputeGradients, for every target kind (labels, dense
+    /// targets, target distributions): the guard line, the minimum-batch check, <see cref="TrainingCall"/>, then the update.
+    /// Every overload goes through here, so the non-finite checks cannot differ between them.
+    /// </summary>
+    private static void TrainingBody(SourceWriter w, string guard, string trainingGuard, string targets, bool buffers, string name, bool update)
+    {
+        w.OpenBrace();
+        w.WriteLine(guard);
+        if (trainingGuard.Length > 0)
+        {
+            w.WriteLine(trainingGuard);
+        }
+
+        TrainingCall(w, targets, buffers, name, update ? "TrainStep" : "ComputeGradients", clip: update);
+        if (update)
+        {
+            w.WriteLine("_step++;");
+            w.WriteLine("_core.Update(_step, _learningRate);");
+        }
+
+        w.WriteLine("return (float)loss;");
         w.CloseBrace();
     }
 

@@ -95,6 +95,7 @@ public static class Guard
                 $"Argument 'targetProbabilities' of network '{network}' has {targetProbabilities.Length} values; expected rows × OutputSize = {rows} × {classes}, one distribution per input row.", "targetProbabilities");
         }
 
+        Finite(inputs, "inputs", network);
         for (int i = 0; i < targetProbabilities.Length; i++)
         {
             float p = targetProbabilities[i];

@@ -67,9 +67,24 @@ public abstract class LearningRateSchedule : ITrainingSchedule
 
     void ITrainingSchedule.Step(double monitored) => Step();
 
-    double[] ITrainingSchedule.SaveState() => [Epoch];
+    double[] ITrainingSchedule.SaveState() => SaveState();
 
-    void ITrainingSchedule.RestoreState(ReadOnlySpan<double> state) => Epoch = (int)TrainingScheduleState.Require(state, 1, GetType().Name)[0];
+    void ITrainingSchedule.RestoreState(ReadOnlySpan<double> state) => RestoreState(state);
+
+    /// <summary>What a resumed run needs to go on with the same bits (written into trainer checkpoints): <see cref="Epoch"/>
+    /// for a schedule whose next rate depends only on it and the network's current rate (which the checkpoint restores).
+    /// A schedule that holds more (as <see cref="SequentialLR"/> holds its schedules) overrides both methods.</summary>
+    protected internal virtual double[] SaveState() => [Epoch];
+
+    /// <summary>Puts back what <see cref="SaveState"/> wrote; throws <see cref="ArgumentException"/> on a length that does not match.</summary>
+    protected internal virtual void RestoreState(ReadOnlySpan<double> state) => Epoch = (int)TrainingScheduleState.Require(state, 1, GetType().Name)[0];
+
+    /// <summary>Sets the epoch and base rate of a resumed schedule (<see cref="SequentialLR"/> restoring its schedules).</summary>
+    internal void Resume(int epoch, double baseLearningRate)
+    {
+        Epoch = epoch;
+        BaseLearningRate = baseLearningRate;
+    }
 
     /// <summary>Throws unless <paramref name="value"/> is finite and in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     protected static double Require(double value, double min, double max, string name, string rule) =>
@@ -236,6 +251,54 @@ public sealed class SequentialLR : LearningRateSchedule
         }
 
         return Network.LearningRate;
+    }
+
+    /// <summary>The sequence's epoch and base rate, then, per schedule, its base rate (a schedule's changes at its milestone),
+    /// the length of its own state and that state: the schedules' epochs decide their next rates, so <see cref="LearningRateSchedule.Epoch"/>
+    /// of the sequence alone would resume them from 0.</summary>
+    protected internal override double[] SaveState()
+    {
+        var state = new List<double> { Epoch, BaseLearningRate };
+        foreach (LearningRateSchedule schedule in _schedules)
+        {
+            double[] own = schedule.SaveState();
+            state.Add(schedule.BaseLearningRate);
+            state.Add(own.Length);
+            state.AddRange(own);
+        }
+
+        return state.ToArray();
+    }
+
+    /// <inheritdoc/>
+    protected internal override void RestoreState(ReadOnlySpan<double> state)
+    {
+        int length = 2;
+        var lengths = new int[_schedules.Length];
+        for (int i = 0; i < _schedules.Length; i++)
+        {
+            lengths[i] = _schedules[i].SaveState().Length;
+            length += 2 + lengths[i];
+        }
+
+        TrainingScheduleState.Require(state, length, GetType().Name);
+        for (int i = 0, p = 2; i < _schedules.Length; p += 2 + lengths[i], i++)
+        {
+            if (state[p + 1] != lengths[i])
+            {
+                throw new ArgumentException($"SequentialLR's schedule {i} ({_schedules[i].GetType().Name}) takes {lengths[i]} state values; the saved state holds {state[p + 1]}: the checkpoint was written with other schedules.", nameof(state));
+            }
+        }
+
+        int at = 2;
+        for (int i = 0; i < _schedules.Length; i++)
+        {
+            _schedules[i].RestoreState(state.Slice(at + 2, lengths[i]));
+            _schedules[i].Resume(_schedules[i].Epoch, state[at]);
+            at += 2 + lengths[i];
+        }
+
+        Resume((int)state[0], state[1]);
     }
 
     /// <summary>PyTorch's <c>bisect_right(milestones, epoch)</c>: how many milestones are ≤ epoch.</summary>
