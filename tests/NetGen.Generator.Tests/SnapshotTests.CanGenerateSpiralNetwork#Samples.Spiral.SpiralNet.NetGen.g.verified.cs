@@ -142,7 +142,7 @@ namespace Samples.Spiral
         /// refreshed when the span is taken).</summary>
         public global::System.Span<float> Parameters => WritableParameters();
 
-        /// <summary>Gradients of the last <see cref="TrainStep"/> or <see cref="ComputeGradients"/>, laid out like <see cref="Parameters"/>.</summary>
+        /// <summary>Gradients of the last <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/> or <see cref="ComputeGradients(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/>, laid out like <see cref="Parameters"/>.</summary>
         public global::System.ReadOnlySpan<float> Gradients => _core.Grads;
 
         /// <summary>The values of parameter tensor <paramref name="index"/> (see <see cref="ParameterTable"/>); writable as <see cref="Parameters"/>.</summary>
@@ -213,7 +213,7 @@ namespace Samples.Spiral
 
         /// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)
         /// and backward without an update: fills <see cref="Gradients"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite
-        /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep"/> does.</summary>
+        /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SpiralNet");

@@ -122,7 +122,9 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// refreshed when the span is taken).</summary>");
         w.WriteLine("public global::System.Span<float> Parameters => WritableParameters();");
         w.WriteLine();
-        w.WriteLine("/// <summary>Gradients of the last <see cref=\"TrainStep\"/> or <see cref=\"ComputeGradients\"/>, laid out like <see cref=\"Parameters\"/>.</summary>");
+        // The crefs name the overload: a softmax cross-entropy class also has the soft-target ones (an unqualified cref is CS0419).
+        string trainingSignature = $"(global::System.ReadOnlySpan{{float}}, global::System.ReadOnlySpan{{{targetType}}})";
+        w.WriteLine($"/// <summary>Gradients of the last <see cref=\"TrainStep{trainingSignature}\"/> or <see cref=\"ComputeGradients{trainingSignature}\"/>, laid out like <see cref=\"Parameters\"/>.</summary>");
         w.WriteLine("public global::System.ReadOnlySpan<float> Gradients => _core.Grads;");
         w.WriteLine();
         w.WriteLine("/// <summary>The values of parameter tensor <paramref name=\"index\"/> (see <see cref=\"ParameterTable\"/>); writable as <see cref=\"Parameters\"/>.</summary>");
@@ -183,7 +185,7 @@ internal static partial class NetworkEmitter
         w.WriteLine();
         w.WriteLine("/// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)");
         w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite");
-        w.WriteLine("/// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref=\"TrainStep\"/> does.</summary>");
+        w.WriteLine("/// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref=\"TrainStep" + trainingSignature + "\"/> does.</summary>");
         w.WriteLine($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: false);
         w.WriteLine();
