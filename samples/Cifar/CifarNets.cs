@@ -22,10 +22,11 @@ public class Down64 { }
 /// <summary>
 /// A small ResNet for 3×32×32 images, the CIFAR layout of He et al. (2016) with one block per stage (ResNet-8):
 /// conv 3×3 ×16 → BN → ReLU → block 16 @ 32×32 → block 32 @ 16×16 → block 64 @ 8×8 → global average pooling → 64 → 10
-/// class scores. Softmax cross-entropy, SGD with Nesterov momentum 0.9, learning rate 0.05, weight decay 5e-4, batches of
+/// class scores, with stochastic depth over the three blocks (Huang et al. 2016, linear rule: p = 0.1·l/3 for block l).
+/// Softmax cross-entropy, SGD with Nesterov momentum 0.9, learning rate 0.05, weight decay 5e-4, batches of
 /// 128. NetGen writes SmallResNet.NetGen.g.cs at compile time.
 /// </summary>
-[Network(InputShape = new[] { 3, 32, 32 }, BatchSize = 128, Optimizer = Optimizer.Nesterov, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 5e-4)]
+[Network(InputShape = new[] { 3, 32, 32 }, BatchSize = 128, Optimizer = Optimizer.Nesterov, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 5e-4, StochasticDepth = 0.1)]
 [Conv2D(16, 3, Padding = 1, Bias = false, Name = "stem"), BatchNorm2D(Name = "stem_bn"), ReLU]
 [Residual(typeof(Block16)), ReLU, Residual(typeof(Down32)), ReLU, Residual(typeof(Down64)), ReLU]
 [GlobalAvgPool2D, Dense(10, Name = "fc")]
