@@ -391,8 +391,9 @@ public static class Conv2D
 
     /// <summary>Scratch grown on first use and then reused: im2col and dcol matrices per thread (each part needs its own),
     /// the group partials of <see cref="Backward"/> per calling thread (two networks trained on two threads each have
-    /// theirs).</summary>
-    private static class Buffers<T>
+    /// theirs). <see cref="Conv2DGeneral"/> takes its per-group im2col and dcol matrices from here too: a thread runs one
+    /// convolution at a time, so the two kernels never hold the same buffer at once.</summary>
+    internal static class Buffers<T>
         where T : unmanaged
     {
         [ThreadStatic]

@@ -198,7 +198,7 @@ public static class Conv2DGeneral
         fixed (T* pw = w)
         fixed (T* pb = bias)
         fixed (T* py = y)
-        fixed (T* col = Buffers<T>.Col((long)k * plane))
+        fixed (T* col = Conv2D.Buffers<T>.Col((long)k * plane))
         {
             for (int b = 0; b < batch; b++)
             {
@@ -261,8 +261,8 @@ public static class Conv2DGeneral
         fixed (T* pw = w)
         fixed (T* pdx = dx)
         fixed (T* pdw = dw)
-        fixed (T* col = Buffers<T>.Col((long)k * plane))
-        fixed (T* dcol = wantDx ? Buffers<T>.DCol((long)k * plane) : null)
+        fixed (T* col = Conv2D.Buffers<T>.Col((long)k * plane))
+        fixed (T* dcol = wantDx ? Conv2D.Buffers<T>.DCol((long)k * plane) : null)
         {
             for (int b = 0; b < batch; b++)
             {
@@ -394,30 +394,6 @@ public static class Conv2DGeneral
                     }
                 }
             }
-        }
-    }
-
-    /// <summary>Scratch grown on first use and then reused, per thread: one group's im2col and dcol matrices.</summary>
-    private static class Buffers<T>
-        where T : unmanaged
-    {
-        [ThreadStatic]
-        private static T[]? t_col;
-
-        [ThreadStatic]
-        private static T[]? t_dcol;
-
-        public static T[] Col(long length) => Ensure(ref t_col, length);
-
-        public static T[] DCol(long length) => Ensure(ref t_dcol, length);
-
-        private static T[] Ensure(ref T[]? buffer, long length)
-        {
-            if (buffer is null || buffer.Length < length)
-            {
-                buffer = new T[Math.Max(length, 64)];
-            }
-            return buffer;
         }
     }
 }
