@@ -6,4 +6,5 @@ internal static class KnownTypeNames
 {
     public const string NetworkAttribute = "NetGen.NetworkAttribute";
     public const string BlockAttribute = "NetGen.BlockAttribute";
+    public const string LayerAttribute = "NetGen.LayerAttribute";
 }

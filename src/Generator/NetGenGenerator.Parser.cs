@@ -23,7 +23,7 @@ public sealed partial class NetGenGenerator
     {
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
-            var classSyntax = (ClassDeclarationSyntax)context.TargetNode;
+            var classSyntax = (TypeDeclarationSyntax)context.TargetNode;
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
             try
             {
@@ -40,7 +40,7 @@ public sealed partial class NetGenGenerator
         /// <summary>Syntax only: a class with an attribute whose name is written like a layer attribute's.</summary>
         public static bool MayCarryLayers(SyntaxNode node)
         {
-            if (node is not ClassDeclarationSyntax { AttributeLists.Count: > 0 } declaration)
+            if (node is not (ClassDeclarationSyntax or RecordDeclarationSyntax) || node is not TypeDeclarationSyntax { AttributeLists.Count: > 0 } declaration)
             {
                 return false;
             }
@@ -75,7 +75,7 @@ public sealed partial class NetGenGenerator
         {
             try
             {
-                var declaration = (ClassDeclarationSyntax)context.Node;
+                var declaration = (TypeDeclarationSyntax)context.Node;
                 if (context.SemanticModel.GetDeclaredSymbol(declaration, cancellationToken) is not INamedTypeSymbol symbol)
                 {
                     return null;
@@ -122,12 +122,17 @@ public sealed partial class NetGenGenerator
         /// <c>typeof</c> arguments carry.</summary>
         public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
-            var classSyntax = (ClassDeclarationSyntax)context.TargetNode;
+            var classSyntax = (TypeDeclarationSyntax)context.TargetNode;
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
             LocationInfo? location = LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken)) ?? LocationInfo.From(classSyntax.Identifier.GetLocation());
             var diagnostics = new List<DiagnosticInfo>();
             try
             {
+                if (DeclarationChecks.BlockProblem(symbol, LocationInfo.From(classSyntax.Identifier.GetLocation())) is { } problem)
+                {
+                    diagnostics.Add(problem);
+                }
+
                 List<LayerSpec> layers = ReadLayers(symbol, "block '" + symbol.Name + "'", diagnostics, cancellationToken);
                 return new BlockSpec(symbol.ToDisplayString(), symbol.Name, layers.ToEquatableArray(), location, diagnostics.ToEquatableArray());
             }
@@ -138,7 +143,7 @@ public sealed partial class NetGenGenerator
             }
         }
 
-        private static ParseResult ParseCore(ClassDeclarationSyntax classSyntax, INamedTypeSymbol symbol, AttributeData networkAttribute, CancellationToken cancellationToken)
+        private static ParseResult ParseCore(TypeDeclarationSyntax classSyntax, INamedTypeSymbol symbol, AttributeData networkAttribute, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
             string name = symbol.Name;
@@ -147,7 +152,7 @@ public sealed partial class NetGenGenerator
             // Declaration shape: partial, not generic, not nested. Without these no code can be emitted at all.
             foreach (SyntaxReference reference in symbol.DeclaringSyntaxReferences)
             {
-                if (reference.GetSyntax(cancellationToken) is ClassDeclarationSyntax declaration &&
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration &&
                     !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, LocationInfo.From(declaration.Identifier.GetLocation()), name));
@@ -164,6 +169,14 @@ public sealed partial class NetGenGenerator
             if (symbol.ContainingType is { } containing)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NestedNotSupported, identifier, name, containing.Name));
+                return new ParseResult(null, diagnostics.ToEquatableArray());
+            }
+
+            // The class must be one the generated members can be added to (NG0010–NG0013); nothing is generated otherwise,
+            // since even the throwing members would not compile.
+            if (DeclarationChecks.DeclarationProblem(symbol, identifier, cancellationToken) is { } problem)
+            {
+                diagnostics.Add(problem);
                 return new ParseResult(null, diagnostics.ToEquatableArray());
             }
 
@@ -317,6 +330,26 @@ public sealed partial class NetGenGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchSizeNotPositive, At("BatchSize"), name, batchSize));
             }
 
+            // Values that pass their range checks but change in float32, where training computes (NG0315, NG0316).
+            DeclarationChecks.CheckNetworkFloat32(name, At, explicitlySet, new[]
+            {
+                ("LearningRate", learningRate, DeclarationChecks.Float32Rule.Positive),
+                ("Epsilon", epsilon, DeclarationChecks.Float32Rule.Positive),
+                ("Margin", margin, DeclarationChecks.Float32Rule.Positive),
+                ("Delta", delta, DeclarationChecks.Float32Rule.Positive),
+                ("Momentum", momentum, DeclarationChecks.Float32Rule.BelowOne),
+                ("Beta1", beta1, DeclarationChecks.Float32Rule.BelowOne),
+                ("Beta2", beta2, DeclarationChecks.Float32Rule.BelowOne),
+                ("Alpha", alpha, DeclarationChecks.Float32Rule.BelowOne),
+                ("Rho", rho, DeclarationChecks.Float32Rule.BelowOne),
+                ("StochasticDepth", stochasticDepth, DeclarationChecks.Float32Rule.BelowOne),
+                ("LabelSmoothing", labelSmoothing, DeclarationChecks.Float32Rule.BelowOne),
+                ("WeightDecay", weightDecay, DeclarationChecks.Float32Rule.NonNegative),
+                ("DecoupledWeightDecay", decoupledWeightDecay, DeclarationChecks.Float32Rule.NonNegative),
+                ("L1", l1, DeclarationChecks.Float32Rule.NonNegative),
+                ("MaxNorm", maxNorm, DeclarationChecks.Float32Rule.NonNegative),
+            }, diagnostics);
+
             // Advice: settings the chosen loss or optimizer ignores (NG0301, a warning). Each entry lists what it reads.
             var lossKind = (LossKind)loss;
             if (LossCatalog.TryGet(lossKind) is { } lossEntry)
@@ -393,7 +426,7 @@ public sealed partial class NetGenGenerator
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());
-            return new ParseResult(spec, diagnostics.ToEquatableArray());
+            return new ParseResult(spec, diagnostics.ToEquatableArray(), HintNames.For(symbol));
         }
 
         /// <summary>Every attribute of a catalog layer kind, in source order, with NG0004 for a repeated name. <paramref name="owner"/>
@@ -413,7 +446,13 @@ public sealed partial class NetGenGenerator
                 {
                     LayerSpec layer = ReadLayer(attribute, entry, cancellationToken);
                     entry.Validate(layer, layer.Display(layers.Count), owner, diagnostics);
+                    DeclarationChecks.CheckLayer(attribute, layer, layer.Display(layers.Count), owner, diagnostics);
                     layers.Add(layer);
+                }
+                else if (DeclarationChecks.IsForeignLayerAttribute(attributeClass))
+                {
+                    string shown = attributeClass.Name.EndsWith("Attribute", StringComparison.Ordinal) ? attributeClass.Name.Substring(0, attributeClass.Name.Length - "Attribute".Length) : attributeClass.Name;
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownLayerAttribute, LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), shown, owner));
                 }
             }
 

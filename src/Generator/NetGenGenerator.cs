@@ -23,7 +23,7 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
         IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownTypeNames.NetworkAttribute,
-                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax,
                 transform: static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Parse);
 
@@ -33,7 +33,7 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
         IncrementalValuesProvider<BlockSpec> blockSpecs = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownTypeNames.BlockAttribute,
-                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax,
                 transform: static (ctx, ct) => Parser.ParseBlock(ctx, ct))
             .WithTrackingName(TrackingNames.Blocks);
         IncrementalValueProvider<EquatableArray<BlockSpec>> blocks = blockSpecs
@@ -81,12 +81,13 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
         });
 
         // 5. Emit: one file per network from the Plan alone; equal plans give identical text and are not re-emitted.
-        IncrementalValuesProvider<Plan> plans = planned
+        IncrementalValuesProvider<(Plan Plan, string HintName)> plans = planned
             .Where(static result => result.Plan is not null)
-            .Select(static (result, _) => result.Plan!)
+            .Select(static (result, _) => (result.Plan!, result.HintName ?? NetworkEmitter.HintName(result.Plan!)))
             .WithTrackingName(TrackingNames.Source);
-        context.RegisterSourceOutput(plans, static (spc, plan) =>
+        context.RegisterSourceOutput(plans, static (spc, item) =>
         {
+            Plan plan = item.Plan;
             string source;
             try
             {
@@ -99,7 +100,7 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
                 return;
             }
 
-            spc.AddSource(NetworkEmitter.HintName(plan), source);
+            HintNames.Add(spc, item.HintName, plan, source);
         });
     }
 
@@ -109,21 +110,21 @@ public sealed partial class NetGenGenerator : IIncrementalGenerator
     {
         if (result.Spec is null)
         {
-            return new PlanResult(null, result.Diagnostics);
+            return new PlanResult(null, result.Diagnostics, result.HintName);
         }
 
         try
         {
             (Plan plan, EquatableArray<DiagnosticInfo> diagnostics) = NetworkPlanner.CreatePlan(result.Spec, blocks, result.Diagnostics);
-            return new PlanResult(plan, diagnostics);
+            return new PlanResult(plan, diagnostics, result.HintName);
         }
         catch (Exception ex)
         {
             return new PlanResult(null, result.Diagnostics.Concat(ImmutableArray.Create(DiagnosticInfo.Create(
-                DiagnosticDescriptors.InternalError, result.Spec.AttributeLocation, result.Spec.ClassName, ex.GetType().Name + ": " + ex.Message))).ToEquatableArray());
+                DiagnosticDescriptors.InternalError, result.Spec.AttributeLocation, result.Spec.ClassName, ex.GetType().Name + ": " + ex.Message))).ToEquatableArray(), result.HintName);
         }
     }
 
     /// <summary>The Planner's output: the plan (null when nothing can be emitted) and all diagnostics so far.</summary>
-    internal sealed record PlanResult(Plan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
+    internal sealed record PlanResult(Plan? Plan, EquatableArray<DiagnosticInfo> Diagnostics, string? HintName = null);
 }

@@ -47,6 +47,30 @@ internal static class DiagnosticDescriptors
         "NG0008", Declaration, "Layer attributes on a class without [Network]",
         "Class '{0}' carries the layer attribute [{1}] but neither [Network] nor [Block], so nothing is generated for it (calls to its constructor, Predict or TrainStep fail with compiler errors). Add [Network(InputSize = …)] to '{0}', or [Block] if it is a residual block used by another network.");
 
+    public static readonly DiagnosticDescriptor NameCollidesWithGeneratedMember = Error(
+        "NG0010", Declaration, "Network class name collides with generated code",
+        "Network class '{0}' {1}, so the generated code would not compile and nothing is generated for it. Rename the class, e.g. '{2}'.");
+
+    public static readonly DiagnosticDescriptor PrimaryConstructor = Error(
+        "NG0011", Declaration, "Network class has a primary constructor",
+        "Network class '{0}' declares a primary constructor; the generated constructor '{0}(ulong seed)' cannot call it with values it does not know, so nothing is generated for it. Remove the parameter list after '{0}' and keep the values in fields or properties set after construction.");
+
+    public static readonly DiagnosticDescriptor StaticClass = Error(
+        "NG0012", Declaration, "Network class is static",
+        "Network class '{0}' is static, but a network is an object that holds its parameters and optimizer state, so nothing is generated for it. Remove the 'static' modifier and create the network with 'new {0}(seed)'.");
+
+    public static readonly DiagnosticDescriptor NotAClass = Error(
+        "NG0013", Declaration, "[Network] or [Block] on a record",
+        "'{0}' is a {1}; NetGen adds constructors and members to a plain class only, so nothing is generated for it. Declare '{0}' as a 'partial class'.");
+
+    public static readonly DiagnosticDescriptor UnknownLayerAttribute = Error(
+        "NG0014", Declaration, "Layer attribute NetGen does not know",
+        "[{0}] on {1} derives from NetGen.LayerAttribute but is not one of NetGen's layers, which are fixed by the generator's catalog; the network's generated members throw until this is fixed. Remove [{0}] and write the layer with NetGen's attributes (docs/catalog.md lists them).");
+
+    public static readonly DiagnosticDescriptor LayerNameCharacter = Error(
+        "NG0015", Declaration, "Layer name contains a character NetGen cannot write",
+        "Layer name \"{0}\" of {1} contains {2}, which cannot be written into the generated comments, documentation and string literals; the network's generated members throw until this is fixed. Use a name without control characters, line or paragraph separators, quotes, backslashes or '<', '>', '&', e.g. \"{3}\".");
+
     public static readonly DiagnosticDescriptor NoLayers = Error(
         "NG0101", Shapes, "Network has no layers",
         "Network '{0}' declares no layers; the network's generated members throw until this is fixed. Add layer attributes such as [Dense(10)] after [Network].");
@@ -202,6 +226,14 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OutChannelsNotDivisibleByGroups = Error(
         "NG0241", Values, "Convolution groups do not divide the output channels",
         "Conv2D layer '{0}' of {1} has {2} output channels, which do not split into Groups = {3} equal groups (each group has as many filters); the network's generated members throw until this is fixed. Use a multiple of {3} output channels, or other Groups.");
+
+    public static readonly DiagnosticDescriptor Float32Rounding = Error(
+        "NG0315", Values, "Value changes in float32 arithmetic",
+        "{0} of {1} is {2}, which training's float32 arithmetic rounds to {3}: {4}. The network's generated members throw until this is fixed. {5}");
+
+    public static readonly DiagnosticDescriptor Float32Underflow = Warning(
+        "NG0316", Advice, "Value is zero in float32 arithmetic",
+        "{0} of {1} is {2}, which training's float32 arithmetic rounds to 0, so it has no effect. Write 0 to turn it off, or a value of at least 1e-38.");
 
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",

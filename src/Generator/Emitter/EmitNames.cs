@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Text;
 using NetGen.Generator.Planner;
 
@@ -20,6 +21,14 @@ internal static class EmitNames
     public static string Suffix(NodePlan node) => node.Path.Replace('.', '_');
 
     public static string Prefix(string path) => "L" + Pascal(path.Replace('.', '_'));
+
+    /// <summary>A class or namespace name as a C# identifier: a keyword gets its '@' back ("class" → @class), since
+    /// symbols carry names without it.</summary>
+    public static string Identifier(string name) =>
+        name.Length > 0 && name[0] != '@' && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
+
+    /// <summary>A dotted namespace with each part as an identifier: "Demo.class" → Demo.@class.</summary>
+    public static string QualifiedIdentifier(string name) => string.Join(".", name.Split('.').Select(Identifier));
 
     /// <summary>snake_case or dotted parts → PascalCase parts: "running_mean" → RunningMean, "3_branch_0" → 3_Branch_0.</summary>
     public static string Pascal(string text)

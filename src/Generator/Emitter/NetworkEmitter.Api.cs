@@ -52,7 +52,7 @@ internal static partial class NetworkEmitter
         w.WriteLine();
         w.WriteLine("/// <summary>Creates the network; every parameter tensor is initialised from its own counter-based stream keyed by");
         w.WriteLine("/// (<paramref name=\"seed\"/>, tensor index), so the same seed gives the same network on any machine.</summary>");
-        w.WriteLine($"public {name}(ulong seed)");
+        w.WriteLine($"public {EmitNames.Identifier(name)}(ulong seed)");
         w.OpenBrace();
         w.WriteLine("_seed = seed;");
         w.WriteLine("Initialize(_core.Params, seed);");
@@ -523,5 +523,7 @@ internal static partial class NetworkEmitter
         w.WriteLine();
     }
 
-    private static string FloatLiteral(double value) => "(float)" + LayerCatalog.F(value);
+    /// <summary>A float constant; NaN and ±∞ (refused by NG0211, written correctly all the same) by name.</summary>
+    private static string FloatLiteral(double value) =>
+        double.IsNaN(value) ? "float.NaN" : double.IsPositiveInfinity(value) ? "float.PositiveInfinity" : double.IsNegativeInfinity(value) ? "float.NegativeInfinity" : "(float)" + LayerCatalog.F(value);
 }

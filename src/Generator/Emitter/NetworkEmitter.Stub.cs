@@ -21,7 +21,7 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetGen\", \"{Version}\")]");
-        w.WriteLine($"partial class {name} : global::NetGen.INeuralNetwork<{target}>");
+        w.WriteLine($"partial class {EmitNames.Identifier(name)} : global::NetGen.INeuralNetwork<{target}>");
         w.OpenBrace();
         w.WriteLine($"private const string ErrorMessage = {message};");
         w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
@@ -33,7 +33,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
         w.WriteLine("public const int ParameterCount = 0;");
         w.WriteLine("/// <summary>Throws: the declaration has errors.</summary>");
-        w.WriteLine($"public {name}(ulong seed) => throw new global::System.InvalidOperationException(ErrorMessage);");
+        w.WriteLine($"public {EmitNames.Identifier(name)}(ulong seed) => throw new global::System.InvalidOperationException(ErrorMessage);");
         string[] members =
         {
             "public ulong Seed => throw new global::System.InvalidOperationException(ErrorMessage);",

@@ -189,5 +189,6 @@ internal sealed record NetworkSpec(
 /// </summary>
 internal sealed record BlockSpec(string TypeName, string Name, EquatableArray<LayerSpec> Layers, LocationInfo? Location, EquatableArray<DiagnosticInfo> Diagnostics);
 
-/// <summary>What the Parser produced for one class: a spec (null when nothing can be generated) and diagnostics.</summary>
-internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>What the Parser produced for one class: a spec (null when nothing can be generated) and diagnostics.
+/// <see cref="HintName"/> is the generated file's name (see <see cref="NetGenGenerator.HintNames"/>).</summary>
+internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics, string? HintName = null);
