@@ -15,6 +15,13 @@ internal static class DiagnosticDescriptors
     private const string Advice = "NetGen.Advice";
     private const string Internal = "NetGen.Internal";
 
+    /// <summary>Where each id's help link points: its row of docs/diagnostics.md, whose anchor is the id in lower case
+    /// (<c>#ng0001</c>). The analyzers use the same base (<c>AdviceDescriptors.HelpLinkBase</c>; docs/adr/0033).</summary>
+    public const string HelpLinkBase = "https://github.com/netgen/netgen/blob/main/docs/diagnostics.md#";
+
+    /// <summary>The help link of <paramref name="id"/>.</summary>
+    public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
+
     public static readonly DiagnosticDescriptor NotPartial = Error(
         "NG0001", Declaration, "Network class must be partial",
         "Network class '{0}' is not partial; no code is generated for it. Add the 'partial' modifier to every declaration of '{0}'.");
@@ -254,11 +261,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InternalError = new(
         "NG9001", "NetGen internal error",
         "NetGen failed while generating '{0}': {1}. Nothing is generated for it. Please report this with the declaration that caused it.",
-        Internal, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        Internal, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink("NG9001"));
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
-        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
     private static DiagnosticDescriptor Warning(string id, string category, string title, string message) =>
-        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 }

@@ -14,6 +14,7 @@ namespace NetGen.Kernels;
 /// All spans of one call have the same length, and a destination may be exactly one of the inputs
 /// (in-place). Kinks follow PyTorch: the derivative at exactly <c>x = 0</c> is the left one.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Activations
 {
     // ------------------------------------------------------------------ ReLU

@@ -16,6 +16,7 @@ namespace NetGen.Kernels;
 /// output order within a plane. The (sample, channel) planes are split over the cores and each is computed the same way
 /// whichever thread runs it, so the bits never depend on the split. Nothing is allocated.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class AvgPool2D
 {
     /// <summary>Window elements below which a call stays on one thread.</summary>

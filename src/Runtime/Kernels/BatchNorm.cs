@@ -21,6 +21,7 @@ namespace NetGen.Kernels;
 /// <para><c>gamma</c>/<c>beta</c> empty mean <c>affine=False</c> (γ = 1, β = 0). <c>momentum=None</c> (PyTorch's cumulative
 /// average) and <c>track_running_stats=False</c> are not covered.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class BatchNorm
 {
     /// <summary>Calls with at least this many elements (B·C·S) split their channels over the cores.</summary>

@@ -9,6 +9,7 @@ namespace NetGen.Kernels;
 /// <c>γ·(W·x + b − μ)/√(σ² + ε) + β = W'·x + b'</c> with <c>W'[o, :] = s_o·W[o, :]</c>, <c>b'_o = (b_o − μ_o)·s_o + β_o</c>,
 /// <c>s_o = γ_o/√(σ²_o + ε)</c> (PyTorch's <c>torch.nn.utils.fusion.fuse_conv_bn_weights</c>).
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class BatchNormFolding
 {
     /// <summary>s_o = γ_o/√(running_var_o + ε);  W'[o, :] = s_o·W[o, :];  b'_o = (b_o − running_mean_o)·s_o + β_o, in double</summary>

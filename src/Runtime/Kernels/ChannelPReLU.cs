@@ -8,6 +8,7 @@ namespace NetGen.Kernels;
 /// <c>[rows, C, inner]</c> row-major (inner = H·W for images, 1 for vectors) and channel c uses the slope <c>a[c]</c>.
 /// The single-slope PReLU is <see cref="Activations.PReLUForward{T}"/>.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ChannelPReLU
 {
     /// <summary>y[r, c, i] = x &gt; 0 ? x : a[c]·x</summary>

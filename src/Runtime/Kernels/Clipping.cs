@@ -10,6 +10,7 @@ namespace NetGen.Kernels;
 /// before the L2 (weight-decay) gradient and the update, as PyTorch's optimizers add <c>weight_decay</c> inside
 /// <c>step()</c>.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Clipping
 {
     /// <summary>g ← clamp(g, −<paramref name="clipValue"/>, <paramref name="clipValue"/>) element by element.</summary>

@@ -25,6 +25,7 @@ namespace NetGen.Kernels;
 /// <para><b>Scratch</b>: the im2col and dcol matrices live in per-thread buffers and the group partials in a buffer of
 /// the calling thread, all grown on first use and reused: no allocation in steady state.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Conv2D
 {
     /// <summary>Most groups the backward sums <c>dW</c> in: enough parts to keep 8 cores busy.</summary>

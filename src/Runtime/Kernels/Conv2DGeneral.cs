@@ -12,6 +12,7 @@ namespace NetGen.Kernels;
 /// <c>o</c> belongs to group <c>o / (O/G)</c> and reads the input channels <c>[g·C/G, (g + 1)·C/G)</c>.
 /// </summary>
 /// <remarks>Every size is checked once here, so a kernel that takes a geometry only checks span lengths.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public readonly struct Conv2DGeneralGeometry
 {
     /// <summary>Checks and stores the shape.</summary>
@@ -164,6 +165,7 @@ public readonly struct Conv2DGeneralGeometry
 /// <para><b>Scratch</b>: the im2col and dcol matrices live in per-thread buffers grown on first use and reused: no
 /// allocation in steady state.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Conv2DGeneral
 {
     /// <summary>y[B,O,Ho,Wo] = Σ_{c,u,v} W[o,c,u,v]·x[b, g·C/G + c, ho·Sh − Ph + u·Dh, wo·Sw − Pw + v·Dw] + bias[o]

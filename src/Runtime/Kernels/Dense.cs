@@ -11,6 +11,7 @@ namespace NetGen.Kernels;
 /// Fully-connected layer, PyTorch <c>nn.Linear</c> layout: <c>W</c> is <c>[outputs, inputs]</c>.
 /// </summary>
 /// <remarks>B = batch rows, I = inputs, O = outputs; every tensor is row-major.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Dense
 {
     /// <summary>y[B,O] = x[B,I] · W[O,I]ᵀ + b[O], then max(0, ·) when <paramref name="fuseReLU"/></summary>

@@ -22,6 +22,7 @@ namespace NetGen.Kernels;
 /// <para>Hidden units are padded to a multiple of 16 (the widest register of float) in <c>scratch</c>: padded units have
 /// zero weights and bias, so they add nothing and get no gradient, and no scalar tail loop is needed.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class DenseReLUDense
 {
     /// <summary>Largest I the pair accepts.</summary>

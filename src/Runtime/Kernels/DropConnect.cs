@@ -15,6 +15,7 @@ namespace NetGen.Kernels;
 /// recomputes it from the counter-based stream (the same key, the same element index). Each sample has its own matrix,
 /// so there is no GEMM: forward and backward each cost batch·outputs·inputs mask draws and multiply-adds.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class DropConnect
 {
     /// <summary>y[b, o] = Σ_i W[o, i]·M_b[o, i]·x[b, i] + bias[o]</summary>

@@ -12,6 +12,7 @@ namespace NetGen.Kernels;
 /// The generated code passes <c>key = CounterRng.Key(seed, CounterRng.DropoutStream, layerIndex, step)</c>,
 /// where <c>step</c> is the optimizer step counter before the step is taken.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Dropout
 {
     /// <summary>mask[i] = u_i ≥ p ? 1/(1−p) : 0 with u_i = CounterRng.Uniform(key, i); y = x ⊙ mask</summary>

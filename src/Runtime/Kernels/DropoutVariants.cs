@@ -9,6 +9,7 @@ namespace NetGen.Kernels;
 /// training, y = (1 − p)·x at inference. p is the drop probability; u_i = CounterRng.Uniform(key, i), the same uniforms
 /// as <see cref="Dropout"/>. The backward is <see cref="Dropout.Backward"/> (dx = dy ⊙ mask).
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class VanillaDropout
 {
     /// <summary>mask[i] = u_i ≥ p ? 1 : 0; y = x ⊙ mask</summary>
@@ -49,6 +50,7 @@ public static class VanillaDropout
 /// σ = √(p/(1 − p)), so E[mask] = 1 and Var[mask] = p/(1 − p), the variance of inverted dropout's mask with drop
 /// probability p. Inference is the identity; the backward is <see cref="Dropout.Backward"/>.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class GaussianDropout
 {
     /// <summary>mask[i] = 1 + √(p/(1 − p))·Normal(key, i); y = x ⊙ mask</summary>
@@ -82,6 +84,7 @@ public static class GaussianDropout
 /// Convolutional Networks"): one mask value per (sample, channel), mask[b·C + c] = u ≥ p ? 1/(1 − p) : 0 with
 /// u = CounterRng.Uniform(key, b·C + c), applied to the whole H×W plane. Inference is the identity.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Dropout2D
 {
     /// <summary>mask[n] = u_n ≥ p ? 1/(1−p) : 0 for n = b·C + c; y[n, :] = x[n, :]·mask[n] over each plane of <paramref name="plane"/> values</summary>
@@ -141,6 +144,7 @@ internal static class DropoutVariants
 /// training; y = z ⊙ π at inference. The backward treats the sampled mask as a constant (dx = dy ⊙ m,
 /// <see cref="Dropout.Backward"/>): the gradient does not flow through π.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Standout
 {
     /// <summary>π_i = 1/(1 + e^{−(α·x_i + β)}) in double; mask[i] = u_i &lt; π_i ? 1 : 0; y = x ⊙ mask</summary>

@@ -5,6 +5,7 @@ using System.Numerics;
 namespace NetGen.Kernels;
 
 /// <summary>The shape of a fractional max pooling: C×H×W in, C×Ho×Wo out, k×k windows (Ho + k − 1 ≤ H, Wo + k − 1 ≤ W).</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public readonly struct FractionalPool2DGeometry
 {
     /// <summary>Checks and stores the shape.</summary>
@@ -98,6 +99,7 @@ public readonly struct FractionalPool2DGeometry
 /// alone, where PyTorch's module would draw fresh ones on every call.</para>
 /// <para>Nothing is allocated for outputs up to 1,024 rows or columns (the window starts live on the stack).</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class FractionalMaxPool2D
 {
     /// <summary>The step coordinate of the inference key: no training step reaches it, so inference regions never repeat a

@@ -24,6 +24,7 @@ namespace NetGen.Kernels;
 /// accelerated register; the same code instantiated with a one-lane "register" handles the columns (NN/TN)
 /// or the part of <c>k</c> (NT) that does not fill a register. Nothing is allocated.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Gemm
 {
     /// <summary>C[m,n] (+)= A[m,k] · B[n,k]ᵀ</summary>

@@ -2,6 +2,7 @@ namespace NetGen.Kernels;
 
 /// <summary>Which matrix-multiplication kernel a call uses. The generator picks one per layer at compile time
 /// (<see cref="Gemm.Choose"/>); every mode computes the same product, and the two packed modes give identical bits.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public enum GemmMode
 {
     /// <summary>Pick by <see cref="Gemm.Choose"/> from the shape.</summary>

@@ -7,6 +7,7 @@ namespace NetGen.Kernels;
 /// <c>[O, Ho, Wo]</c> with <c>Ho = (H + 2·Ph − Kh) / Sh + 1</c> (floor, as PyTorch's <c>nn.Conv2d</c>), likewise Wo.
 /// </summary>
 /// <remarks>Every size is checked once here, so a kernel that takes a geometry only checks span lengths.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public readonly struct Conv2DGeometry
 {
     /// <summary>Checks and stores the shape.</summary>
@@ -117,6 +118,7 @@ public readonly struct Conv2DGeometry
 /// Shape of a 2-D pooling window over one sample (no batch): input <c>[C, H, W]</c>, output <c>[C, Ho, Wo]</c> with
 /// <c>Ho = (H + 2·Ph − Kh) / Sh + 1</c> (floor: PyTorch's <c>ceil_mode=False</c>), likewise Wo; dilation 1.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public readonly struct Pool2DGeometry
 {
     /// <summary>Checks and stores the shape.</summary>

@@ -17,6 +17,7 @@ namespace NetGen.Kernels;
 /// order, so the bits do not depend on the split. Nothing is allocated.</para>
 /// <para><c>gamma</c>/<c>beta</c> empty mean <c>elementwise_affine=False</c> (γ = 1, β = 0).</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class LayerNorm
 {
     /// <summary>Calls with at least this many elements (B·n) split over the cores.</summary>

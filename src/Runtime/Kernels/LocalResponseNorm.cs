@@ -12,6 +12,7 @@ namespace NetGen.Kernels;
 /// </summary>
 /// <remarks>Samples, channels and positions run in a fixed order on the calling thread. The backward recomputes
 /// <c>s</c> from <c>x</c> (nothing is cached); its scratch is one per-thread buffer of a sample, grown once.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class LocalResponseNorm
 {
     /// <summary>y_c = x_c·(k + (α/n)·Σ_{c' ∈ W(c)} x_{c'}²)^(−β)</summary>

@@ -16,6 +16,7 @@ namespace NetGen.Kernels;
 /// <c>logits</c> itself. Labels are validated by the caller; an out-of-range label still throws here rather
 /// than read another row.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Losses
 {
     /// <summary>L_i = log Σ_j e^(f_j − max f) − (f_y − max f); dlogits = (softmax(f) − onehot(y)) / B</summary>

@@ -18,6 +18,7 @@ namespace NetGen.Kernels;
 /// runs it, and the backward adds overlapping contributions in output order within a plane, so the bits never depend
 /// on the split. Nothing is allocated.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class MaxPool2D
 {
     /// <summary>Window elements below which a call stays on one thread.</summary>

@@ -10,6 +10,7 @@ namespace NetGen.Kernels;
 /// The gradient flows to the maximum only (the first one on a tie); the backward finds it again from <c>x</c>, so
 /// nothing is cached.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Maxout
 {
     /// <summary>y[r, u, p] = max_j x[r, u·k + j, p]</summary>

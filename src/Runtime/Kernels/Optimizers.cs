@@ -15,6 +15,7 @@ namespace NetGen.Kernels;
 /// The state buffers (<c>v</c>, <c>m</c>) start at zero, which reproduces PyTorch's first step (its momentum
 /// buffer starts as a copy of the gradient: μ·0 + g). Operations are evaluated in PyTorch's order.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Optimizers
 {
     /// <summary>p −= lr · g</summary>

@@ -17,6 +17,7 @@ namespace NetGen.Kernels;
 /// <para>The layout depends on this machine's register width (NR = 2 registers), so it is built at run time and never
 /// saved. It is bound to one weight tensor by its owner: the kernels only check its shape.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class PackedWeights<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {

@@ -10,6 +10,7 @@ namespace NetGen.Kernels;
 /// <c>weight_decay = λ</c> adds to the gradient); L1, <c>Σ|w|</c> and the subgradient <c>λ₁·sign(w)</c> with sign(0) = 0;
 /// and the max-norm projection of each unit's incoming weights after an update (<c>torch.renorm</c>).
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Regularization
 {
     /// <summary>Σ w², accumulated in double</summary>

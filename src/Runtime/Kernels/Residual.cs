@@ -5,6 +5,7 @@ using System.Numerics.Tensors;
 namespace NetGen.Kernels;
 
 /// <summary>The addition of a residual connection and the gradient sums of a tensor read by two consumers.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Residual
 {
     /// <summary>y = a + b (branch plus shortcut), element by element.</summary>

@@ -15,6 +15,7 @@ namespace NetGen.Kernels;
 /// The generated code passes <c>key = CounterRng.Key(seed, CounterRng.DropoutStream, node, step)</c>: the node ordinal
 /// of the stochastic-depth node, so it never shares a stream with a dropout layer.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class StochasticDepth
 {
     /// <summary>m[b] = u_b ≥ p ? 1/(1−p) : 0 with u_b = CounterRng.Uniform(key, b); y[b, :] = m[b] · x[b, :]</summary>

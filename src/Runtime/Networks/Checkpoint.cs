@@ -12,6 +12,7 @@ namespace NetGen;
 /// <c>optimizer.{key}.{name}</c> (PyTorch's names: <c>momentum_buffer</c>, <c>exp_avg</c>, <c>exp_avg_sq</c>) and the
 /// step counter and seed as metadata, so training resumes where it stopped.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Checkpoint
 {
     /// <summary>Writes every tensor of <paramref name="table"/> from <paramref name="parameters"/> (a network without buffers).</summary>

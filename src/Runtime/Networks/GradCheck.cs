@@ -9,6 +9,7 @@ namespace NetGen;
 /// The numeric half of a generated network's gradient check (CS231n notes, "gradient checking"): centered differences
 /// (f(p + h) − f(p − h)) / 2h in float64, compared with the analytic gradient by |a − n| / max(|a|, |n|).
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class GradCheck
 {
     /// <summary>Gradients whose analytic and numeric values are both below this are treated as equal (both zero).</summary>

@@ -7,6 +7,7 @@ namespace NetGen;
 /// Argument checks of generated networks. They run before anything is touched, so a bad call changes nothing, and the
 /// messages name the network, the argument and the expected sizes. Nothing is allocated unless a check fails.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Guard
 {
     /// <summary>Rows in <paramref name="inputs"/>: its length must be a positive multiple of <paramref name="inputSize"/>.</summary>

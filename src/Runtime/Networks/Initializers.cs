@@ -8,6 +8,7 @@ namespace NetGen;
 /// Parameter initialisation from counter-based streams: element i of a tensor depends only on (key, i), so the result
 /// is the same on any machine, thread count or backend.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Initializers
 {
     /// <summary>destination[i] = std · Normal(key, i).</summary>
