@@ -53,12 +53,12 @@ internal sealed class HierarchicalSoftmaxEntry : LossEntry
     public override void EmitClassFields(SourceWriter w, Plan plan)
     {
         TrainingSpec t = plan.Training;
-        w.WriteLine();
         w.WriteLine("// The tree of the hierarchical softmax: class c is the path from the root (node 0) to its leaf; at inner node n the left");
         w.WriteLine("// child has code s = +1 and probability σ(h·v_n + b_n), the right child s = −1 and σ(−(h·v_n + b_n)).");
         w.WriteLine(t.ClassTree.Count > 0
             ? $"private static readonly global::NetGen.Kernels.HierarchicalSoftmaxTree s_classTree = global::NetGen.Kernels.HierarchicalSoftmaxTree.FromParents(new int[] {{ {string.Join(", ", System.Linq.Enumerable.Select(t.ClassTree, p => LayerCatalog.I(p)))} }}); // ClassTree as declared (parent array)"
             : $"private static readonly global::NetGen.Kernels.HierarchicalSoftmaxTree s_classTree = global::NetGen.Kernels.HierarchicalSoftmaxTree.Balanced({LayerCatalog.I(t.Classes)}); // depth ⌈log₂ C⌉ = {LayerCatalog.I(CeilLog2(t.Classes))}");
+        w.WriteLine();
     }
 
     public override void EmitLossCall(SourceWriter w, Plan plan, string scores, string targets, string gradient)

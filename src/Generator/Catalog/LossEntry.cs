@@ -85,7 +85,7 @@ internal abstract class LossEntry
     /// parameter, not attached to a node); <see cref="LossState.WeightDecay"/> says whether WeightDecay and L1 apply.</summary>
     public virtual IReadOnlyList<LossState> State(TrainingSpec t, int features) => System.Array.Empty<LossState>();
 
-    /// <summary>Static fields of the generated class the loss needs (the hierarchical softmax's tree).</summary>
+    /// <summary>Static fields of the generated class the loss needs (the hierarchical softmax's tree), each block followed by a blank line.</summary>
     public virtual void EmitClassFields(SourceWriter w, Plan plan)
     {
     }

@@ -300,8 +300,7 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine();
-        loss.EmitClassFields(w, plan);
-        w.WriteLine();
+        loss.EmitClassFields(w, plan); // none for most losses; the hierarchical softmax's tree, then a blank line
         w.WriteLine("private const string SummaryText =");
         w.Indentation++;
         List<string> summary = SummaryLines(cpu);
