@@ -200,6 +200,8 @@ public sealed partial class NetGenGenerator
             int loss = 0, optimizer = 0;
             double learningRate = 0.01, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, alpha = 0.99, margin = 1.0, delta = 1.0, stochasticDepth = 0, decoupledWeightDecay = 0.01, rho = 0.9, l1 = 0, maxNorm = 0, labelSmoothing = 0;
             bool amsgrad = false, centered = false;
+            int classes = 0;
+            int[]? classTree = null;
             var explicitlySet = new HashSet<string>();
             foreach (KeyValuePair<string, TypedConstant> pair in networkAttribute.NamedArguments)
             {
@@ -234,6 +236,8 @@ public sealed partial class NetGenGenerator
                     case "L1": l1 = Convert.ToDouble(value); break;
                     case "MaxNorm": maxNorm = Convert.ToDouble(value); break;
                     case "LabelSmoothing": labelSmoothing = Convert.ToDouble(value); break;
+                    case "Classes": classes = Convert.ToInt32(value); break;
+                    case "ClassTree" when !pair.Value.IsNull: classTree = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(pair.Value.Values, v => v.Value is null ? 0 : Convert.ToInt32(v.Value))); break;
                 }
             }
 
@@ -324,6 +328,9 @@ public sealed partial class NetGenGenerator
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LabelSmoothingOutOfRange, At("LabelSmoothing"), name, labelSmoothing));
             }
+
+            // The hierarchical softmax's classes and tree (NG0226, NG0227), checked by its entry.
+            HierarchicalSoftmaxEntry.Validate((LossKind)loss, classes, classTree, At, explicitlySet.Contains("Classes"), name, diagnostics);
 
             if (batchSize <= 0)
             {
@@ -422,7 +429,7 @@ public sealed partial class NetGenGenerator
                 name,
                 shape,
                 batchSize,
-                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, stochasticDepth, decoupledWeightDecay, amsgrad, centered, rho, l1, maxNorm, labelSmoothing),
+                new TrainingSpec(lossKind, optimizerKind, learningRate, momentum, beta1, beta2, epsilon, weightDecay, alpha, margin, delta, stochasticDepth, decoupledWeightDecay, amsgrad, centered, rho, l1, maxNorm, labelSmoothing, classes, (classTree ?? Array.Empty<int>()).ToEquatableArray()),
                 layers.ToEquatableArray(),
                 attributeLocation,
                 argumentLocations.ToEquatableArray());

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using NetGen.Generator.Emitter;
 using NetGen.Generator.Model;
+using NetGen.Generator.Planner;
 
 namespace NetGen.Generator.Catalog;
 
@@ -73,7 +74,46 @@ internal abstract class LossEntry
         w.WriteLine($"double loss = global::NetGen.Kernels.Losses.{Kernel}<T>({scores}, {targetProbabilities}, {gradient}, B, {outputs}{ExtraArguments(t)}) / B;");
 
     protected static string F(double value) => LayerCatalog.F(value);
+
+    // ── Losses that own parameters (the hierarchical softmax's node vectors): all defaults describe a loss without any. ──
+
+    /// <summary>OutputSize of the generated class, from the last layer's <paramref name="features"/>: the same number by default;
+    /// the hierarchical softmax's number of classes.</summary>
+    public virtual int Outputs(TrainingSpec t, int features) => features;
+
+    /// <summary>Parameters the loss owns, planned after the layers under the keys "hsm.{local}" (trained and saved as any
+    /// parameter, not attached to a node); <see cref="LossState.WeightDecay"/> says whether WeightDecay and L1 apply.</summary>
+    public virtual IReadOnlyList<LossState> State(TrainingSpec t, int features) => System.Array.Empty<LossState>();
+
+    /// <summary>Static fields of the generated class the loss needs (the hierarchical softmax's tree), each block followed by a blank line.</summary>
+    public virtual void EmitClassFields(SourceWriter w, Plan plan)
+    {
+    }
+
+    /// <summary>The loss call in Core.Loss: by default <see cref="EmitLoss"/> with the plan's settings.</summary>
+    public virtual void EmitLossCall(SourceWriter w, Plan plan, string scores, string targets, string gradient) =>
+        EmitLoss(w, plan.Training, scores, targets, gradient, LayerCatalog.I(plan.OutputSize));
+
+    /// <summary>Extra members of Core&lt;T&gt; (the hierarchical softmax's distribution and greedy descent).</summary>
+    public virtual void EmitCoreMembers(SourceWriter w, Plan plan)
+    {
+    }
+
+    /// <summary>Predict's rows: <paramref name="forward"/> (the features of the last layer) into <paramref name="outputs"/>; a copy by default.</summary>
+    public virtual void EmitPredictRows(SourceWriter w, string forward, string outputs) => w.WriteLine($"{forward}.CopyTo({outputs});");
+
+    /// <summary>Extra public members of the generated class.</summary>
+    public virtual void EmitApiMembers(SourceWriter w, Plan plan)
+    {
+    }
+
+    /// <summary>Why ExportOnnx cannot write this loss's inference graph, or null when Predict is the last layer's output.</summary>
+    public virtual string? OnnxUnsupportedReason => null;
 }
+
+/// <summary>A parameter tensor owned by a loss: its local name, shape and whether WeightDecay and L1 apply to it. It starts at 0
+/// (the node vectors of word2vec's hierarchical softmax: every branch probability is ½ at the start).</summary>
+internal sealed record LossState(string Local, int[] Shape, bool WeightDecay);
 
 /// <summary>Softmax cross-entropy (multinomial logistic regression), with the maximum subtracted (nn.CrossEntropyLoss), optional
 /// label smoothing ε, and probability targets.</summary>
@@ -282,12 +322,13 @@ internal sealed class BinaryHingeEntry : LossEntry
 internal static class LossCatalog
 {
     /// <summary>The loss settings of [Network] (each read by some losses; NG0301 when written for another).</summary>
-    public static readonly string[] Settings = { "Margin", "Delta", "LabelSmoothing" };
+    public static readonly string[] Settings = { "Margin", "Delta", "LabelSmoothing", "Classes", "ClassTree" };
 
     private static readonly LossEntry[] All =
     {
         new SoftmaxCrossEntropyEntry(), new MulticlassHingeEntry(), new MeanSquaredErrorEntry(), new MulticlassSquaredHingeEntry(),
         new MeanAbsoluteErrorEntry(), new HuberEntry(), new BinaryCrossEntropyWithLogitsEntry(), new BinaryHingeEntry(),
+        new HierarchicalSoftmaxEntry(),
     };
 
     public static LossEntry? TryGet(LossKind kind)

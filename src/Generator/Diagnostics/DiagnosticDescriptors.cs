@@ -222,6 +222,14 @@ internal static class DiagnosticDescriptors
         "NG0222", Values, "Max-norm must be finite and non-negative",
         "MaxNorm of {0} is {1}; the constraint ‖w‖₂ ≤ c needs c > 0 (0 turns it off). The network's generated members throw until this is fixed. Use e.g. 3 or 4.");
 
+    public static readonly DiagnosticDescriptor HierarchicalSoftmaxClasses = Error(
+        "NG0226", Values, "Hierarchical softmax needs Classes ≥ 2",
+        "Network '{0}' uses Loss.HierarchicalSoftmax with Classes {1}; the tree needs at least 2 classes, and the last layer produces the features, not the classes. The network's generated members throw until this is fixed. Write e.g. Classes = 1000 on [Network].");
+
+    public static readonly DiagnosticDescriptor HierarchicalSoftmaxTree = Error(
+        "NG0227", Values, "ClassTree is not a binary tree over the classes",
+        "ClassTree of network '{0}' is not a binary tree over its {1} classes: {2}. The network's generated members throw until this is fixed. Write a parent array of 2C − 1 entries (inner nodes 0 … C − 2, root first with parent −1, then one leaf per class), or leave ClassTree out for the balanced tree.");
+
     public static readonly DiagnosticDescriptor RegularizeBiasWithoutBias = Warning(
         "NG0304", Advice, "RegularizeBias on a layer without a bias",
         "{0} layer '{1}' of {2} sets RegularizeBias = true but has Bias = false, so there is no bias to regularise; remove RegularizeBias or the Bias = false.");

@@ -168,10 +168,11 @@ internal static partial class NetworkEmitter
         w.WriteLine("for (int start = 0; start < rows; start += MaxBatch)");
         w.OpenBrace();
         w.WriteLine("int B = global::System.Math.Min(MaxBatch, rows - start);");
-        w.WriteLine("_core.Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, _seed, _step).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
+        loss.EmitPredictRows(w, "_core.Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, _seed, _step)", "outputs.Slice(start * OutputSize, B * OutputSize)");
         w.CloseBrace();
         w.CloseBrace();
         w.WriteLine();
+        loss.EmitApiMembers(w, plan);
 
         // Training.
         string targetDoc = classes ? "<paramref name=\"labels\"/>: the class of each row" : "<paramref name=\"targets\"/>: [rows, OutputSize] float values";

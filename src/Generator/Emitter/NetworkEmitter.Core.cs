@@ -84,6 +84,7 @@ internal static partial class NetworkEmitter
         EmitUpdate(w, cpu);
         w.WriteLine();
         EmitWeightsChanged(w, cpu);
+        LossCatalog.Get(plan.Training.Loss).EmitCoreMembers(w, plan);
         EmitFoldedCore(w, cpu);
         w.CloseBrace();
     }
@@ -186,7 +187,7 @@ internal static partial class NetworkEmitter
             w.WriteLine("// " + line);
         }
 
-        loss.EmitLoss(w, plan.Training, scores, classes ? "labels" : "targets", NodeContext.Slot(0, plan.OutputSize), I(plan.OutputSize));
+        loss.EmitLossCall(w, plan, scores, classes ? "labels" : "targets", NodeContext.Slot(0, plan.OutputSize));
         w.WriteLine(Regularized(plan).Count > 0 ? "return loss + Penalty();" : "return loss;");
         w.CloseBrace();
         if (loss.AcceptsProbabilities)

@@ -22,6 +22,11 @@ internal static partial class NetworkEmitter
     private static List<FoldPair> FoldPairs(CpuPlan cpu)
     {
         var pairs = new List<FoldPair>();
+        if (LossCatalog.Get(cpu.Plan.Training.Loss).State(cpu.Plan.Training, cpu.Plan.OutputSize).Count > 0)
+        {
+            return pairs; // a loss with parameters (hierarchical softmax): its Predict is not the last layer's output; no folded copy
+        }
+
         int offset = 0;
         foreach (NodePlan node in cpu.Plan.Nodes)
         {

@@ -29,6 +29,11 @@ internal static partial class NetworkEmitter
             }
         }
 
+        if (unsupported is null && LossCatalog.Get(plan.Training.Loss).OnnxUnsupportedReason is { } lossReason)
+        {
+            unsupported = $"Network '{name}' cannot be exported to ONNX: {lossReason}.";
+        }
+
         string input = Shape(plan.InputShape).Trim('[', ']');
         string output = Shape(plan.OutputShape).Trim('[', ']');
         w.WriteLine();

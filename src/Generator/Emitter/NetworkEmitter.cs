@@ -94,6 +94,19 @@ internal static partial class NetworkEmitter
             rows.Add(new[] { node.Label, $"{indent}{node.Name} ({entry.Kind})", Shape(plan.Tensors[node.Output].Shape), N(count), N(node.Flops), entry.TorchModule(c) });
         }
 
+        long lossParameters = 0;
+        foreach (StatePlan s in plan.State)
+        {
+            lossParameters += s.Node < 0 ? s.Length : 0;
+        }
+
+        if (lossParameters > 0)
+        {
+            // Parameters owned by the loss (the hierarchical softmax's node vectors): one row after the layers.
+            LossEntry loss = LossCatalog.Get(plan.Training.Loss);
+            rows.Add(new[] { HierarchicalSoftmaxEntry.Path, $"loss ({plan.Training.Loss})", Shape(new[] { loss.Outputs(plan.Training, plan.OutputSize) }.ToEquatableArray()), N(lossParameters), N(0), loss.TorchEquivalent(plan.Training) });
+        }
+
         int[] widths = new int[rows[0].Length];
         foreach (string[] row in rows)
         {
@@ -177,8 +190,11 @@ internal static partial class NetworkEmitter
         Plan plan = cpu.Plan;
         w.WriteLine($"/// <summary>Input values per sample: {Shapes.Cross(plan.InputShape)}{(plan.InputShape.Count == 3 ? " (C×H×W, row-major)" : string.Empty)}.</summary>");
         w.WriteLine($"public const int InputSize = {I(plan.InputSize)};");
-        w.WriteLine("/// <summary>Outputs (scores or predicted values) per sample.</summary>");
-        w.WriteLine($"public const int OutputSize = {I(plan.OutputSize)};");
+        LossEntry loss = LossCatalog.Get(plan.Training.Loss);
+        w.WriteLine(loss.Outputs(plan.Training, plan.OutputSize) == plan.OutputSize
+            ? "/// <summary>Outputs (scores or predicted values) per sample.</summary>"
+            : "/// <summary>Outputs per sample: the probability of each class (the last layer's features are read by the loss).</summary>");
+        w.WriteLine($"public const int OutputSize = {I(loss.Outputs(plan.Training, plan.OutputSize))};");
         w.WriteLine("/// <summary>The most rows one call accepts (BatchSize in [Network]); Predict splits larger inputs.</summary>");
         w.WriteLine($"public const int MaxBatch = {I(plan.MaxBatch)};");
         w.WriteLine("/// <summary>Number of trainable parameters.</summary>");
@@ -285,6 +301,7 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine();
+        loss.EmitClassFields(w, plan); // none for most losses; the hierarchical softmax's tree, then a blank line
         w.WriteLine("private const string SummaryText =");
         w.Indentation++;
         List<string> summary = SummaryLines(cpu);

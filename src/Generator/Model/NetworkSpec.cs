@@ -14,6 +14,7 @@ internal enum LossKind
     Huber = 5,
     BinaryCrossEntropyWithLogits = 6,
     BinaryHinge = 7,
+    HierarchicalSoftmax = 8,
 }
 
 /// <summary>Mirrors <c>NetGen.Optimizer</c> (same values). Each has one entry in <see cref="Catalog.OptimizerCatalog"/>.</summary>
@@ -160,7 +161,9 @@ internal sealed record TrainingSpec(
     double Rho = 0.9,
     double L1 = 0.0,
     double MaxNorm = 0.0,
-    double LabelSmoothing = 0.0);
+    double LabelSmoothing = 0.0,
+    int Classes = 0,
+    EquatableArray<int> ClassTree = default);
 
 /// <summary>
 /// A network declaration, as read from source by the Parser: everything the Planner needs and nothing from Roslyn

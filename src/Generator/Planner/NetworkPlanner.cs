@@ -48,6 +48,7 @@ internal static class NetworkPlanner
         if (planned)
         {
             context.ResolveInitialisation();
+            context.AddLossState(LossCatalog.TryGet(spec.Training.Loss));
             context.RouteGradients();
             Lowering.CpuLowering.CheckSizes(context, spec);
         }
@@ -373,6 +374,42 @@ internal sealed class PlanContext
         _flops += flops;
         _nodes.Add(new NodeBuilder(entry, spec, ordinal, name, path, inputs, id, flops));
         return id;
+    }
+
+    /// <summary>The parameters a loss owns (the hierarchical softmax's node vectors and biases), after every layer's: keys
+    /// "hsm.{local}", node −1 (no layer), initialised to 0, regularised by the network's WeightDecay and L1 when the loss says
+    /// so. Nothing when the declaration is invalid (a dimension &lt; 1: NG0226 was reported).</summary>
+    public void AddLossState(LossEntry? loss)
+    {
+        if (loss is null || TooLarge)
+        {
+            return;
+        }
+
+        foreach (LossState d in loss.State(_spec.Training, OutputLength))
+        {
+            long length = 1;
+            foreach (int dim in d.Shape)
+            {
+                length *= dim;
+            }
+
+            if (length < 1)
+            {
+                return;
+            }
+
+            if (_parameters + length > NetworkPlanner.MaxArrayLength)
+            {
+                TooLargeAt(_spec.LocationOf("Classes"), $"the parameters with the loss's \"{HierarchicalSoftmaxEntry.Path}.{d.Local}\"", _parameters + length, "Use fewer classes or fewer features in the last layer.");
+                return;
+            }
+
+            double l2 = d.WeightDecay ? _spec.Training.WeightDecay : 0, l1 = d.WeightDecay ? _spec.Training.L1 : 0;
+            _state.Add(new StatePlan(_state.Count, HierarchicalSoftmaxEntry.Path + "." + d.Local, d.Local, -1, HierarchicalSoftmaxEntry.Path, StateRole.Parameter, StateDtype.F32,
+                d.Shape.ToEquatableArray(), (int)_parameters, (int)length, l2 > 0 || l1 > 0, InitRule.Constant(0), l2, l1));
+            _parameters += length;
+        }
     }
 
     /// <summary>Resolves every weight initialisation left to the fan rule: the following activation (looked up along the

@@ -123,6 +123,21 @@ public sealed class NetworkAttribute : Attribute
 
     /// <summary>The largest batch one call accepts; the activation arena is sized for it. Default 64.</summary>
     public int BatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// The number of classes C ≥ 2 of <see cref="Loss.HierarchicalSoftmax"/> (required there, NG0226): the last layer
+    /// produces H features, and the loss owns the node vectors <c>hsm.weight</c> [C − 1, H] and biases <c>hsm.bias</c>
+    /// [C − 1] of a binary tree over the C classes. <c>OutputSize</c> is then C (Predict returns the C probabilities).
+    /// </summary>
+    public int Classes { get; set; }
+
+    /// <summary>
+    /// A user-given tree for <see cref="Loss.HierarchicalSoftmax"/>, as a parent array of 2C − 1 entries: entries 0 … C − 2
+    /// are the inner nodes (entry 0 is the root, parent −1), entry C − 1 + c is class c's leaf; every inner node has exactly
+    /// two children, the one with the smaller entry being the left (code +1). Default: the balanced tree
+    /// (<c>NetGen.Kernels.HierarchicalSoftmaxTree.Balanced</c>). An array that is not such a tree is NG0227.
+    /// </summary>
+    public int[]? ClassTree { get; set; }
 }
 
 /// <summary>The training loss of a network.</summary>
@@ -161,6 +176,13 @@ public enum Loss
     /// 1): summed over the outputs, averaged over the rows. PyTorch has no module for it (O · <c>nn.MultiLabelMarginLoss</c> is
     /// another loss); see docs/catalog.md.</summary>
     BinaryHinge = 7,
+
+    /// <summary>Hierarchical softmax over a binary tree of <see cref="NetworkAttribute.Classes"/> classes (balanced, or
+    /// <see cref="NetworkAttribute.ClassTree"/>): L = −Σ_{n ∈ path(y)} log σ(s_n·(h·v_n + b_n)), s_n = +1 to the left child and
+    /// −1 to the right, h the last layer's H features, averaged over the rows. Training touches only the ⌈log₂ C⌉ nodes on the
+    /// target's path; Predict returns the full distribution, PredictClasses the greedy descent. PyTorch has no module for it;
+    /// see docs/catalog.md.</summary>
+    HierarchicalSoftmax = 8,
 }
 
 /// <summary>The optimizer of a network. Update rules follow PyTorch's <c>torch.optim</c>.</summary>
