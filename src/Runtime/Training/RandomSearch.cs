@@ -215,7 +215,7 @@ public sealed class SearchResult
         {
             for (int c = 0; c < row.Length; c++)
             {
-                text.Append(c == 0 ? string.Empty : "  ").Append(c < 2 ? row[c].PadLeft(widths[c]) : row[c].PadRight(widths[c]));
+                text.Append(c == 0 ? string.Empty : "  ").Append(c < 2 ? row[c].PadLeft(widths[c]) : c == row.Length - 1 ? row[c] : row[c].PadRight(widths[c]));
             }
 
             text.Append('\n');
