@@ -8,6 +8,7 @@ using Samples.Mnist;
 // (--model cnn-bn) or an MLP (--model mlp). --augment trains on random crops (zero padding 2, no flip: a mirrored digit
 // is another symbol); the test set is never augmented.
 //   dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR]
+// --search N instead runs a random search over the MLP's learning rate and L2 strength (Search.cs).
 // Data: --data DIR, else $NETGEN_MNIST_DIR, else data/mnist in or above the working directory or the program, or in a
 // folder beside one of those (Mnist.TryFindDirectory). Without the files it says where to put them and trains on a
 // small synthetic set instead.
@@ -17,6 +18,7 @@ int? epochsOption = null;
 int? patienceOption = null;
 ulong seed = 1;
 bool augment = false;
+int searchTrials = 0;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--augment")
@@ -36,6 +38,7 @@ for (int i = 0; i < args.Length; i++)
         case "--epochs": epochsOption = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--seed": seed = ulong.Parse(value, CultureInfo.InvariantCulture); break;
         case "--patience": patienceOption = int.Parse(value, CultureInfo.InvariantCulture); break;
+        case "--search": searchTrials = int.Parse(value, CultureInfo.InvariantCulture); break;
         default: return Usage($"unknown option '{args[i - 1]}'");
     }
 }
@@ -71,6 +74,10 @@ Augmentation? augmentation = augment
     : null;
 Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; pixel mean {standardize.Mean[0]:F4}, std {standardize.Std[0]:F4}; " +
                   (augment ? "augmented: random 28×28 crops of the image padded by 2 zeros" : "not augmented"));
+if (searchTrials > 0)
+{
+    return MnistSearch.Run(data, searchTrials, seed);
+}
 Console.WriteLine(net.Summary());
 
 // Adam 1e-3, then halved after every other epoch (PyTorch's StepLR(step_size=2, gamma=0.5), stepped once per epoch).
@@ -98,7 +105,7 @@ return 0;
 static int Usage(string error)
 {
     Console.Error.WriteLine($"error: {error}");
-    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR] [--search N]");
     return 2;
 }
 

@@ -38,6 +38,12 @@ namespace Demo.Mobile
         public const int MaxBatch = 16;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 2782;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [8, 1, 3, 3]
@@ -80,6 +86,19 @@ namespace Demo.Mobile
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 8, 16, 16 }, L1_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_3", "ReLU", new int[] { 16, 16, 16 }, L3_Y, 4096, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_5", "ReLU", new int[] { 16, 16, 16 }, L5_Y, 4096, hasGradient: true),
+            new global::NetGen.ActivationInfo("tall", "Conv2D", new int[] { 4, 8, 16 }, L6_Y, 512, hasGradient: true),
+            new global::NetGen.ActivationInfo("tanh_7", "Tanh", new int[] { 4, 8, 16 }, L7_Y, 512, hasGradient: true),
+            new global::NetGen.ActivationInfo("gap_8", "GlobalAvgPool2D", new int[] { 4 }, L8_Y, 4, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_9", "Dense", new int[] { 10 }, L9_Y, 10, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'SeparableNet'\n" +
@@ -435,6 +454,28 @@ namespace Demo.Mobile
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "SeparableNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "SeparableNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -442,9 +483,13 @@ namespace Demo.Mobile
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -523,6 +568,10 @@ namespace Demo.Mobile
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _m = new T[ParameterCount];
@@ -544,6 +593,7 @@ namespace Demo.Mobile
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 _ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network
                 // ── [0] dw: Conv2D 3×3 pad 1 depthwise (groups 8) 8×16×16 → 8×16×16 ──────────────────────────────
                 // y[B,8,16,16][o,i,j] = Σ_u,v W[8,1,3,3][o,0,u,v] · x[B,8,16,16][o, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since groups 8 rules out Conv2D's fast path), then max(0, ·) → output of [1]
@@ -612,25 +662,31 @@ namespace Demo.Mobile
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [9] dense_9: Dense 4 → 10 · backward ─────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,4] = dy[B,10] · W[10,4];  dW[10,4] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [16×10]·[10×4], 640 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×16]·[16×4], 640 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L8_Y, B * 4), P(L9_Weight, 40), D1(B * 4), G(L9_Weight, 40), G(L9_Bias, 10), B, 4, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [8] gap_8: GlobalAvgPool2D 4×8×16 → 4 · backward ─────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 4).CopyTo(new global::System.Span<T>(ActivationGradients, L8_Y, B * 4)); // monitoring: keep ∂L/∂y
                 // dx[c, h, w] = dy[c]/128
                 global::NetGen.Kernels.AvgPool2D.Backward<T>(D1(B * 4), D0(B * 512), B, in s_geometry8);
 
                 // ── [7] tanh_7: Tanh [4, 8, 16] · backward ───────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 512).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 512)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (1 − y²)
                 global::NetGen.Kernels.Activations.TanhBackward<T>(D0(B * 512), A(L7_Y, B * 512), D1(B * 512));
 
                 // ── [6] tall: Conv2D 3×1 stride 2×1 pad 1×0 16×16×16 → 4×8×16 · backward ─────────────────────────
+                if (ActivationGradients is not null) D1(B * 512).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 512)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 512), A(L5_Y, B * 4096), P(L6_Weight, 192), D0(B * 4096), G(L6_Weight, 192), G(L6_Bias, 4), B, in s_geometry6);
 
                 // ── [5] relu_5: ReLU [16, 16, 16] · backward ─────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 4096).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 4096)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 4096), A(L5_Y, B * 4096), D1(B * 4096));
 
@@ -639,6 +695,7 @@ namespace Demo.Mobile
                 global::NetGen.Kernels.Conv2DGeneral.Backward<T>(D1(B * 4096), A(L3_Y, B * 4096), P(L4_Weight, 2304), D0(B * 4096), G(L4_Weight, 2304), G(L4_Bias, 16), B, in s_geometry4);
 
                 // ── [3] relu_3: ReLU [16, 16, 16] · backward ─────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 4096).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 4096)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 4096), A(L3_Y, B * 4096), D1(B * 4096));
 
@@ -647,6 +704,7 @@ namespace Demo.Mobile
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 4096), A(L1_Y, B * 2048), P(L2_Weight, 128), D0(B * 2048), G(L2_Weight, 128), G(L2_Bias, 16), B, in s_geometry2);
 
                 // ── [1] relu_1: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 2048), A(L1_Y, B * 2048), D1(B * 2048));
 

@@ -36,6 +36,12 @@ namespace Demo.Depth
         public const int MaxBatch = 32;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 36810;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [16, 1, 3, 3]
@@ -73,6 +79,17 @@ namespace Demo.Depth
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 16, 28, 28 }, L1_Y, 12544, hasGradient: true),
+            new global::NetGen.ActivationInfo("fpool_2", "FractionalMaxPool2D", new int[] { 16, 19, 19 }, L2_Y, 5776, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_4", "ReLU", new int[] { 32, 19, 19 }, L4_Y, 11552, hasGradient: true),
+            new global::NetGen.ActivationInfo("fpool_5", "FractionalMaxPool2D", new int[] { 32, 10, 10 }, L5_Y, 3200, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_7", "Dense", new int[] { 10 }, L7_Y, 10, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'FractionalNet'\n" +
@@ -426,6 +443,28 @@ namespace Demo.Depth
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "FractionalNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "FractionalNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -433,9 +472,13 @@ namespace Demo.Depth
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -478,6 +521,10 @@ namespace Demo.Depth
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
@@ -501,6 +548,7 @@ namespace Demo.Depth
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×28×28 → 16×28×28 ──────────────────────────────────────────────
                 // y[B,16,28,28][o,i,j] = Σ_c,u,v W[16,1,3,3][o,c,u,v] · x[B,1,28,28][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 144), P(L0_Bias, 16), A(L1_Y, B * 12544), B, in s_geometry0, fuseReLU: true);
@@ -575,7 +623,9 @@ namespace Demo.Depth
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [7] dense_7: Dense 3200 → 10 · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,3200] = dy[B,10] · W[10,3200];  dW[10,3200] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [32×10]·[10×3200], 1,024,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×32]·[32×3200], 1,024,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
@@ -585,10 +635,12 @@ namespace Demo.Depth
                 // dx = dy: the same memory, no code
 
                 // ── [5] fpool_5: FractionalMaxPool2D 2×2 32×19×19 → 32×10×10 · backward ──────────────────────────
+                if (ActivationGradients is not null) D1(B * 3200).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 3200)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
                 global::NetGen.Kernels.FractionalMaxPool2D.Backward<T>(D1(B * 3200), Ix(L5_Argmax, B * 3200), D0(B * 11552), B, in s_geometry5);
 
                 // ── [4] relu_4: ReLU [32, 19, 19] · backward ─────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 11552).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 11552)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 11552), A(L4_Y, B * 11552), D1(B * 11552));
 
@@ -597,10 +649,12 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 11552), A(L2_Y, B * 5776), P(L3_Weight, 4608), D0(B * 5776), G(L3_Weight, 4608), G(L3_Bias, 32), B, in s_geometry3);
 
                 // ── [2] fpool_2: FractionalMaxPool2D 2×2 ratio 0.7 16×28×28 → 16×19×19 · backward ────────────────
+                if (ActivationGradients is not null) D0(B * 5776).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 5776)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
                 global::NetGen.Kernels.FractionalMaxPool2D.Backward<T>(D0(B * 5776), Ix(L2_Argmax, B * 5776), D1(B * 12544), B, in s_geometry2);
 
                 // ── [1] relu_1: ReLU [16, 28, 28] · backward ─────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 12544).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 12544)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 12544), A(L1_Y, B * 12544), D0(B * 12544));
 

@@ -57,6 +57,12 @@ namespace Demo.Depth
         public const int MaxBatch = 32;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 6410;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
         /// <summary>Number of float32 buffer values (running statistics), saved and loaded but not trained.</summary>
         public const int BufferCount = 128;
 
@@ -202,6 +208,40 @@ namespace Demo.Depth
             new global::NetGen.BufferInfo("6.branch.4.running_mean", "bn_6_branch_4", new int[] { 16 }, global::NetGen.BufferDtype.F32, L6_Branch_4_RunningMean, 16),
             new global::NetGen.BufferInfo("6.branch.4.running_var", "bn_6_branch_4", new int[] { 16 }, global::NetGen.BufferDtype.F32, L6_Branch_4_RunningVar, 16),
             new global::NetGen.BufferInfo("6.branch.4.num_batches_tracked", "bn_6_branch_4", global::System.Array.Empty<int>(), global::NetGen.BufferDtype.I64, L6_Branch_4_NumBatchesTracked, 1),
+        };
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 8, 16, 16 }, L1_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_2_branch_0", "Conv2D", new int[] { 8, 16, 16 }, L2_Branch_0_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn_2_branch_1", "BatchNorm2D", new int[] { 8, 16, 16 }, L2_Branch_1_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_2_branch_2", "ReLU", new int[] { 8, 16, 16 }, L2_Branch_2_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_2_branch_3", "Conv2D", new int[] { 8, 16, 16 }, L2_Branch_3_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn_2_branch_4", "BatchNorm2D", new int[] { 8, 16, 16 }, L2_Branch_4_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_2_drop_path", "StochasticDepth", new int[] { 8, 16, 16 }, L2_DropPath_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_2", "Residual", new int[] { 8, 16, 16 }, L2_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_3", "ReLU", new int[] { 8, 16, 16 }, L3_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_4_branch_0", "Conv2D", new int[] { 8, 16, 16 }, L4_Branch_0_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn_4_branch_1", "BatchNorm2D", new int[] { 8, 16, 16 }, L4_Branch_1_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_4_branch_2", "ReLU", new int[] { 8, 16, 16 }, L4_Branch_2_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_4_branch_3", "Conv2D", new int[] { 8, 16, 16 }, L4_Branch_3_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn_4_branch_4", "BatchNorm2D", new int[] { 8, 16, 16 }, L4_Branch_4_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_4_drop_path", "StochasticDepth", new int[] { 8, 16, 16 }, L4_DropPath_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_4", "Residual", new int[] { 8, 16, 16 }, L4_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_5", "ReLU", new int[] { 8, 16, 16 }, L5_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_6_branch_0", "Conv2D", new int[] { 16, 8, 8 }, L6_Branch_0_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn_6_branch_1", "BatchNorm2D", new int[] { 16, 8, 8 }, L6_Branch_1_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_6_branch_2", "ReLU", new int[] { 16, 8, 8 }, L6_Branch_2_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_6_branch_3", "Conv2D", new int[] { 16, 8, 8 }, L6_Branch_3_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn_6_branch_4", "BatchNorm2D", new int[] { 16, 8, 8 }, L6_Branch_4_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_6_drop_path", "StochasticDepth", new int[] { 16, 8, 8 }, L6_DropPath_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_6_shortcut_0", "Conv2D", new int[] { 16, 8, 8 }, L6_Shortcut_0_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_6", "Residual", new int[] { 16, 8, 8 }, L6_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_7", "ReLU", new int[] { 16, 8, 8 }, L7_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("gap_8", "GlobalAvgPool2D", new int[] { 16 }, L8_Y, 16, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_9", "Dense", new int[] { 10 }, L9_Y, 10, hasGradient: true),
         };
 
         private const string SummaryText =
@@ -603,6 +643,28 @@ namespace Demo.Depth
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "StochasticResNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "StochasticResNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -610,9 +672,13 @@ namespace Demo.Depth
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -910,6 +976,10 @@ namespace Demo.Depth
             public readonly T[] Buffers = new T[BufferCount];
             public readonly long[] Counters = new long[6];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _d2 = new T[GradientBufferSize];
@@ -937,6 +1007,7 @@ namespace Demo.Depth
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
                 // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 216), P(L0_Bias, 8), A(L1_Y, B * 2048), B, in s_geometry0, fuseReLU: true);
@@ -1151,117 +1222,146 @@ namespace Demo.Depth
             /// activation gradients live in 3 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [9] dense_9: Dense 16 → 10 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,16] = dy[B,10] · W[10,16];  dW[10,16] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [32×10]·[10×16], 5,120 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×32]·[32×16], 5,120 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L8_Y, B * 16), P(L9_Weight, 160), D1(B * 16), G(L9_Weight, 160), G(L9_Bias, 10), B, 16, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [8] gap_8: GlobalAvgPool2D 16×8×8 → 16 · backward ────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L8_Y, B * 16)); // monitoring: keep ∂L/∂y
                 // dx[c, h, w] = dy[c]/64
                 global::NetGen.Kernels.AvgPool2D.Backward<T>(D1(B * 16), D0(B * 1024), B, in s_geometry8);
 
                 // ── [7] relu_7: ReLU [16, 8, 8] · backward ───────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 1024), A(L7_Y, B * 1024), D1(B * 1024));
 
                 // ── [6] residual_6: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] · backward ────────
+                if (ActivationGradients is not null) D1(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
 
                 // ── [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 · backward ────────────
+                if (ActivationGradients is not null) D1(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Shortcut_0_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 1024), A(L5_Y, B * 2048), P(L6_Shortcut_0_Weight, 128), D0(B * 2048), G(L6_Shortcut_0_Weight, 128), default, B, in s_geometry6_shortcut_0);
 
                 // ── [6.drop_path] residual_6_drop_path: Stochastic depth p = 0.3 (block 3 of 3: p = 3/3 · 0.3) [16, 8, 8] · backward ────
+                if (ActivationGradients is not null) D1(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_DropPath_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // d branch(x)[b,:] = m[b]·dy[b,:]
                 global::NetGen.Kernels.StochasticDepth.Backward<T>(D1(B * 1024), A(L6_DropPath_Mask, B * 1), D2(B * 1024));
 
                 // ── [6.branch.4] bn_6_branch_4: BatchNorm2D [16, 8, 8] · backward ────────────────────────────────
+                if (ActivationGradients is not null) D2(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Branch_4_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D2(B * 1024), A(L6_Branch_3_Y, B * 1024), P(L6_Branch_4_Weight, 16), A(L6_Branch_4_Mean, 16), A(L6_Branch_4_InvStd, 16), D1(B * 1024), G(L6_Branch_4_Weight, 16), G(L6_Branch_4_Bias, 16), B, 16, 64);
 
                 // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 · backward ────────────────────
+                if (ActivationGradients is not null) D1(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Branch_3_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 1024), A(L6_Branch_2_Y, B * 1024), P(L6_Branch_3_Weight, 2304), D2(B * 1024), G(L6_Branch_3_Weight, 2304), default, B, in s_geometry6_branch_3);
 
                 // ── [6.branch.2] relu_6_branch_2: ReLU [16, 8, 8] · backward ─────────────────────────────────────
+                if (ActivationGradients is not null) D2(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Branch_2_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D2(B * 1024), A(L6_Branch_2_Y, B * 1024), D1(B * 1024));
 
                 // ── [6.branch.1] bn_6_branch_1: BatchNorm2D [16, 8, 8] · backward ────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Branch_1_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D1(B * 1024), A(L6_Branch_0_Y, B * 1024), P(L6_Branch_1_Weight, 16), A(L6_Branch_1_Mean, 16), A(L6_Branch_1_InvStd, 16), D2(B * 1024), G(L6_Branch_1_Weight, 16), G(L6_Branch_1_Bias, 16), B, 16, 64);
 
                 // ── [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 · backward ──────────
+                if (ActivationGradients is not null) D2(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Branch_0_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D2(B * 1024), A(L5_Y, B * 2048), P(L6_Branch_0_Weight, 1152), D1(B * 2048), G(L6_Branch_0_Weight, 1152), default, B, in s_geometry6_branch_0);
                 global::NetGen.Kernels.Residual.Accumulate<T>(D0(B * 2048), D1(B * 2048)); // ∂L/∂x has a second consumer: add its contribution
 
                 // ── [5] relu_5: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 2048), A(L5_Y, B * 2048), D1(B * 2048));
 
                 // ── [4] residual_4: Residual BasicBlock: y = branch(x) + x [8, 16, 16] · backward ────────────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
 
                 // ── [4.drop_path] residual_4_drop_path: Stochastic depth p = 0.05 [8, 16, 16] · backward ─────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_DropPath_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // d branch(x)[b,:] = m[b]·dy[b,:]
                 global::NetGen.Kernels.StochasticDepth.Backward<T>(D1(B * 2048), A(L4_DropPath_Mask, B * 1), D0(B * 2048));
 
                 // ── [4.branch.4] bn_4_branch_4: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_4_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D0(B * 2048), A(L4_Branch_3_Y, B * 2048), P(L4_Branch_4_Weight, 8), A(L4_Branch_4_Mean, 8), A(L4_Branch_4_InvStd, 8), D2(B * 2048), G(L4_Branch_4_Weight, 8), G(L4_Branch_4_Bias, 8), B, 8, 256);
 
                 // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                if (ActivationGradients is not null) D2(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_3_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D2(B * 2048), A(L4_Branch_2_Y, B * 2048), P(L4_Branch_3_Weight, 576), D0(B * 2048), G(L4_Branch_3_Weight, 576), default, B, in s_geometry4_branch_3);
 
                 // ── [4.branch.2] relu_4_branch_2: ReLU [8, 16, 16] · backward ────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_2_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 2048), A(L4_Branch_2_Y, B * 2048), D2(B * 2048));
 
                 // ── [4.branch.1] bn_4_branch_1: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                if (ActivationGradients is not null) D2(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_1_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D2(B * 2048), A(L4_Branch_0_Y, B * 2048), P(L4_Branch_1_Weight, 8), A(L4_Branch_1_Mean, 8), A(L4_Branch_1_InvStd, 8), D0(B * 2048), G(L4_Branch_1_Weight, 8), G(L4_Branch_1_Bias, 8), B, 8, 256);
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_0_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 2048), A(L3_Y, B * 2048), P(L4_Branch_0_Weight, 576), D2(B * 2048), G(L4_Branch_0_Weight, 576), default, B, in s_geometry4_branch_0);
                 global::NetGen.Kernels.Residual.Accumulate<T>(D1(B * 2048), D2(B * 2048)); // ∂L/∂x has a second consumer: add its contribution
 
                 // ── [3] relu_3: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 2048), A(L3_Y, B * 2048), D0(B * 2048));
 
                 // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] · backward ────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
 
                 // ── [2.drop_path] residual_2_drop_path: Stochastic depth p = 0.1 (block 1 of 3: p = 1/3 · 0.3) [8, 16, 16] · backward ────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_DropPath_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // d branch(x)[b,:] = m[b]·dy[b,:]
                 global::NetGen.Kernels.StochasticDepth.Backward<T>(D0(B * 2048), A(L2_DropPath_Mask, B * 1), D1(B * 2048));
 
                 // ── [2.branch.4] bn_2_branch_4: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_4_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D1(B * 2048), A(L2_Branch_3_Y, B * 2048), P(L2_Branch_4_Weight, 8), A(L2_Branch_4_Mean, 8), A(L2_Branch_4_InvStd, 8), D2(B * 2048), G(L2_Branch_4_Weight, 8), G(L2_Branch_4_Bias, 8), B, 8, 256);
 
                 // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                if (ActivationGradients is not null) D2(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_3_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D2(B * 2048), A(L2_Branch_2_Y, B * 2048), P(L2_Branch_3_Weight, 576), D1(B * 2048), G(L2_Branch_3_Weight, 576), default, B, in s_geometry2_branch_3);
 
                 // ── [2.branch.2] relu_2_branch_2: ReLU [8, 16, 16] · backward ────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_2_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 2048), A(L2_Branch_2_Y, B * 2048), D2(B * 2048));
 
                 // ── [2.branch.1] bn_2_branch_1: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                if (ActivationGradients is not null) D2(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_1_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D2(B * 2048), A(L2_Branch_0_Y, B * 2048), P(L2_Branch_1_Weight, 8), A(L2_Branch_1_Mean, 8), A(L2_Branch_1_InvStd, 8), D1(B * 2048), G(L2_Branch_1_Weight, 8), G(L2_Branch_1_Bias, 8), B, 8, 256);
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_0_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 2048), A(L1_Y, B * 2048), P(L2_Branch_0_Weight, 576), D2(B * 2048), G(L2_Branch_0_Weight, 576), default, B, in s_geometry2_branch_0);
                 global::NetGen.Kernels.Residual.Accumulate<T>(D0(B * 2048), D2(B * 2048)); // ∂L/∂x has a second consumer: add its contribution
 
                 // ── [1] relu_1: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 2048), A(L1_Y, B * 2048), D1(B * 2048));
 

@@ -42,6 +42,12 @@ namespace Demo.Regularised
         public const int MaxBatch = 8;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 2731;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [4, 2, 3, 3]
@@ -94,6 +100,24 @@ namespace Demo.Regularised
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 4, 6, 6 }, L1_Y, 144, hasGradient: true),
+            new global::NetGen.ActivationInfo("dropout2d_2", "Dropout2D", new int[] { 4, 6, 6 }, L2_Y, 144, hasGradient: true),
+            new global::NetGen.ActivationInfo("dropconnect_4", "DropConnect", new int[] { 16 }, L4_Y, 16, hasGradient: true),
+            new global::NetGen.ActivationInfo("standout_5", "Standout", new int[] { 16 }, L5_Y, 16, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_6", "ReLU", new int[] { 16 }, L6_Y, 16, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_7", "Dense", new int[] { 12 }, L7_Y, 12, hasGradient: true),
+            new global::NetGen.ActivationInfo("tanh_8", "Tanh", new int[] { 12 }, L8_Y, 12, hasGradient: true),
+            new global::NetGen.ActivationInfo("gaussiandropout_9", "GaussianDropout", new int[] { 12 }, L9_Y, 12, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_10", "Dense", new int[] { 8 }, L10_Y, 8, hasGradient: true),
+            new global::NetGen.ActivationInfo("tanh_11", "Tanh", new int[] { 8 }, L11_Y, 8, hasGradient: true),
+            new global::NetGen.ActivationInfo("vanilladropout_12", "VanillaDropout", new int[] { 8 }, L12_Y, 8, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_13", "Dense", new int[] { 3 }, L13_Y, 3, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'RegularisedNet'\n" +
@@ -453,6 +477,28 @@ namespace Demo.Regularised
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "RegularisedNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "RegularisedNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -460,9 +506,13 @@ namespace Demo.Regularised
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -557,6 +607,10 @@ namespace Demo.Regularised
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _velocity = new T[ParameterCount];
@@ -574,6 +628,7 @@ namespace Demo.Regularised
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 // ── [0] conv_0: Conv2D 3×3 pad 1 2×6×6 → 4×6×6 ───────────────────────────────────────────────────
                 // y[B,4,6,6][o,i,j] = Σ_c,u,v W[4,2,3,3][o,c,u,v] · x[B,2,6,6][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 4), A(L1_Y, B * 144), B, in s_geometry0, fuseReLU: true);
@@ -696,49 +751,60 @@ namespace Demo.Regularised
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [13] dense_13: Dense 8 → 3 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L13_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dx[B,8] = dy[B,3] · W[3,8];  dW[3,8] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [8×3]·[3×8], 192 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×8]·[8×8], 192 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L12_Y, B * 8), P(L13_Weight, 24), D1(B * 8), G(L13_Weight, 24), G(L13_Bias, 3), B, 8, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [12] vanilladropout_12: VanillaDropout p = 0.5 [8] · backward ────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 8).CopyTo(new global::System.Span<T>(ActivationGradients, L12_Y, B * 8)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ m
                 global::NetGen.Kernels.Dropout.Backward<T>(D1(B * 8), A(L12_Mask, B * 8), D0(B * 8));
 
                 // ── [11] tanh_11: Tanh [8] · backward ────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 8).CopyTo(new global::System.Span<T>(ActivationGradients, L11_Y, B * 8)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (1 − y²)
                 global::NetGen.Kernels.Activations.TanhBackward<T>(D0(B * 8), A(L11_Y, B * 8), D1(B * 8));
 
                 // ── [10] dense_10: Dense 12 → 8 · backward ───────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 8).CopyTo(new global::System.Span<T>(ActivationGradients, L10_Y, B * 8)); // monitoring: keep ∂L/∂y
                 // dx[B,12] = dy[B,8] · W[8,12];  dW[8,12] = dyᵀ · x;  db[8] = Σ_B dy
                 // GEMM dy·W: [8×8]·[8×12], 768 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [8×8]·[8×12], 768 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D1(B * 8), A(L9_Y, B * 12), P(L10_Weight, 96), D0(B * 12), G(L10_Weight, 96), G(L10_Bias, 8), B, 12, 8, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [9] gaussiandropout_9: GaussianDropout p = 0.3 [12] · backward ───────────────────────────────
+                if (ActivationGradients is not null) D0(B * 12).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 12)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ m
                 global::NetGen.Kernels.Dropout.Backward<T>(D0(B * 12), A(L9_Mask, B * 12), D1(B * 12));
 
                 // ── [8] tanh_8: Tanh [12] · backward ─────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 12).CopyTo(new global::System.Span<T>(ActivationGradients, L8_Y, B * 12)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (1 − y²)
                 global::NetGen.Kernels.Activations.TanhBackward<T>(D1(B * 12), A(L8_Y, B * 12), D0(B * 12));
 
                 // ── [7] dense_7: Dense 16 → 12 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 12).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 12)); // monitoring: keep ∂L/∂y
                 // dx[B,16] = dy[B,12] · W[12,16];  dW[12,16] = dyᵀ · x;  db[12] = Σ_B dy
                 // GEMM dy·W: [8×12]·[12×16], 1,536 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [12×8]·[8×16], 1,536 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 12), A(L6_Y, B * 16), P(L7_Weight, 192), D1(B * 16), G(L7_Weight, 192), G(L7_Bias, 12), B, 16, 12, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [6] relu_6: ReLU [16] · backward ─────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 16)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 16), A(L6_Y, B * 16), D0(B * 16));
 
                 // ── [5] standout_5: Standout α = 1, β = 0.5 [16] · backward ──────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 16)); // monitoring: keep ∂L/∂y
                 // dz = dy ⊙ m (the sampled mask is a constant: no gradient through π)
                 global::NetGen.Kernels.Dropout.Backward<T>(D0(B * 16), A(L5_Mask, B * 16), D1(B * 16));
 
                 // ── [4] dropconnect_4: DropConnect 144 → 16, p = 0.5 · backward ──────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 16)); // monitoring: keep ∂L/∂y
                 // dx_b = (W ⊙ M_b)ᵀ·dy_b;  dW = Σ_b (dy_b·x_bᵀ) ⊙ M_b;  db = Σ_B dy (M_b recomputed from the stream, never stored)
                 global::NetGen.Kernels.DropConnect.Backward<T>(D1(B * 16), A(L2_Y, B * 144), P(L4_Weight, 2304), D0(B * 144), G(L4_Weight, 2304), G(L4_Bias, 16), B, 144, 16, 0.5, _maskKey4);
 
@@ -746,10 +812,12 @@ namespace Demo.Regularised
                 // dx = dy: the same memory, no code
 
                 // ── [2] dropout2d_2: Dropout2D p = 0.2 [4, 6, 6] · backward ──────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 144).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 144)); // monitoring: keep ∂L/∂y
                 // dx[b,c,:,:] = dy[b,c,:,:]·m[b,c]
                 global::NetGen.Kernels.Dropout2D.Backward<T>(D0(B * 144), A(L2_Mask, B * 4), D1(B * 144), plane: 36);
 
                 // ── [1] relu_1: ReLU [4, 6, 6] · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 144).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 144)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 144), A(L1_Y, B * 144), D0(B * 144));
 

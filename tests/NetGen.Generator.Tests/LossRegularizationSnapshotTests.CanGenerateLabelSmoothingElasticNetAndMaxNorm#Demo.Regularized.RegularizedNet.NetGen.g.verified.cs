@@ -33,6 +33,12 @@ namespace Demo.Regularized
         public const int MaxBatch = 16;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 690;
+        /// <summary>The declared loss, softmax cross-entropy with label smoothing ε = 0.1: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [4, 1, 3, 3]
@@ -62,6 +68,15 @@ namespace Demo.Regularized
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 4, 8, 8 }, L1_Y, 256, hasGradient: true),
+            new global::NetGen.ActivationInfo("pool_2", "MaxPool2D", new int[] { 4, 4, 4 }, L2_Y, 64, hasGradient: true),
+            new global::NetGen.ActivationInfo("scores", "Dense", new int[] { 10 }, L4_Y, 10, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'RegularizedNet'\n" +
@@ -412,6 +427,28 @@ namespace Demo.Regularized
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "RegularizedNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "RegularizedNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -419,9 +456,13 @@ namespace Demo.Regularized
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -474,6 +515,10 @@ namespace Demo.Regularized
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
@@ -493,6 +538,7 @@ namespace Demo.Regularized
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8 ───────────────────────────────────────────────────
                 // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
@@ -555,7 +601,9 @@ namespace Demo.Regularized
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [4] scores: Dense 64 → 10 · backward ─────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,64] = dy[B,10] · W[10,64];  dW[10,64] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [16×10]·[10×64], 10,240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×16]·[16×64], 10,240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
@@ -565,10 +613,12 @@ namespace Demo.Regularized
                 // dx = dy: the same memory, no code
 
                 // ── [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4 · backward ───────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 64).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 64)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
                 global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 64), Ix(L2_Argmax, B * 64), D0(B * 256), B, in s_geometry2);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 256).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 256)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 256), A(L1_Y, B * 256), D1(B * 256));
 

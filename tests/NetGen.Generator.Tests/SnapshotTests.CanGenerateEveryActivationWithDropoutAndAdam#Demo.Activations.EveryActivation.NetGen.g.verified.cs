@@ -44,6 +44,12 @@ namespace Demo.Activations
         public const int MaxBatch = 8;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 310;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [6, 5]
@@ -109,6 +115,27 @@ namespace Demo.Activations
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 6 }, L1_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_2", "Dense", new int[] { 6 }, L2_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("leaky_relu_3", "LeakyReLU", new int[] { 6 }, L3_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_4", "Dense", new int[] { 6 }, L4_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("prelu_5", "PReLU", new int[] { 6 }, L5_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_6", "Dense", new int[] { 6 }, L6_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("sigmoid_7", "Sigmoid", new int[] { 6 }, L7_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_8", "Dense", new int[] { 6 }, L8_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("tanh_9", "Tanh", new int[] { 6 }, L9_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_10", "Dense", new int[] { 6 }, L10_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("elu_11", "ELU", new int[] { 6 }, L11_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_12", "Dense", new int[] { 6 }, L12_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("identity_13", "Identity", new int[] { 6 }, L13_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dropout_14", "Dropout", new int[] { 6 }, L14_Y, 6, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_15", "Dense", new int[] { 3 }, L15_Y, 3, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'EveryActivation'\n" +
@@ -470,6 +497,28 @@ namespace Demo.Activations
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "EveryActivation");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "EveryActivation");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -477,9 +526,13 @@ namespace Demo.Activations
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -593,6 +646,10 @@ namespace Demo.Activations
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _m = new T[ParameterCount];
@@ -609,6 +666,7 @@ namespace Demo.Activations
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 // ── [0] dense_0: Dense 5 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,5] · W[6,5]ᵀ + b[6], then max(0, ·) → output of [1]
                 // GEMM x·Wᵀ: [8×5]·[5×6], 240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
@@ -732,77 +790,93 @@ namespace Demo.Activations
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [15] dense_15: Dense 6 → 3 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L15_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,3] · W[3,6];  dW[3,6] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [8×3]·[3×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×8]·[8×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L14_Y, B * 6), P(L15_Weight, 18), D1(B * 6), G(L15_Weight, 18), G(L15_Bias, 3), B, 6, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [14] dropout_14: Dropout p = 0.25 [6] · backward ─────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L14_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ m
                 global::NetGen.Kernels.Dropout.Backward<T>(D1(B * 6), A(L14_Mask, B * 6), D0(B * 6));
 
                 // ── [13] identity_13: Identity [6] · backward ────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L13_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy
                 global::NetGen.Kernels.Activations.IdentityBackward<T>(D0(B * 6), D1(B * 6));
 
                 // ── [12] dense_12: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L12_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L11_Y, B * 6), P(L12_Weight, 36), D0(B * 6), G(L12_Weight, 36), G(L12_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [11] elu_11: ELU [6] · backward ──────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L11_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (x > 0 ? 1 : y + 0.5)
                 global::NetGen.Kernels.Activations.EluBackward<T>(D0(B * 6), A(L10_Y, B * 6), A(L11_Y, B * 6), D1(B * 6), C(0.5));
 
                 // ── [10] dense_10: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L10_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L9_Y, B * 6), P(L10_Weight, 36), D0(B * 6), G(L10_Weight, 36), G(L10_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [9] tanh_9: Tanh [6] · backward ──────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (1 − y²)
                 global::NetGen.Kernels.Activations.TanhBackward<T>(D0(B * 6), A(L9_Y, B * 6), D1(B * 6));
 
                 // ── [8] dense_8: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L8_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L7_Y, B * 6), P(L8_Weight, 36), D0(B * 6), G(L8_Weight, 36), G(L8_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [7] sigmoid_7: Sigmoid [6] · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ y ⊙ (1 − y)
                 global::NetGen.Kernels.Activations.SigmoidBackward<T>(D0(B * 6), A(L7_Y, B * 6), D1(B * 6));
 
                 // ── [6] dense_6: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L5_Y, B * 6), P(L6_Weight, 36), D0(B * 6), G(L6_Weight, 36), G(L6_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [5] prelu_5: PReLU [6] · backward ────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (x > 0 ? 1 : a);  da = Σ dy ⊙ x ⊙ 1(x ≤ 0)
                 Grads[L5_Weight] = global::NetGen.Kernels.Activations.PReLUBackward<T>(D0(B * 6), A(L4_Y, B * 6), D1(B * 6), Params[L5_Weight]);
 
                 // ── [4] dense_4: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L3_Y, B * 6), P(L4_Weight, 36), D0(B * 6), G(L4_Weight, 36), G(L4_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [3] leaky_relu_3: LeakyReLU [6] · backward ───────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (x > 0 ? 1 : 0.01)
                 global::NetGen.Kernels.Activations.LeakyReLUBackward<T>(D0(B * 6), A(L2_Y, B * 6), D1(B * 6), C(0.01));
 
                 // ── [2] dense_2: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L1_Y, B * 6), P(L2_Weight, 36), D0(B * 6), G(L2_Weight, 36), G(L2_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [1] relu_1: ReLU [6] · backward ──────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 6)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 6), A(L1_Y, B * 6), D1(B * 6));
 

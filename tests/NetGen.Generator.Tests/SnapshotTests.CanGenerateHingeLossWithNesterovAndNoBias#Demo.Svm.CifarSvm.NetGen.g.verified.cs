@@ -31,6 +31,12 @@ namespace Demo.Svm
         public const int MaxBatch = 128;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 308300;
+        /// <summary>The declared loss, multiclass SVM hinge (Weston–Watkins, Δ = 1): Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.MulticlassHinge;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [100, 3072]
@@ -54,6 +60,15 @@ namespace Demo.Svm
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("hidden", "Dense", new int[] { 100 }, L0_Y, 100, hasGradient: true),
+            new global::NetGen.ActivationInfo("tanh_1", "Tanh", new int[] { 100 }, L1_Y, 100, hasGradient: true),
+            new global::NetGen.ActivationInfo("scores", "Dense", new int[] { 10 }, L2_Y, 10, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'CifarSvm'\n" +
@@ -327,6 +342,28 @@ namespace Demo.Svm
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "CifarSvm");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "CifarSvm");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -334,9 +371,13 @@ namespace Demo.Svm
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -382,6 +423,10 @@ namespace Demo.Svm
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _velocity = new T[ParameterCount];
@@ -399,6 +444,7 @@ namespace Demo.Svm
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 _ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network
                 // ── [0] hidden: Dense 3072 → 100 ─────────────────────────────────────────────────────────────────
                 // y[B,100] = x[B,3072] · W[100,3072]ᵀ + b[100]
@@ -434,17 +480,21 @@ namespace Demo.Svm
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [2] scores: Dense 100 → 10 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,100] = dy[B,10] · W[10,100];  dW[10,100] = dyᵀ · x
                 // GEMM dy·W: [128×10]·[10×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×128]·[128×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
 
                 // ── [1] tanh_1: Tanh [100] · backward ────────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 100).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 100)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ (1 − y²)
                 global::NetGen.Kernels.Activations.TanhBackward<T>(D1(B * 100), A(L1_Y, B * 100), D0(B * 100));
 
                 // ── [0] hidden: Dense 3072 → 100 · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 100).CopyTo(new global::System.Span<T>(ActivationGradients, L0_Y, B * 100)); // monitoring: keep ∂L/∂y
                 // dW[100,3072] = dyᵀ · x;  db[100] = Σ_B dy
                 // GEMM dyᵀ·x: [100×128]·[128×3072], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);

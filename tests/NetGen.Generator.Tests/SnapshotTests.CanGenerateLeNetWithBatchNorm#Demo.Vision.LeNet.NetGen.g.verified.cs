@@ -40,6 +40,12 @@ namespace Demo.Vision
         public const int MaxBatch = 64;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 432100;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
         /// <summary>Number of float32 buffer values (running statistics), saved and loaded but not trained.</summary>
         public const int BufferCount = 1040;
 
@@ -112,6 +118,22 @@ namespace Demo.Vision
             new global::NetGen.BufferInfo("9.running_mean", "bn_9", new int[] { 500 }, global::NetGen.BufferDtype.F32, L9_RunningMean, 500),
             new global::NetGen.BufferInfo("9.running_var", "bn_9", new int[] { 500 }, global::NetGen.BufferDtype.F32, L9_RunningVar, 500),
             new global::NetGen.BufferInfo("9.num_batches_tracked", "bn_9", global::System.Array.Empty<int>(), global::NetGen.BufferDtype.I64, L9_NumBatchesTracked, 1),
+        };
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("conv1", "Conv2D", new int[] { 20, 24, 24 }, L0_Y, 11520, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn1", "BatchNorm2D", new int[] { 20, 24, 24 }, L1_Y, 11520, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_2", "ReLU", new int[] { 20, 24, 24 }, L2_Y, 11520, hasGradient: true),
+            new global::NetGen.ActivationInfo("pool_3", "MaxPool2D", new int[] { 20, 12, 12 }, L3_Y, 2880, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_5", "ReLU", new int[] { 50, 8, 8 }, L5_Y, 3200, hasGradient: true),
+            new global::NetGen.ActivationInfo("pool_6", "MaxPool2D", new int[] { 50, 4, 4 }, L6_Y, 800, hasGradient: true),
+            new global::NetGen.ActivationInfo("fc1", "Dense", new int[] { 500 }, L8_Y, 500, hasGradient: true),
+            new global::NetGen.ActivationInfo("bn_9", "BatchNorm1D", new int[] { 500 }, L9_Y, 500, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_10", "ReLU", new int[] { 500 }, L10_Y, 500, hasGradient: true),
+            new global::NetGen.ActivationInfo("out", "Dense", new int[] { 10 }, L11_Y, 10, hasGradient: true),
         };
 
         private const string SummaryText =
@@ -502,6 +524,28 @@ namespace Demo.Vision
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "LeNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "LeNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -509,9 +553,13 @@ namespace Demo.Vision
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -710,6 +758,10 @@ namespace Demo.Vision
             public readonly T[] Buffers = new T[BufferCount];
             public readonly long[] Counters = new long[2];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
@@ -735,6 +787,7 @@ namespace Demo.Vision
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 ─────────────────────────────────────────────────────
                 // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; im2col + GEMM)
@@ -843,21 +896,26 @@ namespace Demo.Vision
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [11] out: Dense 500 → 10 · backward ──────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L11_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,500] = dy[B,10] · W[10,500];  dW[10,500] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [64×10]·[10×500], 320,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×64]·[64×500], 320,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L10_Y, B * 500), P(L11_Weight, 5000), D1(B * 500), G(L11_Weight, 5000), G(L11_Bias, 10), B, 500, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
 
                 // ── [10] relu_10: ReLU [500] · backward ──────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 500).CopyTo(new global::System.Span<T>(ActivationGradients, L10_Y, B * 500)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 500), A(L10_Y, B * 500), D0(B * 500));
 
                 // ── [9] bn_9: BatchNorm1D [500] · backward ───────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 500).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 500)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D0(B * 500), A(L8_Y, B * 500), P(L9_Weight, 500), A(L9_Mean, 500), A(L9_InvStd, 500), D1(B * 500), G(L9_Weight, 500), G(L9_Bias, 500), B, 500, 1);
 
                 // ── [8] fc1: Dense 800 → 500 · backward ──────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 500).CopyTo(new global::System.Span<T>(ActivationGradients, L8_Y, B * 500)); // monitoring: keep ∂L/∂y
                 // dx[B,800] = dy[B,500] · W[500,800];  dW[500,800] = dyᵀ · x;  db[500] = Σ_B dy
                 // GEMM dy·W: [64×500]·[500×800], 25,600,000 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [500×64]·[64×800], 25,600,000 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
@@ -867,10 +925,12 @@ namespace Demo.Vision
                 // dx = dy: the same memory, no code
 
                 // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 · backward ─────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 800).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 800)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
                 global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 800), Ix(L6_Argmax, B * 800), D1(B * 3200), B, in s_geometry6);
 
                 // ── [5] relu_5: ReLU [50, 8, 8] · backward ───────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 3200).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 3200)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 3200), A(L5_Y, B * 3200), D0(B * 3200));
 
@@ -879,18 +939,22 @@ namespace Demo.Vision
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D1(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4);
 
                 // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 · backward ─────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 2880).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 2880)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
                 global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 2880), Ix(L3_Argmax, B * 2880), D0(B * 11520), B, in s_geometry3);
 
                 // ── [2] relu_2: ReLU [20, 24, 24] · backward ─────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 11520).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 11520)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 11520), A(L2_Y, B * 11520), D1(B * 11520));
 
                 // ── [1] bn1: BatchNorm2D [20, 24, 24] · backward ─────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 11520).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 11520)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
                 global::NetGen.Kernels.BatchNorm.Backward<T>(D1(B * 11520), A(L0_Y, B * 11520), P(L1_Weight, 20), A(L1_Mean, 20), A(L1_InvStd, 20), D0(B * 11520), G(L1_Weight, 20), G(L1_Bias, 20), B, 20, 576);
 
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 · backward ──────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 11520).CopyTo(new global::System.Span<T>(ActivationGradients, L0_Y, B * 11520)); // monitoring: keep ∂L/∂y
                 // dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 11520), x, P(L0_Weight, 500), default, G(L0_Weight, 500), default, B, in s_geometry0);
 

@@ -32,6 +32,12 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     public const int MaxBatch = 64;
     /// <summary>Number of trainable parameters.</summary>
     public const int ParameterCount = 235146;
+    /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+    public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+    /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+    public const double LossMargin = 1;
+    /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+    public const double LossDelta = 1;
 
     // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
     private const int L0_Weight = 0; // "0.weight" [256, 784]
@@ -65,6 +71,16 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     };
 
     private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+    // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+    // overwrites are left out), and whether backward computes their gradient.
+    private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+    {
+        new global::NetGen.ActivationInfo("act1", "ReLU", new int[] { 256 }, L1_Y, 256, hasGradient: true),
+        new global::NetGen.ActivationInfo("drop1", "Dropout", new int[] { 256 }, L2_Y, 256, hasGradient: true),
+        new global::NetGen.ActivationInfo("act2", "ReLU", new int[] { 128 }, L4_Y, 128, hasGradient: true),
+        new global::NetGen.ActivationInfo("out", "Dense", new int[] { 10 }, L5_Y, 10, hasGradient: true),
+    };
 
     private const string SummaryText =
         "Network 'MnistMlp'\n" +
@@ -416,6 +432,28 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         LoadTrainingState(stream);
     }
 
+    /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+    public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+    /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+    public int ActivationRows => _core.ForwardRows;
+
+    /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+    /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+    public bool RecordActivationGradients
+    {
+        get => _core.ActivationGradients is not null;
+        set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+    }
+
+    /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+    /// A view into the network's arena (no copy): read it before the next call.</summary>
+    public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "MnistMlp");
+
+    /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+    /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+    public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "MnistMlp");
+
     /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
     public string Summary() => SummaryText;
 
@@ -423,9 +461,13 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     int global::NetGen.INeuralNetwork.InputSize => InputSize;
     int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
     int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+    global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+    double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+    double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
     global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
     global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
     global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+    global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
     // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
     private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -486,6 +528,10 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         public readonly T[] Params = new T[ParameterCount];
         public readonly T[] Grads = new T[ParameterCount];
         private readonly T[] _acts = new T[ActivationArenaSize];
+        public int ForwardRows; // rows of the last Forward (monitoring views)
+        public int BackwardRows; // rows of the last Backward
+        public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+        public T[] ActivationArena => _acts;
         private readonly T[] _d0 = new T[GradientBufferSize];
         private readonly T[] _d1 = new T[GradientBufferSize];
         private readonly T[] _velocity = new T[ParameterCount];
@@ -504,6 +550,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
         public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
         {
+            ForwardRows = B;
             // ── [0] fc1: Dense 784 → 256 ─────────────────────────────────────────────────────────────────────
             // y[B,256] = x[B,784] · W[256,784]ᵀ + b[256], then max(0, ·) → output of [1]
             // GEMM x·Wᵀ: [64×784]·[784×256], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
@@ -579,13 +626,16 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
         public void Backward(global::System.ReadOnlySpan<T> x, int B)
         {
+            BackwardRows = B;
             // ── [5] out: Dense 128 → 10 · backward ───────────────────────────────────────────────────────────
+            if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 10)); // monitoring: keep ∂L/∂y
             // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] = dyᵀ · x;  db[10] = Σ_B dy
             // GEMM dy·W: [64×10]·[10×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
             // GEMM dyᵀ·x: [10×64]·[64×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
             global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
 
             // ── [4] act2: ReLU [128] · backward ──────────────────────────────────────────────────────────────
+            if (ActivationGradients is not null) D1(B * 128).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 128)); // monitoring: keep ∂L/∂y
             // dx = dy ⊙ 1(y > 0)
             global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 128), A(L4_Y, B * 128), D0(B * 128));
 
@@ -596,10 +646,12 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
             global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
 
             // ── [2] drop1: Dropout p = 0.5 [256] · backward ──────────────────────────────────────────────────
+            if (ActivationGradients is not null) D1(B * 256).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 256)); // monitoring: keep ∂L/∂y
             // dx = dy ⊙ m
             global::NetGen.Kernels.Dropout.Backward<T>(D1(B * 256), A(L2_Mask, B * 256), D0(B * 256));
 
             // ── [1] act1: ReLU [256] · backward ──────────────────────────────────────────────────────────────
+            if (ActivationGradients is not null) D0(B * 256).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 256)); // monitoring: keep ∂L/∂y
             // dx = dy ⊙ 1(y > 0)
             global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 256), A(L1_Y, B * 256), D1(B * 256));
 

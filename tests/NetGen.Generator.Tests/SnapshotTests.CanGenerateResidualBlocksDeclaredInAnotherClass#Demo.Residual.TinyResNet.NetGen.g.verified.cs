@@ -43,6 +43,12 @@ namespace Demo.Residual
         public const int MaxBatch = 32;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 15258;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [8, 3, 3, 3]
@@ -98,6 +104,23 @@ namespace Demo.Residual
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 8, 16, 16 }, L1_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_2_branch_1", "ReLU", new int[] { 8, 16, 16 }, L2_Branch_1_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_2_branch_2", "Conv2D", new int[] { 8, 16, 16 }, L2_Branch_2_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_2", "Residual", new int[] { 8, 16, 16 }, L2_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_3", "ReLU", new int[] { 8, 16, 16 }, L3_Y, 2048, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_4_branch_1", "ReLU", new int[] { 16, 8, 8 }, L4_Branch_1_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_4_branch_2", "Conv2D", new int[] { 16, 8, 8 }, L4_Branch_2_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("conv_4_shortcut_0", "Conv2D", new int[] { 16, 8, 8 }, L4_Shortcut_0_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("residual_4", "Residual", new int[] { 16, 8, 8 }, L4_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_5", "ReLU", new int[] { 16, 8, 8 }, L5_Y, 1024, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_7", "Dense", new int[] { 10 }, L7_Y, 10, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'TinyResNet'\n" +
@@ -458,6 +481,28 @@ namespace Demo.Residual
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "TinyResNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "TinyResNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -465,9 +510,13 @@ namespace Demo.Residual
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -567,6 +616,10 @@ namespace Demo.Residual
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _d2 = new T[GradientBufferSize];
@@ -591,6 +644,7 @@ namespace Demo.Residual
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 _ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network
                 // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
                 // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
@@ -679,7 +733,9 @@ namespace Demo.Residual
             /// activation gradients live in 3 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [7] dense_7: Dense 1024 → 10 · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,1024] = dy[B,10] · W[10,1024];  dW[10,1024] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [32×10]·[10×1024], 327,680 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×32]·[32×1024], 327,680 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
@@ -689,21 +745,26 @@ namespace Demo.Residual
                 // dx = dy: the same memory, no code
 
                 // ── [5] relu_5: ReLU [16, 8, 8] · backward ───────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 1024), A(L5_Y, B * 1024), D0(B * 1024));
 
                 // ── [4] residual_4: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] · backward ────────
+                if (ActivationGradients is not null) D0(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
 
                 // ── [4.shortcut.0] conv_4_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 · backward ────────────
+                if (ActivationGradients is not null) D0(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Shortcut_0_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 1024), A(L3_Y, B * 2048), P(L4_Shortcut_0_Weight, 128), D1(B * 2048), G(L4_Shortcut_0_Weight, 128), default, B, in s_geometry4_shortcut_0);
 
                 // ── [4.branch.2] conv_4_branch_2: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 · backward ────────────────────
+                if (ActivationGradients is not null) D0(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_2_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 1024), A(L4_Branch_1_Y, B * 1024), P(L4_Branch_2_Weight, 2304), D2(B * 1024), G(L4_Branch_2_Weight, 2304), G(L4_Branch_2_Bias, 16), B, in s_geometry4_branch_2);
 
                 // ── [4.branch.1] relu_4_branch_1: ReLU [16, 8, 8] · backward ─────────────────────────────────────
+                if (ActivationGradients is not null) D2(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_1_Y, B * 1024)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D2(B * 1024), A(L4_Branch_1_Y, B * 1024), D0(B * 1024));
 
@@ -713,17 +774,21 @@ namespace Demo.Residual
                 global::NetGen.Kernels.Residual.Accumulate<T>(D1(B * 2048), D2(B * 2048)); // ∂L/∂x has a second consumer: add its contribution
 
                 // ── [3] relu_3: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 2048), A(L3_Y, B * 2048), D0(B * 2048));
 
                 // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] · backward ────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
 
                 // ── [2.branch.2] conv_2_branch_2: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_2_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 2048), A(L2_Branch_1_Y, B * 2048), P(L2_Branch_2_Weight, 576), D1(B * 2048), G(L2_Branch_2_Weight, 576), G(L2_Branch_2_Bias, 8), B, in s_geometry2_branch_2);
 
                 // ── [2.branch.1] relu_2_branch_1: ReLU [8, 16, 16] · backward ────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_1_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 2048), A(L2_Branch_1_Y, B * 2048), D2(B * 2048));
 
@@ -733,6 +798,7 @@ namespace Demo.Residual
                 global::NetGen.Kernels.Residual.Accumulate<T>(D0(B * 2048), D1(B * 2048)); // ∂L/∂x has a second consumer: add its contribution
 
                 // ── [1] relu_1: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 2048)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 2048), A(L1_Y, B * 2048), D1(B * 2048));
 

@@ -31,6 +31,12 @@ namespace Demo.Adaptive
         public const int MaxBatch = 16;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 147;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [12, 8]
@@ -56,6 +62,15 @@ namespace Demo.Adaptive
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("dense_0", "Dense", new int[] { 12 }, L0_Y, 12, hasGradient: true),
+            new global::NetGen.ActivationInfo("sigmoid_1", "Sigmoid", new int[] { 12 }, L1_Y, 12, hasGradient: true),
+            new global::NetGen.ActivationInfo("dense_2", "Dense", new int[] { 3 }, L2_Y, 3, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'RmsPropNet'\n" +
@@ -404,6 +419,28 @@ namespace Demo.Adaptive
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "RmsPropNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "RmsPropNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -411,9 +448,13 @@ namespace Demo.Adaptive
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -462,6 +503,10 @@ namespace Demo.Adaptive
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _squareAvg = new T[ParameterCount];
@@ -477,6 +522,7 @@ namespace Demo.Adaptive
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 _ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network
                 // ── [0] dense_0: Dense 8 → 12 ────────────────────────────────────────────────────────────────────
                 // y[B,12] = x[B,8] · W[12,8]ᵀ + b[12]
@@ -521,17 +567,21 @@ namespace Demo.Adaptive
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [2] dense_2: Dense 12 → 3 · backward ─────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dx[B,12] = dy[B,3] · W[3,12];  dW[3,12] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [16×3]·[3×12], 576 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×16]·[16×12], 576 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 12), P(L2_Weight, 36), D1(B * 12), G(L2_Weight, 36), G(L2_Bias, 3), B, 12, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
 
                 // ── [1] sigmoid_1: Sigmoid [12] · backward ───────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D1(B * 12).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 12)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ y ⊙ (1 − y)
                 global::NetGen.Kernels.Activations.SigmoidBackward<T>(D1(B * 12), A(L1_Y, B * 12), D0(B * 12));
 
                 // ── [0] dense_0: Dense 8 → 12 · backward ─────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 12).CopyTo(new global::System.Span<T>(ActivationGradients, L0_Y, B * 12)); // monitoring: keep ∂L/∂y
                 // dW[12,8] = dyᵀ · x;  db[12] = Σ_B dy
                 // GEMM dyᵀ·x: [12×16]·[16×8], 1,536 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Backward<T>(D0(B * 12), x, P(L0_Weight, 96), default, G(L0_Weight, 96), G(L0_Bias, 12), B, 8, 12, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);

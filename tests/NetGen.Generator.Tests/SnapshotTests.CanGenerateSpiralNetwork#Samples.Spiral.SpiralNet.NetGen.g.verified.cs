@@ -31,6 +31,12 @@ namespace Samples.Spiral
         public const int MaxBatch = 300;
         /// <summary>Number of trainable parameters.</summary>
         public const int ParameterCount = 603;
+        /// <summary>The declared loss, softmax cross-entropy: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>
+        public const global::NetGen.Loss Loss = global::NetGen.Loss.SoftmaxCrossEntropy;
+        /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>
+        public const double LossMargin = 1;
+        /// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>
+        public const double LossDelta = 1;
 
         // Parameter arena: offset of each tensor (state_dict key, PyTorch shape).
         private const int L0_Weight = 0; // "0.weight" [100, 2]
@@ -56,6 +62,13 @@ namespace Samples.Spiral
         };
 
         private static readonly global::NetGen.BufferInfo[] s_buffers = global::System.Array.Empty<global::NetGen.BufferInfo>(); // no buffers
+
+        // Monitoring: the node outputs the forward stores (views, fused narrow-pair hidden tensors and the Dense/Conv2D outputs a fused ReLU
+        // overwrites are left out), and whether backward computes their gradient.
+        private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
+        {
+            new global::NetGen.ActivationInfo("dense_2", "Dense", new int[] { 3 }, L2_Y, 3, hasGradient: true),
+        };
 
         private const string SummaryText =
             "Network 'SpiralNet'\n" +
@@ -404,6 +417,28 @@ namespace Samples.Spiral
             LoadTrainingState(stream);
         }
 
+        /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => s_activations;
+
+        /// <summary>Rows of the last forward pass (TrainStep, ComputeGradients or the last MaxBatch chunk of Predict); 0 before the first.</summary>
+        public int ActivationRows => _core.ForwardRows;
+
+        /// <summary>Whether backward keeps each node's output gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default: it costs
+        /// one copy per node and step). Switching it on allocates the gradient arena once.</summary>
+        public bool RecordActivationGradients
+        {
+            get => _core.ActivationGradients is not null;
+            set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "SpiralNet");
+
+        /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
+        /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => global::NetGen.ActivationInfo.GradientSlice(s_activations, index, _core.ActivationGradients, _core.BackwardRows, "SpiralNet");
+
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
         public string Summary() => SummaryText;
 
@@ -411,9 +446,13 @@ namespace Samples.Spiral
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;
+        double global::NetGen.INeuralNetwork.LossMargin => LossMargin;
+        double global::NetGen.INeuralNetwork.LossDelta => LossDelta;
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;
 
         // Initialisation: parameter tensor t draws from the counter-based stream (seed, InitStream, t), element by element.
         private static void Initialize(global::System.Span<float> p, ulong seed)
@@ -462,6 +501,10 @@ namespace Samples.Spiral
             public readonly T[] Params = new T[ParameterCount];
             public readonly T[] Grads = new T[ParameterCount];
             private readonly T[] _acts = new T[ActivationArenaSize];
+            public int ForwardRows; // rows of the last Forward (monitoring views)
+            public int BackwardRows; // rows of the last Backward
+            public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _pair = new T[global::NetGen.Kernels.DenseReLUDense.ScratchLength(2, 100, 3)]; // padded weights and gradient sums of the fused [0]–[2]
@@ -477,6 +520,7 @@ namespace Samples.Spiral
             /// (seed, node, step)) and batch statistics in batch normalisation.</summary>
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
+                ForwardRows = B;
                 _ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network
                 // ── [0] dense_0: Dense 2 → 100 ───────────────────────────────────────────────────────────────────
                 // y[B,3] = max(0, x[B,2] · W0[100,2]ᵀ + b0[100]) · W2[3,100]ᵀ + b2[3]: layers [0], [1] and [2] in one pass
@@ -528,7 +572,9 @@ namespace Samples.Spiral
             /// activation gradients live in 2 slots, reused as soon as a gradient is consumed.</summary>
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
+                BackwardRows = B;
                 // ── [2] dense_2: Dense 100 → 3 · backward ────────────────────────────────────────────────────────
+                if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dW2[3,100] = dyᵀ · h;  db2[3] = Σ_B dy;  then [1] and [0] in the same pass:
                 // h = max(0, z), z = x · W0ᵀ + b0 recomputed;  dh[B,100] = (dy · W2) ⊙ 1(z > 0);  dW0[100,2] = dhᵀ · x;  db0[100] = Σ_B dh
                 global::NetGen.Kernels.DenseReLUDense.Backward<T>(D0(B * 3), x, P(L0_Weight, 200), P(L0_Bias, 100), P(L2_Weight, 300), G(L0_Weight, 200), G(L0_Bias, 100), G(L2_Weight, 300), G(L2_Bias, 3), B, 2, 100, 3, _pair, accumulate: false);

@@ -83,13 +83,27 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public void LoadTrainingState(string path) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public int ActivationRows => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public bool RecordActivationGradients { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
+        /// <summary>Throws: the declaration has errors.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
         public string Summary() => throw new global::System.InvalidOperationException(ErrorMessage);
         string global::NetGen.INeuralNetwork.Name => throw new global::System.InvalidOperationException(ErrorMessage);
         int global::NetGen.INeuralNetwork.InputSize => InputSize;
         int global::NetGen.INeuralNetwork.OutputSize => OutputSize;
         int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;
+        global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => throw new global::System.InvalidOperationException(ErrorMessage);
+        double global::NetGen.INeuralNetwork.LossMargin => throw new global::System.InvalidOperationException(ErrorMessage);
+        double global::NetGen.INeuralNetwork.LossDelta => throw new global::System.InvalidOperationException(ErrorMessage);
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => throw new global::System.InvalidOperationException(ErrorMessage);
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => throw new global::System.InvalidOperationException(ErrorMessage);
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => throw new global::System.InvalidOperationException(ErrorMessage);
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => throw new global::System.InvalidOperationException(ErrorMessage);
     }
 }

@@ -276,6 +276,7 @@ internal static partial class NetworkEmitter
         w.CloseBrace();
         w.WriteLine();
         EmitTrainingState(w, cpu, bufferArgs, buffers);
+        EmitActivationApi(w, name);
         w.WriteLine("/// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>");
         w.WriteLine("public string Summary() => SummaryText;");
         w.WriteLine();
@@ -283,9 +284,13 @@ internal static partial class NetworkEmitter
         w.WriteLine("int global::NetGen.INeuralNetwork.InputSize => InputSize;");
         w.WriteLine("int global::NetGen.INeuralNetwork.OutputSize => OutputSize;");
         w.WriteLine("int global::NetGen.INeuralNetwork.MaxBatch => MaxBatch;");
+        w.WriteLine("global::NetGen.Loss global::NetGen.INeuralNetwork.Loss => Loss;");
+        w.WriteLine("double global::NetGen.INeuralNetwork.LossMargin => LossMargin;");
+        w.WriteLine("double global::NetGen.INeuralNetwork.LossDelta => LossDelta;");
         w.WriteLine("global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => s_inputShape;");
         w.WriteLine("global::System.Collections.Generic.IReadOnlyList<global::NetGen.ParameterInfo> global::NetGen.INeuralNetwork.ParameterTable => s_parameters;");
         w.WriteLine("global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => s_buffers;");
+        w.WriteLine("global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => s_activations;");
         w.WriteLine();
         EmitInitialize(w, plan);
     }

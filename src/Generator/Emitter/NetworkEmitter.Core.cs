@@ -29,6 +29,7 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine("private readonly T[] _acts = new T[ActivationArenaSize];");
+        EmitMonitoringFields(w);
         if (cpu.IndexArenaSize > 0)
         {
             w.WriteLine("private readonly int[] _indices = new int[IndexArenaSize];");
@@ -131,6 +132,7 @@ internal static partial class NetworkEmitter
             usesRandom |= LayerCatalog.Get(node.Kind).ReadsRandomStream;
         }
 
+        w.WriteLine("ForwardRows = B;");
         if (!usesTraining)
         {
             w.WriteLine("_ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network");
@@ -246,6 +248,7 @@ internal static partial class NetworkEmitter
         w.WriteLine($"/// activation gradients live in {I(plan.GradientSlots)} slot{(plan.GradientSlots == 1 ? string.Empty : "s")}, reused as soon as a gradient is consumed.</summary>");
         w.WriteLine("public void Backward(global::System.ReadOnlySpan<T> x, int B)");
         w.OpenBrace();
+        w.WriteLine("BackwardRows = B;");
         bool usesX = false;
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
@@ -254,6 +257,7 @@ internal static partial class NetworkEmitter
             LayerEntry entry = LayerCatalog.Get(node.Kind);
             CpuNode lowered = cpu.Nodes[i];
             NodeHeader(w, c, " · backward");
+            EmitGradientCapture(w, cpu, node, c);
             if (lowered.Pair != PairRole.None)
             {
                 NarrowPair.EmitBackward(w, cpu, lowered.Pair, c.Dy);

@@ -199,6 +199,12 @@ internal static partial class NetworkEmitter
         w.WriteLine($"public const int MaxBatch = {I(plan.MaxBatch)};");
         w.WriteLine("/// <summary>Number of trainable parameters.</summary>");
         w.WriteLine($"public const int ParameterCount = {I(plan.ParameterCount)};");
+        w.WriteLine($"/// <summary>The declared loss, {Catalog.LossCatalog.Get(plan.Training.Loss).Title(plan.Training)}: Trainer.Fit, Evaluate and the sanity checks use it (FitOptions.Loss overrides it).</summary>");
+        w.WriteLine($"public const global::NetGen.Loss Loss = global::NetGen.Loss.{plan.Training.Loss};");
+        w.WriteLine("/// <summary>Δ of the hinge losses as declared ([Network(Margin = …)]).</summary>");
+        w.WriteLine($"public const double LossMargin = {Catalog.LayerCatalog.F(plan.Training.Margin)};");
+        w.WriteLine("/// <summary>δ of the Huber loss as declared ([Network(Delta = …)]).</summary>");
+        w.WriteLine($"public const double LossDelta = {Catalog.LayerCatalog.F(plan.Training.Delta)};");
         if (plan.BufferCount + plan.CounterCount > 0)
         {
             w.WriteLine("/// <summary>Number of float32 buffer values (running statistics), saved and loaded but not trained.</summary>");
@@ -302,6 +308,8 @@ internal static partial class NetworkEmitter
 
         w.WriteLine();
         loss.EmitClassFields(w, plan); // none for most losses; the hierarchical softmax's tree, then a blank line
+        EmitActivationTable(w, cpu);
+        w.WriteLine();
         w.WriteLine("private const string SummaryText =");
         w.Indentation++;
         List<string> summary = SummaryLines(cpu);

@@ -26,6 +26,16 @@ public interface INeuralNetwork
     /// <summary>The most rows one training call accepts.</summary>
     int MaxBatch { get; }
 
+    /// <summary>The declared loss ([Network(Loss = …)]): <see cref="Trainer"/>'s validation loss and the
+    /// <see cref="SanityChecks"/> use it unless <see cref="FitOptions.Loss"/> overrides it.</summary>
+    Loss Loss { get; }
+
+    /// <summary>Δ of the hinge losses as declared ([Network(Margin = …)], 1 by default).</summary>
+    double LossMargin { get; }
+
+    /// <summary>δ of the Huber loss as declared ([Network(Delta = …)], 1 by default).</summary>
+    double LossDelta { get; }
+
     /// <summary>Optimizer steps taken so far.</summary>
     long Step { get; }
 
@@ -52,6 +62,21 @@ public interface INeuralNetwork
 
     /// <summary>Gradients of the last training step or ComputeGradients.</summary>
     ReadOnlySpan<float> Gradients { get; }
+
+    /// <summary>The node outputs the forward pass keeps, for monitoring (<see cref="ActivationMonitor"/>).</summary>
+    IReadOnlyList<ActivationInfo> ActivationTable { get; }
+
+    /// <summary>Rows of the last forward pass (0 before the first).</summary>
+    int ActivationRows { get; }
+
+    /// <summary>Whether backward keeps each output's gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default).</summary>
+    bool RecordActivationGradients { get; set; }
+
+    /// <summary>Entry <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it, [ActivationRows, Length]; a view, valid until the next call.</summary>
+    ReadOnlySpan<float> GetActivations(int index);
+
+    /// <summary>∂L/∂y of entry <paramref name="index"/> from the last backward; empty unless <see cref="RecordActivationGradients"/> is on.</summary>
+    ReadOnlySpan<float> GetActivationGradients(int index);
 
     /// <summary>The values of a float32 buffer by state_dict key.</summary>
     Span<float> GetBuffer(string key);

@@ -105,15 +105,15 @@ public sealed class FitOptions
     /// the set) for the training accuracy and the train/validation gap; 0 = none. Default 10,000.</summary>
     public int TrainingEvaluationRows { get; init; } = 10_000;
 
-    /// <summary>The loss the validation loss is computed with. It should be the network's declared loss; null = softmax
-    /// cross-entropy for class labels, mean squared error for float targets.</summary>
+    /// <summary>The loss the validation loss is computed with; null (the default) = the network's declared one
+    /// (<see cref="INeuralNetwork.Loss"/>). An override must compare the outputs with the same kind of targets.</summary>
     public Loss? Loss { get; init; }
 
-    /// <summary>The hinge losses' margin Δ, as declared in [Network(Margin = …)]. Default 1.</summary>
-    public double Margin { get; init; } = 1;
+    /// <summary>The hinge losses' margin Δ; null (the default) = the declared one (<see cref="INeuralNetwork.LossMargin"/>).</summary>
+    public double? Margin { get; init; }
 
-    /// <summary>The Huber loss's δ, as declared in [Network(Delta = …)]. Default 1.</summary>
-    public double Delta { get; init; } = 1;
+    /// <summary>The Huber loss's δ; null (the default) = the declared one (<see cref="INeuralNetwork.LossDelta"/>).</summary>
+    public double? Delta { get; init; }
 
     /// <summary>k of the top-k accuracy (reported when k is below the number of classes). Default 5.</summary>
     public int TopK { get; init; } = 5;

@@ -58,17 +58,18 @@ public static class SanityChecks
     /// </summary>
     /// <param name="network">The network, normally right after construction.</param>
     /// <param name="data">Rows with labels.</param>
-    /// <param name="loss">The network's declared loss (a class-label loss).</param>
-    /// <param name="margin">Δ of the hinge losses.</param>
+    /// <param name="loss">The loss; null (the default) = the network's declared one (<see cref="INeuralNetwork.Loss"/>, a class-label loss).</param>
+    /// <param name="margin">Δ of the hinge losses; null (the default) = the declared one.</param>
     /// <param name="rows">Rows to evaluate (the first ones).</param>
     /// <param name="tolerance">The relative difference from the expected loss that passes.</param>
-    public static InitialLossCheck CheckInitialLoss(this INeuralNetwork<int> network, InMemoryDataset data, Loss loss = Loss.SoftmaxCrossEntropy,
-        double margin = 1, int rows = 1000, double tolerance = 0.2)
+    public static InitialLossCheck CheckInitialLoss(this INeuralNetwork<int> network, InMemoryDataset data, Loss? loss = null,
+        double? margin = null, int rows = 1000, double tolerance = 0.2)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
         var options = new FitOptions { Loss = loss, Margin = margin };
-        Trainer.LossOf<int>(options);
+        Loss kind = Trainer.LossOf<int>(network, options);
+        double delta = margin ?? network.LossMargin;
         int n = Math.Min(rows, data.Count);
         int classes = network.OutputSize;
         var subset = new InMemoryDataset(data.Features.AsSpan(0, n * data.FeatureCount).ToArray(), data.Labels.AsSpan(0, n).ToArray(), data.FeatureCount);
@@ -97,7 +98,7 @@ public static class SanityChecks
         }
 
         double sigma = Math.Sqrt(variance / n);
-        return new InitialLossCheck(measured, RandomScoreLoss(loss, margin, classes, 0), sigma, RandomScoreLoss(loss, margin, classes, sigma), tolerance);
+        return new InitialLossCheck(measured, RandomScoreLoss(kind, delta, classes, 0), sigma, RandomScoreLoss(kind, delta, classes, sigma), tolerance);
     }
 
     /// <summary>The mean loss of 4,096 rows of <paramref name="classes"/> N(0, σ²) scores (label 0), with a fixed seed.</summary>
@@ -126,17 +127,18 @@ public static class SanityChecks
     /// Trains a fresh network from <paramref name="create"/> on the first <paramref name="rows"/> rows, full batch, until
     /// their data loss is at most <paramref name="targetLoss"/> and all are classified correctly, or
     /// <paramref name="maxSteps"/> steps. The notes ask for regularisation off: a network's weight decay is part of its
-    /// declaration, so pass the factory of a twin declared without <c>WeightDecay</c> and dropout.
+    /// declaration, so pass the factory of a twin declared without <c>WeightDecay</c> and dropout. <paramref name="loss"/> and
+    /// <paramref name="margin"/>: null (the default) = the network's declared ones.
     /// </summary>
     public static OverfitCheck OverfitSmallSubset(Func<INeuralNetwork<int>> create, InMemoryDataset data, int rows = 20, int maxSteps = 1000,
-        double targetLoss = 0.01, Loss loss = Loss.SoftmaxCrossEntropy, double margin = 1)
+        double targetLoss = 0.01, Loss? loss = null, double? margin = null)
     {
         ArgumentNullException.ThrowIfNull(create);
         ArgumentNullException.ThrowIfNull(data);
         INeuralNetwork<int> network = create();
         int n = Math.Min(rows, data.Count);
         var subset = new InMemoryDataset(data.Features.AsSpan(0, n * data.FeatureCount).ToArray(), data.Labels.AsSpan(0, n).ToArray(), data.FeatureCount);
-        var evaluator = new Evaluator<int>(network, Trainer.LossOf<int>(new FitOptions { Loss = loss }), margin, 1, 1);
+        var evaluator = new Evaluator<int>(network, Trainer.LossOf<int>(network, new FitOptions { Loss = loss }), margin ?? network.LossMargin, 1, 1);
         int batch = Math.Min(n, network.MaxBatch);
         Evaluation e = evaluator.Run(subset.Features, subset.Labels, null, n);
         int steps = 0;

@@ -87,7 +87,7 @@ public static class Trainer
         RequireFeatures(network, data.FeatureCount, nameof(data));
         RequireLabels(network, data.Labels, nameof(data));
         options ??= new FitOptions();
-        return new Evaluator<int>(network, LossOf<int>(options), options.Margin, options.Delta, options.TopK).Run(data.Features, data.Labels, null, data.Count);
+        return new Evaluator<int>(network, LossOf<int>(network, options), options.Margin ?? network.LossMargin, options.Delta ?? network.LossDelta, options.TopK).Run(data.Features, data.Labels, null, data.Count);
     }
 
     /// <summary>Metrics of a network with float targets on <paramref name="data"/> in inference mode: loss
@@ -99,7 +99,7 @@ public static class Trainer
         RequireFeatures(network, data.FeatureCount, nameof(data));
         RequireTargets(network, data, nameof(data));
         options ??= new FitOptions();
-        return new Evaluator<float>(network, LossOf<float>(options), options.Margin, options.Delta, options.TopK).Run(data.Features, data.Targets, null, data.Count);
+        return new Evaluator<float>(network, LossOf<float>(network, options), options.Margin ?? network.LossMargin, options.Delta ?? network.LossDelta, options.TopK).Run(data.Features, data.Targets, null, data.Count);
     }
 
     /// <summary>destination[r, :] = source[rows[r], :] for each r.</summary>
@@ -111,11 +111,11 @@ public static class Trainer
         }
     }
 
-    /// <summary>The loss of the validation metrics: the option, else the usual one for the target type; checked against it.</summary>
-    internal static Loss LossOf<TTarget>(FitOptions options)
+    /// <summary>The loss of the validation metrics: the option, else the network's declared one; checked against the target type.</summary>
+    internal static Loss LossOf<TTarget>(INeuralNetwork network, FitOptions options)
     {
         bool labels = typeof(TTarget) == typeof(int);
-        Loss loss = options.Loss ?? (labels ? Loss.SoftmaxCrossEntropy : Loss.MeanSquaredError);
+        Loss loss = options.Loss ?? network.Loss;
         bool forLabels = loss is Loss.SoftmaxCrossEntropy or Loss.MulticlassHinge or Loss.MulticlassSquaredHinge;
         if (forLabels != labels)
         {
@@ -215,7 +215,7 @@ internal sealed class FitRun<TTarget>
         _seed = options.ResumeFrom is { } resume ? TrainerCheckpoint.ReadSeed(resume) : options.Seed ?? network.Seed;
         _early = options.EarlyStopping;
         _progress = options.Progress ?? new PlainProgress();
-        _evaluator = new Evaluator<TTarget>(network, Trainer.LossOf<TTarget>(options), options.Margin, options.Delta, options.TopK);
+        _evaluator = new Evaluator<TTarget>(network, Trainer.LossOf<TTarget>(network, options), options.Margin ?? network.LossMargin, options.Delta ?? network.LossDelta, options.TopK);
 
         if (validationFeatures is not null)
         {
