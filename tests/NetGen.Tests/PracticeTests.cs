@@ -298,6 +298,15 @@ public sealed class PracticeTests
         TrainingHistory history = net.Fit(data, new FitOptions { Epochs = 2, Progress = TrainingProgress.None }, validation: data);
         Assert.Equal(net.Evaluate(data).Loss, history.Final!.Loss, 1e-6);
 
+        // A binary-hinge network (float targets, declared Δ = 0.5) is evaluated with its own loss, no longer with MSE.
+        var multiLabel = new GcBinaryHinge(1);
+        float[] features = Enumerable.Range(0, 8 * 4).Select(i => (float)Math.Sin(i)).ToArray();
+        float[] targets = Enumerable.Range(0, 8 * 3).Select(i => (float)(i % 2)).ToArray();
+        var outputs = new float[8 * 3];
+        multiLabel.Predict(features, outputs);
+        double binaryHinge = outputs.Select((f, i) => Math.Max(0, 0.5 - (((2 * targets[i]) - 1) * f))).Sum() / 8;
+        Assert.Equal(binaryHinge, multiLabel.Evaluate(new RegressionDataset(features, 4, targets, 3)).Loss, 1e-5);
+
         // An override for the wrong target kind is still refused.
         Assert.Throws<ArgumentException>(() => net.Evaluate(data, new FitOptions { Loss = Loss.MeanSquaredError }));
     }

@@ -117,6 +117,7 @@ internal sealed class Evaluator<TTarget>
                     Loss.MeanAbsoluteError => Losses.MeanAbsoluteError<float>(scores, t, scratch, n, _outputs),
                     Loss.Huber => Losses.Huber<float>(scores, t, scratch, n, _outputs, _delta),
                     Loss.BinaryCrossEntropyWithLogits => Losses.BinaryCrossEntropyWithLogits<float>(scores, t, scratch, n, _outputs),
+                    Loss.BinaryHinge => Losses.BinaryHinge<float>(scores, t, scratch, n, _outputs, _margin),
                     _ => Losses.MeanSquaredError<float>(scores, t, scratch, n, _outputs),
                 };
                 for (int i = 0; i < t.Length; i++)

@@ -111,11 +111,17 @@ public static class Trainer
         }
     }
 
-    /// <summary>The loss of the validation metrics: the option, else the network's declared one; checked against the target type.</summary>
+    /// <summary>The loss of the validation metrics: the option (checked against the target type), else the network's
+    /// declared one (which takes the network's targets by construction; a loss the evaluator does not know is measured as
+    /// softmax cross-entropy for class labels and mean squared error for float targets).</summary>
     internal static Loss LossOf<TTarget>(INeuralNetwork network, FitOptions options)
     {
+        if (options.Loss is not Loss loss)
+        {
+            return network.Loss;
+        }
+
         bool labels = typeof(TTarget) == typeof(int);
-        Loss loss = options.Loss ?? network.Loss;
         bool forLabels = loss is Loss.SoftmaxCrossEntropy or Loss.MulticlassHinge or Loss.MulticlassSquaredHinge;
         if (forLabels != labels)
         {
