@@ -49,4 +49,11 @@ public static class AdviceDescriptors
         "NG0325", "L2 weight decay together with a tight max-norm constraint",
         "{0} combines L2 weight decay λ = {1} with a max-norm constraint c = {2}, below the usual c = 3 or 4 (Srivastava et al. 2014, §5.1; the CS231n notes): both pull the same weights toward 0, the projection binds on most steps at so small a c, and the L2 term shrinks further on top of it, so the weights are regularised more than either setting says. Use c = 3 or 4 with L2, or keep only one of the two.",
         Category, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink("NG0325"));
+
+    /// <summary>NG0330: the compiler's CS0246/CS0117 in the attributes of a NetGen class, with the nearest valid name.
+    /// A warning, so that the suggestion shows in a command-line build next to the compiler's error.</summary>
+    public static readonly DiagnosticDescriptor MisspelledName = new(
+        "NG0330", "Unknown name in a network declaration",
+        "'{0}' is not {1}; did you mean {2}? The compiler cannot resolve it (CS0246 or CS0117), so the project does not build and none of the network's code can be used until it is replaced. Replace it with the suggested name.",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("NG0330"));
 }

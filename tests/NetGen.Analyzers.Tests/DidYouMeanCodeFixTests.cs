@@ -43,10 +43,10 @@ public sealed class DidYouMeanCodeFixTests
     [Fact]
     public void NearestOrdersByDistanceAndDropsFarNames()
     {
-        Assert.Equal(["MaxPool2D"], DidYouMeanCodeFixProvider.Nearest("MaxPool", ["AvgPool2D", "MaxPool2D", "Dense"]));
-        Assert.Equal(["ReLU", "ELU"], DidYouMeanCodeFixProvider.Nearest("RELU", ["ELU", "ReLU", "Tanh"]));
-        Assert.Empty(DidYouMeanCodeFixProvider.Nearest("Convolution", ["Conv2D", "Dense"]));
-        Assert.Equal(1, DidYouMeanCodeFixProvider.Distance("Bais", "Bias"));
+        Assert.Equal(["MaxPool2D"], NameSuggestions.Nearest("MaxPool", ["AvgPool2D", "MaxPool2D", "Dense"]));
+        Assert.Equal(["ReLU", "ELU"], NameSuggestions.Nearest("RELU", ["ELU", "ReLU", "Tanh"]));
+        Assert.Empty(NameSuggestions.Nearest("Convolution", ["Conv2D", "Dense"]));
+        Assert.Equal(1, NameSuggestions.Distance("Bais", "Bias"));
     }
 
     [Fact]
@@ -56,4 +56,48 @@ public sealed class DidYouMeanCodeFixTests
     [Fact]
     public Task NoFixWhenNothingIsNear() => ToolingTest.NoFixForCompilerError(
         "[Network(InputSize = 4, {|CS0246:Schedule|} = 1)][Dense(2)] public partial class Net { }");
+}
+
+/// <summary>NG0330 (<see cref="MisspelledNameAnalyzer"/>): the suggestion in a diagnostic of NetGen's own, which a
+/// command-line build shows, and its fix.</summary>
+public sealed class MisspelledNameTests
+{
+    private static Task Run(string before, string after, params DiagnosticResult[] expected)
+    {
+        var test = new ToolingTest<MisspelledNameAnalyzer, DidYouMeanCodeFixProvider>
+        {
+            TestCode = AdviceTest.Prelude + before,
+            FixedCode = AdviceTest.Prelude + after,
+        };
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+
+    private static DiagnosticResult At(string id, int column, int length) =>
+        (id == "NG0330" ? new DiagnosticResult(AdviceDescriptors.MisspelledName) : DiagnosticResult.CompilerError(id)).WithSpan(3, column, 3, column + length);
+
+    [Fact]
+    public Task NG0330_NamesTheNearestLayerAndIsFixed() => Run(
+        "[Network(InputSize = 4)][Dens(8), ReLU, Dense(2)] public partial class Net { }",
+        "[Network(InputSize = 4)][Dense(8), ReLU, Dense(2)] public partial class Net { }",
+        At("NG0330", 26, 4).WithArguments("Dens", "a NetGen layer attribute, [Network] or [Block]", "'Dense'"),
+        At("CS0246", 26, 4).WithArguments("Dens"),
+        At("CS0246", 26, 4).WithArguments("DensAttribute"));
+
+    [Fact]
+    public Task NG0330_NamesTheNearestPropertyAndEnumMember() => Run(
+        "[Network(InputSize = 4, LearningRat = 0.1, Optimizer = Optimizer.Adamm)][Dense(2)] public partial class Net { }",
+        "[Network(InputSize = 4, LearningRate = 0.1, Optimizer = Optimizer.Adam)][Dense(2)] public partial class Net { }",
+        At("CS0246", 25, 11).WithArguments("LearningRat"),
+        At("NG0330", 25, 11).WithArguments("LearningRat", "a settable property of NetworkAttribute", "'LearningRate'"),
+        At("CS0117", 66, 5).WithArguments("NetGen.Optimizer", "Adamm"),
+        At("NG0330", 66, 5).WithArguments("Adamm", "a member of NetGen.Optimizer", "'Adam' or 'AdamW'"));
+
+    /// <summary>Nothing near: no NG0330, only the compiler's error.</summary>
+    [Fact]
+    public Task NG0330_IsNotReportedWithoutASuggestion()
+    {
+        const string source = "[Network(InputSize = 4, {|CS0246:Schedule|} = 1)][Dense(2)] public partial class Net { }";
+        return Run(source, source);
+    }
 }
