@@ -7,8 +7,9 @@ using Samples.Mnist;
 // MNIST with a NetGen network: a LeNet-style CNN (--model cnn, the default), the same CNN with batch normalisation
 // (--model cnn-bn) or an MLP (--model mlp). --augment trains on random crops (zero padding 2, no flip: a mirrored digit
 // is another symbol); the test set is never augmented.
-//   dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR]
+//   dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR] [--plots DIR]
 // --search N instead runs a random search over the MLP's learning rate and L2 strength (Search.cs).
+// --plots DIR writes pictures of the run there (Pictures.cs).
 // Data: --data DIR, else $NETGEN_MNIST_DIR, else data/mnist in or above the working directory or the program, or in a
 // folder beside one of those (Mnist.TryFindDirectory). Without the files it says where to put them and trains on a
 // small synthetic set instead.
@@ -19,6 +20,7 @@ int? patienceOption = null;
 ulong seed = 1;
 bool augment = false;
 int searchTrials = 0;
+string? plotsDirectory = null;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--augment")
@@ -39,6 +41,7 @@ for (int i = 0; i < args.Length; i++)
         case "--seed": seed = ulong.Parse(value, CultureInfo.InvariantCulture); break;
         case "--patience": patienceOption = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--search": searchTrials = int.Parse(value, CultureInfo.InvariantCulture); break;
+        case "--plots": plotsDirectory = value; break;
         default: return Usage($"unknown option '{args[i - 1]}'");
     }
 }
@@ -83,6 +86,7 @@ Console.WriteLine(net.Summary());
 // Adam 1e-3, then halved after every other epoch (PyTorch's StepLR(step_size=2, gamma=0.5), stepped once per epoch).
 // 5,000 training images are held out to watch for overfitting: early stopping after 2 epochs (3 with --augment, whose
 // validation loss is noisier) without a lower validation loss (--patience P; 0 turns it off), keeping the best epoch's parameters. The test set is used once, at the end.
+Pictures? pictures = plotsDirectory is null ? null : new Pictures(net, plotsDirectory);
 var total = Stopwatch.StartNew();
 TrainingHistory history = net.Fit(data.Train, new FitOptions
 {
@@ -93,6 +97,7 @@ TrainingHistory history = net.Fit(data.Train, new FitOptions
     EarlyStopping = patienceOption == 0 ? null : new EarlyStopping(patience: patienceOption ?? (augment ? 3 : 2)),
     TransformBatch = augmentation is null ? null : (x, rows, epoch, batch) => augmentation.Apply(x, x, epoch, batch),
     Progress = ConsoleProgress.Create(), // a live bar on a terminal, a line per epoch in a pipe or on CI
+    OnBatchEnd = pictures is null ? null : pictures.OnBatchEnd,
 });
 
 Evaluation test = net.Evaluate(data.Test);
@@ -100,12 +105,13 @@ Console.WriteLine($"{history.Count} epoch{(history.Count == 1 ? "" : "s")} in {t
 Console.WriteLine("test confusion matrix (rows: label, columns: prediction, last: per-class accuracy):");
 Console.Write(test.ConfusionText());
 Console.WriteLine($"test accuracy: {test.Accuracy:F4}");
+pictures?.Write(history, data.Test);
 return 0;
 
 static int Usage(string error)
 {
     Console.Error.WriteLine($"error: {error}");
-    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR] [--search N]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project samples/Mnist -- [--model cnn|cnn-bn|mlp] [--augment] [--epochs N] [--patience P] [--seed S] [--data DIR] [--plots DIR] [--search N]");
     return 2;
 }
 

@@ -21,7 +21,7 @@ public sealed partial class NetGenGenerator
     internal static class DeclarationChecks
     {
         /// <summary>Members every generated network (or its throwing stand-in) declares: a class of that name would get
-        /// CS0542. Names that start with "L" and a digit, "s_" or "_" are generated constants and fields.</summary>
+        /// CS0542. Names that start with "L", digits and "_", or with "s_" or "_", are generated constants and fields.</summary>
         internal static readonly HashSet<string> GeneratedMembers = new(StringComparer.Ordinal)
         {
             "InputSize", "OutputSize", "MaxBatch", "ParameterCount", "BufferCount", "ActivationArenaSize", "GradientBufferSize",
@@ -30,6 +30,9 @@ public sealed partial class NetGenGenerator
             "GetParameter", "GetGradient", "GetBuffer", "GetCounter", "WritableParameters", "Predict", "TrainStep",
             "ComputeGradients", "GradCheck", "Save", "Load", "SaveTrainingState", "LoadTrainingState", "Summary", "SummaryText",
             "FoldBatchNorm", "ExportOnnx", "SaveInference", "Initialize", "InitializeBuffers", "ErrorMessage", "Penalty",
+            "Loss", "LossMargin", "LossDelta", "ActivationTable", "GetActivations", "GetActivationGradients",
+            "RecordActivationGradients", "ActivationGradients", "OptimizerState", "ResetOptimizerState", "WeightsChanged",
+            "PredictClasses", "ClassTree", "Features",
         };
 
         /// <summary>Contextual keywords the generated code writes where a type of the same name would be bound instead
@@ -42,9 +45,20 @@ public sealed partial class NetGenGenerator
 
         public static bool IsGeneratedMemberName(string name) =>
             GeneratedMembers.Contains(name) ||
-            (name.Length > 1 && name[0] == 'L' && char.IsDigit(name[1])) ||
+            IsLayerConstantName(name) ||
             name.StartsWith("s_", StringComparison.Ordinal) ||
             name.StartsWith("_", StringComparison.Ordinal);
+
+        /// <summary>The generated per-layer constants are "L", digits, "_", then the rest (<c>L0_Weight</c>); a class named
+        /// <c>L1Sgd</c> or <c>L2Net</c> collides with none of them.</summary>
+        private static bool IsLayerConstantName(string name)
+        {
+            if (name.StartsWith("LHsm_", StringComparison.Ordinal)) return true; // the hierarchical softmax's node parameters
+            if (name.Length < 3 || name[0] != 'L' || !char.IsDigit(name[1])) return false;
+            int i = 1;
+            while (i < name.Length && char.IsDigit(name[i])) i++;
+            return i < name.Length && name[i] == '_';
+        }
 
         /// <summary>NG0010–NG0013 for the [Network] class, or null when members can be added to it.</summary>
         public static DiagnosticInfo? DeclarationProblem(INamedTypeSymbol symbol, LocationInfo? identifier, CancellationToken cancellationToken)

@@ -67,7 +67,9 @@ internal static class Panels
 
     /// <summary>Adds the points of (x, y) where both are finite as a line with markers labelled <paramref name="label"/>;
     /// false (nothing added) when no point is finite.</summary>
-    public static bool AddLine(Plot plot, IReadOnlyList<double> x, IReadOnlyList<double> y, string label, Color color, LinePattern pattern)
+    /// <remarks>Lines are solid: SkiaSharp's SVG canvas does not write dash patterns (path effects; it prints
+    /// "Unsupported path effect" and draws the line solid), so series differ by colour and width in both formats.</remarks>
+    public static bool AddLine(Plot plot, IReadOnlyList<double> x, IReadOnlyList<double> y, string label, Color color, float width = 2)
     {
         var xs = new List<double>();
         var ys = new List<double>();
@@ -87,8 +89,7 @@ internal static class Panels
 
         var line = plot.Add.Scatter(xs.ToArray(), ys.ToArray(), color);
         line.LegendText = label;
-        line.LinePattern = pattern;
-        line.LineWidth = 2;
+        line.LineWidth = width;
         line.MarkerSize = xs.Count > 60 ? 0 : 6;
         return true;
     }

@@ -9,7 +9,7 @@ namespace NetGen;
 /// Loss and accuracy per epoch, training and validation, side by side, from the <see cref="TrainingHistory"/> that
 /// Fit returns. The loss panel shows the mean training-step loss (dropout on, parameters moving), the training loss
 /// measured at the epoch's end in inference mode and the validation loss; the second panel shows the training and
-/// validation accuracy (RMSE for float targets). A dotted vertical line marks early stopping's best epoch. Values not
+/// validation accuracy (RMSE for float targets). A thin grey vertical line marks early stopping's best epoch. Values not
 /// measured (NaN) are left out. A widening gap between the training and validation curves is overfitting.
 /// </summary>
 /// <example><code>
@@ -76,16 +76,16 @@ public sealed class TrainingCurves : Picture
         try
         {
             Plot loss = Panels.NewPlot("loss", "epoch", "loss");
-            Panels.AddLine(loss, epochs, _history.Column("loss"), StepLossLabel, Panels.ColorAt(2), LinePattern.Dotted);
-            Panels.AddLine(loss, epochs, _history.Column("train_loss"), TrainLabel, Panels.ColorAt(0), LinePattern.Solid);
-            Panels.AddLine(loss, epochs, _history.Column("val_loss"), ValidationLabel, Panels.ColorAt(1), LinePattern.Solid);
+            Panels.AddLine(loss, epochs, _history.Column("loss"), StepLossLabel, Panels.ColorAt(2).WithAlpha(0.6), 1.5f);
+            Panels.AddLine(loss, epochs, _history.Column("train_loss"), TrainLabel, Panels.ColorAt(0));
+            Panels.AddLine(loss, epochs, _history.Column("val_loss"), ValidationLabel, Panels.ColorAt(1));
             plots.Add(loss);
             if (SecondMetric is not null)
             {
                 string prefix = SecondMetric == "accuracy" ? "accuracy" : "rmse";
                 Plot second = Panels.NewPlot(SecondMetric, "epoch", SecondMetric);
-                Panels.AddLine(second, epochs, _history.Column("train_" + prefix), TrainLabel, Panels.ColorAt(0), LinePattern.Solid);
-                Panels.AddLine(second, epochs, _history.Column("val_" + prefix), ValidationLabel, Panels.ColorAt(1), LinePattern.Solid);
+                Panels.AddLine(second, epochs, _history.Column("train_" + prefix), TrainLabel, Panels.ColorAt(0));
+                Panels.AddLine(second, epochs, _history.Column("val_" + prefix), ValidationLabel, Panels.ColorAt(1));
                 plots.Add(second);
             }
 
@@ -93,7 +93,7 @@ public sealed class TrainingCurves : Picture
             {
                 if (_history.BestEpoch > 0)
                 {
-                    var best = plot.Add.VerticalLine(_history.BestEpoch, 1, Colors.Gray, LinePattern.Dotted);
+                    var best = plot.Add.VerticalLine(_history.BestEpoch, 1, Colors.Gray);
                     best.LegendText = $"best epoch ({_history.BestEpoch})";
                 }
 

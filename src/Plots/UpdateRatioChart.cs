@@ -94,7 +94,7 @@ public sealed class UpdateRatioRecorder
 
 /// <summary>
 /// The update-to-weight ratio of every parameter tensor over the optimizer steps, on a log scale, with a line at the
-/// healthy 1e-3 and the flagging band [1e-4, 1e-2] dashed (the CS231n notes, "babysitting the learning process": far
+/// healthy 1e-3 and the flagging band [1e-4, 1e-2] in thin grey (the CS231n notes, "babysitting the learning process": far
 /// below 1e-3 the learning rate is probably too low, far above it too high). Ratios that are zero or not finite are
 /// left out (log scale).
 /// </summary>
@@ -151,14 +151,14 @@ public sealed class UpdateRatioChart : Picture
                 high = double.IsFinite(series[i]) ? Math.Max(high, series[i]) : high;
             }
 
-            Panels.AddLine(plot, steps, series, _recorder.Keys[t], Panels.ColorAt(t), t < 10 ? LinePattern.Solid : LinePattern.Dashed);
+            Panels.AddLine(plot, steps, series, _recorder.Keys[t], Panels.ColorAt(t), t < 10 ? 2 : 1);
         }
 
-        var guide = plot.Add.HorizontalLine(Math.Log10(Healthy), 2, Colors.Black, LinePattern.Solid);
+        var guide = plot.Add.HorizontalLine(Math.Log10(Healthy), 2, Colors.Black);
         guide.LegendText = "1e-3 (healthy)";
         var band = Colors.Gray;
-        plot.Add.HorizontalLine(-4, 1, band, LinePattern.Dashed).LegendText = "1e-4 and 1e-2";
-        plot.Add.HorizontalLine(-2, 1, band, LinePattern.Dashed);
+        plot.Add.HorizontalLine(-4, 1, band).LegendText = "1e-4 and 1e-2";
+        plot.Add.HorizontalLine(-2, 1, band);
 
         // Powers of ten on the y axis, labelled 1e-3 and so on, with the log-spaced minor ticks between them.
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic

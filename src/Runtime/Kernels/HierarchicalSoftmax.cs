@@ -19,6 +19,7 @@ namespace NetGen.Kernels;
 /// <para><see cref="NodeEvaluations"/> counts the node scores h·v_n + b_n the kernels computed on this tree (one dot product
 /// of length H each): the cost measure of the tests, independent of timing.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class HierarchicalSoftmaxTree
 {
     private readonly int[] _pathStart;   // [C + 1]: class c's path is entries [_pathStart[c], _pathStart[c + 1])
@@ -233,6 +234,7 @@ public sealed class HierarchicalSoftmaxTree
 /// </summary>
 /// <remarks>Shapes: features <c>h[B, H]</c>, node matrix <c>V[C − 1, H]</c> (row n is v_n), node biases <c>b[C − 1]</c>.
 /// Sums run in double, as the other losses' do.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class HierarchicalSoftmax
 {
     [ThreadStatic]
