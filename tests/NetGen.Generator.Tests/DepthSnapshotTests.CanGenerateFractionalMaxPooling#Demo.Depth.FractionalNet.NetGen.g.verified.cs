@@ -210,7 +210,7 @@ namespace Demo.Depth
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "FractionalNet");
@@ -225,7 +225,7 @@ namespace Demo.Depth
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "FractionalNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "FractionalNet");
             }
 
             _step++;
@@ -249,7 +249,7 @@ namespace Demo.Depth
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "FractionalNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "FractionalNet");
             }
 
             return (float)loss;
@@ -259,7 +259,7 @@ namespace Demo.Depth
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -275,7 +275,7 @@ namespace Demo.Depth
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "FractionalNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "FractionalNet");
             }
 
             _step++;
@@ -287,7 +287,7 @@ namespace Demo.Depth
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -302,7 +302,7 @@ namespace Demo.Depth
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "FractionalNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "FractionalNet");
             }
 
             return (float)loss;
@@ -362,8 +362,7 @@ namespace Demo.Depth
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            Save(stream);
+            global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -381,8 +380,7 @@ namespace Demo.Depth
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
         public void Load(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            Load(stream);
+            global::NetGen.ModelFile.Read(path, Load); // errors name the file
         }
 
         // Training state: the parameters and buffers, the optimizer state (PyTorch's names: exp_avg, exp_avg_sq), the step counter, the seed and the learning rate.
@@ -396,8 +394,7 @@ namespace Demo.Depth
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            SaveTrainingState(stream);
+            global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -422,8 +419,7 @@ namespace Demo.Depth
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
         public void LoadTrainingState(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            LoadTrainingState(stream);
+            global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
         }
 
         /// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>
@@ -468,8 +464,7 @@ namespace Demo.Depth
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
         public void ExportOnnx(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            ExportOnnx(stream);
+            global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -641,6 +636,18 @@ namespace Demo.Depth
             public void WeightsChanged()
             {
                 _packedW7.Invalidate();
+            }
+
+            /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+            /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+            public string? FirstNonFiniteOutput(int B)
+            {
+                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 12544))) return "'relu_1' ([1] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 5776))) return "'fpool_2' ([2] FractionalMaxPool2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 11552))) return "'relu_4' ([4] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 3200))) return "'fpool_5' ([5] FractionalMaxPool2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 10))) return "'dense_7' ([7] Dense)";
+                return null;
             }
         }
     }

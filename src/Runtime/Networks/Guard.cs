@@ -189,36 +189,76 @@ public static class Guard
         double.IsFinite(loss) && (gradients.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(gradients)));
 
     /// <summary>
-    /// Throws the exception of a refused step (see <see cref="IsFiniteStep"/>): it says whether the loss or a gradient is
-    /// not finite and names the first parameter tensor (state_dict key) and element whose gradient is not finite.
+    /// Throws the exception of a refused step (see <see cref="IsFiniteStep"/>) without naming a layer output; generated
+    /// networks call the overload that takes <c>firstNonFiniteOutput</c>.
     /// </summary>
-    public static void ThrowNonFiniteStep(double loss, ReadOnlySpan<float> gradients, ParameterInfo[] parameters, string call, string network)
+    public static void ThrowNonFiniteStep(double loss, ReadOnlySpan<float> gradients, ParameterInfo[] parameters, string call, string network) =>
+        ThrowNonFiniteStep(loss, gradients, parameters, null, call, network);
+
+    /// <summary>
+    /// Throws the <see cref="NonFiniteStepException"/> of a refused step (see <see cref="IsFiniteStep"/>). It names the first
+    /// layer where the step went non-finite: the first layer, in forward order, whose output holds NaN or ±∞
+    /// (<paramref name="firstNonFiniteOutput"/>, found by the generated network after the refusal, null when every output is
+    /// finite); else, when the loss is finite, the first layer the backward pass reached whose parameter gradient is not
+    /// finite (the last such tensor in state_dict order), with the tensor's key and element. Runs only on a refused step.
+    /// </summary>
+    public static void ThrowNonFiniteStep(double loss, ReadOnlySpan<float> gradients, ParameterInfo[] parameters, string? firstNonFiniteOutput, string call, string network)
     {
         string what;
-        if (!double.IsFinite(loss))
+        string? layer = null, tensor = null;
+        int element = -1;
+        if (firstNonFiniteOutput is not null)
         {
-            what = $"the loss is {loss}";
+            layer = firstNonFiniteOutput;
+            what = $"the loss is {loss}; the first layer whose output is not finite is {firstNonFiniteOutput}";
+        }
+        else if (!double.IsFinite(loss))
+        {
+            what = $"the loss is {loss} while every layer's output is finite (the loss or its regularisation term overflowed)";
         }
         else
         {
-            int i = FirstNonFinite(gradients);
-            ParameterInfo tensor = parameters[0];
-            foreach (ParameterInfo p in parameters)
+            // Backward runs the layers in reverse order, so the gradient went non-finite first in the last tensor (in
+            // state_dict order) that holds a non-finite element; the ones before it were computed from it.
+            ParameterInfo? found = null;
+            for (int t = parameters.Length - 1; t >= 0 && found is null; t--)
             {
-                if (i >= p.Offset && i < p.Offset + p.Length)
+                ParameterInfo p = parameters[t];
+                if (!float.IsFinite(TensorPrimitives.MaxMagnitude(gradients.Slice(p.Offset, p.Length))))
                 {
-                    tensor = p;
-                    break;
+                    found = p;
                 }
             }
 
-            what = $"the loss is {loss} but the gradient of '{tensor.Key}' (layer '{tensor.Layer}') is {gradients[i]} at element {i - tensor.Offset}";
+            found ??= parameters[0];
+            int i = found.Offset + FirstNonFinite(gradients.Slice(found.Offset, found.Length));
+            layer = $"'{found.Layer}'";
+            tensor = found.Key;
+            element = i - found.Offset;
+            what = $"the loss is {loss} but the gradient of '{found.Key}' (layer '{found.Layer}') is {gradients[i]} at element {element}, the first non-finite gradient the backward pass reached";
         }
 
-        throw new ArithmeticException(
+        throw new NonFiniteStepException(
             $"{call} of network '{network}' was refused: {what} (an overflow, or a NaN reached through the parameters). " +
             "The parameters, buffers, optimizer state and step counter are unchanged; Gradients holds the refused gradient. " +
-            "Lower the learning rate, clip gradients or check the data.");
+            "Lower the learning rate, clip gradients or check the data.",
+            network, call, loss, layer, tensor, element);
+    }
+
+    /// <summary>Whether every element of <paramref name="values"/> is finite (the generated networks' per-layer check of a
+    /// refused step; not on the hot path).</summary>
+    public static bool AllFinite<T>(ReadOnlySpan<T> values)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        foreach (T v in values)
+        {
+            if (!T.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int FirstNonFinite(ReadOnlySpan<float> values)
