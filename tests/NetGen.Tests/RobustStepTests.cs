@@ -106,6 +106,45 @@ public sealed class RobustStepTests
         Assert.False(Guard.IsFiniteStep(double.NaN, new float[9]));
     }
 
+    [Fact]
+    public void TheFinitenessCheckFindsOneBadValueAtAnyPositionOfAnyLength()
+    {
+        // Lengths around the vector widths (8 and 16 lanes, 4 sums each) and their tails; finite extremes pass.
+        foreach (int n in new[] { 0, 1, 7, 31, 32, 33, 63, 64, 65, 127, 200, 1027 })
+        {
+            float[] values = Enumerable.Range(0, n).Select(i => i % 3 == 0 ? float.MaxValue : i % 3 == 1 ? -float.MaxValue : float.Epsilon).ToArray();
+            Assert.True(Guard.AllFinite(values), $"n = {n}");
+            for (int at = 0; at < n; at++)
+            {
+                foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+                {
+                    float kept = values[at];
+                    values[at] = bad;
+                    Assert.False(Guard.AllFinite(values), $"n = {n}, values[{at}] = {bad}");
+                    Assert.False(Guard.IsFiniteStep(0.5, values));
+                    values[at] = kept;
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheGradientArenaCheckSplitOverTheCoresFindsOneBadValueAnywhere()
+    {
+        // Above 64K elements the arena overload splits the read over the workers (64-element blocks per part).
+        var arena = new float[200_003];
+        Assert.True(Guard.IsFiniteStep(0.5, arena));
+        foreach (int at in new[] { 0, 63, 64, 65_535, 100_000, 100_001, 199_999, 200_002 })
+        {
+            arena[at] = at % 2 == 0 ? float.NaN : float.NegativeInfinity;
+            Assert.False(Guard.IsFiniteStep(0.5, arena), $"arena[{at}]");
+            arena[at] = 0;
+            Assert.True(Guard.IsFiniteStep(0.5, arena));
+        }
+
+        Assert.False(Guard.IsFiniteStep(double.PositiveInfinity, arena));
+    }
+
     private static InMemoryDataset Data(int rows)
     {
         var x = new float[rows * 2];
