@@ -2,9 +2,15 @@ using BenchmarkDotNet.Running;
 
 // Runs the NetGen BenchmarkDotNet suite; pass BenchmarkDotNet arguments, e.g. --filter '*Network*' --job short.
 // `--compare OUT.json [--reps N]` runs the quick Stopwatch-based comparison mode that bench/compare.sh drives instead.
+// `--guard-cost [ROUNDS]` times the non-finite checks of a training step against the step (docs/performance.md).
 if (args.Length > 0 && args[0] == "--compare")
 {
     return NetGen.Bench.Compare.Run(args);
+}
+
+if (args.Length > 0 && args[0] == "--guard-cost")
+{
+    return NetGen.Bench.GuardCost.Run(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(NetGen.Bench.NetworkBenchmarks).Assembly).Run(args);

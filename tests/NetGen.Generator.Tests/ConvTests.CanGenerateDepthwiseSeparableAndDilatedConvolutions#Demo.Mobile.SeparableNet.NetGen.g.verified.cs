@@ -238,7 +238,7 @@ namespace Demo.Mobile
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SeparableNet");
@@ -253,7 +253,7 @@ namespace Demo.Mobile
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "SeparableNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SeparableNet");
             }
 
             _step++;
@@ -277,7 +277,7 @@ namespace Demo.Mobile
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "SeparableNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SeparableNet");
             }
 
             return (float)loss;
@@ -287,7 +287,7 @@ namespace Demo.Mobile
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -303,7 +303,7 @@ namespace Demo.Mobile
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "SeparableNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SeparableNet");
             }
 
             _step++;
@@ -315,7 +315,7 @@ namespace Demo.Mobile
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -330,7 +330,7 @@ namespace Demo.Mobile
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "SeparableNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SeparableNet");
             }
 
             return (float)loss;
@@ -390,8 +390,7 @@ namespace Demo.Mobile
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            Save(stream);
+            global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -409,8 +408,7 @@ namespace Demo.Mobile
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
         public void Load(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            Load(stream);
+            global::NetGen.ModelFile.Read(path, Load); // errors name the file
         }
 
         // Training state: the parameters and buffers, the optimizer state (PyTorch's names: exp_avg, exp_avg_sq), the step counter, the seed and the learning rate.
@@ -424,8 +422,7 @@ namespace Demo.Mobile
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            SaveTrainingState(stream);
+            global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -450,8 +447,7 @@ namespace Demo.Mobile
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
         public void LoadTrainingState(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            LoadTrainingState(stream);
+            global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
         }
 
         /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
@@ -558,8 +554,7 @@ namespace Demo.Mobile
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
         public void ExportOnnx(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            ExportOnnx(stream);
+            global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -744,6 +739,20 @@ namespace Demo.Mobile
             public void WeightsChanged()
             {
                 // no pre-packed weights: every Dense forward GEMM of this network runs the direct kernel (rule: docs/performance.md)
+            }
+
+            /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+            /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+            public string? FirstNonFiniteOutput(int B)
+            {
+                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 2048))) return "'relu_1' ([1] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L3_Y, B * 4096))) return "'relu_3' ([3] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 4096))) return "'relu_5' ([5] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Y, B * 512))) return "'tall' ([6] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 512))) return "'tanh_7' ([7] Tanh)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L8_Y, B * 4))) return "'gap_8' ([8] GlobalAvgPool2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L9_Y, B * 10))) return "'dense_9' ([9] Dense)";
+                return null;
             }
         }
     }

@@ -405,7 +405,7 @@ namespace Demo.Depth
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "StochasticResNet");
@@ -424,7 +424,7 @@ namespace Demo.Depth
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "StochasticResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "StochasticResNet");
             }
 
             _step++;
@@ -452,7 +452,7 @@ namespace Demo.Depth
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "StochasticResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "StochasticResNet");
             }
 
             return (float)loss;
@@ -462,7 +462,7 @@ namespace Demo.Depth
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -482,7 +482,7 @@ namespace Demo.Depth
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "StochasticResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "StochasticResNet");
             }
 
             _step++;
@@ -494,7 +494,7 @@ namespace Demo.Depth
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -513,7 +513,7 @@ namespace Demo.Depth
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "StochasticResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "StochasticResNet");
             }
 
             return (float)loss;
@@ -575,8 +575,7 @@ namespace Demo.Depth
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            Save(stream);
+            global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -596,8 +595,7 @@ namespace Demo.Depth
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
         public void Load(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            Load(stream);
+            global::NetGen.ModelFile.Read(path, Load); // errors name the file
         }
 
         // Training state: the parameters and buffers, the optimizer state (PyTorch's names: momentum_buffer), the step counter, the seed and the learning rate.
@@ -611,8 +609,7 @@ namespace Demo.Depth
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            SaveTrainingState(stream);
+            global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -639,8 +636,7 @@ namespace Demo.Depth
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
         public void LoadTrainingState(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            LoadTrainingState(stream);
+            global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
         }
 
         /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
@@ -851,8 +847,7 @@ namespace Demo.Depth
             /// <inheritdoc cref="Save(global::System.IO.Stream)"/>
             public void Save(string path)
             {
-                using var stream = global::System.IO.File.Create(path);
-                Save(stream);
+                global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
             }
         }
 
@@ -964,8 +959,7 @@ namespace Demo.Depth
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
         public void ExportOnnx(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            ExportOnnx(stream);
+            global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -1401,6 +1395,41 @@ namespace Demo.Depth
             public void WeightsChanged()
             {
                 // no pre-packed weights: every Dense forward GEMM of this network runs the direct kernel (rule: docs/performance.md)
+            }
+
+            /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+            /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+            public string? FirstNonFiniteOutput(int B)
+            {
+                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 2048))) return "'relu_1' ([1] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Branch_0_Y, B * 2048))) return "'conv_2_branch_0' ([2.branch.0] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Branch_1_Y, B * 2048))) return "'bn_2_branch_1' ([2.branch.1] BatchNorm2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Branch_2_Y, B * 2048))) return "'relu_2_branch_2' ([2.branch.2] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Branch_3_Y, B * 2048))) return "'conv_2_branch_3' ([2.branch.3] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Branch_4_Y, B * 2048))) return "'bn_2_branch_4' ([2.branch.4] BatchNorm2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_DropPath_Y, B * 2048))) return "'residual_2_drop_path' ([2.drop_path] StochasticDepth)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 2048))) return "'residual_2' ([2] Residual)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L3_Y, B * 2048))) return "'relu_3' ([3] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Branch_0_Y, B * 2048))) return "'conv_4_branch_0' ([4.branch.0] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Branch_1_Y, B * 2048))) return "'bn_4_branch_1' ([4.branch.1] BatchNorm2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Branch_2_Y, B * 2048))) return "'relu_4_branch_2' ([4.branch.2] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Branch_3_Y, B * 2048))) return "'conv_4_branch_3' ([4.branch.3] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Branch_4_Y, B * 2048))) return "'bn_4_branch_4' ([4.branch.4] BatchNorm2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_DropPath_Y, B * 2048))) return "'residual_4_drop_path' ([4.drop_path] StochasticDepth)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 2048))) return "'residual_4' ([4] Residual)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 2048))) return "'relu_5' ([5] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Branch_0_Y, B * 1024))) return "'conv_6_branch_0' ([6.branch.0] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Branch_1_Y, B * 1024))) return "'bn_6_branch_1' ([6.branch.1] BatchNorm2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Branch_2_Y, B * 1024))) return "'relu_6_branch_2' ([6.branch.2] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Branch_3_Y, B * 1024))) return "'conv_6_branch_3' ([6.branch.3] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Branch_4_Y, B * 1024))) return "'bn_6_branch_4' ([6.branch.4] BatchNorm2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_DropPath_Y, B * 1024))) return "'residual_6_drop_path' ([6.drop_path] StochasticDepth)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Shortcut_0_Y, B * 1024))) return "'conv_6_shortcut_0' ([6.shortcut.0] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Y, B * 1024))) return "'residual_6' ([6] Residual)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 1024))) return "'relu_7' ([7] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L8_Y, B * 16))) return "'gap_8' ([8] GlobalAvgPool2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L9_Y, B * 10))) return "'dense_9' ([9] Dense)";
+                return null;
             }
 
             /// <summary>W' and b' of every Conv2D with its BatchNorm2D folded in (5824 values), written by Fold; null until then.</summary>

@@ -281,7 +281,7 @@ namespace Demo.Activations
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation");
@@ -296,7 +296,7 @@ namespace Demo.Activations
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "EveryActivation");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "EveryActivation");
             }
 
             _step++;
@@ -320,7 +320,7 @@ namespace Demo.Activations
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "EveryActivation");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "EveryActivation");
             }
 
             return (float)loss;
@@ -330,7 +330,7 @@ namespace Demo.Activations
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -346,7 +346,7 @@ namespace Demo.Activations
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "EveryActivation");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "EveryActivation");
             }
 
             _step++;
@@ -358,7 +358,7 @@ namespace Demo.Activations
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -373,7 +373,7 @@ namespace Demo.Activations
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "EveryActivation");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "EveryActivation");
             }
 
             return (float)loss;
@@ -433,8 +433,7 @@ namespace Demo.Activations
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            Save(stream);
+            global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -452,8 +451,7 @@ namespace Demo.Activations
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
         public void Load(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            Load(stream);
+            global::NetGen.ModelFile.Read(path, Load); // errors name the file
         }
 
         // Training state: the parameters and buffers, the optimizer state (PyTorch's names: exp_avg, exp_avg_sq), the step counter, the seed and the learning rate.
@@ -467,8 +465,7 @@ namespace Demo.Activations
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            SaveTrainingState(stream);
+            global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -493,8 +490,7 @@ namespace Demo.Activations
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
         public void LoadTrainingState(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            LoadTrainingState(stream);
+            global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
         }
 
         /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
@@ -636,8 +632,7 @@ namespace Demo.Activations
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
         public void ExportOnnx(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            ExportOnnx(stream);
+            global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -925,6 +920,28 @@ namespace Demo.Activations
             public void WeightsChanged()
             {
                 // no pre-packed weights: every Dense forward GEMM of this network runs the direct kernel (rule: docs/performance.md)
+            }
+
+            /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+            /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+            public string? FirstNonFiniteOutput(int B)
+            {
+                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 6))) return "'relu_1' ([1] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 6))) return "'dense_2' ([2] Dense)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L3_Y, B * 6))) return "'leaky_relu_3' ([3] LeakyReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 6))) return "'dense_4' ([4] Dense)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 6))) return "'prelu_5' ([5] PReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Y, B * 6))) return "'dense_6' ([6] Dense)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 6))) return "'sigmoid_7' ([7] Sigmoid)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L8_Y, B * 6))) return "'dense_8' ([8] Dense)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L9_Y, B * 6))) return "'tanh_9' ([9] Tanh)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L10_Y, B * 6))) return "'dense_10' ([10] Dense)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L11_Y, B * 6))) return "'elu_11' ([11] ELU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L12_Y, B * 6))) return "'dense_12' ([12] Dense)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L13_Y, B * 6))) return "'identity_13' ([13] Identity)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L14_Y, B * 6))) return "'dropout_14' ([14] Dropout)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L15_Y, B * 3))) return "'dense_15' ([15] Dense)";
+                return null;
             }
         }
     }

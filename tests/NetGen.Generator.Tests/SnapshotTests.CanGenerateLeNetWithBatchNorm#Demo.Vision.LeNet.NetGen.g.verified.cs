@@ -280,7 +280,7 @@ namespace Demo.Vision
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
@@ -300,7 +300,7 @@ namespace Demo.Vision
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "LeNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "LeNet");
             }
 
             _step++;
@@ -329,7 +329,7 @@ namespace Demo.Vision
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "LeNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "LeNet");
             }
 
             return (float)loss;
@@ -339,7 +339,7 @@ namespace Demo.Vision
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -360,7 +360,7 @@ namespace Demo.Vision
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "LeNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "LeNet");
             }
 
             _step++;
@@ -372,7 +372,7 @@ namespace Demo.Vision
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -392,7 +392,7 @@ namespace Demo.Vision
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "LeNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "LeNet");
             }
 
             return (float)loss;
@@ -456,8 +456,7 @@ namespace Demo.Vision
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            Save(stream);
+            global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -477,8 +476,7 @@ namespace Demo.Vision
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
         public void Load(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            Load(stream);
+            global::NetGen.ModelFile.Read(path, Load); // errors name the file
         }
 
         // Training state: the parameters and buffers, the optimizer state (PyTorch's names: exp_avg, exp_avg_sq), the step counter, the seed and the learning rate.
@@ -492,8 +490,7 @@ namespace Demo.Vision
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            SaveTrainingState(stream);
+            global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -520,8 +517,7 @@ namespace Demo.Vision
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
         public void LoadTrainingState(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            LoadTrainingState(stream);
+            global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
         }
 
         /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
@@ -688,8 +684,7 @@ namespace Demo.Vision
             /// <inheritdoc cref="Save(global::System.IO.Stream)"/>
             public void Save(string path)
             {
-                using var stream = global::System.IO.File.Create(path);
-                Save(stream);
+                global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
             }
         }
 
@@ -746,8 +741,7 @@ namespace Demo.Vision
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
         public void ExportOnnx(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            ExportOnnx(stream);
+            global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -996,6 +990,23 @@ namespace Demo.Vision
             {
                 _packedW8.Invalidate();
                 _packedW11.Invalidate();
+            }
+
+            /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+            /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+            public string? FirstNonFiniteOutput(int B)
+            {
+                if (!global::NetGen.Guard.AllFinite<T>(A(L0_Y, B * 11520))) return "'conv1' ([0] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 11520))) return "'bn1' ([1] BatchNorm2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 11520))) return "'relu_2' ([2] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L3_Y, B * 2880))) return "'pool_3' ([3] MaxPool2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 3200))) return "'relu_5' ([5] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L6_Y, B * 800))) return "'pool_6' ([6] MaxPool2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L8_Y, B * 500))) return "'fc1' ([8] Dense)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L9_Y, B * 500))) return "'bn_9' ([9] BatchNorm1D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L10_Y, B * 500))) return "'relu_10' ([10] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L11_Y, B * 10))) return "'out' ([11] Dense)";
+                return null;
             }
 
             /// <summary>W' and b' of every Conv2D with its BatchNorm2D folded in (520 values), written by Fold; null until then.</summary>

@@ -216,7 +216,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
     /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
     /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-    /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+    /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp");
@@ -231,7 +231,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
         if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
         {
-            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "MnistMlp");
+            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "MnistMlp");
         }
 
         _step++;
@@ -255,7 +255,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
         if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
         {
-            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "MnistMlp");
+            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "MnistMlp");
         }
 
         return (float)loss;
@@ -265,7 +265,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
     /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
     /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-    /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+    /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
     /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
     {
@@ -281,7 +281,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
         if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
         {
-            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "MnistMlp");
+            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "MnistMlp");
         }
 
         _step++;
@@ -293,7 +293,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
     /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
     /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-    /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+    /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
     /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
     {
@@ -308,7 +308,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
         if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
         {
-            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "MnistMlp");
+            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "MnistMlp");
         }
 
         return (float)loss;
@@ -368,8 +368,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
     public void Save(string path)
     {
-        using var stream = global::System.IO.File.Create(path);
-        Save(stream);
+        global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
     }
 
     /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -387,8 +386,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
     public void Load(string path)
     {
-        using var stream = global::System.IO.File.OpenRead(path);
-        Load(stream);
+        global::NetGen.ModelFile.Read(path, Load); // errors name the file
     }
 
     // Training state: the parameters and buffers, the optimizer state (PyTorch's names: momentum_buffer), the step counter, the seed and the learning rate.
@@ -402,8 +400,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
     public void SaveTrainingState(string path)
     {
-        using var stream = global::System.IO.File.Create(path);
-        SaveTrainingState(stream);
+        global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
     }
 
     /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -428,8 +425,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
     public void LoadTrainingState(string path)
     {
-        using var stream = global::System.IO.File.OpenRead(path);
-        LoadTrainingState(stream);
+        global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
     }
 
     /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
@@ -518,8 +514,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
     public void ExportOnnx(string path)
     {
-        using var stream = global::System.IO.File.Create(path);
-        ExportOnnx(stream);
+        global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
     }
 
     /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -698,6 +693,17 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
             _packedW0.Invalidate();
             _packedW3.Invalidate();
             _packedW5.Invalidate();
+        }
+
+        /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+        /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+        public string? FirstNonFiniteOutput(int B)
+        {
+            if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 256))) return "'act1' ([1] ReLU)";
+            if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 256))) return "'drop1' ([2] Dropout)";
+            if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 128))) return "'act2' ([4] ReLU)";
+            if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 10))) return "'out' ([5] Dense)";
+            return null;
         }
     }
 }

@@ -265,7 +265,7 @@ namespace Demo.Residual
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyResNet");
@@ -280,7 +280,7 @@ namespace Demo.Residual
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "TinyResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "TinyResNet");
             }
 
             _step++;
@@ -304,7 +304,7 @@ namespace Demo.Residual
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "TinyResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "TinyResNet");
             }
 
             return (float)loss;
@@ -314,7 +314,7 @@ namespace Demo.Residual
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -330,7 +330,7 @@ namespace Demo.Residual
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "TinyResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "TinyResNet");
             }
 
             _step++;
@@ -342,7 +342,7 @@ namespace Demo.Residual
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -357,7 +357,7 @@ namespace Demo.Residual
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "TinyResNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "TinyResNet");
             }
 
             return (float)loss;
@@ -417,8 +417,7 @@ namespace Demo.Residual
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            Save(stream);
+            global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -436,8 +435,7 @@ namespace Demo.Residual
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
         public void Load(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            Load(stream);
+            global::NetGen.ModelFile.Read(path, Load); // errors name the file
         }
 
         // Training state: the parameters and buffers, the optimizer state (PyTorch's names: momentum_buffer), the step counter, the seed and the learning rate.
@@ -451,8 +449,7 @@ namespace Demo.Residual
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            SaveTrainingState(stream);
+            global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -477,8 +474,7 @@ namespace Demo.Residual
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
         public void LoadTrainingState(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            LoadTrainingState(stream);
+            global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
         }
 
         /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
@@ -606,8 +602,7 @@ namespace Demo.Residual
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
         public void ExportOnnx(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            ExportOnnx(stream);
+            global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -839,6 +834,24 @@ namespace Demo.Residual
             public void WeightsChanged()
             {
                 _packedW7.Invalidate();
+            }
+
+            /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+            /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+            public string? FirstNonFiniteOutput(int B)
+            {
+                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 2048))) return "'relu_1' ([1] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Branch_1_Y, B * 2048))) return "'relu_2_branch_1' ([2.branch.1] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Branch_2_Y, B * 2048))) return "'conv_2_branch_2' ([2.branch.2] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 2048))) return "'residual_2' ([2] Residual)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L3_Y, B * 2048))) return "'relu_3' ([3] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Branch_1_Y, B * 1024))) return "'relu_4_branch_1' ([4.branch.1] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Branch_2_Y, B * 1024))) return "'conv_4_branch_2' ([4.branch.2] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Shortcut_0_Y, B * 1024))) return "'conv_4_shortcut_0' ([4.shortcut.0] Conv2D)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 1024))) return "'residual_4' ([4] Residual)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 1024))) return "'relu_5' ([5] ReLU)";
+                if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 10))) return "'dense_7' ([7] Dense)";
+                return null;
             }
         }
     }

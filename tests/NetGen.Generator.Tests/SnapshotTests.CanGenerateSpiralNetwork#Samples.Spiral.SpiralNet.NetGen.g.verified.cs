@@ -201,7 +201,7 @@ namespace Samples.Spiral
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
         /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::System.ArithmeticException"/> and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SpiralNet");
@@ -216,7 +216,7 @@ namespace Samples.Spiral
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "SpiralNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SpiralNet");
             }
 
             _step++;
@@ -240,7 +240,7 @@ namespace Samples.Spiral
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "SpiralNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SpiralNet");
             }
 
             return (float)loss;
@@ -250,7 +250,7 @@ namespace Samples.Spiral
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -266,7 +266,7 @@ namespace Samples.Spiral
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "TrainStep", "SpiralNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SpiralNet");
             }
 
             _step++;
@@ -278,7 +278,7 @@ namespace Samples.Spiral
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::System.ArithmeticException"/>
+        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
@@ -293,7 +293,7 @@ namespace Samples.Spiral
             // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
             if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
             {
-                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, "ComputeGradients", "SpiralNet");
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SpiralNet");
             }
 
             return (float)loss;
@@ -353,8 +353,7 @@ namespace Samples.Spiral
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            Save(stream);
+            global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked
@@ -372,8 +371,7 @@ namespace Samples.Spiral
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
         public void Load(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            Load(stream);
+            global::NetGen.ModelFile.Read(path, Load); // errors name the file
         }
 
         // Training state: the parameters and buffers, the optimizer state (none for plain SGD), the step counter, the seed and the learning rate.
@@ -387,8 +385,7 @@ namespace Samples.Spiral
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            SaveTrainingState(stream);
+            global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>Resumes from a training state written by <see cref="SaveTrainingState(global::System.IO.Stream)"/>: parameters, buffers, optimizer state,
@@ -413,8 +410,7 @@ namespace Samples.Spiral
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
         public void LoadTrainingState(string path)
         {
-            using var stream = global::System.IO.File.OpenRead(path);
-            LoadTrainingState(stream);
+            global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file
         }
 
         /// <summary>The node outputs kept by the forward pass, for monitoring: layer, kind, shape per sample (see <see cref="GetActivations"/>).</summary>
@@ -491,8 +487,7 @@ namespace Samples.Spiral
         /// <summary>Writes the inference graph as an ONNX model file (see <see cref="ExportOnnx(global::System.IO.Stream)"/>).</summary>
         public void ExportOnnx(string path)
         {
-            using var stream = global::System.IO.File.Create(path);
-            ExportOnnx(stream);
+            global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -619,6 +614,14 @@ namespace Samples.Spiral
             public void WeightsChanged()
             {
                 // no pre-packed weights: every Dense forward GEMM of this network runs the direct kernel (rule: docs/performance.md)
+            }
+
+            /// <summary>The first layer, in forward order, whose output over the last <paramref name="B"/> rows holds NaN or ±∞, as
+            /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
+            public string? FirstNonFiniteOutput(int B)
+            {
+                if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 3))) return "'dense_2' ([2] Dense)";
+                return null;
             }
         }
     }

@@ -180,7 +180,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref=\"LearningRate\"/>");
         w.WriteLine("/// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).");
         w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient");
-        w.WriteLine("/// is not finite throws <see cref=\"global::System.ArithmeticException\"/> and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
+        w.WriteLine("/// is not finite throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
         w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: true);
         w.WriteLine();
@@ -246,8 +246,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Writes the parameters and buffers to a safetensors file.</summary>");
         w.WriteLine("public void Save(string path)");
         w.OpenBrace();
-        w.WriteLine("using var stream = global::System.IO.File.Create(path);");
-        w.WriteLine("Save(stream);");
+        w.WriteLine("global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file");
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Reads parameters and buffers from safetensors (e.g. a PyTorch state_dict). Every key, dtype and shape is checked");
@@ -271,8 +270,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Reads parameters and buffers from a safetensors file (see <see cref=\"Load(global::System.IO.Stream)\"/>).</summary>");
         w.WriteLine("public void Load(string path)");
         w.OpenBrace();
-        w.WriteLine("using var stream = global::System.IO.File.OpenRead(path);");
-        w.WriteLine("Load(stream);");
+        w.WriteLine("global::NetGen.ModelFile.Read(path, Load); // errors name the file");
         w.CloseBrace();
         w.WriteLine();
         EmitTrainingState(w, cpu, bufferArgs, buffers);
@@ -312,7 +310,7 @@ internal static partial class NetworkEmitter
             w.WriteLine("/// " + doc);
             w.WriteLine("/// " + doc2 + ".");
             w.WriteLine("/// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or");
-            w.WriteLine("/// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref=\"global::System.ArithmeticException\"/>");
+            w.WriteLine("/// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException)");
             w.WriteLine("/// and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged, as with labels.</summary>");
             w.WriteLine($"public float {(update ? "TrainStep" : "ComputeGradients")}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)");
             TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update);
@@ -377,8 +375,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Writes a training state to a file (see <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>).</summary>");
         w.WriteLine("public void SaveTrainingState(string path)");
         w.OpenBrace();
-        w.WriteLine("using var stream = global::System.IO.File.Create(path);");
-        w.WriteLine("SaveTrainingState(stream);");
+        w.WriteLine("global::NetGen.ModelFile.Write(path, SaveTrainingState); // a temporary file, flushed, renamed over path: never half a file");
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Resumes from a training state written by <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>: parameters, buffers, optimizer state,");
@@ -409,8 +406,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Resumes from a training state file (see <see cref=\"LoadTrainingState(global::System.IO.Stream)\"/>).</summary>");
         w.WriteLine("public void LoadTrainingState(string path)");
         w.OpenBrace();
-        w.WriteLine("using var stream = global::System.IO.File.OpenRead(path);");
-        w.WriteLine("LoadTrainingState(stream);");
+        w.WriteLine("global::NetGen.ModelFile.Read(path, LoadTrainingState); // errors name the file");
         w.CloseBrace();
         w.WriteLine();
     }
@@ -524,7 +520,7 @@ internal static partial class NetworkEmitter
             w.WriteLine("_countersBefore.CopyTo(_core.Counters, 0);");
         }
 
-        w.WriteLine($"global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, \"{call}\", \"{name}\");");
+        w.WriteLine($"global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), \"{call}\", \"{name}\");");
         w.CloseBrace();
         w.WriteLine();
     }

@@ -86,6 +86,8 @@ internal static partial class NetworkEmitter
         w.WriteLine();
         EmitWeightsChanged(w, cpu);
         LossCatalog.Get(plan.Training.Loss).EmitCoreMembers(w, plan);
+        w.WriteLine();
+        EmitFirstNonFiniteOutput(w, cpu);
         EmitFoldedCore(w, cpu);
         w.CloseBrace();
     }
@@ -109,6 +111,33 @@ internal static partial class NetworkEmitter
             w.WriteLine("// no pre-packed weights: every Dense forward GEMM of this network runs the direct kernel (rule: docs/performance.md)");
         }
 
+        w.CloseBrace();
+    }
+
+    /// <summary>
+    /// FirstNonFiniteOutput(B): the first node, in forward order, whose stored output over the last B rows holds NaN or ±∞.
+    /// Called only when a step is refused, to name the layer in the exception. Views, outputs a fused ReLU writes for its
+    /// producer (the producer's own slot is never written) and the narrow pair's hidden tensors (never stored) are skipped.
+    /// </summary>
+    private static void EmitFirstNonFiniteOutput(SourceWriter w, CpuPlan cpu)
+    {
+        Plan plan = cpu.Plan;
+        w.WriteLine("/// <summary>The first layer, in forward order, whose output over the last <paramref name=\"B\"/> rows holds NaN or ±∞, as");
+        w.WriteLine("/// \"'name' ([path] Kind)\"; null when every stored output is finite. Read only when a step is refused.</summary>");
+        w.WriteLine("public string? FirstNonFiniteOutput(int B)");
+        w.OpenBrace();
+        foreach (NodePlan node in plan.Nodes)
+        {
+            TensorPlan output = plan.Tensors[node.Output];
+            if (output.ViewOf >= 0 || cpu.TensorOffsets[node.Output] < 0 || cpu.Nodes[node.Ordinal].FusesNextReLU)
+            {
+                continue;
+            }
+
+            w.WriteLine($"if (!global::NetGen.Guard.AllFinite<T>(A({EmitNames.TensorConst(node)}, B * {I(output.Length)}))) return \"'{node.Name}' ([{node.Label}] {node.Kind})\";");
+        }
+
+        w.WriteLine("return null;");
         w.CloseBrace();
     }
 

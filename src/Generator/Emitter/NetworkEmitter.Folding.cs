@@ -227,8 +227,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <inheritdoc cref=\"Save(global::System.IO.Stream)\"/>");
         w.WriteLine("public void Save(string path)");
         w.OpenBrace();
-        w.WriteLine("using var stream = global::System.IO.File.Create(path);");
-        w.WriteLine("Save(stream);");
+        w.WriteLine("global::NetGen.ModelFile.Write(path, Save); // a temporary file, flushed, renamed over path: never half a file");
         w.CloseBrace();
         w.CloseBrace();
     }

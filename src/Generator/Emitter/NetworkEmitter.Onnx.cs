@@ -65,8 +65,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Writes the inference graph as an ONNX model file (see <see cref=\"ExportOnnx(global::System.IO.Stream)\"/>).</summary>");
         w.WriteLine("public void ExportOnnx(string path)");
         w.OpenBrace();
-        w.WriteLine("using var stream = global::System.IO.File.Create(path);");
-        w.WriteLine("ExportOnnx(stream);");
+        w.WriteLine("global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file");
         w.CloseBrace();
     }
 }

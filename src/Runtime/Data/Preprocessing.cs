@@ -434,18 +434,17 @@ internal static class Preprocessing
         }
     }
 
-    /// <summary>Writes to a file path, replacing it.</summary>
+    /// <summary>Writes to a file path, replacing it atomically (<see cref="ModelFile.Write"/>).</summary>
     public static void Save(SafeTensorsWriter writer, string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         writer.WriteTo(path);
     }
 
-    /// <summary>Opens a file path for <see cref="Open(Stream, string)"/>.</summary>
+    /// <summary>Opens a file path for <see cref="Open(Stream, string)"/>; errors name the file.</summary>
     public static SafeTensorsFile Open(string path, string kind)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream stream = File.OpenRead(path);
-        return Open(stream, kind);
+        return ModelFile.Read(path, stream => Open(stream, kind));
     }
 }

@@ -30,8 +30,24 @@ internal static class Workers
     /// <summary>How long an idle worker spins before it blocks.</summary>
     private const int SpinMicroseconds = 200;
 
-    /// <summary>Threads that run parts of a job: this machine's logical cores, at most 8 (the caller counts as one).</summary>
-    public static readonly int MaxParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
+    /// <summary>This machine's logical cores, at most 8: the caller and the worker threads started for it.</summary>
+    private static readonly int s_hardwareParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
+    private static int s_maxParts = s_hardwareParts;
+
+    /// <summary>Threads that run parts of a job: this machine's logical cores, at most 8 (the caller counts as one).
+    /// Kernels split their work by it (see <see cref="PartsFor"/>); results do not depend on it (ADR 0007, ADR 0010).</summary>
+    public static int MaxParts => s_maxParts;
+
+    /// <summary>Tests only: splits every job as if the machine had <paramref name="threads"/> cores (1 to 8; 1 runs every
+    /// kernel on the caller's thread alone), returning the previous value. It changes how work is cut, not the worker
+    /// threads that exist, so a test can compare the results of a 1-, 2- and 8-way split on any machine.</summary>
+    internal static int SplitAsIfForTests(int threads)
+    {
+        int previous = s_maxParts;
+        s_maxParts = Math.Clamp(threads, 1, 8);
+        return previous;
+    }
 
     /// <summary>Parts per thread a job is cut into, at most: threads claim parts one at a time, so a core that runs slow
     /// (a busy hyperthread sibling, a hypervisor taking it away) ends up with fewer parts instead of holding the others.
@@ -203,7 +219,7 @@ internal static class Workers
 
     static Workers()
     {
-        for (int worker = 1; worker < MaxParts; worker++)
+        for (int worker = 1; worker < s_hardwareParts; worker++)
         {
             new Thread(Loop) { IsBackground = true, Name = $"NetGen worker {worker}" }.Start();
         }

@@ -26,7 +26,7 @@ public static class Checkpoint
         RequireReadable((long)parameters.Length + bufferValues.Length + counters.Length, network);
         var writer = new SafeTensorsWriter();
         writer.AddMetadata("format", "pt");
-        writer.AddMetadata("netgen.network", network);
+        writer.AddMetadata(NetworkMetadata, network);
         AddArena(writer, table, parameters, null);
         AddBuffers(writer, buffers, bufferValues, counters);
         writer.WriteTo(stream);
@@ -59,7 +59,7 @@ public static class Checkpoint
     /// </summary>
     public static ModelState Read(Stream stream, IReadOnlyList<ParameterInfo> table, int parameterCount, IReadOnlyList<BufferInfo> buffers, int bufferCount, string network)
     {
-        SafeTensorsFile file = SafeTensorsFile.Read(stream);
+        SafeTensorsFile file = SafeTensorsFile.Read(stream, DataBytes(parameterCount, 0, buffers, bufferCount), $"the parameters and buffers of '{network}'");
         var keys = new List<string>(table.Count + buffers.Count);
         AddKeys(keys, table, null);
         foreach (BufferInfo info in buffers)
@@ -83,6 +83,17 @@ public static class Checkpoint
 
     /// <summary>Metadata key of the optimizer step counter in a training state.</summary>
     public const string StepMetadata = "netgen.step";
+
+    /// <summary>
+    /// The largest step counter a training state may hold: 2^53, the last integer a double holds exactly (Adam's bias
+    /// corrections compute β^t in double). No run reaches it (2^53 steps at a microsecond each take 285 years), so a file
+    /// that claims more is corrupt or forged, and refusing it at load also keeps the counter's increment far from
+    /// <see cref="long.MaxValue"/>, where it would wrap to a negative step.
+    /// </summary>
+    public const long MaxStep = 1L << 53;
+
+    /// <summary>Metadata key of the network's name (informational in a plain load; compared by a strict load).</summary>
+    public const string NetworkMetadata = "netgen.network";
 
     /// <summary>Metadata key of the network's seed (it keys the dropout masks) in a training state.</summary>
     public const string SeedMetadata = "netgen.seed";
@@ -124,7 +135,7 @@ public static class Checkpoint
         RequireReadable(((long)parameters.Length * (1 + state.Count)) + bufferValues.Length + counters.Length, network);
         var writer = new SafeTensorsWriter();
         writer.AddMetadata("format", "pt");
-        writer.AddMetadata("netgen.network", network);
+        writer.AddMetadata(NetworkMetadata, network);
         writer.AddMetadata(StepMetadata, step.ToString(CultureInfo.InvariantCulture));
         writer.AddMetadata(SeedMetadata, seed.ToString(CultureInfo.InvariantCulture));
         writer.AddMetadata(OptimizerMetadata, optimizer);
@@ -155,7 +166,7 @@ public static class Checkpoint
     public static TrainingState ReadTrainingState(Stream stream, IReadOnlyList<ParameterInfo> table, int parameterCount, IReadOnlyList<BufferInfo> buffers, int bufferCount, IReadOnlyList<string> stateNames, string network)
     {
         ArgumentNullException.ThrowIfNull(stateNames);
-        SafeTensorsFile file = SafeTensorsFile.Read(stream);
+        SafeTensorsFile file = SafeTensorsFile.Read(stream, DataBytes(parameterCount, stateNames.Count, buffers, bufferCount), $"the training state of '{network}'");
         var keys = new List<string>(table.Count * (1 + stateNames.Count));
         AddKeys(keys, table, null);
         foreach (BufferInfo info in buffers)
@@ -169,8 +180,10 @@ public static class Checkpoint
         }
 
         file.RequireExactly(keys, network);
-        // NumberStyles.None: digits only, so the step cannot be negative.
-        long step = long.TryParse(Metadata(file, StepMetadata), NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : throw BadMetadata(file, StepMetadata, network, "an integer ≥ 0");
+        // NumberStyles.None: digits only, so the step cannot be negative; above MaxStep it is refused (see there).
+        long step = long.TryParse(Metadata(file, StepMetadata), NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n <= MaxStep
+            ? n
+            : throw BadMetadata(file, StepMetadata, network, "an integer in [0, 2^53] (steps taken)");
         ulong seed = ulong.TryParse(Metadata(file, SeedMetadata), NumberStyles.None, CultureInfo.InvariantCulture, out ulong u) ? u : throw BadMetadata(file, SeedMetadata, network, "an unsigned integer");
 
         double? learningRate = null;
@@ -190,6 +203,19 @@ public static class Checkpoint
         }
 
         return new TrainingState(parameters, optimizerState, step, seed, bufferValues, counters, learningRate);
+    }
+
+    /// <summary>The data bytes of a file holding the parameters (and <paramref name="states"/> optimizer arrays laid out like
+    /// them) and the buffers: float32 values, int64 counters. A file that declares more cannot be this network's.</summary>
+    private static long DataBytes(int parameterCount, int states, IReadOnlyList<BufferInfo> buffers, int bufferCount)
+    {
+        long counters = 0;
+        foreach (BufferInfo info in buffers)
+        {
+            counters += info.Dtype == BufferDtype.I64 ? 1 : 0;
+        }
+
+        return ((long)parameterCount * (1 + states) * sizeof(float)) + ((long)bufferCount * sizeof(float)) + (counters * sizeof(long));
     }
 
     /// <summary>Refuses, before anything is written, a file that Load or LoadTrainingState could not read back (its data

@@ -215,20 +215,32 @@ public sealed class SafeTensorsFile
     /// <summary>Reads and validates a safetensors file.</summary>
     /// <param name="path">File path.</param>
     /// <returns>The validated file, data included.</returns>
-    /// <exception cref="InvalidDataException">The file is not a valid safetensors file.</exception>
-    public static SafeTensorsFile Read(string path)
-    {
-        using FileStream stream = File.OpenRead(path);
-        return Read(stream);
-    }
+    /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message starts with the path.</exception>
+    public static SafeTensorsFile Read(string path) => ModelFile.Read<SafeTensorsFile>(path, Read); // errors name the file
 
     /// <summary>Reads and validates a safetensors file from the current position of <paramref name="stream"/> to its end.</summary>
     /// <param name="stream">A readable stream; it is not closed.</param>
     /// <returns>The validated file, data included.</returns>
     /// <exception cref="InvalidDataException">The stream does not hold a valid safetensors file.</exception>
-    public static SafeTensorsFile Read(Stream stream)
+    public static SafeTensorsFile Read(Stream stream) => Read(stream, MaxDataLength, null);
+
+    /// <summary>
+    /// Reads and validates a safetensors file whose data section can be at most <paramref name="maxDataLength"/> bytes
+    /// (what the model being loaded holds). A non-seekable stream whose header declares more is refused before any data is
+    /// read, and one is read only up to the end its header declares (one byte more tells trailing data apart), so a stream
+    /// longer than any model could be is refused early instead of being read to the 2 GB limit. A seekable stream is read
+    /// whole (its length is known and bounded), and a wrong tensor is then reported by its name by the caller.
+    /// </summary>
+    /// <param name="stream">A readable stream; it is not closed.</param>
+    /// <param name="maxDataLength">The largest data section accepted, in bytes.</param>
+    /// <param name="what">What the limit is, for the message (e.g. "the 3 tensors of 'SpiralNet'"); null for the reader's own limit.</param>
+    /// <returns>The validated file, data included.</returns>
+    /// <exception cref="InvalidDataException">The stream does not hold a valid safetensors file, or holds more data than allowed.</exception>
+    public static SafeTensorsFile Read(Stream stream, long maxDataLength, string? what)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        maxDataLength = Math.Min(maxDataLength, MaxDataLength);
+        what ??= "what this reader supports";
 
         // 1. The header length: 8 bytes, little-endian, sane, and within the stream.
         Span<byte> prefix = stackalloc byte[8];
@@ -260,8 +272,21 @@ public sealed class SafeTensorsFile
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         ParseHeader(header, tensors, names, metadata);
 
-        // 3. The data section: everything after the header.
-        byte[] data = ReadToEnd(stream);
+        // 3. The data section: everything after the header, which must not exceed what the header declares nor the limit.
+        ulong declared = 0;
+        foreach (Entry entry in tensors.Values)
+        {
+            declared = Math.Max(declared, entry.End);
+        }
+
+        // From a seekable stream the section is as long as the stream says, so it is read and the tensors are checked by
+        // name and dtype first (the clearer message); a non-seekable one could go on for ever, so it is refused here.
+        if (declared > (ulong)MaxDataLength || (!stream.CanSeek && declared > (ulong)maxDataLength))
+        {
+            throw new InvalidDataException($"header: its {tensors.Count} tensors take {declared} bytes, more than {what} ({maxDataLength} bytes); refused before reading the data.");
+        }
+
+        byte[] data = ReadData(stream, (long)declared, maxDataLength, what);
 
         // 4. Offsets: sorted by start, they must tile [0, data.Length) exactly, each matching shape × dtype.
         var byOffset = new List<Entry>(tensors.Values);
@@ -291,7 +316,10 @@ public sealed class SafeTensorsFile
         return new SafeTensorsFile(tensors, names, metadata, data);
     }
 
-    private static byte[] ReadToEnd(Stream stream)
+    /// <summary>The data section: from a seekable stream, everything left (so a length that differs from the header's is
+    /// reported with both); from a non-seekable one, the <paramref name="declared"/> bytes and one more to detect trailing
+    /// data, never more than that.</summary>
+    private static byte[] ReadData(Stream stream, long declared, long maxDataLength, string what)
     {
         if (stream.CanSeek)
         {
@@ -309,9 +337,23 @@ public sealed class SafeTensorsFile
             return data;
         }
 
-        using var buffer = new MemoryStream();
-        stream.CopyTo(buffer);
-        return buffer.ToArray();
+        byte[] exact = new byte[declared];
+        int read = stream.ReadAtLeast(exact, exact.Length, throwOnEndOfStream: false);
+        if (read < exact.Length)
+        {
+            // Fewer bytes than the header declares: the offsets check below reports the first tensor cut off.
+            return exact.AsSpan(0, read).ToArray();
+        }
+
+        Span<byte> one = stackalloc byte[1];
+        if (stream.Read(one) != 0)
+        {
+            throw new InvalidDataException(declared == maxDataLength
+                ? $"header: the stream goes on after the {declared} bytes the tensors take, which is all of {what}; refused without reading the rest."
+                : $"header: the tensors cover {declared} bytes but the stream goes on after them; the file has trailing bytes or its header is incomplete (the rest was not read).");
+        }
+
+        return exact;
     }
 
     // ------------------------------------------------------------------------------------------------ header

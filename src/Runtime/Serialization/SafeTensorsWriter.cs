@@ -145,13 +145,10 @@ public sealed class SafeTensorsWriter
         stream.Flush();
     }
 
-    /// <summary>Writes the whole file to <paramref name="path"/>, replacing it.</summary>
+    /// <summary>Writes the whole file to <paramref name="path"/>, replacing it atomically (<see cref="ModelFile.Write"/>: a
+    /// temporary file in the same folder, flushed to disk, renamed over the path).</summary>
     /// <param name="path">File path.</param>
-    public void WriteTo(string path)
-    {
-        using FileStream stream = File.Create(path);
-        WriteTo(stream);
-    }
+    public void WriteTo(string path) => ModelFile.Write(path, WriteTo);
 
     private void Check(string name, ReadOnlySpan<int> shape, int length)
     {

@@ -12,6 +12,16 @@ public enum ScheduleStep
     Batch,
 }
 
+/// <summary>What <see cref="Trainer"/>'s Fit does with a step refused as non-finite (<see cref="FitOptions.NonFiniteSteps"/>).</summary>
+public enum NonFiniteStepPolicy
+{
+    /// <summary>The <see cref="NonFiniteStepException"/> ends Fit (the model is as after the last accepted step).</summary>
+    Throw,
+
+    /// <summary>The batch is skipped and counted in <see cref="TrainingHistory.SkippedSteps"/>; training goes on.</summary>
+    Skip,
+}
+
 /// <summary>A value the trainer can watch (early stopping, plateau schedules).</summary>
 public enum TrainingMetric
 {
@@ -141,6 +151,13 @@ public sealed class FitOptions
     /// <summary>A checkpoint written by a previous Fit to resume from: the run continues with the same bits as if it had
     /// not stopped. null = start afresh.</summary>
     public string? ResumeFrom { get; init; }
+
+    /// <summary>What happens to a training step the network refuses because its loss or a gradient is NaN or ±∞ (it throws
+    /// <see cref="NonFiniteStepException"/> and changes nothing): <see cref="NonFiniteStepPolicy.Throw"/> (default) lets
+    /// the exception end Fit; <see cref="NonFiniteStepPolicy.Skip"/> skips the batch (no update, no step, the schedule is
+    /// not stepped, the batch's loss is left out of the epoch's mean) and counts it in
+    /// <see cref="TrainingHistory.SkippedSteps"/>, for long runs where an occasional overflow should not stop training.</summary>
+    public NonFiniteStepPolicy NonFiniteSteps { get; init; } = NonFiniteStepPolicy.Throw;
 
     /// <summary>Stop when a training step returns a NaN or infinite loss. Default true.</summary>
     public bool StopOnNonFiniteLoss { get; init; } = true;

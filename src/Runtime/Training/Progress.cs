@@ -119,6 +119,11 @@ public static class TrainingProgress
             how += FormattableString.Invariant($"; the parameters of epoch {history.BestEpoch} were restored");
         }
 
+        if (history.SkippedSteps > 0)
+        {
+            how += FormattableString.Invariant($"; {history.SkippedSteps} step{(history.SkippedSteps == 1 ? "" : "s")} refused as non-finite and skipped");
+        }
+
         return how;
     }
 

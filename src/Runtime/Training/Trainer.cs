@@ -204,6 +204,7 @@ internal sealed class FitRun<TTarget>
     private int _bestEpoch;
     private double _bestValue;
     private int _badEpochs;
+    private long _skippedSteps;
     private bool _haveBest;
 
     public FitRun(INeuralNetwork<TTarget> network, FitOptions options, float[] features, TTarget[] targets, float[]? validationFeatures, TTarget[]? validationTargets)
@@ -317,6 +318,7 @@ internal sealed class FitRun<TTarget>
             firstEpoch = state.EpochsDone;
             stop = state.StopReason;
             (_bestEpoch, _bestValue, _badEpochs, _haveBest) = (state.BestEpoch, state.BestValue, state.BadEpochs, state.HaveBest);
+            _skippedSteps = state.SkippedSteps;
         }
 
         history.FirstEpochRun = firstEpoch + 1;
@@ -346,11 +348,12 @@ internal sealed class FitRun<TTarget>
             _progress.EpochEnd(record);
             if (_options.CheckpointPath is { } path && ((epoch + 1) % _options.CheckpointEvery == 0 || epoch + 1 == _options.Epochs || stop != StopReason.Completed))
             {
-                TrainerCheckpoint.Write(path, _network, new TrainerCheckpoint.State(epoch + 1, _seed, stop, _bestEpoch, _bestValue, _badEpochs, _haveBest, history), _options.Schedule, _bestParameters, _bestBuffers);
+                TrainerCheckpoint.Write(path, _network, new TrainerCheckpoint.State(epoch + 1, _seed, stop, _bestEpoch, _bestValue, _badEpochs, _haveBest, history, _skippedSteps), _options.Schedule, _bestParameters, _bestBuffers);
             }
         }
 
         history.StopReason = stop;
+        history.SkippedSteps = _skippedSteps;
         history.BestEpoch = _early is null ? 0 : _bestEpoch;
         if (_bestParameters is not null && _haveBest && history.Last is { } last && last.Epoch != _bestEpoch)
         {
@@ -413,17 +416,26 @@ internal sealed class FitRun<TTarget>
             _options.TransformBatch?.Invoke(_x.AsSpan(0, n * _inputs), n, epoch, b);
             double stepLearningRate = _network.LearningRate;
             float batchLoss;
-            if (_mixup is not null)
+            try
             {
-                // x̃ = λ·x[r] + (1 − λ)·x[B − 1 − r] in place, ỹ = the matching class probabilities [n, classes].
-                Span<float> x = _x.AsSpan(0, n * _inputs);
-                Span<float> probabilities = _probabilities.AsSpan(0, n * _network.OutputSize);
-                _mixup.Apply(x, _labels.AsSpan(0, n), _network.OutputSize, x, probabilities, epoch, b);
-                batchLoss = _softTargetNetwork!.TrainStep(x, probabilities);
+                if (_mixup is not null)
+                {
+                    // x̃ = λ·x[r] + (1 − λ)·x[B − 1 − r] in place, ỹ = the matching class probabilities [n, classes].
+                    Span<float> x = _x.AsSpan(0, n * _inputs);
+                    Span<float> probabilities = _probabilities.AsSpan(0, n * _network.OutputSize);
+                    _mixup.Apply(x, _labels.AsSpan(0, n), _network.OutputSize, x, probabilities, epoch, b);
+                    batchLoss = _softTargetNetwork!.TrainStep(x, probabilities);
+                }
+                else
+                {
+                    batchLoss = _network.TrainStep(_x.AsSpan(0, n * _inputs), _y.AsSpan(0, n * _targetsPerRow));
+                }
             }
-            else
+            catch (NonFiniteStepException) when (_options.NonFiniteSteps == NonFiniteStepPolicy.Skip)
             {
-                batchLoss = _network.TrainStep(_x.AsSpan(0, n * _inputs), _y.AsSpan(0, n * _targetsPerRow));
+                // The network refused the step and changed nothing: skip the batch, count it (TrainingHistory.SkippedSteps).
+                _skippedSteps++;
+                continue;
             }
             if (!float.IsFinite(batchLoss) && _options.StopOnNonFiniteLoss)
             {

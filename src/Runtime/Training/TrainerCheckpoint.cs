@@ -38,9 +38,10 @@ public static class TrainerCheckpoint
     private const string BestValueKey = "netgen.trainer.best_value";
     private const string BadEpochsKey = "netgen.trainer.bad_epochs";
     private const string ScheduleKey = "netgen.trainer.schedule";
+    private const string SkippedKey = "netgen.trainer.skipped_steps";
 
     /// <summary>The trainer's state at the end of an epoch.</summary>
-    internal sealed record State(int EpochsDone, ulong Seed, StopReason StopReason, int BestEpoch, double BestValue, int BadEpochs, bool HaveBest, IReadOnlyList<EpochRecord> History);
+    internal sealed record State(int EpochsDone, ulong Seed, StopReason StopReason, int BestEpoch, double BestValue, int BadEpochs, bool HaveBest, IReadOnlyList<EpochRecord> History, long SkippedSteps = 0);
 
     /// <summary>Writes the checkpoint atomically (temporary file, flush to disk, rename).</summary>
     internal static void Write(string path, INeuralNetwork network, State state, ITrainingSchedule? schedule, float[]? bestParameters, float[]? bestBuffers)
@@ -56,6 +57,7 @@ public static class TrainerCheckpoint
         writer.AddMetadata(BestEpochKey, state.BestEpoch.ToString(CultureInfo.InvariantCulture));
         writer.AddMetadata(BestValueKey, state.BestValue.ToString("R", CultureInfo.InvariantCulture));
         writer.AddMetadata(BadEpochsKey, state.BadEpochs.ToString(CultureInfo.InvariantCulture));
+        writer.AddMetadata(SkippedKey, state.SkippedSteps.ToString(CultureInfo.InvariantCulture));
         if (schedule is not null)
         {
             writer.AddMetadata(ScheduleKey, string.Join(",", Array.ConvertAll(schedule.SaveState(), v => v.ToString("R", CultureInfo.InvariantCulture))));
@@ -75,23 +77,7 @@ public static class TrainerCheckpoint
             writer.Add(BestBuffersKey, [bestBuffers!.Length], bestBuffers);
         }
 
-        string full = Path.GetFullPath(path);
-        string temporary = full + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                writer.WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        ModelFile.Write(path, writer.WriteTo);
     }
 
     /// <summary>The shuffle seed recorded in a checkpoint.</summary>
@@ -114,6 +100,7 @@ public static class TrainerCheckpoint
         int bestEpoch = (int)Number(file, BestEpochKey, where);
         double bestValue = double.Parse(Text(file, BestValueKey, where), NumberStyles.Float, CultureInfo.InvariantCulture);
         int badEpochs = (int)Number(file, BadEpochsKey, where);
+        long skipped = file.Metadata.ContainsKey(SkippedKey) ? Number(file, SkippedKey, where) : 0; // absent in checkpoints of older versions
 
         int columns = EpochRecord.ColumnNames.Count;
         var history = new double[epochs * columns];
@@ -157,7 +144,14 @@ public static class TrainerCheckpoint
         var networkState = new MemoryStream();
         Copy(file, name => !name.StartsWith(TensorPrefix, StringComparison.Ordinal), key => !key.StartsWith(MetadataPrefix, StringComparison.Ordinal)).WriteTo(networkState);
         networkState.Position = 0;
-        network.LoadTrainingState(networkState);
+        try
+        {
+            network.LoadTrainingState(networkState);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"'{path}': {e.Message}", e);
+        }
 
         if (scheduleState is not null)
         {
@@ -166,7 +160,7 @@ public static class TrainerCheckpoint
 
         stagedParameters?.CopyTo(bestParameters!, 0);
         stagedBuffers?.CopyTo(bestBuffers!, 0);
-        return new State(epochs, seed, stop, bestEpoch, bestValue, badEpochs, bestEpoch > 0, records);
+        return new State(epochs, seed, stop, bestEpoch, bestValue, badEpochs, bestEpoch > 0, records, skipped);
     }
 
     /// <summary>A writer holding the tensors of <paramref name="file"/> accepted by <paramref name="tensor"/> and its

@@ -216,6 +216,10 @@ public sealed class TrainingHistory : IReadOnlyList<EpochRecord>
     /// <summary>The first epoch this call ran (1-based; above 1 when resumed from a checkpoint).</summary>
     public int FirstEpochRun { get; internal set; } = 1;
 
+    /// <summary>Training steps refused as non-finite and skipped (<see cref="FitOptions.NonFiniteSteps"/> =
+    /// <see cref="NonFiniteStepPolicy.Skip"/>) over the whole run, a resumed run's earlier part included.</summary>
+    public long SkippedSteps { get; internal set; }
+
     /// <summary>Metrics of the returned network on the validation set (on the evaluated training rows when there is
     /// none), with the confusion matrix for class labels; null when nothing was evaluated.</summary>
     public Evaluation? Final { get; internal set; }
