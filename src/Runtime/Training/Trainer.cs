@@ -116,7 +116,7 @@ public static class Trainer
     {
         bool labels = typeof(TTarget) == typeof(int);
         Loss loss = options.Loss ?? (labels ? Loss.SoftmaxCrossEntropy : Loss.MeanSquaredError);
-        bool forLabels = loss is Loss.SoftmaxCrossEntropy or Loss.MulticlassHinge or Loss.MulticlassSquaredHinge;
+        bool forLabels = loss is Loss.SoftmaxCrossEntropy or Loss.MulticlassHinge or Loss.MulticlassSquaredHinge or Loss.HierarchicalSoftmax;
         if (forLabels != labels)
         {
             throw new ArgumentException(
