@@ -1,4 +1,6 @@
 using Microsoft.CodeAnalysis;
+using NetGen.Generator.Model;
+using NetGen.Generator.Planner;
 
 namespace NetGen.Generator.Tests;
 
@@ -82,5 +84,42 @@ public sealed class HierarchicalSoftmaxGeneratorTests
     {
         string message = Single("[Network(InputSize = 2, Classes = 10)][Dense(3)] public partial class Net { }", "NG0301", DiagnosticSeverity.Warning, "Classes = 10").GetMessage();
         Assert.Contains("HierarchicalSoftmax", message);
+    }
+}
+
+/// <summary>The Planner alone: the hierarchical softmax's parameters come after the layers', with keys "hsm.*", no node, zero
+/// initialisation and the network's L2 on the node vectors only; too many classes for one array is NG0104.</summary>
+public sealed class HierarchicalSoftmaxPlannerTests
+{
+    private static (Plan Plan, EquatableArray<DiagnosticInfo> Diagnostics) Create(int classes, double weightDecay, params LayerSpec[] layers) =>
+        NetworkPlanner.CreatePlan(
+            new NetworkSpec("Demo", "Net", new[] { 6 }.ToEquatableArray(), 16,
+                new TrainingSpec(LossKind.HierarchicalSoftmax, OptimizerKind.Sgd, 0.1, 0.9, 0.9, 0.999, 1e-8, weightDecay, Classes: classes),
+                layers.ToEquatableArray(), null, EquatableArray<NamedLocation>.Empty),
+            EquatableArray<DiagnosticInfo>.Empty);
+
+    [Fact]
+    public void TheNodeParametersFollowTheLayersAndStartAtZero()
+    {
+        (Plan plan, EquatableArray<DiagnosticInfo> diagnostics) = Create(1000, 1e-3, PlannerTests.Dense(8), PlannerTests.Dense(5));
+        Assert.Empty(diagnostics);
+        Assert.Equal(new[] { "0.weight", "0.bias", "1.weight", "1.bias", "hsm.weight", "hsm.bias" }, plan.State.Select(s => s.Key));
+        StatePlan v = plan.State[4], b = plan.State[5];
+        Assert.Equal(new[] { 999, 5 }, v.Shape.ToArray());
+        Assert.Equal(new[] { 999 }, b.Shape.ToArray());
+        Assert.Equal((-1, -1), (v.Node, b.Node));
+        Assert.Equal(plan.State[3].Offset + plan.State[3].Length, v.Offset);
+        Assert.Equal(v.Offset + v.Length, b.Offset);
+        Assert.Equal((8 * 6) + 8 + (5 * 8) + 5 + (999 * 5) + 999, plan.ParameterCount);
+        Assert.Equal((InitDistribution.Constant, 0.0), (v.Init.Distribution, v.Init.Scale));
+        Assert.Equal((1e-3, 0.0), (v.L2, b.L2));
+        Assert.Equal(5, plan.OutputSize); // the Plan's output is the features; OutputSize of the class is Classes
+    }
+
+    [Fact]
+    public void ANodeMatrixBeyondOneArrayIsNG0104()
+    {
+        (_, EquatableArray<DiagnosticInfo> diagnostics) = Create(3_000_000, 0, PlannerTests.Dense(1000));
+        Assert.Contains(diagnostics, d => d.Descriptor.Id == "NG0104" && d.Message.Contains("hsm.weight"));
     }
 }

@@ -41,6 +41,14 @@ public sealed class HierarchicalSoftmaxTests
     }
 
     [Fact]
+    public void TenClassesHavePathsOfFourFourThreeThreeThreeInEachHalf()
+    {
+        // The docs' initial loss for C = 10 (every branch ½): mean path length 3.4, so 3.4·ln 2 ≈ 2.357.
+        var tree = HierarchicalSoftmaxTree.Balanced(10);
+        Assert.Equal(new[] { 4, 4, 3, 3, 3, 4, 4, 3, 3, 3 }, Enumerable.Range(0, 10).Select(c => tree.PathNodes(c).Length));
+    }
+
+    [Fact]
     public void ThreeClassesSplitTwoLeftOneRight()
     {
         var tree = HierarchicalSoftmaxTree.Balanced(3);

@@ -1,3 +1,4 @@
+using NetGen.Data;
 using NetGen.Kernels;
 using NetGen.Tests.Networks;
 
@@ -165,6 +166,19 @@ public sealed class HierarchicalSoftmaxTests
         Assert.Equal(a, b);
         Assert.Contains("hsm.weight", System.Text.Encoding.UTF8.GetString(weights.ToArray()));
         Assert.Contains("optimizer.hsm.weight.exp_avg", System.Text.Encoding.UTF8.GetString(state.ToArray()));
+    }
+
+    [Fact]
+    public void EvaluateWithTheHierarchicalSoftmaxLossIsMinusTheLogOfThePredictedProbability()
+    {
+        // Evaluate reads Predict, which returns p(c | x): with FitOptions.Loss = HierarchicalSoftmax its loss is −log p(y | x),
+        // the training loss (no regularisation in this network) computed from the full distribution instead of the paths.
+        var reference = ReferenceCase.Load("hsm_tree_momentum");
+        var net = new HsmTreeMomentum(reference.Seed);
+        reference.CopyParametersInto(net);
+        var data = new InMemoryDataset(reference.X, reference.Labels, HsmTreeMomentum.InputSize);
+        Evaluation evaluation = net.Evaluate(data, new FitOptions { Loss = Loss.HierarchicalSoftmax });
+        Close.Scalar(reference.TotalLoss, evaluation.Loss, Tolerance, "evaluated loss");
     }
 
     [Fact]

@@ -87,6 +87,7 @@ internal sealed class Evaluator<TTarget>
                 {
                     Loss.MulticlassHinge => Losses.MulticlassHinge<float>(scores, labels, scratch, n, _outputs, _margin),
                     Loss.MulticlassSquaredHinge => Losses.MulticlassSquaredHinge<float>(scores, labels, scratch, n, _outputs, _margin),
+                    Loss.HierarchicalSoftmax => NegativeLogProbability(scores, labels, n, _outputs), // Predict gives p(c | x): the loss is −log p(y | x)
                     _ => Losses.SoftmaxCrossEntropy<float>(scores, labels, scratch, n, _outputs),
                 };
                 for (int r = 0; r < n; r++)
@@ -141,5 +142,17 @@ internal sealed class Evaluator<TTarget>
 
         return new Evaluation(count, lossSum / count, _loss == Loss.BinaryCrossEntropyWithLogits ? (double)correct / elements : double.NaN, 0, double.NaN,
             absSum / elements, Math.Sqrt(squareSum / elements), 0, null);
+    }
+
+    /// <summary>Σ_r −log p[r, y_r] over rows of probabilities (the hierarchical softmax's Predict), in double.</summary>
+    private static double NegativeLogProbability(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, int rows, int classes)
+    {
+        double sum = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            sum -= Math.Log(probabilities[(r * classes) + labels[r]]);
+        }
+
+        return sum;
     }
 }

@@ -122,7 +122,7 @@ public static class Trainer
         }
 
         bool labels = typeof(TTarget) == typeof(int);
-        bool forLabels = loss is Loss.SoftmaxCrossEntropy or Loss.MulticlassHinge or Loss.MulticlassSquaredHinge;
+        bool forLabels = loss is Loss.SoftmaxCrossEntropy or Loss.MulticlassHinge or Loss.MulticlassSquaredHinge or Loss.HierarchicalSoftmax;
         if (forLabels != labels)
         {
             throw new ArgumentException(
