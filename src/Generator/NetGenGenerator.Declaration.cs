@@ -87,6 +87,11 @@ public sealed partial class NetGenGenerator
                 return DiagnosticInfo.Create(DiagnosticDescriptors.NameCollidesWithGeneratedMember, identifier, name, "has the name of a member NetGen generates in it ('" + name + "')", name + "Network");
             }
 
+            if (symbol.ContainingNamespace is { IsGlobalNamespace: true } && name is "System" or "NetGen")
+            {
+                return DiagnosticInfo.Create(DiagnosticDescriptors.NameCollidesWithGeneratedMember, identifier, name, "is declared in the global namespace with the name of the namespace 'global::" + name + "', which the generated code uses", name + "Network");
+            }
+
             if (ContextualKeywords.Contains(name))
             {
                 return DiagnosticInfo.Create(DiagnosticDescriptors.NameCollidesWithGeneratedMember, identifier, name, "is named like the contextual keyword '" + name + "', which the generated code uses", char.ToUpperInvariant(name[0]) + name.Substring(1) + "Network");

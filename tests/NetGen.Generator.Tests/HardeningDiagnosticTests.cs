@@ -89,6 +89,17 @@ public sealed class HardeningDiagnosticTests
     }
 
     [Fact]
+    public void NG0010_GlobalClassNamedLikeARuntimeNamespace()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("[NetGen.Network(InputSize = 2)][NetGen.Dense(2)] public partial class System { }");
+        Diagnostic d = Assert.Single(result.Diagnostics);
+        Assert.Equal("NG0010", d.Id);
+        Assert.Contains("global::System", d.GetMessage());
+        Assert.Empty(result.Sources);
+        Assert.DoesNotContain(result.CompilationProblems, p => p.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
     public void EscapedKeywordClassNameKeepsItsAt()
     {
         GeneratorHarness.Result result = Clean("namespace Demo.@namespace { [Network(InputSize = 2)][Dense(2)] public partial class @class { } }");
