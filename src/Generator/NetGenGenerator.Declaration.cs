@@ -21,7 +21,7 @@ public sealed partial class NetGenGenerator
     internal static class DeclarationChecks
     {
         /// <summary>Members every generated network (or its throwing stand-in) declares: a class of that name would get
-        /// CS0542. Names that start with "L" and a digit, "s_" or "_" are generated constants and fields.</summary>
+        /// CS0542. Names of the form "L0_…", and those that start with "s_" or "_", are generated constants and fields.</summary>
         internal static readonly HashSet<string> GeneratedMembers = new(StringComparer.Ordinal)
         {
             "InputSize", "OutputSize", "MaxBatch", "ParameterCount", "BufferCount", "ActivationArenaSize", "GradientBufferSize",
@@ -42,9 +42,21 @@ public sealed partial class NetGenGenerator
 
         public static bool IsGeneratedMemberName(string name) =>
             GeneratedMembers.Contains(name) ||
-            (name.Length > 1 && name[0] == 'L' && char.IsDigit(name[1])) ||
+            IsArenaConstant(name) ||
             name.StartsWith("s_", StringComparison.Ordinal) ||
             name.StartsWith("_", StringComparison.Ordinal);
+
+        /// <summary>"L0_Weight", "L12_Branch_0_Y": the arena offsets, L, digits, '_' and more ("L1Sgd" is not one).</summary>
+        private static bool IsArenaConstant(string name)
+        {
+            int i = 1;
+            while (i < name.Length && char.IsDigit(name[i]))
+            {
+                i++;
+            }
+
+            return name.Length > 2 && name[0] == 'L' && i > 1 && i < name.Length - 1 && name[i] == '_';
+        }
 
         /// <summary>NG0010–NG0013 for the [Network] class, or null when members can be added to it.</summary>
         public static DiagnosticInfo? DeclarationProblem(INamedTypeSymbol symbol, LocationInfo? identifier, CancellationToken cancellationToken)
