@@ -155,6 +155,7 @@ public sealed class HardeningDiagnosticTests
     [InlineData("Guard")]
     [InlineData("Kernels")]
     [InlineData("T")]
+    [InlineData("L1Sgd")]
     public void ClassNamedLikeARuntimeTypeCompiles(string name) =>
         Clean($"namespace Demo; [Network(InputShape = new[] {{ 1, 6, 6 }})][Conv2D(2, 3)][BatchNorm2D][ReLU][MaxPool2D(2)][Flatten][Dense(2)] public partial class {name} {{ }}");
 
