@@ -21,6 +21,7 @@ namespace NetGen;
 /// <para>A read names the file in every <see cref="InvalidDataException"/>: the readers behind the stream overloads report
 /// the tensor or metadata key, and this adds the path.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ModelFile
 {
     /// <summary>Tests only: wraps the stream of each write on this thread (a stream that fails after N bytes stands in for a
