@@ -7,5 +7,16 @@ if (args.Length > 0 && args[0] == "--compare")
     return NetGen.Bench.Compare.Run(args);
 }
 
+// `--compare-conv OUT.json [--reps N]` runs only the convolution rows of that mode (ConvCompare.cs).
+if (args.Length > 0 && args[0] == "--compare-conv")
+{
+    return NetGen.Bench.ConvCompare.RunAlone(args);
+}
+
+if (args.Length > 0 && args[0] == "--conv-profile")
+{
+    return NetGen.Bench.ConvProfile.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(NetGen.Bench.NetworkBenchmarks).Assembly).Run(args);
 return 0;
