@@ -280,12 +280,18 @@ public static class Conv2D
     internal static bool DirectAllowed = true;
 
     /// <summary>Whether the forward runs as a direct convolution (<see cref="DirectSamples{T}"/>): stride 1, no padding, a
-    /// depth of at most <see cref="DirectMaxDepth"/>, and a "wide" span (see there) of at least 3 registers. The choice
-    /// depends on the geometry alone: the same for every call of a layer.</summary>
+    /// depth of at most <see cref="DirectMaxDepth"/>, and a "wide" span of at least <see cref="DirectMinSpan"/>. The
+    /// choice depends on the geometry alone: the same for every call of a layer, on every machine (the generator writes
+    /// it into the layer's comment by the same rule).</summary>
     internal static bool RunsDirect<T>(in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         DirectAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PaddingHeight == 0 && g.PaddingWidth == 0
-        && g.ColumnRows <= DirectMaxDepth && WideSpan(g) >= 3 * (PackedGemm.NR<T>() / 2);
+        && g.ColumnRows <= DirectMaxDepth && WideSpan(g) >= DirectMinSpan;
+
+    /// <summary>Fewest wide outputs (see <see cref="WideSpan"/>) for <see cref="DirectSamples{T}"/>: 3 registers of the
+    /// widest vector (16 floats), so the rule, and with it the path a layer takes, is the same on every machine and can
+    /// be written into the generated comment.</summary>
+    internal const int DirectMinSpan = 48;
 
     /// <summary>(Ho − 1)·W + Wo: the outputs of a plane computed "wide", as if each output row were W long.</summary>
     private static int WideSpan(in Conv2DGeometry g) => ((g.OutHeight - 1) * g.Width) + g.OutWidth;
