@@ -54,11 +54,14 @@ for p in $(seq 1 "$passes"); do
   # takes turns with NetGen's GEMM: a ratio taken under the same conditions (see bench/README.md).
   openblas_args=()
   case "$blas" in *openblas*) openblas_args=(--openblas "$blas") ;; esac
-  timeout 300 env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 dotnet run -c Release --no-build --project bench/NetGen.Bench -- \
+  timeout 600 env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 dotnet run -c Release --no-build --project bench/NetGen.Bench -- \
     --compare "$tmp/netgen-$p.json" --reps "$reps" "${openblas_args[@]}"
   echo "== pass $p/$passes: PyTorch (one thread, OPENBLAS_CORETYPE unset)"
   timeout 450 env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=1 "$py" bench/peers/pytorch_peer.py \
     --out "$tmp/pytorch-$p.json" --reps "$reps"
+  echo "== pass $p/$passes: PyTorch, convolution rows (1 and 2 threads, OPENBLAS_CORETYPE unset)"
+  timeout 900 env -u OPENBLAS_CORETYPE "$py" bench/peers/pytorch_cnn_peer.py \
+    --out "$tmp/cnn-pytorch-$p.json" --reps "$reps"
 done
 stat_after=$(head -n1 /proc/stat)
 load_after=$(cat /proc/loadavg)
@@ -67,7 +70,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain -- src bench 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
 
 "$py" bench/merge_results.py \
-  --netgen "$tmp"/netgen-*.json --pytorch "$tmp"/pytorch-*.json --out-dir "$out" \
+  --netgen "$tmp"/netgen-*.json --pytorch "$tmp"/pytorch-*.json --pytorch-cnn "$tmp"/cnn-pytorch-*.json --out-dir "$out" \
   --stat-before "$stat_before" --stat-after "$stat_after" \
   --loadavg-before "$load_before" --loadavg-after "$load_after" \
   --seconds $((SECONDS - start)) --commit "$commit" --date "$(date -u +%Y-%m-%dT%H:%MZ)"

@@ -48,6 +48,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--netgen", nargs="+", required=True)
     ap.add_argument("--pytorch", nargs="+", required=True)
+    ap.add_argument("--pytorch-cnn", nargs="*", default=[], help="outputs of pytorch_cnn_peer.py (convolution rows)")
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--stat-before", help="first line of /proc/stat at the start of the run")
     ap.add_argument("--stat-after", help="first line of /proc/stat at the end of the run")
@@ -69,13 +70,15 @@ def main():
                 out.setdefault(row["workload"], []).append(row)
         return out
 
-    ng, pt = per_workload(ng_runs), per_workload(pt_runs)
+    ng, pt = per_workload(ng_runs), per_workload(pt_runs + load(args.pytorch_cnn))
     rows = []
     for workload, ng_rows in ng.items():
         unit = ng_rows[0]["unit"]
-        higher_better = unit != "us"
+        higher_better = unit not in LOWER_IS_BETTER
         pick = max if higher_better else min
         ng_best = pick(r["value"] for r in ng_rows)
+        if workload not in pt:
+            continue  # a NetGen row whose peer was not run (e.g. compare.sh of an older checkout)
         pt_rows = pt[workload]
         assert all(r["unit"] == unit for r in pt_rows), workload
         # each configuration's best pass, then the best configuration
@@ -111,6 +114,19 @@ def main():
                     row[key] = median([r[key] for r in ng_rows])
                     row[key + "_passes"] = [r[key] for r in ng_rows]
                 row["two_independent_gflops"] = max(r["two_independent_gflops"] for r in ng_rows)
+        if "flops_per_sample" in ng_rows[0]:
+            # Convolution rows: GFLOP/s from the FLOPs per sample (ConvCompare.cs), against the one-core FMA peak and
+            # against the probe on both cores at once (NetGen's planned kernels may use both).
+            fps = ng_rows[0]["flops_per_sample"]
+            ng_gflops = gflops_of(workload, unit, ng_best, fps)
+            pt_gflops = gflops_of(workload, unit, pt_best, fps)
+            all_cores = max((r["fma_peak"].get("gflops_all_cores", 0) for r in ng_runs), default=0)
+            row["gflops"] = round(ng_gflops, 2)
+            row["pytorch_gflops"] = round(pt_gflops, 2)
+            row["percent_of_peak"] = round(100 * ng_gflops / peak, 1)
+            row["pytorch_percent_of_peak"] = round(100 * pt_gflops / peak, 1)
+            if all_cores > 0:
+                row["percent_of_measured_two_core_peak"] = round(100 * ng_gflops / all_cores, 1)
         row["pytorch_config"] = pt_config
         row["pytorch_configs"] = pt_configs
         row["netgen_passes"] = [r["value"] for r in ng_rows]
@@ -152,6 +168,17 @@ def main():
     ort = onnxruntime_rows(ng_runs)
     if ort:
         machine["onnxruntime"] = ort
+    ort_cnn = onnxruntime_cnn_rows(ng_runs)
+    if ort_cnn:
+        machine["onnxruntime_cnn"] = ort_cnn
+        for r in rows:
+            w = ort_cnn["workloads"].get(r["workload"])
+            if w is None:
+                continue
+            # cnn_latency_b1: against the best of PyTorch and ONNX Runtime; cnn_infer_b64: against ONNX Runtime.
+            r["ort_best"] = round(w["ort_best_us"] if r["unit"] == "us" else w["rows"] / (w["ort_best_us"] * 1e-6), 3)
+            r["ratio_vs_ort"] = w["ratio"]
+            r["ratio_vs_best_peer"] = round(min(r["ratio"], w["ratio"]), 3)
 
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "latest.json"), "w") as f:
@@ -200,6 +227,38 @@ def main():
         ]
         for name, r in ort["workloads"].items():
             lines.append(f"| `{name}` | {fmt(r['netgen_us'])} | {fmt(r['ort_1t_us'])} | {fmt(r['ort_2t_us'])} | {r['ratio']:.2f} |")
+    if ort_cnn:
+        lines += [
+            "",
+            "## Convolution rows against ONNX Runtime, same process",
+            "",
+            f"The CNN of `cnn_train` exported by `bench/peers/export_cnn_onnx.py` (`torch.onnx.export`, opset 13, static "
+            f"batch 1 and 64; committed in `bench/models/`), run by {ort_cnn['version']} ({ort_cnn['graph_optimization']}), "
+            "1 and 2 intra-op threads; NetGen loads the same weights and each ORT configuration is checked against its "
+            "`Predict` before it is timed. Each side keeps its best pass; `paired` is the median pass of the median "
+            "ORT / NetGen time over repetitions that took turns.",
+            "",
+            "| workload | NetGen µs/call | ORT 1 thread µs/call | ORT 2 threads µs/call | ratio (best ORT / NetGen) | paired, 1 thread | paired, 2 threads |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, r in ort_cnn["workloads"].items():
+            lines.append(f"| `{name}` | {fmt(r['netgen_us'])} | {fmt(r['ort_1t_us'])} | {fmt(r['ort_2t_us'])} | "
+                         f"{r['ratio']:.2f} | {r['paired_ratio_1t']:.2f} | {r['paired_ratio_2t']:.2f} |")
+        conv = [r for r in rows if "flops_per_sample" in next((x for x in ng[r["workload"]]), {})]
+        lines += [
+            "",
+            "Convolution workloads, FLOPs counted from the layer shapes (convolution and dense products: forward, dW and "
+            "dx; pooling, activations, loss and update not counted), % of the one-core FMA peak and of the probe on "
+            "both cores at once:",
+            "",
+            "| workload | NetGen GFLOP/s | % of one-core peak | % of two-core probe | PyTorch GFLOP/s | PyTorch % of one-core peak | ratio vs PyTorch | ratio vs ONNX Runtime | ratio vs best peer |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in conv:
+            lines.append(f"| `{r['workload']}` | {fmt(r['gflops'])} | {fmt(r['percent_of_peak'])} | "
+                         f"{fmt(r.get('percent_of_measured_two_core_peak'))} | {fmt(r['pytorch_gflops'])} | "
+                         f"{fmt(r['pytorch_percent_of_peak'])} | {r['ratio']:.2f} | "
+                         f"{fmt(r.get('ratio_vs_ort'))} | {fmt(r.get('ratio_vs_best_peer', r['ratio']))} |")
     steal = m.get("steal_percent_during_run")
     lines += [
         "",
@@ -265,6 +324,42 @@ def onnxruntime_rows(runs):
             continue
         best = {k: min(r[k] for r in rows) for k in ("netgen_us", "ort_1t_us", "ort_2t_us")}
         best["ratio"] = round(min(best["ort_1t_us"], best["ort_2t_us"]) / best["netgen_us"], 3)
+        best["rows"] = rows[0]["rows"]
+        out["workloads"][name] = best
+    return out
+
+
+LOWER_IS_BETTER = ("us", "s")
+
+
+def gflops_of(workload, unit, value, flops_per_sample):
+    """GFLOP/s of a convolution row from its value: samples/s, µs per one-sample call, or seconds per 60,000-sample epoch."""
+    if unit == "samples/s":
+        return value * flops_per_sample / 1e9
+    if unit == "us":
+        return flops_per_sample / (value * 1e-6) / 1e9
+    if unit == "s":
+        return 60000 * flops_per_sample / value / 1e9
+    raise ValueError(f"{workload}: unit {unit}")
+
+
+def onnxruntime_cnn_rows(runs):
+    """ONNX Runtime on the CNN (compare mode's "onnxruntime_cnn" object): each side's best pass, the ratio of the two
+    bests, and the median pass of the paired ratios."""
+    passes = [r["onnxruntime_cnn"] for r in runs if "onnxruntime_cnn" in r]
+    if not passes:
+        return None
+    out = {"version": passes[0]["version"], "graph_optimization": passes[0]["graph_optimization"], "workloads": {}}
+    for name in ("cnn_latency_b1", "cnn_infer_b64"):
+        rows = [p[name] for p in passes if name in p]
+        if not rows:
+            continue
+        best = {k: min(r[k] for r in rows) for k in ("netgen_us", "ort_1t_us", "ort_2t_us")}
+        best["ort_best_us"] = min(best["ort_1t_us"], best["ort_2t_us"])
+        best["ratio"] = round(best["ort_best_us"] / best["netgen_us"], 3)
+        for k in ("paired_ratio_1t", "paired_ratio_2t"):
+            best[k] = median([r[k] for r in rows])
+            best[k + "_passes"] = [r[k] for r in rows]
         best["rows"] = rows[0]["rows"]
         out["workloads"][name] = best
     return out

@@ -133,6 +133,9 @@ internal static class Compare
         results.Add(Result("spiral_step", "us", step * 1e6, step,
             "spiral 2-100-3 ReLU, softmax CE, SGD lr 1, L2 1e-3 on weights, full batch of 300"));
 
+        // The convolution rows (issue 13) and ONNX Runtime on the same CNN: ConvCompare.cs.
+        JsonObject onnxRuntimeCnn = ConvCompare.Run(results, reps, "bench/models", TimeInterleaved);
+
         var doc = new JsonObject
         {
             ["machine"] = machine,
@@ -140,6 +143,7 @@ internal static class Compare
             ["method"] = $"median of {reps} repetitions, each >= {RepetitionSeconds * 1e3} ms of back-to-back calls, after >= {WarmupCalls} calls and {WarmupSeconds} s of warm-up",
             ["results"] = results,
             ["onnxruntime"] = onnxRuntime,
+            ["onnxruntime_cnn"] = onnxRuntimeCnn,
         };
         File.WriteAllText(outPath, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"wrote {outPath}");
@@ -167,7 +171,7 @@ internal static class Compare
     /// the bodies taking turns, one repetition each: noise that comes and goes on this machine then falls on all of
     /// them alike. A body runs <c>inner</c> calls.
     /// </summary>
-    private static double[][] TimeInterleaved(int reps, params Action<int>[] bodies)
+    internal static double[][] TimeInterleaved(int reps, params Action<int>[] bodies)
     {
         var inners = new int[bodies.Length];
         for (int b = 0; b < bodies.Length; b++)

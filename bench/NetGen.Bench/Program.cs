@@ -13,5 +13,16 @@ if (args.Length > 0 && args[0] == "--guard-cost")
     return NetGen.Bench.GuardCost.Run(args);
 }
 
+// `--compare-conv OUT.json [--reps N]` runs only the convolution rows of that mode (ConvCompare.cs).
+if (args.Length > 0 && args[0] == "--compare-conv")
+{
+    return NetGen.Bench.ConvCompare.RunAlone(args);
+}
+
+if (args.Length > 0 && args[0] == "--conv-profile")
+{
+    return NetGen.Bench.ConvProfile.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(NetGen.Bench.NetworkBenchmarks).Assembly).Run(args);
 return 0;

@@ -598,7 +598,7 @@ namespace Demo.Mobile
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2] pw: Conv2D 1×1 8×16×16 → 16×16×16 ────────────────────────────────────────────────────────
-                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, i + u, j + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [3]
+                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D, 1×1: GEMM on the sample itself, no im2col), then max(0, ·) → output of [3]
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L1_Y, B * 2048), P(L2_Weight, 128), P(L2_Bias, 16), A(L3_Y, B * 4096), B, in s_geometry2, fuseReLU: true);
 
                 // ── [3] relu_3: ReLU [16, 16, 16] ────────────────────────────────────────────────────────────────
@@ -612,7 +612,7 @@ namespace Demo.Mobile
                 // y = max(0, x): applied by [4] as it stores its output here (fused epilogue)
 
                 // ── [6] tall: Conv2D 3×1 stride 2×1 pad 1×0 16×16×16 → 4×8×16 ────────────────────────────────────
-                // y[B,4,8,16][o,i,j] = Σ_c,u,v W[4,16,3,1][o,c,u,v] · x[B,16,16,16][c, 2i − 1 + u, j + v] + b[o] (zero padding; im2col + GEMM)
+                // y[B,4,8,16][o,i,j] = Σ_c,u,v W[4,16,3,1][o,c,u,v] · x[B,16,16,16][c, 2i − 1 + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L5_Y, B * 4096), P(L6_Weight, 192), P(L6_Bias, 4), A(L6_Y, B * 512), B, in s_geometry6);
 
                 // ── [7] tanh_7: Tanh [4, 8, 16] ──────────────────────────────────────────────────────────────────

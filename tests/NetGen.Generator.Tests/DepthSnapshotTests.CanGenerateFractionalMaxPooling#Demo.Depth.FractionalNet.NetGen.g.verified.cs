@@ -545,7 +545,7 @@ namespace Demo.Depth
             {
                 ForwardRows = B;
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×28×28 → 16×28×28 ──────────────────────────────────────────────
-                // y[B,16,28,28][o,i,j] = Σ_c,u,v W[16,1,3,3][o,c,u,v] · x[B,1,28,28][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
+                // y[B,16,28,28][o,i,j] = Σ_c,u,v W[16,1,3,3][o,c,u,v] · x[B,1,28,28][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 144), P(L0_Bias, 16), A(L1_Y, B * 12544), B, in s_geometry0, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [16, 28, 28] ────────────────────────────────────────────────────────────────
@@ -563,7 +563,7 @@ namespace Demo.Depth
                 }
 
                 // ── [3] conv_3: Conv2D 3×3 pad 1 16×19×19 → 32×19×19 ─────────────────────────────────────────────
-                // y[B,32,19,19][o,i,j] = Σ_c,u,v W[32,16,3,3][o,c,u,v] · x[B,16,19,19][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [4]
+                // y[B,32,19,19][o,i,j] = Σ_c,u,v W[32,16,3,3][o,c,u,v] · x[B,16,19,19][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [4]
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L2_Y, B * 5776), P(L3_Weight, 4608), P(L3_Bias, 32), A(L4_Y, B * 11552), B, in s_geometry3, fuseReLU: true);
 
                 // ── [4] relu_4: ReLU [32, 19, 19] ────────────────────────────────────────────────────────────────

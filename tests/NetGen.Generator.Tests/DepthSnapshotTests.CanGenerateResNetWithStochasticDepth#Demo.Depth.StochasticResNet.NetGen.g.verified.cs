@@ -1003,14 +1003,14 @@ namespace Demo.Depth
             {
                 ForwardRows = B;
                 // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 216), P(L0_Bias, 8), A(L1_Y, B * 2048), B, in s_geometry0, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L1_Y, B * 2048), P(L2_Branch_0_Weight, 576), default, A(L2_Branch_0_Y, B * 2048), B, in s_geometry2_branch_0);
 
                 // ── [2.branch.1] bn_2_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1030,7 +1030,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L2_Branch_1_Y, B * 2048), A(L2_Branch_2_Y, B * 2048));
 
                 // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L2_Branch_2_Y, B * 2048), P(L2_Branch_3_Weight, 576), default, A(L2_Branch_3_Y, B * 2048), B, in s_geometry2_branch_3);
 
                 // ── [2.branch.4] bn_2_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1065,7 +1065,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L2_Y, B * 2048), A(L3_Y, B * 2048));
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2048), P(L4_Branch_0_Weight, 576), default, A(L4_Branch_0_Y, B * 2048), B, in s_geometry4_branch_0);
 
                 // ── [4.branch.1] bn_4_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1085,7 +1085,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L4_Branch_1_Y, B * 2048), A(L4_Branch_2_Y, B * 2048));
 
                 // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L4_Branch_2_Y, B * 2048), P(L4_Branch_3_Weight, 576), default, A(L4_Branch_3_Y, B * 2048), B, in s_geometry4_branch_3);
 
                 // ── [4.branch.4] bn_4_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1120,7 +1120,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L4_Y, B * 2048), A(L5_Y, B * 2048));
 
                 // ── [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding; im2col + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L5_Y, B * 2048), P(L6_Branch_0_Weight, 1152), default, A(L6_Branch_0_Y, B * 1024), B, in s_geometry6_branch_0);
 
                 // ── [6.branch.1] bn_6_branch_1: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
@@ -1140,7 +1140,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L6_Branch_1_Y, B * 1024), A(L6_Branch_2_Y, B * 1024));
 
                 // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L6_Branch_2_Y, B * 1024), P(L6_Branch_3_Weight, 2304), default, A(L6_Branch_3_Y, B * 1024), B, in s_geometry6_branch_3);
 
                 // ── [6.branch.4] bn_6_branch_4: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
@@ -1167,7 +1167,7 @@ namespace Demo.Depth
                 }
 
                 // ── [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; im2col + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L5_Y, B * 2048), P(L6_Shortcut_0_Weight, 128), default, A(L6_Shortcut_0_Y, B * 1024), B, in s_geometry6_shortcut_0);
 
                 // ── [6] residual_6: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] ───────────────────
@@ -1463,14 +1463,14 @@ namespace Demo.Depth
                 _ = training; _ = seed; _ = step;
 
                 // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 216), P(L0_Bias, 8), A(L1_Y, B * 2048), B, in s_geometry0, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [2.branch.1] bn_2_branch_1 → its output
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [2.branch.1] bn_2_branch_1 → its output
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L1_Y, B * 2048), Fd(0, 576), Fd(576, 8), A(L2_Branch_1_Y, B * 2048), B, in s_geometry2_branch_0);
 
                 // ── [2.branch.1] bn_2_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1481,7 +1481,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L2_Branch_1_Y, B * 2048), A(L2_Branch_2_Y, B * 2048));
 
                 // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [2.branch.4] bn_2_branch_4 → its output
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [2.branch.4] bn_2_branch_4 → its output
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L2_Branch_2_Y, B * 2048), Fd(584, 576), Fd(1160, 8), A(L2_Branch_4_Y, B * 2048), B, in s_geometry2_branch_3);
 
                 // ── [2.branch.4] bn_2_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1507,7 +1507,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L2_Y, B * 2048), A(L3_Y, B * 2048));
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [4.branch.1] bn_4_branch_1 → its output
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [4.branch.1] bn_4_branch_1 → its output
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2048), Fd(1168, 576), Fd(1744, 8), A(L4_Branch_1_Y, B * 2048), B, in s_geometry4_branch_0);
 
                 // ── [4.branch.1] bn_4_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1518,7 +1518,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L4_Branch_1_Y, B * 2048), A(L4_Branch_2_Y, B * 2048));
 
                 // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [4.branch.4] bn_4_branch_4 → its output
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [4.branch.4] bn_4_branch_4 → its output
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L4_Branch_2_Y, B * 2048), Fd(1752, 576), Fd(2328, 8), A(L4_Branch_4_Y, B * 2048), B, in s_geometry4_branch_3);
 
                 // ── [4.branch.4] bn_4_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
@@ -1544,7 +1544,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L4_Y, B * 2048), A(L5_Y, B * 2048));
 
                 // ── [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [6.branch.1] bn_6_branch_1 → its output
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [6.branch.1] bn_6_branch_1 → its output
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L5_Y, B * 2048), Fd(2336, 1152), Fd(3488, 16), A(L6_Branch_1_Y, B * 1024), B, in s_geometry6_branch_0);
 
                 // ── [6.branch.1] bn_6_branch_1: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
@@ -1555,7 +1555,7 @@ namespace Demo.Depth
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L6_Branch_1_Y, B * 1024), A(L6_Branch_2_Y, B * 1024));
 
                 // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [6.branch.4] bn_6_branch_4 → its output
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [6.branch.4] bn_6_branch_4 → its output
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L6_Branch_2_Y, B * 1024), Fd(3504, 2304), Fd(5808, 16), A(L6_Branch_4_Y, B * 1024), B, in s_geometry6_branch_3);
 
                 // ── [6.branch.4] bn_6_branch_4: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
@@ -1573,7 +1573,7 @@ namespace Demo.Depth
                 }
 
                 // ── [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; im2col + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L5_Y, B * 2048), P(L6_Shortcut_0_Weight, 128), default, A(L6_Shortcut_0_Y, B * 1024), B, in s_geometry6_shortcut_0);
 
                 // ── [6] residual_6: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] ───────────────────

@@ -625,7 +625,7 @@ namespace Demo.Regularised
             {
                 ForwardRows = B;
                 // ── [0] conv_0: Conv2D 3×3 pad 1 2×6×6 → 4×6×6 ───────────────────────────────────────────────────
-                // y[B,4,6,6][o,i,j] = Σ_c,u,v W[4,2,3,3][o,c,u,v] · x[B,2,6,6][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
+                // y[B,4,6,6][o,i,j] = Σ_c,u,v W[4,2,3,3][o,c,u,v] · x[B,2,6,6][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 4), A(L1_Y, B * 144), B, in s_geometry0, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [4, 6, 6] ───────────────────────────────────────────────────────────────────

@@ -536,7 +536,7 @@ namespace Demo.Regularized
                 ForwardRows = B;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8 ───────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), B, in s_geometry0, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────

@@ -784,7 +784,7 @@ namespace Demo.Vision
                 ForwardRows = B;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 ─────────────────────────────────────────────────────
-                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; im2col + GEMM)
+                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 25 ≤ 128, no im2col (forward and dW))
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 500), default, A(L0_Y, B * 11520), B, in s_geometry0);
 
                 // ── [1] bn1: BatchNorm2D [20, 24, 24] ────────────────────────────────────────────────────────────
@@ -808,7 +808,7 @@ namespace Demo.Vision
                 global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L2_Y, B * 11520), A(L3_Y, B * 2880), training ? Ix(L3_Argmax, B * 2880) : default, B, in s_geometry3);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
-                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [5]
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [5]
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2880), P(L4_Weight, 25000), P(L4_Bias, 50), A(L5_Y, B * 3200), B, in s_geometry4, fuseReLU: true);
 
                 // ── [5] relu_5: ReLU [50, 8, 8] ──────────────────────────────────────────────────────────────────
@@ -1030,7 +1030,7 @@ namespace Demo.Vision
                 _ = training; _ = seed; _ = step;
 
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 ─────────────────────────────────────────────────────
-                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; im2col + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [1] bn1 → its output
+                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 25 ≤ 128, no im2col (forward and dW)), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [1] bn1 → its output
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, Fd(0, 500), Fd(500, 20), A(L1_Y, B * 11520), B, in s_geometry0);
 
                 // ── [1] bn1: BatchNorm2D [20, 24, 24] ────────────────────────────────────────────────────────────
@@ -1045,7 +1045,7 @@ namespace Demo.Vision
                 global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L2_Y, B * 11520), A(L3_Y, B * 2880), training ? Ix(L3_Argmax, B * 2880) : default, B, in s_geometry3);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
-                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [5]
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [5]
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2880), P(L4_Weight, 25000), P(L4_Bias, 50), A(L5_Y, B * 3200), B, in s_geometry4, fuseReLU: true);
 
                 // ── [5] relu_5: ReLU [50, 8, 8] ──────────────────────────────────────────────────────────────────

@@ -642,21 +642,21 @@ namespace Demo.Residual
                 ForwardRows = B;
                 _ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network
                 // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [1]
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 216), P(L0_Bias, 8), A(L1_Y, B * 2048), B, in s_geometry0, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [2.branch.1]
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [2.branch.1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L1_Y, B * 2048), P(L2_Branch_0_Weight, 576), P(L2_Branch_0_Bias, 8), A(L2_Branch_1_Y, B * 2048), B, in s_geometry2_branch_0, fuseReLU: true);
 
                 // ── [2.branch.1] relu_2_branch_1: ReLU [8, 16, 16] ───────────────────────────────────────────────
                 // y = max(0, x): applied by [2.branch.0] as it stores its output here (fused epilogue)
 
                 // ── [2.branch.2] conv_2_branch_2: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L2_Branch_1_Y, B * 2048), P(L2_Branch_2_Weight, 576), P(L2_Branch_2_Bias, 8), A(L2_Branch_2_Y, B * 2048), B, in s_geometry2_branch_2);
 
                 // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] ───────────────────────────
@@ -668,18 +668,18 @@ namespace Demo.Residual
                 global::NetGen.Kernels.Activations.ReLUForward<T>(A(L2_Y, B * 2048), A(L3_Y, B * 2048));
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] + b[o] (zero padding; im2col + GEMM), then max(0, ·) → output of [4.branch.1]
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [4.branch.1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2048), P(L4_Branch_0_Weight, 1152), P(L4_Branch_0_Bias, 16), A(L4_Branch_1_Y, B * 1024), B, in s_geometry4_branch_0, fuseReLU: true);
 
                 // ── [4.branch.1] relu_4_branch_1: ReLU [16, 8, 8] ────────────────────────────────────────────────
                 // y = max(0, x): applied by [4.branch.0] as it stores its output here (fused epilogue)
 
                 // ── [4.branch.2] conv_4_branch_2: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; im2col + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L4_Branch_1_Y, B * 1024), P(L4_Branch_2_Weight, 2304), P(L4_Branch_2_Bias, 16), A(L4_Branch_2_Y, B * 1024), B, in s_geometry4_branch_2);
 
                 // ── [4.shortcut.0] conv_4_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; im2col + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
                 global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2048), P(L4_Shortcut_0_Weight, 128), default, A(L4_Shortcut_0_Y, B * 1024), B, in s_geometry4_shortcut_0);
 
                 // ── [4] residual_4: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] ───────────────────

@@ -22,7 +22,69 @@ public class Conv2DTests
         [2, 3, 3, 4, 5, 5, 1, 1, 1, 1, 2],     // kernel = padded input: Ho = Wo = 1
         [3, 6, 5, 9, 3, 2, 1, 2, 0, 1, 9],     // batch 9: more samples than backward groups, groups of unequal size
         [7, 5, 5, 13, 1, 1, 1, 1, 0, 0, 17],   // pointwise, O not a multiple of the micro-kernel's 6 rows
+        [1, 28, 28, 8, 3, 3, 1, 1, 0, 0, 3],   // the bench CNN's conv1: 676 pixels, 22 panels of 32 (or 43 of 16), the last partial
+        [8, 13, 13, 16, 3, 3, 1, 1, 0, 0, 2],  // the bench CNN's conv2
+        [56, 5, 5, 4, 3, 3, 1, 1, 1, 1, 2],    // K + 1 = 505: the bias row still fits one depth block (lowered into panels)
+        [57, 5, 5, 4, 3, 3, 1, 1, 1, 1, 2],    // K + 1 = 514: two depth blocks, the column matrix and the GEMM's own packing
     ];
+
+    [Theory]
+    [InlineData(8, 13, 13, 16, 3, 3, 1, 1, 0, 0, 3)] // lowered into panels: the bias is the last step of the FMA chain
+    [InlineData(2, 68, 68, 3, 3, 3, 1, 1, 0, 0, 1)]  // 66×66 > one column block: the column matrix, the bias in C before the GEMM adds
+    public void Bias_IsAddedToTheFinishedSum_BitForBit(int c, int h, int w, int o, int kh, int kw, int sh, int sw, int ph, int pw, int batch)
+    {
+        // y(bias) = y(no bias) + bias, rounded once, whichever path the geometry takes (with one depth block: K + 1 ≤ 512);
+        // with ReLU, max(0, that).
+        var g = new Conv2DGeometry(c, h, w, o, kh, kw, sh, sw, ph, pw);
+        float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
+        float[] bias = TestUtil.Random<float>(o, 3), plain = new float[batch * g.OutputLength];
+        float[] biased = new float[plain.Length], relu = new float[plain.Length];
+        Conv2D.Forward<float>(x, wt, default, plain, batch, g);
+        Conv2D.Forward<float>(x, wt, bias, biased, batch, g);
+        Conv2D.Forward<float>(x, wt, bias, relu, batch, g, fuseReLU: true);
+        int outPlane = g.OutHeight * g.OutWidth;
+        for (int i = 0; i < plain.Length; i++)
+        {
+            float expected = plain[i] + bias[i / outPlane % o];
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(biased[i]));
+            Assert.Equal(BitConverter.SingleToInt32Bits(Math.Max(expected, 0f)), BitConverter.SingleToInt32Bits(relu[i]));
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 28, 28, 8, 3, 3, 64)]  // the bench CNN's conv1: direct
+    [InlineData(8, 13, 13, 16, 3, 3, 5)]  // its conv2: direct, 16 channels in 4 blocks
+    [InlineData(1, 28, 28, 20, 5, 5, 3)]  // LeNet conv1: direct, 20 channels
+    [InlineData(3, 12, 10, 6, 3, 2, 2)]   // 6 channels: the last block repeats a channel; rectangular kernel
+    public void DirectForward_GivesTheBitsOfTheGemmPaths(int c, int h, int w, int o, int kh, int kw, int batch)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
+        Assert.True(Conv2D.RunsDirect<float>(g));
+        float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
+        float[] bias = TestUtil.Random<float>(o, 3);
+        foreach (bool relu in new[] { false, true })
+        {
+            foreach (bool withBias in new[] { false, true })
+            {
+                float[] direct = new float[batch * g.OutputLength], panels = new float[direct.Length], matrix = new float[direct.Length];
+                Conv2D.Forward<float>(x, wt, withBias ? bias : default, direct, batch, g, relu);
+                try
+                {
+                    Conv2D.DirectAllowed = false;
+                    Conv2D.Forward<float>(x, wt, withBias ? bias : default, panels, batch, g, relu);
+                    Conv2D.PanelsAllowed = false;
+                    Conv2D.Forward<float>(x, wt, withBias ? bias : default, matrix, batch, g, relu);
+                }
+                finally
+                {
+                    Conv2D.DirectAllowed = true;
+                    Conv2D.PanelsAllowed = true;
+                }
+                Assert.Equal(panels.Select(BitConverter.SingleToInt32Bits), direct.Select(BitConverter.SingleToInt32Bits));
+                Assert.Equal(matrix.Select(BitConverter.SingleToInt32Bits), direct.Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Geometries))]

@@ -14,6 +14,9 @@ public class MaxPool2DTests
     [InlineData(2, 6, 11, 2, 3, 1, 2, 1, 1, 5)]   // rectangular window, stride and padding
     [InlineData(4, 1, 9, 1, 4, 1, 3, 0, 2, 3)]    // one row
     [InlineData(20, 24, 24, 2, 2, 2, 2, 0, 0, 9)] // after LeNet conv1, odd batch; large enough to split
+    [InlineData(8, 26, 26, 2, 2, 2, 2, 0, 0, 5)]  // the bench CNN's first pool: 13 outputs a row, the last block overlaps
+    [InlineData(2, 6, 16, 2, 2, 2, 2, 0, 0, 2)]   // exactly one block of 8 windows a row
+    [InlineData(2, 4, 46, 2, 2, 2, 2, 0, 0, 2)]   // 23 a row: two blocks and an overlapping third
     public void ForwardAndBackward_MatchTheNaiveReference(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int batch)
     {
         var g = new Pool2DGeometry(c, h, w, kh, kw, sh, sw, ph, pw);
@@ -21,6 +24,8 @@ public class MaxPool2DTests
         Run<double>(g, batch, ties: false);
         Run<float>(g, batch, ties: true);
         Run<double>(g, batch, ties: true);
+        Run<float>(g, batch, ties: true, specials: true);
+        Run<double>(g, batch, ties: true, specials: true);
     }
 
     [Fact]
@@ -215,10 +220,11 @@ public class MaxPool2DTests
         Assert.Equal((3, 9, 10, 3, 2, 3, 2, 1, 1), (odd.Channels, odd.Height, odd.Width, odd.KernelHeight, odd.KernelWidth, odd.StrideHeight, odd.StrideWidth, odd.PaddingHeight, odd.PaddingWidth));
     }
 
-    private static void Run<T>(in Pool2DGeometry g, int batch, bool ties)
+    private static void Run<T>(in Pool2DGeometry g, int batch, bool ties, bool specials = false)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        // With ties, values are drawn from {−1, 0, 1}: most windows hold equal maxima.
+        // With ties, values are drawn from {−1, 0, 1}: most windows hold equal maxima. With specials, NaN, −∞, +∞ and −0
+        // are sprinkled in too (the 2×2 stride-2 float path runs the scan on registers: same winners, same positions).
         T[] x = TestUtil.Random<T>(batch * g.InputLength, 1);
         if (ties)
         {
@@ -227,8 +233,16 @@ public class MaxPool2DTests
                 x[i] = T.Round(x[i]);
             }
         }
+        if (specials)
+        {
+            T[] values = [T.NaN, T.NegativeInfinity, T.PositiveInfinity, T.NegativeZero];
+            for (int i = 0; i < x.Length; i += 1 + (i % 5))
+            {
+                x[i] = values[i % 4];
+            }
+        }
         T[] dy = TestUtil.Random<T>(batch * g.OutputLength, 2);
-        string what = $"{typeof(T).Name} {g} batch {batch} ties={ties}";
+        string what = $"{typeof(T).Name} {g} batch {batch} ties={ties} specials={specials}";
 
         // The definition: scan the whole window, padding included as −∞, row-major; larger or NaN replaces; the
         // default position is the window's first real element.

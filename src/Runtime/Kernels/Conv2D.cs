@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace NetGen.Kernels;
@@ -220,6 +221,15 @@ public static class Conv2D
     private static (int Start, int End) Share(int units, int part, int parts) =>
         ((int)((long)units * part / parts), (int)((long)units * (part + 1) / parts));
 
+    /// <summary>Whether the forward lowers each sample straight into the packed GEMM's B panels (<see cref="Im2ColPacked"/>):
+    /// the depth, with the bias row, fits one depth block and the output plane one column block, so the panels are one
+    /// block's layout. Otherwise im2col writes the plain column matrix and the GEMM packs it.</summary>
+    /// <summary>Tests only: <see langword="false"/> sends every forward through the column matrix, to compare the paths' bits.</summary>
+    internal static bool PanelsAllowed = true;
+
+    internal static bool LowersIntoPanels(in Conv2DGeometry g, bool bias) =>
+        PanelsAllowed && !g.IsPointwise && g.ColumnRows + (bias ? 1 : 0) <= PackedGemm.KC && g.OutPlane <= PackedGemm.NC;
+
     /// <summary>Samples [start, end) of the forward: im2col, then y_b = W · col (+ bias, ReLU) in one GEMM.</summary>
     private static unsafe void ForwardSamples<T>(in Arguments<T> a, int start, int end, bool parallelGemm)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -227,6 +237,16 @@ public static class Conv2D
         ref readonly Conv2DGeometry g = ref a.G;
         int k = g.ColumnRows, plane = g.OutPlane, o = g.OutChannels;
         bool pointwise = g.IsPointwise;
+        if (RunsDirect<T>(g))
+        {
+            DirectSamples(a, start, end);
+            return;
+        }
+        if (LowersIntoPanels(g, a.Bias != null))
+        {
+            ForwardSamplesPacked(a, start, end, parallelGemm);
+            return;
+        }
         fixed (T* col = pointwise ? null : Buffers<T>.Col((long)k * plane))
         {
             for (int b = start; b < end; b++)
@@ -252,6 +272,288 @@ public static class Conv2D
         }
     }
 
+    /// <summary>Most rows of the column matrix (C·Kh·Kw) for which the forward runs as <see cref="DirectSamples{T}"/>: each
+    /// output channel's weights are broadcast once per 3 registers of outputs, so a deep kernel (LeNet's conv2, 500) is
+    /// better served by the GEMM's 6 × 2-register tiles.</summary>
+    internal const int DirectMaxDepth = 128;
+
+    /// <summary>Tests only: <see langword="false"/> sends every forward through the GEMM, to compare the paths' bits.</summary>
+    internal static bool DirectAllowed = true;
+
+    /// <summary>Whether the forward runs as a direct convolution (<see cref="DirectSamples{T}"/>): stride 1, no padding, a
+    /// depth of at most <see cref="DirectMaxDepth"/>, and a "wide" span of at least <see cref="DirectMinSpan"/>. The
+    /// choice depends on the geometry alone: the same for every call of a layer, on every machine (the generator writes
+    /// it into the layer's comment by the same rule).</summary>
+    internal static bool RunsDirect<T>(in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        DirectAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PaddingHeight == 0 && g.PaddingWidth == 0
+        && g.ColumnRows <= DirectMaxDepth && WideSpan(g) >= DirectMinSpan;
+
+    /// <summary>Fewest wide outputs (see <see cref="WideSpan"/>) for <see cref="DirectSamples{T}"/>: 3 registers of the
+    /// widest vector (16 floats), so the rule, and with it the path a layer takes, is the same on every machine and can
+    /// be written into the generated comment.</summary>
+    internal const int DirectMinSpan = 48;
+
+    /// <summary>(Ho − 1)·W + Wo: the outputs of a plane computed "wide", as if each output row were W long.</summary>
+    private static int WideSpan(in Conv2DGeometry g) => ((g.OutHeight - 1) * g.Width) + g.OutWidth;
+
+    /// <summary>
+    /// The forward as a direct convolution, for stride 1 and no padding: no im2col, no packing.
+    /// </summary>
+    /// <remarks>
+    /// <para>With stride 1 and no padding, output (ho, wo) reads x[c, ho + i, wo + j]. Numbering the outputs "wide",
+    /// q = ho·W + wo as if each output row were W long, that is x[c·H·W + q + i·W + j]: for each tap (c, i, j) the
+    /// inputs of consecutive q are consecutive. So a register of outputs is one plain load of x per tap, times a
+    /// broadcast weight: y_wide[o, q..q+w) += w[o, c, i, j] · x[c·H·W + i·W + j + q..]. The q with wo ≥ Wo are
+    /// computed and dropped; q stops at (Ho − 1)·W + Wo, so no read passes the plane.</para>
+    /// <para>Register block: 4 output channels × 3 registers of q (12 accumulators, 3 loads and 4 broadcasts per tap).
+    /// The last block of q overlaps the one before, the last block of channels repeats its last channel, and both
+    /// recompute values they then store again unchanged.</para>
+    /// <para>Every output is the FMA chain over the taps in the column-matrix order p = (c·Kh + i)·Kw + j, from zero, then
+    /// + bias, then ReLU: the arithmetic of the GEMM path (<see cref="ForwardSamplesPacked"/> and the column matrix),
+    /// so the bits do not depend on which path a layer takes, and samples are independent of the split.</para>
+    /// </remarks>
+    private static void DirectSamples<T>(in Arguments<T> a, int start, int end)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Simd512<T>.IsAccelerated)
+        {
+            DirectSamples<T, Simd512<T>, Vector512<T>>(a, start, end);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            DirectSamples<T, Simd256<T>, Vector256<T>>(a, start, end);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            DirectSamples<T, Simd128<T>, Vector128<T>>(a, start, end);
+        }
+        else
+        {
+            DirectSamples<T, Scalar<T>, T>(a, start, end);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DirectSamples<T, TS, TV>(in Arguments<T> a, int start, int end)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        ref readonly Conv2DGeometry g = ref a.G;
+        int k = g.ColumnRows, o = g.OutChannels, h = g.Height, w = g.Width, kh = g.KernelHeight, kw = g.KernelWidth;
+        int ho = g.OutHeight, wo = g.OutWidth, plane = g.OutPlane, span = WideSpan(g), n = TS.Count, channels = g.Channels;
+        bool relu = a.Relu;
+        fixed (T* wide = Buffers<T>.Col((long)o * span))
+        {
+            for (int b = start; b < end; b++)
+            {
+                T* xb = a.X + ((nint)b * g.InputLength);
+                T* yb = a.Y + ((nint)b * g.OutputLength);
+                for (int o0 = 0; o0 < o; o0 += 4)
+                {
+                    // Channels o0..o0+3; past O the last channel again (computed twice, stored twice, the same values).
+                    T* w0 = a.W + ((nint)o0 * k);
+                    T* w1 = a.W + ((nint)Math.Min(o0 + 1, o - 1) * k);
+                    T* w2 = a.W + ((nint)Math.Min(o0 + 2, o - 1) * k);
+                    T* w3 = a.W + ((nint)Math.Min(o0 + 3, o - 1) * k);
+                    for (int q0 = 0; ; q0 += 3 * n)
+                    {
+                        q0 = Math.Min(q0, span - (3 * n));
+                        TV c00 = TS.Zero, c01 = TS.Zero, c02 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c12 = TS.Zero;
+                        TV c20 = TS.Zero, c21 = TS.Zero, c22 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero, c32 = TS.Zero;
+                        int p = 0;
+                        for (int c = 0; c < channels; c++)
+                        {
+                            for (int i = 0; i < kh; i++)
+                            {
+                                T* xr = xb + ((nint)c * h * w) + ((nint)i * w) + q0;
+                                for (int j = 0; j < kw; j++, p++)
+                                {
+                                    TV x0 = TS.Load(ref Unsafe.AsRef<T>(xr + j));
+                                    TV x1 = TS.Load(ref Unsafe.AsRef<T>(xr + j + n));
+                                    TV x2 = TS.Load(ref Unsafe.AsRef<T>(xr + j + (2 * n)));
+                                    TV v = TS.Broadcast(w0[p]);
+                                    c00 = TS.MultiplyAdd(v, x0, c00); c01 = TS.MultiplyAdd(v, x1, c01); c02 = TS.MultiplyAdd(v, x2, c02);
+                                    v = TS.Broadcast(w1[p]);
+                                    c10 = TS.MultiplyAdd(v, x0, c10); c11 = TS.MultiplyAdd(v, x1, c11); c12 = TS.MultiplyAdd(v, x2, c12);
+                                    v = TS.Broadcast(w2[p]);
+                                    c20 = TS.MultiplyAdd(v, x0, c20); c21 = TS.MultiplyAdd(v, x1, c21); c22 = TS.MultiplyAdd(v, x2, c22);
+                                    v = TS.Broadcast(w3[p]);
+                                    c30 = TS.MultiplyAdd(v, x0, c30); c31 = TS.MultiplyAdd(v, x1, c31); c32 = TS.MultiplyAdd(v, x2, c32);
+                                }
+                            }
+                        }
+                        StoreWide<T, TS, TV>(wide + ((nint)o0 * span) + q0, n, c00, c01, c02, a.Bias, o0, relu);
+                        StoreWide<T, TS, TV>(wide + ((nint)Math.Min(o0 + 1, o - 1) * span) + q0, n, c10, c11, c12, a.Bias, Math.Min(o0 + 1, o - 1), relu);
+                        StoreWide<T, TS, TV>(wide + ((nint)Math.Min(o0 + 2, o - 1) * span) + q0, n, c20, c21, c22, a.Bias, Math.Min(o0 + 2, o - 1), relu);
+                        StoreWide<T, TS, TV>(wide + ((nint)Math.Min(o0 + 3, o - 1) * span) + q0, n, c30, c31, c32, a.Bias, Math.Min(o0 + 3, o - 1), relu);
+                        if (q0 == span - (3 * n))
+                        {
+                            break;
+                        }
+                    }
+                }
+
+                // Drop the wide columns: y[o, r, 0..Wo) = wide[o, r·W ..].
+                for (int r = 0; r < o; r++)
+                {
+                    for (int row = 0; row < ho; row++)
+                    {
+                        new ReadOnlySpan<T>(wide + ((nint)r * span) + ((nint)row * w), wo).CopyTo(new Span<T>(yb + ((nint)r * plane) + ((nint)row * wo), wo));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Three registers of one channel's wide outputs: + bias (when there is one), ReLU, stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreWide<T, TS, TV>(T* dst, int n, TV v0, TV v1, TV v2, T* bias, int channel, bool relu)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        if (bias != null)
+        {
+            TV bv = TS.Broadcast(bias[channel]);
+            v0 = TS.Add(v0, bv);
+            v1 = TS.Add(v1, bv);
+            v2 = TS.Add(v2, bv);
+        }
+        if (relu)
+        {
+            v0 = TS.Max(v0, TS.Zero);
+            v1 = TS.Max(v1, TS.Zero);
+            v2 = TS.Max(v2, TS.Zero);
+        }
+        TS.Store(v0, ref Unsafe.AsRef<T>(dst));
+        TS.Store(v1, ref Unsafe.AsRef<T>(dst + n));
+        TS.Store(v2, ref Unsafe.AsRef<T>(dst + (2 * n)));
+    }
+
+    /// <summary>
+    /// The forward lowered into the GEMM's panels: y_b[O, Ho·Wo] = [W | bias][O, K+1] · [col; 1][K+1, Ho·Wo], then ReLU.
+    /// </summary>
+    /// <remarks>
+    /// <para>Each sample's im2col is written straight in the packed layout the micro-kernel reads (NR pixels by K+1 rows
+    /// per panel), and handed to the GEMM as its persistent packed B: no column matrix, no packing pass. The bias rides
+    /// as an extra depth step, a row of ones in B against a column of biases in A, so no output is pre-filled and the
+    /// epilogue never reads C. Its step is the last of each element's FMA chain: fma(bias, 1, Σ) rounds Σ + bias once,
+    /// the same bits as adding the bias to the finished sum.</para>
+    /// <para>The ones row and the zero columns past the plane in the last panel are the same for every sample, so they are
+    /// written once per call; each sample rewrites only its own K × Ho·Wo values.</para>
+    /// </remarks>
+    private static unsafe void ForwardSamplesPacked<T>(in Arguments<T> a, int start, int end, bool parallelGemm)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ref readonly Conv2DGeometry g = ref a.G;
+        int k = g.ColumnRows, plane = g.OutPlane, o = g.OutChannels;
+        bool bias = a.Bias != null;
+        int depth = k + (bias ? 1 : 0), nr = PackedGemm.NR<T>(), panels = (plane + nr - 1) / nr;
+        int panelLength = depth * nr;
+        fixed (T* packed = Buffers<T>.Col((long)panels * panelLength))
+        fixed (T* augmented = bias ? Buffers<T>.DCol((long)o * depth) : null)
+        {
+            // Columns past the plane (last panel): zero in every row; the ones row of the bias: one everywhere.
+            new Span<T>(packed + ((nint)(panels - 1) * panelLength), panelLength).Clear();
+            if (bias)
+            {
+                for (int q = 0; q < panels; q++)
+                {
+                    new Span<T>(packed + ((nint)q * panelLength) + ((nint)k * nr), nr).Fill(T.One);
+                }
+                // A = [W | bias]: row r is W[r, 0..K) then bias[r].
+                for (int r = 0; r < o; r++)
+                {
+                    new ReadOnlySpan<T>(a.W + ((nint)r * k), k).CopyTo(new Span<T>(augmented + ((nint)r * depth), k));
+                    augmented[((nint)r * depth) + k] = a.Bias[r];
+                }
+            }
+            T* w = bias ? augmented : a.W;
+            for (int b = start; b < end; b++)
+            {
+                Im2ColPacked(a.X + ((nint)b * g.InputLength), packed, g, nr, panelLength);
+                var operands = new PackedGemm.Operands<T>
+                {
+                    A = w, Ars = depth, Acs = 1,
+                    PackedB = packed,
+                    C = a.Y + ((nint)b * g.OutputLength), Ldc = plane,
+                    M = o, N = plane, K = depth,
+                    Relu = a.Relu,
+                };
+                PackedGemm.Run(operands, parallelGemm);
+            }
+        }
+    }
+
+    /// <summary>im2col written in the packed GEMM's B layout: value (row, pixel) of <see cref="Im2Col"/>'s matrix at
+    /// <c>packed[(pixel / nr)·panelLength + row·nr + pixel mod nr]</c>, for rows below K and pixels below Ho·Wo only
+    /// (the rest of the panels is left as it is). Each output row's pixels are copied in runs that stay inside one
+    /// panel; padding positions are written as zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Im2ColPacked<T>(T* x, T* packed, in Conv2DGeometry g, int nr, int panelLength)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        int ph = g.PaddingHeight, pw = g.PaddingWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            T* xc = x + ((nint)c * h * w);
+            for (int i = 0; i < kh; i++)
+            {
+                Geometry2D.ValidRange(ho, h, sh, ph, i, out int r0, out int r1);
+                for (int j = 0; j < kw; j++, row++)
+                {
+                    Geometry2D.ValidRange(wo, w, sw, pw, j, out int c0, out int c1);
+                    T* dstRow = packed + ((nint)row * nr);
+                    int lane = 0; // of the current pixel in its panel
+                    T* panel = dstRow;
+                    for (int r = 0; r < ho; r++)
+                    {
+                        bool inside = r >= r0 && r < r1;
+                        // Element q of this output row reads src[q·Sw] when q is in [c0, c1).
+                        T* src = xc + ((nint)((r * sh) - ph + i) * w) - pw + j;
+                        for (int q = 0; q < wo;)
+                        {
+                            // One run: the pixels of this output row that share a panel.
+                            int run = Math.Min(wo - q, nr - lane);
+                            T* dst = panel + lane;
+                            int from = inside ? Math.Clamp(c0 - q, 0, run) : run, to = inside ? Math.Clamp(c1 - q, 0, run) : run;
+                            for (int t = 0; t < from; t++)
+                            {
+                                dst[t] = T.Zero;
+                            }
+                            if (sw == 1)
+                            {
+                                new ReadOnlySpan<T>(src + q + from, to - from).CopyTo(new Span<T>(dst + from, to - from));
+                            }
+                            else
+                            {
+                                for (int t = from; t < to; t++)
+                                {
+                                    dst[t] = src[(nint)(q + t) * sw];
+                                }
+                            }
+                            for (int t = to; t < run; t++)
+                            {
+                                dst[t] = T.Zero;
+                            }
+                            q += run;
+                            lane += run;
+                            if (lane == nr)
+                            {
+                                lane = 0;
+                                panel += panelLength;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>One group of the backward: for each of its samples in order, dW_group (+)= dy_b · col_bᵀ, and, when dx is
     /// wanted, dx_b = col2im(Wᵀ · dy_b).</summary>
     private static unsafe void BackwardGroup<T>(in Arguments<T> a, int group, bool parallelGemm)
@@ -262,6 +564,24 @@ public static class Conv2D
         bool pointwise = g.IsPointwise;
         (int start, int end) = Share(a.Batch, group, a.Groups);
         T* dwGroup = group == 0 ? a.Dw : a.Partials + ((nint)(group - 1) * g.WeightLength);
+        if (DirectWeightGradient<T>(g))
+        {
+            DirectWeightGradient(a, start, end, dwGroup);
+            if (a.Dx != null)
+            {
+                fixed (T* dcol = Buffers<T>.DCol((long)k * plane))
+                {
+                    for (int b = start; b < end; b++)
+                    {
+                        // dcol[K, Ho·Wo] = W[O, K]ᵀ · dy_b[O, Ho·Wo], then col2im.
+                        T* dyb = a.Dy + ((nint)b * g.OutputLength);
+                        Gemm(a.W, 1, k, dyb, plane, 1, dcol, k, plane, o, accumulate: false, relu: false, parallelGemm);
+                        Col2Im(dcol, a.Dx + ((nint)b * g.InputLength), g);
+                    }
+                }
+            }
+            return;
+        }
         fixed (T* col = pointwise ? null : Buffers<T>.Col((long)k * plane))
         fixed (T* dcol = pointwise || a.Dx == null ? null : Buffers<T>.DCol((long)k * plane))
         {
@@ -288,6 +608,150 @@ public static class Conv2D
                 }
             }
         }
+    }
+
+    /// <summary>Whether the backward computes dW directly (<see cref="DirectWeightGradient{T}(in Arguments{T}, int, int, T*)"/>):
+    /// the geometries of the direct forward, with at least 3 rows in the column matrix.</summary>
+    internal static bool DirectWeightGradient<T>(in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        DirectAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PaddingHeight == 0 && g.PaddingWidth == 0
+        && g.ColumnRows <= DirectMaxDepth && g.ColumnRows >= 3;
+
+    /// <summary>
+    /// dW_group[O, K] = Σ over the group's samples and outputs of dy[b, o, ho, wo] · x[b, c, ho + i, wo + j], computed
+    /// directly (stride 1, no padding): no im2col, no packing, no GEMM.
+    /// </summary>
+    /// <remarks>
+    /// <para>With the outputs numbered wide (q = ho·W + wo, as in the direct forward), the input of tap (c, i, j) at q is
+    /// x[c·H·W + i·W + j + q]: contiguous in q. Each sample's dy is copied into a wide buffer with zeros in the dropped
+    /// columns (wo ≥ Wo) and past the span up to a whole register, and its x into a buffer with one register of zeros
+    /// after it (the last registers read past the plane, against zero dy), so every product is a register FMA.</para>
+    /// <para>Register block: 4 output channels × 3 taps, 12 accumulators, each a chain over the group's samples in order
+    /// and, within a sample, over the registers of q; at the end each accumulator's lanes are added in lane order. The
+    /// order is fixed by the group (a function of the batch and the geometry), so the bits do not depend on the thread
+    /// count. The last channel block repeats its last channel and the last tap block overlaps the one before: those
+    /// values are computed twice and stored twice, the same.</para>
+    /// </remarks>
+    private static unsafe void DirectWeightGradient<T>(in Arguments<T> a, int start, int end, T* dw)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Simd512<T>.IsAccelerated)
+        {
+            DirectWeightGradient<T, Simd512<T>, Vector512<T>>(a, start, end, dw);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            DirectWeightGradient<T, Simd256<T>, Vector256<T>>(a, start, end, dw);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            DirectWeightGradient<T, Simd128<T>, Vector128<T>>(a, start, end, dw);
+        }
+        else
+        {
+            DirectWeightGradient<T, Scalar<T>, T>(a, start, end, dw);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DirectWeightGradient<T, TS, TV>(in Arguments<T> a, int start, int end, T* dw)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        ref readonly Conv2DGeometry g = ref a.G;
+        int k = g.ColumnRows, o = g.OutChannels, w = g.Width, kh = g.KernelHeight, kw = g.KernelWidth;
+        int ho = g.OutHeight, wo = g.OutWidth, n = TS.Count, samples = end - start, plane = g.OutPlane;
+        int span = WideSpan(g), spanPad = (span + n - 1) / n * n, xLength = g.InputLength + n;
+        fixed (T* dyWide = Buffers<T>.Wide((long)samples * o * spanPad))
+        fixed (T* xPad = Buffers<T>.Pad((long)samples * xLength))
+        {
+            for (int s = 0; s < samples; s++)
+            {
+                T* xs = xPad + ((nint)s * xLength);
+                new ReadOnlySpan<T>(a.X + ((nint)(start + s) * g.InputLength), g.InputLength).CopyTo(new Span<T>(xs, g.InputLength));
+                new Span<T>(xs + g.InputLength, n).Clear();
+                for (int r = 0; r < o; r++)
+                {
+                    T* d = dyWide + (((nint)s * o) + r) * spanPad;
+                    T* src = a.Dy + ((nint)(start + s) * g.OutputLength) + ((nint)r * plane);
+                    new Span<T>(d, spanPad).Clear();
+                    for (int row = 0; row < ho; row++)
+                    {
+                        new ReadOnlySpan<T>(src + ((nint)row * wo), wo).CopyTo(new Span<T>(d + ((nint)row * w), wo));
+                    }
+                }
+            }
+
+            T* lanes = stackalloc T[n];
+            int taps = kh * kw;
+            for (int o0 = 0; o0 < o; o0 += 4)
+            {
+                int o1 = Math.Min(o0 + 1, o - 1), o2 = Math.Min(o0 + 2, o - 1), o3 = Math.Min(o0 + 3, o - 1);
+                for (int p0 = 0; ; p0 += 3)
+                {
+                    p0 = Math.Min(p0, k - 3);
+                    // x offsets of taps p0..p0+2: c·H·W + i·W + j for p = (c·Kh + i)·Kw + j.
+                    nint x0 = TapOffset(p0, taps, kw, g), x1 = TapOffset(p0 + 1, taps, kw, g), x2 = TapOffset(p0 + 2, taps, kw, g);
+                    TV c00 = TS.Zero, c01 = TS.Zero, c02 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c12 = TS.Zero;
+                    TV c20 = TS.Zero, c21 = TS.Zero, c22 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero, c32 = TS.Zero;
+                    for (int s = 0; s < samples; s++)
+                    {
+                        T* xs = xPad + ((nint)s * xLength);
+                        T* d0 = dyWide + (((nint)s * o) + o0) * spanPad;
+                        T* d1 = dyWide + (((nint)s * o) + o1) * spanPad;
+                        T* d2 = dyWide + (((nint)s * o) + o2) * spanPad;
+                        T* d3 = dyWide + (((nint)s * o) + o3) * spanPad;
+                        for (int q = 0; q < spanPad; q += n)
+                        {
+                            TV v0 = TS.Load(ref Unsafe.AsRef<T>(xs + x0 + q));
+                            TV v1 = TS.Load(ref Unsafe.AsRef<T>(xs + x1 + q));
+                            TV v2 = TS.Load(ref Unsafe.AsRef<T>(xs + x2 + q));
+                            TV d = TS.Load(ref Unsafe.AsRef<T>(d0 + q));
+                            c00 = TS.MultiplyAdd(d, v0, c00); c01 = TS.MultiplyAdd(d, v1, c01); c02 = TS.MultiplyAdd(d, v2, c02);
+                            d = TS.Load(ref Unsafe.AsRef<T>(d1 + q));
+                            c10 = TS.MultiplyAdd(d, v0, c10); c11 = TS.MultiplyAdd(d, v1, c11); c12 = TS.MultiplyAdd(d, v2, c12);
+                            d = TS.Load(ref Unsafe.AsRef<T>(d2 + q));
+                            c20 = TS.MultiplyAdd(d, v0, c20); c21 = TS.MultiplyAdd(d, v1, c21); c22 = TS.MultiplyAdd(d, v2, c22);
+                            d = TS.Load(ref Unsafe.AsRef<T>(d3 + q));
+                            c30 = TS.MultiplyAdd(d, v0, c30); c31 = TS.MultiplyAdd(d, v1, c31); c32 = TS.MultiplyAdd(d, v2, c32);
+                        }
+                    }
+                    T* r0 = dw + ((nint)o0 * k) + p0, r1 = dw + ((nint)o1 * k) + p0, r2 = dw + ((nint)o2 * k) + p0, r3 = dw + ((nint)o3 * k) + p0;
+                    r0[0] = Lanes<T, TS, TV>(c00, lanes, n); r0[1] = Lanes<T, TS, TV>(c01, lanes, n); r0[2] = Lanes<T, TS, TV>(c02, lanes, n);
+                    r1[0] = Lanes<T, TS, TV>(c10, lanes, n); r1[1] = Lanes<T, TS, TV>(c11, lanes, n); r1[2] = Lanes<T, TS, TV>(c12, lanes, n);
+                    r2[0] = Lanes<T, TS, TV>(c20, lanes, n); r2[1] = Lanes<T, TS, TV>(c21, lanes, n); r2[2] = Lanes<T, TS, TV>(c22, lanes, n);
+                    r3[0] = Lanes<T, TS, TV>(c30, lanes, n); r3[1] = Lanes<T, TS, TV>(c31, lanes, n); r3[2] = Lanes<T, TS, TV>(c32, lanes, n);
+                    if (p0 == k - 3)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Where tap p = (c·Kh + i)·Kw + j reads in a sample: c·H·W + i·W + j.</summary>
+    private static nint TapOffset(int p, int taps, int kw, in Conv2DGeometry g)
+    {
+        int c = p / taps, ij = p - (c * taps), i = ij / kw, j = ij - (i * kw);
+        return ((nint)c * g.Height * g.Width) + ((nint)i * g.Width) + j;
+    }
+
+    /// <summary>The sum of a register's lanes, in lane order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe T Lanes<T, TS, TV>(TV v, T* lanes, int n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TS.Store(v, ref Unsafe.AsRef<T>(lanes));
+        T sum = lanes[0];
+        for (int l = 1; l < n; l++)
+        {
+            sum += lanes[l];
+        }
+        return sum;
     }
 
     /// <summary>C[m,n] (+)= A·B with A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·brs + j·bcs], on the packed kernel (the same
@@ -405,6 +869,18 @@ public static class Conv2D
 
         [ThreadStatic]
         private static T[]? t_partials;
+
+        [ThreadStatic]
+        private static T[]? t_wide;
+
+        [ThreadStatic]
+        private static T[]? t_pad;
+
+        /// <summary>The direct dW's wide copy of dy (zeros in the dropped columns).</summary>
+        public static T[] Wide(long length) => Ensure(ref t_wide, length);
+
+        /// <summary>The direct dW's copy of x with a register of zeros after it.</summary>
+        public static T[] Pad(long length) => Ensure(ref t_pad, length);
 
         public static T[] Col(long length) => Ensure(ref t_col, length);
 

@@ -151,6 +151,10 @@ public static class MaxPool2D
             {
                 BackwardPlane(a.Dy + (p * outPlane), a.Argmax + (p * outPlane), a.Dx + (p * inPlane), g);
             }
+            else if (typeof(T) == typeof(float) && IsVectorPair(g))
+            {
+                ForwardPlanePairs((float*)(a.X + (p * inPlane)), (float*)(a.Y + (p * outPlane)), a.Argmax == null ? null : a.Argmax + (p * outPlane), g.Width, g.OutHeight, g.OutWidth);
+            }
             else
             {
                 ForwardPlane(a.X + (p * inPlane), a.Y + (p * outPlane), a.Argmax == null ? null : a.Argmax + (p * outPlane), g);
@@ -197,6 +201,64 @@ public static class MaxPool2D
                 if (argmax != null)
                 {
                     argmax[o] = best;
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether <see cref="ForwardPlanePairs"/> serves this geometry: 2×2 windows, stride 2, no padding (so W = 2·Wo),
+    /// at least 8 outputs per row, and 256-bit vectors.</summary>
+    private static bool IsVectorPair(in Pool2DGeometry g) =>
+        Vector256.IsHardwareAccelerated && g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2
+        && g.PaddingHeight == 0 && g.PaddingWidth == 0 && g.OutWidth >= 8 && g.Width == 2 * g.OutWidth;
+
+    /// <summary>The 2×2, stride-2 forward of one float plane, 8 windows per step: the even and odd columns of the two input
+    /// rows are split into four registers a, b (row 2·oh) and c, d (row 2·oh + 1), and the scan of <see cref="ForwardPlane"/>
+    /// runs on them in its order, a, b, c, d: start from a (the first element replaces −∞, or leaves it with its own
+    /// position), then "larger or NaN replaces" for b, c and d. The same values and positions as the scalar scan. A row
+    /// whose width is not a multiple of 8 ends with a block that overlaps the one before (its windows recomputed, the
+    /// same results).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ForwardPlanePairs(float* x, float* y, int* argmax, int w, int outHeight, int outWidth)
+    {
+        Vector256<int> split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7); // evens to the lower half, odds to the upper
+        Vector256<int> columns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        Vector256<int> right = Vector256.Create(1), below = Vector256.Create(w), belowRight = Vector256.Create(w + 1);
+        for (int oh = 0; oh < outHeight; oh++)
+        {
+            float* r0 = x + ((nint)2 * oh * w);
+            float* r1 = r0 + w;
+            float* yr = y + ((nint)oh * outWidth);
+            int* ar = argmax == null ? null : argmax + ((nint)oh * outWidth);
+            for (int ow = 0; ; ow += 8)
+            {
+                ow = Math.Min(ow, outWidth - 8);
+                Vector256<float> e0 = Vector256.Shuffle(Vector256.Load(r0 + (2 * ow)), split);
+                Vector256<float> e1 = Vector256.Shuffle(Vector256.Load(r0 + (2 * ow) + 8), split);
+                Vector256<float> f0 = Vector256.Shuffle(Vector256.Load(r1 + (2 * ow)), split);
+                Vector256<float> f1 = Vector256.Shuffle(Vector256.Load(r1 + (2 * ow) + 8), split);
+                Vector256<float> max = Vector256.Create(e0.GetLower(), e1.GetLower());
+                Vector256<int> at = Vector256<int>.Zero;
+                Vector256<float> v = Vector256.Create(e0.GetUpper(), e1.GetUpper());
+                Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+                max = Vector256.ConditionalSelect(take, v, max);
+                at = Vector256.ConditionalSelect(take.AsInt32(), right, at);
+                v = Vector256.Create(f0.GetLower(), f1.GetLower());
+                take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+                max = Vector256.ConditionalSelect(take, v, max);
+                at = Vector256.ConditionalSelect(take.AsInt32(), below, at);
+                v = Vector256.Create(f0.GetUpper(), f1.GetUpper());
+                take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+                max = Vector256.ConditionalSelect(take, v, max);
+                at = Vector256.ConditionalSelect(take.AsInt32(), belowRight, at);
+                max.Store(yr + ow);
+                if (ar != null)
+                {
+                    (Vector256.Create((2 * oh * w) + (2 * ow)) + columns + at).Store(ar + ow);
+                }
+                if (ow == outWidth - 8)
+                {
+                    break;
                 }
             }
         }

@@ -245,10 +245,31 @@ internal sealed partial class Conv2DEntry : LayerEntry
         string weightIndex = a.G != 1 && cg == 1 ? "o,0,u,v" : "o,c,u,v";
         string tap = a.D == 1 ? string.Empty : I(a.D);
         string kernel = a.FastPath
-            ? " (zero padding; im2col + GEMM)"
+            ? $" (zero padding; {FastPathKernel(c, a)})"
             : $" (zero padding{(a.G != 1 && og != 1 ? $"; g = o / {I(og)}" : string.Empty)}; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since {Reason(a)} rules out Conv2D's fast path)";
         return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = {sum} W[{I(a.O)},{ci},{I(a.Kh)},{I(a.Kw)}][{weightIndex}] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][{channel}, {Window2D.Index("i", a.Sh, a.Ph, tap + "u")}, {Window2D.Index("j", a.Sw, a.Pw, tap + "v")}]" +
             (c.HasState("bias") ? " + b[o]" : string.Empty) + kernel;
+    }
+
+    /// <summary>Which of <c>Kernels.Conv2D</c>'s paths the layer takes, by the rule of its <c>RunsDirect</c> and
+    /// <c>LowersIntoPanels</c> (ADR 0035): a function of the geometry, known here.</summary>
+    private static string FastPathKernel(NodeContext c, ConvArgs a)
+    {
+        int channels = c.InputShape[0], w = c.InputShape[2];
+        int ho = c.OutputShape[1], wo = c.OutputShape[2];
+        long rows = (long)channels * a.Kh * a.Kw;
+        bool pointwise = a.Kh == 1 && a.Kw == 1 && a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0;
+        if (pointwise)
+        {
+            return "kernel Conv2D, 1×1: GEMM on the sample itself, no im2col";
+        }
+        if (a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0 && rows <= 128 && ((long)(ho - 1) * w) + wo >= 48)
+        {
+            return $"kernel Conv2D, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW)";
+        }
+        return rows + (c.HasState("bias") ? 1 : 0) <= 512 && (long)ho * wo <= 4096
+            ? "kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM"
+            : "kernel Conv2D: im2col + GEMM";
     }
 
     private static string Reason(ConvArgs a) =>
