@@ -41,6 +41,28 @@ public sealed class SanityCheckTests
     }
 
     [Fact]
+    public void InitialLoss_OfAHierarchicalSoftmaxIsLn2TimesTheMeanPathLength()
+    {
+        // 9 classes in the balanced tree: class 0 (lo = 0, mid = 5, then [0, 3), [0, 2), [0, 1)) lies 4 nodes deep, and so
+        // on; with the node parameters at 0 every node gives ½, so the first loss is exactly ln 2 per node on the path.
+        var tree = NetGen.Kernels.HierarchicalSoftmaxTree.Balanced(9);
+        int[] labels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 8, 4];
+        var features = new float[labels.Length * 4];
+        for (int i = 0; i < features.Length; i++)
+        {
+            features[i] = (float)Math.Sin(i);
+        }
+
+        var data = new InMemoryDataset(features, labels, 4);
+        InitialLossCheck check = new GcHsm(3).CheckInitialLoss(data);
+        double depth = labels.Average(c => tree.PathNodes(c).Length);
+        Assert.Equal(Math.Log(2) * depth, check.Expected, 12);
+        Assert.NotEqual(Math.Log(9), check.Expected, 3); // not the flat softmax's ln C
+        Assert.Equal(check.Expected, check.Loss, 5);
+        Assert.True(check.Passed, check.ToString());
+    }
+
+    [Fact]
     public void OverfittingTwentyRows_ReachesNearZeroLoss()
     {
         InMemoryDataset data = TrainerTests.Clusters(200, 2, noise: 2.0); // overlapping clusters: only memorising fits them

@@ -74,6 +74,21 @@ public static class SanityChecks
         int classes = network.OutputSize;
         var subset = new InMemoryDataset(data.Features.AsSpan(0, n * data.FeatureCount).ToArray(), data.Labels.AsSpan(0, n).ToArray(), data.FeatureCount);
         double measured = network.Evaluate(subset, options).Loss;
+        if (kind == Loss.HierarchicalSoftmax)
+        {
+            // Node parameters start at 0, so every node gives σ(0) = ½ whatever the features: the first loss is exactly
+            // ln 2 times the mean path length of the labels (the balanced tree's; a declared ClassTree may differ).
+            var tree = Kernels.HierarchicalSoftmaxTree.Balanced(classes);
+            double depth = 0;
+            for (int r = 0; r < n; r++)
+            {
+                depth += tree.PathNodes(subset.Labels[r]).Length;
+            }
+
+            double expected = Math.Log(2) * depth / Math.Max(n, 1);
+            return new InitialLossCheck(measured, expected, 0, expected, tolerance);
+        }
+
 
         // σ: the spread of the scores within each row, averaged over the rows.
         var scores = new float[n * classes];
