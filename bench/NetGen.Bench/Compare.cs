@@ -167,7 +167,7 @@ internal static class Compare
     /// the bodies taking turns, one repetition each: noise that comes and goes on this machine then falls on all of
     /// them alike. A body runs <c>inner</c> calls.
     /// </summary>
-    private static double[][] TimeInterleaved(int reps, params Action<int>[] bodies)
+    internal static double[][] TimeInterleaved(int reps, params Action<int>[] bodies)
     {
         var inners = new int[bodies.Length];
         for (int b = 0; b < bodies.Length; b++)
@@ -202,7 +202,7 @@ internal static class Compare
         return samples;
     }
 
-    private static void Repeat(int count, Action body)
+    internal static void Repeat(int count, Action body)
     {
         for (int i = 0; i < count; i++)
         {
@@ -210,7 +210,7 @@ internal static class Compare
         }
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         double[] sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];

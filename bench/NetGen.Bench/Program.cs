@@ -7,5 +7,10 @@ if (args.Length > 0 && args[0] == "--compare")
     return NetGen.Bench.Compare.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "--inference-ab")
+{
+    return NetGen.Bench.InferenceAb.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(NetGen.Bench.NetworkBenchmarks).Assembly).Run(args);
 return 0;
