@@ -33,7 +33,7 @@ internal static class InferenceAb
             ("10x128", w2, b2, h1, y, 128, 10, false),
         };
 
-        Console.WriteLine($"batch-1 A/B, {reps} repetitions, bodies taking turns; median us/call and median paired ratio old/new");
+        Console.WriteLine($"batch-1 A/B, {reps} repetitions, bodies taking turns; median us/call [best repetition] and median paired ratio old/new");
         foreach (var l in layers)
         {
             var bodies = new Action<int>[]
@@ -41,8 +41,9 @@ internal static class InferenceAb
                 n => Compare.Repeat(n, () => Old(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu)),
                 n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial)),
                 n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)),
+                n => { PauseSpin(false); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); PauseSpin(true); },
             };
-            Report(l.Name, ["old direct", "gemv 1 core", "gemv split"], Compare.TimeInterleaved(reps, bodies));
+            Report(l.Name, ["old direct", "gemv 1 core", "gemv split", "split, SpinOnce waits"], Compare.TimeInterleaved(reps, bodies));
         }
 
         var chain = new Action<int>[]
@@ -51,10 +52,32 @@ internal static class InferenceAb
             n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial); } }),
             n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Auto); } }),
             n => Compare.Repeat(n, () => mlp.Predict(x, scores)),
+            n => { PauseSpin(false); Compare.Repeat(n, () => mlp.Predict(x, scores)); PauseSpin(true); },
         };
-        Report("MLP 784-256-128-10", ["old direct", "gemv 1 core", "gemv Choose", "Predict"], Compare.TimeInterleaved(reps, chain));
+        Report("MLP 784-256-128-10", ["old direct", "gemv 1 core", "gemv Choose", "Predict", "Predict, SpinOnce waits"], Compare.TimeInterleaved(reps, chain));
+
+        // The workers' waits on the batch paths too: pause-only spins (the default) against SpinOnce.
+        float[] x64 = NetworkBenchmarks.Fill(64 * 784, 1), scores64 = new float[64 * 10];
+        int[] labels = Enumerable.Range(0, 64).Select(i => i % 10).ToArray();
+        var batch = new Action<int>[]
+        {
+            n => Compare.Repeat(n, () => mlp.Predict(x64, scores64)),
+            n => { PauseSpin(false); Compare.Repeat(n, () => mlp.Predict(x64, scores64)); PauseSpin(true); },
+        };
+        Report("Predict 64 rows", ["pause waits", "SpinOnce waits"], Compare.TimeInterleaved(reps, batch));
+        var train = new BenchMlp(2);
+        var step = new Action<int>[]
+        {
+            n => Compare.Repeat(n, () => train.TrainStep(x64, labels)),
+            n => { PauseSpin(false); Compare.Repeat(n, () => train.TrainStep(x64, labels)); PauseSpin(true); },
+        };
+        Report("TrainStep 64 rows", ["pause waits", "SpinOnce waits"], Compare.TimeInterleaved(reps, step));
         return 0;
     }
+
+    /// <summary>Workers' waits: pause-only spins (true, the default) or <c>SpinWait.SpinOnce</c> as before (false).</summary>
+    private static void PauseSpin(bool on) =>
+        typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetField("s_pauseSpin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.SetValue(null, on);
 
     /// <summary>The one-row path of <c>Dense.Forward</c> before the GEMV: bias into y, x·Wᵀ accumulated by the direct NT
     /// kernel (4 dot products at a time), then a ReLU pass.</summary>
@@ -74,7 +97,7 @@ internal static class InferenceAb
         for (int i = 0; i < names.Length; i++)
         {
             string ratio = i == 0 ? string.Empty : $" ({Compare.Median(samples[0].Zip(samples[i], (a, b) => a / b)):F2}x)";
-            parts.Add($"{names[i]} {Compare.Median(samples[i]) * 1e6:F2}{ratio}");
+            parts.Add($"{names[i]} {Compare.Median(samples[i]) * 1e6:F2} [best {samples[i].Min() * 1e6:F2}]{ratio}");
         }
         Console.WriteLine($"  {what,-20} {string.Join(", ", parts)}");
     }

@@ -1,10 +1,17 @@
 using BenchmarkDotNet.Running;
 
 // Runs the NetGen BenchmarkDotNet suite; pass BenchmarkDotNet arguments, e.g. --filter '*Network*' --job short.
-// `--compare OUT.json [--reps N]` runs the quick Stopwatch-based comparison mode that bench/compare.sh drives instead.
+// `--compare OUT.json [--reps N]` runs the quick Stopwatch-based comparison mode that bench/compare.sh drives instead;
+// `--inference-ab [--reps N]` the paired batch-1 kernel A/B, `--trainer-overhead OUT.json [--reps N]` Fit against a
+// hand-written TrainStep loop (bench/README.md).
 if (args.Length > 0 && args[0] == "--compare")
 {
     return NetGen.Bench.Compare.Run(args);
+}
+
+if (args.Length > 0 && args[0] == "--trainer-overhead")
+{
+    return NetGen.Bench.TrainerOverhead.Run(args);
 }
 
 if (args.Length > 0 && args[0] == "--inference-ab")

@@ -30,6 +30,18 @@ internal static class Workers
     /// <summary>How long an idle worker spins before it blocks.</summary>
     private const int SpinMicroseconds = 200;
 
+    /// <summary>Spin with the processor's pause instruction only (<see cref="Thread.SpinWait"/>(1) between two reads of the
+    /// shared state), not <see cref="SpinWait.SpinOnce(int)"/>, which soon turns to yielding the core to the scheduler
+    /// (a system call, and on a busy machine a lost time slice) and to ever longer pauses between reads: the worker then
+    /// sees the next job, and the caller the end of the last part, within a fraction of a microsecond. That is what a
+    /// one-row forward pass split over the cores needs (docs/adr/0034). A field, not a constant, so a benchmark can
+    /// measure both ways in one process.</summary>
+    private static bool s_pauseSpin = true;
+
+    /// <summary>Pause-only spins the caller makes waiting for the last part before it falls back to
+    /// <see cref="SpinWait.SpinOnce(int)"/> (a worker that lost its core needs the scheduler to run again): about 1 ms.</summary>
+    private const int CallerPauseSpins = 1 << 15;
+
     /// <summary>Threads that run parts of a job: this machine's logical cores, at most 8 (the caller counts as one).</summary>
     public static readonly int MaxParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
 
@@ -148,8 +160,15 @@ internal static class Workers
             RunPart(job, 0, parts);
             RunParts(job, parts, generation);
             var spin = new SpinWait();
+            int pauses = s_pauseSpin ? CallerPauseSpins : 0;
             while (Volatile.Read(ref s_remaining) != 0)
             {
+                if (pauses > 0)
+                {
+                    pauses--;
+                    Thread.SpinWait(1);
+                    continue;
+                }
                 spin.SpinOnce(sleep1Threshold: -1);
             }
 
@@ -227,6 +246,20 @@ internal static class Workers
     private static long WaitForNext(long seen)
     {
         long deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+        while (s_pauseSpin && Stopwatch.GetTimestamp() < deadline)
+        {
+            // Read the generation between single pauses; the clock only every 64 reads.
+            for (int i = 0; i < 64; i++)
+            {
+                long now = Volatile.Read(ref s_generation);
+                if (now != seen)
+                {
+                    return now;
+                }
+                Thread.SpinWait(1);
+            }
+        }
+
         var spin = new SpinWait();
         while (Stopwatch.GetTimestamp() < deadline)
         {
