@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -165,9 +166,14 @@ public static class Gemv
         int k = o.Inputs;
         int kv = k / TS.Count * TS.Count;
         ref T x = ref Unsafe.AsRef<T>(o.X);
-        for (int i = r0; i < r1; i++)
+        var rows = new Span<T>(o.Y + r0, r1 - r0);
+        if (o.Bias != null)
         {
-            o.Y[i] = o.Bias != null ? o.Bias[i] : T.Zero;
+            new ReadOnlySpan<T>(o.Bias + r0, r1 - r0).CopyTo(rows);
+        }
+        else
+        {
+            rows.Clear();
         }
 
         int r = r0;
@@ -200,10 +206,8 @@ public static class Gemv
 
         if (o.Relu)
         {
-            for (int i = r0; i < r1; i++)
-            {
-                o.Y[i] = T.Max(o.Y[i], T.Zero);
-            }
+            // The direct path's ReLU pass.
+            TensorPrimitives.Max(rows, T.Zero, rows);
         }
     }
 
