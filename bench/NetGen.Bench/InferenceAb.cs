@@ -41,9 +41,9 @@ internal static class InferenceAb
                 n => Compare.Repeat(n, () => Old(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu)),
                 n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial)),
                 n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)),
-                n => { PauseSpin(false); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); PauseSpin(true); },
+                n => { PauseSpin(true); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); PauseSpin(false); },
             };
-            Report(l.Name, ["old direct", "gemv 1 core", "gemv split", "split, SpinOnce waits"], Compare.TimeInterleaved(reps, bodies));
+            Report(l.Name, ["old direct", "gemv 1 core", "gemv split", "split, pause waits"], Compare.TimeInterleaved(reps, bodies));
         }
 
         var chain = new Action<int>[]
@@ -52,30 +52,30 @@ internal static class InferenceAb
             n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial); } }),
             n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Auto); } }),
             n => Compare.Repeat(n, () => mlp.Predict(x, scores)),
-            n => { PauseSpin(false); Compare.Repeat(n, () => mlp.Predict(x, scores)); PauseSpin(true); },
+            n => { PauseSpin(true); Compare.Repeat(n, () => mlp.Predict(x, scores)); PauseSpin(false); },
         };
-        Report("MLP 784-256-128-10", ["old direct", "gemv 1 core", "gemv Choose", "Predict", "Predict, SpinOnce waits"], Compare.TimeInterleaved(reps, chain));
+        Report("MLP 784-256-128-10", ["old direct", "gemv 1 core", "gemv Choose", "Predict", "Predict, pause waits"], Compare.TimeInterleaved(reps, chain));
 
-        // The workers' waits on the batch paths too: pause-only spins (the default) against SpinOnce.
+        // The workers' waits on the batch paths too: SpinOnce (the default) against pause-only spins.
         float[] x64 = NetworkBenchmarks.Fill(64 * 784, 1), scores64 = new float[64 * 10];
         int[] labels = Enumerable.Range(0, 64).Select(i => i % 10).ToArray();
         var batch = new Action<int>[]
         {
             n => Compare.Repeat(n, () => mlp.Predict(x64, scores64)),
-            n => { PauseSpin(false); Compare.Repeat(n, () => mlp.Predict(x64, scores64)); PauseSpin(true); },
+            n => { PauseSpin(true); Compare.Repeat(n, () => mlp.Predict(x64, scores64)); PauseSpin(false); },
         };
-        Report("Predict 64 rows", ["pause waits", "SpinOnce waits"], Compare.TimeInterleaved(reps, batch));
+        Report("Predict 64 rows", ["SpinOnce waits", "pause waits"], Compare.TimeInterleaved(reps, batch));
         var train = new BenchMlp(2);
         var step = new Action<int>[]
         {
             n => Compare.Repeat(n, () => train.TrainStep(x64, labels)),
-            n => { PauseSpin(false); Compare.Repeat(n, () => train.TrainStep(x64, labels)); PauseSpin(true); },
+            n => { PauseSpin(true); Compare.Repeat(n, () => train.TrainStep(x64, labels)); PauseSpin(false); },
         };
-        Report("TrainStep 64 rows", ["pause waits", "SpinOnce waits"], Compare.TimeInterleaved(reps, step));
+        Report("TrainStep 64 rows", ["SpinOnce waits", "pause waits"], Compare.TimeInterleaved(reps, step));
         return 0;
     }
 
-    /// <summary>Workers' waits: pause-only spins (true, the default) or <c>SpinWait.SpinOnce</c> as before (false).</summary>
+    /// <summary>Workers' waits: pause-only spins (true) or <c>SpinWait.SpinOnce</c> (false, the default).</summary>
     private static void PauseSpin(bool on) =>
         typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetField("s_pauseSpin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.SetValue(null, on);
 

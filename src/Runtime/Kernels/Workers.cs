@@ -31,12 +31,12 @@ internal static class Workers
     private const int SpinMicroseconds = 200;
 
     /// <summary>Spin with the processor's pause instruction only (<see cref="Thread.SpinWait"/>(1) between two reads of the
-    /// shared state), not <see cref="SpinWait.SpinOnce(int)"/>, which soon turns to yielding the core to the scheduler
-    /// (a system call, and on a busy machine a lost time slice) and to ever longer pauses between reads: the worker then
-    /// sees the next job, and the caller the end of the last part, within a fraction of a microsecond. That is what a
-    /// one-row forward pass split over the cores needs (docs/adr/0034). A field, not a constant, so a benchmark can
-    /// measure both ways in one process.</summary>
-    private static bool s_pauseSpin = true;
+    /// shared state) instead of <see cref="SpinWait.SpinOnce(int)"/>, which soon turns to yielding the core to the
+    /// scheduler and to ever longer pauses between reads. Off: on the shared 2-vCPU machine, loaded about 6× beyond its
+    /// cores, the 64-row Predict and the MLP training step ran 1.5× slower with it (in-process, paired), and a quiet
+    /// machine to show its gain on a one-row hand-off was not available (docs/adr/0034). A field, not a constant, so
+    /// <c>NetGen.Bench --inference-ab</c> measures both ways in one process.</summary>
+    private static bool s_pauseSpin;
 
     /// <summary>Pause-only spins the caller makes waiting for the last part before it falls back to
     /// <see cref="SpinWait.SpinOnce(int)"/> (a worker that lost its core needs the scheduler to run again): about 1 ms.</summary>
