@@ -77,7 +77,7 @@ internal static class InferenceAb
 
     /// <summary>Workers' waits: pause-only spins (true) or <c>SpinWait.SpinOnce</c> (false, the default).</summary>
     private static void PauseSpin(bool on) =>
-        typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetField("s_pauseSpin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.SetValue(null, on);
+        typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetProperty("PauseSpin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.SetValue(null, on);
 
     /// <summary>The one-row path of <c>Dense.Forward</c> before the GEMV: bias into y, x·Wᵀ accumulated by the direct NT
     /// kernel (4 dot products at a time), then a ReLU pass.</summary>

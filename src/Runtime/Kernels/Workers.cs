@@ -36,7 +36,7 @@ internal static class Workers
     /// cores, the 64-row Predict and the MLP training step ran 1.5× slower with it (in-process, paired), and a quiet
     /// machine to show its gain on a one-row hand-off was not available (docs/adr/0034). A field, not a constant, so
     /// <c>NetGen.Bench --inference-ab</c> measures both ways in one process.</summary>
-    private static bool s_pauseSpin;
+    internal static bool PauseSpin { get; set; }
 
     /// <summary>Pause-only spins the caller makes waiting for the last part before it falls back to
     /// <see cref="SpinWait.SpinOnce(int)"/> (a worker that lost its core needs the scheduler to run again): about 1 ms.</summary>
@@ -160,7 +160,7 @@ internal static class Workers
             RunPart(job, 0, parts);
             RunParts(job, parts, generation);
             var spin = new SpinWait();
-            int pauses = s_pauseSpin ? CallerPauseSpins : 0;
+            int pauses = PauseSpin ? CallerPauseSpins : 0;
             while (Volatile.Read(ref s_remaining) != 0)
             {
                 if (pauses > 0)
@@ -246,7 +246,7 @@ internal static class Workers
     private static long WaitForNext(long seen)
     {
         long deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
-        while (s_pauseSpin && Stopwatch.GetTimestamp() < deadline)
+        while (PauseSpin && Stopwatch.GetTimestamp() < deadline)
         {
             // Read the generation between single pauses; the clock only every 64 reads.
             for (int i = 0; i < 64; i++)
