@@ -206,7 +206,7 @@ internal static class Compare
         return samples;
     }
 
-    private static void Repeat(int count, Action body)
+    internal static void Repeat(int count, Action body)
     {
         for (int i = 0; i < count; i++)
         {
@@ -214,7 +214,7 @@ internal static class Compare
         }
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         double[] sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];

@@ -3,6 +3,8 @@ using BenchmarkDotNet.Running;
 // Runs the NetGen BenchmarkDotNet suite; pass BenchmarkDotNet arguments, e.g. --filter '*Network*' --job short.
 // `--compare OUT.json [--reps N]` runs the quick Stopwatch-based comparison mode that bench/compare.sh drives instead.
 // `--guard-cost [ROUNDS]` times the non-finite checks of a training step against the step (docs/performance.md).
+// `--inference-ab [--reps N]` the paired batch-1 kernel A/B, `--trainer-overhead OUT.json [--reps N]` Fit against a
+// hand-written TrainStep loop (bench/README.md).
 if (args.Length > 0 && args[0] == "--compare")
 {
     return NetGen.Bench.Compare.Run(args);
@@ -22,6 +24,16 @@ if (args.Length > 0 && args[0] == "--compare-conv")
 if (args.Length > 0 && args[0] == "--conv-profile")
 {
     return NetGen.Bench.ConvProfile.Run(args);
+}
+
+if (args.Length > 0 && args[0] == "--trainer-overhead")
+{
+    return NetGen.Bench.TrainerOverhead.Run(args);
+}
+
+if (args.Length > 0 && args[0] == "--inference-ab")
+{
+    return NetGen.Bench.InferenceAb.Run(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(NetGen.Bench.NetworkBenchmarks).Assembly).Run(args);

@@ -1185,7 +1185,8 @@ namespace Demo.Depth
                 // ── [9] dense_9: Dense 16 → 10 ───────────────────────────────────────────────────────────────────
                 // y[B,10] = x[B,16] · W[10,16]ᵀ + b[10]
                 // GEMM x·Wᵀ: [32×16]·[16×10], 5,120 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L8_Y, B * 16), P(L9_Weight, 160), P(L9_Bias, 10), A(L9_Y, B * 10), B, 16, 10, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [10×16]·[16], 160 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L8_Y, B * 16), P(L9_Weight, 160), P(L9_Bias, 10), A(L9_Y, B * 10), B, 16, 10, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L9_Y, B * 10);
             }
@@ -1591,7 +1592,8 @@ namespace Demo.Depth
                 // ── [9] dense_9: Dense 16 → 10 ───────────────────────────────────────────────────────────────────
                 // y[B,10] = x[B,16] · W[10,16]ᵀ + b[10]
                 // GEMM x·Wᵀ: [32×16]·[16×10], 5,120 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L8_Y, B * 16), P(L9_Weight, 160), P(L9_Bias, 10), A(L9_Y, B * 10), B, 16, 10, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [10×16]·[16], 160 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L8_Y, B * 16), P(L9_Weight, 160), P(L9_Bias, 10), A(L9_Y, B * 10), B, 16, 10, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L9_Y, B * 10);
             }

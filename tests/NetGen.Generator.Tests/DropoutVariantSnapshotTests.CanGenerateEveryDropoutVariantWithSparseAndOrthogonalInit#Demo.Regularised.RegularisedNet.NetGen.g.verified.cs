@@ -675,7 +675,8 @@ namespace Demo.Regularised
                 // ── [7] dense_7: Dense 16 → 12 ───────────────────────────────────────────────────────────────────
                 // y[B,12] = x[B,16] · W[12,16]ᵀ + b[12]
                 // GEMM x·Wᵀ: [8×16]·[16×12], 1,536 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L6_Y, B * 16), P(L7_Weight, 192), P(L7_Bias, 12), A(L7_Y, B * 12), B, 16, 12, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [12×16]·[16], 192 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L6_Y, B * 16), P(L7_Weight, 192), P(L7_Bias, 12), A(L7_Y, B * 12), B, 16, 12, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [8] tanh_8: Tanh [12] ────────────────────────────────────────────────────────────────────────
                 // y = tanh(x)
@@ -695,7 +696,8 @@ namespace Demo.Regularised
                 // ── [10] dense_10: Dense 12 → 8 ──────────────────────────────────────────────────────────────────
                 // y[B,8] = x[B,12] · W[8,12]ᵀ + b[8]
                 // GEMM x·Wᵀ: [8×12]·[12×8], 768 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L9_Y, B * 12), P(L10_Weight, 96), P(L10_Bias, 8), A(L10_Y, B * 8), B, 12, 8, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [8×12]·[12], 96 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L9_Y, B * 12), P(L10_Weight, 96), P(L10_Bias, 8), A(L10_Y, B * 8), B, 12, 8, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [11] tanh_11: Tanh [8] ───────────────────────────────────────────────────────────────────────
                 // y = tanh(x)
@@ -715,7 +717,8 @@ namespace Demo.Regularised
                 // ── [13] dense_13: Dense 8 → 3 ───────────────────────────────────────────────────────────────────
                 // y[B,3] = x[B,8] · W[3,8]ᵀ + b[3]
                 // GEMM x·Wᵀ: [8×8]·[8×3], 192 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L12_Y, B * 8), P(L13_Weight, 24), P(L13_Bias, 3), A(L13_Y, B * 3), B, 8, 3, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [3×8]·[8], 24 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L12_Y, B * 8), P(L13_Weight, 24), P(L13_Bias, 3), A(L13_Y, B * 3), B, 8, 3, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L13_Y, B * 3);
             }

@@ -552,7 +552,8 @@ namespace Demo.Regularized
                 // ── [4] scores: Dense 64 → 10 ────────────────────────────────────────────────────────────────────
                 // y[B,10] = x[B,64] · W[10,64]ᵀ + b[10]
                 // GEMM x·Wᵀ: [16×64]·[64×10], 10,240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L2_Y, B * 64), P(L4_Weight, 640), P(L4_Bias, 10), A(L4_Y, B * 10), B, 64, 10, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [10×64]·[64], 640 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L2_Y, B * 64), P(L4_Weight, 640), P(L4_Bias, 10), A(L4_Y, B * 10), B, 64, 10, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L4_Y, B * 10);
             }

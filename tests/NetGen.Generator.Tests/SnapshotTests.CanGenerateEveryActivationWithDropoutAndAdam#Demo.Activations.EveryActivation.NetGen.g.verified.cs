@@ -665,7 +665,8 @@ namespace Demo.Activations
                 // ── [0] dense_0: Dense 5 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,5] · W[6,5]ᵀ + b[6], then max(0, ·) → output of [1]
                 // GEMM x·Wᵀ: [8×5]·[5×6], 240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 30), P(L0_Bias, 6), A(L1_Y, B * 6), B, 5, 6, global::NetGen.Kernels.GemmMode.Direct, fuseReLU: true);
+                // batch 1: GEMV W·x: [6×5]·[5], 30 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 30), P(L0_Bias, 6), A(L1_Y, B * 6), B, 5, 6, global::NetGen.Kernels.GemmMode.Direct, fuseReLU: true, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [1] relu_1: ReLU [6] ─────────────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
@@ -673,7 +674,8 @@ namespace Demo.Activations
                 // ── [2] dense_2: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
                 // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 6), P(L2_Weight, 36), P(L2_Bias, 6), A(L2_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [6×6]·[6], 36 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 6), P(L2_Weight, 36), P(L2_Bias, 6), A(L2_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [3] leaky_relu_3: LeakyReLU [6] ──────────────────────────────────────────────────────────────
                 // y = x > 0 ? x : 0.01·x
@@ -682,7 +684,8 @@ namespace Demo.Activations
                 // ── [4] dense_4: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
                 // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L3_Y, B * 6), P(L4_Weight, 36), P(L4_Bias, 6), A(L4_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [6×6]·[6], 36 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L3_Y, B * 6), P(L4_Weight, 36), P(L4_Bias, 6), A(L4_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [5] prelu_5: PReLU [6] ───────────────────────────────────────────────────────────────────────
                 // y = x > 0 ? x : a·x   (a learnable, shape [1])
@@ -691,7 +694,8 @@ namespace Demo.Activations
                 // ── [6] dense_6: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
                 // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 6), P(L6_Weight, 36), P(L6_Bias, 6), A(L6_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [6×6]·[6], 36 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 6), P(L6_Weight, 36), P(L6_Bias, 6), A(L6_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [7] sigmoid_7: Sigmoid [6] ───────────────────────────────────────────────────────────────────
                 // y = 1 / (1 + e^(−x))
@@ -700,7 +704,8 @@ namespace Demo.Activations
                 // ── [8] dense_8: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
                 // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L7_Y, B * 6), P(L8_Weight, 36), P(L8_Bias, 6), A(L8_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [6×6]·[6], 36 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L7_Y, B * 6), P(L8_Weight, 36), P(L8_Bias, 6), A(L8_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [9] tanh_9: Tanh [6] ─────────────────────────────────────────────────────────────────────────
                 // y = tanh(x)
@@ -709,7 +714,8 @@ namespace Demo.Activations
                 // ── [10] dense_10: Dense 6 → 6 ───────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
                 // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L9_Y, B * 6), P(L10_Weight, 36), P(L10_Bias, 6), A(L10_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [6×6]·[6], 36 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L9_Y, B * 6), P(L10_Weight, 36), P(L10_Bias, 6), A(L10_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [11] elu_11: ELU [6] ─────────────────────────────────────────────────────────────────────────
                 // y = x > 0 ? x : 0.5·(e^x − 1)
@@ -718,7 +724,8 @@ namespace Demo.Activations
                 // ── [12] dense_12: Dense 6 → 6 ───────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
                 // GEMM x·Wᵀ: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L11_Y, B * 6), P(L12_Weight, 36), P(L12_Bias, 6), A(L12_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [6×6]·[6], 36 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L11_Y, B * 6), P(L12_Weight, 36), P(L12_Bias, 6), A(L12_Y, B * 6), B, 6, 6, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [13] identity_13: Identity [6] ───────────────────────────────────────────────────────────────
                 // y = x
@@ -738,7 +745,8 @@ namespace Demo.Activations
                 // ── [15] dense_15: Dense 6 → 3 ───────────────────────────────────────────────────────────────────
                 // y[B,3] = x[B,6] · W[3,6]ᵀ + b[3]
                 // GEMM x·Wᵀ: [8×6]·[6×3], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L14_Y, B * 6), P(L15_Weight, 18), P(L15_Bias, 3), A(L15_Y, B * 3), B, 6, 3, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [3×6]·[6], 18 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L14_Y, B * 6), P(L15_Weight, 18), P(L15_Bias, 3), A(L15_Y, B * 3), B, 6, 3, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L15_Y, B * 3);
             }

@@ -446,7 +446,8 @@ namespace Demo.Regression
                 // ── [0] dense_0: Dense 13 → 32 ───────────────────────────────────────────────────────────────────
                 // y[B,32] = x[B,13] · W[32,13]ᵀ + b[32]
                 // GEMM x·Wᵀ: [32×13]·[13×32], 13,312 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 416), P(L0_Bias, 32), A(L0_Y, B * 32), B, 13, 32, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [32×13]·[13], 416 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 416), P(L0_Bias, 32), A(L0_Y, B * 32), B, 13, 32, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [1] tanh_1: Tanh [32] ────────────────────────────────────────────────────────────────────────
                 // y = tanh(x)
@@ -455,7 +456,8 @@ namespace Demo.Regression
                 // ── [2] dense_2: Dense 32 → 1 ────────────────────────────────────────────────────────────────────
                 // y[B,1] = x[B,32] · W[1,32]ᵀ + b[1]
                 // GEMM x·Wᵀ: [32×32]·[32×1], 1,024 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 32), P(L2_Weight, 32), P(L2_Bias, 1), A(L2_Y, B * 1), B, 32, 1, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [1×32]·[32], 32 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 32), P(L2_Weight, 32), P(L2_Bias, 1), A(L2_Y, B * 1), B, 32, 1, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L2_Y, B * 1);
             }

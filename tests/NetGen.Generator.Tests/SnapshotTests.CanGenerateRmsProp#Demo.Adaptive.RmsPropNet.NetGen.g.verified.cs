@@ -522,7 +522,8 @@ namespace Demo.Adaptive
                 // ── [0] dense_0: Dense 8 → 12 ────────────────────────────────────────────────────────────────────
                 // y[B,12] = x[B,8] · W[12,8]ᵀ + b[12]
                 // GEMM x·Wᵀ: [16×8]·[8×12], 1,536 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 96), P(L0_Bias, 12), A(L0_Y, B * 12), B, 8, 12, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [12×8]·[8], 96 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 96), P(L0_Bias, 12), A(L0_Y, B * 12), B, 8, 12, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [1] sigmoid_1: Sigmoid [12] ──────────────────────────────────────────────────────────────────
                 // y = 1 / (1 + e^(−x))
@@ -531,7 +532,8 @@ namespace Demo.Adaptive
                 // ── [2] dense_2: Dense 12 → 3 ────────────────────────────────────────────────────────────────────
                 // y[B,3] = x[B,12] · W[3,12]ᵀ + b[3]
                 // GEMM x·Wᵀ: [16×12]·[12×3], 576 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 12), P(L2_Weight, 36), P(L2_Bias, 3), A(L2_Y, B * 3), B, 12, 3, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [3×12]·[12], 36 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 12), P(L2_Weight, 36), P(L2_Bias, 3), A(L2_Y, B * 3), B, 12, 3, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L2_Y, B * 3);
             }

@@ -25,9 +25,20 @@ internal enum PairRole
 /// <summary>One GEMM C[m,n] = A[m,k]·B[k,n] at the planned batch, and the kernel chosen for it.</summary>
 internal sealed record GemmChoice(int M, int N, int K, GemmMode Mode);
 
+/// <summary>The one-row kernel of a Dense layer (mirrors <c>NetGen.Kernels.GemvMode</c>, whose names the emitter writes).</summary>
+internal enum GemvMode
+{
+    Serial,
+    Parallel,
+}
+
+/// <summary>The product of a Dense layer at batch 1, y[O] = W[O,I]·x[I], and the kernel chosen for it.</summary>
+internal sealed record GemvChoice(int Outputs, int Inputs, GemvMode Mode);
+
 /// <summary>The CPU's decisions for one node: fusions, the narrow pair, pre-packed weights and its GEMM kernels
-/// (forward x·Wᵀ, backward dy·W and dyᵀ·x), or null where the node has none.</summary>
-internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights);
+/// (forward x·Wᵀ, backward dy·W and dyᵀ·x), or null where the node has none; <see cref="Row"/>: the kernel of a one-row
+/// forward (batch 1), null where the layer has none (not a Dense, or at most 4 inputs: the outer-product form runs).</summary>
+internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null);
 
 /// <summary>
 /// The Plan lowered for the CPU: the activation arena (offset of every stored tensor and float cache, in execution order;
@@ -89,6 +100,7 @@ internal static class CpuLowering
             bool fusedIntoPrevious = role == PairRole.None && IsFusedReLU(plan, i);
             bool fusesNext = role == PairRole.None && i + 1 < plan.Nodes.Count && IsFusedReLU(plan, i + 1);
             GemmChoice? forward = null, data = null, weights = null;
+            GemvChoice? row = null;
             bool packed = false;
             if (node.Kind == "Dense" && role == PairRole.None)
             {
@@ -97,9 +109,10 @@ internal static class CpuLowering
                 data = node.InputGradients[0].Route == GradientRoute.None ? null : Choose(batch, inputs, outputs);
                 weights = Choose(outputs, inputs, batch);
                 packed = forward.Mode != GemmMode.Direct;
+                row = inputs > NarrowPairLimit ? new GemvChoice(outputs, inputs, ChooseGemv(outputs, inputs)) : null;
             }
 
-            nodes.Add(new CpuNode(i, fusedIntoPrevious, fusesNext, role, packed, forward, data, weights));
+            nodes.Add(new CpuNode(i, fusedIntoPrevious, fusesNext, role, packed, forward, data, weights, row));
         }
 
         // The activation arena: each stored output, then the node's float caches, in execution order.
@@ -245,6 +258,14 @@ internal static class CpuLowering
 
         return work >= (1L << 20) ? GemmMode.PackedParallel : GemmMode.Packed;
     }
+
+    /// <summary>
+    /// The kernel of a Dense layer's one-row forward, by the rule of <c>NetGen.Kernels.Gemv.Choose</c> (a test keeps the two
+    /// equal): split over the cores from 2¹⁶ multiply-adds and at least 16 outputs (two 8-row blocks), else one core. See
+    /// docs/adr/0034-batch-1-gemv-split-over-the-cores.md.
+    /// </summary>
+    internal static GemvMode ChooseGemv(int outputs, int inputs) =>
+        (long)outputs * inputs >= (1L << 16) && outputs >= 16 ? GemvMode.Parallel : GemvMode.Serial;
 
     /// <summary>Elements of the fused narrow pair's scratch, <c>DenseReLUDense.ScratchLength</c> in long (a test keeps the two
     /// equal): (I + 1 + O) rows of the hidden width padded to 16, twice.</summary>

@@ -26,7 +26,9 @@ public static class Dense
     /// <param name="fuseReLU">Apply ReLU as y is stored (the Dense + ReLU pair in one pass).</param>
     /// <param name="packed">Pre-packed Wᵀ of this layer, used when the packed kernel runs (repacked first if not current);
     /// null = pack inside the GEMM. Ignored by the direct kernel (fewer than 6 rows, or <see cref="GemmMode.Direct"/>).</param>
-    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int batch, int inputs, int outputs, GemmMode mode = GemmMode.Auto, bool fuseReLU = false, PackedWeights<T>? packed = null)
+    /// <param name="rowMode">The kernel of a one-row call (batch 1, a one-sample Predict): <see cref="Gemv"/> on this thread
+    /// or split over the cores (the generator's per-layer choice); <see cref="GemvMode.Auto"/> = <see cref="Gemv.Choose"/>.</param>
+    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int batch, int inputs, int outputs, GemmMode mode = GemmMode.Auto, bool fuseReLU = false, PackedWeights<T>? packed = null, GemvMode rowMode = GemvMode.Auto)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (packed is not null && (packed.Inputs != inputs || packed.Outputs != outputs))
@@ -45,6 +47,13 @@ public static class Dense
         }
         if (batch == 0 || outputs == 0)
         {
+            return;
+        }
+
+        if (batch == 1 && inputs > SmallInputs)
+        {
+            // One row: a matrix-vector product over W as stored, 8 rows at a time (docs/adr/0034).
+            Gemv.Forward(x.Slice(0, inputs), w.Slice(0, outputs * inputs), bias, y.Slice(0, outputs), inputs, outputs, fuseReLU, rowMode);
             return;
         }
 

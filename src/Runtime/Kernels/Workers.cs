@@ -30,6 +30,18 @@ internal static class Workers
     /// <summary>How long an idle worker spins before it blocks.</summary>
     private const int SpinMicroseconds = 200;
 
+    /// <summary>Spin with the processor's pause instruction only (<see cref="Thread.SpinWait"/>(1) between two reads of the
+    /// shared state) instead of <see cref="SpinWait.SpinOnce(int)"/>, which soon turns to yielding the core to the
+    /// scheduler and to ever longer pauses between reads. Off: on the shared 2-vCPU machine, loaded about 6× beyond its
+    /// cores, the 64-row Predict and the MLP training step ran 1.5× slower with it (in-process, paired), and a quiet
+    /// machine to show its gain on a one-row hand-off was not available (docs/adr/0034). A field, not a constant, so
+    /// <c>NetGen.Bench --inference-ab</c> measures both ways in one process.</summary>
+    internal static bool PauseSpin { get; set; }
+
+    /// <summary>Pause-only spins the caller makes waiting for the last part before it falls back to
+    /// <see cref="SpinWait.SpinOnce(int)"/> (a worker that lost its core needs the scheduler to run again): about 1 ms.</summary>
+    private const int CallerPauseSpins = 1 << 15;
+
     /// <summary>This machine's logical cores, at most 8: the caller and the worker threads started for it.</summary>
     private static readonly int s_hardwareParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
 
@@ -164,8 +176,15 @@ internal static class Workers
             RunPart(job, 0, parts);
             RunParts(job, parts, generation);
             var spin = new SpinWait();
+            int pauses = PauseSpin ? CallerPauseSpins : 0;
             while (Volatile.Read(ref s_remaining) != 0)
             {
+                if (pauses > 0)
+                {
+                    pauses--;
+                    Thread.SpinWait(1);
+                    continue;
+                }
                 spin.SpinOnce(sleep1Threshold: -1);
             }
 
@@ -243,6 +262,20 @@ internal static class Workers
     private static long WaitForNext(long seen)
     {
         long deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+        while (PauseSpin && Stopwatch.GetTimestamp() < deadline)
+        {
+            // Read the generation between single pauses; the clock only every 64 reads.
+            for (int i = 0; i < 64; i++)
+            {
+                long now = Volatile.Read(ref s_generation);
+                if (now != seen)
+                {
+                    return now;
+                }
+                Thread.SpinWait(1);
+            }
+        }
+
         var spin = new SpinWait();
         while (Stopwatch.GetTimestamp() < deadline)
         {

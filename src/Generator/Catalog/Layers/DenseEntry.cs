@@ -100,7 +100,16 @@ internal sealed partial class DenseEntry : LayerEntry
             w.WriteLine($"// Wᵀ pre-packed in {PackedField(c.Node)}: packed by the first forward after the weights change, then reused");
         }
 
-        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu}{packed});");
+        string row = string.Empty;
+        if (c.Lowered.Row is { } gemv)
+        {
+            string work = ((long)gemv.Outputs * gemv.Inputs).ToString("N0", CultureInfo.InvariantCulture);
+            string how = gemv.Mode == GemvMode.Parallel ? "8 rows of W at a time, the rows split over the cores" : "8 rows of W at a time, on this thread";
+            w.WriteLine($"// batch 1: GEMV W·x: [{LayerCatalog.I(gemv.Outputs)}×{LayerCatalog.I(gemv.Inputs)}]·[{LayerCatalog.I(gemv.Inputs)}], {work} multiply-adds → {gemv.Mode} ({how}; rule: docs/performance.md)");
+            row = ", rowMode: global::NetGen.Kernels.GemvMode." + gemv.Mode;
+        }
+
+        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu}{packed}{row});");
     }
 
     public override void EmitBackward(SourceWriter w, NodeContext c)

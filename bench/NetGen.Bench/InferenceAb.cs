@@ -1,0 +1,104 @@
+using System.Numerics.Tensors;
+using NetGen.Kernels;
+
+namespace NetGen.Bench;
+
+/// <summary>
+/// <c>--inference-ab [--reps N]</c>: paired A/B of the batch-1 kernels in one process, taking turns repetition by
+/// repetition (bench/README.md): for each Dense layer of the benchmark MLP, the batch kernel's one-row path as it ran
+/// before the GEMV (bias copied into y, <c>Gemm.MatMulNT</c> Direct, ReLU pass) against <see cref="Gemv"/> on one core and
+/// split over the cores; then the three layers chained each way. Prints medians and the median of the paired ratios.
+/// </summary>
+internal static class InferenceAb
+{
+    public static int Run(string[] args)
+    {
+        int reps = 21;
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (args[i] == "--reps" && i + 1 < args.Length)
+            {
+                reps = int.Parse(args[++i]);
+            }
+        }
+
+        var mlp = new BenchMlp(1);
+        float[] p = mlp.Parameters.ToArray();
+        float[] w0 = p[..200704], b0 = p[200704..200960], w1 = p[200960..233728], b1 = p[233728..233856], w2 = p[233856..235136], b2 = p[235136..];
+        float[] x = NetworkBenchmarks.Fill(784, 7), h0 = new float[256], h1 = new float[128], y = new float[10], scores = new float[10];
+        var layers = new (string Name, float[] W, float[] B, float[] X, float[] Y, int I, int O, bool Relu)[]
+        {
+            ("256x784", w0, b0, x, h0, 784, 256, true),
+            ("128x256", w1, b1, h0, h1, 256, 128, true),
+            ("10x128", w2, b2, h1, y, 128, 10, false),
+        };
+
+        Console.WriteLine($"batch-1 A/B, {reps} repetitions, bodies taking turns; median us/call [best repetition] and median paired ratio old/new");
+        foreach (var l in layers)
+        {
+            var bodies = new Action<int>[]
+            {
+                n => Compare.Repeat(n, () => Old(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu)),
+                n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial)),
+                n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)),
+                n => { PauseSpin(true); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); PauseSpin(false); },
+            };
+            Report(l.Name, ["old direct", "gemv 1 core", "gemv split", "split, pause waits"], Compare.TimeInterleaved(reps, bodies));
+        }
+
+        var chain = new Action<int>[]
+        {
+            n => Compare.Repeat(n, () => { foreach (var l in layers) { Old(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu); } }),
+            n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial); } }),
+            n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Auto); } }),
+            n => Compare.Repeat(n, () => mlp.Predict(x, scores)),
+            n => { PauseSpin(true); Compare.Repeat(n, () => mlp.Predict(x, scores)); PauseSpin(false); },
+        };
+        Report("MLP 784-256-128-10", ["old direct", "gemv 1 core", "gemv Choose", "Predict", "Predict, pause waits"], Compare.TimeInterleaved(reps, chain));
+
+        // The workers' waits on the batch paths too: SpinOnce (the default) against pause-only spins.
+        float[] x64 = NetworkBenchmarks.Fill(64 * 784, 1), scores64 = new float[64 * 10];
+        int[] labels = Enumerable.Range(0, 64).Select(i => i % 10).ToArray();
+        var batch = new Action<int>[]
+        {
+            n => Compare.Repeat(n, () => mlp.Predict(x64, scores64)),
+            n => { PauseSpin(true); Compare.Repeat(n, () => mlp.Predict(x64, scores64)); PauseSpin(false); },
+        };
+        Report("Predict 64 rows", ["SpinOnce waits", "pause waits"], Compare.TimeInterleaved(reps, batch));
+        var train = new BenchMlp(2);
+        var step = new Action<int>[]
+        {
+            n => Compare.Repeat(n, () => train.TrainStep(x64, labels)),
+            n => { PauseSpin(true); Compare.Repeat(n, () => train.TrainStep(x64, labels)); PauseSpin(false); },
+        };
+        Report("TrainStep 64 rows", ["SpinOnce waits", "pause waits"], Compare.TimeInterleaved(reps, step));
+        return 0;
+    }
+
+    /// <summary>Workers' waits: pause-only spins (true) or <c>SpinWait.SpinOnce</c> (false, the default).</summary>
+    private static void PauseSpin(bool on) =>
+        typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetProperty("PauseSpin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.SetValue(null, on);
+
+    /// <summary>The one-row path of <c>Dense.Forward</c> before the GEMV: bias into y, x·Wᵀ accumulated by the direct NT
+    /// kernel (4 dot products at a time), then a ReLU pass.</summary>
+    private static void Old(float[] x, float[] w, float[] b, float[] y, int inputs, int outputs, bool relu)
+    {
+        b.CopyTo(y, 0);
+        Gemm.MatMulNT<float>(x, w, y, 1, outputs, inputs, accumulate: true, GemmMode.Direct);
+        if (relu)
+        {
+            TensorPrimitives.Max(y, 0f, y);
+        }
+    }
+
+    private static void Report(string what, string[] names, double[][] samples)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < names.Length; i++)
+        {
+            string ratio = i == 0 ? string.Empty : $" ({Compare.Median(samples[0].Zip(samples[i], (a, b) => a / b)):F2}x)";
+            parts.Add($"{names[i]} {Compare.Median(samples[i]) * 1e6:F2} [best {samples[i].Min() * 1e6:F2}]{ratio}");
+        }
+        Console.WriteLine($"  {what,-20} {string.Join(", ", parts)}");
+    }
+}

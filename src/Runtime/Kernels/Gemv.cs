@@ -1,0 +1,310 @@
+using System;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NetGen.Kernels;
+
+/// <summary>Which kernel a one-row product <c>y[O] = W[O,I]·x[I]</c> uses (a Dense layer at batch 1). The generator picks
+/// one per layer at compile time (<see cref="Gemv.Choose"/>); both give the same bits.</summary>
+public enum GemvMode
+{
+    /// <summary>Pick by <see cref="Gemv.Choose"/> from the shape.</summary>
+    Auto = 0,
+
+    /// <summary>On the calling thread.</summary>
+    Serial = 1,
+
+    /// <summary>Split by blocks of output rows over every core; the same bits as <see cref="Serial"/>.</summary>
+    Parallel = 2,
+}
+
+/// <summary>
+/// The matrix-vector product of a Dense layer at batch 1 (one-sample inference): <c>y[O] = W[O,I]·x[I] + b</c>, then
+/// max(0, ·) when asked, reading <c>W</c> as stored (nn.Linear's [outputs, inputs], every output's weights contiguous).
+/// </summary>
+/// <remarks>
+/// <para>Every weight is read once and used once, so the product is bound by how fast the weights stream in, and nothing
+/// is gained by packing them. The kernel keeps <see cref="RowBlock"/> = 8 dot products in 8 register accumulators
+/// along the depth: one load of <c>x</c> serves 8 rows, and 8 independent FMA chains cover the FMA latency × ports of
+/// current x64 cores (the batch kernel's direct path, which ran one-row calls before, keeps 4 chains and leaves half the
+/// FMA slots idle). Each output is computed with the operations, in the order, of that direct path: the bias, plus one FMA
+/// chain over the register-wide part of the depth (lanes reduced as <c>ISimd.StoreSums</c> does), plus the scalar tail.
+/// A one-row call therefore has the bits it had before, and the split never changes them.</para>
+/// <para><see cref="GemvMode.Parallel"/> cuts the rows into contiguous ranges of whole 8-row blocks, one per core (the
+/// caller runs the first), on <see cref="Workers"/>: each core then reads only its share of <c>W</c>, which stays in
+/// that core's L2 cache from call to call (the benchmark MLP's 0.8 MB first layer does not fit one core's L2 of 512 KiB
+/// on Zen 3, but its halves do). See docs/adr/0034-batch-1-gemv-split-over-the-cores.md.</para>
+/// </remarks>
+public static class Gemv
+{
+    /// <summary>Output rows computed together, one accumulator each.</summary>
+    internal const int RowBlock = 8;
+
+    /// <summary>Multiply-adds from which a one-row product is split over the cores (see <see cref="Choose"/>).</summary>
+    public const long ParallelThreshold = 1L << 16;
+
+    /// <summary>The kernel the generator plans for a one-row product of <paramref name="outputs"/> × <paramref name="inputs"/>
+    /// (the same rule runs at compile time, <c>CpuLowering.ChooseGemv</c>; a test keeps the two equal):
+    /// <see cref="GemvMode.Parallel"/> from <see cref="ParallelThreshold"/> multiply-adds and at least two row blocks,
+    /// else <see cref="GemvMode.Serial"/>.</summary>
+    /// <remarks>A hand-off to the spinning worker and the wait for its half cost about a microsecond on the 2-core VM;
+    /// 2¹⁶ multiply-adds take about as long on one core.</remarks>
+    public static GemvMode Choose(int outputs, int inputs) =>
+        (long)outputs * inputs >= ParallelThreshold && outputs >= 2 * RowBlock ? GemvMode.Parallel : GemvMode.Serial;
+
+    /// <summary>y[O] = W[O,I]·x[I] + b[O], then max(0, ·) when <paramref name="relu"/>.</summary>
+    /// <param name="x">Input, [inputs].</param>
+    /// <param name="w">Weight, [outputs, inputs].</param>
+    /// <param name="bias">Bias, [outputs]; empty = none.</param>
+    /// <param name="y">Output, [outputs] (overwritten).</param>
+    /// <param name="inputs">I.</param>
+    /// <param name="outputs">O.</param>
+    /// <param name="relu">Apply max(0, ·) as y is stored.</param>
+    /// <param name="mode">One thread or every core; <see cref="GemvMode.Auto"/> = <see cref="Choose"/>.</param>
+    public static unsafe void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int inputs, int outputs, bool relu = false, GemvMode mode = GemvMode.Auto)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireNonNegative(inputs, nameof(inputs));
+        ThrowHelper.RequireNonNegative(outputs, nameof(outputs));
+        ThrowHelper.RequireLength(x.Length, inputs, nameof(x));
+        ThrowHelper.RequireLength(w.Length, (long)outputs * inputs, nameof(w));
+        ThrowHelper.RequireLength(y.Length, outputs, nameof(y));
+        if (!bias.IsEmpty)
+        {
+            ThrowHelper.RequireSameLength(bias.Length, outputs, nameof(bias));
+        }
+        if (outputs == 0)
+        {
+            return;
+        }
+
+        if (mode == GemvMode.Auto)
+        {
+            mode = Choose(outputs, inputs);
+        }
+        fixed (T* px = x)
+        fixed (T* pw = w)
+        fixed (T* pb = bias)
+        fixed (T* py = y)
+        {
+            var o = new Operands<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Inputs = inputs, Outputs = outputs, Relu = relu };
+            int blocks = (outputs + RowBlock - 1) / RowBlock;
+            int parts = mode == GemvMode.Parallel ? Workers.PartsFor((long)outputs * inputs, ParallelThreshold / 2, blocks, partsPerThread: 1) : 1;
+            if (parts > 1 && Workers.TryAcquire(out Job<T> job))
+            {
+                job.Operands = o;
+                Workers.RunAndRelease(job, parts);
+                return;
+            }
+            Rows(o, 0, outputs);
+        }
+    }
+
+    /// <summary>The operands of one product.</summary>
+    internal unsafe struct Operands<T>
+        where T : unmanaged
+    {
+        public T* X, W, Bias, Y;
+        public int Inputs, Outputs;
+        public bool Relu;
+    }
+
+    /// <summary>Part <c>part</c> of <c>parts</c>: a contiguous range of whole row blocks (the last part takes the rows past
+    /// the last whole block), so the split never changes which kernel computes a row.</summary>
+    private sealed unsafe class Job<T> : ParallelJob
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public Operands<T> Operands;
+
+        public override void Run(int part, int parts)
+        {
+            int blocks = (Operands.Outputs + RowBlock - 1) / RowBlock;
+            int r0 = (int)((long)blocks * part / parts) * RowBlock;
+            int r1 = Math.Min(Operands.Outputs, (int)((long)blocks * (part + 1) / parts) * RowBlock);
+            if (r0 < r1)
+            {
+                Rows(Operands, r0, r1);
+            }
+        }
+    }
+
+    /// <summary>Rows [r0, r1) of y on this thread, with the widest accelerated register.</summary>
+    internal static unsafe void Rows<T>(in Operands<T> o, int r0, int r1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Simd512<T>.IsAccelerated)
+        {
+            Rows<T, Simd512<T>, Vector512<T>>(o, r0, r1);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            Rows<T, Simd256<T>, Vector256<T>>(o, r0, r1);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            Rows<T, Simd128<T>, Vector128<T>>(o, r0, r1);
+        }
+        else
+        {
+            Rows<T, Scalar<T>, T>(o, r0, r1);
+        }
+    }
+
+    /// <summary>Rows [r0, r1): blocks of 8, then of 4, then single rows. Each row is the bias (or zero), plus its register
+    /// dot product (one FMA chain over the register-wide depth, lanes reduced as <c>ISimd.StoreSums</c> does, or
+    /// <c>ISimd.Sum</c> for the last 1–3 rows), plus the scalar tail: the operations, in the order, of the batch kernel's
+    /// direct path for a single row (<c>Gemm.MatMulNT</c>, Direct), so a one-row call has the bits it always had.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Rows<T, TS, TV>(in Operands<T> o, int r0, int r1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int k = o.Inputs;
+        int kv = k / TS.Count * TS.Count;
+        ref T x = ref Unsafe.AsRef<T>(o.X);
+        var rows = new Span<T>(o.Y + r0, r1 - r0);
+        if (o.Bias != null)
+        {
+            new ReadOnlySpan<T>(o.Bias + r0, r1 - r0).CopyTo(rows);
+        }
+        else
+        {
+            rows.Clear();
+        }
+
+        int r = r0;
+        for (; r + RowBlock <= r1; r += RowBlock)
+        {
+            ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
+            ref T y = ref Unsafe.AsRef<T>(o.Y + r);
+            if (kv > 0)
+            {
+                Dot8<T, TS, TV>(ref x, ref w, ref y, k, kv);
+            }
+            Tail<T>(ref x, ref w, ref y, k, kv, RowBlock);
+        }
+        for (; r + 4 <= r1; r += 4)
+        {
+            ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
+            ref T y = ref Unsafe.AsRef<T>(o.Y + r);
+            if (kv > 0)
+            {
+                Dot4<T, TS, TV>(ref x, ref w, ref y, k, kv);
+            }
+            Tail<T>(ref x, ref w, ref y, k, kv, 4);
+        }
+        for (; r < r1; r++)
+        {
+            ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
+            T sum = Dot<T, TS, TV>(ref x, ref w, kv) + Dot<T, Scalar<T>, T>(ref Unsafe.Add(ref x, kv), ref Unsafe.Add(ref w, kv), k - kv);
+            o.Y[r] += sum;
+        }
+
+        if (o.Relu)
+        {
+            // The direct path's ReLU pass.
+            TensorPrimitives.Max(rows, T.Zero, rows);
+        }
+    }
+
+    /// <summary>Σ_{p&lt;length} x[p]·y[p], one chain, lanes summed by <c>ISimd.Sum</c> (length a multiple of the width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Dot<T, TS, TV>(ref T x, ref T y, int length)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TV s = TS.Zero;
+        nint step = TS.Count;
+        for (nint p = 0; p < length; p += step)
+        {
+            s = TS.MultiplyAdd(TS.Load(ref Unsafe.Add(ref x, p)), TS.Load(ref Unsafe.Add(ref y, p)), s);
+        }
+        return TS.Sum(s);
+    }
+
+    /// <summary>y[c] += Σ_{p&lt;kv} x[p]·w[c·k + p] for c = 0..7 (kv a multiple of the register width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot8<T, TS, TV>(ref T x, ref T w, ref T y, nint k, int kv)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero, s4 = TS.Zero, s5 = TS.Zero, s6 = TS.Zero, s7 = TS.Zero;
+        ref T w0 = ref w;
+        ref T w1 = ref Unsafe.Add(ref w0, k);
+        ref T w2 = ref Unsafe.Add(ref w1, k);
+        ref T w3 = ref Unsafe.Add(ref w2, k);
+        ref T w4 = ref Unsafe.Add(ref w3, k);
+        ref T w5 = ref Unsafe.Add(ref w4, k);
+        ref T w6 = ref Unsafe.Add(ref w5, k);
+        ref T w7 = ref Unsafe.Add(ref w6, k);
+        nint step = TS.Count;
+        for (nint p = 0; p < kv; p += step)
+        {
+            TV v = TS.Load(ref Unsafe.Add(ref x, p));
+            s0 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w0, p)), s0);
+            s1 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w1, p)), s1);
+            s2 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w2, p)), s2);
+            s3 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w3, p)), s3);
+            s4 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w4, p)), s4);
+            s5 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w5, p)), s5);
+            s6 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w6, p)), s6);
+            s7 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w7, p)), s7);
+        }
+
+        TS.StoreSums(ref y, s0, s1, s2, s3, accumulate: true);
+        TS.StoreSums(ref Unsafe.Add(ref y, 4), s4, s5, s6, s7, accumulate: true);
+    }
+
+    /// <summary>y[c] += Σ_{p&lt;kv} x[p]·w[c·k + p] for c = 0..3 (kv a multiple of the register width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot4<T, TS, TV>(ref T x, ref T w, ref T y, nint k, int kv)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero;
+        ref T w0 = ref w;
+        ref T w1 = ref Unsafe.Add(ref w0, k);
+        ref T w2 = ref Unsafe.Add(ref w1, k);
+        ref T w3 = ref Unsafe.Add(ref w2, k);
+        nint step = TS.Count;
+        for (nint p = 0; p < kv; p += step)
+        {
+            TV v = TS.Load(ref Unsafe.Add(ref x, p));
+            s0 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w0, p)), s0);
+            s1 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w1, p)), s1);
+            s2 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w2, p)), s2);
+            s3 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref w3, p)), s3);
+        }
+
+        TS.StoreSums(ref y, s0, s1, s2, s3, accumulate: true);
+    }
+
+    /// <summary>y[c] += Σ_{kv≤p&lt;k} x[p]·w[c·k + p] for c &lt; rows: the depth that does not fill a register, summed from
+    /// zero with separate multiplies and adds (the one-lane <c>Scalar</c> register's arithmetic), then added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tail<T>(ref T x, ref T w, ref T y, int k, int kv, int rows)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (kv == k)
+        {
+            return;
+        }
+        for (int c = 0; c < rows; c++)
+        {
+            ref T wc = ref Unsafe.Add(ref w, (nint)c * k);
+            T s = T.Zero;
+            for (int p = kv; p < k; p++)
+            {
+                s = Scalar<T>.MultiplyAdd(Unsafe.Add(ref x, p), Unsafe.Add(ref wc, p), s);
+            }
+            Unsafe.Add(ref y, c) += s;
+        }
+    }
+}
