@@ -476,7 +476,8 @@ namespace Demo.Words
                 // ── [0] dense_0: Dense 6 → 8 ─────────────────────────────────────────────────────────────────────
                 // y[B,8] = x[B,6] · W[8,6]ᵀ + b[8], then max(0, ·) → output of [1]
                 // GEMM x·Wᵀ: [4×6]·[6×8], 192 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 48), P(L0_Bias, 8), A(L1_Y, B * 8), B, 6, 8, global::NetGen.Kernels.GemmMode.Direct, fuseReLU: true);
+                // batch 1: GEMV W·x: [8×6]·[6], 48 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 48), P(L0_Bias, 8), A(L1_Y, B * 8), B, 6, 8, global::NetGen.Kernels.GemmMode.Direct, fuseReLU: true, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 // ── [1] relu_1: ReLU [8] ─────────────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
@@ -484,7 +485,8 @@ namespace Demo.Words
                 // ── [2] features: Dense 8 → 3 ────────────────────────────────────────────────────────────────────
                 // y[B,3] = x[B,8] · W[3,8]ᵀ + b[3]
                 // GEMM x·Wᵀ: [4×8]·[8×3], 96 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 8), P(L2_Weight, 24), P(L2_Bias, 3), A(L2_Y, B * 3), B, 8, 3, global::NetGen.Kernels.GemmMode.Direct);
+                // batch 1: GEMV W·x: [3×8]·[8], 24 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 8), P(L2_Weight, 24), P(L2_Bias, 3), A(L2_Y, B * 3), B, 8, 3, global::NetGen.Kernels.GemmMode.Direct, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L2_Y, B * 3);
             }

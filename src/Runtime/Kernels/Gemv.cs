@@ -9,6 +9,7 @@ namespace NetGen.Kernels;
 
 /// <summary>Which kernel a one-row product <c>y[O] = W[O,I]·x[I]</c> uses (a Dense layer at batch 1). The generator picks
 /// one per layer at compile time (<see cref="Gemv.Choose"/>); both give the same bits.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public enum GemvMode
 {
     /// <summary>Pick by <see cref="Gemv.Choose"/> from the shape.</summary>
@@ -38,6 +39,7 @@ public enum GemvMode
 /// that core's L2 cache from call to call (the benchmark MLP's 0.8 MB first layer does not fit one core's L2 of 512 KiB
 /// on Zen 3, but its halves do). See docs/adr/0034-batch-1-gemv-split-over-the-cores.md.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Gemv
 {
     /// <summary>Output rows computed together, one accumulator each.</summary>
