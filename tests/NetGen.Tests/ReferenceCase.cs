@@ -60,6 +60,10 @@ internal sealed class ReferenceCase
     public double[] ParameterAfterStep(int step, string key) =>
         Doubles(_root.GetProperty("steps")[step].GetProperty("params").GetProperty(key).GetProperty("data"));
 
+    /// <summary>The gradients of step <paramref name="step"/>'s loss, where a case writes them per step.</summary>
+    public double[] StepGradient(int step, string key) =>
+        Doubles(_root.GetProperty("steps")[step].GetProperty("grads").GetProperty(key).GetProperty("data"));
+
     public double[]? DropoutMask(int step) =>
         _root.TryGetProperty("dropout_masks", out JsonElement masks) ? Doubles(masks[step]) : null;
 

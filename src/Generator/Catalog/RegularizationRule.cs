@@ -29,6 +29,31 @@ internal static class RegularizationRule
         return (true, l2, l1, maxNorm);
     }
 
+    /// <summary>Local name of the Lagrange multiplier α of a Dense layer's <c>NormBound</c> (a float buffer [1]).</summary>
+    public const string MultiplierLocal = "constraint_alpha";
+
+    /// <summary>Default dual ascent rate ρ of <c>NormBound</c>: α ← max(0, α + ρ·(Ω(W) − k)).</summary>
+    public const double DefaultDualRate = 0.1;
+
+    /// <summary>A Dense layer's explicit constraint Ω(W) = ½·‖W‖²_F ≤ k: (k, ρ), k = 0 when not written.</summary>
+    public static (double Bound, double Rate) NormBound(LayerSpec spec) =>
+        (spec.Arguments.Number("NormBound", 0), spec.Arguments.Number("DualRate", DefaultDualRate));
+
+    /// <summary>NG0308 (NormBound not finite and &gt; 0) and NG0309 (DualRate not finite and &gt; 0), for Dense.</summary>
+    public static void ValidateNormBound(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
+    {
+        (double bound, double rate) = NormBound(spec);
+        if (spec.Arguments.Has("NormBound") && (!(bound > 0) || double.IsInfinity(bound)))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NormBoundNotPositive, spec.LocationOf("NormBound"), $"{spec.Kind} layer '{display}' of {owner}", bound));
+        }
+
+        if (spec.Arguments.Has("DualRate") && (!(rate > 0) || double.IsInfinity(rate)))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DualRateNotPositive, spec.LocationOf("DualRate"), $"{spec.Kind} layer '{display}' of {owner}", rate));
+        }
+    }
+
     /// <summary>The per-layer arguments' checks (NG0221, NG0222, NG0304), for Dense and Conv2D.</summary>
     public static void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {

@@ -222,6 +222,14 @@ internal static class DiagnosticDescriptors
         "NG0222", Values, "Max-norm must be finite and non-negative",
         "MaxNorm of {0} is {1}; the constraint ‖w‖₂ ≤ c needs c > 0 (0 turns it off). The network's generated members throw until this is fixed. Use e.g. 3 or 4.");
 
+    public static readonly DiagnosticDescriptor NormBoundNotPositive = Error(
+        "NG0308", Values, "NormBound must be finite and positive",
+        "NormBound of {0} is {1}; the constraint ½·‖W‖²_F ≤ k needs a finite k > 0. The network's generated members throw until this is fixed. Use e.g. 1 or 10, or remove it.");
+
+    public static readonly DiagnosticDescriptor DualRateNotPositive = Error(
+        "NG0309", Values, "DualRate must be finite and positive",
+        "DualRate of {0} is {1}; the dual ascent α ← max(0, α + ρ·(Ω(W) − k)) needs a finite ρ > 0. The network's generated members throw until this is fixed. Use e.g. 0.1 (the default).");
+
     public static readonly DiagnosticDescriptor HierarchicalSoftmaxClasses = Error(
         "NG0226", Values, "Hierarchical softmax needs Classes ≥ 2",
         "Network '{0}' uses Loss.HierarchicalSoftmax with Classes {1}; the tree needs at least 2 classes, and the last layer produces the features, not the classes. The network's generated members throw until this is fixed. Write e.g. Classes = 1000 on [Network].");

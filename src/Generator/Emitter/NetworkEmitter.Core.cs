@@ -263,6 +263,11 @@ internal static partial class NetworkEmitter
             {
                 w.WriteLine($"penalty += {LayerCatalog.F(p.L1)} * global::NetGen.Kernels.Regularization.SumOfAbsolutes<T>({span}); // L1 on \"{p.Key}\": λ₁·Σ|w|");
             }
+
+            if (p.NormBound > 0)
+            {
+                w.WriteLine($"penalty += global::NetGen.Kernels.Regularization.ConstraintPenalty<T>({span}, {Multiplier(plan, p)}, {LayerCatalog.F(p.NormBound)}); // constraint on \"{p.Key}\": α·(½·‖W‖²_F − k), k = {LayerCatalog.F(p.NormBound)}");
+            }
         }
 
         w.WriteLine("return penalty;");
@@ -354,6 +359,11 @@ internal static partial class NetworkEmitter
             {
                 w.WriteLine($"global::NetGen.Kernels.Regularization.AddL1Gradient<T>({args}, C({LayerCatalog.F(p.L1)})); // \"{p.Key}\": dW += λ₁·sign(W), sign(0) = 0");
             }
+
+            if (p.NormBound > 0)
+            {
+                w.WriteLine($"global::NetGen.Kernels.Regularization.AddConstraintGradient<T>({args}, {Multiplier(plan, p)}); // \"{p.Key}\": dW += α·W, the Lagrangian's term at the current α");
+            }
         }
 
         w.CloseBrace();
@@ -403,6 +413,22 @@ internal static partial class NetworkEmitter
             }
         }
 
+        bool anyBound = false;
+        foreach (StatePlan p in plan.State)
+        {
+            if (p.Role == StateRole.Parameter && p.NormBound > 0)
+            {
+                if (!anyBound)
+                {
+                    w.WriteLine("// ── explicit constraint Ω(W) = ½·‖W‖²_F ≤ k by the generalised Lagrangian J + α·(Ω − k): after the parameter step,");
+                    w.WriteLine("// dual ascent on the multiplier, α ← max(0, α + ρ·(Ω(W) − k)) (Goodfellow et al., Deep Learning §7.2)");
+                    anyBound = true;
+                }
+
+                w.WriteLine($"global::NetGen.Kernels.Regularization.DualAscent<T>(P({EmitNames.StateConst(p)}, {I(p.Length)}), {Multiplier(plan, p)}, {LayerCatalog.F(p.NormBound)}, {LayerCatalog.F(p.DualRate)}); // \"{p.Key}\": k = {LayerCatalog.F(p.NormBound)}, ρ = {LayerCatalog.F(p.DualRate)}");
+            }
+        }
+
         if (cpu.AnyPackedWeights)
         {
             w.WriteLine("WeightsChanged(); // the pre-packed Wᵀ are stale now; the next forward repacks them inside its GEMM");
@@ -442,12 +468,26 @@ internal static partial class NetworkEmitter
     }
 
     /// <summary>The parameter tensors with an L2 or L1 term.</summary>
+    /// <summary>The span of the multiplier α of a constrained weight: the <c>constraint_alpha</c> buffer of its layer.</summary>
+    private static string Multiplier(Plan plan, StatePlan weight)
+    {
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Node == weight.Node && s.Local == RegularizationRule.MultiplierLocal)
+            {
+                return $"Bf({EmitNames.StateConst(s)}, 1)";
+            }
+        }
+
+        return "default";
+    }
+
     internal static List<StatePlan> Regularized(Plan plan)
     {
         var list = new List<StatePlan>();
         foreach (StatePlan p in plan.State)
         {
-            if (p.Role == StateRole.Parameter && (p.L2 > 0 || p.L1 > 0))
+            if (p.Role == StateRole.Parameter && (p.L2 > 0 || p.L1 > 0 || p.NormBound > 0))
             {
                 list.Add(p);
             }

@@ -353,7 +353,9 @@ internal sealed class PlanContext
             }
 
             (bool regularized, double l2, double l1, double maxNorm) = RegularizationRule.Resolve(d, spec, _spec.Training);
-            _state.Add(new StatePlan(_state.Count, path + "." + d.Local, d.Local, ordinal, name, d.Role, d.Dtype, d.Shape, offset, length, regularized, d.Init ?? PendingInit, l2, l1, maxNorm));
+            (double normBound, double dualRate) = d.WeightDecay && spec.Kind == "Dense" ? RegularizationRule.NormBound(spec) : (0, 0);
+            _state.Add(new StatePlan(_state.Count, path + "." + d.Local, d.Local, ordinal, name, d.Role, d.Dtype, d.Shape, offset, length, regularized, d.Init ?? PendingInit, l2, l1, maxNorm,
+                normBound > 0 ? normBound : 0, normBound > 0 ? dualRate : 0));
         }
 
         foreach (CacheDecl c in caches)

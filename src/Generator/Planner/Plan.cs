@@ -121,7 +121,8 @@ internal enum StateDtype
 /// role (parameters are trained and gradient-checked; buffers are saved and loaded), dtype, shape, place in its arena
 /// (parameters, float buffers or I64 counters), initialisation, and its regularisation: <see cref="WeightDecay"/> says
 /// whether any applies, <see cref="L2"/>, <see cref="L1"/> and <see cref="MaxNorm"/> are the resolved strengths
-/// (0 = off; see <see cref="Catalog.RegularizationRule"/>).
+/// (0 = off; see <see cref="Catalog.RegularizationRule"/>); <see cref="NormBound"/> k and <see cref="DualRate"/> ρ are a Dense
+/// weight's explicit constraint ½·‖W‖²_F ≤ k (0 = off).
 /// </summary>
 internal sealed record StatePlan(
     int Index,
@@ -138,7 +139,9 @@ internal sealed record StatePlan(
     InitRule Init,
     double L2 = 0,
     double L1 = 0,
-    double MaxNorm = 0);
+    double MaxNorm = 0,
+    double NormBound = 0,
+    double DualRate = 0);
 
 /// <summary>A tensor a node keeps from forward for its backward (a dropout mask, a pooling argmax, BatchNorm's mean and
 /// inverse std): per sample (<see cref="PerSample"/>, times the batch) or fixed; float (T) or int.</summary>

@@ -41,6 +41,15 @@ public sealed class DenseAttribute : LayerAttribute
     /// <see cref="NetworkAttribute.MaxNorm"/>; 0 turns it off here. Not written: the network's.</summary>
     public double MaxNorm { get; set; }
 
+    /// <summary>An explicit constraint Ω(W) = ½·‖W‖²_F ≤ k on this layer's weight (k &gt; 0; not written: none), enforced by
+    /// the generalised Lagrangian J(θ) + α·(Ω(W) − k): each step adds α·W to the weight's gradient, and after the
+    /// parameter step α ← max(0, α + <see cref="DualRate"/>·(Ω(W) − k)), α starting at 0. α is the buffer
+    /// "&lt;layer&gt;.constraint_alpha", saved and loaded with the other buffers (Goodfellow et al., Deep Learning §7.2).</summary>
+    public double NormBound { get; set; }
+
+    /// <summary>The dual ascent rate ρ &gt; 0 of <see cref="NormBound"/>. Default 0.1.</summary>
+    public double DualRate { get; set; } = 0.1;
+
     /// <summary>Whether the L2 and L1 terms also apply to this layer's bias. Default false: biases are not regularised
     /// (they do not multiply the data). Max-norm never applies to a bias.</summary>
     public bool RegularizeBias { get; set; }

@@ -132,4 +132,46 @@ public static class Regularization
         }
         return rescaled;
     }
+
+    /// <summary>The Lagrangian term of the explicit constraint Ω(W) = ½·‖W‖²_F ≤ k: α·(Ω(W) − k), in double.</summary>
+    /// <param name="w">The constrained weights.</param>
+    /// <param name="alpha">The multiplier α ≥ 0 (one element).</param>
+    /// <param name="bound">k &gt; 0.</param>
+    public static double ConstraintPenalty<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> alpha, double bound)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        double.CreateTruncating(alpha[0]) * ((0.5 * SumOfSquares(w)) - bound);
+
+    /// <summary>The gradient of α·(½·‖W‖²_F − k) at fixed α: dW += α·W (nothing while α = 0).</summary>
+    /// <param name="w">The constrained weights.</param>
+    /// <param name="dw">Their gradient, added to.</param>
+    /// <param name="alpha">The multiplier α ≥ 0 (one element).</param>
+    public static void AddConstraintGradient<T>(ReadOnlySpan<T> w, Span<T> dw, ReadOnlySpan<T> alpha)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.RequireSameLength(dw.Length, w.Length, nameof(dw));
+        if (alpha[0] != T.Zero)
+        {
+            TensorPrimitives.MultiplyAdd(w, alpha[0], dw, dw);
+        }
+    }
+
+    /// <summary>One dual ascent step on the multiplier of Ω(W) = ½·‖W‖²_F ≤ k (Goodfellow et al., Deep Learning §7.2):
+    /// α ← max(0, α + ρ·(Ω(W) − k)), Ω taken in double, α rounded once to <typeparamref name="T"/>.</summary>
+    /// <param name="w">The constrained weights, after the parameter step.</param>
+    /// <param name="alpha">The multiplier (one element), changed in place.</param>
+    /// <param name="bound">k &gt; 0.</param>
+    /// <param name="rate">ρ &gt; 0.</param>
+    /// <returns>Ω(W) − k, the constraint's violation (≤ 0 when it holds).</returns>
+    public static double DualAscent<T>(ReadOnlySpan<T> w, Span<T> alpha, double bound, double rate)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (!(bound > 0) || double.IsInfinity(bound) || !(rate > 0) || double.IsInfinity(rate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(bound), $"The bound k ({bound}) and the dual rate ρ ({rate}) must be finite and > 0.");
+        }
+
+        double violation = (0.5 * SumOfSquares(w)) - bound;
+        alpha[0] = T.CreateTruncating(Math.Max(0.0, double.CreateTruncating(alpha[0]) + (rate * violation)));
+        return violation;
+    }
 }

@@ -33,6 +33,7 @@ internal sealed partial class DenseEntry : LayerEntry
             WeightInit.Validate(spec, display, owner, diagnostics);
         }
         RegularizationRule.Validate(spec, display, owner, diagnostics);
+        RegularizationRule.ValidateNormBound(spec, display, owner, diagnostics);
     }
 
     public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
@@ -64,6 +65,12 @@ internal sealed partial class DenseEntry : LayerEntry
                 ? new InitRule(InitDistribution.Uniform, 1.0 / Math.Sqrt(fanIn), $"PyTorch default: U(±1/√n_in) = U(±1/√{LayerCatalog.I(fanIn)})")
                 : InitRule.Constant(biasInit);
             yield return StateDecl.Parameter("bias", new[] { units }, weightDecay: false, rule);
+        }
+
+        if (RegularizationRule.NormBound(spec).Bound > 0)
+        {
+            // The Lagrange multiplier α ≥ 0 of ½·‖W‖²_F ≤ k, trained by dual ascent in Update; saved with the buffers.
+            yield return StateDecl.Buffer(RegularizationRule.MultiplierLocal, new[] { 1 }, 0);
         }
     }
 
