@@ -95,6 +95,15 @@ public sealed class DropConnectAttribute : LayerAttribute
     /// <summary>Whether the layer has a bias vector (never dropped). Default true.</summary>
     public bool Bias { get; set; } = true;
 
+    /// <summary>How <c>Predict</c> evaluates the layer: <see cref="DropConnectInference.Mean"/> (default, the plain Dense)
+    /// or <see cref="DropConnectInference.MomentMatching"/> (Wan et al.'s Gaussian moment matching, which needs a
+    /// [ReLU] right after the layer, NG0230). Training is the same either way.</summary>
+    public DropConnectInference Inference { get; set; } = DropConnectInference.Mean;
+
+    /// <summary>Number Z of Gaussian samples per unit averaged by <see cref="DropConnectInference.MomentMatching"/>,
+    /// &gt;= 1 (NG0231). Default 1000, as Wan et al.</summary>
+    public int Samples { get; set; } = 1000;
+
     /// <summary>Weight initialisation, as <see cref="DenseAttribute.Init"/>.</summary>
     public Init Init { get; set; } = Init.Auto;
 
@@ -115,4 +124,15 @@ public sealed class DropConnectAttribute : LayerAttribute
 
     /// <summary>As <see cref="DenseAttribute.InitGain"/>.</summary>
     public double InitGain { get; set; } = 1.0;
+}
+
+/// <summary>How <see cref="DropConnectAttribute"/> is evaluated at inference.</summary>
+public enum DropConnectInference
+{
+    /// <summary>The mean network: y = x·Wᵀ + b (E[M] = 1 with the inverted 1/(1 − p) scaling).</summary>
+    Mean = 0,
+
+    /// <summary>Wan et al. (2013): each pre-activation u is approximated by a Gaussian N(μ, σ²) with μ = W·x + b and
+    /// σ² = p/(1 − p)·(W ⊙ W)·(x ⊙ x), and the following ReLU is replaced by the average of ReLU(u_z) over Z samples.</summary>
+    MomentMatching = 1,
 }
