@@ -72,7 +72,8 @@ public sealed class StandoutAttribute : LayerAttribute
 /// A fully connected layer with DropConnect (Wan et al. 2013): <see cref="DenseAttribute"/>'s y = x·Wᵀ + b and its
 /// parameters (state_dict keys N.weight, N.bias as <c>nn.Linear</c>), but in training every sample draws its own mask
 /// over the <b>weights</b>: each weight is dropped with probability <see cref="P"/> and the kept ones are scaled by
-/// 1/(1 − p), y_b = (W ⊙ M_b)·x_b + b. At inference the layer is the plain Dense. The per-sample masks cost
+/// 1/(1 − p), y_b = (W ⊙ M_b)·x_b + b. At inference the layer is the plain Dense, or with <see cref="Inference"/> =
+/// <see cref="DropConnectInference.MomentMatching"/> Wan et al.'s sampled Gaussian average fused with the next [ReLU]. The per-sample masks cost
 /// batch·units·inputs random draws per pass and rule out the GEMM, so it is much slower than [Dense]; they are recomputed
 /// in the backward pass, not stored.
 /// </summary>

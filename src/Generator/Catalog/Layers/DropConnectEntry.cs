@@ -8,7 +8,8 @@ using NetGen.Generator.Planner;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>DropConnect (Wan et al. 2013): a Dense layer (nn.Linear layout) whose weights get a per-sample inverted
-/// dropout mask in training; the plain Dense at inference. A separate kind, not an option of [Dense], so that Dense's
+/// dropout mask in training; the plain Dense at inference, or (Inference = MomentMatching) Wan et al.'s Gaussian
+/// moment matching fused with the [ReLU] that must follow (NG0230). A separate kind, not an option of [Dense], so that Dense's
 /// GEMM lowering (pre-packed weights, fused ReLU, the narrow pair) never sees a per-sample weight matrix.</summary>
 internal sealed partial class DropConnectEntry : LayerEntry
 {
