@@ -463,6 +463,8 @@ public sealed partial class NetGenGenerator
                 }
             }
 
+            Catalog.Layers.DropConnectEntry.CheckFollowingReLU(layers, owner, diagnostics);
+
             // Layer names must be unique (NG0004), reported on the second use.
             for (int i = 0; i < layers.Count; i++)
             {

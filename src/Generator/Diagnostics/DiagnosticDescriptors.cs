@@ -218,6 +218,14 @@ internal static class DiagnosticDescriptors
         "NG0221", Values, "Regularisation strength must be finite and non-negative",
         "{0} of {1} is {2}; a negative strength rewards large weights. The network's generated members throw until this is fixed. Use 0 (off) or a positive value such as 1e-4.");
 
+    public static readonly DiagnosticDescriptor DropConnectMomentMatchingNeedsReLU = Error(
+        "NG0230", Values, "DropConnect moment matching needs a following ReLU",
+        "DropConnect layer '{0}' of {1} has Inference = DropConnectInference.MomentMatching but is followed by {2}; the moment-matching inference averages ReLU(u) over Gaussian samples of the pre-activation, so the next layer must be [ReLU]. The network's generated members throw until this is fixed. Put [ReLU] right after it, or use the default DropConnectInference.Mean.");
+
+    public static readonly DiagnosticDescriptor DropConnectSamplesOutOfRange = Error(
+        "NG0231", Values, "DropConnect moment-matching samples must be positive",
+        "DropConnect layer '{0}' of {1} has Samples = {2}; the moment-matching inference averages Z ≥ 1 Gaussian samples per unit. The network's generated members throw until this is fixed. Use e.g. 1000 (the default, as Wan et al.).");
+
     public static readonly DiagnosticDescriptor MaxNormNegative = Error(
         "NG0222", Values, "Max-norm must be finite and non-negative",
         "MaxNorm of {0} is {1}; the constraint ‖w‖₂ ≤ c needs c > 0 (0 turns it off). The network's generated members throw until this is fixed. Use e.g. 3 or 4.");

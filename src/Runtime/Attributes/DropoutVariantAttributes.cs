@@ -72,7 +72,8 @@ public sealed class StandoutAttribute : LayerAttribute
 /// A fully connected layer with DropConnect (Wan et al. 2013): <see cref="DenseAttribute"/>'s y = x·Wᵀ + b and its
 /// parameters (state_dict keys N.weight, N.bias as <c>nn.Linear</c>), but in training every sample draws its own mask
 /// over the <b>weights</b>: each weight is dropped with probability <see cref="P"/> and the kept ones are scaled by
-/// 1/(1 − p), y_b = (W ⊙ M_b)·x_b + b. At inference the layer is the plain Dense. The per-sample masks cost
+/// 1/(1 − p), y_b = (W ⊙ M_b)·x_b + b. At inference the layer is the plain Dense, or with <see cref="Inference"/> =
+/// <see cref="DropConnectInference.MomentMatching"/> Wan et al.'s sampled Gaussian average fused with the next [ReLU]. The per-sample masks cost
 /// batch·units·inputs random draws per pass and rule out the GEMM, so it is much slower than [Dense]; they are recomputed
 /// in the backward pass, not stored.
 /// </summary>
@@ -95,6 +96,15 @@ public sealed class DropConnectAttribute : LayerAttribute
     /// <summary>Whether the layer has a bias vector (never dropped). Default true.</summary>
     public bool Bias { get; set; } = true;
 
+    /// <summary>How <c>Predict</c> evaluates the layer: <see cref="DropConnectInference.Mean"/> (default, the plain Dense)
+    /// or <see cref="DropConnectInference.MomentMatching"/> (Wan et al.'s Gaussian moment matching, which needs a
+    /// [ReLU] right after the layer, NG0230). Training is the same either way.</summary>
+    public DropConnectInference Inference { get; set; } = DropConnectInference.Mean;
+
+    /// <summary>Number Z of Gaussian samples per unit averaged by <see cref="DropConnectInference.MomentMatching"/>,
+    /// &gt;= 1 (NG0231). Default 1000, as Wan et al.</summary>
+    public int Samples { get; set; } = 1000;
+
     /// <summary>Weight initialisation, as <see cref="DenseAttribute.Init"/>.</summary>
     public Init Init { get; set; } = Init.Auto;
 
@@ -115,4 +125,15 @@ public sealed class DropConnectAttribute : LayerAttribute
 
     /// <summary>As <see cref="DenseAttribute.InitGain"/>.</summary>
     public double InitGain { get; set; } = 1.0;
+}
+
+/// <summary>How <see cref="DropConnectAttribute"/> is evaluated at inference.</summary>
+public enum DropConnectInference
+{
+    /// <summary>The mean network: y = x·Wᵀ + b (E[M] = 1 with the inverted 1/(1 − p) scaling).</summary>
+    Mean = 0,
+
+    /// <summary>Wan et al. (2013): each pre-activation u is approximated by a Gaussian N(μ, σ²) with μ = W·x + b and
+    /// σ² = p/(1 − p)·(W ⊙ W)·(x ⊙ x), and the following ReLU is replaced by the average of ReLU(u_z) over Z samples.</summary>
+    MomentMatching = 1,
 }

@@ -118,6 +118,96 @@ public static class DropConnect
         }
     }
 
+    /// <summary>The Gaussian moments of Wan et al.'s inference, with NetGen's inverted scaling (M ∈ {0, 1/(1 − p)}, E[M] = 1,
+    /// Var[M] = p/(1 − p)): mean[b, o] = Σ_i W[o, i]·x[b, i] + bias[o], variance[b, o] = p/(1 − p)·Σ_i W[o, i]²·x[b, i]².
+    /// (Wan et al.'s unscaled weights W' = W/(1 − p) give their (1 − p)·W'x and p(1 − p)·(W' ⊙ W')(x ⊙ x).)</summary>
+    /// <param name="x">Input [batch, inputs].</param>
+    /// <param name="weight">W [outputs, inputs].</param>
+    /// <param name="bias">b [outputs], or empty for none.</param>
+    /// <param name="mean">μ [batch, outputs] (overwritten).</param>
+    /// <param name="variance">σ² [batch, outputs] (overwritten).</param>
+    /// <param name="batch">Rows.</param>
+    /// <param name="inputs">Inputs per row.</param>
+    /// <param name="outputs">Outputs per row.</param>
+    /// <param name="p">Probability of dropping a weight, in [0, 1).</param>
+    public static void Moments<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> mean, Span<T> variance, int batch, int inputs, int outputs, double p)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Check(x.Length, weight.Length, bias.Length, mean.Length, batch, inputs, outputs, p);
+        ThrowHelper.RequireSameLength(variance.Length, mean.Length, nameof(variance));
+        T ratio = T.CreateTruncating(p / (1.0 - p));
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> xb = x.Slice(b * inputs, inputs);
+            for (int o = 0; o < outputs; o++)
+            {
+                ReadOnlySpan<T> wo = weight.Slice(o * inputs, inputs);
+                T sum = T.Zero, squares = T.Zero;
+                for (int i = 0; i < inputs; i++)
+                {
+                    T wx = wo[i] * xb[i];
+                    sum += wx;
+                    squares += wx * wx;
+                }
+
+                mean[(b * outputs) + o] = sum + (bias.IsEmpty ? T.Zero : bias[o]);
+                variance[(b * outputs) + o] = ratio * squares;
+            }
+        }
+    }
+
+    /// <summary>Wan et al.'s moment-matching inference fused with the ReLU that follows the layer:
+    /// y[b, o] = (1/Z)·Σ_z max(0, μ[b, o] + σ[b, o]·n_z,o), n_z,o = CounterRng.Normal(key, o·Z + z), with μ and σ² from
+    /// <see cref="Moments{T}"/>. The draws depend on the unit and z only, not on the row, so a row's output does not
+    /// depend on its place in the batch; with a fixed key <c>Predict</c> is deterministic.</summary>
+    /// <param name="x">Input [batch, inputs].</param>
+    /// <param name="weight">W [outputs, inputs].</param>
+    /// <param name="bias">b [outputs], or empty for none.</param>
+    /// <param name="y">Output [batch, outputs]: the averaged ReLU, ≥ 0.</param>
+    /// <param name="batch">Rows.</param>
+    /// <param name="inputs">Inputs per row.</param>
+    /// <param name="outputs">Outputs per row.</param>
+    /// <param name="p">Probability of dropping a weight, in [0, 1).</param>
+    /// <param name="samples">Z ≥ 1.</param>
+    /// <param name="key">The samples' key.</param>
+    public static void MomentMatchingReLU<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> y, int batch, int inputs, int outputs, double p, int samples, ulong key)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (samples < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(samples), samples, "DropConnect moment matching needs at least one sample.");
+        }
+
+        Check(x.Length, weight.Length, bias.Length, y.Length, batch, inputs, outputs, p);
+        double ratio = p / (1.0 - p);
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> xb = x.Slice(b * inputs, inputs);
+            for (int o = 0; o < outputs; o++)
+            {
+                // μ and σ² as Moments, accumulated in double (the Z samples reuse them).
+                ReadOnlySpan<T> wo = weight.Slice(o * inputs, inputs);
+                double mu = bias.IsEmpty ? 0.0 : double.CreateTruncating(bias[o]), squares = 0;
+                for (int i = 0; i < inputs; i++)
+                {
+                    double wx = double.CreateTruncating(wo[i]) * double.CreateTruncating(xb[i]);
+                    mu += wx;
+                    squares += wx * wx;
+                }
+
+                double sigma = Math.Sqrt(ratio * squares);
+                ulong first = (ulong)o * (ulong)samples;
+                double sum = 0;
+                for (int z = 0; z < samples; z++)
+                {
+                    sum += Math.Max(0.0, mu + (sigma * CounterRng.Normal(key, first + (ulong)z)));
+                }
+
+                y[(b * outputs) + o] = T.CreateTruncating(sum / samples);
+            }
+        }
+    }
+
     private static void Check(int x, int weight, int bias, int y, int batch, int inputs, int outputs, double p)
     {
         ThrowHelper.RequireNonNegative(batch, nameof(batch));
