@@ -10,7 +10,8 @@ namespace NetGen.Bench;
 /// epoch of the benchmark MLP (784-256-128-10, Adam, batch 64) over 60,000 MNIST-sized rows (seeded random pixels and
 /// labels: the step's time does not depend on the values), through <c>Fit</c> (one epoch, shuffled, nothing evaluated,
 /// a silent progress reporter) and through a hand-written loop doing the same work: the same permutation
-/// (<see cref="Batches.FillPermutation"/>), the rows gathered into one batch buffer, <c>TrainStep</c>. The two take turns,
+/// (<see cref="Batches.FillPermutation"/>), the rows gathered into one batch buffer, <c>TrainStep</c>. The two take turns
+/// (the order alternating from pair to pair),
 /// epoch by epoch, on the same network; the overhead is the median over pairs of Fit time / loop time − 1.
 /// </summary>
 internal static class TrainerOverhead
@@ -21,12 +22,19 @@ internal static class TrainerOverhead
     {
         string outPath = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : "trainer-overhead.json";
         int reps = 9;
+        bool fixedOrder = false, calibrate = false;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--reps" && i + 1 < args.Length)
             {
                 reps = int.Parse(args[++i]);
             }
+
+            // --fixed-order: Fit first in every pair (by default the order alternates, ABBA, because whichever runs
+            // second in a pair measured about 1 % faster on the quiet VM).
+            // --calibrate: an A/A run, the loop against itself, to see what the harness resolves.
+            fixedOrder |= args[i] == "--fixed-order";
+            calibrate |= args[i] == "--calibrate";
         }
 
         float[] features = NetworkBenchmarks.Fill(Rows * BenchMlp.InputSize, 21);
@@ -56,7 +64,17 @@ internal static class TrainerOverhead
             }
         }
 
-        void FitEpoch() => net.Fit(train, options);
+        void FitEpoch()
+        {
+            if (calibrate)
+            {
+                Loop();
+            }
+            else
+            {
+                net.Fit(train, options);
+            }
+        }
 
         // Warm-up: one epoch each (the JIT, the worker threads, the packing buffers).
         FitEpoch();
@@ -65,12 +83,17 @@ internal static class TrainerOverhead
         var loop = new double[reps];
         for (int r = 0; r < reps; r++)
         {
-            long t0 = Stopwatch.GetTimestamp();
-            FitEpoch();
-            fit[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            t0 = Stopwatch.GetTimestamp();
-            Loop();
-            loop[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (!fixedOrder && r % 2 == 1)
+            {
+                loop[r] = Time(Loop);
+                fit[r] = Time(FitEpoch);
+            }
+            else
+            {
+                fit[r] = Time(FitEpoch);
+                loop[r] = Time(Loop);
+            }
+
             Console.WriteLine($"  pair {r + 1}/{reps}: Fit {fit[r]:F3} s, loop {loop[r]:F3} s, Fit/loop {fit[r] / loop[r]:F4}");
         }
 
@@ -81,6 +104,8 @@ internal static class TrainerOverhead
             ["workload"] = "trainer_overhead_mlp_epoch",
             ["what"] = "one epoch of MLP 784-256-128-10 (Adam, batch 64) over 60,000 MNIST-sized rows: Trainer.Fit (1 epoch, shuffled, no evaluation, silent progress) against a hand-written loop of TrainStep over the same batches, taking turns",
             ["pairs"] = reps,
+            ["order"] = fixedOrder ? "Fit first in each pair" : "alternating: Fit first in odd pairs, the loop first in even pairs",
+            ["calibration"] = calibrate ? "A/A: the loop against itself (no Fit)" : "no",
             ["fit_seconds_median"] = Math.Round(Compare.Median(fit), 4),
             ["loop_seconds_median"] = Math.Round(Compare.Median(loop), 4),
             ["overhead_percent_median_of_pairs"] = Math.Round(overhead * 100, 3),
@@ -90,6 +115,13 @@ internal static class TrainerOverhead
         File.WriteAllText(outPath, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"Trainer.Fit overhead over a hand-written TrainStep loop: {overhead * 100:F2} % (median of {reps} paired epochs; Fit {Compare.Median(fit):F3} s, loop {Compare.Median(loop):F3} s); wrote {outPath}");
         return 0;
+    }
+
+    private static double Time(Action action)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(t0).TotalSeconds;
     }
 
     private sealed class Silent : ITrainingProgress

@@ -179,7 +179,8 @@ internal sealed class FitRun<TTarget>
     private readonly int _inputs;
     private readonly int _targetsPerRow;
     private readonly int _batchSize;
-    private readonly int[] _trainRows;
+    private readonly int[]? _trainRows; // null: every row, in order (no validation split)
+    private readonly int _trainCount;
     private readonly int[] _order;
     private readonly float[] _x;
     private readonly TTarget[] _y;
@@ -226,7 +227,7 @@ internal sealed class FitRun<TTarget>
 
         if (validationFeatures is not null)
         {
-            _trainRows = Identity(count);
+            _trainRows = null;
             _validationFeatures = validationFeatures;
             _validationTargets = validationTargets!;
             _validationCount = validationFeatures.Length / _inputs;
@@ -262,17 +263,18 @@ internal sealed class FitRun<TTarget>
         }
         else
         {
-            _trainRows = Identity(count);
+            _trainRows = null;
             _validationFeatures = [];
             _validationTargets = [];
         }
 
-        int trainCount = _trainRows.Length;
+        int trainCount = _trainCount = _trainRows?.Length ?? count;
         int evaluated = Math.Min(options.TrainingEvaluationRows, trainCount);
         _trainEvaluationRows = new int[evaluated];
         for (int i = 0; i < evaluated; i++)
         {
-            _trainEvaluationRows[i] = _trainRows[(int)((long)i * trainCount / evaluated)];
+            int row = (int)((long)i * trainCount / evaluated);
+            _trainEvaluationRows[i] = _trainRows is null ? row : _trainRows[row];
         }
 
         if (BatchCount == 0)
@@ -299,7 +301,7 @@ internal sealed class FitRun<TTarget>
         }
     }
 
-    private int BatchCount => _options.DropLast ? _trainRows.Length / _batchSize : (_trainRows.Length + _batchSize - 1) / _batchSize;
+    private int BatchCount => _options.DropLast ? _trainCount / _batchSize : (_trainCount + _batchSize - 1) / _batchSize;
 
     public TrainingHistory Run(CancellationToken cancellationToken)
     {
@@ -323,7 +325,7 @@ internal sealed class FitRun<TTarget>
 
         history.FirstEpochRun = firstEpoch + 1;
         int batches = BatchCount;
-        _progress.Begin(new FitPlan(_network.Name, _options.Epochs, firstEpoch + 1, batches, _trainRows.Length, _validationCount, _evaluator.Classification));
+        _progress.Begin(new FitPlan(_network.Name, _options.Epochs, firstEpoch + 1, batches, _trainCount, _validationCount, _evaluator.Classification));
         for (int epoch = firstEpoch; epoch < _options.Epochs && stop == StopReason.Completed; epoch++)
         {
             stop = TrainEpoch(epoch, batches, cancellationToken, out double loss, out double seconds, out double learningRate);
@@ -404,13 +406,18 @@ internal sealed class FitRun<TTarget>
             }
 
             int n = Math.Min(_batchSize, _order.Length - (b * _batchSize));
-            ReadOnlySpan<int> order = _order.AsSpan(b * _batchSize, n);
-            for (int r = 0; r < n; r++)
+            ReadOnlySpan<int> batchRows = _order.AsSpan(b * _batchSize, n);
+            if (_trainRows is not null)
             {
-                _batchRows[r] = _trainRows[order[r]];
+                // With a validation split the permutation is over positions in the training part.
+                for (int r = 0; r < n; r++)
+                {
+                    _batchRows[r] = _trainRows[batchRows[r]];
+                }
+
+                batchRows = _batchRows.AsSpan(0, n);
             }
 
-            ReadOnlySpan<int> batchRows = _batchRows.AsSpan(0, n);
             Trainer.GatherRows<float>(_features, _inputs, batchRows, _x);
             Trainer.GatherRows<TTarget>(_targets, _targetsPerRow, batchRows, _y);
             _options.TransformBatch?.Invoke(_x.AsSpan(0, n * _inputs), n, epoch, b);
@@ -479,7 +486,7 @@ internal sealed class FitRun<TTarget>
         }
 
         values[14] = seconds;
-        values[15] = seconds > 0 ? _trainRows.Length / seconds : double.NaN;
+        values[15] = seconds > 0 ? _trainCount / seconds : double.NaN;
         return new EpochRecord(values);
 
         static void Fill(double[] values, int at, Evaluation e)
@@ -570,17 +577,6 @@ internal sealed class FitRun<TTarget>
         {
             throw new ArgumentException("FitOptions.Schedule was created for another network.", nameof(o.Schedule));
         }
-    }
-
-    private static int[] Identity(int count)
-    {
-        var rows = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            rows[i] = i;
-        }
-
-        return rows;
     }
 
     internal static int FloatBufferLength(INeuralNetwork network)
