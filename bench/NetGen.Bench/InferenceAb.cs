@@ -41,9 +41,11 @@ internal static class InferenceAb
                 n => Compare.Repeat(n, () => Old(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu)),
                 n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial)),
                 n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)),
-                n => { PauseSpin(true); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); PauseSpin(false); },
+                n => { Policy(Pause10); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); Policy(Default); },
+                n => { Policy(Pause10Affine20); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); Policy(Default); },
+                n => { Policy(Pause1ms); Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)); Policy(Default); },
             };
-            Report(l.Name, ["old direct", "gemv 1 core", "gemv split", "split, pause waits"], Compare.TimeInterleaved(reps, bodies));
+            Report(l.Name, ["old direct", "gemv 1 core", "gemv split", "split, pause 10 µs", "split, pause 10 µs + affinity 20 µs", "split, pause 1 ms"], Compare.TimeInterleaved(reps, bodies));
         }
 
         var chain = new Action<int>[]
@@ -52,9 +54,12 @@ internal static class InferenceAb
             n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial); } }),
             n => Compare.Repeat(n, () => { foreach (var l in layers) { Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Auto); } }),
             n => Compare.Repeat(n, () => mlp.Predict(x, scores)),
-            n => { PauseSpin(true); Compare.Repeat(n, () => mlp.Predict(x, scores)); PauseSpin(false); },
+            n => { Policy(Pause10); Compare.Repeat(n, () => mlp.Predict(x, scores)); Policy(Default); },
+            n => { Policy(Affine20); Compare.Repeat(n, () => mlp.Predict(x, scores)); Policy(Default); },
+            n => { Policy(Pause10Affine20); Compare.Repeat(n, () => mlp.Predict(x, scores)); Policy(Default); },
+            n => { Policy(Pause1ms); Compare.Repeat(n, () => mlp.Predict(x, scores)); Policy(Default); },
         };
-        Report("MLP 784-256-128-10", ["old direct", "gemv 1 core", "gemv Choose", "Predict", "Predict, pause waits"], Compare.TimeInterleaved(reps, chain));
+        Report("MLP 784-256-128-10", ["old direct", "gemv 1 core", "gemv Choose", "Predict", "Predict, pause 10 µs", "Predict, affinity 20 µs", "Predict, pause 10 µs + affinity 20 µs", "Predict, pause 1 ms"], Compare.TimeInterleaved(reps, chain));
 
         // The workers' waits on the batch paths too: SpinOnce (the default) against pause-only spins.
         float[] x64 = NetworkBenchmarks.Fill(64 * 784, 1), scores64 = new float[64 * 10];
@@ -62,22 +67,43 @@ internal static class InferenceAb
         var batch = new Action<int>[]
         {
             n => Compare.Repeat(n, () => mlp.Predict(x64, scores64)),
-            n => { PauseSpin(true); Compare.Repeat(n, () => mlp.Predict(x64, scores64)); PauseSpin(false); },
+            n => { Policy(Pause10); Compare.Repeat(n, () => mlp.Predict(x64, scores64)); Policy(Default); },
+            n => { Policy(Pause1ms); Compare.Repeat(n, () => mlp.Predict(x64, scores64)); Policy(Default); },
         };
-        Report("Predict 64 rows", ["SpinOnce waits", "pause waits"], Compare.TimeInterleaved(reps, batch));
+        Report("Predict 64 rows", ["SpinOnce waits", "pause 10 µs", "pause 1 ms"], Compare.TimeInterleaved(reps, batch));
         var train = new BenchMlp(2);
         var step = new Action<int>[]
         {
             n => Compare.Repeat(n, () => train.TrainStep(x64, labels)),
-            n => { PauseSpin(true); Compare.Repeat(n, () => train.TrainStep(x64, labels)); PauseSpin(false); },
+            n => { Policy(Pause10); Compare.Repeat(n, () => train.TrainStep(x64, labels)); Policy(Default); },
+            n => { Policy(Pause1ms); Compare.Repeat(n, () => train.TrainStep(x64, labels)); Policy(Default); },
         };
-        Report("TrainStep 64 rows", ["SpinOnce waits", "pause waits"], Compare.TimeInterleaved(reps, step));
+        Report("TrainStep 64 rows", ["SpinOnce waits", "pause 10 µs", "pause 1 ms"], Compare.TimeInterleaved(reps, step));
         return 0;
     }
 
-    /// <summary>Workers' waits: pause-only spins (true) or <c>SpinWait.SpinOnce</c> (false, the default).</summary>
-    private static void PauseSpin(bool on) =>
-        typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetProperty("PauseSpin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.SetValue(null, on);
+    // Wait policies of the workers (Workers.CallerPauseMicroseconds, WorkerPauseMicroseconds, AffinityGraceMicroseconds):
+    // pause-only spins for that long before SpinWait.SpinOnce, and how long the caller leaves an affine job's parts to
+    // the workers. Default = the library's defaults, read at start.
+    private static readonly (int Caller, int Worker, int Grace) Default = (Get("CallerPauseMicroseconds"), Get("WorkerPauseMicroseconds"), Get("AffinityGraceMicroseconds"));
+    private static readonly (int, int, int) Pause10 = (10, 10, Default.Grace);
+    private static readonly (int, int, int) Affine20 = (Default.Caller, Default.Worker, 20);
+    private static readonly (int, int, int) Pause10Affine20 = (10, 10, 20);
+    private static readonly (int, int, int) Pause1ms = (1000, 200, Default.Grace);
+
+    private static void Policy((int Caller, int Worker, int Grace) p)
+    {
+        Set("CallerPauseMicroseconds", p.Caller);
+        Set("WorkerPauseMicroseconds", p.Worker);
+        Set("AffinityGraceMicroseconds", p.Grace);
+    }
+
+    private static System.Reflection.PropertyInfo Property(string name) =>
+        typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetProperty(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+
+    private static int Get(string name) => (int)Property(name).GetValue(null)!;
+
+    private static void Set(string name, int value) => Property(name).SetValue(null, value);
 
     /// <summary>The one-row path of <c>Dense.Forward</c> before the GEMV: bias into y, x·Wᵀ accumulated by the direct NT
     /// kernel (4 dot products at a time), then a ReLU pass.</summary>

@@ -36,5 +36,11 @@ if (args.Length > 0 && args[0] == "--inference-ab")
     return NetGen.Bench.InferenceAb.Run(args);
 }
 
+// `--read-bandwidth [--reps N]` how fast the cores read cached floats: the floor under batch-1 latency (bench/README.md).
+if (args.Length > 0 && args[0] == "--read-bandwidth")
+{
+    return NetGen.Bench.ReadBandwidth.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(NetGen.Bench.NetworkBenchmarks).Assembly).Run(args);
 return 0;

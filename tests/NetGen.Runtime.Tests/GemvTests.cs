@@ -61,6 +61,36 @@ public class GemvTests
         }
     }
 
+    /// <summary>The workers' wait policies (pause-only windows, the affine grace of the split GEMV) change when a part
+    /// runs and on which thread, never what it computes: every policy gives the one-core bits, call after call.</summary>
+    [Theory]
+    [InlineData(0, 0, 0)]
+    [InlineData(10, 10, 0)]
+    [InlineData(0, 0, 20)]
+    [InlineData(10, 10, 1000)]
+    public void EveryWaitPolicyGivesTheSameBits(int callerPause, int workerPause, int grace)
+    {
+        const int outputs = 256, inputs = 784;
+        float[] x = TestUtil.Random<float>(inputs, 8), w = TestUtil.Random<float>(outputs * inputs, 9), b = TestUtil.Random<float>(outputs, 10);
+        float[] serial = new float[outputs], parallel = new float[outputs];
+        Gemv.Forward<float>(x, w, b, serial, inputs, outputs, relu: false, GemvMode.Serial);
+        (int c, int wk, int g) = (Workers.CallerPauseMicroseconds, Workers.WorkerPauseMicroseconds, Workers.AffinityGraceMicroseconds);
+        try
+        {
+            (Workers.CallerPauseMicroseconds, Workers.WorkerPauseMicroseconds, Workers.AffinityGraceMicroseconds) = (callerPause, workerPause, grace);
+            for (int call = 0; call < 50; call++)
+            {
+                Array.Clear(parallel);
+                Gemv.Forward<float>(x, w, b, parallel, inputs, outputs, relu: false, GemvMode.Parallel);
+                Assert.Equal(serial.Select(BitConverter.SingleToInt32Bits), parallel.Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+        finally
+        {
+            (Workers.CallerPauseMicroseconds, Workers.WorkerPauseMicroseconds, Workers.AffinityGraceMicroseconds) = (c, wk, g);
+        }
+    }
+
     [Theory]
     [InlineData(256, 784)]
     [InlineData(131, 300)]

@@ -98,7 +98,7 @@ public static class Gemv
             if (parts > 1 && Workers.TryAcquire(out Job<T> job))
             {
                 job.Operands = o;
-                Workers.RunAndRelease(job, parts);
+                Workers.RunAndRelease(job, parts, affine: true); // each core keeps its rows of W in its cache
                 return;
             }
             Rows(o, 0, outputs);

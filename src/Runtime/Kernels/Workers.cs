@@ -36,11 +36,27 @@ internal static class Workers
     /// cores, the 64-row Predict and the MLP training step ran 1.5× slower with it (in-process, paired), and a quiet
     /// machine to show its gain on a one-row hand-off was not available (docs/adr/0034). A field, not a constant, so
     /// <c>NetGen.Bench --inference-ab</c> measures both ways in one process.</summary>
-    internal static bool PauseSpin { get; set; }
+    internal static bool PauseSpin
+    {
+        get => CallerPauseMicroseconds > 0;
+        set => (CallerPauseMicroseconds, WorkerPauseMicroseconds) = value ? (1000, SpinMicroseconds) : (0, 0);
+    }
 
-    /// <summary>Pause-only spins the caller makes waiting for the last part before it falls back to
-    /// <see cref="SpinWait.SpinOnce(int)"/> (a worker that lost its core needs the scheduler to run again): about 1 ms.</summary>
-    private const int CallerPauseSpins = 1 << 15;
+    /// <summary>How long the caller waits for the last part with pause-only spins before it falls back to
+    /// <see cref="SpinWait.SpinOnce(int)"/> (a worker that lost its core needs the scheduler to run again); 0 = SpinOnce
+    /// from the start. <see cref="PauseSpin"/> sets it to 1 ms.</summary>
+    internal static int CallerPauseMicroseconds { get; set; }
+
+    /// <summary>How long an idle worker polls for the next job with pause-only spins, within its
+    /// <see cref="SpinMicroseconds"/>, before it polls with <see cref="SpinWait.SpinOnce(int)"/>; 0 = SpinOnce from the
+    /// start.</summary>
+    internal static int WorkerPauseMicroseconds { get; set; }
+
+    /// <summary>For jobs run with <c>affine: true</c>: how long the caller, done with part 0, leaves the other parts to the
+    /// workers before it claims one itself. A worker that claims its part in time reads the same part of the operands on
+    /// every call, which then stays in its core's cache (the batch-1 GEMV, ADR 0034); a worker that lost its core costs
+    /// at most this long before the caller takes over. 0 = claim at once, as for every other job.</summary>
+    internal static int AffinityGraceMicroseconds { get; set; }
 
     /// <summary>This machine's logical cores, at most 8: the caller and the worker threads started for it.</summary>
     private static readonly int s_hardwareParts = Math.Clamp(Environment.ProcessorCount, 1, 8);
@@ -146,7 +162,7 @@ internal static class Workers
 
     /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts, which this thread and the workers claim one
     /// at a time, then releases the workers taken by <see cref="TryAcquire"/>.</summary>
-    public static void RunAndRelease(ParallelJob job, int parts)
+    public static void RunAndRelease(ParallelJob job, int parts, bool affine = false)
     {
         try
         {
@@ -174,15 +190,30 @@ internal static class Workers
             }
 
             RunPart(job, 0, parts);
+            if (affine && AffinityGraceMicroseconds > 0)
+            {
+                // Leave the other parts to the workers for a while (see AffinityGraceMicroseconds).
+                long grace = Stopwatch.GetTimestamp() + MicrosecondsToTicks(AffinityGraceMicroseconds);
+                while ((Volatile.Read(ref s_claim) & 0xFFFF_FFFF) < parts && Stopwatch.GetTimestamp() < grace)
+                {
+                    Thread.SpinWait(1);
+                }
+            }
+
             RunParts(job, parts, generation);
             var spin = new SpinWait();
-            int pauses = PauseSpin ? CallerPauseSpins : 0;
+            long pauseUntil = CallerPauseMicroseconds > 0 ? Stopwatch.GetTimestamp() + MicrosecondsToTicks(CallerPauseMicroseconds) : 0;
             while (Volatile.Read(ref s_remaining) != 0)
             {
-                if (pauses > 0)
+                if (pauseUntil != 0)
                 {
-                    pauses--;
-                    Thread.SpinWait(1);
+                    // Pause-only: read the counter between single pauses, the clock every 64 reads.
+                    for (int i = 0; i < 64 && Volatile.Read(ref s_remaining) != 0; i++)
+                    {
+                        Thread.SpinWait(1);
+                    }
+
+                    pauseUntil = Stopwatch.GetTimestamp() < pauseUntil ? pauseUntil : 0;
                     continue;
                 }
                 spin.SpinOnce(sleep1Threshold: -1);
@@ -259,10 +290,14 @@ internal static class Workers
         }
     }
 
+    private static long MicrosecondsToTicks(int microseconds) => Stopwatch.Frequency * microseconds / 1_000_000;
+
     private static long WaitForNext(long seen)
     {
-        long deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
-        while (PauseSpin && Stopwatch.GetTimestamp() < deadline)
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + MicrosecondsToTicks(SpinMicroseconds);
+        long pauseUntil = start + MicrosecondsToTicks(Math.Min(WorkerPauseMicroseconds, SpinMicroseconds));
+        while (Stopwatch.GetTimestamp() < pauseUntil)
         {
             // Read the generation between single pauses; the clock only every 64 reads.
             for (int i = 0; i < 64; i++)
