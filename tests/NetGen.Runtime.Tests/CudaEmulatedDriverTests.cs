@@ -71,6 +71,27 @@ public sealed class CudaEmulatedDriverTests
     }
 
     [Fact]
+    public void EveryKernelOfTheEmbeddedPtxIsLaunchableWithTheParameterTypesOfKernelsCu()
+    {
+        using IDisposable? driver = Use();
+        if (driver is null)
+        {
+            return;
+        }
+        // The fake's kernel table comes from kernels.cu (build-fakecuda.sh): a kernel the PTX has but the table lacks is
+        // CUDA_ERROR_NOT_FOUND, one whose C++ parameters differ from the PTX's (a stale PTX) CUDA_ERROR_INVALID_PTX.
+        using CudaDevice device = CudaDevice.Open();
+        using CudaModule module = device.LoadKernels();
+        string[] entries = System.Text.RegularExpressions.Regex.Matches(CudaModule.EmbeddedPtxText(), @"\.visible \.entry (\w+)\(")
+            .Select(m => m.Groups[1].Value).ToArray();
+        Assert.NotEmpty(entries);
+        foreach (string name in entries)
+        {
+            Assert.Equal(name, module.GetFunction(name).Name);
+        }
+    }
+
+    [Fact]
     public void ErrorPathsGiveTheDocumentedMessages()
     {
         using IDisposable? driver = Use();
@@ -264,6 +285,207 @@ public sealed class CudaEmulatedDriverTests
             k.ColumnSums(gdy, gdb, B, O, accumulate: true);
             Close(gdb.ToArray(), db.Select(v => v + v).ToArray(), $"{shape} db + db", 1);
         }
+    }
+
+    [Fact]
+    public void LossesAndTheSumMatchTheCpu()
+    {
+        using IDisposable? driver = Use();
+        if (driver is null)
+        {
+            return;
+        }
+        using CudaDevice device = CudaDevice.Open();
+        using var k = new CudaKernels(device);
+
+        // softmax cross-entropy over B = 300 rows (more than one block of rows), C = 7; the losses summed by one block
+        const int B = 300, C = 7;
+        float[] logits = Input(12, B * C, 3), d = new float[B * C];
+        ulong key = CounterRng.Key(11, 13, 0, 0);
+        int[] labels = Enumerable.Range(0, B).Select(i => (int)(CounterRng.Bits(key, (ulong)i) % C)).ToArray();
+        double loss = Losses.SoftmaxCrossEntropy<float>(logits, labels, d, B, C);
+        using DeviceBuffer<float> gl = device.Upload<float>(logits), gd = device.Allocate<float>(B * C);
+        using DeviceBuffer<int> gy = device.Upload<int>(labels);
+        using DeviceBuffer<double> rows = device.Allocate<double>(B), total = device.Allocate<double>(1);
+        k.SoftmaxCrossEntropy(gl, gy, gd, rows, B, C);
+        k.Sum(rows, B, total);
+        Assert.True(Math.Abs(total.ToArray()[0] - loss) <= 1e-5 * Math.Abs(loss), $"cross-entropy loss: emulated {total.ToArray()[0]:R}, CPU {loss:R}"); // both Σ over rows
+        Close(gd.ToArray(), d, "cross-entropy gradient", 1.0 / B);
+
+        // in place: dlogits = logits
+        k.SoftmaxCrossEntropy(gl, gy, gl, rows, B, C);
+        Close(gl.ToArray(), d, "cross-entropy gradient in place", 1.0 / B);
+
+        // MSE over 600 values
+        const int m = 600;
+        float[] pred = Input(14, m, 1), target = Input(15, m, 1), dp = new float[m];
+        double mse = Losses.MeanSquaredError<float>(pred, target, dp, 1, m);
+        using DeviceBuffer<float> gp = device.Upload<float>(pred), gt = device.Upload<float>(target), gdp = device.Allocate<float>(m);
+        using DeviceBuffer<double> squares = device.Allocate<double>(m);
+        k.MeanSquaredError(gp, gt, gdp, squares);
+        k.Sum(squares, m, total);
+        // One row of 600 outputs: the CPU gives the mean of the squares, the kernels their sum.
+        Assert.True(Math.Abs((total.ToArray()[0] / m) - mse) <= 1e-5 * mse, $"MSE loss: emulated {total.ToArray()[0] / m:R}, CPU {mse:R}");
+        Close(gdp.ToArray(), dp, "MSE gradient");
+
+        // the sum of fewer values than the buffer holds
+        double[] values = Enumerable.Range(0, 1000).Select(i => 1.0 / (i + 1)).ToArray();
+        using DeviceBuffer<double> gv = device.Upload<double>(values);
+        k.Sum(gv, 777, total);
+        Assert.Equal(values.Take(777).Sum(), total.ToArray()[0], 12);
+    }
+
+    [Fact]
+    public void EveryOptimizerMatchesTheCpuOverThreeSteps()
+    {
+        using IDisposable? driver = Use();
+        if (driver is null)
+        {
+            return;
+        }
+        using CudaDevice device = CudaDevice.Open();
+        using var k = new CudaKernels(device);
+        const int n = 1000;
+        const float lr = 0.01f, mu = 0.9f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, alpha = 0.99f;
+        float[][] p = Enumerable.Range(0, 7).Select(_ => Input(7, n, 1)).ToArray();
+        float[][] s1 = Enumerable.Range(0, 7).Select(_ => new float[n]).ToArray();
+        float[] s2 = new float[n];
+        DeviceBuffer<float>[] gp = p.Select(v => device.Upload<float>(v)).ToArray();
+        DeviceBuffer<float>[] gs1 = s1.Select(v => device.Upload<float>(v)).ToArray();
+        using DeviceBuffer<float> gs2 = device.Upload<float>(s2), gg = device.Allocate<float>(n);
+        try
+        {
+            for (int t = 1; t <= 3; t++)
+            {
+                float[] g = Input((ulong)(7 + t), n, 1);
+                Optimizers.Sgd<float>(p[0], g, lr);
+                Optimizers.Momentum<float>(p[1], g, s1[1], lr, mu);
+                Optimizers.Nesterov<float>(p[2], g, s1[2], lr, mu);
+                Optimizers.Adam<float>(p[3], g, s1[3], s2, lr, b1, b2, eps, t);
+                Optimizers.AdaGrad<float>(p[4], g, s1[4], lr, 1e-10f);
+                Optimizers.RmsProp<float>(p[5], g, s1[5], lr, alpha, eps);
+                gg.CopyFrom(g);
+                k.Sgd(gp[0], gg, lr);
+                k.Momentum(gp[1], gg, gs1[1], lr, mu, nesterov: false);
+                k.Momentum(gp[2], gg, gs1[2], lr, mu, nesterov: true);
+                k.Adam(gp[3], gg, gs1[3], gs2, lr, b1, b2, eps, t);
+                k.AdaGrad(gp[4], gg, gs1[4], lr, 1e-10f);
+                k.RmsProp(gp[5], gg, gs1[5], lr, alpha, eps);
+            }
+            string[] names = ["SGD", "momentum", "Nesterov", "Adam", "AdaGrad", "RMSProp"];
+            for (int o = 0; o < 6; o++)
+            {
+                Close(gp[o].ToArray(), p[o], names[o]);
+                Close(gs1[o].ToArray(), s1[o], names[o] + " state");
+            }
+            Close(gs2.ToArray(), s2, "Adam second moment");
+            Assert.Throws<ArgumentOutOfRangeException>(() => k.Adam(gp[3], gg, gs1[3], gs2, lr, b1, b2, eps, 0));
+        }
+        finally
+        {
+            foreach (DeviceBuffer<float> b in gp.Concat(gs1))
+            {
+                b.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void LaunchesOnAStreamAndEventsWork()
+    {
+        using IDisposable? driver = Use();
+        if (driver is null)
+        {
+            return;
+        }
+        using CudaDevice device = CudaDevice.Open();
+        using CudaStream stream = device.CreateStream();
+        using var k = new CudaKernels(device, stream);
+        using CudaEvent start = device.CreateEvent(), end = device.CreateEvent();
+        float[] x = Input(1, 500, 2), y = new float[500];
+        using DeviceBuffer<float> gx = device.Upload<float>(x), gy = device.Allocate<float>(500);
+        start.Record(stream);
+        k.ActivationForward(CudaActivation.ReLU, gx, gy);
+        end.Record(stream);
+        end.Synchronize();
+        stream.Synchronize();
+        Assert.True(end.MillisecondsSince(start) >= 0);
+        Activations.ReLUForward<float>(x, y);
+        Assert.Equal(y, gy.ToArray());
+    }
+
+    [Fact]
+    public void ACapturedGraphRecordsLaunchesAndReplaysThemAsOneLaunch()
+    {
+        using IDisposable? driver = Use();
+        if (driver is null)
+        {
+            return;
+        }
+        using CudaDevice device = CudaDevice.Open();
+        using CudaStream stream = device.CreateStream();
+        using var k = new CudaKernels(device, stream);
+
+        // One SGD step of y = relu(x·Wᵀ + b) against dy = y (the gradient of ½‖y‖²): forward, backward, update.
+        const int B = 20, I = 33, O = 17;
+        float[] x = Input(3, B * I, 1), w = Input(4, O * I, 1), b = Input(5, O, 1);
+        using DeviceBuffer<float> gx = device.Upload<float>(x), gw = device.Upload<float>(w), gb = device.Upload<float>(b);
+        using DeviceBuffer<float> gy = device.Allocate<float>(B * O), gdw = device.Allocate<float>(O * I), gdb = device.Allocate<float>(O);
+        void Step()
+        {
+            k.Sgemm(false, true, B, O, I, gx, I, gw, I, gy, O, 0, gb, CudaActivation.ReLU);
+            k.Sgemm(true, false, O, I, B, gy, O, gx, I, gdw, I);
+            k.ColumnSums(gy, gdb, B, O, accumulate: false);
+            k.Sgd(gw, gdw, 0.01f);
+            k.Sgd(gb, gdb, 0.01f);
+        }
+
+        // The same two steps launched one kernel at a time: the expected weights.
+        Step();
+        Step();
+        float[] expectedW = gw.ToArray(), expectedB = gb.ToArray();
+        gw.CopyFrom(w);
+        gb.CopyFrom(b);
+
+        long before = EmulatedCudaDriver.Launches;
+        using CudaGraph graph = CudaGraph.Capture(stream, Step);
+        Assert.Equal(before, EmulatedCudaDriver.Launches); // recorded, not run
+        Assert.Equal(w, gw.ToArray());
+        graph.Launch(stream);
+        graph.Launch(stream);
+        stream.Synchronize();
+        Assert.Equal(before + 10, EmulatedCudaDriver.Launches);
+        Assert.Equal(expectedW, gw.ToArray());
+        Assert.Equal(expectedB, gb.ToArray());
+    }
+
+    [Fact]
+    public void AForbiddenCallDuringCaptureEndsTheCaptureWithTheDriversError()
+    {
+        using IDisposable? driver = Use();
+        if (driver is null)
+        {
+            return;
+        }
+        using CudaDevice device = CudaDevice.Open();
+        using CudaStream stream = device.CreateStream();
+        using var k = new CudaKernels(device, stream);
+        using DeviceBuffer<float> x = device.Upload<float>([1, -1, 2]), y = device.Allocate<float>(3);
+        var e = Assert.Throws<CudaException>(() => CudaGraph.Capture(stream, () =>
+        {
+            k.ActivationForward(CudaActivation.ReLU, x, y);
+            stream.Synchronize();
+        }));
+        Assert.Equal("cuStreamSynchronize failed: CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (900): operation not permitted when stream is capturing", e.Message);
+        e = Assert.Throws<CudaException>(() => CudaGraph.Capture(stream, () => device.Allocate<float>(4).Dispose()));
+        Assert.StartsWith("cuMemAlloc(16 bytes) failed: CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (900)", e.Message);
+
+        // The stream has left capture mode: work runs again, and a new capture succeeds.
+        k.ActivationForward(CudaActivation.ReLU, x, y);
+        Assert.Equal([1f, 0f, 2f], y.ToArray());
+        using CudaGraph graph = CudaGraph.Capture(stream, () => k.Multiply(x, x, y));
+        graph.Launch(stream);
+        Assert.Equal([1f, 1f, 4f], y.ToArray());
     }
 
     private static void Activate(CudaActivation act, float[] z, float[] y, float alpha)

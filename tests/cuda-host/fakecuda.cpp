@@ -175,7 +175,9 @@ struct Graph
 
 struct Stream
 {
+    unsigned flags = 0;       // CU_STREAM_NON_BLOCKING = 1
     Graph* capture = nullptr; // while capturing: the graph being recorded
+    int mode = 0;             // its CUstreamCaptureMode: 0 global, 1 thread-local, 2 relaxed
     bool invalidated = false;
 };
 
@@ -192,7 +194,9 @@ static ng_u64 s_totalMemory = 4ull << 30, s_usedMemory = 0;
 static Context s_contexts[8];
 static std::map<CUdeviceptr, std::size_t> s_allocations;
 static long long s_launches = 0;
-static int s_capturing = 0; // streams capturing now
+static int s_globalCaptures = 0;   // captures in CU_STREAM_CAPTURE_MODE_GLOBAL: unsafe calls fail on every thread
+static int s_blockingCaptures = 0; // captures of blocking streams: the legacy stream cannot be used meanwhile
+static thread_local int t_captures = 0; // this thread's captures in global or thread-local mode
 static thread_local std::vector<Context*> t_contexts;
 
 #define LOCK std::lock_guard<std::recursive_mutex> lock(s_lock)
@@ -205,6 +209,9 @@ static CUresult need_context()
         return CUDA_ERROR_INVALID_CONTEXT;
     return CUDA_SUCCESS;
 }
+
+// A "potentially unsafe" call (allocation, synchronous copy, synchronization) while a capture forbids it.
+static bool capture_forbids() { return s_globalCaptures > 0 || t_captures > 0; }
 
 // [p, p + bytes) inside one live allocation.
 static bool inside(CUdeviceptr p, std::size_t bytes)
@@ -386,7 +393,7 @@ NG_EXPORT CUresult cuCtxSynchronize()
     LOCK;
     if (CUresult r = need_context())
         return r;
-    return s_capturing ? CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED : CUDA_SUCCESS;
+    return capture_forbids() ? CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED : CUDA_SUCCESS;
 }
 
 NG_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* pointer, std::size_t bytes)
@@ -396,7 +403,7 @@ NG_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* pointer, std::size_t bytes)
         return r;
     if (!pointer || bytes == 0)
         return CUDA_ERROR_INVALID_VALUE;
-    if (s_capturing)
+    if (capture_forbids())
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (bytes > s_totalMemory - s_usedMemory)
         return CUDA_ERROR_OUT_OF_MEMORY;
@@ -429,7 +436,7 @@ NG_EXPORT CUresult cuMemsetD8_v2(CUdeviceptr pointer, unsigned char value, std::
     LOCK;
     if (CUresult r = need_context())
         return r;
-    if (s_capturing)
+    if (capture_forbids())
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (!inside(pointer, count))
         return CUDA_ERROR_INVALID_VALUE;
@@ -442,7 +449,7 @@ NG_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void* source, 
     LOCK;
     if (CUresult r = need_context())
         return r;
-    if (s_capturing)
+    if (capture_forbids())
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (!inside(destination, bytes) || (!source && bytes))
         return CUDA_ERROR_INVALID_VALUE;
@@ -455,7 +462,7 @@ NG_EXPORT CUresult cuMemcpyDtoH_v2(void* destination, CUdeviceptr source, std::s
     LOCK;
     if (CUresult r = need_context())
         return r;
-    if (s_capturing)
+    if (capture_forbids())
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (!inside(source, bytes) || (!destination && bytes))
         return CUDA_ERROR_INVALID_VALUE;
@@ -468,7 +475,7 @@ NG_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr destination, CUdeviceptr source, 
     LOCK;
     if (CUresult r = need_context())
         return r;
-    if (s_capturing)
+    if (capture_forbids())
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (!inside(destination, bytes) || !inside(source, bytes))
         return CUDA_ERROR_INVALID_VALUE;
@@ -605,8 +612,8 @@ NG_EXPORT CUresult cuLaunchKernel(void* function, unsigned gridX, unsigned gridY
         s->capture->launches.push_back(std::move(launch));
         return CUDA_SUCCESS;
     }
-    if (s_capturing && !s)
-        return CUDA_ERROR_STREAM_CAPTURE_IMPLICIT; // the legacy stream while another stream captures
+    if (!s && s_blockingCaptures > 0)
+        return CUDA_ERROR_STREAM_CAPTURE_IMPLICIT; // the legacy stream would depend on a capturing blocking stream
     return run(launch);
 }
 
@@ -617,7 +624,9 @@ NG_EXPORT CUresult cuStreamCreate(void** stream, unsigned flags)
         return r;
     if (!stream || flags > 1)
         return CUDA_ERROR_INVALID_VALUE;
-    *stream = new Stream();
+    Stream* s = new Stream();
+    s->flags = flags;
+    *stream = s;
     return CUDA_SUCCESS;
 }
 
@@ -630,10 +639,7 @@ NG_EXPORT CUresult cuStreamDestroy_v2(void* stream)
         return CUDA_ERROR_INVALID_HANDLE;
     Stream* s = static_cast<Stream*>(stream);
     if (s->capture)
-    {
-        delete s->capture;
-        s_capturing--;
-    }
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; // end the capture first
     delete s;
     return CUDA_SUCCESS;
 }
@@ -652,6 +658,16 @@ NG_EXPORT CUresult cuStreamSynchronize(void* stream)
     return CUDA_SUCCESS;
 }
 
+static void count_capture(const Stream* s, int delta)
+{
+    if (s->mode == 0)
+        s_globalCaptures += delta;
+    if (s->mode != 2)
+        t_captures += delta;
+    if ((s->flags & 1) == 0)
+        s_blockingCaptures += delta;
+}
+
 NG_EXPORT CUresult cuStreamBeginCapture_v2(void* stream, int mode)
 {
     LOCK;
@@ -665,8 +681,9 @@ NG_EXPORT CUresult cuStreamBeginCapture_v2(void* stream, int mode)
     if (s->capture)
         return CUDA_ERROR_ILLEGAL_STATE; // capturing already
     s->capture = new Graph();
+    s->mode = mode;
     s->invalidated = false;
-    s_capturing++;
+    count_capture(s, +1);
     return CUDA_SUCCESS;
 }
 
@@ -682,7 +699,7 @@ NG_EXPORT CUresult cuStreamEndCapture(void* stream, void** graph)
         return CUDA_ERROR_ILLEGAL_STATE; // not capturing
     Graph* g = s->capture;
     s->capture = nullptr;
-    s_capturing--;
+    count_capture(s, -1);
     if (s->invalidated)
     {
         delete g;
@@ -715,8 +732,8 @@ NG_EXPORT CUresult cuGraphLaunch(void* exec, void* stream)
         return CUDA_ERROR_INVALID_HANDLE;
     Stream* s = static_cast<Stream*>(stream);
     if (s && s->capture)
-        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
-    if (s_capturing && !s)
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; // graphs inside graphs: not emulated
+    if (!s && s_blockingCaptures > 0)
         return CUDA_ERROR_STREAM_CAPTURE_IMPLICIT;
     for (const Launch& launch : static_cast<Graph*>(exec)->launches)
         run(launch);

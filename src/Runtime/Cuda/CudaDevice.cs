@@ -237,7 +237,7 @@ public abstract class CudaResource : SafeHandle
     /// <inheritdoc/>
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    private protected PrimaryContext Context => _context;
+    internal PrimaryContext Context => _context;
 
     /// <summary>In a constructor, before the handle is set: on failure lets the context go (ReleaseHandle never runs
     /// for a handle that was never set) and throws.</summary>
