@@ -1,6 +1,10 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+
+// The GPU check rehearses on the emulated driver (NETGEN_CUDA_DRIVER, tests/gpu/run-gpu-checks.sh --emulated).
+[assembly: InternalsVisibleTo("NetGen.CudaCheck")]
 
 namespace NetGen.Cuda;
 
