@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using NetGen.Kernels;
 
 namespace NetGen.Cuda;
 
@@ -72,6 +73,14 @@ public sealed class CudaKernels : IDisposable
         ("ng_adam", "u64 u64 u64 u64 u32 f32 f32 f32 f32 f32 f32 f32"),
         ("ng_adagrad", "u64 u64 u64 u32 f32 f32"),
         ("ng_rmsprop", "u64 u64 u64 u32 f32 f32 f32 f32"),
+        ("ng_conv2d_forward", "u64 u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 f32"),
+        ("ng_conv2d_weight_grad", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_conv2d_input_grad", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_channel_sums", "u64 u64 u32 u32 u32 u32"),
+        ("ng_maxpool2d_forward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_maxpool2d_backward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_avgpool2d_forward", "u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_avgpool2d_backward", "u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
     ];
 
     private readonly CudaModule _module;
@@ -305,8 +314,283 @@ public sealed class CudaKernels : IDisposable
     public void RmsProp(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, float lr, float alpha, float eps) =>
         ElementWise("ng_rmsprop", p.Length, p, g, squareAvg, p.Length, -lr, alpha, (float)(1.0 - (double)alpha), eps);
 
+    /// <summary>Convolution forward, PyTorch's nn.Conv2d in NCHW with groups and dilation (implicit GEMM, no im2col
+    /// buffer): y[b, o, ho, wo] = act(Σ_{c,u,v} W[o, c, u, v]·x[b, g·C/G + c, ho·Sh − Ph + u·Dh, wo·Sw − Pw + v·Dw] + bias[o]).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="w">Weight, [O, C/G, Kh, Kw].</param>
+    /// <param name="bias">Bias, [O], or null for none.</param>
+    /// <param name="y">Output, [batch, O, Ho, Wo] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample (checked by its constructor).</param>
+    /// <param name="activation">The epilogue's activation.</param>
+    /// <param name="alpha">Its α.</param>
+    public void Conv2DForward(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch,
+        in Conv2DGeneralGeometry g, CudaActivation activation = CudaActivation.Identity, float alpha = 0)
+    {
+        RequireConv(x, w, bias, y, batch, g);
+        int og = g.OutChannels / g.Groups, plane = g.OutHeight * g.OutWidth;
+        if (batch == 0 || plane == 0)
+        {
+            return;
+        }
+        Span<KernelArg> args = stackalloc KernelArg[22];
+        args[0] = x;
+        args[1] = w;
+        args[2] = bias?.Pointer ?? 0UL;
+        args[3] = y;
+        ConvGeometry(args.Slice(4), batch, g);
+        args[20] = (int)activation;
+        args[21] = alpha;
+        var grid = ((uint)(((long)batch * plane + Tile - 1) / Tile), (uint)(((og + Tile - 1) / Tile) * g.Groups));
+        Function("ng_conv2d_forward").Launch(grid, (Tile, Tile), Stream, args);
+    }
+
+    /// <summary>Convolution forward with groups 1 and dilation 1 (the CPU's <see cref="Conv2D"/>).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="w">Weight, [O, C, Kh, Kw].</param>
+    /// <param name="bias">Bias, [O], or null for none.</param>
+    /// <param name="y">Output, [batch, O, Ho, Wo] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="activation">The epilogue's activation.</param>
+    /// <param name="alpha">Its α.</param>
+    public void Conv2DForward(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch,
+        in Conv2DGeometry g, CudaActivation activation = CudaActivation.Identity, float alpha = 0) =>
+        Conv2DForward(x, w, bias, y, batch, General(g), activation, alpha);
+
+    /// <summary>Convolution weight gradient: dW[o, c, u, v] (+)= Σ_{b,ho,wo} dy[b, o, ho, wo]·x[b, g·C/G + c, ho·Sh − Ph + u·Dh,
+    /// wo·Sw − Pw + v·Dw], samples in order (deterministic).</summary>
+    /// <param name="dy">Gradient of the output, [batch, O, Ho, Wo].</param>
+    /// <param name="x">Input saved by the forward, [batch, C, H, W].</param>
+    /// <param name="dw">Gradient of the weight, [O, C/G, Kh, Kw].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="accumulate">Add to dW (true) or overwrite it.</param>
+    public void Conv2DWeightGradient(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dw, int batch, in Conv2DGeneralGeometry g, bool accumulate = false)
+    {
+        RequireConv(x, dw, null, dy, batch, g);
+        int og = g.OutChannels / g.Groups, k = g.WeightLength / g.OutChannels;
+        Span<KernelArg> args = stackalloc KernelArg[20];
+        args[0] = dy;
+        args[1] = x;
+        args[2] = dw;
+        ConvGeometry(args.Slice(3), batch, g);
+        args[19] = accumulate ? 1 : 0;
+        var grid = ((uint)((k + Tile - 1) / Tile), (uint)(((og + Tile - 1) / Tile) * g.Groups));
+        Function("ng_conv2d_weight_grad").Launch(grid, (Tile, Tile), Stream, args);
+    }
+
+    /// <inheritdoc cref="Conv2DWeightGradient(DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}, int, in Conv2DGeneralGeometry, bool)"/>
+    public void Conv2DWeightGradient(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dw, int batch, in Conv2DGeometry g, bool accumulate = false) =>
+        Conv2DWeightGradient(dy, x, dw, batch, General(g), accumulate);
+
+    /// <summary>Convolution input gradient: dx = col2im(W_gᵀ·dy_g) per group, computed as a gather (one thread per input
+    /// element, no atomics); overwritten.</summary>
+    /// <param name="dy">Gradient of the output, [batch, O, Ho, Wo].</param>
+    /// <param name="w">Weight, [O, C/G, Kh, Kw].</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    public void Conv2DInputGradient(DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, int batch, in Conv2DGeneralGeometry g)
+    {
+        RequireConv(dx, w, null, dy, batch, g);
+        Span<KernelArg> args = stackalloc KernelArg[19];
+        args[0] = dy;
+        args[1] = w;
+        args[2] = dx;
+        ConvGeometry(args.Slice(3), batch, g);
+        ElementWise("ng_conv2d_input_grad", batch * g.InputLength, args);
+    }
+
+    /// <inheritdoc cref="Conv2DInputGradient(DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}, int, in Conv2DGeneralGeometry)"/>
+    public void Conv2DInputGradient(DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, int batch, in Conv2DGeometry g) =>
+        Conv2DInputGradient(dy, w, dx, batch, General(g));
+
+    /// <summary>db[c] (+)= Σ_b Σ_p dy[b, c, p]: per-channel sums of an NCHW tensor (a convolution's bias gradient), one
+    /// block per channel with a fixed tree (deterministic).</summary>
+    /// <param name="dy">[batch, channels, plane].</param>
+    /// <param name="db">[channels].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="plane">Elements per channel and sample (H·W).</param>
+    /// <param name="accumulate">Add to db (true) or overwrite it.</param>
+    public void ChannelSums(DeviceBuffer<float> dy, DeviceBuffer<float> db, int batch, int channels, int plane, bool accumulate)
+    {
+        RequireLength(dy, (long)batch * channels * plane, nameof(dy));
+        RequireLength(db, channels, nameof(db));
+        if (channels == 0)
+        {
+            return;
+        }
+        Function("ng_channel_sums").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, dy, db, batch, channels, plane, accumulate ? 1 : 0);
+    }
+
+    /// <summary>Max pooling forward: y = the window's maximum (NaN wins), argmax = its position h·W + w in the input plane
+    /// (the CPU's <see cref="MaxPool2D"/>, bit for bit).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">Winner positions, [batch, C, Ho, Wo], or null (inference).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    public void MaxPool2DForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? argmax, int batch, in Pool2DGeometry g)
+    {
+        RequirePool(x, y, batch, g);
+        if (argmax is not null)
+        {
+            RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        }
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = x;
+        args[1] = y;
+        args[2] = argmax?.Pointer ?? 0UL;
+        PoolGeometry(args.Slice(3), batch, g);
+        ElementWise("ng_maxpool2d_forward", batch * g.OutputLength, args);
+    }
+
+    /// <summary>Max pooling backward: dx[argmax] = Σ dy over the outputs that chose it (overwritten; a gather, bit for bit
+    /// the CPU's scatter-add).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">The forward's winner positions.</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    public void MaxPool2DBackward(DeviceBuffer<float> dy, DeviceBuffer<int> argmax, DeviceBuffer<float> dx, int batch, in Pool2DGeometry g)
+    {
+        RequirePool(dx, dy, batch, g);
+        RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = dy;
+        args[1] = argmax;
+        args[2] = dx;
+        PoolGeometry(args.Slice(3), batch, g);
+        ElementWise("ng_maxpool2d_backward", batch * g.InputLength, args);
+    }
+
+    /// <summary>Average pooling forward: y = Σ window / divisor, the divisor Kh·Kw (<paramref name="countIncludePad"/>,
+    /// PyTorch's default and the CPU's <see cref="AvgPool2D"/>) or the number of real elements in the window.</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C, Ho, Wo].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="countIncludePad">Whether the zero padding counts in the divisor.</param>
+    public void AvgPool2DForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, in Pool2DGeometry g, bool countIncludePad = true)
+    {
+        RequirePool(x, y, batch, g);
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = x;
+        args[1] = y;
+        PoolGeometry(args.Slice(2), batch, g);
+        args[14] = countIncludePad ? 1 : 0;
+        ElementWise("ng_avgpool2d_forward", batch * g.OutputLength, args);
+    }
+
+    /// <summary>Average pooling backward: dx = Σ dy/divisor over the windows that hold each input (overwritten).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C, Ho, Wo].</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten; must not overlap dy).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="countIncludePad">As the forward.</param>
+    public void AvgPool2DBackward(DeviceBuffer<float> dy, DeviceBuffer<float> dx, int batch, in Pool2DGeometry g, bool countIncludePad = true)
+    {
+        RequirePool(dx, dy, batch, g);
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = dy;
+        args[1] = dx;
+        PoolGeometry(args.Slice(2), batch, g);
+        args[14] = countIncludePad ? 1 : 0;
+        ElementWise("ng_avgpool2d_backward", batch * g.InputLength, args);
+    }
+
+    /// <summary>Global average pooling (nn.AdaptiveAvgPool2d(1)): y[b, c] = Σ_{h,w} x[b, c, h, w] / (H·W), row-major
+    /// (average pooling with the window the size of the plane, as on the CPU).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    public void GlobalAvgPoolForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int height, int width) =>
+        AvgPool2DForward(x, y, batch, new Pool2DGeometry(channels, height, width, height, width, 1, 1, 0, 0));
+
+    /// <summary>Global average pooling backward: dx[b, c, h, w] = dy[b, c] / (H·W).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C].</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    public void GlobalAvgPoolBackward(DeviceBuffer<float> dy, DeviceBuffer<float> dx, int batch, int channels, int height, int width) =>
+        AvgPool2DBackward(dy, dx, batch, new Pool2DGeometry(channels, height, width, height, width, 1, 1, 0, 0));
+
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();
+
+    private static Conv2DGeneralGeometry General(in Conv2DGeometry g) =>
+        g.OutChannels == 0
+            ? throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g))
+            : new(g.Channels, g.Height, g.Width, g.OutChannels, g.KernelHeight, g.KernelWidth, g.StrideHeight, g.StrideWidth, g.PaddingHeight, g.PaddingWidth, 1, 1, 1);
+
+    /// <summary>batch, C, H, W, O, Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, G, Ho, Wo: NG_CONV_GEOMETRY's order.</summary>
+    private static void ConvGeometry(Span<KernelArg> a, int batch, in Conv2DGeneralGeometry g)
+    {
+        a[0] = batch; a[1] = g.Channels; a[2] = g.Height; a[3] = g.Width; a[4] = g.OutChannels; a[5] = g.KernelHeight;
+        a[6] = g.KernelWidth; a[7] = g.StrideHeight; a[8] = g.StrideWidth; a[9] = g.PaddingHeight; a[10] = g.PaddingWidth;
+        a[11] = g.DilationHeight; a[12] = g.DilationWidth; a[13] = g.Groups; a[14] = g.OutHeight; a[15] = g.OutWidth;
+    }
+
+    /// <summary>batch, C, H, W, Kh, Kw, Sh, Sw, Ph, Pw, Ho, Wo: NG_POOL_GEOMETRY's order.</summary>
+    private static void PoolGeometry(Span<KernelArg> a, int batch, in Pool2DGeometry g)
+    {
+        a[0] = batch; a[1] = g.Channels; a[2] = g.Height; a[3] = g.Width; a[4] = g.KernelHeight; a[5] = g.KernelWidth;
+        a[6] = g.StrideHeight; a[7] = g.StrideWidth; a[8] = g.PaddingHeight; a[9] = g.PaddingWidth; a[10] = g.OutHeight; a[11] = g.OutWidth;
+    }
+
+    /// <summary>A geometry built by its constructor, a non-negative batch, and buffers of the lengths it implies.</summary>
+    private static void RequireConv(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch, in Conv2DGeneralGeometry g)
+    {
+        if (g.OutChannels == 0)
+        {
+            throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        RequireLength(x, (long)batch * g.InputLength, nameof(x));
+        RequireLength(w, g.WeightLength, nameof(w));
+        if (bias is not null)
+        {
+            RequireLength(bias, g.OutChannels, nameof(bias));
+        }
+        RequireLength(y, (long)batch * g.OutputLength, nameof(y));
+        if ((long)batch * Math.Max(g.InputLength, g.OutputLength) > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"A batch of {batch} makes a tensor of more than {int.MaxValue} elements.");
+        }
+    }
+
+    private static void RequirePool(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, in Pool2DGeometry g)
+    {
+        if (g.Channels == 0)
+        {
+            throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        RequireLength(x, (long)batch * g.InputLength, nameof(x));
+        RequireLength(y, (long)batch * g.OutputLength, nameof(y));
+        if ((long)batch * Math.Max(g.InputLength, g.OutputLength) > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"A batch of {batch} makes a tensor of more than {int.MaxValue} elements.");
+        }
+    }
+
+    /// <summary>A buffer holding at least <paramref name="length"/> elements (the kernels read and write that many).</summary>
+    private static void RequireLength<T>(DeviceBuffer<T> buffer, long length, string name)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        if (buffer.Length < length)
+        {
+            throw new ArgumentException($"'{name}' holds {buffer.Length} elements but the kernel needs {length}.", name);
+        }
+    }
 
     private CudaFunction Function(string name) => _functions[name];
 

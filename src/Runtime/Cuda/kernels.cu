@@ -434,3 +434,290 @@ NG_KERNEL ng_rmsprop(float* p, const float* g, float* a, int n, float negLr, flo
         p[i] = p[i] + negLr * (gradient / (ng_sqrt(average) + eps));
     }
 }
+
+// ---------------------------------------------------------------------------------------------------- convolution
+// PyTorch's nn.Conv2d in NCHW (src/Runtime/Kernels/Conv2D.cs and Conv2DGeneral.cs): x [B, C, H, W], W [O, C/G, Kh, Kw],
+// y [B, O, Ho, Wo] with Ho = (H + 2·Ph − Dh·(Kh − 1) − 1)/Sh + 1 (likewise Wo, computed by the host). Group g of G owns
+// the output channels [g·O/G, (g + 1)·O/G) and reads the input channels [g·C/G, (g + 1)·C/G). Every kernel takes the
+// geometry in one order: batch, C, H, W, O, Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, G, Ho, Wo.
+//
+// Implicit GEMM: the im2col matrix of a group, col[k, n] with k = (c·Kh + u)·Kw + v over the group's C/G channels and
+// n = b·Ho·Wo + ho·Wo + wo over the whole batch, is never stored; a tile loader reads
+//   col[k, n] = x[b, g·C/G + c, ho·Sh − Ph + u·Dh, wo·Sw − Pw + v·Dw]   (0 in the padding)
+// straight from x. The forward is y_g = W_g[O/G, K] · col[K, B·Ho·Wo] and dW_g = dy_g[O/G, B·Ho·Wo] · colᵀ, both tiled
+// NG_TILE × NG_TILE through shared memory like ng_sgemm, each output summing its depth in order (deterministic). The
+// groups are stacked along grid.y: block row blockIdx.y covers group blockIdx.y / ⌈(O/G)/NG_TILE⌉.
+
+#define NG_CONV_GEOMETRY int batch, int C, int H, int W, int O, int Kh, int Kw, int Sh, int Sw, int Ph, int Pw, int Dh, \
+                         int Dw, int G, int Ho, int Wo
+
+// col[k, n] of group grp (see above): the input element under tap k of output position n, or 0 in the padding.
+__device__ static inline float ng_conv_col(const float* x, int k, int n, int grp, int C, int H, int W, int Kh, int Kw,
+                                           int Sh, int Sw, int Ph, int Pw, int Dh, int Dw, int G, int Ho, int Wo)
+{
+    int plane = Ho * Wo, taps = Kh * Kw;
+    int b = n / plane, p = n - b * plane, ho = p / Wo, wo = p - ho * Wo;
+    int c = k / taps, t = k - c * taps, u = t / Kw, v = t - u * Kw;
+    int ih = ho * Sh - Ph + u * Dh, iw = wo * Sw - Pw + v * Dw;
+    if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+        return 0.0f;
+    return x[(((long)b * C + (long)grp * (C / G) + c) * H + ih) * W + iw];
+}
+
+// y[b, o, ho, wo] = act(Σ_k W[o, k]·col[k, n] + bias[o]) (bias may be null; act as ng_activate). Block (NG_TILE,
+// NG_TILE), grid (⌈B·Ho·Wo/NG_TILE⌉, G·⌈(O/G)/NG_TILE⌉).
+NG_KERNEL ng_conv2d_forward(const float* x, const float* w, const float* bias, float* y, NG_CONV_GEOMETRY, int act,
+                            float alpha)
+{
+    __shared__ float As[NG_TILE][NG_TILE];
+    __shared__ float Bs[NG_TILE][NG_TILE + 1];
+    int og = O / G, K = (C / G) * Kh * Kw, plane = Ho * Wo, N = batch * plane;
+    int tilesM = (og + NG_TILE - 1) / NG_TILE;
+    int grp = blockIdx.y / tilesM;
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int row = (blockIdx.y - grp * tilesM) * NG_TILE + ty; // output channel within the group
+    int col = blockIdx.x * NG_TILE + tx;                  // n
+    const float* wg = w + (long)grp * og * K;
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += NG_TILE)
+    {
+        int ka = k0 + tx;
+        As[ty][tx] = row < og && ka < K ? wg[(long)row * K + ka] : 0.0f;
+        int kb = k0 + ty;
+        Bs[ty][tx] = kb < K && col < N ? ng_conv_col(x, kb, col, grp, C, H, W, Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, G, Ho, Wo) : 0.0f;
+        __syncthreads();
+        int kn = K - k0 < NG_TILE ? K - k0 : NG_TILE;
+        for (int k = 0; k < kn; k++)
+            acc += As[ty][k] * Bs[k][tx];
+        __syncthreads();
+    }
+    if (row < og && col < N)
+    {
+        int o = grp * og + row, b = col / plane, p = col - b * plane;
+        float v = bias ? acc + bias[o] : acc;
+        y[((long)b * O + o) * plane + p] = ng_activate(v, act, alpha);
+    }
+}
+
+// dW[o, k] (+)= Σ_n dy[b, o, ho, wo]·col[k, n], n over the batch in order (sample by sample). Block (NG_TILE, NG_TILE),
+// grid (⌈K/NG_TILE⌉, G·⌈(O/G)/NG_TILE⌉) with K = (C/G)·Kh·Kw.
+NG_KERNEL ng_conv2d_weight_grad(const float* dy, const float* x, float* dw, NG_CONV_GEOMETRY, int accumulate)
+{
+    __shared__ float As[NG_TILE][NG_TILE];
+    __shared__ float Bs[NG_TILE][NG_TILE + 1];
+    int og = O / G, K = (C / G) * Kh * Kw, plane = Ho * Wo, N = batch * plane;
+    int tilesM = (og + NG_TILE - 1) / NG_TILE;
+    int grp = blockIdx.y / tilesM;
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int row = (blockIdx.y - grp * tilesM) * NG_TILE + ty; // output channel within the group
+    int col = blockIdx.x * NG_TILE + tx;                  // k
+    float acc = 0.0f;
+    for (int n0 = 0; n0 < N; n0 += NG_TILE)
+    {
+        int na = n0 + tx; // dy tile: channel `row`, position na
+        if (row < og && na < N)
+        {
+            int b = na / plane, p = na - b * plane;
+            As[ty][tx] = dy[((long)b * O + grp * og + row) * plane + p];
+        }
+        else
+            As[ty][tx] = 0.0f;
+        int nb = n0 + ty; // col tile: position nb, tap `col`
+        Bs[ty][tx] = nb < N && col < K ? ng_conv_col(x, col, nb, grp, C, H, W, Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, G, Ho, Wo) : 0.0f;
+        __syncthreads();
+        int nn = N - n0 < NG_TILE ? N - n0 : NG_TILE;
+        for (int q = 0; q < nn; q++)
+            acc += As[ty][q] * Bs[q][tx];
+        __syncthreads();
+    }
+    if (row < og && col < K)
+    {
+        long i = (long)(grp * og + row) * K + col;
+        dw[i] = accumulate ? dw[i] + acc : acc;
+    }
+}
+
+// dx[b, c, ih, iw] = Σ_{u,v} (Σ_{o in the group} W[o, c, u, v]·dy[b, o, ho, wo]) over the taps (u, v) whose output
+// position ih = ho·Sh − Ph + u·Dh, iw = wo·Sw − Pw + v·Dw exists: col2im of dcol = W_gᵀ·dy_g as a gather, one thread per
+// input element, the taps in the CPU's row order (no atomics). Grid-stride over B·C·H·W.
+NG_KERNEL ng_conv2d_input_grad(const float* dy, const float* w, float* dx, NG_CONV_GEOMETRY)
+{
+    int cg = C / G, og = O / G, taps = Kh * Kw, plane = Ho * Wo;
+    int n = batch * C * H * W;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int iw = i % W, ih = (i / W) % H, ci = (i / (W * H)) % C, b = i / (W * H * C);
+        int grp = ci / cg, c = ci - grp * cg;
+        const float* dyg = dy + ((long)b * O + (long)grp * og) * plane;
+        const float* wg = w + ((long)grp * og * cg + c) * taps;
+        float sum = 0.0f;
+        for (int u = 0; u < Kh; u++)
+        {
+            int th = ih + Ph - u * Dh;
+            if (th < 0 || th % Sh != 0 || th / Sh >= Ho)
+                continue;
+            int ho = th / Sh;
+            for (int v = 0; v < Kw; v++)
+            {
+                int tw = iw + Pw - v * Dw;
+                if (tw < 0 || tw % Sw != 0 || tw / Sw >= Wo)
+                    continue;
+                int p = ho * Wo + tw / Sw;
+                float s = 0.0f;
+                for (int o = 0; o < og; o++)
+                    s += wg[(long)o * cg * taps + u * Kw + v] * dyg[(long)o * plane + p];
+                sum += s;
+            }
+        }
+        dx[i] = sum;
+    }
+}
+
+// db[c] (+)= Σ_b Σ_p dy[b, c, p] over `plane` positions: the bias gradient of a convolution (and any per-channel sum of an
+// NCHW tensor). One block of NG_REDUCE_THREADS threads per channel (grid = channels): thread t sums the elements t,
+// t + NG_REDUCE_THREADS, … of the channel's batch·plane values in order, then a fixed tree (deterministic).
+NG_KERNEL ng_channel_sums(const float* dy, float* db, int batch, int channels, int plane, int accumulate)
+{
+    __shared__ float partial[NG_REDUCE_THREADS];
+    int c = blockIdx.x;
+    int n = batch * plane;
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+    {
+        int b = i / plane, p = i - b * plane;
+        sum += dy[((long)b * channels + c) * plane + p];
+    }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int stride = NG_REDUCE_THREADS / 2; stride > 0; stride /= 2)
+    {
+        if ((int)threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        db[c] = accumulate ? db[c] + partial[0] : partial[0];
+}
+
+// ---------------------------------------------------------------------------------------------------- pooling
+// nn.MaxPool2d / nn.AvgPool2d in NCHW (src/Runtime/Kernels/MaxPool2D.cs, AvgPool2D.cs): x [B, C, H, W], y [B, C, Ho, Wo];
+// the window of output (ho, wo) is rows [ho·Sh − Ph, … + Kh) and columns [wo·Sw − Pw, … + Kw), clipped to the input.
+// Geometry order: batch, C, H, W, Kh, Kw, Sh, Sw, Ph, Pw, Ho, Wo. Forward: one thread per output, the window in
+// row-major order. Backward: one thread per input element gathering, in output row-major order, what the CPU scatters in
+// that order (no atomics; the same sums, so the same bits).
+
+#define NG_POOL_GEOMETRY int batch, int C, int H, int W, int Kh, int Kw, int Sh, int Sw, int Ph, int Pw, int Ho, int Wo
+
+// The outputs [lo, hi] along one axis whose window holds input index i: o·S − P ≤ i < o·S − P + K.
+__device__ static inline void ng_pool_outputs(int i, int K, int S, int P, int outSize, int* lo, int* hi)
+{
+    int t = i + P - K + 1; // o·S ≥ t
+    *lo = t <= 0 ? 0 : (t + S - 1) / S;
+    int h = (i + P) / S;   // o·S ≤ i + P
+    *hi = h < outSize - 1 ? h : outSize - 1;
+}
+
+// y = max over the window (NaN wins: taken when v > max or v ≠ v); argmax[b, c, ho, wo] = ih·W + iw of the winner in
+// its input plane, the window's first element when nothing beats −∞ (argmax may be null: inference).
+NG_KERNEL ng_maxpool2d_forward(const float* x, float* y, int* argmax, NG_POOL_GEOMETRY)
+{
+    int n = batch * C * Ho * Wo;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int wo = i % Wo, ho = (i / Wo) % Ho, bc = i / (Wo * Ho);
+        const float* xp = x + (long)bc * H * W;
+        int h0 = ho * Sh - Ph, w0 = wo * Sw - Pw;
+        int h1 = h0 + Kh < H ? h0 + Kh : H, w1 = w0 + Kw < W ? w0 + Kw : W;
+        h0 = h0 > 0 ? h0 : 0;
+        w0 = w0 > 0 ? w0 : 0;
+        float max = -__builtin_huge_valf();
+        int best = h0 * W + w0;
+        for (int ih = h0; ih < h1; ih++)
+            for (int iw = w0; iw < w1; iw++)
+            {
+                float v = xp[ih * W + iw];
+                if (v > max || v != v)
+                {
+                    max = v;
+                    best = ih * W + iw;
+                }
+            }
+        y[i] = max;
+        if (argmax)
+            argmax[i] = best;
+    }
+}
+
+// dx[b, c, ih, iw] = Σ dy[b, c, ho, wo] over the outputs (in row-major order) whose argmax is (ih, iw).
+NG_KERNEL ng_maxpool2d_backward(const float* dy, const int* argmax, float* dx, NG_POOL_GEOMETRY)
+{
+    int n = batch * C * H * W;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int iw = i % W, ih = (i / W) % H, bc = i / (W * H);
+        int oh0, oh1, ow0, ow1;
+        ng_pool_outputs(ih, Kh, Sh, Ph, Ho, &oh0, &oh1);
+        ng_pool_outputs(iw, Kw, Sw, Pw, Wo, &ow0, &ow1);
+        long base = (long)bc * Ho * Wo;
+        int at = ih * W + iw;
+        float sum = 0.0f;
+        for (int oh = oh0; oh <= oh1; oh++)
+            for (int ow = ow0; ow <= ow1; ow++)
+            {
+                long o = base + oh * Wo + ow;
+                if (argmax[o] == at)
+                    sum += dy[o];
+            }
+        dx[i] = sum;
+    }
+}
+
+// y = (Σ of the window's real elements, row-major) / divisor, divisor = Kh·Kw when countIncludePad (PyTorch's default:
+// the zero padding counts), else the number of real elements. A window the size of the plane is global average pooling.
+NG_KERNEL ng_avgpool2d_forward(const float* x, float* y, NG_POOL_GEOMETRY, int countIncludePad)
+{
+    int n = batch * C * Ho * Wo;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int wo = i % Wo, ho = (i / Wo) % Ho, bc = i / (Wo * Ho);
+        const float* xp = x + (long)bc * H * W;
+        int h0 = ho * Sh - Ph, w0 = wo * Sw - Pw;
+        int h1 = h0 + Kh < H ? h0 + Kh : H, w1 = w0 + Kw < W ? w0 + Kw : W;
+        h0 = h0 > 0 ? h0 : 0;
+        w0 = w0 > 0 ? w0 : 0;
+        float sum = 0.0f;
+        for (int ih = h0; ih < h1; ih++)
+            for (int iw = w0; iw < w1; iw++)
+                sum += xp[ih * W + iw];
+        float divisor = (float)(countIncludePad ? Kh * Kw : (h1 - h0) * (w1 - w0));
+        y[i] = sum / divisor;
+    }
+}
+
+// dx[b, c, ih, iw] = Σ dy[b, c, ho, wo]/divisor(ho, wo) over the outputs (in row-major order) whose window holds (ih, iw).
+NG_KERNEL ng_avgpool2d_backward(const float* dy, float* dx, NG_POOL_GEOMETRY, int countIncludePad)
+{
+    int n = batch * C * H * W;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int iw = i % W, ih = (i / W) % H, bc = i / (W * H);
+        int oh0, oh1, ow0, ow1;
+        ng_pool_outputs(ih, Kh, Sh, Ph, Ho, &oh0, &oh1);
+        ng_pool_outputs(iw, Kw, Sw, Pw, Wo, &ow0, &ow1);
+        long base = (long)bc * Ho * Wo;
+        float sum = 0.0f;
+        for (int oh = oh0; oh <= oh1; oh++)
+        {
+            int h0 = oh * Sh - Ph, h1 = h0 + Kh < H ? h0 + Kh : H;
+            h0 = h0 > 0 ? h0 : 0;
+            for (int ow = ow0; ow <= ow1; ow++)
+            {
+                int w0 = ow * Sw - Pw, w1 = w0 + Kw < W ? w0 + Kw : W;
+                w0 = w0 > 0 ? w0 : 0;
+                float divisor = (float)(countIncludePad ? Kh * Kw : (h1 - h0) * (w1 - w0));
+                sum += dy[base + oh * Wo + ow] / divisor;
+            }
+        }
+        dx[i] = sum;
+    }
+}
