@@ -118,6 +118,140 @@ public sealed class CudaHostEmulation2Tests
         }
     }
 
+    [Theory]
+    [InlineData(0, 3, 5, 42, true)]
+    [InlineData(1, 9, 11, 1, false)]
+    public void BatchNormTrainingBackwardAndEvaluationMatchTheCpu(int index, int batch, int channels, int spatial, bool affine)
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        int n = batch * channels * spatial;
+        float[] x = Input((ulong)(80 + index), n, 2).Select(v => v + 1.5f).ToArray(), dy = Input((ulong)(85 + index), n, 1);
+        float[] gamma = affine ? Input((ulong)(90 + index), channels, 1) : [], beta = affine ? Input((ulong)(95 + index), channels, 1) : [];
+        float[] rm = Input((ulong)(100 + index), channels, 1), rv = Input((ulong)(105 + index), channels, 1).Select(v => v + 2.0f).ToArray();
+        float[] y = new float[n], mean = new float[channels], inv = new float[channels], dx = new float[n];
+        float[] dg = affine ? new float[channels] : [], db = affine ? new float[channels] : [];
+        string p = $"bn{index}_";
+        BatchNorm.ForwardTraining<float>(x, gamma, beta, y, mean, inv, rm, rv, batch, channels, spatial, 0.1f, 1e-5f);
+        Close(r[p + "y"], y, p + "y");
+        Close(r[p + "mean"], mean, p + "mean");
+        Close(r[p + "invstd"], inv, p + "invstd");
+        Close(r[p + "running_mean"], rm, p + "running_mean");
+        Close(r[p + "running_var"], rv, p + "running_var");
+        BatchNorm.Backward<float>(dy, x, gamma, mean, inv, dx, dg, db, batch, channels, spatial);
+        Close(r[p + "dx"], dx, p + "dx", 1);
+        if (affine)
+        {
+            Close(r[p + "dgamma"], dg, p + "dgamma", 1);
+            Close(r[p + "dbeta"], db, p + "dbeta", 1);
+        }
+        BatchNorm.ForwardInference<float>(x, gamma, beta, rm, rv, y, batch, channels, spatial, 1e-5f);
+        Close(r[p + "eval_y"], y, p + "eval_y");
+    }
+
+    [Theory]
+    [InlineData(0, 5, 300, true)]
+    [InlineData(1, 3, 17, false)]
+    public void LayerNormForwardAndGradientsMatchTheCpu(int index, int batch, int features, bool affine)
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        int n = batch * features;
+        float[] x = Input((ulong)(110 + index), n, 2).Select(v => v - 0.75f).ToArray(), dy = Input((ulong)(115 + index), n, 1);
+        float[] gamma = affine ? Input((ulong)(120 + index), features, 1) : [], beta = affine ? Input((ulong)(125 + index), features, 1) : [];
+        float[] y = new float[n], mean = new float[batch], inv = new float[batch], dx = new float[n], dg = new float[features], db = new float[features];
+        string p = $"ln{index}_";
+        LayerNorm.Forward<float>(x, gamma, beta, y, mean, inv, batch, features, 1e-5f);
+        Close(r[p + "y"], y, p + "y");
+        Close(r[p + "mean"], mean, p + "mean");
+        Close(r[p + "invstd"], inv, p + "invstd");
+        LayerNorm.Backward<float>(dy, x, gamma, mean, inv, dx, dg, db, batch, features);
+        Close(r[p + "dx"], dx, p + "dx", 1);
+        // The parameter gradients sum the rows in the CPU's order, in double: the same bits.
+        Exact(r[p + "dgamma"], dg);
+        Exact(r[p + "dbeta"], db);
+    }
+
+    [Fact]
+    public void MaeHuberBceAndTheHingesMatchTheCpu()
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int B = 7, O = 13, n = B * O;
+        float[] pred = Input(130, n, 2), target = Input(131, n, 1), d = new float[n];
+        // The kernels give Σ of the terms; the CPU's Σ_i L_i divides the dense losses by O.
+        double loss = Losses.MeanAbsoluteError<float>(pred, target, d, B, O);
+        Close([r["mae_loss"][0] / O], [loss], "mae_loss");
+        Close(r["mae_d"], d, "mae_d");
+        loss = Losses.Huber<float>(pred, target, d, B, O, 0.5);
+        Close([r["huber_loss"][0] / O], [loss], "huber_loss");
+        Close(r["huber_d"], d, "huber_d");
+        Assert.Contains(d, v => Math.Abs(v) == 0.5f / n); // both sides of δ are covered
+        Assert.Contains(d, v => Math.Abs(v) < 0.5f / n && v != 0);
+
+        float[] logits = Input(132, n, 6), prob = Input(133, n, 1).Select(v => (v * 0.5f) + 0.5f).ToArray();
+        loss = Losses.BinaryCrossEntropyWithLogits<float>(logits, prob, d, B, O);
+        Close([r["bce_loss"][0] / O], [loss], "bce_loss");
+        Close(r["bce_d"], d, "bce_d");
+
+        float[] bits = Input(134, n, 1).Select(v => v > 0 ? 1f : 0f).ToArray(), scores = Input(135, n, 2);
+        loss = Losses.BinaryHinge<float>(scores, bits, d, B, O, 1.0);
+        Close(r["binary_hinge_loss"], [loss], "binary_hinge_loss");
+        Exact(r["binary_hinge_d"], d);
+
+        const int Bm = 9, C = 7;
+        float[] f = Input(136, Bm * C, 1), dm = new float[Bm * C];
+        ulong k = CounterRng.Key(11, 137, 0, 0);
+        int[] labels = Enumerable.Range(0, Bm).Select(i => (int)(CounterRng.Bits(k, (ulong)i) % C)).ToArray();
+        loss = Losses.MulticlassHinge<float>(f, labels, dm, Bm, C, 1.0);
+        Close(r["multiclass_hinge_loss"], [loss], "multiclass_hinge_loss");
+        Exact(r["multiclass_hinge_d"], dm);
+        loss = Losses.MulticlassSquaredHinge<float>(f, labels, dm, Bm, C, 1.0);
+        Close(r["squared_hinge_loss"], [loss], "squared_hinge_loss");
+        Exact(r["squared_hinge_d"], dm);
+    }
+
+    [Fact]
+    public void AdamWAmsGradRmsPropVariantsAndAdaDeltaMatchTheCpuOverThreeSteps()
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int n = 1000;
+        const float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, alpha = 0.99f, mu = 0.9f, rho = 0.9f;
+        float[][] p = Enumerable.Range(0, 6).Select(_ => Input(140, n, 1)).ToArray();
+        float[][] s1 = Enumerable.Range(0, 6).Select(_ => new float[n]).ToArray();
+        float[][] s2 = Enumerable.Range(0, 6).Select(_ => new float[n]).ToArray();
+        float[][] s3 = Enumerable.Range(0, 6).Select(_ => new float[n]).ToArray();
+        for (int t = 1; t <= 3; t++)
+        {
+            float[] g = Input((ulong)(140 + t), n, 1);
+            Optimizers.DecoupledWeightDecay<float>(p[0], 0.01, 0.01);
+            Optimizers.Adam<float>(p[0], g, s1[0], s2[0], lr, b1, b2, eps, t);
+            Optimizers.AmsGrad<float>(p[1], g, s1[1], s2[1], s3[1], lr, b1, b2, eps, t);
+            Optimizers.RmsProp<float>(p[2], g, s1[2], s2[2], [], lr, alpha, eps, mu);
+            Optimizers.RmsProp<float>(p[3], g, s1[3], [], s3[3], lr, alpha, eps, 0f);
+            Optimizers.RmsProp<float>(p[4], g, s1[4], s2[4], s3[4], lr, alpha, eps, mu);
+            Optimizers.AdaDelta<float>(p[5], g, s1[5], s2[5], 1.0f, rho, 1e-6f);
+        }
+        // Element-wise with the CPU's operations in its order: the same bits.
+        Exact(r["adamw_p"], p[0]);
+        Exact(r["amsgrad_p"], p[1]);
+        Exact(r["amsgrad_vmax"], s3[1]);
+        Exact(r["rmsprop_momentum_p"], p[2]);
+        Exact(r["rmsprop_centered_p"], p[3]);
+        Exact(r["rmsprop_centered_momentum_p"], p[4]);
+        Exact(r["adadelta_p"], p[5]);
+        Exact(r["adadelta_u"], s2[5]);
+    }
+
     /// <summary>y = Σ window / (real elements in it); dx gathers dy/divisor, both in row-major order.</summary>
     private static (float[] Y, float[] Dx) AvgPoolExcludingPadding(float[] x, float[] dy, int batch, in Pool2DGeometry g)
     {

@@ -101,6 +101,130 @@ static void pool(int index, const Pool& q)
     }
 }
 
+// Batch norm over [B, C, S] (training forward, backward, evaluation forward), with γ, β (affine) or without.
+static void batchnorm(int index, int B, int C, int S, bool affine)
+{
+    int n = B * C * S;
+    vec x = input(80 + index, n, 2), dy = input(85 + index, n, 1), gamma = input(90 + index, C, 1), beta = input(95 + index, C, 1);
+    for (float& v : x)
+        v = v + 1.5f;
+    vec rm = input(100 + index, C, 1), rv = input(105 + index, C, 1), y(n), mean(C), inv(C), dx(n), dg(C), db(C);
+    for (float& v : rv)
+        v = v + 2.0f;
+    const float* g = affine ? gamma.data() : nullptr;
+    const float* b = affine ? beta.data() : nullptr;
+    std::string p = "bn" + std::to_string(index) + "_";
+    ng_dim3 grid{(unsigned)C, 1, 1};
+    ng_launch(grid, RT, ng_batchnorm_forward_training, (const float*)x.data(), g, b, y.data(), mean.data(), inv.data(), rm.data(), rv.data(), B, C, S, (double)0.1f, (double)1e-5f);
+    print(p + "y", y); print(p + "mean", mean); print(p + "invstd", inv); print(p + "running_mean", rm); print(p + "running_var", rv);
+    ng_launch(grid, RT, ng_batchnorm_backward, (const float*)dy.data(), (const float*)x.data(), g, (const float*)mean.data(), (const float*)inv.data(),
+              dx.data(), affine ? dg.data() : nullptr, affine ? db.data() : nullptr, B, C, S);
+    print(p + "dx", dx);
+    if (affine)
+    {
+        print(p + "dgamma", dg);
+        print(p + "dbeta", db);
+    }
+    ng_launch(grid, RT, ng_batchnorm_forward_inference, (const float*)x.data(), g, b, (const float*)rm.data(), (const float*)rv.data(), y.data(), B, C, S, (double)1e-5f);
+    print(p + "eval_y", y);
+}
+
+// Layer norm over [B, n] (forward, input and parameter gradients), with γ, β or without.
+static void layernorm(int index, int B, int F, bool affine)
+{
+    int n = B * F;
+    vec x = input(110 + index, n, 2), dy = input(115 + index, n, 1), gamma = input(120 + index, F, 1), beta = input(125 + index, F, 1);
+    for (float& v : x)
+        v = v - 0.75f;
+    vec y(n), mean(B), inv(B), dx(n), dg(F), db(F);
+    const float* g = affine ? gamma.data() : nullptr;
+    const float* b = affine ? beta.data() : nullptr;
+    std::string p = "ln" + std::to_string(index) + "_";
+    ng_launch(ng_dim3{(unsigned)B, 1, 1}, RT, ng_layernorm_forward, (const float*)x.data(), g, b, y.data(), mean.data(), inv.data(), B, F, (double)1e-5f);
+    print(p + "y", y); print(p + "mean", mean); print(p + "invstd", inv);
+    ng_launch(ng_dim3{(unsigned)B, 1, 1}, RT, ng_layernorm_input_grad, (const float*)dy.data(), (const float*)x.data(), g, (const float*)mean.data(), (const float*)inv.data(), dx.data(), B, F);
+    print(p + "dx", dx);
+    ng_launch(G, T, ng_layernorm_param_grad, (const float*)dy.data(), (const float*)x.data(), (const float*)mean.data(), (const float*)inv.data(), dg.data(), db.data(), B, F);
+    print(p + "dgamma", dg); print(p + "dbeta", db);
+}
+
+// The dense-target losses over [7, 13] and the multiclass hinges over [9, 7].
+static void losses()
+{
+    const int B = 7, O = 13, n = B * O;
+    vec pred = input(130, n, 2), target = input(131, n, 1), d(n);
+    std::vector<double> term(n), total(1);
+    float scale = (float)(1.0 / n);
+    ng_launch(G, T, ng_mae, (const float*)pred.data(), (const float*)target.data(), d.data(), term.data(), n, scale);
+    ng_launch(R, RT, ng_reduce_sum_f64, (const double*)term.data(), n, total.data());
+    print("mae_loss", total[0]); print("mae_d", d);
+    ng_launch(G, T, ng_huber, (const float*)pred.data(), (const float*)target.data(), d.data(), term.data(), n, scale, 0.5);
+    ng_launch(R, RT, ng_reduce_sum_f64, (const double*)term.data(), n, total.data());
+    print("huber_loss", total[0]); print("huber_d", d);
+    vec logits = input(132, n, 6), prob = input(133, n, 1);
+    for (float& v : prob)
+        v = v * 0.5f + 0.5f; // in [0, 1)
+    ng_launch(G, T, ng_bce_with_logits, (const float*)logits.data(), (const float*)prob.data(), d.data(), term.data(), n, scale);
+    ng_launch(R, RT, ng_reduce_sum_f64, (const double*)term.data(), n, total.data());
+    print("bce_loss", total[0]); print("bce_d", d);
+    vec bits = input(134, n, 1);
+    for (float& v : bits)
+        v = v > 0.0f ? 1.0f : 0.0f;
+    vec scores = input(135, n, 2);
+    ng_launch(G, T, ng_binary_hinge, (const float*)scores.data(), (const float*)bits.data(), d.data(), term.data(), n, 1.0f / (float)B, 1.0f);
+    ng_launch(R, RT, ng_reduce_sum_f64, (const double*)term.data(), n, total.data());
+    print("binary_hinge_loss", total[0]); print("binary_hinge_d", d);
+
+    const int Bm = 9, C = 7;
+    vec f = input(136, Bm * C, 1), dm(Bm * C);
+    std::vector<int> labels(Bm);
+    ng_u64 k = key(11, 137, 0, 0);
+    for (int r = 0; r < Bm; r++)
+        labels[r] = (int)(ng_derive(k, (ng_u64)r) % (ng_u64)C);
+    std::vector<double> rows(Bm);
+    for (int squared = 0; squared <= 1; squared++)
+    {
+        std::string p = squared ? "squared_hinge_" : "multiclass_hinge_";
+        ng_launch(G, T, ng_multiclass_hinge, (const float*)f.data(), (const int*)labels.data(), dm.data(), rows.data(), Bm, C, 1.0f / (float)Bm, 1.0f, squared);
+        ng_launch(R, RT, ng_reduce_sum_f64, (const double*)rows.data(), Bm, total.data());
+        print(p + "loss", total[0]); print(p + "d", dm);
+    }
+}
+
+// AdamW, AMSGrad, RMSProp with momentum / centered / both, AdaDelta: three steps from p = input(140), g_t = input(140 + t).
+static void optimizers()
+{
+    const int n = 1000;
+    const float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, alpha = 0.99f, mu = 0.9f, rho = 0.9f;
+    vec p[6], s1[6], s2[6], s3[6];
+    for (int o = 0; o < 6; o++)
+    {
+        p[o] = input(140, n, 1);
+        s1[o] = vec(n, 0.0f);
+        s2[o] = vec(n, 0.0f);
+        s3[o] = vec(n, 0.0f);
+    }
+    for (int t = 1; t <= 3; t++)
+    {
+        vec g = input(140 + t, n, 1);
+        const float* cg = g.data();
+        double db1 = b1, db2 = b2;
+        float negStep = (float)(-(lr / (1.0 - std::pow(db1, t))));
+        float bc2 = (float)std::sqrt(1.0 - std::pow(db2, t));
+        ng_launch(G, T, ng_scale, p[0].data(), n, (float)(1.0 - 0.01 * 0.01));
+        ng_launch(G, T, ng_adam, p[0].data(), cg, s1[0].data(), s2[0].data(), n, b1, b2, (float)(1.0 - db1), (float)(1.0 - db2), negStep, bc2, eps);
+        ng_launch(G, T, ng_amsgrad, p[1].data(), cg, s1[1].data(), s2[1].data(), s3[1].data(), n, b1, b2, (float)(1.0 - db1), (float)(1.0 - db2), negStep, bc2, eps);
+        float oma = (float)(1.0 - (double)alpha);
+        ng_launch(G, T, ng_rmsprop_general, p[2].data(), cg, s1[2].data(), s2[2].data(), (float*)nullptr, n, -lr, alpha, oma, eps, mu);
+        ng_launch(G, T, ng_rmsprop_general, p[3].data(), cg, s1[3].data(), (float*)nullptr, s3[3].data(), n, -lr, alpha, oma, eps, 0.0f);
+        ng_launch(G, T, ng_rmsprop_general, p[4].data(), cg, s1[4].data(), s2[4].data(), s3[4].data(), n, -lr, alpha, oma, eps, mu);
+        ng_launch(G, T, ng_adadelta, p[5].data(), cg, s1[5].data(), s2[5].data(), n, -1.0f, rho, (float)(1.0 - (double)rho), 1e-6f);
+    }
+    print("adamw_p", p[0]); print("amsgrad_p", p[1]); print("amsgrad_vmax", s3[1]);
+    print("rmsprop_momentum_p", p[2]); print("rmsprop_centered_p", p[3]); print("rmsprop_centered_momentum_p", p[4]);
+    print("adadelta_p", p[5]); print("adadelta_u", s2[5]);
+}
+
 int main()
 {
     // Convolutions: plain with stride and padding (bias, ReLU); stride 1 without padding (the CPU's direct path; no bias);
@@ -124,5 +248,15 @@ int main()
     };
     for (int i = 0; i < (int)(sizeof(pools) / sizeof(pools[0])); i++)
         pool(i, pools[i]);
+
+    // Normalisation: BatchNorm2d [3, 5, 6·7] affine; BatchNorm1d [9, 11] without γ, β; LayerNorm [5, 300] affine
+    // (more features than threads) and [3, 17] without.
+    batchnorm(0, 3, 5, 42, true);
+    batchnorm(1, 9, 11, 1, false);
+    layernorm(0, 5, 300, true);
+    layernorm(1, 3, 17, false);
+
+    losses();
+    optimizers();
     return 0;
 }

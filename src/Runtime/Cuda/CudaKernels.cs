@@ -81,6 +81,21 @@ public sealed class CudaKernels : IDisposable
         ("ng_maxpool2d_backward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
         ("ng_avgpool2d_forward", "u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
         ("ng_avgpool2d_backward", "u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_batchnorm_forward_training", "u64 u64 u64 u64 u64 u64 u64 u64 u32 u32 u32 f64 f64"),
+        ("ng_batchnorm_forward_inference", "u64 u64 u64 u64 u64 u64 u32 u32 u32 f64"),
+        ("ng_batchnorm_backward", "u64 u64 u64 u64 u64 u64 u64 u64 u32 u32 u32"),
+        ("ng_layernorm_forward", "u64 u64 u64 u64 u64 u64 u32 u32 f64"),
+        ("ng_layernorm_input_grad", "u64 u64 u64 u64 u64 u64 u32 u32"),
+        ("ng_layernorm_param_grad", "u64 u64 u64 u64 u64 u64 u32 u32"),
+        ("ng_mae", "u64 u64 u64 u64 u32 f32"),
+        ("ng_huber", "u64 u64 u64 u64 u32 f32 f64"),
+        ("ng_bce_with_logits", "u64 u64 u64 u64 u32 f32"),
+        ("ng_binary_hinge", "u64 u64 u64 u64 u32 f32 f32"),
+        ("ng_multiclass_hinge", "u64 u64 u64 u64 u32 u32 f32 f32 u32"),
+        ("ng_scale", "u64 u32 f32"),
+        ("ng_amsgrad", "u64 u64 u64 u64 u64 u32 f32 f32 f32 f32 f32 f32 f32"),
+        ("ng_rmsprop_general", "u64 u64 u64 u64 u64 u32 f32 f32 f32 f32 f32"),
+        ("ng_adadelta", "u64 u64 u64 u64 u32 f32 f32 f32 f32"),
     ];
 
     private readonly CudaModule _module;
@@ -522,8 +537,302 @@ public sealed class CudaKernels : IDisposable
     public void GlobalAvgPoolBackward(DeviceBuffer<float> dy, DeviceBuffer<float> dx, int batch, int channels, int height, int width) =>
         AvgPool2DBackward(dy, dx, batch, new Pool2DGeometry(channels, height, width, height, width, 1, 1, 0, 0));
 
+    /// <summary>Batch norm, training (nn.BatchNorm1d/2d over x viewed as [B, C, S]): per channel μ and the biased variance
+    /// over n = B·S ≥ 2 values (double, one block per channel, deterministic); y = (x − μ)·(γ/√(σ² + ε)) + β; the caches
+    /// μ and 1/√(σ² + ε); running_mean and running_var (unbiased) moved by <paramref name="momentum"/>.</summary>
+    /// <param name="x">Input, [batch, channels, spatial].</param>
+    /// <param name="gamma">γ, [channels], or null (affine=False, with <paramref name="beta"/> null).</param>
+    /// <param name="beta">β, [channels], or null.</param>
+    /// <param name="y">Output (must not be <paramref name="x"/>: the backward needs it).</param>
+    /// <param name="mean">Cache μ, [channels] (overwritten).</param>
+    /// <param name="invStd">Cache 1/√(σ² + ε), [channels] (overwritten).</param>
+    /// <param name="runningMean">[channels], updated.</param>
+    /// <param name="runningVar">[channels], updated.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S (H·W; 1 for BatchNorm1d).</param>
+    /// <param name="momentum">PyTorch's momentum (0.1).</param>
+    /// <param name="epsilon">ε (1e-5).</param>
+    public void BatchNormForwardTraining(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y,
+        DeviceBuffer<float> mean, DeviceBuffer<float> invStd, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar,
+        int batch, int channels, int spatial, float momentum, float epsilon)
+    {
+        RequireNorm(x, y, gamma, beta, batch, channels, spatial, "channels", nameof(gamma), nameof(beta));
+        if ((long)batch * spatial < 2)
+        {
+            throw new ArgumentException($"Batch norm in training needs more than 1 value per channel; B·S is {(long)batch * spatial}.", nameof(batch));
+        }
+        RequireLength(mean, channels, nameof(mean));
+        RequireLength(invStd, channels, nameof(invStd));
+        RequireLength(runningMean, channels, nameof(runningMean));
+        RequireLength(runningVar, channels, nameof(runningVar));
+        Function("ng_batchnorm_forward_training").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, x, gamma?.Pointer ?? 0UL,
+            beta?.Pointer ?? 0UL, y, mean, invStd, runningMean, runningVar, batch, channels, spatial, (double)momentum, (double)epsilon);
+    }
+
+    /// <summary>Batch norm, evaluation: y = (x − running_mean)·(γ/√(running_var + ε)) + β (y may be x).</summary>
+    /// <param name="x">Input, [batch, channels, spatial].</param>
+    /// <param name="gamma">γ, or null (affine=False).</param>
+    /// <param name="beta">β, or null.</param>
+    /// <param name="runningMean">[channels].</param>
+    /// <param name="runningVar">[channels].</param>
+    /// <param name="y">Output.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="epsilon">ε.</param>
+    public void BatchNormForwardInference(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> runningMean,
+        DeviceBuffer<float> runningVar, DeviceBuffer<float> y, int batch, int channels, int spatial, float epsilon)
+    {
+        RequireNorm(x, y, gamma, beta, batch, channels, spatial, "channels", nameof(gamma), nameof(beta));
+        RequireLength(runningMean, channels, nameof(runningMean));
+        RequireLength(runningVar, channels, nameof(runningVar));
+        Function("ng_batchnorm_forward_inference").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, x, gamma?.Pointer ?? 0UL,
+            beta?.Pointer ?? 0UL, runningMean, runningVar, y, batch, channels, spatial, (double)epsilon);
+    }
+
+    /// <summary>Batch norm backward (PyTorch's formula): dβ = Σdy, dγ = Σdy·x̂, dx = (γ·invStd)·(dy − Σdy/n − x̂·Σdy·x̂/n),
+    /// the sums in double per channel (one block each, deterministic).</summary>
+    /// <param name="dy">Gradient of the output.</param>
+    /// <param name="x">Input of the training forward.</param>
+    /// <param name="gamma">γ, or null (affine=False).</param>
+    /// <param name="mean">The forward's cache μ.</param>
+    /// <param name="invStd">The forward's cache 1/√(σ² + ε).</param>
+    /// <param name="dx">Gradient of the input (overwritten; may be dy or x).</param>
+    /// <param name="dgamma">∂L/∂γ (overwritten), or null.</param>
+    /// <param name="dbeta">∂L/∂β (overwritten), or null.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    public void BatchNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float> mean, DeviceBuffer<float> invStd,
+        DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, int batch, int channels, int spatial)
+    {
+        RequireNorm(dy, dx, gamma, dgamma, batch, channels, spatial, "channels", nameof(gamma), nameof(dgamma));
+        RequireLength(x, (long)batch * channels * spatial, nameof(x));
+        RequireLength(mean, channels, nameof(mean));
+        RequireLength(invStd, channels, nameof(invStd));
+        if (dbeta is not null)
+        {
+            RequireLength(dbeta, channels, nameof(dbeta));
+        }
+        Function("ng_batchnorm_backward").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, dy, x, gamma?.Pointer ?? 0UL, mean, invStd, dx,
+            dgamma?.Pointer ?? 0UL, dbeta?.Pointer ?? 0UL, batch, channels, spatial);
+    }
+
+    /// <summary>Layer norm over the last <paramref name="features"/> values of each row: y = ((x − μ)·invStd)·γ + β, the
+    /// statistics in double (one block per row, deterministic); caches μ and invStd per row.</summary>
+    /// <param name="x">Input, [batch, features].</param>
+    /// <param name="gamma">γ, [features], or null.</param>
+    /// <param name="beta">β, [features], or null.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="mean">Cache μ, [batch], or null (with <paramref name="invStd"/>: not stored).</param>
+    /// <param name="invStd">Cache 1/√(σ² + ε), [batch], or null.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">n.</param>
+    /// <param name="epsilon">ε.</param>
+    public void LayerNormForward(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y,
+        DeviceBuffer<float>? mean, DeviceBuffer<float>? invStd, int batch, int features, float epsilon)
+    {
+        RequireNorm(x, y, gamma, beta, batch, features, 1, "features", nameof(gamma), nameof(beta));
+        if ((mean is null) != (invStd is null))
+        {
+            throw new ArgumentException("'mean' and 'invStd' are both given or both null.", nameof(invStd));
+        }
+        if (mean is not null)
+        {
+            RequireLength(mean, batch, nameof(mean));
+            RequireLength(invStd!, batch, nameof(invStd));
+        }
+        if (batch == 0)
+        {
+            return;
+        }
+        Function("ng_layernorm_forward").Launch(((uint)batch, 1), (ReduceThreads, 1), Stream, x, gamma?.Pointer ?? 0UL, beta?.Pointer ?? 0UL, y,
+            mean?.Pointer ?? 0UL, invStd?.Pointer ?? 0UL, batch, features, (double)epsilon);
+    }
+
+    /// <summary>Layer norm backward: dx = invStd·(g − Σg/n − x̂·Σg·x̂/n) per row with g = dy·γ (one block per row), then
+    /// dγ = Σ_B dy·x̂ and dβ = Σ_B dy (one thread per feature, rows in order: the CPU's bits).</summary>
+    /// <param name="dy">Gradient of the output, [batch, features].</param>
+    /// <param name="x">Input of the forward.</param>
+    /// <param name="gamma">γ, or null.</param>
+    /// <param name="mean">The forward's cache μ, [batch].</param>
+    /// <param name="invStd">The forward's cache, [batch].</param>
+    /// <param name="dx">Gradient of the input (overwritten; may be dy or x only when no parameter gradient is asked for).</param>
+    /// <param name="dgamma">∂L/∂γ, [features] (overwritten), or null.</param>
+    /// <param name="dbeta">∂L/∂β, [features] (overwritten), or null.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">n.</param>
+    public void LayerNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float> mean, DeviceBuffer<float> invStd,
+        DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, int batch, int features)
+    {
+        RequireNorm(dy, dx, gamma, dgamma, batch, features, 1, "features", nameof(gamma), nameof(dgamma));
+        RequireLength(x, (long)batch * features, nameof(x));
+        RequireLength(mean, batch, nameof(mean));
+        RequireLength(invStd, batch, nameof(invStd));
+        if (dbeta is not null)
+        {
+            RequireLength(dbeta, features, nameof(dbeta));
+        }
+        if (dgamma is not null || dbeta is not null)
+        {
+            // First: it reads dy and x, which the input gradient may overwrite.
+            ElementWise("ng_layernorm_param_grad", features, dy, x, mean, invStd, dgamma?.Pointer ?? 0UL, dbeta?.Pointer ?? 0UL, batch, features);
+        }
+        if (batch > 0)
+        {
+            Function("ng_layernorm_input_grad").Launch(((uint)batch, 1), (ReduceThreads, 1), Stream, dy, x, gamma?.Pointer ?? 0UL, mean, invStd, dx, batch, features);
+        }
+    }
+
+    /// <summary>Mean absolute error over n = B·O elements: terms[i] = |p − t| (double; Σ terms / O is the CPU's Σ_i L_i);
+    /// dpred = sign(p − t)/n (0 where p = t).</summary>
+    /// <param name="predictions">n values.</param>
+    /// <param name="targets">n values.</param>
+    /// <param name="dpredictions">n values (overwritten).</param>
+    /// <param name="terms">n doubles (overwritten), summed by <see cref="Sum"/>.</param>
+    public void MeanAbsoluteError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> terms)
+    {
+        int n = predictions.Length;
+        ElementWise("ng_mae", n, predictions, targets, dpredictions, terms, n, (float)(1.0 / n));
+    }
+
+    /// <summary>Huber loss (δ) over n = B·O elements: terms[i] = ½e² for |e| ≤ δ, else δ(|e| − ½δ) (double);
+    /// dpred = clamp(e, −δ, δ)/n.</summary>
+    /// <param name="predictions">n values.</param>
+    /// <param name="targets">n values.</param>
+    /// <param name="dpredictions">n values (overwritten).</param>
+    /// <param name="terms">n doubles (overwritten).</param>
+    /// <param name="delta">δ &gt; 0.</param>
+    public void Huber(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> terms, double delta)
+    {
+        if (!(delta > 0) || double.IsInfinity(delta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "The Huber δ must be finite and > 0.");
+        }
+        int n = predictions.Length;
+        ElementWise("ng_huber", n, predictions, targets, dpredictions, terms, n, (float)(1.0 / n), delta);
+    }
+
+    /// <summary>Binary cross-entropy with logits over n = B·O elements: terms[i] = max(f, 0) − f·t + ln(1 + e^(−|f|))
+    /// (double); dlogits = (σ(f) − t)/n (may be logits).</summary>
+    /// <param name="logits">n values.</param>
+    /// <param name="targets">n probabilities.</param>
+    /// <param name="dlogits">n values (overwritten).</param>
+    /// <param name="terms">n doubles (overwritten).</param>
+    public void BinaryCrossEntropyWithLogits(DeviceBuffer<float> logits, DeviceBuffer<float> targets, DeviceBuffer<float> dlogits, DeviceBuffer<double> terms)
+    {
+        int n = logits.Length;
+        ElementWise("ng_bce_with_logits", n, logits, targets, dlogits, terms, n, (float)(1.0 / n));
+    }
+
+    /// <summary>Binary hinge (margin Δ), targets in {0, 1}: y = 2t − 1; terms[i] = max(0, Δ − y·f) (double; their sum
+    /// is the CPU's Σ_i L_i); dlogits = −y/B where the margin is violated, else 0.</summary>
+    /// <param name="logits">B·O values.</param>
+    /// <param name="targets">B·O values in {0, 1}.</param>
+    /// <param name="dlogits">B·O values (overwritten; may be logits).</param>
+    /// <param name="terms">B·O doubles (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="margin">Δ &gt; 0.</param>
+    public void BinaryHinge(DeviceBuffer<float> logits, DeviceBuffer<float> targets, DeviceBuffer<float> dlogits, DeviceBuffer<double> terms, int batch, double margin)
+    {
+        RequireMargin(margin);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ElementWise("ng_binary_hinge", logits.Length, logits, targets, dlogits, terms, logits.Length, 1f / batch, (float)margin);
+    }
+
+    /// <summary>Multiclass (Weston–Watkins) hinge, one thread per row: loss[r] = Σ_{j≠y} max(0, f_j − f_y + Δ) (squared:
+    /// its square), in double; dlogits as the CPU's <see cref="Losses.MulticlassHinge{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, int, double)"/>
+    /// and <see cref="Losses.MulticlassSquaredHinge{T}"/> (may be logits). Labels are not validated here.</summary>
+    /// <param name="logits">[batch, classes].</param>
+    /// <param name="labels">[batch].</param>
+    /// <param name="dlogits">[batch, classes] (overwritten).</param>
+    /// <param name="loss">[batch] doubles.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="margin">Δ &gt; 0.</param>
+    /// <param name="squared">The squared hinge (L2-SVM).</param>
+    public void MulticlassHinge(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double margin, bool squared)
+    {
+        RequireMargin(margin);
+        if (batch == 0)
+        {
+            return;
+        }
+        ElementWise("ng_multiclass_hinge", batch, logits, labels, dlogits, loss, batch, classes, 1f / batch, (float)margin, squared ? 1 : 0);
+    }
+
+    /// <summary>AdamW's decoupled weight decay: p = p·(1 − lr·λ), the factor computed in double and rounded once (call it
+    /// before <see cref="Adam"/> or <see cref="AmsGrad"/>, as PyTorch's AdamW).</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="lambda">λ, the decay.</param>
+    public void DecoupledWeightDecay(DeviceBuffer<float> p, double lr, double lambda) =>
+        ElementWise("ng_scale", p.Length, p, p.Length, (float)(1.0 - (lr * lambda)));
+
+    /// <summary>Adam with amsgrad: Adam's moments, v̂ = max(v̂, v), p += (−lr/(1−β1^t))·m / (√v̂/√(1−β2^t) + ε).</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="m">First moment.</param>
+    /// <param name="v">Second moment.</param>
+    /// <param name="vMax">Running maximum of the second moment.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="beta1">β1.</param>
+    /// <param name="beta2">β2.</param>
+    /// <param name="eps">ε.</param>
+    /// <param name="step">t ≥ 1.</param>
+    public void AmsGrad(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> m, DeviceBuffer<float> v, DeviceBuffer<float> vMax, float lr, float beta1, float beta2, float eps, long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
+        double b1 = beta1, b2 = beta2;
+        float negStep = (float)(-(lr / (1.0 - Math.Pow(b1, step))));
+        float bc2 = (float)Math.Sqrt(1.0 - Math.Pow(b2, step));
+        ElementWise("ng_amsgrad", p.Length, p, g, m, v, vMax, p.Length, beta1, beta2, (float)(1.0 - b1), (float)(1.0 - b2), negStep, bc2, eps);
+    }
+
+    /// <summary>RMSProp with momentum and/or centered (PyTorch's RMSprop): a = α·a + (1−α)·g²; centered: ḡ = α·ḡ + (1−α)·g,
+    /// a' = a − ḡ²; d = √a' + ε; momentum: b = μ·b + g/d, p += (−lr)·b; else p += (−lr)·g/d.</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="squareAvg">Running average of squares.</param>
+    /// <param name="momentumBuffer">b, or null for momentum 0.</param>
+    /// <param name="gradAvg">ḡ, or null when not centered.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="eps">ε.</param>
+    /// <param name="momentum">μ (0 without a buffer).</param>
+    public void RmsProp(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, DeviceBuffer<float>? momentumBuffer, DeviceBuffer<float>? gradAvg,
+        float lr, float alpha, float eps, float momentum)
+    {
+        if (momentumBuffer is null && momentum != 0)
+        {
+            throw new ArgumentException($"RMSProp with momentum {momentum} needs a momentum buffer; it is null.", nameof(momentumBuffer));
+        }
+        ElementWise("ng_rmsprop_general", p.Length, p, g, squareAvg, momentumBuffer?.Pointer ?? 0UL, gradAvg?.Pointer ?? 0UL, p.Length, -lr, alpha,
+            (float)(1.0 - (double)alpha), eps, momentum);
+    }
+
+    /// <summary>AdaDelta: s = ρ·s + (1−ρ)·g²; d = √(u + ε)/√(s + ε)·g; u = ρ·u + (1−ρ)·d²; p += (−lr)·d.</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="squareAvg">s.</param>
+    /// <param name="accDelta">u.</param>
+    /// <param name="lr">Learning rate (1 in Zeiler's method).</param>
+    /// <param name="rho">ρ.</param>
+    /// <param name="eps">ε.</param>
+    public void AdaDelta(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, DeviceBuffer<float> accDelta, float lr, float rho, float eps) =>
+        ElementWise("ng_adadelta", p.Length, p, g, squareAvg, accDelta, p.Length, -lr, rho, (float)(1.0 - (double)rho), eps);
+
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();
+
+    private static void RequireMargin(double margin)
+    {
+        if (!(margin > 0) || double.IsInfinity(margin))
+        {
+            throw new ArgumentOutOfRangeException(nameof(margin), margin, "The hinge margin must be finite and > 0.");
+        }
+    }
 
     private static Conv2DGeneralGeometry General(in Conv2DGeometry g) =>
         g.OutChannels == 0
@@ -578,6 +887,33 @@ public sealed class CudaKernels : IDisposable
         if ((long)batch * Math.Max(g.InputLength, g.OutputLength) > int.MaxValue)
         {
             throw new ArgumentOutOfRangeException(nameof(batch), batch, $"A batch of {batch} makes a tensor of more than {int.MaxValue} elements.");
+        }
+    }
+
+    /// <summary>Checks a normalisation's sizes: x and y of B·C·S elements, the two optional per-channel buffers of C.</summary>
+    private static void RequireNorm(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float>? perChannel1, DeviceBuffer<float>? perChannel2,
+        int batch, int channels, int spatial, string channelsName, string name1, string name2)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (channels < 1)
+        {
+            throw new ArgumentOutOfRangeException(channelsName, channels, $"'{channelsName}' must be at least 1.");
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(spatial, 1);
+        long count = (long)batch * channels * spatial;
+        if (count > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"B·C·S = {count} is more than {int.MaxValue} elements.");
+        }
+        RequireLength(x, count, nameof(x));
+        RequireLength(y, count, nameof(y));
+        if (perChannel1 is not null)
+        {
+            RequireLength(perChannel1, channels, name1);
+        }
+        if (perChannel2 is not null)
+        {
+            RequireLength(perChannel2, channels, name2);
         }
     }
 

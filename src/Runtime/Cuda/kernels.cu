@@ -721,3 +721,426 @@ NG_KERNEL ng_avgpool2d_backward(const float* dy, float* dx, NG_POOL_GEOMETRY, in
         dx[i] = sum;
     }
 }
+
+// ---------------------------------------------------------------------------------------------------- normalisation
+// Statistics in double, as on the CPU (src/Runtime/Kernels/BatchNorm.cs, LayerNorm.cs): each sum is taken by ONE block of
+// NG_REDUCE_THREADS threads (thread t adds the elements t, t + NG_REDUCE_THREADS, … in order, then a fixed tree), so it is
+// deterministic; per-element results are computed in float with the CPU's operations in the CPU's order.
+
+// √x in double, correctly rounded: sqrt.rn.f64 on the GPU, the host's sqrt under the emulation.
+#if defined(__CUDA_ARCH__)
+__device__ static inline double ng_sqrt_f64(double x) { return __nvvm_sqrt_rn_d(x); }
+#else
+static inline double ng_sqrt_f64(double x) { return __builtin_sqrt(x); }
+#endif
+
+// Σ over the block of each thread's v (fixed tree over partial[NG_REDUCE_THREADS]); every thread gets the total.
+__device__ static inline double ng_block_sum_f64(double v, double* partial)
+{
+    partial[threadIdx.x] = v;
+    __syncthreads();
+    for (int stride = NG_REDUCE_THREADS / 2; stride > 0; stride /= 2)
+    {
+        if ((int)threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    double total = partial[0];
+    __syncthreads();
+    return total;
+}
+
+// Batch norm, training (nn.BatchNorm1d/2d over x viewed as [B, C, S]), ONE block of NG_REDUCE_THREADS threads per channel
+// (grid = C), n = B·S ≥ 2 values per channel:
+//   μ = Σx/n, q = Σ(x − μ)² (double); invStd = 1/√(q/n + ε); mean[c] = μ, invStd[c] = invStd (float caches)
+//   running_mean = (1 − m)·running_mean + m·μ; running_var = (1 − m)·running_var + m·q/(n − 1)   (double, then float)
+//   y = (x − mean[c])·scale + β with scale = (float)(γ·invStd) in double (γ, β null: affine=False)
+NG_KERNEL ng_batchnorm_forward_training(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                                        float* invStd, float* runningMean, float* runningVar, int batch, int channels,
+                                        int spatial, double momentum, double epsilon)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    __shared__ float coefficients[3];
+    int c = blockIdx.x, count = batch * spatial;
+    double n = (double)batch * spatial;
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x)
+    {
+        int b = i / spatial, s = i - b * spatial;
+        sum += (double)x[((long)b * channels + c) * spatial + s];
+    }
+    double mu = ng_block_sum_f64(sum, partial) / n;
+    double squares = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x)
+    {
+        int b = i / spatial, s = i - b * spatial;
+        double d = (double)x[((long)b * channels + c) * spatial + s] - mu;
+        squares += d * d;
+    }
+    squares = ng_block_sum_f64(squares, partial);
+    if (threadIdx.x == 0)
+    {
+        double inv = 1.0 / ng_sqrt_f64(squares / n + epsilon);
+        mean[c] = (float)mu;
+        invStd[c] = (float)inv;
+        runningMean[c] = (float)((1.0 - momentum) * (double)runningMean[c] + momentum * mu);
+        runningVar[c] = (float)((1.0 - momentum) * (double)runningVar[c] + momentum * (squares / (n - 1.0)));
+        coefficients[0] = (float)mu;
+        coefficients[1] = (float)(gamma ? (double)gamma[c] * inv : inv);
+        coefficients[2] = beta ? beta[c] : 0.0f;
+    }
+    __syncthreads();
+    float shift = coefficients[0], scale = coefficients[1], offset = coefficients[2];
+    for (int i = threadIdx.x; i < count; i += blockDim.x)
+    {
+        int b = i / spatial, s = i - b * spatial;
+        long at = ((long)b * channels + c) * spatial + s;
+        y[at] = (x[at] - shift) * scale + offset;
+    }
+}
+
+// Batch norm, evaluation: y = (x − running_mean)·scale + β with scale = (float)(γ/√(running_var + ε)) in double. One
+// block per channel (grid = C); y may be x.
+NG_KERNEL ng_batchnorm_forward_inference(const float* x, const float* gamma, const float* beta, const float* runningMean,
+                                         const float* runningVar, float* y, int batch, int channels, int spatial,
+                                         double epsilon)
+{
+    int c = blockIdx.x, count = batch * spatial;
+    double inv = 1.0 / ng_sqrt_f64((double)runningVar[c] + epsilon);
+    float shift = runningMean[c];
+    float scale = (float)(gamma ? (double)gamma[c] * inv : inv);
+    float offset = beta ? beta[c] : 0.0f;
+    for (int i = threadIdx.x; i < count; i += blockDim.x)
+    {
+        int b = i / spatial, s = i - b * spatial;
+        long at = ((long)b * channels + c) * spatial + s;
+        y[at] = (x[at] - shift) * scale + offset;
+    }
+}
+
+// Batch norm backward (PyTorch's CPU formula), one block of NG_REDUCE_THREADS threads per channel (grid = C):
+//   Σdy and p = Σdy·(x − μ) in double; dβ = Σdy; dγ = p·invStd (dgamma/dbeta null: not computed)
+//   dx = ((dy − Σdy/n) − (x − μ)·(p·invStd²/n))·(γ·invStd), the three coefficients rounded to float.
+// dx may be dy or x (each element is read before it is written).
+NG_KERNEL ng_batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* mean,
+                                const float* invStd, float* dx, float* dgamma, float* dbeta, int batch, int channels,
+                                int spatial)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    int c = blockIdx.x, count = batch * spatial;
+    double n = (double)batch * spatial, mu = (double)mean[c];
+    double s = 0.0, p = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x)
+    {
+        int b = i / spatial, k = i - b * spatial;
+        long at = ((long)b * channels + c) * spatial + k;
+        double g = (double)dy[at];
+        s += g;
+        p += g * ((double)x[at] - mu);
+    }
+    s = ng_block_sum_f64(s, partial);
+    p = ng_block_sum_f64(p, partial);
+    double inv = (double)invStd[c];
+    double gm = gamma ? (double)gamma[c] : 1.0;
+    if (threadIdx.x == 0)
+    {
+        if (dgamma)
+            dgamma[c] = (float)(p * inv);
+        if (dbeta)
+            dbeta[c] = (float)s;
+    }
+    float shift = mean[c], gradMean = (float)(s / n), projection = (float)(p * inv * inv / n), weight = (float)(gm * inv);
+    for (int i = threadIdx.x; i < count; i += blockDim.x)
+    {
+        int b = i / spatial, k = i - b * spatial;
+        long at = ((long)b * channels + c) * spatial + k;
+        float centred = (x[at] - shift) * projection;
+        dx[at] = ((dy[at] - gradMean) - centred) * weight;
+    }
+}
+
+// Layer norm over the last n features of x [B, n], ONE block of NG_REDUCE_THREADS threads per row (grid = B):
+//   μ = Σx/n, q = Σ(x − μ)² (double); m = (float)μ, s = (float)(1/√(q/n + ε)); y = ((x − m)·s)·γ + β (γ, β null: absent)
+// mean/invStd [B] are the backward's caches (both null: not stored).
+NG_KERNEL ng_layernorm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                               float* invStd, int batch, int features, double epsilon)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    int r = blockIdx.x;
+    const float* xr = x + (long)r * features;
+    float* yr = y + (long)r * features;
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < features; i += blockDim.x)
+        sum += (double)xr[i];
+    double mu = ng_block_sum_f64(sum, partial) / features;
+    double squares = 0.0;
+    for (int i = threadIdx.x; i < features; i += blockDim.x)
+    {
+        double d = (double)xr[i] - mu;
+        squares += d * d;
+    }
+    squares = ng_block_sum_f64(squares, partial);
+    float m = (float)mu, s = (float)(1.0 / ng_sqrt_f64(squares / features + epsilon));
+    if (threadIdx.x == 0 && mean)
+    {
+        mean[r] = m;
+        invStd[r] = s;
+    }
+    for (int i = threadIdx.x; i < features; i += blockDim.x)
+    {
+        float v = (xr[i] - m) * s;
+        if (gamma)
+            v = v * gamma[i];
+        if (beta)
+            v = v + beta[i];
+        yr[i] = v;
+    }
+}
+
+// Layer norm input gradient, one block per row (grid = B): g = dy·γ (dy without γ), x̂ = (x − m)·s;
+//   dx = ((g − (float)(Σg/n)) − x̂·(float)(Σg·x̂/n))·s, the sums in double. dx may be dy or x.
+NG_KERNEL ng_layernorm_input_grad(const float* dy, const float* x, const float* gamma, const float* mean,
+                                  const float* invStd, float* dx, int batch, int features)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    int r = blockIdx.x;
+    long row = (long)r * features;
+    float m = mean[r], s = invStd[r];
+    double sumG = 0.0, sumGx = 0.0;
+    for (int i = threadIdx.x; i < features; i += blockDim.x)
+    {
+        float g = gamma ? dy[row + i] * gamma[i] : dy[row + i];
+        sumG += (double)g;
+        sumGx += (double)g * (double)((x[row + i] - m) * s);
+    }
+    sumG = ng_block_sum_f64(sumG, partial);
+    sumGx = ng_block_sum_f64(sumGx, partial);
+    float meanG = (float)(sumG / features), meanGx = (float)(sumGx / features);
+    for (int i = threadIdx.x; i < features; i += blockDim.x)
+    {
+        float g = gamma ? dy[row + i] * gamma[i] : dy[row + i];
+        float xhat = (x[row + i] - m) * s;
+        dx[row + i] = (g - meanG - xhat * meanGx) * s;
+    }
+}
+
+// Layer norm parameter gradients, one thread per feature j, rows in order (the CPU's order: the same bits):
+//   dγ[j] = Σ_b dy[b, j]·(float)((x[b, j] − m_b)·s_b), dβ[j] = Σ_b dy[b, j] (double sums; either output may be null).
+NG_KERNEL ng_layernorm_param_grad(const float* dy, const float* x, const float* mean, const float* invStd, float* dgamma,
+                                  float* dbeta, int batch, int features)
+{
+    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < features; j += gridDim.x * blockDim.x)
+    {
+        double dg = 0.0, db = 0.0;
+        for (int b = 0; b < batch; b++)
+        {
+            long at = (long)b * features + j;
+            double g = (double)dy[at];
+            dg += g * (double)((x[at] - mean[b]) * invStd[b]);
+            db += g;
+        }
+        if (dgamma)
+            dgamma[j] = (float)dg;
+        if (dbeta)
+            dbeta[j] = (float)db;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------- more losses
+// src/Runtime/Kernels/Losses.cs, element by element: each kernel writes the gradient and the per-element (or per-row)
+// loss terms in double; ng_reduce_sum_f64 sums the terms (one block, deterministic). The CPU's return value Σ_i L_i is
+// that sum divided by O (`outputs`) for MAE, Huber and BCE, the sum itself for the hinges. scale = 1/(B·O) and
+// invBatch = 1/B are rounded to float once by the host, as the CPU rounds them.
+
+// ln(1 + z) for z in [0, 1], to float precision without ln: 2·atanh(s), s = z/(2 + z) ≤ 1/3, by its series
+// 2·(s + s³/3 + … + s¹⁵/15) (the first omitted term is below 3e-9 of the result).
+__device__ static inline float ng_log1p_unit(float z)
+{
+    float s = z / (2.0f + z), s2 = s * s;
+    float p = 1.0f / 15.0f;
+    p = p * s2 + 1.0f / 13.0f;
+    p = p * s2 + 1.0f / 11.0f;
+    p = p * s2 + 1.0f / 9.0f;
+    p = p * s2 + 1.0f / 7.0f;
+    p = p * s2 + 1.0f / 5.0f;
+    p = p * s2 + 1.0f / 3.0f;
+    p = p * s2 + 1.0f;
+    return 2.0f * s * p;
+}
+
+// Mean absolute error: term[i] = |p − t| (double); dpred = p > t ? scale : p < t ? −scale : 0.
+NG_KERNEL ng_mae(const float* pred, const float* target, float* dpred, double* term, int n, float scale)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float p = pred[i], t = target[i];
+        float e = p - t;
+        double d = (double)p - (double)t;
+        term[i] = d < 0.0 ? -d : d;
+        dpred[i] = e > 0.0f ? scale : e < 0.0f ? -scale : 0.0f;
+    }
+}
+
+// Huber (δ): e = p − t; term[i] = |e| ≤ δ ? ½e² : δ·(|e| − ½δ) (double); dpred = clamp(e, −δ, δ)·scale (float δ).
+NG_KERNEL ng_huber(const float* pred, const float* target, float* dpred, double* term, int n, float scale, double delta)
+{
+    float df = (float)delta;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float p = pred[i], t = target[i];
+        float e = p - t;
+        double ed = (double)p - (double)t;
+        double a = ed < 0.0 ? -ed : ed;
+        term[i] = a <= delta ? 0.5 * ed * ed : delta * (a - 0.5 * delta);
+        float c = e < -df ? -df : e > df ? df : e;
+        dpred[i] = c * scale;
+    }
+}
+
+// Binary cross-entropy with logits: z = e^(−|f|); term[i] = max(f, 0) − f·t + ln(1 + z) (double, ln(1 + z) from
+// ng_log1p_unit); σ = f ≥ 0 ? 1/(1 + z) : z/(1 + z); dlogits = (σ − t)·scale. dlogits may be logits.
+NG_KERNEL ng_bce_with_logits(const float* logits, const float* target, float* dlogits, double* term, int n, float scale)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float f = logits[i], t = target[i];
+        float z = ng_exp(f < 0.0f ? f : -f);
+        double fd = (double)f;
+        term[i] = (fd > 0.0 ? fd : 0.0) - fd * (double)t + (double)ng_log1p_unit(z);
+        float sigma = f >= 0.0f ? 1.0f / (1.0f + z) : z / (1.0f + z);
+        dlogits[i] = (sigma - t) * scale;
+    }
+}
+
+// Binary hinge (margin Δ), targets in {0, 1}: y = 2t − 1, m = Δ − y·f; m > 0: term[i] = m, dlogits = −y·invBatch; else 0.
+NG_KERNEL ng_binary_hinge(const float* logits, const float* target, float* dlogits, double* term, int n, float invBatch,
+                          float margin)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float y = 2.0f * target[i] - 1.0f;
+        float m = margin - y * logits[i];
+        if (m > 0.0f)
+        {
+            term[i] = (double)m;
+            dlogits[i] = -y * invBatch;
+        }
+        else
+        {
+            term[i] = 0.0;
+            dlogits[i] = 0.0f;
+        }
+    }
+}
+
+// Multiclass (Weston–Watkins) hinge, one thread per row r with label y: m_j = f_j − f_y + Δ;
+//   squared = 0: loss[r] = Σ_{j≠y, m_j>0} m_j, d_j = invBatch, d_y = −(count)·invBatch
+//   squared = 1: loss[r] = Σ m_j², d_j = m_j·(2·invBatch), d_y = −Σ d_j   (the other d_j = 0; dlogits may be logits)
+NG_KERNEL ng_multiclass_hinge(const float* logits, const int* labels, float* dlogits, double* loss, int batch,
+                              int classes, float invBatch, float margin, int squared)
+{
+    float twoOverBatch = 2.0f * invBatch;
+    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < batch; r += gridDim.x * blockDim.x)
+    {
+        const float* f = logits + (long)r * classes;
+        float* d = dlogits + (long)r * classes;
+        int y = labels[r];
+        float fy = f[y];
+        float dy = 0.0f;
+        int violated = 0;
+        double sum = 0.0;
+        for (int j = 0; j < classes; j++)
+        {
+            float m = f[j] - fy + margin;
+            if (j != y && m > 0.0f)
+            {
+                double md = (double)m;
+                sum += squared ? md * md : md;
+                float g = squared ? m * twoOverBatch : invBatch;
+                d[j] = g;
+                dy -= g;
+                violated++;
+            }
+            else
+                d[j] = 0.0f;
+        }
+        d[y] = squared ? dy : -(float)violated * invBatch;
+        loss[r] = sum;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------- more optimizers
+// As above: in place, one element per thread, the CPU's operations in its order (Optimizers.Step), coefficients from the
+// host computed in double as the CPU computes them.
+
+// p = p·factor: AdamW's decoupled weight decay, factor = (float)(1 − lr·λ) (before the Adam step, as PyTorch).
+NG_KERNEL ng_scale(float* p, int n, float factor)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        p[i] = p[i] * factor;
+}
+
+// Adam with amsgrad: Adam's m and v, then v̂ = max(v̂, v); p += ((−step)·m) / (√v̂ / √(1−β2^t) + ε).
+NG_KERNEL ng_amsgrad(float* p, const float* g, float* m, float* v, float* vMax, int n, float beta1, float beta2,
+                     float oneMinusBeta1, float oneMinusBeta2, float negStep, float biasCorrection2Sqrt, float eps)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float gradient = g[i];
+        float m1 = m[i] * beta1 + oneMinusBeta1 * gradient;
+        float v1 = v[i] * beta2 + oneMinusBeta2 * gradient * gradient;
+        float w = vMax[i];
+        float top = w != w ? w : (w > v1 ? w : v1); // max, NaN propagating
+        m[i] = m1;
+        v[i] = v1;
+        vMax[i] = top;
+        p[i] = p[i] + negStep * m1 / (ng_sqrt(top) / biasCorrection2Sqrt + eps);
+    }
+}
+
+// RMSProp with momentum and/or centered (PyTorch's RMSprop): a = α·a + (1−α)·g·g;
+//   centered (gradAvg not null): ḡ = α·ḡ + (1−α)·g; a' = a + (−1·ḡ)·ḡ, else a' = a; d = √a' + ε
+//   momentum (buffer not null): b = μ·b + g/d; p += (−lr)·b, else p += (−lr)·(g/d)
+NG_KERNEL ng_rmsprop_general(float* p, const float* g, float* squareAvg, float* buffer, float* gradAvg, int n,
+                             float negLr, float alpha, float oneMinusAlpha, float eps, float mu)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float gradient = g[i];
+        float average = squareAvg[i] * alpha + oneMinusAlpha * gradient * gradient;
+        squareAvg[i] = average;
+        if (gradAvg)
+        {
+            float ga = gradAvg[i] * alpha + oneMinusAlpha * gradient;
+            gradAvg[i] = ga;
+            average = average + -1.0f * ga * ga;
+        }
+        float denominator = ng_sqrt(average) + eps;
+        float update;
+        if (buffer)
+        {
+            float b = buffer[i] * mu + gradient / denominator;
+            buffer[i] = b;
+            update = negLr * b;
+        }
+        else
+            update = negLr * (gradient / denominator);
+        p[i] = p[i] + update;
+    }
+}
+
+// AdaDelta: s = ρ·s + (1−ρ)·g·g; d = (√(u + ε) / √(s + ε))·g; u = ρ·u + (1−ρ)·d·d; p += (−lr)·d.
+NG_KERNEL ng_adadelta(float* p, const float* g, float* squareAvg, float* accDelta, int n, float negLr, float rho,
+                      float oneMinusRho, float eps)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float gradient = g[i];
+        float average = squareAvg[i] * rho + oneMinusRho * gradient * gradient;
+        squareAvg[i] = average;
+        float accumulated = accDelta[i];
+        float delta = ng_sqrt(accumulated + eps) / ng_sqrt(average + eps) * gradient;
+        accDelta[i] = accumulated * rho + oneMinusRho * delta * delta;
+        p[i] = p[i] + negLr * delta;
+    }
+}
