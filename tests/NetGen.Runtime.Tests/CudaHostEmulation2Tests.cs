@@ -252,6 +252,21 @@ public sealed class CudaHostEmulation2Tests
         Exact(r["adadelta_u"], s2[5]);
     }
 
+    [Fact]
+    public void ResidualAddAndGradientAccumulationAreTheCpusBitForBit()
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int n = 300;
+        float[] a = Input(150, n, 1), b = Input(151, n, 1), y = new float[n];
+        Residual.Add<float>(a, b, y);
+        Exact(r["residual_y"], y);
+        Residual.Accumulate<float>(y, a);
+        Exact(r["residual_accumulated"], y);
+    }
+
     /// <summary>y = Σ window / (real elements in it); dx gathers dy/divisor, both in row-major order.</summary>
     private static (float[] Y, float[] Dx) AvgPoolExcludingPadding(float[] x, float[] dy, int batch, in Pool2DGeometry g)
     {

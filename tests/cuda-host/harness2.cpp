@@ -258,5 +258,14 @@ int main()
 
     losses();
     optimizers();
+
+    {   // residual: y = a + b, then sum += contribution in place
+        const int n = 300;
+        vec a = input(150, n, 1), b = input(151, n, 1), y(n);
+        ng_launch(G, T, ng_add, (const float*)a.data(), (const float*)b.data(), y.data(), n);
+        print("residual_y", y);
+        ng_launch(G, T, ng_add, (const float*)y.data(), (const float*)a.data(), y.data(), n);
+        print("residual_accumulated", y);
+    }
     return 0;
 }

@@ -96,6 +96,7 @@ public sealed class CudaKernels : IDisposable
         ("ng_amsgrad", "u64 u64 u64 u64 u64 u32 f32 f32 f32 f32 f32 f32 f32"),
         ("ng_rmsprop_general", "u64 u64 u64 u64 u64 u32 f32 f32 f32 f32 f32"),
         ("ng_adadelta", "u64 u64 u64 u64 u32 f32 f32 f32 f32"),
+        ("ng_add", "u64 u64 u64 u32"),
     ];
 
     private readonly CudaModule _module;
@@ -822,6 +823,19 @@ public sealed class CudaKernels : IDisposable
     /// <param name="eps">ε.</param>
     public void AdaDelta(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, DeviceBuffer<float> accDelta, float lr, float rho, float eps) =>
         ElementWise("ng_adadelta", p.Length, p, g, squareAvg, accDelta, p.Length, -lr, rho, (float)(1.0 - (double)rho), eps);
+
+    /// <summary>out = a + b (a residual connection: branch plus shortcut).</summary>
+    /// <param name="a">First term.</param>
+    /// <param name="b">Second term.</param>
+    /// <param name="output">Sum (may be a or b).</param>
+    public void Add(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> output) =>
+        ElementWise("ng_add", a.Length, a, b, output, a.Length);
+
+    /// <summary>sum += contribution: the gradient of a tensor read by two consumers (a residual's shortcut).</summary>
+    /// <param name="sum">The gradient so far, in place.</param>
+    /// <param name="contribution">The other consumer's gradient.</param>
+    public void Accumulate(DeviceBuffer<float> sum, DeviceBuffer<float> contribution) =>
+        ElementWise("ng_add", sum.Length, sum, contribution, sum, sum.Length);
 
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();

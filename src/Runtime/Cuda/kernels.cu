@@ -1144,3 +1144,13 @@ NG_KERNEL ng_adadelta(float* p, const float* g, float* squareAvg, float* accDelt
         p[i] = p[i] + negLr * delta;
     }
 }
+
+// ---------------------------------------------------------------------------------------------------- residual
+// out = a + b: a residual connection's forward (branch + shortcut) and, with out = a, the backward's gradient sum of a
+// tensor read by two consumers (src/Runtime/Kernels/Residual.cs: Add, Accumulate). The backward of y = a + b itself is
+// dy to both inputs: no kernel.
+NG_KERNEL ng_add(const float* a, const float* b, float* out, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        out[i] = a[i] + b[i];
+}
