@@ -267,6 +267,67 @@ public sealed class CudaHostEmulation2Tests
         Exact(r["residual_accumulated"], y);
     }
 
+    [Fact]
+    public void PenaltiesClippingAndMaxNormMatchTheCpu()
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int n = 500;
+        float[] w = Input(160, n, 1), dw = Input(161, n, 1);
+        for (int i = 0; i < 10; i++)
+        {
+            w[i * 37] = 0f;
+        }
+        Close(r["sum_squares"], [Regularization.SumOfSquares<float>(w)], "sum_squares");
+        Close(r["sum_abs"], [Regularization.SumOfAbsolutes<float>(w)], "sum_abs");
+        float[] l2 = (float[])dw.Clone(), l1 = (float[])dw.Clone(), byValue = (float[])dw.Clone();
+        Regularization.AddL2Gradient<float>(w, l2, 0.01f);
+        Exact(r["l2_dw"], l2);
+        Regularization.AddL1Gradient<float>(w, l1, 0.001f);
+        Exact(r["l1_dw"], l1);
+        Clipping.ByValue<float>(byValue, 0.5);
+        Exact(r["clip_value"], byValue);
+        float[] clipped = (float[])dw.Clone(), kept = (float[])dw.Clone();
+        Assert.True(Clipping.ByGlobalNorm<float>(clipped, 1.0) > 1.0); // this one clips
+        Clipping.ByGlobalNorm<float>(kept, 100.0);                      // this one does not
+        Close(r["clip_norm_1"], clipped, "clip_norm_1");
+        Exact(r["clip_norm_100"], kept);
+
+        const int units = 7, fanIn = 45;
+        float[] m = Input(162, units * fanIn, 1);
+        for (int u = 0; u < units; u++)
+        {
+            for (int i = 0; i < fanIn; i++)
+            {
+                m[(u * fanIn) + i] *= (u + 1) * 0.25f;
+            }
+        }
+        int rescaled = Regularization.MaxNorm<float>(m, units, 3.0);
+        Assert.InRange(rescaled, 1, units - 1); // rows on both sides of the bound
+        Close(r["max_norm"], m, "max_norm");
+    }
+
+    [Fact]
+    public void CrossEntropyWithLabelSmoothingAndProbabilityTargetsMatchesTheCpu()
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int B = 9, C = 7;
+        float[] f = Input(170, B * C, 3), t = Input(171, B * C, 1).Select(v => (v * 0.5f) + 0.5f).ToArray(), d = new float[B * C];
+        ulong k = CounterRng.Key(11, 172, 0, 0);
+        int[] labels = Enumerable.Range(0, B).Select(i => (int)(CounterRng.Bits(k, (ulong)i) % C)).ToArray();
+        double loss = Losses.SoftmaxCrossEntropy<float>(f, labels, d, B, C, 0.1);
+        Close(r["smoothed_loss"], [loss], "smoothed_loss");
+        Close(r["smoothed_d"], d, "smoothed_d", 1.0 / B);
+        loss = Losses.SoftmaxCrossEntropy<float>(f, t, d, B, C, 0.2);
+        Close(r["soft_loss"], [loss], "soft_loss");
+        Close(r["soft_d"], d, "soft_d", 1.0 / B);
+    }
+
     /// <summary>y = Σ window / (real elements in it); dx gathers dy/divisor, both in row-major order.</summary>
     private static (float[] Y, float[] Dx) AvgPoolExcludingPadding(float[] x, float[] dy, int batch, in Pool2DGeometry g)
     {

@@ -225,6 +225,57 @@ static void optimizers()
     print("adadelta_p", p[5]); print("adadelta_u", s2[5]);
 }
 
+// L1/L2 penalties and gradients, clipping by value and by global norm, the max-norm constraint.
+static void regularisation()
+{
+    const int n = 500;
+    vec w = input(160, n, 1), dw = input(161, n, 1);
+    for (int i = 0; i < 10; i++)
+        w[i * 37] = 0.0f; // sign(0) = 0
+    std::vector<double> total(1);
+    ng_launch(R, RT, ng_sum_squares_f64, (const float*)w.data(), n, total.data()); print("sum_squares", total[0]);
+    ng_launch(R, RT, ng_sum_abs_f64, (const float*)w.data(), n, total.data()); print("sum_abs", total[0]);
+    vec l2 = dw, l1 = dw;
+    ng_launch(G, T, ng_add_l2_gradient, (const float*)w.data(), l2.data(), n, 0.01f); print("l2_dw", l2);
+    ng_launch(G, T, ng_add_l1_gradient, (const float*)w.data(), l1.data(), n, 0.001f); print("l1_dw", l1);
+    vec byValue = dw;
+    ng_launch(G, T, ng_clip_by_value, byValue.data(), n, 0.5f); print("clip_value", byValue);
+    for (int c = 0; c < 2; c++)
+    {
+        vec g = dw;
+        ng_launch(R, RT, ng_sum_squares_f64, (const float*)g.data(), n, total.data());
+        ng_launch(G, T, ng_clip_by_norm, g.data(), n, (const double*)total.data(), c == 0 ? 1.0 : 100.0);
+        print(c == 0 ? "clip_norm_1" : "clip_norm_100", g);
+    }
+    const int units = 7, fanIn = 45;
+    vec m = input(162, units * fanIn, 1);
+    for (int u = 0; u < units; u++)
+        for (int i = 0; i < fanIn; i++)
+            m[u * fanIn + i] = m[u * fanIn + i] * ((float)(u + 1) * 0.25f);
+    ng_launch(ng_dim3{units, 1, 1}, RT, ng_max_norm, m.data(), units, fanIn, 3.0);
+    print("max_norm", m);
+}
+
+// Cross-entropy with label smoothing (labels) and with probability targets, [9, 7].
+static void softTargets()
+{
+    const int B = 9, C = 7;
+    vec f = input(170, B * C, 3), t = input(171, B * C, 1), d(B * C);
+    for (float& v : t)
+        v = v * 0.5f + 0.5f;
+    std::vector<int> labels(B);
+    ng_u64 k = key(11, 172, 0, 0);
+    for (int r = 0; r < B; r++)
+        labels[r] = (int)(ng_derive(k, (ng_u64)r) % (ng_u64)C);
+    std::vector<double> rows(B), total(1);
+    ng_launch(G, T, ng_softmax_cross_entropy_soft, (const float*)f.data(), (const int*)labels.data(), (const float*)nullptr, d.data(), rows.data(), B, C, 1.0 - 0.1, 0.1 / C, 1.0 / B);
+    ng_launch(R, RT, ng_reduce_sum_f64, (const double*)rows.data(), B, total.data());
+    print("smoothed_loss", total[0]); print("smoothed_d", d);
+    ng_launch(G, T, ng_softmax_cross_entropy_soft, (const float*)f.data(), (const int*)nullptr, (const float*)t.data(), d.data(), rows.data(), B, C, 1.0 - 0.2, 0.2 / C, 1.0 / B);
+    ng_launch(R, RT, ng_reduce_sum_f64, (const double*)rows.data(), B, total.data());
+    print("soft_loss", total[0]); print("soft_d", d);
+}
+
 int main()
 {
     // Convolutions: plain with stride and padding (bias, ReLU); stride 1 without padding (the CPU's direct path; no bias);
@@ -258,6 +309,8 @@ int main()
 
     losses();
     optimizers();
+    regularisation();
+    softTargets();
 
     {   // residual: y = a + b, then sum += contribution in place
         const int n = 300;

@@ -97,6 +97,14 @@ public sealed class CudaKernels : IDisposable
         ("ng_rmsprop_general", "u64 u64 u64 u64 u64 u32 f32 f32 f32 f32 f32"),
         ("ng_adadelta", "u64 u64 u64 u64 u32 f32 f32 f32 f32"),
         ("ng_add", "u64 u64 u64 u32"),
+        ("ng_sum_squares_f64", "u64 u32 u64"),
+        ("ng_sum_abs_f64", "u64 u32 u64"),
+        ("ng_add_l2_gradient", "u64 u64 u32 f32"),
+        ("ng_add_l1_gradient", "u64 u64 u32 f32"),
+        ("ng_clip_by_value", "u64 u32 f32"),
+        ("ng_clip_by_norm", "u64 u32 u64 f64"),
+        ("ng_max_norm", "u64 u32 u32 f64"),
+        ("ng_softmax_cross_entropy_soft", "u64 u64 u64 u64 u64 u32 u32 f64 f64 f64"),
     ];
 
     private readonly CudaModule _module;
@@ -837,8 +845,132 @@ public sealed class CudaKernels : IDisposable
     public void Accumulate(DeviceBuffer<float> sum, DeviceBuffer<float> contribution) =>
         ElementWise("ng_add", sum.Length, sum, contribution, sum, sum.Length);
 
+    /// <summary>output[0] = Σ x² in double (one block, deterministic): the L2 penalty's ‖w‖², a global gradient norm's square.</summary>
+    /// <param name="x">The values.</param>
+    /// <param name="output">One double.</param>
+    public void SumOfSquares(DeviceBuffer<float> x, DeviceBuffer<double> output) =>
+        Function("ng_sum_squares_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, x.Length, output);
+
+    /// <summary>output[0] = Σ |x| in double (one block, deterministic): the L1 penalty's ‖w‖₁.</summary>
+    /// <param name="x">The values.</param>
+    /// <param name="output">One double.</param>
+    public void SumOfAbsolutes(DeviceBuffer<float> x, DeviceBuffer<double> output) =>
+        Function("ng_sum_abs_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, x.Length, output);
+
+    /// <summary>dw = w·λ + dw: the L2 (weight-decay) gradient.</summary>
+    /// <param name="w">Weights.</param>
+    /// <param name="dw">Their gradient, added to.</param>
+    /// <param name="lambda">λ.</param>
+    public void AddL2Gradient(DeviceBuffer<float> w, DeviceBuffer<float> dw, float lambda) =>
+        ElementWise("ng_add_l2_gradient", w.Length, w, dw, w.Length, lambda);
+
+    /// <summary>dw += λ·sign(w), sign(0) = 0: the L1 gradient.</summary>
+    /// <param name="w">Weights.</param>
+    /// <param name="dw">Their gradient, added to.</param>
+    /// <param name="lambda">λ₁.</param>
+    public void AddL1Gradient(DeviceBuffer<float> w, DeviceBuffer<float> dw, float lambda) =>
+        ElementWise("ng_add_l1_gradient", w.Length, w, dw, w.Length, lambda);
+
+    /// <summary>g = clamp(g, −c, c) (PyTorch's clip_grad_value_).</summary>
+    /// <param name="gradients">The gradient arena, in place.</param>
+    /// <param name="clipValue">c &gt; 0.</param>
+    public void ClipByValue(DeviceBuffer<float> gradients, double clipValue)
+    {
+        if (!(clipValue > 0) || double.IsInfinity(clipValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, "The clip value must be a finite value > 0.");
+        }
+        ElementWise("ng_clip_by_value", gradients.Length, gradients, gradients.Length, (float)clipValue);
+    }
+
+    /// <summary>PyTorch's clip_grad_norm_ on the device: sumSquares[0] = ‖g‖² (double), then g = g·(max/(‖g‖ + 1e-6)) when
+    /// that factor is below 1. No copy to the host; the norm before clipping is √sumSquares[0].</summary>
+    /// <param name="gradients">The gradient arena, in place.</param>
+    /// <param name="maxNorm">The largest norm kept.</param>
+    /// <param name="sumSquares">One double of scratch (receives ‖g‖²).</param>
+    public void ClipByGlobalNorm(DeviceBuffer<float> gradients, double maxNorm, DeviceBuffer<double> sumSquares)
+    {
+        if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum gradient norm must be a finite value > 0.");
+        }
+        SumOfSquares(gradients, sumSquares);
+        ElementWise("ng_clip_by_norm", gradients.Length, gradients, gradients.Length, sumSquares, maxNorm);
+    }
+
+    /// <summary>The max-norm constraint (torch.renorm(w, 2, 0, c)): each row w_u of w [units, fanIn] with ‖w_u‖₂ &gt; c is
+    /// scaled by c/(‖w_u‖₂ + 1e-7), the norm in double (one block per row).</summary>
+    /// <param name="w">Weights, in place.</param>
+    /// <param name="units">Rows.</param>
+    /// <param name="maxNorm">c &gt; 0.</param>
+    public void MaxNorm(DeviceBuffer<float> w, int units, double maxNorm)
+    {
+        if (units <= 0 || w.Length % units != 0)
+        {
+            throw new ArgumentException($"{w.Length} weights do not split into {units} rows.", nameof(units));
+        }
+        if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The max-norm c must be finite and > 0.");
+        }
+        Function("ng_max_norm").Launch(((uint)units, 1), (ReduceThreads, 1), Stream, w, units, w.Length / units, maxNorm);
+    }
+
+    /// <summary>Softmax cross-entropy with label smoothing ε: q = (1 − ε)·onehot(y) + ε/C; loss[r] (double) and
+    /// dlogits = (softmax − q)/B. ε = 0 is <see cref="SoftmaxCrossEntropy(DeviceBuffer{float}, DeviceBuffer{int}, DeviceBuffer{float}, DeviceBuffer{double}, int, int)"/>.</summary>
+    /// <param name="logits">[batch, classes].</param>
+    /// <param name="labels">[batch].</param>
+    /// <param name="dlogits">[batch, classes] (may be logits).</param>
+    /// <param name="loss">[batch] doubles.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="labelSmoothing">ε in [0, 1).</param>
+    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double labelSmoothing)
+    {
+        RequireLabelSmoothing(labelSmoothing);
+        if (labelSmoothing == 0)
+        {
+            SoftmaxCrossEntropy(logits, labels, dlogits, loss, batch, classes);
+            return;
+        }
+        SoftTargets(logits, labels.Pointer, 0UL, dlogits, loss, batch, classes, labelSmoothing);
+    }
+
+    /// <summary>Softmax cross-entropy against probability rows t (used as given, not renormalised, as PyTorch), smoothed
+    /// by ε: q = (1 − ε)·t + ε/C; loss[r] = s·lse − Σq·f with s = Σq (double); dlogits = (s·softmax − q)/B.</summary>
+    /// <param name="logits">[batch, classes].</param>
+    /// <param name="targetProbabilities">[batch, classes].</param>
+    /// <param name="dlogits">[batch, classes] (may be logits).</param>
+    /// <param name="loss">[batch] doubles.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="labelSmoothing">ε in [0, 1).</param>
+    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targetProbabilities, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double labelSmoothing = 0)
+    {
+        RequireLabelSmoothing(labelSmoothing);
+        SoftTargets(logits, 0UL, targetProbabilities.Pointer, dlogits, loss, batch, classes, labelSmoothing);
+    }
+
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();
+
+    private void SoftTargets(DeviceBuffer<float> logits, ulong labels, ulong probabilities, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double epsilon)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
+        if (batch <= 0)
+        {
+            return;
+        }
+        ElementWise("ng_softmax_cross_entropy_soft", batch, logits, labels, probabilities, dlogits, loss, batch, classes, 1.0 - epsilon, epsilon / classes, 1.0 / batch);
+    }
+
+    private static void RequireLabelSmoothing(double labelSmoothing)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing ε must lie in [0, 1).");
+        }
+    }
 
     private static void RequireMargin(double margin)
     {

@@ -1154,3 +1154,142 @@ NG_KERNEL ng_add(const float* a, const float* b, float* out, int n)
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
         out[i] = a[i] + b[i];
 }
+
+// ---------------------------------------------------------------------------------------------------- regularisation
+// src/Runtime/Kernels/Regularization.cs and Clipping.cs. Sums in double, one block of NG_REDUCE_THREADS threads (fixed
+// tree); a norm-dependent factor is computed on the device from the sum, so a training step needs no copy to the host.
+
+// out[0] = Σ x² (double; squares exact in double): the L2 penalty ½λΣw², a global gradient norm, Ω(W) = ½‖W‖².
+NG_KERNEL ng_sum_squares_f64(const float* x, int n, double* out)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+    {
+        double v = (double)x[i];
+        sum += v * v;
+    }
+    sum = ng_block_sum_f64(sum, partial);
+    if (threadIdx.x == 0)
+        out[0] = sum;
+}
+
+// out[0] = Σ |x| (double): the L1 penalty λΣ|w|.
+NG_KERNEL ng_sum_abs_f64(const float* x, int n, double* out)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+    {
+        double v = (double)x[i];
+        sum += v < 0.0 ? -v : v;
+    }
+    sum = ng_block_sum_f64(sum, partial);
+    if (threadIdx.x == 0)
+        out[0] = sum;
+}
+
+// dw = w·λ + dw: the L2 (weight-decay) gradient, and the explicit constraint's α·W (λ = α).
+NG_KERNEL ng_add_l2_gradient(const float* w, float* dw, int n, float lambda)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        dw[i] = w[i] * lambda + dw[i];
+}
+
+// dw += λ·sign(w), sign(0) = 0.
+NG_KERNEL ng_add_l1_gradient(const float* w, float* dw, int n, float lambda)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float v = w[i];
+        if (v > 0.0f)
+            dw[i] = dw[i] + lambda;
+        else if (v < 0.0f)
+            dw[i] = dw[i] - lambda;
+    }
+}
+
+// g = max(min(g, c), −c) (clip_grad_value_; NaN stays NaN).
+NG_KERNEL ng_clip_by_value(float* g, int n, float limit)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float v = g[i];
+        if (v == v)
+        {
+            v = v < limit ? v : limit;
+            v = v > -limit ? v : -limit;
+        }
+        g[i] = v;
+    }
+}
+
+// clip_grad_norm_ after ng_sum_squares_f64: norm = √sumSquares[0]; factor = maxNorm/(norm + 1e-6) in double; when it is
+// below 1, g = g·(float)factor, else g is left alone.
+NG_KERNEL ng_clip_by_norm(float* g, int n, const double* sumSquares, double maxNorm)
+{
+    double factor = maxNorm / (ng_sqrt_f64(sumSquares[0]) + 1e-6);
+    if (!(factor < 1.0))
+        return;
+    float f = (float)factor;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        g[i] = g[i] * f;
+}
+
+// Max-norm constraint (torch.renorm(w, 2, 0, c)), one block per row u of w [units, fanIn] (grid = units): n = ‖w_u‖₂ in
+// double; when n > c, w_u = w_u·(float)(c/(n + 1e-7)).
+NG_KERNEL ng_max_norm(float* w, int units, int fanIn, double maxNorm)
+{
+    __shared__ double partial[NG_REDUCE_THREADS];
+    float* row = w + (long)blockIdx.x * fanIn;
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < fanIn; i += blockDim.x)
+    {
+        double v = (double)row[i];
+        sum += v * v;
+    }
+    double norm = ng_sqrt_f64(ng_block_sum_f64(sum, partial));
+    if (!(norm > maxNorm))
+        return;
+    float f = (float)(maxNorm / (norm + 1e-7));
+    for (int i = threadIdx.x; i < fanIn; i += blockDim.x)
+        row[i] = row[i] * f;
+}
+
+// ---------------------------------------------------------------------------------------------------- soft targets
+// Cross-entropy against a smoothed target row, one thread per row (Losses.SoftTargets): q_j = keep·onehot(y)_j + spread
+// from labels, or q_j = keep·t_j + spread from probabilities t (labels null), keep = 1 − ε, spread = ε/C;
+//   lse = max f + ln Σ e^(f − max f); loss[r] = s·lse − Σ q_j f_j with s = Σ q_j (double);
+//   d_j = (s·e^(f_j − lse) − q_j)·(1/B).
+// The exponentials and the logarithm are the float ex2/lg2 ones (the CPU's are double): within 1e-5, not bit for bit.
+// dlogits may be logits.
+NG_KERNEL ng_softmax_cross_entropy_soft(const float* logits, const int* labels, const float* probabilities,
+                                        float* dlogits, double* loss, int batch, int classes, double keep, double spread,
+                                        double invBatch)
+{
+    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < batch; r += gridDim.x * blockDim.x)
+    {
+        const float* f = logits + (long)r * classes;
+        float* d = dlogits + (long)r * classes;
+        const float* t = probabilities ? probabilities + (long)r * classes : probabilities;
+        int y = labels ? labels[r] : -1;
+        float max = f[0];
+        for (int j = 1; j < classes; j++)
+            max = f[j] > max ? f[j] : max;
+        double sumExp = 0.0, s = 0.0, qf = 0.0;
+        for (int j = 0; j < classes; j++)
+        {
+            double q = t ? keep * (double)t[j] + spread : (j == y ? keep : 0.0) + spread;
+            sumExp += (double)ng_exp(f[j] - max);
+            s += q;
+            qf += q * (double)f[j];
+        }
+        double lse = (double)max + (double)ng_log((float)sumExp);
+        loss[r] = s * lse - qf;
+        for (int j = 0; j < classes; j++)
+        {
+            double q = t ? keep * (double)t[j] + spread : (j == y ? keep : 0.0) + spread;
+            d[j] = (float)((s * (double)ng_exp((float)((double)f[j] - lse)) - q) * invBatch);
+        }
+    }
+}
