@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using NetGen.Kernels;
 
 namespace NetGen.Cuda;
 
@@ -72,6 +73,38 @@ public sealed class CudaKernels : IDisposable
         ("ng_adam", "u64 u64 u64 u64 u32 f32 f32 f32 f32 f32 f32 f32"),
         ("ng_adagrad", "u64 u64 u64 u32 f32 f32"),
         ("ng_rmsprop", "u64 u64 u64 u32 f32 f32 f32 f32"),
+        ("ng_conv2d_forward", "u64 u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 f32"),
+        ("ng_conv2d_weight_grad", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_conv2d_input_grad", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_channel_sums", "u64 u64 u32 u32 u32 u32"),
+        ("ng_maxpool2d_forward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_maxpool2d_backward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_avgpool2d_forward", "u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_avgpool2d_backward", "u64 u64 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32 u32"),
+        ("ng_batchnorm_forward_training", "u64 u64 u64 u64 u64 u64 u64 u64 u32 u32 u32 f64 f64"),
+        ("ng_batchnorm_forward_inference", "u64 u64 u64 u64 u64 u64 u32 u32 u32 f64"),
+        ("ng_batchnorm_backward", "u64 u64 u64 u64 u64 u64 u64 u64 u32 u32 u32"),
+        ("ng_layernorm_forward", "u64 u64 u64 u64 u64 u64 u32 u32 f64"),
+        ("ng_layernorm_input_grad", "u64 u64 u64 u64 u64 u64 u32 u32"),
+        ("ng_layernorm_param_grad", "u64 u64 u64 u64 u64 u64 u32 u32"),
+        ("ng_mae", "u64 u64 u64 u64 u32 f32"),
+        ("ng_huber", "u64 u64 u64 u64 u32 f32 f64"),
+        ("ng_bce_with_logits", "u64 u64 u64 u64 u32 f32"),
+        ("ng_binary_hinge", "u64 u64 u64 u64 u32 f32 f32"),
+        ("ng_multiclass_hinge", "u64 u64 u64 u64 u32 u32 f32 f32 u32"),
+        ("ng_scale", "u64 u32 f32"),
+        ("ng_amsgrad", "u64 u64 u64 u64 u64 u32 f32 f32 f32 f32 f32 f32 f32"),
+        ("ng_rmsprop_general", "u64 u64 u64 u64 u64 u32 f32 f32 f32 f32 f32"),
+        ("ng_adadelta", "u64 u64 u64 u64 u32 f32 f32 f32 f32"),
+        ("ng_add", "u64 u64 u64 u32"),
+        ("ng_sum_squares_f64", "u64 u32 u64"),
+        ("ng_sum_abs_f64", "u64 u32 u64"),
+        ("ng_add_l2_gradient", "u64 u64 u32 f32"),
+        ("ng_add_l1_gradient", "u64 u64 u32 f32"),
+        ("ng_clip_by_value", "u64 u32 f32"),
+        ("ng_clip_by_norm", "u64 u32 u64 f64"),
+        ("ng_max_norm", "u64 u32 u32 f64"),
+        ("ng_softmax_cross_entropy_soft", "u64 u64 u64 u64 u64 u32 u32 f64 f64 f64"),
     ];
 
     private readonly CudaModule _module;
@@ -305,8 +338,741 @@ public sealed class CudaKernels : IDisposable
     public void RmsProp(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, float lr, float alpha, float eps) =>
         ElementWise("ng_rmsprop", p.Length, p, g, squareAvg, p.Length, -lr, alpha, (float)(1.0 - (double)alpha), eps);
 
+    /// <summary>Convolution forward, PyTorch's nn.Conv2d in NCHW with groups and dilation (implicit GEMM, no im2col
+    /// buffer): y[b, o, ho, wo] = act(Σ_{c,u,v} W[o, c, u, v]·x[b, g·C/G + c, ho·Sh − Ph + u·Dh, wo·Sw − Pw + v·Dw] + bias[o]).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="w">Weight, [O, C/G, Kh, Kw].</param>
+    /// <param name="bias">Bias, [O], or null for none.</param>
+    /// <param name="y">Output, [batch, O, Ho, Wo] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample (checked by its constructor).</param>
+    /// <param name="activation">The epilogue's activation.</param>
+    /// <param name="alpha">Its α.</param>
+    public void Conv2DForward(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch,
+        in Conv2DGeneralGeometry g, CudaActivation activation = CudaActivation.Identity, float alpha = 0)
+    {
+        RequireConv(x, w, bias, y, batch, g);
+        int og = g.OutChannels / g.Groups, plane = g.OutHeight * g.OutWidth;
+        if (batch == 0 || plane == 0)
+        {
+            return;
+        }
+        Span<KernelArg> args = stackalloc KernelArg[22];
+        args[0] = x;
+        args[1] = w;
+        args[2] = bias?.Pointer ?? 0UL;
+        args[3] = y;
+        ConvGeometry(args.Slice(4), batch, g);
+        args[20] = (int)activation;
+        args[21] = alpha;
+        var grid = ((uint)(((long)batch * plane + Tile - 1) / Tile), (uint)(((og + Tile - 1) / Tile) * g.Groups));
+        Function("ng_conv2d_forward").Launch(grid, (Tile, Tile), Stream, args);
+    }
+
+    /// <summary>Convolution forward with groups 1 and dilation 1 (the CPU's <see cref="Conv2D"/>).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="w">Weight, [O, C, Kh, Kw].</param>
+    /// <param name="bias">Bias, [O], or null for none.</param>
+    /// <param name="y">Output, [batch, O, Ho, Wo] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="activation">The epilogue's activation.</param>
+    /// <param name="alpha">Its α.</param>
+    public void Conv2DForward(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch,
+        in Conv2DGeometry g, CudaActivation activation = CudaActivation.Identity, float alpha = 0) =>
+        Conv2DForward(x, w, bias, y, batch, General(g), activation, alpha);
+
+    /// <summary>Convolution weight gradient: dW[o, c, u, v] (+)= Σ_{b,ho,wo} dy[b, o, ho, wo]·x[b, g·C/G + c, ho·Sh − Ph + u·Dh,
+    /// wo·Sw − Pw + v·Dw], samples in order (deterministic).</summary>
+    /// <param name="dy">Gradient of the output, [batch, O, Ho, Wo].</param>
+    /// <param name="x">Input saved by the forward, [batch, C, H, W].</param>
+    /// <param name="dw">Gradient of the weight, [O, C/G, Kh, Kw].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="accumulate">Add to dW (true) or overwrite it.</param>
+    public void Conv2DWeightGradient(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dw, int batch, in Conv2DGeneralGeometry g, bool accumulate = false)
+    {
+        RequireConv(x, dw, null, dy, batch, g);
+        int og = g.OutChannels / g.Groups, k = g.WeightLength / g.OutChannels;
+        Span<KernelArg> args = stackalloc KernelArg[20];
+        args[0] = dy;
+        args[1] = x;
+        args[2] = dw;
+        ConvGeometry(args.Slice(3), batch, g);
+        args[19] = accumulate ? 1 : 0;
+        var grid = ((uint)((k + Tile - 1) / Tile), (uint)(((og + Tile - 1) / Tile) * g.Groups));
+        Function("ng_conv2d_weight_grad").Launch(grid, (Tile, Tile), Stream, args);
+    }
+
+    /// <inheritdoc cref="Conv2DWeightGradient(DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}, int, in Conv2DGeneralGeometry, bool)"/>
+    public void Conv2DWeightGradient(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dw, int batch, in Conv2DGeometry g, bool accumulate = false) =>
+        Conv2DWeightGradient(dy, x, dw, batch, General(g), accumulate);
+
+    /// <summary>Convolution input gradient: dx = col2im(W_gᵀ·dy_g) per group, computed as a gather (one thread per input
+    /// element, no atomics); overwritten.</summary>
+    /// <param name="dy">Gradient of the output, [batch, O, Ho, Wo].</param>
+    /// <param name="w">Weight, [O, C/G, Kh, Kw].</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    public void Conv2DInputGradient(DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, int batch, in Conv2DGeneralGeometry g)
+    {
+        RequireConv(dx, w, null, dy, batch, g);
+        Span<KernelArg> args = stackalloc KernelArg[19];
+        args[0] = dy;
+        args[1] = w;
+        args[2] = dx;
+        ConvGeometry(args.Slice(3), batch, g);
+        ElementWise("ng_conv2d_input_grad", batch * g.InputLength, args);
+    }
+
+    /// <inheritdoc cref="Conv2DInputGradient(DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}, int, in Conv2DGeneralGeometry)"/>
+    public void Conv2DInputGradient(DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, int batch, in Conv2DGeometry g) =>
+        Conv2DInputGradient(dy, w, dx, batch, General(g));
+
+    /// <summary>db[c] (+)= Σ_b Σ_p dy[b, c, p]: per-channel sums of an NCHW tensor (a convolution's bias gradient), one
+    /// block per channel with a fixed tree (deterministic).</summary>
+    /// <param name="dy">[batch, channels, plane].</param>
+    /// <param name="db">[channels].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="plane">Elements per channel and sample (H·W).</param>
+    /// <param name="accumulate">Add to db (true) or overwrite it.</param>
+    public void ChannelSums(DeviceBuffer<float> dy, DeviceBuffer<float> db, int batch, int channels, int plane, bool accumulate)
+    {
+        RequireLength(dy, (long)batch * channels * plane, nameof(dy));
+        RequireLength(db, channels, nameof(db));
+        if (channels == 0)
+        {
+            return;
+        }
+        Function("ng_channel_sums").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, dy, db, batch, channels, plane, accumulate ? 1 : 0);
+    }
+
+    /// <summary>Max pooling forward: y = the window's maximum (NaN wins), argmax = its position h·W + w in the input plane
+    /// (the CPU's <see cref="MaxPool2D"/>, bit for bit).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">Winner positions, [batch, C, Ho, Wo], or null (inference).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    public void MaxPool2DForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? argmax, int batch, in Pool2DGeometry g)
+    {
+        RequirePool(x, y, batch, g);
+        if (argmax is not null)
+        {
+            RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        }
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = x;
+        args[1] = y;
+        args[2] = argmax?.Pointer ?? 0UL;
+        PoolGeometry(args.Slice(3), batch, g);
+        ElementWise("ng_maxpool2d_forward", batch * g.OutputLength, args);
+    }
+
+    /// <summary>Max pooling backward: dx[argmax] = Σ dy over the outputs that chose it (overwritten; a gather, bit for bit
+    /// the CPU's scatter-add).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">The forward's winner positions.</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    public void MaxPool2DBackward(DeviceBuffer<float> dy, DeviceBuffer<int> argmax, DeviceBuffer<float> dx, int batch, in Pool2DGeometry g)
+    {
+        RequirePool(dx, dy, batch, g);
+        RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = dy;
+        args[1] = argmax;
+        args[2] = dx;
+        PoolGeometry(args.Slice(3), batch, g);
+        ElementWise("ng_maxpool2d_backward", batch * g.InputLength, args);
+    }
+
+    /// <summary>Average pooling forward: y = Σ window / divisor, the divisor Kh·Kw (<paramref name="countIncludePad"/>,
+    /// PyTorch's default and the CPU's <see cref="AvgPool2D"/>) or the number of real elements in the window.</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C, Ho, Wo].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="countIncludePad">Whether the zero padding counts in the divisor.</param>
+    public void AvgPool2DForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, in Pool2DGeometry g, bool countIncludePad = true)
+    {
+        RequirePool(x, y, batch, g);
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = x;
+        args[1] = y;
+        PoolGeometry(args.Slice(2), batch, g);
+        args[14] = countIncludePad ? 1 : 0;
+        ElementWise("ng_avgpool2d_forward", batch * g.OutputLength, args);
+    }
+
+    /// <summary>Average pooling backward: dx = Σ dy/divisor over the windows that hold each input (overwritten).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C, Ho, Wo].</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten; must not overlap dy).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="countIncludePad">As the forward.</param>
+    public void AvgPool2DBackward(DeviceBuffer<float> dy, DeviceBuffer<float> dx, int batch, in Pool2DGeometry g, bool countIncludePad = true)
+    {
+        RequirePool(dx, dy, batch, g);
+        Span<KernelArg> args = stackalloc KernelArg[15];
+        args[0] = dy;
+        args[1] = dx;
+        PoolGeometry(args.Slice(2), batch, g);
+        args[14] = countIncludePad ? 1 : 0;
+        ElementWise("ng_avgpool2d_backward", batch * g.InputLength, args);
+    }
+
+    /// <summary>Global average pooling (nn.AdaptiveAvgPool2d(1)): y[b, c] = Σ_{h,w} x[b, c, h, w] / (H·W), row-major
+    /// (average pooling with the window the size of the plane, as on the CPU).</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    public void GlobalAvgPoolForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int height, int width) =>
+        AvgPool2DForward(x, y, batch, new Pool2DGeometry(channels, height, width, height, width, 1, 1, 0, 0));
+
+    /// <summary>Global average pooling backward: dx[b, c, h, w] = dy[b, c] / (H·W).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C].</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    public void GlobalAvgPoolBackward(DeviceBuffer<float> dy, DeviceBuffer<float> dx, int batch, int channels, int height, int width) =>
+        AvgPool2DBackward(dy, dx, batch, new Pool2DGeometry(channels, height, width, height, width, 1, 1, 0, 0));
+
+    /// <summary>Batch norm, training (nn.BatchNorm1d/2d over x viewed as [B, C, S]): per channel μ and the biased variance
+    /// over n = B·S ≥ 2 values (double, one block per channel, deterministic); y = (x − μ)·(γ/√(σ² + ε)) + β; the caches
+    /// μ and 1/√(σ² + ε); running_mean and running_var (unbiased) moved by <paramref name="momentum"/>.</summary>
+    /// <param name="x">Input, [batch, channels, spatial].</param>
+    /// <param name="gamma">γ, [channels], or null (affine=False, with <paramref name="beta"/> null).</param>
+    /// <param name="beta">β, [channels], or null.</param>
+    /// <param name="y">Output (must not be <paramref name="x"/>: the backward needs it).</param>
+    /// <param name="mean">Cache μ, [channels] (overwritten).</param>
+    /// <param name="invStd">Cache 1/√(σ² + ε), [channels] (overwritten).</param>
+    /// <param name="runningMean">[channels], updated.</param>
+    /// <param name="runningVar">[channels], updated.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S (H·W; 1 for BatchNorm1d).</param>
+    /// <param name="momentum">PyTorch's momentum (0.1).</param>
+    /// <param name="epsilon">ε (1e-5).</param>
+    public void BatchNormForwardTraining(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y,
+        DeviceBuffer<float> mean, DeviceBuffer<float> invStd, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar,
+        int batch, int channels, int spatial, float momentum, float epsilon)
+    {
+        RequireNorm(x, y, gamma, beta, batch, channels, spatial, "channels", nameof(gamma), nameof(beta));
+        if ((long)batch * spatial < 2)
+        {
+            throw new ArgumentException($"Batch norm in training needs more than 1 value per channel; B·S is {(long)batch * spatial}.", nameof(batch));
+        }
+        RequireLength(mean, channels, nameof(mean));
+        RequireLength(invStd, channels, nameof(invStd));
+        RequireLength(runningMean, channels, nameof(runningMean));
+        RequireLength(runningVar, channels, nameof(runningVar));
+        Function("ng_batchnorm_forward_training").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, x, gamma?.Pointer ?? 0UL,
+            beta?.Pointer ?? 0UL, y, mean, invStd, runningMean, runningVar, batch, channels, spatial, (double)momentum, (double)epsilon);
+    }
+
+    /// <summary>Batch norm, evaluation: y = (x − running_mean)·(γ/√(running_var + ε)) + β (y may be x).</summary>
+    /// <param name="x">Input, [batch, channels, spatial].</param>
+    /// <param name="gamma">γ, or null (affine=False).</param>
+    /// <param name="beta">β, or null.</param>
+    /// <param name="runningMean">[channels].</param>
+    /// <param name="runningVar">[channels].</param>
+    /// <param name="y">Output.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="epsilon">ε.</param>
+    public void BatchNormForwardInference(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> runningMean,
+        DeviceBuffer<float> runningVar, DeviceBuffer<float> y, int batch, int channels, int spatial, float epsilon)
+    {
+        RequireNorm(x, y, gamma, beta, batch, channels, spatial, "channels", nameof(gamma), nameof(beta));
+        RequireLength(runningMean, channels, nameof(runningMean));
+        RequireLength(runningVar, channels, nameof(runningVar));
+        Function("ng_batchnorm_forward_inference").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, x, gamma?.Pointer ?? 0UL,
+            beta?.Pointer ?? 0UL, runningMean, runningVar, y, batch, channels, spatial, (double)epsilon);
+    }
+
+    /// <summary>Batch norm backward (PyTorch's formula): dβ = Σdy, dγ = Σdy·x̂, dx = (γ·invStd)·(dy − Σdy/n − x̂·Σdy·x̂/n),
+    /// the sums in double per channel (one block each, deterministic).</summary>
+    /// <param name="dy">Gradient of the output.</param>
+    /// <param name="x">Input of the training forward.</param>
+    /// <param name="gamma">γ, or null (affine=False).</param>
+    /// <param name="mean">The forward's cache μ.</param>
+    /// <param name="invStd">The forward's cache 1/√(σ² + ε).</param>
+    /// <param name="dx">Gradient of the input (overwritten; may be dy or x).</param>
+    /// <param name="dgamma">∂L/∂γ (overwritten), or null.</param>
+    /// <param name="dbeta">∂L/∂β (overwritten), or null.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    public void BatchNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float> mean, DeviceBuffer<float> invStd,
+        DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, int batch, int channels, int spatial)
+    {
+        RequireNorm(dy, dx, gamma, dgamma, batch, channels, spatial, "channels", nameof(gamma), nameof(dgamma));
+        RequireLength(x, (long)batch * channels * spatial, nameof(x));
+        RequireLength(mean, channels, nameof(mean));
+        RequireLength(invStd, channels, nameof(invStd));
+        if (dbeta is not null)
+        {
+            RequireLength(dbeta, channels, nameof(dbeta));
+        }
+        Function("ng_batchnorm_backward").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, dy, x, gamma?.Pointer ?? 0UL, mean, invStd, dx,
+            dgamma?.Pointer ?? 0UL, dbeta?.Pointer ?? 0UL, batch, channels, spatial);
+    }
+
+    /// <summary>Layer norm over the last <paramref name="features"/> values of each row: y = ((x − μ)·invStd)·γ + β, the
+    /// statistics in double (one block per row, deterministic); caches μ and invStd per row.</summary>
+    /// <param name="x">Input, [batch, features].</param>
+    /// <param name="gamma">γ, [features], or null.</param>
+    /// <param name="beta">β, [features], or null.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="mean">Cache μ, [batch], or null (with <paramref name="invStd"/>: not stored).</param>
+    /// <param name="invStd">Cache 1/√(σ² + ε), [batch], or null.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">n.</param>
+    /// <param name="epsilon">ε.</param>
+    public void LayerNormForward(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y,
+        DeviceBuffer<float>? mean, DeviceBuffer<float>? invStd, int batch, int features, float epsilon)
+    {
+        RequireNorm(x, y, gamma, beta, batch, features, 1, "features", nameof(gamma), nameof(beta));
+        if ((mean is null) != (invStd is null))
+        {
+            throw new ArgumentException("'mean' and 'invStd' are both given or both null.", nameof(invStd));
+        }
+        if (mean is not null)
+        {
+            RequireLength(mean, batch, nameof(mean));
+            RequireLength(invStd!, batch, nameof(invStd));
+        }
+        if (batch == 0)
+        {
+            return;
+        }
+        Function("ng_layernorm_forward").Launch(((uint)batch, 1), (ReduceThreads, 1), Stream, x, gamma?.Pointer ?? 0UL, beta?.Pointer ?? 0UL, y,
+            mean?.Pointer ?? 0UL, invStd?.Pointer ?? 0UL, batch, features, (double)epsilon);
+    }
+
+    /// <summary>Layer norm backward: dx = invStd·(g − Σg/n − x̂·Σg·x̂/n) per row with g = dy·γ (one block per row), then
+    /// dγ = Σ_B dy·x̂ and dβ = Σ_B dy (one thread per feature, rows in order: the CPU's bits).</summary>
+    /// <param name="dy">Gradient of the output, [batch, features].</param>
+    /// <param name="x">Input of the forward.</param>
+    /// <param name="gamma">γ, or null.</param>
+    /// <param name="mean">The forward's cache μ, [batch].</param>
+    /// <param name="invStd">The forward's cache, [batch].</param>
+    /// <param name="dx">Gradient of the input (overwritten; may be dy or x only when no parameter gradient is asked for).</param>
+    /// <param name="dgamma">∂L/∂γ, [features] (overwritten), or null.</param>
+    /// <param name="dbeta">∂L/∂β, [features] (overwritten), or null.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">n.</param>
+    public void LayerNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float> mean, DeviceBuffer<float> invStd,
+        DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, int batch, int features)
+    {
+        RequireNorm(dy, dx, gamma, dgamma, batch, features, 1, "features", nameof(gamma), nameof(dgamma));
+        RequireLength(x, (long)batch * features, nameof(x));
+        RequireLength(mean, batch, nameof(mean));
+        RequireLength(invStd, batch, nameof(invStd));
+        if (dbeta is not null)
+        {
+            RequireLength(dbeta, features, nameof(dbeta));
+        }
+        if (dgamma is not null || dbeta is not null)
+        {
+            // First: it reads dy and x, which the input gradient may overwrite.
+            ElementWise("ng_layernorm_param_grad", features, dy, x, mean, invStd, dgamma?.Pointer ?? 0UL, dbeta?.Pointer ?? 0UL, batch, features);
+        }
+        if (batch > 0)
+        {
+            Function("ng_layernorm_input_grad").Launch(((uint)batch, 1), (ReduceThreads, 1), Stream, dy, x, gamma?.Pointer ?? 0UL, mean, invStd, dx, batch, features);
+        }
+    }
+
+    /// <summary>Mean absolute error over n = B·O elements: terms[i] = |p − t| (double; Σ terms / O is the CPU's Σ_i L_i);
+    /// dpred = sign(p − t)/n (0 where p = t).</summary>
+    /// <param name="predictions">n values.</param>
+    /// <param name="targets">n values.</param>
+    /// <param name="dpredictions">n values (overwritten).</param>
+    /// <param name="terms">n doubles (overwritten), summed by <see cref="Sum"/>.</param>
+    public void MeanAbsoluteError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> terms)
+    {
+        int n = predictions.Length;
+        ElementWise("ng_mae", n, predictions, targets, dpredictions, terms, n, (float)(1.0 / n));
+    }
+
+    /// <summary>Huber loss (δ) over n = B·O elements: terms[i] = ½e² for |e| ≤ δ, else δ(|e| − ½δ) (double);
+    /// dpred = clamp(e, −δ, δ)/n.</summary>
+    /// <param name="predictions">n values.</param>
+    /// <param name="targets">n values.</param>
+    /// <param name="dpredictions">n values (overwritten).</param>
+    /// <param name="terms">n doubles (overwritten).</param>
+    /// <param name="delta">δ &gt; 0.</param>
+    public void Huber(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> terms, double delta)
+    {
+        if (!(delta > 0) || double.IsInfinity(delta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "The Huber δ must be finite and > 0.");
+        }
+        int n = predictions.Length;
+        ElementWise("ng_huber", n, predictions, targets, dpredictions, terms, n, (float)(1.0 / n), delta);
+    }
+
+    /// <summary>Binary cross-entropy with logits over n = B·O elements: terms[i] = max(f, 0) − f·t + ln(1 + e^(−|f|))
+    /// (double); dlogits = (σ(f) − t)/n (may be logits).</summary>
+    /// <param name="logits">n values.</param>
+    /// <param name="targets">n probabilities.</param>
+    /// <param name="dlogits">n values (overwritten).</param>
+    /// <param name="terms">n doubles (overwritten).</param>
+    public void BinaryCrossEntropyWithLogits(DeviceBuffer<float> logits, DeviceBuffer<float> targets, DeviceBuffer<float> dlogits, DeviceBuffer<double> terms)
+    {
+        int n = logits.Length;
+        ElementWise("ng_bce_with_logits", n, logits, targets, dlogits, terms, n, (float)(1.0 / n));
+    }
+
+    /// <summary>Binary hinge (margin Δ), targets in {0, 1}: y = 2t − 1; terms[i] = max(0, Δ − y·f) (double; their sum
+    /// is the CPU's Σ_i L_i); dlogits = −y/B where the margin is violated, else 0.</summary>
+    /// <param name="logits">B·O values.</param>
+    /// <param name="targets">B·O values in {0, 1}.</param>
+    /// <param name="dlogits">B·O values (overwritten; may be logits).</param>
+    /// <param name="terms">B·O doubles (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="margin">Δ &gt; 0.</param>
+    public void BinaryHinge(DeviceBuffer<float> logits, DeviceBuffer<float> targets, DeviceBuffer<float> dlogits, DeviceBuffer<double> terms, int batch, double margin)
+    {
+        RequireMargin(margin);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ElementWise("ng_binary_hinge", logits.Length, logits, targets, dlogits, terms, logits.Length, 1f / batch, (float)margin);
+    }
+
+    /// <summary>Multiclass (Weston–Watkins) hinge, one thread per row: loss[r] = Σ_{j≠y} max(0, f_j − f_y + Δ) (squared:
+    /// its square), in double; dlogits as the CPU's <see cref="Losses.MulticlassHinge{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, int, double)"/>
+    /// and <see cref="Losses.MulticlassSquaredHinge{T}"/> (may be logits). Labels are not validated here.</summary>
+    /// <param name="logits">[batch, classes].</param>
+    /// <param name="labels">[batch].</param>
+    /// <param name="dlogits">[batch, classes] (overwritten).</param>
+    /// <param name="loss">[batch] doubles.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="margin">Δ &gt; 0.</param>
+    /// <param name="squared">The squared hinge (L2-SVM).</param>
+    public void MulticlassHinge(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double margin, bool squared)
+    {
+        RequireMargin(margin);
+        if (batch == 0)
+        {
+            return;
+        }
+        ElementWise("ng_multiclass_hinge", batch, logits, labels, dlogits, loss, batch, classes, 1f / batch, (float)margin, squared ? 1 : 0);
+    }
+
+    /// <summary>AdamW's decoupled weight decay: p = p·(1 − lr·λ), the factor computed in double and rounded once (call it
+    /// before <see cref="Adam"/> or <see cref="AmsGrad"/>, as PyTorch's AdamW).</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="lambda">λ, the decay.</param>
+    public void DecoupledWeightDecay(DeviceBuffer<float> p, double lr, double lambda) =>
+        ElementWise("ng_scale", p.Length, p, p.Length, (float)(1.0 - (lr * lambda)));
+
+    /// <summary>Adam with amsgrad: Adam's moments, v̂ = max(v̂, v), p += (−lr/(1−β1^t))·m / (√v̂/√(1−β2^t) + ε).</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="m">First moment.</param>
+    /// <param name="v">Second moment.</param>
+    /// <param name="vMax">Running maximum of the second moment.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="beta1">β1.</param>
+    /// <param name="beta2">β2.</param>
+    /// <param name="eps">ε.</param>
+    /// <param name="step">t ≥ 1.</param>
+    public void AmsGrad(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> m, DeviceBuffer<float> v, DeviceBuffer<float> vMax, float lr, float beta1, float beta2, float eps, long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
+        double b1 = beta1, b2 = beta2;
+        float negStep = (float)(-(lr / (1.0 - Math.Pow(b1, step))));
+        float bc2 = (float)Math.Sqrt(1.0 - Math.Pow(b2, step));
+        ElementWise("ng_amsgrad", p.Length, p, g, m, v, vMax, p.Length, beta1, beta2, (float)(1.0 - b1), (float)(1.0 - b2), negStep, bc2, eps);
+    }
+
+    /// <summary>RMSProp with momentum and/or centered (PyTorch's RMSprop): a = α·a + (1−α)·g²; centered: ḡ = α·ḡ + (1−α)·g,
+    /// a' = a − ḡ²; d = √a' + ε; momentum: b = μ·b + g/d, p += (−lr)·b; else p += (−lr)·g/d.</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="squareAvg">Running average of squares.</param>
+    /// <param name="momentumBuffer">b, or null for momentum 0.</param>
+    /// <param name="gradAvg">ḡ, or null when not centered.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="eps">ε.</param>
+    /// <param name="momentum">μ (0 without a buffer).</param>
+    public void RmsProp(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, DeviceBuffer<float>? momentumBuffer, DeviceBuffer<float>? gradAvg,
+        float lr, float alpha, float eps, float momentum)
+    {
+        if (momentumBuffer is null && momentum != 0)
+        {
+            throw new ArgumentException($"RMSProp with momentum {momentum} needs a momentum buffer; it is null.", nameof(momentumBuffer));
+        }
+        ElementWise("ng_rmsprop_general", p.Length, p, g, squareAvg, momentumBuffer?.Pointer ?? 0UL, gradAvg?.Pointer ?? 0UL, p.Length, -lr, alpha,
+            (float)(1.0 - (double)alpha), eps, momentum);
+    }
+
+    /// <summary>AdaDelta: s = ρ·s + (1−ρ)·g²; d = √(u + ε)/√(s + ε)·g; u = ρ·u + (1−ρ)·d²; p += (−lr)·d.</summary>
+    /// <param name="p">Parameters.</param>
+    /// <param name="g">Gradient.</param>
+    /// <param name="squareAvg">s.</param>
+    /// <param name="accDelta">u.</param>
+    /// <param name="lr">Learning rate (1 in Zeiler's method).</param>
+    /// <param name="rho">ρ.</param>
+    /// <param name="eps">ε.</param>
+    public void AdaDelta(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, DeviceBuffer<float> accDelta, float lr, float rho, float eps) =>
+        ElementWise("ng_adadelta", p.Length, p, g, squareAvg, accDelta, p.Length, -lr, rho, (float)(1.0 - (double)rho), eps);
+
+    /// <summary>out = a + b (a residual connection: branch plus shortcut).</summary>
+    /// <param name="a">First term.</param>
+    /// <param name="b">Second term.</param>
+    /// <param name="output">Sum (may be a or b).</param>
+    public void Add(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> output) =>
+        ElementWise("ng_add", a.Length, a, b, output, a.Length);
+
+    /// <summary>sum += contribution: the gradient of a tensor read by two consumers (a residual's shortcut).</summary>
+    /// <param name="sum">The gradient so far, in place.</param>
+    /// <param name="contribution">The other consumer's gradient.</param>
+    public void Accumulate(DeviceBuffer<float> sum, DeviceBuffer<float> contribution) =>
+        ElementWise("ng_add", sum.Length, sum, contribution, sum, sum.Length);
+
+    /// <summary>output[0] = Σ x² in double (one block, deterministic): the L2 penalty's ‖w‖², a global gradient norm's square.</summary>
+    /// <param name="x">The values.</param>
+    /// <param name="output">One double.</param>
+    public void SumOfSquares(DeviceBuffer<float> x, DeviceBuffer<double> output) =>
+        Function("ng_sum_squares_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, x.Length, output);
+
+    /// <summary>output[0] = Σ |x| in double (one block, deterministic): the L1 penalty's ‖w‖₁.</summary>
+    /// <param name="x">The values.</param>
+    /// <param name="output">One double.</param>
+    public void SumOfAbsolutes(DeviceBuffer<float> x, DeviceBuffer<double> output) =>
+        Function("ng_sum_abs_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, x.Length, output);
+
+    /// <summary>dw = w·λ + dw: the L2 (weight-decay) gradient.</summary>
+    /// <param name="w">Weights.</param>
+    /// <param name="dw">Their gradient, added to.</param>
+    /// <param name="lambda">λ.</param>
+    public void AddL2Gradient(DeviceBuffer<float> w, DeviceBuffer<float> dw, float lambda) =>
+        ElementWise("ng_add_l2_gradient", w.Length, w, dw, w.Length, lambda);
+
+    /// <summary>dw += λ·sign(w), sign(0) = 0: the L1 gradient.</summary>
+    /// <param name="w">Weights.</param>
+    /// <param name="dw">Their gradient, added to.</param>
+    /// <param name="lambda">λ₁.</param>
+    public void AddL1Gradient(DeviceBuffer<float> w, DeviceBuffer<float> dw, float lambda) =>
+        ElementWise("ng_add_l1_gradient", w.Length, w, dw, w.Length, lambda);
+
+    /// <summary>g = clamp(g, −c, c) (PyTorch's clip_grad_value_).</summary>
+    /// <param name="gradients">The gradient arena, in place.</param>
+    /// <param name="clipValue">c &gt; 0.</param>
+    public void ClipByValue(DeviceBuffer<float> gradients, double clipValue)
+    {
+        if (!(clipValue > 0) || double.IsInfinity(clipValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, "The clip value must be a finite value > 0.");
+        }
+        ElementWise("ng_clip_by_value", gradients.Length, gradients, gradients.Length, (float)clipValue);
+    }
+
+    /// <summary>PyTorch's clip_grad_norm_ on the device: sumSquares[0] = ‖g‖² (double), then g = g·(max/(‖g‖ + 1e-6)) when
+    /// that factor is below 1. No copy to the host; the norm before clipping is √sumSquares[0].</summary>
+    /// <param name="gradients">The gradient arena, in place.</param>
+    /// <param name="maxNorm">The largest norm kept.</param>
+    /// <param name="sumSquares">One double of scratch (receives ‖g‖²).</param>
+    public void ClipByGlobalNorm(DeviceBuffer<float> gradients, double maxNorm, DeviceBuffer<double> sumSquares)
+    {
+        if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum gradient norm must be a finite value > 0.");
+        }
+        SumOfSquares(gradients, sumSquares);
+        ElementWise("ng_clip_by_norm", gradients.Length, gradients, gradients.Length, sumSquares, maxNorm);
+    }
+
+    /// <summary>The max-norm constraint (torch.renorm(w, 2, 0, c)): each row w_u of w [units, fanIn] with ‖w_u‖₂ &gt; c is
+    /// scaled by c/(‖w_u‖₂ + 1e-7), the norm in double (one block per row).</summary>
+    /// <param name="w">Weights, in place.</param>
+    /// <param name="units">Rows.</param>
+    /// <param name="maxNorm">c &gt; 0.</param>
+    public void MaxNorm(DeviceBuffer<float> w, int units, double maxNorm)
+    {
+        if (units <= 0 || w.Length % units != 0)
+        {
+            throw new ArgumentException($"{w.Length} weights do not split into {units} rows.", nameof(units));
+        }
+        if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The max-norm c must be finite and > 0.");
+        }
+        Function("ng_max_norm").Launch(((uint)units, 1), (ReduceThreads, 1), Stream, w, units, w.Length / units, maxNorm);
+    }
+
+    /// <summary>Softmax cross-entropy with label smoothing ε: q = (1 − ε)·onehot(y) + ε/C; loss[r] (double) and
+    /// dlogits = (softmax − q)/B. ε = 0 is <see cref="SoftmaxCrossEntropy(DeviceBuffer{float}, DeviceBuffer{int}, DeviceBuffer{float}, DeviceBuffer{double}, int, int)"/>.</summary>
+    /// <param name="logits">[batch, classes].</param>
+    /// <param name="labels">[batch].</param>
+    /// <param name="dlogits">[batch, classes] (may be logits).</param>
+    /// <param name="loss">[batch] doubles.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="labelSmoothing">ε in [0, 1).</param>
+    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double labelSmoothing)
+    {
+        RequireLabelSmoothing(labelSmoothing);
+        if (labelSmoothing == 0)
+        {
+            SoftmaxCrossEntropy(logits, labels, dlogits, loss, batch, classes);
+            return;
+        }
+        SoftTargets(logits, labels.Pointer, 0UL, dlogits, loss, batch, classes, labelSmoothing);
+    }
+
+    /// <summary>Softmax cross-entropy against probability rows t (used as given, not renormalised, as PyTorch), smoothed
+    /// by ε: q = (1 − ε)·t + ε/C; loss[r] = s·lse − Σq·f with s = Σq (double); dlogits = (s·softmax − q)/B.</summary>
+    /// <param name="logits">[batch, classes].</param>
+    /// <param name="targetProbabilities">[batch, classes].</param>
+    /// <param name="dlogits">[batch, classes] (may be logits).</param>
+    /// <param name="loss">[batch] doubles.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="labelSmoothing">ε in [0, 1).</param>
+    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targetProbabilities, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double labelSmoothing = 0)
+    {
+        RequireLabelSmoothing(labelSmoothing);
+        SoftTargets(logits, 0UL, targetProbabilities.Pointer, dlogits, loss, batch, classes, labelSmoothing);
+    }
+
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();
+
+    private void SoftTargets(DeviceBuffer<float> logits, ulong labels, ulong probabilities, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double epsilon)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
+        if (batch <= 0)
+        {
+            return;
+        }
+        ElementWise("ng_softmax_cross_entropy_soft", batch, logits, labels, probabilities, dlogits, loss, batch, classes, 1.0 - epsilon, epsilon / classes, 1.0 / batch);
+    }
+
+    private static void RequireLabelSmoothing(double labelSmoothing)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing ε must lie in [0, 1).");
+        }
+    }
+
+    private static void RequireMargin(double margin)
+    {
+        if (!(margin > 0) || double.IsInfinity(margin))
+        {
+            throw new ArgumentOutOfRangeException(nameof(margin), margin, "The hinge margin must be finite and > 0.");
+        }
+    }
+
+    private static Conv2DGeneralGeometry General(in Conv2DGeometry g) =>
+        g.OutChannels == 0
+            ? throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g))
+            : new(g.Channels, g.Height, g.Width, g.OutChannels, g.KernelHeight, g.KernelWidth, g.StrideHeight, g.StrideWidth, g.PaddingHeight, g.PaddingWidth, 1, 1, 1);
+
+    /// <summary>batch, C, H, W, O, Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, G, Ho, Wo: NG_CONV_GEOMETRY's order.</summary>
+    private static void ConvGeometry(Span<KernelArg> a, int batch, in Conv2DGeneralGeometry g)
+    {
+        a[0] = batch; a[1] = g.Channels; a[2] = g.Height; a[3] = g.Width; a[4] = g.OutChannels; a[5] = g.KernelHeight;
+        a[6] = g.KernelWidth; a[7] = g.StrideHeight; a[8] = g.StrideWidth; a[9] = g.PaddingHeight; a[10] = g.PaddingWidth;
+        a[11] = g.DilationHeight; a[12] = g.DilationWidth; a[13] = g.Groups; a[14] = g.OutHeight; a[15] = g.OutWidth;
+    }
+
+    /// <summary>batch, C, H, W, Kh, Kw, Sh, Sw, Ph, Pw, Ho, Wo: NG_POOL_GEOMETRY's order.</summary>
+    private static void PoolGeometry(Span<KernelArg> a, int batch, in Pool2DGeometry g)
+    {
+        a[0] = batch; a[1] = g.Channels; a[2] = g.Height; a[3] = g.Width; a[4] = g.KernelHeight; a[5] = g.KernelWidth;
+        a[6] = g.StrideHeight; a[7] = g.StrideWidth; a[8] = g.PaddingHeight; a[9] = g.PaddingWidth; a[10] = g.OutHeight; a[11] = g.OutWidth;
+    }
+
+    /// <summary>A geometry built by its constructor, a non-negative batch, and buffers of the lengths it implies.</summary>
+    private static void RequireConv(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch, in Conv2DGeneralGeometry g)
+    {
+        if (g.OutChannels == 0)
+        {
+            throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        RequireLength(x, (long)batch * g.InputLength, nameof(x));
+        RequireLength(w, g.WeightLength, nameof(w));
+        if (bias is not null)
+        {
+            RequireLength(bias, g.OutChannels, nameof(bias));
+        }
+        RequireLength(y, (long)batch * g.OutputLength, nameof(y));
+        if ((long)batch * Math.Max(g.InputLength, g.OutputLength) > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"A batch of {batch} makes a tensor of more than {int.MaxValue} elements.");
+        }
+    }
+
+    private static void RequirePool(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, in Pool2DGeometry g)
+    {
+        if (g.Channels == 0)
+        {
+            throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        RequireLength(x, (long)batch * g.InputLength, nameof(x));
+        RequireLength(y, (long)batch * g.OutputLength, nameof(y));
+        if ((long)batch * Math.Max(g.InputLength, g.OutputLength) > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"A batch of {batch} makes a tensor of more than {int.MaxValue} elements.");
+        }
+    }
+
+    /// <summary>Checks a normalisation's sizes: x and y of B·C·S elements, the two optional per-channel buffers of C.</summary>
+    private static void RequireNorm(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float>? perChannel1, DeviceBuffer<float>? perChannel2,
+        int batch, int channels, int spatial, string channelsName, string name1, string name2)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (channels < 1)
+        {
+            throw new ArgumentOutOfRangeException(channelsName, channels, $"'{channelsName}' must be at least 1.");
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(spatial, 1);
+        long count = (long)batch * channels * spatial;
+        if (count > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"B·C·S = {count} is more than {int.MaxValue} elements.");
+        }
+        RequireLength(x, count, nameof(x));
+        RequireLength(y, count, nameof(y));
+        if (perChannel1 is not null)
+        {
+            RequireLength(perChannel1, channels, name1);
+        }
+        if (perChannel2 is not null)
+        {
+            RequireLength(perChannel2, channels, name2);
+        }
+    }
+
+    /// <summary>A buffer holding at least <paramref name="length"/> elements (the kernels read and write that many).</summary>
+    private static void RequireLength<T>(DeviceBuffer<T> buffer, long length, string name)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        if (buffer.Length < length)
+        {
+            throw new ArgumentException($"'{name}' holds {buffer.Length} elements but the kernel needs {length}.", name);
+        }
+    }
 
     private CudaFunction Function(string name) => _functions[name];
 

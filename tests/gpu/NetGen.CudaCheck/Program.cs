@@ -190,6 +190,184 @@ foreach ((int B, int I, int O) in new[] { (64, 784, 256), (37, 53, 19), (1, 128,
     }
 }
 
+// ------------------------------------------------------------------ convolution (implicit GEMM), pooling, normalisation
+foreach ((string name, int B, Conv2DGeneralGeometry g) in new[]
+{
+    ("LeNet conv1 1->6 5x5 pad 2", 64, new Conv2DGeneralGeometry(1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1)),
+    ("LeNet conv2 6->16 5x5", 64, new Conv2DGeneralGeometry(6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1)),
+    ("3x3 stride 2 pad 1, 32->64", 16, new Conv2DGeneralGeometry(32, 17, 15, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1)),
+    ("grouped dilated 8->12 groups 4 dilation 2", 8, new Conv2DGeneralGeometry(8, 13, 11, 12, 3, 3, 1, 1, 2, 2, 2, 2, 4)),
+})
+{
+    float[] x = Random(40, B * g.InputLength, 1), w = Random(41, g.WeightLength, 0.2f), b = Random(42, g.OutChannels, 0.1f);
+    float[] dy = Random(43, B * g.OutputLength, 1);
+    float[] y = new float[dy.Length], dx = new float[x.Length], dw = new float[w.Length], db = new float[g.OutChannels];
+    Conv2DGeneral.Forward<float>(x, w, b, y, B, g, fuseReLU: true);
+    Conv2DGeneral.Backward<float>(dy, x, w, dx, dw, db, B, g);
+    using DeviceBuffer<float> gx = Up(x), gw = Up(w), gb = Up(b), gdy = Up(dy);
+    using DeviceBuffer<float> gy = device.Allocate<float>(y.Length), gdx = device.Allocate<float>(x.Length), gdw = device.Allocate<float>(w.Length), gdb = device.Allocate<float>(db.Length);
+    k.Conv2DForward(gx, gw, gb, gy, B, g, CudaActivation.ReLU);
+    k.Conv2DWeightGradient(gdy, gx, gdw, B, g);
+    k.Conv2DInputGradient(gdy, gw, gdx, B, g);
+    k.ChannelSums(gdy, gdb, B, g.OutChannels, g.OutHeight * g.OutWidth, accumulate: false);
+    Check($"Conv2D {name} forward (+ bias + ReLU)", gy.ToArray(), y, 1e-4, 1);
+    Check($"Conv2D {name} dW", gdw.ToArray(), dw, 1e-4, 1);
+    Check($"Conv2D {name} dx", gdx.ToArray(), dx, 1e-4, 1);
+    Check($"Conv2D {name} db", gdb.ToArray(), db, 1e-4, 1);
+}
+
+foreach ((string name, int B, Pool2DGeometry g) in new[]
+{
+    ("2x2 stride 2", 64, new Pool2DGeometry(16, 28, 28, 2, 2, 2, 2, 0, 0)),
+    ("3x3 stride 2 pad 1", 16, new Pool2DGeometry(8, 15, 17, 3, 3, 2, 2, 1, 1)),
+    ("global 7x7", 64, new Pool2DGeometry(32, 7, 7, 7, 7, 1, 1, 0, 0)),
+})
+{
+    float[] x = Random(44, B * g.InputLength, 3).Select(MathF.Floor).ToArray(), dy = Random(45, B * g.OutputLength, 1);
+    float[] y = new float[dy.Length], dx = new float[x.Length];
+    int[] argmax = new int[dy.Length];
+    using DeviceBuffer<float> gx = Up(x), gdy = Up(dy), gy = device.Allocate<float>(y.Length), gdx = device.Allocate<float>(x.Length);
+    using DeviceBuffer<int> ga = device.Allocate<int>(argmax.Length);
+    MaxPool2D.Forward<float>(x, y, argmax, B, g);
+    MaxPool2D.Backward<float>(dy, argmax, dx, B, g);
+    k.MaxPool2DForward(gx, gy, ga, B, g);
+    Check($"MaxPool2D {name} forward (bit for bit)", gy.ToArray(), y, 0);
+    Check($"MaxPool2D {name} argmax (bit for bit)", ga.ToArray().Select(i => (float)i).ToArray(), argmax.Select(i => (float)i).ToArray(), 0);
+    k.MaxPool2DBackward(gdy, ga, gdx, B, g);
+    Check($"MaxPool2D {name} backward (bit for bit)", gdx.ToArray(), dx, 0);
+    AvgPool2D.Forward<float>(x, y, B, g);
+    AvgPool2D.Backward<float>(dy, dx, B, g);
+    k.AvgPool2DForward(gx, gy, B, g);
+    Check($"AvgPool2D {name} forward (bit for bit)", gy.ToArray(), y, 0);
+    k.AvgPool2DBackward(gdy, gdx, B, g);
+    Check($"AvgPool2D {name} backward (bit for bit)", gdx.ToArray(), dx, 0);
+}
+
+foreach ((int B, int C, int S) in new[] { (64, 16, 14 * 14), (256, 100, 1) })
+{
+    int n = B * C * S;
+    float[] x = Random(46, n, 2).Select(v => v + 1f).ToArray(), dy = Random(47, n, 1), gamma = Random(48, C, 1), beta = Random(49, C, 1);
+    float[] rm = new float[C], rv = Enumerable.Repeat(1f, C).ToArray(), y = new float[n], mean = new float[C], inv = new float[C];
+    float[] dx = new float[n], dg = new float[C], db = new float[C];
+    using DeviceBuffer<float> gx = Up(x), gdy = Up(dy), gg = Up(gamma), gbeta = Up(beta), grm = Up(rm), grv = Up(rv);
+    using DeviceBuffer<float> gy = device.Allocate<float>(n), gmean = device.Allocate<float>(C), ginv = device.Allocate<float>(C);
+    using DeviceBuffer<float> gdx = device.Allocate<float>(n), gdg = device.Allocate<float>(C), gdb = device.Allocate<float>(C);
+    BatchNorm.ForwardTraining<float>(x, gamma, beta, y, mean, inv, rm, rv, B, C, S, 0.1f, 1e-5f);
+    BatchNorm.Backward<float>(dy, x, gamma, mean, inv, dx, dg, db, B, C, S);
+    k.BatchNormForwardTraining(gx, gg, gbeta, gy, gmean, ginv, grm, grv, B, C, S, 0.1f, 1e-5f);
+    k.BatchNormBackward(gdy, gx, gg, gmean, ginv, gdx, gdg, gdb, B, C, S);
+    string shape = $"[{B}, {C}, {S}]";
+    Check($"BatchNorm {shape} training forward", gy.ToArray(), y, 1e-5);
+    Check($"BatchNorm {shape} running variance", grv.ToArray(), rv, 1e-5);
+    Check($"BatchNorm {shape} dx", gdx.ToArray(), dx, 1e-5, 1);
+    Check($"BatchNorm {shape} dgamma", gdg.ToArray(), dg, 1e-5, 1);
+    BatchNorm.ForwardInference<float>(x, gamma, beta, rm, rv, y, B, C, S, 1e-5f);
+    k.BatchNormForwardInference(gx, gg, gbeta, grm, grv, gy, B, C, S, 1e-5f);
+    Check($"BatchNorm {shape} evaluation", gy.ToArray(), y, 1e-5);
+}
+
+{
+    const int B = 64, F = 300;
+    float[] x = Random(50, B * F, 2), dy = Random(51, B * F, 1), gamma = Random(52, F, 1), beta = Random(53, F, 1);
+    float[] y = new float[B * F], mean = new float[B], inv = new float[B], dx = new float[B * F], dg = new float[F], db = new float[F];
+    LayerNorm.Forward<float>(x, gamma, beta, y, mean, inv, B, F, 1e-5f);
+    LayerNorm.Backward<float>(dy, x, gamma, mean, inv, dx, dg, db, B, F);
+    using DeviceBuffer<float> gx = Up(x), gdy = Up(dy), gg = Up(gamma), gbeta = Up(beta), gy = device.Allocate<float>(B * F);
+    using DeviceBuffer<float> gmean = device.Allocate<float>(B), ginv = device.Allocate<float>(B), gdx = device.Allocate<float>(B * F), gdg = device.Allocate<float>(F), gdb = device.Allocate<float>(F);
+    k.LayerNormForward(gx, gg, gbeta, gy, gmean, ginv, B, F, 1e-5f);
+    k.LayerNormBackward(gdy, gx, gg, gmean, ginv, gdx, gdg, gdb, B, F);
+    Check("LayerNorm forward", gy.ToArray(), y, 1e-5);
+    Check("LayerNorm dx", gdx.ToArray(), dx, 1e-5, 1);
+    Check("LayerNorm dgamma (bit for bit)", gdg.ToArray(), dg, 0);
+    Check("LayerNorm dbeta (bit for bit)", gdb.ToArray(), db, 0);
+}
+
+// ------------------------------------------------------------------ the other losses, optimizers and clipping
+{
+    const int B = 64, O = 10, n = B * O;
+    float[] p = Random(54, n, 3), t = Random(55, n, 1), d = new float[n];
+    using DeviceBuffer<float> gp = Up(p), gt = Up(t), gd = device.Allocate<float>(n);
+    using DeviceBuffer<double> terms = device.Allocate<double>(n), total = device.Allocate<double>(1);
+    double loss = Losses.MeanAbsoluteError<float>(p, t, d, B, O);
+    k.MeanAbsoluteError(gp, gt, gd, terms);
+    k.Sum(terms, n, total);
+    CheckValue("MAE loss", total.ToArray()[0] / O, loss, 1e-5);
+    Check("MAE gradient", gd.ToArray(), d, 1e-5);
+    loss = Losses.Huber<float>(p, t, d, B, O, 1.0);
+    k.Huber(gp, gt, gd, terms, 1.0);
+    k.Sum(terms, n, total);
+    CheckValue("Huber loss", total.ToArray()[0] / O, loss, 1e-5);
+    Check("Huber gradient", gd.ToArray(), d, 1e-5);
+    float[] prob = t.Select(v => (v * 0.5f) + 0.5f).ToArray();
+    using DeviceBuffer<float> gprob = Up(prob);
+    loss = Losses.BinaryCrossEntropyWithLogits<float>(p, prob, d, B, O);
+    k.BinaryCrossEntropyWithLogits(gp, gprob, gd, terms);
+    k.Sum(terms, n, total);
+    CheckValue("BCE-with-logits loss", total.ToArray()[0] / O, loss, 1e-5);
+    Check("BCE-with-logits gradient", gd.ToArray(), d, 1e-5, 1.0 / n);
+
+    ulong key = CounterRng.Key(2024, 56, 0, 0);
+    int[] labels = Enumerable.Range(0, B).Select(i => (int)(CounterRng.Bits(key, (ulong)i) % O)).ToArray();
+    using DeviceBuffer<int> gl = device.Upload<int>(labels);
+    using DeviceBuffer<double> rows = device.Allocate<double>(B);
+    loss = Losses.MulticlassSquaredHinge<float>(p, labels, d, B, O, 1.0);
+    k.MulticlassHinge(gp, gl, gd, rows, B, O, 1.0, squared: true);
+    k.Sum(rows, B, total);
+    CheckValue("multiclass squared hinge loss", total.ToArray()[0], loss, 1e-5);
+    Check("multiclass squared hinge gradient (bit for bit)", gd.ToArray(), d, 0);
+    loss = Losses.SoftmaxCrossEntropy<float>(p, labels, d, B, O, 0.1);
+    k.SoftmaxCrossEntropy(gp, gl, gd, rows, B, O, 0.1);
+    k.Sum(rows, B, total);
+    CheckValue("cross-entropy with label smoothing 0.1 loss", total.ToArray()[0], loss, 1e-5);
+    Check("cross-entropy with label smoothing 0.1 gradient", gd.ToArray(), d, 1e-5, 1.0 / B);
+
+    float[] grad = Random(57, 50_000, 1), clipped = (float[])grad.Clone();
+    Clipping.ByGlobalNorm<float>(clipped, 5.0);
+    using DeviceBuffer<float> gg = Up(grad);
+    k.ClipByGlobalNorm(gg, 5.0, total);
+    Check("clip by global norm", gg.ToArray(), clipped, 1e-6);
+}
+
+{
+    const int n = 50_000;
+    string[] names = ["AdamW", "AMSGrad", "RMSProp centered + momentum", "AdaDelta"];
+    for (int o = 0; o < names.Length; o++)
+    {
+        float[] p = Random(60, n, 1), s1 = new float[n], s2 = new float[n], s3 = new float[n];
+        using DeviceBuffer<float> gp = Up(p), gs1 = device.Allocate<float>(n), gs2 = device.Allocate<float>(n), gs3 = device.Allocate<float>(n), gg = device.Allocate<float>(n);
+        gs1.Clear();
+        gs2.Clear();
+        gs3.Clear();
+        for (int t = 1; t <= 10; t++)
+        {
+            float[] g = Random((ulong)(60 + t), n, 1);
+            gg.CopyFrom(g);
+            switch (o)
+            {
+                case 0:
+                    Optimizers.DecoupledWeightDecay<float>(p, 1e-3, 0.01);
+                    Optimizers.Adam<float>(p, g, s1, s2, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                    k.DecoupledWeightDecay(gp, 1e-3, 0.01);
+                    k.Adam(gp, gg, gs1, gs2, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                    break;
+                case 1:
+                    Optimizers.AmsGrad<float>(p, g, s1, s2, s3, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                    k.AmsGrad(gp, gg, gs1, gs2, gs3, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                    break;
+                case 2:
+                    Optimizers.RmsProp<float>(p, g, s1, s2, s3, 0.01f, 0.99f, 1e-8f, 0.9f);
+                    k.RmsProp(gp, gg, gs1, gs2, gs3, 0.01f, 0.99f, 1e-8f, 0.9f);
+                    break;
+                default:
+                    Optimizers.AdaDelta<float>(p, g, s1, s2, 1f, 0.9f, 1e-6f);
+                    k.AdaDelta(gp, gg, gs1, gs2, 1f, 0.9f, 1e-6f);
+                    break;
+            }
+        }
+        Check($"{names[o]} 10 steps", gp.ToArray(), p, 1e-5);
+    }
+}
+
 // ------------------------------------------------------------------ determinism: the same launches give the same bits
 {
     const int B = 256, I = 784, O = 256;
