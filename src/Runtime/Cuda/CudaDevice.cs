@@ -13,8 +13,6 @@ namespace NetGen.Cuda;
 /// until it is released, so a forgotten one never frees memory of a released context.</remarks>
 public sealed unsafe class CudaDevice : IDisposable
 {
-    private static readonly Lazy<string?> s_unavailableReason = new(Probe);
-
     private readonly PrimaryContext _context;
 
     private CudaDevice(int ordinal, PrimaryContext context, string name, int major, int minor, ulong totalMemory)
@@ -27,10 +25,11 @@ public sealed unsafe class CudaDevice : IDisposable
     }
 
     /// <summary>True when <c>libcuda.so.1</c> loads, <c>cuInit</c> succeeds and there is at least one device.</summary>
-    public static bool IsAvailable => s_unavailableReason.Value is null;
+    public static bool IsAvailable => UnavailableReason is null;
 
     /// <summary>Why CUDA is not available (no <c>libcuda.so.1</c>, <c>cuInit</c> failed, no device), or null when it is.</summary>
-    public static string? UnavailableReason => s_unavailableReason.Value;
+    /// <remarks>Probed once per driver library (<see cref="CudaDriver.Current"/>).</remarks>
+    public static string? UnavailableReason => CudaDriver.Current.Probe(Probe);
 
     /// <summary>The device's ordinal (0 = the first GPU the driver lists).</summary>
     public int Ordinal { get; }
@@ -150,11 +149,11 @@ public sealed unsafe class CudaDevice : IDisposable
         {
             return "the CUDA driver exists only on Linux and Windows.";
         }
-        if (!NativeLibrary.TryLoad(CudaDriver.Library, typeof(CudaDevice).Assembly, null, out nint library))
+        CudaDriver.Exports driver = CudaDriver.Current;
+        if (driver.LoadError is not null)
         {
-            return $"the NVIDIA driver library {CudaDriver.Library} cannot be loaded (no NVIDIA driver installed).";
+            return $"the NVIDIA driver library {driver.Path} cannot be loaded (no NVIDIA driver installed).";
         }
-        NativeLibrary.Free(library);
         try
         {
             int init = CudaDriver.cuInit(0);
@@ -171,11 +170,7 @@ public sealed unsafe class CudaDevice : IDisposable
         }
         catch (EntryPointNotFoundException e)
         {
-            return $"{CudaDriver.Library} lacks a driver API entry point ({e.Message}); the driver is too old.";
-        }
-        catch (DllNotFoundException e)
-        {
-            return $"{CudaDriver.Library} cannot be loaded: {e.Message}";
+            return $"{driver.Path} lacks a driver API entry point ({e.Message}); the driver is too old.";
         }
     }
 
@@ -189,16 +184,19 @@ public sealed unsafe class CudaDevice : IDisposable
     }
 }
 
-/// <summary>A retained primary context; released (cuDevicePrimaryCtxRelease) when the last holder lets go.</summary>
+/// <summary>A retained primary context; released (cuDevicePrimaryCtxRelease) when the last holder lets go. It remembers
+/// the driver it came from (<see cref="CudaDriver.Current"/> when it was retained): releases go there on any thread.</summary>
 internal sealed class PrimaryContext : SafeHandle
 {
     private readonly int _device;
+    private readonly CudaDriver.Exports _driver;
 
     public PrimaryContext(nint context, int device)
         : base(IntPtr.Zero, ownsHandle: true)
     {
         SetHandle(context);
         _device = device;
+        _driver = CudaDriver.Current;
     }
 
     public override bool IsInvalid => handle == IntPtr.Zero;
@@ -206,6 +204,7 @@ internal sealed class PrimaryContext : SafeHandle
     /// <summary>Runs <paramref name="release"/> with this context current on the calling thread (a finalizer thread has none).</summary>
     public bool WithCurrent(Func<int> release)
     {
+        using CudaDriver.Scope driver = CudaDriver.Enter(_driver);
         if (CudaDriver.cuCtxPushCurrent_v2(handle) != 0)
         {
             return false;
@@ -215,7 +214,11 @@ internal sealed class PrimaryContext : SafeHandle
         return result == 0;
     }
 
-    protected override bool ReleaseHandle() => CudaDriver.cuDevicePrimaryCtxRelease_v2(_device) == 0;
+    protected override bool ReleaseHandle()
+    {
+        using CudaDriver.Scope driver = CudaDriver.Enter(_driver);
+        return CudaDriver.cuDevicePrimaryCtxRelease_v2(_device) == 0;
+    }
 }
 
 /// <summary>A resource that belongs to a context: it holds the context (DangerousAddRef) until it is released itself.</summary>
@@ -234,7 +237,7 @@ public abstract class CudaResource : SafeHandle
     /// <inheritdoc/>
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    private protected PrimaryContext Context => _context;
+    internal PrimaryContext Context => _context;
 
     /// <summary>In a constructor, before the handle is set: on failure lets the context go (ReleaseHandle never runs
     /// for a handle that was never set) and throws.</summary>
