@@ -21,9 +21,17 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public Broken(ulong seed) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
+        public Broken(ulong seed, global::NetGen.Backend backend) => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
         public ulong Seed => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public long Step => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public global::NetGen.Backend Backend => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public void CopyFromDevice() => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public void CopyToDevice() => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public double LearningRate { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
         /// <summary>Throws: the declaration has errors.</summary>

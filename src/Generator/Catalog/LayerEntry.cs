@@ -126,6 +126,25 @@ internal abstract class LayerEntry
 
     /// <summary>Whether the backward has anything to do: a gradient to deliver or a parameter gradient to compute.</summary>
     public virtual bool HasBackward(NodeContext c) => c.HasParameters || c.AnyInputGradient;
+
+    // ── CUDA (Lowering/CudaLowering.cs, Layers/CudaMappings.cs, docs/cuda.md) ──
+
+    /// <summary>Why this node has no CUDA lowering, or null when <see cref="EmitCudaForward"/> and
+    /// <see cref="EmitCudaBackward"/> launch its kernels. Asking for Backend.Cuda on a network with such a node throws
+    /// NotSupportedException with this reason and the layer's name.</summary>
+    public virtual string? CudaUnsupportedReason(NodeContext c) => "NetGen has no CUDA kernel for this kind yet";
+
+    /// <summary>The activation a GEMM's epilogue can apply as it stores (a <c>NetGen.Cuda.CudaActivation</c> name), for an
+    /// activation whose backward reads only its output y (ReLU, Sigmoid, Tanh); null otherwise.</summary>
+    public virtual string? CudaEpilogue => null;
+
+    /// <summary>The node's forward as kernel launches on device buffers (names from <paramref name="c"/>).</summary>
+    public virtual void EmitCudaForward(SourceWriter w, CudaNodeContext c) =>
+        throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");
+
+    /// <summary>The node's backward as kernel launches (called only when the node has a backward to do).</summary>
+    public virtual void EmitCudaBackward(SourceWriter w, CudaNodeContext c) =>
+        throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");
 }
 
 /// <summary>A state tensor an entry declares: local name ("weight", "running_mean"), shape, role, dtype, whether L2 weight

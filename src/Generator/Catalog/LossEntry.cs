@@ -109,6 +109,20 @@ internal abstract class LossEntry
 
     /// <summary>Why ExportOnnx cannot write this loss's inference graph, or null when Predict is the last layer's output.</summary>
     public virtual string? OnnxUnsupportedReason => null;
+
+    // ── CUDA (Lowering/CudaLowering.cs, docs/cuda.md) ──
+
+    /// <summary>Why this loss (with these settings) has no CUDA kernel, or null when <see cref="EmitCudaLoss"/> launches it.</summary>
+    public virtual string? CudaUnsupportedReason(TrainingSpec t) => "NetGen has no CUDA kernel for this loss yet";
+
+    /// <summary>Loss terms (doubles) the CUDA kernel writes per row, summed by the deterministic reduction: 1 per row, or one per output.</summary>
+    public virtual bool CudaLossTermPerOutput => false;
+
+    /// <summary>Writes <c>double loss = …;</c> in CudaCore.Loss: copies the targets (<c>_targets</c>, [B] labels or [B, O]
+    /// values) to the device, launches the loss kernel, which writes ∂L/∂output into <paramref name="gradient"/> and the
+    /// terms into <c>_lossTerms</c>, and sums them.</summary>
+    public virtual void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) =>
+        throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");
 }
 
 /// <summary>A parameter tensor owned by a loss: its local name, shape and whether WeightDecay and L1 apply to it. It starts at 0
@@ -157,6 +171,17 @@ internal sealed class SoftmaxCrossEntropyEntry : LossEntry
 
     // ε = 0 calls the five-argument kernel with labels, so declarations without LabelSmoothing generate the same code.
     protected override string ExtraArguments(TrainingSpec t) => t.LabelSmoothing > 0 ? ", " + F(t.LabelSmoothing) : string.Empty;
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) =>
+        t.LabelSmoothing > 0 ? "label smoothing has no CUDA kernel yet" : null;
+
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
+    {
+        w.WriteLine("_targets.CopyFrom(labels);");
+        w.WriteLine($"// ng_softmax_cross_entropy: one thread per row of [B×{outputs}]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B");
+        w.WriteLine($"_k.SoftmaxCrossEntropy({scores}, _targets, {gradient}, _lossTerms, B, {outputs});");
+        w.WriteLine("double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host");
+    }
 }
 
 /// <summary>The multiclass SVM hinge loss (Weston–Watkins, margin Δ).</summary>
@@ -226,6 +251,18 @@ internal sealed class MeanSquaredErrorEntry : LossEntry
     public override string TorchEquivalent(TrainingSpec t) => "nn.MSELoss()";
 
     protected override string Kernel => "MeanSquaredError";
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override bool CudaLossTermPerOutput => true;
+
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
+    {
+        w.WriteLine("_targets.CopyFrom(targets);");
+        w.WriteLine($"// ng_mse: one thread per value of [B×{outputs}]; (f − t)² in double, ∂L/∂f = (f − t)·(2/(B·O))");
+        w.WriteLine($"_k.MeanSquaredError({scores}, _targets, {gradient}, _lossTerms);");
+        w.WriteLine($"double loss = _rt.Sum(_lossTerms, B * {outputs}) / (B * {outputs}); // ng_reduce_sum_f64 (one block, a fixed tree), then one double back");
+    }
 }
 
 /// <summary>Mean absolute error (L1 loss) over all B·O elements (nn.L1Loss), for regression with float targets.</summary>

@@ -57,6 +57,14 @@ internal abstract class OptimizerEntry
 
     public abstract void EmitUpdate(SourceWriter w, TrainingSpec t, string lr);
 
+    /// <summary>Why this optimizer (with these settings) has no CUDA kernel, or null when <see cref="EmitCudaUpdate"/> launches it.</summary>
+    public virtual string? CudaUnsupportedReason(TrainingSpec t) => "NetGen has no CUDA kernel for this optimizer yet";
+
+    /// <summary>The CUDA update of one parameter tensor: buffers <paramref name="p"/> and <paramref name="g"/>, the state
+    /// buffer of each <see cref="State"/> field through <paramref name="state"/>; <paramref name="lr"/> a float expression.</summary>
+    public virtual void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");
+
     protected static string C(double value) => $"C({LayerCatalog.F(value)})";
 
     protected static string F(double value) => LayerCatalog.F(value);
@@ -73,6 +81,11 @@ internal sealed class SgdEntry : OptimizerEntry
 
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
         w.WriteLine($"global::NetGen.Kernels.Optimizers.Sgd<T>(Params, Grads, {lr});");
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        w.WriteLine($"_k.Sgd({p}, {g}, {lr});");
 }
 
 /// <summary>SGD with momentum (PyTorch: dampening 0).</summary>
@@ -90,6 +103,11 @@ internal sealed class MomentumEntry : OptimizerEntry
 
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
         w.WriteLine($"global::NetGen.Kernels.Optimizers.Momentum<T>(Params, Grads, _velocity, {lr}, {C(t.Momentum)});");
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        w.WriteLine($"_k.Momentum({p}, {g}, {state("_velocity")}, {lr}, (float){F(t.Momentum)}, nesterov: false);");
 }
 
 /// <summary>SGD with Nesterov momentum (PyTorch's nesterov=True form).</summary>
@@ -107,6 +125,11 @@ internal sealed class NesterovEntry : OptimizerEntry
 
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
         w.WriteLine($"global::NetGen.Kernels.Optimizers.Nesterov<T>(Params, Grads, _velocity, {lr}, {C(t.Momentum)});");
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        w.WriteLine($"_k.Momentum({p}, {g}, {state("_velocity")}, {lr}, (float){F(t.Momentum)}, nesterov: true);");
 }
 
 /// <summary>Adam with bias correction (Kingma and Ba, 2015), PyTorch's order of operations; with Amsgrad the denominator
@@ -137,6 +160,12 @@ internal class AdamEntry : OptimizerEntry
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) => w.WriteLine(t.Amsgrad
         ? $"global::NetGen.Kernels.Optimizers.AmsGrad<T>(Params, Grads, _m, _v, _vMax, {lr}, {C(t.Beta1)}, {C(t.Beta2)}, {C(t.Epsilon)}, step);"
         : $"global::NetGen.Kernels.Optimizers.Adam<T>(Params, Grads, _m, _v, {lr}, {C(t.Beta1)}, {C(t.Beta2)}, {C(t.Epsilon)}, step);");
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) =>
+        DecouplesWeightDecay ? "decoupled weight decay (AdamW) has no CUDA kernel yet" : t.Amsgrad ? "AMSGrad has no CUDA kernel yet" : null;
+
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        w.WriteLine($"_k.Adam({p}, {g}, {state("_m")}, {state("_v")}, {lr}, (float){F(t.Beta1)}, (float){F(t.Beta2)}, (float){F(t.Epsilon)}, step);");
 }
 
 /// <summary>AdamW (Loshchilov and Hutter, 2019; PyTorch AdamW): the emitter first multiplies the decayed weights by
@@ -173,6 +202,11 @@ internal sealed class AdaGradEntry : OptimizerEntry
 
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
         w.WriteLine($"global::NetGen.Kernels.Optimizers.AdaGrad<T>(Params, Grads, _sum, {lr}, {C(t.Epsilon)});");
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        w.WriteLine($"_k.AdaGrad({p}, {g}, {state("_sum")}, {lr}, (float){F(t.Epsilon)});");
 }
 
 /// <summary>RMSProp (PyTorch RMSprop), optionally with momentum (its buffer accumulates g / (√a + ε)) and centered.</summary>
@@ -214,6 +248,12 @@ internal sealed class RmsPropEntry : OptimizerEntry
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) => w.WriteLine(t.Momentum > 0 || t.Centered
         ? $"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {(t.Momentum > 0 ? "_momentumBuffer" : "default")}, {(t.Centered ? "_gradAvg" : "default")}, {lr}, {C(t.Alpha)}, {C(t.Epsilon)}, {C(t.Momentum)});"
         : $"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {lr}, {C(t.Alpha)}, {C(t.Epsilon)});");
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) =>
+        t.Momentum > 0 ? "RMSProp with momentum has no CUDA kernel yet" : t.Centered ? "centered RMSProp has no CUDA kernel yet" : null;
+
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        w.WriteLine($"_k.RmsProp({p}, {g}, {state("_squareAvg")}, {lr}, (float){F(t.Alpha)}, (float){F(t.Epsilon)});");
 }
 
 /// <summary>AdaDelta (Zeiler, 2012; PyTorch Adadelta, lr default 1).</summary>

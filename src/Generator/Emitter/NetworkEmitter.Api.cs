@@ -9,7 +9,7 @@ internal static partial class NetworkEmitter
 {
     /// <summary>The public surface: constructor, inference, training, gradients, parameters, buffers, save/load, summary,
     /// grad check. The training members take the loss's target kind: class indices (int) or dense float targets.</summary>
-    private static void EmitApi(SourceWriter w, CpuPlan cpu)
+    private static void EmitApi(SourceWriter w, CpuPlan cpu, bool cuda)
     {
         Plan plan = cpu.Plan;
         string name = plan.ClassName;
@@ -165,6 +165,16 @@ internal static partial class NetworkEmitter
         w.OpenBrace();
         w.WriteLine($"int rows = global::NetGen.Guard.Rows(inputs, InputSize, \"{name}\");");
         w.WriteLine($"global::NetGen.Guard.Output(outputs, rows * OutputSize, \"{name}\");");
+        if (cuda)
+        {
+            w.WriteLine("if (_cuda is not null)");
+            w.OpenBrace();
+            w.WriteLine("_cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda");
+            w.WriteLine("return;");
+            w.CloseBrace();
+            w.WriteLine();
+        }
+
         w.WriteLine("for (int start = 0; start < rows; start += MaxBatch)");
         w.OpenBrace();
         w.WriteLine("int B = global::System.Math.Min(MaxBatch, rows - start);");
@@ -182,17 +192,17 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient");
         w.WriteLine("/// is not finite throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
         w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
-        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: true);
+        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: true, cuda ? CudaHook.Step : CudaHook.None);
         w.WriteLine();
         w.WriteLine("/// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)");
         w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite");
         w.WriteLine("/// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref=\"TrainStep" + trainingSignature + "\"/> does.</summary>");
         w.WriteLine($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
-        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: false);
+        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: false, cuda ? CudaHook.Step : CudaHook.None);
         w.WriteLine();
         if (loss.AcceptsProbabilities)
         {
-            EmitProbabilityTraining(w, name, trainingGuard, buffers);
+            EmitProbabilityTraining(w, name, trainingGuard, buffers, cuda);
         }
 
         // Gradient check.
@@ -206,6 +216,11 @@ internal static partial class NetworkEmitter
         if (trainingGuard.Length > 0)
         {
             w.WriteLine(trainingGuard);
+        }
+
+        if (cuda)
+        {
+            w.WriteLine("CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)");
         }
 
         w.WriteLine("var core = new Core<double>();");
@@ -233,7 +248,7 @@ internal static partial class NetworkEmitter
         w.WriteLine();
         if (loss.AcceptsProbabilities)
         {
-            EmitProbabilityGradCheck(w, name, trainingGuard, buffers);
+            EmitProbabilityGradCheck(w, name, trainingGuard, buffers, cuda);
         }
 
 
@@ -241,7 +256,19 @@ internal static partial class NetworkEmitter
         string bufferArgs = buffers ? "s_buffers, _core.Buffers, _core.Counters" : "s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>()";
         w.WriteLine("/// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the");
         w.WriteLine("/// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>");
-        w.WriteLine($"public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, {bufferArgs}, \"{name}\");");
+        if (cuda)
+        {
+            w.WriteLine("public void Save(global::System.IO.Stream stream)");
+            w.OpenBrace();
+            w.WriteLine("CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)");
+            w.WriteLine($"global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, {bufferArgs}, \"{name}\");");
+            w.CloseBrace();
+        }
+        else
+        {
+            w.WriteLine($"public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, {bufferArgs}, \"{name}\");");
+        }
+
         w.WriteLine();
         w.WriteLine("/// <summary>Writes the parameters and buffers to a safetensors file.</summary>");
         w.WriteLine("public void Save(string path)");
@@ -265,6 +292,11 @@ internal static partial class NetworkEmitter
         w.WriteLine("_core.WeightsChanged();");
         w.WriteLine("_core.ResetOptimizerState();");
         w.WriteLine("_step = 0;");
+        if (cuda)
+        {
+            w.WriteLine("CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)");
+        }
+
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Reads parameters and buffers from a safetensors file (see <see cref=\"Load(global::System.IO.Stream)\"/>).</summary>");
@@ -273,7 +305,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("global::NetGen.ModelFile.Read(path, Load); // errors name the file");
         w.CloseBrace();
         w.WriteLine();
-        EmitTrainingState(w, cpu, bufferArgs, buffers);
+        EmitTrainingState(w, cpu, bufferArgs, buffers, cuda);
         EmitActivationApi(w, name);
         w.WriteLine("/// <summary>A Keras-like summary: layers, output shapes, parameter counts, FLOPs and bytes.</summary>");
         w.WriteLine("public string Summary() => SummaryText;");
@@ -298,7 +330,7 @@ internal static partial class NetworkEmitter
 
     /// <summary>TrainStep and ComputeGradients against target distributions (soft targets, e.g. Mixup's), for the losses
     /// that accept them: the same body as with labels (<see cref="TrainingBody"/>), only the guard differs.</summary>
-    private static void EmitProbabilityTraining(SourceWriter w, string name, string trainingGuard, bool buffers)
+    private static void EmitProbabilityTraining(SourceWriter w, string name, string trainingGuard, bool buffers, bool cuda)
     {
         const string doc = "<paramref name=\"targetProbabilities\"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;";
         const string doc2 = "rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s)";
@@ -313,12 +345,12 @@ internal static partial class NetworkEmitter
             w.WriteLine("/// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException)");
             w.WriteLine("/// and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged, as with labels.</summary>");
             w.WriteLine($"public float {(update ? "TrainStep" : "ComputeGradients")}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)");
-            TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update);
+            TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update, cuda ? CudaHook.Refuse : CudaHook.None);
             w.WriteLine();
         }
     }
 
-    private static void EmitProbabilityGradCheck(SourceWriter w, string name, string trainingGuard, bool buffers)
+    private static void EmitProbabilityGradCheck(SourceWriter w, string name, string trainingGuard, bool buffers, bool cuda)
     {
         w.WriteLine("/// <summary>Gradient check in float64 against target distributions (see the overload with labels). The network is not changed.</summary>");
         w.WriteLine("public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)");
@@ -327,6 +359,11 @@ internal static partial class NetworkEmitter
         if (trainingGuard.Length > 0)
         {
             w.WriteLine(trainingGuard);
+        }
+
+        if (cuda)
+        {
+            w.WriteLine("CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)");
         }
 
         w.WriteLine("var core = new Core<double>();");
@@ -356,7 +393,7 @@ internal static partial class NetworkEmitter
 
     /// <summary>SaveTrainingState / LoadTrainingState: parameters, buffers, optimizer state, step, seed and learning rate, so
     /// training resumes with the same bits (docs/adr/0011-training-state.md).</summary>
-    private static void EmitTrainingState(SourceWriter w, CpuPlan cpu, string bufferArgs, bool buffers)
+    private static void EmitTrainingState(SourceWriter w, CpuPlan cpu, string bufferArgs, bool buffers, bool cuda)
     {
         Plan plan = cpu.Plan;
         string name = plan.ClassName;
@@ -370,7 +407,20 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref=\"Save(global::System.IO.Stream)\"/>), the optimizer");
         w.WriteLine($"/// state ({stateText}, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.");
         w.WriteLine("/// <see cref=\"LoadTrainingState(global::System.IO.Stream)\"/> resumes from it with the same bits as if training had not stopped.</summary>");
-        w.WriteLine($"public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, {bufferArgs}, s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, \"{name}\", \"{optimizer.Title(plan.Training)}\");");
+        string saveState = $"global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, {bufferArgs}, s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, \"{name}\", \"{optimizer.Title(plan.Training)}\");";
+        if (cuda)
+        {
+            w.WriteLine("public void SaveTrainingState(global::System.IO.Stream stream)");
+            w.OpenBrace();
+            w.WriteLine("CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)");
+            w.WriteLine(saveState);
+            w.CloseBrace();
+        }
+        else
+        {
+            w.WriteLine("public void SaveTrainingState(global::System.IO.Stream stream) => " + saveState);
+        }
+
         w.WriteLine();
         w.WriteLine("/// <summary>Writes a training state to a file (see <see cref=\"SaveTrainingState(global::System.IO.Stream)\"/>).</summary>");
         w.WriteLine("public void SaveTrainingState(string path)");
@@ -401,6 +451,11 @@ internal static partial class NetworkEmitter
         w.WriteLine("_step = state.Step;");
         w.WriteLine("_seed = state.Seed;");
         w.WriteLine("_learningRate = state.LearningRate ?? _learningRate;");
+        if (cuda)
+        {
+            w.WriteLine("CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)");
+        }
+
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Resumes from a training state file (see <see cref=\"LoadTrainingState(global::System.IO.Stream)\"/>).</summary>");
@@ -467,13 +522,31 @@ internal static partial class NetworkEmitter
     /// targets, target distributions): the guard line, the minimum-batch check, <see cref="TrainingCall"/>, then the update.
     /// Every overload goes through here, so the non-finite checks cannot differ between them.
     /// </summary>
-    private static void TrainingBody(SourceWriter w, string guard, string trainingGuard, string targets, bool buffers, string name, bool update)
+    private static void TrainingBody(SourceWriter w, string guard, string trainingGuard, string targets, bool buffers, string name, bool update, CudaHook cuda)
     {
         w.OpenBrace();
         w.WriteLine(guard);
         if (trainingGuard.Length > 0)
         {
             w.WriteLine(trainingGuard);
+        }
+
+        string call = update ? "TrainStep" : "ComputeGradients";
+        if (cuda == CudaHook.Step)
+        {
+            w.WriteLine("if (_cuda is not null)");
+            w.OpenBrace();
+            w.WriteLine($"return CudaStep(inputs, {targets}, B, update: {(update ? "true" : "false")}, \"{call}\"); // Backend.Cuda");
+            w.CloseBrace();
+            w.WriteLine();
+        }
+        else if (cuda == CudaHook.Refuse)
+        {
+            w.WriteLine("if (_cuda is not null)");
+            w.OpenBrace();
+            w.WriteLine($"throw new global::System.NotSupportedException(\"Soft targets (target distributions) of network '{name}' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.\");");
+            w.CloseBrace();
+            w.WriteLine();
         }
 
         TrainingCall(w, targets, buffers, name, update ? "TrainStep" : "ComputeGradients", clip: update);
@@ -523,6 +596,15 @@ internal static partial class NetworkEmitter
         w.WriteLine($"global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), \"{call}\", \"{name}\");");
         w.CloseBrace();
         w.WriteLine();
+    }
+
+    /// <summary>What a training overload does on Backend.Cuda: nothing (a network without a CUDA core), run CudaStep, or
+    /// refuse (soft targets: no CUDA kernel yet).</summary>
+    private enum CudaHook
+    {
+        None,
+        Step,
+        Refuse,
     }
 
     /// <summary>A float constant; NaN and ±∞ (refused by NG0211, written correctly all the same) by name.</summary>

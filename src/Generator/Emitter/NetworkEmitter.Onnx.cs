@@ -11,7 +11,7 @@ internal static partial class NetworkEmitter
     /// <summary>ExportOnnx(Stream) and ExportOnnx(path): the inference graph as an ONNX model (docs/internals.md, "Export
     /// to ONNX"). Each node's entry writes its ONNX nodes through an <see cref="OnnxContext"/>; when one has no mapping,
     /// ExportOnnx is written as a method that throws NotSupportedException naming that layer, its kind and why.</summary>
-    private static void EmitOnnxExport(SourceWriter w, CpuPlan cpu)
+    private static void EmitOnnxExport(SourceWriter w, CpuPlan cpu, bool cuda)
     {
         Plan plan = cpu.Plan;
         string name = plan.ClassName;
@@ -51,6 +51,11 @@ internal static partial class NetworkEmitter
         }
         else
         {
+            if (cuda)
+            {
+                w.WriteLine("CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)");
+            }
+
             w.WriteLine($"var g = new global::NetGen.Onnx.OnnxGraphBuilder(\"{name}\", \"{Version}\", new int[] {{ {input} }}, new int[] {{ {output} }});");
             foreach (string line in lines)
             {

@@ -34,10 +34,15 @@ internal static partial class NetworkEmitter
         w.WriteLine("public const int ParameterCount = 0;");
         w.WriteLine("/// <summary>Throws: the declaration has errors.</summary>");
         w.WriteLine($"public {EmitNames.Identifier(name)}(ulong seed) => throw new global::System.InvalidOperationException(ErrorMessage);");
+        w.WriteLine("/// <summary>Throws: the declaration has errors.</summary>");
+        w.WriteLine($"public {EmitNames.Identifier(name)}(ulong seed, global::NetGen.Backend backend) => throw new global::System.InvalidOperationException(ErrorMessage);");
         string[] members =
         {
             "public ulong Seed => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public long Step => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public global::NetGen.Backend Backend => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void CopyFromDevice() => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public void CopyToDevice() => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public double LearningRate { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
             "public double? ClipGradientValue { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
             "public double? ClipGradientNorm { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",

@@ -175,11 +175,13 @@ internal static partial class NetworkEmitter
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetGen\", \"{Version}\")]");
         w.WriteLine($"partial class {EmitNames.Identifier(name)} : {interfaces}");
         w.OpenBrace();
+        CudaPlan cuda = CudaLowering.Lower(cpu);
         EmitConstants(w, cpu);
         w.WriteLine();
-        EmitApi(w, cpu);
+        EmitApi(w, cpu, cuda.Supported);
         EmitFoldedApi(w, cpu);
-        EmitOnnxExport(w, cpu);
+        EmitOnnxExport(w, cpu, cuda.Supported);
+        EmitCudaApi(w, cpu, cuda);
         w.WriteLine();
         EmitCore(w, cpu);
         w.CloseBrace();

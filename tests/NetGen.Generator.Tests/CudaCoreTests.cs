@@ -1,0 +1,77 @@
+using Microsoft.CodeAnalysis;
+
+namespace NetGen.Generator.Tests;
+
+/// <summary>
+/// The generated CUDA core (docs/cuda.md): its launch sequence pinned by a snapshot for a small MLP, and the networks the
+/// CUDA lowering does not cover yet: they still compile, and their Backend.Cuda constructor throws a message naming the
+/// first layer, loss, optimizer or setting without a CUDA kernel. The CUDA core's numerics are checked against the CPU
+/// core in NetGen.Tests (CudaParityTests, on the emulated driver).
+/// </summary>
+public sealed class CudaCoreTests
+{
+    [Fact]
+    public void CanGenerateTheCudaCoreOfASmallMlp()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using NetGen;
+
+            namespace Demo.Gpu;
+
+            [Network(InputSize = 20, BatchSize = 8, Optimizer = Optimizer.Adam, LearningRate = 0.01, WeightDecay = 1e-3)]
+            [Dense(16, Name = "hidden"), ReLU, Dropout(0.25), Dense(16), PReLU, Dense(3, Name = "out")]
+            public partial class SmallGpuNet { }
+            """);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.CompilationProblems);
+        string source = result.Source();
+        Assert.Contains("private sealed class CudaCore", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("CudaUnsupported", source, StringComparison.Ordinal);
+        Snapshot.Verify(source, result.HintName());
+    }
+
+    [Theory]
+    [InlineData("[Network(InputShape = new[] { 1, 8, 8 })] [Conv2D(4, 3, Name = \"conv1\"), ReLU, Flatten, Dense(10)]", "layer 'conv1' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet")]
+    [InlineData("[Network(InputSize = 4, Loss = Loss.MulticlassHinge)] [Dense(3)]", "the loss, multiclass SVM hinge")]
+    [InlineData("[Network(InputSize = 4, LabelSmoothing = 0.1)] [Dense(3)]", "label smoothing has no CUDA kernel yet")]
+    [InlineData("[Network(InputSize = 4, Optimizer = Optimizer.AdaDelta)] [Dense(3)]", "the optimizer, AdaDelta")]
+    [InlineData("[Network(InputSize = 4, Optimizer = Optimizer.Adam, Amsgrad = true)] [Dense(3)]", "AMSGrad has no CUDA kernel yet")]
+    [InlineData("[Network(InputSize = 4, L1 = 0.01)] [Dense(3)]", "the L1 penalty on \\\"0.weight\\\" has no CUDA kernel yet")]
+    [InlineData("[Network(InputSize = 4)] [Dense(6), PReLU(NumParameters = 6, Name = \"slopes\"), Dense(3)]", "layer 'slopes' ([1] PReLU): a slope per channel")]
+    [InlineData("[Network(InputSize = 4)] [Dense(6), BatchNorm1D(Name = \"bn\"), Dense(3)]", "layer 'bn' ([1] BatchNorm1D)")]
+    public void ANetworkWithoutCudaKernelsCompilesAndNamesWhatIsMissing(string attributes, string reason)
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run($$"""
+            using NetGen;
+
+            namespace Demo.Gpu;
+
+            {{attributes}}
+            public partial class CpuOnlyNet { }
+
+            public static class Use
+            {
+                public static Backend Create() => new CpuOnlyNet(1, Backend.Cpu).Backend;
+            }
+            """);
+        Assert.DoesNotContain(result.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Empty(result.CompilationProblems);
+        string source = result.Source();
+        Assert.DoesNotContain("private sealed class CudaCore", source, StringComparison.Ordinal);
+        Assert.Contains("private const string CudaUnsupported = \"Network 'CpuOnlyNet' cannot run on Backend.Cuda: ", source, StringComparison.Ordinal);
+        Assert.Contains(reason, source, StringComparison.Ordinal);
+        Assert.Contains("public CpuOnlyNet(ulong seed, global::NetGen.Backend backend)", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheCpuCoreDoesNotDependOnTheBackend()
+    {
+        // Core<T> is the CPU lowering alone: the backend hooks live in the public members and in CudaCore.
+        string source = GeneratorHarness.Run("using NetGen; [Network(InputSize = 8)] [Dense(16), ReLU, Dense(3)] public partial class A { }").Source();
+        Assert.Contains("private sealed class CudaCore", source, StringComparison.Ordinal);
+        string core = source.Substring(source.IndexOf("private sealed class Core<T>", StringComparison.Ordinal));
+        Assert.Contains("global::NetGen.Kernels.Dense.Forward<T>", core, StringComparison.Ordinal);
+        Assert.DoesNotContain("_cuda", core, StringComparison.Ordinal);
+        Assert.DoesNotContain("NetGen.Cuda", core, StringComparison.Ordinal);
+    }
+}
