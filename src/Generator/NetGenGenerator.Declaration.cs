@@ -31,7 +31,7 @@ public sealed partial class NetGenGenerator
             "ComputeGradients", "GradCheck", "Save", "Load", "SaveTrainingState", "LoadTrainingState", "Summary", "SummaryText",
             "FoldBatchNorm", "ExportOnnx", "SaveInference", "Initialize", "InitializeBuffers", "ErrorMessage", "Penalty",
             "Loss", "LossMargin", "LossDelta", "ActivationTable", "GetActivations", "GetActivationGradients",
-            "RecordActivationGradients", "ActivationGradients", "OptimizerState", "ResetOptimizerState", "WeightsChanged",
+            "RecordActivationGradients", "ActivationGradients", "ActivationRows", "OptimizerState", "ResetOptimizerState", "WeightsChanged",
             "PredictClasses", "ClassTree", "Features",
         };
 
@@ -119,7 +119,8 @@ public sealed partial class NetGenGenerator
         }
 
         /// <summary>NG0015 for a layer name that cannot be written into generated comments and literals; NG0211 for a
-        /// non-finite BiasInit; NG0315 for a finite argument beyond float32's range.</summary>
+        /// non-finite BiasInit; NG0315 for a finite argument beyond float32's range, or a probability, rate or coefficient that
+        /// float32 rounds to 1 or 0 (<see cref="LayerRules"/>); NG0316 for a strength that float32 rounds to 0.</summary>
         public static void CheckLayer(AttributeData attribute, LayerSpec layer, string display, string owner, List<DiagnosticInfo> diagnostics)
         {
             if (layer.Name is { } layerName && BadNameCharacter(layerName) is { } bad)
@@ -142,6 +143,83 @@ public sealed partial class NetGenGenerator
                 else if (!double.IsNaN(v) && !double.IsInfinity(v) && Math.Abs(v) > float.MaxValue)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Rounding, layer.LocationOf(value.Name), value.Name, layer.Kind + " layer '" + display + "' of " + owner, v, v > 0 ? "+∞" : "−∞", "the largest float32 is about 3.4e38", "Use a value of at most 3.4e38 in magnitude."));
+                }
+                else if (LayerRule(layer, value.Name) is { } rule)
+                {
+                    CheckFloat32(value.Name, layer.Kind + " layer '" + display + "' of " + owner, v, rule.Rule, layer.LocationOf(value.Name), rule.Reason, diagnostics);
+                }
+            }
+        }
+
+        /// <summary>
+        /// What float32 must keep of each layer argument that is a probability, rate, coefficient or strength (NG0315,
+        /// NG0316), with what goes wrong when it does not. Arguments not listed may be 0 (<c>BiasInit</c>, <c>InitValue</c>,
+        /// <c>PReLU.Init</c>, <c>Standout.Alpha</c>/<c>Beta</c>) or are used only by the generator in double
+        /// (<c>FractionalMaxPool2D.OutputRatio</c>, whose output size NG0252 checks); their range beyond float32 is still
+        /// NG0315's (docs/adr/0042).
+        /// </summary>
+        internal static readonly (string[] Kinds, string Argument, Float32Rule Rule, string Reason)[] LayerRules =
+        {
+            (new[] { "Dropout", "VanillaDropout", "Dropout2D", "DropConnect" }, "P", Float32Rule.BelowOne, "a drop probability of 1 drops every value (the uniform draws are float32, all below 1), so nothing reaches the layers after it and nothing is learned"),
+            (new[] { "GaussianDropout" }, "P", Float32Rule.BelowOne, "the noise variance p/(1 − p) divides by 1 − p = 0"),
+            (new[] { "Residual" }, "DropProbability", Float32Rule.BelowOne, "the branch is always dropped and the kept branch's scale 1/(1 − p) divides by 0"),
+            (new[] { "BatchNorm1D", "BatchNorm2D", "LayerNorm" }, "Epsilon", Float32Rule.Positive, "ε keeps 1/√(σ² + ε) finite for a constant input; at 0 it divides by 0 and the layer's output and gradients become NaN"),
+            (new[] { "BatchNorm1D", "BatchNorm2D" }, "Momentum", Float32Rule.NonNegative, ""),
+            (new[] { "LocalResponseNorm" }, "K", Float32Rule.Positive, "k keeps the base of (k + (α/n)·Σx²)^β positive; at 0 an all-zero window divides by 0"),
+            (new[] { "LocalResponseNorm" }, "Alpha", Float32Rule.NonNegative, ""),
+            (new[] { "LocalResponseNorm" }, "Beta", Float32Rule.NonNegative, ""),
+            (new[] { "ELU" }, "Alpha", Float32Rule.Positive, "ELU's α must be positive; at 0 every negative input gives 0 and its gradient 0"),
+            (new[] { "LeakyReLU" }, "Slope", Float32Rule.NonNegative, ""),
+            (new[] { "Dense", "Conv2D" }, "WeightDecay", Float32Rule.NonNegative, ""),
+            (new[] { "Dense", "Conv2D" }, "L1", Float32Rule.NonNegative, ""),
+            (new[] { "Dense", "Conv2D" }, "MaxNorm", Float32Rule.NonNegative, ""),
+            (new[] { "Dense" }, "NormBound", Float32Rule.Positive, "the bound k of ½·‖W‖²_F ≤ k becomes 0, which pulls every weight to 0"),
+            (new[] { "Dense" }, "DualRate", Float32Rule.Positive, "the multiplier α ← max(0, α + ρ·(Ω(W) − k)) never moves, so the constraint is never enforced"),
+            (new[] { "Dense", "Conv2D", "DropConnect" }, "SparseStd", Float32Rule.Positive, "every non-zero weight of the sparse initialisation becomes 0"),
+            (new[] { "Dense", "Conv2D", "DropConnect" }, "InitGain", Float32Rule.Positive, "every weight of the orthogonal initialisation becomes 0"),
+        };
+
+        /// <summary>The rule of a layer's argument, or null where none applies or the argument is not read: DualRate
+        /// without NormBound (NG0317 says so), SparseStd without Init.Sparse and InitGain without Init.Orthogonal (NG0307).</summary>
+        private static (Float32Rule Rule, string Reason)? LayerRule(LayerSpec layer, string argument)
+        {
+            if ((argument == "DualRate" && !layer.Arguments.Has("NormBound")) ||
+                (argument == "SparseStd" && layer.Arguments.Int("Init", 0) != 10) ||
+                (argument == "InitGain" && layer.Arguments.Int("Init", 0) != 11))
+            {
+                return null;
+            }
+
+            foreach ((string[] kinds, string name, Float32Rule rule, string reason) in LayerRules)
+            {
+                if (name == argument && Array.IndexOf(kinds, layer.Kind) >= 0)
+                {
+                    return (rule, reason);
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>NG0315 for a finite value, valid as a double, that float32 rounds to 1 (<see cref="Float32Rule.BelowOne"/>)
+        /// or to 0 (<see cref="Float32Rule.Positive"/>); NG0316 for a positive value of any other rule that rounds to 0.
+        /// <paramref name="reason"/> says what the rounded value does (empty: the generic words).</summary>
+        private static void CheckFloat32(string setting, string owner, double value, Float32Rule rule, LocationInfo? at, string reason, List<DiagnosticInfo> diagnostics)
+        {
+            float single = (float)value;
+            if (rule == Float32Rule.BelowOne && value < 1 && single >= 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Rounding, at, setting, owner, value, "1", reason.Length > 0 ? reason : "a decay rate or probability of exactly 1 divides by 1 − " + setting + " = 0, so every parameter becomes NaN or stops moving", "Use a value of at most 0.9999999 (float32 has about 7 significant digits)."));
+            }
+            else if (value > 0 && single == 0)
+            {
+                if (rule == Float32Rule.Positive)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Rounding, at, setting, owner, value, "0", reason.Length > 0 ? reason : "a value that must be positive becomes 0, so training does not move or divides by 0", "Use a value of at least 1e-38."));
+                }
+                else
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Underflow, at, setting, owner, value));
                 }
             }
         }
@@ -247,25 +325,13 @@ public sealed partial class NetGenGenerator
                     continue; // defaults are fine; NaN and ∞ are NG02xx's
                 }
 
-                float single = (float)value;
-                if (float.IsInfinity(single))
+                if (float.IsInfinity((float)value))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Rounding, at(setting), setting, owner, value, "∞", "the largest float32 is about 3.4e38, and every value it touches becomes ∞ or NaN", "Use a value of at most 3.4e38."));
                 }
-                else if (rule == Float32Rule.BelowOne && value < 1 && single >= 1)
+                else
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Rounding, at(setting), setting, owner, value, "1", "a decay rate or probability of exactly 1 divides by 1 − " + setting + " = 0, so every parameter becomes NaN or stops moving", "Use a value of at most 0.9999999 (float32 has about 7 significant digits)."));
-                }
-                else if (value > 0 && single == 0)
-                {
-                    if (rule == Float32Rule.Positive)
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Rounding, at(setting), setting, owner, value, "0", "a value that must be positive becomes 0, so training does not move or divides by 0", "Use a value of at least 1e-38."));
-                    }
-                    else
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Float32Underflow, at(setting), setting, owner, value));
-                    }
+                    CheckFloat32(setting, owner, value, rule, at(setting), string.Empty, diagnostics);
                 }
             }
         }

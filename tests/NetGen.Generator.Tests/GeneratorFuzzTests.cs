@@ -37,10 +37,10 @@ public sealed class GeneratorFuzzTests
     /// <summary>[Network] settings: the written text and whether it is invalid. Values that float32 cannot keep are invalid.</summary>
     private static readonly (string Setting, (string Text, bool Invalid)[] Values)[] Settings =
     {
-        ("LearningRate", new[] { ("0.01", false), ("0.5", false), ("1e-4", false), ("0", true), ("-1", true), ("double.NaN", true), ("double.PositiveInfinity", true), ("1e-50", true), ("1e300", true) }),
+        ("LearningRate", new[] { ("0.01", false), ("0.5", false), ("1e-4", false), ("1e-45", false), ("0", true), ("-1", true), ("double.NaN", true), ("double.PositiveInfinity", true), ("1e-50", true), ("1e300", true) }),
         ("Momentum", new[] { ("0", false), ("0.9", false), ("1", true), ("-0.1", true), ("double.NaN", true), ("0.999999999", true) }),
         ("Beta1", new[] { ("0.9", false), ("0.5", false), ("1", true), ("double.NaN", true) }),
-        ("Beta2", new[] { ("0.999", false), ("0.99", false), ("0.99999999999", true), ("1", true), ("-1", true) }),
+        ("Beta2", new[] { ("0.999", false), ("0.99", false), ("0.99999997", false), ("0.99999999999", true), ("1", true), ("-1", true) }),
         ("Epsilon", new[] { ("1e-8", false), ("1e-6", false), ("0", true), ("double.NaN", true), ("1e-50", true), ("1e300", true) }),
         ("WeightDecay", new[] { ("0", false), ("1e-4", false), ("-1", true), ("double.PositiveInfinity", true), ("double.NaN", true), ("1e300", true) }),
         ("L1", new[] { ("0", false), ("1e-5", false), ("-1", true), ("double.PositiveInfinity", true) }),
@@ -69,15 +69,28 @@ public sealed class GeneratorFuzzTests
         ("LeakyReLU", "Slope = 0.01", false), ("LeakyReLU", "Slope = double.PositiveInfinity", true), ("LeakyReLU", "Slope = -1", true), ("LeakyReLU", "Slope = 1e300", true),
         ("ELU", "Alpha = 1.0", false), ("ELU", "Alpha = double.PositiveInfinity", true), ("ELU", "Alpha = 0", true),
         ("Dropout", "0.5", false), ("Dropout", "1", true), ("Dropout", "double.NaN", true),
+        // Layers whose arguments float32 must keep (NG0315 errors; NG0316 is a warning, so those declarations stay valid).
+        ("Dropout", "0.99999999999", true), ("Dropout", "1e-50", false), ("ELU", "Alpha = 1e-50", true), ("LeakyReLU", "Slope = 1e-50", false),
+        ("VanillaDropout", "0.3", false), ("VanillaDropout", "0.99999999999", true), ("GaussianDropout", "0.2", false), ("GaussianDropout", "0.999999999999", true),
+        ("BatchNorm1D", null, false), ("BatchNorm1D", "Momentum = 1", false), ("BatchNorm1D", "Momentum = 1e-50", false), ("BatchNorm1D", "Epsilon = 1e-50", true),
+        ("LayerNorm", null, false), ("LayerNorm", "Epsilon = 1e-60", true), ("LayerNorm", "Epsilon = double.NaN", true),
+    };
+
+    /// <summary>More arguments of a Dense: the written text and whether its last argument is invalid.</summary>
+    private static readonly (string Text, bool Invalid)[] DenseExtras =
+    {
+        ("NormBound = 2", false), ("NormBound = 1, DualRate = 0.5", false), ("DualRate = 0.5", false), ("WeightDecay = 1e-50", false),
+        ("NormBound = 1e-50", true), ("NormBound = 1, DualRate = 1e-50", true), ("NormBound = -1", true), ("MaxNorm = 1e300", true),
+        ("Init = Init.Sparse, SparseStd = 1e-50", true), ("Init = Init.Orthogonal, InitGain = 2", false), ("Init = Init.Orthogonal, InitGain = 1e-50", true),
     };
 
     /// <summary>One drawn declaration: the source, the invalid argument texts written in it, and how to call it.</summary>
     public sealed record Declaration(string Source, string[] Invalid, string ClassReference, int Loss);
 
-    private sealed record LayerDraw(int Units, int Name, int Bias, int Activation, bool NoBias);
+    private sealed record LayerDraw(int Units, int Name, int Bias, int Activation, bool NoBias, int Extra);
 
-    private static readonly Gen<LayerDraw> LayerGen = Gen.Select(Gen.Int[1, 12], Gen.Int[0, 9999], Gen.Int[0, 9999], Gen.Int[0, 9999], Gen.Int[0, 5],
-        (units, name, bias, activation, noBias) => new LayerDraw(units, name, bias, activation, noBias == 0));
+    private static readonly Gen<LayerDraw> LayerGen = Gen.Select(Gen.Int[1, 12], Gen.Int[0, 9999], Gen.Int[0, 9999], Gen.Int[0, 9999], Gen.Int[0, 5], Gen.Int[0, 9999],
+        (units, name, bias, activation, noBias, extra) => new LayerDraw(units, name, bias, activation, noBias == 0, extra));
 
     private static readonly Gen<Declaration> DeclarationGen =
         Gen.Select(
@@ -191,6 +204,16 @@ public sealed class GeneratorFuzzTests
                 if (bad)
                 {
                     invalid.Add(argument);
+                }
+            }
+
+            if (layer.Extra % 4 == 0)
+            {
+                (string text, bool bad) = Pick(DenseExtras, layer.Extra / 4);
+                arguments.Add(text);
+                if (bad)
+                {
+                    invalid.Add(text.Substring(text.LastIndexOf(", ", StringComparison.Ordinal) + 1).Trim());
                 }
             }
 
@@ -413,6 +436,8 @@ public sealed class GeneratorFuzzTests
             ("valid", d => d.Invalid.Length == 0 && d.Source.Contains("partial class Net {", StringComparison.Ordinal)),
             ("invalid name", d => d.Invalid.Any(a => a.StartsWith("Name", StringComparison.Ordinal))),
             ("invalid BiasInit", d => d.Invalid.Any(a => a.StartsWith("BiasInit", StringComparison.Ordinal))),
+            ("layer value float32 rounds to 0 or 1", d => d.Invalid.Any(a => a.Contains("1e-50", StringComparison.Ordinal) || a.Contains("1e-60", StringComparison.Ordinal) || a.Contains("0.99999999999", StringComparison.Ordinal))),
+            ("invalid Dense constraint", d => d.Invalid.Any(a => a.StartsWith("NormBound", StringComparison.Ordinal) || a.StartsWith("DualRate", StringComparison.Ordinal))),
             ("invalid LearningRate", d => d.Invalid.Any(a => a.StartsWith("LearningRate", StringComparison.Ordinal))),
             ("own layer attribute", d => d.Invalid.Contains("MyLayer")),
             ("static class", d => d.Source.Contains("static partial class", StringComparison.Ordinal)),

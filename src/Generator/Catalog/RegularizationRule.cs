@@ -39,7 +39,8 @@ internal static class RegularizationRule
     public static (double Bound, double Rate) NormBound(LayerSpec spec) =>
         (spec.Arguments.Number("NormBound", 0), spec.Arguments.Number("DualRate", DefaultDualRate));
 
-    /// <summary>NG0308 (NormBound not finite and &gt; 0) and NG0309 (DualRate not finite and &gt; 0), for Dense.</summary>
+    /// <summary>NG0308 (NormBound not finite and &gt; 0), NG0309 (DualRate not finite and &gt; 0) and NG0317 (DualRate
+    /// without NormBound, a warning), for Dense.</summary>
     public static void ValidateNormBound(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
         (double bound, double rate) = NormBound(spec);
@@ -51,6 +52,10 @@ internal static class RegularizationRule
         if (spec.Arguments.Has("DualRate") && (!(rate > 0) || double.IsInfinity(rate)))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DualRateNotPositive, spec.LocationOf("DualRate"), $"{spec.Kind} layer '{display}' of {owner}", rate));
+        }
+        else if (spec.Arguments.Has("DualRate") && !spec.Arguments.Has("NormBound"))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DualRateWithoutNormBound, spec.LocationOf("DualRate"), $"{spec.Kind} layer '{display}' of {owner}", rate));
         }
     }
 

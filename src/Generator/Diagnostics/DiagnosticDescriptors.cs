@@ -266,6 +266,10 @@ internal static class DiagnosticDescriptors
         "NG0316", Advice, "Value is zero in float32 arithmetic",
         "{0} of {1} is {2}, which training's float32 arithmetic rounds to 0, so it has no effect. Write 0 to turn it off, or a value of at least 1e-38.");
 
+    public static readonly DiagnosticDescriptor DualRateWithoutNormBound = Warning(
+        "NG0317", Advice, "DualRate without NormBound has no effect",
+        "{0} sets DualRate = {1} but no NormBound, so there is no constraint for the dual ascent to enforce and DualRate is ignored; add NormBound = k (the bound on ½·‖W‖²_F) or remove DualRate.");
+
     public static readonly DiagnosticDescriptor SettingIgnored = Warning(
         "NG0301", Advice, "Setting has no effect",
         "{0} is set on network '{1}' but {2} does not use it; remove it or choose one that does ({3}).");
