@@ -201,7 +201,7 @@ public sealed class OnnxExportTests
         }
     }
 
-    private static void Check(INeuralNetwork net, Action<Stream> export, PredictAction predict, string name)
+    internal static void Check(INeuralNetwork net, Action<Stream> export, PredictAction predict, string name)
     {
         using var session = new InferenceSession(Export(export));
         int[] shape = net.InputShape.ToArray();
@@ -244,7 +244,7 @@ public sealed class OnnxExportTests
         }
     }
 
-    private delegate void PredictAction(ReadOnlySpan<float> inputs, Span<float> outputs);
+    internal delegate void PredictAction(ReadOnlySpan<float> inputs, Span<float> outputs);
 
     private static Span<float> ParametersOf(INeuralNetwork net) => net switch
     {

@@ -747,6 +747,7 @@ CASES = [
 ]
 
 CASES += __import__("cases_conv").CASES  # convolution completeness: tests/reference/cases_conv.py
+CASES += __import__("cases_convfeat").CASES  # per-axis dilation, rectangular pooling: tests/reference/cases_convfeat.py
 
 
 def make_case_data(case):

@@ -118,6 +118,12 @@ internal abstract class LayerEntry
     /// MaxPool2D's stride): a residual's projection shortcut takes the product over its branch.</summary>
     public virtual int SpatialStride(EquatableArray<ArgumentValue> arguments) => 1;
 
+    /// <summary>The window one output position reads on each spatial axis, for the receptive field of the summary
+    /// (<see cref="Emitter.ReceptiveField"/>): kernel, stride and dilation per axis. Default: pointwise (1×1, stride 1,
+    /// dilation 1): activations, normalisations, dropout, residual sums. Null when the regions are not one fixed window
+    /// (fractional max pooling draws them): the receptive field is not defined from there on.</summary>
+    public virtual SpatialWindow? Window(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input) => SpatialWindow.Pointwise;
+
     /// <summary>Why a training batch needs <see cref="MinimumTrainingBatch"/> rows, for the run-time message.</summary>
     public virtual string MinimumTrainingBatchReason => "it needs more than one row";
 
@@ -199,4 +205,12 @@ internal static class Shapes
             yield return LayerCatalog.I(d);
         }
     }
+}
+
+/// <summary>A layer's window on the two spatial axes: kernel (Kh, Kw), stride (Sh, Sw), dilation (Dh, Dw).</summary>
+internal readonly record struct SpatialWindow(int Kh, int Kw, int Sh, int Sw, int Dh, int Dw)
+{
+    public static SpatialWindow Pointwise => new(1, 1, 1, 1, 1, 1);
+
+    public bool IsPointwise => this == Pointwise;
 }

@@ -114,6 +114,10 @@ internal static class DiagnosticDescriptors
         "NG0120", Shapes, "Fractional pooling output does not fit its input",
         "FractionalMaxPool2D layer '{0}' of {1}: {2}; the network's generated members throw until this is fixed. {3}");
 
+    public static readonly DiagnosticDescriptor WindowArgumentOverridden = Warning(
+        "NG0121", Shapes, "Window argument overridden on both axes",
+        "{0} layer '{1}' of {2} sets {3}, but {4} and {5} replace it on both axes, so it has no effect. Remove {3}, or the per-axis argument that should take it.");
+
     public static readonly DiagnosticDescriptor InputShapeConflict = Error(
         "NG0109", Shapes, "InputSize and InputShape disagree",
         "Network '{0}' sets InputSize = {1} and InputShape = {2} ({3} features); the network's generated members throw until this is fixed. Set only one of them.");

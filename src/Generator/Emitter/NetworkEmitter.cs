@@ -75,8 +75,12 @@ internal static partial class NetworkEmitter
     internal static List<string> SummaryLines(CpuPlan cpu)
     {
         Plan plan = cpu.Plan;
-        var rows = new List<string[]> { new[] { "#", "Layer (type)", "Output shape", "Params", "FLOPs/sample", "PyTorch module" } };
-        rows.Add(new[] { string.Empty, "input", Shape(plan.InputShape), "0", "0", string.Empty });
+        // Convolutional networks (a C×H×W input) get a column with each output's receptive field on the input and its
+        // jump (effective stride), per axis: see ReceptiveField.
+        ReceptiveField.Field?[] fields = ReceptiveField.Compute(plan);
+        bool spatial = plan.InputShape.Count == 3;
+        var rows = new List<string[]> { Row(spatial, "#", "Layer (type)", "Output shape", "Receptive field (jump)", "Params", "FLOPs/sample", "PyTorch module") };
+        rows.Add(Row(spatial, string.Empty, "input", Shape(plan.InputShape), fields.Length > 0 ? fields[0]?.ToString() : null, "0", "0", string.Empty));
         foreach (NodePlan node in plan.Nodes)
         {
             var c = new NodeContext(cpu, node);
@@ -91,7 +95,7 @@ internal static partial class NetworkEmitter
             }
 
             string indent = new string(' ', 2 * node.Path.Count(ch => ch == '.') / 2);
-            rows.Add(new[] { node.Label, $"{indent}{node.Name} ({entry.Kind})", Shape(plan.Tensors[node.Output].Shape), N(count), N(node.Flops), entry.TorchModule(c) });
+            rows.Add(Row(spatial, node.Label, $"{indent}{node.Name} ({entry.Kind})", Shape(plan.Tensors[node.Output].Shape), fields[node.Output]?.ToString(), N(count), N(node.Flops), entry.TorchModule(c)));
         }
 
         long lossParameters = 0;
@@ -104,7 +108,7 @@ internal static partial class NetworkEmitter
         {
             // Parameters owned by the loss (the hierarchical softmax's node vectors): one row after the layers.
             LossEntry loss = LossCatalog.Get(plan.Training.Loss);
-            rows.Add(new[] { HierarchicalSoftmaxEntry.Path, $"loss ({plan.Training.Loss})", Shape(new[] { loss.Outputs(plan.Training, plan.OutputSize) }.ToEquatableArray()), N(lossParameters), N(0), loss.TorchEquivalent(plan.Training) });
+            rows.Add(Row(spatial, HierarchicalSoftmaxEntry.Path, $"loss ({plan.Training.Loss})", Shape(new[] { loss.Outputs(plan.Training, plan.OutputSize) }.ToEquatableArray()), null, N(lossParameters), N(0), loss.TorchEquivalent(plan.Training)));
         }
 
         int[] widths = new int[rows[0].Length];
@@ -120,7 +124,8 @@ internal static partial class NetworkEmitter
         for (int r = 0; r < rows.Count; r++)
         {
             string[] row = rows[r];
-            lines.Add(string.Join("  ", row.Select((cell, i) => i is 3 or 4 && r > 0 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
+            int numbers = spatial ? 4 : 3; // Params and FLOPs/sample are right-aligned
+            lines.Add(string.Join("  ", row.Select((cell, i) => (i == numbers || i == numbers + 1) && r > 0 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
         }
 
         string buffers = plan.BufferCount + plan.CounterCount > 0 ? $" + buffers {N(plan.BufferCount)} float32, {N(plan.CounterCount)} int64" : string.Empty;
@@ -129,6 +134,11 @@ internal static partial class NetworkEmitter
         lines.Add($"Loss: {LossCatalog.Get(plan.Training.Loss).Title(plan.Training)}{regularization} · optimizer: {OptimizerCatalog.Get(plan.Training.Optimizer).Title(plan.Training)}");
         return lines;
     }
+
+    /// <summary>A summary row: the receptive-field cell only when the network has one (a C×H×W input), empty where no
+    /// field is defined.</summary>
+    private static string[] Row(bool spatial, string label, string layer, string shape, string? field, string parameters, string flops, string module) =>
+        spatial ? new[] { label, layer, shape, field ?? string.Empty, parameters, flops, module } : new[] { label, layer, shape, parameters, flops, module };
 
     /// <summary>The regularisation in the summary's loss line: the network's settings, and "per layer" when a layer sets its own.</summary>
     private static string RegularizationSummary(Plan plan)

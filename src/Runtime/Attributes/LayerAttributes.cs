@@ -175,8 +175,8 @@ public sealed class DropoutAttribute : LayerAttribute
 /// <summary>
 /// 2-D convolution, PyTorch's <c>nn.Conv2d(C, outChannels, (kh, kw), stride, padding, dilation, groups, bias)</c>:
 /// input [C, H, W] → output [outChannels, Ho, Wo],
-/// y[o, i, j] = Σ_{c,u,v} W[o, c, u, v]·x[g·C/G + c, i·Sh − Ph + u·D, j·Sw − Pw + v·D] + b[o] with g = o/(outChannels/G),
-/// Ho = ⌊(H + 2·Ph − D·(kh − 1) − 1)/Sh⌋ + 1 ≥ 1 (likewise Wo), where the windows must read every input row: the
+/// y[o, i, j] = Σ_{c,u,v} W[o, c, u, v]·x[g·C/G + c, i·Sh − Ph + u·Dh, j·Sw − Pw + v·Dw] + b[o] with g = o/(outChannels/G),
+/// Ho = ⌊(H + 2·Ph − Dh·(kh − 1) − 1)/Sh⌋ + 1 ≥ 1 (likewise Wo with Dw), where the windows must read every input row: the
 /// remainder of the division may only fall in the trailing padding (NG0105).
 /// Weight [outChannels, C/Groups, kh, kw], bias [outChannels].
 /// </summary>
@@ -242,6 +242,14 @@ public sealed class Conv2DAttribute : LayerAttribute
     /// window spans D·(k − 1) + 1 input positions.</summary>
     public int Dilation { get; set; } = 1;
 
+    /// <summary>Vertical spacing Dh between the kernel's rows, ≥ 1, when it differs from <see cref="Dilation"/>
+    /// (PyTorch's <c>dilation=(dh, dw)</c>). Default (unset): <see cref="Dilation"/>.</summary>
+    public int DilationHeight { get; set; }
+
+    /// <summary>Horizontal spacing Dw between the kernel's columns, ≥ 1, when it differs from <see cref="Dilation"/>.
+    /// Default (unset): <see cref="Dilation"/>.</summary>
+    public int DilationWidth { get; set; }
+
     /// <summary>Channel groups G, ≥ 1, dividing both the input channels and <see cref="OutChannels"/>: group g's filters
     /// see only the input channels [g·C/G, (g + 1)·C/G). Default 1; G = C is a depthwise convolution.</summary>
     public int Groups { get; set; } = 1;
@@ -287,21 +295,54 @@ public sealed class Conv2DAttribute : LayerAttribute
     public double InitGain { get; set; } = 1.0;
 }
 
-/// <summary>Max pooling, PyTorch's <c>nn.MaxPool2d(kernel, stride, padding)</c>: the maximum of each window, per channel.</summary>
+/// <summary>Max pooling, PyTorch's <c>nn.MaxPool2d(kernel, stride, padding)</c> (each a number or an (h, w) pair): the
+/// maximum of each kh×kw window, per channel, y[c, i, j] = max_{u &lt; kh, v &lt; kw} x[c, i·Sh − Ph + u, j·Sw − Pw + v].</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class MaxPool2DAttribute : LayerAttribute
 {
     /// <summary>Creates a <paramref name="kernel"/>×<paramref name="kernel"/> max pooling (stride = kernel unless set).</summary>
-    public MaxPool2DAttribute(int kernel) => Kernel = kernel;
+    public MaxPool2DAttribute(int kernel)
+    {
+        Kernel = kernel;
+        KernelHeight = kernel;
+        KernelWidth = kernel;
+    }
 
-    /// <summary>Window height and width, ≥ 1.</summary>
+    /// <summary>Creates a <paramref name="kernelHeight"/>×<paramref name="kernelWidth"/> max pooling (PyTorch's
+    /// <c>kernel_size=(kh, kw)</c>; the stride is the kernel on each axis unless set).</summary>
+    public MaxPool2DAttribute(int kernelHeight, int kernelWidth)
+    {
+        KernelHeight = kernelHeight;
+        KernelWidth = kernelWidth;
+        Kernel = kernelHeight == kernelWidth ? kernelHeight : 0;
+    }
+
+    /// <summary>Window height and width, ≥ 1 (0 for a rectangular window).</summary>
     public int Kernel { get; }
 
-    /// <summary>Step between windows. Default: the kernel (windows do not overlap), as in PyTorch.</summary>
+    /// <summary>Window height kh, ≥ 1.</summary>
+    public int KernelHeight { get; }
+
+    /// <summary>Window width kw, ≥ 1.</summary>
+    public int KernelWidth { get; }
+
+    /// <summary>Step between windows on both axes. Default: the kernel on each axis (windows do not overlap), as in PyTorch.</summary>
     public int Stride { get; set; }
 
-    /// <summary>Implicit −∞ padding on each side, at most Kernel/2. Default 0.</summary>
+    /// <summary>Vertical step Sh, ≥ 1, when it differs from <see cref="Stride"/>. Default (unset): <see cref="Stride"/>, else kh.</summary>
+    public int StrideHeight { get; set; }
+
+    /// <summary>Horizontal step Sw, ≥ 1, when it differs from <see cref="Stride"/>. Default (unset): <see cref="Stride"/>, else kw.</summary>
+    public int StrideWidth { get; set; }
+
+    /// <summary>Implicit −∞ padding on each side of both axes, at most half the kernel on each axis. Default 0.</summary>
     public int Padding { get; set; }
+
+    /// <summary>−∞ rows Ph above and below, 0 to kh/2, when they differ from <see cref="Padding"/>. Default (unset): <see cref="Padding"/>.</summary>
+    public int PaddingHeight { get; set; }
+
+    /// <summary>−∞ columns Pw left and right, 0 to kw/2, when they differ from <see cref="Padding"/>. Default (unset): <see cref="Padding"/>.</summary>
+    public int PaddingWidth { get; set; }
 }
 
 /// <summary>
@@ -330,24 +371,59 @@ public sealed class FractionalMaxPool2DAttribute : LayerAttribute
 }
 
 /// <summary>
-/// Average pooling, PyTorch's <c>nn.AvgPool2d(kernel, stride, padding)</c> with <c>count_include_pad=True</c> and
-/// <c>ceil_mode=False</c>: y[c, i, j] = (1/k²)·Σ_{u,v &lt; k} x[c, i·S − P + u, j·S − P + v], the zero padding counted in
-/// the k² divisor. Backward: each window's dy/k² is added to its input elements (overlapping windows add).
+/// Average pooling, PyTorch's <c>nn.AvgPool2d(kernel, stride, padding)</c> (each a number or an (h, w) pair) with
+/// <c>count_include_pad=True</c> and <c>ceil_mode=False</c>:
+/// y[c, i, j] = (1/(kh·kw))·Σ_{u &lt; kh, v &lt; kw} x[c, i·Sh − Ph + u, j·Sw − Pw + v], the zero padding counted in the
+/// kh·kw divisor. Backward: each window's dy/(kh·kw) is added to its input elements (overlapping windows add).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AvgPool2DAttribute : LayerAttribute
 {
     /// <summary>Creates a <paramref name="kernel"/>×<paramref name="kernel"/> average pooling (stride = kernel unless set).</summary>
-    public AvgPool2DAttribute(int kernel) => Kernel = kernel;
+    public AvgPool2DAttribute(int kernel)
+    {
+        Kernel = kernel;
+        KernelHeight = kernel;
+        KernelWidth = kernel;
+    }
 
-    /// <summary>Window height and width, ≥ 1.</summary>
+    /// <summary>Creates a <paramref name="kernelHeight"/>×<paramref name="kernelWidth"/> average pooling (PyTorch's
+    /// <c>kernel_size=(kh, kw)</c>; the stride is the kernel on each axis unless set).</summary>
+    public AvgPool2DAttribute(int kernelHeight, int kernelWidth)
+    {
+        KernelHeight = kernelHeight;
+        KernelWidth = kernelWidth;
+        Kernel = kernelHeight == kernelWidth ? kernelHeight : 0;
+    }
+
+    /// <summary>Window height and width, ≥ 1 (0 for a rectangular window).</summary>
     public int Kernel { get; }
 
-    /// <summary>Step between windows. Default: the kernel (windows do not overlap), as in PyTorch. The window rule applies.</summary>
+    /// <summary>Window height kh, ≥ 1.</summary>
+    public int KernelHeight { get; }
+
+    /// <summary>Window width kw, ≥ 1.</summary>
+    public int KernelWidth { get; }
+
+    /// <summary>Step between windows on both axes. Default: the kernel on each axis (windows do not overlap), as in
+    /// PyTorch. The window rule applies.</summary>
     public int Stride { get; set; }
 
-    /// <summary>Implicit zero padding on each side, at most Kernel/2 (PyTorch's limit); counted in the divisor. Default 0.</summary>
+    /// <summary>Vertical step Sh, ≥ 1, when it differs from <see cref="Stride"/>. Default (unset): <see cref="Stride"/>, else kh.</summary>
+    public int StrideHeight { get; set; }
+
+    /// <summary>Horizontal step Sw, ≥ 1, when it differs from <see cref="Stride"/>. Default (unset): <see cref="Stride"/>, else kw.</summary>
+    public int StrideWidth { get; set; }
+
+    /// <summary>Implicit zero padding on each side of both axes, at most half the kernel on each axis (PyTorch's limit);
+    /// counted in the divisor. Default 0.</summary>
     public int Padding { get; set; }
+
+    /// <summary>Zero rows Ph above and below, 0 to kh/2, when they differ from <see cref="Padding"/>. Default (unset): <see cref="Padding"/>.</summary>
+    public int PaddingHeight { get; set; }
+
+    /// <summary>Zero columns Pw left and right, 0 to kw/2, when they differ from <see cref="Padding"/>. Default (unset): <see cref="Padding"/>.</summary>
+    public int PaddingWidth { get; set; }
 }
 
 /// <summary>

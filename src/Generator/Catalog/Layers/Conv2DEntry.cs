@@ -9,8 +9,8 @@ namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>
 /// 2-D convolution, nn.Conv2d layout: x [C, H, W] → y [O, Ho, Wo], W [O, C/G, kh, kw], b [O];
-/// y[o, i, j] = Σ_{c,u,v} W[o,c,u,v]·x[g·C/G + c, i·Sh − Ph + u·D, j·Sw − Pw + v·D] + b[o] (zero padding, g = o/(O/G));
-/// Ho = (H − D·(kh − 1) − 1 + 2Ph)/Sh + 1. Fan-in (C/G)·kh·kw and fan-out O·kh·kw, as PyTorch computes them for
+/// y[o, i, j] = Σ_{c,u,v} W[o,c,u,v]·x[g·C/G + c, i·Sh − Ph + u·Dh, j·Sw − Pw + v·Dw] + b[o] (zero padding, g = o/(O/G));
+/// Ho = (H − Dh·(kh − 1) − 1 + 2Ph)/Sh + 1. Fan-in (C/G)·kh·kw and fan-out O·kh·kw, as PyTorch computes them for
 /// initialisation. Groups 1 and dilation 1 run on <c>Kernels.Conv2D</c> (the fast path); anything else on
 /// <c>Kernels.Conv2DGeneral</c>: the choice is made here, at compile time, and written in the generated comment.
 /// </summary>
@@ -54,7 +54,10 @@ internal sealed partial class Conv2DEntry : LayerEntry
         CheckWritten(spec, display, owner, diagnostics, "PaddingHeight", 0, "the zero rows above and below must be ≥ 0");
         CheckWritten(spec, display, owner, diagnostics, "PaddingWidth", 0, "the zero columns left and right must be ≥ 0");
         Check(spec, display, owner, diagnostics, "Dilation", a.Int("Dilation", 1), 1, "the dilation (spacing of the kernel's taps) must be ≥ 1; 1 is an ordinary convolution");
+        CheckWritten(spec, display, owner, diagnostics, "DilationHeight", 1, "the vertical dilation (spacing of the kernel's rows) must be ≥ 1; 1 is an ordinary convolution");
+        CheckWritten(spec, display, owner, diagnostics, "DilationWidth", 1, "the horizontal dilation (spacing of the kernel's columns) must be ≥ 1; 1 is an ordinary convolution");
         Check(spec, display, owner, diagnostics, "Groups", a.Int("Groups", 1), 1, "the number of channel groups must be ≥ 1; 1 is an ordinary convolution");
+        Window2D.CheckOverridden(spec, display, owner, diagnostics, "Stride", "Padding", "Dilation");
         WeightInit.Validate(spec, display, owner, diagnostics);
         RegularizationRule.Validate(spec, display, owner, diagnostics);
 
@@ -72,11 +75,12 @@ internal sealed partial class Conv2DEntry : LayerEntry
         if (c.Same)
         {
             // PyTorch's padding='same' pads D·(k − 1) in total; split evenly only when that is even (an odd window).
-            int eh = Effective(c.Kh, c.D), ew = Effective(c.Kw, c.D);
+            int eh = Effective(c.Kh, c.Dh), ew = Effective(c.Kw, c.Dw);
+            bool dilated = c.Dh > 1 || c.Dw > 1;
             string? why = c.Sh != 1 || c.Sw != 1
                 ? $"the stride is {I(c.Sh)}" + (c.Sw != c.Sh ? $"×{I(c.Sw)}" : string.Empty) + ", and 'same' keeps the size only at stride 1 (PyTorch rejects it too)"
                 : eh % 2 == 0 || ew % 2 == 0
-                    ? $"the {(c.D > 1 ? "dilated " : string.Empty)}window is {I(eh)}×{I(ew)}" + (c.D > 1 ? $" (D·(k − 1) + 1 with D = {I(c.D)})" : string.Empty) + ", and an even window cannot be padded equally on both sides"
+                    ? $"the {(dilated ? "dilated " : string.Empty)}window is {I(eh)}×{I(ew)}" + (dilated ? $" (D·(k − 1) + 1 with D = {I(c.Dh)}" + (c.Dw != c.Dh ? $"×{I(c.Dw)}" : string.Empty) + ")" : string.Empty) + ", and an even window cannot be padded equally on both sides"
                     : null;
             if (why is not null)
             {
@@ -103,17 +107,26 @@ internal sealed partial class Conv2DEntry : LayerEntry
 
     public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => Args(arguments).Sh;
 
+    public override SpatialWindow? Window(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input)
+    {
+        ConvArgs a = Args(arguments);
+        return new SpatialWindow(a.Kh, a.Kw, a.Sh, a.Sw, a.Dh, a.Dw);
+    }
+
     /// <summary>Set (by the Residual entry, never by an attribute) on the 1×1 projection of a shortcut.</summary>
     internal const string ProjectionArgument = "Projection";
 
-    /// <summary>The arguments with every default and override applied: per-axis kernel, stride and padding ("same"
-    /// resolved to D·(k − 1)/2), dilation D and groups G.</summary>
-    internal readonly record struct ConvArgs(int O, int Kh, int Kw, int Sh, int Sw, int Ph, int Pw, int D, int G, bool Same)
+    /// <summary>The arguments with every default and override applied: per-axis kernel, stride, padding ("same"
+    /// resolved to D·(k − 1)/2 per axis) and dilation (DilationHeight/DilationWidth over Dilation), and groups G.</summary>
+    internal readonly record struct ConvArgs(int O, int Kh, int Kw, int Sh, int Sw, int Ph, int Pw, int Dh, int Dw, int G, bool Same)
     {
-        public bool InRange => O >= 1 && Kh >= 1 && Kw >= 1 && Sh >= 1 && Sw >= 1 && Ph >= 0 && Pw >= 0 && D >= 1 && G >= 1;
+        public bool InRange => O >= 1 && Kh >= 1 && Kw >= 1 && Sh >= 1 && Sw >= 1 && Ph >= 0 && Pw >= 0 && Dh >= 1 && Dw >= 1 && G >= 1;
 
-        /// <summary>Groups 1 and dilation 1: the fast Conv2D kernel applies.</summary>
-        public bool FastPath => D == 1 && G == 1;
+        /// <summary>Groups 1 and dilation 1 on both axes: the fast Conv2D kernel applies.</summary>
+        public bool FastPath => Dh == 1 && Dw == 1 && G == 1;
+
+        /// <summary>Dilation other than 1 on either axis.</summary>
+        public bool Dilated => Dh != 1 || Dw != 1;
     }
 
     internal static ConvArgs Args(EquatableArray<ArgumentValue> a)
@@ -121,10 +134,11 @@ internal sealed partial class Conv2DEntry : LayerEntry
         int kh = a.Has("KernelHeight") ? a.Int("KernelHeight", 0) : a.Int("Kernel", 0);
         int kw = a.Has("KernelWidth") ? a.Int("KernelWidth", 0) : a.Int("Kernel", 0);
         int s = a.Int("Stride", 1), p = a.Int("Padding", 0), d = a.Int("Dilation", 1);
+        int dh = a.Int("DilationHeight", d), dw = a.Int("DilationWidth", d);
         bool same = p == SamePadding;
-        int ph = a.Has("PaddingHeight") ? a.Int("PaddingHeight", 0) : same ? SamePad(kh, d) : p;
-        int pw = a.Has("PaddingWidth") ? a.Int("PaddingWidth", 0) : same ? SamePad(kw, d) : p;
-        return new ConvArgs(a.Int("OutChannels", 0), kh, kw, a.Int("StrideHeight", s), a.Int("StrideWidth", s), ph, pw, d, a.Int("Groups", 1), same && !a.Has("PaddingHeight") && !a.Has("PaddingWidth"));
+        int ph = a.Has("PaddingHeight") ? a.Int("PaddingHeight", 0) : same ? SamePad(kh, dh) : p;
+        int pw = a.Has("PaddingWidth") ? a.Int("PaddingWidth", 0) : same ? SamePad(kw, dw) : p;
+        return new ConvArgs(a.Int("OutChannels", 0), kh, kw, a.Int("StrideHeight", s), a.Int("StrideWidth", s), ph, pw, dh, dw, a.Int("Groups", 1), same && !a.Has("PaddingHeight") && !a.Has("PaddingWidth"));
     }
 
     /// <summary>D·(k − 1)/2, 0 for arguments NG0211 rejects, never overflowing.</summary>
@@ -160,10 +174,10 @@ internal sealed partial class Conv2DEntry : LayerEntry
         }
 
         EquatableArray<ArgumentValue> args = spec.Arguments;
-        int? h = Window2D.Output(input[1], a.Kh, a.Ph, a.Sh, "height", spec, Kind, shapes, a.D,
-            args.Has("StrideHeight") ? "StrideHeight" : "Stride", args.Has("PaddingHeight") ? "PaddingHeight" : "Padding");
-        int? w = h is null ? null : Window2D.Output(input[2], a.Kw, a.Pw, a.Sw, "width", spec, Kind, shapes, a.D,
-            args.Has("StrideWidth") ? "StrideWidth" : "Stride", args.Has("PaddingWidth") ? "PaddingWidth" : "Padding");
+        int? h = Window2D.Output(input[1], a.Kh, a.Ph, a.Sh, "height", spec, Kind, shapes, a.Dh,
+            args.Has("StrideHeight") ? "StrideHeight" : "Stride", args.Has("PaddingHeight") ? "PaddingHeight" : "Padding", args.Has("DilationHeight") ? "DilationHeight" : "Dilation", "KernelHeight");
+        int? w = h is null ? null : Window2D.Output(input[2], a.Kw, a.Pw, a.Sw, "width", spec, Kind, shapes, a.Dw,
+            args.Has("StrideWidth") ? "StrideWidth" : "Stride", args.Has("PaddingWidth") ? "PaddingWidth" : "Padding", args.Has("DilationWidth") ? "DilationWidth" : "Dilation", "KernelWidth");
         return h is null || w is null ? null : new[] { a.O, h.Value, w.Value }.ToEquatableArray();
     }
 
@@ -214,7 +228,7 @@ internal sealed partial class Conv2DEntry : LayerEntry
         ConvArgs a = Args(c.Args);
         string padding = a.Same ? ", padding='same'" : Pair("padding", a.Ph, a.Pw, 0);
         return $"nn.Conv2d({I(c.InputShape[0])}, {I(a.O)}, {(a.Kh == a.Kw ? I(a.Kh) : $"({I(a.Kh)}, {I(a.Kw)})")}" +
-            Pair("stride", a.Sh, a.Sw, 1) + padding + (a.D != 1 ? $", dilation={I(a.D)}" : string.Empty) + (a.G != 1 ? $", groups={I(a.G)}" : string.Empty) +
+            Pair("stride", a.Sh, a.Sw, 1) + padding + Pair("dilation", a.Dh, a.Dw, 1) + (a.G != 1 ? $", groups={I(a.G)}" : string.Empty) +
             (c.HasState("bias") ? string.Empty : ", bias=False") + ")";
     }
 
@@ -225,7 +239,7 @@ internal sealed partial class Conv2DEntry : LayerEntry
     {
         ConvArgs a = Args(c.Args);
         return $"Conv2D {I(a.Kh)}×{I(a.Kw)}" + Axes(" stride", a.Sh, a.Sw, 1) + Axes(" pad", a.Ph, a.Pw, 0) +
-            (a.D != 1 ? $" dilation {I(a.D)}" : string.Empty) +
+            Axes(" dilation", a.Dh, a.Dw, 1) +
             (a.G != 1 ? (a.G == c.InputShape[0] ? $" depthwise (groups {I(a.G)})" : $" groups {I(a.G)}") : string.Empty) +
             $" {Shapes.Cross(c.InputShape)} → {Shapes.Cross(c.OutputShape)}";
     }
@@ -243,11 +257,11 @@ internal sealed partial class Conv2DEntry : LayerEntry
         string channel = a.G == 1 ? "c" : cg == 1 ? group : $"{group}·{ci} + c";
         string sum = a.G != 1 && cg == 1 ? "Σ_u,v" : "Σ_c,u,v";
         string weightIndex = a.G != 1 && cg == 1 ? "o,0,u,v" : "o,c,u,v";
-        string tap = a.D == 1 ? string.Empty : I(a.D);
+        string tapRow = a.Dh == 1 ? string.Empty : I(a.Dh), tapColumn = a.Dw == 1 ? string.Empty : I(a.Dw);
         string kernel = a.FastPath
             ? $" (zero padding; {FastPathKernel(c, a)})"
             : $" (zero padding{(a.G != 1 && og != 1 ? $"; g = o / {I(og)}" : string.Empty)}; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since {Reason(a)} rules out Conv2D's fast path)";
-        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = {sum} W[{I(a.O)},{ci},{I(a.Kh)},{I(a.Kw)}][{weightIndex}] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][{channel}, {Window2D.Index("i", a.Sh, a.Ph, tap + "u")}, {Window2D.Index("j", a.Sw, a.Pw, tap + "v")}]" +
+        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = {sum} W[{I(a.O)},{ci},{I(a.Kh)},{I(a.Kw)}][{weightIndex}] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][{channel}, {Window2D.Index("i", a.Sh, a.Ph, tapRow + "u")}, {Window2D.Index("j", a.Sw, a.Pw, tapColumn + "v")}]" +
             (c.HasState("bias") ? " + b[o]" : string.Empty) + kernel;
     }
 
@@ -273,7 +287,10 @@ internal sealed partial class Conv2DEntry : LayerEntry
     }
 
     private static string Reason(ConvArgs a) =>
-        a.G != 1 && a.D != 1 ? $"groups {I(a.G)} and dilation {I(a.D)}" : a.G != 1 ? $"groups {I(a.G)}" : $"dilation {I(a.D)}";
+        a.G != 1 && a.Dilated ? $"groups {I(a.G)} and dilation {Dilation(a)}" : a.G != 1 ? $"groups {I(a.G)}" : $"dilation {Dilation(a)}";
+
+    /// <summary>"2", or "2×1" when the axes differ.</summary>
+    private static string Dilation(ConvArgs a) => a.Dh == a.Dw ? I(a.Dh) : $"{I(a.Dh)}×{I(a.Dw)}";
 
     public override string BackwardFormula(NodeContext c) =>
         (c.Dx is null ? string.Empty : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
@@ -289,7 +306,7 @@ internal sealed partial class Conv2DEntry : LayerEntry
         }
         else
         {
-            w.WriteLine($"private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry {Geometry(c.Node)} = new global::NetGen.Kernels.Conv2DGeneralGeometry({I(x[0])}, {I(x[1])}, {I(x[2])}, {I(a.O)}, {I(a.Kh)}, {I(a.Kw)}, {I(a.Sh)}, {I(a.Sw)}, {I(a.Ph)}, {I(a.Pw)}, {I(a.D)}, {I(a.D)}, {I(a.G)}); // [{c.Node.Label}] {c.Node.Name}: C, H, W, O, kh, kw, stride, padding, dilation, groups");
+            w.WriteLine($"private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry {Geometry(c.Node)} = new global::NetGen.Kernels.Conv2DGeneralGeometry({I(x[0])}, {I(x[1])}, {I(x[2])}, {I(a.O)}, {I(a.Kh)}, {I(a.Kw)}, {I(a.Sh)}, {I(a.Sw)}, {I(a.Ph)}, {I(a.Pw)}, {I(a.Dh)}, {I(a.Dw)}, {I(a.G)}); // [{c.Node.Label}] {c.Node.Name}: C, H, W, O, kh, kw, stride, padding, dilation, groups");
         }
     }
 

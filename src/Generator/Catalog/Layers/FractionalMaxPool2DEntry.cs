@@ -27,6 +27,9 @@ internal sealed partial class FractionalMaxPool2DEntry : LayerEntry
 
     private static int Kernel(EquatableArray<ArgumentValue> a) => a.Int("Kernel", 0);
 
+    /// <summary>None: the regions are drawn, so no fixed receptive field follows this layer.</summary>
+    public override SpatialWindow? Window(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input) => null;
+
     public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
         EquatableArray<ArgumentValue> a = spec.Arguments;

@@ -19,6 +19,10 @@ internal sealed partial class GlobalAvgPool2DEntry : LayerEntry
 
     public override bool TransparentForInit => true;
 
+    /// <summary>The whole H×W plane: the output sees everything its input's positions see.</summary>
+    public override SpatialWindow? Window(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input) =>
+        input.Count == 3 ? new SpatialWindow(input[1], input[2], 1, 1, 1, 1) : SpatialWindow.Pointwise;
+
     public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
     {
         if (input.Count != 3)

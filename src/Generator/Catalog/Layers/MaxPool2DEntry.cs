@@ -7,8 +7,10 @@ using NetGen.Generator.Planner;
 namespace NetGen.Generator.Catalog.Layers;
 
 /// <summary>
-/// Max pooling, nn.MaxPool2d: y[c, i, j] = max over the k×k window at (i·S − P, j·S − P) of x[c] (padding counts as −∞);
-/// the stride defaults to the kernel (non-overlapping windows). The argmax of each window is cached for backward, which
+/// Max pooling, nn.MaxPool2d: y[c, i, j] = max over the kh×kw window at (i·Sh − Ph, j·Sw − Pw) of x[c] (padding counts
+/// as −∞); the stride defaults to the kernel on each axis (non-overlapping windows). Kernel, stride and padding are a
+/// number or, with KernelHeight/KernelWidth (the two-argument constructor), StrideHeight/StrideWidth and
+/// PaddingHeight/PaddingWidth, a pair, as PyTorch's tuples. The argmax of each window is cached for backward, which
 /// routes dy to it: dx[argmax] += dy.
 /// </summary>
 internal sealed partial class MaxPool2DEntry : LayerEntry
@@ -21,13 +23,34 @@ internal sealed partial class MaxPool2DEntry : LayerEntry
 
     public override bool ReadsTrainingFlag => true;
 
-    internal static (int K, int S, int P) Args(EquatableArray<ArgumentValue> a)
+    /// <summary>A pooling window with every default applied: per-axis kernel, stride (the kernel unless written) and
+    /// padding; a per-axis argument overrides the square one.</summary>
+    internal readonly record struct PoolArgs(int Kh, int Kw, int Sh, int Sw, int Ph, int Pw)
     {
-        int k = a.Int("Kernel", 0);
-        return (k, a.Int("Stride", k), a.Int("Padding", 0));
+        public bool Square => Kh == Kw && Sh == Sw && Ph == Pw;
+
+        public bool InRange => Kh >= 1 && Kw >= 1 && Sh >= 1 && Sw >= 1 && Ph >= 0 && Pw >= 0 && Ph <= Kh / 2 && Pw <= Kw / 2;
     }
 
-    public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => Args(arguments).S;
+    internal static PoolArgs Args(EquatableArray<ArgumentValue> a)
+    {
+        int kh = a.Has("KernelHeight") ? a.Int("KernelHeight", 0) : a.Int("Kernel", 0);
+        int kw = a.Has("KernelWidth") ? a.Int("KernelWidth", 0) : a.Int("Kernel", 0);
+        int sh = a.Has("StrideHeight") ? a.Int("StrideHeight", 0) : a.Has("Stride") ? a.Int("Stride", 0) : kh;
+        int sw = a.Has("StrideWidth") ? a.Int("StrideWidth", 0) : a.Has("Stride") ? a.Int("Stride", 0) : kw;
+        int p = a.Int("Padding", 0);
+        return new PoolArgs(kh, kw, sh, sw, a.Has("PaddingHeight") ? a.Int("PaddingHeight", 0) : p, a.Has("PaddingWidth") ? a.Int("PaddingWidth", 0) : p);
+    }
+
+    public override int SpatialStride(EquatableArray<ArgumentValue> arguments) => Args(arguments).Sh;
+
+    public override SpatialWindow? Window(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input) => PoolWindow(arguments);
+
+    internal static SpatialWindow PoolWindow(EquatableArray<ArgumentValue> arguments)
+    {
+        PoolArgs w = Args(arguments);
+        return new SpatialWindow(w.Kh, w.Kw, w.Sh, w.Sw, 1, 1);
+    }
 
     public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics) =>
         ValidateWindow(spec, display, owner, diagnostics);
@@ -35,28 +58,69 @@ internal sealed partial class MaxPool2DEntry : LayerEntry
     public override EquatableArray<int>? OutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes) =>
         WindowOutputShape(spec, input, shapes);
 
-    /// <summary>The checks of a pooling window's Kernel, Stride (default: the kernel) and Padding (at most Kernel/2, as
-    /// PyTorch requires), shared with AvgPool2D.</summary>
+    /// <summary>The checks of a pooling window's kernel, stride (default: the kernel) and padding (at most half the
+    /// kernel on its axis, as PyTorch requires), square or per axis, shared with AvgPool2D.</summary>
     internal static void ValidateWindow(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
-        (int k, int s, int p) = Args(spec.Arguments);
-        Conv2DEntry.Check(spec, display, owner, diagnostics, "Kernel", k, 1, "the window size must be ≥ 1, e.g. 2");
-        if (spec.Arguments.Has("Stride"))
+        EquatableArray<ArgumentValue> a = spec.Arguments;
+        PoolArgs w = Args(a);
+        if (a.Has("KernelHeight") || a.Has("KernelWidth"))
         {
-            Conv2DEntry.Check(spec, display, owner, diagnostics, "Stride", s, 1, "the stride must be ≥ 1 (it defaults to the kernel)");
+            Conv2DEntry.Check(spec, display, owner, diagnostics, "KernelHeight", w.Kh, 1, "the window height must be ≥ 1, e.g. 2");
+            Conv2DEntry.Check(spec, display, owner, diagnostics, "KernelWidth", w.Kw, 1, "the window width must be ≥ 1, e.g. 2");
         }
-        Conv2DEntry.Check(spec, display, owner, diagnostics, "Padding", p, 0, "the padding must be ≥ 0");
-        if (k >= 1 && p > k / 2)
+        else
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerArgumentOutOfRange, spec.LocationOf("Padding"), spec.Kind, display, owner, "Padding", p, $"the padding must be at most half the kernel ({LayerCatalog.I(k / 2)}), as in PyTorch, or a window could see only padding"));
+            Conv2DEntry.Check(spec, display, owner, diagnostics, "Kernel", w.Kh, 1, "the window size must be ≥ 1, e.g. 2");
+        }
+
+        if (a.Has("Stride"))
+        {
+            Conv2DEntry.Check(spec, display, owner, diagnostics, "Stride", a.Int("Stride", 0), 1, "the stride must be ≥ 1 (it defaults to the kernel)");
+        }
+        foreach (string axis in new[] { "StrideHeight", "StrideWidth" })
+        {
+            if (a.Has(axis))
+            {
+                Conv2DEntry.Check(spec, display, owner, diagnostics, axis, a.Int(axis, 0), 1, $"the {(axis == "StrideHeight" ? "vertical" : "horizontal")} stride must be ≥ 1 (it defaults to the kernel)");
+            }
+        }
+
+        int p = a.Int("Padding", 0);
+        Conv2DEntry.Check(spec, display, owner, diagnostics, "Padding", p, 0, "the padding must be ≥ 0");
+        foreach (string axis in new[] { "PaddingHeight", "PaddingWidth" })
+        {
+            if (a.Has(axis))
+            {
+                Conv2DEntry.Check(spec, display, owner, diagnostics, axis, a.Int(axis, 0), 0, $"the {(axis == "PaddingHeight" ? "rows above and below" : "columns left and right")} must be ≥ 0");
+            }
+        }
+
+        Window2D.CheckOverridden(spec, display, owner, diagnostics, "Stride", "Padding");
+
+        // PyTorch: "pad should be at most half of effective kernel size", on each axis.
+        HalfKernel(spec, display, owner, diagnostics, w.Kh, w.Ph, a.Has("PaddingHeight") ? "PaddingHeight" : "Padding", "height");
+        if (!(w.Kw == w.Kh && w.Pw == w.Ph && !a.Has("PaddingWidth") && !a.Has("PaddingHeight")))
+        {
+            HalfKernel(spec, display, owner, diagnostics, w.Kw, w.Pw, a.Has("PaddingWidth") ? "PaddingWidth" : "Padding", "width");
+        }
+    }
+
+    private static void HalfKernel(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics, int k, int p, string argument, string axis)
+    {
+        if (k >= 1 && p >= 0 && p > k / 2)
+        {
+            bool square = argument == "Padding" && spec.Arguments.Int("Kernel", 0) == k;
+            string kernel = square ? "the kernel" : $"the window {axis} {LayerCatalog.I(k)}";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerArgumentOutOfRange, spec.LocationOf(argument), spec.Kind, display, owner, argument, p, $"the padding must be at most half {kernel} ({LayerCatalog.I(k / 2)}), as in PyTorch, or a window could see only padding"));
         }
     }
 
     /// <summary>A pooling window's output shape [C, Ho, Wo] under the window rule (NG0105), or NG0106 on a vector.</summary>
     internal static EquatableArray<int>? WindowOutputShape(LayerSpec spec, EquatableArray<int> input, ShapeContext shapes)
     {
-        (int k, int s, int p) = Args(spec.Arguments);
-        if (k < 1 || s < 1 || p < 0 || p > k / 2)
+        PoolArgs w = Args(spec.Arguments);
+        if (!w.InRange)
         {
             return null;
         }
@@ -68,9 +132,12 @@ internal sealed partial class MaxPool2DEntry : LayerEntry
             return null;
         }
 
-        int? h = Window2D.Output(input[1], k, p, s, "height", spec, spec.Kind, shapes);
-        int? w = h is null ? null : Window2D.Output(input[2], k, p, s, "width", spec, spec.Kind, shapes);
-        return h is null || w is null ? null : new[] { input[0], h.Value, w.Value }.ToEquatableArray();
+        EquatableArray<ArgumentValue> a = spec.Arguments;
+        int? h = Window2D.Output(input[1], w.Kh, w.Ph, w.Sh, "height", spec, spec.Kind, shapes, 1,
+            a.Has("StrideHeight") ? "StrideHeight" : "Stride", a.Has("PaddingHeight") ? "PaddingHeight" : "Padding", "Dilation", "KernelHeight");
+        int? wo = h is null ? null : Window2D.Output(input[2], w.Kw, w.Pw, w.Sw, "width", spec, spec.Kind, shapes, 1,
+            a.Has("StrideWidth") ? "StrideWidth" : "Stride", a.Has("PaddingWidth") ? "PaddingWidth" : "Padding", "Dilation", "KernelWidth");
+        return h is null || wo is null ? null : new[] { input[0], h.Value, wo.Value }.ToEquatableArray();
     }
 
     public override IEnumerable<CacheDecl> Caches(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output)
@@ -80,35 +147,47 @@ internal sealed partial class MaxPool2DEntry : LayerEntry
 
     public override long Flops(LayerSpec spec, EquatableArray<int> input, EquatableArray<int> output)
     {
-        (int k, _, _) = Args(spec.Arguments);
-        return NetworkPlanner.ProductLong(output) * k * k;
+        PoolArgs w = Args(spec.Arguments);
+        return NetworkPlanner.ProductLong(output) * w.Kh * w.Kw;
     }
 
-    public override string TorchModule(NodeContext c)
-    {
-        (int k, int s, int p) = Args(c.Args);
-        return $"nn.MaxPool2d({LayerCatalog.I(k)}" + (s != k ? $", stride={LayerCatalog.I(s)}" : string.Empty) + (p != 0 ? $", padding={LayerCatalog.I(p)}" : string.Empty) + ")";
-    }
+    public override string TorchModule(NodeContext c) => TorchWindow("nn.MaxPool2d", Args(c.Args));
 
-    public override string Title(NodeContext c)
-    {
-        (int k, int s, _) = Args(c.Args);
-        return $"MaxPool2D {LayerCatalog.I(k)}×{LayerCatalog.I(k)}" + (s != k ? $" stride {LayerCatalog.I(s)}" : string.Empty) + $" {Shapes.Cross(c.InputShape)} → {Shapes.Cross(c.OutputShape)}";
-    }
+    /// <summary>"nn.MaxPool2d(2)", "nn.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0))": PyTorch's arguments, the
+    /// stride left out when it is the kernel (PyTorch's default).</summary>
+    internal static string TorchWindow(string module, PoolArgs w) =>
+        $"{module}({Pair(w.Kh, w.Kw)}" + (w.Sh != w.Kh || w.Sw != w.Kw ? $", stride={Pair(w.Sh, w.Sw)}" : string.Empty) + (w.Ph != 0 || w.Pw != 0 ? $", padding={Pair(w.Ph, w.Pw)}" : string.Empty) + ")";
+
+    private static string Pair(int h, int w) => h == w ? LayerCatalog.I(h) : $"({LayerCatalog.I(h)}, {LayerCatalog.I(w)})";
+
+    /// <summary>"MaxPool2D 2×2", "… stride 1", "… 3×2 stride 1×2" (the stride shown when it is not the kernel; the
+    /// padding is in the formula).</summary>
+    internal static string TitleWindow(string kind, PoolArgs w, NodeContext c) =>
+        $"{kind} {LayerCatalog.I(w.Kh)}×{LayerCatalog.I(w.Kw)}" +
+        (w.Sh != w.Kh || w.Sw != w.Kw ? " stride " + (w.Sh == w.Sw ? LayerCatalog.I(w.Sh) : $"{LayerCatalog.I(w.Sh)}×{LayerCatalog.I(w.Sw)}") : string.Empty) +
+        $" {Shapes.Cross(c.InputShape)} → {Shapes.Cross(c.OutputShape)}";
+
+    public override string Title(NodeContext c) => TitleWindow("MaxPool2D", Args(c.Args), c);
+
+    /// <summary>"u,v &lt; 2" for a square window, "u &lt; 3, v &lt; 2" for a rectangular one.</summary>
+    internal static string Taps(PoolArgs w) =>
+        w.Kh == w.Kw ? $"u,v < {LayerCatalog.I(w.Kh)}" : $"u < {LayerCatalog.I(w.Kh)}, v < {LayerCatalog.I(w.Kw)}";
 
     public override string ForwardFormula(NodeContext c)
     {
-        (int k, int s, int p) = Args(c.Args);
-        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][c,i,j] = max_{{u,v < {LayerCatalog.I(k)}}} x[c, {Window2D.Index("i", s, p, "u")}, {Window2D.Index("j", s, p, "v")}];  argmax kept for backward (training)";
+        PoolArgs w = Args(c.Args);
+        return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][c,i,j] = max_{{{Taps(w)}}} x[c, {Window2D.Index("i", w.Sh, w.Ph, "u")}, {Window2D.Index("j", w.Sw, w.Pw, "v")}];  argmax kept for backward (training)";
     }
 
     public override string BackwardFormula(NodeContext c) => "dx = 0;  dx[argmax] += dy";
 
-    public override void EmitFields(SourceWriter w, NodeContext c)
+    public override void EmitFields(SourceWriter w, NodeContext c) => EmitGeometry(w, c, Args(c.Args));
+
+    /// <summary>The layer's <c>Pool2DGeometry</c> field (both pooling kernels take it).</summary>
+    internal static void EmitGeometry(SourceWriter w, NodeContext c, PoolArgs a)
     {
-        (int k, int s, int p) = Args(c.Args);
         EquatableArray<int> x = c.InputShape;
-        w.WriteLine($"private static readonly global::NetGen.Kernels.Pool2DGeometry {Conv2DEntry.Geometry(c.Node)} = new global::NetGen.Kernels.Pool2DGeometry({LayerCatalog.I(x[0])}, {LayerCatalog.I(x[1])}, {LayerCatalog.I(x[2])}, {LayerCatalog.I(k)}, {LayerCatalog.I(k)}, {LayerCatalog.I(s)}, {LayerCatalog.I(s)}, {LayerCatalog.I(p)}, {LayerCatalog.I(p)}); // [{c.Node.Label}] {c.Node.Name}: C, H, W, kh, kw, stride, padding");
+        w.WriteLine($"private static readonly global::NetGen.Kernels.Pool2DGeometry {Conv2DEntry.Geometry(c.Node)} = new global::NetGen.Kernels.Pool2DGeometry({LayerCatalog.I(x[0])}, {LayerCatalog.I(x[1])}, {LayerCatalog.I(x[2])}, {LayerCatalog.I(a.Kh)}, {LayerCatalog.I(a.Kw)}, {LayerCatalog.I(a.Sh)}, {LayerCatalog.I(a.Sw)}, {LayerCatalog.I(a.Ph)}, {LayerCatalog.I(a.Pw)}); // [{c.Node.Label}] {c.Node.Name}: C, H, W, kh, kw, stride, padding");
     }
 
     public override void EmitForward(SourceWriter w, NodeContext c) =>

@@ -123,7 +123,7 @@ internal sealed partial class Conv2DEntry
             OnnxContext.Ints("kernel_shape", a.Kh, a.Kw),
             OnnxContext.Ints("strides", a.Sh, a.Sw),
             OnnxContext.Ints("pads", a.Ph, a.Pw, a.Ph, a.Pw),
-            OnnxContext.Ints("dilations", a.D, a.D),
+            OnnxContext.Ints("dilations", a.Dh, a.Dw),
             OnnxContext.Int("group", a.G));
         return true;
     }
@@ -134,8 +134,8 @@ internal sealed partial class MaxPool2DEntry
 {
     public override bool EmitOnnx(OnnxContext c)
     {
-        (int k, int s, int p) = Args(c.Args);
-        c.Op("MaxPool", new[] { c.Input() }, OnnxContext.Ints("kernel_shape", k, k), OnnxContext.Ints("strides", s, s), OnnxContext.Ints("pads", p, p, p, p));
+        PoolArgs w = Args(c.Args);
+        c.Op("MaxPool", new[] { c.Input() }, OnnxContext.Ints("kernel_shape", w.Kh, w.Kw), OnnxContext.Ints("strides", w.Sh, w.Sw), OnnxContext.Ints("pads", w.Ph, w.Pw, w.Ph, w.Pw));
         return true;
     }
 }
@@ -146,8 +146,8 @@ internal sealed partial class AvgPool2DEntry
 {
     public override bool EmitOnnx(OnnxContext c)
     {
-        (int k, int s, int p) = MaxPool2DEntry.Args(c.Args);
-        c.Op("AveragePool", new[] { c.Input() }, OnnxContext.Ints("kernel_shape", k, k), OnnxContext.Ints("strides", s, s), OnnxContext.Ints("pads", p, p, p, p), OnnxContext.Int("count_include_pad", 1));
+        MaxPool2DEntry.PoolArgs w = MaxPool2DEntry.Args(c.Args);
+        c.Op("AveragePool", new[] { c.Input() }, OnnxContext.Ints("kernel_shape", w.Kh, w.Kw), OnnxContext.Ints("strides", w.Sh, w.Sw), OnnxContext.Ints("pads", w.Ph, w.Pw, w.Ph, w.Pw), OnnxContext.Int("count_include_pad", 1));
         return true;
     }
 }

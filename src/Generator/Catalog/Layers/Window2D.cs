@@ -17,7 +17,9 @@ internal static class Window2D
     /// the rule (the message says so).</param>
     /// <param name="strideName">The argument the fix names for the stride ("StrideHeight" when the layer wrote it).</param>
     /// <param name="paddingName">The argument the fix names for the padding.</param>
-    public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes, int dilation = 1, string strideName = "Stride", string paddingName = "Padding")
+    /// <param name="dilationName">The argument that set the dilation ("DilationHeight" when the layer wrote it).</param>
+    /// <param name="kernelName">The argument that set the window size on this axis ("KernelHeight" for a rectangular window).</param>
+    public static int? Output(int n, int f, int p, int s, string dimension, LayerSpec spec, string kind, ShapeContext shapes, int dilation = 1, string strideName = "Stride", string paddingName = "Padding", string dilationName = "Dilation", string kernelName = "Kernel")
     {
         int taps = f;
         f = (int)System.Math.Min(((long)dilation * (f - 1)) + 1, int.MaxValue / 4); // a huge dilation cannot overflow
@@ -25,7 +27,7 @@ internal static class Window2D
         string arithmetic = $"({I(n)} − {I(f)} + {I(2 * p)})/{I(s)} + 1" + (dilation == 1 ? string.Empty : $" with the dilated window {I(f)} = {I(dilation)}·({I(taps)} − 1) + 1");
         if (span < 0)
         {
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, (dilation > 1 ? spec.LocationOfAny("Dilation") : spec.LocationOfAny("Kernel", "KernelHeight", "Padding")), kind, shapes.Display, shapes.Owner, dimension,
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, (dilation > 1 ? spec.LocationOfAny(dilationName, "Dilation") : spec.LocationOfAny(kernelName, "Kernel", "KernelHeight", paddingName, "Padding")), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is less than 1 (the {I(f)}-wide window is larger than the padded input of {I(n + (2 * p))})",
                 $"Use a {(dilation > 1 ? "dilated window" : "kernel")} of at most {I(n + (2 * p))} or {paddingName} = {I((f - n + 1) / 2)}."));
             return null;
@@ -35,12 +37,28 @@ internal static class Window2D
         {
             int ignored = (span % s) - p;
             string fix = "Use " + Alternatives(n, f, p, s, strideName, paddingName);
-            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny(strideName, "Stride", "Kernel", "KernelHeight", "Dilation"), kind, shapes.Display, shapes.Owner, dimension,
+            shapes.Report(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNotWhole, spec.LocationOfAny(strideName, "Stride", kernelName, "Kernel", "KernelHeight", dilationName, "Dilation"), kind, shapes.Display, shapes.Owner, dimension,
                 $"{arithmetic} = {Number((double)span / s + 1)} is not a whole number (the last {I(ignored)} input {(ignored == 1 ? "row" : "rows")} would never be read)", fix + "."));
             return null;
         }
 
         return (span / s) + 1;
+    }
+
+    /// <summary>NG0121 (a warning) for each square argument (<c>Stride</c>, <c>Padding</c>, <c>Dilation</c>) that the
+    /// layer writes together with both of its per-axis arguments (<c>StrideHeight</c> and <c>StrideWidth</c>…), which
+    /// replace it on both axes: the value written is silently unused.</summary>
+    public static void CheckOverridden(LayerSpec spec, string display, string owner, System.Collections.Generic.List<DiagnosticInfo> diagnostics, params string[] squares)
+    {
+        foreach (string square in squares)
+        {
+            if (spec.Arguments.Has(square) && spec.Arguments.Has(square + "Height") && spec.Arguments.Has(square + "Width"))
+            {
+                int value = spec.Arguments.Int(square, 0);
+                string written = spec.Kind == "Conv2D" && square == "Padding" && value == int.MinValue ? "Padding = Conv2DAttribute.Same" : $"{square} = {I(value)}";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowArgumentOverridden, spec.LocationOf(square), spec.Kind, display, owner, written, square + "Height", square + "Width"));
+            }
+        }
     }
 
     /// <summary>Whether the windows read every input row: the remainder of (N − F + 2P)/S lies within the trailing padding.</summary>
