@@ -32,7 +32,8 @@ public sealed partial class NetGenGenerator
             "FoldBatchNorm", "ExportOnnx", "SaveInference", "Initialize", "InitializeBuffers", "ErrorMessage", "Penalty",
             "Loss", "LossMargin", "LossDelta", "ActivationTable", "GetActivations", "GetActivationGradients",
             "RecordActivationGradients", "ActivationGradients", "ActivationRows", "OptimizerState", "ResetOptimizerState", "WeightsChanged",
-            "PredictClasses", "ClassTree", "Features",
+            "PredictClasses", "ClassTree", "Features", "Backend", "CopyFromDevice", "CopyToDevice", "CudaCore", "CudaStep",
+            "CudaUnsupported",
         };
 
         /// <summary>Contextual keywords the generated code writes where a type of the same name would be bound instead

@@ -531,6 +531,46 @@ namespace Demo.Atrous
             global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
         }
 
+        // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
+        // No CUDA core: layer 'tall' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet.
+        private const string CudaUnsupported = "Network 'AtrousNet' cannot run on Backend.Cuda: layer 'tall' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers multilayer perceptrons for now: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity and Dropout; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md. Use Backend.Cpu for this network.";
+
+        /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
+        /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
+        /// GPU 0. Backend.Cuda needs only the NVIDIA driver; without it (no libcuda.so.1, no device, a device older than sm_80) it
+        /// throws InvalidOperationException naming what is missing, and for a network whose layers, loss or optimizer have no CUDA
+        /// kernel yet it throws NotSupportedException naming the first one (docs/cuda.md lists what Backend.Cuda covers).</summary>
+        public AtrousNet(ulong seed, global::NetGen.Backend backend)
+            : this(seed)
+        {
+            if (backend == global::NetGen.Backend.Cuda)
+            {
+                throw new global::System.NotSupportedException(CudaUnsupported);
+            }
+            else if (backend != global::NetGen.Backend.Cpu)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(backend), backend, "Network 'AtrousNet': Backend.Cpu or Backend.Cuda.");
+            }
+        }
+
+        /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
+        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+
+        /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
+        /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
+        /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
+        public void CopyFromDevice()
+        {
+            // Backend.Cpu only: nothing to copy
+        }
+
+        /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
+        /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
+        public void CopyToDevice()
+        {
+            // Backend.Cpu only: nothing to copy
+        }
+
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
         private sealed class Core<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>
         {
