@@ -372,6 +372,23 @@ public sealed class CudaHostEmulation2Tests
         Exact(r["vanilla_inference"], y);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void LocalResponseNormMatchesTheCpu(int size)
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int B = 3, C = 7, plane = 20, n = B * C * plane;
+        float[] x = Input(190, n, 3), dy = Input(191, n, 1), y = new float[n], dx = new float[n];
+        LocalResponseNorm.Forward<float>(x, y, B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        LocalResponseNorm.Backward<float>(dy, x, dx, B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        Close(r[$"lrn{size}_y"], y, $"lrn{size}_y");
+        Close(r[$"lrn{size}_dx"], dx, $"lrn{size}_dx", 1);
+    }
+
     /// <summary>y = Σ window / (real elements in it); dx gathers dy/divisor, both in row-major order.</summary>
     private static (float[] Y, float[] Dx) AvgPoolExcludingPadding(float[] x, float[] dy, int batch, in Pool2DGeometry g)
     {

@@ -309,6 +309,21 @@ static void moreLayers()
     print("vanilla_inference", y);
 }
 
+// Local response norm [3, 7, 5·4], n = 3 (and n = 4: the asymmetric window), α = 1e-2, β = 0.75, k = 2.
+static void lrn()
+{
+    const int B = 3, C = 7, plane = 20, n = B * C * plane;
+    vec x = input(190, n, 3), dy = input(191, n, 1), y(n), dx(n);
+    for (int size = 3; size <= 4; size++)
+    {
+        std::string p = "lrn" + std::to_string(size) + "_";
+        ng_launch(G, T, ng_lrn_forward, (const float*)x.data(), y.data(), B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        print(p + "y", y);
+        ng_launch(G, T, ng_lrn_backward, (const float*)dy.data(), (const float*)x.data(), dx.data(), B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        print(p + "dx", dx);
+    }
+}
+
 int main()
 {
     // Convolutions: plain with stride and padding (bias, ReLU); stride 1 without padding (the CPU's direct path; no bias);
@@ -345,6 +360,7 @@ int main()
     regularisation();
     softTargets();
     moreLayers();
+    lrn();
 
     {   // residual: y = a + b, then sum += contribution in place
         const int n = 300;

@@ -112,6 +112,8 @@ public sealed class CudaKernels : IDisposable
         ("ng_row_dropout_forward", "u64 u64 u64 u32 u32 u64 f64 f32"),
         ("ng_row_scale", "u64 u64 u64 u32 u32"),
         ("ng_scale_copy", "u64 u64 u32 f32"),
+        ("ng_lrn_forward", "u64 u64 u32 u32 u32 u32 f32 f32 f32"),
+        ("ng_lrn_backward", "u64 u64 u64 u32 u32 u32 u32 f32 f32 f32"),
     ];
 
     private readonly CudaModule _module;
@@ -1060,8 +1062,54 @@ public sealed class CudaKernels : IDisposable
     public void VanillaDropoutInference(DeviceBuffer<float> x, DeviceBuffer<float> y, double p) =>
         ElementWise("ng_scale_copy", x.Length, x, y, x.Length, (float)(1.0 - p));
 
+    /// <summary>Local response normalisation across channels (nn.LocalResponseNorm(n, α, β, k)) over x [B, C, plane]:
+    /// y_c = x_c·(k + (α/n)·Σ_{c' ∈ W(c)} x_{c'}²)^(−β).</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="plane">H·W.</param>
+    /// <param name="size">n, the window of channels.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="k">k.</param>
+    public void LocalResponseNormForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int plane, int size, float alpha, float beta, float k)
+    {
+        RequireLrn(x, y, batch, channels, plane, size);
+        ElementWise("ng_lrn_forward", x.Length, x, y, batch, channels, plane, size, alpha, beta, k);
+    }
+
+    /// <summary>Local response normalisation backward (s recomputed from x, nothing cached): dx_j = dy_j·s_j^(−β) −
+    /// (2αβ/n)·x_j·Σ_{c : j ∈ W(c)} dy_c·x_c·s_c^(−β−1).</summary>
+    /// <param name="dy">Gradient of the output.</param>
+    /// <param name="x">Forward input.</param>
+    /// <param name="dx">Gradient of the input (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="plane">H·W.</param>
+    /// <param name="size">n.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="k">k.</param>
+    public void LocalResponseNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dx, int batch, int channels, int plane, int size, float alpha, float beta, float k)
+    {
+        RequireLrn(x, dx, batch, channels, plane, size);
+        ElementWise("ng_lrn_backward", x.Length, dy, x, dx, batch, channels, plane, size, alpha, beta, k);
+    }
+
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();
+
+    private static void RequireLrn(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int plane, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(plane, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        long count = (long)batch * channels * plane;
+        RequireLength(x, count, nameof(x));
+        RequireLength(y, count, nameof(y));
+    }
 
     /// <summary>Rows of a [rows, channels, inner] tensor of <paramref name="length"/> values.</summary>
     private static int RequireRows(int length, int channels, int inner)

@@ -1397,3 +1397,61 @@ NG_KERNEL ng_scale_copy(const float* x, float* y, int n, float factor)
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
         y[i] = x[i] * factor;
 }
+
+// ---------------------------------------------------------------------------------------------------- local response norm
+// nn.LocalResponseNorm(n, α, β, k) across the channels of x [B, C, plane] (src/Runtime/Kernels/LocalResponseNorm.cs):
+//   s_c = k + (α/n)·Σ_{c' ∈ W(c)} x_{c'}² (channels in order), W(c) = [c − ⌊n/2⌋, c + ⌊(n − 1)/2⌋] ∩ [0, C)
+//   y_c = x_c·s_c^(−β), the power as 2^(−β·log2 s) (the CPU's is correctly rounded: within 1e-5, not bit for bit).
+
+__device__ static inline float ng_lrn_scale(const float* xs, int c, int channels, int plane, int size, float scale, float k)
+{
+    int first = c - size / 2, last = c + (size - 1) / 2;
+    first = first > 0 ? first : 0;
+    last = last < channels - 1 ? last : channels - 1;
+    float sum = 0.0f;
+    for (int n = first; n <= last; n++)
+        sum += xs[(long)n * plane] * xs[(long)n * plane];
+    return k + scale * sum;
+}
+
+// y = x·s^(−β), one thread per element.
+NG_KERNEL ng_lrn_forward(const float* x, float* y, int batch, int channels, int plane, int size, float alpha, float beta,
+                         float k)
+{
+    float scale = alpha / (float)size;
+    int n = batch * channels * plane;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int p = i % plane, c = (i / plane) % channels, b = i / (plane * channels);
+        const float* xs = x + (long)b * channels * plane + p; // channel 0 at this position
+        float s = ng_lrn_scale(xs, c, channels, plane, size, scale, k);
+        y[i] = x[i] * ng_exp2(-beta * ng_log2(s));
+    }
+}
+
+// dx_j = dy_j·s_j^(−β) + (−2αβ/n)·x_j·Σ_{c : j ∈ W(c)} dy_c·x_c·s_c^(−β)/s_c, one thread per element (s recomputed).
+NG_KERNEL ng_lrn_backward(const float* dy, const float* x, float* dx, int batch, int channels, int plane, int size,
+                          float alpha, float beta, float k)
+{
+    float scale = alpha / (float)size;
+    float coefficient = -(2.0f * scale * beta);
+    int before = size / 2, after = (size - 1) / 2;
+    int n = batch * channels * plane;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int p = i % plane, j = (i / plane) % channels, b = i / (plane * channels);
+        long base = (long)b * channels * plane + p;
+        const float* xs = x + base;
+        const float* dys = dy + base;
+        float own = dy[i] * ng_exp2(-beta * ng_log2(ng_lrn_scale(xs, j, channels, plane, size, scale, k)));
+        int first = j - after > 0 ? j - after : 0, last = j + before < channels - 1 ? j + before : channels - 1;
+        float sum = 0.0f;
+        for (int c = first; c <= last; c++)
+        {
+            float s = ng_lrn_scale(xs, c, channels, plane, size, scale, k);
+            float powered = ng_exp2(-beta * ng_log2(s));
+            sum += dys[(long)c * plane] * xs[(long)c * plane] * powered / s;
+        }
+        dx[i] = own + coefficient * x[i] * sum;
+    }
+}
