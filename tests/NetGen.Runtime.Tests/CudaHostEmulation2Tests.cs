@@ -328,6 +328,67 @@ public sealed class CudaHostEmulation2Tests
         Close(r["soft_d"], d, "soft_d", 1.0 / B);
     }
 
+    [Fact]
+    public void ChannelPReLUMaxoutRowDropoutAndVanillaDropoutMatchTheCpu()
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int rows = 5, C = 6, inner = 23, n = rows * C * inner;
+        float[] x = Input(180, n, 2), dy = Input(181, n, 1), a = Input(182, C, 0.5f), y = new float[n], dx = new float[n], da = new float[C];
+        ChannelPReLU.Forward<float>(x, a, y, C, inner);
+        Exact(r["channel_prelu_y"], y);
+        ChannelPReLU.Backward<float>(dy, x, a, dx, da, C, inner);
+        Exact(r["channel_prelu_dx"], dx);
+        Close(r["channel_prelu_da"], da, "channel_prelu_da", 1);
+
+        const int units = 3, pieces = 3, mi = 11, mrows = 4;
+        float[] mx = Input(183, mrows * units * pieces * mi, 2).Select(MathF.Floor).ToArray(), mdy = Input(184, mrows * units * mi, 1);
+        float[] my = new float[mdy.Length], mdx = new float[mx.Length];
+        Maxout.Forward<float>(mx, my, mrows, units, pieces, mi);
+        Exact(r["maxout_y"], my);
+        Maxout.Backward<float>(mdy, mx, mdx, mrows, units, pieces, mi);
+        Exact(r["maxout_dx"], mdx);
+
+        const int samples = 40, per = 7;
+        float[] sx = Input(185, samples * per, 1), sdy = Input(186, samples * per, 1), sy = new float[samples * per], smask = new float[samples], sdx = new float[samples * per];
+        ulong key = CounterRng.Key(5, 1, 8, 2);
+        StochasticDepth.Forward<float>(sx, sy, smask, 0.3, key);
+        Exact(r["row_mask"], smask);
+        Exact(r["row_y"], sy);
+        StochasticDepth.Backward<float>(sdy, smask, sdx);
+        Exact(r["row_dx"], sdx);
+        float[] planeMask = new float[samples], planeY = new float[samples * per];
+        Dropout2D.Forward<float>(sx, planeY, planeMask, per, 0.3, key); // the same rows as planes: the same masks
+        Exact(r["row_mask"], planeMask);
+        Exact(r["row_y"], planeY);
+
+        float[] vmask = new float[n];
+        VanillaDropout.Forward<float>(x, y, vmask, 0.25, CounterRng.Key(5, 1, 8, 3));
+        Exact(r["vanilla_mask"], vmask);
+        Exact(r["vanilla_y"], y);
+        VanillaDropout.Inference<float>(x, y, 0.25);
+        Exact(r["vanilla_inference"], y);
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void LocalResponseNormMatchesTheCpu(int size)
+    {
+        if (Results() is not { } r)
+        {
+            return;
+        }
+        const int B = 3, C = 7, plane = 20, n = B * C * plane;
+        float[] x = Input(190, n, 3), dy = Input(191, n, 1), y = new float[n], dx = new float[n];
+        LocalResponseNorm.Forward<float>(x, y, B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        LocalResponseNorm.Backward<float>(dy, x, dx, B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        Close(r[$"lrn{size}_y"], y, $"lrn{size}_y");
+        Close(r[$"lrn{size}_dx"], dx, $"lrn{size}_dx", 1);
+    }
+
     /// <summary>y = Σ window / (real elements in it); dx gathers dy/divisor, both in row-major order.</summary>
     private static (float[] Y, float[] Dx) AvgPoolExcludingPadding(float[] x, float[] dy, int batch, in Pool2DGeometry g)
     {

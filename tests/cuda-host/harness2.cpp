@@ -276,6 +276,54 @@ static void softTargets()
     print("soft_loss", total[0]); print("soft_d", d);
 }
 
+// Channel PReLU [5, 6, 23], Maxout [4, 3·3, 11], stochastic depth and Dropout2d row masks, vanilla dropout.
+static void moreLayers()
+{
+    const int rows = 5, C = 6, inner = 23, n = rows * C * inner;
+    vec x = input(180, n, 2), dy = input(181, n, 1), a = input(182, C, 0.5f), y(n), dx(n), da(C);
+    ng_launch(G, T, ng_channel_prelu_forward, (const float*)x.data(), (const float*)a.data(), y.data(), n, C, inner);
+    print("channel_prelu_y", y);
+    ng_launch(ng_dim3{(unsigned)C, 1, 1}, RT, ng_channel_prelu_backward, (const float*)dy.data(), (const float*)x.data(), (const float*)a.data(), dx.data(), da.data(), rows, C, inner);
+    print("channel_prelu_dx", dx); print("channel_prelu_da", da);
+
+    const int units = 3, pieces = 3, mi = 11, mrows = 4, nx = mrows * units * pieces * mi, ny = mrows * units * mi;
+    vec mx = input(183, nx, 2), mdy = input(184, ny, 1), my(ny), mdx(nx);
+    for (float& v : mx)
+        v = std::floor(v); // ties
+    ng_launch(G, T, ng_maxout_forward, (const float*)mx.data(), my.data(), ny, pieces, mi);
+    print("maxout_y", my);
+    ng_launch(G, T, ng_maxout_backward, (const float*)mdy.data(), (const float*)mx.data(), mdx.data(), nx, pieces, mi);
+    print("maxout_dx", mdx);
+
+    const int samples = 40, per = 7;
+    vec sx = input(185, samples * per, 1), sdy = input(186, samples * per, 1), sy(samples * per), smask(samples), sdx(samples * per);
+    double p = 0.3;
+    ng_launch(G, T, ng_row_dropout_forward, (const float*)sx.data(), sy.data(), smask.data(), samples, per, key(5, 1, 8, 2), p, 1.0f / (float)(1.0 - p));
+    print("row_mask", smask); print("row_y", sy);
+    ng_launch(G, T, ng_row_scale, (const float*)sdy.data(), (const float*)smask.data(), sdx.data(), samples * per, per);
+    print("row_dx", sdx);
+    vec vmask(n);
+    ng_launch(G, T, ng_dropout_forward, (const float*)x.data(), y.data(), vmask.data(), n, key(5, 1, 8, 3), 0.25, 1.0f);
+    print("vanilla_mask", vmask); print("vanilla_y", y);
+    ng_launch(G, T, ng_scale_copy, (const float*)x.data(), y.data(), n, (float)(1.0 - 0.25));
+    print("vanilla_inference", y);
+}
+
+// Local response norm [3, 7, 5·4], n = 3 (and n = 4: the asymmetric window), α = 1e-2, β = 0.75, k = 2.
+static void lrn()
+{
+    const int B = 3, C = 7, plane = 20, n = B * C * plane;
+    vec x = input(190, n, 3), dy = input(191, n, 1), y(n), dx(n);
+    for (int size = 3; size <= 4; size++)
+    {
+        std::string p = "lrn" + std::to_string(size) + "_";
+        ng_launch(G, T, ng_lrn_forward, (const float*)x.data(), y.data(), B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        print(p + "y", y);
+        ng_launch(G, T, ng_lrn_backward, (const float*)dy.data(), (const float*)x.data(), dx.data(), B, C, plane, size, 0.01f, 0.75f, 2.0f);
+        print(p + "dx", dx);
+    }
+}
+
 int main()
 {
     // Convolutions: plain with stride and padding (bias, ReLU); stride 1 without padding (the CPU's direct path; no bias);
@@ -311,6 +359,8 @@ int main()
     optimizers();
     regularisation();
     softTargets();
+    moreLayers();
+    lrn();
 
     {   // residual: y = a + b, then sum += contribution in place
         const int n = 300;

@@ -105,6 +105,15 @@ public sealed class CudaKernels : IDisposable
         ("ng_clip_by_norm", "u64 u32 u64 f64"),
         ("ng_max_norm", "u64 u32 u32 f64"),
         ("ng_softmax_cross_entropy_soft", "u64 u64 u64 u64 u64 u32 u32 f64 f64 f64"),
+        ("ng_channel_prelu_forward", "u64 u64 u64 u32 u32 u32"),
+        ("ng_channel_prelu_backward", "u64 u64 u64 u64 u64 u32 u32 u32"),
+        ("ng_maxout_forward", "u64 u64 u32 u32 u32"),
+        ("ng_maxout_backward", "u64 u64 u64 u32 u32 u32"),
+        ("ng_row_dropout_forward", "u64 u64 u64 u32 u32 u64 f64 f32"),
+        ("ng_row_scale", "u64 u64 u64 u32 u32"),
+        ("ng_scale_copy", "u64 u64 u32 f32"),
+        ("ng_lrn_forward", "u64 u64 u32 u32 u32 u32 f32 f32 f32"),
+        ("ng_lrn_backward", "u64 u64 u64 u32 u32 u32 u32 f32 f32 f32"),
     ];
 
     private readonly CudaModule _module;
@@ -951,8 +960,169 @@ public sealed class CudaKernels : IDisposable
         SoftTargets(logits, 0UL, targetProbabilities.Pointer, dlogits, loss, batch, classes, labelSmoothing);
     }
 
+    /// <summary>PReLU with one slope per channel (nn.PReLU(C)) over x [rows, C, inner]: y = x &gt; 0 ? x : a[c]·x.</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="a">Slopes, [C].</param>
+    /// <param name="y">Output.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="inner">Values per channel and row (H·W; 1 for vectors).</param>
+    public void ChannelPReLUForward(DeviceBuffer<float> x, DeviceBuffer<float> a, DeviceBuffer<float> y, int channels, int inner)
+    {
+        RequireRows(x.Length, channels, inner);
+        ElementWise("ng_channel_prelu_forward", x.Length, x, a, y, x.Length, channels, inner);
+    }
+
+    /// <summary>Channel PReLU backward: dx = x &gt; 0 ? dy : a[c]·dy; da[c] = Σ dy·x over x ≤ 0 (overwritten; one block per
+    /// channel, deterministic).</summary>
+    /// <param name="dy">Gradient of the output.</param>
+    /// <param name="x">Forward input.</param>
+    /// <param name="a">Slopes, [C].</param>
+    /// <param name="dx">Gradient of the input (overwritten).</param>
+    /// <param name="da">Gradient of the slopes, [C] (overwritten).</param>
+    /// <param name="channels">C.</param>
+    /// <param name="inner">Values per channel and row.</param>
+    public void ChannelPReLUBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> a, DeviceBuffer<float> dx, DeviceBuffer<float> da, int channels, int inner)
+    {
+        int rows = RequireRows(x.Length, channels, inner);
+        Function("ng_channel_prelu_backward").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, dy, x, a, dx, da, rows, channels, inner);
+    }
+
+    /// <summary>Maxout over groups of k consecutive channels: y[r, u, p] = max_j x[r, u·k + j, p] (the first maximum wins).</summary>
+    /// <param name="x">[rows, units·k, inner].</param>
+    /// <param name="y">[rows, units, inner].</param>
+    /// <param name="pieces">k.</param>
+    /// <param name="inner">Values per channel and row.</param>
+    public void MaxoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int pieces, int inner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pieces, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
+        ElementWise("ng_maxout_forward", x.Length / pieces, x, y, x.Length / pieces, pieces, inner);
+    }
+
+    /// <summary>Maxout backward: dx = dy at each group's (first) maximum, 0 elsewhere (overwritten); x is the forward's input.</summary>
+    /// <param name="dy">[rows, units, inner].</param>
+    /// <param name="x">[rows, units·k, inner].</param>
+    /// <param name="dx">[rows, units·k, inner] (overwritten).</param>
+    /// <param name="pieces">k.</param>
+    /// <param name="inner">Values per channel and row.</param>
+    public void MaxoutBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dx, int pieces, int inner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pieces, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
+        ElementWise("ng_maxout_backward", x.Length, dy, x, dx, x.Length, pieces, inner);
+    }
+
+    /// <summary>One mask value per row of <paramref name="inner"/> values: mask[r] = Uniform(key, r) ≥ p ? 1/(1 − p) : 0,
+    /// y = x·mask[r]: stochastic depth (rows = samples) and Dropout2d (rows = sample·channel planes), the CPU's masks.</summary>
+    /// <param name="x">Input, [rows, inner].</param>
+    /// <param name="y">Output.</param>
+    /// <param name="mask">[rows] (overwritten).</param>
+    /// <param name="inner">Values per row.</param>
+    /// <param name="p">Drop probability in [0, 1).</param>
+    /// <param name="key">The layer's counter-RNG key.</param>
+    public void RowDropoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int inner, double p, ulong key)
+    {
+        if (!(p >= 0.0 && p < 1.0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), p, "The drop probability must be in [0, 1).");
+        }
+        int rows = mask.Length;
+        if ((long)rows * inner != x.Length)
+        {
+            throw new ArgumentException($"x has {x.Length} values, not {rows} rows of {inner}.", nameof(x));
+        }
+        ElementWise("ng_row_dropout_forward", x.Length, x, y, mask, rows, inner, key, p, 1f / (float)(1.0 - p));
+    }
+
+    /// <summary>dx = dy·mask[row]: the backward of <see cref="RowDropoutForward"/>.</summary>
+    /// <param name="dy">Gradient of the output, [rows, inner].</param>
+    /// <param name="mask">[rows].</param>
+    /// <param name="dx">Gradient of the input (overwritten).</param>
+    /// <param name="inner">Values per row.</param>
+    public void RowDropoutBackward(DeviceBuffer<float> dy, DeviceBuffer<float> mask, DeviceBuffer<float> dx, int inner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
+        ElementWise("ng_row_scale", dy.Length, dy, mask, dx, dy.Length, inner);
+    }
+
+    /// <summary>Vanilla dropout (Srivastava et al.): mask[i] = Uniform(key, i) ≥ p ? 1 : 0, y = x ⊙ mask (no scaling; the
+    /// backward is <see cref="Multiply"/>, the inference <see cref="VanillaDropoutInference"/>).</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="mask">The mask (overwritten).</param>
+    /// <param name="p">Drop probability in [0, 1].</param>
+    /// <param name="key">The layer's counter-RNG key.</param>
+    public void VanillaDropoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, double p, ulong key) =>
+        ElementWise("ng_dropout_forward", x.Length, x, y, mask, x.Length, key, p, 1f);
+
+    /// <summary>Vanilla dropout's inference: y = (1 − p)·x, the factor rounded once.</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="p">Drop probability.</param>
+    public void VanillaDropoutInference(DeviceBuffer<float> x, DeviceBuffer<float> y, double p) =>
+        ElementWise("ng_scale_copy", x.Length, x, y, x.Length, (float)(1.0 - p));
+
+    /// <summary>Local response normalisation across channels (nn.LocalResponseNorm(n, α, β, k)) over x [B, C, plane]:
+    /// y_c = x_c·(k + (α/n)·Σ_{c' ∈ W(c)} x_{c'}²)^(−β).</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="plane">H·W.</param>
+    /// <param name="size">n, the window of channels.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="k">k.</param>
+    public void LocalResponseNormForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int plane, int size, float alpha, float beta, float k)
+    {
+        RequireLrn(x, y, batch, channels, plane, size);
+        ElementWise("ng_lrn_forward", x.Length, x, y, batch, channels, plane, size, alpha, beta, k);
+    }
+
+    /// <summary>Local response normalisation backward (s recomputed from x, nothing cached): dx_j = dy_j·s_j^(−β) −
+    /// (2αβ/n)·x_j·Σ_{c : j ∈ W(c)} dy_c·x_c·s_c^(−β−1).</summary>
+    /// <param name="dy">Gradient of the output.</param>
+    /// <param name="x">Forward input.</param>
+    /// <param name="dx">Gradient of the input (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="plane">H·W.</param>
+    /// <param name="size">n.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="k">k.</param>
+    public void LocalResponseNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dx, int batch, int channels, int plane, int size, float alpha, float beta, float k)
+    {
+        RequireLrn(x, dx, batch, channels, plane, size);
+        ElementWise("ng_lrn_backward", x.Length, dy, x, dx, batch, channels, plane, size, alpha, beta, k);
+    }
+
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();
+
+    private static void RequireLrn(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int plane, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(plane, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        long count = (long)batch * channels * plane;
+        RequireLength(x, count, nameof(x));
+        RequireLength(y, count, nameof(y));
+    }
+
+    /// <summary>Rows of a [rows, channels, inner] tensor of <paramref name="length"/> values.</summary>
+    private static int RequireRows(int length, int channels, int inner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
+        long plane = (long)channels * inner;
+        if (length % plane != 0)
+        {
+            throw new ArgumentException($"The input holds {length} values, not a whole number of rows of {channels}×{inner}.", "x");
+        }
+        return (int)(length / plane);
+    }
 
     private void SoftTargets(DeviceBuffer<float> logits, ulong labels, ulong probabilities, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double epsilon)
     {

@@ -1293,3 +1293,165 @@ NG_KERNEL ng_softmax_cross_entropy_soft(const float* logits, const int* labels, 
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------- more layers
+// Channel PReLU (nn.PReLU(C)) over x [rows, C, inner]: y = x > 0 ? x : a[c]·x with c = (i / inner) mod C.
+NG_KERNEL ng_channel_prelu_forward(const float* x, const float* a, float* y, int n, int channels, int inner)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        float v = x[i];
+        y[i] = v > 0.0f ? v : a[(i / inner) % channels] * v;
+    }
+}
+
+// Channel PReLU backward, ONE block of NG_REDUCE_THREADS threads per channel (grid = C): dx = x > 0 ? dy : a[c]·dy;
+// da[c] = Σ dy·x over x ≤ 0 (overwritten; a fixed tree, deterministic).
+NG_KERNEL ng_channel_prelu_backward(const float* dy, const float* x, const float* a, float* dx, float* da, int rows,
+                                    int channels, int inner)
+{
+    __shared__ float partial[NG_REDUCE_THREADS];
+    int c = blockIdx.x, count = rows * inner;
+    float s = a[c], sum = 0.0f;
+    for (int i = threadIdx.x; i < count; i += blockDim.x)
+    {
+        int r = i / inner, k = i - r * inner;
+        long at = ((long)r * channels + c) * inner + k;
+        float g = dy[at], v = x[at];
+        if (v > 0.0f)
+            dx[at] = g;
+        else
+        {
+            sum += g * v;
+            dx[at] = g * s;
+        }
+    }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int stride = NG_REDUCE_THREADS / 2; stride > 0; stride /= 2)
+    {
+        if ((int)threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        da[c] = partial[0];
+}
+
+// Maxout over groups of k consecutive channels, x [rows, units·k, inner] → y [rows, units, inner]:
+// y = x_0, then x_j replaces it when x_j > y (j = 1 … k−1: the first maximum wins a tie).
+NG_KERNEL ng_maxout_forward(const float* x, float* y, int n, int pieces, int inner)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int g = i / inner, p = i - g * inner;
+        const float* group = x + (long)g * pieces * inner + p;
+        float best = group[0];
+        for (int j = 1; j < pieces; j++)
+            best = group[(long)j * inner] > best ? group[(long)j * inner] : best;
+        y[i] = best;
+    }
+}
+
+// Maxout backward, one thread per input element: dx = dy of its output when it is that output's (first) maximum, else 0.
+NG_KERNEL ng_maxout_backward(const float* dy, const float* x, float* dx, int n, int pieces, int inner)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int p = i % inner, g = i / (pieces * inner);
+        const float* group = x + (long)g * pieces * inner + p;
+        int best = 0;
+        for (int j = 1; j < pieces; j++)
+            best = group[(long)j * inner] > group[(long)best * inner] ? j : best;
+        int j = (i / inner) % pieces;
+        dx[i] = j == best ? dy[(long)g * inner + p] : 0.0f;
+    }
+}
+
+// One mask value per row of `inner` values (stochastic depth: rows = samples; Dropout2d: rows = sample·channel planes):
+// mask[r] = Uniform(key, r) ≥ p ? keep : 0 (compared in double, as the CPU); y = x·mask[r].
+NG_KERNEL ng_row_dropout_forward(const float* x, float* y, float* mask, int rows, int inner, ng_u64 key, double p,
+                                 float keep)
+{
+    int n = rows * inner;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int r = i / inner;
+        float m = (double)ng_uniform(key, (ng_u64)r) >= p ? keep : 0.0f;
+        if (i - r * inner == 0)
+            mask[r] = m;
+        y[i] = x[i] * m;
+    }
+}
+
+// dx = dy·mask[i / inner]: the backward of ng_row_dropout_forward.
+NG_KERNEL ng_row_scale(const float* dy, const float* mask, float* dx, int n, int inner)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        dx[i] = dy[i] * mask[i / inner];
+}
+
+// y = x·factor (out of place): vanilla dropout's inference, y = (1 − p)·x.
+NG_KERNEL ng_scale_copy(const float* x, float* y, int n, float factor)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = x[i] * factor;
+}
+
+// ---------------------------------------------------------------------------------------------------- local response norm
+// nn.LocalResponseNorm(n, α, β, k) across the channels of x [B, C, plane] (src/Runtime/Kernels/LocalResponseNorm.cs):
+//   s_c = k + (α/n)·Σ_{c' ∈ W(c)} x_{c'}² (channels in order), W(c) = [c − ⌊n/2⌋, c + ⌊(n − 1)/2⌋] ∩ [0, C)
+//   y_c = x_c·s_c^(−β), the power as 2^(−β·log2 s) (the CPU's is correctly rounded: within 1e-5, not bit for bit).
+
+__device__ static inline float ng_lrn_scale(const float* xs, int c, int channels, int plane, int size, float scale, float k)
+{
+    int first = c - size / 2, last = c + (size - 1) / 2;
+    first = first > 0 ? first : 0;
+    last = last < channels - 1 ? last : channels - 1;
+    float sum = 0.0f;
+    for (int n = first; n <= last; n++)
+        sum += xs[(long)n * plane] * xs[(long)n * plane];
+    return k + scale * sum;
+}
+
+// y = x·s^(−β), one thread per element.
+NG_KERNEL ng_lrn_forward(const float* x, float* y, int batch, int channels, int plane, int size, float alpha, float beta,
+                         float k)
+{
+    float scale = alpha / (float)size;
+    int n = batch * channels * plane;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int p = i % plane, c = (i / plane) % channels, b = i / (plane * channels);
+        const float* xs = x + (long)b * channels * plane + p; // channel 0 at this position
+        float s = ng_lrn_scale(xs, c, channels, plane, size, scale, k);
+        y[i] = x[i] * ng_exp2(-beta * ng_log2(s));
+    }
+}
+
+// dx_j = dy_j·s_j^(−β) + (−2αβ/n)·x_j·Σ_{c : j ∈ W(c)} dy_c·x_c·s_c^(−β)/s_c, one thread per element (s recomputed).
+NG_KERNEL ng_lrn_backward(const float* dy, const float* x, float* dx, int batch, int channels, int plane, int size,
+                          float alpha, float beta, float k)
+{
+    float scale = alpha / (float)size;
+    float coefficient = -(2.0f * scale * beta);
+    int before = size / 2, after = (size - 1) / 2;
+    int n = batch * channels * plane;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        int p = i % plane, j = (i / plane) % channels, b = i / (plane * channels);
+        long base = (long)b * channels * plane + p;
+        const float* xs = x + base;
+        const float* dys = dy + base;
+        float own = dy[i] * ng_exp2(-beta * ng_log2(ng_lrn_scale(xs, j, channels, plane, size, scale, k)));
+        int first = j - after > 0 ? j - after : 0, last = j + before < channels - 1 ? j + before : channels - 1;
+        float sum = 0.0f;
+        for (int c = first; c <= last; c++)
+        {
+            float s = ng_lrn_scale(xs, c, channels, plane, size, scale, k);
+            float powered = ng_exp2(-beta * ng_log2(s));
+            sum += dys[(long)c * plane] * xs[(long)c * plane] * powered / s;
+        }
+        dx[i] = own + coefficient * x[i] * sum;
+    }
+}
