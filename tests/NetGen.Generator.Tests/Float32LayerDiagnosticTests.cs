@@ -87,6 +87,25 @@ public sealed class Float32LayerDiagnosticTests
         Assert.DoesNotContain(result.CompilationProblems, d => d.Severity == DiagnosticSeverity.Error);
     }
 
+    // The [Network] settings HardeningDiagnosticTests does not already try, one each, with the optimizer or loss that reads them.
+    [Theory]
+    [InlineData("Optimizer = Optimizer.Adam, Beta1 = 0.99999999999", "Beta1 = 0.99999999999", "NG0315")]
+    [InlineData("Optimizer = Optimizer.RmsProp, Alpha = 0.99999999999", "Alpha = 0.99999999999", "NG0315")]
+    [InlineData("Optimizer = Optimizer.AdaDelta, Rho = 0.99999999999", "Rho = 0.99999999999", "NG0315")]
+    [InlineData("LabelSmoothing = 0.99999999999", "LabelSmoothing = 0.99999999999", "NG0315")]
+    [InlineData("Loss = Loss.MulticlassHinge, Margin = 1e-50", "Margin = 1e-50", "NG0315")]
+    [InlineData("Loss = Loss.Huber, Delta = 1e-50", "Delta = 1e-50", "NG0315")]
+    [InlineData("Optimizer = Optimizer.Adam, Beta1 = 1e-50", "Beta1 = 1e-50", "NG0316")]
+    [InlineData("Optimizer = Optimizer.AdamW, DecoupledWeightDecay = 1e-50", "DecoupledWeightDecay = 1e-50", "NG0316")]
+    [InlineData("L1 = 1e-50", "L1 = 1e-50", "NG0316")]
+    [InlineData("MaxNorm = 1e-50", "MaxNorm = 1e-50", "NG0316")]
+    public void NetworkSettingRoundsTo1Or0(string settings, string argument, string id) =>
+        Single("[Dense(4), Dense(2)]", id, id == "NG0315" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning, argument, "InputSize = 4, " + settings);
+
+    [Fact]
+    public void NG0315_NetworkStochasticDepthRoundsTo1() =>
+        Assert.Contains("rounds to 1", Single("[Dense(4), Residual(typeof(Blk)), Dense(2)]", "NG0315", DiagnosticSeverity.Error, "StochasticDepth = 0.99999999999", "InputSize = 4, StochasticDepth = 0.99999999999", block: "[Block][Dense(4)] public partial class Blk { }").GetMessage());
+
     [Fact]
     public void EveryRuleNamesAnArgumentOfItsLayers()
     {

@@ -28,6 +28,7 @@ public sealed class GeneratorFuzzTests
         "Net", "Mlp", "Classifier", "Model", "Net_1", "System", "Stream", "ParameterInfo", "Math", "Guard", "Kernels", "Onnx", "T",
         "NetGen", "Checkpoint", "Span", "Array", "GradCheckResult", "INeuralNetwork", "@class", "@event", "Nété", "ΔNet",
         "Predict", "Summary", "Core", "Step", "Folded", "ExportOnnx", "L0_Weight", "s_parameters", "_core", "var", "unmanaged",
+        "ActivationRows", "WeightsChanged", "PredictClasses", "Features",
     };
 
     private static readonly string[] BlockNames = { "Blk", "Block1", "@struct", "Core", "Predict", "Nété", "System", "T" };

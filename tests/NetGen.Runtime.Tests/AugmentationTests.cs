@@ -389,12 +389,8 @@ public class AugmentationTests
         }
 
         Run(0); // warm up (JIT)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (long step = 1; step <= 20; step++)
-        {
-            Run(step);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long step = 0;
+        AllocationProbe.AssertNoAllocation(() => Run(++step), warmups: 0, repeats: 20);
     }
 
     [Fact]

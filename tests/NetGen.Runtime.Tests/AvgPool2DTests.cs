@@ -91,16 +91,7 @@ public class AvgPool2DTests
             AvgPool2D.Forward<float>(x, y, 1, g);
         }
 
-        for (int warm = 0; warm < 3; warm++)
-        {
-            Calls();
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            Calls();
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationProbe.AssertNoAllocation(Calls, warmups: 3, repeats: 3);
     }
 
     [Fact]

@@ -305,16 +305,7 @@ public class BatchNormTests
             Step(large2d, 8, 16, 400);
         }
 
-        for (int warm = 0; warm < 20; warm++)
-        {
-            All();
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-        {
-            All();
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationProbe.AssertNoAllocation(All, warmups: 20, repeats: 5);
     }
 
     // ------------------------------------------------------------------ the double reference

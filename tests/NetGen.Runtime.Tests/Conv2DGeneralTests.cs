@@ -137,12 +137,13 @@ public class Conv2DGeneralTests
         const int batch = 3;
         float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), w = TestUtil.Random<float>(g.WeightLength, 2), b = new float[4];
         float[] y = new float[batch * g.OutputLength], dx = new float[x.Length], dw = new float[w.Length], db = new float[4];
-        Conv2DGeneral.Forward<float>(x, w, b, y, batch, g);
-        Conv2DGeneral.Backward<float>(y, x, w, dx, dw, db, batch, g);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Conv2DGeneral.Forward<float>(x, w, b, y, batch, g);
-        Conv2DGeneral.Backward<float>(y, x, w, dx, dw, db, batch, g);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        void Calls()
+        {
+            Conv2DGeneral.Forward<float>(x, w, b, y, batch, g);
+            Conv2DGeneral.Backward<float>(y, x, w, dx, dw, db, batch, g);
+        }
+
+        AllocationProbe.AssertNoAllocation(Calls, warmups: 1, repeats: 1);
     }
 
     private static void Run<T>(in Conv2DGeneralGeometry g, int batch, bool withBias, bool relu, bool withDx, double tolerance)

@@ -247,16 +247,7 @@ public class Conv2DTests
             Conv2D.Forward<float>(xs.Slice(0, g.InputLength), ws, default, ys, 1, g); // batch 1: the GEMM splits instead
         }
 
-        for (int warm = 0; warm < 3; warm++)
-        {
-            Calls();
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            Calls();
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationProbe.AssertNoAllocation(Calls, warmups: 3, repeats: 3);
     }
 
     [Fact]

@@ -104,16 +104,7 @@ public class LayerNormTests
             LayerNorm.Forward<float>(x, gamma, beta, y, default, default, 1, n, 1e-5f);
         }
 
-        for (int warm = 0; warm < 3; warm++)
-        {
-            Calls();
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            Calls();
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationProbe.AssertNoAllocation(Calls, warmups: 3, repeats: 3);
     }
 
     [Fact]

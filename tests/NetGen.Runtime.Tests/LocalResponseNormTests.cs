@@ -66,9 +66,12 @@ public class LocalResponseNormTests
     {
         float[] x = TestUtil.Random<float>(2 * 6 * 9, 3), y = new float[x.Length], dx = new float[x.Length];
         LocalResponseNorm.Backward<float>(x, x, dx, 2, 6, 9, 5, 1e-4f, 0.75f, 1f);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        LocalResponseNorm.Forward<float>(x, y, 2, 6, 9, 5, 1e-4f, 0.75f, 1f);
-        LocalResponseNorm.Backward<float>(x, x, dx, 2, 6, 9, 5, 1e-4f, 0.75f, 1f);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        void Calls()
+        {
+            LocalResponseNorm.Forward<float>(x, y, 2, 6, 9, 5, 1e-4f, 0.75f, 1f);
+            LocalResponseNorm.Backward<float>(x, x, dx, 2, 6, 9, 5, 1e-4f, 0.75f, 1f);
+        }
+
+        AllocationProbe.AssertNoAllocation(Calls, warmups: 0, repeats: 1);
     }
 }

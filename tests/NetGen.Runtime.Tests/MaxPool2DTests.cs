@@ -147,16 +147,7 @@ public class MaxPool2DTests
             MaxPool2D.Forward<float>(x, y, default, 1, g);
         }
 
-        for (int warm = 0; warm < 3; warm++)
-        {
-            Calls();
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            Calls();
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationProbe.AssertNoAllocation(Calls, warmups: 3, repeats: 3);
     }
 
     [Fact]

@@ -14,16 +14,12 @@ public sealed class AllocationTests
         net.TrainStep(x, labels);
         net.Predict(x, scores);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
+        NetGen.Runtime.Tests.AllocationProbe.AssertNoAllocation(() =>
         {
             net.TrainStep(x, labels);
             net.Predict(x, scores);
             net.ComputeGradients(x, labels);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        }, warmups: 0, repeats: 20);
     }
 
     [Fact]
@@ -32,21 +28,11 @@ public sealed class AllocationTests
         var net = new MnistMlp(1);
         (float[] x, int[] labels) = GradientCheckTests.Batch(net, 64, 3);
         var scores = new float[MnistMlp.OutputSize];
-        for (int i = 0; i < 2; i++) // warm-up
+        NetGen.Runtime.Tests.AllocationProbe.AssertNoAllocation(() =>
         {
             net.TrainStep(x, labels);
             net.Predict(x.AsSpan(0, MnistMlp.InputSize), scores);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            net.TrainStep(x, labels);
-            net.Predict(x.AsSpan(0, MnistMlp.InputSize), scores);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        }, warmups: 2, repeats: 3);
     }
 
     [Fact]
@@ -55,15 +41,10 @@ public sealed class AllocationTests
         var net = new SpiralSgd(1);
         (float[] x, int[] labels) = GradientCheckTests.Batch(net, 300, 3);
         var scores = new float[300 * SpiralSgd.OutputSize];
-        net.TrainStep(x, labels);
-        net.Predict(x, scores);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        NetGen.Runtime.Tests.AllocationProbe.AssertNoAllocation(() =>
         {
             net.TrainStep(x, labels);
             net.Predict(x, scores);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        }, warmups: 1, repeats: 5);
     }
 }

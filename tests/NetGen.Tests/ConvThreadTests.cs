@@ -56,20 +56,12 @@ public sealed class ConvThreadTests
     {
         (float[] x, int[] labels) = GradientCheckTests.Batch(net, 64, 5);
         float[] scores = new float[64 * net.OutputSize];
-        for (int i = 0; i < 3; i++)
+        NetGen.Runtime.Tests.AllocationProbe.AssertNoAllocation(() =>
         {
             net.TrainStep(x, labels);
             net.Predict(x, scores);
             net.Predict(x.AsSpan(0, net.InputSize), scores.AsSpan(0, net.OutputSize));
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-        {
-            net.TrainStep(x, labels);
-            net.Predict(x, scores);
-            net.Predict(x.AsSpan(0, net.InputSize), scores.AsSpan(0, net.OutputSize));
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }, warmups: 3, repeats: 5);
     }
 
     private static void HoldWorkers()

@@ -181,15 +181,12 @@ public sealed class LossRegularizationReferenceTests
         soft.TrainStep(x, t);
         constrained.TrainStep(cx, cy);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        NetGen.Runtime.Tests.AllocationProbe.AssertNoAllocation(() =>
         {
             soft.TrainStep(x, t);
             soft.ComputeGradients(x, t);
             constrained.TrainStep(cx, cy);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }, warmups: 0, repeats: 10);
     }
 
     private static void AssertGood(GradCheckResult result, INeuralNetwork net)

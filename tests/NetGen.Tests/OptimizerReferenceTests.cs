@@ -127,19 +127,8 @@ public sealed class OptimizerReferenceTests
         foreach (string name in new[] { "adam_amsgrad", "adamw", "rmsprop_centered_momentum", "adadelta" })
         {
             INeuralNetwork<int> net = Create(name, 1);
-            for (int i = 0; i < 3; i++)
-            {
-                net.TrainStep(x, labels); // warm-up: first calls JIT and size the workspaces
-            }
-
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++)
-            {
-                net.TrainStep(x, labels);
-            }
-
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{name}: {allocated} bytes allocated in 100 steps");
+            // warm-up: first calls JIT and size the workspaces
+            NetGen.Runtime.Tests.AllocationProbe.AssertNoAllocation(() => net.TrainStep(x, labels), warmups: 3, repeats: 100);
         }
     }
 }
