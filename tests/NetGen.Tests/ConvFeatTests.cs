@@ -126,6 +126,16 @@ public sealed class ConvFeatTests
         }
     }
 
+    /// <summary>Per-axis dilation (the general kernel) and rectangular pooling give the same bits on one thread and on
+    /// every core, and allocate nothing after warm-up (as ConvThreadTests checks for the fast paths).</summary>
+    [Fact]
+    public void DilatedAndRectangularLayers_OneThreadAndAllCores_GiveTheSameBitsAndAllocateNothing()
+    {
+        ConvThreadTests.SameBits(new DilationPoolThreads(5), new DilationPoolThreads(5), 64);
+        ConvThreadTests.SameBits(new DilationPoolThreads(5), new DilationPoolThreads(5), 13);
+        ConvThreadTests.AllocatesNothing(new DilationPoolThreads(1));
+    }
+
     /// <summary>The Summary's "Receptive field (jump)" column of every layer against the fields measured by
     /// backpropagation in PyTorch; global average pooling's field, which depends on the map it averages, is derived
     /// here from the block's: it sees the whole 8×6 map, r + (n − 1)·j per axis.</summary>
