@@ -59,6 +59,30 @@ public sealed class ConvFeatTests
         }
     }
 
+    /// <summary>dilation_pool.pytorch.safetensors is the state_dict PyTorch wrote for the float32 model after 3 Adam
+    /// steps: NetGen loads it (keys, shapes and layouts checked by Load) and gives PyTorch's eval output; its own Save
+    /// of those parameters loads back into a fresh network bit for bit.</summary>
+    [Fact]
+    public void AFileWrittenByPyTorchLoadsAndGivesPyTorchsOutputs()
+    {
+        var net = new DilationPoolAdam(1);
+        net.Load(TestPaths.Reference("dilation_pool.pytorch.safetensors"));
+        using JsonDocument expected = JsonDocument.Parse(File.ReadAllText(TestPaths.Reference("dilation_pool.pytorch.f32.json")));
+        float[] x = expected.RootElement.GetProperty("x").EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
+        double[] eval = expected.RootElement.GetProperty("eval_output_after_steps_f32").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var outputs = new float[eval.Length];
+        net.Predict(x, outputs);
+        Close.Tensor(eval, outputs, Tolerance, "eval output of the model PyTorch trained");
+
+        using var stream = new MemoryStream();
+        net.Save(stream);
+        var copy = new DilationPoolAdam(2);
+        Assert.False(copy.Parameters.SequenceEqual(net.Parameters));
+        stream.Position = 0;
+        copy.Load(stream);
+        Assert.True(copy.Parameters.SequenceEqual(net.Parameters));
+    }
+
     [Fact]
     public void WeightsHavePyTorchsLayoutAndTheDilatedLayersTakeTheGeneralKernel()
     {
@@ -124,6 +148,16 @@ public sealed class ConvFeatTests
         {
             parameters[i] = (float)(random.NextDouble() - 0.5);
         }
+    }
+
+    /// <summary>Per-axis dilation (the general kernel) and rectangular pooling give the same bits on one thread and on
+    /// every core, and allocate nothing after warm-up (as ConvThreadTests checks for the fast paths).</summary>
+    [Fact]
+    public void DilatedAndRectangularLayers_OneThreadAndAllCores_GiveTheSameBitsAndAllocateNothing()
+    {
+        ConvThreadTests.SameBits(new DilationPoolThreads(5), new DilationPoolThreads(5), 64);
+        ConvThreadTests.SameBits(new DilationPoolThreads(5), new DilationPoolThreads(5), 13);
+        ConvThreadTests.AllocatesNothing(new DilationPoolThreads(1));
     }
 
     /// <summary>The Summary's "Receptive field (jump)" column of every layer against the fields measured by

@@ -25,7 +25,7 @@ public sealed class ConvThreadTests
         AllocatesNothing(new ConvSpeedLeNet(1));
     }
 
-    private static void SameBits(INeuralNetwork<int> cores, INeuralNetwork<int> one, int rows)
+    internal static void SameBits(INeuralNetwork<int> cores, INeuralNetwork<int> one, int rows)
     {
         (float[] x, int[] labels) = GradientCheckTests.Batch(cores, rows, 11);
         float[] scoresCores = new float[rows * cores.OutputSize], scoresOne = new float[rows * one.OutputSize];
@@ -52,7 +52,7 @@ public sealed class ConvThreadTests
         Assert.NotEqual(0f, cores.Parameters[0]); // trained, not two untouched copies
     }
 
-    private static void AllocatesNothing(INeuralNetwork<int> net)
+    internal static void AllocatesNothing(INeuralNetwork<int> net)
     {
         (float[] x, int[] labels) = GradientCheckTests.Batch(net, 64, 5);
         float[] scores = new float[64 * net.OutputSize];

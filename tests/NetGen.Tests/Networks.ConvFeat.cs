@@ -40,3 +40,13 @@ public partial class ReceptiveFieldNet { }
 [Block]
 [Conv2D(2, 3, Padding = 1), ReLU, Conv2D(2, 3, Padding = 2, Dilation = 2)]
 public partial class ReceptiveBlock { }
+
+// ── Threads and allocations ────────────────────────────────────────────────────────────────────────────────────
+// Batch 64 with per-axis dilation (the general kernel) and rectangular pooling windows, large enough to split.
+[Network(InputShape = new[] { 3, 32, 32 }, BatchSize = 64, Optimizer = Optimizer.Momentum, LearningRate = 0.01, Momentum = 0.9)]
+[Conv2D(8, 3, PaddingHeight = 2, PaddingWidth = 1, DilationHeight = 2), ReLU]
+[MaxPool2D(2, 3, StrideWidth = 2, PaddingWidth = 1)]
+[Conv2D(8, 3, Padding = 1, DilationWidth = 1), ReLU]
+[AvgPool2D(3, 2, StrideHeight = 2, PaddingHeight = 1)]
+[Flatten, Dense(10)]
+public partial class DilationPoolThreads { }

@@ -14,6 +14,8 @@ dilation_pool_adam
       Flatten, Linear(72, 3)
     The first and third convolutions are ungrouped but dilated, so NetGen runs them on its general kernel
     (Conv2DGeneral), with the ReLU fused into the first.
+    f32_artefacts: dilation_pool.pytorch.safetensors (the float32 model's state_dict after 3 float32 Adam steps, as
+    PyTorch writes it) and dilation_pool.pytorch.f32.json (its eval output), which NetGen must load and reproduce.
 """
 from torch import nn
 
@@ -32,7 +34,7 @@ def build_dilation_pool():
 CASES = [
     dict(case="dilation_pool_adam", build=build_dilation_pool, torch_seed=41, input_shape=[2, 12, 10], input_size=240,
          classes=3, batch=3, seed=42, loss="softmax_cross_entropy", weight_decay=1e-3,
-         opt=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
+         opt=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8), f32_artefacts="dilation_pool",
          description="Conv2d(2,4,3,padding=(2,1),dilation=(2,1))-ReLU-MaxPool2d((2,3),stride=(2,1),padding=(1,1))-"
                      "Conv2d(4,6,(2,3),stride=(1,2),padding=(0,2),dilation=(3,2))-Tanh-"
                      "AvgPool2d((3,2),stride=(1,2),padding=(1,1))-"
