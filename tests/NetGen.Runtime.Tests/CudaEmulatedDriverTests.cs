@@ -36,6 +36,29 @@ public sealed class CudaEmulatedDriverTests
     }
 
     [Fact]
+    public async Task TheDriverChoiceFlowsIntoTasksButNotIntoOtherTests()
+    {
+        if (EmulatedCudaDriver.UnavailableReason is { } reason)
+        {
+            _output.WriteLine("SKIPPED: " + reason);
+            return;
+        }
+        CudaDriver.Exports outside = CudaDriver.Current;
+        using (EmulatedCudaDriver.Use())
+        {
+            Assert.NotSame(outside, CudaDriver.Current);
+            string name = await Task.Run(() =>
+            {
+                using CudaDevice device = CudaDevice.Open();
+                return device.Name;
+            });
+            Assert.Equal("NetGen host emulation", name);
+        }
+        Assert.Same(outside, CudaDriver.Current);
+        Assert.Equal(CudaDriver.Library, CudaDriver.Current.Path);
+    }
+
+    [Fact]
     public void BuffersRoundTripAndAreFreedWhenDisposed()
     {
         using IDisposable? driver = Use();

@@ -104,8 +104,9 @@ template <class T> static const char* ptx_type()
         return "f64";
     else
     {
-        static_assert(std::is_integral_v<T> && sizeof(T) == 4, "a kernel parameter type the emulated driver does not know");
-        return "u32";
+        // PTX parameters of integer kernel arguments carry the size, not the signedness (int is .u32, bool .u8).
+        static_assert(std::is_integral_v<T> && sizeof(T) <= 4, "a kernel parameter type the emulated driver does not know");
+        return sizeof(T) == 4 ? "u32" : sizeof(T) == 2 ? "u16" : "u8";
     }
 }
 
