@@ -144,6 +144,40 @@ public sealed class CudaParityTests
         Assert.All(actual, v => Assert.Equal(0f, v));
     }
 
+    [EmulatedCudaFact]
+    public void ANonFiniteStepIsRefusedOnTheDeviceAndChangesNothing()
+    {
+        using IDisposable driver = EmulatedCudaDriver.Use();
+        var gpu = new CudaSgdNet(4, Backend.Cuda);
+        float[] x = Inputs(8 * 20, 5);
+        int[] y = Labels(8, 3);
+        x.AsSpan().Fill(1f);
+        gpu.GetParameter("0.weight").Fill(3e38f); // finite weights whose products overflow: the loss is not finite
+        gpu.CopyToDevice();
+        gpu.CopyFromDevice();
+        float[] before = gpu.Parameters.ToArray();
+        NonFiniteStepException e = Assert.Throws<NonFiniteStepException>(() => gpu.TrainStep(x, y));
+        Assert.Contains("CudaSgdNet", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, gpu.Step);
+        gpu.CopyFromDevice();
+        Assert.Equal(before, gpu.Parameters.ToArray());
+    }
+
+    [EmulatedCudaFact]
+    public void WhatHasNoKernelYetThrowsPerCall()
+    {
+        using IDisposable driver = EmulatedCudaDriver.Use();
+        var gpu = new CudaSgdNet(4, Backend.Cuda);
+        float[] x = Inputs(8 * 20, 5);
+        gpu.ClipGradientNorm = 1.0;
+        Assert.Contains("Gradient clipping", Assert.Throws<NotSupportedException>(() => gpu.TrainStep(x, Labels(8, 3))).Message, StringComparison.Ordinal);
+        gpu.ClipGradientNorm = null;
+        float[] probabilities = new float[8 * 3];
+        probabilities.AsSpan().Fill(1f / 3);
+        Assert.Contains("Soft targets", Assert.Throws<NotSupportedException>(() => gpu.TrainStep(x, probabilities)).Message, StringComparison.Ordinal);
+        Assert.Equal(0, gpu.Step);
+    }
+
     /// <summary>Initial weights, Predict (one chunk and a chunk of fewer rows), gradients, then ten steps (one of them on a
     /// smaller batch, which resizes the device buffers) and the parameters after them.</summary>
     private static void Run<TTarget>(INeuralNetwork<TTarget> cpu, INeuralNetwork<TTarget> gpu, Func<int, TTarget[]> targets)
