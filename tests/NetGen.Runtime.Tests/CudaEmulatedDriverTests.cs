@@ -36,6 +36,29 @@ public sealed class CudaEmulatedDriverTests
     }
 
     [Fact]
+    public async Task TheDriverChoiceFlowsIntoTasksButNotIntoOtherTests()
+    {
+        if (EmulatedCudaDriver.UnavailableReason is { } reason)
+        {
+            _output.WriteLine("SKIPPED: " + reason);
+            return;
+        }
+        CudaDriver.Exports outside = CudaDriver.Current;
+        using (EmulatedCudaDriver.Use())
+        {
+            Assert.NotSame(outside, CudaDriver.Current);
+            string name = await Task.Run(() =>
+            {
+                using CudaDevice device = CudaDevice.Open();
+                return device.Name;
+            });
+            Assert.Equal("NetGen host emulation", name);
+        }
+        Assert.Same(outside, CudaDriver.Current);
+        Assert.Equal(CudaDriver.Library, CudaDriver.Current.Path);
+    }
+
+    [Fact]
     public void BuffersRoundTripAndAreFreedWhenDisposed()
     {
         using IDisposable? driver = Use();
@@ -129,6 +152,13 @@ public sealed class CudaEmulatedDriverTests
         using DeviceBuffer<float> x = device.Allocate<float>(4);
         var launch = Assert.Throws<CudaException>(() => relu.Launch((1, 1), (2048, 1), null, x, x, 4));
         Assert.Equal("cuLaunchKernel(ng_relu_forward, grid 1×1, block 2048×1) failed: CUDA_ERROR_INVALID_VALUE (1): invalid argument", launch.Message);
+
+        // A freed buffer's address as a kernel argument (a GPU would fault on access; the emulation refuses the launch).
+        DeviceBuffer<float> freed = device.Allocate<float>(4);
+        ulong stale = freed.Pointer;
+        freed.Dispose();
+        var illegal = Assert.Throws<CudaException>(() => relu.Launch((1, 1), (32, 1), null, stale, x, 4));
+        Assert.Equal("cuLaunchKernel(ng_relu_forward, grid 1×1, block 32×1) failed: CUDA_ERROR_ILLEGAL_ADDRESS (700): an illegal memory access was encountered", illegal.Message);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace NetGen.Runtime.Tests;
 
 /// <summary>
 /// Every CUDA kernel's logic without a GPU: tests/cuda-host/harness.cpp compiles src/Runtime/Cuda/kernels.cu for the host
-/// with g++ and tests/cuda-host/emulate.h (a thread per GPU thread, a barrier for __syncthreads), runs each kernel on
+/// with g++ and tests/cuda-host/emulate.h (a fiber per GPU thread, a switch for __syncthreads), runs each kernel on
 /// inputs drawn from the counter RNG, and this test compares every result with the C# CPU kernels on the same inputs:
 /// the RNG and dropout masks bit for bit, the rest within 1e-5 relative. Skips (with the reason) without g++.
 /// </summary>

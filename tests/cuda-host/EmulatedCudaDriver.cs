@@ -6,7 +6,7 @@ namespace NetGen.Cuda.Emulation;
 /// <summary>
 /// The emulated CUDA driver of tests/cuda-host (fakecuda.cpp over kernels.cu and emulate.h; docs/adr/0037), built once per
 /// test process by build-fakecuda.sh with g++, for test projects that link this file (it needs NetGen.Runtime's internals).
-/// <c>using var driver = EmulatedCudaDriver.Use();</c> points the calling thread's CUDA calls at it: CudaDevice.Open, buffers,
+/// <c>using var driver = EmulatedCudaDriver.Use();</c> points the caller's CUDA calls (and its tasks') at it: CudaDevice.Open, buffers,
 /// CudaKernels, graphs then run on the CPU. Tests of one process share the fake's state (allocations, <see cref="Configure"/>):
 /// a test that configures it restores <see cref="Defaults"/>.
 /// </summary>
@@ -23,7 +23,7 @@ internal static unsafe class EmulatedCudaDriver
     /// <summary>The device the fake reports unless configured: one device, compute capability 8.0, 4 GiB.</summary>
     public static (int Devices, int Major, int Minor, ulong TotalMemory) Defaults => (1, 8, 0, 4UL << 30);
 
-    /// <summary>Points the calling thread's CUDA driver calls at the emulated driver until disposed.</summary>
+    /// <summary>Points the caller's CUDA driver calls (its thread, the tasks it starts) at the emulated driver until disposed.</summary>
     /// <returns>The scope.</returns>
     /// <exception cref="InvalidOperationException">It cannot be built (<see cref="UnavailableReason"/>).</exception>
     public static IDisposable Use()

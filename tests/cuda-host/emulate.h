@@ -5,7 +5,7 @@
 // six-register switch; elsewhere a host thread each): the fibers run in turn, each until it reaches __syncthreads or
 // returns; once every fiber has, the waiting ones resume. That is the barrier's semantics (no thread passes it before
 // all have arrived), at the cost of a function call per switch instead of a thread per GPU thread. threadIdx/blockIdx
-// are set before each switch; __shared__ is a static (one block at a time).
+// are set before each switch; __shared__ is a static (one block at a time). One launch runs at a time in a process.
 // Math: libm's exp2f/log2f/sqrtf stand in for the PTX ex2.approx/lg2.approx/sqrt.rn of prelude.h.
 #pragma once
 #include <cmath>
@@ -22,16 +22,17 @@ struct ng_dim3
     unsigned x = 1, y = 1, z = 1;
 };
 
-inline thread_local ng_dim3 threadIdx{0, 0, 0};
-inline thread_local ng_dim3 blockIdx{0, 0, 0};
-inline thread_local ng_dim3 blockDim;
-inline thread_local ng_dim3 gridDim;
-
 static inline float ng_exp2(float x) { return exp2f(x); }
 static inline float ng_log2(float x) { return log2f(x); }
 static inline float ng_sqrt(float x) { return sqrtf(x); }
 
 #if defined(__x86_64__)
+
+// One launch at a time per process (the emulated driver holds a lock): plain globals, no thread-local lookups.
+inline ng_dim3 threadIdx{0, 0, 0};
+inline ng_dim3 blockIdx{0, 0, 0};
+inline ng_dim3 blockDim;
+inline ng_dim3 gridDim;
 
 // ng_fiber_switch(&from, to): saves the callee-saved registers on the current stack, stores its pointer in *from,
 // continues on the stack `to` (saved the same way, or prepared by ng_fiber_start).
@@ -84,7 +85,7 @@ struct ng_scheduler
     }
 };
 
-inline thread_local ng_scheduler ng_sched;
+inline ng_scheduler ng_sched;
 
 [[noreturn]] static void ng_fiber_entry()
 {
@@ -158,6 +159,11 @@ void ng_launch(ng_dim3 grid, ng_dim3 block, Kernel kernel, Args... args)
 
 #include <barrier>
 #include <thread>
+
+inline thread_local ng_dim3 threadIdx{0, 0, 0};
+inline thread_local ng_dim3 blockIdx{0, 0, 0};
+inline thread_local ng_dim3 blockDim;
+inline thread_local ng_dim3 gridDim;
 
 inline std::barrier<>* ng_block_barrier = nullptr;
 

@@ -5,7 +5,8 @@
 // kernels.cu, so a kernel added there is launchable here with no edit of this file.
 //
 // What it checks, as the real driver does: cuInit first; a current context for memory, modules and launches; device
-// addresses inside live allocations (copies, memset, frees: a double free is CUDA_ERROR_INVALID_VALUE); launch shapes
+// addresses inside live allocations (copies, memset, frees: a double free is CUDA_ERROR_INVALID_VALUE; a kernel's
+// pointer arguments, stricter than a GPU, which faults only on access: CUDA_ERROR_ILLEGAL_ADDRESS); launch shapes
 // (≤ 1024 threads per block, grid limits); a module's kernels are .entry names of the PTX it was loaded from, with the
 // parameter types of the C++ kernel (a stale PTX is CUDA_ERROR_INVALID_PTX); stream capture rules. Device memory is
 // host memory (a CUdeviceptr is a host address). Streams and events are synchronous: a launch has finished when
@@ -45,6 +46,7 @@ enum : int
     CUDA_ERROR_ILLEGAL_STATE = 401,
     CUDA_ERROR_NOT_FOUND = 500,
     CUDA_ERROR_NOT_READY = 600,
+    CUDA_ERROR_ILLEGAL_ADDRESS = 700,
     CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701,
     CUDA_ERROR_NOT_SUPPORTED = 801,
     CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
@@ -74,6 +76,7 @@ static const ErrorText s_errors[] = {
     {CUDA_ERROR_ILLEGAL_STATE, "CUDA_ERROR_ILLEGAL_STATE", "the operation cannot be performed in the present state"},
     {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {CUDA_ERROR_NOT_READY, "CUDA_ERROR_NOT_READY", "device not ready"},
+    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
     {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
     {CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
     {CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
@@ -90,6 +93,7 @@ struct Kernel
     const char* name;
     std::string ptxTypes;             // "u64 u32 f32 …": what its .entry must declare
     std::vector<std::size_t> sizes;   // sizeof each parameter, for copies of recorded launches
+    std::vector<bool> pointers;       // which parameters are device addresses
     void (*launch)(const void* function, ng_dim3 grid, ng_dim3 block, void** params);
     const void* function;
 };
@@ -104,8 +108,9 @@ template <class T> static const char* ptx_type()
         return "f64";
     else
     {
-        static_assert(std::is_integral_v<T> && sizeof(T) == 4, "a kernel parameter type the emulated driver does not know");
-        return "u32";
+        // PTX parameters of integer kernel arguments carry the size, not the signedness (int is .u32, bool .u8).
+        static_assert(std::is_integral_v<T> && sizeof(T) <= 4, "a kernel parameter type the emulated driver does not know");
+        return sizeof(T) == 4 ? "u32" : sizeof(T) == 2 ? "u16" : "u8";
     }
 }
 
@@ -124,6 +129,7 @@ static Kernel make_kernel(const char* name, void (*kernel)(Args...))
     for (std::size_t i = 0; i < sizeof...(Args); i++)
         k.ptxTypes += (i ? " " : "") + std::string(types[i]);
     k.sizes = {sizeof(Args)...};
+    k.pointers = {std::is_pointer_v<Args>...};
     k.function = reinterpret_cast<const void*>(kernel);
     k.launch = [](const void* function, ng_dim3 grid, ng_dim3 block, void** params) {
         invoke(reinterpret_cast<void (*)(Args...)>(const_cast<void*>(function)), grid, block, params,
@@ -566,8 +572,20 @@ NG_EXPORT CUresult cuModuleGetFunction(void** function, void* module, const char
     return CUDA_SUCCESS;
 }
 
+// Every pointer argument null or inside a live allocation: a freed buffer or a host address would have the kernel touch
+// memory that is not the device's (the GPU faults with CUDA_ERROR_ILLEGAL_ADDRESS; here it would corrupt the process).
+static bool addresses_valid(const Launch& launch)
+{
+    for (std::size_t i = 0; i < launch.args.size(); i++)
+        if (launch.kernel->pointers[i] && launch.args[i] != 0 && !inside(launch.args[i], 0))
+            return false;
+    return true;
+}
+
 static CUresult run(const Launch& launch)
 {
+    if (!addresses_valid(launch))
+        return CUDA_ERROR_ILLEGAL_ADDRESS;
     std::vector<void*> params(launch.args.size());
     for (std::size_t i = 0; i < params.size(); i++)
         params[i] = (void*)&launch.args[i];
@@ -606,6 +624,8 @@ NG_EXPORT CUresult cuLaunchKernel(void* function, unsigned gridX, unsigned gridY
         std::memcpy(&slot, kernelParams[i], kernel->sizes[i]);
         launch.args.push_back(slot);
     }
+    if (!addresses_valid(launch))
+        return CUDA_ERROR_ILLEGAL_ADDRESS;
     Stream* s = static_cast<Stream*>(stream);
     if (s && s->capture)
     {
@@ -736,7 +756,8 @@ NG_EXPORT CUresult cuGraphLaunch(void* exec, void* stream)
     if (!s && s_blockingCaptures > 0)
         return CUDA_ERROR_STREAM_CAPTURE_IMPLICIT;
     for (const Launch& launch : static_cast<Graph*>(exec)->launches)
-        run(launch);
+        if (CUresult r = run(launch))
+            return r;
     return CUDA_SUCCESS;
 }
 

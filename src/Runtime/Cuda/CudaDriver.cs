@@ -1,6 +1,11 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
+
+// The GPU check rehearses on the emulated driver (NETGEN_CUDA_DRIVER, tests/gpu/run-gpu-checks.sh --emulated).
+[assembly: InternalsVisibleTo("NetGen.CudaCheck")]
 
 namespace NetGen.Cuda;
 
@@ -14,10 +19,11 @@ namespace NetGen.Cuda;
 /// plain names onto.
 /// </summary>
 /// <remarks>
-/// The library is <c>libcuda.so.1</c> unless the calling thread is inside <see cref="Use"/>: tests point the whole stack at
-/// the emulated driver of tests/cuda-host (docs/adr/0037) that way, one thread at a time, with nothing changed for any
-/// other thread. A context remembers the driver it came from (<see cref="PrimaryContext"/>), so resources are freed
-/// through it on any thread, the finalizer's included. Without the library every call throws
+/// The library is <c>libcuda.so.1</c> unless the caller is inside <see cref="Use"/>: tests point the whole stack at the
+/// emulated driver of tests/cuda-host (docs/adr/0037) that way. The choice is an <see cref="AsyncLocal{T}"/>: it holds for
+/// the calling thread and the tasks and thread-pool work it starts, and for no one else. A context remembers the driver
+/// it came from (<see cref="PrimaryContext"/>), so resources are freed through it on any thread, the finalizer's
+/// included. Without the library every call throws
 /// <see cref="DllNotFoundException"/>; without an export, <see cref="EntryPointNotFoundException"/>.
 /// </remarks>
 internal static unsafe partial class CudaDriver
@@ -36,37 +42,36 @@ internal static unsafe partial class CudaDriver
 
     private static readonly Lazy<Exports> s_system = new(() => new Exports(Library));
 
-    [ThreadStatic]
-    private static Exports? t_override;
+    private static readonly AsyncLocal<Exports?> s_override = new();
 
-    /// <summary>The driver the calling thread's calls go to: the one <see cref="Use"/> installed, else <see cref="Library"/>.</summary>
-    internal static Exports Current => t_override ?? s_system.Value;
+    /// <summary>The driver the caller's calls go to: the one <see cref="Use"/> installed, else <see cref="Library"/>.</summary>
+    internal static Exports Current => s_override.Value ?? s_system.Value;
 
-    /// <summary>Until the scope is disposed, the calling thread's driver calls go to <paramref name="library"/> (a path or a
+    /// <summary>Until the scope is disposed, the caller's driver calls (and those of the tasks it starts) go to <paramref name="library"/> (a path or a
     /// name the loader finds), loaded now; a failed load is reported by the calls, as for <see cref="Library"/>. Each scope
     /// probes availability afresh (<see cref="CudaDevice.UnavailableReason"/>). For tests: the emulated driver.</summary>
     /// <param name="library">The shared library exporting the driver API.</param>
-    /// <returns>The scope; dispose it on the same thread.</returns>
+    /// <returns>The scope; dispose it in the same flow (thread or async method).</returns>
     internal static Scope Use(string library) => Enter(new Exports(library));
 
-    /// <summary>Makes <paramref name="driver"/> the calling thread's driver until the scope is disposed.</summary>
+    /// <summary>Makes <paramref name="driver"/> the caller's driver until the scope is disposed.</summary>
     /// <param name="driver">The driver.</param>
     /// <returns>The scope.</returns>
     internal static Scope Enter(Exports driver)
     {
-        Exports? previous = t_override;
-        t_override = driver;
+        Exports? previous = s_override.Value;
+        s_override.Value = driver;
         return new Scope(previous);
     }
 
-    /// <summary>Restores the calling thread's previous driver.</summary>
+    /// <summary>Restores the caller's previous driver.</summary>
     internal readonly struct Scope : IDisposable
     {
         private readonly Exports? _previous;
 
         internal Scope(Exports? previous) => _previous = previous;
 
-        public void Dispose() => t_override = _previous;
+        public void Dispose() => s_override.Value = _previous;
     }
 
     /// <summary>One loaded driver library: its exports, or why it did not load; and what <see cref="CudaDevice"/> found when it
