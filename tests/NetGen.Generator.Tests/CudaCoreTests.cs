@@ -74,4 +74,20 @@ public sealed class CudaCoreTests
         Assert.DoesNotContain("_cuda", core, StringComparison.Ordinal);
         Assert.DoesNotContain("NetGen.Cuda", core, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("[Network(InputSize = 6)] [PReLU, Dense(3)]", "D_X")] // a first PReLU writes ∂L/∂input to a scratch buffer
+    [InlineData("[Network(InputSize = 6)] [ReLU, Dense(3, Bias = false)]", "no parameters, and nothing before needs ∂L/∂x")]
+    [InlineData("[Network(InputSize = 6, Loss = Loss.MeanSquaredError, Optimizer = Optimizer.RmsProp)] [Dense(5), Sigmoid, Dense(2)]", "CudaActivation.Sigmoid);")]
+    [InlineData("[Network(InputSize = 6, Optimizer = Optimizer.AdaGrad)] [Dense(5), Tanh, Tanh, Dense(2)]", "CudaActivation.Tanh);")]
+    [InlineData("[Network(InputSize = 6)] [Dense(5), Dropout(0.5), Identity, ELU, LeakyReLU, Dense(2)]", "_k.Multiply(")]
+    public void TheCudaCoreCompilesForEveryCoveredShape(string attributes, string expected)
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run($"using NetGen; namespace Demo.Gpu; {attributes} public partial class EdgeNet {{ }}");
+        Assert.DoesNotContain(result.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Empty(result.CompilationProblems);
+        string source = result.Source();
+        Assert.Contains("private sealed class CudaCore", source, StringComparison.Ordinal);
+        Assert.Contains(expected, source, StringComparison.Ordinal);
+    }
 }
