@@ -284,18 +284,20 @@ namespace Demo.Activations
         /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "EveryActivation"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "EveryActivation");
             }
 
@@ -309,17 +311,19 @@ namespace Demo.Activations
         /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: false);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "EveryActivation"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "EveryActivation");
             }
 
@@ -334,18 +338,20 @@ namespace Demo.Activations
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
-            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "EveryActivation"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "EveryActivation");
             }
 
@@ -362,17 +368,19 @@ namespace Demo.Activations
         /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
-            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: false);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "EveryActivation"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "EveryActivation");
             }
 
@@ -649,6 +657,7 @@ namespace Demo.Activations
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _m = new T[ParameterCount];
             private readonly T[] _v = new T[ParameterCount];
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -794,12 +803,13 @@ namespace Demo.Activations
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [15] dense_15: Dense 6 → 3 · backward ────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L15_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dx[B,6] = dy[B,3] · W[3,6];  dW[3,6] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [8×3]·[3×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×8]·[8×6], 144 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L14_Y, B * 6), P(L15_Weight, 18), D1(B * 6), G(L15_Weight, 18), G(L15_Bias, 3), B, 6, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L14_Y, B * 6), P(L15_Weight, 18), D1(B * 6), G(L15_Weight, 18), G(L15_Bias, 3), B, 6, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [14] dropout_14: Dropout p = 0.25 [6] · backward ─────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L14_Y, B * 6)); // monitoring: keep ∂L/∂y
@@ -816,7 +826,7 @@ namespace Demo.Activations
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L11_Y, B * 6), P(L12_Weight, 36), D0(B * 6), G(L12_Weight, 36), G(L12_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L11_Y, B * 6), P(L12_Weight, 36), D0(B * 6), G(L12_Weight, 36), G(L12_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [11] elu_11: ELU [6] · backward ──────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L11_Y, B * 6)); // monitoring: keep ∂L/∂y
@@ -828,7 +838,7 @@ namespace Demo.Activations
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L9_Y, B * 6), P(L10_Weight, 36), D0(B * 6), G(L10_Weight, 36), G(L10_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L9_Y, B * 6), P(L10_Weight, 36), D0(B * 6), G(L10_Weight, 36), G(L10_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [9] tanh_9: Tanh [6] · backward ──────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 6)); // monitoring: keep ∂L/∂y
@@ -840,7 +850,7 @@ namespace Demo.Activations
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L7_Y, B * 6), P(L8_Weight, 36), D0(B * 6), G(L8_Weight, 36), G(L8_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L7_Y, B * 6), P(L8_Weight, 36), D0(B * 6), G(L8_Weight, 36), G(L8_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [7] sigmoid_7: Sigmoid [6] · backward ────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 6)); // monitoring: keep ∂L/∂y
@@ -852,7 +862,7 @@ namespace Demo.Activations
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L5_Y, B * 6), P(L6_Weight, 36), D0(B * 6), G(L6_Weight, 36), G(L6_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L5_Y, B * 6), P(L6_Weight, 36), D0(B * 6), G(L6_Weight, 36), G(L6_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [5] prelu_5: PReLU [6] · backward ────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 6)); // monitoring: keep ∂L/∂y
@@ -864,7 +874,7 @@ namespace Demo.Activations
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L3_Y, B * 6), P(L4_Weight, 36), D0(B * 6), G(L4_Weight, 36), G(L4_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L3_Y, B * 6), P(L4_Weight, 36), D0(B * 6), G(L4_Weight, 36), G(L4_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [3] leaky_relu_3: LeakyReLU [6] · backward ───────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 6)); // monitoring: keep ∂L/∂y
@@ -876,7 +886,7 @@ namespace Demo.Activations
                 // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dy·W: [8×6]·[6×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [6×8]·[8×6], 288 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L1_Y, B * 6), P(L2_Weight, 36), D0(B * 6), G(L2_Weight, 36), G(L2_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), A(L1_Y, B * 6), P(L2_Weight, 36), D0(B * 6), G(L2_Weight, 36), G(L2_Bias, 6), B, 6, 6, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [1] relu_1: ReLU [6] · backward ──────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 6).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 6)); // monitoring: keep ∂L/∂y
@@ -886,7 +896,7 @@ namespace Demo.Activations
                 // ── [0] dense_0: Dense 5 → 6 · backward ──────────────────────────────────────────────────────────
                 // dW[6,5] = dyᵀ · x;  db[6] = Σ_B dy
                 // GEMM dyᵀ·x: [6×8]·[8×5], 240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), x, P(L0_Weight, 30), default, G(L0_Weight, 30), G(L0_Bias, 6), B, 5, 6, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 6), x, P(L0_Weight, 30), default, G(L0_Weight, 30), G(L0_Bias, 6), B, 5, 6, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
             }
 
@@ -951,6 +961,19 @@ namespace Demo.Activations
                 if (!global::NetGen.Guard.AllFinite<T>(A(L15_Y, B * 3))) return "'dense_15' ([15] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "0.bias", "2.bias", "4.bias", "6.bias", "8.bias", "10.bias", "12.bias", "15.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "2.weight", "4.weight", "5.weight", "6.weight", "8.weight", "10.weight", "12.weight", "15.weight"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 30, L2_Weight, 36, L4_Weight, 36, L5_Weight, 1, L6_Weight, 36, L8_Weight, 36, L10_Weight, 36, L12_Weight, 36, L15_Weight, 18 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

@@ -219,18 +219,20 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
-        int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp");
-        // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-        // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+        int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+        // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+        // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+        // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
         _core.Forward(inputs, B, training: true, _seed, _step);
         double loss = _core.Loss(labels, B);
         _core.Backward(inputs, B);
         ClipGradients();
         _core.RegularizationBackward();
-        // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-        // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-        if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+        // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+        // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+        if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
         {
+            global::NetGen.Guard.Finite(inputs, "inputs", "MnistMlp"); // a non-finite input is refused as the guard would have refused it
             global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "MnistMlp");
         }
 
@@ -244,17 +246,19 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/> does.</summary>
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
-        int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp");
-        // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-        // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+        int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: false);
+        // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+        // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+        // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
         _core.Forward(inputs, B, training: true, _seed, _step);
         double loss = _core.Loss(labels, B);
         _core.Backward(inputs, B);
         _core.RegularizationBackward();
-        // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-        // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-        if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+        // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+        // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+        if (!_core.IsFiniteStep(loss))
         {
+            global::NetGen.Guard.Finite(inputs, "inputs", "MnistMlp"); // a non-finite input is refused as the guard would have refused it
             global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "MnistMlp");
         }
 
@@ -269,18 +273,20 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
     {
-        int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "MnistMlp");
-        // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-        // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+        int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+        // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+        // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+        // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
         _core.Forward(inputs, B, training: true, _seed, _step);
         double loss = _core.Loss(targetProbabilities, B);
         _core.Backward(inputs, B);
         ClipGradients();
         _core.RegularizationBackward();
-        // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-        // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-        if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+        // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+        // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+        if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
         {
+            global::NetGen.Guard.Finite(inputs, "inputs", "MnistMlp"); // a non-finite input is refused as the guard would have refused it
             global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "MnistMlp");
         }
 
@@ -297,17 +303,19 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
     {
-        int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "MnistMlp");
-        // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-        // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+        int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: false);
+        // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+        // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+        // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
         _core.Forward(inputs, B, training: true, _seed, _step);
         double loss = _core.Loss(targetProbabilities, B);
         _core.Backward(inputs, B);
         _core.RegularizationBackward();
-        // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-        // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-        if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+        // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+        // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+        if (!_core.IsFiniteStep(loss))
         {
+            global::NetGen.Guard.Finite(inputs, "inputs", "MnistMlp"); // a non-finite input is refused as the guard would have refused it
             global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "MnistMlp");
         }
 
@@ -533,6 +541,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         private readonly global::NetGen.Kernels.PackedWeights<T> _packedW0 = new global::NetGen.Kernels.PackedWeights<T>(784, 256); // [0] fc1: Wᵀ in GEMM panels, kept between calls
         private readonly global::NetGen.Kernels.PackedWeights<T> _packedW3 = new global::NetGen.Kernels.PackedWeights<T>(256, 128); // [3] fc2: Wᵀ in GEMM panels, kept between calls
         private readonly global::NetGen.Kernels.PackedWeights<T> _packedW5 = new global::NetGen.Kernels.PackedWeights<T>(128, 10); // [5] out: Wᵀ in GEMM panels, kept between calls
+        private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
         private static T C(double value) => T.CreateTruncating(value);
         private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -625,12 +634,13 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         public void Backward(global::System.ReadOnlySpan<T> x, int B)
         {
             BackwardRows = B;
+            _finite.Reset(); // the kernels below record whether the gradients they write are finite
             // ── [5] out: Dense 128 → 10 · backward ───────────────────────────────────────────────────────────
             if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 10)); // monitoring: keep ∂L/∂y
             // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] = dyᵀ · x;  db[10] = Σ_B dy
             // GEMM dy·W: [64×10]·[10×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
             // GEMM dyᵀ·x: [10×64]·[64×128], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L4_Y, B * 128), P(L5_Weight, 1280), D1(B * 128), G(L5_Weight, 1280), G(L5_Bias, 10), B, 128, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false, finite: _finite);
 
             // ── [4] act2: ReLU [128] · backward ──────────────────────────────────────────────────────────────
             if (ActivationGradients is not null) D1(B * 128).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 128)); // monitoring: keep ∂L/∂y
@@ -641,7 +651,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
             // dx[B,256] = dy[B,128] · W[128,256];  dW[128,256] = dyᵀ · x;  db[128] = Σ_B dy
             // GEMM dy·W: [64×128]·[128×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
             // GEMM dyᵀ·x: [128×64]·[64×256], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
+            global::NetGen.Kernels.Dense.Backward<T>(D0(B * 128), A(L2_Y, B * 256), P(L3_Weight, 32768), D1(B * 256), G(L3_Weight, 32768), G(L3_Bias, 128), B, 256, 128, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false, finite: _finite);
 
             // ── [2] drop1: Dropout p = 0.5 [256] · backward ──────────────────────────────────────────────────
             if (ActivationGradients is not null) D1(B * 256).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 256)); // monitoring: keep ∂L/∂y
@@ -656,7 +666,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
             // ── [0] fc1: Dense 784 → 256 · backward ──────────────────────────────────────────────────────────
             // dW[256,784] = dyᵀ · x;  db[256] = Σ_B dy
             // GEMM dyᵀ·x: [256×64]·[64×784], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
+            global::NetGen.Kernels.Dense.Backward<T>(D1(B * 256), x, P(L0_Weight, 200704), default, G(L0_Weight, 200704), G(L0_Bias, 256), B, 784, 256, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false, finite: _finite);
 
         }
 
@@ -708,5 +718,18 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
             if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 10))) return "'out' ([5] Dense)";
             return null;
         }
+
+        /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+        /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+        /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+        /// does: a step that clips reads the whole arena instead).</summary>
+        public bool IsFiniteStep(double loss)
+        {
+            // checked by their kernels as they were written (_finite): "0.bias", "3.bias", "5.bias"
+            // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "3.weight", "5.weight"
+            return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+        }
+
+        private static readonly int[] s_uncheckedGradients = { L0_Weight, 200704, L3_Weight, 32768, L5_Weight, 1280 }; // (offset, length) of each gradient read by IsFiniteStep
     }
 }

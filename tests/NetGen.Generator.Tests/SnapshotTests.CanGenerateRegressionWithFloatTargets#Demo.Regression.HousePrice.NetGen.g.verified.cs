@@ -206,18 +206,20 @@ namespace Demo.Regression
         /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
-            int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targets, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "HousePrice"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "HousePrice");
             }
 
@@ -231,17 +233,19 @@ namespace Demo.Regression
         /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{float})"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
-            int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice", checkInputs: false);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targets, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "HousePrice"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "HousePrice");
             }
 
@@ -429,6 +433,7 @@ namespace Demo.Regression
             public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -478,12 +483,13 @@ namespace Demo.Regression
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [2] dense_2: Dense 32 → 1 · backward ─────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 1).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 1)); // monitoring: keep ∂L/∂y
                 // dx[B,32] = dy[B,1] · W[1,32];  dW[1,32] = dyᵀ · x;  db[1] = Σ_B dy
                 // GEMM dy·W: [32×1]·[1×32], 1,024 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [1×32]·[32×32], 1,024 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 1), A(L1_Y, B * 32), P(L2_Weight, 32), D1(B * 32), G(L2_Weight, 32), G(L2_Bias, 1), B, 32, 1, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 1), A(L1_Y, B * 32), P(L2_Weight, 32), D1(B * 32), G(L2_Weight, 32), G(L2_Bias, 1), B, 32, 1, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [1] tanh_1: Tanh [32] · backward ─────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 32).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 32)); // monitoring: keep ∂L/∂y
@@ -494,7 +500,7 @@ namespace Demo.Regression
                 if (ActivationGradients is not null) D0(B * 32).CopyTo(new global::System.Span<T>(ActivationGradients, L0_Y, B * 32)); // monitoring: keep ∂L/∂y
                 // dW[32,13] = dyᵀ · x;  db[32] = Σ_B dy
                 // GEMM dyᵀ·x: [32×32]·[32×13], 13,312 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 32), x, P(L0_Weight, 416), default, G(L0_Weight, 416), G(L0_Bias, 32), B, 13, 32, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 32), x, P(L0_Weight, 416), default, G(L0_Weight, 416), G(L0_Bias, 32), B, 13, 32, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
             }
 
@@ -539,6 +545,19 @@ namespace Demo.Regression
                 if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 1))) return "'dense_2' ([2] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "0.weight", "0.bias", "2.weight", "2.bias"
+                // read here: none
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = global::System.Array.Empty<int>();
         }
     }
 }
