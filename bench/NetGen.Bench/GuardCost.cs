@@ -18,6 +18,11 @@ internal static class GuardCost
 {
     public static int Run(string[] args)
     {
+        if (args.Length > 3 && args[1] == "--instructions")
+        {
+            return Instructions(args[2] == "on", int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         int rounds = 30, reps = 20;
         bool calibrate = false;
         for (int i = 1; i < args.Length; i++)
@@ -99,6 +104,40 @@ internal static class GuardCost
             $"median cost of the checks (A − B) / B: {cost[rounds / 2]:P3} (quartiles {cost[rounds / 4]:P3} .. {cost[3 * rounds / 4]:P3}; min {cost[0]:P3}, max {cost[^1]:P3}){(calibrate ? " [A/A calibration]" : string.Empty)}"));
         Console.WriteLine(FormattableString.Invariant(
             $"ratio of the sums: {(sumA - sumB) / sumB:P3}; the separate read the checks replaced: median {read[rounds / 2]:P3} of the step; {rounds} rounds of {reps} steps per side; loss {loss:G4}; {(sink ? 1 : 0)}"));
+        return 0;
+    }
+
+    /// <summary>
+    /// `--guard-cost --instructions on|off STEPS`: for an instruction count under
+    /// <c>valgrind --tool=callgrind</c>: every kernel on this thread (the split of a one-core machine, so no worker spins),
+    /// 3 warm-up steps each way (run it with DOTNET_TieredCompilation=0, so every method is compiled once, optimised), then <c>STEPS</c> steps with the checks on or off. The per-step count is the difference of
+    /// two runs with different STEPS over the difference of STEPS (start-up and warm-up cancel); bench/README.md.
+    /// </summary>
+    private static int Instructions(bool checks, int steps)
+    {
+        Workers.SplitAsIfForTests(1);
+        var net = new BenchMlp(1);
+        var x = new float[BenchMlp.MaxBatch * BenchMlp.InputSize];
+        var y = new int[BenchMlp.MaxBatch];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)Math.Sin(i * 0.01);
+        }
+
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = i % 10;
+        }
+
+        net.LearningRate = 1e-4;
+        for (int i = 0; i < 3; i++)
+        {
+            Steps(net, x, y, 1, checks: true);
+            Steps(net, x, y, 1, checks: false);
+        }
+
+        float loss = Steps(net, x, y, steps, checks);
+        Console.WriteLine(FormattableString.Invariant($"{steps} steps, checks {(checks ? "on" : "off")}, loss {loss:G6}"));
         return 0;
     }
 
