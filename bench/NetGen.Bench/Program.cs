@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 
 // Runs the NetGen BenchmarkDotNet suite; pass BenchmarkDotNet arguments, e.g. --filter '*Network*' --job short.
 // `--compare OUT.json [--reps N]` runs the quick Stopwatch-based comparison mode that bench/compare.sh drives instead.
-// `--guard-cost [ROUNDS]` times the non-finite checks of a training step against the step (docs/performance.md).
+// `--guard-cost [ROUNDS] [--reps N] [--calibrate]` times a training step with and without its non-finite checks, paired (docs/performance.md).
 // `--inference-ab [--reps N]` the paired batch-1 kernel A/B, `--trainer-overhead OUT.json [--reps N]` Fit against a
 // hand-written TrainStep loop (bench/README.md).
 if (args.Length > 0 && args[0] == "--compare")

@@ -249,9 +249,9 @@ namespace Demo.Mobile
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SeparableNet");
             }
@@ -273,9 +273,9 @@ namespace Demo.Mobile
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SeparableNet");
             }
@@ -299,9 +299,9 @@ namespace Demo.Mobile
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SeparableNet");
             }
@@ -326,9 +326,9 @@ namespace Demo.Mobile
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SeparableNet");
             }
@@ -616,6 +616,7 @@ namespace Demo.Mobile
             private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4 = new global::NetGen.Kernels.Conv2DGeneralGeometry(16, 16, 16, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1); // [4] atrous: C, H, W, O, kh, kw, stride, padding, dilation, groups
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry6 = new global::NetGen.Kernels.Conv2DGeometry(16, 16, 16, 4, 3, 1, 2, 1, 1, 0); // [6] tall: C, H, W, O, kh, kw, stride, padding
             private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry8 = new global::NetGen.Kernels.Pool2DGeometry(4, 8, 16, 8, 16, 1, 1, 0, 0); // [8] gap_8: C, H, W, a window of the whole plane
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -698,12 +699,13 @@ namespace Demo.Mobile
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [9] dense_9: Dense 4 → 10 · backward ─────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,4] = dy[B,10] · W[10,4];  dW[10,4] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [16×10]·[10×4], 640 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×16]·[16×4], 640 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L8_Y, B * 4), P(L9_Weight, 40), D1(B * 4), G(L9_Weight, 40), G(L9_Bias, 10), B, 4, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L8_Y, B * 4), P(L9_Weight, 40), D1(B * 4), G(L9_Weight, 40), G(L9_Bias, 10), B, 4, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [8] gap_8: GlobalAvgPool2D 4×8×16 → 4 · backward ─────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 4).CopyTo(new global::System.Span<T>(ActivationGradients, L8_Y, B * 4)); // monitoring: keep ∂L/∂y
@@ -794,6 +796,19 @@ namespace Demo.Mobile
                 if (!global::NetGen.Guard.AllFinite<T>(A(L9_Y, B * 10))) return "'dense_9' ([9] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "9.weight", "9.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "2.weight", "2.bias", "4.weight", "4.bias", "6.weight", "6.bias"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 72, L2_Weight, 128, L2_Bias, 16, L4_Weight, 2304, L4_Bias, 16, L6_Weight, 192, L6_Bias, 4 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

@@ -238,9 +238,9 @@ namespace Demo.Depth
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "FractionalNet");
             }
@@ -262,9 +262,9 @@ namespace Demo.Depth
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "FractionalNet");
             }
@@ -288,9 +288,9 @@ namespace Demo.Depth
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "FractionalNet");
             }
@@ -315,9 +315,9 @@ namespace Demo.Depth
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "FractionalNet");
             }
@@ -570,6 +570,7 @@ namespace Demo.Depth
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry3 = new global::NetGen.Kernels.Conv2DGeometry(16, 19, 19, 32, 3, 3, 1, 1, 1, 1); // [3] conv_3: C, H, W, O, kh, kw, stride, padding
             private static readonly global::NetGen.Kernels.FractionalPool2DGeometry s_geometry5 = new global::NetGen.Kernels.FractionalPool2DGeometry(32, 19, 19, 2, 10, 10); // [5] fpool_5: C, H, W, k, Ho, Wo
             private readonly global::NetGen.Kernels.PackedWeights<T> _packedW7 = new global::NetGen.Kernels.PackedWeights<T>(3200, 10); // [7] dense_7: Wᵀ in GEMM panels, kept between calls
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -660,12 +661,13 @@ namespace Demo.Depth
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [7] dense_7: Dense 3200 → 10 · backward ──────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,3200] = dy[B,10] · W[10,3200];  dW[10,3200] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [32×10]·[10×3200], 1,024,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×32]·[32×3200], 1,024,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L5_Y, B * 3200), P(L7_Weight, 32000), D1(B * 3200), G(L7_Weight, 32000), G(L7_Bias, 10), B, 3200, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L5_Y, B * 3200), P(L7_Weight, 32000), D1(B * 3200), G(L7_Weight, 32000), G(L7_Bias, 10), B, 3200, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false, finite: _finite);
 
                 // ── [6] flatten_6: Flatten 32×10×10 → 3200 · backward ────────────────────────────────────────────
                 // dx = dy: the same memory, no code
@@ -744,6 +746,19 @@ namespace Demo.Depth
                 if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 10))) return "'dense_7' ([7] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "7.weight", "7.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "0.bias", "3.weight", "3.bias"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 144, L0_Bias, 16, L3_Weight, 4608, L3_Bias, 32 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

@@ -418,9 +418,9 @@ namespace Demo.Depth
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -446,9 +446,9 @@ namespace Demo.Depth
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -476,9 +476,9 @@ namespace Demo.Depth
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -507,9 +507,9 @@ namespace Demo.Depth
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -1027,6 +1027,7 @@ namespace Demo.Depth
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry6_branch_3 = new global::NetGen.Kernels.Conv2DGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1); // [6.branch.3] conv_6_branch_3: C, H, W, O, kh, kw, stride, padding
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry6_shortcut_0 = new global::NetGen.Kernels.Conv2DGeometry(8, 16, 16, 16, 1, 1, 2, 2, 0, 0); // [6.shortcut.0] conv_6_shortcut_0: C, H, W, O, kh, kw, stride, padding
             private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry8 = new global::NetGen.Kernels.Pool2DGeometry(16, 8, 8, 8, 8, 1, 1, 0, 0); // [8] gap_8: C, H, W, a window of the whole plane
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -1258,12 +1259,13 @@ namespace Demo.Depth
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [9] dense_9: Dense 16 → 10 · backward ────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,16] = dy[B,10] · W[10,16];  dW[10,16] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [32×10]·[10×16], 5,120 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×32]·[32×16], 5,120 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L8_Y, B * 16), P(L9_Weight, 160), D1(B * 16), G(L9_Weight, 160), G(L9_Bias, 10), B, 16, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L8_Y, B * 16), P(L9_Weight, 160), D1(B * 16), G(L9_Weight, 160), G(L9_Bias, 10), B, 16, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [8] gap_8: GlobalAvgPool2D 16×8×8 → 16 · backward ────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L8_Y, B * 16)); // monitoring: keep ∂L/∂y
@@ -1472,6 +1474,19 @@ namespace Demo.Depth
                 if (!global::NetGen.Guard.AllFinite<T>(A(L9_Y, B * 10))) return "'dense_9' ([9] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "9.weight", "9.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "0.bias", "2.branch.0.weight", "2.branch.1.weight", "2.branch.1.bias", "2.branch.3.weight", "2.branch.4.weight", "2.branch.4.bias", "4.branch.0.weight", "4.branch.1.weight", "4.branch.1.bias", "4.branch.3.weight", "4.branch.4.weight", "4.branch.4.bias", "6.branch.0.weight", "6.branch.1.weight", "6.branch.1.bias", "6.branch.3.weight", "6.branch.4.weight", "6.branch.4.bias", "6.shortcut.0.weight"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 216, L0_Bias, 8, L2_Branch_0_Weight, 576, L2_Branch_1_Weight, 8, L2_Branch_1_Bias, 8, L2_Branch_3_Weight, 576, L2_Branch_4_Weight, 8, L2_Branch_4_Bias, 8, L4_Branch_0_Weight, 576, L4_Branch_1_Weight, 8, L4_Branch_1_Bias, 8, L4_Branch_3_Weight, 576, L4_Branch_4_Weight, 8, L4_Branch_4_Bias, 8, L6_Branch_0_Weight, 1152, L6_Branch_1_Weight, 16, L6_Branch_1_Bias, 16, L6_Branch_3_Weight, 2304, L6_Branch_4_Weight, 16, L6_Branch_4_Bias, 16, L6_Shortcut_0_Weight, 128 }; // (offset, length) of each gradient read by IsFiniteStep
 
             /// <summary>W' and b' of every Conv2D with its BatchNorm2D folded in (5824 values), written by Fold; null until then.</summary>
             public T[]? Folded;

@@ -272,9 +272,9 @@ namespace Demo.Regularised
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "RegularisedNet");
             }
@@ -296,9 +296,9 @@ namespace Demo.Regularised
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "RegularisedNet");
             }
@@ -322,9 +322,9 @@ namespace Demo.Regularised
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "RegularisedNet");
             }
@@ -349,9 +349,9 @@ namespace Demo.Regularised
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "RegularisedNet");
             }
@@ -651,6 +651,7 @@ namespace Demo.Regularised
             private readonly T[] _velocity = new T[ParameterCount];
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeometry(2, 6, 6, 4, 3, 3, 1, 1, 1, 1); // [0] conv_0: C, H, W, O, kh, kw, stride, padding
             private ulong _maskKey4; // [4] dropconnect_4: key of the weight masks of the last training forward (masks are recomputed, never stored)
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -790,12 +791,13 @@ namespace Demo.Regularised
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [13] dense_13: Dense 8 → 3 · backward ────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L13_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dx[B,8] = dy[B,3] · W[3,8];  dW[3,8] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [8×3]·[3×8], 192 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×8]·[8×8], 192 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L12_Y, B * 8), P(L13_Weight, 24), D1(B * 8), G(L13_Weight, 24), G(L13_Bias, 3), B, 8, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L12_Y, B * 8), P(L13_Weight, 24), D1(B * 8), G(L13_Weight, 24), G(L13_Bias, 3), B, 8, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [12] vanilladropout_12: VanillaDropout p = 0.5 [8] · backward ────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 8).CopyTo(new global::System.Span<T>(ActivationGradients, L12_Y, B * 8)); // monitoring: keep ∂L/∂y
@@ -812,7 +814,7 @@ namespace Demo.Regularised
                 // dx[B,12] = dy[B,8] · W[8,12];  dW[8,12] = dyᵀ · x;  db[8] = Σ_B dy
                 // GEMM dy·W: [8×8]·[8×12], 768 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [8×8]·[8×12], 768 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 8), A(L9_Y, B * 12), P(L10_Weight, 96), D0(B * 12), G(L10_Weight, 96), G(L10_Bias, 8), B, 12, 8, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 8), A(L9_Y, B * 12), P(L10_Weight, 96), D0(B * 12), G(L10_Weight, 96), G(L10_Bias, 8), B, 12, 8, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [9] gaussiandropout_9: GaussianDropout p = 0.3 [12] · backward ───────────────────────────────
                 if (ActivationGradients is not null) D0(B * 12).CopyTo(new global::System.Span<T>(ActivationGradients, L9_Y, B * 12)); // monitoring: keep ∂L/∂y
@@ -829,7 +831,7 @@ namespace Demo.Regularised
                 // dx[B,16] = dy[B,12] · W[12,16];  dW[12,16] = dyᵀ · x;  db[12] = Σ_B dy
                 // GEMM dy·W: [8×12]·[12×16], 1,536 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [12×8]·[8×16], 1,536 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 12), A(L6_Y, B * 16), P(L7_Weight, 192), D1(B * 16), G(L7_Weight, 192), G(L7_Bias, 12), B, 16, 12, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 12), A(L6_Y, B * 16), P(L7_Weight, 192), D1(B * 16), G(L7_Weight, 192), G(L7_Bias, 12), B, 16, 12, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [6] relu_6: ReLU [16] · backward ─────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 16)); // monitoring: keep ∂L/∂y
@@ -915,6 +917,19 @@ namespace Demo.Regularised
                 if (!global::NetGen.Guard.AllFinite<T>(A(L13_Y, B * 3))) return "'dense_13' ([13] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "7.weight", "7.bias", "10.weight", "10.bias", "13.weight", "13.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "0.bias", "4.weight", "4.bias"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 72, L0_Bias, 4, L4_Weight, 2304, L4_Bias, 16 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

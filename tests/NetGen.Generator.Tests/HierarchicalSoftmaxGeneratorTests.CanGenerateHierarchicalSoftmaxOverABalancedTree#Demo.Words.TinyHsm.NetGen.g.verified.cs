@@ -240,18 +240,20 @@ namespace Demo.Words
         /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyHsm");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyHsm", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "TinyHsm"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "TinyHsm");
             }
 
@@ -265,17 +267,19 @@ namespace Demo.Words
         /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyHsm");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyHsm", checkInputs: false);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "TinyHsm"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "TinyHsm");
             }
 
@@ -499,6 +503,7 @@ namespace Demo.Words
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _m = new T[ParameterCount];
             private readonly T[] _v = new T[ParameterCount];
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -560,12 +565,13 @@ namespace Demo.Words
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [2] features: Dense 8 → 3 · backward ─────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dx[B,8] = dy[B,3] · W[3,8];  dW[3,8] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [4×3]·[3×8], 96 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×4]·[4×8], 96 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 8), P(L2_Weight, 24), D1(B * 8), G(L2_Weight, 24), G(L2_Bias, 3), B, 8, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L1_Y, B * 8), P(L2_Weight, 24), D1(B * 8), G(L2_Weight, 24), G(L2_Bias, 3), B, 8, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [1] relu_1: ReLU [8] · backward ──────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 8).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 8)); // monitoring: keep ∂L/∂y
@@ -575,7 +581,7 @@ namespace Demo.Words
                 // ── [0] dense_0: Dense 6 → 8 · backward ──────────────────────────────────────────────────────────
                 // dW[8,6] = dyᵀ · x;  db[8] = Σ_B dy
                 // GEMM dyᵀ·x: [8×4]·[4×6], 192 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 8), x, P(L0_Weight, 48), default, G(L0_Weight, 48), G(L0_Bias, 8), B, 6, 8, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 8), x, P(L0_Weight, 48), default, G(L0_Weight, 48), G(L0_Bias, 8), B, 6, 8, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
             }
 
@@ -636,6 +642,19 @@ namespace Demo.Words
                 if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 3))) return "'features' ([2] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "0.bias", "2.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "2.weight", "hsm.weight", "hsm.bias"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 48, L2_Weight, 24, LHsm_Weight, 12, LHsm_Bias, 4 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

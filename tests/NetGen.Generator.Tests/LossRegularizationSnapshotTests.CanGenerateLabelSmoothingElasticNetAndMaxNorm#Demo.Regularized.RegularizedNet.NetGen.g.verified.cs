@@ -222,9 +222,9 @@ namespace Demo.Regularized
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "RegularizedNet");
             }
@@ -246,9 +246,9 @@ namespace Demo.Regularized
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "RegularizedNet");
             }
@@ -272,9 +272,9 @@ namespace Demo.Regularized
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "RegularizedNet");
             }
@@ -299,9 +299,9 @@ namespace Demo.Regularized
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "RegularizedNet");
             }
@@ -560,6 +560,7 @@ namespace Demo.Regularized
             private readonly T[] _velocity = new T[ParameterCount];
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeometry(1, 8, 8, 4, 3, 3, 1, 1, 1, 1); // [0] conv_0: C, H, W, O, kh, kw, stride, padding
             private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry2 = new global::NetGen.Kernels.Pool2DGeometry(4, 8, 8, 2, 2, 2, 2, 0, 0); // [2] pool_2: C, H, W, kh, kw, stride, padding
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -638,12 +639,13 @@ namespace Demo.Regularized
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [4] scores: Dense 64 → 10 · backward ─────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,64] = dy[B,10] · W[10,64];  dW[10,64] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [16×10]·[10×64], 10,240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×16]·[16×64], 10,240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L2_Y, B * 64), P(L4_Weight, 640), D1(B * 64), G(L4_Weight, 640), G(L4_Bias, 10), B, 64, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L2_Y, B * 64), P(L4_Weight, 640), D1(B * 64), G(L4_Weight, 640), G(L4_Bias, 10), B, 64, 10, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [3] flatten_3: Flatten 4×4×4 → 64 · backward ─────────────────────────────────────────────────
                 // dx = dy: the same memory, no code
@@ -714,6 +716,19 @@ namespace Demo.Regularized
                 if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 10))) return "'scores' ([4] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "4.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "0.bias", "4.weight"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 36, L0_Bias, 4, L4_Weight, 640 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

@@ -204,18 +204,20 @@ namespace Demo.Svm
         /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "CifarSvm");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "CifarSvm", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "CifarSvm"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "CifarSvm");
             }
 
@@ -229,17 +231,19 @@ namespace Demo.Svm
         /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "CifarSvm");
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "CifarSvm", checkInputs: false);
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "CifarSvm"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "CifarSvm");
             }
 
@@ -467,6 +471,7 @@ namespace Demo.Svm
             private readonly T[] _velocity = new T[ParameterCount];
             private readonly global::NetGen.Kernels.PackedWeights<T> _packedW0 = new global::NetGen.Kernels.PackedWeights<T>(3072, 100); // [0] hidden: Wᵀ in GEMM panels, kept between calls
             private readonly global::NetGen.Kernels.PackedWeights<T> _packedW2 = new global::NetGen.Kernels.PackedWeights<T>(100, 10); // [2] scores: Wᵀ in GEMM panels, kept between calls
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -518,12 +523,13 @@ namespace Demo.Svm
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [2] scores: Dense 100 → 10 · backward ────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,100] = dy[B,10] · W[10,100];  dW[10,100] = dyᵀ · x
                 // GEMM dy·W: [128×10]·[10×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×128]·[128×100], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L1_Y, B * 100), P(L2_Weight, 1000), D1(B * 100), G(L2_Weight, 1000), default, B, 100, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false, finite: _finite);
 
                 // ── [1] tanh_1: Tanh [100] · backward ────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 100).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 100)); // monitoring: keep ∂L/∂y
@@ -534,7 +540,7 @@ namespace Demo.Svm
                 if (ActivationGradients is not null) D0(B * 100).CopyTo(new global::System.Span<T>(ActivationGradients, L0_Y, B * 100)); // monitoring: keep ∂L/∂y
                 // dW[100,3072] = dyᵀ · x;  db[100] = Σ_B dy
                 // GEMM dyᵀ·x: [100×128]·[128×3072], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 100), x, P(L0_Weight, 307200), default, G(L0_Weight, 307200), G(L0_Bias, 100), B, 3072, 100, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false, finite: _finite);
 
             }
 
@@ -581,6 +587,19 @@ namespace Demo.Svm
                 if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 10))) return "'scores' ([2] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "0.weight", "0.bias", "2.weight"
+                // read here: none
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = global::System.Array.Empty<int>();
         }
     }
 }

@@ -294,9 +294,9 @@ namespace Demo.Vision
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -323,9 +323,9 @@ namespace Demo.Vision
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -354,9 +354,9 @@ namespace Demo.Vision
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -386,9 +386,9 @@ namespace Demo.Vision
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 _buffersBefore.CopyTo(_core.Buffers, 0);
                 _countersBefore.CopyTo(_core.Counters, 0);
@@ -807,6 +807,7 @@ namespace Demo.Vision
             private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry6 = new global::NetGen.Kernels.Pool2DGeometry(50, 8, 8, 2, 2, 2, 2, 0, 0); // [6] pool_6: C, H, W, kh, kw, stride, padding
             private readonly global::NetGen.Kernels.PackedWeights<T> _packedW8 = new global::NetGen.Kernels.PackedWeights<T>(800, 500); // [8] fc1: Wᵀ in GEMM panels, kept between calls
             private readonly global::NetGen.Kernels.PackedWeights<T> _packedW11 = new global::NetGen.Kernels.PackedWeights<T>(500, 10); // [11] out: Wᵀ in GEMM panels, kept between calls
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -933,12 +934,13 @@ namespace Demo.Vision
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [11] out: Dense 500 → 10 · backward ──────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L11_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,500] = dy[B,10] · W[10,500];  dW[10,500] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [64×10]·[10×500], 320,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×64]·[64×500], 320,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L10_Y, B * 500), P(L11_Weight, 5000), D1(B * 500), G(L11_Weight, 5000), G(L11_Bias, 10), B, 500, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L10_Y, B * 500), P(L11_Weight, 5000), D1(B * 500), G(L11_Weight, 5000), G(L11_Bias, 10), B, 500, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false, finite: _finite);
 
                 // ── [10] relu_10: ReLU [500] · backward ──────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 500).CopyTo(new global::System.Span<T>(ActivationGradients, L10_Y, B * 500)); // monitoring: keep ∂L/∂y
@@ -955,7 +957,7 @@ namespace Demo.Vision
                 // dx[B,800] = dy[B,500] · W[500,800];  dW[500,800] = dyᵀ · x;  db[500] = Σ_B dy
                 // GEMM dy·W: [64×500]·[500×800], 25,600,000 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [500×64]·[64×800], 25,600,000 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 500), A(L6_Y, B * 800), P(L8_Weight, 400000), D0(B * 800), G(L8_Weight, 400000), G(L8_Bias, 500), B, 800, 500, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 500), A(L6_Y, B * 800), P(L8_Weight, 400000), D0(B * 800), G(L8_Weight, 400000), G(L8_Bias, 500), B, 800, 500, dxMode: global::NetGen.Kernels.GemmMode.PackedParallel, dwMode: global::NetGen.Kernels.GemmMode.PackedParallel, accumulate: false, finite: _finite);
 
                 // ── [7] flatten_7: Flatten 50×4×4 → 800 · backward ───────────────────────────────────────────────
                 // dx = dy: the same memory, no code
@@ -1050,6 +1052,19 @@ namespace Demo.Vision
                 if (!global::NetGen.Guard.AllFinite<T>(A(L11_Y, B * 10))) return "'out' ([11] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "8.bias", "11.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "1.weight", "1.bias", "4.weight", "4.bias", "8.weight", "9.weight", "9.bias", "11.weight"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 500, L1_Weight, 20, L1_Bias, 20, L4_Weight, 25000, L4_Bias, 50, L8_Weight, 400000, L9_Weight, 500, L9_Bias, 500, L11_Weight, 5000 }; // (offset, length) of each gradient read by IsFiniteStep
 
             /// <summary>W' and b' of every Conv2D with its BatchNorm2D folded in (520 values), written by Fold; null until then.</summary>
             public T[]? Folded;

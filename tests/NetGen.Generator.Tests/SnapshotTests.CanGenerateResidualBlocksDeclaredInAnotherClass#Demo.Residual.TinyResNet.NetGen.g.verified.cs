@@ -276,9 +276,9 @@ namespace Demo.Residual
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "TinyResNet");
             }
@@ -300,9 +300,9 @@ namespace Demo.Residual
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "TinyResNet");
             }
@@ -326,9 +326,9 @@ namespace Demo.Residual
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "TinyResNet");
             }
@@ -353,9 +353,9 @@ namespace Demo.Residual
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "TinyResNet");
             }
@@ -666,6 +666,7 @@ namespace Demo.Residual
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry4_branch_2 = new global::NetGen.Kernels.Conv2DGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1); // [4.branch.2] conv_4_branch_2: C, H, W, O, kh, kw, stride, padding
             private static readonly global::NetGen.Kernels.Conv2DGeometry s_geometry4_shortcut_0 = new global::NetGen.Kernels.Conv2DGeometry(8, 16, 16, 16, 1, 1, 2, 2, 0, 0); // [4.shortcut.0] conv_4_shortcut_0: C, H, W, O, kh, kw, stride, padding
             private readonly global::NetGen.Kernels.PackedWeights<T> _packedW7 = new global::NetGen.Kernels.PackedWeights<T>(1024, 10); // [7] dense_7: Wᵀ in GEMM panels, kept between calls
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -770,12 +771,13 @@ namespace Demo.Residual
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [7] dense_7: Dense 1024 → 10 · backward ──────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 10).CopyTo(new global::System.Span<T>(ActivationGradients, L7_Y, B * 10)); // monitoring: keep ∂L/∂y
                 // dx[B,1024] = dy[B,10] · W[10,1024];  dW[10,1024] = dyᵀ · x;  db[10] = Σ_B dy
                 // GEMM dy·W: [32×10]·[10×1024], 327,680 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [10×32]·[32×1024], 327,680 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L5_Y, B * 1024), P(L7_Weight, 10240), D1(B * 1024), G(L7_Weight, 10240), G(L7_Bias, 10), B, 1024, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 10), A(L5_Y, B * 1024), P(L7_Weight, 10240), D1(B * 1024), G(L7_Weight, 10240), G(L7_Bias, 10), B, 1024, 10, dxMode: global::NetGen.Kernels.GemmMode.Packed, dwMode: global::NetGen.Kernels.GemmMode.Packed, accumulate: false, finite: _finite);
 
                 // ── [6] flatten_6: Flatten 16×8×8 → 1024 · backward ──────────────────────────────────────────────
                 // dx = dy: the same memory, no code
@@ -894,6 +896,19 @@ namespace Demo.Residual
                 if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 10))) return "'dense_7' ([7] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "7.weight", "7.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "0.bias", "2.branch.0.weight", "2.branch.0.bias", "2.branch.2.weight", "2.branch.2.bias", "4.branch.0.weight", "4.branch.0.bias", "4.branch.2.weight", "4.branch.2.bias", "4.shortcut.0.weight"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 216, L0_Bias, 8, L2_Branch_0_Weight, 576, L2_Branch_0_Bias, 8, L2_Branch_2_Weight, 576, L2_Branch_2_Bias, 8, L4_Branch_0_Weight, 1152, L4_Branch_0_Bias, 16, L4_Branch_2_Weight, 2304, L4_Branch_2_Bias, 16, L4_Shortcut_0_Weight, 128 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

@@ -67,6 +67,11 @@ internal abstract class LayerEntry
     /// <summary>The CPU kernel can apply a following ReLU as it stores its output (fused epilogue).</summary>
     public virtual bool FusesReLUEpilogue => false;
 
+    /// <summary>The backward kernel takes the step's <c>FiniteCheck</c> and records whether every parameter gradient it
+    /// wrote is finite as it writes it (Dense: the weight-gradient GEMM's epilogue and the bias sums), so the step check
+    /// need not read those tensors again (ADR 0040). Layers without it keep their gradients read by the step check.</summary>
+    public virtual bool ChecksGradientsAsWritten => false;
+
     /// <summary>The output is the input seen with another shape (Flatten): same storage, gradient passed through.</summary>
     public virtual bool IsView => false;
 

@@ -192,17 +192,18 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient");
         w.WriteLine("/// is not finite throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
         w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
-        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: true, cuda ? CudaHook.Step : CudaHook.None);
+        var check = new StepCheck(KernelsCheckGradients(cpu), FoldsInputCheck(cpu));
+        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: true, cuda ? CudaHook.Step : CudaHook.None, check);
         w.WriteLine();
         w.WriteLine("/// <summary>Forward (dropout on, masks of the current step; batch statistics, which also update the running statistics)");
         w.WriteLine("/// and backward without an update: fills <see cref=\"Gradients\"/> and returns the mean loss (data loss + regularisation terms). Refuses non-finite");
         w.WriteLine("/// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref=\"TrainStep" + trainingSignature + "\"/> does.</summary>");
         w.WriteLine($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
-        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: false, cuda ? CudaHook.Step : CudaHook.None);
+        TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: false, cuda ? CudaHook.Step : CudaHook.None, check);
         w.WriteLine();
         if (loss.AcceptsProbabilities)
         {
-            EmitProbabilityTraining(w, name, trainingGuard, buffers, cuda);
+            EmitProbabilityTraining(w, name, trainingGuard, buffers, cuda, check);
         }
 
         // Gradient check.
@@ -330,7 +331,7 @@ internal static partial class NetworkEmitter
 
     /// <summary>TrainStep and ComputeGradients against target distributions (soft targets, e.g. Mixup's), for the losses
     /// that accept them: the same body as with labels (<see cref="TrainingBody"/>), only the guard differs.</summary>
-    private static void EmitProbabilityTraining(SourceWriter w, string name, string trainingGuard, bool buffers, bool cuda)
+    private static void EmitProbabilityTraining(SourceWriter w, string name, string trainingGuard, bool buffers, bool cuda, StepCheck check)
     {
         const string doc = "<paramref name=\"targetProbabilities\"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;";
         const string doc2 = "rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s)";
@@ -345,7 +346,7 @@ internal static partial class NetworkEmitter
             w.WriteLine("/// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException)");
             w.WriteLine("/// and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged, as with labels.</summary>");
             w.WriteLine($"public float {(update ? "TrainStep" : "ComputeGradients")}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)");
-            TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update, cuda ? CudaHook.Refuse : CudaHook.None);
+            TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update, cuda ? CudaHook.Refuse : CudaHook.None, check);
             w.WriteLine();
         }
     }
@@ -522,9 +523,17 @@ internal static partial class NetworkEmitter
     /// targets, target distributions): the guard line, the minimum-batch check, <see cref="TrainingCall"/>, then the update.
     /// Every overload goes through here, so the non-finite checks cannot differ between them.
     /// </summary>
-    private static void TrainingBody(SourceWriter w, string guard, string trainingGuard, string targets, bool buffers, string name, bool update, CudaHook cuda)
+    private static void TrainingBody(SourceWriter w, string guard, string trainingGuard, string targets, bool buffers, string name, bool update, CudaHook cuda, StepCheck check)
     {
         w.OpenBrace();
+        if (check.FoldsInputs)
+        {
+            // The inputs are read by the guard only when this call reads the whole gradient arena (a clipping TrainStep):
+            // otherwise their check is the first layer's weight gradient's (see TrainingCall).
+            string when = update ? "_clipGradientValue is not null || _clipGradientNorm is not null" : "false";
+            guard = guard.Substring(0, guard.Length - 2) + $", checkInputs: {when});";
+        }
+
         w.WriteLine(guard);
         if (trainingGuard.Length > 0)
         {
@@ -549,7 +558,7 @@ internal static partial class NetworkEmitter
             w.WriteLine();
         }
 
-        TrainingCall(w, targets, buffers, name, update ? "TrainStep" : "ComputeGradients", clip: update);
+        TrainingCall(w, targets, buffers, name, update ? "TrainStep" : "ComputeGradients", clip: update, check);
         if (update)
         {
             w.WriteLine("_step++;");
@@ -564,10 +573,20 @@ internal static partial class NetworkEmitter
     /// The body shared by TrainStep and ComputeGradients, from the forward pass to the finiteness check of the loss and
     /// gradient; leaves <c>loss</c> declared. The inputs and targets were checked by the guard before it.
     /// </summary>
-    private static void TrainingCall(SourceWriter w, string targets, bool buffers, string name, string call, bool clip)
+    private static void TrainingCall(SourceWriter w, string targets, bool buffers, string name, string call, bool clip, StepCheck check)
     {
-        w.WriteLine("// NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:");
-        w.WriteLine("// the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.");
+        if (check.FoldsInputs)
+        {
+            w.WriteLine("// NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):");
+            w.WriteLine("// every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite");
+            w.WriteLine("// input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.");
+        }
+        else
+        {
+            w.WriteLine("// NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:");
+            w.WriteLine("// the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.");
+        }
+
         if (buffers)
         {
             w.WriteLine("_core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step");
@@ -583,14 +602,35 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine("_core.RegularizationBackward();");
-        w.WriteLine("// An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the");
-        w.WriteLine("// gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.");
-        w.WriteLine("if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))");
+        if (!check.Kernels)
+        {
+            w.WriteLine("// An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the");
+            w.WriteLine("// gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.");
+            w.WriteLine("if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))");
+        }
+        else if (clip)
+        {
+            w.WriteLine("// An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels");
+            w.WriteLine("// checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.");
+            w.WriteLine("if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))");
+        }
+        else
+        {
+            w.WriteLine("// An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels");
+            w.WriteLine("// checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).");
+            w.WriteLine("if (!_core.IsFiniteStep(loss))");
+        }
+
         w.OpenBrace();
         if (buffers)
         {
             w.WriteLine("_buffersBefore.CopyTo(_core.Buffers, 0);");
             w.WriteLine("_countersBefore.CopyTo(_core.Counters, 0);");
+        }
+
+        if (check.FoldsInputs)
+        {
+            w.WriteLine($"global::NetGen.Guard.Finite(inputs, \"inputs\", \"{name}\"); // a non-finite input is refused as the guard would have refused it");
         }
 
         w.WriteLine($"global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), \"{call}\", \"{name}\");");
@@ -610,4 +650,9 @@ internal static partial class NetworkEmitter
     /// <summary>A float constant; NaN and ±∞ (refused by NG0211, written correctly all the same) by name.</summary>
     private static string FloatLiteral(double value) =>
         double.IsNaN(value) ? "float.NaN" : double.IsPositiveInfinity(value) ? "float.PositiveInfinity" : double.IsNegativeInfinity(value) ? "float.NegativeInfinity" : "(float)" + LayerCatalog.F(value);
+
+    /// <summary>How a network's training calls check for NaN and ±∞ (ADR 0040): <see cref="Kernels"/>, some kernels check the
+    /// gradients they write (Core.IsFiniteStep reads only the others); <see cref="FoldsInputs"/>, the inputs' check is left
+    /// to the first layer's weight gradient.</summary>
+    private readonly record struct StepCheck(bool Kernels, bool FoldsInputs);
 }

@@ -50,6 +50,11 @@ internal static partial class NetworkEmitter
             LayerCatalog.Get(node.Kind).EmitFields(w, new NodeContext(cpu, node));
         }
 
+        if (KernelsCheckGradients(cpu))
+        {
+            w.WriteLine("private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)");
+        }
+
         if (cpu.NarrowPair)
         {
             w.WriteLine($"private readonly T[] _pair = new T[global::NetGen.Kernels.DenseReLUDense.ScratchLength({I(plan.InputSize)}, {I(plan.Tensors[plan.Nodes[0].Output].Length)}, {I(plan.Tensors[plan.Nodes[2].Output].Length)})]; // padded weights and gradient sums of the fused [0]–[2]");
@@ -88,6 +93,7 @@ internal static partial class NetworkEmitter
         LossCatalog.Get(plan.Training.Loss).EmitCoreMembers(w, plan);
         w.WriteLine();
         EmitFirstNonFiniteOutput(w, cpu);
+        EmitIsFiniteStep(w, cpu);
         EmitFoldedCore(w, cpu);
         w.CloseBrace();
     }
@@ -139,6 +145,117 @@ internal static partial class NetworkEmitter
 
         w.WriteLine("return null;");
         w.CloseBrace();
+    }
+
+    /// <summary>
+    /// IsFiniteStep(loss): the step check when the kernels checked some gradients as they wrote them (ADR 0040): the loss,
+    /// their <c>FiniteCheck</c>, and a read of the other parameter gradients only (listed in s_uncheckedGradients).
+    /// </summary>
+    private static void EmitIsFiniteStep(SourceWriter w, CpuPlan cpu)
+    {
+        if (!KernelsCheckGradients(cpu))
+        {
+            return;
+        }
+
+        Plan plan = cpu.Plan;
+        HashSet<int> kernelChecked = KernelCheckedTensors(cpu);
+        var read = new List<StatePlan>();
+        var done = new List<string>();
+        foreach (StatePlan p in plan.State)
+        {
+            if (p.Role != StateRole.Parameter)
+            {
+                continue;
+            }
+
+            if (kernelChecked.Contains(p.Index))
+            {
+                done.Add($"\"{p.Key}\"");
+            }
+            else
+            {
+                read.Add(p);
+            }
+        }
+
+        w.WriteLine();
+        w.WriteLine("/// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check");
+        w.WriteLine("/// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;");
+        w.WriteLine("/// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping");
+        w.WriteLine("/// does: a step that clips reads the whole arena instead).</summary>");
+        w.WriteLine("public bool IsFiniteStep(double loss)");
+        w.OpenBrace();
+        w.WriteLine($"// checked by their kernels as they were written (_finite): {string.Join(", ", done)}");
+        w.WriteLine(read.Count == 0
+            ? "// read here: none"
+            : $"// read here (no checking kernel, or changed by a regularisation term after Backward): {string.Join(", ", read.ConvertAll(p => $"\"{p.Key}\""))}");
+        w.WriteLine("return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine(read.Count == 0
+            ? "private static readonly int[] s_uncheckedGradients = global::System.Array.Empty<int>();"
+            : $"private static readonly int[] s_uncheckedGradients = {{ {string.Join(", ", read.ConvertAll(p => $"{EmitNames.StateConst(p)}, {I(p.Length)}"))} }}; // (offset, length) of each gradient read by IsFiniteStep");
+    }
+
+    /// <summary>Whether some kernel of Backward checks the gradients it writes (a Dense layer outside the narrow pair).</summary>
+    internal static bool KernelsCheckGradients(CpuPlan cpu) => KernelCheckingNodes(cpu).Count > 0;
+
+    private static List<NodePlan> KernelCheckingNodes(CpuPlan cpu)
+    {
+        var list = new List<NodePlan>();
+        foreach (NodePlan node in cpu.Plan.Nodes)
+        {
+            LayerEntry entry = LayerCatalog.Get(node.Kind);
+            if (entry.ChecksGradientsAsWritten && cpu.Nodes[node.Ordinal].Pair == PairRole.None && entry.HasBackward(new NodeContext(cpu, node)))
+            {
+                list.Add(node);
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>The parameter tensors (state indexes) whose gradient is fully checked by the kernel that writes it: those of
+    /// the checking nodes, less those a regularisation term changes after Backward.</summary>
+    private static HashSet<int> KernelCheckedTensors(CpuPlan cpu)
+    {
+        var nodes = new HashSet<int>();
+        foreach (NodePlan node in KernelCheckingNodes(cpu))
+        {
+            nodes.Add(node.Ordinal);
+        }
+
+        var result = new HashSet<int>();
+        foreach (StatePlan p in cpu.Plan.State)
+        {
+            if (p.Role == StateRole.Parameter && nodes.Contains(p.Node) && !(p.L2 > 0 || p.L1 > 0 || p.NormBound > 0))
+            {
+                result.Add(p.Index);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Whether the training calls may leave the inputs' finiteness to the step check (ADR 0040): the network keeps no buffers
+    /// (its forward pass changes no state), and its first layer is a checking Dense that reads the inputs, so every input
+    /// value x[b, j] enters every dW[i, j] = Σ_b dy[b, i]·x[b, j] of that layer through a product (NaN·y and ±∞·0 are NaN,
+    /// ±∞·y ≠ 0 is ±∞, and a sum that takes a NaN or an ∞ is not finite): a non-finite input makes that gradient non-finite,
+    /// and the refused step then names the input as the guard would have.
+    /// </summary>
+    internal static bool FoldsInputCheck(CpuPlan cpu)
+    {
+        Plan plan = cpu.Plan;
+        if (plan.BufferCount + plan.CounterCount > 0 || plan.Nodes.Count == 0)
+        {
+            return false;
+        }
+
+        NodePlan first = plan.Nodes[0];
+        var c = new NodeContext(cpu, first);
+        return KernelCheckingNodes(cpu).Contains(first) && c.X == "x" && c.HasState("weight");
     }
 
     private static void NodeHeader(SourceWriter w, NodeContext c, string direction)
@@ -283,6 +400,11 @@ internal static partial class NetworkEmitter
         w.WriteLine("public void Backward(global::System.ReadOnlySpan<T> x, int B)");
         w.OpenBrace();
         w.WriteLine("BackwardRows = B;");
+        if (KernelsCheckGradients(cpu))
+        {
+            w.WriteLine("_finite.Reset(); // the kernels below record whether the gradients they write are finite");
+        }
+
         bool usesX = false;
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {

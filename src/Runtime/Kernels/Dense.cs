@@ -192,9 +192,14 @@ public static class Dense
     /// <param name="accumulate">Add to <paramref name="dw"/> and <paramref name="dbias"/> (true) or overwrite them (false:
     /// what a generated network uses, each parameter gradient having one writer, so it never clears them first and the
     /// GEMM never reads them).</param>
-    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> dx, Span<T> dw, Span<T> dbias, int batch, int inputs, int outputs, GemmMode dxMode = GemmMode.Auto, GemmMode dwMode = GemmMode.Auto, bool accumulate = true)
+    /// <param name="finite">Null, or the step's non-finite check: it records whether every value written to
+    /// <paramref name="dw"/> and <paramref name="dbias"/> is finite, in the packed GEMM's epilogue (dW, values in registers)
+    /// or by a read of what was just written, still in this core's cache (dW of the direct kernel, db). Then no later read
+    /// of these two tensors is needed (ADR 0040).</param>
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> dx, Span<T> dw, Span<T> dbias, int batch, int inputs, int outputs, GemmMode dxMode = GemmMode.Auto, GemmMode dwMode = GemmMode.Auto, bool accumulate = true, FiniteCheck? finite = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        finite = FiniteCheck.Active(finite);
         ThrowHelper.RequireNonNegative(batch, nameof(batch));
         ThrowHelper.RequireNonNegative(inputs, nameof(inputs));
         ThrowHelper.RequireNonNegative(outputs, nameof(outputs));
@@ -235,11 +240,14 @@ public static class Dense
             {
                 SmallOutputWeightGradient(dy, x, dw, dbias, batch, inputs, outputs);
             }
+
+            finite?.Observe<T>(dw.Slice(0, outputs * inputs));
+            finite?.Observe<T>(dbias);
             return;
         }
 
         // dW (+)= dy[B,O]ᵀ · x[B,I]
-        Gemm.MatMulTN(dy, x, dw, outputs, inputs, batch, accumulate, dwMode);
+        Gemm.MatMulTN(dy, x, dw, outputs, inputs, batch, accumulate, dwMode, finite);
 
         // db (+)= Σ over rows of dy
         if (!dbias.IsEmpty)
@@ -253,6 +261,8 @@ public static class Dense
             {
                 TensorPrimitives.Add(dbias, dy.Slice(r * outputs, outputs), dbias);
             }
+
+            finite?.Observe<T>(dbias);
         }
     }
 

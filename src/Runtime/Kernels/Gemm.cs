@@ -106,17 +106,25 @@ public static class Gemm
     /// <param name="accumulate"><see langword="true"/>: add to C; <see langword="false"/>: overwrite C.</param>
     /// <param name="mode">Which kernel: <see cref="GemmMode.Auto"/> picks by <see cref="Choose"/>.</param>
     public static void MatMulTN<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate, GemmMode mode = GemmMode.Auto)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        MatMulTN(a, b, c, m, n, k, accumulate, mode, null);
+
+    /// <summary><see cref="MatMulTN{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int, bool, GemmMode)"/>, and
+    /// records in <paramref name="finite"/> (when not null) whether every value it stored into C is finite: in the packed
+    /// kernel's epilogue while the values are in registers, after the direct kernel by a read of C while it is in cache.</summary>
+    internal static void MatMulTN<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate, GemmMode mode, FiniteCheck? finite)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, (long)k * n);
         mode = Resolve(mode, m, n, k);
         if (mode != GemmMode.Direct)
         {
-            Packed(a, 1, m, b, n, 1, c, m, n, k, accumulate, default, false, mode);
+            Packed(a, 1, m, b, n, 1, c, m, n, k, accumulate, default, false, mode, null, finite);
             return;
         }
         // A(i, p) = a[p·m + i]
         Broadcast(a, b, c, m, n, k, rowStride: 1, depthStride: m, accumulate);
+        finite?.Observe<T>(c.Slice(0, m * n));
     }
 
     /// <summary>
@@ -154,13 +162,14 @@ public static class Gemm
         : mode;
 
     /// <summary>The packed kernel over pinned operands: A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·brs + j·bcs].</summary>
-    internal static unsafe void Packed<T>(ReadOnlySpan<T> a, nint ars, nint acs, ReadOnlySpan<T> b, nint brs, nint bcs, Span<T> c, int m, int n, int k, bool accumulate, ReadOnlySpan<T> bias, bool relu, GemmMode mode, PackedWeights<T>? packedB = null)
+    internal static unsafe void Packed<T>(ReadOnlySpan<T> a, nint ars, nint acs, ReadOnlySpan<T> b, nint brs, nint bcs, Span<T> c, int m, int n, int k, bool accumulate, ReadOnlySpan<T> bias, bool relu, GemmMode mode, PackedWeights<T>? packedB = null, FiniteCheck? finite = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (m == 0 || n == 0)
         {
             return;
         }
+        fixed (int* pf = &(finite ?? FiniteCheck.None).NonFinite)
         fixed (T* pa = a)
         fixed (T* pb = b)
         fixed (T* pc = c)
@@ -177,6 +186,7 @@ public static class Gemm
                 Accumulate = accumulate, Relu = relu,
                 PackedB = packedB is null || packedB.Buffer.Length == 0 ? null : pp,
                 PackNow = packedB is { IsCurrent: false },
+                NonFinite = finite is null ? null : pf,
             };
             PackedGemm.Run(o, mode == GemmMode.PackedParallel);
             if (packedB is not null)

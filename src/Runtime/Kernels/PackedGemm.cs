@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Threading;
 
 namespace NetGen.Kernels;
 
@@ -62,6 +63,11 @@ internal static class PackedGemm
         /// without, it is read as it is.</summary>
         public T* PackedB;
         public bool PackNow;
+
+        /// <summary>Null, or a flag set to 1 when a value stored into C by the last depth block is NaN or ±∞ (the
+        /// non-finite check of a parameter gradient, <see cref="FiniteCheck"/>): each stored register adds c·0 (0 when c
+        /// is finite, NaN otherwise) into a running sum that is read once per part.</summary>
+        public int* NonFinite;
     }
 
     /// <summary>Elements of a persistent packed copy of a K×N matrix B: every depth block's panels, N rounded up to NR.</summary>
@@ -242,6 +248,7 @@ internal static class PackedGemm
         ref T pa = ref MemoryMarshal.GetArrayDataReference(packA);
         ref T buffer = ref persistent ? ref Unsafe.NullRef<T>() : ref MemoryMarshal.GetArrayDataReference(Buffers<T>.B(Math.Min(KC, k) * Math.Min(NC, RoundUp(o.N, nr))));
         bool aRowsContiguous = o.Acs == 1;
+        TV finite = TS.Zero; // Σ c·0 over the stored registers: 0, or NaN once a stored value is not finite
 
         for (int jc = j0; jc < j1; jc += NC)
         {
@@ -251,6 +258,7 @@ internal static class PackedGemm
                 int kc = Math.Min(KC, k - pc);
                 bool addC = pc > 0 || o.Accumulate;
                 bool last = pc + kc == k;
+                int* nonFinite = last ? o.NonFinite : null;
                 // B's block: the persistent copy (written now by this part, for its own columns, or already there),
                 // or this thread's buffer.
                 ref T pb = ref persistent ? ref Unsafe.AsRef<T>(o.PackedB + (pc * npad) + ((nint)jc * kc)) : ref buffer;
@@ -282,22 +290,27 @@ internal static class PackedGemm
                             {
                                 // A in place: row r of the panel at a + r·Ars, depth p at + p.
                                 ref T a = ref Unsafe.AsRef<T>(o.A + ((ic + ir) * o.Ars) + pc);
-                                Kernel<T, TS, TV>(kc, ref a, o.Ars, 1, ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu);
+                                Kernel<T, TS, TV>(kc, ref a, o.Ars, 1, ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu, nonFinite, ref finite);
                             }
                             else if (rows <= 4)
                             {
                                 // The last, partial panel (packed): a 4-row kernel, no FMAs for the zero rows.
-                                Kernel4<T, TS, TV>(kc, ref Unsafe.Add(ref pa, (nint)ir * kc), ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu);
+                                Kernel4<T, TS, TV>(kc, ref Unsafe.Add(ref pa, (nint)ir * kc), ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu, nonFinite, ref finite);
                             }
                             else
                             {
                                 // Packed A: value (r, p) at panel + p·MR + r.
-                                Kernel<T, TS, TV>(kc, ref Unsafe.Add(ref pa, (nint)ir * kc), 1, MR, ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu);
+                                Kernel<T, TS, TV>(kc, ref Unsafe.Add(ref pa, (nint)ir * kc), 1, MR, ref bPanel, c, o.Ldc, rows, cols, addC, bias, relu, nonFinite, ref finite);
                             }
                         }
                     }
                 }
             }
+        }
+
+        if (o.NonFinite != null && !T.IsFinite(TS.Sum(finite)))
+        {
+            Volatile.Write(ref *o.NonFinite, 1);
         }
     }
 
@@ -312,6 +325,10 @@ internal static class PackedGemm
                 ref T c = ref o.C[(i * o.Ldc) + j];
                 T v = o.Accumulate ? c : T.Zero;
                 Epilogue(ref c, v, false, o.Bias == null ? T.Zero : o.Bias[j], o.Bias != null, o.Relu);
+                if (o.NonFinite != null && !T.IsFinite(c))
+                {
+                    Volatile.Write(ref *o.NonFinite, 1);
+                }
             }
         }
     }
@@ -512,8 +529,11 @@ internal static class PackedGemm
     /// <param name="addC">Add the C already there (later depth blocks, or accumulate).</param>
     /// <param name="bias">Bias of the tile's first column, or null; only on the last depth block.</param>
     /// <param name="relu">Apply max(0, ·); only on the last depth block.</param>
+    /// <param name="nonFinite">Null, or the flag of a checked product (only on the last depth block): the stored values
+    /// are added, times 0, into <paramref name="finite"/>; an edge tile sets the flag itself.</param>
+    /// <param name="finite">The part's running Σ c·0 (see <see cref="Operands{T}.NonFinite"/>).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel<T, TS, TV>(int kc, ref T a, nint aRow, nint aDepth, ref T b, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu)
+    private static unsafe void Kernel<T, TS, TV>(int kc, ref T a, nint aRow, nint aDepth, ref T b, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu, int* nonFinite, ref TV finite)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -579,12 +599,26 @@ internal static class PackedGemm
 
         if (rows == MR && cols == 2 * w)
         {
-            StoreRow<T, TS, TV>(c, c00, c01, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + (4 * ldc), c40, c41, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + (5 * ldc), c50, c51, addC, bias, relu);
+            if (nonFinite == null)
+            {
+                StoreRow<T, TS, TV>(c, c00, c01, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (4 * ldc), c40, c41, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (5 * ldc), c50, c51, addC, bias, relu);
+                return;
+            }
+
+            // Checked (a weight gradient): the stored values, times 0, in two sums (two short FMA chains per tile).
+            TV f0 = finite, f1 = TS.Zero;
+            StoreRowChecked<T, TS, TV>(c, c00, c01, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (4 * ldc), c40, c41, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (5 * ldc), c50, c51, addC, bias, relu, ref f0, ref f1);
+            finite = TS.Add(f0, f1);
             return;
         }
 
@@ -598,14 +632,14 @@ internal static class PackedGemm
         TS.Store(c30, ref Unsafe.Add(ref t, 3 * nr)); TS.Store(c31, ref Unsafe.Add(ref t, (3 * nr) + w));
         TS.Store(c40, ref Unsafe.Add(ref t, 4 * nr)); TS.Store(c41, ref Unsafe.Add(ref t, (4 * nr) + w));
         TS.Store(c50, ref Unsafe.Add(ref t, 5 * nr)); TS.Store(c51, ref Unsafe.Add(ref t, (5 * nr) + w));
-        StoreTile(tile, nr, c, ldc, rows, cols, addC, bias, relu);
+        StoreTile(tile, nr, c, ldc, rows, cols, addC, bias, relu, nonFinite);
     }
 
     /// <summary><see cref="Kernel"/> for a packed panel of at most 4 valid rows (the last panel when M mod 6 is 1–4):
     /// 8 accumulators, so the zero rows of the panel cost no FMAs (about 3 % of a 64-row product). Every element is the
     /// same FMA chain over p as in <see cref="Kernel"/>: the same bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel4<T, TS, TV>(int kc, ref T a, ref T b, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu)
+    private static unsafe void Kernel4<T, TS, TV>(int kc, ref T a, ref T b, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu, int* nonFinite, ref TV finite)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -634,10 +668,21 @@ internal static class PackedGemm
 
         if (rows == 4 && cols == 2 * w)
         {
-            StoreRow<T, TS, TV>(c, c00, c01, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu);
-            StoreRow<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu);
+            if (nonFinite == null)
+            {
+                StoreRow<T, TS, TV>(c, c00, c01, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu);
+                return;
+            }
+
+            TV f0 = finite, f1 = TS.Zero;
+            StoreRowChecked<T, TS, TV>(c, c00, c01, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu, ref f0, ref f1);
+            finite = TS.Add(f0, f1);
             return;
         }
 
@@ -648,20 +693,27 @@ internal static class PackedGemm
         TS.Store(c10, ref Unsafe.Add(ref t, nr)); TS.Store(c11, ref Unsafe.Add(ref t, nr + w));
         TS.Store(c20, ref Unsafe.Add(ref t, 2 * nr)); TS.Store(c21, ref Unsafe.Add(ref t, (2 * nr) + w));
         TS.Store(c30, ref Unsafe.Add(ref t, 3 * nr)); TS.Store(c31, ref Unsafe.Add(ref t, (3 * nr) + w));
-        StoreTile(tile, nr, c, ldc, rows, cols, addC, bias, relu);
+        StoreTile(tile, nr, c, ldc, rows, cols, addC, bias, relu, nonFinite);
     }
 
     /// <summary>The epilogue of an edge tile, element by element: rows × cols of <paramref name="tile"/> (row stride
     /// <paramref name="nr"/>) into C.</summary>
-    private static unsafe void StoreTile<T>(T* tile, nint nr, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu)
+    private static unsafe void StoreTile<T>(T* tile, nint nr, T* c, nint ldc, int rows, int cols, bool addC, T* bias, bool relu, int* nonFinite)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        bool finite = true;
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < cols; j++)
             {
-                Epilogue(ref c[(r * ldc) + j], tile[(r * nr) + j], addC, bias == null ? T.Zero : bias[j], bias != null, relu);
+                ref T cv = ref c[(r * ldc) + j];
+                Epilogue(ref cv, tile[(r * nr) + j], addC, bias == null ? T.Zero : bias[j], bias != null, relu);
+                finite &= T.IsFinite(cv);
             }
+        }
+        if (nonFinite != null && !finite)
+        {
+            Volatile.Write(ref *nonFinite, 1);
         }
     }
 
@@ -691,6 +743,39 @@ internal static class PackedGemm
         }
         TS.Store(v0, ref c0);
         TS.Store(v1, ref c1);
+    }
+
+    /// <summary><see cref="StoreRow"/>, and the two stored registers, times 0, added into the running sums
+    /// <paramref name="f0"/> and <paramref name="f1"/>: x·0 is ±0 for a finite x and NaN for NaN or ±∞, so each sum stays
+    /// exactly 0 until a stored value is not finite, and is NaN from then on (one FMA per stored register, no branch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreRowChecked<T, TS, TV>(T* c, TV v0, TV v1, bool addC, T* bias, bool relu, ref TV f0, ref TV f1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        nint w = TS.Count;
+        ref T c0 = ref Unsafe.AsRef<T>(c);
+        ref T c1 = ref Unsafe.Add(ref c0, w);
+        if (addC)
+        {
+            v0 = TS.Add(v0, TS.Load(ref c0));
+            v1 = TS.Add(v1, TS.Load(ref c1));
+        }
+        if (bias != null)
+        {
+            v0 = TS.Add(v0, TS.Load(ref Unsafe.AsRef<T>(bias)));
+            v1 = TS.Add(v1, TS.Load(ref Unsafe.AsRef<T>(bias + w)));
+        }
+        if (relu)
+        {
+            v0 = TS.Max(v0, TS.Zero);
+            v1 = TS.Max(v1, TS.Zero);
+        }
+        TS.Store(v0, ref c0);
+        TS.Store(v1, ref c1);
+        f0 = TS.MultiplyAdd(v0, TS.Zero, f0);
+        f1 = TS.MultiplyAdd(v1, TS.Zero, f1);
     }
 
     /// <summary>One element of the epilogue, in the same order as <see cref="StoreRow"/>: (sum + C) + bias, then ReLU.</summary>

@@ -6,6 +6,7 @@ using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 [assembly: InternalsVisibleTo("NetGen.Runtime.Tests")]
+[assembly: InternalsVisibleTo("NetGen.Bench")] // --guard-cost switches the non-finite checks off (FiniteCheck.Disabled) to time the step without them
 [assembly: InternalsVisibleTo("NetGen.Tests")] // ConvThreadTests holds the workers to run a training step on one thread
 
 namespace NetGen.Kernels;

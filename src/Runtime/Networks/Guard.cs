@@ -39,9 +39,12 @@ public static class Guard
 
     /// <summary>
     /// A regression batch: 1 to <paramref name="maxBatch"/> rows of <paramref name="inputSize"/> values and
-    /// <paramref name="outputs"/> finite float targets per row. Returns the row count.
+    /// <paramref name="outputs"/> finite float targets per row. Returns the row count. With <c>checkInputs</c> false (here and
+    /// in the other batch guards) the inputs' finiteness is left to the step's folded check (a generated network whose first
+    /// layer's weight gradient reads every input value, ADR 0040), which calls <see cref="Finite"/> on a refused step, so a
+    /// bad input still throws this exception with nothing changed.
     /// </summary>
-    public static int Targets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int inputSize, int outputs, int maxBatch, string network)
+    public static int Targets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int inputSize, int outputs, int maxBatch, string network, bool checkInputs = true)
     {
         int rows = Rows(inputs, inputSize, network);
         if (rows > maxBatch)
@@ -56,7 +59,11 @@ public static class Guard
                 $"Argument 'targets' of network '{network}' has {targets.Length} values; expected rows × OutputSize = {rows} × {outputs}.", "targets");
         }
 
-        Finite(inputs, "inputs", network);
+        if (checkInputs)
+        {
+            Finite(inputs, "inputs", network);
+        }
+
         Finite(targets, "targets", network);
         return rows;
     }
@@ -65,9 +72,9 @@ public static class Guard
     /// A multi-label batch for the binary hinge: as <see cref="Targets"/>, and every target exactly 0 or 1 (the loss maps it
     /// to y' = 2t − 1 ∈ {−1, +1}). Returns the row count.
     /// </summary>
-    public static int BinaryTargets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int inputSize, int outputs, int maxBatch, string network)
+    public static int BinaryTargets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int inputSize, int outputs, int maxBatch, string network, bool checkInputs = true)
     {
-        int rows = Targets(inputs, targets, inputSize, outputs, maxBatch, network);
+        int rows = Targets(inputs, targets, inputSize, outputs, maxBatch, network, checkInputs);
         for (int i = 0; i < targets.Length; i++)
         {
             if (targets[i] != 0 && targets[i] != 1)
@@ -86,7 +93,7 @@ public static class Guard
     /// PyTorch's <c>F.cross_entropy</c> with probability targets they are used as given (a row summing to s weighs its
     /// example by s). Returns the row count.
     /// </summary>
-    public static int Probabilities(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targetProbabilities, int inputSize, int classes, int maxBatch, string network)
+    public static int Probabilities(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targetProbabilities, int inputSize, int classes, int maxBatch, string network, bool checkInputs = true)
     {
         int rows = Rows(inputs, inputSize, network);
         if (rows > maxBatch)
@@ -101,7 +108,11 @@ public static class Guard
                 $"Argument 'targetProbabilities' of network '{network}' has {targetProbabilities.Length} values; expected rows × OutputSize = {rows} × {classes}, one distribution per input row.", "targetProbabilities");
         }
 
-        Finite(inputs, "inputs", network);
+        if (checkInputs)
+        {
+            Finite(inputs, "inputs", network);
+        }
+
         for (int i = 0; i < targetProbabilities.Length; i++)
         {
             float p = targetProbabilities[i];
@@ -141,7 +152,7 @@ public static class Guard
     /// A training batch: 1 to <paramref name="maxBatch"/> rows of <paramref name="inputSize"/> features, one label per row,
     /// each label a class index in [0, <paramref name="classes"/>). Returns the row count.
     /// </summary>
-    public static int Batch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int inputSize, int classes, int maxBatch, string network)
+    public static int Batch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int inputSize, int classes, int maxBatch, string network, bool checkInputs = true)
     {
         int rows = Rows(inputs, inputSize, network);
         if (rows > maxBatch)
@@ -165,7 +176,11 @@ public static class Guard
             }
         }
 
-        Finite(inputs, "inputs", network);
+        if (checkInputs)
+        {
+            Finite(inputs, "inputs", network);
+        }
+
         return rows;
     }
 
@@ -177,7 +192,7 @@ public static class Guard
     /// </summary>
     public static void Finite(ReadOnlySpan<float> values, string argument, string network)
     {
-        if (AllFinite(values))
+        if (FiniteCheck.Disabled || AllFinite(values))
         {
             return;
         }
@@ -202,6 +217,11 @@ public static class Guard
     public static unsafe bool IsFiniteStep(double loss, float[] gradients)
     {
         ArgumentNullException.ThrowIfNull(gradients);
+        if (FiniteCheck.Disabled)
+        {
+            return true;
+        }
+
         if (!double.IsFinite(loss))
         {
             return false;
@@ -223,6 +243,40 @@ public static class Guard
         }
 
         return AllFinite(gradients);
+    }
+
+    /// <summary>
+    /// The step check of a generated network whose kernels checked their gradients as they wrote them (ADR 0040): the loss,
+    /// <paramref name="finite"/> (set by those kernels since the start of Backward) and a read of only the gradient tensors
+    /// no kernel checked, given as (offset, length) pairs in <paramref name="unchecked"/> (small tensors, or ones changed
+    /// after Backward, such as those with a regularisation term). True when all of them are finite.
+    /// </summary>
+    public static bool IsFiniteStep<T>(double loss, FiniteCheck finite, T[] gradients, int[] @unchecked)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(finite);
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(@unchecked);
+        if (FiniteCheck.Disabled)
+        {
+            return true;
+        }
+
+        if (!double.IsFinite(loss) || !finite.AllFinite)
+        {
+            return false;
+        }
+
+        for (int i = 0; i + 1 < @unchecked.Length; i += 2)
+        {
+            var values = new ReadOnlySpan<T>(gradients, @unchecked[i], @unchecked[i + 1]);
+            if (typeof(T) == typeof(float) ? !AllFinite(MemoryMarshal.Cast<T, float>(values)) : !AllFinite<T>(values))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>One part of the parallel finiteness read: 64-element blocks [part·b/parts, (part+1)·b/parts).</summary>

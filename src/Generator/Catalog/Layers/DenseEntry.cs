@@ -21,6 +21,8 @@ internal sealed partial class DenseEntry : LayerEntry
 
     public override bool FusesReLUEpilogue => true;
 
+    public override bool ChecksGradientsAsWritten => true;
+
     public override void Validate(LayerSpec spec, string display, string owner, List<DiagnosticInfo> diagnostics)
     {
         int units = spec.Arguments.Int("Units", 0);
@@ -124,7 +126,7 @@ internal sealed partial class DenseEntry : LayerEntry
         // No dx (first layer): no dy·W product, so only dwMode is passed.
         string dxMode = c.Dx is null ? string.Empty : "dxMode: " + Gemm(w, c.Lowered.BackwardData!, "dy·W") + ", ";
         string dwMode = Gemm(w, c.Lowered.BackwardWeights!, "dyᵀ·x");
-        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, {c.In}, {c.Out}, {dxMode}dwMode: {dwMode}, accumulate: false);");
+        w.WriteLine($"global::NetGen.Kernels.Dense.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, {c.In}, {c.Out}, {dxMode}dwMode: {dwMode}, accumulate: false, finite: _finite);");
     }
 
     /// <summary>The Core field holding the layer's pre-packed Wᵀ.</summary>
