@@ -226,27 +226,30 @@ namespace Demo.Gpu
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw, and a step whose loss or gradient is not finite throws
+        /// <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException): either way parameters, buffers, optimizer state and
+        /// <see cref="Step"/> are unchanged (<see cref="Gradients"/> and the activation views may show the refused step).</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SmallGpuNet");
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SmallGpuNet", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
             if (_cuda is not null)
             {
                 return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "SmallGpuNet"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SmallGpuNet");
             }
 
@@ -260,22 +263,24 @@ namespace Demo.Gpu
         /// inputs or targets, and a non-finite loss or gradient (the running statistics are then put back), as <see cref="TrainStep(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/> does.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SmallGpuNet");
+            int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SmallGpuNet", checkInputs: false);
             if (_cuda is not null)
             {
                 return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(labels, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "SmallGpuNet"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SmallGpuNet");
             }
 
@@ -286,27 +291,29 @@ namespace Demo.Gpu
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+        /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+        /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
-            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SmallGpuNet");
+            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SmallGpuNet", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
             if (_cuda is not null)
             {
                 throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SmallGpuNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
             }
 
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             ClipGradients();
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update. The kernels
+            // checked the gradients they wrote as they stored them; clipping has changed the arena since, so a clipping step reads it all.
+            if (!(_clipGradientValue is null && _clipGradientNorm is null ? _core.IsFiniteStep(loss) : global::NetGen.Guard.IsFiniteStep(loss, _core.Grads)))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "SmallGpuNet"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "TrainStep", "SmallGpuNet");
             }
 
@@ -319,26 +326,28 @@ namespace Demo.Gpu
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+        /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+        /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
-            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SmallGpuNet");
+            int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SmallGpuNet", checkInputs: false);
             if (_cuda is not null)
             {
                 throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SmallGpuNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
             }
 
-            // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
-            // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
+            // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
+            // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
+            // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
             _core.Forward(inputs, B, training: true, _seed, _step);
             double loss = _core.Loss(targetProbabilities, B);
             _core.Backward(inputs, B);
             _core.RegularizationBackward();
-            // An overflow (or a NaN that came in through the parameters) is refused before the update: one vectorised read of the
-            // gradient arena, checked here rather than inside each kernel so that the hot loops stay as they are.
-            if (!global::NetGen.Guard.IsFiniteStep(loss, _core.Grads))
+            // An overflow (or a NaN that came in through the parameters or the inputs) is refused before the update; the kernels
+            // checked the gradients they wrote as they stored them, and only the others are read (Core.IsFiniteStep).
+            if (!_core.IsFiniteStep(loss))
             {
+                global::NetGen.Guard.Finite(inputs, "inputs", "SmallGpuNet"); // a non-finite input is refused as the guard would have refused it
                 global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, _core.FirstNonFiniteOutput(B), "ComputeGradients", "SmallGpuNet");
             }
 
@@ -973,6 +982,7 @@ namespace Demo.Gpu
             private readonly T[] _d1 = new T[GradientBufferSize];
             private readonly T[] _m = new T[ParameterCount];
             private readonly T[] _v = new T[ParameterCount];
+            private readonly global::NetGen.Kernels.FiniteCheck _finite = new global::NetGen.Kernels.FiniteCheck(); // set by the kernels that check the gradients they write (IsFiniteStep)
 
             private static T C(double value) => T.CreateTruncating(value);
             private global::System.Span<T> P(int offset, int length) => new global::System.Span<T>(Params, offset, length);
@@ -1063,12 +1073,13 @@ namespace Demo.Gpu
             public void Backward(global::System.ReadOnlySpan<T> x, int B)
             {
                 BackwardRows = B;
+                _finite.Reset(); // the kernels below record whether the gradients they write are finite
                 // ── [5] out: Dense 16 → 3 · backward ─────────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 3).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 3)); // monitoring: keep ∂L/∂y
                 // dx[B,16] = dy[B,3] · W[3,16];  dW[3,16] = dyᵀ · x;  db[3] = Σ_B dy
                 // GEMM dy·W: [8×3]·[3×16], 384 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [3×8]·[8×16], 384 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L4_Y, B * 16), P(L5_Weight, 48), D1(B * 16), G(L5_Weight, 48), G(L5_Bias, 3), B, 16, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 3), A(L4_Y, B * 16), P(L5_Weight, 48), D1(B * 16), G(L5_Weight, 48), G(L5_Bias, 3), B, 16, 3, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [4] prelu_4: PReLU [16] · backward ───────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 16)); // monitoring: keep ∂L/∂y
@@ -1080,7 +1091,7 @@ namespace Demo.Gpu
                 // dx[B,16] = dy[B,16] · W[16,16];  dW[16,16] = dyᵀ · x;  db[16] = Σ_B dy
                 // GEMM dy·W: [8×16]·[16×16], 2,048 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
                 // GEMM dyᵀ·x: [16×8]·[8×16], 2,048 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 16), A(L2_Y, B * 16), P(L3_Weight, 256), D1(B * 16), G(L3_Weight, 256), G(L3_Bias, 16), B, 16, 16, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D0(B * 16), A(L2_Y, B * 16), P(L3_Weight, 256), D1(B * 16), G(L3_Weight, 256), G(L3_Bias, 16), B, 16, 16, dxMode: global::NetGen.Kernels.GemmMode.Direct, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
                 // ── [2] dropout_2: Dropout p = 0.25 [16] · backward ──────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 16).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 16)); // monitoring: keep ∂L/∂y
@@ -1095,7 +1106,7 @@ namespace Demo.Gpu
                 // ── [0] hidden: Dense 20 → 16 · backward ─────────────────────────────────────────────────────────
                 // dW[16,20] = dyᵀ · x;  db[16] = Σ_B dy
                 // GEMM dyᵀ·x: [16×8]·[8×20], 2,560 multiply-adds at the planned batch → Direct (rule: docs/performance.md)
-                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 16), x, P(L0_Weight, 320), default, G(L0_Weight, 320), G(L0_Bias, 16), B, 20, 16, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false);
+                global::NetGen.Kernels.Dense.Backward<T>(D1(B * 16), x, P(L0_Weight, 320), default, G(L0_Weight, 320), G(L0_Bias, 16), B, 20, 16, dwMode: global::NetGen.Kernels.GemmMode.Direct, accumulate: false, finite: _finite);
 
             }
 
@@ -1145,6 +1156,19 @@ namespace Demo.Gpu
                 if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 3))) return "'out' ([5] Dense)";
                 return null;
             }
+
+            /// <summary>Whether the loss and every parameter gradient of the last Backward (and regularisation terms) are finite: the step check
+            /// before the update. The kernels that wrote the gradients checked some as they stored them, in registers or still in cache;
+            /// only the others are read here. Valid while nothing changes the gradients after RegularizationBackward (gradient clipping
+            /// does: a step that clips reads the whole arena instead).</summary>
+            public bool IsFiniteStep(double loss)
+            {
+                // checked by their kernels as they were written (_finite): "0.bias", "3.bias", "5.bias"
+                // read here (no checking kernel, or changed by a regularisation term after Backward): "0.weight", "3.weight", "4.weight", "5.weight"
+                return global::NetGen.Guard.IsFiniteStep<T>(loss, _finite, Grads, s_uncheckedGradients);
+            }
+
+            private static readonly int[] s_uncheckedGradients = { L0_Weight, 320, L3_Weight, 256, L4_Weight, 1, L5_Weight, 48 }; // (offset, length) of each gradient read by IsFiniteStep
         }
     }
 }

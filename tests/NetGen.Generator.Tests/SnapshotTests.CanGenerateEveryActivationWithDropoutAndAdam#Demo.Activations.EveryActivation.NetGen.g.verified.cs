@@ -270,6 +270,12 @@ namespace Demo.Activations
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "EveryActivation");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "EveryActivation");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -280,11 +286,17 @@ namespace Demo.Activations
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw, and a step whose loss or gradient is not finite throws
+        /// <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException): either way parameters, buffers, optimizer state and
+        /// <see cref="Step"/> are unchanged (<see cref="Gradients"/> and the activation views may show the refused step).</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -312,6 +324,11 @@ namespace Demo.Activations
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: false);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -334,11 +351,16 @@ namespace Demo.Activations
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+        /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+        /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'EveryActivation' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -364,11 +386,16 @@ namespace Demo.Activations
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+        /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+        /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: false);
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'EveryActivation' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -394,6 +421,7 @@ namespace Demo.Activations
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "EveryActivation");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -416,6 +444,7 @@ namespace Demo.Activations
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -436,7 +465,11 @@ namespace Demo.Activations
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "EveryActivation");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "EveryActivation");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -454,6 +487,7 @@ namespace Demo.Activations
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -468,7 +502,11 @@ namespace Demo.Activations
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.exp_avg</c>, <c>optimizer.{key}.exp_avg_sq</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "EveryActivation", "Adam (lr 0.01, β1 0.9, β2 0.999, ε 1E-08)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "EveryActivation", "Adam (lr 0.01, β1 0.9, β2 0.999, ε 1E-08)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -493,6 +531,7 @@ namespace Demo.Activations
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -584,6 +623,7 @@ namespace Demo.Activations
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("EveryActivation", "0.1.0", new int[] { 5 }, new int[] { 3 });
             // [0] dense_0: Dense 5 → 6
             g.Initializer("0.weight", new long[] { 6, 5 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 30)); // 0.weight [6, 5]
@@ -641,6 +681,705 @@ namespace Demo.Activations
         public void ExportOnnx(string path)
         {
             global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
+        }
+
+        // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
+
+        /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
+        /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
+        /// GPU 0. Backend.Cuda needs only the NVIDIA driver; without it (no libcuda.so.1, no device, a device older than sm_80) it
+        /// throws InvalidOperationException naming what is missing, and for a network whose layers, loss or optimizer have no CUDA
+        /// kernel yet it throws NotSupportedException naming the first one (docs/cuda.md lists what Backend.Cuda covers).</summary>
+        public EveryActivation(ulong seed, global::NetGen.Backend backend)
+            : this(seed)
+        {
+            if (backend == global::NetGen.Backend.Cuda)
+            {
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
+            }
+            else if (backend != global::NetGen.Backend.Cpu)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(backend), backend, "Network 'EveryActivation': Backend.Cpu or Backend.Cuda.");
+            }
+        }
+
+        /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
+
+        /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
+        /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
+        /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
+        public void CopyFromDevice()
+        {
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
+        }
+
+        /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
+        /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
+        public void CopyToDevice()
+        {
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
+            {
+                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'EveryActivation' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
+            }
+
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "EveryActivation");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_m, _v): one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight; // "0.weight" [6, 5]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias, _m_L0_Bias, _v_L0_Bias; // "0.bias" [6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Weight, G_L2_Weight, _m_L2_Weight, _v_L2_Weight; // "2.weight" [6, 6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Bias, G_L2_Bias, _m_L2_Bias, _v_L2_Bias; // "2.bias" [6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Weight, G_L4_Weight, _m_L4_Weight, _v_L4_Weight; // "4.weight" [6, 6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Bias, G_L4_Bias, _m_L4_Bias, _v_L4_Bias; // "4.bias" [6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L5_Weight, G_L5_Weight, _m_L5_Weight, _v_L5_Weight; // "5.weight" [1]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L6_Weight, G_L6_Weight, _m_L6_Weight, _v_L6_Weight; // "6.weight" [6, 6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L6_Bias, G_L6_Bias, _m_L6_Bias, _v_L6_Bias; // "6.bias" [6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L8_Weight, G_L8_Weight, _m_L8_Weight, _v_L8_Weight; // "8.weight" [6, 6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L8_Bias, G_L8_Bias, _m_L8_Bias, _v_L8_Bias; // "8.bias" [6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L10_Weight, G_L10_Weight, _m_L10_Weight, _v_L10_Weight; // "10.weight" [6, 6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L10_Bias, G_L10_Bias, _m_L10_Bias, _v_L10_Bias; // "10.bias" [6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L12_Weight, G_L12_Weight, _m_L12_Weight, _v_L12_Weight; // "12.weight" [6, 6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L12_Bias, G_L12_Bias, _m_L12_Bias, _v_L12_Bias; // "12.bias" [6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L15_Weight, G_L15_Weight, _m_L15_Weight, _v_L15_Weight; // "15.weight" [3, 6]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L15_Bias, G_L15_Bias, _m_L15_Bias, _v_L15_Bias; // "15.bias" [3]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 5]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // relu_1 output [B, 6] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // dense_2 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L3_Y = null!; // leaky_relu_3 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Y = null!; // dense_4 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L5_Y = null!; // prelu_5 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L7_Y = null!; // sigmoid_7 output [B, 6] (the store of [6]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L9_Y = null!; // tanh_9 output [B, 6] (the store of [8]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L10_Y = null!; // dense_10 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L11_Y = null!; // elu_11 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L12_Y = null!; // dense_12 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L13_Y = null!; // identity_13 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L14_Y = null!; // dropout_14 output [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L14_Mask = null!; // dropout_14 mask [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L15_Y = null!; // dense_15 output [B, 3]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(dense_0 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(relu_1 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(dense_2 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(leaky_relu_3 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(dense_4 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(prelu_5 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L6_Y = null!; // ∂L/∂(dense_6 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L7_Y = null!; // ∂L/∂(sigmoid_7 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L8_Y = null!; // ∂L/∂(dense_8 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L9_Y = null!; // ∂L/∂(tanh_9 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L10_Y = null!; // ∂L/∂(dense_10 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L11_Y = null!; // ∂L/∂(elu_11 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L12_Y = null!; // ∂L/∂(dense_12 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L13_Y = null!; // ∂L/∂(identity_13 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L14_Y = null!; // ∂L/∂(dropout_14 output) [B, 6]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L15_Y = null!; // ∂L/∂(dense_15 output) [B, 3]
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("EveryActivation");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(30);
+                G_L0_Weight = _rt.Zeros(30);
+                _m_L0_Weight = _rt.Zeros(30);
+                _v_L0_Weight = _rt.Zeros(30);
+                P_L0_Bias = _rt.Allocate(6);
+                G_L0_Bias = _rt.Zeros(6);
+                _m_L0_Bias = _rt.Zeros(6);
+                _v_L0_Bias = _rt.Zeros(6);
+                P_L2_Weight = _rt.Allocate(36);
+                G_L2_Weight = _rt.Zeros(36);
+                _m_L2_Weight = _rt.Zeros(36);
+                _v_L2_Weight = _rt.Zeros(36);
+                P_L2_Bias = _rt.Allocate(6);
+                G_L2_Bias = _rt.Zeros(6);
+                _m_L2_Bias = _rt.Zeros(6);
+                _v_L2_Bias = _rt.Zeros(6);
+                P_L4_Weight = _rt.Allocate(36);
+                G_L4_Weight = _rt.Zeros(36);
+                _m_L4_Weight = _rt.Zeros(36);
+                _v_L4_Weight = _rt.Zeros(36);
+                P_L4_Bias = _rt.Allocate(6);
+                G_L4_Bias = _rt.Zeros(6);
+                _m_L4_Bias = _rt.Zeros(6);
+                _v_L4_Bias = _rt.Zeros(6);
+                P_L5_Weight = _rt.Allocate(1);
+                G_L5_Weight = _rt.Zeros(1);
+                _m_L5_Weight = _rt.Zeros(1);
+                _v_L5_Weight = _rt.Zeros(1);
+                P_L6_Weight = _rt.Allocate(36);
+                G_L6_Weight = _rt.Zeros(36);
+                _m_L6_Weight = _rt.Zeros(36);
+                _v_L6_Weight = _rt.Zeros(36);
+                P_L6_Bias = _rt.Allocate(6);
+                G_L6_Bias = _rt.Zeros(6);
+                _m_L6_Bias = _rt.Zeros(6);
+                _v_L6_Bias = _rt.Zeros(6);
+                P_L8_Weight = _rt.Allocate(36);
+                G_L8_Weight = _rt.Zeros(36);
+                _m_L8_Weight = _rt.Zeros(36);
+                _v_L8_Weight = _rt.Zeros(36);
+                P_L8_Bias = _rt.Allocate(6);
+                G_L8_Bias = _rt.Zeros(6);
+                _m_L8_Bias = _rt.Zeros(6);
+                _v_L8_Bias = _rt.Zeros(6);
+                P_L10_Weight = _rt.Allocate(36);
+                G_L10_Weight = _rt.Zeros(36);
+                _m_L10_Weight = _rt.Zeros(36);
+                _v_L10_Weight = _rt.Zeros(36);
+                P_L10_Bias = _rt.Allocate(6);
+                G_L10_Bias = _rt.Zeros(6);
+                _m_L10_Bias = _rt.Zeros(6);
+                _v_L10_Bias = _rt.Zeros(6);
+                P_L12_Weight = _rt.Allocate(36);
+                G_L12_Weight = _rt.Zeros(36);
+                _m_L12_Weight = _rt.Zeros(36);
+                _v_L12_Weight = _rt.Zeros(36);
+                P_L12_Bias = _rt.Allocate(6);
+                G_L12_Bias = _rt.Zeros(6);
+                _m_L12_Bias = _rt.Zeros(6);
+                _v_L12_Bias = _rt.Zeros(6);
+                P_L15_Weight = _rt.Allocate(18);
+                G_L15_Weight = _rt.Zeros(18);
+                _m_L15_Weight = _rt.Zeros(18);
+                _v_L15_Weight = _rt.Zeros(18);
+                P_L15_Bias = _rt.Allocate(3);
+                G_L15_Bias = _rt.Zeros(3);
+                _m_L15_Bias = _rt.Zeros(3);
+                _v_L15_Bias = _rt.Zeros(3);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 5);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 6);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 6);
+                A_L3_Y = _rt.Reallocate<float>(A_L3_Y, B * 6);
+                A_L4_Y = _rt.Reallocate<float>(A_L4_Y, B * 6);
+                A_L5_Y = _rt.Reallocate<float>(A_L5_Y, B * 6);
+                A_L7_Y = _rt.Reallocate<float>(A_L7_Y, B * 6);
+                A_L9_Y = _rt.Reallocate<float>(A_L9_Y, B * 6);
+                A_L10_Y = _rt.Reallocate<float>(A_L10_Y, B * 6);
+                A_L11_Y = _rt.Reallocate<float>(A_L11_Y, B * 6);
+                A_L12_Y = _rt.Reallocate<float>(A_L12_Y, B * 6);
+                A_L13_Y = _rt.Reallocate<float>(A_L13_Y, B * 6);
+                A_L14_Y = _rt.Reallocate<float>(A_L14_Y, B * 6);
+                A_L14_Mask = _rt.Reallocate<float>(A_L14_Mask, B * 6);
+                A_L15_Y = _rt.Reallocate<float>(A_L15_Y, B * 3);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 6);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 6);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 6);
+                D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 6);
+                D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 6);
+                D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 6);
+                D_L6_Y = _rt.Reallocate<float>(D_L6_Y, B * 6);
+                D_L7_Y = _rt.Reallocate<float>(D_L7_Y, B * 6);
+                D_L8_Y = _rt.Reallocate<float>(D_L8_Y, B * 6);
+                D_L9_Y = _rt.Reallocate<float>(D_L9_Y, B * 6);
+                D_L10_Y = _rt.Reallocate<float>(D_L10_Y, B * 6);
+                D_L11_Y = _rt.Reallocate<float>(D_L11_Y, B * 6);
+                D_L12_Y = _rt.Reallocate<float>(D_L12_Y, B * 6);
+                D_L13_Y = _rt.Reallocate<float>(D_L13_Y, B * 6);
+                D_L14_Y = _rt.Reallocate<float>(D_L14_Y, B * 6);
+                D_L15_Y = _rt.Reallocate<float>(D_L15_Y, B * 3);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 30));
+                _m_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 30));
+                _v_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Weight, 30));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 6));
+                _m_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 6));
+                _v_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Bias, 6));
+                P_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Weight, 36));
+                _m_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Weight, 36));
+                _v_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L2_Weight, 36));
+                P_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Bias, 6));
+                _m_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Bias, 6));
+                _v_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L2_Bias, 6));
+                P_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Weight, 36));
+                _m_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Weight, 36));
+                _v_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L4_Weight, 36));
+                P_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Bias, 6));
+                _m_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Bias, 6));
+                _v_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L4_Bias, 6));
+                P_L5_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L5_Weight, 1));
+                _m_L5_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L5_Weight, 1));
+                _v_L5_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L5_Weight, 1));
+                P_L6_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Weight, 36));
+                _m_L6_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Weight, 36));
+                _v_L6_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L6_Weight, 36));
+                P_L6_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Bias, 6));
+                _m_L6_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Bias, 6));
+                _v_L6_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L6_Bias, 6));
+                P_L8_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L8_Weight, 36));
+                _m_L8_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L8_Weight, 36));
+                _v_L8_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L8_Weight, 36));
+                P_L8_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L8_Bias, 6));
+                _m_L8_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L8_Bias, 6));
+                _v_L8_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L8_Bias, 6));
+                P_L10_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L10_Weight, 36));
+                _m_L10_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L10_Weight, 36));
+                _v_L10_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L10_Weight, 36));
+                P_L10_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L10_Bias, 6));
+                _m_L10_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L10_Bias, 6));
+                _v_L10_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L10_Bias, 6));
+                P_L12_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L12_Weight, 36));
+                _m_L12_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L12_Weight, 36));
+                _v_L12_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L12_Weight, 36));
+                P_L12_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L12_Bias, 6));
+                _m_L12_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L12_Bias, 6));
+                _v_L12_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L12_Bias, 6));
+                P_L15_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L15_Weight, 18));
+                _m_L15_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L15_Weight, 18));
+                _v_L15_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L15_Weight, 18));
+                P_L15_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L15_Bias, 3));
+                _m_L15_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L15_Bias, 3));
+                _v_L15_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L15_Bias, 3));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 30));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 30));
+                _m_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 30));
+                _v_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Weight, 30));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 6));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 6));
+                _m_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 6));
+                _v_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Bias, 6));
+                P_L2_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Weight, 36));
+                G_L2_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Weight, 36));
+                _m_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Weight, 36));
+                _v_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L2_Weight, 36));
+                P_L2_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Bias, 6));
+                G_L2_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Bias, 6));
+                _m_L2_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Bias, 6));
+                _v_L2_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L2_Bias, 6));
+                P_L4_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Weight, 36));
+                G_L4_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Weight, 36));
+                _m_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Weight, 36));
+                _v_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L4_Weight, 36));
+                P_L4_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Bias, 6));
+                G_L4_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Bias, 6));
+                _m_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Bias, 6));
+                _v_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L4_Bias, 6));
+                P_L5_Weight.CopyTo(new global::System.Span<float>(parameters, L5_Weight, 1));
+                G_L5_Weight.CopyTo(new global::System.Span<float>(gradients, L5_Weight, 1));
+                _m_L5_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L5_Weight, 1));
+                _v_L5_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L5_Weight, 1));
+                P_L6_Weight.CopyTo(new global::System.Span<float>(parameters, L6_Weight, 36));
+                G_L6_Weight.CopyTo(new global::System.Span<float>(gradients, L6_Weight, 36));
+                _m_L6_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Weight, 36));
+                _v_L6_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L6_Weight, 36));
+                P_L6_Bias.CopyTo(new global::System.Span<float>(parameters, L6_Bias, 6));
+                G_L6_Bias.CopyTo(new global::System.Span<float>(gradients, L6_Bias, 6));
+                _m_L6_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Bias, 6));
+                _v_L6_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L6_Bias, 6));
+                P_L8_Weight.CopyTo(new global::System.Span<float>(parameters, L8_Weight, 36));
+                G_L8_Weight.CopyTo(new global::System.Span<float>(gradients, L8_Weight, 36));
+                _m_L8_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L8_Weight, 36));
+                _v_L8_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L8_Weight, 36));
+                P_L8_Bias.CopyTo(new global::System.Span<float>(parameters, L8_Bias, 6));
+                G_L8_Bias.CopyTo(new global::System.Span<float>(gradients, L8_Bias, 6));
+                _m_L8_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L8_Bias, 6));
+                _v_L8_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L8_Bias, 6));
+                P_L10_Weight.CopyTo(new global::System.Span<float>(parameters, L10_Weight, 36));
+                G_L10_Weight.CopyTo(new global::System.Span<float>(gradients, L10_Weight, 36));
+                _m_L10_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L10_Weight, 36));
+                _v_L10_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L10_Weight, 36));
+                P_L10_Bias.CopyTo(new global::System.Span<float>(parameters, L10_Bias, 6));
+                G_L10_Bias.CopyTo(new global::System.Span<float>(gradients, L10_Bias, 6));
+                _m_L10_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L10_Bias, 6));
+                _v_L10_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L10_Bias, 6));
+                P_L12_Weight.CopyTo(new global::System.Span<float>(parameters, L12_Weight, 36));
+                G_L12_Weight.CopyTo(new global::System.Span<float>(gradients, L12_Weight, 36));
+                _m_L12_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L12_Weight, 36));
+                _v_L12_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L12_Weight, 36));
+                P_L12_Bias.CopyTo(new global::System.Span<float>(parameters, L12_Bias, 6));
+                G_L12_Bias.CopyTo(new global::System.Span<float>(gradients, L12_Bias, 6));
+                _m_L12_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L12_Bias, 6));
+                _v_L12_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L12_Bias, 6));
+                P_L15_Weight.CopyTo(new global::System.Span<float>(parameters, L15_Weight, 18));
+                G_L15_Weight.CopyTo(new global::System.Span<float>(gradients, L15_Weight, 18));
+                _m_L15_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L15_Weight, 18));
+                _v_L15_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L15_Weight, 18));
+                P_L15_Bias.CopyTo(new global::System.Span<float>(parameters, L15_Bias, 3));
+                G_L15_Bias.CopyTo(new global::System.Span<float>(gradients, L15_Bias, 3));
+                _m_L15_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L15_Bias, 3));
+                _v_L15_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L15_Bias, 3));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L15_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 5] → output[B, 3] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] dense_0: Dense 5 → 6 ─────────────────────────────────────────────────────────────────────
+                // y[B,6] = x[B,5] · W[6,5]ᵀ + b[6], then y = max(0, x) → output of [1]
+                // ng_sgemm: C[B×6] = A[B×5] · B[6×5]ᵀ + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈6/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 6, 5, _x, 5, P_L0_Weight, 5, A_L1_Y, 6, 0f, P_L0_Bias, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [6] ─────────────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [2] dense_2: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
+                // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
+                // ng_sgemm: C[B×6] = A[B×6] · B[6×6]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈6/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 6, 6, A_L1_Y, 6, P_L2_Weight, 6, A_L2_Y, 6, 0f, P_L2_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [3] leaky_relu_3: LeakyReLU [6] ──────────────────────────────────────────────────────────────
+                // y = x > 0 ? x : 0.01·x
+                // ng_leaky_relu_forward: [B×6], one thread per value
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L2_Y, A_L3_Y, (float)0.01);
+
+                // ── [4] dense_4: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
+                // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
+                // ng_sgemm: C[B×6] = A[B×6] · B[6×6]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈6/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 6, 6, A_L3_Y, 6, P_L4_Weight, 6, A_L4_Y, 6, 0f, P_L4_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [5] prelu_5: PReLU [6] ───────────────────────────────────────────────────────────────────────
+                // y = x > 0 ? x : a·x   (a learnable, shape [1])
+                // ng_prelu_forward: [B×6], the slope read from device memory
+                _k.PReLUForward(A_L4_Y, A_L5_Y, P_L5_Weight);
+
+                // ── [6] dense_6: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
+                // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6], then y = 1 / (1 + e^(−x)) → output of [7]
+                // ng_sgemm: C[B×6] = A[B×6] · B[6×6]ᵀ + bias, then Sigmoid in the epilogue (the store of [7]); 16×16 tiles, grid ⌈6/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 6, 6, A_L5_Y, 6, P_L6_Weight, 6, A_L7_Y, 6, 0f, P_L6_Bias, global::NetGen.Cuda.CudaActivation.Sigmoid);
+
+                // ── [7] sigmoid_7: Sigmoid [6] ───────────────────────────────────────────────────────────────────
+                // y = 1 / (1 + e^(−x))
+                // applied by [6]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [8] dense_8: Dense 6 → 6 ─────────────────────────────────────────────────────────────────────
+                // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6], then y = tanh(x) → output of [9]
+                // ng_sgemm: C[B×6] = A[B×6] · B[6×6]ᵀ + bias, then Tanh in the epilogue (the store of [9]); 16×16 tiles, grid ⌈6/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 6, 6, A_L7_Y, 6, P_L8_Weight, 6, A_L9_Y, 6, 0f, P_L8_Bias, global::NetGen.Cuda.CudaActivation.Tanh);
+
+                // ── [9] tanh_9: Tanh [6] ─────────────────────────────────────────────────────────────────────────
+                // y = tanh(x)
+                // applied by [8]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [10] dense_10: Dense 6 → 6 ───────────────────────────────────────────────────────────────────
+                // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
+                // ng_sgemm: C[B×6] = A[B×6] · B[6×6]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈6/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 6, 6, A_L9_Y, 6, P_L10_Weight, 6, A_L10_Y, 6, 0f, P_L10_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [11] elu_11: ELU [6] ─────────────────────────────────────────────────────────────────────────
+                // y = x > 0 ? x : 0.5·(e^x − 1)
+                // ng_elu_forward: [B×6], one thread per value (e^x − 1 by its series near 0)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.Elu, A_L10_Y, A_L11_Y, (float)0.5);
+
+                // ── [12] dense_12: Dense 6 → 6 ───────────────────────────────────────────────────────────────────
+                // y[B,6] = x[B,6] · W[6,6]ᵀ + b[6]
+                // ng_sgemm: C[B×6] = A[B×6] · B[6×6]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈6/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 6, 6, A_L11_Y, 6, P_L12_Weight, 6, A_L12_Y, 6, 0f, P_L12_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [13] identity_13: Identity [6] ───────────────────────────────────────────────────────────────
+                // y = x
+                // a copy [B×6]: ng_leaky_relu_forward with slope 1 (exact)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L12_Y, A_L13_Y, 1f);
+
+                // ── [14] dropout_14: Dropout p = 0.25 [6] ────────────────────────────────────────────────────────
+                // training: m = 1(u ≥ 0.25) / (1 − 0.25), u ~ U[0,1) keyed by (seed, layer 14, step);  y = x ⊙ m.   inference: y = x
+                if (training)
+                {
+                    // ng_dropout_forward: [B×6], mask[i] = Uniform(key, i) ≥ p ? 1/(1 − p) : 0, the CPU's counter RNG and key
+                    _k.DropoutForward(A_L13_Y, A_L14_Y, A_L14_Mask, 0.25, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 14, (ulong)step));
+                }
+                else
+                {
+                    // y = x: a copy [B×6] (ng_leaky_relu_forward with slope 1, exact)
+                    _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L13_Y, A_L14_Y, 1f);
+                }
+
+                // ── [15] dense_15: Dense 6 → 3 ───────────────────────────────────────────────────────────────────
+                // y[B,3] = x[B,6] · W[3,6]ᵀ + b[3]
+                // ng_sgemm: C[B×3] = A[B×6] · B[3×6]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈3/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 3, 6, A_L14_Y, 6, P_L15_Weight, 6, A_L15_Y, 3, 0f, P_L15_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 3] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _targets.CopyFrom(labels);
+                // ng_softmax_cross_entropy: one thread per row of [B×3]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L15_Y, _targets, D_L15_Y, _lossTerms, B, 3);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss + Penalty();
+            }
+
+            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>
+            private double Penalty()
+            {
+                // ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64
+                double penalty = 0;
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L0_Weight); // L2 on "0.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L2_Weight); // L2 on "2.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L4_Weight); // L2 on "4.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L6_Weight); // L2 on "6.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L8_Weight); // L2 on "8.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L10_Weight); // L2 on "10.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L12_Weight); // L2 on "12.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L15_Weight); // L2 on "15.weight": ½·λ₂·Σw²
+                return penalty;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            public void Backward(int B)
+            {
+                // ── [15] dense_15: Dense 6 → 3 · backward ────────────────────────────────────────────────────────
+                // dx[B,6] = dy[B,3] · W[3,6];  dW[3,6] = dyᵀ · x;  db[3] = Σ_B dy
+                // ng_sgemm: dx[B×6] = dy[B×3] · W[3×6]
+                _k.Sgemm(false, false, B, 6, 3, D_L15_Y, 3, P_L15_Weight, 6, D_L14_Y, 6);
+                // ng_sgemm: dW[3×6] = dyᵀ[3×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 3, 6, B, D_L15_Y, 3, A_L14_Y, 6, G_L15_Weight, 6);
+                // ng_column_sums: db[3] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L15_Y, G_L15_Bias, B, 3, accumulate: false);
+
+                // ── [14] dropout_14: Dropout p = 0.25 [6] · backward ─────────────────────────────────────────────
+                // dx = dy ⊙ m
+                // ng_multiply: dx[B×6] = dy ⊙ m
+                _k.Multiply(D_L14_Y, A_L14_Mask, D_L13_Y);
+
+                // ── [13] identity_13: Identity [6] · backward ────────────────────────────────────────────────────
+                // dx = dy
+                // a copy [B×6]: ng_leaky_relu_backward with slope 1 (exact)
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.LeakyReLU, dy: D_L13_Y, x: A_L12_Y, y: A_L13_Y, dx: D_L12_Y, 1f);
+
+                // ── [12] dense_12: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
+                // ng_sgemm: dx[B×6] = dy[B×6] · W[6×6]
+                _k.Sgemm(false, false, B, 6, 6, D_L12_Y, 6, P_L12_Weight, 6, D_L11_Y, 6);
+                // ng_sgemm: dW[6×6] = dyᵀ[6×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 6, 6, B, D_L12_Y, 6, A_L11_Y, 6, G_L12_Weight, 6);
+                // ng_column_sums: db[6] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L12_Y, G_L12_Bias, B, 6, accumulate: false);
+
+                // ── [11] elu_11: ELU [6] · backward ──────────────────────────────────────────────────────────────
+                // dx = dy ⊙ (x > 0 ? 1 : y + 0.5)
+                // ng_elu_backward: [B×6], reads x and y
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Elu, dy: D_L11_Y, x: A_L10_Y, y: A_L11_Y, dx: D_L10_Y, (float)0.5);
+
+                // ── [10] dense_10: Dense 6 → 6 · backward ────────────────────────────────────────────────────────
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
+                // ng_sgemm: dx[B×6] = dy[B×6] · W[6×6]
+                _k.Sgemm(false, false, B, 6, 6, D_L10_Y, 6, P_L10_Weight, 6, D_L9_Y, 6);
+                // ng_sgemm: dW[6×6] = dyᵀ[6×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 6, 6, B, D_L10_Y, 6, A_L9_Y, 6, G_L10_Weight, 6);
+                // ng_column_sums: db[6] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L10_Y, G_L10_Bias, B, 6, accumulate: false);
+
+                // ── [9] tanh_9: Tanh [6] · backward ──────────────────────────────────────────────────────────────
+                // dx = dy ⊙ (1 − y²)
+                // ng_tanh_backward: [B×6], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Tanh, dy: D_L9_Y, x: A_L9_Y, y: A_L9_Y, dx: D_L8_Y);
+
+                // ── [8] dense_8: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
+                // ng_sgemm: dx[B×6] = dy[B×6] · W[6×6]
+                _k.Sgemm(false, false, B, 6, 6, D_L8_Y, 6, P_L8_Weight, 6, D_L7_Y, 6);
+                // ng_sgemm: dW[6×6] = dyᵀ[6×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 6, 6, B, D_L8_Y, 6, A_L7_Y, 6, G_L8_Weight, 6);
+                // ng_column_sums: db[6] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L8_Y, G_L8_Bias, B, 6, accumulate: false);
+
+                // ── [7] sigmoid_7: Sigmoid [6] · backward ────────────────────────────────────────────────────────
+                // dx = dy ⊙ y ⊙ (1 − y)
+                // ng_sigmoid_backward: [B×6], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Sigmoid, dy: D_L7_Y, x: A_L7_Y, y: A_L7_Y, dx: D_L6_Y);
+
+                // ── [6] dense_6: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
+                // ng_sgemm: dx[B×6] = dy[B×6] · W[6×6]
+                _k.Sgemm(false, false, B, 6, 6, D_L6_Y, 6, P_L6_Weight, 6, D_L5_Y, 6);
+                // ng_sgemm: dW[6×6] = dyᵀ[6×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 6, 6, B, D_L6_Y, 6, A_L5_Y, 6, G_L6_Weight, 6);
+                // ng_column_sums: db[6] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L6_Y, G_L6_Bias, B, 6, accumulate: false);
+
+                // ── [5] prelu_5: PReLU [6] · backward ────────────────────────────────────────────────────────────
+                // dx = dy ⊙ (x > 0 ? 1 : a);  da = Σ dy ⊙ x ⊙ 1(x ≤ 0)
+                // ng_prelu_backward: dx [B×6]; da by one block of 256 threads, a fixed tree (deterministic), added to da: cleared first
+                G_L5_Weight.Clear();
+                _k.PReLUBackward(D_L5_Y, A_L4_Y, D_L4_Y, P_L5_Weight, G_L5_Weight);
+
+                // ── [4] dense_4: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
+                // ng_sgemm: dx[B×6] = dy[B×6] · W[6×6]
+                _k.Sgemm(false, false, B, 6, 6, D_L4_Y, 6, P_L4_Weight, 6, D_L3_Y, 6);
+                // ng_sgemm: dW[6×6] = dyᵀ[6×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 6, 6, B, D_L4_Y, 6, A_L3_Y, 6, G_L4_Weight, 6);
+                // ng_column_sums: db[6] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L4_Y, G_L4_Bias, B, 6, accumulate: false);
+
+                // ── [3] leaky_relu_3: LeakyReLU [6] · backward ───────────────────────────────────────────────────
+                // dx = dy ⊙ (x > 0 ? 1 : 0.01)
+                // ng_leaky_relu_backward: [B×6], reads x
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.LeakyReLU, dy: D_L3_Y, x: A_L2_Y, y: A_L3_Y, dx: D_L2_Y, (float)0.01);
+
+                // ── [2] dense_2: Dense 6 → 6 · backward ──────────────────────────────────────────────────────────
+                // dx[B,6] = dy[B,6] · W[6,6];  dW[6,6] = dyᵀ · x;  db[6] = Σ_B dy
+                // ng_sgemm: dx[B×6] = dy[B×6] · W[6×6]
+                _k.Sgemm(false, false, B, 6, 6, D_L2_Y, 6, P_L2_Weight, 6, D_L1_Y, 6);
+                // ng_sgemm: dW[6×6] = dyᵀ[6×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 6, 6, B, D_L2_Y, 6, A_L1_Y, 6, G_L2_Weight, 6);
+                // ng_column_sums: db[6] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L2_Y, G_L2_Bias, B, 6, accumulate: false);
+
+                // ── [1] relu_1: ReLU [6] · backward ──────────────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×6], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] dense_0: Dense 5 → 6 · backward ──────────────────────────────────────────────────────────
+                // dW[6,5] = dyᵀ · x;  db[6] = Σ_B dy
+                // ng_sgemm: dW[6×5] = dyᵀ[6×B] · x[B×5] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 6, 5, B, D_L0_Y, 6, _x, 5, G_L0_Weight, 5);
+                // ng_column_sums: db[6] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 6, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            public void RegularizationBackward()
+            {
+                // ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂
+                _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.001); // "0.weight": dW += λ₂·W
+                _k.Sgd(G_L2_Weight, P_L2_Weight, -(float)0.001); // "2.weight": dW += λ₂·W
+                _k.Sgd(G_L4_Weight, P_L4_Weight, -(float)0.001); // "4.weight": dW += λ₂·W
+                _k.Sgd(G_L6_Weight, P_L6_Weight, -(float)0.001); // "6.weight": dW += λ₂·W
+                _k.Sgd(G_L8_Weight, P_L8_Weight, -(float)0.001); // "8.weight": dW += λ₂·W
+                _k.Sgd(G_L10_Weight, P_L10_Weight, -(float)0.001); // "10.weight": dW += λ₂·W
+                _k.Sgd(G_L12_Weight, P_L12_Weight, -(float)0.001); // "12.weight": dW += λ₂·W
+                _k.Sgd(G_L15_Weight, P_L15_Weight, -(float)0.001); // "15.weight": dW += λ₂·W
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L0_Bias);
+                sum += _rt.SumOfSquares(G_L2_Weight);
+                sum += _rt.SumOfSquares(G_L2_Bias);
+                sum += _rt.SumOfSquares(G_L4_Weight);
+                sum += _rt.SumOfSquares(G_L4_Bias);
+                sum += _rt.SumOfSquares(G_L5_Weight);
+                sum += _rt.SumOfSquares(G_L6_Weight);
+                sum += _rt.SumOfSquares(G_L6_Bias);
+                sum += _rt.SumOfSquares(G_L8_Weight);
+                sum += _rt.SumOfSquares(G_L8_Bias);
+                sum += _rt.SumOfSquares(G_L10_Weight);
+                sum += _rt.SumOfSquares(G_L10_Bias);
+                sum += _rt.SumOfSquares(G_L12_Weight);
+                sum += _rt.SumOfSquares(G_L12_Bias);
+                sum += _rt.SumOfSquares(G_L15_Weight);
+                sum += _rt.SumOfSquares(G_L15_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                // Adam (lr 0.01, β1 0.9, β2 0.999, ε 1E-08): m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Adam(P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L0_Bias, G_L0_Bias, _m_L0_Bias, _v_L0_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L2_Weight, G_L2_Weight, _m_L2_Weight, _v_L2_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L2_Bias, G_L2_Bias, _m_L2_Bias, _v_L2_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L4_Weight, G_L4_Weight, _m_L4_Weight, _v_L4_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L4_Bias, G_L4_Bias, _m_L4_Bias, _v_L4_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L5_Weight, G_L5_Weight, _m_L5_Weight, _v_L5_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L6_Weight, G_L6_Weight, _m_L6_Weight, _v_L6_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L6_Bias, G_L6_Bias, _m_L6_Bias, _v_L6_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L8_Weight, G_L8_Weight, _m_L8_Weight, _v_L8_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L8_Bias, G_L8_Bias, _m_L8_Bias, _v_L8_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L10_Weight, G_L10_Weight, _m_L10_Weight, _v_L10_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L10_Bias, G_L10_Bias, _m_L10_Bias, _v_L10_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L12_Weight, G_L12_Weight, _m_L12_Weight, _v_L12_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L12_Bias, G_L12_Bias, _m_L12_Bias, _v_L12_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L15_Weight, G_L15_Weight, _m_L15_Weight, _v_L15_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L15_Bias, G_L15_Bias, _m_L15_Bias, _v_L15_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

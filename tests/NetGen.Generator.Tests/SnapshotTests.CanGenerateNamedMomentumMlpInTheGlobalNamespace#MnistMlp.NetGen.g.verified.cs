@@ -205,6 +205,12 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     {
         int rows = global::NetGen.Guard.Rows(inputs, InputSize, "MnistMlp");
         global::NetGen.Guard.Output(outputs, rows * OutputSize, "MnistMlp");
+        if (_cuda is not null)
+        {
+            _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+            return;
+        }
+
         for (int start = 0; start < rows; start += MaxBatch)
         {
             int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -215,11 +221,17 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
     /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
     /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-    /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-    /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+    /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw, and a step whose loss or gradient is not finite throws
+    /// <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException): either way parameters, buffers, optimizer state and
+    /// <see cref="Step"/> are unchanged (<see cref="Gradients"/> and the activation views may show the refused step).</summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+        if (_cuda is not null)
+        {
+            return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+        }
+
         // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
         // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
         // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -247,6 +259,11 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: false);
+        if (_cuda is not null)
+        {
+            return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+        }
+
         // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
         // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
         // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -269,11 +286,16 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
     /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
     /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-    /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-    /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+    /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+    /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
     {
         int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+        if (_cuda is not null)
+        {
+            throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'MnistMlp' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+        }
+
         // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
         // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
         // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -299,11 +321,16 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
     /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
     /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-    /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-    /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+    /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+    /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
     {
         int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "MnistMlp", checkInputs: false);
+        if (_cuda is not null)
+        {
+            throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'MnistMlp' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+        }
+
         // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
         // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
         // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -329,6 +356,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
     {
         int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "MnistMlp");
+        CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
         var core = new Core<double>();
         global::NetGen.GradCheck.Widen(_core.Params, core.Params);
         double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -351,6 +379,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
     {
         int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "MnistMlp");
+        CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
         var core = new Core<double>();
         global::NetGen.GradCheck.Widen(_core.Params, core.Params);
         double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -371,7 +400,11 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
 
     /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
     /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-    public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "MnistMlp");
+    public void Save(global::System.IO.Stream stream)
+    {
+        CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+        global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "MnistMlp");
+    }
 
     /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
     public void Save(string path)
@@ -389,6 +422,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         _core.WeightsChanged();
         _core.ResetOptimizerState();
         _step = 0;
+        CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
     }
 
     /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -403,7 +437,11 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
     /// state (tensors <c>optimizer.{key}.momentum_buffer</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
     /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-    public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "MnistMlp", "SGD with momentum (lr 0.01, μ 0.9)");
+    public void SaveTrainingState(global::System.IO.Stream stream)
+    {
+        CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+        global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "MnistMlp", "SGD with momentum (lr 0.01, μ 0.9)");
+    }
 
     /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
     public void SaveTrainingState(string path)
@@ -428,6 +466,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
         _step = state.Step;
         _seed = state.Seed;
         _learningRate = state.LearningRate ?? _learningRate;
+        CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
     }
 
     /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -497,6 +536,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
     public void ExportOnnx(global::System.IO.Stream stream)
     {
+        CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
         var g = new global::NetGen.Onnx.OnnxGraphBuilder("MnistMlp", "0.1.0", new int[] { 784 }, new int[] { 10 });
         // [0] fc1: Dense 784 → 256
         g.Initializer("0.weight", new long[] { 256, 784 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 200704)); // 0.weight [256, 784]
@@ -523,6 +563,366 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork
     public void ExportOnnx(string path)
     {
         global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
+    }
+
+    // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
+    // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+    // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+    // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+    private CudaCore? _cuda; // null on Backend.Cpu
+
+    /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
+    /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
+    /// GPU 0. Backend.Cuda needs only the NVIDIA driver; without it (no libcuda.so.1, no device, a device older than sm_80) it
+    /// throws InvalidOperationException naming what is missing, and for a network whose layers, loss or optimizer have no CUDA
+    /// kernel yet it throws NotSupportedException naming the first one (docs/cuda.md lists what Backend.Cuda covers).</summary>
+    public MnistMlp(ulong seed, global::NetGen.Backend backend)
+        : this(seed)
+    {
+        if (backend == global::NetGen.Backend.Cuda)
+        {
+            _cuda = new CudaCore();
+            _cuda.Upload(_core.Params, _core.OptimizerState());
+        }
+        else if (backend != global::NetGen.Backend.Cpu)
+        {
+            throw new global::System.ArgumentOutOfRangeException(nameof(backend), backend, "Network 'MnistMlp': Backend.Cpu or Backend.Cuda.");
+        }
+    }
+
+    /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
+    public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
+
+    /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
+    /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
+    /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
+    public void CopyFromDevice()
+    {
+        _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
+    }
+
+    /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
+    /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
+    public void CopyToDevice()
+    {
+        _cuda?.Upload(_core.Params, _core.OptimizerState());
+    }
+
+    /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+    /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+    /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+    private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+    {
+        CudaCore cuda = _cuda!;
+        if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
+        {
+            throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'MnistMlp' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
+        }
+
+        cuda.Forward(inputs, B, training: true, _seed, _step);
+        double loss = cuda.Loss(labels, B);
+        cuda.Backward(B);
+        cuda.RegularizationBackward();
+        // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+        // when every element is (a finite float squared never overflows a double).
+        if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+        {
+            cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+            global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "MnistMlp");
+        }
+
+        if (update)
+        {
+            _step++;
+            cuda.Update(_step, _learningRate);
+        }
+
+        return (float)loss;
+    }
+
+    /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+    /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+    /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+    /// back to the host waits for them.</summary>
+    private sealed class CudaCore
+    {
+        private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+        private readonly global::NetGen.Cuda.CudaKernels _k;
+
+        // Parameters (state_dict order), their gradients and the optimizer state (_velocity): one device buffer per tensor.
+        private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [256, 784]
+        private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [256]
+        private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L3_Weight, G_L3_Weight, _velocity_L3_Weight; // "3.weight" [128, 256]
+        private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L3_Bias, G_L3_Bias, _velocity_L3_Bias; // "3.bias" [128]
+        private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L5_Weight, G_L5_Weight, _velocity_L5_Weight; // "5.weight" [10, 128]
+        private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L5_Bias, G_L5_Bias, _velocity_L5_Bias; // "5.bias" [10]
+
+        // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+        // targets and the loss terms.
+        private int _rows;
+        private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 784]
+        private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // act1 output [B, 256] (the store of [0]'s GEMM epilogue)
+        private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // drop1 output [B, 256]
+        private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Mask = null!; // drop1 mask [B, 256]
+        private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Y = null!; // act2 output [B, 128] (the store of [3]'s GEMM epilogue)
+        private global::NetGen.Cuda.DeviceBuffer<float> A_L5_Y = null!; // out output [B, 10]
+        private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(fc1 output) [B, 256]
+        private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(act1 output) [B, 256]
+        private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(drop1 output) [B, 256]
+        private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(fc2 output) [B, 128]
+        private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(act2 output) [B, 128]
+        private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(out output) [B, 10]
+        private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+        private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+        /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+        /// the optimizer state (zero).</summary>
+        public CudaCore()
+        {
+            _rt = new global::NetGen.Cuda.CudaNetworkRuntime("MnistMlp");
+            _k = _rt.Kernels;
+            P_L0_Weight = _rt.Allocate(200704);
+            G_L0_Weight = _rt.Zeros(200704);
+            _velocity_L0_Weight = _rt.Zeros(200704);
+            P_L0_Bias = _rt.Allocate(256);
+            G_L0_Bias = _rt.Zeros(256);
+            _velocity_L0_Bias = _rt.Zeros(256);
+            P_L3_Weight = _rt.Allocate(32768);
+            G_L3_Weight = _rt.Zeros(32768);
+            _velocity_L3_Weight = _rt.Zeros(32768);
+            P_L3_Bias = _rt.Allocate(128);
+            G_L3_Bias = _rt.Zeros(128);
+            _velocity_L3_Bias = _rt.Zeros(128);
+            P_L5_Weight = _rt.Allocate(1280);
+            G_L5_Weight = _rt.Zeros(1280);
+            _velocity_L5_Weight = _rt.Zeros(1280);
+            P_L5_Bias = _rt.Allocate(10);
+            G_L5_Bias = _rt.Zeros(10);
+            _velocity_L5_Bias = _rt.Zeros(10);
+        }
+
+        /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+        private void Rows(int B)
+        {
+            if (B == _rows)
+            {
+                return;
+            }
+
+            _rows = B;
+            _x = _rt.Reallocate<float>(_x, B * 784);
+            A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 256);
+            A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 256);
+            A_L2_Mask = _rt.Reallocate<float>(A_L2_Mask, B * 256);
+            A_L4_Y = _rt.Reallocate<float>(A_L4_Y, B * 128);
+            A_L5_Y = _rt.Reallocate<float>(A_L5_Y, B * 10);
+            D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 256);
+            D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 256);
+            D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 256);
+            D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 128);
+            D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 128);
+            D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 10);
+            _targets = _rt.Reallocate<int>(_targets, B);
+            _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+        }
+
+        /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+        public void Upload(float[] parameters, float[][] optimizerState)
+        {
+            P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 200704));
+            _velocity_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 200704));
+            P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 256));
+            _velocity_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 256));
+            P_L3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L3_Weight, 32768));
+            _velocity_L3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L3_Weight, 32768));
+            P_L3_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L3_Bias, 128));
+            _velocity_L3_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L3_Bias, 128));
+            P_L5_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L5_Weight, 1280));
+            _velocity_L5_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L5_Weight, 1280));
+            P_L5_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L5_Bias, 10));
+            _velocity_L5_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L5_Bias, 10));
+        }
+
+        /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+        public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+        {
+            P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 200704));
+            G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 200704));
+            _velocity_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 200704));
+            P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 256));
+            G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 256));
+            _velocity_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 256));
+            P_L3_Weight.CopyTo(new global::System.Span<float>(parameters, L3_Weight, 32768));
+            G_L3_Weight.CopyTo(new global::System.Span<float>(gradients, L3_Weight, 32768));
+            _velocity_L3_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L3_Weight, 32768));
+            P_L3_Bias.CopyTo(new global::System.Span<float>(parameters, L3_Bias, 128));
+            G_L3_Bias.CopyTo(new global::System.Span<float>(gradients, L3_Bias, 128));
+            _velocity_L3_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L3_Bias, 128));
+            P_L5_Weight.CopyTo(new global::System.Span<float>(parameters, L5_Weight, 1280));
+            G_L5_Weight.CopyTo(new global::System.Span<float>(gradients, L5_Weight, 1280));
+            _velocity_L5_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L5_Weight, 1280));
+            P_L5_Bias.CopyTo(new global::System.Span<float>(parameters, L5_Bias, 10));
+            G_L5_Bias.CopyTo(new global::System.Span<float>(gradients, L5_Bias, 10));
+            _velocity_L5_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L5_Bias, 10));
+        }
+
+        /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+        public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+        {
+            for (int start = 0; start < rows; start += MaxBatch)
+            {
+                int B = global::System.Math.Min(MaxBatch, rows - start);
+                Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                A_L5_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+            }
+        }
+
+        /// <summary>Forward: x[B, 784] → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+        public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+        {
+            Rows(B);
+            _x.CopyFrom(x);
+            // ── [0] fc1: Dense 784 → 256 ─────────────────────────────────────────────────────────────────────
+            // y[B,256] = x[B,784] · W[256,784]ᵀ + b[256], then y = max(0, x) → output of [1]
+            // ng_sgemm: C[B×256] = A[B×784] · B[256×784]ᵀ + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈256/16⌉ × ⌈B/16⌉
+            _k.Sgemm(false, true, B, 256, 784, _x, 784, P_L0_Weight, 784, A_L1_Y, 256, 0f, P_L0_Bias, global::NetGen.Cuda.CudaActivation.ReLU);
+
+            // ── [1] act1: ReLU [256] ─────────────────────────────────────────────────────────────────────────
+            // y = max(0, x)
+            // applied by [0]'s ng_sgemm as it stores its output here (epilogue)
+
+            // ── [2] drop1: Dropout p = 0.5 [256] ─────────────────────────────────────────────────────────────
+            // training: m = 1(u ≥ 0.5) / (1 − 0.5), u ~ U[0,1) keyed by (seed, layer 2, step);  y = x ⊙ m.   inference: y = x
+            if (training)
+            {
+                // ng_dropout_forward: [B×256], mask[i] = Uniform(key, i) ≥ p ? 1/(1 − p) : 0, the CPU's counter RNG and key
+                _k.DropoutForward(A_L1_Y, A_L2_Y, A_L2_Mask, 0.5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 2, (ulong)step));
+            }
+            else
+            {
+                // y = x: a copy [B×256] (ng_leaky_relu_forward with slope 1, exact)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L1_Y, A_L2_Y, 1f);
+            }
+
+            // ── [3] fc2: Dense 256 → 128 ─────────────────────────────────────────────────────────────────────
+            // y[B,128] = x[B,256] · W[128,256]ᵀ + b[128], then y = max(0, x) → output of [4]
+            // ng_sgemm: C[B×128] = A[B×256] · B[128×256]ᵀ + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈128/16⌉ × ⌈B/16⌉
+            _k.Sgemm(false, true, B, 128, 256, A_L2_Y, 256, P_L3_Weight, 256, A_L4_Y, 128, 0f, P_L3_Bias, global::NetGen.Cuda.CudaActivation.ReLU);
+
+            // ── [4] act2: ReLU [128] ─────────────────────────────────────────────────────────────────────────
+            // y = max(0, x)
+            // applied by [3]'s ng_sgemm as it stores its output here (epilogue)
+
+            // ── [5] out: Dense 128 → 10 ──────────────────────────────────────────────────────────────────────
+            // y[B,10] = x[B,128] · W[10,128]ᵀ + b[10]
+            // ng_sgemm: C[B×10] = A[B×128] · B[10×128]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+            _k.Sgemm(false, true, B, 10, 128, A_L4_Y, 128, P_L5_Weight, 128, A_L5_Y, 10, 0f, P_L5_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+        }
+
+        /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+        public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+        {
+            // ── loss: softmax cross-entropy over output[B, 10] (PyTorch: nn.CrossEntropyLoss())
+            // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+            // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+            _targets.CopyFrom(labels);
+            // ng_softmax_cross_entropy: one thread per row of [B×10]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+            _k.SoftmaxCrossEntropy(A_L5_Y, _targets, D_L5_Y, _lossTerms, B, 10);
+            double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+            return loss + Penalty();
+        }
+
+        /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>
+        private double Penalty()
+        {
+            // ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64
+            double penalty = 0;
+            penalty += 0.5 * 0.0005 * _rt.SumOfSquares(P_L0_Weight); // L2 on "0.weight": ½·λ₂·Σw²
+            penalty += 0.5 * 0.0005 * _rt.SumOfSquares(P_L3_Weight); // L2 on "3.weight": ½·λ₂·Σw²
+            penalty += 0.5 * 0.0005 * _rt.SumOfSquares(P_L5_Weight); // L2 on "5.weight": ½·λ₂·Σw²
+            return penalty;
+        }
+
+        /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+        /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+        public void Backward(int B)
+        {
+            // ── [5] out: Dense 128 → 10 · backward ───────────────────────────────────────────────────────────
+            // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] = dyᵀ · x;  db[10] = Σ_B dy
+            // ng_sgemm: dx[B×128] = dy[B×10] · W[10×128]
+            _k.Sgemm(false, false, B, 128, 10, D_L5_Y, 10, P_L5_Weight, 128, D_L4_Y, 128);
+            // ng_sgemm: dW[10×128] = dyᵀ[10×B] · x[B×128] (overwritten: the gradient's one writer)
+            _k.Sgemm(true, false, 10, 128, B, D_L5_Y, 10, A_L4_Y, 128, G_L5_Weight, 128);
+            // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+            _k.ColumnSums(D_L5_Y, G_L5_Bias, B, 10, accumulate: false);
+
+            // ── [4] act2: ReLU [128] · backward ──────────────────────────────────────────────────────────────
+            // dx = dy ⊙ 1(y > 0)
+            // ng_relu_backward: [B×128], reads y only
+            _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
+
+            // ── [3] fc2: Dense 256 → 128 · backward ──────────────────────────────────────────────────────────
+            // dx[B,256] = dy[B,128] · W[128,256];  dW[128,256] = dyᵀ · x;  db[128] = Σ_B dy
+            // ng_sgemm: dx[B×256] = dy[B×128] · W[128×256]
+            _k.Sgemm(false, false, B, 256, 128, D_L3_Y, 128, P_L3_Weight, 256, D_L2_Y, 256);
+            // ng_sgemm: dW[128×256] = dyᵀ[128×B] · x[B×256] (overwritten: the gradient's one writer)
+            _k.Sgemm(true, false, 128, 256, B, D_L3_Y, 128, A_L2_Y, 256, G_L3_Weight, 256);
+            // ng_column_sums: db[128] = Σ_B dy, one thread per column, rows in order
+            _k.ColumnSums(D_L3_Y, G_L3_Bias, B, 128, accumulate: false);
+
+            // ── [2] drop1: Dropout p = 0.5 [256] · backward ──────────────────────────────────────────────────
+            // dx = dy ⊙ m
+            // ng_multiply: dx[B×256] = dy ⊙ m
+            _k.Multiply(D_L2_Y, A_L2_Mask, D_L1_Y);
+
+            // ── [1] act1: ReLU [256] · backward ──────────────────────────────────────────────────────────────
+            // dx = dy ⊙ 1(y > 0)
+            // ng_relu_backward: [B×256], reads y only
+            _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+            // ── [0] fc1: Dense 784 → 256 · backward ──────────────────────────────────────────────────────────
+            // dW[256,784] = dyᵀ · x;  db[256] = Σ_B dy
+            // ng_sgemm: dW[256×784] = dyᵀ[256×B] · x[B×784] (overwritten: the gradient's one writer)
+            _k.Sgemm(true, false, 256, 784, B, D_L0_Y, 256, _x, 784, G_L0_Weight, 784);
+            // ng_column_sums: db[256] = Σ_B dy, one thread per column, rows in order
+            _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 256, accumulate: false);
+        }
+
+        /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+        public void RegularizationBackward()
+        {
+            // ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂
+            _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.0005); // "0.weight": dW += λ₂·W
+            _k.Sgd(G_L3_Weight, P_L3_Weight, -(float)0.0005); // "3.weight": dW += λ₂·W
+            _k.Sgd(G_L5_Weight, P_L5_Weight, -(float)0.0005); // "5.weight": dW += λ₂·W
+        }
+
+        /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+        public double GradientSumOfSquares()
+        {
+            double sum = 0;
+            sum += _rt.SumOfSquares(G_L0_Weight);
+            sum += _rt.SumOfSquares(G_L0_Bias);
+            sum += _rt.SumOfSquares(G_L3_Weight);
+            sum += _rt.SumOfSquares(G_L3_Bias);
+            sum += _rt.SumOfSquares(G_L5_Weight);
+            sum += _rt.SumOfSquares(G_L5_Bias);
+            return sum;
+        }
+
+        /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+        /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+        public void Update(long step, double learningRate)
+        {
+            _ = step;
+            // SGD with momentum (lr 0.01, μ 0.9): v ← μ·v + g;  p ← p − lr·v   (the CPU's operations in the CPU's order, scalars from the host)
+            _k.Momentum(P_L0_Weight, G_L0_Weight, _velocity_L0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+            _k.Momentum(P_L0_Bias, G_L0_Bias, _velocity_L0_Bias, (float)learningRate, (float)0.9, nesterov: false);
+            _k.Momentum(P_L3_Weight, G_L3_Weight, _velocity_L3_Weight, (float)learningRate, (float)0.9, nesterov: false);
+            _k.Momentum(P_L3_Bias, G_L3_Bias, _velocity_L3_Bias, (float)learningRate, (float)0.9, nesterov: false);
+            _k.Momentum(P_L5_Weight, G_L5_Weight, _velocity_L5_Weight, (float)learningRate, (float)0.9, nesterov: false);
+            _k.Momentum(P_L5_Bias, G_L5_Bias, _velocity_L5_Bias, (float)learningRate, (float)0.9, nesterov: false);
+        }
     }
 
     /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

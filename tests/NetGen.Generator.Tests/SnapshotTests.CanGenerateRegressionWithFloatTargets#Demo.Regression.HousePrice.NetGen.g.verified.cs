@@ -192,6 +192,12 @@ namespace Demo.Regression
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "HousePrice");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "HousePrice");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -202,11 +208,17 @@ namespace Demo.Regression
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="targets"/>: [rows, OutputSize] float values): forward (dropout on, batch statistics),
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw, and a step whose loss or gradient is not finite throws
+        /// <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException): either way parameters, buffers, optimizer state and
+        /// <see cref="Step"/> are unchanged (<see cref="Gradients"/> and the activation views may show the refused step).</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targets, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -234,6 +246,11 @@ namespace Demo.Regression
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice", checkInputs: false);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targets, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -259,6 +276,7 @@ namespace Demo.Regression
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Targets(inputs, targets, InputSize, OutputSize, MaxBatch, "HousePrice");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -279,7 +297,11 @@ namespace Demo.Regression
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "HousePrice");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "HousePrice");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -297,6 +319,7 @@ namespace Demo.Regression
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -311,7 +334,11 @@ namespace Demo.Regression
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (plain SGD keeps none, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "HousePrice", "SGD (lr 0.01)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "HousePrice", "SGD (lr 0.01)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -336,6 +363,7 @@ namespace Demo.Regression
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -401,6 +429,7 @@ namespace Demo.Regression
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("HousePrice", "0.1.0", new int[] { 13 }, new int[] { 1 });
             // [0] dense_0: Dense 13 → 32
             g.Initializer("0.weight", new long[] { 32, 13 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 416)); // 0.weight [32, 13]
@@ -419,6 +448,268 @@ namespace Demo.Regression
         public void ExportOnnx(string path)
         {
             global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
+        }
+
+        // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
+
+        /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
+        /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
+        /// GPU 0. Backend.Cuda needs only the NVIDIA driver; without it (no libcuda.so.1, no device, a device older than sm_80) it
+        /// throws InvalidOperationException naming what is missing, and for a network whose layers, loss or optimizer have no CUDA
+        /// kernel yet it throws NotSupportedException naming the first one (docs/cuda.md lists what Backend.Cuda covers).</summary>
+        public HousePrice(ulong seed, global::NetGen.Backend backend)
+            : this(seed)
+        {
+            if (backend == global::NetGen.Backend.Cuda)
+            {
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
+            }
+            else if (backend != global::NetGen.Backend.Cpu)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(backend), backend, "Network 'HousePrice': Backend.Cpu or Backend.Cuda.");
+            }
+        }
+
+        /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
+
+        /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
+        /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
+        /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
+        public void CopyFromDevice()
+        {
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
+        }
+
+        /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
+        /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
+        public void CopyToDevice()
+        {
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
+            {
+                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'HousePrice' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
+            }
+
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targets, B);
+            cuda.Backward(B);
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "HousePrice");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients: one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight; // "0.weight" [32, 13]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias; // "0.bias" [32]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Weight, G_L2_Weight; // "2.weight" [1, 32]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Bias, G_L2_Bias; // "2.bias" [1]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 13]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // tanh_1 output [B, 32] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // dense_2 output [B, 1]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(dense_0 output) [B, 32]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(tanh_1 output) [B, 32]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(dense_2 output) [B, 1]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targets = null!; // targets [B, 1]
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("HousePrice");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(416);
+                G_L0_Weight = _rt.Zeros(416);
+                P_L0_Bias = _rt.Allocate(32);
+                G_L0_Bias = _rt.Zeros(32);
+                P_L2_Weight = _rt.Allocate(32);
+                G_L2_Weight = _rt.Zeros(32);
+                P_L2_Bias = _rt.Allocate(1);
+                G_L2_Bias = _rt.Zeros(1);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 13);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 32);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 32);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 32);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B);
+                _targets = _rt.Reallocate<float>(_targets, B);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                _ = optimizerState; // plain SGD keeps none
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 416));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 32));
+                P_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Weight, 32));
+                P_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Bias, 1));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                _ = optimizerState; // plain SGD keeps none
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 416));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 416));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 32));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 32));
+                P_L2_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Weight, 32));
+                G_L2_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Weight, 32));
+                P_L2_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Bias, 1));
+                G_L2_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Bias, 1));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L2_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 13] → output[B, 1] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = training; _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] dense_0: Dense 13 → 32 ───────────────────────────────────────────────────────────────────
+                // y[B,32] = x[B,13] · W[32,13]ᵀ + b[32], then y = tanh(x) → output of [1]
+                // ng_sgemm: C[B×32] = A[B×13] · B[32×13]ᵀ + bias, then Tanh in the epilogue (the store of [1]); 16×16 tiles, grid ⌈32/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 32, 13, _x, 13, P_L0_Weight, 13, A_L1_Y, 32, 0f, P_L0_Bias, global::NetGen.Cuda.CudaActivation.Tanh);
+
+                // ── [1] tanh_1: Tanh [32] ────────────────────────────────────────────────────────────────────────
+                // y = tanh(x)
+                // applied by [0]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [2] dense_2: Dense 32 → 1 ────────────────────────────────────────────────────────────────────
+                // y[B,1] = x[B,32] · W[1,32]ᵀ + b[1]
+                // ng_sgemm: C[B×1] = A[B×32] · B[1×32]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈1/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 1, 32, A_L1_Y, 32, P_L2_Weight, 32, A_L2_Y, 1, 0f, P_L2_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targets, int B)
+            {
+                // ── loss: mean squared error over output[B, 1] (PyTorch: nn.MSELoss())
+                // L = (1/(B·O)) Σ_i Σ_j (f_ij − t_ij)²   (the mean over every element, as nn.MSELoss)
+                // ∂L/∂f = 2(f − t) / (B·O)
+                _targets.CopyFrom(targets);
+                // ng_mse: one thread per value of [B×1]; (f − t)² in double, ∂L/∂f = (f − t)·(2/(B·O))
+                _k.MeanSquaredError(A_L2_Y, _targets, D_L2_Y, _lossTerms);
+                double loss = _rt.Sum(_lossTerms, B * 1) / (B * 1); // ng_reduce_sum_f64 (one block, a fixed tree), then one double back
+                return loss;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            public void Backward(int B)
+            {
+                // ── [2] dense_2: Dense 32 → 1 · backward ─────────────────────────────────────────────────────────
+                // dx[B,32] = dy[B,1] · W[1,32];  dW[1,32] = dyᵀ · x;  db[1] = Σ_B dy
+                // ng_sgemm: dx[B×32] = dy[B×1] · W[1×32]
+                _k.Sgemm(false, false, B, 32, 1, D_L2_Y, 1, P_L2_Weight, 32, D_L1_Y, 32);
+                // ng_sgemm: dW[1×32] = dyᵀ[1×B] · x[B×32] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 1, 32, B, D_L2_Y, 1, A_L1_Y, 32, G_L2_Weight, 32);
+                // ng_column_sums: db[1] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L2_Y, G_L2_Bias, B, 1, accumulate: false);
+
+                // ── [1] tanh_1: Tanh [32] · backward ─────────────────────────────────────────────────────────────
+                // dx = dy ⊙ (1 − y²)
+                // ng_tanh_backward: [B×32], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Tanh, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] dense_0: Dense 13 → 32 · backward ────────────────────────────────────────────────────────
+                // dW[32,13] = dyᵀ · x;  db[32] = Σ_B dy
+                // ng_sgemm: dW[32×13] = dyᵀ[32×B] · x[B×13] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 32, 13, B, D_L0_Y, 32, _x, 13, G_L0_Weight, 13);
+                // ng_column_sums: db[32] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 32, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            public void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0)
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L0_Bias);
+                sum += _rt.SumOfSquares(G_L2_Weight);
+                sum += _rt.SumOfSquares(G_L2_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                _ = step;
+                // SGD (lr 0.01): p ← p − lr·g   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Sgd(P_L0_Weight, G_L0_Weight, (float)learningRate);
+                _k.Sgd(P_L0_Bias, G_L0_Bias, (float)learningRate);
+                _k.Sgd(P_L2_Weight, G_L2_Weight, (float)learningRate);
+                _k.Sgd(P_L2_Bias, G_L2_Bias, (float)learningRate);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

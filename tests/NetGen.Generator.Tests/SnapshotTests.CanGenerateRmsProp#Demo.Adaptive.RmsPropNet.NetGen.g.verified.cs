@@ -192,6 +192,12 @@ namespace Demo.Adaptive
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "RmsPropNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "RmsPropNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -202,11 +208,17 @@ namespace Demo.Adaptive
         /// <summary>One training step on a batch of at most MaxBatch rows (<paramref name="labels"/>: the class of each row): forward (dropout on, batch statistics),
         /// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref="LearningRate"/>
         /// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).
-        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient
-        /// is not finite throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged.</summary>
+        /// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw, and a step whose loss or gradient is not finite throws
+        /// <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException): either way parameters, buffers, optimizer state and
+        /// <see cref="Step"/> are unchanged (<see cref="Gradients"/> and the activation views may show the refused step).</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RmsPropNet", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -234,6 +246,11 @@ namespace Demo.Adaptive
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RmsPropNet", checkInputs: false);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -256,11 +273,16 @@ namespace Demo.Adaptive
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+        /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+        /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RmsPropNet", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'RmsPropNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -286,11 +308,16 @@ namespace Demo.Adaptive
         /// <paramref name="targetProbabilities"/>: [rows, OutputSize], one target distribution per row, every value finite and ≥ 0;
         /// rows are used as given, not renormalised (as PyTorch's <c>F.cross_entropy</c> with probabilities: a row summing to s weighs its example by s).
         /// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or
-        /// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException)
-        /// and leaves parameters, buffers, optimizer state and <see cref="Step"/> unchanged, as with labels.</summary>
+        /// probabilities) throw, and a non-finite loss or gradient throws <see cref="global::NetGen.NonFiniteStepException"/> (an ArithmeticException):
+        /// either way parameters, buffers, optimizer state and <see cref="Step"/> are unchanged, as with labels.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RmsPropNet", checkInputs: false);
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'RmsPropNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -316,6 +343,7 @@ namespace Demo.Adaptive
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RmsPropNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -338,6 +366,7 @@ namespace Demo.Adaptive
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RmsPropNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -358,7 +387,11 @@ namespace Demo.Adaptive
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "RmsPropNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "RmsPropNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -376,6 +409,7 @@ namespace Demo.Adaptive
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -390,7 +424,11 @@ namespace Demo.Adaptive
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.square_avg</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "RmsPropNet", "RMSProp (lr 0.001, α 0.9, ε 1E-08)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "RmsPropNet", "RMSProp (lr 0.001, α 0.9, ε 1E-08)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -415,6 +453,7 @@ namespace Demo.Adaptive
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -480,6 +519,7 @@ namespace Demo.Adaptive
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("RmsPropNet", "0.1.0", new int[] { 8 }, new int[] { 3 });
             // [0] dense_0: Dense 8 → 12
             g.Initializer("0.weight", new long[] { 12, 8 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 96)); // 0.weight [12, 8]
@@ -498,6 +538,278 @@ namespace Demo.Adaptive
         public void ExportOnnx(string path)
         {
             global::NetGen.ModelFile.Write(path, ExportOnnx); // a temporary file, flushed, renamed over path: never half a file
+        }
+
+        // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
+
+        /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
+        /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
+        /// GPU 0. Backend.Cuda needs only the NVIDIA driver; without it (no libcuda.so.1, no device, a device older than sm_80) it
+        /// throws InvalidOperationException naming what is missing, and for a network whose layers, loss or optimizer have no CUDA
+        /// kernel yet it throws NotSupportedException naming the first one (docs/cuda.md lists what Backend.Cuda covers).</summary>
+        public RmsPropNet(ulong seed, global::NetGen.Backend backend)
+            : this(seed)
+        {
+            if (backend == global::NetGen.Backend.Cuda)
+            {
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
+            }
+            else if (backend != global::NetGen.Backend.Cpu)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(backend), backend, "Network 'RmsPropNet': Backend.Cpu or Backend.Cuda.");
+            }
+        }
+
+        /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
+
+        /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
+        /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
+        /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
+        public void CopyFromDevice()
+        {
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
+        }
+
+        /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
+        /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
+        public void CopyToDevice()
+        {
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
+            {
+                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'RmsPropNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
+            }
+
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "RmsPropNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_squareAvg): one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _squareAvg_L0_Weight; // "0.weight" [12, 8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias, _squareAvg_L0_Bias; // "0.bias" [12]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Weight, G_L2_Weight, _squareAvg_L2_Weight; // "2.weight" [3, 12]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Bias, G_L2_Bias, _squareAvg_L2_Bias; // "2.bias" [3]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 8]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // sigmoid_1 output [B, 12] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // dense_2 output [B, 3]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(dense_0 output) [B, 12]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(sigmoid_1 output) [B, 12]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(dense_2 output) [B, 3]
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("RmsPropNet");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(96);
+                G_L0_Weight = _rt.Zeros(96);
+                _squareAvg_L0_Weight = _rt.Zeros(96);
+                P_L0_Bias = _rt.Allocate(12);
+                G_L0_Bias = _rt.Zeros(12);
+                _squareAvg_L0_Bias = _rt.Zeros(12);
+                P_L2_Weight = _rt.Allocate(36);
+                G_L2_Weight = _rt.Zeros(36);
+                _squareAvg_L2_Weight = _rt.Zeros(36);
+                P_L2_Bias = _rt.Allocate(3);
+                G_L2_Bias = _rt.Zeros(3);
+                _squareAvg_L2_Bias = _rt.Zeros(3);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 8);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 12);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 3);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 12);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 12);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 3);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 96));
+                _squareAvg_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 96));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 12));
+                _squareAvg_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 12));
+                P_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Weight, 36));
+                _squareAvg_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Weight, 36));
+                P_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Bias, 3));
+                _squareAvg_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Bias, 3));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 96));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 96));
+                _squareAvg_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 96));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 12));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 12));
+                _squareAvg_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 12));
+                P_L2_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Weight, 36));
+                G_L2_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Weight, 36));
+                _squareAvg_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Weight, 36));
+                P_L2_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Bias, 3));
+                G_L2_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Bias, 3));
+                _squareAvg_L2_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Bias, 3));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L2_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 8] → output[B, 3] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = training; _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] dense_0: Dense 8 → 12 ────────────────────────────────────────────────────────────────────
+                // y[B,12] = x[B,8] · W[12,8]ᵀ + b[12], then y = 1 / (1 + e^(−x)) → output of [1]
+                // ng_sgemm: C[B×12] = A[B×8] · B[12×8]ᵀ + bias, then Sigmoid in the epilogue (the store of [1]); 16×16 tiles, grid ⌈12/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 12, 8, _x, 8, P_L0_Weight, 8, A_L1_Y, 12, 0f, P_L0_Bias, global::NetGen.Cuda.CudaActivation.Sigmoid);
+
+                // ── [1] sigmoid_1: Sigmoid [12] ──────────────────────────────────────────────────────────────────
+                // y = 1 / (1 + e^(−x))
+                // applied by [0]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [2] dense_2: Dense 12 → 3 ────────────────────────────────────────────────────────────────────
+                // y[B,3] = x[B,12] · W[3,12]ᵀ + b[3]
+                // ng_sgemm: C[B×3] = A[B×12] · B[3×12]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈3/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 3, 12, A_L1_Y, 12, P_L2_Weight, 12, A_L2_Y, 3, 0f, P_L2_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 3] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _targets.CopyFrom(labels);
+                // ng_softmax_cross_entropy: one thread per row of [B×3]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L2_Y, _targets, D_L2_Y, _lossTerms, B, 3);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            public void Backward(int B)
+            {
+                // ── [2] dense_2: Dense 12 → 3 · backward ─────────────────────────────────────────────────────────
+                // dx[B,12] = dy[B,3] · W[3,12];  dW[3,12] = dyᵀ · x;  db[3] = Σ_B dy
+                // ng_sgemm: dx[B×12] = dy[B×3] · W[3×12]
+                _k.Sgemm(false, false, B, 12, 3, D_L2_Y, 3, P_L2_Weight, 12, D_L1_Y, 12);
+                // ng_sgemm: dW[3×12] = dyᵀ[3×B] · x[B×12] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 3, 12, B, D_L2_Y, 3, A_L1_Y, 12, G_L2_Weight, 12);
+                // ng_column_sums: db[3] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L2_Y, G_L2_Bias, B, 3, accumulate: false);
+
+                // ── [1] sigmoid_1: Sigmoid [12] · backward ───────────────────────────────────────────────────────
+                // dx = dy ⊙ y ⊙ (1 − y)
+                // ng_sigmoid_backward: [B×12], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Sigmoid, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] dense_0: Dense 8 → 12 · backward ─────────────────────────────────────────────────────────
+                // dW[12,8] = dyᵀ · x;  db[12] = Σ_B dy
+                // ng_sgemm: dW[12×8] = dyᵀ[12×B] · x[B×8] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 12, 8, B, D_L0_Y, 12, _x, 8, G_L0_Weight, 8);
+                // ng_column_sums: db[12] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 12, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            public void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0)
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L0_Bias);
+                sum += _rt.SumOfSquares(G_L2_Weight);
+                sum += _rt.SumOfSquares(G_L2_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                _ = step;
+                // RMSProp (lr 0.001, α 0.9, ε 1E-08): a ← α·a + (1−α)·g²;  p ← p − lr · g / (√a + ε)   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.RmsProp(P_L0_Weight, G_L0_Weight, _squareAvg_L0_Weight, (float)learningRate, (float)0.9, (float)1E-08);
+                _k.RmsProp(P_L0_Bias, G_L0_Bias, _squareAvg_L0_Bias, (float)learningRate, (float)0.9, (float)1E-08);
+                _k.RmsProp(P_L2_Weight, G_L2_Weight, _squareAvg_L2_Weight, (float)learningRate, (float)0.9, (float)1E-08);
+                _k.RmsProp(P_L2_Bias, G_L2_Bias, _squareAvg_L2_Bias, (float)learningRate, (float)0.9, (float)1E-08);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

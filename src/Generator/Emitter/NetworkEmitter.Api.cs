@@ -189,8 +189,9 @@ internal static partial class NetworkEmitter
         w.WriteLine($"/// <summary>One training step on a batch of at most MaxBatch rows ({targetDoc}): forward (dropout on, batch statistics),");
         w.WriteLine("/// loss, backward, gradient clipping (when set), the regularisation terms' gradients, optimizer update at <see cref=\"LearningRate\"/>");
         w.WriteLine("/// (then the max-norm projection, when set). Returns the mean loss before the update (data loss + regularisation terms).");
-        w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw before anything changes; a step whose loss or gradient");
-        w.WriteLine("/// is not finite throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException) and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged.</summary>");
+        w.WriteLine("/// Invalid arguments (including NaN or ±∞ in the inputs or targets) throw, and a step whose loss or gradient is not finite throws");
+        w.WriteLine("/// <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException): either way parameters, buffers, optimizer state and");
+        w.WriteLine("/// <see cref=\"Step\"/> are unchanged (<see cref=\"Gradients\"/> and the activation views may show the refused step).</summary>");
         w.WriteLine($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targets})");
         var check = new StepCheck(KernelsCheckGradients(cpu), FoldsInputCheck(cpu));
         TrainingBody(w, guard, trainingGuard, targets, buffers, name, update: true, cuda ? CudaHook.Step : CudaHook.None, check);
@@ -343,8 +344,8 @@ internal static partial class NetworkEmitter
             w.WriteLine("/// " + doc);
             w.WriteLine("/// " + doc2 + ".");
             w.WriteLine("/// Returns the mean loss before the update (data loss + regularisation terms). Invalid arguments (including NaN or ±∞ in the inputs or");
-            w.WriteLine("/// probabilities) throw before anything changes; a non-finite loss or gradient throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException)");
-            w.WriteLine("/// and leaves parameters, buffers, optimizer state and <see cref=\"Step\"/> unchanged, as with labels.</summary>");
+            w.WriteLine("/// probabilities) throw, and a non-finite loss or gradient throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException):");
+            w.WriteLine("/// either way parameters, buffers, optimizer state and <see cref=\"Step\"/> are unchanged, as with labels.</summary>");
             w.WriteLine($"public float {(update ? "TrainStep" : "ComputeGradients")}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)");
             TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update, cuda ? CudaHook.Refuse : CudaHook.None, check);
             w.WriteLine();
