@@ -30,27 +30,33 @@ internal static class Workers
     /// <summary>How long an idle worker spins before it blocks.</summary>
     private const int SpinMicroseconds = 200;
 
-    /// <summary>Spin with the processor's pause instruction only (<see cref="Thread.SpinWait"/>(1) between two reads of the
-    /// shared state) instead of <see cref="SpinWait.SpinOnce(int)"/>, which soon turns to yielding the core to the
-    /// scheduler and to ever longer pauses between reads. Off: on the shared 2-vCPU machine, loaded about 6× beyond its
-    /// cores, the 64-row Predict and the MLP training step ran 1.5× slower with it (in-process, paired), and a quiet
-    /// machine to show its gain on a one-row hand-off was not available (docs/adr/0034). A field, not a constant, so
-    /// <c>NetGen.Bench --inference-ab</c> measures both ways in one process.</summary>
+    /// <summary>Pause-only waits throughout (<see cref="Thread.SpinWait"/>(1) between two reads of the shared state): the
+    /// caller for 1 ms, an idle worker for its whole <see cref="SpinMicroseconds"/>, instead of the default 10 µs window
+    /// before <see cref="SpinWait.SpinOnce(int)"/>. Off: on the 2-vCPU machine loaded about 6× beyond its cores the 64-row
+    /// Predict and the MLP training step ran 1.5× slower with it (in-process, paired), and on the quiet machine it gained
+    /// nothing over the 10 µs window (docs/adr/0034). Settable, so <c>NetGen.Bench --inference-ab</c> measures both.</summary>
     internal static bool PauseSpin
     {
-        get => CallerPauseMicroseconds > 0;
-        set => (CallerPauseMicroseconds, WorkerPauseMicroseconds) = value ? (1000, SpinMicroseconds) : (0, 0);
+        get => CallerPauseMicroseconds >= 1000;
+        set => (CallerPauseMicroseconds, WorkerPauseMicroseconds) = value ? (1000, SpinMicroseconds) : (DefaultPauseMicroseconds, DefaultPauseMicroseconds);
     }
+
+    /// <summary>The pause-only window of the caller and of an idle worker by default: long enough for a hand-off between two
+    /// running cores (a few microseconds), short enough that a thread sharing its core with the one it waits for (an
+    /// oversubscribed machine) yields after at most this long. Quiet 2-core VM, in-process and paired
+    /// (<c>NetGen.Bench --inference-ab</c>, ADR 0034): one-row Predict 1.06× faster than with SpinOnce from the start,
+    /// 64-row Predict 1.04×, the MLP training step 1.01×; a 1 ms window gained no more.</summary>
+    internal const int DefaultPauseMicroseconds = 10;
 
     /// <summary>How long the caller waits for the last part with pause-only spins before it falls back to
     /// <see cref="SpinWait.SpinOnce(int)"/> (a worker that lost its core needs the scheduler to run again); 0 = SpinOnce
     /// from the start. <see cref="PauseSpin"/> sets it to 1 ms.</summary>
-    internal static int CallerPauseMicroseconds { get; set; }
+    internal static int CallerPauseMicroseconds { get; set; } = DefaultPauseMicroseconds;
 
     /// <summary>How long an idle worker polls for the next job with pause-only spins, within its
     /// <see cref="SpinMicroseconds"/>, before it polls with <see cref="SpinWait.SpinOnce(int)"/>; 0 = SpinOnce from the
     /// start.</summary>
-    internal static int WorkerPauseMicroseconds { get; set; }
+    internal static int WorkerPauseMicroseconds { get; set; } = DefaultPauseMicroseconds;
 
     /// <summary>For jobs run with <c>affine: true</c>: how long the caller, done with part 0, leaves the other parts to the
     /// workers before it claims one itself. A worker that claims its part in time reads the same part of the operands on
