@@ -3,6 +3,8 @@ using System.Globalization;
 using NetGen.Kernels;
 using Xunit.Abstractions;
 
+using static NetGen.Runtime.Tests.CudaHarness;
+
 namespace NetGen.Runtime.Tests;
 
 /// <summary>
@@ -14,7 +16,7 @@ namespace NetGen.Runtime.Tests;
 /// </summary>
 public sealed class CudaHostEmulation2Tests
 {
-    private static readonly Lazy<(Dictionary<string, double[]>? Results, string Reason)> s_results = new(RunHarness);
+    private static readonly Lazy<(Dictionary<string, double[]>? Results, string Reason)> s_results = new(() => CudaHarness.RunHarness("harness2.cpp"));
     private readonly ITestOutputHelper _output;
 
     public CudaHostEmulation2Tests(ITestOutputHelper output) => _output = output;
@@ -422,43 +424,6 @@ public sealed class CudaHostEmulation2Tests
         return (y, dx);
     }
 
-    /// <summary>(Uniform(Key(11, stream, 0, 0), i) · 2 − 1) · scale, as harness2.cpp's input().</summary>
-    private static float[] Input(ulong stream, int n, float scale)
-    {
-        ulong key = CounterRng.Key(11, stream, 0, 0);
-        var v = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            v[i] = ((CounterRng.Uniform(key, (ulong)i) * 2.0f) - 1.0f) * scale;
-        }
-        return v;
-    }
-
-    private static void Exact(double[] emulated, float[] cpu)
-    {
-        Assert.Equal(cpu.Length, emulated.Length);
-        for (int i = 0; i < cpu.Length; i++)
-        {
-            Assert.True((float)emulated[i] == cpu[i], $"[{i}]: emulated {emulated[i]:R}, CPU {cpu[i]:R}");
-        }
-    }
-
-    /// <summary>|emulated − CPU| ≤ 1e-5 · max(|CPU|, <paramref name="scale"/>): relative, except where the result is much
-    /// smaller than the operands it is computed from (a sum that cancels), where the error is measured against the
-    /// operands' scale.</summary>
-    private static void Close(double[] emulated, float[] cpu, string what, double scale = 1e-2) =>
-        Close(emulated, cpu.Select(v => (double)v).ToArray(), what, scale);
-
-    private static void Close(double[] emulated, double[] cpu, string what, double scale = 1e-2)
-    {
-        Assert.Equal(cpu.Length, emulated.Length);
-        for (int i = 0; i < cpu.Length; i++)
-        {
-            double tolerance = 1e-5 * Math.Max(Math.Abs(cpu[i]), scale);
-            Assert.True(Math.Abs(emulated[i] - cpu[i]) <= tolerance, $"{what}[{i}]: emulated {emulated[i]:R}, CPU {cpu[i]:R}");
-        }
-    }
-
     private Dictionary<string, double[]>? Results()
     {
         (Dictionary<string, double[]>? results, string reason) = s_results.Value;
@@ -468,63 +433,5 @@ public sealed class CudaHostEmulation2Tests
             _output.WriteLine("SKIPPED: " + reason);
         }
         return results;
-    }
-
-    /// <summary>Compiles and runs tests/cuda-host/harness2.cpp once; its results by name, or why it could not run.</summary>
-    private static (Dictionary<string, double[]>?, string) RunHarness()
-    {
-        string? root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "NetGen.sln")))
-        {
-            root = Path.GetDirectoryName(root);
-        }
-        if (root is null)
-        {
-            return (null, "the repository (NetGen.sln) is not above the test's folder.");
-        }
-        string dir = Path.Combine(root, "tests", "cuda-host");
-        string exe = Path.Combine(Path.GetTempPath(), $"netgen-cuda-harness2-{Environment.ProcessId}");
-        string gxx = Environment.GetEnvironmentVariable("CXX") ?? "g++";
-        (int compiled, string compileOutput) = Run(gxx, ["-std=c++20", "-O1", "-ffp-contract=off", "-pthread", "-include", "emulate.h", "harness2.cpp", "-o", exe], dir);
-        if (compiled == -1)
-        {
-            return (null, $"{gxx} (C++20) is not installed: the host emulation of the CUDA kernels needs it.");
-        }
-        Assert.True(compiled == 0, "harness2.cpp did not compile:\n" + compileOutput);
-        (int ran, string output) = Run(exe, [], dir);
-        File.Delete(exe);
-        Assert.True(ran == 0, "the harness failed:\n" + output);
-
-        var results = new Dictionary<string, double[]>();
-        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        for (int i = 0; i < lines.Length;)
-        {
-            string[] head = lines[i++].Split(' ');
-            int count = int.Parse(head[1], CultureInfo.InvariantCulture);
-            results[head[0]] = lines.Skip(i).Take(count).Select(l => double.Parse(l, CultureInfo.InvariantCulture)).ToArray();
-            i += count;
-        }
-        return (results, "");
-    }
-
-    private static (int ExitCode, string Output) Run(string file, string[] args, string directory)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        try
-        {
-            using Process process = Process.Start(info)!;
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout + stderr.Result);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return (-1, "");
-        }
     }
 }
