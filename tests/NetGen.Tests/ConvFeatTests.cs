@@ -100,11 +100,14 @@ public sealed class ConvFeatTests
         Assert.Contains("nn.Conv2d(6, 6, 3, padding='same', dilation=(1, 2), groups=3)", summary, StringComparison.Ordinal);
     }
 
-    /// <summary>1e-7 for the smooth network; the reference network (ReLU, max pooling) is held to the deep-network
-    /// threshold 1e-5, as ConvReferenceTests does for its deep stack: its Linear's smallest gradients are ~1e-5
-    /// themselves, so the float64 centred difference's round-off (≈ 1e-12 absolute) is ~1e-7 relative there.</summary>
+    /// <summary>1e-6 for the smooth network: its first convolution's smallest weight gradients are ~1e-4, where the float64
+    /// centred difference's round-off (≈ 1e-11 absolute, seen: analytic −8.6302989e-5 against numeric −8.63029759e-5)
+    /// is ~1e-7 relative — 1e-7 held only at some training points (it broke when float32 ELU near 0 became exact and the
+    /// three training steps before the check moved the weights). The reference network (ReLU, max pooling) is held to the
+    /// deep-network threshold 1e-5, as ConvReferenceTests does for its deep stack: its Linear's smallest gradients are
+    /// ~1e-5 themselves.</summary>
     [Theory]
-    [InlineData(nameof(GcDilationPool), 1e-7)]
+    [InlineData(nameof(GcDilationPool), 1e-6)]
     [InlineData("dilation_pool_adam", 1e-5)]
     public void AnalyticGradientsMatchCenteredDifferences(string name, double threshold)
     {

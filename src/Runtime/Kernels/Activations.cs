@@ -293,12 +293,65 @@ public static class Activations
     }
 
     /// <summary>f(x, e; α) = x &gt; 0 ? x : α · e, with e = e^x − 1</summary>
+    /// <remarks>In float32, e^x − 1 for −0.5 &lt; x ≤ 0 is the Taylor polynomial x + x²/2! + … + x⁹/9! (Horner, each multiply
+    /// and add rounded on its own; the first omitted term is below 2.7e-10 relative), not TensorPrimitives.ExpM1, which
+    /// computes e^x − 1 by subtraction and loses up to 3e-4 relative near 0 (PyTorch's ELU uses an accurate expm1). It is
+    /// the CUDA kernel's <c>ng_expm1</c> operation for operation, so both backends give the same bits there. float64 keeps
+    /// TensorPrimitives.ExpM1, whose cancellation costs about 1e-16/|x| relative.</remarks>
     private readonly struct EluSelect<T> : IBinaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public static T Invoke(T x, T expm1, T alpha) => x > T.Zero ? x : alpha * expm1;
+        public static T Invoke(T x, T expm1, T alpha)
+        {
+            if (typeof(T) == typeof(float) && x > Half && x <= T.Zero)
+            {
+                expm1 = Series(x);
+            }
 
-        public static Vector<T> Invoke(Vector<T> x, Vector<T> expm1, Vector<T> alpha) =>
-            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), x, alpha * expm1);
+            return x > T.Zero ? x : alpha * expm1;
+        }
+
+        public static Vector<T> Invoke(Vector<T> x, Vector<T> expm1, Vector<T> alpha)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                expm1 = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<T>(Half)), Series(x), expm1);
+            }
+
+            return Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), x, alpha * expm1);
+        }
+
+        private static T Half => -T.One / T.CreateChecked(2);
+
+        /// <summary>1/k! as T, rounded once (for float: 1.0f / k!, as kernels.cu writes it).</summary>
+        private static T C(int factorial) => T.One / T.CreateChecked(factorial);
+
+        private static T Series(T x)
+        {
+            T p = C(362880);
+            p = (p * x) + C(40320);
+            p = (p * x) + C(5040);
+            p = (p * x) + C(720);
+            p = (p * x) + C(120);
+            p = (p * x) + C(24);
+            p = (p * x) + C(6);
+            p = (p * x) + C(2);
+            p = (p * x) + T.One;
+            return p * x;
+        }
+
+        private static Vector<T> Series(Vector<T> x)
+        {
+            Vector<T> p = new(C(362880));
+            p = (p * x) + new Vector<T>(C(40320));
+            p = (p * x) + new Vector<T>(C(5040));
+            p = (p * x) + new Vector<T>(C(720));
+            p = (p * x) + new Vector<T>(C(120));
+            p = (p * x) + new Vector<T>(C(24));
+            p = (p * x) + new Vector<T>(C(6));
+            p = (p * x) + new Vector<T>(C(2));
+            p = (p * x) + Vector<T>.One;
+            return p * x;
+        }
     }
 }
