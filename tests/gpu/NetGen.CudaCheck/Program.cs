@@ -211,7 +211,10 @@ foreach ((string name, int B, Conv2DGeneralGeometry g) in new[]
     k.Conv2DInputGradient(gdy, gw, gdx, B, g);
     k.ChannelSums(gdy, gdb, B, g.OutChannels, g.OutHeight * g.OutWidth, accumulate: false);
     Check($"Conv2D {name} forward (+ bias + ReLU)", gy.ToArray(), y, 1e-4, 1);
-    Check($"Conv2D {name} dW", gdw.ToArray(), dw, 1e-4, 1);
+    // dW sums B·OH·OW products per weight (50,176 for LeNet's conv1) in float, in another order than the CPU's GEMM: a weight
+    // whose sum cancels to near 0 carries the round-off of the large partial sums, so the error is measured against the
+    // tensor's largest magnitude (as CudaParityTests does), not against 1.
+    Check($"Conv2D {name} dW", gdw.ToArray(), dw, 1e-4, dw.Max(MathF.Abs));
     Check($"Conv2D {name} dx", gdx.ToArray(), dx, 1e-4, 1);
     Check($"Conv2D {name} db", gdb.ToArray(), db, 1e-4, 1);
 }
