@@ -75,6 +75,7 @@ public sealed class GeneratorFuzzTests
         ("VanillaDropout", "0.3", false), ("VanillaDropout", "0.99999999999", true), ("GaussianDropout", "0.2", false), ("GaussianDropout", "0.999999999999", true),
         ("BatchNorm1D", null, false), ("BatchNorm1D", "Momentum = 1", false), ("BatchNorm1D", "Momentum = 1e-50", false), ("BatchNorm1D", "Epsilon = 1e-50", true),
         ("LayerNorm", null, false), ("LayerNorm", "Epsilon = 1e-60", true), ("LayerNorm", "Epsilon = double.NaN", true),
+        ("LayerNorm", "NormalizedDims = 1", false), ("LayerNorm", "NormalizedDims = 0", true),
     };
 
     /// <summary>More arguments of a Dense: the written text and whether its last argument is invalid.</summary>

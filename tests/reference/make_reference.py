@@ -750,6 +750,7 @@ CASES = [
 
 CASES += __import__("cases_conv").CASES  # convolution completeness: tests/reference/cases_conv.py
 CASES += __import__("cases_convfeat").CASES  # per-axis dilation, rectangular pooling: tests/reference/cases_convfeat.py
+CASES += __import__("cases_lnshape").CASES  # LayerNorm over the last dimensions: tests/reference/cases_lnshape.py
 
 
 def make_case_data(case):

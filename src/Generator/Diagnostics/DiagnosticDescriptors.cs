@@ -118,6 +118,10 @@ internal static class DiagnosticDescriptors
         "NG0121", Shapes, "Window argument overridden on both axes",
         "{0} layer '{1}' of {2} sets {3}, but {4} and {5} replace it on both axes, so it has no effect. Remove {3}, or the per-axis argument that should take it.");
 
+    public static readonly DiagnosticDescriptor LayerNormDimsExceedRank = Error(
+        "NG0122", Shapes, "LayerNorm normalises more dimensions than its input has",
+        "LayerNorm layer '{0}' of {1} has NormalizedDims = {2} but receives {3}, which has {4} dimension{5} per sample; the network's generated members throw until this is fixed. Use NormalizedDims from 1 to {4}, or remove it to normalise the whole sample (nn.LayerNorm({6})).");
+
     public static readonly DiagnosticDescriptor InputShapeConflict = Error(
         "NG0109", Shapes, "InputSize and InputShape disagree",
         "Network '{0}' sets InputSize = {1} and InputShape = {2} ({3} features); the network's generated members throw until this is fixed. Set only one of them.");

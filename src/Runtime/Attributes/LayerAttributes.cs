@@ -435,14 +435,21 @@ public sealed class AvgPool2DAttribute : LayerAttribute
 public sealed class GlobalAvgPool2DAttribute : LayerAttribute { }
 
 /// <summary>
-/// Layer normalisation (Ba, Kiros and Hinton, 2016), PyTorch's <c>nn.LayerNorm(shape)</c> with <c>shape</c> the input's
-/// whole per-sample shape: per sample, over all its n values, μ = Σ x/n and σ² = Σ (x − μ)²/n (biased);
-/// y = γ ⊙ (x − μ)/√(σ² + ε) + β. γ (<c>weight</c>, starts at 1) and β (<c>bias</c>, starts at 0) have the input's
-/// per-sample shape and are not weight-decayed. The same in training and inference; no buffers.
+/// Layer normalisation (Ba, Kiros and Hinton, 2016), PyTorch's <c>nn.LayerNorm(normalized_shape)</c> with
+/// <c>normalized_shape</c> the last <see cref="NormalizedDims"/> dimensions of the input's per-sample shape (all of them
+/// by default): over each group of the n values those dimensions span, μ = Σ x/n and σ² = Σ (x − μ)²/n (biased);
+/// y = γ ⊙ (x − μ)/√(σ² + ε) + β. γ (<c>weight</c>, starts at 1) and β (<c>bias</c>, starts at 0) have the normalised
+/// shape and are not weight-decayed. The same in training and inference; no buffers.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LayerNormAttribute : LayerAttribute
 {
+    /// <summary>How many trailing dimensions of the per-sample shape are normalised together: PyTorch's
+    /// <c>normalized_shape</c> is the input's last <c>NormalizedDims</c> dimensions. On an image [C, H, W], 1 normalises
+    /// each row ([W]), 2 each channel ([H, W]), 3 the whole sample. From 1 to the input's rank (NG0211 below 1, NG0122
+    /// above the rank). Default (unset): all of them, the whole sample.</summary>
+    public int NormalizedDims { get; set; }
+
     /// <summary>ε added to the variance, &gt; 0 and finite. Default 1e-5.</summary>
     public double Epsilon { get; set; } = 1e-5;
 

@@ -4,8 +4,10 @@ using System.Numerics;
 namespace NetGen.Kernels;
 
 /// <summary>
-/// Layer normalisation (Ba, Kiros and Hinton, 2016), PyTorch <c>nn.LayerNorm(normalized_shape)</c> over all the
-/// <c>n = features</c> values of each sample: <c>x</c> is <c>[B, n]</c> (any per-sample shape, flattened).
+/// Layer normalisation (Ba, Kiros and Hinton, 2016), PyTorch <c>nn.LayerNorm(normalized_shape)</c> over the
+/// <c>n = features</c> values of each row: <c>x</c> is <c>[rows, n]</c>, a row being a whole sample (any per-sample
+/// shape, flattened) or one group of a sample's last dimensions when <c>normalized_shape</c> is only those (then
+/// <c>batch</c> = B·groups, and γ and β of the normalised shape are shared by the groups).
 /// </summary>
 /// <remarks>
 /// <para>Per sample: <c>μ = Σ x/n</c>, <c>σ² = Σ (x − μ)²/n</c> (biased), <c>x̂ = (x − μ)/√(σ² + ε)</c>,

@@ -187,17 +187,20 @@ internal abstract partial class BatchNormEntry
     }
 }
 
-/// <summary>LayerNorm: LayerNormalization(x, γ, β, axis = 1, epsilon) (opset 17): over every value of a sample. Without
-/// affine parameters γ = 1 is written as the constant "N.onnx_scale" and β is omitted.</summary>
+/// <summary>LayerNorm: LayerNormalization(x, γ, β, axis, epsilon) (opset 17) over the dimensions from axis on: axis = 1
+/// over every value of a sample, 1 + rank − NormalizedDims over the last NormalizedDims (e.g. 2 for [C, H, W] normalised
+/// per channel over [H, W]). Without affine parameters γ = 1 is written as the constant "N.onnx_scale" of the normalised
+/// shape and β is omitted.</summary>
 internal sealed partial class LayerNormEntry
 {
     public override bool EmitOnnx(OnnxContext c)
     {
         (double epsilon, bool affine) = Args(c.Args);
+        int[] normalized = NormalizedShape(c.Args, c.Node.InputShape);
         string[] inputs = affine
             ? new[] { c.Input(), c.State("weight"), c.State("bias") }
-            : new[] { c.Input(), c.Constant("onnx_scale", System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(c.Node.InputShape, d => (long)d)), 1) };
-        c.Op("LayerNormalization", inputs, OnnxContext.Int("axis", 1), OnnxContext.Float("epsilon", epsilon));
+            : new[] { c.Input(), c.Constant("onnx_scale", System.Array.ConvertAll(normalized, d => (long)d), 1) };
+        c.Op("LayerNormalization", inputs, OnnxContext.Int("axis", 1 + c.Node.InputShape.Count - normalized.Length), OnnxContext.Float("epsilon", epsilon));
         return true;
     }
 }
