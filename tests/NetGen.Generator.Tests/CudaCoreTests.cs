@@ -32,11 +32,7 @@ public sealed class CudaCoreTests
 
     [Theory]
     [InlineData("[Network(InputShape = new[] { 1, 8, 8 })] [Conv2D(4, 3, Name = \"conv1\"), ReLU, Flatten, Dense(10)]", "layer 'conv1' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet")]
-    [InlineData("[Network(InputSize = 4, Loss = Loss.MulticlassHinge)] [Dense(3)]", "the loss, multiclass SVM hinge")]
-    [InlineData("[Network(InputSize = 4, LabelSmoothing = 0.1)] [Dense(3)]", "label smoothing has no CUDA kernel yet")]
-    [InlineData("[Network(InputSize = 4, Optimizer = Optimizer.AdaDelta)] [Dense(3)]", "the optimizer, AdaDelta")]
-    [InlineData("[Network(InputSize = 4, Optimizer = Optimizer.Adam, Amsgrad = true)] [Dense(3)]", "AMSGrad has no CUDA kernel yet")]
-    [InlineData("[Network(InputSize = 4, L1 = 0.01)] [Dense(3)]", "the L1 penalty on \\\"0.weight\\\" has no CUDA kernel yet")]
+    [InlineData("[Network(InputSize = 4, Loss = Loss.HierarchicalSoftmax, Classes = 5)] [Dense(3)]", "the loss, hierarchical softmax")]
     [InlineData("[Network(InputSize = 4)] [Dense(6), PReLU(NumParameters = 6, Name = \"slopes\"), Dense(3)]", "layer 'slopes' ([1] PReLU): a slope per channel")]
     [InlineData("[Network(InputSize = 4)] [Dense(6), BatchNorm1D(Name = \"bn\"), Dense(3)]", "layer 'bn' ([1] BatchNorm1D)")]
     public void ANetworkWithoutCudaKernelsCompilesAndNamesWhatIsMissing(string attributes, string reason)

@@ -358,7 +358,7 @@ namespace Demo.Activations
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'EveryActivation' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
@@ -393,7 +393,7 @@ namespace Demo.Activations
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "EveryActivation", checkInputs: false);
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'EveryActivation' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
@@ -732,14 +732,46 @@ namespace Demo.Activations
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'EveryActivation' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(labels, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "EveryActivation");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -821,6 +853,7 @@ namespace Demo.Activations
             private global::NetGen.Cuda.DeviceBuffer<float> D_L14_Y = null!; // ∂L/∂(dropout_14 output) [B, 6]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L15_Y = null!; // ∂L/∂(dense_15 output) [B, 3]
             private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 3] (soft targets)
             private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
 
             /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
@@ -940,6 +973,7 @@ namespace Demo.Activations
                 D_L14_Y = _rt.Reallocate<float>(D_L14_Y, B * 6);
                 D_L15_Y = _rt.Reallocate<float>(D_L15_Y, B * 3);
                 _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 3);
                 _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
             }
 
@@ -1187,10 +1221,24 @@ namespace Demo.Activations
                 return loss + Penalty();
             }
 
-            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 3] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×3]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L15_Y, _targetProbabilities, D_L15_Y, _lossTerms, B, 3);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss + Penalty();
+            }
+
+            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² + λ₁·Σ|w| (+ NormBound's
+            /// α·(½·‖W‖²_F − k)); one double back per term.</summary>
             private double Penalty()
             {
-                // ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64
+                // ── regularisation: ½·λ₂·Σw² (WeightDecay) + λ₁·Σ|w| (L1), Σw² and Σ|w| in double (ng_mse against zeros, ng_sum_abs_f64)
                 double penalty = 0;
                 penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L0_Weight); // L2 on "0.weight": ½·λ₂·Σw²
                 penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L2_Weight); // L2 on "2.weight": ½·λ₂·Σw²
@@ -1319,10 +1367,11 @@ namespace Demo.Activations
                 _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 6, accumulate: false);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂
+                // ── regularisation · backward: dW += λ₂·W by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂; dW += λ₁·sign(W) by ng_add_l1_gradient
                 _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.001); // "0.weight": dW += λ₂·W
                 _k.Sgd(G_L2_Weight, P_L2_Weight, -(float)0.001); // "2.weight": dW += λ₂·W
                 _k.Sgd(G_L4_Weight, P_L4_Weight, -(float)0.001); // "4.weight": dW += λ₂·W
@@ -1331,6 +1380,63 @@ namespace Demo.Activations
                 _k.Sgd(G_L10_Weight, P_L10_Weight, -(float)0.001); // "10.weight": dW += λ₂·W
                 _k.Sgd(G_L12_Weight, P_L12_Weight, -(float)0.001); // "12.weight": dW += λ₂·W
                 _k.Sgd(G_L15_Weight, P_L15_Weight, -(float)0.001); // "15.weight": dW += λ₂·W
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L5_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L6_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L6_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L8_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L8_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L10_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L10_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L12_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L12_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L15_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L15_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L5_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L6_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L6_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L8_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L8_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L10_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L10_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L12_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L12_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L15_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L15_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>

@@ -499,14 +499,14 @@ namespace Demo.Regression
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'HousePrice' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(targets, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -682,10 +682,42 @@ namespace Demo.Regression
                 _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 32, accumulate: false);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // no regularisation (WeightDecay = 0)
+                // no regularisation (WeightDecay = 0 and L1 = 0)
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>

@@ -280,7 +280,7 @@ namespace Demo.Adaptive
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RmsPropNet", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'RmsPropNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
@@ -315,7 +315,7 @@ namespace Demo.Adaptive
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RmsPropNet", checkInputs: false);
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'RmsPropNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
@@ -589,14 +589,46 @@ namespace Demo.Adaptive
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'RmsPropNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(labels, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "RmsPropNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -640,6 +672,7 @@ namespace Demo.Adaptive
             private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(sigmoid_1 output) [B, 12]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(dense_2 output) [B, 3]
             private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 3] (soft targets)
             private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
 
             /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
@@ -678,6 +711,7 @@ namespace Demo.Adaptive
                 D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 12);
                 D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 3);
                 _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 3);
                 _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
             }
 
@@ -756,6 +790,19 @@ namespace Demo.Adaptive
                 return loss;
             }
 
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 3] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×3]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L2_Y, _targetProbabilities, D_L2_Y, _lossTerms, B, 3);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
             /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
             /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
             public void Backward(int B)
@@ -782,10 +829,42 @@ namespace Demo.Adaptive
                 _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 12, accumulate: false);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // no regularisation (WeightDecay = 0)
+                // no regularisation (WeightDecay = 0 and L1 = 0)
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>

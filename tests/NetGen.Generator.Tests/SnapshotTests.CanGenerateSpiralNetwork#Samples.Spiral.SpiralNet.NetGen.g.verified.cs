@@ -274,7 +274,7 @@ namespace Samples.Spiral
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SpiralNet");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SpiralNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -307,7 +307,7 @@ namespace Samples.Spiral
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SpiralNet");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SpiralNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -579,14 +579,46 @@ namespace Samples.Spiral
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'SpiralNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(labels, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "SpiralNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -630,6 +662,7 @@ namespace Samples.Spiral
             private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(relu_1 output) [B, 100]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(dense_2 output) [B, 3]
             private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 3] (soft targets)
             private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
 
             /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
@@ -664,6 +697,7 @@ namespace Samples.Spiral
                 D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 100);
                 D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 3);
                 _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 3);
                 _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
             }
 
@@ -736,10 +770,24 @@ namespace Samples.Spiral
                 return loss + Penalty();
             }
 
-            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 3] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×3]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L2_Y, _targetProbabilities, D_L2_Y, _lossTerms, B, 3);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss + Penalty();
+            }
+
+            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² + λ₁·Σ|w| (+ NormBound's
+            /// α·(½·‖W‖²_F − k)); one double back per term.</summary>
             private double Penalty()
             {
-                // ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64
+                // ── regularisation: ½·λ₂·Σw² (WeightDecay) + λ₁·Σ|w| (L1), Σw² and Σ|w| in double (ng_mse against zeros, ng_sum_abs_f64)
                 double penalty = 0;
                 penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L0_Weight); // L2 on "0.weight": ½·λ₂·Σw²
                 penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L2_Weight); // L2 on "2.weight": ½·λ₂·Σw²
@@ -772,12 +820,44 @@ namespace Samples.Spiral
                 _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 100, accumulate: false);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂
+                // ── regularisation · backward: dW += λ₂·W by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂; dW += λ₁·sign(W) by ng_add_l1_gradient
                 _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.001); // "0.weight": dW += λ₂·W
                 _k.Sgd(G_L2_Weight, P_L2_Weight, -(float)0.001); // "2.weight": dW += λ₂·W
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>

@@ -163,21 +163,6 @@ public sealed class CudaParityTests
         Assert.Equal(before, gpu.Parameters.ToArray());
     }
 
-    [EmulatedCudaFact]
-    public void WhatHasNoKernelYetThrowsPerCall()
-    {
-        using IDisposable driver = EmulatedCudaDriver.Use();
-        var gpu = new CudaSgdNet(4, Backend.Cuda);
-        float[] x = Inputs(8 * 20, 5);
-        gpu.ClipGradientNorm = 1.0;
-        Assert.Contains("Gradient clipping", Assert.Throws<NotSupportedException>(() => gpu.TrainStep(x, Labels(8, 3))).Message, StringComparison.Ordinal);
-        gpu.ClipGradientNorm = null;
-        float[] probabilities = new float[8 * 3];
-        probabilities.AsSpan().Fill(1f / 3);
-        Assert.Contains("Soft targets", Assert.Throws<NotSupportedException>(() => gpu.TrainStep(x, probabilities)).Message, StringComparison.Ordinal);
-        Assert.Equal(0, gpu.Step);
-    }
-
     /// <summary>Initial weights, Predict (one chunk and a chunk of fewer rows), gradients, then ten steps (one of them on a
     /// smaller batch, which resizes the device buffers) and the parameters after them.</summary>
     private static void Run<TTarget>(INeuralNetwork<TTarget> cpu, INeuralNetwork<TTarget> gpu, Func<int, TTarget[]> targets)

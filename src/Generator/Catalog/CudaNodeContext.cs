@@ -48,8 +48,14 @@ internal sealed class CudaNodeContext
     /// <summary>∂L/∂y [B, out].</summary>
     public string Dy => Gradient(Plan, Node.Output);
 
-    /// <summary>∂L/∂x [B, in], or null when nothing needs it and the kernel skips it.</summary>
-    public string? Dx => Node.InputGradients[0].Route is GradientRoute.Write or GradientRoute.Discard ? Gradient(Plan, Node.Inputs[0]) : null;
+    /// <summary>∂L/∂x [B, in], or null when nothing needs it and the kernel skips it; when another consumer of x wrote its
+    /// gradient already, the contribution buffer <c>T_…</c> that the emitter then adds to it.</summary>
+    public string? Dx => Node.InputGradients[0].Route switch
+    {
+        GradientRoute.Write or GradientRoute.Discard => Gradient(Plan, Node.Inputs[0]),
+        GradientRoute.Accumulate => Contribution(Plan, Node.Inputs[0]),
+        _ => null,
+    };
 
     public bool HasState(string local) => Cpu.HasState(local);
 
@@ -70,9 +76,19 @@ internal sealed class CudaNodeContext
         return storage == 0 ? "_x" : "A_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[storage].Producer]);
     }
 
-    /// <summary>The gradient buffer of tensor <paramref name="id"/>: <c>D_X</c> for the input, else <c>D_L3_Y</c>.</summary>
-    public static string Gradient(Plan plan, int id) =>
-        id == 0 ? "D_X" : "D_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[id].Producer]);
+    /// <summary>The gradient buffer of tensor <paramref name="id"/>: <c>D_X</c> for the input, else <c>D_L3_Y</c>; a tensor
+    /// whose gradient a residual addition or a view passes through unchanged shares its consumer's buffer
+    /// (<see cref="CudaLowering.GradientStorage"/>).</summary>
+    public static string Gradient(Plan plan, int id)
+    {
+        int storage = CudaLowering.GradientStorage(plan)[id];
+        return storage == 0 ? "D_X" : "D_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[storage].Producer]);
+    }
+
+    /// <summary>The buffer where a second consumer of tensor <paramref name="id"/> writes its contribution to the gradient
+    /// before it is added (<see cref="CudaLowering.NeedsContribution"/>): <c>T_X</c>, <c>T_L3_Y</c>.</summary>
+    public static string Contribution(Plan plan, int id) =>
+        id == 0 ? "T_X" : "T_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[id].Producer]);
 
     /// <summary>A float constant as the CPU core rounds it (T.CreateTruncating of the double): (float)0.01.</summary>
     public static string Float(double value) => "(float)" + LayerCatalog.F(value);

@@ -123,6 +123,31 @@ internal abstract class LossEntry
     /// terms into <c>_lossTerms</c>, and sums them.</summary>
     public virtual void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) =>
         throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");
+
+    /// <summary>As <see cref="EmitCudaLoss"/> against probability rows (only when <see cref="AcceptsProbabilities"/>): copies
+    /// them to <c>_targetProbabilities</c> ([B, O] floats) and launches the kernel.</summary>
+    public virtual void EmitCudaProbabilityLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) =>
+        throw new System.NotSupportedException($"{Kind} has no CUDA lowering for probability targets.");
+
+    /// <summary>The CUDA loss of a dense-target loss whose kernel writes one double term per output element: copies the targets,
+    /// launches <paramref name="launch"/> (a CudaKernels call on scores, _targets, gradient, _lossTerms), sums the terms and
+    /// divides by <paramref name="divisor"/> (B·O for a mean over every element, B for a sum over the outputs).</summary>
+    protected static void EmitCudaElementwiseLoss(SourceWriter w, string comment, string launch, string outputs, string divisor)
+    {
+        w.WriteLine("_targets.CopyFrom(targets);");
+        w.WriteLine($"// {comment}");
+        w.WriteLine(launch);
+        w.WriteLine($"double loss = _rt.Sum(_lossTerms, B * {outputs}) / ({divisor}); // ng_reduce_sum_f64 (one block, a fixed tree), then one double back");
+    }
+
+    /// <summary>The CUDA loss of a class-label loss whose kernel writes one double term per row.</summary>
+    protected static void EmitCudaRowLoss(SourceWriter w, string comment, string launch)
+    {
+        w.WriteLine("_targets.CopyFrom(labels);");
+        w.WriteLine($"// {comment}");
+        w.WriteLine(launch);
+        w.WriteLine("double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host");
+    }
 }
 
 /// <summary>A parameter tensor owned by a loss: its local name, shape and whether WeightDecay and L1 apply to it. It starts at 0
@@ -172,14 +197,21 @@ internal sealed class SoftmaxCrossEntropyEntry : LossEntry
     // ε = 0 calls the five-argument kernel with labels, so declarations without LabelSmoothing generate the same code.
     protected override string ExtraArguments(TrainingSpec t) => t.LabelSmoothing > 0 ? ", " + F(t.LabelSmoothing) : string.Empty;
 
-    public override string? CudaUnsupportedReason(TrainingSpec t) =>
-        t.LabelSmoothing > 0 ? "label smoothing has no CUDA kernel yet" : null;
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
 
-    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
+    // ε = 0 launches ng_softmax_cross_entropy, as before label smoothing had a CUDA kernel, so those networks generate the same code.
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaRowLoss(w, t.LabelSmoothing > 0
+            ? $"ng_softmax_cross_entropy_soft: one thread per row of [B×{outputs}]; q = (1 − ε)·onehot(y) + ε/C, loss terms in double, ∂L/∂f = (softmax(f) − q) / B"
+            : $"ng_softmax_cross_entropy: one thread per row of [B×{outputs}]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B",
+        t.LabelSmoothing > 0
+            ? $"_k.SoftmaxCrossEntropy({scores}, _targets, {gradient}, _lossTerms, B, {outputs}, {F(t.LabelSmoothing)});"
+            : $"_k.SoftmaxCrossEntropy({scores}, _targets, {gradient}, _lossTerms, B, {outputs});");
+
+    public override void EmitCudaProbabilityLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
     {
-        w.WriteLine("_targets.CopyFrom(labels);");
-        w.WriteLine($"// ng_softmax_cross_entropy: one thread per row of [B×{outputs}]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B");
-        w.WriteLine($"_k.SoftmaxCrossEntropy({scores}, _targets, {gradient}, _lossTerms, B, {outputs});");
+        w.WriteLine("_targetProbabilities.CopyFrom(targetProbabilities);");
+        w.WriteLine($"// ng_softmax_cross_entropy_soft: one thread per row of [B×{outputs}]; q = {(t.LabelSmoothing > 0 ? "(1 − ε)·t + ε/C" : "t")}, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B");
+        w.WriteLine($"_k.SoftmaxCrossEntropy({scores}, _targetProbabilities, {gradient}, _lossTerms, B, {outputs}{(t.LabelSmoothing > 0 ? ", " + F(t.LabelSmoothing) : string.Empty)});");
         w.WriteLine("double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host");
     }
 }
@@ -207,6 +239,12 @@ internal sealed class MulticlassHingeEntry : LossEntry
 
     // The default margin calls the five-argument kernel, so that declarations written before Margin existed generate the same code.
     protected override string ExtraArguments(TrainingSpec t) => t.Margin == 1.0 ? string.Empty : ", " + F(t.Margin);
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaRowLoss(w,
+        $"ng_multiclass_hinge: one thread per row of [B×{outputs}]; Σ_{{j≠y}} max(0, f_j − f_y + Δ) in double, ∂L/∂f as the CPU's",
+        $"_k.MulticlassHinge({scores}, _targets, {gradient}, _lossTerms, B, {outputs}, {F(t.Margin)}, squared: false);");
 }
 
 /// <summary>The squared multiclass hinge loss (L2-SVM, margin Δ).</summary>
@@ -231,6 +269,12 @@ internal sealed class MulticlassSquaredHingeEntry : LossEntry
     protected override string Kernel => "MulticlassSquaredHinge";
 
     protected override string ExtraArguments(TrainingSpec t) => ", " + F(t.Margin);
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaRowLoss(w,
+        $"ng_multiclass_hinge (squared): one thread per row of [B×{outputs}]; Σ_{{j≠y}} max(0, f_j − f_y + Δ)² in double, ∂L/∂f as the CPU's",
+        $"_k.MulticlassHinge({scores}, _targets, {gradient}, _lossTerms, B, {outputs}, {F(t.Margin)}, squared: true);");
 }
 
 /// <summary>Mean squared error over all B·O elements (nn.MSELoss), for regression with float targets.</summary>
@@ -283,6 +327,14 @@ internal sealed class MeanAbsoluteErrorEntry : LossEntry
     public override string TorchEquivalent(TrainingSpec t) => "nn.L1Loss()";
 
     protected override string Kernel => "MeanAbsoluteError";
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override bool CudaLossTermPerOutput => true;
+
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
+        $"ng_mae: one thread per value of [B×{outputs}]; |f − t| in double, ∂L/∂f = sign(f − t)/(B·O)",
+        $"_k.MeanAbsoluteError({scores}, _targets, {gradient}, _lossTerms);", outputs, $"B * {outputs}");
 }
 
 /// <summary>The Huber loss with threshold δ over all B·O elements (nn.HuberLoss), for regression with float targets.</summary>
@@ -307,6 +359,14 @@ internal sealed class HuberEntry : LossEntry
     protected override string Kernel => "Huber";
 
     protected override string ExtraArguments(TrainingSpec t) => ", " + F(t.Delta);
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override bool CudaLossTermPerOutput => true;
+
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
+        $"ng_huber: one thread per value of [B×{outputs}]; h(f − t) in double, ∂L/∂f = clamp(f − t, −δ, δ)/(B·O)",
+        $"_k.Huber({scores}, _targets, {gradient}, _lossTerms, {F(t.Delta)});", outputs, $"B * {outputs}");
 }
 
 /// <summary>Binary cross-entropy on logits over all B·O elements (nn.BCEWithLogitsLoss), for multi-label targets in [0, 1].</summary>
@@ -327,6 +387,14 @@ internal sealed class BinaryCrossEntropyWithLogitsEntry : LossEntry
     public override string TorchEquivalent(TrainingSpec t) => "nn.BCEWithLogitsLoss()";
 
     protected override string Kernel => "BinaryCrossEntropyWithLogits";
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override bool CudaLossTermPerOutput => true;
+
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
+        $"ng_bce_with_logits: one thread per value of [B×{outputs}]; max(f, 0) − f·t + log(1 + e^(−|f|)) in double, ∂L/∂f = (σ(f) − t)/(B·O)",
+        $"_k.BinaryCrossEntropyWithLogits({scores}, _targets, {gradient}, _lossTerms);", outputs, $"B * {outputs}");
 }
 
 /// <summary>The binary (per-attribute) hinge over 0/1 targets: an independent linear SVM per output (multi-label).</summary>
@@ -353,6 +421,15 @@ internal sealed class BinaryHingeEntry : LossEntry
     protected override string Kernel => "BinaryHinge";
 
     protected override string ExtraArguments(TrainingSpec t) => ", " + F(t.Margin);
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override bool CudaLossTermPerOutput => true;
+
+    // The terms summed over the outputs and averaged over the rows: the sum divided by B.
+    public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
+        $"ng_binary_hinge: one thread per value of [B×{outputs}]; max(0, Δ − y'·f) in double, ∂L/∂f = −y'·1(margin violated)/B",
+        $"_k.BinaryHinge({scores}, _targets, {gradient}, _lossTerms, B, {F(t.Margin)});", outputs, "B");
 }
 
 /// <summary>The registry of losses, by <see cref="LossKind"/>.</summary>

@@ -161,11 +161,12 @@ internal class AdamEntry : OptimizerEntry
         ? $"global::NetGen.Kernels.Optimizers.AmsGrad<T>(Params, Grads, _m, _v, _vMax, {lr}, {C(t.Beta1)}, {C(t.Beta2)}, {C(t.Epsilon)}, step);"
         : $"global::NetGen.Kernels.Optimizers.Adam<T>(Params, Grads, _m, _v, {lr}, {C(t.Beta1)}, {C(t.Beta2)}, {C(t.Epsilon)}, step);");
 
-    public override string? CudaUnsupportedReason(TrainingSpec t) =>
-        DecouplesWeightDecay ? "decoupled weight decay (AdamW) has no CUDA kernel yet" : t.Amsgrad ? "AMSGrad has no CUDA kernel yet" : null;
+    // AdamW's decoupled decay, W ← W·(1 − lr·λ), is launched by the emitter before this (ng_scale), as on the CPU.
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
 
-    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
-        w.WriteLine($"_k.Adam({p}, {g}, {state("_m")}, {state("_v")}, {lr}, (float){F(t.Beta1)}, (float){F(t.Beta2)}, (float){F(t.Epsilon)}, step);");
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) => w.WriteLine(t.Amsgrad
+        ? $"_k.AmsGrad({p}, {g}, {state("_m")}, {state("_v")}, {state("_vMax")}, {lr}, (float){F(t.Beta1)}, (float){F(t.Beta2)}, (float){F(t.Epsilon)}, step);"
+        : $"_k.Adam({p}, {g}, {state("_m")}, {state("_v")}, {lr}, (float){F(t.Beta1)}, (float){F(t.Beta2)}, (float){F(t.Epsilon)}, step);");
 }
 
 /// <summary>AdamW (Loshchilov and Hutter, 2019; PyTorch AdamW): the emitter first multiplies the decayed weights by
@@ -249,11 +250,12 @@ internal sealed class RmsPropEntry : OptimizerEntry
         ? $"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {(t.Momentum > 0 ? "_momentumBuffer" : "default")}, {(t.Centered ? "_gradAvg" : "default")}, {lr}, {C(t.Alpha)}, {C(t.Epsilon)}, {C(t.Momentum)});"
         : $"global::NetGen.Kernels.Optimizers.RmsProp<T>(Params, Grads, _squareAvg, {lr}, {C(t.Alpha)}, {C(t.Epsilon)});");
 
-    public override string? CudaUnsupportedReason(TrainingSpec t) =>
-        t.Momentum > 0 ? "RMSProp with momentum has no CUDA kernel yet" : t.Centered ? "centered RMSProp has no CUDA kernel yet" : null;
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
 
-    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
-        w.WriteLine($"_k.RmsProp({p}, {g}, {state("_squareAvg")}, {lr}, (float){F(t.Alpha)}, (float){F(t.Epsilon)});");
+    // Plain RMSProp keeps its own kernel (ng_rmsprop); momentum or centered take ng_rmsprop_general with the buffers they use.
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) => w.WriteLine(t.Momentum > 0 || t.Centered
+        ? $"_k.RmsProp({p}, {g}, {state("_squareAvg")}, {(t.Momentum > 0 ? state("_momentumBuffer") : "null")}, {(t.Centered ? state("_gradAvg") : "null")}, {lr}, (float){F(t.Alpha)}, (float){F(t.Epsilon)}, (float){F(t.Momentum)});"
+        : $"_k.RmsProp({p}, {g}, {state("_squareAvg")}, {lr}, (float){F(t.Alpha)}, (float){F(t.Epsilon)});");
 }
 
 /// <summary>AdaDelta (Zeiler, 2012; PyTorch Adadelta, lr default 1).</summary>
@@ -275,6 +277,11 @@ internal sealed class AdaDeltaEntry : OptimizerEntry
 
     public override void EmitUpdate(SourceWriter w, TrainingSpec t, string lr) =>
         w.WriteLine($"global::NetGen.Kernels.Optimizers.AdaDelta<T>(Params, Grads, _squareAvg, _accDelta, {lr}, {C(t.Rho)}, {C(t.Epsilon)});");
+
+    public override string? CudaUnsupportedReason(TrainingSpec t) => null;
+
+    public override void EmitCudaUpdate(SourceWriter w, TrainingSpec t, string p, string g, System.Func<string, string> state, string lr) =>
+        w.WriteLine($"_k.AdaDelta({p}, {g}, {state("_squareAvg")}, {state("_accDelta")}, {lr}, (float){F(t.Rho)}, (float){F(t.Epsilon)});");
 }
 
 /// <summary>The registry of optimizers, by <see cref="OptimizerKind"/>.</summary>

@@ -347,7 +347,7 @@ internal static partial class NetworkEmitter
             w.WriteLine("/// probabilities) throw, and a non-finite loss or gradient throws <see cref=\"global::NetGen.NonFiniteStepException\"/> (an ArithmeticException):");
             w.WriteLine("/// either way parameters, buffers, optimizer state and <see cref=\"Step\"/> are unchanged, as with labels.</summary>");
             w.WriteLine($"public float {(update ? "TrainStep" : "ComputeGradients")}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)");
-            TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update, cuda ? CudaHook.Refuse : CudaHook.None, check);
+            TrainingBody(w, ProbabilityGuard(name), trainingGuard, "targetProbabilities", buffers, name, update, cuda ? CudaHook.Step : CudaHook.None, check);
             w.WriteLine();
         }
     }
@@ -550,14 +550,6 @@ internal static partial class NetworkEmitter
             w.CloseBrace();
             w.WriteLine();
         }
-        else if (cuda == CudaHook.Refuse)
-        {
-            w.WriteLine("if (_cuda is not null)");
-            w.OpenBrace();
-            w.WriteLine($"throw new global::System.NotSupportedException(\"Soft targets (target distributions) of network '{name}' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.\");");
-            w.CloseBrace();
-            w.WriteLine();
-        }
 
         TrainingCall(w, targets, buffers, name, update ? "TrainStep" : "ComputeGradients", clip: update, check);
         if (update)
@@ -639,13 +631,11 @@ internal static partial class NetworkEmitter
         w.WriteLine();
     }
 
-    /// <summary>What a training overload does on Backend.Cuda: nothing (a network without a CUDA core), run CudaStep, or
-    /// refuse (soft targets: no CUDA kernel yet).</summary>
+    /// <summary>What a training overload does on Backend.Cuda: nothing (a network without a CUDA core), or run CudaStep.</summary>
     private enum CudaHook
     {
         None,
         Step,
-        Refuse,
     }
 
     /// <summary>A float constant; NaN and ±∞ (refused by NG0211, written correctly all the same) by name.</summary>

@@ -47,6 +47,11 @@ internal static partial class NetworkEmitter
         if (cuda.Supported)
         {
             w.WriteLine("_cuda = new CudaCore();");
+            if (HasNormBound(plan))
+            {
+                w.WriteLine("_cuda.HostBuffers = _core.Buffers; // NormBound's multipliers α stay in the host arena (saved and loaded from there)");
+            }
+
             w.WriteLine("_cuda.Upload(_core.Params, _core.OptimizerState());");
         }
         else
@@ -93,24 +98,33 @@ internal static partial class NetworkEmitter
     /// <summary>The Backend.Cuda branch of TrainStep / ComputeGradients (after the same argument guards).</summary>
     private static void EmitCudaStep(SourceWriter w, Plan plan)
     {
+        LossEntry loss = LossCatalog.Get(plan.Training.Loss);
+        bool classes = loss.Target == TargetKind.ClassIndex;
+        EmitCudaStep(w, plan, classes ? "int" : "float", classes ? "labels" : "targets");
+        if (loss.AcceptsProbabilities)
+        {
+            EmitCudaStep(w, plan, "float", "targetProbabilities");
+        }
+    }
+
+    private static void EmitCudaStep(SourceWriter w, Plan plan, string type, string targets)
+    {
         string name = plan.ClassName;
-        bool classes = LossCatalog.Get(plan.Training.Loss).Target == TargetKind.ClassIndex;
-        string targets = classes ? "labels" : "targets";
         w.WriteLine();
         w.WriteLine("/// <summary>TrainStep (<paramref name=\"update\"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,");
         w.WriteLine("/// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)");
         w.WriteLine("/// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>");
-        w.WriteLine($"private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{(classes ? "int" : "float")}> {targets}, int B, bool update, string call)");
+        w.WriteLine($"private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{type}> {targets}, int B, bool update, string call)");
         w.OpenBrace();
         w.WriteLine("CudaCore cuda = _cuda!;");
-        w.WriteLine("if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))");
-        w.OpenBrace();
-        w.WriteLine($"throw new global::System.NotSupportedException(\"Gradient clipping (ClipGradientValue, ClipGradientNorm) of network '{name}' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.\");");
-        w.CloseBrace();
-        w.WriteLine();
         w.WriteLine("cuda.Forward(inputs, B, training: true, _seed, _step);");
         w.WriteLine($"double loss = cuda.Loss({targets}, B);");
         w.WriteLine("cuda.Backward(B);");
+        w.WriteLine("if (update)");
+        w.OpenBrace();
+        w.WriteLine("_lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU");
+        w.CloseBrace();
+        w.WriteLine();
         w.WriteLine("cuda.RegularizationBackward();");
         w.WriteLine("// The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly");
         w.WriteLine("// when every element is (a finite float squared never overflows a double).");
@@ -209,13 +223,35 @@ internal static partial class NetworkEmitter
             }
         }
 
+        int[] gradientStorage = CudaLowering.GradientStorage(plan);
         for (int id = 0; id < plan.Tensors.Count; id++)
         {
             if (cuda.GradientBuffers[id])
             {
                 string field = CudaNodeContext.Gradient(plan, id);
                 string what = id == 0 ? "the input (written by the first layer's kernel, never read)" : plan.Nodes[plan.Tensors[id].Producer].Name + " output";
-                w.WriteLine($"private {Buffer}<float> {field} = null!; // ∂L/∂({what}) [B, {I(plan.Tensors[id].Length)}]");
+                var shared = new List<string>();
+                for (int other = 0; other < plan.Tensors.Count; other++)
+                {
+                    if (other != id && gradientStorage[other] == id)
+                    {
+                        shared.Add(other == 0 ? "the input" : plan.Nodes[plan.Tensors[other].Producer].Name);
+                    }
+                }
+
+                string also = shared.Count > 0 ? $"; also ∂L/∂ of {string.Join(", ", shared)}, passed through unchanged" : string.Empty;
+                w.WriteLine($"private {Buffer}<float> {field} = null!; // ∂L/∂({what}) [B, {I(plan.Tensors[id].Length)}]{also}");
+                perRow.Add((field, "float", I(plan.Tensors[id].Length)));
+            }
+        }
+
+        for (int id = 0; id < plan.Tensors.Count; id++)
+        {
+            if (CudaLowering.NeedsContribution(plan, id))
+            {
+                string field = CudaNodeContext.Contribution(plan, id);
+                string what = id == 0 ? "the input" : plan.Nodes[plan.Tensors[id].Producer].Name + " output";
+                w.WriteLine($"private {Buffer}<float> {field} = null!; // a second consumer's part of ∂L/∂({what}) [B, {I(plan.Tensors[id].Length)}], added to {CudaNodeContext.Gradient(plan, id)}");
                 perRow.Add((field, "float", I(plan.Tensors[id].Length)));
             }
         }
@@ -225,8 +261,20 @@ internal static partial class NetworkEmitter
             ? $"private {Buffer}<int> _targets = null!; // labels [B]"
             : $"private {Buffer}<float> _targets = null!; // targets [B, {I(plan.OutputSize)}]");
         perRow.Add(("_targets", classes ? "int" : "float", classes ? "1" : I(plan.OutputSize)));
+        if (loss.AcceptsProbabilities)
+        {
+            w.WriteLine($"private {Buffer}<float> _targetProbabilities = null!; // target distributions [B, {I(plan.OutputSize)}] (soft targets)");
+            perRow.Add(("_targetProbabilities", "float", I(plan.OutputSize)));
+        }
+
         w.WriteLine($"private {Buffer}<double> _lossTerms = null!; // loss terms in double [B{(terms == "1" ? string.Empty : ", " + terms)}]");
         perRow.Add(("_lossTerms", "double", terms));
+        if (HasNormBound(plan))
+        {
+            w.WriteLine();
+            w.WriteLine("/// <summary>The host's buffer arena (Core.Buffers), where NormBound's multipliers α live: set by the constructor.</summary>");
+            w.WriteLine("public float[] HostBuffers = global::System.Array.Empty<float>();");
+        }
         w.WriteLine();
         w.WriteLine("/// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and");
         w.WriteLine("/// the optimizer state (zero).</summary>");
@@ -393,20 +441,52 @@ internal static partial class NetworkEmitter
         List<StatePlan> regularized = Regularized(plan);
         w.WriteLine(regularized.Count > 0 ? "return loss + Penalty();" : "return loss;");
         w.CloseBrace();
+        if (loss.AcceptsProbabilities)
+        {
+            w.WriteLine();
+            w.WriteLine("/// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>");
+            w.WriteLine("public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)");
+            w.OpenBrace();
+            w.WriteLine($"// ── loss: {loss.Title(plan.Training)} against probability rows t over output[B, {I(plan.OutputSize)}] (PyTorch: {loss.TorchEquivalentForProbabilities(plan.Training)})");
+            foreach (string line in loss.ProbabilityFormula(plan.Training))
+            {
+                w.WriteLine("// " + line);
+            }
+
+            loss.EmitCudaProbabilityLoss(w, plan.Training, CudaNodeContext.Tensor(plan, last.Output), CudaNodeContext.Gradient(plan, last.Output), I(plan.OutputSize));
+            w.WriteLine(regularized.Count > 0 ? "return loss + Penalty();" : "return loss;");
+            w.CloseBrace();
+        }
+
         if (regularized.Count == 0)
         {
             return;
         }
 
         w.WriteLine();
-        w.WriteLine("/// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>");
+        w.WriteLine("/// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² + λ₁·Σ|w| (+ NormBound's");
+        w.WriteLine("/// α·(½·‖W‖²_F − k)); one double back per term.</summary>");
         w.WriteLine("private double Penalty()");
         w.OpenBrace();
-        w.WriteLine("// ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64");
+        w.WriteLine("// ── regularisation: ½·λ₂·Σw² (WeightDecay) + λ₁·Σ|w| (L1), Σw² and Σ|w| in double (ng_mse against zeros, ng_sum_abs_f64)");
         w.WriteLine("double penalty = 0;");
         foreach (StatePlan p in regularized)
         {
-            w.WriteLine($"penalty += 0.5 * {LayerCatalog.F(p.L2)} * _rt.SumOfSquares(P_{EmitNames.StateConst(p)}); // L2 on \"{p.Key}\": ½·λ₂·Σw²");
+            string c = EmitNames.StateConst(p);
+            if (p.L2 > 0)
+            {
+                w.WriteLine($"penalty += 0.5 * {LayerCatalog.F(p.L2)} * _rt.SumOfSquares(P_{c}); // L2 on \"{p.Key}\": ½·λ₂·Σw²");
+            }
+
+            if (p.L1 > 0)
+            {
+                w.WriteLine($"penalty += {LayerCatalog.F(p.L1)} * _rt.SumOfAbsolutes(P_{c}); // L1 on \"{p.Key}\": λ₁·Σ|w|");
+            }
+
+            if (p.NormBound > 0)
+            {
+                w.WriteLine($"penalty += (double)HostBuffers[{CudaMultiplier(plan, p)}] * ((0.5 * _rt.SumOfSquares(P_{c})) - {LayerCatalog.F(p.NormBound)}); // constraint on \"{p.Key}\": α·(½·‖W‖²_F − k), k = {LayerCatalog.F(p.NormBound)}");
+            }
         }
 
         w.WriteLine("return penalty;");
@@ -428,13 +508,15 @@ internal static partial class NetworkEmitter
             NodeHeader(w, c, " · backward");
             if (!entry.HasBackward(c))
             {
-                w.WriteLine("// no parameters, and nothing before needs ∂L/∂x");
+                w.WriteLine(entry.PassesGradientThrough ? "// " + entry.BackwardFormula(c) : "// no parameters, and nothing before needs ∂L/∂x");
             }
             else
             {
                 w.WriteLine("// " + entry.BackwardFormula(c));
                 entry.EmitCudaBackward(w, new CudaNodeContext(cuda, c));
             }
+
+            EmitCudaAccumulation(w, plan, node, entry);
 
             if (i > 0)
             {
@@ -444,19 +526,76 @@ internal static partial class NetworkEmitter
 
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>");
+        w.WriteLine("/// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after");
+        w.WriteLine("/// Backward and gradient clipping.</summary>");
         w.WriteLine("public void RegularizationBackward()");
         w.OpenBrace();
         List<StatePlan> regularized = Regularized(plan);
         w.WriteLine(regularized.Count == 0
-            ? "// no regularisation (WeightDecay = 0)"
-            : "// ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂");
+            ? "// no regularisation (WeightDecay = 0 and L1 = 0)"
+            : "// ── regularisation · backward: dW += λ₂·W by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂; dW += λ₁·sign(W) by ng_add_l1_gradient");
         foreach (StatePlan p in regularized)
         {
             string c = EmitNames.StateConst(p);
-            w.WriteLine($"_k.Sgd(G_{c}, P_{c}, -(float){LayerCatalog.F(p.L2)}); // \"{p.Key}\": dW += λ₂·W");
+            if (p.L2 > 0)
+            {
+                w.WriteLine($"_k.Sgd(G_{c}, P_{c}, -(float){LayerCatalog.F(p.L2)}); // \"{p.Key}\": dW += λ₂·W");
+            }
+
+            if (p.L1 > 0)
+            {
+                w.WriteLine($"_k.AddL1Gradient(P_{c}, G_{c}, (float){LayerCatalog.F(p.L1)}); // \"{p.Key}\": dW += λ₁·sign(W), sign(0) = 0");
+            }
+
+            if (p.NormBound > 0)
+            {
+                string alpha = $"HostBuffers[{CudaMultiplier(plan, p)}]";
+                w.WriteLine($"if ({alpha} != 0f)");
+                w.OpenBrace();
+                w.WriteLine($"_k.AddL2Gradient(P_{c}, G_{c}, {alpha}); // \"{p.Key}\": dW += α·W, the Lagrangian's term at the current α (ng_add_l2_gradient)");
+                w.CloseBrace();
+            }
         }
 
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's");
+        w.WriteLine("/// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that");
+        w.WriteLine("/// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>");
+        w.WriteLine("public double ClipGradients(double? clipValue, double? maxNorm)");
+        w.OpenBrace();
+        w.WriteLine("if (clipValue is double value)");
+        w.OpenBrace();
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Role == StateRole.Parameter)
+            {
+                w.WriteLine($"_k.ClipByValue(G_{EmitNames.StateConst(s)}, value); // ng_clip_by_value");
+            }
+        }
+
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("if (maxNorm is not double max)");
+        w.OpenBrace();
+        w.WriteLine("return double.NaN;");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("double norm = global::System.Math.Sqrt(GradientSumOfSquares());");
+        w.WriteLine("double coefficient = max / (norm + 1e-6);");
+        w.WriteLine("if (coefficient < 1)");
+        w.OpenBrace();
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Role == StateRole.Parameter)
+            {
+                w.WriteLine($"_k.Scale(G_{EmitNames.StateConst(s)}, (float)coefficient); // ng_scale");
+            }
+        }
+
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("return norm;");
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>");
@@ -489,12 +628,99 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine($"// {optimizer.Title(plan.Training)}: {optimizer.Formula(plan.Training)}   (the CPU's operations in the CPU's order, scalars from the host)");
+        if (optimizer.DecouplesWeightDecay && plan.Training.DecoupledWeightDecay > 0)
+        {
+            double lambda = plan.Training.DecoupledWeightDecay;
+            w.WriteLine($"// decoupled weight decay first, W ← W·(1 − lr·λ), λ = {LayerCatalog.F(lambda)}, over every Dense and Conv2D weight (not biases): ng_scale");
+            foreach (StatePlan s in parameters)
+            {
+                if (s.WeightDecay)
+                {
+                    w.WriteLine($"_k.DecoupledWeightDecay(P_{EmitNames.StateConst(s)}, learningRate, {LayerCatalog.F(lambda)}); // \"{s.Key}\"");
+                }
+            }
+        }
+
         foreach (StatePlan s in parameters)
         {
             string c = EmitNames.StateConst(s);
             optimizer.EmitCudaUpdate(w, plan.Training, "P_" + c, "G_" + c, field => field + "_" + c, "(float)learningRate");
         }
 
+        bool anyMaxNorm = false;
+        foreach (StatePlan s in parameters)
+        {
+            if (s.MaxNorm > 0)
+            {
+                if (!anyMaxNorm)
+                {
+                    w.WriteLine("// ── max-norm constraint after the update: each row w_u with ‖w_u‖₂ > c becomes w_u·c/(‖w_u‖₂ + 1e-7) (torch.renorm),");
+                    w.WriteLine("// ng_max_norm: one block per row, the norm in double");
+                    anyMaxNorm = true;
+                }
+
+                w.WriteLine($"_k.MaxNorm(P_{EmitNames.StateConst(s)}, {I(s.Shape[0])}, {LayerCatalog.F(s.MaxNorm)}); // \"{s.Key}\": {I(s.Shape[0])} rows, c = {LayerCatalog.F(s.MaxNorm)}");
+            }
+        }
+
+        bool anyBound = false;
+        foreach (StatePlan s in parameters)
+        {
+            if (s.NormBound > 0)
+            {
+                if (!anyBound)
+                {
+                    w.WriteLine("// ── explicit constraint Ω(W) = ½·‖W‖²_F ≤ k: dual ascent on the multiplier after the step, α ← max(0, α + ρ·(Ω(W) − k)),");
+                    w.WriteLine("// Ω in double on the device (one double back), α in the host arena rounded once to float");
+                    anyBound = true;
+                }
+
+                string alpha = $"HostBuffers[{CudaMultiplier(plan, s)}]";
+                w.WriteLine($"{alpha} = (float)global::System.Math.Max(0.0, (double){alpha} + ({LayerCatalog.F(s.DualRate)} * ((0.5 * _rt.SumOfSquares(P_{EmitNames.StateConst(s)})) - {LayerCatalog.F(s.NormBound)}))); // \"{s.Key}\": k = {LayerCatalog.F(s.NormBound)}, ρ = {LayerCatalog.F(s.DualRate)}");
+            }
+        }
+
         w.CloseBrace();
+    }
+
+    /// <summary>After a node's backward: each input whose gradient another consumer wrote already gets this node's part added on
+    /// the device (ng_add): the output's gradient itself for a residual addition, else the contribution buffer its kernel wrote.</summary>
+    private static void EmitCudaAccumulation(SourceWriter w, Plan plan, NodePlan node, LayerEntry entry)
+    {
+        for (int k = 0; k < node.Inputs.Count && k < node.InputGradients.Count; k++)
+        {
+            if (node.InputGradients[k].Route == GradientRoute.Accumulate)
+            {
+                string from = entry.PassesGradientThrough ? CudaNodeContext.Gradient(plan, node.Output) : CudaNodeContext.Contribution(plan, node.Inputs[k]);
+                w.WriteLine($"_k.Accumulate({CudaNodeContext.Gradient(plan, node.Inputs[k])}, {from}); // ng_add: ∂L/∂x has a second consumer, add its contribution");
+            }
+        }
+    }
+
+    /// <summary>The offset of a constrained weight's multiplier α (its layer's <c>constraint_alpha</c> buffer) in the host's buffer arena.</summary>
+    private static string CudaMultiplier(Plan plan, StatePlan weight)
+    {
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Node == weight.Node && s.Local == RegularizationRule.MultiplierLocal)
+            {
+                return EmitNames.StateConst(s);
+            }
+        }
+
+        return "0";
+    }
+
+    private static bool HasNormBound(Plan plan)
+    {
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Role == StateRole.Parameter && s.NormBound > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -28,7 +28,7 @@ internal sealed record CudaPlan(Plan Plan, EquatableArray<CudaNode> Nodes, Equat
 internal static class CudaLowering
 {
     /// <summary>The layer kinds, losses and optimizers the CUDA core covers, for messages (docs/cuda.md has the table).</summary>
-    internal const string Coverage = "Backend.Cuda covers multilayer perceptrons for now: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity and Dropout; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md.";
+    internal const string Coverage = "Backend.Cuda covers multilayer perceptrons and residual graphs of them: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity, Dropout, Residual (a tensor read by several nodes) and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md.";
 
     public static CudaPlan Lower(CpuPlan cpu)
     {
@@ -43,23 +43,72 @@ internal static class CudaLowering
         }
 
         var gradients = new bool[plan.Tensors.Count];
+        int[] storage = GradientStorage(plan);
         if (plan.Nodes.Count > 0)
         {
-            gradients[plan.Nodes[plan.Nodes.Count - 1].Output] = true; // ∂L/∂output, written by the loss
+            gradients[storage[plan.Nodes[plan.Nodes.Count - 1].Output]] = true; // ∂L/∂output, written by the loss
         }
 
         foreach (NodePlan node in plan.Nodes)
         {
             for (int k = 0; k < node.Inputs.Count && k < node.InputGradients.Count; k++)
             {
-                if (node.InputGradients[k].Route is GradientRoute.Write or GradientRoute.Discard)
+                if (node.InputGradients[k].Route is GradientRoute.Write or GradientRoute.Discard or GradientRoute.Accumulate)
                 {
-                    gradients[node.Inputs[k]] = true;
+                    gradients[storage[node.Inputs[k]]] = true;
                 }
             }
         }
 
         return new CudaPlan(plan, nodes.ToEquatableArray(), gradients.ToEquatableArray(), unsupported);
+    }
+
+    /// <summary>
+    /// The tensor whose gradient buffer holds ∂L/∂(tensor <i>t</i>), for every t (docs/adr/0044): t itself, or, when a node
+    /// passes its output's gradient through to t unchanged (the <see cref="GradientRoute.Alias"/> route of a residual
+    /// addition or a view), the storage of that output's gradient, as the CPU core shares the slot. Walked in backward order,
+    /// so an output's storage is settled before its inputs alias it.
+    /// </summary>
+    internal static int[] GradientStorage(Plan plan)
+    {
+        var storage = new int[plan.Tensors.Count];
+        for (int t = 0; t < storage.Length; t++)
+        {
+            storage[t] = t;
+        }
+
+        for (int i = plan.Nodes.Count - 1; i >= 0; i--)
+        {
+            NodePlan node = plan.Nodes[i];
+            for (int k = 0; k < node.Inputs.Count && k < node.InputGradients.Count; k++)
+            {
+                if (node.InputGradients[k].Route == GradientRoute.Alias)
+                {
+                    storage[node.Inputs[k]] = storage[node.Output];
+                }
+            }
+        }
+
+        return storage;
+    }
+
+    /// <summary>Whether tensor <paramref name="id"/> has a second consumer whose backward writes its contribution to
+    /// ∂L/∂(tensor) into a buffer of its own (<c>T_L3_Y</c>) before <c>ng_add</c> adds it to the gradient: an
+    /// <see cref="GradientRoute.Accumulate"/> route of a node that computes its input gradient.</summary>
+    internal static bool NeedsContribution(Plan plan, int id)
+    {
+        foreach (NodePlan node in plan.Nodes)
+        {
+            for (int k = 0; k < node.Inputs.Count && k < node.InputGradients.Count; k++)
+            {
+                if (node.Inputs[k] == id && node.InputGradients[k].Route == GradientRoute.Accumulate && !LayerCatalog.Get(node.Kind).PassesGradientThrough)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>An activation with a GEMM epilogue (ReLU, Sigmoid, Tanh: their backward reads only y) right after a Dense
@@ -97,29 +146,20 @@ internal static class CudaLowering
         {
             LayerEntry entry = LayerCatalog.Get(node.Kind);
             string? reason = entry.CudaUnsupportedReason(new NodeContext(cpu, node));
-            if (reason is null && node.Inputs.Count != 1)
-            {
-                reason = "a node with several inputs has no CUDA lowering yet";
-            }
-
-            if (reason is null)
-            {
-                foreach (InputGradient g in node.InputGradients)
-                {
-                    if (g.Route is GradientRoute.Alias or GradientRoute.Accumulate)
-                    {
-                        reason = "a tensor read by two nodes (a gradient to accumulate) has no CUDA lowering yet";
-                    }
-                }
-            }
-
             if (reason is not null)
             {
                 return $"layer '{node.Name}' ([{node.Label}] {entry.Kind}): {reason}";
             }
         }
 
-        if (plan.BufferCount + plan.CounterCount > 0)
+        // NormBound's multipliers α are buffers that stay in the host arena (one double comes back per constrained tensor).
+        bool otherBuffers = plan.CounterCount > 0;
+        foreach (StatePlan s in plan.State)
+        {
+            otherBuffers |= s.Role == StateRole.Buffer && s.Local != RegularizationRule.MultiplierLocal;
+        }
+
+        if (otherBuffers)
         {
             return "its buffers (state saved but not trained) have no CUDA lowering yet";
         }
@@ -146,12 +186,6 @@ internal static class CudaLowering
             if (s.Node < 0)
             {
                 return $"the loss's parameter \"{s.Key}\" has no CUDA lowering yet";
-            }
-
-            if (s.L1 > 0 || s.MaxNorm > 0 || s.NormBound > 0)
-            {
-                string what = s.L1 > 0 ? "the L1 penalty" : s.MaxNorm > 0 ? "the max-norm constraint" : "the explicit norm constraint";
-                return $"{what} on \"{s.Key}\" has no CUDA kernel yet (WeightDecay, the L2 penalty, has)";
             }
         }
 

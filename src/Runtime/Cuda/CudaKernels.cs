@@ -788,6 +788,12 @@ public sealed class CudaKernels : IDisposable
     public void DecoupledWeightDecay(DeviceBuffer<float> p, double lr, double lambda) =>
         ElementWise("ng_scale", p.Length, p, p.Length, (float)(1.0 - (lr * lambda)));
 
+    /// <summary>p = p·factor (ng_scale): a gradient clipped to a global norm.</summary>
+    /// <param name="p">The values, in place.</param>
+    /// <param name="factor">The factor.</param>
+    public void Scale(DeviceBuffer<float> p, float factor) =>
+        ElementWise("ng_scale", p.Length, p, p.Length, factor);
+
     /// <summary>Adam with amsgrad: Adam's moments, v̂ = max(v̂, v), p += (−lr/(1−β1^t))·m / (√v̂/√(1−β2^t) + ε).</summary>
     /// <param name="p">Parameters.</param>
     /// <param name="g">Gradient.</param>

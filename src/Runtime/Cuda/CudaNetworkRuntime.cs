@@ -102,6 +102,17 @@ public sealed class CudaNetworkRuntime : IDisposable
         return Sum(s.Values, x.Length);
     }
 
+    /// <summary>Σ |x| in double over the whole buffer (ng_sum_abs_f64, one block, deterministic), copied back to the host:
+    /// the L1 penalty's ‖w‖₁.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The sum of absolute values.</returns>
+    public double SumOfAbsolutes(DeviceBuffer<float> x)
+    {
+        Kernels.SumOfAbsolutes(x, _sum);
+        _sum.CopyTo(_host);
+        return _host[0];
+    }
+
     /// <summary>Frees the scratch, the kernels and the device.</summary>
     public void Dispose()
     {

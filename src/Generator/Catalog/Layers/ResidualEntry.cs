@@ -168,6 +168,24 @@ internal sealed partial class ResidualEntry : LayerEntry
     {
     }
 
+    // ── CUDA (docs/cuda.md): the addition is one ng_add; its backward is no launch at all: both inputs' gradients share the
+    // output's gradient buffer (CudaLowering.GradientStorage), and an input with a second consumer gets ng_add after that
+    // consumer's backward (NetworkEmitter.Cuda's accumulation), as the CPU shares and accumulates its slots. A 1×1
+    // projection shortcut is a Conv2D node of its own, lowered (or not) by its entry.
+
+    public override string? CudaUnsupportedReason(NodeContext c) => null;
+
+    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
+    {
+        w.WriteLine($"// ng_add: y[B×{c.Out}] = branch + shortcut");
+        w.WriteLine($"_k.Add({CudaNodeContext.Tensor(c.Plan, c.Node.Inputs[0])}, {CudaNodeContext.Tensor(c.Plan, c.Node.Inputs[1])}, {c.Y});");
+    }
+
+    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
+    {
+        // Never called: HasBackward is false (the gradient passes through to both inputs without a launch).
+    }
+
     private static bool IsProjected(NodeContext c) => c.Plan.Tensors[c.Node.Inputs[1]].Producer >= 0 && c.Plan.Nodes[c.Plan.Tensors[c.Node.Inputs[1]].Producer].Path.StartsWith(c.Node.Path + ".shortcut", System.StringComparison.Ordinal);
 
     private static string BlockName(NodeContext c)

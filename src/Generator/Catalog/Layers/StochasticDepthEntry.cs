@@ -59,6 +59,31 @@ internal sealed partial class StochasticDepthEntry : ElementwiseEntry
         w.CloseBrace();
     }
 
+    // ── CUDA (docs/cuda.md): ng_row_dropout_forward draws one mask value per sample from the same counter RNG and key as the
+    // CPU (the same masks bit for bit); inference copies; backward scales each row by its mask (ng_row_scale).
+
+    public override string? CudaUnsupportedReason(NodeContext c) => null;
+
+    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
+    {
+        w.WriteLine("if (training)");
+        w.OpenBrace();
+        w.WriteLine($"// ng_row_dropout_forward: [B×{c.Out}], m[b] = Uniform(key, b) ≥ p ? 1/(1 − p) : 0 per sample, the CPU's counter RNG and key");
+        w.WriteLine($"_k.RowDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {c.Out}, {LayerCatalog.F(P(c.Args))}, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(c.Node.Ordinal)}, (ulong)step));");
+        w.CloseBrace();
+        w.WriteLine("else");
+        w.OpenBrace();
+        w.WriteLine($"// y = x: a copy [B×{c.Out}] (ng_leaky_relu_forward with slope 1, exact)");
+        w.WriteLine($"_k.ActivationForward({CudaNodeContext.Activation("LeakyReLU")}, {c.X}, {c.Y}, 1f);");
+        w.CloseBrace();
+    }
+
+    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
+    {
+        w.WriteLine($"// ng_row_scale: dx[B×{c.Out}] = m[b]·dy[b,:]");
+        w.WriteLine($"_k.RowDropoutBackward({c.Dy}, {c.Cache("mask")}, {c.Dx}, {c.Out});");
+    }
+
     public override void EmitBackward(SourceWriter w, NodeContext c) =>
         w.WriteLine($"global::NetGen.Kernels.StochasticDepth.Backward<T>({c.Dy}, {c.Cache("mask")}, {c.Dx});");
 }
