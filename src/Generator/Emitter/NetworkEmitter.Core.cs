@@ -308,6 +308,13 @@ internal static partial class NetworkEmitter
                 continue;
             }
 
+            if (lowered.PoolOfConv >= 0)
+            {
+                w.WriteLine($"// {entry.ForwardFormula(c)}: computed by [{plan.Nodes[lowered.PoolOfConv].Label}] in its epilogue (fused, kernel ConvPool)");
+                w.WriteLine();
+                continue;
+            }
+
             w.WriteLine("// " + entry.ForwardFormula(c) + (lowered.FusesNextReLU ? $", then max(0, ·) → output of [{plan.Nodes[node.Ordinal + 1].Label}]" : string.Empty));
             entry.EmitForward(w, c);
             w.WriteLine();

@@ -101,6 +101,13 @@ internal static partial class NetworkEmitter
                 continue;
             }
 
+            if (lowered.PoolOfConv >= 0)
+            {
+                w.WriteLine($"// {entry.ForwardFormula(c)}: computed by [{plan.Nodes[lowered.PoolOfConv].Label}] in its epilogue (fused, kernel ConvPool)");
+                w.WriteLine();
+                continue;
+            }
+
             FoldPair? asNorm = pairs.FirstOrDefault(p => p.Norm.Ordinal == node.Ordinal);
             if (asNorm is not null)
             {

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using NetGen.Generator.Catalog;
+using NetGen.Generator.Catalog.Layers;
 using NetGen.Generator.Model;
 using NetGen.Generator.Planner;
 
@@ -38,7 +39,9 @@ internal sealed record GemvChoice(int Outputs, int Inputs, GemvMode Mode);
 /// <summary>The CPU's decisions for one node: fusions, the narrow pair, pre-packed weights and its GEMM kernels
 /// (forward x·Wᵀ, backward dy·W and dyᵀ·x), or null where the node has none; <see cref="Row"/>: the kernel of a one-row
 /// forward (batch 1), null where the layer has none (not a Dense, or at most 4 inputs: the outer-product form runs).</summary>
-internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null);
+/// <see cref="FusedPool"/>: on a Conv2D, the ordinal of the MaxPool2D it computes in its epilogue (kernel ConvPool), else −1;
+/// <see cref="PoolOfConv"/>: on that MaxPool2D, the ordinal of the Conv2D, else −1 (ADR 0047).
+internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null, int FusedPool = -1, int PoolOfConv = -1);
 
 /// <summary>
 /// The Plan lowered for the CPU: the activation arena (offset of every stored tensor and float cache, in execution order;
@@ -115,6 +118,17 @@ internal static class CpuLowering
             nodes.Add(new CpuNode(i, fusedIntoPrevious, fusesNext, role, packed, forward, data, weights, row));
         }
 
+        // Conv2D (→ fused ReLU) → MaxPool2D 2×2 stride 2: the pool runs in the convolution's epilogue.
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            int pool = FusedPool(plan, i, nodes[i].FusesNextReLU);
+            if (pool >= 0 && nodes[i].Pair == PairRole.None)
+            {
+                nodes[i] = nodes[i] with { FusedPool = pool };
+                nodes[pool] = nodes[pool] with { PoolOfConv = i };
+            }
+        }
+
         // The activation arena: each stored output, then the node's float caches, in execution order.
         var tensorOffsets = new int[plan.Tensors.Count];
         var cacheOffsets = new int[plan.Caches.Count];
@@ -183,6 +197,45 @@ internal static class CpuLowering
         }
 
         return new CpuPlan(plan, nodes.ToEquatableArray(), tensorOffsets.ToEquatableArray(), cacheOffsets.ToEquatableArray(), arena, indices, checked(batch * widest), pair);
+    }
+
+    /// <summary>
+    /// The MaxPool2D that the Conv2D at <paramref name="index"/> computes in its epilogue (<c>Kernels.ConvPool</c>), or −1: the
+    /// convolution takes the direct path (<see cref="Conv2DEntry.RunsDirect"/>), its output (or its fused ReLU's) has the
+    /// pool as its only reader, and the pool is 2×2 with stride 2 and padding 0 or 1 on each axis (the windows of
+    /// <c>Kernels.MaxPool2DPairs</c>). The pool still writes its output and, in training, its argmax; the ReLU's output is
+    /// still stored (its backward and the activation views read it).
+    /// </summary>
+    private static int FusedPool(Plan plan, int index, bool fusesReLU)
+    {
+        NodePlan conv = plan.Nodes[index];
+        int next = index + (fusesReLU ? 2 : 1);
+        if (conv.Kind != "Conv2D" || next >= plan.Nodes.Count || plan.Nodes[next].Kind != "MaxPool2D")
+        {
+            return -1;
+        }
+
+        int source = fusesReLU ? plan.Nodes[index + 1].Output : conv.Output;
+        NodePlan pool = plan.Nodes[next];
+        MaxPool2DEntry.PoolArgs p = MaxPool2DEntry.Args(pool.Arguments);
+        if (pool.Inputs[0] != source || p.Kh != 2 || p.Kw != 2 || p.Sh != 2 || p.Sw != 2 || p.Ph > 1 || p.Pw > 1 ||
+            !Conv2DEntry.RunsDirect(conv.Arguments, plan.Tensors[conv.Inputs[0]].Shape, plan.Tensors[conv.Output].Shape))
+        {
+            return -1;
+        }
+
+        foreach (NodePlan n in plan.Nodes)
+        {
+            foreach (int input in n.Inputs)
+            {
+                if (input == source && n.Ordinal != next)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        return next;
     }
 
     /// <summary>A ReLU whose only input is the output of a Dense or Conv2D that nothing else reads: the kernel before it

@@ -239,7 +239,14 @@ public static class Conv2D
         bool pointwise = g.IsPointwise;
         if (RunsDirect<T>(g))
         {
-            DirectSamples(a, start, end);
+            if (Conv2DForward.Enabled)
+            {
+                Conv2DForward.Samples(a.X, a.W, a.Bias, a.Y, a.Relu, g, start, end, null, null, default);
+            }
+            else
+            {
+                DirectSamples(a, start, end);
+            }
             return;
         }
         if (LowersIntoPanels(g, a.Bias != null))

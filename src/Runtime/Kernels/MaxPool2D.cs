@@ -145,6 +145,18 @@ public static class MaxPool2D
     {
         ref readonly Pool2DGeometry g = ref a.G;
         nint inPlane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
+        if (!a.Backward && typeof(T) == typeof(float) && !IsVectorPair(g) && MaxPool2DPairs.Serves(g))
+        {
+            // Padding 1, odd widths, short rows: 2×2 windows on registers too (MaxPool2DPairs.cs).
+            fixed (float* stage = MaxPool2DPairs.Stages(g) ? MaxPool2DPairs.Stage(MaxPool2DPairs.StageLength(g)) : null)
+            {
+                for (int p = start; p < end; p++)
+                {
+                    MaxPool2DPairs.Plane((float*)(a.X + (p * inPlane)), g.Width, (float*)(a.Y + (p * outPlane)), a.Argmax == null ? null : a.Argmax + (p * outPlane), g, stage);
+                }
+            }
+            return;
+        }
         for (int p = start; p < end; p++)
         {
             if (a.Backward)

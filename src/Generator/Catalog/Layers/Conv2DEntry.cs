@@ -277,13 +277,26 @@ internal sealed partial class Conv2DEntry : LayerEntry
         {
             return "kernel Conv2D, 1×1: GEMM on the sample itself, no im2col";
         }
-        if (a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0 && rows <= 128 && ((long)(ho - 1) * w) + wo >= 48)
+        if (RunsDirect(c.Args, c.InputShape, c.OutputShape))
         {
-            return $"kernel Conv2D, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW)";
+            int pool = c.Lowered.FusedPool;
+            return pool < 0
+                ? $"kernel Conv2D, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW)"
+                : $"kernel ConvPool, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW), with [{c.Plan.Nodes[pool].Label}]'s 2×2 max pool in its epilogue";
         }
         return rows + (c.HasState("bias") ? 1 : 0) <= 512 && (long)ho * wo <= 4096
             ? "kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM"
             : "kernel Conv2D: im2col + GEMM";
+    }
+
+    /// <summary>Whether <c>Kernels.Conv2D</c> runs the layer as a direct convolution, by the rule of its <c>RunsDirect</c>:
+    /// groups 1, dilation 1, stride 1, no padding, C·kh·kw ≤ 128 and a wide span (Ho − 1)·W + Wo of at least 48.</summary>
+    internal static bool RunsDirect(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input, EquatableArray<int> output)
+    {
+        ConvArgs a = Args(arguments);
+        bool pointwise = a.Kh == 1 && a.Kw == 1;
+        return a.FastPath && !pointwise && a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0 &&
+            (long)input[0] * a.Kh * a.Kw <= 128 && ((long)(output[1] - 1) * input[2]) + output[2] >= 48;
     }
 
     private static string Reason(ConvArgs a) =>
@@ -315,6 +328,13 @@ internal sealed partial class Conv2DEntry : LayerEntry
     public override void EmitForward(SourceWriter w, NodeContext c)
     {
         string relu = c.Lowered.FusesNextReLU ? ", fuseReLU: true" : string.Empty;
+        if (c.Lowered.FusedPool >= 0)
+        {
+            var pool = new NodeContext(c.Cpu, c.Plan.Nodes[c.Lowered.FusedPool]);
+            w.WriteLine($"global::NetGen.Kernels.ConvPool.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, {pool.Y}, training ? {pool.Cache("argmax")} : default, B, in {Geometry(c.Node)}, in {Geometry(pool.Node)}{relu});");
+            return;
+        }
+
         w.WriteLine($"global::NetGen.Kernels.{KernelClass(c)}.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, in {Geometry(c.Node)}{relu});");
     }
 
