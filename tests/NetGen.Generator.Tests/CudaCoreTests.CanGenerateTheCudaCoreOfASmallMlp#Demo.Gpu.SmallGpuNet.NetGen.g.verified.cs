@@ -933,7 +933,8 @@ namespace Demo.Gpu
             }
 
             /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
-            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
             public void Backward(int B)
             {
                 // ── [5] out: Dense 16 → 3 · backward ─────────────────────────────────────────────────────────────

@@ -497,7 +497,8 @@ internal static partial class NetworkEmitter
     {
         Plan plan = cpu.Plan;
         w.WriteLine("/// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data");
-        w.WriteLine("/// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>");
+        w.WriteLine("/// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's");
+        w.WriteLine("/// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>");
         w.WriteLine("public void Backward(int B)");
         w.OpenBrace();
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)

@@ -2,6 +2,7 @@
 // per check, exit 1 on any FAIL; without a GPU one "SKIPPED: reason" line and exit 0. Run by tests/gpu/run-gpu-checks.sh.
 using System.Diagnostics;
 using NetGen;
+using NetGen.CudaCheck;
 using NetGen.Cuda;
 using NetGen.Kernels;
 
@@ -369,6 +370,183 @@ foreach ((int B, int C, int S) in new[] { (64, 16, 14 * 14), (256, 100, 1) })
         }
         Check($"{names[o]} 10 steps", gp.ToArray(), p, 1e-5);
     }
+}
+
+// ------------------------------------------------------------------ what the generated CUDA core of graphs, losses and regularisers launches (ADR 0044)
+{
+    const int B = 64, O = 10, n = B * O;
+    float[] p = Random(80, n, 3), t01 = Random(81, n, 1).Select(v => v > 0 ? 1f : 0f).ToArray(), d = new float[n];
+    using DeviceBuffer<float> gp = Up(p), gd = device.Allocate<float>(n), gt01 = Up(t01);
+    using DeviceBuffer<double> terms = device.Allocate<double>(n), rows = device.Allocate<double>(B), total = device.Allocate<double>(1);
+    ulong key = CounterRng.Key(2024, 82, 0, 0);
+    int[] labels = Enumerable.Range(0, B).Select(i => (int)(CounterRng.Bits(key, (ulong)i) % O)).ToArray();
+    using DeviceBuffer<int> gl = device.Upload<int>(labels);
+
+    double loss = Losses.MulticlassHinge<float>(p, labels, d, B, O, 2.0);
+    k.MulticlassHinge(gp, gl, gd, rows, B, O, 2.0, squared: false);
+    k.Sum(rows, B, total);
+    CheckValue("multiclass hinge loss (margin 2)", total.ToArray()[0], loss, 1e-5);
+    Check("multiclass hinge gradient (bit for bit)", gd.ToArray(), d, 0);
+
+    loss = Losses.BinaryHinge<float>(p, t01, d, B, O, 0.5);
+    k.BinaryHinge(gp, gt01, gd, terms, B, 0.5);
+    k.Sum(terms, n, total);
+    CheckValue("binary hinge loss", total.ToArray()[0], loss, 1e-5);
+    Check("binary hinge gradient", gd.ToArray(), d, 1e-6);
+
+    // Soft targets: rows of a distribution (not renormalised by the kernels, as PyTorch), with and without label smoothing.
+    float[] q = Random(83, n, 1).Select(v => v + 1.1f).ToArray();
+    for (int r = 0; r < B; r++)
+    {
+        float sum = q.AsSpan(r * O, O).ToArray().Sum();
+        for (int j = 0; j < O; j++)
+        {
+            q[(r * O) + j] /= sum;
+        }
+    }
+    using DeviceBuffer<float> gq = Up(q);
+    foreach (double epsilon in new[] { 0.0, 0.1 })
+    {
+        loss = Losses.SoftmaxCrossEntropy<float>(p, q, d, B, O, epsilon);
+        k.SoftmaxCrossEntropy(gp, gq, gd, rows, B, O, epsilon);
+        k.Sum(rows, B, total);
+        CheckValue($"cross-entropy with soft targets, ε = {epsilon} loss", total.ToArray()[0], loss, 1e-5);
+        Check($"cross-entropy with soft targets, ε = {epsilon} gradient", gd.ToArray(), d, 1e-5, 1.0 / B);
+    }
+
+    // L1, max-norm, clipping by value, the scale of clipping by norm.
+    const int units = 32, fanIn = 200;
+    float[] w = Random(84, units * fanIn, 0.2f), dw = Random(85, units * fanIn, 0.5f);
+    using DeviceBuffer<float> gw = Up(w), gdw = Up(dw);
+    k.SumOfAbsolutes(gw, total);
+    CheckValue("L1 Σ|w|", total.ToArray()[0], Regularization.SumOfAbsolutes<float>(w), 1e-9);
+    Regularization.AddL1Gradient<float>(w, dw, 1e-3f);
+    k.AddL1Gradient(gw, gdw, 1e-3f);
+    Check("L1 gradient dW += λ·sign(W)", gdw.ToArray(), dw, 1e-6);
+    Regularization.MaxNorm<float>(w, units, 1.0);
+    k.MaxNorm(gw, units, 1.0);
+    Check("max-norm (torch.renorm) per row", gw.ToArray(), w, 1e-6);
+    Clipping.ByValue<float>(dw, 0.2);
+    k.ClipByValue(gdw, 0.2);
+    Check("clip by value (bit for bit)", gdw.ToArray(), dw, 0);
+    for (int i = 0; i < dw.Length; i++)
+    {
+        dw[i] *= 0.37f;
+    }
+    k.Scale(gdw, 0.37f);
+    Check("scale (clip by norm over several tensors, bit for bit)", gdw.ToArray(), dw, 0);
+
+    // Residual addition and the accumulation of a tensor read twice; stochastic depth's per-sample masks, bit for bit.
+    float[] a = Random(86, n, 1), b = Random(87, n, 1), y = new float[n];
+    using DeviceBuffer<float> ga = Up(a), gb = Up(b), gy = device.Allocate<float>(n);
+    Residual.Add<float>(a, b, y);
+    k.Add(ga, gb, gy);
+    Check("residual add (bit for bit)", gy.ToArray(), y, 0);
+    Residual.Accumulate<float>(a, b);
+    k.Accumulate(ga, gb);
+    Check("gradient accumulation (bit for bit)", ga.ToArray(), a, 0);
+    float[] mask = new float[B], dx = new float[n];
+    using DeviceBuffer<float> gmask = device.Allocate<float>(B), gdx = device.Allocate<float>(n);
+    ulong depthKey = CounterRng.Key(7, CounterRng.DropoutStream, 5, 3);
+    StochasticDepth.Forward<float>(b, y, mask, 0.3, depthKey);
+    k.RowDropoutForward(gb, gy, gmask, O, 0.3, depthKey);
+    Check("stochastic depth masks (bit for bit)", gmask.ToArray(), mask, 0);
+    Check("stochastic depth forward (bit for bit)", gy.ToArray(), y, 0);
+    StochasticDepth.Backward<float>(a, mask, dx);
+    k.RowDropoutBackward(ga, gmask, gdx, O);
+    Check("stochastic depth backward (bit for bit)", gdx.ToArray(), dx, 0);
+}
+
+{
+    const int n = 50_000;
+    string[] names = ["AdamW with AMSGrad", "RMSProp with momentum", "RMSProp centered"];
+    for (int o = 0; o < names.Length; o++)
+    {
+        float[] p = Random(90, n, 1), s1 = new float[n], s2 = new float[n], s3 = new float[n];
+        using DeviceBuffer<float> gp = Up(p), gs1 = device.Allocate<float>(n), gs2 = device.Allocate<float>(n), gs3 = device.Allocate<float>(n), gg = device.Allocate<float>(n);
+        gs1.Clear();
+        gs2.Clear();
+        gs3.Clear();
+        for (int t = 1; t <= 10; t++)
+        {
+            float[] g = Random((ulong)(90 + t), n, 1);
+            gg.CopyFrom(g);
+            switch (o)
+            {
+                case 0:
+                    Optimizers.DecoupledWeightDecay<float>(p, 1e-3, 0.05);
+                    Optimizers.AmsGrad<float>(p, g, s1, s2, s3, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                    k.DecoupledWeightDecay(gp, 1e-3, 0.05);
+                    k.AmsGrad(gp, gg, gs1, gs2, gs3, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                    break;
+                case 1:
+                    Optimizers.RmsProp<float>(p, g, s1, s2, default, 0.01f, 0.99f, 1e-8f, 0.9f);
+                    k.RmsProp(gp, gg, gs1, gs2, null, 0.01f, 0.99f, 1e-8f, 0.9f);
+                    break;
+                default:
+                    Optimizers.RmsProp<float>(p, g, s1, default, s3, 0.01f, 0.99f, 1e-8f, 0f);
+                    k.RmsProp(gp, gg, gs1, null, gs3, 0.01f, 0.99f, 1e-8f, 0f);
+                    break;
+            }
+        }
+        Check($"{names[o]} 10 steps", gp.ToArray(), p, 1e-5);
+    }
+}
+
+// ------------------------------------------------------------------ generated networks: Backend.Cuda against Backend.Cpu
+// The same seed gives the same weights; every gradient within 1e-4 of each tensor's largest magnitude; ten training steps
+// within 1e-3 (ADR 0044: residual graphs, stochastic depth, soft targets, the regularisers).
+void CheckNetwork(string name, ISoftTargetNetwork cpu, ISoftTargetNetwork gpu, Action sync, bool soft)
+{
+    const int B = 16;
+    float[] Inputs(int seed) => Random((ulong)seed, B * cpu.InputSize, 1);
+    float[] Targets(int seed)
+    {
+        float[] q = Random((ulong)seed, B * cpu.OutputSize, 1).Select(v => v + 1.1f).ToArray();
+        for (int r = 0; r < B; r++)
+        {
+            float sum = q.AsSpan(r * cpu.OutputSize, cpu.OutputSize).ToArray().Sum();
+            for (int j = 0; j < cpu.OutputSize; j++)
+            {
+                q[(r * cpu.OutputSize) + j] /= sum;
+            }
+        }
+        return q;
+    }
+    int[] Labels(int seed) => Enumerable.Range(0, B).Select(i => (int)(CounterRng.Bits(CounterRng.Key(2024, (ulong)seed, 0, 0), (ulong)i) % (ulong)cpu.OutputSize)).ToArray();
+    float Step(ISoftTargetNetwork net, int seed, bool update) => soft
+        ? (update ? net.TrainStep(Inputs(seed), Targets(seed + 1)) : net.ComputeGradients(Inputs(seed), Targets(seed + 1)))
+        : (update ? net.TrainStep(Inputs(seed), Labels(seed + 1)) : net.ComputeGradients(Inputs(seed), Labels(seed + 1)));
+    void Tensors(string what, ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance)
+    {
+        foreach (ParameterInfo info in cpu.ParameterTable)
+        {
+            float[] e = expected.Slice(info.Offset, info.Length).ToArray();
+            Check($"{name} {what} {info.Key}", actual.Slice(info.Offset, info.Length).ToArray(), e, tolerance, Math.Max(e.Max(MathF.Abs), 1e-12));
+        }
+    }
+
+    sync();
+    Check($"{name} initial weights (bit for bit)", gpu.Parameters.ToArray(), cpu.Parameters.ToArray(), 0);
+    CheckValue($"{name} loss", Step(gpu, 100, update: false), Step(cpu, 100, update: false), 1e-4);
+    sync();
+    Tensors("gradient", cpu.Gradients, gpu.Gradients, 1e-4);
+    for (int step = 0; step < 10; step++)
+    {
+        Step(cpu, 200 + (2 * step), update: true);
+        Step(gpu, 200 + (2 * step), update: true);
+    }
+    sync();
+    Tensors("after 10 steps", cpu.Parameters, gpu.Parameters, 1e-3);
+}
+
+{
+    var cpu = new CheckResidualNet(3);
+    var gpu = new CheckResidualNet(3, Backend.Cuda);
+    CheckNetwork("residual MLP + stochastic depth (AdamW)", cpu, gpu, gpu.CopyFromDevice, soft: false);
+    var cpu2 = new CheckRegularisedNet(4);
+    var gpu2 = new CheckRegularisedNet(4, Backend.Cuda);
+    CheckNetwork("soft targets + L1 + max-norm + NormBound (RMSProp)", cpu2, gpu2, gpu2.CopyFromDevice, soft: true);
 }
 
 // ------------------------------------------------------------------ determinism: the same launches give the same bits
