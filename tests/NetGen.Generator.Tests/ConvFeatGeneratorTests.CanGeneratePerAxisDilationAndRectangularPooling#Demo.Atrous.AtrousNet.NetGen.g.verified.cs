@@ -688,7 +688,7 @@ namespace Demo.Atrous
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 768), A(L4_Y, B * 768), D1(B * 768));
 
                 // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 · backward ───────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 768), A(L2_Y, B * 768), P(L3_Weight, 576), D0(B * 768), G(L3_Weight, 576), G(L3_Bias, 8), B, in s_geometry3);
 
                 // ── [2] pool_2: MaxPool2D 3×1 stride 2×1 8×16×12 → 8×8×12 · backward ─────────────────────────────

@@ -574,7 +574,11 @@ public static class Conv2D
         if (DirectWeightGradient<T>(g))
         {
             DirectWeightGradient(a, start, end, dwGroup);
-            if (a.Dx != null)
+            if (a.Dx != null && Conv2DBackward.DirectInput(g))
+            {
+                Conv2DBackward.DirectInputGradient(a.Dy, a.W, a.Dx, start, end, g);
+            }
+            else if (a.Dx != null)
             {
                 fixed (T* dcol = Buffers<T>.DCol((long)k * plane))
                 {
@@ -589,8 +593,10 @@ public static class Conv2D
             }
             return;
         }
+        // dx as a direct full convolution (Conv2DBackward) where it serves the geometry: this loop then computes dW only.
+        bool directDx = a.Dx != null && Conv2DBackward.DirectInput(g);
         fixed (T* col = pointwise ? null : Buffers<T>.Col((long)k * plane))
-        fixed (T* dcol = pointwise || a.Dx == null ? null : Buffers<T>.DCol((long)k * plane))
+        fixed (T* dcol = pointwise || a.Dx == null || directDx ? null : Buffers<T>.DCol((long)k * plane))
         {
             for (int b = start; b < end; b++)
             {
@@ -603,7 +609,7 @@ public static class Conv2D
                 }
                 // dW[O, K] (+)= dy_b[O, Ho·Wo] · col[K, Ho·Wo]ᵀ: B(p, j) = col[j·plane + p]. The group's first sample overwrites.
                 Gemm(dyb, plane, 1, colb, 1, plane, dwGroup, o, k, plane, accumulate: b > start, relu: false, parallelGemm);
-                if (a.Dx != null)
+                if (a.Dx != null && !directDx)
                 {
                     // dcol[K, Ho·Wo] = W[O, K]ᵀ · dy_b[O, Ho·Wo]: A(i, p) = w[p·K + i]
                     T* dxb = a.Dx + ((nint)b * g.InputLength);
@@ -614,6 +620,10 @@ public static class Conv2D
                     }
                 }
             }
+        }
+        if (directDx)
+        {
+            Conv2DBackward.DirectInputGradient(a.Dy, a.W, a.Dx, start, end, g);
         }
     }
 

@@ -78,11 +78,15 @@ public static class MaxPool2D
         // The scatter writes through pointers: an index from anywhere but Forward must not reach outside its plane.
         uint plane = (uint)(g.Height * g.Width);
         ReadOnlySpan<int> indices = argmax.Slice(0, batch * g.OutputLength);
-        for (int i = 0; i < indices.Length; i++)
+        if (System.Numerics.Tensors.TensorPrimitives.Min(indices) < 0 || System.Numerics.Tensors.TensorPrimitives.Max(indices) >= plane)
         {
-            if ((uint)indices[i] >= plane)
+            // Two vector passes above; the offender is looked for only when there is one.
+            for (int i = 0; i < indices.Length; i++)
             {
-                throw new ArgumentOutOfRangeException(nameof(argmax), indices[i], $"argmax[{i}] is {indices[i]}, outside the input plane [0, {plane}).");
+                if ((uint)indices[i] >= plane)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(argmax), indices[i], $"argmax[{i}] is {indices[i]}, outside the input plane [0, {plane}).");
+                }
             }
         }
 
@@ -159,7 +163,11 @@ public static class MaxPool2D
         }
         for (int p = start; p < end; p++)
         {
-            if (a.Backward)
+            if (a.Backward && MaxPool2DBackward.IsPairs<T>(g))
+            {
+                MaxPool2DBackward.PlanePairs((float*)(a.Dy + (p * outPlane)), a.Argmax + (p * outPlane), (float*)(a.Dx + (p * inPlane)), g.Height, g.Width, g.OutHeight, g.OutWidth);
+            }
+            else if (a.Backward)
             {
                 BackwardPlane(a.Dy + (p * outPlane), a.Argmax + (p * outPlane), a.Dx + (p * inPlane), g);
             }

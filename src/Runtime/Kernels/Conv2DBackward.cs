@@ -1,0 +1,237 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NetGen.Kernels;
+
+/// <summary>
+/// The training backward of <see cref="Conv2D"/> without the column matrix: dx as a direct "full" convolution of dy with
+/// the flipped, transposed kernel (no <c>Wᵀ·dy</c> GEMM, no col2im).
+/// </summary>
+/// <remarks>
+/// <para><b>Formula.</b> For stride 1, dx[c, h, w] = Σ_{o,i,j} W[o, c, i, j] · dy[o, h + Ph − i, w + Pw − j] (terms
+/// outside dy are zero). With dy copied into a zero-bordered plane dyp of (Ho + 2(Kh − 1)) × (Wo + 2(Kw − 1)) = Hp × Wp,
+/// dy at offset (Kh − 1, Kw − 1), and the flipped kernel i′ = Kh − 1 − i, j′ = Kw − 1 − j, that is
+/// dx[c, h, w] = Σ_{o,i′,j′} W[o, c, Kh − 1 − i′, Kw − 1 − j′] · dyp[o, h + Ph + i′, w + Pw + j′]: a stride-1, unpadded
+/// correlation of dyp (O channels) with the kernel Wᵀ flipped ([C, O, Kh, Kw]), which is the shape the direct forward
+/// computes (Dumoulin &amp; Visin, "A guide to convolution arithmetic for deep learning", 2016, §4: the transpose of a
+/// convolution is a "full" convolution).</para>
+/// <para><b>Register block.</b> The outputs are numbered wide, q = h·Wp + w, so each tap (o, i′, j′) reads dyp at
+/// q + Ph·Wp + Pw + o·Hp·Wp + i′·Wp + j′: contiguous in q. 4 input channels × 3 registers of q (12 accumulators, 3 loads
+/// and 4 broadcasts per tap) while 3 registers fit, then 4 channels × 1 register, the last block overlapping the one
+/// before; the last channel block repeats its last channel. The wide results are copied into dx dropping the columns
+/// w ≥ W. Every read stays inside dyp (the last wide output plus the farthest tap is dyp's last element less Ph·Wp + Pw).</para>
+/// <para><b>Bits.</b> Each dx element is one FMA chain from zero over the taps in (o, i′, j′) order: a function of the
+/// geometry alone, per sample, so the result does not depend on the thread count or the split.</para>
+/// <para><b>When.</b> Stride 1 (any padding), not pointwise, an output depth O·Kh·Kw of at most
+/// <see cref="MaxDepth"/> (a deep one, LeNet's conv2 at 1,250, does the zero border's wasted products on the GEMM
+/// cheaper) and a wide span (H − 1)·Wp + W of at least <see cref="Conv2D.DirectMinSpan"/>: the same rule on every
+/// machine, written into the layer's generated comment.</para>
+/// </remarks>
+internal static class Conv2DBackward
+{
+    /// <summary>Most taps O·Kh·Kw per dx element for the direct dx.</summary>
+    internal const int MaxDepth = 256;
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> sends dx back to the GEMM and col2im.</summary>
+    internal static bool DirectInputAllowed = true;
+
+    /// <summary>Whether <see cref="DirectInputGradient{T}"/> computes dx for this geometry (see the class remarks).</summary>
+    internal static bool DirectInput(in Conv2DGeometry g) =>
+        DirectInputAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.OutChannels * g.KernelHeight * g.KernelWidth <= MaxDepth && Span(g) >= Conv2D.DirectMinSpan;
+
+    private static int PaddedHeight(in Conv2DGeometry g) => g.OutHeight + (2 * (g.KernelHeight - 1));
+
+    private static int PaddedWidth(in Conv2DGeometry g) => g.OutWidth + (2 * (g.KernelWidth - 1));
+
+    /// <summary>(H − 1)·Wp + W: the wide outputs of one input plane.</summary>
+    private static int Span(in Conv2DGeometry g) => ((g.Height - 1) * PaddedWidth(g)) + g.Width;
+
+    /// <summary>dx_b = full convolution of dy_b with the flipped kernel, for samples [start, end) (overwritten).</summary>
+    internal static unsafe void DirectInputGradient<T>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Simd512<T>.IsAccelerated)
+        {
+            DirectInputGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g);
+        }
+        else if (Simd256<T>.IsAccelerated)
+        {
+            DirectInputGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g);
+        }
+        else if (Simd128<T>.IsAccelerated)
+        {
+            DirectInputGradient<T, Simd128<T>, Vector128<T>>(dy, w, dx, start, end, g);
+        }
+        else
+        {
+            DirectInputGradient<T, Scalar<T>, T>(dy, w, dx, start, end, g);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DirectInputGradient<T, TS, TV>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int c = g.Channels, o = g.OutChannels, kh = g.KernelHeight, kw = g.KernelWidth, h = g.Height, wd = g.Width;
+        int ho = g.OutHeight, wo = g.OutWidth, hp = PaddedHeight(g), wp = PaddedWidth(g), n = TS.Count;
+        int depth = o * kh * kw, k = g.ColumnRows, padPlane = hp * wp, span = Span(g);
+        nint origin = ((nint)g.PaddingHeight * wp) + g.PaddingWidth;
+        fixed (T* flipped = Buffers<T>.Flipped((long)c * depth))
+        fixed (T* dyp = Buffers<T>.Padded((long)o * padPlane))
+        fixed (T* wide = Buffers<T>.Wide((long)c * span))
+        fixed (nint* taps = Buffers<nint>.Taps(depth))
+        {
+            // flipped[c, (o·Kh + i′)·Kw + j′] = W[o, c, Kh − 1 − i′, Kw − 1 − j′]; taps[p] = where tap p reads in dyp.
+            for (int r = 0; r < c; r++)
+            {
+                for (int q = 0; q < o; q++)
+                {
+                    for (int i = 0; i < kh; i++)
+                    {
+                        for (int j = 0; j < kw; j++)
+                        {
+                            int p = (((q * kh) + i) * kw) + j;
+                            flipped[((nint)r * depth) + p] = w[((nint)q * k) + (((r * kh) + (kh - 1 - i)) * kw) + (kw - 1 - j)];
+                            taps[p] = ((nint)q * padPlane) + ((nint)i * wp) + j;
+                        }
+                    }
+                }
+            }
+
+            // The border of dyp is zero for every sample: cleared once, each sample then writes its interior.
+            new Span<T>(dyp, o * padPlane).Clear();
+            for (int b = start; b < end; b++)
+            {
+                T* dyb = dy + ((nint)b * g.OutputLength);
+                for (int q = 0; q < o; q++)
+                {
+                    for (int row = 0; row < ho; row++)
+                    {
+                        new ReadOnlySpan<T>(dyb + ((nint)q * ho * wo) + ((nint)row * wo), wo)
+                            .CopyTo(new Span<T>(dyp + ((nint)q * padPlane) + ((nint)(row + kh - 1) * wp) + kw - 1, wo));
+                    }
+                }
+
+                T* src = dyp + origin;
+                for (int c0 = 0; c0 < c; c0 += 4)
+                {
+                    int c1 = Math.Min(c0 + 1, c - 1), c2 = Math.Min(c0 + 2, c - 1), c3 = Math.Min(c0 + 3, c - 1);
+                    T* w0 = flipped + ((nint)c0 * depth), w1 = flipped + ((nint)c1 * depth);
+                    T* w2 = flipped + ((nint)c2 * depth), w3 = flipped + ((nint)c3 * depth);
+                    T* y0 = wide + ((nint)c0 * span), y1 = wide + ((nint)c1 * span), y2 = wide + ((nint)c2 * span), y3 = wide + ((nint)c3 * span);
+                    int q0 = 0;
+                    for (; q0 + (3 * n) <= span; q0 += 3 * n)
+                    {
+                        TV a00 = TS.Zero, a01 = TS.Zero, a02 = TS.Zero, a10 = TS.Zero, a11 = TS.Zero, a12 = TS.Zero;
+                        TV a20 = TS.Zero, a21 = TS.Zero, a22 = TS.Zero, a30 = TS.Zero, a31 = TS.Zero, a32 = TS.Zero;
+                        T* s = src + q0;
+                        for (int p = 0; p < depth; p++)
+                        {
+                            T* sp = s + taps[p];
+                            TV x0 = TS.Load(ref Unsafe.AsRef<T>(sp));
+                            TV x1 = TS.Load(ref Unsafe.AsRef<T>(sp + n));
+                            TV x2 = TS.Load(ref Unsafe.AsRef<T>(sp + (2 * n)));
+                            TV v = TS.Broadcast(w0[p]);
+                            a00 = TS.MultiplyAdd(v, x0, a00); a01 = TS.MultiplyAdd(v, x1, a01); a02 = TS.MultiplyAdd(v, x2, a02);
+                            v = TS.Broadcast(w1[p]);
+                            a10 = TS.MultiplyAdd(v, x0, a10); a11 = TS.MultiplyAdd(v, x1, a11); a12 = TS.MultiplyAdd(v, x2, a12);
+                            v = TS.Broadcast(w2[p]);
+                            a20 = TS.MultiplyAdd(v, x0, a20); a21 = TS.MultiplyAdd(v, x1, a21); a22 = TS.MultiplyAdd(v, x2, a22);
+                            v = TS.Broadcast(w3[p]);
+                            a30 = TS.MultiplyAdd(v, x0, a30); a31 = TS.MultiplyAdd(v, x1, a31); a32 = TS.MultiplyAdd(v, x2, a32);
+                        }
+                        Store3<T, TS, TV>(y0 + q0, n, a00, a01, a02);
+                        Store3<T, TS, TV>(y1 + q0, n, a10, a11, a12);
+                        Store3<T, TS, TV>(y2 + q0, n, a20, a21, a22);
+                        Store3<T, TS, TV>(y3 + q0, n, a30, a31, a32);
+                    }
+                    while (q0 < span)
+                    {
+                        // One register at a time; the last overlaps the one before (its values computed again, the same).
+                        q0 = Math.Min(q0, span - n);
+                        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
+                        T* s = src + q0;
+                        for (int p = 0; p < depth; p++)
+                        {
+                            TV x0 = TS.Load(ref Unsafe.AsRef<T>(s + taps[p]));
+                            a0 = TS.MultiplyAdd(TS.Broadcast(w0[p]), x0, a0);
+                            a1 = TS.MultiplyAdd(TS.Broadcast(w1[p]), x0, a1);
+                            a2 = TS.MultiplyAdd(TS.Broadcast(w2[p]), x0, a2);
+                            a3 = TS.MultiplyAdd(TS.Broadcast(w3[p]), x0, a3);
+                        }
+                        TS.Store(a0, ref Unsafe.AsRef<T>(y0 + q0));
+                        TS.Store(a1, ref Unsafe.AsRef<T>(y1 + q0));
+                        TS.Store(a2, ref Unsafe.AsRef<T>(y2 + q0));
+                        TS.Store(a3, ref Unsafe.AsRef<T>(y3 + q0));
+                        q0 += n;
+                    }
+                }
+
+                // Drop the wide columns: dx[c, h, 0..W) = wide[c, h·Wp ..].
+                T* dxb = dx + ((nint)b * g.InputLength);
+                for (int r = 0; r < c; r++)
+                {
+                    for (int row = 0; row < h; row++)
+                    {
+                        new ReadOnlySpan<T>(wide + ((nint)r * span) + ((nint)row * wp), wd).CopyTo(new Span<T>(dxb + ((nint)r * h * wd) + ((nint)row * wd), wd));
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store3<T, TS, TV>(T* dst, int n, TV v0, TV v1, TV v2)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TS.Store(v0, ref Unsafe.AsRef<T>(dst));
+        TS.Store(v1, ref Unsafe.AsRef<T>(dst + n));
+        TS.Store(v2, ref Unsafe.AsRef<T>(dst + (2 * n)));
+    }
+
+    /// <summary>Per-thread scratch of the direct backward, grown on first use and reused (no allocation in steady state):
+    /// each group of <see cref="Conv2D.Backward"/> runs on one thread at a time.</summary>
+    private static class Buffers<T>
+        where T : unmanaged
+    {
+        [ThreadStatic]
+        private static T[]? t_flipped;
+
+        [ThreadStatic]
+        private static T[]? t_padded;
+
+        [ThreadStatic]
+        private static T[]? t_wide;
+
+        [ThreadStatic]
+        private static T[]? t_taps;
+
+        /// <summary>The flipped, transposed kernel [C, O·Kh·Kw].</summary>
+        public static T[] Flipped(long length) => Ensure(ref t_flipped, length);
+
+        /// <summary>dy with its zero border, [O, Hp, Wp].</summary>
+        public static T[] Padded(long length) => Ensure(ref t_padded, length);
+
+        /// <summary>The wide dx of one sample, [C, (H − 1)·Wp + W].</summary>
+        public static T[] Wide(long length) => Ensure(ref t_wide, length);
+
+        /// <summary>Where each tap reads in dyp.</summary>
+        public static T[] Taps(long length) => Ensure(ref t_taps, length);
+
+        private static T[] Ensure(ref T[]? buffer, long length)
+        {
+            if (buffer is null || buffer.Length < length)
+            {
+                buffer = new T[Math.Max(length, 64)];
+            }
+            return buffer;
+        }
+    }
+}
