@@ -66,7 +66,7 @@ internal static class MaxPool2DPairs
             int ir = r - ph;
             if (ir >= 0 && ir < h)
             {
-                new ReadOnlySpan<float>(x + ((nint)ir * xStride), copy).CopyTo(new Span<float>(row + pw, copy));
+                Conv2DForward.CopyRow(x + ((nint)ir * xStride), row + pw, copy); // registers, not a call per row
             }
         }
         minus.Store(stage + ((nint)2 * ho * stride));
