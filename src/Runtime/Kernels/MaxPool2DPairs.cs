@@ -77,15 +77,15 @@ internal static class MaxPool2DPairs
     /// <summary>Every window of a plane from the source s (row stride <paramref name="stride"/>; see the remarks), 8 at a
     /// time. Positions are (r − Ph)·<paramref name="argWidth"/> + (q − Pw). Rows of at least 8 outputs end with a block that
     /// overlaps the one before (recomputed, the same results); shorter rows store their first Wo lanes only.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Windows(float* s, int stride, float* y, int* argmax, int argWidth, int ph, int pw, int ho, int wo)
     {
         Vector256<int> split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7); // evens to the lower half, odds to the upper
         Vector256<int> columns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
         Vector256<int> one = Vector256.Create(1), below = Vector256.Create(argWidth);
         Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        Vector256<int> store = Vector256.LessThan(lanes, Vector256.Create(wo)); // lanes stored when Wo < 8
         var minus = Vector256.Create(float.NegativeInfinity);
+        float* maxLanes = stackalloc float[8];
+        int* atLanes = stackalloc int[8];
         for (int oh = 0; oh < ho; oh++)
         {
             float* r0 = s + ((nint)2 * oh * stride);
@@ -124,10 +124,16 @@ internal static class MaxPool2DPairs
                 }
                 else
                 {
-                    Avx.MaskStore(yr, store.AsSingle(), max);
-                    if (ar != null)
+                    // Fewer than 8 windows: the first Wo lanes, through the stack (plain stores, no masked ones).
+                    max.Store(maxLanes);
+                    at.Store(atLanes);
+                    for (int l = 0; l < wo; l++)
                     {
-                        Avx2.MaskStore(ar, store, at);
+                        yr[l] = maxLanes[l];
+                        if (ar != null)
+                        {
+                            ar[l] = atLanes[l];
+                        }
                     }
                     break;
                 }
