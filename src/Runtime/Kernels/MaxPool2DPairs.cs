@@ -103,10 +103,21 @@ internal static class MaxPool2DPairs
                 Vector256<float> f1 = Avx2.PermuteVar8x32(Avx.LoadVector256(r1 + (2 * ow) + 8), split);
                 // Position of a: (2·oh − Ph)·W + 2·ow − Pw + 2·lane; the scan starts at the first real element.
                 Vector256<int> a = Vector256.Create((((2 * oh) - ph) * argWidth) + (2 * ow) - pw) + columns;
-                Vector256<int> left = Vector256.Equals(lanes + Vector256.Create(ow), Vector256<int>.Zero) & Vector256.Create(pw);
-                Vector256<int> at = a + top + left;
-                Vector256<float> max = minus;
-                Take(Vector256.Create(e0.GetLower(), e1.GetLower()), a, ref max, ref at);
+                Vector256<float> max;
+                Vector256<int> at;
+                if (ph == 0 && pw == 0)
+                {
+                    // No padding: a is real, and taking it from −∞ leaves max = a, at = its position (−∞ or not).
+                    max = Vector256.Create(e0.GetLower(), e1.GetLower());
+                    at = a;
+                }
+                else
+                {
+                    Vector256<int> left = Vector256.Equals(lanes + Vector256.Create(ow), Vector256<int>.Zero) & Vector256.Create(pw);
+                    at = a + top + left;
+                    max = minus;
+                    Take(Vector256.Create(e0.GetLower(), e1.GetLower()), a, ref max, ref at);
+                }
                 Take(Vector256.Create(e0.GetUpper(), e1.GetUpper()), a + one, ref max, ref at);
                 Take(Vector256.Create(f0.GetLower(), f1.GetLower()), a + below, ref max, ref at);
                 Take(Vector256.Create(f0.GetUpper(), f1.GetUpper()), a + below + one, ref max, ref at);
