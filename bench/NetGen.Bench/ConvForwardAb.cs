@@ -30,6 +30,12 @@ internal static class ConvForwardAb
             args = args.Where(a => a != "--four").ToArray();
         }
         (string Name, Action Body)[] bodies = Bodies();
+        if (args[0] == "--conv-forward-count")
+        {
+            // Under valgrind the training step's backward stops with an access violation in MaxPool2D.BackwardPlane
+            // (unchanged code that runs clean natively, with AVX-512 on or off): count the forward bodies only.
+            bodies = bodies.Where(b => !b.Name.StartsWith("TrainStep", StringComparison.Ordinal)).ToArray();
+        }
         foreach (bool old in new[] { true, false })
         {
             Set(old);
