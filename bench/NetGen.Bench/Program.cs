@@ -21,6 +21,13 @@ if (args.Length > 0 && args[0] == "--compare-conv")
     return NetGen.Bench.ConvCompare.RunAlone(args);
 }
 
+// `--conv-forward-ab [REPS] [CALLS]` / `--conv-forward-count BODY old|new CALLS`: the forward kernels of ADR 0047 against the
+// kernels they replace, paired in one process, or one body for callgrind (ConvForwardAb.cs).
+if (args.Length > 0 && args[0] is "--conv-forward-ab" or "--conv-forward-count")
+{
+    return NetGen.Bench.ConvForwardAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--conv-profile")
 {
     return NetGen.Bench.ConvProfile.Run(args);

@@ -27,6 +27,9 @@ internal static class Conv2DForward
     /// ADR 0035 (Conv2D.DirectSamples) and the fused pool back to the two kernels in turn.</summary>
     internal static bool Enabled = true;
 
+    /// <summary>The bench's A/B only: <see langword="false"/> keeps the 4-channel blocks on AVX-512 too.</summary>
+    internal static bool EightChannels = true;
+
     /// <summary>Samples [start, end): y = act(conv(x) + bias); when <paramref name="pooled"/> is not null also the 2×2
     /// stride-2 max pool of y into pooled/argmax (float only, geometry <paramref name="p"/>: <see cref="MaxPool2DPairs.Serves"/>).</summary>
     internal static unsafe void Samples<T>(T* x, T* w, T* bias, T* y, bool relu, in Conv2DGeometry g, int start, int end, float* pooled, int* argmax, in Pool2DGeometry p)
@@ -34,7 +37,7 @@ internal static class Conv2DForward
     {
         if (Simd512<T>.IsAccelerated)
         {
-            if (g.OutChannels >= 8)
+            if (g.OutChannels >= 8 && EightChannels)
             {
                 Samples<T, Simd512<T>, Vector512<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: true);
             }
@@ -248,7 +251,7 @@ internal static class Conv2DForward
     /// <summary>dst[0..length) = src[0..length) on the widest register that fits, the last one overlapping; both ranges
     /// lie inside their buffers, so nothing is read or written outside them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void CopyRow<T>(T* src, T* dst, int length)
+    internal static unsafe void CopyRow<T>(T* src, T* dst, int length)
         where T : unmanaged
     {
         if (Vector512.IsHardwareAccelerated && length >= Vector512<T>.Count)

@@ -66,7 +66,7 @@ internal static class MaxPool2DPairs
             int ir = r - ph;
             if (ir >= 0 && ir < h)
             {
-                new ReadOnlySpan<float>(x + ((nint)ir * xStride), copy).CopyTo(new Span<float>(row + pw, copy));
+                Conv2DForward.CopyRow(x + ((nint)ir * xStride), row + pw, copy); // registers, not a call per row
             }
         }
         minus.Store(stage + ((nint)2 * ho * stride));
@@ -77,15 +77,15 @@ internal static class MaxPool2DPairs
     /// <summary>Every window of a plane from the source s (row stride <paramref name="stride"/>; see the remarks), 8 at a
     /// time. Positions are (r − Ph)·<paramref name="argWidth"/> + (q − Pw). Rows of at least 8 outputs end with a block that
     /// overlaps the one before (recomputed, the same results); shorter rows store their first Wo lanes only.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Windows(float* s, int stride, float* y, int* argmax, int argWidth, int ph, int pw, int ho, int wo)
     {
         Vector256<int> split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7); // evens to the lower half, odds to the upper
         Vector256<int> columns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
         Vector256<int> one = Vector256.Create(1), below = Vector256.Create(argWidth);
         Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        Vector256<int> store = Vector256.LessThan(lanes, Vector256.Create(wo)); // lanes stored when Wo < 8
         var minus = Vector256.Create(float.NegativeInfinity);
+        float* maxLanes = stackalloc float[8];
+        int* atLanes = stackalloc int[8];
         for (int oh = 0; oh < ho; oh++)
         {
             float* r0 = s + ((nint)2 * oh * stride);
@@ -103,10 +103,21 @@ internal static class MaxPool2DPairs
                 Vector256<float> f1 = Avx2.PermuteVar8x32(Avx.LoadVector256(r1 + (2 * ow) + 8), split);
                 // Position of a: (2·oh − Ph)·W + 2·ow − Pw + 2·lane; the scan starts at the first real element.
                 Vector256<int> a = Vector256.Create((((2 * oh) - ph) * argWidth) + (2 * ow) - pw) + columns;
-                Vector256<int> left = Vector256.Equals(lanes + Vector256.Create(ow), Vector256<int>.Zero) & Vector256.Create(pw);
-                Vector256<int> at = a + top + left;
-                Vector256<float> max = minus;
-                Take(Vector256.Create(e0.GetLower(), e1.GetLower()), a, ref max, ref at);
+                Vector256<float> max;
+                Vector256<int> at;
+                if (ph == 0 && pw == 0)
+                {
+                    // No padding: a is real, and taking it from −∞ leaves max = a, at = its position (−∞ or not).
+                    max = Vector256.Create(e0.GetLower(), e1.GetLower());
+                    at = a;
+                }
+                else
+                {
+                    Vector256<int> left = Vector256.Equals(lanes + Vector256.Create(ow), Vector256<int>.Zero) & Vector256.Create(pw);
+                    at = a + top + left;
+                    max = minus;
+                    Take(Vector256.Create(e0.GetLower(), e1.GetLower()), a, ref max, ref at);
+                }
                 Take(Vector256.Create(e0.GetUpper(), e1.GetUpper()), a + one, ref max, ref at);
                 Take(Vector256.Create(f0.GetLower(), f1.GetLower()), a + below, ref max, ref at);
                 Take(Vector256.Create(f0.GetUpper(), f1.GetUpper()), a + below + one, ref max, ref at);
@@ -124,10 +135,16 @@ internal static class MaxPool2DPairs
                 }
                 else
                 {
-                    Avx.MaskStore(yr, store.AsSingle(), max);
-                    if (ar != null)
+                    // Fewer than 8 windows: the first Wo lanes, through the stack (plain stores, no masked ones).
+                    max.Store(maxLanes);
+                    at.Store(atLanes);
+                    for (int l = 0; l < wo; l++)
                     {
-                        Avx2.MaskStore(ar, store, at);
+                        yr[l] = maxLanes[l];
+                        if (ar != null)
+                        {
+                            ar[l] = atLanes[l];
+                        }
                     }
                     break;
                 }
