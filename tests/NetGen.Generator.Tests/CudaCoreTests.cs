@@ -31,14 +31,14 @@ public sealed class CudaCoreTests
     }
 
     [Theory]
-    [InlineData("[Network(InputShape = new[] { 1, 8, 8 })] [Conv2D(4, 3, Name = \"conv1\"), ReLU, Flatten, Dense(10)]", "layer 'conv1' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet")]
+    [InlineData("[Network(InputShape = new[] { 1, 8, 8 })] [Conv2D(4, 3), ReLU, Flatten, DropConnect(10, 0.5, Name = \"dc\")]", "layer 'dc' ([3] DropConnect): NetGen has no CUDA kernel for this kind yet")]
     [InlineData("[Network(InputSize = 4, Loss = Loss.MulticlassHinge)] [Dense(3)]", "the loss, multiclass SVM hinge")]
     [InlineData("[Network(InputSize = 4, LabelSmoothing = 0.1)] [Dense(3)]", "label smoothing has no CUDA kernel yet")]
     [InlineData("[Network(InputSize = 4, Optimizer = Optimizer.AdaDelta)] [Dense(3)]", "the optimizer, AdaDelta")]
     [InlineData("[Network(InputSize = 4, Optimizer = Optimizer.Adam, Amsgrad = true)] [Dense(3)]", "AMSGrad has no CUDA kernel yet")]
     [InlineData("[Network(InputSize = 4, L1 = 0.01)] [Dense(3)]", "the L1 penalty on \\\"0.weight\\\" has no CUDA kernel yet")]
-    [InlineData("[Network(InputSize = 4)] [Dense(6), PReLU(NumParameters = 6, Name = \"slopes\"), Dense(3)]", "layer 'slopes' ([1] PReLU): a slope per channel")]
-    [InlineData("[Network(InputSize = 4)] [Dense(6), BatchNorm1D(Name = \"bn\"), Dense(3)]", "layer 'bn' ([1] BatchNorm1D)")]
+    [InlineData("[Network(InputSize = 4)] [Dense(6), GaussianDropout(0.2, Name = \"noise\"), Dense(3)]", "layer 'noise' ([1] GaussianDropout)")]
+    [InlineData("[Network(InputSize = 4)] [Dense(6, NormBound = 2), Dense(3)]", "the explicit norm constraint")]
     public void ANetworkWithoutCudaKernelsCompilesAndNamesWhatIsMissing(string attributes, string reason)
     {
         GeneratorHarness.Result result = GeneratorHarness.Run($$"""

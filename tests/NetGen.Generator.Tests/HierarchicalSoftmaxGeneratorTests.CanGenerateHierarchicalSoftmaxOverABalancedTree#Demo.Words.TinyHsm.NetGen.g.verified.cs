@@ -452,7 +452,7 @@ namespace Demo.Words
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
         // No CUDA core: the loss, hierarchical softmax over a balanced binary tree of 5 classes: NetGen has no CUDA kernel for this loss yet.
-        private const string CudaUnsupported = "Network 'TinyHsm' cannot run on Backend.Cuda: the loss, hierarchical softmax over a balanced binary tree of 5 classes: NetGen has no CUDA kernel for this loss yet. Backend.Cuda covers multilayer perceptrons for now: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity and Dropout; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md. Use Backend.Cpu for this network.";
+        private const string CudaUnsupported = "Network 'TinyHsm' cannot run on Backend.Cuda: the loss, hierarchical softmax over a balanced binary tree of 5 classes: NetGen has no CUDA kernel for this loss yet. Backend.Cuda covers chains of layers: Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout and Dropout2D; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md. Use Backend.Cpu for this network.";
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to

@@ -70,9 +70,19 @@ internal sealed class CudaNodeContext
         return storage == 0 ? "_x" : "A_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[storage].Producer]);
     }
 
-    /// <summary>The gradient buffer of tensor <paramref name="id"/>: <c>D_X</c> for the input, else <c>D_L3_Y</c>.</summary>
-    public static string Gradient(Plan plan, int id) =>
-        id == 0 ? "D_X" : "D_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[id].Producer]);
+    /// <summary>The gradient buffer of tensor <paramref name="id"/>: <c>D_X</c> for the input, else <c>D_L3_Y</c>; a view
+    /// (Flatten) shares its storage's, as on the CPU, where its gradient is an alias.</summary>
+    public static string Gradient(Plan plan, int id)
+    {
+        int storage = CudaLowering.Storage(plan, id);
+        return storage == 0 ? "D_X" : "D_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[storage].Producer]);
+    }
+
+    /// <summary>A float buffer's device storage (running statistics): <c>B_L1_RunningMean</c>.</summary>
+    public string Buf(string local) => "B_" + EmitNames.StateConst(Cpu.State(local));
+
+    /// <summary>An I64 counter, kept on the host on both backends (no kernel reads it): <c>_counters[L1_NumBatchesTracked]</c>.</summary>
+    public string Counter(string local) => $"_counters[{EmitNames.StateConst(Cpu.State(local))}]";
 
     /// <summary>A float constant as the CPU core rounds it (T.CreateTruncating of the double): (float)0.01.</summary>
     public static string Float(double value) => "(float)" + LayerCatalog.F(value);

@@ -28,7 +28,7 @@ internal sealed record CudaPlan(Plan Plan, EquatableArray<CudaNode> Nodes, Equat
 internal static class CudaLowering
 {
     /// <summary>The layer kinds, losses and optimizers the CUDA core covers, for messages (docs/cuda.md has the table).</summary>
-    internal const string Coverage = "Backend.Cuda covers multilayer perceptrons for now: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity and Dropout; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md.";
+    internal const string Coverage = "Backend.Cuda covers chains of layers: Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout and Dropout2D; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md.";
 
     public static CudaPlan Lower(CpuPlan cpu)
     {
@@ -45,7 +45,7 @@ internal static class CudaLowering
         var gradients = new bool[plan.Tensors.Count];
         if (plan.Nodes.Count > 0)
         {
-            gradients[plan.Nodes[plan.Nodes.Count - 1].Output] = true; // ∂L/∂output, written by the loss
+            gradients[Storage(plan, plan.Nodes[plan.Nodes.Count - 1].Output)] = true; // ∂L/∂output, written by the loss
         }
 
         foreach (NodePlan node in plan.Nodes)
@@ -54,7 +54,7 @@ internal static class CudaLowering
             {
                 if (node.InputGradients[k].Route is GradientRoute.Write or GradientRoute.Discard)
                 {
-                    gradients[node.Inputs[k]] = true;
+                    gradients[Storage(plan, node.Inputs[k])] = true;
                 }
             }
         }
@@ -62,8 +62,12 @@ internal static class CudaLowering
         return new CudaPlan(plan, nodes.ToEquatableArray(), gradients.ToEquatableArray(), unsupported);
     }
 
+    /// <summary>The tensor whose storage (and gradient buffer) tensor <paramref name="id"/> uses: a view's (Flatten) is
+    /// its input's.</summary>
+    internal static int Storage(Plan plan, int id) => plan.Tensors[id].ViewOf >= 0 ? plan.Tensors[id].ViewOf : id;
+
     /// <summary>An activation with a GEMM epilogue (ReLU, Sigmoid, Tanh: their backward reads only y) right after a Dense
-    /// whose output nothing else reads: the GEMM applies it as it stores, and the Dense output is never stored.</summary>
+    /// or a Conv2D whose output nothing else reads: the GEMM applies it as it stores, and the Dense output is never stored.</summary>
     private static bool IsFusedEpilogue(Plan plan, int index)
     {
         if (index <= 0 || LayerCatalog.Get(plan.Nodes[index].Kind).CudaEpilogue is null)
@@ -72,7 +76,7 @@ internal static class CudaLowering
         }
 
         NodePlan activation = plan.Nodes[index], previous = plan.Nodes[index - 1];
-        if (previous.Kind != "Dense" || activation.Inputs.Count != 1 || activation.Inputs[0] != previous.Output)
+        if (!LayerCatalog.Get(previous.Kind).CudaAppliesEpilogue || activation.Inputs.Count != 1 || activation.Inputs[0] != previous.Output)
         {
             return false;
         }
@@ -106,7 +110,7 @@ internal static class CudaLowering
             {
                 foreach (InputGradient g in node.InputGradients)
                 {
-                    if (g.Route is GradientRoute.Alias or GradientRoute.Accumulate)
+                    if (g.Route is GradientRoute.Accumulate || (g.Route is GradientRoute.Alias && !entry.IsView)) // a view's gradient is its storage's
                     {
                         reason = "a tensor read by two nodes (a gradient to accumulate) has no CUDA lowering yet";
                     }
@@ -117,11 +121,6 @@ internal static class CudaLowering
             {
                 return $"layer '{node.Name}' ([{node.Label}] {entry.Kind}): {reason}";
             }
-        }
-
-        if (plan.BufferCount + plan.CounterCount > 0)
-        {
-            return "its buffers (state saved but not trained) have no CUDA lowering yet";
         }
 
         LossEntry loss = LossCatalog.Get(plan.Training.Loss);
