@@ -7,7 +7,7 @@ namespace NetGen.Generator.Emitter;
 
 /// <summary>
 /// The CUDA core's buffers (state saved but not trained: BatchNorm's running statistics) and its fixed-size caches
-/// (docs/adr/0043-cuda-buffers-follow-the-host-mirror.md). Each float buffer is a device buffer of its own,
+/// (docs/adr/0043-cuda-image-layers-and-buffers-on-the-device.md). Each float buffer is a device buffer of its own,
 /// <c>B_L1_RunningMean</c>, which the training forward updates in place; it follows the host mirror <c>_core.Buffers</c>
 /// exactly as the parameters do (CopyFromDevice / CopyToDevice, and so Save, Load and the training state). The int64
 /// counters (num_batches_tracked) are read by no kernel: the CUDA core counts on the host array <c>_core.Counters</c>

@@ -3,7 +3,7 @@ using NetGen.Generator.Model;
 
 namespace NetGen.Generator.Catalog.Layers;
 
-// The CUDA lowering of the image layers and the normalisations (docs/cuda.md, docs/adr/0043-cuda-buffers-follow-the-host-mirror.md):
+// The CUDA lowering of the image layers and the normalisations (docs/cuda.md, docs/adr/0043-cuda-image-layers-and-buffers-on-the-device.md):
 // one partial part per entry, as CudaMappings.cs does for the MLP layers. Each block writes the kernel and its shapes as a
 // comment before the launch; the formula above it is the CPU core's. The geometry of a convolution or pooling is a static
 // field of CudaCore, built once (its constructor checks it), named as the CPU core's (s_geometry0).
