@@ -215,6 +215,12 @@ namespace Demo.Atrous
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "AtrousNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "AtrousNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -231,6 +237,11 @@ namespace Demo.Atrous
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "AtrousNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -256,6 +267,11 @@ namespace Demo.Atrous
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "AtrousNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -281,6 +297,11 @@ namespace Demo.Atrous
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "AtrousNet");
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'AtrousNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -309,6 +330,11 @@ namespace Demo.Atrous
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "AtrousNet");
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'AtrousNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -332,6 +358,7 @@ namespace Demo.Atrous
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "AtrousNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -354,6 +381,7 @@ namespace Demo.Atrous
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "AtrousNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -374,7 +402,11 @@ namespace Demo.Atrous
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "AtrousNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "AtrousNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -392,6 +424,7 @@ namespace Demo.Atrous
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -406,7 +439,11 @@ namespace Demo.Atrous
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (plain SGD keeps none, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "AtrousNet", "SGD (lr 0.01)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "AtrousNet", "SGD (lr 0.01)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -431,6 +468,7 @@ namespace Demo.Atrous
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -500,6 +538,7 @@ namespace Demo.Atrous
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("AtrousNet", "0.1.0", new int[] { 3, 16, 12 }, new int[] { 10 });
             // [0] tall: Conv2D 3×3 pad 2×1 dilation 2×1 3×16×12 → 8×16×12
             g.Initializer("0.weight", new long[] { 8, 3, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 216)); // 0.weight [8, 3, 3, 3]
@@ -533,8 +572,10 @@ namespace Demo.Atrous
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'tall' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet.
-        private const string CudaUnsupported = "Network 'AtrousNet' cannot run on Backend.Cuda: layer 'tall' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers multilayer perceptrons and residual graphs of them: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity, Dropout, Residual (a tensor read by several nodes) and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -546,7 +587,8 @@ namespace Demo.Atrous
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -555,21 +597,328 @@ namespace Demo.Atrous
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
         /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
         public void CopyFromDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
         /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
         public void CopyToDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
+            {
+                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'AtrousNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
+            }
+
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "AtrousNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients: one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight; // "0.weight" [8, 3, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias; // "0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L3_Weight, G_L3_Weight; // "3.weight" [8, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L3_Bias, G_L3_Bias; // "3.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L7_Weight, G_L7_Weight; // "7.weight" [10, 128]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L7_Bias, G_L7_Bias; // "7.bias" [10]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 576]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // relu_1 output [B, 1536] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // pool_2 output [B, 768]
+            private global::NetGen.Cuda.DeviceBuffer<int> A_L2_Argmax = null!; // pool_2 argmax [B, 768]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Y = null!; // relu_4 output [B, 768] (the store of [3]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L5_Y = null!; // pool_5 output [B, 128]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L7_Y = null!; // dense_7 output [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(tall output) [B, 1536]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(relu_1 output) [B, 1536]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(pool_2 output) [B, 768]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(plain output) [B, 768]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(relu_4 output) [B, 768]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(pool_5 output) [B, 128]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L7_Y = null!; // ∂L/∂(dense_7 output) [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(3, 16, 12, 8, 3, 3, 1, 1, 2, 1, 2, 1, 1); // [0] tall: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry2 = new global::NetGen.Kernels.Pool2DGeometry(8, 16, 12, 3, 1, 2, 1, 1, 0); // [2] pool_2: C, H, W, kh, kw, stride, padding
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry3 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 8, 12, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [3] plain: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry5 = new global::NetGen.Kernels.Pool2DGeometry(8, 8, 12, 2, 3, 2, 3, 0, 0); // [5] pool_5: C, H, W, kh, kw, stride, padding
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("AtrousNet");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(216);
+                G_L0_Weight = _rt.Zeros(216);
+                P_L0_Bias = _rt.Allocate(8);
+                G_L0_Bias = _rt.Zeros(8);
+                P_L3_Weight = _rt.Allocate(576);
+                G_L3_Weight = _rt.Zeros(576);
+                P_L3_Bias = _rt.Allocate(8);
+                G_L3_Bias = _rt.Zeros(8);
+                P_L7_Weight = _rt.Allocate(1280);
+                G_L7_Weight = _rt.Zeros(1280);
+                P_L7_Bias = _rt.Allocate(10);
+                G_L7_Bias = _rt.Zeros(10);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 576);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 1536);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 768);
+                A_L2_Argmax = _rt.Reallocate<int>(A_L2_Argmax, B * 768);
+                A_L4_Y = _rt.Reallocate<float>(A_L4_Y, B * 768);
+                A_L5_Y = _rt.Reallocate<float>(A_L5_Y, B * 128);
+                A_L7_Y = _rt.Reallocate<float>(A_L7_Y, B * 10);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 1536);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 1536);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 768);
+                D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 768);
+                D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 768);
+                D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 128);
+                D_L7_Y = _rt.Reallocate<float>(D_L7_Y, B * 10);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                _ = optimizerState; // plain SGD keeps none
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 216));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 8));
+                P_L3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L3_Weight, 576));
+                P_L3_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L3_Bias, 8));
+                P_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Weight, 1280));
+                P_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Bias, 10));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                _ = optimizerState; // plain SGD keeps none
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 216));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 216));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 8));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 8));
+                P_L3_Weight.CopyTo(new global::System.Span<float>(parameters, L3_Weight, 576));
+                G_L3_Weight.CopyTo(new global::System.Span<float>(gradients, L3_Weight, 576));
+                P_L3_Bias.CopyTo(new global::System.Span<float>(parameters, L3_Bias, 8));
+                G_L3_Bias.CopyTo(new global::System.Span<float>(gradients, L3_Bias, 8));
+                P_L7_Weight.CopyTo(new global::System.Span<float>(parameters, L7_Weight, 1280));
+                G_L7_Weight.CopyTo(new global::System.Span<float>(gradients, L7_Weight, 1280));
+                P_L7_Bias.CopyTo(new global::System.Span<float>(parameters, L7_Bias, 10));
+                G_L7_Bias.CopyTo(new global::System.Span<float>(gradients, L7_Bias, 10));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L7_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 576] → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] tall: Conv2D 3×3 pad 2×1 dilation 2×1 3×16×12 → 8×16×12 ──────────────────────────────────
+                // y[B,8,16,12][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,12][c, i − 2 + 2u, j − 1 + v] + b[o] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since dilation 2×1 rules out Conv2D's fast path), then y = max(0, x) → output of [1]
+                // ng_conv2d_forward: y[B×8×16×12] = implicit GEMM of W[8×3·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·192/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [8, 16, 12] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2] pool_2: MaxPool2D 3×1 stride 2×1 8×16×12 → 8×8×12 ────────────────────────────────────────
+                // y[B,8,8,12][c,i,j] = max_{u < 3, v < 1} x[c, 2i − 1 + u, j + v];  argmax kept for backward (training)
+                // ng_maxpool2d_forward: [B×8×8×12], one thread per output; the argmax (h·W + w) kept in training
+                _k.MaxPool2DForward(A_L1_Y, A_L2_Y, training ? A_L2_Argmax : null, B, in s_geometry2);
+
+                // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 ──────────────────────────────────────────────────
+                // y[B,8,8,12][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,8,12][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [4]
+                // ng_conv2d_forward: y[B×8×8×12] = implicit GEMM of W[8×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈B·96/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(A_L2_Y, P_L3_Weight, P_L3_Bias, A_L4_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [4] relu_4: ReLU [8, 8, 12] ──────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [3]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [5] pool_5: AvgPool2D 2×3 8×8×12 → 8×4×4 ─────────────────────────────────────────────────────
+                // y[B,8,4,4][c,i,j] = (1/6)·Σ_{u < 2, v < 3} x[c, 2i + u, 3j + v]
+                // ng_avgpool2d_forward: [B×8×4×4], one thread per output, divisor kh·kw (count_include_pad)
+                _k.AvgPool2DForward(A_L4_Y, A_L5_Y, B, in s_geometry5, countIncludePad: true);
+
+                // ── [6] flatten_6: Flatten 8×4×4 → 128 ───────────────────────────────────────────────────────────
+                // y[B,128] = x[B,8,4,4] in C-major order: the same memory, no code
+                // a view: A_L5_Y seen as [B×128], no launch
+
+                // ── [7] dense_7: Dense 128 → 10 ──────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,128] · W[10,128]ᵀ + b[10]
+                // ng_sgemm: C[B×10] = A[B×128] · B[10×128]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 128, A_L5_Y, 128, P_L7_Weight, 128, A_L7_Y, 10, 0f, P_L7_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 10] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _targets.CopyFrom(labels);
+                // ng_softmax_cross_entropy: one thread per row of [B×10]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L7_Y, _targets, D_L7_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            public void Backward(int B)
+            {
+                // ── [7] dense_7: Dense 128 → 10 · backward ───────────────────────────────────────────────────────
+                // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] = dyᵀ · x;  db[10] = Σ_B dy
+                // ng_sgemm: dx[B×128] = dy[B×10] · W[10×128]
+                _k.Sgemm(false, false, B, 128, 10, D_L7_Y, 10, P_L7_Weight, 128, D_L5_Y, 128);
+                // ng_sgemm: dW[10×128] = dyᵀ[10×B] · x[B×128] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 128, B, D_L7_Y, 10, A_L5_Y, 128, G_L7_Weight, 128);
+                // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L7_Y, G_L7_Bias, B, 10, accumulate: false);
+
+                // ── [6] flatten_6: Flatten 8×4×4 → 128 · backward ────────────────────────────────────────────────
+                // no parameters, and nothing before needs ∂L/∂x
+
+                // ── [5] pool_5: AvgPool2D 2×3 8×8×12 → 8×4×4 · backward ──────────────────────────────────────────
+                // dx = 0;  dx[each window] += dy/6
+                // ng_avgpool2d_backward: dx[B×8×8×12] = Σ dy/(kh·kw) over the windows holding each input (a gather)
+                _k.AvgPool2DBackward(D_L5_Y, D_L4_Y, B, in s_geometry5, countIncludePad: true);
+
+                // ── [4] relu_4: ReLU [8, 8, 12] · backward ───────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×768], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
+
+                // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 · backward ───────────────────────────────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×8×8×12] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L3_Y, P_L3_Weight, D_L2_Y, B, in s_geometry3);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L3_Y, A_L2_Y, G_L3_Weight, B, in s_geometry3);
+                // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L3_Y, G_L3_Bias, B, 8, 96, accumulate: false);
+
+                // ── [2] pool_2: MaxPool2D 3×1 stride 2×1 8×16×12 → 8×8×12 · backward ─────────────────────────────
+                // dx = 0;  dx[argmax] += dy
+                // ng_maxpool2d_backward: dx[B×8×16×12] = Σ dy over the outputs whose argmax it is, one thread per input
+                _k.MaxPool2DBackward(D_L2_Y, A_L2_Argmax, D_L1_Y, B, in s_geometry2);
+
+                // ── [1] relu_1: ReLU [8, 16, 12] · backward ──────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×1536], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] tall: Conv2D 3×3 pad 2×1 dilation 2×1 3×16×12 → 8×16×12 · backward ───────────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+                // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 8, 192, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            public void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0)
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L0_Bias);
+                sum += _rt.SumOfSquares(G_L3_Weight);
+                sum += _rt.SumOfSquares(G_L3_Bias);
+                sum += _rt.SumOfSquares(G_L7_Weight);
+                sum += _rt.SumOfSquares(G_L7_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                _ = step;
+                // SGD (lr 0.01): p ← p − lr·g   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Sgd(P_L0_Weight, G_L0_Weight, (float)learningRate);
+                _k.Sgd(P_L0_Bias, G_L0_Bias, (float)learningRate);
+                _k.Sgd(P_L3_Weight, G_L3_Weight, (float)learningRate);
+                _k.Sgd(P_L3_Bias, G_L3_Bias, (float)learningRate);
+                _k.Sgd(P_L7_Weight, G_L7_Weight, (float)learningRate);
+                _k.Sgd(P_L7_Bias, G_L7_Bias, (float)learningRate);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -688,7 +1037,7 @@ namespace Demo.Atrous
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 768), A(L4_Y, B * 768), D1(B * 768));
 
                 // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 · backward ───────────────────────────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 768), A(L2_Y, B * 768), P(L3_Weight, 576), D0(B * 768), G(L3_Weight, 576), G(L3_Bias, 8), B, in s_geometry3);
 
                 // ── [2] pool_2: MaxPool2D 3×1 stride 2×1 8×16×12 → 8×8×12 · backward ─────────────────────────────

@@ -227,6 +227,12 @@ namespace Demo.Mobile
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "SeparableNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "SeparableNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -243,6 +249,11 @@ namespace Demo.Mobile
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -268,6 +279,11 @@ namespace Demo.Mobile
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -293,6 +309,11 @@ namespace Demo.Mobile
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SeparableNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -321,6 +342,11 @@ namespace Demo.Mobile
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SeparableNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -344,6 +370,7 @@ namespace Demo.Mobile
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -366,6 +393,7 @@ namespace Demo.Mobile
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SeparableNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -386,7 +414,11 @@ namespace Demo.Mobile
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "SeparableNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "SeparableNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -404,6 +436,7 @@ namespace Demo.Mobile
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -418,7 +451,11 @@ namespace Demo.Mobile
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.exp_avg</c>, <c>optimizer.{key}.exp_avg_sq</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "SeparableNet", "Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "SeparableNet", "Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -443,6 +480,7 @@ namespace Demo.Mobile
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -518,6 +556,7 @@ namespace Demo.Mobile
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("SeparableNet", "0.1.0", new int[] { 8, 16, 16 }, new int[] { 10 });
             // [0] dw: Conv2D 3×3 pad 1 depthwise (groups 8) 8×16×16 → 8×16×16
             g.Initializer("0.weight", new long[] { 8, 1, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 72)); // 0.weight [8, 1, 3, 3]
@@ -559,8 +598,10 @@ namespace Demo.Mobile
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'dw' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet.
-        private const string CudaUnsupported = "Network 'SeparableNet' cannot run on Backend.Cuda: layer 'dw' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers multilayer perceptrons and residual graphs of them: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity, Dropout, Residual (a tensor read by several nodes) and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -572,7 +613,8 @@ namespace Demo.Mobile
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -581,21 +623,437 @@ namespace Demo.Mobile
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
         /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
         public void CopyFromDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
         /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
         public void CopyToDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
+            {
+                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'SeparableNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
+            }
+
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "SeparableNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_m, _v): one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight; // "0.weight" [8, 1, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Weight, G_L2_Weight, _m_L2_Weight, _v_L2_Weight; // "2.weight" [16, 8, 1, 1]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Bias, G_L2_Bias, _m_L2_Bias, _v_L2_Bias; // "2.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Weight, G_L4_Weight, _m_L4_Weight, _v_L4_Weight; // "4.weight" [16, 16, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Bias, G_L4_Bias, _m_L4_Bias, _v_L4_Bias; // "4.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L6_Weight, G_L6_Weight, _m_L6_Weight, _v_L6_Weight; // "6.weight" [4, 16, 3, 1]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L6_Bias, G_L6_Bias, _m_L6_Bias, _v_L6_Bias; // "6.bias" [4]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L9_Weight, G_L9_Weight, _m_L9_Weight, _v_L9_Weight; // "9.weight" [10, 4]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L9_Bias, G_L9_Bias, _m_L9_Bias, _v_L9_Bias; // "9.bias" [10]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // relu_1 output [B, 2048] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L3_Y = null!; // relu_3 output [B, 4096] (the store of [2]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L5_Y = null!; // relu_5 output [B, 4096] (the store of [4]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L7_Y = null!; // tanh_7 output [B, 512] (the store of [6]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L8_Y = null!; // gap_8 output [B, 4]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L9_Y = null!; // dense_9 output [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(dw output) [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(relu_1 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(pw output) [B, 4096]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(relu_3 output) [B, 4096]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(atrous output) [B, 4096]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(relu_5 output) [B, 4096]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L6_Y = null!; // ∂L/∂(tall output) [B, 512]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L7_Y = null!; // ∂L/∂(tanh_7 output) [B, 512]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L8_Y = null!; // ∂L/∂(gap_8 output) [B, 4]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L9_Y = null!; // ∂L/∂(dense_9 output) [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8); // [0] dw: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry2 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1); // [2] pw: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4 = new global::NetGen.Kernels.Conv2DGeneralGeometry(16, 16, 16, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1); // [4] atrous: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry6 = new global::NetGen.Kernels.Conv2DGeneralGeometry(16, 16, 16, 4, 3, 1, 2, 1, 1, 0, 1, 1, 1); // [6] tall: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry8 = new global::NetGen.Kernels.Pool2DGeometry(4, 8, 16, 8, 16, 1, 1, 0, 0); // [8] gap_8: C, H, W, a window of the whole plane
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("SeparableNet");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(72);
+                G_L0_Weight = _rt.Zeros(72);
+                _m_L0_Weight = _rt.Zeros(72);
+                _v_L0_Weight = _rt.Zeros(72);
+                P_L2_Weight = _rt.Allocate(128);
+                G_L2_Weight = _rt.Zeros(128);
+                _m_L2_Weight = _rt.Zeros(128);
+                _v_L2_Weight = _rt.Zeros(128);
+                P_L2_Bias = _rt.Allocate(16);
+                G_L2_Bias = _rt.Zeros(16);
+                _m_L2_Bias = _rt.Zeros(16);
+                _v_L2_Bias = _rt.Zeros(16);
+                P_L4_Weight = _rt.Allocate(2304);
+                G_L4_Weight = _rt.Zeros(2304);
+                _m_L4_Weight = _rt.Zeros(2304);
+                _v_L4_Weight = _rt.Zeros(2304);
+                P_L4_Bias = _rt.Allocate(16);
+                G_L4_Bias = _rt.Zeros(16);
+                _m_L4_Bias = _rt.Zeros(16);
+                _v_L4_Bias = _rt.Zeros(16);
+                P_L6_Weight = _rt.Allocate(192);
+                G_L6_Weight = _rt.Zeros(192);
+                _m_L6_Weight = _rt.Zeros(192);
+                _v_L6_Weight = _rt.Zeros(192);
+                P_L6_Bias = _rt.Allocate(4);
+                G_L6_Bias = _rt.Zeros(4);
+                _m_L6_Bias = _rt.Zeros(4);
+                _v_L6_Bias = _rt.Zeros(4);
+                P_L9_Weight = _rt.Allocate(40);
+                G_L9_Weight = _rt.Zeros(40);
+                _m_L9_Weight = _rt.Zeros(40);
+                _v_L9_Weight = _rt.Zeros(40);
+                P_L9_Bias = _rt.Allocate(10);
+                G_L9_Bias = _rt.Zeros(10);
+                _m_L9_Bias = _rt.Zeros(10);
+                _v_L9_Bias = _rt.Zeros(10);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 2048);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 2048);
+                A_L3_Y = _rt.Reallocate<float>(A_L3_Y, B * 4096);
+                A_L5_Y = _rt.Reallocate<float>(A_L5_Y, B * 4096);
+                A_L7_Y = _rt.Reallocate<float>(A_L7_Y, B * 512);
+                A_L8_Y = _rt.Reallocate<float>(A_L8_Y, B * 4);
+                A_L9_Y = _rt.Reallocate<float>(A_L9_Y, B * 10);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 2048);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 2048);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 4096);
+                D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 4096);
+                D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 4096);
+                D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 4096);
+                D_L6_Y = _rt.Reallocate<float>(D_L6_Y, B * 512);
+                D_L7_Y = _rt.Reallocate<float>(D_L7_Y, B * 512);
+                D_L8_Y = _rt.Reallocate<float>(D_L8_Y, B * 4);
+                D_L9_Y = _rt.Reallocate<float>(D_L9_Y, B * 10);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 72));
+                _m_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 72));
+                _v_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Weight, 72));
+                P_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Weight, 128));
+                _m_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Weight, 128));
+                _v_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L2_Weight, 128));
+                P_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Bias, 16));
+                _m_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Bias, 16));
+                _v_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L2_Bias, 16));
+                P_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Weight, 2304));
+                _m_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Weight, 2304));
+                _v_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L4_Weight, 2304));
+                P_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Bias, 16));
+                _m_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Bias, 16));
+                _v_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L4_Bias, 16));
+                P_L6_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Weight, 192));
+                _m_L6_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Weight, 192));
+                _v_L6_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L6_Weight, 192));
+                P_L6_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Bias, 4));
+                _m_L6_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Bias, 4));
+                _v_L6_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L6_Bias, 4));
+                P_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L9_Weight, 40));
+                _m_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L9_Weight, 40));
+                _v_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L9_Weight, 40));
+                P_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L9_Bias, 10));
+                _m_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L9_Bias, 10));
+                _v_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L9_Bias, 10));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 72));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 72));
+                _m_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 72));
+                _v_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Weight, 72));
+                P_L2_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Weight, 128));
+                G_L2_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Weight, 128));
+                _m_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Weight, 128));
+                _v_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L2_Weight, 128));
+                P_L2_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Bias, 16));
+                G_L2_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Bias, 16));
+                _m_L2_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Bias, 16));
+                _v_L2_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L2_Bias, 16));
+                P_L4_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Weight, 2304));
+                G_L4_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Weight, 2304));
+                _m_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Weight, 2304));
+                _v_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L4_Weight, 2304));
+                P_L4_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Bias, 16));
+                G_L4_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Bias, 16));
+                _m_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Bias, 16));
+                _v_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L4_Bias, 16));
+                P_L6_Weight.CopyTo(new global::System.Span<float>(parameters, L6_Weight, 192));
+                G_L6_Weight.CopyTo(new global::System.Span<float>(gradients, L6_Weight, 192));
+                _m_L6_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Weight, 192));
+                _v_L6_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L6_Weight, 192));
+                P_L6_Bias.CopyTo(new global::System.Span<float>(parameters, L6_Bias, 4));
+                G_L6_Bias.CopyTo(new global::System.Span<float>(gradients, L6_Bias, 4));
+                _m_L6_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Bias, 4));
+                _v_L6_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L6_Bias, 4));
+                P_L9_Weight.CopyTo(new global::System.Span<float>(parameters, L9_Weight, 40));
+                G_L9_Weight.CopyTo(new global::System.Span<float>(gradients, L9_Weight, 40));
+                _m_L9_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L9_Weight, 40));
+                _v_L9_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L9_Weight, 40));
+                P_L9_Bias.CopyTo(new global::System.Span<float>(parameters, L9_Bias, 10));
+                G_L9_Bias.CopyTo(new global::System.Span<float>(gradients, L9_Bias, 10));
+                _m_L9_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L9_Bias, 10));
+                _v_L9_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L9_Bias, 10));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L9_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 2048] → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = training; _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] dw: Conv2D 3×3 pad 1 depthwise (groups 8) 8×16×16 → 8×16×16 ──────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_u,v W[8,1,3,3][o,0,u,v] · x[B,8,16,16][o, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since groups 8 rules out Conv2D's fast path), then y = max(0, x) → output of [1]
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×1·3·3] per group with x's windows, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·256/16⌉ × 8·⌈1/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, null, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2] pw: Conv2D 1×1 8×16×16 → 16×16×16 ────────────────────────────────────────────────────────
+                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D, 1×1: GEMM on the sample itself, no im2col), then y = max(0, x) → output of [3]
+                // ng_conv2d_forward: y[B×16×16×16] = implicit GEMM of W[16×8·1·1] per group with x's windows + bias, then ReLU in the epilogue (the store of [3]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L1_Y, P_L2_Weight, P_L2_Bias, A_L3_Y, B, in s_geometry2, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [3] relu_3: ReLU [16, 16, 16] ────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [2]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [4] atrous: Conv2D 3×3 pad 2 dilation 2 16×16×16 → 16×16×16 ──────────────────────────────────
+                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,16,16][c, i − 2 + 2u, j − 2 + 2v] + b[o] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since dilation 2 rules out Conv2D's fast path), then y = max(0, x) → output of [5]
+                // ng_conv2d_forward: y[B×16×16×16] = implicit GEMM of W[16×16·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [5]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L3_Y, P_L4_Weight, P_L4_Bias, A_L5_Y, B, in s_geometry4, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [5] relu_5: ReLU [16, 16, 16] ────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [4]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [6] tall: Conv2D 3×1 stride 2×1 pad 1×0 16×16×16 → 4×8×16 ────────────────────────────────────
+                // y[B,4,8,16][o,i,j] = Σ_c,u,v W[4,16,3,1][o,c,u,v] · x[B,16,16,16][c, 2i − 1 + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = tanh(x) → output of [7]
+                // ng_conv2d_forward: y[B×4×8×16] = implicit GEMM of W[4×16·3·1] per group with x's windows + bias, then Tanh in the epilogue (the store of [7]); 16×16 tiles, grid ⌈B·128/16⌉ × 1·⌈4/16⌉
+                _k.Conv2DForward(A_L5_Y, P_L6_Weight, P_L6_Bias, A_L7_Y, B, in s_geometry6, global::NetGen.Cuda.CudaActivation.Tanh);
+
+                // ── [7] tanh_7: Tanh [4, 8, 16] ──────────────────────────────────────────────────────────────────
+                // y = tanh(x)
+                // applied by [6]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [8] gap_8: GlobalAvgPool2D 4×8×16 → 4 ────────────────────────────────────────────────────────
+                // y[B,4][c] = (1/128)·Σ_{h,w} x[c, h, w]: the mean of each 8×16 plane, a vector
+                // ng_avgpool2d_forward: [B×4], the mean of each plane, one thread per output
+                _k.AvgPool2DForward(A_L7_Y, A_L8_Y, B, in s_geometry8);
+
+                // ── [9] dense_9: Dense 4 → 10 ────────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,4] · W[10,4]ᵀ + b[10]
+                // ng_sgemm: C[B×10] = A[B×4] · B[10×4]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 4, A_L8_Y, 4, P_L9_Weight, 4, A_L9_Y, 10, 0f, P_L9_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 10] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _targets.CopyFrom(labels);
+                // ng_softmax_cross_entropy: one thread per row of [B×10]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L9_Y, _targets, D_L9_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            public void Backward(int B)
+            {
+                // ── [9] dense_9: Dense 4 → 10 · backward ─────────────────────────────────────────────────────────
+                // dx[B,4] = dy[B,10] · W[10,4];  dW[10,4] = dyᵀ · x;  db[10] = Σ_B dy
+                // ng_sgemm: dx[B×4] = dy[B×10] · W[10×4]
+                _k.Sgemm(false, false, B, 4, 10, D_L9_Y, 10, P_L9_Weight, 4, D_L8_Y, 4);
+                // ng_sgemm: dW[10×4] = dyᵀ[10×B] · x[B×4] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 4, B, D_L9_Y, 10, A_L8_Y, 4, G_L9_Weight, 4);
+                // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L9_Y, G_L9_Bias, B, 10, accumulate: false);
+
+                // ── [8] gap_8: GlobalAvgPool2D 4×8×16 → 4 · backward ─────────────────────────────────────────────
+                // dx[c, h, w] = dy[c]/128
+                // ng_avgpool2d_backward: dx[B×4×8×16] = dy[c]/(H·W)
+                _k.AvgPool2DBackward(D_L8_Y, D_L7_Y, B, in s_geometry8);
+
+                // ── [7] tanh_7: Tanh [4, 8, 16] · backward ───────────────────────────────────────────────────────
+                // dx = dy ⊙ (1 − y²)
+                // ng_tanh_backward: [B×512], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Tanh, dy: D_L7_Y, x: A_L7_Y, y: A_L7_Y, dx: D_L6_Y);
+
+                // ── [6] tall: Conv2D 3×1 stride 2×1 pad 1×0 16×16×16 → 4×8×16 · backward ─────────────────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×16×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L6_Y, P_L6_Weight, D_L5_Y, B, in s_geometry6);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L6_Y, A_L5_Y, G_L6_Weight, B, in s_geometry6);
+                // ng_channel_sums: db[4] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L6_Y, G_L6_Bias, B, 4, 128, accumulate: false);
+
+                // ── [5] relu_5: ReLU [16, 16, 16] · backward ─────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×4096], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L5_Y, x: A_L5_Y, y: A_L5_Y, dx: D_L4_Y);
+
+                // ── [4] atrous: Conv2D 3×3 pad 2 dilation 2 16×16×16 → 16×16×16 · backward ───────────────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×16×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L4_Y, P_L4_Weight, D_L3_Y, B, in s_geometry4);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L4_Y, A_L3_Y, G_L4_Weight, B, in s_geometry4);
+                // ng_channel_sums: db[16] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L4_Y, G_L4_Bias, B, 16, 256, accumulate: false);
+
+                // ── [3] relu_3: ReLU [16, 16, 16] · backward ─────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×4096], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L3_Y, x: A_L3_Y, y: A_L3_Y, dx: D_L2_Y);
+
+                // ── [2] pw: Conv2D 1×1 8×16×16 → 16×16×16 · backward ─────────────────────────────────────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L2_Y, P_L2_Weight, D_L1_Y, B, in s_geometry2);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L2_Y, A_L1_Y, G_L2_Weight, B, in s_geometry2);
+                // ng_channel_sums: db[16] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L2_Y, G_L2_Bias, B, 16, 256, accumulate: false);
+
+                // ── [1] relu_1: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] dw: Conv2D 3×3 pad 1 depthwise (groups 8) 8×16×16 → 8×16×16 · backward ───────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ (each group on its own channels)
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            public void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0)
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L2_Weight);
+                sum += _rt.SumOfSquares(G_L2_Bias);
+                sum += _rt.SumOfSquares(G_L4_Weight);
+                sum += _rt.SumOfSquares(G_L4_Bias);
+                sum += _rt.SumOfSquares(G_L6_Weight);
+                sum += _rt.SumOfSquares(G_L6_Bias);
+                sum += _rt.SumOfSquares(G_L9_Weight);
+                sum += _rt.SumOfSquares(G_L9_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                // Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08): m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Adam(P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L2_Weight, G_L2_Weight, _m_L2_Weight, _v_L2_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L2_Bias, G_L2_Bias, _m_L2_Bias, _v_L2_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L4_Weight, G_L4_Weight, _m_L4_Weight, _v_L4_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L4_Bias, G_L4_Bias, _m_L4_Bias, _v_L4_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L6_Weight, G_L6_Weight, _m_L6_Weight, _v_L6_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L6_Bias, G_L6_Bias, _m_L6_Bias, _v_L6_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L9_Weight, G_L9_Weight, _m_L9_Weight, _v_L9_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L9_Bias, G_L9_Bias, _m_L9_Bias, _v_L9_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

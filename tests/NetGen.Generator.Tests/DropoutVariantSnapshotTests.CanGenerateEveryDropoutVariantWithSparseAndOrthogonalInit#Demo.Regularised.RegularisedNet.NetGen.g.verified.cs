@@ -598,8 +598,8 @@ namespace Demo.Regularised
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'conv_0' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet.
-        private const string CudaUnsupported = "Network 'RegularisedNet' cannot run on Backend.Cuda: layer 'conv_0' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers multilayer perceptrons and residual graphs of them: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity, Dropout, Residual (a tensor read by several nodes) and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // No CUDA core: layer 'dropconnect_4' ([4] DropConnect): NetGen has no CUDA kernel for this kind yet.
+        private const string CudaUnsupported = "Network 'RegularisedNet' cannot run on Backend.Cuda: layer 'dropconnect_4' ([4] DropConnect): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers chains of layers: Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout and Dropout2D; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md. Use Backend.Cpu for this network.";
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to

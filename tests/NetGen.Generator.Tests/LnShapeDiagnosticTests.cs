@@ -57,7 +57,11 @@ public sealed class LnShapeDiagnosticTests
         Assert.Contains("nn.LayerNorm([5, 4])", code);
         Assert.Contains("per sample and each of its 15 rows of 4 values (the normalised shape [4])", code);
 
-        // The CUDA backend refuses the trailing-dimensions case by name (the whole-sample case is the CUDA LayerNorm's).
-        Assert.Contains("No CUDA core: layer 'ln_0' ([0] LayerNorm): NetGen's CUDA LayerNorm normalises whole samples only; NormalizedDims = 2 (over [5, 4] of [3, 5, 4]) runs on the CPU backend", code);
+        // The CUDA core launches the same kernel with the same rows: B·groups rows of the normalised shape.
+        Assert.DoesNotContain("No CUDA core", code);
+        Assert.Contains(", B * 3, 20, (float)1E-05);", code);
+        Assert.Contains(", B * 15, 4, (float)1E-05);", code);
+        Assert.Contains(", B, 60, (float)1E-05);", code);
+        Assert.Contains("_k.LayerNormBackward(", code);
     }
 }

@@ -269,6 +269,12 @@ namespace Demo.Vision
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "LeNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "LeNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -286,6 +292,11 @@ namespace Demo.Vision
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -316,6 +327,11 @@ namespace Demo.Vision
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -346,6 +362,11 @@ namespace Demo.Vision
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'LeNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -379,6 +400,11 @@ namespace Demo.Vision
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            if (_cuda is not null)
+            {
+                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'LeNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -407,6 +433,7 @@ namespace Demo.Vision
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             global::NetGen.GradCheck.Widen(_core.Buffers, core.Buffers);
@@ -431,6 +458,7 @@ namespace Demo.Vision
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "LeNet");
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             global::NetGen.GradCheck.Widen(_core.Buffers, core.Buffers);
@@ -452,7 +480,11 @@ namespace Demo.Vision
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, "LeNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, "LeNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -472,6 +504,7 @@ namespace Demo.Vision
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -486,7 +519,11 @@ namespace Demo.Vision
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.exp_avg</c>, <c>optimizer.{key}.exp_avg_sq</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "LeNet", "Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "LeNet", "Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -513,6 +550,7 @@ namespace Demo.Vision
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -696,6 +734,7 @@ namespace Demo.Vision
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("LeNet", "0.1.0", new int[] { 1, 28, 28 }, new int[] { 10 });
             // [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24
             g.Initializer("0.weight", new long[] { 20, 1, 5, 5 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 500)); // 0.weight [20, 1, 5, 5]
@@ -746,8 +785,10 @@ namespace Demo.Vision
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'conv1' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet.
-        private const string CudaUnsupported = "Network 'LeNet' cannot run on Backend.Cuda: layer 'conv1' ([0] Conv2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers multilayer perceptrons and residual graphs of them: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity, Dropout, Residual (a tensor read by several nodes) and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -759,7 +800,9 @@ namespace Demo.Vision
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore(_core.Counters);
+                _cuda.Upload(_core.Params, _core.OptimizerState());
+                _cuda.UploadBuffers(_core.Buffers);
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -768,21 +811,598 @@ namespace Demo.Vision
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
         /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
         public void CopyFromDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
+            _cuda?.DownloadBuffers(_core.Buffers); // the running statistics (the counters live on the host)
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
         /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
         public void CopyToDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+            _cuda?.UploadBuffers(_core.Buffers);
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
+            {
+                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'LeNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
+            }
+
+            // the forward pass updates the running statistics: kept (on the device, and the host counters) to put back on a refused step
+            cuda.KeepBuffers();
+            _core.Counters.CopyTo(_countersBefore, 0);
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.RestoreBuffers();
+                _countersBefore.CopyTo(_core.Counters, 0);
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "LeNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_m, _v): one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight; // "0.weight" [20, 1, 5, 5]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L1_Weight, G_L1_Weight, _m_L1_Weight, _v_L1_Weight; // "1.weight" [20]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L1_Bias, G_L1_Bias, _m_L1_Bias, _v_L1_Bias; // "1.bias" [20]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Weight, G_L4_Weight, _m_L4_Weight, _v_L4_Weight; // "4.weight" [50, 20, 5, 5]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Bias, G_L4_Bias, _m_L4_Bias, _v_L4_Bias; // "4.bias" [50]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L8_Weight, G_L8_Weight, _m_L8_Weight, _v_L8_Weight; // "8.weight" [500, 800]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L8_Bias, G_L8_Bias, _m_L8_Bias, _v_L8_Bias; // "8.bias" [500]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L9_Weight, G_L9_Weight, _m_L9_Weight, _v_L9_Weight; // "9.weight" [500]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L9_Bias, G_L9_Bias, _m_L9_Bias, _v_L9_Bias; // "9.bias" [500]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L11_Weight, G_L11_Weight, _m_L11_Weight, _v_L11_Weight; // "11.weight" [10, 500]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L11_Bias, G_L11_Bias, _m_L11_Bias, _v_L11_Bias; // "11.bias" [10]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 784]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L0_Y = null!; // conv1 output [B, 11520]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // bn1 output [B, 11520]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // relu_2 output [B, 11520]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L3_Y = null!; // pool_3 output [B, 2880]
+            private global::NetGen.Cuda.DeviceBuffer<int> A_L3_Argmax = null!; // pool_3 argmax [B, 2880]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L5_Y = null!; // relu_5 output [B, 3200] (the store of [4]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L6_Y = null!; // pool_6 output [B, 800]
+            private global::NetGen.Cuda.DeviceBuffer<int> A_L6_Argmax = null!; // pool_6 argmax [B, 800]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L8_Y = null!; // fc1 output [B, 500]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L9_Y = null!; // bn_9 output [B, 500]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L10_Y = null!; // relu_10 output [B, 500]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L11_Y = null!; // out output [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(conv1 output) [B, 11520]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(bn1 output) [B, 11520]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(relu_2 output) [B, 11520]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(pool_3 output) [B, 2880]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(conv2 output) [B, 3200]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(relu_5 output) [B, 3200]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L6_Y = null!; // ∂L/∂(pool_6 output) [B, 800]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L8_Y = null!; // ∂L/∂(fc1 output) [B, 500]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L9_Y = null!; // ∂L/∂(bn_9 output) [B, 500]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L10_Y = null!; // ∂L/∂(relu_10 output) [B, 500]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L11_Y = null!; // ∂L/∂(out output) [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            // Buffers (saved, not trained; the training forward updates them): one device buffer each, following the host mirror
+            // _core.Buffers as the parameters follow _core.Params; K_ holds each as it was before the step, put back if it is refused.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L1_RunningMean, K_L1_RunningMean; // "1.running_mean" [20]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L1_RunningVar, K_L1_RunningVar; // "1.running_var" [20]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L9_RunningMean, K_L9_RunningMean; // "9.running_mean" [500]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L9_RunningVar, K_L9_RunningVar; // "9.running_var" [500]
+            private readonly long[] _counters; // the host's int64 counters (num_batches_tracked): no kernel reads them, so they stay on the host
+
+            // Caches of a fixed size, kept from the training forward for backward.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L1_Mean; // bn1 mean [20]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L1_InvStd; // bn1 inv_std [20]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L9_Mean; // bn_9 mean [500]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L9_InvStd; // bn_9 inv_std [500]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(1, 28, 28, 20, 5, 5, 1, 1, 0, 0, 1, 1, 1); // [0] conv1: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry3 = new global::NetGen.Kernels.Pool2DGeometry(20, 24, 24, 2, 2, 2, 2, 0, 0); // [3] pool_3: C, H, W, kh, kw, stride, padding
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4 = new global::NetGen.Kernels.Conv2DGeneralGeometry(20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 1, 1, 1); // [4] conv2: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry6 = new global::NetGen.Kernels.Pool2DGeometry(50, 8, 8, 2, 2, 2, 2, 0, 0); // [6] pool_6: C, H, W, kh, kw, stride, padding
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore(long[] counters)
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("LeNet");
+                _k = _rt.Kernels;
+                _counters = counters;
+                B_L1_RunningMean = _rt.Allocate(20);
+                K_L1_RunningMean = _rt.Allocate(20);
+                B_L1_RunningVar = _rt.Allocate(20);
+                K_L1_RunningVar = _rt.Allocate(20);
+                B_L9_RunningMean = _rt.Allocate(500);
+                K_L9_RunningMean = _rt.Allocate(500);
+                B_L9_RunningVar = _rt.Allocate(500);
+                K_L9_RunningVar = _rt.Allocate(500);
+                A_L1_Mean = _rt.Allocate(20);
+                A_L1_InvStd = _rt.Allocate(20);
+                A_L9_Mean = _rt.Allocate(500);
+                A_L9_InvStd = _rt.Allocate(500);
+                P_L0_Weight = _rt.Allocate(500);
+                G_L0_Weight = _rt.Zeros(500);
+                _m_L0_Weight = _rt.Zeros(500);
+                _v_L0_Weight = _rt.Zeros(500);
+                P_L1_Weight = _rt.Allocate(20);
+                G_L1_Weight = _rt.Zeros(20);
+                _m_L1_Weight = _rt.Zeros(20);
+                _v_L1_Weight = _rt.Zeros(20);
+                P_L1_Bias = _rt.Allocate(20);
+                G_L1_Bias = _rt.Zeros(20);
+                _m_L1_Bias = _rt.Zeros(20);
+                _v_L1_Bias = _rt.Zeros(20);
+                P_L4_Weight = _rt.Allocate(25000);
+                G_L4_Weight = _rt.Zeros(25000);
+                _m_L4_Weight = _rt.Zeros(25000);
+                _v_L4_Weight = _rt.Zeros(25000);
+                P_L4_Bias = _rt.Allocate(50);
+                G_L4_Bias = _rt.Zeros(50);
+                _m_L4_Bias = _rt.Zeros(50);
+                _v_L4_Bias = _rt.Zeros(50);
+                P_L8_Weight = _rt.Allocate(400000);
+                G_L8_Weight = _rt.Zeros(400000);
+                _m_L8_Weight = _rt.Zeros(400000);
+                _v_L8_Weight = _rt.Zeros(400000);
+                P_L8_Bias = _rt.Allocate(500);
+                G_L8_Bias = _rt.Zeros(500);
+                _m_L8_Bias = _rt.Zeros(500);
+                _v_L8_Bias = _rt.Zeros(500);
+                P_L9_Weight = _rt.Allocate(500);
+                G_L9_Weight = _rt.Zeros(500);
+                _m_L9_Weight = _rt.Zeros(500);
+                _v_L9_Weight = _rt.Zeros(500);
+                P_L9_Bias = _rt.Allocate(500);
+                G_L9_Bias = _rt.Zeros(500);
+                _m_L9_Bias = _rt.Zeros(500);
+                _v_L9_Bias = _rt.Zeros(500);
+                P_L11_Weight = _rt.Allocate(5000);
+                G_L11_Weight = _rt.Zeros(5000);
+                _m_L11_Weight = _rt.Zeros(5000);
+                _v_L11_Weight = _rt.Zeros(5000);
+                P_L11_Bias = _rt.Allocate(10);
+                G_L11_Bias = _rt.Zeros(10);
+                _m_L11_Bias = _rt.Zeros(10);
+                _v_L11_Bias = _rt.Zeros(10);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 784);
+                A_L0_Y = _rt.Reallocate<float>(A_L0_Y, B * 11520);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 11520);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 11520);
+                A_L3_Y = _rt.Reallocate<float>(A_L3_Y, B * 2880);
+                A_L3_Argmax = _rt.Reallocate<int>(A_L3_Argmax, B * 2880);
+                A_L5_Y = _rt.Reallocate<float>(A_L5_Y, B * 3200);
+                A_L6_Y = _rt.Reallocate<float>(A_L6_Y, B * 800);
+                A_L6_Argmax = _rt.Reallocate<int>(A_L6_Argmax, B * 800);
+                A_L8_Y = _rt.Reallocate<float>(A_L8_Y, B * 500);
+                A_L9_Y = _rt.Reallocate<float>(A_L9_Y, B * 500);
+                A_L10_Y = _rt.Reallocate<float>(A_L10_Y, B * 500);
+                A_L11_Y = _rt.Reallocate<float>(A_L11_Y, B * 10);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 11520);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 11520);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 11520);
+                D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 2880);
+                D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 3200);
+                D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 3200);
+                D_L6_Y = _rt.Reallocate<float>(D_L6_Y, B * 800);
+                D_L8_Y = _rt.Reallocate<float>(D_L8_Y, B * 500);
+                D_L9_Y = _rt.Reallocate<float>(D_L9_Y, B * 500);
+                D_L10_Y = _rt.Reallocate<float>(D_L10_Y, B * 500);
+                D_L11_Y = _rt.Reallocate<float>(D_L11_Y, B * 10);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 500));
+                _m_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 500));
+                _v_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Weight, 500));
+                P_L1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L1_Weight, 20));
+                _m_L1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L1_Weight, 20));
+                _v_L1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L1_Weight, 20));
+                P_L1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L1_Bias, 20));
+                _m_L1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L1_Bias, 20));
+                _v_L1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L1_Bias, 20));
+                P_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Weight, 25000));
+                _m_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Weight, 25000));
+                _v_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L4_Weight, 25000));
+                P_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Bias, 50));
+                _m_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Bias, 50));
+                _v_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L4_Bias, 50));
+                P_L8_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L8_Weight, 400000));
+                _m_L8_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L8_Weight, 400000));
+                _v_L8_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L8_Weight, 400000));
+                P_L8_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L8_Bias, 500));
+                _m_L8_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L8_Bias, 500));
+                _v_L8_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L8_Bias, 500));
+                P_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L9_Weight, 500));
+                _m_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L9_Weight, 500));
+                _v_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L9_Weight, 500));
+                P_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L9_Bias, 500));
+                _m_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L9_Bias, 500));
+                _v_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L9_Bias, 500));
+                P_L11_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L11_Weight, 5000));
+                _m_L11_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L11_Weight, 5000));
+                _v_L11_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L11_Weight, 5000));
+                P_L11_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L11_Bias, 10));
+                _m_L11_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L11_Bias, 10));
+                _v_L11_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L11_Bias, 10));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 500));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 500));
+                _m_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 500));
+                _v_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Weight, 500));
+                P_L1_Weight.CopyTo(new global::System.Span<float>(parameters, L1_Weight, 20));
+                G_L1_Weight.CopyTo(new global::System.Span<float>(gradients, L1_Weight, 20));
+                _m_L1_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L1_Weight, 20));
+                _v_L1_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L1_Weight, 20));
+                P_L1_Bias.CopyTo(new global::System.Span<float>(parameters, L1_Bias, 20));
+                G_L1_Bias.CopyTo(new global::System.Span<float>(gradients, L1_Bias, 20));
+                _m_L1_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L1_Bias, 20));
+                _v_L1_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L1_Bias, 20));
+                P_L4_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Weight, 25000));
+                G_L4_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Weight, 25000));
+                _m_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Weight, 25000));
+                _v_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L4_Weight, 25000));
+                P_L4_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Bias, 50));
+                G_L4_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Bias, 50));
+                _m_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Bias, 50));
+                _v_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L4_Bias, 50));
+                P_L8_Weight.CopyTo(new global::System.Span<float>(parameters, L8_Weight, 400000));
+                G_L8_Weight.CopyTo(new global::System.Span<float>(gradients, L8_Weight, 400000));
+                _m_L8_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L8_Weight, 400000));
+                _v_L8_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L8_Weight, 400000));
+                P_L8_Bias.CopyTo(new global::System.Span<float>(parameters, L8_Bias, 500));
+                G_L8_Bias.CopyTo(new global::System.Span<float>(gradients, L8_Bias, 500));
+                _m_L8_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L8_Bias, 500));
+                _v_L8_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L8_Bias, 500));
+                P_L9_Weight.CopyTo(new global::System.Span<float>(parameters, L9_Weight, 500));
+                G_L9_Weight.CopyTo(new global::System.Span<float>(gradients, L9_Weight, 500));
+                _m_L9_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L9_Weight, 500));
+                _v_L9_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L9_Weight, 500));
+                P_L9_Bias.CopyTo(new global::System.Span<float>(parameters, L9_Bias, 500));
+                G_L9_Bias.CopyTo(new global::System.Span<float>(gradients, L9_Bias, 500));
+                _m_L9_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L9_Bias, 500));
+                _v_L9_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L9_Bias, 500));
+                P_L11_Weight.CopyTo(new global::System.Span<float>(parameters, L11_Weight, 5000));
+                G_L11_Weight.CopyTo(new global::System.Span<float>(gradients, L11_Weight, 5000));
+                _m_L11_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L11_Weight, 5000));
+                _v_L11_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L11_Weight, 5000));
+                P_L11_Bias.CopyTo(new global::System.Span<float>(parameters, L11_Bias, 10));
+                G_L11_Bias.CopyTo(new global::System.Span<float>(gradients, L11_Bias, 10));
+                _m_L11_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L11_Bias, 10));
+                _v_L11_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L11_Bias, 10));
+            }
+
+            /// <summary>Host → device: the buffers (an arena laid out as s_buffers).</summary>
+            public void UploadBuffers(float[] buffers)
+            {
+                B_L1_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L1_RunningMean, 20));
+                B_L1_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L1_RunningVar, 20));
+                B_L9_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L9_RunningMean, 500));
+                B_L9_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L9_RunningVar, 500));
+            }
+
+            /// <summary>Device → host: the buffers (waits for the launches before it).</summary>
+            public void DownloadBuffers(float[] buffers)
+            {
+                B_L1_RunningMean.CopyTo(new global::System.Span<float>(buffers, L1_RunningMean, 20));
+                B_L1_RunningVar.CopyTo(new global::System.Span<float>(buffers, L1_RunningVar, 20));
+                B_L9_RunningMean.CopyTo(new global::System.Span<float>(buffers, L9_RunningMean, 500));
+                B_L9_RunningVar.CopyTo(new global::System.Span<float>(buffers, L9_RunningVar, 500));
+            }
+
+            /// <summary>Before a training forward: each buffer copied on the device into K_ (ng_leaky_relu_forward at slope 1, exact).</summary>
+            public void KeepBuffers()
+            {
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L1_RunningMean, K_L1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L1_RunningVar, K_L1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L9_RunningMean, K_L9_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L9_RunningVar, K_L9_RunningVar, 1f);
+            }
+
+            /// <summary>A refused step: the buffers as KeepBuffers left them.</summary>
+            public void RestoreBuffers()
+            {
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L1_RunningMean, B_L1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L1_RunningVar, B_L1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L9_RunningMean, B_L9_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L9_RunningVar, B_L9_RunningVar, 1f);
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L11_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 784] → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 ─────────────────────────────────────────────────────
+                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 25 ≤ 128, no im2col (forward and dW))
+                // ng_conv2d_forward: y[B×20×24×24] = implicit GEMM of W[20×1·5·5] per group with x's windows; 16×16 tiles, grid ⌈B·576/16⌉ × 1·⌈20/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, null, A_L0_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [1] bn1: BatchNorm2D [20, 24, 24] ────────────────────────────────────────────────────────────
+                // training: μ, σ² over the B·576 values of each of 20 channels; y = γ[20]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·576 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L0_Y, P_L1_Weight, P_L1_Bias, A_L1_Y, A_L1_Mean, A_L1_InvStd, B_L1_RunningMean, B_L1_RunningVar, B, 20, 576, (float)0.1, (float)1E-05);
+                    _counters[L1_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L0_Y, P_L1_Weight, P_L1_Bias, B_L1_RunningMean, B_L1_RunningVar, A_L1_Y, B, 20, 576, (float)1E-05);
+                }
+
+                // ── [2] relu_2: ReLU [20, 24, 24] ────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×11520], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L1_Y, A_L2_Y);
+
+                // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 ────────────────────────────────────────────────
+                // y[B,20,12,12][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
+                // ng_maxpool2d_forward: [B×20×12×12], one thread per output; the argmax (h·W + w) kept in training
+                _k.MaxPool2DForward(A_L2_Y, A_L3_Y, training ? A_L3_Argmax : null, B, in s_geometry3);
+
+                // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [5]
+                // ng_conv2d_forward: y[B×50×8×8] = implicit GEMM of W[50×20·5·5] per group with x's windows + bias, then ReLU in the epilogue (the store of [5]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈50/16⌉
+                _k.Conv2DForward(A_L3_Y, P_L4_Weight, P_L4_Bias, A_L5_Y, B, in s_geometry4, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [5] relu_5: ReLU [50, 8, 8] ──────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [4]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 ────────────────────────────────────────────────────
+                // y[B,50,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
+                // ng_maxpool2d_forward: [B×50×4×4], one thread per output; the argmax (h·W + w) kept in training
+                _k.MaxPool2DForward(A_L5_Y, A_L6_Y, training ? A_L6_Argmax : null, B, in s_geometry6);
+
+                // ── [7] flatten_7: Flatten 50×4×4 → 800 ──────────────────────────────────────────────────────────
+                // y[B,800] = x[B,50,4,4] in C-major order: the same memory, no code
+                // a view: A_L6_Y seen as [B×800], no launch
+
+                // ── [8] fc1: Dense 800 → 500 ─────────────────────────────────────────────────────────────────────
+                // y[B,500] = x[B,800] · W[500,800]ᵀ + b[500]
+                // ng_sgemm: C[B×500] = A[B×800] · B[500×800]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈500/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 500, 800, A_L6_Y, 800, P_L8_Weight, 800, A_L8_Y, 500, 0f, P_L8_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [9] bn_9: BatchNorm1D [500] ──────────────────────────────────────────────────────────────────
+                // training: μ, σ² over the B·1 values of each of 500 channels; y = γ[500]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·1 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L8_Y, P_L9_Weight, P_L9_Bias, A_L9_Y, A_L9_Mean, A_L9_InvStd, B_L9_RunningMean, B_L9_RunningVar, B, 500, 1, (float)0.1, (float)1E-05);
+                    _counters[L9_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L8_Y, P_L9_Weight, P_L9_Bias, B_L9_RunningMean, B_L9_RunningVar, A_L9_Y, B, 500, 1, (float)1E-05);
+                }
+
+                // ── [10] relu_10: ReLU [500] ─────────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×500], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L9_Y, A_L10_Y);
+
+                // ── [11] out: Dense 500 → 10 ─────────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,500] · W[10,500]ᵀ + b[10]
+                // ng_sgemm: C[B×10] = A[B×500] · B[10×500]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 500, A_L10_Y, 500, P_L11_Weight, 500, A_L11_Y, 10, 0f, P_L11_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 10] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _targets.CopyFrom(labels);
+                // ng_softmax_cross_entropy: one thread per row of [B×10]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L11_Y, _targets, D_L11_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss + Penalty();
+            }
+
+            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>
+            private double Penalty()
+            {
+                // ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64
+                double penalty = 0;
+                penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L0_Weight); // L2 on "0.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L4_Weight); // L2 on "4.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L8_Weight); // L2 on "8.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L11_Weight); // L2 on "11.weight": ½·λ₂·Σw²
+                return penalty;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            public void Backward(int B)
+            {
+                // ── [11] out: Dense 500 → 10 · backward ──────────────────────────────────────────────────────────
+                // dx[B,500] = dy[B,10] · W[10,500];  dW[10,500] = dyᵀ · x;  db[10] = Σ_B dy
+                // ng_sgemm: dx[B×500] = dy[B×10] · W[10×500]
+                _k.Sgemm(false, false, B, 500, 10, D_L11_Y, 10, P_L11_Weight, 500, D_L10_Y, 500);
+                // ng_sgemm: dW[10×500] = dyᵀ[10×B] · x[B×500] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 500, B, D_L11_Y, 10, A_L10_Y, 500, G_L11_Weight, 500);
+                // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L11_Y, G_L11_Bias, B, 10, accumulate: false);
+
+                // ── [10] relu_10: ReLU [500] · backward ──────────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×500], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L10_Y, x: A_L10_Y, y: A_L10_Y, dx: D_L9_Y);
+
+                // ── [9] bn_9: BatchNorm1D [500] · backward ───────────────────────────────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L9_Y, A_L8_Y, P_L9_Weight, A_L9_Mean, A_L9_InvStd, D_L8_Y, G_L9_Weight, G_L9_Bias, B, 500, 1);
+
+                // ── [8] fc1: Dense 800 → 500 · backward ──────────────────────────────────────────────────────────
+                // dx[B,800] = dy[B,500] · W[500,800];  dW[500,800] = dyᵀ · x;  db[500] = Σ_B dy
+                // ng_sgemm: dx[B×800] = dy[B×500] · W[500×800]
+                _k.Sgemm(false, false, B, 800, 500, D_L8_Y, 500, P_L8_Weight, 800, D_L6_Y, 800);
+                // ng_sgemm: dW[500×800] = dyᵀ[500×B] · x[B×800] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 500, 800, B, D_L8_Y, 500, A_L6_Y, 800, G_L8_Weight, 800);
+                // ng_column_sums: db[500] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L8_Y, G_L8_Bias, B, 500, accumulate: false);
+
+                // ── [7] flatten_7: Flatten 50×4×4 → 800 · backward ───────────────────────────────────────────────
+                // no parameters, and nothing before needs ∂L/∂x
+
+                // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 · backward ─────────────────────────────────────────
+                // dx = 0;  dx[argmax] += dy
+                // ng_maxpool2d_backward: dx[B×50×8×8] = Σ dy over the outputs whose argmax it is, one thread per input
+                _k.MaxPool2DBackward(D_L6_Y, A_L6_Argmax, D_L5_Y, B, in s_geometry6);
+
+                // ── [5] relu_5: ReLU [50, 8, 8] · backward ───────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×3200], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L5_Y, x: A_L5_Y, y: A_L5_Y, dx: D_L4_Y);
+
+                // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×20×12×12] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L4_Y, P_L4_Weight, D_L3_Y, B, in s_geometry4);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L4_Y, A_L3_Y, G_L4_Weight, B, in s_geometry4);
+                // ng_channel_sums: db[50] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L4_Y, G_L4_Bias, B, 50, 64, accumulate: false);
+
+                // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 · backward ─────────────────────────────────────
+                // dx = 0;  dx[argmax] += dy
+                // ng_maxpool2d_backward: dx[B×20×24×24] = Σ dy over the outputs whose argmax it is, one thread per input
+                _k.MaxPool2DBackward(D_L3_Y, A_L3_Argmax, D_L2_Y, B, in s_geometry3);
+
+                // ── [2] relu_2: ReLU [20, 24, 24] · backward ─────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×11520], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L2_Y, x: A_L2_Y, y: A_L2_Y, dx: D_L1_Y);
+
+                // ── [1] bn1: BatchNorm2D [20, 24, 24] · backward ─────────────────────────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L1_Y, A_L0_Y, P_L1_Weight, A_L1_Mean, A_L1_InvStd, D_L0_Y, G_L1_Weight, G_L1_Bias, B, 20, 576);
+
+                // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 · backward ──────────────────────────────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            public void RegularizationBackward()
+            {
+                // ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂
+                _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.0001); // "0.weight": dW += λ₂·W
+                _k.Sgd(G_L4_Weight, P_L4_Weight, -(float)0.0001); // "4.weight": dW += λ₂·W
+                _k.Sgd(G_L8_Weight, P_L8_Weight, -(float)0.0001); // "8.weight": dW += λ₂·W
+                _k.Sgd(G_L11_Weight, P_L11_Weight, -(float)0.0001); // "11.weight": dW += λ₂·W
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L1_Weight);
+                sum += _rt.SumOfSquares(G_L1_Bias);
+                sum += _rt.SumOfSquares(G_L4_Weight);
+                sum += _rt.SumOfSquares(G_L4_Bias);
+                sum += _rt.SumOfSquares(G_L8_Weight);
+                sum += _rt.SumOfSquares(G_L8_Bias);
+                sum += _rt.SumOfSquares(G_L9_Weight);
+                sum += _rt.SumOfSquares(G_L9_Bias);
+                sum += _rt.SumOfSquares(G_L11_Weight);
+                sum += _rt.SumOfSquares(G_L11_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                // Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08): m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Adam(P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L1_Weight, G_L1_Weight, _m_L1_Weight, _v_L1_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L1_Bias, G_L1_Bias, _m_L1_Bias, _v_L1_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L4_Weight, G_L4_Weight, _m_L4_Weight, _v_L4_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L4_Bias, G_L4_Bias, _m_L4_Bias, _v_L4_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L8_Weight, G_L8_Weight, _m_L8_Weight, _v_L8_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L8_Bias, G_L8_Bias, _m_L8_Bias, _v_L8_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L9_Weight, G_L9_Weight, _m_L9_Weight, _v_L9_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L9_Bias, G_L9_Bias, _m_L9_Bias, _v_L9_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L11_Weight, G_L11_Weight, _m_L11_Weight, _v_L11_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L11_Bias, G_L11_Bias, _m_L11_Bias, _v_L11_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

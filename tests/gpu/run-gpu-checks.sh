@@ -6,7 +6,8 @@
 #   dotnet publish tests/gpu/NetGen.CudaCheck -c Release -r linux-x64 -o artifacts/cuda-check
 # and artifacts/cuda-check is carried along (it is git-ignored). Then, on the GPU machine, from the repository root:
 #   tests/gpu/run-gpu-checks.sh            (writes $OUT/cuda-check.log when OUT is set)
-# Each kernel runs against the CPU kernels on random data; one PASS/FAIL line each, then ALL PASS or "N FAILED".
+# Each kernel runs against the CPU kernels on random data, then generated CNNs (NetworkChecks.cs) on Backend.Cuda against
+# Backend.Cpu; one PASS/FAIL line each, then ALL PASS or "N FAILED".
 # Exit status: that of the check (0 = all pass or no GPU; 1 = a failure; 124 = ran past the time limit).
 #
 # Rehearsal without a GPU, before taking the binary to one: tests/gpu/run-gpu-checks.sh --emulated builds the emulated

@@ -90,6 +90,12 @@ internal sealed class CudaNodeContext
     public static string Contribution(Plan plan, int id) =>
         id == 0 ? "T_X" : "T_" + EmitNames.TensorConst(plan.Nodes[plan.Tensors[id].Producer]);
 
+    /// <summary>A float buffer's device storage (running statistics): <c>B_L1_RunningMean</c>.</summary>
+    public string Buf(string local) => "B_" + EmitNames.StateConst(Cpu.State(local));
+
+    /// <summary>An I64 counter, kept on the host on both backends (no kernel reads it): <c>_counters[L1_NumBatchesTracked]</c>.</summary>
+    public string Counter(string local) => $"_counters[{EmitNames.StateConst(Cpu.State(local))}]";
+
     /// <summary>A float constant as the CPU core rounds it (T.CreateTruncating of the double): (float)0.01.</summary>
     public static string Float(double value) => "(float)" + LayerCatalog.F(value);
 

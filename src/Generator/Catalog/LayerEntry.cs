@@ -149,6 +149,15 @@ internal abstract class LayerEntry
     /// activation whose backward reads only its output y (ReLU, Sigmoid, Tanh); null otherwise.</summary>
     public virtual string? CudaEpilogue => null;
 
+    /// <summary>This node's kernel applies a following <see cref="CudaEpilogue"/> activation as it stores (Dense's GEMM,
+    /// Conv2D's implicit GEMM), when nothing else reads its output.</summary>
+    public virtual bool CudaAppliesEpilogue => false;
+
+    /// <summary>Static fields of the generated CudaCore this node's launches use (a convolution's or pooling's geometry).</summary>
+    public virtual void EmitCudaFields(SourceWriter w, CudaNodeContext c)
+    {
+    }
+
     /// <summary>The node's forward as kernel launches on device buffers (names from <paramref name="c"/>).</summary>
     public virtual void EmitCudaForward(SourceWriter w, CudaNodeContext c) =>
         throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");

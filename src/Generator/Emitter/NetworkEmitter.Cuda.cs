@@ -46,13 +46,17 @@ internal static partial class NetworkEmitter
         w.OpenBrace();
         if (cuda.Supported)
         {
-            w.WriteLine("_cuda = new CudaCore();");
+            w.WriteLine($"_cuda = new CudaCore({CudaCoreArguments(plan)});");
             if (HasNormBound(plan))
             {
                 w.WriteLine("_cuda.HostBuffers = _core.Buffers; // NormBound's multipliers α stay in the host arena (saved and loaded from there)");
             }
 
             w.WriteLine("_cuda.Upload(_core.Params, _core.OptimizerState());");
+            if (CudaFloatBuffers(plan).Count > 0)
+            {
+                w.WriteLine("_cuda.UploadBuffers(_core.Buffers);");
+            }
         }
         else
         {
@@ -77,6 +81,10 @@ internal static partial class NetworkEmitter
         w.WriteLine("public void CopyFromDevice()");
         w.OpenBrace();
         w.WriteLine(cuda.Supported ? "_cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());" : "// Backend.Cpu only: nothing to copy");
+        if (cuda.Supported && CudaFloatBuffers(plan).Count > 0)
+        {
+            w.WriteLine("_cuda?.DownloadBuffers(_core.Buffers); // the running statistics (the counters live on the host)");
+        }
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref=\"Parameters\"/> or");
@@ -84,6 +92,10 @@ internal static partial class NetworkEmitter
         w.WriteLine("public void CopyToDevice()");
         w.OpenBrace();
         w.WriteLine(cuda.Supported ? "_cuda?.Upload(_core.Params, _core.OptimizerState());" : "// Backend.Cpu only: nothing to copy");
+        if (cuda.Supported && CudaFloatBuffers(plan).Count > 0)
+        {
+            w.WriteLine("_cuda?.UploadBuffers(_core.Buffers);");
+        }
         w.CloseBrace();
         if (!cuda.Supported)
         {
@@ -117,6 +129,14 @@ internal static partial class NetworkEmitter
         w.WriteLine($"private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{type}> {targets}, int B, bool update, string call)");
         w.OpenBrace();
         w.WriteLine("CudaCore cuda = _cuda!;");
+        bool buffers = plan.BufferCount + plan.CounterCount > 0;
+        if (buffers)
+        {
+            w.WriteLine("// the forward pass updates the running statistics: kept (on the device, and the host counters) to put back on a refused step");
+            w.WriteLine(CudaFloatBuffers(plan).Count > 0 ? "cuda.KeepBuffers();" : "// no float buffers");
+            w.WriteLine("_core.Counters.CopyTo(_countersBefore, 0);");
+        }
+
         w.WriteLine("cuda.Forward(inputs, B, training: true, _seed, _step);");
         w.WriteLine($"double loss = cuda.Loss({targets}, B);");
         w.WriteLine("cuda.Backward(B);");
@@ -130,6 +150,12 @@ internal static partial class NetworkEmitter
         w.WriteLine("// when every element is (a finite float squared never overflows a double).");
         w.WriteLine("if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))");
         w.OpenBrace();
+        if (buffers)
+        {
+            w.WriteLine(CudaFloatBuffers(plan).Count > 0 ? "cuda.RestoreBuffers();" : "// no float buffers");
+            w.WriteLine("_countersBefore.CopyTo(_core.Counters, 0);");
+        }
+
         w.WriteLine("cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor");
         w.WriteLine($"global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, \"{name}\");");
         w.CloseBrace();
@@ -214,11 +240,12 @@ internal static partial class NetworkEmitter
 
             foreach (CachePlan cache in plan.Caches)
             {
-                if (cache.Node == node.Ordinal)
+                if (cache.Node == node.Ordinal && cache.PerSample) // the fixed-size ones: EmitCudaStateFields
                 {
                     string field = "A_" + EmitNames.CacheConst(node, cache.Local);
-                    w.WriteLine($"private {Buffer}<float> {field} = null!; // {node.Name} {cache.Local} [B, {I(cache.Length)}]");
-                    perRow.Add((field, "float", I(cache.Length)));
+                    string type = cache.IsInt ? "int" : "float";
+                    w.WriteLine($"private {Buffer}<{type}> {field} = null!; // {node.Name} {cache.Local} [B, {I(cache.Length)}]");
+                    perRow.Add((field, type, I(cache.Length)));
                 }
             }
         }
@@ -275,13 +302,15 @@ internal static partial class NetworkEmitter
             w.WriteLine("/// <summary>The host's buffer arena (Core.Buffers), where NormBound's multipliers α live: set by the constructor.</summary>");
             w.WriteLine("public float[] HostBuffers = global::System.Array.Empty<float>();");
         }
+        EmitCudaStateFields(w, cpu, cuda);
         w.WriteLine();
         w.WriteLine("/// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and");
         w.WriteLine("/// the optimizer state (zero).</summary>");
-        w.WriteLine("public CudaCore()");
+        w.WriteLine(plan.CounterCount > 0 ? "public CudaCore(long[] counters)" : "public CudaCore()");
         w.OpenBrace();
         w.WriteLine($"_rt = new global::NetGen.Cuda.CudaNetworkRuntime(\"{plan.ClassName}\");");
         w.WriteLine("_k = _rt.Kernels;");
+        EmitCudaStateAllocations(w, plan);
         foreach (StatePlan s in parameters)
         {
             string c = EmitNames.StateConst(s);
@@ -354,6 +383,8 @@ internal static partial class NetworkEmitter
 
         w.CloseBrace();
         w.WriteLine();
+
+        EmitCudaBufferMethods(w, plan);
 
         // Predict.
         w.WriteLine("/// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>");

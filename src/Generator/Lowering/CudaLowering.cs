@@ -28,7 +28,7 @@ internal sealed record CudaPlan(Plan Plan, EquatableArray<CudaNode> Nodes, Equat
 internal static class CudaLowering
 {
     /// <summary>The layer kinds, losses and optimizers the CUDA core covers, for messages (docs/cuda.md has the table).</summary>
-    internal const string Coverage = "Backend.Cuda covers multilayer perceptrons and residual graphs of them: Dense, ReLU, LeakyReLU, PReLU (one slope), Sigmoid, Tanh, ELU, Identity, Dropout, Residual (a tensor read by several nodes) and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md.";
+    internal const string Coverage = "Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md.";
 
     public static CudaPlan Lower(CpuPlan cpu)
     {
@@ -111,8 +111,12 @@ internal static class CudaLowering
         return false;
     }
 
+    /// <summary>The tensor whose storage (and gradient buffer) tensor <paramref name="id"/> uses: a view's (Flatten) is
+    /// its input's.</summary>
+    internal static int Storage(Plan plan, int id) => plan.Tensors[id].ViewOf >= 0 ? plan.Tensors[id].ViewOf : id;
+
     /// <summary>An activation with a GEMM epilogue (ReLU, Sigmoid, Tanh: their backward reads only y) right after a Dense
-    /// whose output nothing else reads: the GEMM applies it as it stores, and the Dense output is never stored.</summary>
+    /// or a Conv2D whose output nothing else reads: the GEMM applies it as it stores, and the Dense output is never stored.</summary>
     private static bool IsFusedEpilogue(Plan plan, int index)
     {
         if (index <= 0 || LayerCatalog.Get(plan.Nodes[index].Kind).CudaEpilogue is null)
@@ -121,7 +125,7 @@ internal static class CudaLowering
         }
 
         NodePlan activation = plan.Nodes[index], previous = plan.Nodes[index - 1];
-        if (previous.Kind != "Dense" || activation.Inputs.Count != 1 || activation.Inputs[0] != previous.Output)
+        if (!LayerCatalog.Get(previous.Kind).CudaAppliesEpilogue || activation.Inputs.Count != 1 || activation.Inputs[0] != previous.Output)
         {
             return false;
         }
@@ -150,18 +154,6 @@ internal static class CudaLowering
             {
                 return $"layer '{node.Name}' ([{node.Label}] {entry.Kind}): {reason}";
             }
-        }
-
-        // NormBound's multipliers α are buffers that stay in the host arena (one double comes back per constrained tensor).
-        bool otherBuffers = plan.CounterCount > 0;
-        foreach (StatePlan s in plan.State)
-        {
-            otherBuffers |= s.Role == StateRole.Buffer && s.Local != RegularizationRule.MultiplierLocal;
-        }
-
-        if (otherBuffers)
-        {
-            return "its buffers (state saved but not trained) have no CUDA lowering yet";
         }
 
         LossEntry loss = LossCatalog.Get(plan.Training.Loss);

@@ -625,5 +625,12 @@ void CheckNetwork(string name, ISoftTargetNetwork cpu, ISoftTargetNetwork gpu, A
     k.Stream = null;
 }
 
+// ------------------------------------------------------------------ generated CNNs: Backend.Cuda against Backend.Cpu
+NetGen.CudaCheck.NetworkChecks.Run((name, ok, detail) =>
+{
+    Console.WriteLine($"{(ok ? "PASS" : "FAIL")} {name}" + (detail.Length > 0 ? ": " + detail : ""));
+    failures += ok ? 0 : 1;
+});
+
 Console.WriteLine($"{(failures == 0 ? "ALL PASS" : $"{failures} FAILED")} in {clock.Elapsed.TotalSeconds:F1} s");
 return failures == 0 ? 0 : 1;

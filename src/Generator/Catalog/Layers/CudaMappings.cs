@@ -1,4 +1,5 @@
 using NetGen.Generator.Emitter;
+using NetGen.Generator.Planner;
 
 namespace NetGen.Generator.Catalog.Layers;
 
@@ -12,6 +13,8 @@ namespace NetGen.Generator.Catalog.Layers;
 internal sealed partial class DenseEntry
 {
     public override string? CudaUnsupportedReason(NodeContext c) => null; // its regularisation settings are checked with the state
+
+    public override bool CudaAppliesEpilogue => true;
 
     public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
     {
@@ -82,7 +85,8 @@ internal static class SimpleActivation
     {
         if (c.Lowered.FusedIntoPrevious)
         {
-            w.WriteLine($"// applied by [{c.Plan.Nodes[c.Node.Ordinal - 1].Label}]'s ng_sgemm as it stores its output here (epilogue)");
+            NodePlan previous = c.Plan.Nodes[c.Node.Ordinal - 1];
+            w.WriteLine($"// applied by [{previous.Label}]'s {(previous.Kind == "Dense" ? "ng_sgemm" : "ng_conv2d_forward")} as it stores its output here (epilogue)");
             return;
         }
 
@@ -134,20 +138,34 @@ internal sealed partial class EluEntry
 }
 
 /// <summary>PReLU with one shared slope: ng_prelu_forward / ng_prelu_backward (one block sums da; it accumulates, so the
-/// gradient is cleared first). A slope per channel has no CUDA kernel yet.</summary>
+/// gradient is cleared first). With one slope per channel (or feature): ng_channel_prelu_forward / _backward (one block
+/// per channel sums da, overwritten).</summary>
 internal sealed partial class PReLUEntry
 {
-    public override string? CudaUnsupportedReason(NodeContext c) =>
-        Count(c.Args) == 1 ? null : "a slope per channel (NumParameters > 1) has no CUDA kernel yet";
+    public override string? CudaUnsupportedReason(NodeContext c) => null;
 
     public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
     {
+        if (Count(c.Args) != 1)
+        {
+            w.WriteLine($"// ng_channel_prelu_forward: [B×{LayerCatalog.I(Count(c.Args))}×{LayerCatalog.I(Inner(c.Cpu))}], one thread per value, slope a[c]");
+            w.WriteLine($"_k.ChannelPReLUForward({c.X}, {c.P("weight")}, {c.Y}, {LayerCatalog.I(Count(c.Args))}, {LayerCatalog.I(Inner(c.Cpu))});");
+            return;
+        }
+
         w.WriteLine($"// ng_prelu_forward: [B×{c.Out}], the slope read from device memory");
         w.WriteLine($"_k.PReLUForward({c.X}, {c.Y}, {c.P("weight")});");
     }
 
     public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
     {
+        if (Count(c.Args) != 1)
+        {
+            w.WriteLine($"// ng_channel_prelu_backward: dx [B×{c.Out}]; da[c] by one block per channel, a fixed tree (deterministic), overwritten");
+            w.WriteLine($"_k.ChannelPReLUBackward({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx}, {c.G("weight")}, {LayerCatalog.I(Count(c.Args))}, {LayerCatalog.I(Inner(c.Cpu))});");
+            return;
+        }
+
         w.WriteLine($"// ng_prelu_backward: dx [B×{c.Out}]; da by one block of 256 threads, a fixed tree (deterministic), added to da: cleared first");
         w.WriteLine($"{c.G("weight")}.Clear();");
         w.WriteLine($"_k.PReLUBackward({c.Dy}, {c.X}, {c.Dx}, {c.P("weight")}, {c.G("weight")});");

@@ -149,11 +149,4 @@ internal sealed partial class LayerNormEntry : LayerEntry
 
     public override void EmitBackward(SourceWriter w, NodeContext c) =>
         w.WriteLine($"global::NetGen.Kernels.LayerNorm.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Cache("mean")}, {c.Cache("inv_std")}, {c.Dx}, {c.G("weight")}, {c.G("bias")}, {Rows(c)}, {LayerCatalog.I(Normalized(c))});");
-
-    /// <summary>Why the CUDA backend refuses this node, or null: the trailing-dimensions case (B·groups rows of the
-    /// normalised shape, per-row caches of groups values per sample) has no CUDA lowering.</summary>
-    private static string? TrailingDimsCudaReason(NodeContext c) =>
-        Groups(c.Args, c.InputShape) == 1 ? null : $"NetGen's CUDA LayerNorm normalises whole samples only; NormalizedDims = {LayerCatalog.I(Dims(c.Args, c.InputShape.Count))} (over {Shapes.Text(NormalizedShape(c.Args, c.InputShape).ToEquatableArray())} of {Shapes.Text(c.InputShape)}) runs on the CPU backend";
-
-    public override string? CudaUnsupportedReason(NodeContext c) => TrailingDimsCudaReason(c) ?? base.CudaUnsupportedReason(c);
 }
