@@ -299,7 +299,7 @@ namespace Demo.Atrous
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "AtrousNet");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'AtrousNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -332,7 +332,7 @@ namespace Demo.Atrous
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "AtrousNet");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'AtrousNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -620,14 +620,46 @@ namespace Demo.Atrous
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'AtrousNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(labels, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "AtrousNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -678,9 +710,10 @@ namespace Demo.Atrous
             private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(pool_2 output) [B, 768]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(plain output) [B, 768]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(relu_4 output) [B, 768]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(pool_5 output) [B, 128]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L6_Y = null!; // ∂L/∂(flatten_6 output) [B, 128]; also ∂L/∂ of pool_5, passed through unchanged
             private global::NetGen.Cuda.DeviceBuffer<float> D_L7_Y = null!; // ∂L/∂(dense_7 output) [B, 10]
             private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 10] (soft targets)
             private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
 
             // Geometry of the convolutions and poolings (checked once by their constructors).
@@ -730,9 +763,10 @@ namespace Demo.Atrous
                 D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 768);
                 D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 768);
                 D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 768);
-                D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 128);
+                D_L6_Y = _rt.Reallocate<float>(D_L6_Y, B * 128);
                 D_L7_Y = _rt.Reallocate<float>(D_L7_Y, B * 10);
                 _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 10);
                 _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
             }
 
@@ -834,26 +868,40 @@ namespace Demo.Atrous
                 return loss;
             }
 
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 10] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L7_Y, _targetProbabilities, D_L7_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
             /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
-            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
             public void Backward(int B)
             {
                 // ── [7] dense_7: Dense 128 → 10 · backward ───────────────────────────────────────────────────────
                 // dx[B,128] = dy[B,10] · W[10,128];  dW[10,128] = dyᵀ · x;  db[10] = Σ_B dy
                 // ng_sgemm: dx[B×128] = dy[B×10] · W[10×128]
-                _k.Sgemm(false, false, B, 128, 10, D_L7_Y, 10, P_L7_Weight, 128, D_L5_Y, 128);
+                _k.Sgemm(false, false, B, 128, 10, D_L7_Y, 10, P_L7_Weight, 128, D_L6_Y, 128);
                 // ng_sgemm: dW[10×128] = dyᵀ[10×B] · x[B×128] (overwritten: the gradient's one writer)
                 _k.Sgemm(true, false, 10, 128, B, D_L7_Y, 10, A_L5_Y, 128, G_L7_Weight, 128);
                 // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
                 _k.ColumnSums(D_L7_Y, G_L7_Bias, B, 10, accumulate: false);
 
                 // ── [6] flatten_6: Flatten 8×4×4 → 128 · backward ────────────────────────────────────────────────
-                // no parameters, and nothing before needs ∂L/∂x
+                // dx = dy: the same memory, no code
 
                 // ── [5] pool_5: AvgPool2D 2×3 8×8×12 → 8×4×4 · backward ──────────────────────────────────────────
                 // dx = 0;  dx[each window] += dy/6
                 // ng_avgpool2d_backward: dx[B×8×8×12] = Σ dy/(kh·kw) over the windows holding each input (a gather)
-                _k.AvgPool2DBackward(D_L5_Y, D_L4_Y, B, in s_geometry5, countIncludePad: true);
+                _k.AvgPool2DBackward(D_L6_Y, D_L4_Y, B, in s_geometry5, countIncludePad: true);
 
                 // ── [4] relu_4: ReLU [8, 8, 12] · backward ───────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0)
@@ -861,7 +909,7 @@ namespace Demo.Atrous
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
 
                 // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 · backward ───────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×8×8×12] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L3_Y, P_L3_Weight, D_L2_Y, B, in s_geometry3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -887,10 +935,46 @@ namespace Demo.Atrous
                 _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 8, 192, accumulate: false);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // no regularisation (WeightDecay = 0)
+                // no regularisation (WeightDecay = 0 and L1 = 0)
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L3_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L3_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L7_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L7_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L3_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L3_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L7_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L7_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
@@ -1037,7 +1121,7 @@ namespace Demo.Atrous
                 global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 768), A(L4_Y, B * 768), D1(B * 768));
 
                 // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 · backward ───────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 768), A(L2_Y, B * 768), P(L3_Weight, 576), D0(B * 768), G(L3_Weight, 576), G(L3_Bias, 8), B, in s_geometry3);
 
                 // ── [2] pool_2: MaxPool2D 3×1 stride 2×1 8×16×12 → 8×8×12 · backward ─────────────────────────────

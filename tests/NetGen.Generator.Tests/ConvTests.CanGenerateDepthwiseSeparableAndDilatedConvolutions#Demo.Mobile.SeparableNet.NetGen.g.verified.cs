@@ -311,7 +311,7 @@ namespace Demo.Mobile
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SeparableNet");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SeparableNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -344,7 +344,7 @@ namespace Demo.Mobile
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SeparableNet");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SeparableNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -646,14 +646,46 @@ namespace Demo.Mobile
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'SeparableNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(labels, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "SeparableNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -713,6 +745,7 @@ namespace Demo.Mobile
             private global::NetGen.Cuda.DeviceBuffer<float> D_L8_Y = null!; // ∂L/∂(gap_8 output) [B, 4]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L9_Y = null!; // ∂L/∂(dense_9 output) [B, 10]
             private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 10] (soft targets)
             private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
 
             // Geometry of the convolutions and poolings (checked once by their constructors).
@@ -793,6 +826,7 @@ namespace Demo.Mobile
                 D_L8_Y = _rt.Reallocate<float>(D_L8_Y, B * 4);
                 D_L9_Y = _rt.Reallocate<float>(D_L9_Y, B * 10);
                 _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 10);
                 _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
             }
 
@@ -946,8 +980,22 @@ namespace Demo.Mobile
                 return loss;
             }
 
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 10] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L9_Y, _targetProbabilities, D_L9_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
             /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
-            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
             public void Backward(int B)
             {
                 // ── [9] dense_9: Dense 4 → 10 · backward ─────────────────────────────────────────────────────────
@@ -1017,10 +1065,52 @@ namespace Demo.Mobile
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // no regularisation (WeightDecay = 0)
+                // no regularisation (WeightDecay = 0 and L1 = 0)
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L6_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L6_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L9_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L9_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L6_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L6_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L9_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L9_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>

@@ -333,7 +333,7 @@ namespace Demo.Gpu
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SmallGpuCnn");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SmallGpuCnn' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -370,7 +370,7 @@ namespace Demo.Gpu
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "SmallGpuCnn");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'SmallGpuCnn' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -765,17 +765,54 @@ namespace Demo.Gpu
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'SmallGpuCnn' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             // the forward pass updates the running statistics: kept (on the device, and the host counters) to put back on a refused step
             cuda.KeepBuffers();
             _core.Counters.CopyTo(_countersBefore, 0);
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(labels, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.RestoreBuffers();
+                _countersBefore.CopyTo(_core.Counters, 0);
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "SmallGpuCnn");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            // the forward pass updates the running statistics: kept (on the device, and the host counters) to put back on a refused step
+            cuda.KeepBuffers();
+            _core.Counters.CopyTo(_countersBefore, 0);
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -833,9 +870,10 @@ namespace Demo.Gpu
             private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(conv_3 output) [B, 96]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(bn_4 output) [B, 96]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(relu_5 output) [B, 96]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L6_Y = null!; // ∂L/∂(pool_6 output) [B, 24]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L7_Y = null!; // ∂L/∂(flatten_7 output) [B, 24]; also ∂L/∂ of pool_6, passed through unchanged
             private global::NetGen.Cuda.DeviceBuffer<float> D_L8_Y = null!; // ∂L/∂(out output) [B, 3]
             private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 3] (soft targets)
             private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
 
             // Buffers (saved, not trained; the training forward updates them): one device buffer each, following the host mirror
@@ -915,9 +953,10 @@ namespace Demo.Gpu
                 D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 96);
                 D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 96);
                 D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 96);
-                D_L6_Y = _rt.Reallocate<float>(D_L6_Y, B * 24);
+                D_L7_Y = _rt.Reallocate<float>(D_L7_Y, B * 24);
                 D_L8_Y = _rt.Reallocate<float>(D_L8_Y, B * 3);
                 _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 3);
                 _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
             }
 
@@ -1012,7 +1051,7 @@ namespace Demo.Gpu
                 Rows(B);
                 _x.CopyFrom(x);
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW)), then y = max(0, x) → output of [1]
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×4×8×8] = implicit GEMM of W[4×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈4/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1077,26 +1116,40 @@ namespace Demo.Gpu
                 return loss;
             }
 
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 3] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×3]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L8_Y, _targetProbabilities, D_L8_Y, _lossTerms, B, 3);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
             /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
-            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
             public void Backward(int B)
             {
                 // ── [8] out: Dense 24 → 3 · backward ─────────────────────────────────────────────────────────────
                 // dx[B,24] = dy[B,3] · W[3,24];  dW[3,24] = dyᵀ · x;  db[3] = Σ_B dy
                 // ng_sgemm: dx[B×24] = dy[B×3] · W[3×24]
-                _k.Sgemm(false, false, B, 24, 3, D_L8_Y, 3, P_L8_Weight, 24, D_L6_Y, 24);
+                _k.Sgemm(false, false, B, 24, 3, D_L8_Y, 3, P_L8_Weight, 24, D_L7_Y, 24);
                 // ng_sgemm: dW[3×24] = dyᵀ[3×B] · x[B×24] (overwritten: the gradient's one writer)
                 _k.Sgemm(true, false, 3, 24, B, D_L8_Y, 3, A_L6_Y, 24, G_L8_Weight, 24);
                 // ng_column_sums: db[3] = Σ_B dy, one thread per column, rows in order
                 _k.ColumnSums(D_L8_Y, G_L8_Bias, B, 3, accumulate: false);
 
                 // ── [7] flatten_7: Flatten 6×2×2 → 24 · backward ─────────────────────────────────────────────────
-                // no parameters, and nothing before needs ∂L/∂x
+                // dx = dy: the same memory, no code
 
                 // ── [6] pool_6: MaxPool2D 2×2 6×4×4 → 6×2×2 · backward ───────────────────────────────────────────
                 // dx = 0;  dx[argmax] += dy
                 // ng_maxpool2d_backward: dx[B×6×4×4] = Σ dy over the outputs whose argmax it is, one thread per input
-                _k.MaxPool2DBackward(D_L6_Y, A_L6_Argmax, D_L5_Y, B, in s_geometry6);
+                _k.MaxPool2DBackward(D_L7_Y, A_L6_Argmax, D_L5_Y, B, in s_geometry6);
 
                 // ── [5] relu_5: ReLU [6, 4, 4] · backward ────────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0)
@@ -1133,10 +1186,48 @@ namespace Demo.Gpu
                 _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 4, 64, accumulate: false);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // no regularisation (WeightDecay = 0)
+                // no regularisation (WeightDecay = 0 and L1 = 0)
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L3_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L8_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L8_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L3_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L8_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L8_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
@@ -1207,15 +1298,14 @@ namespace Demo.Gpu
                 ForwardRows = B;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW)), then max(0, ·) → output of [1]
-                global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), B, in s_geometry0, fuseReLU: true);
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then max(0, ·) → output of [1]
+                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4 ──────────────────────────────────────────────────────
-                // y[B,4,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
-                global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry2);
+                // y[B,4,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training): computed by [0] in its epilogue (fused, kernel ConvPool)
 
                 // ── [3] conv_3: Conv2D 3×3 pad 1 4×4×4 → 6×4×4 ───────────────────────────────────────────────────
                 // y[B,6,4,4][o,i,j] = Σ_c,u,v W[6,4,3,3][o,c,u,v] · x[B,4,4,4][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
@@ -1407,15 +1497,14 @@ namespace Demo.Gpu
                 _ = training; _ = seed; _ = step;
 
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW)), then max(0, ·) → output of [1]
-                global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), B, in s_geometry0, fuseReLU: true);
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then max(0, ·) → output of [1]
+                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
 
                 // ── [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4 ──────────────────────────────────────────────────────
-                // y[B,4,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
-                global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry2);
+                // y[B,4,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training): computed by [0] in its epilogue (fused, kernel ConvPool)
 
                 // ── [3] conv_3: Conv2D 3×3 pad 1 4×4×4 → 6×4×4 ───────────────────────────────────────────────────
                 // y[B,6,4,4][o,i,j] = Σ_c,u,v W[6,4,3,3][o,c,u,v] · x[B,4,4,4][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), with W' = W·γ/√(σ²+ε) and b' = (b − μ)·γ/√(σ²+ε) + β of [4] bn_4 → its output

@@ -964,8 +964,8 @@ namespace Demo.Depth
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'conv_2_branch_0' ([2.branch.0] Conv2D): a tensor read by two nodes (a gradient to accumulate) has no CUDA lowering yet.
-        private const string CudaUnsupported = "Network 'StochasticResNet' cannot run on Backend.Cuda: layer 'conv_2_branch_0' ([2.branch.0] Conv2D): a tensor read by two nodes (a gradient to accumulate) has no CUDA lowering yet. Backend.Cuda covers chains of layers: Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout and Dropout2D; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md. Use Backend.Cpu for this network.";
+        // No CUDA core: layer 'conv_6_shortcut_0' ([6.shortcut.0] Conv2D): a residual's projection shortcut has no CUDA lowering yet.
+        private const string CudaUnsupported = "Network 'StochasticResNet' cannot run on Backend.Cuda: layer 'conv_6_shortcut_0' ([6.shortcut.0] Conv2D): a residual's projection shortcut has no CUDA lowering yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -1299,7 +1299,7 @@ namespace Demo.Depth
 
                 // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 · backward ────────────────────
                 if (ActivationGradients is not null) D1(B * 1024).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Branch_3_Y, B * 1024)); // monitoring: keep ∂L/∂y
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 1024), A(L6_Branch_2_Y, B * 1024), P(L6_Branch_3_Weight, 2304), D2(B * 1024), G(L6_Branch_3_Weight, 2304), default, B, in s_geometry6_branch_3);
 
                 // ── [6.branch.2] relu_6_branch_2: ReLU [16, 8, 8] · backward ─────────────────────────────────────
@@ -1339,7 +1339,7 @@ namespace Demo.Depth
 
                 // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
                 if (ActivationGradients is not null) D2(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_3_Y, B * 2048)); // monitoring: keep ∂L/∂y
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D2(B * 2048), A(L4_Branch_2_Y, B * 2048), P(L4_Branch_3_Weight, 576), D0(B * 2048), G(L4_Branch_3_Weight, 576), default, B, in s_geometry4_branch_3);
 
                 // ── [4.branch.2] relu_4_branch_2: ReLU [8, 16, 16] · backward ────────────────────────────────────
@@ -1354,7 +1354,7 @@ namespace Demo.Depth
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
                 if (ActivationGradients is not null) D0(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Branch_0_Y, B * 2048)); // monitoring: keep ∂L/∂y
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 2048), A(L3_Y, B * 2048), P(L4_Branch_0_Weight, 576), D2(B * 2048), G(L4_Branch_0_Weight, 576), default, B, in s_geometry4_branch_0);
                 global::NetGen.Kernels.Residual.Accumulate<T>(D1(B * 2048), D2(B * 2048)); // ∂L/∂x has a second consumer: add its contribution
 
@@ -1379,7 +1379,7 @@ namespace Demo.Depth
 
                 // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
                 if (ActivationGradients is not null) D2(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_3_Y, B * 2048)); // monitoring: keep ∂L/∂y
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D2(B * 2048), A(L2_Branch_2_Y, B * 2048), P(L2_Branch_3_Weight, 576), D1(B * 2048), G(L2_Branch_3_Weight, 576), default, B, in s_geometry2_branch_3);
 
                 // ── [2.branch.2] relu_2_branch_2: ReLU [8, 16, 16] · backward ────────────────────────────────────
@@ -1394,7 +1394,7 @@ namespace Demo.Depth
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
                 if (ActivationGradients is not null) D1(B * 2048).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Branch_0_Y, B * 2048)); // monitoring: keep ∂L/∂y
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 2048), A(L1_Y, B * 2048), P(L2_Branch_0_Weight, 576), D2(B * 2048), G(L2_Branch_0_Weight, 576), default, B, in s_geometry2_branch_0);
                 global::NetGen.Kernels.Residual.Accumulate<T>(D0(B * 2048), D2(B * 2048)); // ∂L/∂x has a second consumer: add its contribution
 

@@ -200,6 +200,12 @@ namespace Demo.Regularized
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "RegularizedNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "RegularizedNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -216,6 +222,11 @@ namespace Demo.Regularized
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -241,6 +252,11 @@ namespace Demo.Regularized
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -266,6 +282,11 @@ namespace Demo.Regularized
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -294,6 +315,11 @@ namespace Demo.Regularized
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -317,6 +343,7 @@ namespace Demo.Regularized
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -339,6 +366,7 @@ namespace Demo.Regularized
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RegularizedNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -359,7 +387,11 @@ namespace Demo.Regularized
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "RegularizedNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "RegularizedNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -377,6 +409,7 @@ namespace Demo.Regularized
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -391,7 +424,11 @@ namespace Demo.Regularized
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.momentum_buffer</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "RegularizedNet", "SGD with momentum (lr 0.05, μ 0.9)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "RegularizedNet", "SGD with momentum (lr 0.05, μ 0.9)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -416,6 +453,7 @@ namespace Demo.Regularized
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -481,6 +519,7 @@ namespace Demo.Regularized
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("RegularizedNet", "0.1.0", new int[] { 1, 8, 8 }, new int[] { 10 });
             // [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8
             g.Initializer("0.weight", new long[] { 4, 1, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 36)); // 0.weight [4, 1, 3, 3]
@@ -506,8 +545,10 @@ namespace Demo.Regularized
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: the loss, softmax cross-entropy with label smoothing ε = 0.1: label smoothing has no CUDA kernel yet.
-        private const string CudaUnsupported = "Network 'RegularizedNet' cannot run on Backend.Cuda: the loss, softmax cross-entropy with label smoothing ε = 0.1: label smoothing has no CUDA kernel yet. Backend.Cuda covers chains of layers: Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout and Dropout2D; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -519,7 +560,8 @@ namespace Demo.Regularized
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -528,21 +570,380 @@ namespace Demo.Regularized
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
         /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
         public void CopyFromDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
         /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
         public void CopyToDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "RegularizedNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "RegularizedNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_velocity): one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [4, 1, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [4]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Weight, G_L4_Weight, _velocity_L4_Weight; // "4.weight" [10, 64]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Bias, G_L4_Bias, _velocity_L4_Bias; // "4.bias" [10]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 64]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // relu_1 output [B, 256] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // pool_2 output [B, 64]
+            private global::NetGen.Cuda.DeviceBuffer<int> A_L2_Argmax = null!; // pool_2 argmax [B, 64]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Y = null!; // scores output [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(conv_0 output) [B, 256]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(relu_1 output) [B, 256]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(flatten_3 output) [B, 64]; also ∂L/∂ of pool_2, passed through unchanged
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(scores output) [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 10] (soft targets)
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(1, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [0] conv_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry2 = new global::NetGen.Kernels.Pool2DGeometry(4, 8, 8, 2, 2, 2, 2, 0, 0); // [2] pool_2: C, H, W, kh, kw, stride, padding
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("RegularizedNet");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(36);
+                G_L0_Weight = _rt.Zeros(36);
+                _velocity_L0_Weight = _rt.Zeros(36);
+                P_L0_Bias = _rt.Allocate(4);
+                G_L0_Bias = _rt.Zeros(4);
+                _velocity_L0_Bias = _rt.Zeros(4);
+                P_L4_Weight = _rt.Allocate(640);
+                G_L4_Weight = _rt.Zeros(640);
+                _velocity_L4_Weight = _rt.Zeros(640);
+                P_L4_Bias = _rt.Allocate(10);
+                G_L4_Bias = _rt.Zeros(10);
+                _velocity_L4_Bias = _rt.Zeros(10);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 64);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 256);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 64);
+                A_L2_Argmax = _rt.Reallocate<int>(A_L2_Argmax, B * 64);
+                A_L4_Y = _rt.Reallocate<float>(A_L4_Y, B * 10);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 256);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 256);
+                D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 64);
+                D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 10);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 10);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 36));
+                _velocity_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 36));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 4));
+                _velocity_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 4));
+                P_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Weight, 640));
+                _velocity_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Weight, 640));
+                P_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Bias, 10));
+                _velocity_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Bias, 10));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 36));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 36));
+                _velocity_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 36));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 4));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 4));
+                _velocity_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 4));
+                P_L4_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Weight, 640));
+                G_L4_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Weight, 640));
+                _velocity_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Weight, 640));
+                P_L4_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Bias, 10));
+                G_L4_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Bias, 10));
+                _velocity_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Bias, 10));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L4_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 64] → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8 ───────────────────────────────────────────────────
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // ng_conv2d_forward: y[B×4×8×8] = implicit GEMM of W[4×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈4/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4 ──────────────────────────────────────────────────────
+                // y[B,4,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
+                // ng_maxpool2d_forward: [B×4×4×4], one thread per output; the argmax (h·W + w) kept in training
+                _k.MaxPool2DForward(A_L1_Y, A_L2_Y, training ? A_L2_Argmax : null, B, in s_geometry2);
+
+                // ── [3] flatten_3: Flatten 4×4×4 → 64 ────────────────────────────────────────────────────────────
+                // y[B,64] = x[B,4,4,4] in C-major order: the same memory, no code
+                // a view: A_L2_Y seen as [B×64], no launch
+
+                // ── [4] scores: Dense 64 → 10 ────────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,64] · W[10,64]ᵀ + b[10]
+                // ng_sgemm: C[B×10] = A[B×64] · B[10×64]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 64, A_L2_Y, 64, P_L4_Weight, 64, A_L4_Y, 10, 0f, P_L4_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: softmax cross-entropy with label smoothing ε = 0.1 over output[B, 10] (PyTorch: nn.CrossEntropyLoss(label_smoothing=0.1))
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = (1 − ε)·onehot(y_i) + ε/C,  ε = 0.1,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // fused backward: ∂L/∂f = (softmax(f) − q) / B
+                _targets.CopyFrom(labels);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = (1 − ε)·onehot(y) + ε/C, loss terms in double, ∂L/∂f = (softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L4_Y, _targets, D_L4_Y, _lossTerms, B, 10, 0.1);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss + Penalty();
+            }
+
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy with label smoothing ε = 0.1 against probability rows t over output[B, 10] (PyTorch: nn.CrossEntropyLoss(label_smoothing=0.1) with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = (1 − ε)·t_i + ε/C,  ε = 0.1,  lse_i = m_i + log Σ_j e^(f_ij − m_i)
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = (1 − ε)·t + ε/C, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L4_Y, _targetProbabilities, D_L4_Y, _lossTerms, B, 10, 0.1);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss + Penalty();
+            }
+
+            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² + λ₁·Σ|w| (+ NormBound's
+            /// α·(½·‖W‖²_F − k)); one double back per term.</summary>
+            private double Penalty()
+            {
+                // ── regularisation: ½·λ₂·Σw² (WeightDecay) + λ₁·Σ|w| (L1), Σw² and Σ|w| in double (ng_mse against zeros, ng_sum_abs_f64)
+                double penalty = 0;
+                penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L0_Weight); // L2 on "0.weight": ½·λ₂·Σw²
+                penalty += 1E-05 * _rt.SumOfAbsolutes(P_L0_Weight); // L1 on "0.weight": λ₁·Σ|w|
+                penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L0_Bias); // L2 on "0.bias": ½·λ₂·Σw²
+                penalty += 1E-05 * _rt.SumOfAbsolutes(P_L0_Bias); // L1 on "0.bias": λ₁·Σ|w|
+                penalty += 0.5 * 0.001 * _rt.SumOfSquares(P_L4_Weight); // L2 on "4.weight": ½·λ₂·Σw²
+                return penalty;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
+            public void Backward(int B)
+            {
+                // ── [4] scores: Dense 64 → 10 · backward ─────────────────────────────────────────────────────────
+                // dx[B,64] = dy[B,10] · W[10,64];  dW[10,64] = dyᵀ · x;  db[10] = Σ_B dy
+                // ng_sgemm: dx[B×64] = dy[B×10] · W[10×64]
+                _k.Sgemm(false, false, B, 64, 10, D_L4_Y, 10, P_L4_Weight, 64, D_L3_Y, 64);
+                // ng_sgemm: dW[10×64] = dyᵀ[10×B] · x[B×64] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 64, B, D_L4_Y, 10, A_L2_Y, 64, G_L4_Weight, 64);
+                // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L4_Y, G_L4_Bias, B, 10, accumulate: false);
+
+                // ── [3] flatten_3: Flatten 4×4×4 → 64 · backward ─────────────────────────────────────────────────
+                // dx = dy: the same memory, no code
+
+                // ── [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4 · backward ───────────────────────────────────────────
+                // dx = 0;  dx[argmax] += dy
+                // ng_maxpool2d_backward: dx[B×4×8×8] = Σ dy over the outputs whose argmax it is, one thread per input
+                _k.MaxPool2DBackward(D_L3_Y, A_L2_Argmax, D_L1_Y, B, in s_geometry2);
+
+                // ── [1] relu_1: ReLU [4, 8, 8] · backward ────────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×256], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8 · backward ────────────────────────────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+                // ng_channel_sums: db[4] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 4, 64, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
+            public void RegularizationBackward()
+            {
+                // ── regularisation · backward: dW += λ₂·W by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂; dW += λ₁·sign(W) by ng_add_l1_gradient
+                _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.0001); // "0.weight": dW += λ₂·W
+                _k.AddL1Gradient(P_L0_Weight, G_L0_Weight, (float)1E-05); // "0.weight": dW += λ₁·sign(W), sign(0) = 0
+                _k.Sgd(G_L0_Bias, P_L0_Bias, -(float)0.0001); // "0.bias": dW += λ₂·W
+                _k.AddL1Gradient(P_L0_Bias, G_L0_Bias, (float)1E-05); // "0.bias": dW += λ₁·sign(W), sign(0) = 0
+                _k.Sgd(G_L4_Weight, P_L4_Weight, -(float)0.001); // "4.weight": dW += λ₂·W
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L0_Bias);
+                sum += _rt.SumOfSquares(G_L4_Weight);
+                sum += _rt.SumOfSquares(G_L4_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                _ = step;
+                // SGD with momentum (lr 0.05, μ 0.9): v ← μ·v + g;  p ← p − lr·v   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Momentum(P_L0_Weight, G_L0_Weight, _velocity_L0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L0_Bias, G_L0_Bias, _velocity_L0_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Weight, G_L4_Weight, _velocity_L4_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Bias, G_L4_Bias, _velocity_L4_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                // ── max-norm constraint after the update: each row w_u with ‖w_u‖₂ > c becomes w_u·c/(‖w_u‖₂ + 1e-7) (torch.renorm),
+                // ng_max_norm: one block per row, the norm in double
+                _k.MaxNorm(P_L0_Weight, 4, 3); // "0.weight": 4 rows, c = 3
+                _k.MaxNorm(P_L4_Weight, 10, 4); // "4.weight": 10 rows, c = 4
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

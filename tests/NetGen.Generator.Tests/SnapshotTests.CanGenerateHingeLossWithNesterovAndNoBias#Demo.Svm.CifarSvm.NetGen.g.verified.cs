@@ -190,6 +190,12 @@ namespace Demo.Svm
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "CifarSvm");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "CifarSvm");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -206,6 +212,11 @@ namespace Demo.Svm
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "CifarSvm", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -233,6 +244,11 @@ namespace Demo.Svm
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "CifarSvm", checkInputs: false);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -258,6 +274,7 @@ namespace Demo.Svm
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "CifarSvm");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -278,7 +295,11 @@ namespace Demo.Svm
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "CifarSvm");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "CifarSvm");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -296,6 +317,7 @@ namespace Demo.Svm
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -310,7 +332,11 @@ namespace Demo.Svm
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.momentum_buffer</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "CifarSvm", "SGD with Nesterov momentum (lr 0.001, μ 0.95)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "CifarSvm", "SGD with Nesterov momentum (lr 0.001, μ 0.95)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -335,6 +361,7 @@ namespace Demo.Svm
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -398,6 +425,7 @@ namespace Demo.Svm
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("CifarSvm", "0.1.0", new int[] { 3072 }, new int[] { 10 });
             // [0] hidden: Dense 3072 → 100
             g.Initializer("0.weight", new long[] { 100, 3072 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 307200)); // 0.weight [100, 3072]
@@ -418,8 +446,10 @@ namespace Demo.Svm
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: the loss, multiclass SVM hinge (Weston–Watkins, Δ = 1): NetGen has no CUDA kernel for this loss yet.
-        private const string CudaUnsupported = "Network 'CifarSvm' cannot run on Backend.Cuda: the loss, multiclass SVM hinge (Weston–Watkins, Δ = 1): NetGen has no CUDA kernel for this loss yet. Backend.Cuda covers chains of layers: Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout and Dropout2D; softmax cross-entropy (class labels) and mean squared error; SGD, Momentum, Nesterov, Adam, AdaGrad and RMSProp; WeightDecay (L2). See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -431,7 +461,8 @@ namespace Demo.Svm
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -440,21 +471,268 @@ namespace Demo.Svm
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
         /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
         public void CopyFromDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
         /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
         public void CopyToDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "CifarSvm");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_velocity): one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [100, 3072]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [100]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Weight, G_L2_Weight, _velocity_L2_Weight; // "2.weight" [10, 100]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 3072]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // tanh_1 output [B, 100] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // scores output [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(hidden output) [B, 100]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Y = null!; // ∂L/∂(tanh_1 output) [B, 100]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(scores output) [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("CifarSvm");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(307200);
+                G_L0_Weight = _rt.Zeros(307200);
+                _velocity_L0_Weight = _rt.Zeros(307200);
+                P_L0_Bias = _rt.Allocate(100);
+                G_L0_Bias = _rt.Zeros(100);
+                _velocity_L0_Bias = _rt.Zeros(100);
+                P_L2_Weight = _rt.Allocate(1000);
+                G_L2_Weight = _rt.Zeros(1000);
+                _velocity_L2_Weight = _rt.Zeros(1000);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 3072);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 100);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 10);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 100);
+                D_L1_Y = _rt.Reallocate<float>(D_L1_Y, B * 100);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 10);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 307200));
+                _velocity_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 307200));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 100));
+                _velocity_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 100));
+                P_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Weight, 1000));
+                _velocity_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Weight, 1000));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 307200));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 307200));
+                _velocity_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 307200));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 100));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 100));
+                _velocity_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 100));
+                P_L2_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Weight, 1000));
+                G_L2_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Weight, 1000));
+                _velocity_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Weight, 1000));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L2_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 3072] → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = training; _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] hidden: Dense 3072 → 100 ─────────────────────────────────────────────────────────────────
+                // y[B,100] = x[B,3072] · W[100,3072]ᵀ + b[100], then y = tanh(x) → output of [1]
+                // ng_sgemm: C[B×100] = A[B×3072] · B[100×3072]ᵀ + bias, then Tanh in the epilogue (the store of [1]); 16×16 tiles, grid ⌈100/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 100, 3072, _x, 3072, P_L0_Weight, 3072, A_L1_Y, 100, 0f, P_L0_Bias, global::NetGen.Cuda.CudaActivation.Tanh);
+
+                // ── [1] tanh_1: Tanh [100] ───────────────────────────────────────────────────────────────────────
+                // y = tanh(x)
+                // applied by [0]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [2] scores: Dense 100 → 10 ───────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,100] · W[10,100]ᵀ
+                // ng_sgemm: C[B×10] = A[B×100] · B[10×100]ᵀ; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 100, A_L1_Y, 100, P_L2_Weight, 100, A_L2_Y, 10, 0f, null, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: multiclass SVM hinge (Weston–Watkins, Δ = 1) over output[B, 10] (PyTorch: C · nn.MultiMarginLoss())
+                // L = (1/B) Σ_i Σ_{j≠y_i} max(0, f_ij − f_iy_i + 1)
+                // ∂L/∂f_ij = 1(margin_ij > 0)/B for j ≠ y_i;  ∂L/∂f_iy_i = −(number of positive margins)/B
+                _targets.CopyFrom(labels);
+                // ng_multiclass_hinge: one thread per row of [B×10]; Σ_{j≠y} max(0, f_j − f_y + Δ) in double, ∂L/∂f as the CPU's
+                _k.MulticlassHinge(A_L2_Y, _targets, D_L2_Y, _lossTerms, B, 10, 1, squared: false);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
+            public void Backward(int B)
+            {
+                // ── [2] scores: Dense 100 → 10 · backward ────────────────────────────────────────────────────────
+                // dx[B,100] = dy[B,10] · W[10,100];  dW[10,100] = dyᵀ · x
+                // ng_sgemm: dx[B×100] = dy[B×10] · W[10×100]
+                _k.Sgemm(false, false, B, 100, 10, D_L2_Y, 10, P_L2_Weight, 100, D_L1_Y, 100);
+                // ng_sgemm: dW[10×100] = dyᵀ[10×B] · x[B×100] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 100, B, D_L2_Y, 10, A_L1_Y, 100, G_L2_Weight, 100);
+
+                // ── [1] tanh_1: Tanh [100] · backward ────────────────────────────────────────────────────────────
+                // dx = dy ⊙ (1 − y²)
+                // ng_tanh_backward: [B×100], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Tanh, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] hidden: Dense 3072 → 100 · backward ──────────────────────────────────────────────────────
+                // dW[100,3072] = dyᵀ · x;  db[100] = Σ_B dy
+                // ng_sgemm: dW[100×3072] = dyᵀ[100×B] · x[B×3072] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 100, 3072, B, D_L0_Y, 100, _x, 3072, G_L0_Weight, 3072);
+                // ng_column_sums: db[100] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 100, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
+            public void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0 and L1 = 0)
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
+                }
+
+                return norm;
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L0_Bias);
+                sum += _rt.SumOfSquares(G_L2_Weight);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                _ = step;
+                // SGD with Nesterov momentum (lr 0.001, μ 0.95): v ← μ·v + g;  p ← p − lr·(g + μ·v)   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Momentum(P_L0_Weight, G_L0_Weight, _velocity_L0_Weight, (float)learningRate, (float)0.95, nesterov: true);
+                _k.Momentum(P_L0_Bias, G_L0_Bias, _velocity_L0_Bias, (float)learningRate, (float)0.95, nesterov: true);
+                _k.Momentum(P_L2_Weight, G_L2_Weight, _velocity_L2_Weight, (float)learningRate, (float)0.95, nesterov: true);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

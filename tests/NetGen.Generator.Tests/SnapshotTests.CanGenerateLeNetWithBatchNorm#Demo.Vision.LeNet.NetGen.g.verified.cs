@@ -364,7 +364,7 @@ namespace Demo.Vision
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'LeNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -402,7 +402,7 @@ namespace Demo.Vision
             global::NetGen.Guard.MinimumTrainingBatch(B, 2, "LeNet", "layer 'bn_9' (BatchNorm1D): batch normalisation over features needs at least 2 rows to compute a variance");
             if (_cuda is not null)
             {
-                throw new global::System.NotSupportedException("Soft targets (target distributions) of network 'LeNet' have no CUDA kernel yet: use labels on Backend.Cuda, or Backend.Cpu.");
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
             }
 
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
@@ -836,17 +836,54 @@ namespace Demo.Vision
         private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
         {
             CudaCore cuda = _cuda!;
-            if (update && (_clipGradientValue is not null || _clipGradientNorm is not null))
-            {
-                throw new global::System.NotSupportedException("Gradient clipping (ClipGradientValue, ClipGradientNorm) of network 'LeNet' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.");
-            }
-
             // the forward pass updates the running statistics: kept (on the device, and the host counters) to put back on a refused step
             cuda.KeepBuffers();
             _core.Counters.CopyTo(_countersBefore, 0);
             cuda.Forward(inputs, B, training: true, _seed, _step);
             double loss = cuda.Loss(labels, B);
             cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.RestoreBuffers();
+                _countersBefore.CopyTo(_core.Counters, 0);
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "LeNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            // the forward pass updates the running statistics: kept (on the device, and the host counters) to put back on a refused step
+            cuda.KeepBuffers();
+            _core.Counters.CopyTo(_countersBefore, 0);
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
             cuda.RegularizationBackward();
             // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
             // when every element is (a finite float squared never overflows a double).
@@ -911,12 +948,13 @@ namespace Demo.Vision
             private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(pool_3 output) [B, 2880]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(conv2 output) [B, 3200]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L5_Y = null!; // ∂L/∂(relu_5 output) [B, 3200]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L6_Y = null!; // ∂L/∂(pool_6 output) [B, 800]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L7_Y = null!; // ∂L/∂(flatten_7 output) [B, 800]; also ∂L/∂ of pool_6, passed through unchanged
             private global::NetGen.Cuda.DeviceBuffer<float> D_L8_Y = null!; // ∂L/∂(fc1 output) [B, 500]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L9_Y = null!; // ∂L/∂(bn_9 output) [B, 500]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L10_Y = null!; // ∂L/∂(relu_10 output) [B, 500]
             private global::NetGen.Cuda.DeviceBuffer<float> D_L11_Y = null!; // ∂L/∂(out output) [B, 10]
             private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 10] (soft targets)
             private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
 
             // Buffers (saved, not trained; the training forward updates them): one device buffer each, following the host mirror
@@ -1032,12 +1070,13 @@ namespace Demo.Vision
                 D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 2880);
                 D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 3200);
                 D_L5_Y = _rt.Reallocate<float>(D_L5_Y, B * 3200);
-                D_L6_Y = _rt.Reallocate<float>(D_L6_Y, B * 800);
+                D_L7_Y = _rt.Reallocate<float>(D_L7_Y, B * 800);
                 D_L8_Y = _rt.Reallocate<float>(D_L8_Y, B * 500);
                 D_L9_Y = _rt.Reallocate<float>(D_L9_Y, B * 500);
                 D_L10_Y = _rt.Reallocate<float>(D_L10_Y, B * 500);
                 D_L11_Y = _rt.Reallocate<float>(D_L11_Y, B * 10);
                 _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 10);
                 _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
             }
 
@@ -1271,10 +1310,24 @@ namespace Demo.Vision
                 return loss + Penalty();
             }
 
-            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 10] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L11_Y, _targetProbabilities, D_L11_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss + Penalty();
+            }
+
+            /// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² + λ₁·Σ|w| (+ NormBound's
+            /// α·(½·‖W‖²_F − k)); one double back per term.</summary>
             private double Penalty()
             {
-                // ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64
+                // ── regularisation: ½·λ₂·Σw² (WeightDecay) + λ₁·Σ|w| (L1), Σw² and Σ|w| in double (ng_mse against zeros, ng_sum_abs_f64)
                 double penalty = 0;
                 penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L0_Weight); // L2 on "0.weight": ½·λ₂·Σw²
                 penalty += 0.5 * 0.0001 * _rt.SumOfSquares(P_L4_Weight); // L2 on "4.weight": ½·λ₂·Σw²
@@ -1284,7 +1337,8 @@ namespace Demo.Vision
             }
 
             /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
-            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
             public void Backward(int B)
             {
                 // ── [11] out: Dense 500 → 10 · backward ──────────────────────────────────────────────────────────
@@ -1309,19 +1363,19 @@ namespace Demo.Vision
                 // ── [8] fc1: Dense 800 → 500 · backward ──────────────────────────────────────────────────────────
                 // dx[B,800] = dy[B,500] · W[500,800];  dW[500,800] = dyᵀ · x;  db[500] = Σ_B dy
                 // ng_sgemm: dx[B×800] = dy[B×500] · W[500×800]
-                _k.Sgemm(false, false, B, 800, 500, D_L8_Y, 500, P_L8_Weight, 800, D_L6_Y, 800);
+                _k.Sgemm(false, false, B, 800, 500, D_L8_Y, 500, P_L8_Weight, 800, D_L7_Y, 800);
                 // ng_sgemm: dW[500×800] = dyᵀ[500×B] · x[B×800] (overwritten: the gradient's one writer)
                 _k.Sgemm(true, false, 500, 800, B, D_L8_Y, 500, A_L6_Y, 800, G_L8_Weight, 800);
                 // ng_column_sums: db[500] = Σ_B dy, one thread per column, rows in order
                 _k.ColumnSums(D_L8_Y, G_L8_Bias, B, 500, accumulate: false);
 
                 // ── [7] flatten_7: Flatten 50×4×4 → 800 · backward ───────────────────────────────────────────────
-                // no parameters, and nothing before needs ∂L/∂x
+                // dx = dy: the same memory, no code
 
                 // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 · backward ─────────────────────────────────────────
                 // dx = 0;  dx[argmax] += dy
                 // ng_maxpool2d_backward: dx[B×50×8×8] = Σ dy over the outputs whose argmax it is, one thread per input
-                _k.MaxPool2DBackward(D_L6_Y, A_L6_Argmax, D_L5_Y, B, in s_geometry6);
+                _k.MaxPool2DBackward(D_L7_Y, A_L6_Argmax, D_L5_Y, B, in s_geometry6);
 
                 // ── [5] relu_5: ReLU [50, 8, 8] · backward ───────────────────────────────────────────────────────
                 // dx = dy ⊙ 1(y > 0)
@@ -1358,14 +1412,60 @@ namespace Demo.Vision
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
             }
 
-            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
             public void RegularizationBackward()
             {
-                // ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂
+                // ── regularisation · backward: dW += λ₂·W by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂; dW += λ₁·sign(W) by ng_add_l1_gradient
                 _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.0001); // "0.weight": dW += λ₂·W
                 _k.Sgd(G_L4_Weight, P_L4_Weight, -(float)0.0001); // "4.weight": dW += λ₂·W
                 _k.Sgd(G_L8_Weight, P_L8_Weight, -(float)0.0001); // "8.weight": dW += λ₂·W
                 _k.Sgd(G_L11_Weight, P_L11_Weight, -(float)0.0001); // "11.weight": dW += λ₂·W
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L1_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L1_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L8_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L8_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L9_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L9_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L11_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L11_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L1_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L1_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L8_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L8_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L9_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L9_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L11_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L11_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
             }
 
             /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
