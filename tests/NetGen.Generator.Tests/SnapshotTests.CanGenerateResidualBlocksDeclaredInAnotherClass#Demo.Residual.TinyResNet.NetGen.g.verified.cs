@@ -254,6 +254,12 @@ namespace Demo.Residual
         {
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "TinyResNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "TinyResNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -270,6 +276,11 @@ namespace Demo.Residual
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -295,6 +306,11 @@ namespace Demo.Residual
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -320,6 +336,11 @@ namespace Demo.Residual
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "TinyResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -348,6 +369,11 @@ namespace Demo.Residual
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "TinyResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -371,6 +397,7 @@ namespace Demo.Residual
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyResNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -393,6 +420,7 @@ namespace Demo.Residual
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "TinyResNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -413,7 +441,11 @@ namespace Demo.Residual
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "TinyResNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "TinyResNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -431,6 +463,7 @@ namespace Demo.Residual
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -445,7 +478,11 @@ namespace Demo.Residual
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.momentum_buffer</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "TinyResNet", "SGD with momentum (lr 0.1, μ 0.9)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "TinyResNet", "SGD with momentum (lr 0.1, μ 0.9)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -470,6 +507,7 @@ namespace Demo.Residual
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -553,6 +591,7 @@ namespace Demo.Residual
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("TinyResNet", "0.1.0", new int[] { 3, 16, 16 }, new int[] { 10 });
             // [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16
             g.Initializer("0.weight", new long[] { 8, 3, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 216)); // 0.weight [8, 3, 3, 3]
@@ -607,8 +646,10 @@ namespace Demo.Residual
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'conv_4_shortcut_0' ([4.shortcut.0] Conv2D): a residual's projection shortcut has no CUDA lowering yet.
-        private const string CudaUnsupported = "Network 'TinyResNet' cannot run on Backend.Cuda: layer 'conv_4_shortcut_0' ([4.shortcut.0] Conv2D): a residual's projection shortcut has no CUDA lowering yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -620,7 +661,8 @@ namespace Demo.Residual
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                _cuda.Upload(_core.Params, _core.OptimizerState());
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -629,21 +671,622 @@ namespace Demo.Residual
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
         /// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>
         public void CopyFromDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
         /// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>
         public void CopyToDevice()
         {
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(labels, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "TinyResNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)
+        /// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            cuda.Forward(inputs, B, training: true, _seed, _step);
+            double loss = cuda.Loss(targetProbabilities, B);
+            cuda.Backward(B);
+            if (update)
+            {
+                _lastGradientNorm = cuda.ClipGradients(_clipGradientValue, _clipGradientNorm); // TrainStep only, before the regularisation terms, as on the CPU
+            }
+
+            cuda.RegularizationBackward();
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly
+            // when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "TinyResNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Update(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for
+        /// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy
+        /// back to the host waits for them.</summary>
+        private sealed class CudaCore
+        {
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_velocity): one device buffer per tensor.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [8, 3, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_0_Weight, G_L2_Branch_0_Weight, _velocity_L2_Branch_0_Weight; // "2.branch.0.weight" [8, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_0_Bias, G_L2_Branch_0_Bias, _velocity_L2_Branch_0_Bias; // "2.branch.0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_2_Weight, G_L2_Branch_2_Weight, _velocity_L2_Branch_2_Weight; // "2.branch.2.weight" [8, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_2_Bias, G_L2_Branch_2_Bias, _velocity_L2_Branch_2_Bias; // "2.branch.2.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Branch_0_Weight, G_L4_Branch_0_Weight, _velocity_L4_Branch_0_Weight; // "4.branch.0.weight" [16, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Branch_0_Bias, G_L4_Branch_0_Bias, _velocity_L4_Branch_0_Bias; // "4.branch.0.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Branch_2_Weight, G_L4_Branch_2_Weight, _velocity_L4_Branch_2_Weight; // "4.branch.2.weight" [16, 16, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Branch_2_Bias, G_L4_Branch_2_Bias, _velocity_L4_Branch_2_Bias; // "4.branch.2.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L4_Shortcut_0_Weight, G_L4_Shortcut_0_Weight, _velocity_L4_Shortcut_0_Weight; // "4.shortcut.0.weight" [16, 8, 1, 1]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L7_Weight, G_L7_Weight, _velocity_L7_Weight; // "7.weight" [10, 1024]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L7_Bias, G_L7_Bias, _velocity_L7_Bias; // "7.bias" [10]
+
+            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
+            // targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 768]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // relu_1 output [B, 2048] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_1_Y = null!; // relu_2_branch_1 output [B, 2048] (the store of [2.branch.0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_2_Y = null!; // conv_2_branch_2 output [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // residual_2 output [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L3_Y = null!; // relu_3 output [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Branch_1_Y = null!; // relu_4_branch_1 output [B, 1024] (the store of [4.branch.0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Branch_2_Y = null!; // conv_4_branch_2 output [B, 1024]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Shortcut_0_Y = null!; // conv_4_shortcut_0 output [B, 1024]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L4_Y = null!; // residual_4 output [B, 1024]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L5_Y = null!; // relu_5 output [B, 1024]
+            private global::NetGen.Cuda.DeviceBuffer<float> A_L7_Y = null!; // dense_7 output [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L0_Y = null!; // ∂L/∂(conv_0 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Branch_0_Y = null!; // ∂L/∂(conv_2_branch_0 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Branch_1_Y = null!; // ∂L/∂(relu_2_branch_1 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(residual_2 output) [B, 2048]; also ∂L/∂ of relu_1, conv_2_branch_2, passed through unchanged
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(relu_3 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Branch_0_Y = null!; // ∂L/∂(conv_4_branch_0 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Branch_1_Y = null!; // ∂L/∂(relu_4_branch_1 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L4_Y = null!; // ∂L/∂(residual_4 output) [B, 1024]; also ∂L/∂ of conv_4_branch_2, conv_4_shortcut_0, passed through unchanged
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L6_Y = null!; // ∂L/∂(flatten_6 output) [B, 1024]; also ∂L/∂ of relu_5, passed through unchanged
+            private global::NetGen.Cuda.DeviceBuffer<float> D_L7_Y = null!; // ∂L/∂(dense_7 output) [B, 10]
+            private global::NetGen.Cuda.DeviceBuffer<float> T_L1_Y = null!; // a second consumer's part of ∂L/∂(relu_1 output) [B, 2048], added to D_L2_Y
+            private global::NetGen.Cuda.DeviceBuffer<float> T_L3_Y = null!; // a second consumer's part of ∂L/∂(relu_3 output) [B, 2048], added to D_L3_Y
+            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
+            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 10] (soft targets)
+            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(3, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [0] conv_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry2_branch_0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [2.branch.0] conv_2_branch_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry2_branch_2 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [2.branch.2] conv_2_branch_2: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4_branch_0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1); // [4.branch.0] conv_4_branch_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4_branch_2 = new global::NetGen.Kernels.Conv2DGeneralGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [4.branch.2] conv_4_branch_2: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4_shortcut_0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 16, 1, 1, 2, 2, 0, 0, 1, 1, 1); // [4.shortcut.0] conv_4_shortcut_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
+            /// the optimizer state (zero).</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("TinyResNet");
+                _k = _rt.Kernels;
+                P_L0_Weight = _rt.Allocate(216);
+                G_L0_Weight = _rt.Zeros(216);
+                _velocity_L0_Weight = _rt.Zeros(216);
+                P_L0_Bias = _rt.Allocate(8);
+                G_L0_Bias = _rt.Zeros(8);
+                _velocity_L0_Bias = _rt.Zeros(8);
+                P_L2_Branch_0_Weight = _rt.Allocate(576);
+                G_L2_Branch_0_Weight = _rt.Zeros(576);
+                _velocity_L2_Branch_0_Weight = _rt.Zeros(576);
+                P_L2_Branch_0_Bias = _rt.Allocate(8);
+                G_L2_Branch_0_Bias = _rt.Zeros(8);
+                _velocity_L2_Branch_0_Bias = _rt.Zeros(8);
+                P_L2_Branch_2_Weight = _rt.Allocate(576);
+                G_L2_Branch_2_Weight = _rt.Zeros(576);
+                _velocity_L2_Branch_2_Weight = _rt.Zeros(576);
+                P_L2_Branch_2_Bias = _rt.Allocate(8);
+                G_L2_Branch_2_Bias = _rt.Zeros(8);
+                _velocity_L2_Branch_2_Bias = _rt.Zeros(8);
+                P_L4_Branch_0_Weight = _rt.Allocate(1152);
+                G_L4_Branch_0_Weight = _rt.Zeros(1152);
+                _velocity_L4_Branch_0_Weight = _rt.Zeros(1152);
+                P_L4_Branch_0_Bias = _rt.Allocate(16);
+                G_L4_Branch_0_Bias = _rt.Zeros(16);
+                _velocity_L4_Branch_0_Bias = _rt.Zeros(16);
+                P_L4_Branch_2_Weight = _rt.Allocate(2304);
+                G_L4_Branch_2_Weight = _rt.Zeros(2304);
+                _velocity_L4_Branch_2_Weight = _rt.Zeros(2304);
+                P_L4_Branch_2_Bias = _rt.Allocate(16);
+                G_L4_Branch_2_Bias = _rt.Zeros(16);
+                _velocity_L4_Branch_2_Bias = _rt.Zeros(16);
+                P_L4_Shortcut_0_Weight = _rt.Allocate(128);
+                G_L4_Shortcut_0_Weight = _rt.Zeros(128);
+                _velocity_L4_Shortcut_0_Weight = _rt.Zeros(128);
+                P_L7_Weight = _rt.Allocate(10240);
+                G_L7_Weight = _rt.Zeros(10240);
+                _velocity_L7_Weight = _rt.Zeros(10240);
+                P_L7_Bias = _rt.Allocate(10);
+                G_L7_Bias = _rt.Zeros(10);
+                _velocity_L7_Bias = _rt.Zeros(10);
+            }
+
+            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                _x = _rt.Reallocate<float>(_x, B * 768);
+                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 2048);
+                A_L2_Branch_1_Y = _rt.Reallocate<float>(A_L2_Branch_1_Y, B * 2048);
+                A_L2_Branch_2_Y = _rt.Reallocate<float>(A_L2_Branch_2_Y, B * 2048);
+                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 2048);
+                A_L3_Y = _rt.Reallocate<float>(A_L3_Y, B * 2048);
+                A_L4_Branch_1_Y = _rt.Reallocate<float>(A_L4_Branch_1_Y, B * 1024);
+                A_L4_Branch_2_Y = _rt.Reallocate<float>(A_L4_Branch_2_Y, B * 1024);
+                A_L4_Shortcut_0_Y = _rt.Reallocate<float>(A_L4_Shortcut_0_Y, B * 1024);
+                A_L4_Y = _rt.Reallocate<float>(A_L4_Y, B * 1024);
+                A_L5_Y = _rt.Reallocate<float>(A_L5_Y, B * 1024);
+                A_L7_Y = _rt.Reallocate<float>(A_L7_Y, B * 10);
+                D_L0_Y = _rt.Reallocate<float>(D_L0_Y, B * 2048);
+                D_L2_Branch_0_Y = _rt.Reallocate<float>(D_L2_Branch_0_Y, B * 2048);
+                D_L2_Branch_1_Y = _rt.Reallocate<float>(D_L2_Branch_1_Y, B * 2048);
+                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 2048);
+                D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 2048);
+                D_L4_Branch_0_Y = _rt.Reallocate<float>(D_L4_Branch_0_Y, B * 1024);
+                D_L4_Branch_1_Y = _rt.Reallocate<float>(D_L4_Branch_1_Y, B * 1024);
+                D_L4_Y = _rt.Reallocate<float>(D_L4_Y, B * 1024);
+                D_L6_Y = _rt.Reallocate<float>(D_L6_Y, B * 1024);
+                D_L7_Y = _rt.Reallocate<float>(D_L7_Y, B * 10);
+                T_L1_Y = _rt.Reallocate<float>(T_L1_Y, B * 2048);
+                T_L3_Y = _rt.Reallocate<float>(T_L3_Y, B * 2048);
+                _targets = _rt.Reallocate<int>(_targets, B);
+                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 10);
+                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 216));
+                _velocity_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 216));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 8));
+                _velocity_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 8));
+                P_L2_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_0_Weight, 576));
+                _velocity_L2_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_0_Weight, 576));
+                P_L2_Branch_0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_0_Bias, 8));
+                _velocity_L2_Branch_0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_0_Bias, 8));
+                P_L2_Branch_2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_2_Weight, 576));
+                _velocity_L2_Branch_2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_2_Weight, 576));
+                P_L2_Branch_2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_2_Bias, 8));
+                _velocity_L2_Branch_2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_2_Bias, 8));
+                P_L4_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_0_Weight, 1152));
+                _velocity_L4_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_0_Weight, 1152));
+                P_L4_Branch_0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_0_Bias, 16));
+                _velocity_L4_Branch_0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_0_Bias, 16));
+                P_L4_Branch_2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_2_Weight, 2304));
+                _velocity_L4_Branch_2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_2_Weight, 2304));
+                P_L4_Branch_2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_2_Bias, 16));
+                _velocity_L4_Branch_2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_2_Bias, 16));
+                P_L4_Shortcut_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Shortcut_0_Weight, 128));
+                _velocity_L4_Shortcut_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Shortcut_0_Weight, 128));
+                P_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Weight, 10240));
+                _velocity_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L7_Weight, 10240));
+                P_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Bias, 10));
+                _velocity_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L7_Bias, 10));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 216));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 216));
+                _velocity_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 216));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 8));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 8));
+                _velocity_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 8));
+                P_L2_Branch_0_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Branch_0_Weight, 576));
+                G_L2_Branch_0_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Branch_0_Weight, 576));
+                _velocity_L2_Branch_0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_0_Weight, 576));
+                P_L2_Branch_0_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Branch_0_Bias, 8));
+                G_L2_Branch_0_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Branch_0_Bias, 8));
+                _velocity_L2_Branch_0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_0_Bias, 8));
+                P_L2_Branch_2_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Branch_2_Weight, 576));
+                G_L2_Branch_2_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Branch_2_Weight, 576));
+                _velocity_L2_Branch_2_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_2_Weight, 576));
+                P_L2_Branch_2_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Branch_2_Bias, 8));
+                G_L2_Branch_2_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Branch_2_Bias, 8));
+                _velocity_L2_Branch_2_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_2_Bias, 8));
+                P_L4_Branch_0_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Branch_0_Weight, 1152));
+                G_L4_Branch_0_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Branch_0_Weight, 1152));
+                _velocity_L4_Branch_0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_0_Weight, 1152));
+                P_L4_Branch_0_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Branch_0_Bias, 16));
+                G_L4_Branch_0_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Branch_0_Bias, 16));
+                _velocity_L4_Branch_0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_0_Bias, 16));
+                P_L4_Branch_2_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Branch_2_Weight, 2304));
+                G_L4_Branch_2_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Branch_2_Weight, 2304));
+                _velocity_L4_Branch_2_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_2_Weight, 2304));
+                P_L4_Branch_2_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Branch_2_Bias, 16));
+                G_L4_Branch_2_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Branch_2_Bias, 16));
+                _velocity_L4_Branch_2_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_2_Bias, 16));
+                P_L4_Shortcut_0_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Shortcut_0_Weight, 128));
+                G_L4_Shortcut_0_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Shortcut_0_Weight, 128));
+                _velocity_L4_Shortcut_0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Shortcut_0_Weight, 128));
+                P_L7_Weight.CopyTo(new global::System.Span<float>(parameters, L7_Weight, 10240));
+                G_L7_Weight.CopyTo(new global::System.Span<float>(gradients, L7_Weight, 10240));
+                _velocity_L7_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L7_Weight, 10240));
+                P_L7_Bias.CopyTo(new global::System.Span<float>(parameters, L7_Bias, 10));
+                G_L7_Bias.CopyTo(new global::System.Span<float>(gradients, L7_Bias, 10));
+                _velocity_L7_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L7_Bias, 10));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    A_L7_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward: x[B, 768] → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            {
+                _ = training; _ = seed; _ = step; // no dropout in this network
+                Rows(B);
+                _x.CopyFrom(x);
+                // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×3·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [2.branch.1]
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [2.branch.1]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(A_L1_Y, P_L2_Branch_0_Weight, P_L2_Branch_0_Bias, A_L2_Branch_1_Y, B, in s_geometry2_branch_0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [2.branch.1] relu_2_branch_1: ReLU [8, 16, 16] ───────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [2.branch.0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2.branch.2] conv_2_branch_2: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows + bias in the epilogue; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(A_L2_Branch_1_Y, P_L2_Branch_2_Weight, P_L2_Branch_2_Bias, A_L2_Branch_2_Y, B, in s_geometry2_branch_2, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] ───────────────────────────
+                // y[B,8,16,16] = branch(x) + x (identity shortcut)
+                // ng_add: y[B×2048] = branch + shortcut
+                _k.Add(A_L2_Branch_2_Y, A_L1_Y, A_L2_Y);
+
+                // ── [3] relu_3: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×2048], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L2_Y, A_L3_Y);
+
+                // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [4.branch.1]
+                // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4.branch.1]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L3_Y, P_L4_Branch_0_Weight, P_L4_Branch_0_Bias, A_L4_Branch_1_Y, B, in s_geometry4_branch_0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [4.branch.1] relu_4_branch_1: ReLU [16, 8, 8] ────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [4.branch.0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [4.branch.2] conv_4_branch_2: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×16·3·3] per group with x's windows + bias in the epilogue; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L4_Branch_1_Y, P_L4_Branch_2_Weight, P_L4_Branch_2_Bias, A_L4_Branch_2_Y, B, in s_geometry4_branch_2, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [4.shortcut.0] conv_4_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·1·1] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L3_Y, P_L4_Shortcut_0_Weight, null, A_L4_Shortcut_0_Y, B, in s_geometry4_shortcut_0, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [4] residual_4: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] ───────────────────
+                // y[B,16,8,8] = branch(x) + shortcut(x) (1×1 projection)
+                // ng_add: y[B×1024] = branch + shortcut
+                _k.Add(A_L4_Branch_2_Y, A_L4_Shortcut_0_Y, A_L4_Y);
+
+                // ── [5] relu_5: ReLU [16, 8, 8] ──────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×1024], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L4_Y, A_L5_Y);
+
+                // ── [6] flatten_6: Flatten 16×8×8 → 1024 ─────────────────────────────────────────────────────────
+                // y[B,1024] = x[B,16,8,8] in C-major order: the same memory, no code
+                // a view: A_L5_Y seen as [B×1024], no launch
+
+                // ── [7] dense_7: Dense 1024 → 10 ─────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,1024] · W[10,1024]ᵀ + b[10]
+                // ng_sgemm: C[B×10] = A[B×1024] · B[10×1024]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 1024, A_L5_Y, 1024, P_L7_Weight, 1024, A_L7_Y, 10, 0f, P_L7_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
+            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 10] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _targets.CopyFrom(labels);
+                // ng_softmax_cross_entropy: one thread per row of [B×10]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L7_Y, _targets, D_L7_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
+            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
+            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 10] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L7_Y, _targetProbabilities, D_L7_Y, _lossTerms, B, 10);
+                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
+                return loss;
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
+            public void Backward(int B)
+            {
+                // ── [7] dense_7: Dense 1024 → 10 · backward ──────────────────────────────────────────────────────
+                // dx[B,1024] = dy[B,10] · W[10,1024];  dW[10,1024] = dyᵀ · x;  db[10] = Σ_B dy
+                // ng_sgemm: dx[B×1024] = dy[B×10] · W[10×1024]
+                _k.Sgemm(false, false, B, 1024, 10, D_L7_Y, 10, P_L7_Weight, 1024, D_L6_Y, 1024);
+                // ng_sgemm: dW[10×1024] = dyᵀ[10×B] · x[B×1024] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 1024, B, D_L7_Y, 10, A_L5_Y, 1024, G_L7_Weight, 1024);
+                // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L7_Y, G_L7_Bias, B, 10, accumulate: false);
+
+                // ── [6] flatten_6: Flatten 16×8×8 → 1024 · backward ──────────────────────────────────────────────
+                // dx = dy: the same memory, no code
+
+                // ── [5] relu_5: ReLU [16, 8, 8] · backward ───────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×1024], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L6_Y, x: A_L5_Y, y: A_L5_Y, dx: D_L4_Y);
+
+                // ── [4] residual_4: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] · backward ────────
+                // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
+
+                // ── [4.shortcut.0] conv_4_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 · backward ────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L4_Y, P_L4_Shortcut_0_Weight, D_L3_Y, B, in s_geometry4_shortcut_0);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L4_Y, A_L3_Y, G_L4_Shortcut_0_Weight, B, in s_geometry4_shortcut_0);
+
+                // ── [4.branch.2] conv_4_branch_2: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 · backward ────────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×16×8×8] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L4_Y, P_L4_Branch_2_Weight, D_L4_Branch_1_Y, B, in s_geometry4_branch_2);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L4_Y, A_L4_Branch_1_Y, G_L4_Branch_2_Weight, B, in s_geometry4_branch_2);
+                // ng_channel_sums: db[16] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L4_Y, G_L4_Branch_2_Bias, B, 16, 64, accumulate: false);
+
+                // ── [4.branch.1] relu_4_branch_1: ReLU [16, 8, 8] · backward ─────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×1024], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Branch_1_Y, x: A_L4_Branch_1_Y, y: A_L4_Branch_1_Y, dx: D_L4_Branch_0_Y);
+
+                // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 · backward ──────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L4_Branch_0_Y, P_L4_Branch_0_Weight, T_L3_Y, B, in s_geometry4_branch_0);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L4_Branch_0_Y, A_L3_Y, G_L4_Branch_0_Weight, B, in s_geometry4_branch_0);
+                // ng_channel_sums: db[16] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L4_Branch_0_Y, G_L4_Branch_0_Bias, B, 16, 64, accumulate: false);
+                _k.Accumulate(D_L3_Y, T_L3_Y); // ng_add: ∂L/∂x has a second consumer, add its contribution
+
+                // ── [3] relu_3: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L3_Y, x: A_L3_Y, y: A_L3_Y, dx: D_L2_Y);
+
+                // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] · backward ────────────────
+                // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
+
+                // ── [2.branch.2] conv_2_branch_2: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L2_Y, P_L2_Branch_2_Weight, D_L2_Branch_1_Y, B, in s_geometry2_branch_2);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L2_Y, A_L2_Branch_1_Y, G_L2_Branch_2_Weight, B, in s_geometry2_branch_2);
+                // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L2_Y, G_L2_Branch_2_Bias, B, 8, 256, accumulate: false);
+
+                // ── [2.branch.1] relu_2_branch_1: ReLU [8, 16, 16] · backward ────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L2_Branch_1_Y, x: A_L2_Branch_1_Y, y: A_L2_Branch_1_Y, dx: D_L2_Branch_0_Y);
+
+                // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L2_Branch_0_Y, P_L2_Branch_0_Weight, T_L1_Y, B, in s_geometry2_branch_0);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L2_Branch_0_Y, A_L1_Y, G_L2_Branch_0_Weight, B, in s_geometry2_branch_0);
+                // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L2_Branch_0_Y, G_L2_Branch_0_Bias, B, 8, 256, accumulate: false);
+                _k.Accumulate(D_L2_Y, T_L1_Y); // ng_add: ∂L/∂x has a second consumer, add its contribution
+
+                // ── [1] relu_1: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L2_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 · backward ────────────────────────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+                // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 8, 256, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
+            public void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0 and L1 = 0)
+            }
+
+            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
+            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
+            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
+            public double ClipGradients(double? clipValue, double? maxNorm)
+            {
+                if (clipValue is double value)
+                {
+                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Branch_0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Branch_0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Branch_2_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L2_Branch_2_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Branch_0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Branch_0_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Branch_2_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Branch_2_Bias, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L4_Shortcut_0_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L7_Weight, value); // ng_clip_by_value
+                    _k.ClipByValue(G_L7_Bias, value); // ng_clip_by_value
+                }
+
+                if (maxNorm is not double max)
+                {
+                    return double.NaN;
+                }
+
+                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
+                double coefficient = max / (norm + 1e-6);
+                if (coefficient < 1)
+                {
+                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Branch_0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Branch_0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Branch_2_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L2_Branch_2_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Branch_0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Branch_0_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Branch_2_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Branch_2_Bias, (float)coefficient); // ng_scale
+                    _k.Scale(G_L4_Shortcut_0_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L7_Weight, (float)coefficient); // ng_scale
+                    _k.Scale(G_L7_Bias, (float)coefficient); // ng_scale
+                }
+
+                return norm;
+            }
+
+            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
+            public double GradientSumOfSquares()
+            {
+                double sum = 0;
+                sum += _rt.SumOfSquares(G_L0_Weight);
+                sum += _rt.SumOfSquares(G_L0_Bias);
+                sum += _rt.SumOfSquares(G_L2_Branch_0_Weight);
+                sum += _rt.SumOfSquares(G_L2_Branch_0_Bias);
+                sum += _rt.SumOfSquares(G_L2_Branch_2_Weight);
+                sum += _rt.SumOfSquares(G_L2_Branch_2_Bias);
+                sum += _rt.SumOfSquares(G_L4_Branch_0_Weight);
+                sum += _rt.SumOfSquares(G_L4_Branch_0_Bias);
+                sum += _rt.SumOfSquares(G_L4_Branch_2_Weight);
+                sum += _rt.SumOfSquares(G_L4_Branch_2_Bias);
+                sum += _rt.SumOfSquares(G_L4_Shortcut_0_Weight);
+                sum += _rt.SumOfSquares(G_L7_Weight);
+                sum += _rt.SumOfSquares(G_L7_Bias);
+                return sum;
+            }
+
+            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            public void Update(long step, double learningRate)
+            {
+                _ = step;
+                // SGD with momentum (lr 0.1, μ 0.9): v ← μ·v + g;  p ← p − lr·v   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Momentum(P_L0_Weight, G_L0_Weight, _velocity_L0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L0_Bias, G_L0_Bias, _velocity_L0_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_0_Weight, G_L2_Branch_0_Weight, _velocity_L2_Branch_0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_0_Bias, G_L2_Branch_0_Bias, _velocity_L2_Branch_0_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_2_Weight, G_L2_Branch_2_Weight, _velocity_L2_Branch_2_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_2_Bias, G_L2_Branch_2_Bias, _velocity_L2_Branch_2_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_0_Weight, G_L4_Branch_0_Weight, _velocity_L4_Branch_0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_0_Bias, G_L4_Branch_0_Bias, _velocity_L4_Branch_0_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_2_Weight, G_L4_Branch_2_Weight, _velocity_L4_Branch_2_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_2_Bias, G_L4_Branch_2_Bias, _velocity_L4_Branch_2_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Shortcut_0_Weight, G_L4_Shortcut_0_Weight, _velocity_L4_Shortcut_0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L7_Weight, G_L7_Weight, _velocity_L7_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L7_Bias, G_L7_Bias, _velocity_L7_Bias, (float)learningRate, (float)0.9, nesterov: false);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

@@ -16,7 +16,7 @@ public sealed class CudaCnnParityTests
     public static TheoryData<string> Networks() => new()
     {
         "LeNetMomentum", "LeNetAdam", "BnAdam2D", "Bn1DMomentum", "FoldMix", "AvgPoolMomentum", "LayerNormAdam", "ConvGeneralAdam",
-        "DilationPoolAdam", "LrnMomentum", "MaxoutAdam", "ChwActsMomentum", "Dropout2D",
+        "DilationPoolAdam", "LrnMomentum", "MaxoutAdam", "ChwActsMomentum", "Dropout2D", "ResnetSgd", "SdMomentum", "LnShapeAdam",
     };
 
     private static INeuralNetwork<int> Create(string name, ulong seed, Backend backend) => name switch
@@ -34,6 +34,9 @@ public sealed class CudaCnnParityTests
         "MaxoutAdam" => new MaxoutAdam(seed, backend),
         "ChwActsMomentum" => new ChwActsMomentum(seed, backend),
         "Dropout2D" => new CudaDropout2DNet(seed, backend),
+        "ResnetSgd" => new ResnetSgd(seed, backend), // residual CNN blocks, one with a 1×1 stride-2 projection shortcut
+        "SdMomentum" => new SdMomentum(seed, backend), // the same with BatchNorm and stochastic depth (Huang's linear rule)
+        "LnShapeAdam" => new LnShapeAdam(seed, backend), // LayerNorm over the last 2 and the last 1 dimensions (NormalizedDims)
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -13,8 +13,8 @@ namespace NetGen.Generator.Catalog.Layers;
 /// ng_conv2d_weight_grad (samples in order) and ng_channel_sums for the bias.</summary>
 internal sealed partial class Conv2DEntry
 {
-    public override string? CudaUnsupportedReason(NodeContext c) =>
-        c.Args.Bool(ProjectionArgument, false) ? "a residual's projection shortcut has no CUDA lowering yet" : null; // its regularisation settings are checked with the state
+    // A residual's 1×1 projection shortcut (stride S, no padding) is an ordinary geometry for the implicit GEMM.
+    public override string? CudaUnsupportedReason(NodeContext c) => null; // its regularisation settings are checked with the state
 
     public override bool CudaAppliesEpilogue => true;
 
