@@ -118,9 +118,11 @@ internal abstract class LossEntry
     /// <summary>Loss terms (doubles) the CUDA kernel writes per row, summed by the deterministic reduction: 1 per row, or one per output.</summary>
     public virtual bool CudaLossTermPerOutput => false;
 
-    /// <summary>Writes <c>double loss = …;</c> in CudaCore.Loss: copies the targets (<c>_targets</c>, [B] labels or [B, O]
-    /// values) to the device, launches the loss kernel, which writes ∂L/∂output into <paramref name="gradient"/> and the
-    /// terms into <c>_lossTerms</c>, and sums them.</summary>
+    /// <summary>The launches of CudaCore.Loss, launches only (they may run inside a CUDA graph: no copy, no sum, nothing
+    /// back to the host): the loss kernel reads the targets (<c>_targets</c>, [B] labels or [B, O] values, copied to the
+    /// device before) and writes ∂L/∂output into <paramref name="gradient"/> and the terms (doubles) into
+    /// <c>_lossTerms</c>. CudaCore then sums the terms on the device and divides by their number (B, or B·O when
+    /// <see cref="CudaLossTermPerOutput"/>) on the host.</summary>
     public virtual void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) =>
         throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");
 }
@@ -177,10 +179,8 @@ internal sealed class SoftmaxCrossEntropyEntry : LossEntry
 
     public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
     {
-        w.WriteLine("_targets.CopyFrom(labels);");
         w.WriteLine($"// ng_softmax_cross_entropy: one thread per row of [B×{outputs}]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B");
         w.WriteLine($"_k.SoftmaxCrossEntropy({scores}, _targets, {gradient}, _lossTerms, B, {outputs});");
-        w.WriteLine("double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host");
     }
 }
 
@@ -258,10 +258,8 @@ internal sealed class MeanSquaredErrorEntry : LossEntry
 
     public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
     {
-        w.WriteLine("_targets.CopyFrom(targets);");
         w.WriteLine($"// ng_mse: one thread per value of [B×{outputs}]; (f − t)² in double, ∂L/∂f = (f − t)·(2/(B·O))");
         w.WriteLine($"_k.MeanSquaredError({scores}, _targets, {gradient}, _lossTerms);");
-        w.WriteLine($"double loss = _rt.Sum(_lossTerms, B * {outputs}) / (B * {outputs}); // ng_reduce_sum_f64 (one block, a fixed tree), then one double back");
     }
 }
 

@@ -26,6 +26,7 @@ internal static partial class NetworkEmitter
             w.WriteLine("// _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,");
             w.WriteLine("// SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.");
             w.WriteLine("private CudaCore? _cuda; // null on Backend.Cpu");
+            w.WriteLine("private bool _cudaGraphs = true;");
         }
         else
         {
@@ -47,7 +48,15 @@ internal static partial class NetworkEmitter
         if (cuda.Supported)
         {
             w.WriteLine("_cuda = new CudaCore();");
+            w.WriteLine("try");
+            w.OpenBrace();
             w.WriteLine("_cuda.Upload(_core.Params, _core.OptimizerState());");
+            w.CloseBrace();
+            w.WriteLine("catch");
+            w.OpenBrace();
+            w.WriteLine("_cuda.Dispose(); // the device memory now, not at the next collection");
+            w.WriteLine("throw;");
+            w.CloseBrace();
         }
         else
         {
@@ -71,6 +80,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// the launches before it). A no-op on Backend.Cpu, where those are the network itself.</summary>");
         w.WriteLine("public void CopyFromDevice()");
         w.OpenBrace();
+        w.WriteLine($"global::NetGen.Guard.NotDisposed(_disposed, \"{name}\");");
         w.WriteLine(cuda.Supported ? "_cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());" : "// Backend.Cpu only: nothing to copy");
         w.CloseBrace();
         w.WriteLine();
@@ -78,7 +88,45 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// GetParameter) to the device, where the next call reads them. A no-op on Backend.Cpu.</summary>");
         w.WriteLine("public void CopyToDevice()");
         w.OpenBrace();
+        w.WriteLine($"global::NetGen.Guard.NotDisposed(_disposed, \"{name}\");");
         w.WriteLine(cuda.Supported ? "_cuda?.Upload(_core.Params, _core.OptimizerState());" : "// Backend.Cpu only: nothing to copy");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>Backend.Cuda: whether TrainStep, ComputeGradients and Predict run as CUDA graphs, captured on the first call with");
+        w.WriteLine("/// a batch size and replayed afterwards (true, the default), or launch by launch (false: for debugging, e.g. to find the");
+        w.WriteLine("/// launch that fails). Both give the same bits. No effect on Backend.Cpu (docs/cuda.md).</summary>");
+        w.WriteLine("public bool CudaGraphs");
+        w.OpenBrace();
+        if (cuda.Supported)
+        {
+            w.WriteLine("get => _cudaGraphs;");
+            w.WriteLine("set");
+            w.OpenBrace();
+            w.WriteLine("_cudaGraphs = value;");
+            w.WriteLine("if (_cuda is not null)");
+            w.OpenBrace();
+            w.WriteLine("_cuda.Graphs = value;");
+            w.CloseBrace();
+            w.CloseBrace();
+        }
+        else
+        {
+            w.WriteLine("get => true;");
+            w.WriteLine("set { } // Backend.Cpu only");
+        }
+
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("private bool _disposed;");
+        w.WriteLine();
+        w.WriteLine("/// <summary>Frees the device memory of a Backend.Cuda instance now (its arenas, graphs, stream and kernels; without this the");
+        w.WriteLine("/// finalizers free it at a later collection). A Backend.Cpu instance holds no device memory: nothing to free. Idempotent;");
+        w.WriteLine("/// afterwards Predict, TrainStep, ComputeGradients, CopyFromDevice, CopyToDevice and what calls them (Save, Load, the");
+        w.WriteLine("/// training states, ExportOnnx, GradCheck) throw ObjectDisposedException naming the network.</summary>");
+        w.WriteLine("public void Dispose()");
+        w.OpenBrace();
+        w.WriteLine("_disposed = true;");
+        w.WriteLine(cuda.Supported ? "_cuda?.Dispose();" : "// Backend.Cpu only: no device memory");
         w.CloseBrace();
         if (!cuda.Supported)
         {
@@ -98,8 +146,9 @@ internal static partial class NetworkEmitter
         string targets = classes ? "labels" : "targets";
         w.WriteLine();
         w.WriteLine("/// <summary>TrainStep (<paramref name=\"update\"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,");
-        w.WriteLine("/// loss, backward and the regularisation gradients as launches; the finiteness check; the update. Only the loss (one double)");
-        w.WriteLine("/// comes back to the host; a refused step copies the gradients back to name the tensor, and changes nothing.</summary>");
+        w.WriteLine("/// loss, backward, the regularisation gradients and the sums of the check as one graph (or launch by launch); the finiteness");
+        w.WriteLine("/// check; the update as a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step");
+        w.WriteLine("/// copies the gradients back to name the tensor, and changes nothing.</summary>");
         w.WriteLine($"private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{(classes ? "int" : "float")}> {targets}, int B, bool update, string call)");
         w.OpenBrace();
         w.WriteLine("CudaCore cuda = _cuda!;");
@@ -108,13 +157,10 @@ internal static partial class NetworkEmitter
         w.WriteLine($"throw new global::System.NotSupportedException(\"Gradient clipping (ClipGradientValue, ClipGradientNorm) of network '{name}' has no CUDA kernel yet: set both to null on Backend.Cuda, or use Backend.Cpu.\");");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("cuda.Forward(inputs, B, training: true, _seed, _step);");
-        w.WriteLine($"double loss = cuda.Loss({targets}, B);");
-        w.WriteLine("cuda.Backward(B);");
-        w.WriteLine("cuda.RegularizationBackward();");
-        w.WriteLine("// The finiteness check without copying the gradients back: Σg² in double over every gradient tensor is finite exactly");
-        w.WriteLine("// when every element is (a finite float squared never overflows a double).");
-        w.WriteLine("if (!double.IsFinite(loss) || !double.IsFinite(cuda.GradientSumOfSquares()))");
+        w.WriteLine($"double loss = cuda.Gradients(inputs, {targets}, B, _seed, _step, out double squares);");
+        w.WriteLine("// The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the");
+        w.WriteLine("// device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).");
+        w.WriteLine("if (!double.IsFinite(loss) || !double.IsFinite(squares))");
         w.OpenBrace();
         w.WriteLine("cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor");
         w.WriteLine($"global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, \"{name}\");");
@@ -123,7 +169,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("if (update)");
         w.OpenBrace();
         w.WriteLine("_step++;");
-        w.WriteLine("cuda.Update(_step, _learningRate);");
+        w.WriteLine("cuda.Step(_step, _learningRate);");
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("return (float)loss;");
@@ -141,7 +187,7 @@ internal static partial class NetworkEmitter
         OptimizerEntry optimizer = OptimizerCatalog.Get(plan.Training.Optimizer);
         LossEntry loss = LossCatalog.Get(plan.Training.Loss);
         bool classes = loss.Target == TargetKind.ClassIndex;
-        const string Buffer = "global::NetGen.Cuda.DeviceBuffer";
+        const string View = "global::NetGen.Cuda.DeviceView";
         NodePlan last = plan.Nodes[plan.Nodes.Count - 1];
         string output = CudaNodeContext.Tensor(plan, last.Output);
         var parameters = new List<StatePlan>();
@@ -159,16 +205,26 @@ internal static partial class NetworkEmitter
             stateFields.Add(field);
         }
 
+        List<StatePlan> regularized = Regularized(plan);
+        string terms = loss.CudaLossTermPerOutput ? I(plan.OutputSize) : "1";
+        string termCount = terms == "1" ? "B" : "B * " + terms;
+        int gradientSlot = 1 + regularized.Count;
+        int results = gradientSlot + parameters.Count;
         w.WriteLine("/// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of");
-        w.WriteLine("/// NetGen's kernels (NetGen.Cuda.CudaKernels) on device buffers, one buffer per tensor. The per-row buffers are sized for");
-        w.WriteLine("/// the rows B of the call: a call with another B reallocates them. Launches are asynchronous, in order on one stream; a copy");
-        w.WriteLine("/// back to the host waits for them.</summary>");
-        w.WriteLine("private sealed class CudaCore");
+        w.WriteLine("/// NetGen's kernels (NetGen.Cuda.CudaKernels) on views into two device arenas (docs/adr/0045-device-arenas-dispose-and-cuda-graphs.md):");
+        w.WriteLine("/// the state arena (parameters, gradients, optimizer state, the step's results: one allocation for the life of the instance)");
+        w.WriteLine("/// and the activation arena (the per-row tensors: sized for the largest batch so far, never shrunk). The launch methods");
+        w.WriteLine("/// (Forward, Loss, Backward, RegularizationBackward, Sums, Update) only launch: the public methods copy the inputs in, run");
+        w.WriteLine("/// them as a CUDA graph per kind of call and batch size (captured once, replayed with this call's scalars) or launch by");
+        w.WriteLine("/// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>");
+        w.WriteLine("private sealed class CudaCore : global::System.IDisposable");
         w.OpenBrace();
+        w.WriteLine("private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32; // graph keys: the kind | B");
         w.WriteLine("private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;");
         w.WriteLine("private readonly global::NetGen.Cuda.CudaKernels _k;");
         w.WriteLine();
-        w.WriteLine($"// Parameters (state_dict order), their gradients{(stateFields.Count > 0 ? " and the optimizer state (" + string.Join(", ", stateFields) + ")" : string.Empty)}: one device buffer per tensor.");
+        w.WriteLine($"// Parameters (state_dict order), their gradients{(stateFields.Count > 0 ? " and the optimizer state (" + string.Join(", ", stateFields) + ")" : string.Empty)}: views into the state arena.");
+        var stateLengths = new List<string>();
         foreach (StatePlan s in parameters)
         {
             string c = EmitNames.StateConst(s);
@@ -178,14 +234,23 @@ internal static partial class NetworkEmitter
                 fields.Add(f + "_" + c);
             }
 
-            w.WriteLine($"private readonly {Buffer}<float> {string.Join(", ", fields)}; // \"{s.Key}\" {Shape(s.Shape)}");
+            foreach (string f in fields)
+            {
+                stateLengths.Add("4L * " + I(s.Length));
+            }
+
+            w.WriteLine($"private readonly {View}<float> {string.Join(", ", fields)}; // \"{s.Key}\" {Shape(s.Shape)}");
         }
 
+        stateLengths.Add("8L * " + I(results));
+        w.WriteLine($"// The step's results in double, copied back in one piece: [0] Σ loss terms{(regularized.Count > 0 ? $", [1..{I(regularized.Count)}] Σw² of each L2 tensor" : string.Empty)}, then Σg² of each gradient.");
+        w.WriteLine($"private readonly {View}<double> _results;");
+        w.WriteLine($"private readonly double[] _host = new double[{I(results)}];");
         w.WriteLine();
-        w.WriteLine("// Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the");
-        w.WriteLine("// targets and the loss terms.");
+        w.WriteLine("// Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and");
+        w.WriteLine("// cache, each gradient, the targets and the loss terms.");
         w.WriteLine("private int _rows;");
-        w.WriteLine($"private {Buffer}<float> _x = null!; // input [B, {I(plan.InputSize)}]");
+        w.WriteLine($"private {View}<float> _x; // input [B, {I(plan.InputSize)}]");
         var perRow = new List<(string Field, string Type, string Length)> { ("_x", "float", I(plan.InputSize)) };
         foreach (NodePlan node in plan.Nodes)
         {
@@ -194,7 +259,7 @@ internal static partial class NetworkEmitter
             {
                 string field = CudaNodeContext.Tensor(plan, node.Output);
                 string fused = cuda.Nodes[node.Ordinal].FusedIntoPrevious ? $" (the store of [{plan.Nodes[node.Ordinal - 1].Label}]'s GEMM epilogue)" : string.Empty;
-                w.WriteLine($"private {Buffer}<float> {field} = null!; // {node.Name} output [B, {I(t.Length)}]{fused}");
+                w.WriteLine($"private {View}<float> {field}; // {node.Name} output [B, {I(t.Length)}]{fused}");
                 perRow.Add((field, "float", I(t.Length)));
             }
 
@@ -203,7 +268,7 @@ internal static partial class NetworkEmitter
                 if (cache.Node == node.Ordinal)
                 {
                     string field = "A_" + EmitNames.CacheConst(node, cache.Local);
-                    w.WriteLine($"private {Buffer}<float> {field} = null!; // {node.Name} {cache.Local} [B, {I(cache.Length)}]");
+                    w.WriteLine($"private {View}<float> {field}; // {node.Name} {cache.Local} [B, {I(cache.Length)}]");
                     perRow.Add((field, "float", I(cache.Length)));
                 }
             }
@@ -215,39 +280,69 @@ internal static partial class NetworkEmitter
             {
                 string field = CudaNodeContext.Gradient(plan, id);
                 string what = id == 0 ? "the input (written by the first layer's kernel, never read)" : plan.Nodes[plan.Tensors[id].Producer].Name + " output";
-                w.WriteLine($"private {Buffer}<float> {field} = null!; // ∂L/∂({what}) [B, {I(plan.Tensors[id].Length)}]");
+                w.WriteLine($"private {View}<float> {field}; // ∂L/∂({what}) [B, {I(plan.Tensors[id].Length)}]");
                 perRow.Add((field, "float", I(plan.Tensors[id].Length)));
             }
         }
 
-        string terms = loss.CudaLossTermPerOutput ? I(plan.OutputSize) : "1";
         w.WriteLine(classes
-            ? $"private {Buffer}<int> _targets = null!; // labels [B]"
-            : $"private {Buffer}<float> _targets = null!; // targets [B, {I(plan.OutputSize)}]");
+            ? $"private {View}<int> _targets; // labels [B]"
+            : $"private {View}<float> _targets; // targets [B, {I(plan.OutputSize)}]");
         perRow.Add(("_targets", classes ? "int" : "float", classes ? "1" : I(plan.OutputSize)));
-        w.WriteLine($"private {Buffer}<double> _lossTerms = null!; // loss terms in double [B{(terms == "1" ? string.Empty : ", " + terms)}]");
+        w.WriteLine($"private {View}<double> _lossTerms; // loss terms in double [B{(terms == "1" ? string.Empty : ", " + terms)}]");
         perRow.Add(("_lossTerms", "double", terms));
         w.WriteLine();
-        w.WriteLine("/// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and");
-        w.WriteLine("/// the optimizer state (zero).</summary>");
+        w.WriteLine("// This call's values, read by the launch methods when they run, are captured or are replayed (a replay rewrites the nodes");
+        w.WriteLine("// whose arguments changed: the learning rate and step of the update, the dropout keys).");
+        w.WriteLine("private int _B;");
+        w.WriteLine("private ulong _seed;");
+        w.WriteLine("private long _step;");
+        w.WriteLine("private double _learningRate;");
+        w.WriteLine("private readonly global::System.Action _gradientLaunches, _predictLaunches, _updateLaunches;");
+        w.WriteLine();
+        w.WriteLine("/// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their");
+        w.WriteLine("/// gradients and the optimizer state (zero), in one allocation.</summary>");
         w.WriteLine("public CudaCore()");
         w.OpenBrace();
         w.WriteLine($"_rt = new global::NetGen.Cuda.CudaNetworkRuntime(\"{plan.ClassName}\");");
         w.WriteLine("_k = _rt.Kernels;");
+        w.WriteLine($"global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size({string.Join(", ", stateLengths)}));");
         foreach (StatePlan s in parameters)
         {
             string c = EmitNames.StateConst(s);
-            w.WriteLine($"P_{c} = _rt.Allocate({I(s.Length)});");
-            w.WriteLine($"G_{c} = _rt.Zeros({I(s.Length)});");
+            w.WriteLine($"P_{c} = state.Take<float>({I(s.Length)});");
+            w.WriteLine($"G_{c} = state.Take<float>({I(s.Length)});");
             foreach (string f in stateFields)
             {
-                w.WriteLine($"{f}_{c} = _rt.Zeros({I(s.Length)});");
+                w.WriteLine($"{f}_{c} = state.Take<float>({I(s.Length)});");
             }
         }
 
+        w.WriteLine($"_results = state.Take<double>({I(results)});");
+        w.WriteLine("_gradientLaunches = () =>");
+        w.OpenBrace();
+        w.WriteLine("Forward(_B, training: true, _seed, _step);");
+        w.WriteLine("Loss(_B);");
+        w.WriteLine("Backward(_B);");
+        w.WriteLine("RegularizationBackward();");
+        w.WriteLine("Sums();");
+        w.CloseBrace(";");
+        w.WriteLine("_predictLaunches = () => Forward(_B, training: false, _seed, _step);");
+        w.WriteLine("_updateLaunches = () => Update(_step, _learningRate);");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Sizes the per-row buffers for <paramref name=\"B\"/> rows (the launches read a buffer's length).</summary>");
+        w.WriteLine("/// <summary>CUDA graphs (true) or launch by launch (false).</summary>");
+        w.WriteLine("public bool Graphs");
+        w.OpenBrace();
+        w.WriteLine("get => _rt.Graphs;");
+        w.WriteLine("set => _rt.Graphs = value;");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>Frees the arenas, the graphs, the stream and the kernels (idempotent); every call afterwards throws.</summary>");
+        w.WriteLine("public void Dispose() => _rt.Dispose();");
+        w.WriteLine();
+        w.WriteLine("/// <summary>Lays the per-row views out for <paramref name=\"B\"/> rows in the activation arena, which grows only when B is");
+        w.WriteLine("/// larger than every B before (the launches read a view's length).</summary>");
         w.WriteLine("private void Rows(int B)");
         w.OpenBrace();
         w.WriteLine("if (B == _rows)");
@@ -256,9 +351,17 @@ internal static partial class NetworkEmitter
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("_rows = B;");
+        var rowBytes = new List<string>();
+        foreach ((string _, string type, string length) in perRow)
+        {
+            string size = type == "double" ? "8L" : "4L";
+            rowBytes.Add(length == "1" ? $"{size} * B" : $"{size} * B * {length}");
+        }
+
+        w.WriteLine($"global::NetGen.Cuda.DeviceArena a = _rt.Activations(global::NetGen.Cuda.DeviceArena.Size({string.Join(", ", rowBytes)}));");
         foreach ((string field, string type, string length) in perRow)
         {
-            w.WriteLine(length == "1" ? $"{field} = _rt.Reallocate<{type}>({field}, B);" : $"{field} = _rt.Reallocate<{type}>({field}, B * {length});");
+            w.WriteLine(length == "1" ? $"{field} = a.Take<{type}>(B);" : $"{field} = a.Take<{type}>(B * {length});");
         }
 
         w.CloseBrace();
@@ -268,6 +371,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>");
         w.WriteLine("public void Upload(float[] parameters, float[][] optimizerState)");
         w.OpenBrace();
+        w.WriteLine("_rt.Enter();");
         if (stateFields.Count == 0)
         {
             w.WriteLine("_ = optimizerState; // plain SGD keeps none");
@@ -288,6 +392,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>");
         w.WriteLine("public void Download(float[] parameters, float[] gradients, float[][] optimizerState)");
         w.OpenBrace();
+        w.WriteLine("_rt.Enter();");
         if (stateFields.Count == 0)
         {
             w.WriteLine("_ = optimizerState; // plain SGD keeps none");
@@ -308,15 +413,72 @@ internal static partial class NetworkEmitter
         w.WriteLine();
 
         // Predict.
-        w.WriteLine("/// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>");
+        w.WriteLine("/// <summary>Inference, MaxBatch rows at a time: each chunk's input in, the forward graph of its B, its output back.</summary>");
         w.WriteLine("public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)");
         w.OpenBrace();
+        w.WriteLine("_rt.Enter();");
         w.WriteLine("for (int start = 0; start < rows; start += MaxBatch)");
         w.OpenBrace();
         w.WriteLine("int B = global::System.Math.Min(MaxBatch, rows - start);");
-        w.WriteLine("Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);");
+        w.WriteLine("Rows(B);");
+        w.WriteLine("_x.CopyFrom(inputs.Slice(start * InputSize, B * InputSize));");
+        w.WriteLine("_B = B;");
+        w.WriteLine("_seed = seed;");
+        w.WriteLine("_step = step;");
+        w.WriteLine("_rt.Run(PredictGraph | (uint)B, _predictLaunches);");
         w.WriteLine($"{output}.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
         w.CloseBrace();
+        w.CloseBrace();
+        w.WriteLine();
+
+        // The step's device part and its results.
+        w.WriteLine("/// <summary>Forward, loss, backward, the regularisation gradients and the sums of the finiteness check on the device (the");
+        w.WriteLine("/// gradient graph of this B): the inputs and targets in, the results (a few doubles) back in one copy. Returns the mean loss");
+        w.WriteLine("/// with its regularisation terms, and in <paramref name=\"squares\"/> Σg² over every gradient.</summary>");
+        w.WriteLine(classes
+            ? "public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, out double squares)"
+            : "public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int B, ulong seed, long step, out double squares)");
+        w.OpenBrace();
+        w.WriteLine("_rt.Enter();");
+        w.WriteLine("Rows(B);");
+        w.WriteLine("_x.CopyFrom(inputs);");
+        w.WriteLine(classes ? "_targets.CopyFrom(labels);" : "_targets.CopyFrom(targets);");
+        w.WriteLine("_B = B;");
+        w.WriteLine("_seed = seed;");
+        w.WriteLine("_step = step;");
+        w.WriteLine("_rt.Run(GradientGraph | (uint)B, _gradientLaunches);");
+        w.WriteLine("_results.CopyTo(_host);");
+        w.WriteLine($"double loss = _host[0] / {(termCount == "B" ? "B" : "(" + termCount + ")")}; // the mean of the loss terms");
+        if (regularized.Count > 0)
+        {
+            w.WriteLine("double penalty = 0; // the regularisation terms");
+            foreach (StatePlan p in regularized)
+            {
+                int slot = 1 + regularized.IndexOf(p);
+                w.WriteLine($"penalty += 0.5 * {LayerCatalog.F(p.L2)} * _host[{I(slot)}]; // L2 on \"{p.Key}\": ½·λ₂·Σw²");
+            }
+
+            w.WriteLine("loss += penalty;");
+        }
+
+
+        w.WriteLine("squares = 0;");
+        w.WriteLine($"for (int i = {I(gradientSlot)}; i < {I(results)}; i++)");
+        w.OpenBrace();
+        w.WriteLine("squares += _host[i];");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("return loss;");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>The optimizer step (the update graph): <paramref name=\"step\"/> counts updates from 1, <paramref name=\"learningRate\"/>");
+        w.WriteLine("/// is the network's LearningRate now; a replay rewrites the update nodes with them.</summary>");
+        w.WriteLine("public void Step(long step, double learningRate)");
+        w.OpenBrace();
+        w.WriteLine("_rt.Enter();");
+        w.WriteLine("_step = step;");
+        w.WriteLine("_learningRate = learningRate;");
+        w.WriteLine("_rt.Run(UpdateGraph, _updateLaunches);");
         w.CloseBrace();
         w.WriteLine();
 
@@ -333,8 +495,8 @@ internal static partial class NetworkEmitter
     private static void EmitCudaForward(SourceWriter w, CpuPlan cpu, CudaPlan cuda)
     {
         Plan plan = cpu.Plan;
-        w.WriteLine($"/// <summary>Forward: x[B, {I(plan.InputSize)}] → output[B, {I(plan.OutputSize)}] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>");
-        w.WriteLine("public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)");
+        w.WriteLine($"/// <summary>Forward launches: x[B, {I(plan.InputSize)}] (in _x) → output[B, {I(plan.OutputSize)}] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>");
+        w.WriteLine("private void Forward(int B, bool training, ulong seed, long step)");
         w.OpenBrace();
         bool usesTraining = false, usesRandom = false;
         foreach (NodePlan node in plan.Nodes)
@@ -352,8 +514,6 @@ internal static partial class NetworkEmitter
             w.WriteLine("_ = seed; _ = step; // no dropout in this network");
         }
 
-        w.WriteLine("Rows(B);");
-        w.WriteLine("_x.CopyFrom(x);");
         foreach (NodePlan node in plan.Nodes)
         {
             var c = new NodeContext(cpu, node);
@@ -378,10 +538,9 @@ internal static partial class NetworkEmitter
         LossEntry loss = LossCatalog.Get(plan.Training.Loss);
         bool classes = loss.Target == TargetKind.ClassIndex;
         NodePlan last = plan.Nodes[plan.Nodes.Count - 1];
-        w.WriteLine("/// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>");
-        w.WriteLine(classes
-            ? "public double Loss(global::System.ReadOnlySpan<int> labels, int B)"
-            : "public double Loss(global::System.ReadOnlySpan<float> targets, int B)");
+        w.WriteLine("/// <summary>Loss launches: ∂L/∂output on the device, the loss terms summed into _results[0] and, for the regularisation");
+        w.WriteLine("/// terms, Σw² of each L2 tensor into the next slots (Gradients combines them on the host).</summary>");
+        w.WriteLine("private void Loss(int B)");
         w.OpenBrace();
         w.WriteLine($"// ── loss: {loss.Title(plan.Training)} over output[B, {I(plan.OutputSize)}] (PyTorch: {loss.TorchEquivalent(plan.Training)})");
         foreach (string line in loss.Formula(plan.Training))
@@ -390,26 +549,20 @@ internal static partial class NetworkEmitter
         }
 
         loss.EmitCudaLoss(w, plan.Training, CudaNodeContext.Tensor(plan, last.Output), CudaNodeContext.Gradient(plan, last.Output), I(plan.OutputSize));
+        string count = loss.CudaLossTermPerOutput ? "B * " + I(plan.OutputSize) : "B";
+        w.WriteLine($"_k.Sum(_lossTerms, {count}, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]");
         List<StatePlan> regularized = Regularized(plan);
-        w.WriteLine(regularized.Count > 0 ? "return loss + Penalty();" : "return loss;");
-        w.CloseBrace();
-        if (regularized.Count == 0)
+        if (regularized.Count > 0)
         {
-            return;
+            w.WriteLine();
+            w.WriteLine("// ── regularisation: ½·λ₂·Σw² (WeightDecay); Σw² in double by ng_sum_squares_f64 (one block, a fixed tree)");
         }
 
-        w.WriteLine();
-        w.WriteLine("/// <summary>The regularisation terms of the loss: Σ over the regularised tensors of ½·λ₂·Σw² (one double back per tensor).</summary>");
-        w.WriteLine("private double Penalty()");
-        w.OpenBrace();
-        w.WriteLine("// ── regularisation: ½·λ₂·Σw² (WeightDecay), Σw² in double by ng_mse against zeros and ng_reduce_sum_f64");
-        w.WriteLine("double penalty = 0;");
-        foreach (StatePlan p in regularized)
+        for (int i = 0; i < regularized.Count; i++)
         {
-            w.WriteLine($"penalty += 0.5 * {LayerCatalog.F(p.L2)} * _rt.SumOfSquares(P_{EmitNames.StateConst(p)}); // L2 on \"{p.Key}\": ½·λ₂·Σw²");
+            w.WriteLine($"_k.SumOfSquares(P_{EmitNames.StateConst(regularized[i])}, _results.Slice({I(1 + i)}, 1)); // L2 on \"{regularized[i].Key}\": Σw² → _results[{I(1 + i)}]");
         }
 
-        w.WriteLine("return penalty;");
         w.CloseBrace();
     }
 
@@ -418,7 +571,7 @@ internal static partial class NetworkEmitter
         Plan plan = cpu.Plan;
         w.WriteLine("/// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data");
         w.WriteLine("/// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer.</summary>");
-        w.WriteLine("public void Backward(int B)");
+        w.WriteLine("private void Backward(int B)");
         w.OpenBrace();
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
@@ -445,7 +598,7 @@ internal static partial class NetworkEmitter
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>The regularisation terms' gradients (L2: dW += λ₂·W), added after Backward.</summary>");
-        w.WriteLine("public void RegularizationBackward()");
+        w.WriteLine("private void RegularizationBackward()");
         w.OpenBrace();
         List<StatePlan> regularized = Regularized(plan);
         w.WriteLine(regularized.Count == 0
@@ -459,19 +612,20 @@ internal static partial class NetworkEmitter
 
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>");
-        w.WriteLine("public double GradientSumOfSquares()");
+        w.WriteLine("/// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every");
+        w.WriteLine("/// gradient element is).</summary>");
+        w.WriteLine("private void Sums()");
         w.OpenBrace();
-        w.WriteLine("double sum = 0;");
+        int slot = 1 + regularized.Count;
         foreach (StatePlan s in plan.State)
         {
             if (s.Role == StateRole.Parameter)
             {
-                w.WriteLine($"sum += _rt.SumOfSquares(G_{EmitNames.StateConst(s)});");
+                w.WriteLine($"_k.SumOfSquares(G_{EmitNames.StateConst(s)}, _results.Slice({I(slot)}, 1));");
+                slot++;
             }
         }
 
-        w.WriteLine("return sum;");
         w.CloseBrace();
     }
 
@@ -479,9 +633,9 @@ internal static partial class NetworkEmitter
     {
         Plan plan = cpu.Plan;
         OptimizerEntry optimizer = OptimizerCatalog.Get(plan.Training.Optimizer);
-        w.WriteLine("/// <summary>Optimizer step, one launch per parameter tensor; <paramref name=\"step\"/> counts updates from 1;");
+        w.WriteLine("/// <summary>Optimizer launches, one per parameter tensor; <paramref name=\"step\"/> counts updates from 1;");
         w.WriteLine("/// <paramref name=\"learningRate\"/> is the network's LearningRate at this step.</summary>");
-        w.WriteLine("public void Update(long step, double learningRate)");
+        w.WriteLine("private void Update(long step, double learningRate)");
         w.OpenBrace();
         if (!optimizer.ReadsStep)
         {
