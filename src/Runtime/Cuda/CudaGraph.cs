@@ -26,6 +26,7 @@ public sealed unsafe class CudaGraph : CudaResource
     private readonly nint _graph;
     private readonly List<Node> _nodes;
     private readonly nint[]? _handles; // the graph's nodes in launch order, or null when they could not be ordered
+    private Recorder? _replay;
 
     private CudaGraph(PrimaryContext context, nint graph, List<Node> nodes)
         : base(context)
@@ -59,7 +60,7 @@ public sealed unsafe class CudaGraph : CudaResource
         CudaDriver.ThrowIfFailed(CudaDriver.cuCtxSetCurrent(context.DangerousGetHandle()), "cuCtxSetCurrent");
         nint s = stream.DangerousGetHandle();
         CudaDriver.ThrowIfFailed(CudaDriver.cuStreamBeginCapture_v2(s, CudaDriver.CaptureModeThreadLocal), "cuStreamBeginCapture(thread-local)");
-        var recorder = new Recorder(capturing: true);
+        var recorder = new Recorder();
         Recorder? outer = t_recorder;
         t_recorder = recorder;
         nint graph;
@@ -108,9 +109,10 @@ public sealed unsafe class CudaGraph : CudaResource
     {
         ArgumentNullException.ThrowIfNull(record);
         CudaDriver.ThrowIfFailed(CudaDriver.cuCtxSetCurrent(Context.DangerousGetHandle()), "cuCtxSetCurrent");
-        var recorder = new Recorder(capturing: false);
+        Recorder replay = _replay ??= new Recorder(this);
+        replay.Start();
         Recorder? outer = t_recorder;
-        t_recorder = recorder;
+        t_recorder = replay;
         try
         {
             record();
@@ -120,32 +122,20 @@ public sealed unsafe class CudaGraph : CudaResource
             t_recorder = outer;
         }
 
-        List<Node> now = recorder.Nodes;
-        if (now.Count != _nodes.Count)
+        if (replay.Mismatch || replay.Count != _nodes.Count)
         {
             return false;
         }
 
-        for (int i = 0; i < now.Count; i++)
+        for (int i = 0; i < _nodes.Count; i++)
         {
-            Node a = _nodes[i], b = now[i];
-            if (a.Function != b.Function || a.Grid != b.Grid || a.Block != b.Block || a.Args.Length != b.Args.Length)
+            if (replay.Changed[i])
             {
-                return false;
-            }
-            if (!a.Args.AsSpan().SequenceEqual(b.Args) && (a.Function == 0 || _handles is null))
-            {
-                return false; // a memset elsewhere, or nodes that cannot be addressed: capture again
-            }
-        }
-
-        for (int i = 0; i < now.Count; i++)
-        {
-            Node a = _nodes[i], b = now[i];
-            if (!a.Args.AsSpan().SequenceEqual(b.Args))
-            {
-                SetKernelNode(_handles![i], b);
-                _nodes[i] = b;
+                // The new arguments become the node's; its old array takes the next replay's arguments.
+                Node node = _nodes[i];
+                (node.Args, replay.Pending[i]) = (replay.Pending[i], node.Args);
+                _nodes[i] = node;
+                SetKernelNode(_handles![i], node);
                 NodeUpdates++;
             }
         }
@@ -155,7 +145,7 @@ public sealed unsafe class CudaGraph : CudaResource
     }
 
     /// <summary>A launch made while a graph captures or replays on this thread: recorded (and, while capturing, enqueued on
-    /// the capturing stream by the caller); while replaying, not enqueued at all.</summary>
+    /// the capturing stream by the caller); while replaying, compared with the graph's node at its place, not enqueued.</summary>
     /// <returns>True when the caller must not launch (a replay only compares).</returns>
     internal static bool Intercept(nint function, (uint X, uint Y) grid, (uint X, uint Y) block, ReadOnlySpan<KernelArg> args)
     {
@@ -163,13 +153,18 @@ public sealed unsafe class CudaGraph : CudaResource
         {
             return false;
         }
+        if (r.Graph is CudaGraph g)
+        {
+            r.Compare(g, function, grid, block, args, 0, 0);
+            return true;
+        }
         var bits = new ulong[args.Length];
         for (int i = 0; i < args.Length; i++)
         {
             bits[i] = args[i].Bits;
         }
         r.Nodes.Add(new Node(function, grid, block, bits));
-        return !r.Capturing;
+        return false;
     }
 
     /// <summary>A memset node (function 0; arguments address and bytes), as <see cref="Intercept"/>.</summary>
@@ -179,8 +174,13 @@ public sealed unsafe class CudaGraph : CudaResource
         {
             return false;
         }
+        if (r.Graph is CudaGraph g)
+        {
+            r.Compare(g, 0, (0, 0), (0, 0), [], pointer, bytes);
+            return true;
+        }
         r.Nodes.Add(new Node(0, (0, 0), (0, 0), [pointer, bytes]));
-        return !r.Capturing;
+        return false;
     }
 
     private void SetKernelNode(nint node, Node launch)
@@ -249,12 +249,93 @@ public sealed unsafe class CudaGraph : CudaResource
         return result != 0 ? result : graph;
     }
 
-    private sealed class Recorder(bool capturing)
+    /// <summary>What a capture records (<see cref="Nodes"/>), or, for a replay of <see cref="Graph"/>, how this call's
+    /// launches compare with its nodes: the arguments of each node that differ (<see cref="Pending"/>, preallocated: a
+    /// replay allocates nothing), or a mismatch (another kernel, grid, block or memset: capture again).</summary>
+    private sealed class Recorder
     {
-        public bool Capturing { get; } = capturing;
+        public Recorder()
+        {
+        }
+
+        public Recorder(CudaGraph graph)
+        {
+            Graph = graph;
+            Pending = new ulong[graph._nodes.Count][];
+            Changed = new bool[graph._nodes.Count];
+            for (int i = 0; i < Pending.Length; i++)
+            {
+                Pending[i] = new ulong[graph._nodes[i].Args.Length];
+            }
+        }
+
+        public CudaGraph? Graph { get; }
 
         public List<Node> Nodes { get; } = [];
+
+        public ulong[][] Pending { get; } = [];
+
+        public bool[] Changed { get; } = [];
+
+        public int Count { get; private set; }
+
+        public bool Mismatch { get; private set; }
+
+        public void Start()
+        {
+            Count = 0;
+            Mismatch = false;
+            Array.Clear(Changed);
+        }
+
+        /// <summary>This call's launch number <see cref="Count"/> against the graph's node there (a memset: function 0,
+        /// its address and size in <paramref name="pointer"/> and <paramref name="bytes"/>).</summary>
+        public void Compare(CudaGraph g, nint function, (uint X, uint Y) grid, (uint X, uint Y) block, ReadOnlySpan<KernelArg> args, ulong pointer, ulong bytes)
+        {
+            int i = Count++;
+            if (Mismatch || i >= g._nodes.Count)
+            {
+                Mismatch = true;
+                return;
+            }
+            Node node = g._nodes[i];
+            if (node.Function != function || node.Grid != grid || node.Block != block)
+            {
+                Mismatch = true;
+                return;
+            }
+            if (function == 0)
+            {
+                Mismatch |= node.Args[0] != pointer || node.Args[1] != bytes; // a memset node is never rewritten
+                return;
+            }
+            if (node.Args.Length != args.Length)
+            {
+                Mismatch = true;
+                return;
+            }
+            bool changed = false;
+            for (int k = 0; k < args.Length; k++)
+            {
+                changed |= node.Args[k] != args[k].Bits;
+            }
+            if (!changed)
+            {
+                return;
+            }
+            if (g._handles is null)
+            {
+                Mismatch = true; // nodes that cannot be addressed: capture again
+                return;
+            }
+            ulong[] pending = Pending[i];
+            for (int k = 0; k < args.Length; k++)
+            {
+                pending[k] = args[k].Bits;
+            }
+            Changed[i] = true;
+        }
     }
 
-    private readonly record struct Node(nint Function, (uint X, uint Y) Grid, (uint X, uint Y) Block, ulong[] Args);
+    private record struct Node(nint Function, (uint X, uint Y) Grid, (uint X, uint Y) Block, ulong[] Args);
 }

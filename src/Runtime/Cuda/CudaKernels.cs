@@ -1108,7 +1108,11 @@ public sealed class CudaKernels : IDisposable
         {
             return;
         }
-        CudaDriver.ThrowIfFailed(CudaDriver.cuMemsetD8Async(x.Pointer, 0, x.Bytes, Stream is null ? 0 : Stream.DangerousGetHandle()), $"cuMemsetD8Async({x.Bytes} bytes)");
+        int result = CudaDriver.cuMemsetD8Async(x.Pointer, 0, x.Bytes, Stream is null ? 0 : Stream.DangerousGetHandle());
+        if (result != 0)
+        {
+            CudaDriver.ThrowIfFailed(result, $"cuMemsetD8Async({x.Bytes} bytes)");
+        }
     }
 
     /// <summary>Unloads the module.</summary>

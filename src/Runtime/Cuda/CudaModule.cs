@@ -151,7 +151,10 @@ public sealed unsafe class CudaFunction
         }
         nint s = stream is null ? 0 : stream.DangerousGetHandle();
         int result = CudaDriver.cuLaunchKernel(_function, grid.X, grid.Y, 1, block.X, block.Y, 1, 0, s, pointers, null);
-        CudaDriver.ThrowIfFailed(result, $"cuLaunchKernel({Name}, grid {grid.X}×{grid.Y}, block {block.X}×{block.Y})");
+        if (result != 0) // the message only for a failure: a launch allocates nothing
+        {
+            CudaDriver.ThrowIfFailed(result, $"cuLaunchKernel({Name}, grid {grid.X}×{grid.Y}, block {block.X}×{block.Y})");
+        }
         GC.KeepAlive(_module);
     }
 }

@@ -127,7 +127,13 @@ public readonly unsafe struct DeviceView<T> : IEquatable<DeviceView<T>>
 
     internal nuint Bytes => (nuint)((long)Length * sizeof(T));
 
-    private void Check(int result, string call) => CudaDriver.ThrowIfFailed(result, $"{call}({Length} × {sizeof(T)} bytes)");
+    private void Check(int result, string call)
+    {
+        if (result != 0) // the message only for a failure: a copy allocates nothing
+        {
+            CudaDriver.ThrowIfFailed(result, $"{call}({Length} × {sizeof(T)} bytes)");
+        }
+    }
 }
 
 /// <summary>
