@@ -755,7 +755,7 @@ namespace Demo.Mobile
         /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
         private sealed class CudaCore : global::System.IDisposable
         {
-            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, Clipped = 1L << 40; // graph keys: the kind | B (| Clipped)
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
             private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
             private readonly global::NetGen.Cuda.CudaKernels _k;
 
@@ -771,7 +771,7 @@ namespace Demo.Mobile
             private readonly global::NetGen.Cuda.DeviceView<float> P_L9_Bias, G_L9_Bias, _m_L9_Bias, _v_L9_Bias; // "9.bias" [10]
             // The step's results in double, copied back in one piece: [0] Σ loss terms, then Σg² of each gradient.
             private readonly global::NetGen.Cuda.DeviceView<double> _results;
-            private readonly double[] _host = new double[10];
+            private readonly double[] _host = new double[20];
 
             // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
             // cache, each gradient, the targets and the loss terms.
@@ -810,7 +810,7 @@ namespace Demo.Mobile
             private ulong _seed;
             private long _step;
             private double _learningRate;
-            private double? _clipValue; // ClipGradientValue of this TrainStep (null: none; ComputeGradients never clips)
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
             private readonly global::System.Action _gradientLaunches, _softGradientLaunches, _predictLaunches, _updateLaunches;
 
             /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
@@ -819,7 +819,7 @@ namespace Demo.Mobile
             {
                 _rt = new global::NetGen.Cuda.CudaNetworkRuntime("SeparableNet");
                 _k = _rt.Kernels;
-                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 72, 4L * 72, 4L * 72, 4L * 72, 4L * 128, 4L * 128, 4L * 128, 4L * 128, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 2304, 4L * 2304, 4L * 2304, 4L * 2304, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 192, 4L * 192, 4L * 192, 4L * 192, 4L * 4, 4L * 4, 4L * 4, 4L * 4, 4L * 40, 4L * 40, 4L * 40, 4L * 40, 4L * 10, 4L * 10, 4L * 10, 4L * 10, 8L * 10));
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 72, 4L * 72, 4L * 72, 4L * 72, 4L * 128, 4L * 128, 4L * 128, 4L * 128, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 2304, 4L * 2304, 4L * 2304, 4L * 2304, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 192, 4L * 192, 4L * 192, 4L * 192, 4L * 4, 4L * 4, 4L * 4, 4L * 4, 4L * 40, 4L * 40, 4L * 40, 4L * 40, 4L * 10, 4L * 10, 4L * 10, 4L * 10, 8L * 20));
                 P_L0_Weight = state.Take<float>(72);
                 G_L0_Weight = state.Take<float>(72);
                 _m_L0_Weight = state.Take<float>(72);
@@ -856,11 +856,12 @@ namespace Demo.Mobile
                 G_L9_Bias = state.Take<float>(10);
                 _m_L9_Bias = state.Take<float>(10);
                 _v_L9_Bias = state.Take<float>(10);
-                _results = state.Take<double>(10);
+                _results = state.Take<double>(20);
                 _gradientLaunches = () =>
                 {
                     DataGradients(_B, soft: false);
                     ClipByValue();
+                    ClipByNorm();
                     RegularizationBackward();
                     Sums();
                 };
@@ -868,6 +869,7 @@ namespace Demo.Mobile
                 {
                     DataGradients(_B, soft: true);
                     ClipByValue();
+                    ClipByNorm();
                     RegularizationBackward();
                     Sums();
                 };
@@ -1010,9 +1012,9 @@ namespace Demo.Mobile
                 }
             }
 
-            /// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the
-            /// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs
-            /// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
             /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
             public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
@@ -1024,22 +1026,10 @@ namespace Demo.Mobile
                 _seed = seed;
                 _step = step;
                 _clipValue = clipValue;
-                norm = double.NaN;
-                if (clipNorm is double maxNorm)
-                {
-                    // ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured
-                    DataGradients(B, soft: false);
-                    ClipByValue();
-                    norm = ClipByNorm(maxNorm);
-                    RegularizationBackward();
-                    Sums();
-                }
-                else
-                {
-                    _rt.Run(GradientGraph | (clipValue is null ? 0L : Clipped) | (uint)B, _gradientLaunches);
-                }
-
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
                 _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[19]); // ‖g‖ before clipping
                 double loss = _host[0] / B; // the mean of the loss terms
                 squares = 0;
                 for (int i = 1; i < 10; i++)
@@ -1050,9 +1040,9 @@ namespace Demo.Mobile
                 return loss;
             }
 
-            /// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the
-            /// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs
-            /// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
             /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
             public double SoftGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
@@ -1064,22 +1054,10 @@ namespace Demo.Mobile
                 _seed = seed;
                 _step = step;
                 _clipValue = clipValue;
-                norm = double.NaN;
-                if (clipNorm is double maxNorm)
-                {
-                    // ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured
-                    DataGradients(B, soft: true);
-                    ClipByValue();
-                    norm = ClipByNorm(maxNorm);
-                    RegularizationBackward();
-                    Sums();
-                }
-                else
-                {
-                    _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : Clipped) | (uint)B, _softGradientLaunches);
-                }
-
+                _clipNorm = clipNorm;
+                _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _softGradientLaunches);
                 _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[19]); // ‖g‖ before clipping
                 double loss = _host[0] / B; // the mean of the loss terms
                 squares = 0;
                 for (int i = 1; i < 10; i++)
@@ -1289,36 +1267,35 @@ namespace Demo.Mobile
                 _k.ClipByValue(G_L9_Bias, value); // ng_clip_by_value
             }
 
-            /// <summary>Gradient clipping by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
-            /// factor is below 1; ‖g‖ in double, one double back per tensor: launch by launch, never captured). Returns the norm before clipping.</summary>
-            private double ClipByNorm(double max)
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
             {
-                double sum = 0;
-                sum += _rt.SumOfSquares(G_L0_Weight);
-                sum += _rt.SumOfSquares(G_L2_Weight);
-                sum += _rt.SumOfSquares(G_L2_Bias);
-                sum += _rt.SumOfSquares(G_L4_Weight);
-                sum += _rt.SumOfSquares(G_L4_Bias);
-                sum += _rt.SumOfSquares(G_L6_Weight);
-                sum += _rt.SumOfSquares(G_L6_Bias);
-                sum += _rt.SumOfSquares(G_L9_Weight);
-                sum += _rt.SumOfSquares(G_L9_Bias);
-                double norm = global::System.Math.Sqrt(sum);
-                double coefficient = max / (norm + 1e-6);
-                if (coefficient < 1)
+                if (_clipNorm is not double max)
                 {
-                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L6_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L6_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L9_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L9_Bias, (float)coefficient); // ng_scale
+                    return;
                 }
 
-                return norm;
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(10, 1));
+                _k.SumOfSquares(G_L2_Weight, _results.Slice(11, 1));
+                _k.SumOfSquares(G_L2_Bias, _results.Slice(12, 1));
+                _k.SumOfSquares(G_L4_Weight, _results.Slice(13, 1));
+                _k.SumOfSquares(G_L4_Bias, _results.Slice(14, 1));
+                _k.SumOfSquares(G_L6_Weight, _results.Slice(15, 1));
+                _k.SumOfSquares(G_L6_Bias, _results.Slice(16, 1));
+                _k.SumOfSquares(G_L9_Weight, _results.Slice(17, 1));
+                _k.SumOfSquares(G_L9_Bias, _results.Slice(18, 1));
+                _k.Sum(_results.Slice(10, 9), 9, _results.Slice(19, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Weight, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Bias, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Weight, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Bias, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Weight, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Bias, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L9_Weight, max, _results.Slice(19, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L9_Bias, max, _results.Slice(19, 1)); // ng_clip_by_norm
             }
 
             /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every

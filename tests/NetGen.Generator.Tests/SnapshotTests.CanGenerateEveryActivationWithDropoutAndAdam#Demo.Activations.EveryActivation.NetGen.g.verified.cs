@@ -841,7 +841,7 @@ namespace Demo.Activations
         /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
         private sealed class CudaCore : global::System.IDisposable
         {
-            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, Clipped = 1L << 40; // graph keys: the kind | B (| Clipped)
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
             private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
             private readonly global::NetGen.Cuda.CudaKernels _k;
 
@@ -865,7 +865,7 @@ namespace Demo.Activations
             private readonly global::NetGen.Cuda.DeviceView<float> P_L15_Bias, G_L15_Bias, _m_L15_Bias, _v_L15_Bias; // "15.bias" [3]
             // The step's results in double, copied back in one piece: [0] Σ loss terms, [1..8] Σw² (L2, NormBound) and Σ|w| (L1) of the regularised tensors, then Σg² of each gradient.
             private readonly global::NetGen.Cuda.DeviceView<double> _results;
-            private readonly double[] _host = new double[26];
+            private readonly double[] _host = new double[44];
 
             // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
             // cache, each gradient, the targets and the loss terms.
@@ -911,7 +911,7 @@ namespace Demo.Activations
             private ulong _seed;
             private long _step;
             private double _learningRate;
-            private double? _clipValue; // ClipGradientValue of this TrainStep (null: none; ComputeGradients never clips)
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
             private readonly global::System.Action _gradientLaunches, _softGradientLaunches, _predictLaunches, _updateLaunches;
 
             /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
@@ -920,7 +920,7 @@ namespace Demo.Activations
             {
                 _rt = new global::NetGen.Cuda.CudaNetworkRuntime("EveryActivation");
                 _k = _rt.Kernels;
-                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 30, 4L * 30, 4L * 30, 4L * 30, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 1, 4L * 1, 4L * 1, 4L * 1, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 18, 4L * 18, 4L * 18, 4L * 18, 4L * 3, 4L * 3, 4L * 3, 4L * 3, 8L * 26));
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 30, 4L * 30, 4L * 30, 4L * 30, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 1, 4L * 1, 4L * 1, 4L * 1, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 36, 4L * 36, 4L * 36, 4L * 36, 4L * 6, 4L * 6, 4L * 6, 4L * 6, 4L * 18, 4L * 18, 4L * 18, 4L * 18, 4L * 3, 4L * 3, 4L * 3, 4L * 3, 8L * 44));
                 P_L0_Weight = state.Take<float>(30);
                 G_L0_Weight = state.Take<float>(30);
                 _m_L0_Weight = state.Take<float>(30);
@@ -989,11 +989,12 @@ namespace Demo.Activations
                 G_L15_Bias = state.Take<float>(3);
                 _m_L15_Bias = state.Take<float>(3);
                 _v_L15_Bias = state.Take<float>(3);
-                _results = state.Take<double>(26);
+                _results = state.Take<double>(44);
                 _gradientLaunches = () =>
                 {
                     DataGradients(_B, soft: false);
                     ClipByValue();
+                    ClipByNorm();
                     RegularizationBackward();
                     Sums();
                 };
@@ -1001,6 +1002,7 @@ namespace Demo.Activations
                 {
                     DataGradients(_B, soft: true);
                     ClipByValue();
+                    ClipByNorm();
                     RegularizationBackward();
                     Sums();
                 };
@@ -1213,9 +1215,9 @@ namespace Demo.Activations
                 }
             }
 
-            /// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the
-            /// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs
-            /// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
             /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
             public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
@@ -1227,22 +1229,10 @@ namespace Demo.Activations
                 _seed = seed;
                 _step = step;
                 _clipValue = clipValue;
-                norm = double.NaN;
-                if (clipNorm is double maxNorm)
-                {
-                    // ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured
-                    DataGradients(B, soft: false);
-                    ClipByValue();
-                    norm = ClipByNorm(maxNorm);
-                    RegularizationBackward();
-                    Sums();
-                }
-                else
-                {
-                    _rt.Run(GradientGraph | (clipValue is null ? 0L : Clipped) | (uint)B, _gradientLaunches);
-                }
-
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
                 _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[43]); // ‖g‖ before clipping
                 double loss = _host[0] / B; // the mean of the loss terms
                 double penalty = 0; // the regularisation terms
                 penalty += 0.5 * 0.001 * _host[1]; // L2 on "0.weight": ½·λ₂·Σw²
@@ -1263,9 +1253,9 @@ namespace Demo.Activations
                 return loss;
             }
 
-            /// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the
-            /// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs
-            /// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
             /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
             public double SoftGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
@@ -1277,22 +1267,10 @@ namespace Demo.Activations
                 _seed = seed;
                 _step = step;
                 _clipValue = clipValue;
-                norm = double.NaN;
-                if (clipNorm is double maxNorm)
-                {
-                    // ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured
-                    DataGradients(B, soft: true);
-                    ClipByValue();
-                    norm = ClipByNorm(maxNorm);
-                    RegularizationBackward();
-                    Sums();
-                }
-                else
-                {
-                    _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : Clipped) | (uint)B, _softGradientLaunches);
-                }
-
+                _clipNorm = clipNorm;
+                _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _softGradientLaunches);
                 _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[43]); // ‖g‖ before clipping
                 double loss = _host[0] / B; // the mean of the loss terms
                 double penalty = 0; // the regularisation terms
                 penalty += 0.5 * 0.001 * _host[1]; // L2 on "0.weight": ½·λ₂·Σw²
@@ -1633,52 +1611,51 @@ namespace Demo.Activations
                 _k.ClipByValue(G_L15_Bias, value); // ng_clip_by_value
             }
 
-            /// <summary>Gradient clipping by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
-            /// factor is below 1; ‖g‖ in double, one double back per tensor: launch by launch, never captured). Returns the norm before clipping.</summary>
-            private double ClipByNorm(double max)
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
             {
-                double sum = 0;
-                sum += _rt.SumOfSquares(G_L0_Weight);
-                sum += _rt.SumOfSquares(G_L0_Bias);
-                sum += _rt.SumOfSquares(G_L2_Weight);
-                sum += _rt.SumOfSquares(G_L2_Bias);
-                sum += _rt.SumOfSquares(G_L4_Weight);
-                sum += _rt.SumOfSquares(G_L4_Bias);
-                sum += _rt.SumOfSquares(G_L5_Weight);
-                sum += _rt.SumOfSquares(G_L6_Weight);
-                sum += _rt.SumOfSquares(G_L6_Bias);
-                sum += _rt.SumOfSquares(G_L8_Weight);
-                sum += _rt.SumOfSquares(G_L8_Bias);
-                sum += _rt.SumOfSquares(G_L10_Weight);
-                sum += _rt.SumOfSquares(G_L10_Bias);
-                sum += _rt.SumOfSquares(G_L12_Weight);
-                sum += _rt.SumOfSquares(G_L12_Bias);
-                sum += _rt.SumOfSquares(G_L15_Weight);
-                sum += _rt.SumOfSquares(G_L15_Bias);
-                double norm = global::System.Math.Sqrt(sum);
-                double coefficient = max / (norm + 1e-6);
-                if (coefficient < 1)
+                if (_clipNorm is not double max)
                 {
-                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L5_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L6_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L6_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L8_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L8_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L10_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L10_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L12_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L12_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L15_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L15_Bias, (float)coefficient); // ng_scale
+                    return;
                 }
 
-                return norm;
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(26, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(27, 1));
+                _k.SumOfSquares(G_L2_Weight, _results.Slice(28, 1));
+                _k.SumOfSquares(G_L2_Bias, _results.Slice(29, 1));
+                _k.SumOfSquares(G_L4_Weight, _results.Slice(30, 1));
+                _k.SumOfSquares(G_L4_Bias, _results.Slice(31, 1));
+                _k.SumOfSquares(G_L5_Weight, _results.Slice(32, 1));
+                _k.SumOfSquares(G_L6_Weight, _results.Slice(33, 1));
+                _k.SumOfSquares(G_L6_Bias, _results.Slice(34, 1));
+                _k.SumOfSquares(G_L8_Weight, _results.Slice(35, 1));
+                _k.SumOfSquares(G_L8_Bias, _results.Slice(36, 1));
+                _k.SumOfSquares(G_L10_Weight, _results.Slice(37, 1));
+                _k.SumOfSquares(G_L10_Bias, _results.Slice(38, 1));
+                _k.SumOfSquares(G_L12_Weight, _results.Slice(39, 1));
+                _k.SumOfSquares(G_L12_Bias, _results.Slice(40, 1));
+                _k.SumOfSquares(G_L15_Weight, _results.Slice(41, 1));
+                _k.SumOfSquares(G_L15_Bias, _results.Slice(42, 1));
+                _k.Sum(_results.Slice(26, 17), 17, _results.Slice(43, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L0_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L5_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L8_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L8_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L10_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L10_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L12_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L12_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L15_Weight, max, _results.Slice(43, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L15_Bias, max, _results.Slice(43, 1)); // ng_clip_by_norm
             }
 
             /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every

@@ -570,7 +570,7 @@ namespace Demo.Svm
         /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
         private sealed class CudaCore : global::System.IDisposable
         {
-            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, Clipped = 1L << 40; // graph keys: the kind | B (| Clipped)
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
             private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
             private readonly global::NetGen.Cuda.CudaKernels _k;
 
@@ -580,7 +580,7 @@ namespace Demo.Svm
             private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Weight, G_L2_Weight, _velocity_L2_Weight; // "2.weight" [10, 100]
             // The step's results in double, copied back in one piece: [0] Σ loss terms, then Σg² of each gradient.
             private readonly global::NetGen.Cuda.DeviceView<double> _results;
-            private readonly double[] _host = new double[4];
+            private readonly double[] _host = new double[8];
 
             // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
             // cache, each gradient, the targets and the loss terms.
@@ -600,7 +600,7 @@ namespace Demo.Svm
             private ulong _seed;
             private long _step;
             private double _learningRate;
-            private double? _clipValue; // ClipGradientValue of this TrainStep (null: none; ComputeGradients never clips)
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
             private readonly global::System.Action _gradientLaunches, _predictLaunches, _updateLaunches;
 
             /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
@@ -609,7 +609,7 @@ namespace Demo.Svm
             {
                 _rt = new global::NetGen.Cuda.CudaNetworkRuntime("CifarSvm");
                 _k = _rt.Kernels;
-                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 307200, 4L * 307200, 4L * 307200, 4L * 100, 4L * 100, 4L * 100, 4L * 1000, 4L * 1000, 4L * 1000, 8L * 4));
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 307200, 4L * 307200, 4L * 307200, 4L * 100, 4L * 100, 4L * 100, 4L * 1000, 4L * 1000, 4L * 1000, 8L * 8));
                 P_L0_Weight = state.Take<float>(307200);
                 G_L0_Weight = state.Take<float>(307200);
                 _velocity_L0_Weight = state.Take<float>(307200);
@@ -619,11 +619,12 @@ namespace Demo.Svm
                 P_L2_Weight = state.Take<float>(1000);
                 G_L2_Weight = state.Take<float>(1000);
                 _velocity_L2_Weight = state.Take<float>(1000);
-                _results = state.Take<double>(4);
+                _results = state.Take<double>(8);
                 _gradientLaunches = () =>
                 {
                     DataGradients(_B, soft: false);
                     ClipByValue();
+                    ClipByNorm();
                     RegularizationBackward();
                     Sums();
                 };
@@ -706,9 +707,9 @@ namespace Demo.Svm
                 }
             }
 
-            /// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the
-            /// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs
-            /// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
             /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
             public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
@@ -720,22 +721,10 @@ namespace Demo.Svm
                 _seed = seed;
                 _step = step;
                 _clipValue = clipValue;
-                norm = double.NaN;
-                if (clipNorm is double maxNorm)
-                {
-                    // ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured
-                    DataGradients(B, soft: false);
-                    ClipByValue();
-                    norm = ClipByNorm(maxNorm);
-                    RegularizationBackward();
-                    Sums();
-                }
-                else
-                {
-                    _rt.Run(GradientGraph | (clipValue is null ? 0L : Clipped) | (uint)B, _gradientLaunches);
-                }
-
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
                 _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[7]); // ‖g‖ before clipping
                 double loss = _host[0] / B; // the mean of the loss terms
                 squares = 0;
                 for (int i = 1; i < 4; i++)
@@ -842,24 +831,23 @@ namespace Demo.Svm
                 _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
             }
 
-            /// <summary>Gradient clipping by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
-            /// factor is below 1; ‖g‖ in double, one double back per tensor: launch by launch, never captured). Returns the norm before clipping.</summary>
-            private double ClipByNorm(double max)
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
             {
-                double sum = 0;
-                sum += _rt.SumOfSquares(G_L0_Weight);
-                sum += _rt.SumOfSquares(G_L0_Bias);
-                sum += _rt.SumOfSquares(G_L2_Weight);
-                double norm = global::System.Math.Sqrt(sum);
-                double coefficient = max / (norm + 1e-6);
-                if (coefficient < 1)
+                if (_clipNorm is not double max)
                 {
-                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Weight, (float)coefficient); // ng_scale
+                    return;
                 }
 
-                return norm;
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(4, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(5, 1));
+                _k.SumOfSquares(G_L2_Weight, _results.Slice(6, 1));
+                _k.Sum(_results.Slice(4, 3), 3, _results.Slice(7, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(7, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L0_Bias, max, _results.Slice(7, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Weight, max, _results.Slice(7, 1)); // ng_clip_by_norm
             }
 
             /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every

@@ -955,7 +955,7 @@ namespace Demo.Vision
         /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
         private sealed class CudaCore : global::System.IDisposable
         {
-            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, Clipped = 1L << 40; // graph keys: the kind | B (| Clipped)
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
             private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
             private readonly global::NetGen.Cuda.CudaKernels _k;
 
@@ -973,7 +973,7 @@ namespace Demo.Vision
             private readonly global::NetGen.Cuda.DeviceView<float> P_L11_Bias, G_L11_Bias, _m_L11_Bias, _v_L11_Bias; // "11.bias" [10]
             // The step's results in double, copied back in one piece: [0] Σ loss terms, [1..4] Σw² (L2, NormBound) and Σ|w| (L1) of the regularised tensors, then Σg² of each gradient.
             private readonly global::NetGen.Cuda.DeviceView<double> _results;
-            private readonly double[] _host = new double[16];
+            private readonly double[] _host = new double[28];
 
             // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
             // cache, each gradient, the targets and the loss terms.
@@ -1032,7 +1032,7 @@ namespace Demo.Vision
             private ulong _seed;
             private long _step;
             private double _learningRate;
-            private double? _clipValue; // ClipGradientValue of this TrainStep (null: none; ComputeGradients never clips)
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
             private readonly global::System.Action _gradientLaunches, _softGradientLaunches, _predictLaunches, _updateLaunches;
 
             /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
@@ -1041,7 +1041,7 @@ namespace Demo.Vision
             {
                 _rt = new global::NetGen.Cuda.CudaNetworkRuntime("LeNet");
                 _k = _rt.Kernels;
-                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 25000, 4L * 25000, 4L * 25000, 4L * 25000, 4L * 50, 4L * 50, 4L * 50, 4L * 50, 4L * 400000, 4L * 400000, 4L * 400000, 4L * 400000, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 5000, 4L * 5000, 4L * 5000, 4L * 5000, 4L * 10, 4L * 10, 4L * 10, 4L * 10, 8L * 16));
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 20, 4L * 25000, 4L * 25000, 4L * 25000, 4L * 25000, 4L * 50, 4L * 50, 4L * 50, 4L * 50, 4L * 400000, 4L * 400000, 4L * 400000, 4L * 400000, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 500, 4L * 5000, 4L * 5000, 4L * 5000, 4L * 5000, 4L * 10, 4L * 10, 4L * 10, 4L * 10, 8L * 28));
                 P_L0_Weight = state.Take<float>(500);
                 G_L0_Weight = state.Take<float>(500);
                 _m_L0_Weight = state.Take<float>(500);
@@ -1086,7 +1086,7 @@ namespace Demo.Vision
                 G_L11_Bias = state.Take<float>(10);
                 _m_L11_Bias = state.Take<float>(10);
                 _v_L11_Bias = state.Take<float>(10);
-                _results = state.Take<double>(16);
+                _results = state.Take<double>(28);
                 _counters = counters;
                 B_L1_RunningMean = _rt.Allocate(20);
                 K_L1_RunningMean = _rt.Allocate(20);
@@ -1104,6 +1104,7 @@ namespace Demo.Vision
                 {
                     DataGradients(_B, soft: false);
                     ClipByValue();
+                    ClipByNorm();
                     RegularizationBackward();
                     Sums();
                 };
@@ -1111,6 +1112,7 @@ namespace Demo.Vision
                 {
                     DataGradients(_B, soft: true);
                     ClipByValue();
+                    ClipByNorm();
                     RegularizationBackward();
                     Sums();
                 };
@@ -1274,9 +1276,9 @@ namespace Demo.Vision
                 }
             }
 
-            /// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the
-            /// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs
-            /// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
             /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
             public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
@@ -1288,22 +1290,10 @@ namespace Demo.Vision
                 _seed = seed;
                 _step = step;
                 _clipValue = clipValue;
-                norm = double.NaN;
-                if (clipNorm is double maxNorm)
-                {
-                    // ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured
-                    DataGradients(B, soft: false);
-                    ClipByValue();
-                    norm = ClipByNorm(maxNorm);
-                    RegularizationBackward();
-                    Sums();
-                }
-                else
-                {
-                    _rt.Run(GradientGraph | (clipValue is null ? 0L : Clipped) | (uint)B, _gradientLaunches);
-                }
-
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
                 _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[27]); // ‖g‖ before clipping
                 double loss = _host[0] / B; // the mean of the loss terms
                 double penalty = 0; // the regularisation terms
                 penalty += 0.5 * 0.0001 * _host[1]; // L2 on "0.weight": ½·λ₂·Σw²
@@ -1320,9 +1310,9 @@ namespace Demo.Vision
                 return loss;
             }
 
-            /// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the
-            /// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs
-            /// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
             /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
             public double SoftGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
@@ -1334,22 +1324,10 @@ namespace Demo.Vision
                 _seed = seed;
                 _step = step;
                 _clipValue = clipValue;
-                norm = double.NaN;
-                if (clipNorm is double maxNorm)
-                {
-                    // ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured
-                    DataGradients(B, soft: true);
-                    ClipByValue();
-                    norm = ClipByNorm(maxNorm);
-                    RegularizationBackward();
-                    Sums();
-                }
-                else
-                {
-                    _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : Clipped) | (uint)B, _softGradientLaunches);
-                }
-
+                _clipNorm = clipNorm;
+                _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _softGradientLaunches);
                 _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[27]); // ‖g‖ before clipping
                 double loss = _host[0] / B; // the mean of the loss terms
                 double penalty = 0; // the regularisation terms
                 penalty += 0.5 * 0.0001 * _host[1]; // L2 on "0.weight": ½·λ₂·Σw²
@@ -1656,40 +1634,39 @@ namespace Demo.Vision
                 _k.ClipByValue(G_L11_Bias, value); // ng_clip_by_value
             }
 
-            /// <summary>Gradient clipping by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
-            /// factor is below 1; ‖g‖ in double, one double back per tensor: launch by launch, never captured). Returns the norm before clipping.</summary>
-            private double ClipByNorm(double max)
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
             {
-                double sum = 0;
-                sum += _rt.SumOfSquares(G_L0_Weight);
-                sum += _rt.SumOfSquares(G_L1_Weight);
-                sum += _rt.SumOfSquares(G_L1_Bias);
-                sum += _rt.SumOfSquares(G_L4_Weight);
-                sum += _rt.SumOfSquares(G_L4_Bias);
-                sum += _rt.SumOfSquares(G_L8_Weight);
-                sum += _rt.SumOfSquares(G_L8_Bias);
-                sum += _rt.SumOfSquares(G_L9_Weight);
-                sum += _rt.SumOfSquares(G_L9_Bias);
-                sum += _rt.SumOfSquares(G_L11_Weight);
-                sum += _rt.SumOfSquares(G_L11_Bias);
-                double norm = global::System.Math.Sqrt(sum);
-                double coefficient = max / (norm + 1e-6);
-                if (coefficient < 1)
+                if (_clipNorm is not double max)
                 {
-                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L1_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L1_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L4_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L4_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L8_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L8_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L9_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L9_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L11_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L11_Bias, (float)coefficient); // ng_scale
+                    return;
                 }
 
-                return norm;
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(16, 1));
+                _k.SumOfSquares(G_L1_Weight, _results.Slice(17, 1));
+                _k.SumOfSquares(G_L1_Bias, _results.Slice(18, 1));
+                _k.SumOfSquares(G_L4_Weight, _results.Slice(19, 1));
+                _k.SumOfSquares(G_L4_Bias, _results.Slice(20, 1));
+                _k.SumOfSquares(G_L8_Weight, _results.Slice(21, 1));
+                _k.SumOfSquares(G_L8_Bias, _results.Slice(22, 1));
+                _k.SumOfSquares(G_L9_Weight, _results.Slice(23, 1));
+                _k.SumOfSquares(G_L9_Bias, _results.Slice(24, 1));
+                _k.SumOfSquares(G_L11_Weight, _results.Slice(25, 1));
+                _k.SumOfSquares(G_L11_Bias, _results.Slice(26, 1));
+                _k.Sum(_results.Slice(16, 11), 11, _results.Slice(27, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L1_Weight, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L1_Bias, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Weight, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Bias, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L8_Weight, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L8_Bias, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L9_Weight, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L9_Bias, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L11_Weight, max, _results.Slice(27, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L11_Bias, max, _results.Slice(27, 1)); // ng_clip_by_norm
             }
 
             /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every

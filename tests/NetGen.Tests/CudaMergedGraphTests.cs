@@ -8,8 +8,8 @@ namespace NetGen.Tests;
 /// graphs, stochastic depth, every loss, soft targets, L1, NormBound, clipping) under the CUDA graphs of docs/adr/0045, on the
 /// emulated driver: each network trained with graphs replayed against the same network launched one by one
 /// (CudaGraphs = false) gives the same losses, parameters and predictions bit for bit, so the per-step values (NormBound's α,
-/// the clipping value, the stochastic-depth keys, BatchNorm's statistics) take effect under replay. Clipping by norm is the
-/// one gradient phase launched eagerly (ADR 0045): its update still runs as a graph.
+/// the clipping value and maximum, the stochastic-depth keys, BatchNorm's statistics) take effect under replay. Clipping by
+/// norm is captured too: ‖g‖, the decision to scale and the scaling stay on the device (ADR 0045).
 /// </summary>
 [Collection(nameof(CudaCountingCollection))]
 public sealed class CudaMergedGraphTests
@@ -61,21 +61,37 @@ public sealed class CudaMergedGraphTests
     }
 
     [EmulatedCudaFact]
-    public void ClippingByValueIsCapturedAndClippingByNormLaunchesItsGradientsOneByOne()
+    public void ClippingByValueAndByNormAreCaptured()
     {
         using IDisposable driver = EmulatedCudaDriver.Use();
         using var eager = new CudaClipNet(15, Backend.Cuda) { CudaGraphs = false, ClipGradientValue = 0.05 };
         using var graphs = new CudaClipNet(15, Backend.Cuda) { ClipGradientValue = 0.05 };
         Compare(Side(eager), Side(graphs), 20);
 
-        using var byNorm = new CudaClipNet(15, Backend.Cuda) { ClipGradientNorm = 0.1 };
-        long graphLaunches = EmulatedCudaDriver.GraphLaunches;
-        byNorm.TrainStep(X(8, 20, 0), Labels(8, 0));
-        byNorm.TrainStep(X(8, 20, 1), Labels(8, 1));
-        Assert.Equal(2, EmulatedCudaDriver.GraphLaunches - graphLaunches); // the two updates; the gradient phases launched one by one
-        Assert.True(byNorm.LastGradientNorm > 0);
+        // By norm, with a maximum small enough that every step scales: ‖g‖ and the decision stay on the device.
+        using var eagerNorm = new CudaClipNet(15, Backend.Cuda) { CudaGraphs = false, ClipGradientNorm = 0.1 };
+        using var graphsNorm = new CudaClipNet(15, Backend.Cuda) { ClipGradientNorm = 0.1 };
+        Compare(Side(eagerNorm), Side(graphsNorm), 20);
+        Assert.True(graphsNorm.LastGradientNorm > 0.1);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(eagerNorm.LastGradientNorm), BitConverter.DoubleToInt64Bits(graphsNorm.LastGradientNorm));
+
+        // Both, then neither, in turn: each combination is a graph of its own, and the graphs give the launch-by-launch bits.
+        using var eagerToggled = new CudaClipNet(15, Backend.Cuda) { CudaGraphs = false };
+        using var graphsToggled = new CudaClipNet(15, Backend.Cuda);
+        Compare(Toggled(eagerToggled), Toggled(graphsToggled), 20);
+        Assert.True(double.IsNaN(graphsToggled.LastGradientNorm)); // the last step (i = 5) was not clipped
 
         static Net Side(CudaClipNet n) => new(i => n.TrainStep(X(8, 20, i), Labels(8, i)), () => { n.CopyFromDevice(); return Bits(n.Parameters); }, x => { var o = new float[7 * 3]; n.Predict(x, o); return Bits(o); });
+
+        static Net Toggled(CudaClipNet n) => new(
+            i =>
+            {
+                n.ClipGradientValue = i % 2 == 0 ? 0.05 : null;
+                n.ClipGradientNorm = i % 2 == 0 ? 0.1 : null;
+                return n.TrainStep(X(8, 20, i), Labels(8, i));
+            },
+            () => { n.CopyFromDevice(); return Bits(n.Parameters); },
+            x => { var o = new float[7 * 3]; n.Predict(x, o); return Bits(o); });
     }
 
     [EmulatedCudaFact]

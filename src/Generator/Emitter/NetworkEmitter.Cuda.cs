@@ -267,7 +267,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>");
         w.WriteLine("private sealed class CudaCore : global::System.IDisposable");
         w.OpenBrace();
-        w.WriteLine($"private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32{(soft ? ", SoftGradientGraph = 4L << 32" : string.Empty)}, Clipped = 1L << 40; // graph keys: the kind | B (| Clipped)");
+        w.WriteLine($"private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32{(soft ? ", SoftGradientGraph = 4L << 32" : string.Empty)}, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B");
         w.WriteLine("private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;");
         w.WriteLine("private readonly global::NetGen.Cuda.CudaKernels _k;");
         w.WriteLine();
@@ -384,7 +384,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("private ulong _seed;");
         w.WriteLine("private long _step;");
         w.WriteLine("private double _learningRate;");
-        w.WriteLine("private double? _clipValue; // ClipGradientValue of this TrainStep (null: none; ComputeGradients never clips)");
+        w.WriteLine("private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)");
         w.WriteLine($"private readonly global::System.Action _gradientLaunches, {(soft ? "_softGradientLaunches, " : string.Empty)}_predictLaunches, _updateLaunches;");
         w.WriteLine();
         w.WriteLine("/// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their");
@@ -411,6 +411,7 @@ internal static partial class NetworkEmitter
         w.OpenBrace();
         w.WriteLine("DataGradients(_B, soft: false);");
         w.WriteLine("ClipByValue();");
+        w.WriteLine("ClipByNorm();");
         w.WriteLine("RegularizationBackward();");
         w.WriteLine("Sums();");
         w.CloseBrace(";");
@@ -420,6 +421,7 @@ internal static partial class NetworkEmitter
             w.OpenBrace();
             w.WriteLine("DataGradients(_B, soft: true);");
             w.WriteLine("ClipByValue();");
+            w.WriteLine("ClipByNorm();");
             w.WriteLine("RegularizationBackward();");
             w.WriteLine("Sums();");
             w.CloseBrace(";");
@@ -600,7 +602,8 @@ internal static partial class NetworkEmitter
     }
 
     /// <summary>The slots of CudaCore._results: [0] Σ loss terms; per regularised tensor Σw² (L2 or NormBound) and Σ|w| (L1);
-    /// Σg² of each gradient from <see cref="Gradients"/>; Σw² of each NormBound tensor after the update from <see cref="BoundsAfter"/>.</summary>
+    /// Σg² of each gradient from <see cref="Gradients"/>; Σw² of each NormBound tensor after the update from <see cref="BoundsAfter"/>;
+    /// clipping by norm's Σg² of each gradient before clipping from <see cref="ClipSquares"/> and their sum at <see cref="GlobalSquares"/>.</summary>
     private sealed class CudaSlots
     {
         public Dictionary<StatePlan, int> Squares { get; } = [];
@@ -614,6 +617,10 @@ internal static partial class NetworkEmitter
         public int BoundsAfter { get; set; }
 
         public int Bounds => BoundsAfterUpdate.Count;
+
+        public int ClipSquares { get; set; }
+
+        public int GlobalSquares { get; set; }
 
         public int Count { get; set; }
     }
@@ -653,6 +660,16 @@ internal static partial class NetworkEmitter
             }
         }
 
+        slots.ClipSquares = next;
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Role == StateRole.Parameter)
+            {
+                next++;
+            }
+        }
+
+        slots.GlobalSquares = next++;
         slots.Count = next;
         return slots;
     }
@@ -662,9 +679,9 @@ internal static partial class NetworkEmitter
     private static void EmitCudaGradients(SourceWriter w, Plan plan, string type, string targets, string method, string graph, string launches, string field, string divisor, CudaSlots slots)
     {
         bool soft = method == "SoftGradients";
-        w.WriteLine("/// <summary>Forward, loss, backward, clipping by value, the regularisation gradients and the sums of the finiteness check on the");
-        w.WriteLine("/// device (the gradient graph of this B; launch by launch when clipping by norm, whose ‖g‖ comes back mid-step): the inputs");
-        w.WriteLine("/// and targets in, the results (a few doubles) back in one copy. Returns the mean loss with its regularisation terms, in");
+        w.WriteLine("/// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the");
+        w.WriteLine("/// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one");
+        w.WriteLine("/// copy. Returns the mean loss with its regularisation terms, in");
         w.WriteLine("/// <paramref name=\"squares\"/> Σg² over every gradient and in <paramref name=\"norm\"/> ‖g‖ before clipping (NaN without a maximum).</summary>");
         w.WriteLine($"public double {method}(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{type}> {targets}, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)");
         w.OpenBrace();
@@ -676,22 +693,10 @@ internal static partial class NetworkEmitter
         w.WriteLine("_seed = seed;");
         w.WriteLine("_step = step;");
         w.WriteLine("_clipValue = clipValue;");
-        w.WriteLine("norm = double.NaN;");
-        w.WriteLine("if (clipNorm is double maxNorm)");
-        w.OpenBrace();
-        w.WriteLine("// ClipGradientNorm needs ‖g‖ on the host between backward and the regularisation terms: launch by launch, not captured");
-        w.WriteLine($"DataGradients(B, soft: {(soft ? "true" : "false")});");
-        w.WriteLine("ClipByValue();");
-        w.WriteLine("norm = ClipByNorm(maxNorm);");
-        w.WriteLine("RegularizationBackward();");
-        w.WriteLine("Sums();");
-        w.CloseBrace();
-        w.WriteLine("else");
-        w.OpenBrace();
-        w.WriteLine($"_rt.Run({graph} | (clipValue is null ? 0L : Clipped) | (uint)B, {launches});");
-        w.CloseBrace();
-        w.WriteLine();
+        w.WriteLine("_clipNorm = clipNorm;");
+        w.WriteLine($"_rt.Run({graph} | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, {launches});");
         w.WriteLine("_results.CopyTo(_host);");
+        w.WriteLine($"norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[{I(slots.GlobalSquares)}]); // ‖g‖ before clipping");
         w.WriteLine($"double loss = _host[0] / {(divisor == "B" ? "B" : "(" + divisor + ")")}; // the mean of the loss terms");
         List<StatePlan> regularized = Regularized(plan);
         if (regularized.Count > 0)
@@ -930,34 +935,36 @@ internal static partial class NetworkEmitter
 
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Gradient clipping by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that");
-        w.WriteLine("/// factor is below 1; ‖g‖ in double, one double back per tensor: launch by launch, never captured). Returns the norm before clipping.</summary>");
-        w.WriteLine("private double ClipByNorm(double max)");
+        w.WriteLine("/// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's");
+        w.WriteLine("/// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is");
+        w.WriteLine("/// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>");
+        w.WriteLine("private void ClipByNorm()");
         w.OpenBrace();
-        w.WriteLine("double sum = 0;");
-        foreach (StatePlan s in plan.State)
-        {
-            if (s.Role == StateRole.Parameter)
-            {
-                w.WriteLine($"sum += _rt.SumOfSquares(G_{EmitNames.StateConst(s)});");
-            }
-        }
-
-        w.WriteLine("double norm = global::System.Math.Sqrt(sum);");
-        w.WriteLine("double coefficient = max / (norm + 1e-6);");
-        w.WriteLine("if (coefficient < 1)");
+        w.WriteLine("if (_clipNorm is not double max)");
         w.OpenBrace();
-        foreach (StatePlan s in plan.State)
-        {
-            if (s.Role == StateRole.Parameter)
-            {
-                w.WriteLine($"_k.Scale(G_{EmitNames.StateConst(s)}, (float)coefficient); // ng_scale");
-            }
-        }
-
+        w.WriteLine("return;");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("return norm;");
+        CudaSlots clip = CudaResultSlots(plan);
+        int count = 0;
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Role == StateRole.Parameter)
+            {
+                w.WriteLine($"_k.SumOfSquares(G_{EmitNames.StateConst(s)}, _results.Slice({I(clip.ClipSquares + count)}, 1));");
+                count++;
+            }
+        }
+
+        w.WriteLine($"_k.Sum(_results.Slice({I(clip.ClipSquares)}, {I(count)}), {I(count)}, _results.Slice({I(clip.GlobalSquares)}, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)");
+        foreach (StatePlan s in plan.State)
+        {
+            if (s.Role == StateRole.Parameter)
+            {
+                w.WriteLine($"_k.ScaleToNorm(G_{EmitNames.StateConst(s)}, max, _results.Slice({I(clip.GlobalSquares)}, 1)); // ng_clip_by_norm");
+            }
+        }
+
         w.CloseBrace();
         w.WriteLine();
         w.WriteLine("/// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every");

@@ -913,6 +913,21 @@ public sealed class CudaKernels : IDisposable
         ElementWise("ng_clip_by_norm", gradients.Length, gradients, gradients.Length, sumSquares, maxNorm);
     }
 
+    /// <summary>The scaling half of clip_grad_norm_ for one tensor of several (ng_clip_by_norm): g = g·(max/(‖g‖ + 1e-6)) when
+    /// that factor is below 1, ‖g‖² being <paramref name="sumSquares"/>[0], the global sum over every gradient tensor summed on
+    /// the device before. No copy to the host: it may run inside a CUDA graph.</summary>
+    /// <param name="gradients">One gradient tensor, in place.</param>
+    /// <param name="maxNorm">The largest norm kept.</param>
+    /// <param name="sumSquares">‖g‖² over every gradient tensor (one double).</param>
+    public void ScaleToNorm(DeviceView<float> gradients, double maxNorm, DeviceView<double> sumSquares)
+    {
+        if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum gradient norm must be a finite value > 0.");
+        }
+        ElementWise("ng_clip_by_norm", gradients.Length, gradients, gradients.Length, sumSquares, maxNorm);
+    }
+
     /// <summary>The max-norm constraint (torch.renorm(w, 2, 0, c)): each row w_u of w [units, fanIn] with ‖w_u‖₂ &gt; c is
     /// scaled by c/(‖w_u‖₂ + 1e-7), the norm in double (one block per row).</summary>
     /// <param name="w">Weights, in place.</param>
