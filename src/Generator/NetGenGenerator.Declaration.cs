@@ -32,7 +32,7 @@ public sealed partial class NetGenGenerator
             "FoldBatchNorm", "ExportOnnx", "SaveInference", "Initialize", "InitializeBuffers", "ErrorMessage", "Penalty",
             "Loss", "LossMargin", "LossDelta", "ActivationTable", "GetActivations", "GetActivationGradients",
             "RecordActivationGradients", "ActivationGradients", "ActivationRows", "OptimizerState", "ResetOptimizerState", "WeightsChanged",
-            "PredictClasses", "ClassTree", "Features", "Backend", "CopyFromDevice", "CopyToDevice", "CudaCore", "CudaStep",
+            "PredictClasses", "ClassTree", "Features", "Backend", "CopyFromDevice", "CopyToDevice", "CudaCore", "CudaStep", "CudaGraphs", "Dispose",
             "CudaUnsupported",
         };
 

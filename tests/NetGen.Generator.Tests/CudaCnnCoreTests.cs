@@ -29,7 +29,7 @@ public sealed class CudaCnnCoreTests
         Assert.Contains("private sealed class CudaCore", source, StringComparison.Ordinal);
         Assert.DoesNotContain("CudaUnsupported", source, StringComparison.Ordinal);
         Assert.Contains("_k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);", source, StringComparison.Ordinal);
-        Assert.Contains("private global::NetGen.Cuda.DeviceBuffer<int> A_L2_Argmax", source, StringComparison.Ordinal);
+        Assert.Contains("private global::NetGen.Cuda.DeviceView<int> A_L2_Argmax", source, StringComparison.Ordinal);
         Assert.Contains("_cuda?.DownloadBuffers(_core.Buffers);", source, StringComparison.Ordinal);
         Snapshot.Verify(source, result.HintName());
     }

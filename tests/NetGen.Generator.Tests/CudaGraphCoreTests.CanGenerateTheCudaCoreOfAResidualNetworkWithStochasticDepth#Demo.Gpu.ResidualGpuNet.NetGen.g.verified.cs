@@ -1,112 +1,156 @@
-private sealed class CudaCore
+private sealed class CudaCore : global::System.IDisposable
         {
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
             private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
             private readonly global::NetGen.Cuda.CudaKernels _k;
 
-            // Parameters (state_dict order), their gradients and the optimizer state (_velocity): one device buffer per tensor.
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [8, 6]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L1_Branch_0_Weight, G_L1_Branch_0_Weight, _velocity_L1_Branch_0_Weight; // "1.branch.0.weight" [8, 8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L1_Branch_0_Bias, G_L1_Branch_0_Bias, _velocity_L1_Branch_0_Bias; // "1.branch.0.bias" [8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L1_Branch_2_Weight, G_L1_Branch_2_Weight, _velocity_L1_Branch_2_Weight; // "1.branch.2.weight" [8, 8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L1_Branch_2_Bias, G_L1_Branch_2_Bias, _velocity_L1_Branch_2_Bias; // "1.branch.2.bias" [8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_0_Weight, G_L2_Branch_0_Weight, _velocity_L2_Branch_0_Weight; // "2.branch.0.weight" [8, 8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_0_Bias, G_L2_Branch_0_Bias, _velocity_L2_Branch_0_Bias; // "2.branch.0.bias" [8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_2_Branch_0_Weight, G_L2_Branch_2_Branch_0_Weight, _velocity_L2_Branch_2_Branch_0_Weight; // "2.branch.2.branch.0.weight" [8, 8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_2_Branch_0_Bias, G_L2_Branch_2_Branch_0_Bias, _velocity_L2_Branch_2_Branch_0_Bias; // "2.branch.2.branch.0.bias" [8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_2_Branch_2_Weight, G_L2_Branch_2_Branch_2_Weight, _velocity_L2_Branch_2_Branch_2_Weight; // "2.branch.2.branch.2.weight" [8, 8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L2_Branch_2_Branch_2_Bias, G_L2_Branch_2_Branch_2_Bias, _velocity_L2_Branch_2_Branch_2_Bias; // "2.branch.2.branch.2.bias" [8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L3_Weight, G_L3_Weight, _velocity_L3_Weight; // "3.weight" [3, 8]
-            private readonly global::NetGen.Cuda.DeviceBuffer<float> P_L3_Bias, G_L3_Bias, _velocity_L3_Bias; // "3.bias" [3]
+            // Parameters (state_dict order), their gradients and the optimizer state (_velocity): views into the state arena.
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [8, 6]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L1_Branch_0_Weight, G_L1_Branch_0_Weight, _velocity_L1_Branch_0_Weight; // "1.branch.0.weight" [8, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L1_Branch_0_Bias, G_L1_Branch_0_Bias, _velocity_L1_Branch_0_Bias; // "1.branch.0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L1_Branch_2_Weight, G_L1_Branch_2_Weight, _velocity_L1_Branch_2_Weight; // "1.branch.2.weight" [8, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L1_Branch_2_Bias, G_L1_Branch_2_Bias, _velocity_L1_Branch_2_Bias; // "1.branch.2.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_0_Weight, G_L2_Branch_0_Weight, _velocity_L2_Branch_0_Weight; // "2.branch.0.weight" [8, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_0_Bias, G_L2_Branch_0_Bias, _velocity_L2_Branch_0_Bias; // "2.branch.0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_2_Branch_0_Weight, G_L2_Branch_2_Branch_0_Weight, _velocity_L2_Branch_2_Branch_0_Weight; // "2.branch.2.branch.0.weight" [8, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_2_Branch_0_Bias, G_L2_Branch_2_Branch_0_Bias, _velocity_L2_Branch_2_Branch_0_Bias; // "2.branch.2.branch.0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_2_Branch_2_Weight, G_L2_Branch_2_Branch_2_Weight, _velocity_L2_Branch_2_Branch_2_Weight; // "2.branch.2.branch.2.weight" [8, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_2_Branch_2_Bias, G_L2_Branch_2_Branch_2_Bias, _velocity_L2_Branch_2_Branch_2_Bias; // "2.branch.2.branch.2.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L3_Weight, G_L3_Weight, _velocity_L3_Weight; // "3.weight" [3, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L3_Bias, G_L3_Bias, _velocity_L3_Bias; // "3.bias" [3]
+            // The step's results in double, copied back in one piece: [0] Σ loss terms, then Σg² of each gradient.
+            private readonly global::NetGen.Cuda.DeviceView<double> _results;
+            private readonly double[] _host = new double[30];
 
-            // Per-row buffers [B, n], sized for the rows of the call: the input, each stored node output and cache, each gradient, the
-            // targets and the loss terms.
+            // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
+            // cache, each gradient, the targets and the loss terms.
             private int _rows;
-            private global::NetGen.Cuda.DeviceBuffer<float> _x = null!; // input [B, 6]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L0_Y = null!; // stem output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Branch_1_Y = null!; // relu_1_branch_1 output [B, 8] (the store of [1.branch.0]'s GEMM epilogue)
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Branch_2_Y = null!; // dense_1_branch_2 output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_DropPath_Y = null!; // residual_1_drop_path output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_DropPath_Mask = null!; // residual_1_drop_path mask [B, 1]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L1_Y = null!; // residual_1 output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_1_Y = null!; // tanh_2_branch_1 output [B, 8] (the store of [2.branch.0]'s GEMM epilogue)
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_2_Branch_1_Y = null!; // relu_2_branch_2_branch_1 output [B, 8] (the store of [2.branch.2.branch.0]'s GEMM epilogue)
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_2_Branch_2_Y = null!; // dense_2_branch_2_branch_2 output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_2_DropPath_Y = null!; // residual_2_branch_2_drop_path output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_2_DropPath_Mask = null!; // residual_2_branch_2_drop_path mask [B, 1]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_2_Y = null!; // residual_2_branch_2 output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_DropPath_Y = null!; // residual_2_drop_path output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_DropPath_Mask = null!; // residual_2_drop_path mask [B, 1]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L2_Y = null!; // residual_2 output [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> A_L3_Y = null!; // head output [B, 3]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Branch_0_Y = null!; // ∂L/∂(dense_1_branch_0 output) [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Branch_1_Y = null!; // ∂L/∂(relu_1_branch_1 output) [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L1_Branch_2_Y = null!; // ∂L/∂(dense_1_branch_2 output) [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Branch_0_Y = null!; // ∂L/∂(dense_2_branch_0 output) [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Branch_2_Branch_0_Y = null!; // ∂L/∂(dense_2_branch_2_branch_0 output) [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Branch_2_Branch_1_Y = null!; // ∂L/∂(relu_2_branch_2_branch_1 output) [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Branch_2_Branch_2_Y = null!; // ∂L/∂(dense_2_branch_2_branch_2 output) [B, 8]
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Branch_2_Y = null!; // ∂L/∂(residual_2_branch_2 output) [B, 8]; also ∂L/∂ of tanh_2_branch_1, residual_2_branch_2_drop_path, passed through unchanged
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L2_Y = null!; // ∂L/∂(residual_2 output) [B, 8]; also ∂L/∂ of stem, residual_1_drop_path, residual_1, residual_2_drop_path, passed through unchanged
-            private global::NetGen.Cuda.DeviceBuffer<float> D_L3_Y = null!; // ∂L/∂(head output) [B, 3]
-            private global::NetGen.Cuda.DeviceBuffer<float> T_L0_Y = null!; // a second consumer's part of ∂L/∂(stem output) [B, 8], added to D_L2_Y
-            private global::NetGen.Cuda.DeviceBuffer<float> T_L1_Y = null!; // a second consumer's part of ∂L/∂(residual_1 output) [B, 8], added to D_L2_Y
-            private global::NetGen.Cuda.DeviceBuffer<float> T_L2_Branch_1_Y = null!; // a second consumer's part of ∂L/∂(tanh_2_branch_1 output) [B, 8], added to D_L2_Branch_2_Y
-            private global::NetGen.Cuda.DeviceBuffer<int> _targets = null!; // labels [B]
-            private global::NetGen.Cuda.DeviceBuffer<float> _targetProbabilities = null!; // target distributions [B, 3] (soft targets)
-            private global::NetGen.Cuda.DeviceBuffer<double> _lossTerms = null!; // loss terms in double [B]
+            private global::NetGen.Cuda.DeviceView<float> _x; // input [B, 6]
+            private global::NetGen.Cuda.DeviceView<float> A_L0_Y; // stem output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_Branch_1_Y; // relu_1_branch_1 output [B, 8] (the store of [1.branch.0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L1_Branch_2_Y; // dense_1_branch_2 output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_DropPath_Y; // residual_1_drop_path output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_DropPath_Mask; // residual_1_drop_path mask [B, 1]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_Y; // residual_1 output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_1_Y; // tanh_2_branch_1 output [B, 8] (the store of [2.branch.0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_2_Branch_1_Y; // relu_2_branch_2_branch_1 output [B, 8] (the store of [2.branch.2.branch.0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_2_Branch_2_Y; // dense_2_branch_2_branch_2 output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_2_DropPath_Y; // residual_2_branch_2_drop_path output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_2_DropPath_Mask; // residual_2_branch_2_drop_path mask [B, 1]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_2_Y; // residual_2_branch_2 output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_DropPath_Y; // residual_2_drop_path output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_DropPath_Mask; // residual_2_drop_path mask [B, 1]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Y; // residual_2 output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L3_Y; // head output [B, 3]
+            private global::NetGen.Cuda.DeviceView<float> D_L1_Branch_0_Y; // ∂L/∂(dense_1_branch_0 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L1_Branch_1_Y; // ∂L/∂(relu_1_branch_1 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L1_Branch_2_Y; // ∂L/∂(dense_1_branch_2 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_0_Y; // ∂L/∂(dense_2_branch_0 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_2_Branch_0_Y; // ∂L/∂(dense_2_branch_2_branch_0 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_2_Branch_1_Y; // ∂L/∂(relu_2_branch_2_branch_1 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_2_Branch_2_Y; // ∂L/∂(dense_2_branch_2_branch_2 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_2_Y; // ∂L/∂(residual_2_branch_2 output) [B, 8]; also ∂L/∂ of tanh_2_branch_1, residual_2_branch_2_drop_path, passed through unchanged
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Y; // ∂L/∂(residual_2 output) [B, 8]; also ∂L/∂ of stem, residual_1_drop_path, residual_1, residual_2_drop_path, passed through unchanged
+            private global::NetGen.Cuda.DeviceView<float> D_L3_Y; // ∂L/∂(head output) [B, 3]
+            private global::NetGen.Cuda.DeviceView<float> T_L0_Y; // a second consumer's part of ∂L/∂(stem output) [B, 8], added to D_L2_Y
+            private global::NetGen.Cuda.DeviceView<float> T_L1_Y; // a second consumer's part of ∂L/∂(residual_1 output) [B, 8], added to D_L2_Y
+            private global::NetGen.Cuda.DeviceView<float> T_L2_Branch_1_Y; // a second consumer's part of ∂L/∂(tanh_2_branch_1 output) [B, 8], added to D_L2_Branch_2_Y
+            private global::NetGen.Cuda.DeviceView<int> _targets; // labels [B]
+            private global::NetGen.Cuda.DeviceView<float> _targetProbabilities; // target distributions [B, 3] (soft targets)
+            private global::NetGen.Cuda.DeviceView<double> _lossTerms; // loss terms in double [B]
 
-            /// <summary>Opens GPU 0, loads the kernels and allocates the parameter tensors (uploaded by Upload), their gradients and
-            /// the optimizer state (zero).</summary>
+            // This call's values, read by the launch methods when they run, are captured or are replayed (a replay rewrites the nodes
+            // whose arguments changed: the learning rate and step of the update, the dropout keys).
+            private int _B;
+            private ulong _seed;
+            private long _step;
+            private double _learningRate;
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
+            private readonly global::System.Action _gradientLaunches, _softGradientLaunches, _predictLaunches, _updateLaunches;
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
+            /// gradients and the optimizer state (zero), in one allocation.</summary>
             public CudaCore()
             {
                 _rt = new global::NetGen.Cuda.CudaNetworkRuntime("ResidualGpuNet");
                 _k = _rt.Kernels;
-                P_L0_Weight = _rt.Allocate(48);
-                G_L0_Weight = _rt.Zeros(48);
-                _velocity_L0_Weight = _rt.Zeros(48);
-                P_L0_Bias = _rt.Allocate(8);
-                G_L0_Bias = _rt.Zeros(8);
-                _velocity_L0_Bias = _rt.Zeros(8);
-                P_L1_Branch_0_Weight = _rt.Allocate(64);
-                G_L1_Branch_0_Weight = _rt.Zeros(64);
-                _velocity_L1_Branch_0_Weight = _rt.Zeros(64);
-                P_L1_Branch_0_Bias = _rt.Allocate(8);
-                G_L1_Branch_0_Bias = _rt.Zeros(8);
-                _velocity_L1_Branch_0_Bias = _rt.Zeros(8);
-                P_L1_Branch_2_Weight = _rt.Allocate(64);
-                G_L1_Branch_2_Weight = _rt.Zeros(64);
-                _velocity_L1_Branch_2_Weight = _rt.Zeros(64);
-                P_L1_Branch_2_Bias = _rt.Allocate(8);
-                G_L1_Branch_2_Bias = _rt.Zeros(8);
-                _velocity_L1_Branch_2_Bias = _rt.Zeros(8);
-                P_L2_Branch_0_Weight = _rt.Allocate(64);
-                G_L2_Branch_0_Weight = _rt.Zeros(64);
-                _velocity_L2_Branch_0_Weight = _rt.Zeros(64);
-                P_L2_Branch_0_Bias = _rt.Allocate(8);
-                G_L2_Branch_0_Bias = _rt.Zeros(8);
-                _velocity_L2_Branch_0_Bias = _rt.Zeros(8);
-                P_L2_Branch_2_Branch_0_Weight = _rt.Allocate(64);
-                G_L2_Branch_2_Branch_0_Weight = _rt.Zeros(64);
-                _velocity_L2_Branch_2_Branch_0_Weight = _rt.Zeros(64);
-                P_L2_Branch_2_Branch_0_Bias = _rt.Allocate(8);
-                G_L2_Branch_2_Branch_0_Bias = _rt.Zeros(8);
-                _velocity_L2_Branch_2_Branch_0_Bias = _rt.Zeros(8);
-                P_L2_Branch_2_Branch_2_Weight = _rt.Allocate(64);
-                G_L2_Branch_2_Branch_2_Weight = _rt.Zeros(64);
-                _velocity_L2_Branch_2_Branch_2_Weight = _rt.Zeros(64);
-                P_L2_Branch_2_Branch_2_Bias = _rt.Allocate(8);
-                G_L2_Branch_2_Branch_2_Bias = _rt.Zeros(8);
-                _velocity_L2_Branch_2_Branch_2_Bias = _rt.Zeros(8);
-                P_L3_Weight = _rt.Allocate(24);
-                G_L3_Weight = _rt.Zeros(24);
-                _velocity_L3_Weight = _rt.Zeros(24);
-                P_L3_Bias = _rt.Allocate(3);
-                G_L3_Bias = _rt.Zeros(3);
-                _velocity_L3_Bias = _rt.Zeros(3);
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 48, 4L * 48, 4L * 48, 4L * 8, 4L * 8, 4L * 8, 4L * 64, 4L * 64, 4L * 64, 4L * 8, 4L * 8, 4L * 8, 4L * 64, 4L * 64, 4L * 64, 4L * 8, 4L * 8, 4L * 8, 4L * 64, 4L * 64, 4L * 64, 4L * 8, 4L * 8, 4L * 8, 4L * 64, 4L * 64, 4L * 64, 4L * 8, 4L * 8, 4L * 8, 4L * 64, 4L * 64, 4L * 64, 4L * 8, 4L * 8, 4L * 8, 4L * 24, 4L * 24, 4L * 24, 4L * 3, 4L * 3, 4L * 3, 8L * 30));
+                P_L0_Weight = state.Take<float>(48);
+                G_L0_Weight = state.Take<float>(48);
+                _velocity_L0_Weight = state.Take<float>(48);
+                P_L0_Bias = state.Take<float>(8);
+                G_L0_Bias = state.Take<float>(8);
+                _velocity_L0_Bias = state.Take<float>(8);
+                P_L1_Branch_0_Weight = state.Take<float>(64);
+                G_L1_Branch_0_Weight = state.Take<float>(64);
+                _velocity_L1_Branch_0_Weight = state.Take<float>(64);
+                P_L1_Branch_0_Bias = state.Take<float>(8);
+                G_L1_Branch_0_Bias = state.Take<float>(8);
+                _velocity_L1_Branch_0_Bias = state.Take<float>(8);
+                P_L1_Branch_2_Weight = state.Take<float>(64);
+                G_L1_Branch_2_Weight = state.Take<float>(64);
+                _velocity_L1_Branch_2_Weight = state.Take<float>(64);
+                P_L1_Branch_2_Bias = state.Take<float>(8);
+                G_L1_Branch_2_Bias = state.Take<float>(8);
+                _velocity_L1_Branch_2_Bias = state.Take<float>(8);
+                P_L2_Branch_0_Weight = state.Take<float>(64);
+                G_L2_Branch_0_Weight = state.Take<float>(64);
+                _velocity_L2_Branch_0_Weight = state.Take<float>(64);
+                P_L2_Branch_0_Bias = state.Take<float>(8);
+                G_L2_Branch_0_Bias = state.Take<float>(8);
+                _velocity_L2_Branch_0_Bias = state.Take<float>(8);
+                P_L2_Branch_2_Branch_0_Weight = state.Take<float>(64);
+                G_L2_Branch_2_Branch_0_Weight = state.Take<float>(64);
+                _velocity_L2_Branch_2_Branch_0_Weight = state.Take<float>(64);
+                P_L2_Branch_2_Branch_0_Bias = state.Take<float>(8);
+                G_L2_Branch_2_Branch_0_Bias = state.Take<float>(8);
+                _velocity_L2_Branch_2_Branch_0_Bias = state.Take<float>(8);
+                P_L2_Branch_2_Branch_2_Weight = state.Take<float>(64);
+                G_L2_Branch_2_Branch_2_Weight = state.Take<float>(64);
+                _velocity_L2_Branch_2_Branch_2_Weight = state.Take<float>(64);
+                P_L2_Branch_2_Branch_2_Bias = state.Take<float>(8);
+                G_L2_Branch_2_Branch_2_Bias = state.Take<float>(8);
+                _velocity_L2_Branch_2_Branch_2_Bias = state.Take<float>(8);
+                P_L3_Weight = state.Take<float>(24);
+                G_L3_Weight = state.Take<float>(24);
+                _velocity_L3_Weight = state.Take<float>(24);
+                P_L3_Bias = state.Take<float>(3);
+                G_L3_Bias = state.Take<float>(3);
+                _velocity_L3_Bias = state.Take<float>(3);
+                _results = state.Take<double>(30);
+                _gradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: false);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _softGradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: true);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _predictLaunches = () => Forward(_B, training: false, _seed, _step);
+                _updateLaunches = () => Update(_step, _learningRate);
             }
 
-            /// <summary>Sizes the per-row buffers for <paramref name="B"/> rows (the launches read a buffer's length).</summary>
+            /// <summary>CUDA graphs (true) or launch by launch (false).</summary>
+            public bool Graphs
+            {
+                get => _rt.Graphs;
+                set => _rt.Graphs = value;
+            }
+
+            /// <summary>Frees the arenas, the graphs, the stream and the kernels (idempotent); every call afterwards throws.</summary>
+            public void Dispose() => _rt.Dispose();
+
+            /// <summary>Lays the per-row views out for <paramref name="B"/> rows in the activation arena, which grows only when B is
+            /// larger than every B before (the launches read a view's length).</summary>
             private void Rows(int B)
             {
                 if (B == _rows)
@@ -115,44 +159,46 @@ private sealed class CudaCore
                 }
 
                 _rows = B;
-                _x = _rt.Reallocate<float>(_x, B * 6);
-                A_L0_Y = _rt.Reallocate<float>(A_L0_Y, B * 8);
-                A_L1_Branch_1_Y = _rt.Reallocate<float>(A_L1_Branch_1_Y, B * 8);
-                A_L1_Branch_2_Y = _rt.Reallocate<float>(A_L1_Branch_2_Y, B * 8);
-                A_L1_DropPath_Y = _rt.Reallocate<float>(A_L1_DropPath_Y, B * 8);
-                A_L1_DropPath_Mask = _rt.Reallocate<float>(A_L1_DropPath_Mask, B);
-                A_L1_Y = _rt.Reallocate<float>(A_L1_Y, B * 8);
-                A_L2_Branch_1_Y = _rt.Reallocate<float>(A_L2_Branch_1_Y, B * 8);
-                A_L2_Branch_2_Branch_1_Y = _rt.Reallocate<float>(A_L2_Branch_2_Branch_1_Y, B * 8);
-                A_L2_Branch_2_Branch_2_Y = _rt.Reallocate<float>(A_L2_Branch_2_Branch_2_Y, B * 8);
-                A_L2_Branch_2_DropPath_Y = _rt.Reallocate<float>(A_L2_Branch_2_DropPath_Y, B * 8);
-                A_L2_Branch_2_DropPath_Mask = _rt.Reallocate<float>(A_L2_Branch_2_DropPath_Mask, B);
-                A_L2_Branch_2_Y = _rt.Reallocate<float>(A_L2_Branch_2_Y, B * 8);
-                A_L2_DropPath_Y = _rt.Reallocate<float>(A_L2_DropPath_Y, B * 8);
-                A_L2_DropPath_Mask = _rt.Reallocate<float>(A_L2_DropPath_Mask, B);
-                A_L2_Y = _rt.Reallocate<float>(A_L2_Y, B * 8);
-                A_L3_Y = _rt.Reallocate<float>(A_L3_Y, B * 3);
-                D_L1_Branch_0_Y = _rt.Reallocate<float>(D_L1_Branch_0_Y, B * 8);
-                D_L1_Branch_1_Y = _rt.Reallocate<float>(D_L1_Branch_1_Y, B * 8);
-                D_L1_Branch_2_Y = _rt.Reallocate<float>(D_L1_Branch_2_Y, B * 8);
-                D_L2_Branch_0_Y = _rt.Reallocate<float>(D_L2_Branch_0_Y, B * 8);
-                D_L2_Branch_2_Branch_0_Y = _rt.Reallocate<float>(D_L2_Branch_2_Branch_0_Y, B * 8);
-                D_L2_Branch_2_Branch_1_Y = _rt.Reallocate<float>(D_L2_Branch_2_Branch_1_Y, B * 8);
-                D_L2_Branch_2_Branch_2_Y = _rt.Reallocate<float>(D_L2_Branch_2_Branch_2_Y, B * 8);
-                D_L2_Branch_2_Y = _rt.Reallocate<float>(D_L2_Branch_2_Y, B * 8);
-                D_L2_Y = _rt.Reallocate<float>(D_L2_Y, B * 8);
-                D_L3_Y = _rt.Reallocate<float>(D_L3_Y, B * 3);
-                T_L0_Y = _rt.Reallocate<float>(T_L0_Y, B * 8);
-                T_L1_Y = _rt.Reallocate<float>(T_L1_Y, B * 8);
-                T_L2_Branch_1_Y = _rt.Reallocate<float>(T_L2_Branch_1_Y, B * 8);
-                _targets = _rt.Reallocate<int>(_targets, B);
-                _targetProbabilities = _rt.Reallocate<float>(_targetProbabilities, B * 3);
-                _lossTerms = _rt.Reallocate<double>(_lossTerms, B);
+                global::NetGen.Cuda.DeviceArena a = _rt.Activations(global::NetGen.Cuda.DeviceArena.Size(4L * B * 6, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B, 4L * B * 8, 4L * B * 8, 4L * B, 4L * B * 8, 4L * B * 3, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 3, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B, 4L * B * 3, 8L * B));
+                _x = a.Take<float>(B * 6);
+                A_L0_Y = a.Take<float>(B * 8);
+                A_L1_Branch_1_Y = a.Take<float>(B * 8);
+                A_L1_Branch_2_Y = a.Take<float>(B * 8);
+                A_L1_DropPath_Y = a.Take<float>(B * 8);
+                A_L1_DropPath_Mask = a.Take<float>(B);
+                A_L1_Y = a.Take<float>(B * 8);
+                A_L2_Branch_1_Y = a.Take<float>(B * 8);
+                A_L2_Branch_2_Branch_1_Y = a.Take<float>(B * 8);
+                A_L2_Branch_2_Branch_2_Y = a.Take<float>(B * 8);
+                A_L2_Branch_2_DropPath_Y = a.Take<float>(B * 8);
+                A_L2_Branch_2_DropPath_Mask = a.Take<float>(B);
+                A_L2_Branch_2_Y = a.Take<float>(B * 8);
+                A_L2_DropPath_Y = a.Take<float>(B * 8);
+                A_L2_DropPath_Mask = a.Take<float>(B);
+                A_L2_Y = a.Take<float>(B * 8);
+                A_L3_Y = a.Take<float>(B * 3);
+                D_L1_Branch_0_Y = a.Take<float>(B * 8);
+                D_L1_Branch_1_Y = a.Take<float>(B * 8);
+                D_L1_Branch_2_Y = a.Take<float>(B * 8);
+                D_L2_Branch_0_Y = a.Take<float>(B * 8);
+                D_L2_Branch_2_Branch_0_Y = a.Take<float>(B * 8);
+                D_L2_Branch_2_Branch_1_Y = a.Take<float>(B * 8);
+                D_L2_Branch_2_Branch_2_Y = a.Take<float>(B * 8);
+                D_L2_Branch_2_Y = a.Take<float>(B * 8);
+                D_L2_Y = a.Take<float>(B * 8);
+                D_L3_Y = a.Take<float>(B * 3);
+                T_L0_Y = a.Take<float>(B * 8);
+                T_L1_Y = a.Take<float>(B * 8);
+                T_L2_Branch_1_Y = a.Take<float>(B * 8);
+                _targets = a.Take<int>(B);
+                _targetProbabilities = a.Take<float>(B * 3);
+                _lossTerms = a.Take<double>(B);
             }
 
             /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
             public void Upload(float[] parameters, float[][] optimizerState)
             {
+                _rt.Enter();
                 P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 48));
                 _velocity_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 48));
                 P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 8));
@@ -186,6 +232,7 @@ private sealed class CudaCore
             /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
             public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
             {
+                _rt.Enter();
                 P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 48));
                 G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 48));
                 _velocity_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 48));
@@ -230,22 +277,92 @@ private sealed class CudaCore
                 _velocity_L3_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L3_Bias, 3));
             }
 
-            /// <summary>Inference, MaxBatch rows at a time: each chunk's output comes back as the launches finish.</summary>
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's input in, the forward graph of its B, its output back.</summary>
             public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
             {
+                _rt.Enter();
                 for (int start = 0; start < rows; start += MaxBatch)
                 {
                     int B = global::System.Math.Min(MaxBatch, rows - start);
-                    Forward(inputs.Slice(start * InputSize, B * InputSize), B, training: false, seed, step);
+                    Rows(B);
+                    _x.CopyFrom(inputs.Slice(start * InputSize, B * InputSize));
+                    _B = B;
+                    _seed = seed;
+                    _step = step;
+                    _rt.Run(PredictGraph | (uint)B, _predictLaunches);
                     A_L3_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
                 }
             }
 
-            /// <summary>Forward: x[B, 6] → output[B, 3] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
-            public void Forward(global::System.ReadOnlySpan<float> x, int B, bool training, ulong seed, long step)
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
             {
+                _rt.Enter();
                 Rows(B);
-                _x.CopyFrom(x);
+                _x.CopyFrom(inputs);
+                _targets.CopyFrom(labels);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[29]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 15; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double SoftGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _softGradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[29]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 15; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>The optimizer step (the update graph): <paramref name="step"/> counts updates from 1, <paramref name="learningRate"/>
+            /// is the network's LearningRate now; a replay rewrites the update nodes with them.</summary>
+            public void Step(long step, double learningRate)
+            {
+                _rt.Enter();
+                _step = step;
+                _learningRate = learningRate;
+                _rt.Run(UpdateGraph, _updateLaunches);
+            }
+
+            /// <summary>Forward launches: x[B, 6] (in _x) → output[B, 3] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            private void Forward(int B, bool training, ulong seed, long step)
+            {
                 // ── [0] stem: Dense 6 → 8 ────────────────────────────────────────────────────────────────────────
                 // y[B,8] = x[B,6] · W[8,6]ᵀ + b[8]
                 // ng_sgemm: C[B×8] = A[B×6] · B[8×6]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈8/16⌉ × ⌈B/16⌉
@@ -348,36 +465,49 @@ private sealed class CudaCore
                 _k.Sgemm(false, true, B, 3, 8, A_L2_Y, 8, P_L3_Weight, 8, A_L3_Y, 3, 0f, P_L3_Bias, global::NetGen.Cuda.CudaActivation.Identity);
             }
 
-            /// <summary>Mean loss of the last Forward: data loss + regularisation terms. Writes ∂L/∂output on the device.</summary>
-            public double Loss(global::System.ReadOnlySpan<int> labels, int B)
+            /// <summary>The data gradients: forward, loss and backward (the buffers kept first, to put back on a refused step).</summary>
+            private void DataGradients(int B, bool soft)
+            {
+                Forward(B, training: true, _seed, _step);
+                if (soft)
+                {
+                    ProbabilityLoss(B);
+                }
+                else
+                {
+                    Loss(B);
+                }
+
+                Backward(B);
+            }
+
+            /// <summary>Loss launches: ∂L/∂output on the device, the loss terms summed into _results[0] and, for the regularisation
+            /// terms, Σw² (L2, NormBound) and Σ|w| (L1) of each regularised tensor into the next slots (Gradients combines them on the host).</summary>
+            private void Loss(int B)
             {
                 // ── loss: softmax cross-entropy over output[B, 3] (PyTorch: nn.CrossEntropyLoss())
                 // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
                 // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
-                _targets.CopyFrom(labels);
                 // ng_softmax_cross_entropy: one thread per row of [B×3]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
                 _k.SoftmaxCrossEntropy(A_L3_Y, _targets, D_L3_Y, _lossTerms, B, 3);
-                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
-                return loss;
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
             }
 
-            /// <summary>As Loss, against target distributions [B, C] (soft targets).</summary>
-            public double Loss(global::System.ReadOnlySpan<float> targetProbabilities, int B)
+            /// <summary>As Loss, against target distributions [B, C] (soft targets, in _targetProbabilities).</summary>
+            private void ProbabilityLoss(int B)
             {
                 // ── loss: softmax cross-entropy against probability rows t over output[B, 3] (PyTorch: nn.CrossEntropyLoss() with probability targets)
                 // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
                 // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
-                _targetProbabilities.CopyFrom(targetProbabilities);
                 // ng_softmax_cross_entropy_soft: one thread per row of [B×3]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
                 _k.SoftmaxCrossEntropy(A_L3_Y, _targetProbabilities, D_L3_Y, _lossTerms, B, 3);
-                double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host
-                return loss;
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
             }
 
             /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
             /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
             /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
-            public void Backward(int B)
+            private void Backward(int B)
             {
                 // ── [3] head: Dense 8 → 3 · backward ─────────────────────────────────────────────────────────────
                 // dx[B,8] = dy[B,3] · W[3,8];  dW[3,8] = dyᵀ · x;  db[3] = Σ_B dy
@@ -485,86 +615,100 @@ private sealed class CudaCore
 
             /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
             /// Backward and gradient clipping.</summary>
-            public void RegularizationBackward()
+            private void RegularizationBackward()
             {
-                // no regularisation (WeightDecay = 0 and L1 = 0)
+                // no regularisation (WeightDecay = 0)
             }
 
-            /// <summary>Gradient clipping of the data loss's gradient (TrainStep): by value (g = clamp(g, −c, c), PyTorch's
-            /// clip_grad_value_), then by the global norm over every parameter gradient (clip_grad_norm_: g·max/(‖g‖ + 1e-6) when that
-            /// factor is below 1; ‖g‖ in double, one double back per tensor). Returns the norm before clipping, NaN without a maximum.</summary>
-            public double ClipGradients(double? clipValue, double? maxNorm)
+            /// <summary>Gradient clipping by value of the data loss's gradient (TrainStep with ClipGradientValue): g = clamp(g, −c, c),
+            /// PyTorch's clip_grad_value_; c is a scalar argument (a replay rewrites it).</summary>
+            private void ClipByValue()
             {
-                if (clipValue is double value)
+                if (_clipValue is not double value)
                 {
-                    _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L1_Branch_0_Weight, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L1_Branch_0_Bias, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L1_Branch_2_Weight, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L1_Branch_2_Bias, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L2_Branch_0_Weight, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L2_Branch_0_Bias, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L2_Branch_2_Branch_0_Weight, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L2_Branch_2_Branch_0_Bias, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L2_Branch_2_Branch_2_Weight, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L2_Branch_2_Branch_2_Bias, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L3_Weight, value); // ng_clip_by_value
-                    _k.ClipByValue(G_L3_Bias, value); // ng_clip_by_value
+                    return;
                 }
 
-                if (maxNorm is not double max)
-                {
-                    return double.NaN;
-                }
-
-                double norm = global::System.Math.Sqrt(GradientSumOfSquares());
-                double coefficient = max / (norm + 1e-6);
-                if (coefficient < 1)
-                {
-                    _k.Scale(G_L0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L0_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L1_Branch_0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L1_Branch_0_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L1_Branch_2_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L1_Branch_2_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Branch_0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Branch_0_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Branch_2_Branch_0_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Branch_2_Branch_0_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Branch_2_Branch_2_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L2_Branch_2_Branch_2_Bias, (float)coefficient); // ng_scale
-                    _k.Scale(G_L3_Weight, (float)coefficient); // ng_scale
-                    _k.Scale(G_L3_Bias, (float)coefficient); // ng_scale
-                }
-
-                return norm;
+                _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L1_Branch_0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L1_Branch_0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L1_Branch_2_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L1_Branch_2_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_2_Branch_0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_2_Branch_0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_2_Branch_2_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_2_Branch_2_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L3_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L3_Bias, value); // ng_clip_by_value
             }
 
-            /// <summary>Σg² in double over every parameter gradient: finite exactly when every gradient element is.</summary>
-            public double GradientSumOfSquares()
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
             {
-                double sum = 0;
-                sum += _rt.SumOfSquares(G_L0_Weight);
-                sum += _rt.SumOfSquares(G_L0_Bias);
-                sum += _rt.SumOfSquares(G_L1_Branch_0_Weight);
-                sum += _rt.SumOfSquares(G_L1_Branch_0_Bias);
-                sum += _rt.SumOfSquares(G_L1_Branch_2_Weight);
-                sum += _rt.SumOfSquares(G_L1_Branch_2_Bias);
-                sum += _rt.SumOfSquares(G_L2_Branch_0_Weight);
-                sum += _rt.SumOfSquares(G_L2_Branch_0_Bias);
-                sum += _rt.SumOfSquares(G_L2_Branch_2_Branch_0_Weight);
-                sum += _rt.SumOfSquares(G_L2_Branch_2_Branch_0_Bias);
-                sum += _rt.SumOfSquares(G_L2_Branch_2_Branch_2_Weight);
-                sum += _rt.SumOfSquares(G_L2_Branch_2_Branch_2_Bias);
-                sum += _rt.SumOfSquares(G_L3_Weight);
-                sum += _rt.SumOfSquares(G_L3_Bias);
-                return sum;
+                if (_clipNorm is not double max)
+                {
+                    return;
+                }
+
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(15, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(16, 1));
+                _k.SumOfSquares(G_L1_Branch_0_Weight, _results.Slice(17, 1));
+                _k.SumOfSquares(G_L1_Branch_0_Bias, _results.Slice(18, 1));
+                _k.SumOfSquares(G_L1_Branch_2_Weight, _results.Slice(19, 1));
+                _k.SumOfSquares(G_L1_Branch_2_Bias, _results.Slice(20, 1));
+                _k.SumOfSquares(G_L2_Branch_0_Weight, _results.Slice(21, 1));
+                _k.SumOfSquares(G_L2_Branch_0_Bias, _results.Slice(22, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_0_Weight, _results.Slice(23, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_0_Bias, _results.Slice(24, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_2_Weight, _results.Slice(25, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_2_Bias, _results.Slice(26, 1));
+                _k.SumOfSquares(G_L3_Weight, _results.Slice(27, 1));
+                _k.SumOfSquares(G_L3_Bias, _results.Slice(28, 1));
+                _k.Sum(_results.Slice(15, 14), 14, _results.Slice(29, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L0_Bias, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L1_Branch_0_Weight, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L1_Branch_0_Bias, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L1_Branch_2_Weight, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L1_Branch_2_Bias, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_0_Weight, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_0_Bias, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_2_Branch_0_Weight, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_2_Branch_0_Bias, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_2_Branch_2_Weight, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_2_Branch_2_Bias, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L3_Weight, max, _results.Slice(29, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L3_Bias, max, _results.Slice(29, 1)); // ng_clip_by_norm
             }
 
-            /// <summary>Optimizer step, one launch per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every
+            /// gradient element is).</summary>
+            private void Sums()
+            {
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(1, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(2, 1));
+                _k.SumOfSquares(G_L1_Branch_0_Weight, _results.Slice(3, 1));
+                _k.SumOfSquares(G_L1_Branch_0_Bias, _results.Slice(4, 1));
+                _k.SumOfSquares(G_L1_Branch_2_Weight, _results.Slice(5, 1));
+                _k.SumOfSquares(G_L1_Branch_2_Bias, _results.Slice(6, 1));
+                _k.SumOfSquares(G_L2_Branch_0_Weight, _results.Slice(7, 1));
+                _k.SumOfSquares(G_L2_Branch_0_Bias, _results.Slice(8, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_0_Weight, _results.Slice(9, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_0_Bias, _results.Slice(10, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_2_Weight, _results.Slice(11, 1));
+                _k.SumOfSquares(G_L2_Branch_2_Branch_2_Bias, _results.Slice(12, 1));
+                _k.SumOfSquares(G_L3_Weight, _results.Slice(13, 1));
+                _k.SumOfSquares(G_L3_Bias, _results.Slice(14, 1));
+            }
+
+            /// <summary>Optimizer launches, one per parameter tensor; <paramref name="step"/> counts updates from 1;
             /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
-            public void Update(long step, double learningRate)
+            private void Update(long step, double learningRate)
             {
                 _ = step;
                 // SGD with momentum (lr 0.05, μ 0.9): v ← μ·v + g;  p ← p − lr·v   (the CPU's operations in the CPU's order, scalars from the host)

@@ -39,7 +39,7 @@ public sealed class CudaGraphCoreTests
         string core = source.Substring(start, end + 10 - start);
         Assert.Contains("_k.Add(", core, StringComparison.Ordinal); // branch + shortcut
         Assert.Contains("_k.Accumulate(D_", core, StringComparison.Ordinal); // a tensor read by the branch and the addition
-        Assert.Contains("private global::NetGen.Cuda.DeviceBuffer<float> T_", core, StringComparison.Ordinal); // its second consumer's part
+        Assert.Contains("private global::NetGen.Cuda.DeviceView<float> T_", core, StringComparison.Ordinal); // its second consumer's part
         Assert.Contains("_k.RowDropoutForward(", core, StringComparison.Ordinal);
         Assert.Contains("_k.RowDropoutBackward(", core, StringComparison.Ordinal);
         Snapshot.Verify(core, result.HintName());

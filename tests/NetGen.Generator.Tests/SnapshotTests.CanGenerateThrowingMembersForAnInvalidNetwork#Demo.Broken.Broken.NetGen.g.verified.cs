@@ -7,7 +7,7 @@ namespace Demo.Broken
     // 'Broken' has errors (see the NG diagnostics); every member below throws.
     // NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; the network's generated members throw until this is fixed. Use a unit count > 0.
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "{version}")]
-    partial class Broken : global::NetGen.INeuralNetwork<int>
+    partial class Broken : global::NetGen.INeuralNetwork<int>, global::System.IDisposable
     {
         private const string ErrorMessage = "NetGen generated only members that throw for 'Broken' because its declaration has errors: NG0201: Dense layer 'Dense #0' of network 'Broken' has 0 units; the network's generated members throw until this is fixed. Use a unit count > 0.";
         /// <summary>Not available: the declaration has errors.</summary>
@@ -32,6 +32,8 @@ namespace Demo.Broken
         public void CopyFromDevice() => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public void CopyToDevice() => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Throws: the declaration has errors.</summary>
+        public bool CudaGraphs { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
         /// <summary>Throws: the declaration has errors.</summary>
         public double LearningRate { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
         /// <summary>Throws: the declaration has errors.</summary>
@@ -113,5 +115,7 @@ namespace Demo.Broken
         global::System.Collections.Generic.IReadOnlyList<int> global::NetGen.INeuralNetwork.InputShape => throw new global::System.InvalidOperationException(ErrorMessage);
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.BufferInfo> global::NetGen.INeuralNetwork.BufferTable => throw new global::System.InvalidOperationException(ErrorMessage);
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> global::NetGen.INeuralNetwork.ActivationTable => throw new global::System.InvalidOperationException(ErrorMessage);
+        /// <summary>Nothing to free: the constructors throw.</summary>
+        public void Dispose() { }
     }
 }

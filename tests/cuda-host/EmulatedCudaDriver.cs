@@ -42,6 +42,21 @@ internal static unsafe class EmulatedCudaDriver
     /// <summary>Kernel launches the fake has run (a graph launch counts each of its kernels).</summary>
     public static long Launches => ((delegate* unmanaged<long>)Export("ngfake_launches"))();
 
+    /// <summary>Successful cuMemAlloc calls so far (all tests of the process: compare differences).</summary>
+    public static long AllocationCalls => ((delegate* unmanaged<long>)Export("ngfake_alloc_calls"))();
+
+    /// <summary>Allocations on the fake device not freed.</summary>
+    public static long LiveAllocations => ((delegate* unmanaged<long>)Export("ngfake_live_allocations"))();
+
+    /// <summary>Graph launches (cuGraphLaunch) run so far.</summary>
+    public static long GraphLaunches => ((delegate* unmanaged<long>)Export("ngfake_graph_launches"))();
+
+    /// <summary>Executable graphs instantiated so far (cuGraphInstantiateWithFlags): one per captured graph.</summary>
+    public static long Instantiations => ((delegate* unmanaged<long>)Export("ngfake_instantiations"))();
+
+    /// <summary>Kernel nodes of executable graphs rewritten so far (cuGraphExecKernelNodeSetParams).</summary>
+    public static long NodeUpdates => ((delegate* unmanaged<long>)Export("ngfake_node_updates"))();
+
     /// <summary>Bytes allocated on the fake device and not freed.</summary>
     public static ulong AllocatedBytes => ((delegate* unmanaged<ulong>)Export("ngfake_allocated_bytes"))();
 

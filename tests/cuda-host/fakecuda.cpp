@@ -169,14 +169,24 @@ struct Module
 
 struct Launch
 {
-    const Kernel* kernel;
+    const Kernel* kernel;     // null: a memset node (cuMemsetD8Async captured), args = {address, value, bytes}
     ng_dim3 grid, block;
     std::vector<ng_u64> args; // each parameter in an 8-byte slot (all are ≤ 8 bytes)
+};
+
+struct Graph;
+
+// A node handle (CUgraphNode) of a captured graph: the graph and the node's place in its chain of launches.
+struct Node
+{
+    Graph* graph;
+    std::size_t index;
 };
 
 struct Graph
 {
     std::vector<Launch> launches;
+    std::vector<std::unique_ptr<Node>> nodes; // handles, made on first request (a stream capture is a chain)
 };
 
 struct Stream
@@ -200,6 +210,10 @@ static ng_u64 s_totalMemory = 4ull << 30, s_usedMemory = 0;
 static Context s_contexts[8];
 static std::map<CUdeviceptr, std::size_t> s_allocations;
 static long long s_launches = 0;
+static long long s_allocCalls = 0;   // successful cuMemAlloc calls
+static long long s_graphLaunches = 0; // cuGraphLaunch calls that ran
+static long long s_instantiations = 0; // cuGraphInstantiateWithFlags calls that succeeded
+static long long s_nodeUpdates = 0;   // cuGraphExecKernelNodeSetParams calls that succeeded
 static int s_globalCaptures = 0;   // captures in CU_STREAM_CAPTURE_MODE_GLOBAL: unsafe calls fail on every thread
 static int s_blockingCaptures = 0; // captures of blocking streams: the legacy stream cannot be used meanwhile
 static thread_local int t_captures = 0; // this thread's captures in global or thread-local mode
@@ -420,6 +434,7 @@ NG_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* pointer, std::size_t bytes)
     *pointer = (CUdeviceptr)p;
     s_allocations[*pointer] = bytes;
     s_usedMemory += bytes;
+    s_allocCalls++;
     return CUDA_SUCCESS;
 }
 
@@ -576,6 +591,8 @@ NG_EXPORT CUresult cuModuleGetFunction(void** function, void* module, const char
 // memory that is not the device's (the GPU faults with CUDA_ERROR_ILLEGAL_ADDRESS; here it would corrupt the process).
 static bool addresses_valid(const Launch& launch)
 {
+    if (!launch.kernel)
+        return inside(launch.args[0], launch.args[2]);
     for (std::size_t i = 0; i < launch.args.size(); i++)
         if (launch.kernel->pointers[i] && launch.args[i] != 0 && !inside(launch.args[i], 0))
             return false;
@@ -584,6 +601,13 @@ static bool addresses_valid(const Launch& launch)
 
 static CUresult run(const Launch& launch)
 {
+    if (!launch.kernel)
+    {
+        if (!inside(launch.args[0], launch.args[2]))
+            return CUDA_ERROR_ILLEGAL_ADDRESS;
+        std::memset((void*)launch.args[0], (int)launch.args[1], launch.args[2]);
+        return CUDA_SUCCESS;
+    }
     if (!addresses_valid(launch))
         return CUDA_ERROR_ILLEGAL_ADDRESS;
     std::vector<void*> params(launch.args.size());
@@ -739,7 +763,10 @@ NG_EXPORT CUresult cuGraphInstantiateWithFlags(void** exec, void* graph, ng_u64 
         return CUDA_ERROR_INVALID_VALUE;
     if (!graph)
         return CUDA_ERROR_INVALID_HANDLE;
-    *exec = new Graph(*static_cast<Graph*>(graph)); // an executable graph is a copy, independent of its graph
+    Graph* e = new Graph(); // an executable graph is a copy of the launches, independent of its graph
+    e->launches = static_cast<Graph*>(graph)->launches;
+    *exec = e;
+    s_instantiations++;
     return CUDA_SUCCESS;
 }
 
@@ -758,6 +785,123 @@ NG_EXPORT CUresult cuGraphLaunch(void* exec, void* stream)
     for (const Launch& launch : static_cast<Graph*>(exec)->launches)
         if (CUresult r = run(launch))
             return r;
+    s_graphLaunches++;
+    return CUDA_SUCCESS;
+}
+
+// An asynchronous memset: run now (the fake's streams complete at once), or a memset node while the stream captures.
+NG_EXPORT CUresult cuMemsetD8Async(CUdeviceptr pointer, unsigned char value, std::size_t count, void* stream)
+{
+    LOCK;
+    if (CUresult r = need_context())
+        return r;
+    Launch launch{nullptr, ng_dim3{1, 1, 1}, ng_dim3{1, 1, 1}, {pointer, value, count}};
+    if (!inside(pointer, count))
+        return CUDA_ERROR_INVALID_VALUE;
+    Stream* s = static_cast<Stream*>(stream);
+    if (s && s->capture)
+    {
+        s->capture->launches.push_back(std::move(launch));
+        return CUDA_SUCCESS;
+    }
+    if (!s && s_blockingCaptures > 0)
+        return CUDA_ERROR_STREAM_CAPTURE_IMPLICIT;
+    return run(launch);
+}
+
+// Node i of a graph's chain (its handle made on first request).
+static Node* node_at(Graph* g, std::size_t i)
+{
+    if (g->nodes.size() < g->launches.size())
+        g->nodes.resize(g->launches.size());
+    if (!g->nodes[i])
+        g->nodes[i] = std::make_unique<Node>(Node{g, i});
+    return g->nodes[i].get();
+}
+
+// Writes the handles of up to *count of the given nodes (nodes null: only the count), as the driver does.
+static CUresult list_nodes(Graph* g, std::size_t first, std::size_t available, void** nodes, std::size_t* count)
+{
+    if (!count)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (!nodes)
+    {
+        *count = available;
+        return CUDA_SUCCESS;
+    }
+    std::size_t n = *count < available ? *count : available;
+    for (std::size_t i = 0; i < n; i++)
+        nodes[i] = node_at(g, first + i);
+    for (std::size_t i = n; i < *count; i++)
+        nodes[i] = nullptr;
+    *count = n;
+    return CUDA_SUCCESS;
+}
+
+// A stream capture is a chain: its first node is the one root.
+NG_EXPORT CUresult cuGraphGetRootNodes(void* graph, void** nodes, std::size_t* count)
+{
+    LOCK;
+    if (!graph)
+        return CUDA_ERROR_INVALID_HANDLE;
+    Graph* g = static_cast<Graph*>(graph);
+    return list_nodes(g, 0, g->launches.empty() ? 0 : 1, nodes, count);
+}
+
+// ... and each node's one dependent is the next (the last has none).
+NG_EXPORT CUresult cuGraphNodeGetDependentNodes(void* node, void** nodes, std::size_t* count)
+{
+    LOCK;
+    if (!node)
+        return CUDA_ERROR_INVALID_HANDLE;
+    Node* n = static_cast<Node*>(node);
+    return list_nodes(n->graph, n->index + 1, n->index + 1 < n->graph->launches.size() ? 1 : 0, nodes, count);
+}
+
+// CUDA_KERNEL_NODE_PARAMS (the v1 layout).
+struct KernelNodeParams
+{
+    void* func;
+    unsigned gridDimX, gridDimY, gridDimZ;
+    unsigned blockDimX, blockDimY, blockDimZ;
+    unsigned sharedMemBytes;
+    void** kernelParams;
+    void** extra;
+};
+
+// The kernel node `node` (of the graph the executable graph was instantiated from) gets new arguments in `exec`: the same
+// kernel (the driver refuses another function's node type changes), its grid and block as given.
+NG_EXPORT CUresult cuGraphExecKernelNodeSetParams(void* exec, void* node, const KernelNodeParams* params)
+{
+    LOCK;
+    if (CUresult r = need_context())
+        return r;
+    if (!exec || !node)
+        return CUDA_ERROR_INVALID_HANDLE;
+    if (!params || !params->func || params->extra)
+        return CUDA_ERROR_INVALID_VALUE;
+    Graph* e = static_cast<Graph*>(exec);
+    Node* n = static_cast<Node*>(node);
+    if (n->index >= e->launches.size() || e->launches.size() != n->graph->launches.size())
+        return CUDA_ERROR_INVALID_VALUE; // not a node of the graph this was instantiated from
+    Launch& launch = e->launches[n->index];
+    const Kernel* kernel = static_cast<Function*>(params->func)->kernel;
+    if (!launch.kernel || launch.kernel != kernel)
+        return CUDA_ERROR_INVALID_VALUE; // a memset node, or another kernel
+    if (params->gridDimZ != 1 || params->blockDimZ != 1 || params->gridDimX == 0 || params->gridDimY == 0 ||
+        params->blockDimX == 0 || params->blockDimY == 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    Launch updated{kernel, ng_dim3{params->gridDimX, params->gridDimY, 1}, ng_dim3{params->blockDimX, params->blockDimY, 1}, {}};
+    for (std::size_t i = 0; i < kernel->sizes.size(); i++)
+    {
+        ng_u64 slot = 0;
+        std::memcpy(&slot, params->kernelParams[i], kernel->sizes[i]);
+        updated.args.push_back(slot);
+    }
+    if (!addresses_valid(updated))
+        return CUDA_ERROR_ILLEGAL_ADDRESS;
+    launch = std::move(updated);
+    s_nodeUpdates++;
     return CUDA_SUCCESS;
 }
 
@@ -883,6 +1027,41 @@ NG_EXPORT long long ngfake_launches()
 {
     LOCK;
     return s_launches;
+}
+
+// Successful cuMemAlloc calls so far.
+NG_EXPORT long long ngfake_alloc_calls()
+{
+    LOCK;
+    return s_allocCalls;
+}
+
+// Allocations not freed.
+NG_EXPORT long long ngfake_live_allocations()
+{
+    LOCK;
+    return (long long)s_allocations.size();
+}
+
+// Graph launches run so far.
+NG_EXPORT long long ngfake_graph_launches()
+{
+    LOCK;
+    return s_graphLaunches;
+}
+
+// Executable graphs instantiated so far.
+NG_EXPORT long long ngfake_instantiations()
+{
+    LOCK;
+    return s_instantiations;
+}
+
+// Kernel nodes of executable graphs rewritten so far (cuGraphExecKernelNodeSetParams).
+NG_EXPORT long long ngfake_node_updates()
+{
+    LOCK;
+    return s_nodeUpdates;
 }
 
 // Bytes allocated and not freed.

@@ -7,7 +7,7 @@ namespace NetGen.Generator.Catalog;
 
 /// <summary>
 /// What an entry needs to emit one node's CUDA launches: the names of its device buffers in the generated CudaCore and
-/// its sizes as literals. Every tensor has a buffer of its own (<see cref="CudaPlan"/>): the input <c>_x</c>, a node's
+/// its sizes as literals. Every tensor has a view of its own into a device arena (<see cref="CudaPlan"/>): the input <c>_x</c>, a node's
 /// output <c>A_L3_Y</c>, its gradient <c>D_L3_Y</c> (<c>D_X</c> for the input's, written only to be discarded), a
 /// cache <c>A_L2_Mask</c>, a parameter <c>P_L0_Weight</c> and its gradient <c>G_L0_Weight</c>. The launch methods are
 /// <c>NetGen.Cuda.CudaKernels</c>'s, through the field <c>_k</c>. <see cref="Cpu"/> gives the arguments and formulas.

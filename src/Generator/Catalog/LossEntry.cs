@@ -118,35 +118,37 @@ internal abstract class LossEntry
     /// <summary>Loss terms (doubles) the CUDA kernel writes per row, summed by the deterministic reduction: 1 per row, or one per output.</summary>
     public virtual bool CudaLossTermPerOutput => false;
 
-    /// <summary>Writes <c>double loss = …;</c> in CudaCore.Loss: copies the targets (<c>_targets</c>, [B] labels or [B, O]
-    /// values) to the device, launches the loss kernel, which writes ∂L/∂output into <paramref name="gradient"/> and the
-    /// terms into <c>_lossTerms</c>, and sums them.</summary>
+    /// <summary>The launches of CudaCore.Loss, launches only (they may run inside a CUDA graph: no copy, no sum, nothing
+    /// back to the host): the loss kernel reads the targets (<c>_targets</c>, [B] labels or [B, O] values, copied to the
+    /// device before) and writes ∂L/∂output into <paramref name="gradient"/> and the terms (doubles) into
+    /// <c>_lossTerms</c>. CudaCore then sums the terms on the device and divides by their number (B, or B·O when
+    /// <see cref="CudaLossTermPerOutput"/>) on the host.</summary>
     public virtual void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) =>
         throw new System.NotSupportedException($"{Kind} has no CUDA lowering.");
 
-    /// <summary>As <see cref="EmitCudaLoss"/> against probability rows (only when <see cref="AcceptsProbabilities"/>): copies
-    /// them to <c>_targetProbabilities</c> ([B, O] floats) and launches the kernel.</summary>
+    /// <summary>As <see cref="EmitCudaLoss"/> against probability rows (only when <see cref="AcceptsProbabilities"/>), launches
+    /// only: the kernel reads <c>_targetProbabilities</c> ([B, O] floats, copied to the device before) and writes one term per row.</summary>
     public virtual void EmitCudaProbabilityLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) =>
         throw new System.NotSupportedException($"{Kind} has no CUDA lowering for probability targets.");
 
-    /// <summary>The CUDA loss of a dense-target loss whose kernel writes one double term per output element: copies the targets,
-    /// launches <paramref name="launch"/> (a CudaKernels call on scores, _targets, gradient, _lossTerms), sums the terms and
-    /// divides by <paramref name="divisor"/> (B·O for a mean over every element, B for a sum over the outputs).</summary>
-    protected static void EmitCudaElementwiseLoss(SourceWriter w, string comment, string launch, string outputs, string divisor)
+    /// <summary>What the sum of the CUDA loss terms is divided by, in the generated code (B and <paramref name="outputs"/> in
+    /// scope): B·O for a mean over every element (<see cref="CudaLossTermPerOutput"/>), B for a mean over rows (one term per
+    /// row, or a sum over the outputs of each row).</summary>
+    public virtual string CudaLossDivisor(string outputs) => CudaLossTermPerOutput ? $"B * {outputs}" : "B";
+
+    /// <summary>The CUDA launches of a dense-target loss whose kernel writes one double term per output element (on scores,
+    /// _targets, gradient, _lossTerms); <see cref="CudaLossDivisor"/> says what their sum is divided by.</summary>
+    protected static void EmitCudaElementwiseLoss(SourceWriter w, string comment, string launch)
     {
-        w.WriteLine("_targets.CopyFrom(targets);");
         w.WriteLine($"// {comment}");
         w.WriteLine(launch);
-        w.WriteLine($"double loss = _rt.Sum(_lossTerms, B * {outputs}) / ({divisor}); // ng_reduce_sum_f64 (one block, a fixed tree), then one double back");
     }
 
-    /// <summary>The CUDA loss of a class-label loss whose kernel writes one double term per row.</summary>
+    /// <summary>The CUDA launches of a class-label loss whose kernel writes one double term per row.</summary>
     protected static void EmitCudaRowLoss(SourceWriter w, string comment, string launch)
     {
-        w.WriteLine("_targets.CopyFrom(labels);");
         w.WriteLine($"// {comment}");
         w.WriteLine(launch);
-        w.WriteLine("double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host");
     }
 }
 
@@ -209,10 +211,8 @@ internal sealed class SoftmaxCrossEntropyEntry : LossEntry
 
     public override void EmitCudaProbabilityLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
     {
-        w.WriteLine("_targetProbabilities.CopyFrom(targetProbabilities);");
         w.WriteLine($"// ng_softmax_cross_entropy_soft: one thread per row of [B×{outputs}]; q = {(t.LabelSmoothing > 0 ? "(1 − ε)·t + ε/C" : "t")}, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B");
         w.WriteLine($"_k.SoftmaxCrossEntropy({scores}, _targetProbabilities, {gradient}, _lossTerms, B, {outputs}{(t.LabelSmoothing > 0 ? ", " + F(t.LabelSmoothing) : string.Empty)});");
-        w.WriteLine("double loss = _rt.Sum(_lossTerms, B) / B; // ng_reduce_sum_f64 (one block, a fixed tree), then one double back to the host");
     }
 }
 
@@ -302,10 +302,8 @@ internal sealed class MeanSquaredErrorEntry : LossEntry
 
     public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs)
     {
-        w.WriteLine("_targets.CopyFrom(targets);");
         w.WriteLine($"// ng_mse: one thread per value of [B×{outputs}]; (f − t)² in double, ∂L/∂f = (f − t)·(2/(B·O))");
         w.WriteLine($"_k.MeanSquaredError({scores}, _targets, {gradient}, _lossTerms);");
-        w.WriteLine($"double loss = _rt.Sum(_lossTerms, B * {outputs}) / (B * {outputs}); // ng_reduce_sum_f64 (one block, a fixed tree), then one double back");
     }
 }
 
@@ -334,7 +332,7 @@ internal sealed class MeanAbsoluteErrorEntry : LossEntry
 
     public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
         $"ng_mae: one thread per value of [B×{outputs}]; |f − t| in double, ∂L/∂f = sign(f − t)/(B·O)",
-        $"_k.MeanAbsoluteError({scores}, _targets, {gradient}, _lossTerms);", outputs, $"B * {outputs}");
+        $"_k.MeanAbsoluteError({scores}, _targets, {gradient}, _lossTerms);");
 }
 
 /// <summary>The Huber loss with threshold δ over all B·O elements (nn.HuberLoss), for regression with float targets.</summary>
@@ -366,7 +364,7 @@ internal sealed class HuberEntry : LossEntry
 
     public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
         $"ng_huber: one thread per value of [B×{outputs}]; h(f − t) in double, ∂L/∂f = clamp(f − t, −δ, δ)/(B·O)",
-        $"_k.Huber({scores}, _targets, {gradient}, _lossTerms, {F(t.Delta)});", outputs, $"B * {outputs}");
+        $"_k.Huber({scores}, _targets, {gradient}, _lossTerms, {F(t.Delta)});");
 }
 
 /// <summary>Binary cross-entropy on logits over all B·O elements (nn.BCEWithLogitsLoss), for multi-label targets in [0, 1].</summary>
@@ -394,7 +392,7 @@ internal sealed class BinaryCrossEntropyWithLogitsEntry : LossEntry
 
     public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
         $"ng_bce_with_logits: one thread per value of [B×{outputs}]; max(f, 0) − f·t + log(1 + e^(−|f|)) in double, ∂L/∂f = (σ(f) − t)/(B·O)",
-        $"_k.BinaryCrossEntropyWithLogits({scores}, _targets, {gradient}, _lossTerms);", outputs, $"B * {outputs}");
+        $"_k.BinaryCrossEntropyWithLogits({scores}, _targets, {gradient}, _lossTerms);");
 }
 
 /// <summary>The binary (per-attribute) hinge over 0/1 targets: an independent linear SVM per output (multi-label).</summary>
@@ -429,7 +427,9 @@ internal sealed class BinaryHingeEntry : LossEntry
     // The terms summed over the outputs and averaged over the rows: the sum divided by B.
     public override void EmitCudaLoss(SourceWriter w, TrainingSpec t, string scores, string gradient, string outputs) => EmitCudaElementwiseLoss(w,
         $"ng_binary_hinge: one thread per value of [B×{outputs}]; max(0, Δ − y'·f) in double, ∂L/∂f = −y'·1(margin violated)/B",
-        $"_k.BinaryHinge({scores}, _targets, {gradient}, _lossTerms, B, {F(t.Margin)});", outputs, "B");
+        $"_k.BinaryHinge({scores}, _targets, {gradient}, _lossTerms, B, {F(t.Margin)});");
+
+    public override string CudaLossDivisor(string outputs) => "B"; // a sum over the outputs, a mean over the rows
 }
 
 /// <summary>The registry of losses, by <see cref="LossKind"/>.</summary>

@@ -163,6 +163,7 @@ internal static partial class NetworkEmitter
         w.WriteLine("/// from <paramref name=\"inputs\"/>[rows, InputSize], any number of rows, computed MaxBatch rows at a time. Allocates nothing.</summary>");
         w.WriteLine("public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)");
         w.OpenBrace();
+        w.WriteLine($"global::NetGen.Guard.NotDisposed(_disposed, \"{name}\");");
         w.WriteLine($"int rows = global::NetGen.Guard.Rows(inputs, InputSize, \"{name}\");");
         w.WriteLine($"global::NetGen.Guard.Output(outputs, rows * OutputSize, \"{name}\");");
         if (cuda)
@@ -527,6 +528,7 @@ internal static partial class NetworkEmitter
     private static void TrainingBody(SourceWriter w, string guard, string trainingGuard, string targets, bool buffers, string name, bool update, CudaHook cuda, StepCheck check)
     {
         w.OpenBrace();
+        w.WriteLine($"global::NetGen.Guard.NotDisposed(_disposed, \"{name}\");");
         if (check.FoldsInputs)
         {
             // The inputs are read by the guard only when this call reads the whole gradient arena (a clipping TrainStep):

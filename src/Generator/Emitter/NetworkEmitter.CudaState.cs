@@ -116,7 +116,7 @@ internal static partial class NetworkEmitter
             if (!cache.PerSample)
             {
                 string field = "A_" + EmitNames.CacheConst(plan.Nodes[cache.Node], cache.Local);
-                w.WriteLine(cache.IsInt ? $"{field} = _rt.Device.Allocate<int>({I(cache.Length)});" : $"{field} = _rt.Allocate({I(cache.Length)});");
+                w.WriteLine(cache.IsInt ? $"{field} = _rt.AllocateInts({I(cache.Length)});" : $"{field} = _rt.Allocate({I(cache.Length)});");
             }
         }
     }

@@ -21,7 +21,7 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetGen\", \"{Version}\")]");
-        w.WriteLine($"partial class {EmitNames.Identifier(name)} : global::NetGen.INeuralNetwork<{target}>");
+        w.WriteLine($"partial class {EmitNames.Identifier(name)} : global::NetGen.INeuralNetwork<{target}>, global::System.IDisposable");
         w.OpenBrace();
         w.WriteLine($"private const string ErrorMessage = {message};");
         w.WriteLine("/// <summary>Not available: the declaration has errors.</summary>");
@@ -43,6 +43,7 @@ internal static partial class NetworkEmitter
             "public global::NetGen.Backend Backend => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void CopyFromDevice() => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public void CopyToDevice() => throw new global::System.InvalidOperationException(ErrorMessage);",
+            "public bool CudaGraphs { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
             "public double LearningRate { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
             "public double? ClipGradientValue { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
             "public double? ClipGradientNorm { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
@@ -100,6 +101,8 @@ internal static partial class NetworkEmitter
             w.WriteLine(member);
         }
 
+        w.WriteLine("/// <summary>Nothing to free: the constructors throw.</summary>");
+        w.WriteLine("public void Dispose() { }");
         w.CloseBrace();
     }
 

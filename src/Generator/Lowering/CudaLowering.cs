@@ -11,10 +11,10 @@ namespace NetGen.Generator.Lowering;
 internal sealed record CudaNode(int Ordinal, bool FusedIntoPrevious, string? Epilogue);
 
 /// <summary>
-/// The Plan lowered for CUDA (docs/adr/0038-a-cuda-core-beside-the-cpu-core.md): every stored activation, every gradient
-/// and every parameter, gradient and optimizer-state tensor is a device buffer of its own (the typed launches of
-/// <c>NetGen.Cuda.CudaKernels</c> take whole buffers and read their length), so there are no arena offsets and no
-/// gradient slots: a tensor's gradient has its own buffer (<see cref="GradientBuffers"/>). Or, when some node, the loss,
+/// The Plan lowered for CUDA (docs/adr/0038-a-cuda-core-beside-the-cpu-core.md, docs/adr/0045-device-arenas-dispose-and-cuda-graphs.md):
+/// every stored activation, every gradient and every parameter, gradient and optimizer-state tensor is a view of its own
+/// into one of the two device arenas (the typed launches of <c>NetGen.Cuda.CudaKernels</c> take whole views and read their
+/// length), so there are no gradient slots: a tensor's gradient has its own view (<see cref="GradientBuffers"/>). Or, when some node, the loss,
 /// the optimizer or a regularisation setting has no CUDA kernel yet, <see cref="Unsupported"/> says which, and the
 /// generated class throws that when asked for Backend.Cuda.
 /// </summary>

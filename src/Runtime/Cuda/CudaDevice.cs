@@ -129,6 +129,15 @@ public sealed unsafe class CudaDevice : IDisposable
         return new CudaStream(_context);
     }
 
+    /// <summary>Creates a blocking stream: it waits for the legacy default stream and the legacy stream waits for it, so
+    /// the synchronous copies (<see cref="DeviceView{T}.CopyTo"/>) stay in order with the launches on it.</summary>
+    /// <returns>The stream.</returns>
+    internal CudaStream CreateBlockingStream()
+    {
+        MakeCurrent();
+        return new CudaStream(_context, blocking: true);
+    }
+
     /// <summary>Creates an event (with timing).</summary>
     /// <returns>The event.</returns>
     public CudaEvent CreateEvent()

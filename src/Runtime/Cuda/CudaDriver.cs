@@ -115,6 +115,10 @@ internal static unsafe partial class CudaDriver
         public readonly nint cuGraphLaunch;
         public readonly nint cuGraphExecDestroy;
         public readonly nint cuGraphDestroy;
+        public readonly nint cuMemsetD8Async;
+        public readonly nint cuGraphGetRootNodes;
+        public readonly nint cuGraphNodeGetDependentNodes;
+        public readonly nint cuGraphExecKernelNodeSetParams;
         public readonly nint cuEventCreate;
         public readonly nint cuEventDestroy_v2;
         public readonly nint cuEventRecord;
@@ -167,6 +171,10 @@ internal static unsafe partial class CudaDriver
             cuGraphLaunch = Export(nameof(cuGraphLaunch));
             cuGraphExecDestroy = Export(nameof(cuGraphExecDestroy));
             cuGraphDestroy = Export(nameof(cuGraphDestroy));
+            cuMemsetD8Async = Export(nameof(cuMemsetD8Async));
+            cuGraphGetRootNodes = Export(nameof(cuGraphGetRootNodes));
+            cuGraphNodeGetDependentNodes = Export(nameof(cuGraphNodeGetDependentNodes));
+            cuGraphExecKernelNodeSetParams = Export(nameof(cuGraphExecKernelNodeSetParams));
             cuEventCreate = Export(nameof(cuEventCreate));
             cuEventDestroy_v2 = Export(nameof(cuEventDestroy_v2));
             cuEventRecord = Export(nameof(cuEventRecord));
@@ -443,6 +451,47 @@ internal static unsafe partial class CudaDriver
     {
         Exports d = Current;
         return ((delegate* unmanaged<nint, int>)Entry(d.cuGraphDestroy, nameof(cuGraphDestroy)))(graph);
+    }
+
+    /// <summary>An asynchronous memset on <paramref name="stream"/>: a memset node when the stream is capturing.</summary>
+    public static int cuMemsetD8Async(ulong pointer, byte value, nuint count, nint stream)
+    {
+        Exports d = Current;
+        return ((delegate* unmanaged<ulong, byte, nuint, nint, int>)Entry(d.cuMemsetD8Async, nameof(cuMemsetD8Async)))(pointer, value, count, stream);
+    }
+
+    /// <summary>The root nodes of a graph (nodes null: only their number).</summary>
+    public static int cuGraphGetRootNodes(nint graph, nint* nodes, nuint* count)
+    {
+        Exports d = Current;
+        return ((delegate* unmanaged<nint, nint*, nuint*, int>)Entry(d.cuGraphGetRootNodes, nameof(cuGraphGetRootNodes)))(graph, nodes, count);
+    }
+
+    /// <summary>The nodes that depend on <paramref name="node"/> (nodes null: only their number).</summary>
+    public static int cuGraphNodeGetDependentNodes(nint node, nint* nodes, nuint* count)
+    {
+        Exports d = Current;
+        return ((delegate* unmanaged<nint, nint*, nuint*, int>)Entry(d.cuGraphNodeGetDependentNodes, nameof(cuGraphNodeGetDependentNodes)))(node, nodes, count);
+    }
+
+    /// <summary>Sets the parameters of a kernel node of an executable graph (CUDA_KERNEL_NODE_PARAMS, the v1 layout):
+    /// the next launch of the graph uses them.</summary>
+    public static int cuGraphExecKernelNodeSetParams(nint exec, nint node, KernelNodeParams* parameters)
+    {
+        Exports d = Current;
+        return ((delegate* unmanaged<nint, nint, KernelNodeParams*, int>)Entry(d.cuGraphExecKernelNodeSetParams, nameof(cuGraphExecKernelNodeSetParams)))(exec, node, parameters);
+    }
+
+    /// <summary>CUDA_KERNEL_NODE_PARAMS (cuda.h, the v1 layout that cuGraphExecKernelNodeSetParams reads).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct KernelNodeParams
+    {
+        public nint Function;
+        public uint GridX, GridY, GridZ;
+        public uint BlockX, BlockY, BlockZ;
+        public uint SharedMemBytes;
+        public void** KernelParams;
+        public void** Extra;
     }
 
     public static int cuEventCreate(out nint cudaEvent, uint flags)

@@ -29,7 +29,7 @@ public enum CudaActivation
 /// <summary>
 /// NetGen's CUDA kernels (src/Runtime/Cuda/kernels.cu), loaded from the embedded PTX, with one typed launch method per
 /// kernel: the launch configuration and the argument order live here, once. Launches are asynchronous on
-/// <see cref="Stream"/>; a copy back to the host (<see cref="DeviceBuffer{T}.CopyTo"/>) waits for them.
+/// <see cref="Stream"/>; a copy back to the host (<see cref="DeviceView{T}.CopyTo"/>) waits for them.
 /// </summary>
 public sealed class CudaKernels : IDisposable
 {
@@ -139,7 +139,7 @@ public sealed class CudaKernels : IDisposable
     /// <summary>out[i] = CounterRng.Uniform(key, i).</summary>
     /// <param name="output">n floats.</param>
     /// <param name="key">The key.</param>
-    public void Uniform(DeviceBuffer<float> output, ulong key) =>
+    public void Uniform(DeviceView<float> output, ulong key) =>
         ElementWise("ng_rng_uniform", output.Length, output, output.Length, key);
 
     /// <summary>An element-wise activation forward: y = f(x) (ReLU, Sigmoid, Tanh: no α; LeakyReLU, ELU: α).</summary>
@@ -147,7 +147,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="x">Input.</param>
     /// <param name="y">Output.</param>
     /// <param name="alpha">Slope (LeakyReLU) or α (ELU); ignored otherwise.</param>
-    public void ActivationForward(CudaActivation activation, DeviceBuffer<float> x, DeviceBuffer<float> y, float alpha = 0)
+    public void ActivationForward(CudaActivation activation, DeviceView<float> x, DeviceView<float> y, float alpha = 0)
     {
         int n = x.Length;
         switch (activation)
@@ -169,7 +169,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="y">Forward output.</param>
     /// <param name="dx">Gradient of the input (overwritten).</param>
     /// <param name="alpha">Slope (LeakyReLU) or α (ELU).</param>
-    public void ActivationBackward(CudaActivation activation, DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dx, float alpha = 0)
+    public void ActivationBackward(CudaActivation activation, DeviceView<float> dy, DeviceView<float> x, DeviceView<float> y, DeviceView<float> dx, float alpha = 0)
     {
         int n = dy.Length;
         switch (activation)
@@ -187,7 +187,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="x">Input.</param>
     /// <param name="y">Output.</param>
     /// <param name="a">The slope (one element).</param>
-    public void PReLUForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> a) =>
+    public void PReLUForward(DeviceView<float> x, DeviceView<float> y, DeviceView<float> a) =>
         ElementWise("ng_prelu_forward", x.Length, x, y, x.Length, a);
 
     /// <summary>dx = x &gt; 0 ? dy : a·dy; da[0] += Σ dy·x·1(x ≤ 0) (one block, deterministic).</summary>
@@ -196,7 +196,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="dx">Gradient of the input (overwritten).</param>
     /// <param name="a">The slope (one element).</param>
     /// <param name="da">Gradient of the slope (one element, accumulated).</param>
-    public void PReLUBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dx, DeviceBuffer<float> a, DeviceBuffer<float> da) =>
+    public void PReLUBackward(DeviceView<float> dy, DeviceView<float> x, DeviceView<float> dx, DeviceView<float> a, DeviceView<float> da) =>
         Function("ng_prelu_backward").Launch((1, 1), (ReduceThreads, 1), Stream, dy, x, dx, dy.Length, a, da);
 
     /// <summary>y[r, c] = act(y[r, c] + bias[c]).</summary>
@@ -206,14 +206,14 @@ public sealed class CudaKernels : IDisposable
     /// <param name="cols">Columns.</param>
     /// <param name="activation">The activation.</param>
     /// <param name="alpha">Its α.</param>
-    public void BiasActivation(DeviceBuffer<float> y, DeviceBuffer<float>? bias, int rows, int cols, CudaActivation activation, float alpha = 0) =>
+    public void BiasActivation(DeviceView<float> y, DeviceView<float>? bias, int rows, int cols, CudaActivation activation, float alpha = 0) =>
         ElementWise("ng_bias_activation", rows * cols, y, bias?.Pointer ?? 0UL, rows, cols, (int)activation, alpha);
 
     /// <summary>out = a ⊙ b.</summary>
     /// <param name="a">First factor.</param>
     /// <param name="b">Second factor.</param>
     /// <param name="output">Product.</param>
-    public void Multiply(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> output) =>
+    public void Multiply(DeviceView<float> a, DeviceView<float> b, DeviceView<float> output) =>
         ElementWise("ng_multiply", a.Length, a, b, output, a.Length);
 
     /// <summary>C[M,N] = op(A)·op(B) (+ β·C) (+ bias[n]), then the activation; row-major with leading dimensions.</summary>
@@ -232,8 +232,8 @@ public sealed class CudaKernels : IDisposable
     /// <param name="bias">[N] or null.</param>
     /// <param name="activation">The epilogue's activation.</param>
     /// <param name="alpha">Its α.</param>
-    public void Sgemm(bool transA, bool transB, int m, int n, int k, DeviceBuffer<float> a, int lda, DeviceBuffer<float> b, int ldb,
-        DeviceBuffer<float> c, int ldc, float beta = 0, DeviceBuffer<float>? bias = null, CudaActivation activation = CudaActivation.Identity, float alpha = 0)
+    public void Sgemm(bool transA, bool transB, int m, int n, int k, DeviceView<float> a, int lda, DeviceView<float> b, int ldb,
+        DeviceView<float> c, int ldc, float beta = 0, DeviceView<float>? bias = null, CudaActivation activation = CudaActivation.Identity, float alpha = 0)
     {
         var grid = ((uint)((n + Tile - 1) / Tile), (uint)((m + Tile - 1) / Tile));
         if (grid.Item1 == 0 || grid.Item2 == 0)
@@ -250,14 +250,14 @@ public sealed class CudaKernels : IDisposable
     /// <param name="rows">Rows.</param>
     /// <param name="cols">Columns.</param>
     /// <param name="accumulate">Add to db (true) or overwrite it.</param>
-    public void ColumnSums(DeviceBuffer<float> dy, DeviceBuffer<float> db, int rows, int cols, bool accumulate) =>
+    public void ColumnSums(DeviceView<float> dy, DeviceView<float> db, int rows, int cols, bool accumulate) =>
         ElementWise("ng_column_sums", cols, dy, db, rows, cols, accumulate ? 1 : 0);
 
     /// <summary>output[0] = Σ x (one block, deterministic).</summary>
     /// <param name="x">The values.</param>
     /// <param name="count">How many of them.</param>
     /// <param name="output">One double.</param>
-    public void Sum(DeviceBuffer<double> x, int count, DeviceBuffer<double> output) =>
+    public void Sum(DeviceView<double> x, int count, DeviceView<double> output) =>
         Function("ng_reduce_sum_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, count, output);
 
     /// <summary>Softmax cross-entropy: loss[r] per row (double), dlogits = (softmax − onehot)/B.</summary>
@@ -267,7 +267,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="loss">[batch] doubles.</param>
     /// <param name="batch">B.</param>
     /// <param name="classes">C.</param>
-    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes) =>
+    public void SoftmaxCrossEntropy(DeviceView<float> logits, DeviceView<int> labels, DeviceView<float> dlogits, DeviceView<double> loss, int batch, int classes) =>
         ElementWise("ng_softmax_cross_entropy", batch, logits, labels, dlogits, loss, batch, classes);
 
     /// <summary>Mean squared error: dpred = (p − t)·(2/n); sq[i] = (p − t)² (double).</summary>
@@ -275,7 +275,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="targets">n values.</param>
     /// <param name="dpredictions">n values (overwritten).</param>
     /// <param name="squares">n doubles.</param>
-    public void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> squares)
+    public void MeanSquaredError(DeviceView<float> predictions, DeviceView<float> targets, DeviceView<float> dpredictions, DeviceView<double> squares)
     {
         int n = predictions.Length;
         ElementWise("ng_mse", n, predictions, targets, dpredictions, squares, n, (float)(2.0 / n));
@@ -287,7 +287,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="mask">The mask (overwritten).</param>
     /// <param name="p">Drop probability in [0, 1].</param>
     /// <param name="key">CounterRng.Key(seed, DropoutStream, layer, step).</param>
-    public void DropoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, double p, ulong key)
+    public void DropoutForward(DeviceView<float> x, DeviceView<float> y, DeviceView<float> mask, double p, ulong key)
     {
         float keep = p < 1.0 ? 1f / (float)(1.0 - p) : 0f;
         ElementWise("ng_dropout_forward", x.Length, x, y, mask, x.Length, key, p, keep);
@@ -297,7 +297,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="p">Parameters.</param>
     /// <param name="g">Gradient.</param>
     /// <param name="lr">Learning rate.</param>
-    public void Sgd(DeviceBuffer<float> p, DeviceBuffer<float> g, float lr) => ElementWise("ng_sgd", p.Length, p, g, p.Length, -lr);
+    public void Sgd(DeviceView<float> p, DeviceView<float> g, float lr) => ElementWise("ng_sgd", p.Length, p, g, p.Length, -lr);
 
     /// <summary>v = μ·v + g; p += (−lr)·v (<paramref name="nesterov"/>: p += (−lr)·(g + μ·v)).</summary>
     /// <param name="p">Parameters.</param>
@@ -306,7 +306,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="lr">Learning rate.</param>
     /// <param name="mu">Momentum.</param>
     /// <param name="nesterov">Nesterov's variant.</param>
-    public void Momentum(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> v, float lr, float mu, bool nesterov) =>
+    public void Momentum(DeviceView<float> p, DeviceView<float> g, DeviceView<float> v, float lr, float mu, bool nesterov) =>
         ElementWise(nesterov ? "ng_nesterov" : "ng_momentum", p.Length, p, g, v, p.Length, -lr, mu);
 
     /// <summary>Adam step <paramref name="step"/> (1-based), coefficients computed in double as on the CPU.</summary>
@@ -319,7 +319,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="beta2">β2.</param>
     /// <param name="eps">ε.</param>
     /// <param name="step">t ≥ 1.</param>
-    public void Adam(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> m, DeviceBuffer<float> v, float lr, float beta1, float beta2, float eps, long step)
+    public void Adam(DeviceView<float> p, DeviceView<float> g, DeviceView<float> m, DeviceView<float> v, float lr, float beta1, float beta2, float eps, long step)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
         double b1 = beta1, b2 = beta2;
@@ -334,7 +334,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="sum">Sum of squares.</param>
     /// <param name="lr">Learning rate.</param>
     /// <param name="eps">ε.</param>
-    public void AdaGrad(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> sum, float lr, float eps) =>
+    public void AdaGrad(DeviceView<float> p, DeviceView<float> g, DeviceView<float> sum, float lr, float eps) =>
         ElementWise("ng_adagrad", p.Length, p, g, sum, p.Length, -lr, eps);
 
     /// <summary>RMSProp: a = α·a + (1−α)·g²; p += (−lr)·g/(√a + ε).</summary>
@@ -344,7 +344,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="lr">Learning rate.</param>
     /// <param name="alpha">α.</param>
     /// <param name="eps">ε.</param>
-    public void RmsProp(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, float lr, float alpha, float eps) =>
+    public void RmsProp(DeviceView<float> p, DeviceView<float> g, DeviceView<float> squareAvg, float lr, float alpha, float eps) =>
         ElementWise("ng_rmsprop", p.Length, p, g, squareAvg, p.Length, -lr, alpha, (float)(1.0 - (double)alpha), eps);
 
     /// <summary>Convolution forward, PyTorch's nn.Conv2d in NCHW with groups and dilation (implicit GEMM, no im2col
@@ -357,7 +357,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="g">The shape of one sample (checked by its constructor).</param>
     /// <param name="activation">The epilogue's activation.</param>
     /// <param name="alpha">Its α.</param>
-    public void Conv2DForward(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch,
+    public void Conv2DForward(DeviceView<float> x, DeviceView<float> w, DeviceView<float>? bias, DeviceView<float> y, int batch,
         in Conv2DGeneralGeometry g, CudaActivation activation = CudaActivation.Identity, float alpha = 0)
     {
         RequireConv(x, w, bias, y, batch, g);
@@ -387,7 +387,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="g">The shape of one sample.</param>
     /// <param name="activation">The epilogue's activation.</param>
     /// <param name="alpha">Its α.</param>
-    public void Conv2DForward(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch,
+    public void Conv2DForward(DeviceView<float> x, DeviceView<float> w, DeviceView<float>? bias, DeviceView<float> y, int batch,
         in Conv2DGeometry g, CudaActivation activation = CudaActivation.Identity, float alpha = 0) =>
         Conv2DForward(x, w, bias, y, batch, General(g), activation, alpha);
 
@@ -399,7 +399,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="g">The shape of one sample.</param>
     /// <param name="accumulate">Add to dW (true) or overwrite it.</param>
-    public void Conv2DWeightGradient(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dw, int batch, in Conv2DGeneralGeometry g, bool accumulate = false)
+    public void Conv2DWeightGradient(DeviceView<float> dy, DeviceView<float> x, DeviceView<float> dw, int batch, in Conv2DGeneralGeometry g, bool accumulate = false)
     {
         RequireConv(x, dw, null, dy, batch, g);
         int og = g.OutChannels / g.Groups, k = g.WeightLength / g.OutChannels;
@@ -413,8 +413,8 @@ public sealed class CudaKernels : IDisposable
         Function("ng_conv2d_weight_grad").Launch(grid, (Tile, Tile), Stream, args);
     }
 
-    /// <inheritdoc cref="Conv2DWeightGradient(DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}, int, in Conv2DGeneralGeometry, bool)"/>
-    public void Conv2DWeightGradient(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dw, int batch, in Conv2DGeometry g, bool accumulate = false) =>
+    /// <inheritdoc cref="Conv2DWeightGradient(DeviceView{float}, DeviceView{float}, DeviceView{float}, int, in Conv2DGeneralGeometry, bool)"/>
+    public void Conv2DWeightGradient(DeviceView<float> dy, DeviceView<float> x, DeviceView<float> dw, int batch, in Conv2DGeometry g, bool accumulate = false) =>
         Conv2DWeightGradient(dy, x, dw, batch, General(g), accumulate);
 
     /// <summary>Convolution input gradient: dx = col2im(W_gᵀ·dy_g) per group, computed as a gather (one thread per input
@@ -424,7 +424,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
     /// <param name="batch">B.</param>
     /// <param name="g">The shape of one sample.</param>
-    public void Conv2DInputGradient(DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, int batch, in Conv2DGeneralGeometry g)
+    public void Conv2DInputGradient(DeviceView<float> dy, DeviceView<float> w, DeviceView<float> dx, int batch, in Conv2DGeneralGeometry g)
     {
         RequireConv(dx, w, null, dy, batch, g);
         Span<KernelArg> args = stackalloc KernelArg[19];
@@ -435,8 +435,8 @@ public sealed class CudaKernels : IDisposable
         ElementWise("ng_conv2d_input_grad", batch * g.InputLength, args);
     }
 
-    /// <inheritdoc cref="Conv2DInputGradient(DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}, int, in Conv2DGeneralGeometry)"/>
-    public void Conv2DInputGradient(DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, int batch, in Conv2DGeometry g) =>
+    /// <inheritdoc cref="Conv2DInputGradient(DeviceView{float}, DeviceView{float}, DeviceView{float}, int, in Conv2DGeneralGeometry)"/>
+    public void Conv2DInputGradient(DeviceView<float> dy, DeviceView<float> w, DeviceView<float> dx, int batch, in Conv2DGeometry g) =>
         Conv2DInputGradient(dy, w, dx, batch, General(g));
 
     /// <summary>db[c] (+)= Σ_b Σ_p dy[b, c, p]: per-channel sums of an NCHW tensor (a convolution's bias gradient), one
@@ -447,7 +447,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="channels">C.</param>
     /// <param name="plane">Elements per channel and sample (H·W).</param>
     /// <param name="accumulate">Add to db (true) or overwrite it.</param>
-    public void ChannelSums(DeviceBuffer<float> dy, DeviceBuffer<float> db, int batch, int channels, int plane, bool accumulate)
+    public void ChannelSums(DeviceView<float> dy, DeviceView<float> db, int batch, int channels, int plane, bool accumulate)
     {
         RequireLength(dy, (long)batch * channels * plane, nameof(dy));
         RequireLength(db, channels, nameof(db));
@@ -465,7 +465,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="argmax">Winner positions, [batch, C, Ho, Wo], or null (inference).</param>
     /// <param name="batch">B.</param>
     /// <param name="g">The shape of one sample.</param>
-    public void MaxPool2DForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? argmax, int batch, in Pool2DGeometry g)
+    public void MaxPool2DForward(DeviceView<float> x, DeviceView<float> y, DeviceView<int>? argmax, int batch, in Pool2DGeometry g)
     {
         RequirePool(x, y, batch, g);
         if (argmax is not null)
@@ -487,7 +487,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
     /// <param name="batch">B.</param>
     /// <param name="g">The shape of one sample.</param>
-    public void MaxPool2DBackward(DeviceBuffer<float> dy, DeviceBuffer<int> argmax, DeviceBuffer<float> dx, int batch, in Pool2DGeometry g)
+    public void MaxPool2DBackward(DeviceView<float> dy, DeviceView<int> argmax, DeviceView<float> dx, int batch, in Pool2DGeometry g)
     {
         RequirePool(dx, dy, batch, g);
         RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
@@ -506,7 +506,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="g">The shape of one sample.</param>
     /// <param name="countIncludePad">Whether the zero padding counts in the divisor.</param>
-    public void AvgPool2DForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, in Pool2DGeometry g, bool countIncludePad = true)
+    public void AvgPool2DForward(DeviceView<float> x, DeviceView<float> y, int batch, in Pool2DGeometry g, bool countIncludePad = true)
     {
         RequirePool(x, y, batch, g);
         Span<KernelArg> args = stackalloc KernelArg[15];
@@ -523,7 +523,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="g">The shape of one sample.</param>
     /// <param name="countIncludePad">As the forward.</param>
-    public void AvgPool2DBackward(DeviceBuffer<float> dy, DeviceBuffer<float> dx, int batch, in Pool2DGeometry g, bool countIncludePad = true)
+    public void AvgPool2DBackward(DeviceView<float> dy, DeviceView<float> dx, int batch, in Pool2DGeometry g, bool countIncludePad = true)
     {
         RequirePool(dx, dy, batch, g);
         Span<KernelArg> args = stackalloc KernelArg[15];
@@ -542,7 +542,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="channels">C.</param>
     /// <param name="height">H.</param>
     /// <param name="width">W.</param>
-    public void GlobalAvgPoolForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int height, int width) =>
+    public void GlobalAvgPoolForward(DeviceView<float> x, DeviceView<float> y, int batch, int channels, int height, int width) =>
         AvgPool2DForward(x, y, batch, new Pool2DGeometry(channels, height, width, height, width, 1, 1, 0, 0));
 
     /// <summary>Global average pooling backward: dx[b, c, h, w] = dy[b, c] / (H·W).</summary>
@@ -552,7 +552,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="channels">C.</param>
     /// <param name="height">H.</param>
     /// <param name="width">W.</param>
-    public void GlobalAvgPoolBackward(DeviceBuffer<float> dy, DeviceBuffer<float> dx, int batch, int channels, int height, int width) =>
+    public void GlobalAvgPoolBackward(DeviceView<float> dy, DeviceView<float> dx, int batch, int channels, int height, int width) =>
         AvgPool2DBackward(dy, dx, batch, new Pool2DGeometry(channels, height, width, height, width, 1, 1, 0, 0));
 
     /// <summary>Batch norm, training (nn.BatchNorm1d/2d over x viewed as [B, C, S]): per channel μ and the biased variance
@@ -571,8 +571,8 @@ public sealed class CudaKernels : IDisposable
     /// <param name="spatial">S (H·W; 1 for BatchNorm1d).</param>
     /// <param name="momentum">PyTorch's momentum (0.1).</param>
     /// <param name="epsilon">ε (1e-5).</param>
-    public void BatchNormForwardTraining(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y,
-        DeviceBuffer<float> mean, DeviceBuffer<float> invStd, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar,
+    public void BatchNormForwardTraining(DeviceView<float> x, DeviceView<float>? gamma, DeviceView<float>? beta, DeviceView<float> y,
+        DeviceView<float> mean, DeviceView<float> invStd, DeviceView<float> runningMean, DeviceView<float> runningVar,
         int batch, int channels, int spatial, float momentum, float epsilon)
     {
         RequireNorm(x, y, gamma, beta, batch, channels, spatial, "channels", nameof(gamma), nameof(beta));
@@ -599,8 +599,8 @@ public sealed class CudaKernels : IDisposable
     /// <param name="channels">C.</param>
     /// <param name="spatial">S.</param>
     /// <param name="epsilon">ε.</param>
-    public void BatchNormForwardInference(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> runningMean,
-        DeviceBuffer<float> runningVar, DeviceBuffer<float> y, int batch, int channels, int spatial, float epsilon)
+    public void BatchNormForwardInference(DeviceView<float> x, DeviceView<float>? gamma, DeviceView<float>? beta, DeviceView<float> runningMean,
+        DeviceView<float> runningVar, DeviceView<float> y, int batch, int channels, int spatial, float epsilon)
     {
         RequireNorm(x, y, gamma, beta, batch, channels, spatial, "channels", nameof(gamma), nameof(beta));
         RequireLength(runningMean, channels, nameof(runningMean));
@@ -622,8 +622,8 @@ public sealed class CudaKernels : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="channels">C.</param>
     /// <param name="spatial">S.</param>
-    public void BatchNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float> mean, DeviceBuffer<float> invStd,
-        DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, int batch, int channels, int spatial)
+    public void BatchNormBackward(DeviceView<float> dy, DeviceView<float> x, DeviceView<float>? gamma, DeviceView<float> mean, DeviceView<float> invStd,
+        DeviceView<float> dx, DeviceView<float>? dgamma, DeviceView<float>? dbeta, int batch, int channels, int spatial)
     {
         RequireNorm(dy, dx, gamma, dgamma, batch, channels, spatial, "channels", nameof(gamma), nameof(dgamma));
         RequireLength(x, (long)batch * channels * spatial, nameof(x));
@@ -648,8 +648,8 @@ public sealed class CudaKernels : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="features">n.</param>
     /// <param name="epsilon">ε.</param>
-    public void LayerNormForward(DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y,
-        DeviceBuffer<float>? mean, DeviceBuffer<float>? invStd, int batch, int features, float epsilon)
+    public void LayerNormForward(DeviceView<float> x, DeviceView<float>? gamma, DeviceView<float>? beta, DeviceView<float> y,
+        DeviceView<float>? mean, DeviceView<float>? invStd, int batch, int features, float epsilon)
     {
         RequireNorm(x, y, gamma, beta, batch, features, 1, "features", nameof(gamma), nameof(beta));
         if ((mean is null) != (invStd is null))
@@ -681,8 +681,8 @@ public sealed class CudaKernels : IDisposable
     /// <param name="dbeta">∂L/∂β, [features] (overwritten), or null.</param>
     /// <param name="batch">B.</param>
     /// <param name="features">n.</param>
-    public void LayerNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float>? gamma, DeviceBuffer<float> mean, DeviceBuffer<float> invStd,
-        DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, int batch, int features)
+    public void LayerNormBackward(DeviceView<float> dy, DeviceView<float> x, DeviceView<float>? gamma, DeviceView<float> mean, DeviceView<float> invStd,
+        DeviceView<float> dx, DeviceView<float>? dgamma, DeviceView<float>? dbeta, int batch, int features)
     {
         RequireNorm(dy, dx, gamma, dgamma, batch, features, 1, "features", nameof(gamma), nameof(dgamma));
         RequireLength(x, (long)batch * features, nameof(x));
@@ -709,7 +709,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="targets">n values.</param>
     /// <param name="dpredictions">n values (overwritten).</param>
     /// <param name="terms">n doubles (overwritten), summed by <see cref="Sum"/>.</param>
-    public void MeanAbsoluteError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> terms)
+    public void MeanAbsoluteError(DeviceView<float> predictions, DeviceView<float> targets, DeviceView<float> dpredictions, DeviceView<double> terms)
     {
         int n = predictions.Length;
         ElementWise("ng_mae", n, predictions, targets, dpredictions, terms, n, (float)(1.0 / n));
@@ -722,7 +722,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="dpredictions">n values (overwritten).</param>
     /// <param name="terms">n doubles (overwritten).</param>
     /// <param name="delta">δ &gt; 0.</param>
-    public void Huber(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, DeviceBuffer<float> dpredictions, DeviceBuffer<double> terms, double delta)
+    public void Huber(DeviceView<float> predictions, DeviceView<float> targets, DeviceView<float> dpredictions, DeviceView<double> terms, double delta)
     {
         if (!(delta > 0) || double.IsInfinity(delta))
         {
@@ -738,7 +738,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="targets">n probabilities.</param>
     /// <param name="dlogits">n values (overwritten).</param>
     /// <param name="terms">n doubles (overwritten).</param>
-    public void BinaryCrossEntropyWithLogits(DeviceBuffer<float> logits, DeviceBuffer<float> targets, DeviceBuffer<float> dlogits, DeviceBuffer<double> terms)
+    public void BinaryCrossEntropyWithLogits(DeviceView<float> logits, DeviceView<float> targets, DeviceView<float> dlogits, DeviceView<double> terms)
     {
         int n = logits.Length;
         ElementWise("ng_bce_with_logits", n, logits, targets, dlogits, terms, n, (float)(1.0 / n));
@@ -752,7 +752,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="terms">B·O doubles (overwritten).</param>
     /// <param name="batch">B.</param>
     /// <param name="margin">Δ &gt; 0.</param>
-    public void BinaryHinge(DeviceBuffer<float> logits, DeviceBuffer<float> targets, DeviceBuffer<float> dlogits, DeviceBuffer<double> terms, int batch, double margin)
+    public void BinaryHinge(DeviceView<float> logits, DeviceView<float> targets, DeviceView<float> dlogits, DeviceView<double> terms, int batch, double margin)
     {
         RequireMargin(margin);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
@@ -770,7 +770,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="classes">C.</param>
     /// <param name="margin">Δ &gt; 0.</param>
     /// <param name="squared">The squared hinge (L2-SVM).</param>
-    public void MulticlassHinge(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double margin, bool squared)
+    public void MulticlassHinge(DeviceView<float> logits, DeviceView<int> labels, DeviceView<float> dlogits, DeviceView<double> loss, int batch, int classes, double margin, bool squared)
     {
         RequireMargin(margin);
         if (batch == 0)
@@ -785,13 +785,13 @@ public sealed class CudaKernels : IDisposable
     /// <param name="p">Parameters.</param>
     /// <param name="lr">Learning rate.</param>
     /// <param name="lambda">λ, the decay.</param>
-    public void DecoupledWeightDecay(DeviceBuffer<float> p, double lr, double lambda) =>
+    public void DecoupledWeightDecay(DeviceView<float> p, double lr, double lambda) =>
         ElementWise("ng_scale", p.Length, p, p.Length, (float)(1.0 - (lr * lambda)));
 
     /// <summary>p = p·factor (ng_scale): a gradient clipped to a global norm.</summary>
     /// <param name="p">The values, in place.</param>
     /// <param name="factor">The factor.</param>
-    public void Scale(DeviceBuffer<float> p, float factor) =>
+    public void Scale(DeviceView<float> p, float factor) =>
         ElementWise("ng_scale", p.Length, p, p.Length, factor);
 
     /// <summary>Adam with amsgrad: Adam's moments, v̂ = max(v̂, v), p += (−lr/(1−β1^t))·m / (√v̂/√(1−β2^t) + ε).</summary>
@@ -805,7 +805,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="beta2">β2.</param>
     /// <param name="eps">ε.</param>
     /// <param name="step">t ≥ 1.</param>
-    public void AmsGrad(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> m, DeviceBuffer<float> v, DeviceBuffer<float> vMax, float lr, float beta1, float beta2, float eps, long step)
+    public void AmsGrad(DeviceView<float> p, DeviceView<float> g, DeviceView<float> m, DeviceView<float> v, DeviceView<float> vMax, float lr, float beta1, float beta2, float eps, long step)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
         double b1 = beta1, b2 = beta2;
@@ -825,7 +825,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="alpha">α.</param>
     /// <param name="eps">ε.</param>
     /// <param name="momentum">μ (0 without a buffer).</param>
-    public void RmsProp(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, DeviceBuffer<float>? momentumBuffer, DeviceBuffer<float>? gradAvg,
+    public void RmsProp(DeviceView<float> p, DeviceView<float> g, DeviceView<float> squareAvg, DeviceView<float>? momentumBuffer, DeviceView<float>? gradAvg,
         float lr, float alpha, float eps, float momentum)
     {
         if (momentumBuffer is null && momentum != 0)
@@ -844,52 +844,52 @@ public sealed class CudaKernels : IDisposable
     /// <param name="lr">Learning rate (1 in Zeiler's method).</param>
     /// <param name="rho">ρ.</param>
     /// <param name="eps">ε.</param>
-    public void AdaDelta(DeviceBuffer<float> p, DeviceBuffer<float> g, DeviceBuffer<float> squareAvg, DeviceBuffer<float> accDelta, float lr, float rho, float eps) =>
+    public void AdaDelta(DeviceView<float> p, DeviceView<float> g, DeviceView<float> squareAvg, DeviceView<float> accDelta, float lr, float rho, float eps) =>
         ElementWise("ng_adadelta", p.Length, p, g, squareAvg, accDelta, p.Length, -lr, rho, (float)(1.0 - (double)rho), eps);
 
     /// <summary>out = a + b (a residual connection: branch plus shortcut).</summary>
     /// <param name="a">First term.</param>
     /// <param name="b">Second term.</param>
     /// <param name="output">Sum (may be a or b).</param>
-    public void Add(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> output) =>
+    public void Add(DeviceView<float> a, DeviceView<float> b, DeviceView<float> output) =>
         ElementWise("ng_add", a.Length, a, b, output, a.Length);
 
     /// <summary>sum += contribution: the gradient of a tensor read by two consumers (a residual's shortcut).</summary>
     /// <param name="sum">The gradient so far, in place.</param>
     /// <param name="contribution">The other consumer's gradient.</param>
-    public void Accumulate(DeviceBuffer<float> sum, DeviceBuffer<float> contribution) =>
+    public void Accumulate(DeviceView<float> sum, DeviceView<float> contribution) =>
         ElementWise("ng_add", sum.Length, sum, contribution, sum, sum.Length);
 
     /// <summary>output[0] = Σ x² in double (one block, deterministic): the L2 penalty's ‖w‖², a global gradient norm's square.</summary>
     /// <param name="x">The values.</param>
     /// <param name="output">One double.</param>
-    public void SumOfSquares(DeviceBuffer<float> x, DeviceBuffer<double> output) =>
+    public void SumOfSquares(DeviceView<float> x, DeviceView<double> output) =>
         Function("ng_sum_squares_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, x.Length, output);
 
     /// <summary>output[0] = Σ |x| in double (one block, deterministic): the L1 penalty's ‖w‖₁.</summary>
     /// <param name="x">The values.</param>
     /// <param name="output">One double.</param>
-    public void SumOfAbsolutes(DeviceBuffer<float> x, DeviceBuffer<double> output) =>
+    public void SumOfAbsolutes(DeviceView<float> x, DeviceView<double> output) =>
         Function("ng_sum_abs_f64").Launch((1, 1), (ReduceThreads, 1), Stream, x, x.Length, output);
 
     /// <summary>dw = w·λ + dw: the L2 (weight-decay) gradient.</summary>
     /// <param name="w">Weights.</param>
     /// <param name="dw">Their gradient, added to.</param>
     /// <param name="lambda">λ.</param>
-    public void AddL2Gradient(DeviceBuffer<float> w, DeviceBuffer<float> dw, float lambda) =>
+    public void AddL2Gradient(DeviceView<float> w, DeviceView<float> dw, float lambda) =>
         ElementWise("ng_add_l2_gradient", w.Length, w, dw, w.Length, lambda);
 
     /// <summary>dw += λ·sign(w), sign(0) = 0: the L1 gradient.</summary>
     /// <param name="w">Weights.</param>
     /// <param name="dw">Their gradient, added to.</param>
     /// <param name="lambda">λ₁.</param>
-    public void AddL1Gradient(DeviceBuffer<float> w, DeviceBuffer<float> dw, float lambda) =>
+    public void AddL1Gradient(DeviceView<float> w, DeviceView<float> dw, float lambda) =>
         ElementWise("ng_add_l1_gradient", w.Length, w, dw, w.Length, lambda);
 
     /// <summary>g = clamp(g, −c, c) (PyTorch's clip_grad_value_).</summary>
     /// <param name="gradients">The gradient arena, in place.</param>
     /// <param name="clipValue">c &gt; 0.</param>
-    public void ClipByValue(DeviceBuffer<float> gradients, double clipValue)
+    public void ClipByValue(DeviceView<float> gradients, double clipValue)
     {
         if (!(clipValue > 0) || double.IsInfinity(clipValue))
         {
@@ -903,7 +903,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="gradients">The gradient arena, in place.</param>
     /// <param name="maxNorm">The largest norm kept.</param>
     /// <param name="sumSquares">One double of scratch (receives ‖g‖²).</param>
-    public void ClipByGlobalNorm(DeviceBuffer<float> gradients, double maxNorm, DeviceBuffer<double> sumSquares)
+    public void ClipByGlobalNorm(DeviceView<float> gradients, double maxNorm, DeviceView<double> sumSquares)
     {
         if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
         {
@@ -913,12 +913,27 @@ public sealed class CudaKernels : IDisposable
         ElementWise("ng_clip_by_norm", gradients.Length, gradients, gradients.Length, sumSquares, maxNorm);
     }
 
+    /// <summary>The scaling half of clip_grad_norm_ for one tensor of several (ng_clip_by_norm): g = g·(max/(‖g‖ + 1e-6)) when
+    /// that factor is below 1, ‖g‖² being <paramref name="sumSquares"/>[0], the global sum over every gradient tensor summed on
+    /// the device before. No copy to the host: it may run inside a CUDA graph.</summary>
+    /// <param name="gradients">One gradient tensor, in place.</param>
+    /// <param name="maxNorm">The largest norm kept.</param>
+    /// <param name="sumSquares">‖g‖² over every gradient tensor (one double).</param>
+    public void ScaleToNorm(DeviceView<float> gradients, double maxNorm, DeviceView<double> sumSquares)
+    {
+        if (!(maxNorm > 0) || double.IsInfinity(maxNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum gradient norm must be a finite value > 0.");
+        }
+        ElementWise("ng_clip_by_norm", gradients.Length, gradients, gradients.Length, sumSquares, maxNorm);
+    }
+
     /// <summary>The max-norm constraint (torch.renorm(w, 2, 0, c)): each row w_u of w [units, fanIn] with ‖w_u‖₂ &gt; c is
     /// scaled by c/(‖w_u‖₂ + 1e-7), the norm in double (one block per row).</summary>
     /// <param name="w">Weights, in place.</param>
     /// <param name="units">Rows.</param>
     /// <param name="maxNorm">c &gt; 0.</param>
-    public void MaxNorm(DeviceBuffer<float> w, int units, double maxNorm)
+    public void MaxNorm(DeviceView<float> w, int units, double maxNorm)
     {
         if (units <= 0 || w.Length % units != 0)
         {
@@ -932,7 +947,7 @@ public sealed class CudaKernels : IDisposable
     }
 
     /// <summary>Softmax cross-entropy with label smoothing ε: q = (1 − ε)·onehot(y) + ε/C; loss[r] (double) and
-    /// dlogits = (softmax − q)/B. ε = 0 is <see cref="SoftmaxCrossEntropy(DeviceBuffer{float}, DeviceBuffer{int}, DeviceBuffer{float}, DeviceBuffer{double}, int, int)"/>.</summary>
+    /// dlogits = (softmax − q)/B. ε = 0 is <see cref="SoftmaxCrossEntropy(DeviceView{float}, DeviceView{int}, DeviceView{float}, DeviceView{double}, int, int)"/>.</summary>
     /// <param name="logits">[batch, classes].</param>
     /// <param name="labels">[batch].</param>
     /// <param name="dlogits">[batch, classes] (may be logits).</param>
@@ -940,7 +955,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="classes">C.</param>
     /// <param name="labelSmoothing">ε in [0, 1).</param>
-    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double labelSmoothing)
+    public void SoftmaxCrossEntropy(DeviceView<float> logits, DeviceView<int> labels, DeviceView<float> dlogits, DeviceView<double> loss, int batch, int classes, double labelSmoothing)
     {
         RequireLabelSmoothing(labelSmoothing);
         if (labelSmoothing == 0)
@@ -960,7 +975,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="classes">C.</param>
     /// <param name="labelSmoothing">ε in [0, 1).</param>
-    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targetProbabilities, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double labelSmoothing = 0)
+    public void SoftmaxCrossEntropy(DeviceView<float> logits, DeviceView<float> targetProbabilities, DeviceView<float> dlogits, DeviceView<double> loss, int batch, int classes, double labelSmoothing = 0)
     {
         RequireLabelSmoothing(labelSmoothing);
         SoftTargets(logits, 0UL, targetProbabilities.Pointer, dlogits, loss, batch, classes, labelSmoothing);
@@ -972,7 +987,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="y">Output.</param>
     /// <param name="channels">C.</param>
     /// <param name="inner">Values per channel and row (H·W; 1 for vectors).</param>
-    public void ChannelPReLUForward(DeviceBuffer<float> x, DeviceBuffer<float> a, DeviceBuffer<float> y, int channels, int inner)
+    public void ChannelPReLUForward(DeviceView<float> x, DeviceView<float> a, DeviceView<float> y, int channels, int inner)
     {
         RequireRows(x.Length, channels, inner);
         ElementWise("ng_channel_prelu_forward", x.Length, x, a, y, x.Length, channels, inner);
@@ -987,7 +1002,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="da">Gradient of the slopes, [C] (overwritten).</param>
     /// <param name="channels">C.</param>
     /// <param name="inner">Values per channel and row.</param>
-    public void ChannelPReLUBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> a, DeviceBuffer<float> dx, DeviceBuffer<float> da, int channels, int inner)
+    public void ChannelPReLUBackward(DeviceView<float> dy, DeviceView<float> x, DeviceView<float> a, DeviceView<float> dx, DeviceView<float> da, int channels, int inner)
     {
         int rows = RequireRows(x.Length, channels, inner);
         Function("ng_channel_prelu_backward").Launch(((uint)channels, 1), (ReduceThreads, 1), Stream, dy, x, a, dx, da, rows, channels, inner);
@@ -998,7 +1013,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="y">[rows, units, inner].</param>
     /// <param name="pieces">k.</param>
     /// <param name="inner">Values per channel and row.</param>
-    public void MaxoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int pieces, int inner)
+    public void MaxoutForward(DeviceView<float> x, DeviceView<float> y, int pieces, int inner)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pieces, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
@@ -1011,7 +1026,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="dx">[rows, units·k, inner] (overwritten).</param>
     /// <param name="pieces">k.</param>
     /// <param name="inner">Values per channel and row.</param>
-    public void MaxoutBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dx, int pieces, int inner)
+    public void MaxoutBackward(DeviceView<float> dy, DeviceView<float> x, DeviceView<float> dx, int pieces, int inner)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pieces, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
@@ -1026,7 +1041,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="inner">Values per row.</param>
     /// <param name="p">Drop probability in [0, 1).</param>
     /// <param name="key">The layer's counter-RNG key.</param>
-    public void RowDropoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int inner, double p, ulong key)
+    public void RowDropoutForward(DeviceView<float> x, DeviceView<float> y, DeviceView<float> mask, int inner, double p, ulong key)
     {
         if (!(p >= 0.0 && p < 1.0))
         {
@@ -1045,7 +1060,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="mask">[rows].</param>
     /// <param name="dx">Gradient of the input (overwritten).</param>
     /// <param name="inner">Values per row.</param>
-    public void RowDropoutBackward(DeviceBuffer<float> dy, DeviceBuffer<float> mask, DeviceBuffer<float> dx, int inner)
+    public void RowDropoutBackward(DeviceView<float> dy, DeviceView<float> mask, DeviceView<float> dx, int inner)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inner, 1);
         ElementWise("ng_row_scale", dy.Length, dy, mask, dx, dy.Length, inner);
@@ -1058,14 +1073,14 @@ public sealed class CudaKernels : IDisposable
     /// <param name="mask">The mask (overwritten).</param>
     /// <param name="p">Drop probability in [0, 1].</param>
     /// <param name="key">The layer's counter-RNG key.</param>
-    public void VanillaDropoutForward(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, double p, ulong key) =>
+    public void VanillaDropoutForward(DeviceView<float> x, DeviceView<float> y, DeviceView<float> mask, double p, ulong key) =>
         ElementWise("ng_dropout_forward", x.Length, x, y, mask, x.Length, key, p, 1f);
 
     /// <summary>Vanilla dropout's inference: y = (1 − p)·x, the factor rounded once.</summary>
     /// <param name="x">Input.</param>
     /// <param name="y">Output.</param>
     /// <param name="p">Drop probability.</param>
-    public void VanillaDropoutInference(DeviceBuffer<float> x, DeviceBuffer<float> y, double p) =>
+    public void VanillaDropoutInference(DeviceView<float> x, DeviceView<float> y, double p) =>
         ElementWise("ng_scale_copy", x.Length, x, y, x.Length, (float)(1.0 - p));
 
     /// <summary>Local response normalisation across channels (nn.LocalResponseNorm(n, α, β, k)) over x [B, C, plane]:
@@ -1079,7 +1094,7 @@ public sealed class CudaKernels : IDisposable
     /// <param name="alpha">α.</param>
     /// <param name="beta">β.</param>
     /// <param name="k">k.</param>
-    public void LocalResponseNormForward(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int plane, int size, float alpha, float beta, float k)
+    public void LocalResponseNormForward(DeviceView<float> x, DeviceView<float> y, int batch, int channels, int plane, int size, float alpha, float beta, float k)
     {
         RequireLrn(x, y, batch, channels, plane, size);
         ElementWise("ng_lrn_forward", x.Length, x, y, batch, channels, plane, size, alpha, beta, k);
@@ -1097,16 +1112,34 @@ public sealed class CudaKernels : IDisposable
     /// <param name="alpha">α.</param>
     /// <param name="beta">β.</param>
     /// <param name="k">k.</param>
-    public void LocalResponseNormBackward(DeviceBuffer<float> dy, DeviceBuffer<float> x, DeviceBuffer<float> dx, int batch, int channels, int plane, int size, float alpha, float beta, float k)
+    public void LocalResponseNormBackward(DeviceView<float> dy, DeviceView<float> x, DeviceView<float> dx, int batch, int channels, int plane, int size, float alpha, float beta, float k)
     {
         RequireLrn(x, dx, batch, channels, plane, size);
         ElementWise("ng_lrn_backward", x.Length, dy, x, dx, batch, channels, plane, size, alpha, beta, k);
     }
 
+    /// <summary>Sets every byte of <paramref name="x"/> to zero on <see cref="Stream"/> (cuMemsetD8Async), in order with the
+    /// launches: a memset node when the stream is being captured into a graph.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The memory.</param>
+    public void Clear<T>(DeviceView<T> x)
+        where T : unmanaged
+    {
+        if (x.Length == 0 || CudaGraph.InterceptMemset(x.Pointer, x.Bytes))
+        {
+            return;
+        }
+        int result = CudaDriver.cuMemsetD8Async(x.Pointer, 0, x.Bytes, Stream is null ? 0 : Stream.DangerousGetHandle());
+        if (result != 0)
+        {
+            CudaDriver.ThrowIfFailed(result, $"cuMemsetD8Async({x.Bytes} bytes)");
+        }
+    }
+
     /// <summary>Unloads the module.</summary>
     public void Dispose() => _module.Dispose();
 
-    private static void RequireLrn(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, int channels, int plane, int size)
+    private static void RequireLrn(DeviceView<float> x, DeviceView<float> y, int batch, int channels, int plane, int size)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
@@ -1130,7 +1163,7 @@ public sealed class CudaKernels : IDisposable
         return (int)(length / plane);
     }
 
-    private void SoftTargets(DeviceBuffer<float> logits, ulong labels, ulong probabilities, DeviceBuffer<float> dlogits, DeviceBuffer<double> loss, int batch, int classes, double epsilon)
+    private void SoftTargets(DeviceView<float> logits, ulong labels, ulong probabilities, DeviceView<float> dlogits, DeviceView<double> loss, int batch, int classes, double epsilon)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
         if (batch <= 0)
@@ -1177,7 +1210,7 @@ public sealed class CudaKernels : IDisposable
     }
 
     /// <summary>A geometry built by its constructor, a non-negative batch, and buffers of the lengths it implies.</summary>
-    private static void RequireConv(DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, int batch, in Conv2DGeneralGeometry g)
+    private static void RequireConv(DeviceView<float> x, DeviceView<float> w, DeviceView<float>? bias, DeviceView<float> y, int batch, in Conv2DGeneralGeometry g)
     {
         if (g.OutChannels == 0)
         {
@@ -1197,7 +1230,7 @@ public sealed class CudaKernels : IDisposable
         }
     }
 
-    private static void RequirePool(DeviceBuffer<float> x, DeviceBuffer<float> y, int batch, in Pool2DGeometry g)
+    private static void RequirePool(DeviceView<float> x, DeviceView<float> y, int batch, in Pool2DGeometry g)
     {
         if (g.Channels == 0)
         {
@@ -1213,7 +1246,7 @@ public sealed class CudaKernels : IDisposable
     }
 
     /// <summary>Checks a normalisation's sizes: x and y of B·C·S elements, the two optional per-channel buffers of C.</summary>
-    private static void RequireNorm(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float>? perChannel1, DeviceBuffer<float>? perChannel2,
+    private static void RequireNorm(DeviceView<float> x, DeviceView<float> y, DeviceView<float>? perChannel1, DeviceView<float>? perChannel2,
         int batch, int channels, int spatial, string channelsName, string name1, string name2)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
@@ -1240,13 +1273,22 @@ public sealed class CudaKernels : IDisposable
     }
 
     /// <summary>A buffer holding at least <paramref name="length"/> elements (the kernels read and write that many).</summary>
-    private static void RequireLength<T>(DeviceBuffer<T> buffer, long length, string name)
+    private static void RequireLength<T>(DeviceView<T> buffer, long length, string name)
         where T : unmanaged
     {
-        ArgumentNullException.ThrowIfNull(buffer, name);
         if (buffer.Length < length)
         {
             throw new ArgumentException($"'{name}' holds {buffer.Length} elements but the kernel needs {length}.", name);
+        }
+    }
+
+    /// <summary>An optional buffer: absent (null, or a null address), or holding at least <paramref name="length"/> elements.</summary>
+    private static void RequireLength<T>(DeviceView<T>? buffer, long length, string name)
+        where T : unmanaged
+    {
+        if (buffer is { Pointer: not 0 } b)
+        {
+            RequireLength(b, length, name);
         }
     }
 

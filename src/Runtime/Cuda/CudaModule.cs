@@ -100,6 +100,18 @@ public readonly struct KernelArg
     /// <summary>A pointer parameter: the buffer's device address.</summary>
     /// <param name="buffer">The buffer.</param>
     public static implicit operator KernelArg(DeviceBuffer<double> buffer) => new(buffer.Pointer);
+
+    /// <summary>A pointer parameter: the view's device address.</summary>
+    /// <param name="view">The view.</param>
+    public static implicit operator KernelArg(DeviceView<float> view) => new(view.Pointer);
+
+    /// <summary>A pointer parameter: the view's device address.</summary>
+    /// <param name="view">The view.</param>
+    public static implicit operator KernelArg(DeviceView<int> view) => new(view.Pointer);
+
+    /// <summary>A pointer parameter: the view's device address.</summary>
+    /// <param name="view">The view.</param>
+    public static implicit operator KernelArg(DeviceView<double> view) => new(view.Pointer);
 }
 
 /// <summary>A kernel of a loaded module (cuModuleGetFunction); valid while its module is.</summary>
@@ -126,6 +138,10 @@ public sealed unsafe class CudaFunction
     /// <param name="args">The arguments.</param>
     public void Launch((uint X, uint Y) grid, (uint X, uint Y) block, CudaStream? stream, params ReadOnlySpan<KernelArg> args)
     {
+        if (CudaGraph.Intercept(_function, grid, block, args))
+        {
+            return; // a graph's replay compares the launches and launches nothing itself
+        }
         ulong* slots = stackalloc ulong[Math.Max(1, args.Length)];
         void** pointers = stackalloc void*[Math.Max(1, args.Length)];
         for (int i = 0; i < args.Length; i++)
@@ -135,18 +151,21 @@ public sealed unsafe class CudaFunction
         }
         nint s = stream is null ? 0 : stream.DangerousGetHandle();
         int result = CudaDriver.cuLaunchKernel(_function, grid.X, grid.Y, 1, block.X, block.Y, 1, 0, s, pointers, null);
-        CudaDriver.ThrowIfFailed(result, $"cuLaunchKernel({Name}, grid {grid.X}×{grid.Y}, block {block.X}×{block.Y})");
+        if (result != 0) // the message only for a failure: a launch allocates nothing
+        {
+            CudaDriver.ThrowIfFailed(result, $"cuLaunchKernel({Name}, grid {grid.X}×{grid.Y}, block {block.X}×{block.Y})");
+        }
         GC.KeepAlive(_module);
     }
 }
 
-/// <summary>A CUDA stream (cuStreamCreate, non-blocking), destroyed when disposed.</summary>
+/// <summary>A CUDA stream (cuStreamCreate, non-blocking unless asked otherwise), destroyed when disposed.</summary>
 public sealed class CudaStream : CudaResource
 {
-    internal CudaStream(PrimaryContext context)
+    internal CudaStream(PrimaryContext context, bool blocking = false)
         : base(context)
     {
-        ThrowIfCreateFailed(CudaDriver.cuStreamCreate(out nint stream, 1), "cuStreamCreate(CU_STREAM_NON_BLOCKING)");
+        ThrowIfCreateFailed(CudaDriver.cuStreamCreate(out nint stream, blocking ? 0u : 1u), blocking ? "cuStreamCreate(CU_STREAM_DEFAULT)" : "cuStreamCreate(CU_STREAM_NON_BLOCKING)");
         SetHandle(stream);
     }
 

@@ -27,6 +27,15 @@ public static class Guard
         return inputs.Length / inputSize;
     }
 
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming <paramref name="network"/> once it is disposed.</summary>
+    public static void NotDisposed(bool disposed, string network)
+    {
+        if (disposed)
+        {
+            throw new ObjectDisposedException(network, $"Network '{network}' was disposed. Create a new instance (and Load the weights) to use it again.");
+        }
+    }
+
     /// <summary>Checks that <paramref name="outputs"/> holds exactly <paramref name="length"/> values.</summary>
     public static void Output(Span<float> outputs, int length, string network)
     {

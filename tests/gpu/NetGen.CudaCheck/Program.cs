@@ -625,6 +625,57 @@ void CheckNetwork(string name, ISoftTargetNetwork cpu, ISoftTargetNetwork gpu, A
     k.Stream = null;
 }
 
+// ---------------------------------- CUDA graph replayed with per-step values = launched one by one (bit for bit, 10 steps)
+// The generated step's scheme (docs/adr/0045): captured once, then each replay rewrites the kernel nodes whose arguments
+// changed (a dropout key, Adam's step and learning rate) before one graph launch.
+{
+    const int B = 64, I = 256, O = 128;
+    float[] x = Random(50, B * I, 1), w = Random(51, O * I, 0.1f), b = Random(52, O, 0.1f);
+    using DeviceBuffer<float> gx = Up(x), gw = Up(w), gb = Up(b), gm = device.Allocate<float>(O * I), gv = device.Allocate<float>(O * I);
+    using DeviceBuffer<float> gm2 = device.Allocate<float>(O), gv2 = device.Allocate<float>(O);
+    using DeviceBuffer<float> gd = device.Allocate<float>(B * I), gmask = device.Allocate<float>(B * I);
+    using DeviceBuffer<float> gy = device.Allocate<float>(B * O), gdw = device.Allocate<float>(O * I), gdb = device.Allocate<float>(O);
+    using CudaStream stream = device.CreateStream();
+    k.Stream = stream;
+    void Step(int t)
+    {
+        k.DropoutForward(gx, gd, gmask, 0.25, CounterRng.Key(9, CounterRng.DropoutStream, 0, (ulong)t));
+        k.Sgemm(false, true, B, O, I, gd, I, gw, I, gy, O, 0, gb, CudaActivation.ReLU);
+        k.Sgemm(true, false, O, I, B, gy, O, gd, I, gdw, I);
+        k.ColumnSums(gy, gdb, B, O, accumulate: false);
+        float lr = t < 5 ? 1e-3f : 5e-4f;
+        k.Adam(gw, gdw, gm, gv, lr, 0.9f, 0.999f, 1e-8f, t + 1);
+        k.Adam(gb, gdb, gm2, gv2, lr, 0.9f, 0.999f, 1e-8f, t + 1);
+    }
+    void Reset()
+    {
+        gw.CopyFrom(w);
+        gb.CopyFrom(b);
+        foreach (DeviceBuffer<float> z in new[] { gm, gv, gm2, gv2 })
+        {
+            z.Clear();
+        }
+    }
+    Reset();
+    for (int t = 0; t < 10; t++)
+    {
+        Step(t);
+    }
+    stream.Synchronize();
+    float[] eager = gw.ToArray();
+    Reset();
+    int step = 0;
+    using CudaGraph graph = CudaGraph.Capture(stream, () => Step(step));
+    graph.Launch(stream);
+    for (step = 1; step < 10; step++)
+    {
+        graph.Replay(stream, () => Step(step));
+    }
+    stream.Synchronize();
+    Check($"CUDA graph replayed with per-step dropout key, Adam step and learning rate = eager (10 steps, {graph.NodeUpdates} node updates, bit for bit)", gw.ToArray(), eager, 0);
+    k.Stream = null;
+}
+
 // ------------------------------------------------------------------ generated CNNs: Backend.Cuda against Backend.Cpu
 NetGen.CudaCheck.NetworkChecks.Run((name, ok, detail) =>
 {

@@ -75,7 +75,7 @@ internal sealed partial class MaxPool2DEntry
     public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
     {
         w.WriteLine($"// ng_maxpool2d_forward: [B×{Shapes.Cross(c.Cpu.OutputShape)}], one thread per output; the argmax (h·W + w) kept in training");
-        w.WriteLine($"_k.MaxPool2DForward({c.X}, {c.Y}, training ? {c.Cache("argmax")} : null, B, in {Conv2DEntry.Geometry(c.Node)});");
+        w.WriteLine($"_k.MaxPool2DForward({c.X}, {c.Y}, training ? {c.Cache("argmax")} : default(global::NetGen.Cuda.DeviceView<int>?), B, in {Conv2DEntry.Geometry(c.Node)});");
     }
 
     public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
@@ -183,7 +183,7 @@ internal sealed partial class LayerNormEntry
     {
         string n = LayerCatalog.I(Normalized(c.Cpu));
         w.WriteLine($"// ng_layernorm_forward: one block per row of {n} values ({Rows(c.Cpu)} rows); μ and 1/√(σ² + ε) kept in training");
-        w.WriteLine($"_k.LayerNormForward({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, training ? {c.Cache("mean")} : null, training ? {c.Cache("inv_std")} : null, {Rows(c.Cpu)}, {n}, {CudaNodeContext.Float(Args(c.Args).Epsilon)});");
+        w.WriteLine($"_k.LayerNormForward({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, training ? {c.Cache("mean")} : default(global::NetGen.Cuda.DeviceView<float>?), training ? {c.Cache("inv_std")} : default(global::NetGen.Cuda.DeviceView<float>?), {Rows(c.Cpu)}, {n}, {CudaNodeContext.Float(Args(c.Args).Epsilon)});");
     }
 
     public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)

@@ -167,7 +167,7 @@ internal sealed partial class PReLUEntry
         }
 
         w.WriteLine($"// ng_prelu_backward: dx [B×{c.Out}]; da by one block of 256 threads, a fixed tree (deterministic), added to da: cleared first");
-        w.WriteLine($"{c.G("weight")}.Clear();");
+        w.WriteLine($"_k.Clear({c.G("weight")});");
         w.WriteLine($"_k.PReLUBackward({c.Dy}, {c.X}, {c.Dx}, {c.P("weight")}, {c.G("weight")});");
     }
 }
