@@ -395,6 +395,12 @@ namespace Demo.Depth
             global::NetGen.Guard.NotDisposed(_disposed, "StochasticResNet");
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "StochasticResNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "StochasticResNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -412,6 +418,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "StochasticResNet");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "StochasticResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -442,6 +453,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "StochasticResNet");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "StochasticResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -472,6 +488,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "StochasticResNet");
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "StochasticResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -505,6 +526,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "StochasticResNet");
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "StochasticResNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Buffers.CopyTo(_buffersBefore, 0); // the forward pass updates the running statistics: kept to put back on a refused step
@@ -532,6 +558,7 @@ namespace Demo.Depth
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "StochasticResNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             global::NetGen.GradCheck.Widen(_core.Buffers, core.Buffers);
@@ -555,6 +582,7 @@ namespace Demo.Depth
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "StochasticResNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             global::NetGen.GradCheck.Widen(_core.Buffers, core.Buffers);
@@ -576,7 +604,11 @@ namespace Demo.Depth
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, "StochasticResNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, "StochasticResNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -596,6 +628,7 @@ namespace Demo.Depth
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -610,7 +643,11 @@ namespace Demo.Depth
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.momentum_buffer</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "StochasticResNet", "SGD with momentum (lr 0.1, μ 0.9)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, _core.Buffers, _core.Counters, s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "StochasticResNet", "SGD with momentum (lr 0.1, μ 0.9)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -637,6 +674,7 @@ namespace Demo.Depth
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -864,6 +902,7 @@ namespace Demo.Depth
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("StochasticResNet", "0.1.0", new int[] { 3, 16, 16 }, new int[] { 10 });
             // [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16
             g.Initializer("0.weight", new long[] { 8, 3, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 216)); // 0.weight [8, 3, 3, 3]
@@ -969,8 +1008,11 @@ namespace Demo.Depth
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'conv_6_shortcut_0' ([6.shortcut.0] Conv2D): a residual's projection shortcut has no CUDA lowering yet.
-        private const string CudaUnsupported = "Network 'StochasticResNet' cannot run on Backend.Cuda: layer 'conv_6_shortcut_0' ([6.shortcut.0] Conv2D): a residual's projection shortcut has no CUDA lowering yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
+        private bool _cudaGraphs = true;
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -982,7 +1024,17 @@ namespace Demo.Depth
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore(_core.Counters);
+                try
+                {
+                    _cuda.Upload(_core.Params, _core.OptimizerState());
+                    _cuda.UploadBuffers(_core.Buffers);
+                }
+                catch
+                {
+                    _cuda.Dispose(); // the device memory now, not at the next collection
+                    throw;
+                }
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -991,7 +1043,7 @@ namespace Demo.Depth
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
@@ -999,7 +1051,8 @@ namespace Demo.Depth
         public void CopyFromDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "StochasticResNet");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
+            _cuda?.DownloadBuffers(_core.Buffers); // the running statistics (the counters live on the host)
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
@@ -1007,7 +1060,8 @@ namespace Demo.Depth
         public void CopyToDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "StochasticResNet");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
+            _cuda?.UploadBuffers(_core.Buffers);
         }
 
         /// <summary>Backend.Cuda: whether TrainStep, ComputeGradients and Predict run as CUDA graphs, captured on the first call with
@@ -1015,8 +1069,15 @@ namespace Demo.Depth
         /// launch that fails). Both give the same bits. No effect on Backend.Cpu (docs/cuda.md).</summary>
         public bool CudaGraphs
         {
-            get => true;
-            set { } // Backend.Cpu only
+            get => _cudaGraphs;
+            set
+            {
+                _cudaGraphs = value;
+                if (_cuda is not null)
+                {
+                    _cuda.Graphs = value;
+                }
+            }
         }
 
         private bool _disposed;
@@ -1028,7 +1089,1326 @@ namespace Demo.Depth
         public void Dispose()
         {
             _disposed = true;
-            // Backend.Cpu only: no device memory
+            _cuda?.Dispose();
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward, gradient clipping by value, the regularisation gradients and the sums of the check as one graph (or launch
+        /// by launch; launch by launch too when clipping by norm, which reads ‖g‖ back mid-step); the finiteness check; the update as
+        /// a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step copies the gradients back
+        /// to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            // the forward pass updates the running statistics: the device buffers are kept by the gradient launches, the host
+            // counters here, to put back on a refused step
+            _core.Counters.CopyTo(_countersBefore, 0);
+            double loss = cuda.Gradients(inputs, labels, B, _seed, _step, update ? _clipGradientValue : null, update ? _clipGradientNorm : null, out double squares, out double norm);
+            if (update)
+            {
+                _lastGradientNorm = norm; // TrainStep only: the norm before clipping, NaN without ClipGradientNorm, as on the CPU
+            }
+
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the
+            // device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(squares))
+            {
+                cuda.RestoreBuffers();
+                _countersBefore.CopyTo(_core.Counters, 0);
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "StochasticResNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Step(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward, gradient clipping by value, the regularisation gradients and the sums of the check as one graph (or launch
+        /// by launch; launch by launch too when clipping by norm, which reads ‖g‖ back mid-step); the finiteness check; the update as
+        /// a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step copies the gradients back
+        /// to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            // the forward pass updates the running statistics: the device buffers are kept by the gradient launches, the host
+            // counters here, to put back on a refused step
+            _core.Counters.CopyTo(_countersBefore, 0);
+            double loss = cuda.SoftGradients(inputs, targetProbabilities, B, _seed, _step, update ? _clipGradientValue : null, update ? _clipGradientNorm : null, out double squares, out double norm);
+            if (update)
+            {
+                _lastGradientNorm = norm; // TrainStep only: the norm before clipping, NaN without ClipGradientNorm, as on the CPU
+            }
+
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the
+            // device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(squares))
+            {
+                cuda.RestoreBuffers();
+                _countersBefore.CopyTo(_core.Counters, 0);
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "StochasticResNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Step(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on views into two device arenas (docs/adr/0045-device-arenas-dispose-and-cuda-graphs.md):
+        /// the state arena (parameters, gradients, optimizer state, the step's results: one allocation for the life of the instance)
+        /// and the activation arena (the per-row tensors: sized for the largest batch so far, never shrunk). The launch methods
+        /// (Forward, Loss, Backward, RegularizationBackward, Sums, Update) only launch: the public methods copy the inputs in, run
+        /// them as a CUDA graph per kind of call and batch size (captured once, replayed with this call's scalars) or launch by
+        /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
+        private sealed class CudaCore : global::System.IDisposable
+        {
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_velocity): views into the state arena.
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [8, 3, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_0_Weight, G_L2_Branch_0_Weight, _velocity_L2_Branch_0_Weight; // "2.branch.0.weight" [8, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_1_Weight, G_L2_Branch_1_Weight, _velocity_L2_Branch_1_Weight; // "2.branch.1.weight" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_1_Bias, G_L2_Branch_1_Bias, _velocity_L2_Branch_1_Bias; // "2.branch.1.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_3_Weight, G_L2_Branch_3_Weight, _velocity_L2_Branch_3_Weight; // "2.branch.3.weight" [8, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_4_Weight, G_L2_Branch_4_Weight, _velocity_L2_Branch_4_Weight; // "2.branch.4.weight" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Branch_4_Bias, G_L2_Branch_4_Bias, _velocity_L2_Branch_4_Bias; // "2.branch.4.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Branch_0_Weight, G_L4_Branch_0_Weight, _velocity_L4_Branch_0_Weight; // "4.branch.0.weight" [8, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Branch_1_Weight, G_L4_Branch_1_Weight, _velocity_L4_Branch_1_Weight; // "4.branch.1.weight" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Branch_1_Bias, G_L4_Branch_1_Bias, _velocity_L4_Branch_1_Bias; // "4.branch.1.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Branch_3_Weight, G_L4_Branch_3_Weight, _velocity_L4_Branch_3_Weight; // "4.branch.3.weight" [8, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Branch_4_Weight, G_L4_Branch_4_Weight, _velocity_L4_Branch_4_Weight; // "4.branch.4.weight" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Branch_4_Bias, G_L4_Branch_4_Bias, _velocity_L4_Branch_4_Bias; // "4.branch.4.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L6_Branch_0_Weight, G_L6_Branch_0_Weight, _velocity_L6_Branch_0_Weight; // "6.branch.0.weight" [16, 8, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L6_Branch_1_Weight, G_L6_Branch_1_Weight, _velocity_L6_Branch_1_Weight; // "6.branch.1.weight" [16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L6_Branch_1_Bias, G_L6_Branch_1_Bias, _velocity_L6_Branch_1_Bias; // "6.branch.1.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L6_Branch_3_Weight, G_L6_Branch_3_Weight, _velocity_L6_Branch_3_Weight; // "6.branch.3.weight" [16, 16, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L6_Branch_4_Weight, G_L6_Branch_4_Weight, _velocity_L6_Branch_4_Weight; // "6.branch.4.weight" [16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L6_Branch_4_Bias, G_L6_Branch_4_Bias, _velocity_L6_Branch_4_Bias; // "6.branch.4.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L6_Shortcut_0_Weight, G_L6_Shortcut_0_Weight, _velocity_L6_Shortcut_0_Weight; // "6.shortcut.0.weight" [16, 8, 1, 1]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L9_Weight, G_L9_Weight, _velocity_L9_Weight; // "9.weight" [10, 16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L9_Bias, G_L9_Bias, _velocity_L9_Bias; // "9.bias" [10]
+            // The step's results in double, copied back in one piece: [0] Σ loss terms, then Σg² of each gradient.
+            private readonly global::NetGen.Cuda.DeviceView<double> _results;
+            private readonly double[] _host = new double[48];
+
+            // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
+            // cache, each gradient, the targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceView<float> _x; // input [B, 768]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_Y; // relu_1 output [B, 2048] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_0_Y; // conv_2_branch_0 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_1_Y; // bn_2_branch_1 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_2_Y; // relu_2_branch_2 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_3_Y; // conv_2_branch_3 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Branch_4_Y; // bn_2_branch_4 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_DropPath_Y; // residual_2_drop_path output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_DropPath_Mask; // residual_2_drop_path mask [B, 1]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Y; // residual_2 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L3_Y; // relu_3 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Branch_0_Y; // conv_4_branch_0 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Branch_1_Y; // bn_4_branch_1 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Branch_2_Y; // relu_4_branch_2 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Branch_3_Y; // conv_4_branch_3 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Branch_4_Y; // bn_4_branch_4 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_DropPath_Y; // residual_4_drop_path output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_DropPath_Mask; // residual_4_drop_path mask [B, 1]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Y; // residual_4 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L5_Y; // relu_5 output [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Branch_0_Y; // conv_6_branch_0 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Branch_1_Y; // bn_6_branch_1 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Branch_2_Y; // relu_6_branch_2 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Branch_3_Y; // conv_6_branch_3 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Branch_4_Y; // bn_6_branch_4 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_DropPath_Y; // residual_6_drop_path output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_DropPath_Mask; // residual_6_drop_path mask [B, 1]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Shortcut_0_Y; // conv_6_shortcut_0 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Y; // residual_6 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L7_Y; // relu_7 output [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> A_L8_Y; // gap_8 output [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> A_L9_Y; // dense_9 output [B, 10]
+            private global::NetGen.Cuda.DeviceView<float> D_L0_Y; // ∂L/∂(conv_0 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_0_Y; // ∂L/∂(conv_2_branch_0 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_1_Y; // ∂L/∂(bn_2_branch_1 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_2_Y; // ∂L/∂(relu_2_branch_2 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_3_Y; // ∂L/∂(conv_2_branch_3 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Branch_4_Y; // ∂L/∂(bn_2_branch_4 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Y; // ∂L/∂(residual_2 output) [B, 2048]; also ∂L/∂ of relu_1, residual_2_drop_path, passed through unchanged
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Branch_0_Y; // ∂L/∂(conv_4_branch_0 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Branch_1_Y; // ∂L/∂(bn_4_branch_1 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Branch_2_Y; // ∂L/∂(relu_4_branch_2 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Branch_3_Y; // ∂L/∂(conv_4_branch_3 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Branch_4_Y; // ∂L/∂(bn_4_branch_4 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Y; // ∂L/∂(residual_4 output) [B, 2048]; also ∂L/∂ of relu_3, residual_4_drop_path, passed through unchanged
+            private global::NetGen.Cuda.DeviceView<float> D_L5_Y; // ∂L/∂(relu_5 output) [B, 2048]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Branch_0_Y; // ∂L/∂(conv_6_branch_0 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Branch_1_Y; // ∂L/∂(bn_6_branch_1 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Branch_2_Y; // ∂L/∂(relu_6_branch_2 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Branch_3_Y; // ∂L/∂(conv_6_branch_3 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Branch_4_Y; // ∂L/∂(bn_6_branch_4 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Y; // ∂L/∂(residual_6 output) [B, 1024]; also ∂L/∂ of residual_6_drop_path, conv_6_shortcut_0, passed through unchanged
+            private global::NetGen.Cuda.DeviceView<float> D_L7_Y; // ∂L/∂(relu_7 output) [B, 1024]
+            private global::NetGen.Cuda.DeviceView<float> D_L8_Y; // ∂L/∂(gap_8 output) [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> D_L9_Y; // ∂L/∂(dense_9 output) [B, 10]
+            private global::NetGen.Cuda.DeviceView<float> T_L1_Y; // a second consumer's part of ∂L/∂(relu_1 output) [B, 2048], added to D_L2_Y
+            private global::NetGen.Cuda.DeviceView<float> T_L3_Y; // a second consumer's part of ∂L/∂(relu_3 output) [B, 2048], added to D_L4_Y
+            private global::NetGen.Cuda.DeviceView<float> T_L5_Y; // a second consumer's part of ∂L/∂(relu_5 output) [B, 2048], added to D_L5_Y
+            private global::NetGen.Cuda.DeviceView<int> _targets; // labels [B]
+            private global::NetGen.Cuda.DeviceView<float> _targetProbabilities; // target distributions [B, 10] (soft targets)
+            private global::NetGen.Cuda.DeviceView<double> _lossTerms; // loss terms in double [B]
+
+            // Buffers (saved, not trained; the training forward updates them): one device buffer each, following the host mirror
+            // _core.Buffers as the parameters follow _core.Params; K_ holds each as it was before the step, put back if it is refused.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L2_Branch_1_RunningMean, K_L2_Branch_1_RunningMean; // "2.branch.1.running_mean" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L2_Branch_1_RunningVar, K_L2_Branch_1_RunningVar; // "2.branch.1.running_var" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L2_Branch_4_RunningMean, K_L2_Branch_4_RunningMean; // "2.branch.4.running_mean" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L2_Branch_4_RunningVar, K_L2_Branch_4_RunningVar; // "2.branch.4.running_var" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L4_Branch_1_RunningMean, K_L4_Branch_1_RunningMean; // "4.branch.1.running_mean" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L4_Branch_1_RunningVar, K_L4_Branch_1_RunningVar; // "4.branch.1.running_var" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L4_Branch_4_RunningMean, K_L4_Branch_4_RunningMean; // "4.branch.4.running_mean" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L4_Branch_4_RunningVar, K_L4_Branch_4_RunningVar; // "4.branch.4.running_var" [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L6_Branch_1_RunningMean, K_L6_Branch_1_RunningMean; // "6.branch.1.running_mean" [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L6_Branch_1_RunningVar, K_L6_Branch_1_RunningVar; // "6.branch.1.running_var" [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L6_Branch_4_RunningMean, K_L6_Branch_4_RunningMean; // "6.branch.4.running_mean" [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> B_L6_Branch_4_RunningVar, K_L6_Branch_4_RunningVar; // "6.branch.4.running_var" [16]
+            private readonly long[] _counters; // the host's int64 counters (num_batches_tracked): no kernel reads them, so they stay on the host
+
+            // Caches of a fixed size, kept from the training forward for backward.
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_1_Mean; // bn_2_branch_1 mean [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_1_InvStd; // bn_2_branch_1 inv_std [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_4_Mean; // bn_2_branch_4 mean [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L2_Branch_4_InvStd; // bn_2_branch_4 inv_std [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L4_Branch_1_Mean; // bn_4_branch_1 mean [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L4_Branch_1_InvStd; // bn_4_branch_1 inv_std [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L4_Branch_4_Mean; // bn_4_branch_4 mean [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L4_Branch_4_InvStd; // bn_4_branch_4 inv_std [8]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L6_Branch_1_Mean; // bn_6_branch_1 mean [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L6_Branch_1_InvStd; // bn_6_branch_1 inv_std [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L6_Branch_4_Mean; // bn_6_branch_4 mean [16]
+            private readonly global::NetGen.Cuda.DeviceBuffer<float> A_L6_Branch_4_InvStd; // bn_6_branch_4 inv_std [16]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(3, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [0] conv_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry2_branch_0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [2.branch.0] conv_2_branch_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry2_branch_3 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [2.branch.3] conv_2_branch_3: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4_branch_0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [4.branch.0] conv_4_branch_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry4_branch_3 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [4.branch.3] conv_4_branch_3: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry6_branch_0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1); // [6.branch.0] conv_6_branch_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry6_branch_3 = new global::NetGen.Kernels.Conv2DGeneralGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [6.branch.3] conv_6_branch_3: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry6_shortcut_0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(8, 16, 16, 16, 1, 1, 2, 2, 0, 0, 1, 1, 1); // [6.shortcut.0] conv_6_shortcut_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.Pool2DGeometry s_geometry8 = new global::NetGen.Kernels.Pool2DGeometry(16, 8, 8, 8, 8, 1, 1, 0, 0); // [8] gap_8: C, H, W, a window of the whole plane
+
+            // This call's values, read by the launch methods when they run, are captured or are replayed (a replay rewrites the nodes
+            // whose arguments changed: the learning rate and step of the update, the dropout keys).
+            private int _B;
+            private ulong _seed;
+            private long _step;
+            private double _learningRate;
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
+            private readonly global::System.Action _gradientLaunches, _softGradientLaunches, _predictLaunches, _updateLaunches;
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
+            /// gradients and the optimizer state (zero), in one allocation.</summary>
+            public CudaCore(long[] counters)
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("StochasticResNet");
+                _k = _rt.Kernels;
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 216, 4L * 216, 4L * 216, 4L * 8, 4L * 8, 4L * 8, 4L * 576, 4L * 576, 4L * 576, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 576, 4L * 576, 4L * 576, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 576, 4L * 576, 4L * 576, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 576, 4L * 576, 4L * 576, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 1152, 4L * 1152, 4L * 1152, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 2304, 4L * 2304, 4L * 2304, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 128, 4L * 128, 4L * 128, 4L * 160, 4L * 160, 4L * 160, 4L * 10, 4L * 10, 4L * 10, 8L * 48));
+                P_L0_Weight = state.Take<float>(216);
+                G_L0_Weight = state.Take<float>(216);
+                _velocity_L0_Weight = state.Take<float>(216);
+                P_L0_Bias = state.Take<float>(8);
+                G_L0_Bias = state.Take<float>(8);
+                _velocity_L0_Bias = state.Take<float>(8);
+                P_L2_Branch_0_Weight = state.Take<float>(576);
+                G_L2_Branch_0_Weight = state.Take<float>(576);
+                _velocity_L2_Branch_0_Weight = state.Take<float>(576);
+                P_L2_Branch_1_Weight = state.Take<float>(8);
+                G_L2_Branch_1_Weight = state.Take<float>(8);
+                _velocity_L2_Branch_1_Weight = state.Take<float>(8);
+                P_L2_Branch_1_Bias = state.Take<float>(8);
+                G_L2_Branch_1_Bias = state.Take<float>(8);
+                _velocity_L2_Branch_1_Bias = state.Take<float>(8);
+                P_L2_Branch_3_Weight = state.Take<float>(576);
+                G_L2_Branch_3_Weight = state.Take<float>(576);
+                _velocity_L2_Branch_3_Weight = state.Take<float>(576);
+                P_L2_Branch_4_Weight = state.Take<float>(8);
+                G_L2_Branch_4_Weight = state.Take<float>(8);
+                _velocity_L2_Branch_4_Weight = state.Take<float>(8);
+                P_L2_Branch_4_Bias = state.Take<float>(8);
+                G_L2_Branch_4_Bias = state.Take<float>(8);
+                _velocity_L2_Branch_4_Bias = state.Take<float>(8);
+                P_L4_Branch_0_Weight = state.Take<float>(576);
+                G_L4_Branch_0_Weight = state.Take<float>(576);
+                _velocity_L4_Branch_0_Weight = state.Take<float>(576);
+                P_L4_Branch_1_Weight = state.Take<float>(8);
+                G_L4_Branch_1_Weight = state.Take<float>(8);
+                _velocity_L4_Branch_1_Weight = state.Take<float>(8);
+                P_L4_Branch_1_Bias = state.Take<float>(8);
+                G_L4_Branch_1_Bias = state.Take<float>(8);
+                _velocity_L4_Branch_1_Bias = state.Take<float>(8);
+                P_L4_Branch_3_Weight = state.Take<float>(576);
+                G_L4_Branch_3_Weight = state.Take<float>(576);
+                _velocity_L4_Branch_3_Weight = state.Take<float>(576);
+                P_L4_Branch_4_Weight = state.Take<float>(8);
+                G_L4_Branch_4_Weight = state.Take<float>(8);
+                _velocity_L4_Branch_4_Weight = state.Take<float>(8);
+                P_L4_Branch_4_Bias = state.Take<float>(8);
+                G_L4_Branch_4_Bias = state.Take<float>(8);
+                _velocity_L4_Branch_4_Bias = state.Take<float>(8);
+                P_L6_Branch_0_Weight = state.Take<float>(1152);
+                G_L6_Branch_0_Weight = state.Take<float>(1152);
+                _velocity_L6_Branch_0_Weight = state.Take<float>(1152);
+                P_L6_Branch_1_Weight = state.Take<float>(16);
+                G_L6_Branch_1_Weight = state.Take<float>(16);
+                _velocity_L6_Branch_1_Weight = state.Take<float>(16);
+                P_L6_Branch_1_Bias = state.Take<float>(16);
+                G_L6_Branch_1_Bias = state.Take<float>(16);
+                _velocity_L6_Branch_1_Bias = state.Take<float>(16);
+                P_L6_Branch_3_Weight = state.Take<float>(2304);
+                G_L6_Branch_3_Weight = state.Take<float>(2304);
+                _velocity_L6_Branch_3_Weight = state.Take<float>(2304);
+                P_L6_Branch_4_Weight = state.Take<float>(16);
+                G_L6_Branch_4_Weight = state.Take<float>(16);
+                _velocity_L6_Branch_4_Weight = state.Take<float>(16);
+                P_L6_Branch_4_Bias = state.Take<float>(16);
+                G_L6_Branch_4_Bias = state.Take<float>(16);
+                _velocity_L6_Branch_4_Bias = state.Take<float>(16);
+                P_L6_Shortcut_0_Weight = state.Take<float>(128);
+                G_L6_Shortcut_0_Weight = state.Take<float>(128);
+                _velocity_L6_Shortcut_0_Weight = state.Take<float>(128);
+                P_L9_Weight = state.Take<float>(160);
+                G_L9_Weight = state.Take<float>(160);
+                _velocity_L9_Weight = state.Take<float>(160);
+                P_L9_Bias = state.Take<float>(10);
+                G_L9_Bias = state.Take<float>(10);
+                _velocity_L9_Bias = state.Take<float>(10);
+                _results = state.Take<double>(48);
+                _counters = counters;
+                B_L2_Branch_1_RunningMean = _rt.Allocate(8);
+                K_L2_Branch_1_RunningMean = _rt.Allocate(8);
+                B_L2_Branch_1_RunningVar = _rt.Allocate(8);
+                K_L2_Branch_1_RunningVar = _rt.Allocate(8);
+                B_L2_Branch_4_RunningMean = _rt.Allocate(8);
+                K_L2_Branch_4_RunningMean = _rt.Allocate(8);
+                B_L2_Branch_4_RunningVar = _rt.Allocate(8);
+                K_L2_Branch_4_RunningVar = _rt.Allocate(8);
+                B_L4_Branch_1_RunningMean = _rt.Allocate(8);
+                K_L4_Branch_1_RunningMean = _rt.Allocate(8);
+                B_L4_Branch_1_RunningVar = _rt.Allocate(8);
+                K_L4_Branch_1_RunningVar = _rt.Allocate(8);
+                B_L4_Branch_4_RunningMean = _rt.Allocate(8);
+                K_L4_Branch_4_RunningMean = _rt.Allocate(8);
+                B_L4_Branch_4_RunningVar = _rt.Allocate(8);
+                K_L4_Branch_4_RunningVar = _rt.Allocate(8);
+                B_L6_Branch_1_RunningMean = _rt.Allocate(16);
+                K_L6_Branch_1_RunningMean = _rt.Allocate(16);
+                B_L6_Branch_1_RunningVar = _rt.Allocate(16);
+                K_L6_Branch_1_RunningVar = _rt.Allocate(16);
+                B_L6_Branch_4_RunningMean = _rt.Allocate(16);
+                K_L6_Branch_4_RunningMean = _rt.Allocate(16);
+                B_L6_Branch_4_RunningVar = _rt.Allocate(16);
+                K_L6_Branch_4_RunningVar = _rt.Allocate(16);
+                A_L2_Branch_1_Mean = _rt.Allocate(8);
+                A_L2_Branch_1_InvStd = _rt.Allocate(8);
+                A_L2_Branch_4_Mean = _rt.Allocate(8);
+                A_L2_Branch_4_InvStd = _rt.Allocate(8);
+                A_L4_Branch_1_Mean = _rt.Allocate(8);
+                A_L4_Branch_1_InvStd = _rt.Allocate(8);
+                A_L4_Branch_4_Mean = _rt.Allocate(8);
+                A_L4_Branch_4_InvStd = _rt.Allocate(8);
+                A_L6_Branch_1_Mean = _rt.Allocate(16);
+                A_L6_Branch_1_InvStd = _rt.Allocate(16);
+                A_L6_Branch_4_Mean = _rt.Allocate(16);
+                A_L6_Branch_4_InvStd = _rt.Allocate(16);
+                _gradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: false);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _softGradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: true);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _predictLaunches = () => Forward(_B, training: false, _seed, _step);
+                _updateLaunches = () => Update(_step, _learningRate);
+            }
+
+            /// <summary>CUDA graphs (true) or launch by launch (false).</summary>
+            public bool Graphs
+            {
+                get => _rt.Graphs;
+                set => _rt.Graphs = value;
+            }
+
+            /// <summary>Frees the arenas, the graphs, the stream and the kernels (idempotent); every call afterwards throws.</summary>
+            public void Dispose() => _rt.Dispose();
+
+            /// <summary>Lays the per-row views out for <paramref name="B"/> rows in the activation arena, which grows only when B is
+            /// larger than every B before (the launches read a view's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                global::NetGen.Cuda.DeviceArena a = _rt.Activations(global::NetGen.Cuda.DeviceArena.Size(4L * B * 768, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B, 4L * B * 2048, 4L * B * 2048, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 16, 4L * B * 10, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 1024, 4L * B * 16, 4L * B * 10, 4L * B * 2048, 4L * B * 2048, 4L * B * 2048, 4L * B, 4L * B * 10, 8L * B));
+                _x = a.Take<float>(B * 768);
+                A_L1_Y = a.Take<float>(B * 2048);
+                A_L2_Branch_0_Y = a.Take<float>(B * 2048);
+                A_L2_Branch_1_Y = a.Take<float>(B * 2048);
+                A_L2_Branch_2_Y = a.Take<float>(B * 2048);
+                A_L2_Branch_3_Y = a.Take<float>(B * 2048);
+                A_L2_Branch_4_Y = a.Take<float>(B * 2048);
+                A_L2_DropPath_Y = a.Take<float>(B * 2048);
+                A_L2_DropPath_Mask = a.Take<float>(B);
+                A_L2_Y = a.Take<float>(B * 2048);
+                A_L3_Y = a.Take<float>(B * 2048);
+                A_L4_Branch_0_Y = a.Take<float>(B * 2048);
+                A_L4_Branch_1_Y = a.Take<float>(B * 2048);
+                A_L4_Branch_2_Y = a.Take<float>(B * 2048);
+                A_L4_Branch_3_Y = a.Take<float>(B * 2048);
+                A_L4_Branch_4_Y = a.Take<float>(B * 2048);
+                A_L4_DropPath_Y = a.Take<float>(B * 2048);
+                A_L4_DropPath_Mask = a.Take<float>(B);
+                A_L4_Y = a.Take<float>(B * 2048);
+                A_L5_Y = a.Take<float>(B * 2048);
+                A_L6_Branch_0_Y = a.Take<float>(B * 1024);
+                A_L6_Branch_1_Y = a.Take<float>(B * 1024);
+                A_L6_Branch_2_Y = a.Take<float>(B * 1024);
+                A_L6_Branch_3_Y = a.Take<float>(B * 1024);
+                A_L6_Branch_4_Y = a.Take<float>(B * 1024);
+                A_L6_DropPath_Y = a.Take<float>(B * 1024);
+                A_L6_DropPath_Mask = a.Take<float>(B);
+                A_L6_Shortcut_0_Y = a.Take<float>(B * 1024);
+                A_L6_Y = a.Take<float>(B * 1024);
+                A_L7_Y = a.Take<float>(B * 1024);
+                A_L8_Y = a.Take<float>(B * 16);
+                A_L9_Y = a.Take<float>(B * 10);
+                D_L0_Y = a.Take<float>(B * 2048);
+                D_L2_Branch_0_Y = a.Take<float>(B * 2048);
+                D_L2_Branch_1_Y = a.Take<float>(B * 2048);
+                D_L2_Branch_2_Y = a.Take<float>(B * 2048);
+                D_L2_Branch_3_Y = a.Take<float>(B * 2048);
+                D_L2_Branch_4_Y = a.Take<float>(B * 2048);
+                D_L2_Y = a.Take<float>(B * 2048);
+                D_L4_Branch_0_Y = a.Take<float>(B * 2048);
+                D_L4_Branch_1_Y = a.Take<float>(B * 2048);
+                D_L4_Branch_2_Y = a.Take<float>(B * 2048);
+                D_L4_Branch_3_Y = a.Take<float>(B * 2048);
+                D_L4_Branch_4_Y = a.Take<float>(B * 2048);
+                D_L4_Y = a.Take<float>(B * 2048);
+                D_L5_Y = a.Take<float>(B * 2048);
+                D_L6_Branch_0_Y = a.Take<float>(B * 1024);
+                D_L6_Branch_1_Y = a.Take<float>(B * 1024);
+                D_L6_Branch_2_Y = a.Take<float>(B * 1024);
+                D_L6_Branch_3_Y = a.Take<float>(B * 1024);
+                D_L6_Branch_4_Y = a.Take<float>(B * 1024);
+                D_L6_Y = a.Take<float>(B * 1024);
+                D_L7_Y = a.Take<float>(B * 1024);
+                D_L8_Y = a.Take<float>(B * 16);
+                D_L9_Y = a.Take<float>(B * 10);
+                T_L1_Y = a.Take<float>(B * 2048);
+                T_L3_Y = a.Take<float>(B * 2048);
+                T_L5_Y = a.Take<float>(B * 2048);
+                _targets = a.Take<int>(B);
+                _targetProbabilities = a.Take<float>(B * 10);
+                _lossTerms = a.Take<double>(B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 216));
+                _velocity_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 216));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 8));
+                _velocity_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 8));
+                P_L2_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_0_Weight, 576));
+                _velocity_L2_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_0_Weight, 576));
+                P_L2_Branch_1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_1_Weight, 8));
+                _velocity_L2_Branch_1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_1_Weight, 8));
+                P_L2_Branch_1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_1_Bias, 8));
+                _velocity_L2_Branch_1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_1_Bias, 8));
+                P_L2_Branch_3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_3_Weight, 576));
+                _velocity_L2_Branch_3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_3_Weight, 576));
+                P_L2_Branch_4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_4_Weight, 8));
+                _velocity_L2_Branch_4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_4_Weight, 8));
+                P_L2_Branch_4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Branch_4_Bias, 8));
+                _velocity_L2_Branch_4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Branch_4_Bias, 8));
+                P_L4_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_0_Weight, 576));
+                _velocity_L4_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_0_Weight, 576));
+                P_L4_Branch_1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_1_Weight, 8));
+                _velocity_L4_Branch_1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_1_Weight, 8));
+                P_L4_Branch_1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_1_Bias, 8));
+                _velocity_L4_Branch_1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_1_Bias, 8));
+                P_L4_Branch_3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_3_Weight, 576));
+                _velocity_L4_Branch_3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_3_Weight, 576));
+                P_L4_Branch_4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_4_Weight, 8));
+                _velocity_L4_Branch_4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_4_Weight, 8));
+                P_L4_Branch_4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Branch_4_Bias, 8));
+                _velocity_L4_Branch_4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Branch_4_Bias, 8));
+                P_L6_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Branch_0_Weight, 1152));
+                _velocity_L6_Branch_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Branch_0_Weight, 1152));
+                P_L6_Branch_1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Branch_1_Weight, 16));
+                _velocity_L6_Branch_1_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Branch_1_Weight, 16));
+                P_L6_Branch_1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Branch_1_Bias, 16));
+                _velocity_L6_Branch_1_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Branch_1_Bias, 16));
+                P_L6_Branch_3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Branch_3_Weight, 2304));
+                _velocity_L6_Branch_3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Branch_3_Weight, 2304));
+                P_L6_Branch_4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Branch_4_Weight, 16));
+                _velocity_L6_Branch_4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Branch_4_Weight, 16));
+                P_L6_Branch_4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Branch_4_Bias, 16));
+                _velocity_L6_Branch_4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Branch_4_Bias, 16));
+                P_L6_Shortcut_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L6_Shortcut_0_Weight, 128));
+                _velocity_L6_Shortcut_0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L6_Shortcut_0_Weight, 128));
+                P_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L9_Weight, 160));
+                _velocity_L9_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L9_Weight, 160));
+                P_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L9_Bias, 10));
+                _velocity_L9_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L9_Bias, 10));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 216));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 216));
+                _velocity_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 216));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 8));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 8));
+                _velocity_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 8));
+                P_L2_Branch_0_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Branch_0_Weight, 576));
+                G_L2_Branch_0_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Branch_0_Weight, 576));
+                _velocity_L2_Branch_0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_0_Weight, 576));
+                P_L2_Branch_1_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Branch_1_Weight, 8));
+                G_L2_Branch_1_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Branch_1_Weight, 8));
+                _velocity_L2_Branch_1_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_1_Weight, 8));
+                P_L2_Branch_1_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Branch_1_Bias, 8));
+                G_L2_Branch_1_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Branch_1_Bias, 8));
+                _velocity_L2_Branch_1_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_1_Bias, 8));
+                P_L2_Branch_3_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Branch_3_Weight, 576));
+                G_L2_Branch_3_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Branch_3_Weight, 576));
+                _velocity_L2_Branch_3_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_3_Weight, 576));
+                P_L2_Branch_4_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Branch_4_Weight, 8));
+                G_L2_Branch_4_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Branch_4_Weight, 8));
+                _velocity_L2_Branch_4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_4_Weight, 8));
+                P_L2_Branch_4_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Branch_4_Bias, 8));
+                G_L2_Branch_4_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Branch_4_Bias, 8));
+                _velocity_L2_Branch_4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Branch_4_Bias, 8));
+                P_L4_Branch_0_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Branch_0_Weight, 576));
+                G_L4_Branch_0_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Branch_0_Weight, 576));
+                _velocity_L4_Branch_0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_0_Weight, 576));
+                P_L4_Branch_1_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Branch_1_Weight, 8));
+                G_L4_Branch_1_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Branch_1_Weight, 8));
+                _velocity_L4_Branch_1_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_1_Weight, 8));
+                P_L4_Branch_1_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Branch_1_Bias, 8));
+                G_L4_Branch_1_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Branch_1_Bias, 8));
+                _velocity_L4_Branch_1_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_1_Bias, 8));
+                P_L4_Branch_3_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Branch_3_Weight, 576));
+                G_L4_Branch_3_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Branch_3_Weight, 576));
+                _velocity_L4_Branch_3_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_3_Weight, 576));
+                P_L4_Branch_4_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Branch_4_Weight, 8));
+                G_L4_Branch_4_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Branch_4_Weight, 8));
+                _velocity_L4_Branch_4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_4_Weight, 8));
+                P_L4_Branch_4_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Branch_4_Bias, 8));
+                G_L4_Branch_4_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Branch_4_Bias, 8));
+                _velocity_L4_Branch_4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Branch_4_Bias, 8));
+                P_L6_Branch_0_Weight.CopyTo(new global::System.Span<float>(parameters, L6_Branch_0_Weight, 1152));
+                G_L6_Branch_0_Weight.CopyTo(new global::System.Span<float>(gradients, L6_Branch_0_Weight, 1152));
+                _velocity_L6_Branch_0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Branch_0_Weight, 1152));
+                P_L6_Branch_1_Weight.CopyTo(new global::System.Span<float>(parameters, L6_Branch_1_Weight, 16));
+                G_L6_Branch_1_Weight.CopyTo(new global::System.Span<float>(gradients, L6_Branch_1_Weight, 16));
+                _velocity_L6_Branch_1_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Branch_1_Weight, 16));
+                P_L6_Branch_1_Bias.CopyTo(new global::System.Span<float>(parameters, L6_Branch_1_Bias, 16));
+                G_L6_Branch_1_Bias.CopyTo(new global::System.Span<float>(gradients, L6_Branch_1_Bias, 16));
+                _velocity_L6_Branch_1_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Branch_1_Bias, 16));
+                P_L6_Branch_3_Weight.CopyTo(new global::System.Span<float>(parameters, L6_Branch_3_Weight, 2304));
+                G_L6_Branch_3_Weight.CopyTo(new global::System.Span<float>(gradients, L6_Branch_3_Weight, 2304));
+                _velocity_L6_Branch_3_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Branch_3_Weight, 2304));
+                P_L6_Branch_4_Weight.CopyTo(new global::System.Span<float>(parameters, L6_Branch_4_Weight, 16));
+                G_L6_Branch_4_Weight.CopyTo(new global::System.Span<float>(gradients, L6_Branch_4_Weight, 16));
+                _velocity_L6_Branch_4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Branch_4_Weight, 16));
+                P_L6_Branch_4_Bias.CopyTo(new global::System.Span<float>(parameters, L6_Branch_4_Bias, 16));
+                G_L6_Branch_4_Bias.CopyTo(new global::System.Span<float>(gradients, L6_Branch_4_Bias, 16));
+                _velocity_L6_Branch_4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Branch_4_Bias, 16));
+                P_L6_Shortcut_0_Weight.CopyTo(new global::System.Span<float>(parameters, L6_Shortcut_0_Weight, 128));
+                G_L6_Shortcut_0_Weight.CopyTo(new global::System.Span<float>(gradients, L6_Shortcut_0_Weight, 128));
+                _velocity_L6_Shortcut_0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L6_Shortcut_0_Weight, 128));
+                P_L9_Weight.CopyTo(new global::System.Span<float>(parameters, L9_Weight, 160));
+                G_L9_Weight.CopyTo(new global::System.Span<float>(gradients, L9_Weight, 160));
+                _velocity_L9_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L9_Weight, 160));
+                P_L9_Bias.CopyTo(new global::System.Span<float>(parameters, L9_Bias, 10));
+                G_L9_Bias.CopyTo(new global::System.Span<float>(gradients, L9_Bias, 10));
+                _velocity_L9_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L9_Bias, 10));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's input in, the forward graph of its B, its output back.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                _rt.Enter();
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Rows(B);
+                    _x.CopyFrom(inputs.Slice(start * InputSize, B * InputSize));
+                    _B = B;
+                    _seed = seed;
+                    _step = step;
+                    _rt.Run(PredictGraph | (uint)B, _predictLaunches);
+                    A_L9_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targets.CopyFrom(labels);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[47]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 24; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double SoftGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _softGradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[47]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 24; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>The optimizer step (the update graph): <paramref name="step"/> counts updates from 1, <paramref name="learningRate"/>
+            /// is the network's LearningRate now; a replay rewrites the update nodes with them.</summary>
+            public void Step(long step, double learningRate)
+            {
+                _rt.Enter();
+                _step = step;
+                _learningRate = learningRate;
+                _rt.Run(UpdateGraph, _updateLaunches);
+            }
+
+            /// <summary>Host → device: the buffers (an arena laid out as s_buffers).</summary>
+            public void UploadBuffers(float[] buffers)
+            {
+                B_L2_Branch_1_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L2_Branch_1_RunningMean, 8));
+                B_L2_Branch_1_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L2_Branch_1_RunningVar, 8));
+                B_L2_Branch_4_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L2_Branch_4_RunningMean, 8));
+                B_L2_Branch_4_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L2_Branch_4_RunningVar, 8));
+                B_L4_Branch_1_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L4_Branch_1_RunningMean, 8));
+                B_L4_Branch_1_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L4_Branch_1_RunningVar, 8));
+                B_L4_Branch_4_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L4_Branch_4_RunningMean, 8));
+                B_L4_Branch_4_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L4_Branch_4_RunningVar, 8));
+                B_L6_Branch_1_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L6_Branch_1_RunningMean, 16));
+                B_L6_Branch_1_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L6_Branch_1_RunningVar, 16));
+                B_L6_Branch_4_RunningMean.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L6_Branch_4_RunningMean, 16));
+                B_L6_Branch_4_RunningVar.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, L6_Branch_4_RunningVar, 16));
+            }
+
+            /// <summary>Device → host: the buffers (waits for the launches before it).</summary>
+            public void DownloadBuffers(float[] buffers)
+            {
+                B_L2_Branch_1_RunningMean.CopyTo(new global::System.Span<float>(buffers, L2_Branch_1_RunningMean, 8));
+                B_L2_Branch_1_RunningVar.CopyTo(new global::System.Span<float>(buffers, L2_Branch_1_RunningVar, 8));
+                B_L2_Branch_4_RunningMean.CopyTo(new global::System.Span<float>(buffers, L2_Branch_4_RunningMean, 8));
+                B_L2_Branch_4_RunningVar.CopyTo(new global::System.Span<float>(buffers, L2_Branch_4_RunningVar, 8));
+                B_L4_Branch_1_RunningMean.CopyTo(new global::System.Span<float>(buffers, L4_Branch_1_RunningMean, 8));
+                B_L4_Branch_1_RunningVar.CopyTo(new global::System.Span<float>(buffers, L4_Branch_1_RunningVar, 8));
+                B_L4_Branch_4_RunningMean.CopyTo(new global::System.Span<float>(buffers, L4_Branch_4_RunningMean, 8));
+                B_L4_Branch_4_RunningVar.CopyTo(new global::System.Span<float>(buffers, L4_Branch_4_RunningVar, 8));
+                B_L6_Branch_1_RunningMean.CopyTo(new global::System.Span<float>(buffers, L6_Branch_1_RunningMean, 16));
+                B_L6_Branch_1_RunningVar.CopyTo(new global::System.Span<float>(buffers, L6_Branch_1_RunningVar, 16));
+                B_L6_Branch_4_RunningMean.CopyTo(new global::System.Span<float>(buffers, L6_Branch_4_RunningMean, 16));
+                B_L6_Branch_4_RunningVar.CopyTo(new global::System.Span<float>(buffers, L6_Branch_4_RunningVar, 16));
+            }
+
+            /// <summary>Before a training forward: each buffer copied on the device into K_ (ng_leaky_relu_forward at slope 1, exact).</summary>
+            public void KeepBuffers()
+            {
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L2_Branch_1_RunningMean, K_L2_Branch_1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L2_Branch_1_RunningVar, K_L2_Branch_1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L2_Branch_4_RunningMean, K_L2_Branch_4_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L2_Branch_4_RunningVar, K_L2_Branch_4_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L4_Branch_1_RunningMean, K_L4_Branch_1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L4_Branch_1_RunningVar, K_L4_Branch_1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L4_Branch_4_RunningMean, K_L4_Branch_4_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L4_Branch_4_RunningVar, K_L4_Branch_4_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L6_Branch_1_RunningMean, K_L6_Branch_1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L6_Branch_1_RunningVar, K_L6_Branch_1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L6_Branch_4_RunningMean, K_L6_Branch_4_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_L6_Branch_4_RunningVar, K_L6_Branch_4_RunningVar, 1f);
+            }
+
+            /// <summary>A refused step: the buffers as KeepBuffers left them.</summary>
+            public void RestoreBuffers()
+            {
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L2_Branch_1_RunningMean, B_L2_Branch_1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L2_Branch_1_RunningVar, B_L2_Branch_1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L2_Branch_4_RunningMean, B_L2_Branch_4_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L2_Branch_4_RunningVar, B_L2_Branch_4_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L4_Branch_1_RunningMean, B_L4_Branch_1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L4_Branch_1_RunningVar, B_L4_Branch_1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L4_Branch_4_RunningMean, B_L4_Branch_4_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L4_Branch_4_RunningVar, B_L4_Branch_4_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L6_Branch_1_RunningMean, B_L6_Branch_1_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L6_Branch_1_RunningVar, B_L6_Branch_1_RunningVar, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L6_Branch_4_RunningMean, B_L6_Branch_4_RunningMean, 1f);
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_L6_Branch_4_RunningVar, B_L6_Branch_4_RunningVar, 1f);
+            }
+
+            /// <summary>Forward launches: x[B, 768] (in _x) → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            private void Forward(int B, bool training, ulong seed, long step)
+            {
+                // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×3·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(A_L1_Y, P_L2_Branch_0_Weight, null, A_L2_Branch_0_Y, B, in s_geometry2_branch_0, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [2.branch.1] bn_2_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // training: μ, σ² over the B·256 values of each of 8 channels; y = γ[8]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·256 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L2_Branch_0_Y, P_L2_Branch_1_Weight, P_L2_Branch_1_Bias, A_L2_Branch_1_Y, A_L2_Branch_1_Mean, A_L2_Branch_1_InvStd, B_L2_Branch_1_RunningMean, B_L2_Branch_1_RunningVar, B, 8, 256, (float)0.1, (float)1E-05);
+                    _counters[L2_Branch_1_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L2_Branch_0_Y, P_L2_Branch_1_Weight, P_L2_Branch_1_Bias, B_L2_Branch_1_RunningMean, B_L2_Branch_1_RunningVar, A_L2_Branch_1_Y, B, 8, 256, (float)1E-05);
+                }
+
+                // ── [2.branch.2] relu_2_branch_2: ReLU [8, 16, 16] ───────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×2048], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L2_Branch_1_Y, A_L2_Branch_2_Y);
+
+                // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(A_L2_Branch_2_Y, P_L2_Branch_3_Weight, null, A_L2_Branch_3_Y, B, in s_geometry2_branch_3, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [2.branch.4] bn_2_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // training: μ, σ² over the B·256 values of each of 8 channels; y = γ[8]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·256 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L2_Branch_3_Y, P_L2_Branch_4_Weight, P_L2_Branch_4_Bias, A_L2_Branch_4_Y, A_L2_Branch_4_Mean, A_L2_Branch_4_InvStd, B_L2_Branch_4_RunningMean, B_L2_Branch_4_RunningVar, B, 8, 256, (float)0.1, (float)1E-05);
+                    _counters[L2_Branch_4_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L2_Branch_3_Y, P_L2_Branch_4_Weight, P_L2_Branch_4_Bias, B_L2_Branch_4_RunningMean, B_L2_Branch_4_RunningVar, A_L2_Branch_4_Y, B, 8, 256, (float)1E-05);
+                }
+
+                // ── [2.drop_path] residual_2_drop_path: Stochastic depth p = 0.1 (block 1 of 3: p = 1/3 · 0.3) [8, 16, 16] ────
+                // training: m[b] = 1(u_b ≥ p) / (1 − p) per sample, u_b ~ U[0,1) keyed by (seed, node 7, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)
+                if (training)
+                {
+                    // ng_row_dropout_forward: [B×2048], m[b] = Uniform(key, b) ≥ p ? 1/(1 − p) : 0 per sample, the CPU's counter RNG and key
+                    _k.RowDropoutForward(A_L2_Branch_4_Y, A_L2_DropPath_Y, A_L2_DropPath_Mask, 2048, 0.09999999999999999, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 7, (ulong)step));
+                }
+                else
+                {
+                    // y = x: a copy [B×2048] (ng_leaky_relu_forward with slope 1, exact)
+                    _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L2_Branch_4_Y, A_L2_DropPath_Y, 1f);
+                }
+
+                // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] ───────────────────────────
+                // y[B,8,16,16] = branch(x) + x (identity shortcut)
+                // ng_add: y[B×2048] = branch + shortcut
+                _k.Add(A_L2_DropPath_Y, A_L1_Y, A_L2_Y);
+
+                // ── [3] relu_3: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×2048], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L2_Y, A_L3_Y);
+
+                // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(A_L3_Y, P_L4_Branch_0_Weight, null, A_L4_Branch_0_Y, B, in s_geometry4_branch_0, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [4.branch.1] bn_4_branch_1: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // training: μ, σ² over the B·256 values of each of 8 channels; y = γ[8]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·256 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L4_Branch_0_Y, P_L4_Branch_1_Weight, P_L4_Branch_1_Bias, A_L4_Branch_1_Y, A_L4_Branch_1_Mean, A_L4_Branch_1_InvStd, B_L4_Branch_1_RunningMean, B_L4_Branch_1_RunningVar, B, 8, 256, (float)0.1, (float)1E-05);
+                    _counters[L4_Branch_1_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L4_Branch_0_Y, P_L4_Branch_1_Weight, P_L4_Branch_1_Bias, B_L4_Branch_1_RunningMean, B_L4_Branch_1_RunningVar, A_L4_Branch_1_Y, B, 8, 256, (float)1E-05);
+                }
+
+                // ── [4.branch.2] relu_4_branch_2: ReLU [8, 16, 16] ───────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×2048], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L4_Branch_1_Y, A_L4_Branch_2_Y);
+
+                // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
+                _k.Conv2DForward(A_L4_Branch_2_Y, P_L4_Branch_3_Weight, null, A_L4_Branch_3_Y, B, in s_geometry4_branch_3, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [4.branch.4] bn_4_branch_4: BatchNorm2D [8, 16, 16] ──────────────────────────────────────────
+                // training: μ, σ² over the B·256 values of each of 8 channels; y = γ[8]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·256 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L4_Branch_3_Y, P_L4_Branch_4_Weight, P_L4_Branch_4_Bias, A_L4_Branch_4_Y, A_L4_Branch_4_Mean, A_L4_Branch_4_InvStd, B_L4_Branch_4_RunningMean, B_L4_Branch_4_RunningVar, B, 8, 256, (float)0.1, (float)1E-05);
+                    _counters[L4_Branch_4_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L4_Branch_3_Y, P_L4_Branch_4_Weight, P_L4_Branch_4_Bias, B_L4_Branch_4_RunningMean, B_L4_Branch_4_RunningVar, A_L4_Branch_4_Y, B, 8, 256, (float)1E-05);
+                }
+
+                // ── [4.drop_path] residual_4_drop_path: Stochastic depth p = 0.05 [8, 16, 16] ────────────────────
+                // training: m[b] = 1(u_b ≥ p) / (1 − p) per sample, u_b ~ U[0,1) keyed by (seed, node 15, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)
+                if (training)
+                {
+                    // ng_row_dropout_forward: [B×2048], m[b] = Uniform(key, b) ≥ p ? 1/(1 − p) : 0 per sample, the CPU's counter RNG and key
+                    _k.RowDropoutForward(A_L4_Branch_4_Y, A_L4_DropPath_Y, A_L4_DropPath_Mask, 2048, 0.05, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 15, (ulong)step));
+                }
+                else
+                {
+                    // y = x: a copy [B×2048] (ng_leaky_relu_forward with slope 1, exact)
+                    _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L4_Branch_4_Y, A_L4_DropPath_Y, 1f);
+                }
+
+                // ── [4] residual_4: Residual BasicBlock: y = branch(x) + x [8, 16, 16] ───────────────────────────
+                // y[B,8,16,16] = branch(x) + x (identity shortcut)
+                // ng_add: y[B×2048] = branch + shortcut
+                _k.Add(A_L4_DropPath_Y, A_L3_Y, A_L4_Y);
+
+                // ── [5] relu_5: ReLU [8, 16, 16] ─────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×2048], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L4_Y, A_L5_Y);
+
+                // ── [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L5_Y, P_L6_Branch_0_Weight, null, A_L6_Branch_0_Y, B, in s_geometry6_branch_0, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [6.branch.1] bn_6_branch_1: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
+                // training: μ, σ² over the B·64 values of each of 16 channels; y = γ[16]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·64 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L6_Branch_0_Y, P_L6_Branch_1_Weight, P_L6_Branch_1_Bias, A_L6_Branch_1_Y, A_L6_Branch_1_Mean, A_L6_Branch_1_InvStd, B_L6_Branch_1_RunningMean, B_L6_Branch_1_RunningVar, B, 16, 64, (float)0.1, (float)1E-05);
+                    _counters[L6_Branch_1_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L6_Branch_0_Y, P_L6_Branch_1_Weight, P_L6_Branch_1_Bias, B_L6_Branch_1_RunningMean, B_L6_Branch_1_RunningVar, A_L6_Branch_1_Y, B, 16, 64, (float)1E-05);
+                }
+
+                // ── [6.branch.2] relu_6_branch_2: ReLU [16, 8, 8] ────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×1024], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L6_Branch_1_Y, A_L6_Branch_2_Y);
+
+                // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×16·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L6_Branch_2_Y, P_L6_Branch_3_Weight, null, A_L6_Branch_3_Y, B, in s_geometry6_branch_3, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [6.branch.4] bn_6_branch_4: BatchNorm2D [16, 8, 8] ───────────────────────────────────────────
+                // training: μ, σ² over the B·64 values of each of 16 channels; y = γ[16]·(x − μ)/√(σ² + 1E-05) + β; running stats ← (1 − 0.1)·running + 0.1·batch (variance unbiased).   inference: the running statistics
+                if (training)
+                {
+                    // ng_batchnorm_forward_training: one block per channel over its B·64 values; caches μ and 1/√(σ² + ε); running stats moved in place
+                    _k.BatchNormForwardTraining(A_L6_Branch_3_Y, P_L6_Branch_4_Weight, P_L6_Branch_4_Bias, A_L6_Branch_4_Y, A_L6_Branch_4_Mean, A_L6_Branch_4_InvStd, B_L6_Branch_4_RunningMean, B_L6_Branch_4_RunningVar, B, 16, 64, (float)0.1, (float)1E-05);
+                    _counters[L6_Branch_4_NumBatchesTracked]++; // on the host
+                }
+                else
+                {
+                    // ng_batchnorm_forward_inference: the running statistics
+                    _k.BatchNormForwardInference(A_L6_Branch_3_Y, P_L6_Branch_4_Weight, P_L6_Branch_4_Bias, B_L6_Branch_4_RunningMean, B_L6_Branch_4_RunningVar, A_L6_Branch_4_Y, B, 16, 64, (float)1E-05);
+                }
+
+                // ── [6.drop_path] residual_6_drop_path: Stochastic depth p = 0.3 (block 3 of 3: p = 3/3 · 0.3) [16, 8, 8] ────
+                // training: m[b] = 1(u_b ≥ p) / (1 − p) per sample, u_b ~ U[0,1) keyed by (seed, node 23, step);  y[b,:] = m[b]·branch(x)[b,:].   inference: y = branch(x)
+                if (training)
+                {
+                    // ng_row_dropout_forward: [B×1024], m[b] = Uniform(key, b) ≥ p ? 1/(1 − p) : 0 per sample, the CPU's counter RNG and key
+                    _k.RowDropoutForward(A_L6_Branch_4_Y, A_L6_DropPath_Y, A_L6_DropPath_Mask, 1024, 0.3, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 23, (ulong)step));
+                }
+                else
+                {
+                    // y = x: a copy [B×1024] (ng_leaky_relu_forward with slope 1, exact)
+                    _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L6_Branch_4_Y, A_L6_DropPath_Y, 1f);
+                }
+
+                // ── [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·1·1] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(A_L5_Y, P_L6_Shortcut_0_Weight, null, A_L6_Shortcut_0_Y, B, in s_geometry6_shortcut_0, global::NetGen.Cuda.CudaActivation.Identity);
+
+                // ── [6] residual_6: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] ───────────────────
+                // y[B,16,8,8] = branch(x) + shortcut(x) (1×1 projection)
+                // ng_add: y[B×1024] = branch + shortcut
+                _k.Add(A_L6_DropPath_Y, A_L6_Shortcut_0_Y, A_L6_Y);
+
+                // ── [7] relu_7: ReLU [16, 8, 8] ──────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×1024], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L6_Y, A_L7_Y);
+
+                // ── [8] gap_8: GlobalAvgPool2D 16×8×8 → 16 ───────────────────────────────────────────────────────
+                // y[B,16][c] = (1/64)·Σ_{h,w} x[c, h, w]: the mean of each 8×8 plane, a vector
+                // ng_avgpool2d_forward: [B×16], the mean of each plane, one thread per output
+                _k.AvgPool2DForward(A_L7_Y, A_L8_Y, B, in s_geometry8);
+
+                // ── [9] dense_9: Dense 16 → 10 ───────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,16] · W[10,16]ᵀ + b[10]
+                // ng_sgemm: C[B×10] = A[B×16] · B[10×16]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 16, A_L8_Y, 16, P_L9_Weight, 16, A_L9_Y, 10, 0f, P_L9_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>The data gradients: forward, loss and backward (the buffers kept first, to put back on a refused step).</summary>
+            private void DataGradients(int B, bool soft)
+            {
+                KeepBuffers(); // the forward pass updates the running statistics
+                Forward(B, training: true, _seed, _step);
+                if (soft)
+                {
+                    ProbabilityLoss(B);
+                }
+                else
+                {
+                    Loss(B);
+                }
+
+                Backward(B);
+            }
+
+            /// <summary>Loss launches: ∂L/∂output on the device, the loss terms summed into _results[0] and, for the regularisation
+            /// terms, Σw² (L2, NormBound) and Σ|w| (L1) of each regularised tensor into the next slots (Gradients combines them on the host).</summary>
+            private void Loss(int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 10] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                // ng_softmax_cross_entropy: one thread per row of [B×10]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L9_Y, _targets, D_L9_Y, _lossTerms, B, 10);
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
+            }
+
+            /// <summary>As Loss, against target distributions [B, C] (soft targets, in _targetProbabilities).</summary>
+            private void ProbabilityLoss(int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 10] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L9_Y, _targetProbabilities, D_L9_Y, _lossTerms, B, 10);
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
+            private void Backward(int B)
+            {
+                // ── [9] dense_9: Dense 16 → 10 · backward ────────────────────────────────────────────────────────
+                // dx[B,16] = dy[B,10] · W[10,16];  dW[10,16] = dyᵀ · x;  db[10] = Σ_B dy
+                // ng_sgemm: dx[B×16] = dy[B×10] · W[10×16]
+                _k.Sgemm(false, false, B, 16, 10, D_L9_Y, 10, P_L9_Weight, 16, D_L8_Y, 16);
+                // ng_sgemm: dW[10×16] = dyᵀ[10×B] · x[B×16] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 16, B, D_L9_Y, 10, A_L8_Y, 16, G_L9_Weight, 16);
+                // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L9_Y, G_L9_Bias, B, 10, accumulate: false);
+
+                // ── [8] gap_8: GlobalAvgPool2D 16×8×8 → 16 · backward ────────────────────────────────────────────
+                // dx[c, h, w] = dy[c]/64
+                // ng_avgpool2d_backward: dx[B×16×8×8] = dy[c]/(H·W)
+                _k.AvgPool2DBackward(D_L8_Y, D_L7_Y, B, in s_geometry8);
+
+                // ── [7] relu_7: ReLU [16, 8, 8] · backward ───────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×1024], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L7_Y, x: A_L7_Y, y: A_L7_Y, dx: D_L6_Y);
+
+                // ── [6] residual_6: Residual DownBlock: y = branch(x) + shortcut(x) [16, 8, 8] · backward ────────
+                // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
+
+                // ── [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 · backward ────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L6_Y, P_L6_Shortcut_0_Weight, D_L5_Y, B, in s_geometry6_shortcut_0);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L6_Y, A_L5_Y, G_L6_Shortcut_0_Weight, B, in s_geometry6_shortcut_0);
+
+                // ── [6.drop_path] residual_6_drop_path: Stochastic depth p = 0.3 (block 3 of 3: p = 3/3 · 0.3) [16, 8, 8] · backward ────
+                // d branch(x)[b,:] = m[b]·dy[b,:]
+                // ng_row_scale: dx[B×1024] = m[b]·dy[b,:]
+                _k.RowDropoutBackward(D_L6_Y, A_L6_DropPath_Mask, D_L6_Branch_4_Y, 1024);
+
+                // ── [6.branch.4] bn_6_branch_4: BatchNorm2D [16, 8, 8] · backward ────────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L6_Branch_4_Y, A_L6_Branch_3_Y, P_L6_Branch_4_Weight, A_L6_Branch_4_Mean, A_L6_Branch_4_InvStd, D_L6_Branch_3_Y, G_L6_Branch_4_Weight, G_L6_Branch_4_Bias, B, 16, 64);
+
+                // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 · backward ────────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×16×8×8] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L6_Branch_3_Y, P_L6_Branch_3_Weight, D_L6_Branch_2_Y, B, in s_geometry6_branch_3);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L6_Branch_3_Y, A_L6_Branch_2_Y, G_L6_Branch_3_Weight, B, in s_geometry6_branch_3);
+
+                // ── [6.branch.2] relu_6_branch_2: ReLU [16, 8, 8] · backward ─────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×1024], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L6_Branch_2_Y, x: A_L6_Branch_2_Y, y: A_L6_Branch_2_Y, dx: D_L6_Branch_1_Y);
+
+                // ── [6.branch.1] bn_6_branch_1: BatchNorm2D [16, 8, 8] · backward ────────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L6_Branch_1_Y, A_L6_Branch_0_Y, P_L6_Branch_1_Weight, A_L6_Branch_1_Mean, A_L6_Branch_1_InvStd, D_L6_Branch_0_Y, G_L6_Branch_1_Weight, G_L6_Branch_1_Bias, B, 16, 64);
+
+                // ── [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 · backward ──────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L6_Branch_0_Y, P_L6_Branch_0_Weight, T_L5_Y, B, in s_geometry6_branch_0);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L6_Branch_0_Y, A_L5_Y, G_L6_Branch_0_Weight, B, in s_geometry6_branch_0);
+                _k.Accumulate(D_L5_Y, T_L5_Y); // ng_add: ∂L/∂x has a second consumer, add its contribution
+
+                // ── [5] relu_5: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L5_Y, x: A_L5_Y, y: A_L5_Y, dx: D_L4_Y);
+
+                // ── [4] residual_4: Residual BasicBlock: y = branch(x) + x [8, 16, 16] · backward ────────────────
+                // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
+
+                // ── [4.drop_path] residual_4_drop_path: Stochastic depth p = 0.05 [8, 16, 16] · backward ─────────
+                // d branch(x)[b,:] = m[b]·dy[b,:]
+                // ng_row_scale: dx[B×2048] = m[b]·dy[b,:]
+                _k.RowDropoutBackward(D_L4_Y, A_L4_DropPath_Mask, D_L4_Branch_4_Y, 2048);
+
+                // ── [4.branch.4] bn_4_branch_4: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L4_Branch_4_Y, A_L4_Branch_3_Y, P_L4_Branch_4_Weight, A_L4_Branch_4_Mean, A_L4_Branch_4_InvStd, D_L4_Branch_3_Y, G_L4_Branch_4_Weight, G_L4_Branch_4_Bias, B, 8, 256);
+
+                // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L4_Branch_3_Y, P_L4_Branch_3_Weight, D_L4_Branch_2_Y, B, in s_geometry4_branch_3);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L4_Branch_3_Y, A_L4_Branch_2_Y, G_L4_Branch_3_Weight, B, in s_geometry4_branch_3);
+
+                // ── [4.branch.2] relu_4_branch_2: ReLU [8, 16, 16] · backward ────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Branch_2_Y, x: A_L4_Branch_2_Y, y: A_L4_Branch_2_Y, dx: D_L4_Branch_1_Y);
+
+                // ── [4.branch.1] bn_4_branch_1: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L4_Branch_1_Y, A_L4_Branch_0_Y, P_L4_Branch_1_Weight, A_L4_Branch_1_Mean, A_L4_Branch_1_InvStd, D_L4_Branch_0_Y, G_L4_Branch_1_Weight, G_L4_Branch_1_Bias, B, 8, 256);
+
+                // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L4_Branch_0_Y, P_L4_Branch_0_Weight, T_L3_Y, B, in s_geometry4_branch_0);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L4_Branch_0_Y, A_L3_Y, G_L4_Branch_0_Weight, B, in s_geometry4_branch_0);
+                _k.Accumulate(D_L4_Y, T_L3_Y); // ng_add: ∂L/∂x has a second consumer, add its contribution
+
+                // ── [3] relu_3: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L3_Y, y: A_L3_Y, dx: D_L2_Y);
+
+                // ── [2] residual_2: Residual BasicBlock: y = branch(x) + x [8, 16, 16] · backward ────────────────
+                // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
+
+                // ── [2.drop_path] residual_2_drop_path: Stochastic depth p = 0.1 (block 1 of 3: p = 1/3 · 0.3) [8, 16, 16] · backward ────
+                // d branch(x)[b,:] = m[b]·dy[b,:]
+                // ng_row_scale: dx[B×2048] = m[b]·dy[b,:]
+                _k.RowDropoutBackward(D_L2_Y, A_L2_DropPath_Mask, D_L2_Branch_4_Y, 2048);
+
+                // ── [2.branch.4] bn_2_branch_4: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L2_Branch_4_Y, A_L2_Branch_3_Y, P_L2_Branch_4_Weight, A_L2_Branch_4_Mean, A_L2_Branch_4_InvStd, D_L2_Branch_3_Y, G_L2_Branch_4_Weight, G_L2_Branch_4_Bias, B, 8, 256);
+
+                // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L2_Branch_3_Y, P_L2_Branch_3_Weight, D_L2_Branch_2_Y, B, in s_geometry2_branch_3);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L2_Branch_3_Y, A_L2_Branch_2_Y, G_L2_Branch_3_Weight, B, in s_geometry2_branch_3);
+
+                // ── [2.branch.2] relu_2_branch_2: ReLU [8, 16, 16] · backward ────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L2_Branch_2_Y, x: A_L2_Branch_2_Y, y: A_L2_Branch_2_Y, dx: D_L2_Branch_1_Y);
+
+                // ── [2.branch.1] bn_2_branch_1: BatchNorm2D [8, 16, 16] · backward ───────────────────────────────
+                // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
+                // ng_batchnorm_backward: one block per channel, the sums in double
+                _k.BatchNormBackward(D_L2_Branch_1_Y, A_L2_Branch_0_Y, P_L2_Branch_1_Weight, A_L2_Branch_1_Mean, A_L2_Branch_1_InvStd, D_L2_Branch_0_Y, G_L2_Branch_1_Weight, G_L2_Branch_1_Bias, B, 8, 256);
+
+                // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
+                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L2_Branch_0_Y, P_L2_Branch_0_Weight, T_L1_Y, B, in s_geometry2_branch_0);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L2_Branch_0_Y, A_L1_Y, G_L2_Branch_0_Weight, B, in s_geometry2_branch_0);
+                _k.Accumulate(D_L2_Y, T_L1_Y); // ng_add: ∂L/∂x has a second consumer, add its contribution
+
+                // ── [1] relu_1: ReLU [8, 16, 16] · backward ──────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×2048], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L2_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 · backward ────────────────────────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+                // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 8, 256, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
+            private void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0)
+            }
+
+            /// <summary>Gradient clipping by value of the data loss's gradient (TrainStep with ClipGradientValue): g = clamp(g, −c, c),
+            /// PyTorch's clip_grad_value_; c is a scalar argument (a replay rewrites it).</summary>
+            private void ClipByValue()
+            {
+                if (_clipValue is not double value)
+                {
+                    return;
+                }
+
+                _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_1_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_1_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_3_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_4_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Branch_4_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Branch_0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Branch_1_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Branch_1_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Branch_3_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Branch_4_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Branch_4_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L6_Branch_0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L6_Branch_1_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L6_Branch_1_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L6_Branch_3_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L6_Branch_4_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L6_Branch_4_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L6_Shortcut_0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L9_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L9_Bias, value); // ng_clip_by_value
+            }
+
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
+            {
+                if (_clipNorm is not double max)
+                {
+                    return;
+                }
+
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(24, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(25, 1));
+                _k.SumOfSquares(G_L2_Branch_0_Weight, _results.Slice(26, 1));
+                _k.SumOfSquares(G_L2_Branch_1_Weight, _results.Slice(27, 1));
+                _k.SumOfSquares(G_L2_Branch_1_Bias, _results.Slice(28, 1));
+                _k.SumOfSquares(G_L2_Branch_3_Weight, _results.Slice(29, 1));
+                _k.SumOfSquares(G_L2_Branch_4_Weight, _results.Slice(30, 1));
+                _k.SumOfSquares(G_L2_Branch_4_Bias, _results.Slice(31, 1));
+                _k.SumOfSquares(G_L4_Branch_0_Weight, _results.Slice(32, 1));
+                _k.SumOfSquares(G_L4_Branch_1_Weight, _results.Slice(33, 1));
+                _k.SumOfSquares(G_L4_Branch_1_Bias, _results.Slice(34, 1));
+                _k.SumOfSquares(G_L4_Branch_3_Weight, _results.Slice(35, 1));
+                _k.SumOfSquares(G_L4_Branch_4_Weight, _results.Slice(36, 1));
+                _k.SumOfSquares(G_L4_Branch_4_Bias, _results.Slice(37, 1));
+                _k.SumOfSquares(G_L6_Branch_0_Weight, _results.Slice(38, 1));
+                _k.SumOfSquares(G_L6_Branch_1_Weight, _results.Slice(39, 1));
+                _k.SumOfSquares(G_L6_Branch_1_Bias, _results.Slice(40, 1));
+                _k.SumOfSquares(G_L6_Branch_3_Weight, _results.Slice(41, 1));
+                _k.SumOfSquares(G_L6_Branch_4_Weight, _results.Slice(42, 1));
+                _k.SumOfSquares(G_L6_Branch_4_Bias, _results.Slice(43, 1));
+                _k.SumOfSquares(G_L6_Shortcut_0_Weight, _results.Slice(44, 1));
+                _k.SumOfSquares(G_L9_Weight, _results.Slice(45, 1));
+                _k.SumOfSquares(G_L9_Bias, _results.Slice(46, 1));
+                _k.Sum(_results.Slice(24, 23), 23, _results.Slice(47, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L0_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_0_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_1_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_1_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_3_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_4_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Branch_4_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Branch_0_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Branch_1_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Branch_1_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Branch_3_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Branch_4_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Branch_4_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Branch_0_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Branch_1_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Branch_1_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Branch_3_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Branch_4_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Branch_4_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L6_Shortcut_0_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L9_Weight, max, _results.Slice(47, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L9_Bias, max, _results.Slice(47, 1)); // ng_clip_by_norm
+            }
+
+            /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every
+            /// gradient element is).</summary>
+            private void Sums()
+            {
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(1, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(2, 1));
+                _k.SumOfSquares(G_L2_Branch_0_Weight, _results.Slice(3, 1));
+                _k.SumOfSquares(G_L2_Branch_1_Weight, _results.Slice(4, 1));
+                _k.SumOfSquares(G_L2_Branch_1_Bias, _results.Slice(5, 1));
+                _k.SumOfSquares(G_L2_Branch_3_Weight, _results.Slice(6, 1));
+                _k.SumOfSquares(G_L2_Branch_4_Weight, _results.Slice(7, 1));
+                _k.SumOfSquares(G_L2_Branch_4_Bias, _results.Slice(8, 1));
+                _k.SumOfSquares(G_L4_Branch_0_Weight, _results.Slice(9, 1));
+                _k.SumOfSquares(G_L4_Branch_1_Weight, _results.Slice(10, 1));
+                _k.SumOfSquares(G_L4_Branch_1_Bias, _results.Slice(11, 1));
+                _k.SumOfSquares(G_L4_Branch_3_Weight, _results.Slice(12, 1));
+                _k.SumOfSquares(G_L4_Branch_4_Weight, _results.Slice(13, 1));
+                _k.SumOfSquares(G_L4_Branch_4_Bias, _results.Slice(14, 1));
+                _k.SumOfSquares(G_L6_Branch_0_Weight, _results.Slice(15, 1));
+                _k.SumOfSquares(G_L6_Branch_1_Weight, _results.Slice(16, 1));
+                _k.SumOfSquares(G_L6_Branch_1_Bias, _results.Slice(17, 1));
+                _k.SumOfSquares(G_L6_Branch_3_Weight, _results.Slice(18, 1));
+                _k.SumOfSquares(G_L6_Branch_4_Weight, _results.Slice(19, 1));
+                _k.SumOfSquares(G_L6_Branch_4_Bias, _results.Slice(20, 1));
+                _k.SumOfSquares(G_L6_Shortcut_0_Weight, _results.Slice(21, 1));
+                _k.SumOfSquares(G_L9_Weight, _results.Slice(22, 1));
+                _k.SumOfSquares(G_L9_Bias, _results.Slice(23, 1));
+            }
+
+            /// <summary>Optimizer launches, one per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            private void Update(long step, double learningRate)
+            {
+                _ = step;
+                // SGD with momentum (lr 0.1, μ 0.9): v ← μ·v + g;  p ← p − lr·v   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Momentum(P_L0_Weight, G_L0_Weight, _velocity_L0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L0_Bias, G_L0_Bias, _velocity_L0_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_0_Weight, G_L2_Branch_0_Weight, _velocity_L2_Branch_0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_1_Weight, G_L2_Branch_1_Weight, _velocity_L2_Branch_1_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_1_Bias, G_L2_Branch_1_Bias, _velocity_L2_Branch_1_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_3_Weight, G_L2_Branch_3_Weight, _velocity_L2_Branch_3_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_4_Weight, G_L2_Branch_4_Weight, _velocity_L2_Branch_4_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L2_Branch_4_Bias, G_L2_Branch_4_Bias, _velocity_L2_Branch_4_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_0_Weight, G_L4_Branch_0_Weight, _velocity_L4_Branch_0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_1_Weight, G_L4_Branch_1_Weight, _velocity_L4_Branch_1_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_1_Bias, G_L4_Branch_1_Bias, _velocity_L4_Branch_1_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_3_Weight, G_L4_Branch_3_Weight, _velocity_L4_Branch_3_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_4_Weight, G_L4_Branch_4_Weight, _velocity_L4_Branch_4_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Branch_4_Bias, G_L4_Branch_4_Bias, _velocity_L4_Branch_4_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L6_Branch_0_Weight, G_L6_Branch_0_Weight, _velocity_L6_Branch_0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L6_Branch_1_Weight, G_L6_Branch_1_Weight, _velocity_L6_Branch_1_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L6_Branch_1_Bias, G_L6_Branch_1_Bias, _velocity_L6_Branch_1_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L6_Branch_3_Weight, G_L6_Branch_3_Weight, _velocity_L6_Branch_3_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L6_Branch_4_Weight, G_L6_Branch_4_Weight, _velocity_L6_Branch_4_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L6_Branch_4_Bias, G_L6_Branch_4_Bias, _velocity_L6_Branch_4_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L6_Shortcut_0_Weight, G_L6_Shortcut_0_Weight, _velocity_L6_Shortcut_0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L9_Weight, G_L9_Weight, _velocity_L9_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L9_Bias, G_L9_Bias, _velocity_L9_Bias, (float)learningRate, (float)0.9, nesterov: false);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
