@@ -96,6 +96,23 @@ internal sealed class CudaNodeContext
     /// <summary>An I64 counter, kept on the host on both backends (no kernel reads it): <c>_counters[L1_NumBatchesTracked]</c>.</summary>
     public string Counter(string local) => $"_counters[{EmitNames.StateConst(Cpu.State(local))}]";
 
+    /// <summary>The forward of a mask layer (Dropout, Dropout2D, stochastic depth): in training <paramref name="launch"/>,
+    /// which draws the mask from the CPU's counter RNG and key (<see cref="NodeContext.DropoutKey"/>) and applies it; at
+    /// inference y = x, a copy (ng_leaky_relu_forward with slope 1, exact).</summary>
+    public void EmitMaskedInTraining(SourceWriter w, string comment, string launch)
+    {
+        w.WriteLine("if (training)");
+        w.OpenBrace();
+        w.WriteLine("// " + comment);
+        w.WriteLine(launch);
+        w.CloseBrace();
+        w.WriteLine("else");
+        w.OpenBrace();
+        w.WriteLine($"// y = x: a copy [B×{Out}] (ng_leaky_relu_forward with slope 1, exact)");
+        w.WriteLine($"_k.ActivationForward({Activation("LeakyReLU")}, {X}, {Y}, 1f);");
+        w.CloseBrace();
+    }
+
     /// <summary>A float constant as the CPU core rounds it (T.CreateTruncating of the double): (float)0.01.</summary>
     public static string Float(double value) => "(float)" + LayerCatalog.F(value);
 

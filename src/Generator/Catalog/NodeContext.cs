@@ -37,6 +37,10 @@ internal sealed class NodeContext
 
     public NodePlan Node { get; }
 
+    /// <summary>This node's mask key at this step, drawn alike by the CPU and the CUDA cores (so a seed gives the same masks
+    /// on both): <c>CounterRng.Key(seed, DropoutStream, node ordinal, step)</c>, as an expression of the generated code.</summary>
+    public string DropoutKey => $"global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(Node.Ordinal)}, (ulong)step)";
+
     public CpuNode Lowered => Cpu.Nodes[Node.Ordinal];
 
     public EquatableArray<ArgumentValue> Args => Node.Arguments;

@@ -220,19 +220,9 @@ internal sealed partial class Dropout2DEntry
 {
     public override string? CudaUnsupportedReason(NodeContext c) => null;
 
-    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine("if (training)");
-        w.OpenBrace();
-        w.WriteLine($"// ng_row_dropout_forward: mask[b·C + c] = Uniform(key, b·C + c) ≥ p ? 1/(1 − p) : 0 over planes of {LayerCatalog.I(Plane(c.Cpu))}, the CPU's counter RNG and key");
-        w.WriteLine($"_k.RowDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.I(Plane(c.Cpu))}, {LayerCatalog.F(P(c.Args))}, {Key(c.Cpu)});");
-        w.CloseBrace();
-        w.WriteLine("else");
-        w.OpenBrace();
-        w.WriteLine($"// y = x: a copy [B×{c.Out}] (ng_leaky_relu_forward with slope 1, exact)");
-        w.WriteLine($"_k.ActivationForward({CudaNodeContext.Activation("LeakyReLU")}, {c.X}, {c.Y}, 1f);");
-        w.CloseBrace();
-    }
+    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c) => c.EmitMaskedInTraining(w,
+        $"ng_row_dropout_forward: mask[b·C + c] = Uniform(key, b·C + c) ≥ p ? 1/(1 − p) : 0 over planes of {LayerCatalog.I(Plane(c.Cpu))}, the CPU's counter RNG and key",
+        $"_k.RowDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.I(Plane(c.Cpu))}, {LayerCatalog.F(P(c.Args))}, {c.Cpu.DropoutKey});");
 
     public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
     {

@@ -106,9 +106,6 @@ internal sealed partial class DropConnectEntry : LayerEntry
 
     public override string Title(NodeContext c) => $"DropConnect {c.In} → {c.Out}, p = {LayerCatalog.F(P(c.Args))}";
 
-    private static string Key(NodeContext c) =>
-        $"global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(c.Node.Ordinal)}, (ulong)step)";
-
     public override string ForwardFormula(NodeContext c) =>
         $"training: M_b[o,i] = 1(u ≥ {LayerCatalog.F(P(c.Args))}) / (1 − {LayerCatalog.F(P(c.Args))}), u ~ U[0,1) keyed by (seed, layer {LayerCatalog.I(c.Node.Ordinal)}, step), index (b·{c.Out} + o)·{c.In} + i;  " +
         $"y_b = (W ⊙ M_b)·x_b" + (c.HasState("bias") ? " + b" : string.Empty) + (MomentMatching(c.Args)
@@ -122,7 +119,7 @@ internal sealed partial class DropConnectEntry : LayerEntry
     {
         w.WriteLine("if (training)");
         w.OpenBrace();
-        w.WriteLine($"{KeyField(c.Node)} = {Key(c)}; // the backward recomputes the masks from it");
+        w.WriteLine($"{KeyField(c.Node)} = {c.DropoutKey}; // the backward recomputes the masks from it");
         w.WriteLine($"global::NetGen.Kernels.DropConnect.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, {c.In}, {c.Out}, {LayerCatalog.F(P(c.Args))}, {KeyField(c.Node)});");
         w.CloseBrace();
         w.WriteLine("else");

@@ -34,7 +34,7 @@ internal sealed partial class Dropout2DEntry : DropoutVariantEntry
     public override string BackwardFormula(NodeContext c) => "dx[b,c,:,:] = dy[b,c,:,:]·m[b,c]";
 
     protected override void EmitTraining(SourceWriter w, NodeContext c) =>
-        w.WriteLine($"global::NetGen.Kernels.Dropout2D.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, plane: {LayerCatalog.I(Plane(c))}, {LayerCatalog.F(P(c.Args))}, {Key(c)});");
+        w.WriteLine($"global::NetGen.Kernels.Dropout2D.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, plane: {LayerCatalog.I(Plane(c))}, {LayerCatalog.F(P(c.Args))}, {c.DropoutKey});");
 
     public override void EmitBackward(SourceWriter w, NodeContext c) =>
         w.WriteLine($"global::NetGen.Kernels.Dropout2D.Backward<T>({c.Dy}, {c.Cache("mask")}, {c.Dx}, plane: {LayerCatalog.I(Plane(c))});");

@@ -47,7 +47,7 @@ internal sealed partial class DropoutEntry : ElementwiseEntry
     {
         w.WriteLine("if (training)");
         w.OpenBrace();
-        w.WriteLine($"global::NetGen.Kernels.Dropout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(c.Node.Ordinal)}, (ulong)step));");
+        w.WriteLine($"global::NetGen.Kernels.Dropout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.DropoutKey});");
         w.CloseBrace();
         w.WriteLine("else");
         w.OpenBrace();

@@ -41,10 +41,6 @@ internal abstract class DropoutVariantEntry : ElementwiseEntry
 
     public override string Title(NodeContext c) => $"{Kind} p = {LayerCatalog.F(P(c.Args))} {Shapes.Text(c.OutputShape)}";
 
-    /// <summary>The mask's key: (seed, DropoutStream, node ordinal, step), as plain dropout's.</summary>
-    protected static string Key(NodeContext c) =>
-        $"global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(c.Node.Ordinal)}, (ulong)step)";
-
     protected abstract void EmitTraining(SourceWriter w, NodeContext c);
 
     protected virtual void EmitInference(SourceWriter w, NodeContext c) => w.WriteLine($"{c.X}.CopyTo({c.Y});");

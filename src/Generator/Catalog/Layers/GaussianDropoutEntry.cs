@@ -14,5 +14,5 @@ internal sealed partial class GaussianDropoutEntry : DropoutVariantEntry
         $"training: m = 1 + σ·z, σ = √(p/(1 − p)) = {LayerCatalog.F(Math.Sqrt(P(c.Args) / (1 - P(c.Args))))}, z ~ N(0, 1) keyed by (seed, layer {LayerCatalog.I(c.Node.Ordinal)}, step);  y = x ⊙ m.   inference: y = x";
 
     protected override void EmitTraining(SourceWriter w, NodeContext c) =>
-        w.WriteLine($"global::NetGen.Kernels.GaussianDropout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {Key(c)});");
+        w.WriteLine($"global::NetGen.Kernels.GaussianDropout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.DropoutKey});");
 }

@@ -41,7 +41,7 @@ internal sealed partial class StandoutEntry : DropoutVariantEntry
     public override string BackwardFormula(NodeContext c) => "dz = dy ⊙ m (the sampled mask is a constant: no gradient through π)";
 
     protected override void EmitTraining(SourceWriter w, NodeContext c) =>
-        w.WriteLine($"global::NetGen.Kernels.Standout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {Args(c)}, {Key(c)});");
+        w.WriteLine($"global::NetGen.Kernels.Standout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {Args(c)}, {c.DropoutKey});");
 
     protected override void EmitInference(SourceWriter w, NodeContext c) =>
         w.WriteLine($"global::NetGen.Kernels.Standout.Inference<T>({c.X}, {c.Y}, {Args(c)});");

@@ -51,7 +51,7 @@ internal sealed partial class StochasticDepthEntry : ElementwiseEntry
     {
         w.WriteLine("if (training)");
         w.OpenBrace();
-        w.WriteLine($"global::NetGen.Kernels.StochasticDepth.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(c.Node.Ordinal)}, (ulong)step));");
+        w.WriteLine($"global::NetGen.Kernels.StochasticDepth.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.DropoutKey});");
         w.CloseBrace();
         w.WriteLine("else");
         w.OpenBrace();
@@ -64,19 +64,9 @@ internal sealed partial class StochasticDepthEntry : ElementwiseEntry
 
     public override string? CudaUnsupportedReason(NodeContext c) => null;
 
-    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine("if (training)");
-        w.OpenBrace();
-        w.WriteLine($"// ng_row_dropout_forward: [B×{c.Out}], m[b] = Uniform(key, b) ≥ p ? 1/(1 − p) : 0 per sample, the CPU's counter RNG and key");
-        w.WriteLine($"_k.RowDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {c.Out}, {LayerCatalog.F(P(c.Args))}, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(c.Node.Ordinal)}, (ulong)step));");
-        w.CloseBrace();
-        w.WriteLine("else");
-        w.OpenBrace();
-        w.WriteLine($"// y = x: a copy [B×{c.Out}] (ng_leaky_relu_forward with slope 1, exact)");
-        w.WriteLine($"_k.ActivationForward({CudaNodeContext.Activation("LeakyReLU")}, {c.X}, {c.Y}, 1f);");
-        w.CloseBrace();
-    }
+    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c) => c.EmitMaskedInTraining(w,
+        $"ng_row_dropout_forward: [B×{c.Out}], m[b] = Uniform(key, b) ≥ p ? 1/(1 − p) : 0 per sample, the CPU's counter RNG and key",
+        $"_k.RowDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {c.Out}, {LayerCatalog.F(P(c.Args))}, {c.Cpu.DropoutKey});");
 
     public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
     {

@@ -13,7 +13,7 @@ internal sealed partial class VanillaDropoutEntry : DropoutVariantEntry
         $"training: m = 1(u ≥ {LayerCatalog.F(P(c.Args))}), u ~ U[0,1) keyed by (seed, layer {LayerCatalog.I(c.Node.Ordinal)}, step);  y = x ⊙ m (not scaled).   inference: y = (1 − {LayerCatalog.F(P(c.Args))})·x = x·E[m]";
 
     protected override void EmitTraining(SourceWriter w, NodeContext c) =>
-        w.WriteLine($"global::NetGen.Kernels.VanillaDropout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {Key(c)});");
+        w.WriteLine($"global::NetGen.Kernels.VanillaDropout.Forward<T>({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.DropoutKey});");
 
     protected override void EmitInference(SourceWriter w, NodeContext c) =>
         w.WriteLine($"global::NetGen.Kernels.VanillaDropout.Inference<T>({c.X}, {c.Y}, {LayerCatalog.F(P(c.Args))});");
