@@ -6,8 +6,10 @@
 #   dotnet publish tests/gpu/NetGen.CudaCheck -c Release -r linux-x64 -o artifacts/cuda-check
 # and artifacts/cuda-check is carried along (it is git-ignored). Then, on the GPU machine, from the repository root:
 #   tests/gpu/run-gpu-checks.sh            (writes $OUT/cuda-check.log when OUT is set)
-# Each kernel runs against the CPU kernels on random data, then generated CNNs (NetworkChecks.cs) on Backend.Cuda against
-# Backend.Cpu; one PASS/FAIL line each, then ALL PASS or "N FAILED".
+# Each kernel runs against the CPU kernels on random data, then generated networks twice with the same seed (Determinism.cs:
+# the same bits run to run, with CUDA graphs and launch by launch), then generated CNNs (NetworkChecks.cs) on Backend.Cuda
+# against Backend.Cpu; one PASS/FAIL line each, then ALL PASS or "N FAILED". CUDA_CHECK_TIMEOUT: seconds (default 300).
+# tests/gpu/run-gpu-all.sh runs this, the CUDA benchmark, the PyTorch peer and the merge as one command.
 # Exit status: that of the check (0 = all pass or no GPU; 1 = a failure; 124 = ran past the time limit).
 #
 # Rehearsal without a GPU, before taking the binary to one: tests/gpu/run-gpu-checks.sh --emulated builds the emulated
@@ -33,7 +35,7 @@ fi
   command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv,noheader
   echo "== PTX sha256 $(sha256sum src/Runtime/Cuda/kernels.ptx | cut -c1-16)"
 } 2>&1 | tee "$log"
-timeout 300 $binary 2>&1 | tee -a "$log"
+timeout "${CUDA_CHECK_TIMEOUT:-300}" $binary 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 echo "== exit $status" | tee -a "$log"
 exit "$status"

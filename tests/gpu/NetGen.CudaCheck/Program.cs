@@ -9,6 +9,10 @@ using NetGen.Kernels;
 // NETGEN_CUDA_DRIVER=path: the driver library to use instead of libcuda.so.1 (the emulated driver of tests/cuda-host,
 // to rehearse this check without a GPU: tests/gpu/run-gpu-checks.sh --emulated).
 using IDisposable? driver = Environment.GetEnvironmentVariable("NETGEN_CUDA_DRIVER") is { Length: > 0 } library ? CudaDriver.Use(library) : null;
+if (args.Length > 0 && args[0] == "--bench")
+{
+    return Bench.Run(args); // the CUDA benchmark (Bench.cs): timings, not checks
+}
 if (!CudaDevice.IsAvailable)
 {
     Console.WriteLine("SKIPPED: " + CudaDevice.UnavailableReason);
@@ -675,6 +679,15 @@ void CheckNetwork(string name, ISoftTargetNetwork cpu, ISoftTargetNetwork gpu, A
     Check($"CUDA graph replayed with per-step dropout key, Adam step and learning rate = eager (10 steps, {graph.NodeUpdates} node updates, bit for bit)", gw.ToArray(), eager, 0);
     k.Stream = null;
 }
+
+// ------------------------------------------------------------------ determinism: two runs of a generated network, same bits
+// Fresh instances, same seed, 20 steps, with CUDA graphs and launch by launch (Determinism.cs); the benchmark's networks too
+// on a GPU (under the emulated driver their batch of 64 would take minutes).
+DeterminismChecks.Run((name, ok, detail) =>
+{
+    Console.WriteLine($"{(ok ? "PASS" : "FAIL")} {name}" + (detail.Length > 0 ? ": " + detail : ""));
+    failures += ok ? 0 : 1;
+}, full: Environment.GetEnvironmentVariable("NETGEN_CUDA_DRIVER") is not { Length: > 0 });
 
 // ------------------------------------------------------------------ generated CNNs: Backend.Cuda against Backend.Cpu
 NetGen.CudaCheck.NetworkChecks.Run((name, ok, detail) =>
