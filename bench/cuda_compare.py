@@ -178,6 +178,8 @@ def main():
         rehearsal.append("NetGen on the emulated driver")
     if netgen.get("quick") or pytorch.get("quick"):
         rehearsal.append("--quick repetition counts")
+    if pytorch.get("identity_compile"):
+        rehearsal.append("torch.compile replaced by the identity (--identity-compile)")
     if pytorch.get("complete") is False:
         rehearsal.append("the PyTorch peer stopped early (rows missing)")
     if pytorch.get("skipped"):

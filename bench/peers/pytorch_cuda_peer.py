@@ -9,6 +9,9 @@ and rehearsed without a GPU (PyTorch 1.13 on the CPU, no torch.compile) as
 
     /usr/bin/python3 bench/peers/pytorch_cuda_peer.py --device cpu --no-compile --quick --out pytorch-cuda.json
 
+(--identity-compile instead of --no-compile runs the compile configurations' code with torch.compile replaced by the
+identity, to smoke-test it where PyTorch has no torch.compile.)
+
 Networks (the same as tests/gpu/NetGen.CudaCheck/BenchNetworks.cs and the CPU benchmark's):
     mlp  784 -> Linear 256 -> ReLU -> Linear 128 -> ReLU -> Linear 10; cross_entropy, Adam lr 1e-3
     cnn  1x28x28 -> conv3x3(8) -> ReLU -> maxpool2 -> conv3x3(16) -> ReLU -> maxpool2 (padding 1) -> flatten 576
@@ -343,6 +346,9 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="rehearsal: a few calls per configuration, and the batch-4096 row at 256 rows")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile configurations")
+    ap.add_argument("--identity-compile", action="store_true",
+                    help="smoke test of the compile configurations' code where torch.compile is missing (PyTorch 1.13): "
+                         "torch.compile replaced by the identity; their figures then mean nothing")
     ap.add_argument("--compile-budget-s", type=float, default=240.0,
                     help="stop starting torch.compile configurations after this many seconds of compilation")
     args = ap.parse_args()
@@ -370,6 +376,9 @@ def main():
     if hasattr(torch, "set_float32_matmul_precision"):
         torch.set_float32_matmul_precision("highest")
 
+    if args.identity_compile:
+        torch.compile = lambda fn, mode=None: fn
+        doc["identity_compile"] = True
     timer = Timer(device, reps, args.quick)
     compiler = Compiler(not args.no_compile, args.compile_budget_s)
     large = 256 if args.quick else 4096

@@ -30,11 +30,12 @@ say() { echo "== $*" | tee -a "$log"; }
 failed=0
 commit="$(cat artifacts/cuda-check/commit.txt 2>/dev/null || git rev-parse HEAD 2>/dev/null || echo unknown)"
 say "$(date -u +%FT%TZ) run-gpu-all${emulated:+ --emulated}, commit $commit"
+[ -f artifacts/cuda-check/NetGen.CudaCheck ] && chmod +x artifacts/cuda-check/NetGen.CudaCheck tests/gpu/*.sh
 
 # 1. Parity and determinism (the script builds the emulated driver and, without the published binary, the check).
 say "1/4 checks: tests/gpu/run-gpu-checks.sh ${emulated:+--emulated}"
 CUDA_CHECK_TIMEOUT=${CUDA_CHECK_TIMEOUT:-$([ -n "$emulated" ] && echo 1800 || echo 200)} \
-  tests/gpu/run-gpu-checks.sh ${emulated:+--emulated} >> "$log" 2>&1
+  bash tests/gpu/run-gpu-checks.sh ${emulated:+--emulated} >> "$log" 2>&1
 status=$?
 say "checks: exit $status ($(grep -cE '^PASS ' "$OUT/cuda-check.log" 2>/dev/null) PASS, $(grep -cE '^FAIL ' "$OUT/cuda-check.log" 2>/dev/null) FAIL)"
 [ "$status" = 0 ] || failed=1
