@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole GPU session of issue 17 as ONE command (about 3-6 minutes on an H200; at most ~9.5 by the timeouts below):
+# The whole GPU session of issue 17 as ONE command (expected 2-5 minutes on an H200; at most 8 by the timeouts below):
 #   1. the parity and determinism checks   tests/gpu/run-gpu-checks.sh            -> $OUT/cuda-check.log
 #   2. NetGen's CUDA benchmark             NetGen.CudaCheck --bench               -> $OUT/netgen-cuda.json
 #   3. the PyTorch CUDA peer               bench/peers/pytorch_cuda_peer.py       -> $OUT/pytorch-cuda.json
@@ -10,7 +10,7 @@
 #   dotnet publish tests/gpu/NetGen.CudaCheck -c Release -r linux-x64 -o artifacts/cuda-check
 #   git rev-parse HEAD > artifacts/cuda-check/commit.txt
 # then on the GPU machine, from the repository root, with artifacts/cuda-check carried along:
-#   tests/gpu/run-gpu-all.sh
+#   bash tests/gpu/run-gpu-all.sh          (the device tool: carry ["artifacts/cuda-check"], timeout_s 600)
 # Afterwards, here: copy cuda-<date>.json and .md into bench/results/ and the figures into docs/performance.md.
 #
 # Rehearsal without a GPU: tests/gpu/run-gpu-all.sh --emulated runs the same four steps on the emulated driver
@@ -34,7 +34,7 @@ say "$(date -u +%FT%TZ) run-gpu-all${emulated:+ --emulated}, commit $commit"
 
 # 1. Parity and determinism (the script builds the emulated driver and, without the published binary, the check).
 say "1/4 checks: tests/gpu/run-gpu-checks.sh ${emulated:+--emulated}"
-CUDA_CHECK_TIMEOUT=${CUDA_CHECK_TIMEOUT:-$([ -n "$emulated" ] && echo 1800 || echo 200)} \
+CUDA_CHECK_TIMEOUT=${CUDA_CHECK_TIMEOUT:-$([ -n "$emulated" ] && echo 1800 || echo 150)} \
   bash tests/gpu/run-gpu-checks.sh ${emulated:+--emulated} >> "$log" 2>&1
 status=$?
 say "checks: exit $status ($(grep -cE '^PASS ' "$OUT/cuda-check.log" 2>/dev/null) PASS, $(grep -cE '^FAIL ' "$OUT/cuda-check.log" 2>/dev/null) FAIL)"
@@ -53,17 +53,17 @@ if [ -n "$emulated" ]; then
   peer_args=(--device cpu --no-compile --quick)
 fi
 say "2/4 benchmark: ${binary[*]} --bench $OUT/netgen-cuda.json ${bench_args[*]}"
-timeout "${BENCH_TIMEOUT:-$([ -n "$emulated" ] && echo 1800 || echo 100)}" "${binary[@]}" --bench "$OUT/netgen-cuda.json" "${bench_args[@]}" 2>&1 | tee -a "$log"
+timeout "${BENCH_TIMEOUT:-$([ -n "$emulated" ] && echo 1800 || echo 90)}" "${binary[@]}" --bench "$OUT/netgen-cuda.json" "${bench_args[@]}" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 say "benchmark: exit $status"
 [ "$status" = 0 ] || failed=1
 unset NETGEN_CUDA_DRIVER
 
-# 3. The PyTorch peer (eager, then torch.compile "reduce-overhead": compilation capped at 150 s in all).
+# 3. The PyTorch peer (eager, then torch.compile "reduce-overhead": compilation capped at 120 s in all).
 say "3/4 PyTorch peer: ${python[*]} bench/peers/pytorch_cuda_peer.py --out $OUT/pytorch-cuda.json ${peer_args[*]}"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv,noheader >> "$log" 2>&1
-PYTHONUNBUFFERED=1 timeout "${PEER_TIMEOUT:-270}" "${python[@]}" bench/peers/pytorch_cuda_peer.py --out "$OUT/pytorch-cuda.json" \
-  --compile-budget-s "${COMPILE_BUDGET_S:-150}" "${peer_args[@]}" 2>&1 | tee -a "$log"
+PYTHONUNBUFFERED=1 timeout "${PEER_TIMEOUT:-240}" "${python[@]}" bench/peers/pytorch_cuda_peer.py --out "$OUT/pytorch-cuda.json" \
+  --compile-budget-s "${COMPILE_BUDGET_S:-120}" "${peer_args[@]}" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 say "PyTorch peer: exit $status"
 [ "$status" = 0 ] || failed=1
