@@ -245,6 +245,7 @@ def train_workload(name, what, make_model, optimizer, in_shape, batch, timer, co
             configs[config] = {"error": compiler.refuse(config)}
             log(f"  {name:<16} {config:<18} {configs[config]['error']}")
             continue
+        t0, counted = time.perf_counter(), False
         try:
             model = copy.deepcopy(base)
             step, notes = build(config, model)
@@ -254,6 +255,7 @@ def train_workload(name, what, make_model, optimizer, in_shape, batch, timer, co
             first = time.perf_counter() - t0
             if compiling:
                 compiler.spent_s += first
+                counted = True
             losses.append(step().item())  # the second loss shows the first update was applied
             params = flat(model)
             if reference is None:
@@ -272,6 +274,8 @@ def train_workload(name, what, make_model, optimizer, in_shape, batch, timer, co
             log(f"  {name:<16} {config:<18} median {stats['median_us']:10.1f} us  min {stats['min_us']:10.1f}"
                 f"  first call {first * 1e3:8.1f} ms  {stats['rows_per_s']:12.0f} rows/s  ({notes['optimizer']})")
         except Exception as e:  # fail soft: record and go on
+            if compiling and not counted:  # a compilation that failed still spent its time
+                compiler.spent_s += time.perf_counter() - t0
             configs[config] = {"error": error_text(e)}
             log(f"  {name:<16} {config:<18} FAILED {configs[config]['error']}")
             if not isinstance(e, AssertionError):
@@ -298,6 +302,7 @@ def latency_workload(name, what, make_model, in_shape, timer, compiler, device):
             configs[config] = {"error": compiler.refuse()}
             log(f"  {name:<16} {config:<18} {configs[config]['error']}")
             continue
+        t0, counted = time.perf_counter(), False
         try:
             if config == "compile":
                 compiled = compiler(copy.deepcopy(model))
@@ -313,6 +318,7 @@ def latency_workload(name, what, make_model, in_shape, timer, compiler, device):
             first = time.perf_counter() - t0
             if config == "compile":
                 compiler.spent_s += first
+                counted = True
             err = (out - ref).abs().max().item() / max(ref.abs().max().item(), 1e-6)
             if err > 1e-4:
                 raise AssertionError(f"output differs from eager by {err:.2e} relative")
@@ -321,6 +327,8 @@ def latency_workload(name, what, make_model, in_shape, timer, compiler, device):
             log(f"  {name:<16} {config:<18} median {stats['median_us']:10.1f} us  min {stats['min_us']:10.1f}"
                 f"  first call {first * 1e3:8.1f} ms")
         except Exception as e:
+            if config == "compile" and not counted:
+                compiler.spent_s += time.perf_counter() - t0
             configs[config] = {"error": error_text(e)}
             log(f"  {name:<16} {config:<18} FAILED {configs[config]['error']}")
             if not isinstance(e, AssertionError):
