@@ -11,11 +11,15 @@ namespace NetGen.Tests;
 /// </summary>
 public sealed class CudaDropoutParityTests
 {
-    public static TheoryData<string> Networks() => new() { "VanillaDropout" };
+    public static TheoryData<string> Networks() => new() { "VanillaDropout", "GaussianDropout", "DropConnect", "DropConnectMomentMatching", "Standout" };
 
     private static INeuralNetwork<int> Create(string name, Backend backend) => name switch
     {
         "VanillaDropout" => new CudaVanillaDropoutNet(23, backend),
+        "GaussianDropout" => new CudaGaussianDropoutNet(24, backend),
+        "DropConnect" => new CudaDropConnectNet(25, backend),
+        "DropConnectMomentMatching" => new CudaDropConnectMomentMatchingNet(26, backend),
+        "Standout" => new CudaStandoutNet(27, backend),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -27,11 +31,13 @@ public sealed class CudaDropoutParityTests
         Run(Create(network, Backend.Cpu), Create(network, Backend.Cuda));
     }
 
-    public static TheoryData<string> MaskNetworks() => new() { "VanillaDropout" };
+    public static TheoryData<string> MaskNetworks() => new() { "VanillaDropout", "DropConnect", "Standout" };
 
     private static INeuralNetwork<int> CreateMaskNet(string name, Backend backend) => name switch
     {
         "VanillaDropout" => new CudaVanillaDropoutMaskNet(3, backend),
+        "DropConnect" => new CudaDropConnectMaskNet(3, backend),
+        "Standout" => new CudaStandoutMaskNet(3, backend),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -70,6 +76,37 @@ public sealed class CudaDropoutParityTests
         }
 
         Assert.InRange(dropped, total / 10, total * 9 / 10); // some dropped, some kept
+    }
+
+    /// <summary>Gaussian dropout's mask is real-valued: with one row through [GaussianDropout, Dense], dW[o, i] = dy[o]·x[i]·m[i],
+    /// so dW over x is the mask times dy; CUDA's (Box–Muller on the device, in double) is the CPU's within float round-off.</summary>
+    [EmulatedCudaFact]
+    public void GaussianNoiseIsTheCpusUpToRoundOff()
+    {
+        using IDisposable driver = EmulatedCudaDriver.Use();
+        var cpu = new CudaGaussianDropoutMaskNet(3, Backend.Cpu);
+        var gpu = new CudaGaussianDropoutMaskNet(3, Backend.Cuda);
+        float[] x = Inputs(20, 1);
+        for (int i = 0; i < 20; i++)
+        {
+            x[i] = 0.5f + MathF.Abs(x[i]);
+        }
+
+        for (int step = 0; step < 4; step++)
+        {
+            cpu.ComputeGradients(x, new[] { step % 3 });
+            gpu.ComputeGradients(x, new[] { step % 3 });
+            gpu.CopyFromDevice();
+            float[] expected = Gradient(cpu, "1.weight"), actual = Gradient(gpu, "1.weight");
+            AssertClose(expected, actual, 1e-5, $"step {step}: dW = dy·x·m");
+
+            // The noise itself, m[i] = dW[0, i]/(dy[0]·x[i]), up to the common factor dy[0]: its spread is σ = 1 for p = 0.5.
+            double[] m = Enumerable.Range(0, 20).Select(i => (double)expected[i] / x[i]).ToArray();
+            double mean = m.Average(), spread = Math.Sqrt(m.Select(v => (v - mean) * (v - mean)).Average());
+            Assert.True(spread > 0.2 * Math.Abs(mean), $"step {step}: the gradient varies with the noise");
+            cpu.TrainStep(x, new[] { 0 });
+            gpu.TrainStep(x, new[] { 0 });
+        }
     }
 
     private static float[] Gradient(INeuralNetwork network, string key)
@@ -162,4 +199,66 @@ public sealed class CudaDropoutParityTests
 
         return labels;
     }
+}
+
+/// <summary>
+/// The dropout variants under the CUDA graphs of docs/adr/0045: trained with graphs replayed against the same network launched
+/// one by one (CudaGraphs = false), six steps give the same losses, parameters and predictions bit for bit, so each step's
+/// key (rewritten in the replayed graph) draws that step's noise.
+/// </summary>
+[Collection(nameof(CudaCountingCollection))]
+public sealed class CudaDropoutGraphTests
+{
+    private const int Steps = 6;
+
+    public static TheoryData<string> Networks() => new() { "GaussianDropout", "DropConnect", "Standout" };
+
+    private static INeuralNetwork<int> Create(string name, bool graphs)
+    {
+        INeuralNetwork<int> network = name switch
+        {
+            "GaussianDropout" => new CudaGaussianDropoutNet(31, Backend.Cuda),
+            "DropConnect" => new CudaDropConnectNet(32, Backend.Cuda),
+            "Standout" => new CudaStandoutNet(33, Backend.Cuda),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+        network.GetType().GetProperty("CudaGraphs")!.SetValue(network, graphs);
+        return network;
+    }
+
+    [EmulatedCudaTheory]
+    [MemberData(nameof(Networks))]
+    public void GraphsReplayTheLaunchesBitForBit(string network)
+    {
+        using IDisposable driver = EmulatedCudaDriver.Use();
+        INeuralNetwork<int> eager = Create(network, graphs: false), graphs = Create(network, graphs: true);
+        var eagerLosses = new float[Steps];
+        var graphLosses = new float[Steps];
+        long graphLaunches = EmulatedCudaDriver.GraphLaunches;
+        for (int i = 0; i < Steps; i++)
+        {
+            eagerLosses[i] = eager.TrainStep(CudaDropoutParityTests.Inputs(8 * 20, 600 + i), CudaDropoutParityTests.Labels(8, 3));
+        }
+
+        Assert.Equal(graphLaunches, EmulatedCudaDriver.GraphLaunches); // launch by launch: no graph
+        for (int i = 0; i < Steps; i++)
+        {
+            graphLosses[i] = graphs.TrainStep(CudaDropoutParityTests.Inputs(8 * 20, 600 + i), CudaDropoutParityTests.Labels(8, 3));
+        }
+
+        Assert.Equal(2 * Steps, EmulatedCudaDriver.GraphLaunches - graphLaunches); // each step: the gradient graph and the update graph
+        Assert.Equal(Bits(eagerLosses), Bits(graphLosses));
+        Assert.True(eagerLosses.Distinct().Count() == Steps, "each step trained on its own noise");
+        CudaDropoutParityTests.Sync(eager);
+        CudaDropoutParityTests.Sync(graphs);
+        Assert.Equal(Bits(eager.Parameters.ToArray()), Bits(graphs.Parameters.ToArray()));
+        float[] x = CudaDropoutParityTests.Inputs(7 * 20, 99), a = new float[7 * 3], b = new float[7 * 3];
+        eager.Predict(x, a);
+        graphs.Predict(x, b);
+        Assert.Equal(Bits(a), Bits(b));
+        ((IDisposable)eager).Dispose();
+        ((IDisposable)graphs).Dispose();
+    }
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 }
