@@ -114,6 +114,7 @@ public sealed class CudaKernels : IDisposable
         ("ng_scale_copy", "u64 u64 u32 f32"),
         ("ng_lrn_forward", "u64 u64 u32 u32 u32 u32 f32 f32 f32"),
         ("ng_lrn_backward", "u64 u64 u64 u32 u32 u32 u32 f32 f32 f32"),
+        .. DropoutVariantSignatures,
     ];
 
     private readonly CudaModule _module;
@@ -1304,5 +1305,157 @@ public sealed class CudaKernels : IDisposable
         }
         uint blocks = (uint)Math.Min(65535, (count + Threads - 1) / Threads);
         Function(name).Launch((blocks, 1), (Threads, 1), Stream, args);
+    }
+
+    // ── The dropout variants (kernels_dropout.cu): Gaussian dropout, standout, DropConnect. Their noise comes from the CPU's
+    // counter RNG and key; the double e^x, ln x and cos x of the kernels differ from .NET's by round-off only (docs/cuda.md).
+
+    /// <summary>The kernels of kernels_dropout.cu and their PTX parameter types (part of <see cref="Signatures"/>).</summary>
+    private static (string Name, string Parameters)[] DropoutVariantSignatures =>
+    [
+        ("ng_rng_normal", "u64 u32 u64"),
+        ("ng_gaussian_dropout_forward", "u64 u64 u64 u32 u64 f64"),
+        ("ng_standout_forward", "u64 u64 u64 u32 u64 f64 f64"),
+        ("ng_standout_inference", "u64 u64 u32 f64 f64"),
+        ("ng_dropconnect_forward", "u64 u64 u64 u64 u32 u32 u32 u64 f64 f32"),
+        ("ng_dropconnect_weight_grad", "u64 u64 u64 u32 u32 u32 u64 f64 f32"),
+        ("ng_dropconnect_input_grad", "u64 u64 u64 u32 u32 u32 u64 f64 f32"),
+        ("ng_dropconnect_moment_matching_relu", "u64 u64 u64 u64 u32 u32 u32 f64 u32 u64"),
+    ];
+
+    /// <summary>out[i] = (float)CounterRng.Normal(key, i): the device's Box–Muller on its own, for the parity checks.</summary>
+    /// <param name="output">n floats.</param>
+    /// <param name="key">The key.</param>
+    public void Normal(DeviceView<float> output, ulong key) =>
+        ElementWise("ng_rng_normal", output.Length, output, output.Length, key);
+
+    /// <summary>Gaussian dropout (Srivastava et al. 2014, §10): mask[i] = 1 + σ·Normal(key, i) with σ = √(p/(1 − p)),
+    /// y = x ⊙ mask (the backward is <see cref="Multiply"/>; the inference a copy).</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="mask">The mask (overwritten).</param>
+    /// <param name="p">The drop rate whose variance the noise matches, in [0, 1).</param>
+    /// <param name="key">The layer's counter-RNG key.</param>
+    public void GaussianDropoutForward(DeviceView<float> x, DeviceView<float> y, DeviceView<float> mask, double p, ulong key)
+    {
+        if (!(p >= 0.0 && p < 1.0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), p, "Gaussian dropout's rate must be in [0, 1).");
+        }
+        RequireLength(y, x.Length, nameof(y));
+        RequireLength(mask, x.Length, nameof(mask));
+        ElementWise("ng_gaussian_dropout_forward", x.Length, x, y, mask, x.Length, key, Math.Sqrt(p / (1.0 - p)));
+    }
+
+    /// <summary>Standout (Ba and Frey 2013): π = σ(α·z + β) in double, mask[i] = Uniform(key, i) &lt; π ? 1 : 0, y = z ⊙ mask
+    /// (the backward is <see cref="Multiply"/>: no gradient through π, as on the CPU).</summary>
+    /// <param name="x">Input: the pre-activation z.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="mask">The mask (overwritten).</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="key">The layer's counter-RNG key.</param>
+    public void StandoutForward(DeviceView<float> x, DeviceView<float> y, DeviceView<float> mask, double alpha, double beta, ulong key)
+    {
+        RequireLength(y, x.Length, nameof(y));
+        RequireLength(mask, x.Length, nameof(mask));
+        ElementWise("ng_standout_forward", x.Length, x, y, mask, x.Length, key, alpha, beta);
+    }
+
+    /// <summary>Standout's inference: y = z·σ(α·z + β), in double, rounded once.</summary>
+    /// <param name="x">Input: the pre-activation z.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β.</param>
+    public void StandoutInference(DeviceView<float> x, DeviceView<float> y, double alpha, double beta)
+    {
+        RequireLength(y, x.Length, nameof(y));
+        ElementWise("ng_standout_inference", x.Length, x, y, x.Length, alpha, beta);
+    }
+
+    /// <summary>DropConnect (Wan et al. 2013) in training: y_b = (W ⊙ M_b)·x_b + bias with the per-sample weight masks
+    /// M_b[o, i] = 1(Uniform(key, (b·O + o)·I + i) ≥ p)/(1 − p), drawn where they are used, never stored.</summary>
+    /// <param name="x">Input [batch, inputs].</param>
+    /// <param name="weight">W [outputs, inputs].</param>
+    /// <param name="bias">[outputs], or null.</param>
+    /// <param name="y">Output [batch, outputs].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="inputs">I.</param>
+    /// <param name="outputs">O.</param>
+    /// <param name="p">Probability of dropping a weight, in [0, 1).</param>
+    /// <param name="key">The masks' key.</param>
+    public void DropConnectForward(DeviceView<float> x, DeviceView<float> weight, DeviceView<float>? bias, DeviceView<float> y, int batch, int inputs, int outputs, double p, ulong key)
+    {
+        float keep = RequireDropConnect(x, weight, y, batch, inputs, outputs, p, nameof(y));
+        RequireLength(bias, outputs, nameof(bias));
+        ElementWise("ng_dropconnect_forward", batch * outputs, x, weight, bias?.Pointer ?? 0UL, y, batch, inputs, outputs, key, p, keep);
+    }
+
+    /// <summary>DropConnect's backward with the forward's masks (the same key): dW = Σ_b (dy_b·x_bᵀ) ⊙ M_b,
+    /// dx_b = (W ⊙ M_b)ᵀ·dy_b (when <paramref name="dx"/> is given), db = Σ_B dy (when <paramref name="db"/> is given); each
+    /// overwritten, each sum in the CPU's order.</summary>
+    /// <param name="dy">Gradient of the output [batch, outputs].</param>
+    /// <param name="x">Forward input [batch, inputs].</param>
+    /// <param name="weight">W [outputs, inputs].</param>
+    /// <param name="dx">Gradient of the input, or null.</param>
+    /// <param name="dWeight">Gradient of W.</param>
+    /// <param name="db">Gradient of the bias, or null.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="inputs">I.</param>
+    /// <param name="outputs">O.</param>
+    /// <param name="p">The forward's drop probability.</param>
+    /// <param name="key">The forward's key.</param>
+    public void DropConnectBackward(DeviceView<float> dy, DeviceView<float> x, DeviceView<float> weight, DeviceView<float>? dx, DeviceView<float> dWeight, DeviceView<float>? db,
+        int batch, int inputs, int outputs, double p, ulong key)
+    {
+        float keep = RequireDropConnect(x, weight, dy, batch, inputs, outputs, p, nameof(dy));
+        RequireLength(dWeight, (long)outputs * inputs, nameof(dWeight));
+        ElementWise("ng_dropconnect_weight_grad", outputs * inputs, dy, x, dWeight, batch, inputs, outputs, key, p, keep);
+        if (dx is { } input)
+        {
+            RequireLength(input, (long)batch * inputs, nameof(dx));
+            ElementWise("ng_dropconnect_input_grad", batch * inputs, dy, weight, input, batch, inputs, outputs, key, p, keep);
+        }
+        if (db is { } bias)
+        {
+            RequireLength(bias, outputs, nameof(db));
+            ColumnSums(dy, bias, batch, outputs, accumulate: false);
+        }
+    }
+
+    /// <summary>Wan et al.'s moment-matching inference fused with the following ReLU: per (b, o), μ = W·x + b and
+    /// σ² = p/(1 − p)·Σ_i (W·x)² in double, y = (1/Z)·Σ_z max(0, μ + σ·Normal(key, o·Z + z)).</summary>
+    /// <param name="x">Input [batch, inputs].</param>
+    /// <param name="weight">W [outputs, inputs].</param>
+    /// <param name="bias">[outputs], or null.</param>
+    /// <param name="y">Output [batch, outputs].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="inputs">I.</param>
+    /// <param name="outputs">O.</param>
+    /// <param name="p">Probability of dropping a weight, in [0, 1).</param>
+    /// <param name="samples">Z ≥ 1.</param>
+    /// <param name="key">The samples' key.</param>
+    public void DropConnectMomentMatchingReLU(DeviceView<float> x, DeviceView<float> weight, DeviceView<float>? bias, DeviceView<float> y, int batch, int inputs, int outputs, double p, int samples, ulong key)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
+        RequireDropConnect(x, weight, y, batch, inputs, outputs, p, nameof(y));
+        RequireLength(bias, outputs, nameof(bias));
+        ElementWise("ng_dropconnect_moment_matching_relu", batch * outputs, x, weight, bias?.Pointer ?? 0UL, y, batch, inputs, outputs, p / (1.0 - p), samples, key);
+    }
+
+    /// <summary>DropConnect's shapes and p; the kept weights' factor 1/(1 − p), rounded to float as the CPU's.</summary>
+    private static float RequireDropConnect(DeviceView<float> x, DeviceView<float> weight, DeviceView<float> rows, int batch, int inputs, int outputs, double p, string rowsName)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
+        if (!(p >= 0.0 && p < 1.0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), p, "DropConnect probability must be in [0, 1).");
+        }
+        RequireLength(x, (long)batch * inputs, nameof(x));
+        RequireLength(weight, (long)outputs * inputs, nameof(weight));
+        RequireLength(rows, (long)batch * outputs, rowsName);
+        return 1f / (float)(1.0 - p);
     }
 }

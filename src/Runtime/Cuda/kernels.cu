@@ -1455,3 +1455,7 @@ NG_KERNEL ng_lrn_backward(const float* dy, const float* x, float* dx, int batch,
         dx[i] = own + coefficient * x[i] * sum;
     }
 }
+
+// ---------------------------------------------------------------------------------------------------- dropout variants
+// Gaussian dropout, standout and DropConnect (and double-precision e^x, ln x, cos x for their noise) in a file of their own.
+#include "kernels_dropout.cu"

@@ -21,6 +21,10 @@ internal static class NetworkChecks
         Check("LocalResponseNorm CNN, momentum", (s, b) => new LrnMomentum(s, b), n => n.CopyFromDevice(), report);
         Check("Maxout after Conv2D and Dense, Adam", (s, b) => new MaxoutAdam(s, b), n => n.CopyFromDevice(), report);
         Check("channel PReLU and Dropout2D, momentum", (s, b) => new ChannelPReLUDropout2D(s, b), n => n.CopyFromDevice(), report);
+        Check("vanilla dropout, momentum", (s, b) => new VanillaDropoutMomentum(s, b), n => n.CopyFromDevice(), report);
+        Check("Gaussian dropout, Adam", (s, b) => new GaussianDropoutAdam(s, b), n => n.CopyFromDevice(), report);
+        Check("DropConnect (mean network and moment matching), momentum", (s, b) => new DropConnectMomentum(s, b), n => n.CopyFromDevice(), report);
+        Check("standout, Adam", (s, b) => new StandoutAdam(s, b), n => n.CopyFromDevice(), report);
     }
 
     private static void Check<T>(string name, Func<ulong, Backend, T> create, Action<T> copyFromDevice, Action<string, bool, string> report)

@@ -69,3 +69,22 @@ public partial class MaxoutAdam { }
 [Network(InputShape = new[] { 2, 5, 5 }, BatchSize = 6, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9)]
 [Conv2D(4, 3, Padding = 1), PReLU(NumParameters = 4), Dropout2D(0.5), Flatten, Dense(5), PReLU(NumParameters = 5), Dense(3)]
 public partial class ChannelPReLUDropout2D { }
+
+// The dropout variants (tests/NetGen.Tests/CudaDropoutParityTests.cs): the same masks as the CPU in training, their own
+// inference in Predict.
+
+[Network(InputSize = 20, BatchSize = 8, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9)]
+[Dense(16), Tanh, VanillaDropout(0.3), Dense(16), ReLU, Dense(3)]
+public partial class VanillaDropoutMomentum { }
+
+[Network(InputSize = 20, BatchSize = 8, Optimizer = Optimizer.Adam, LearningRate = 0.01)]
+[Dense(16), ReLU, GaussianDropout(0.3), Dense(16), Tanh, GaussianDropout(0.1), Dense(3)]
+public partial class GaussianDropoutAdam { }
+
+[Network(InputSize = 20, BatchSize = 8, Optimizer = Optimizer.Momentum, LearningRate = 0.05, Momentum = 0.9)]
+[DropConnect(16, 0.3), ReLU, DropConnect(12, 0.5, Inference = DropConnectInference.MomentMatching, Samples = 500), ReLU, DropConnect(3, 0.2, Bias = false)]
+public partial class DropConnectMomentum { }
+
+[Network(InputSize = 20, BatchSize = 8, Optimizer = Optimizer.Adam, LearningRate = 0.01)]
+[Dense(16), Standout(Alpha = 1.5, Beta = -0.5), ReLU, Dense(16), Standout, Tanh, Dense(3)]
+public partial class StandoutAdam { }

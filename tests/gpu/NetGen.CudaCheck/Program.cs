@@ -689,6 +689,54 @@ DeterminismChecks.Run((name, ok, detail) =>
     failures += ok ? 0 : 1;
 }, full: Environment.GetEnvironmentVariable("NETGEN_CUDA_DRIVER") is not { Length: > 0 } || Environment.GetEnvironmentVariable("NETGEN_DETERMINISM_FULL") == "1");
 
+// ------------------------------------------------------------------ dropout variants (kernels_dropout.cu)
+// Box–Muller in double on the device (e^x, ln x, cos x by arithmetic alone: the CPU's values up to round-off), Gaussian
+// dropout's masks within a float ulp, standout's and DropConnect's masks and sums bit for bit.
+{
+    const int n = 100_003;
+    ulong key = CounterRng.Key(7, CounterRng.DropoutStream, 4, 9);
+    float[] normals = new float[n];
+    for (int i = 0; i < n; i++)
+    {
+        normals[i] = (float)CounterRng.Normal(key, (ulong)i);
+    }
+    using DeviceBuffer<float> gn = device.Allocate<float>(n);
+    k.Normal(gn, key);
+    Check("rng normal (Box–Muller in double)", gn.ToArray(), normals, 1e-6, 1);
+
+    float[] x = Random(120, n, 3), y = new float[n], mask = new float[n];
+    using DeviceBuffer<float> gx = Up(x), gy = device.Allocate<float>(n), gm = device.Allocate<float>(n);
+    GaussianDropout.Forward<float>(x, y, mask, 0.3, key);
+    k.GaussianDropoutForward(gx, gy, gm, 0.3, key);
+    Check("Gaussian dropout mask", gm.ToArray(), mask, 1e-6);
+    Check("Gaussian dropout output", gy.ToArray(), y, 1e-6);
+
+    Standout.Forward<float>(x, y, mask, 1.5, -0.5, key);
+    k.StandoutForward(gx, gy, gm, 1.5, -0.5, key);
+    Check("standout mask (bit for bit)", gm.ToArray(), mask, 0);
+    Check("standout output (bit for bit)", gy.ToArray(), y, 0);
+    Standout.Inference<float>(x, y, 1.5, -0.5);
+    k.StandoutInference(gx, gy, 1.5, -0.5);
+    Check("standout inference", gy.ToArray(), y, 1e-6);
+
+    const int B = 33, I = 70, O = 45;
+    float[] cx = Random(121, B * I, 1), w = Random(122, O * I, 0.3f), b = Random(123, O, 0.3f), dy = Random(124, B * O, 1);
+    float[] dcY = new float[B * O], dcDx = new float[B * I], dcDw = new float[O * I], dcDb = new float[O];
+    using DeviceBuffer<float> gcx = Up(cx), gw = Up(w), gb = Up(b), gdy = Up(dy), gdcY = device.Allocate<float>(B * O), gdcDx = device.Allocate<float>(B * I),
+        gdcDw = device.Allocate<float>(O * I), gdcDb = device.Allocate<float>(O);
+    DropConnect.Forward<float>(cx, w, b, dcY, B, I, O, 0.4, key);
+    k.DropConnectForward(gcx, gw, gb, gdcY, B, I, O, 0.4, key);
+    Check("DropConnect forward (bit for bit)", gdcY.ToArray(), dcY, 0);
+    DropConnect.Backward<float>(dy, cx, w, dcDx, dcDw, dcDb, B, I, O, 0.4, key);
+    k.DropConnectBackward(gdy, gcx, gw, gdcDx, gdcDw, gdcDb, B, I, O, 0.4, key);
+    Check("DropConnect dW (bit for bit)", gdcDw.ToArray(), dcDw, 0);
+    Check("DropConnect dx (bit for bit)", gdcDx.ToArray(), dcDx, 0);
+    Check("DropConnect db (bit for bit)", gdcDb.ToArray(), dcDb, 0);
+    DropConnect.MomentMatchingReLU<float>(cx, w, b, dcY, B, I, O, 0.4, 500, key);
+    k.DropConnectMomentMatchingReLU(gcx, gw, gb, gdcY, B, I, O, 0.4, 500, key);
+    Check("DropConnect moment matching with ReLU", gdcY.ToArray(), dcY, 1e-5);
+}
+
 // ------------------------------------------------------------------ generated CNNs: Backend.Cuda against Backend.Cpu
 NetGen.CudaCheck.NetworkChecks.Run((name, ok, detail) =>
 {
