@@ -12,17 +12,18 @@ namespace NetGen.Kernels;
 /// <remarks>
 /// <para>Window (oh, ow) reads a = s(2·oh − Ph, 2·ow − Pw), b = s(2·oh − Ph, 2·ow − Pw + 1), c and d one row down, from
 /// the convolution's wide buffer (rows of the input's width, so a conv output row is followed by the dropped wide
-/// columns). For 16 windows two masked loads of a row (32 columns, never past the row's real columns, so nothing
-/// outside the buffer is read and no padded copy is made) and one two-register permute per phase give the a's and the
-/// b's; elements in the padding, or past the plane's width, are masked out.</para>
-/// <para>The scan is PyTorch's and <see cref="MaxPool2DPairs"/>': from −∞, each real element of the window in the order
-/// a, b, c, d replaces the maximum when it is larger or NaN. Padding never replaces, and starting from −∞ instead of the
-/// window's first real element changes nothing (that element replaces −∞ unless it is −∞ itself). So the values are the
-/// scalar scan's bit for bit, ties, NaN, ±∞ and −0 included (tested against it); the positions are not kept, which is
-/// why training (whose backward reads them) keeps <see cref="MaxPool2DPairs"/>.</para>
+/// columns). For 16 windows, two masked loads of a row (32 columns, never past the row's real columns, so nothing
+/// outside the plane is read and no padded copy is made) and one two-register permute per phase give the a's and the
+/// b's; elements in the padding or past the plane's width are −∞.</para>
+/// <para>The scan is PyTorch's and <see cref="MaxPool2DPairs"/>': the window's elements in the order a, b, c, d, each
+/// replacing the maximum when it is larger or NaN. It keeps the largest element under one total order (NaN above every
+/// number and a later NaN above an earlier one; of equal numbers, ±0 included, the earlier), so it is associative and
+/// runs as (a ∘ b) ∘ (c ∘ d): two dependent steps instead of three. Padding (−∞) wins only against −∞, whose bits are
+/// the same. So the values are the scalar scan's bit for bit, ties, NaN, ±∞ and −0 included (tested against it); the
+/// positions are not kept, which is why training (whose backward reads them) keeps <see cref="MaxPool2DPairs"/>.</para>
 /// <para>The old epilogue pool (8 windows per 256-bit register, the positions computed even when nothing stores them,
 /// a padded plane first copied into a −∞-bordered buffer, rows of fewer than 8 windows stored lane by lane) took about
-/// as long as the convolution itself at batch 1 on the bench CNN.</para>
+/// as long as the convolution itself at batch 1 on the bench CNN's second pair.</para>
 /// </remarks>
 internal static class ConvPoolInference
 {
@@ -44,48 +45,58 @@ internal static class ConvPoolInference
         var minus = Vector512.Create(float.NegativeInfinity);
         for (int ow0 = 0; ow0 < wo; ow0 += 16)
         {
-            // Columns read: [first, first + 32) ∩ [0, W); lane k of phase v is column 2·(ow0 + k) − Pw + v.
+            // Columns read: [first, first + 32) ∩ [0, W); lane k of phase v is column 2·(ow0 + k) − Pw + v. Columns past W
+            // load as −∞ (the masked loads' fill); a column left of the plane (−1: the left padding) points at column 0
+            // and is set to −∞ below.
             int first = Math.Max(0, (2 * ow0) - pw);
-            Vector512<int> ca = lanes + lanes + Vector512.Create((2 * ow0) - pw), cb = ca + Vector512<int>.One;
-            Vector512<int> windows = Vector512.LessThan(lanes, Vector512.Create(wo - ow0));
-            // A lane is real when its window exists and its column lies in the plane (not padding, not past W).
-            Vector512<float> realA = (windows & Vector512.GreaterThanOrEqual(ca, Vector512<int>.Zero) & Vector512.LessThan(ca, Vector512.Create(w))).AsSingle();
-            Vector512<float> realB = (windows & Vector512.GreaterThanOrEqual(cb, Vector512<int>.Zero) & Vector512.LessThan(cb, Vector512.Create(w))).AsSingle();
-            // Index of each column in the 32 loaded (out-of-range lanes point at 0 and are masked out above).
-            Vector512<int> ia = Vector512.Max(ca - Vector512.Create(first), Vector512<int>.Zero) & Vector512.Create(31);
-            Vector512<int> ib = Vector512.Max(cb - Vector512.Create(first), Vector512<int>.Zero) & Vector512.Create(31);
-            // The loads stop at the row's last real column: nothing past the plane (or the buffer) is read.
+            Vector512<int> ca = lanes + lanes + Vector512.Create((2 * ow0) - pw - first);
+            Vector512<int> ia = Vector512.Max(ca, Vector512<int>.Zero), ib = ca + Vector512<int>.One;
+            bool leftPadding = ow0 == 0 && pw == 1;
+            Vector512<float> left = Vector512.Equals(lanes, Vector512<int>.Zero).AsSingle();
             Vector512<float> load0 = Vector512.LessThan(lanes, Vector512.Create(w - first)).AsSingle();
             Vector512<float> load1 = Vector512.LessThan(lanes, Vector512.Create(w - first - 16)).AsSingle();
-            Vector512<float> store = windows.AsSingle();
-            for (int oh = 0; oh < ho; oh++)
+            Vector512<float> store = Vector512.LessThan(lanes, Vector512.Create(wo - ow0)).AsSingle();
+            float* yr = y + ow0;
+            for (int oh = 0; oh < ho; oh++, yr += wo)
             {
-                Vector512<float> max = minus;
-                for (int u = 0; u < 2; u++)
+                int r = (2 * oh) - ph;
+                Vector512<float> top = minus, bottom = minus;
+                if (r >= 0)
                 {
-                    int r = (2 * oh) - ph + u;
-                    if (r < 0 || r >= h)
-                    {
-                        continue; // a padding row: −∞, never replaces
-                    }
-                    float* row = s + ((nint)r * stride) + first;
-                    Vector512<float> x0 = Avx512F.MaskLoad(row, load0, Vector512<float>.Zero);
-                    Vector512<float> x1 = Avx512F.MaskLoad(row + 16, load1, Vector512<float>.Zero);
-                    Vector512<float> a = Avx512F.PermuteVar16x32x2(x0, ia, x1);
-                    Vector512<float> b = Avx512F.PermuteVar16x32x2(x0, ib, x1);
-                    max = Take(a, realA, max);
-                    max = Take(b, realB, max);
+                    top = Row(s + ((nint)r * stride) + first, load0, load1, ia, ib, leftPadding, left, minus);
                 }
-                Avx512F.MaskStore(y + ((nint)oh * wo) + ow0, store, max);
+                if (r + 1 < h)
+                {
+                    bottom = Row(s + ((nint)(r + 1) * stride) + first, load0, load1, ia, ib, leftPadding, left, minus);
+                }
+                Avx512F.MaskStore(yr, store, Later(top, bottom));
             }
         }
     }
 
-    /// <summary>One step of the scan on the real lanes: v replaces the running maximum when larger or NaN.</summary>
+    /// <summary>The two windows' elements of one row, a then b, combined: the row's winner of the scan.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Take(Vector512<float> v, Vector512<float> real, Vector512<float> max)
+    private static unsafe Vector512<float> Row(float* row, Vector512<float> load0, Vector512<float> load1, Vector512<int> ia, Vector512<int> ib, bool leftPadding, Vector512<float> left, Vector512<float> minus)
     {
-        Vector512<float> take = (Vector512.GreaterThan(v, max) | ~Vector512.Equals(v, v)) & real;
-        return Vector512.ConditionalSelect(take, v, max);
+        Vector512<float> x0 = Avx512F.MaskLoad(row, load0, minus);
+        Vector512<float> x1 = Avx512F.MaskLoad(row + 16, load1, minus);
+        Vector512<float> a = Avx512F.PermuteVar16x32x2(x0, ia, x1);
+        Vector512<float> b = Avx512F.PermuteVar16x32x2(x0, ib, x1);
+        if (leftPadding)
+        {
+            a = Vector512.ConditionalSelect(left, minus, a);
+        }
+        return Later(a, b);
+    }
+
+    /// <summary>The scan's step as an operator on two groups of a window's elements, <paramref name="earlier"/> before
+    /// <paramref name="later"/>: the later one wins when it is larger or NaN. The scan keeps the element that is largest
+    /// under one total order (NaN above every number, a later NaN above an earlier one, of equal numbers the earlier:
+    /// ±0 compare equal), so the operator is associative: (a ∘ b) ∘ (c ∘ d) is the scan a, b, c, d, two steps deep.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Later(Vector512<float> earlier, Vector512<float> later)
+    {
+        Vector512<float> take = Vector512.GreaterThan(later, earlier) | ~Vector512.Equals(later, later);
+        return Vector512.ConditionalSelect(take, later, earlier);
     }
 }
