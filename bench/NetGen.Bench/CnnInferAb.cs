@@ -136,6 +136,7 @@ internal static class CnnInferAb
     private static void Set(bool old)
     {
         ConvPoolInference.Enabled = !old;
+        DenseNarrow.Enabled = !old;
     }
 
     private static double Time(Action body, int calls, bool old)
@@ -213,6 +214,7 @@ internal static class CnnInferAb
             ("Predict b1", false, () => cnn.Predict(xs.AsSpan(0, 784), scores.AsSpan(0, 10))),
             ("conv1+pool1 b64 1t", true, () => ConvPool.Forward<float>(xs, w1, b1, y1, q1, default, B, g1, p1, fuseReLU: true)),
             ("conv2+pool2 b64 1t", true, () => ConvPool.Forward<float>(q1, w2, b2, y2, q2, default, B, g2, p2, fuseReLU: true)),
+            ("dense b64", false, () => Dense.Forward<float>(q2, w3, b3, d, B, 576, 10, GemmMode.Packed, packed: packed)),
             ("dense b64 1t", true, () => Dense.Forward<float>(q2, w3, b3, d, B, 576, 10, GemmMode.Packed, packed: packed)),
             ("Predict b64 1t", true, () => cnn.Predict(xs, scores)),
             ("Predict b64", false, () => cnn.Predict(xs, scores)),
