@@ -12,8 +12,9 @@ namespace NetGen.Bench;
 /// on odd rounds), timed as a block; prints the median time per call of each side and the median of the per-round ratios
 /// old/new with its quartiles. Rows marked "1t" run every kernel on the calling thread
 /// (<c>Workers.SplitAsIfForTests(1)</c>); the others split as the machine does.</item>
-/// <item><c>--cnn-infer-ab --ort [REPS] [CALLS]</c>: the same, then <c>Predict</c> (new kernels) against ONNX Runtime on the
-/// committed <c>bench/models/cnn_b*.onnx</c> with 1 and 2 intra-op threads, taking turns round by round.</item>
+/// <item><c>--cnn-infer-ab --ort [REPS] [CALLS]</c>: the same, then <c>Predict</c> with the new kernels and with the old
+/// against ONNX Runtime on the committed <c>bench/models/cnn_b*.onnx</c> (the same weights) with 1 and 2 intra-op
+/// threads, the three taking turns in a rotating order round by round; the median of the per-round ratios ORT/NetGen.</item>
 /// </list>
 /// </summary>
 internal static class CnnInferAb
@@ -118,17 +119,33 @@ internal static class CnnInferAb
                 }
                 var ortTimes = new double[reps];
                 var netTimes = new double[reps];
+                var oldTimes = new double[reps];
                 var ratios = new double[reps];
+                var oldRatios = new double[reps];
+                Action oldBody = () =>
+                {
+                    Set(old: true);
+                    netBody();
+                    Set(old: false);
+                };
                 for (int r = 0; r < reps; r++)
                 {
-                    bool ortFirst = r % 2 == 0;
-                    double first = TimePlain(ortFirst ? ortBody : netBody, calls), second = TimePlain(ortFirst ? netBody : ortBody, calls);
-                    ortTimes[r] = ortFirst ? first : second;
-                    netTimes[r] = ortFirst ? second : first;
+                    // The three sides in a rotating order: ORT, new, old; new, old, ORT; old, ORT, new.
+                    for (int turn = 0; turn < 3; turn++)
+                    {
+                        switch ((r + turn) % 3)
+                        {
+                            case 0: ortTimes[r] = TimePlain(ortBody, calls); break;
+                            case 1: netTimes[r] = TimePlain(netBody, calls); break;
+                            default: oldTimes[r] = TimePlain(oldBody, calls); break;
+                        }
+                    }
                     ratios[r] = ortTimes[r] / netTimes[r];
+                    oldRatios[r] = ortTimes[r] / oldTimes[r];
                 }
                 Array.Sort(ratios);
-                Console.WriteLine(FormattableString.Invariant($"batch {rows,2}: ORT {threads}t {Median(ortTimes),9:F2} us, NetGen {Median(netTimes),9:F2} us, ORT/NetGen {ratios[reps / 2]:F3} [{ratios[reps / 4]:F3}, {ratios[3 * reps / 4]:F3}]"));
+                Array.Sort(oldRatios);
+                Console.WriteLine(FormattableString.Invariant($"batch {rows,2}: ORT {threads}t {Median(ortTimes),9:F2} us; NetGen new {Median(netTimes),9:F2} us, ORT/new {ratios[reps / 2]:F3} [{ratios[reps / 4]:F3}, {ratios[3 * reps / 4]:F3}]; old {Median(oldTimes),9:F2} us, ORT/old {oldRatios[reps / 2]:F3} [{oldRatios[reps / 4]:F3}, {oldRatios[3 * reps / 4]:F3}]"));
             }
         }
     }

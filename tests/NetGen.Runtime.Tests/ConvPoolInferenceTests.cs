@@ -19,9 +19,13 @@ public sealed class ConvPoolInferenceTests
         [3, 9, 13, 0, 1],    // padding on the width only, odd height (the last row unread)
         [2, 7, 5, 1, 0],     // padding on the height only
         [2, 4, 4, 0, 0],     // 2 windows per row
+        [1, 6, 17, 0, 1],    // 17 columns: one row of windows per register
         [1, 40, 34, 1, 1],   // 18 windows per row with padding: a full register, then 2 lanes
         [1, 8, 64, 0, 0],    // 32 windows per row: two full registers
         [1, 6, 67, 0, 1],    // 34 windows per row, the last reading past the row's real columns
+        [1, 9, 9, 1, 1],     // two rows of windows per register (W ≤ 16, Wo ≤ 8), an odd number of window rows
+        [1, 6, 16, 0, 0],    // 8 windows per row: two rows fill the register
+        [2, 6, 15, 0, 1],    // 8 windows per row with the left and right padding
         [1, 2, 2, 1, 1],     // every window on a border
         [5, 1, 1, 1, 1],     // a single element
     ];

@@ -40,10 +40,14 @@ internal static class DenseNarrow
     /// <summary>Whether this kernel serves the call (see the remarks).</summary>
     internal static bool Serves<T>(int batch, int outputs, bool relu, PackedWeights<T>? packed)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+#if !NET10_0_OR_GREATER
+        false && // the masked loads and stores are .NET 10 APIs (ADR 0020): the net9.0 build keeps the packed GEMM
+#endif
         Enabled && typeof(T) == typeof(float) && Avx512F.IsSupported && Vector512.IsHardwareAccelerated
         && PackedGemm.NR<T>() == 2 * Vector512<float>.Count && outputs is > 0 and <= 16 && !relu && batch >= PackedGemm.MR
         && packed is { IsCurrent: true };
 
+#if NET10_0_OR_GREATER
     /// <summary>y[B, O] = x[B, I]·Wᵀ + b from the current packed weights (the caller checked the lengths).</summary>
     internal static unsafe void Forward(ReadOnlySpan<float> x, PackedWeights<float> packed, ReadOnlySpan<float> bias, Span<float> y, int batch, int inputs, int outputs)
     {
@@ -196,4 +200,8 @@ internal static class DenseNarrow
         }
         Avx512F.MaskStore(y, columns, s);
     }
+#else
+    /// <summary>Not served on net9.0 (<see cref="Serves"/> is false there).</summary>
+    internal static void Forward(ReadOnlySpan<float> x, PackedWeights<float> packed, ReadOnlySpan<float> bias, Span<float> y, int batch, int inputs, int outputs) => throw new PlatformNotSupportedException();
+#endif
 }
