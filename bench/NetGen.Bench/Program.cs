@@ -28,6 +28,13 @@ if (args.Length > 0 && args[0] is "--conv-forward-ab" or "--conv-forward-count")
     return NetGen.Bench.ConvForwardAb.Run(args);
 }
 
+// `--cnn-infer-ab [--ort] [REPS] [CALLS]`: the inference kernels of ADR 0053 against those they replace, and Predict
+// against ONNX Runtime, paired in one process (CnnInferAb.cs).
+if (args.Length > 0 && args[0] == "--cnn-infer-ab")
+{
+    return NetGen.Bench.CnnInferAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--conv-profile")
 {
     return NetGen.Bench.ConvProfile.Run(args);

@@ -999,7 +999,7 @@ namespace Demo.ConvInfer
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 ─────────────────────────────────────────────────────
-                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then y = max(0, x) → output of [1]
+                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×8×26×26] = implicit GEMM of W[8×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·676/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1013,7 +1013,7 @@ namespace Demo.ConvInfer
                 _k.MaxPool2DForward(A_L1_Y, A_L2_Y, training ? A_L2_Argmax : default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry2);
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 ────────────────────────────────────────────────────
-                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue), then y = max(0, x) → output of [4]
+                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then y = max(0, x) → output of [4]
                 // ng_conv2d_forward: y[B×16×11×11] = implicit GEMM of W[16×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈B·121/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L2_Y, P_L3_Weight, P_L3_Bias, A_L4_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1241,7 +1241,7 @@ namespace Demo.ConvInfer
                 ForwardRows = B;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 ─────────────────────────────────────────────────────
-                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then max(0, ·) → output of [1]
+                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 8), A(L1_Y, B * 5408), A(L2_Y, B * 1352), training ? Ix(L2_Argmax, B * 1352) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [8, 26, 26] ─────────────────────────────────────────────────────────────────
@@ -1251,7 +1251,7 @@ namespace Demo.ConvInfer
                 // y[B,8,13,13][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training): computed by [0] in its epilogue (fused, kernel ConvPool)
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 ────────────────────────────────────────────────────
-                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue), then max(0, ·) → output of [4]
+                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [4]
                 global::NetGen.Kernels.ConvPool.Forward<T>(A(L2_Y, B * 1352), P(L3_Weight, 1152), P(L3_Bias, 16), A(L4_Y, B * 1936), A(L5_Y, B * 576), training ? Ix(L5_Argmax, B * 576) : default, B, in s_geometry3, in s_geometry5, fuseReLU: true);
 
                 // ── [4] relu_4: ReLU [16, 11, 11] ────────────────────────────────────────────────────────────────
@@ -1267,6 +1267,7 @@ namespace Demo.ConvInfer
                 // y[B,10] = x[B,576] · W[10,576]ᵀ + b[10]
                 // GEMM x·Wᵀ: [64×576]·[576×10], 368,640 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW7: packed by the first forward after the weights change, then reused
+                // 10 outputs ≤ 16: from 6 rows with the panels current, DenseNarrow (one register of columns × 12 rows, rows over the cores; the GEMM's bits, AVX-512; rule: docs/performance.md)
                 // batch 1: GEMV W·x: [10×576]·[576], 5,760 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 576), P(L7_Weight, 5760), P(L7_Bias, 10), A(L7_Y, B * 10), B, 576, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW7, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 

@@ -1213,7 +1213,7 @@ namespace Demo.Gpu
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then y = max(0, x) → output of [1]
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×4×8×8] = implicit GEMM of W[4×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈4/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1481,7 +1481,7 @@ namespace Demo.Gpu
                 ForwardRows = B;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then max(0, ·) → output of [1]
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────
@@ -1680,7 +1680,7 @@ namespace Demo.Gpu
                 _ = training; _ = seed; _ = step;
 
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue), then max(0, ·) → output of [1]
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────

@@ -72,7 +72,9 @@ internal static class Conv2DForward
         int o = g.OutChannels, w = g.Width, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutPlane, span = WideSpan(g);
         int inputLength = g.InputLength, outputLength = g.OutputLength;
         int poolPlane = pooled == null ? 0 : p.OutHeight * p.OutWidth;
-        bool stages = pooled != null && MaxPool2DPairs.Stages(p);
+        // At inference (no argmax) on AVX-512 the pool runs 16 windows per register, values only (ADR 0053).
+        bool values = pooled != null && argmax == null && ConvPoolInference.Serves(p);
+        bool stages = pooled != null && !values && MaxPool2DPairs.Stages(p);
         fixed (T* wide = Conv2D.Buffers<T>.Col((long)o * span))
         fixed (float* stage = stages ? MaxPool2DPairs.Stage(MaxPool2DPairs.StageLength(p)) : null)
         {
@@ -105,7 +107,14 @@ internal static class Conv2DForward
                     if (pooled != null)
                     {
                         nint at = (((nint)b * o) + r) * poolPlane;
-                        MaxPool2DPairs.Plane((float*)src, w, pooled + at, argmax == null ? null : argmax + at, p, stage);
+                        if (values)
+                        {
+                            ConvPoolInference.Plane((float*)src, w, pooled + at, p);
+                        }
+                        else
+                        {
+                            MaxPool2DPairs.Plane((float*)src, w, pooled + at, argmax == null ? null : argmax + at, p, stage);
+                        }
                     }
                 }
             }

@@ -58,6 +58,13 @@ public static class Dense
         }
 
         mode = Gemm.Resolve(mode, batch, outputs, inputs);
+        if (mode != GemmMode.Direct && DenseNarrow.Serves(batch, outputs, fuseReLU, packed))
+        {
+            // At most 16 outputs (a classifier head) from current pre-packed weights: one register of columns, 12 rows
+            // per panel, rows over the cores; the packed GEMM's bits (docs/adr/0053).
+            DenseNarrow.Forward(MemoryMarshal.Cast<T, float>(x), Unsafe.As<PackedWeights<float>>(packed!), MemoryMarshal.Cast<T, float>(bias), MemoryMarshal.Cast<T, float>(y), batch, inputs, outputs);
+            return;
+        }
         if (mode != GemmMode.Direct)
         {
             // B(p, j) = W[j, p]: the packed kernel transposes W as it packs; bias and ReLU ride in its epilogue.

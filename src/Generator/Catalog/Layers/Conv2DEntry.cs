@@ -282,7 +282,7 @@ internal sealed partial class Conv2DEntry : LayerEntry
             int pool = c.Lowered.FusedPool;
             return pool < 0
                 ? $"kernel Conv2D, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW)"
-                : $"kernel ConvPool, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW), with [{c.Plan.Nodes[pool].Label}]'s 2×2 max pool in its epilogue";
+                : $"kernel ConvPool, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW), with [{c.Plan.Nodes[pool].Label}]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)";
         }
         return rows + (c.HasState("bias") ? 1 : 0) <= 512 && (long)ho * wo <= 4096
             ? "kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM"

@@ -107,6 +107,11 @@ internal sealed partial class DenseEntry : LayerEntry
         if (packed.Length > 0)
         {
             w.WriteLine($"// Wᵀ pre-packed in {PackedField(c.Node)}: packed by the first forward after the weights change, then reused");
+            if (c.Plan.Tensors[c.Node.Output].Length <= 16 && !c.Lowered.FusesNextReLU)
+            {
+                // The rule of Kernels.DenseNarrow.Serves (ADR 0053).
+                w.WriteLine($"// {c.Out} outputs ≤ 16: from 6 rows with the panels current, DenseNarrow (one register of columns × 12 rows, rows over the cores; the GEMM's bits, AVX-512; rule: docs/performance.md)");
+            }
         }
 
         string row = string.Empty;
