@@ -168,13 +168,28 @@ internal static class Workers
 
     /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts, which this thread and the workers claim one
     /// at a time, then releases the workers taken by <see cref="TryAcquire"/>.</summary>
-    public static void RunAndRelease(ParallelJob job, int parts, bool affine = false)
+    /// <param name="job">The job.</param>
+    /// <param name="parts">Its parts.</param>
+    /// <param name="affine">Each part is meant for its own thread (see <see cref="AffinityGraceMicroseconds"/>).</param>
+    /// <param name="oneCoreWhileAsleep">When a worker is asleep (no job for <see cref="SpinMicroseconds"/>), run every
+    /// part on this thread and wake the workers for the next job, instead of handing parts to a thread that first has to
+    /// be scheduled (ADR 0054: a short, latency-bound job such as the batch-1 GEMV). Splitting never changes results.</param>
+    public static void RunAndRelease(ParallelJob job, int parts, bool affine = false, bool oneCoreWhileAsleep = false)
     {
         try
         {
             if (parts <= 1)
             {
                 job.Run(0, 1);
+                return;
+            }
+            if (oneCoreWhileAsleep && Volatile.Read(ref s_sleeping) != 0)
+            {
+                WakeWithoutJob();
+                for (int part = 0; part < parts; part++)
+                {
+                    job.Run(part, parts);
+                }
                 return;
             }
             long generation = s_generation + 1;
@@ -239,6 +254,31 @@ internal static class Workers
             Volatile.Write(ref s_busy, 0);
         }
     }
+
+    /// <summary>Wakes the sleeping workers with an empty generation (no job, its claim counter closed): they find nothing to
+    /// run and spin for <see cref="SpinMicroseconds"/>, so the next job finds them awake. Called with the workers held.</summary>
+    private static void WakeWithoutJob()
+    {
+        long generation = s_generation + 1;
+        s_job = null;
+        s_parts = 0;
+        Volatile.Write(ref s_claim, (generation << 32) | Closed);
+        Interlocked.Exchange(ref s_generation, generation);
+        lock (s_gate)
+        {
+            Monitor.PulseAll(s_gate);
+        }
+        Interlocked.Increment(ref s_oneCoreRuns);
+    }
+
+    private static long s_oneCoreRuns;
+
+    /// <summary>Jobs run on the caller alone because a worker was asleep (<c>oneCoreWhileAsleep</c>), since the process
+    /// started: for tests and <c>NetGen.Bench --latency-tail</c>.</summary>
+    internal static long OneCoreRuns => Volatile.Read(ref s_oneCoreRuns);
+
+    /// <summary>Tests only: whether a worker is blocked, waiting to be woken.</summary>
+    internal static bool AnyAsleep => Volatile.Read(ref s_sleeping) != 0;
 
     /// <summary>Claims and runs parts of the job of <paramref name="generation"/> until none are left.</summary>
     private static void RunParts(ParallelJob job, int parts, long generation)
