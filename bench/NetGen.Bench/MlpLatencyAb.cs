@@ -40,6 +40,43 @@ internal static class MlpLatencyAb
             ("10x128", w2, b2, h1, y, 128, 10, false, pw2, GemvMode.Serial),
         };
 
+        if (args.Contains("--loop-split-panels"))
+        {
+            // For a profiler: the split GEMV over row panels in a loop for about 5 s.
+            var l = layers[0];
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            long calls = 0;
+            while (sw.Elapsed.TotalSeconds < 5)
+            {
+                Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel, args.Contains("--stored") ? null : l.Packed);
+                calls++;
+            }
+
+            Console.WriteLine($"{sw.Elapsed.TotalMilliseconds * 1e3 / calls:F2} µs/call over {calls} calls");
+            return 0;
+        }
+
+        if (args.Contains("--split-only"))
+        {
+            // Split bodies only, and panels packed by the split call itself (each core its rows) as well as by one core.
+            var l = layers[0];
+            PackedWeights<float> bySplit = new(784, 256);
+            var only = new Action<int>[]
+            {
+                n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)),
+                n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel, l.Packed)),
+                n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel, bySplit)),
+                n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Parallel)),
+                n => Compare.Repeat(n, () => Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial, l.Packed)),
+            };
+            Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial, l.Packed);
+            Gemv.Forward<float>(l.X, l.W, l.B, l.Y, l.I, l.O, l.Relu, GemvMode.Serial, l.Packed);
+            Report(l.Name, ["split, as stored", "split, panels packed on 1 core", "split, panels packed split", "split, as stored (again)", "1 core, panels"], Compare.TimeInterleaved(reps, only), [(0, 1), (0, 2), (0, 3), (0, 4)]);
+            long oneCore = (long)typeof(Gemv).Assembly.GetType("NetGen.Kernels.Workers")!.GetProperty("OneCoreRuns", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+            Console.WriteLine($"  one-core runs (a worker asleep): {oneCore}");
+            return 0;
+        }
+
         Console.WriteLine($"batch-1 GEMV: W as stored (old) against row panels (new), {reps} repetitions, bodies taking turns; median µs/call [best repetition] (median paired ratio old/new); load {Load()}");
         foreach (var l in layers)
         {

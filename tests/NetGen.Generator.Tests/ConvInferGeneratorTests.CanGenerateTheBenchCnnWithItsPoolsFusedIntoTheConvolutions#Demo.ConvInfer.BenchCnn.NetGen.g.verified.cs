@@ -1267,7 +1267,7 @@ namespace Demo.ConvInfer
                 // y[B,10] = x[B,576] · W[10,576]ᵀ + b[10]
                 // GEMM x·Wᵀ: [64×576]·[576×10], 368,640 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW7: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [10×576]·[576], 5,760 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW7, packed by the second one-row call after the weights change; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [10×576]·[576], 5,760 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 576), P(L7_Weight, 5760), P(L7_Bias, 10), A(L7_Y, B * 10), B, 576, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW7, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L7_Y, B * 10);

@@ -916,7 +916,7 @@ namespace Demo.Svm
                 // y[B,10] = x[B,100] · W[10,100]ᵀ
                 // GEMM x·Wᵀ: [128×100]·[100×10], 128,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW2: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [10×100]·[100], 1,000 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW2, packed by the second one-row call after the weights change; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [10×100]·[100], 1,000 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L1_Y, B * 100), P(L2_Weight, 1000), default, A(L2_Y, B * 10), B, 100, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW2, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L2_Y, B * 10);

@@ -1810,7 +1810,7 @@ namespace Demo.Vision
                 // y[B,10] = x[B,500] · W[10,500]ᵀ + b[10]
                 // GEMM x·Wᵀ: [64×500]·[500×10], 320,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW11: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [10×500]·[500], 5,000 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW11, packed by the second one-row call after the weights change; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [10×500]·[500], 5,000 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L10_Y, B * 500), P(L11_Weight, 5000), P(L11_Bias, 10), A(L11_Y, B * 10), B, 500, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW11, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L11_Y, B * 10);
@@ -2063,7 +2063,7 @@ namespace Demo.Vision
                 // y[B,10] = x[B,500] · W[10,500]ᵀ + b[10]
                 // GEMM x·Wᵀ: [64×500]·[500×10], 320,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW11: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [10×500]·[500], 5,000 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW11, packed by the second one-row call after the weights change; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [10×500]·[500], 5,000 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L10_Y, B * 500), P(L11_Weight, 5000), P(L11_Bias, 10), A(L11_Y, B * 10), B, 500, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW11, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L11_Y, B * 10);

@@ -1266,7 +1266,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork, global::System.IDisp
             // y[B,10] = x[B,128] · W[10,128]ᵀ + b[10]
             // GEMM x·Wᵀ: [64×128]·[128×10], 81,920 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
             // Wᵀ pre-packed in _packedW5: packed by the first forward after the weights change, then reused
-            // batch 1: GEMV W·x: [10×128]·[128], 1,280 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW5, packed by the second one-row call after the weights change; rule: docs/performance.md)
+            // batch 1: GEMV W·x: [10×128]·[128], 1,280 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
             global::NetGen.Kernels.Dense.Forward<T>(A(L4_Y, B * 128), P(L5_Weight, 1280), P(L5_Bias, 10), A(L5_Y, B * 10), B, 128, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW5, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
             return A(L5_Y, B * 10);

@@ -48,6 +48,16 @@ public static class Gemv
     /// <summary>Multiply-adds from which a one-row product is split over the cores (see <see cref="Choose"/>).</summary>
     public const long ParallelThreshold = 1L << 16;
 
+    /// <summary>Weights from which a layer with pre-packed weights reads its one-row products from row panels
+    /// (<see cref="UsesRowPanels"/>): 2¹³ elements, the size of an L1 data cache in float32. Below it W stays in L1 from
+    /// call to call, one stream or eight read alike, and the panels measured slower (ADR 0054).</summary>
+    public const long RowPanelThreshold = 1L << 13;
+
+    /// <summary>Whether a layer of <paramref name="outputs"/> × <paramref name="inputs"/> that has pre-packed weights reads
+    /// its one-row products from row panels (from <see cref="RowPanelThreshold"/> weights; the same rule runs at compile
+    /// time, <c>CpuLowering.UsesRowPanels</c>, and a test keeps the two equal).</summary>
+    public static bool UsesRowPanels(int outputs, int inputs) => (long)outputs * inputs >= RowPanelThreshold;
+
     /// <summary>The kernel the generator plans for a one-row product of <paramref name="outputs"/> × <paramref name="inputs"/>
     /// (the same rule runs at compile time, <c>CpuLowering.ChooseGemv</c>; a test keeps the two equal):
     /// <see cref="GemvMode.Parallel"/> from <see cref="ParallelThreshold"/> multiply-adds and at least two row blocks,
@@ -67,9 +77,9 @@ public static class Gemv
     /// <param name="relu">Apply max(0, ·) as y is stored.</param>
     /// <param name="mode">One thread or every core; <see cref="GemvMode.Auto"/> = <see cref="Choose"/>.</param>
     /// <param name="packed">The layer's pre-packed weights, which also keep <c>W</c> in row panels for this kernel (see
-    /// <see cref="PackedWeights{T}.RowPanelsAreCurrent"/>): the first one-row call after the weights change reads <c>W</c>
-    /// as stored, the second packs the row panels as it reads them, and later calls read only the panels. Null = always
-    /// read <c>W</c> as stored. The bits are the same either way.</param>
+    /// <see cref="PackedWeights{T}.RowPanelsAreCurrent"/>) when <see cref="UsesRowPanels"/>: the first one-row call after
+    /// the weights change reads <c>W</c> as stored, the second packs the row panels as it reads them, and later calls read
+    /// only the panels. Null = always read <c>W</c> as stored. The bits are the same either way.</param>
     public static unsafe void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int inputs, int outputs, bool relu = false, GemvMode mode = GemvMode.Auto, PackedWeights<T>? packed = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -99,7 +109,7 @@ public static class Gemv
         // Row panels: read when current, packed by this call when it is the second since the weights changed.
         T[]? panels = null;
         bool pack = false;
-        if (packed is not null)
+        if (packed is not null && UsesRowPanels(outputs, inputs))
         {
             int width = Width<T>();
             if (packed.RowPanelsAreCurrent && packed.RowPanelWidth == width)
@@ -282,7 +292,9 @@ public static class Gemv
     }
 
     /// <summary>Rows [r0, r1) from the row panels: the blocks of <see cref="Rows{T, TS, TV}"/>, each read as one stream.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>A method of its own, never inlined: inlined into <see cref="Rows{T, TS, TV}"/> beside the as-stored path it
+    /// exhausted the JIT's inlining budget, and the register multiply-adds of the split GEMV became calls (3× slower).</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PanelRows<T, TS, TV>(in Operands<T> o, int r0, int r1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>

@@ -183,7 +183,7 @@ internal static class Workers
                 job.Run(0, 1);
                 return;
             }
-            if (oneCoreWhileAsleep && Volatile.Read(ref s_sleeping) != 0)
+            if (oneCoreWhileAsleep && OneCoreWhileAsleep && Volatile.Read(ref s_sleeping) != 0)
             {
                 WakeWithoutJob();
                 for (int part = 0; part < parts; part++)
@@ -272,6 +272,10 @@ internal static class Workers
     }
 
     private static long s_oneCoreRuns;
+
+    /// <summary>Whether jobs run with <c>oneCoreWhileAsleep</c> do so (the default, ADR 0054); off, they wake the workers
+    /// and hand them parts as every other job does. Settable, so <c>NetGen.Bench --latency-tail</c> measures both.</summary>
+    internal static bool OneCoreWhileAsleep { get; set; } = true;
 
     /// <summary>Jobs run on the caller alone because a worker was asleep (<c>oneCoreWhileAsleep</c>), since the process
     /// started: for tests and <c>NetGen.Bench --latency-tail</c>.</summary>
