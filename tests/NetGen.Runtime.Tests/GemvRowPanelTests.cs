@@ -118,7 +118,7 @@ public class GemvRowPanelTests
     }
 
     [Fact]
-    public void WithTheWorkersAsleep_TheSplitRunsOnTheCaller_WithTheSameBits_AndWakesThem()
+    public void WithTheWorkersAsleep_TheSplitRunsOnTheCaller_WithTheSameBits_AndABurstWakesThem()
     {
         if (Workers.MaxParts == 1)
         {
@@ -129,33 +129,39 @@ public class GemvRowPanelTests
         float[] x = TestUtil.Random<float>(inputs, 11), w = TestUtil.Random<float>(outputs * inputs, 12), b = TestUtil.Random<float>(outputs, 13);
         float[] expected = Serial(x, w, b, outputs, inputs);
         var packed = new PackedWeights<float>(inputs, outputs);
-        bool ranOnCaller = false;
+        bool ranOnCaller = false, wokeForTheBurst = false;
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!ranOnCaller && DateTime.UtcNow < deadline)
+        while (!(ranOnCaller && wokeForTheBurst) && DateTime.UtcNow < deadline)
         {
-            // Idle past the workers' spin (200 µs) until they block.
+            // Idle past the workers' spin (200 µs) and past a burst (1 ms) until they block.
             Thread.Sleep(5);
             if (!Workers.AnyAsleep)
             {
                 continue;
             }
 
-            long before = Workers.OneCoreRuns;
+            // An isolated call: on the caller alone, and nobody is woken.
+            (long runs, long wakes) = (Workers.OneCoreRuns, Workers.WakesWithoutJob);
             float[] y = new float[outputs];
             Gemv.Forward<float>(x, w, b, y, inputs, outputs, relu: true, GemvMode.Parallel, packed);
             Assert.Equal(expected.Select(Bits), y.Select(Bits));
-            ranOnCaller = Workers.OneCoreRuns > before;
+            bool isolated = Workers.OneCoreRuns == runs + 1;
+            ranOnCaller |= isolated;
+            Assert.True(!isolated || Workers.WakesWithoutJob == wakes, "an isolated call woke the workers");
 
-            // Called back to back, the woken worker takes its part again: the same bits.
+            // Called back to back: the second call of the burst wakes them, and the woken worker takes its part again,
+            // with the same bits.
             for (int call = 0; call < 20; call++)
             {
                 Array.Clear(y);
                 Gemv.Forward<float>(x, w, b, y, inputs, outputs, relu: true, GemvMode.Parallel, packed);
                 Assert.Equal(expected.Select(Bits), y.Select(Bits));
             }
+            wokeForTheBurst |= isolated && Workers.WakesWithoutJob > wakes;
         }
 
         Assert.True(ranOnCaller, "no one-row call found the workers asleep in 20 s");
+        Assert.True(wokeForTheBurst, "no burst of one-row calls woke the sleeping workers in 20 s");
     }
 
     private static float[] Serial(float[] x, float[] w, float[] b, int outputs, int inputs)
