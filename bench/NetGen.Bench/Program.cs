@@ -50,6 +50,25 @@ if (args.Length > 0 && args[0] == "--inference-ab")
     return NetGen.Bench.InferenceAb.Run(args);
 }
 
+// `--latency-tail [--calls N] [--rounds R] [--gap-us G]` single batch-1 Predict calls timed one by one: p50/p90/p99 (LatencyTail.cs).
+if (args.Length > 0 && args[0] == "--latency-tail")
+{
+    return NetGen.Bench.LatencyTail.Run(args);
+}
+
+// `--gemv-layout-probe [--reps N]` the batch-1 GEMV's weight layouts on one core, raw Vector512 (GemvLayoutProbe.cs).
+if (args.Length > 0 && args[0] == "--gemv-layout-probe")
+{
+    return NetGen.Bench.GemvLayoutProbe.Run(args);
+}
+
+// `--mlp-latency-ab [--reps N] [--no-ort]` the batch-1 GEMV over W as stored against its row panels, paired, with ONNX
+// Runtime in the same rounds (MlpLatencyAb.cs, ADR 0054).
+if (args.Length > 0 && args[0] == "--mlp-latency-ab")
+{
+    return NetGen.Bench.MlpLatencyAb.Run(args);
+}
+
 // `--read-bandwidth [--reps N]` how fast the cores read cached floats: the floor under batch-1 latency (bench/README.md).
 if (args.Length > 0 && args[0] == "--read-bandwidth")
 {

@@ -905,7 +905,7 @@ namespace Demo.Svm
                 // y[B,100] = x[B,3072] · W[100,3072]ᵀ + b[100]
                 // GEMM x·Wᵀ: [128×3072]·[3072×100], 39,321,600 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW0: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [100×3072]·[3072], 307,200 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [100×3072]·[3072], 307,200 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; W read from row panels kept in _packedW0, packed by the second one-row call after the weights change; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 307200), P(L0_Bias, 100), A(L0_Y, B * 100), B, 3072, 100, global::NetGen.Kernels.GemmMode.PackedParallel, packed: _packedW0, rowMode: global::NetGen.Kernels.GemvMode.Parallel);
 
                 // ── [1] tanh_1: Tanh [100] ───────────────────────────────────────────────────────────────────────

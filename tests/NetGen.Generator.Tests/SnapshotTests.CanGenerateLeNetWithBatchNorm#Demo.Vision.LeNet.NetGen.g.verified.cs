@@ -1787,7 +1787,7 @@ namespace Demo.Vision
                 // y[B,500] = x[B,800] · W[500,800]ᵀ + b[500]
                 // GEMM x·Wᵀ: [64×800]·[800×500], 25,600,000 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW8: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [500×800]·[800], 400,000 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [500×800]·[800], 400,000 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; W read from row panels kept in _packedW8, packed by the second one-row call after the weights change; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L6_Y, B * 800), P(L8_Weight, 400000), P(L8_Bias, 500), A(L8_Y, B * 500), B, 800, 500, global::NetGen.Kernels.GemmMode.PackedParallel, packed: _packedW8, rowMode: global::NetGen.Kernels.GemvMode.Parallel);
 
                 // ── [9] bn_9: BatchNorm1D [500] ──────────────────────────────────────────────────────────────────
@@ -2041,7 +2041,7 @@ namespace Demo.Vision
                 // y[B,500] = x[B,800] · W[500,800]ᵀ + b[500]
                 // GEMM x·Wᵀ: [64×800]·[800×500], 25,600,000 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW8: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [500×800]·[800], 400,000 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [500×800]·[800], 400,000 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; W read from row panels kept in _packedW8, packed by the second one-row call after the weights change; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L6_Y, B * 800), P(L8_Weight, 400000), P(L8_Bias, 500), A(L8_Y, B * 500), B, 800, 500, global::NetGen.Kernels.GemmMode.PackedParallel, packed: _packedW8, rowMode: global::NetGen.Kernels.GemvMode.Parallel);
 
                 // ── [9] bn_9: BatchNorm1D [500] ──────────────────────────────────────────────────────────────────

@@ -1235,7 +1235,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork, global::System.IDisp
             // y[B,256] = x[B,784] · W[256,784]ᵀ + b[256], then max(0, ·) → output of [1]
             // GEMM x·Wᵀ: [64×784]·[784×256], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
             // Wᵀ pre-packed in _packedW0: packed by the first forward after the weights change, then reused
-            // batch 1: GEMV W·x: [256×784]·[784], 200,704 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; rule: docs/performance.md)
+            // batch 1: GEMV W·x: [256×784]·[784], 200,704 multiply-adds → Parallel (8 rows of W at a time, the rows split over the cores; W read from row panels kept in _packedW0, packed by the second one-row call after the weights change; rule: docs/performance.md)
             global::NetGen.Kernels.Dense.Forward<T>(x, P(L0_Weight, 200704), P(L0_Bias, 256), A(L1_Y, B * 256), B, 784, 256, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true, packed: _packedW0, rowMode: global::NetGen.Kernels.GemvMode.Parallel);
 
             // ── [1] act1: ReLU [256] ─────────────────────────────────────────────────────────────────────────
@@ -1256,7 +1256,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork, global::System.IDisp
             // y[B,128] = x[B,256] · W[128,256]ᵀ + b[128], then max(0, ·) → output of [4]
             // GEMM x·Wᵀ: [64×256]·[256×128], 2,097,152 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
             // Wᵀ pre-packed in _packedW3: packed by the first forward after the weights change, then reused
-            // batch 1: GEMV W·x: [128×256]·[256], 32,768 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+            // batch 1: GEMV W·x: [128×256]·[256], 32,768 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW3, packed by the second one-row call after the weights change; rule: docs/performance.md)
             global::NetGen.Kernels.Dense.Forward<T>(A(L2_Y, B * 256), P(L3_Weight, 32768), P(L3_Bias, 128), A(L4_Y, B * 128), B, 256, 128, global::NetGen.Kernels.GemmMode.PackedParallel, fuseReLU: true, packed: _packedW3, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
             // ── [4] act2: ReLU [128] ─────────────────────────────────────────────────────────────────────────

@@ -320,6 +320,13 @@ internal static class CpuLowering
     internal static GemvMode ChooseGemv(int outputs, int inputs) =>
         (long)outputs * inputs >= (1L << 16) && outputs >= 16 ? GemvMode.Parallel : GemvMode.Serial;
 
+    /// <summary>
+    /// Whether a Dense layer with pre-packed weights reads its one-row forward from row panels, by the rule of
+    /// <c>NetGen.Kernels.Gemv.UsesRowPanels</c> (a test keeps the two equal): from 2¹³ weights. See
+    /// docs/adr/0054-batch-1-row-panels-and-one-core-while-the-workers-sleep.md.
+    /// </summary>
+    internal static bool UsesRowPanels(int outputs, int inputs) => (long)outputs * inputs >= (1L << 13);
+
     /// <summary>Elements of the fused narrow pair's scratch, <c>DenseReLUDense.ScratchLength</c> in long (a test keeps the two
     /// equal): (I + 1 + O) rows of the hidden width padded to 16, twice.</summary>
     internal static long PairScratchLength(int inputs, int hidden, int outputs) =>

@@ -53,7 +53,7 @@ public static class Dense
         if (batch == 1 && inputs > SmallInputs)
         {
             // One row: a matrix-vector product over W as stored, 8 rows at a time (docs/adr/0034).
-            Gemv.Forward(x.Slice(0, inputs), w.Slice(0, outputs * inputs), bias, y.Slice(0, outputs), inputs, outputs, fuseReLU, rowMode);
+            Gemv.Forward(x.Slice(0, inputs), w.Slice(0, outputs * inputs), bias, y.Slice(0, outputs), inputs, outputs, fuseReLU, rowMode, packed);
             return;
         }
 

@@ -48,6 +48,16 @@ public static class Gemv
     /// <summary>Multiply-adds from which a one-row product is split over the cores (see <see cref="Choose"/>).</summary>
     public const long ParallelThreshold = 1L << 16;
 
+    /// <summary>Weights from which a layer with pre-packed weights reads its one-row products from row panels
+    /// (<see cref="UsesRowPanels"/>): 2¹³ elements, the size of an L1 data cache in float32. Below it W stays in L1 from
+    /// call to call, one stream or eight read alike, and the panels measured slower (ADR 0054).</summary>
+    public const long RowPanelThreshold = 1L << 13;
+
+    /// <summary>Whether a layer of <paramref name="outputs"/> × <paramref name="inputs"/> that has pre-packed weights reads
+    /// its one-row products from row panels (from <see cref="RowPanelThreshold"/> weights; the same rule runs at compile
+    /// time, <c>CpuLowering.UsesRowPanels</c>, and a test keeps the two equal).</summary>
+    public static bool UsesRowPanels(int outputs, int inputs) => (long)outputs * inputs >= RowPanelThreshold;
+
     /// <summary>The kernel the generator plans for a one-row product of <paramref name="outputs"/> × <paramref name="inputs"/>
     /// (the same rule runs at compile time, <c>CpuLowering.ChooseGemv</c>; a test keeps the two equal):
     /// <see cref="GemvMode.Parallel"/> from <see cref="ParallelThreshold"/> multiply-adds and at least two row blocks,
@@ -66,9 +76,17 @@ public static class Gemv
     /// <param name="outputs">O.</param>
     /// <param name="relu">Apply max(0, ·) as y is stored.</param>
     /// <param name="mode">One thread or every core; <see cref="GemvMode.Auto"/> = <see cref="Choose"/>.</param>
-    public static unsafe void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int inputs, int outputs, bool relu = false, GemvMode mode = GemvMode.Auto)
+    /// <param name="packed">The layer's pre-packed weights, which also keep <c>W</c> in row panels for this kernel (see
+    /// <see cref="PackedWeights{T}.RowPanelsAreCurrent"/>) when <see cref="UsesRowPanels"/>: the first one-row call after
+    /// the weights change reads <c>W</c> as stored, the second packs the row panels as it reads them, and later calls read
+    /// only the panels. Null = always read <c>W</c> as stored. The bits are the same either way.</param>
+    public static unsafe void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int inputs, int outputs, bool relu = false, GemvMode mode = GemvMode.Auto, PackedWeights<T>? packed = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        if (packed is not null && (packed.Inputs != inputs || packed.Outputs != outputs))
+        {
+            throw new ArgumentException($"Packed weights are for {packed.Inputs} inputs and {packed.Outputs} outputs, not {inputs} and {outputs}.", nameof(packed));
+        }
         ThrowHelper.RequireNonNegative(inputs, nameof(inputs));
         ThrowHelper.RequireNonNegative(outputs, nameof(outputs));
         ThrowHelper.RequireLength(x.Length, inputs, nameof(x));
@@ -87,23 +105,62 @@ public static class Gemv
         {
             mode = Choose(outputs, inputs);
         }
+
+        // Row panels: read when current, packed by this call when it is the second since the weights changed.
+        T[]? panels = null;
+        bool pack = false;
+        if (packed is not null && UsesRowPanels(outputs, inputs))
+        {
+            int width = Width<T>();
+            if (packed.RowPanelsAreCurrent && packed.RowPanelWidth == width)
+            {
+                panels = packed.RowPanels;
+            }
+            else if (packed.RowPanelsSeenOnce)
+            {
+                panels = packed.RowPanels ??= new T[(long)outputs * inputs];
+                pack = true;
+            }
+            else
+            {
+                packed.RowPanelsSeenOnce = true; // once only: a training step at batch 1 changes W before every next call
+            }
+        }
+
         fixed (T* px = x)
         fixed (T* pw = w)
         fixed (T* pb = bias)
         fixed (T* py = y)
+        fixed (T* pp = panels)
         {
-            var o = new Operands<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Inputs = inputs, Outputs = outputs, Relu = relu };
+            var o = new Operands<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Inputs = inputs, Outputs = outputs, Relu = relu, Panels = pp, Pack = pack };
             int blocks = (outputs + RowBlock - 1) / RowBlock;
             int parts = mode == GemvMode.Parallel ? Workers.PartsFor((long)outputs * inputs, ParallelThreshold / 2, blocks, partsPerThread: 1) : 1;
             if (parts > 1 && Workers.TryAcquire(out Job<T> job))
             {
                 job.Operands = o;
-                Workers.RunAndRelease(job, parts, affine: true); // each core keeps its rows of W in its cache
-                return;
+                // Each core keeps its rows of W (and packs its own row panels) in its cache; with the workers asleep
+                // the caller runs every part itself rather than wait for one to wake (Workers.OneCoreWhileAsleep).
+                Workers.RunAndRelease(job, parts, affine: true, oneCoreWhileAsleep: true);
             }
-            Rows(o, 0, outputs);
+            else
+            {
+                Rows(o, 0, outputs);
+            }
+        }
+
+        if (pack)
+        {
+            packed!.RowPanelWidth = Width<T>();
+            packed.RowPanelsAreCurrent = true;
         }
     }
+
+    /// <summary>Elements of <typeparamref name="T"/> in the register <see cref="Rows{T}"/> computes with on this machine:
+    /// the width the row panels are laid out for.</summary>
+    internal static int Width<T>()
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        Simd512<T>.IsAccelerated ? Simd512<T>.Count : Simd256<T>.IsAccelerated ? Simd256<T>.Count : Simd128<T>.IsAccelerated ? Simd128<T>.Count : 1;
 
     /// <summary>The operands of one product.</summary>
     internal unsafe struct Operands<T>
@@ -112,6 +169,12 @@ public static class Gemv
         public T* X, W, Bias, Y;
         public int Inputs, Outputs;
         public bool Relu;
+
+        /// <summary>W in row panels (see <see cref="Rows{T, TS, TV}"/>), [outputs·inputs]; null = read <see cref="W"/> as stored.</summary>
+        public T* Panels;
+
+        /// <summary>Copy W into <see cref="Panels"/> for the rows computed, then compute from the panels.</summary>
+        public bool Pack;
     }
 
     /// <summary>Part <c>part</c> of <c>parts</c>: a contiguous range of whole row blocks (the last part takes the rows past
@@ -159,6 +222,12 @@ public static class Gemv
     /// dot product (one FMA chain over the register-wide depth, lanes reduced as <c>ISimd.StoreSums</c> does, or
     /// <c>ISimd.Sum</c> for the last 1–3 rows), plus the scalar tail: the operations, in the order, of the batch kernel's
     /// direct path for a single row (<c>Gemm.MatMulNT</c>, Direct), so a one-row call has the bits it always had.</summary>
+    /// <remarks>Row panels (<see cref="Operands{T}.Panels"/>, ADR 0054): a block of <c>n</c> rows starting at row <c>r</c>
+    /// occupies the same <c>n·I</c> elements as in W, from <c>r·I</c>, reordered so the kernel reads them in one
+    /// sequential stream: for each register step <c>s</c> of the depth, the <c>n</c> rows' registers one after another
+    /// (<c>n·width</c> elements), then each row's scalar tail in turn. A single row is stored as in W. Over W as stored, an
+    /// 8-row block reads 8 streams of 49 cache lines each (784 floats, 16 per register), which the hardware prefetcher
+    /// follows worse than one stream; the arithmetic is the same, in the same order.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Rows<T, TS, TV>(in Operands<T> o, int r0, int r1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -178,32 +247,41 @@ public static class Gemv
             rows.Clear();
         }
 
-        int r = r0;
-        for (; r + RowBlock <= r1; r += RowBlock)
+        if (o.Panels != null)
         {
-            ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
-            ref T y = ref Unsafe.AsRef<T>(o.Y + r);
-            if (kv > 0)
+            if (o.Pack)
             {
-                Dot8<T, TS, TV>(ref x, ref w, ref y, k, kv);
+                PackRows<T>(o, r0, r1, TS.Count);
             }
-            Tail<T>(ref x, ref w, ref y, k, kv, RowBlock);
+            PanelRows<T, TS, TV>(o, r0, r1);
         }
-        for (; r + 4 <= r1; r += 4)
+        else
         {
-            ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
-            ref T y = ref Unsafe.AsRef<T>(o.Y + r);
-            if (kv > 0)
+            int r = r0;
+            for (; r + RowBlock <= r1; r += RowBlock)
             {
-                Dot4<T, TS, TV>(ref x, ref w, ref y, k, kv);
+                ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
+                ref T y = ref Unsafe.AsRef<T>(o.Y + r);
+                if (kv > 0)
+                {
+                    Dot8<T, TS, TV>(ref x, ref w, ref y, k, kv);
+                }
+                Tail<T>(ref Unsafe.Add(ref x, kv), ref Unsafe.Add(ref w, kv), k, ref y, k - kv, RowBlock);
             }
-            Tail<T>(ref x, ref w, ref y, k, kv, 4);
-        }
-        for (; r < r1; r++)
-        {
-            ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
-            T sum = Dot<T, TS, TV>(ref x, ref w, kv) + Dot<T, Scalar<T>, T>(ref Unsafe.Add(ref x, kv), ref Unsafe.Add(ref w, kv), k - kv);
-            o.Y[r] += sum;
+            for (; r + 4 <= r1; r += 4)
+            {
+                ref T w = ref Unsafe.AsRef<T>(o.W + ((nint)r * k));
+                ref T y = ref Unsafe.AsRef<T>(o.Y + r);
+                if (kv > 0)
+                {
+                    Dot4<T, TS, TV>(ref x, ref w, ref y, k, kv);
+                }
+                Tail<T>(ref Unsafe.Add(ref x, kv), ref Unsafe.Add(ref w, kv), k, ref y, k - kv, 4);
+            }
+            for (; r < r1; r++)
+            {
+                SingleRow<T, TS, TV>(ref x, ref Unsafe.AsRef<T>(o.W + ((nint)r * k)), ref Unsafe.AsRef<T>(o.Y + r), k, kv);
+            }
         }
 
         if (o.Relu)
@@ -211,6 +289,138 @@ public static class Gemv
             // The direct path's ReLU pass.
             TensorPrimitives.Max(rows, T.Zero, rows);
         }
+    }
+
+    /// <summary>Rows [r0, r1) from the row panels: the blocks of <see cref="Rows{T, TS, TV}"/>, each read as one stream.</summary>
+    /// <remarks>A method of its own, never inlined: inlined into <see cref="Rows{T, TS, TV}"/> beside the as-stored path it
+    /// exhausted the JIT's inlining budget, and the register multiply-adds of the split GEMV became calls (3× slower).</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PanelRows<T, TS, TV>(in Operands<T> o, int r0, int r1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int k = o.Inputs;
+        int kv = k / TS.Count * TS.Count;
+        ref T x = ref Unsafe.AsRef<T>(o.X);
+        int r = r0;
+        for (; r + RowBlock <= r1; r += RowBlock)
+        {
+            ref T w = ref Unsafe.AsRef<T>(o.Panels + ((nint)r * k));
+            ref T y = ref Unsafe.AsRef<T>(o.Y + r);
+            if (kv > 0)
+            {
+                Dot8Panel<T, TS, TV>(ref x, ref w, ref y, kv);
+            }
+            Tail<T>(ref Unsafe.Add(ref x, kv), ref Unsafe.Add(ref w, (nint)kv * RowBlock), k - kv, ref y, k - kv, RowBlock);
+        }
+        for (; r + 4 <= r1; r += 4)
+        {
+            ref T w = ref Unsafe.AsRef<T>(o.Panels + ((nint)r * k));
+            ref T y = ref Unsafe.AsRef<T>(o.Y + r);
+            if (kv > 0)
+            {
+                Dot4Panel<T, TS, TV>(ref x, ref w, ref y, kv);
+            }
+            Tail<T>(ref Unsafe.Add(ref x, kv), ref Unsafe.Add(ref w, (nint)kv * 4), k - kv, ref y, k - kv, 4);
+        }
+        for (; r < r1; r++)
+        {
+            SingleRow<T, TS, TV>(ref x, ref Unsafe.AsRef<T>(o.Panels + ((nint)r * k)), ref Unsafe.AsRef<T>(o.Y + r), k, kv);
+        }
+    }
+
+    /// <summary>Copies rows [r0, r1) of W into the row panels for registers of <paramref name="width"/> elements (the
+    /// layout in the remarks of <see cref="Rows{T, TS, TV}"/>; the blocks fall as there, since a part's range starts on a
+    /// whole 8-row block).</summary>
+    private static unsafe void PackRows<T>(in Operands<T> o, int r0, int r1, int width)
+        where T : unmanaged
+    {
+        int k = o.Inputs;
+        int kv = k / width * width;
+        int r = r0;
+        while (r < r1)
+        {
+            int n = r + RowBlock <= r1 ? RowBlock : r + 4 <= r1 ? 4 : 1;
+            T* dst = o.Panels + ((nint)r * k);
+            for (int s = 0; s < kv; s += width)
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    new ReadOnlySpan<T>(o.W + ((nint)(r + c) * k) + s, width).CopyTo(new Span<T>(dst, width));
+                    dst += width;
+                }
+            }
+            for (int c = 0; c < n; c++)
+            {
+                new ReadOnlySpan<T>(o.W + ((nint)(r + c) * k) + kv, k - kv).CopyTo(new Span<T>(dst, k - kv));
+                dst += k - kv;
+            }
+            r += n;
+        }
+    }
+
+    /// <summary>y += x·w for one row stored contiguously (as in W, and in the row panels): the register chain summed by
+    /// <c>ISimd.Sum</c>, plus the scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SingleRow<T, TS, TV>(ref T x, ref T w, ref T y, int k, int kv)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        T sum = Dot<T, TS, TV>(ref x, ref w, kv) + Dot<T, Scalar<T>, T>(ref Unsafe.Add(ref x, kv), ref Unsafe.Add(ref w, kv), k - kv);
+        y += sum;
+    }
+
+    /// <summary><see cref="Dot8{T, TS, TV}"/> over a row panel: the 8 rows' registers of each depth step adjacent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot8Panel<T, TS, TV>(ref T x, ref T w, ref T y, int kv)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero, s4 = TS.Zero, s5 = TS.Zero, s6 = TS.Zero, s7 = TS.Zero;
+        nint step = TS.Count;
+        ref T wp = ref w;
+        for (nint p = 0; p < kv; p += step)
+        {
+            TV v = TS.Load(ref Unsafe.Add(ref x, p));
+            s0 = TS.MultiplyAdd(v, TS.Load(ref wp), s0);
+            s1 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, step)), s1);
+            s2 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 2 * step)), s2);
+            s3 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 3 * step)), s3);
+            s4 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 4 * step)), s4);
+            s5 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 5 * step)), s5);
+            s6 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 6 * step)), s6);
+            s7 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 7 * step)), s7);
+            wp = ref Unsafe.Add(ref wp, 8 * step);
+        }
+
+        TS.StoreSums(ref y, s0, s1, s2, s3, accumulate: true);
+        TS.StoreSums(ref Unsafe.Add(ref y, 4), s4, s5, s6, s7, accumulate: true);
+    }
+
+    /// <summary><see cref="Dot4{T, TS, TV}"/> over a row panel: the 4 rows' registers of each depth step adjacent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot4Panel<T, TS, TV>(ref T x, ref T w, ref T y, int kv)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero;
+        nint step = TS.Count;
+        ref T wp = ref w;
+        for (nint p = 0; p < kv; p += step)
+        {
+            TV v = TS.Load(ref Unsafe.Add(ref x, p));
+            s0 = TS.MultiplyAdd(v, TS.Load(ref wp), s0);
+            s1 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, step)), s1);
+            s2 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 2 * step)), s2);
+            s3 = TS.MultiplyAdd(v, TS.Load(ref Unsafe.Add(ref wp, 3 * step)), s3);
+            wp = ref Unsafe.Add(ref wp, 4 * step);
+        }
+
+        TS.StoreSums(ref y, s0, s1, s2, s3, accumulate: true);
     }
 
     /// <summary>Σ_{p&lt;length} x[p]·y[p], one chain, lanes summed by <c>ISimd.Sum</c> (length a multiple of the width).</summary>
@@ -288,21 +498,22 @@ public static class Gemv
         TS.StoreSums(ref y, s0, s1, s2, s3, accumulate: true);
     }
 
-    /// <summary>y[c] += Σ_{kv≤p&lt;k} x[p]·w[c·k + p] for c &lt; rows: the depth that does not fill a register, summed from
-    /// zero with separate multiplies and adds (the one-lane <c>Scalar</c> register's arithmetic), then added.</summary>
+    /// <summary>y[c] += Σ_{p&lt;length} x[p]·w[c·stride + p] for c &lt; rows (x and w at the first element past the register-wide
+    /// depth): the depth that does not fill a register, summed from zero with separate multiplies and adds (the one-lane
+    /// <c>Scalar</c> register's arithmetic), then added.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tail<T>(ref T x, ref T w, ref T y, int k, int kv, int rows)
+    private static void Tail<T>(ref T x, ref T w, int stride, ref T y, int length, int rows)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (kv == k)
+        if (length == 0)
         {
             return;
         }
         for (int c = 0; c < rows; c++)
         {
-            ref T wc = ref Unsafe.Add(ref w, (nint)c * k);
+            ref T wc = ref Unsafe.Add(ref w, (nint)c * stride);
             T s = T.Zero;
-            for (int p = kv; p < k; p++)
+            for (int p = 0; p < length; p++)
             {
                 s = Scalar<T>.MultiplyAdd(Unsafe.Add(ref x, p), Unsafe.Add(ref wc, p), s);
             }

@@ -43,6 +43,26 @@ public sealed class PackedWeights<T>
     /// <summary>The panels, <c>RoundUp(O, NR) · I</c> elements.</summary>
     internal T[] Buffer { get; }
 
-    /// <summary>The weights may have changed: the next packed forward repacks.</summary>
-    public void Invalidate() => IsCurrent = false;
+    /// <summary>W as stored ([outputs, inputs]) reordered into the batch-1 GEMV's row panels (<c>Gemv.Rows</c>, ADR 0054),
+    /// allocated by the first one-row call that packs them: the second one-row call after the weights change (so a
+    /// training loop at batch 1, which changes the weights between every two calls, never packs).</summary>
+    internal T[]? RowPanels { get; set; }
+
+    /// <summary>The register width, in elements, <see cref="RowPanels"/> were laid out for.</summary>
+    internal int RowPanelWidth { get; set; }
+
+    /// <summary>Whether <see cref="RowPanels"/> hold the current weights.</summary>
+    internal bool RowPanelsAreCurrent { get; set; }
+
+    /// <summary>A one-row call read W as stored since the last <see cref="Invalidate"/>; the next one packs.</summary>
+    internal bool RowPanelsSeenOnce { get; set; }
+
+    /// <summary>The weights may have changed: the next packed forward repacks (and the second one-row call after this one
+    /// repacks the row panels).</summary>
+    public void Invalidate()
+    {
+        IsCurrent = false;
+        RowPanelsAreCurrent = false;
+        RowPanelsSeenOnce = false;
+    }
 }

@@ -168,13 +168,36 @@ internal static class Workers
 
     /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts, which this thread and the workers claim one
     /// at a time, then releases the workers taken by <see cref="TryAcquire"/>.</summary>
-    public static void RunAndRelease(ParallelJob job, int parts, bool affine = false)
+    /// <param name="job">The job.</param>
+    /// <param name="parts">Its parts.</param>
+    /// <param name="affine">Each part is meant for its own thread (see <see cref="AffinityGraceMicroseconds"/>).</param>
+    /// <param name="oneCoreWhileAsleep">When a worker is asleep (no job for <see cref="SpinMicroseconds"/>), run every
+    /// part on this thread instead of handing parts to a thread that first has to be scheduled (ADR 0054: a short,
+    /// latency-bound job such as the batch-1 GEMV); and when such a job came less than <see cref="BurstMicroseconds"/>
+    /// before, wake the workers for the next one (calls in a burst split again; isolated calls never pay for a wake-up
+    /// nor make a worker spin). Splitting never changes results.</param>
+    public static void RunAndRelease(ParallelJob job, int parts, bool affine = false, bool oneCoreWhileAsleep = false)
     {
         try
         {
             if (parts <= 1)
             {
                 job.Run(0, 1);
+                return;
+            }
+            if (oneCoreWhileAsleep && OneCoreWhileAsleep && Volatile.Read(ref s_sleeping) != 0)
+            {
+                long now = Stopwatch.GetTimestamp();
+                if (now - s_lastOneCoreRun < MicrosecondsToTicks(BurstMicroseconds) && Volatile.Read(ref s_sleeps) != s_sleepsAtWake)
+                {
+                    WakeWithoutJob(); // the second call of a burst: the next one finds the workers spinning
+                }
+                s_lastOneCoreRun = now;
+                s_oneCoreRuns++;
+                for (int part = 0; part < parts; part++)
+                {
+                    job.Run(part, parts);
+                }
                 return;
             }
             long generation = s_generation + 1;
@@ -239,6 +262,48 @@ internal static class Workers
             Volatile.Write(ref s_busy, 0);
         }
     }
+
+    /// <summary>Wakes the sleeping workers with an empty generation (no job, its claim counter closed): they find nothing to
+    /// run and spin for <see cref="SpinMicroseconds"/>, so the next job finds them awake. Called with the workers held.</summary>
+    private static void WakeWithoutJob()
+    {
+        long generation = s_generation + 1;
+        s_job = null;
+        s_parts = 0;
+        Volatile.Write(ref s_claim, (generation << 32) | Closed);
+        Interlocked.Exchange(ref s_generation, generation);
+        s_sleepsAtWake = Volatile.Read(ref s_sleeps); // until a worker blocks again, a later call need not wake them
+        s_wakesWithoutJob++;
+        lock (s_gate)
+        {
+            Monitor.PulseAll(s_gate);
+        }
+    }
+
+    /// <summary>Two jobs run with <c>oneCoreWhileAsleep</c> less than this far apart are a burst: the second wakes the
+    /// workers. Longer than <see cref="SpinMicroseconds"/> (a worker that blocked has had no job for that long) and short
+    /// enough that isolated calls (a request now and then) stay on the caller's core alone.</summary>
+    internal const int BurstMicroseconds = 1000;
+
+    private static long s_oneCoreRuns; // with the workers held: no race
+    private static long s_wakesWithoutJob;
+
+    /// <summary>Wake-ups of the second call of a burst (<see cref="BurstMicroseconds"/>) since the process started: for tests.</summary>
+    internal static long WakesWithoutJob => Volatile.Read(ref s_wakesWithoutJob);
+    private static long s_lastOneCoreRun = long.MinValue / 2;
+    private static long s_sleeps; // times a worker has blocked, counted under s_gate
+    private static long s_sleepsAtWake = -1;
+
+    /// <summary>Whether jobs run with <c>oneCoreWhileAsleep</c> do so (the default, ADR 0054); off, they wake the workers
+    /// and hand them parts as every other job does. Settable, so <c>NetGen.Bench --latency-tail</c> measures both.</summary>
+    internal static bool OneCoreWhileAsleep { get; set; } = true;
+
+    /// <summary>Jobs run on the caller alone because a worker was asleep (<c>oneCoreWhileAsleep</c>), since the process
+    /// started: for tests and <c>NetGen.Bench --latency-tail</c>.</summary>
+    internal static long OneCoreRuns => Volatile.Read(ref s_oneCoreRuns);
+
+    /// <summary>Tests only: whether a worker is blocked, waiting to be woken.</summary>
+    internal static bool AnyAsleep => Volatile.Read(ref s_sleeping) != 0;
 
     /// <summary>Claims and runs parts of the job of <paramref name="generation"/> until none are left.</summary>
     private static void RunParts(ParallelJob job, int parts, long generation)
@@ -331,6 +396,7 @@ internal static class Workers
         lock (s_gate)
         {
             Interlocked.Increment(ref s_sleeping); // full fence: either RunAndRelease sees us sleeping, or we see its job
+            Volatile.Write(ref s_sleeps, s_sleeps + 1);
             try
             {
                 long now;

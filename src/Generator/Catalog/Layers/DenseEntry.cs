@@ -119,6 +119,11 @@ internal sealed partial class DenseEntry : LayerEntry
         {
             string work = ((long)gemv.Outputs * gemv.Inputs).ToString("N0", CultureInfo.InvariantCulture);
             string how = gemv.Mode == GemvMode.Parallel ? "8 rows of W at a time, the rows split over the cores" : "8 rows of W at a time, on this thread";
+            if (packed.Length > 0 && CpuLowering.UsesRowPanels(gemv.Outputs, gemv.Inputs))
+            {
+                // ADR 0054: the same arithmetic over W reordered so each 8-row block is one sequential stream.
+                how += $"; W read from row panels kept in {PackedField(c.Node)}, packed by the second one-row call after the weights change";
+            }
             w.WriteLine($"// batch 1: GEMV W·x: [{LayerCatalog.I(gemv.Outputs)}×{LayerCatalog.I(gemv.Inputs)}]·[{LayerCatalog.I(gemv.Inputs)}], {work} multiply-adds → {gemv.Mode} ({how}; rule: docs/performance.md)");
             row = ", rowMode: global::NetGen.Kernels.GemvMode." + gemv.Mode;
         }
