@@ -695,7 +695,7 @@ public static class Conv2D
                     new Span<T>(d, spanPad).Clear();
                     for (int row = 0; row < ho; row++)
                     {
-                        new ReadOnlySpan<T>(src + ((nint)row * wo), wo).CopyTo(new Span<T>(d + ((nint)row * w), wo));
+                        Conv2DBackward.CopyRow(src + ((nint)row * wo), d + ((nint)row * w), wo);
                     }
                 }
             }

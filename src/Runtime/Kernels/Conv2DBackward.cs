@@ -42,6 +42,27 @@ internal static class Conv2DBackward
         DirectInputAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1
         && g.OutChannels * g.KernelHeight * g.KernelWidth <= MaxDepth && Span(g) >= Conv2D.DirectMinSpan;
 
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> copies the staged rows with one <c>Span.CopyTo</c> call
+    /// per row, as before ADR 0052.</summary>
+    internal static bool RowsOnRegisters = true;
+
+    /// <summary>One row of the backward's staging (dy into its wide or bordered buffer, the wide dx into dx): on registers
+    /// (<see cref="Conv2DForward.CopyRow{T}"/>), where a <c>CopyTo</c> call per row of 11 to 26 floats cost as much as
+    /// the copy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void CopyRow<T>(T* src, T* dst, int length)
+        where T : unmanaged
+    {
+        if (RowsOnRegisters)
+        {
+            Conv2DForward.CopyRow(src, dst, length);
+        }
+        else
+        {
+            new ReadOnlySpan<T>(src, length).CopyTo(new Span<T>(dst, length));
+        }
+    }
+
     private static int PaddedHeight(in Conv2DGeometry g) => g.OutHeight + (2 * (g.KernelHeight - 1));
 
     private static int PaddedWidth(in Conv2DGeometry g) => g.OutWidth + (2 * (g.KernelWidth - 1));
@@ -112,8 +133,7 @@ internal static class Conv2DBackward
                 {
                     for (int row = 0; row < ho; row++)
                     {
-                        new ReadOnlySpan<T>(dyb + ((nint)q * ho * wo) + ((nint)row * wo), wo)
-                            .CopyTo(new Span<T>(dyp + ((nint)q * padPlane) + ((nint)(row + kh - 1) * wp) + kw - 1, wo));
+                        CopyRow(dyb + ((nint)q * ho * wo) + ((nint)row * wo), dyp + ((nint)q * padPlane) + ((nint)(row + kh - 1) * wp) + kw - 1, wo);
                     }
                 }
 
@@ -178,7 +198,7 @@ internal static class Conv2DBackward
                 {
                     for (int row = 0; row < h; row++)
                     {
-                        new ReadOnlySpan<T>(wide + ((nint)r * span) + ((nint)row * wp), wd).CopyTo(new Span<T>(dxb + ((nint)r * h * wd) + ((nint)row * wd), wd));
+                        CopyRow(wide + ((nint)r * span) + ((nint)row * wp), dxb + ((nint)r * h * wd) + ((nint)row * wd), wd);
                     }
                 }
             }
