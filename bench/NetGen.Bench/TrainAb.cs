@@ -7,13 +7,14 @@ namespace NetGen.Bench;
 /// Development aid for the training kernels of ADR 0052 (<see cref="BenchCnn"/>'s <c>cnn_train</c> step and
 /// <see cref="BenchLeNet"/>'s <c>lenet_epoch</c> step), old against new in one process.
 /// <list type="bullet">
-/// <item><c>--train-ab [ROUNDS] [REPS] [SWITCH]</c>: ROUNDS rounds; in each, every body runs REPS times with the kernels of
+/// <item><c>--train-ab [ROUNDS] [REPS] [SWITCH|all] [FILTER]</c>: ROUNDS rounds; in each, every body runs REPS times with the kernels of
 /// before ADR 0052 ("old": every switch below off) and REPS times with the new ones, the order alternating from round to
 /// round, each side timed as a block after one untimed call. Prints the median of the per-round ratios old/new with its
 /// quartiles, and the median time per call of each side. SWITCH (optional) names the one change to measure alone; the
-/// others stay on on both sides.</item>
+/// others stay on on both sides. FILTER (optional) keeps the bodies whose name contains it.</item>
 /// <item><c>--train-profile [CALLS]</c>: the fastest of CALLS calls of each LeNet kernel and of both whole steps, on the
 /// new kernels (the BenchCnn kernels: <c>--conv-profile</c>).</item>
+/// <item><c>--one-thread</c> (either mode): every kernel on the calling thread.</item>
 /// </list>
 /// Both sides run in this process on the same inputs, so a loaded machine slows both alike; only the ratios count.
 /// </summary>
@@ -30,6 +31,11 @@ internal static class TrainAb
 
     public static int Run(string[] args)
     {
+        if (args.Contains("--one-thread"))
+        {
+            Workers.SplitAsIfForTests(1); // every kernel on the calling thread: the loaded machine's second core left out
+            args = args.Where(a => a != "--one-thread").ToArray();
+        }
         (string Name, Action Body)[] bodies = Bodies();
         foreach ((_, Action body) in bodies)
         {
@@ -66,7 +72,12 @@ internal static class TrainAb
 
         int rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 41;
         int reps = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
-        string? only = args.Length > 3 ? args[3] : null;
+        string? only = args.Length > 3 && args[3] != "all" ? args[3] : null;
+        string? filter = args.Length > 4 ? args[4] : null;
+        if (filter is not null)
+        {
+            bodies = bodies.Where(b => b.Name.Contains(filter, StringComparison.Ordinal)).ToArray();
+        }
         Console.WriteLine($"--train-ab: {rounds} rounds of {reps} calls per side; switch: {only ?? "all"}; Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}; load average {LoadAverage()}");
         foreach ((string name, Action body) in bodies)
         {
@@ -123,6 +134,34 @@ internal static class TrainAb
         }
     }
 
+    /// <summary>dcol[K, Ho·Wo] = W[O, K]ᵀ · dy_0[O, Ho·Wo] on the packed GEMM, one thread: the first half of the GEMM path's dx.</summary>
+    private static unsafe void LeNetDxGemm(float[] w, float[] dy, float[] dcol, Conv2DGeometry g)
+    {
+        fixed (float* pw = w)
+        fixed (float* pdy = dy)
+        fixed (float* pc = dcol)
+        {
+            var o = new PackedGemm.Operands<float>
+            {
+                A = pw, Ars = 1, Acs = g.ColumnRows,
+                B = pdy, Brs = g.OutPlane, Bcs = 1,
+                C = pc + Conv2DBackward.Col2ImMargin, Ldc = g.OutPlane,
+                M = g.ColumnRows, N = g.OutPlane, K = g.OutChannels,
+            };
+            PackedGemm.Run(o, parallel: false);
+        }
+    }
+
+    /// <summary>col2im of one sample: the second half of the GEMM path's dx.</summary>
+    private static unsafe void LeNetCol2Im(float[] dcol, float[] dx, Conv2DGeometry g)
+    {
+        fixed (float* pc = dcol)
+        fixed (float* pdx = dx)
+        {
+            Conv2D.Col2ImRows(pc + Conv2DBackward.Col2ImMargin, pdx, g);
+        }
+    }
+
     private static (string Name, Action Body)[] Bodies()
     {
         // BenchCnn's ReLU → pool backward pairs and convolution backward, at batch 64.
@@ -155,6 +194,8 @@ internal static class TrainAb
         float[] ldy1 = new float[ly1.Length], ldy2 = NetworkBenchmarks.Fill(ly2.Length, 15), ldx2 = new float[lp1.Length];
         float[] ldw1 = new float[500], ldb1 = new float[20], ldw2 = new float[50 * 500], ldb2 = new float[50];
 
+        float[] dcol = new float[(l2.ColumnRows * l2.OutPlane) + (2 * Conv2DBackward.Col2ImMargin)];
+
         var cnn = new BenchCnn(1);
         var lenet = new BenchLeNet(1);
         int[] labels = Enumerable.Range(0, B).Select(i => i % 10).ToArray();
@@ -168,6 +209,9 @@ internal static class TrainAb
             ("lenet relu1+pool1 backward", () => MaxPool2DReLU.Backward<float>(ldp1, li1, lp1, ly1, ldy1, B, m1)),
             ("lenet relu2+pool2 backward", () => MaxPool2DReLU.Backward<float>(ldp2, li2, lp2, ly2, ldy2, B, m2)),
             ("lenet conv2 backward (dx, dW, db)", () => Conv2D.Backward<float>(ldy2, lp1, lw2, ldx2, ldw2, ldb2, B, l2)),
+            ("lenet conv2 backward (dW, db only)", () => Conv2D.Backward<float>(ldy2, lp1, lw2, default, ldw2, ldb2, B, l2)),
+            ("lenet conv2 dx: Wᵀ·dy, 1 sample", () => LeNetDxGemm(lw2, ldy2, dcol, l2)),
+            ("lenet conv2 dx: col2im, 1 sample", () => LeNetCol2Im(dcol, ldx2, l2)),
             ("lenet conv1 backward (dW, db)", () => Conv2D.Backward<float>(ldy1, x, lw1, default, ldw1, ldb1, B, l1)),
             ("lenet conv1+pool1 forward", () => ConvPool.Forward<float>(x, lw1, lb1, ly1, lp1, li1, B, l1, m1, fuseReLU: true)),
             ("lenet conv2 forward", () => Conv2D.Forward<float>(lp1, lw2, lb2, ly2, B, l2, fuseReLU: true)),
