@@ -40,6 +40,13 @@ if (args.Length > 0 && args[0] == "--conv-profile")
     return NetGen.Bench.ConvProfile.Run(args);
 }
 
+// `--train-ab [ROUNDS] [REPS] [SWITCH]` / `--train-profile [CALLS]`: the training kernels of ADR 0052 against the kernels
+// they replace, paired in one process, and LeNet's per-kernel profile (TrainAb.cs).
+if (args.Length > 0 && args[0] is "--train-ab" or "--train-profile")
+{
+    return NetGen.Bench.TrainAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--trainer-overhead")
 {
     return NetGen.Bench.TrainerOverhead.Run(args);

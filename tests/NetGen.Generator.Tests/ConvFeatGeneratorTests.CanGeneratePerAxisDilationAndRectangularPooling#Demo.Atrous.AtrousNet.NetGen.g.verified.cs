@@ -1308,16 +1308,19 @@ namespace Demo.Atrous
                 // ── [2] pool_2: MaxPool2D 3×1 stride 2×1 8×16×12 → 8×8×12 · backward ─────────────────────────────
                 if (ActivationGradients is not null) D0(B * 768).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 768)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 768), Ix(L2_Argmax, B * 768), D1(B * 1536), B, in s_geometry2);
+                // with [1]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D0(B * 768), Ix(L2_Argmax, B * 768), A(L2_Y, B * 768), A(L1_Y, B * 1536), D1(B * 1536), B, in s_geometry2);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 768), Ix(L2_Argmax, B * 768), D1(B * 1536), B, in s_geometry2); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [1] relu_1: ReLU [8, 16, 12] · backward ──────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 1536).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 1536)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 1536), A(L1_Y, B * 1536), D0(B * 1536));
+                // applied by [2]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 1536), A(L1_Y, B * 1536), D1(B * 1536));
 
                 // ── [0] tall: Conv2D 3×3 pad 2×1 dilation 2×1 3×16×12 → 8×16×12 · backward ───────────────────────
                 // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
-                global::NetGen.Kernels.Conv2DGeneral.Backward<T>(D0(B * 1536), x, P(L0_Weight, 216), default, G(L0_Weight, 216), G(L0_Bias, 8), B, in s_geometry0);
+                global::NetGen.Kernels.Conv2DGeneral.Backward<T>(D1(B * 1536), x, P(L0_Weight, 216), default, G(L0_Weight, 216), G(L0_Bias, 8), B, in s_geometry0);
 
             }
 

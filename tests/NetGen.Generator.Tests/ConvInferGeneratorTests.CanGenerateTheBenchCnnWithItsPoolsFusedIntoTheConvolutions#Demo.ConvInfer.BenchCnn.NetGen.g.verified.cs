@@ -1315,26 +1315,32 @@ namespace Demo.ConvInfer
                 // ── [5] pool_5: MaxPool2D 2×2 16×11×11 → 16×6×6 · backward ───────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 576).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 576)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 576), Ix(L5_Argmax, B * 576), D0(B * 1936), B, in s_geometry5);
+                // with [4]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D1(B * 576), Ix(L5_Argmax, B * 576), A(L5_Y, B * 576), A(L4_Y, B * 1936), D0(B * 1936), B, in s_geometry5);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 576), Ix(L5_Argmax, B * 576), D0(B * 1936), B, in s_geometry5); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [4] relu_4: ReLU [16, 11, 11] · backward ─────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 1936).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 1936)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 1936), A(L4_Y, B * 1936), D1(B * 1936));
+                // applied by [5]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 1936), A(L4_Y, B * 1936), D0(B * 1936));
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 · backward ─────────────────────────────────────────
                 // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
-                global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 1936), A(L2_Y, B * 1352), P(L3_Weight, 1152), D0(B * 1352), G(L3_Weight, 1152), G(L3_Bias, 16), B, in s_geometry3);
+                global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 1936), A(L2_Y, B * 1352), P(L3_Weight, 1152), D1(B * 1352), G(L3_Weight, 1152), G(L3_Bias, 16), B, in s_geometry3);
 
                 // ── [2] pool_2: MaxPool2D 2×2 8×26×26 → 8×13×13 · backward ───────────────────────────────────────
-                if (ActivationGradients is not null) D0(B * 1352).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 1352)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D1(B * 1352).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 1352)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 1352), Ix(L2_Argmax, B * 1352), D1(B * 5408), B, in s_geometry2);
+                // with [1]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D1(B * 1352), Ix(L2_Argmax, B * 1352), A(L2_Y, B * 1352), A(L1_Y, B * 5408), D0(B * 5408), B, in s_geometry2);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 1352), Ix(L2_Argmax, B * 1352), D0(B * 5408), B, in s_geometry2); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [1] relu_1: ReLU [8, 26, 26] · backward ──────────────────────────────────────────────────────
-                if (ActivationGradients is not null) D1(B * 5408).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 5408)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D0(B * 5408).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 5408)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 5408), A(L1_Y, B * 5408), D0(B * 5408));
+                // applied by [2]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 5408), A(L1_Y, B * 5408), D0(B * 5408));
 
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 · backward ──────────────────────────────────────────
                 // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy

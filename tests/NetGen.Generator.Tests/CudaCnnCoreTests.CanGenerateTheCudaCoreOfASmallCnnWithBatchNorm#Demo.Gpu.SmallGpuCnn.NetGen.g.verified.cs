@@ -1567,32 +1567,38 @@ namespace Demo.Gpu
                 // ── [6] pool_6: MaxPool2D 2×2 6×4×4 → 6×2×2 · backward ───────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 24).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 24)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 24), Ix(L6_Argmax, B * 24), D0(B * 96), B, in s_geometry6);
+                // with [5]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D1(B * 24), Ix(L6_Argmax, B * 24), A(L6_Y, B * 24), A(L5_Y, B * 96), D0(B * 96), B, in s_geometry6);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 24), Ix(L6_Argmax, B * 24), D0(B * 96), B, in s_geometry6); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [5] relu_5: ReLU [6, 4, 4] · backward ────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 96).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 96)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 96), A(L5_Y, B * 96), D1(B * 96));
+                // applied by [6]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 96), A(L5_Y, B * 96), D0(B * 96));
 
                 // ── [4] bn_4: BatchNorm2D [6, 4, 4] · backward ───────────────────────────────────────────────────
-                if (ActivationGradients is not null) D1(B * 96).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 96)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D0(B * 96).CopyTo(new global::System.Span<T>(ActivationGradients, L4_Y, B * 96)); // monitoring: keep ∂L/∂y
                 // x̂ = (x − μ)·invStd;  dβ = Σ dy;  dγ = Σ dy ⊙ x̂;  dx = (γ·invStd/n)·(n·dy − Σ dy − x̂ ⊙ Σ(dy ⊙ x̂)), n = B·S
-                global::NetGen.Kernels.BatchNorm.Backward<T>(D1(B * 96), A(L3_Y, B * 96), P(L4_Weight, 6), A(L4_Mean, 6), A(L4_InvStd, 6), D0(B * 96), G(L4_Weight, 6), G(L4_Bias, 6), B, 6, 16);
+                global::NetGen.Kernels.BatchNorm.Backward<T>(D0(B * 96), A(L3_Y, B * 96), P(L4_Weight, 6), A(L4_Mean, 6), A(L4_InvStd, 6), D1(B * 96), G(L4_Weight, 6), G(L4_Bias, 6), B, 6, 16);
 
                 // ── [3] conv_3: Conv2D 3×3 pad 1 4×4×4 → 6×4×4 · backward ────────────────────────────────────────
-                if (ActivationGradients is not null) D0(B * 96).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 96)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D1(B * 96).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 96)); // monitoring: keep ∂L/∂y
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
-                global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 96), A(L2_Y, B * 64), P(L3_Weight, 216), D1(B * 64), G(L3_Weight, 216), default, B, in s_geometry3);
+                global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 96), A(L2_Y, B * 64), P(L3_Weight, 216), D0(B * 64), G(L3_Weight, 216), default, B, in s_geometry3);
 
                 // ── [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4 · backward ───────────────────────────────────────────
-                if (ActivationGradients is not null) D1(B * 64).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 64)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D0(B * 64).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 64)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 64), Ix(L2_Argmax, B * 64), D0(B * 256), B, in s_geometry2);
+                // with [1]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D0(B * 64), Ix(L2_Argmax, B * 64), A(L2_Y, B * 64), A(L1_Y, B * 256), D1(B * 256), B, in s_geometry2);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 64), Ix(L2_Argmax, B * 64), D1(B * 256), B, in s_geometry2); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [1] relu_1: ReLU [4, 8, 8] · backward ────────────────────────────────────────────────────────
-                if (ActivationGradients is not null) D0(B * 256).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 256)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D1(B * 256).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 256)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 256), A(L1_Y, B * 256), D1(B * 256));
+                // applied by [2]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 256), A(L1_Y, B * 256), D1(B * 256));
 
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 · backward ─────────────────────────────────────────────
                 // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy

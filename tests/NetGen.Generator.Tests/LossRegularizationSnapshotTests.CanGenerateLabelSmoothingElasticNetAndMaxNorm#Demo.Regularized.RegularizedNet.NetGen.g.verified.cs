@@ -1250,16 +1250,19 @@ namespace Demo.Regularized
                 // ── [2] pool_2: MaxPool2D 2×2 4×8×8 → 4×4×4 · backward ───────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 64).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 64)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 64), Ix(L2_Argmax, B * 64), D0(B * 256), B, in s_geometry2);
+                // with [1]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D1(B * 64), Ix(L2_Argmax, B * 64), A(L2_Y, B * 64), A(L1_Y, B * 256), D0(B * 256), B, in s_geometry2);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 64), Ix(L2_Argmax, B * 64), D0(B * 256), B, in s_geometry2); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [1] relu_1: ReLU [4, 8, 8] · backward ────────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 256).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 256)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 256), A(L1_Y, B * 256), D1(B * 256));
+                // applied by [2]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 256), A(L1_Y, B * 256), D0(B * 256));
 
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8 · backward ────────────────────────────────────────
                 // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
-                global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 256), x, P(L0_Weight, 36), default, G(L0_Weight, 36), G(L0_Bias, 4), B, in s_geometry0);
+                global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 256), x, P(L0_Weight, 36), default, G(L0_Weight, 36), G(L0_Bias, 4), B, in s_geometry0);
 
             }
 

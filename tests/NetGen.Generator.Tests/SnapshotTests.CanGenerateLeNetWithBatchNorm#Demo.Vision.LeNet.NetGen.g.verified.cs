@@ -1887,26 +1887,32 @@ namespace Demo.Vision
                 // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 · backward ─────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 800).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 800)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 800), Ix(L6_Argmax, B * 800), D1(B * 3200), B, in s_geometry6);
+                // with [5]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D0(B * 800), Ix(L6_Argmax, B * 800), A(L6_Y, B * 800), A(L5_Y, B * 3200), D1(B * 3200), B, in s_geometry6);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 800), Ix(L6_Argmax, B * 800), D1(B * 3200), B, in s_geometry6); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [5] relu_5: ReLU [50, 8, 8] · backward ───────────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 3200).CopyTo(new global::System.Span<T>(ActivationGradients, L5_Y, B * 3200)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 3200), A(L5_Y, B * 3200), D0(B * 3200));
+                // applied by [6]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 3200), A(L5_Y, B * 3200), D1(B * 3200));
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
                 // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
-                global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D1(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4);
+                global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D0(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4);
 
                 // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 · backward ─────────────────────────────────────
-                if (ActivationGradients is not null) D1(B * 2880).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 2880)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D0(B * 2880).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 2880)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 2880), Ix(L3_Argmax, B * 2880), D0(B * 11520), B, in s_geometry3);
+                // with [2]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D0(B * 2880), Ix(L3_Argmax, B * 2880), A(L3_Y, B * 2880), A(L2_Y, B * 11520), D1(B * 11520), B, in s_geometry3);
+                else global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 2880), Ix(L3_Argmax, B * 2880), D1(B * 11520), B, in s_geometry3); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [2] relu_2: ReLU [20, 24, 24] · backward ─────────────────────────────────────────────────────
-                if (ActivationGradients is not null) D0(B * 11520).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 11520)); // monitoring: keep ∂L/∂y
+                if (ActivationGradients is not null) D1(B * 11520).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 11520)); // monitoring: keep ∂L/∂y
                 // dx = dy ⊙ 1(y > 0)
-                global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 11520), A(L2_Y, B * 11520), D1(B * 11520));
+                // applied by [3]'s backward (kernel MaxPool2DReLU), ∂L/∂x in ∂L/∂y's slot; here, in place, only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 11520), A(L2_Y, B * 11520), D1(B * 11520));
 
                 // ── [1] bn1: BatchNorm2D [20, 24, 24] · backward ─────────────────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 11520).CopyTo(new global::System.Span<T>(ActivationGradients, L1_Y, B * 11520)); // monitoring: keep ∂L/∂y

@@ -40,8 +40,11 @@ internal sealed record GemvChoice(int Outputs, int Inputs, GemvMode Mode);
 /// (forward x·Wᵀ, backward dy·W and dyᵀ·x), or null where the node has none; <see cref="Row"/>: the kernel of a one-row
 /// forward (batch 1), null where the layer has none (not a Dense, or at most 4 inputs: the outer-product form runs).</summary>
 /// <see cref="FusedPool"/>: on a Conv2D, the ordinal of the MaxPool2D it computes in its epilogue (kernel ConvPool), else −1;
-/// <see cref="PoolOfConv"/>: on that MaxPool2D, the ordinal of the Conv2D, else −1 (ADR 0047).
-internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null, int FusedPool = -1, int PoolOfConv = -1);
+/// <see cref="PoolOfConv"/>: on that MaxPool2D, the ordinal of the Conv2D, else −1 (ADR 0047);
+/// <see cref="MasksReLU"/>: on a MaxPool2D, the ordinal of the ReLU before it whose backward mask it applies as it places
+/// each gradient (kernel MaxPool2DReLU), else −1; <see cref="MaskedByPool"/>: on that ReLU, the pool's ordinal, else −1
+/// (ADR 0052).
+internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null, int FusedPool = -1, int PoolOfConv = -1, int MasksReLU = -1, int MaskedByPool = -1);
 
 /// <summary>
 /// The Plan lowered for the CPU: the activation arena (offset of every stored tensor and float cache, in execution order;
@@ -126,6 +129,17 @@ internal static class CpuLowering
             {
                 nodes[i] = nodes[i] with { FusedPool = pool };
                 nodes[pool] = nodes[pool] with { PoolOfConv = i };
+            }
+        }
+
+        // ReLU → MaxPool2D: the pool's backward applies the ReLU's mask (ADR 0052).
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            int relu = MaskedReLU(plan, i);
+            if (relu >= 0)
+            {
+                nodes[i] = nodes[i] with { MasksReLU = relu };
+                nodes[relu] = nodes[relu] with { MaskedByPool = i };
             }
         }
 
@@ -236,6 +250,47 @@ internal static class CpuLowering
         }
 
         return next;
+    }
+
+    /// <summary>
+    /// The ReLU whose backward the MaxPool2D at <paramref name="index"/> folds into its own (<c>Kernels.MaxPool2DReLU</c>),
+    /// or −1: the pool reads a ReLU's output that nothing else reads, and the planner kept the ReLU's ∂L/∂x in the slot of
+    /// its ∂L/∂y (so the pool's ∂L/∂x, which the ReLU would have read, is where the ReLU's ∂L/∂x belongs). The pool's output
+    /// is the ReLU's output at the argmax, so the mask needs only the pooled values.
+    /// </summary>
+    private static int MaskedReLU(Plan plan, int index)
+    {
+        NodePlan pool = plan.Nodes[index];
+        if (pool.Kind != "MaxPool2D" || pool.InputGradients.Count != 1 || pool.InputGradients[0].Route != GradientRoute.Write)
+        {
+            return -1;
+        }
+
+        int producer = plan.Tensors[pool.Inputs[0]].Producer;
+        if (producer < 0 || plan.Nodes[producer].Kind != "ReLU")
+        {
+            return -1;
+        }
+
+        NodePlan relu = plan.Nodes[producer];
+        InputGradient g = relu.InputGradients[0];
+        if (g.Route != GradientRoute.Write || g.Slot != relu.OutputGradientSlot || g.Slot != pool.InputGradients[0].Slot)
+        {
+            return -1;
+        }
+
+        foreach (NodePlan n in plan.Nodes)
+        {
+            foreach (int input in n.Inputs)
+            {
+                if (input == relu.Output && n.Ordinal != index)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        return producer;
     }
 
     /// <summary>A ReLU whose only input is the output of a Dense or Conv2D that nothing else reads: the kernel before it

@@ -554,6 +554,14 @@ internal sealed class PlanContext
                         routes[k] = new InputGradient(GradientRoute.Accumulate, slotOf[input], -1);
                     }
                 }
+                else if (slotOf[input] < 0 && KeepsGradientInPlace(i))
+                {
+                    // A ReLU read only by a MaxPool2D writes ∂L/∂x over ∂L/∂y, in the same slot: the CPU folds its mask into the
+                    // pool's backward, which then writes the ReLU's ∂L/∂x there (ADR 0052).
+                    slotOf[input] = dy;
+                    references[dy]++;
+                    routes[k] = new InputGradient(GradientRoute.Write, dy, -1);
+                }
                 else if (slotOf[input] < 0)
                 {
                     slotOf[input] = Allocate();
@@ -582,6 +590,34 @@ internal sealed class PlanContext
         }
 
         _gradientSlots = references.Count;
+    }
+
+    /// <summary>Whether node <paramref name="index"/> is a ReLU whose output nothing but one MaxPool2D reads: its backward
+    /// is element-wise, so ∂L/∂x may overwrite ∂L/∂y in place, and the CPU lowering folds it into the pool's backward
+    /// (<c>Kernels.MaxPool2DReLU</c>, ADR 0052), which needs ∂L/∂x where ∂L/∂(pool input) is.</summary>
+    internal bool KeepsGradientInPlace(int index)
+    {
+        NodeBuilder relu = _nodes[index];
+        if (relu.Entry.Kind != "ReLU")
+        {
+            return false;
+        }
+
+        int readers = 0;
+        bool pool = false;
+        foreach (NodeBuilder n in _nodes)
+        {
+            foreach (int input in n.Inputs)
+            {
+                if (input == relu.Output)
+                {
+                    readers++;
+                    pool = n.Entry.Kind == "MaxPool2D";
+                }
+            }
+        }
+
+        return readers == 1 && pool;
     }
 
     private static bool AnyNeeds(NodeBuilder n, bool[] needs)

@@ -580,14 +580,15 @@ public static class Conv2D
             }
             else if (a.Dx != null)
             {
-                fixed (T* dcol = Buffers<T>.DCol((long)k * plane))
+                fixed (T* dcolBuffer = Buffers<T>.DCol(((long)k * plane) + (2 * Conv2DBackward.Col2ImMargin)))
                 {
+                    T* dcol = dcolBuffer + Conv2DBackward.Col2ImMargin;
                     for (int b = start; b < end; b++)
                     {
                         // dcol[K, Ho·Wo] = W[O, K]ᵀ · dy_b[O, Ho·Wo], then col2im.
                         T* dyb = a.Dy + ((nint)b * g.OutputLength);
                         Gemm(a.W, 1, k, dyb, plane, 1, dcol, k, plane, o, accumulate: false, relu: false, parallelGemm);
-                        Col2Im(dcol, a.Dx + ((nint)b * g.InputLength), g);
+                        Col2ImRows(dcol, a.Dx + ((nint)b * g.InputLength), g);
                     }
                 }
             }
@@ -596,8 +597,9 @@ public static class Conv2D
         // dx as a direct full convolution (Conv2DBackward) where it serves the geometry: this loop then computes dW only.
         bool directDx = a.Dx != null && Conv2DBackward.DirectInput(g);
         fixed (T* col = pointwise ? null : Buffers<T>.Col((long)k * plane))
-        fixed (T* dcol = pointwise || a.Dx == null || directDx ? null : Buffers<T>.DCol((long)k * plane))
+        fixed (T* dcolBuffer = pointwise || a.Dx == null || directDx ? null : Buffers<T>.DCol(((long)k * plane) + (2 * Conv2DBackward.Col2ImMargin)))
         {
+            T* dcol = dcolBuffer == null ? null : dcolBuffer + Conv2DBackward.Col2ImMargin;
             for (int b = start; b < end; b++)
             {
                 T* xb = a.X + ((nint)b * g.InputLength);
@@ -616,7 +618,7 @@ public static class Conv2D
                     Gemm(a.W, 1, k, dyb, plane, 1, pointwise ? dxb : dcol, k, plane, o, accumulate: false, relu: false, parallelGemm);
                     if (!pointwise)
                     {
-                        Col2Im(dcol, dxb, g);
+                        Col2ImRows(dcol, dxb, g);
                     }
                 }
             }
@@ -695,7 +697,7 @@ public static class Conv2D
                     new Span<T>(d, spanPad).Clear();
                     for (int row = 0; row < ho; row++)
                     {
-                        new ReadOnlySpan<T>(src + ((nint)row * wo), wo).CopyTo(new Span<T>(d + ((nint)row * w), wo));
+                        Conv2DBackward.CopyRow(src + ((nint)row * wo), d + ((nint)row * w), wo);
                     }
                 }
             }
@@ -830,6 +832,22 @@ public static class Conv2D
         }
     }
 
+    /// <summary>col2im of the backward's dcol (a buffer with <see cref="Conv2DBackward.Col2ImMargin"/> elements of slack
+    /// on both sides): the register gather where it serves the geometry (<see cref="Conv2DBackward.Col2ImGather{T}"/>),
+    /// else the scatter; the same bits either way.</summary>
+    internal static unsafe void Col2ImRows<T>(T* dcol, T* dx, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Conv2DBackward.GathersCol2Im<T>(g))
+        {
+            Conv2DBackward.Col2ImGather(dcol, dx, g);
+        }
+        else
+        {
+            Col2Im(dcol, dx, g);
+        }
+    }
+
     /// <summary>The transpose of <see cref="Im2Col"/>: dx = 0, then dx[c, ho·Sh − Ph + i, wo·Sw − Pw + j] += dcol[row, col]
     /// for every element inside the input, rows in order (a fixed order of the sums).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops, called once per plane or sample: skip tier 0 / OSR
@@ -855,8 +873,7 @@ public static class Conv2D
                         T* dst = dxc + ((nint)((r * sh) - g.PaddingHeight + i) * w) - g.PaddingWidth + j;
                         if (sw == 1)
                         {
-                            var d = new Span<T>(dst + c0, c1 - c0);
-                            TensorPrimitives.Add(d, new ReadOnlySpan<T>(src + c0, c1 - c0), d);
+                            Conv2DBackward.AddRow(dst + c0, src + c0, c1 - c0);
                         }
                         else
                         {

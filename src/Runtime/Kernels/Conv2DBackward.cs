@@ -42,6 +42,145 @@ internal static class Conv2DBackward
         DirectInputAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1
         && g.OutChannels * g.KernelHeight * g.KernelWidth <= MaxDepth && Span(g) >= Conv2D.DirectMinSpan;
 
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> copies the staged rows with one <c>Span.CopyTo</c> call
+    /// per row, as before ADR 0052.</summary>
+    internal static bool RowsOnRegisters = true;
+
+    /// <summary>One row of the backward's staging (dy into its wide or bordered buffer, the wide dx into dx): on registers
+    /// (<see cref="Conv2DForward.CopyRow{T}"/>), where a <c>CopyTo</c> call per row of 11 to 26 floats cost as much as
+    /// the copy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void CopyRow<T>(T* src, T* dst, int length)
+        where T : unmanaged
+    {
+        if (RowsOnRegisters)
+        {
+            Conv2DForward.CopyRow(src, dst, length);
+        }
+        else
+        {
+            new ReadOnlySpan<T>(src, length).CopyTo(new Span<T>(dst, length));
+        }
+    }
+
+    /// <summary>dst[0..length) += src[0..length): col2im's row, on the widest registers that fit, then a scalar tail (no
+    /// overlapping last register: an element added twice would be wrong). Each element is one IEEE addition, the bits of
+    /// the <c>TensorPrimitives.Add</c> call per row that it replaces (a call per row of 8 floats: LeNet's conv2 adds
+    /// 4,000 such rows per sample).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void AddRow<T>(T* dst, T* src, int length)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (!RowsOnRegisters)
+        {
+            var d = new Span<T>(dst, length);
+            System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<T>(src, length), d);
+            return;
+        }
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j + Vector512<T>.Count <= length; j += Vector512<T>.Count)
+            {
+                (Vector512.Load(dst + j) + Vector512.Load(src + j)).Store(dst + j);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + Vector256<T>.Count <= length; j += Vector256<T>.Count)
+            {
+                (Vector256.Load(dst + j) + Vector256.Load(src + j)).Store(dst + j);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; j + Vector128<T>.Count <= length; j += Vector128<T>.Count)
+            {
+                (Vector128.Load(dst + j) + Vector128.Load(src + j)).Store(dst + j);
+            }
+        }
+        for (; j < length; j++)
+        {
+            dst[j] += src[j];
+        }
+    }
+
+    /// <summary>Elements of slack before and after the dcol buffer of <see cref="Conv2D"/>'s GEMM-path dx, so that
+    /// <see cref="Col2ImGather{T}"/> may load whole registers around each row (the lanes outside it are masked off).</summary>
+    internal const int Col2ImMargin = 64;
+
+    /// <summary>Whether <see cref="Col2ImGather{T}"/> serves this geometry: stride 1, an input row that fits one 512-bit
+    /// register (W ≤ 16 floats: LeNet's conv2 has 12), and a kernel width and padding inside the margin.</summary>
+    internal static bool GathersCol2Im<T>(in Conv2DGeometry g)
+        where T : unmanaged =>
+        RowsOnRegisters && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.Width <= Vector512<T>.Count && g.KernelWidth - 1 <= Col2ImMargin && g.PaddingWidth + Vector512<T>.Count <= Col2ImMargin;
+
+    /// <summary>
+    /// dx = col2im(dcol) (overwritten) as a gather: each input row is one register, the sum of its taps' dcol rows shifted
+    /// into place, written once.
+    /// </summary>
+    /// <remarks>
+    /// <para>dx[c, y, x] = Σ_{i,j} dcol[(c·Kh + i)·Kw + j, r, q] with r = y + Ph − i, q = x + Pw − j, over the (i, j)
+    /// whose (r, q) lies in the output. The register of row y starts at 0 and adds, for i then j in ascending order, the
+    /// dcol row (i, j) at r loaded from q = Pw − j on (lanes where q is outside [0, Wo) or x ≥ W masked to 0): each
+    /// element takes its terms in the order the scatter of <see cref="Conv2D.Col2Im"/> adds them to the cleared dx, from
+    /// 0, so the bits are the same (adding a masked +0 changes nothing: a sum that started at +0 is never −0).</para>
+    /// <para>The scatter added rows of Wo floats into rows that the previous tap had just written one element to the
+    /// left; each such load waits for the store it partly overlaps (no store forwarding), about 20 cycles per row of 8.
+    /// The gather keeps the sum in a register. The loads reach up to Kw − 1 elements before a dcol row and a register past
+    /// its end: the caller's buffer has <see cref="Col2ImMargin"/> elements of slack on both sides. Each row is stored
+    /// as a whole register, its excess lanes landing in the next rows, which are written after it; the rows less than a
+    /// register from the end of the sample go through a small buffer.</para>
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Col2ImGather<T>(T* dcol, T* dx, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int n = Vector512<T>.Count, c = g.Channels, h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth;
+        int kh = g.KernelHeight, kw = g.KernelWidth, ph = g.PaddingHeight, pw = g.PaddingWidth, plane = ho * wo;
+        Vector512<T>* masks = stackalloc Vector512<T>[kw];
+        Vector512<T> lane = Vector512<T>.Indices, width = Vector512.Create(T.CreateTruncating(w)), outWidth = Vector512.Create(T.CreateTruncating(wo));
+        for (int j = 0; j < kw; j++)
+        {
+            Vector512<T> q = lane + Vector512.Create(T.CreateTruncating(pw - j));
+            masks[j] = Vector512.GreaterThanOrEqual(q, Vector512<T>.Zero) & Vector512.LessThan(q, outWidth) & Vector512.LessThan(lane, width);
+        }
+        T* whole = dx + ((nint)c * h * w) - n; // rows starting after this would spill past the sample: stored through a buffer
+        T* spill = stackalloc T[n];
+        for (int ch = 0; ch < c; ch++)
+        {
+            T* taps = dcol + ((nint)ch * kh * kw * plane) + pw;
+            for (int y = 0; y < h; y++)
+            {
+                Vector512<T> sum = Vector512<T>.Zero;
+                for (int i = 0; i < kh; i++)
+                {
+                    int r = y + ph - i;
+                    if ((uint)r >= (uint)ho)
+                    {
+                        continue;
+                    }
+                    T* row = taps + ((nint)i * kw * plane) + ((nint)r * wo);
+                    for (int j = 0; j < kw; j++)
+                    {
+                        sum += Vector512.ConditionalSelect(masks[j], Vector512.Load(row + ((nint)j * plane) - j), Vector512<T>.Zero);
+                    }
+                }
+                T* dst = dx + ((((nint)ch * h) + y) * w);
+                if (dst <= whole)
+                {
+                    sum.Store(dst);
+                }
+                else
+                {
+                    sum.Store(spill);
+                    new ReadOnlySpan<T>(spill, w).CopyTo(new Span<T>(dst, w));
+                }
+            }
+        }
+    }
+
     private static int PaddedHeight(in Conv2DGeometry g) => g.OutHeight + (2 * (g.KernelHeight - 1));
 
     private static int PaddedWidth(in Conv2DGeometry g) => g.OutWidth + (2 * (g.KernelWidth - 1));
@@ -112,8 +251,7 @@ internal static class Conv2DBackward
                 {
                     for (int row = 0; row < ho; row++)
                     {
-                        new ReadOnlySpan<T>(dyb + ((nint)q * ho * wo) + ((nint)row * wo), wo)
-                            .CopyTo(new Span<T>(dyp + ((nint)q * padPlane) + ((nint)(row + kh - 1) * wp) + kw - 1, wo));
+                        CopyRow(dyb + ((nint)q * ho * wo) + ((nint)row * wo), dyp + ((nint)q * padPlane) + ((nint)(row + kh - 1) * wp) + kw - 1, wo);
                     }
                 }
 
@@ -178,7 +316,7 @@ internal static class Conv2DBackward
                 {
                     for (int row = 0; row < h; row++)
                     {
-                        new ReadOnlySpan<T>(wide + ((nint)r * span) + ((nint)row * wp), wd).CopyTo(new Span<T>(dxb + ((nint)r * h * wd) + ((nint)row * wd), wd));
+                        CopyRow(wide + ((nint)r * span) + ((nint)row * wp), dxb + ((nint)r * h * wd) + ((nint)row * wd), wd);
                     }
                 }
             }

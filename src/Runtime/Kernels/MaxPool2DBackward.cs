@@ -32,9 +32,11 @@ internal static class MaxPool2DBackward
         && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PaddingHeight == 0 && g.PaddingWidth == 0
         && g.OutWidth >= 8 && g.Width == 2 * g.OutWidth && (g.Height == 2 * g.OutHeight || g.Height == (2 * g.OutHeight) + 1);
 
-    /// <summary>dx of one plane (overwritten) from dy and argmax of its windows.</summary>
+    /// <summary>dx of one plane (overwritten) from dy and argmax of its windows; with <paramref name="pooled"/> (the
+    /// windows' maxima, not null) a window whose maximum is not positive passes 0 instead of dy: the mask of a ReLU before
+    /// the pool (<see cref="MaxPool2DReLU"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void PlanePairs(float* dy, int* argmax, float* dx, int h, int w, int outHeight, int outWidth)
+    internal static unsafe void PlanePairs(float* dy, int* argmax, float* dx, int h, int w, int outHeight, int outWidth, float* pooled = null)
     {
         Vector256<int> columns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
         Vector256<int> right = Vector256.Create(1), below = Vector256.Create(w), belowRight = Vector256.Create(w + 1);
@@ -44,10 +46,15 @@ internal static class MaxPool2DBackward
             float* r1 = r0 + w;
             float* dr = dy + ((nint)oh * outWidth);
             int* ar = argmax + ((nint)oh * outWidth);
+            float* pr = pooled + ((nint)oh * outWidth);
             for (int ow = 0; ; ow += 8)
             {
                 ow = Math.Min(ow, outWidth - 8);
                 Vector256<float> d = Vector256.Load(dr + ow) + Vector256<float>.Zero;
+                if (pooled != null)
+                {
+                    d = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(pr + ow), Vector256<float>.Zero), d, Vector256<float>.Zero);
+                }
                 Vector256<int> at = Vector256.Load(ar + ow) - (Vector256.Create((2 * oh * w) + (2 * ow)) + columns);
                 Vector256<float> a = Vector256.ConditionalSelect(Vector256.Equals(at, Vector256<int>.Zero).AsSingle(), d, Vector256<float>.Zero);
                 Vector256<float> b = Vector256.ConditionalSelect(Vector256.Equals(at, right).AsSingle(), d, Vector256<float>.Zero);

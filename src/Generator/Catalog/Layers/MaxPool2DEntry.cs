@@ -193,6 +193,18 @@ internal sealed partial class MaxPool2DEntry : LayerEntry
     public override void EmitForward(SourceWriter w, NodeContext c) =>
         w.WriteLine($"global::NetGen.Kernels.MaxPool2D.Forward<T>({c.X}, {c.Y}, training ? {c.Cache("argmax")} : default, B, in {Conv2DEntry.Geometry(c.Node)});");
 
-    public override void EmitBackward(SourceWriter w, NodeContext c) =>
-        w.WriteLine($"global::NetGen.Kernels.MaxPool2D.Backward<T>({c.Dy}, {c.Cache("argmax")}, {c.Dx}, B, in {Conv2DEntry.Geometry(c.Node)});");
+    public override void EmitBackward(SourceWriter w, NodeContext c)
+    {
+        string plain = $"global::NetGen.Kernels.MaxPool2D.Backward<T>({c.Dy}, {c.Cache("argmax")}, {c.Dx}, B, in {Conv2DEntry.Geometry(c.Node)});";
+        if (c.Cpu.Nodes[c.Node.Ordinal].MasksReLU < 0)
+        {
+            w.WriteLine(plain);
+            return;
+        }
+
+        // ReLU → pool (ADR 0052): the ReLU's output is the pool's input, its ∂L/∂x goes where the pool's ∂L/∂x would.
+        w.WriteLine($"// with [{c.Plan.Nodes[c.Cpu.Nodes[c.Node.Ordinal].MasksReLU].Label}]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept");
+        w.WriteLine($"if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>({c.Dy}, {c.Cache("argmax")}, {c.Y}, {c.X}, {c.Dx}, B, in {Conv2DEntry.Geometry(c.Node)});");
+        w.WriteLine("else " + plain + " // the ReLU's ∂L/∂y is kept: its mask runs in its own backward");
+    }
 }
