@@ -518,7 +518,7 @@ namespace Demo.Depth
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
         // No CUDA core: layer 'fpool_2' ([2] FractionalMaxPool2D): NetGen has no CUDA kernel for this kind yet.
-        private const string CudaUnsupported = "Network 'FractionalNet' cannot run on Backend.Cuda: layer 'fpool_2' ([2] FractionalMaxPool2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        private const string CudaUnsupported = "Network 'FractionalNet' cannot run on Backend.Cuda: layer 'fpool_2' ([2] FractionalMaxPool2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, VanillaDropout, GaussianDropout, DropConnect, Standout, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -657,6 +657,7 @@ namespace Demo.Depth
                 // y[B,10] = x[B,3200] · W[10,3200]ᵀ + b[10]
                 // GEMM x·Wᵀ: [32×3200]·[3200×10], 1,024,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW7: packed by the first forward after the weights change, then reused
+                // 10 outputs ≤ 16: from 6 rows with the panels current, DenseNarrow (one register of columns × 12 rows, rows over the cores; the GEMM's bits, AVX-512; rule: docs/performance.md)
                 // batch 1: GEMV W·x: [10×3200]·[3200], 32,000 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW7, packed by the second one-row call after the weights change; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 3200), P(L7_Weight, 32000), P(L7_Bias, 10), A(L7_Y, B * 10), B, 3200, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW7, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 

@@ -1570,6 +1570,7 @@ namespace Demo.Residual
                 // y[B,10] = x[B,1024] · W[10,1024]ᵀ + b[10]
                 // GEMM x·Wᵀ: [32×1024]·[1024×10], 327,680 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW7: packed by the first forward after the weights change, then reused
+                // 10 outputs ≤ 16: from 6 rows with the panels current, DenseNarrow (one register of columns × 12 rows, rows over the cores; the GEMM's bits, AVX-512; rule: docs/performance.md)
                 // batch 1: GEMV W·x: [10×1024]·[1024], 10,240 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW7, packed by the second one-row call after the weights change; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 1024), P(L7_Weight, 10240), P(L7_Bias, 10), A(L7_Y, B * 10), B, 1024, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW7, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
