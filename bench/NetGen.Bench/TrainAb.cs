@@ -27,6 +27,7 @@ internal static class TrainAb
     {
         ("pool-relu", on => MaxPool2DReLU.Fused = on),
         ("rows", on => Conv2DBackward.RowsOnRegisters = on),
+        ("lanes", on => Conv2DBackward.LanesTogether = on),
     };
 
     public static int Run(string[] args)

@@ -110,7 +110,8 @@ public class ConvTrainStepTests
     }
 
     /// <summary>Geometries of the direct dW, the direct dx and the GEMM dx's col2im (the bench CNN's and LeNet's layers,
-    /// odd sizes, padding): the rows staged and added on registers give the bits of the per-row calls and the scatter.</summary>
+    /// odd sizes, padding): the rows staged and added on registers and the direct dW's lane sums side by side give the bits
+    /// of the per-row calls, the scatter and the sums one after another.</summary>
     [Theory]
     [InlineData(1, 28, 28, 8, 3, 0, 64)]
     [InlineData(8, 13, 13, 16, 3, 0, 13)]
@@ -119,7 +120,7 @@ public class ConvTrainStepTests
     [InlineData(20, 12, 12, 50, 5, 0, 3)] // LeNet's conv2: dx on the GEMM, col2im as the register gather (AVX-512)
     [InlineData(3, 9, 14, 12, 5, 2, 2)]   // the GEMM dx with padding 2 (O·kh·kw = 300 > 256), W = 14
     [InlineData(2, 7, 16, 30, 3, 1, 2)]   // W = 16: every row a whole register, the last one too
-    public void StagedRowsOnRegisters_GiveTheBitsOfCopyTo(int c, int h, int w, int o, int k, int p, int batch)
+    public void StagedRowsAndLaneSums_GiveTheBitsOfTheKernelsTheyReplace(int c, int h, int w, int o, int k, int p, int batch)
     {
         var g = new Conv2DGeometry(c, h, w, o, k, k, 1, 1, p, p);
         float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
@@ -136,11 +137,13 @@ public class ConvTrainStepTests
         try
         {
             Conv2DBackward.RowsOnRegisters = false;
+            Conv2DBackward.LanesTogether = false;
             calls = Run();
         }
         finally
         {
             Conv2DBackward.RowsOnRegisters = true;
+            Conv2DBackward.LanesTogether = true;
         }
         SameBits(calls.Dx, registers.Dx);
         SameBits(calls.Dw, registers.Dw);

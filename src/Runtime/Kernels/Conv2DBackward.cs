@@ -105,6 +105,32 @@ internal static class Conv2DBackward
         }
     }
 
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> adds the direct dW's 12 accumulators' lanes one
+    /// accumulator after another, as before ADR 0052.</summary>
+    internal static bool LanesTogether = true;
+
+    /// <summary>The direct dW's block of 4 channels × 3 taps: <paramref name="lanes"/> holds the 12 accumulators one after
+    /// another (n lanes each, channel-major); each sum runs over its lanes in lane order, as <c>Conv2D.Lanes</c> does, but
+    /// the 12 chains side by side, so they overlap instead of waiting on each other's additions. Row r gets sums
+    /// 3r .. 3r + 2 at its columns 0..2 (a repeated channel gets the same values twice).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void LaneSums12<T>(T* lanes, int n, T* r0, T* r1, T* r2, T* r3)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T s0 = lanes[0], s1 = lanes[n], s2 = lanes[2 * n], s3 = lanes[3 * n], s4 = lanes[4 * n], s5 = lanes[5 * n];
+        T s6 = lanes[6 * n], s7 = lanes[7 * n], s8 = lanes[8 * n], s9 = lanes[9 * n], s10 = lanes[10 * n], s11 = lanes[11 * n];
+        for (int l = 1; l < n; l++)
+        {
+            s0 += lanes[l]; s1 += lanes[n + l]; s2 += lanes[(2 * n) + l]; s3 += lanes[(3 * n) + l];
+            s4 += lanes[(4 * n) + l]; s5 += lanes[(5 * n) + l]; s6 += lanes[(6 * n) + l]; s7 += lanes[(7 * n) + l];
+            s8 += lanes[(8 * n) + l]; s9 += lanes[(9 * n) + l]; s10 += lanes[(10 * n) + l]; s11 += lanes[(11 * n) + l];
+        }
+        r0[0] = s0; r0[1] = s1; r0[2] = s2;
+        r1[0] = s3; r1[1] = s4; r1[2] = s5;
+        r2[0] = s6; r2[1] = s7; r2[2] = s8;
+        r3[0] = s9; r3[1] = s10; r3[2] = s11;
+    }
+
     /// <summary>Elements of slack before and after the dcol buffer of <see cref="Conv2D"/>'s GEMM-path dx, so that
     /// <see cref="Col2ImGather{T}"/> may load whole registers around each row (the lanes outside it are masked off).</summary>
     internal const int Col2ImMargin = 64;
