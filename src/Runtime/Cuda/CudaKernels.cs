@@ -114,6 +114,9 @@ public sealed class CudaKernels : IDisposable
         ("ng_scale_copy", "u64 u64 u32 f32"),
         ("ng_lrn_forward", "u64 u64 u32 u32 u32 u32 f32 f32 f32"),
         ("ng_lrn_backward", "u64 u64 u64 u32 u32 u32 u32 f32 f32 f32"),
+        // fractional max pooling (kernels_fmp.cu)
+        ("ng_fractional_maxpool2d_forward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u64 u32"),
+        ("ng_fractional_maxpool2d_backward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u64 u32"),
     ];
 
     private readonly CudaModule _module;
@@ -1293,6 +1296,62 @@ public sealed class CudaKernels : IDisposable
     }
 
     private CudaFunction Function(string name) => _functions[name];
+
+    // ── Fractional max pooling (kernels_fmp.cu) ──────────────────────────────────────────────────────────────────────────
+
+    /// <summary>Fractional max pooling forward (Graham, 2014; the CPU's <see cref="FractionalMaxPool2D.Forward{T}"/> bit for
+    /// bit): the window starts ⌊(i + u)·α⌋ − ⌊u·α⌋ computed on the device in double from the uniforms of the counter RNG
+    /// (u_W = Uniform(key, 2q), u_H = Uniform(key, 2q + 1) of plane q), then y = the window's maximum (NaN wins) and argmax
+    /// = its position h·W + w in the input plane.</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">Winner positions, [batch, C, Ho, Wo], or null (inference).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="key">The key of the uniforms: the layer's dropout-stream key of the step (training) or of
+    /// <see cref="FractionalMaxPool2D.InferenceStep"/>.</param>
+    /// <param name="samplePerRow">true: plane q = b·C + c draws its own region (training); false: q = c (inference).</param>
+    public void FractionalMaxPool2DForward(DeviceView<float> x, DeviceView<float> y, DeviceView<int>? argmax, int batch, in FractionalPool2DGeometry g, ulong key, bool samplePerRow)
+    {
+        RequireFractionalPool(x, y, batch, g, nameof(x), nameof(y));
+        if (argmax is not null)
+        {
+            RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        }
+        ElementWise("ng_fractional_maxpool2d_forward", batch * g.OutputLength, x, y, argmax?.Pointer ?? 0UL, batch, g.Channels, g.Height, g.Width, g.Kernel, g.OutHeight, g.OutWidth, key, samplePerRow ? 1 : 0);
+    }
+
+    /// <summary>Fractional max pooling backward: dx[h, w] = Σ dy over the outputs, in row-major order, whose argmax is (h, w)
+    /// (overwritten; a gather over the windows holding each input, recomputed from the same key: the CPU's scatter-add bit
+    /// for bit, no atomics, although the windows overlap).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">The forward's winner positions.</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="key">The forward's key.</param>
+    /// <param name="samplePerRow">The forward's choice.</param>
+    public void FractionalMaxPool2DBackward(DeviceView<float> dy, DeviceView<int> argmax, DeviceView<float> dx, int batch, in FractionalPool2DGeometry g, ulong key, bool samplePerRow)
+    {
+        RequireFractionalPool(dx, dy, batch, g, nameof(dx), nameof(dy));
+        RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        ElementWise("ng_fractional_maxpool2d_backward", batch * g.InputLength, dy, argmax, dx, batch, g.Channels, g.Height, g.Width, g.Kernel, g.OutHeight, g.OutWidth, key, samplePerRow ? 1 : 0);
+    }
+
+    private static void RequireFractionalPool(DeviceView<float> x, DeviceView<float> y, int batch, in FractionalPool2DGeometry g, string xName, string yName)
+    {
+        if (g.Channels == 0)
+        {
+            throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        RequireLength(x, (long)batch * g.InputLength, xName);
+        RequireLength(y, (long)batch * g.OutputLength, yName);
+        if ((long)batch * Math.Max(g.InputLength, g.OutputLength) > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"A batch of {batch} makes a tensor of more than {int.MaxValue} elements.");
+        }
+    }
 
     /// <summary>A grid-stride kernel over <paramref name="count"/> items: enough blocks of <see cref="Threads"/> for one
     /// item per thread, at most 65535.</summary>

@@ -1455,3 +1455,6 @@ NG_KERNEL ng_lrn_backward(const float* dy, const float* x, float* dx, int batch,
         dx[i] = own + coefficient * x[i] * sum;
     }
 }
+
+// ---------------------------------------------------------------------------------------------------- fractional max pooling
+#include "kernels_fmp.cu"

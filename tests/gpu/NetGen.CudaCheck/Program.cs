@@ -676,6 +676,13 @@ void CheckNetwork(string name, ISoftTargetNetwork cpu, ISoftTargetNetwork gpu, A
     k.Stream = null;
 }
 
+// ------------------------------------------------------ fractional max pooling: kernels and a network (FmpHsmChecks.cs)
+FmpHsmChecks.Run(device, k, (name, ok, detail) =>
+{
+    Console.WriteLine($"{(ok ? "PASS" : "FAIL")} {name}" + (detail.Length > 0 ? ": " + detail : ""));
+    failures += ok ? 0 : 1;
+});
+
 // ------------------------------------------------------------------ generated CNNs: Backend.Cuda against Backend.Cpu
 NetGen.CudaCheck.NetworkChecks.Run((name, ok, detail) =>
 {
