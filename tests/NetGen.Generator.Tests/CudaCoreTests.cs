@@ -32,7 +32,6 @@ public sealed class CudaCoreTests
 
     [Theory]
     [InlineData("[Network(InputShape = new[] { 1, 8, 8 })] [Conv2D(4, 3), ReLU, Flatten, DropConnect(10, 0.5, Name = \"dc\")]", "layer 'dc' ([3] DropConnect): NetGen has no CUDA kernel for this kind yet")]
-    [InlineData("[Network(InputSize = 4, Loss = Loss.HierarchicalSoftmax, Classes = 5)] [Dense(3)]", "the loss, hierarchical softmax")]
     [InlineData("[Network(InputSize = 4)] [Dense(6), GaussianDropout(0.2, Name = \"noise\"), Dense(3)]", "layer 'noise' ([1] GaussianDropout)")]
     public void ANetworkWithoutCudaKernelsCompilesAndNamesWhatIsMissing(string attributes, string reason)
     {

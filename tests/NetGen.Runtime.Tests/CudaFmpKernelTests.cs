@@ -14,6 +14,7 @@ namespace NetGen.Runtime.Tests;
 /// the geometries include k = 1, one output row, heavy overlap (k = 3, α = 1), non-square planes and the most outputs
 /// (Ho + k − 1 = H). Skips (with the reason) without g++.
 /// </summary>
+[Collection(nameof(EmulatedDriverCollection))]
 public sealed class CudaFmpKernelTests
 {
     private readonly ITestOutputHelper _output;
@@ -155,3 +156,9 @@ public sealed class CudaFmpKernelTests
         return v;
     }
 }
+
+/// <summary>The test classes that open a device on the emulated driver: one at a time, because
+/// <c>CudaEmulatedDriverTests.AnOldDeviceAndNoDeviceAreRejectedWithTheirReasons</c> reconfigures the process-wide fake (an
+/// old device, then none) while it runs.</summary>
+[CollectionDefinition(nameof(EmulatedDriverCollection))]
+public sealed class EmulatedDriverCollection;

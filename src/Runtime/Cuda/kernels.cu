@@ -1458,3 +1458,6 @@ NG_KERNEL ng_lrn_backward(const float* dy, const float* x, float* dx, int batch,
 
 // ---------------------------------------------------------------------------------------------------- fractional max pooling
 #include "kernels_fmp.cu"
+
+// ---------------------------------------------------------------------------------------------------- hierarchical softmax
+#include "kernels_hsm.cu"

@@ -676,7 +676,7 @@ void CheckNetwork(string name, ISoftTargetNetwork cpu, ISoftTargetNetwork gpu, A
     k.Stream = null;
 }
 
-// ------------------------------------------------------ fractional max pooling: kernels and a network (FmpHsmChecks.cs)
+// ----------------- fractional max pooling and the hierarchical softmax: kernels and a network each (FmpHsmChecks.cs)
 FmpHsmChecks.Run(device, k, (name, ok, detail) =>
 {
     Console.WriteLine($"{(ok ? "PASS" : "FAIL")} {name}" + (detail.Length > 0 ? ": " + detail : ""));
