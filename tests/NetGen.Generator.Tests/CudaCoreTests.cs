@@ -1,11 +1,11 @@
 using Microsoft.CodeAnalysis;
+using NetGen.Generator.Model;
 
 namespace NetGen.Generator.Tests;
 
 /// <summary>
-/// The generated CUDA core (docs/cuda.md): its launch sequence pinned by a snapshot for a small MLP, and the networks the
-/// CUDA lowering does not cover yet: they still compile, and their Backend.Cuda constructor throws a message naming the
-/// first layer, loss, optimizer or setting without a CUDA kernel. The CUDA core's numerics are checked against the CPU
+/// The generated CUDA core (docs/cuda.md): its launch sequence pinned by a snapshot for a small MLP, and the coverage:
+/// every layer, loss and optimizer of the catalog has a CUDA lowering, so networks once refused now get a CUDA core. The CUDA core's numerics are checked against the CPU
 /// core in NetGen.Tests (CudaParityTests, on the emulated driver).
 /// </summary>
 public sealed class CudaCoreTests
@@ -30,9 +30,39 @@ public sealed class CudaCoreTests
         Snapshot.Verify(source, result.HintName());
     }
 
+    // Every layer, loss and optimizer of the catalog has a CUDA lowering (docs/cuda.md's table has no "not yet" entry):
+    // a kind added later without its CUDA kernels fails here, as the project's rule asks for both in the same change. The
+    // refusal path (the CudaUnsupported constant and Backend.Cuda's NotSupportedException) stays in the generator for the
+    // settings each entry may still refuse (CudaUnsupportedReason with the node or the training settings).
+    [Fact]
+    public void EveryLayerOfTheCatalogHasACudaLowering()
+    {
+        string[] missing = Catalog.LayerCatalog.Entries
+            .Where(e => e.CudaUnsupportedReason(null!) is not null)
+            .Select(e => e.Kind)
+            .ToArray();
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public void EveryLossAndOptimizerOfTheCatalogHasACudaLowering()
+    {
+        string[] missing = Enum.GetValues<LossKind>()
+            .Where(k => Catalog.LossCatalog.Get(k).CudaUnsupportedReason(null!) is not null)
+            .Select(k => k.ToString())
+            .Concat(Enum.GetValues<OptimizerKind>()
+                .Where(k => Catalog.OptimizerCatalog.Get(k).CudaUnsupportedReason(null!) is not null)
+                .Select(k => k.ToString()))
+            .ToArray();
+        Assert.Empty(missing);
+    }
+
     [Theory]
-    [InlineData("[Network(InputSize = 4, Loss = Loss.HierarchicalSoftmax, Classes = 5)] [Dense(3)]", "the loss, hierarchical softmax")]
-    public void ANetworkWithoutCudaKernelsCompilesAndNamesWhatIsMissing(string attributes, string reason)
+    [InlineData("[Network(InputSize = 4, Loss = Loss.HierarchicalSoftmax, Classes = 5)] [Dense(3)]")]
+    [InlineData("[Network(InputShape = new[] { 1, 8, 8 })] [Conv2D(4, 3), ReLU, Flatten, DropConnect(10, 0.5, Name = \"dc\")]")]
+    [InlineData("[Network(InputSize = 4)] [Dense(6), GaussianDropout(0.2, Name = \"noise\"), Dense(3)]")]
+    [InlineData("[Network(InputShape = new[] { 1, 9, 9 })] [Conv2D(4, 3), FractionalMaxPool2D(2, OutputRatio = 0.7), Flatten, Dense(3)]")]
+    public void NetworksOnceRefusedNowGetACudaCore(string attributes)
     {
         GeneratorHarness.Result result = GeneratorHarness.Run($$"""
             using NetGen;
@@ -40,20 +70,18 @@ public sealed class CudaCoreTests
             namespace Demo.Gpu;
 
             {{attributes}}
-            public partial class CpuOnlyNet { }
+            public partial class GpuNet { }
 
             public static class Use
             {
-                public static Backend Create() => new CpuOnlyNet(1, Backend.Cpu).Backend;
+                public static Backend Create() => new GpuNet(1, Backend.Cuda).Backend;
             }
             """);
         Assert.DoesNotContain(result.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
         Assert.Empty(result.CompilationProblems);
         string source = result.Source();
-        Assert.DoesNotContain("private sealed class CudaCore", source, StringComparison.Ordinal);
-        Assert.Contains("private const string CudaUnsupported = \"Network 'CpuOnlyNet' cannot run on Backend.Cuda: ", source, StringComparison.Ordinal);
-        Assert.Contains(reason, source, StringComparison.Ordinal);
-        Assert.Contains("public CpuOnlyNet(ulong seed, global::NetGen.Backend backend)", source, StringComparison.Ordinal);
+        Assert.Contains("private sealed class CudaCore", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("private const string CudaUnsupported", source, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -217,6 +217,12 @@ namespace Demo.Depth
             global::NetGen.Guard.NotDisposed(_disposed, "FractionalNet");
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "FractionalNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "FractionalNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -234,6 +240,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "FractionalNet");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "FractionalNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -260,6 +271,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "FractionalNet");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "FractionalNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -286,6 +302,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "FractionalNet");
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "FractionalNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -315,6 +336,11 @@ namespace Demo.Depth
         {
             global::NetGen.Guard.NotDisposed(_disposed, "FractionalNet");
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "FractionalNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -338,6 +364,7 @@ namespace Demo.Depth
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "FractionalNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -360,6 +387,7 @@ namespace Demo.Depth
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "FractionalNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -380,7 +408,11 @@ namespace Demo.Depth
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "FractionalNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "FractionalNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -398,6 +430,7 @@ namespace Demo.Depth
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -412,7 +445,11 @@ namespace Demo.Depth
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.exp_avg</c>, <c>optimizer.{key}.exp_avg_sq</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "FractionalNet", "Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "FractionalNet", "Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -437,6 +474,7 @@ namespace Demo.Depth
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -517,8 +555,11 @@ namespace Demo.Depth
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'fpool_2' ([2] FractionalMaxPool2D): NetGen has no CUDA kernel for this kind yet.
-        private const string CudaUnsupported = "Network 'FractionalNet' cannot run on Backend.Cuda: layer 'fpool_2' ([2] FractionalMaxPool2D): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, VanillaDropout, GaussianDropout, DropConnect, Standout, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
+        private bool _cudaGraphs = true;
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -530,7 +571,16 @@ namespace Demo.Depth
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                try
+                {
+                    _cuda.Upload(_core.Params, _core.OptimizerState());
+                }
+                catch
+                {
+                    _cuda.Dispose(); // the device memory now, not at the next collection
+                    throw;
+                }
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -539,7 +589,7 @@ namespace Demo.Depth
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
@@ -547,7 +597,7 @@ namespace Demo.Depth
         public void CopyFromDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "FractionalNet");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
@@ -555,7 +605,7 @@ namespace Demo.Depth
         public void CopyToDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "FractionalNet");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: whether TrainStep, ComputeGradients and Predict run as CUDA graphs, captured on the first call with
@@ -563,8 +613,15 @@ namespace Demo.Depth
         /// launch that fails). Both give the same bits. No effect on Backend.Cpu (docs/cuda.md).</summary>
         public bool CudaGraphs
         {
-            get => true;
-            set { } // Backend.Cpu only
+            get => _cudaGraphs;
+            set
+            {
+                _cudaGraphs = value;
+                if (_cuda is not null)
+                {
+                    _cuda.Graphs = value;
+                }
+            }
         }
 
         private bool _disposed;
@@ -576,7 +633,585 @@ namespace Demo.Depth
         public void Dispose()
         {
             _disposed = true;
-            // Backend.Cpu only: no device memory
+            _cuda?.Dispose();
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward, gradient clipping by value, the regularisation gradients and the sums of the check as one graph (or launch
+        /// by launch; launch by launch too when clipping by norm, which reads ‖g‖ back mid-step); the finiteness check; the update as
+        /// a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step copies the gradients back
+        /// to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            double loss = cuda.Gradients(inputs, labels, B, _seed, _step, update ? _clipGradientValue : null, update ? _clipGradientNorm : null, out double squares, out double norm);
+            if (update)
+            {
+                _lastGradientNorm = norm; // TrainStep only: the norm before clipping, NaN without ClipGradientNorm, as on the CPU
+            }
+
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the
+            // device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(squares))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "FractionalNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Step(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward, gradient clipping by value, the regularisation gradients and the sums of the check as one graph (or launch
+        /// by launch; launch by launch too when clipping by norm, which reads ‖g‖ back mid-step); the finiteness check; the update as
+        /// a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step copies the gradients back
+        /// to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            double loss = cuda.SoftGradients(inputs, targetProbabilities, B, _seed, _step, update ? _clipGradientValue : null, update ? _clipGradientNorm : null, out double squares, out double norm);
+            if (update)
+            {
+                _lastGradientNorm = norm; // TrainStep only: the norm before clipping, NaN without ClipGradientNorm, as on the CPU
+            }
+
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the
+            // device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(squares))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "FractionalNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Step(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on views into two device arenas (docs/adr/0045-device-arenas-dispose-and-cuda-graphs.md):
+        /// the state arena (parameters, gradients, optimizer state, the step's results: one allocation for the life of the instance)
+        /// and the activation arena (the per-row tensors: sized for the largest batch so far, never shrunk). The launch methods
+        /// (Forward, Loss, Backward, RegularizationBackward, Sums, Update) only launch: the public methods copy the inputs in, run
+        /// them as a CUDA graph per kind of call and batch size (captured once, replayed with this call's scalars) or launch by
+        /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
+        private sealed class CudaCore : global::System.IDisposable
+        {
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_m, _v): views into the state arena.
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight; // "0.weight" [16, 1, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Bias, G_L0_Bias, _m_L0_Bias, _v_L0_Bias; // "0.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L3_Weight, G_L3_Weight, _m_L3_Weight, _v_L3_Weight; // "3.weight" [32, 16, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L3_Bias, G_L3_Bias, _m_L3_Bias, _v_L3_Bias; // "3.bias" [32]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L7_Weight, G_L7_Weight, _m_L7_Weight, _v_L7_Weight; // "7.weight" [10, 3200]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L7_Bias, G_L7_Bias, _m_L7_Bias, _v_L7_Bias; // "7.bias" [10]
+            // The step's results in double, copied back in one piece: [0] Σ loss terms, then Σg² of each gradient.
+            private readonly global::NetGen.Cuda.DeviceView<double> _results;
+            private readonly double[] _host = new double[14];
+
+            // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
+            // cache, each gradient, the targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceView<float> _x; // input [B, 784]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_Y; // relu_1 output [B, 12544] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Y; // fpool_2 output [B, 5776]
+            private global::NetGen.Cuda.DeviceView<int> A_L2_Argmax; // fpool_2 argmax [B, 5776]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Y; // relu_4 output [B, 11552] (the store of [3]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L5_Y; // fpool_5 output [B, 3200]
+            private global::NetGen.Cuda.DeviceView<int> A_L5_Argmax; // fpool_5 argmax [B, 3200]
+            private global::NetGen.Cuda.DeviceView<float> A_L7_Y; // dense_7 output [B, 10]
+            private global::NetGen.Cuda.DeviceView<float> D_L0_Y; // ∂L/∂(conv_0 output) [B, 12544]
+            private global::NetGen.Cuda.DeviceView<float> D_L1_Y; // ∂L/∂(relu_1 output) [B, 12544]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Y; // ∂L/∂(fpool_2 output) [B, 5776]
+            private global::NetGen.Cuda.DeviceView<float> D_L3_Y; // ∂L/∂(conv_3 output) [B, 11552]
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Y; // ∂L/∂(relu_4 output) [B, 11552]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Y; // ∂L/∂(flatten_6 output) [B, 3200]; also ∂L/∂ of fpool_5, passed through unchanged
+            private global::NetGen.Cuda.DeviceView<float> D_L7_Y; // ∂L/∂(dense_7 output) [B, 10]
+            private global::NetGen.Cuda.DeviceView<int> _targets; // labels [B]
+            private global::NetGen.Cuda.DeviceView<float> _targetProbabilities; // target distributions [B, 10] (soft targets)
+            private global::NetGen.Cuda.DeviceView<double> _lossTerms; // loss terms in double [B]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(1, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [0] conv_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.FractionalPool2DGeometry s_geometry2 = new global::NetGen.Kernels.FractionalPool2DGeometry(16, 28, 28, 2, 19, 19); // [2] fpool_2: C, H, W, k, Ho, Wo
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry3 = new global::NetGen.Kernels.Conv2DGeneralGeometry(16, 19, 19, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [3] conv_3: C, H, W, O, kh, kw, stride, padding, dilation, groups
+            private static readonly global::NetGen.Kernels.FractionalPool2DGeometry s_geometry5 = new global::NetGen.Kernels.FractionalPool2DGeometry(32, 19, 19, 2, 10, 10); // [5] fpool_5: C, H, W, k, Ho, Wo
+
+            // This call's values, read by the launch methods when they run, are captured or are replayed (a replay rewrites the nodes
+            // whose arguments changed: the learning rate and step of the update, the dropout keys).
+            private int _B;
+            private ulong _seed;
+            private long _step;
+            private double _learningRate;
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
+            private readonly global::System.Action _gradientLaunches, _softGradientLaunches, _predictLaunches, _updateLaunches;
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
+            /// gradients and the optimizer state (zero), in one allocation.</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("FractionalNet");
+                _k = _rt.Kernels;
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 144, 4L * 144, 4L * 144, 4L * 144, 4L * 16, 4L * 16, 4L * 16, 4L * 16, 4L * 4608, 4L * 4608, 4L * 4608, 4L * 4608, 4L * 32, 4L * 32, 4L * 32, 4L * 32, 4L * 32000, 4L * 32000, 4L * 32000, 4L * 32000, 4L * 10, 4L * 10, 4L * 10, 4L * 10, 8L * 14));
+                P_L0_Weight = state.Take<float>(144);
+                G_L0_Weight = state.Take<float>(144);
+                _m_L0_Weight = state.Take<float>(144);
+                _v_L0_Weight = state.Take<float>(144);
+                P_L0_Bias = state.Take<float>(16);
+                G_L0_Bias = state.Take<float>(16);
+                _m_L0_Bias = state.Take<float>(16);
+                _v_L0_Bias = state.Take<float>(16);
+                P_L3_Weight = state.Take<float>(4608);
+                G_L3_Weight = state.Take<float>(4608);
+                _m_L3_Weight = state.Take<float>(4608);
+                _v_L3_Weight = state.Take<float>(4608);
+                P_L3_Bias = state.Take<float>(32);
+                G_L3_Bias = state.Take<float>(32);
+                _m_L3_Bias = state.Take<float>(32);
+                _v_L3_Bias = state.Take<float>(32);
+                P_L7_Weight = state.Take<float>(32000);
+                G_L7_Weight = state.Take<float>(32000);
+                _m_L7_Weight = state.Take<float>(32000);
+                _v_L7_Weight = state.Take<float>(32000);
+                P_L7_Bias = state.Take<float>(10);
+                G_L7_Bias = state.Take<float>(10);
+                _m_L7_Bias = state.Take<float>(10);
+                _v_L7_Bias = state.Take<float>(10);
+                _results = state.Take<double>(14);
+                _gradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: false);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _softGradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: true);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _predictLaunches = () => Forward(_B, training: false, _seed, _step);
+                _updateLaunches = () => Update(_step, _learningRate);
+            }
+
+            /// <summary>CUDA graphs (true) or launch by launch (false).</summary>
+            public bool Graphs
+            {
+                get => _rt.Graphs;
+                set => _rt.Graphs = value;
+            }
+
+            /// <summary>Frees the arenas, the graphs, the stream and the kernels (idempotent); every call afterwards throws.</summary>
+            public void Dispose() => _rt.Dispose();
+
+            /// <summary>Lays the per-row views out for <paramref name="B"/> rows in the activation arena, which grows only when B is
+            /// larger than every B before (the launches read a view's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                global::NetGen.Cuda.DeviceArena a = _rt.Activations(global::NetGen.Cuda.DeviceArena.Size(4L * B * 784, 4L * B * 12544, 4L * B * 5776, 4L * B * 5776, 4L * B * 11552, 4L * B * 3200, 4L * B * 3200, 4L * B * 10, 4L * B * 12544, 4L * B * 12544, 4L * B * 5776, 4L * B * 11552, 4L * B * 11552, 4L * B * 3200, 4L * B * 10, 4L * B, 4L * B * 10, 8L * B));
+                _x = a.Take<float>(B * 784);
+                A_L1_Y = a.Take<float>(B * 12544);
+                A_L2_Y = a.Take<float>(B * 5776);
+                A_L2_Argmax = a.Take<int>(B * 5776);
+                A_L4_Y = a.Take<float>(B * 11552);
+                A_L5_Y = a.Take<float>(B * 3200);
+                A_L5_Argmax = a.Take<int>(B * 3200);
+                A_L7_Y = a.Take<float>(B * 10);
+                D_L0_Y = a.Take<float>(B * 12544);
+                D_L1_Y = a.Take<float>(B * 12544);
+                D_L2_Y = a.Take<float>(B * 5776);
+                D_L3_Y = a.Take<float>(B * 11552);
+                D_L4_Y = a.Take<float>(B * 11552);
+                D_L6_Y = a.Take<float>(B * 3200);
+                D_L7_Y = a.Take<float>(B * 10);
+                _targets = a.Take<int>(B);
+                _targetProbabilities = a.Take<float>(B * 10);
+                _lossTerms = a.Take<double>(B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 144));
+                _m_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 144));
+                _v_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Weight, 144));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 16));
+                _m_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 16));
+                _v_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Bias, 16));
+                P_L3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L3_Weight, 4608));
+                _m_L3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L3_Weight, 4608));
+                _v_L3_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L3_Weight, 4608));
+                P_L3_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L3_Bias, 32));
+                _m_L3_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L3_Bias, 32));
+                _v_L3_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L3_Bias, 32));
+                P_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Weight, 32000));
+                _m_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L7_Weight, 32000));
+                _v_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L7_Weight, 32000));
+                P_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Bias, 10));
+                _m_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L7_Bias, 10));
+                _v_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L7_Bias, 10));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 144));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 144));
+                _m_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 144));
+                _v_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Weight, 144));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 16));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 16));
+                _m_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 16));
+                _v_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Bias, 16));
+                P_L3_Weight.CopyTo(new global::System.Span<float>(parameters, L3_Weight, 4608));
+                G_L3_Weight.CopyTo(new global::System.Span<float>(gradients, L3_Weight, 4608));
+                _m_L3_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L3_Weight, 4608));
+                _v_L3_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L3_Weight, 4608));
+                P_L3_Bias.CopyTo(new global::System.Span<float>(parameters, L3_Bias, 32));
+                G_L3_Bias.CopyTo(new global::System.Span<float>(gradients, L3_Bias, 32));
+                _m_L3_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L3_Bias, 32));
+                _v_L3_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L3_Bias, 32));
+                P_L7_Weight.CopyTo(new global::System.Span<float>(parameters, L7_Weight, 32000));
+                G_L7_Weight.CopyTo(new global::System.Span<float>(gradients, L7_Weight, 32000));
+                _m_L7_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L7_Weight, 32000));
+                _v_L7_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L7_Weight, 32000));
+                P_L7_Bias.CopyTo(new global::System.Span<float>(parameters, L7_Bias, 10));
+                G_L7_Bias.CopyTo(new global::System.Span<float>(gradients, L7_Bias, 10));
+                _m_L7_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L7_Bias, 10));
+                _v_L7_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L7_Bias, 10));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's input in, the forward graph of its B, its output back.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                _rt.Enter();
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Rows(B);
+                    _x.CopyFrom(inputs.Slice(start * InputSize, B * InputSize));
+                    _B = B;
+                    _seed = seed;
+                    _step = step;
+                    _rt.Run(PredictGraph | (uint)B, _predictLaunches);
+                    A_L7_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targets.CopyFrom(labels);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[13]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 7; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double SoftGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _softGradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[13]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 7; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>The optimizer step (the update graph): <paramref name="step"/> counts updates from 1, <paramref name="learningRate"/>
+            /// is the network's LearningRate now; a replay rewrites the update nodes with them.</summary>
+            public void Step(long step, double learningRate)
+            {
+                _rt.Enter();
+                _step = step;
+                _learningRate = learningRate;
+                _rt.Run(UpdateGraph, _updateLaunches);
+            }
+
+            /// <summary>Forward launches: x[B, 784] (in _x) → output[B, 10] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            private void Forward(int B, bool training, ulong seed, long step)
+            {
+                // ── [0] conv_0: Conv2D 3×3 pad 1 1×28×28 → 16×28×28 ──────────────────────────────────────────────
+                // y[B,16,28,28][o,i,j] = Σ_c,u,v W[16,1,3,3][o,c,u,v] · x[B,1,28,28][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // ng_conv2d_forward: y[B×16×28×28] = implicit GEMM of W[16×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·784/16⌉ × 1·⌈16/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [16, 28, 28] ────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2] fpool_2: FractionalMaxPool2D 2×2 ratio 0.7 16×28×28 → 16×19×19 ───────────────────────────
+                // y[c,i,j] = max_{p,q < 2} x[c, r_i + p, s_j + q];  r_i = ⌊(i + u_H)·α_H⌋ − ⌊u_H·α_H⌋, α_H = (28 − 2)/(19 − 1), r_last = 26 (s_j alike over the width); training: u_W, u_H ~ U[0,1) per (sample, channel), keyed by (seed, node 2, step), argmax kept; inference: per channel, keyed by (seed, node 2) only
+                if (training)
+                {
+                    // ng_fractional_maxpool2d_forward: [B×16×19×19], one thread per output; u_W, u_H of plane b·C + c from the CPU's key (seed, node 2, step), the starts in double; the argmax (h·W + w) kept
+                    _k.FractionalMaxPool2DForward(A_L1_Y, A_L2_Y, A_L2_Argmax, B, in s_geometry2, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 2, (ulong)step), samplePerRow: true);
+                }
+                else
+                {
+                    // ng_fractional_maxpool2d_forward: [B×16×19×19], the fixed regions of channel c keyed by (seed, node 2) alone, as the CPU's inference
+                    _k.FractionalMaxPool2DForward(A_L1_Y, A_L2_Y, default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry2, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 2, global::NetGen.Kernels.FractionalMaxPool2D.InferenceStep), samplePerRow: false);
+                }
+
+                // ── [3] conv_3: Conv2D 3×3 pad 1 16×19×19 → 32×19×19 ─────────────────────────────────────────────
+                // y[B,32,19,19][o,i,j] = Σ_c,u,v W[32,16,3,3][o,c,u,v] · x[B,16,19,19][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [4]
+                // ng_conv2d_forward: y[B×32×19×19] = implicit GEMM of W[32×16·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈B·361/16⌉ × 1·⌈32/16⌉
+                _k.Conv2DForward(A_L2_Y, P_L3_Weight, P_L3_Bias, A_L4_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [4] relu_4: ReLU [32, 19, 19] ────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [3]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [5] fpool_5: FractionalMaxPool2D 2×2 32×19×19 → 32×10×10 ─────────────────────────────────────
+                // y[c,i,j] = max_{p,q < 2} x[c, r_i + p, s_j + q];  r_i = ⌊(i + u_H)·α_H⌋ − ⌊u_H·α_H⌋, α_H = (19 − 2)/(10 − 1), r_last = 17 (s_j alike over the width); training: u_W, u_H ~ U[0,1) per (sample, channel), keyed by (seed, node 5, step), argmax kept; inference: per channel, keyed by (seed, node 5) only
+                if (training)
+                {
+                    // ng_fractional_maxpool2d_forward: [B×32×10×10], one thread per output; u_W, u_H of plane b·C + c from the CPU's key (seed, node 5, step), the starts in double; the argmax (h·W + w) kept
+                    _k.FractionalMaxPool2DForward(A_L4_Y, A_L5_Y, A_L5_Argmax, B, in s_geometry5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 5, (ulong)step), samplePerRow: true);
+                }
+                else
+                {
+                    // ng_fractional_maxpool2d_forward: [B×32×10×10], the fixed regions of channel c keyed by (seed, node 5) alone, as the CPU's inference
+                    _k.FractionalMaxPool2DForward(A_L4_Y, A_L5_Y, default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 5, global::NetGen.Kernels.FractionalMaxPool2D.InferenceStep), samplePerRow: false);
+                }
+
+                // ── [6] flatten_6: Flatten 32×10×10 → 3200 ───────────────────────────────────────────────────────
+                // y[B,3200] = x[B,32,10,10] in C-major order: the same memory, no code
+                // a view: A_L5_Y seen as [B×3200], no launch
+
+                // ── [7] dense_7: Dense 3200 → 10 ─────────────────────────────────────────────────────────────────
+                // y[B,10] = x[B,3200] · W[10,3200]ᵀ + b[10]
+                // ng_sgemm: C[B×10] = A[B×3200] · B[10×3200]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈10/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 10, 3200, A_L5_Y, 3200, P_L7_Weight, 3200, A_L7_Y, 10, 0f, P_L7_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>The data gradients: forward, loss and backward (the buffers kept first, to put back on a refused step).</summary>
+            private void DataGradients(int B, bool soft)
+            {
+                Forward(B, training: true, _seed, _step);
+                if (soft)
+                {
+                    ProbabilityLoss(B);
+                }
+                else
+                {
+                    Loss(B);
+                }
+
+                Backward(B);
+            }
+
+            /// <summary>Loss launches: ∂L/∂output on the device, the loss terms summed into _results[0] and, for the regularisation
+            /// terms, Σw² (L2, NormBound) and Σ|w| (L1) of each regularised tensor into the next slots (Gradients combines them on the host).</summary>
+            private void Loss(int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 10] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                // ng_softmax_cross_entropy: one thread per row of [B×10]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L7_Y, _targets, D_L7_Y, _lossTerms, B, 10);
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
+            }
+
+            /// <summary>As Loss, against target distributions [B, C] (soft targets, in _targetProbabilities).</summary>
+            private void ProbabilityLoss(int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 10] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×10]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L7_Y, _targetProbabilities, D_L7_Y, _lossTerms, B, 10);
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
+            private void Backward(int B)
+            {
+                // ── [7] dense_7: Dense 3200 → 10 · backward ──────────────────────────────────────────────────────
+                // dx[B,3200] = dy[B,10] · W[10,3200];  dW[10,3200] = dyᵀ · x;  db[10] = Σ_B dy
+                // ng_sgemm: dx[B×3200] = dy[B×10] · W[10×3200]
+                _k.Sgemm(false, false, B, 3200, 10, D_L7_Y, 10, P_L7_Weight, 3200, D_L6_Y, 3200);
+                // ng_sgemm: dW[10×3200] = dyᵀ[10×B] · x[B×3200] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 10, 3200, B, D_L7_Y, 10, A_L5_Y, 3200, G_L7_Weight, 3200);
+                // ng_column_sums: db[10] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L7_Y, G_L7_Bias, B, 10, accumulate: false);
+
+                // ── [6] flatten_6: Flatten 32×10×10 → 3200 · backward ────────────────────────────────────────────
+                // dx = dy: the same memory, no code
+
+                // ── [5] fpool_5: FractionalMaxPool2D 2×2 32×19×19 → 32×10×10 · backward ──────────────────────────
+                // dx = 0;  dx[argmax] += dy
+                // ng_fractional_maxpool2d_backward: dx[B×32×19×19] = Σ dy over the outputs whose argmax it is, in row-major order, one thread per input; the windows recomputed from the forward's key
+                _k.FractionalMaxPool2DBackward(D_L6_Y, A_L5_Argmax, D_L4_Y, B, in s_geometry5, global::NetGen.CounterRng.Key(_seed, global::NetGen.CounterRng.DropoutStream, 5, (ulong)_step), samplePerRow: true);
+
+                // ── [4] relu_4: ReLU [32, 19, 19] · backward ─────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×11552], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
+
+                // ── [3] conv_3: Conv2D 3×3 pad 1 16×19×19 → 32×19×19 · backward ──────────────────────────────────
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_input_grad: dx[B×16×19×19] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
+                _k.Conv2DInputGradient(D_L3_Y, P_L3_Weight, D_L2_Y, B, in s_geometry3);
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L3_Y, A_L2_Y, G_L3_Weight, B, in s_geometry3);
+                // ng_channel_sums: db[32] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L3_Y, G_L3_Bias, B, 32, 361, accumulate: false);
+
+                // ── [2] fpool_2: FractionalMaxPool2D 2×2 ratio 0.7 16×28×28 → 16×19×19 · backward ────────────────
+                // dx = 0;  dx[argmax] += dy
+                // ng_fractional_maxpool2d_backward: dx[B×16×28×28] = Σ dy over the outputs whose argmax it is, in row-major order, one thread per input; the windows recomputed from the forward's key
+                _k.FractionalMaxPool2DBackward(D_L2_Y, A_L2_Argmax, D_L1_Y, B, in s_geometry2, global::NetGen.CounterRng.Key(_seed, global::NetGen.CounterRng.DropoutStream, 2, (ulong)_step), samplePerRow: true);
+
+                // ── [1] relu_1: ReLU [16, 28, 28] · backward ─────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×12544], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] conv_0: Conv2D 3×3 pad 1 1×28×28 → 16×28×28 · backward ───────────────────────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+                // ng_channel_sums: db[16] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 16, 784, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
+            private void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0)
+            }
+
+            /// <summary>Gradient clipping by value of the data loss's gradient (TrainStep with ClipGradientValue): g = clamp(g, −c, c),
+            /// PyTorch's clip_grad_value_; c is a scalar argument (a replay rewrites it).</summary>
+            private void ClipByValue()
+            {
+                if (_clipValue is not double value)
+                {
+                    return;
+                }
+
+                _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L3_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L3_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L7_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L7_Bias, value); // ng_clip_by_value
+            }
+
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
+            {
+                if (_clipNorm is not double max)
+                {
+                    return;
+                }
+
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(7, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(8, 1));
+                _k.SumOfSquares(G_L3_Weight, _results.Slice(9, 1));
+                _k.SumOfSquares(G_L3_Bias, _results.Slice(10, 1));
+                _k.SumOfSquares(G_L7_Weight, _results.Slice(11, 1));
+                _k.SumOfSquares(G_L7_Bias, _results.Slice(12, 1));
+                _k.Sum(_results.Slice(7, 6), 6, _results.Slice(13, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(13, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L0_Bias, max, _results.Slice(13, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L3_Weight, max, _results.Slice(13, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L3_Bias, max, _results.Slice(13, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L7_Weight, max, _results.Slice(13, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L7_Bias, max, _results.Slice(13, 1)); // ng_clip_by_norm
+            }
+
+            /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every
+            /// gradient element is).</summary>
+            private void Sums()
+            {
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(1, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(2, 1));
+                _k.SumOfSquares(G_L3_Weight, _results.Slice(3, 1));
+                _k.SumOfSquares(G_L3_Bias, _results.Slice(4, 1));
+                _k.SumOfSquares(G_L7_Weight, _results.Slice(5, 1));
+                _k.SumOfSquares(G_L7_Bias, _results.Slice(6, 1));
+            }
+
+            /// <summary>Optimizer launches, one per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            private void Update(long step, double learningRate)
+            {
+                // Adam (lr 0.001, β1 0.9, β2 0.999, ε 1E-08): m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Adam(P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L0_Bias, G_L0_Bias, _m_L0_Bias, _v_L0_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L3_Weight, G_L3_Weight, _m_L3_Weight, _v_L3_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L3_Bias, G_L3_Bias, _m_L3_Bias, _v_L3_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L7_Weight, G_L7_Weight, _m_L7_Weight, _v_L7_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L7_Bias, G_L7_Bias, _m_L7_Bias, _v_L7_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
@@ -657,8 +1292,7 @@ namespace Demo.Depth
                 // y[B,10] = x[B,3200] · W[10,3200]ᵀ + b[10]
                 // GEMM x·Wᵀ: [32×3200]·[3200×10], 1,024,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW7: packed by the first forward after the weights change, then reused
-                // 10 outputs ≤ 16: from 6 rows with the panels current, DenseNarrow (one register of columns × 12 rows, rows over the cores; the GEMM's bits, AVX-512; rule: docs/performance.md)
-                // batch 1: GEMV W·x: [10×3200]·[3200], 32,000 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW7, packed by the second one-row call after the weights change; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [10×3200]·[3200], 32,000 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 3200), P(L7_Weight, 32000), P(L7_Bias, 10), A(L7_Y, B * 10), B, 3200, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW7, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L7_Y, B * 10);

@@ -202,6 +202,12 @@ namespace Demo.Words
             global::NetGen.Guard.NotDisposed(_disposed, "TinyHsm");
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "TinyHsm");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "TinyHsm");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -227,6 +233,12 @@ namespace Demo.Words
                 throw new global::System.ArgumentException($"Argument 'classes' of network 'TinyHsm' has {classes.Length} values; expected {rows}, one per input row.", nameof(classes));
             }
 
+            if (_cuda is not null)
+            {
+                _cuda.PredictClasses(inputs, classes, rows, _seed, _step); // Backend.Cuda: the descent on the device
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -244,6 +256,11 @@ namespace Demo.Words
         {
             global::NetGen.Guard.NotDisposed(_disposed, "TinyHsm");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyHsm", checkInputs: _clipGradientValue is not null || _clipGradientNorm is not null);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -272,6 +289,11 @@ namespace Demo.Words
         {
             global::NetGen.Guard.NotDisposed(_disposed, "TinyHsm");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyHsm", checkInputs: false);
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the targets was refused by the guard above; in the inputs it is found by the step check below (ADR 0040):
             // every input value enters every element of its column of the first layer's dW = dyᵀ·x through a product, so a non-finite
             // input makes that gradient non-finite, and the forward pass changes no state that would have to be put back.
@@ -297,6 +319,7 @@ namespace Demo.Words
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "TinyHsm");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -317,7 +340,11 @@ namespace Demo.Words
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "TinyHsm");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "TinyHsm");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -335,6 +362,7 @@ namespace Demo.Words
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -349,7 +377,11 @@ namespace Demo.Words
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.exp_avg</c>, <c>optimizer.{key}.exp_avg_sq</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "TinyHsm", "Adam (lr 0.01, β1 0.9, β2 0.999, ε 1E-08)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "TinyHsm", "Adam (lr 0.01, β1 0.9, β2 0.999, ε 1E-08)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -374,6 +406,7 @@ namespace Demo.Words
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -454,8 +487,11 @@ namespace Demo.Words
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: the loss, hierarchical softmax over a balanced binary tree of 5 classes: NetGen has no CUDA kernel for this loss yet.
-        private const string CudaUnsupported = "Network 'TinyHsm' cannot run on Backend.Cuda: the loss, hierarchical softmax over a balanced binary tree of 5 classes: NetGen has no CUDA kernel for this loss yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, VanillaDropout, GaussianDropout, DropConnect, Standout, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
+        private bool _cudaGraphs = true;
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -467,7 +503,16 @@ namespace Demo.Words
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                try
+                {
+                    _cuda.Upload(_core.Params, _core.OptimizerState());
+                }
+                catch
+                {
+                    _cuda.Dispose(); // the device memory now, not at the next collection
+                    throw;
+                }
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -476,7 +521,7 @@ namespace Demo.Words
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
@@ -484,7 +529,7 @@ namespace Demo.Words
         public void CopyFromDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "TinyHsm");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
@@ -492,7 +537,7 @@ namespace Demo.Words
         public void CopyToDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "TinyHsm");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: whether TrainStep, ComputeGradients and Predict run as CUDA graphs, captured on the first call with
@@ -500,8 +545,15 @@ namespace Demo.Words
         /// launch that fails). Both give the same bits. No effect on Backend.Cpu (docs/cuda.md).</summary>
         public bool CudaGraphs
         {
-            get => true;
-            set { } // Backend.Cpu only
+            get => _cudaGraphs;
+            set
+            {
+                _cudaGraphs = value;
+                if (_cuda is not null)
+                {
+                    _cuda.Graphs = value;
+                }
+            }
         }
 
         private bool _disposed;
@@ -513,7 +565,468 @@ namespace Demo.Words
         public void Dispose()
         {
             _disposed = true;
-            // Backend.Cpu only: no device memory
+            _cuda?.Dispose();
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward, gradient clipping by value, the regularisation gradients and the sums of the check as one graph (or launch
+        /// by launch; launch by launch too when clipping by norm, which reads ‖g‖ back mid-step); the finiteness check; the update as
+        /// a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step copies the gradients back
+        /// to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            double loss = cuda.Gradients(inputs, labels, B, _seed, _step, update ? _clipGradientValue : null, update ? _clipGradientNorm : null, out double squares, out double norm);
+            if (update)
+            {
+                _lastGradientNorm = norm; // TrainStep only: the norm before clipping, NaN without ClipGradientNorm, as on the CPU
+            }
+
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the
+            // device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(squares))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "TinyHsm");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Step(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on views into two device arenas (docs/adr/0045-device-arenas-dispose-and-cuda-graphs.md):
+        /// the state arena (parameters, gradients, optimizer state, the step's results: one allocation for the life of the instance)
+        /// and the activation arena (the per-row tensors: sized for the largest batch so far, never shrunk). The launch methods
+        /// (Forward, Loss, Backward, RegularizationBackward, Sums, Update) only launch: the public methods copy the inputs in, run
+        /// them as a CUDA graph per kind of call and batch size (captured once, replayed with this call's scalars) or launch by
+        /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
+        private sealed class CudaCore : global::System.IDisposable
+        {
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_m, _v): views into the state arena.
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight; // "0.weight" [8, 6]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Bias, G_L0_Bias, _m_L0_Bias, _v_L0_Bias; // "0.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Weight, G_L2_Weight, _m_L2_Weight, _v_L2_Weight; // "2.weight" [3, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L2_Bias, G_L2_Bias, _m_L2_Bias, _v_L2_Bias; // "2.bias" [3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_LHsm_Weight, G_LHsm_Weight, _m_LHsm_Weight, _v_LHsm_Weight; // "hsm.weight" [4, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_LHsm_Bias, G_LHsm_Bias, _m_LHsm_Bias, _v_LHsm_Bias; // "hsm.bias" [4]
+            // The step's results in double, copied back in one piece: [0] Σ loss terms, [1..3] Σw² (L2, NormBound) and Σ|w| (L1) of the regularised tensors, then Σg² of each gradient.
+            private readonly global::NetGen.Cuda.DeviceView<double> _results;
+            private readonly double[] _host = new double[17];
+
+            // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
+            // cache, each gradient, the targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceView<float> _x; // input [B, 6]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_Y; // relu_1 output [B, 8] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Y; // features output [B, 3]
+            private global::NetGen.Cuda.DeviceView<float> D_L0_Y; // ∂L/∂(dense_0 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L1_Y; // ∂L/∂(relu_1 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L2_Y; // ∂L/∂(features output) [B, 3]
+            private global::NetGen.Cuda.DeviceView<int> _targets; // labels [B]
+            private global::NetGen.Cuda.DeviceView<double> _lossTerms; // loss terms in double [B]
+            private global::NetGen.Cuda.DeviceView<float> _hsmSteps; // ∂L/∂z of each step of each row's path [B, 3] (the longest path), for the node gradients
+            private global::NetGen.Cuda.DeviceView<float> _probabilities; // Predict's distribution over the classes [B, 5]
+            private global::NetGen.Cuda.DeviceView<int> _hsmClasses; // PredictClasses' greedy descent [B]
+
+            // The tree of the hierarchical softmax on the device, uploaded once: each class's path (start, nodes, codes), each inner
+            // node's depth and children (CudaKernels.HierarchicalSoftmaxTable of s_classTree).
+            private readonly global::NetGen.Cuda.DeviceBuffer<int> _hsmTree;
+            private global::System.Action? _classesLaunches;
+            private const long ClassesGraph = 5L << 32; // PredictClasses' graph key: the kind | B
+
+            // This call's values, read by the launch methods when they run, are captured or are replayed (a replay rewrites the nodes
+            // whose arguments changed: the learning rate and step of the update, the dropout keys).
+            private int _B;
+            private ulong _seed;
+            private long _step;
+            private double _learningRate;
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
+            private readonly global::System.Action _gradientLaunches, _predictLaunches, _updateLaunches;
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
+            /// gradients and the optimizer state (zero), in one allocation.</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("TinyHsm");
+                _k = _rt.Kernels;
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 48, 4L * 48, 4L * 48, 4L * 48, 4L * 8, 4L * 8, 4L * 8, 4L * 8, 4L * 24, 4L * 24, 4L * 24, 4L * 24, 4L * 3, 4L * 3, 4L * 3, 4L * 3, 4L * 12, 4L * 12, 4L * 12, 4L * 12, 4L * 4, 4L * 4, 4L * 4, 4L * 4, 8L * 17));
+                P_L0_Weight = state.Take<float>(48);
+                G_L0_Weight = state.Take<float>(48);
+                _m_L0_Weight = state.Take<float>(48);
+                _v_L0_Weight = state.Take<float>(48);
+                P_L0_Bias = state.Take<float>(8);
+                G_L0_Bias = state.Take<float>(8);
+                _m_L0_Bias = state.Take<float>(8);
+                _v_L0_Bias = state.Take<float>(8);
+                P_L2_Weight = state.Take<float>(24);
+                G_L2_Weight = state.Take<float>(24);
+                _m_L2_Weight = state.Take<float>(24);
+                _v_L2_Weight = state.Take<float>(24);
+                P_L2_Bias = state.Take<float>(3);
+                G_L2_Bias = state.Take<float>(3);
+                _m_L2_Bias = state.Take<float>(3);
+                _v_L2_Bias = state.Take<float>(3);
+                P_LHsm_Weight = state.Take<float>(12);
+                G_LHsm_Weight = state.Take<float>(12);
+                _m_LHsm_Weight = state.Take<float>(12);
+                _v_LHsm_Weight = state.Take<float>(12);
+                P_LHsm_Bias = state.Take<float>(4);
+                G_LHsm_Bias = state.Take<float>(4);
+                _m_LHsm_Bias = state.Take<float>(4);
+                _v_LHsm_Bias = state.Take<float>(4);
+                _results = state.Take<double>(17);
+                int[] table = global::NetGen.Cuda.CudaKernels.HierarchicalSoftmaxTable(s_classTree);
+                _hsmTree = _rt.AllocateInts(table.Length);
+                _hsmTree.CopyFrom(table);
+                _gradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: false);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _predictLaunches = () =>
+                {
+                    Forward(_B, training: false, _seed, _step);
+                    _k.HierarchicalSoftmaxProbabilities(A_L2_Y, P_LHsm_Weight, P_LHsm_Bias, _hsmTree, _probabilities, _B, 3, 5); // ng_hsm_probabilities: p(c | h) = Π_path σ(s·z), one thread per (row, class)
+                };
+                _updateLaunches = () => Update(_step, _learningRate);
+            }
+
+            /// <summary>CUDA graphs (true) or launch by launch (false).</summary>
+            public bool Graphs
+            {
+                get => _rt.Graphs;
+                set => _rt.Graphs = value;
+            }
+
+            /// <summary>Frees the arenas, the graphs, the stream and the kernels (idempotent); every call afterwards throws.</summary>
+            public void Dispose() => _rt.Dispose();
+
+            /// <summary>Lays the per-row views out for <paramref name="B"/> rows in the activation arena, which grows only when B is
+            /// larger than every B before (the launches read a view's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                global::NetGen.Cuda.DeviceArena a = _rt.Activations(global::NetGen.Cuda.DeviceArena.Size(4L * B * 6, 4L * B * 8, 4L * B * 3, 4L * B * 8, 4L * B * 8, 4L * B * 3, 4L * B, 8L * B, 4L * B * 3, 4L * B * 5, 4L * B));
+                _x = a.Take<float>(B * 6);
+                A_L1_Y = a.Take<float>(B * 8);
+                A_L2_Y = a.Take<float>(B * 3);
+                D_L0_Y = a.Take<float>(B * 8);
+                D_L1_Y = a.Take<float>(B * 8);
+                D_L2_Y = a.Take<float>(B * 3);
+                _targets = a.Take<int>(B);
+                _lossTerms = a.Take<double>(B);
+                _hsmSteps = a.Take<float>(B * 3);
+                _probabilities = a.Take<float>(B * 5);
+                _hsmClasses = a.Take<int>(B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 48));
+                _m_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 48));
+                _v_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Weight, 48));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 8));
+                _m_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 8));
+                _v_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L0_Bias, 8));
+                P_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Weight, 24));
+                _m_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Weight, 24));
+                _v_L2_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L2_Weight, 24));
+                P_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L2_Bias, 3));
+                _m_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L2_Bias, 3));
+                _v_L2_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], L2_Bias, 3));
+                P_LHsm_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, LHsm_Weight, 12));
+                _m_LHsm_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], LHsm_Weight, 12));
+                _v_LHsm_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], LHsm_Weight, 12));
+                P_LHsm_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, LHsm_Bias, 4));
+                _m_LHsm_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], LHsm_Bias, 4));
+                _v_LHsm_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[1], LHsm_Bias, 4));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 48));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 48));
+                _m_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 48));
+                _v_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Weight, 48));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 8));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 8));
+                _m_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 8));
+                _v_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L0_Bias, 8));
+                P_L2_Weight.CopyTo(new global::System.Span<float>(parameters, L2_Weight, 24));
+                G_L2_Weight.CopyTo(new global::System.Span<float>(gradients, L2_Weight, 24));
+                _m_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Weight, 24));
+                _v_L2_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], L2_Weight, 24));
+                P_L2_Bias.CopyTo(new global::System.Span<float>(parameters, L2_Bias, 3));
+                G_L2_Bias.CopyTo(new global::System.Span<float>(gradients, L2_Bias, 3));
+                _m_L2_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L2_Bias, 3));
+                _v_L2_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], L2_Bias, 3));
+                P_LHsm_Weight.CopyTo(new global::System.Span<float>(parameters, LHsm_Weight, 12));
+                G_LHsm_Weight.CopyTo(new global::System.Span<float>(gradients, LHsm_Weight, 12));
+                _m_LHsm_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], LHsm_Weight, 12));
+                _v_LHsm_Weight.CopyTo(new global::System.Span<float>(optimizerState[1], LHsm_Weight, 12));
+                P_LHsm_Bias.CopyTo(new global::System.Span<float>(parameters, LHsm_Bias, 4));
+                G_LHsm_Bias.CopyTo(new global::System.Span<float>(gradients, LHsm_Bias, 4));
+                _m_LHsm_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], LHsm_Bias, 4));
+                _v_LHsm_Bias.CopyTo(new global::System.Span<float>(optimizerState[1], LHsm_Bias, 4));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's input in, the forward graph of its B, its output back.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                _rt.Enter();
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Rows(B);
+                    _x.CopyFrom(inputs.Slice(start * InputSize, B * InputSize));
+                    _B = B;
+                    _seed = seed;
+                    _step = step;
+                    _rt.Run(PredictGraph | (uint)B, _predictLaunches);
+                    _probabilities.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>PredictClasses on the device, MaxBatch rows at a time: the inference forward and the greedy descent of the tree
+            /// (ng_hsm_greedy, one thread per row) as a graph of its own per B, the classes back.</summary>
+            public void PredictClasses(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> classes, int rows, ulong seed, long step)
+            {
+                _rt.Enter();
+                _classesLaunches ??= () =>
+                {
+                    Forward(_B, training: false, _seed, _step);
+                    _k.HierarchicalSoftmaxGreedy(A_L2_Y, P_LHsm_Weight, P_LHsm_Bias, _hsmTree, _hsmClasses, _B, 3, 5); // at node n left when h·v_n + b_n ≥ 0, else right
+                };
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Rows(B);
+                    _x.CopyFrom(inputs.Slice(start * InputSize, B * InputSize));
+                    _B = B;
+                    _seed = seed;
+                    _step = step;
+                    _rt.Run(ClassesGraph | (uint)B, _classesLaunches);
+                    _hsmClasses.CopyTo(classes.Slice(start, B));
+                }
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targets.CopyFrom(labels);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[16]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                double penalty = 0; // the regularisation terms
+                penalty += 0.5 * 0.0001 * _host[1]; // L2 on "0.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.0001 * _host[2]; // L2 on "2.weight": ½·λ₂·Σw²
+                penalty += 0.5 * 0.0001 * _host[3]; // L2 on "hsm.weight": ½·λ₂·Σw²
+                loss += penalty;
+                squares = 0;
+                for (int i = 4; i < 10; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>The optimizer step (the update graph): <paramref name="step"/> counts updates from 1, <paramref name="learningRate"/>
+            /// is the network's LearningRate now; a replay rewrites the update nodes with them.</summary>
+            public void Step(long step, double learningRate)
+            {
+                _rt.Enter();
+                _step = step;
+                _learningRate = learningRate;
+                _rt.Run(UpdateGraph, _updateLaunches);
+            }
+
+            /// <summary>Forward launches: x[B, 6] (in _x) → output[B, 3] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            private void Forward(int B, bool training, ulong seed, long step)
+            {
+                _ = training; _ = seed; _ = step; // no dropout in this network
+                // ── [0] dense_0: Dense 6 → 8 ─────────────────────────────────────────────────────────────────────
+                // y[B,8] = x[B,6] · W[8,6]ᵀ + b[8], then y = max(0, x) → output of [1]
+                // ng_sgemm: C[B×8] = A[B×6] · B[8×6]ᵀ + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈8/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 8, 6, _x, 6, P_L0_Weight, 6, A_L1_Y, 8, 0f, P_L0_Bias, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [8] ─────────────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [2] features: Dense 8 → 3 ────────────────────────────────────────────────────────────────────
+                // y[B,3] = x[B,8] · W[3,8]ᵀ + b[3]
+                // ng_sgemm: C[B×3] = A[B×8] · B[3×8]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈3/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 3, 8, A_L1_Y, 8, P_L2_Weight, 8, A_L2_Y, 3, 0f, P_L2_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>The data gradients: forward, loss and backward (the buffers kept first, to put back on a refused step).</summary>
+            private void DataGradients(int B, bool soft)
+            {
+                Forward(B, training: true, _seed, _step);
+                _ = soft; // no soft targets for this loss
+                Loss(B);
+                Backward(B);
+            }
+
+            /// <summary>Loss launches: ∂L/∂output on the device, the loss terms summed into _results[0] and, for the regularisation
+            /// terms, Σw² (L2, NormBound) and Σ|w| (L1) of each regularised tensor into the next slots (Gradients combines them on the host).</summary>
+            private void Loss(int B)
+            {
+                // ── loss: hierarchical softmax over a balanced binary tree of 5 classes over output[B, 3] (PyTorch: no module: −F.logsigmoid(codes·(V[path]·h + b[path])).sum(1).mean())
+                // L = −(1/B) Σ_i Σ_{n ∈ path(y_i)} log σ(s_n·z_in),  z_in = h_i·v_n + b_n,  s_n = +1 to the left child, −1 to the right
+                // only the nodes on y_i's path are read and written (at most ⌈log₂ C⌉ for the balanced tree); −log σ(m) = max(−m, 0) + log(1 + e^(−|m|))
+                // fused backward, g_in = −s_n·σ(−s_n·z_in)/B:  ∂L/∂h_i = Σ_path g_in·v_n,  ∂L/∂v_n = Σ_i g_in·h_i,  ∂L/∂b_n = Σ_i g_in
+                // ng_hsm_loss: one thread per row of h[B×3]; along the path of y: z = h·v_n + b_n (in order), −log σ(s·z) summed in double, g = −s·σ(−s·z)/B kept per step, ∂L/∂h = Σ_path g·v_n
+                _k.HierarchicalSoftmaxLoss(A_L2_Y, _targets, P_LHsm_Weight, P_LHsm_Bias, _hsmTree, D_L2_Y, _hsmSteps, _lossTerms, B, 3, 5, 3);
+                // ng_hsm_node_gradients: one thread per (node, feature) of V[4×3] and b: ∂L/∂v_n = Σ_rows g·h, ∂L/∂b_n = Σ_rows g over the rows whose path passes n, rows in order (a gather, no atomics; overwritten)
+                _k.HierarchicalSoftmaxNodeGradients(A_L2_Y, _targets, _hsmSteps, _hsmTree, G_LHsm_Weight, G_LHsm_Bias, B, 3, 5, 3);
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
+
+                // ── regularisation: ½·λ₂·Σw² (WeightDecay) + λ₁·Σ|w| (L1) (+ NormBound's α·(½·‖W‖²_F − k)); Σw² and Σ|w| in double
+                // (ng_sum_squares_f64, ng_sum_abs_f64: one block, a fixed tree)
+                _k.SumOfSquares(P_L0_Weight, _results.Slice(1, 1)); // L2 on "0.weight": Σw² → _results[1]
+                _k.SumOfSquares(P_L2_Weight, _results.Slice(2, 1)); // L2 on "2.weight": Σw² → _results[2]
+                _k.SumOfSquares(P_LHsm_Weight, _results.Slice(3, 1)); // L2 on "hsm.weight": Σw² → _results[3]
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
+            private void Backward(int B)
+            {
+                // ── [2] features: Dense 8 → 3 · backward ─────────────────────────────────────────────────────────
+                // dx[B,8] = dy[B,3] · W[3,8];  dW[3,8] = dyᵀ · x;  db[3] = Σ_B dy
+                // ng_sgemm: dx[B×8] = dy[B×3] · W[3×8]
+                _k.Sgemm(false, false, B, 8, 3, D_L2_Y, 3, P_L2_Weight, 8, D_L1_Y, 8);
+                // ng_sgemm: dW[3×8] = dyᵀ[3×B] · x[B×8] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 3, 8, B, D_L2_Y, 3, A_L1_Y, 8, G_L2_Weight, 8);
+                // ng_column_sums: db[3] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L2_Y, G_L2_Bias, B, 3, accumulate: false);
+
+                // ── [1] relu_1: ReLU [8] · backward ──────────────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×8], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] dense_0: Dense 6 → 8 · backward ──────────────────────────────────────────────────────────
+                // dW[8,6] = dyᵀ · x;  db[8] = Σ_B dy
+                // ng_sgemm: dW[8×6] = dyᵀ[8×B] · x[B×6] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 8, 6, B, D_L0_Y, 8, _x, 6, G_L0_Weight, 6);
+                // ng_column_sums: db[8] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L0_Y, G_L0_Bias, B, 8, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
+            private void RegularizationBackward()
+            {
+                // ── regularisation · backward: dW += λ₂·W, by ng_sgd (p += (−lr)·g) with p = dW, g = W and lr = −λ₂
+                _k.Sgd(G_L0_Weight, P_L0_Weight, -(float)0.0001); // "0.weight": dW += λ₂·W
+                _k.Sgd(G_L2_Weight, P_L2_Weight, -(float)0.0001); // "2.weight": dW += λ₂·W
+                _k.Sgd(G_LHsm_Weight, P_LHsm_Weight, -(float)0.0001); // "hsm.weight": dW += λ₂·W
+            }
+
+            /// <summary>Gradient clipping by value of the data loss's gradient (TrainStep with ClipGradientValue): g = clamp(g, −c, c),
+            /// PyTorch's clip_grad_value_; c is a scalar argument (a replay rewrites it).</summary>
+            private void ClipByValue()
+            {
+                if (_clipValue is not double value)
+                {
+                    return;
+                }
+
+                _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L2_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_LHsm_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_LHsm_Bias, value); // ng_clip_by_value
+            }
+
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
+            {
+                if (_clipNorm is not double max)
+                {
+                    return;
+                }
+
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(10, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(11, 1));
+                _k.SumOfSquares(G_L2_Weight, _results.Slice(12, 1));
+                _k.SumOfSquares(G_L2_Bias, _results.Slice(13, 1));
+                _k.SumOfSquares(G_LHsm_Weight, _results.Slice(14, 1));
+                _k.SumOfSquares(G_LHsm_Bias, _results.Slice(15, 1));
+                _k.Sum(_results.Slice(10, 6), 6, _results.Slice(16, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(16, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L0_Bias, max, _results.Slice(16, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Weight, max, _results.Slice(16, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L2_Bias, max, _results.Slice(16, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_LHsm_Weight, max, _results.Slice(16, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_LHsm_Bias, max, _results.Slice(16, 1)); // ng_clip_by_norm
+            }
+
+            /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every
+            /// gradient element is).</summary>
+            private void Sums()
+            {
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(4, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(5, 1));
+                _k.SumOfSquares(G_L2_Weight, _results.Slice(6, 1));
+                _k.SumOfSquares(G_L2_Bias, _results.Slice(7, 1));
+                _k.SumOfSquares(G_LHsm_Weight, _results.Slice(8, 1));
+                _k.SumOfSquares(G_LHsm_Bias, _results.Slice(9, 1));
+            }
+
+            /// <summary>Optimizer launches, one per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            private void Update(long step, double learningRate)
+            {
+                // Adam (lr 0.01, β1 0.9, β2 0.999, ε 1E-08): m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Adam(P_L0_Weight, G_L0_Weight, _m_L0_Weight, _v_L0_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L0_Bias, G_L0_Bias, _m_L0_Bias, _v_L0_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L2_Weight, G_L2_Weight, _m_L2_Weight, _v_L2_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_L2_Bias, G_L2_Bias, _m_L2_Bias, _v_L2_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_LHsm_Weight, G_LHsm_Weight, _m_LHsm_Weight, _v_LHsm_Weight, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+                _k.Adam(P_LHsm_Bias, G_LHsm_Bias, _m_LHsm_Bias, _v_LHsm_Bias, (float)learningRate, (float)0.9, (float)0.999, (float)1E-08, step);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>

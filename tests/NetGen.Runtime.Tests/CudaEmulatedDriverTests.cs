@@ -12,6 +12,7 @@ namespace NetGen.Runtime.Tests;
 /// dropout bit for bit, the rest within 1e-5 relative), and the error paths give the documented messages. Skips (with the
 /// reason) without g++.
 /// </summary>
+[Collection(nameof(EmulatedDriverCollection))]
 public sealed class CudaEmulatedDriverTests
 {
     private readonly ITestOutputHelper _output;

@@ -90,10 +90,10 @@ public sealed class CudaBackendTests
     [Fact]
     public void ANetworkWithoutCudaKernelsNamesTheLayer()
     {
-        // A CNN of the depth tests: its convolutions have CUDA kernels, its fractional max pooling has none yet.
-        NotSupportedException e = Assert.Throws<NotSupportedException>(() => new FractionalPoolMomentum(1, Backend.Cuda));
-        Assert.Contains("Network 'FractionalPoolMomentum' cannot run on Backend.Cuda: layer 'fpool_2' ([2] FractionalMaxPool2D)", e.Message, StringComparison.Ordinal);
-        Assert.Contains("FractionalMaxPool2D): NetGen has no CUDA kernel for this kind yet", e.Message, StringComparison.Ordinal);
+        // A network of the dropout-variant tests: its Dense layers have CUDA kernels, its Gaussian dropout has none yet.
+        NotSupportedException e = Assert.Throws<NotSupportedException>(() => new GaussianDropoutNet(1, Backend.Cuda));
+        Assert.Contains("Network 'GaussianDropoutNet' cannot run on Backend.Cuda: layer '", e.Message, StringComparison.Ordinal);
+        Assert.Contains("([2] GaussianDropout): NetGen has no CUDA kernel for this kind yet", e.Message, StringComparison.Ordinal);
     }
 
     private static void AssertNoDriver(Exception e, string name)

@@ -13,7 +13,7 @@ namespace NetGen.Generator.Catalog;
 /// path (O(H·log C) per row for the balanced tree); Predict returns the full distribution over the C classes (O(C·H) per
 /// row) and PredictClasses the greedy descent (O(H·log C)). docs/adr/0028-hierarchical-softmax-owns-its-node-parameters.md.
 /// </summary>
-internal sealed class HierarchicalSoftmaxEntry : LossEntry
+internal sealed partial class HierarchicalSoftmaxEntry : LossEntry
 {
     /// <summary>The module path of the loss-owned state: its keys are "hsm.weight" and "hsm.bias".</summary>
     public const string Path = "hsm";
@@ -92,7 +92,7 @@ internal sealed class HierarchicalSoftmaxEntry : LossEntry
     public override void EmitPredictRows(SourceWriter w, string forward, string outputs) =>
         w.WriteLine($"_core.Probabilities({forward}, B, {outputs}); // the full distribution over the classes, O(C·H) per row");
 
-    public override void EmitApiMembers(SourceWriter w, Plan plan)
+    public override void EmitApiMembers(SourceWriter w, Plan plan, bool cuda)
     {
         string name = plan.ClassName;
         w.WriteLine("/// <summary>The number of features H the last layer produces, which the hierarchical softmax reads (OutputSize is the number of classes).</summary>");
@@ -113,6 +113,16 @@ internal sealed class HierarchicalSoftmaxEntry : LossEntry
         w.WriteLine($"throw new global::System.ArgumentException($\"Argument 'classes' of network '{name}' has {{classes.Length}} values; expected {{rows}}, one per input row.\", nameof(classes));");
         w.CloseBrace();
         w.WriteLine();
+        if (cuda)
+        {
+            w.WriteLine("if (_cuda is not null)");
+            w.OpenBrace();
+            w.WriteLine("_cuda.PredictClasses(inputs, classes, rows, _seed, _step); // Backend.Cuda: the descent on the device");
+            w.WriteLine("return;");
+            w.CloseBrace();
+            w.WriteLine();
+        }
+
         w.WriteLine("for (int start = 0; start < rows; start += MaxBatch)");
         w.OpenBrace();
         w.WriteLine("int B = global::System.Math.Min(MaxBatch, rows - start);");

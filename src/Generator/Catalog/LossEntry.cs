@@ -102,8 +102,8 @@ internal abstract class LossEntry
     /// <summary>Predict's rows: <paramref name="forward"/> (the features of the last layer) into <paramref name="outputs"/>; a copy by default.</summary>
     public virtual void EmitPredictRows(SourceWriter w, string forward, string outputs) => w.WriteLine($"{forward}.CopyTo({outputs});");
 
-    /// <summary>Extra public members of the generated class.</summary>
-    public virtual void EmitApiMembers(SourceWriter w, Plan plan)
+    /// <summary>Extra public members of the generated class (<paramref name="cuda"/>: it has a CUDA core).</summary>
+    public virtual void EmitApiMembers(SourceWriter w, Plan plan, bool cuda)
     {
     }
 
@@ -135,6 +135,35 @@ internal abstract class LossEntry
     /// scope): B·O for a mean over every element (<see cref="CudaLossTermPerOutput"/>), B for a mean over rows (one term per
     /// row, or a sum over the outputs of each row).</summary>
     public virtual string CudaLossDivisor(string outputs) => CudaLossTermPerOutput ? $"B * {outputs}" : "B";
+
+    /// <summary>The launches of CudaCore.Loss: <see cref="EmitCudaLoss"/> with the plan's settings; a loss that owns parameters
+    /// (the hierarchical softmax) reads their views from the plan.</summary>
+    public virtual void EmitCudaLossCall(SourceWriter w, Plan plan, string scores, string gradient) =>
+        EmitCudaLoss(w, plan.Training, scores, gradient, LayerCatalog.I(plan.OutputSize));
+
+    /// <summary>Per-row views of the activation arena the loss needs besides its terms: field, element type, values per row, comment.</summary>
+    public virtual IReadOnlyList<(string Field, string Type, string Length, string Comment)> CudaRowBuffers(Plan plan) =>
+        System.Array.Empty<(string, string, string, string)>();
+
+    /// <summary>Fields of CudaCore the loss needs (the hierarchical softmax's tree on the device), and their allocation.</summary>
+    public virtual void EmitCudaFields(SourceWriter w, Plan plan)
+    {
+    }
+
+    public virtual void EmitCudaAllocations(SourceWriter w, Plan plan)
+    {
+    }
+
+    /// <summary>A launch after Predict's forward, reading the last layer's output <paramref name="features"/>, or null; and the
+    /// view Predict copies back (<paramref name="features"/> itself by default).</summary>
+    public virtual string? CudaPredictLaunch(Plan plan, string features) => null;
+
+    public virtual string CudaPredictOutput(string features) => features;
+
+    /// <summary>Extra members of CudaCore (the hierarchical softmax's PredictClasses on the device).</summary>
+    public virtual void EmitCudaCoreMembers(SourceWriter w, Plan plan, string features)
+    {
+    }
 
     /// <summary>The CUDA launches of a dense-target loss whose kernel writes one double term per output element (on scores,
     /// _targets, gradient, _lossTerms); <see cref="CudaLossDivisor"/> says what their sum is divided by.</summary>

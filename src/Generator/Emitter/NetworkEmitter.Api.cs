@@ -183,7 +183,7 @@ internal static partial class NetworkEmitter
         w.CloseBrace();
         w.CloseBrace();
         w.WriteLine();
-        loss.EmitApiMembers(w, plan);
+        loss.EmitApiMembers(w, plan, cuda);
 
         // Training.
         string targetDoc = classes ? "<paramref name=\"labels\"/>: the class of each row" : "<paramref name=\"targets\"/>: [rows, OutputSize] float values";

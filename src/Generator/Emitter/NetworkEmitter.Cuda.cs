@@ -368,6 +368,11 @@ internal static partial class NetworkEmitter
 
         w.WriteLine($"private {View}<double> _lossTerms; // loss terms in double [B{(terms == "1" ? string.Empty : ", " + terms)}]");
         perRow.Add(("_lossTerms", "double", terms));
+        foreach ((string field, string type, string length, string comment) in loss.CudaRowBuffers(plan))
+        {
+            w.WriteLine($"private {View}<{type}> {field}; // {comment}");
+            perRow.Add((field, type, length));
+        }
         if (HasNormBound(plan))
         {
             w.WriteLine();
@@ -377,6 +382,7 @@ internal static partial class NetworkEmitter
         }
 
         EmitCudaStateFields(w, cpu, cuda);
+        loss.EmitCudaFields(w, plan);
         w.WriteLine();
         w.WriteLine("// This call's values, read by the launch methods when they run, are captured or are replayed (a replay rewrites the nodes");
         w.WriteLine("// whose arguments changed: the learning rate and step of the update, the dropout keys).");
@@ -407,6 +413,7 @@ internal static partial class NetworkEmitter
 
         w.WriteLine($"_results = state.Take<double>({I(results)});");
         EmitCudaStateAllocations(w, plan);
+        loss.EmitCudaAllocations(w, plan);
         w.WriteLine("_gradientLaunches = () =>");
         w.OpenBrace();
         w.WriteLine("DataGradients(_B, soft: false);");
@@ -427,7 +434,18 @@ internal static partial class NetworkEmitter
             w.CloseBrace(";");
         }
 
-        w.WriteLine("_predictLaunches = () => Forward(_B, training: false, _seed, _step);");
+        if (loss.CudaPredictLaunch(plan, output) is string tail)
+        {
+            w.WriteLine("_predictLaunches = () =>");
+            w.OpenBrace();
+            w.WriteLine("Forward(_B, training: false, _seed, _step);");
+            w.WriteLine(tail);
+            w.CloseBrace(";");
+        }
+        else
+        {
+            w.WriteLine("_predictLaunches = () => Forward(_B, training: false, _seed, _step);");
+        }
         w.WriteLine("_updateLaunches = () => Update(_step, _learningRate);");
         w.CloseBrace();
         w.WriteLine();
@@ -526,10 +544,11 @@ internal static partial class NetworkEmitter
         w.WriteLine("_seed = seed;");
         w.WriteLine("_step = step;");
         w.WriteLine("_rt.Run(PredictGraph | (uint)B, _predictLaunches);");
-        w.WriteLine($"{output}.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
+        w.WriteLine($"{loss.CudaPredictOutput(output)}.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
         w.CloseBrace();
         w.CloseBrace();
         w.WriteLine();
+        loss.EmitCudaCoreMembers(w, plan, output);
 
         // The step's device part and its results.
         EmitCudaGradients(w, plan, classes ? "int" : "float", classes ? "labels" : "targets", "Gradients", "GradientGraph", "_gradientLaunches", "_targets", divisor, slots);
@@ -802,7 +821,7 @@ internal static partial class NetworkEmitter
             w.WriteLine("// " + line);
         }
 
-        loss.EmitCudaLoss(w, plan.Training, CudaNodeContext.Tensor(plan, last.Output), CudaNodeContext.Gradient(plan, last.Output), I(plan.OutputSize));
+        loss.EmitCudaLossCall(w, plan, CudaNodeContext.Tensor(plan, last.Output), CudaNodeContext.Gradient(plan, last.Output));
         string count = loss.CudaLossTermPerOutput ? "B * " + I(plan.OutputSize) : "B";
         w.WriteLine($"_k.Sum(_lossTerms, {count}, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]");
         EmitCudaPenaltySums(w, plan, slots);

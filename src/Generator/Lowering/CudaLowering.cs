@@ -28,7 +28,7 @@ internal sealed record CudaPlan(Plan Plan, EquatableArray<CudaNode> Nodes, Equat
 internal static class CudaLowering
 {
     /// <summary>The layer kinds, losses and optimizers the CUDA core covers, for messages (docs/cuda.md has the table).</summary>
-    internal const string Coverage = "Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, VanillaDropout, GaussianDropout, DropConnect, Standout, Residual and stochastic depth; every loss but the hierarchical softmax (label smoothing and soft targets included); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md.";
+    internal const string Coverage = "Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, FractionalMaxPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, VanillaDropout, GaussianDropout, DropConnect, Standout, Residual and stochastic depth; every loss (label smoothing and soft targets included; the hierarchical softmax with its node parameters, Predict's distribution and PredictClasses on the device); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md.";
 
     public static CudaPlan Lower(CpuPlan cpu)
     {
@@ -168,19 +168,8 @@ internal static class CudaLowering
             return $"the optimizer, {optimizer.Title(plan.Training)}: {optimizerReason}";
         }
 
-        foreach (StatePlan s in plan.State)
-        {
-            if (s.Role != StateRole.Parameter)
-            {
-                continue;
-            }
-
-            if (s.Node < 0)
-            {
-                return $"the loss's parameter \"{s.Key}\" has no CUDA lowering yet";
-            }
-        }
-
+        // A loss's own parameters (the hierarchical softmax's node vectors, Node < 0) are parameters of the state arena like
+        // the layers'; the loss that owns them lowers them (its CudaUnsupportedReason is null only then).
         return null;
     }
 }

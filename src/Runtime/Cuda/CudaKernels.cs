@@ -115,6 +115,14 @@ public sealed class CudaKernels : IDisposable
         ("ng_lrn_forward", "u64 u64 u32 u32 u32 u32 f32 f32 f32"),
         ("ng_lrn_backward", "u64 u64 u64 u32 u32 u32 u32 f32 f32 f32"),
         .. DropoutVariantSignatures,
+        // fractional max pooling (kernels_fmp.cu)
+        ("ng_fractional_maxpool2d_forward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u64 u32"),
+        ("ng_fractional_maxpool2d_backward", "u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 u64 u32"),
+        // hierarchical softmax (kernels_hsm.cu)
+        ("ng_hsm_loss", "u64 u64 u64 u64 u64 u64 u64 u64 u32 u32 u32 u32 f32"),
+        ("ng_hsm_node_gradients", "u64 u64 u64 u64 u64 u64 u32 u32 u32 u32"),
+        ("ng_hsm_probabilities", "u64 u64 u64 u64 u64 u32 u32 u32"),
+        ("ng_hsm_greedy", "u64 u64 u64 u64 u64 u32 u32 u32"),
     ];
 
     private readonly CudaModule _module;
@@ -1295,6 +1303,62 @@ public sealed class CudaKernels : IDisposable
 
     private CudaFunction Function(string name) => _functions[name];
 
+    // ── Fractional max pooling (kernels_fmp.cu) ──────────────────────────────────────────────────────────────────────────
+
+    /// <summary>Fractional max pooling forward (Graham, 2014; the CPU's <see cref="FractionalMaxPool2D.Forward{T}"/> bit for
+    /// bit): the window starts ⌊(i + u)·α⌋ − ⌊u·α⌋ computed on the device in double from the uniforms of the counter RNG
+    /// (u_W = Uniform(key, 2q), u_H = Uniform(key, 2q + 1) of plane q), then y = the window's maximum (NaN wins) and argmax
+    /// = its position h·W + w in the input plane.</summary>
+    /// <param name="x">Input, [batch, C, H, W].</param>
+    /// <param name="y">Output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">Winner positions, [batch, C, Ho, Wo], or null (inference).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="key">The key of the uniforms: the layer's dropout-stream key of the step (training) or of
+    /// <see cref="FractionalMaxPool2D.InferenceStep"/>.</param>
+    /// <param name="samplePerRow">true: plane q = b·C + c draws its own region (training); false: q = c (inference).</param>
+    public void FractionalMaxPool2DForward(DeviceView<float> x, DeviceView<float> y, DeviceView<int>? argmax, int batch, in FractionalPool2DGeometry g, ulong key, bool samplePerRow)
+    {
+        RequireFractionalPool(x, y, batch, g, nameof(x), nameof(y));
+        if (argmax is not null)
+        {
+            RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        }
+        ElementWise("ng_fractional_maxpool2d_forward", batch * g.OutputLength, x, y, argmax?.Pointer ?? 0UL, batch, g.Channels, g.Height, g.Width, g.Kernel, g.OutHeight, g.OutWidth, key, samplePerRow ? 1 : 0);
+    }
+
+    /// <summary>Fractional max pooling backward: dx[h, w] = Σ dy over the outputs, in row-major order, whose argmax is (h, w)
+    /// (overwritten; a gather over the windows holding each input, recomputed from the same key: the CPU's scatter-add bit
+    /// for bit, no atomics, although the windows overlap).</summary>
+    /// <param name="dy">Gradient of the output, [batch, C, Ho, Wo].</param>
+    /// <param name="argmax">The forward's winner positions.</param>
+    /// <param name="dx">Gradient of the input, [batch, C, H, W] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="g">The shape of one sample.</param>
+    /// <param name="key">The forward's key.</param>
+    /// <param name="samplePerRow">The forward's choice.</param>
+    public void FractionalMaxPool2DBackward(DeviceView<float> dy, DeviceView<int> argmax, DeviceView<float> dx, int batch, in FractionalPool2DGeometry g, ulong key, bool samplePerRow)
+    {
+        RequireFractionalPool(dx, dy, batch, g, nameof(dx), nameof(dy));
+        RequireLength(argmax, (long)batch * g.OutputLength, nameof(argmax));
+        ElementWise("ng_fractional_maxpool2d_backward", batch * g.InputLength, dy, argmax, dx, batch, g.Channels, g.Height, g.Width, g.Kernel, g.OutHeight, g.OutWidth, key, samplePerRow ? 1 : 0);
+    }
+
+    private static void RequireFractionalPool(DeviceView<float> x, DeviceView<float> y, int batch, in FractionalPool2DGeometry g, string xName, string yName)
+    {
+        if (g.Channels == 0)
+        {
+            throw new ArgumentException("The geometry is the default value; build it with its constructor.", nameof(g));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        RequireLength(x, (long)batch * g.InputLength, xName);
+        RequireLength(y, (long)batch * g.OutputLength, yName);
+        if ((long)batch * Math.Max(g.InputLength, g.OutputLength) > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"A batch of {batch} makes a tensor of more than {int.MaxValue} elements.");
+        }
+    }
+
     /// <summary>A grid-stride kernel over <paramref name="count"/> items: enough blocks of <see cref="Threads"/> for one
     /// item per thread, at most 65535.</summary>
     private void ElementWise(string name, int count, params ReadOnlySpan<KernelArg> args)
@@ -1457,5 +1521,140 @@ public sealed class CudaKernels : IDisposable
         RequireLength(weight, (long)outputs * inputs, nameof(weight));
         RequireLength(rows, (long)batch * outputs, rowsName);
         return 1f / (float)(1.0 - p);
+
+    // ── Hierarchical softmax (kernels_hsm.cu) ────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>The tree of a hierarchical softmax as the one int table the kernels read: each class's path start (C + 1),
+    /// the inner node and the code (±1) of every path step, each inner node's depth (the step at which it stands on every
+    /// path through it), then each inner node's left and right child (an inner node, or ~class). Built once per network
+    /// and copied to the device.</summary>
+    /// <param name="tree">The tree.</param>
+    /// <returns>The table: C + 1 + 2P + 3(C − 1) ints for P path steps in all.</returns>
+    public static int[] HierarchicalSoftmaxTable(HierarchicalSoftmaxTree tree)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        int classes = tree.Classes, inner = tree.Nodes, steps = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            steps += tree.PathNodes(c).Length;
+        }
+
+        int[] table = new int[classes + 1 + (2 * steps) + (3 * inner)];
+        int nodes = classes + 1, codes = nodes + steps, depths = codes + steps, left = depths + inner, right = left + inner;
+        int at = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            table[c] = at;
+            ReadOnlySpan<int> path = tree.PathNodes(c);
+            ReadOnlySpan<sbyte> code = tree.PathCodes(c);
+            for (int k = 0; k < path.Length; k++, at++)
+            {
+                table[nodes + at] = path[k];
+                table[codes + at] = code[k];
+                table[depths + path[k]] = k;
+            }
+        }
+
+        table[classes] = at;
+        for (int n = 0; n < inner; n++)
+        {
+            table[left + n] = tree.Left(n);
+            table[right + n] = tree.Right(n);
+        }
+
+        return table;
+    }
+
+    /// <summary>The hierarchical softmax's loss and ∂L/∂h over each row's path (the CPU's <see cref="HierarchicalSoftmax.Loss{T}"/>,
+    /// one thread per row): term[r] = −Σ_path log σ(s·z) in double, step[r, k] = −s·σ(−s·z)/B (∂L/∂z of step k, kept for
+    /// <see cref="HierarchicalSoftmaxNodeGradients"/>), dh[r] = Σ_k step[r, k]·v_{n_k}.</summary>
+    /// <param name="h">Features, [batch, features].</param>
+    /// <param name="labels">Classes, [batch].</param>
+    /// <param name="nodeWeight">V, [C − 1, features].</param>
+    /// <param name="nodeBias">b, [C − 1].</param>
+    /// <param name="tree">The table of <see cref="HierarchicalSoftmaxTable"/>.</param>
+    /// <param name="dh">∂L/∂h, [batch, features] (overwritten).</param>
+    /// <param name="steps">∂L/∂z of each path step, [batch, depth] (overwritten).</param>
+    /// <param name="terms">Loss terms, [batch] doubles (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">H.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="depth">The longest path (<see cref="HierarchicalSoftmaxTree.MaxDepth"/>).</param>
+    public void HierarchicalSoftmaxLoss(DeviceView<float> h, DeviceView<int> labels, DeviceView<float> nodeWeight, DeviceView<float> nodeBias, DeviceView<int> tree,
+        DeviceView<float> dh, DeviceView<float> steps, DeviceView<double> terms, int batch, int features, int classes, int depth)
+    {
+        RequireHierarchicalSoftmax(h, nodeWeight, nodeBias, batch, features, classes);
+        RequireLength(labels, batch, nameof(labels));
+        RequireLength(dh, (long)batch * features, nameof(dh));
+        RequireLength(steps, (long)batch * depth, nameof(steps));
+        RequireLength(terms, batch, nameof(terms));
+        ElementWise("ng_hsm_loss", batch, h, labels, nodeWeight, nodeBias, tree, dh, steps, terms, batch, features, classes, depth, 1f / batch);
+    }
+
+    /// <summary>The node gradients of the hierarchical softmax, a gather in row order (no atomics; the CPU's sums bit for bit
+    /// from the same step gradients): dV[n] = Σ_r step[r, depth(n)]·h[r] and db[n] = Σ_r step[r, depth(n)] over the rows
+    /// whose path passes node n; every node written.</summary>
+    /// <param name="h">Features, [batch, features].</param>
+    /// <param name="labels">Classes, [batch].</param>
+    /// <param name="steps">The step gradients of <see cref="HierarchicalSoftmaxLoss"/>.</param>
+    /// <param name="tree">The table of <see cref="HierarchicalSoftmaxTable"/>.</param>
+    /// <param name="dNodeWeight">∂L/∂V, [C − 1, features] (overwritten).</param>
+    /// <param name="dNodeBias">∂L/∂b, [C − 1] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">H.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="depth">The row stride of <paramref name="steps"/>.</param>
+    public void HierarchicalSoftmaxNodeGradients(DeviceView<float> h, DeviceView<int> labels, DeviceView<float> steps, DeviceView<int> tree,
+        DeviceView<float> dNodeWeight, DeviceView<float> dNodeBias, int batch, int features, int classes, int depth)
+    {
+        RequireHierarchicalSoftmax(h, dNodeWeight, dNodeBias, batch, features, classes);
+        RequireLength(steps, (long)batch * depth, nameof(steps));
+        ElementWise("ng_hsm_node_gradients", (classes - 1) * (features + 1), h, labels, steps, tree, dNodeWeight, dNodeBias, batch, features, classes, depth);
+    }
+
+    /// <summary>p(c | h) = Π_path σ(s·z) for every class, one thread per (row, class): the log-probabilities summed in double
+    /// along the path, then exponentiated (the CPU's <see cref="HierarchicalSoftmax.Probabilities{T}"/>).</summary>
+    /// <param name="h">Features, [batch, features].</param>
+    /// <param name="nodeWeight">V, [C − 1, features].</param>
+    /// <param name="nodeBias">b, [C − 1].</param>
+    /// <param name="tree">The table of <see cref="HierarchicalSoftmaxTable"/>.</param>
+    /// <param name="probabilities">[batch, C] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">H.</param>
+    /// <param name="classes">C.</param>
+    public void HierarchicalSoftmaxProbabilities(DeviceView<float> h, DeviceView<float> nodeWeight, DeviceView<float> nodeBias, DeviceView<int> tree,
+        DeviceView<float> probabilities, int batch, int features, int classes)
+    {
+        RequireHierarchicalSoftmax(h, nodeWeight, nodeBias, batch, features, classes);
+        RequireLength(probabilities, (long)batch * classes, nameof(probabilities));
+        ElementWise("ng_hsm_probabilities", batch * classes, h, nodeWeight, nodeBias, tree, probabilities, batch, features, classes);
+    }
+
+    /// <summary>Greedy descent of the tree, one thread per row: from the root, left while h·v_n + b_n ≥ 0, else right, to a
+    /// leaf (the CPU's <see cref="HierarchicalSoftmax.GreedyClasses{T}"/>, the same scores bit for bit).</summary>
+    /// <param name="h">Features, [batch, features].</param>
+    /// <param name="nodeWeight">V, [C − 1, features].</param>
+    /// <param name="nodeBias">b, [C − 1].</param>
+    /// <param name="tree">The table of <see cref="HierarchicalSoftmaxTable"/>.</param>
+    /// <param name="output">The class of each row, [batch] (overwritten).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="features">H.</param>
+    /// <param name="classes">C.</param>
+    public void HierarchicalSoftmaxGreedy(DeviceView<float> h, DeviceView<float> nodeWeight, DeviceView<float> nodeBias, DeviceView<int> tree,
+        DeviceView<int> output, int batch, int features, int classes)
+    {
+        RequireHierarchicalSoftmax(h, nodeWeight, nodeBias, batch, features, classes);
+        RequireLength(output, batch, nameof(output));
+        ElementWise("ng_hsm_greedy", batch, h, nodeWeight, nodeBias, tree, output, batch, features, classes);
+    }
+
+    private static void RequireHierarchicalSoftmax(DeviceView<float> h, DeviceView<float> nodeWeight, DeviceView<float> nodeBias, int batch, int features, int classes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+        RequireLength(h, (long)batch * features, nameof(h));
+        RequireLength(nodeWeight, (long)(classes - 1) * features, nameof(nodeWeight));
+        RequireLength(nodeBias, classes - 1, nameof(nodeBias));
     }
 }

@@ -1459,3 +1459,9 @@ NG_KERNEL ng_lrn_backward(const float* dy, const float* x, float* dx, int batch,
 // ---------------------------------------------------------------------------------------------------- dropout variants
 // Gaussian dropout, standout and DropConnect (and double-precision e^x, ln x, cos x for their noise) in a file of their own.
 #include "kernels_dropout.cu"
+
+// ---------------------------------------------------------------------------------------------------- fractional max pooling
+#include "kernels_fmp.cu"
+
+// ---------------------------------------------------------------------------------------------------- hierarchical softmax
+#include "kernels_hsm.cu"

@@ -27,7 +27,7 @@ internal static class NetworkChecks
         Check("standout, Adam", (s, b) => new StandoutAdam(s, b), n => n.CopyFromDevice(), report);
     }
 
-    private static void Check<T>(string name, Func<ulong, Backend, T> create, Action<T> copyFromDevice, Action<string, bool, string> report)
+    internal static void Check<T>(string name, Func<ulong, Backend, T> create, Action<T> copyFromDevice, Action<string, bool, string> report)
         where T : INeuralNetwork<int>
     {
         string what = "network " + name;

@@ -737,6 +737,13 @@ DeterminismChecks.Run((name, ok, detail) =>
     Check("DropConnect moment matching with ReLU", gdcY.ToArray(), dcY, 1e-5);
 }
 
+// ----------------- fractional max pooling and the hierarchical softmax: kernels and a network each (FmpHsmChecks.cs)
+FmpHsmChecks.Run(device, k, (name, ok, detail) =>
+{
+    Console.WriteLine($"{(ok ? "PASS" : "FAIL")} {name}" + (detail.Length > 0 ? ": " + detail : ""));
+    failures += ok ? 0 : 1;
+});
+
 // ------------------------------------------------------------------ generated CNNs: Backend.Cuda against Backend.Cpu
 NetGen.CudaCheck.NetworkChecks.Run((name, ok, detail) =>
 {
