@@ -1521,6 +1521,7 @@ public sealed class CudaKernels : IDisposable
         RequireLength(weight, (long)outputs * inputs, nameof(weight));
         RequireLength(rows, (long)batch * outputs, rowsName);
         return 1f / (float)(1.0 - p);
+    }
 
     // ── Hierarchical softmax (kernels_hsm.cu) ────────────────────────────────────────────────────────────────────────────
 
