@@ -1292,7 +1292,8 @@ namespace Demo.Depth
                 // y[B,10] = x[B,3200] · W[10,3200]ᵀ + b[10]
                 // GEMM x·Wᵀ: [32×3200]·[3200×10], 1,024,000 multiply-adds at the planned batch → Packed (rule: docs/performance.md)
                 // Wᵀ pre-packed in _packedW7: packed by the first forward after the weights change, then reused
-                // batch 1: GEMV W·x: [10×3200]·[3200], 32,000 multiply-adds → Serial (8 rows of W at a time, on this thread; rule: docs/performance.md)
+                // 10 outputs ≤ 16: from 6 rows with the panels current, DenseNarrow (one register of columns × 12 rows, rows over the cores; the GEMM's bits, AVX-512; rule: docs/performance.md)
+                // batch 1: GEMV W·x: [10×3200]·[3200], 32,000 multiply-adds → Serial (8 rows of W at a time, on this thread; W read from row panels kept in _packedW7, packed by the second one-row call after the weights change; rule: docs/performance.md)
                 global::NetGen.Kernels.Dense.Forward<T>(A(L5_Y, B * 3200), P(L7_Weight, 32000), P(L7_Bias, 10), A(L7_Y, B * 10), B, 3200, 10, global::NetGen.Kernels.GemmMode.Packed, packed: _packedW7, rowMode: global::NetGen.Kernels.GemvMode.Serial);
 
                 return A(L7_Y, B * 10);

@@ -251,6 +251,12 @@ namespace Demo.Regularised
             global::NetGen.Guard.NotDisposed(_disposed, "RegularisedNet");
             int rows = global::NetGen.Guard.Rows(inputs, InputSize, "RegularisedNet");
             global::NetGen.Guard.Output(outputs, rows * OutputSize, "RegularisedNet");
+            if (_cuda is not null)
+            {
+                _cuda.Predict(inputs, outputs, rows, _seed, _step); // Backend.Cuda
+                return;
+            }
+
             for (int start = 0; start < rows; start += MaxBatch)
             {
                 int B = global::System.Math.Min(MaxBatch, rows - start);
@@ -268,6 +274,11 @@ namespace Demo.Regularised
         {
             global::NetGen.Guard.NotDisposed(_disposed, "RegularisedNet");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularisedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -294,6 +305,11 @@ namespace Demo.Regularised
         {
             global::NetGen.Guard.NotDisposed(_disposed, "RegularisedNet");
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularisedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, labels, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -320,6 +336,11 @@ namespace Demo.Regularised
         {
             global::NetGen.Guard.NotDisposed(_disposed, "RegularisedNet");
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RegularisedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: true, "TrainStep"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -349,6 +370,11 @@ namespace Demo.Regularised
         {
             global::NetGen.Guard.NotDisposed(_disposed, "RegularisedNet");
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RegularisedNet");
+            if (_cuda is not null)
+            {
+                return CudaStep(inputs, targetProbabilities, B, update: false, "ComputeGradients"); // Backend.Cuda
+            }
+
             // NaN or ±∞ in the inputs or targets was refused by the guard above, in one vectorised read before the forward pass:
             // the forward pass would find it too, but only after it has changed state (batch statistics), so the guard reads first.
             _core.Forward(inputs, B, training: true, _seed, _step);
@@ -372,6 +398,7 @@ namespace Demo.Regularised
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Batch(inputs, labels, InputSize, OutputSize, MaxBatch, "RegularisedNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -394,6 +421,7 @@ namespace Demo.Regularised
         public global::NetGen.GradCheckResult GradCheck(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, double h = 1e-5, int maxChecksPerTensor = 0)
         {
             int B = global::NetGen.Guard.Probabilities(inputs, targetProbabilities, InputSize, OutputSize, MaxBatch, "RegularisedNet");
+            CopyFromDevice(); // Backend.Cuda: the parameters from the device into the host mirror first (a no-op on the CPU)
             var core = new Core<double>();
             global::NetGen.GradCheck.Widen(_core.Params, core.Params);
             double[] x = global::NetGen.GradCheck.Widen(inputs);
@@ -414,7 +442,11 @@ namespace Demo.Regularised
 
         /// <summary>Writes the parameters and buffers as safetensors (float32; int64 counters) with the keys and layouts of the
         /// equivalent PyTorch module's state_dict, so <c>model.load_state_dict(strict=True)</c> accepts the file.</summary>
-        public void Save(global::System.IO.Stream stream) => global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "RegularisedNet");
+        public void Save(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.Save(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), "RegularisedNet");
+        }
 
         /// <summary>Writes the parameters and buffers to a safetensors file.</summary>
         public void Save(string path)
@@ -432,6 +464,7 @@ namespace Demo.Regularised
             _core.WeightsChanged();
             _core.ResetOptimizerState();
             _step = 0;
+            CopyToDevice(); // Backend.Cuda: the loaded weights and the reset optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Reads parameters and buffers from a safetensors file (see <see cref="Load(global::System.IO.Stream)"/>).</summary>
@@ -446,7 +479,11 @@ namespace Demo.Regularised
         /// <summary>Writes a training state as safetensors: the parameters and buffers (keys as in <see cref="Save(global::System.IO.Stream)"/>), the optimizer
         /// state (tensors <c>optimizer.{key}.momentum_buffer</c>, laid out like the weights) and, as metadata, the step counter, the seed, the learning rate and the optimizer.
         /// <see cref="LoadTrainingState(global::System.IO.Stream)"/> resumes from it with the same bits as if training had not stopped.</summary>
-        public void SaveTrainingState(global::System.IO.Stream stream) => global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "RegularisedNet", "SGD with momentum (lr 0.05, μ 0.9)");
+        public void SaveTrainingState(global::System.IO.Stream stream)
+        {
+            CopyFromDevice(); // Backend.Cuda: weights and optimizer state from the device into the host mirror first (a no-op on the CPU)
+            global::NetGen.Checkpoint.SaveTrainingState(stream, s_parameters, _core.Params, s_buffers, global::System.Array.Empty<float>(), global::System.Array.Empty<long>(), s_optimizerState, _core.OptimizerState(), _step, _seed, _learningRate, "RegularisedNet", "SGD with momentum (lr 0.05, μ 0.9)");
+        }
 
         /// <summary>Writes a training state to a file (see <see cref="SaveTrainingState(global::System.IO.Stream)"/>).</summary>
         public void SaveTrainingState(string path)
@@ -471,6 +508,7 @@ namespace Demo.Regularised
             _step = state.Step;
             _seed = state.Seed;
             _learningRate = state.LearningRate ?? _learningRate;
+            CopyToDevice(); // Backend.Cuda: the resumed weights and optimizer state to the device (a no-op on the CPU)
         }
 
         /// <summary>Resumes from a training state file (see <see cref="LoadTrainingState(global::System.IO.Stream)"/>).</summary>
@@ -548,6 +586,7 @@ namespace Demo.Regularised
         /// Throws <see cref="global::System.NotSupportedException"/> when a layer has no ONNX mapping (docs/internals.md lists them).</summary>
         public void ExportOnnx(global::System.IO.Stream stream)
         {
+            CopyFromDevice(); // Backend.Cuda: the weights from the device into the host mirror first (a no-op on the CPU)
             var g = new global::NetGen.Onnx.OnnxGraphBuilder("RegularisedNet", "0.1.0", new int[] { 2, 6, 6 }, new int[] { 3 });
             // [0] conv_0: Conv2D 3×3 pad 1 2×6×6 → 4×6×6
             g.Initializer("0.weight", new long[] { 4, 2, 3, 3 }, new global::System.ReadOnlySpan<float>(_core.Params, L0_Weight, 72)); // 0.weight [4, 2, 3, 3]
@@ -603,8 +642,11 @@ namespace Demo.Regularised
         }
 
         // ── Backend.Cuda (docs/cuda.md) ─────────────────────────────────────────────────────────────────────────────────
-        // No CUDA core: layer 'dropconnect_4' ([4] DropConnect): NetGen has no CUDA kernel for this kind yet.
-        private const string CudaUnsupported = "Network 'RegularisedNet' cannot run on Backend.Cuda: layer 'dropconnect_4' ([4] DropConnect): NetGen has no CUDA kernel for this kind yet. Backend.Cuda covers chains and residual graphs of layers (a tensor read by several nodes): Dense, Conv2D (stride, padding, dilation, groups), MaxPool2D, AvgPool2D, GlobalAvgPool2D, FractionalMaxPool2D, Flatten, BatchNorm1D/2D, LayerNorm, LocalResponseNorm, ReLU, LeakyReLU, PReLU, Sigmoid, Tanh, ELU, Identity, Maxout, Dropout, Dropout2D, Residual and stochastic depth; every loss (label smoothing and soft targets included; the hierarchical softmax with its node parameters, Predict's distribution and PredictClasses on the device); every optimizer; WeightDecay, L1, MaxNorm, NormBound and gradient clipping. See docs/cuda.md. Use Backend.Cpu for this network.";
+        // On a CUDA instance the parameters, gradients, optimizer state and activations live in device memory (CudaCore);
+        // _core.Params, _core.Grads and the optimizer state of _core are the host mirror: refreshed by CopyFromDevice (and by Save,
+        // SaveTrainingState, ExportOnnx, GradCheck), sent back by CopyToDevice (and by Load, LoadTrainingState). Never per step.
+        private CudaCore? _cuda; // null on Backend.Cpu
+        private bool _cudaGraphs = true;
 
         /// <summary>Creates the network on <paramref name="backend"/>: the weights are initialised on the host exactly as by the
         /// constructor without a backend (the same seed gives the same weights on both backends), then, on Backend.Cuda, uploaded to
@@ -616,7 +658,16 @@ namespace Demo.Regularised
         {
             if (backend == global::NetGen.Backend.Cuda)
             {
-                throw new global::System.NotSupportedException(CudaUnsupported);
+                _cuda = new CudaCore();
+                try
+                {
+                    _cuda.Upload(_core.Params, _core.OptimizerState());
+                }
+                catch
+                {
+                    _cuda.Dispose(); // the device memory now, not at the next collection
+                    throw;
+                }
             }
             else if (backend != global::NetGen.Backend.Cpu)
             {
@@ -625,7 +676,7 @@ namespace Demo.Regularised
         }
 
         /// <summary>Where this instance runs: Backend.Cpu, or Backend.Cuda when created with it.</summary>
-        public global::NetGen.Backend Backend => global::NetGen.Backend.Cpu;
+        public global::NetGen.Backend Backend => _cuda is null ? global::NetGen.Backend.Cpu : global::NetGen.Backend.Cuda;
 
         /// <summary>Backend.Cuda: copies the parameters, the gradients of the last step and the optimizer state from the device into
         /// the host mirror that <see cref="Parameters"/>, <see cref="Gradients"/> and GetParameter/GetGradient show (waiting for
@@ -633,7 +684,7 @@ namespace Demo.Regularised
         public void CopyFromDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "RegularisedNet");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Download(_core.Params, _core.Grads, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: sends the host mirror's parameters and optimizer state (written through <see cref="Parameters"/> or
@@ -641,7 +692,7 @@ namespace Demo.Regularised
         public void CopyToDevice()
         {
             global::NetGen.Guard.NotDisposed(_disposed, "RegularisedNet");
-            // Backend.Cpu only: nothing to copy
+            _cuda?.Upload(_core.Params, _core.OptimizerState());
         }
 
         /// <summary>Backend.Cuda: whether TrainStep, ComputeGradients and Predict run as CUDA graphs, captured on the first call with
@@ -649,8 +700,15 @@ namespace Demo.Regularised
         /// launch that fails). Both give the same bits. No effect on Backend.Cpu (docs/cuda.md).</summary>
         public bool CudaGraphs
         {
-            get => true;
-            set { } // Backend.Cpu only
+            get => _cudaGraphs;
+            set
+            {
+                _cudaGraphs = value;
+                if (_cuda is not null)
+                {
+                    _cuda.Graphs = value;
+                }
+            }
         }
 
         private bool _disposed;
@@ -662,7 +720,735 @@ namespace Demo.Regularised
         public void Dispose()
         {
             _disposed = true;
-            // Backend.Cpu only: no device memory
+            _cuda?.Dispose();
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward, gradient clipping by value, the regularisation gradients and the sums of the check as one graph (or launch
+        /// by launch; launch by launch too when clipping by norm, which reads ‖g‖ back mid-step); the finiteness check; the update as
+        /// a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step copies the gradients back
+        /// to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            double loss = cuda.Gradients(inputs, labels, B, _seed, _step, update ? _clipGradientValue : null, update ? _clipGradientNorm : null, out double squares, out double norm);
+            if (update)
+            {
+                _lastGradientNorm = norm; // TrainStep only: the norm before clipping, NaN without ClipGradientNorm, as on the CPU
+            }
+
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the
+            // device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(squares))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "RegularisedNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Step(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>TrainStep (<paramref name="update"/>) or ComputeGradients on the CUDA core, after the argument guards: forward,
+        /// loss, backward, gradient clipping by value, the regularisation gradients and the sums of the check as one graph (or launch
+        /// by launch; launch by launch too when clipping by norm, which reads ‖g‖ back mid-step); the finiteness check; the update as
+        /// a second graph. Only the loss and the sums (a few doubles) come back to the host; a refused step copies the gradients back
+        /// to name the tensor, and changes nothing.</summary>
+        private float CudaStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, bool update, string call)
+        {
+            CudaCore cuda = _cuda!;
+            double loss = cuda.SoftGradients(inputs, targetProbabilities, B, _seed, _step, update ? _clipGradientValue : null, update ? _clipGradientNorm : null, out double squares, out double norm);
+            if (update)
+            {
+                _lastGradientNorm = norm; // TrainStep only: the norm before clipping, NaN without ClipGradientNorm, as on the CPU
+            }
+
+            // The finiteness check without copying the gradients back: Σg² in double over every gradient tensor (summed on the
+            // device, back with the loss) is finite exactly when every element is (a finite float squared never overflows a double).
+            if (!double.IsFinite(loss) || !double.IsFinite(squares))
+            {
+                cuda.Download(_core.Params, _core.Grads, _core.OptimizerState()); // the host mirror, so that the message names the tensor
+                global::NetGen.Guard.ThrowNonFiniteStep(loss, _core.Grads, s_parameters, call, "RegularisedNet");
+            }
+
+            if (update)
+            {
+                _step++;
+                cuda.Step(_step, _learningRate);
+            }
+
+            return (float)loss;
+        }
+
+        /// <summary>The CUDA core (Backend.Cuda): the nodes of Core&lt;T&gt; in the same order with the same formulas, as launches of
+        /// NetGen's kernels (NetGen.Cuda.CudaKernels) on views into two device arenas (docs/adr/0045-device-arenas-dispose-and-cuda-graphs.md):
+        /// the state arena (parameters, gradients, optimizer state, the step's results: one allocation for the life of the instance)
+        /// and the activation arena (the per-row tensors: sized for the largest batch so far, never shrunk). The launch methods
+        /// (Forward, Loss, Backward, RegularizationBackward, Sums, Update) only launch: the public methods copy the inputs in, run
+        /// them as a CUDA graph per kind of call and batch size (captured once, replayed with this call's scalars) or launch by
+        /// launch (Graphs = false), and copy the results back. All on one stream, in order.</summary>
+        private sealed class CudaCore : global::System.IDisposable
+        {
+            private const long GradientGraph = 1L << 32, PredictGraph = 2L << 32, UpdateGraph = 3L << 32, SoftGradientGraph = 4L << 32, ClippedByValue = 1L << 40, ClippedByNorm = 1L << 41; // graph keys: the kind | the clipping | B
+            private readonly global::NetGen.Cuda.CudaNetworkRuntime _rt;
+            private readonly global::NetGen.Cuda.CudaKernels _k;
+
+            // Parameters (state_dict order), their gradients and the optimizer state (_velocity): views into the state arena.
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Weight, G_L0_Weight, _velocity_L0_Weight; // "0.weight" [4, 2, 3, 3]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L0_Bias, G_L0_Bias, _velocity_L0_Bias; // "0.bias" [4]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Weight, G_L4_Weight, _velocity_L4_Weight; // "4.weight" [16, 144]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L4_Bias, G_L4_Bias, _velocity_L4_Bias; // "4.bias" [16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L7_Weight, G_L7_Weight, _velocity_L7_Weight; // "7.weight" [12, 16]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L7_Bias, G_L7_Bias, _velocity_L7_Bias; // "7.bias" [12]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L10_Weight, G_L10_Weight, _velocity_L10_Weight; // "10.weight" [8, 12]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L10_Bias, G_L10_Bias, _velocity_L10_Bias; // "10.bias" [8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L13_Weight, G_L13_Weight, _velocity_L13_Weight; // "13.weight" [3, 8]
+            private readonly global::NetGen.Cuda.DeviceView<float> P_L13_Bias, G_L13_Bias, _velocity_L13_Bias; // "13.bias" [3]
+            // The step's results in double, copied back in one piece: [0] Σ loss terms, then Σg² of each gradient.
+            private readonly global::NetGen.Cuda.DeviceView<double> _results;
+            private readonly double[] _host = new double[22];
+
+            // Per-row views [B, n] into the activation arena, laid out for the rows of the call: the input, each stored node output and
+            // cache, each gradient, the targets and the loss terms.
+            private int _rows;
+            private global::NetGen.Cuda.DeviceView<float> _x; // input [B, 72]
+            private global::NetGen.Cuda.DeviceView<float> A_L1_Y; // relu_1 output [B, 144] (the store of [0]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Y; // dropout2d_2 output [B, 144]
+            private global::NetGen.Cuda.DeviceView<float> A_L2_Mask; // dropout2d_2 mask [B, 4]
+            private global::NetGen.Cuda.DeviceView<float> A_L4_Y; // dropconnect_4 output [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> A_L5_Y; // standout_5 output [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> A_L5_Mask; // standout_5 mask [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> A_L6_Y; // relu_6 output [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> A_L8_Y; // tanh_8 output [B, 12] (the store of [7]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L9_Y; // gaussiandropout_9 output [B, 12]
+            private global::NetGen.Cuda.DeviceView<float> A_L9_Mask; // gaussiandropout_9 mask [B, 12]
+            private global::NetGen.Cuda.DeviceView<float> A_L11_Y; // tanh_11 output [B, 8] (the store of [10]'s GEMM epilogue)
+            private global::NetGen.Cuda.DeviceView<float> A_L12_Y; // vanilladropout_12 output [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L12_Mask; // vanilladropout_12 mask [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> A_L13_Y; // dense_13 output [B, 3]
+            private global::NetGen.Cuda.DeviceView<float> D_L0_Y; // ∂L/∂(conv_0 output) [B, 144]
+            private global::NetGen.Cuda.DeviceView<float> D_L1_Y; // ∂L/∂(relu_1 output) [B, 144]
+            private global::NetGen.Cuda.DeviceView<float> D_L3_Y; // ∂L/∂(flatten_3 output) [B, 144]; also ∂L/∂ of dropout2d_2, passed through unchanged
+            private global::NetGen.Cuda.DeviceView<float> D_L4_Y; // ∂L/∂(dropconnect_4 output) [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> D_L5_Y; // ∂L/∂(standout_5 output) [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> D_L6_Y; // ∂L/∂(relu_6 output) [B, 16]
+            private global::NetGen.Cuda.DeviceView<float> D_L7_Y; // ∂L/∂(dense_7 output) [B, 12]
+            private global::NetGen.Cuda.DeviceView<float> D_L8_Y; // ∂L/∂(tanh_8 output) [B, 12]
+            private global::NetGen.Cuda.DeviceView<float> D_L9_Y; // ∂L/∂(gaussiandropout_9 output) [B, 12]
+            private global::NetGen.Cuda.DeviceView<float> D_L10_Y; // ∂L/∂(dense_10 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L11_Y; // ∂L/∂(tanh_11 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L12_Y; // ∂L/∂(vanilladropout_12 output) [B, 8]
+            private global::NetGen.Cuda.DeviceView<float> D_L13_Y; // ∂L/∂(dense_13 output) [B, 3]
+            private global::NetGen.Cuda.DeviceView<int> _targets; // labels [B]
+            private global::NetGen.Cuda.DeviceView<float> _targetProbabilities; // target distributions [B, 3] (soft targets)
+            private global::NetGen.Cuda.DeviceView<double> _lossTerms; // loss terms in double [B]
+
+            // Geometry of the convolutions and poolings (checked once by their constructors).
+            private static readonly global::NetGen.Kernels.Conv2DGeneralGeometry s_geometry0 = new global::NetGen.Kernels.Conv2DGeneralGeometry(2, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1); // [0] conv_0: C, H, W, O, kh, kw, stride, padding, dilation, groups
+
+            // This call's values, read by the launch methods when they run, are captured or are replayed (a replay rewrites the nodes
+            // whose arguments changed: the learning rate and step of the update, the dropout keys).
+            private int _B;
+            private ulong _seed;
+            private long _step;
+            private double _learningRate;
+            private double? _clipValue, _clipNorm; // ClipGradientValue and ClipGradientNorm of this TrainStep (null: none; ComputeGradients never clips)
+            private readonly global::System.Action _gradientLaunches, _softGradientLaunches, _predictLaunches, _updateLaunches;
+
+            /// <summary>Opens GPU 0, loads the kernels and allocates the state arena: the parameters (uploaded by Upload), their
+            /// gradients and the optimizer state (zero), in one allocation.</summary>
+            public CudaCore()
+            {
+                _rt = new global::NetGen.Cuda.CudaNetworkRuntime("RegularisedNet");
+                _k = _rt.Kernels;
+                global::NetGen.Cuda.DeviceArena state = _rt.State(global::NetGen.Cuda.DeviceArena.Size(4L * 72, 4L * 72, 4L * 72, 4L * 4, 4L * 4, 4L * 4, 4L * 2304, 4L * 2304, 4L * 2304, 4L * 16, 4L * 16, 4L * 16, 4L * 192, 4L * 192, 4L * 192, 4L * 12, 4L * 12, 4L * 12, 4L * 96, 4L * 96, 4L * 96, 4L * 8, 4L * 8, 4L * 8, 4L * 24, 4L * 24, 4L * 24, 4L * 3, 4L * 3, 4L * 3, 8L * 22));
+                P_L0_Weight = state.Take<float>(72);
+                G_L0_Weight = state.Take<float>(72);
+                _velocity_L0_Weight = state.Take<float>(72);
+                P_L0_Bias = state.Take<float>(4);
+                G_L0_Bias = state.Take<float>(4);
+                _velocity_L0_Bias = state.Take<float>(4);
+                P_L4_Weight = state.Take<float>(2304);
+                G_L4_Weight = state.Take<float>(2304);
+                _velocity_L4_Weight = state.Take<float>(2304);
+                P_L4_Bias = state.Take<float>(16);
+                G_L4_Bias = state.Take<float>(16);
+                _velocity_L4_Bias = state.Take<float>(16);
+                P_L7_Weight = state.Take<float>(192);
+                G_L7_Weight = state.Take<float>(192);
+                _velocity_L7_Weight = state.Take<float>(192);
+                P_L7_Bias = state.Take<float>(12);
+                G_L7_Bias = state.Take<float>(12);
+                _velocity_L7_Bias = state.Take<float>(12);
+                P_L10_Weight = state.Take<float>(96);
+                G_L10_Weight = state.Take<float>(96);
+                _velocity_L10_Weight = state.Take<float>(96);
+                P_L10_Bias = state.Take<float>(8);
+                G_L10_Bias = state.Take<float>(8);
+                _velocity_L10_Bias = state.Take<float>(8);
+                P_L13_Weight = state.Take<float>(24);
+                G_L13_Weight = state.Take<float>(24);
+                _velocity_L13_Weight = state.Take<float>(24);
+                P_L13_Bias = state.Take<float>(3);
+                G_L13_Bias = state.Take<float>(3);
+                _velocity_L13_Bias = state.Take<float>(3);
+                _results = state.Take<double>(22);
+                _gradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: false);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _softGradientLaunches = () =>
+                {
+                    DataGradients(_B, soft: true);
+                    ClipByValue();
+                    ClipByNorm();
+                    RegularizationBackward();
+                    Sums();
+                };
+                _predictLaunches = () => Forward(_B, training: false, _seed, _step);
+                _updateLaunches = () => Update(_step, _learningRate);
+            }
+
+            /// <summary>CUDA graphs (true) or launch by launch (false).</summary>
+            public bool Graphs
+            {
+                get => _rt.Graphs;
+                set => _rt.Graphs = value;
+            }
+
+            /// <summary>Frees the arenas, the graphs, the stream and the kernels (idempotent); every call afterwards throws.</summary>
+            public void Dispose() => _rt.Dispose();
+
+            /// <summary>Lays the per-row views out for <paramref name="B"/> rows in the activation arena, which grows only when B is
+            /// larger than every B before (the launches read a view's length).</summary>
+            private void Rows(int B)
+            {
+                if (B == _rows)
+                {
+                    return;
+                }
+
+                _rows = B;
+                global::NetGen.Cuda.DeviceArena a = _rt.Activations(global::NetGen.Cuda.DeviceArena.Size(4L * B * 72, 4L * B * 144, 4L * B * 144, 4L * B * 4, 4L * B * 16, 4L * B * 16, 4L * B * 16, 4L * B * 16, 4L * B * 12, 4L * B * 12, 4L * B * 12, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 3, 4L * B * 144, 4L * B * 144, 4L * B * 144, 4L * B * 16, 4L * B * 16, 4L * B * 16, 4L * B * 12, 4L * B * 12, 4L * B * 12, 4L * B * 8, 4L * B * 8, 4L * B * 8, 4L * B * 3, 4L * B, 4L * B * 3, 8L * B));
+                _x = a.Take<float>(B * 72);
+                A_L1_Y = a.Take<float>(B * 144);
+                A_L2_Y = a.Take<float>(B * 144);
+                A_L2_Mask = a.Take<float>(B * 4);
+                A_L4_Y = a.Take<float>(B * 16);
+                A_L5_Y = a.Take<float>(B * 16);
+                A_L5_Mask = a.Take<float>(B * 16);
+                A_L6_Y = a.Take<float>(B * 16);
+                A_L8_Y = a.Take<float>(B * 12);
+                A_L9_Y = a.Take<float>(B * 12);
+                A_L9_Mask = a.Take<float>(B * 12);
+                A_L11_Y = a.Take<float>(B * 8);
+                A_L12_Y = a.Take<float>(B * 8);
+                A_L12_Mask = a.Take<float>(B * 8);
+                A_L13_Y = a.Take<float>(B * 3);
+                D_L0_Y = a.Take<float>(B * 144);
+                D_L1_Y = a.Take<float>(B * 144);
+                D_L3_Y = a.Take<float>(B * 144);
+                D_L4_Y = a.Take<float>(B * 16);
+                D_L5_Y = a.Take<float>(B * 16);
+                D_L6_Y = a.Take<float>(B * 16);
+                D_L7_Y = a.Take<float>(B * 12);
+                D_L8_Y = a.Take<float>(B * 12);
+                D_L9_Y = a.Take<float>(B * 12);
+                D_L10_Y = a.Take<float>(B * 8);
+                D_L11_Y = a.Take<float>(B * 8);
+                D_L12_Y = a.Take<float>(B * 8);
+                D_L13_Y = a.Take<float>(B * 3);
+                _targets = a.Take<int>(B);
+                _targetProbabilities = a.Take<float>(B * 3);
+                _lossTerms = a.Take<double>(B);
+            }
+
+            /// <summary>Host → device: the parameters (an arena laid out as s_parameters) and the optimizer state arrays.</summary>
+            public void Upload(float[] parameters, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Weight, 72));
+                _velocity_L0_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Weight, 72));
+                P_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L0_Bias, 4));
+                _velocity_L0_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L0_Bias, 4));
+                P_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Weight, 2304));
+                _velocity_L4_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Weight, 2304));
+                P_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L4_Bias, 16));
+                _velocity_L4_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L4_Bias, 16));
+                P_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Weight, 192));
+                _velocity_L7_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L7_Weight, 192));
+                P_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L7_Bias, 12));
+                _velocity_L7_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L7_Bias, 12));
+                P_L10_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L10_Weight, 96));
+                _velocity_L10_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L10_Weight, 96));
+                P_L10_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L10_Bias, 8));
+                _velocity_L10_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L10_Bias, 8));
+                P_L13_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L13_Weight, 24));
+                _velocity_L13_Weight.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L13_Weight, 24));
+                P_L13_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(parameters, L13_Bias, 3));
+                _velocity_L13_Bias.CopyFrom(new global::System.ReadOnlySpan<float>(optimizerState[0], L13_Bias, 3));
+            }
+
+            /// <summary>Device → host: the parameters, their gradients and the optimizer state (waits for the launches before it).</summary>
+            public void Download(float[] parameters, float[] gradients, float[][] optimizerState)
+            {
+                _rt.Enter();
+                P_L0_Weight.CopyTo(new global::System.Span<float>(parameters, L0_Weight, 72));
+                G_L0_Weight.CopyTo(new global::System.Span<float>(gradients, L0_Weight, 72));
+                _velocity_L0_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Weight, 72));
+                P_L0_Bias.CopyTo(new global::System.Span<float>(parameters, L0_Bias, 4));
+                G_L0_Bias.CopyTo(new global::System.Span<float>(gradients, L0_Bias, 4));
+                _velocity_L0_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L0_Bias, 4));
+                P_L4_Weight.CopyTo(new global::System.Span<float>(parameters, L4_Weight, 2304));
+                G_L4_Weight.CopyTo(new global::System.Span<float>(gradients, L4_Weight, 2304));
+                _velocity_L4_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Weight, 2304));
+                P_L4_Bias.CopyTo(new global::System.Span<float>(parameters, L4_Bias, 16));
+                G_L4_Bias.CopyTo(new global::System.Span<float>(gradients, L4_Bias, 16));
+                _velocity_L4_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L4_Bias, 16));
+                P_L7_Weight.CopyTo(new global::System.Span<float>(parameters, L7_Weight, 192));
+                G_L7_Weight.CopyTo(new global::System.Span<float>(gradients, L7_Weight, 192));
+                _velocity_L7_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L7_Weight, 192));
+                P_L7_Bias.CopyTo(new global::System.Span<float>(parameters, L7_Bias, 12));
+                G_L7_Bias.CopyTo(new global::System.Span<float>(gradients, L7_Bias, 12));
+                _velocity_L7_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L7_Bias, 12));
+                P_L10_Weight.CopyTo(new global::System.Span<float>(parameters, L10_Weight, 96));
+                G_L10_Weight.CopyTo(new global::System.Span<float>(gradients, L10_Weight, 96));
+                _velocity_L10_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L10_Weight, 96));
+                P_L10_Bias.CopyTo(new global::System.Span<float>(parameters, L10_Bias, 8));
+                G_L10_Bias.CopyTo(new global::System.Span<float>(gradients, L10_Bias, 8));
+                _velocity_L10_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L10_Bias, 8));
+                P_L13_Weight.CopyTo(new global::System.Span<float>(parameters, L13_Weight, 24));
+                G_L13_Weight.CopyTo(new global::System.Span<float>(gradients, L13_Weight, 24));
+                _velocity_L13_Weight.CopyTo(new global::System.Span<float>(optimizerState[0], L13_Weight, 24));
+                P_L13_Bias.CopyTo(new global::System.Span<float>(parameters, L13_Bias, 3));
+                G_L13_Bias.CopyTo(new global::System.Span<float>(gradients, L13_Bias, 3));
+                _velocity_L13_Bias.CopyTo(new global::System.Span<float>(optimizerState[0], L13_Bias, 3));
+            }
+
+            /// <summary>Inference, MaxBatch rows at a time: each chunk's input in, the forward graph of its B, its output back.</summary>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, ulong seed, long step)
+            {
+                _rt.Enter();
+                for (int start = 0; start < rows; start += MaxBatch)
+                {
+                    int B = global::System.Math.Min(MaxBatch, rows - start);
+                    Rows(B);
+                    _x.CopyFrom(inputs.Slice(start * InputSize, B * InputSize));
+                    _B = B;
+                    _seed = seed;
+                    _step = step;
+                    _rt.Run(PredictGraph | (uint)B, _predictLaunches);
+                    A_L13_Y.CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                }
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double Gradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targets.CopyFrom(labels);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(GradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _gradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[21]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 11; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>Forward, loss, backward, gradient clipping, the regularisation gradients and the sums of the finiteness check on the
+            /// device (the gradient graph of this B and clipping): the inputs and targets in, the results (a few doubles) back in one
+            /// copy. Returns the mean loss with its regularisation terms, in
+            /// <paramref name="squares"/> Σg² over every gradient and in <paramref name="norm"/> ‖g‖ before clipping (NaN without a maximum).</summary>
+            public double SoftGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targetProbabilities, int B, ulong seed, long step, double? clipValue, double? clipNorm, out double squares, out double norm)
+            {
+                _rt.Enter();
+                Rows(B);
+                _x.CopyFrom(inputs);
+                _targetProbabilities.CopyFrom(targetProbabilities);
+                _B = B;
+                _seed = seed;
+                _step = step;
+                _clipValue = clipValue;
+                _clipNorm = clipNorm;
+                _rt.Run(SoftGradientGraph | (clipValue is null ? 0L : ClippedByValue) | (clipNorm is null ? 0L : ClippedByNorm) | (uint)B, _softGradientLaunches);
+                _results.CopyTo(_host);
+                norm = clipNorm is null ? double.NaN : global::System.Math.Sqrt(_host[21]); // ‖g‖ before clipping
+                double loss = _host[0] / B; // the mean of the loss terms
+                squares = 0;
+                for (int i = 1; i < 11; i++)
+                {
+                    squares += _host[i];
+                }
+
+                return loss;
+            }
+
+            /// <summary>The optimizer step (the update graph): <paramref name="step"/> counts updates from 1, <paramref name="learningRate"/>
+            /// is the network's LearningRate now; a replay rewrites the update nodes with them.</summary>
+            public void Step(long step, double learningRate)
+            {
+                _rt.Enter();
+                _step = step;
+                _learningRate = learningRate;
+                _rt.Run(UpdateGraph, _updateLaunches);
+            }
+
+            /// <summary>Forward launches: x[B, 72] (in _x) → output[B, 3] on the device; the same nodes and formulas as Core&lt;T&gt;.Forward.</summary>
+            private void Forward(int B, bool training, ulong seed, long step)
+            {
+                // ── [0] conv_0: Conv2D 3×3 pad 1 2×6×6 → 4×6×6 ───────────────────────────────────────────────────
+                // y[B,4,6,6][o,i,j] = Σ_c,u,v W[4,2,3,3][o,c,u,v] · x[B,2,6,6][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // ng_conv2d_forward: y[B×4×6×6] = implicit GEMM of W[4×2·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·36/16⌉ × 1·⌈4/16⌉
+                _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
+
+                // ── [1] relu_1: ReLU [4, 6, 6] ───────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
+
+                // ── [2] dropout2d_2: Dropout2D p = 0.2 [4, 6, 6] ─────────────────────────────────────────────────
+                // training: m[b,c] = 1(u ≥ 0.2) / (1 − 0.2), u ~ U[0,1) keyed by (seed, layer 2, step), index b·C + c;  y[b,c,:,:] = x[b,c,:,:]·m[b,c].   inference: y = x
+                if (training)
+                {
+                    // ng_row_dropout_forward: mask[b·C + c] = Uniform(key, b·C + c) ≥ p ? 1/(1 − p) : 0 over planes of 36, the CPU's counter RNG and key
+                    _k.RowDropoutForward(A_L1_Y, A_L2_Y, A_L2_Mask, 36, 0.2, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 2, (ulong)step));
+                }
+                else
+                {
+                    // y = x: a copy [B×144] (ng_leaky_relu_forward with slope 1, exact)
+                    _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L1_Y, A_L2_Y, 1f);
+                }
+
+                // ── [3] flatten_3: Flatten 4×6×6 → 144 ───────────────────────────────────────────────────────────
+                // y[B,144] = x[B,4,6,6] in C-major order: the same memory, no code
+                // a view: A_L2_Y seen as [B×144], no launch
+
+                // ── [4] dropconnect_4: DropConnect 144 → 16, p = 0.5 ─────────────────────────────────────────────
+                // training: M_b[o,i] = 1(u ≥ 0.5) / (1 − 0.5), u ~ U[0,1) keyed by (seed, layer 4, step), index (b·16 + o)·144 + i;  y_b = (W ⊙ M_b)·x_b + b.   inference: y[B,16] = x[B,144] · W[16,144]ᵀ + b
+                if (training)
+                {
+                    // ng_dropconnect_forward: y[B×16], one thread per (b, o): Σ_i over the kept W[o, i]·x[b, i] (u ≥ p, u = Uniform(key, (b·16 + o)·144 + i)), times 1/(1 − p), + b
+                    _k.DropConnectForward(A_L2_Y, P_L4_Weight, P_L4_Bias, A_L4_Y, B, 144, 16, 0.5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 4, (ulong)step));
+                }
+                else
+                {
+                    // ng_sgemm: y[B×16] = x[B×144] · W[16×144]ᵀ + bias in the epilogue: the plain Dense (E[M] = 1)
+                    _k.Sgemm(false, true, B, 16, 144, A_L2_Y, 144, P_L4_Weight, 144, A_L4_Y, 16, 0f, P_L4_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+                }
+
+                // ── [5] standout_5: Standout α = 1, β = 0.5 [16] ─────────────────────────────────────────────────
+                // training: π = σ(1·z + 0.5), m = 1(u < π), u ~ U[0,1) keyed by (seed, layer 5, step);  y = z ⊙ m.   inference: y = z ⊙ π
+                if (training)
+                {
+                    // ng_standout_forward: [B×16], π = σ(α·z + β) in double, mask[i] = Uniform(key, i) < π ? 1 : 0, the CPU's counter RNG and key
+                    _k.StandoutForward(A_L4_Y, A_L5_Y, A_L5_Mask, 1, 0.5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 5, (ulong)step));
+                }
+                else
+                {
+                    // ng_standout_inference: y[B×16] = z·σ(α·z + β), in double, rounded once
+                    _k.StandoutInference(A_L4_Y, A_L5_Y, 1, 0.5);
+                }
+
+                // ── [6] relu_6: ReLU [16] ────────────────────────────────────────────────────────────────────────
+                // y = max(0, x)
+                // ng_relu_forward: [B×16], one thread per value (grid-stride)
+                _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L5_Y, A_L6_Y);
+
+                // ── [7] dense_7: Dense 16 → 12 ───────────────────────────────────────────────────────────────────
+                // y[B,12] = x[B,16] · W[12,16]ᵀ + b[12], then y = tanh(x) → output of [8]
+                // ng_sgemm: C[B×12] = A[B×16] · B[12×16]ᵀ + bias, then Tanh in the epilogue (the store of [8]); 16×16 tiles, grid ⌈12/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 12, 16, A_L6_Y, 16, P_L7_Weight, 16, A_L8_Y, 12, 0f, P_L7_Bias, global::NetGen.Cuda.CudaActivation.Tanh);
+
+                // ── [8] tanh_8: Tanh [12] ────────────────────────────────────────────────────────────────────────
+                // y = tanh(x)
+                // applied by [7]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [9] gaussiandropout_9: GaussianDropout p = 0.3 [12] ──────────────────────────────────────────
+                // training: m = 1 + σ·z, σ = √(p/(1 − p)) = 0.6546536707079772, z ~ N(0, 1) keyed by (seed, layer 9, step);  y = x ⊙ m.   inference: y = x
+                if (training)
+                {
+                    // ng_gaussian_dropout_forward: [B×12], mask[i] = 1 + σ·Normal(key, i), σ = √(p/(1 − p)), Box–Muller on the CPU's counter RNG and key
+                    _k.GaussianDropoutForward(A_L8_Y, A_L9_Y, A_L9_Mask, 0.3, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 9, (ulong)step));
+                }
+                else
+                {
+                    // y = x: a copy [B×12] (ng_leaky_relu_forward with slope 1, exact)
+                    _k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, A_L8_Y, A_L9_Y, 1f);
+                }
+
+                // ── [10] dense_10: Dense 12 → 8 ──────────────────────────────────────────────────────────────────
+                // y[B,8] = x[B,12] · W[8,12]ᵀ + b[8], then y = tanh(x) → output of [11]
+                // ng_sgemm: C[B×8] = A[B×12] · B[8×12]ᵀ + bias, then Tanh in the epilogue (the store of [11]); 16×16 tiles, grid ⌈8/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 8, 12, A_L9_Y, 12, P_L10_Weight, 12, A_L11_Y, 8, 0f, P_L10_Bias, global::NetGen.Cuda.CudaActivation.Tanh);
+
+                // ── [11] tanh_11: Tanh [8] ───────────────────────────────────────────────────────────────────────
+                // y = tanh(x)
+                // applied by [10]'s ng_sgemm as it stores its output here (epilogue)
+
+                // ── [12] vanilladropout_12: VanillaDropout p = 0.5 [8] ───────────────────────────────────────────
+                // training: m = 1(u ≥ 0.5), u ~ U[0,1) keyed by (seed, layer 12, step);  y = x ⊙ m (not scaled).   inference: y = (1 − 0.5)·x = x·E[m]
+                if (training)
+                {
+                    // ng_dropout_forward: [B×8], mask[i] = Uniform(key, i) ≥ p ? 1 : 0 (not scaled), the CPU's counter RNG and key
+                    _k.VanillaDropoutForward(A_L11_Y, A_L12_Y, A_L12_Mask, 0.5, global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, 12, (ulong)step));
+                }
+                else
+                {
+                    // ng_scale_copy: y[B×8] = (1 − p)·x, the factor rounded to float once
+                    _k.VanillaDropoutInference(A_L11_Y, A_L12_Y, 0.5);
+                }
+
+                // ── [13] dense_13: Dense 8 → 3 ───────────────────────────────────────────────────────────────────
+                // y[B,3] = x[B,8] · W[3,8]ᵀ + b[3]
+                // ng_sgemm: C[B×3] = A[B×8] · B[3×8]ᵀ + bias in the epilogue; 16×16 tiles, grid ⌈3/16⌉ × ⌈B/16⌉
+                _k.Sgemm(false, true, B, 3, 8, A_L12_Y, 8, P_L13_Weight, 8, A_L13_Y, 3, 0f, P_L13_Bias, global::NetGen.Cuda.CudaActivation.Identity);
+            }
+
+            /// <summary>The data gradients: forward, loss and backward (the buffers kept first, to put back on a refused step).</summary>
+            private void DataGradients(int B, bool soft)
+            {
+                Forward(B, training: true, _seed, _step);
+                if (soft)
+                {
+                    ProbabilityLoss(B);
+                }
+                else
+                {
+                    Loss(B);
+                }
+
+                Backward(B);
+            }
+
+            /// <summary>Loss launches: ∂L/∂output on the device, the loss terms summed into _results[0] and, for the regularisation
+            /// terms, Σw² (L2, NormBound) and Σ|w| (L1) of each regularised tensor into the next slots (Gradients combines them on the host).</summary>
+            private void Loss(int B)
+            {
+                // ── loss: softmax cross-entropy over output[B, 3] (PyTorch: nn.CrossEntropyLoss())
+                // L = (1/B) Σ_i [log Σ_j e^(f_ij − m_i) − (f_iy_i − m_i)],  m_i = max_j f_ij (subtracted for numerical stability)
+                // fused backward: ∂L/∂f = (softmax(f) − onehot(y)) / B
+                // ng_softmax_cross_entropy: one thread per row of [B×3]; loss terms in double, ∂L/∂f = (softmax(f) − onehot(y)) / B
+                _k.SoftmaxCrossEntropy(A_L13_Y, _targets, D_L13_Y, _lossTerms, B, 3);
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
+            }
+
+            /// <summary>As Loss, against target distributions [B, C] (soft targets, in _targetProbabilities).</summary>
+            private void ProbabilityLoss(int B)
+            {
+                // ── loss: softmax cross-entropy against probability rows t over output[B, 3] (PyTorch: nn.CrossEntropyLoss() with probability targets)
+                // L = (1/B) Σ_i Σ_j q_ij (lse_i − f_ij),  q_i = t_i,  lse_i = m_i + log Σ_j e^(f_ij − m_i), m_i = max_j f_ij
+                // rows are not renormalised (as PyTorch): s_i = Σ_j q_ij weighs example i;  fused backward: ∂L/∂f = (s_i·softmax(f) − q) / B
+                // ng_softmax_cross_entropy_soft: one thread per row of [B×3]; q = t, s = Σq; loss terms in double, ∂L/∂f = (s·softmax(f) − q) / B
+                _k.SoftmaxCrossEntropy(A_L13_Y, _targetProbabilities, D_L13_Y, _lossTerms, B, 3);
+                _k.Sum(_lossTerms, B, _results.Slice(0, 1)); // ng_reduce_sum_f64 (one block, a fixed tree): Σ terms → _results[0]
+            }
+
+            /// <summary>Backward: the same nodes in reverse order, from ∂L/∂output (left by Loss) to every parameter gradient of the data
+            /// loss; each parameter gradient has one writer, which overwrites it. Every gradient has its own buffer, but a residual addition's
+            /// inputs share its output's (the gradient passes through unchanged), and a tensor's second consumer adds its part with ng_add.</summary>
+            private void Backward(int B)
+            {
+                // ── [13] dense_13: Dense 8 → 3 · backward ────────────────────────────────────────────────────────
+                // dx[B,8] = dy[B,3] · W[3,8];  dW[3,8] = dyᵀ · x;  db[3] = Σ_B dy
+                // ng_sgemm: dx[B×8] = dy[B×3] · W[3×8]
+                _k.Sgemm(false, false, B, 8, 3, D_L13_Y, 3, P_L13_Weight, 8, D_L12_Y, 8);
+                // ng_sgemm: dW[3×8] = dyᵀ[3×B] · x[B×8] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 3, 8, B, D_L13_Y, 3, A_L12_Y, 8, G_L13_Weight, 8);
+                // ng_column_sums: db[3] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L13_Y, G_L13_Bias, B, 3, accumulate: false);
+
+                // ── [12] vanilladropout_12: VanillaDropout p = 0.5 [8] · backward ────────────────────────────────
+                // dx = dy ⊙ m
+                // ng_multiply: dx[B×8] = dy ⊙ m
+                _k.Multiply(D_L12_Y, A_L12_Mask, D_L11_Y);
+
+                // ── [11] tanh_11: Tanh [8] · backward ────────────────────────────────────────────────────────────
+                // dx = dy ⊙ (1 − y²)
+                // ng_tanh_backward: [B×8], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Tanh, dy: D_L11_Y, x: A_L11_Y, y: A_L11_Y, dx: D_L10_Y);
+
+                // ── [10] dense_10: Dense 12 → 8 · backward ───────────────────────────────────────────────────────
+                // dx[B,12] = dy[B,8] · W[8,12];  dW[8,12] = dyᵀ · x;  db[8] = Σ_B dy
+                // ng_sgemm: dx[B×12] = dy[B×8] · W[8×12]
+                _k.Sgemm(false, false, B, 12, 8, D_L10_Y, 8, P_L10_Weight, 12, D_L9_Y, 12);
+                // ng_sgemm: dW[8×12] = dyᵀ[8×B] · x[B×12] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 8, 12, B, D_L10_Y, 8, A_L9_Y, 12, G_L10_Weight, 12);
+                // ng_column_sums: db[8] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L10_Y, G_L10_Bias, B, 8, accumulate: false);
+
+                // ── [9] gaussiandropout_9: GaussianDropout p = 0.3 [12] · backward ───────────────────────────────
+                // dx = dy ⊙ m
+                // ng_multiply: dx[B×12] = dy ⊙ m
+                _k.Multiply(D_L9_Y, A_L9_Mask, D_L8_Y);
+
+                // ── [8] tanh_8: Tanh [12] · backward ─────────────────────────────────────────────────────────────
+                // dx = dy ⊙ (1 − y²)
+                // ng_tanh_backward: [B×12], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.Tanh, dy: D_L8_Y, x: A_L8_Y, y: A_L8_Y, dx: D_L7_Y);
+
+                // ── [7] dense_7: Dense 16 → 12 · backward ────────────────────────────────────────────────────────
+                // dx[B,16] = dy[B,12] · W[12,16];  dW[12,16] = dyᵀ · x;  db[12] = Σ_B dy
+                // ng_sgemm: dx[B×16] = dy[B×12] · W[12×16]
+                _k.Sgemm(false, false, B, 16, 12, D_L7_Y, 12, P_L7_Weight, 16, D_L6_Y, 16);
+                // ng_sgemm: dW[12×16] = dyᵀ[12×B] · x[B×16] (overwritten: the gradient's one writer)
+                _k.Sgemm(true, false, 12, 16, B, D_L7_Y, 12, A_L6_Y, 16, G_L7_Weight, 16);
+                // ng_column_sums: db[12] = Σ_B dy, one thread per column, rows in order
+                _k.ColumnSums(D_L7_Y, G_L7_Bias, B, 12, accumulate: false);
+
+                // ── [6] relu_6: ReLU [16] · backward ─────────────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×16], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L6_Y, x: A_L6_Y, y: A_L6_Y, dx: D_L5_Y);
+
+                // ── [5] standout_5: Standout α = 1, β = 0.5 [16] · backward ──────────────────────────────────────
+                // dz = dy ⊙ m (the sampled mask is a constant: no gradient through π)
+                // ng_multiply: dz[B×16] = dy ⊙ m
+                _k.Multiply(D_L5_Y, A_L5_Mask, D_L4_Y);
+
+                // ── [4] dropconnect_4: DropConnect 144 → 16, p = 0.5 · backward ──────────────────────────────────
+                // dx_b = (W ⊙ M_b)ᵀ·dy_b;  dW = Σ_b (dy_b·x_bᵀ) ⊙ M_b;  db = Σ_B dy (M_b recomputed from the stream, never stored)
+                // ng_dropconnect_weight_grad: dW[16×144], one thread per weight, b in order; ng_dropconnect_input_grad: dx[B×144], one thread per value, o in order; ng_column_sums: db
+                // the masks drawn again from the forward's key: Key(seed, DropoutStream, 4, step) with this step's _seed and _step
+                _k.DropConnectBackward(D_L4_Y, A_L2_Y, P_L4_Weight, D_L3_Y, G_L4_Weight, G_L4_Bias, B, 144, 16, 0.5, global::NetGen.CounterRng.Key(_seed, global::NetGen.CounterRng.DropoutStream, 4, (ulong)_step));
+
+                // ── [3] flatten_3: Flatten 4×6×6 → 144 · backward ────────────────────────────────────────────────
+                // dx = dy: the same memory, no code
+
+                // ── [2] dropout2d_2: Dropout2D p = 0.2 [4, 6, 6] · backward ──────────────────────────────────────
+                // dx[b,c,:,:] = dy[b,c,:,:]·m[b,c]
+                // ng_row_scale: dx[B×144] = dy · mask[plane]
+                _k.RowDropoutBackward(D_L3_Y, A_L2_Mask, D_L1_Y, 36);
+
+                // ── [1] relu_1: ReLU [4, 6, 6] · backward ────────────────────────────────────────────────────────
+                // dx = dy ⊙ 1(y > 0)
+                // ng_relu_backward: [B×144], reads y only
+                _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
+
+                // ── [0] conv_0: Conv2D 3×3 pad 1 2×6×6 → 4×6×6 · backward ────────────────────────────────────────
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
+                _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
+                // ng_channel_sums: db[4] = Σ_B,i,j dy, one block per channel (a fixed tree)
+                _k.ChannelSums(D_L0_Y, G_L0_Bias, B, 4, 36, accumulate: false);
+            }
+
+            /// <summary>The regularisation terms' gradients (L2: dW += λ₂·W; L1: dW += λ₁·sign(W); NormBound: dW += α·W), added after
+            /// Backward and gradient clipping.</summary>
+            private void RegularizationBackward()
+            {
+                // no regularisation (WeightDecay = 0)
+            }
+
+            /// <summary>Gradient clipping by value of the data loss's gradient (TrainStep with ClipGradientValue): g = clamp(g, −c, c),
+            /// PyTorch's clip_grad_value_; c is a scalar argument (a replay rewrites it).</summary>
+            private void ClipByValue()
+            {
+                if (_clipValue is not double value)
+                {
+                    return;
+                }
+
+                _k.ClipByValue(G_L0_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L0_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L4_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L7_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L7_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L10_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L10_Bias, value); // ng_clip_by_value
+                _k.ClipByValue(G_L13_Weight, value); // ng_clip_by_value
+                _k.ClipByValue(G_L13_Bias, value); // ng_clip_by_value
+            }
+
+            /// <summary>Gradient clipping by the global norm over every parameter gradient (TrainStep with ClipGradientNorm; PyTorch's
+            /// clip_grad_norm_): Σg² of each tensor and their sum in double into _results, then g·max/(‖g‖ + 1e-6) when that factor is
+            /// below 1, decided on the device (ng_clip_by_norm): nothing comes back mid-step. The maximum is a scalar argument.</summary>
+            private void ClipByNorm()
+            {
+                if (_clipNorm is not double max)
+                {
+                    return;
+                }
+
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(11, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(12, 1));
+                _k.SumOfSquares(G_L4_Weight, _results.Slice(13, 1));
+                _k.SumOfSquares(G_L4_Bias, _results.Slice(14, 1));
+                _k.SumOfSquares(G_L7_Weight, _results.Slice(15, 1));
+                _k.SumOfSquares(G_L7_Bias, _results.Slice(16, 1));
+                _k.SumOfSquares(G_L10_Weight, _results.Slice(17, 1));
+                _k.SumOfSquares(G_L10_Bias, _results.Slice(18, 1));
+                _k.SumOfSquares(G_L13_Weight, _results.Slice(19, 1));
+                _k.SumOfSquares(G_L13_Bias, _results.Slice(20, 1));
+                _k.Sum(_results.Slice(11, 10), 10, _results.Slice(21, 1)); // ‖g‖² over every gradient (ng_reduce_sum_f64)
+                _k.ScaleToNorm(G_L0_Weight, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L0_Bias, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Weight, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L4_Bias, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L7_Weight, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L7_Bias, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L10_Weight, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L10_Bias, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L13_Weight, max, _results.Slice(21, 1)); // ng_clip_by_norm
+                _k.ScaleToNorm(G_L13_Bias, max, _results.Slice(21, 1)); // ng_clip_by_norm
+            }
+
+            /// <summary>The finiteness check's launches: Σg² in double of each parameter gradient into _results (finite exactly when every
+            /// gradient element is).</summary>
+            private void Sums()
+            {
+                _k.SumOfSquares(G_L0_Weight, _results.Slice(1, 1));
+                _k.SumOfSquares(G_L0_Bias, _results.Slice(2, 1));
+                _k.SumOfSquares(G_L4_Weight, _results.Slice(3, 1));
+                _k.SumOfSquares(G_L4_Bias, _results.Slice(4, 1));
+                _k.SumOfSquares(G_L7_Weight, _results.Slice(5, 1));
+                _k.SumOfSquares(G_L7_Bias, _results.Slice(6, 1));
+                _k.SumOfSquares(G_L10_Weight, _results.Slice(7, 1));
+                _k.SumOfSquares(G_L10_Bias, _results.Slice(8, 1));
+                _k.SumOfSquares(G_L13_Weight, _results.Slice(9, 1));
+                _k.SumOfSquares(G_L13_Bias, _results.Slice(10, 1));
+            }
+
+            /// <summary>Optimizer launches, one per parameter tensor; <paramref name="step"/> counts updates from 1;
+            /// <paramref name="learningRate"/> is the network's LearningRate at this step.</summary>
+            private void Update(long step, double learningRate)
+            {
+                _ = step;
+                // SGD with momentum (lr 0.05, μ 0.9): v ← μ·v + g;  p ← p − lr·v   (the CPU's operations in the CPU's order, scalars from the host)
+                _k.Momentum(P_L0_Weight, G_L0_Weight, _velocity_L0_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L0_Bias, G_L0_Bias, _velocity_L0_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Weight, G_L4_Weight, _velocity_L4_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L4_Bias, G_L4_Bias, _velocity_L4_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L7_Weight, G_L7_Weight, _velocity_L7_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L7_Bias, G_L7_Bias, _velocity_L7_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L10_Weight, G_L10_Weight, _velocity_L10_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L10_Bias, G_L10_Bias, _velocity_L10_Bias, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L13_Weight, G_L13_Weight, _velocity_L13_Weight, (float)learningRate, (float)0.9, nesterov: false);
+                _k.Momentum(P_L13_Bias, G_L13_Bias, _velocity_L13_Bias, (float)learningRate, (float)0.9, nesterov: false);
+            }
         }
 
         /// <summary>The network's arithmetic, written once and instantiated for float (training, inference) and double (gradient check).</summary>
