@@ -1,5 +1,6 @@
 using NetGen.Cuda.Emulation;
 using NetGen.Tests.Networks;
+using static NetGen.Tests.CudaParity;
 
 namespace NetGen.Tests;
 
@@ -177,44 +178,5 @@ public sealed class CudaCnnParityTests
         gpu.CopyFromDevice();
         Assert.Equal(mean, gpu.GetBuffer("1.running_mean").ToArray());
         Assert.Equal(variance, gpu.GetBuffer("6.running_var").ToArray());
-    }
-
-    private static void Sync(INeuralNetwork network) => network.GetType().GetMethod("CopyFromDevice")!.Invoke(network, null);
-
-    private static void AssertClose(float[] expected, float[] actual, double relative, string what, double floor = 1e-12)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = 0, difference = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(float.IsFinite(actual[i]), $"{what}: element {i} is {actual[i]}");
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-            difference = Math.Max(difference, Math.Abs((double)expected[i] - actual[i]));
-        }
-
-        Assert.True(difference <= relative * Math.Max(scale, floor), $"{what}: largest difference {difference:G4} over largest magnitude {scale:G4} = {difference / scale:G4} > {relative:G2}");
-    }
-
-    private static float[] Inputs(int count, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
-
-    private static int[] Labels(int count, int classes)
-    {
-        var labels = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            labels[i] = (i * 7 + 1) % classes;
-        }
-
-        return labels;
     }
 }

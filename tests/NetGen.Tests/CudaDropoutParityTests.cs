@@ -1,5 +1,6 @@
 using NetGen.Cuda.Emulation;
 using NetGen.Tests.Networks;
+using static NetGen.Tests.CudaParity;
 
 namespace NetGen.Tests;
 
@@ -160,45 +161,6 @@ public sealed class CudaDropoutParityTests
         gpu.Predict(x, actual);
         AssertClose(expected, actual, 1e-3, "Predict after 10 steps");
     }
-
-    internal static void Sync(INeuralNetwork network) => network.GetType().GetMethod("CopyFromDevice")!.Invoke(network, null);
-
-    internal static void AssertClose(float[] expected, float[] actual, double relative, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = 0, difference = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(float.IsFinite(actual[i]), $"{what}: element {i} is {actual[i]}");
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-            difference = Math.Max(difference, Math.Abs((double)expected[i] - actual[i]));
-        }
-
-        Assert.True(difference <= relative * Math.Max(scale, 1e-12), $"{what}: largest difference {difference:G4} over largest magnitude {scale:G4} = {difference / scale:G4} > {relative:G2}");
-    }
-
-    internal static float[] Inputs(int count, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
-
-    internal static int[] Labels(int count, int classes)
-    {
-        var labels = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            labels[i] = (i * 7 + 1) % classes;
-        }
-
-        return labels;
-    }
 }
 
 /// <summary>
@@ -237,22 +199,22 @@ public sealed class CudaDropoutGraphTests
         long graphLaunches = EmulatedCudaDriver.GraphLaunches;
         for (int i = 0; i < Steps; i++)
         {
-            eagerLosses[i] = eager.TrainStep(CudaDropoutParityTests.Inputs(8 * 20, 600 + i), CudaDropoutParityTests.Labels(8, 3));
+            eagerLosses[i] = eager.TrainStep(Inputs(8 * 20, 600 + i), Labels(8, 3));
         }
 
         Assert.Equal(graphLaunches, EmulatedCudaDriver.GraphLaunches); // launch by launch: no graph
         for (int i = 0; i < Steps; i++)
         {
-            graphLosses[i] = graphs.TrainStep(CudaDropoutParityTests.Inputs(8 * 20, 600 + i), CudaDropoutParityTests.Labels(8, 3));
+            graphLosses[i] = graphs.TrainStep(Inputs(8 * 20, 600 + i), Labels(8, 3));
         }
 
         Assert.Equal(2 * Steps, EmulatedCudaDriver.GraphLaunches - graphLaunches); // each step: the gradient graph and the update graph
         Assert.Equal(Bits(eagerLosses), Bits(graphLosses));
         Assert.True(eagerLosses.Distinct().Count() == Steps, "each step trained on its own noise");
-        CudaDropoutParityTests.Sync(eager);
-        CudaDropoutParityTests.Sync(graphs);
+        Sync(eager);
+        Sync(graphs);
         Assert.Equal(Bits(eager.Parameters.ToArray()), Bits(graphs.Parameters.ToArray()));
-        float[] x = CudaDropoutParityTests.Inputs(7 * 20, 99), a = new float[7 * 3], b = new float[7 * 3];
+        float[] x = Inputs(7 * 20, 99), a = new float[7 * 3], b = new float[7 * 3];
         eager.Predict(x, a);
         graphs.Predict(x, b);
         Assert.Equal(Bits(a), Bits(b));

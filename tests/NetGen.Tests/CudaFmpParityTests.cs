@@ -1,5 +1,6 @@
 using NetGen.Cuda.Emulation;
 using NetGen.Tests.Networks;
+using static NetGen.Tests.CudaParity;
 
 namespace NetGen.Tests;
 
@@ -144,8 +145,6 @@ public sealed class CudaFmpParityTests
         Assert.NotEqual(steps[0], steps[1]);
     }
 
-    private static void Sync(INeuralNetwork network) => network.GetType().GetMethod("CopyFromDevice")!.Invoke(network, null);
-
     private static int[] Bits(ReadOnlySpan<float> values)
     {
         var bits = new int[values.Length];
@@ -155,42 +154,5 @@ public sealed class CudaFmpParityTests
         }
 
         return bits;
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, double relative, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = 0, difference = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(float.IsFinite(actual[i]), $"{what}: element {i} is {actual[i]}");
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-            difference = Math.Max(difference, Math.Abs((double)expected[i] - actual[i]));
-        }
-
-        Assert.True(difference <= relative * Math.Max(scale, 1e-12), $"{what}: largest difference {difference:G4} over largest magnitude {scale:G4} = {difference / scale:G4} > {relative:G2}");
-    }
-
-    private static float[] Inputs(int count, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
-
-    private static int[] Labels(int count, int classes)
-    {
-        var labels = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            labels[i] = (i * 7 + 1) % classes;
-        }
-
-        return labels;
     }
 }
