@@ -96,21 +96,36 @@ internal sealed class CudaNodeContext
     /// <summary>An I64 counter, kept on the host on both backends (no kernel reads it): <c>_counters[L1_NumBatchesTracked]</c>.</summary>
     public string Counter(string local) => $"_counters[{EmitNames.StateConst(Cpu.State(local))}]";
 
-    /// <summary>The forward of a mask layer (Dropout, Dropout2D, stochastic depth): in training <paramref name="launch"/>,
-    /// which draws the mask from the CPU's counter RNG and key (<see cref="NodeContext.DropoutKey"/>) and applies it; at
-    /// inference y = x, a copy (ng_leaky_relu_forward with slope 1, exact).</summary>
-    public void EmitMaskedInTraining(SourceWriter w, string comment, string launch)
+    /// <summary>The forward of a mask layer (Dropout, Dropout2D, stochastic depth, Gaussian dropout): in training
+    /// <paramref name="launch"/>, which draws the mask from the CPU's counter RNG and key (<see cref="NodeContext.DropoutKey"/>)
+    /// and applies it; at inference y = x, a copy (ng_leaky_relu_forward with slope 1, exact).</summary>
+    public void EmitMaskedInTraining(SourceWriter w, string comment, string launch) => EmitTrainingOrInference(w,
+        comment, launch, $"y = x: a copy [B×{Out}] (ng_leaky_relu_forward with slope 1, exact)", $"_k.ActivationForward({Activation("LeakyReLU")}, {X}, {Y}, 1f);");
+
+    /// <summary><c>if (training) { // trainingComment; trainingLaunch } else { // inferenceComment; inferenceLaunch }</c>: the
+    /// forward of a layer that behaves differently in training and at inference.</summary>
+    public static void EmitTrainingOrInference(SourceWriter w, string trainingComment, string trainingLaunch, string inferenceComment, string inferenceLaunch)
     {
         w.WriteLine("if (training)");
         w.OpenBrace();
-        w.WriteLine("// " + comment);
-        w.WriteLine(launch);
+        w.WriteLine("// " + trainingComment);
+        w.WriteLine(trainingLaunch);
         w.CloseBrace();
         w.WriteLine("else");
         w.OpenBrace();
-        w.WriteLine($"// y = x: a copy [B×{Out}] (ng_leaky_relu_forward with slope 1, exact)");
-        w.WriteLine($"_k.ActivationForward({Activation("LeakyReLU")}, {X}, {Y}, 1f);");
+        w.WriteLine("// " + inferenceComment);
+        w.WriteLine(inferenceLaunch);
         w.CloseBrace();
+    }
+
+    /// <summary>The backward of a layer that multiplied its input by the mask it cached (every dropout variant but
+    /// DropConnect): ng_multiply, <paramref name="dx"/> = dy ⊙ m.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="dx">The gradient's name in the comment ("dx", or "dz" where the layer's formula names its input z).</param>
+    public void EmitMaskBackward(SourceWriter w, string dx = "dx")
+    {
+        w.WriteLine($"// ng_multiply: {dx}[B×{Out}] = dy ⊙ m");
+        w.WriteLine($"_k.Multiply({Dy}, {Cache("mask")}, {Dx});");
     }
 
     /// <summary>A float constant as the CPU core rounds it (T.CreateTruncating of the double): (float)0.01.</summary>

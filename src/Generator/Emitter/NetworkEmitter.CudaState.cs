@@ -130,46 +130,25 @@ internal static partial class NetworkEmitter
             return;
         }
 
-        w.WriteLine("/// <summary>Host → device: the buffers (an arena laid out as s_buffers).</summary>");
-        w.WriteLine("public void UploadBuffers(float[] buffers)");
-        w.OpenBrace();
-        foreach (StatePlan s in buffers)
-        {
-            string c = EmitNames.StateConst(s);
-            w.WriteLine($"B_{c}.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, {c}, {I(s.Length)}));");
-        }
+        EmitPerBuffer(w, buffers, "/// <summary>Host → device: the buffers (an arena laid out as s_buffers).</summary>", "public void UploadBuffers(float[] buffers)",
+            (c, s) => $"B_{c}.CopyFrom(new global::System.ReadOnlySpan<float>(buffers, {c}, {I(s.Length)}));");
+        EmitPerBuffer(w, buffers, "/// <summary>Device → host: the buffers (waits for the launches before it).</summary>", "public void DownloadBuffers(float[] buffers)",
+            (c, s) => $"B_{c}.CopyTo(new global::System.Span<float>(buffers, {c}, {I(s.Length)}));");
+        EmitPerBuffer(w, buffers, "/// <summary>Before a training forward: each buffer copied on the device into K_ (ng_leaky_relu_forward at slope 1, exact).</summary>", "public void KeepBuffers()",
+            (c, s) => $"_k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_{c}, K_{c}, 1f);");
+        EmitPerBuffer(w, buffers, "/// <summary>A refused step: the buffers as KeepBuffers left them.</summary>", "public void RestoreBuffers()",
+            (c, s) => $"_k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_{c}, B_{c}, 1f);");
+    }
 
-        w.CloseBrace();
-        w.WriteLine();
-        w.WriteLine("/// <summary>Device → host: the buffers (waits for the launches before it).</summary>");
-        w.WriteLine("public void DownloadBuffers(float[] buffers)");
+    /// <summary>A method of the CUDA core with one line per float buffer (<paramref name="line"/> of its state constant and plan).</summary>
+    private static void EmitPerBuffer(SourceWriter w, List<StatePlan> buffers, string summary, string signature, System.Func<string, StatePlan, string> line)
+    {
+        w.WriteLine(summary);
+        w.WriteLine(signature);
         w.OpenBrace();
         foreach (StatePlan s in buffers)
         {
-            string c = EmitNames.StateConst(s);
-            w.WriteLine($"B_{c}.CopyTo(new global::System.Span<float>(buffers, {c}, {I(s.Length)}));");
-        }
-
-        w.CloseBrace();
-        w.WriteLine();
-        w.WriteLine("/// <summary>Before a training forward: each buffer copied on the device into K_ (ng_leaky_relu_forward at slope 1, exact).</summary>");
-        w.WriteLine("public void KeepBuffers()");
-        w.OpenBrace();
-        foreach (StatePlan s in buffers)
-        {
-            string c = EmitNames.StateConst(s);
-            w.WriteLine($"_k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, B_{c}, K_{c}, 1f);");
-        }
-
-        w.CloseBrace();
-        w.WriteLine();
-        w.WriteLine("/// <summary>A refused step: the buffers as KeepBuffers left them.</summary>");
-        w.WriteLine("public void RestoreBuffers()");
-        w.OpenBrace();
-        foreach (StatePlan s in buffers)
-        {
-            string c = EmitNames.StateConst(s);
-            w.WriteLine($"_k.ActivationForward(global::NetGen.Cuda.CudaActivation.LeakyReLU, K_{c}, B_{c}, 1f);");
+            w.WriteLine(line(EmitNames.StateConst(s), s));
         }
 
         w.CloseBrace();

@@ -12,25 +12,13 @@ internal sealed partial class VanillaDropoutEntry
 {
     public override string? CudaUnsupportedReason(NodeContext c) => null;
 
-    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine("if (training)");
-        w.OpenBrace();
-        w.WriteLine($"// ng_dropout_forward: [B×{c.Out}], mask[i] = Uniform(key, i) ≥ p ? 1 : 0 (not scaled), the CPU's counter RNG and key");
-        w.WriteLine($"_k.VanillaDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.Cpu.DropoutKey});");
-        w.CloseBrace();
-        w.WriteLine("else");
-        w.OpenBrace();
-        w.WriteLine($"// ng_scale_copy: y[B×{c.Out}] = (1 − p)·x, the factor rounded to float once");
-        w.WriteLine($"_k.VanillaDropoutInference({c.X}, {c.Y}, {LayerCatalog.F(P(c.Args))});");
-        w.CloseBrace();
-    }
+    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c) => CudaNodeContext.EmitTrainingOrInference(w,
+        $"ng_dropout_forward: [B×{c.Out}], mask[i] = Uniform(key, i) ≥ p ? 1 : 0 (not scaled), the CPU's counter RNG and key",
+        $"_k.VanillaDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.Cpu.DropoutKey});",
+        $"ng_scale_copy: y[B×{c.Out}] = (1 − p)·x, the factor rounded to float once",
+        $"_k.VanillaDropoutInference({c.X}, {c.Y}, {LayerCatalog.F(P(c.Args))});");
 
-    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine($"// ng_multiply: dx[B×{c.Out}] = dy ⊙ m");
-        w.WriteLine($"_k.Multiply({c.Dy}, {c.Cache("mask")}, {c.Dx});");
-    }
+    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c) => c.EmitMaskBackward(w);
 }
 
 /// <summary>GaussianDropout: ng_gaussian_dropout_forward draws mask[i] = 1 + σ·Normal(key, i) on the device from the CPU's
@@ -44,11 +32,7 @@ internal sealed partial class GaussianDropoutEntry
         $"ng_gaussian_dropout_forward: [B×{c.Out}], mask[i] = 1 + σ·Normal(key, i), σ = √(p/(1 − p)), Box–Muller on the CPU's counter RNG and key",
         $"_k.GaussianDropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.Cpu.DropoutKey});");
 
-    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine($"// ng_multiply: dx[B×{c.Out}] = dy ⊙ m");
-        w.WriteLine($"_k.Multiply({c.Dy}, {c.Cache("mask")}, {c.Dx});");
-    }
+    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c) => c.EmitMaskBackward(w);
 }
 
 /// <summary>DropConnect: in training ng_dropconnect_forward draws each sample's weight mask M_b from the CPU's counter RNG
@@ -100,23 +84,11 @@ internal sealed partial class StandoutEntry
 {
     public override string? CudaUnsupportedReason(NodeContext c) => null;
 
-    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine("if (training)");
-        w.OpenBrace();
-        w.WriteLine($"// ng_standout_forward: [B×{c.Out}], π = σ(α·z + β) in double, mask[i] = Uniform(key, i) < π ? 1 : 0, the CPU's counter RNG and key");
-        w.WriteLine($"_k.StandoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {Args(c.Cpu)}, {c.Cpu.DropoutKey});");
-        w.CloseBrace();
-        w.WriteLine("else");
-        w.OpenBrace();
-        w.WriteLine($"// ng_standout_inference: y[B×{c.Out}] = z·σ(α·z + β), in double, rounded once");
-        w.WriteLine($"_k.StandoutInference({c.X}, {c.Y}, {Args(c.Cpu)});");
-        w.CloseBrace();
-    }
+    public override void EmitCudaForward(SourceWriter w, CudaNodeContext c) => CudaNodeContext.EmitTrainingOrInference(w,
+        $"ng_standout_forward: [B×{c.Out}], π = σ(α·z + β) in double, mask[i] = Uniform(key, i) < π ? 1 : 0, the CPU's counter RNG and key",
+        $"_k.StandoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {Args(c.Cpu)}, {c.Cpu.DropoutKey});",
+        $"ng_standout_inference: y[B×{c.Out}] = z·σ(α·z + β), in double, rounded once",
+        $"_k.StandoutInference({c.X}, {c.Y}, {Args(c.Cpu)});");
 
-    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine($"// ng_multiply: dz[B×{c.Out}] = dy ⊙ m");
-        w.WriteLine($"_k.Multiply({c.Dy}, {c.Cache("mask")}, {c.Dx});");
-    }
+    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c) => c.EmitMaskBackward(w, "dz");
 }

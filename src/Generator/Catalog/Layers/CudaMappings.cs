@@ -200,9 +200,5 @@ internal sealed partial class DropoutEntry
         $"ng_dropout_forward: [B×{c.Out}], mask[i] = Uniform(key, i) ≥ p ? 1/(1 − p) : 0, the CPU's counter RNG and key",
         $"_k.DropoutForward({c.X}, {c.Y}, {c.Cache("mask")}, {LayerCatalog.F(P(c.Args))}, {c.Cpu.DropoutKey});");
 
-    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c)
-    {
-        w.WriteLine($"// ng_multiply: dx[B×{c.Out}] = dy ⊙ m");
-        w.WriteLine($"_k.Multiply({c.Dy}, {c.Cache("mask")}, {c.Dx});");
-    }
+    public override void EmitCudaBackward(SourceWriter w, CudaNodeContext c) => c.EmitMaskBackward(w);
 }
