@@ -26,6 +26,10 @@ internal static class ConvProfile
             // The kernels of before this work, for the before/after instruction counts.
             Old(true);
         }
+        if (Environment.GetEnvironmentVariable("NETGEN_ONE_THREAD") == "1")
+        {
+            Workers.SplitAsIfForTests(1);
+        }
         bool ab = args.Length > 1 && args[1] == "--ab";
         const int B = 64;
         var g1 = new Conv2DGeometry(1, 28, 28, 8, 3, 3, 1, 1, 0, 0);
@@ -88,6 +92,35 @@ internal static class ConvProfile
                 }
             }
             Console.WriteLine($"{(only is null ? "base" : bodies[int.Parse(only)].Name)} x {reps}; Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, Vector256 {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector128 {System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}, Vector<float> {System.Numerics.Vector<float>.Count}");
+            return 0;
+        }
+        if (Environment.GetEnvironmentVariable("NETGEN_BACK2BACK") == "1")
+        {
+            foreach ((string name, Action body) in bodies)
+            {
+                var t = new double[2];
+                for (int side = 0; side < 2; side++)
+                {
+                    Workers.SplitAsIfForTests(side == 0 ? 1 : 2);
+                    if (side == 0)
+                    {
+                        Workers.TryAcquire(); // every kernel on this thread
+                    }
+                    else
+                    {
+                        Workers.RunAndRelease(new NoJob(), 1);
+                    }
+                    double bestT = double.MaxValue;
+                    for (int i = 0; i < calls; i++)
+                    {
+                        long t0 = Stopwatch.GetTimestamp();
+                        body();
+                        bestT = Math.Min(bestT, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                    }
+                    t[side] = bestT;
+                }
+                Console.WriteLine($"{name,-32} 1 thread {t[0] * 1e6,8:F1} us   2 threads {t[1] * 1e6,8:F1} us   speed-up {t[0] / t[1]:F2}");
+            }
             return 0;
         }
         var best = new double[bodies.Length];
@@ -161,5 +194,12 @@ internal static class ConvProfile
                 $"{name,-32} old/new median {ratio[rounds / 2]:F3} (quartiles {ratio[rounds / 4]:F3} .. {ratio[3 * rounds / 4]:F3}); medians {a[rounds / 2] * 1e6:F1} / {b[rounds / 2] * 1e6:F1} us = {a[rounds / 2] / b[rounds / 2]:F3}; {rounds} rounds of {Reps}"));
         }
         return 0;
+    }
+}
+
+internal sealed class NoJob : ParallelJob
+{
+    public override void Run(int part, int parts)
+    {
     }
 }

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using NetGen.Kernels;
+
+namespace NetGen.Bench;
+
+/// <summary>Development aid (<c>NetGen.Bench --step-profile [STEPS]</c>): <see cref="BenchCnn"/>'s training step written out
+/// kernel by kernel as the generator writes it (same kernels, same buffers, same order), with a timestamp between two
+/// kernels; prints each kernel's median over STEPS steps on one thread (the workers held) and on both cores, so the
+/// kernels that do not gain from the second core, or lose, stand out with the data flow of a real step.</summary>
+internal static class StepProfile
+{
+    public static int Run(string[] args)
+    {
+        int steps = args.Length > 1 ? int.Parse(args[1]) : 300;
+        const int B = 64;
+        var g1 = new Conv2DGeometry(1, 28, 28, 8, 3, 3, 1, 1, 0, 0);
+        var p1 = new Pool2DGeometry(8, 26, 26, 2, 2, 2, 2, 0, 0);
+        var g2 = new Conv2DGeometry(8, 13, 13, 16, 3, 3, 1, 1, 0, 0);
+        var p2 = new Pool2DGeometry(16, 11, 11, 2, 2, 2, 2, 1, 1);
+        float[] x = NetworkBenchmarks.Fill(B * 784, 1);
+        float[] prm = NetworkBenchmarks.Fill(72 + 8 + 1152 + 16 + 5760 + 10, 2);
+        for (int i = 0; i < prm.Length; i++)
+        {
+            prm[i] *= 0.1f;
+        }
+        float[] grd = new float[prm.Length], vel = new float[prm.Length];
+        float[] y1 = new float[B * 5408], q1 = new float[B * 1352], y2 = new float[B * 1936], q2 = new float[B * 576], s = new float[B * 10];
+        int[] i1 = new int[q1.Length], i2 = new int[q2.Length];
+        float[] d0 = new float[B * 5408], d1 = new float[B * 5408];
+        int[] labels = Enumerable.Range(0, B).Select(i => i % 10).ToArray();
+        var packed = new PackedWeights<float>(576, 10);
+        string[] names =
+        {
+            "conv1+pool1 forward", "conv2+pool2 forward", "dense forward", "loss", "dense backward", "pool2+relu backward",
+            "conv2 backward (dx, dW)", "pool1+relu backward", "conv1 backward (dW)", "momentum",
+        };
+        void Step(long[] t)
+        {
+            Span<float> p = prm, gr = grd;
+            int k = 0;
+            t[k++] = Stopwatch.GetTimestamp();
+            ConvPool.Forward<float>(x, p.Slice(0, 72), p.Slice(72, 8), y1, q1, i1, B, g1, p1, fuseReLU: true);
+            t[k++] = Stopwatch.GetTimestamp();
+            ConvPool.Forward<float>(q1, p.Slice(80, 1152), p.Slice(1232, 16), y2, q2, i2, B, g2, p2, fuseReLU: true);
+            t[k++] = Stopwatch.GetTimestamp();
+            Dense.Forward<float>(q2, p.Slice(1248, 5760), p.Slice(7008, 10), s, B, 576, 10, GemmMode.Packed, packed: packed, rowMode: GemvMode.Serial);
+            t[k++] = Stopwatch.GetTimestamp();
+            Losses.SoftmaxCrossEntropy<float>(s, labels, d0.AsSpan(0, B * 10), B, 10);
+            t[k++] = Stopwatch.GetTimestamp();
+            Dense.Backward<float>(d0.AsSpan(0, B * 10), q2, p.Slice(1248, 5760), d1.AsSpan(0, B * 576), gr.Slice(1248, 5760), gr.Slice(7008, 10), B, 576, 10, GemmMode.Packed, GemmMode.Packed, accumulate: false);
+            t[k++] = Stopwatch.GetTimestamp();
+            MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 576), i2, q2, y2, d0.AsSpan(0, B * 1936), B, p2);
+            t[k++] = Stopwatch.GetTimestamp();
+            Conv2D.Backward<float>(d0.AsSpan(0, B * 1936), q1, p.Slice(80, 1152), d1.AsSpan(0, B * 1352), gr.Slice(80, 1152), gr.Slice(1232, 16), B, g2);
+            t[k++] = Stopwatch.GetTimestamp();
+            MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 1352), i1, q1, y1, d0.AsSpan(0, B * 5408), B, p1);
+            t[k++] = Stopwatch.GetTimestamp();
+            Conv2D.Backward<float>(d0.AsSpan(0, B * 5408), x, p.Slice(0, 72), default, gr.Slice(0, 72), gr.Slice(72, 8), B, g1);
+            t[k++] = Stopwatch.GetTimestamp();
+            Optimizers.Momentum<float>(prm, grd, vel, 0f, 0.9f); // lr 0: the same weights every step
+            t[k++] = Stopwatch.GetTimestamp();
+        }
+        var stamps = new long[names.Length + 1];
+        var results = new double[2][];
+        for (int side = 0; side < 2; side++)
+        {
+            Workers.SplitAsIfForTests(side == 0 ? 1 : 2);
+            if (side == 0)
+            {
+                Workers.TryAcquire(); // every kernel on this thread
+            }
+            else
+            {
+                Workers.RunAndRelease(new NoJob(), 1);
+            }
+            for (int i = 0; i < 30; i++)
+            {
+                Step(stamps);
+            }
+            var per = new double[names.Length + 1][];
+            for (int n = 0; n <= names.Length; n++)
+            {
+                per[n] = new double[steps];
+            }
+            for (int i = 0; i < steps; i++)
+            {
+                Step(stamps);
+                for (int n = 0; n < names.Length; n++)
+                {
+                    per[n][i] = (stamps[n + 1] - stamps[n]) * 1e6 / Stopwatch.Frequency;
+                }
+                per[names.Length][i] = (stamps[names.Length] - stamps[0]) * 1e6 / Stopwatch.Frequency;
+            }
+            results[side] = per.Select(a => { Array.Sort(a); return a[a.Length / 2]; }).ToArray();
+        }
+        for (int n = 0; n <= names.Length; n++)
+        {
+            string name = n < names.Length ? names[n] : "whole step";
+            Console.WriteLine(FormattableString.Invariant($"{name,-28} 1 thread {results[0][n],8:F1} us   2 threads {results[1][n],8:F1} us   speed-up {results[0][n] / results[1][n]:F2}"));
+        }
+        return 0;
+    }
+}
