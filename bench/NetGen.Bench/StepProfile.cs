@@ -61,6 +61,10 @@ internal static class StepProfile
             t[k++] = Stopwatch.GetTimestamp();
         }
         var stamps = new long[names.Length + 1];
+        if (args.Contains("--parts-ab"))
+        {
+            return PartsAb(names, Step, stamps, steps);
+        }
         var results = new double[2][];
         for (int side = 0; side < 2; side++)
         {
@@ -97,6 +101,55 @@ internal static class StepProfile
         {
             string name = n < names.Length ? names[n] : "whole step";
             Console.WriteLine(FormattableString.Invariant($"{name,-28} 1 thread {results[0][n],8:F1} us   2 threads {results[1][n],8:F1} us   speed-up {results[0][n] / results[1][n]:F2}"));
+        }
+        return 0;
+    }
+
+    /// <summary><c>--step-profile STEPS --parts-ab</c>: both cores, <see cref="Workers.KeepPartsOnTheirCore"/> off (A) and
+    /// on (B), in rounds of 10 steps that alternate AB, BA; per kernel the median over all steps of each side and the
+    /// ratio A/B (ADR 0055).</summary>
+    private static int PartsAb(string[] names, Action<long[]> step, long[] stamps, int steps)
+    {
+        int rounds = Math.Max(2, steps / 10);
+        var per = new List<double>[2][];
+        for (int side = 0; side < 2; side++)
+        {
+            per[side] = Enumerable.Range(0, names.Length + 1).Select(_ => new List<double>()).ToArray();
+            Workers.KeepPartsOnTheirCore = side == 1;
+            for (int i = 0; i < 20; i++)
+            {
+                step(stamps);
+            }
+        }
+        for (int r = 0; r < rounds; r++)
+        {
+            for (int k = 0; k < 2; k++)
+            {
+                int side = (k + r) % 2;
+                Workers.KeepPartsOnTheirCore = side == 1;
+                step(stamps);
+                for (int i = 0; i < 10; i++)
+                {
+                    step(stamps);
+                    for (int n = 0; n < names.Length; n++)
+                    {
+                        per[side][n].Add((stamps[n + 1] - stamps[n]) * 1e6 / Stopwatch.Frequency);
+                    }
+                    per[side][names.Length].Add((stamps[names.Length] - stamps[0]) * 1e6 / Stopwatch.Frequency);
+                }
+            }
+        }
+        Workers.KeepPartsOnTheirCore = true;
+        static double Median(List<double> l)
+        {
+            l.Sort();
+            return l[l.Count / 2];
+        }
+        for (int n = 0; n <= names.Length; n++)
+        {
+            string name = n < names.Length ? names[n] : "whole step";
+            double a = Median(per[0][n]), b = Median(per[1][n]);
+            Console.WriteLine(FormattableString.Invariant($"{name,-28} one queue {a,8:F1} us   own segments {b,8:F1} us   ratio {a / b:F2}"));
         }
         return 0;
     }

@@ -17,8 +17,12 @@ internal abstract class ParallelJob
 /// The cores beyond the caller's: dedicated background threads that run one <see cref="ParallelJob"/> at a time.
 /// </summary>
 /// <remarks>
-/// <para>The caller and the workers claim parts one at a time from a shared counter (a slow core simply claims fewer), and
-/// the caller returns when all are done; nothing is allocated per job. After a job a worker
+/// <para>Each thread starts on its own contiguous segment of the parts (<see cref="Segment"/>: the caller the first, a
+/// worker the next), claims them one at a time, and then takes what the others have not claimed yet from the ends of
+/// their segments (a slow core simply runs fewer); the caller returns when all are done; nothing is allocated per job.
+/// So the same core runs the same parts of every job: for kernels split along the batch, the same samples, whose
+/// activations and gradients then stay in that core's cache from one kernel to the next (ADR 0055: the two vCPUs here
+/// share no cache, and data the other core wrote is read 4–5× slower than one's own). After a job a worker
 /// spins for <see cref="SpinMicroseconds"/> before it blocks, so the next GEMM of the same training step finds it
 /// awake (waking a blocked thread costs tens of microseconds, as much as a small GEMM).</para>
 /// <para>One job runs at a time. A caller that finds the workers busy (two networks trained on two threads) is told so
@@ -88,14 +92,20 @@ internal static class Workers
     /// A kernel whose parts each re-read a shared operand asks for fewer (see <see cref="PackedGemm.PartsPerThread"/>).</summary>
     public const int PartsPerThread = 4;
 
-    /// <summary>Closes a finished job's claim counter: no part index reaches it.</summary>
-    private const long Closed = int.MaxValue;
-
     private static readonly object s_gate = new();
     private static ParallelJob? s_job;
     private static int s_parts;
     private static long s_generation;
-    private static long s_claim; // (generation << 32) | next unclaimed part of that generation's job
+    /// <summary>Each thread's segment of the running job, one per 128-byte line (no false sharing): at
+    /// <c>(thread + 1) · SlotStride</c>, <c>(generation &lt;&lt; 32) | (next &lt;&lt; 16) | end</c>: the thread claims
+    /// <c>next</c> upward, another thread that has run out steals <c>end − 1</c> downward (see <see cref="RunParts"/>).</summary>
+    private static readonly long[] s_slots = new long[(MaxThreads + 2) * SlotStride];
+
+    private const int SlotStride = 16;
+    private const int MaxThreads = 8;
+
+    /// <summary>The most parts a job may have: <c>next</c> and <c>end</c> take 16 bits each in a slot.</summary>
+    private const int MaxSlotParts = 0xFFFF;
     private static int s_remaining;
     private static int s_sleeping;
     private static int s_busy;
@@ -200,15 +210,35 @@ internal static class Workers
                 }
                 return;
             }
+            if (parts > MaxSlotParts)
+            {
+                for (int part = 0; part < parts; part++)
+                {
+                    job.Run(part, parts);
+                }
+                return;
+            }
             long generation = s_generation + 1;
             s_job = job;
             s_parts = parts;
             s_failure = null;
             Volatile.Write(ref s_remaining, parts);
-            // Part 0 is the caller's before anyone can claim: the caller runs at least one part of every job, so the
-            // per-thread state it needs (packing buffers sized for the whole product) exists after the first call of
-            // each kind, whichever thread is faster; a later call then allocates nothing on the caller's thread.
-            Volatile.Write(ref s_claim, (generation << 32) | 1);
+            // Thread t's segment is parts [t·parts/T, (t+1)·parts/T): the same thread gets the same range of every job
+            // (the same samples, for a kernel split along the batch), so data that one kernel wrote stays in the cache of
+            // the core that reads it next. Part 0 is the caller's before anyone can claim: the caller runs at least one
+            // part of every job, so the per-thread state it needs (packing buffers sized for the whole product) exists
+            // after the first call of each kind, whichever thread is faster; a later call then allocates nothing on the
+            // caller's thread.
+            int threads = s_hardwareParts;
+            for (int t = 0; t < threads; t++)
+            {
+                (int start, int end) = KeepPartsOnTheirCore ? Segment(t, threads, parts) : t == 0 ? (0, parts) : (0, 0);
+                if (t == 0)
+                {
+                    start = 1; // part 0: the caller's, run below
+                }
+                Volatile.Write(ref s_slots[(t + 1) * SlotStride], (generation << 32) | ((long)start << 16) | (uint)end);
+            }
             Interlocked.Exchange(ref s_generation, generation); // full fence: publishes the job before the workers look
             if (Volatile.Read(ref s_sleeping) != 0)
             {
@@ -219,17 +249,18 @@ internal static class Workers
             }
 
             RunPart(job, 0, parts);
+            Interlocked.Decrement(ref s_remaining);
             if (affine && AffinityGraceMicroseconds > 0)
             {
                 // Leave the other parts to the workers for a while (see AffinityGraceMicroseconds).
                 long grace = Stopwatch.GetTimestamp() + MicrosecondsToTicks(AffinityGraceMicroseconds);
-                while ((Volatile.Read(ref s_claim) & 0xFFFF_FFFF) < parts && Stopwatch.GetTimestamp() < grace)
+                while (AnyUnclaimed(generation) && Stopwatch.GetTimestamp() < grace)
                 {
                     Thread.SpinWait(1);
                 }
             }
 
-            RunParts(job, parts, generation);
+            RunParts(job, parts, generation, 0);
             var spin = new SpinWait();
             long pauseUntil = CallerPauseMicroseconds > 0 ? Stopwatch.GetTimestamp() + MicrosecondsToTicks(CallerPauseMicroseconds) : 0;
             while (Volatile.Read(ref s_remaining) != 0)
@@ -248,9 +279,8 @@ internal static class Workers
                 spin.SpinOnce(sleep1Threshold: -1);
             }
 
-            // A worker that saw this generation late must find nothing left to claim, even once the next job has
-            // replaced s_job and s_parts: close the counter before anything else changes.
-            Volatile.Write(ref s_claim, (generation << 32) | Closed);
+            // A worker that saw this generation late finds nothing left to claim: every part was claimed (next = end in
+            // every slot of this generation), and a later job's slots carry another generation.
             s_job = null;
             if (s_failure is { } failure)
             {
@@ -270,7 +300,10 @@ internal static class Workers
         long generation = s_generation + 1;
         s_job = null;
         s_parts = 0;
-        Volatile.Write(ref s_claim, (generation << 32) | Closed);
+        for (int t = 0; t < s_hardwareParts; t++)
+        {
+            Volatile.Write(ref s_slots[(t + 1) * SlotStride], generation << 32);
+        }
         Interlocked.Exchange(ref s_generation, generation);
         s_sleepsAtWake = Volatile.Read(ref s_sleeps); // until a worker blocks again, a later call need not wake them
         s_wakesWithoutJob++;
@@ -305,23 +338,84 @@ internal static class Workers
     /// <summary>Tests only: whether a worker is blocked, waiting to be woken.</summary>
     internal static bool AnyAsleep => Volatile.Read(ref s_sleeping) != 0;
 
-    /// <summary>Claims and runs parts of the job of <paramref name="generation"/> until none are left.</summary>
-    private static void RunParts(ParallelJob job, int parts, long generation)
+    /// <summary>Claims and runs parts of the job of <paramref name="generation"/> until none are left: first this
+    /// thread's own segment from its start upward, then what the others have not claimed yet, from their ends
+    /// downward (a thread that lost its core holds up nobody).</summary>
+    private static void RunParts(ParallelJob job, int parts, long generation, int thread)
     {
+        long tag = generation << 32;
+        int threads = s_hardwareParts;
+        int done = 0;
+        ref long own = ref s_slots[(thread + 1) * SlotStride];
         while (true)
         {
-            long claim = Volatile.Read(ref s_claim);
-            long next = claim & 0xFFFF_FFFF;
-            if ((claim >> 32) != generation || next >= parts)
+            long slot = Volatile.Read(ref own);
+            if ((slot & ~0xFFFF_FFFFL) != tag || ((slot >> 16) & 0xFFFF) >= (slot & 0xFFFF))
             {
-                return;
+                break;
             }
-            if (Interlocked.CompareExchange(ref s_claim, claim + 1, claim) != claim)
+            if (Interlocked.CompareExchange(ref own, slot + (1L << 16), slot) == slot)
             {
-                continue;
+                RunPart(job, (int)((slot >> 16) & 0xFFFF), parts);
+                done++;
             }
-            RunPart(job, (int)next, parts);
         }
+        for (int k = 1; k < threads; k++)
+        {
+            ref long other = ref s_slots[((thread + k) % threads + 1) * SlotStride];
+            while (true)
+            {
+                long slot = Volatile.Read(ref other);
+                if ((slot & ~0xFFFF_FFFFL) != tag || ((slot >> 16) & 0xFFFF) >= (slot & 0xFFFF))
+                {
+                    break;
+                }
+                if (KeepPartsOnTheirCore)
+                {
+                    if (Interlocked.CompareExchange(ref other, slot - 1, slot) == slot)
+                    {
+                        RunPart(job, (int)(slot & 0xFFFF) - 1, parts);
+                        done++;
+                    }
+                }
+                else if (Interlocked.CompareExchange(ref other, slot + (1L << 16), slot) == slot)
+                {
+                    // As before ADR 0055: one queue, every thread takes the next part from its front.
+                    RunPart(job, (int)((slot >> 16) & 0xFFFF), parts);
+                    done++;
+                }
+            }
+        }
+        if (done > 0)
+        {
+            Interlocked.Add(ref s_remaining, -done);
+        }
+    }
+
+    /// <summary>Thread <paramref name="thread"/>'s share of a job of <paramref name="parts"/> parts run by
+    /// <paramref name="threads"/> threads: parts [⌈t·parts/T⌉, ⌈(t+1)·parts/T⌉), contiguous, in thread order, thread 0's
+    /// never empty (it holds part 0, the caller's).</summary>
+    internal static (int Start, int End) Segment(int thread, int threads, int parts) =>
+        ((int)((((long)thread * parts) + threads - 1) / threads), (int)((((long)(thread + 1) * parts) + threads - 1) / threads));
+
+    /// <summary>Whether each thread starts on its own <see cref="Segment"/> of a job (the default, ADR 0055); off, every
+    /// part waits in the caller's segment and the workers take them from its end, so which core runs which part changes
+    /// from job to job, as before. Settable, so <c>NetGen.Bench --step-profile</c> measures both in one process.</summary>
+    internal static bool KeepPartsOnTheirCore { get; set; } = true;
+
+    /// <summary>Whether another thread's segment of the job of <paramref name="generation"/> still has unclaimed parts.</summary>
+    private static bool AnyUnclaimed(long generation)
+    {
+        long tag = generation << 32;
+        for (int t = 1; t < s_hardwareParts; t++)
+        {
+            long slot = Volatile.Read(ref s_slots[(t + 1) * SlotStride]);
+            if ((slot & ~0xFFFF_FFFFL) == tag && ((slot >> 16) & 0xFFFF) < (slot & 0xFFFF))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Runs one part, keeps its exception for the caller, and counts it done.</summary>
@@ -335,18 +429,18 @@ internal static class Workers
         {
             s_failure = e;
         }
-        Interlocked.Decrement(ref s_remaining);
     }
 
     static Workers()
     {
         for (int worker = 1; worker < s_hardwareParts; worker++)
         {
-            new Thread(Loop) { IsBackground = true, Name = $"NetGen worker {worker}" }.Start();
+            int thread = worker;
+            new Thread(() => Loop(thread)) { IsBackground = true, Name = $"NetGen worker {worker}" }.Start();
         }
     }
 
-    private static void Loop()
+    private static void Loop(int thread)
     {
         long seen = 0;
         while (true)
@@ -356,7 +450,7 @@ internal static class Workers
             int parts = s_parts;
             if (job is not null)
             {
-                RunParts(job, parts, seen);
+                RunParts(job, parts, seen, thread);
             }
         }
     }
