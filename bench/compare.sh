@@ -45,6 +45,8 @@ start=$SECONDS
 echo "== build (Release)"
 dotnet build bench/NetGen.Bench/NetGen.Bench.csproj -c Release -nologo -v quiet
 
+# How the two vCPUs hand data to each other today (ADR 0055): every two-thread figure depends on it.
+timeout 60 dotnet run -c Release --no-build --project bench/NetGen.Bench -- --host-probe --json "$tmp/host-before.json" || true
 stat_before=$(head -n1 /proc/stat)
 load_before=$(cat /proc/loadavg)
 for p in $(seq 1 "$passes"); do
@@ -64,6 +66,7 @@ for p in $(seq 1 "$passes"); do
     --out "$tmp/cnn-pytorch-$p.json" --reps "$reps"
 done
 stat_after=$(head -n1 /proc/stat)
+timeout 60 dotnet run -c Release --no-build --project bench/NetGen.Bench -- --host-probe --json "$tmp/host-after.json" || true
 load_after=$(cat /proc/loadavg)
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -73,6 +76,7 @@ if [ -n "$(git status --porcelain -- src bench 2>/dev/null)" ]; then commit="$co
   --netgen "$tmp"/netgen-*.json --pytorch "$tmp"/pytorch-*.json --pytorch-cnn "$tmp"/cnn-pytorch-*.json --out-dir "$out" \
   --stat-before "$stat_before" --stat-after "$stat_after" \
   --loadavg-before "$load_before" --loadavg-after "$load_after" \
+  --host-probe "$tmp/host-before.json" "$tmp/host-after.json" \
   --seconds $((SECONDS - start)) --commit "$commit" --date "$(date -u +%Y-%m-%dT%H:%MZ)"
 
 cat "$out/latest.md"

@@ -55,6 +55,7 @@ def main():
     ap.add_argument("--loadavg-before")
     ap.add_argument("--loadavg-after")
     ap.add_argument("--seconds", type=float, help="wall time of compare.sh")
+    ap.add_argument("--host-probe", nargs="*", default=[], help="outputs of NetGen.Bench --host-probe --json (start, end)")
     ap.add_argument("--commit", default="")
     ap.add_argument("--date", default="")
     args = ap.parse_args()
@@ -164,6 +165,9 @@ def main():
         machine["loadavg_after"] = args.loadavg_after.split()[:3]
     if args.seconds is not None:
         machine["compare_sh_seconds"] = round(args.seconds)
+    probes = [json.load(open(p)) for p in args.host_probe if os.path.exists(p)]
+    if probes:
+        machine["host_probe"] = probes
 
     ort = onnxruntime_rows(ng_runs)
     if ort:
@@ -305,8 +309,16 @@ def main():
         f"- Noise: hypervisor steal {steal if steal is not None else '?'} % of CPU time during the run; load average "
         f"{' '.join(m.get('loadavg_before', []))} before, {' '.join(m.get('loadavg_after', []))} after. "
         f"`compare.sh` took {m.get('compare_sh_seconds', '?')} s.",
-        "",
     ]
+    if m.get("host_probe"):
+        probes = "; ".join(
+            f"round trip {p['round_trip_ns']:.0f} ns, reading what the other core wrote {p['other_read_gbs']} GB/s "
+            f"against {p['own_read_gbs']} GB/s from its own cache" for p in m["host_probe"])
+        lines.append(
+            f"- Between the two vCPUs (`NetGen.Bench --host-probe`, before and after the passes): {probes}. Every "
+            f"two-thread figure, NetGen's and the peers', depends on these: compare them with the run you compare "
+            f"against (docs/adr/0055).")
+    lines.append("")
     with open(os.path.join(args.out_dir, "latest.md"), "w") as f:
         f.write("\n".join(lines))
 

@@ -35,6 +35,11 @@ if (args.Length > 0 && args[0] == "--cnn-infer-ab")
     return NetGen.Bench.CnnInferAb.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "--host-probe")
+{
+    return NetGen.Bench.HostProbe.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--step-profile")
 {
     return NetGen.Bench.StepProfile.Run(args);
