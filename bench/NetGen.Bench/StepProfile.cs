@@ -34,14 +34,15 @@ internal static class StepProfile
             "conv1+pool1 forward", "conv2+pool2 forward", "dense forward", "loss", "dense backward", "pool2+relu backward",
             "conv2 backward (dx, dW)", "pool1+relu backward", "conv1 backward (dW)", "momentum",
         };
+        bool storeY = false; // as the generated step: nothing reads y (the pools' backward reads pooled and argmax)
         void Step(long[] t)
         {
             Span<float> p = prm, gr = grd;
             int k = 0;
             t[k++] = Stopwatch.GetTimestamp();
-            ConvPool.Forward<float>(x, p.Slice(0, 72), p.Slice(72, 8), y1, q1, i1, B, g1, p1, fuseReLU: true);
+            ConvPool.Forward<float>(x, p.Slice(0, 72), p.Slice(72, 8), y1, q1, i1, B, g1, p1, fuseReLU: true, storeY: storeY);
             t[k++] = Stopwatch.GetTimestamp();
-            ConvPool.Forward<float>(q1, p.Slice(80, 1152), p.Slice(1232, 16), y2, q2, i2, B, g2, p2, fuseReLU: true);
+            ConvPool.Forward<float>(q1, p.Slice(80, 1152), p.Slice(1232, 16), y2, q2, i2, B, g2, p2, fuseReLU: true, storeY: storeY);
             t[k++] = Stopwatch.GetTimestamp();
             Dense.Forward<float>(q2, p.Slice(1248, 5760), p.Slice(7008, 10), s, B, 576, 10, GemmMode.Packed, packed: packed, rowMode: GemvMode.Serial);
             t[k++] = Stopwatch.GetTimestamp();
@@ -61,9 +62,22 @@ internal static class StepProfile
             t[k++] = Stopwatch.GetTimestamp();
         }
         var stamps = new long[names.Length + 1];
+        if (args.Contains("--one-thread"))
+        {
+            Workers.SplitAsIfForTests(1);
+            Workers.TryAcquire(); // every kernel on this thread
+        }
         if (args.Contains("--parts-ab"))
         {
-            return PartsAb(names, Step, stamps, steps);
+            return PartsAb(names, Step, stamps, steps, on => Workers.KeepPartsOnTheirCore = on, "one queue", "own segments");
+        }
+        if (args.Contains("--pool-ab"))
+        {
+            return PartsAb(names, Step, stamps, steps, on => MaxPool2DPositions.Enabled = on, "256-bit pool", "512-bit pool");
+        }
+        if (args.Contains("--store-y-ab"))
+        {
+            return PartsAb(names, Step, stamps, steps, on => storeY = !on, "y stored", "y not stored");
         }
         var results = new double[2][];
         for (int side = 0; side < 2; side++)
@@ -105,17 +119,18 @@ internal static class StepProfile
         return 0;
     }
 
-    /// <summary><c>--step-profile STEPS --parts-ab</c>: both cores, <see cref="Workers.KeepPartsOnTheirCore"/> off (A) and
-    /// on (B), in rounds of 10 steps that alternate AB, BA; per kernel the median over all steps of each side and the
+    /// <summary><c>--step-profile STEPS [--one-thread] --parts-ab</c> (<see cref="Workers.KeepPartsOnTheirCore"/>, ADR 0055),
+    /// <c>--pool-ab</c> (<see cref="MaxPool2DPositions.Enabled"/>, ADR 0058) or <c>--store-y-ab</c> (the convolutions' outputs
+    /// before their fused pools stored or not, ADR 0058): the switch off (A) and on (B), in rounds of 10 steps that alternate AB, BA; per kernel the median over all steps of each side and the
     /// ratio A/B (ADR 0055).</summary>
-    private static int PartsAb(string[] names, Action<long[]> step, long[] stamps, int steps)
+    private static int PartsAb(string[] names, Action<long[]> step, long[] stamps, int steps, Action<bool> set, string a, string b)
     {
         int rounds = Math.Max(2, steps / 10);
         var per = new List<double>[2][];
         for (int side = 0; side < 2; side++)
         {
             per[side] = Enumerable.Range(0, names.Length + 1).Select(_ => new List<double>()).ToArray();
-            Workers.KeepPartsOnTheirCore = side == 1;
+            set(side == 1);
             for (int i = 0; i < 20; i++)
             {
                 step(stamps);
@@ -126,7 +141,7 @@ internal static class StepProfile
             for (int k = 0; k < 2; k++)
             {
                 int side = (k + r) % 2;
-                Workers.KeepPartsOnTheirCore = side == 1;
+                set(side == 1);
                 step(stamps);
                 for (int i = 0; i < 10; i++)
                 {
@@ -139,7 +154,7 @@ internal static class StepProfile
                 }
             }
         }
-        Workers.KeepPartsOnTheirCore = true;
+        set(true);
         static double Median(List<double> l)
         {
             l.Sort();
@@ -148,8 +163,8 @@ internal static class StepProfile
         for (int n = 0; n <= names.Length; n++)
         {
             string name = n < names.Length ? names[n] : "whole step";
-            double a = Median(per[0][n]), b = Median(per[1][n]);
-            Console.WriteLine(FormattableString.Invariant($"{name,-28} one queue {a,8:F1} us   own segments {b,8:F1} us   ratio {a / b:F2}"));
+            double ma = Median(per[0][n]), mb = Median(per[1][n]);
+            Console.WriteLine(FormattableString.Invariant($"{name,-28} {a} {ma,8:F1} us   {b} {mb,8:F1} us   ratio {ma / mb:F2}"));
         }
         return 0;
     }

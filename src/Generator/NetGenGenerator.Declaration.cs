@@ -31,7 +31,7 @@ public sealed partial class NetGenGenerator
             "ComputeGradients", "GradCheck", "Save", "Load", "SaveTrainingState", "LoadTrainingState", "Summary", "SummaryText",
             "FoldBatchNorm", "ExportOnnx", "SaveInference", "Initialize", "InitializeBuffers", "ErrorMessage", "Penalty",
             "Loss", "LossMargin", "LossDelta", "ActivationTable", "GetActivations", "GetActivationGradients",
-            "RecordActivationGradients", "ActivationGradients", "ActivationRows", "OptimizerState", "ResetOptimizerState", "WeightsChanged",
+            "RecordActivationGradients", "ActivationGradients", "RecordActivations", "ActivationsRecorded", "ActivationRows", "OptimizerState", "ResetOptimizerState", "WeightsChanged",
             "PredictClasses", "ClassTree", "Features", "Backend", "CopyFromDevice", "CopyToDevice", "CudaCore", "CudaStep", "CudaGraphs", "Dispose",
             "CudaUnsupported",
         };

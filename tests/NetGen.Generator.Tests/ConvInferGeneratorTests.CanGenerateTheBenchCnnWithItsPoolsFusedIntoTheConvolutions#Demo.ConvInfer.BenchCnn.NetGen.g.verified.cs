@@ -84,9 +84,9 @@ namespace Demo.ConvInfer
         // overwrites are left out), and whether backward computes their gradient.
         private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
         {
-            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 8, 26, 26 }, L1_Y, 5408, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 8, 26, 26 }, L1_Y, 5408, hasGradient: true, onRequest: true),
             new global::NetGen.ActivationInfo("pool_2", "MaxPool2D", new int[] { 8, 13, 13 }, L2_Y, 1352, hasGradient: true),
-            new global::NetGen.ActivationInfo("relu_4", "ReLU", new int[] { 16, 11, 11 }, L4_Y, 1936, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_4", "ReLU", new int[] { 16, 11, 11 }, L4_Y, 1936, hasGradient: true, onRequest: true),
             new global::NetGen.ActivationInfo("pool_5", "MaxPool2D", new int[] { 16, 6, 6 }, L5_Y, 576, hasGradient: true),
             new global::NetGen.ActivationInfo("dense_7", "Dense", new int[] { 10 }, L7_Y, 10, hasGradient: true),
         };
@@ -497,9 +497,19 @@ namespace Demo.ConvInfer
             set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
         }
 
-        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
-        /// A view into the network's arena (no copy): read it before the next call.</summary>
-        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "BenchCnn");
+        /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
+        /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        public bool RecordActivations
+        {
+            get => _core.RecordActivations;
+            set => _core.RecordActivations = value;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
+        /// arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "BenchCnn", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
         /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
@@ -999,7 +1009,7 @@ namespace Demo.ConvInfer
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 ─────────────────────────────────────────────────────
-                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then y = max(0, x) → output of [1]
+                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×8×26×26] = implicit GEMM of W[8×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·676/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1013,7 +1023,7 @@ namespace Demo.ConvInfer
                 _k.MaxPool2DForward(A_L1_Y, A_L2_Y, training ? A_L2_Argmax : default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry2);
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 ────────────────────────────────────────────────────
-                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then y = max(0, x) → output of [4]
+                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then y = max(0, x) → output of [4]
                 // ng_conv2d_forward: y[B×16×11×11] = implicit GEMM of W[16×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈B·121/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L2_Y, P_L3_Weight, P_L3_Bias, A_L4_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1214,6 +1224,8 @@ namespace Demo.ConvInfer
             public int ForwardRows; // rows of the last Forward (monitoring views)
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
+            public bool ActivationsRecorded; // whether the last Forward stored them
             public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
@@ -1239,10 +1251,11 @@ namespace Demo.ConvInfer
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
+                ActivationsRecorded = RecordActivations;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 ─────────────────────────────────────────────────────
-                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [1]
-                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 8), A(L1_Y, B * 5408), A(L2_Y, B * 1352), training ? Ix(L2_Argmax, B * 1352) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
+                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then max(0, ·) → output of [1]
+                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 8), A(L1_Y, B * 5408), A(L2_Y, B * 1352), training ? Ix(L2_Argmax, B * 1352) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true, storeY: RecordActivations || ActivationGradients is not null);
 
                 // ── [1] relu_1: ReLU [8, 26, 26] ─────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
@@ -1251,8 +1264,8 @@ namespace Demo.ConvInfer
                 // y[B,8,13,13][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training): computed by [0] in its epilogue (fused, kernel ConvPool)
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 ────────────────────────────────────────────────────
-                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [4]
-                global::NetGen.Kernels.ConvPool.Forward<T>(A(L2_Y, B * 1352), P(L3_Weight, 1152), P(L3_Bias, 16), A(L4_Y, B * 1936), A(L5_Y, B * 576), training ? Ix(L5_Argmax, B * 576) : default, B, in s_geometry3, in s_geometry5, fuseReLU: true);
+                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then max(0, ·) → output of [4]
+                global::NetGen.Kernels.ConvPool.Forward<T>(A(L2_Y, B * 1352), P(L3_Weight, 1152), P(L3_Bias, 16), A(L4_Y, B * 1936), A(L5_Y, B * 576), training ? Ix(L5_Argmax, B * 576) : default, B, in s_geometry3, in s_geometry5, fuseReLU: true, storeY: RecordActivations || ActivationGradients is not null);
 
                 // ── [4] relu_4: ReLU [16, 11, 11] ────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [3] as it stores its output here (fused epilogue)
@@ -1385,9 +1398,9 @@ namespace Demo.ConvInfer
             /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
             public string? FirstNonFiniteOutput(int B)
             {
-                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 5408))) return "'relu_1' ([1] ReLU)";
+                if (ActivationsRecorded && !global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 5408))) return "'relu_1' ([1] ReLU)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 1352))) return "'pool_2' ([2] MaxPool2D)";
-                if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 1936))) return "'relu_4' ([4] ReLU)";
+                if (ActivationsRecorded && !global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 1936))) return "'relu_4' ([4] ReLU)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 576))) return "'pool_5' ([5] MaxPool2D)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L7_Y, B * 10))) return "'dense_7' ([7] Dense)";
                 return null;

@@ -25,8 +25,11 @@ public sealed class ConvInferGeneratorTests
         Assert.Empty(result.Diagnostics);
         Assert.Empty(result.CompilationProblems);
         string source = result.Source();
-        Assert.Contains("global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 8), A(L1_Y, B * 5408), A(L2_Y, B * 1352), training ? Ix(L2_Argmax, B * 1352) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);", source);
-        Assert.Contains("in s_geometry3, in s_geometry5, fuseReLU: true);", source);
+        Assert.Contains("global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 8), A(L1_Y, B * 5408), A(L2_Y, B * 1352), training ? Ix(L2_Argmax, B * 1352) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true, storeY: ActivationsRecorded);", source);
+        Assert.Contains("in s_geometry3, in s_geometry5, fuseReLU: true, storeY: ActivationsRecorded);", source);
+        // y (the ReLU's output) is read by nothing but the pool in the epilogue: stored on request only (ADR 0058).
+        Assert.Contains("new global::NetGen.ActivationInfo(\"relu_1\", \"ReLU\", new int[] { 8, 26, 26 }, L1_Y, 5408, hasGradient: true, onRequest: true),", source);
+        Assert.Contains("if (ActivationsRecorded && !global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 5408)))", source);
         Assert.Contains("kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue", source);
         Assert.Contains("argmax kept for backward (training): computed by [3] in its epilogue (fused, kernel ConvPool)", source);
         Assert.DoesNotContain("MaxPool2D.Forward", source);

@@ -102,7 +102,7 @@ namespace Demo.Gpu
         // overwrites are left out), and whether backward computes their gradient.
         private static readonly global::NetGen.ActivationInfo[] s_activations = new global::NetGen.ActivationInfo[]
         {
-            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 4, 8, 8 }, L1_Y, 256, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_1", "ReLU", new int[] { 4, 8, 8 }, L1_Y, 256, hasGradient: true, onRequest: true),
             new global::NetGen.ActivationInfo("pool_2", "MaxPool2D", new int[] { 4, 4, 4 }, L2_Y, 64, hasGradient: true),
             new global::NetGen.ActivationInfo("conv_3", "Conv2D", new int[] { 6, 4, 4 }, L3_Y, 96, hasGradient: true),
             new global::NetGen.ActivationInfo("bn_4", "BatchNorm2D", new int[] { 6, 4, 4 }, L4_Y, 96, hasGradient: true),
@@ -544,9 +544,19 @@ namespace Demo.Gpu
             set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
         }
 
-        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
-        /// A view into the network's arena (no copy): read it before the next call.</summary>
-        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "SmallGpuCnn");
+        /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
+        /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        public bool RecordActivations
+        {
+            get => _core.RecordActivations;
+            set => _core.RecordActivations = value;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
+        /// arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "SmallGpuCnn", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
         /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
@@ -1213,7 +1223,7 @@ namespace Demo.Gpu
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then y = max(0, x) → output of [1]
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×4×8×8] = implicit GEMM of W[4×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈4/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1454,6 +1464,8 @@ namespace Demo.Gpu
             public int ForwardRows; // rows of the last Forward (monitoring views)
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
+            public bool ActivationsRecorded; // whether the last Forward stored them
             public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
@@ -1479,10 +1491,11 @@ namespace Demo.Gpu
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
+                ActivationsRecorded = RecordActivations;
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [1]
-                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then max(0, ·) → output of [1]
+                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true, storeY: RecordActivations || ActivationGradients is not null);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
@@ -1642,7 +1655,7 @@ namespace Demo.Gpu
             /// "'name' ([path] Kind)"; null when every stored output is finite. Read only when a step is refused.</summary>
             public string? FirstNonFiniteOutput(int B)
             {
-                if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 256))) return "'relu_1' ([1] ReLU)";
+                if (ActivationsRecorded && !global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 256))) return "'relu_1' ([1] ReLU)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 64))) return "'pool_2' ([2] MaxPool2D)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L3_Y, B * 96))) return "'conv_3' ([3] Conv2D)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L4_Y, B * 96))) return "'bn_4' ([4] BatchNorm2D)";
@@ -1686,8 +1699,8 @@ namespace Demo.Gpu
                 _ = training; _ = seed; _ = step;
 
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)), then max(0, ·) → output of [1]
-                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true);
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then max(0, ·) → output of [1]
+                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 36), P(L0_Bias, 4), A(L1_Y, B * 256), A(L2_Y, B * 64), training ? Ix(L2_Argmax, B * 64) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true, storeY: RecordActivations || ActivationGradients is not null);
 
                 // ── [1] relu_1: ReLU [4, 8, 8] ───────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)

@@ -497,9 +497,19 @@ namespace Demo.Depth
             set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;
         }
 
-        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major.
-        /// A view into the network's arena (no copy): read it before the next call.</summary>
-        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "FractionalNet");
+        /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
+        /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        public bool RecordActivations
+        {
+            get => _core.RecordActivations;
+            set => _core.RecordActivations = value;
+        }
+
+        /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
+        /// arena (no copy): read it before the next call.</summary>
+        public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "FractionalNet", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
         /// [rows, Length]; empty unless <see cref="RecordActivationGradients"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>
@@ -1223,6 +1233,8 @@ namespace Demo.Depth
             public int ForwardRows; // rows of the last Forward (monitoring views)
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
+            public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
+            public bool ActivationsRecorded; // whether the last Forward stored them
             public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
@@ -1249,6 +1261,7 @@ namespace Demo.Depth
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
+                ActivationsRecorded = RecordActivations;
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×28×28 → 16×28×28 ──────────────────────────────────────────────
                 // y[B,16,28,28][o,i,j] = Σ_c,u,v W[16,1,3,3][o,c,u,v] · x[B,1,28,28][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]
                 global::NetGen.Kernels.Conv2D.Forward<T>(x, P(L0_Weight, 144), P(L0_Bias, 16), A(L1_Y, B * 12544), B, in s_geometry0, fuseReLU: true);

@@ -99,6 +99,8 @@ namespace Demo.Broken
         /// <summary>Throws: the declaration has errors.</summary>
         public bool RecordActivationGradients { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
         /// <summary>Throws: the declaration has errors.</summary>
+        public bool RecordActivations { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }
+        /// <summary>Throws: the declaration has errors.</summary>
         public global::System.ReadOnlySpan<float> GetActivations(int index) => throw new global::System.InvalidOperationException(ErrorMessage);
         /// <summary>Throws: the declaration has errors.</summary>
         public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => throw new global::System.InvalidOperationException(ErrorMessage);

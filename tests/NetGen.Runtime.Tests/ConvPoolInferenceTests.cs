@@ -165,7 +165,7 @@ public sealed class ConvPoolInferenceTests
     }
 
     /// <summary>Random values with ties (a few distinct values), NaN, ±∞ and ±0 sprinkled in.</summary>
-    private static float[] Specials(int length, int seed)
+    internal static float[] Specials(int length, int seed)
     {
         var random = new Random(seed);
         float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1f, 1f, -1f];

@@ -140,7 +140,9 @@ internal static partial class NetworkEmitter
                 continue;
             }
 
-            w.WriteLine($"if (!global::NetGen.Guard.AllFinite<T>(A({EmitNames.TensorConst(node)}, B * {I(output.Length)}))) return \"'{node.Name}' ([{node.Label}] {node.Kind})\";");
+            // An output stored on request (ADR 0058) holds this forward's values only when it was recorded.
+            string recorded = StoredOnRequest(cpu, node) ? "ActivationsRecorded && " : string.Empty;
+            w.WriteLine($"if ({recorded}!global::NetGen.Guard.AllFinite<T>(A({EmitNames.TensorConst(node)}, B * {I(output.Length)}))) return \"'{node.Name}' ([{node.Label}] {node.Kind})\";");
         }
 
         w.WriteLine("return null;");
@@ -279,6 +281,7 @@ internal static partial class NetworkEmitter
         }
 
         w.WriteLine("ForwardRows = B;");
+        w.WriteLine("ActivationsRecorded = RecordActivations || ActivationGradients is not null; // the outputs no kernel reads are stored (ADR 0058)");
         if (!usesTraining)
         {
             w.WriteLine("_ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network");

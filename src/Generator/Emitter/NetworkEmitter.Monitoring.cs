@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using NetGen.Generator.Catalog;
+using NetGen.Generator.Catalog.Layers;
 using NetGen.Generator.Lowering;
 using NetGen.Generator.Planner;
 
@@ -31,6 +32,20 @@ internal static partial class NetworkEmitter
         return nodes;
     }
 
+    /// <summary>Whether the monitored <paramref name="node"/>'s output is stored only on request (ADR 0058): the output of
+    /// a Conv2D (or of the ReLU fused into it) whose max pool runs in its epilogue, which the pool reads there and no
+    /// other kernel reads (see <see cref="Conv2DEntry.StoreY"/>).</summary>
+    internal static bool StoredOnRequest(CpuPlan cpu, NodePlan node)
+    {
+        CpuNode lowered = cpu.Nodes[node.Ordinal];
+        if (lowered.FusedIntoPrevious && node.Ordinal > 0)
+        {
+            lowered = cpu.Nodes[node.Ordinal - 1];
+        }
+
+        return lowered.FusedPool >= 0;
+    }
+
     /// <summary>s_activations: one <c>ActivationInfo</c> per monitored node.</summary>
     private static void EmitActivationTable(SourceWriter w, CpuPlan cpu)
     {
@@ -41,7 +56,8 @@ internal static partial class NetworkEmitter
         foreach (NodePlan node in MonitoredNodes(cpu))
         {
             TensorPlan output = cpu.Plan.Tensors[node.Output];
-            w.WriteLine($"new global::NetGen.ActivationInfo(\"{node.Name}\", \"{node.Kind}\", new int[] {{ {string.Join(", ", output.Shape.Select(d => I(d)))} }}, {EmitNames.TensorConst(node)}, {I(output.Length)}, hasGradient: {(output.NeedsGradient ? "true" : "false")}),");
+            string onRequest = StoredOnRequest(cpu, node) ? ", onRequest: true" : string.Empty;
+            w.WriteLine($"new global::NetGen.ActivationInfo(\"{node.Name}\", \"{node.Kind}\", new int[] {{ {string.Join(", ", output.Shape.Select(d => I(d)))} }}, {EmitNames.TensorConst(node)}, {I(output.Length)}, hasGradient: {(output.NeedsGradient ? "true" : "false")}{onRequest}),");
         }
 
         w.CloseBrace(";");
@@ -64,9 +80,19 @@ internal static partial class NetworkEmitter
         w.WriteLine("set => _core.ActivationGradients = value ? _core.ActivationGradients ?? new float[ActivationArenaSize] : null;");
         w.CloseBrace();
         w.WriteLine();
-        w.WriteLine("/// <summary>Output <paramref name=\"index\"/> of <see cref=\"ActivationTable\"/> as the last forward left it: [ActivationRows, Length], row-major.");
+        w.WriteLine("/// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref=\"global::NetGen.ActivationInfo.OnRequest\"/>:");
+        w.WriteLine("/// a convolution's output whose max pool runs in its epilogue) for <see cref=\"GetActivations\"/> (off by default: it costs one write of");
+        w.WriteLine("/// each such output per forward). <c>ActivationMonitor</c> switches it on; <see cref=\"RecordActivationGradients\"/> implies it.</summary>");
+        w.WriteLine("public bool RecordActivations");
+        w.OpenBrace();
+        w.WriteLine("get => _core.RecordActivations;");
+        w.WriteLine("set => _core.RecordActivations = value;");
+        w.CloseBrace();
+        w.WriteLine();
+        w.WriteLine("/// <summary>Output <paramref name=\"index\"/> of <see cref=\"ActivationTable\"/> as the last forward left it: [ActivationRows, Length], row-major;");
+        w.WriteLine("/// empty for an entry stored on request when the last forward ran with <see cref=\"RecordActivations\"/> (and <see cref=\"RecordActivationGradients\"/>) off.");
         w.WriteLine("/// A view into the network's arena (no copy): read it before the next call.</summary>");
-        w.WriteLine($"public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, \"{name}\");");
+        w.WriteLine($"public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, \"{name}\", _core.ActivationsRecorded);");
         w.WriteLine();
         w.WriteLine("/// <summary>∂L/∂y of output <paramref name=\"index\"/> of <see cref=\"ActivationTable\"/> from the last backward (data loss, before clipping):");
         w.WriteLine("/// [rows, Length]; empty unless <see cref=\"RecordActivationGradients\"/> is on, or when the entry has no gradient. A view: read it before the next call.</summary>");
@@ -80,6 +106,8 @@ internal static partial class NetworkEmitter
         w.WriteLine("public int ForwardRows; // rows of the last Forward (monitoring views)");
         w.WriteLine("public int BackwardRows; // rows of the last Backward");
         w.WriteLine("public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts");
+        w.WriteLine("public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)");
+        w.WriteLine("public bool ActivationsRecorded; // whether the last Forward stored them (RecordActivations or RecordActivationGradients on)");
         w.WriteLine("public T[] ActivationArena => _acts;");
     }
 

@@ -76,6 +76,7 @@ internal static partial class NetworkEmitter
             "public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.ActivationInfo> ActivationTable => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public int ActivationRows => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public bool RecordActivationGradients { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
+            "public bool RecordActivations { get => throw new global::System.InvalidOperationException(ErrorMessage); set => throw new global::System.InvalidOperationException(ErrorMessage); }",
             "public global::System.ReadOnlySpan<float> GetActivations(int index) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public global::System.ReadOnlySpan<float> GetActivationGradients(int index) => throw new global::System.InvalidOperationException(ErrorMessage);",
             "public string Summary() => throw new global::System.InvalidOperationException(ErrorMessage);",

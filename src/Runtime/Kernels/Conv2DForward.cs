@@ -32,31 +32,32 @@ internal static class Conv2DForward
 
     /// <summary>Samples [start, end): y = act(conv(x) + bias); when <paramref name="pooled"/> is not null also the 2×2
     /// stride-2 max pool of y into pooled/argmax (float only, geometry <paramref name="p"/>: <see cref="MaxPool2DPairs.Serves"/>).</summary>
-    internal static unsafe void Samples<T>(T* x, T* w, T* bias, T* y, bool relu, in Conv2DGeometry g, int start, int end, float* pooled, int* argmax, in Pool2DGeometry p)
+    /// <remarks>With <paramref name="storeY"/> false (only with a pool) y is not written: no kernel reads it (ADR 0058).</remarks>
+    internal static unsafe void Samples<T>(T* x, T* w, T* bias, T* y, bool relu, in Conv2DGeometry g, int start, int end, float* pooled, int* argmax, in Pool2DGeometry p, bool storeY = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (Simd512<T>.IsAccelerated)
         {
             if (g.OutChannels >= 8 && EightChannels)
             {
-                Samples<T, Simd512<T>, Vector512<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: true);
+                Samples<T, Simd512<T>, Vector512<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: true, storeY || pooled == null);
             }
             else
             {
-                Samples<T, Simd512<T>, Vector512<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false);
+                Samples<T, Simd512<T>, Vector512<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false, storeY || pooled == null);
             }
         }
         else if (Simd256<T>.IsAccelerated)
         {
-            Samples<T, Simd256<T>, Vector256<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false);
+            Samples<T, Simd256<T>, Vector256<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false, storeY || pooled == null);
         }
         else if (Simd128<T>.IsAccelerated)
         {
-            Samples<T, Simd128<T>, Vector128<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false);
+            Samples<T, Simd128<T>, Vector128<T>>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false, storeY || pooled == null);
         }
         else
         {
-            Samples<T, Scalar<T>, T>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false);
+            Samples<T, Scalar<T>, T>(x, w, bias, y, relu, g, start, end, pooled, argmax, p, eight: false, storeY || pooled == null);
         }
     }
 
@@ -64,7 +65,7 @@ internal static class Conv2DForward
     internal static int WideSpan(in Conv2DGeometry g) => ((g.OutHeight - 1) * g.Width) + g.OutWidth;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Samples<T, TS, TV>(T* x, T* weights, T* bias, T* y, bool relu, in Conv2DGeometry g, int start, int end, float* pooled, int* argmax, in Pool2DGeometry p, bool eight)
+    private static unsafe void Samples<T, TS, TV>(T* x, T* weights, T* bias, T* y, bool relu, in Conv2DGeometry g, int start, int end, float* pooled, int* argmax, in Pool2DGeometry p, bool eight, bool storeY)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -100,7 +101,7 @@ internal static class Conv2DForward
                     // Drop the wide columns: y[r, row, 0..Wo) = wide[r, row·W ..].
                     T* src = wide + ((nint)r * span);
                     T* dst = yb + ((nint)r * plane);
-                    for (int row = 0; row < ho; row++)
+                    for (int row = 0; storeY && row < ho; row++)
                     {
                         CopyRow(src + ((nint)row * w), dst + ((nint)row * wo), wo);
                     }

@@ -9,8 +9,9 @@ namespace NetGen.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>The results are those of <see cref="Conv2D.Forward{T}"/> followed by <see cref="MaxPool2D.Forward{T}"/>, bit
-/// for bit: y (the activation's output, which the ReLU's backward reads and the activation views show), the pooled
-/// output and the argmax (the pool's backward reads it; empty = not stored, inference). A test compares the two.</para>
+/// for bit: y (the activation's output, which an unfused ReLU backward reads and the activation views show; not written
+/// when the caller says nothing will read it, ADR 0058), the pooled output and the argmax (the pool's backward reads it;
+/// empty = not stored, inference). A test compares the two.</para>
 /// <para>It runs fused where the convolution takes the direct path (<see cref="Conv2D.RunsDirect{T}"/>: stride 1, no
 /// padding, C·Kh·Kw ≤ 128) and the pool is 2×2 with stride 2 and padding 0 or 1, in float on AVX2; anywhere else
 /// (double, other geometries, other machines) it calls the two kernels in turn. The generator names the choice in the
@@ -41,7 +42,10 @@ public static class ConvPool
     /// <param name="g">The convolution's shape of one sample.</param>
     /// <param name="p">The pool's shape of one sample: its input is the convolution's output.</param>
     /// <param name="fuseReLU">Apply ReLU as y is stored.</param>
-    public static unsafe void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, Span<T> pooled, Span<int> argmax, int batch, in Conv2DGeometry g, in Pool2DGeometry p, bool fuseReLU = false)
+    /// <param name="storeY">Whether y is written where the pair runs fused (<see langword="false"/>: only pooled and argmax
+    /// are, y is left as it was: the plan passes false when no kernel reads y and the activation views are not recorded,
+    /// ADR 0058). Where the pair runs as two kernels y is the pool's input and is always written.</param>
+    public static unsafe void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, Span<T> pooled, Span<int> argmax, int batch, in Conv2DGeometry g, in Pool2DGeometry p, bool fuseReLU = false, bool storeY = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (g.OutChannels == 0 || p.Channels == 0)
@@ -84,7 +88,9 @@ public static class ConvPool
         fixed (T* pp = pooled)
         fixed (int* pi = argmax)
         {
-            var a = new Arguments { G = g, P = p, X = px, W = pw, Bias = pb, Y = py, Pooled = (float*)pp, Argmax = pi, Relu = fuseReLU, Batch = batch };
+            // The pool's backward with the ReLU mask unfused (a switch of the tests and the bench) reads y.
+            storeY |= !MaxPool2DReLU.Fused;
+            var a = new Arguments { G = g, P = p, X = px, W = pw, Bias = pb, Y = py, Pooled = (float*)pp, Argmax = pi, Relu = fuseReLU, Batch = batch, StoreY = storeY };
             long work = (long)batch * g.WeightLength * g.OutPlane;
             int parts = batch >= Workers.MaxParts && work >= MinParallelWork ? Workers.PartsFor(work, MinParallelWork / 2, batch) : 1;
             if (parts > 1 && Workers.TryAcquire(out Job<T> job))
@@ -93,7 +99,7 @@ public static class ConvPool
                 Workers.RunAndRelease(job, parts);
                 return;
             }
-            Conv2DForward.Samples(px, pw, pb, py, fuseReLU, g, 0, batch, (float*)pp, pi, p);
+            Conv2DForward.Samples(px, pw, pb, py, fuseReLU, g, 0, batch, (float*)pp, pi, p, storeY);
         }
     }
 
@@ -105,7 +111,7 @@ public static class ConvPool
         public void* X, W, Bias, Y;
         public float* Pooled;
         public int* Argmax;
-        public bool Relu;
+        public bool Relu, StoreY;
         public int Batch;
     }
 
@@ -118,7 +124,7 @@ public static class ConvPool
         public override void Run(int part, int parts)
         {
             int start = (int)((long)A.Batch * part / parts), end = (int)((long)A.Batch * (part + 1) / parts);
-            Conv2DForward.Samples((T*)A.X, (T*)A.W, (T*)A.Bias, (T*)A.Y, A.Relu, A.G, start, end, A.Pooled, A.Argmax, A.P);
+            Conv2DForward.Samples((T*)A.X, (T*)A.W, (T*)A.Bias, (T*)A.Y, A.Relu, A.G, start, end, A.Pooled, A.Argmax, A.P, A.StoreY);
         }
     }
 }

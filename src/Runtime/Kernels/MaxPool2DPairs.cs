@@ -46,6 +46,12 @@ internal static class MaxPool2DPairs
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Plane(float* x, int xStride, float* y, int* argmax, in Pool2DGeometry g, float* stage)
     {
+        if (MaxPool2DPositions.Serves(g))
+        {
+            // AVX-512: 16 windows per register, the same values and positions, no staged copy (ADR 0058).
+            MaxPool2DPositions.Plane(x, xStride, y, argmax, g);
+            return;
+        }
         int ph = g.PaddingHeight, pw = g.PaddingWidth, ho = g.OutHeight, wo = g.OutWidth, h = g.Height, w = g.Width;
         if (!Stages(g))
         {

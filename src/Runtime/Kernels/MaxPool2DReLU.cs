@@ -31,8 +31,17 @@ public static class MaxPool2DReLU
     private const long MinParallelWork = 1L << 16;
 
     /// <summary>Tests and the paired A/B only: <see langword="false"/> runs the two kernels of before (pool backward, then
-    /// the ReLU's backward in place).</summary>
-    internal static bool Fused = true;
+    /// the ReLU's backward in place, which reads the ReLU's output y). Per thread (read by the calling thread as a call
+    /// starts): a test that switches it off must not change the kernels of networks other tests train at the same time,
+    /// whose forward did not store y (ADR 0058).</summary>
+    internal static bool Fused
+    {
+        get => !t_unfused;
+        set => t_unfused = !value;
+    }
+
+    [ThreadStatic]
+    private static bool t_unfused;
 
     /// <summary>dx[B,C,H,W] = 0 except dx[argmax] += (pooled &gt; 0 ? dy : 0): the backward of ReLU then MaxPool2D</summary>
     /// <param name="dy">Gradient of the pool's output, [batch, C, Ho, Wo].</param>

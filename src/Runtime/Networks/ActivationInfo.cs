@@ -21,8 +21,10 @@ public sealed class ActivationInfo
     /// <param name="offset">Offset of sample 0 in the activation arena (and in the activation-gradient arena).</param>
     /// <param name="length">Values per sample.</param>
     /// <param name="hasGradient">Whether backward computes ∂L/∂(output) (false for outputs before the first layer with parameters).</param>
-    public ActivationInfo(string layer, string kind, int[] shape, int offset, int length, bool hasGradient)
+    /// <param name="onRequest">Whether the forward stores it only while the network's <c>RecordActivations</c> is on (see <see cref="OnRequest"/>).</param>
+    public ActivationInfo(string layer, string kind, int[] shape, int offset, int length, bool hasGradient, bool onRequest = false)
     {
+        OnRequest = onRequest;
         Layer = layer;
         Kind = kind;
         _shape = shape;
@@ -49,8 +51,21 @@ public sealed class ActivationInfo
     /// <summary>Whether backward computes ∂L/∂(output).</summary>
     public bool HasGradient { get; }
 
+    /// <summary>Whether the forward stores this output only while the network's <c>RecordActivations</c> is on: no kernel
+    /// reads it (a convolution's output, or its fused ReLU's, whose max pool runs in the convolution's epilogue and reads it
+    /// there), so writing it would only serve the views. <see cref="ActivationMonitor"/> switches recording on.</summary>
+    public bool OnRequest { get; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Layer} ({Kind}) [{string.Join(", ", _shape)}]";
+
+    /// <summary>Rows [0, <paramref name="rows"/>) of entry <paramref name="index"/> in <paramref name="arena"/>: [rows, Length], row-major;
+    /// empty for an entry stored <see cref="OnRequest"/> when the last forward did not record it (<paramref name="recorded"/> false).</summary>
+    public static ReadOnlySpan<T> Slice<T>(ActivationInfo[] table, int index, T[]? arena, int rows, string network, bool recorded)
+    {
+        ReadOnlySpan<T> slice = Slice(table, index, arena, rows, network);
+        return table[index].OnRequest && !recorded ? default : slice;
+    }
 
     /// <summary>Rows [0, <paramref name="rows"/>) of entry <paramref name="index"/> in <paramref name="arena"/>: [rows, Length], row-major.</summary>
     public static ReadOnlySpan<T> Slice<T>(ActivationInfo[] table, int index, T[]? arena, int rows, string network)
@@ -63,7 +78,7 @@ public sealed class ActivationInfo
         return arena is null ? default : new ReadOnlySpan<T>(arena, table[index].Offset, rows * table[index].Length);
     }
 
-    /// <summary>As <see cref="Slice"/> for the gradient arena: empty when it is null (not recorded) or the entry has no gradient.</summary>
+    /// <summary>As <see cref="Slice{T}(ActivationInfo[], int, T[], int, string)"/> for the gradient arena: empty when it is null (not recorded) or the entry has no gradient.</summary>
     public static ReadOnlySpan<T> GradientSlice<T>(ActivationInfo[] table, int index, T[]? arena, int rows, string network)
     {
         ReadOnlySpan<T> slice = Slice(table, index, arena, rows, network);

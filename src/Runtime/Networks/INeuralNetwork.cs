@@ -72,7 +72,12 @@ public interface INeuralNetwork
     /// <summary>Whether backward keeps each output's gradient ∂L/∂y for <see cref="GetActivationGradients"/> (off by default).</summary>
     bool RecordActivationGradients { get; set; }
 
-    /// <summary>Entry <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it, [ActivationRows, Length]; a view, valid until the next call.</summary>
+    /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="ActivationInfo.OnRequest"/>) for
+    /// <see cref="GetActivations"/> (off by default).</summary>
+    bool RecordActivations { get; set; }
+
+    /// <summary>Entry <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it, [ActivationRows, Length]; a view,
+    /// valid until the next call; empty for an entry stored on request that the last forward did not record.</summary>
     ReadOnlySpan<float> GetActivations(int index);
 
     /// <summary>∂L/∂y of entry <paramref name="index"/> from the last backward; empty unless <see cref="RecordActivationGradients"/> is on.</summary>

@@ -50,7 +50,8 @@ public sealed class ActivationMonitor
     private readonly LayerStatistics[] _statistics;
     private readonly bool[] _alive;
 
-    /// <summary>Creates the monitor and, with <paramref name="recordGradients"/>, switches on
+    /// <summary>Creates the monitor, switches on <see cref="INeuralNetwork.RecordActivations"/> (the outputs that no kernel
+    /// reads are then stored too: one write each per forward) and, with <paramref name="recordGradients"/>,
     /// <see cref="INeuralNetwork.RecordActivationGradients"/> (one copy per layer and training step).</summary>
     /// <param name="network">The network to watch.</param>
     /// <param name="everySteps">Steps between two measurements by <see cref="Observe"/>, ≥ 1.</param>
@@ -69,6 +70,7 @@ public sealed class ActivationMonitor
         }
 
         _alive = new bool[widest];
+        network.RecordActivations = true;
         if (recordGradients)
         {
             network.RecordActivationGradients = true;

@@ -282,7 +282,7 @@ internal sealed partial class Conv2DEntry : LayerEntry
             int pool = c.Lowered.FusedPool;
             return pool < 0
                 ? $"kernel Conv2D, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW)"
-                : $"kernel ConvPool, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW), with [{c.Plan.Nodes[pool].Label}]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference)";
+                : $"kernel ConvPool, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW), with [{c.Plan.Nodes[pool].Label}]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)";
         }
         return rows + (c.HasState("bias") ? 1 : 0) <= 512 && (long)ho * wo <= 4096
             ? "kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM"
@@ -346,7 +346,7 @@ internal sealed partial class Conv2DEntry : LayerEntry
         if (c.Lowered.FusedPool >= 0)
         {
             var pool = new NodeContext(c.Cpu, c.Plan.Nodes[c.Lowered.FusedPool]);
-            w.WriteLine($"global::NetGen.Kernels.ConvPool.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, {pool.Y}, training ? {pool.Cache("argmax")} : default, B, in {Geometry(c.Node)}, in {Geometry(pool.Node)}{relu});");
+            w.WriteLine($"global::NetGen.Kernels.ConvPool.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, {pool.Y}, training ? {pool.Cache("argmax")} : default, B, in {Geometry(c.Node)}, in {Geometry(pool.Node)}{relu}, storeY: {StoreY(c)});");
             return;
         }
 
@@ -355,6 +355,18 @@ internal sealed partial class Conv2DEntry : LayerEntry
 
     public override void EmitBackward(SourceWriter w, NodeContext c) =>
         w.WriteLine($"global::NetGen.Kernels.{KernelClass(c)}.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, in {Geometry(c.Node)});");
+
+    /// <summary>
+    /// When a convolution with its pool in the epilogue writes its output y (ADR 0058): the pool is y's only reader and
+    /// reads it in the epilogue, so y is written only while the forward records the activation views
+    /// (<c>ActivationsRecorded</c>: <c>RecordActivations</c> on, or <c>RecordActivationGradients</c>, whose backward runs the
+    /// ReLU's own backward, which reads y) and, in training, when a fused ReLU's backward is not folded into the pool's.
+    /// </summary>
+    internal static string StoreY(NodeContext c)
+    {
+        bool reluReadsY = c.Lowered.FusesNextReLU && c.Cpu.Nodes[c.Lowered.FusedPool].MasksReLU < 0;
+        return reluReadsY ? "training || ActivationsRecorded" : "ActivationsRecorded";
+    }
 
     internal static string Geometry(NodePlan node) => "s_geometry" + EmitNames.Suffix(node);
 
