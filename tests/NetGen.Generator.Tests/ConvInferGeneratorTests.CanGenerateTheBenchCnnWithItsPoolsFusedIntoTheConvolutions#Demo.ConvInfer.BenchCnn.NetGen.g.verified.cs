@@ -499,7 +499,7 @@ namespace Demo.ConvInfer
 
         /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
         /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
-        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on; <see cref="RecordActivationGradients"/> implies it.</summary>
         public bool RecordActivations
         {
             get => _core.RecordActivations;
@@ -507,8 +507,8 @@ namespace Demo.ConvInfer
         }
 
         /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
-        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
-        /// arena (no copy): read it before the next call.</summary>
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> (and <see cref="RecordActivationGradients"/>) off.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
         public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "BenchCnn", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
@@ -1225,7 +1225,7 @@ namespace Demo.ConvInfer
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
             public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
-            public bool ActivationsRecorded; // whether the last Forward stored them
+            public bool ActivationsRecorded; // whether the last Forward stored them (RecordActivations or RecordActivationGradients on)
             public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
@@ -1251,11 +1251,11 @@ namespace Demo.ConvInfer
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
-                ActivationsRecorded = RecordActivations;
+                ActivationsRecorded = RecordActivations || ActivationGradients is not null; // the outputs no kernel reads are stored (ADR 0058)
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 ─────────────────────────────────────────────────────
                 // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then max(0, ·) → output of [1]
-                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 8), A(L1_Y, B * 5408), A(L2_Y, B * 1352), training ? Ix(L2_Argmax, B * 1352) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true, storeY: RecordActivations || ActivationGradients is not null);
+                global::NetGen.Kernels.ConvPool.Forward<T>(x, P(L0_Weight, 72), P(L0_Bias, 8), A(L1_Y, B * 5408), A(L2_Y, B * 1352), training ? Ix(L2_Argmax, B * 1352) : default, B, in s_geometry0, in s_geometry2, fuseReLU: true, storeY: ActivationsRecorded);
 
                 // ── [1] relu_1: ReLU [8, 26, 26] ─────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [0] as it stores its output here (fused epilogue)
@@ -1265,7 +1265,7 @@ namespace Demo.ConvInfer
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 ────────────────────────────────────────────────────
                 // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then max(0, ·) → output of [4]
-                global::NetGen.Kernels.ConvPool.Forward<T>(A(L2_Y, B * 1352), P(L3_Weight, 1152), P(L3_Bias, 16), A(L4_Y, B * 1936), A(L5_Y, B * 576), training ? Ix(L5_Argmax, B * 576) : default, B, in s_geometry3, in s_geometry5, fuseReLU: true, storeY: RecordActivations || ActivationGradients is not null);
+                global::NetGen.Kernels.ConvPool.Forward<T>(A(L2_Y, B * 1352), P(L3_Weight, 1152), P(L3_Bias, 16), A(L4_Y, B * 1936), A(L5_Y, B * 576), training ? Ix(L5_Argmax, B * 576) : default, B, in s_geometry3, in s_geometry5, fuseReLU: true, storeY: ActivationsRecorded);
 
                 // ── [4] relu_4: ReLU [16, 11, 11] ────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [3] as it stores its output here (fused epilogue)

@@ -510,7 +510,7 @@ namespace Demo.Mobile
 
         /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
         /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
-        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on; <see cref="RecordActivationGradients"/> implies it.</summary>
         public bool RecordActivations
         {
             get => _core.RecordActivations;
@@ -518,8 +518,8 @@ namespace Demo.Mobile
         }
 
         /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
-        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
-        /// arena (no copy): read it before the next call.</summary>
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> (and <see cref="RecordActivationGradients"/>) off.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
         public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "SeparableNet", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
@@ -1350,7 +1350,7 @@ namespace Demo.Mobile
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
             public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
-            public bool ActivationsRecorded; // whether the last Forward stored them
+            public bool ActivationsRecorded; // whether the last Forward stored them (RecordActivations or RecordActivationGradients on)
             public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
@@ -1375,7 +1375,7 @@ namespace Demo.Mobile
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
-                ActivationsRecorded = RecordActivations;
+                ActivationsRecorded = RecordActivations || ActivationGradients is not null; // the outputs no kernel reads are stored (ADR 0058)
                 _ = training; _ = seed; _ = step; // no dropout, batch normalisation or pooling in this network
                 // ── [0] dw: Conv2D 3×3 pad 1 depthwise (groups 8) 8×16×16 → 8×16×16 ──────────────────────────────
                 // y[B,8,16,16][o,i,j] = Σ_u,v W[8,1,3,3][o,0,u,v] · x[B,8,16,16][o, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since groups 8 rules out Conv2D's fast path), then max(0, ·) → output of [1]

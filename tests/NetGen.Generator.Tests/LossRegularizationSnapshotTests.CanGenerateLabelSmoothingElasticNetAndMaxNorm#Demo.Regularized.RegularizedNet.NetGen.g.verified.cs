@@ -483,7 +483,7 @@ namespace Demo.Regularized
 
         /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
         /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
-        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on; <see cref="RecordActivationGradients"/> implies it.</summary>
         public bool RecordActivations
         {
             get => _core.RecordActivations;
@@ -491,8 +491,8 @@ namespace Demo.Regularized
         }
 
         /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
-        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
-        /// arena (no copy): read it before the next call.</summary>
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> (and <see cref="RecordActivationGradients"/>) off.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
         public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "RegularizedNet", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
@@ -1161,7 +1161,7 @@ namespace Demo.Regularized
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
             public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
-            public bool ActivationsRecorded; // whether the last Forward stored them
+            public bool ActivationsRecorded; // whether the last Forward stored them (RecordActivations or RecordActivationGradients on)
             public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
@@ -1184,7 +1184,7 @@ namespace Demo.Regularized
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
-                ActivationsRecorded = RecordActivations;
+                ActivationsRecorded = RecordActivations || ActivationGradients is not null; // the outputs no kernel reads are stored (ADR 0058)
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×8×8 → 4×8×8 ───────────────────────────────────────────────────
                 // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [1]

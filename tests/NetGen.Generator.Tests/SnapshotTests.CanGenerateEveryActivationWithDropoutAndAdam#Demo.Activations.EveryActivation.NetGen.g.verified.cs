@@ -561,7 +561,7 @@ namespace Demo.Activations
 
         /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
         /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
-        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on; <see cref="RecordActivationGradients"/> implies it.</summary>
         public bool RecordActivations
         {
             get => _core.RecordActivations;
@@ -569,8 +569,8 @@ namespace Demo.Activations
         }
 
         /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
-        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
-        /// arena (no copy): read it before the next call.</summary>
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> (and <see cref="RecordActivationGradients"/>) off.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
         public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "EveryActivation", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
@@ -1726,7 +1726,7 @@ namespace Demo.Activations
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
             public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
-            public bool ActivationsRecorded; // whether the last Forward stored them
+            public bool ActivationsRecorded; // whether the last Forward stored them (RecordActivations or RecordActivationGradients on)
             public T[] ActivationArena => _acts;
             private readonly T[] _d0 = new T[GradientBufferSize];
             private readonly T[] _d1 = new T[GradientBufferSize];
@@ -1746,7 +1746,7 @@ namespace Demo.Activations
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
-                ActivationsRecorded = RecordActivations;
+                ActivationsRecorded = RecordActivations || ActivationGradients is not null; // the outputs no kernel reads are stored (ADR 0058)
                 // ── [0] dense_0: Dense 5 → 6 ─────────────────────────────────────────────────────────────────────
                 // y[B,6] = x[B,5] · W[6,5]ᵀ + b[6], then max(0, ·) → output of [1]
                 // GEMM x·Wᵀ: [8×5]·[5×6], 240 multiply-adds at the planned batch → Direct (rule: docs/performance.md)

@@ -580,7 +580,7 @@ namespace Demo.Vision
 
         /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
         /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
-        /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+        /// each such output per forward). <c>ActivationMonitor</c> switches it on; <see cref="RecordActivationGradients"/> implies it.</summary>
         public bool RecordActivations
         {
             get => _core.RecordActivations;
@@ -588,8 +588,8 @@ namespace Demo.Vision
         }
 
         /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
-        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
-        /// arena (no copy): read it before the next call.</summary>
+        /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> (and <see cref="RecordActivationGradients"/>) off.
+        /// A view into the network's arena (no copy): read it before the next call.</summary>
         public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "LeNet", _core.ActivationsRecorded);
 
         /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
@@ -1727,7 +1727,7 @@ namespace Demo.Vision
             public int BackwardRows; // rows of the last Backward
             public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
             public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
-            public bool ActivationsRecorded; // whether the last Forward stored them
+            public bool ActivationsRecorded; // whether the last Forward stored them (RecordActivations or RecordActivationGradients on)
             public T[] ActivationArena => _acts;
             private readonly int[] _indices = new int[IndexArenaSize];
             private readonly T[] _d0 = new T[GradientBufferSize];
@@ -1756,7 +1756,7 @@ namespace Demo.Vision
             public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
             {
                 ForwardRows = B;
-                ActivationsRecorded = RecordActivations;
+                ActivationsRecorded = RecordActivations || ActivationGradients is not null; // the outputs no kernel reads are stored (ADR 0058)
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 ─────────────────────────────────────────────────────
                 // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 25 ≤ 128, no im2col (forward and dW))

@@ -496,7 +496,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork, global::System.IDisp
 
     /// <summary>Whether the forward also stores the outputs that no kernel reads (<see cref="global::NetGen.ActivationInfo.OnRequest"/>:
     /// a convolution's output whose max pool runs in its epilogue) for <see cref="GetActivations"/> (off by default: it costs one write of
-    /// each such output per forward). <c>ActivationMonitor</c> switches it on.</summary>
+    /// each such output per forward). <c>ActivationMonitor</c> switches it on; <see cref="RecordActivationGradients"/> implies it.</summary>
     public bool RecordActivations
     {
         get => _core.RecordActivations;
@@ -504,8 +504,8 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork, global::System.IDisp
     }
 
     /// <summary>Output <paramref name="index"/> of <see cref="ActivationTable"/> as the last forward left it: [ActivationRows, Length], row-major;
-    /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> off. A view into the network's
-    /// arena (no copy): read it before the next call.</summary>
+    /// empty for an entry stored on request when the last forward ran with <see cref="RecordActivations"/> (and <see cref="RecordActivationGradients"/>) off.
+    /// A view into the network's arena (no copy): read it before the next call.</summary>
     public global::System.ReadOnlySpan<float> GetActivations(int index) => global::NetGen.ActivationInfo.Slice(s_activations, index, _core.ActivationArena, _core.ForwardRows, "MnistMlp", _core.ActivationsRecorded);
 
     /// <summary>∂L/∂y of output <paramref name="index"/> of <see cref="ActivationTable"/> from the last backward (data loss, before clipping):
@@ -1221,7 +1221,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork, global::System.IDisp
         public int BackwardRows; // rows of the last Backward
         public T[]? ActivationGradients; // monitoring, null = off: ∂L/∂y of each ActivationTable entry, laid out like _acts
         public bool RecordActivations; // monitoring: also store the outputs no kernel reads (ActivationInfo.OnRequest)
-        public bool ActivationsRecorded; // whether the last Forward stored them
+        public bool ActivationsRecorded; // whether the last Forward stored them (RecordActivations or RecordActivationGradients on)
         public T[] ActivationArena => _acts;
         private readonly T[] _d0 = new T[GradientBufferSize];
         private readonly T[] _d1 = new T[GradientBufferSize];
@@ -1243,7 +1243,7 @@ partial class MnistMlp : global::NetGen.ISoftTargetNetwork, global::System.IDisp
         public global::System.ReadOnlySpan<T> Forward(global::System.ReadOnlySpan<T> x, int B, bool training, ulong seed, long step)
         {
             ForwardRows = B;
-            ActivationsRecorded = RecordActivations;
+            ActivationsRecorded = RecordActivations || ActivationGradients is not null; // the outputs no kernel reads are stored (ADR 0058)
             // ── [0] fc1: Dense 784 → 256 ─────────────────────────────────────────────────────────────────────
             // y[B,256] = x[B,784] · W[256,784]ᵀ + b[256], then max(0, ·) → output of [1]
             // GEMM x·Wᵀ: [64×784]·[784×256], 12,845,056 multiply-adds at the planned batch → PackedParallel (rule: docs/performance.md)
