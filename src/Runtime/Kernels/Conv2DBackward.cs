@@ -220,10 +220,20 @@ internal static class Conv2DBackward
     {
         if (Simd512<T>.IsAccelerated)
         {
+            if (Wraps(g, Vector512<T>.Count))
+            {
+                WrappedInputGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g);
+                return;
+            }
             DirectInputGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g);
         }
         else if (Simd256<T>.IsAccelerated)
         {
+            if (Wraps(g, Vector256<T>.Count))
+            {
+                WrappedInputGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g);
+                return;
+            }
             DirectInputGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g);
         }
         else if (Simd128<T>.IsAccelerated)
@@ -347,6 +357,193 @@ internal static class Conv2DBackward
                 }
             }
         }
+    }
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> runs the kernel of ADR 0046 (dy bordered on all four
+    /// sides, the outputs numbered at the bordered width) instead of <see cref="WrappedInputGradient{T, TS, TV}"/>.</summary>
+    internal static bool WrapBorder = true;
+
+    /// <summary>Row stride S of the wrapped layout: max(W + Pw, Wo) (W when there is no padding).</summary>
+    private static int WrapStride(in Conv2DGeometry g) => Math.Max(g.Width + g.PaddingWidth, g.OutWidth);
+
+    /// <summary>Rows of one wrapped dy plane: Kh zero rows, the Ho rows of dy, Kh − 1 zero rows.</summary>
+    private static int WrapRows(in Conv2DGeometry g) => g.OutHeight + (2 * g.KernelHeight) - 1;
+
+    /// <summary>(H − 1)·S + W: the outputs of one input plane numbered at the row stride S (H·W without padding).</summary>
+    private static int WrapSpan(in Conv2DGeometry g) => ((g.Height - 1) * WrapStride(g)) + g.Width;
+
+    private static bool Wraps(in Conv2DGeometry g, int lanes) => WrapBorder && WrapSpan(g) >= lanes;
+
+    /// <summary>
+    /// dx_b for samples [start, end) with dy's zero border shared between rows: each dy row is stored at the row stride
+    /// S = max(W + Pw, Wo) with S − Wo zeros after it, between Kh zero rows above and Kh − 1 below.
+    /// </summary>
+    /// <remarks>
+    /// <para>A tap (o, i′, j′) of output q = h·S + w reads dy at row h + Ph − Kh + 1 + i′ and column c′ = w + Pw − Kw + 1 + j′.
+    /// A column left of dy (c′ ≥ Pw − Kw + 1 ≥ −(S − Wo)) lands in the zero tail of the row before; one right of it
+    /// (c′ ≤ W − 1 + Pw ≤ S − 1) in the zero tail of its own row; rows above and below dy are zero rows. So the border that
+    /// ADR 0046's kernel gave each row on both sides (Wp = Wo + 2(Kw − 1)) is shared, and without padding S = W: the
+    /// outputs are dx's own plane, written in place (no wide buffer, no copy), H·W outputs instead of (H − 1)·Wp + W.</para>
+    /// <para><b>Bits.</b> Each dx element is the FMA chain from zero over the taps (o, i′, j′) in order that ADR 0046's
+    /// kernel computes, the same products (the same zeros included) in the same order: the same bits.</para>
+    /// <para><b>Register block.</b> 4 input channels × 5 registers of q (20 accumulators, 5 loads and 4 broadcasts per tap)
+    /// while 5 fit, then the rest of the plane one register at a time for 8 channels (8 accumulators: with 4, as before,
+    /// each tap waited on the FMA's latency), the last register overlapping the one before.</para>
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WrappedInputGradient<T, TS, TV>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int c = g.Channels, o = g.OutChannels, kh = g.KernelHeight, kw = g.KernelWidth, h = g.Height, wd = g.Width;
+        int ho = g.OutHeight, wo = g.OutWidth, st = WrapStride(g), n = TS.Count;
+        int depth = o * kh * kw, k = g.ColumnRows, plane = WrapRows(g) * st, span = WrapSpan(g);
+        bool dense = st == wd; // no padding: the outputs are dx's plane itself
+        nint origin = ((nint)(g.PaddingHeight + 1) * st) + g.PaddingWidth - kw + 1, top = (nint)kh * st;
+        fixed (T* flipped = Buffers<T>.Flipped((long)c * depth))
+        fixed (T* dyp = Buffers<T>.Padded((long)o * plane))
+        fixed (T* wide = dense ? null : Buffers<T>.Wide((long)c * span))
+        fixed (nint* taps = Buffers<nint>.Taps(depth))
+        {
+            // flipped[c, (o·Kh + i′)·Kw + j′] = W[o, c, Kh − 1 − i′, Kw − 1 − j′]; taps[p] = where tap p reads, from origin.
+            for (int r = 0; r < c; r++)
+            {
+                for (int q = 0; q < o; q++)
+                {
+                    for (int i = 0; i < kh; i++)
+                    {
+                        for (int j = 0; j < kw; j++)
+                        {
+                            int p = (((q * kh) + i) * kw) + j;
+                            flipped[((nint)r * depth) + p] = w[((nint)q * k) + (((r * kh) + (kh - 1 - i)) * kw) + (kw - 1 - j)];
+                            taps[p] = ((nint)q * plane) + ((nint)i * st) + j;
+                        }
+                    }
+                }
+            }
+
+            // Zero rows and row tails are the same for every sample: cleared once, each sample then writes dy's rows.
+            new Span<T>(dyp, o * plane).Clear();
+            for (int b = start; b < end; b++)
+            {
+                T* dyb = dy + ((nint)b * g.OutputLength);
+                for (int q = 0; q < o; q++)
+                {
+                    for (int row = 0; row < ho; row++)
+                    {
+                        CopyRow(dyb + ((nint)q * ho * wo) + ((nint)row * wo), dyp + ((nint)q * plane) + top + ((nint)row * st), wo);
+                    }
+                }
+
+                T* src = dyp + origin;
+                T* outb = dense ? dx + ((nint)b * g.InputLength) : wide;
+                int main = span / (5 * n) * (5 * n); // q below this: blocks of 4 channels × 5 registers
+                for (int c0 = 0; c0 < c; c0 += 4)
+                {
+                    int c1 = Math.Min(c0 + 1, c - 1), c2 = Math.Min(c0 + 2, c - 1), c3 = Math.Min(c0 + 3, c - 1);
+                    T* w0 = flipped + ((nint)c0 * depth), w1 = flipped + ((nint)c1 * depth);
+                    T* w2 = flipped + ((nint)c2 * depth), w3 = flipped + ((nint)c3 * depth);
+                    T* y0 = outb + ((nint)c0 * span), y1 = outb + ((nint)c1 * span), y2 = outb + ((nint)c2 * span), y3 = outb + ((nint)c3 * span);
+                    for (int q0 = 0; q0 < main; q0 += 5 * n)
+                    {
+                        TV a00 = TS.Zero, a01 = TS.Zero, a02 = TS.Zero, a03 = TS.Zero, a04 = TS.Zero;
+                        TV a10 = TS.Zero, a11 = TS.Zero, a12 = TS.Zero, a13 = TS.Zero, a14 = TS.Zero;
+                        TV a20 = TS.Zero, a21 = TS.Zero, a22 = TS.Zero, a23 = TS.Zero, a24 = TS.Zero;
+                        TV a30 = TS.Zero, a31 = TS.Zero, a32 = TS.Zero, a33 = TS.Zero, a34 = TS.Zero;
+                        T* s = src + q0;
+                        for (int p = 0; p < depth; p++)
+                        {
+                            T* sp = s + taps[p];
+                            TV x0 = TS.Load(ref Unsafe.AsRef<T>(sp));
+                            TV x1 = TS.Load(ref Unsafe.AsRef<T>(sp + n));
+                            TV x2 = TS.Load(ref Unsafe.AsRef<T>(sp + (2 * n)));
+                            TV x3 = TS.Load(ref Unsafe.AsRef<T>(sp + (3 * n)));
+                            TV x4 = TS.Load(ref Unsafe.AsRef<T>(sp + (4 * n)));
+                            TV v = TS.Broadcast(w0[p]);
+                            a00 = TS.MultiplyAdd(v, x0, a00); a01 = TS.MultiplyAdd(v, x1, a01); a02 = TS.MultiplyAdd(v, x2, a02);
+                            a03 = TS.MultiplyAdd(v, x3, a03); a04 = TS.MultiplyAdd(v, x4, a04);
+                            v = TS.Broadcast(w1[p]);
+                            a10 = TS.MultiplyAdd(v, x0, a10); a11 = TS.MultiplyAdd(v, x1, a11); a12 = TS.MultiplyAdd(v, x2, a12);
+                            a13 = TS.MultiplyAdd(v, x3, a13); a14 = TS.MultiplyAdd(v, x4, a14);
+                            v = TS.Broadcast(w2[p]);
+                            a20 = TS.MultiplyAdd(v, x0, a20); a21 = TS.MultiplyAdd(v, x1, a21); a22 = TS.MultiplyAdd(v, x2, a22);
+                            a23 = TS.MultiplyAdd(v, x3, a23); a24 = TS.MultiplyAdd(v, x4, a24);
+                            v = TS.Broadcast(w3[p]);
+                            a30 = TS.MultiplyAdd(v, x0, a30); a31 = TS.MultiplyAdd(v, x1, a31); a32 = TS.MultiplyAdd(v, x2, a32);
+                            a33 = TS.MultiplyAdd(v, x3, a33); a34 = TS.MultiplyAdd(v, x4, a34);
+                        }
+                        Store5<T, TS, TV>(y0 + q0, n, a00, a01, a02, a03, a04);
+                        Store5<T, TS, TV>(y1 + q0, n, a10, a11, a12, a13, a14);
+                        Store5<T, TS, TV>(y2 + q0, n, a20, a21, a22, a23, a24);
+                        Store5<T, TS, TV>(y3 + q0, n, a30, a31, a32, a33, a34);
+                    }
+                }
+
+                // The rest of each plane: one register at a time (the last overlapping the one before: its values computed
+                // again, the same) for 8 channels at once, so 8 independent chains hide the FMA's latency.
+                for (int q0 = main; q0 < span; q0 += n)
+                {
+                    int qr = Math.Min(q0, span - n);
+                    T* s = src + qr;
+                    for (int c0 = 0; c0 < c; c0 += 8)
+                    {
+                        T* w0 = flipped + ((nint)c0 * depth), w1 = flipped + ((nint)Math.Min(c0 + 1, c - 1) * depth);
+                        T* w2 = flipped + ((nint)Math.Min(c0 + 2, c - 1) * depth), w3 = flipped + ((nint)Math.Min(c0 + 3, c - 1) * depth);
+                        T* w4 = flipped + ((nint)Math.Min(c0 + 4, c - 1) * depth), w5 = flipped + ((nint)Math.Min(c0 + 5, c - 1) * depth);
+                        T* w6 = flipped + ((nint)Math.Min(c0 + 6, c - 1) * depth), w7 = flipped + ((nint)Math.Min(c0 + 7, c - 1) * depth);
+                        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
+                        for (int p = 0; p < depth; p++)
+                        {
+                            TV x0 = TS.Load(ref Unsafe.AsRef<T>(s + taps[p]));
+                            a0 = TS.MultiplyAdd(TS.Broadcast(w0[p]), x0, a0);
+                            a1 = TS.MultiplyAdd(TS.Broadcast(w1[p]), x0, a1);
+                            a2 = TS.MultiplyAdd(TS.Broadcast(w2[p]), x0, a2);
+                            a3 = TS.MultiplyAdd(TS.Broadcast(w3[p]), x0, a3);
+                            a4 = TS.MultiplyAdd(TS.Broadcast(w4[p]), x0, a4);
+                            a5 = TS.MultiplyAdd(TS.Broadcast(w5[p]), x0, a5);
+                            a6 = TS.MultiplyAdd(TS.Broadcast(w6[p]), x0, a6);
+                            a7 = TS.MultiplyAdd(TS.Broadcast(w7[p]), x0, a7);
+                        }
+                        T* y = outb + qr;
+                        TS.Store(a0, ref Unsafe.AsRef<T>(y + ((nint)c0 * span)));
+                        TS.Store(a1, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 1, c - 1) * span)));
+                        TS.Store(a2, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 2, c - 1) * span)));
+                        TS.Store(a3, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 3, c - 1) * span)));
+                        TS.Store(a4, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 4, c - 1) * span)));
+                        TS.Store(a5, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 5, c - 1) * span)));
+                        TS.Store(a6, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 6, c - 1) * span)));
+                        TS.Store(a7, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 7, c - 1) * span)));
+                    }
+                }
+
+                if (!dense)
+                {
+                    // Drop the columns past W: dx[c, h, 0..W) = wide[c, h·S ..].
+                    T* dxb = dx + ((nint)b * g.InputLength);
+                    for (int r = 0; r < c; r++)
+                    {
+                        for (int row = 0; row < h; row++)
+                        {
+                            CopyRow(wide + ((nint)r * span) + ((nint)row * st), dxb + ((nint)r * h * wd) + ((nint)row * wd), wd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store5<T, TS, TV>(T* dst, int n, TV v0, TV v1, TV v2, TV v3, TV v4)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TS.Store(v0, ref Unsafe.AsRef<T>(dst));
+        TS.Store(v1, ref Unsafe.AsRef<T>(dst + n));
+        TS.Store(v2, ref Unsafe.AsRef<T>(dst + (2 * n)));
+        TS.Store(v3, ref Unsafe.AsRef<T>(dst + (3 * n)));
+        TS.Store(v4, ref Unsafe.AsRef<T>(dst + (4 * n)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -34,6 +34,10 @@ public static class MaxPool2DReLU
     /// the ReLU's backward in place).</summary>
     internal static bool Fused = true;
 
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> checks the whole argmax on the calling thread before
+    /// the parts start, as before ADR 0057.</summary>
+    internal static bool RangeInParts = true;
+
     /// <summary>dx[B,C,H,W] = 0 except dx[argmax] += (pooled &gt; 0 ? dy : 0): the backward of ReLU then MaxPool2D</summary>
     /// <param name="dy">Gradient of the pool's output, [batch, C, Ho, Wo].</param>
     /// <param name="argmax">Winner positions written by the pool's forward, [batch, C, Ho, Wo]; each in [0, H·W).</param>

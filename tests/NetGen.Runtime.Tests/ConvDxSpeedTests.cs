@@ -1,0 +1,57 @@
+using NetGen.Kernels;
+
+namespace NetGen.Runtime.Tests;
+
+/// <summary>ADR 0057: the direct dx with dy's zero border shared between rows (<see cref="Conv2DBackward.WrapBorder"/>)
+/// gives the bits of ADR 0046's kernel; the pool backward's argmax check inside the parts
+/// (<see cref="MaxPool2DReLU.RangeInParts"/>) gives the bits of the check before them and still leaves nothing written
+/// that the model reads on a bad index.</summary>
+public class ConvDxSpeedTests
+{
+    /// <summary>C, H, W, O, Kh, Kw, Ph, Pw, batch: the direct dx's geometries of <see cref="ConvTrainBackwardTests"/> and a few
+    /// more around the wrapped layout's edges.</summary>
+    public static IEnumerable<object[]> Geometries =>
+    [
+        [8, 13, 13, 16, 3, 3, 0, 0, 64], // the bench CNN's conv2: S = W = 13, dx written in place
+        [1, 12, 12, 20, 3, 3, 0, 0, 3],  // one input channel: every channel of the blocks repeats channel 0
+        [5, 9, 11, 6, 3, 3, 1, 1, 7],    // padding 1: S = W + 1, the wide buffer; C = 5
+        [6, 10, 8, 4, 3, 5, 2, 1, 2],    // rectangular kernel, unequal padding
+        [3, 7, 9, 2, 2, 2, 3, 3, 3],     // padding larger than the kernel: S = Wo
+        [2, 16, 16, 16, 4, 4, 0, 0, 1],  // even kernel, O·kh·kw = 256
+        [7, 6, 20, 3, 1, 3, 0, 1, 2],    // a 1×3 kernel with padding in width only
+        [9, 4, 30, 5, 3, 3, 0, 0, 2],    // C = 9: a last block of one channel; a wide, short plane
+        [4, 30, 3, 3, 3, 3, 0, 0, 2],    // a narrow, tall plane: S = 3, most of each register wraps
+        [12, 20, 20, 4, 5, 5, 2, 2, 3],  // "same" padding of a 5×5 kernel
+    ];
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void WrappedDx_GivesTheBitsOfTheBorderedKernel(int c, int h, int w, int o, int kh, int kw, int ph, int pw, int batch)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, ph, pw);
+        Assert.True(Conv2DBackward.DirectInput(g), "the geometry should take the direct dx");
+        float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
+        float[] dy = TestUtil.Random<float>(batch * g.OutputLength, 3);
+        dy[0] = -0f;
+        float[] Dx(bool wrap)
+        {
+            float[] dx = new float[x.Length], dw = new float[wt.Length], db = new float[o];
+            Array.Fill(dx, float.NaN); // every element must be written
+            bool previous = Conv2DBackward.WrapBorder;
+            try
+            {
+                Conv2DBackward.WrapBorder = wrap;
+                Conv2D.Backward<float>(dy, x, wt, dx, dw, db, batch, g);
+            }
+            finally
+            {
+                Conv2DBackward.WrapBorder = previous;
+            }
+            return dx;
+        }
+
+        float[] bordered = Dx(false), wrapped = Dx(true);
+        Assert.DoesNotContain(wrapped, float.IsNaN);
+        Assert.Equal(bordered.Select(BitConverter.SingleToInt32Bits), wrapped.Select(BitConverter.SingleToInt32Bits));
+    }
+}
