@@ -54,4 +54,82 @@ public class ConvDxSpeedTests
         Assert.DoesNotContain(wrapped, float.IsNaN);
         Assert.Equal(bordered.Select(BitConverter.SingleToInt32Bits), wrapped.Select(BitConverter.SingleToInt32Bits));
     }
+
+    /// <summary>The bench CNN's first pool at batch 64, split (2 and 8 threads) and on one: the check inside the parts gives
+    /// the bits of the check before them.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(8)]
+    public void PoolReLUBackward_CheckedInParts_GivesTheBitsOfTheCheckBefore(int threads)
+    {
+        var g = new Pool2DGeometry(8, 26, 26, 2, 2, 2, 2, 0, 0);
+        (float[] y, float[] pooled, int[] argmax, float[] dy) = PoolCase(g, 64);
+        float[] Run(bool inParts)
+        {
+            float[] dx = new float[y.Length];
+            Array.Fill(dx, 42f); // every element must be written
+            int previous = Workers.SplitAsIfForTests(threads);
+            bool before = MaxPool2DReLU.RangeInParts;
+            try
+            {
+                MaxPool2DReLU.RangeInParts = inParts;
+                MaxPool2DReLU.Backward<float>(dy, argmax, pooled, y, dx, 64, g);
+            }
+            finally
+            {
+                MaxPool2DReLU.RangeInParts = before;
+                Workers.SplitAsIfForTests(previous);
+            }
+            return dx;
+        }
+
+        float[] old = Run(false), parts = Run(true);
+        Assert.DoesNotContain(parts, v => v == 42f);
+        Assert.Contains(parts, v => v != 0f);
+        Assert.Equal(old.Select(BitConverter.SingleToInt32Bits), parts.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>A foreign index in the first, a middle or the last part, or a negative one: the split call throws naming it,
+    /// and no part has written dx (every part checks before any part writes).</summary>
+    [Theory]
+    [InlineData(2, 0, 676)]
+    [InlineData(2, 43_000, 700)]
+    [InlineData(8, 86_527, 676)]
+    [InlineData(8, 20_000, -1)]
+    public void PoolReLUBackward_Split_RefusesAForeignArgmax_BeforeAnyPartWrites(int threads, int at, int value)
+    {
+        var g = new Pool2DGeometry(8, 26, 26, 2, 2, 2, 2, 0, 0);
+        (float[] y, float[] pooled, int[] argmax, float[] dy) = PoolCase(g, 64);
+        Assert.Equal(86_528, argmax.Length);
+        argmax[at] = value;
+        float[] dx = new float[y.Length];
+        Array.Fill(dx, 7f);
+        int previous = Workers.SplitAsIfForTests(threads);
+        try
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2DReLU.Backward<float>(dy, argmax, pooled, y, dx, 64, g));
+            Assert.Equal("argmax", e.ParamName);
+            Assert.Contains($"argmax[{at}]", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Workers.SplitAsIfForTests(previous);
+        }
+        Assert.All(dx, v => Assert.Equal(7f, v));
+    }
+
+    /// <summary>A ReLU's output (about half zeros), its pool's output and argmax from the forward, and a gradient.</summary>
+    private static (float[] Y, float[] Pooled, int[] Argmax, float[] Dy) PoolCase(in Pool2DGeometry g, int batch)
+    {
+        float[] y = TestUtil.Random<float>(batch * g.InputLength, 11);
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = Math.Max(y[i], 0f);
+        }
+        float[] pooled = new float[batch * g.OutputLength];
+        int[] argmax = new int[pooled.Length];
+        MaxPool2D.Forward<float>(y, pooled, argmax, batch, g);
+        return (y, pooled, argmax, TestUtil.Random<float>(pooled.Length, 12));
+    }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Threading;
 
 namespace NetGen.Kernels;
 
@@ -35,7 +36,7 @@ public static class MaxPool2DReLU
     internal static bool Fused = true;
 
     /// <summary>Tests and the paired A/B only: <see langword="false"/> checks the whole argmax on the calling thread before
-    /// the parts start, as before ADR 0057.</summary>
+    /// the parts start, in two passes (minimum, then maximum), as before ADR 0057.</summary>
     internal static bool RangeInParts = true;
 
     /// <summary>dx[B,C,H,W] = 0 except dx[argmax] += (pooled &gt; 0 ? dy : 0): the backward of ReLU then MaxPool2D</summary>
@@ -75,17 +76,6 @@ public static class MaxPool2DReLU
         // The scatter writes through pointers: an index from anywhere but the forward must not reach outside its plane.
         uint plane = (uint)(g.Height * g.Width);
         ReadOnlySpan<int> indices = argmax.Slice(0, batch * g.OutputLength);
-        if (System.Numerics.Tensors.TensorPrimitives.Min(indices) < 0 || System.Numerics.Tensors.TensorPrimitives.Max(indices) >= plane)
-        {
-            for (int i = 0; i < indices.Length; i++)
-            {
-                if ((uint)indices[i] >= plane)
-                {
-                    throw new ArgumentOutOfRangeException(nameof(argmax), indices[i], $"argmax[{i}] is {indices[i]}, outside the input plane [0, {plane}).");
-                }
-            }
-        }
-
         fixed (T* pdy = dy)
         fixed (int* pi = argmax)
         fixed (T* pp = pooled)
@@ -94,13 +84,59 @@ public static class MaxPool2DReLU
             var a = new Arguments<T> { G = g, Planes = batch * g.Channels, Dy = pdy, Argmax = pi, Pooled = pp, Dx = pdx };
             long work = (long)a.Planes * ((g.OutHeight * g.OutWidth) + (g.Height * g.Width));
             int parts = work >= MinParallelWork ? Workers.PartsFor(work, MinParallelWork / 2, a.Planes) : 1;
-            if (parts > 1 && Workers.TryAcquire(out Job<T> job))
+            if (parts > 1 && RangeInParts && Workers.TryAcquire(out Job<T> check))
             {
-                job.A = a;
-                Workers.RunAndRelease(job, parts);
+                // Each part checks the indices of its own planes (the ones its core wrote in the forward, ADR 0057), all
+                // before any part writes: a first job that only checks, then the job that writes. The verdict goes to
+                // this call's own stack (the job object is shared with other callers once released).
+                int outside = 0;
+                check.A = a;
+                check.A.Outside = &outside;
+                Workers.RunAndRelease(check, parts);
+                if (Volatile.Read(ref outside) != 0)
+                {
+                    ThrowOutside(indices, plane);
+                }
+                if (Workers.TryAcquire(out Job<T> job))
+                {
+                    job.A = a;
+                    Workers.RunAndRelease(job, parts);
+                    return;
+                }
+                Planes(a, 0, a.Planes);
+                return;
+            }
+            bool inside = RangeInParts
+                ? Inside(indices, plane)
+                : System.Numerics.Tensors.TensorPrimitives.Min(indices) >= 0 && System.Numerics.Tensors.TensorPrimitives.Max(indices) < plane;
+            if (!inside)
+            {
+                ThrowOutside(indices, plane);
+            }
+            if (parts > 1 && Workers.TryAcquire(out Job<T> whole))
+            {
+                whole.A = a;
+                Workers.RunAndRelease(whole, parts);
                 return;
             }
             Planes(a, 0, a.Planes);
+        }
+    }
+
+    /// <summary>Whether every index lies in [0, plane): one pass, the indices read as unsigned (a negative one is then
+    /// above any plane).</summary>
+    private static bool Inside(ReadOnlySpan<int> indices, uint plane) =>
+        indices.IsEmpty || System.Numerics.Tensors.TensorPrimitives.Max(System.Runtime.InteropServices.MemoryMarshal.Cast<int, uint>(indices)) < plane;
+
+    /// <summary>Names the first index outside [0, plane).</summary>
+    private static void ThrowOutside(ReadOnlySpan<int> indices, uint plane)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if ((uint)indices[i] >= plane)
+            {
+                throw new ArgumentOutOfRangeException("argmax", indices[i], $"argmax[{i}] is {indices[i]}, outside the input plane [0, {plane}).");
+            }
         }
     }
 
@@ -112,6 +148,9 @@ public static class MaxPool2DReLU
         public int Planes;
         public T* Dy, Pooled, Dx;
         public int* Argmax;
+
+        /// <summary>Set: the parts only check their planes' indices, and write 1 here if one lies outside its plane.</summary>
+        public int* Outside;
     }
 
     /// <summary>A parallel run: each part takes whole (sample, channel) planes.</summary>
@@ -120,9 +159,18 @@ public static class MaxPool2DReLU
     {
         public Arguments<T> A;
 
-        public override void Run(int part, int parts)
+        public override unsafe void Run(int part, int parts)
         {
             int start = (int)((long)A.Planes * part / parts), end = (int)((long)A.Planes * (part + 1) / parts);
+            if (A.Outside != null)
+            {
+                int outPlane = A.G.OutHeight * A.G.OutWidth;
+                if (!Inside(new ReadOnlySpan<int>(A.Argmax + ((nint)start * outPlane), (end - start) * outPlane), (uint)(A.G.Height * A.G.Width)))
+                {
+                    Volatile.Write(ref *A.Outside, 1);
+                }
+                return;
+            }
             Planes(A, start, end);
         }
     }
