@@ -3,7 +3,9 @@ using NetGen.Kernels;
 namespace NetGen.Runtime.Tests;
 
 /// <summary>ADR 0057: the direct dx with dy's zero border shared between rows (<see cref="Conv2DBackward.WrapBorder"/>)
-/// gives the bits of ADR 0046's kernel; the pool backward's argmax check inside the parts
+/// gives the bits of ADR 0046's kernel; the unpadded direct dx as Wᵀ·dy on registers then col2im
+/// (<see cref="Conv2DBackward.ColumnsOnRegisters"/>) the bits of the GEMM path, and its gather by flattened taps those of
+/// the gather before; the pool backward's argmax check inside the parts
 /// (<see cref="MaxPool2DReLU.RangeInParts"/>) gives the bits of the check before them and still leaves nothing written
 /// that the model reads on a bad index.</summary>
 public class ConvDxSpeedTests
@@ -37,15 +39,16 @@ public class ConvDxSpeedTests
         {
             float[] dx = new float[x.Length], dw = new float[wt.Length], db = new float[o];
             Array.Fill(dx, float.NaN); // every element must be written
-            bool previous = Conv2DBackward.WrapBorder;
             try
             {
                 Conv2DBackward.WrapBorder = wrap;
+                Conv2DBackward.ColumnsOnRegisters = false; // unpadded geometries too on the full convolution
                 Conv2D.Backward<float>(dy, x, wt, dx, dw, db, batch, g);
             }
             finally
             {
-                Conv2DBackward.WrapBorder = previous;
+                Conv2DBackward.WrapBorder = true;
+                Conv2DBackward.ColumnsOnRegisters = true;
             }
             return dx;
         }
@@ -53,6 +56,100 @@ public class ConvDxSpeedTests
         float[] bordered = Dx(false), wrapped = Dx(true);
         Assert.DoesNotContain(wrapped, float.IsNaN);
         Assert.Equal(bordered.Select(BitConverter.SingleToInt32Bits), wrapped.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>Unpadded geometries of the direct dx (C, H, W, O, Kh, Kw, batch).</summary>
+    public static IEnumerable<object[]> Unpadded =>
+    [
+        [8, 13, 13, 16, 3, 3, 64], // the bench CNN's conv2: 72 rows (12 blocks of 6), plane 121 (two blocks of 4 registers, overlapping)
+        [1, 12, 12, 20, 3, 3, 3],  // K = 9: a last block of 3 rows repeating its last
+        [2, 16, 16, 16, 4, 4, 1],  // even kernel, W = 16: every row a whole register
+        [9, 6, 30, 5, 3, 3, 2],    // W = 30 > 16: col2im as the scatter
+        [3, 20, 9, 2, 5, 1, 3],    // a 5×1 kernel, O = 2
+    ];
+
+    /// <summary>Unpadded, but an output plane of fewer than 64 (4 × 16 lanes): the full convolution (C, H, W, O, Kh, Kw).</summary>
+    [Theory]
+    [InlineData(9, 4, 30, 5, 3, 3)]
+    [InlineData(4, 30, 3, 3, 3, 3)]
+    public void ColumnsDx_IsNotTaken_BelowFourRegistersOfOutput(int c, int h, int w, int o, int kh, int kw)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
+        Assert.True(Conv2DBackward.DirectInput(g));
+        Assert.False(Conv2DBackward.Columns(g));
+    }
+
+    [Theory]
+    [MemberData(nameof(Unpadded))]
+    public void ColumnsDx_GivesTheBitsOfTheGemmPath(int c, int h, int w, int o, int kh, int kw, int batch)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
+        Assert.True(Conv2DBackward.DirectInput(g) && Conv2DBackward.Columns(g), "the geometry should take the column kernel");
+        SameBitsAsGemmPath<float>(g, batch);
+        SameBitsAsGemmPath<double>(g, batch);
+    }
+
+    private static void SameBitsAsGemmPath<T>(Conv2DGeometry g, int batch)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        T[] x = TestUtil.Random<T>(batch * g.InputLength, 1), wt = TestUtil.Random<T>(g.WeightLength, 2);
+        T[] dy = TestUtil.Random<T>(batch * g.OutputLength, 3);
+        T[] Dx(bool direct)
+        {
+            T[] dx = new T[x.Length], dw = new T[wt.Length], db = new T[g.OutChannels];
+            Array.Fill(dx, T.NaN);
+            try
+            {
+                Conv2DBackward.DirectInputAllowed = direct;
+                Conv2D.Backward<T>(dy, x, wt, dx, dw, db, batch, g);
+            }
+            finally
+            {
+                Conv2DBackward.DirectInputAllowed = true;
+            }
+            return dx;
+        }
+
+        T[] gemm = Dx(false), columns = Dx(true);
+        Assert.DoesNotContain(columns, T.IsNaN);
+        Assert.Equal(gemm, columns); // T's Equals: NaN-free here, and +0 against −0 would not pass for the bits either
+        for (int i = 0; i < gemm.Length; i++)
+        {
+            Assert.True(T.IsNegative(gemm[i]) == T.IsNegative(columns[i]), $"dx[{i}]: the sign of zero differs");
+        }
+    }
+
+    /// <summary>C, H, W, O, K, P: geometries whose col2im runs as the register gather (W ≤ 16).</summary>
+    [Theory]
+    [InlineData(20, 12, 12, 50, 5, 0)] // LeNet's conv2: 4 interior rows, 8 border rows
+    [InlineData(8, 13, 13, 16, 3, 0)]  // the bench CNN's conv2 (its direct dx, gathered)
+    [InlineData(3, 9, 14, 12, 5, 2)]   // padding 2
+    [InlineData(2, 7, 16, 30, 3, 1)]   // W = 16
+    [InlineData(2, 3, 5, 4, 1, 0)]     // pointwise rows: Kh·Kw = 1 (the GEMM writes dx itself: no gather, a control)
+    public void GatherByTaps_GivesTheBitsOfTheGatherBefore(int c, int h, int w, int o, int k, int p)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, k, k, 1, 1, p, p);
+        float[] x = TestUtil.Random<float>(3 * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
+        float[] dy = TestUtil.Random<float>(3 * g.OutputLength, 3);
+        float[] Dx(bool together)
+        {
+            float[] dx = new float[x.Length], dw = new float[wt.Length], db = new float[o];
+            Array.Fill(dx, float.NaN);
+            try
+            {
+                Conv2DBackward.GatherRowsTogether = together;
+                Conv2D.Backward<float>(dy, x, wt, dx, dw, db, 3, g);
+            }
+            finally
+            {
+                Conv2DBackward.GatherRowsTogether = true;
+            }
+            return dx;
+        }
+
+        float[] before = Dx(false), taps = Dx(true);
+        Assert.DoesNotContain(taps, float.IsNaN);
+        Assert.Equal(before.Select(BitConverter.SingleToInt32Bits), taps.Select(BitConverter.SingleToInt32Bits));
     }
 
     /// <summary>The bench CNN's first pool at batch 64, split (2 and 8 threads) and on one: the check inside the parts gives
