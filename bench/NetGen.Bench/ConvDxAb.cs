@@ -42,6 +42,9 @@ internal static class ConvDxAb
         int[] i1 = new int[q1.Length];
         Conv2D.Forward<float>(x, w1, b1, y1, B, g1, fuseReLU: true);
         MaxPool2D.Forward<float>(y1, q1, i1, B, p1);
+        var gL = new Conv2DGeometry(20, 12, 12, 50, 5, 5, 1, 1, 0, 0); // LeNet's conv2
+        float[] dyL = NetworkBenchmarks.Fill(B * gL.OutputLength, 13), xL = NetworkBenchmarks.Fill(B * gL.InputLength, 14);
+        float[] wL = NetworkBenchmarks.Fill(gL.WeightLength, 15), dxL = new float[B * gL.InputLength], dwL = new float[gL.WeightLength], dbL = new float[50];
         var net = new BenchCnn(1);
         int[] labels = Enumerable.Range(0, B).Select(i => i % 10).ToArray();
 
@@ -75,6 +78,8 @@ internal static class ConvDxAb
             ("conv2 dx (DirectInputGradient, 8 calls of 8)", 1, DxGroups),
             ("conv2 backward (dx, dW, db)", 1, () => Conv2D.Backward<float>(dy2, q1x, w2, dx2, dw2, db2, B, g2)),
             ("conv2 backward (dx, dW, db)", 2, () => Conv2D.Backward<float>(dy2, q1x, w2, dx2, dw2, db2, B, g2)),
+            ("LeNet conv2 backward (dx, dW, db)", 1, () => Conv2D.Backward<float>(dyL, xL, wL, dxL, dwL, dbL, B, gL)),
+            ("LeNet conv2 backward (dx, dW, db)", 2, () => Conv2D.Backward<float>(dyL, xL, wL, dxL, dwL, dbL, B, gL)),
             ("pool1+relu backward", 1, () => MaxPool2DReLU.Backward<float>(dq1, i1, q1, y1, dr1, B, p1)),
             ("pool1+relu backward", 2, () => MaxPool2DReLU.Backward<float>(dq1, i1, q1, y1, dr1, B, p1)),
             ("BenchCnn.TrainStep", 1, () => net.TrainStep(x, labels)),

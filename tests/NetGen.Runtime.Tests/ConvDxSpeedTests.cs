@@ -66,6 +66,7 @@ public class ConvDxSpeedTests
         [2, 16, 16, 16, 4, 4, 1],  // even kernel, W = 16: every row a whole register
         [9, 6, 30, 5, 3, 3, 2],    // W = 30 > 16: col2im as the scatter
         [3, 20, 9, 2, 5, 1, 3],    // a 5×1 kernel, O = 2
+        [20, 12, 12, 50, 5, 5, 3], // LeNet's conv2: O·kh·kw = 1,250 > 256, no full convolution, but the column kernel
     ];
 
     /// <summary>Unpadded, but an output plane of fewer than 64 (4 × 16 lanes): the full convolution (C, H, W, O, Kh, Kw).</summary>

@@ -40,7 +40,7 @@ internal static class Conv2DBackward
     /// <summary>Whether <see cref="DirectInputGradient{T}"/> computes dx for this geometry (see the class remarks).</summary>
     internal static bool DirectInput(in Conv2DGeometry g) =>
         DirectInputAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1
-        && g.OutChannels * g.KernelHeight * g.KernelWidth <= MaxDepth && Span(g) >= Conv2D.DirectMinSpan;
+        && (Columns(g) || (g.OutChannels * g.KernelHeight * g.KernelWidth <= MaxDepth && Span(g) >= Conv2D.DirectMinSpan));
 
     /// <summary>Tests and the paired A/B only: <see langword="false"/> copies the staged rows with one <c>Span.CopyTo</c> call
     /// per row, as before ADR 0052.</summary>
@@ -485,10 +485,14 @@ internal static class Conv2DBackward
     /// machine, so the choice (and with it the bits) depends on the geometry alone.</summary>
     private const int ColumnsMinPlane = 16;
 
-    /// <summary>Whether the direct dx of this geometry runs as <see cref="ColumnsGradient{T, TS, TV}"/>: no padding (where
-    /// the full convolution's border is widest) and an output plane of at least <see cref="ColumnsMinPlane"/>.</summary>
+    /// <summary>Whether the direct dx of a stride-1 geometry runs as <see cref="ColumnsGradient{T, TS, TV}"/>: no padding
+    /// (where the full convolution's border is widest), an output plane of at least 4 × <see cref="ColumnsMinPlane"/> and
+    /// at most <see cref="PackedGemm.KC"/> output channels (the packed GEMM's one depth block, whose bits it gives). Its
+    /// products are those of the GEMM, so unlike the full convolution it needs no limit on O·Kh·Kw: LeNet's conv2
+    /// (1,250 taps) takes it too.</summary>
     internal static bool Columns(in Conv2DGeometry g) =>
-        ColumnsOnRegisters && g.PaddingHeight == 0 && g.PaddingWidth == 0 && g.OutHeight * g.OutWidth >= 4 * ColumnsMinPlane;
+        ColumnsOnRegisters && g.PaddingHeight == 0 && g.PaddingWidth == 0 && g.OutHeight * g.OutWidth >= 4 * ColumnsMinPlane
+        && g.OutChannels <= PackedGemm.KC;
 
     /// <summary>
     /// dx_b for samples [start, end) of an unpadded geometry: dcol = Wᵀ·dy_b on registers, then col2im
