@@ -6,10 +6,14 @@ namespace NetGen.Bench;
 /// <summary>
 /// Development aid for ADR 0057 (<c>NetGen.Bench --convdx-ab [ROUNDS] [REPS] [FILTER]</c>): the direct dx kernel of
 /// <see cref="BenchCnn"/>'s second convolution and the first pool's fused ReLU backward, old against new in one process.
-/// Each round runs every body REPS times with the kernel of before ("old": <see cref="Conv2DBackward.WrapBorder"/> and
-/// <see cref="MaxPool2DReLU.RangeInParts"/> off) and REPS times with the new one, the order alternating from round to
+/// Each round runs every body REPS times with the kernels of before ("old": <see cref="Conv2DBackward.WrapBorder"/>,
+/// <see cref="Conv2DBackward.ColumnsOnRegisters"/>, <see cref="Conv2DBackward.GatherRowsTogether"/> and
+/// <see cref="MaxPool2DReLU.OnePassCheck"/> off) and REPS times with the new ones, the order alternating from round to
 /// round, each side timed as a block after one untimed call. Prints the median of the per-round ratios old/new with its
-/// quartiles and each side's median time per call. FILTER keeps the bodies whose name contains it.
+/// quartiles, each side's median time per call, and the fastest call of each. FILTER keeps the bodies whose name contains
+/// it. <c>NETGEN_NO_COLUMNS=1</c> keeps the column dx off on the new side (the full convolution with the shared border
+/// alone); <c>NETGEN_CHECK_IN_PARTS=1</c> puts the pool's check in its parts on the new side
+/// (<see cref="MaxPool2DReLU.CheckInParts"/>).
 /// </summary>
 internal static class ConvDxAb
 {
@@ -20,7 +24,8 @@ internal static class ConvDxAb
         Conv2DBackward.WrapBorder = on;
         Conv2DBackward.ColumnsOnRegisters = on && Environment.GetEnvironmentVariable("NETGEN_NO_COLUMNS") != "1";
         Conv2DBackward.GatherRowsTogether = on;
-        MaxPool2DReLU.RangeInParts = on;
+        MaxPool2DReLU.OnePassCheck = on;
+        MaxPool2DReLU.CheckInParts = on && Environment.GetEnvironmentVariable("NETGEN_CHECK_IN_PARTS") == "1";
     }
 
     public static unsafe int Run(string[] args)

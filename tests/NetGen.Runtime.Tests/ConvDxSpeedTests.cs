@@ -5,9 +5,9 @@ namespace NetGen.Runtime.Tests;
 /// <summary>ADR 0057: the direct dx with dy's zero border shared between rows (<see cref="Conv2DBackward.WrapBorder"/>)
 /// gives the bits of ADR 0046's kernel; the unpadded direct dx as Wᵀ·dy on registers then col2im
 /// (<see cref="Conv2DBackward.ColumnsOnRegisters"/>) the bits of the GEMM path, and its gather by flattened taps those of
-/// the gather before; the pool backward's argmax check inside the parts
-/// (<see cref="MaxPool2DReLU.RangeInParts"/>) gives the bits of the check before them and still leaves nothing written
-/// that the model reads on a bad index.</summary>
+/// the gather before; the pool backward's one-pass argmax check (<see cref="MaxPool2DReLU.OnePassCheck"/>) and its check
+/// inside the parts (<see cref="MaxPool2DReLU.CheckInParts"/>) give the bits of the two-pass check and refuse a foreign
+/// index before anything is written.</summary>
 public class ConvDxSpeedTests
 {
     /// <summary>C, H, W, O, Kh, Kw, Ph, Pw, batch: the direct dx's geometries of <see cref="ConvTrainBackwardTests"/> and a few
@@ -153,49 +153,55 @@ public class ConvDxSpeedTests
         Assert.Equal(before.Select(BitConverter.SingleToInt32Bits), taps.Select(BitConverter.SingleToInt32Bits));
     }
 
-    /// <summary>The bench CNN's first pool at batch 64, split (2 and 8 threads) and on one: the check inside the parts gives
-    /// the bits of the check before them.</summary>
+    /// <summary>The bench CNN's first pool at batch 64, split (2 and 8 threads) and on one: the one-pass check and the check
+    /// inside the parts give the bits of the two-pass check.</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(8)]
-    public void PoolReLUBackward_CheckedInParts_GivesTheBitsOfTheCheckBefore(int threads)
+    public void PoolReLUBackward_ChecksGiveTheBitsOfTheTwoPassCheck(int threads)
     {
         var g = new Pool2DGeometry(8, 26, 26, 2, 2, 2, 2, 0, 0);
         (float[] y, float[] pooled, int[] argmax, float[] dy) = PoolCase(g, 64);
-        float[] Run(bool inParts)
+        float[] Run(bool onePass, bool inParts)
         {
             float[] dx = new float[y.Length];
             Array.Fill(dx, 42f); // every element must be written
             int previous = Workers.SplitAsIfForTests(threads);
-            bool before = MaxPool2DReLU.RangeInParts;
             try
             {
-                MaxPool2DReLU.RangeInParts = inParts;
+                MaxPool2DReLU.OnePassCheck = onePass;
+                MaxPool2DReLU.CheckInParts = inParts;
                 MaxPool2DReLU.Backward<float>(dy, argmax, pooled, y, dx, 64, g);
             }
             finally
             {
-                MaxPool2DReLU.RangeInParts = before;
+                MaxPool2DReLU.OnePassCheck = true;
+                MaxPool2DReLU.CheckInParts = false;
                 Workers.SplitAsIfForTests(previous);
             }
             return dx;
         }
 
-        float[] old = Run(false), parts = Run(true);
-        Assert.DoesNotContain(parts, v => v == 42f);
-        Assert.Contains(parts, v => v != 0f);
-        Assert.Equal(old.Select(BitConverter.SingleToInt32Bits), parts.Select(BitConverter.SingleToInt32Bits));
+        float[] twoPass = Run(false, false), onePassed = Run(true, false), parts = Run(true, true);
+        Assert.DoesNotContain(onePassed, v => v == 42f);
+        Assert.Contains(onePassed, v => v != 0f);
+        Assert.Equal(twoPass.Select(BitConverter.SingleToInt32Bits), onePassed.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(twoPass.Select(BitConverter.SingleToInt32Bits), parts.Select(BitConverter.SingleToInt32Bits));
     }
 
     /// <summary>A foreign index in the first, a middle or the last part, or a negative one: the split call throws naming it,
-    /// and no part has written dx (every part checks before any part writes).</summary>
+    /// and nothing of dx is written, with the check on the calling thread (one pass) or in the parts.</summary>
     [Theory]
-    [InlineData(2, 0, 676)]
-    [InlineData(2, 43_000, 700)]
-    [InlineData(8, 86_527, 676)]
-    [InlineData(8, 20_000, -1)]
-    public void PoolReLUBackward_Split_RefusesAForeignArgmax_BeforeAnyPartWrites(int threads, int at, int value)
+    [InlineData(2, 0, 676, false)]
+    [InlineData(2, 43_000, 700, false)]
+    [InlineData(8, 86_527, 676, false)]
+    [InlineData(8, 20_000, -1, false)]
+    [InlineData(2, 0, 676, true)]
+    [InlineData(2, 43_000, 700, true)]
+    [InlineData(8, 86_527, 676, true)]
+    [InlineData(8, 20_000, -1, true)]
+    public void PoolReLUBackward_Split_RefusesAForeignArgmax_BeforeAnyPartWrites(int threads, int at, int value, bool inParts)
     {
         var g = new Pool2DGeometry(8, 26, 26, 2, 2, 2, 2, 0, 0);
         (float[] y, float[] pooled, int[] argmax, float[] dy) = PoolCase(g, 64);
@@ -206,12 +212,14 @@ public class ConvDxSpeedTests
         int previous = Workers.SplitAsIfForTests(threads);
         try
         {
+            MaxPool2DReLU.CheckInParts = inParts;
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2DReLU.Backward<float>(dy, argmax, pooled, y, dx, 64, g));
             Assert.Equal("argmax", e.ParamName);
             Assert.Contains($"argmax[{at}]", e.Message, StringComparison.Ordinal);
         }
         finally
         {
+            MaxPool2DReLU.CheckInParts = false;
             Workers.SplitAsIfForTests(previous);
         }
         Assert.All(dx, v => Assert.Equal(7f, v));

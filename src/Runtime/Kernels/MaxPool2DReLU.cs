@@ -35,9 +35,16 @@ public static class MaxPool2DReLU
     /// the ReLU's backward in place).</summary>
     internal static bool Fused = true;
 
-    /// <summary>Tests and the paired A/B only: <see langword="false"/> checks the whole argmax on the calling thread before
-    /// the parts start, in two passes (minimum, then maximum), as before ADR 0057.</summary>
-    internal static bool RangeInParts = true;
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> checks the argmax in two passes (minimum, then
+    /// maximum), as before ADR 0057, instead of one (the indices read as unsigned, their maximum against the plane).</summary>
+    internal static bool OnePassCheck = true;
+
+    /// <summary>Off by default (ADR 0057): on a split call, each part checks its own planes' indices (and helps with those
+    /// of parts not yet begun), and no part writes before every part's are checked, instead of one pass on the calling
+    /// thread before the parts start. Measured 0.70–0.76× the caller's check on the loaded 2-vCPU VM (every part waits for
+    /// the slowest check), so kept only for a measurement on a quiet machine (<c>NetGen.Bench --convdx-ab</c> with
+    /// <c>NETGEN_CHECK_IN_PARTS=1</c>).</summary>
+    internal static bool CheckInParts;
 
     /// <summary>dx[B,C,H,W] = 0 except dx[argmax] += (pooled &gt; 0 ? dy : 0): the backward of ReLU then MaxPool2D</summary>
     /// <param name="dy">Gradient of the pool's output, [batch, C, Ho, Wo].</param>
@@ -84,29 +91,26 @@ public static class MaxPool2DReLU
             var a = new Arguments<T> { G = g, Planes = batch * g.Channels, Dy = pdy, Argmax = pi, Pooled = pp, Dx = pdx };
             long work = (long)a.Planes * ((g.OutHeight * g.OutWidth) + (g.Height * g.Width));
             int parts = work >= MinParallelWork ? Workers.PartsFor(work, MinParallelWork / 2, a.Planes) : 1;
-            if (parts > 1 && RangeInParts && Workers.TryAcquire(out Job<T> check))
+            if (parts > 1 && CheckInParts && Workers.TryAcquire(out Job<T> job))
             {
-                // Each part checks the indices of its own planes (the ones its core wrote in the forward, ADR 0057), all
-                // before any part writes: a first job that only checks, then the job that writes. The verdict goes to
-                // this call's own stack (the job object is shared with other callers once released).
+                // Each part checks the indices of its own planes (the ones its core wrote in the forward), then those of
+                // any part no thread has begun to check, then waits until every part's are checked: no part writes
+                // before all are (ADR 0057, off by default). The verdicts live on this call's stack (the job object is shared with other
+                // callers once released).
                 int outside = 0;
-                check.A = a;
-                check.A.Outside = &outside;
-                Workers.RunAndRelease(check, parts);
-                if (Volatile.Read(ref outside) != 0)
+                int* states = stackalloc int[parts];
+                new Span<int>(states, parts).Clear();
+                job.A = a;
+                job.A.Outside = &outside;
+                job.A.States = states;
+                Workers.RunAndRelease(job, parts);
+                if (outside != 0)
                 {
                     ThrowOutside(indices, plane);
                 }
-                if (Workers.TryAcquire(out Job<T> job))
-                {
-                    job.A = a;
-                    Workers.RunAndRelease(job, parts);
-                    return;
-                }
-                Planes(a, 0, a.Planes);
                 return;
             }
-            bool inside = RangeInParts
+            bool inside = OnePassCheck
                 ? Inside(indices, plane)
                 : System.Numerics.Tensors.TensorPrimitives.Min(indices) >= 0 && System.Numerics.Tensors.TensorPrimitives.Max(indices) < plane;
             if (!inside)
@@ -149,8 +153,11 @@ public static class MaxPool2DReLU
         public T* Dy, Pooled, Dx;
         public int* Argmax;
 
-        /// <summary>Set: the parts only check their planes' indices, and write 1 here if one lies outside its plane.</summary>
+        /// <summary>Set on a split call with the check in its parts: 1 once a part's indices are found outside its plane.</summary>
         public int* Outside;
+
+        /// <summary>Per part: 0 its indices unchecked, 1 being checked, 2 checked (with <see cref="Outside"/>).</summary>
+        public int* States;
     }
 
     /// <summary>A parallel run: each part takes whole (sample, channel) planes.</summary>
@@ -161,17 +168,46 @@ public static class MaxPool2DReLU
 
         public override unsafe void Run(int part, int parts)
         {
-            int start = (int)((long)A.Planes * part / parts), end = (int)((long)A.Planes * (part + 1) / parts);
-            if (A.Outside != null)
+            if (A.States != null)
             {
-                int outPlane = A.G.OutHeight * A.G.OutWidth;
-                if (!Inside(new ReadOnlySpan<int>(A.Argmax + ((nint)start * outPlane), (end - start) * outPlane), (uint)(A.G.Height * A.G.Width)))
+                // Its own part's indices first, then every part still unclaimed (a thread that starts late finds them
+                // done), then wait for the parts other threads are checking.
+                for (int d = 0; d < parts; d++)
                 {
-                    Volatile.Write(ref *A.Outside, 1);
+                    int q = (part + d) % parts;
+                    if (Volatile.Read(ref A.States[q]) == 0 && Interlocked.CompareExchange(ref A.States[q], 1, 0) == 0)
+                    {
+                        if (!Inside(PartIndices(q, parts), (uint)(A.G.Height * A.G.Width)))
+                        {
+                            Volatile.Write(ref *A.Outside, 1);
+                        }
+                        Volatile.Write(ref A.States[q], 2);
+                    }
                 }
-                return;
+                for (int q = 0; q < parts; q++)
+                {
+                    while (Volatile.Read(ref A.States[q]) != 2)
+                    {
+                        Thread.SpinWait(4);
+                    }
+                }
+                if (Volatile.Read(ref *A.Outside) != 0)
+                {
+                    return;
+                }
             }
+            (int start, int end) = Range(part, parts);
             Planes(A, start, end);
+        }
+
+        private (int Start, int End) Range(int part, int parts) =>
+            ((int)((long)A.Planes * part / parts), (int)((long)A.Planes * (part + 1) / parts));
+
+        private unsafe ReadOnlySpan<int> PartIndices(int part, int parts)
+        {
+            (int start, int end) = Range(part, parts);
+            int outPlane = A.G.OutHeight * A.G.OutWidth;
+            return new ReadOnlySpan<int>(A.Argmax + ((nint)start * outPlane), (end - start) * outPlane);
         }
     }
 
