@@ -84,6 +84,7 @@ internal static class ConvDxAb
             ("conv2 backward (dx, dW, db)", 1, () => Conv2D.Backward<float>(dy2, q1x, w2, dx2, dw2, db2, B, g2)),
             ("conv2 backward (dx, dW, db)", 2, () => Conv2D.Backward<float>(dy2, q1x, w2, dx2, dw2, db2, B, g2)),
             ("LeNet conv2 backward (dx, dW, db)", 1, () => Conv2D.Backward<float>(dyL, xL, wL, dxL, dwL, dbL, B, gL)),
+            ("LeNet conv2 backward (dW, db only)", 1, () => Conv2D.Backward<float>(dyL, xL, wL, default, dwL, dbL, B, gL)),
             ("LeNet conv2 backward (dx, dW, db)", 2, () => Conv2D.Backward<float>(dyL, xL, wL, dxL, dwL, dbL, B, gL)),
             ("pool1+relu backward", 1, () => MaxPool2DReLU.Backward<float>(dq1, i1, q1, y1, dr1, B, p1)),
             ("pool1+relu backward", 2, () => MaxPool2DReLU.Backward<float>(dq1, i1, q1, y1, dr1, B, p1)),
