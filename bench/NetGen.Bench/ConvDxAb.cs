@@ -77,8 +77,26 @@ internal static class ConvDxAb
             }
         }
 
+        // col2im alone: the gather of ADR 0052 against the one by flat taps (GatherRowsTogether), per sample as the kernels call it.
+        int margin = Conv2DBackward.Col2ImMargin;
+        float[] dcol2 = NetworkBenchmarks.Fill((g2.ColumnRows * g2.OutHeight * g2.OutWidth) + (2 * margin), 16);
+        float[] dcolL = NetworkBenchmarks.Fill((gL.ColumnRows * gL.OutHeight * gL.OutWidth) + (2 * margin), 17);
+        void Gather(float[] dcol, float[] dx, in Conv2DGeometry g)
+        {
+            fixed (float* pc = dcol)
+            fixed (float* pdx = dx)
+            {
+                for (int s = 0; s < B; s++)
+                {
+                    Conv2DBackward.Col2ImGather(pc + margin, pdx + ((nint)s * g.InputLength), g);
+                }
+            }
+        }
+
         var bodies = new (string Name, int Threads, Action Body)[]
         {
+            ("conv2 col2im gather (64 samples)", 1, () => Gather(dcol2, dx2, g2)),
+            ("LeNet conv2 col2im gather (64 samples)", 1, () => Gather(dcolL, dxL, gL)),
             ("conv2 dx (DirectInputGradient, 64 samples)", 1, Dx),
             ("conv2 dx (DirectInputGradient, 8 calls of 8)", 1, DxGroups),
             ("conv2 backward (dx, dW, db)", 1, () => Conv2D.Backward<float>(dy2, q1x, w2, dx2, dw2, db2, B, g2)),
