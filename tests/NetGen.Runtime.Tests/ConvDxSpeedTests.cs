@@ -120,6 +120,47 @@ public class ConvDxSpeedTests
         }
     }
 
+    /// <summary>The column kernel on one thread, 2 and 8 (LeNet's conv2 and the bench CNN's, odd batches): the same bits.</summary>
+    [Theory]
+    [InlineData(20, 12, 12, 50, 5, 5, 13)]
+    [InlineData(8, 13, 13, 16, 3, 3, 9)]
+    public void ColumnsDx_DoesNotDependOnTheThreadCount(int c, int h, int w, int o, int kh, int kw, int batch)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
+        Assert.True(Conv2DBackward.Columns(g));
+        float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
+        float[] dy = TestUtil.Random<float>(batch * g.OutputLength, 4);
+        float[] Dx()
+        {
+            float[] dx = new float[x.Length], dw = new float[wt.Length], db = new float[o];
+            Conv2D.Backward<float>(dy, x, wt, dx, dw, db, batch, g);
+            return dx;
+        }
+
+        Conv2DTests.HoldWorkers();
+        float[] serial;
+        try
+        {
+            serial = Dx();
+        }
+        finally
+        {
+            Workers.RunAndRelease(new Conv2DTests.Nothing(), 1);
+        }
+        foreach (int threads in new[] { 2, 8 })
+        {
+            int previous = Workers.SplitAsIfForTests(threads);
+            try
+            {
+                Assert.Equal(serial.Select(BitConverter.SingleToInt32Bits), Dx().Select(BitConverter.SingleToInt32Bits));
+            }
+            finally
+            {
+                Workers.SplitAsIfForTests(previous);
+            }
+        }
+    }
+
     /// <summary>C, H, W, O, K, P: geometries whose col2im runs as the register gather (W ≤ 16).</summary>
     [Theory]
     [InlineData(20, 12, 12, 50, 5, 0)] // LeNet's conv2: 4 interior rows, 8 border rows

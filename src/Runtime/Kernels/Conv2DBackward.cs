@@ -7,7 +7,8 @@ namespace NetGen.Kernels;
 
 /// <summary>
 /// The training backward of <see cref="Conv2D"/> without the column matrix: dx as a direct "full" convolution of dy with
-/// the flipped, transposed kernel (no <c>Wᵀ·dy</c> GEMM, no col2im).
+/// the flipped, transposed kernel (no <c>Wᵀ·dy</c> GEMM, no col2im), or, without padding, as <c>Wᵀ·dy</c> on registers
+/// followed by col2im (<see cref="ColumnsGradient{T, TS, TV}"/>, ADR 0057).
 /// </summary>
 /// <remarks>
 /// <para><b>Formula.</b> For stride 1, dx[c, h, w] = Σ_{o,i,j} W[o, c, i, j] · dy[o, h + Ph − i, w + Pw − j] (terms
@@ -17,6 +18,9 @@ namespace NetGen.Kernels;
 /// correlation of dyp (O channels) with the kernel Wᵀ flipped ([C, O, Kh, Kw]), which is the shape the direct forward
 /// computes (Dumoulin &amp; Visin, "A guide to convolution arithmetic for deep learning", 2016, §4: the transpose of a
 /// convolution is a "full" convolution).</para>
+/// <para>The bordered plane below is ADR 0046's kernel, kept for the paired A/B (<see cref="WrapBorder"/> off); the full
+/// convolution now runs on <see cref="WrappedInputGradient{T, TS, TV}"/>, which shares the border between rows (the
+/// same bits).</para>
 /// <para><b>Register block.</b> The outputs are numbered wide, q = h·Wp + w, so each tap (o, i′, j′) reads dyp at
 /// q + Ph·Wp + Pw + o·Hp·Wp + i′·Wp + j′: contiguous in q. 4 input channels × 3 registers of q (12 accumulators, 3 loads
 /// and 4 broadcasts per tap) while 3 registers fit, then 4 channels × 1 register, the last block overlapping the one
@@ -24,10 +28,11 @@ namespace NetGen.Kernels;
 /// w ≥ W. Every read stays inside dyp (the last wide output plus the farthest tap is dyp's last element less Ph·Wp + Pw).</para>
 /// <para><b>Bits.</b> Each dx element is one FMA chain from zero over the taps in (o, i′, j′) order: a function of the
 /// geometry alone, per sample, so the result does not depend on the thread count or the split.</para>
-/// <para><b>When.</b> Stride 1 (any padding), not pointwise, an output depth O·Kh·Kw of at most
-/// <see cref="MaxDepth"/> (a deep one, LeNet's conv2 at 1,250, does the zero border's wasted products on the GEMM
-/// cheaper) and a wide span (H − 1)·Wp + W of at least <see cref="Conv2D.DirectMinSpan"/>: the same rule on every
-/// machine, written into the layer's generated comment.</para>
+/// <para><b>When.</b> Stride 1, not pointwise, and either the rule of <see cref="Columns"/> (no padding, Ho·Wo ≥ 64,
+/// O ≤ 512: the column kernel, any depth) or, for the full convolution, an output depth O·Kh·Kw of at most
+/// <see cref="MaxDepth"/> (a deep one does the zero border's wasted products on the GEMM cheaper) and a wide span
+/// (H − 1)·Wp + W of at least <see cref="Conv2D.DirectMinSpan"/>: the same rule on every machine, written into the
+/// layer's generated comment.</para>
 /// </remarks>
 internal static class Conv2DBackward
 {
