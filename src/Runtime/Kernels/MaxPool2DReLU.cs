@@ -54,7 +54,8 @@ public static class MaxPool2DReLU
     /// <param name="dx">Gradient of the ReLU's input, [batch, C, H, W] (overwritten).</param>
     /// <param name="batch">B (0 = nothing to do).</param>
     /// <param name="g">The pool's shape of one sample.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An argmax outside its plane (checked before dx is touched).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An argmax outside its plane (checked, in one pass, before dx is
+    /// touched).</exception>
     public static unsafe void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<int> argmax, ReadOnlySpan<T> pooled, ReadOnlySpan<T> y, Span<T> dx, int batch, in Pool2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -95,8 +96,8 @@ public static class MaxPool2DReLU
             {
                 // Each part checks the indices of its own planes (the ones its core wrote in the forward), then those of
                 // any part no thread has begun to check, then waits until every part's are checked: no part writes
-                // before all are (ADR 0057, off by default). The verdicts live on this call's stack (the job object is shared with other
-                // callers once released).
+                // before all are (ADR 0057, off by default). The verdicts live on this call's stack (the job object is
+                // shared with other callers once released).
                 int outside = 0;
                 int* states = stackalloc int[parts];
                 new Span<int>(states, parts).Clear();
