@@ -40,6 +40,12 @@ if (args.Length > 0 && args[0] == "--host-probe")
     return NetGen.Bench.HostProbe.Run(args);
 }
 
+// `--convdx-ab [ROUNDS] [REPS] [FILTER]`: the direct dx and the pool's backward of ADR 0057, old against new (ConvDxAb.cs).
+if (args.Length > 0 && args[0] == "--convdx-ab")
+{
+    return NetGen.Bench.ConvDxAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--step-profile")
 {
     return NetGen.Bench.StepProfile.Run(args);

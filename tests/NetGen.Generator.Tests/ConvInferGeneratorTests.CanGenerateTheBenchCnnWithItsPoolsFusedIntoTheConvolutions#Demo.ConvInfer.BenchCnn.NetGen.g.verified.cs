@@ -1113,7 +1113,7 @@ namespace Demo.ConvInfer
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 · backward ─────────────────────────────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 121 ≥ 64 and O = 16 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×8×13×13] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L3_Y, P_L3_Weight, D_L2_Y, B, in s_geometry3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1339,7 +1339,7 @@ namespace Demo.ConvInfer
                 if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 1936), A(L4_Y, B * 1936), D0(B * 1936));
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 · backward ─────────────────────────────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 121 ≥ 64 and O = 16 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 1936), A(L2_Y, B * 1352), P(L3_Weight, 1152), D1(B * 1352), G(L3_Weight, 1152), G(L3_Bias, 16), B, in s_geometry3);
 
                 // ── [2] pool_2: MaxPool2D 2×2 8×26×26 → 8×13×13 · backward ───────────────────────────────────────

@@ -1582,7 +1582,7 @@ namespace Demo.Vision
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L5_Y, x: A_L5_Y, y: A_L5_Y, dx: D_L4_Y);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×20×12×12] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L4_Y, P_L4_Weight, D_L3_Y, B, in s_geometry4);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1911,7 +1911,7 @@ namespace Demo.Vision
                 if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 3200), A(L5_Y, B * 3200), D1(B * 3200));
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D0(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4);
 
                 // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 · backward ─────────────────────────────────────

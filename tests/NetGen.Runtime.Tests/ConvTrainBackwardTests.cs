@@ -82,7 +82,7 @@ public class ConvTrainBackwardTests
 
     [Theory]
     [InlineData(8, 13, 13, 16, 3, 3, 2, 2, 0, 0, 1)]  // stride 2: the GEMM path
-    [InlineData(20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 1)] // LeNet conv2: O·kh·kw = 1,250 > 256, the GEMM path
+    [InlineData(20, 12, 12, 50, 5, 5, 1, 1, 2, 2, 1)] // LeNet conv2 padded: O·kh·kw = 1,250 > 256 (unpadded it takes the column kernel, ADR 0057)
     [InlineData(3, 4, 5, 3, 2, 2, 1, 1, 3, 2, 1)]     // wide span 35 < 48
     [InlineData(4, 5, 5, 7, 1, 1, 1, 1, 0, 0, 1)]     // pointwise
     public void DirectDx_IsNotTaken_OutsideItsRule(int c, int h, int w, int o, int kh, int kw, int sh, int sw, int ph, int pw, int _) =>

@@ -7,7 +7,8 @@ namespace NetGen.Kernels;
 
 /// <summary>
 /// The training backward of <see cref="Conv2D"/> without the column matrix: dx as a direct "full" convolution of dy with
-/// the flipped, transposed kernel (no <c>Wᵀ·dy</c> GEMM, no col2im).
+/// the flipped, transposed kernel (no <c>Wᵀ·dy</c> GEMM, no col2im), or, without padding, as <c>Wᵀ·dy</c> on registers
+/// followed by col2im (<see cref="ColumnsGradient{T, TS, TV}"/>, ADR 0057).
 /// </summary>
 /// <remarks>
 /// <para><b>Formula.</b> For stride 1, dx[c, h, w] = Σ_{o,i,j} W[o, c, i, j] · dy[o, h + Ph − i, w + Pw − j] (terms
@@ -17,6 +18,9 @@ namespace NetGen.Kernels;
 /// correlation of dyp (O channels) with the kernel Wᵀ flipped ([C, O, Kh, Kw]), which is the shape the direct forward
 /// computes (Dumoulin &amp; Visin, "A guide to convolution arithmetic for deep learning", 2016, §4: the transpose of a
 /// convolution is a "full" convolution).</para>
+/// <para>The bordered plane below is ADR 0046's kernel, kept for the paired A/B (<see cref="WrapBorder"/> off); the full
+/// convolution now runs on <see cref="WrappedInputGradient{T, TS, TV}"/>, which shares the border between rows (the
+/// same bits).</para>
 /// <para><b>Register block.</b> The outputs are numbered wide, q = h·Wp + w, so each tap (o, i′, j′) reads dyp at
 /// q + Ph·Wp + Pw + o·Hp·Wp + i′·Wp + j′: contiguous in q. 4 input channels × 3 registers of q (12 accumulators, 3 loads
 /// and 4 broadcasts per tap) while 3 registers fit, then 4 channels × 1 register, the last block overlapping the one
@@ -24,10 +28,11 @@ namespace NetGen.Kernels;
 /// w ≥ W. Every read stays inside dyp (the last wide output plus the farthest tap is dyp's last element less Ph·Wp + Pw).</para>
 /// <para><b>Bits.</b> Each dx element is one FMA chain from zero over the taps in (o, i′, j′) order: a function of the
 /// geometry alone, per sample, so the result does not depend on the thread count or the split.</para>
-/// <para><b>When.</b> Stride 1 (any padding), not pointwise, an output depth O·Kh·Kw of at most
-/// <see cref="MaxDepth"/> (a deep one, LeNet's conv2 at 1,250, does the zero border's wasted products on the GEMM
-/// cheaper) and a wide span (H − 1)·Wp + W of at least <see cref="Conv2D.DirectMinSpan"/>: the same rule on every
-/// machine, written into the layer's generated comment.</para>
+/// <para><b>When.</b> Stride 1, not pointwise, and either the rule of <see cref="Columns"/> (no padding, Ho·Wo ≥ 64,
+/// O ≤ 512: the column kernel, any depth) or, for the full convolution, an output depth O·Kh·Kw of at most
+/// <see cref="MaxDepth"/> (a deep one does the zero border's wasted products on the GEMM cheaper) and a wide span
+/// (H − 1)·Wp + W of at least <see cref="Conv2D.DirectMinSpan"/>: the same rule on every machine, written into the
+/// layer's generated comment.</para>
 /// </remarks>
 internal static class Conv2DBackward
 {
@@ -40,7 +45,7 @@ internal static class Conv2DBackward
     /// <summary>Whether <see cref="DirectInputGradient{T}"/> computes dx for this geometry (see the class remarks).</summary>
     internal static bool DirectInput(in Conv2DGeometry g) =>
         DirectInputAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1
-        && g.OutChannels * g.KernelHeight * g.KernelWidth <= MaxDepth && Span(g) >= Conv2D.DirectMinSpan;
+        && (Columns(g) || (g.OutChannels * g.KernelHeight * g.KernelWidth <= MaxDepth && Span(g) >= Conv2D.DirectMinSpan));
 
     /// <summary>Tests and the paired A/B only: <see langword="false"/> copies the staged rows with one <c>Span.CopyTo</c> call
     /// per row, as before ADR 0052.</summary>
@@ -163,6 +168,11 @@ internal static class Conv2DBackward
     internal static unsafe void Col2ImGather<T>(T* dcol, T* dx, in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        if (GatherRowsTogether && g.KernelHeight * g.KernelWidth <= MaxGatherTaps)
+        {
+            GatherByTaps(dcol, dx, g);
+            return;
+        }
         int n = Vector512<T>.Count, c = g.Channels, h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth;
         int kh = g.KernelHeight, kw = g.KernelWidth, ph = g.PaddingHeight, pw = g.PaddingWidth, plane = ho * wo;
         Vector512<T>* masks = stackalloc Vector512<T>[kw];
@@ -177,7 +187,9 @@ internal static class Conv2DBackward
         for (int ch = 0; ch < c; ch++)
         {
             T* taps = dcol + ((nint)ch * kh * kw * plane) + pw;
-            for (int y = 0; y < h; y++)
+            T* dxc = dx + ((nint)ch * h * w);
+            int y = 0;
+            for (; y < h; y++)
             {
                 Vector512<T> sum = Vector512<T>.Zero;
                 for (int i = 0; i < kh; i++)
@@ -193,16 +205,107 @@ internal static class Conv2DBackward
                         sum += Vector512.ConditionalSelect(masks[j], Vector512.Load(row + ((nint)j * plane) - j), Vector512<T>.Zero);
                     }
                 }
-                T* dst = dx + ((((nint)ch * h) + y) * w);
-                if (dst <= whole)
+                GatherStore(sum, dxc + ((nint)y * w), whole, spill, w);
+            }
+        }
+    }
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> gathers as ADR 0052 did (one row at a time, the
+    /// taps in nested loops).</summary>
+    internal static bool GatherRowsTogether = true;
+
+    /// <summary>Most taps Kh·Kw for <see cref="GatherByTaps{T}"/> (its per-tap offsets and masks live on the stack).</summary>
+    private const int MaxGatherTaps = 128;
+
+    /// <summary>
+    /// <see cref="Col2ImGather{T}"/> with the taps flattened: tap t = i·Kw + j reads dcol at a fixed offset from row y's
+    /// base, under the mask of its j; row y takes the taps of the i whose dcol row r = y + Ph − i lies in the output, a
+    /// contiguous range of t. Rows whose 4 take every tap are summed 4 at a time.
+    /// </summary>
+    /// <remarks>The nested loops of ADR 0052 kept so many indices live that the JIT reloaded them from the stack for every
+    /// tap, and each row's sum was one chain of Kh·Kw dependent additions: the gather took as long as the Wᵀ·dy products
+    /// of <see cref="ColumnsGradient{T, TS, TV}"/>. Each sum still takes its terms for i then j ascending, from +0: the
+    /// bits of the scatter.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void GatherByTaps<T>(T* dcol, T* dx, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int n = Vector512<T>.Count, c = g.Channels, h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth;
+        int kh = g.KernelHeight, kw = g.KernelWidth, ph = g.PaddingHeight, pw = g.PaddingWidth, plane = ho * wo, taps = kh * kw;
+        Vector512<T>* masks = stackalloc Vector512<T>[taps];
+        nint* offsets = stackalloc nint[taps];
+        Vector512<T> lane = Vector512<T>.Indices, width = Vector512.Create(T.CreateTruncating(w)), outWidth = Vector512.Create(T.CreateTruncating(wo));
+        for (int i = 0; i < kh; i++)
+        {
+            for (int j = 0; j < kw; j++)
+            {
+                // dcol[(c·Kh + i)·Kw + j, r·Wo + x + Pw − j] with r = y + Ph − i: from row y's base (c's rows + (y + Ph)·Wo + Pw).
+                int t = (i * kw) + j;
+                Vector512<T> q = lane + Vector512.Create(T.CreateTruncating(pw - j));
+                masks[t] = Vector512.GreaterThanOrEqual(q, Vector512<T>.Zero) & Vector512.LessThan(q, outWidth) & Vector512.LessThan(lane, width);
+                offsets[t] = ((nint)t * plane) - ((nint)i * wo) - j;
+            }
+        }
+        T* whole = dx + ((nint)c * h * w) - n; // rows starting after this would spill past the sample: stored through a buffer
+        T* spill = stackalloc T[n];
+        for (int ch = 0; ch < c; ch++)
+        {
+            T* rows = dcol + ((nint)ch * taps * plane) + pw;
+            T* dxc = dx + ((nint)ch * h * w);
+            int y = 0;
+            while (y < h)
+            {
+                T* at = rows + ((nint)(y + ph) * wo);
+                if (y + 4 <= h && y + ph >= kh - 1 && y + 3 + ph < ho)
                 {
-                    sum.Store(dst);
+                    Vector512<T> s0 = Vector512<T>.Zero, s1 = Vector512<T>.Zero, s2 = Vector512<T>.Zero, s3 = Vector512<T>.Zero;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        Vector512<T> m = masks[t];
+                        T* p = at + offsets[t];
+                        s0 += Vector512.ConditionalSelect(m, Vector512.Load(p), Vector512<T>.Zero);
+                        s1 += Vector512.ConditionalSelect(m, Vector512.Load(p + wo), Vector512<T>.Zero);
+                        s2 += Vector512.ConditionalSelect(m, Vector512.Load(p + (2 * wo)), Vector512<T>.Zero);
+                        s3 += Vector512.ConditionalSelect(m, Vector512.Load(p + (3 * wo)), Vector512<T>.Zero);
+                    }
+                    T* dst = dxc + ((nint)y * w);
+                    GatherStore(s0, dst, whole, spill, w);
+                    GatherStore(s1, dst + w, whole, spill, w);
+                    GatherStore(s2, dst + (2 * w), whole, spill, w);
+                    GatherStore(s3, dst + (3 * w), whole, spill, w);
+                    y += 4;
+                    continue;
                 }
-                else
+                // i from max(0, y + Ph − Ho + 1) to min(Kh − 1, y + Ph): the rows r inside the output.
+                int from = Math.Max(0, y + ph - ho + 1) * kw, to = (Math.Min(kh - 1, y + ph) + 1) * kw;
+                Vector512<T> sum = Vector512<T>.Zero;
+                for (int t = from; t < to; t++)
                 {
-                    sum.Store(spill);
-                    new ReadOnlySpan<T>(spill, w).CopyTo(new Span<T>(dst, w));
+                    sum += Vector512.ConditionalSelect(masks[t], Vector512.Load(at + offsets[t]), Vector512<T>.Zero);
                 }
+                GatherStore(sum, dxc + ((nint)y * w), whole, spill, w);
+                y++;
+            }
+        }
+    }
+
+    /// <summary>Stores a gathered row: as a whole register (its excess lanes land in the rows after it, written later), or
+    /// through <paramref name="spill"/> when that register would pass the sample's end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void GatherStore<T>(Vector512<T> sum, T* dst, T* whole, T* spill, int w)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (dst <= whole)
+        {
+            sum.Store(dst);
+        }
+        else
+        {
+            // Element by element: a call here (CopyTo) made the JIT keep the gather's sums on the stack across its loop.
+            sum.Store(spill);
+            for (int x = 0; x < w; x++)
+            {
+                dst[x] = spill[x];
             }
         }
     }
@@ -218,12 +321,42 @@ internal static class Conv2DBackward
     internal static unsafe void DirectInputGradient<T>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        if (Columns(g))
+        {
+            if (Simd512<T>.IsAccelerated)
+            {
+                ColumnsGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g);
+            }
+            else if (Simd256<T>.IsAccelerated)
+            {
+                ColumnsGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g);
+            }
+            else if (Simd128<T>.IsAccelerated)
+            {
+                ColumnsGradient<T, Simd128<T>, Vector128<T>>(dy, w, dx, start, end, g);
+            }
+            else
+            {
+                ColumnsGradient<T, Scalar<T>, T>(dy, w, dx, start, end, g);
+            }
+            return;
+        }
         if (Simd512<T>.IsAccelerated)
         {
+            if (Wraps(g, Vector512<T>.Count))
+            {
+                WrappedInputGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g);
+                return;
+            }
             DirectInputGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g);
         }
         else if (Simd256<T>.IsAccelerated)
         {
+            if (Wraps(g, Vector256<T>.Count))
+            {
+                WrappedInputGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g);
+                return;
+            }
             DirectInputGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g);
         }
         else if (Simd128<T>.IsAccelerated)
@@ -347,6 +480,351 @@ internal static class Conv2DBackward
                 }
             }
         }
+    }
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> keeps unpadded geometries on the full convolution
+    /// (<see cref="WrappedInputGradient{T, TS, TV}"/>) instead of <see cref="ColumnsGradient{T, TS, TV}"/>.</summary>
+    internal static bool ColumnsOnRegisters = true;
+
+    /// <summary>The lanes of the widest register: an output plane at least this long serves the column kernel on every
+    /// machine, so the choice (and with it the bits) depends on the geometry alone.</summary>
+    private const int ColumnsMinPlane = 16;
+
+    /// <summary>Whether the direct dx of a stride-1 geometry runs as <see cref="ColumnsGradient{T, TS, TV}"/>: no padding
+    /// (where the full convolution's border is widest), an output plane of at least 4 × <see cref="ColumnsMinPlane"/> and
+    /// at most <see cref="PackedGemm.KC"/> output channels (the packed GEMM's one depth block, whose bits it gives). Its
+    /// products are those of the GEMM, so unlike the full convolution it needs no limit on O·Kh·Kw: LeNet's conv2
+    /// (1,250 taps) takes it too.</summary>
+    internal static bool Columns(in Conv2DGeometry g) =>
+        ColumnsOnRegisters && g.PaddingHeight == 0 && g.PaddingWidth == 0 && g.OutHeight * g.OutWidth >= 4 * ColumnsMinPlane
+        && g.OutChannels <= PackedGemm.KC;
+
+    /// <summary>
+    /// dx_b for samples [start, end) of an unpadded geometry: dcol = Wᵀ·dy_b on registers, then col2im
+    /// (<see cref="Conv2D.Col2ImRows{T}"/>: the register gather where it serves, else the scatter, the same bits).
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Why.</b> The full convolution multiplies every dx position by every tap, the zero border included: for the
+    /// bench CNN's conv2 (8×13×13 from 16×11×11, 3×3) 11 registers × 144 taps per channel where 16·121·9 products are
+    /// not zero, 1.45 times too many. The columns dcol[(c·Kh + i)·Kw + j, p] = Σ_o W[o, c, i, j] · dy[o, p] multiply
+    /// only dy's own positions (72 rows × 8 registers × 16 here), and col2im adds Kh·Kw shifted rows per dx row.</para>
+    /// <para><b>Not the packed GEMM.</b> That is what dx ran on before ADR 0046, per sample: its depth is only O, so packing
+    /// Wᵀ for every sample cost as much as the products. Here Wᵀ is transposed once per call ([K, O], each row's O weights
+    /// adjacent) and dy is read in place, its O rows the depth, with <see cref="Rows{T, TS, TV}"/>'s register blocks.</para>
+    /// <para><b>Bits.</b> Each dcol element is an FMA chain from zero over o in order, as the packed GEMM's (one depth
+    /// block), and col2im adds the rows in the scatter's order: the bits of the GEMM path (ADR 0057's tests compare them),
+    /// which differ from the full convolution's by rounding (each dx element sums the same products, grouped by tap).</para>
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ColumnsGradient<T, TS, TV>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int k = g.ColumnRows, o = g.OutChannels, plane = g.OutHeight * g.OutWidth, blocks = (k + 5) / 6;
+        fixed (T* wt = Buffers<T>.Flipped((long)blocks * o * 6))
+        fixed (T* dcolBuffer = Buffers<T>.Wide(((long)k * plane) + (2 * Col2ImMargin)))
+        fixed (nint* taps = Buffers<nint>.Taps(o))
+        {
+            // wt[block, o, t] = W[o, min(6·block + t, K − 1)]: the 6 weights of a step adjacent (a last block short of 6
+            // rows repeats its last row); step o of a row reads dy's row o.
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                for (int q = 0; q < o; q++)
+                {
+                    for (int t = 0; t < 6; t++)
+                    {
+                        wt[((((nint)blk * o) + q) * 6) + t] = w[((nint)q * k) + Math.Min((6 * blk) + t, k - 1)];
+                    }
+                }
+            }
+            for (int q = 0; q < o; q++)
+            {
+                taps[q] = (nint)q * plane;
+            }
+            T* dcol = dcolBuffer + Col2ImMargin;
+            for (int b = start; b < end; b++)
+            {
+                Rows6x4<T, TS, TV>(dy + ((nint)b * g.OutputLength), taps, o, wt, k, dcol, plane);
+                Conv2D.Col2ImRows(dcol, dx + ((nint)b * g.InputLength), g);
+            }
+        }
+    }
+
+    /// <summary>
+    /// out[r, q] = Σ_p W(r, p) · src[q + taps[p]] for r &lt; <paramref name="rows"/> and q &lt; <paramref name="span"/>
+    /// (≥ 4 registers), W(r, p) = weights[(⌊r/6⌋·depth + p)·6 + r mod 6], each an FMA chain from zero over p in order:
+    /// 6 rows × 4 registers (24 accumulators, 4 loads and 6 broadcasts of adjacent weights per step), the last block of q
+    /// overlapping the one before (its values computed again, the same), a last block of rows repeating its last row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Rows6x4<T, TS, TV>(T* src, nint* taps, int depth, T* weights, int rows, T* outb, int span)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = TS.Count;
+        for (int r0 = 0; r0 < rows; r0 += 6)
+        {
+            T* wb = weights + ((nint)r0 * depth);
+            T* y0 = outb + ((nint)r0 * span), y1 = outb + ((nint)Math.Min(r0 + 1, rows - 1) * span), y2 = outb + ((nint)Math.Min(r0 + 2, rows - 1) * span);
+            T* y3 = outb + ((nint)Math.Min(r0 + 3, rows - 1) * span), y4 = outb + ((nint)Math.Min(r0 + 4, rows - 1) * span), y5 = outb + ((nint)Math.Min(r0 + 5, rows - 1) * span);
+            for (int q = 0; q < span; q += 4 * n)
+            {
+                int q0 = Math.Min(q, span - (4 * n));
+                TV a00 = TS.Zero, a01 = TS.Zero, a02 = TS.Zero, a03 = TS.Zero, a10 = TS.Zero, a11 = TS.Zero, a12 = TS.Zero, a13 = TS.Zero;
+                TV a20 = TS.Zero, a21 = TS.Zero, a22 = TS.Zero, a23 = TS.Zero, a30 = TS.Zero, a31 = TS.Zero, a32 = TS.Zero, a33 = TS.Zero;
+                TV a40 = TS.Zero, a41 = TS.Zero, a42 = TS.Zero, a43 = TS.Zero, a50 = TS.Zero, a51 = TS.Zero, a52 = TS.Zero, a53 = TS.Zero;
+                T* s = src + q0;
+                T* wp = wb;
+                for (int p = 0; p < depth; p++, wp += 6)
+                {
+                    T* sp = s + taps[p];
+                    TV x0 = TS.Load(ref Unsafe.AsRef<T>(sp));
+                    TV x1 = TS.Load(ref Unsafe.AsRef<T>(sp + n));
+                    TV x2 = TS.Load(ref Unsafe.AsRef<T>(sp + (2 * n)));
+                    TV x3 = TS.Load(ref Unsafe.AsRef<T>(sp + (3 * n)));
+                    TV v = TS.Broadcast(wp[0]);
+                    a00 = TS.MultiplyAdd(v, x0, a00); a01 = TS.MultiplyAdd(v, x1, a01); a02 = TS.MultiplyAdd(v, x2, a02); a03 = TS.MultiplyAdd(v, x3, a03);
+                    v = TS.Broadcast(wp[1]);
+                    a10 = TS.MultiplyAdd(v, x0, a10); a11 = TS.MultiplyAdd(v, x1, a11); a12 = TS.MultiplyAdd(v, x2, a12); a13 = TS.MultiplyAdd(v, x3, a13);
+                    v = TS.Broadcast(wp[2]);
+                    a20 = TS.MultiplyAdd(v, x0, a20); a21 = TS.MultiplyAdd(v, x1, a21); a22 = TS.MultiplyAdd(v, x2, a22); a23 = TS.MultiplyAdd(v, x3, a23);
+                    v = TS.Broadcast(wp[3]);
+                    a30 = TS.MultiplyAdd(v, x0, a30); a31 = TS.MultiplyAdd(v, x1, a31); a32 = TS.MultiplyAdd(v, x2, a32); a33 = TS.MultiplyAdd(v, x3, a33);
+                    v = TS.Broadcast(wp[4]);
+                    a40 = TS.MultiplyAdd(v, x0, a40); a41 = TS.MultiplyAdd(v, x1, a41); a42 = TS.MultiplyAdd(v, x2, a42); a43 = TS.MultiplyAdd(v, x3, a43);
+                    v = TS.Broadcast(wp[5]);
+                    a50 = TS.MultiplyAdd(v, x0, a50); a51 = TS.MultiplyAdd(v, x1, a51); a52 = TS.MultiplyAdd(v, x2, a52); a53 = TS.MultiplyAdd(v, x3, a53);
+                }
+                Store4<T, TS, TV>(y0 + q0, n, a00, a01, a02, a03);
+                Store4<T, TS, TV>(y1 + q0, n, a10, a11, a12, a13);
+                Store4<T, TS, TV>(y2 + q0, n, a20, a21, a22, a23);
+                Store4<T, TS, TV>(y3 + q0, n, a30, a31, a32, a33);
+                Store4<T, TS, TV>(y4 + q0, n, a40, a41, a42, a43);
+                Store4<T, TS, TV>(y5 + q0, n, a50, a51, a52, a53);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store4<T, TS, TV>(T* dst, int n, TV v0, TV v1, TV v2, TV v3)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TS.Store(v0, ref Unsafe.AsRef<T>(dst));
+        TS.Store(v1, ref Unsafe.AsRef<T>(dst + n));
+        TS.Store(v2, ref Unsafe.AsRef<T>(dst + (2 * n)));
+        TS.Store(v3, ref Unsafe.AsRef<T>(dst + (3 * n)));
+    }
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> runs the kernel of ADR 0046 (dy bordered on all four
+    /// sides, the outputs numbered at the bordered width) instead of <see cref="WrappedInputGradient{T, TS, TV}"/>.</summary>
+    internal static bool WrapBorder = true;
+
+    /// <summary>Row stride S of the wrapped layout: max(W + Pw, Wo) (W when there is no padding).</summary>
+    private static int WrapStride(in Conv2DGeometry g) => Math.Max(g.Width + g.PaddingWidth, g.OutWidth);
+
+    /// <summary>Rows of one wrapped dy plane: Kh zero rows, the Ho rows of dy, Kh − 1 zero rows.</summary>
+    private static int WrapRows(in Conv2DGeometry g) => g.OutHeight + (2 * g.KernelHeight) - 1;
+
+    /// <summary>(H − 1)·S + W: the outputs of one input plane numbered at the row stride S (H·W without padding).</summary>
+    private static int WrapSpan(in Conv2DGeometry g) => ((g.Height - 1) * WrapStride(g)) + g.Width;
+
+    private static bool Wraps(in Conv2DGeometry g, int lanes) => WrapBorder && WrapSpan(g) >= lanes;
+
+    /// <summary>
+    /// dx_b for samples [start, end) with dy's zero border shared between rows: each dy row is stored at the row stride
+    /// S = max(W + Pw, Wo) with S − Wo zeros after it, between Kh zero rows above and Kh − 1 below.
+    /// </summary>
+    /// <remarks>
+    /// <para>A tap (o, i′, j′) of output q = h·S + w reads dy at row h + Ph − Kh + 1 + i′ and column c′ = w + Pw − Kw + 1 + j′.
+    /// A column left of dy (c′ ≥ Pw − Kw + 1 ≥ −(S − Wo)) lands in the zero tail of the row before; one right of it
+    /// (c′ ≤ W − 1 + Pw ≤ S − 1) in the zero tail of its own row; rows above and below dy are zero rows. So the border that
+    /// ADR 0046's kernel gave each row on both sides (Wp = Wo + 2(Kw − 1)) is shared, and without padding S = W: the
+    /// outputs are dx's own plane, written in place (no wide buffer, no copy), H·W outputs instead of (H − 1)·Wp + W.</para>
+    /// <para><b>Bits.</b> Each dx element is the FMA chain from zero over the taps (o, i′, j′) in order that ADR 0046's
+    /// kernel computes, the same products (the same zeros included) in the same order: the same bits.</para>
+    /// <para><b>Register block.</b> 4 input channels × 5 registers of q (20 accumulators, 5 loads and 4 broadcasts per tap)
+    /// while 5 fit, then the rest of the plane one register at a time for 8 channels (8 accumulators: with 4, as before,
+    /// each tap waited on the FMA's latency), the last register overlapping the one before.</para>
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WrappedInputGradient<T, TS, TV>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int c = g.Channels, o = g.OutChannels, kh = g.KernelHeight, kw = g.KernelWidth, h = g.Height, wd = g.Width;
+        int ho = g.OutHeight, wo = g.OutWidth, st = WrapStride(g), n = TS.Count;
+        int depth = o * kh * kw, k = g.ColumnRows, plane = WrapRows(g) * st, span = WrapSpan(g);
+        bool dense = st == wd; // no padding: the outputs are dx's plane itself
+        nint origin = ((nint)(g.PaddingHeight + 1) * st) + g.PaddingWidth - kw + 1, top = (nint)kh * st;
+        fixed (T* flipped = Buffers<T>.Flipped((long)c * depth))
+        fixed (T* dyp = Buffers<T>.Padded((long)o * plane))
+        fixed (T* wide = dense ? null : Buffers<T>.Wide((long)c * span))
+        fixed (nint* taps = Buffers<nint>.Taps(depth))
+        {
+            // flipped[c, (o·Kh + i′)·Kw + j′] = W[o, c, Kh − 1 − i′, Kw − 1 − j′]: (Kh − 1 − i′)·Kw + Kw − 1 − j′ is
+            // Kh·Kw − 1 − (i′·Kw + j′), so each kernel is copied reversed. taps[p] = where tap p reads, from origin.
+            int kk = kh * kw;
+            for (int q = 0; q < o; q++)
+            {
+                for (int r = 0; r < c; r++)
+                {
+                    T* from = w + ((nint)q * k) + ((nint)r * kk) + kk - 1, to = flipped + ((nint)r * depth) + ((nint)q * kk);
+                    for (int t = 0; t < kk; t++)
+                    {
+                        to[t] = from[-t];
+                    }
+                }
+                for (int i = 0; i < kh; i++)
+                {
+                    for (int j = 0; j < kw; j++)
+                    {
+                        taps[(((q * kh) + i) * kw) + j] = ((nint)q * plane) + ((nint)i * st) + j;
+                    }
+                }
+            }
+
+            // Zero rows and row tails are the same for every sample: cleared once, each sample then writes dy's rows.
+            new Span<T>(dyp, o * plane).Clear();
+            for (int b = start; b < end; b++)
+            {
+                T* dyb = dy + ((nint)b * g.OutputLength);
+                for (int q = 0; q < o; q++)
+                {
+                    for (int row = 0; row < ho; row++)
+                    {
+                        CopyRow(dyb + ((nint)q * ho * wo) + ((nint)row * wo), dyp + ((nint)q * plane) + top + ((nint)row * st), wo);
+                    }
+                }
+
+                T* outb = dense ? dx + ((nint)b * g.InputLength) : wide;
+                Rows<T, TS, TV>(dyp + origin, taps, depth, flipped, c, outb, span);
+
+                if (!dense)
+                {
+                    // Drop the columns past W: dx[c, h, 0..W) = wide[c, h·S ..].
+                    T* dxb = dx + ((nint)b * g.InputLength);
+                    for (int r = 0; r < c; r++)
+                    {
+                        for (int row = 0; row < h; row++)
+                        {
+                            CopyRow(wide + ((nint)r * span) + ((nint)row * st), dxb + ((nint)r * h * wd) + ((nint)row * wd), wd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// out[r, q] = Σ_p weights[r·depth + p] · src[q + taps[p]] for rows r &lt; <paramref name="rows"/> and q &lt;
+    /// <paramref name="span"/> (≥ one register), each an FMA chain from zero over p in order: 4 rows × 5 registers of q
+    /// (20 accumulators, 5 loads and 4 broadcasts per step) while 5 fit, then the rest one register at a time for 8 rows
+    /// (8 accumulators hide the FMA's latency; 4 did not), the last register overlapping the one before (its values
+    /// computed again, the same). A block of rows past the last repeats the last row (the same values written twice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Rows<T, TS, TV>(T* src, nint* taps, int depth, T* weights, int rows, T* outb, int span)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = TS.Count;
+        int main = span / (5 * n) * (5 * n); // q below this: blocks of 4 rows × 5 registers
+        for (int c0 = 0; c0 < rows; c0 += 4)
+        {
+            int c1 = Math.Min(c0 + 1, rows - 1), c2 = Math.Min(c0 + 2, rows - 1), c3 = Math.Min(c0 + 3, rows - 1);
+            T* w0 = weights + ((nint)c0 * depth), w1 = weights + ((nint)c1 * depth);
+            T* w2 = weights + ((nint)c2 * depth), w3 = weights + ((nint)c3 * depth);
+            T* y0 = outb + ((nint)c0 * span), y1 = outb + ((nint)c1 * span), y2 = outb + ((nint)c2 * span), y3 = outb + ((nint)c3 * span);
+            for (int q0 = 0; q0 < main; q0 += 5 * n)
+            {
+                TV a00 = TS.Zero, a01 = TS.Zero, a02 = TS.Zero, a03 = TS.Zero, a04 = TS.Zero;
+                TV a10 = TS.Zero, a11 = TS.Zero, a12 = TS.Zero, a13 = TS.Zero, a14 = TS.Zero;
+                TV a20 = TS.Zero, a21 = TS.Zero, a22 = TS.Zero, a23 = TS.Zero, a24 = TS.Zero;
+                TV a30 = TS.Zero, a31 = TS.Zero, a32 = TS.Zero, a33 = TS.Zero, a34 = TS.Zero;
+                T* s = src + q0;
+                for (int p = 0; p < depth; p++)
+                {
+                    T* sp = s + taps[p];
+                    TV x0 = TS.Load(ref Unsafe.AsRef<T>(sp));
+                    TV x1 = TS.Load(ref Unsafe.AsRef<T>(sp + n));
+                    TV x2 = TS.Load(ref Unsafe.AsRef<T>(sp + (2 * n)));
+                    TV x3 = TS.Load(ref Unsafe.AsRef<T>(sp + (3 * n)));
+                    TV x4 = TS.Load(ref Unsafe.AsRef<T>(sp + (4 * n)));
+                    TV v = TS.Broadcast(w0[p]);
+                    a00 = TS.MultiplyAdd(v, x0, a00); a01 = TS.MultiplyAdd(v, x1, a01); a02 = TS.MultiplyAdd(v, x2, a02);
+                    a03 = TS.MultiplyAdd(v, x3, a03); a04 = TS.MultiplyAdd(v, x4, a04);
+                    v = TS.Broadcast(w1[p]);
+                    a10 = TS.MultiplyAdd(v, x0, a10); a11 = TS.MultiplyAdd(v, x1, a11); a12 = TS.MultiplyAdd(v, x2, a12);
+                    a13 = TS.MultiplyAdd(v, x3, a13); a14 = TS.MultiplyAdd(v, x4, a14);
+                    v = TS.Broadcast(w2[p]);
+                    a20 = TS.MultiplyAdd(v, x0, a20); a21 = TS.MultiplyAdd(v, x1, a21); a22 = TS.MultiplyAdd(v, x2, a22);
+                    a23 = TS.MultiplyAdd(v, x3, a23); a24 = TS.MultiplyAdd(v, x4, a24);
+                    v = TS.Broadcast(w3[p]);
+                    a30 = TS.MultiplyAdd(v, x0, a30); a31 = TS.MultiplyAdd(v, x1, a31); a32 = TS.MultiplyAdd(v, x2, a32);
+                    a33 = TS.MultiplyAdd(v, x3, a33); a34 = TS.MultiplyAdd(v, x4, a34);
+                }
+                Store5<T, TS, TV>(y0 + q0, n, a00, a01, a02, a03, a04);
+                Store5<T, TS, TV>(y1 + q0, n, a10, a11, a12, a13, a14);
+                Store5<T, TS, TV>(y2 + q0, n, a20, a21, a22, a23, a24);
+                Store5<T, TS, TV>(y3 + q0, n, a30, a31, a32, a33, a34);
+            }
+        }
+
+        // The rest of each row: one register at a time (the last overlapping the one before: its values computed again,
+        // the same) for 8 rows at once, so 8 independent chains hide the FMA's latency.
+        for (int q0 = main; q0 < span; q0 += n)
+        {
+            int qr = Math.Min(q0, span - n);
+            T* s = src + qr;
+            for (int c0 = 0; c0 < rows; c0 += 8)
+            {
+                T* w0 = weights + ((nint)c0 * depth), w1 = weights + ((nint)Math.Min(c0 + 1, rows - 1) * depth);
+                T* w2 = weights + ((nint)Math.Min(c0 + 2, rows - 1) * depth), w3 = weights + ((nint)Math.Min(c0 + 3, rows - 1) * depth);
+                T* w4 = weights + ((nint)Math.Min(c0 + 4, rows - 1) * depth), w5 = weights + ((nint)Math.Min(c0 + 5, rows - 1) * depth);
+                T* w6 = weights + ((nint)Math.Min(c0 + 6, rows - 1) * depth), w7 = weights + ((nint)Math.Min(c0 + 7, rows - 1) * depth);
+                TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
+                for (int p = 0; p < depth; p++)
+                {
+                    TV x0 = TS.Load(ref Unsafe.AsRef<T>(s + taps[p]));
+                    a0 = TS.MultiplyAdd(TS.Broadcast(w0[p]), x0, a0);
+                    a1 = TS.MultiplyAdd(TS.Broadcast(w1[p]), x0, a1);
+                    a2 = TS.MultiplyAdd(TS.Broadcast(w2[p]), x0, a2);
+                    a3 = TS.MultiplyAdd(TS.Broadcast(w3[p]), x0, a3);
+                    a4 = TS.MultiplyAdd(TS.Broadcast(w4[p]), x0, a4);
+                    a5 = TS.MultiplyAdd(TS.Broadcast(w5[p]), x0, a5);
+                    a6 = TS.MultiplyAdd(TS.Broadcast(w6[p]), x0, a6);
+                    a7 = TS.MultiplyAdd(TS.Broadcast(w7[p]), x0, a7);
+                }
+                T* y = outb + qr;
+                TS.Store(a0, ref Unsafe.AsRef<T>(y + ((nint)c0 * span)));
+                TS.Store(a1, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 1, rows - 1) * span)));
+                TS.Store(a2, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 2, rows - 1) * span)));
+                TS.Store(a3, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 3, rows - 1) * span)));
+                TS.Store(a4, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 4, rows - 1) * span)));
+                TS.Store(a5, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 5, rows - 1) * span)));
+                TS.Store(a6, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 6, rows - 1) * span)));
+                TS.Store(a7, ref Unsafe.AsRef<T>(y + ((nint)Math.Min(c0 + 7, rows - 1) * span)));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store5<T, TS, TV>(T* dst, int n, TV v0, TV v1, TV v2, TV v3, TV v4)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        TS.Store(v0, ref Unsafe.AsRef<T>(dst));
+        TS.Store(v1, ref Unsafe.AsRef<T>(dst + n));
+        TS.Store(v2, ref Unsafe.AsRef<T>(dst + (2 * n)));
+        TS.Store(v3, ref Unsafe.AsRef<T>(dst + (3 * n)));
+        TS.Store(v4, ref Unsafe.AsRef<T>(dst + (4 * n)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

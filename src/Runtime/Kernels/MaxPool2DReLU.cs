@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Threading;
 
 namespace NetGen.Kernels;
 
@@ -43,6 +44,17 @@ public static class MaxPool2DReLU
     [ThreadStatic]
     private static bool t_unfused;
 
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> checks the argmax in two passes (minimum, then
+    /// maximum), as before ADR 0057, instead of one (the indices read as unsigned, their maximum against the plane).</summary>
+    internal static bool OnePassCheck = true;
+
+    /// <summary>Off by default (ADR 0057): on a split call, each part checks its own planes' indices (and helps with those
+    /// of parts not yet begun), and no part writes before every part's are checked, instead of one pass on the calling
+    /// thread before the parts start. Measured 0.70–0.76× the caller's check on the loaded 2-vCPU VM (every part waits for
+    /// the slowest check), so kept only for a measurement on a quiet machine (<c>NetGen.Bench --convdx-ab</c> with
+    /// <c>NETGEN_CHECK_IN_PARTS=1</c>).</summary>
+    internal static bool CheckInParts;
+
     /// <summary>dx[B,C,H,W] = 0 except dx[argmax] += (pooled &gt; 0 ? dy : 0): the backward of ReLU then MaxPool2D</summary>
     /// <param name="dy">Gradient of the pool's output, [batch, C, Ho, Wo].</param>
     /// <param name="argmax">Winner positions written by the pool's forward, [batch, C, Ho, Wo]; each in [0, H·W).</param>
@@ -51,7 +63,8 @@ public static class MaxPool2DReLU
     /// <param name="dx">Gradient of the ReLU's input, [batch, C, H, W] (overwritten).</param>
     /// <param name="batch">B (0 = nothing to do).</param>
     /// <param name="g">The pool's shape of one sample.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An argmax outside its plane (checked before dx is touched).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An argmax outside its plane (checked, in one pass, before dx is
+    /// touched).</exception>
     public static unsafe void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<int> argmax, ReadOnlySpan<T> pooled, ReadOnlySpan<T> y, Span<T> dx, int batch, in Pool2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -80,17 +93,6 @@ public static class MaxPool2DReLU
         // The scatter writes through pointers: an index from anywhere but the forward must not reach outside its plane.
         uint plane = (uint)(g.Height * g.Width);
         ReadOnlySpan<int> indices = argmax.Slice(0, batch * g.OutputLength);
-        if (System.Numerics.Tensors.TensorPrimitives.Min(indices) < 0 || System.Numerics.Tensors.TensorPrimitives.Max(indices) >= plane)
-        {
-            for (int i = 0; i < indices.Length; i++)
-            {
-                if ((uint)indices[i] >= plane)
-                {
-                    throw new ArgumentOutOfRangeException(nameof(argmax), indices[i], $"argmax[{i}] is {indices[i]}, outside the input plane [0, {plane}).");
-                }
-            }
-        }
-
         fixed (T* pdy = dy)
         fixed (int* pi = argmax)
         fixed (T* pp = pooled)
@@ -99,13 +101,56 @@ public static class MaxPool2DReLU
             var a = new Arguments<T> { G = g, Planes = batch * g.Channels, Dy = pdy, Argmax = pi, Pooled = pp, Dx = pdx };
             long work = (long)a.Planes * ((g.OutHeight * g.OutWidth) + (g.Height * g.Width));
             int parts = work >= MinParallelWork ? Workers.PartsFor(work, MinParallelWork / 2, a.Planes) : 1;
-            if (parts > 1 && Workers.TryAcquire(out Job<T> job))
+            if (parts > 1 && CheckInParts && Workers.TryAcquire(out Job<T> job))
             {
+                // Each part checks the indices of its own planes (the ones its core wrote in the forward), then those of
+                // any part no thread has begun to check, then waits until every part's are checked: no part writes
+                // before all are (ADR 0057, off by default). The verdicts live on this call's stack (the job object is
+                // shared with other callers once released).
+                int outside = 0;
+                int* states = stackalloc int[parts];
+                new Span<int>(states, parts).Clear();
                 job.A = a;
+                job.A.Outside = &outside;
+                job.A.States = states;
                 Workers.RunAndRelease(job, parts);
+                if (outside != 0)
+                {
+                    ThrowOutside(indices, plane);
+                }
+                return;
+            }
+            bool inside = OnePassCheck
+                ? Inside(indices, plane)
+                : System.Numerics.Tensors.TensorPrimitives.Min(indices) >= 0 && System.Numerics.Tensors.TensorPrimitives.Max(indices) < plane;
+            if (!inside)
+            {
+                ThrowOutside(indices, plane);
+            }
+            if (parts > 1 && Workers.TryAcquire(out Job<T> whole))
+            {
+                whole.A = a;
+                Workers.RunAndRelease(whole, parts);
                 return;
             }
             Planes(a, 0, a.Planes);
+        }
+    }
+
+    /// <summary>Whether every index lies in [0, plane): one pass, the indices read as unsigned (a negative one is then
+    /// above any plane).</summary>
+    private static bool Inside(ReadOnlySpan<int> indices, uint plane) =>
+        indices.IsEmpty || System.Numerics.Tensors.TensorPrimitives.Max(System.Runtime.InteropServices.MemoryMarshal.Cast<int, uint>(indices)) < plane;
+
+    /// <summary>Names the first index outside [0, plane).</summary>
+    private static void ThrowOutside(ReadOnlySpan<int> indices, uint plane)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if ((uint)indices[i] >= plane)
+            {
+                throw new ArgumentOutOfRangeException("argmax", indices[i], $"argmax[{i}] is {indices[i]}, outside the input plane [0, {plane}).");
+            }
         }
     }
 
@@ -117,6 +162,12 @@ public static class MaxPool2DReLU
         public int Planes;
         public T* Dy, Pooled, Dx;
         public int* Argmax;
+
+        /// <summary>Set on a split call with the check in its parts: 1 once a part's indices are found outside its plane.</summary>
+        public int* Outside;
+
+        /// <summary>Per part: 0 its indices unchecked, 1 being checked, 2 checked (with <see cref="Outside"/>).</summary>
+        public int* States;
     }
 
     /// <summary>A parallel run: each part takes whole (sample, channel) planes.</summary>
@@ -125,10 +176,48 @@ public static class MaxPool2DReLU
     {
         public Arguments<T> A;
 
-        public override void Run(int part, int parts)
+        public override unsafe void Run(int part, int parts)
         {
-            int start = (int)((long)A.Planes * part / parts), end = (int)((long)A.Planes * (part + 1) / parts);
+            if (A.States != null)
+            {
+                // Its own part's indices first, then every part still unclaimed (a thread that starts late finds them
+                // done), then wait for the parts other threads are checking.
+                for (int d = 0; d < parts; d++)
+                {
+                    int q = (part + d) % parts;
+                    if (Volatile.Read(ref A.States[q]) == 0 && Interlocked.CompareExchange(ref A.States[q], 1, 0) == 0)
+                    {
+                        if (!Inside(PartIndices(q, parts), (uint)(A.G.Height * A.G.Width)))
+                        {
+                            Volatile.Write(ref *A.Outside, 1);
+                        }
+                        Volatile.Write(ref A.States[q], 2);
+                    }
+                }
+                for (int q = 0; q < parts; q++)
+                {
+                    while (Volatile.Read(ref A.States[q]) != 2)
+                    {
+                        Thread.SpinWait(4);
+                    }
+                }
+                if (Volatile.Read(ref *A.Outside) != 0)
+                {
+                    return;
+                }
+            }
+            (int start, int end) = Range(part, parts);
             Planes(A, start, end);
+        }
+
+        private (int Start, int End) Range(int part, int parts) =>
+            ((int)((long)A.Planes * part / parts), (int)((long)A.Planes * (part + 1) / parts));
+
+        private unsafe ReadOnlySpan<int> PartIndices(int part, int parts)
+        {
+            (int start, int end) = Range(part, parts);
+            int outPlane = A.G.OutHeight * A.G.OutWidth;
+            return new ReadOnlySpan<int>(A.Argmax + ((nint)start * outPlane), (end - start) * outPlane);
         }
     }
 

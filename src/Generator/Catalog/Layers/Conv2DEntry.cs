@@ -299,19 +299,29 @@ internal sealed partial class Conv2DEntry : LayerEntry
             (long)input[0] * a.Kh * a.Kw <= 128 && ((long)(output[1] - 1) * input[2]) + output[2] >= 48;
     }
 
-    /// <summary>The backward's dx kernel when it is <c>Kernels.Conv2DBackward</c>'s direct full convolution, by the rule of its
+    /// <summary>The backward's dx kernel when it is one of <c>Kernels.Conv2DBackward</c>'s direct kernels, by the rule of its
     /// <c>DirectInput</c> (ADR 0046): stride 1, not pointwise, O·kh·kw ≤ 256 and a wide span (H − 1)·(Wo + 2(kw − 1)) + W
-    /// of at least 48; null when dx runs as Wᵀ·dy on the GEMM plus col2im.</summary>
+    /// of at least 48, or by <c>Columns</c> (ADR 0057), which comes first: stride 1 without padding, Ho·Wo ≥ 64 and
+    /// O ≤ 512 (any O·kh·kw), Wᵀ·dy on registers and col2im. Null when dx runs as Wᵀ·dy on the packed GEMM plus
+    /// col2im.</summary>
     private static string? DirectDx(NodeContext c, ConvArgs a)
     {
-        int h = c.InputShape[1], w = c.InputShape[2], wo = c.OutputShape[2];
+        int h = c.InputShape[1], w = c.InputShape[2], ho = c.OutputShape[1], wo = c.OutputShape[2];
         long depth = (long)a.O * a.Kh * a.Kw;
         bool pointwise = a.Kh == 1 && a.Kw == 1 && a.Ph == 0 && a.Pw == 0;
-        if (!a.FastPath || pointwise || a.Sh != 1 || a.Sw != 1 || depth > 256 || ((long)(h - 1) * (wo + (2 * (a.Kw - 1)))) + w < 48)
+        if (!a.FastPath || pointwise || a.Sh != 1 || a.Sw != 1)
         {
             return null;
         }
-        return $"kernel Conv2DBackward, direct: stride 1 and O·kh·kw = {I((int)depth)} ≤ 256, no Wᵀ·dy GEMM, no col2im";
+        if (a.Ph == 0 && a.Pw == 0 && (long)ho * wo >= 64 && a.O <= 512)
+        {
+            return $"dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = {I(ho * wo)} ≥ 64 and O = {I(a.O)} ≤ 512: Wᵀ·dy on registers, depth O, no packing)";
+        }
+        if (depth > 256 || ((long)(h - 1) * (wo + (2 * (a.Kw - 1)))) + w < 48)
+        {
+            return null;
+        }
+        return $"dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = {I((int)depth)} ≤ 256, no Wᵀ·dy GEMM, no col2im)";
     }
 
     private static string Reason(ConvArgs a) =>
@@ -321,7 +331,7 @@ internal sealed partial class Conv2DEntry : LayerEntry
     private static string Dilation(ConvArgs a) => a.Dh == a.Dw ? I(a.Dh) : $"{I(a.Dh)}×{I(a.Dw)}";
 
     public override string BackwardFormula(NodeContext c) =>
-        (c.Dx is null ? string.Empty : DirectDx(c, Args(c.Args)) is string direct ? $"dx = full convolution of dy with the flipped kernel ({direct});  " : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
+        (c.Dx is null ? string.Empty : DirectDx(c, Args(c.Args)) is string direct ? $"{direct};  " : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
         (Args(c.Args).G != 1 ? " (each group on its own channels)" : string.Empty);
 
     public override void EmitFields(SourceWriter w, NodeContext c)
