@@ -595,7 +595,7 @@ public static class Conv2D
         {
             if (Conv2DWeightGradient.Serves<T>(g))
             {
-                Conv2DWeightGradient.Run(a.X, a.Dy, start, end, dwGroup, a.DbPartials == null ? null : a.DbPartials + ((nint)group * o), g);
+                Conv2DWeightGradient.Run(a.X, a.Dy, a.Batch, start, end, dwGroup, a.DbPartials == null ? null : a.DbPartials + ((nint)group * o), g);
             }
             else
             {

@@ -47,7 +47,7 @@ internal static class Conv2DWeightGradient
     /// <remarks>db_group[o] is one register chain over the samples in order and, within a sample, over the wide registers
     /// of q in order (the dropped columns are +0), then its lanes in lane order: a function of the group alone.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Run<T>(T* x, T* dy, int start, int end, T* dw, T* db, in Conv2DGeometry g)
+    internal static unsafe void Run<T>(T* x, T* dy, int batch, int start, int end, T* dw, T* db, in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int o = g.OutChannels, w = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth;
@@ -56,43 +56,47 @@ internal static class Conv2DWeightGradient
         // Per sample: registers × O × n of dy (interleaved), then the x copy with a register of zeros after it.
         long dyLength = (long)registers * o * n, xLength = ((g.InputLength + n + n - 1) / n) * n;
         long sampleLength = dyLength + xLength;
-        T[] buffer = Conv2D.Buffers<T>.Wide((samples * sampleLength) + spanPad + ((long)o * n) + (64 / Unsafe.SizeOf<T>()));
+        T[] buffer = Conv2D.Buffers<T>.Wide((samples * sampleLength) + ((long)o * (n + spanPad)) + (64 / Unsafe.SizeOf<T>()));
         fixed (T* pinned = buffer)
         {
             // A 64-byte line boundary (the array itself is only 8-byte aligned).
             T* staged = (T*)(((nint)pinned + 63) & ~(nint)63);
-            T* row = staged + (samples * sampleLength); // one channel's wide row, before it is interleaved
-            T* bias = row + spanPad; // db's register per channel
+            T* bias = staged + (samples * sampleLength); // db's register per channel
+            T* rows = bias + ((nint)o * n); // the channels' wide rows, before they are interleaved
             for (int s = 0; s < samples; s++)
             {
                 T* ds = staged + (s * sampleLength), xs = ds + dyLength;
                 T* xb = x + ((nint)(start + s) * g.InputLength);
                 Conv2DBackward.CopyRow(xb, xs, g.InputLength);
                 new Span<T>(xs + g.InputLength, (int)(xLength - g.InputLength)).Clear();
+                // First every channel's wide rows (zeros in the dropped columns and after the span), then the registers
+                // interleaved: read back long after they were written, never from a store still in flight.
+                T* src = dy + ((nint)(start + s) * g.OutputLength);
                 for (int r = 0; r < o; r++)
                 {
-                    T* src = dy + ((nint)(start + s) * g.OutputLength) + ((nint)r * plane);
-                    new Span<T>(row, spanPad).Clear();
+                    T* wide = rows + ((nint)r * spanPad);
                     for (int line = 0; line < ho; line++)
                     {
-                        Conv2DBackward.CopyRow(src + ((nint)line * wo), row + ((nint)line * w), wo);
-                    }
-                    if (db == null)
-                    {
-                        for (int q = 0; q < registers; q++)
+                        Conv2DBackward.CopyRow(src + ((nint)line * wo), wide + ((nint)line * w), wo);
+                        for (int col = line == ho - 1 ? spanPad - ((ho - 1) * w) : w; col-- > wo;)
                         {
-                            Vector512.LoadUnsafe(ref Unsafe.AsRef<T>(row + (q * n))).StoreAligned(ds + ((((nint)q * o) + r) * n));
+                            wide[((nint)line * w) + col] = T.Zero;
                         }
                     }
-                    else
+                    src += plane;
+                }
+                for (int r = 0; r < o; r++)
+                {
+                    T* wide = rows + ((nint)r * spanPad);
+                    Vector512<T> sum = db == null || s == 0 ? Vector512<T>.Zero : Vector512.LoadAligned(bias + (r * n));
+                    for (int q = 0; q < registers; q++)
                     {
-                        Vector512<T> sum = s == 0 ? Vector512<T>.Zero : Vector512.LoadAligned(bias + (r * n));
-                        for (int q = 0; q < registers; q++)
-                        {
-                            Vector512<T> v = Vector512.LoadUnsafe(ref Unsafe.AsRef<T>(row + (q * n)));
-                            v.StoreAligned(ds + ((((nint)q * o) + r) * n));
-                            sum += v;
-                        }
+                        Vector512<T> v = Vector512.LoadAligned(wide + (q * n));
+                        v.StoreAligned(ds + ((((nint)q * o) + r) * n));
+                        sum += v;
+                    }
+                    if (db != null)
+                    {
                         sum.StoreAligned(bias + (r * n));
                     }
                 }
