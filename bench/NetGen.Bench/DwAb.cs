@@ -7,7 +7,7 @@ namespace NetGen.Bench;
 /// Development aid for the direct weight gradient of ADR 0056 (<c>NetGen.Bench --dw-ab [ROUNDS] [REPS] [FILTER]</c>): the
 /// convolution dW kernel before ADR 0056 ("old", <see cref="Conv2DWeightGradient.Enabled"/> off) against the new one
 /// ("new"), in one process on the same inputs, on one thread (the workers held: every kernel on the calling thread) and
-/// then on both cores. In each round every body runs REPS times per side after one untimed call, the order of the sides
+/// then on both cores, after 3 s of warm-up calls. In each round every body runs REPS times per side after one untimed call, the order of the sides
 /// alternating from round to round; prints the median of the per-round ratios old/new with its quartiles, each side's
 /// median time per call, and the new side's share of one core's FMA peak (218 GFLOP/s, this VM's one-core figure) for
 /// the dW-only bodies. FILTER (optional) keeps the bodies whose name contains it.
@@ -33,7 +33,7 @@ internal static class DwAb
         // Every body on both sides and both thread counts first, so that no timed call runs code the JIT has not finished.
         foreach (int threads in new[] { 1, 2 })
         {
-            Workers.SplitAsIfForTests(threads);
+            OneThread(threads == 1);
             foreach ((_, _, Action body) in bodies)
             {
                 foreach (bool on in new[] { false, true })
@@ -57,10 +57,10 @@ internal static class DwAb
                 body();
             }
         }
-        Thread.Sleep(200);
+        OneThread(false);
         foreach (int threads in new[] { 1, 2 })
         {
-            Workers.SplitAsIfForTests(threads);
+            OneThread(threads == 1);
             foreach ((string name, long macs, Action body) in bodies)
             {
                 var ratio = new double[rounds];
@@ -92,10 +92,32 @@ internal static class DwAb
                     $"{threads} thread(s) {name,-34} old/new median {ratio[rounds / 2]:F3} (quartiles {ratio[rounds / 4]:F3} .. {ratio[3 * rounds / 4]:F3}); medians {a[rounds / 2] * 1e6:F1} / {b[rounds / 2] * 1e6:F1} us, fastest {a[0] * 1e6:F1} / {b[0] * 1e6:F1} us{peak}"));
             }
         }
-        Workers.SplitAsIfForTests(8);
+        OneThread(false);
         Console.WriteLine($"load average {LoadAverage()}");
         return 0;
     }
+
+    /// <summary>On: the workers held by this thread, so every kernel runs on it alone (the convolution backward splits
+    /// its groups over the worker threads whatever <c>Workers.MaxParts</c> says); off: released.</summary>
+    private static void OneThread(bool on)
+    {
+        if (on && !s_holding)
+        {
+            Workers.SplitAsIfForTests(1);
+            s_holding = Workers.TryAcquire();
+        }
+        else if (!on && s_holding)
+        {
+            Workers.RunAndRelease(new NoJob(), 1);
+            s_holding = false;
+        }
+        if (!on)
+        {
+            Workers.SplitAsIfForTests(2);
+        }
+    }
+
+    private static bool s_holding;
 
     private static string LoadAverage()
     {

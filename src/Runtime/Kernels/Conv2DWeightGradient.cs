@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -52,48 +53,44 @@ internal static class Conv2DWeightGradient
     {
         int o = g.OutChannels, w = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth;
         int n = Vector512<T>.Count, samples = end - start, plane = g.OutPlane, k = g.ColumnRows;
-        int span = ((ho - 1) * w) + wo, registers = (span + n - 1) / n, spanPad = registers * n;
-        // Per sample: registers × O × n of dy (interleaved), then the x copy with a register of zeros after it.
-        long dyLength = (long)registers * o * n, xLength = ((g.InputLength + n + n - 1) / n) * n;
-        long sampleLength = dyLength + xLength;
-        T[] buffer = Conv2D.Buffers<T>.Wide((samples * sampleLength) + ((long)o * (n + spanPad)) + (64 / Unsafe.SizeOf<T>()));
+        int span = ((ho - 1) * w) + wo, registers = (span + n - 1) / n, spanPad = registers * n, perRow = (w + n - 1) / n;
+        // dy: per sample, per channel, the wide row of spanPad (plus a row's overhang after the last); then per sample
+        // the x copy with a register of zeros after it; then db's register per channel and the row masks.
+        long dyLength = (long)samples * o * spanPad, slack = ((long)perRow + 1) * n, xLength = ((g.InputLength + n + n - 1) / n) * n;
+        T[] buffer = Conv2D.Buffers<T>.Wide(dyLength + slack + (samples * xLength) + ((long)(o + perRow) * n) + (64 / Unsafe.SizeOf<T>()));
         fixed (T* pinned = buffer)
         {
             // A 64-byte line boundary (the array itself is only 8-byte aligned).
-            T* staged = (T*)(((nint)pinned + 63) & ~(nint)63);
-            T* bias = staged + (samples * sampleLength); // db's register per channel
-            T* rows = bias + ((nint)o * n); // the channels' wide rows, before they are interleaved
+            T* rows = (T*)(((nint)pinned + 63) & ~(nint)63);
+            T* xPad = rows + dyLength + slack, bias = xPad + (samples * xLength), masks = bias + ((nint)o * n);
+            for (int m = 0; m < perRow; m++)
+            {
+                // Lanes of a row's register m that hold outputs: m·n + lane < Wo.
+                Vector512.LessThan(Vector512<T>.Indices + Vector512.Create(T.CreateTruncating(m * n)), Vector512.Create(T.CreateTruncating(wo)))
+                    .StoreAligned(masks + (m * n));
+            }
             for (int s = 0; s < samples; s++)
             {
-                T* ds = staged + (s * sampleLength), xs = ds + dyLength;
-                T* xb = x + ((nint)(start + s) * g.InputLength);
-                Conv2DBackward.CopyRow(xb, xs, g.InputLength);
+                T* xs = xPad + (s * xLength);
+                Conv2DBackward.CopyRow(x + ((nint)(start + s) * g.InputLength), xs, g.InputLength);
                 new Span<T>(xs + g.InputLength, (int)(xLength - g.InputLength)).Clear();
-                // First every channel's wide rows (zeros in the dropped columns and after the span), then the registers
-                // interleaved: read back long after they were written, never from a store still in flight.
                 T* src = dy + ((nint)(start + s) * g.OutputLength);
-                for (int r = 0; r < o; r++)
+                for (int r = 0; r < o; r++, src += plane)
                 {
-                    T* wide = rows + ((nint)r * spanPad);
+                    // Each output row's registers loaded masked to Wo (+0 beyond) and stored whole at q = line·W: the zeros
+                    // fill the dropped columns, and what spills into the next row is overwritten by it. The last
+                    // register is cleared first for the q past the span.
+                    T* wide = rows + (((nint)s * o) + r) * spanPad;
+                    Vector512<T>.Zero.StoreAligned(wide + spanPad - n);
+                    Vector512<T> sum = db == null || s == 0 ? Vector512<T>.Zero : Vector512.LoadAligned(bias + (r * n));
                     for (int line = 0; line < ho; line++)
                     {
-                        Conv2DBackward.CopyRow(src + ((nint)line * wo), wide + ((nint)line * w), wo);
-                        for (int col = line == ho - 1 ? spanPad - ((ho - 1) * w) : w; col-- > wo;)
+                        for (int m = 0; m < perRow; m++)
                         {
-                            wide[((nint)line * w) + col] = T.Zero;
+                            Vector512<T> v = MaskLoad(src + ((nint)line * wo) + (m * n), Vector512.LoadAligned(masks + (m * n)));
+                            v.Store(wide + ((nint)line * w) + (m * n));
+                            sum += v;
                         }
-                    }
-                    src += plane;
-                }
-                for (int r = 0; r < o; r++)
-                {
-                    T* wide = rows + ((nint)r * spanPad);
-                    Vector512<T> sum = db == null || s == 0 ? Vector512<T>.Zero : Vector512.LoadAligned(bias + (r * n));
-                    for (int q = 0; q < registers; q++)
-                    {
-                        Vector512<T> v = Vector512.LoadAligned(wide + (q * n));
-                        v.StoreAligned(ds + ((((nint)q * o) + r) * n));
-                        sum += v;
                     }
                     if (db != null)
                     {
@@ -117,7 +114,6 @@ internal static class Conv2DWeightGradient
             }
 
             T* lanes = stackalloc T[Channels * Taps * Vector512<T>.Count];
-            nint stride = (nint)o * n;
             for (int o0 = 0; ; o0 += Channels)
             {
                 o0 = Math.Min(o0, o - Channels);
@@ -135,29 +131,29 @@ internal static class Conv2DWeightGradient
                             Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
                             for (int s = 0; s < samples; s++)
                             {
-                                T* d = staged + (s * sampleLength) + ((nint)o0 * n);
-                                T* xp = d - ((nint)o0 * n) + dyLength + tap;
-                                T* dEnd = d + (registers * stride);
-                                for (; d < dEnd; d += stride, xp += n)
+                                T* d0 = rows + (((nint)s * o) + o0) * spanPad, d1 = d0 + spanPad, d2 = d1 + spanPad, d3 = d2 + spanPad;
+                                T* d4 = d3 + spanPad, d5 = d4 + spanPad, d6 = d5 + spanPad, d7 = d6 + spanPad;
+                                T* xp = xPad + (s * xLength) + tap;
+                                for (nint q = 0; q < spanPad; q += n)
                                 {
-                                    Vector512<T> v0 = Vector512.LoadUnsafe(ref Unsafe.AsRef<T>(xp));
-                                    Vector512<T> v1 = Vector512.LoadUnsafe(ref Unsafe.AsRef<T>(xp + 1));
-                                    Vector512<T> v2 = Vector512.LoadUnsafe(ref Unsafe.AsRef<T>(xp + 2));
-                                    Vector512<T> dv = Vector512.LoadAligned(d);
+                                    Vector512<T> v0 = Vector512.Load(xp + q);
+                                    Vector512<T> v1 = Vector512.Load(xp + q + 1);
+                                    Vector512<T> v2 = Vector512.Load(xp + q + 2);
+                                    Vector512<T> dv = Vector512.LoadAligned(d0 + q);
                                     c00 = Fma(dv, v0, c00); c01 = Fma(dv, v1, c01); c02 = Fma(dv, v2, c02);
-                                    dv = Vector512.LoadAligned(d + n);
+                                    dv = Vector512.LoadAligned(d1 + q);
                                     c10 = Fma(dv, v0, c10); c11 = Fma(dv, v1, c11); c12 = Fma(dv, v2, c12);
-                                    dv = Vector512.LoadAligned(d + (2 * n));
+                                    dv = Vector512.LoadAligned(d2 + q);
                                     c20 = Fma(dv, v0, c20); c21 = Fma(dv, v1, c21); c22 = Fma(dv, v2, c22);
-                                    dv = Vector512.LoadAligned(d + (3 * n));
+                                    dv = Vector512.LoadAligned(d3 + q);
                                     c30 = Fma(dv, v0, c30); c31 = Fma(dv, v1, c31); c32 = Fma(dv, v2, c32);
-                                    dv = Vector512.LoadAligned(d + (4 * n));
+                                    dv = Vector512.LoadAligned(d4 + q);
                                     c40 = Fma(dv, v0, c40); c41 = Fma(dv, v1, c41); c42 = Fma(dv, v2, c42);
-                                    dv = Vector512.LoadAligned(d + (5 * n));
+                                    dv = Vector512.LoadAligned(d5 + q);
                                     c50 = Fma(dv, v0, c50); c51 = Fma(dv, v1, c51); c52 = Fma(dv, v2, c52);
-                                    dv = Vector512.LoadAligned(d + (6 * n));
+                                    dv = Vector512.LoadAligned(d6 + q);
                                     c60 = Fma(dv, v0, c60); c61 = Fma(dv, v1, c61); c62 = Fma(dv, v2, c62);
-                                    dv = Vector512.LoadAligned(d + (7 * n));
+                                    dv = Vector512.LoadAligned(d7 + q);
                                     c70 = Fma(dv, v0, c70); c71 = Fma(dv, v1, c71); c72 = Fma(dv, v2, c72);
                                 }
                             }
@@ -195,6 +191,22 @@ internal static class Conv2DWeightGradient
                 }
             }
         }
+    }
+
+    /// <summary>The lanes of p where <paramref name="mask"/> is set, +0 elsewhere; the others are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<T> MaskLoad<T>(T* p, Vector512<T> mask)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Avx512F.MaskLoad((float*)p, mask.AsSingle(), Vector512<float>.Zero).As<float, T>();
+        }
+        if (typeof(T) == typeof(double))
+        {
+            return Avx512F.MaskLoad((double*)p, mask.AsDouble(), Vector512<double>.Zero).As<double, T>();
+        }
+        throw new NotSupportedException();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
