@@ -38,7 +38,7 @@ internal static class DwAb
             {
                 foreach (bool on in new[] { false, true })
                 {
-                    Conv2DWeightGradient.Enabled = on;
+                    Set(on);
                     for (int i = 0; i < 40; i++)
                     {
                         body();
@@ -53,7 +53,7 @@ internal static class DwAb
         {
             foreach ((_, _, Action body) in bodies)
             {
-                Conv2DWeightGradient.Enabled = !Conv2DWeightGradient.Enabled;
+                Set(!s_on);
                 body();
             }
         }
@@ -71,7 +71,7 @@ internal static class DwAb
                     for (int side = 0; side < 2; side++)
                     {
                         bool old = (side == 0) == (r % 2 == 0);
-                        Conv2DWeightGradient.Enabled = !old;
+                        Set(!old);
                         body();
                         long t0 = Stopwatch.GetTimestamp();
                         for (int i = 0; i < reps; i++)
@@ -83,7 +83,7 @@ internal static class DwAb
                     }
                     ratio[r] = a[r] / b[r];
                 }
-                Conv2DWeightGradient.Enabled = true;
+                Set(true);
                 Array.Sort(ratio);
                 Array.Sort(a);
                 Array.Sort(b);
@@ -118,6 +118,25 @@ internal static class DwAb
     }
 
     private static bool s_holding;
+
+    /// <summary>NETGEN_DWAB_SWITCH=outside: old/new is <see cref="Conv2DWeightGradient.OutsideAllowed"/> off/on (the new
+    /// kernel on both sides); otherwise <see cref="Conv2DWeightGradient.Enabled"/>.</summary>
+    private static readonly bool s_outside = Environment.GetEnvironmentVariable("NETGEN_DWAB_SWITCH") == "outside";
+
+    private static bool s_on = true;
+
+    private static void Set(bool on)
+    {
+        s_on = on;
+        if (s_outside)
+        {
+            Conv2DWeightGradient.OutsideAllowed = on;
+        }
+        else
+        {
+            Conv2DWeightGradient.Enabled = on;
+        }
+    }
 
     private static string LoadAverage()
     {

@@ -19,6 +19,7 @@ public class ConvWeightGradientTests
         [3, 9, 11, 9, 3, 4, 13],    // odd sizes, O = 9, Kw = 4, a batch that splits unevenly into 8 groups
         [2, 7, 16, 12, 2, 3, 5],    // Kh = 2, W = 16: every wide row a whole register
         [4, 6, 6, 8, 4, 6, 1],      // one sample, one group; the kernel as wide as the input (Wo = 1)
+        [2, 30, 20, 9, 3, 4, 5],    // 35 registers of wide outputs: samples outside the blocks, O = 9, Kw = 4
     ];
 
     [Theory]
@@ -120,6 +121,13 @@ public class ConvWeightGradientTests
                 Workers.SplitAsIfForTests(previous);
             }
         }
+    }
+
+    [Fact]
+    public void SamplesRunOutsideTheBlocks_ForLongWideRows()
+    {
+        Assert.True(Conv2DWeightGradient.SamplesOutside(new Conv2DGeometry(1, 28, 28, 8, 3, 3, 1, 1, 0, 0)));   // 46 registers
+        Assert.False(Conv2DWeightGradient.SamplesOutside(new Conv2DGeometry(8, 13, 13, 16, 3, 3, 1, 1, 0, 0))); // 9 registers
     }
 
     [Fact]

@@ -30,6 +30,10 @@ internal static class Conv2DWeightGradient
     /// <summary>Tests and <c>NetGen.Bench --dw-ab</c>: <see langword="false"/> sends every direct dW to the kernel of before.</summary>
     internal static bool Enabled = true;
 
+    /// <summary>Tests and <c>NetGen.Bench --dw-ab</c>: <see langword="false"/> runs the samples inside every block (the same
+    /// bits).</summary>
+    internal static bool OutsideAllowed = true;
+
     /// <summary>Channels per register block.</summary>
     private const int Channels = 8;
 
@@ -57,12 +61,15 @@ internal static class Conv2DWeightGradient
         // dy: per sample, per channel, the wide row of spanPad (plus a row's overhang after the last); then per sample
         // the x copy with a register of zeros after it; then db's register per channel and the row masks.
         long dyLength = (long)samples * o * spanPad, slack = ((long)perRow + 1) * n, xLength = ((g.InputLength + n + n - 1) / n) * n;
-        T[] buffer = Conv2D.Buffers<T>.Wide(dyLength + slack + (samples * xLength) + ((long)(o + perRow) * n) + (64 / Unsafe.SizeOf<T>()));
+        bool outside = SamplesOutside(g);
+        long blockCount = (long)((o + Channels - 1) / Channels) * g.Channels * kh * ((kw + Taps - 1) / Taps);
+        long accLength = (outside ? blockCount : 1) * Channels * Taps * n;
+        T[] buffer = Conv2D.Buffers<T>.Wide(dyLength + slack + (samples * xLength) + ((long)(o + perRow) * n) + accLength + (64 / Unsafe.SizeOf<T>()));
         fixed (T* pinned = buffer)
         {
             // A 64-byte line boundary (the array itself is only 8-byte aligned).
             T* rows = (T*)(((nint)pinned + 63) & ~(nint)63);
-            T* xPad = rows + dyLength + slack, bias = xPad + (samples * xLength), masks = bias + ((nint)o * n);
+            T* xPad = rows + dyLength + slack, bias = xPad + (samples * xLength), masks = bias + ((nint)o * n), acc = masks + ((nint)perRow * n);
             for (int m = 0; m < perRow; m++)
             {
                 // Lanes of a row's register m that hold outputs: m·n + lane < Wo.
@@ -113,71 +120,91 @@ internal static class Conv2DWeightGradient
                 }
             }
 
-            T* lanes = stackalloc T[Channels * Taps * Vector512<T>.Count];
+            var blocks = new Blocks<T>
+            {
+                Rows = rows, XPad = xPad, Acc = acc, Dw = dw, SpanPad = spanPad, XLength = (nint)xLength, G = g, PerBlock = outside,
+            };
+            if (outside)
+            {
+                // Sample by sample, every block: the sample's staged rows stay in L1 while all blocks use them; each
+                // block's accumulators wait in memory between samples (the same chains, so the same bits).
+                for (int s = 0; s < samples; s++)
+                {
+                    blocks.Visit(s, s + 1, sum: false);
+                }
+                blocks.Visit(0, 0, sum: true);
+            }
+            else
+            {
+                blocks.Visit(0, samples, sum: true);
+            }
+        }
+    }
+
+    /// <summary>Whether <see cref="Run{T}"/> loops over the samples outside the blocks: where a sample's wide rows are long
+    /// enough (at least 24 registers) that storing and reloading a block's 24 accumulators per sample costs little beside
+    /// its loop, and the group's staged rows of all samples would not stay in L1 while each block streams them.</summary>
+    internal static bool SamplesOutside(in Conv2DGeometry g)
+    {
+        if (!OutsideAllowed)
+        {
+            return false;
+        }
+        int n = 64 / 4;
+        int span = ((g.OutHeight - 1) * g.Width) + g.OutWidth;
+        return (span + n - 1) / n >= 24;
+    }
+
+    /// <summary>The register blocks of one call: 8 channels (from o0) × 3 taps of kernel row (c, i) from j0, in the order
+    /// o0, c, i, j0; block b keeps its 24 accumulators at Acc + b·24·n between samples (or at Acc itself when the samples
+    /// run inside the block).</summary>
+    private unsafe struct Blocks<T>
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public T* Rows, XPad, Acc, Dw;
+        public nint SpanPad, XLength;
+        public Conv2DGeometry G;
+        public bool PerBlock;
+
+        /// <summary>Every block over samples [from, to) (from 0 when <paramref name="from"/> is 0, else from the stored
+        /// accumulators); with <paramref name="sum"/>, each block's lanes then added into dW.</summary>
+        public readonly void Visit(int from, int to, bool sum)
+        {
+            int o = G.OutChannels, kh = G.KernelHeight, kw = G.KernelWidth, n = Vector512<T>.Count, k = G.ColumnRows;
+            int b = 0;
             for (int o0 = 0; ; o0 += Channels)
             {
                 o0 = Math.Min(o0, o - Channels);
-                for (int c = 0; c < g.Channels; c++)
+                for (int c = 0; c < G.Channels; c++)
                 {
                     for (int i = 0; i < kh; i++)
                     {
                         for (int j0 = 0; ; j0 += Taps)
                         {
                             j0 = Math.Min(j0, kw - Taps);
-                            nint tap = ((nint)c * g.Height * w) + ((nint)i * w) + j0;
-                            Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-                            Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-                            Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
-                            Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
-                            for (int s = 0; s < samples; s++)
+                            T* acc = PerBlock ? Acc + ((nint)b * Channels * Taps * n) : Acc;
+                            if (to > from)
                             {
-                                T* d0 = rows + (((nint)s * o) + o0) * spanPad, d1 = d0 + spanPad, d2 = d1 + spanPad, d3 = d2 + spanPad;
-                                T* d4 = d3 + spanPad, d5 = d4 + spanPad, d6 = d5 + spanPad, d7 = d6 + spanPad;
-                                T* xp = xPad + (s * xLength) + tap;
-                                for (nint q = 0; q < spanPad; q += n)
+                                nint tap = ((nint)c * G.Height * G.Width) + ((nint)i * G.Width) + j0;
+                                Block(Rows + ((nint)o0 * SpanPad), XPad + tap, SpanPad, XLength, (nint)o * SpanPad, from, to, acc);
+                            }
+                            if (sum)
+                            {
+                                // dW[o0 + r, tap p + t] with p = (c·Kh + i)·Kw + j0, each the sum of its lanes in lane order.
+                                T* target = Dw + ((nint)o0 * k) + (((c * kh) + i) * kw) + j0;
+                                for (int r = 0; r < Channels; r++)
                                 {
-                                    Vector512<T> v0 = Vector512.Load(xp + q);
-                                    Vector512<T> v1 = Vector512.Load(xp + q + 1);
-                                    Vector512<T> v2 = Vector512.Load(xp + q + 2);
-                                    Vector512<T> dv = Vector512.LoadAligned(d0 + q);
-                                    c00 = Fma(dv, v0, c00); c01 = Fma(dv, v1, c01); c02 = Fma(dv, v2, c02);
-                                    dv = Vector512.LoadAligned(d1 + q);
-                                    c10 = Fma(dv, v0, c10); c11 = Fma(dv, v1, c11); c12 = Fma(dv, v2, c12);
-                                    dv = Vector512.LoadAligned(d2 + q);
-                                    c20 = Fma(dv, v0, c20); c21 = Fma(dv, v1, c21); c22 = Fma(dv, v2, c22);
-                                    dv = Vector512.LoadAligned(d3 + q);
-                                    c30 = Fma(dv, v0, c30); c31 = Fma(dv, v1, c31); c32 = Fma(dv, v2, c32);
-                                    dv = Vector512.LoadAligned(d4 + q);
-                                    c40 = Fma(dv, v0, c40); c41 = Fma(dv, v1, c41); c42 = Fma(dv, v2, c42);
-                                    dv = Vector512.LoadAligned(d5 + q);
-                                    c50 = Fma(dv, v0, c50); c51 = Fma(dv, v1, c51); c52 = Fma(dv, v2, c52);
-                                    dv = Vector512.LoadAligned(d6 + q);
-                                    c60 = Fma(dv, v0, c60); c61 = Fma(dv, v1, c61); c62 = Fma(dv, v2, c62);
-                                    dv = Vector512.LoadAligned(d7 + q);
-                                    c70 = Fma(dv, v0, c70); c71 = Fma(dv, v1, c71); c72 = Fma(dv, v2, c72);
+                                    T* l = acc + (r * Taps * n);
+                                    T s0 = l[0], s1 = l[n], s2 = l[2 * n];
+                                    for (int lane = 1; lane < n; lane++)
+                                    {
+                                        s0 += l[lane]; s1 += l[n + lane]; s2 += l[(2 * n) + lane];
+                                    }
+                                    T* t = target + ((nint)r * k);
+                                    t[0] = s0; t[1] = s1; t[2] = s2;
                                 }
                             }
-                            c00.Store(lanes); c01.Store(lanes + n); c02.Store(lanes + (2 * n));
-                            c10.Store(lanes + (3 * n)); c11.Store(lanes + (4 * n)); c12.Store(lanes + (5 * n));
-                            c20.Store(lanes + (6 * n)); c21.Store(lanes + (7 * n)); c22.Store(lanes + (8 * n));
-                            c30.Store(lanes + (9 * n)); c31.Store(lanes + (10 * n)); c32.Store(lanes + (11 * n));
-                            c40.Store(lanes + (12 * n)); c41.Store(lanes + (13 * n)); c42.Store(lanes + (14 * n));
-                            c50.Store(lanes + (15 * n)); c51.Store(lanes + (16 * n)); c52.Store(lanes + (17 * n));
-                            c60.Store(lanes + (18 * n)); c61.Store(lanes + (19 * n)); c62.Store(lanes + (20 * n));
-                            c70.Store(lanes + (21 * n)); c71.Store(lanes + (22 * n)); c72.Store(lanes + (23 * n));
-                            // dW[o0 + r, tap p + t] with p = (c·Kh + i)·Kw + j0, each the sum of its lanes in lane order.
-                            T* target = dw + ((nint)o0 * k) + (((c * kh) + i) * kw) + j0;
-                            for (int r = 0; r < Channels; r++)
-                            {
-                                T* l = lanes + (r * Taps * n);
-                                T s0 = l[0], s1 = l[n], s2 = l[2 * n];
-                                for (int lane = 1; lane < n; lane++)
-                                {
-                                    s0 += l[lane]; s1 += l[n + lane]; s2 += l[(2 * n) + lane];
-                                }
-                                T* t = target + ((nint)r * k);
-                                t[0] = s0; t[1] = s1; t[2] = s2;
-                            }
+                            b++;
                             if (j0 == kw - Taps)
                             {
                                 break;
@@ -191,6 +218,67 @@ internal static class Conv2DWeightGradient
                 }
             }
         }
+    }
+
+    /// <summary>One block over samples [from, to): 24 accumulators, from 0 when <paramref name="from"/> is 0, else loaded
+    /// from <paramref name="acc"/>, stored back there at the end. <paramref name="rows"/> is the block's first channel row
+    /// of sample 0, <paramref name="x"/> the tap's first input of sample 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Block<T>(T* rows, T* x, nint spanPad, nint xLength, nint sampleRows, int from, int to, T* acc)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nint n = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
+        Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+        if (from > 0)
+        {
+            c00 = Vector512.Load(acc); c01 = Vector512.Load(acc + n); c02 = Vector512.Load(acc + (2 * n));
+            c10 = Vector512.Load(acc + (3 * n)); c11 = Vector512.Load(acc + (4 * n)); c12 = Vector512.Load(acc + (5 * n));
+            c20 = Vector512.Load(acc + (6 * n)); c21 = Vector512.Load(acc + (7 * n)); c22 = Vector512.Load(acc + (8 * n));
+            c30 = Vector512.Load(acc + (9 * n)); c31 = Vector512.Load(acc + (10 * n)); c32 = Vector512.Load(acc + (11 * n));
+            c40 = Vector512.Load(acc + (12 * n)); c41 = Vector512.Load(acc + (13 * n)); c42 = Vector512.Load(acc + (14 * n));
+            c50 = Vector512.Load(acc + (15 * n)); c51 = Vector512.Load(acc + (16 * n)); c52 = Vector512.Load(acc + (17 * n));
+            c60 = Vector512.Load(acc + (18 * n)); c61 = Vector512.Load(acc + (19 * n)); c62 = Vector512.Load(acc + (20 * n));
+            c70 = Vector512.Load(acc + (21 * n)); c71 = Vector512.Load(acc + (22 * n)); c72 = Vector512.Load(acc + (23 * n));
+        }
+        for (int s = from; s < to; s++)
+        {
+            T* d0 = rows + (s * sampleRows), d1 = d0 + spanPad, d2 = d1 + spanPad, d3 = d2 + spanPad;
+            T* d4 = d3 + spanPad, d5 = d4 + spanPad, d6 = d5 + spanPad, d7 = d6 + spanPad;
+            T* xp = x + (s * xLength);
+            for (nint q = 0; q < spanPad; q += n)
+            {
+                Vector512<T> v0 = Vector512.Load(xp + q);
+                Vector512<T> v1 = Vector512.Load(xp + q + 1);
+                Vector512<T> v2 = Vector512.Load(xp + q + 2);
+                Vector512<T> dv = Vector512.LoadAligned(d0 + q);
+                c00 = Fma(dv, v0, c00); c01 = Fma(dv, v1, c01); c02 = Fma(dv, v2, c02);
+                dv = Vector512.LoadAligned(d1 + q);
+                c10 = Fma(dv, v0, c10); c11 = Fma(dv, v1, c11); c12 = Fma(dv, v2, c12);
+                dv = Vector512.LoadAligned(d2 + q);
+                c20 = Fma(dv, v0, c20); c21 = Fma(dv, v1, c21); c22 = Fma(dv, v2, c22);
+                dv = Vector512.LoadAligned(d3 + q);
+                c30 = Fma(dv, v0, c30); c31 = Fma(dv, v1, c31); c32 = Fma(dv, v2, c32);
+                dv = Vector512.LoadAligned(d4 + q);
+                c40 = Fma(dv, v0, c40); c41 = Fma(dv, v1, c41); c42 = Fma(dv, v2, c42);
+                dv = Vector512.LoadAligned(d5 + q);
+                c50 = Fma(dv, v0, c50); c51 = Fma(dv, v1, c51); c52 = Fma(dv, v2, c52);
+                dv = Vector512.LoadAligned(d6 + q);
+                c60 = Fma(dv, v0, c60); c61 = Fma(dv, v1, c61); c62 = Fma(dv, v2, c62);
+                dv = Vector512.LoadAligned(d7 + q);
+                c70 = Fma(dv, v0, c70); c71 = Fma(dv, v1, c71); c72 = Fma(dv, v2, c72);
+            }
+        }
+        c00.Store(acc); c01.Store(acc + n); c02.Store(acc + (2 * n));
+        c10.Store(acc + (3 * n)); c11.Store(acc + (4 * n)); c12.Store(acc + (5 * n));
+        c20.Store(acc + (6 * n)); c21.Store(acc + (7 * n)); c22.Store(acc + (8 * n));
+        c30.Store(acc + (9 * n)); c31.Store(acc + (10 * n)); c32.Store(acc + (11 * n));
+        c40.Store(acc + (12 * n)); c41.Store(acc + (13 * n)); c42.Store(acc + (14 * n));
+        c50.Store(acc + (15 * n)); c51.Store(acc + (16 * n)); c52.Store(acc + (17 * n));
+        c60.Store(acc + (18 * n)); c61.Store(acc + (19 * n)); c62.Store(acc + (20 * n));
+        c70.Store(acc + (21 * n)); c71.Store(acc + (22 * n)); c72.Store(acc + (23 * n));
     }
 
     /// <summary>The lanes of p where <paramref name="mask"/> is set, +0 elsewhere; the others are not read.</summary>
