@@ -286,6 +286,7 @@ internal static class Conv2DWeightGradient
     private static unsafe Vector512<T> MaskLoad<T>(T* p, Vector512<T> mask)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+#if NET10_0_OR_GREATER
         if (typeof(T) == typeof(float))
         {
             return Avx512F.MaskLoad((float*)p, mask.AsSingle(), Vector512<float>.Zero).As<float, T>();
@@ -294,6 +295,19 @@ internal static class Conv2DWeightGradient
         {
             return Avx512F.MaskLoad((double*)p, mask.AsDouble(), Vector512<double>.Zero).As<double, T>();
         }
+#else
+        // net9.0 has no 512-bit masked load: two 256-bit ones (VMASKMOV, which reads no masked-off lane either).
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)p;
+            return Vector512.Create(Avx.MaskLoad(f, mask.GetLower().AsSingle()), Avx.MaskLoad(f + 8, mask.GetUpper().AsSingle())).As<float, T>();
+        }
+        if (typeof(T) == typeof(double))
+        {
+            double* d = (double*)p;
+            return Vector512.Create(Avx.MaskLoad(d, mask.GetLower().AsDouble()), Avx.MaskLoad(d + 4, mask.GetUpper().AsDouble())).As<double, T>();
+        }
+#endif
         throw new NotSupportedException();
     }
 
