@@ -18,12 +18,13 @@ namespace NetGen.Kernels;
 /// any thread count. What changes is the schedule:</para>
 /// <list type="bullet">
 /// <item>a register block of 8 output channels × 3 taps of one kernel row (24 accumulators: 3 loads of x and 8 of dy per
-/// 24 FMAs, against 7 per 12), the three x loads one address apart;</item>
-/// <item>dy staged <i>interleaved</i>: for each register of q, the 8·k channels' registers side by side, so a block's
-/// 8 loads are one pointer plus constant offsets (no per-channel row pointers competing for the 16 general
-/// registers), and the staged rows start on a 64-byte line, so the dy loads never straddle two lines;</item>
-/// <item>the 24 lane sums run as 24 independent chains.</item>
+/// 24 FMAs, against 7 per 12), the three x loads one element apart, the 8 channel rows through 8 pointers;</item>
+/// <item>dy staged without row copies: each output row loaded in whole registers masked to its Wo values and stored
+/// whole at q = ho·W (its zeros fill the dropped columns), the staged rows on 64-byte lines;</item>
+/// <item>where a sample's wide rows are long (<see cref="SamplesOutside"/>), the samples loop outside the blocks, each
+/// block's accumulators kept in memory between samples, so a sample's rows serve every block from L1.</item>
 /// </list>
+/// <para>db is summed per group from the staged registers (a new order: see <see cref="Run{T}"/>).</para>
 /// </remarks>
 internal static class Conv2DWeightGradient
 {
@@ -42,7 +43,8 @@ internal static class Conv2DWeightGradient
 
     /// <summary>Whether this kernel serves a geometry that <c>Conv2D.DirectWeightGradient</c> takes: 512-bit registers
     /// (32 of them: 24 accumulators), at least 8 output channels and a kernel at least 3 wide. Either kernel gives the
-    /// same bits, so the choice is the machine's, as the GEMM's panel width is.</summary>
+    /// same dW bits (db's differ by rounding: it is summed in another order), so the choice is the machine's, as the
+    /// register width of the old kernel's lane sums already was.</summary>
     internal static bool Serves<T>(in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         Enabled && Simd512<T>.IsAccelerated && g.OutChannels >= Channels && g.KernelWidth >= Taps;
