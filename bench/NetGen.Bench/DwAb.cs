@@ -119,9 +119,12 @@ internal static class DwAb
 
     private static bool s_holding;
 
-    /// <summary>NETGEN_DWAB_SWITCH=outside: old/new is <see cref="Conv2DWeightGradient.OutsideAllowed"/> off/on (the new
-    /// kernel on both sides); otherwise <see cref="Conv2DWeightGradient.Enabled"/>.</summary>
+    /// <summary>NETGEN_DWAB_SWITCH=outside (lanes): old/new is <see cref="Conv2DWeightGradient.OutsideAllowed"/>
+    /// (<see cref="Conv2DWeightGradient.LanesOnRegisters"/>) off/on, the new kernel on both sides; otherwise
+    /// <see cref="Conv2DWeightGradient.Enabled"/>.</summary>
     private static readonly bool s_outside = Environment.GetEnvironmentVariable("NETGEN_DWAB_SWITCH") == "outside";
+
+    private static readonly bool s_lanes = Environment.GetEnvironmentVariable("NETGEN_DWAB_SWITCH") == "lanes";
 
     private static bool s_on = true;
 
@@ -131,6 +134,10 @@ internal static class DwAb
         if (s_outside)
         {
             Conv2DWeightGradient.OutsideAllowed = on;
+        }
+        else if (s_lanes)
+        {
+            Conv2DWeightGradient.LanesOnRegisters = on;
         }
         else
         {

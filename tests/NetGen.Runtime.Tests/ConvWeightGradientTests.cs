@@ -4,7 +4,7 @@ using NetGen.Kernels;
 namespace NetGen.Runtime.Tests;
 
 /// <summary>The direct weight gradient of ADR 0056 (<see cref="Conv2DWeightGradient"/>): dW bit for bit the kernel it
-/// replaces, db (now summed per group) against a float64 reference, and both the same on 1, 2 and 8 threads. In
+/// replaces (lane sums on registers or on scalars, samples inside or outside the blocks), db (now summed per group) against a float64 reference, and both the same on 1, 2 and 8 threads. In
 /// <see cref="KernelStateCollection"/>: the tests switch the kernel off and on, which other classes' thread-count tests
 /// must not see mid-run (db's bits depend on the switch).</summary>
 [Collection(nameof(KernelStateCollection))]
@@ -165,16 +165,23 @@ public class ConvWeightGradientTests
         }
 
         var fresh = Run();
-        (T[] Dw, T[] Db) before;
+        (T[] Dw, T[] Db) before, scalarLanes;
         try
         {
             Conv2DWeightGradient.Enabled = false;
             before = Run();
+            Conv2DWeightGradient.Enabled = true;
+            Conv2DWeightGradient.LanesOnRegisters = false;
+            scalarLanes = Run();
         }
         finally
         {
             Conv2DWeightGradient.Enabled = true;
+            Conv2DWeightGradient.LanesOnRegisters = true;
         }
+        // The lane sums on registers (a transpose, then the columns in lane order) give the bits of the scalar chains.
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.AsBytes(scalarLanes.Dw.AsSpan()).SequenceEqual(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(fresh.Dw.AsSpan())), "dW with the lanes on registers differs in its bits");
         Assert.Equal(before.Dw, fresh.Dw); // IEEE equality, then the bits below
         ReadOnlySpan<byte> e = System.Runtime.InteropServices.MemoryMarshal.AsBytes(before.Dw.AsSpan());
         ReadOnlySpan<byte> a = System.Runtime.InteropServices.MemoryMarshal.AsBytes(fresh.Dw.AsSpan());

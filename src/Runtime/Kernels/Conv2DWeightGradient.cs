@@ -35,6 +35,10 @@ internal static class Conv2DWeightGradient
     /// bits).</summary>
     internal static bool OutsideAllowed = true;
 
+    /// <summary>Tests and <c>NetGen.Bench --dw-ab</c>: <see langword="false"/> adds each accumulator's lanes on scalars (the
+    /// same bits as on registers, float only).</summary>
+    internal static bool LanesOnRegisters = true;
+
     /// <summary>Channels per register block.</summary>
     private const int Channels = 8;
 
@@ -194,6 +198,11 @@ internal static class Conv2DWeightGradient
                             {
                                 // dW[o0 + r, tap p + t] with p = (c·Kh + i)·Kw + j0, each the sum of its lanes in lane order.
                                 T* target = Dw + ((nint)o0 * k) + (((c * kh) + i) * kw) + j0;
+                                if (typeof(T) == typeof(float) && LanesOnRegisters && Avx512F.IsSupported)
+                                {
+                                    LaneSums24((float*)acc, (float*)target, k);
+                                }
+                                else
                                 for (int r = 0; r < Channels; r++)
                                 {
                                     T* l = acc + (r * Taps * n);
@@ -220,6 +229,70 @@ internal static class Conv2DWeightGradient
                 }
             }
         }
+    }
+
+    /// <summary>target[r·k + t] = the lanes of accumulator 3r + t (at acc + (3r + t)·16) added in lane order, r &lt; 8, t &lt; 3,
+    /// on registers: the 16×16 transposes of accumulators 0–15 and of 16–23 (twice) turn each lane into a register, and
+    /// those registers are added in lane order, so every sum is the scalar chain l[0] + l[1] + … + l[15] of before.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void LaneSums24(float* acc, float* target, int k)
+    {
+        float* sums = stackalloc float[32];
+        TransposedSum(acc, 8 * 16).Store(sums);
+        TransposedSum(acc + (16 * 16), 0).Store(sums + 16);
+        for (int r = 0; r < Channels; r++)
+        {
+            float* t = target + ((nint)r * k);
+            t[0] = sums[r * Taps]; t[1] = sums[(r * Taps) + 1]; t[2] = sums[(r * Taps) + 2];
+        }
+    }
+
+    /// <summary>Lane a (a &lt; 16) = the lanes of row a added in lane order, rows 0–7 at p + a·16 and rows 8–15 at
+    /// p + <paramref name="upper"/> + (a − 8)·16: the 16 × 16 matrix transposed (unpack, shuffle within 128-bit blocks,
+    /// then two block shuffles), its columns added in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> TransposedSum(float* p, int upper)
+    {
+        float* q = p + upper;
+        Vector512<float> t0 = Avx512F.UnpackLow(Vector512.Load(p), Vector512.Load(p + 16)), t1 = Avx512F.UnpackHigh(Vector512.Load(p), Vector512.Load(p + 16));
+        Vector512<float> t2 = Avx512F.UnpackLow(Vector512.Load(p + 32), Vector512.Load(p + 48)), t3 = Avx512F.UnpackHigh(Vector512.Load(p + 32), Vector512.Load(p + 48));
+        Vector512<float> t4 = Avx512F.UnpackLow(Vector512.Load(p + 64), Vector512.Load(p + 80)), t5 = Avx512F.UnpackHigh(Vector512.Load(p + 64), Vector512.Load(p + 80));
+        Vector512<float> t6 = Avx512F.UnpackLow(Vector512.Load(p + 96), Vector512.Load(p + 112)), t7 = Avx512F.UnpackHigh(Vector512.Load(p + 96), Vector512.Load(p + 112));
+        Vector512<float> t8 = Avx512F.UnpackLow(Vector512.Load(q), Vector512.Load(q + 16)), t9 = Avx512F.UnpackHigh(Vector512.Load(q), Vector512.Load(q + 16));
+        Vector512<float> t10 = Avx512F.UnpackLow(Vector512.Load(q + 32), Vector512.Load(q + 48)), t11 = Avx512F.UnpackHigh(Vector512.Load(q + 32), Vector512.Load(q + 48));
+        Vector512<float> t12 = Avx512F.UnpackLow(Vector512.Load(q + 64), Vector512.Load(q + 80)), t13 = Avx512F.UnpackHigh(Vector512.Load(q + 64), Vector512.Load(q + 80));
+        Vector512<float> t14 = Avx512F.UnpackLow(Vector512.Load(q + 96), Vector512.Load(q + 112)), t15 = Avx512F.UnpackHigh(Vector512.Load(q + 96), Vector512.Load(q + 112));
+        // u[4g + e], block b: element 4b + e of rows 4g .. 4g + 3.
+        Vector512<float> u0 = Avx512F.Shuffle(t0, t2, 0x44), u1 = Avx512F.Shuffle(t0, t2, 0xEE), u2 = Avx512F.Shuffle(t1, t3, 0x44), u3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        Vector512<float> u4 = Avx512F.Shuffle(t4, t6, 0x44), u5 = Avx512F.Shuffle(t4, t6, 0xEE), u6 = Avx512F.Shuffle(t5, t7, 0x44), u7 = Avx512F.Shuffle(t5, t7, 0xEE);
+        Vector512<float> u8 = Avx512F.Shuffle(t8, t10, 0x44), u9 = Avx512F.Shuffle(t8, t10, 0xEE), u10 = Avx512F.Shuffle(t9, t11, 0x44), u11 = Avx512F.Shuffle(t9, t11, 0xEE);
+        Vector512<float> u12 = Avx512F.Shuffle(t12, t14, 0x44), u13 = Avx512F.Shuffle(t12, t14, 0xEE), u14 = Avx512F.Shuffle(t13, t15, 0x44), u15 = Avx512F.Shuffle(t13, t15, 0xEE);
+        // Column 4b + e = blocks b of u[e], u[4 + e], u[8 + e], u[12 + e]: v holds blocks 0 and 2 of each pair (0x88), w
+        // blocks 1 and 3 (0xDD); one more block shuffle of v (w) gives the columns of b = 0 and 2 (1 and 3).
+        Vector512<float> v0 = Avx512F.Shuffle4x128(u0, u4, 0x88), v1 = Avx512F.Shuffle4x128(u1, u5, 0x88);
+        Vector512<float> v2 = Avx512F.Shuffle4x128(u2, u6, 0x88), v3 = Avx512F.Shuffle4x128(u3, u7, 0x88);
+        Vector512<float> v8 = Avx512F.Shuffle4x128(u8, u12, 0x88), v9 = Avx512F.Shuffle4x128(u9, u13, 0x88);
+        Vector512<float> v10 = Avx512F.Shuffle4x128(u10, u14, 0x88), v11 = Avx512F.Shuffle4x128(u11, u15, 0x88);
+        Vector512<float> w0 = Avx512F.Shuffle4x128(u0, u4, 0xDD), w1 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
+        Vector512<float> w2 = Avx512F.Shuffle4x128(u2, u6, 0xDD), w3 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
+        Vector512<float> w8 = Avx512F.Shuffle4x128(u8, u12, 0xDD), w9 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
+        Vector512<float> w10 = Avx512F.Shuffle4x128(u10, u14, 0xDD), w11 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
+        Vector512<float> sum = Avx512F.Shuffle4x128(v0, v8, 0x88) + Avx512F.Shuffle4x128(v1, v9, 0x88); // columns 0, 1
+        sum += Avx512F.Shuffle4x128(v2, v10, 0x88);
+        sum += Avx512F.Shuffle4x128(v3, v11, 0x88);
+        sum += Avx512F.Shuffle4x128(w0, w8, 0x88); // columns 4–7
+        sum += Avx512F.Shuffle4x128(w1, w9, 0x88);
+        sum += Avx512F.Shuffle4x128(w2, w10, 0x88);
+        sum += Avx512F.Shuffle4x128(w3, w11, 0x88);
+        sum += Avx512F.Shuffle4x128(v0, v8, 0xDD); // columns 8–11
+        sum += Avx512F.Shuffle4x128(v1, v9, 0xDD);
+        sum += Avx512F.Shuffle4x128(v2, v10, 0xDD);
+        sum += Avx512F.Shuffle4x128(v3, v11, 0xDD);
+        sum += Avx512F.Shuffle4x128(w0, w8, 0xDD); // columns 12–15
+        sum += Avx512F.Shuffle4x128(w1, w9, 0xDD);
+        sum += Avx512F.Shuffle4x128(w2, w10, 0xDD);
+        sum += Avx512F.Shuffle4x128(w3, w11, 0xDD);
+        return sum;
     }
 
     /// <summary>One block over samples [from, to): 24 accumulators, from 0 when <paramref name="from"/> is 0, else loaded
