@@ -46,6 +46,12 @@ if (args.Length > 0 && args[0] == "--convdx-ab")
     return NetGen.Bench.ConvDxAb.Run(args);
 }
 
+// `--dw-ab [ROUNDS] [REPS] [FILTER]`: the convolution dW kernel of ADR 0056 against the one before, paired in one process (DwAb.cs).
+if (args.Length > 0 && args[0] == "--dw-ab")
+{
+    return NetGen.Bench.DwAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--step-profile")
 {
     return NetGen.Bench.StepProfile.Run(args);

@@ -118,7 +118,9 @@ public static class Conv2D
         }
 
         int groups = Groups(batch, g);
-        T[] partials = Buffers<T>.Partials((groups - 1) * g.WeightLength);
+        // The kernel of ADR 0056 sums db per group too (beside dW), into O more elements per group after the dW partials.
+        bool groupBias = !db.IsEmpty && DirectWeightGradient<T>(g) && Conv2DWeightGradient.Serves<T>(g);
+        T[] partials = Buffers<T>.Partials(((groups - 1) * (long)g.WeightLength) + (groupBias ? (long)groups * g.OutChannels : 0));
         fixed (T* pdy = dy)
         fixed (T* px = x)
         fixed (T* pw = w)
@@ -127,6 +129,7 @@ public static class Conv2D
         fixed (T* pp = partials)
         {
             var a = new Arguments<T> { G = g, Batch = batch, X = px, W = pw, Dy = pdy, Dx = pdx, Dw = pdw, Partials = pp, Groups = groups };
+            a.DbPartials = groupBias ? pp + ((nint)(groups - 1) * g.WeightLength) : null;
             long work = (long)batch * g.WeightLength * g.OutPlane * (dx.IsEmpty ? 1 : 2);
             if (groups > 1 && groups >= Workers.MaxParts && work >= MinParallelWork && Workers.TryAcquire(out Job<T> job))
             {
@@ -150,9 +153,23 @@ public static class Conv2D
             TensorPrimitives.Add(dW, partials.AsSpan((group - 1) * g.WeightLength, g.WeightLength), dW);
         }
 
-        // db[o] = Σ_b (Σ_{ho,wo} dy[b, o]), in sample order.
-        if (!db.IsEmpty)
+        if (groupBias)
         {
+            // db[o] = Σ over the groups, in group order, of the group's sum (Conv2DWeightGradient).
+            ReadOnlySpan<T> dbPartials = partials.AsSpan((groups - 1) * g.WeightLength, groups * g.OutChannels);
+            for (int o = 0; o < g.OutChannels; o++)
+            {
+                T sum = T.Zero;
+                for (int group = 0; group < groups; group++)
+                {
+                    sum += dbPartials[(group * g.OutChannels) + o];
+                }
+                db[o] = sum;
+            }
+        }
+        else if (!db.IsEmpty)
+        {
+            // db[o] = Σ_b (Σ_{ho,wo} dy[b, o]), in sample order.
             int plane = g.OutPlane;
             for (int o = 0; o < g.OutChannels; o++)
             {
@@ -190,6 +207,9 @@ public static class Conv2D
         public Conv2DGeometry G;
         public int Batch, Groups;
         public T* X, W, Bias, Y, Dy, Dx, Dw, Partials;
+
+        /// <summary>The groups' db sums, O per group, or null where db is summed after the groups.</summary>
+        public T* DbPartials;
         public bool Relu;
     }
 
@@ -573,7 +593,14 @@ public static class Conv2D
         T* dwGroup = group == 0 ? a.Dw : a.Partials + ((nint)(group - 1) * g.WeightLength);
         if (DirectWeightGradient<T>(g))
         {
-            DirectWeightGradient(a, start, end, dwGroup);
+            if (Conv2DWeightGradient.Serves<T>(g))
+            {
+                Conv2DWeightGradient.Run(a.X, a.Dy, a.Batch, start, end, dwGroup, a.DbPartials == null ? null : a.DbPartials + ((nint)group * o), g);
+            }
+            else
+            {
+                DirectWeightGradient(a, start, end, dwGroup);
+            }
             if (a.Dx != null && Conv2DBackward.DirectInput(g))
             {
                 Conv2DBackward.DirectInputGradient(a.Dy, a.W, a.Dx, start, end, g);
