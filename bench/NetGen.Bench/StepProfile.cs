@@ -75,6 +75,10 @@ internal static class StepProfile
         {
             return PartsAb(names, Step, stamps, steps, on => MaxPool2DPositions.Enabled = on, "256-bit pool", "512-bit pool");
         }
+        if (args.Contains("--check-ab"))
+        {
+            return PartsAb(names, Step, stamps, steps, on => MaxPool2DReLU.CheckOwnPart = on, "caller's check", "each part's own");
+        }
         if (args.Contains("--store-y-ab"))
         {
             return PartsAb(names, Step, stamps, steps, on => storeY = !on, "y stored", "y not stored");
@@ -121,7 +125,8 @@ internal static class StepProfile
 
     /// <summary><c>--step-profile STEPS [--one-thread] --parts-ab</c> (<see cref="Workers.KeepPartsOnTheirCore"/>, ADR 0055),
     /// <c>--pool-ab</c> (<see cref="MaxPool2DPositions.Enabled"/>, ADR 0058) or <c>--store-y-ab</c> (the convolutions' outputs
-    /// before their fused pools stored or not, ADR 0058): the switch off (A) and on (B), in rounds of 10 steps that alternate AB, BA; per kernel the median over all steps of each side and the
+    /// before their fused pools stored or not, ADR 0058) or <c>--check-ab</c> (<see cref="MaxPool2DReLU.CheckOwnPart"/>, ADR 0058):
+    /// the switch off (A) and on (B), in rounds of 10 steps that alternate AB, BA; per kernel the median over all steps of each side and the
     /// ratio A/B (ADR 0055).</summary>
     private static int PartsAb(string[] names, Action<long[]> step, long[] stamps, int steps, Action<bool> set, string a, string b)
     {

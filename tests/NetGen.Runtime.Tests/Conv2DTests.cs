@@ -3,6 +3,7 @@ using NetGen.Kernels;
 
 namespace NetGen.Runtime.Tests;
 
+[Collection(nameof(KernelStateCollection))] // they switch kernels through static flags
 public class Conv2DTests
 {
     /// <summary>C, H, W, O, Kh, Kw, Sh, Sw, Ph, Pw, batch.</summary>

@@ -8,6 +8,7 @@ namespace NetGen.Runtime.Tests;
 /// the gather before; the pool backward's one-pass argmax check (<see cref="MaxPool2DReLU.OnePassCheck"/>) and its check
 /// inside the parts (<see cref="MaxPool2DReLU.CheckInParts"/>) give the bits of the two-pass check and refuse a foreign
 /// index before anything is written.</summary>
+[Collection(nameof(KernelStateCollection))] // they switch kernels through static flags
 public class ConvDxSpeedTests
 {
     /// <summary>C, H, W, O, Kh, Kw, Ph, Pw, batch: the direct dx's geometries of <see cref="ConvTrainBackwardTests"/> and a few
@@ -254,6 +255,7 @@ public class ConvDxSpeedTests
         try
         {
             MaxPool2DReLU.CheckInParts = inParts;
+            MaxPool2DReLU.CheckOwnPart = false; // the strict checks: nothing written
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2DReLU.Backward<float>(dy, argmax, pooled, y, dx, 64, g));
             Assert.Equal("argmax", e.ParamName);
             Assert.Contains($"argmax[{at}]", e.Message, StringComparison.Ordinal);
@@ -261,9 +263,53 @@ public class ConvDxSpeedTests
         finally
         {
             MaxPool2DReLU.CheckInParts = false;
+            MaxPool2DReLU.CheckOwnPart = true;
             Workers.SplitAsIfForTests(previous);
         }
         Assert.All(dx, v => Assert.Equal(7f, v));
+    }
+
+    [Theory]
+    [InlineData(2, 0, 676)]
+    [InlineData(2, 86_527, -1)]
+    [InlineData(8, 40_000, int.MaxValue)]
+    [InlineData(1, 5, 700)]
+    public void PoolReLUBackward_CheckOwnPart_RefusesAForeignArgmax_AndTheRefusedPlanesStayUnwritten(int threads, int at, int value)
+    {
+        // The default (ADR 0058): each part checks its own planes' indices before it writes them. The call is refused with
+        // the same exception; every plane of dx holds either its untouched 7s or exactly what a good call writes there, and
+        // the plane of the bad index is untouched (one thread: all of dx is).
+        var g = new Pool2DGeometry(8, 26, 26, 2, 2, 2, 2, 0, 0);
+        (float[] y, float[] pooled, int[] argmax, float[] dy) = PoolCase(g, 64);
+        float[] good = new float[y.Length];
+        MaxPool2DReLU.Backward<float>(dy, argmax, pooled, y, good, 64, g);
+        argmax[at] = value;
+        float[] dx = new float[y.Length];
+        Array.Fill(dx, 7f);
+        int previous = Workers.SplitAsIfForTests(threads);
+        try
+        {
+            Assert.True(MaxPool2DReLU.CheckOwnPart);
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2DReLU.Backward<float>(dy, argmax, pooled, y, dx, 64, g));
+            Assert.Equal("argmax", e.ParamName);
+            Assert.Contains($"argmax[{at}]", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Workers.SplitAsIfForTests(previous);
+        }
+        int inPlane = 26 * 26, badPlane = at / (13 * 13);
+        for (int p = 0; p < 64 * 8; p++)
+        {
+            float[] plane = dx.AsSpan(p * inPlane, inPlane).ToArray();
+            bool untouched = plane.All(v => v == 7f);
+            Assert.True(untouched || plane.SequenceEqual(good.AsSpan(p * inPlane, inPlane).ToArray()), $"plane {p} holds neither 7s nor its gradient");
+            Assert.True(p != badPlane || untouched, $"the plane of the bad index ({p}) was written");
+        }
+        if (threads == 1)
+        {
+            Assert.All(dx, v => Assert.Equal(7f, v));
+        }
     }
 
     /// <summary>A ReLU's output (about half zeros), its pool's output and argmax from the forward, and a gradient.</summary>

@@ -5,6 +5,7 @@ namespace NetGen.Runtime.Tests;
 /// <summary>The training backward kernels of ADR 0046: the direct dx of <see cref="Conv2DBackward"/> and the write-once
 /// 2×2 pool backward of <see cref="MaxPool2DBackward"/>, against a float64 reference, the old kernels and themselves on
 /// one thread and split.</summary>
+[Collection(nameof(KernelStateCollection))] // they switch kernels through static flags
 public class ConvTrainBackwardTests
 {
     /// <summary>C, H, W, O, Kh, Kw, Ph, Pw, batch: stride-1 geometries the direct dx serves.</summary>

@@ -6,6 +6,7 @@ namespace NetGen.Runtime.Tests;
 /// <summary>The training kernels of ADR 0052: the ReLU's mask folded into the max-pool backward
 /// (<see cref="MaxPool2DReLU"/>) and the backward's staged rows copied on registers, against the kernels they replace
 /// bit for bit, and on one thread against split.</summary>
+[Collection(nameof(KernelStateCollection))] // they switch kernels through static flags
 public class ConvTrainStepTests
 {
     /// <summary>C, H, W, Kh, Kw, stride, padding, batch.</summary>

@@ -3,6 +3,7 @@ using NetGen.Kernels;
 namespace NetGen.Runtime.Tests;
 
 /// <summary>The worker pool hands out every part of every job exactly once, however the threads race for them.</summary>
+[Collection(nameof(KernelStateCollection))] // they hold the workers for thousands of jobs and switch how parts are claimed
 public class WorkersTests
 {
     [Fact]

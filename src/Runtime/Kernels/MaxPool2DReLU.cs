@@ -55,6 +55,14 @@ public static class MaxPool2DReLU
     /// <c>NETGEN_CHECK_IN_PARTS=1</c>).</summary>
     internal static bool CheckInParts;
 
+    /// <summary>On by default (ADR 0058): on a split call (with <see cref="CheckInParts"/> off) each part checks its own
+    /// planes' indices just before it writes those planes, and writes nothing if one is outside: no write ever leaves its
+    /// plane, but when a part refuses, the other parts may have written theirs (dx is the backward's scratch: a refused
+    /// training step changes no parameter). The one-pass check on the calling thread read every index, half of them
+    /// written by the other core, and made that core's next forward write over lines this one had read: about 5 % of the
+    /// bench CNN's training step on a host whose two vCPUs share no cache. Off: the caller's one-pass check first.</summary>
+    internal static bool CheckOwnPart = true;
+
     /// <summary>dx[B,C,H,W] = 0 except dx[argmax] += (pooled &gt; 0 ? dy : 0): the backward of ReLU then MaxPool2D</summary>
     /// <param name="dy">Gradient of the pool's output, [batch, C, Ho, Wo].</param>
     /// <param name="argmax">Winner positions written by the pool's forward, [batch, C, Ho, Wo]; each in [0, H·W).</param>
@@ -63,8 +71,9 @@ public static class MaxPool2DReLU
     /// <param name="dx">Gradient of the ReLU's input, [batch, C, H, W] (overwritten).</param>
     /// <param name="batch">B (0 = nothing to do).</param>
     /// <param name="g">The pool's shape of one sample.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An argmax outside its plane (checked, in one pass, before dx is
-    /// touched).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An argmax outside its plane: checked before any write through it; on
+    /// a call split over threads each part checks its own planes before it writes them, so other parts' planes of dx may
+    /// have been written (<see cref="CheckOwnPart"/>), on one thread dx is untouched.</exception>
     public static unsafe void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<int> argmax, ReadOnlySpan<T> pooled, ReadOnlySpan<T> y, Span<T> dx, int batch, in Pool2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -120,6 +129,19 @@ public static class MaxPool2DReLU
                 }
                 return;
             }
+            if (parts > 1 && CheckOwnPart && Workers.TryAcquire(out Job<T> own))
+            {
+                int outside = 0;
+                own.A = a;
+                own.A.Outside = &outside;
+                own.A.States = null;
+                Workers.RunAndRelease(own, parts);
+                if (outside != 0)
+                {
+                    ThrowOutside(indices, plane);
+                }
+                return;
+            }
             bool inside = OnePassCheck
                 ? Inside(indices, plane)
                 : System.Numerics.Tensors.TensorPrimitives.Min(indices) >= 0 && System.Numerics.Tensors.TensorPrimitives.Max(indices) < plane;
@@ -163,10 +185,12 @@ public static class MaxPool2DReLU
         public T* Dy, Pooled, Dx;
         public int* Argmax;
 
-        /// <summary>Set on a split call with the check in its parts: 1 once a part's indices are found outside its plane.</summary>
+        /// <summary>Set on a split call with the check in its parts (<see cref="CheckInParts"/> or <see cref="CheckOwnPart"/>):
+        /// 1 once a part's indices are found outside its plane.</summary>
         public int* Outside;
 
-        /// <summary>Per part: 0 its indices unchecked, 1 being checked, 2 checked (with <see cref="Outside"/>).</summary>
+        /// <summary>Per part: 0 its indices unchecked, 1 being checked, 2 checked (with <see cref="CheckInParts"/>; null with
+        /// <see cref="CheckOwnPart"/>).</summary>
         public int* States;
     }
 
@@ -205,6 +229,12 @@ public static class MaxPool2DReLU
                 {
                     return;
                 }
+            }
+            else if (A.Outside != null && !Inside(PartIndices(part, parts), (uint)(A.G.Height * A.G.Width)))
+            {
+                // CheckOwnPart: this part's planes are refused, and none of them is written.
+                Volatile.Write(ref *A.Outside, 1);
+                return;
             }
             (int start, int end) = Range(part, parts);
             Planes(A, start, end);
