@@ -7,7 +7,8 @@ namespace NetGen.Runtime.Tests;
 /// (<see cref="Conv2DBackward.ColumnsOnRegisters"/>) the bits of the GEMM path, and its gather by flattened taps those of
 /// the gather before; the pool backward's one-pass argmax check (<see cref="MaxPool2DReLU.OnePassCheck"/>) and its check
 /// inside the parts (<see cref="MaxPool2DReLU.CheckInParts"/>) give the bits of the two-pass check and refuse a foreign
-/// index before anything is written.</summary>
+/// index before anything is written; the default split check (<see cref="MaxPool2DReLU.CheckOwnPart"/>, ADR 0058) refuses
+/// it too and writes no plane of the part that holds it.</summary>
 [Collection(nameof(KernelStateCollection))] // they switch kernels through static flags
 public class ConvDxSpeedTests
 {
