@@ -110,32 +110,20 @@ public static class MaxPool2DReLU
             var a = new Arguments<T> { G = g, Planes = batch * g.Channels, Dy = pdy, Argmax = pi, Pooled = pp, Dx = pdx };
             long work = (long)a.Planes * ((g.OutHeight * g.OutWidth) + (g.Height * g.Width));
             int parts = work >= MinParallelWork ? Workers.PartsFor(work, MinParallelWork / 2, a.Planes) : 1;
-            if (parts > 1 && CheckInParts && Workers.TryAcquire(out Job<T> job))
+            if (parts > 1 && (CheckInParts || CheckOwnPart) && Workers.TryAcquire(out Job<T> job))
             {
-                // Each part checks the indices of its own planes (the ones its core wrote in the forward), then those of
-                // any part no thread has begun to check, then waits until every part's are checked: no part writes
-                // before all are (ADR 0057, off by default). The verdicts live on this call's stack (the job object is
-                // shared with other callers once released).
+                // Each part checks the indices of its own planes (the ones its core wrote in the forward) before it writes
+                // them (CheckOwnPart, ADR 0058); with CheckInParts it then checks those of any part no thread has begun to
+                // check and waits until every part's are checked, so no part writes before all are (ADR 0057, off by
+                // default). The verdicts live on this call's stack (the job object is shared with other callers once
+                // released).
                 int outside = 0;
-                int* states = stackalloc int[parts];
-                new Span<int>(states, parts).Clear();
+                int* states = stackalloc int[CheckInParts ? parts : 0];
+                new Span<int>(states, CheckInParts ? parts : 0).Clear();
                 job.A = a;
                 job.A.Outside = &outside;
-                job.A.States = states;
+                job.A.States = CheckInParts ? states : null;
                 Workers.RunAndRelease(job, parts);
-                if (outside != 0)
-                {
-                    ThrowOutside(indices, plane);
-                }
-                return;
-            }
-            if (parts > 1 && CheckOwnPart && Workers.TryAcquire(out Job<T> own))
-            {
-                int outside = 0;
-                own.A = a;
-                own.A.Outside = &outside;
-                own.A.States = null;
-                Workers.RunAndRelease(own, parts);
                 if (outside != 0)
                 {
                     ThrowOutside(indices, plane);
