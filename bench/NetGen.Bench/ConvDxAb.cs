@@ -158,14 +158,13 @@ internal static class ConvDxAb
     /// <summary>One thread: the workers held, every kernel on the caller; two: the workers released.</summary>
     private static void Threads(int threads)
     {
-        Workers.SplitAsIfForTests(threads);
         if (threads == 1)
         {
-            Workers.TryAcquire();
+            BenchThreads.One();
         }
         else
         {
-            Workers.RunAndRelease(new NoJob(), 1);
+            BenchThreads.Cores(threads);
         }
     }
 }

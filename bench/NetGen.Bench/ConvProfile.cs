@@ -18,8 +18,7 @@ internal static class ConvProfile
         {
             // Every kernel on this thread: the workers held for good (a kernel that finds them taken runs all its parts
             // itself), so no worker spins into the count.
-            Workers.SplitAsIfForTests(1);
-            Workers.TryAcquire();
+            BenchThreads.One();
         }
         if (Environment.GetEnvironmentVariable("NETGEN_CONV_OLD") == "1")
         {
@@ -28,7 +27,7 @@ internal static class ConvProfile
         }
         if (Environment.GetEnvironmentVariable("NETGEN_ONE_THREAD") == "1")
         {
-            Workers.SplitAsIfForTests(1);
+            BenchThreads.One();
         }
         bool ab = args.Length > 1 && args[1] == "--ab";
         const int B = 64;
@@ -101,15 +100,7 @@ internal static class ConvProfile
                 var t = new double[2];
                 for (int side = 0; side < 2; side++)
                 {
-                    Workers.SplitAsIfForTests(side == 0 ? 1 : 2);
-                    if (side == 0)
-                    {
-                        Workers.TryAcquire(); // every kernel on this thread
-                    }
-                    else
-                    {
-                        Workers.RunAndRelease(new NoJob(), 1);
-                    }
+                    BenchThreads.Set(oneThread: side == 0);
                     double bestT = double.MaxValue;
                     for (int i = 0; i < calls; i++)
                     {
@@ -194,12 +185,5 @@ internal static class ConvProfile
                 $"{name,-32} old/new median {ratio[rounds / 2]:F3} (quartiles {ratio[rounds / 4]:F3} .. {ratio[3 * rounds / 4]:F3}); medians {a[rounds / 2] * 1e6:F1} / {b[rounds / 2] * 1e6:F1} us = {a[rounds / 2] / b[rounds / 2]:F3}; {rounds} rounds of {Reps}"));
         }
         return 0;
-    }
-}
-
-internal sealed class NoJob : ParallelJob
-{
-    public override void Run(int part, int parts)
-    {
     }
 }

@@ -99,25 +99,7 @@ internal static class DwAb
 
     /// <summary>On: the workers held by this thread, so every kernel runs on it alone (the convolution backward splits
     /// its groups over the worker threads whatever <c>Workers.MaxParts</c> says); off: released.</summary>
-    private static void OneThread(bool on)
-    {
-        if (on && !s_holding)
-        {
-            Workers.SplitAsIfForTests(1);
-            s_holding = Workers.TryAcquire();
-        }
-        else if (!on && s_holding)
-        {
-            Workers.RunAndRelease(new NoJob(), 1);
-            s_holding = false;
-        }
-        if (!on)
-        {
-            Workers.SplitAsIfForTests(2);
-        }
-    }
-
-    private static bool s_holding;
+    private static void OneThread(bool on) => BenchThreads.Set(on);
 
     /// <summary>NETGEN_DWAB_SWITCH=outside (lanes): old/new is <see cref="Conv2DWeightGradient.OutsideAllowed"/>
     /// (<see cref="Conv2DWeightGradient.LanesOnRegisters"/>) off/on, the new kernel on both sides; otherwise

@@ -64,37 +64,28 @@ internal static class StepProfile
         var stamps = new long[names.Length + 1];
         if (args.Contains("--one-thread"))
         {
-            Workers.SplitAsIfForTests(1);
-            Workers.TryAcquire(); // every kernel on this thread
+            BenchThreads.One();
         }
         if (args.Contains("--parts-ab"))
         {
-            return PartsAb(names, Step, stamps, steps, on => Workers.KeepPartsOnTheirCore = on, "one queue", "own segments");
+            return SwitchAb(names, Step, stamps, steps, on => Workers.KeepPartsOnTheirCore = on, "one queue", "own segments");
         }
         if (args.Contains("--pool-ab"))
         {
-            return PartsAb(names, Step, stamps, steps, on => MaxPool2DPositions.Enabled = on, "256-bit pool", "512-bit pool");
+            return SwitchAb(names, Step, stamps, steps, on => MaxPool2DPositions.Enabled = on, "256-bit pool", "512-bit pool");
         }
         if (args.Contains("--check-ab"))
         {
-            return PartsAb(names, Step, stamps, steps, on => MaxPool2DReLU.CheckOwnPart = on, "caller's check", "each part's own");
+            return SwitchAb(names, Step, stamps, steps, on => MaxPool2DReLU.CheckOwnPart = on, "caller's check", "each part's own");
         }
         if (args.Contains("--store-y-ab"))
         {
-            return PartsAb(names, Step, stamps, steps, on => storeY = !on, "y stored", "y not stored");
+            return SwitchAb(names, Step, stamps, steps, on => storeY = !on, "y stored", "y not stored");
         }
         var results = new double[2][];
         for (int side = 0; side < 2; side++)
         {
-            Workers.SplitAsIfForTests(side == 0 ? 1 : 2);
-            if (side == 0)
-            {
-                Workers.TryAcquire(); // every kernel on this thread
-            }
-            else
-            {
-                Workers.RunAndRelease(new NoJob(), 1);
-            }
+            BenchThreads.Set(oneThread: side == 0);
             for (int i = 0; i < 30; i++)
             {
                 Step(stamps);
@@ -128,7 +119,7 @@ internal static class StepProfile
     /// before their fused pools stored or not, ADR 0058) or <c>--check-ab</c> (<see cref="MaxPool2DReLU.CheckOwnPart"/>, ADR 0058):
     /// the switch off (A) and on (B), in rounds of 10 steps that alternate AB, BA; per kernel the median over all steps of each side and the
     /// ratio A/B (ADR 0055).</summary>
-    private static int PartsAb(string[] names, Action<long[]> step, long[] stamps, int steps, Action<bool> set, string a, string b)
+    private static int SwitchAb(string[] names, Action<long[]> step, long[] stamps, int steps, Action<bool> set, string a, string b)
     {
         int rounds = Math.Max(2, steps / 10);
         var per = new List<double>[2][];

@@ -34,7 +34,7 @@ internal static class TrainAb
     {
         if (args.Contains("--one-thread"))
         {
-            Workers.SplitAsIfForTests(1); // every kernel on the calling thread: the loaded machine's second core left out
+            BenchThreads.One(); // every kernel on the calling thread: the loaded machine's second core left out
             args = args.Where(a => a != "--one-thread").ToArray();
         }
         (string Name, Action Body)[] bodies = Bodies();
