@@ -1,3 +1,5 @@
+using NetGen.Kernels;
+
 namespace NetGen.Runtime.Tests;
 
 /// <summary>
@@ -19,6 +21,10 @@ namespace NetGen.Runtime.Tests;
 /// must show 0 bytes, and the first undisturbed one that does not fails the test at once: an allocation made by the
 /// code in a window is caught as before. Windows in which this thread compiled code are not discarded, so a path the
 /// warm-up did not take still fails if its first call allocates.</para>
+/// <para>A window during which another test called <c>Workers.ForgetJobObjects</c> (<c>AllocationTests</c> does, to
+/// make every kernel's next call a first call) is measured again too: the kernel's next call then creates its shared
+/// job object again (88 bytes a job type, 248 in the test of it) inside this test's window. <c>BatchNormTests.TrainingStep_DoesNotAllocate</c>, which
+/// runs beside that collection, failed once so.</para>
 /// </remarks>
 internal static class AllocationProbe
 {
@@ -40,6 +46,7 @@ internal static class AllocationProbe
             beforeEachWindow?.Invoke();
             TimeSpan paused = GC.GetTotalPauseDuration();
             int collections = GC.CollectionCount(0);
+            int forgotten = Workers.JobObjectsForgotten;
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < repeats; i++)
             {
@@ -47,15 +54,15 @@ internal static class AllocationProbe
             }
 
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (GC.GetTotalPauseDuration() == paused && GC.CollectionCount(0) == collections)
+            if (GC.GetTotalPauseDuration() == paused && GC.CollectionCount(0) == collections && Workers.JobObjectsForgotten == forgotten)
             {
                 Assert.True(allocated == 0, $"{allocated} bytes allocated in {repeats} runs after {warmups} warm-up runs, in a window without a garbage collection ({disturbed.Count} windows with one before it: {string.Join("; ", disturbed)})");
                 return;
             }
 
-            disturbed.Add($"{allocated} bytes");
+            disturbed.Add(Workers.JobObjectsForgotten == forgotten ? $"{allocated} bytes" : $"{allocated} bytes (job objects forgotten)");
         }
 
-        Assert.Fail($"every one of {Windows} windows of {repeats} runs had a garbage collection in it: {string.Join("; ", disturbed)}");
+        Assert.Fail($"every one of {Windows} windows of {repeats} runs had a garbage collection or a forget of the job objects in it: {string.Join("; ", disturbed)}");
     }
 }

@@ -67,4 +67,38 @@ public sealed class AllocationProbeTests
             garbage.Join();
         }
     }
+
+    [Fact]
+    public void AJobObjectCreatedAgainAfterAnotherTestsForget_DoesNotFailTheWindow()
+    {
+        // What failed BatchNormTests.TrainingStep_DoesNotAllocate once: AllocationTests forgot the shared job objects
+        // while the batch-norm kernels ran in a measured window, and the next call created its job object again.
+        // Here a forget lands inside the first window (the first measured run), then the calls allocate nothing.
+        const int batch = 64, channels = 16, spatial = 400;
+        int n = batch * channels * spatial;
+        float[] x = TestUtil.Random<float>(n, 1), gamma = TestUtil.Random<float>(channels, 2), beta = TestUtil.Random<float>(channels, 3);
+        float[] y = new float[n], mean = new float[channels], invStd = new float[channels], runningMean = new float[channels];
+        float[] runningVar = Enumerable.Repeat(1f, channels).ToArray();
+        int run = 0;
+        void Calls()
+        {
+            if (run++ == 2)
+            {
+                Workers.ForgetJobObjects();
+            }
+            BatchNorm.ForwardTraining<float>(x, gamma, beta, y, mean, invStd, runningMean, runningVar, batch, channels, spatial, 0.1f, 1e-5f);
+        }
+
+        int forgotten = Workers.JobObjectsForgotten;
+        AllocationProbe.AssertNoAllocation(Calls, warmups: 2, repeats: 3);
+        Assert.True(Workers.JobObjectsForgotten > forgotten, "the forget ran inside the measured calls");
+    }
+
+    [Fact]
+    public void AnAllocationInAWindowWithoutAForget_StillFails()
+    {
+        // The forget is seen only when it happens: a window after it, allocating, fails as before.
+        Workers.ForgetJobObjects();
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AllocationProbe.AssertNoAllocation(() => GC.KeepAlive(new byte[16]), warmups: 1, repeats: 3));
+    }
 }
