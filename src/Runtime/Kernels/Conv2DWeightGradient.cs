@@ -136,13 +136,114 @@ internal static class Conv2DWeightGradient
                 // block's accumulators wait in memory between samples (the same chains, so the same bits).
                 for (int s = 0; s < samples; s++)
                 {
-                    blocks.Visit(s, s + 1, sum: false);
+                    blocks.Visit(s, s + 1, sum: false, resume: s > 0);
                 }
-                blocks.Visit(0, 0, sum: true);
+                blocks.Visit(0, 0, sum: true, resume: true);
             }
             else
             {
-                blocks.Visit(0, samples, sum: true);
+                blocks.Visit(0, samples, sum: true, resume: false);
+            }
+        }
+    }
+
+    /// <summary>As <see cref="Run{T}"/>, but dy is never read: each sample's dy is made by the backward of ReLU → MaxPool2D
+    /// (<see cref="ConvPoolBackward"/>) straight into the staged wide rows, from the pool's gradient, argmax and output
+    /// (all [B, O, Ho', Wo'] of pool geometry <paramref name="p"/>, whose input is this convolution's output).</summary>
+    /// <remarks>The staged rows hold the values <see cref="Run{T}"/> would stage from the dy that
+    /// <see cref="MaxPool2DReLU.Backward{T}"/> writes (the same arithmetic, written at row stride W instead of Wo, the
+    /// dropped columns and the tail set to +0), db adds the same registers in the same order (each row's registers
+    /// loaded whole and masked to Wo: what the masked loads of <see cref="Run{T}"/> give), and the blocks run the same
+    /// chains: dW and db have the bits of the unfused pair. Where the samples run outside the blocks
+    /// (<see cref="SamplesOutside"/>), each sample is made and used at once, in one sample's rows that stay in L1; else the
+    /// group's samples are all staged first, as <see cref="Run{T}"/> stages them.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void RunPooled<T>(T* x, T* dPooled, int* argmax, T* pooled, int start, int end, T* dw, T* db, in Conv2DGeometry g, in Pool2DGeometry p)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int o = g.OutChannels, w = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth;
+        int n = Vector512<T>.Count, samples = end - start, outPlane = p.OutHeight * p.OutWidth;
+        int span = ((ho - 1) * w) + wo, registers = (span + n - 1) / n, spanPad = registers * n, perRow = (w + n - 1) / n;
+        bool outside = SamplesOutside(g);
+        int staged = outside ? 1 : samples;
+        long dyLength = (long)staged * o * spanPad, slack = ((long)perRow + 1) * n, xLength = ((g.InputLength + n + n - 1) / n) * n;
+        long blockCount = (long)((o + Channels - 1) / Channels) * g.Channels * kh * ((kw + Taps - 1) / Taps);
+        long accLength = (outside ? blockCount : 1) * Channels * Taps * n;
+        T[] buffer = Conv2D.Buffers<T>.Wide(dyLength + slack + (staged * xLength) + ((long)(o + perRow) * n) + accLength + (64 / Unsafe.SizeOf<T>()));
+        fixed (T* pinned = buffer)
+        {
+            T* rows = (T*)(((nint)pinned + 63) & ~(nint)63);
+            T* xPad = rows + dyLength + slack, bias = xPad + (staged * xLength), masks = bias + ((nint)o * n), acc = masks + ((nint)perRow * n);
+            for (int m = 0; m < perRow; m++)
+            {
+                Vector512.LessThan(Vector512<T>.Indices + Vector512.Create(T.CreateTruncating(m * n)), Vector512.Create(T.CreateTruncating(wo)))
+                    .StoreAligned(masks + (m * n));
+            }
+            var blocks = new Blocks<T>
+            {
+                Rows = rows, XPad = xPad, Acc = acc, Dw = dw, SpanPad = spanPad, XLength = (nint)xLength, G = g, PerBlock = outside,
+            };
+            for (int s = 0; s < samples; s++)
+            {
+                int b = start + s;
+                T* xs = xPad + (outside ? 0 : s * xLength);
+                Conv2DBackward.CopyRow(x + ((nint)b * g.InputLength), xs, g.InputLength);
+                new Span<T>(xs + g.InputLength, (int)(xLength - g.InputLength)).Clear();
+                T* wide = rows + (outside ? 0 : (nint)s * o * spanPad);
+                nint at = (nint)b * o * outPlane;
+                for (int r = 0; r < o; r++, at += outPlane)
+                {
+                    // dy of channel r at q = line·W + column: the pool's backward through the ReLU, then +0 in the dropped
+                    // columns and up to the last whole register.
+                    T* row = wide + ((nint)r * spanPad);
+                    ConvPoolBackward.PlaneInto(dPooled + at, argmax + at, pooled + at, row, w, p);
+                    for (int line = 0; line < ho - 1; line++)
+                    {
+                        new Span<T>(row + ((nint)line * w) + wo, w - wo).Clear();
+                    }
+                    new Span<T>(row + span, spanPad - span).Clear();
+                    if (db != null)
+                    {
+                        // The registers Run adds: row `line`'s register m, lanes m·n + lane < Wo (+0 beyond).
+                        Vector512<T> sum = s == 0 ? Vector512<T>.Zero : Vector512.LoadAligned(bias + (r * n));
+                        for (int line = 0; line < ho; line++)
+                        {
+                            for (int m = 0; m < perRow; m++)
+                            {
+                                sum += Vector512.Load(row + ((nint)line * w) + (m * n)) & Vector512.LoadAligned(masks + (m * n));
+                            }
+                        }
+                        sum.StoreAligned(bias + (r * n));
+                    }
+                }
+                if (outside)
+                {
+                    // This sample's rows through every block now, while they are in L1 (the same chains as Run's).
+                    blocks.Visit(0, 1, sum: false, resume: s > 0);
+                }
+            }
+
+            if (db != null)
+            {
+                for (int r = 0; r < o; r++)
+                {
+                    T* l = bias + (r * n);
+                    T sum = l[0];
+                    for (int lane = 1; lane < n; lane++)
+                    {
+                        sum += l[lane];
+                    }
+                    db[r] = sum;
+                }
+            }
+
+            if (outside)
+            {
+                blocks.Visit(0, 0, sum: true, resume: true);
+            }
+            else
+            {
+                blocks.Visit(0, samples, sum: true, resume: false);
             }
         }
     }
@@ -172,9 +273,9 @@ internal static class Conv2DWeightGradient
         public Conv2DGeometry G;
         public bool PerBlock;
 
-        /// <summary>Every block over samples [from, to) (from 0 when <paramref name="from"/> is 0, else from the stored
+        /// <summary>Every block over samples [from, to) (from 0, or with <paramref name="resume"/> from the stored
         /// accumulators); with <paramref name="sum"/>, each block's lanes then added into dW.</summary>
-        public readonly void Visit(int from, int to, bool sum)
+        public readonly void Visit(int from, int to, bool sum, bool resume)
         {
             int o = G.OutChannels, kh = G.KernelHeight, kw = G.KernelWidth, n = Vector512<T>.Count, k = G.ColumnRows;
             int b = 0;
@@ -192,7 +293,7 @@ internal static class Conv2DWeightGradient
                             if (to > from)
                             {
                                 nint tap = ((nint)c * G.Height * G.Width) + ((nint)i * G.Width) + j0;
-                                Block(Rows + ((nint)o0 * SpanPad), XPad + tap, SpanPad, XLength, (nint)o * SpanPad, from, to, acc);
+                                Block(Rows + ((nint)o0 * SpanPad), XPad + tap, SpanPad, XLength, (nint)o * SpanPad, from, to, acc, resume);
                             }
                             if (sum)
                             {
@@ -295,11 +396,11 @@ internal static class Conv2DWeightGradient
         return sum;
     }
 
-    /// <summary>One block over samples [from, to): 24 accumulators, from 0 when <paramref name="from"/> is 0, else loaded
+    /// <summary>One block over samples [from, to): 24 accumulators, from 0, or with <paramref name="resume"/> loaded
     /// from <paramref name="acc"/>, stored back there at the end. <paramref name="rows"/> is the block's first channel row
     /// of sample 0, <paramref name="x"/> the tap's first input of sample 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Block<T>(T* rows, T* x, nint spanPad, nint xLength, nint sampleRows, int from, int to, T* acc)
+    private static unsafe void Block<T>(T* rows, T* x, nint spanPad, nint xLength, nint sampleRows, int from, int to, T* acc, bool resume)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nint n = Vector512<T>.Count;
@@ -307,7 +408,7 @@ internal static class Conv2DWeightGradient
         Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
         Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
-        if (from > 0)
+        if (resume)
         {
             c00 = Vector512.Load(acc); c01 = Vector512.Load(acc + n); c02 = Vector512.Load(acc + (2 * n));
             c10 = Vector512.Load(acc + (3 * n)); c11 = Vector512.Load(acc + (4 * n)); c12 = Vector512.Load(acc + (5 * n));
