@@ -165,6 +165,7 @@ internal static class Conv2DWeightGradient
         int n = Vector512<T>.Count, samples = end - start, outPlane = p.OutHeight * p.OutWidth;
         int span = ((ho - 1) * w) + wo, registers = (span + n - 1) / n, spanPad = registers * n, perRow = (w + n - 1) / n;
         bool outside = SamplesOutside(g);
+        bool wideRows = typeof(T) == typeof(float) && ConvPoolBackward.ServesPairRows<T>(p, w);
         int staged = outside ? 1 : samples;
         long dyLength = (long)staged * o * spanPad, slack = ((long)perRow + 1) * n, xLength = ((g.InputLength + n + n - 1) / n) * n;
         long blockCount = (long)((o + Channels - 1) / Channels) * g.Channels * kh * ((kw + Taps - 1) / Taps);
@@ -193,28 +194,34 @@ internal static class Conv2DWeightGradient
                 nint at = (nint)b * o * outPlane;
                 for (int r = 0; r < o; r++, at += outPlane)
                 {
-                    // dy of channel r at q = line·W + column: the pool's backward through the ReLU, then +0 in the dropped
+                    // dy of channel r at q = line·W + column: the pool's backward through the ReLU, +0 in the dropped
                     // columns and up to the last whole register.
                     T* row = wide + ((nint)r * spanPad);
-                    ConvPoolBackward.PlaneInto(dPooled + at, argmax + at, pooled + at, row, w, p);
-                    for (int line = 0; line < ho - 1; line++)
+                    if (wideRows)
                     {
-                        new Span<T>(row + ((nint)line * w) + wo, w - wo).Clear();
+                        // Whole rows of 32 columns from each line's start, +0 past the pool's input (the dropped columns;
+                        // what spills into the next line is written again by it, past the last line it is +0): the
+                        // last register is cleared first for what lies beyond.
+                        Vector512<T>.Zero.StoreAligned(row + spanPad - n);
+                        ConvPoolBackward.PairRows((float*)(dPooled + at), argmax + at, (float*)(pooled + at), (float*)row, p.Height, p.Width, p.OutHeight, p.OutWidth, w);
                     }
-                    new Span<T>(row + span, spanPad - span).Clear();
-                    if (db != null)
+                    else
                     {
-                        // The registers Run adds: row `line`'s register m, lanes m·n + lane < Wo (+0 beyond).
-                        Vector512<T> sum = s == 0 ? Vector512<T>.Zero : Vector512.LoadAligned(bias + (r * n));
-                        for (int line = 0; line < ho; line++)
+                        ConvPoolBackward.PlaneInto(dPooled + at, argmax + at, pooled + at, row, w, p);
+                        for (int line = 0; line < ho - 1; line++)
                         {
-                            for (int m = 0; m < perRow; m++)
+                            T* gap = row + ((nint)line * w);
+                            for (int column = wo; column < w; column++)
                             {
-                                sum += Vector512.Load(row + ((nint)line * w) + (m * n)) & Vector512.LoadAligned(masks + (m * n));
+                                gap[column] = T.Zero;
                             }
                         }
-                        sum.StoreAligned(bias + (r * n));
+                        new Span<T>(row + span, spanPad - span).Clear();
                     }
+                }
+                if (db != null)
+                {
+                    BiasSums(wide, o, spanPad, ho, w, perRow, masks, bias, first: s == 0);
                 }
                 if (outside)
                 {
@@ -245,6 +252,57 @@ internal static class Conv2DWeightGradient
             {
                 blocks.Visit(0, samples, sum: true, resume: false);
             }
+        }
+    }
+
+    /// <summary>bias[r·n ..] (+)= the registers of channel r's staged rows that <see cref="Run{T}"/> adds, in its order (row
+    /// `line`'s register m, lanes m·n + lane &lt; Wo, +0 beyond): each channel's chain as Run's, eight channels' chains
+    /// side by side (a chain of one add after another waits on each add: eight of them fill the adders).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void BiasSums<T>(T* wide, int o, nint spanPad, int ho, int w, int perRow, T* masks, T* bias, bool first)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nint n = Vector512<T>.Count;
+        int r = 0;
+        for (; r + 8 <= o; r += 8)
+        {
+            T* c = wide + (r * spanPad);
+            T* l = bias + (r * n);
+            Vector512<T> s0 = first ? default : Vector512.LoadAligned(l), s1 = first ? default : Vector512.LoadAligned(l + n);
+            Vector512<T> s2 = first ? default : Vector512.LoadAligned(l + (2 * n)), s3 = first ? default : Vector512.LoadAligned(l + (3 * n));
+            Vector512<T> s4 = first ? default : Vector512.LoadAligned(l + (4 * n)), s5 = first ? default : Vector512.LoadAligned(l + (5 * n));
+            Vector512<T> s6 = first ? default : Vector512.LoadAligned(l + (6 * n)), s7 = first ? default : Vector512.LoadAligned(l + (7 * n));
+            for (int line = 0; line < ho; line++)
+            {
+                for (int m = 0; m < perRow; m++)
+                {
+                    Vector512<T> mask = Vector512.LoadAligned(masks + (m * n));
+                    T* q = c + ((nint)line * w) + (m * n);
+                    s0 += Vector512.Load(q) & mask;
+                    s1 += Vector512.Load(q + spanPad) & mask;
+                    s2 += Vector512.Load(q + (2 * spanPad)) & mask;
+                    s3 += Vector512.Load(q + (3 * spanPad)) & mask;
+                    s4 += Vector512.Load(q + (4 * spanPad)) & mask;
+                    s5 += Vector512.Load(q + (5 * spanPad)) & mask;
+                    s6 += Vector512.Load(q + (6 * spanPad)) & mask;
+                    s7 += Vector512.Load(q + (7 * spanPad)) & mask;
+                }
+            }
+            s0.StoreAligned(l); s1.StoreAligned(l + n); s2.StoreAligned(l + (2 * n)); s3.StoreAligned(l + (3 * n));
+            s4.StoreAligned(l + (4 * n)); s5.StoreAligned(l + (5 * n)); s6.StoreAligned(l + (6 * n)); s7.StoreAligned(l + (7 * n));
+        }
+        for (; r < o; r++)
+        {
+            T* c = wide + (r * spanPad);
+            Vector512<T> sum = first ? default : Vector512.LoadAligned(bias + (r * n));
+            for (int line = 0; line < ho; line++)
+            {
+                for (int m = 0; m < perRow; m++)
+                {
+                    sum += Vector512.Load(c + ((nint)line * w) + (m * n)) & Vector512.LoadAligned(masks + (m * n));
+                }
+            }
+            sum.StoreAligned(bias + (r * n));
         }
     }
 

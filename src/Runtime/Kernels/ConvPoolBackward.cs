@@ -235,6 +235,59 @@ public static class ConvPoolBackward
         }
     }
 
+    /// <summary>Whether <see cref="PairRows"/> serves the pool (the windows of <see cref="MaxPool2DBackward.IsPairs{T}"/>,
+    /// float) into wide rows of <paramref name="stride"/> columns: AVX-512 (net10.0's masked loads), at most 16 windows a
+    /// row (one register) and rows of at most 32 columns, so a row's two registers reach past its end (their +0 lanes
+    /// clear the dropped columns).</summary>
+    internal static bool ServesPairRows<T>(in Pool2DGeometry p, int stride)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+#if NET10_0_OR_GREATER
+        Avx512F.IsSupported && MaxPool2DBackward.IsPairs<T>(p) && p.OutWidth <= 16 && stride <= 32 && stride >= p.Width;
+#else
+        false;
+#endif
+
+    /// <summary>The arithmetic of <see cref="PairsInto"/> (so the same values), a row of at most 16 windows in one register:
+    /// rows 2·oh and 2·oh + 1 of dx (row stride <paramref name="stride"/> ≤ 32) each written as 32 columns from the row's
+    /// start, the lanes past the pool's windows +0. What lies past a row's end is written again by the next row; past the
+    /// last row it is +0 (at most 32 − w columns: the caller's scratch has room). The last row, in no window when h is odd,
+    /// is cleared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void PairRows(float* dy, int* argmax, float* pooled, float* dx, int h, int w, int outHeight, int outWidth, int stride)
+    {
+#if NET10_0_OR_GREATER
+        Vector512<int> columns = Vector512<int>.Indices * 2;
+        Vector512<int> right = Vector512.Create(1), below = Vector512.Create(w), belowRight = Vector512.Create(w + 1);
+        Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        Vector512<int> high = low + Vector512.Create(8);
+        Vector512<float> inside = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(outWidth)).AsSingle();
+        for (int oh = 0; oh < outHeight; oh++)
+        {
+            float* r0 = dx + ((nint)2 * oh * stride);
+            float* r1 = r0 + stride;
+            nint o = (nint)oh * outWidth;
+            Vector512<float> d = Avx512F.MaskLoad(dy + o, inside, Vector512<float>.Zero) + Vector512<float>.Zero;
+            d = Vector512.ConditionalSelect(Vector512.GreaterThan(Avx512F.MaskLoad(pooled + o, inside, Vector512<float>.Zero), Vector512<float>.Zero), d, Vector512<float>.Zero);
+            Vector512<int> at = Avx512F.MaskLoad(argmax + o, inside.AsInt32(), Vector512<int>.Zero) - (Vector512.Create(2 * oh * w) + columns);
+            Vector512<float> a = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512<int>.Zero).AsSingle(), d, Vector512<float>.Zero);
+            Vector512<float> b = Vector512.ConditionalSelect(Vector512.Equals(at, right).AsSingle(), d, Vector512<float>.Zero);
+            Vector512<float> c = Vector512.ConditionalSelect(Vector512.Equals(at, below).AsSingle(), d, Vector512<float>.Zero);
+            Vector512<float> e = Vector512.ConditionalSelect(Vector512.Equals(at, belowRight).AsSingle(), d, Vector512<float>.Zero);
+            // [a0 b0 a1 b1 … a7 b7] and [a8 b8 … a15 b15]: columns 0–15 and 16–31 of each row.
+            Avx512F.PermuteVar16x32x2(a, low, b).Store(r0);
+            Avx512F.PermuteVar16x32x2(a, high, b).Store(r0 + 16);
+            Avx512F.PermuteVar16x32x2(c, low, e).Store(r1);
+            Avx512F.PermuteVar16x32x2(c, high, e).Store(r1 + 16);
+        }
+        if (h > 2 * outHeight)
+        {
+            new Span<float>(dx + ((nint)2 * outHeight * stride), w).Clear();
+        }
+#else
+        throw new PlatformNotSupportedException();
+#endif
+    }
+
     /// <summary><see cref="MaxPool2DBackward.PlanePairs"/> with the mask, dx at row stride <paramref name="stride"/>: every
     /// element of rows [0, h) and columns [0, w) written once (the argmax decides by selects, never by address).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
