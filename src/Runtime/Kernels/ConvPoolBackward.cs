@@ -36,8 +36,17 @@ public static class ConvPoolBackward
     private const long MinParallelWork = 1L << 17;
 
     /// <summary>Tests and <c>NetGen.Bench --step-profile --fuse-ab</c>: <see langword="false"/> runs the two kernels of
-    /// before in turn (the same bits).</summary>
-    internal static bool Enabled = true;
+    /// before in turn (the same bits). Per thread (read by the calling thread as a call starts), as
+    /// <see cref="MaxPool2DReLU.Fused"/>: a test that switches it off must not change the kernels (and their scratch) of
+    /// networks other tests train or measure at the same time.</summary>
+    internal static bool Enabled
+    {
+        get => !t_disabled;
+        set => t_disabled = !value;
+    }
+
+    [ThreadStatic]
+    private static bool t_disabled;
 
     /// <summary>Whether the call runs fused (see the remarks); the geometries must already match.</summary>
     internal static bool Fuses<T>(in Conv2DGeometry g)
