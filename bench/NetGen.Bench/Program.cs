@@ -52,6 +52,11 @@ if (args.Length > 0 && args[0] == "--dw-ab")
     return NetGen.Bench.DwAb.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "--convfuse-ab")
+{
+    return NetGen.Bench.ConvFuseAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--step-profile")
 {
     return NetGen.Bench.StepProfile.Run(args);

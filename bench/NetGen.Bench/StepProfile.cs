@@ -35,6 +35,7 @@ internal static class StepProfile
             "conv2 backward (dx, dW)", "pool1+relu backward", "conv1 backward (dW)", "momentum",
         };
         bool storeY = false; // as the generated step: nothing reads y (the pools' backward reads pooled and argmax)
+        bool fuse = true; // as the generated step: conv1's dW with pool1+relu's backward (ADR 0059)
         void Step(long[] t)
         {
             Span<float> p = prm, gr = grd;
@@ -54,9 +55,18 @@ internal static class StepProfile
             t[k++] = Stopwatch.GetTimestamp();
             Conv2D.Backward<float>(d0.AsSpan(0, B * 1936), q1, p.Slice(80, 1152), d1.AsSpan(0, B * 1352), gr.Slice(80, 1152), gr.Slice(1232, 16), B, g2);
             t[k++] = Stopwatch.GetTimestamp();
-            MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 1352), i1, q1, y1, d0.AsSpan(0, B * 5408), B, p1);
-            t[k++] = Stopwatch.GetTimestamp();
-            Conv2D.Backward<float>(d0.AsSpan(0, B * 5408), x, p.Slice(0, 72), default, gr.Slice(0, 72), gr.Slice(72, 8), B, g1);
+            if (fuse)
+            {
+                // ADR 0059: both in one kernel (timed in the pool's slot; the convolution's slot stays empty).
+                ConvPoolBackward.Backward<float>(d1.AsSpan(0, B * 1352), i1, q1, y1, x, p.Slice(0, 72), d0.AsSpan(0, B * 5408), gr.Slice(0, 72), gr.Slice(72, 8), B, g1, p1);
+                t[k++] = Stopwatch.GetTimestamp();
+            }
+            else
+            {
+                MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 1352), i1, q1, y1, d0.AsSpan(0, B * 5408), B, p1);
+                t[k++] = Stopwatch.GetTimestamp();
+                Conv2D.Backward<float>(d0.AsSpan(0, B * 5408), x, p.Slice(0, 72), default, gr.Slice(0, 72), gr.Slice(72, 8), B, g1);
+            }
             t[k++] = Stopwatch.GetTimestamp();
             Optimizers.Momentum<float>(prm, grd, vel, 0f, 0.9f); // lr 0: the same weights every step
             t[k++] = Stopwatch.GetTimestamp();
@@ -77,6 +87,10 @@ internal static class StepProfile
         if (args.Contains("--check-ab"))
         {
             return SwitchAb(names, Step, stamps, steps, on => MaxPool2DReLU.CheckOwnPart = on, "caller's check", "each part's own");
+        }
+        if (args.Contains("--fuse-ab"))
+        {
+            return SwitchAb(names, Step, stamps, steps, on => fuse = on, "pool1 then conv1", "fused", combine: (7, 8));
         }
         if (args.Contains("--store-y-ab"))
         {
@@ -111,16 +125,20 @@ internal static class StepProfile
             string name = n < names.Length ? names[n] : "whole step";
             Console.WriteLine(FormattableString.Invariant($"{name,-28} 1 thread {results[0][n],8:F1} us   2 threads {results[1][n],8:F1} us   speed-up {results[0][n] / results[1][n]:F2}"));
         }
+        Console.WriteLine("(pool1+relu backward and conv1's dW run as one kernel, ConvPoolBackward (ADR 0059): both are in the pool's line; --fuse-ab pairs it with the two kernels)");
         return 0;
     }
 
     /// <summary><c>--step-profile STEPS [--one-thread] --parts-ab</c> (<see cref="Workers.KeepPartsOnTheirCore"/>, ADR 0055),
     /// <c>--pool-ab</c> (<see cref="MaxPool2DPositions.Enabled"/>, ADR 0058) or <c>--store-y-ab</c> (the convolutions' outputs
-    /// before their fused pools stored or not, ADR 0058) or <c>--check-ab</c> (<see cref="MaxPool2DReLU.CheckOwnPart"/>, ADR 0058):
+    /// before their fused pools stored or not, ADR 0058) or <c>--check-ab</c> (<see cref="MaxPool2DReLU.CheckOwnPart"/>, ADR 0058)
+    /// or <c>--fuse-ab</c> (pool1+relu's backward and conv1's dW as two kernels or as <see cref="ConvPoolBackward"/>, ADR 0059;
+    /// the fused kernel is timed in the pool's slot, and a line adds the two slots of each step):
     /// the switch off (A) and on (B), in rounds of 10 steps that alternate AB, BA; per kernel the median over all steps of each side and the
     /// ratio A/B (ADR 0055).</summary>
-    private static int SwitchAb(string[] names, Action<long[]> step, long[] stamps, int steps, Action<bool> set, string a, string b)
+    private static int SwitchAb(string[] names, Action<long[]> step, long[] stamps, int steps, Action<bool> set, string a, string b, (int First, int Second)? combine = null)
     {
+        var both = new[] { new List<double>(), new List<double>() };
         int rounds = Math.Max(2, steps / 10);
         var per = new List<double>[2][];
         for (int side = 0; side < 2; side++)
@@ -147,6 +165,10 @@ internal static class StepProfile
                         per[side][n].Add((stamps[n + 1] - stamps[n]) * 1e6 / Stopwatch.Frequency);
                     }
                     per[side][names.Length].Add((stamps[names.Length] - stamps[0]) * 1e6 / Stopwatch.Frequency);
+                    if (combine is (int first, int second))
+                    {
+                        both[side].Add((stamps[second + 1] - stamps[first]) * 1e6 / Stopwatch.Frequency);
+                    }
                 }
             }
         }
@@ -161,6 +183,12 @@ internal static class StepProfile
             string name = n < names.Length ? names[n] : "whole step";
             double ma = Median(per[0][n]), mb = Median(per[1][n]);
             Console.WriteLine(FormattableString.Invariant($"{name,-28} {a} {ma,8:F1} us   {b} {mb,8:F1} us   ratio {ma / mb:F2}"));
+        }
+        if (combine is (int f, int s))
+        {
+            double ma = Median(both[0]), mb = Median(both[1]);
+            string name = names[f] + " + " + names[s];
+            Console.WriteLine(FormattableString.Invariant($"{name} (per step): {a} {ma,8:F1} us   {b} {mb,8:F1} us   ratio {ma / mb:F2}"));
         }
         return 0;
     }

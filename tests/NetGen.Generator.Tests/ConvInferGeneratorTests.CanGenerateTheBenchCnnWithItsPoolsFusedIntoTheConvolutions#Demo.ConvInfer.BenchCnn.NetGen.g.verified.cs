@@ -1345,8 +1345,11 @@ namespace Demo.ConvInfer
                 // ── [2] pool_2: MaxPool2D 2×2 8×26×26 → 8×13×13 · backward ───────────────────────────────────────
                 if (ActivationGradients is not null) D1(B * 1352).CopyTo(new global::System.Span<T>(ActivationGradients, L2_Y, B * 1352)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                // with [1]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
-                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D1(B * 1352), Ix(L2_Argmax, B * 1352), A(L2_Y, B * 1352), A(L1_Y, B * 5408), D0(B * 5408), B, in s_geometry2);
+                // with [1]'s ReLU backward and [0]'s dW, db (kernel ConvPoolBackward, one pass instead of three): per sample,
+                // dy' = 0 except dy'[argmax] += (y[argmax] > 0 ? dy : 0) ([1]'s ∂L/∂x, y[argmax] being this pool's output) placed in a one-sample scratch,
+                // then dW += dy' · im2col(x)ᵀ and db[o] += Σ_i,j dy' in [0]'s sample groups at once: dy' [B,8,26,26] is never written whole (same bits);
+                // the three kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.ConvPoolBackward.Backward<T>(D1(B * 1352), Ix(L2_Argmax, B * 1352), A(L2_Y, B * 1352), A(L1_Y, B * 5408), x, P(L0_Weight, 72), D0(B * 5408), G(L0_Weight, 72), G(L0_Bias, 8), B, in s_geometry0, in s_geometry2);
                 else global::NetGen.Kernels.MaxPool2D.Backward<T>(D1(B * 1352), Ix(L2_Argmax, B * 1352), D0(B * 5408), B, in s_geometry2); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [1] relu_1: ReLU [8, 26, 26] · backward ──────────────────────────────────────────────────────
@@ -1357,7 +1360,8 @@ namespace Demo.ConvInfer
 
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 · backward ──────────────────────────────────────────
                 // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
-                global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 5408), x, P(L0_Weight, 72), default, G(L0_Weight, 72), G(L0_Bias, 8), B, in s_geometry0);
+                // computed by [2]'s backward (fused, kernel ConvPoolBackward); here only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 5408), x, P(L0_Weight, 72), default, G(L0_Weight, 72), G(L0_Bias, 8), B, in s_geometry0);
 
             }
 

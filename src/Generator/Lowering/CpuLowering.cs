@@ -43,8 +43,10 @@ internal sealed record GemvChoice(int Outputs, int Inputs, GemvMode Mode);
 /// <see cref="PoolOfConv"/>: on that MaxPool2D, the ordinal of the Conv2D, else −1 (ADR 0047);
 /// <see cref="MasksReLU"/>: on a MaxPool2D, the ordinal of the ReLU before it whose backward mask it applies as it places
 /// each gradient (kernel MaxPool2DReLU), else −1; <see cref="MaskedByPool"/>: on that ReLU, the pool's ordinal, else −1
-/// (ADR 0052).
-internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null, int FusedPool = -1, int PoolOfConv = -1, int MasksReLU = -1, int MaskedByPool = -1);
+/// (ADR 0052); <see cref="BackwardPool"/>: on a Conv2D without dx whose fused ReLU that pool masks, the pool's ordinal, whose
+/// backward then computes the convolution's dW and db too (kernel ConvPoolBackward), else −1; <see cref="ConvOfBackward"/>:
+/// on that MaxPool2D, the Conv2D's ordinal, else −1 (ADR 0059).
+internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null, int FusedPool = -1, int PoolOfConv = -1, int MasksReLU = -1, int MaskedByPool = -1, int BackwardPool = -1, int ConvOfBackward = -1);
 
 /// <summary>
 /// The Plan lowered for the CPU: the activation arena (offset of every stored tensor and float cache, in execution order;
@@ -140,6 +142,17 @@ internal static class CpuLowering
             {
                 nodes[i] = nodes[i] with { MasksReLU = relu };
                 nodes[relu] = nodes[relu] with { MaskedByPool = i };
+            }
+        }
+
+        // Conv2D (no dx) → fused ReLU → MaxPool2D masking it: the pool's backward computes the convolution's dW, db (ADR 0059).
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            int pool = BackwardPool(plan, nodes, i);
+            if (pool >= 0)
+            {
+                nodes[i] = nodes[i] with { BackwardPool = pool };
+                nodes[pool] = nodes[pool] with { ConvOfBackward = i };
             }
         }
 
@@ -291,6 +304,33 @@ internal static class CpuLowering
         }
 
         return producer;
+    }
+
+    /// <summary>
+    /// The MaxPool2D whose backward computes the Conv2D at <paramref name="index"/>'s dW and db as well
+    /// (<c>Kernels.ConvPoolBackward</c>), or −1: the convolution needs no ∂L/∂x (a network's first layer), its ReLU is fused
+    /// into its store and masked by the pool's backward (so the convolution's ∂L/∂y is exactly what the pool's backward
+    /// writes, in the slot it writes it), and its dW runs on the direct kernel of 512-bit registers
+    /// (<see cref="Conv2DEntry.DirectWeightGradient"/>).
+    /// </summary>
+    private static int BackwardPool(Plan plan, List<CpuNode> nodes, int index)
+    {
+        NodePlan conv = plan.Nodes[index];
+        if (conv.Kind != "Conv2D" || !nodes[index].FusesNextReLU || nodes[index].Pair != PairRole.None ||
+            conv.InputGradients.Count != 1 || conv.InputGradients[0].Route != GradientRoute.None)
+        {
+            return -1;
+        }
+
+        int pool = nodes[index + 1].MaskedByPool;
+        NodePlan relu = plan.Nodes[index + 1];
+        if (pool < 0 || conv.OutputGradientSlot != relu.InputGradients[0].Slot ||
+            !Conv2DEntry.DirectWeightGradient(conv.Arguments, plan.Tensors[conv.Inputs[0]].Shape))
+        {
+            return -1;
+        }
+
+        return pool;
     }
 
     /// <summary>A ReLU whose only input is the output of a Dense or Conv2D that nothing else reads: the kernel before it

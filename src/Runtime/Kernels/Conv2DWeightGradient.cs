@@ -136,14 +136,173 @@ internal static class Conv2DWeightGradient
                 // block's accumulators wait in memory between samples (the same chains, so the same bits).
                 for (int s = 0; s < samples; s++)
                 {
-                    blocks.Visit(s, s + 1, sum: false);
+                    blocks.Visit(s, s + 1, sum: false, resume: s > 0);
                 }
-                blocks.Visit(0, 0, sum: true);
+                blocks.Visit(0, 0, sum: true, resume: true);
             }
             else
             {
-                blocks.Visit(0, samples, sum: true);
+                blocks.Visit(0, samples, sum: true, resume: false);
             }
+        }
+    }
+
+    /// <summary>As <see cref="Run{T}"/>, but dy is never read: each sample's dy is made by the backward of ReLU → MaxPool2D
+    /// (<see cref="ConvPoolBackward"/>) straight into the staged wide rows, from the pool's gradient, argmax and output
+    /// (all [B, O, Ho', Wo'] of pool geometry <paramref name="p"/>, whose input is this convolution's output).</summary>
+    /// <remarks>The staged rows hold the values <see cref="Run{T}"/> would stage from the dy that
+    /// <see cref="MaxPool2DReLU.Backward{T}"/> writes (the same arithmetic, written at row stride W instead of Wo, the
+    /// dropped columns and the tail set to +0), db adds the same registers in the same order (each row's registers
+    /// loaded whole and masked to Wo: what the masked loads of <see cref="Run{T}"/> give), and the blocks run the same
+    /// chains: dW and db have the bits of the unfused pair. Where the samples run outside the blocks
+    /// (<see cref="SamplesOutside"/>), each sample is made and used at once, in one sample's rows that stay in L1; else the
+    /// group's samples are all staged first, as <see cref="Run{T}"/> stages them.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void RunPooled<T>(T* x, T* dPooled, int* argmax, T* pooled, int start, int end, T* dw, T* db, in Conv2DGeometry g, in Pool2DGeometry p)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int o = g.OutChannels, w = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth;
+        int n = Vector512<T>.Count, samples = end - start, outPlane = p.OutHeight * p.OutWidth;
+        int span = ((ho - 1) * w) + wo, registers = (span + n - 1) / n, spanPad = registers * n, perRow = (w + n - 1) / n;
+        bool outside = SamplesOutside(g);
+        bool wideRows = typeof(T) == typeof(float) && ConvPoolBackward.ServesPairRows<T>(p, w);
+        int staged = outside ? 1 : samples;
+        long dyLength = (long)staged * o * spanPad, slack = ((long)perRow + 1) * n, xLength = ((g.InputLength + n + n - 1) / n) * n;
+        long blockCount = (long)((o + Channels - 1) / Channels) * g.Channels * kh * ((kw + Taps - 1) / Taps);
+        long accLength = (outside ? blockCount : 1) * Channels * Taps * n;
+        T[] buffer = Conv2D.Buffers<T>.Wide(dyLength + slack + (staged * xLength) + ((long)(o + perRow) * n) + accLength + (64 / Unsafe.SizeOf<T>()));
+        fixed (T* pinned = buffer)
+        {
+            T* rows = (T*)(((nint)pinned + 63) & ~(nint)63);
+            T* xPad = rows + dyLength + slack, bias = xPad + (staged * xLength), masks = bias + ((nint)o * n), acc = masks + ((nint)perRow * n);
+            for (int m = 0; m < perRow; m++)
+            {
+                Vector512.LessThan(Vector512<T>.Indices + Vector512.Create(T.CreateTruncating(m * n)), Vector512.Create(T.CreateTruncating(wo)))
+                    .StoreAligned(masks + (m * n));
+            }
+            var blocks = new Blocks<T>
+            {
+                Rows = rows, XPad = xPad, Acc = acc, Dw = dw, SpanPad = spanPad, XLength = (nint)xLength, G = g, PerBlock = outside,
+            };
+            for (int s = 0; s < samples; s++)
+            {
+                int b = start + s;
+                T* xs = xPad + (outside ? 0 : s * xLength);
+                Conv2DBackward.CopyRow(x + ((nint)b * g.InputLength), xs, g.InputLength);
+                new Span<T>(xs + g.InputLength, (int)(xLength - g.InputLength)).Clear();
+                T* wide = rows + (outside ? 0 : (nint)s * o * spanPad);
+                nint at = (nint)b * o * outPlane;
+                for (int r = 0; r < o; r++, at += outPlane)
+                {
+                    // dy of channel r at q = line·W + column: the pool's backward through the ReLU, +0 in the dropped
+                    // columns and up to the last whole register.
+                    T* row = wide + ((nint)r * spanPad);
+                    if (wideRows)
+                    {
+                        // Whole rows of 32 columns from each line's start, +0 past the pool's input (the dropped columns;
+                        // what spills into the next line is written again by it, past the last line it is +0): the
+                        // last register is cleared first for what lies beyond.
+                        Vector512<T>.Zero.StoreAligned(row + spanPad - n);
+                        ConvPoolBackward.PairRows((float*)(dPooled + at), argmax + at, (float*)(pooled + at), (float*)row, p.Height, p.Width, p.OutHeight, p.OutWidth, w);
+                    }
+                    else
+                    {
+                        ConvPoolBackward.PlaneInto(dPooled + at, argmax + at, pooled + at, row, w, p);
+                        for (int line = 0; line < ho - 1; line++)
+                        {
+                            T* gap = row + ((nint)line * w);
+                            for (int column = wo; column < w; column++)
+                            {
+                                gap[column] = T.Zero;
+                            }
+                        }
+                        new Span<T>(row + span, spanPad - span).Clear();
+                    }
+                }
+                if (db != null)
+                {
+                    BiasSums(wide, o, spanPad, ho, w, perRow, masks, bias, first: s == 0);
+                }
+                if (outside)
+                {
+                    // This sample's rows through every block now, while they are in L1 (the same chains as Run's).
+                    blocks.Visit(0, 1, sum: false, resume: s > 0);
+                }
+            }
+
+            if (db != null)
+            {
+                for (int r = 0; r < o; r++)
+                {
+                    T* l = bias + (r * n);
+                    T sum = l[0];
+                    for (int lane = 1; lane < n; lane++)
+                    {
+                        sum += l[lane];
+                    }
+                    db[r] = sum;
+                }
+            }
+
+            if (outside)
+            {
+                blocks.Visit(0, 0, sum: true, resume: true);
+            }
+            else
+            {
+                blocks.Visit(0, samples, sum: true, resume: false);
+            }
+        }
+    }
+
+    /// <summary>bias[r·n ..] (+)= the registers of channel r's staged rows that <see cref="Run{T}"/> adds, in its order (row
+    /// `line`'s register m, lanes m·n + lane &lt; Wo, +0 beyond): each channel's chain as Run's, eight channels' chains
+    /// side by side (a chain of one add after another waits on each add: eight of them fill the adders).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void BiasSums<T>(T* wide, int o, nint spanPad, int ho, int w, int perRow, T* masks, T* bias, bool first)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nint n = Vector512<T>.Count;
+        int r = 0;
+        for (; r + 8 <= o; r += 8)
+        {
+            T* c = wide + (r * spanPad);
+            T* l = bias + (r * n);
+            Vector512<T> s0 = first ? default : Vector512.LoadAligned(l), s1 = first ? default : Vector512.LoadAligned(l + n);
+            Vector512<T> s2 = first ? default : Vector512.LoadAligned(l + (2 * n)), s3 = first ? default : Vector512.LoadAligned(l + (3 * n));
+            Vector512<T> s4 = first ? default : Vector512.LoadAligned(l + (4 * n)), s5 = first ? default : Vector512.LoadAligned(l + (5 * n));
+            Vector512<T> s6 = first ? default : Vector512.LoadAligned(l + (6 * n)), s7 = first ? default : Vector512.LoadAligned(l + (7 * n));
+            for (int line = 0; line < ho; line++)
+            {
+                for (int m = 0; m < perRow; m++)
+                {
+                    Vector512<T> mask = Vector512.LoadAligned(masks + (m * n));
+                    T* q = c + ((nint)line * w) + (m * n);
+                    s0 += Vector512.Load(q) & mask;
+                    s1 += Vector512.Load(q + spanPad) & mask;
+                    s2 += Vector512.Load(q + (2 * spanPad)) & mask;
+                    s3 += Vector512.Load(q + (3 * spanPad)) & mask;
+                    s4 += Vector512.Load(q + (4 * spanPad)) & mask;
+                    s5 += Vector512.Load(q + (5 * spanPad)) & mask;
+                    s6 += Vector512.Load(q + (6 * spanPad)) & mask;
+                    s7 += Vector512.Load(q + (7 * spanPad)) & mask;
+                }
+            }
+            s0.StoreAligned(l); s1.StoreAligned(l + n); s2.StoreAligned(l + (2 * n)); s3.StoreAligned(l + (3 * n));
+            s4.StoreAligned(l + (4 * n)); s5.StoreAligned(l + (5 * n)); s6.StoreAligned(l + (6 * n)); s7.StoreAligned(l + (7 * n));
+        }
+        for (; r < o; r++)
+        {
+            T* c = wide + (r * spanPad);
+            Vector512<T> sum = first ? default : Vector512.LoadAligned(bias + (r * n));
+            for (int line = 0; line < ho; line++)
+            {
+                for (int m = 0; m < perRow; m++)
+                {
+                    sum += Vector512.Load(c + ((nint)line * w) + (m * n)) & Vector512.LoadAligned(masks + (m * n));
+                }
+            }
+            sum.StoreAligned(bias + (r * n));
         }
     }
 
@@ -172,9 +331,9 @@ internal static class Conv2DWeightGradient
         public Conv2DGeometry G;
         public bool PerBlock;
 
-        /// <summary>Every block over samples [from, to) (from 0 when <paramref name="from"/> is 0, else from the stored
+        /// <summary>Every block over samples [from, to) (from 0, or with <paramref name="resume"/> from the stored
         /// accumulators); with <paramref name="sum"/>, each block's lanes then added into dW.</summary>
-        public readonly void Visit(int from, int to, bool sum)
+        public readonly void Visit(int from, int to, bool sum, bool resume)
         {
             int o = G.OutChannels, kh = G.KernelHeight, kw = G.KernelWidth, n = Vector512<T>.Count, k = G.ColumnRows;
             int b = 0;
@@ -192,7 +351,7 @@ internal static class Conv2DWeightGradient
                             if (to > from)
                             {
                                 nint tap = ((nint)c * G.Height * G.Width) + ((nint)i * G.Width) + j0;
-                                Block(Rows + ((nint)o0 * SpanPad), XPad + tap, SpanPad, XLength, (nint)o * SpanPad, from, to, acc);
+                                Block(Rows + ((nint)o0 * SpanPad), XPad + tap, SpanPad, XLength, (nint)o * SpanPad, from, to, acc, resume);
                             }
                             if (sum)
                             {
@@ -295,11 +454,11 @@ internal static class Conv2DWeightGradient
         return sum;
     }
 
-    /// <summary>One block over samples [from, to): 24 accumulators, from 0 when <paramref name="from"/> is 0, else loaded
+    /// <summary>One block over samples [from, to): 24 accumulators, from 0, or with <paramref name="resume"/> loaded
     /// from <paramref name="acc"/>, stored back there at the end. <paramref name="rows"/> is the block's first channel row
     /// of sample 0, <paramref name="x"/> the tap's first input of sample 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Block<T>(T* rows, T* x, nint spanPad, nint xLength, nint sampleRows, int from, int to, T* acc)
+    private static unsafe void Block<T>(T* rows, T* x, nint spanPad, nint xLength, nint sampleRows, int from, int to, T* acc, bool resume)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nint n = Vector512<T>.Count;
@@ -307,7 +466,7 @@ internal static class Conv2DWeightGradient
         Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
         Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
-        if (from > 0)
+        if (resume)
         {
             c00 = Vector512.Load(acc); c01 = Vector512.Load(acc + n); c02 = Vector512.Load(acc + (2 * n));
             c10 = Vector512.Load(acc + (3 * n)); c11 = Vector512.Load(acc + (4 * n)); c12 = Vector512.Load(acc + (5 * n));

@@ -299,6 +299,18 @@ internal sealed partial class Conv2DEntry : LayerEntry
             (long)input[0] * a.Kh * a.Kw <= 128 && ((long)(output[1] - 1) * input[2]) + output[2] >= 48;
     }
 
+    /// <summary>Whether <c>Kernels.Conv2D</c>'s backward computes dW with the direct kernel on 512-bit registers, by the rule of
+    /// its <c>DirectWeightGradient</c> and <c>Conv2DWeightGradient.Serves</c> (ADR 0056) less the register width (a
+    /// machine without AVX-512 runs the same call unfused, ADR 0059): groups 1, dilation 1, stride 1, no padding, not 1×1,
+    /// 3 ≤ C·kh·kw ≤ 128, O ≥ 8 and kw ≥ 3.</summary>
+    internal static bool DirectWeightGradient(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input)
+    {
+        ConvArgs a = Args(arguments);
+        long rows = (long)input[0] * a.Kh * a.Kw;
+        return a.FastPath && !(a.Kh == 1 && a.Kw == 1) && a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0 &&
+            rows >= 3 && rows <= 128 && a.O >= 8 && a.Kw >= 3;
+    }
+
     /// <summary>The backward's dx kernel when it is one of <c>Kernels.Conv2DBackward</c>'s direct kernels, by the rule of its
     /// <c>DirectInput</c> (ADR 0046): stride 1, not pointwise, O·kh·kw ≤ 256 and a wide span (H − 1)·(Wo + 2(kw − 1)) + W
     /// of at least 48, or by <c>Columns</c> (ADR 0057), which comes first: stride 1 without padding, Ho·Wo ≥ 64 and
@@ -363,8 +375,19 @@ internal sealed partial class Conv2DEntry : LayerEntry
         w.WriteLine($"global::NetGen.Kernels.{KernelClass(c)}.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, in {Geometry(c.Node)}{relu});");
     }
 
-    public override void EmitBackward(SourceWriter w, NodeContext c) =>
-        w.WriteLine($"global::NetGen.Kernels.{KernelClass(c)}.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, in {Geometry(c.Node)});");
+    public override void EmitBackward(SourceWriter w, NodeContext c)
+    {
+        string call = $"global::NetGen.Kernels.{KernelClass(c)}.Backward<T>({c.Dy}, {c.X}, {c.P("weight")}, {c.Dx ?? "default"}, {c.G("weight")}, {c.G("bias")}, B, in {Geometry(c.Node)});";
+        if (c.Lowered.BackwardPool < 0)
+        {
+            w.WriteLine(call);
+            return;
+        }
+
+        // ADR 0059: the pool's backward (kernel ConvPoolBackward) computed dW and db already, unless ∂L/∂y is kept.
+        w.WriteLine($"// computed by [{c.Plan.Nodes[c.Lowered.BackwardPool].Label}]'s backward (fused, kernel ConvPoolBackward); here only while ActivationGradients are kept");
+        w.WriteLine("if (ActivationGradients is not null) " + call);
+    }
 
     /// <summary>
     /// When a convolution with its pool in the epilogue writes its output y (ADR 0058): the pool is y's only reader and

@@ -202,9 +202,31 @@ internal sealed partial class MaxPool2DEntry : LayerEntry
             return;
         }
 
+        if (c.Lowered.ConvOfBackward >= 0)
+        {
+            EmitWithConvolution(w, c, plain);
+            return;
+        }
+
         // ReLU → pool (ADR 0052): the ReLU's output is the pool's input, its ∂L/∂x goes where the pool's ∂L/∂x would.
         w.WriteLine($"// with [{c.Plan.Nodes[c.Cpu.Nodes[c.Node.Ordinal].MasksReLU].Label}]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept");
         w.WriteLine($"if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>({c.Dy}, {c.Cache("argmax")}, {c.Y}, {c.X}, {c.Dx}, B, in {Conv2DEntry.Geometry(c.Node)});");
+        w.WriteLine("else " + plain + " // the ReLU's ∂L/∂y is kept: its mask runs in its own backward");
+    }
+
+    /// <summary>Conv2D (no dx) → ReLU → this pool (ADR 0059): one kernel places each sample's gradient through the ReLU's mask
+    /// into a scratch of one sample and sums the convolution's dW and db from it at once; the convolution's ∂L/∂y slot is
+    /// then never written. While ActivationGradients are kept, the three kernels run in turn as before.</summary>
+    private static void EmitWithConvolution(SourceWriter w, NodeContext c, string plain)
+    {
+        NodePlan relu = c.Plan.Nodes[c.Lowered.MasksReLU];
+        var conv = new NodeContext(c.Cpu, c.Plan.Nodes[c.Lowered.ConvOfBackward]);
+        string shape = $"[B,{Shapes.Cross(conv.OutputShape).Replace("×", ",")}]";
+        w.WriteLine($"// with [{relu.Label}]'s ReLU backward and [{conv.Node.Label}]'s dW, db (kernel ConvPoolBackward, one pass instead of three): per sample,");
+        w.WriteLine($"// dy' = 0 except dy'[argmax] += (y[argmax] > 0 ? dy : 0) ([{relu.Label}]'s ∂L/∂x, y[argmax] being this pool's output) placed in a one-sample scratch,");
+        w.WriteLine($"// then dW += dy' · im2col(x)ᵀ{(conv.HasState("bias") ? " and db[o] += Σ_i,j dy'" : string.Empty)} in [{conv.Node.Label}]'s sample groups at once: dy' {shape} is never written whole (same bits);");
+        w.WriteLine("// the three kernels in turn while ActivationGradients are kept");
+        w.WriteLine($"if (ActivationGradients is null) global::NetGen.Kernels.ConvPoolBackward.Backward<T>({c.Dy}, {c.Cache("argmax")}, {c.Y}, {c.X}, {conv.X}, {conv.P("weight")}, {c.Dx}, {conv.G("weight")}, {conv.G("bias")}, B, in {Conv2DEntry.Geometry(conv.Node)}, in {Conv2DEntry.Geometry(c.Node)});");
         w.WriteLine("else " + plain + " // the ReLU's ∂L/∂y is kept: its mask runs in its own backward");
     }
 }
