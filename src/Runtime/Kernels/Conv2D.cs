@@ -518,6 +518,10 @@ public static class Conv2D
     /// <c>packed[(pixel / nr)·panelLength + row·nr + pixel mod nr]</c>, for rows below K and pixels below Ho·Wo only
     /// (the rest of the panels is left as it is). Each output row's pixels are copied in runs that stay inside one
     /// panel; padding positions are written as zero.</summary>
+    /// <summary>Tests and <c>NetGen.Bench --lenet-profile --panel-rows-ab</c>: <see langword="false"/> copies each run of
+    /// <see cref="Im2ColPacked"/> with one <c>Span.CopyTo</c> call, as before ADR 0060 (the same values).</summary>
+    internal static bool PanelRowsOnRegisters = true;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Im2ColPacked<T>(T* x, T* packed, in Conv2DGeometry g, int nr, int panelLength)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -552,7 +556,11 @@ public static class Conv2D
                             {
                                 dst[t] = T.Zero;
                             }
-                            if (sw == 1)
+                            if (sw == 1 && PanelRowsOnRegisters)
+                            {
+                                Conv2DForward.CopyRow(src + q + from, dst + from, to - from);
+                            }
+                            else if (sw == 1)
                             {
                                 new ReadOnlySpan<T>(src + q + from, to - from).CopyTo(new Span<T>(dst + from, to - from));
                             }
@@ -657,11 +665,17 @@ public static class Conv2D
     }
 
     /// <summary>Whether the backward computes dW directly (<see cref="DirectWeightGradient{T}(in Arguments{T}, int, int, T*)"/>):
-    /// the geometries of the direct forward, with at least 3 rows in the column matrix.</summary>
+    /// the geometries of the direct forward, with at least 3 rows in the column matrix; and, where the 512-bit kernel
+    /// <see cref="Conv2DWeightGradient"/> serves the geometry, a column matrix of any depth (ADR 0060: LeNet's conv2, 500
+    /// rows, whose GEMM dW packed each sample's column matrix transposed for a depth of only Ho·Wo = 64).</summary>
     internal static bool DirectWeightGradient<T>(in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         DirectAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PaddingHeight == 0 && g.PaddingWidth == 0
-        && g.ColumnRows <= DirectMaxDepth && g.ColumnRows >= 3;
+        && g.ColumnRows >= 3 && (g.ColumnRows <= DirectMaxDepth || (DeepDirectWeightGradient && Conv2DWeightGradient.Serves<T>(g)));
+
+    /// <summary>Tests and <c>NetGen.Bench --lenet-profile --deep-dw-ab</c>: <see langword="false"/> sends a column matrix
+    /// deeper than <see cref="DirectMaxDepth"/> back to the GEMM dW, as before ADR 0060.</summary>
+    internal static bool DeepDirectWeightGradient = true;
 
     /// <summary>
     /// dW_group[O, K] = Σ over the group's samples and outputs of dy[b, o, ho, wo] · x[b, c, ho + i, wo + j], computed
