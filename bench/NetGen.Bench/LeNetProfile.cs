@@ -18,8 +18,35 @@ internal static class LeNetProfile
         ("deep-dw", on => Conv2D.DeepDirectWeightGradient = on, "GEMM dW", "direct dW"),
     };
 
+    /// <summary><c>--cpu</c>: time by this thread's CPU clock (<c>CLOCK_THREAD_CPUTIME_ID</c>, Linux) instead of the wall
+    /// clock, so the time slices other processes take on a loaded host are not counted; meaningful on one thread only
+    /// (<c>--one-thread</c> or <c>--parts</c>), where every kernel runs on the calling thread.</summary>
+    private static bool s_cpuClock;
+
+    private static double Frequency => s_cpuClock ? 1e9 : Stopwatch.Frequency;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    private static long Now()
+    {
+        if (!s_cpuClock)
+        {
+            return Stopwatch.GetTimestamp();
+        }
+        ClockGetTime(3, out TimeSpec t); // CLOCK_THREAD_CPUTIME_ID
+        return (t.Seconds * 1_000_000_000L) + t.Nanoseconds;
+    }
+
     public static int Run(string[] args)
     {
+        s_cpuClock = args.Contains("--cpu");
         int steps = args.Length > 1 && int.TryParse(args[1], out int s0) ? s0 : 300;
         const int B = 64;
         var g1 = new Conv2DGeometry(1, 28, 28, 20, 5, 5, 1, 1, 0, 0);
@@ -60,38 +87,38 @@ internal static class LeNetProfile
         {
             Span<float> p = prm, gr = grd;
             int k = 0;
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             ConvPool.Forward<float>(x, p.Slice(W0, 500), p.Slice(B0, 20), y1, q1, i1, B, g1, p1, fuseReLU: true, storeY: false);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Conv2D.Forward<float>(q1, p.Slice(W3, 25000), p.Slice(B3, 50), y2, B, g2, fuseReLU: true);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             MaxPool2D.Forward<float>(y2, q2, i2, B, p2);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Dense.Forward<float>(q2, p.Slice(W7, 400000), p.Slice(B7, 500), h, B, 800, 500, GemmMode.PackedParallel, fuseReLU: true, packed: packed7, rowMode: GemvMode.Parallel);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Dense.Forward<float>(h, p.Slice(W9, 5000), p.Slice(B9, 10), s, B, 500, 10, GemmMode.Packed, packed: packed9, rowMode: GemvMode.Serial);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             finite.Reset();
             Losses.SoftmaxCrossEntropy<float>(s, labels, d0.AsSpan(0, B * 10), B, 10);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Dense.Backward<float>(d0.AsSpan(0, B * 10), h, p.Slice(W9, 5000), d1.AsSpan(0, B * 500), gr.Slice(W9, 5000), gr.Slice(B9, 10), B, 500, 10, GemmMode.Packed, GemmMode.Packed, accumulate: false, finite: finite);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Activations.ReLUBackward<float>(d1.AsSpan(0, B * 500), h, d0.AsSpan(0, B * 500));
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Dense.Backward<float>(d0.AsSpan(0, B * 500), q2, p.Slice(W7, 400000), d1.AsSpan(0, B * 800), gr.Slice(W7, 400000), gr.Slice(B7, 500), B, 800, 500, GemmMode.PackedParallel, GemmMode.PackedParallel, accumulate: false, finite: finite);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 800), i2, q2, y2, d0.AsSpan(0, B * 3200), B, p2);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Conv2D.Backward<float>(d0.AsSpan(0, B * 3200), q1, p.Slice(W3, 25000), d1.AsSpan(0, B * 2880), gr.Slice(W3, 25000), gr.Slice(B3, 50), B, g2);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 2880), i1, q1, y1, d0.AsSpan(0, B * 11520), B, p1);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Conv2D.Backward<float>(d0.AsSpan(0, B * 11520), x, p.Slice(W0, 500), default, gr.Slice(W0, 500), gr.Slice(B0, 20), B, g1);
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
             Optimizers.Adam<float>(prm, grd, m, v, 0f, 0.9f, 0.999f, 1e-8f, ++t); // lr 0: the same weights every step
             packed7.Invalidate(); // as WeightsChanged: the next forward repacks Wᵀ
             packed9.Invalidate();
-            st[k++] = Stopwatch.GetTimestamp();
+            st[k++] = Now();
         }
         var stamps = new long[names.Length + 1];
         if (args.Contains("--parts"))
@@ -128,9 +155,9 @@ internal static class LeNetProfile
                 Step(stamps);
                 for (int n = 0; n < names.Length; n++)
                 {
-                    per[n][i] = (stamps[n + 1] - stamps[n]) * 1e6 / Stopwatch.Frequency;
+                    per[n][i] = (stamps[n + 1] - stamps[n]) * 1e6 / Frequency;
                 }
-                per[names.Length][i] = (stamps[names.Length] - stamps[0]) * 1e6 / Stopwatch.Frequency;
+                per[names.Length][i] = (stamps[names.Length] - stamps[0]) * 1e6 / Frequency;
             }
             results[side] = per.Select(a => { Array.Sort(a); return a[a.Length / 2]; }).ToArray();
         }
@@ -171,9 +198,9 @@ internal static class LeNetProfile
                     step(stamps);
                     for (int n = 0; n < names.Length; n++)
                     {
-                        per[side][n].Add((stamps[n + 1] - stamps[n]) * 1e6 / Stopwatch.Frequency);
+                        per[side][n].Add((stamps[n + 1] - stamps[n]) * 1e6 / Frequency);
                     }
-                    per[side][names.Length].Add((stamps[names.Length] - stamps[0]) * 1e6 / Stopwatch.Frequency);
+                    per[side][names.Length].Add((stamps[names.Length] - stamps[0]) * 1e6 / Frequency);
                 }
             }
         }
@@ -201,11 +228,36 @@ internal static class LeNetProfile
         BenchThreads.One();
         int nr = PackedGemm.NR<float>(), panels = (64 + nr - 1) / nr, panelLength = 501 * nr;
         float[] packed = new float[panels * panelLength], col = new float[500 * 64];
-        string[] names = { "conv2 forward", "im2col into panels x64", "im2col plain x64", "conv2 dW (+db) only", "conv2 dx only (direct)", "conv2 backward" };
+        float[] augmented = new float[50 * 501], out1 = new float[50 * 64];
+        for (int r = 0; r < 50; r++)
+        {
+            Array.Copy(w, r * 500, augmented, r * 501, 500);
+            augmented[(r * 501) + 500] = bias[r];
+        }
+        fixed (float* px = q1, pp = packed)
+        {
+            Conv2D.Im2ColPacked(px, pp, g2, nr, panelLength);
+            for (int q = 0; q < panels; q++)
+            {
+                new Span<float>(pp + (q * panelLength) + (500 * nr), nr).Fill(1f);
+            }
+        }
+        string[] names = { "conv2 forward", "GEMM alone x64", "im2col into panels x64", "im2col plain x64", "conv2 dW (+db) only", "conv2 dx only (direct)", "conv2 backward" };
         var per = names.Select(_ => new List<double>()).ToArray();
         Action[] bodies =
         {
             () => Conv2D.Forward<float>(q1, w, bias, y2, B, g2, fuseReLU: true),
+            () =>
+            {
+                fixed (float* pa = augmented, pp = packed, pc = out1)
+                {
+                    for (int b = 0; b < B; b++)
+                    {
+                        var operands = new PackedGemm.Operands<float> { A = pa, Ars = 501, Acs = 1, PackedB = pp, C = pc, Ldc = 64, M = 50, N = 64, K = 501, Relu = true };
+                        PackedGemm.Run(operands, parallel: false);
+                    }
+                }
+            },
             () =>
             {
                 fixed (float* px = q1, pp = packed)
@@ -240,11 +292,11 @@ internal static class LeNetProfile
         {
             for (int n = 0; n < bodies.Length; n++)
             {
-                long t0 = Stopwatch.GetTimestamp();
+                long t0 = Now();
                 bodies[n]();
                 if (r >= 5)
                 {
-                    per[n].Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+                    per[n].Add((Now() - t0) * 1e6 / Frequency);
                 }
             }
         }

@@ -4,7 +4,8 @@ namespace NetGen.Runtime.Tests;
 
 /// <summary>ADR 0060 (LeNet's training step on two cores): the direct dW for column matrices deeper than 128 rows (LeNet's
 /// conv2, 500) where the 512-bit kernel serves them, against float64 and the same on 1, 2 and 8 threads; and the im2col
-/// runs copied on registers, the same values as the <c>Span.CopyTo</c> runs. In <see cref="KernelStateCollection"/>: the
+/// runs copied on registers (and, for stride 1 without padding, one run per output row), the same values as the
+/// <c>Span.CopyTo</c> runs of the general loop. In <see cref="KernelStateCollection"/>: the
 /// tests switch kernels off and on.</summary>
 [Collection(nameof(KernelStateCollection))]
 public class LeNetConvTests
@@ -139,7 +140,8 @@ public class LeNetConvTests
     /// <summary>C, H, W, O, Kh, Kw, Sh, Sw, Ph, Pw, batch: forwards lowered into the GEMM's panels.</summary>
     public static IEnumerable<object[]> PanelGeometries =>
     [
-        [20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 5], // LeNet's conv2: runs of 8, four to a panel
+        [20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 5], // LeNet's conv2: runs of 8, four to a panel (Im2ColPackedRuns)
+        [16, 12, 6, 5, 3, 3, 1, 1, 0, 0, 3],   // Ho = 10 rows of Wo = 4: the last panel part-filled (Im2ColPackedRuns)
         [3, 11, 13, 7, 3, 3, 1, 1, 1, 1, 3],   // padding: runs cut by the zero columns; Wo = 13 runs split across panels
         [4, 15, 9, 6, 3, 2, 2, 1, 0, 1, 2],    // stride 2 down, 1 across, padding on one axis
     ];

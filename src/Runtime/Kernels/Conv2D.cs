@@ -528,6 +528,11 @@ public static class Conv2D
     {
         int h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth, sh = g.StrideHeight, sw = g.StrideWidth;
         int ph = g.PaddingHeight, pw = g.PaddingWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        if (PanelRowsOnRegisters && sh == 1 && sw == 1 && ph == 0 && pw == 0 && nr % wo == 0)
+        {
+            Im2ColPackedRuns(x, packed, g, nr, panelLength);
+            return;
+        }
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
         {
@@ -582,6 +587,40 @@ public static class Conv2D
                                 lane = 0;
                                 panel += panelLength;
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Im2ColPacked"/> for stride 1, no padding and output rows that tile a panel (NR a multiple of Wo,
+    /// LeNet's conv2: four rows of 8 to a panel of 32): every output row of every tap is one run of Wo values, copied on
+    /// registers, with no clamping and no zeros to write (ADR 0060; the same values as the general loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Im2ColPackedRuns<T>(T* x, T* packed, in Conv2DGeometry g, int nr, int panelLength)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        int rowsPerPanel = nr / wo;
+        T* dstRow = packed;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int i = 0; i < kh; i++)
+            {
+                T* srcRow = x + ((nint)c * h * w) + ((nint)i * w);
+                for (int j = 0; j < kw; j++, dstRow += nr)
+                {
+                    // Output row r of tap (c, i, j) reads x[c, r + i, j .. j + Wo) into panel r / rowsPerPanel, lanes
+                    // (r mod rowsPerPanel)·Wo ...
+                    T* src = srcRow + j;
+                    T* panel = dstRow;
+                    for (int r = 0; r < ho; r += rowsPerPanel, panel += panelLength)
+                    {
+                        int rows = Math.Min(rowsPerPanel, ho - r);
+                        for (int t = 0; t < rows; t++)
+                        {
+                            Conv2DForward.CopyRow(src + ((nint)(r + t) * w), panel + ((nint)t * wo), wo);
                         }
                     }
                 }
