@@ -15,6 +15,7 @@ internal static class LeNetProfile
     private static readonly (string Name, Action<bool> Set, string A, string B)[] Switches =
     {
         ("panel-rows", on => Conv2D.PanelRowsOnRegisters = on, "CopyTo runs", "register runs"),
+        ("tap-dw", on => Conv2DTapGradient.Enabled = on, "before", "tap dW"),
         ("deep-dw", on => Conv2D.DeepDirectWeightGradient = on, "GEMM dW", "direct dW"),
     };
 
@@ -124,7 +125,7 @@ internal static class LeNetProfile
         if (args.Contains("--parts"))
         {
             Step(stamps); // dy and dx of a real step
-            return Parts(steps, q1, prm[W3..B3], prm[B3..W7], y2, d0[..(B * 3200)], d1[..(B * 2880)], grd[W3..B3], grd[B3..W7]);
+            return Parts(steps, q1, prm[W3..B3], prm[B3..W7], y2, d0[..(B * 3200)], d1[..(B * 2880)], grd[W3..B3], grd[B3..W7], q2, prm[W7..B7], prm[B7..W9]);
         }
         if (args.Contains("--one-thread"))
         {
@@ -221,8 +222,10 @@ internal static class LeNetProfile
 
     /// <summary><c>--lenet-profile STEPS --parts</c>: conv2's pieces on one thread (im2col, the forward, dW alone, dx alone),
     /// medians of STEPS calls, interleaved: where the convolution's time goes.</summary>
-    private static unsafe int Parts(int reps, float[] q1, float[] w, float[] bias, float[] y2, float[] dy, float[] dx, float[] dw, float[] db)
+    private static unsafe int Parts(int reps, float[] q1, float[] w, float[] bias, float[] y2, float[] dy, float[] dx, float[] dw, float[] db, float[] q2, float[] w7, float[] b7)
     {
+        var packed7 = new PackedWeights<float>(800, 500);
+        float[] h = new float[64 * 500], q2x = new float[64 * 800], dw7 = new float[500 * 800], db7 = new float[500];
         const int B = 64;
         var g2 = new Conv2DGeometry(20, 12, 12, 50, 5, 5, 1, 1, 0, 0);
         BenchThreads.One();
@@ -242,7 +245,7 @@ internal static class LeNetProfile
                 new Span<float>(pp + (q * panelLength) + (500 * nr), nr).Fill(1f);
             }
         }
-        string[] names = { "conv2 forward", "GEMM alone x64", "im2col into panels x64", "im2col plain x64", "conv2 dW (+db) only", "conv2 dx only (direct)", "conv2 backward" };
+        string[] names = { "conv2 forward", "GEMM alone x64", "im2col into panels x64", "im2col plain x64", "conv2 dW (+db) only", "conv2 dx only (direct)", "conv2 backward", "fc1 forward, Wt packed", "fc1 forward, Wt repacked", "fc1 backward" };
         var per = names.Select(_ => new List<double>()).ToArray();
         Action[] bodies =
         {
@@ -287,6 +290,13 @@ internal static class LeNetProfile
                 }
             },
             () => Conv2D.Backward<float>(dy, q1, w, dx, dw, db, B, g2),
+            () => Dense.Forward<float>(q2, w7, b7, h, B, 800, 500, GemmMode.PackedParallel, fuseReLU: true, packed: packed7, rowMode: GemvMode.Parallel),
+            () =>
+            {
+                packed7.Invalidate();
+                Dense.Forward<float>(q2, w7, b7, h, B, 800, 500, GemmMode.PackedParallel, fuseReLU: true, packed: packed7, rowMode: GemvMode.Parallel);
+            },
+            () => Dense.Backward<float>(h, q2, w7, q2x, dw7, db7, B, 800, 500, GemmMode.PackedParallel, GemmMode.PackedParallel, accumulate: false),
         };
         for (int r = 0; r < reps + 5; r++)
         {

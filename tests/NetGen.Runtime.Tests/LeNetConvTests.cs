@@ -2,8 +2,9 @@ using NetGen.Kernels;
 
 namespace NetGen.Runtime.Tests;
 
-/// <summary>ADR 0060 (LeNet's training step on two cores): the direct dW for column matrices deeper than 128 rows (LeNet's
-/// conv2, 500) where the 512-bit kernel serves them, against float64 and the same on 1, 2 and 8 threads; and the im2col
+/// <summary>ADR 0060 (LeNet's training step on two cores): the dW of column matrices deeper than 128 rows (LeNet's conv2,
+/// 500) on the tap kernel (<see cref="Conv2DTapGradient"/>) and, with it off, on the direct dW where the 512-bit kernel
+/// serves them, each against float64, and the tap kernel the same on 1, 2 and 8 threads; and the im2col
 /// runs copied on registers (and, for stride 1 without padding, one run per output row), the same values as the
 /// <c>Span.CopyTo</c> runs of the general loop. In <see cref="KernelStateCollection"/>: the
 /// tests switch kernels off and on.</summary>
@@ -20,11 +21,16 @@ public class LeNetConvTests
 
     [Theory]
     [MemberData(nameof(DeepGeometries))]
-    public void DeepDirectDw_IsTakenOn512BitRegisters_AndOnlyThere(int c, int h, int w, int o, int kh, int kw, int batch)
+    public void DeepDwKernels_TakeTheirGeometries_AndOnlyThose(int c, int h, int w, int o, int kh, int kw, int batch)
     {
         _ = batch;
         var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
         Assert.True(g.ColumnRows > Conv2D.DirectMaxDepth);
+        Assert.True(Conv2DTapGradient.Serves(g));
+        Assert.False(Conv2DTapGradient.Serves(new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 1, 1))); // padded
+        Assert.False(Conv2DTapGradient.Serves(new Conv2DGeometry(c, h, w, o, kh, kw, 2, 2, 0, 0))); // strided
+        Assert.False(Conv2DTapGradient.Serves(new Conv2DGeometry(1, 28, 28, 20, 5, 5, 1, 1, 0, 0))); // LeNet's conv1: 25 rows, direct
+        // With the tap kernel off: the direct dW of ADR 0056 where its 512-bit kernel serves the geometry.
         Assert.Equal(Simd512<float>.IsAccelerated, Conv2D.DirectWeightGradient<float>(g));
         try
         {
@@ -39,67 +45,106 @@ public class LeNetConvTests
         Assert.False(Conv2D.DirectWeightGradient<float>(new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 1, 1)));
     }
 
+    /// <summary>The dW paths of a deep unpadded geometry: the tap kernel (ADR 0060), the direct dW of ADR 0056 on 512-bit
+    /// registers, the GEMM dW.</summary>
+    public static IEnumerable<object[]> Paths => [["tap"], ["direct"], ["gemm"]];
+
+    /// <summary>Runs <paramref name="body"/> with the dW path <paramref name="path"/> switched on, then every switch back on.</summary>
+    internal static void OnPath(string path, Action body)
+    {
+        try
+        {
+            Conv2DTapGradient.Enabled = path == "tap";
+            Conv2D.DeepDirectWeightGradient = path == "direct";
+            body();
+        }
+        finally
+        {
+            Conv2DTapGradient.Enabled = true;
+            Conv2D.DeepDirectWeightGradient = true;
+        }
+    }
+
+    public static IEnumerable<object[]> DeepGeometriesOnEveryPath =>
+        from geometry in DeepGeometries from path in Paths select geometry.Concat(path).ToArray();
+
     [Theory]
-    [MemberData(nameof(DeepGeometries))]
-    public void DwAndDb_MatchAFloat64Reference_OnEitherPath(int c, int h, int w, int o, int kh, int kw, int batch)
+    [MemberData(nameof(DeepGeometriesOnEveryPath))]
+    public void DwAndDb_MatchAFloat64Reference_OnEveryPath(int c, int h, int w, int o, int kh, int kw, int batch, string path)
     {
         var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
         float[] x = TestUtil.Random<float>(batch * g.InputLength, 11), wt = TestUtil.Random<float>(g.WeightLength, 12);
         float[] dy = TestUtil.Random<float>(batch * g.OutputLength, 13);
-        foreach (bool deep in new[] { true, false })
+        float[] dx = new float[x.Length], dw = new float[wt.Length], db = new float[o];
+        OnPath(path, () =>
         {
-            float[] dx = new float[x.Length], dw = new float[wt.Length], db = new float[o];
-            try
+            Assert.Equal(path == "tap", Conv2DTapGradient.Serves(g));
+            Conv2D.Backward<float>(dy, x, wt, dx, dw, db, batch, g);
+        });
+        for (int r = 0; r < o; r++)
+        {
+            double expected = 0, magnitude = 0;
+            for (int b = 0; b < batch; b++)
             {
-                Conv2D.DeepDirectWeightGradient = deep;
-                Conv2D.Backward<float>(dy, x, wt, dx, dw, db, batch, g);
+                for (int q = 0; q < g.OutPlane; q++)
+                {
+                    float v = dy[(b * g.OutputLength) + (r * g.OutPlane) + q];
+                    expected += v;
+                    magnitude += Math.Abs(v);
+                }
             }
-            finally
+            Assert.True(Math.Abs(db[r] - expected) <= 1e-5 * magnitude, $"{path}: db[{r}] = {db[r]}, float64 {expected}");
+            for (int p = 0; p < g.ColumnRows; p++)
             {
-                Conv2D.DeepDirectWeightGradient = true;
-            }
-            for (int r = 0; r < o; r++)
-            {
-                double expected = 0, magnitude = 0;
+                int ci = p / (kh * kw), i = p % (kh * kw) / kw, j = p % kw;
+                expected = 0;
+                magnitude = 0;
                 for (int b = 0; b < batch; b++)
                 {
-                    for (int q = 0; q < g.OutPlane; q++)
+                    for (int yo = 0; yo < g.OutHeight; yo++)
                     {
-                        float v = dy[(b * g.OutputLength) + (r * g.OutPlane) + q];
-                        expected += v;
-                        magnitude += Math.Abs(v);
-                    }
-                }
-                Assert.True(Math.Abs(db[r] - expected) <= 1e-5 * magnitude, $"deep {deep}: db[{r}] = {db[r]}, float64 {expected}");
-                for (int p = 0; p < g.ColumnRows; p++)
-                {
-                    int ci = p / (kh * kw), i = p % (kh * kw) / kw, j = p % kw;
-                    expected = 0;
-                    magnitude = 0;
-                    for (int b = 0; b < batch; b++)
-                    {
-                        for (int yo = 0; yo < g.OutHeight; yo++)
+                        for (int xo = 0; xo < g.OutWidth; xo++)
                         {
-                            for (int xo = 0; xo < g.OutWidth; xo++)
-                            {
-                                double term = (double)dy[(b * g.OutputLength) + (r * g.OutPlane) + (yo * g.OutWidth) + xo]
-                                    * x[(b * g.InputLength) + (ci * h * w) + ((yo + i) * w) + xo + j];
-                                expected += term;
-                                magnitude += Math.Abs(term);
-                            }
+                            double term = (double)dy[(b * g.OutputLength) + (r * g.OutPlane) + (yo * g.OutWidth) + xo]
+                                * x[(b * g.InputLength) + (ci * h * w) + ((yo + i) * w) + xo + j];
+                            expected += term;
+                            magnitude += Math.Abs(term);
                         }
                     }
-                    float got = dw[(r * g.ColumnRows) + p];
-                    Assert.True(Math.Abs(got - expected) <= 1e-5 * magnitude, $"deep {deep}: dW[{r}, {p}] = {got}, float64 {expected}");
                 }
+                float got = dw[(r * g.ColumnRows) + p];
+                Assert.True(Math.Abs(got - expected) <= 1e-5 * magnitude, $"{path}: dW[{r}, {p}] = {got}, float64 {expected}");
             }
         }
     }
 
     [Theory]
     [MemberData(nameof(DeepGeometries))]
-    public void DeepDirectDw_DoesNotDependOnTheThreadCount(int c, int h, int w, int o, int kh, int kw, int batch)
+    public void TapDw_InDouble_MatchesTheGemmDwClosely(int c, int h, int w, int o, int kh, int kw, int batch)
     {
+        // float64 through the tap kernel against the GEMM dW: two summation orders of the same terms.
+        var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
+        double[] x = TestUtil.Random<double>(batch * g.InputLength, 41), wt = TestUtil.Random<double>(g.WeightLength, 42);
+        double[] dy = TestUtil.Random<double>(batch * g.OutputLength, 43);
+        double[] Run(string path)
+        {
+            double[] dx = new double[x.Length], dw = new double[wt.Length], db = new double[o];
+            OnPath(path, () => Conv2D.Backward<double>(dy, x, wt, dx, dw, db, batch, g));
+            return dw;
+        }
+
+        double[] tap = Run("tap"), gemm = Run("gemm");
+        for (int i = 0; i < tap.Length; i++)
+        {
+            Assert.True(Math.Abs(tap[i] - gemm[i]) <= 1e-12 * (1 + Math.Abs(gemm[i])), $"dW[{i}]: tap {tap[i]}, GEMM {gemm[i]}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(DeepGeometries))]
+    public void TapDw_DoesNotDependOnTheThreadCount(int c, int h, int w, int o, int kh, int kw, int batch)
+    {
+        Assert.True(Conv2DTapGradient.Serves(new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0)));
         var g = new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 0, 0);
         float[] x = TestUtil.Random<float>(batch * g.InputLength, 21), wt = TestUtil.Random<float>(g.WeightLength, 22);
         float[] dy = TestUtil.Random<float>(batch * g.OutputLength, 23);

@@ -119,7 +119,7 @@ public static class Conv2D
 
         int groups = Groups(batch, g);
         // The kernel of ADR 0056 sums db per group too (beside dW), into O more elements per group after the dW partials.
-        bool groupBias = !db.IsEmpty && DirectWeightGradient<T>(g) && Conv2DWeightGradient.Serves<T>(g);
+        bool groupBias = !db.IsEmpty && !Conv2DTapGradient.Serves(g) && DirectWeightGradient<T>(g) && Conv2DWeightGradient.Serves<T>(g);
         T[] partials = Buffers<T>.Partials(((groups - 1) * (long)g.WeightLength) + (groupBias ? (long)groups * g.OutChannels : 0));
         fixed (T* pdy = dy)
         fixed (T* px = x)
@@ -638,9 +638,14 @@ public static class Conv2D
         bool pointwise = g.IsPointwise;
         (int start, int end) = Share(a.Batch, group, a.Groups);
         T* dwGroup = group == 0 ? a.Dw : a.Partials + ((nint)(group - 1) * g.WeightLength);
-        if (DirectWeightGradient<T>(g))
+        bool tapDw = Conv2DTapGradient.Serves(g);
+        if (tapDw || DirectWeightGradient<T>(g))
         {
-            if (Conv2DWeightGradient.Serves<T>(g))
+            if (tapDw)
+            {
+                Conv2DTapGradient.Run(a.X, a.Dy, start, end, dwGroup, g);
+            }
+            else if (Conv2DWeightGradient.Serves<T>(g))
             {
                 Conv2DWeightGradient.Run(a.X, a.Dy, a.Batch, start, end, dwGroup, a.DbPartials == null ? null : a.DbPartials + ((nint)group * o), g);
             }
