@@ -118,8 +118,8 @@ public static class Conv2D
         }
 
         int groups = Groups(batch, g);
-        // The kernel of ADR 0056 sums db per group too (beside dW), into O more elements per group after the dW partials.
-        bool groupBias = !db.IsEmpty && !Conv2DTapGradient.Serves(g) && DirectWeightGradient<T>(g) && Conv2DWeightGradient.Serves<T>(g);
+        // The kernels of ADR 0056 and ADR 0060 sum db per group too (beside dW), into O more elements per group after the dW partials.
+        bool groupBias = !db.IsEmpty && (Conv2DTapGradient.Serves(g) || (DirectWeightGradient<T>(g) && Conv2DWeightGradient.Serves<T>(g)));
         T[] partials = Buffers<T>.Partials(((groups - 1) * (long)g.WeightLength) + (groupBias ? (long)groups * g.OutChannels : 0));
         fixed (T* pdy = dy)
         fixed (T* px = x)
@@ -643,7 +643,7 @@ public static class Conv2D
         {
             if (tapDw)
             {
-                Conv2DTapGradient.Run(a.X, a.Dy, start, end, dwGroup, g);
+                Conv2DTapGradient.Run(a.X, a.Dy, start, end, dwGroup, a.DbPartials == null ? null : a.DbPartials + ((nint)group * o), g);
             }
             else if (Conv2DWeightGradient.Serves<T>(g))
             {

@@ -48,25 +48,27 @@ internal static class Conv2DTapGradient
     [ThreadStatic]
     private static double[]? t_packedDouble;
 
-    /// <summary>dW_group[O, K] (overwritten) from samples [start, end) of x [B, C, H, W] and dy [B, O, Ho, Wo].</summary>
-    internal static unsafe void Run<T>(T* x, T* dy, int start, int end, T* dw, in Conv2DGeometry g)
+    /// <summary>dW_group[O, K] (overwritten) from samples [start, end) of x [B, C, H, W] and dy [B, O, Ho, Wo]; and, unless
+    /// <paramref name="db"/> is null, db_group[o] = Σ over the group's samples and outputs of dy[s, o, ho, wo] (overwritten),
+    /// one addition chain per channel over the packed steps in order.</summary>
+    internal static unsafe void Run<T>(T* x, T* dy, int start, int end, T* dw, T* db, in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (Simd512<T>.IsAccelerated)
         {
-            Run<T, Simd512<T>, Vector512<T>>(x, dy, start, end, dw, g);
+            Run<T, Simd512<T>, Vector512<T>>(x, dy, start, end, dw, db, g);
         }
         else if (Simd256<T>.IsAccelerated)
         {
-            Run<T, Simd256<T>, Vector256<T>>(x, dy, start, end, dw, g);
+            Run<T, Simd256<T>, Vector256<T>>(x, dy, start, end, dw, db, g);
         }
         else if (Simd128<T>.IsAccelerated)
         {
-            Run<T, Simd128<T>, Vector128<T>>(x, dy, start, end, dw, g);
+            Run<T, Simd128<T>, Vector128<T>>(x, dy, start, end, dw, db, g);
         }
         else
         {
-            Run<T, Scalar<T>, T>(x, dy, start, end, dw, g);
+            Run<T, Scalar<T>, T>(x, dy, start, end, dw, db, g);
         }
     }
 
@@ -90,7 +92,7 @@ internal static class Conv2DTapGradient
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Run<T, TS, TV>(T* x, T* dy, int start, int end, T* dw, in Conv2DGeometry g)
+    private static unsafe void Run<T, TS, TV>(T* x, T* dy, int start, int end, T* dw, T* db, in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
@@ -130,6 +132,27 @@ internal static class Conv2DTapGradient
             }
 
             T* tile = stackalloc T[Taps * 32];
+            if (db != null)
+            {
+                // db_group: per channel lane, one chain over the packed steps (s, ho, wo) in order.
+                for (int panel = 0; panel < panels; panel++)
+                {
+                    T* b = packed + ((nint)panel * depth * nr);
+                    TV s0 = TS.Zero, s1 = TS.Zero;
+                    for (int p = 0; p < depth; p++, b += nr)
+                    {
+                        s0 = TS.Add(s0, TS.Load(ref Unsafe.AsRef<T>(b)));
+                        s1 = TS.Add(s1, TS.Load(ref Unsafe.AsRef<T>(b + n)));
+                    }
+                    TS.Store(s0, ref Unsafe.AsRef<T>(tile));
+                    TS.Store(s1, ref Unsafe.AsRef<T>(tile + n));
+                    int channels = Math.Min(nr, o - (panel * nr));
+                    for (int l = 0; l < channels; l++)
+                    {
+                        db[(panel * nr) + l] = tile[l];
+                    }
+                }
+            }
             int taps = kh * kw;
             for (int t0 = 0; ; t0 += Taps)
             {
