@@ -17,7 +17,16 @@ internal static class LeNetProfile
         ("panel-rows", on => Conv2D.PanelRowsOnRegisters = on, "CopyTo runs", "register runs"),
         ("tap-dw", on => Conv2DTapGradient.Enabled = on, "before", "tap dW"),
         ("deep-dw", on => Conv2D.DeepDirectWeightGradient = on, "GEMM dW", "direct dW"),
+        ("all", All, "before", "ADR 0060"),
     };
+
+    /// <summary>Every switch of ADR 0060 at once: before (all off) and after.</summary>
+    private static void All(bool on)
+    {
+        Conv2D.PanelRowsOnRegisters = on;
+        Conv2DTapGradient.Enabled = on;
+        Conv2D.DeepDirectWeightGradient = on;
+    }
 
     /// <summary><c>--cpu</c>: time by this thread's CPU clock (<c>CLOCK_THREAD_CPUTIME_ID</c>, Linux) instead of the wall
     /// clock, so the time slices other processes take on a loaded host are not counted; meaningful on one thread only
