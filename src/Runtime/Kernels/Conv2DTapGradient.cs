@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -106,6 +107,17 @@ internal static class Conv2DTapGradient
             for (int panel = 0; panel < panels; panel++)
             {
                 T* dst = packed + ((nint)panel * depth * nr);
+                if (typeof(T) == typeof(float) && Avx.IsSupported)
+                {
+                    // Each sample's [channels, Ho·Wo] block transposed through registers (8×8 blocks), the lanes past O zero.
+                    int channels = Math.Min(nr, o - (panel * nr));
+                    for (int s = 0; s < samples; s++)
+                    {
+                        float* src = (float*)dy + ((nint)(start + s) * g.OutputLength) + ((nint)panel * nr * plane);
+                        PackedGemm.PackTransposedAvx(src, plane, plane, channels, nr, ref Unsafe.AsRef<float>((float*)dst + ((nint)s * plane * nr)));
+                    }
+                    continue;
+                }
                 for (int lane = 0; lane < nr; lane++)
                 {
                     int channel = (panel * nr) + lane;
