@@ -181,22 +181,25 @@ internal static class Conv2DTapGradient
                         T* xs = x + ((nint)(start + s) * g.InputLength);
                         for (int r = 0; r < ho; r++)
                         {
+                            // One pointer per tap, indexed by q: the JIT keeps all six in registers (offsets added in
+                            // the loop spilled them).
                             T* xr = xs + ((nint)r * w);
-                            for (int q = 0; q < wo; q++, b += nr)
+                            T* x0 = xr + o0, x1 = xr + o1, x2 = xr + o2, x3 = xr + o3, x4 = xr + o4, x5 = xr + o5;
+                            for (nint q = 0; q < wo; q++, b += nr)
                             {
                                 TV b0 = TS.Load(ref Unsafe.AsRef<T>(b));
                                 TV b1 = TS.Load(ref Unsafe.AsRef<T>(b + n));
-                                TV a = TS.Broadcast(xr[o0 + q]);
+                                TV a = TS.Broadcast(x0[q]);
                                 c00 = TS.MultiplyAdd(a, b0, c00); c01 = TS.MultiplyAdd(a, b1, c01);
-                                a = TS.Broadcast(xr[o1 + q]);
+                                a = TS.Broadcast(x1[q]);
                                 c10 = TS.MultiplyAdd(a, b0, c10); c11 = TS.MultiplyAdd(a, b1, c11);
-                                a = TS.Broadcast(xr[o2 + q]);
+                                a = TS.Broadcast(x2[q]);
                                 c20 = TS.MultiplyAdd(a, b0, c20); c21 = TS.MultiplyAdd(a, b1, c21);
-                                a = TS.Broadcast(xr[o3 + q]);
+                                a = TS.Broadcast(x3[q]);
                                 c30 = TS.MultiplyAdd(a, b0, c30); c31 = TS.MultiplyAdd(a, b1, c31);
-                                a = TS.Broadcast(xr[o4 + q]);
+                                a = TS.Broadcast(x4[q]);
                                 c40 = TS.MultiplyAdd(a, b0, c40); c41 = TS.MultiplyAdd(a, b1, c41);
-                                a = TS.Broadcast(xr[o5 + q]);
+                                a = TS.Broadcast(x5[q]);
                                 c50 = TS.MultiplyAdd(a, b0, c50); c51 = TS.MultiplyAdd(a, b1, c51);
                             }
                         }
