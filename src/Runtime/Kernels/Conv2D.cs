@@ -118,8 +118,8 @@ public static class Conv2D
         }
 
         int groups = Groups(batch, g);
-        // The kernel of ADR 0056 sums db per group too (beside dW), into O more elements per group after the dW partials.
-        bool groupBias = !db.IsEmpty && DirectWeightGradient<T>(g) && Conv2DWeightGradient.Serves<T>(g);
+        // The kernels of ADR 0056 and ADR 0060 sum db per group too (beside dW), into O more elements per group after the dW partials.
+        bool groupBias = !db.IsEmpty && (Conv2DTapGradient.Serves(g) || (DirectWeightGradient<T>(g) && Conv2DWeightGradient.Serves<T>(g)));
         T[] partials = Buffers<T>.Partials(((groups - 1) * (long)g.WeightLength) + (groupBias ? (long)groups * g.OutChannels : 0));
         fixed (T* pdy = dy)
         fixed (T* px = x)
@@ -518,12 +518,21 @@ public static class Conv2D
     /// <c>packed[(pixel / nr)·panelLength + row·nr + pixel mod nr]</c>, for rows below K and pixels below Ho·Wo only
     /// (the rest of the panels is left as it is). Each output row's pixels are copied in runs that stay inside one
     /// panel; padding positions are written as zero.</summary>
+    /// <summary>Tests and <c>NetGen.Bench --lenet-profile --panel-rows-ab</c>: <see langword="false"/> copies each run of
+    /// <see cref="Im2ColPacked"/> with one <c>Span.CopyTo</c> call, as before ADR 0060 (the same values).</summary>
+    internal static bool PanelRowsOnRegisters = true;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Im2ColPacked<T>(T* x, T* packed, in Conv2DGeometry g, int nr, int panelLength)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth, sh = g.StrideHeight, sw = g.StrideWidth;
         int ph = g.PaddingHeight, pw = g.PaddingWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        if (PanelRowsOnRegisters && sh == 1 && sw == 1 && ph == 0 && pw == 0 && nr % wo == 0)
+        {
+            Im2ColPackedRuns(x, packed, g, nr, panelLength);
+            return;
+        }
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
         {
@@ -552,7 +561,11 @@ public static class Conv2D
                             {
                                 dst[t] = T.Zero;
                             }
-                            if (sw == 1)
+                            if (sw == 1 && PanelRowsOnRegisters)
+                            {
+                                Conv2DForward.CopyRow(src + q + from, dst + from, to - from);
+                            }
+                            else if (sw == 1)
                             {
                                 new ReadOnlySpan<T>(src + q + from, to - from).CopyTo(new Span<T>(dst + from, to - from));
                             }
@@ -581,6 +594,40 @@ public static class Conv2D
         }
     }
 
+    /// <summary><see cref="Im2ColPacked"/> for stride 1, no padding and output rows that tile a panel (NR a multiple of Wo,
+    /// LeNet's conv2: four rows of 8 to a panel of 32): every output row of every tap is one run of Wo values, copied on
+    /// registers, with no clamping and no zeros to write (ADR 0060; the same values as the general loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Im2ColPackedRuns<T>(T* x, T* packed, in Conv2DGeometry g, int nr, int panelLength)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        int rowsPerPanel = nr / wo;
+        T* dstRow = packed;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int i = 0; i < kh; i++)
+            {
+                T* srcRow = x + ((nint)c * h * w) + ((nint)i * w);
+                for (int j = 0; j < kw; j++, dstRow += nr)
+                {
+                    // Output row r of tap (c, i, j) reads x[c, r + i, j .. j + Wo) into panel r / rowsPerPanel, lanes
+                    // (r mod rowsPerPanel)·Wo ...
+                    T* src = srcRow + j;
+                    T* panel = dstRow;
+                    for (int r = 0; r < ho; r += rowsPerPanel, panel += panelLength)
+                    {
+                        int rows = Math.Min(rowsPerPanel, ho - r);
+                        for (int t = 0; t < rows; t++)
+                        {
+                            Conv2DForward.CopyRow(src + ((nint)(r + t) * w), panel + ((nint)t * wo), wo);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>One group of the backward: for each of its samples in order, dW_group (+)= dy_b · col_bᵀ, and, when dx is
     /// wanted, dx_b = col2im(Wᵀ · dy_b).</summary>
     private static unsafe void BackwardGroup<T>(in Arguments<T> a, int group, bool parallelGemm)
@@ -591,9 +638,14 @@ public static class Conv2D
         bool pointwise = g.IsPointwise;
         (int start, int end) = Share(a.Batch, group, a.Groups);
         T* dwGroup = group == 0 ? a.Dw : a.Partials + ((nint)(group - 1) * g.WeightLength);
-        if (DirectWeightGradient<T>(g))
+        bool tapDw = Conv2DTapGradient.Serves(g);
+        if (tapDw || DirectWeightGradient<T>(g))
         {
-            if (Conv2DWeightGradient.Serves<T>(g))
+            if (tapDw)
+            {
+                Conv2DTapGradient.Run(a.X, a.Dy, start, end, dwGroup, a.DbPartials == null ? null : a.DbPartials + ((nint)group * o), g);
+            }
+            else if (Conv2DWeightGradient.Serves<T>(g))
             {
                 Conv2DWeightGradient.Run(a.X, a.Dy, a.Batch, start, end, dwGroup, a.DbPartials == null ? null : a.DbPartials + ((nint)group * o), g);
             }
@@ -657,11 +709,17 @@ public static class Conv2D
     }
 
     /// <summary>Whether the backward computes dW directly (<see cref="DirectWeightGradient{T}(in Arguments{T}, int, int, T*)"/>):
-    /// the geometries of the direct forward, with at least 3 rows in the column matrix.</summary>
+    /// the geometries of the direct forward, with at least 3 rows in the column matrix; and, where the 512-bit kernel
+    /// <see cref="Conv2DWeightGradient"/> serves the geometry, a column matrix of any depth (ADR 0060: LeNet's conv2, 500
+    /// rows, whose GEMM dW packed each sample's column matrix transposed for a depth of only Ho·Wo = 64).</summary>
     internal static bool DirectWeightGradient<T>(in Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         DirectAllowed && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PaddingHeight == 0 && g.PaddingWidth == 0
-        && g.ColumnRows <= DirectMaxDepth && g.ColumnRows >= 3;
+        && g.ColumnRows >= 3 && (g.ColumnRows <= DirectMaxDepth || (DeepDirectWeightGradient && Conv2DWeightGradient.Serves<T>(g)));
+
+    /// <summary>Tests and <c>NetGen.Bench --lenet-profile --deep-dw-ab</c>: <see langword="false"/> sends a column matrix
+    /// deeper than <see cref="DirectMaxDepth"/> back to the GEMM dW, as before ADR 0060.</summary>
+    internal static bool DeepDirectWeightGradient = true;
 
     /// <summary>
     /// dW_group[O, K] = Σ over the group's samples and outputs of dy[b, o, ho, wo] · x[b, c, ho + i, wo + j], computed

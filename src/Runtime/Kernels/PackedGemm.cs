@@ -397,9 +397,10 @@ internal static class PackedGemm
     }
 
     /// <summary>The transpose of <see cref="PackB"/> for float with AVX: 8×8 blocks through registers (unpack, shuffle,
-    /// permute: 24 shuffles per 64 values) instead of one strided scalar store per value.</summary>
+    /// permute: 24 shuffles per 64 values) instead of one strided scalar store per value. Also packs dyᵀ for
+    /// <see cref="Conv2DTapGradient"/> (ADR 0060).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackTransposedAvx(float* src, nint ld, int kc, int cols, int nr, ref float d)
+    internal static unsafe void PackTransposedAvx(float* src, nint ld, int kc, int cols, int nr, ref float d)
     {
         int c = 0;
         for (; c + 8 <= cols; c += 8)
