@@ -40,7 +40,7 @@ public enum GemvMode
 /// on Zen 3, but its halves do). See docs/adr/0034-batch-1-gemv-split-over-the-cores.md.</para>
 /// </remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public static class Gemv
+public static partial class Gemv
 {
     /// <summary>Output rows computed together, one accumulator each.</summary>
     internal const int RowBlock = 8;

@@ -48,6 +48,21 @@ public sealed class PackedWeights<T>
     /// training loop at batch 1, which changes the weights between every two calls, never packs).</summary>
     internal T[]? RowPanels { get; set; }
 
+    /// <summary>The second half's partial sums of a batch-1 pair whose second layer this is (<c>Gemv.ForwardPair</c>,
+    /// ADR 0061), [outputs], allocated by the first such call: scratch, never current or stale.</summary>
+    internal T[]? PairPartials { get; set; }
+
+    /// <summary>W as stored reordered for the second layer of a batch-1 pair (<c>Gemv.ForwardPair</c>, ADR 0061): each
+    /// half of the depth in row panels of its own (the columns <c>[0, s)</c> of every row, then <c>[s, I)</c>), packed by
+    /// the pair's call that reads or packs the first layer's row panels, each core its half.</summary>
+    internal T[]? PairPanels { get; set; }
+
+    /// <summary>Whether <see cref="PairPanels"/> hold the current weights, laid out for <see cref="PairPanelWidth"/>.</summary>
+    internal bool PairPanelsAreCurrent { get; set; }
+
+    /// <summary>The register width, in elements, <see cref="PairPanels"/> were laid out for.</summary>
+    internal int PairPanelWidth { get; set; }
+
     /// <summary>The register width, in elements, <see cref="RowPanels"/> were laid out for.</summary>
     internal int RowPanelWidth { get; set; }
 
@@ -64,5 +79,6 @@ public sealed class PackedWeights<T>
         IsCurrent = false;
         RowPanelsAreCurrent = false;
         RowPanelsSeenOnce = false;
+        PairPanelsAreCurrent = false;
     }
 }
