@@ -187,6 +187,66 @@ public class GemvPairTests
         Assert.ThrowsAny<ArgumentException>(() => Gemv.ForwardPair<float>(x, w, default, h, w1, default, y.AsSpan(0, 100), 784, 256, 128, true, true));
     }
 
+    [Theory]
+    [InlineData(784, 256, 128)]
+    [InlineData(300, 40, 10)]
+    public unsafe void InputCopiesAndPanelsOnCacheLinesGiveTheSameBits(int inputs, int hidden, int outputs)
+    {
+        // x starts 4 bytes past a cache line (a slice of a pinned array), as a user's array usually does not start on one.
+        float[] xs = GC.AllocateArray<float>(inputs + 32, pinned: true);
+        int start;
+        fixed (float* p = xs)
+        {
+            start = ((int)((64 - ((nint)p & 63)) & 63) / 4) + 1;
+        }
+        TestUtil.Random<float>(inputs, 21).CopyTo(xs, start);
+        float[] w = TestUtil.Random<float>(hidden * inputs, 22), b = TestUtil.Random<float>(hidden, 23);
+        float[] w1 = TestUtil.Random<float>(outputs * hidden, 24), b1 = TestUtil.Random<float>(outputs, 25);
+        ReadOnlySpan<float> x = xs.AsSpan(start, inputs);
+        float[] h = new float[hidden], y = new float[outputs], single = new float[hidden];
+        Gemv.ForwardPair<float>(x, w, b, h, w1, b1, y, inputs, hidden, outputs, relu: true, nextReLU: true);
+        Gemv.Forward<float>(x, w, b, single, inputs, hidden, relu: true, GemvMode.Serial);
+
+        bool alignInput = Gemv.AlignInput, alignPanels = Gemv.AlignPanels;
+        try
+        {
+            foreach (bool copy in new[] { false, true })
+            {
+                foreach (bool lines in new[] { false, true })
+                {
+                    Gemv.AlignInput = copy;
+                    Gemv.AlignPanels = lines;
+                    var packed = new PackedWeights<float>(inputs, hidden);
+                    var nextPacked = new PackedWeights<float>(hidden, outputs);
+                    var alone = new PackedWeights<float>(inputs, hidden);
+                    for (int call = 0; call < 3; call++)
+                    {
+                        float[] h2 = new float[hidden], y2 = new float[outputs], s2 = new float[hidden];
+                        Gemv.ForwardPair<float>(x, w, b, h2, w1, b1, y2, inputs, hidden, outputs, relu: true, nextReLU: true, packed, nextPacked);
+                        Gemv.Forward<float>(x, w, b, s2, inputs, hidden, relu: true, GemvMode.Parallel, alone);
+                        Assert.Equal(h.Select(BitConverter.SingleToInt32Bits), h2.Select(BitConverter.SingleToInt32Bits));
+                        Assert.Equal(y.Select(BitConverter.SingleToInt32Bits), y2.Select(BitConverter.SingleToInt32Bits));
+                        Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), s2.Select(BitConverter.SingleToInt32Bits));
+                    }
+
+                    Assert.Equal(copy, packed.XCopies is not null);
+                    if (lines && packed.RowPanels is not null)
+                    {
+                        fixed (float* p = packed.RowPanels)
+                        {
+                            Assert.Equal(0, ((nint)(p + packed.RowPanelOffset)) & 63);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Gemv.AlignInput = alignInput;
+            Gemv.AlignPanels = alignPanels;
+        }
+    }
+
     private static float[] Columns(float[] w, int rows, int stride, int k0, int k1)
     {
         var c = new float[rows * (k1 - k0)];

@@ -14,6 +14,11 @@ public static partial class Gemv
     /// benchmark (<c>NetGen.Bench --mlp-pair-ab</c>) and the tests that compare the two.</summary>
     internal static bool PairInOneRegion = true;
 
+    /// <summary>Whether row panels allocated from now on start on a 64-byte cache line (ADR 0061, the default), so each
+    /// 512-bit load of a panel reads one line; off, they start wherever the array's data does (as before), and most loads
+    /// straddle two lines. For the paired benchmark (<c>NetGen.Bench --mlp-pair-ab --align</c>); the bits are the same.</summary>
+    internal static bool AlignPanels = true;
+
     /// <summary>Whether the generator fuses a Dense layer of <paramref name="inputs"/> → <paramref name="hidden"/> (ReLU
     /// fused) and the Dense layer of <paramref name="hidden"/> → <paramref name="outputs"/> that reads its output into one
     /// batch-1 call of <see cref="ForwardPair{T}"/>: when the first is split (<see cref="Choose"/> gives
@@ -102,6 +107,7 @@ public static partial class Gemv
         // Row panels of the first layer, as Forward reads them.
         T[]? panels = null;
         bool pack = false;
+        int panelOffset = 0, nextPanelOffset = 0;
         if (packed is not null && UsesRowPanels(hidden, inputs))
         {
             int width = Width<T>();
@@ -111,13 +117,14 @@ public static partial class Gemv
             }
             else if (packed.RowPanelsSeenOnce)
             {
-                panels = packed.RowPanels ??= new T[(long)hidden * inputs];
+                panels = packed.RowPanelsFor((long)hidden * inputs);
                 pack = true;
             }
             else
             {
                 packed.RowPanelsSeenOnce = true;
             }
+            panelOffset = packed.RowPanelOffset;
         }
 
         // The second layer's halves in panels of their own: read when current, packed when the first layer's are used.
@@ -131,12 +138,15 @@ public static partial class Gemv
             }
             else
             {
-                nextPanels = nextPacked.PairPanels ??= new T[(long)outputs * hidden];
+                nextPanels = nextPacked.PairPanelsFor((long)outputs * hidden);
                 nextPack = true;
             }
+            nextPanelOffset = nextPacked.PairPanelOffset;
         }
 
         T[] partial = nextPacked is null ? new T[outputs] : nextPacked.PairPartials ??= new T[outputs];
+        T[]? copies = packed is not null && AlignInput ? packed.XCopiesFor(inputs) : null;
+        T[]? nextCopies = nextPacked is not null && AlignInput ? nextPacked.XCopiesFor(hidden) : null;
         fixed (T* px = x)
         fixed (T* pw = w)
         fixed (T* pb = bias)
@@ -147,18 +157,30 @@ public static partial class Gemv
         fixed (T* py = y)
         fixed (T* pq = partial)
         fixed (T* pn = nextPanels)
+        fixed (T* pc = copies)
+        fixed (T* pnc = nextCopies)
         {
             var job = new PairOperands<T>
             {
-                First = new Operands<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = ph, Inputs = inputs, Outputs = hidden, Relu = relu, Panels = pp, Pack = pack },
+                First = new Operands<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = ph, Inputs = inputs, Outputs = hidden, Relu = relu, Panels = pp == null ? null : pp + panelOffset, Pack = pack },
                 NextW = pw1,
                 NextBias = nextBias.IsEmpty ? null : pb1,
                 Y = py,
                 Partial = pq,
                 Outputs = outputs,
-                NextPanels = pn,
+                NextPanels = pn == null ? null : pn + nextPanelOffset,
                 NextPack = nextPack,
             };
+            if (pc != null)
+            {
+                job.First.XCopies = pc + packed!.XCopyOffset;
+                job.First.XSlotLength = packed.XSlotLength;
+            }
+            if (pnc != null)
+            {
+                job.NextXCopies = pnc + nextPacked!.XCopyOffset;
+                job.NextXSlotLength = nextPacked.XSlotLength;
+            }
             if (Workers.MaxParts > 1 && Workers.TryAcquire(out PairJob<T> pair))
             {
                 pair.Operands = job;
@@ -209,6 +231,12 @@ public static partial class Gemv
 
         /// <summary>Copy each half of W₁ into <see cref="NextPanels"/> before computing from them.</summary>
         public bool NextPack;
+
+        /// <summary>Slots on 64-byte lines for each half's copy of h (<see cref="AlignedX{T}"/>); null = h read where it is.</summary>
+        public T* NextXCopies;
+
+        /// <summary>Elements per slot of <see cref="NextXCopies"/>.</summary>
+        public int NextXSlotLength;
     }
 
     /// <summary>The two halves of <see cref="ForwardPair{T}"/>, one per part (the caller's first).</summary>
@@ -239,7 +267,7 @@ public static partial class Gemv
         int hidden = o.First.Outputs;
         int s = PairSplit(hidden);
         int r0 = half == 0 ? 0 : s, r1 = half == 0 ? s : hidden;
-        Rows(o.First, r0, r1);
+        Rows(AlignedX(o.First, half, 0, o.First.Inputs), r0, r1);
         var next = new Operands<T>
         {
             X = o.First.Y,
@@ -264,7 +292,9 @@ public static partial class Gemv
         next.X = o.First.Y + r0;
         next.Inputs = r1 - r0;
         next.Panels = panels;
-        Rows(next, 0, o.Outputs);
+        next.XCopies = o.NextXCopies;
+        next.XSlotLength = o.NextXSlotLength;
+        Rows(AlignedX(next, half, 0, r1 - r0), 0, o.Outputs);
     }
 
     /// <summary>Copies the columns [k0, k1) of every row of W [rows, stride] into row panels for registers of
