@@ -35,6 +35,11 @@ internal static class GemvBlockProbe
             return 0;
         }
 
+        if (args.Contains("--pair"))
+        {
+            return PairProbe(calls);
+        }
+
         const int inputs = 784;
         float* w = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(outputs * inputs * 4), 64);
         float* x = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(inputs * 4, 64);
@@ -98,6 +103,54 @@ internal static class GemvBlockProbe
             Console.WriteLine($"  {names[k],-24} {string.Join("  ", at.Select(v => v.ToString("F2").PadLeft(6)))}   ({outputs * inputs * 4 / at[1] / 1e3:F0} GB/s)");
         }
 
+        return 0;
+    }
+
+    /// <summary>One thread: the pair against its two calls on a smaller first layer (256 → 256 → 128, 384 KiB of weights
+    /// for both ways together, so alternating calls do not evict each other from L2), call by call.</summary>
+    private static int PairProbe(int calls)
+    {
+        const int inputs = 256, hidden = 256, outputs = 128;
+        float[] x = NetworkBenchmarks.Fill(inputs, 1), w = NetworkBenchmarks.Fill(hidden * inputs, 2), b = NetworkBenchmarks.Fill(hidden, 3);
+        float[] w1 = NetworkBenchmarks.Fill(outputs * hidden, 4), b1 = NetworkBenchmarks.Fill(outputs, 5), h = new float[hidden], y = new float[outputs];
+        var p0 = new NetGen.Kernels.PackedWeights<float>(inputs, hidden);
+        var p1 = new NetGen.Kernels.PackedWeights<float>(hidden, outputs);
+        BenchThreads.One();
+        string[] names = ["two calls", "pair", "first layer alone", "second layer alone"];
+        Action[] ways =
+        [
+            () =>
+            {
+                NetGen.Kernels.Gemv.Forward<float>(x, w, b, h, inputs, hidden, true, NetGen.Kernels.GemvMode.Serial, p0);
+                NetGen.Kernels.Gemv.Forward<float>(h, w1, b1, y, hidden, outputs, true, NetGen.Kernels.GemvMode.Serial, p1);
+            },
+            () => NetGen.Kernels.Gemv.ForwardPair<float>(x, w, b, h, w1, b1, y, inputs, hidden, outputs, true, true, p0, p1),
+            () => NetGen.Kernels.Gemv.Forward<float>(x, w, b, h, inputs, hidden, true, NetGen.Kernels.GemvMode.Serial, p0),
+            () => NetGen.Kernels.Gemv.Forward<float>(h, w1, b1, y, hidden, outputs, true, NetGen.Kernels.GemvMode.Serial, p1),
+        ];
+        var times = new double[ways.Length][];
+        for (int k = 0; k < ways.Length; k++)
+        {
+            times[k] = new double[calls];
+        }
+        for (int i = 0; i < 4000; i++)
+        {
+            ways[i % ways.Length]();
+        }
+        for (int i = 0; i < calls * ways.Length; i++)
+        {
+            int k = i % ways.Length;
+            long t0 = Stopwatch.GetTimestamp();
+            ways[k]();
+            times[k][i / ways.Length] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        }
+        BenchThreads.Cores();
+        Console.WriteLine($"{inputs}→{hidden}→{outputs} at batch 1, one thread, {calls} calls each, taking turns; µs at percentiles 5/10/25/50; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        for (int k = 0; k < ways.Length; k++)
+        {
+            double[] s = times[k].Order().ToArray();
+            Console.WriteLine($"  {names[k],-20} {string.Join("  ", new[] { s[calls * 5 / 100], s[calls / 10], s[calls / 4], s[calls / 2] }.Select(v => v.ToString("F2").PadLeft(6)))}");
+        }
         return 0;
     }
 
