@@ -101,6 +101,18 @@ if (args.Length > 0 && args[0] == "--gemv-layout-probe")
     return NetGen.Bench.GemvLayoutProbe.Run(args);
 }
 
+// `--gemv-block-probe [--calls N] [--rows R]` one core's half of the MLP's first layer from panels: 8 rows per block, 16, prefetch, plain sum (GemvBlockProbe.cs).
+if (args.Length > 0 && args[0] == "--gemv-block-probe")
+{
+    return NetGen.Bench.GemvBlockProbe.Run(args);
+}
+
+// `--mlp-pair-ab [--reps N]` the batch-1 MLP's first two layers in one parallel region against two calls (MlpPairAb.cs, ADR 0061).
+if (args.Length > 0 && args[0] == "--mlp-pair-ab")
+{
+    return NetGen.Bench.MlpPairAb.Run(args);
+}
+
 // `--mlp-latency-ab [--reps N] [--no-ort]` the batch-1 GEMV over W as stored against its row panels, paired, with ONNX
 // Runtime in the same rounds (MlpLatencyAb.cs, ADR 0054).
 if (args.Length > 0 && args[0] == "--mlp-latency-ab")

@@ -45,8 +45,11 @@ internal sealed record GemvChoice(int Outputs, int Inputs, GemvMode Mode);
 /// each gradient (kernel MaxPool2DReLU), else −1; <see cref="MaskedByPool"/>: on that ReLU, the pool's ordinal, else −1
 /// (ADR 0052); <see cref="BackwardPool"/>: on a Conv2D without dx whose fused ReLU that pool masks, the pool's ordinal, whose
 /// backward then computes the convolution's dW and db too (kernel ConvPoolBackward), else −1; <see cref="ConvOfBackward"/>:
-/// on that MaxPool2D, the Conv2D's ordinal, else −1 (ADR 0059).
-internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null, int FusedPool = -1, int PoolOfConv = -1, int MasksReLU = -1, int MaskedByPool = -1, int BackwardPool = -1, int ConvOfBackward = -1);
+/// on that MaxPool2D, the Conv2D's ordinal, else −1 (ADR 0059);
+/// <see cref="RowPairNext"/>: on a Dense whose one-row forward runs with the next Dense's in one parallel region
+/// (<c>Gemv.ForwardPair</c>), that Dense's ordinal, else −1; <see cref="RowPairOf"/>: on that next Dense, the first's,
+/// else −1 (ADR 0061).
+internal sealed record CpuNode(int Ordinal, bool FusedIntoPrevious, bool FusesNextReLU, PairRole Pair, bool PackedWeights, GemmChoice? Forward, GemmChoice? BackwardData, GemmChoice? BackwardWeights, GemvChoice? Row = null, int FusedPool = -1, int PoolOfConv = -1, int MasksReLU = -1, int MaskedByPool = -1, int BackwardPool = -1, int ConvOfBackward = -1, int RowPairNext = -1, int RowPairOf = -1);
 
 /// <summary>
 /// The Plan lowered for the CPU: the activation arena (offset of every stored tensor and float cache, in execution order;
@@ -121,6 +124,19 @@ internal static class CpuLowering
             }
 
             nodes.Add(new CpuNode(i, fusedIntoPrevious, fusesNext, role, packed, forward, data, weights, row));
+        }
+
+        // Dense → fused ReLU → Dense at batch 1: the two GEMVs in one parallel region (ADR 0061).
+        for (int i = 0; i + 2 < nodes.Count; i++)
+        {
+            int next = i + 2;
+            if (nodes[i].Row is { } first && nodes[next].Row is { } second && nodes[i].FusesNextReLU &&
+                nodes[i].RowPairOf < 0 && plan.Nodes[next].Kind == "Dense" && plan.Nodes[next].Inputs[0] == plan.Nodes[i + 1].Output &&
+                PairsGemv(first.Inputs, first.Outputs, second.Outputs))
+            {
+                nodes[i] = nodes[i] with { RowPairNext = next };
+                nodes[next] = nodes[next] with { RowPairOf = i };
+            }
         }
 
         // Conv2D (→ fused ReLU) → MaxPool2D 2×2 stride 2: the pool runs in the convolution's epilogue.
@@ -414,6 +430,15 @@ internal static class CpuLowering
     /// </summary>
     internal static GemvMode ChooseGemv(int outputs, int inputs) =>
         (long)outputs * inputs >= (1L << 16) && outputs >= 16 ? GemvMode.Parallel : GemvMode.Serial;
+
+    /// <summary>
+    /// Whether the one-row forwards of a Dense layer <paramref name="inputs"/> → <paramref name="hidden"/> (ReLU fused) and
+    /// of the Dense <paramref name="hidden"/> → <paramref name="outputs"/> that reads its output run in one parallel region,
+    /// by the rule of <c>NetGen.Kernels.Gemv.Pairs</c> (a test keeps the two equal): the first split over the cores, the
+    /// second not, and at least 32 hidden units. See docs/adr/0061-the-batch-1-mlp-in-one-parallel-region.md.
+    /// </summary>
+    internal static bool PairsGemv(int inputs, int hidden, int outputs) =>
+        ChooseGemv(hidden, inputs) == GemvMode.Parallel && ChooseGemv(outputs, hidden) == GemvMode.Serial && hidden >= 32 && outputs > 0;
 
     /// <summary>
     /// Whether a Dense layer with pre-packed weights reads its one-row forward from row panels, by the rule of

@@ -40,7 +40,7 @@ public enum GemvMode
 /// on Zen 3, but its halves do). See docs/adr/0034-batch-1-gemv-split-over-the-cores.md.</para>
 /// </remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public static class Gemv
+public static partial class Gemv
 {
     /// <summary>Output rows computed together, one accumulator each.</summary>
     internal const int RowBlock = 8;
@@ -108,6 +108,7 @@ public static class Gemv
 
         // Row panels: read when current, packed by this call when it is the second since the weights changed.
         T[]? panels = null;
+        int panelOffset = 0;
         bool pack = false;
         if (packed is not null && UsesRowPanels(outputs, inputs))
         {
@@ -118,22 +119,30 @@ public static class Gemv
             }
             else if (packed.RowPanelsSeenOnce)
             {
-                panels = packed.RowPanels ??= new T[(long)outputs * inputs];
+                panels = packed.RowPanelsFor((long)outputs * inputs);
                 pack = true;
             }
             else
             {
                 packed.RowPanelsSeenOnce = true; // once only: a training step at batch 1 changes W before every next call
             }
+            panelOffset = packed.RowPanelOffset;
         }
 
+        T[]? copies = packed is not null && AlignInput ? packed.XCopiesFor(inputs) : null;
         fixed (T* px = x)
         fixed (T* pw = w)
         fixed (T* pb = bias)
         fixed (T* py = y)
         fixed (T* pp = panels)
+        fixed (T* pc = copies)
         {
-            var o = new Operands<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Inputs = inputs, Outputs = outputs, Relu = relu, Panels = pp, Pack = pack };
+            var o = new Operands<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Inputs = inputs, Outputs = outputs, Relu = relu, Panels = pp == null ? null : pp + panelOffset, Pack = pack };
+            if (pc != null)
+            {
+                o.XCopies = pc + packed!.XCopyOffset;
+                o.XSlotLength = packed.XSlotLength;
+            }
             int blocks = (outputs + RowBlock - 1) / RowBlock;
             int parts = mode == GemvMode.Parallel ? Workers.PartsFor((long)outputs * inputs, ParallelThreshold / 2, blocks, partsPerThread: 1) : 1;
             if (parts > 1 && Workers.TryAcquire(out Job<T> job))
@@ -145,7 +154,7 @@ public static class Gemv
             }
             else
             {
-                Rows(o, 0, outputs);
+                Rows(AlignedX(o, 0, 0, inputs), 0, outputs);
             }
         }
 
@@ -175,6 +184,35 @@ public static class Gemv
 
         /// <summary>Copy W into <see cref="Panels"/> for the rows computed, then compute from the panels.</summary>
         public bool Pack;
+
+        /// <summary>Slots on 64-byte lines for a copy of x, one per part (<see cref="AlignedX{T}"/>); null = read x where it is.</summary>
+        public T* XCopies;
+
+        /// <summary>Elements per slot of <see cref="XCopies"/>.</summary>
+        public int XSlotLength;
+    }
+
+    /// <summary>Whether a one-row call with pre-packed weights reads x from a copy on 64-byte lines when x itself is not on
+    /// one (ADR 0061, the default): each part copies x[k0, k1) into its own slot of <see cref="PackedWeights{T}.XCopies"/>,
+    /// so none reads what another core wrote, and every 512-bit load of x then reads one cache line instead of two. The
+    /// values, and so the bits, are the same. Off: x read where it is (as before), for the paired benchmark.</summary>
+    internal static bool AlignInput;
+
+    /// <summary><paramref name="o"/> with x[k0, k1) read from slot <paramref name="slot"/> when it has slots and x[k0] is not
+    /// on a 64-byte line (X then points k0 elements before the copy, so x[k] keeps its index); else <paramref name="o"/>.</summary>
+    internal static unsafe Operands<T> AlignedX<T>(in Operands<T> o, int slot, int k0, int k1)
+        where T : unmanaged
+    {
+        if (o.XCopies == null || (((nint)(o.X + k0)) & 63) == 0 || slot >= PackedWeights<float>.XSlots)
+        {
+            return o;
+        }
+
+        T* copy = o.XCopies + ((nint)slot * o.XSlotLength);
+        new ReadOnlySpan<T>(o.X + k0, k1 - k0).CopyTo(new Span<T>(copy, k1 - k0));
+        Operands<T> aligned = o;
+        aligned.X = copy - k0;
+        return aligned;
     }
 
     /// <summary>Part <c>part</c> of <c>parts</c>: a contiguous range of whole row blocks (the last part takes the rows past
@@ -191,7 +229,7 @@ public static class Gemv
             int r1 = Math.Min(Operands.Outputs, (int)((long)blocks * (part + 1) / parts) * RowBlock);
             if (r0 < r1)
             {
-                Rows(Operands, r0, r1);
+                Rows(AlignedX(Operands, part, 0, Operands.Inputs), r0, r1);
             }
         }
     }

@@ -48,6 +48,21 @@ public sealed class PackedWeights<T>
     /// training loop at batch 1, which changes the weights between every two calls, never packs).</summary>
     internal T[]? RowPanels { get; set; }
 
+    /// <summary>The second half's partial sums of a batch-1 pair whose second layer this is (<c>Gemv.ForwardPair</c>,
+    /// ADR 0061), [outputs], allocated by the first such call: scratch, never current or stale.</summary>
+    internal T[]? PairPartials { get; set; }
+
+    /// <summary>W as stored reordered for the second layer of a batch-1 pair (<c>Gemv.ForwardPair</c>, ADR 0061): each
+    /// half of the depth in row panels of its own (the columns <c>[0, s)</c> of every row, then <c>[s, I)</c>), packed by
+    /// the pair's call that reads or packs the first layer's row panels, each core its half.</summary>
+    internal T[]? PairPanels { get; set; }
+
+    /// <summary>Whether <see cref="PairPanels"/> hold the current weights, laid out for <see cref="PairPanelWidth"/>.</summary>
+    internal bool PairPanelsAreCurrent { get; set; }
+
+    /// <summary>The register width, in elements, <see cref="PairPanels"/> were laid out for.</summary>
+    internal int PairPanelWidth { get; set; }
+
     /// <summary>The register width, in elements, <see cref="RowPanels"/> were laid out for.</summary>
     internal int RowPanelWidth { get; set; }
 
@@ -57,6 +72,86 @@ public sealed class PackedWeights<T>
     /// <summary>A one-row call read W as stored since the last <see cref="Invalidate"/>; the next one packs.</summary>
     internal bool RowPanelsSeenOnce { get; set; }
 
+    /// <summary>Elements of <see cref="RowPanels"/> before the first panel (see <see cref="AllocatePanels"/>).</summary>
+    internal int RowPanelOffset { get; private set; }
+
+    /// <summary>Elements of <see cref="PairPanels"/> before the first panel.</summary>
+    internal int PairPanelOffset { get; private set; }
+
+    /// <summary><see cref="RowPanels"/>, allocated for <paramref name="length"/> elements on first use.</summary>
+    internal T[] RowPanelsFor(long length)
+    {
+        if (RowPanels is null)
+        {
+            RowPanels = AllocatePanels(length, out int offset);
+            RowPanelOffset = offset;
+        }
+        return RowPanels;
+    }
+
+    /// <summary><see cref="PairPanels"/>, allocated for <paramref name="length"/> elements on first use.</summary>
+    internal T[] PairPanelsFor(long length)
+    {
+        if (PairPanels is null)
+        {
+            PairPanels = AllocatePanels(length, out int offset);
+            PairPanelOffset = offset;
+        }
+        return PairPanels;
+    }
+
+    /// <summary>Copies of a one-row call's input on 64-byte lines, one slot per part (<c>Gemv.AlignInput</c>, ADR 0061):
+    /// <see cref="XSlots"/> slots of <see cref="XSlotLength"/> elements from <see cref="XCopyOffset"/>; null until the
+    /// first call that copies.</summary>
+    internal T[]? XCopies { get; private set; }
+
+    /// <summary>Elements of <see cref="XCopies"/> before the first slot.</summary>
+    internal int XCopyOffset { get; private set; }
+
+    /// <summary>Elements per slot of <see cref="XCopies"/>: the inputs rounded up to a whole cache line.</summary>
+    internal int XSlotLength { get; private set; }
+
+    /// <summary>Slots of <see cref="XCopies"/>: one per part a one-row call can be cut into (<c>Workers</c> runs at most 8).</summary>
+    internal const int XSlots = 8;
+
+    /// <summary><see cref="XCopies"/> for inputs of <paramref name="length"/> elements, allocated (pinned, so the offset
+    /// holds) by the first call; called by the caller before it hands parts to the workers.</summary>
+    internal unsafe T[] XCopiesFor(int length)
+    {
+        int slot = (length + (64 / sizeof(T)) - 1) / (64 / sizeof(T)) * (64 / sizeof(T));
+        if (XCopies is null || XSlotLength < slot)
+        {
+            T[] copies = GC.AllocateArray<T>((XSlots * slot) + (64 / sizeof(T)), pinned: true);
+            fixed (T* p = copies)
+            {
+                XCopyOffset = (int)((64 - ((nint)p & 63)) & 63) / sizeof(T);
+            }
+            XSlotLength = slot;
+            XCopies = copies;
+        }
+        return XCopies;
+    }
+
+    /// <summary>Room for <paramref name="length"/> elements of row panels that start on a 64-byte cache line (when
+    /// <c>Gemv.AlignPanels</c>, ADR 0061): a pinned array (it never moves, so the offset found now holds for its life) with
+    /// one cache line to spare, the panels from element <paramref name="offset"/>. A 512-bit load from a panel then reads
+    /// one cache line instead of two. Off: a plain array, offset 0 (as before).</summary>
+    private static unsafe T[] AllocatePanels(long length, out int offset)
+    {
+        if (!Gemv.AlignPanels)
+        {
+            offset = 0;
+            return new T[length];
+        }
+
+        T[] panels = GC.AllocateArray<T>(checked((int)length + (64 / sizeof(T))), pinned: true);
+        fixed (T* p = panels)
+        {
+            offset = (int)((64 - ((nint)p & 63)) & 63) / sizeof(T);
+        }
+        return panels;
+    }
+
     /// <summary>The weights may have changed: the next packed forward repacks (and the second one-row call after this one
     /// repacks the row panels).</summary>
     public void Invalidate()
@@ -64,5 +159,6 @@ public sealed class PackedWeights<T>
         IsCurrent = false;
         RowPanelsAreCurrent = false;
         RowPanelsSeenOnce = false;
+        PairPanelsAreCurrent = false;
     }
 }

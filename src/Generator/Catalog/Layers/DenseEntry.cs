@@ -115,7 +115,7 @@ internal sealed partial class DenseEntry : LayerEntry
         }
 
         string row = string.Empty;
-        if (c.Lowered.Row is { } gemv)
+        if (c.Lowered.Row is { } gemv && c.Lowered.RowPairOf < 0)
         {
             string work = ((long)gemv.Outputs * gemv.Inputs).ToString("N0", CultureInfo.InvariantCulture);
             string how = gemv.Mode == GemvMode.Parallel ? "8 rows of W at a time, the rows split over the cores" : "8 rows of W at a time, on this thread";
@@ -128,7 +128,34 @@ internal sealed partial class DenseEntry : LayerEntry
             row = ", rowMode: global::NetGen.Kernels.GemvMode." + gemv.Mode;
         }
 
-        w.WriteLine($"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu}{packed}{row});");
+        string call = $"global::NetGen.Kernels.Dense.Forward<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, B, {c.In}, {c.Out}, {mode}{relu}{packed}{row});";
+        if (c.Lowered.RowPairNext >= 0)
+        {
+            // ADR 0061: at batch 1 this layer and the next Dense in one parallel region.
+            var next = new NodeContext(c.Cpu, c.Plan.Nodes[c.Lowered.RowPairNext]);
+            string nextPacked = next.Lowered.PackedWeights ? PackedField(next.Node) : "null";
+            w.WriteLine($"// batch 1: with [{next.Node.Label}] {next.Node.Name} in one parallel region (Gemv.ForwardPair): each core its half of this layer's rows, then the same half of [{next.Node.Label}]'s depth; the caller adds the two halves' sums of [{next.Node.Label}] after one join (rule: docs/performance.md)");
+            w.WriteLine("if (B == 1)");
+            w.OpenBrace();
+            w.WriteLine($"global::NetGen.Kernels.Gemv.ForwardPair<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, {next.P("weight")}, {next.P("bias")}, {next.Y}, {c.In}, {c.Out}, {next.Out}, relu: true, nextReLU: {(next.Lowered.FusesNextReLU ? "true" : "false")}, {(c.Lowered.PackedWeights ? PackedField(c.Node) : "null")}, {nextPacked});");
+            w.CloseBrace();
+            w.WriteLine("else");
+            w.OpenBrace();
+            w.WriteLine(call);
+            w.CloseBrace();
+        }
+        else if (c.Lowered.RowPairOf >= 0)
+        {
+            w.WriteLine($"// batch 1: computed with [{c.Plan.Nodes[c.Lowered.RowPairOf].Label}] {c.Plan.Nodes[c.Lowered.RowPairOf].Name} (Gemv.ForwardPair above)");
+            w.WriteLine("if (B != 1)");
+            w.OpenBrace();
+            w.WriteLine(call);
+            w.CloseBrace();
+        }
+        else
+        {
+            w.WriteLine(call);
+        }
     }
 
     public override void EmitBackward(SourceWriter w, NodeContext c)
