@@ -64,5 +64,15 @@ public class GemvPairPlannerTests
             """);
         Assert.Empty(wide.CompilationProblems);
         Assert.DoesNotContain("ForwardPair", wide.Source()); // 512 × 1024 is split itself
+
+        GeneratorHarness.Result single = GeneratorHarness.Run("""
+            using NetGen;
+            namespace Demo.Pair;
+            [Network(InputSize = 784, BatchSize = 1)]
+            [Dense(256), ReLU, Dense(128), ReLU, Dense(10)]
+            public partial class OneRowMlp { }
+            """);
+        Assert.Empty(single.CompilationProblems);
+        Assert.DoesNotContain("ForwardPair", single.Source()); // no pre-packed weights to hold the panels and partial sums
     }
 }

@@ -130,7 +130,10 @@ internal static class CpuLowering
         for (int i = 0; i + 2 < nodes.Count; i++)
         {
             int next = i + 2;
+            // Both with pre-packed weights: they hold the row panels and the other core's partial sums, so a call
+            // allocates nothing (a network planned for batch 1 has none, and keeps the two calls).
             if (nodes[i].Row is { } first && nodes[next].Row is { } second && nodes[i].FusesNextReLU &&
+                nodes[i].PackedWeights && nodes[next].PackedWeights &&
                 nodes[i].RowPairOf < 0 && plan.Nodes[next].Kind == "Dense" && plan.Nodes[next].Inputs[0] == plan.Nodes[i + 1].Output &&
                 PairsGemv(first.Inputs, first.Outputs, second.Outputs))
             {
