@@ -615,6 +615,20 @@ public static class Conv2D
                     // (r mod rowsPerPanel)·Wo ...
                     T* src = srcRow + j;
                     T* panel = dstRow;
+                    if (Vector512.IsHardwareAccelerated && wo == Vector256<T>.Count && (ho % rowsPerPanel) == 0)
+                    {
+                        // Rows of half a 512-bit register (LeNet's conv2: Wo = 8, 4 rows to a panel): two output rows
+                        // per store, every panel filled in whole registers.
+                        for (int r = 0; r < ho; r += rowsPerPanel, panel += panelLength)
+                        {
+                            T* from = src + ((nint)r * w);
+                            for (int t = 0; t < rowsPerPanel; t += 2, from += 2 * w)
+                            {
+                                Vector512.Create(Vector256.Load(from), Vector256.Load(from + w)).Store(panel + ((nint)t * wo));
+                            }
+                        }
+                        continue;
+                    }
                     for (int r = 0; r < ho; r += rowsPerPanel, panel += panelLength)
                     {
                         int rows = Math.Min(rowsPerPanel, ho - r);

@@ -43,12 +43,6 @@ internal static class Conv2DTapGradient
         Enabled && !g.IsPointwise && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PaddingHeight == 0 && g.PaddingWidth == 0
         && g.ColumnRows > Conv2D.DirectMaxDepth;
 
-    [ThreadStatic]
-    private static float[]? t_packedFloat;
-
-    [ThreadStatic]
-    private static double[]? t_packedDouble;
-
     /// <summary>dW_group[O, K] (overwritten) from samples [start, end) of x [B, C, H, W] and dy [B, O, Ho, Wo]; and, unless
     /// <paramref name="db"/> is null, db_group[o] = Σ over the group's samples and outputs of dy[s, o, ho, wo] (overwritten),
     /// one addition chain per channel over the packed steps in order.</summary>
@@ -74,22 +68,20 @@ internal static class Conv2DTapGradient
     }
 
     /// <summary>This thread's buffer for the packed dyᵀ, grown only (steady state never allocates).</summary>
-    private static T[] Packed<T>(long length)
+    private static class Packed<T>
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
+        [ThreadStatic]
+        private static T[]? t_buffer;
+
+        public static T[] Get(long length)
         {
-            if (t_packedFloat is null || t_packedFloat.Length < length)
+            if (t_buffer is null || t_buffer.Length < length)
             {
-                t_packedFloat = new float[Math.Max(length, 64)];
+                t_buffer = new T[Math.Max(length, 64)];
             }
-            return (T[])(object)t_packedFloat;
+            return t_buffer;
         }
-        if (t_packedDouble is null || t_packedDouble.Length < length)
-        {
-            t_packedDouble = new double[Math.Max(length, 64)];
-        }
-        return (T[])(object)t_packedDouble;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -101,7 +93,7 @@ internal static class Conv2DTapGradient
         int o = g.OutChannels, k = g.ColumnRows, plane = g.OutPlane, n = TS.Count, nr = 2 * n;
         int w = g.Width, ho = g.OutHeight, wo = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth;
         int samples = end - start, depth = samples * plane, panels = (o + nr - 1) / nr;
-        fixed (T* packed = Packed<T>((long)panels * depth * nr))
+        fixed (T* packed = Packed<T>.Get((long)panels * depth * nr))
         {
             // dyᵀ in panels: packed[(panel·depth + s·plane + q)·NR + lane] = dy[start + s, panel·NR + lane, q].
             for (int panel = 0; panel < panels; panel++)
