@@ -1,0 +1,86 @@
+using NetGen.Kernels;
+
+namespace NetGen.Bench;
+
+/// <summary>
+/// <c>--mlp-b64-profile [--reps N]</c>: where the batch-64 <c>Predict</c> of the benchmark MLP (784-256-128-10, ReLU) spends
+/// its time, and the 8-row panels of the packed GEMM on AVX-512 (<c>PackedGemm.EightRowPanels</c>, ADR 0062) against the
+/// 6-row panels before them, paired in one process: each layer's <c>Dense.Forward</c> as the generated code plans it
+/// (pre-packed weights, current), on one thread and on two, old and new kernel taking turns repetition by repetition;
+/// then the generated <c>Predict</c> of 64 rows, the same way. Medians, best repetition, GFLOP/s, and the median of
+/// the paired ratios old/new (&gt; 1: the 8-row panels faster).
+/// </summary>
+internal static class MlpB64Profile
+{
+    private const int Rows = 64;
+
+    public static int Run(string[] args)
+    {
+        int reps = 31;
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (args[i] == "--reps" && i + 1 < args.Length)
+            {
+                reps = int.Parse(args[++i]);
+            }
+        }
+
+        var mlp = new BenchMlp(1);
+        float[] p = mlp.Parameters.ToArray();
+        float[] w0 = p[..200704], b0 = p[200704..200960], w1 = p[200960..233728], b1 = p[233728..233856], w2 = p[233856..235136], b2 = p[235136..];
+        float[] x = NetworkBenchmarks.Fill(Rows * 784, 1), h0 = new float[Rows * 256], h1 = new float[Rows * 128], y = new float[Rows * 10], scores = new float[Rows * 10];
+        PackedWeights<float> pw0 = new(784, 256), pw1 = new(256, 128), pw2 = new(128, 10);
+        var layers = new (string Name, float[] W, float[] B, float[] X, float[] Y, int I, int O, bool Relu, PackedWeights<float> Packed, GemmMode Planned)[]
+        {
+            ("64x784x256", w0, b0, x, h0, 784, 256, true, pw0, GemmMode.PackedParallel),
+            ("64x256x128", w1, b1, h0, h1, 256, 128, true, pw1, GemmMode.PackedParallel),
+            ("64x128x10", w2, b2, h1, y, 128, 10, false, pw2, GemmMode.Packed),
+        };
+
+        // The same bits either way, checked before anything is timed.
+        float[] old = new float[Rows * 10];
+        PackedGemm.EightRowPanels = false;
+        mlp.Predict(x, old);
+        PackedGemm.EightRowPanels = true;
+        mlp.Predict(x, scores);
+        if (!old.AsSpan().SequenceEqual(scores))
+        {
+            throw new InvalidOperationException("The 8-row panels changed the bits of Predict.");
+        }
+
+        Console.WriteLine($"batch-64 MLP inference: 6-row panels (old) against 8-row panels (new), {reps} repetitions, bodies taking turns; median µs/call [best] GFLOP/s (median paired ratio old/new); AVX-512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}; load {Load()}");
+        foreach (bool oneThread in new[] { true, false })
+        {
+            string threads = oneThread ? "1 thread" : "2 threads";
+            foreach (var l in layers)
+            {
+                double flop = 2.0 * Rows * l.I * l.O;
+                void Layer() => Dense.Forward<float>(l.X, l.W, l.B, l.Y, Rows, l.I, l.O, l.Planned, l.Relu, l.Packed);
+                Report($"{l.Name} ({threads})", flop, Compare.TimeInterleaved(reps, Body(oneThread, false, Layer), Body(oneThread, true, Layer)));
+            }
+
+            Report($"Predict, 64 rows ({threads})", 2.0 * Rows * 234752, Compare.TimeInterleaved(reps, Body(oneThread, false, () => mlp.Predict(x, scores)), Body(oneThread, true, () => mlp.Predict(x, scores))));
+        }
+
+        BenchThreads.Cores();
+        PackedGemm.EightRowPanels = true;
+        Console.WriteLine($"load after {Load()}");
+        return 0;
+    }
+
+    private static Action<int> Body(bool oneThread, bool eight, Action call) => n =>
+    {
+        BenchThreads.Set(oneThread);
+        PackedGemm.EightRowPanels = eight;
+        Compare.Repeat(n, call);
+    };
+
+    private static void Report(string what, double flop, double[][] s)
+    {
+        double o = Compare.Median(s[0]), n = Compare.Median(s[1]);
+        double ratio = Compare.Median(s[0].Zip(s[1], (a, b) => a / b).ToArray());
+        Console.WriteLine($"  {what,-30} old {o * 1e6,7:F2} [best {s[0].Min() * 1e6,7:F2}] {flop / o / 1e9,6:F1} GFLOP/s | new {n * 1e6,7:F2} [best {s[1].Min() * 1e6,7:F2}] {flop / n / 1e9,6:F1} GFLOP/s | old/new {ratio:F3}");
+    }
+
+    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
+}
