@@ -8,7 +8,9 @@ namespace NetGen.Bench;
 /// 6-row panels before them, paired in one process: each layer's <c>Dense.Forward</c> as the generated code plans it
 /// (pre-packed weights, current), on one thread and on two, old and new kernel taking turns repetition by repetition;
 /// then the generated <c>Predict</c> of 64 rows, the same way. Medians, best repetition, GFLOP/s, and the median of
-/// the paired ratios old/new (&gt; 1: the 8-row panels faster).
+/// the paired ratios old/new (&gt; 1: the 8-row panels faster). On a loaded machine, <c>--cpu-time</c> times the one-thread
+/// rows by the calling thread's CPU time (<c>CLOCK_THREAD_CPUTIME_ID</c>) instead of the wall clock, so the time the thread
+/// spends descheduled does not count (what other processes do to the caches still does).
 /// </summary>
 internal static class MlpB64Profile
 {
@@ -17,6 +19,7 @@ internal static class MlpB64Profile
     public static int Run(string[] args)
     {
         int reps = 31;
+        bool cpuTime = args.Contains("--cpu-time");
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--reps" && i + 1 < args.Length)
@@ -56,11 +59,19 @@ internal static class MlpB64Profile
             {
                 double flop = 2.0 * Rows * l.I * l.O;
                 void Layer() => Dense.Forward<float>(l.X, l.W, l.B, l.Y, Rows, l.I, l.O, l.Planned, l.Relu, l.Packed);
-                Report($"{l.Name} ({threads})", flop, Compare.TimeInterleaved(reps, Body(oneThread, false, Layer), Body(oneThread, true, Layer)));
+                Report($"{l.Name} ({threads})", flop, Time(reps, oneThread && cpuTime, Body(oneThread, false, Layer), Body(oneThread, true, Layer)));
             }
 
-            Report($"Predict, 64 rows ({threads})", 2.0 * Rows * 234752, Compare.TimeInterleaved(reps, Body(oneThread, false, () => mlp.Predict(x, scores)), Body(oneThread, true, () => mlp.Predict(x, scores))));
+            Report($"Predict, 64 rows ({threads})", 2.0 * Rows * 234752, Time(reps, oneThread && cpuTime, Body(oneThread, false, () => mlp.Predict(x, scores)), Body(oneThread, true, () => mlp.Predict(x, scores))));
         }
+
+        // Elsewhere: a large square product (MC row blocks of 72 = 9 panels of 8) and the training backward's dy·W.
+        float[] a512 = NetworkBenchmarks.Fill(512 * 512, 3), b512 = NetworkBenchmarks.Fill(512 * 512, 4), c512 = new float[512 * 512];
+        float[] dy = NetworkBenchmarks.Fill(Rows * 256, 5), dx = new float[Rows * 784];
+        void Square() => Gemm.MatMulNT<float>(a512, b512, c512, 512, 512, 512, false, GemmMode.Packed);
+        void DyW() => Gemm.MatMulNN<float>(dy, w0, dx, Rows, 784, 256, false, GemmMode.Packed);
+        Report("GEMM 512^3 (1 thread)", 2.0 * 512 * 512 * 512, Time(Math.Max(11, reps / 2), cpuTime, 10, Body(true, false, Square), Body(true, true, Square)));
+        Report("dy.W 64x256x784 (1 thread)", 2.0 * Rows * 256 * 784, Time(reps, cpuTime, Body(true, false, DyW), Body(true, true, DyW)));
 
         BenchThreads.Cores();
         PackedGemm.EightRowPanels = true;
@@ -68,6 +79,56 @@ internal static class MlpB64Profile
         return 0;
     }
 
+    /// <summary><see cref="Compare.TimeInterleaved"/>, or the same turns timed by this thread's CPU time.</summary>
+    private static double[][] Time(int reps, bool cpuTime, params Action<int>[] bodies) => Time(reps, cpuTime, 200, bodies);
+
+    private static double[][] Time(int reps, bool cpuTime, int inner, params Action<int>[] bodies)
+    {
+        if (!cpuTime)
+        {
+            return Compare.TimeInterleaved(reps, bodies);
+        }
+
+        var samples = new double[bodies.Length][];
+        for (int b = 0; b < bodies.Length; b++)
+        {
+            bodies[b](inner); // warm-up
+            samples[b] = new double[reps];
+        }
+
+        for (int r = 0; r < reps; r++)
+        {
+            for (int b = 0; b < bodies.Length; b++)
+            {
+                double t0 = ThreadCpuSeconds();
+                bodies[b](inner);
+                samples[b][r] = (ThreadCpuSeconds() - t0) / inner;
+            }
+        }
+
+        return samples;
+    }
+
+    private static double ThreadCpuSeconds()
+    {
+        if (ClockGetTime(3, out TimeSpec t) != 0) // CLOCK_THREAD_CPUTIME_ID
+        {
+            throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed.");
+        }
+
+        return t.Seconds + (t.Nanoseconds * 1e-9);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>A body: the thread count and the panels set, then <paramref name="call"/> n times.</summary>
     private static Action<int> Body(bool oneThread, bool eight, Action call) => n =>
     {
         BenchThreads.Set(oneThread);
