@@ -20,6 +20,7 @@ internal static class MlpB64Profile
     {
         int reps = 31;
         bool cpuTime = args.Contains("--cpu-time");
+        s_twelve = args.Contains("--twelve");
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--reps" && i + 1 < args.Length)
@@ -45,6 +46,7 @@ internal static class MlpB64Profile
         PackedGemm.EightRowPanels = false;
         mlp.Predict(x, old);
         PackedGemm.EightRowPanels = true;
+        PackedGemm.TwelveRowPanels = s_twelve;
         mlp.Predict(x, scores);
         if (!old.AsSpan().SequenceEqual(scores))
         {
@@ -75,6 +77,7 @@ internal static class MlpB64Profile
 
         BenchThreads.Cores();
         PackedGemm.EightRowPanels = true;
+        PackedGemm.TwelveRowPanels = false;
         Console.WriteLine($"load after {Load()}");
         return 0;
     }
@@ -132,9 +135,13 @@ internal static class MlpB64Profile
     private static Action<int> Body(bool oneThread, bool eight, Action call) => n =>
     {
         BenchThreads.Set(oneThread);
-        PackedGemm.EightRowPanels = eight;
+        PackedGemm.EightRowPanels = eight || s_twelve;
+        PackedGemm.TwelveRowPanels = eight && s_twelve;
         Compare.Repeat(n, call);
     };
+
+    /// <summary><c>--twelve</c>: "old" is the 8-row panels, "new" the 12-row panels before them.</summary>
+    private static bool s_twelve;
 
     private static void Report(string what, double flop, double[][] s)
     {

@@ -4,7 +4,8 @@ using NetGen.Kernels;
 
 namespace NetGen.Runtime.Tests;
 
-/// <summary>The 8-row panels of the packed GEMM on AVX-512 (ADR 0062): the same bits as the 6-row panels before them,
+/// <summary>The 8-row panels of the packed GEMM on AVX-512 (ADR 0062), and the 12-row panels before them (off by default):
+/// the same bits as the 6-row panels,
 /// for float and double, at every edge (rows past the last 8-row panel, columns past the last register pair, the row
 /// block MC, depth blocks), with bias, ReLU, accumulation and the non-finite check; and the same bits on 1, 2 and 8
 /// threads (serial collection: the tests switch the kernel through a static flag).</summary>
@@ -12,10 +13,10 @@ namespace NetGen.Runtime.Tests;
 public sealed class EightRowPanelTests
 {
     /// <summary>M, N, K: the benchmark MLP's three layers at batch 64 (8 panels, no edge), rows past the last 8-row
-    /// panel (5, 6 + 1), a partial register of columns, a second row block (MC = 72), three depth blocks.</summary>
+    /// panel (5, 6 + 1), 12-row panels (64 = 4·12 + 2·8, 72, 44 = 3·12 + 8), a partial register of columns, a second row block (MC = 72), three depth blocks.</summary>
     public static TheoryData<int, int, int> Shapes => new()
     {
-        { 64, 256, 784 }, { 64, 128, 256 }, { 64, 10, 128 }, { 13, 40, 100 }, { 15, 33, PackedGemm.KC + 1 },
+        { 64, 256, 784 }, { 64, 128, 256 }, { 64, 10, 128 }, { 13, 40, 100 }, { 44, 33, 70 }, { 15, 33, PackedGemm.KC + 1 },
         { PackedGemm.MC + 17, 70, 300 }, { 9, 48, (2 * PackedGemm.KC) + 3 }, { 8, 16, 1 }, { 7, 64, 50 },
     };
 
@@ -97,6 +98,17 @@ public sealed class EightRowPanelTests
 
         T[] six = Product(eight: false), eightRows = Product(eight: true);
         Assert.True(MemoryMarshal.AsBytes(six.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(eightRows.AsSpan())), "the 8-row panels changed the bits");
+        T[] twelveRows;
+        PackedGemm.TwelveRowPanels = true;
+        try
+        {
+            twelveRows = Product(eight: true);
+        }
+        finally
+        {
+            PackedGemm.TwelveRowPanels = false;
+        }
+        Assert.True(MemoryMarshal.AsBytes(six.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(twelveRows.AsSpan())), "the 12-row panels changed the bits");
         double tolerance = typeof(T) == typeof(float) ? 1e-4 : 1e-12;
         for (int i = 0; i < m; i++)
         {
