@@ -53,7 +53,7 @@ internal static class MlpB64Profile
             throw new InvalidOperationException("The 8-row panels changed the bits of Predict.");
         }
 
-        Console.WriteLine($"batch-64 MLP inference: 6-row panels (old) against 8-row panels (new), {reps} repetitions, bodies taking turns; median µs/call [best] GFLOP/s (median paired ratio old/new); AVX-512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}; load {Load()}");
+        Console.WriteLine($"batch-64 MLP inference: {(s_twelve ? "8-row panels (old) against 12-row panels before them (new)" : "6-row panels (old) against 8-row panels (new)")}, {reps} repetitions, bodies taking turns; median µs/call [best] GFLOP/s (median paired ratio old/new); AVX-512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}; load {Load()}");
         foreach (bool oneThread in new[] { true, false })
         {
             string threads = oneThread ? "1 thread" : "2 threads";
