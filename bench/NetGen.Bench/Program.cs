@@ -126,5 +126,11 @@ if (args.Length > 0 && args[0] == "--read-bandwidth")
     return NetGen.Bench.ReadBandwidth.Run(args);
 }
 
+// `--mlp-b64-profile [--reps N]` the batch-64 Predict layer by layer, 6-row against 8-row panels, paired (MlpB64Profile.cs, ADR 0062).
+if (args.Length > 0 && args[0] == "--mlp-b64-profile")
+{
+    return NetGen.Bench.MlpB64Profile.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(NetGen.Bench.NetworkBenchmarks).Assembly).Run(args);
 return 0;

@@ -44,6 +44,39 @@ internal static class PackedGemm
     /// <summary>Largest edge tile (6 rows × 2 Vector512 of float).</summary>
     private const int MaxTile = MR * 32;
 
+    /// <summary>Rows of the AVX-512 micro-kernel over A in place (<see cref="Kernel8"/>, ADR 0062).</summary>
+    internal const int MR8 = 8;
+
+    /// <summary>With 512-bit registers (32 of them), rows of A read in place go through an 8-row × 2-register kernel (16
+    /// accumulators) before the 6-row one takes the rest: B is loaded once per 16 FMAs instead of 12, a 64-row product
+    /// is 8 panels with no edge (64 = 10·6 + 4 otherwise), and each packed B panel is swept 8 times, not 11. Every
+    /// element is the same FMA chain over p and the same epilogue: the same bits either way (ADR 0062). A switch so the
+    /// benchmarks (<c>--mlp-b64-profile</c>) and the tests can run both in one process.</summary>
+    internal static bool EightRowPanels { get; set; } = true;
+
+    /// <summary>Rows of the wider AVX-512 micro-kernel (<see cref="Kernel12"/>, ADR 0062).</summary>
+    internal const int MR12 = 12;
+
+    /// <summary>With <see cref="EightRowPanels"/>: a row block first takes 12-row × 2-register panels (24 accumulators, B
+    /// loaded once per 24 FMAs) as many as leave a multiple of 8 rows (64 = 4·12 + 2·8), then the 8-row panels. The same
+    /// bits. Off: paired on one thread it gained nothing over the 8-row panels alone (ADR 0062); kept for a quiet
+    /// two-core measurement (<c>--mlp-b64-profile --twelve</c>).</summary>
+    internal static bool TwelveRowPanels { get; set; }
+
+    /// <summary>Rows of an <paramref name="mc"/>-row block that go to 12-row panels: the most whose rest is a multiple of
+    /// 8, or 0.</summary>
+    private static int TwelveRowPanelRows(int mc)
+    {
+        for (int n = mc / MR12; n > 0; n--)
+        {
+            if ((mc - (n * MR12)) % MR8 == 0)
+            {
+                return n * MR12;
+            }
+        }
+        return 0;
+    }
+
     /// <summary>The operands of one GEMM: element (i, p) of A is <c>a[i·Ars + p·Acs]</c>, (p, j) of B is <c>b[p·Brs + j·Bcs]</c>.</summary>
     internal unsafe struct Operands<T>
         where T : unmanaged
@@ -248,6 +281,8 @@ internal static class PackedGemm
         ref T pa = ref MemoryMarshal.GetArrayDataReference(packA);
         ref T buffer = ref persistent ? ref Unsafe.NullRef<T>() : ref MemoryMarshal.GetArrayDataReference(Buffers<T>.B(Math.Min(KC, k) * Math.Min(NC, RoundUp(o.N, nr))));
         bool aRowsContiguous = o.Acs == 1;
+        bool eightRows = EightRowPanels && typeof(TV) == typeof(Vector512<T>);
+        bool twelveRows = eightRows && TwelveRowPanels;
         TV finite = TS.Zero; // Σ c·0 over the stored registers: 0, or NaN once a stored value is not finite
 
         for (int jc = j0; jc < j1; jc += NC)
@@ -267,9 +302,42 @@ internal static class PackedGemm
                     PackB<T, TS, TV>(o, pc, kc, jc, nc, ref pb);
                 }
 
-                for (int ic = i0; ic < i1; ic += MC)
+                for (int ic0 = i0; ic0 < i1; ic0 += MC)
                 {
-                    int mc = Math.Min(MC, i1 - ic);
+                    int mc0 = Math.Min(MC, i1 - ic0);
+                    // AVX-512 with A in place: the block's first rows in 8-row panels (ADR 0062), the rest as before.
+                    int eight = eightRows && aRowsContiguous ? mc0 / MR8 * MR8 : 0;
+                    int twelve = twelveRows && aRowsContiguous ? TwelveRowPanelRows(mc0) : 0;
+                    if (twelve > 0)
+                    {
+                        eight = twelve + ((mc0 - twelve) / MR8 * MR8);
+                    }
+                    if (eight > 0)
+                    {
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int cols = Math.Min(nr, nc - jr);
+                            ref T bPanel = ref Unsafe.Add(ref pb, (nint)jr * kc);
+                            T* bias = last && o.Bias != null ? o.Bias + jc + jr : null;
+                            bool relu = last && o.Relu;
+                            int ir = 0;
+                            for (; ir < twelve; ir += MR12)
+                            {
+                                T* c = o.C + ((ic0 + ir) * o.Ldc) + jc + jr;
+                                ref T a = ref Unsafe.AsRef<T>(o.A + ((ic0 + ir) * o.Ars) + pc);
+                                Kernel12<T, TS, TV>(kc, ref a, o.Ars, ref bPanel, c, o.Ldc, cols, addC, bias, relu, nonFinite, ref finite);
+                            }
+                            for (; ir < eight; ir += MR8)
+                            {
+                                T* c = o.C + ((ic0 + ir) * o.Ldc) + jc + jr;
+                                ref T a = ref Unsafe.AsRef<T>(o.A + ((ic0 + ir) * o.Ars) + pc);
+                                Kernel8<T, TS, TV>(kc, ref a, o.Ars, ref bPanel, c, o.Ldc, cols, addC, bias, relu, nonFinite, ref finite);
+                            }
+                        }
+                    }
+
+                    int ic = ic0 + eight;
+                    int mc = mc0 - eight;
                     int fullPanels = aRowsContiguous ? mc / MR : 0;
                     for (int ir = fullPanels * MR; ir < mc; ir += MR)
                     {
@@ -634,6 +702,200 @@ internal static class PackedGemm
         TS.Store(c40, ref Unsafe.Add(ref t, 4 * nr)); TS.Store(c41, ref Unsafe.Add(ref t, (4 * nr) + w));
         TS.Store(c50, ref Unsafe.Add(ref t, 5 * nr)); TS.Store(c51, ref Unsafe.Add(ref t, (5 * nr) + w));
         StoreTile(tile, nr, c, ldc, rows, cols, addC, bias, relu, nonFinite);
+    }
+
+    /// <summary><see cref="Kernel8"/> for 12 rows: 24 accumulators + 2 of B + 1 broadcast of the 32 registers. The same
+    /// FMA chain and epilogue per element: the same bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel12<T, TS, TV>(int kc, ref T a, nint aRow, ref T b, T* c, nint ldc, int cols, bool addC, T* bias, bool relu, int* nonFinite, ref TV finite)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        nint w = TS.Count;
+        TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero;
+        TV c40 = TS.Zero, c41 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero, c60 = TS.Zero, c61 = TS.Zero, c70 = TS.Zero, c71 = TS.Zero;
+        TV c80 = TS.Zero, c81 = TS.Zero, c90 = TS.Zero, c91 = TS.Zero, ca0 = TS.Zero, ca1 = TS.Zero, cb0 = TS.Zero, cb1 = TS.Zero;
+        ref T bp = ref b;
+        ref T bEnd = ref Unsafe.Add(ref b, kc * 2 * w);
+        nint rs = aRow * Unsafe.SizeOf<T>();
+        nint rs2 = 2 * rs, rs3 = 3 * rs;
+        ref T p0 = ref a;
+        ref T p4 = ref Unsafe.Add(ref a, 4 * aRow);
+        ref T p8 = ref Unsafe.Add(ref a, 8 * aRow);
+        while (Unsafe.IsAddressLessThan(ref bp, ref bEnd))
+        {
+            TV b0 = TS.Load(ref bp);
+            TV b1 = TS.Load(ref Unsafe.Add(ref bp, w));
+            TV x = TS.Broadcast(p0);
+            c00 = TS.MultiplyAdd(x, b0, c00); c01 = TS.MultiplyAdd(x, b1, c01);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p0, rs));
+            c10 = TS.MultiplyAdd(x, b0, c10); c11 = TS.MultiplyAdd(x, b1, c11);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p0, rs2));
+            c20 = TS.MultiplyAdd(x, b0, c20); c21 = TS.MultiplyAdd(x, b1, c21);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p0, rs3));
+            c30 = TS.MultiplyAdd(x, b0, c30); c31 = TS.MultiplyAdd(x, b1, c31);
+            x = TS.Broadcast(p4);
+            c40 = TS.MultiplyAdd(x, b0, c40); c41 = TS.MultiplyAdd(x, b1, c41);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p4, rs));
+            c50 = TS.MultiplyAdd(x, b0, c50); c51 = TS.MultiplyAdd(x, b1, c51);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p4, rs2));
+            c60 = TS.MultiplyAdd(x, b0, c60); c61 = TS.MultiplyAdd(x, b1, c61);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p4, rs3));
+            c70 = TS.MultiplyAdd(x, b0, c70); c71 = TS.MultiplyAdd(x, b1, c71);
+            x = TS.Broadcast(p8);
+            c80 = TS.MultiplyAdd(x, b0, c80); c81 = TS.MultiplyAdd(x, b1, c81);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p8, rs));
+            c90 = TS.MultiplyAdd(x, b0, c90); c91 = TS.MultiplyAdd(x, b1, c91);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p8, rs2));
+            ca0 = TS.MultiplyAdd(x, b0, ca0); ca1 = TS.MultiplyAdd(x, b1, ca1);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p8, rs3));
+            cb0 = TS.MultiplyAdd(x, b0, cb0); cb1 = TS.MultiplyAdd(x, b1, cb1);
+            bp = ref Unsafe.Add(ref bp, 2 * w);
+            p0 = ref Unsafe.Add(ref p0, 1);
+            p4 = ref Unsafe.Add(ref p4, 1);
+            p8 = ref Unsafe.Add(ref p8, 1);
+        }
+
+        if (cols == 2 * w)
+        {
+            if (nonFinite == null)
+            {
+                StoreRow<T, TS, TV>(c, c00, c01, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (4 * ldc), c40, c41, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (5 * ldc), c50, c51, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (6 * ldc), c60, c61, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (7 * ldc), c70, c71, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (8 * ldc), c80, c81, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (9 * ldc), c90, c91, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (10 * ldc), ca0, ca1, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (11 * ldc), cb0, cb1, addC, bias, relu);
+                return;
+            }
+
+            TV f0 = finite, f1 = TS.Zero;
+            StoreRowChecked<T, TS, TV>(c, c00, c01, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (4 * ldc), c40, c41, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (5 * ldc), c50, c51, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (6 * ldc), c60, c61, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (7 * ldc), c70, c71, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (8 * ldc), c80, c81, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (9 * ldc), c90, c91, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (10 * ldc), ca0, ca1, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (11 * ldc), cb0, cb1, addC, bias, relu, ref f0, ref f1);
+            finite = TS.Add(f0, f1);
+            return;
+        }
+
+        T* tile = stackalloc T[MR12 * 32];
+        ref T t = ref Unsafe.AsRef<T>(tile);
+        nint nr = 2 * w;
+        TS.Store(c00, ref t); TS.Store(c01, ref Unsafe.Add(ref t, w));
+        TS.Store(c10, ref Unsafe.Add(ref t, nr)); TS.Store(c11, ref Unsafe.Add(ref t, nr + w));
+        TS.Store(c20, ref Unsafe.Add(ref t, 2 * nr)); TS.Store(c21, ref Unsafe.Add(ref t, (2 * nr) + w));
+        TS.Store(c30, ref Unsafe.Add(ref t, 3 * nr)); TS.Store(c31, ref Unsafe.Add(ref t, (3 * nr) + w));
+        TS.Store(c40, ref Unsafe.Add(ref t, 4 * nr)); TS.Store(c41, ref Unsafe.Add(ref t, (4 * nr) + w));
+        TS.Store(c50, ref Unsafe.Add(ref t, 5 * nr)); TS.Store(c51, ref Unsafe.Add(ref t, (5 * nr) + w));
+        TS.Store(c60, ref Unsafe.Add(ref t, 6 * nr)); TS.Store(c61, ref Unsafe.Add(ref t, (6 * nr) + w));
+        TS.Store(c70, ref Unsafe.Add(ref t, 7 * nr)); TS.Store(c71, ref Unsafe.Add(ref t, (7 * nr) + w));
+        TS.Store(c80, ref Unsafe.Add(ref t, 8 * nr)); TS.Store(c81, ref Unsafe.Add(ref t, (8 * nr) + w));
+        TS.Store(c90, ref Unsafe.Add(ref t, 9 * nr)); TS.Store(c91, ref Unsafe.Add(ref t, (9 * nr) + w));
+        TS.Store(ca0, ref Unsafe.Add(ref t, 10 * nr)); TS.Store(ca1, ref Unsafe.Add(ref t, (10 * nr) + w));
+        TS.Store(cb0, ref Unsafe.Add(ref t, 11 * nr)); TS.Store(cb1, ref Unsafe.Add(ref t, (11 * nr) + w));
+        StoreTile(tile, nr, c, ldc, MR12, cols, addC, bias, relu, nonFinite);
+    }
+
+    /// <summary><see cref="Kernel"/> for 8 rows of A in place (depth contiguous, row stride <paramref name="aRow"/>), for
+    /// 512-bit registers only: 16 accumulators + 2 of B + 1 broadcast of the 32. Each element is the same FMA chain over p,
+    /// stored through the same epilogue, as in <see cref="Kernel"/>: the same bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel8<T, TS, TV>(int kc, ref T a, nint aRow, ref T b, T* c, nint ldc, int cols, bool addC, T* bias, bool relu, int* nonFinite, ref TV finite)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TS : ISimd<TV, T>
+        where TV : struct
+    {
+        nint w = TS.Count;
+        TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero;
+        TV c40 = TS.Zero, c41 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero, c60 = TS.Zero, c61 = TS.Zero, c70 = TS.Zero, c71 = TS.Zero;
+        ref T bp = ref b;
+        ref T bEnd = ref Unsafe.Add(ref b, kc * 2 * w);
+        // Rows 0-3 off one pointer and rows 4-7 off another, each addressed as pointer + {0, 1, 2, 3}·row stride.
+        nint rs = aRow * Unsafe.SizeOf<T>();
+        nint rs2 = 2 * rs, rs3 = 3 * rs;
+        ref T p0 = ref a;
+        ref T p4 = ref Unsafe.Add(ref a, 4 * aRow);
+        while (Unsafe.IsAddressLessThan(ref bp, ref bEnd))
+        {
+            TV b0 = TS.Load(ref bp);
+            TV b1 = TS.Load(ref Unsafe.Add(ref bp, w));
+            TV x = TS.Broadcast(p0);
+            c00 = TS.MultiplyAdd(x, b0, c00); c01 = TS.MultiplyAdd(x, b1, c01);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p0, rs));
+            c10 = TS.MultiplyAdd(x, b0, c10); c11 = TS.MultiplyAdd(x, b1, c11);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p0, rs2));
+            c20 = TS.MultiplyAdd(x, b0, c20); c21 = TS.MultiplyAdd(x, b1, c21);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p0, rs3));
+            c30 = TS.MultiplyAdd(x, b0, c30); c31 = TS.MultiplyAdd(x, b1, c31);
+            x = TS.Broadcast(p4);
+            c40 = TS.MultiplyAdd(x, b0, c40); c41 = TS.MultiplyAdd(x, b1, c41);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p4, rs));
+            c50 = TS.MultiplyAdd(x, b0, c50); c51 = TS.MultiplyAdd(x, b1, c51);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p4, rs2));
+            c60 = TS.MultiplyAdd(x, b0, c60); c61 = TS.MultiplyAdd(x, b1, c61);
+            x = TS.Broadcast(Unsafe.AddByteOffset(ref p4, rs3));
+            c70 = TS.MultiplyAdd(x, b0, c70); c71 = TS.MultiplyAdd(x, b1, c71);
+            bp = ref Unsafe.Add(ref bp, 2 * w);
+            p0 = ref Unsafe.Add(ref p0, 1);
+            p4 = ref Unsafe.Add(ref p4, 1);
+        }
+
+        if (cols == 2 * w)
+        {
+            if (nonFinite == null)
+            {
+                StoreRow<T, TS, TV>(c, c00, c01, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (4 * ldc), c40, c41, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (5 * ldc), c50, c51, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (6 * ldc), c60, c61, addC, bias, relu);
+                StoreRow<T, TS, TV>(c + (7 * ldc), c70, c71, addC, bias, relu);
+                return;
+            }
+
+            TV f0 = finite, f1 = TS.Zero;
+            StoreRowChecked<T, TS, TV>(c, c00, c01, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + ldc, c10, c11, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (2 * ldc), c20, c21, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (3 * ldc), c30, c31, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (4 * ldc), c40, c41, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (5 * ldc), c50, c51, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (6 * ldc), c60, c61, addC, bias, relu, ref f0, ref f1);
+            StoreRowChecked<T, TS, TV>(c + (7 * ldc), c70, c71, addC, bias, relu, ref f0, ref f1);
+            finite = TS.Add(f0, f1);
+            return;
+        }
+
+        // Edge columns: the accumulators through a small buffer, the epilogue lane by lane (as Kernel's edge tile).
+        T* tile = stackalloc T[MR8 * 32];
+        ref T t = ref Unsafe.AsRef<T>(tile);
+        nint nr = 2 * w;
+        TS.Store(c00, ref t); TS.Store(c01, ref Unsafe.Add(ref t, w));
+        TS.Store(c10, ref Unsafe.Add(ref t, nr)); TS.Store(c11, ref Unsafe.Add(ref t, nr + w));
+        TS.Store(c20, ref Unsafe.Add(ref t, 2 * nr)); TS.Store(c21, ref Unsafe.Add(ref t, (2 * nr) + w));
+        TS.Store(c30, ref Unsafe.Add(ref t, 3 * nr)); TS.Store(c31, ref Unsafe.Add(ref t, (3 * nr) + w));
+        TS.Store(c40, ref Unsafe.Add(ref t, 4 * nr)); TS.Store(c41, ref Unsafe.Add(ref t, (4 * nr) + w));
+        TS.Store(c50, ref Unsafe.Add(ref t, 5 * nr)); TS.Store(c51, ref Unsafe.Add(ref t, (5 * nr) + w));
+        TS.Store(c60, ref Unsafe.Add(ref t, 6 * nr)); TS.Store(c61, ref Unsafe.Add(ref t, (6 * nr) + w));
+        TS.Store(c70, ref Unsafe.Add(ref t, 7 * nr)); TS.Store(c71, ref Unsafe.Add(ref t, (7 * nr) + w));
+        StoreTile(tile, nr, c, ldc, MR8, cols, addC, bias, relu, nonFinite);
     }
 
     /// <summary><see cref="Kernel"/> for a packed panel of at most 4 valid rows (the last panel when M mod 6 is 1–4):
