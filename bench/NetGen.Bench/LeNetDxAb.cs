@@ -17,7 +17,8 @@ internal static class LeNetDxAb
 
     private static void Set(bool on)
     {
-        Conv2DBackward.WeightsOncePerCall = on || s_which == "interleave";
+        Conv2DBackward.WeightsOncePerCall = on || s_which != "once";
+        Conv2DBackward.PermutedGather = on || s_which != "permuted";
         Conv2DBackward.InterleavedCol2Im = on && s_which == "interleave";
     }
 
@@ -97,6 +98,7 @@ internal static class LeNetDxAb
             Console.WriteLine(FormattableString.Invariant($"{name,-28} before {a,8:F1} us   ADR 0063 {b,8:F1} us   ratio {a / b:F3}   (fastest {per[0][0]:F1} / {per[1][0]:F1})"));
         }
         Conv2DBackward.WeightsOncePerCall = true;
+        Conv2DBackward.PermutedGather = true;
         Conv2DBackward.InterleavedCol2Im = false;
         return 0;
     }

@@ -5,7 +5,8 @@ namespace NetGen.Runtime.Tests;
 
 /// <summary>ADR 0063: the column dx's Wᵀ laid out once per call of <see cref="Conv2D.Backward"/> and shared by its groups
 /// (<see cref="Conv2DBackward.WeightsOncePerCall"/>), and each channel gathered as soon as its dcol rows are computed
-/// (<see cref="Conv2DBackward.InterleavedCol2Im"/>, measured and kept off), give the bits of ADR 0057's column kernel, on
+/// (<see cref="Conv2DBackward.InterleavedCol2Im"/>, measured and kept off), and col2im's gather by 256-bit loads and a
+/// permute for float rows of at most 8 (<see cref="Conv2DBackward.PermutedGather"/>) give the bits of ADR 0057's column kernel, on
 /// one thread, 2 and 8, in float and double; a weight changed between two calls is laid out again.</summary>
 [Collection(nameof(KernelStateCollection))] // they switch kernels through static flags
 public class LeNetDxTests
@@ -34,6 +35,50 @@ public class LeNetDxTests
         SameBits<double>(c, h, w, o, k, batch, on => Conv2DBackward.InterleavedCol2Im = on);
     }
 
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void PermutedGather_GivesTheBitsOfTheMaskedGather(int c, int h, int w, int o, int k, int batch)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, k, k, 1, 1, 0, 0);
+        // LeNet's conv2 (Wo = 8) takes it where AVX-512 exists; the bench CNN's conv2 (Wo = 11) keeps the masked gather.
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx512F.IsSupported && g.OutWidth <= 8, Conv2DBackward.GathersPermuted(g));
+        SameBits<float>(c, h, w, o, k, batch, on => Conv2DBackward.PermutedGather = on);
+    }
+
+    /// <summary>The permuted gather on a dcol row shorter than 8 (Wo = 6: the 256-bit load reads the next row, whose lanes the
+    /// permute sends to +0), on the GEMM path's col2im: the bits of the masked gather.</summary>
+    [Theory]
+    [InlineData(3, 10, 10, 12, 5, 5)] // Wo = 6, O·Kh·Kw = 300: the GEMM dcol, then col2im
+    [InlineData(4, 11, 9, 12, 5, 3)]  // Wo = 5, Ho = 7
+    [InlineData(2, 11, 11, 40, 4, 2)] // Wo = 8, an even kernel
+    public void PermutedGather_ShortRows_GiveTheBitsOfTheMaskedGather(int c, int h, int w, int o, int k, int batch)
+    {
+        var g = new Conv2DGeometry(c, h, w, o, k, k, 1, 1, 0, 0);
+        Assert.False(Conv2DBackward.DirectInput(g), "the geometry should take the GEMM path's col2im");
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, Conv2DBackward.GathersPermuted(g) && Conv2DBackward.GathersCol2Im<float>(g));
+        float[] x = TestUtil.Random<float>(batch * g.InputLength, 1), wt = TestUtil.Random<float>(g.WeightLength, 2);
+        float[] dy = TestUtil.Random<float>(batch * g.OutputLength, 3);
+        float[] Dx(bool permuted)
+        {
+            float[] dx = new float[x.Length], dw = new float[wt.Length], db = new float[o];
+            Array.Fill(dx, float.NaN);
+            try
+            {
+                Conv2DBackward.PermutedGather = permuted;
+                Conv2D.Backward<float>(dy, x, wt, dx, dw, db, batch, g);
+            }
+            finally
+            {
+                Conv2DBackward.PermutedGather = true;
+            }
+            return dx;
+        }
+
+        float[] masked = Dx(false), permutedDx = Dx(true);
+        Assert.DoesNotContain(permutedDx, float.IsNaN);
+        Assert.Equal(masked.Select(BitConverter.SingleToInt32Bits), permutedDx.Select(BitConverter.SingleToInt32Bits));
+    }
+
     /// <summary>The same dx and dW bits with the switch off and on, on 1, 2 and 8 threads; the second call of each side with
     /// other weights (the Wᵀ of the first call must not be reused).</summary>
     private static void SameBits<T>(int c, int h, int w, int o, int k, int batch, Action<bool> set)
@@ -49,7 +94,7 @@ public class LeNetDxTests
             T[] dx1 = new T[x.Length], dx2 = new T[x.Length], dw = new T[g.WeightLength], db = new T[o];
             Array.Fill(dx1, T.NaN);
             Array.Fill(dx2, T.NaN);
-            bool once = Conv2DBackward.WeightsOncePerCall, interleave = Conv2DBackward.InterleavedCol2Im;
+            bool once = Conv2DBackward.WeightsOncePerCall, interleave = Conv2DBackward.InterleavedCol2Im, permuted = Conv2DBackward.PermutedGather;
             try
             {
                 set(on);
@@ -60,6 +105,7 @@ public class LeNetDxTests
             {
                 Conv2DBackward.WeightsOncePerCall = once;
                 Conv2DBackward.InterleavedCol2Im = interleave;
+                Conv2DBackward.PermutedGather = permuted;
             }
             return (dx1, dx2, dw);
         }

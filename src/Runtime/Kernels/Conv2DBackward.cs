@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -170,6 +171,11 @@ internal static class Conv2DBackward
     {
         if (GatherRowsTogether && g.KernelHeight * g.KernelWidth <= MaxGatherTaps)
         {
+            if (typeof(T) == typeof(float) && GathersPermuted(g))
+            {
+                GatherPermuted((float*)dcol, (float*)dx, g);
+                return;
+            }
             GatherByTaps(dcol, dx, g, 0, g.Channels);
             return;
         }
@@ -282,6 +288,86 @@ internal static class Conv2DBackward
                 for (int t = from; t < to; t++)
                 {
                     sum += Vector512.ConditionalSelect(masks[t], Vector512.Load(at + offsets[t]), Vector512<T>.Zero);
+                }
+                GatherStore(sum, dxc + ((nint)y * w), whole, spill, w);
+                y++;
+            }
+        }
+    }
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> gathers float rows of at most 8 with the masked
+    /// 512-bit loads of <see cref="GatherByTaps{T}"/>, as ADR 0057 did (ADR 0063).</summary>
+    internal static bool PermutedGather = true;
+
+    /// <summary>Whether <see cref="GatherPermuted"/> serves a float geometry the gather serves: no padding and dcol rows of
+    /// at most 8 floats (one 256-bit load each: LeNet's conv2 has Wo = 8).</summary>
+    internal static bool GathersPermuted(in Conv2DGeometry g) =>
+        PermutedGather && Avx512F.IsSupported && g.PaddingHeight == 0 && g.PaddingWidth == 0 && g.OutWidth <= 8;
+
+    /// <summary>
+    /// <see cref="GatherByTaps{T}"/> for float dcol rows of at most 8: tap (i, j) loads its dcol row with one 256-bit load
+    /// (Wo = 8: 32-byte aligned, never across a cache line, where the 512-bit load at x − j crossed one for every j ≠ 0) and
+    /// moves it to lanes j … j + Wo − 1 with one two-table permute against zero (vpermt2ps), the other lanes +0 as under
+    /// the mask. The same terms in the same order from +0: the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void GatherPermuted(float* dcol, float* dx, in Conv2DGeometry g)
+    {
+        int n = Vector512<float>.Count, c = g.Channels, h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth;
+        int kh = g.KernelHeight, kw = g.KernelWidth, plane = ho * wo, taps = kh * kw;
+        Vector512<int>* controls = stackalloc Vector512<int>[taps];
+        nint* offsets = stackalloc nint[taps];
+        int* lanes = stackalloc int[n];
+        for (int i = 0; i < kh; i++)
+        {
+            for (int j = 0; j < kw; j++)
+            {
+                int t = (i * kw) + j;
+                for (int x = 0; x < n; x++)
+                {
+                    // Lane x takes element q = x − j of the loaded row, or lane 0 of the zero table (index n).
+                    lanes[x] = x - j >= 0 && x - j < wo ? x - j : n;
+                }
+                controls[t] = Vector512.Load(lanes);
+                offsets[t] = ((nint)t * plane) - ((nint)i * wo);
+            }
+        }
+        Vector512<float> zero = Vector512<float>.Zero;
+        float* whole = dx + ((nint)c * h * w) - n;
+        float* spill = stackalloc float[n];
+        for (int ch = 0; ch < c; ch++)
+        {
+            float* rows = dcol + ((nint)ch * taps * plane);
+            float* dxc = dx + ((nint)ch * h * w);
+            int y = 0;
+            while (y < h)
+            {
+                float* at = rows + ((nint)y * wo);
+                if (y + 4 <= h && y >= kh - 1 && y + 3 < ho)
+                {
+                    Vector512<float> s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        Vector512<int> m = controls[t];
+                        float* p = at + offsets[t];
+                        s0 += Avx512F.PermuteVar16x32x2(Vector256.Load(p).ToVector512Unsafe(), m, zero);
+                        s1 += Avx512F.PermuteVar16x32x2(Vector256.Load(p + wo).ToVector512Unsafe(), m, zero);
+                        s2 += Avx512F.PermuteVar16x32x2(Vector256.Load(p + (2 * wo)).ToVector512Unsafe(), m, zero);
+                        s3 += Avx512F.PermuteVar16x32x2(Vector256.Load(p + (3 * wo)).ToVector512Unsafe(), m, zero);
+                    }
+                    float* dst = dxc + ((nint)y * w);
+                    GatherStore(s0, dst, whole, spill, w);
+                    GatherStore(s1, dst + w, whole, spill, w);
+                    GatherStore(s2, dst + (2 * w), whole, spill, w);
+                    GatherStore(s3, dst + (3 * w), whole, spill, w);
+                    y += 4;
+                    continue;
+                }
+                int from = Math.Max(0, y - ho + 1) * kw, to = (Math.Min(kh - 1, y) + 1) * kw;
+                Vector512<float> sum = zero;
+                for (int t = from; t < to; t++)
+                {
+                    sum += Avx512F.PermuteVar16x32x2(Vector256.Load(at + offsets[t]).ToVector512Unsafe(), controls[t], zero);
                 }
                 GatherStore(sum, dxc + ((nint)y * w), whole, spill, w);
                 y++;
