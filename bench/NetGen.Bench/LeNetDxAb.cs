@@ -11,14 +11,15 @@ namespace NetGen.Bench;
 /// processes take are not counted). Also checks that A and B give the same bits.</summary>
 internal static class LeNetDxAb
 {
-    /// <summary>Which switch A/B flips: <c>NETGEN_DX_AB=interleave</c> (<see cref="Conv2DBackward.InterleavedCol2Im"/>,
-    /// kept off) or, by default, ADR 0063 as kept (<see cref="Conv2DBackward.WeightsOncePerCall"/>).</summary>
+    /// <summary>Which switch A/B flips: <c>NETGEN_DX_AB=once</c> (<see cref="Conv2DBackward.WeightsOncePerCall"/>, the
+    /// default), <c>permuted</c> (<see cref="Conv2DBackward.PermutedGather"/>), <c>all</c> (both: before and after ADR 0063)
+    /// or <c>interleave</c> (<see cref="Conv2DBackward.InterleavedCol2Im"/>, kept off); the others stay on.</summary>
     private static readonly string s_which = Environment.GetEnvironmentVariable("NETGEN_DX_AB") ?? "once";
 
     private static void Set(bool on)
     {
-        Conv2DBackward.WeightsOncePerCall = on || s_which != "once";
-        Conv2DBackward.PermutedGather = on || s_which != "permuted";
+        Conv2DBackward.WeightsOncePerCall = on || (s_which != "once" && s_which != "all");
+        Conv2DBackward.PermutedGather = on || (s_which != "permuted" && s_which != "all");
         Conv2DBackward.InterleavedCol2Im = on && s_which == "interleave";
     }
 

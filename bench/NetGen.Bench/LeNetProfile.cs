@@ -20,7 +20,8 @@ internal static class LeNetProfile
         ("all", All, "before", "ADR 0060"),
         ("dx-once", on => Conv2DBackward.WeightsOncePerCall = on, "Wt per group", "Wt per call"),
         ("dx-interleave", on => Conv2DBackward.InterleavedCol2Im = on, "whole dcol", "interleaved"),
-        ("dx", on => { Conv2DBackward.WeightsOncePerCall = on; Conv2DBackward.InterleavedCol2Im = on; }, "before", "ADR 0063"),
+        ("dx-permuted", on => Conv2DBackward.PermutedGather = on, "masked gather", "permuted"),
+        ("dx", on => { Conv2DBackward.WeightsOncePerCall = on; Conv2DBackward.PermutedGather = on; }, "before", "ADR 0063"),
     };
 
     /// <summary>Every switch of ADR 0060 at once: before (all off) and after.</summary>

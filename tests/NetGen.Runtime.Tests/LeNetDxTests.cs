@@ -50,7 +50,7 @@ public class LeNetDxTests
     [Theory]
     [InlineData(3, 10, 10, 12, 5, 5)] // Wo = 6, O·Kh·Kw = 300: the GEMM dcol, then col2im
     [InlineData(4, 11, 9, 12, 5, 3)]  // Wo = 5, Ho = 7
-    [InlineData(2, 11, 11, 40, 4, 2)] // Wo = 8, an even kernel
+    [InlineData(2, 10, 11, 40, 4, 2)] // Wo = 8, Ho = 7, an even kernel
     public void PermutedGather_ShortRows_GiveTheBitsOfTheMaskedGather(int c, int h, int w, int o, int k, int batch)
     {
         var g = new Conv2DGeometry(c, h, w, o, k, k, 1, 1, 0, 0);
