@@ -18,6 +18,10 @@ internal static class LeNetProfile
         ("tap-dw", on => Conv2DTapGradient.Enabled = on, "before", "tap dW"),
         ("deep-dw", on => Conv2D.DeepDirectWeightGradient = on, "GEMM dW", "direct dW"),
         ("all", All, "before", "ADR 0060"),
+        ("dx-once", on => Conv2DBackward.WeightsOncePerCall = on, "Wt per group", "Wt per call"),
+        ("dx-interleave", on => Conv2DBackward.InterleavedCol2Im = on, "whole dcol", "interleaved"),
+        ("dx-permuted", on => Conv2DBackward.PermutedGather = on, "masked gather", "permuted"),
+        ("dx", on => { Conv2DBackward.WeightsOncePerCall = on; Conv2DBackward.PermutedGather = on; }, "before", "ADR 0063"),
     };
 
     /// <summary>Every switch of ADR 0060 at once: before (all off) and after.</summary>
@@ -83,14 +87,14 @@ internal static class LeNetProfile
         string[] names =
         {
             "conv1+pool1 forward", "conv2 forward", "pool2 forward", "fc1 forward", "fc2 forward", "loss", "fc2 backward",
-            "relu3 backward", "fc1 backward (dx, dW)", "pool2+relu backward", "conv2 backward (dx, dW)", "pool1+relu backward",
-            "conv1 backward (dW)", "adam",
+            "relu3 backward", "fc1 backward (dx, dW)", "pool2+relu backward", "conv2 backward (dx, dW)",
+            "pool1+relu+conv1 dW bwd", "adam",
         };
         const double MAC = 2e-3; // FLOP per multiply-add, in GFLOP/s per (multiply-adds / us)
         double[] gflop =
         {
             B * 20 * 576 * 25 * MAC, B * 50 * 64 * 500 * MAC, 0, B * 800 * 500 * MAC, B * 500 * 10 * MAC, 0, 2 * B * 500 * 10 * MAC,
-            0, 2 * B * 800 * 500 * MAC, 0, 2 * B * 50 * 64 * 500 * MAC, 0, B * 20 * 576 * 25 * MAC, 0,
+            0, 2 * B * 800 * 500 * MAC, 0, 2 * B * 50 * 64 * 500 * MAC, B * 20 * 576 * 25 * MAC, 0,
         };
         long t = 0;
         void Step(long[] st)
@@ -121,9 +125,8 @@ internal static class LeNetProfile
             st[k++] = Now();
             Conv2D.Backward<float>(d0.AsSpan(0, B * 3200), q1, p.Slice(W3, 25000), d1.AsSpan(0, B * 2880), gr.Slice(W3, 25000), gr.Slice(B3, 50), B, g2);
             st[k++] = Now();
-            MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 2880), i1, q1, y1, d0.AsSpan(0, B * 11520), B, p1);
-            st[k++] = Now();
-            Conv2D.Backward<float>(d0.AsSpan(0, B * 11520), x, p.Slice(W0, 500), default, gr.Slice(W0, 500), gr.Slice(B0, 20), B, g1);
+            // As the generated code since ADR 0059: pool1's ReLU backward and conv1's dW (+db) in one kernel.
+            ConvPoolBackward.Backward<float>(d1.AsSpan(0, B * 2880), i1, q1, y1, x, p.Slice(W0, 500), d0.AsSpan(0, B * 11520), gr.Slice(W0, 500), gr.Slice(B0, 20), B, g1, p1);
             st[k++] = Now();
             Optimizers.Adam<float>(prm, grd, m, v, 0f, 0.9f, 0.999f, 1e-8f, ++t); // lr 0: the same weights every step
             packed7.Invalidate(); // as WeightsChanged: the next forward repacks Wᵀ

@@ -62,6 +62,11 @@ if (args.Length > 0 && args[0] == "--step-profile")
     return NetGen.Bench.StepProfile.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "--lenet-dx-ab")
+{
+    return NetGen.Bench.LeNetDxAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--lenet-profile")
 {
     return NetGen.Bench.LeNetProfile.Run(args);

@@ -127,8 +127,15 @@ public static class Conv2D
         fixed (T* pdx = dx)
         fixed (T* pdw = dw)
         fixed (T* pp = partials)
+        fixed (T* pwt = !dx.IsEmpty && Conv2DBackward.ColumnsWeightsOnce(g) ? Conv2DBackward.ColumnsWeightsBuffer<T>(g) : null)
         {
             var a = new Arguments<T> { G = g, Batch = batch, X = px, W = pw, Dy = pdy, Dx = pdx, Dw = pdw, Partials = pp, Groups = groups };
+            if (pwt != null)
+            {
+                // The column dx's Wᵀ once for every group (ADR 0063), not once per group.
+                Conv2DBackward.ColumnsWeights(pw, pwt, g);
+                a.Wt = pwt;
+            }
             a.DbPartials = groupBias ? pp + ((nint)(groups - 1) * g.WeightLength) : null;
             long work = (long)batch * g.WeightLength * g.OutPlane * (dx.IsEmpty ? 1 : 2);
             if (groups > 1 && groups >= Workers.MaxParts && work >= MinParallelWork && Workers.TryAcquire(out Job<T> job))
@@ -207,6 +214,9 @@ public static class Conv2D
         public Conv2DGeometry G;
         public int Batch, Groups;
         public T* X, W, Bias, Y, Dy, Dx, Dw, Partials;
+
+        /// <summary>The column dx's Wᵀ, laid out once per call (ADR 0063), or null.</summary>
+        public T* Wt;
 
         /// <summary>The groups' db sums, O per group, or null where db is summed after the groups.</summary>
         public T* DbPartials;
@@ -669,7 +679,7 @@ public static class Conv2D
             }
             if (a.Dx != null && Conv2DBackward.DirectInput(g))
             {
-                Conv2DBackward.DirectInputGradient(a.Dy, a.W, a.Dx, start, end, g);
+                Conv2DBackward.DirectInputGradient(a.Dy, a.W, a.Dx, start, end, g, a.Wt);
             }
             else if (a.Dx != null)
             {
@@ -718,7 +728,7 @@ public static class Conv2D
         }
         if (directDx)
         {
-            Conv2DBackward.DirectInputGradient(a.Dy, a.W, a.Dx, start, end, g);
+            Conv2DBackward.DirectInputGradient(a.Dy, a.W, a.Dx, start, end, g, a.Wt);
         }
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -170,7 +171,12 @@ internal static class Conv2DBackward
     {
         if (GatherRowsTogether && g.KernelHeight * g.KernelWidth <= MaxGatherTaps)
         {
-            GatherByTaps(dcol, dx, g);
+            if (typeof(T) == typeof(float) && GathersPermuted(g))
+            {
+                GatherPermuted((float*)dcol, (float*)dx, g);
+                return;
+            }
+            GatherByTaps(dcol, dx, g, 0, g.Channels);
             return;
         }
         int n = Vector512<T>.Count, c = g.Channels, h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth;
@@ -227,7 +233,7 @@ internal static class Conv2DBackward
     /// of <see cref="ColumnsGradient{T, TS, TV}"/>. Each sum still takes its terms for i then j ascending, from +0: the
     /// bits of the scatter.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void GatherByTaps<T>(T* dcol, T* dx, in Conv2DGeometry g)
+    private static unsafe void GatherByTaps<T>(T* dcol, T* dx, in Conv2DGeometry g, int c0, int c1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int n = Vector512<T>.Count, c = g.Channels, h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth;
@@ -248,7 +254,7 @@ internal static class Conv2DBackward
         }
         T* whole = dx + ((nint)c * h * w) - n; // rows starting after this would spill past the sample: stored through a buffer
         T* spill = stackalloc T[n];
-        for (int ch = 0; ch < c; ch++)
+        for (int ch = c0; ch < c1; ch++)
         {
             T* rows = dcol + ((nint)ch * taps * plane) + pw;
             T* dxc = dx + ((nint)ch * h * w);
@@ -289,6 +295,86 @@ internal static class Conv2DBackward
         }
     }
 
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> gathers float rows of at most 8 with the masked
+    /// 512-bit loads of <see cref="GatherByTaps{T}"/>, as ADR 0057 did (ADR 0063).</summary>
+    internal static bool PermutedGather = true;
+
+    /// <summary>Whether <see cref="GatherPermuted"/> serves a float geometry the gather serves: no padding and dcol rows of
+    /// at most 8 floats (one 256-bit load each: LeNet's conv2 has Wo = 8).</summary>
+    internal static bool GathersPermuted(in Conv2DGeometry g) =>
+        PermutedGather && Avx512F.IsSupported && g.PaddingHeight == 0 && g.PaddingWidth == 0 && g.OutWidth <= 8;
+
+    /// <summary>
+    /// <see cref="GatherByTaps{T}"/> for float dcol rows of at most 8: tap (i, j) loads its dcol row with one 256-bit load
+    /// (Wo = 8: 32-byte aligned, never across a cache line, where the 512-bit load at x − j crossed one for every j ≠ 0) and
+    /// moves it to lanes j … j + Wo − 1 with one two-table permute against zero (vpermt2ps), the other lanes +0 as under
+    /// the mask. The same terms in the same order from +0: the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void GatherPermuted(float* dcol, float* dx, in Conv2DGeometry g)
+    {
+        int n = Vector512<float>.Count, c = g.Channels, h = g.Height, w = g.Width, ho = g.OutHeight, wo = g.OutWidth;
+        int kh = g.KernelHeight, kw = g.KernelWidth, plane = ho * wo, taps = kh * kw;
+        Vector512<int>* controls = stackalloc Vector512<int>[taps];
+        nint* offsets = stackalloc nint[taps];
+        int* lanes = stackalloc int[n];
+        for (int i = 0; i < kh; i++)
+        {
+            for (int j = 0; j < kw; j++)
+            {
+                int t = (i * kw) + j;
+                for (int x = 0; x < n; x++)
+                {
+                    // Lane x takes element q = x − j of the loaded row, or lane 0 of the zero table (index n).
+                    lanes[x] = x - j >= 0 && x - j < wo ? x - j : n;
+                }
+                controls[t] = Vector512.Load(lanes);
+                offsets[t] = ((nint)t * plane) - ((nint)i * wo);
+            }
+        }
+        Vector512<float> zero = Vector512<float>.Zero;
+        float* whole = dx + ((nint)c * h * w) - n;
+        float* spill = stackalloc float[n];
+        for (int ch = 0; ch < c; ch++)
+        {
+            float* rows = dcol + ((nint)ch * taps * plane);
+            float* dxc = dx + ((nint)ch * h * w);
+            int y = 0;
+            while (y < h)
+            {
+                float* at = rows + ((nint)y * wo);
+                if (y + 4 <= h && y >= kh - 1 && y + 3 < ho)
+                {
+                    Vector512<float> s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        Vector512<int> m = controls[t];
+                        float* p = at + offsets[t];
+                        s0 += Avx512F.PermuteVar16x32x2(Vector256.Load(p).ToVector512Unsafe(), m, zero);
+                        s1 += Avx512F.PermuteVar16x32x2(Vector256.Load(p + wo).ToVector512Unsafe(), m, zero);
+                        s2 += Avx512F.PermuteVar16x32x2(Vector256.Load(p + (2 * wo)).ToVector512Unsafe(), m, zero);
+                        s3 += Avx512F.PermuteVar16x32x2(Vector256.Load(p + (3 * wo)).ToVector512Unsafe(), m, zero);
+                    }
+                    float* dst = dxc + ((nint)y * w);
+                    GatherStore(s0, dst, whole, spill, w);
+                    GatherStore(s1, dst + w, whole, spill, w);
+                    GatherStore(s2, dst + (2 * w), whole, spill, w);
+                    GatherStore(s3, dst + (3 * w), whole, spill, w);
+                    y += 4;
+                    continue;
+                }
+                int from = Math.Max(0, y - ho + 1) * kw, to = (Math.Min(kh - 1, y) + 1) * kw;
+                Vector512<float> sum = zero;
+                for (int t = from; t < to; t++)
+                {
+                    sum += Avx512F.PermuteVar16x32x2(Vector256.Load(at + offsets[t]).ToVector512Unsafe(), controls[t], zero);
+                }
+                GatherStore(sum, dxc + ((nint)y * w), whole, spill, w);
+                y++;
+            }
+        }
+    }
+
     /// <summary>Stores a gathered row: as a whole register (its excess lanes land in the rows after it, written later), or
     /// through <paramref name="spill"/> when that register would pass the sample's end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -317,27 +403,29 @@ internal static class Conv2DBackward
     /// <summary>(H − 1)·Wp + W: the wide outputs of one input plane.</summary>
     private static int Span(in Conv2DGeometry g) => ((g.Height - 1) * PaddedWidth(g)) + g.Width;
 
-    /// <summary>dx_b = full convolution of dy_b with the flipped kernel, for samples [start, end) (overwritten).</summary>
-    internal static unsafe void DirectInputGradient<T>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
+    /// <summary>dx_b = full convolution of dy_b with the flipped kernel, for samples [start, end) (overwritten).
+    /// <paramref name="wt"/>: the column kernel's Wᵀ panels laid out by the caller once per call
+    /// (<see cref="ColumnsWeights{T}"/>), or null to lay them out here.</summary>
+    internal static unsafe void DirectInputGradient<T>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g, T* wt = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (Columns(g))
         {
             if (Simd512<T>.IsAccelerated)
             {
-                ColumnsGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g);
+                ColumnsGradient<T, Simd512<T>, Vector512<T>>(dy, w, dx, start, end, g, wt);
             }
             else if (Simd256<T>.IsAccelerated)
             {
-                ColumnsGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g);
+                ColumnsGradient<T, Simd256<T>, Vector256<T>>(dy, w, dx, start, end, g, wt);
             }
             else if (Simd128<T>.IsAccelerated)
             {
-                ColumnsGradient<T, Simd128<T>, Vector128<T>>(dy, w, dx, start, end, g);
+                ColumnsGradient<T, Simd128<T>, Vector128<T>>(dy, w, dx, start, end, g, wt);
             }
             else
             {
-                ColumnsGradient<T, Scalar<T>, T>(dy, w, dx, start, end, g);
+                ColumnsGradient<T, Scalar<T>, T>(dy, w, dx, start, end, g, wt);
             }
             return;
         }
@@ -516,27 +604,22 @@ internal static class Conv2DBackward
     /// which differ from the full convolution's by rounding (each dx element sums the same products, grouped by tap).</para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ColumnsGradient<T, TS, TV>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g)
+    private static unsafe void ColumnsGradient<T, TS, TV>(T* dy, T* w, T* dx, int start, int end, in Conv2DGeometry g, T* given)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TS : ISimd<TV, T>
         where TV : struct
     {
-        int k = g.ColumnRows, o = g.OutChannels, plane = g.OutHeight * g.OutWidth, blocks = (k + 5) / 6;
-        fixed (T* wt = Buffers<T>.Flipped((long)blocks * o * 6))
+        int k = g.ColumnRows, o = g.OutChannels, plane = g.OutHeight * g.OutWidth, per = g.KernelHeight * g.KernelWidth;
+        bool interleave = InterleavedCol2Im && GathersCol2Im<T>(g) && GatherRowsTogether && per <= MaxGatherTaps;
+        fixed (T* own = given == null ? Buffers<T>.Flipped(ColumnsWeightsLength(g)) : null)
         fixed (T* dcolBuffer = Buffers<T>.Wide(((long)k * plane) + (2 * Col2ImMargin)))
         fixed (nint* taps = Buffers<nint>.Taps(o))
         {
-            // wt[block, o, t] = W[o, min(6·block + t, K − 1)]: the 6 weights of a step adjacent (a last block short of 6
-            // rows repeats its last row); step o of a row reads dy's row o.
-            for (int blk = 0; blk < blocks; blk++)
+            T* wt = given;
+            if (wt == null)
             {
-                for (int q = 0; q < o; q++)
-                {
-                    for (int t = 0; t < 6; t++)
-                    {
-                        wt[((((nint)blk * o) + q) * 6) + t] = w[((nint)q * k) + Math.Min((6 * blk) + t, k - 1)];
-                    }
-                }
+                wt = own;
+                ColumnsWeights(w, wt, g);
             }
             for (int q = 0; q < o; q++)
             {
@@ -545,11 +628,86 @@ internal static class Conv2DBackward
             T* dcol = dcolBuffer + Col2ImMargin;
             for (int b = start; b < end; b++)
             {
-                Rows6x4<T, TS, TV>(dy + ((nint)b * g.OutputLength), taps, o, wt, k, dcol, plane);
-                Conv2D.Col2ImRows(dcol, dx + ((nint)b * g.InputLength), g);
+                T* dyb = dy + ((nint)b * g.OutputLength), dxb = dx + ((nint)b * g.InputLength);
+                if (!interleave)
+                {
+                    Rows6x4<T, TS, TV>(dyb, taps, o, wt, k, dcol, plane);
+                    Conv2D.Col2ImRows(dcol, dxb, g);
+                    continue;
+                }
+                // dcol in groups of InterleaveRows rows, each channel gathered as soon as its Kh·Kw rows are done, while
+                // they are still in the level-1 cache (ADR 0063): the same chains, the same gather, the same bits.
+                int done = 0;
+                for (int r0 = 0; r0 < k; r0 += InterleaveRows)
+                {
+                    int rows = Math.Min(InterleaveRows, k - r0);
+                    Rows6x4<T, TS, TV>(dyb, taps, o, wt + ((nint)r0 * o), rows, dcol + ((nint)r0 * plane), plane);
+                    int upto = (r0 + rows) / per;
+                    if (upto > done)
+                    {
+                        GatherByTaps(dcol, dxb, g, done, upto);
+                        done = upto;
+                    }
+                }
             }
         }
     }
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> computes a sample's whole dcol before its col2im, as
+    /// ADR 0057 did; <see langword="true"/> gathers each channel as soon as its rows are computed (ADR 0063).</summary>
+    internal static bool InterleavedCol2Im;
+
+    /// <summary>Rows of dcol computed between two gathers (a multiple of 6, the register block's rows): 72 rows of a plane
+    /// of 64 floats are 18 KiB, so a channel's rows are still in the level-1 cache when it is gathered.</summary>
+    private const int InterleaveRows = 72;
+
+    /// <summary>Tests and the paired A/B only: <see langword="false"/> lays Wᵀ out in every group of
+    /// <see cref="Conv2D.Backward"/> (8 times per call for a batch of 8 or more), as ADR 0057 did; <see langword="true"/>
+    /// once per call, on the calling thread, shared by the groups (ADR 0063).</summary>
+    internal static bool WeightsOncePerCall = true;
+
+    /// <summary>Whether <see cref="Conv2D.Backward"/> lays out the column kernel's Wᵀ once per call for this geometry.</summary>
+    internal static bool ColumnsWeightsOnce(in Conv2DGeometry g) => WeightsOncePerCall && DirectInput(g) && Columns(g);
+
+    /// <summary>The length of <see cref="ColumnsWeights{T}"/>'s layout: ⌈K/6⌉ blocks of O × 6.</summary>
+    internal static long ColumnsWeightsLength(in Conv2DGeometry g) => (long)((g.ColumnRows + 5) / 6) * g.OutChannels * 6;
+
+    /// <summary>wt[block, o, t] = W[o, min(6·block + t, K − 1)]: the 6 weights of a step of <see cref="Rows6x4{T, TS, TV}"/>
+    /// adjacent (a last block short of 6 rows repeats its last row); step o of a row reads dy's row o.</summary>
+    internal static unsafe void ColumnsWeights<T>(T* w, T* wt, in Conv2DGeometry g)
+        where T : unmanaged
+    {
+        int k = g.ColumnRows, o = g.OutChannels, blocks = (k + 5) / 6, full = k / 6;
+        for (int blk = 0; blk < blocks; blk++)
+        {
+            T* dst = wt + ((nint)blk * o * 6);
+            if (blk < full)
+            {
+                T* src = w + ((nint)blk * 6);
+                for (int q = 0; q < o; q++, dst += 6, src += k)
+                {
+                    dst[0] = src[0];
+                    dst[1] = src[1];
+                    dst[2] = src[2];
+                    dst[3] = src[3];
+                    dst[4] = src[4];
+                    dst[5] = src[5];
+                }
+                continue;
+            }
+            for (int q = 0; q < o; q++)
+            {
+                for (int t = 0; t < 6; t++)
+                {
+                    dst[(q * 6) + t] = w[((nint)q * k) + Math.Min((6 * blk) + t, k - 1)];
+                }
+            }
+        }
+    }
+
+    /// <summary>The column kernel's Wᵀ laid out once per call by the calling thread (<see cref="ColumnsWeights{T}"/>).</summary>
+    internal static T[] ColumnsWeightsBuffer<T>(in Conv2DGeometry g)
+        where T : unmanaged => Buffers<T>.Columns(ColumnsWeightsLength(g));
 
     /// <summary>
     /// out[r, q] = Σ_p W(r, p) · src[q + taps[p]] for r &lt; <paramref name="rows"/> and q &lt; <paramref name="span"/>
@@ -854,6 +1012,12 @@ internal static class Conv2DBackward
 
         [ThreadStatic]
         private static T[]? t_taps;
+
+        [ThreadStatic]
+        private static T[]? t_columns;
+
+        /// <summary>The column kernel's Wᵀ of one call, laid out by the calling thread for every group.</summary>
+        public static T[] Columns(long length) => Ensure(ref t_columns, length);
 
         /// <summary>The flipped, transposed kernel [C, O·Kh·Kw].</summary>
         public static T[] Flipped(long length) => Ensure(ref t_flipped, length);
