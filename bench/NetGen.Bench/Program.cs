@@ -5,6 +5,11 @@ using BenchmarkDotNet.Running;
 // `--guard-cost [ROUNDS] [--reps N] [--calibrate]` times a training step with and without its non-finite checks, paired (docs/performance.md).
 // `--inference-ab [--reps N]` the paired batch-1 kernel A/B, `--trainer-overhead OUT.json [--reps N]` Fit against a
 // hand-written TrainStep loop (bench/README.md).
+if (args.Length > 0 && args[0] == "--mlp-train-ab")
+{
+    return NetGen.Bench.MlpTrainAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--compare")
 {
     return NetGen.Bench.Compare.Run(args);
