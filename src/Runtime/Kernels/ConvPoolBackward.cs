@@ -226,7 +226,7 @@ public static class ConvPoolBackward
     {
         if (MaxPool2DBackward.IsPairs<T>(p))
         {
-            PairsInto((float*)dy, argmax, (float*)pooled, (float*)dx, p.Height, p.Width, p.OutHeight, p.OutWidth, stride);
+            MaxPool2DBackward.PlanePairs((float*)dy, argmax, (float*)dx, p.Height, p.Width, p.OutHeight, p.OutWidth, (float*)pooled, stride);
             return;
         }
         int width = p.Width, outPlane = p.OutHeight * p.OutWidth;
@@ -256,7 +256,7 @@ public static class ConvPoolBackward
         false;
 #endif
 
-    /// <summary>The arithmetic of <see cref="PairsInto"/> (so the same values), a row of at most 16 windows in one register:
+    /// <summary>The arithmetic of <see cref="MaxPool2DBackward.PlanePairs"/> (so the same values), a row of at most 16 windows in one register:
     /// rows 2·oh and 2·oh + 1 of dx (row stride <paramref name="stride"/> ≤ 32) each written as 32 columns from the row's
     /// start, the lanes past the pool's windows +0. What lies past a row's end is written again by the next row; past the
     /// last row it is +0 (at most 32 − w columns: the caller's scratch has room). The last row, in no window when h is odd,
@@ -295,48 +295,5 @@ public static class ConvPoolBackward
 #else
         throw new PlatformNotSupportedException();
 #endif
-    }
-
-    /// <summary><see cref="MaxPool2DBackward.PlanePairs"/> with the mask, dx at row stride <paramref name="stride"/>: every
-    /// element of rows [0, h) and columns [0, w) written once (the argmax decides by selects, never by address).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PairsInto(float* dy, int* argmax, float* pooled, float* dx, int h, int w, int outHeight, int outWidth, int stride)
-    {
-        Vector256<int> columns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-        Vector256<int> right = Vector256.Create(1), below = Vector256.Create(w), belowRight = Vector256.Create(w + 1);
-        for (int oh = 0; oh < outHeight; oh++)
-        {
-            float* r0 = dx + ((nint)2 * oh * stride);
-            float* r1 = r0 + stride;
-            float* dr = dy + ((nint)oh * outWidth);
-            int* ar = argmax + ((nint)oh * outWidth);
-            float* pr = pooled + ((nint)oh * outWidth);
-            for (int ow = 0; ; ow += 8)
-            {
-                ow = Math.Min(ow, outWidth - 8);
-                Vector256<float> d = Vector256.Load(dr + ow) + Vector256<float>.Zero;
-                d = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(pr + ow), Vector256<float>.Zero), d, Vector256<float>.Zero);
-                Vector256<int> at = Vector256.Load(ar + ow) - (Vector256.Create((2 * oh * w) + (2 * ow)) + columns);
-                Vector256<float> a = Vector256.ConditionalSelect(Vector256.Equals(at, Vector256<int>.Zero).AsSingle(), d, Vector256<float>.Zero);
-                Vector256<float> b = Vector256.ConditionalSelect(Vector256.Equals(at, right).AsSingle(), d, Vector256<float>.Zero);
-                Vector256<float> c = Vector256.ConditionalSelect(Vector256.Equals(at, below).AsSingle(), d, Vector256<float>.Zero);
-                Vector256<float> e = Vector256.ConditionalSelect(Vector256.Equals(at, belowRight).AsSingle(), d, Vector256<float>.Zero);
-                Vector256<float> lo = Avx.UnpackLow(a, b), hi = Avx.UnpackHigh(a, b);
-                Avx.Permute2x128(lo, hi, 0x20).Store(r0 + (2 * ow));
-                Avx.Permute2x128(lo, hi, 0x31).Store(r0 + (2 * ow) + 8);
-                lo = Avx.UnpackLow(c, e);
-                hi = Avx.UnpackHigh(c, e);
-                Avx.Permute2x128(lo, hi, 0x20).Store(r1 + (2 * ow));
-                Avx.Permute2x128(lo, hi, 0x31).Store(r1 + (2 * ow) + 8);
-                if (ow == outWidth - 8)
-                {
-                    break;
-                }
-            }
-        }
-        if (h > 2 * outHeight)
-        {
-            new Span<float>(dx + ((nint)2 * outHeight * stride), w).Clear();
-        }
     }
 }

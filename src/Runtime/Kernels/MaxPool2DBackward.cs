@@ -34,16 +34,21 @@ internal static class MaxPool2DBackward
 
     /// <summary>dx of one plane (overwritten) from dy and argmax of its windows; with <paramref name="pooled"/> (the
     /// windows' maxima, not null) a window whose maximum is not positive passes 0 instead of dy: the mask of a ReLU before
-    /// the pool (<see cref="MaxPool2DReLU"/>).</summary>
+    /// the pool (<see cref="MaxPool2DReLU"/>). dx's rows lie <paramref name="stride"/> apart (0: <paramref name="w"/>, a
+    /// plane of its own; <see cref="ConvPoolBackward"/> writes into wider staging rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void PlanePairs(float* dy, int* argmax, float* dx, int h, int w, int outHeight, int outWidth, float* pooled = null)
+    internal static unsafe void PlanePairs(float* dy, int* argmax, float* dx, int h, int w, int outHeight, int outWidth, float* pooled = null, int stride = 0)
     {
+        if (stride == 0)
+        {
+            stride = w;
+        }
         Vector256<int> columns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
         Vector256<int> right = Vector256.Create(1), below = Vector256.Create(w), belowRight = Vector256.Create(w + 1);
         for (int oh = 0; oh < outHeight; oh++)
         {
-            float* r0 = dx + ((nint)2 * oh * w);
-            float* r1 = r0 + w;
+            float* r0 = dx + ((nint)2 * oh * stride);
+            float* r1 = r0 + stride;
             float* dr = dy + ((nint)oh * outWidth);
             int* ar = argmax + ((nint)oh * outWidth);
             float* pr = pooled + ((nint)oh * outWidth);
@@ -76,7 +81,7 @@ internal static class MaxPool2DBackward
         }
         if (h > 2 * outHeight)
         {
-            new Span<float>(dx + ((nint)2 * outHeight * w), w).Clear();
+            new Span<float>(dx + ((nint)2 * outHeight * stride), w).Clear();
         }
     }
 }
