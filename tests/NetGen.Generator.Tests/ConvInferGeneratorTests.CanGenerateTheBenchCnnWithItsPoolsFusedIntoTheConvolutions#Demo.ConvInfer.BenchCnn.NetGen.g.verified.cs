@@ -1113,7 +1113,7 @@ namespace Demo.ConvInfer
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 · backward ─────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 121 ≥ 64 and O = 16 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 121 ≥ 64 and O = 16 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 72 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them);  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×8×13×13] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L3_Y, P_L3_Weight, D_L2_Y, B, in s_geometry3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1132,7 +1132,7 @@ namespace Demo.ConvInfer
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
 
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 · backward ──────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 9 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them);  db[o] = Σ_B,i,j dy
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
                 // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)
@@ -1339,7 +1339,7 @@ namespace Demo.ConvInfer
                 if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 1936), A(L4_Y, B * 1936), D0(B * 1936));
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 · backward ─────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 121 ≥ 64 and O = 16 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 121 ≥ 64 and O = 16 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 72 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them);  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 1936), A(L2_Y, B * 1352), P(L3_Weight, 1152), D1(B * 1352), G(L3_Weight, 1152), G(L3_Bias, 16), B, in s_geometry3);
 
                 // ── [2] pool_2: MaxPool2D 2×2 8×26×26 → 8×13×13 · backward ───────────────────────────────────────
@@ -1359,7 +1359,7 @@ namespace Demo.ConvInfer
                 if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D0(B * 5408), A(L1_Y, B * 5408), D0(B * 5408));
 
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 · backward ──────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 9 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them);  db[o] = Σ_B,i,j dy
                 // computed by [2]'s backward (fused, kernel ConvPoolBackward); here only while ActivationGradients are kept
                 if (ActivationGradients is not null) global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 5408), x, P(L0_Weight, 72), default, G(L0_Weight, 72), G(L0_Bias, 8), B, in s_geometry0);
 

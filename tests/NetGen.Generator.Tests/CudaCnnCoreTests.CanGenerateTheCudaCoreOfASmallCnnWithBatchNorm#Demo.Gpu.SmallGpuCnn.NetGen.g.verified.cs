@@ -1365,7 +1365,7 @@ namespace Demo.Gpu
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
 
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 · backward ─────────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 9 ≤ 128, no im2col);  db[o] = Σ_B,i,j dy
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
                 // ng_channel_sums: db[4] = Σ_B,i,j dy, one block per channel (a fixed tree)
@@ -1614,7 +1614,7 @@ namespace Demo.Gpu
                 if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 256), A(L1_Y, B * 256), D1(B * 256));
 
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 · backward ─────────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 9 ≤ 128, no im2col);  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 256), x, P(L0_Weight, 36), default, G(L0_Weight, 36), G(L0_Bias, 4), B, in s_geometry0);
 
             }

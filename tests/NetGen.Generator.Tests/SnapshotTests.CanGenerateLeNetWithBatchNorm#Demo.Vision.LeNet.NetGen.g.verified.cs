@@ -1582,7 +1582,7 @@ namespace Demo.Vision
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L5_Y, x: A_L5_Y, y: A_L5_Y, dx: D_L4_Y);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2DTapGradient: stride 1, no padding, C·kh·kw = 500 > 128: one GEMM per sample group over x in place, no im2col);  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×20×12×12] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L4_Y, P_L4_Weight, D_L3_Y, B, in s_geometry4);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1606,7 +1606,7 @@ namespace Demo.Vision
                 _k.BatchNormBackward(D_L1_Y, A_L0_Y, P_L1_Weight, A_L1_Mean, A_L1_InvStd, D_L0_Y, G_L1_Weight, G_L1_Bias, B, 20, 576);
 
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 · backward ──────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ
+                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 25 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them)
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
             }
@@ -1911,7 +1911,7 @@ namespace Demo.Vision
                 if (ActivationGradients is not null) global::NetGen.Kernels.Activations.ReLUBackward<T>(D1(B * 3200), A(L5_Y, B * 3200), D1(B * 3200));
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2DTapGradient: stride 1, no padding, C·kh·kw = 500 > 128: one GEMM per sample group over x in place, no im2col);  db[o] = Σ_B,i,j dy
                 global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D0(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4);
 
                 // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 · backward ─────────────────────────────────────
@@ -1934,7 +1934,7 @@ namespace Demo.Vision
 
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 · backward ──────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 11520).CopyTo(new global::System.Span<T>(ActivationGradients, L0_Y, B * 11520)); // monitoring: keep ∂L/∂y
-                // dW = Σ_B dy · im2col(x)ᵀ
+                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 25 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them)
                 global::NetGen.Kernels.Conv2D.Backward<T>(D0(B * 11520), x, P(L0_Weight, 500), default, G(L0_Weight, 500), default, B, in s_geometry0);
 
             }

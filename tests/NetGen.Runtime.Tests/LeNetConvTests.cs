@@ -45,6 +45,26 @@ public class LeNetConvTests
         Assert.False(Conv2D.DirectWeightGradient<float>(new Conv2DGeometry(c, h, w, o, kh, kw, 1, 1, 1, 1)));
     }
 
+    /// <summary>The geometries of <c>ConvDwCommentTests</c> (NetGen.Generator.Tests), whose generated comments name the dW
+    /// kernel: the runtime takes the kernel the comment names.</summary>
+    [Fact]
+    public void DwKernelRules_AreTheGeneratedComments()
+    {
+        var lenetConv2 = new Conv2DGeometry(20, 12, 12, 16, 5, 5, 1, 1, 0, 0); // comment: Conv2DTapGradient
+        var benchConv2 = new Conv2DGeometry(8, 13, 13, 16, 3, 3, 1, 1, 0, 0); // comment: Conv2D, direct (512-bit where there)
+        var padded = new Conv2DGeometry(8, 13, 13, 16, 3, 3, 1, 1, 1, 1); // comment: no kernel named (GEMM on im2col)
+        var pointwise = new Conv2DGeometry(1, 13, 13, 8, 1, 1, 1, 1, 0, 0); // comment: no kernel named
+        Assert.True(Conv2DTapGradient.Serves(lenetConv2));
+        Assert.False(Conv2DTapGradient.Serves(benchConv2));
+        Assert.True(Conv2D.DirectWeightGradient<float>(benchConv2));
+        Assert.Equal(Simd512<float>.IsAccelerated, Conv2DWeightGradient.Serves<float>(benchConv2));
+        foreach (Conv2DGeometry g in new[] { padded, pointwise })
+        {
+            Assert.False(Conv2DTapGradient.Serves(g));
+            Assert.False(Conv2D.DirectWeightGradient<float>(g));
+        }
+    }
+
     /// <summary>The dW paths of a deep unpadded geometry: the tap kernel (ADR 0060), the direct dW of ADR 0056 on 512-bit
     /// registers, the GEMM dW.</summary>
     public static IEnumerable<object[]> Paths => [["tap"], ["direct"], ["gemm"]];

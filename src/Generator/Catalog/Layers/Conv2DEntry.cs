@@ -342,8 +342,24 @@ internal sealed partial class Conv2DEntry : LayerEntry
     /// <summary>"2", or "2×1" when the axes differ.</summary>
     private static string Dilation(ConvArgs a) => a.Dh == a.Dw ? I(a.Dh) : $"{I(a.Dh)}×{I(a.Dw)}";
 
+    /// <summary>The backward's dW kernel when it is not the GEMM on im2col, by the rule of <c>Kernels.Conv2D</c>'s
+    /// <c>BackwardGroup</c>: stride 1, no padding, not 1×1, and C·kh·kw &gt; 128 (<c>Conv2DTapGradient.Serves</c>,
+    /// ADR 0060) or 3 ≤ C·kh·kw ≤ 128 (<c>Conv2D.DirectWeightGradient</c>, ADR 0056). Null otherwise.</summary>
+    internal static string? DirectDw(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input)
+    {
+        ConvArgs a = Args(arguments);
+        long rows = (long)input[0] * a.Kh * a.Kw;
+        if (!a.FastPath || (a.Kh == 1 && a.Kw == 1) || a.Sh != 1 || a.Sw != 1 || a.Ph != 0 || a.Pw != 0 || rows < 3)
+        {
+            return null;
+        }
+        return rows > 128
+            ? $" (kernel Conv2DTapGradient: stride 1, no padding, C·kh·kw = {I((int)rows)} > 128: one GEMM per sample group over x in place, no im2col)"
+            : $" (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = {I((int)rows)} ≤ 128, no im2col{(a.O >= 8 && a.Kw >= 3 ? "; 8 channels × 3 taps on 512-bit registers where the machine has them" : string.Empty)})";
+    }
+
     public override string BackwardFormula(NodeContext c) =>
-        (c.Dx is null ? string.Empty : DirectDx(c, Args(c.Args)) is string direct ? $"{direct};  " : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
+        (c.Dx is null ? string.Empty : DirectDx(c, Args(c.Args)) is string direct ? $"{direct};  " : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + DirectDw(c.Args, c.InputShape) + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
         (Args(c.Args).G != 1 ? " (each group on its own channels)" : string.Empty);
 
     public override void EmitFields(SourceWriter w, NodeContext c)
