@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -97,6 +98,13 @@ public static class Dense
             TensorPrimitives.Max(all, T.Zero, all);
         }
     }
+
+    /// <summary>On AVX-512, dW = dyᵀ·x of the packed GEMM reads dyᵀ in place from a transposed copy of dy (made once per
+    /// call, on the caller's thread) instead of packing dyᵀ into 6-row panels in every part: the full panels then go
+    /// through the 8-row kernel (ADR 0062; 16 accumulators, B loaded once per 16 FMAs instead of 12) and no part packs
+    /// A. Every element is the same FMA chain over the batch and the same epilogue: the same bits (ADR 0066). A switch so
+    /// <c>NetGen.Bench --fcadam-ab</c> and the tests run both in one process.</summary>
+    internal static bool WeightGradientOnEightRows { get; set; } = true;
 
     /// <summary>Inputs up to which the forward uses the outer-product form (2-D points, 3-channel colours…).</summary>
     private const int SmallInputs = 4;
@@ -254,7 +262,16 @@ public static class Dense
         }
 
         // dW (+)= dy[B,O]ᵀ · x[B,I]
-        Gemm.MatMulTN(dy, x, dw, outputs, inputs, batch, accumulate, dwMode, finite);
+        if (TransposesDy<T>(dwMode, batch, inputs, outputs))
+        {
+            // A = dyᵀ read in place (rows of B values) from a copy transposed here: 8-row panels, no packing of A.
+            Span<float> dyT = TransposedDy(MemoryMarshal.Cast<T, float>(dy), batch, outputs);
+            Gemm.Packed(MemoryMarshal.Cast<float, T>(dyT), batch, 1, x, inputs, 1, dw, outputs, inputs, batch, accumulate, default, false, dwMode, null, finite);
+        }
+        else
+        {
+            Gemm.MatMulTN(dy, x, dw, outputs, inputs, batch, accumulate, dwMode, finite);
+        }
 
         // db (+)= Σ over rows of dy
         if (!dbias.IsEmpty)
@@ -271,6 +288,32 @@ public static class Dense
 
             finite?.Observe<T>(dbias);
         }
+    }
+
+    /// <summary>Whether dW's packed GEMM runs on a transposed copy of dy (<see cref="WeightGradientOnEightRows"/>): float on
+    /// AVX-512 with the 8-row panels on, a packed mode, at least two 8-row panels of outputs (a classifier head's
+    /// 10 outputs gain nothing: one panel and an edge either way) and at least 8 samples.</summary>
+    private static bool TransposesDy<T>(GemmMode dwMode, int batch, int inputs, int outputs)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        WeightGradientOnEightRows && typeof(T) == typeof(float) && dwMode != GemmMode.Direct
+        && Simd512<float>.IsAccelerated && Avx.IsSupported && PackedGemm.EightRowPanels
+        && outputs >= 2 * PackedGemm.MR8 && batch >= 8 && inputs > 0;
+
+    [ThreadStatic]
+    private static float[]? t_transposedDy;
+
+    /// <summary>dyᵀ [outputs, batch] of dy [batch, outputs], in this thread's buffer (grown once, then reused: no allocation
+    /// per step), through the packed GEMM's 8×8 register transposes.</summary>
+    private static unsafe Span<float> TransposedDy(ReadOnlySpan<float> dy, int batch, int outputs)
+    {
+        int length = batch * outputs;
+        float[] buffer = t_transposedDy is { } b && b.Length >= length ? b : (t_transposedDy = new float[length]);
+        fixed (float* src = dy)
+        {
+            // d[p·nr + c] = src[c·ld + p] with p = output, c = sample: dyᵀ[o, b] = dy[b, o].
+            PackedGemm.PackTransposedAvx(src, outputs, outputs, batch, batch, ref MemoryMarshal.GetArrayDataReference(buffer));
+        }
+        return buffer.AsSpan(0, length);
     }
 
     /// <summary>I ≤ 4: dW[o, i] += Σ_b dy[b, o]·x[b, i] and db[o] += Σ_b dy[b, o] in one pass over dy, vectorised along
