@@ -15,7 +15,8 @@ internal static class FcAdamAb
     {
         ("none", _ => { }, "same", "same"),
         ("dw-eight", on => Dense.WeightGradientOnEightRows = on, "6-row packed", "8-row dyT"),
-        ("all", on => { Dense.WeightGradientOnEightRows = on; }, "before", "ADR 0066"),
+        ("prefetch", on => Optimizers.PrefetchAhead = on, "no prefetch", "prefetch 1 KiB"),
+        ("all", on => { Dense.WeightGradientOnEightRows = on; Optimizers.PrefetchAhead = on; }, "before", "ADR 0066"),
     };
 
     public static int Run(string[] args)

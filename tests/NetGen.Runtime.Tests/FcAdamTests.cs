@@ -6,7 +6,8 @@ namespace NetGen.Runtime.Tests;
 
 /// <summary>ADR 0066: Dense's dW = dyᵀ·x on a transposed copy of dy through the 8-row panels gives the bits of the 6-row
 /// panels over packed dyᵀ (float and double, every edge, accumulation, the non-finite check), agrees with float64, and
-/// keeps its bits on 1, 2 and 8 threads (serial collection: the tests switch kernels through static flags).</summary>
+/// keeps its bits on 1, 2 and 8 threads; the optimizers' prefetching loop gives the bits of the plain one (serial
+/// collection: the tests switch kernels through static flags).</summary>
 [Collection(nameof(KernelStateCollection))]
 public sealed class FcAdamTests
 {
@@ -73,6 +74,67 @@ public sealed class FcAdamTests
         Assert.Contains(one, v => v != 0);
         Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), Backward(2).Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), Backward(8).Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>Every optimizer rule over LeNet's arena (431,080 parameters, split over the cores) and over a short one
+    /// (where the prefetching loop stops early and the plain loop finishes), prefetching off and on, on 1, 2 and 8
+    /// threads: the bits of the one-thread run without prefetch (the prefetch is a hint; ADR 0066).</summary>
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("amsgrad")]
+    [InlineData("momentum")]
+    [InlineData("adagrad")]
+    [InlineData("rmsprop_centered_momentum")]
+    [InlineData("adadelta")]
+    public void PrefetchingUpdates_GiveTheBitsOfThePlainLoop(string rule)
+    {
+        foreach (int n in new[] { 431_080, 300 })
+        {
+            float[] p0 = TestUtil.Random<float>(n, 1), g = TestUtil.Random<float>(n, 2), m0 = TestUtil.Random<float>(n, 3);
+            float[] v0 = TestUtil.Random<float>(n, 4), w0 = TestUtil.Random<float>(n, 5);
+            for (int i = 0; i < n; i++)
+            {
+                v0[i] = Math.Abs(v0[i]) + 1; // second moments: never negative, and above the squared mean
+                w0[i] = rule == "amsgrad" ? Math.Abs(w0[i]) : w0[i] * 0.1f;
+                m0[i] = rule == "adadelta" ? Math.Abs(m0[i]) : m0[i];
+            }
+
+            float[] Update(bool prefetch, int threads)
+            {
+                float[] p = (float[])p0.Clone(), m = (float[])m0.Clone(), v = (float[])v0.Clone(), w = (float[])w0.Clone();
+                bool previous = Optimizers.PrefetchAhead;
+                int parts = Workers.SplitAsIfForTests(threads);
+                Optimizers.PrefetchAhead = prefetch;
+                try
+                {
+                    for (int step = 1; step <= 2; step++)
+                    {
+                        switch (rule)
+                        {
+                            case "adam": Optimizers.Adam<float>(p, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, step); break;
+                            case "amsgrad": Optimizers.AmsGrad<float>(p, g, m, v, w, 0.01f, 0.9f, 0.999f, 1e-8f, step); break;
+                            case "momentum": Optimizers.Momentum<float>(p, g, v, 0.1f, 0.9f); break;
+                            case "adagrad": Optimizers.AdaGrad<float>(p, g, v, 0.1f, 1e-10f); break;
+                            case "rmsprop_centered_momentum": Optimizers.RmsProp<float>(p, g, v, m, w, 0.01f, 0.99f, 1e-8f, 0.9f); break;
+                            default: Optimizers.AdaDelta<float>(p, g, v, m, 1f, 0.9f, 1e-6f); break;
+                        }
+                    }
+                }
+                finally
+                {
+                    Optimizers.PrefetchAhead = previous;
+                    Workers.SplitAsIfForTests(parts);
+                }
+                return [.. p, .. m, .. v, .. w];
+            }
+
+            float[] plain = Update(prefetch: false, threads: 1);
+            Assert.NotEqual(p0, plain[..n]);
+            foreach (int threads in new[] { 1, 2, 8 })
+            {
+                Assert.True(MemoryMarshal.AsBytes(plain.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(Update(prefetch: true, threads).AsSpan())), $"{rule}, {n} parameters, {threads} threads: prefetching changed the bits");
+            }
+        }
     }
 
     /// <summary>dW and db with the switch off and on (dx skipped); the bits must agree, and dW must agree with float64 at
