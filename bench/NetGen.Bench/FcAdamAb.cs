@@ -16,8 +16,13 @@ internal static class FcAdamAb
         ("none", _ => { }, "same", "same"),
         ("dw-eight", on => Dense.WeightGradientOnEightRows = on, "6-row packed", "8-row dyT"),
         ("prefetch", on => Optimizers.PrefetchAhead = on, "no prefetch", "prefetch 1 KiB"),
+        ("own-slot", on => s_ownSlot = on, "shared D0", "own slot"),
         ("all", on => { Dense.WeightGradientOnEightRows = on; Optimizers.PrefetchAhead = on; }, "before", "ADR 0066"),
     };
+
+    /// <summary>Probe (not a kernel switch): pool2's backward writes, and conv2's backward reads, a buffer of their own
+    /// instead of the activation-gradient slot D0 that conv1's backward wrote with another per-sample size.</summary>
+    private static bool s_ownSlot;
 
     public static int Run(string[] args)
     {
@@ -26,6 +31,14 @@ internal static class FcAdamAb
         if (which == "adam-alone")
         {
             return AdamAlone(steps);
+        }
+        if (which == "gemm-k")
+        {
+            return GemmDepths(steps);
+        }
+        if (which == "mlp")
+        {
+            return MlpTrain(steps, args.Length > 3 ? args[3] : "all", args.Contains("--one-thread"));
         }
         if (which == "fc1")
         {
@@ -48,7 +61,7 @@ internal static class FcAdamAb
         float[] y1 = new float[B * 11520], q1 = new float[B * 2880], y2 = new float[B * 3200], q2 = new float[B * 800];
         float[] h = new float[B * 500], s = new float[B * 10];
         int[] i1 = new int[q1.Length], i2 = new int[q2.Length];
-        float[] d0 = new float[B * 11520], d1 = new float[B * 11520];
+        float[] d0 = new float[B * 11520], d1 = new float[B * 11520], own = new float[B * 3200];
         int[] labels = Enumerable.Range(0, B).Select(i => i % 10).ToArray();
         var packed7 = new PackedWeights<float>(800, 500);
         var packed9 = new PackedWeights<float>(500, 10);
@@ -84,9 +97,10 @@ internal static class FcAdamAb
             st[k++] = Stopwatch.GetTimestamp();
             Dense.Backward<float>(d0.AsSpan(0, B * 500), q2, p.Slice(W7, 400000), d1.AsSpan(0, B * 800), gr.Slice(W7, 400000), gr.Slice(B7, 500), B, 800, 500, GemmMode.PackedParallel, GemmMode.PackedParallel, accumulate: false, finite: finite);
             st[k++] = Stopwatch.GetTimestamp();
-            MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 800), i2, q2, y2, d0.AsSpan(0, B * 3200), B, p2);
+            Span<float> pooled = s_ownSlot ? own : d0.AsSpan(0, B * 3200);
+            MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 800), i2, q2, y2, pooled, B, p2);
             st[k++] = Stopwatch.GetTimestamp();
-            Conv2D.Backward<float>(d0.AsSpan(0, B * 3200), q1, p.Slice(W3, 25000), d1.AsSpan(0, B * 2880), gr.Slice(W3, 25000), gr.Slice(B3, 50), B, g2);
+            Conv2D.Backward<float>(pooled, q1, p.Slice(W3, 25000), d1.AsSpan(0, B * 2880), gr.Slice(W3, 25000), gr.Slice(B3, 50), B, g2);
             st[k++] = Stopwatch.GetTimestamp();
             ConvPoolBackward.Backward<float>(d1.AsSpan(0, B * 2880), i1, q1, y1, x, p.Slice(W0, 500), d0.AsSpan(0, B * 11520), gr.Slice(W0, 500), gr.Slice(B0, 20), B, g1, p1);
             st[k++] = Stopwatch.GetTimestamp();
@@ -186,6 +200,88 @@ internal static class FcAdamAb
             double ma = Median(per[n][0]), mb = Median(per[n][1]);
             Console.WriteLine(FormattableString.Invariant($"{bodies[n].Name,-20} {(oneThread ? "1 thread" : "2 threads")}  {sw.A} {ma,8:F1} us   {sw.B} {mb,8:F1} us   ratio {ma / mb:F2}"));
         }
+        return 0;
+    }
+
+    /// <summary><c>--fcadam-ab REPS gemm-k</c>: x·Wᵀ with Wᵀ pre-packed, 64 rows, 512 columns, one thread, at depths 128 to
+    /// 800, interleaved; GFLOP/s of each (does the depth block's B panel, K·NR floats, fit L1?).</summary>
+    private static int GemmDepths(int reps)
+    {
+        (int K, int N)[] shapes = { (128, 512), (256, 512), (512, 512), (800, 512), (800, 500), (800, 496), (784, 256) };
+        const int M = 64;
+        BenchThreads.One();
+        var cases = shapes.Select(s => (s.K, s.N, X: NetworkBenchmarks.Fill(M * s.K, 1), W: NetworkBenchmarks.Fill(s.N * s.K, 2), Packed: new PackedWeights<float>(s.K, s.N), Y: new float[M * s.N])).ToArray();
+        var per = cases.Select(_ => new List<double>()).ToArray();
+        float[] bias = new float[512];
+        for (int r = 0; r < reps + 10; r++)
+        {
+            for (int n = 0; n < cases.Length; n++)
+            {
+                var c = cases[n];
+                long t0 = Stopwatch.GetTimestamp();
+                Dense.Forward<float>(c.X, c.W, bias.AsSpan(0, c.N), c.Y, M, c.K, c.N, GemmMode.Packed, fuseReLU: true, packed: c.Packed);
+                double us = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+                if (r >= 10)
+                {
+                    per[n].Add(us);
+                }
+            }
+        }
+        for (int n = 0; n < cases.Length; n++)
+        {
+            double us = Median(per[n]);
+            Console.WriteLine(FormattableString.Invariant($"K {cases[n].K,4} N {cases[n].N,4}: {us,7:F1} us  {2.0 * M * cases[n].N * cases[n].K / us / 1e3,6:F1} GFLOP/s"));
+        }
+        return 0;
+    }
+
+    /// <summary><c>--fcadam-ab ROUNDS mlp SWITCH [--one-thread]</c>: <see cref="BenchMlp"/>'s training step (mlp_train) with
+    /// the switch off and on, in blocks of 200 steps alternating AB, BA; medians per step and the median per-round ratio.</summary>
+    private static int MlpTrain(int rounds, string which, bool oneThread)
+    {
+        var sw = Switches.First(x => x.Name == which);
+        if (oneThread)
+        {
+            BenchThreads.One();
+        }
+        var net = new BenchMlp(1);
+        float[] x = NetworkBenchmarks.Fill(64 * 784, 1);
+        int[] labels = Enumerable.Range(0, 64).Select(i => i % 10).ToArray();
+        double Block(bool on)
+        {
+            sw.Set(on);
+            net.TrainStep(x, labels);
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < 200; i++)
+            {
+                net.TrainStep(x, labels);
+            }
+            return (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency / 200;
+        }
+        Block(false);
+        Block(true);
+        var a = new List<double>();
+        var b = new List<double>();
+        var r = new List<double>();
+        for (int k = 0; k < rounds; k++)
+        {
+            double ta, tb;
+            if (k % 2 == 0)
+            {
+                ta = Block(false);
+                tb = Block(true);
+            }
+            else
+            {
+                tb = Block(true);
+                ta = Block(false);
+            }
+            a.Add(ta);
+            b.Add(tb);
+            r.Add(ta / tb);
+        }
+        sw.Set(true);
+        Console.WriteLine(FormattableString.Invariant($"mlp_train step ({(oneThread ? "1 thread" : "2 threads")}), {which}: {sw.A} {Median(a):F1} us, {sw.B} {Median(b):F1} us, median ratio {Median(r):F3} ({rounds} rounds of 200 steps)"));
         return 0;
     }
 
