@@ -264,7 +264,7 @@ public static class Dense
         // dW (+)= dy[B,O]ᵀ · x[B,I]
         if (TransposesDy<T>(dwMode, batch, inputs, outputs))
         {
-            // A = dyᵀ read in place (rows of B values) from a copy transposed here: 8-row panels, no packing of A.
+            // A = dyᵀ read in place (one row of `batch` values per output) from a copy transposed here: 8-row panels, no packing of A.
             Span<float> dyT = TransposedDy(MemoryMarshal.Cast<T, float>(dy), batch, outputs);
             Gemm.Packed(MemoryMarshal.Cast<float, T>(dyT), batch, 1, x, inputs, 1, dw, outputs, inputs, batch, accumulate, default, false, dwMode, null, finite);
         }
