@@ -72,6 +72,8 @@ if (args.Length > 0 && args[0] == "--lenet-dx-ab")
     return NetGen.Bench.LeNetDxAb.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "--c2fwd-ab") return NetGen.Bench.LeNetForwardAb.Run(args);
+
 if (args.Length > 0 && args[0] == "--lenet-profile")
 {
     return NetGen.Bench.LeNetProfile.Run(args);
