@@ -8,8 +8,9 @@ namespace NetGen.Bench;
 /// one (B: <c>ConvPool.Forward</c> → <c>ConvGemmPool</c>), paired in one process.
 /// Without <c>--alone</c>: <see cref="BenchLeNet"/>'s training step written out kernel by kernel as in
 /// <c>--lenet-profile</c>, the two sides in rounds of 10 steps alternating AB, BA, per kernel the median of each side and
-/// A/B. With <c>--alone</c>: the pair alone, STEPS calls per side alternating one call A, one call B, on one thread and on
-/// two, medians and A/B.</summary>
+/// A/B. With <c>--alone</c>: the pair alone, STEPS calls per side alternating one call A, one call B, on one thread (timed
+/// by the thread's CPU clock) and on two (wall clock), medians and A/B; <c>--alone --variant</c>: A = ConvGemmPool over
+/// the column matrix, B = with its registers loaded from x (<c>ConvGemmPool.FromInput</c>).</summary>
 internal static class LeNetForwardAb
 {
     public static int Run(string[] args)
@@ -55,7 +56,10 @@ internal static class LeNetForwardAb
 
         if (args.Contains("--alone"))
         {
+            // --variant: A = ConvGemmPool over the column matrix, B = ConvGemmPool with the product's registers loaded from x.
+            bool variant = args.Contains("--variant");
             ConvPool.Forward<float>(x, prm.AsSpan(W0, 500), prm.AsSpan(B0, 20), y1, q1, i1, B, g1, p1, fuseReLU: true, storeY: false);
+            bool fromInput = ConvGemmPool.FromInput;
             foreach (bool one in new[] { true, false })
             {
                 BenchThreads.Set(oneThread: one);
@@ -65,18 +69,26 @@ internal static class LeNetForwardAb
                     for (int k = 0; k < 2; k++)
                     {
                         int side = (k + r) % 2;
-                        ConvGemmPool.Enabled = side == 1;
-                        long t0 = Stopwatch.GetTimestamp();
+                        if (variant)
+                        {
+                            ConvGemmPool.FromInput = side == 1;
+                        }
+                        else
+                        {
+                            ConvGemmPool.Enabled = side == 1;
+                        }
+                        long t0 = Now(one);
                         Pair();
                         if (r >= 20)
                         {
-                            per[side].Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+                            per[side].Add((Now(one) - t0) * 1e6 / (one ? 1e9 : Stopwatch.Frequency));
                         }
                     }
                 }
                 ConvGemmPool.Enabled = true;
+                ConvGemmPool.FromInput = fromInput;
                 double ma = Median(per[0]), mb = Median(per[1]);
-                Console.WriteLine(FormattableString.Invariant($"conv2+pool2 forward, {(one ? "1 thread " : "2 threads")}: two kernels {ma,8:F1} us   ConvGemmPool {mb,8:F1} us   ratio {ma / mb:F2}   (GFLOP/s {204.8e3 / ma:F0} / {204.8e3 / mb:F0})"));
+                Console.WriteLine(FormattableString.Invariant($"conv2+pool2 forward, {(one ? "1 thread " : "2 threads")}: {(variant ? "im2col" : "two kernels")} {ma,8:F1} us   {(variant ? "from x" : "ConvGemmPool")} {mb,8:F1} us   ratio {ma / mb:F2}   (GFLOP/s {204.8e3 / ma:F0} / {204.8e3 / mb:F0})"));
             }
             return 0;
         }
@@ -161,6 +173,27 @@ internal static class LeNetForwardAb
             Console.WriteLine(FormattableString.Invariant($"{name,-26} two kernels {ma,8:F1} us   ConvGemmPool {mb,8:F1} us   ratio {ma / mb:F2}"));
         }
         return 0;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    /// <summary>On one thread, this thread's CPU clock (<c>CLOCK_THREAD_CPUTIME_ID</c>, Linux: other processes' time slices on
+    /// a loaded host are not counted); on two, the wall clock.</summary>
+    private static long Now(bool threadClock)
+    {
+        if (!threadClock)
+        {
+            return Stopwatch.GetTimestamp();
+        }
+        ClockGetTime(3, out TimeSpec t);
+        return (t.Seconds * 1_000_000_000L) + t.Nanoseconds;
     }
 
     private static double Median(List<double> l)

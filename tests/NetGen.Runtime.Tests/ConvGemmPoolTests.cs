@@ -33,9 +33,11 @@ public sealed class ConvGemmPoolTests
         {
             foreach (bool training in new[] { true, false })
             {
-                foreach (bool storeY in new[] { true, false })
+                foreach ((bool storeY, bool fromInput) in new[] { (true, true), (false, true), (true, false), (false, false) })
                 {
+                    ConvGemmPool.FromInput = fromInput; // the product's registers from x, or through the column matrix
                     (float[] y, float[] q, int[] at) = Fused(x, w, bias, batch, g, p, relu, training, storeY);
+                    ConvGemmPool.FromInput = true;
                     (float[] y2, float[] q2, int[] at2) = TwoKernels(x, w, bias, batch, g, p, relu, training);
                     if (storeY || !Avx512F.IsSupported)
                     {
