@@ -104,9 +104,20 @@ internal static class LeNetProfile
             st[k++] = Now();
             ConvPool.Forward<float>(x, p.Slice(W0, 500), p.Slice(B0, 20), y1, q1, i1, B, g1, p1, fuseReLU: true, storeY: false);
             st[k++] = Now();
-            Conv2D.Forward<float>(q1, p.Slice(W3, 25000), p.Slice(B3, 50), y2, B, g2, fuseReLU: true);
+            if (ConvGemmPool.Enabled)
+            {
+                // As the generated code since ADR 0065: conv2, its ReLU and pool2 in one kernel, timed in conv2's line.
+                ConvPool.Forward<float>(q1, p.Slice(W3, 25000), p.Slice(B3, 50), y2, q2, i2, B, g2, p2, fuseReLU: true, storeY: true);
+            }
+            else
+            {
+                Conv2D.Forward<float>(q1, p.Slice(W3, 25000), p.Slice(B3, 50), y2, B, g2, fuseReLU: true);
+            }
             st[k++] = Now();
-            MaxPool2D.Forward<float>(y2, q2, i2, B, p2);
+            if (!ConvGemmPool.Enabled)
+            {
+                MaxPool2D.Forward<float>(y2, q2, i2, B, p2);
+            }
             st[k++] = Now();
             Dense.Forward<float>(q2, p.Slice(W7, 400000), p.Slice(B7, 500), h, B, 800, 500, GemmMode.PackedParallel, fuseReLU: true, packed: packed7, rowMode: GemvMode.Parallel);
             st[k++] = Now();

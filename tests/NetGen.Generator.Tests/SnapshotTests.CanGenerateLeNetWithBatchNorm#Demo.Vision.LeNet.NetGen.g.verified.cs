@@ -128,7 +128,7 @@ namespace Demo.Vision
             new global::NetGen.ActivationInfo("bn1", "BatchNorm2D", new int[] { 20, 24, 24 }, L1_Y, 11520, hasGradient: true),
             new global::NetGen.ActivationInfo("relu_2", "ReLU", new int[] { 20, 24, 24 }, L2_Y, 11520, hasGradient: true),
             new global::NetGen.ActivationInfo("pool_3", "MaxPool2D", new int[] { 20, 12, 12 }, L3_Y, 2880, hasGradient: true),
-            new global::NetGen.ActivationInfo("relu_5", "ReLU", new int[] { 50, 8, 8 }, L5_Y, 3200, hasGradient: true),
+            new global::NetGen.ActivationInfo("relu_5", "ReLU", new int[] { 50, 8, 8 }, L5_Y, 3200, hasGradient: true, onRequest: true),
             new global::NetGen.ActivationInfo("pool_6", "MaxPool2D", new int[] { 50, 4, 4 }, L6_Y, 800, hasGradient: true),
             new global::NetGen.ActivationInfo("fc1", "Dense", new int[] { 500 }, L8_Y, 500, hasGradient: true),
             new global::NetGen.ActivationInfo("bn_9", "BatchNorm1D", new int[] { 500 }, L9_Y, 500, hasGradient: true),
@@ -1434,7 +1434,7 @@ namespace Demo.Vision
                 _k.MaxPool2DForward(A_L2_Y, A_L3_Y, training ? A_L3_Argmax : default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry3);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
-                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [5]
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool → ConvGemmPool: stride 1, no padding, an 8×8 output plane, 128 < C·kh·kw = 500 and C·kh·kw + 1 ≤ 512: im2col, then 5 channels × the 64 positions on registers (an FMA chain over the taps, + bias, ReLU), with [6]'s 2×2 max pool (and its positions in training) taken from those registers; y itself is written in training (a backward may read it) and otherwise only for the activation views (storeY); where the machine has no AVX-512, Conv2D's GEMM then MaxPool2D), then y = max(0, x) → output of [5]
                 // ng_conv2d_forward: y[B×50×8×8] = implicit GEMM of W[50×20·5·5] per group with x's windows + bias, then ReLU in the epilogue (the store of [5]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈50/16⌉
                 _k.Conv2DForward(A_L3_Y, P_L4_Weight, P_L4_Bias, A_L5_Y, B, in s_geometry4, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1783,15 +1783,14 @@ namespace Demo.Vision
                 global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L2_Y, B * 11520), A(L3_Y, B * 2880), training ? Ix(L3_Argmax, B * 2880) : default, B, in s_geometry3);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
-                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [5]
-                global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2880), P(L4_Weight, 25000), P(L4_Bias, 50), A(L5_Y, B * 3200), B, in s_geometry4, fuseReLU: true);
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool → ConvGemmPool: stride 1, no padding, an 8×8 output plane, 128 < C·kh·kw = 500 and C·kh·kw + 1 ≤ 512: im2col, then 5 channels × the 64 positions on registers (an FMA chain over the taps, + bias, ReLU), with [6]'s 2×2 max pool (and its positions in training) taken from those registers; y itself is written in training (a backward may read it) and otherwise only for the activation views (storeY); where the machine has no AVX-512, Conv2D's GEMM then MaxPool2D), then max(0, ·) → output of [5]
+                global::NetGen.Kernels.ConvPool.Forward<T>(A(L3_Y, B * 2880), P(L4_Weight, 25000), P(L4_Bias, 50), A(L5_Y, B * 3200), A(L6_Y, B * 800), training ? Ix(L6_Argmax, B * 800) : default, B, in s_geometry4, in s_geometry6, fuseReLU: true, storeY: training || ActivationsRecorded);
 
                 // ── [5] relu_5: ReLU [50, 8, 8] ──────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [4] as it stores its output here (fused epilogue)
 
                 // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 ────────────────────────────────────────────────────
-                // y[B,50,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
-                global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L5_Y, B * 3200), A(L6_Y, B * 800), training ? Ix(L6_Argmax, B * 800) : default, B, in s_geometry6);
+                // y[B,50,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training): computed by [4] from its product's registers (fused, kernel ConvPool → ConvGemmPool)
 
                 // ── [7] flatten_7: Flatten 50×4×4 → 800 ──────────────────────────────────────────────────────────
                 // y[B,800] = x[B,50,4,4] in C-major order: the same memory, no code
@@ -1985,7 +1984,7 @@ namespace Demo.Vision
                 if (!global::NetGen.Guard.AllFinite<T>(A(L1_Y, B * 11520))) return "'bn1' ([1] BatchNorm2D)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L2_Y, B * 11520))) return "'relu_2' ([2] ReLU)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L3_Y, B * 2880))) return "'pool_3' ([3] MaxPool2D)";
-                if (!global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 3200))) return "'relu_5' ([5] ReLU)";
+                if (ActivationsRecorded && !global::NetGen.Guard.AllFinite<T>(A(L5_Y, B * 3200))) return "'relu_5' ([5] ReLU)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L6_Y, B * 800))) return "'pool_6' ([6] MaxPool2D)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L8_Y, B * 500))) return "'fc1' ([8] Dense)";
                 if (!global::NetGen.Guard.AllFinite<T>(A(L9_Y, B * 500))) return "'bn_9' ([9] BatchNorm1D)";
@@ -2043,15 +2042,14 @@ namespace Demo.Vision
                 global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L2_Y, B * 11520), A(L3_Y, B * 2880), training ? Ix(L3_Argmax, B * 2880) : default, B, in s_geometry3);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
-                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then max(0, ·) → output of [5]
-                global::NetGen.Kernels.Conv2D.Forward<T>(A(L3_Y, B * 2880), P(L4_Weight, 25000), P(L4_Bias, 50), A(L5_Y, B * 3200), B, in s_geometry4, fuseReLU: true);
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool → ConvGemmPool: stride 1, no padding, an 8×8 output plane, 128 < C·kh·kw = 500 and C·kh·kw + 1 ≤ 512: im2col, then 5 channels × the 64 positions on registers (an FMA chain over the taps, + bias, ReLU), with [6]'s 2×2 max pool (and its positions in training) taken from those registers; y itself is written in training (a backward may read it) and otherwise only for the activation views (storeY); where the machine has no AVX-512, Conv2D's GEMM then MaxPool2D), then max(0, ·) → output of [5]
+                global::NetGen.Kernels.ConvPool.Forward<T>(A(L3_Y, B * 2880), P(L4_Weight, 25000), P(L4_Bias, 50), A(L5_Y, B * 3200), A(L6_Y, B * 800), training ? Ix(L6_Argmax, B * 800) : default, B, in s_geometry4, in s_geometry6, fuseReLU: true, storeY: training || ActivationsRecorded);
 
                 // ── [5] relu_5: ReLU [50, 8, 8] ──────────────────────────────────────────────────────────────────
                 // y = max(0, x): applied by [4] as it stores its output here (fused epilogue)
 
                 // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 ────────────────────────────────────────────────────
-                // y[B,50,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training)
-                global::NetGen.Kernels.MaxPool2D.Forward<T>(A(L5_Y, B * 3200), A(L6_Y, B * 800), training ? Ix(L6_Argmax, B * 800) : default, B, in s_geometry6);
+                // y[B,50,4,4][c,i,j] = max_{u,v < 2} x[c, 2i + u, 2j + v];  argmax kept for backward (training): computed by [4] from its product's registers (fused, kernel ConvPool → ConvGemmPool)
 
                 // ── [7] flatten_7: Flatten 50×4×4 → 800 ──────────────────────────────────────────────────────────
                 // y[B,800] = x[B,50,4,4] in C-major order: the same memory, no code

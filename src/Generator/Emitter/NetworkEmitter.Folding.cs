@@ -103,7 +103,7 @@ internal static partial class NetworkEmitter
 
             if (lowered.PoolOfConv >= 0)
             {
-                w.WriteLine($"// {entry.ForwardFormula(c)}: computed by [{plan.Nodes[lowered.PoolOfConv].Label}] in its epilogue (fused, kernel ConvPool)");
+                w.WriteLine($"// {entry.ForwardFormula(c)}: computed by [{plan.Nodes[lowered.PoolOfConv].Label}] {Conv2DEntry.FusedPoolNote(plan, lowered.PoolOfConv)}");
                 w.WriteLine();
                 continue;
             }

@@ -247,7 +247,8 @@ internal static class CpuLowering
 
     /// <summary>
     /// The MaxPool2D that the Conv2D at <paramref name="index"/> computes in its epilogue (<c>Kernels.ConvPool</c>), or −1: the
-    /// convolution takes the direct path (<see cref="Conv2DEntry.RunsDirect"/>), its output (or its fused ReLU's) has the
+    /// convolution takes the direct path (<see cref="Conv2DEntry.RunsDirect"/>) or is one that <c>Kernels.ConvGemmPool</c> runs
+    /// with its pool (<see cref="Conv2DEntry.GemmPool"/>, ADR 0065), its output (or its fused ReLU's) has the
     /// pool as its only reader, and the pool is 2×2 with stride 2 and padding 0 or 1 on each axis (the windows of
     /// <c>Kernels.MaxPool2DPairs</c>). The pool still writes its output and, in training, its argmax; the ReLU's output is
     /// still stored (its backward and the activation views read it).
@@ -264,8 +265,9 @@ internal static class CpuLowering
         int source = fusesReLU ? plan.Nodes[index + 1].Output : conv.Output;
         NodePlan pool = plan.Nodes[next];
         MaxPool2DEntry.PoolArgs p = MaxPool2DEntry.Args(pool.Arguments);
+        EquatableArray<int> inShape = plan.Tensors[conv.Inputs[0]].Shape, outShape = plan.Tensors[conv.Output].Shape;
         if (pool.Inputs[0] != source || p.Kh != 2 || p.Kw != 2 || p.Sh != 2 || p.Sw != 2 || p.Ph > 1 || p.Pw > 1 ||
-            !Conv2DEntry.RunsDirect(conv.Arguments, plan.Tensors[conv.Inputs[0]].Shape, plan.Tensors[conv.Output].Shape))
+            !(Conv2DEntry.RunsDirect(conv.Arguments, inShape, outShape) || Conv2DEntry.GemmPool(conv.Arguments, inShape, outShape, p)))
         {
             return -1;
         }

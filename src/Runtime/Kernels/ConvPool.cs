@@ -12,6 +12,8 @@ namespace NetGen.Kernels;
 /// for bit: y (the activation's output, which an unfused ReLU backward reads and the activation views show; not written
 /// when the caller says nothing will read it, ADR 0058), the pooled output and the argmax (the pool's backward reads it;
 /// empty = not stored, inference). A test compares the two.</para>
+/// <para>A convolution on the GEMM path with an 8 × 8 output plane and a 2×2 pool without padding (LeNet's second) runs
+/// as <see cref="ConvGemmPool"/> instead: the product stays on registers until its pool is taken (ADR 0065).</para>
 /// <para>It runs fused where the convolution takes the direct path (<see cref="Conv2D.RunsDirect{T}"/>: stride 1, no
 /// padding, C·Kh·Kw ≤ 128) and the pool is 2×2 with stride 2 and padding 0 or 1, in float on AVX2; anywhere else
 /// (double, other geometries, other machines) it calls the two kernels in turn. The generator names the choice in the
@@ -56,7 +58,10 @@ public static class ConvPool
         {
             throw new ArgumentException($"The pool's input is {p.Channels}×{p.Height}×{p.Width} but the convolution's output is {g.OutChannels}×{g.OutHeight}×{g.OutWidth}.", nameof(p));
         }
-        if (!Fuses<T>(g, p))
+        // A convolution on the GEMM path with an 8 × 8 output plane keeps its product on registers until its pool is
+        // taken (ADR 0065); the direct convolution pools from its wide buffer (ADR 0047).
+        bool gemm = ConvGemmPool.Serves<T>(g, p, !bias.IsEmpty);
+        if (!gemm && !Fuses<T>(g, p))
         {
             Conv2D.Forward(x, w, bias, y, batch, g, fuseReLU);
             MaxPool2D.Forward<T>(y, pooled, argmax, batch, p);
@@ -90,6 +95,11 @@ public static class ConvPool
         {
             // The pool's backward with the ReLU mask unfused (a switch of the tests and the bench) reads y.
             storeY |= !MaxPool2DReLU.Fused;
+            if (gemm)
+            {
+                ConvGemmPool.Forward((float*)px, (float*)pw, (float*)pb, (float*)py, (float*)pp, pi, batch, g, fuseReLU, storeY);
+                return;
+            }
             var a = new Arguments { G = g, P = p, X = px, W = pw, Bias = pb, Y = py, Pooled = (float*)pp, Argmax = pi, Relu = fuseReLU, Batch = batch, StoreY = storeY };
             long work = (long)batch * g.WeightLength * g.OutPlane;
             int parts = batch >= Workers.MaxParts && work >= MinParallelWork ? Workers.PartsFor(work, MinParallelWork / 2, batch) : 1;

@@ -284,6 +284,10 @@ internal sealed partial class Conv2DEntry : LayerEntry
                 ? $"kernel Conv2D, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW)"
                 : $"kernel ConvPool, direct: stride 1, no padding and C·kh·kw = {I((int)rows)} ≤ 128, no im2col (forward and dW), with [{c.Plan.Nodes[pool].Label}]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)";
         }
+        if (c.Lowered.FusedPool >= 0)
+        {
+            return $"kernel ConvPool → ConvGemmPool: stride 1, no padding, an 8×8 output plane, 128 < C·kh·kw = {I((int)rows)} and C·kh·kw{(c.HasState("bias") ? " + 1" : string.Empty)} ≤ 512: im2col, then 5 channels × the 64 positions on registers (an FMA chain over the taps, + bias, ReLU), with [{c.Plan.Nodes[c.Lowered.FusedPool].Label}]'s 2×2 max pool (and its positions in training) taken from those registers; y itself is written in training (a backward may read it) and otherwise only for the activation views (storeY); where the machine has no AVX-512, Conv2D's GEMM then MaxPool2D";
+        }
         return rows + (c.HasState("bias") ? 1 : 0) <= 512 && (long)ho * wo <= 4096
             ? "kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM"
             : "kernel Conv2D: im2col + GEMM";
@@ -297,6 +301,29 @@ internal sealed partial class Conv2DEntry : LayerEntry
         bool pointwise = a.Kh == 1 && a.Kw == 1;
         return a.FastPath && !pointwise && a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0 &&
             (long)input[0] * a.Kh * a.Kw <= 128 && ((long)(output[1] - 1) * input[2]) + output[2] >= 48;
+    }
+
+    /// <summary>How the Conv2D at <paramref name="conv"/> computes the max pool fused into it, for the pool's comment: in the
+    /// direct convolution's epilogue (ADR 0047), or from the GEMM path's registers (<c>ConvGemmPool</c>, ADR 0065).</summary>
+    internal static string FusedPoolNote(Plan plan, int conv)
+    {
+        NodePlan n = plan.Nodes[conv];
+        return RunsDirect(n.Arguments, plan.Tensors[n.Inputs[0]].Shape, plan.Tensors[n.Output].Shape)
+            ? "in its epilogue (fused, kernel ConvPool)"
+            : "from its product's registers (fused, kernel ConvPool → ConvGemmPool)";
+    }
+
+    /// <summary>Whether <c>Kernels.ConvGemmPool</c> runs the layer with the 2×2 max pool after it (ADR 0065), by the rule of
+    /// its <c>Geometry</c>: groups 1, dilation 1, stride 1, no padding, not 1×1, an 8×8 output plane, 128 &lt; C·kh·kw and
+    /// C·kh·kw (+ 1 with a bias) ≤ 512 (one depth block of the packed GEMM, whose bits it keeps), a pool of 2×2 with stride
+    /// 2 and no padding. The convolution is then on the GEMM path (not <see cref="RunsDirect"/>).</summary>
+    internal static bool GemmPool(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input, EquatableArray<int> output, MaxPool2DEntry.PoolArgs p)
+    {
+        ConvArgs a = Args(arguments);
+        long rows = (long)input[0] * a.Kh * a.Kw;
+        return a.FastPath && !(a.Kh == 1 && a.Kw == 1) && a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0 &&
+            output[1] == 8 && output[2] == 8 && rows > 128 && rows + (arguments.Bool("Bias", true) ? 1 : 0) <= 512 &&
+            p.Kh == 2 && p.Kw == 2 && p.Sh == 2 && p.Sw == 2 && p.Ph == 0 && p.Pw == 0;
     }
 
     /// <summary>Whether <c>Kernels.Conv2D</c>'s backward computes dW with the direct kernel on 512-bit registers, by the rule of
@@ -409,12 +436,15 @@ internal sealed partial class Conv2DEntry : LayerEntry
     /// When a convolution with its pool in the epilogue writes its output y (ADR 0058): the pool is y's only reader and
     /// reads it in the epilogue, so y is written only while the forward records the activation views
     /// (<c>ActivationsRecorded</c>: <c>RecordActivations</c> on, or <c>RecordActivationGradients</c>, whose backward runs the
-    /// ReLU's own backward, which reads y) and, in training, when a fused ReLU's backward is not folded into the pool's.
+    /// ReLU's own backward, which reads y) and, in training, when a fused ReLU's backward is not folded into the pool's or
+    /// the convolution is on the GEMM path (<c>ConvGemmPool</c>, ADR 0065: its training y stays what it was).
     /// </summary>
     internal static string StoreY(NodeContext c)
     {
         bool reluReadsY = c.Lowered.FusesNextReLU && c.Cpu.Nodes[c.Lowered.FusedPool].MasksReLU < 0;
-        return reluReadsY ? "training || ActivationsRecorded" : "ActivationsRecorded";
+        // ConvGemmPool (ADR 0065) keeps y in training: the backward of a GEMM-path convolution's pool may read it.
+        bool gemm = !RunsDirect(c.Args, c.InputShape, c.OutputShape);
+        return reluReadsY || gemm ? "training || ActivationsRecorded" : "ActivationsRecorded";
     }
 
     internal static string Geometry(NodePlan node) => "s_geometry" + EmitNames.Suffix(node);
