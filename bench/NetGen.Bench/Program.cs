@@ -76,6 +76,7 @@ if (args.Length > 0 && args[0] == "--fcadam-ab")
 {
     return NetGen.Bench.FcAdamAb.Run(args);
 }
+
 if (args.Length > 0 && args[0] == "--c2fwd-ab") return NetGen.Bench.LeNetForwardAb.Run(args);
 
 if (args.Length > 0 && args[0] == "--lenet-profile")
