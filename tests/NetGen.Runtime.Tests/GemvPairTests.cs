@@ -84,7 +84,7 @@ public class GemvPairTests
 
         // The second: (b₁ + W₁[:, 0:s]·h[0:s]) + W₁[:, s:H]·h[s:H].
         int s = Gemv.PairSplit(hidden);
-        Assert.True(s % 16 == 0 && s >= 16 && hidden - s >= s);
+        Assert.True(s % 16 == 0 && s >= 16 && s < hidden);
         if (Gemv.PairColumns(outputs))
         {
             // Over columns (ADR 0067): each half one fused multiply-add chain per output along its depth, in order, from b₁
@@ -349,26 +349,92 @@ public class GemvPairTests
             var packed = new PackedWeights<float>(inputs, hidden);
             var nextPacked = new PackedWeights<float>(hidden, outputs);
             float[] after = new float[outputs];
+            bool join = Gemv.JoinInCallersPart;
             Gemv.JoinInCallersPart = false;
-            try
-            {
-                Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, after, inputs, hidden, outputs, relu: true, nextReLU: true, packed, nextPacked);
-            }
-            finally
-            {
-                Gemv.JoinInCallersPart = true;
-            }
-
+            Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, after, inputs, hidden, outputs, relu: true, nextReLU: true, packed, nextPacked);
+            Gemv.JoinInCallersPart = true;
             for (int call = 0; call < 200; call++)
             {
                 float[] y = new float[outputs];
                 Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, y, inputs, hidden, outputs, relu: true, nextReLU: true, packed, nextPacked);
                 Assert.Equal(after.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
             }
+            Gemv.JoinInCallersPart = join;
         }
         finally
         {
             Workers.SplitAsIfForTests(previous);
+            Gemv.JoinInCallersPart = false;
+        }
+    }
+
+    [Theory]
+    [InlineData(784, 256, 128)]
+    [InlineData(784, 256, 10)]
+    [InlineData(300, 40, 10)]
+    [InlineData(2100, 33, 21)]
+    public void AnUnevenCut_IsTheCutOfTheArithmetic_OnEveryThreadCount(int inputs, int hidden, int outputs)
+    {
+        // The caller's share (Gemv.PairCallerSixteenths) moves where each output's second chain starts: the result is the
+        // two chains cut there, bit for bit, on 1, 2 and 8 threads; the row panels of the second layer follow the cut.
+        float[] x = TestUtil.Random<float>(inputs, 36), w = TestUtil.Random<float>(hidden * inputs, 37), b = TestUtil.Random<float>(hidden, 38);
+        float[] w1 = TestUtil.Random<float>(outputs * hidden, 39), b1 = TestUtil.Random<float>(outputs, 40);
+        int previous = Workers.SplitAsIfForTests(Workers.MaxParts), share = Gemv.PairCallerSixteenths;
+        try
+        {
+            var packed = new PackedWeights<float>(inputs, hidden);
+            var nextPacked = new PackedWeights<float>(hidden, outputs);
+            foreach (int sixteenths in new[] { 8, 10, 9, 15, 8 })
+            {
+                Gemv.PairCallerSixteenths = sixteenths;
+                int s = Gemv.PairSplit(hidden);
+                Assert.True(s % 16 == 0 && s >= 16 && s < hidden);
+                float[] h0 = new float[hidden];
+                Gemv.Forward<float>(x, w, b, h0, inputs, hidden, relu: true, GemvMode.Serial);
+                float[] expected = new float[outputs];
+                if (Gemv.PairColumns(outputs))
+                {
+                    for (int o = 0; o < outputs; o++)
+                    {
+                        float p = b1[o], q = 0f;
+                        for (int k = 0; k < s; k++)
+                        {
+                            p = MathF.FusedMultiplyAdd(h0[k], w1[(o * hidden) + k], p);
+                        }
+                        for (int k = s; k < hidden; k++)
+                        {
+                            q = MathF.FusedMultiplyAdd(h0[k], w1[(o * hidden) + k], q);
+                        }
+                        expected[o] = p + q;
+                    }
+                }
+                else
+                {
+                    float[] first = new float[outputs], second = new float[outputs];
+                    Gemv.Forward<float>(h0.AsSpan(0, s), Columns(w1, outputs, hidden, 0, s), b1, first, s, outputs, relu: false, GemvMode.Serial);
+                    Gemv.Forward<float>(h0.AsSpan(s), Columns(w1, outputs, hidden, s, hidden), default, second, hidden - s, outputs, relu: false, GemvMode.Serial);
+                    expected = first.Zip(second, (p, q) => p + q).ToArray();
+                }
+
+                foreach (int threads in new[] { 1, 2, 8 })
+                {
+                    Workers.SplitAsIfForTests(threads);
+                    for (int call = 0; call < 3; call++)
+                    {
+                        float[] y = new float[outputs];
+                        Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, y, inputs, hidden, outputs, relu: true, nextReLU: false, packed, nextPacked);
+                        if (FusedEverywhere || !Gemv.PairColumns(outputs))
+                        {
+                            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Workers.SplitAsIfForTests(previous);
+            Gemv.PairCallerSixteenths = share;
         }
     }
 

@@ -66,8 +66,17 @@ public static partial class Gemv
     /// double), so the first half's depth of the second product has no scalar tail on any register width.</summary>
     internal const int PairAlign = 16;
 
-    /// <summary>Where the two halves meet: the first hidden unit of the second half.</summary>
-    internal static int PairSplit(int hidden) => hidden / (2 * PairAlign) * PairAlign;
+    /// <summary>The caller's share of the hidden units, in sixteenths (ADR 0067): the worker starts its half a few hundred
+    /// nanoseconds after the caller starts its own (the hand-off) and the caller adds the halves after the join, so an
+    /// even cut (8, ADR 0061) leaves the caller waiting. The cut is part of the arithmetic (where each output's second
+    /// chain starts), so it is a constant of the kernel, never a choice made per call; settable for the paired benchmark
+    /// (<c>NetGen.Bench --mlp-pair-parts --split</c>) and the tests.</summary>
+    internal static int PairCallerSixteenths = 8;
+
+    /// <summary>Where the two halves meet: the first hidden unit of the second half, <see cref="PairCallerSixteenths"/> of
+    /// the hidden units rounded down to a multiple of <see cref="PairAlign"/>, leaving each half at least one.</summary>
+    internal static int PairSplit(int hidden) =>
+        Math.Clamp(hidden * PairCallerSixteenths / 16 / PairAlign * PairAlign, PairAlign, hidden / PairAlign * PairAlign == hidden ? hidden - PairAlign : hidden / PairAlign * PairAlign);
 
     /// <summary>
     /// <c>h = W₀·x + b₀</c> (then max(0, ·) when <paramref name="relu"/>) and <c>y = W₁·h + b₁</c> (then max(0, ·) when
@@ -182,7 +191,7 @@ public static partial class Gemv
         }
         else if (nextPacked is not null && panels is not null)
         {
-            if (nextPacked.PairPanelsAreCurrent && nextPacked.PairPanelWidth == Width<T>())
+            if (nextPacked.PairPanelsAreCurrent && nextPacked.PairPanelWidth == Width<T>() && nextPacked.PairPanelSplit == PairSplit(hidden))
             {
                 nextPanels = nextPacked.PairPanels;
             }
@@ -267,6 +276,7 @@ public static partial class Gemv
         else if (nextPack)
         {
             nextPacked!.PairPanelWidth = Width<T>();
+            nextPacked.PairPanelSplit = PairSplit(hidden);
             nextPacked.PairPanelsAreCurrent = true;
         }
     }
@@ -304,12 +314,12 @@ public static partial class Gemv
     }
 
     /// <summary>Whether the caller, done with its half while the worker runs the other, waits for that half inside its own
-    /// part and adds the partial sums there (ADR 0067, the default): it then sees the worker's flag and its partial sums,
-    /// written just before, as soon as they are written, and adds them while the worker still counts its part done with
-    /// <see cref="Workers"/> (a read of the caller's claim line and an atomic decrement, two more crossings between the
-    /// cores); the caller's own wait in <see cref="Workers.RunAndRelease"/> then finds the part done or nearly. Off: the add
-    /// after <see cref="Workers.RunAndRelease"/> returns (ADR 0061). The same operations either way, so the same bits.</summary>
-    internal static bool JoinInCallersPart = true;
+    /// part (on a flag the worker writes after its partial sums) and adds the partial sums there, meant to overlap the add
+    /// with the worker's own bookkeeping in <see cref="Workers"/> (ADR 0067). Measured slower, so off: in the host's slow
+    /// state each crossing between the cores costs about 350 ns, and the flag is one crossing more before the join
+    /// (paired, the worker's half done → the join returned 0.92 µs against 0.70 µs after the join with the add). Off: the
+    /// add after <see cref="Workers.RunAndRelease"/> returns (ADR 0061). The same operations either way, so the same bits.</summary>
+    internal static bool JoinInCallersPart;
 
     /// <summary>y = (b₁ + first half's sums) + second half's sums, then max(0, ·) when asked: after both halves are done.</summary>
     private static unsafe void AddHalves<T>(in PairOperands<T> o)

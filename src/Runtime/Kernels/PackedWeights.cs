@@ -86,6 +86,9 @@ public sealed class PackedWeights<T>
     /// <summary>The register width, in elements, <see cref="PairPanels"/> were laid out for.</summary>
     internal int PairPanelWidth { get; set; }
 
+    /// <summary>The cut between the two halves (<c>Gemv.PairSplit</c>) <see cref="PairPanels"/> were laid out for.</summary>
+    internal int PairPanelSplit { get; set; }
+
     /// <summary>The register width, in elements, <see cref="RowPanels"/> were laid out for.</summary>
     internal int RowPanelWidth { get; set; }
 
