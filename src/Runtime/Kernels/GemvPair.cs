@@ -66,12 +66,13 @@ public static partial class Gemv
     /// double), so the first half's depth of the second product has no scalar tail on any register width.</summary>
     internal const int PairAlign = 16;
 
-    /// <summary>The caller's share of the hidden units, in sixteenths (ADR 0067): the worker starts its half a few hundred
-    /// nanoseconds after the caller starts its own (the hand-off) and the caller adds the halves after the join, so an
-    /// even cut (8, ADR 0061) leaves the caller waiting. The cut is part of the arithmetic (where each output's second
-    /// chain starts), so it is a constant of the kernel, never a choice made per call; settable for the paired benchmark
-    /// (<c>NetGen.Bench --mlp-pair-parts --split</c>) and the tests.</summary>
-    internal static int PairCallerSixteenths = 8;
+    /// <summary>The caller's share of the hidden units, in sixteenths (ADR 0067): 9, the caller 144 of the benchmark MLP's
+    /// 256. The worker starts its half about 330 ns after the caller starts its own (the hand-off) and, measured, reads its
+    /// half of the first layer more slowly, so an even cut (8, ADR 0061) left the caller waiting for it; paired call by
+    /// call, 9 made the split calls 1.03× faster (10: 1.05×, but the caller then finishes last). The cut is part of the
+    /// arithmetic (where each output's second chain starts), so it is a constant of the kernel, never a choice made per
+    /// call; settable for the paired benchmark (<c>NetGen.Bench --mlp-pair-parts --split</c>) and the tests.</summary>
+    internal static int PairCallerSixteenths = 9;
 
     /// <summary>Where the two halves meet: the first hidden unit of the second half, <see cref="PairCallerSixteenths"/> of
     /// the hidden units rounded down to a multiple of <see cref="PairAlign"/>, leaving each half at least one.</summary>
