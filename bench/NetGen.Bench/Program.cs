@@ -130,6 +130,18 @@ if (args.Length > 0 && args[0] == "--mlp-pair-ab")
     return NetGen.Bench.MlpPairAb.Run(args);
 }
 
+// `--mlp-pair-parts [--calls N]` where one batch-1 Predict's time goes, stage by stage, caller and worker (MlpPairParts.cs, ADR 0067).
+if (args.Length > 0 && args[0] == "--mlp-pair-parts")
+{
+    return NetGen.Bench.MlpPairParts.Run(args);
+}
+
+// `--mlp-pair-cpus [--calls N]` on which vCPUs the caller and the worker run batch-1 Predict calls, and how often they move (MlpPairCpus.cs, ADR 0067).
+if (args.Length > 0 && args[0] == "--mlp-pair-cpus")
+{
+    return NetGen.Bench.MlpPairCpus.Run(args);
+}
+
 // `--mlp-latency-ab [--reps N] [--no-ort]` the batch-1 GEMV over W as stored against its row panels, paired, with ONNX
 // Runtime in the same rounds (MlpLatencyAb.cs, ADR 0054).
 if (args.Length > 0 && args[0] == "--mlp-latency-ab")

@@ -24,6 +24,15 @@ public class GemvPairPlannerTests
     }
 
     [Fact]
+    public void PairColumns_IsTheRuntimesRule()
+    {
+        for (int outputs = 1; outputs <= 300; outputs++)
+        {
+            Assert.Equal(global::NetGen.Kernels.Gemv.PairColumns(outputs), CpuLowering.PairColumns(outputs));
+        }
+    }
+
+    [Fact]
     public void TheBenchmarkMlpRunsItsFirstTwoLayersAsOnePairAtBatchOne()
     {
         GeneratorHarness.Result result = GeneratorHarness.Run("""
@@ -37,6 +46,7 @@ public class GemvPairPlannerTests
         string source = result.Source();
         Assert.Contains("global::NetGen.Kernels.Gemv.ForwardPair<T>(x, P(L0_Weight, 200704), P(L0_Bias, 256), A(L1_Y, B * 256), P(L2_Weight, 32768), P(L2_Bias, 128), A(L3_Y, B * 128), 784, 256, 128, relu: true, nextReLU: true, _packedW0, _packedW2);", source);
         Assert.Contains("if (B != 1)", source);
+        Assert.Contains("[2]'s halves over its weight's columns, one FMA chain per output (128 outputs ≥ 64) (rule: docs/performance.md)", source); // ADR 0067
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(source, @"Gemv\.ForwardPair<T>"));
         // The output layer (10 × 128) stays a call of its own.
         Assert.Contains("global::NetGen.Kernels.Dense.Forward<T>(A(L3_Y, B * 128), P(L4_Weight, 1280)", source);

@@ -13,6 +13,7 @@ public class GemvPairTests
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 784, 256, 128 }, { 784, 256, 10 }, { 300, 40, 10 }, { 100, 1000, 3 }, { 2100, 33, 21 }, { 200, 47, 9 },
+        { 300, 64, 70 }, { 100, 48, 200 }, { 500, 40, 64 },
     };
 
     [Theory]
@@ -81,9 +82,44 @@ public class GemvPairTests
         Gemv.Forward<float>(x, w, b, h0, inputs, hidden, relu: true, GemvMode.Serial);
         Assert.Equal(h0.Select(BitConverter.SingleToInt32Bits), h.Select(BitConverter.SingleToInt32Bits));
 
-        // The second: (b₁ + W₁[:, 0:s]·h[0:s]) + W₁[:, s:H]·h[s:H], each half a GEMV of its own.
+        // The second: (b₁ + W₁[:, 0:s]·h[0:s]) + W₁[:, s:H]·h[s:H].
         int s = Gemv.PairSplit(hidden);
-        Assert.True(s % 16 == 0 && s >= 16 && hidden - s >= s);
+        Assert.True(s % 16 == 0 && s >= 16 && s < hidden);
+        if (Gemv.PairColumns(outputs))
+        {
+            // Over columns (ADR 0067): each half one fused multiply-add chain per output along its depth, in order, from b₁
+            // or zero; then the halves added and max(0, ·). Spelled out here one scalar at a time.
+            float[] chains = new float[outputs];
+            for (int o = 0; o < outputs; o++)
+            {
+                float p = b1[o], q = 0f;
+                for (int k = 0; k < s; k++)
+                {
+                    p = MathF.FusedMultiplyAdd(h0[k], w1[(o * hidden) + k], p);
+                }
+                for (int k = s; k < hidden; k++)
+                {
+                    q = MathF.FusedMultiplyAdd(h0[k], w1[(o * hidden) + k], q);
+                }
+                chains[o] = Math.Max(p + q, 0f);
+            }
+            if (FusedEverywhere)
+            {
+                Assert.Equal(chains.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+            }
+
+            // Switched off: the halves as row dot products (ADR 0061), checked below.
+            Gemv.ColumnsInPair = false;
+            try
+            {
+                Gemv.ForwardPair<float>(x, w, b, h, w1, b1, y, inputs, hidden, outputs, relu: true, nextReLU: true);
+            }
+            finally
+            {
+                Gemv.ColumnsInPair = true;
+            }
+        }
+
         float[] first = new float[outputs], second = new float[outputs];
         Gemv.Forward<float>(h0.AsSpan(0, s), Columns(w1, outputs, hidden, 0, s), b1, first, s, outputs, relu: false, GemvMode.Serial);
         Gemv.Forward<float>(h0.AsSpan(s), Columns(w1, outputs, hidden, s, hidden), default, second, hidden - s, outputs, relu: false, GemvMode.Serial);
@@ -118,7 +154,7 @@ public class GemvPairTests
                     Assert.Equal(yExpected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
                     bool panels = Gemv.UsesRowPanels(hidden, inputs) && call >= 1;
                     Assert.Equal(panels, packed.RowPanelsAreCurrent);
-                    Assert.Equal(panels, nextPacked.PairPanelsAreCurrent); // packed with the first layer's, read after
+                    Assert.Equal(panels, Gemv.PairColumns(outputs) ? nextPacked.PairColumnsAreCurrent : nextPacked.PairPanelsAreCurrent); // packed with the first layer's, read after
                 }
 
                 // The weights change: nothing reads the old panels.
@@ -244,6 +280,161 @@ public class GemvPairTests
         {
             Gemv.AlignInput = alignInput;
             Gemv.AlignPanels = alignPanels;
+        }
+    }
+
+    /// <summary>Whether every register width's multiply-add is fused here (x64 with FMA3, or not x64): the columns' chains
+    /// then have the bits of <see cref="MathF.FusedMultiplyAdd"/> in every lane.</summary>
+    private static bool FusedEverywhere => System.Runtime.Intrinsics.X86.Fma.IsSupported || !System.Runtime.Intrinsics.X86.X86Base.IsSupported;
+
+    [Theory]
+    [InlineData(784, 256, 128)]
+    [InlineData(300, 48, 200)]
+    [InlineData(300, 64, 70)]
+    public void OverColumns_TheSameBitsFromThePanelsAsFromWAsStored_AndFromEveryRegisterWidthsLanes(int inputs, int hidden, int outputs)
+    {
+        // The first call reads W₁ as stored (one output at a time), the second packs the columns, the third reads them.
+        float[] x = TestUtil.Random<float>(inputs, 26), w = TestUtil.Random<float>(hidden * inputs, 27), b = TestUtil.Random<float>(hidden, 28);
+        float[] w1 = TestUtil.Random<float>(outputs * hidden, 29), b1 = TestUtil.Random<float>(outputs, 30);
+        Assert.True(Gemv.PairColumns(outputs) && Gemv.UsesRowPanels(hidden, inputs));
+        var packed = new PackedWeights<float>(inputs, hidden);
+        var nextPacked = new PackedWeights<float>(hidden, outputs);
+        float[] first = new float[outputs];
+        Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, first, inputs, hidden, outputs, relu: true, nextReLU: false, packed, nextPacked);
+        for (int call = 1; call < 4; call++)
+        {
+            float[] y = new float[outputs];
+            Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, y, inputs, hidden, outputs, relu: true, nextReLU: false, packed, nextPacked);
+            Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+        }
+        Assert.True(nextPacked.PairColumnsAreCurrent);
+        Assert.False(nextPacked.PairPanelsAreCurrent);
+
+        // Switched off and on again: each layout kept apart, both current, the bits of each way unchanged.
+        Gemv.ColumnsInPair = false;
+        float[] rows = new float[outputs];
+        try
+        {
+            for (int call = 0; call < 3; call++)
+            {
+                Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, rows, inputs, hidden, outputs, relu: true, nextReLU: false, packed, nextPacked);
+            }
+        }
+        finally
+        {
+            Gemv.ColumnsInPair = true;
+        }
+        Assert.True(nextPacked.PairPanelsAreCurrent && nextPacked.PairColumnsAreCurrent);
+        float[] again = new float[outputs];
+        Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, again, inputs, hidden, outputs, relu: true, nextReLU: false, packed, nextPacked);
+        Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), again.Select(BitConverter.SingleToInt32Bits));
+        Assert.NotEqual(first.Select(BitConverter.SingleToInt32Bits), rows.Select(BitConverter.SingleToInt32Bits)); // another summation order
+        nextPacked.Invalidate();
+        Assert.False(nextPacked.PairColumnsAreCurrent);
+    }
+
+    [Theory]
+    [InlineData(784, 256, 128)]
+    [InlineData(784, 256, 10)]
+    public void TheCallersPartAddingTheHalves_GivesTheBitsOfTheAddAfterTheJoin(int inputs, int hidden, int outputs)
+    {
+        // ADR 0067: the caller waits for the worker's half inside its own part and adds there; the same operations as the
+        // add after RunAndRelease (ADR 0061), so the same bits, call after call (some calls find the worker's half done
+        // in time, some leave it to the join; either way the bits hold).
+        float[] x = TestUtil.Random<float>(inputs, 31), w = TestUtil.Random<float>(hidden * inputs, 32), b = TestUtil.Random<float>(hidden, 33);
+        float[] w1 = TestUtil.Random<float>(outputs * hidden, 34), b1 = TestUtil.Random<float>(outputs, 35);
+        int previous = Workers.SplitAsIfForTests(2);
+        try
+        {
+            var packed = new PackedWeights<float>(inputs, hidden);
+            var nextPacked = new PackedWeights<float>(hidden, outputs);
+            float[] after = new float[outputs];
+            bool join = Gemv.JoinInCallersPart;
+            Gemv.JoinInCallersPart = false;
+            Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, after, inputs, hidden, outputs, relu: true, nextReLU: true, packed, nextPacked);
+            Gemv.JoinInCallersPart = true;
+            for (int call = 0; call < 200; call++)
+            {
+                float[] y = new float[outputs];
+                Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, y, inputs, hidden, outputs, relu: true, nextReLU: true, packed, nextPacked);
+                Assert.Equal(after.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+            }
+            Gemv.JoinInCallersPart = join;
+        }
+        finally
+        {
+            Workers.SplitAsIfForTests(previous);
+            Gemv.JoinInCallersPart = false;
+        }
+    }
+
+    [Theory]
+    [InlineData(784, 256, 128)]
+    [InlineData(784, 256, 10)]
+    [InlineData(300, 40, 10)]
+    [InlineData(2100, 33, 21)]
+    public void AnUnevenCut_IsTheCutOfTheArithmetic_OnEveryThreadCount(int inputs, int hidden, int outputs)
+    {
+        // The caller's share (Gemv.PairCallerSixteenths) moves where each output's second chain starts: the result is the
+        // two chains cut there, bit for bit, on 1, 2 and 8 threads; the row panels of the second layer follow the cut.
+        float[] x = TestUtil.Random<float>(inputs, 36), w = TestUtil.Random<float>(hidden * inputs, 37), b = TestUtil.Random<float>(hidden, 38);
+        float[] w1 = TestUtil.Random<float>(outputs * hidden, 39), b1 = TestUtil.Random<float>(outputs, 40);
+        int previous = Workers.SplitAsIfForTests(Workers.MaxParts), share = Gemv.PairCallerSixteenths;
+        try
+        {
+            var packed = new PackedWeights<float>(inputs, hidden);
+            var nextPacked = new PackedWeights<float>(hidden, outputs);
+            foreach (int sixteenths in new[] { 8, 10, 9, 15, 8 })
+            {
+                Gemv.PairCallerSixteenths = sixteenths;
+                int s = Gemv.PairSplit(hidden);
+                Assert.True(s % 16 == 0 && s >= 16 && s < hidden);
+                float[] h0 = new float[hidden];
+                Gemv.Forward<float>(x, w, b, h0, inputs, hidden, relu: true, GemvMode.Serial);
+                float[] expected = new float[outputs];
+                if (Gemv.PairColumns(outputs))
+                {
+                    for (int o = 0; o < outputs; o++)
+                    {
+                        float p = b1[o], q = 0f;
+                        for (int k = 0; k < s; k++)
+                        {
+                            p = MathF.FusedMultiplyAdd(h0[k], w1[(o * hidden) + k], p);
+                        }
+                        for (int k = s; k < hidden; k++)
+                        {
+                            q = MathF.FusedMultiplyAdd(h0[k], w1[(o * hidden) + k], q);
+                        }
+                        expected[o] = p + q;
+                    }
+                }
+                else
+                {
+                    float[] first = new float[outputs], second = new float[outputs];
+                    Gemv.Forward<float>(h0.AsSpan(0, s), Columns(w1, outputs, hidden, 0, s), b1, first, s, outputs, relu: false, GemvMode.Serial);
+                    Gemv.Forward<float>(h0.AsSpan(s), Columns(w1, outputs, hidden, s, hidden), default, second, hidden - s, outputs, relu: false, GemvMode.Serial);
+                    expected = first.Zip(second, (p, q) => p + q).ToArray();
+                }
+
+                foreach (int threads in new[] { 1, 2, 8 })
+                {
+                    Workers.SplitAsIfForTests(threads);
+                    for (int call = 0; call < 3; call++)
+                    {
+                        float[] y = new float[outputs];
+                        Gemv.ForwardPair<float>(x, w, b, new float[hidden], w1, b1, y, inputs, hidden, outputs, relu: true, nextReLU: false, packed, nextPacked);
+                        if (FusedEverywhere || !Gemv.PairColumns(outputs))
+                        {
+                            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Workers.SplitAsIfForTests(previous);
+            Gemv.PairCallerSixteenths = share;
         }
     }
 

@@ -446,6 +446,13 @@ internal static class CpuLowering
         ChooseGemv(hidden, inputs) == GemvMode.Parallel && ChooseGemv(outputs, hidden) == GemvMode.Serial && hidden >= 32 && outputs > 0;
 
     /// <summary>
+    /// Whether the second Dense of a batch-1 pair (<see cref="PairsGemv"/>) computes its halves as one FMA chain per output
+    /// over its weight's columns, by the rule of <c>NetGen.Kernels.Gemv.PairColumns</c> (a test keeps the two equal): from
+    /// 64 outputs. See docs/adr/0067-batch-1-pair-second-layer-over-columns.md.
+    /// </summary>
+    internal static bool PairColumns(int outputs) => outputs >= 64;
+
+    /// <summary>
     /// Whether a Dense layer with pre-packed weights reads its one-row forward from row panels, by the rule of
     /// <c>NetGen.Kernels.Gemv.UsesRowPanels</c> (a test keeps the two equal): from 2¹³ weights. See
     /// docs/adr/0054-batch-1-row-panels-and-one-core-while-the-workers-sleep.md.

@@ -1,8 +1,10 @@
 using System;
+using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Threading;
 
 namespace NetGen.Kernels;
 
@@ -19,6 +21,38 @@ public static partial class Gemv
     /// straddle two lines. For the paired benchmark (<c>NetGen.Bench --mlp-pair-ab --align</c>); the bits are the same.</summary>
     internal static bool AlignPanels = true;
 
+    /// <summary>Bench only (<c>NetGen.Bench --mlp-pair-parts</c>, ADR 0067): when set, <see cref="ForwardPair{T}"/> writes
+    /// <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> at each stage of a call into it (see <see cref="Stamp"/>);
+    /// null (the default) costs one test per stage.</summary>
+    internal static long[]? PairStamps;
+
+    /// <summary>Where each stage's timestamp goes in <see cref="PairStamps"/>: the caller's on one cache line, the half that
+    /// runs part 1 on another (index 16 on), so the probe adds no line that crosses the cores.</summary>
+    internal enum Stamp
+    {
+        Enter = 0,
+        Publish = 1,
+        CallerStart = 2,
+        CallerFirstDone = 3,
+        CallerDone = 4,
+        Joined = 5,
+        Added = 6,
+        SeenDone = 7,
+        WorkerStart = 16,
+        WorkerFirstDone = 17,
+        WorkerDone = 18,
+        WorkerThread = 19,
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Mark(Stamp stage)
+    {
+        if (PairStamps is { } stamps)
+        {
+            stamps[(int)stage] = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+    }
+
     /// <summary>Whether the generator fuses a Dense layer of <paramref name="inputs"/> → <paramref name="hidden"/> (ReLU
     /// fused) and the Dense layer of <paramref name="hidden"/> → <paramref name="outputs"/> that reads its output into one
     /// batch-1 call of <see cref="ForwardPair{T}"/>: when the first is split (<see cref="Choose"/> gives
@@ -32,8 +66,18 @@ public static partial class Gemv
     /// double), so the first half's depth of the second product has no scalar tail on any register width.</summary>
     internal const int PairAlign = 16;
 
-    /// <summary>Where the two halves meet: the first hidden unit of the second half.</summary>
-    internal static int PairSplit(int hidden) => hidden / (2 * PairAlign) * PairAlign;
+    /// <summary>The caller's share of the hidden units, in sixteenths (ADR 0067): 9, the caller 144 of the benchmark MLP's
+    /// 256. The worker starts its half about 330 ns after the caller starts its own (the hand-off) and, measured, reads its
+    /// half of the first layer more slowly, so an even cut (8, ADR 0061) left the caller waiting for it; paired call by
+    /// call, 9 made the split calls 1.03× faster (10: 1.05×, but the caller then finishes last). The cut is part of the
+    /// arithmetic (where each output's second chain starts), so it is a constant of the kernel, never a choice made per
+    /// call; settable for the paired benchmark (<c>NetGen.Bench --mlp-pair-parts --split</c>) and the tests.</summary>
+    internal static int PairCallerSixteenths = 9;
+
+    /// <summary>Where the two halves meet: the first hidden unit of the second half, <see cref="PairCallerSixteenths"/> of
+    /// the hidden units rounded down to a multiple of <see cref="PairAlign"/>, leaving each half at least one.</summary>
+    internal static int PairSplit(int hidden) =>
+        Math.Clamp(hidden * PairCallerSixteenths / 16 / PairAlign * PairAlign, PairAlign, hidden / PairAlign * PairAlign == hidden ? hidden - PairAlign : hidden / PairAlign * PairAlign);
 
     /// <summary>
     /// <c>h = W₀·x + b₀</c> (then max(0, ·) when <paramref name="relu"/>) and <c>y = W₁·h + b₁</c> (then max(0, ·) when
@@ -80,6 +124,7 @@ public static partial class Gemv
         {
             throw new ArgumentException($"Packed weights are for {nextPacked.Inputs} inputs and {nextPacked.Outputs} outputs, not {hidden} and {outputs}.", nameof(nextPacked));
         }
+        Mark(Stamp.Enter);
         if (packed is not null && (packed.Inputs != inputs || packed.Outputs != hidden))
         {
             throw new ArgumentException($"Packed weights are for {packed.Inputs} inputs and {packed.Outputs} outputs, not {inputs} and {hidden}.", nameof(packed));
@@ -128,11 +173,26 @@ public static partial class Gemv
         }
 
         // The second layer's halves in panels of their own: read when current, packed when the first layer's are used.
+        // Over columns (ADR 0067): W₁'s columns, any register width; else row panels for this register width.
+        bool columns = ColumnsInPair && PairColumns(outputs);
         T[]? nextPanels = null;
         bool nextPack = false;
-        if (nextPacked is not null && panels is not null)
+        if (nextPacked is not null && panels is not null && columns)
         {
-            if (nextPacked.PairPanelsAreCurrent && nextPacked.PairPanelWidth == Width<T>())
+            if (nextPacked.PairColumnsAreCurrent)
+            {
+                nextPanels = nextPacked.PairColumnPanels;
+            }
+            else
+            {
+                nextPanels = nextPacked.PairColumnsFor((long)outputs * hidden);
+                nextPack = true;
+            }
+            nextPanelOffset = nextPacked.PairColumnOffset;
+        }
+        else if (nextPacked is not null && panels is not null)
+        {
+            if (nextPacked.PairPanelsAreCurrent && nextPacked.PairPanelWidth == Width<T>() && nextPacked.PairPanelSplit == PairSplit(hidden))
             {
                 nextPanels = nextPacked.PairPanels;
             }
@@ -170,6 +230,8 @@ public static partial class Gemv
                 Outputs = outputs,
                 NextPanels = pn == null ? null : pn + nextPanelOffset,
                 NextPack = nextPack,
+                Columns = columns,
+                NextReLU = nextReLU,
             };
             if (pc != null)
             {
@@ -181,23 +243,25 @@ public static partial class Gemv
                 job.NextXCopies = pnc + nextPacked!.XCopyOffset;
                 job.NextXSlotLength = nextPacked.XSlotLength;
             }
+            Mark(Stamp.Publish);
+            bool added = false;
             if (Workers.MaxParts > 1 && Workers.TryAcquire(out PairJob<T> pair))
             {
                 pair.Operands = job;
+                pair.AddedInCallersPart = false;
+                pair.Call++;
                 Workers.RunAndRelease(pair, 2, affine: true, oneCoreWhileAsleep: true);
+                added = pair.AddedInCallersPart;
             }
             else
             {
                 PairHalf(job, 0);
                 PairHalf(job, 1);
             }
-
-            // y = (b₁ + first half's sums) + second half's sums, then max(0, ·).
-            var ys = new Span<T>(py, outputs);
-            TensorPrimitives.Add(ys, new ReadOnlySpan<T>(pq, outputs), ys);
-            if (nextReLU)
+            Mark(Stamp.Joined);
+            if (!added)
             {
-                TensorPrimitives.Max(ys, T.Zero, ys);
+                AddHalves(job);
             }
         }
 
@@ -206,9 +270,14 @@ public static partial class Gemv
             packed!.RowPanelWidth = Width<T>();
             packed.RowPanelsAreCurrent = true;
         }
-        if (nextPack)
+        if (nextPack && columns)
+        {
+            nextPacked!.PairColumnsAreCurrent = true;
+        }
+        else if (nextPack)
         {
             nextPacked!.PairPanelWidth = Width<T>();
+            nextPacked.PairPanelSplit = PairSplit(hidden);
             nextPacked.PairPanelsAreCurrent = true;
         }
     }
@@ -237,6 +306,33 @@ public static partial class Gemv
 
         /// <summary>Elements per slot of <see cref="NextXCopies"/>.</summary>
         public int NextXSlotLength;
+
+        /// <summary>The second product's halves as one FMA chain per output over W₁'s columns (<see cref="PairColumns"/>).</summary>
+        public bool Columns;
+
+        /// <summary>max(0, ·) on y.</summary>
+        public bool NextReLU;
+    }
+
+    /// <summary>Whether the caller, done with its half while the worker runs the other, waits for that half inside its own
+    /// part (on a flag the worker writes after its partial sums) and adds the partial sums there, meant to overlap the add
+    /// with the worker's own bookkeeping in <see cref="Workers"/> (ADR 0067). Measured slower, so off: in the host's slow
+    /// state each crossing between the cores costs about 350 ns, and the flag is one crossing more before the join
+    /// (paired, the worker's half done → the join returned 0.92 µs against 0.70 µs after the join with the add). Off: the
+    /// add after <see cref="Workers.RunAndRelease"/> returns (ADR 0061). The same operations either way, so the same bits.</summary>
+    internal static bool JoinInCallersPart;
+
+    /// <summary>y = (b₁ + first half's sums) + second half's sums, then max(0, ·) when asked: after both halves are done.</summary>
+    private static unsafe void AddHalves<T>(in PairOperands<T> o)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var ys = new Span<T>(o.Y, o.Outputs);
+        TensorPrimitives.Add(ys, new ReadOnlySpan<T>(o.Partial, o.Outputs), ys);
+        if (o.NextReLU)
+        {
+            TensorPrimitives.Max(ys, T.Zero, ys);
+        }
+        Mark(Stamp.Added);
     }
 
     /// <summary>The two halves of <see cref="ForwardPair{T}"/>, one per part (the caller's first).</summary>
@@ -245,16 +341,71 @@ public static partial class Gemv
     {
         public PairOperands<T> Operands;
 
+        /// <summary>This call's number (the caller counts them), which part 1's thread writes to <see cref="_started"/> and
+        /// <see cref="_done"/>.</summary>
+        public long Call;
+
+        /// <summary>Whether part 0 added the halves (<see cref="JoinInCallersPart"/>); else the caller adds them after the join.</summary>
+        public bool AddedInCallersPart;
+
+        // Written by the thread that runs part 1; read by part 0.
+        private long _started, _done;
+
         public override void Run(int part, int parts)
         {
             if (parts == 1)
             {
                 PairHalf(Operands, 0);
                 PairHalf(Operands, 1);
+                return;
             }
-            else
+
+            Mark(part == 0 ? Stamp.CallerStart : Stamp.WorkerStart);
+            long call = Call;
+            if (part == 1)
             {
-                PairHalf(Operands, part);
+                Volatile.Write(ref _started, call);
+                try
+                {
+                    PairHalf(Operands, 1);
+                }
+                finally
+                {
+                    Volatile.Write(ref _done, call); // after the partial sums (stores are not reordered on x64 or by Volatile)
+                }
+                Mark(Stamp.WorkerDone);
+                if (PairStamps is { } stamps)
+                {
+                    stamps[(int)Stamp.WorkerThread] = Environment.CurrentManagedThreadId;
+                }
+                return;
+            }
+
+            PairHalf(Operands, 0);
+            Mark(Stamp.CallerDone);
+            if (JoinInCallersPart && Volatile.Read(ref _started) == call)
+            {
+                // Part 1 is running on another thread (a part, once claimed, is finished by whoever claimed it, so this
+                // waits no longer than RunAndRelease would): wait for it, with pauses first, then yielding (a worker that
+                // shares this core, on an oversubscribed machine, needs it to run).
+                var spin = new SpinWait();
+                long pauseUntil = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * Workers.CallerPauseMicroseconds / 1_000_000);
+                while (Volatile.Read(ref _done) != call)
+                {
+                    if (pauseUntil != 0)
+                    {
+                        for (int i = 0; i < 64 && Volatile.Read(ref _done) != call; i++)
+                        {
+                            Thread.SpinWait(1);
+                        }
+                        pauseUntil = Stopwatch.GetTimestamp() < pauseUntil ? pauseUntil : 0;
+                        continue;
+                    }
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+                Mark(Stamp.SeenDone);
+                AddHalves(Operands);
+                AddedInCallersPart = true;
             }
         }
     }
@@ -268,6 +419,13 @@ public static partial class Gemv
         int s = PairSplit(hidden);
         int r0 = half == 0 ? 0 : s, r1 = half == 0 ? s : hidden;
         Rows(AlignedX(o.First, half, 0, o.First.Inputs), r0, r1);
+        Mark(half == 0 ? Stamp.CallerFirstDone : Stamp.WorkerFirstDone);
+        if (o.Columns)
+        {
+            ColumnHalf(o, half, r0, r1);
+            return;
+        }
+
         var next = new Operands<T>
         {
             X = o.First.Y,

@@ -57,11 +57,37 @@ public sealed class PackedWeights<T>
     /// the pair's call that reads or packs the first layer's row panels, each core its half.</summary>
     internal T[]? PairPanels { get; set; }
 
+    /// <summary>W as stored in columns for the second layer of a batch-1 pair that runs it over columns
+    /// (<c>Gemv.PairColumns</c>, ADR 0067): column k's [outputs] values contiguous, k in order (each half of the depth
+    /// packed by the core that reads it); kept apart from <see cref="PairPanels"/> so the paired benchmark can switch
+    /// between the two without repacking.</summary>
+    internal T[]? PairColumnPanels { get; private set; }
+
+    /// <summary>Whether <see cref="PairColumnPanels"/> hold the current weights.</summary>
+    internal bool PairColumnsAreCurrent { get; set; }
+
+    /// <summary>Elements of <see cref="PairColumnPanels"/> before the first column.</summary>
+    internal int PairColumnOffset { get; private set; }
+
+    /// <summary><see cref="PairColumnPanels"/>, allocated for <paramref name="length"/> elements on first use.</summary>
+    internal T[] PairColumnsFor(long length)
+    {
+        if (PairColumnPanels is null)
+        {
+            PairColumnPanels = AllocatePanels(length, out int offset);
+            PairColumnOffset = offset;
+        }
+        return PairColumnPanels;
+    }
+
     /// <summary>Whether <see cref="PairPanels"/> hold the current weights, laid out for <see cref="PairPanelWidth"/>.</summary>
     internal bool PairPanelsAreCurrent { get; set; }
 
     /// <summary>The register width, in elements, <see cref="PairPanels"/> were laid out for.</summary>
     internal int PairPanelWidth { get; set; }
+
+    /// <summary>The cut between the two halves (<c>Gemv.PairSplit</c>) <see cref="PairPanels"/> were laid out for.</summary>
+    internal int PairPanelSplit { get; set; }
 
     /// <summary>The register width, in elements, <see cref="RowPanels"/> were laid out for.</summary>
     internal int RowPanelWidth { get; set; }
@@ -160,5 +186,6 @@ public sealed class PackedWeights<T>
         RowPanelsAreCurrent = false;
         RowPanelsSeenOnce = false;
         PairPanelsAreCurrent = false;
+        PairColumnsAreCurrent = false;
     }
 }

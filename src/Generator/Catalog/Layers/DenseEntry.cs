@@ -134,7 +134,7 @@ internal sealed partial class DenseEntry : LayerEntry
             // ADR 0061: at batch 1 this layer and the next Dense in one parallel region.
             var next = new NodeContext(c.Cpu, c.Plan.Nodes[c.Lowered.RowPairNext]);
             string nextPacked = next.Lowered.PackedWeights ? PackedField(next.Node) : "null";
-            w.WriteLine($"// batch 1: with [{next.Node.Label}] {next.Node.Name} in one parallel region (Gemv.ForwardPair): each core its half of this layer's rows, then the same half of [{next.Node.Label}]'s depth; the caller adds the two halves' sums of [{next.Node.Label}] after one join (rule: docs/performance.md)");
+            w.WriteLine($"// batch 1: with [{next.Node.Label}] {next.Node.Name} in one parallel region (Gemv.ForwardPair): each core its half of this layer's rows, then the same half of [{next.Node.Label}]'s depth; the caller adds the two halves' sums of [{next.Node.Label}] after one join{(CpuLowering.PairColumns(next.Plan.Tensors[next.Node.Output].Length) ? $"; [{next.Node.Label}]'s halves over its weight's columns, one FMA chain per output ({next.Out} outputs ≥ 64)" : $"; [{next.Node.Label}]'s halves as row dot products ({next.Out} outputs < 64)")} (rule: docs/performance.md)");
             w.WriteLine("if (B == 1)");
             w.OpenBrace();
             w.WriteLine($"global::NetGen.Kernels.Gemv.ForwardPair<T>({c.X}, {c.P("weight")}, {c.P("bias")}, {c.Y}, {next.P("weight")}, {next.P("bias")}, {next.Y}, {c.In}, {c.Out}, {next.Out}, relu: true, nextReLU: {(next.Lowered.FusesNextReLU ? "true" : "false")}, {(c.Lowered.PackedWeights ? PackedField(c.Node) : "null")}, {nextPacked});");
