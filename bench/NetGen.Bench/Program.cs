@@ -72,6 +72,11 @@ if (args.Length > 0 && args[0] == "--lenet-dx-ab")
     return NetGen.Bench.LeNetDxAb.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "--lenet-poolconv-ab")
+{
+    return NetGen.Bench.LeNetPoolConvAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--lenet-profile")
 {
     return NetGen.Bench.LeNetProfile.Run(args);
