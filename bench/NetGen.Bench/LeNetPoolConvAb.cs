@@ -122,9 +122,13 @@ internal static class LeNetPoolConvAb
         float[] dyA = new float[B * 3200], dxA = new float[B * 2880], dwA = new float[25000], dbA = new float[50];
         float[] dyB = new float[B * 3200], dxB = new float[B * 2880], dwB = new float[25000], dbB = new float[50];
         float[] w3 = prm[W3..B3];
+        // NETGEN_POOLCONV_AB=copies: A = the fused kernel with one copy of x (PoolConvBackward.AlignedCopies = 1), B = with
+        // its default (4); otherwise A = the two kernels, B = the fused one.
+        bool copies = Environment.GetEnvironmentVariable("NETGEN_POOLCONV_AB") == "copies";
         void Alone(bool on)
         {
-            PoolConvBackward.Enabled = on;
+            PoolConvBackward.Enabled = on || copies;
+            PoolConvBackward.AlignedCopies = copies && !on ? 1 : 4;
             PoolConvBackward.Backward<float>(gPool, i2, q2, y2, q1, w3, on ? dyB : dyA, on ? dxB : dxA, on ? dwB : dwA, on ? dbB : dbA, B, g2, p2);
         }
         Alone(false);

@@ -157,7 +157,7 @@ public static class PoolConvBackward
         int windows = p.OutHeight * p.OutWidth, plane = g.OutPlane;
         float[] laid = Scratch.Weights(((long)o * row) + 16);
         float[] partials = Scratch.Partials(((long)groups * o * row) + (bias ? (long)groups * o : 0) + 16);
-        int[] tables = Scratch.Tables(windows + plane);
+        int[] tables = Scratch.Tables(windows + (2 * plane));
         int outside = 0;
         fixed (T* pg = gradient)
         fixed (int* pi = argmax)
@@ -176,17 +176,22 @@ public static class PoolConvBackward
                 // Window t's top-left position in the convolution's output plane.
                 pt[t] = (2 * (t / p.OutWidth) * g.OutWidth) + (2 * (t % p.OutWidth));
             }
+            int copy = CopyStride(g);
             for (int at = 0; at < plane; at++)
             {
-                // Where output position (ho, wo)'s im2col column starts in an HWC sample: (ho·W + wo)·C.
-                pt[windows + at] = (((at / g.OutWidth) * g.Width) + (at % g.OutWidth)) * g.Channels;
+                // Where output position (ho, wo)'s im2col column starts in an HWC sample: (ho·W + wo)·C; and in the copy of
+                // the sample whose shift puts it on a 64-byte boundary (see AlignedCopies).
+                int column = (((at / g.OutWidth) * g.Width) + (at % g.OutWidth)) * g.Channels;
+                int shift = (16 - (column & 15)) & 15, k = AlignedCopies == 1 ? 0 : shift / (16 / AlignedCopies);
+                pt[windows + at] = column;
+                pt[windows + plane + at] = (k * copy) + (k * (16 / AlignedCopies)) + column;
             }
             var a = new Arguments
             {
                 G = g, P = p, Batch = batch, Groups = groups, Runs = nr, Registers = regs, Row = row,
                 DPooled = (float*)pg, Argmax = pi, Pooled = (float*)pp, X = (float*)px, Dx = (float*)pdx,
                 Partials = ppart, DbPartials = bias ? ppart + ((nint)groups * o * row) : null,
-                Weights = pl, Origins = pt, Columns = pt + windows, Outside = &outside,
+                Weights = pl, Origins = pt, Columns = pt + windows, XColumns = pt + windows + plane, Outside = &outside,
             };
             long work = (long)batch * g.WeightLength * g.OutPlane / 2;
             if (groups > 1 && groups >= Workers.MaxParts && work >= MinParallelWork && Workers.TryAcquire(out Job job))
@@ -255,6 +260,14 @@ public static class PoolConvBackward
         }
     }
 
+    /// <summary>Copies of each sample's x in HWC, the n-th shifted by n·16/AlignedCopies floats: a position's column starts
+    /// (ho·W + wo)·C floats in, on a 64-byte boundary in one of them for C a multiple of 16/AlignedCopies (LeNet's 20:
+    /// every fourth wo), so dW's 512-bit loads of x never cross a cache line.</summary>
+    internal static int AlignedCopies = 4;
+
+    /// <summary>Floats between two copies of a sample's x: its H·W·C floats and the slack, in whole registers.</summary>
+    private static int CopyStride(in Conv2DGeometry g) => ((g.Height * g.Width * g.Channels) + Slack + 15) / 16 * 16;
+
     /// <summary>The first 64-byte boundary at or after <paramref name="p"/> (the buffers hold 16 floats more).</summary>
     private static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
@@ -295,6 +308,9 @@ public static class PoolConvBackward
         /// im2col column starts in an HWC sample.</summary>
         public int* Origins, Columns;
 
+        /// <summary>Per output position, where its im2col column starts in the aligned copy of an HWC sample's x.</summary>
+        public int* XColumns;
+
         /// <summary>Set to 1 once a group finds an index outside its window.</summary>
         public int* Outside;
     }
@@ -316,9 +332,10 @@ public static class PoolConvBackward
         int start = (int)((long)a.Batch * group / a.Groups), end = (int)((long)a.Batch * (group + 1) / a.Groups);
         int o = g.OutChannels, c = g.Channels, hw = g.Height * g.Width, plane = g.OutPlane, row = a.Row, regs = a.Registers;
         int windows = a.P.OutHeight * a.P.OutWidth, hwc = (hw * c) + Slack, listP = plane * (o + 1), listO = o * (windows + 1);
+        int copy = CopyStride(g), sampleX = AlignedCopies * copy;
         float* acc = a.Partials + ((nint)group * o * row);
         float* dbAcc = a.DbPartials == null ? null : a.DbPartials + ((nint)group * o);
-        fixed (float* xhArray = Scratch.Input((2L * hwc) + 16))
+        fixed (float* xhArray = Scratch.Input((2L * sampleX) + 16))
         fixed (float* dxhArray = Scratch.Output(hwc + 16L))
         fixed (int* atP = Scratch.ByPosition(2L * listP))
         fixed (float* vP = Scratch.ByPositionValues(2L * plane * o))
@@ -331,8 +348,7 @@ public static class PoolConvBackward
             {
                 new Span<float>(dbAcc, o).Clear();
             }
-            new Span<float>(xh + (hw * c), Slack).Clear();
-            new Span<float>(xh + hwc + (hw * c), Slack).Clear();
+            new Span<float>(xh, 2 * sampleX).Clear(); // the slack around every copy: read, never written
             nint* offsets = stackalloc nint[regs];
             for (int r = 0; r < regs; r++)
             {
@@ -353,9 +369,14 @@ public static class PoolConvBackward
                         System.Threading.Volatile.Write(ref *a.Outside, 1);
                         return;
                     }
-                    ToChannelsLast(a.X + ((nint)(b + s) * g.InputLength), xh + ((nint)s * hwc), c, hw);
+                    float* xs = xh + ((nint)s * sampleX);
+                    ToChannelsLast(a.X + ((nint)(b + s) * g.InputLength), xs, c, hw);
+                    for (int n = 1; n < AlignedCopies; n++)
+                    {
+                        Buffer.MemoryCopy(xs, xs + ((nint)n * copy) + (n * (16 / AlignedCopies)), (long)hw * c * sizeof(float), (long)hw * c * sizeof(float));
+                    }
                 }
-                WeightGradient(xh, hwc, acc, dbAcc, atO, vO, listO, k, offsets, o, windows, row, regs);
+                WeightGradient(xh, sampleX, acc, dbAcc, atO, vO, listO, k, offsets, o, windows, row, regs);
                 for (int s = 0; s < k; s++)
                 {
                     int* countP = atP + ((nint)s * listP) + ((nint)plane * o);
@@ -376,7 +397,7 @@ public static class PoolConvBackward
         int o = g.OutChannels, plane = g.OutPlane, wo = g.OutWidth, windows = a.P.OutHeight * a.P.OutWidth;
         int length = a.P.OutputLength;
         float* gb = a.DPooled + ((nint)b * length), pb = a.Pooled + ((nint)b * length);
-        int* ib = a.Argmax + ((nint)b * length), origins = a.Origins, columns = a.Columns;
+        int* ib = a.Argmax + ((nint)b * length), origins = a.Origins, columns = a.XColumns;
         new Span<int>(countP, plane).Clear();
         for (int q = 0; q < o; q++, ib += windows, pb += windows, gb += windows)
         {
