@@ -433,33 +433,14 @@ public static class PoolConvBackward
         return true;
     }
 
-    /// <summary>dst[p·C + c] = src[c·HW + p] (one sample).</summary>
-    private static unsafe void ToChannelsLast(float* src, float* dst, int c, int hw)
-    {
-        for (int ch = 0; ch < c; ch++)
-        {
-            float* s = src + ((nint)ch * hw);
-            float* d = dst + ch;
-            for (int q = 0; q < hw; q++)
-            {
-                d[(nint)q * c] = s[q];
-            }
-        }
-    }
+    /// <summary>dst[p·C + c] = src[c·HW + p] (one sample): the packed GEMM's 8×8 register transpose
+    /// (<see cref="PackedGemm.PackTransposedAvx"/>), the channels past a multiple of 8 one by one.</summary>
+    private static unsafe void ToChannelsLast(float* src, float* dst, int c, int hw) =>
+        PackedGemm.PackTransposedAvx(src, hw, hw, c, c, ref *dst);
 
-    /// <summary>dst[c·HW + p] = src[p·C + c] (one sample).</summary>
-    private static unsafe void FromChannelsLast(float* src, float* dst, int c, int hw)
-    {
-        for (int ch = 0; ch < c; ch++)
-        {
-            float* s = src + ch;
-            float* d = dst + ((nint)ch * hw);
-            for (int q = 0; q < hw; q++)
-            {
-                d[q] = s[(nint)q * c];
-            }
-        }
-    }
+    /// <summary>dst[c·HW + p] = src[p·C + c] (one sample), the same way.</summary>
+    private static unsafe void FromChannelsLast(float* src, float* dst, int c, int hw) =>
+        PackedGemm.PackTransposedAvx(src, c, c, hw, hw, ref *dst);
 
     /// <summary>acc[o] += v · x_hwc[column + run] for each of channel o's terms in order (the <paramref name="k"/> samples
     /// in order, each one's positions ascending), in passes of 8 registers; db[o] += v in the same order.</summary>
