@@ -30,8 +30,9 @@ namespace NetGen.Kernels;
 /// +0 over the group's samples in order and p ascending (<see cref="Conv2DTapGradient"/>), db per group the same chain
 /// of additions; the groups are <see cref="Conv2D.Groups"/> and their partials are added in group order. So dx, dW and
 /// db are the bits of <see cref="MaxPool2DReLU.Backward{T}"/> followed by <see cref="Conv2D.Backward{T}"/> on any
-/// thread count (tests compare them at 1, 2 and 8 threads). A NaN or infinite weight or input is the exception: the
-/// dense kernels multiply it by the zeros and get NaN where this kernel adds nothing.</para>
+/// thread count (tests compare them at 1, 2 and 8 threads). Non-finite values are the exception: the dense kernels
+/// multiply a NaN or infinite weight or input by the zeros and get NaN where this kernel adds nothing, and a NaN pool
+/// gradient reaches a few dx elements past its window here through the runs' zero padding.</para>
 /// <para><b>Where.</b> Float on AVX-512; the convolution stride 1, unpadded, with the dW of <see cref="Conv2DTapGradient"/>
 /// and the column dx of <see cref="Conv2DBackward.Columns"/>; the pool 2×2, stride 2, unpadded, every window inside
 /// the convolution's output; the ReLU's mask folded into the pool (<see cref="MaxPool2DReLU.Fused"/>) and
