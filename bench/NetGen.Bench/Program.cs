@@ -79,6 +79,11 @@ if (args.Length > 0 && args[0] == "--fcadam-ab")
 
 if (args.Length > 0 && args[0] == "--c2fwd-ab") return NetGen.Bench.LeNetForwardAb.Run(args);
 
+if (args.Length > 0 && args[0] == "--lenet-poolconv-ab")
+{
+    return NetGen.Bench.LeNetPoolConvAb.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "--lenet-profile")
 {
     return NetGen.Bench.LeNetProfile.Run(args);

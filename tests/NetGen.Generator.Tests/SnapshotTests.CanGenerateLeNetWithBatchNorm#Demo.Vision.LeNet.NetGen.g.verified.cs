@@ -1899,8 +1899,12 @@ namespace Demo.Vision
                 // ── [6] pool_6: MaxPool2D 2×2 50×8×8 → 50×4×4 · backward ─────────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 800).CopyTo(new global::System.Span<T>(ActivationGradients, L6_Y, B * 800)); // monitoring: keep ∂L/∂y
                 // dx = 0;  dx[argmax] += dy
-                // with [5]'s ReLU backward (kernel MaxPool2DReLU, one pass instead of two): dx[argmax] += (y[argmax] > 0 ? dy : 0), y[argmax] being this pool's output; the two kernels in turn while ActivationGradients are kept
-                if (ActivationGradients is null) global::NetGen.Kernels.MaxPool2DReLU.Backward<T>(D0(B * 800), Ix(L6_Argmax, B * 800), A(L6_Y, B * 800), A(L5_Y, B * 3200), D1(B * 3200), B, in s_geometry6);
+                // with [5]'s ReLU backward and [4]'s dx, dW, db (kernel PoolConvBackward, one pass instead of three, rule: a 2×2 stride-2 max pool after the
+                // convolution's ReLU, stride 1, no padding, C·kh·kw > 128, Ho·Wo ≥ 64; float on AVX-512, else the kernels of before): dy' = 0 except dy'[argmax] = (y[argmax] > 0 ? dy : 0),
+                // at most one non-zero per window, so per sample dcol[:, p] = Σ_o∈p W[o]ᵀ · dy'[o, p] and dx = col2im(dcol), dW[o] += Σ_p∈o dy'[o, p] · im2col(x)[:, p], db[o] += Σ_p dy'[o, p],
+                // over the non-zero terms only, in the dense kernels' order (same bits): dy' [B,50,8,8] is never written (the convolution's ∂L/∂y slot is scratch);
+                // the three kernels in turn while ActivationGradients are kept
+                if (ActivationGradients is null) global::NetGen.Kernels.PoolConvBackward.Backward<T>(D0(B * 800), Ix(L6_Argmax, B * 800), A(L6_Y, B * 800), A(L5_Y, B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D1(B * 3200), D0(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4, in s_geometry6);
                 else global::NetGen.Kernels.MaxPool2D.Backward<T>(D0(B * 800), Ix(L6_Argmax, B * 800), D1(B * 3200), B, in s_geometry6); // the ReLU's ∂L/∂y is kept: its mask runs in its own backward
 
                 // ── [5] relu_5: ReLU [50, 8, 8] · backward ───────────────────────────────────────────────────────
@@ -1911,7 +1915,8 @@ namespace Demo.Vision
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
                 // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2DTapGradient: stride 1, no padding, C·kh·kw = 500 > 128: one GEMM per sample group over x in place, no im2col);  db[o] = Σ_B,i,j dy
-                global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D0(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4);
+                // computed by [6]'s backward (fused, kernel PoolConvBackward: dx, dW, db over the pool's sparse gradient); here only while ActivationGradients are kept
+                if (ActivationGradients is not null) global::NetGen.Kernels.Conv2D.Backward<T>(D1(B * 3200), A(L3_Y, B * 2880), P(L4_Weight, 25000), D0(B * 2880), G(L4_Weight, 25000), G(L4_Bias, 50), B, in s_geometry4);
 
                 // ── [3] pool_3: MaxPool2D 2×2 20×24×24 → 20×12×12 · backward ─────────────────────────────────────
                 if (ActivationGradients is not null) D0(B * 2880).CopyTo(new global::System.Span<T>(ActivationGradients, L3_Y, B * 2880)); // monitoring: keep ∂L/∂y

@@ -751,6 +751,7 @@ CASES = [
 CASES += __import__("cases_conv").CASES  # convolution completeness: tests/reference/cases_conv.py
 CASES += __import__("cases_convfeat").CASES  # per-axis dilation, rectangular pooling: tests/reference/cases_convfeat.py
 CASES += __import__("cases_lnshape").CASES  # LayerNorm over the last dimensions: tests/reference/cases_lnshape.py
+CASES += __import__("cases_c2bwd").CASES  # conv → ReLU → pool backward fused (ADR 0064): tests/reference/cases_c2bwd.py
 
 
 def make_case_data(case):

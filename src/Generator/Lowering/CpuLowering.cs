@@ -43,8 +43,9 @@ internal sealed record GemvChoice(int Outputs, int Inputs, GemvMode Mode);
 /// <see cref="PoolOfConv"/>: on that MaxPool2D, the ordinal of the Conv2D, else −1 (ADR 0047);
 /// <see cref="MasksReLU"/>: on a MaxPool2D, the ordinal of the ReLU before it whose backward mask it applies as it places
 /// each gradient (kernel MaxPool2DReLU), else −1; <see cref="MaskedByPool"/>: on that ReLU, the pool's ordinal, else −1
-/// (ADR 0052); <see cref="BackwardPool"/>: on a Conv2D without dx whose fused ReLU that pool masks, the pool's ordinal, whose
-/// backward then computes the convolution's dW and db too (kernel ConvPoolBackward), else −1; <see cref="ConvOfBackward"/>:
+/// (ADR 0052); <see cref="BackwardPool"/>: on a Conv2D whose fused ReLU that pool masks, without dx, the pool's ordinal, whose
+/// backward then computes the convolution's dW and db too (kernel ConvPoolBackward), or, with dx, its dx, dW and db
+/// (kernel PoolConvBackward, ADR 0064), else −1; <see cref="ConvOfBackward"/>:
 /// on that MaxPool2D, the Conv2D's ordinal, else −1 (ADR 0059);
 /// <see cref="RowPairNext"/>: on a Dense whose one-row forward runs with the next Dense's in one parallel region
 /// (<c>Gemv.ForwardPair</c>), that Dense's ordinal, else −1; <see cref="RowPairOf"/>: on that next Dense, the first's,
@@ -334,24 +335,41 @@ internal static class CpuLowering
     /// writes, in the slot it writes it), and its dW runs on the direct kernel of 512-bit registers
     /// (<see cref="Conv2DEntry.DirectWeightGradient"/>).
     /// </summary>
+    /// <remarks>A convolution that writes ∂L/∂x (<see cref="GradientRoute.Write"/>) takes the same fusion where
+    /// <c>Kernels.PoolConvBackward</c> serves it (ADR 0064): its geometry by <see cref="Conv2DEntry.PoolDx"/> and a pool of
+    /// 2×2 windows, stride 2, unpadded; dx, dW and db are then summed over the pool's sparse gradient.</remarks>
     private static int BackwardPool(Plan plan, List<CpuNode> nodes, int index)
     {
         NodePlan conv = plan.Nodes[index];
         if (conv.Kind != "Conv2D" || !nodes[index].FusesNextReLU || nodes[index].Pair != PairRole.None ||
-            conv.InputGradients.Count != 1 || conv.InputGradients[0].Route != GradientRoute.None)
+            conv.InputGradients.Count != 1 || conv.InputGradients[0].Route is not (GradientRoute.None or GradientRoute.Write))
         {
             return -1;
         }
 
         int pool = nodes[index + 1].MaskedByPool;
         NodePlan relu = plan.Nodes[index + 1];
-        if (pool < 0 || conv.OutputGradientSlot != relu.InputGradients[0].Slot ||
-            !Conv2DEntry.DirectWeightGradient(conv.Arguments, plan.Tensors[conv.Inputs[0]].Shape))
+        if (pool < 0 || conv.OutputGradientSlot != relu.InputGradients[0].Slot)
         {
             return -1;
         }
 
-        return pool;
+        EquatableArray<int> input = plan.Tensors[conv.Inputs[0]].Shape;
+        if (conv.InputGradients[0].Route == GradientRoute.None)
+        {
+            return Conv2DEntry.DirectWeightGradient(conv.Arguments, input) ? pool : -1;
+        }
+
+        // dx is written where the pool's backward runs: nothing may run between it and the convolution's own backward
+        // (only the ReLU, whose backward the pool's does), so the slot dx goes to holds nothing else by then.
+        if (pool != index + 2)
+        {
+            return -1;
+        }
+
+        MaxPool2DEntry.PoolArgs window = MaxPool2DEntry.Args(plan.Nodes[pool].Arguments);
+        bool pairs = window.Kh == 2 && window.Kw == 2 && window.Sh == 2 && window.Sw == 2 && window.Ph == 0 && window.Pw == 0;
+        return pairs && Conv2DEntry.PoolDx(conv.Arguments, input, plan.Tensors[conv.Output].Shape) ? pool : -1;
     }
 
     /// <summary>A ReLU whose only input is the output of a Dense or Conv2D that nothing else reads: the kernel before it

@@ -338,6 +338,19 @@ internal sealed partial class Conv2DEntry : LayerEntry
             rows >= 3 && rows <= 128 && a.O >= 8 && a.Kw >= 3;
     }
 
+    /// <summary>Whether <c>Kernels.PoolConvBackward</c> serves the convolution when a ReLU and a 2×2, stride-2 max pool follow
+    /// it (ADR 0064), by the rule of its <c>Serves</c> less the machine (float on AVX-512; elsewhere the same call runs the
+    /// two kernels of before): groups 1, dilation 1, stride 1, no padding, C·kh·kw &gt; 128 (dW on
+    /// <c>Conv2DTapGradient</c>), Ho·Wo ≥ 64 and O ≤ 512 (dx on <c>Conv2DBackward</c>'s columns), and a kernel row's
+    /// run of kw·C channels-last floats, rounded up to 16, no longer than an input row (W·C).</summary>
+    internal static bool PoolDx(EquatableArray<ArgumentValue> arguments, EquatableArray<int> input, EquatableArray<int> output)
+    {
+        ConvArgs a = Args(arguments);
+        long rows = (long)input[0] * a.Kh * a.Kw, run = ((((long)a.Kw * input[0]) + 15) / 16) * 16;
+        return a.FastPath && !(a.Kh == 1 && a.Kw == 1) && a.Sh == 1 && a.Sw == 1 && a.Ph == 0 && a.Pw == 0 && rows > 128 &&
+            (long)output[1] * output[2] >= 64 && a.O <= 512 && run <= (long)input[2] * input[0];
+    }
+
     /// <summary>The backward's dx kernel when it is one of <c>Kernels.Conv2DBackward</c>'s direct kernels, by the rule of its
     /// <c>DirectInput</c> (ADR 0046): stride 1, not pointwise, O·kh·kw ≤ 256 and a wide span (H − 1)·(Wo + 2(kw − 1)) + W
     /// of at least 48, or by <c>Columns</c> (ADR 0057), which comes first: stride 1 without padding, Ho·Wo ≥ 64 and
@@ -427,8 +440,11 @@ internal sealed partial class Conv2DEntry : LayerEntry
             return;
         }
 
-        // ADR 0059: the pool's backward (kernel ConvPoolBackward) computed dW and db already, unless ∂L/∂y is kept.
-        w.WriteLine($"// computed by [{c.Plan.Nodes[c.Lowered.BackwardPool].Label}]'s backward (fused, kernel ConvPoolBackward); here only while ActivationGradients are kept");
+        // ADR 0059 / ADR 0064: the pool's backward (kernel ConvPoolBackward, or PoolConvBackward with dx) computed dW and db
+        // (and dx) already, unless ∂L/∂y is kept.
+        w.WriteLine(c.Dx is null
+            ? $"// computed by [{c.Plan.Nodes[c.Lowered.BackwardPool].Label}]'s backward (fused, kernel ConvPoolBackward); here only while ActivationGradients are kept"
+            : $"// computed by [{c.Plan.Nodes[c.Lowered.BackwardPool].Label}]'s backward (fused, kernel PoolConvBackward: dx, dW, db over the pool's sparse gradient); here only while ActivationGradients are kept");
         w.WriteLine("if (ActivationGradients is not null) " + call);
     }
 

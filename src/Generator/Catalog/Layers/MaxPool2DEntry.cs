@@ -222,11 +222,31 @@ internal sealed partial class MaxPool2DEntry : LayerEntry
         NodePlan relu = c.Plan.Nodes[c.Lowered.MasksReLU];
         var conv = new NodeContext(c.Cpu, c.Plan.Nodes[c.Lowered.ConvOfBackward]);
         string shape = $"[B,{Shapes.Cross(conv.OutputShape).Replace("×", ",")}]";
+        if (conv.Dx is string dx)
+        {
+            EmitWithConvolutionDx(w, c, plain, relu, conv, dx, shape);
+            return;
+        }
+
         w.WriteLine($"// with [{relu.Label}]'s ReLU backward and [{conv.Node.Label}]'s dW, db (kernel ConvPoolBackward, one pass instead of three): per sample,");
         w.WriteLine($"// dy' = 0 except dy'[argmax] += (y[argmax] > 0 ? dy : 0) ([{relu.Label}]'s ∂L/∂x, y[argmax] being this pool's output) placed in a one-sample scratch,");
         w.WriteLine($"// then dW += dy' · im2col(x)ᵀ{(conv.HasState("bias") ? " and db[o] += Σ_i,j dy'" : string.Empty)} in [{conv.Node.Label}]'s sample groups at once: dy' {shape} is never written whole (same bits);");
         w.WriteLine("// the three kernels in turn while ActivationGradients are kept");
         w.WriteLine($"if (ActivationGradients is null) global::NetGen.Kernels.ConvPoolBackward.Backward<T>({c.Dy}, {c.Cache("argmax")}, {c.Y}, {c.X}, {conv.X}, {conv.P("weight")}, {c.Dx}, {conv.G("weight")}, {conv.G("bias")}, B, in {Conv2DEntry.Geometry(conv.Node)}, in {Conv2DEntry.Geometry(c.Node)});");
+        w.WriteLine("else " + plain + " // the ReLU's ∂L/∂y is kept: its mask runs in its own backward");
+    }
+
+    /// <summary>Conv2D with ∂L/∂x → ReLU → this 2×2, stride-2 pool (ADR 0064): the convolution's ∂L/∂y is non-zero at one
+    /// position per window at most, so one kernel sums dx, dW and db over those terms only; the convolution's ∂L/∂y slot
+    /// serves as its scratch. While ActivationGradients are kept, the three kernels run in turn as before.</summary>
+    private static void EmitWithConvolutionDx(SourceWriter w, NodeContext c, string plain, NodePlan relu, NodeContext conv, string dx, string shape)
+    {
+        w.WriteLine($"// with [{relu.Label}]'s ReLU backward and [{conv.Node.Label}]'s dx, dW, db (kernel PoolConvBackward, one pass instead of three, rule: a 2×2 stride-2 max pool after the");
+        w.WriteLine($"// convolution's ReLU, stride 1, no padding, C·kh·kw > 128, Ho·Wo ≥ 64; float on AVX-512, else the kernels of before): dy' = 0 except dy'[argmax] = (y[argmax] > 0 ? dy : 0),");
+        w.WriteLine($"// at most one non-zero per window, so per sample dcol[:, p] = Σ_o∈p W[o]ᵀ · dy'[o, p] and dx = col2im(dcol), dW[o] += Σ_p∈o dy'[o, p] · im2col(x)[:, p]{(conv.HasState("bias") ? ", db[o] += Σ_p dy'[o, p]" : string.Empty)},");
+        w.WriteLine($"// over the non-zero terms only, in the dense kernels' order (same bits): dy' {shape} is never written (the convolution's ∂L/∂y slot is scratch);");
+        w.WriteLine("// the three kernels in turn while ActivationGradients are kept");
+        w.WriteLine($"if (ActivationGradients is null) global::NetGen.Kernels.PoolConvBackward.Backward<T>({c.Dy}, {c.Cache("argmax")}, {c.Y}, {c.X}, {conv.X}, {conv.P("weight")}, {c.Dx}, {dx}, {conv.G("weight")}, {conv.G("bias")}, B, in {Conv2DEntry.Geometry(conv.Node)}, in {Conv2DEntry.Geometry(c.Node)});");
         w.WriteLine("else " + plain + " // the ReLU's ∂L/∂y is kept: its mask runs in its own backward");
     }
 }
