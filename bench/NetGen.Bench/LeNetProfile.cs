@@ -132,9 +132,19 @@ internal static class LeNetProfile
             st[k++] = Now();
             Dense.Backward<float>(d0.AsSpan(0, B * 500), q2, p.Slice(W7, 400000), d1.AsSpan(0, B * 800), gr.Slice(W7, 400000), gr.Slice(B7, 500), B, 800, 500, GemmMode.PackedParallel, GemmMode.PackedParallel, accumulate: false, finite: finite);
             st[k++] = Now();
-            MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 800), i2, q2, y2, d0.AsSpan(0, B * 3200), B, p2);
-            st[k++] = Now();
-            Conv2D.Backward<float>(d0.AsSpan(0, B * 3200), q1, p.Slice(W3, 25000), d1.AsSpan(0, B * 2880), gr.Slice(W3, 25000), gr.Slice(B3, 50), B, g2);
+            if (PoolConvBackward.Enabled)
+            {
+                // As the generated code since ADR 0064: pool2's ReLU backward and conv2's dx, dW, db in one kernel over the
+                // pool's sparse gradient, timed in conv2's line (the pool line reads near zero).
+                st[k++] = Now();
+                PoolConvBackward.Backward<float>(d1.AsSpan(0, B * 800), i2, q2, y2, q1, p.Slice(W3, 25000), d0.AsSpan(0, B * 3200), d1.AsSpan(0, B * 2880), gr.Slice(W3, 25000), gr.Slice(B3, 50), B, g2, p2);
+            }
+            else
+            {
+                MaxPool2DReLU.Backward<float>(d1.AsSpan(0, B * 800), i2, q2, y2, d0.AsSpan(0, B * 3200), B, p2);
+                st[k++] = Now();
+                Conv2D.Backward<float>(d0.AsSpan(0, B * 3200), q1, p.Slice(W3, 25000), d1.AsSpan(0, B * 2880), gr.Slice(W3, 25000), gr.Slice(B3, 50), B, g2);
+            }
             st[k++] = Now();
             // As the generated code since ADR 0059: pool1's ReLU backward and conv1's dW (+db) in one kernel.
             ConvPoolBackward.Backward<float>(d1.AsSpan(0, B * 2880), i1, q1, y1, x, p.Slice(W0, 500), d0.AsSpan(0, B * 11520), gr.Slice(W0, 500), gr.Slice(B0, 20), B, g1, p1);
