@@ -990,7 +990,7 @@ namespace Demo.Atrous
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] tall: Conv2D 3×3 pad 2×1 dilation 2×1 3×16×12 → 8×16×12 ──────────────────────────────────
-                // y[B,8,16,12][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,12][c, i − 2 + 2u, j − 1 + v] + b[o] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since dilation 2×1 rules out Conv2D's fast path), then y = max(0, x) → output of [1]
+                // y[B,8,16,12][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,12][c, i − 2 + 2u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×8×16×12] = implicit GEMM of W[8×3·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·192/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1004,7 +1004,7 @@ namespace Demo.Atrous
                 _k.MaxPool2DForward(A_L1_Y, A_L2_Y, training ? A_L2_Argmax : default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry2);
 
                 // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 ──────────────────────────────────────────────────
-                // y[B,8,8,12][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,8,12][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [4]
+                // y[B,8,8,12][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,8,12][c, i − 1 + u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [4]
                 // ng_conv2d_forward: y[B×8×8×12] = implicit GEMM of W[8×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈B·96/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(A_L2_Y, P_L3_Weight, P_L3_Bias, A_L4_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1094,7 +1094,7 @@ namespace Demo.Atrous
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
 
                 // ── [3] plain: Conv2D 3×3 pad 1 8×8×12 → 8×8×12 · backward ───────────────────────────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×8×8×12] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L3_Y, P_L3_Weight, D_L2_Y, B, in s_geometry3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)

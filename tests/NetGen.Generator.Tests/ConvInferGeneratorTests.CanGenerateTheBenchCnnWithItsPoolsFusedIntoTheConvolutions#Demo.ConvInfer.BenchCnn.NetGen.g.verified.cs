@@ -1009,7 +1009,7 @@ namespace Demo.ConvInfer
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 ─────────────────────────────────────────────────────
-                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then y = max(0, x) → output of [1]
+                // y[B,8,26,26][o,i,j] = Σ_c,u,v W[8,1,3,3][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] + b[o] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×8×26×26] = implicit GEMM of W[8×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·676/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1023,7 +1023,7 @@ namespace Demo.ConvInfer
                 _k.MaxPool2DForward(A_L1_Y, A_L2_Y, training ? A_L2_Argmax : default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry2);
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 ────────────────────────────────────────────────────
-                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 72 ≤ 128, no im2col (forward and dW), with [5]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then y = max(0, x) → output of [4]
+                // y[B,16,11,11][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,13,13][c, i + u, j + v] + b[o] (zero padding), then y = max(0, x) → output of [4]
                 // ng_conv2d_forward: y[B×16×11×11] = implicit GEMM of W[16×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈B·121/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L2_Y, P_L3_Weight, P_L3_Bias, A_L4_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1113,7 +1113,7 @@ namespace Demo.ConvInfer
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L4_Y, x: A_L4_Y, y: A_L4_Y, dx: D_L3_Y);
 
                 // ── [3] conv_3: Conv2D 3×3 8×13×13 → 16×11×11 · backward ─────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 121 ≥ 64 and O = 16 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 72 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them);  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×8×13×13] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L3_Y, P_L3_Weight, D_L2_Y, B, in s_geometry3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1132,7 +1132,7 @@ namespace Demo.ConvInfer
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
 
                 // ── [0] conv_0: Conv2D 3×3 1×28×28 → 8×26×26 · backward ──────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 9 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them);  db[o] = Σ_B,i,j dy
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
                 // ng_channel_sums: db[8] = Σ_B,i,j dy, one block per channel (a fixed tree)

@@ -1093,7 +1093,7 @@ namespace Demo.Mobile
             {
                 _ = training; _ = seed; _ = step; // no dropout in this network
                 // ── [0] dw: Conv2D 3×3 pad 1 depthwise (groups 8) 8×16×16 → 8×16×16 ──────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_u,v W[8,1,3,3][o,0,u,v] · x[B,8,16,16][o, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since groups 8 rules out Conv2D's fast path), then y = max(0, x) → output of [1]
+                // y[B,8,16,16][o,i,j] = Σ_u,v W[8,1,3,3][o,0,u,v] · x[B,8,16,16][o, i − 1 + u, j − 1 + v] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×1·3·3] per group with x's windows, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·256/16⌉ × 8·⌈1/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, null, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1102,7 +1102,7 @@ namespace Demo.Mobile
                 // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
 
                 // ── [2] pw: Conv2D 1×1 8×16×16 → 16×16×16 ────────────────────────────────────────────────────────
-                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, i + u, j + v] + b[o] (zero padding; kernel Conv2D, 1×1: GEMM on the sample itself, no im2col), then y = max(0, x) → output of [3]
+                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, i + u, j + v] + b[o] (zero padding), then y = max(0, x) → output of [3]
                 // ng_conv2d_forward: y[B×16×16×16] = implicit GEMM of W[16×8·1·1] per group with x's windows + bias, then ReLU in the epilogue (the store of [3]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L1_Y, P_L2_Weight, P_L2_Bias, A_L3_Y, B, in s_geometry2, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1111,7 +1111,7 @@ namespace Demo.Mobile
                 // applied by [2]'s ng_conv2d_forward as it stores its output here (epilogue)
 
                 // ── [4] atrous: Conv2D 3×3 pad 2 dilation 2 16×16×16 → 16×16×16 ──────────────────────────────────
-                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,16,16][c, i − 2 + 2u, j − 2 + 2v] + b[o] (zero padding; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since dilation 2 rules out Conv2D's fast path), then y = max(0, x) → output of [5]
+                // y[B,16,16,16][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,16,16][c, i − 2 + 2u, j − 2 + 2v] + b[o] (zero padding), then y = max(0, x) → output of [5]
                 // ng_conv2d_forward: y[B×16×16×16] = implicit GEMM of W[16×16·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [5]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L3_Y, P_L4_Weight, P_L4_Bias, A_L5_Y, B, in s_geometry4, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1120,7 +1120,7 @@ namespace Demo.Mobile
                 // applied by [4]'s ng_conv2d_forward as it stores its output here (epilogue)
 
                 // ── [6] tall: Conv2D 3×1 stride 2×1 pad 1×0 16×16×16 → 4×8×16 ────────────────────────────────────
-                // y[B,4,8,16][o,i,j] = Σ_c,u,v W[4,16,3,1][o,c,u,v] · x[B,16,16,16][c, 2i − 1 + u, j + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = tanh(x) → output of [7]
+                // y[B,4,8,16][o,i,j] = Σ_c,u,v W[4,16,3,1][o,c,u,v] · x[B,16,16,16][c, 2i − 1 + u, j + v] + b[o] (zero padding), then y = tanh(x) → output of [7]
                 // ng_conv2d_forward: y[B×4×8×16] = implicit GEMM of W[4×16·3·1] per group with x's windows + bias, then Tanh in the epilogue (the store of [7]); 16×16 tiles, grid ⌈B·128/16⌉ × 1·⌈4/16⌉
                 _k.Conv2DForward(A_L5_Y, P_L6_Weight, P_L6_Bias, A_L7_Y, B, in s_geometry6, global::NetGen.Cuda.CudaActivation.Tanh);
 

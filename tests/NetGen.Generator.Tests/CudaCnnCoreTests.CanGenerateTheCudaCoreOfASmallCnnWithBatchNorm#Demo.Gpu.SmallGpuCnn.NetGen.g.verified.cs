@@ -1223,7 +1223,7 @@ namespace Demo.Gpu
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 ────────────────────────────────────────────────────────
-                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool, direct: stride 1, no padding and C·kh·kw = 9 ≤ 128, no im2col (forward and dW), with [2]'s 2×2 max pool in its epilogue (at inference on AVX-512: values only, 16 windows per register, ConvPoolInference; in training with its positions, MaxPool2DPositions); y itself, which only that pool reads, is written only for the activation views or a backward that reads it (storeY)), then y = max(0, x) → output of [1]
+                // y[B,4,8,8][o,i,j] = Σ_c,u,v W[4,1,3,3][o,c,u,v] · x[B,1,10,10][c, i + u, j + v] + b[o] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×4×8×8] = implicit GEMM of W[4×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈4/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1237,7 +1237,7 @@ namespace Demo.Gpu
                 _k.MaxPool2DForward(A_L1_Y, A_L2_Y, training ? A_L2_Argmax : default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry2);
 
                 // ── [3] conv_3: Conv2D 3×3 pad 1 4×4×4 → 6×4×4 ───────────────────────────────────────────────────
-                // y[B,6,4,4][o,i,j] = Σ_c,u,v W[6,4,3,3][o,c,u,v] · x[B,4,4,4][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,6,4,4][o,i,j] = Σ_c,u,v W[6,4,3,3][o,c,u,v] · x[B,4,4,4][c, i − 1 + u, j − 1 + v] (zero padding)
                 // ng_conv2d_forward: y[B×6×4×4] = implicit GEMM of W[6×4·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·16/16⌉ × 1·⌈6/16⌉
                 _k.Conv2DForward(A_L2_Y, P_L3_Weight, null, A_L3_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1365,7 +1365,7 @@ namespace Demo.Gpu
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L1_Y, x: A_L1_Y, y: A_L1_Y, dx: D_L0_Y);
 
                 // ── [0] conv1: Conv2D 3×3 1×10×10 → 4×8×8 · backward ─────────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 9 ≤ 128, no im2col);  db[o] = Σ_B,i,j dy
+                // dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
                 // ng_channel_sums: db[4] = Σ_B,i,j dy, one block per channel (a fixed tree)

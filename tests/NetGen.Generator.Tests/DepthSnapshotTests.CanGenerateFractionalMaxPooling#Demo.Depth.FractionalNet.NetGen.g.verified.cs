@@ -1003,7 +1003,7 @@ namespace Demo.Depth
             private void Forward(int B, bool training, ulong seed, long step)
             {
                 // ── [0] conv_0: Conv2D 3×3 pad 1 1×28×28 → 16×28×28 ──────────────────────────────────────────────
-                // y[B,16,28,28][o,i,j] = Σ_c,u,v W[16,1,3,3][o,c,u,v] · x[B,1,28,28][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // y[B,16,28,28][o,i,j] = Σ_c,u,v W[16,1,3,3][o,c,u,v] · x[B,1,28,28][c, i − 1 + u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×16×28×28] = implicit GEMM of W[16×1·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·784/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1025,7 +1025,7 @@ namespace Demo.Depth
                 }
 
                 // ── [3] conv_3: Conv2D 3×3 pad 1 16×19×19 → 32×19×19 ─────────────────────────────────────────────
-                // y[B,32,19,19][o,i,j] = Σ_c,u,v W[32,16,3,3][o,c,u,v] · x[B,16,19,19][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [4]
+                // y[B,32,19,19][o,i,j] = Σ_c,u,v W[32,16,3,3][o,c,u,v] · x[B,16,19,19][c, i − 1 + u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [4]
                 // ng_conv2d_forward: y[B×32×19×19] = implicit GEMM of W[32×16·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4]); 16×16 tiles, grid ⌈B·361/16⌉ × 1·⌈32/16⌉
                 _k.Conv2DForward(A_L2_Y, P_L3_Weight, P_L3_Bias, A_L4_Y, B, in s_geometry3, global::NetGen.Cuda.CudaActivation.ReLU);
 

@@ -1830,7 +1830,7 @@ namespace Demo.Depth
             private void Forward(int B, bool training, ulong seed, long step)
             {
                 // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×3·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1839,7 +1839,7 @@ namespace Demo.Depth
                 // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding)
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(A_L1_Y, P_L2_Branch_0_Weight, null, A_L2_Branch_0_Y, B, in s_geometry2_branch_0, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1863,7 +1863,7 @@ namespace Demo.Depth
                 _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L2_Branch_1_Y, A_L2_Branch_2_Y);
 
                 // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding)
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(A_L2_Branch_2_Y, P_L2_Branch_3_Weight, null, A_L2_Branch_3_Y, B, in s_geometry2_branch_3, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1905,7 +1905,7 @@ namespace Demo.Depth
                 _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L2_Y, A_L3_Y);
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding)
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(A_L3_Y, P_L4_Branch_0_Weight, null, A_L4_Branch_0_Y, B, in s_geometry4_branch_0, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1929,7 +1929,7 @@ namespace Demo.Depth
                 _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L4_Branch_1_Y, A_L4_Branch_2_Y);
 
                 // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] (zero padding)
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(A_L4_Branch_2_Y, P_L4_Branch_3_Weight, null, A_L4_Branch_3_Y, B, in s_geometry4_branch_3, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1971,7 +1971,7 @@ namespace Demo.Depth
                 _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L4_Y, A_L5_Y);
 
                 // ── [6.branch.0] conv_6_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] (zero padding)
                 // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L5_Y, P_L6_Branch_0_Weight, null, A_L6_Branch_0_Y, B, in s_geometry6_branch_0, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1995,7 +1995,7 @@ namespace Demo.Depth
                 _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L6_Branch_1_Y, A_L6_Branch_2_Y);
 
                 // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] (zero padding)
                 // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×16·3·3] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L6_Branch_2_Y, P_L6_Branch_3_Weight, null, A_L6_Branch_3_Y, B, in s_geometry6_branch_3, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -2027,7 +2027,7 @@ namespace Demo.Depth
                 }
 
                 // ── [6.shortcut.0] conv_6_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding)
                 // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·1·1] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L5_Y, P_L6_Shortcut_0_Weight, null, A_L6_Shortcut_0_Y, B, in s_geometry6_shortcut_0, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -2137,7 +2137,7 @@ namespace Demo.Depth
                 _k.BatchNormBackward(D_L6_Branch_4_Y, A_L6_Branch_3_Y, P_L6_Branch_4_Weight, A_L6_Branch_4_Mean, A_L6_Branch_4_InvStd, D_L6_Branch_3_Y, G_L6_Branch_4_Weight, G_L6_Branch_4_Bias, B, 16, 64);
 
                 // ── [6.branch.3] conv_6_branch_3: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 · backward ────────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 // ng_conv2d_input_grad: dx[B×16×8×8] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L6_Branch_3_Y, P_L6_Branch_3_Weight, D_L6_Branch_2_Y, B, in s_geometry6_branch_3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -2180,7 +2180,7 @@ namespace Demo.Depth
                 _k.BatchNormBackward(D_L4_Branch_4_Y, A_L4_Branch_3_Y, P_L4_Branch_4_Weight, A_L4_Branch_4_Mean, A_L4_Branch_4_InvStd, D_L4_Branch_3_Y, G_L4_Branch_4_Weight, G_L4_Branch_4_Bias, B, 8, 256);
 
                 // ── [4.branch.3] conv_4_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L4_Branch_3_Y, P_L4_Branch_3_Weight, D_L4_Branch_2_Y, B, in s_geometry4_branch_3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -2197,7 +2197,7 @@ namespace Demo.Depth
                 _k.BatchNormBackward(D_L4_Branch_1_Y, A_L4_Branch_0_Y, P_L4_Branch_1_Weight, A_L4_Branch_1_Mean, A_L4_Branch_1_InvStd, D_L4_Branch_0_Y, G_L4_Branch_1_Weight, G_L4_Branch_1_Bias, B, 8, 256);
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L4_Branch_0_Y, P_L4_Branch_0_Weight, T_L3_Y, B, in s_geometry4_branch_0);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -2223,7 +2223,7 @@ namespace Demo.Depth
                 _k.BatchNormBackward(D_L2_Branch_4_Y, A_L2_Branch_3_Y, P_L2_Branch_4_Weight, A_L2_Branch_4_Mean, A_L2_Branch_4_InvStd, D_L2_Branch_3_Y, G_L2_Branch_4_Weight, G_L2_Branch_4_Bias, B, 8, 256);
 
                 // ── [2.branch.3] conv_2_branch_3: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L2_Branch_3_Y, P_L2_Branch_3_Weight, D_L2_Branch_2_Y, B, in s_geometry2_branch_3);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -2240,7 +2240,7 @@ namespace Demo.Depth
                 _k.BatchNormBackward(D_L2_Branch_1_Y, A_L2_Branch_0_Y, P_L2_Branch_1_Weight, A_L2_Branch_1_Mean, A_L2_Branch_1_InvStd, D_L2_Branch_0_Y, G_L2_Branch_1_Weight, G_L2_Branch_1_Bias, B, 8, 256);
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ
                 // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L2_Branch_0_Y, P_L2_Branch_0_Weight, T_L1_Y, B, in s_geometry2_branch_0);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)

@@ -1131,7 +1131,7 @@ namespace Demo.Regularised
             private void Forward(int B, bool training, ulong seed, long step)
             {
                 // ── [0] conv_0: Conv2D 3×3 pad 1 2×6×6 → 4×6×6 ───────────────────────────────────────────────────
-                // y[B,4,6,6][o,i,j] = Σ_c,u,v W[4,2,3,3][o,c,u,v] · x[B,2,6,6][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // y[B,4,6,6][o,i,j] = Σ_c,u,v W[4,2,3,3][o,c,u,v] · x[B,2,6,6][c, i − 1 + u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×4×6×6] = implicit GEMM of W[4×2·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·36/16⌉ × 1·⌈4/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 

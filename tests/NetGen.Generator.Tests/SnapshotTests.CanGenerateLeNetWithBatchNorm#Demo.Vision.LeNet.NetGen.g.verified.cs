@@ -1405,7 +1405,7 @@ namespace Demo.Vision
             {
                 _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 ─────────────────────────────────────────────────────
-                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding; kernel Conv2D, direct: stride 1, no padding and C·kh·kw = 25 ≤ 128, no im2col (forward and dW))
+                // y[B,20,24,24][o,i,j] = Σ_c,u,v W[20,1,5,5][o,c,u,v] · x[B,1,28,28][c, i + u, j + v] (zero padding)
                 // ng_conv2d_forward: y[B×20×24×24] = implicit GEMM of W[20×1·5·5] per group with x's windows; 16×16 tiles, grid ⌈B·576/16⌉ × 1·⌈20/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, null, A_L0_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1434,7 +1434,7 @@ namespace Demo.Vision
                 _k.MaxPool2DForward(A_L2_Y, A_L3_Y, training ? A_L3_Argmax : default(global::NetGen.Cuda.DeviceView<int>?), B, in s_geometry3);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 ──────────────────────────────────────────────────────
-                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding; kernel ConvPool → ConvGemmPool: stride 1, no padding, an 8×8 output plane, 128 < C·kh·kw = 500 and C·kh·kw + 1 ≤ 512: im2col, then 5 channels × the 64 positions on registers (an FMA chain over the taps, + bias, ReLU), with [6]'s 2×2 max pool (and its positions in training) taken from those registers; y itself is written in training (a backward may read it) and otherwise only for the activation views (storeY); where the machine has no AVX-512, Conv2D's GEMM then MaxPool2D), then y = max(0, x) → output of [5]
+                // y[B,50,8,8][o,i,j] = Σ_c,u,v W[50,20,5,5][o,c,u,v] · x[B,20,12,12][c, i + u, j + v] + b[o] (zero padding), then y = max(0, x) → output of [5]
                 // ng_conv2d_forward: y[B×50×8×8] = implicit GEMM of W[50×20·5·5] per group with x's windows + bias, then ReLU in the epilogue (the store of [5]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈50/16⌉
                 _k.Conv2DForward(A_L3_Y, P_L4_Weight, P_L4_Bias, A_L5_Y, B, in s_geometry4, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1582,7 +1582,7 @@ namespace Demo.Vision
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L5_Y, x: A_L5_Y, y: A_L5_Y, dx: D_L4_Y);
 
                 // ── [4] conv2: Conv2D 5×5 20×12×12 → 50×8×8 · backward ───────────────────────────────────────────
-                // dx = Σ over the windows of Wᵀ·dy (col2im) (kernel Conv2DBackward, columns: stride 1, no padding, Ho·Wo = 64 ≥ 64 and O = 50 ≤ 512: Wᵀ·dy on registers, depth O, no packing);  dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2DTapGradient: stride 1, no padding, C·kh·kw = 500 > 128: one GEMM per sample group over x in place, no im2col);  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×20×12×12] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L4_Y, P_L4_Weight, D_L3_Y, B, in s_geometry4);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1606,7 +1606,7 @@ namespace Demo.Vision
                 _k.BatchNormBackward(D_L1_Y, A_L0_Y, P_L1_Weight, A_L1_Mean, A_L1_InvStd, D_L0_Y, G_L1_Weight, G_L1_Bias, B, 20, 576);
 
                 // ── [0] conv1: Conv2D 5×5 1×28×28 → 20×24×24 · backward ──────────────────────────────────────────
-                // dW = Σ_B dy · im2col(x)ᵀ (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = 25 ≤ 128, no im2col; 8 channels × 3 taps on 512-bit registers where the machine has them)
+                // dW = Σ_B dy · im2col(x)ᵀ
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
                 _k.Conv2DWeightGradient(D_L0_Y, _x, G_L0_Weight, B, in s_geometry0);
             }

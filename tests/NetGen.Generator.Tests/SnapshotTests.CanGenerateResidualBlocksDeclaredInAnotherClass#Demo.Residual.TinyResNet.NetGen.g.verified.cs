@@ -1165,7 +1165,7 @@ namespace Demo.Residual
             {
                 _ = training; _ = seed; _ = step; // no dropout in this network
                 // ── [0] conv_0: Conv2D 3×3 pad 1 3×16×16 → 8×16×16 ───────────────────────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [1]
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,3,3,3][o,c,u,v] · x[B,3,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [1]
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×3·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [1]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(_x, P_L0_Weight, P_L0_Bias, A_L1_Y, B, in s_geometry0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1174,7 +1174,7 @@ namespace Demo.Residual
                 // applied by [0]'s ng_conv2d_forward as it stores its output here (epilogue)
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [2.branch.1]
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [2.branch.1]
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [2.branch.1]); 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(A_L1_Y, P_L2_Branch_0_Weight, P_L2_Branch_0_Bias, A_L2_Branch_1_Y, B, in s_geometry2_branch_0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1183,7 +1183,7 @@ namespace Demo.Residual
                 // applied by [2.branch.0]'s ng_conv2d_forward as it stores its output here (epilogue)
 
                 // ── [2.branch.2] conv_2_branch_2: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 ─────────────────────────────
-                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,8,16,16][o,i,j] = Σ_c,u,v W[8,8,3,3][o,c,u,v] · x[B,8,16,16][c, i − 1 + u, j − 1 + v] + b[o] (zero padding)
                 // ng_conv2d_forward: y[B×8×16×16] = implicit GEMM of W[8×8·3·3] per group with x's windows + bias in the epilogue; 16×16 tiles, grid ⌈B·256/16⌉ × 1·⌈8/16⌉
                 _k.Conv2DForward(A_L2_Branch_1_Y, P_L2_Branch_2_Weight, P_L2_Branch_2_Bias, A_L2_Branch_2_Y, B, in s_geometry2_branch_2, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1198,7 +1198,7 @@ namespace Demo.Residual
                 _k.ActivationForward(global::NetGen.Cuda.CudaActivation.ReLU, A_L2_Y, A_L3_Y);
 
                 // ── [4.branch.0] conv_4_branch_0: Conv2D 3×3 stride 2 pad 1 8×16×16 → 16×8×8 ─────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM), then y = max(0, x) → output of [4.branch.1]
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,3,3][o,c,u,v] · x[B,8,16,16][c, 2i − 1 + u, 2j − 1 + v] + b[o] (zero padding), then y = max(0, x) → output of [4.branch.1]
                 // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·3·3] per group with x's windows + bias, then ReLU in the epilogue (the store of [4.branch.1]); 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L3_Y, P_L4_Branch_0_Weight, P_L4_Branch_0_Bias, A_L4_Branch_1_Y, B, in s_geometry4_branch_0, global::NetGen.Cuda.CudaActivation.ReLU);
 
@@ -1207,12 +1207,12 @@ namespace Demo.Residual
                 // applied by [4.branch.0]'s ng_conv2d_forward as it stores its output here (epilogue)
 
                 // ── [4.branch.2] conv_4_branch_2: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 ───────────────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,16,3,3][o,c,u,v] · x[B,16,8,8][c, i − 1 + u, j − 1 + v] + b[o] (zero padding)
                 // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×16·3·3] per group with x's windows + bias in the epilogue; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L4_Branch_1_Y, P_L4_Branch_2_Weight, P_L4_Branch_2_Bias, A_L4_Branch_2_Y, B, in s_geometry4_branch_2, global::NetGen.Cuda.CudaActivation.Identity);
 
                 // ── [4.shortcut.0] conv_4_shortcut_0: Conv2D 1×1 stride 2 8×16×16 → 16×8×8 ───────────────────────
-                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding; kernel Conv2D: im2col straight into the packed GEMM's panels + GEMM)
+                // y[B,16,8,8][o,i,j] = Σ_c,u,v W[16,8,1,1][o,c,u,v] · x[B,8,16,16][c, 2i + u, 2j + v] (zero padding)
                 // ng_conv2d_forward: y[B×16×8×8] = implicit GEMM of W[16×8·1·1] per group with x's windows; 16×16 tiles, grid ⌈B·64/16⌉ × 1·⌈16/16⌉
                 _k.Conv2DForward(A_L3_Y, P_L4_Shortcut_0_Weight, null, A_L4_Shortcut_0_Y, B, in s_geometry4_shortcut_0, global::NetGen.Cuda.CudaActivation.Identity);
 
@@ -1308,7 +1308,7 @@ namespace Demo.Residual
                 _k.Conv2DWeightGradient(D_L4_Y, A_L3_Y, G_L4_Shortcut_0_Weight, B, in s_geometry4_shortcut_0);
 
                 // ── [4.branch.2] conv_4_branch_2: Conv2D 3×3 pad 1 16×8×8 → 16×8×8 · backward ────────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 144 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×16×8×8] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L4_Y, P_L4_Branch_2_Weight, D_L4_Branch_1_Y, B, in s_geometry4_branch_2);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1340,7 +1340,7 @@ namespace Demo.Residual
                 // d branch(x) = dy;  d shortcut(x) = dy: aliases of dy, no code (their sum into dx is added where the second contribution arrives)
 
                 // ── [2.branch.2] conv_2_branch_2: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L2_Y, P_L2_Branch_2_Weight, D_L2_Branch_1_Y, B, in s_geometry2_branch_2);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)
@@ -1354,7 +1354,7 @@ namespace Demo.Residual
                 _k.ActivationBackward(global::NetGen.Cuda.CudaActivation.ReLU, dy: D_L2_Branch_1_Y, x: A_L2_Branch_1_Y, y: A_L2_Branch_1_Y, dx: D_L2_Branch_0_Y);
 
                 // ── [2.branch.0] conv_2_branch_0: Conv2D 3×3 pad 1 8×16×16 → 8×16×16 · backward ──────────────────
-                // dx = full convolution of dy with the flipped kernel (kernel Conv2DBackward, direct: stride 1 and O·kh·kw = 72 ≤ 256, no Wᵀ·dy GEMM, no col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
+                // dx = Σ over the windows of Wᵀ·dy (col2im);  dW = Σ_B dy · im2col(x)ᵀ;  db[o] = Σ_B,i,j dy
                 // ng_conv2d_input_grad: dx[B×8×16×16] = col2im(Wᵀ·dy) per group, one thread per input value (a gather)
                 _k.Conv2DInputGradient(D_L2_Branch_0_Y, P_L2_Branch_0_Weight, T_L1_Y, B, in s_geometry2_branch_0);
                 // ng_conv2d_weight_grad: dW = Σ_B dy · im2col(x)ᵀ per group, samples in order (overwritten: the gradient's one writer)

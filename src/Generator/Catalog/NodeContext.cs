@@ -41,6 +41,10 @@ internal sealed class NodeContext
     /// on both): <c>CounterRng.Key(seed, DropoutStream, node ordinal, step)</c>, as an expression of the generated code.</summary>
     public string DropoutKey => $"global::NetGen.CounterRng.Key(seed, global::NetGen.CounterRng.DropoutStream, {LayerCatalog.I(Node.Ordinal)}, (ulong)step)";
 
+    /// <summary>For the CUDA core's comments: the formulas leave out the CPU's kernel choices (which CPU kernel runs a
+    /// convolution and by which rule), since the CUDA core runs its own kernels, named on the line after.</summary>
+    public bool Cuda { get; init; }
+
     public CpuNode Lowered => Cpu.Nodes[Node.Ordinal];
 
     public EquatableArray<ArgumentValue> Args => Node.Arguments;

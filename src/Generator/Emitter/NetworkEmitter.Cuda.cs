@@ -604,11 +604,11 @@ internal static partial class NetworkEmitter
 
         foreach (NodePlan node in plan.Nodes)
         {
-            var c = new NodeContext(cpu, node);
+            var c = new NodeContext(cpu, node) { Cuda = true };
             LayerEntry entry = LayerCatalog.Get(node.Kind);
             CudaNode lowered = cuda.Nodes[node.Ordinal];
             NodeHeader(w, c, string.Empty);
-            string then = lowered.Epilogue is not null ? $", then {LayerCatalog.Get(plan.Nodes[node.Ordinal + 1].Kind).ForwardFormula(new NodeContext(cpu, plan.Nodes[node.Ordinal + 1]))} → output of [{plan.Nodes[node.Ordinal + 1].Label}]" : string.Empty;
+            string then = lowered.Epilogue is not null ? $", then {LayerCatalog.Get(plan.Nodes[node.Ordinal + 1].Kind).ForwardFormula(new NodeContext(cpu, plan.Nodes[node.Ordinal + 1]) { Cuda = true })} → output of [{plan.Nodes[node.Ordinal + 1].Label}]" : string.Empty;
             w.WriteLine("// " + entry.ForwardFormula(c) + then);
             entry.EmitCudaForward(w, new CudaNodeContext(cuda, c));
             if (node.Ordinal < plan.Nodes.Count - 1)
@@ -882,7 +882,7 @@ internal static partial class NetworkEmitter
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
             NodePlan node = plan.Nodes[i];
-            var c = new NodeContext(cpu, node);
+            var c = new NodeContext(cpu, node) { Cuda = true };
             LayerEntry entry = LayerCatalog.Get(node.Kind);
             NodeHeader(w, c, " · backward");
             if (!entry.HasBackward(c))

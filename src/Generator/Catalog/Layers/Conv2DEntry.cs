@@ -258,7 +258,9 @@ internal sealed partial class Conv2DEntry : LayerEntry
         string sum = a.G != 1 && cg == 1 ? "Σ_u,v" : "Σ_c,u,v";
         string weightIndex = a.G != 1 && cg == 1 ? "o,0,u,v" : "o,c,u,v";
         string tapRow = a.Dh == 1 ? string.Empty : I(a.Dh), tapColumn = a.Dw == 1 ? string.Empty : I(a.Dw);
-        string kernel = a.FastPath
+        string kernel = c.Cuda
+            ? $" (zero padding{(a.G != 1 && og != 1 ? $"; g = o / {I(og)}" : string.Empty)})"
+            : a.FastPath
             ? $" (zero padding; {FastPathKernel(c, a)})"
             : $" (zero padding{(a.G != 1 && og != 1 ? $"; g = o / {I(og)}" : string.Empty)}; kernel Conv2DGeneral: per-group im2col with the dilated taps + GEMM, since {Reason(a)} rules out Conv2D's fast path)";
         return $"y[B,{Shapes.Cross(c.OutputShape).Replace("×", ",")}][o,i,j] = {sum} W[{I(a.O)},{ci},{I(a.Kh)},{I(a.Kw)}][{weightIndex}] · x[B,{Shapes.Cross(c.InputShape).Replace("×", ",")}][{channel}, {Window2D.Index("i", a.Sh, a.Ph, tapRow + "u")}, {Window2D.Index("j", a.Sw, a.Pw, tapColumn + "v")}]" +
@@ -398,8 +400,10 @@ internal sealed partial class Conv2DEntry : LayerEntry
             : $" (kernel Conv2D, direct: stride 1, no padding, C·kh·kw = {I((int)rows)} ≤ 128, no im2col{(a.O >= 8 && a.Kw >= 3 ? "; 8 channels × 3 taps on 512-bit registers where the machine has them" : string.Empty)})";
     }
 
+    /// <summary>The CPU core's names its dx and dW kernels and their rules; the CUDA core's (<see cref="NodeContext.Cuda"/>)
+    /// the formulas only, its kernels being named on the lines after.</summary>
     public override string BackwardFormula(NodeContext c) =>
-        (c.Dx is null ? string.Empty : DirectDx(c, Args(c.Args)) is string direct ? $"{direct};  " : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + DirectDw(c.Args, c.InputShape) + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
+        (c.Dx is null ? string.Empty : !c.Cuda && DirectDx(c, Args(c.Args)) is string direct ? $"{direct};  " : "dx = Σ over the windows of Wᵀ·dy (col2im);  ") + "dW = Σ_B dy · im2col(x)ᵀ" + (c.Cuda ? string.Empty : DirectDw(c.Args, c.InputShape)) + (c.HasState("bias") ? ";  db[o] = Σ_B,i,j dy" : string.Empty) +
         (Args(c.Args).G != 1 ? " (each group on its own channels)" : string.Empty);
 
     public override void EmitFields(SourceWriter w, NodeContext c)
