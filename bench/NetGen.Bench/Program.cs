@@ -135,6 +135,12 @@ if (args.Length > 0 && args[0] == "--mlp-pair-ab")
     return NetGen.Bench.MlpPairAb.Run(args);
 }
 
+// `--mlp-latency-probe [--reps N]` the batch-1 Predict timed as compare.sh times it, fresh and after training (MlpLatencyProbe.cs).
+if (args.Length > 0 && args[0] == "--mlp-latency-probe")
+{
+    return NetGen.Bench.MlpLatencyProbe.Run(args);
+}
+
 // `--mlp-pair-parts [--calls N]` where one batch-1 Predict's time goes, stage by stage, caller and worker (MlpPairParts.cs, ADR 0067).
 if (args.Length > 0 && args[0] == "--mlp-pair-parts")
 {

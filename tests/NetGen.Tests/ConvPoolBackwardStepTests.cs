@@ -11,18 +11,21 @@ public sealed class ConvPoolBackwardStepTests
     [Fact]
     public void CnnSteps_WithTheFirstConvolutionInThePoolBackward_GiveTheBitsOfTheKernelsInTurn()
     {
-        SameSteps(new ConvSpeedCnn(7), new ConvSpeedCnn(7), 64);
-        SameSteps(new ConvSpeedCnn(7), new ConvSpeedCnn(7), 13); // a partial batch: uneven groups
+        SameSteps(new ConvSpeedCnn(7), new ConvSpeedCnn(7), 64, Fuse);
+        SameSteps(new ConvSpeedCnn(7), new ConvSpeedCnn(7), 13, Fuse); // a partial batch: uneven groups
     }
 
     [Fact]
     public void LeNetSteps_WithTheFirstConvolutionInThePoolBackward_GiveTheBitsOfTheKernelsInTurn() =>
-        SameSteps(new ConvSpeedLeNet(3), new ConvSpeedLeNet(3), 64);
+        SameSteps(new ConvSpeedLeNet(3), new ConvSpeedLeNet(3), 64, Fuse);
+
+    private static void Fuse(bool on) => ConvPoolBackward.Enabled = on;
 
     /// <summary>Two copies trained on the same batches: the generated step (the fused kernel where the machine has it) and
-    /// the kernels in turn (<see cref="ConvPoolBackward.Enabled"/> off); the fused one on both cores and on one core (the
-    /// workers held) in turn.</summary>
-    private static void SameSteps(INeuralNetwork<int> fused, INeuralNetwork<int> apart, int rows)
+    /// the kernels in turn (<paramref name="fuse"/>(false): <see cref="ConvPoolBackward.Enabled"/> off here,
+    /// <c>PoolConvBackward.Enabled</c> in <see cref="PoolConvBackwardStepTests"/>); the fused one on both cores and on one
+    /// core (the workers held) in turn.</summary>
+    internal static void SameSteps(INeuralNetwork<int> fused, INeuralNetwork<int> apart, int rows, Action<bool> fuse)
     {
         (float[] x, int[] labels) = GradientCheckTests.Batch(fused, rows, 11);
         for (int step = 0; step < 4; step++)
@@ -31,12 +34,12 @@ public sealed class ConvPoolBackwardStepTests
             float lossApart;
             try
             {
-                ConvPoolBackward.Enabled = false;
+                fuse(false);
                 lossApart = apart.TrainStep(x, labels);
             }
             finally
             {
-                ConvPoolBackward.Enabled = true;
+                fuse(true);
             }
             Assert.Equal(BitConverter.SingleToInt32Bits(lossApart), BitConverter.SingleToInt32Bits(lossFused));
             Assert.True(apart.Parameters.SequenceEqual(fused.Parameters), $"parameters after step {step + 1} differ");
