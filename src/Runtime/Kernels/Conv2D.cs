@@ -1032,24 +1032,15 @@ public static class Conv2D
         private static T[]? t_pad;
 
         /// <summary>The direct dW's wide copy of dy (zeros in the dropped columns).</summary>
-        public static T[] Wide(long length) => Ensure(ref t_wide, length);
+        public static T[] Wide(long length) => ThreadBuffer.Ensure(ref t_wide, length);
 
         /// <summary>The direct dW's copy of x with a register of zeros after it.</summary>
-        public static T[] Pad(long length) => Ensure(ref t_pad, length);
+        public static T[] Pad(long length) => ThreadBuffer.Ensure(ref t_pad, length);
 
-        public static T[] Col(long length) => Ensure(ref t_col, length);
+        public static T[] Col(long length) => ThreadBuffer.Ensure(ref t_col, length);
 
-        public static T[] DCol(long length) => Ensure(ref t_dcol, length);
+        public static T[] DCol(long length) => ThreadBuffer.Ensure(ref t_dcol, length);
 
-        public static T[] Partials(long length) => Ensure(ref t_partials, length);
-
-        private static T[] Ensure(ref T[]? buffer, long length)
-        {
-            if (buffer is null || buffer.Length < length)
-            {
-                buffer = new T[Math.Max(length, 64)];
-            }
-            return buffer;
-        }
+        public static T[] Partials(long length) => ThreadBuffer.Ensure(ref t_partials, length);
     }
 }

@@ -1017,27 +1017,18 @@ internal static class Conv2DBackward
         private static T[]? t_columns;
 
         /// <summary>The column kernel's Wᵀ of one call, laid out by the calling thread for every group.</summary>
-        public static T[] Columns(long length) => Ensure(ref t_columns, length);
+        public static T[] Columns(long length) => ThreadBuffer.Ensure(ref t_columns, length);
 
         /// <summary>The flipped, transposed kernel [C, O·Kh·Kw].</summary>
-        public static T[] Flipped(long length) => Ensure(ref t_flipped, length);
+        public static T[] Flipped(long length) => ThreadBuffer.Ensure(ref t_flipped, length);
 
         /// <summary>dy with its zero border, [O, Hp, Wp].</summary>
-        public static T[] Padded(long length) => Ensure(ref t_padded, length);
+        public static T[] Padded(long length) => ThreadBuffer.Ensure(ref t_padded, length);
 
         /// <summary>The wide dx of one sample, [C, (H − 1)·Wp + W].</summary>
-        public static T[] Wide(long length) => Ensure(ref t_wide, length);
+        public static T[] Wide(long length) => ThreadBuffer.Ensure(ref t_wide, length);
 
         /// <summary>Where each tap reads in dyp.</summary>
-        public static T[] Taps(long length) => Ensure(ref t_taps, length);
-
-        private static T[] Ensure(ref T[]? buffer, long length)
-        {
-            if (buffer is null || buffer.Length < length)
-            {
-                buffer = new T[Math.Max(length, 64)];
-            }
-            return buffer;
-        }
+        public static T[] Taps(long length) => ThreadBuffer.Ensure(ref t_taps, length);
     }
 }

@@ -307,7 +307,7 @@ public static class Dense
     private static unsafe Span<float> TransposedDy(ReadOnlySpan<float> dy, int batch, int outputs)
     {
         int length = batch * outputs;
-        float[] buffer = t_transposedDy is { } b && b.Length >= length ? b : (t_transposedDy = new float[length]);
+        float[] buffer = ThreadBuffer.Ensure(ref t_transposedDy, length);
         fixed (float* src = dy)
         {
             // d[p·nr + c] = src[c·ld + p] with p = output, c = sample: dyᵀ[o, b] = dy[b, o].

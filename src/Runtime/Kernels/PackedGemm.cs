@@ -1068,17 +1068,8 @@ internal static class PackedGemm
         [ThreadStatic]
         private static T[]? t_b;
 
-        public static T[] A(int length) => Ensure(ref t_a, length);
+        public static T[] A(int length) => ThreadBuffer.Ensure(ref t_a, length);
 
-        public static T[] B(int length) => Ensure(ref t_b, length);
-
-        private static T[] Ensure(ref T[]? buffer, int length)
-        {
-            if (buffer is null || buffer.Length < length)
-            {
-                buffer = new T[Math.Max(length, 64)];
-            }
-            return buffer;
-        }
+        public static T[] B(int length) => ThreadBuffer.Ensure(ref t_b, length);
     }
 }

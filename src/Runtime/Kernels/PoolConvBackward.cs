@@ -601,39 +601,30 @@ public static class PoolConvBackward
         private static float[]? t_byChannelValues;
 
         /// <summary>W' of one call, laid out by the calling thread for every group.</summary>
-        public static float[] Weights(long length) => Ensure(ref t_weights, length);
+        public static float[] Weights(long length) => ThreadBuffer.Ensure(ref t_weights, length);
 
         /// <summary>The groups' dW in W''s layout, then their db: one call's, the calling thread's.</summary>
-        public static float[] Partials(long length) => Ensure(ref t_partials, length);
+        public static float[] Partials(long length) => ThreadBuffer.Ensure(ref t_partials, length);
 
         /// <summary>The windows' origins and the positions' columns of one call.</summary>
-        public static int[] Tables(long length) => Ensure(ref t_tables, length);
+        public static int[] Tables(long length) => ThreadBuffer.Ensure(ref t_tables, length);
 
         /// <summary>The sample's x in HWC.</summary>
-        public static float[] Input(long length) => Ensure(ref t_input, length);
+        public static float[] Input(long length) => ThreadBuffer.Ensure(ref t_input, length);
 
         /// <summary>The sample's dx in HWC.</summary>
-        public static float[] Output(long length) => Ensure(ref t_output, length);
+        public static float[] Output(long length) => ThreadBuffer.Ensure(ref t_output, length);
 
         /// <summary>The terms by position: channels, then the counts.</summary>
-        public static int[] ByPosition(long length) => Ensure(ref t_byPosition, length);
+        public static int[] ByPosition(long length) => ThreadBuffer.Ensure(ref t_byPosition, length);
 
         /// <summary>The terms' values by position.</summary>
-        public static float[] ByPositionValues(long length) => Ensure(ref t_byPositionValues, length);
+        public static float[] ByPositionValues(long length) => ThreadBuffer.Ensure(ref t_byPositionValues, length);
 
         /// <summary>The terms by channel: column offsets, then the counts.</summary>
-        public static int[] ByChannel(long length) => Ensure(ref t_byChannel, length);
+        public static int[] ByChannel(long length) => ThreadBuffer.Ensure(ref t_byChannel, length);
 
         /// <summary>The terms' values by channel.</summary>
-        public static float[] ByChannelValues(long length) => Ensure(ref t_byChannelValues, length);
-
-        private static TElement[] Ensure<TElement>(ref TElement[]? buffer, long length)
-        {
-            if (buffer is null || buffer.Length < length)
-            {
-                buffer = new TElement[Math.Max(length, 64)];
-            }
-            return buffer;
-        }
+        public static float[] ByChannelValues(long length) => ThreadBuffer.Ensure(ref t_byChannelValues, length);
     }
 }
